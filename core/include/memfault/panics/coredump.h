@@ -1,0 +1,17 @@
+/*
+ * The routine the packetizer reads coredump bytes through: the header peek at
+ * offset 0 and every payload read. chunkcore's default forwards to
+ * memfault_platform_coredump_storage_read(); a platform that defines its own
+ * memfault_coredump_read() (an async port serving a RAM window) replaces it
+ * at link time, because the default sits alone in its own object file.
+ */
+#ifndef MEMFAULT_PANICS_COREDUMP_H
+#define MEMFAULT_PANICS_COREDUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len);
+
+#endif

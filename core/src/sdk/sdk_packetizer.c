@@ -1,0 +1,107 @@
+/*
+ * The default instance behind the SDK-style names: the one place in core/
+ * with state outside a caller-owned struct, because the SDK API has no handle.
+ */
+#include "memfault/core/data_packetizer.h"
+#include "memfault/panics/coredump.h"
+#include "memfault/panics/platform/coredump.h"
+
+#include "chunkcore/coredump.h"
+#include "chunkcore/error.h"
+#include "chunkcore/packetizer.h"
+
+#include <string.h>
+
+static int sdk_storage_get_info(void *ctx, chunkcore_storage_info_t *info)
+{
+    sMfltCoredumpStorageInfo sdk = {0, 0};
+    (void)ctx;
+    memfault_platform_coredump_storage_get_info(&sdk);
+    info->size_bytes = (uint32_t)sdk.size;
+    info->sector_bytes = (uint32_t)sdk.sector_size;
+    return 0;
+}
+
+static int sdk_storage_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    (void)ctx;
+    return memfault_coredump_read(offset, buf, len) ? 0 : CHUNKCORE_E_IO;
+}
+
+static int sdk_storage_clear(void *ctx)
+{
+    (void)ctx;
+    memfault_platform_coredump_storage_clear();
+    return 0;
+}
+
+static struct {
+    chunkcore_coredump_t coredump;
+    chunkcore_packetizer_config_t cfg;
+    chunkcore_packetizer_t pkt;
+    int last_error;
+    bool ready;
+} s_sdk;
+
+static chunkcore_packetizer_t *sdk_instance(void)
+{
+    static const chunkcore_storage_port_t port = {
+        .get_info = sdk_storage_get_info,
+        .read = sdk_storage_read,
+        .clear = sdk_storage_clear,
+    };
+    if (!s_sdk.ready) {
+        s_sdk.cfg.sources[CHUNKCORE_MSG_COREDUMP] = chunkcore_coredump_init(&s_sdk.coredump, &port);
+        (void)chunkcore_packetizer_init(&s_sdk.pkt, &s_sdk.cfg);
+        s_sdk.ready = true;
+    }
+    return &s_sdk.pkt;
+}
+
+static int sdk_note(int rc)
+{
+    s_sdk.last_error = (rc < 0 && rc != CHUNKCORE_E_NODATA) ? rc : 0;
+    return rc;
+}
+
+bool memfault_packetizer_get_chunk(void *buf, size_t *buf_len)
+{
+    return sdk_note(chunkcore_packetizer_get_chunk(sdk_instance(), buf, buf_len)) == CHUNKCORE_OK;
+}
+
+bool memfault_packetizer_begin(const sMemfaultPacketizerConfig *cfg,
+                               sMemfaultPacketizerMetadata *metadata_out)
+{
+    chunkcore_msg_info_t info = {0, 0, 0, 0};
+    int rc = sdk_note(chunkcore_packetizer_begin(sdk_instance(), cfg->enable_multi_packet_chunk,
+                                                 &info));
+    metadata_out->send_in_progress = rc > 0 && info.sent_bytes > 0;
+    metadata_out->single_chunk_message_length = rc > 0 ? info.single_chunk_bytes : 0;
+    return rc > 0;
+}
+
+eMemfaultPacketizerStatus memfault_packetizer_get_next(void *buf, size_t *buf_len)
+{
+    int rc = sdk_note(chunkcore_packetizer_next(sdk_instance(), buf, buf_len));
+    return rc > 0 ? (eMemfaultPacketizerStatus)rc : kMemfaultPacketizerStatus_NoMoreData;
+}
+
+void memfault_packetizer_abort(void)
+{
+    chunkcore_packetizer_abort(sdk_instance());
+}
+
+bool memfault_packetizer_data_available(void)
+{
+    return sdk_note(chunkcore_packetizer_data_available(sdk_instance())) > 0;
+}
+
+void memfault_packetizer_set_active_sources(uint32_t mask)
+{
+    chunkcore_packetizer_set_active_sources(sdk_instance(), mask);
+}
+
+int chunkcore_sdk_last_error(void)
+{
+    return s_sdk.last_error;
+}
