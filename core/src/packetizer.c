@@ -144,17 +144,14 @@ int chunkcore_packetizer_begin(chunkcore_packetizer_t *p, bool multi_call,
     return 1;
 }
 
-/* The last chunk is in the caller's buffer: delete now, or once delivery is confirmed. */
-static void packetizer_finish(chunkcore_packetizer_t *p)
+/* The message is done with: the source deletes it. */
+static int packetizer_delete(chunkcore_packetizer_t *p)
 {
-    if (p->cfg->delete_policy == CHUNKCORE_DELETE_ON_CONFIRM) {
-        p->state = CHUNKCORE_PKT_AWAIT_CONFIRM;
-        return;
-    }
     const chunkcore_source_t *src = p->cfg->sources[p->type];
     p->state = CHUNKCORE_PKT_IDLE;
     p->type = CHUNKCORE_MSG_NONE;
     p->last_delete_status = src->mark_read(src->ctx);
+    return p->last_delete_status;
 }
 
 int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
@@ -169,7 +166,13 @@ int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *l
     }
     p->final_out = (rc == CHUNKCORE_TRANSPORT_LAST);
     if (p->final_out) {
-        packetizer_finish(p);
+        /* The last chunk is only in the caller's buffer yet: deleting now is
+         * the reference behaviour; DELETE_ON_CONFIRM waits for delivery. */
+        if (p->cfg->delete_policy == CHUNKCORE_DELETE_ON_CONFIRM) {
+            p->state = CHUNKCORE_PKT_AWAIT_CONFIRM;
+        } else {
+            (void)packetizer_delete(p);
+        }
         return CHUNKCORE_STATUS_END_OF_CHUNK;
     }
     return p->tx.multi_call ? CHUNKCORE_STATUS_MORE_DATA_FOR_CHUNK : CHUNKCORE_STATUS_END_OF_CHUNK;
@@ -200,11 +203,7 @@ int chunkcore_packetizer_confirm(chunkcore_packetizer_t *p)
     if (p->state != CHUNKCORE_PKT_AWAIT_CONFIRM) {
         return CHUNKCORE_E_INVAL;
     }
-    const chunkcore_source_t *src = p->cfg->sources[p->type];
-    p->state = CHUNKCORE_PKT_IDLE;
-    p->type = CHUNKCORE_MSG_NONE;
-    p->last_delete_status = src->mark_read(src->ctx);
-    return p->last_delete_status;
+    return packetizer_delete(p);
 }
 
 void chunkcore_packetizer_abort(chunkcore_packetizer_t *p)
