@@ -70,18 +70,22 @@ static uint32_t async_avail(void *ctx, uint32_t offset, uint32_t want)
     return w == NULL ? 0 : async_min(want, window_end(w) - offset);
 }
 
+/*
+ * erase_wanted stays set until the port takes the erase: a refused dispatch
+ * is tried again by the next prepare, and until then no read goes out, so
+ * the header that is still valid in flash cannot restart the message.
+ */
 static int async_dispatch_erase(chunkcore_async_t *a)
 {
     uint32_t id = ++a->last_op_id;
     if (id == 0) {
         id = ++a->last_op_id; /* 0 means "nothing in flight" */
     }
-    a->erase_wanted = 0;
     int rc = a->cfg.port->erase_start(a->cfg.port->ctx, id, 0, a->info.sector_bytes);
     if (rc < 0) {
-        a->pending_error = CHUNKCORE_E_ERASE;
         return rc;
     }
+    a->erase_wanted = 0;
     a->op_id = id;
     a->op_kind = CHUNKCORE_OP_ERASE;
     a->stats.erases++;
@@ -97,7 +101,11 @@ static int async_clear(void *ctx)
     a->read_pos = 0;
     a->erase_wanted = 1;
     if (a->op_kind == CHUNKCORE_OP_NONE) {
-        return async_dispatch_erase(a);
+        int rc = async_dispatch_erase(a);
+        if (rc < 0) {
+            a->pending_error = CHUNKCORE_E_ERASE; /* reported by the next prepare */
+        }
+        return rc;
     }
     /* A prefetch past the end is still in flight: its data is stale now, and
      * the erase goes out when it completes (one operation at a time). */
@@ -262,8 +270,8 @@ int chunkcore_async_complete(chunkcore_async_t *a, uint32_t op_id, int status)
     }
     a->op_id = 0;
     a->op_kind = CHUNKCORE_OP_NONE;
-    if (a->erase_wanted && status >= 0) {
-        (void)async_dispatch_erase(a);
+    if (a->erase_wanted && status >= 0 && async_dispatch_erase(a) < 0) {
+        a->pending_error = CHUNKCORE_E_ERASE;
     }
     return CHUNKCORE_OK;
 }

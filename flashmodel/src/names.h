@@ -1,0 +1,34 @@
+/* Name <-> enum lookups shared by the modules (private). */
+#ifndef FLASHMODEL_NAMES_H
+#define FLASHMODEL_NAMES_H
+
+#include "flashmodel/error.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static inline const char *fm_name_of(const char *const *names, size_t count, int value)
+{
+    if (value < 0 || (size_t)value >= count) {
+        return "?";
+    }
+    return names[value];
+}
+
+static inline int fm_name_find(const char *const *names, size_t count, const char *name)
+{
+    if (name == NULL) {
+        return FLASHMODEL_E_INVAL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(names[i], name) == 0) {
+            return (int)i;
+        }
+    }
+    return FLASHMODEL_E_INVAL;
+}
+
+#define FM_NAME_STRING_(name, text)     text,
+#define FM_NAME_STRING3_(name, text, x) text,
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * Coredump image builder (spec section 9): what the flash holds at the start
+ * of a run. Header (magic, version 2, total size), a registers block, one
+ * memory-region block carrying the content, and the footer. The header is
+ * written last when a board saves a coredump; here the whole image is built
+ * at once and loaded into the flash model before the run.
+ */
+#ifndef CHUNKSIM_IMAGE_H
+#define CHUNKSIM_IMAGE_H
+
+#include "chunksim/rng.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Header + memory-region block header + footer: the smallest image. */
+#define CHUNKSIM_IMAGE_MIN_BYTES   40u
+#define CHUNKSIM_IMAGE_REGION_ADDR 0x20000000u
+
+typedef enum chunksim_image_content {
+    CHUNKSIM_IMAGE_PATTERN, /* the pattern bytes repeated */
+    CHUNKSIM_IMAGE_RANDOM,  /* drawn from the given stream */
+    CHUNKSIM_IMAGE_FILE     /* a user's binary, as the memory region */
+} chunksim_image_content_t;
+
+typedef struct chunksim_image_config {
+    uint32_t total_bytes; /* whole image; for FILE: 0 means "fit the file" */
+    chunksim_image_content_t content;
+    const uint8_t *pattern; /* PATTERN: at least one byte; FILE: the file's bytes */
+    size_t pattern_bytes;
+    chunksim_rng_t *rng; /* RANDOM */
+} chunksim_image_config_t;
+
+/*
+ * Builds the image into a new heap buffer (*out, *out_bytes; free() it).
+ * Returns 0, or -EINVAL (too small, or a file that does not fit total_bytes),
+ * or -ENOMEM.
+ */
+int chunksim_image_build(const chunksim_image_config_t *cfg, uint8_t **out, uint32_t *out_bytes);
+
+#endif

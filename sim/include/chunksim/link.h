@@ -1,0 +1,196 @@
+/*
+ * chunksim_link: the transport between the device and its peer.
+ *
+ * Pure logic on times and a random stream it is given: no libuv, no clock of
+ * its own. The application offers one chunk at a time with
+ * chunksim_link_send(now_us, ...); the link answers when that chunk will have
+ * been delivered (or that it was not), and the caller schedules its "sent"
+ * callback for then. Sends are serialized: a chunk never starts before the
+ * previous one has finished.
+ *
+ * BLE (defaults from common practice): one chunk is one GATT notification of
+ * at most ATT_MTU - 3 bytes, carried in one link-layer packet whose payload
+ * adds the ATT opcode and handle (3 bytes) and the L2CAP header (4 bytes), so
+ * ATT_MTU 23 gives the classic 27-byte packet and 247 the 251-byte maximum
+ * (data length extension is assumed whenever the MTU needs it). A packet takes
+ *     (preamble + access address 4 + header 2 + payload + MIC 4 + CRC 3) * 8
+ *     / PHY rate
+ * on air, plus 150 us inter-frame space and the peer's empty ack (preamble +
+ * 4 + 2 + 3 bytes, no MIC: 80 us on 1M). The preamble is 1 byte on the 1M PHY
+ * and 2 bytes on the 2M PHY (Core spec, Vol 6, Part B, 2.1), so 2M slightly
+ * more than halves the time. Packets go out in connection events, one every
+ * conn_interval_us from the connection's start, each carrying at most
+ * packets_per_event packets and never running into the next event.
+ *
+ * A chunk starts at the next connection event at or after max(now, the end of
+ * the previous chunk), except that it continues the current event when it is
+ * offered no later than the previous chunk's ack (the stack still had data
+ * queued: the more-data bit) and the event has room. An application that
+ * answers "sent" at once therefore fills every event; one that first waits
+ * for a flash read lets the event close and loses the rest of the interval,
+ * as on a real link.
+ *
+ * Loss: each packet is lost with probability loss_rate, drawn from the rng;
+ * a lost packet ends its connection event and is retransmitted in the next.
+ *
+ * NETWORK (Wi-Fi, cellular, UART): one chunk of up to chunk_bytes per
+ * exchange, taking chunk / bandwidth on the wire plus latency_us until it is
+ * acknowledged; stop-and-wait, so the next chunk starts after that. A lost
+ * chunk is sent again after the same time (the ack never came).
+ *
+ * Disconnect (both kinds): at disconnect_at_us, or when chunk number
+ * disconnect_after_chunks has been delivered; each trigger fires once. A
+ * chunk on air at that moment is not delivered. The link comes back
+ * reconnect_delay_us later (or never), and a new connection's events start
+ * at that instant. While it is down, chunksim_link_send() reports
+ * DISCONNECTED at once with the reconnect time; the application decides
+ * whether to wait and resend.
+ *
+ * Errors are negative libuv codes (UV_EINVAL, UV_EMSGSIZE) for now; they
+ * will move to the common chunksim error list.
+ */
+#ifndef CHUNKSIM_LINK_H
+#define CHUNKSIM_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chunksim/rng.h"
+
+/* "no such time": no disconnect, or no reconnect. */
+#define CHUNKSIM_LINK_NEVER UINT64_MAX
+
+#define CHUNKSIM_LINK_BLE_MTU_MIN          23
+#define CHUNKSIM_LINK_BLE_MTU_MAX          247
+#define CHUNKSIM_LINK_BLE_INTERVAL_MIN_US  7500
+#define CHUNKSIM_LINK_BLE_INTERVAL_MAX_US  4000000
+#define CHUNKSIM_LINK_BLE_INTERVAL_STEP_US 1250
+/* Phones grant 1 to about 10; beyond this the interval is the limit anyway. */
+#define CHUNKSIM_LINK_BLE_PPE_MAX 32
+/* ATT notification header (opcode, handle) + L2CAP header, per packet. */
+#define CHUNKSIM_LINK_BLE_NOTIFY_OVERHEAD_BYTES 7
+#define CHUNKSIM_LINK_BLE_IFS_US                150
+/* Far above any transport's frame; catches a unit slip (bits, KiB). */
+#define CHUNKSIM_LINK_NETWORK_CHUNK_MAX (1024u * 1024u)
+
+typedef enum chunksim_link_kind {
+    CHUNKSIM_LINK_BLE = 0,
+    CHUNKSIM_LINK_NETWORK = 1,
+} chunksim_link_kind;
+
+typedef enum chunksim_link_phy {
+    CHUNKSIM_LINK_PHY_1M = 1,
+    CHUNKSIM_LINK_PHY_2M = 2,
+} chunksim_link_phy;
+
+typedef struct chunksim_link_config_s {
+    chunksim_link_kind kind;
+    /* BLE */
+    uint32_t att_mtu;           /* 23..247; default 23 */
+    uint32_t conn_interval_us;  /* 7500..4000000, multiple of 1250; default 30000 */
+    uint32_t packets_per_event; /* 1..32; default 4 */
+    chunksim_link_phy phy;      /* default 1M */
+    /* NETWORK */
+    uint32_t chunk_bytes;           /* 1..1 MiB; default 1024 */
+    uint64_t bandwidth_bytes_per_s; /* > 0; default 125000 (1 Mbit/s) */
+    uint64_t latency_us;            /* per chunk, until acknowledged; default 20000 */
+    /* both */
+    double loss_rate;                 /* per packet (BLE) or chunk, [0, 1); default 0 */
+    uint64_t disconnect_at_us;        /* CHUNKSIM_LINK_NEVER (default) for none */
+    uint64_t disconnect_after_chunks; /* 0 (default) for none */
+    uint64_t reconnect_delay_us;      /* CHUNKSIM_LINK_NEVER (default): stays down */
+} chunksim_link_config_t;
+
+typedef enum chunksim_link_status {
+    CHUNKSIM_LINK_SENT = 0,         /* delivered and acknowledged */
+    CHUNKSIM_LINK_DISCONNECTED = 1, /* not delivered: the link is or went down */
+} chunksim_link_status;
+
+typedef struct chunksim_link_result_s {
+    chunksim_link_status status;
+    uint64_t start_us;        /* the first attempt went on air (or = sent_us if none did) */
+    uint64_t sent_us;         /* SENT: last packet acked; DISCONNECTED: failure known */
+    uint64_t air_us;          /* link busy time spent on this chunk, retries included */
+    uint32_t retransmissions; /* attempts after the first */
+    uint64_t reconnect_us;    /* DISCONNECTED: when the link is back, or NEVER */
+} chunksim_link_result_t;
+
+/* Read-only counters, for metrics and tests. */
+typedef struct chunksim_link_stats_s {
+    uint64_t chunks;          /* delivered */
+    uint64_t bytes;           /* delivered chunk bytes */
+    uint64_t busy_us;         /* air (BLE) or wire (NETWORK) time, lost attempts included */
+    uint64_t losses;          /* packets or chunks lost */
+    uint64_t retransmissions; /* attempts after a loss */
+    uint64_t disconnects;
+} chunksim_link_stats_t;
+
+/* Caller-owned; fields are private except data and stats. */
+typedef struct chunksim_link_s {
+    void *data; /* the caller's */
+    chunksim_link_stats_t stats;
+    /* private */
+    chunksim_link_config_t config;
+    chunksim_rng_t *rng;
+    bool up;
+    bool disconnect_at_fired;
+    bool disconnect_after_fired;
+    uint64_t up_at_us;        /* while down: when it comes back */
+    uint64_t anchor0_us;      /* the connection's first event */
+    uint64_t event_anchor_us; /* the event last used */
+    uint32_t event_packets;   /* packets sent in it */
+    bool event_open;          /* it may take another packet */
+    uint64_t free_us;         /* the previous chunk's end */
+} chunksim_link_t;
+
+/* Fills cfg with the defaults of kind (see the field comments). */
+void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kind kind);
+
+/*
+ * Returns 0 if cfg is usable, else UV_EINVAL with *why (if why is not NULL)
+ * set to a static sentence naming the field and its allowed range. Fields of
+ * the other kind are not checked.
+ */
+int chunksim_link_config_validate(const chunksim_link_config_t *cfg, const char **why);
+
+/*
+ * Validates and copies config; the link is up at time 0 with its first
+ * connection event then. rng is borrowed and must outlive the link; it is
+ * drawn from only when loss_rate > 0, once per attempt. Returns 0 or the
+ * validation error (*why as above).
+ */
+int chunksim_link_init(chunksim_link_t *link, const chunksim_link_config_t *config,
+                       chunksim_rng_t *rng, const char **why);
+
+/* The chunk size the application should offer: ATT_MTU - 3 for BLE, the
+ * configured chunk_bytes for NETWORK. */
+size_t chunksim_link_chunk_bytes(const chunksim_link_t *link);
+
+/*
+ * Sends one chunk of chunk_bytes offered at now_us; fills *out. Returns 0
+ * (whether SENT or DISCONNECTED), UV_EINVAL for an empty chunk, or
+ * UV_EMSGSIZE for one larger than chunksim_link_chunk_bytes().
+ */
+int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_bytes,
+                       chunksim_link_result_t *out);
+
+/* now_us if the link is up then, else when it comes back (or NEVER).
+ * Applies the disconnects and reconnects due by now_us. */
+uint64_t chunksim_link_up_at_us(chunksim_link_t *link, uint64_t now_us);
+
+/*
+ * The best sustained throughput of full-size chunks without loss, for
+ * "efficiency against the bound": BLE, the packets that fit in one event
+ * times ATT_MTU - 3 per interval; NETWORK, chunk_bytes per exchange.
+ */
+double chunksim_link_bound_bytes_per_s(const chunksim_link_t *link);
+
+/* On-air time of one BLE data packet with ll_payload_bytes of payload. */
+uint64_t chunksim_link_ble_packet_us(chunksim_link_phy phy, size_t ll_payload_bytes);
+
+/* One packet's share of a connection event: the packet, one inter-frame
+ * space and the peer's empty ack. */
+uint64_t chunksim_link_ble_exchange_us(chunksim_link_phy phy, size_t ll_payload_bytes);
+
+#endif

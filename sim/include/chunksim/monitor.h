@@ -1,0 +1,177 @@
+/*
+ * Invariant monitor: watches one run from the outside and reports every
+ * breach of the packetizer's contract (DESIGN.md, "The firmware contract")
+ * and of the async pattern, with the call that caused it.
+ *
+ * The engine reports what happens; the monitor never changes it:
+ *   - calls into the firmware (prepare, get-chunk, clear, ...) begin and end;
+ *   - the packetizer's view of the coredump source, through a spy source:
+ *     header peeks (has_message), payload reads with the bytes served, and
+ *     the delete (mark_read);
+ *   - flash operations as they are issued, with the device's busy state.
+ *
+ * Offsets are payload offsets of the coredump message, which is the whole
+ * stored image [0, total size) (spec section 9). The header peek at offset 0
+ * before a message starts is not a payload read (spec section 11): it is
+ * reported with chunksim_monitor_peek() and never counts against the
+ * one-read-per-chunk or sequential rules.
+ */
+#ifndef CHUNKSIM_MONITOR_H
+#define CHUNKSIM_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHUNKSIM_INVARIANT_MAP(X)                                                                  \
+    X(SEQUENTIAL, "sequential", "payload reads must continue where the previous one ended")        \
+    X(ONE_READ_PER_CHUNK, "one_read_per_chunk", "a get-chunk makes at most one payload read")      \
+    X(READ_FITS_CHUNK, "read_fits_chunk", "a payload read is never larger than the chunk's room")  \
+    X(SEPARATE_READ_ROUTINE, "separate_read_routine",                                              \
+      "in async mode get-chunk is served from RAM, never by a synchronous flash read")             \
+    X(READ_OUTSIDE_WINDOW, "read_outside_window", "a payload read asked for bytes not in RAM")     \
+    X(WRONG_BYTES, "wrong_bytes", "a payload read returned bytes that differ from the flash")      \
+    X(READ_FAILED, "read_failed", "a payload read failed after prepare said ready")                \
+    X(FLASH_BUSY, "flash_busy", "a flash operation was issued while the device was busy")          \
+    X(CLEAR_EARLY, "clear_early", "storage cleared before the last payload byte was read")         \
+    X(CLEAR_TWICE, "clear_twice", "storage cleared more than once for one coredump")               \
+    X(NEVER_CLEARED, "never_cleared", "the coredump was read to the end but never cleared")        \
+    X(WRONGLY_ABSENT, "wrongly_absent",                                                            \
+      "the header peek said no coredump while a valid one was stored")                             \
+    X(RLE_ASYNC, "rle_async", "run-length encoding requested with an async reader")                \
+    X(INLINE_COMPLETION, "inline_completion",                                                      \
+      "a completion arrived inside the call that dispatched it")
+
+typedef enum chunksim_invariant {
+#define CHUNKSIM_INVARIANT_ENUM_(name, text, doc) CHUNKSIM_INV_##name,
+    CHUNKSIM_INVARIANT_MAP(CHUNKSIM_INVARIANT_ENUM_)
+#undef CHUNKSIM_INVARIANT_ENUM_
+        CHUNKSIM_INV_COUNT
+} chunksim_invariant_t;
+
+/* Calls into the firmware that the engine reports. */
+typedef enum chunksim_call_kind {
+    CHUNKSIM_CALL_PREPARE,
+    CHUNKSIM_CALL_GET_CHUNK, /* arg: the room offered; the read fits in room - 1 (chunk header) */
+    CHUNKSIM_CALL_CONFIRM,
+    CHUNKSIM_CALL_ABORT,
+    CHUNKSIM_CALL_COMPLETE,
+    CHUNKSIM_CALL_CANCEL,
+    CHUNKSIM_CALL_DATA_AVAILABLE,
+    /* Multi-call mode's get-next (spec section 6): arg is the room; after the
+     * first call a call carries raw message bytes only, so the read may fill
+     * the whole room. Otherwise checked like a get-chunk. */
+    CHUNKSIM_CALL_GET_NEXT
+} chunksim_call_kind_t;
+
+typedef struct chunksim_violation {
+    chunksim_invariant_t invariant;
+    uint64_t call_seq; /* the call during which it happened (0: outside any call) */
+    uint64_t t_us;
+    char detail[192]; /* offsets, lengths, expected vs got; NUL-terminated */
+} chunksim_violation_t;
+
+/* v is valid during the callback only. */
+typedef void (*chunksim_violation_cb)(void *data, const chunksim_violation_t *v);
+
+typedef struct chunksim_monitor_config {
+    chunksim_violation_cb on_violation; /* may be NULL: violations are only counted */
+    void *data;
+    /* The coredump as stored at the start of the run; NULL or 0 bytes: none is
+     * stored, so a peek that finds nothing is correct. */
+    const uint8_t *image;
+    uint32_t image_bytes;
+    bool async_reader;  /* false for the synchronous baseline */
+    bool allow_suspend; /* the flash may be interrupted (suspend/resume) */
+    /* Faults that alter stored/read bytes are on. Wrong bytes are then
+     * expected and left to the end-of-run verification: WRONG_BYTES (bytes or
+     * announced length), WRONGLY_ABSENT (an altered header magic) and a peek
+     * refused as CHUNKCORE_E_CORRUPT (an altered size) are counted in
+     * `suppressed` instead of reported. */
+    bool data_faults;
+} chunksim_monitor_config_t;
+
+typedef struct chunksim_monitor {
+    chunksim_monitor_config_t cfg;
+    uint64_t now_us;
+    uint64_t call_seq; /* call in progress, 0 when none */
+    chunksim_call_kind_t call_kind;
+    uint32_t call_arg;      /* get-chunk / get-next: the room offered */
+    uint32_t reads_in_call; /* payload reads (attempts) during this call */
+    uint32_t next_offset;   /* where the next payload read must start */
+    uint32_t message_bytes; /* payload length the peek announced (0: no message) */
+    bool in_message;
+    bool read_to_end; /* the last payload byte has been read */
+    bool cleared;     /* the packetizer deleted this coredump */
+    bool stored;      /* a valid coredump is in storage: a peek must find it */
+    uint32_t clears;
+    uint64_t counts[CHUNKSIM_INV_COUNT];
+    uint64_t total;
+    uint64_t suppressed; /* breaches data_faults made expected (see the config) */
+} chunksim_monitor_t;
+
+void chunksim_monitor_init(chunksim_monitor_t *mon, const chunksim_monitor_config_t *cfg);
+
+/* Advance the monitor's notion of time (simulated microseconds). */
+void chunksim_monitor_set_time(chunksim_monitor_t *mon, uint64_t t_us);
+
+/* Every firmware call is bracketed; seq numbers the calls from 1. */
+void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim_call_kind_t kind,
+                                 uint32_t arg);
+void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result);
+
+/*
+ * The spy source: peek result (1 found, 0 none, <0 error) and the announced
+ * length. A peek that finds the coredump with no message in progress, or
+ * after a restart, (re)starts the message at offset 0. A failed peek is the
+ * core reporting an error, not a breach, except inside a get-chunk: the
+ * application only calls get-chunk once prepare said ready, so the header
+ * must have been readable then (READ_FAILED).
+ */
+void chunksim_monitor_peek(chunksim_monitor_t *mon, int result, uint32_t payload_bytes);
+/*
+ * A payload read: result 0 with the len bytes served, or a negative code
+ * (bytes may then be NULL). The position advances only on success; a
+ * zero-length read at the end of the message is allowed.
+ */
+void chunksim_monitor_read(chunksim_monitor_t *mon, uint32_t offset, size_t len,
+                           const uint8_t *bytes, int result);
+/* The message restarts at 0 (abort, reconnect). */
+void chunksim_monitor_restart(chunksim_monitor_t *mon);
+/* The packetizer deleted the message (the source's mark_read). */
+void chunksim_monitor_clear(chunksim_monitor_t *mon);
+/*
+ * The delete did not take (its erase failed and will not be retried, or was
+ * cut by power loss): the coredump may still be stored and may be sent and
+ * deleted again without that being a second clear.
+ */
+void chunksim_monitor_clear_failed(chunksim_monitor_t *mon);
+/* The stored coredump became invalid without the packetizer's delete (a
+ * fault, an erase by the application): a peek may now find nothing. */
+void chunksim_monitor_storage_lost(chunksim_monitor_t *mon);
+
+/* A flash operation issued; sync: a blocking read made inside the call. */
+void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32_t addr,
+                               uint32_t len, bool device_busy, bool sync);
+/* A completion was delivered while the call that dispatched it was still running. */
+void chunksim_monitor_inline_completion(chunksim_monitor_t *mon, const char *what);
+/* RLE asked for with an async reader (the packetizer refused with CHUNKCORE_E_RLE_ASYNC). */
+void chunksim_monitor_rle_async(chunksim_monitor_t *mon);
+
+/*
+ * End of run: checks that need the whole run. A coredump read to the end
+ * must have been deleted, and a deleted one must be gone from storage
+ * (coredump_still_valid: the stored header is valid at the end). A coredump
+ * never read to the end is no breach: the run outcome says incomplete.
+ */
+void chunksim_monitor_finish(chunksim_monitor_t *mon, bool coredump_still_valid);
+
+/* Violations so far, in total and per invariant. */
+uint64_t chunksim_monitor_total(const chunksim_monitor_t *mon);
+uint64_t chunksim_monitor_count(const chunksim_monitor_t *mon, chunksim_invariant_t inv);
+
+/* "sequential", ... and the one-line rule; "unknown" for an out-of-range value. */
+const char *chunksim_invariant_name(chunksim_invariant_t inv);
+const char *chunksim_invariant_doc(chunksim_invariant_t inv);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * Recorder: writes scenarios, runs and their traces into a SQLite database.
+ *
+ * A pure sink. The simulator hands it plain structs; it knows nothing of the
+ * engine's types, so tools that import traces (a capture from a board) can use
+ * it too. One database holds many runs; docs/schema.md describes every table.
+ *
+ *     chunksim_rec_t rec;
+ *     chunksim_rec_open(&rec, "runs.db", err, sizeof err);
+ *     chunksim_rec_scenario(&rec, name, config_text, &scenario_id);
+ *     chunksim_rec_run_begin(&rec, &info, &run_id);     // committed at once
+ *     chunksim_rec_call(&rec, &call);                   // buffered ...
+ *     chunksim_rec_chunk(&rec, &chunk);                 // ... committed every N rows
+ *     chunksim_rec_run_end(&rec, &result);              // commits the rest
+ *     chunksim_rec_close(&rec);
+ *
+ * Crash safety: the runs row is committed with status 'running' before any
+ * trace row, and trace rows are committed in batches. If the process dies, the
+ * next chunksim_rec_open() finds the run still 'running' with a dead writer,
+ * marks it 'interrupted' with outcome 'incomplete' and a reason; the rows of
+ * the last, uncommitted batch are lost, everything before it is intact.
+ *
+ * Concurrency: one writer per database (a matrix funnels its workers' results
+ * through one recorder). A second writer waits for the first's batch
+ * transaction up to a busy timeout, then fails with CHUNKSIM_REC_E_SQLITE. A
+ * recorder is used from one thread at a time.
+ *
+ * Values: seq and times are uint64_t; SQLite stores signed 64-bit integers,
+ * so a seed >= 2^63 is stored as the negative number with the same bits.
+ * Text arguments are NUL-terminated UTF-8 and need only live for the call.
+ */
+#ifndef CHUNKSIM_RECORDER_H
+#define CHUNKSIM_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* PRAGMA user_version of the databases this build writes; a newer one is refused. */
+#define CHUNKSIM_REC_SCHEMA_VERSION 1
+
+/* Rows per transaction: ~1 M rows/s on the project's machines (DESIGN.md). */
+#define CHUNKSIM_REC_BATCH_ROWS_DEFAULT 4096u
+
+/* "No value" markers, stored as SQL NULL. */
+#define CHUNKSIM_REC_TIME_NONE UINT64_MAX /* an end time that never came, a latency not drawn */
+#define CHUNKSIM_REC_SEQ_NONE  UINT64_MAX /* a violation not tied to one call */
+#define CHUNKSIM_REC_ARG_NONE  INT64_MIN  /* a call without an argument */
+
+/* Errors (for now the recorder's own list; it will join the common chunksim list). */
+#define CHUNKSIM_REC_ERRNO_MAP(X)                                                                  \
+    X(INVAL, -1, "invalid argument")                                                               \
+    X(SQLITE, -2, "SQLite error (chunksim_rec_errmsg() has the details)")                          \
+    X(VERSION, -3, "database schema is newer than this chunksim understands")                      \
+    X(NOTREC, -4, "file is not a chunksim recording")                                              \
+    X(STATE, -5, "not valid now (no run in progress, or one already is)")                          \
+    X(READONLY, -6, "recorder was opened read-only")
+
+enum chunksim_rec_errno {
+    CHUNKSIM_REC_OK = 0,
+#define CHUNKSIM_REC_ERRNO_ENUM_(name, value, text) CHUNKSIM_REC_E_##name = (value),
+    CHUNKSIM_REC_ERRNO_MAP(CHUNKSIM_REC_ERRNO_ENUM_)
+#undef CHUNKSIM_REC_ERRNO_ENUM_
+};
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+#define CHUNKSIM_REC_STMTS_     15
+#define CHUNKSIM_REC_ERRMSG_MAX 512
+
+typedef struct chunksim_rec {
+    void *data; /* the caller's; kept across open */
+
+    /* Read-only for the caller. */
+    int64_t run_id;          /* run being recorded, 0 when none */
+    uint32_t batch_rows;     /* rows per transaction */
+    uint32_t pending_rows;   /* rows appended since the last commit */
+    uint64_t recovered_runs; /* runs the last open found abandoned and marked interrupted */
+
+    /* Private. */
+    struct sqlite3 *db_;
+    struct sqlite3_stmt *stmt_[CHUNKSIM_REC_STMTS_];
+    bool readonly_;
+    char errmsg_[CHUNKSIM_REC_ERRMSG_MAX];
+} chunksim_rec_t;
+
+/* What is known when a run starts. */
+typedef struct chunksim_rec_run_info {
+    int64_t scenario_id;      /* from chunksim_rec_scenario() */
+    uint64_t seed;            /* the run's root seed */
+    const char *mode;         /* "virtual" or "realtime" */
+    const char *tool_version; /* chunksim version that ran it */
+    const char *started_at;   /* wall clock, ISO-8601 UTC; NULL: now */
+    const char *reader;       /* reader kind, e.g. "async" */
+    const char *glue;         /* user glue under test; NULL: chunksim's own */
+    const void *image;        /* coredump image streamed; NULL: none recorded */
+    size_t image_bytes;
+    const char *image_sha256; /* hex; NULL: computed here, else checked against image */
+    uint64_t flash_bytes;     /* size of the flash image the model was loaded with */
+} chunksim_rec_run_info_t;
+
+/* One call into the core by the application loop. */
+typedef struct chunksim_rec_call {
+    uint64_t seq;            /* per run, increasing */
+    uint64_t t_us;           /* when the call was made */
+    const char *kind;        /* prepare|get_chunk|clear|confirm|abort|complete|cancel */
+    int64_t arg;             /* e.g. requested chunk size; CHUNKSIM_REC_ARG_NONE: none */
+    int result;              /* the call's return value */
+    const char *result_name; /* e.g. "WAIT", "E_WINDOW"; NULL: none */
+    const char *detail;      /* NULL: none */
+    uint64_t duration_us;    /* CHUNKSIM_REC_TIME_NONE: not measured */
+} chunksim_rec_call_t;
+
+/* One operation issued to the flash model. */
+typedef struct chunksim_rec_flash_op {
+    uint64_t seq;            /* per run, increasing */
+    const char *kind;        /* read|program|erase|... */
+    uint32_t addr;           /* flash address */
+    uint32_t len;            /* bytes */
+    uint64_t start_us;       /* when it was issued */
+    uint64_t end_us;         /* when its completion was delivered; TIME_NONE: never */
+    int status;              /* completion status */
+    const char *status_name; /* NULL: none */
+    const char *fault;       /* injected fault; NULL: none */
+    uint64_t latency_us;     /* latency drawn for it; TIME_NONE: none drawn */
+} chunksim_rec_flash_op_t;
+
+/* One chunk produced by the packetizer and handed to the link. */
+typedef struct chunksim_rec_chunk {
+    uint64_t seq;             /* per run, increasing */
+    uint64_t t_us;            /* when get-chunk produced it */
+    uint64_t sent_us;         /* when the link finished it; TIME_NONE: not delivered */
+    uint8_t header;           /* the chunk's first (header) byte */
+    const char *flags;        /* decoded header flags, e.g. "start|more"; NULL: none */
+    bool delivered;           /* reached the peer */
+    uint32_t retransmissions; /* link-level resends */
+    const void *data;         /* the chunk's bytes */
+    size_t len;               /* bytes at data */
+} chunksim_rec_chunk_t;
+
+/* An invariant the monitor found broken. */
+typedef struct chunksim_rec_violation {
+    const char *invariant; /* e.g. "sequential_read" */
+    uint64_t call_seq;     /* calls.seq it was detected in; CHUNKSIM_REC_SEQ_NONE: none */
+    uint64_t t_us;
+    const char *detail; /* NULL: none */
+} chunksim_rec_violation_t;
+
+/* What a run concluded; stored in its runs row. */
+typedef struct chunksim_rec_run_result {
+    const char *outcome; /* ok|lost|corrupt|incomplete|violation|error */
+    bool safety_ok;      /* no invariant was violated and the stream decoded correctly */
+    bool liveness_ok;    /* the whole message was delivered */
+    const char *reason;  /* why, when not ok; NULL: none */
+    uint64_t drain_us;   /* first prepare to last chunk delivered */
+    uint64_t message_bytes;
+    uint64_t chunks;
+    uint64_t flash_busy_us;
+    uint64_t link_busy_us;
+    uint64_t bound_us; /* lower bound on drain time for this flash and link */
+    double efficiency; /* bound_us / drain_us */
+    uint64_t waits;    /* prepare calls that returned "wait" */
+    uint64_t refills;  /* window loads */
+    uint64_t retries;  /* reads repeated after a failure */
+    uint64_t faults_injected;
+    uint64_t wall_ms; /* host time the run took */
+} chunksim_rec_run_result_t;
+
+/*
+ * Open or create the database at path (a file name or a SQLite "file:" URI)
+ * for writing: WAL journal (a file system that cannot do WAL is refused),
+ * synchronous=NORMAL, foreign keys on, schema created if the file is new,
+ * runs abandoned by dead writers marked interrupted. Fails with
+ * CHUNKSIM_REC_E_VERSION on a newer schema and CHUNKSIM_REC_E_NOTREC on a
+ * file that is not a chunksim recording. On failure the message is also
+ * copied to err (if not NULL) and rec is closed.
+ */
+int chunksim_rec_open(chunksim_rec_t *rec, const char *path, char *err, size_t errlen);
+
+/* Open for reading only (reports, replay): no schema creation, no recovery. */
+int chunksim_rec_open_readonly(chunksim_rec_t *rec, const char *path, char *err, size_t errlen);
+
+/* Abort the run in progress, if any ("recorder closed before the run ended"), and close. */
+int chunksim_rec_close(chunksim_rec_t *rec);
+
+/* Rows per transaction, at least 1. Takes effect from the next row. */
+int chunksim_rec_set_batch_rows(chunksim_rec_t *rec, uint32_t rows);
+
+/* The open connection, for queries (reports, replay, tests). Do not close it. */
+struct sqlite3 *chunksim_rec_db(const chunksim_rec_t *rec);
+
+/*
+ * The scenario whose config text this is: inserted if its SHA-256 is new,
+ * else the existing row (whose first name is kept). Committed at once unless a
+ * run's batch is open, then with it.
+ */
+int chunksim_rec_scenario(chunksim_rec_t *rec, const char *name, const char *config_text,
+                          int64_t *scenario_id);
+
+/* Start a run: its row (and image, stored once per hash) is committed with status 'running'. */
+int chunksim_rec_run_begin(chunksim_rec_t *rec, const chunksim_rec_run_info_t *info,
+                           int64_t *run_id);
+
+/* Trace rows of the run in progress, buffered and committed every batch_rows rows. */
+int chunksim_rec_call(chunksim_rec_t *rec, const chunksim_rec_call_t *call);
+int chunksim_rec_flash_op(chunksim_rec_t *rec, const chunksim_rec_flash_op_t *op);
+int chunksim_rec_chunk(chunksim_rec_t *rec, const chunksim_rec_chunk_t *chunk);
+int chunksim_rec_violation(chunksim_rec_t *rec, const chunksim_rec_violation_t *v);
+/* A derived seed or drawn parameter; each name once per run. */
+int chunksim_rec_param(chunksim_rec_t *rec, const char *name, const char *value);
+/* An open-ended metric; each name once per run. */
+int chunksim_rec_metric(chunksim_rec_t *rec, const char *name, double value);
+
+/* Commit the rows buffered so far (long realtime runs call this now and then). */
+int chunksim_rec_flush(chunksim_rec_t *rec);
+
+/* Store the outcome and metrics (status 'finished') and commit everything. */
+int chunksim_rec_run_end(chunksim_rec_t *rec, const chunksim_rec_run_result_t *result);
+
+/* End the run as status 'aborted', outcome 'incomplete', with reason; keep its rows. */
+int chunksim_rec_run_abort(chunksim_rec_t *rec, const char *reason);
+
+/* The last failure's message (SQLite's text with what was being done); "" if none. */
+const char *chunksim_rec_errmsg(const chunksim_rec_t *rec);
+
+/* Text for a CHUNKSIM_REC_E_* code (or "ok"); never NULL. */
+const char *chunksim_rec_strerror(int err);
+
+#endif

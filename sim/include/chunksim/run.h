@@ -1,0 +1,73 @@
+/*
+ * One run: a scenario, a seed and a reader, driven to the end on one libuv
+ * loop (DESIGN.md, "One run, as data flows"), checked by the invariant
+ * monitor, verified by decoding what the link delivered, and recorded.
+ */
+#ifndef CHUNKSIM_RUN_H
+#define CHUNKSIM_RUN_H
+
+#include "chunksim/reader.h"
+#include "chunksim/recorder.h"
+#include "chunksim/scenario.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum chunksim_outcome {
+    CHUNKSIM_OUTCOME_OK,         /* the coredump arrived intact and was cleared (or kept) as asked */
+    CHUNKSIM_OUTCOME_LOST,       /* the coredump is gone from flash and never arrived intact */
+    CHUNKSIM_OUTCOME_CORRUPT,    /* delivered bytes differ from what was stored */
+    CHUNKSIM_OUTCOME_INCOMPLETE, /* not delivered, still stored (or the run was cut short) */
+    CHUNKSIM_OUTCOME_VIOLATION,  /* the firmware broke the contract (see violations) */
+    CHUNKSIM_OUTCOME_ERROR       /* the run could not be set up */
+} chunksim_outcome_t;
+
+typedef struct chunksim_metrics {
+    uint64_t drain_us;      /* first call to the last delivered chunk (or the end) */
+    uint64_t message_bytes; /* coredump message bytes delivered intact */
+    uint64_t chunks;        /* chunks produced */
+    uint64_t wire_bytes;    /* chunk bytes produced */
+    uint64_t flash_busy_us;
+    uint64_t link_busy_us;
+    uint64_t bound_us; /* max(flash busy, link busy): no reader can drain faster */
+    double efficiency; /* bound / drain, 1.0 = as fast as the slower side allows */
+    double bytes_per_s;
+    uint64_t waits;   /* prepares that answered "wait" */
+    uint64_t refills; /* window loads */
+    uint64_t retries; /* prepares repeated after an error or a timeout */
+    uint64_t faults_injected;
+    uint64_t violations;
+    uint64_t flash_ops;
+    uint64_t rows; /* rows recorded */
+} chunksim_metrics_t;
+
+typedef struct chunksim_run_result {
+    chunksim_outcome_t outcome;
+    bool safety_ok;   /* nothing wrong accepted, nothing silently lost */
+    bool liveness_ok; /* the delivery finished */
+    bool passed;      /* outcome == the scenario's expect (or ok when it gives none) */
+    char reason[256];
+    char first_violation[256];
+    int64_t run_id; /* 0 when not recorded */
+    uint64_t seed;
+    double wall_ms;
+    chunksim_metrics_t m;
+} chunksim_run_result_t;
+
+typedef struct chunksim_run_options {
+    chunksim_rec_t *rec; /* NULL: not recorded */
+    bool record_rows;    /* calls, flash ops, chunks (false: runs row only) */
+    /* A reader not among the built-ins (tests' broken readers, user glue). */
+    chunksim_reader_create_fn reader_create;
+    const char *reader_name;
+    FILE *log; /* progress and diagnostics; NULL: quiet */
+} chunksim_run_options_t;
+
+/* Runs sc with its own seed and mode. Returns 0 (see res->outcome) or a negative setup error. */
+int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *opts,
+                 chunksim_run_result_t *res);
+
+const char *chunksim_outcome_name(chunksim_outcome_t outcome);
+
+#endif

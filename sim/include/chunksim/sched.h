@@ -1,0 +1,235 @@
+/*
+ * chunksim_sched: the simulator's clock and event scheduler.
+ *
+ * libuv has no pluggable clock, so chunksim owns this one small interface with
+ * two backends. Both run inside uv_run() on the caller's loop, and in both a
+ * callback always arrives from the loop, never inline from the call that
+ * scheduled it, exactly as a completion does on a board.
+ *
+ * VIRTUAL (the default, used by CI): events wait in a binary min-heap ordered
+ * by (time_us, sequence number), so events at equal times run in the order
+ * they were scheduled. One uv_idle handle pops the earliest event each loop
+ * turn, advances the virtual clock to its time and runs its callback. An idle
+ * handle is used because while it is active libuv polls for I/O without
+ * blocking and calls it once per turn: nothing sleeps, other handles on the
+ * loop still get their turn between events, and stopping it when the heap is
+ * empty lets uv_run() return. A zero-timeout uv_timer would do the same, but
+ * libuv's order for timers due at the same instant changed between 1.44 and
+ * 1.45, and which timers run in a turn depends on its cached clock; the idle
+ * handle keeps the trace independent of both.
+ *
+ * REALTIME (soak runs, wall-clock experiments): the same heap, ordered by
+ * deadline, drives one uv_timer armed for the earliest deadline. Rather than
+ * one uv_timer per event, one timer for the heap keeps equal deadlines in
+ * scheduling order on every libuv version and lets events be plain
+ * caller-owned structs that can be freed the moment they ran or were
+ * cancelled (a per-event handle could only be freed after uv_close()
+ * completed). uv_timer has 1 ms granularity: a callback runs no earlier than
+ * its deadline and typically up to about 1 ms after it, so sub-millisecond
+ * delays are only meaningful in virtual time. All delays are multiplied by
+ * realtime_scale (0.1 runs ten times faster than modelled), and
+ * chunksim_sched_now_us() divides the measured uv_hrtime() by the same factor,
+ * so that "now + delay" keeps one unit, model microseconds, in both modes.
+ *
+ * chunksim_sched_work() runs a modelled operation (a flash read, an erase) for
+ * a duration: in REALTIME on the libuv thread pool with a real sleep, so the
+ * completion comes from another thread's work as with DMA on hardware; in
+ * VIRTUAL as an event after that much virtual time. Callers use one API.
+ *
+ * Lifecycle (libuv's init -> use -> close): chunksim_sched_init(), schedule,
+ * uv_run(); chunksim_sched_close() drops every pending event and work request
+ * (their callbacks never run) and closes the handle; after its close_cb has
+ * run, the loop holds nothing of the scheduler and uv_loop_close() succeeds.
+ *
+ * Errors are negative libuv codes (UV_EINVAL, UV_EBUSY, ...) for now; they
+ * will move to the common chunksim error list.
+ *
+ * Not thread-safe: every function must be called on the loop's thread, except
+ * that a work_fn runs on the thread pool (and must not call into the
+ * scheduler).
+ */
+#ifndef CHUNKSIM_SCHED_H
+#define CHUNKSIM_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+typedef struct chunksim_sched_s chunksim_sched_t;
+typedef struct chunksim_event_s chunksim_event_t;
+typedef struct chunksim_work_s chunksim_work_t;
+
+typedef enum chunksim_sched_mode {
+    CHUNKSIM_SCHED_VIRTUAL = 0,
+    CHUNKSIM_SCHED_REALTIME = 1,
+} chunksim_sched_mode;
+
+typedef struct chunksim_sched_config_s {
+    chunksim_sched_mode mode;
+    /* REALTIME only: real delay = modelled delay * realtime_scale; > 0.
+     * Zero means 1.0, so a zero-initialised config is valid. */
+    double realtime_scale;
+} chunksim_sched_config_t;
+
+/* Runs on the loop when an event is due; ev->data is the caller's. */
+typedef void (*chunksim_event_cb)(chunksim_event_t *ev);
+/* Runs on the thread pool (REALTIME) or the loop (VIRTUAL) once the
+ * operation's duration has elapsed, just before its done callback. */
+typedef void (*chunksim_work_fn)(chunksim_work_t *w);
+/* Runs on the loop when a work request has completed. */
+typedef void (*chunksim_work_cb)(chunksim_work_t *w);
+typedef void (*chunksim_sched_cb)(chunksim_sched_t *sched);
+
+/*
+ * An event: caller-owned, no init needed. While pending it must stay valid
+ * and must not be scheduled again (UV_EBUSY); once its callback has started,
+ * or after it was cancelled, it may be rescheduled or freed, also from inside
+ * its own callback.
+ */
+struct chunksim_event_s {
+    void *data; /* the caller's */
+    /* read-only: when the event is (or was last) due, in model us */
+    uint64_t time_us;
+    /* private */
+    chunksim_sched_t *sched;
+    chunksim_event_cb cb;
+    uint64_t seq;
+    size_t heap_index;
+};
+
+/*
+ * A work request: caller-owned, no init needed; stays valid until its done
+ * callback has started or it was cancelled, or, if the scheduler is closed
+ * while it is in flight, until the scheduler's close_cb.
+ */
+struct chunksim_work_s {
+    void *data; /* the caller's */
+    /* read-only */
+    uint64_t duration_us;
+    /* private */
+    chunksim_sched_t *sched;
+    chunksim_work_fn work_fn;
+    chunksim_work_cb done_cb;
+    chunksim_event_t ev;         /* VIRTUAL: the completion event */
+    struct chunksim_rt_work *rt; /* REALTIME: the thread-pool request, NULL when idle */
+};
+
+/* Caller-owned; fields are private except data. */
+struct chunksim_sched_s {
+    void *data; /* the caller's */
+    /* private */
+    uv_loop_t *loop;
+    chunksim_sched_mode mode;
+    double realtime_scale;
+    union {
+        uv_idle_t idle;   /* VIRTUAL */
+        uv_timer_t timer; /* REALTIME */
+    } handle;
+    chunksim_event_t **heap;
+    size_t heap_len;
+    size_t heap_cap;
+    uint64_t next_seq;
+    uint64_t virtual_now_us;
+    uint64_t start_ns;
+    uint64_t limit_us;
+    chunksim_sched_cb limit_cb;
+    bool limit_reached;
+    bool closing;
+    bool handle_closed;
+    chunksim_sched_cb close_cb;
+    uint64_t events_run;
+    /* REALTIME work: the list is touched on the loop only; each request's
+     * state and the wake-up of sleeping workers go through the mutex. */
+    struct chunksim_rt_work *rt_works;
+    size_t rt_in_flight;
+    uv_mutex_t rt_mutex;
+    uv_cond_t rt_cond;
+};
+
+/*
+ * Initialises sched on loop. config may be NULL (VIRTUAL). Returns 0, or
+ * UV_EINVAL for an unknown mode or a realtime_scale that is negative, NaN or
+ * infinite. The virtual clock starts at 0; the realtime clock starts now.
+ */
+int chunksim_sched_init(chunksim_sched_t *sched, uv_loop_t *loop,
+                        const chunksim_sched_config_t *config);
+
+/*
+ * The current time in model microseconds: the virtual clock (the time of the
+ * event being run, or of the last one run), or the time since init measured
+ * with uv_hrtime() and divided by realtime_scale. uv_now() is not used
+ * because it is cached per loop turn.
+ */
+uint64_t chunksim_sched_now_us(const chunksim_sched_t *sched);
+
+/*
+ * Schedules cb(ev) to run delay_us model microseconds from now (saturating at
+ * UINT64_MAX); sets ev->data = data. Returns 0; UV_EINVAL if cb is NULL or
+ * the scheduler is closing; UV_EBUSY if ev is already pending; UV_ENOMEM.
+ */
+int chunksim_sched_at(chunksim_sched_t *sched, chunksim_event_t *ev, uint64_t delay_us,
+                      chunksim_event_cb cb, void *data);
+
+/* Removes a pending event; its callback will not run. Returns 0, or
+ * UV_ENOENT if ev was not pending (already run, cancelled or never
+ * scheduled), which is harmless. */
+int chunksim_sched_cancel(chunksim_sched_t *sched, chunksim_event_t *ev);
+
+/* True while ev waits to run. */
+bool chunksim_sched_is_pending(const chunksim_sched_t *sched, const chunksim_event_t *ev);
+
+/*
+ * Starts an operation lasting duration_us model microseconds. When it is
+ * over, work_fn(w) (may be NULL) and then done_cb(w) run: in REALTIME,
+ * work_fn on the thread pool after a real sleep of duration_us *
+ * realtime_scale, done_cb later on the loop; in VIRTUAL, both on the loop
+ * when the virtual clock reaches now + duration_us. Returns 0; UV_EINVAL if
+ * done_cb is NULL or the scheduler is closing; UV_EBUSY if w is in flight;
+ * UV_ENOMEM.
+ */
+int chunksim_sched_work(chunksim_sched_t *sched, chunksim_work_t *w, uint64_t duration_us,
+                        chunksim_work_fn work_fn, chunksim_work_cb done_cb);
+
+/*
+ * Cancels a work request in flight; neither work_fn nor done_cb will run and
+ * w may be freed at once. A sleeping REALTIME request is woken, so cancelling
+ * a long operation does not hold a pool thread for its duration. Returns 0;
+ * UV_EBUSY if work_fn is already running on the pool (done_cb will follow as
+ * usual); UV_ENOENT if w was not in flight.
+ */
+int chunksim_sched_work_cancel(chunksim_sched_t *sched, chunksim_work_t *w);
+
+/*
+ * Watchdog: events due after max_us (model time) never run. When the next
+ * event is due after it, the scheduler stops running events, reports it
+ * through chunksim_sched_limit_reached() and limit_cb (may be NULL), and
+ * leaves the remaining events pending, so a run that would never finish
+ * ends, uv_run() returns and the run can be recorded as incomplete. The
+ * clock is not moved past the last event run. In REALTIME the limit is
+ * reported once the clock reaches max_us; work already on the thread pool
+ * still completes and its done_cb runs. UINT64_MAX (the default) means none.
+ */
+void chunksim_sched_set_limit(chunksim_sched_t *sched, uint64_t max_us, chunksim_sched_cb limit_cb);
+
+/* True once the limit has stopped the scheduler. */
+bool chunksim_sched_limit_reached(const chunksim_sched_t *sched);
+
+/* Events waiting, work requests included in VIRTUAL. */
+size_t chunksim_sched_pending_count(const chunksim_sched_t *sched);
+
+/* Event callbacks run so far (VIRTUAL work completions included). */
+uint64_t chunksim_sched_events_run(const chunksim_sched_t *sched);
+
+/*
+ * Drops every pending event and work request without running their
+ * callbacks (a work_fn already running on the pool finishes, its done_cb does
+ * not run), wakes sleeping workers and closes the libuv handle. close_cb (may
+ * be NULL) runs from the loop once nothing of the scheduler remains in it;
+ * from then on sched, its events and work requests may be freed. May be
+ * called from any callback; a second call does nothing.
+ */
+void chunksim_sched_close(chunksim_sched_t *sched, chunksim_sched_cb close_cb);
+
+#endif

@@ -1,0 +1,96 @@
+#include "chunksim/image.h"
+
+#include "chunkcore/coredump.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { IMAGE_BLOCK_REGISTERS = 0, IMAGE_BLOCK_MEMORY = 1 };
+#define IMAGE_BLOCK_HDR_BYTES 12u
+#define IMAGE_REGISTERS_BYTES 68u /* r0-r12, sp, lr, pc, xpsr: 17 words */
+
+static void image_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint8_t *image_block(uint8_t *p, uint8_t type, uint32_t addr, uint32_t len)
+{
+    memset(p, 0, IMAGE_BLOCK_HDR_BYTES);
+    p[0] = type;
+    image_le32(p + 4, addr);
+    image_le32(p + 8, len);
+    return p + IMAGE_BLOCK_HDR_BYTES;
+}
+
+static void image_fill(const chunksim_image_config_t *cfg, uint8_t *dst, uint32_t len)
+{
+    switch (cfg->content) {
+    case CHUNKSIM_IMAGE_PATTERN:
+        for (uint32_t i = 0; i < len; i++) {
+            dst[i] = cfg->pattern[i % cfg->pattern_bytes];
+        }
+        break;
+    case CHUNKSIM_IMAGE_RANDOM:
+        for (uint32_t i = 0; i < len; i += 8) {
+            uint64_t r = chunksim_rng_next_u64(cfg->rng);
+            memcpy(dst + i, &r, len - i < 8 ? len - i : 8);
+        }
+        break;
+    case CHUNKSIM_IMAGE_FILE:
+        memcpy(dst, cfg->pattern, len);
+        break;
+    }
+}
+
+int chunksim_image_build(const chunksim_image_config_t *cfg, uint8_t **out, uint32_t *out_bytes)
+{
+    const uint32_t fixed =
+        CHUNKCORE_COREDUMP_HEADER_BYTES + IMAGE_BLOCK_HDR_BYTES + CHUNKCORE_COREDUMP_FOOTER_BYTES;
+    uint32_t total = cfg->total_bytes;
+    if (cfg->content == CHUNKSIM_IMAGE_FILE && total == 0) {
+        if (cfg->pattern_bytes > UINT32_MAX - fixed) {
+            return -EINVAL;
+        }
+        total = fixed + (uint32_t)cfg->pattern_bytes;
+    }
+    if (total < CHUNKSIM_IMAGE_MIN_BYTES ||
+        (cfg->content != CHUNKSIM_IMAGE_RANDOM && cfg->pattern_bytes == 0)) {
+        return -EINVAL;
+    }
+    /* Registers only where they leave room for a real memory region. */
+    bool regs = cfg->content != CHUNKSIM_IMAGE_FILE && total >= 4 * (fixed + IMAGE_REGISTERS_BYTES);
+    uint32_t region = total - fixed - (regs ? IMAGE_BLOCK_HDR_BYTES + IMAGE_REGISTERS_BYTES : 0);
+    if (cfg->content == CHUNKSIM_IMAGE_FILE && region != cfg->pattern_bytes) {
+        return -EINVAL;
+    }
+    uint8_t *img = malloc(total);
+    if (img == NULL) {
+        return -ENOMEM;
+    }
+    uint8_t *p = img + CHUNKCORE_COREDUMP_HEADER_BYTES;
+    if (regs) {
+        p = image_block(p, IMAGE_BLOCK_REGISTERS, 0, IMAGE_REGISTERS_BYTES);
+        for (uint32_t r = 0; r < IMAGE_REGISTERS_BYTES / 4; r++) {
+            image_le32(p + 4 * r, 0xC0DE0000u + r);
+        }
+        p += IMAGE_REGISTERS_BYTES;
+    }
+    p = image_block(p, IMAGE_BLOCK_MEMORY, CHUNKSIM_IMAGE_REGION_ADDR, region);
+    image_fill(cfg, p, region);
+    p += region;
+    memset(p, 0, CHUNKCORE_COREDUMP_FOOTER_BYTES);
+    image_le32(p, CHUNKCORE_COREDUMP_FOOTER_MAGIC);
+    /* The header last, as a board commits a saved coredump. */
+    image_le32(img, CHUNKCORE_COREDUMP_MAGIC);
+    image_le32(img + 4, CHUNKCORE_COREDUMP_VERSION);
+    image_le32(img + 8, total);
+    *out = img;
+    *out_bytes = total;
+    return 0;
+}

@@ -1,0 +1,355 @@
+#include "chunksim/monitor.h"
+
+#include "chunkcore/error.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const invariant_names[] = {
+#define CHUNKSIM_INVARIANT_NAME_(name, text, doc) text,
+    CHUNKSIM_INVARIANT_MAP(CHUNKSIM_INVARIANT_NAME_)
+#undef CHUNKSIM_INVARIANT_NAME_
+};
+
+static const char *const invariant_docs[] = {
+#define CHUNKSIM_INVARIANT_DOC_(name, text, doc) doc,
+    CHUNKSIM_INVARIANT_MAP(CHUNKSIM_INVARIANT_DOC_)
+#undef CHUNKSIM_INVARIANT_DOC_
+};
+
+const char *chunksim_invariant_name(chunksim_invariant_t inv)
+{
+    return (unsigned)inv < CHUNKSIM_INV_COUNT ? invariant_names[inv] : "unknown";
+}
+
+const char *chunksim_invariant_doc(chunksim_invariant_t inv)
+{
+    return (unsigned)inv < CHUNKSIM_INV_COUNT ? invariant_docs[inv] : "unknown";
+}
+
+static const char *monitor_call_name(chunksim_call_kind_t kind)
+{
+    static const char *const names[] = {
+        "prepare",  "get_chunk", "confirm",        "abort",
+        "complete", "cancel",    "data_available", "get_next",
+    };
+    return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+}
+
+static void monitor_report(chunksim_monitor_t *mon, chunksim_invariant_t inv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void monitor_report(chunksim_monitor_t *mon, chunksim_invariant_t inv, const char *fmt, ...)
+{
+    chunksim_violation_t v;
+    memset(&v, 0, sizeof(v));
+    v.invariant = inv;
+    v.call_seq = mon->call_seq;
+    v.t_us = mon->now_us;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v.detail, sizeof(v.detail), fmt, ap);
+    va_end(ap);
+
+    mon->counts[inv]++;
+    mon->total++;
+    if (mon->cfg.on_violation != NULL) {
+        mon->cfg.on_violation(mon->cfg.data, &v);
+    }
+}
+
+/* Reads made by these calls are the chunk's one read and must fit its room. */
+static bool monitor_in_chunk_call(const chunksim_monitor_t *mon)
+{
+    return mon->call_seq != 0 &&
+           (mon->call_kind == CHUNKSIM_CALL_GET_CHUNK || mon->call_kind == CHUNKSIM_CALL_GET_NEXT);
+}
+
+void chunksim_monitor_init(chunksim_monitor_t *mon, const chunksim_monitor_config_t *cfg)
+{
+    memset(mon, 0, sizeof(*mon));
+    mon->cfg = *cfg;
+    if (mon->cfg.image == NULL) {
+        mon->cfg.image_bytes = 0;
+    }
+    mon->stored = mon->cfg.image_bytes > 0;
+}
+
+void chunksim_monitor_set_time(chunksim_monitor_t *mon, uint64_t t_us)
+{
+    mon->now_us = t_us;
+}
+
+void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim_call_kind_t kind,
+                                 uint32_t arg)
+{
+    mon->call_seq = seq;
+    mon->call_kind = kind;
+    mon->call_arg = arg;
+    mon->reads_in_call = 0;
+}
+
+void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result)
+{
+    /* The call's own result is the engine's to record; the monitor judges
+     * what happened inside the call, not how it ended. */
+    (void)result;
+    mon->call_seq = 0;
+    mon->call_arg = 0;
+    mon->reads_in_call = 0;
+}
+
+static void monitor_peek_failed(chunksim_monitor_t *mon, int result)
+{
+    if (!monitor_in_chunk_call(mon)) {
+        return;
+    }
+    if (result == CHUNKCORE_E_CORRUPT && mon->cfg.data_faults) {
+        mon->suppressed++;
+        return;
+    }
+    monitor_report(mon, CHUNKSIM_INV_READ_FAILED, "header peek in %s failed with %d (%s)",
+                   monitor_call_name(mon->call_kind), result, chunkcore_errname(result));
+}
+
+static void monitor_peek_absent(chunksim_monitor_t *mon)
+{
+    if (!mon->stored) {
+        return;
+    }
+    if (mon->cfg.data_faults) {
+        mon->suppressed++;
+        return;
+    }
+    monitor_report(mon, CHUNKSIM_INV_WRONGLY_ABSENT,
+                   "header peek found no coredump; %" PRIu32 " bytes are stored and not cleared",
+                   mon->cfg.image_bytes);
+}
+
+static void monitor_peek_found(chunksim_monitor_t *mon, uint32_t payload_bytes)
+{
+    if (payload_bytes != mon->cfg.image_bytes) {
+        if (mon->cfg.data_faults) {
+            mon->suppressed++;
+        } else {
+            monitor_report(mon, CHUNKSIM_INV_WRONG_BYTES,
+                           "header peek announced %" PRIu32
+                           " payload bytes, stored image has %" PRIu32,
+                           payload_bytes, mon->cfg.image_bytes);
+        }
+    }
+    /* A peek in the middle of a message is not a restart: only the
+     * packetizer's abort is (chunksim_monitor_restart). */
+    if (mon->in_message && mon->next_offset != 0) {
+        return;
+    }
+    mon->in_message = true;
+    mon->next_offset = 0;
+    mon->message_bytes = payload_bytes;
+    mon->read_to_end = false;
+}
+
+void chunksim_monitor_peek(chunksim_monitor_t *mon, int result, uint32_t payload_bytes)
+{
+    if (result < 0) {
+        monitor_peek_failed(mon, result);
+    } else if (result == 0) {
+        monitor_peek_absent(mon);
+    } else {
+        monitor_peek_found(mon, payload_bytes);
+    }
+}
+
+/* At most one SEQUENTIAL per read: the first reason that applies. */
+static void monitor_check_position(chunksim_monitor_t *mon, uint32_t offset, size_t len)
+{
+    const uint64_t end = (uint64_t)offset + len;
+    if (!mon->in_message) {
+        monitor_report(mon, CHUNKSIM_INV_SEQUENTIAL,
+                       "read [%" PRIu32 ", %" PRIu64 ") with no message in progress", offset, end);
+    } else if (offset != mon->next_offset) {
+        monitor_report(mon, CHUNKSIM_INV_SEQUENTIAL,
+                       "read [%" PRIu32 ", %" PRIu64 ") but the next offset is %" PRIu32, offset,
+                       end, mon->next_offset);
+    } else if (end > mon->message_bytes) {
+        monitor_report(mon, CHUNKSIM_INV_SEQUENTIAL,
+                       "read [%" PRIu32 ", %" PRIu64 ") past the message end %" PRIu32, offset, end,
+                       mon->message_bytes);
+    }
+}
+
+static void monitor_check_chunk(chunksim_monitor_t *mon, uint32_t offset, size_t len)
+{
+    if (!monitor_in_chunk_call(mon)) {
+        return;
+    }
+    mon->reads_in_call++;
+    if (mon->reads_in_call == 2) {
+        /* Reported once per call: the second read is the breach. */
+        monitor_report(mon, CHUNKSIM_INV_ONE_READ_PER_CHUNK,
+                       "second payload read in %s: [%" PRIu32 ", %" PRIu64 ")",
+                       monitor_call_name(mon->call_kind), offset, (uint64_t)offset + len);
+    }
+    /* A get-chunk's chunk starts with its one-byte header; a get-next after
+     * the first call carries raw message bytes only. */
+    uint32_t room = mon->call_arg;
+    if (mon->call_kind == CHUNKSIM_CALL_GET_CHUNK) {
+        room = room > 0 ? room - 1 : 0;
+    }
+    if (len > room) {
+        monitor_report(mon, CHUNKSIM_INV_READ_FITS_CHUNK,
+                       "read of %zu bytes at %" PRIu32 " in %s of %" PRIu32
+                       " bytes; at most %" PRIu32 " fit",
+                       len, offset, monitor_call_name(mon->call_kind), mon->call_arg, room);
+    }
+}
+
+static void monitor_check_bytes(chunksim_monitor_t *mon, uint32_t offset, size_t len,
+                                const uint8_t *bytes)
+{
+    if (bytes == NULL || len == 0 || offset >= mon->cfg.image_bytes) {
+        return;
+    }
+    size_t n = mon->cfg.image_bytes - offset;
+    n = n < len ? n : len;
+    const uint8_t *want = mon->cfg.image + offset;
+    size_t i = 0;
+    while (i < n && want[i] == bytes[i]) {
+        i++;
+    }
+    if (i == n) {
+        return;
+    }
+    if (mon->cfg.data_faults) {
+        mon->suppressed++;
+        return;
+    }
+    size_t differ = 0;
+    for (size_t j = i; j < n; j++) {
+        differ += want[j] != bytes[j];
+    }
+    monitor_report(mon, CHUNKSIM_INV_WRONG_BYTES,
+                   "read [%" PRIu32 ", %" PRIu64 "): first difference at offset %" PRIu64
+                   " (expected 0x%02x, got 0x%02x), %zu of %zu bytes differ",
+                   offset, (uint64_t)offset + len, (uint64_t)offset + i, want[i], bytes[i], differ,
+                   n);
+}
+
+void chunksim_monitor_read(chunksim_monitor_t *mon, uint32_t offset, size_t len,
+                           const uint8_t *bytes, int result)
+{
+    monitor_check_position(mon, offset, len);
+    monitor_check_chunk(mon, offset, len);
+    if (result == CHUNKCORE_E_WINDOW) {
+        monitor_report(mon, CHUNKSIM_INV_READ_OUTSIDE_WINDOW,
+                       "read [%" PRIu32 ", %" PRIu64 ") refused: not in the RAM window", offset,
+                       (uint64_t)offset + len);
+        return;
+    }
+    if (result < 0) {
+        monitor_report(mon, CHUNKSIM_INV_READ_FAILED,
+                       "read [%" PRIu32 ", %" PRIu64 ") failed with %d (%s)", offset,
+                       (uint64_t)offset + len, result, chunkcore_errname(result));
+        return;
+    }
+    monitor_check_bytes(mon, offset, len, bytes);
+    /* Follow what was actually read, so one bad read is one report and the
+     * reads after it are judged from where it left off. */
+    const uint64_t end = (uint64_t)offset + len;
+    mon->next_offset = end > UINT32_MAX ? UINT32_MAX : (uint32_t)end;
+    if (mon->in_message && end == mon->message_bytes) {
+        mon->read_to_end = true;
+    }
+}
+
+void chunksim_monitor_restart(chunksim_monitor_t *mon)
+{
+    mon->next_offset = 0;
+    mon->read_to_end = false;
+}
+
+void chunksim_monitor_clear(chunksim_monitor_t *mon)
+{
+    if (!mon->read_to_end) {
+        monitor_report(mon, CHUNKSIM_INV_CLEAR_EARLY,
+                       "delete with %" PRIu32 " of %" PRIu32 " payload bytes read",
+                       mon->in_message ? mon->next_offset : 0, mon->message_bytes);
+    }
+    if (mon->cleared) {
+        monitor_report(mon, CHUNKSIM_INV_CLEAR_TWICE, "delete number %" PRIu32 " of one coredump",
+                       mon->clears + 1);
+    }
+    mon->cleared = true;
+    mon->stored = false;
+    mon->clears++;
+    mon->in_message = false;
+}
+
+void chunksim_monitor_clear_failed(chunksim_monitor_t *mon)
+{
+    mon->cleared = false;
+}
+
+void chunksim_monitor_storage_lost(chunksim_monitor_t *mon)
+{
+    mon->stored = false;
+}
+
+void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32_t addr,
+                               uint32_t len, bool device_busy, bool sync)
+{
+    if (kind == NULL) {
+        kind = "op";
+    }
+    if (device_busy && !mon->cfg.allow_suspend) {
+        monitor_report(mon, CHUNKSIM_INV_FLASH_BUSY,
+                       "%s of %" PRIu32 " bytes at 0x%08" PRIx32 " while the device was busy", kind,
+                       len, addr);
+    }
+    if (sync && mon->cfg.async_reader && monitor_in_chunk_call(mon)) {
+        monitor_report(mon, CHUNKSIM_INV_SEPARATE_READ_ROUTINE,
+                       "synchronous %s of %" PRIu32 " bytes at 0x%08" PRIx32 " inside %s", kind,
+                       len, addr, monitor_call_name(mon->call_kind));
+    }
+}
+
+void chunksim_monitor_inline_completion(chunksim_monitor_t *mon, const char *what)
+{
+    monitor_report(mon, CHUNKSIM_INV_INLINE_COMPLETION, "%s completed inside %s",
+                   what != NULL ? what : "operation",
+                   mon->call_seq != 0 ? monitor_call_name(mon->call_kind) : "no call");
+}
+
+void chunksim_monitor_rle_async(chunksim_monitor_t *mon)
+{
+    monitor_report(mon, CHUNKSIM_INV_RLE_ASYNC,
+                   "run-length encoding asked for with an async reader (%s)",
+                   chunkcore_errname(CHUNKCORE_E_RLE_ASYNC));
+}
+
+void chunksim_monitor_finish(chunksim_monitor_t *mon, bool coredump_still_valid)
+{
+    if (mon->read_to_end && mon->clears == 0) {
+        monitor_report(mon, CHUNKSIM_INV_NEVER_CLEARED,
+                       "all %" PRIu32 " payload bytes read, never deleted%s", mon->message_bytes,
+                       coredump_still_valid ? "; storage still holds it" : "");
+    } else if (mon->clears > 0 && coredump_still_valid) {
+        /* The packetizer's delete did not reach the flash (a clear that does
+         * nothing, an erase never dispatched or never retried). */
+        monitor_report(mon, CHUNKSIM_INV_NEVER_CLEARED,
+                       "deleted %" PRIu32 " time(s) but storage still holds a valid coredump",
+                       mon->clears);
+    }
+}
+
+uint64_t chunksim_monitor_total(const chunksim_monitor_t *mon)
+{
+    return mon->total;
+}
+
+uint64_t chunksim_monitor_count(const chunksim_monitor_t *mon, chunksim_invariant_t inv)
+{
+    return (unsigned)inv < CHUNKSIM_INV_COUNT ? mon->counts[inv] : 0;
+}

@@ -1,0 +1,477 @@
+/*
+ * The byte vectors of spec section 7, through the chunk transport (with a
+ * RAM message reader) and, for the message-level ones, through the
+ * packetizer with data sources. Also the test decoder against the same
+ * vectors, and each of its rejections.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chunk_decoder.h"
+
+#include "chunkcore/error.h"
+#include "chunkcore/packetizer.h"
+#include "chunkcore/transport.h"
+
+/* ---- a message in RAM, read through chunkcore_msg_reader_t ---- */
+
+typedef struct ram_msg {
+    const uint8_t *data;
+    uint32_t bytes;
+    unsigned reads;
+    uint32_t last_offset;
+    size_t last_len;
+} ram_msg_t;
+
+static int ram_msg_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    ram_msg_t *m = ctx;
+    assert_true(offset <= m->bytes && len <= m->bytes - offset);
+    memcpy(buf, m->data + offset, len);
+    m->reads++;
+    m->last_offset = offset;
+    m->last_len = len;
+    return 0;
+}
+
+static void ram_msg_start(chunkcore_transport_t *t, ram_msg_t *m, const uint8_t *data,
+                          uint32_t bytes, bool multi_call)
+{
+    memset(m, 0, sizeof(*m));
+    m->data = data;
+    m->bytes = bytes;
+    const chunkcore_msg_reader_t reader = {.read = ram_msg_read, .avail = NULL, .ctx = m};
+    chunkcore_transport_start(t, &reader, bytes, multi_call);
+}
+
+/* ---- the vectors ---- */
+
+struct vector {
+    const char *name;
+    const uint8_t *msg;
+    uint32_t msg_bytes;
+    bool multi_call;
+    size_t sizes[4];
+    size_t n_chunks;
+    const uint8_t *chunks[4];
+    size_t chunk_bytes[4];
+};
+
+static const uint8_t msg9[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x0A};
+static const uint8_t msg14[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+                                0x08, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F};
+static const uint8_t msg17[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
+                                0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11};
+
+static const uint8_t v1_c0[] = {0x48, 0x09, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+static const uint8_t v1_c1[] = {0x80, 0x07, 0x08, 0x0A, 0x1B, 0x13};
+static const uint8_t v2_c0[] = {0x08, 0x01, 0x02, 0x03, 0x04, 0x05,
+                                0x06, 0x07, 0x08, 0x0A, 0x1B, 0x13};
+static const uint8_t v3_c0[] = {0x48, 0x0E, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+static const uint8_t v3_c1[] = {0xC0, 0x07, 0x08, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F};
+static const uint8_t v3_c2[] = {0x80, 0x0E, 0x4C, 0xDC};
+static const uint8_t v4_c0[] = {0x08, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+static const uint8_t v4_c1[] = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11};
+static const uint8_t v4_c2[] = {0x13, 0xDB};
+
+static const struct vector vectors[] = {
+    {"9 bytes in 9+9", msg9, sizeof(msg9), false, {9, 9}, 2, {v1_c0, v1_c1}, {sizeof(v1_c0), sizeof(v1_c1)}},
+    {"9 bytes in 12", msg9, sizeof(msg9), false, {12}, 1, {v2_c0}, {sizeof(v2_c0)}},
+    {"14 bytes in 9+10+9", msg14, sizeof(msg14), false, {9, 10, 9}, 3, {v3_c0, v3_c1, v3_c2},
+     {sizeof(v3_c0), sizeof(v3_c1), sizeof(v3_c2)}},
+    {"17 bytes multi-call 9+9+9", msg17, sizeof(msg17), true, {9, 9, 9}, 3, {v4_c0, v4_c1, v4_c2},
+     {sizeof(v4_c0), sizeof(v4_c1), sizeof(v4_c2)}},
+};
+
+/* Runs one vector; checks bytes, one read per data-carrying chunk, and the status. */
+static void run_transport_vector(const struct vector *v)
+{
+    chunkcore_transport_t t;
+    ram_msg_t m;
+    ram_msg_start(&t, &m, v->msg, v->msg_bytes, v->multi_call);
+    for (size_t i = 0; i < v->n_chunks; i++) {
+        uint8_t buf[64];
+        memset(buf, 0xBA, sizeof(buf));
+        size_t len = v->sizes[i];
+        unsigned reads_before = m.reads;
+        int rc = chunkcore_transport_next(&t, buf, &len);
+        bool last = (i + 1 == v->n_chunks);
+        assert_int_equal(rc, last ? CHUNKCORE_TRANSPORT_LAST : CHUNKCORE_TRANSPORT_MORE);
+        assert_int_equal(len, v->chunk_bytes[i]);
+        assert_memory_equal(buf, v->chunks[i], len);
+        assert_true(m.reads - reads_before <= 1);
+        assert_int_equal(chunkcore_transport_done(&t), last);
+    }
+    size_t len = 64;
+    uint8_t buf[64];
+    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_E_NODATA);
+    assert_int_equal(len, 0);
+}
+
+static void test_spec_vectors_through_transport(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+        print_message("vector: %s\n", vectors[i].name);
+        run_transport_vector(&vectors[i]);
+    }
+}
+
+/* Header-only / CRC-only chunks read nothing; every other chunk reads once, sequentially. */
+static void test_crc_only_chunk_makes_no_read(void **state)
+{
+    (void)state;
+    chunkcore_transport_t t;
+    ram_msg_t m;
+    ram_msg_start(&t, &m, msg14, sizeof(msg14), false);
+    uint8_t buf[16];
+    size_t sizes[] = {9, 10, 9};
+    uint32_t expect_offset[] = {0, 7};
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = sizes[i];
+        unsigned before = m.reads;
+        assert_true(chunkcore_transport_next(&t, buf, &len) >= 0);
+        if (i < 2) {
+            assert_int_equal(m.reads, before + 1);
+            assert_int_equal(m.last_offset, expect_offset[i]);
+            assert_int_equal(m.last_len, 7);
+        } else {
+            assert_int_equal(m.reads, before); /* `80 0E 4C DC`: offset and CRC only */
+        }
+    }
+}
+
+static void test_4072_byte_message_vector(void **state)
+{
+    (void)state;
+    static uint8_t msg[4072];
+    memset(msg, 0, sizeof(msg));
+    msg[0] = 0x01;
+    msg[1] = 0x02;
+    msg[2] = 0x03;
+    chunkcore_transport_t t;
+    ram_msg_t m;
+    ram_msg_start(&t, &m, msg, sizeof(msg), false);
+
+    uint8_t buf[128];
+    size_t len = 9;
+    static const uint8_t first[] = {0x48, 0xE8, 0x1F, 0x01, 0x02, 0x03, 0x00, 0x00, 0x00};
+    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    assert_int_equal(len, sizeof(first));
+    assert_memory_equal(buf, first, sizeof(first));
+
+    /* Continuations (9 bytes, then one sized to land exactly) up to offset 4071. */
+    while (t.offset < 4071) {
+        uint32_t left = 4071 - t.offset;
+        size_t varint_bytes = t.offset < 128 ? 1 : 2;
+        size_t want = left > 64 ? 9 : 1 + varint_bytes + left;
+        len = want;
+        assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+        assert_int_equal(len, want);
+        assert_true(buf[0] == 0xC0);
+    }
+    assert_int_equal(t.offset, 4071);
+    static const uint8_t last[] = {0x80, 0xE7, 0x1F, 0x00, 0xF4, 0x79};
+    len = 9;
+    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_LAST);
+    assert_int_equal(len, sizeof(last));
+    assert_memory_equal(buf, last, sizeof(last));
+}
+
+static void test_buffer_under_9_gives_nothing_and_keeps_state(void **state)
+{
+    (void)state;
+    chunkcore_transport_t t;
+    ram_msg_t m;
+    ram_msg_start(&t, &m, msg14, sizeof(msg14), false);
+    uint8_t buf[16];
+    for (size_t room = 0; room < CHUNKCORE_CHUNK_MIN_BYTES; room++) {
+        chunkcore_transport_t before = t;
+        memset(buf, 0xBA, sizeof(buf));
+        size_t len = room;
+        assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_E_BUFSIZE);
+        assert_int_equal(len, 0);
+        assert_memory_equal(&before, &t, sizeof(t));
+        assert_int_equal(m.reads, 0);
+        assert_int_equal(buf[0], 0xBA);
+    }
+    /* Mid-message too: after the first chunk a too-small buffer changes nothing. */
+    size_t len = 9;
+    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    chunkcore_transport_t before = t;
+    len = 8;
+    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_E_BUFSIZE);
+    assert_int_equal(len, 0);
+    assert_memory_equal(&before, &t, sizeof(t));
+    /* And the message goes on as in the vector. */
+    len = 10;
+    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    assert_memory_equal(buf, v3_c1, sizeof(v3_c1));
+}
+
+static void test_init_chunk_carries_version_2_bits(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+        const struct vector *v = &vectors[i];
+        assert_int_equal(v->chunks[0][0] & CHUNKCORE_CHUNK_HDR_VER_MASK, 0x08);
+        chunkcore_transport_t t;
+        ram_msg_t m;
+        ram_msg_start(&t, &m, v->msg, v->msg_bytes, v->multi_call);
+        uint8_t buf[64];
+        size_t len = v->sizes[0];
+        assert_true(chunkcore_transport_next(&t, buf, &len) >= 0);
+        assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_VER_MASK, CHUNKCORE_CHUNK_HDR_V2);
+        assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_CHANNEL, 0);
+        if (v->multi_call) {
+            continue;
+        }
+        /* Continuations carry 0 in the version bits. */
+        for (size_t c = 1; c < v->n_chunks; c++) {
+            len = v->sizes[c];
+            assert_true(chunkcore_transport_next(&t, buf, &len) >= 0);
+            assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_VER_MASK, 0);
+            assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_CONT, CHUNKCORE_CHUNK_HDR_CONT);
+        }
+    }
+}
+
+static void test_chunk_size_may_change_every_call(void **state)
+{
+    (void)state;
+    /* 200 bytes over sizes 9, 200, 9, 12, ...: decodes to the same message. */
+    uint8_t msg[200];
+    for (size_t i = 0; i < sizeof(msg); i++) {
+        msg[i] = (uint8_t)(i * 7 + 3);
+    }
+    static const size_t sizes[] = {9, 13, 9, 30, 10, 11, 9, 64, 9, 9, 100, 9, 9, 9};
+    chunkcore_transport_t t;
+    ram_msg_t m;
+    ram_msg_start(&t, &m, msg, sizeof(msg), false);
+    uint8_t out[256];
+    test_decoder_t d;
+    test_decoder_init(&d, out, sizeof(out));
+    int rc = TEST_DEC_MORE;
+    for (size_t i = 0; rc == TEST_DEC_MORE; i++) {
+        uint8_t buf[128];
+        size_t len = sizes[i % (sizeof(sizes) / sizeof(sizes[0]))];
+        assert_true(chunkcore_transport_next(&t, buf, &len) >= 0);
+        rc = test_decoder_feed(&d, buf, len);
+    }
+    assert_int_equal(rc, TEST_DEC_DONE);
+    assert_int_equal(d.total_bytes, sizeof(msg));
+    assert_memory_equal(out, msg, sizeof(msg));
+    assert_true(chunkcore_transport_done(&t));
+}
+
+/* ---- packetizer-level vectors: the packetizer writes the type byte itself ---- */
+
+typedef struct ram_source {
+    chunkcore_source_t src;
+    const uint8_t *payload;
+    uint32_t payload_bytes;
+    bool present;
+    unsigned reads;
+    unsigned deletes;
+} ram_source_t;
+
+static int ram_source_has(void *ctx, uint32_t *payload_bytes)
+{
+    ram_source_t *s = ctx;
+    if (!s->present) {
+        return 0;
+    }
+    *payload_bytes = s->payload_bytes;
+    return 1;
+}
+
+static int ram_source_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    ram_source_t *s = ctx;
+    assert_true(offset <= s->payload_bytes && len <= s->payload_bytes - offset);
+    memcpy(buf, s->payload + offset, len);
+    s->reads++;
+    return 0;
+}
+
+static int ram_source_mark_read(void *ctx)
+{
+    ram_source_t *s = ctx;
+    s->present = false;
+    s->deletes++;
+    return 0;
+}
+
+static void ram_source_init(ram_source_t *s, const uint8_t *payload, uint32_t bytes)
+{
+    memset(s, 0, sizeof(*s));
+    s->payload = payload;
+    s->payload_bytes = bytes;
+    s->present = true;
+    s->src.has_message = ram_source_has;
+    s->src.read = ram_source_read;
+    s->src.mark_read = ram_source_mark_read;
+    s->src.ctx = s;
+}
+
+static void test_coredump_message_vector_through_packetizer(void **state)
+{
+    (void)state;
+    ram_source_t cd;
+    ram_source_init(&cd, msg9, sizeof(msg9));
+    chunkcore_packetizer_config_t cfg = {0};
+    cfg.sources[CHUNKCORE_MSG_COREDUMP] = &cd.src;
+    chunkcore_packetizer_t p;
+    assert_int_equal(chunkcore_packetizer_init(&p, &cfg), CHUNKCORE_OK);
+
+    static const uint8_t c0[] = {0x48, 0x0A, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06};
+    static const uint8_t c1[] = {0x80, 0x07, 0x07, 0x08, 0x0A, 0x5E, 0x7C};
+    uint8_t buf[32];
+    size_t len = 9;
+    assert_int_equal(chunkcore_packetizer_get_chunk(&p, buf, &len), CHUNKCORE_OK);
+    assert_int_equal(len, sizeof(c0));
+    assert_memory_equal(buf, c0, sizeof(c0));
+    assert_int_equal(cd.reads, 1);
+    assert_int_equal(cd.deletes, 0);
+    len = 9;
+    assert_int_equal(chunkcore_packetizer_get_chunk(&p, buf, &len), CHUNKCORE_OK);
+    assert_int_equal(len, sizeof(c1));
+    assert_memory_equal(buf, c1, sizeof(c1));
+    assert_int_equal(cd.reads, 2);
+    assert_int_equal(cd.deletes, 1);
+    len = 9;
+    assert_int_equal(chunkcore_packetizer_get_chunk(&p, buf, &len), CHUNKCORE_E_NODATA);
+    assert_int_equal(len, 0);
+}
+
+static void test_event_message_vector_through_packetizer(void **state)
+{
+    (void)state;
+    static const uint8_t payload[] = {0x0A, 0x0B, 0x0C, 0x0D};
+    ram_source_t ev;
+    ram_source_init(&ev, payload, sizeof(payload));
+    chunkcore_packetizer_config_t cfg = {0};
+    cfg.sources[CHUNKCORE_MSG_EVENT] = &ev.src;
+    chunkcore_packetizer_t p;
+    assert_int_equal(chunkcore_packetizer_init(&p, &cfg), CHUNKCORE_OK);
+
+    static const uint8_t c0[] = {0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
+    uint8_t buf[20];
+    memset(buf, 0xBA, sizeof(buf));
+    size_t len = 20;
+    assert_int_equal(chunkcore_packetizer_get_chunk(&p, buf, &len), CHUNKCORE_OK);
+    assert_int_equal(len, sizeof(c0));
+    assert_memory_equal(buf, c0, sizeof(c0));
+    assert_int_equal(ev.reads, 1);
+    assert_int_equal(ev.deletes, 1);
+    assert_true(chunkcore_packetizer_last_chunk_final(&p));
+}
+
+/* ---- the test decoder: accepts every vector, rejects each kind of damage ---- */
+
+static void test_decoder_accepts_spec_vectors(void **state)
+{
+    (void)state;
+    uint8_t out[64];
+    test_decoder_t d;
+    for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+        const struct vector *v = &vectors[i];
+        test_decoder_init(&d, out, sizeof(out));
+        int rc;
+        if (v->multi_call) {
+            uint8_t cat[64];
+            size_t n = 0;
+            for (size_t c = 0; c < v->n_chunks; c++) {
+                memcpy(cat + n, v->chunks[c], v->chunk_bytes[c]);
+                n += v->chunk_bytes[c];
+            }
+            rc = test_decoder_feed(&d, cat, n);
+        } else {
+            for (size_t c = 0; c + 1 < v->n_chunks; c++) {
+                assert_int_equal(test_decoder_feed(&d, v->chunks[c], v->chunk_bytes[c]),
+                                 TEST_DEC_MORE);
+            }
+            rc = test_decoder_feed(&d, v->chunks[v->n_chunks - 1], v->chunk_bytes[v->n_chunks - 1]);
+        }
+        assert_int_equal(rc, TEST_DEC_DONE);
+        assert_int_equal(d.total_bytes, v->msg_bytes);
+        assert_memory_equal(out, v->msg, v->msg_bytes);
+    }
+}
+
+static int decode_pair(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    uint8_t out[64];
+    test_decoder_t d;
+    test_decoder_init(&d, out, sizeof(out));
+    int rc = test_decoder_feed(&d, a, an);
+    if (rc < 0 || b == NULL) {
+        return rc;
+    }
+    return test_decoder_feed(&d, b, bn);
+}
+
+static void test_decoder_rejects_damaged_chunks(void **state)
+{
+    (void)state;
+    uint8_t c[16];
+
+    memcpy(c, v2_c0, sizeof(v2_c0));
+    c[11] ^= 0x01; /* CRC */
+    assert_int_equal(decode_pair(c, sizeof(v2_c0), NULL, 0), TEST_DEC_E_CRC);
+
+    memcpy(c, v2_c0, sizeof(v2_c0));
+    c[0] = 0x00; /* version 1 INIT */
+    assert_int_equal(decode_pair(c, sizeof(v2_c0), NULL, 0), TEST_DEC_E_VERSION1);
+    c[0] = 0x10; /* version bits 010 */
+    assert_int_equal(decode_pair(c, sizeof(v2_c0), NULL, 0), TEST_DEC_E_VERSION);
+    c[0] = 0x09; /* channel 1 */
+    assert_int_equal(decode_pair(c, sizeof(v2_c0), NULL, 0), TEST_DEC_E_CHANNEL);
+
+    assert_int_equal(decode_pair(v1_c1, sizeof(v1_c1), NULL, 0), TEST_DEC_E_SEQUENCE);
+    assert_int_equal(decode_pair(v1_c0, sizeof(v1_c0), v2_c0, sizeof(v2_c0)), TEST_DEC_E_SEQUENCE);
+
+    memcpy(c, v1_c1, sizeof(v1_c1));
+    c[1] = 0x06; /* offset one short */
+    assert_int_equal(decode_pair(v1_c0, sizeof(v1_c0), c, sizeof(v1_c1)), TEST_DEC_E_OFFSET);
+    c[1] = 0x88; /* varint that never ends */
+    assert_int_equal(decode_pair(v1_c0, sizeof(v1_c0), c, 2), TEST_DEC_E_VARINT);
+
+    /* Last chunk one data byte short of the announced length. */
+    static const uint8_t short_last[] = {0x80, 0x07, 0x08, 0x1B, 0x13};
+    assert_int_equal(decode_pair(v1_c0, sizeof(v1_c0), short_last, sizeof(short_last)),
+                     TEST_DEC_E_LENGTH);
+    /* Announced length 2, chunk carries 7. */
+    memcpy(c, v1_c0, sizeof(v1_c0));
+    c[1] = 0x02;
+    assert_int_equal(decode_pair(c, sizeof(v1_c0), NULL, 0), TEST_DEC_E_LENGTH);
+    assert_int_equal(decode_pair(c, 0, NULL, 0), TEST_DEC_E_EMPTY);
+
+    uint8_t tiny[4];
+    test_decoder_t d;
+    test_decoder_init(&d, tiny, sizeof(tiny));
+    assert_int_equal(test_decoder_feed(&d, v1_c0, sizeof(v1_c0)), TEST_DEC_E_CAPACITY);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spec_vectors_through_transport),
+        cmocka_unit_test(test_crc_only_chunk_makes_no_read),
+        cmocka_unit_test(test_4072_byte_message_vector),
+        cmocka_unit_test(test_buffer_under_9_gives_nothing_and_keeps_state),
+        cmocka_unit_test(test_init_chunk_carries_version_2_bits),
+        cmocka_unit_test(test_chunk_size_may_change_every_call),
+        cmocka_unit_test(test_coredump_message_vector_through_packetizer),
+        cmocka_unit_test(test_event_message_vector_through_packetizer),
+        cmocka_unit_test(test_decoder_accepts_spec_vectors),
+        cmocka_unit_test(test_decoder_rejects_damaged_chunks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

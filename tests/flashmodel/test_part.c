@@ -1,0 +1,248 @@
+/*
+ * Part description: W25Q128JV defaults, the read-time formula for every read
+ * command, wear growth of program/erase times, and that the model charges
+ * exactly these datasheet times when no distribution is configured.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fm_test.h"
+
+static void test_default_part_is_w25q128jv_class(void **state)
+{
+    (void)state;
+    flashmodel_part_t p;
+    flashmodel_part_default(&p, 16u * 1024u * 1024u);
+    assert_int_equal(p.size_bytes, 16u * 1024u * 1024u);
+    assert_int_equal(p.page_bytes, 256);
+    assert_int_equal(p.sector_bytes, 4096);
+    assert_int_equal(p.block_bytes, 65536);
+    assert_int_equal(p.erased_value, 0xFF);
+    assert_int_equal(p.read_clock_hz, 50000000);
+    assert_int_equal(p.fast_clock_hz, 133000000);
+    assert_int_equal(p.tpp_typ_us, 400);
+    assert_int_equal(p.tpp_max_us, 3000);
+    assert_int_equal(p.tse_typ_us, 45000);
+    assert_int_equal(p.tse_max_us, 400000);
+    assert_int_equal(p.tbe_typ_us, 150000);
+    assert_int_equal(p.tbe_max_us, 2000000);
+    assert_int_equal(p.tce_typ_us, 40000000);
+    assert_int_equal(p.tce_max_us, 200000000);
+    assert_int_equal(p.endurance_cycles, 100000);
+    assert_int_equal(p.dummy_cycles[FLASHMODEL_READ_SINGLE], 0);
+    assert_int_equal(p.dummy_cycles[FLASHMODEL_READ_FAST], 8);
+    assert_int_equal(p.dummy_cycles[FLASHMODEL_READ_QUAD_IO], 6);
+    assert_int_equal(flashmodel_part_check(&p), 0);
+}
+
+static void test_read_256_bytes_single_line_at_50mhz_takes_42_us(void **state)
+{
+    (void)state;
+    flashmodel_part_t p;
+    flashmodel_part_default(&p, FM_TEST_SIZE);
+    /* 8 + 24 + 2048 = 2080 clocks at 50 MHz = 41.6 us, rounded up. */
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_SINGLE, 256), 42);
+    /* Command and address alone: 32 clocks = 0.64 us -> 1 us, never free. */
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_SINGLE, 0), 1);
+    /* 4096 bytes: 32 + 32768 clocks = 656 us exactly. */
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_SINGLE, 4096), 656);
+}
+
+static void test_fast_read_modes_count_lines_and_dummy_cycles(void **state)
+{
+    (void)state;
+    flashmodel_part_t p;
+    flashmodel_part_default(&p, FM_TEST_SIZE);
+    /* 0Bh: 8 + 24 + 8 + 2048 = 2088 clocks at 133 MHz = 15.7 us. */
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_FAST, 256), 16);
+    /* 3Bh: 8 + 24 + 8 + 1024 = 1064 clocks = 8.0 us. */
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_DUAL_OUT, 256), 8);
+    /* 6Bh: 8 + 24 + 8 + 512 = 552 clocks = 4.15 us. */
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_OUT, 256), 5);
+    /* BBh: address on 2 lines: 8 + 12 + 4 + 1024 = 1048 clocks = 7.88 us. */
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_DUAL_IO, 256), 8);
+    /* EBh: address on 4 lines: 8 + 6 + 6 + 512 = 532 clocks = 4.0 us. */
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_IO, 256), 4);
+    /* A byte on 4 lines still takes 2 whole clocks. */
+    p.fast_clock_hz = 1000000;
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_IO, 1), 8 + 6 + 6 + 2);
+    /* Dummy cycles are the part's: changing them changes the time. */
+    p.dummy_cycles[FLASHMODEL_READ_FAST] = 10;
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_FAST, 0), 8 + 24 + 10);
+    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_MODE_COUNT, 1), 0);
+}
+
+static void test_wear_grows_times_linearly_from_typical_to_maximum(void **state)
+{
+    (void)state;
+    flashmodel_part_t p;
+    flashmodel_part_default(&p, FM_TEST_SIZE);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 0), 400);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 50000), 1700);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 100000), 3000);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 1000000), 3000);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_SECTOR, 0), 45000);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_SECTOR, 25000), 133750);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_BLOCK, 0), 150000);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_BLOCK, 100000), 2000000);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_CHIP, 0), 40000000);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_CHIP, 100000), 200000000);
+    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_READ, 0), 0);
+    assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_SECTOR), 4096);
+    assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_BLOCK), 65536);
+    assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_CHIP), FM_TEST_SIZE);
+    assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_PROGRAM), 0);
+}
+
+static void test_part_check_rejects_inconsistent_parts(void **state)
+{
+    (void)state;
+    flashmodel_part_t good, p;
+    flashmodel_part_default(&good, FM_TEST_SIZE);
+    p = good;
+    p.page_bytes = 300; /* does not divide the sector */
+    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    p = good;
+    p.size_bytes = FM_TEST_SIZE + 4096; /* not whole blocks */
+    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    p = good;
+    p.sector_bytes = 0;
+    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    p = good;
+    p.read_clock_hz = 0;
+    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    p = good;
+    p.tse_typ_us = p.tse_max_us + 1;
+    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    p = good;
+    p.endurance_cycles = 0;
+    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    assert_int_equal(flashmodel_part_check(NULL), FLASHMODEL_E_INVAL);
+
+    flashmodel_config_t cfg;
+    flashmodel_t fm;
+    fm_test_config(&cfg);
+    cfg.part.page_bytes = 300;
+    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
+    fm_test_config(&cfg);
+    cfg.read_mode = FLASHMODEL_READ_MODE_COUNT;
+    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
+    fm_test_config(&cfg);
+    cfg.busy_policy = FLASHMODEL_BUSY_POLICY_COUNT;
+    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
+    fm_test_config(&cfg);
+    cfg.page_policy = FLASHMODEL_PAGE_POLICY_COUNT;
+    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
+    fm_test_config(&cfg);
+    cfg.faults.count = 1; /* rules NULL */
+    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
+}
+
+static void test_model_charges_datasheet_times_by_default(void **state)
+{
+    (void)state;
+    flashmodel_config_t cfg;
+    flashmodel_t fm;
+    flashmodel_op_t op;
+    uint8_t buf[256], data[16];
+    memset(data, 0, sizeof(data));
+    fm_test_config(&cfg);
+    fm_test_open(&fm, &cfg);
+
+    assert_int_equal(fm_test_read(&fm, 1000, 0, buf, 256, &op), 0);
+    assert_int_equal(op.start_us, 1000);
+    assert_int_equal(op.end_us, 1042);
+    assert_int_equal(op.latency_us, 42);
+    assert_int_equal(fm_test_program(&fm, 2000, 0, data, 16, &op), 0);
+    assert_int_equal(op.end_us - op.start_us, 400);
+    assert_int_equal(fm_test_erase(&fm, 3000, FLASHMODEL_OP_ERASE_SECTOR, 0, &op), 0);
+    assert_int_equal(op.end_us - op.start_us, 45000);
+    assert_int_equal(fm_test_erase(&fm, 100000, FLASHMODEL_OP_ERASE_BLOCK, 65536, &op), 0);
+    assert_int_equal(op.end_us - op.start_us, 150000);
+    /* Sector 0 and block 1 have been erased once: the chip erase runs at wear 1. */
+    assert_int_equal(fm_test_erase(&fm, 300000, FLASHMODEL_OP_ERASE_CHIP, 0, &op), 0);
+    assert_int_equal(op.wear_cycles, 1);
+    assert_int_equal(op.end_us - op.start_us, 40000000 + 160000000 / 100000);
+
+    /* A worn sector programs and erases slower; the op reports the wear used. */
+    assert_int_equal(flashmodel_wear_set(&fm, 8192, 1, 50000), 0);
+    assert_int_equal(fm_test_program(&fm, 50000000, 8192, data, 16, &op), 0);
+    assert_int_equal(op.wear_cycles, 50000);
+    assert_int_equal(op.end_us - op.start_us, 1700);
+    /* A block erase is as slow as its most worn sector. */
+    assert_int_equal(fm_test_erase(&fm, 51000000, FLASHMODEL_OP_ERASE_BLOCK, 0, &op), 0);
+    assert_int_equal(op.wear_cycles, 50000);
+    assert_int_equal(op.end_us - op.start_us, 150000 + 1850000 / 2);
+    fm_test_close(&fm);
+}
+
+static void test_model_reads_with_the_configured_command(void **state)
+{
+    (void)state;
+    flashmodel_config_t cfg;
+    flashmodel_t fm;
+    flashmodel_op_t op;
+    uint8_t buf[256];
+    fm_test_config(&cfg);
+    cfg.read_mode = FLASHMODEL_READ_QUAD_IO;
+    fm_test_open(&fm, &cfg);
+    assert_int_equal(fm_test_read(&fm, 0, 0, buf, 256, &op), 0);
+    assert_int_equal(op.latency_us, 4);
+    fm_test_close(&fm);
+}
+
+static void test_names_round_trip(void **state)
+{
+    (void)state;
+    for (int k = 0; k < FLASHMODEL_OP_KIND_COUNT; k++) {
+        assert_int_equal(flashmodel_op_kind_from_name(flashmodel_op_kind_name(k)), k);
+    }
+    for (int k = 0; k < FLASHMODEL_READ_MODE_COUNT; k++) {
+        assert_int_equal(flashmodel_read_mode_from_name(flashmodel_read_mode_name(k)), k);
+    }
+    for (int k = 0; k < FLASHMODEL_DIST_KIND_COUNT; k++) {
+        assert_int_equal(flashmodel_dist_from_name(flashmodel_dist_name(k)), k);
+    }
+    for (int k = 0; k < FLASHMODEL_FAULT_COUNT; k++) {
+        assert_int_equal(flashmodel_fault_from_name(flashmodel_fault_name(k)), k);
+    }
+    for (int k = 0; k < FLASHMODEL_TRIGGER_COUNT; k++) {
+        assert_int_equal(flashmodel_trigger_from_name(flashmodel_trigger_name(k)), k);
+    }
+    for (int k = 0; k < FLASHMODEL_BUSY_POLICY_COUNT; k++) {
+        assert_int_equal(flashmodel_busy_policy_from_name(flashmodel_busy_policy_name(k)), k);
+    }
+    assert_string_equal(flashmodel_op_kind_name(FLASHMODEL_OP_ERASE_SECTOR), "erase_sector");
+    assert_string_equal(flashmodel_read_mode_name(FLASHMODEL_READ_QUAD_IO), "quad_io");
+    assert_string_equal(flashmodel_fault_name(FLASHMODEL_FAULT_MISDIRECTED_WRITE),
+                        "misdirected_write");
+    assert_string_equal(flashmodel_fault_name(FLASHMODEL_FAULT_COUNT), "?");
+    assert_string_equal(flashmodel_busy_policy_name(FLASHMODEL_BUSY_SUSPEND), "suspend");
+    assert_int_equal(flashmodel_fault_from_name("no_such_fault"), FLASHMODEL_E_INVAL);
+    assert_int_equal(flashmodel_dist_from_name(NULL), FLASHMODEL_E_INVAL);
+    assert_string_equal(flashmodel_strerror(0), "ok");
+    assert_string_equal(flashmodel_strerror(FLASHMODEL_E_BUSY),
+                        "device busy (busy policy: reject)");
+    assert_string_equal(flashmodel_errname(FLASHMODEL_E_POWER), "POWER");
+    assert_string_equal(flashmodel_errname(-999), "UNKNOWN");
+    assert_string_equal(flashmodel_strerror(-999), "unknown error");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_part_is_w25q128jv_class),
+        cmocka_unit_test(test_read_256_bytes_single_line_at_50mhz_takes_42_us),
+        cmocka_unit_test(test_fast_read_modes_count_lines_and_dummy_cycles),
+        cmocka_unit_test(test_wear_grows_times_linearly_from_typical_to_maximum),
+        cmocka_unit_test(test_part_check_rejects_inconsistent_parts),
+        cmocka_unit_test(test_model_charges_datasheet_times_by_default),
+        cmocka_unit_test(test_model_reads_with_the_configured_command),
+        cmocka_unit_test(test_names_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,607 @@
+/* chunksim_link: BLE air time and connection events, loss, disconnects,
+ * the network kind, config validation. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "chunksim/link.h"
+#include "chunksim/rng.h"
+
+/* 20-byte notification: 27-byte packet, 41 bytes on air = 328 us on 1M,
+ * + 150 us IFS + 80 us empty ack. */
+#define EXCH_20_1M_US 558u
+
+static chunksim_rng_t rng;
+
+static void ble_link(chunksim_link_t *link, void (*tweak)(chunksim_link_config_t *))
+{
+    chunksim_link_config_t cfg;
+    const char *why = "unset";
+
+    chunksim_link_config_default(&cfg, CHUNKSIM_LINK_BLE);
+    if (tweak != NULL) {
+        tweak(&cfg);
+    }
+    chunksim_rng_seed(&rng, 1);
+    assert_int_equal(chunksim_link_init(link, &cfg, &rng, &why), 0);
+    assert_null(why);
+}
+
+static chunksim_link_result_t send_ok(chunksim_link_t *link, uint64_t now_us, size_t bytes)
+{
+    chunksim_link_result_t r;
+
+    assert_int_equal(chunksim_link_send(link, now_us, bytes, &r), 0);
+    return r;
+}
+
+/* ---- air time ---- */
+
+static void test_ble_packet_air_time_follows_the_frame_format(void **state)
+{
+    (void)state;
+    /* 251-byte payload, 1M: 265 bytes * 8 bits = 2120 us, the "about 2.1 ms". */
+    assert_int_equal(chunksim_link_ble_packet_us(CHUNKSIM_LINK_PHY_1M, 251), 2120);
+    assert_int_equal(chunksim_link_ble_packet_us(CHUNKSIM_LINK_PHY_1M, 27), 328);
+    /* 2M: half the bit time, but a 2-byte preamble. */
+    assert_int_equal(chunksim_link_ble_packet_us(CHUNKSIM_LINK_PHY_2M, 251), 1064);
+    assert_int_equal(chunksim_link_ble_packet_us(CHUNKSIM_LINK_PHY_2M, 27), 168);
+    /* + IFS + empty ack: 10 bytes (80 us) on 1M, 11 bytes (44 us) on 2M. */
+    assert_int_equal(chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 27), EXCH_20_1M_US);
+    assert_int_equal(chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 251), 2120 + 150 + 80);
+    assert_int_equal(chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_2M, 27), 168 + 150 + 44);
+    assert_int_equal(chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_2M, 251), 1064 + 150 + 44);
+}
+
+static void mtu_247_2m(chunksim_link_config_t *cfg)
+{
+    cfg->att_mtu = 247;
+    cfg->phy = CHUNKSIM_LINK_PHY_2M;
+}
+
+static void test_ble_chunk_is_one_notification_of_mtu_minus_3(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    ble_link(&link, NULL);
+    assert_int_equal(chunksim_link_chunk_bytes(&link), 20);
+    assert_int_equal(chunksim_link_send(&link, 0, 21, &r), UV_EMSGSIZE);
+    assert_int_equal(chunksim_link_send(&link, 0, 0, &r), UV_EINVAL);
+    r = send_ok(&link, 0, 20);
+    assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
+    assert_int_equal(r.start_us, 0);
+    assert_int_equal(r.sent_us, EXCH_20_1M_US);
+    assert_int_equal(r.air_us, EXCH_20_1M_US);
+
+    ble_link(&link, mtu_247_2m);
+    assert_int_equal(chunksim_link_chunk_bytes(&link), 244);
+    r = send_ok(&link, 0, 244);
+    assert_int_equal(r.sent_us, 1064 + 150 + 44);
+    /* A short last chunk takes a short packet. */
+    r = send_ok(&link, r.sent_us, 10);
+    assert_int_equal(r.air_us, chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_2M, 17));
+}
+
+/* ---- connection events ---- */
+
+static void test_ble_stream_fills_each_event_with_packets_per_event(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    uint64_t now_us = 0;
+    const int chunks = 400;
+
+    ble_link(&link, NULL);
+    for (int i = 0; i < chunks; i++) {
+        /* The application answers "sent" at once. */
+        chunksim_link_result_t r = send_ok(&link, now_us, 20);
+        uint64_t event_us = (uint64_t)(i / 4) * 30000;
+        assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
+        assert_int_equal(r.start_us, event_us + (uint64_t)(i % 4) * EXCH_20_1M_US);
+        assert_int_equal(r.sent_us, event_us + (uint64_t)(i % 4 + 1) * EXCH_20_1M_US);
+        now_us = r.sent_us;
+    }
+    /* 4 * 20 bytes per 30 ms: 100 events for 400 chunks. */
+    assert_int_equal(link.stats.chunks, 400);
+    assert_int_equal(link.stats.bytes, 8000);
+    assert_int_equal(now_us, 99 * 30000 + 4 * EXCH_20_1M_US);
+    assert_int_equal(link.stats.busy_us, 400 * EXCH_20_1M_US);
+    double bytes_per_s = (double)link.stats.bytes / ((double)(100 * 30000) / 1e6);
+    assert_true(fabs(bytes_per_s - 80.0 / 0.030) < 1e-6);
+    assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 80.0 / 0.030) < 1e-6);
+}
+
+static void test_ble_late_chunk_waits_for_the_next_event(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+
+    ble_link(&link, NULL);
+    chunksim_link_result_t r = send_ok(&link, 0, 20);
+    /* Offered exactly at the ack: the more-data bit kept the event open. */
+    r = send_ok(&link, r.sent_us, 20);
+    assert_int_equal(r.start_us, EXCH_20_1M_US);
+    /* Offered 1 us after the ack (a flash read in between): the event has
+     * closed, the chunk goes at the next anchor. */
+    r = send_ok(&link, r.sent_us + 1, 20);
+    assert_int_equal(r.start_us, 30000);
+    /* Offered between anchors: the next anchor, on the same grid. */
+    r = send_ok(&link, 45000, 20);
+    assert_int_equal(r.start_us, 60000);
+    /* Offered exactly at an anchor: that anchor. */
+    r = send_ok(&link, 90000, 20);
+    assert_int_equal(r.start_us, 90000);
+}
+
+static void test_ble_chunk_offered_while_busy_queues_behind(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+
+    ble_link(&link, NULL);
+    send_ok(&link, 0, 20);
+    chunksim_link_result_t r = send_ok(&link, 0, 20);
+    assert_int_equal(r.start_us, EXCH_20_1M_US);
+    assert_int_equal(r.sent_us, 2 * EXCH_20_1M_US);
+}
+
+static void short_interval_big_mtu(chunksim_link_config_t *cfg)
+{
+    cfg->conn_interval_us = 7500;
+    cfg->att_mtu = 247;
+    cfg->packets_per_event = 10;
+}
+
+static void test_ble_event_never_runs_into_the_next_one(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    uint64_t now_us = 0;
+    const uint64_t exch = 2120 + 150 + 80;
+
+    /* 10 packets allowed, but only 3 of 2350 us fit in 7.5 ms. */
+    ble_link(&link, short_interval_big_mtu);
+    for (int i = 0; i < 9; i++) {
+        chunksim_link_result_t r = send_ok(&link, now_us, 244);
+        assert_int_equal(r.start_us, (uint64_t)(i / 3) * 7500 + (uint64_t)(i % 3) * exch);
+        now_us = r.sent_us;
+    }
+    assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 3 * 244 / 0.0075) < 1e-6);
+}
+
+/* ---- loss ---- */
+
+static void lossy(chunksim_link_config_t *cfg)
+{
+    cfg->loss_rate = 0.3;
+}
+
+typedef struct stream_outcome {
+    uint64_t end_us;
+    uint64_t retransmissions;
+    chunksim_link_stats_t stats;
+} stream_outcome_t;
+
+static stream_outcome_t lossy_stream(uint64_t seed)
+{
+    chunksim_link_t link;
+    stream_outcome_t out = {0};
+    uint64_t now_us = 0;
+
+    ble_link(&link, lossy);
+    chunksim_rng_seed(&rng, seed);
+    for (int i = 0; i < 200; i++) {
+        chunksim_link_result_t r = send_ok(&link, now_us, 20);
+        assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
+        assert_int_equal(r.air_us, (1 + (uint64_t)r.retransmissions) * EXCH_20_1M_US);
+        if (r.retransmissions > 0) {
+            /* The successful retry opened a later connection event. */
+            assert_int_equal((r.sent_us - EXCH_20_1M_US) % 30000, 0);
+            assert_true(r.sent_us - EXCH_20_1M_US > r.start_us);
+        }
+        out.retransmissions += r.retransmissions;
+        now_us = r.sent_us;
+    }
+    out.end_us = now_us;
+    out.stats = link.stats;
+    return out;
+}
+
+static void test_ble_loss_retransmits_in_the_next_event(void **state)
+{
+    (void)state;
+    stream_outcome_t a = lossy_stream(77);
+    stream_outcome_t b = lossy_stream(77);
+
+    assert_true(a.retransmissions > 0);
+    assert_int_equal(a.stats.losses, a.retransmissions);
+    assert_int_equal(a.stats.retransmissions, a.retransmissions);
+    assert_int_equal(a.stats.busy_us, (200 + a.retransmissions) * EXCH_20_1M_US);
+    /* Lossless, 200 chunks end at 49 * 30 ms + 4 exchanges. */
+    assert_true(a.end_us > 49 * 30000 + 4 * EXCH_20_1M_US);
+    /* Same seed, same run. */
+    assert_int_equal(a.end_us, b.end_us);
+    assert_int_equal(a.retransmissions, b.retransmissions);
+}
+
+static void test_lossless_link_draws_nothing(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_rng_t before;
+
+    ble_link(&link, NULL);
+    before = rng;
+    for (int i = 0; i < 10; i++) {
+        send_ok(&link, 0, 20);
+    }
+    assert_memory_equal(&before, &rng, sizeof(rng));
+}
+
+/* ---- disconnects ---- */
+
+static void cut_at_100ms(chunksim_link_config_t *cfg)
+{
+    cfg->disconnect_at_us = 100000;
+}
+
+static uint64_t stream_until_failure(chunksim_link_t *link, chunksim_link_result_t *failed)
+{
+    uint64_t now_us = 0;
+
+    for (int i = 0; i < 1000; i++) {
+        chunksim_link_result_t r = send_ok(link, now_us, 20);
+        if (r.status != CHUNKSIM_LINK_SENT) {
+            *failed = r;
+            return now_us;
+        }
+        now_us = r.sent_us;
+    }
+    fail_msg("the link never went down");
+    return 0;
+}
+
+static void test_disconnect_at_time_fails_the_next_chunk(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    ble_link(&link, cut_at_100ms);
+    uint64_t offered_us = stream_until_failure(&link, &r);
+    /* Events at 0, 30, 60, 90 ms delivered 16 chunks; the 17th waited for
+     * the event at 120 ms, after the cut. */
+    assert_int_equal(link.stats.chunks, 16);
+    assert_int_equal(offered_us, 90000 + 4 * EXCH_20_1M_US);
+    assert_int_equal(r.status, CHUNKSIM_LINK_DISCONNECTED);
+    assert_int_equal(r.sent_us, 100000);
+    assert_int_equal(r.air_us, 0);
+    assert_int_equal(r.reconnect_us, CHUNKSIM_LINK_NEVER);
+    assert_int_equal(link.stats.disconnects, 1);
+
+    /* Down for good: every later chunk fails at once. */
+    r = send_ok(&link, 500000, 20);
+    assert_int_equal(r.status, CHUNKSIM_LINK_DISCONNECTED);
+    assert_int_equal(r.sent_us, 500000);
+    assert_int_equal(chunksim_link_up_at_us(&link, 600000), CHUNKSIM_LINK_NEVER);
+    assert_int_equal(link.stats.chunks, 16);
+    assert_int_equal(link.stats.disconnects, 1);
+}
+
+static void cut_during_a_packet(chunksim_link_config_t *cfg)
+{
+    cfg->disconnect_at_us = 90100;
+}
+
+static void test_disconnect_cuts_a_chunk_on_air(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    ble_link(&link, cut_during_a_packet);
+    stream_until_failure(&link, &r);
+    assert_int_equal(link.stats.chunks, 12);
+    assert_int_equal(r.start_us, 90000);
+    assert_int_equal(r.sent_us, 90100);
+    assert_int_equal(r.air_us, 100);
+    assert_int_equal(link.stats.busy_us, 12 * EXCH_20_1M_US + 100);
+}
+
+static void cut_then_back_after_50ms(chunksim_link_config_t *cfg)
+{
+    cfg->disconnect_at_us = 100000;
+    cfg->reconnect_delay_us = 50000;
+}
+
+static void test_reconnect_after_delay_starts_a_new_event_grid(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    ble_link(&link, cut_then_back_after_50ms);
+    stream_until_failure(&link, &r);
+    assert_int_equal(r.reconnect_us, 150000);
+    assert_int_equal(chunksim_link_up_at_us(&link, 120000), 150000);
+    r = send_ok(&link, 149999, 20);
+    assert_int_equal(r.status, CHUNKSIM_LINK_DISCONNECTED);
+    assert_int_equal(r.reconnect_us, 150000);
+
+    /* Resent on reconnect: the new connection's first event is then. */
+    r = send_ok(&link, 150000, 20);
+    assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
+    assert_int_equal(r.start_us, 150000);
+    r = send_ok(&link, r.sent_us + 1, 20);
+    assert_int_equal(r.start_us, 180000);
+    assert_int_equal(chunksim_link_up_at_us(&link, 200000), 200000);
+    assert_int_equal(link.stats.disconnects, 1);
+}
+
+static void cut_after_5_chunks(chunksim_link_config_t *cfg)
+{
+    cfg->disconnect_after_chunks = 5;
+    cfg->reconnect_delay_us = 1000000;
+    /* Falls while the link is down already: nothing left to cut. */
+    cfg->disconnect_at_us = 500000;
+}
+
+static void test_disconnect_after_chunk_n(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    ble_link(&link, cut_after_5_chunks);
+    uint64_t offered_us = stream_until_failure(&link, &r);
+    /* Chunk 5 (second event, first packet) was delivered; the link went
+     * down with its ack. */
+    assert_int_equal(link.stats.chunks, 5);
+    assert_int_equal(offered_us, 30000 + EXCH_20_1M_US);
+    assert_int_equal(r.status, CHUNKSIM_LINK_DISCONNECTED);
+    assert_int_equal(r.sent_us, offered_us);
+    assert_int_equal(r.reconnect_us, offered_us + 1000000);
+
+    uint64_t now_us = r.reconnect_us;
+    for (int i = 0; i < 20; i++) {
+        r = send_ok(&link, now_us, 20);
+        assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
+        now_us = r.sent_us;
+    }
+    assert_int_equal(link.stats.chunks, 25);
+    assert_int_equal(link.stats.disconnects, 1);
+}
+
+/* ---- network ---- */
+
+static void network_link(chunksim_link_t *link, double loss)
+{
+    chunksim_link_config_t cfg;
+
+    chunksim_link_config_default(&cfg, CHUNKSIM_LINK_NETWORK);
+    cfg.chunk_bytes = 1000;
+    cfg.bandwidth_bytes_per_s = 100000;
+    cfg.latency_us = 20000;
+    cfg.loss_rate = loss;
+    chunksim_rng_seed(&rng, 5);
+    assert_int_equal(chunksim_link_init(link, &cfg, &rng, NULL), 0);
+}
+
+static void test_network_chunk_takes_wire_time_plus_latency(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+
+    network_link(&link, 0.0);
+    assert_int_equal(chunksim_link_chunk_bytes(&link), 1000);
+    chunksim_link_result_t r = send_ok(&link, 0, 1000);
+    assert_int_equal(r.start_us, 0);
+    assert_int_equal(r.air_us, 10000);
+    assert_int_equal(r.sent_us, 30000);
+    /* Stop-and-wait: one offered early waits for the ack. */
+    r = send_ok(&link, 5000, 500);
+    assert_int_equal(r.start_us, 30000);
+    assert_int_equal(r.sent_us, 30000 + 5000 + 20000);
+    /* No connection events: a late one starts when offered. */
+    r = send_ok(&link, 100001, 1000);
+    assert_int_equal(r.start_us, 100001);
+    assert_int_equal(r.sent_us, 130001);
+    assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 1000 / 0.030) < 1e-6);
+    chunksim_link_result_t big;
+    assert_int_equal(chunksim_link_send(&link, 0, 1001, &big), UV_EMSGSIZE);
+}
+
+static void test_network_wire_time_rounds_up(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_config_t cfg;
+
+    chunksim_link_config_default(&cfg, CHUNKSIM_LINK_NETWORK);
+    cfg.bandwidth_bytes_per_s = 3;
+    cfg.latency_us = 0;
+    assert_int_equal(chunksim_link_init(&link, &cfg, &rng, NULL), 0);
+    chunksim_link_result_t r = send_ok(&link, 0, 1);
+    assert_int_equal(r.air_us, 333334);
+}
+
+static void test_network_loss_resends_the_whole_chunk(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    uint64_t now_us = 0, retrans = 0;
+
+    network_link(&link, 0.5);
+    for (int i = 0; i < 50; i++) {
+        chunksim_link_result_t r = send_ok(&link, now_us, 1000);
+        assert_int_equal(r.sent_us - r.start_us, (1 + (uint64_t)r.retransmissions) * 30000);
+        assert_int_equal(r.air_us, (1 + (uint64_t)r.retransmissions) * 10000);
+        retrans += r.retransmissions;
+        now_us = r.sent_us;
+    }
+    assert_true(retrans > 0);
+    assert_int_equal(link.stats.losses, retrans);
+}
+
+static void test_network_disconnect_and_reconnect(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_config_t cfg;
+
+    chunksim_link_config_default(&cfg, CHUNKSIM_LINK_NETWORK);
+    cfg.chunk_bytes = 1000;
+    cfg.bandwidth_bytes_per_s = 100000;
+    cfg.latency_us = 20000;
+    cfg.disconnect_at_us = 45000;
+    cfg.reconnect_delay_us = 10000;
+    assert_int_equal(chunksim_link_init(&link, &cfg, &rng, NULL), 0);
+    chunksim_link_result_t r = send_ok(&link, 0, 1000);
+    assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
+    /* 30..60 ms on the wire and waiting: cut at 45 ms, wire time 10 ms all
+     * spent already. */
+    r = send_ok(&link, r.sent_us, 1000);
+    assert_int_equal(r.status, CHUNKSIM_LINK_DISCONNECTED);
+    assert_int_equal(r.sent_us, 45000);
+    assert_int_equal(r.air_us, 10000);
+    assert_int_equal(r.reconnect_us, 55000);
+    r = send_ok(&link, 55000, 1000);
+    assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
+    assert_int_equal(r.sent_us, 85000);
+}
+
+/* ---- config ---- */
+
+/* One function per bad value, each changing one field of a good config. */
+typedef struct bad_case {
+    const char *field;
+    void (*apply)(chunksim_link_config_t *cfg);
+} bad_case_t;
+
+#define BAD(name, stmt)                                                                            \
+    static void bad_##name(chunksim_link_config_t *cfg)                                            \
+    {                                                                                              \
+        stmt;                                                                                      \
+    }
+BAD(mtu_low, cfg->att_mtu = 22)
+BAD(mtu_high, cfg->att_mtu = 248)
+BAD(interval_low, cfg->conn_interval_us = 6250)
+BAD(interval_high, cfg->conn_interval_us = 4001250)
+BAD(interval_step, cfg->conn_interval_us = 31000)
+BAD(ppe_zero, cfg->packets_per_event = 0)
+BAD(ppe_high, cfg->packets_per_event = 33)
+BAD(phy, cfg->phy = (chunksim_link_phy)3)
+BAD(loss_negative, cfg->loss_rate = -0.1)
+BAD(loss_one, cfg->loss_rate = 1.0)
+BAD(loss_nan, cfg->loss_rate = NAN)
+BAD(kind, cfg->kind = (chunksim_link_kind)5)
+BAD(net_chunk_zero, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = 0))
+BAD(net_chunk_high,
+    (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = CHUNKSIM_LINK_NETWORK_CHUNK_MAX + 1))
+BAD(net_bandwidth, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->bandwidth_bytes_per_s = 0))
+BAD(net_loss, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->loss_rate = 2.0))
+
+static void test_config_validation_rejects_each_bad_value(void **state)
+{
+    (void)state;
+    const bad_case_t cases[] = {
+        {"att_mtu", bad_mtu_low},
+        {"att_mtu", bad_mtu_high},
+        {"conn_interval_us", bad_interval_low},
+        {"conn_interval_us", bad_interval_high},
+        {"multiple of 1250", bad_interval_step},
+        {"packets_per_event", bad_ppe_zero},
+        {"packets_per_event", bad_ppe_high},
+        {"phy", bad_phy},
+        {"loss_rate", bad_loss_negative},
+        {"loss_rate", bad_loss_one},
+        {"loss_rate", bad_loss_nan},
+        {"kind", bad_kind},
+        {"chunk_bytes", bad_net_chunk_zero},
+        {"chunk_bytes", bad_net_chunk_high},
+        {"bandwidth_bytes_per_s", bad_net_bandwidth},
+        {"loss_rate", bad_net_loss},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        chunksim_link_config_t cfg;
+        chunksim_link_t link;
+        const char *why = NULL;
+
+        chunksim_link_config_default(&cfg, CHUNKSIM_LINK_BLE);
+        cases[i].apply(&cfg);
+        assert_int_equal(chunksim_link_config_validate(&cfg, &why), UV_EINVAL);
+        assert_non_null(why);
+        assert_non_null(strstr(why, cases[i].field));
+        why = NULL;
+        assert_int_equal(chunksim_link_init(&link, &cfg, &rng, &why), UV_EINVAL);
+        assert_non_null(strstr(why, cases[i].field));
+        assert_int_equal(chunksim_link_config_validate(&cfg, NULL), UV_EINVAL);
+    }
+}
+
+static void test_config_accepts_defaults_and_range_ends(void **state)
+{
+    (void)state;
+    chunksim_link_config_t cfg;
+    const char *why = "unset";
+
+    chunksim_link_config_default(&cfg, CHUNKSIM_LINK_BLE);
+    assert_int_equal(cfg.att_mtu, 23);
+    assert_int_equal(cfg.conn_interval_us, 30000);
+    assert_int_equal(cfg.packets_per_event, 4);
+    assert_int_equal(cfg.phy, CHUNKSIM_LINK_PHY_1M);
+    assert_int_equal(chunksim_link_config_validate(&cfg, &why), 0);
+    assert_null(why);
+
+    const uint32_t intervals[] = {7500, 8750, 4000000};
+    for (size_t i = 0; i < 3; i++) {
+        cfg.conn_interval_us = intervals[i];
+        assert_int_equal(chunksim_link_config_validate(&cfg, NULL), 0);
+    }
+    cfg.att_mtu = 247;
+    cfg.packets_per_event = 32;
+    cfg.loss_rate = 0.999;
+    /* Network fields are not the BLE kind's business. */
+    cfg.bandwidth_bytes_per_s = 0;
+    assert_int_equal(chunksim_link_config_validate(&cfg, NULL), 0);
+
+    chunksim_link_config_default(&cfg, CHUNKSIM_LINK_NETWORK);
+    assert_int_equal(chunksim_link_config_validate(&cfg, NULL), 0);
+    cfg.chunk_bytes = CHUNKSIM_LINK_NETWORK_CHUNK_MAX;
+    cfg.att_mtu = 0;
+    assert_int_equal(chunksim_link_config_validate(&cfg, NULL), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ble_packet_air_time_follows_the_frame_format),
+        cmocka_unit_test(test_ble_chunk_is_one_notification_of_mtu_minus_3),
+        cmocka_unit_test(test_ble_stream_fills_each_event_with_packets_per_event),
+        cmocka_unit_test(test_ble_late_chunk_waits_for_the_next_event),
+        cmocka_unit_test(test_ble_chunk_offered_while_busy_queues_behind),
+        cmocka_unit_test(test_ble_event_never_runs_into_the_next_one),
+        cmocka_unit_test(test_ble_loss_retransmits_in_the_next_event),
+        cmocka_unit_test(test_lossless_link_draws_nothing),
+        cmocka_unit_test(test_disconnect_at_time_fails_the_next_chunk),
+        cmocka_unit_test(test_disconnect_cuts_a_chunk_on_air),
+        cmocka_unit_test(test_reconnect_after_delay_starts_a_new_event_grid),
+        cmocka_unit_test(test_disconnect_after_chunk_n),
+        cmocka_unit_test(test_network_chunk_takes_wire_time_plus_latency),
+        cmocka_unit_test(test_network_wire_time_rounds_up),
+        cmocka_unit_test(test_network_loss_resends_the_whole_chunk),
+        cmocka_unit_test(test_network_disconnect_and_reconnect),
+        cmocka_unit_test(test_config_validation_rejects_each_bad_value),
+        cmocka_unit_test(test_config_accepts_defaults_and_range_ends),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,570 @@
+/*
+ * Invariant monitor: every invariant fires on the breach it names, with the
+ * call and the numbers that locate it, and stays quiet on a correct run and
+ * where the configuration makes the event expected.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chunkcore/error.h"
+#include "chunksim/monitor.h"
+
+#define IMAGE_BYTES 64u
+#define MAX_SEEN    16
+
+typedef struct seen {
+    chunksim_violation_t v[MAX_SEEN];
+    int n;
+} seen_t;
+
+typedef struct fixture {
+    uint8_t image[IMAGE_BYTES];
+    seen_t seen;
+    chunksim_monitor_config_t cfg;
+    chunksim_monitor_t mon;
+} fixture_t;
+
+static fixture_t fx;
+
+static void record(void *data, const chunksim_violation_t *v)
+{
+    seen_t *s = data;
+    assert_true(s->n < MAX_SEEN);
+    s->v[s->n++] = *v;
+}
+
+/* A fresh monitor over a 64-byte image; the caller may adjust cfg and re-init. */
+static int setup(void **state)
+{
+    (void)state;
+    memset(&fx, 0, sizeof(fx));
+    for (unsigned i = 0; i < IMAGE_BYTES; i++) {
+        fx.image[i] = (uint8_t)(i * 7u + 3u);
+    }
+    fx.cfg.on_violation = record;
+    fx.cfg.data = &fx.seen;
+    fx.cfg.image = fx.image;
+    fx.cfg.image_bytes = IMAGE_BYTES;
+    fx.cfg.async_reader = true;
+    chunksim_monitor_init(&fx.mon, &fx.cfg);
+    return 0;
+}
+
+static void reinit(void)
+{
+    chunksim_monitor_init(&fx.mon, &fx.cfg);
+}
+
+/* One get-chunk call of `room` bytes making one correct payload read. */
+static void chunk_call(uint64_t seq, uint32_t room, uint32_t offset, uint32_t len)
+{
+    chunksim_monitor_call_begin(&fx.mon, seq, CHUNKSIM_CALL_GET_CHUNK, room);
+    chunksim_monitor_read(&fx.mon, offset, len, fx.image + offset, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+}
+
+/* Peek, then the whole image in 16-byte reads, one get-chunk each (seq 1..4). */
+static void read_whole_image(void)
+{
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_read(&fx.mon, 0, 16, fx.image, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    chunk_call(2, 20, 16, 16);
+    chunk_call(3, 20, 32, 16);
+    chunk_call(4, 20, 48, 16);
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+    if (strstr(haystack, needle) == NULL) {
+        fail_msg("\"%s\" does not mention \"%s\"", haystack, needle);
+    }
+}
+
+/* Exactly one violation so far: inv, during call seq. Returns its detail. */
+static const char *assert_one(chunksim_invariant_t inv, uint64_t seq)
+{
+    assert_int_equal(fx.seen.n, 1);
+    assert_int_equal(chunksim_monitor_total(&fx.mon), 1);
+    assert_int_equal(chunksim_monitor_count(&fx.mon, inv), 1);
+    assert_string_equal(chunksim_invariant_name(fx.seen.v[0].invariant),
+                        chunksim_invariant_name(inv));
+    assert_int_equal(fx.seen.v[0].call_seq, seq);
+    return fx.seen.v[0].detail;
+}
+
+static void assert_none(void)
+{
+    if (fx.seen.n != 0) {
+        fail_msg("unexpected %s: %s", chunksim_invariant_name(fx.seen.v[0].invariant),
+                 fx.seen.v[0].detail);
+    }
+    assert_int_equal(chunksim_monitor_total(&fx.mon), 0);
+}
+
+static void test_clean_run_reports_nothing(void **state)
+{
+    (void)state;
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_PREPARE, 20);
+    chunksim_monitor_flash_op(&fx.mon, "read", 0, 32, false, false);
+    chunksim_monitor_call_end(&fx.mon, 1);
+    read_whole_image();
+    /* The last read's call deletes the message, as the reference design does. */
+    chunksim_monitor_call_begin(&fx.mon, 5, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, IMAGE_BYTES, 0, NULL, 0); /* zero-length at the end */
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    chunksim_monitor_flash_op(&fx.mon, "erase", 0, 4096, false, false);
+    /* The call after the last chunk peeks and finds the cleared header. */
+    chunksim_monitor_call_begin(&fx.mon, 6, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 0, 0);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_NODATA);
+    chunksim_monitor_finish(&fx.mon, false);
+    assert_none();
+    assert_int_equal(fx.mon.clears, 1);
+    assert_int_equal(fx.mon.suppressed, 0);
+}
+
+static void test_sequential_fires_on_skipped_bytes(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunk_call(1, 20, 0, 10);
+    chunk_call(2, 20, 12, 5);
+    const char *d = assert_one(CHUNKSIM_INV_SEQUENTIAL, 2);
+    assert_contains(d, "[12, 17)");
+    assert_contains(d, "next offset is 10");
+}
+
+static void test_sequential_fires_on_read_past_message_end(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunk_call(1, 80, 0, 60);
+    chunk_call(2, 20, 60, 8);
+    const char *d = assert_one(CHUNKSIM_INV_SEQUENTIAL, 2);
+    assert_contains(d, "[60, 68)");
+    assert_contains(d, "message end 64");
+}
+
+static void test_sequential_fires_on_read_without_message(void **state)
+{
+    (void)state;
+    chunk_call(9, 20, 0, 8);
+    const char *d = assert_one(CHUNKSIM_INV_SEQUENTIAL, 9);
+    assert_contains(d, "no message");
+}
+
+static void test_sequential_restarts_at_zero_after_restart(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunk_call(1, 20, 0, 16);
+    chunksim_monitor_restart(&fx.mon);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES); /* the next begin peeks again */
+    chunk_call(2, 20, 0, 16);
+    assert_none();
+    chunk_call(3, 20, 0, 16); /* a second restart the engine never reported */
+    const char *d = assert_one(CHUNKSIM_INV_SEQUENTIAL, 3);
+    assert_contains(d, "next offset is 16");
+}
+
+static void test_one_read_per_chunk_fires_on_second_read_in_a_call(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_call_begin(&fx.mon, 7, CHUNKSIM_CALL_GET_CHUNK, 40);
+    chunksim_monitor_read(&fx.mon, 0, 10, fx.image, 0);
+    chunksim_monitor_read(&fx.mon, 10, 10, fx.image + 10, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_ONE_READ_PER_CHUNK, 7);
+    assert_contains(d, "[10, 20)");
+    /* The count restarts with the next call. */
+    chunk_call(8, 40, 20, 10);
+    assert_int_equal(fx.seen.n, 1);
+}
+
+static void test_read_fits_chunk_fires_when_read_fills_whole_room(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunk_call(3, 20, 0, 20);
+    const char *d = assert_one(CHUNKSIM_INV_READ_FITS_CHUNK, 3);
+    assert_contains(d, "20 bytes at 0");
+    assert_contains(d, "at most 19");
+}
+
+static void test_read_fits_chunk_lets_get_next_fill_the_room(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_NEXT, 20);
+    chunksim_monitor_read(&fx.mon, 0, 20, fx.image, 0);
+    chunksim_monitor_call_end(&fx.mon, 2);
+    assert_none();
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_NEXT, 20);
+    chunksim_monitor_read(&fx.mon, 20, 21, fx.image + 20, 0);
+    chunksim_monitor_call_end(&fx.mon, 2);
+    const char *d = assert_one(CHUNKSIM_INV_READ_FITS_CHUNK, 2);
+    assert_contains(d, "21 bytes at 20");
+    assert_contains(d, "at most 20");
+}
+
+static void test_separate_read_routine_fires_on_sync_flash_read_in_get_chunk(void **state)
+{
+    (void)state;
+    chunksim_monitor_call_begin(&fx.mon, 4, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_flash_op(&fx.mon, "read", 0x1000, 32, false, true);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_SEPARATE_READ_ROUTINE, 4);
+    assert_contains(d, "read of 32 bytes at 0x00001000");
+    assert_contains(d, "get_chunk");
+}
+
+static void test_sync_flash_read_outside_get_chunk_or_with_sync_reader_is_fine(void **state)
+{
+    (void)state;
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_PREPARE, 20);
+    chunksim_monitor_flash_op(&fx.mon, "read", 0, 16, false, true);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    chunksim_monitor_flash_op(&fx.mon, "read", 0, 16, false, true); /* no call */
+    assert_none();
+
+    fx.cfg.async_reader = false; /* the synchronous baseline reads inside get-chunk */
+    reinit();
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_flash_op(&fx.mon, "read", 0, 16, false, true);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    assert_none();
+}
+
+static void test_read_outside_window_fires_on_window_refusal(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunk_call(1, 20, 0, 16);
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 16, 16, NULL, CHUNKCORE_E_WINDOW);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_WINDOW);
+    const char *d = assert_one(CHUNKSIM_INV_READ_OUTSIDE_WINDOW, 2);
+    assert_contains(d, "[16, 32)");
+    /* A refused read does not advance: the retry at 16 is in sequence. */
+    chunk_call(3, 20, 16, 16);
+    assert_int_equal(fx.seen.n, 1);
+}
+
+static void test_wrong_bytes_fires_with_first_differing_offset(void **state)
+{
+    (void)state;
+    uint8_t got[8];
+    memcpy(got, fx.image + 16, sizeof(got));
+    got[3] ^= 0xFF; /* offset 19: expected 0x88 */
+    got[5] ^= 0x01;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunk_call(1, 20, 0, 16);
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 16, sizeof(got), got, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 2);
+    assert_contains(d, "[16, 24)");
+    assert_contains(d, "offset 19");
+    assert_contains(d, "expected 0x88, got 0x77");
+    assert_contains(d, "2 of 8 bytes differ");
+}
+
+static void test_wrong_bytes_fires_on_peek_length_mismatch(void **state)
+{
+    (void)state;
+    chunksim_monitor_call_begin(&fx.mon, 5, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 1, 4096);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 5);
+    assert_contains(d, "4096");
+    assert_contains(d, "64");
+}
+
+static void test_data_faults_suppress_wrong_bytes(void **state)
+{
+    (void)state;
+    fx.cfg.data_faults = true;
+    reinit();
+    uint8_t got[16];
+    memset(got, 0xA5, sizeof(got));
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 1);
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 0, sizeof(got), got, 0);
+    chunksim_monitor_peek(&fx.mon, CHUNKCORE_E_CORRUPT, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    chunksim_monitor_peek(&fx.mon, 0, 0);
+    assert_none();
+    assert_int_equal(fx.mon.suppressed, 4);
+    assert_int_equal(fx.mon.next_offset, 16); /* the altered read still advanced */
+}
+
+static void test_read_failed_fires_on_failed_payload_read(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_call_begin(&fx.mon, 6, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 0, 16, NULL, CHUNKCORE_E_IO);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_IO);
+    const char *d = assert_one(CHUNKSIM_INV_READ_FAILED, 6);
+    assert_contains(d, "[0, 16)");
+    assert_contains(d, "-4 (IO)");
+    assert_int_equal(fx.mon.next_offset, 0);
+}
+
+static void test_read_failed_fires_on_failed_peek_inside_get_chunk(void **state)
+{
+    (void)state;
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_DATA_AVAILABLE, 0);
+    chunksim_monitor_peek(&fx.mon, CHUNKCORE_E_WINDOW, 0);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_WINDOW);
+    chunksim_monitor_peek(&fx.mon, CHUNKCORE_E_BUSY, 0); /* outside any call */
+    assert_none();
+    chunksim_monitor_call_begin(&fx.mon, 3, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, CHUNKCORE_E_WINDOW, 0);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_WINDOW);
+    const char *d = assert_one(CHUNKSIM_INV_READ_FAILED, 3);
+    assert_contains(d, "peek");
+    assert_contains(d, "-5 (WINDOW)");
+}
+
+static void test_flash_busy_fires_on_op_issued_to_busy_device(void **state)
+{
+    (void)state;
+    chunksim_monitor_set_time(&fx.mon, 1500);
+    chunksim_monitor_call_begin(&fx.mon, 11, CHUNKSIM_CALL_PREPARE, 20);
+    chunksim_monitor_flash_op(&fx.mon, "read", 0x20, 256, true, false);
+    chunksim_monitor_call_end(&fx.mon, 1);
+    const char *d = assert_one(CHUNKSIM_INV_FLASH_BUSY, 11);
+    assert_contains(d, "read of 256 bytes at 0x00000020");
+    assert_int_equal(fx.seen.v[0].t_us, 1500);
+}
+
+static void test_allow_suspend_suppresses_flash_busy(void **state)
+{
+    (void)state;
+    fx.cfg.allow_suspend = true;
+    reinit();
+    chunksim_monitor_flash_op(&fx.mon, "read", 0x20, 256, true, false);
+    assert_none();
+}
+
+static void test_clear_early_fires_on_delete_before_the_end(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunk_call(1, 20, 0, 16);
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 16, 10, fx.image + 16, 0);
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_CLEAR_EARLY, 2);
+    assert_contains(d, "26 of 64");
+}
+
+static void test_clear_early_fires_after_restart_dropped_the_end(void **state)
+{
+    (void)state;
+    read_whole_image();
+    chunksim_monitor_restart(&fx.mon); /* reconnect before the delete */
+    chunksim_monitor_call_begin(&fx.mon, 5, CHUNKSIM_CALL_CONFIRM, 0);
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_CLEAR_EARLY, 5);
+    assert_contains(d, "0 of 64");
+}
+
+static void test_clear_twice_fires_on_second_delete(void **state)
+{
+    (void)state;
+    read_whole_image();
+    chunksim_monitor_call_begin(&fx.mon, 5, CHUNKSIM_CALL_CONFIRM, 0);
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    chunksim_monitor_call_begin(&fx.mon, 6, CHUNKSIM_CALL_CONFIRM, 0);
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_CLEAR_TWICE, 6);
+    assert_contains(d, "delete number 2");
+}
+
+static void test_clear_twice_fires_when_cleared_coredump_is_sent_again(void **state)
+{
+    (void)state;
+    read_whole_image();
+    chunksim_monitor_clear(&fx.mon);
+    /* A stale header in RAM makes the deleted coredump look present again. */
+    read_whole_image();
+    chunksim_monitor_call_begin(&fx.mon, 8, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    assert_one(CHUNKSIM_INV_CLEAR_TWICE, 8);
+}
+
+static void test_clear_failed_lets_the_coredump_be_deleted_again(void **state)
+{
+    (void)state;
+    read_whole_image();
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_clear_failed(&fx.mon);
+    chunksim_monitor_peek(&fx.mon, 0, 0); /* a half-erased header: unknown, not a breach */
+    read_whole_image();
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_finish(&fx.mon, false);
+    assert_none();
+    assert_int_equal(fx.mon.clears, 2);
+}
+
+static void test_never_cleared_fires_when_read_to_end_without_delete(void **state)
+{
+    (void)state;
+    read_whole_image();
+    chunksim_monitor_set_time(&fx.mon, 9000);
+    chunksim_monitor_finish(&fx.mon, true);
+    const char *d = assert_one(CHUNKSIM_INV_NEVER_CLEARED, 0);
+    assert_contains(d, "64 payload bytes");
+    assert_contains(d, "still holds");
+    assert_int_equal(fx.seen.v[0].t_us, 9000);
+}
+
+static void test_never_cleared_fires_when_delete_left_storage_valid(void **state)
+{
+    (void)state;
+    read_whole_image();
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_finish(&fx.mon, true);
+    const char *d = assert_one(CHUNKSIM_INV_NEVER_CLEARED, 0);
+    assert_contains(d, "deleted 1 time");
+}
+
+static void test_never_cleared_quiet_when_never_read_to_end(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunk_call(1, 20, 0, 16);
+    chunksim_monitor_finish(&fx.mon, true);
+    assert_none();
+}
+
+static void test_wrongly_absent_fires_when_peek_misses_stored_coredump(void **state)
+{
+    (void)state;
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 0, 0);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_NODATA);
+    const char *d = assert_one(CHUNKSIM_INV_WRONGLY_ABSENT, 1);
+    assert_contains(d, "64 bytes");
+    assert_false(fx.mon.in_message);
+}
+
+static void test_wrongly_absent_quiet_when_nothing_is_stored(void **state)
+{
+    (void)state;
+    chunksim_monitor_storage_lost(&fx.mon);
+    chunksim_monitor_peek(&fx.mon, 0, 0);
+    assert_none();
+
+    fx.cfg.image = NULL;
+    fx.cfg.image_bytes = 0;
+    reinit();
+    chunksim_monitor_peek(&fx.mon, 0, 0);
+    chunksim_monitor_finish(&fx.mon, false);
+    assert_none();
+}
+
+static void test_rle_async_fires(void **state)
+{
+    (void)state;
+    chunksim_monitor_call_begin(&fx.mon, 12, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_rle_async(&fx.mon);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_RLE_ASYNC);
+    const char *d = assert_one(CHUNKSIM_INV_RLE_ASYNC, 12);
+    assert_contains(d, "RLE_ASYNC");
+}
+
+static void test_inline_completion_fires_with_the_dispatching_call(void **state)
+{
+    (void)state;
+    chunksim_monitor_call_begin(&fx.mon, 13, CHUNKSIM_CALL_PREPARE, 20);
+    chunksim_monitor_inline_completion(&fx.mon, "read op 4");
+    chunksim_monitor_call_end(&fx.mon, 1);
+    const char *d = assert_one(CHUNKSIM_INV_INLINE_COMPLETION, 13);
+    assert_contains(d, "read op 4 completed inside prepare");
+}
+
+static void test_invariant_names_and_docs_are_distinct_and_complete(void **state)
+{
+    (void)state;
+    for (int i = 0; i < CHUNKSIM_INV_COUNT; i++) {
+        const char *name = chunksim_invariant_name((chunksim_invariant_t)i);
+        assert_true(strlen(name) > 0);
+        assert_true(strlen(chunksim_invariant_doc((chunksim_invariant_t)i)) > 0);
+        for (int j = 0; j < i; j++) {
+            assert_string_not_equal(name, chunksim_invariant_name((chunksim_invariant_t)j));
+        }
+    }
+    assert_string_equal(chunksim_invariant_name(CHUNKSIM_INV_SEQUENTIAL), "sequential");
+    assert_string_equal(chunksim_invariant_name(CHUNKSIM_INV_COUNT), "unknown");
+    assert_string_equal(chunksim_invariant_doc(CHUNKSIM_INV_COUNT), "unknown");
+    assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_COUNT), 0);
+}
+
+static void test_violations_without_callback_are_counted(void **state)
+{
+    (void)state;
+    fx.cfg.on_violation = NULL;
+    reinit();
+    chunksim_monitor_peek(&fx.mon, 0, 0);
+    chunksim_monitor_rle_async(&fx.mon);
+    assert_int_equal(chunksim_monitor_total(&fx.mon), 2);
+    assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_WRONGLY_ABSENT), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup(f, setup)
+        T(test_clean_run_reports_nothing),
+        T(test_sequential_fires_on_skipped_bytes),
+        T(test_sequential_fires_on_read_past_message_end),
+        T(test_sequential_fires_on_read_without_message),
+        T(test_sequential_restarts_at_zero_after_restart),
+        T(test_one_read_per_chunk_fires_on_second_read_in_a_call),
+        T(test_read_fits_chunk_fires_when_read_fills_whole_room),
+        T(test_read_fits_chunk_lets_get_next_fill_the_room),
+        T(test_separate_read_routine_fires_on_sync_flash_read_in_get_chunk),
+        T(test_sync_flash_read_outside_get_chunk_or_with_sync_reader_is_fine),
+        T(test_read_outside_window_fires_on_window_refusal),
+        T(test_wrong_bytes_fires_with_first_differing_offset),
+        T(test_wrong_bytes_fires_on_peek_length_mismatch),
+        T(test_data_faults_suppress_wrong_bytes),
+        T(test_read_failed_fires_on_failed_payload_read),
+        T(test_read_failed_fires_on_failed_peek_inside_get_chunk),
+        T(test_flash_busy_fires_on_op_issued_to_busy_device),
+        T(test_allow_suspend_suppresses_flash_busy),
+        T(test_clear_early_fires_on_delete_before_the_end),
+        T(test_clear_early_fires_after_restart_dropped_the_end),
+        T(test_clear_twice_fires_on_second_delete),
+        T(test_clear_twice_fires_when_cleared_coredump_is_sent_again),
+        T(test_clear_failed_lets_the_coredump_be_deleted_again),
+        T(test_never_cleared_fires_when_read_to_end_without_delete),
+        T(test_never_cleared_fires_when_delete_left_storage_valid),
+        T(test_never_cleared_quiet_when_never_read_to_end),
+        T(test_wrongly_absent_fires_when_peek_misses_stored_coredump),
+        T(test_wrongly_absent_quiet_when_nothing_is_stored),
+        T(test_rle_async_fires),
+        T(test_inline_completion_fires_with_the_dispatching_call),
+        T(test_invariant_names_and_docs_are_distinct_and_complete),
+        T(test_violations_without_callback_are_counted),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

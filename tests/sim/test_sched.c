@@ -1,0 +1,787 @@
+/* chunksim_sched: virtual and realtime event order, work offload, limit, close. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chunksim/rng.h"
+#include "chunksim/sched.h"
+
+#define MAX_RECORDS 8192
+
+typedef struct record {
+    int id;
+    uint64_t time_us;
+    uint64_t seq;
+    uint64_t now_us;
+} record_t;
+
+/* One loop and scheduler per test, and what the callbacks saw. */
+typedef struct fixture {
+    uv_loop_t loop;
+    chunksim_sched_t sched;
+    record_t records[MAX_RECORDS];
+    size_t count;
+    int close_calls;
+    int limit_calls;
+    int work_fn_calls;
+    int done_calls;
+    uv_thread_t loop_thread;
+    uv_thread_t work_thread;
+    uv_thread_t done_thread;
+    uint64_t work_fn_now_us;
+    int work_fn_order;
+    int done_order;
+    int order;
+    uv_sem_t started;
+    uv_sem_t release;
+} fixture_t;
+
+static fixture_t fx;
+
+static void fixture_open(chunksim_sched_mode mode, double scale)
+{
+    memset(&fx, 0, sizeof(fx));
+    assert_int_equal(uv_loop_init(&fx.loop), 0);
+    chunksim_sched_config_t cfg = {.mode = mode, .realtime_scale = scale};
+    assert_int_equal(chunksim_sched_init(&fx.sched, &fx.loop, &cfg), 0);
+    fx.loop_thread = uv_thread_self();
+}
+
+static void on_closed(chunksim_sched_t *sched)
+{
+    assert_ptr_equal(sched, &fx.sched);
+    fx.close_calls++;
+}
+
+/* Every test ends here: nothing of the scheduler may stay in the loop. */
+static void fixture_close(void)
+{
+    chunksim_sched_close(&fx.sched, on_closed);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.close_calls, 1);
+    assert_int_equal(uv_loop_close(&fx.loop), 0);
+}
+
+static void record_event(chunksim_event_t *ev)
+{
+    assert_true(fx.count < MAX_RECORDS);
+    fx.records[fx.count++] = (record_t){
+        .id = (int)(intptr_t)ev->data,
+        .time_us = ev->time_us,
+        .seq = ev->seq,
+        .now_us = chunksim_sched_now_us(ev->sched),
+    };
+}
+
+static void schedule(chunksim_event_t *ev, uint64_t delay_us, int id)
+{
+    assert_int_equal(chunksim_sched_at(&fx.sched, ev, delay_us, record_event, (void *)(intptr_t)id),
+                     0);
+}
+
+/* ---- virtual ---- */
+
+static void test_virtual_events_run_in_time_order_and_clock_follows(void **state)
+{
+    (void)state;
+    chunksim_event_t ev[3];
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    schedule(&ev[0], 300, 0);
+    schedule(&ev[1], 100, 1);
+    schedule(&ev[2], 200, 2);
+    assert_int_equal(chunksim_sched_pending_count(&fx.sched), 3);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+
+    assert_int_equal(fx.count, 3);
+    const int ids[] = {1, 2, 0};
+    const uint64_t times[] = {100, 200, 300};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(fx.records[i].id, ids[i]);
+        assert_int_equal(fx.records[i].now_us, times[i]);
+    }
+    assert_int_equal(chunksim_sched_now_us(&fx.sched), 300);
+    assert_int_equal(chunksim_sched_events_run(&fx.sched), 3);
+    assert_int_equal(chunksim_sched_pending_count(&fx.sched), 0);
+    fixture_close();
+}
+
+static void test_virtual_callback_never_runs_inline(void **state)
+{
+    (void)state;
+    chunksim_event_t ev;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    schedule(&ev, 0, 7);
+    assert_int_equal(fx.count, 0);
+    assert_true(chunksim_sched_is_pending(&fx.sched, &ev));
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 1);
+    assert_int_equal(fx.records[0].now_us, 0);
+    fixture_close();
+}
+
+static void test_virtual_equal_times_run_in_scheduling_order(void **state)
+{
+    (void)state;
+    chunksim_event_t ev[32];
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    for (int i = 0; i < 32; i++) {
+        /* Alternate two times so the heap has to reorder, not just append. */
+        schedule(&ev[i], i % 2 == 0 ? 50 : 40, i);
+    }
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 32);
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(fx.records[i].id, 2 * i + 1);
+        assert_int_equal(fx.records[16 + i].id, 2 * i);
+    }
+    fixture_close();
+}
+
+/* The determinism run: events at colliding times drawn from a seeded rng,
+ * half of them rescheduling themselves from their own callback. */
+#define DET_EVENTS 1000
+
+static chunksim_rng_t det_rng;
+static chunksim_event_t det_ev[DET_EVENTS];
+static int det_reschedules_left;
+
+static void det_event_cb(chunksim_event_t *ev)
+{
+    record_event(ev);
+    if (det_reschedules_left > 0 && chunksim_rng_range(&det_rng, 0, 1) == 1) {
+        det_reschedules_left--;
+        assert_int_equal(chunksim_sched_at(ev->sched, ev, chunksim_rng_range(&det_rng, 0, 20),
+                                           det_event_cb, ev->data),
+                         0);
+    }
+}
+
+static size_t det_run(record_t *out)
+{
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    chunksim_rng_seed(&det_rng, 20240601);
+    det_reschedules_left = 2000;
+    for (int i = 0; i < DET_EVENTS; i++) {
+        assert_int_equal(chunksim_sched_at(&fx.sched, &det_ev[i],
+                                           chunksim_rng_range(&det_rng, 0, 20), det_event_cb,
+                                           (void *)(intptr_t)i),
+                         0);
+    }
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    size_t n = fx.count;
+    memcpy(out, fx.records, n * sizeof(*out));
+    fixture_close();
+    return n;
+}
+
+static void test_virtual_seeded_colliding_times_run_identically_twice(void **state)
+{
+    (void)state;
+    static record_t first[MAX_RECORDS], second[MAX_RECORDS];
+
+    size_t n1 = det_run(first);
+    size_t n2 = det_run(second);
+
+    assert_true(n1 > DET_EVENTS + DET_EVENTS / 2); /* the rescheduled ones ran too */
+    assert_int_equal(n1, n2);
+    size_t collisions = 0;
+    for (size_t i = 0; i < n1; i++) {
+        assert_int_equal(first[i].id, second[i].id);
+        assert_int_equal(first[i].time_us, second[i].time_us);
+        assert_int_equal(first[i].seq, second[i].seq);
+        assert_int_equal(first[i].now_us, first[i].time_us);
+        if (i == 0) {
+            continue;
+        }
+        /* Ordered by (time, seq): later time, or equal time and later seq. */
+        assert_true(first[i - 1].time_us <= first[i].time_us);
+        if (first[i - 1].time_us == first[i].time_us) {
+            assert_true(first[i - 1].seq < first[i].seq);
+            collisions++;
+        }
+    }
+    assert_true(collisions > n1 / 2);
+}
+
+static void test_virtual_cancel_prevents_callback(void **state)
+{
+    (void)state;
+    chunksim_event_t ev[3];
+    chunksim_event_t never;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    schedule(&ev[0], 10, 0);
+    schedule(&ev[1], 20, 1);
+    schedule(&ev[2], 30, 2);
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[1]), 0);
+    assert_false(chunksim_sched_is_pending(&fx.sched, &ev[1]));
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[1]), UV_ENOENT);
+    /* Garbage in a never-scheduled event does not fool the check. */
+    memset(&never, 0xa5, sizeof(never));
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &never), UV_ENOENT);
+    never.sched = &fx.sched;
+    never.heap_index = 0;
+    assert_false(chunksim_sched_is_pending(&fx.sched, &never));
+
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 2);
+    assert_int_equal(fx.records[0].id, 0);
+    assert_int_equal(fx.records[1].id, 2);
+    /* Ran already: not pending any more. */
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[0]), UV_ENOENT);
+    fixture_close();
+}
+
+static void test_virtual_cancelling_the_last_event_releases_the_loop(void **state)
+{
+    (void)state;
+    chunksim_event_t ev;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    schedule(&ev, 10, 0);
+    assert_true(uv_loop_alive(&fx.loop));
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev), 0);
+    assert_false(uv_loop_alive(&fx.loop));
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 0);
+    fixture_close();
+}
+
+static void test_virtual_at_rejects_pending_event_and_missing_callback(void **state)
+{
+    (void)state;
+    chunksim_event_t ev;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    schedule(&ev, 10, 0);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 5, record_event, NULL), UV_EBUSY);
+    assert_int_equal(ev.time_us, 10);
+    chunksim_event_t other;
+    assert_int_equal(chunksim_sched_at(&fx.sched, &other, 5, NULL, NULL), UV_EINVAL);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 1);
+    fixture_close();
+}
+
+static void schedule_max_delay_cb(chunksim_event_t *ev)
+{
+    chunksim_event_t *far = ev->data;
+    assert_int_equal(chunksim_sched_at(ev->sched, far, UINT64_MAX, record_event, NULL), 0);
+}
+
+static void test_virtual_delay_saturates_instead_of_wrapping(void **state)
+{
+    (void)state;
+    chunksim_event_t first, far;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &first, 100, schedule_max_delay_cb, &far), 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 1);
+    assert_int_equal(fx.records[0].time_us, UINT64_MAX);
+    fixture_close();
+}
+
+static void heap_stress_cb(chunksim_event_t *ev)
+{
+    record_event(ev);
+}
+
+static void test_virtual_heap_survives_growth_and_random_cancels(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static chunksim_event_t ev[N];
+    static bool cancelled[N];
+    chunksim_rng_t rng;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    chunksim_rng_seed(&rng, 11);
+    for (int i = 0; i < N; i++) {
+        cancelled[i] = false;
+        assert_int_equal(chunksim_sched_at(&fx.sched, &ev[i], chunksim_rng_range(&rng, 0, 5000),
+                                           heap_stress_cb, (void *)(intptr_t)i),
+                         0);
+    }
+    size_t kept = N;
+    for (int k = 0; k < N / 3; k++) {
+        int i = (int)chunksim_rng_range(&rng, 0, N - 1);
+        int rc = chunksim_sched_cancel(&fx.sched, &ev[i]);
+        assert_int_equal(rc, cancelled[i] ? UV_ENOENT : 0);
+        if (!cancelled[i]) {
+            cancelled[i] = true;
+            kept--;
+        }
+    }
+    assert_int_equal(chunksim_sched_pending_count(&fx.sched), kept);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, kept);
+    for (size_t i = 0; i < fx.count; i++) {
+        assert_false(cancelled[fx.records[i].id]);
+        if (i > 0) {
+            assert_true(fx.records[i - 1].time_us < fx.records[i].time_us ||
+                        (fx.records[i - 1].time_us == fx.records[i].time_us &&
+                         fx.records[i - 1].seq < fx.records[i].seq));
+        }
+    }
+    fixture_close();
+}
+
+/* ---- virtual work ---- */
+
+static void work_fn_record(chunksim_work_t *w)
+{
+    (void)w;
+    fx.work_fn_calls++;
+    fx.work_thread = uv_thread_self();
+    fx.work_fn_order = ++fx.order;
+}
+
+static void work_done_record(chunksim_work_t *w)
+{
+    fx.done_calls++;
+    fx.done_thread = uv_thread_self();
+    fx.done_order = ++fx.order;
+    fx.records[fx.count++] = (record_t){.now_us = chunksim_sched_now_us(w->sched)};
+}
+
+static void test_virtual_work_runs_work_fn_then_done_after_duration(void **state)
+{
+    (void)state;
+    chunksim_work_t w;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 5000, work_fn_record, work_done_record), 0);
+    assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 10, work_fn_record, work_done_record),
+                     UV_EBUSY);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+
+    assert_int_equal(fx.work_fn_calls, 1);
+    assert_int_equal(fx.done_calls, 1);
+    assert_true(fx.work_fn_order < fx.done_order);
+    assert_int_equal(fx.records[0].now_us, 5000);
+    assert_true(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
+    assert_true(uv_thread_equal(&fx.done_thread, &fx.loop_thread));
+    /* Done: the same request can be started again. */
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 10, NULL, work_done_record), 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.done_calls, 2);
+    assert_int_equal(fx.work_fn_calls, 1);
+    assert_int_equal(fx.records[1].now_us, 5010);
+    fixture_close();
+}
+
+static void test_virtual_work_cancel_runs_nothing(void **state)
+{
+    (void)state;
+    chunksim_work_t w;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 5000, work_fn_record, work_done_record), 0);
+    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), 0);
+    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), UV_ENOENT);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, work_fn_record, NULL), UV_EINVAL);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
+    fixture_close();
+}
+
+/* ---- limit ---- */
+
+static void endless_cb(chunksim_event_t *ev)
+{
+    record_event(ev);
+    assert_int_equal(chunksim_sched_at(ev->sched, ev, 1000, endless_cb, ev->data), 0);
+}
+
+static void on_limit(chunksim_sched_t *sched)
+{
+    assert_ptr_equal(sched, &fx.sched);
+    fx.limit_calls++;
+}
+
+static void test_limit_ends_an_endless_run_and_reports_it(void **state)
+{
+    (void)state;
+    chunksim_event_t ev;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    chunksim_sched_set_limit(&fx.sched, 10500, on_limit);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 0, endless_cb, NULL), 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+
+    assert_true(chunksim_sched_limit_reached(&fx.sched));
+    assert_int_equal(fx.limit_calls, 1);
+    assert_int_equal(fx.count, 11); /* 0, 1000, ..., 10000 */
+    assert_int_equal(chunksim_sched_now_us(&fx.sched), 10000);
+    assert_int_equal(chunksim_sched_pending_count(&fx.sched), 1);
+    assert_true(chunksim_sched_is_pending(&fx.sched, &ev));
+
+    /* An event at exactly the limit still runs. */
+    chunksim_sched_set_limit(&fx.sched, 12000, on_limit);
+    assert_false(chunksim_sched_limit_reached(&fx.sched));
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 13);
+    assert_int_equal(fx.records[12].time_us, 12000);
+    assert_int_equal(fx.limit_calls, 2);
+    fixture_close();
+}
+
+static void test_scheduling_after_the_limit_runs_nothing(void **state)
+{
+    (void)state;
+    chunksim_event_t late, extra;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    chunksim_sched_set_limit(&fx.sched, 100, NULL);
+    schedule(&late, 200, 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_true(chunksim_sched_limit_reached(&fx.sched));
+    /* Scheduling after the limit is accepted but runs nothing. */
+    schedule(&extra, 0, 1);
+    assert_false(uv_loop_alive(&fx.loop));
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 0);
+    fixture_close();
+}
+
+/* ---- close ---- */
+
+static void test_close_drops_everything_and_leaves_loop_empty(void **state)
+{
+    (void)state;
+    chunksim_event_t ev[4];
+    chunksim_work_t w;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    for (int i = 0; i < 4; i++) {
+        schedule(&ev[i], (uint64_t)i * 10, i);
+    }
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 5, work_fn_record, work_done_record), 0);
+    chunksim_sched_close(&fx.sched, on_closed);
+    chunksim_sched_close(&fx.sched, on_closed); /* second call: nothing */
+    assert_false(chunksim_sched_is_pending(&fx.sched, &ev[0]));
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev[0], 1, record_event, NULL), UV_EINVAL);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, NULL, work_done_record), UV_EINVAL);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.close_calls, 1);
+    assert_int_equal(fx.count + (size_t)fx.work_fn_calls + (size_t)fx.done_calls, 0);
+    assert_int_equal(uv_loop_close(&fx.loop), 0);
+}
+
+static void close_from_cb(chunksim_event_t *ev)
+{
+    record_event(ev);
+    chunksim_sched_close(ev->sched, on_closed);
+}
+
+static void test_close_from_inside_a_callback_stops_the_rest(void **state)
+{
+    (void)state;
+    chunksim_event_t first, second;
+
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &first, 10, close_from_cb, NULL), 0);
+    schedule(&second, 10, 1);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 1);
+    assert_int_equal(fx.close_calls, 1);
+    assert_int_equal(uv_loop_close(&fx.loop), 0);
+}
+
+static void test_init_rejects_bad_config(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    chunksim_sched_t sched;
+
+    assert_int_equal(uv_loop_init(&loop), 0);
+    chunksim_sched_config_t bad_mode = {.mode = (chunksim_sched_mode)7};
+    assert_int_equal(chunksim_sched_init(&sched, &loop, &bad_mode), UV_EINVAL);
+    const double bad_scales[] = {-1.0, NAN, INFINITY};
+    for (size_t i = 0; i < 3; i++) {
+        chunksim_sched_config_t cfg = {.mode = CHUNKSIM_SCHED_REALTIME,
+                                       .realtime_scale = bad_scales[i]};
+        assert_int_equal(chunksim_sched_init(&sched, &loop, &cfg), UV_EINVAL);
+    }
+    /* Nothing was left behind by the refusals. */
+    assert_int_equal(uv_loop_close(&loop), 0);
+
+    /* NULL config: virtual, clock at zero. */
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(chunksim_sched_init(&sched, &loop, NULL), 0);
+    assert_int_equal(chunksim_sched_now_us(&sched), 0);
+    chunksim_sched_close(&sched, NULL);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* ---- realtime ---- */
+
+static void test_realtime_events_run_in_order_and_never_early(void **state)
+{
+    (void)state;
+    chunksim_event_t ev[5];
+
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
+    schedule(&ev[0], 3000, 0);
+    schedule(&ev[1], 1000, 1);
+    schedule(&ev[2], 2000, 2);
+    schedule(&ev[3], 2000, 3);
+    schedule(&ev[4], 0, 4);
+    assert_int_equal(fx.count, 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+
+    const int ids[] = {4, 1, 2, 3, 0};
+    assert_int_equal(fx.count, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(fx.records[i].id, ids[i]);
+        assert_true(fx.records[i].now_us >= fx.records[i].time_us);
+    }
+    fixture_close();
+}
+
+static void test_realtime_cancel_rearms_for_the_next_event(void **state)
+{
+    (void)state;
+    chunksim_event_t soon, later;
+
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
+    schedule(&soon, 1000, 0);
+    schedule(&later, 2000, 1);
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &soon), 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, 1);
+    assert_int_equal(fx.records[0].id, 1);
+    assert_true(fx.records[0].now_us >= 2000);
+    fixture_close();
+}
+
+static void test_realtime_scale_shrinks_real_delays_not_model_time(void **state)
+{
+    (void)state;
+    chunksim_event_t ev;
+    const uint64_t ten_s_us = 10 * 1000 * 1000;
+
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 0.001);
+    uint64_t t0_ns = uv_hrtime();
+    schedule(&ev, ten_s_us, 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    uint64_t real_ns = uv_hrtime() - t0_ns;
+
+    assert_int_equal(fx.count, 1);
+    assert_true(fx.records[0].now_us >= ten_s_us);
+    /* 10 ms expected; a bound 200 times looser only catches a scale that
+     * was not applied. */
+    assert_true(real_ns < UINT64_C(2000000000));
+    fixture_close();
+}
+
+static void test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop(void **state)
+{
+    (void)state;
+    chunksim_work_t w;
+
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
+    /* No init needed: garbage, even a pointer into the scheduler, is fine. */
+    memset(&w, 0xa5, sizeof(w));
+    w.sched = &fx.sched;
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 2000, work_fn_record, work_done_record), 0);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 2000, work_fn_record, work_done_record),
+                     UV_EBUSY);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+
+    assert_int_equal(fx.work_fn_calls, 1);
+    assert_int_equal(fx.done_calls, 1);
+    assert_true(fx.work_fn_order < fx.done_order);
+    assert_false(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
+    assert_true(uv_thread_equal(&fx.done_thread, &fx.loop_thread));
+    assert_true(fx.records[0].now_us >= 2000);
+    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), UV_ENOENT);
+    fixture_close();
+}
+
+static chunksim_work_t hour_work;
+
+static void cancel_hour_work_cb(chunksim_event_t *ev)
+{
+    assert_int_equal(chunksim_sched_work_cancel(ev->sched, &hour_work), 0);
+    assert_int_equal(chunksim_sched_work_cancel(ev->sched, &hour_work), UV_ENOENT);
+}
+
+static void test_realtime_work_cancel_wakes_a_sleeping_worker(void **state)
+{
+    (void)state;
+    chunksim_event_t ev;
+    const uint64_t hour_us = UINT64_C(3600) * 1000 * 1000;
+
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
+    assert_int_equal(
+        chunksim_sched_work(&fx.sched, &hour_work, hour_us, work_fn_record, work_done_record), 0);
+    /* Cancel once a pool thread has certainly picked it up and sleeps; a
+     * sleep not woken by cancel would run into the test's timeout. */
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 20000, cancel_hour_work_cb, NULL), 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
+    fixture_close();
+}
+
+static void test_realtime_cancelled_work_can_be_freed_at_once(void **state)
+{
+    (void)state;
+    chunksim_work_t w;
+    const uint64_t hour_us = UINT64_C(3600) * 1000 * 1000;
+
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, hour_us, work_fn_record, work_done_record),
+                     0);
+    /* Queued or already sleeping on a pool thread: both detach. */
+    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), 0);
+    /* The caller's struct is free to go at once. */
+    memset(&w, 0xa5, sizeof(w));
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
+    fixture_close();
+}
+
+/* work_fn that holds its pool thread until the loop releases it, so the
+ * loop knows for certain that work_fn is running. */
+static void blocking_work_fn(chunksim_work_t *w)
+{
+    (void)w;
+    fx.work_fn_calls++;
+    uv_sem_post(&fx.started);
+    uv_sem_wait(&fx.release);
+}
+
+static void cancel_running_work_cb(chunksim_event_t *ev)
+{
+    chunksim_work_t *w = ev->data;
+    uv_sem_wait(&fx.started);
+    assert_int_equal(chunksim_sched_work_cancel(ev->sched, w), UV_EBUSY);
+    uv_sem_post(&fx.release);
+}
+
+static void test_realtime_work_cancel_is_refused_once_work_fn_runs(void **state)
+{
+    (void)state;
+    chunksim_work_t w;
+    chunksim_event_t ev;
+
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
+    assert_int_equal(uv_sem_init(&fx.started, 0), 0);
+    assert_int_equal(uv_sem_init(&fx.release, 0), 0);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 0, blocking_work_fn, work_done_record), 0);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 0, cancel_running_work_cb, &w), 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.work_fn_calls, 1);
+    assert_int_equal(fx.done_calls, 1);
+    uv_sem_destroy(&fx.started);
+    uv_sem_destroy(&fx.release);
+    fixture_close();
+}
+
+static void close_while_running_cb(chunksim_event_t *ev)
+{
+    uv_sem_wait(&fx.started);
+    chunksim_sched_close(ev->sched, on_closed);
+    /* close_cb must wait for the running work_fn. */
+    assert_int_equal(fx.close_calls, 0);
+    uv_sem_post(&fx.release);
+}
+
+static void test_realtime_close_with_work_in_flight_leaves_loop_empty(void **state)
+{
+    (void)state;
+    enum { SLEEPERS = 6 }; /* more than the pool's 4 threads: some stay queued */
+    chunksim_work_t sleepers[SLEEPERS];
+    chunksim_work_t running;
+    chunksim_event_t trigger, pending;
+    const uint64_t hour_us = UINT64_C(3600) * 1000 * 1000;
+
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
+    assert_int_equal(uv_sem_init(&fx.started, 0), 0);
+    assert_int_equal(uv_sem_init(&fx.release, 0), 0);
+    assert_int_equal(
+        chunksim_sched_work(&fx.sched, &running, 0, blocking_work_fn, work_done_record), 0);
+    for (int i = 0; i < SLEEPERS; i++) {
+        assert_int_equal(
+            chunksim_sched_work(&fx.sched, &sleepers[i], hour_us, work_fn_record, work_done_record),
+            0);
+    }
+    assert_int_equal(chunksim_sched_at(&fx.sched, &trigger, 0, close_while_running_cb, NULL), 0);
+    schedule(&pending, hour_us, 9);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+
+    assert_int_equal(fx.close_calls, 1);
+    assert_int_equal(fx.work_fn_calls, 1); /* only the blocking one ran */
+    assert_int_equal(fx.done_calls, 0);    /* and its done_cb was dropped */
+    assert_int_equal(fx.count, 0);
+    assert_int_equal(uv_loop_close(&fx.loop), 0);
+    uv_sem_destroy(&fx.started);
+    uv_sem_destroy(&fx.release);
+}
+
+static void test_realtime_limit_ends_an_endless_run(void **state)
+{
+    (void)state;
+    chunksim_event_t ev;
+
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
+    chunksim_sched_set_limit(&fx.sched, 5500, on_limit);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 0, endless_cb, NULL), 0);
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_true(chunksim_sched_limit_reached(&fx.sched));
+    assert_int_equal(fx.limit_calls, 1);
+    /* Real callbacks run late, and each reschedules from its real now, so
+     * how many fit is not fixed; that none ran past the limit is. */
+    assert_true(fx.count >= 1);
+    for (size_t i = 0; i < fx.count; i++) {
+        assert_true(fx.records[i].time_us <= 5500);
+    }
+    assert_true(chunksim_sched_now_us(&fx.sched) >= 5500);
+    assert_int_equal(chunksim_sched_pending_count(&fx.sched), 1);
+    assert_true(ev.time_us > 5500);
+    fixture_close();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_virtual_events_run_in_time_order_and_clock_follows),
+        cmocka_unit_test(test_virtual_callback_never_runs_inline),
+        cmocka_unit_test(test_virtual_equal_times_run_in_scheduling_order),
+        cmocka_unit_test(test_virtual_seeded_colliding_times_run_identically_twice),
+        cmocka_unit_test(test_virtual_cancel_prevents_callback),
+        cmocka_unit_test(test_virtual_cancelling_the_last_event_releases_the_loop),
+        cmocka_unit_test(test_virtual_at_rejects_pending_event_and_missing_callback),
+        cmocka_unit_test(test_virtual_delay_saturates_instead_of_wrapping),
+        cmocka_unit_test(test_virtual_heap_survives_growth_and_random_cancels),
+        cmocka_unit_test(test_virtual_work_runs_work_fn_then_done_after_duration),
+        cmocka_unit_test(test_virtual_work_cancel_runs_nothing),
+        cmocka_unit_test(test_limit_ends_an_endless_run_and_reports_it),
+        cmocka_unit_test(test_scheduling_after_the_limit_runs_nothing),
+        cmocka_unit_test(test_close_drops_everything_and_leaves_loop_empty),
+        cmocka_unit_test(test_close_from_inside_a_callback_stops_the_rest),
+        cmocka_unit_test(test_init_rejects_bad_config),
+        cmocka_unit_test(test_realtime_events_run_in_order_and_never_early),
+        cmocka_unit_test(test_realtime_cancel_rearms_for_the_next_event),
+        cmocka_unit_test(test_realtime_scale_shrinks_real_delays_not_model_time),
+        cmocka_unit_test(test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop),
+        cmocka_unit_test(test_realtime_work_cancel_wakes_a_sleeping_worker),
+        cmocka_unit_test(test_realtime_cancelled_work_can_be_freed_at_once),
+        cmocka_unit_test(test_realtime_work_cancel_is_refused_once_work_fn_runs),
+        cmocka_unit_test(test_realtime_close_with_work_in_flight_leaves_loop_empty),
+        cmocka_unit_test(test_realtime_limit_ends_an_endless_run),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
