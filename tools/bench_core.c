@@ -132,7 +132,8 @@ int main(int argc, char **argv)
         }
         qsort(t, (size_t)repeats, sizeof(t[0]), bench_cmp);
         double med = t[repeats / 2];
-        printf("%8zu %10.1f %14.0f\n", sizes[i], BENCH_IMAGE_BYTES / med / 1e6, (double)chunks / med);
+        printf("%8zu %10.1f %14.0f\n", sizes[i], BENCH_IMAGE_BYTES / med / 1e6,
+               (double)chunks / med);
     }
     free(s.image);
     return 0;

@@ -52,7 +52,8 @@ static void demo_put_le32(uint8_t *p, uint32_t v)
 /* Header, one memory-region block of counting bytes, footer. */
 static void demo_build_image(uint8_t *img, uint32_t total)
 {
-    uint32_t region = total - CHUNKCORE_COREDUMP_HEADER_BYTES - 12 - CHUNKCORE_COREDUMP_FOOTER_BYTES;
+    uint32_t region =
+        total - CHUNKCORE_COREDUMP_HEADER_BYTES - 12 - CHUNKCORE_COREDUMP_FOOTER_BYTES;
     memset(img, 0, total);
     demo_put_le32(img, CHUNKCORE_COREDUMP_MAGIC);
     demo_put_le32(img + 4, CHUNKCORE_COREDUMP_VERSION);
@@ -107,8 +108,8 @@ int main(int argc, char **argv)
         printf("\n");
         bytes += (unsigned)len;
     }
-    printf("%u chunks, %u bytes on the wire for a %lu-byte coredump; storage cleared %d time(s)\n", n,
-           bytes, total, s.clears);
+    printf("%u chunks, %u bytes on the wire for a %lu-byte coredump; storage cleared %d time(s)\n",
+           n, bytes, total, s.clears);
     free(s.bytes);
     return s.clears == 1 ? 0 : 1;
 }

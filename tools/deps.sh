@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake ninja-build pkg-config
-  libuv1-dev libcmocka-dev libsqlite3-dev libinih-dev nettle-dev
+  libuv1-dev libcmocka-dev libsqlite3-dev libinih-dev nettle-dev libjansson-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   clang
 )

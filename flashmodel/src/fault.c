@@ -12,6 +12,9 @@ int flashmodel_fault_rule_check(const flashmodel_fault_rule_t *r)
         (unsigned)r->trigger >= FLASHMODEL_TRIGGER_COUNT) {
         return FLASHMODEL_E_INVAL;
     }
+    if ((r->ops & ~(FLASHMODEL_OP_BIT(FLASHMODEL_OP_KIND_COUNT) - 1u)) != 0) {
+        return FLASHMODEL_E_INVAL;
+    }
     if (r->trigger == FLASHMODEL_TRIG_RATE && !(r->rate >= 0 && r->rate <= 1)) {
         return FLASHMODEL_E_INVAL;
     }

@@ -217,6 +217,9 @@ static void op_init(flashmodel_t *fm, flashmodel_op_t *op, flashmodel_op_kind_t 
     };
     op->seed = flashmodel_rng_next(&fm->rng);
     fm->counters.ops++;
+    if ((unsigned)kind < FLASHMODEL_OP_KIND_COUNT) {
+        fm->begun[kind]++;
+    }
 }
 
 static int refuse(flashmodel_t *fm, flashmodel_op_t *op, int err)
@@ -242,6 +245,20 @@ static int gate(flashmodel_t *fm, uint64_t now)
     return 0;
 }
 
+/* Whose trace position kind uses: the first kind replaying the same trace. */
+static int trace_slot(const flashmodel_t *fm, flashmodel_op_kind_t kind)
+{
+    const flashmodel_dist_t *d = &fm->cfg.latency[kind];
+    for (int k = 0; k < (int)kind; k++) {
+        const flashmodel_dist_t *e = &fm->cfg.latency[k];
+        if (d->kind == FLASHMODEL_DIST_TRACE && e->kind == FLASHMODEL_DIST_TRACE &&
+            e->trace_us == d->trace_us && e->trace_count == d->trace_count) {
+            return k;
+        }
+    }
+    return (int)kind;
+}
+
 static uint64_t latency_us(flashmodel_t *fm, flashmodel_op_kind_t kind, uint32_t len, uint32_t wear)
 {
     const flashmodel_part_t *part = &fm->cfg.part;
@@ -252,12 +269,13 @@ static uint64_t latency_us(flashmodel_t *fm, flashmodel_op_kind_t kind, uint32_t
     if (d->kind == FLASHMODEL_DIST_PART) {
         return part_us;
     }
-    uint64_t draw = flashmodel_dist_draw(d, &fm->rng, &fm->trace_pos[kind]);
+    uint64_t draw = flashmodel_dist_draw(d, &fm->rng, &fm->trace_pos[trace_slot(fm, kind)]);
     if (d->add_to_part) {
         return part_us + draw;
     }
     uint64_t fresh_us = flashmodel_part_op_us(part, kind, 0);
-    if (kind == FLASHMODEL_OP_READ || d->kind == FLASHMODEL_DIST_TRACE || fresh_us == 0) {
+    if (kind == FLASHMODEL_OP_READ || d->kind == FLASHMODEL_DIST_TRACE || d->unscaled ||
+        fresh_us == 0) {
         return draw;
     }
     /* draw * part_us / fresh_us without overflowing the product. */
@@ -416,11 +434,26 @@ static bool fault_possible(const flashmodel_t *fm, const flashmodel_fault_rule_t
     }
 }
 
+/* The op's number as the rule counts: among the kinds in r->ops, or among all. */
+static uint64_t rule_op_index(const flashmodel_t *fm, const flashmodel_fault_rule_t *r,
+                              const flashmodel_op_t *op)
+{
+    if (r->ops == 0) {
+        return op->index;
+    }
+    uint64_t n = 0; /* op itself is counted: begin counts before faults are decided */
+    for (int k = 0; k < FLASHMODEL_OP_KIND_COUNT; k++) {
+        n += (r->ops & FLASHMODEL_OP_BIT(k)) ? fm->begun[k] : 0;
+    }
+    return n - 1;
+}
+
 static bool rule_fires(flashmodel_t *fm, size_t i, const flashmodel_op_t *op)
 {
     const flashmodel_fault_rule_t *r = &fm->rules[i];
     uint32_t fired = fm->rule_fires[i];
-    if (!flashmodel_fault_applies(r->kind, op->kind) || is_timed_cut(r) ||
+    if (!flashmodel_fault_applies(r->kind, op->kind) ||
+        (r->ops != 0 && !(r->ops & FLASHMODEL_OP_BIT(op->kind))) || is_timed_cut(r) ||
         (r->limit != 0 && fired >= r->limit) ||
         (r->len != 0 && !op_overlaps(fm, op, r->addr, r->len)) || !fault_possible(fm, r, op)) {
         return false;
@@ -431,8 +464,13 @@ static bool rule_fires(flashmodel_t *fm, size_t i, const flashmodel_op_t *op)
             return true;
         }
         return r->rate > 0 && flashmodel_rng_unit(&fm->rng) < r->rate;
-    case FLASHMODEL_TRIG_OP_INDEX:
-        return op->index >= r->op_index && (r->every || fired == 0);
+    case FLASHMODEL_TRIG_OP_INDEX: {
+        uint64_t n = rule_op_index(fm, r, op);
+        if (r->every) {
+            return n >= r->op_index;
+        }
+        return fired == 0 && (r->exact ? n == r->op_index : n >= r->op_index);
+    }
     case FLASHMODEL_TRIG_TIME:
         return op->start_us >= r->at_us && (r->every || fired == 0);
     case FLASHMODEL_TRIG_ADDR:
@@ -442,17 +480,24 @@ static bool rule_fires(flashmodel_t *fm, size_t i, const flashmodel_op_t *op)
     }
 }
 
-static void draw_flips(flashmodel_t *fm, flashmodel_op_t *op, uint32_t n)
+/*
+ * n distinct bits of the read, or of its part inside the rule's range (the
+ * range filter guarantees a byte of overlap). n <= FLASHMODEL_MAX_FLIPS (rule
+ * check) <= 8 * overlap: distinct bits exist.
+ */
+static void draw_flips(flashmodel_t *fm, const flashmodel_fault_rule_t *r, flashmodel_op_t *op)
 {
-    uint64_t nbits = (uint64_t)op->len * 8u;
-    if (n == 0) {
-        n = 1;
+    uint64_t first = op->addr;
+    uint64_t end = (uint64_t)op->addr + op->len;
+    if (r->len != 0) {
+        first = max_u64(first, r->addr);
+        end = end < (uint64_t)r->addr + r->len ? end : (uint64_t)r->addr + r->len;
     }
-    if (n > nbits) {
-        n = (uint32_t)nbits;
-    }
+    uint64_t lo = (first - op->addr) * 8u;
+    uint64_t nbits = (end - first) * 8u;
+    uint32_t n = r->bits ? r->bits : 1;
     for (uint32_t k = 0; k < n;) {
-        uint32_t b = (uint32_t)flashmodel_rng_below(&fm->rng, nbits);
+        uint32_t b = (uint32_t)(lo + flashmodel_rng_below(&fm->rng, nbits));
         bool seen = false;
         for (uint32_t j = 0; j < k; j++) {
             seen = seen || op->flip_bits[j] == b;
@@ -488,7 +533,7 @@ static void apply_fault(flashmodel_t *fm, const flashmodel_fault_rule_t *r, int 
         break;
     case FLASHMODEL_FAULT_BITFLIP_TRANSIENT:
     case FLASHMODEL_FAULT_BITFLIP_STUCK:
-        draw_flips(fm, op, r->bits);
+        draw_flips(fm, r, op);
         break;
     case FLASHMODEL_FAULT_READ_ERROR:
     case FLASHMODEL_FAULT_PROGRAM_FAIL:

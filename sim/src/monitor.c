@@ -290,6 +290,7 @@ void chunksim_monitor_clear(chunksim_monitor_t *mon)
 void chunksim_monitor_clear_failed(chunksim_monitor_t *mon)
 {
     mon->cleared = false;
+    mon->clear_faults++;
 }
 
 void chunksim_monitor_storage_lost(chunksim_monitor_t *mon)
@@ -335,9 +336,10 @@ void chunksim_monitor_finish(chunksim_monitor_t *mon, bool coredump_still_valid)
         monitor_report(mon, CHUNKSIM_INV_NEVER_CLEARED,
                        "all %" PRIu32 " payload bytes read, never deleted%s", mon->message_bytes,
                        coredump_still_valid ? "; storage still holds it" : "");
-    } else if (mon->clears > 0 && coredump_still_valid) {
+    } else if (mon->clears > 0 && coredump_still_valid && mon->clear_faults == 0) {
         /* The packetizer's delete did not reach the flash (a clear that does
-         * nothing, an erase never dispatched or never retried). */
+         * nothing, an erase never dispatched or never retried). An erase the
+         * flash itself failed is a fault, not the firmware's doing. */
         monitor_report(mon, CHUNKSIM_INV_NEVER_CLEARED,
                        "deleted %" PRIu32 " time(s) but storage still holds a valid coredump",
                        mon->clears);

@@ -86,7 +86,7 @@ static const chunksim_scenario_t scenario_default = {
         },
     .link =
         {
-            .kind = CHUNKSIM_LINK_BLE,
+            .kind = CHUNKSIM_SC_LINK_BLE,
             .att_mtu = BLE_ATT_MTU_MIN,
             .conn_interval_us = BLE_CONN_INTERVAL_US,
             .packets_per_event = BLE_PACKETS_PER_EVENT,
@@ -124,7 +124,7 @@ uint32_t scenario_ble_max_chunk_bytes(uint32_t att_mtu)
 
 uint32_t scenario_default_chunk_bytes(const chunksim_scenario_t *sc)
 {
-    return sc->link.kind == CHUNKSIM_LINK_BLE ? scenario_ble_max_chunk_bytes(sc->link.att_mtu)
+    return sc->link.kind == CHUNKSIM_SC_LINK_BLE ? scenario_ble_max_chunk_bytes(sc->link.att_mtu)
                                               : NETWORK_CHUNK_BYTES;
 }
 

@@ -173,7 +173,7 @@ static int check_reader(const chunksim_scenario_t *sc, char *err, size_t errlen)
 static int check_link(const chunksim_scenario_t *sc, char *err, size_t errlen)
 {
     uint32_t max = scenario_ble_max_chunk_bytes(sc->link.att_mtu);
-    if (sc->link.kind == CHUNKSIM_LINK_BLE && sc->link.chunk_bytes > max)
+    if (sc->link.kind == CHUNKSIM_SC_LINK_BLE && sc->link.chunk_bytes > max)
         return fail_at(sc, "link.chunk_bytes", err, errlen,
                        "with kind = ble a chunk is one notification: at most [link] att_mtu - 3 "
                        "= %" PRIu32,

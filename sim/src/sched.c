@@ -192,10 +192,8 @@ static void virtual_idle_cb(uv_idle_t *idle)
 {
     chunksim_sched_t *sched = CONTAINER_OF(idle, chunksim_sched_t, handle.idle);
 
-    if (sched->heap_len == 0) {
-        uv_idle_stop(idle);
-        return;
-    }
+    /* Active only while the heap holds events: scheduling starts the
+     * handle, and whatever empties the heap stops it. */
     if (sched->heap[0]->time_us > sched->limit_us) {
         sched_hit_limit(sched);
         return;
@@ -237,10 +235,7 @@ static void realtime_arm(chunksim_sched_t *sched)
 static void realtime_timer_cb(uv_timer_t *timer)
 {
     chunksim_sched_t *sched = CONTAINER_OF(timer, chunksim_sched_t, handle.timer);
-
-    if (sched->heap_len == 0) {
-        return;
-    }
+    /* Armed only while the heap holds events (see realtime_arm, cancel). */
     uint64_t now_us = chunksim_sched_now_us(sched);
     const chunksim_event_t *head = sched->heap[0];
     if (head->time_us > sched->limit_us && now_us >= sched->limit_us) {

@@ -399,6 +399,33 @@ static void app_run(app_t *t)
     fail_msg("the run did not finish");
 }
 
+/*
+ * The loop of app_run, by hand: until n chunks have gone out or the final
+ * one has, with a bound so that a core that never gets ready fails instead
+ * of hanging. Checks on the way that nothing was erased before the end.
+ */
+static void app_send_chunks(app_t *t, unsigned n)
+{
+    unsigned sent = 0;
+    for (unsigned step = 0; step < 100000; step++) {
+        if (sent == n || t->message_done) {
+            return;
+        }
+        int r = chunkcore_async_prepare(&t->a, t->chunk_bytes);
+        if (r == CHUNKCORE_ASYNC_WAIT) {
+            app_service_flash(t);
+            continue;
+        }
+        assert_int_equal(r, CHUNKCORE_ASYNC_READY);
+        assert_true(app_get_chunk_normal(t, t->chunk_bytes));
+        sent++;
+        if (!t->message_done) {
+            assert_int_equal(t->flash.erase_starts, 0);
+        }
+    }
+    fail_msg("no progress after 100000 steps");
+}
+
 /* Bytes exact, one erase of (0, sector) after the final chunk, no overlaps, header gone. */
 static void app_check_clean_run(app_t *t)
 {
@@ -656,18 +683,7 @@ static void test_end_of_storage_erases_once_and_reads_nothing_meanwhile(void **s
     app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
     t->chunk_bytes = 100;
     /* Drive by hand up to the final chunk. */
-    while (!t->message_done) {
-        int r = chunkcore_async_prepare(&t->a, t->chunk_bytes);
-        if (r == CHUNKCORE_ASYNC_WAIT) {
-            app_service_flash(t);
-            continue;
-        }
-        assert_int_equal(r, CHUNKCORE_ASYNC_READY);
-        assert_true(app_get_chunk_normal(t, t->chunk_bytes));
-        if (!t->message_done) {
-            assert_int_equal(t->flash.erase_starts, 0);
-        }
-    }
+    app_send_chunks(t, ~0u);
     /* The final get-chunk cleared the storage: one erase of sector 0, in flight. */
     assert_int_equal(t->flash.erase_starts, 1);
     assert_true(t->flash.busy);
@@ -799,14 +815,7 @@ static void test_failed_erase_reported_then_retried(void **state)
     (void)state;
     app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
     t->chunk_bytes = 200;
-    while (!t->message_done) {
-        int r = chunkcore_async_prepare(&t->a, t->chunk_bytes);
-        if (r == CHUNKCORE_ASYNC_WAIT) {
-            app_service_flash(t);
-            continue;
-        }
-        assert_true(app_get_chunk_normal(t, t->chunk_bytes));
-    }
+    app_send_chunks(t, ~0u);
     assert_int_equal(t->flash.kind, CHUNKCORE_OP_ERASE);
     fake_finish(&t->flash, &t->a, CHUNKCORE_E_IO); /* the erase failed: not cleared */
     assert_int_equal(chunkcore_async_prepare(&t->a, t->chunk_bytes), CHUNKCORE_E_ERASE);
@@ -846,14 +855,7 @@ static void test_cancelled_erase_is_dispatched_again(void **state)
     (void)state;
     app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
     t->chunk_bytes = 200;
-    while (!t->message_done) {
-        int r = chunkcore_async_prepare(&t->a, t->chunk_bytes);
-        if (r == CHUNKCORE_ASYNC_WAIT) {
-            app_service_flash(t);
-            continue;
-        }
-        assert_true(app_get_chunk_normal(t, t->chunk_bytes));
-    }
+    app_send_chunks(t, ~0u);
     uint32_t lost = t->flash.op_id;
     chunkcore_async_cancel(&t->a);
     assert_int_equal(t->flash.cancels, 1);
@@ -921,6 +923,53 @@ static void test_double_buffer_prefetch_dispatched_while_window_consumed(void **
     app_free(t);
 }
 
+static void test_cancelled_prefetch_is_dispatched_again(void **state)
+{
+    (void)state;
+    app_geometry_t g = base_geometry;
+    g.buffer_bytes = 256;
+    g.double_buffer = true;
+    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
+    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_WAIT);
+    app_service_flash(t);
+    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
+    assert_int_equal(t->flash.offset, 128);
+    /* The prefetch never completes. */
+    uint32_t lost = t->flash.op_id;
+    chunkcore_async_cancel(&t->a);
+    assert_false(t->flash.busy);
+    /* Its window is free again: the next prepare prefetches it anew. */
+    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
+    assert_true(t->flash.busy);
+    assert_int_equal(t->flash.offset, 128);
+    assert_int_equal(t->a.stats.prefetches, 2);
+    assert_int_equal(chunkcore_async_complete(&t->a, lost, 0), CHUNKCORE_E_STALE);
+    app_run(t);
+    app_check_clean_run(t);
+    app_free(t);
+}
+
+/* Glue often asks "anything to send?" before preparing: that peek must not move the stream. */
+static void test_data_available_peek_does_not_move_the_stream(void **state)
+{
+    (void)state;
+    app_geometry_t g = base_geometry;
+    g.buffer_bytes = 16;
+    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
+    t->chunk_bytes = 40;
+    assert_int_equal(chunkcore_async_prepare(&t->a, t->chunk_bytes), CHUNKCORE_ASYNC_WAIT);
+    app_service_flash(t);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(chunkcore_packetizer_data_available(&t->p), 1);
+        assert_int_equal(chunkcore_async_prepare(&t->a, t->chunk_bytes), CHUNKCORE_ASYNC_READY);
+    }
+    assert_int_equal(t->flash.read_starts, 1);
+    app_run(t);
+    app_check_clean_run(t);
+    assert_loads_at_boundaries(t);
+    app_free(t);
+}
+
 /* ---- random configurations, both modes, chunk size changing every call ---- */
 
 static void test_random_geometries_and_chunk_sizes(void **state)
@@ -972,16 +1021,8 @@ static void test_abort_and_rewind_restart_from_offset_0(void **state)
     (void)state;
     app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
     t->chunk_bytes = 100;
-    unsigned sent = 0;
-    while (sent < 10) {
-        int r = chunkcore_async_prepare(&t->a, t->chunk_bytes);
-        if (r == CHUNKCORE_ASYNC_WAIT) {
-            app_service_flash(t);
-            continue;
-        }
-        assert_true(app_get_chunk_normal(t, t->chunk_bytes));
-        sent++;
-    }
+    app_send_chunks(t, 10);
+    assert_false(t->message_done);
     /* The link dropped: start over. */
     chunkcore_packetizer_abort(&t->p);
     chunkcore_async_rewind(&t->a);
@@ -1067,6 +1108,8 @@ int main(void)
         cmocka_unit_test(test_cancelled_erase_is_dispatched_again),
         cmocka_unit_test(test_double_buffer_prefetches_and_waits_less),
         cmocka_unit_test(test_double_buffer_prefetch_dispatched_while_window_consumed),
+        cmocka_unit_test(test_cancelled_prefetch_is_dispatched_again),
+        cmocka_unit_test(test_data_available_peek_does_not_move_the_stream),
         cmocka_unit_test(test_random_geometries_and_chunk_sizes),
         cmocka_unit_test(test_multi_call_mode_through_async_core),
         cmocka_unit_test(test_abort_and_rewind_restart_from_offset_0),

@@ -285,6 +285,83 @@ static void test_wear_scales_drawn_times_but_not_traces(void **state)
     fm_test_close(&fm);
 }
 
+static void test_huge_draws_saturate_instead_of_overflowing(void **state)
+{
+    (void)state;
+    flashmodel_dist_t d = {.kind = FLASHMODEL_DIST_LOGNORMAL, .median_us = 1e300, .sigma = 0};
+    flashmodel_rng_t r;
+    size_t pos = 0;
+    flashmodel_rng_seed(&r, 1);
+    assert_int_equal(flashmodel_dist_draw(&d, &r, &pos), UINT64_MAX);
+    d.max_us = 5000;
+    assert_int_equal(flashmodel_dist_draw(&d, &r, &pos), 5000);
+}
+
+static void test_a_part_with_zero_typical_time_uses_the_draw_unscaled(void **state)
+{
+    (void)state;
+    flashmodel_config_t cfg;
+    flashmodel_t fm;
+    flashmodel_op_t op;
+    uint8_t data = 0;
+    fm_test_config(&cfg);
+    cfg.part.tpp_typ_us = cfg.part.tpp_max_us = 0;
+    cfg.latency[FLASHMODEL_OP_PROGRAM] =
+        (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 100};
+    fm_test_open(&fm, &cfg);
+    assert_int_equal(flashmodel_wear_set(&fm, 0, 1, 100000), 0);
+    assert_int_equal(fm_test_program(&fm, 0, 0, &data, 1, &op), 0);
+    assert_int_equal(op.latency_us, 100);
+    fm_test_close(&fm);
+}
+
+static void test_unscaled_draws_ignore_wear(void **state)
+{
+    (void)state;
+    flashmodel_config_t cfg;
+    flashmodel_t fm;
+    flashmodel_op_t op;
+    uint8_t data[4] = {0};
+    fm_test_config(&cfg);
+    cfg.latency[FLASHMODEL_OP_PROGRAM] =
+        (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000, .unscaled = true};
+    fm_test_open(&fm, &cfg);
+    assert_int_equal(flashmodel_wear_set(&fm, 0, FM_TEST_SIZE, 100000), 0);
+    assert_int_equal(fm_test_program(&fm, 0, 0, data, 4, &op), 0);
+    assert_int_equal(op.wear_cycles, 100000);
+    assert_int_equal(op.latency_us, 1000);
+    fm_test_close(&fm);
+}
+
+static void test_kinds_replaying_one_trace_share_its_position(void **state)
+{
+    (void)state;
+    static const uint64_t erases[] = {10, 20, 30};
+    static const uint64_t other[] = {10, 20, 30};
+    flashmodel_config_t cfg;
+    flashmodel_t fm;
+    flashmodel_op_t op;
+    fm_test_config(&cfg);
+    flashmodel_dist_t trace = {.kind = FLASHMODEL_DIST_TRACE, .trace_us = erases, .trace_count = 3};
+    cfg.latency[FLASHMODEL_OP_ERASE_SECTOR] = trace;
+    cfg.latency[FLASHMODEL_OP_ERASE_BLOCK] = trace;
+    /* Same values, another array: its own position. */
+    cfg.latency[FLASHMODEL_OP_ERASE_CHIP] = trace;
+    cfg.latency[FLASHMODEL_OP_ERASE_CHIP].trace_us = other;
+    fm_test_open(&fm, &cfg);
+    assert_int_equal(fm_test_erase(&fm, 0, FLASHMODEL_OP_ERASE_SECTOR, 0, &op), 0);
+    assert_int_equal(op.latency_us, 10);
+    assert_int_equal(fm_test_erase(&fm, 100, FLASHMODEL_OP_ERASE_BLOCK, 0, &op), 0);
+    assert_int_equal(op.latency_us, 20);
+    assert_int_equal(fm_test_erase(&fm, 200, FLASHMODEL_OP_ERASE_CHIP, 0, &op), 0);
+    assert_int_equal(op.latency_us, 10);
+    assert_int_equal(fm_test_erase(&fm, 300, FLASHMODEL_OP_ERASE_SECTOR, 0, &op), 0);
+    assert_int_equal(op.latency_us, 30);
+    assert_int_equal(fm_test_erase(&fm, 400, FLASHMODEL_OP_ERASE_BLOCK, 0, &op), 0);
+    assert_int_equal(op.latency_us, 10); /* wrapped */
+    fm_test_close(&fm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +377,10 @@ int main(void)
         cmocka_unit_test(test_model_uses_each_kinds_distribution_and_reports_the_draw),
         cmocka_unit_test(test_add_to_part_adds_the_draw_to_the_bus_time),
         cmocka_unit_test(test_wear_scales_drawn_times_but_not_traces),
+        cmocka_unit_test(test_huge_draws_saturate_instead_of_overflowing),
+        cmocka_unit_test(test_a_part_with_zero_typical_time_uses_the_draw_unscaled),
+        cmocka_unit_test(test_unscaled_draws_ignore_wear),
+        cmocka_unit_test(test_kinds_replaying_one_trace_share_its_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

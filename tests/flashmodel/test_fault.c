@@ -515,6 +515,137 @@ static void test_plan_is_copied_at_init(void **state)
     fm_test_close(&fm);
 }
 
+static void test_faults_that_cannot_happen_do_not_fire(void **state)
+{
+    (void)state;
+    /* No bit to flip in a zero-length read. */
+    flashmodel_fault_rule_t rule = always(FLASHMODEL_FAULT_BITFLIP_TRANSIENT);
+    fm_test_open_with_rule(&fm, &cfg, &rule);
+    assert_int_equal(fm_test_read(&fm, 0, 0, buf, 0, &op), 0);
+    assert_int_equal(op.fault, FLASHMODEL_FAULT_NONE);
+    fm_test_close(&fm);
+    /* No other page to misdirect to on a one-page part. */
+    rule = always(FLASHMODEL_FAULT_MISDIRECTED_WRITE);
+    cfg.part.size_bytes = cfg.part.block_bytes = cfg.part.sector_bytes = FM_TEST_PAGE;
+    fm_test_open_with_rule(&fm, &cfg, &rule);
+    assert_int_equal(fm_test_program(&fm, 0, 8, zeros, 4, &op), 0);
+    assert_int_equal(op.fault, FLASHMODEL_FAULT_NONE);
+    assert_int_equal(flashmodel_image(&fm)[8], 0x00);
+    fm_test_close(&fm);
+}
+
+static void test_flips_can_cover_a_whole_byte(void **state)
+{
+    (void)state;
+    flashmodel_fault_rule_t rule = always(FLASHMODEL_FAULT_BITFLIP_TRANSIENT);
+    rule.bits = FLASHMODEL_MAX_FLIPS;
+    fm_test_open_with_rule(&fm, &cfg, &rule);
+    assert_int_equal(flashmodel_load(&fm, 0, pattern, 1), 0);
+    assert_int_equal(fm_test_read(&fm, 0, 0, buf, 1, &op), 0);
+    assert_int_equal(buf[0], (uint8_t)~pattern[0]);
+    fm_test_close(&fm);
+}
+
+static void test_wear_out_cannot_leave_more_bits_than_the_sector_has(void **state)
+{
+    (void)state;
+    flashmodel_fault_rule_t rule = always(FLASHMODEL_FAULT_WEAR_OUT);
+    rule.leave_bits = true;
+    rule.bits = 100000; /* > 4096 * 8 */
+    fm_test_open_with_rule(&fm, &cfg, &rule);
+    assert_int_equal(fm_test_erase(&fm, 0, FLASHMODEL_OP_ERASE_SECTOR, 0, &op), 0);
+    for (uint32_t i = 0; i < FM_TEST_SECTOR; i++) {
+        assert_int_equal(flashmodel_image(&fm)[i], 0x00);
+    }
+    fm_test_close(&fm);
+}
+
+static void test_op_filter_counts_and_applies_to_its_kinds_only(void **state)
+{
+    (void)state;
+    /* Bad sector applies to every kind; ops narrows it to programs and counts programs only. */
+    flashmodel_fault_rule_t rule = {.kind = FLASHMODEL_FAULT_BAD_SECTOR,
+                                    .trigger = FLASHMODEL_TRIG_OP_INDEX,
+                                    .op_index = 1,
+                                    .every = true,
+                                    .ops = FLASHMODEL_OP_BIT(FLASHMODEL_OP_PROGRAM)};
+    fm_test_open_with_rule(&fm, &cfg, &rule);
+    assert_int_equal(fm_test_read(&fm, 0, 0, buf, 16, &op), 0);
+    assert_int_equal(fm_test_program(&fm, 100, 0, zeros, 1, &op), 0); /* program 0 */
+    assert_int_equal(fm_test_read(&fm, 1000, 0, buf, 16, &op), 0);    /* not a program */
+    /* A refused program is counted too: it is program 1, so the next is 2. */
+    assert_int_equal(flashmodel_program_begin(&fm, 1100, FM_TEST_SIZE, zeros, 1, &op),
+                     FLASHMODEL_E_RANGE);
+    assert_int_equal(fm_test_program(&fm, 1200, 1, zeros, 1, &op), FLASHMODEL_E_PROGRAM);
+    assert_int_equal(fm_test_read(&fm, 2000, 0, buf, 16, &op), 0);
+    fm_test_close(&fm);
+
+    /* The three erase kinds count as one sequence. */
+    rule = (flashmodel_fault_rule_t){.kind = FLASHMODEL_FAULT_ERASE_FAIL,
+                                     .trigger = FLASHMODEL_TRIG_OP_INDEX,
+                                     .op_index = 1,
+                                     .ops = FLASHMODEL_OPS_ERASE};
+    fm_test_open_with_rule(&fm, &cfg, &rule);
+    assert_int_equal(fm_test_erase(&fm, 0, FLASHMODEL_OP_ERASE_SECTOR, 0, &op), 0);
+    assert_int_equal(fm_test_read(&fm, 100000, 0, buf, 16, &op), 0);
+    assert_int_equal(fm_test_erase(&fm, 200000, FLASHMODEL_OP_ERASE_BLOCK, 0, &op),
+                     FLASHMODEL_E_ERASE);
+    assert_int_equal(fm_test_erase(&fm, 3000000, FLASHMODEL_OP_ERASE_SECTOR, 0, &op), 0);
+    fm_test_close(&fm);
+}
+
+static void test_exact_op_index_fires_on_that_op_or_never(void **state)
+{
+    (void)state;
+    /* Op 1 is a program: an exact read fault for op 1 never fires. */
+    flashmodel_fault_rule_t rule = {.kind = FLASHMODEL_FAULT_READ_ERROR,
+                                    .trigger = FLASHMODEL_TRIG_OP_INDEX,
+                                    .op_index = 1,
+                                    .exact = true};
+    fm_test_open_with_rule(&fm, &cfg, &rule);
+    assert_int_equal(fm_test_read(&fm, 0, 0, buf, 16, &op), 0);
+    assert_int_equal(fm_test_program(&fm, 100, 0, zeros, 1, &op), 0);
+    assert_int_equal(faulted_reads(5, 1000), 0);
+    fm_test_close(&fm);
+    /* Op 1 is a read: it fails, and only it. */
+    fm_test_open_with_rule(&fm, &cfg, &rule);
+    assert_int_equal(fm_test_read(&fm, 0, 0, buf, 16, &op), 0);
+    assert_int_equal(fm_test_read(&fm, 100, 0, buf, 16, &op), FLASHMODEL_E_READ);
+    assert_int_equal(faulted_reads(5, 1000), 0);
+    fm_test_close(&fm);
+}
+
+static void test_op_filter_bits_beyond_the_op_kinds_are_rejected(void **state)
+{
+    (void)state;
+    flashmodel_fault_rule_t r = always(FLASHMODEL_FAULT_READ_ERROR);
+    r.ops = FLASHMODEL_OP_BIT(FLASHMODEL_OP_READ) | FLASHMODEL_OPS_ERASE;
+    assert_int_equal(flashmodel_fault_rule_check(&r), 0);
+    r.ops = FLASHMODEL_OP_BIT(FLASHMODEL_OP_KIND_COUNT);
+    assert_int_equal(flashmodel_fault_rule_check(&r), FLASHMODEL_E_INVAL);
+}
+
+static void test_flips_of_a_ranged_rule_stay_inside_its_range(void **state)
+{
+    (void)state;
+    flashmodel_fault_rule_t rule = {.kind = FLASHMODEL_FAULT_BITFLIP_STUCK,
+                                    .trigger = FLASHMODEL_TRIG_ADDR,
+                                    .addr = 512 + 10,
+                                    .len = 1,
+                                    .bits = FLASHMODEL_MAX_FLIPS,
+                                    .limit = 1};
+    fm_test_open_with_rule(&fm, &cfg, &rule);
+    assert_int_equal(flashmodel_load(&fm, 512, pattern, 64), 0);
+    assert_int_equal(fm_test_read(&fm, 0, 512, buf, 64, &op), 0);
+    assert_int_equal(op.fault_count, FLASHMODEL_MAX_FLIPS);
+    assert_int_equal(op.fault_addr, 512 + 10);
+    /* All eight flips in the one byte of the range: it reads inverted, nothing else changed. */
+    assert_int_equal(buf[10], (uint8_t)~pattern[10]);
+    assert_int_equal(fm_test_popcount_diff(buf, pattern, 64), 8);
+    assert_int_equal(flashmodel_image(&fm)[512 + 10], (uint8_t)~pattern[10]);
+    fm_test_close(&fm);
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -543,6 +674,13 @@ int main(void)
         T(test_first_matching_rule_wins),
         T(test_bad_rules_are_rejected),
         T(test_plan_is_copied_at_init),
+        T(test_faults_that_cannot_happen_do_not_fire),
+        T(test_flips_can_cover_a_whole_byte),
+        T(test_wear_out_cannot_leave_more_bits_than_the_sector_has),
+        T(test_op_filter_counts_and_applies_to_its_kinds_only),
+        T(test_exact_op_index_fires_on_that_op_or_never),
+        T(test_op_filter_bits_beyond_the_op_kinds_are_rejected),
+        T(test_flips_of_a_ranged_rule_stay_inside_its_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

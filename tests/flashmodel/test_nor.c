@@ -214,6 +214,10 @@ static void test_erase_counts_every_sector_of_the_unit(void **state)
     assert_int_equal(flashmodel_erase_count(&fm, 4096), 77);
     assert_int_equal(flashmodel_erase_count(&fm, 8192), 2);
     assert_int_equal(flashmodel_wear_set(&fm, FM_TEST_SIZE - 1, 2, 1), FLASHMODEL_E_RANGE);
+    /* The counter saturates rather than wrapping back to "fresh". */
+    assert_int_equal(flashmodel_wear_set(&fm, 0, 1, UINT32_MAX), 0);
+    assert_int_equal(fm_test_erase(&fm, 50000000, FLASHMODEL_OP_ERASE_SECTOR, 0, &op), 0);
+    assert_int_equal(flashmodel_erase_count(&fm, 0), UINT32_MAX);
     fm_test_close(&fm);
 }
 

@@ -119,6 +119,15 @@ static void test_part_check_rejects_inconsistent_parts(void **state)
     p.tse_typ_us = p.tse_max_us + 1;
     assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
     p = good;
+    p.block_bytes = 6000; /* sectors do not tile it */
+    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    p = good;
+    p.fast_clock_hz = 0;
+    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    p = good;
+    p.tpp_typ_us = p.tpp_max_us + 1;
+    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    p = good;
     p.endurance_cycles = 0;
     assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
     assert_int_equal(flashmodel_part_check(NULL), FLASHMODEL_E_INVAL);

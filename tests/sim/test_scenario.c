@@ -121,7 +121,7 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_int_equal(sc.reader.read_timeout_us, 1000000);
     assert_int_equal(sc.reader.max_retries, 3);
 
-    assert_int_equal(sc.link.kind, CHUNKSIM_LINK_BLE);
+    assert_int_equal(sc.link.kind, CHUNKSIM_SC_LINK_BLE);
     assert_int_equal(sc.link.att_mtu, 23);
     assert_int_equal(sc.link.conn_interval_us, 30000);
     assert_int_equal(sc.link.packets_per_event, 4);
@@ -238,7 +238,7 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_int_equal(sc.reader.read_timeout_us, 0);
     assert_int_equal(sc.reader.max_retries, 9);
 
-    assert_int_equal(sc.link.kind, CHUNKSIM_LINK_BLE);
+    assert_int_equal(sc.link.kind, CHUNKSIM_SC_LINK_BLE);
     assert_int_equal(sc.link.att_mtu, 247);
     assert_int_equal(sc.link.conn_interval_us, 7500);
     assert_int_equal(sc.link.packets_per_event, 6);
@@ -450,7 +450,7 @@ static void test_comments_indentation_crlf_and_bom_are_tolerated(void **state)
                  "    kind = network\r\n");
     assert_int_equal(sc.run.seed, 4);
     assert_int_equal(sc.run.mode, CHUNKSIM_MODE_REALTIME);
-    assert_int_equal(sc.link.kind, CHUNKSIM_LINK_NETWORK);
+    assert_int_equal(sc.link.kind, CHUNKSIM_SC_LINK_NETWORK);
     chunksim_scenario_free(&sc);
 }
 

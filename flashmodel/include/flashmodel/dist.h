@@ -12,7 +12,8 @@
  * datasheet part grows with wear, the overhead does not). A draw that
  * replaces the datasheet time describes a fresh part: for program and erase
  * it is scaled by the wear growth factor t(w) / t(0) of part.h, except TRACE
- * values, which were measured on a real part and are used as recorded.
+ * values, which were measured on a real part and are used as recorded, and
+ * draws of a dist marked unscaled (a latency the user states as is).
  *
  * Drawn values are rounded to the nearest microsecond and clamped at zero;
  * NORMAL and LOGNORMAL are further clamped to [min_us, max_us] (max_us 0: no
@@ -49,6 +50,7 @@ typedef enum flashmodel_dist_kind {
 typedef struct flashmodel_dist {
     flashmodel_dist_kind_t kind;
     bool add_to_part;  /* draw + datasheet time instead of draw alone */
+    bool unscaled;     /* a draw that replaces the datasheet time does not grow with wear */
     uint64_t value_us; /* FIXED: the latency; SPIKES: the base */
     uint64_t min_us;   /* UNIFORM: lower bound; NORMAL/LOGNORMAL: lower clamp */
     uint64_t max_us;   /* UNIFORM: upper bound; NORMAL/LOGNORMAL: upper clamp, 0 = none */
@@ -60,9 +62,11 @@ typedef struct flashmodel_dist {
     uint64_t spike_us; /* SPIKES: added on a spike */
     /*
      * TRACE: latencies in us, caller-owned, must outlive the model. The model
-     * keeps its own position per operation kind; after the last value it wraps
-     * to the first (a trace shorter than the run repeats, which keeps its
-     * statistics and never stalls the run).
+     * keeps its own position per operation kind, shared by kinds whose dists
+     * name the same array and count (one recorded sequence, e.g. of erases of
+     * any size); after the last value it wraps to the first (a trace shorter
+     * than the run repeats, which keeps its statistics and never stalls the
+     * run).
      */
     const uint64_t *trace_us;
     size_t trace_count;

@@ -5,15 +5,20 @@
  * the rules in order and the first one that fires decides the operation's
  * fault (one fault per op; put specific rules before broad ones). A rule is
  * considered only for the operation kinds its fault applies to
- * (flashmodel_fault_applies), only for ops touching [addr, addr + len) when
- * len is non-zero, and only while it has fired fewer than limit times (limit
- * 0: no limit). Then its trigger decides:
+ * (flashmodel_fault_applies) and, when ops is non-zero, only for the kinds
+ * in ops; only for ops touching [addr, addr + len) when len is non-zero; and
+ * only while it has fired fewer than limit times (limit 0: no limit). Then
+ * its trigger decides:
  *
  *   RATE      with probability rate (one generator draw, only when 0 < rate < 1
  *             and every other condition holds).
- *   OP_INDEX  op_index counts every begin call, 0-based, refused ones
- *             included. One-shot: the first applicable op whose index is
- *             >= op_index; with every, all of them.
+ *   OP_INDEX  op_index counts begin calls, 0-based, refused ones included:
+ *             every one, or with ops non-zero only those of the kinds in ops
+ *             (op_index 0 with ops FLASHMODEL_OPS_ERASE is the first erase).
+ *             One-shot: the first applicable op whose count is >= op_index;
+ *             with exact, only the op counted op_index (none if that op is
+ *             refused, not applicable or taken by an earlier rule); with
+ *             every, all applicable ops from op_index on.
  *   ADDR      every applicable op touching [addr, addr + len); len 0 means
  *             every applicable op anywhere.
  *   TIME      one-shot: the first applicable op that starts (on the device)
@@ -30,8 +35,9 @@
  *                      is free on time either way: the completion was lost,
  *                      not the read.
  *   BITFLIP_TRANSIENT  bits (1..FLASHMODEL_MAX_FLIPS, 0 means 1) distinct bit
- *                      positions of the read, drawn at begin, flipped in the
- *                      returned data only.
+ *                      positions of the read (of its part inside [addr,
+ *                      addr + len) when len is non-zero), drawn at begin,
+ *                      flipped in the returned data only.
  *   BITFLIP_STUCK      the same, but the stored bits flip (they stay flipped).
  *   PROGRAM_FAIL       status FLASHMODEL_E_PROGRAM; nothing programmed.
  *   ERASE_FAIL         status FLASHMODEL_E_ERASE; nothing erased.
@@ -66,6 +72,12 @@
 #include <stdint.h>
 
 #define FLASHMODEL_MAX_FLIPS 8u /* bit flips per read */
+
+/* Operation kinds as bits, for flashmodel_fault_rule_t.ops. */
+#define FLASHMODEL_OP_BIT(kind) (1u << (kind))
+#define FLASHMODEL_OPS_ERASE                                                                       \
+    (FLASHMODEL_OP_BIT(FLASHMODEL_OP_ERASE_SECTOR) |                                               \
+     FLASHMODEL_OP_BIT(FLASHMODEL_OP_ERASE_BLOCK) | FLASHMODEL_OP_BIT(FLASHMODEL_OP_ERASE_CHIP))
 
 #define FLASHMODEL_FAULT_MAP(X)                                                                    \
     X(NONE, "none")                                                                                \
@@ -111,6 +123,8 @@ typedef struct flashmodel_fault_rule {
     uint64_t op_index; /* OP_INDEX */
     uint64_t at_us;    /* TIME */
     bool every;        /* OP_INDEX, TIME: every op from there on, not only the first */
+    bool exact;        /* OP_INDEX one-shot: the op counted op_index or none */
+    uint32_t ops;      /* FLASHMODEL_OP_BIT()s the rule counts and applies to; 0: all */
     uint32_t addr;     /* range filter for every trigger; the whole condition for ADDR */
     uint32_t len;      /* 0: no range filter */
     uint32_t limit;    /* fire at most this many times; 0: no limit */
@@ -126,7 +140,7 @@ typedef struct flashmodel_fault_plan {
     size_t count;
 } flashmodel_fault_plan_t;
 
-/* 0, or FLASHMODEL_E_INVAL (unknown kind/trigger, rate outside [0,1], too many flips ...). */
+/* 0, or FLASHMODEL_E_INVAL (unknown kind/trigger/op bit, rate outside [0,1], too many flips). */
 int flashmodel_fault_rule_check(const flashmodel_fault_rule_t *rule);
 
 /* Whether a fault of this kind can hit an op of that kind. */

@@ -139,9 +139,9 @@ typedef struct flashmodel_counters {
     uint64_t read_bytes;
     uint64_t program_bytes;
     uint64_t erase_bytes;
-    uint64_t
-        busy_us;     /* scheduled device time of accepted ops (a cut op in full) + suspend/resume */
-    uint64_t queued; /* accepted ops that waited for the device */
+    /* Device time scheduled for accepted ops (a cut op in full), plus suspend/resume costs. */
+    uint64_t busy_us;
+    uint64_t queued;               /* accepted ops that waited for the device */
     uint64_t rejected;             /* FLASHMODEL_E_BUSY */
     uint64_t refused;              /* refused at begin for any reason, rejected included */
     uint64_t suspends;             /* programs/erases suspended by a read */
@@ -203,6 +203,7 @@ typedef struct flashmodel {
     uint32_t *rule_fires;
     flashmodel_rng_t rng;
     size_t trace_pos[FLASHMODEL_OP_KIND_COUNT];
+    uint64_t begun[FLASHMODEL_OP_KIND_COUNT]; /* begin calls per kind, refused included */
     flashmodel_counters_t counters;
     uint64_t next_index;
     uint64_t busy_until_us;

@@ -105,6 +105,7 @@ typedef struct chunksim_monitor {
     bool cleared;     /* the packetizer deleted this coredump */
     bool stored;      /* a valid coredump is in storage: a peek must find it */
     uint32_t clears;
+    uint32_t clear_faults; /* erases the flash failed (chunksim_monitor_clear_failed) */
     uint64_t counts[CHUNKSIM_INV_COUNT];
     uint64_t total;
     uint64_t suppressed; /* breaches data_faults made expected (see the config) */

@@ -15,9 +15,9 @@
 #include <stdio.h>
 
 typedef enum chunksim_outcome {
-    CHUNKSIM_OUTCOME_OK,         /* the coredump arrived intact and was cleared (or kept) as asked */
-    CHUNKSIM_OUTCOME_LOST,       /* the coredump is gone from flash and never arrived intact */
-    CHUNKSIM_OUTCOME_CORRUPT,    /* delivered bytes differ from what was stored */
+    CHUNKSIM_OUTCOME_OK,      /* the coredump arrived intact and was cleared (or kept) as asked */
+    CHUNKSIM_OUTCOME_LOST,    /* the coredump is gone from flash and never arrived intact */
+    CHUNKSIM_OUTCOME_CORRUPT, /* delivered bytes differ from what was stored */
     CHUNKSIM_OUTCOME_INCOMPLETE, /* not delivered, still stored (or the run was cut short) */
     CHUNKSIM_OUTCOME_VIOLATION,  /* the firmware broke the contract (see violations) */
     CHUNKSIM_OUTCOME_ERROR       /* the run could not be set up */

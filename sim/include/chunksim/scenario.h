@@ -183,10 +183,10 @@ typedef enum chunksim_clear_policy {
     CHUNKSIM_CLEAR_ON_CONFIRM        /* delete when the link confirms delivery */
 } chunksim_clear_policy_t;
 
-typedef enum chunksim_link_kind {
-    CHUNKSIM_LINK_BLE = 0,
-    CHUNKSIM_LINK_NETWORK
-} chunksim_link_kind_t;
+typedef enum chunksim_sc_link_kind {
+    CHUNKSIM_SC_LINK_BLE = 0,
+    CHUNKSIM_SC_LINK_NETWORK
+} chunksim_sc_link_kind_t;
 
 typedef enum chunksim_phy { CHUNKSIM_PHY_1M = 0, CHUNKSIM_PHY_2M } chunksim_phy_t;
 
@@ -244,7 +244,7 @@ typedef struct chunksim_scenario {
         uint32_t max_retries;     /* per failed or timed-out operation */
     } reader;
     struct {
-        chunksim_link_kind_t kind;
+        chunksim_sc_link_kind_t kind;
         uint32_t att_mtu;                /* ble */
         uint64_t conn_interval_us;       /* ble */
         uint32_t packets_per_event;      /* ble */

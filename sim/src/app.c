@@ -1,0 +1,260 @@
+/*
+ * The application loop, as a board's firmware runs it: prepare the next
+ * chunk, wait for the flash if told to, get the chunk, hand it to the link,
+ * and go again when the link says it is sent. Every call into the firmware
+ * is bracketed for the monitor and recorded.
+ */
+#include "run_internal.h"
+
+#include "chunkcore/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void app_step_cb(chunksim_event_t *ev);
+
+static void app_schedule_step(run_t *run, uint64_t delay_us)
+{
+    if (run->finished) {
+        return;
+    }
+    run->state = RUN_APP_IDLE;
+    (void)chunksim_sched_cancel(&run->sched, &run->step_ev);
+    run->step_ev.data = run;
+    (void)chunksim_sched_at(&run->sched, &run->step_ev, delay_us, app_step_cb, run);
+}
+
+static uint64_t app_call_begin(run_t *run, chunksim_call_kind_t kind, uint32_t arg)
+{
+    uint64_t seq = ++run->call_seq;
+    run->stall_us = 0;
+    run->in_call = true;
+    chunksim_monitor_set_time(&run->mon, run_now(run));
+    chunksim_monitor_call_begin(&run->mon, seq, kind, arg);
+    return seq;
+}
+
+static void app_call_end(run_t *run, uint64_t seq, const char *kind, int64_t arg, int rc,
+                         const char *detail)
+{
+    run->in_call = false;
+    chunksim_monitor_call_end(&run->mon, rc);
+    run_record_call(run, seq, kind, arg, rc, detail);
+}
+
+void run_app_finish(run_t *run, const char *reason)
+{
+    if (run->finished) {
+        return;
+    }
+    run->finished = true;
+    run->state = RUN_APP_DONE;
+    if (reason != NULL && run->res->reason[0] == '\0') {
+        snprintf(run->res->reason, sizeof(run->res->reason), "%s", reason);
+    }
+    chunksim_sched_close(&run->sched, NULL);
+}
+
+/* A prepare or get-chunk failed: retry the same step, up to max_retries in a row. */
+static void app_failure(run_t *run, const char *what, int rc)
+{
+    run->res->m.retries++;
+    if (++run->consecutive_failures > run->sc->reader.max_retries) {
+        char why[200];
+        snprintf(why, sizeof(why), "%s failed %u times in a row, last with %s", what,
+                 run->consecutive_failures, chunkcore_errname(rc));
+        run_app_finish(run, why);
+        return;
+    }
+    app_schedule_step(run, 0);
+}
+
+static void app_timeout_cb(chunksim_event_t *ev)
+{
+    run_t *run = ev->data;
+    if (run->finished || run->state != RUN_APP_WAIT_FLASH) {
+        return;
+    }
+    uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_CANCEL, 0);
+    run->reader.cancel(run->reader.self);
+    app_call_end(run, seq, "cancel", CHUNKSIM_REC_ARG_NONE, 0, "completion overdue");
+    app_failure(run, "flash operation (timed out)", CHUNKCORE_E_BUSY);
+}
+
+static void app_wait_flash(run_t *run)
+{
+    run->state = RUN_APP_WAIT_FLASH;
+    run->res->m.waits++;
+    if (run->sc->reader.read_timeout_us > 0) {
+        (void)chunksim_sched_cancel(&run->sched, &run->timeout_ev);
+        run->timeout_ev.data = run;
+        (void)chunksim_sched_at(&run->sched, &run->timeout_ev, run->sc->reader.read_timeout_us,
+                                app_timeout_cb, run);
+    }
+}
+
+void run_app_flash_completed(run_t *run)
+{
+    if (run->state != RUN_APP_WAIT_FLASH) {
+        return; /* a prefetch finished while the link was busy */
+    }
+    (void)chunksim_sched_cancel(&run->sched, &run->timeout_ev);
+    app_schedule_step(run, 0);
+}
+
+static void app_abort(run_t *run, const char *why)
+{
+    uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_ABORT, 0);
+    chunkcore_packetizer_abort(&run->pkt);
+    run->reader.rewind(run->reader.self);
+    chunksim_monitor_restart(&run->mon);
+    app_call_end(run, seq, "abort", CHUNKSIM_REC_ARG_NONE, 0, why);
+}
+
+static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us)
+{
+    if (run->opts->rec == NULL || !run->opts->record_rows) {
+        return;
+    }
+    uint8_t h = run->chunk_buf[0];
+    char flags[40];
+    snprintf(flags, sizeof(flags), "%s%s%s", (h & 0x80u) ? "cont" : "init",
+             (h & 0x40u) ? "|more" : "", run->chunk_final ? "|last" : "");
+    bool sent = run->link_res.status == CHUNKSIM_LINK_SENT;
+    const chunksim_rec_chunk_t row = {
+        .seq = seq,
+        .t_us = made_us,
+        .sent_us = sent ? run->link_res.sent_us : CHUNKSIM_REC_TIME_NONE,
+        .header = h,
+        .flags = flags,
+        .delivered = sent,
+        .retransmissions = run->link_res.retransmissions,
+        .data = run->chunk_buf,
+        .len = run->chunk_len,
+    };
+    run->res->m.rows += chunksim_rec_chunk(run->opts->rec, &row) == 0;
+}
+
+static void app_link_done_cb(chunksim_event_t *ev)
+{
+    run_t *run = ev->data;
+    uint64_t seq = run->chunk_seq;
+    app_record_chunk(run, seq, run->chunk_made_us);
+    if (run->link_res.status != CHUNKSIM_LINK_SENT) {
+        app_abort(run, "link disconnected: the chunk was not delivered");
+        if (run->link_res.reconnect_us == CHUNKSIM_LINK_NEVER) {
+            run_app_finish(run, "the link went down and never came back");
+            return;
+        }
+        uint64_t now = run_now(run);
+        app_schedule_step(run,
+                          run->link_res.reconnect_us > now ? run->link_res.reconnect_us - now : 0);
+        return;
+    }
+    run->last_delivery_us = run->link_res.sent_us;
+    (void)chunksim_decoder_feed(&run->dec, seq, run->chunk_buf, run->chunk_len);
+    if (run->chunk_final && run->sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM) {
+        uint64_t cseq = app_call_begin(run, CHUNKSIM_CALL_CONFIRM, 0);
+        int rc = chunkcore_packetizer_confirm(&run->pkt);
+        app_call_end(run, cseq, "confirm", CHUNKSIM_REC_ARG_NONE, rc, NULL);
+    }
+    app_schedule_step(run, 0);
+}
+
+/* Preload for the next chunk while this one is on the air. */
+static void app_early_prepare(run_t *run)
+{
+    uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_PREPARE, (uint32_t)run->chunk_room);
+    int rc = run->reader.prepare(run->reader.self, run->chunk_room);
+    app_call_end(run, seq, "prepare", (int64_t)run->chunk_room, rc, "while the link sends");
+}
+
+/* link.disconnect_after_chunk: the link drops right after this chunk was made, before it is sent.
+ */
+static bool app_disconnect_now(run_t *run)
+{
+    uint64_t n = run->sc->link.disconnect_after_chunk;
+    if (run->disconnect_fired || n == CHUNKSIM_SCENARIO_NEVER) {
+        return false;
+    }
+    bool hit = n == CHUNKSIM_SCENARIO_LAST_CHUNK ? run->chunk_final : run->chunk_seq - 1 == n;
+    run->disconnect_fired = hit;
+    return hit;
+}
+
+static void app_send(run_t *run, uint64_t made_us)
+{
+    run->chunk_seq++;
+    run->res->m.chunks++;
+    run->res->m.wire_bytes += run->chunk_len;
+    if (app_disconnect_now(run)) {
+        uint64_t back = run->sc->link.reconnect_after_us;
+        memset(&run->link_res, 0, sizeof(run->link_res));
+        run->link_res.status = CHUNKSIM_LINK_DISCONNECTED;
+        run->link_res.sent_us = made_us;
+        run->link_res.reconnect_us =
+            back == CHUNKSIM_SCENARIO_NEVER ? CHUNKSIM_LINK_NEVER : made_us + back;
+    } else {
+        (void)chunksim_link_send(&run->link, made_us, run->chunk_len, &run->link_res);
+    }
+    run->chunk_made_us = made_us;
+    run->state = RUN_APP_WAIT_LINK;
+    uint64_t now = run_now(run);
+    uint64_t done = run->link_res.sent_us;
+    run->link_ev.data = run;
+    (void)chunksim_sched_at(&run->sched, &run->link_ev, done > now ? done - now : 0,
+                            app_link_done_cb, run);
+    if (run->reader.async) {
+        app_early_prepare(run);
+    }
+}
+
+static void app_get_chunk(run_t *run)
+{
+    uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_GET_CHUNK, (uint32_t)run->chunk_room);
+    size_t len = run->chunk_room;
+    int rc = chunkcore_packetizer_get_chunk(&run->pkt, run->chunk_buf, &len);
+    run->chunk_len = len;
+    run->chunk_final = rc == CHUNKCORE_OK && chunkcore_packetizer_last_chunk_final(&run->pkt);
+    if (rc == CHUNKCORE_E_RLE_ASYNC) {
+        chunksim_monitor_rle_async(&run->mon); /* inside the call that was refused */
+    }
+    app_call_end(run, seq, "get_chunk", (int64_t)run->chunk_room, rc,
+                 rc == CHUNKCORE_OK ? NULL : chunkcore_errname(rc));
+    uint64_t made_us = run_now(run) + run->stall_us;
+
+    if (rc == CHUNKCORE_OK) {
+        run->consecutive_failures = 0;
+        app_send(run, made_us);
+    } else if (rc == CHUNKCORE_E_NODATA) {
+        run_app_finish(run, NULL);
+    } else if (rc == CHUNKCORE_E_RLE_ASYNC) {
+        run_app_finish(run, "RLE requested with an async reader: refused by the packetizer");
+    } else {
+        app_failure(run, "get-chunk", rc);
+    }
+}
+
+static void app_step_cb(chunksim_event_t *ev)
+{
+    run_t *run = ev->data;
+    if (run->finished) {
+        return;
+    }
+    uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_PREPARE, (uint32_t)run->chunk_room);
+    int rc = run->reader.prepare(run->reader.self, run->chunk_room);
+    app_call_end(run, seq, "prepare", (int64_t)run->chunk_room, rc,
+                 rc < 0 ? chunkcore_errname(rc) : NULL);
+    if (rc == CHUNKCORE_ASYNC_WAIT) {
+        app_wait_flash(run);
+    } else if (rc < 0) {
+        app_failure(run, "prepare", rc);
+    } else {
+        app_get_chunk(run);
+    }
+}
+
+void run_app_start(run_t *run)
+{
+    app_schedule_step(run, 0);
+}

@@ -1,0 +1,294 @@
+/*
+ * The simulated board: what a reader may ask of the flash. Asynchronous
+ * operations run on the scheduler for their modeled duration and complete
+ * from the loop, never inside the call that started them; synchronous ones
+ * stall the simulated CPU for the same time.
+ */
+#include "run_internal.h"
+
+#include "chunkcore/error.h"
+#include "flashmodel/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, const char *note)
+{
+    if (run->opts->rec == NULL || !run->opts->record_rows) {
+        return;
+    }
+    const chunksim_rec_flash_op_t row = {
+        .seq = seq,
+        .kind = flashmodel_op_kind_name(op->kind),
+        .addr = op->addr,
+        .len = op->len,
+        .start_us = op->issue_us,
+        .end_us = op->end_us == FLASHMODEL_NEVER ? CHUNKSIM_REC_TIME_NONE : op->end_us,
+        .status = op->status,
+        .status_name = note != NULL ? note : flashmodel_errname(op->status),
+        .fault = op->fault != FLASHMODEL_FAULT_NONE ? flashmodel_fault_name(op->fault) : NULL,
+        .latency_us = op->latency_us,
+    };
+    run->res->m.rows += chunksim_rec_flash_op(run->opts->rec, &row) == 0;
+}
+
+static uint64_t board_now(const run_t *run)
+{
+    return run_now(run) + run->stall_us;
+}
+
+static void board_report_issue(run_t *run, flashmodel_op_kind_t kind, uint32_t addr, uint32_t len,
+                               bool sync)
+{
+    bool busy = flashmodel_busy_until(&run->flash) > board_now(run);
+    chunksim_monitor_set_time(&run->mon, board_now(run));
+    chunksim_monitor_flash_op(&run->mon, flashmodel_op_kind_name(kind), addr, len, busy, sync);
+}
+
+static void board_noop_work(chunksim_work_t *w)
+{
+    (void)w;
+}
+
+static int board_op_schedule(run_t *run, run_flash_op_t *o);
+
+/* Applies the op's effects; a cancelled read still occupies the device, its bytes go nowhere. */
+static int board_op_apply(run_t *run, run_flash_op_t *o)
+{
+    uint8_t scratch[1];
+    if (o->op.kind != FLASHMODEL_OP_READ) {
+        return flashmodel_op_finish(&run->flash, &o->op, scratch);
+    }
+    if (!o->cancelled) {
+        return flashmodel_op_finish(&run->flash, &o->op, o->dst);
+    }
+    uint8_t *sink = malloc(o->op.len ? o->op.len : 1);
+    int status = flashmodel_op_finish(&run->flash, &o->op, sink != NULL ? sink : o->dst);
+    free(sink);
+    return status;
+}
+
+static void board_op_done(chunksim_work_t *w)
+{
+    run_flash_op_t *o = w->data;
+    run_t *run = o->run;
+    /* Under suspend/resume a later read may have pushed this op's end out. */
+    if (!flashmodel_op_due(&o->op, run_now(run))) {
+        (void)board_op_schedule(run, o);
+        return;
+    }
+    int status = board_op_apply(run, o);
+    o->recorded = true;
+    if (status != 0 && o->op.kind != FLASHMODEL_OP_READ) {
+        /* A flash fault, not the firmware's: the delete did not take. */
+        chunksim_monitor_clear_failed(&run->mon);
+    }
+    run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : NULL);
+    if (o->cancelled || run->finished) {
+        return;
+    }
+    int core_status = status == 0 ? 0 : CHUNKCORE_E_IO;
+    uint64_t seq = ++run->call_seq;
+    chunksim_monitor_set_time(&run->mon, run_now(run));
+    chunksim_monitor_call_begin(&run->mon, seq, CHUNKSIM_CALL_COMPLETE, o->op_id);
+    int rc = run->reader.complete(run->reader.self, o->op_id, core_status);
+    chunksim_monitor_call_end(&run->mon, rc);
+    run_record_call(run, seq, "complete", o->op_id, rc,
+                    status == 0 ? NULL : flashmodel_errname(status));
+    run_app_flash_completed(run);
+}
+
+static run_flash_op_t *board_op_new(run_t *run, uint32_t op_id, uint8_t *dst)
+{
+    run_flash_op_t *o = calloc(1, sizeof(*o));
+    if (o == NULL) {
+        return NULL;
+    }
+    o->run = run;
+    o->op_id = op_id;
+    o->dst = dst;
+    o->seq = ++run->flash_seq;
+    o->next = run->ops;
+    run->ops = o;
+    return o;
+}
+
+/* The op is accepted: its completion comes after its modeled time, or never. */
+static int board_op_schedule(run_t *run, run_flash_op_t *o)
+{
+    if (o->op.end_us == FLASHMODEL_NEVER) {
+        return 0; /* a lost completion: the reader must time out and cancel */
+    }
+    uint64_t now = run_now(run);
+    uint64_t delay = o->op.end_us > now ? o->op.end_us - now : 0;
+    o->work.data = o;
+    int rc = chunksim_sched_work(&run->sched, &o->work, delay, board_noop_work, board_op_done);
+    return rc < 0 ? CHUNKCORE_E_IO : 0;
+}
+
+static int board_refused(run_t *run, run_flash_op_t *o)
+{
+    o->recorded = true;
+    run_board_record_op(run, &o->op, o->seq, NULL);
+    return CHUNKCORE_E_IO;
+}
+
+static int board_read_start(void *ctx, uint32_t op_id, uint32_t offset, void *buf, size_t len)
+{
+    run_t *run = ctx;
+    if ((uint64_t)offset + len > run->sc->coredump.storage_bytes) {
+        return CHUNKCORE_E_RANGE;
+    }
+    run_flash_op_t *o = board_op_new(run, op_id, buf);
+    if (o == NULL) {
+        return CHUNKCORE_E_IO;
+    }
+    board_report_issue(run, FLASHMODEL_OP_READ, run->storage_base + offset, (uint32_t)len, false);
+    if (flashmodel_read_begin(&run->flash, board_now(run), run->storage_base + offset,
+                              (uint32_t)len, &o->op) < 0) {
+        return board_refused(run, o);
+    }
+    return board_op_schedule(run, o);
+}
+
+static int board_erase_kind(const run_t *run, size_t len, flashmodel_op_kind_t *kind)
+{
+    if (len == run->sc->flash.sector_bytes) {
+        *kind = FLASHMODEL_OP_ERASE_SECTOR;
+    } else if (len == run->sc->flash.block_bytes) {
+        *kind = FLASHMODEL_OP_ERASE_BLOCK;
+    } else {
+        return CHUNKCORE_E_INVAL;
+    }
+    return 0;
+}
+
+static int board_erase_start(void *ctx, uint32_t op_id, uint32_t offset, size_t len)
+{
+    run_t *run = ctx;
+    flashmodel_op_kind_t kind;
+    if (board_erase_kind(run, len, &kind) < 0 ||
+        (uint64_t)offset + len > run->sc->coredump.storage_bytes) {
+        return CHUNKCORE_E_INVAL;
+    }
+    run_flash_op_t *o = board_op_new(run, op_id, NULL);
+    if (o == NULL) {
+        return CHUNKCORE_E_IO;
+    }
+    board_report_issue(run, kind, run->storage_base + offset, (uint32_t)len, false);
+    if (flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + offset,
+                               &o->op) < 0) {
+        return board_refused(run, o);
+    }
+    return board_op_schedule(run, o);
+}
+
+static void board_cancel(void *ctx, uint32_t op_id)
+{
+    run_t *run = ctx;
+    for (run_flash_op_t *o = run->ops; o != NULL; o = o->next) {
+        if (o->op_id == op_id && !o->recorded) {
+            o->cancelled = true;
+        }
+    }
+}
+
+static int board_get_info(void *ctx, chunkcore_storage_info_t *info)
+{
+    run_t *run = ctx;
+    info->size_bytes = run->sc->coredump.storage_bytes;
+    info->sector_bytes = run->sc->flash.sector_bytes;
+    return 0;
+}
+
+/* A blocking access: the CPU waits out the device, so the call's clock moves on. */
+static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begin_rc)
+{
+    run_flash_op_t *o = board_op_new(run, 0, NULL);
+    uint64_t seq = o != NULL ? o->seq : ++run->flash_seq;
+    if (begin_rc < 0) {
+        run_board_record_op(run, op, seq, NULL);
+        if (o != NULL) {
+            o->recorded = true;
+        }
+        return CHUNKCORE_E_IO;
+    }
+    uint64_t now = board_now(run);
+    if (op->end_us == FLASHMODEL_NEVER) {
+        /* The driver's own timeout is the only way out of a lost completion. */
+        run->stall_us += run->sc->reader.read_timeout_us;
+        (void)flashmodel_op_finish(&run->flash, op, dst);
+        op->status = FLASHMODEL_E_TIMEOUT;
+    } else {
+        run->stall_us += op->end_us > now ? op->end_us - now : 0;
+        (void)flashmodel_op_finish(&run->flash, op, dst);
+    }
+    run_board_record_op(run, op, seq, NULL);
+    if (op->status != 0 && op->kind != FLASHMODEL_OP_READ) {
+        chunksim_monitor_clear_failed(&run->mon);
+    }
+    if (o != NULL) {
+        o->op = *op;
+        o->recorded = true;
+    }
+    return op->status == 0 ? 0 : CHUNKCORE_E_IO;
+}
+
+static int board_read_sync(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    run_t *run = ctx;
+    flashmodel_op_t op;
+    if ((uint64_t)offset + len > run->sc->coredump.storage_bytes) {
+        return CHUNKCORE_E_RANGE;
+    }
+    board_report_issue(run, FLASHMODEL_OP_READ, run->storage_base + offset, (uint32_t)len, true);
+    int rc = flashmodel_read_begin(&run->flash, board_now(run), run->storage_base + offset,
+                                   (uint32_t)len, &op);
+    return board_sync_op(run, &op, buf, rc);
+}
+
+static int board_erase_sync(void *ctx, uint32_t offset, size_t len)
+{
+    run_t *run = ctx;
+    flashmodel_op_t op;
+    flashmodel_op_kind_t kind;
+    uint8_t scratch[1];
+    if (board_erase_kind(run, len, &kind) < 0) {
+        return CHUNKCORE_E_INVAL;
+    }
+    board_report_issue(run, kind, run->storage_base + offset, (uint32_t)len, true);
+    int rc =
+        flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + offset, &op);
+    return board_sync_op(run, &op, scratch, rc);
+}
+
+void run_board_init(run_t *run)
+{
+    run->board = (chunksim_board_t){
+        .async =
+            {
+                .read_start = board_read_start,
+                .erase_start = board_erase_start,
+                .cancel = board_cancel,
+                .get_info = board_get_info,
+                .ctx = run,
+            },
+        .read_sync = board_read_sync,
+        .erase_sync = board_erase_sync,
+        .ctx = run,
+    };
+}
+
+/* Ops still in flight at the end: recorded as never completed, then freed. */
+void run_board_teardown(run_t *run)
+{
+    while (run->ops != NULL) {
+        run_flash_op_t *o = run->ops;
+        run->ops = o->next;
+        if (!o->recorded) {
+            o->op.end_us = FLASHMODEL_NEVER;
+            run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : "PENDING");
+        }
+        free(o);
+    }
+}

@@ -1,0 +1,567 @@
+/*
+ * One run, start to verdict: build the image and the models from the
+ * scenario, wire the firmware (reader, coredump source, packetizer) to the
+ * simulated board, run the loop, then decide the outcome from what the link
+ * delivered and what the flash still holds.
+ */
+#include "run_internal.h"
+
+#include "chunksim/image.h"
+
+#include "chunkcore/error.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef CHUNKSIM_VERSION
+#define CHUNKSIM_VERSION "0.0.0"
+#endif
+
+const char *chunksim_outcome_name(chunksim_outcome_t outcome)
+{
+    static const char *const names[] = {"ok",         "lost",      "corrupt",
+                                        "incomplete", "violation", "error"};
+    return (unsigned)outcome < sizeof(names) / sizeof(names[0]) ? names[outcome] : "unknown";
+}
+
+uint64_t run_now(const run_t *run)
+{
+    return chunksim_sched_now_us(&run->sched);
+}
+
+void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,
+                     const char *detail)
+{
+    if (run->opts->rec == NULL || !run->opts->record_rows) {
+        return;
+    }
+    const char *name = result < 0 ? chunkcore_errname(result) : NULL;
+    if (result >= 0 && strcmp(kind, "prepare") == 0) {
+        name = result == CHUNKCORE_ASYNC_WAIT ? "WAIT" : "READY";
+    }
+    const chunksim_rec_call_t row = {
+        .seq = seq,
+        .t_us = run_now(run),
+        .kind = kind,
+        .arg = arg,
+        .result = result,
+        .result_name = name,
+        .detail = detail,
+        .duration_us = run->stall_us,
+    };
+    run->res->m.rows += chunksim_rec_call(run->opts->rec, &row) == 0;
+}
+
+/* ---- the spy between the packetizer and the coredump source ---- */
+
+static int spy_has_message(void *ctx, uint32_t *payload_bytes)
+{
+    run_t *run = ctx;
+    int rc = run->source->has_message(run->source->ctx, payload_bytes);
+    chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
+    chunksim_monitor_peek(&run->mon, rc, rc > 0 ? *payload_bytes : 0);
+    return rc;
+}
+
+static int spy_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    run_t *run = ctx;
+    int rc = run->source->read(run->source->ctx, offset, buf, len);
+    chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
+    chunksim_monitor_read(&run->mon, offset, len, buf, rc);
+    return rc;
+}
+
+static int spy_mark_read(void *ctx)
+{
+    run_t *run = ctx;
+    chunksim_monitor_clear(&run->mon);
+    return run->source->mark_read(run->source->ctx);
+}
+
+static uint32_t spy_avail(void *ctx, uint32_t offset, uint32_t want)
+{
+    run_t *run = ctx;
+    return run->source->avail(run->source->ctx, offset, want);
+}
+
+/* ---- what the link delivered ---- */
+
+static void run_on_message(void *data, const chunksim_message_t *msg)
+{
+    run_t *run = data;
+    if (msg->type != CHUNKCORE_MSG_COREDUMP) {
+        return;
+    }
+    uint32_t hdr = 1;
+    if (msg->has_key) {
+        const uint8_t *nul = memchr(msg->bytes + 1, 0, msg->length > 1 ? msg->length - 1 : 0);
+        hdr = nul != NULL ? (uint32_t)(nul - msg->bytes) + 1 : msg->length;
+    }
+    bool same = msg->length - hdr == run->image_bytes &&
+                memcmp(msg->bytes + hdr, run->image, run->image_bytes) == 0;
+    if (!msg->crc_ok) {
+        run->delivered_bad_crc = true;
+    } else if (same) {
+        run->delivered_ok = true;
+        run->res->m.message_bytes = msg->length;
+    } else {
+        run->delivered_silent_corrupt = true; /* the CRC was computed over wrong bytes */
+    }
+}
+
+static void run_on_violation(void *data, const chunksim_violation_t *v)
+{
+    run_t *run = data;
+    run->res->m.violations++;
+    if (run->res->first_violation[0] == '\0') {
+        snprintf(run->res->first_violation, sizeof(run->res->first_violation),
+                 "%s at call %" PRIu64 ": %s", chunksim_invariant_name(v->invariant), v->call_seq,
+                 v->detail);
+    }
+    if (run->opts->rec != NULL) {
+        const chunksim_rec_violation_t row = {
+            .invariant = chunksim_invariant_name(v->invariant),
+            .call_seq = v->call_seq ? v->call_seq : CHUNKSIM_REC_SEQ_NONE,
+            .t_us = v->t_us,
+            .detail = v->detail,
+        };
+        run->res->m.rows += chunksim_rec_violation(run->opts->rec, &row) == 0;
+    }
+}
+
+/* ---- setup ---- */
+
+static int run_fail(run_t *run, int rc, const char *fmt, const char *detail)
+{
+    snprintf(run->res->reason, sizeof(run->res->reason), fmt, detail);
+    run->res->outcome = CHUNKSIM_OUTCOME_ERROR;
+    run->setup_failed = true;
+    return rc;
+}
+
+static int run_build_image(run_t *run)
+{
+    const chunksim_scenario_t *sc = run->sc;
+    chunksim_rng_t rng;
+    run->image_seed = chunksim_rng_derive(&rng, sc->run.seed, "coredump.image");
+    chunksim_image_config_t icfg = {.total_bytes = sc->coredump.size_bytes, .rng = &rng};
+    switch (sc->coredump.content) {
+    case CHUNKSIM_CONTENT_RANDOM:
+        icfg.content = CHUNKSIM_IMAGE_RANDOM;
+        break;
+    case CHUNKSIM_CONTENT_PATTERN:
+        icfg.content = CHUNKSIM_IMAGE_PATTERN;
+        icfg.pattern = sc->coredump.pattern;
+        icfg.pattern_bytes = sc->coredump.pattern_bytes;
+        break;
+    case CHUNKSIM_CONTENT_FILE:
+        icfg.content = CHUNKSIM_IMAGE_FILE;
+        icfg.pattern = sc->coredump.file_data;
+        icfg.pattern_bytes = sc->coredump.file_bytes;
+        break;
+    }
+    int rc = chunksim_image_build(&icfg, &run->image, &run->image_bytes);
+    return rc < 0 ? run_fail(run, rc, "cannot build the coredump image: %s", strerror(-rc)) : 0;
+}
+
+static int run_setup_flash(run_t *run)
+{
+    const chunksim_scenario_t *sc = run->sc;
+    char err[256];
+    chunksim_rng_t unused;
+    uint64_t seed = chunksim_rng_derive(&unused, sc->run.seed, "flash");
+    int rc = chunksim_flashmap_build(&run->fmap, sc, seed, err, sizeof(err));
+    if (rc < 0) {
+        return run_fail(run, rc, "%s", err);
+    }
+    rc = flashmodel_init(&run->flash, &run->fmap.cfg);
+    if (rc < 0) {
+        return run_fail(run, -EINVAL, "flash model refused the config: %s",
+                        flashmodel_strerror(rc));
+    }
+    run->storage_base = sc->coredump.storage_offset_bytes;
+    rc = flashmodel_load(&run->flash, run->storage_base, run->image, run->image_bytes);
+    if (rc == 0) {
+        rc = chunksim_flashmap_apply_wear(&run->flash, sc);
+    }
+    if (rc < 0) {
+        return run_fail(run, -EINVAL, "cannot load the flash: %s", flashmodel_strerror(rc));
+    }
+    if (run->opts->rec != NULL) {
+        char text[24];
+        snprintf(text, sizeof(text), "%" PRIu64, seed);
+        (void)chunksim_rec_param(run->opts->rec, "seed.flash", text);
+    }
+    return 0;
+}
+
+static void run_link_config(const chunksim_scenario_t *sc, chunksim_link_config_t *cfg)
+{
+    bool ble = sc->link.kind == CHUNKSIM_SC_LINK_BLE;
+    chunksim_link_config_default(cfg, ble ? CHUNKSIM_LINK_BLE : CHUNKSIM_LINK_NETWORK);
+    cfg->att_mtu = sc->link.att_mtu;
+    cfg->conn_interval_us = (uint32_t)sc->link.conn_interval_us;
+    cfg->packets_per_event = sc->link.packets_per_event;
+    cfg->phy = sc->link.phy == CHUNKSIM_PHY_2M ? CHUNKSIM_LINK_PHY_2M : CHUNKSIM_LINK_PHY_1M;
+    cfg->chunk_bytes = sc->link.chunk_bytes;
+    cfg->bandwidth_bytes_per_s = sc->link.bandwidth_bytes_per_s;
+    cfg->latency_us = sc->link.latency_us;
+    cfg->loss_rate = sc->link.loss_rate;
+    cfg->disconnect_at_us = sc->link.disconnect_at_us == CHUNKSIM_SCENARIO_NEVER
+                                ? CHUNKSIM_LINK_NEVER
+                                : sc->link.disconnect_at_us;
+    cfg->reconnect_delay_us = sc->link.reconnect_after_us == CHUNKSIM_SCENARIO_NEVER
+                                  ? CHUNKSIM_LINK_NEVER
+                                  : sc->link.reconnect_after_us;
+}
+
+static int run_setup_link(run_t *run)
+{
+    chunksim_link_config_t cfg;
+    const char *why = NULL;
+    run_link_config(run->sc, &cfg);
+    uint64_t seed = chunksim_rng_derive(&run->link_rng, run->sc->run.seed, "link");
+    int rc = chunksim_link_init(&run->link, &cfg, &run->link_rng, &why);
+    if (rc < 0) {
+        return run_fail(run, rc, "link model refused the config: %s", why ? why : "?");
+    }
+    if (run->opts->rec != NULL) {
+        char text[24];
+        snprintf(text, sizeof(text), "%" PRIu64, seed);
+        (void)chunksim_rec_param(run->opts->rec, "seed.link", text);
+    }
+    run->chunk_room = chunksim_link_chunk_bytes(&run->link);
+    run->chunk_buf = malloc(run->chunk_room);
+    return run->chunk_buf == NULL ? run_fail(run, -ENOMEM, "%s", "out of memory") : 0;
+}
+
+static bool run_has_data_faults(const chunksim_scenario_t *sc)
+{
+    for (size_t i = 0; i < sc->faults.count; i++) {
+        switch (sc->faults.rules[i].kind) {
+        case CHUNKSIM_FAULT_BITFLIP:
+        case CHUNKSIM_FAULT_STUCK_BIT:
+        case CHUNKSIM_FAULT_POWER_LOSS:
+        case CHUNKSIM_FAULT_TORN_PROGRAM:
+        case CHUNKSIM_FAULT_MISDIRECTED_WRITE:
+        case CHUNKSIM_FAULT_SILENT_ERASE:
+            return true;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
+static int run_setup_firmware(run_t *run)
+{
+    const chunksim_scenario_t *sc = run->sc;
+    static const char *const kinds[] = {"sync", "single", "double"};
+    chunksim_reader_create_fn create = run->opts->reader_create;
+    if (create == NULL) {
+        create = chunksim_reader_lookup(kinds[sc->reader.kind]);
+    }
+    const chunksim_reader_config_t rcfg = {.window_bytes = sc->reader.window_bytes};
+    run_board_init(run);
+    int rc = create(&run->reader, &run->board, &rcfg);
+    if (rc < 0) {
+        return run_fail(run, rc, "reader refused to start: %s", chunkcore_strerror(rc));
+    }
+    run->source = chunkcore_coredump_init(&run->coredump, run->reader.storage);
+    run->spy = (chunkcore_source_t){
+        .has_message = spy_has_message,
+        .read = spy_read,
+        .mark_read = spy_mark_read,
+        .avail = run->source->avail ? spy_avail : NULL,
+        .ctx = run,
+        .sequential_only = run->source->sequential_only,
+    };
+    run->pcfg.sources[CHUNKCORE_MSG_COREDUMP] = &run->spy;
+    run->pcfg.project_key = sc->coredump.project_key[0] ? sc->coredump.project_key : NULL;
+    run->pcfg.rle = sc->coredump.rle;
+    run->pcfg.delete_policy = sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM
+                                  ? CHUNKCORE_DELETE_ON_CONFIRM
+                                  : CHUNKCORE_DELETE_ON_LAST_READ;
+    rc = chunkcore_packetizer_init(&run->pkt, &run->pcfg);
+    return rc < 0 ? run_fail(run, rc, "packetizer: %s", chunkcore_strerror(rc)) : 0;
+}
+
+static void run_watchdog_cb(chunksim_sched_t *sched)
+{
+    run_t *run = sched->data;
+    run_app_finish(run, "watchdog: the simulated time limit (run.max_sim_us) was reached");
+}
+
+static int run_setup_loop(run_t *run)
+{
+    const chunksim_sched_config_t cfg = {
+        .mode = run->sc->run.mode == CHUNKSIM_MODE_REALTIME ? CHUNKSIM_SCHED_REALTIME
+                                                            : CHUNKSIM_SCHED_VIRTUAL,
+        .realtime_scale = run->sc->run.realtime_scale,
+    };
+    int rc = uv_loop_init(&run->loop);
+    if (rc < 0) {
+        return run_fail(run, rc, "libuv: %s", uv_strerror(rc));
+    }
+    rc = chunksim_sched_init(&run->sched, &run->loop, &cfg);
+    if (rc < 0) {
+        return run_fail(run, rc, "scheduler: %s", uv_strerror(rc));
+    }
+    run->sched.data = run;
+    chunksim_sched_set_limit(&run->sched, run->sc->run.max_sim_us, run_watchdog_cb);
+    return 0;
+}
+
+static void run_setup_monitor(run_t *run)
+{
+    const chunksim_monitor_config_t cfg = {
+        .on_violation = run_on_violation,
+        .data = run,
+        .image = run->image,
+        .image_bytes = run->image_bytes,
+        .async_reader = run->reader.async,
+        .allow_suspend = run->sc->flash.busy_policy == CHUNKSIM_BUSY_SUSPEND,
+        .data_faults = run_has_data_faults(run->sc),
+    };
+    chunksim_monitor_init(&run->mon, &cfg);
+    const chunksim_decoder_config_t dcfg = {.on_message = run_on_message, .data = run};
+    chunksim_decoder_init(&run->dec, &dcfg);
+}
+
+static int run_setup_record(run_t *run)
+{
+    chunksim_rec_t *rec = run->opts->rec;
+    if (rec == NULL) {
+        return 0;
+    }
+    int64_t scenario_id = 0;
+    int rc = chunksim_rec_scenario(rec, run->sc->run.name, chunksim_scenario_text(run->sc),
+                                   &scenario_id);
+    static const char *const readers[] = {"sync", "single", "double"};
+    const chunksim_rec_run_info_t info = {
+        .scenario_id = scenario_id,
+        .seed = run->sc->run.seed,
+        .mode = run->sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual",
+        .tool_version = CHUNKSIM_VERSION,
+        .reader = run->opts->reader_name ? run->opts->reader_name : readers[run->sc->reader.kind],
+        .image = run->image,
+        .image_bytes = run->image_bytes,
+        .flash_bytes = run->sc->flash.size_bytes,
+    };
+    if (rc == 0) {
+        rc = chunksim_rec_run_begin(rec, &info, &run->res->run_id);
+    }
+    if (rc < 0) {
+        return run_fail(run, rc, "recorder: %s", chunksim_rec_errmsg(rec));
+    }
+    char text[24];
+    snprintf(text, sizeof(text), "%" PRIu64, run->image_seed);
+    (void)chunksim_rec_param(rec, "seed.coredump.image", text);
+    return 0;
+}
+
+/* ---- verdict ---- */
+
+static bool run_coredump_still_stored(const run_t *run)
+{
+    uint8_t hdr[CHUNKCORE_COREDUMP_HEADER_BYTES];
+    if (flashmodel_peek(&run->flash, run->storage_base, hdr, sizeof(hdr)) < 0) {
+        return false;
+    }
+    uint32_t magic, version, total;
+    memcpy(&magic, hdr, 4);
+    memcpy(&version, hdr + 4, 4);
+    memcpy(&total, hdr + 8, 4);
+    return magic == CHUNKCORE_COREDUMP_MAGIC && version == CHUNKCORE_COREDUMP_VERSION &&
+           total == run->image_bytes;
+}
+
+static void run_verdict(run_t *run)
+{
+    chunksim_run_result_t *res = run->res;
+    bool stored = run_coredump_still_stored(run);
+    chunksim_monitor_finish(&run->mon, stored);
+
+    res->liveness_ok = run->delivered_ok;
+    res->safety_ok =
+        !run->delivered_silent_corrupt && (run->delivered_ok || stored) && res->m.violations == 0;
+    const char *why = NULL;
+    if (res->m.violations > 0) {
+        res->outcome = CHUNKSIM_OUTCOME_VIOLATION;
+        why = res->first_violation;
+    } else if (run->delivered_silent_corrupt) {
+        res->outcome = CHUNKSIM_OUTCOME_CORRUPT;
+        why = "SILENT CORRUPTION: a message with a good CRC carried bytes that differ from flash";
+    } else if (run->delivered_ok) {
+        res->outcome = CHUNKSIM_OUTCOME_OK;
+        if (stored && run->mon.clears > 0) {
+            why = "delivered, but the clear did not reach the flash: it will be sent again";
+        }
+    } else if (run->delivered_bad_crc && !stored) {
+        res->outcome = CHUNKSIM_OUTCOME_CORRUPT;
+        why = "the only delivered copy failed its CRC and the coredump is gone from flash";
+    } else if (!stored) {
+        res->outcome = CHUNKSIM_OUTCOME_LOST;
+        why = "the coredump was cleared from flash but never delivered intact";
+    } else {
+        res->outcome = CHUNKSIM_OUTCOME_INCOMPLETE;
+        why = "not delivered; the coredump is still stored";
+    }
+    if (why != NULL) {
+        /* The outcome's cause first, then what the loop said when it ended. */
+        char text[2 * sizeof(res->reason) + 8];
+        snprintf(text, sizeof(text), "%s%s%s", why, res->reason[0] ? "; " : "", res->reason);
+        memcpy(res->reason, text, sizeof(res->reason) - 1);
+        res->reason[sizeof(res->reason) - 1] = '\0';
+    }
+    chunksim_expect_t expect = run->sc->run.expect;
+    res->passed = expect == CHUNKSIM_EXPECT_NONE ? res->outcome == CHUNKSIM_OUTCOME_OK
+                                                 : strcmp(chunksim_expect_name(expect),
+                                                          chunksim_outcome_name(res->outcome)) == 0;
+}
+
+/*
+ * The bound: neither the flash nor the link can go faster than its own
+ * capacity. The flash needs its busy time; the link needs the wire bytes at
+ * its best sustained rate (for BLE the connection interval, not the air
+ * time, is what limits it).
+ */
+static void run_metrics(run_t *run)
+{
+    chunksim_metrics_t *m = &run->res->m;
+    const flashmodel_counters_t *fc = flashmodel_counters(&run->flash);
+    m->drain_us = run->delivered_ok ? run->last_delivery_us : run_now(run);
+    m->flash_busy_us = fc->busy_us;
+    m->link_busy_us = run->link.stats.busy_us;
+    double link_rate = chunksim_link_bound_bytes_per_s(&run->link);
+    uint64_t link_need_us =
+        link_rate > 0 ? (uint64_t)((double)m->wire_bytes * 1e6 / link_rate) : m->link_busy_us;
+    m->bound_us = m->flash_busy_us > link_need_us ? m->flash_busy_us : link_need_us;
+    if (run->delivered_ok && m->drain_us > 0) {
+        m->efficiency = (double)m->bound_us / (double)m->drain_us;
+        m->bytes_per_s = (double)m->message_bytes * 1e6 / (double)m->drain_us;
+    }
+    m->refills = fc->reads;
+    m->flash_ops = fc->ops;
+    m->faults_injected = 0;
+    for (int k = 1; k < FLASHMODEL_FAULT_COUNT; k++) {
+        m->faults_injected += fc->faults[k];
+    }
+}
+
+static void run_record_end(run_t *run)
+{
+    chunksim_rec_t *rec = run->opts->rec;
+    const chunksim_run_result_t *res = run->res;
+    if (rec == NULL || res->run_id == 0) {
+        return;
+    }
+    const chunksim_rec_run_result_t row = {
+        .outcome = chunksim_outcome_name(res->outcome),
+        .safety_ok = res->safety_ok,
+        .liveness_ok = res->liveness_ok,
+        .reason = res->reason[0] ? res->reason : NULL,
+        .drain_us = res->m.drain_us,
+        .message_bytes = res->m.message_bytes,
+        .chunks = res->m.chunks,
+        .flash_busy_us = res->m.flash_busy_us,
+        .link_busy_us = res->m.link_busy_us,
+        .bound_us = res->m.bound_us,
+        .efficiency = res->m.efficiency,
+        .waits = res->m.waits,
+        .refills = res->m.refills,
+        .retries = res->m.retries,
+        .faults_injected = res->m.faults_injected,
+        .wall_ms = (uint64_t)res->wall_ms,
+    };
+    if (chunksim_rec_run_end(rec, &row) < 0 && run->opts->log != NULL) {
+        fprintf(run->opts->log, "chunksim: recording run %" PRId64 ": %s\n", res->run_id,
+                chunksim_rec_errmsg(rec));
+    }
+}
+
+static double run_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void run_loop(run_t *run)
+{
+    run_app_start(run);
+    (void)uv_run(&run->loop, UV_RUN_DEFAULT);
+    if (!run->finished) {
+        /* Nothing left to happen: the application waits for a completion that
+         * will never come and has no timeout to get it out. */
+        run_app_finish(run, "stalled: waiting for a flash completion that never came "
+                            "(reader.read_timeout_us is 0)");
+        (void)uv_run(&run->loop, UV_RUN_DEFAULT);
+    }
+    chunksim_decoder_finish(&run->dec, run->chunk_seq);
+}
+
+static void run_teardown(run_t *run, bool loop_ready)
+{
+    if (run->reader.destroy != NULL) {
+        run->reader.destroy(run->reader.self);
+    }
+    run_board_teardown(run);
+    if (loop_ready) {
+        (void)uv_loop_close(&run->loop);
+    }
+    chunksim_decoder_free(&run->dec);
+    flashmodel_close(&run->flash);
+    chunksim_flashmap_free(&run->fmap);
+    free(run->chunk_buf);
+    free(run->image);
+}
+
+int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *opts,
+                 chunksim_run_result_t *res)
+{
+    run_t *run = calloc(1, sizeof(*run));
+    if (run == NULL) {
+        return -ENOMEM;
+    }
+    memset(res, 0, sizeof(*res));
+    res->seed = sc->run.seed;
+    run->sc = sc;
+    run->opts = opts;
+    run->res = res;
+    double t0 = run_wall_ms();
+
+    bool loop_ready = false;
+    int rc = run_build_image(run);
+    rc = rc < 0 ? rc : run_setup_record(run);
+    rc = rc < 0 ? rc : run_setup_flash(run);
+    rc = rc < 0 ? rc : run_setup_link(run);
+    if (rc == 0) {
+        rc = run_setup_loop(run);
+        loop_ready = rc == 0;
+    }
+    rc = rc < 0 ? rc : run_setup_firmware(run);
+    if (rc == 0) {
+        run_setup_monitor(run);
+        run_loop(run);
+        run_metrics(run);
+        run_verdict(run);
+    } else if (loop_ready) {
+        chunksim_sched_close(&run->sched, NULL);
+        (void)uv_run(&run->loop, UV_RUN_DEFAULT);
+    }
+    res->wall_ms = run_wall_ms() - t0;
+    if (run->setup_failed && opts->rec != NULL && res->run_id != 0) {
+        (void)chunksim_rec_run_abort(opts->rec, res->reason);
+    } else {
+        run_record_end(run);
+    }
+    run_teardown(run, loop_ready);
+    free(run);
+    return rc;
+}

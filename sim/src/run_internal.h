@@ -1,0 +1,114 @@
+/*
+ * The state of one run, shared by the engine's files: run.c (setup, verdict,
+ * teardown), app.c (the application loop that drives the firmware), board.c
+ * (the simulated board: flash operations on the scheduler).
+ */
+#ifndef CHUNKSIM_RUN_INTERNAL_H
+#define CHUNKSIM_RUN_INTERNAL_H
+
+#include "chunksim/decoder.h"
+#include "chunksim/flashmap.h"
+#include "chunksim/link.h"
+#include "chunksim/monitor.h"
+#include "chunksim/reader.h"
+#include "chunksim/rng.h"
+#include "chunksim/run.h"
+#include "chunksim/sched.h"
+
+#include "chunkcore/coredump.h"
+#include "chunkcore/packetizer.h"
+#include "flashmodel/flashmodel.h"
+
+#include <uv.h>
+
+/* One asynchronous flash operation the board started for the reader. */
+typedef struct run_flash_op {
+    struct run *run;
+    flashmodel_op_t op;
+    chunksim_work_t work;
+    uint32_t op_id;   /* the reader's id, reported back with the completion */
+    uint8_t *dst;     /* reader RAM for a read */
+    uint64_t seq;     /* flash_ops.seq */
+    bool cancelled;   /* abandoned by the reader: nothing lands, nothing is reported */
+    bool recorded;
+    struct run_flash_op *next;
+} run_flash_op_t;
+
+enum run_app_state {
+    RUN_APP_IDLE,       /* a step is scheduled */
+    RUN_APP_WAIT_FLASH, /* prepare said wait */
+    RUN_APP_WAIT_LINK,  /* a chunk is on the air */
+    RUN_APP_DONE
+};
+
+typedef struct run {
+    const chunksim_scenario_t *sc;
+    const chunksim_run_options_t *opts;
+    chunksim_run_result_t *res;
+
+    uv_loop_t loop;
+    chunksim_sched_t sched;
+    chunksim_flashmap_t fmap;
+    flashmodel_t flash;
+    chunksim_link_t link;
+    chunksim_rng_t link_rng;
+    chunksim_monitor_t mon;
+    chunksim_board_t board;
+    chunksim_reader_t reader;
+    chunkcore_coredump_t coredump;
+    chunkcore_source_t spy; /* between the packetizer and the coredump source */
+    const chunkcore_source_t *source;
+    chunkcore_packetizer_config_t pcfg;
+    chunkcore_packetizer_t pkt;
+    chunksim_decoder_t dec;
+
+    uint8_t *image;
+    uint32_t image_bytes;
+    uint32_t storage_base; /* flash address of storage offset 0 */
+    uint64_t image_seed;
+    bool disconnect_fired; /* link.disconnect_after_chunk happened */
+
+    /* Application loop. */
+    enum run_app_state state;
+    chunksim_event_t step_ev;
+    chunksim_event_t link_ev;
+    chunksim_event_t timeout_ev;
+    uint8_t *chunk_buf;
+    size_t chunk_room;
+    size_t chunk_len;
+    bool chunk_final;
+    uint64_t chunk_made_us;
+    chunksim_link_result_t link_res;
+    uint32_t consecutive_failures;
+    bool in_call;
+    uint64_t stall_us; /* CPU time a synchronous flash access took inside the current call */
+
+    run_flash_op_t *ops; /* every async op, for teardown */
+    uint64_t call_seq, flash_seq, chunk_seq;
+    bool delivered_ok;
+    bool delivered_bad_crc;
+    bool delivered_silent_corrupt;
+    uint64_t last_delivery_us;
+    bool setup_failed;
+    bool finished;
+    char rec_err[160];
+} run_t;
+
+/* board.c */
+void run_board_init(run_t *run);
+void run_board_teardown(run_t *run);
+/* Record a flash op row now (also for ops that never complete). */
+void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, const char *note);
+
+/* app.c */
+void run_app_start(run_t *run);
+void run_app_flash_completed(run_t *run);
+/* Ends the run: no more steps; the scheduler is closed. */
+void run_app_finish(run_t *run, const char *reason);
+
+/* run.c */
+uint64_t run_now(const run_t *run);
+void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,
+                     const char *detail);
+
+#endif

@@ -1,0 +1,228 @@
+/*
+ * The engine end to end: determinism of the recorded trace in virtual time,
+ * outcomes of the clear-before-delivery pair, metrics that hold together.
+ */
+#include "chunksim/recorder.h"
+#include "chunksim/run.h"
+#include "chunksim/scenario.h"
+#include "chunksim/sha256.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+static void load(chunksim_scenario_t *sc, const char *name, const char *const *sets, size_t n)
+{
+    char path[512], err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    snprintf(path, sizeof(path), "%s/%s", SCENARIO_LIBRARY_DIR, name);
+    int rc = chunksim_scenario_load(sc, path, err, sizeof(err));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = chunksim_scenario_set_arg(sc, sets[i], err, sizeof(err));
+    }
+    if (rc == 0) {
+        rc = chunksim_scenario_validate(sc, err, sizeof(err));
+    }
+    if (rc != 0) {
+        fail_msg("%s", err);
+    }
+}
+
+static void db_path(char *out, size_t n, const char *tag)
+{
+    snprintf(out, n, "/tmp/chunksim-test-run-%d-%s.db", (int)getpid(), tag);
+    unlink(out);
+}
+
+static void db_remove(const char *path)
+{
+    char side[600];
+    unlink(path);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+}
+
+/* Runs sc into a fresh database at path; returns the result. */
+static chunksim_run_result_t run_recorded(const chunksim_scenario_t *sc, const char *path)
+{
+    chunksim_rec_t rec;
+    char err[512];
+    assert_int_equal(chunksim_rec_open(&rec, path, err, sizeof(err)), 0);
+    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(sc, &opts, &res), 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    return res;
+}
+
+/* SHA-256 over every row of the run's trace tables, in order. */
+static void trace_digest(const char *path, char out[65])
+{
+    static const char *const queries[] = {
+        "SELECT seq, t_us, kind, arg, result, result_name, detail, duration_us FROM calls "
+        "ORDER BY seq",
+        "SELECT seq, kind, addr, len, start_us, end_us, status, status_name, fault, latency_us "
+        "FROM flash_ops ORDER BY seq",
+        "SELECT seq, t_us, sent_us, len, header, delivered, retransmissions, hex(data) FROM chunks "
+        "ORDER BY seq",
+    };
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    size_t cap = 1 << 20, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, queries[q], -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(st); c++) {
+                const char *v = (const char *)sqlite3_column_text(st, c);
+                size_t vl = v ? strlen(v) : 4;
+                if (len + vl + 2 > cap) {
+                    cap *= 2;
+                    text = realloc(text, cap);
+                    assert_non_null(text);
+                }
+                memcpy(text + len, v ? v : "NULL", vl);
+                len += vl;
+                text[len++] = '|';
+            }
+            text[len++] = '\n';
+        }
+        sqlite3_finalize(st);
+    }
+    assert_true(len > 1000); /* a real trace, not an empty one */
+    chunksim_sha256_hex(text, len, out);
+    free(text);
+    sqlite3_close(db);
+}
+
+static void test_same_seed_gives_byte_identical_trace(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=16KiB", "reader.window_bytes=1KiB",
+                                       "faults.fault=read_error rate=0.2", "link.loss_rate=0.05"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, 4);
+    char a[256], b[256], da[65], db[65];
+    db_path(a, sizeof(a), "a");
+    db_path(b, sizeof(b), "b");
+    chunksim_run_result_t ra = run_recorded(&sc, a);
+    chunksim_run_result_t rb = run_recorded(&sc, b);
+    assert_true(ra.m.faults_injected > 0);
+    trace_digest(a, da);
+    trace_digest(b, db);
+    assert_string_equal(da, db);
+    assert_int_equal(ra.m.drain_us, rb.m.drain_us);
+
+    /* Another seed draws other faults and losses: the trace must differ. */
+    char err[256];
+    assert_int_equal(chunksim_scenario_set_arg(&sc, "run.seed=2", err, sizeof(err)), 0);
+    assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof(err)), 0);
+    db_remove(b);
+    (void)run_recorded(&sc, b);
+    trace_digest(b, db);
+    assert_string_not_equal(da, db);
+    db_remove(a);
+    db_remove(b);
+    chunksim_scenario_free(&sc);
+}
+
+static void test_ble_default_delivers_whole_coredump(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", NULL, 0);
+    chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_true(res.safety_ok && res.liveness_ok && res.passed);
+    /* The message is the type byte and the whole image. */
+    assert_int_equal(res.m.message_bytes, sc.coredump.size_bytes + 1);
+    assert_true(res.m.bound_us <= res.m.drain_us);
+    assert_true(res.m.efficiency > 0.5 && res.m.efficiency <= 1.0);
+    assert_int_equal(res.m.violations, 0);
+    chunksim_scenario_free(&sc);
+}
+
+/* The reference design deletes before the last chunk is sent: a drop there loses the coredump. */
+static void test_disconnect_after_last_chunk_loses_with_clear_on_read(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load(&sc, "disconnect_after_last.ini", NULL, 0);
+    chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
+    assert_false(res.safety_ok);
+    chunksim_scenario_free(&sc);
+}
+
+static void test_disconnect_after_last_chunk_keeps_with_deferred_clear(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load(&sc, "disconnect_after_last_deferred.ini", NULL, 0);
+    chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_true(res.safety_ok);
+    chunksim_scenario_free(&sc);
+}
+
+/* A completion that never comes and no timeout: the run ends incomplete instead of hanging. */
+static void test_lost_completion_without_timeout_ends_incomplete(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "reader.read_timeout_us=0",
+                                       "faults.fault=read_timeout op=2"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, 3);
+    chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
+    assert_non_null(strstr(res.reason, "stalled"));
+    chunksim_scenario_free(&sc);
+}
+
+/* The same lost completion with a timeout: cancel, retry, deliver. */
+static void test_lost_completion_with_timeout_is_retried(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "reader.read_timeout_us=50ms",
+                                       "faults.fault=read_timeout op=2"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, 3);
+    chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_true(res.m.retries >= 1);
+    chunksim_scenario_free(&sc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_seed_gives_byte_identical_trace),
+        cmocka_unit_test(test_ble_default_delivers_whole_coredump),
+        cmocka_unit_test(test_disconnect_after_last_chunk_loses_with_clear_on_read),
+        cmocka_unit_test(test_disconnect_after_last_chunk_keeps_with_deferred_clear),
+        cmocka_unit_test(test_lost_completion_without_timeout_ends_incomplete),
+        cmocka_unit_test(test_lost_completion_with_timeout_is_retried),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,27 @@
+/*
+ * The chunksim command line: one file per subcommand, this header for what
+ * they share. Exit codes: 0 all runs passed, 1 some run failed, 2 usage or
+ * input error.
+ */
+#ifndef CHUNKSIM_CLI_H
+#define CHUNKSIM_CLI_H
+
+#include "chunksim/run.h"
+#include "chunksim/scenario.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
+
+int cli_run(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+
+/* Loads path, applies the overrides ("section.key=value") in order, validates. */
+int cli_load_scenario(chunksim_scenario_t *sc, const char *path, char *const *sets, int nsets,
+                      char *err, size_t errlen);
+
+void cli_summary_header(FILE *out);
+void cli_summary_row(FILE *out, const chunksim_scenario_t *sc, const chunksim_run_result_t *res);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * chunksim bench: simulation and recording speed, measured in one process
+ * run so the ratios compare like with like on a shared machine. A 1 MiB
+ * coredump over BLE at 20-byte and 244-byte chunks, each with recording off
+ * and on (every call, flash op and chunk), median wall time of a few runs.
+ */
+#include "cli.h"
+
+#include "chunksim/recorder.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char bench_ini[] = "[run]\n"
+                                "max_sim_us = 3600s\n"
+                                "[coredump]\n"
+                                "size_bytes = 1MiB\n"
+                                "[reader]\n"
+                                "kind = double\n"
+                                "window_bytes = 8KiB\n";
+
+static int bench_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    double wall_s;
+    uint64_t rows;
+    uint64_t message_bytes;
+    uint64_t chunks;
+} bench_sample_t;
+
+static int bench_once(const char *mtu, const char *db, bench_sample_t *out)
+{
+    chunksim_scenario_t sc;
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    char mtu_set[40];
+    snprintf(mtu_set, sizeof(mtu_set), "link.att_mtu=%s", mtu);
+    int rc = chunksim_scenario_load_string(&sc, bench_ini, "bench", NULL, err, sizeof(err));
+    rc = rc < 0 ? rc : chunksim_scenario_set_arg(&sc, mtu_set, err, sizeof(err));
+    rc = rc < 0 ? rc : chunksim_scenario_validate(&sc, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "chunksim bench: %s\n", err);
+        return rc;
+    }
+    chunksim_rec_t rec;
+    if (db != NULL && chunksim_rec_open(&rec, db, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim bench: %s: %s\n", db, err);
+        chunksim_scenario_free(&sc);
+        return -1;
+    }
+    chunksim_run_options_t opts = {.rec = db ? &rec : NULL, .record_rows = db != NULL};
+    chunksim_run_result_t res;
+    rc = chunksim_run(&sc, &opts, &res);
+    if (db != NULL) {
+        chunksim_rec_close(&rec);
+    }
+    chunksim_scenario_free(&sc);
+    if (rc < 0 || res.outcome != CHUNKSIM_OUTCOME_OK) {
+        fprintf(stderr, "chunksim bench: the benchmark run failed: %s\n", res.reason);
+        return -1;
+    }
+    *out = (bench_sample_t){res.wall_ms / 1e3, res.m.rows, res.m.message_bytes, res.m.chunks};
+    return 0;
+}
+
+static int bench_median(const char *mtu, const char *db, int repeats, bench_sample_t *out)
+{
+    double walls[16];
+    for (int i = 0; i < repeats; i++) {
+        if (db != NULL) {
+            unlink(db); /* each sample writes a fresh file: same work every time */
+        }
+        if (bench_once(mtu, db, out) < 0) {
+            return -1;
+        }
+        walls[i] = out->wall_s;
+    }
+    qsort(walls, (size_t)repeats, sizeof(walls[0]), bench_cmp);
+    out->wall_s = walls[repeats / 2];
+    return 0;
+}
+
+int cli_bench(int argc, char **argv)
+{
+    int repeats = 3;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: chunksim bench [--repeats N]\n\n"
+                   "Drains a 1 MiB coredump over BLE (20-byte and 244-byte chunks, double-\n"
+                   "buffered reader) in virtual time, with recording off and on, and prints\n"
+                   "simulated message bytes per wall second, recorded rows per second and\n"
+                   "the cost of recording as a ratio. Median of N runs (default 3).\n");
+            return CLI_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) {
+            repeats = atoi(argv[++i]);
+            continue;
+        }
+        fprintf(stderr, "chunksim bench: unknown argument '%s'\n", argv[i]);
+        return CLI_EXIT_USAGE;
+    }
+    if (repeats < 1 || repeats > 15) {
+        fprintf(stderr, "chunksim bench: --repeats takes 1 to 15\n");
+        return CLI_EXIT_USAGE;
+    }
+    char db[] = "/tmp/chunksim-bench-XXXXXX";
+    int fd = mkstemp(db);
+    if (fd < 0) {
+        perror("chunksim bench: mkstemp");
+        return CLI_EXIT_FAILED;
+    }
+    close(fd);
+    static const struct {
+        const char *mtu;
+        const char *label;
+    } cases[] = {{"23", "20-byte chunks"}, {"247", "244-byte chunks"}};
+    printf("chunksim bench: 1 MiB coredump, BLE, virtual time, median of %d\n", repeats);
+    printf("%-16s %8s %10s %12s %10s %12s %8s\n", "case", "chunks", "off_s", "off_MB/s", "on_s",
+           "rows/s", "on/off");
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]) && rc == 0; i++) {
+        bench_sample_t off, on;
+        rc = bench_median(cases[i].mtu, NULL, repeats, &off);
+        rc = rc < 0 ? rc : bench_median(cases[i].mtu, db, repeats, &on);
+        if (rc == 0) {
+            printf("%-16s %8" PRIu64 " %10.3f %12.2f %10.3f %12.0f %8.2f\n", cases[i].label,
+                   off.chunks, off.wall_s, (double)off.message_bytes / off.wall_s / 1e6, on.wall_s,
+                   (double)on.rows / on.wall_s, on.wall_s / off.wall_s);
+        }
+    }
+    unlink(db);
+    char side[sizeof(db) + 8];
+    snprintf(side, sizeof(side), "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", db);
+    unlink(side);
+    return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+}

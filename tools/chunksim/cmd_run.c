@@ -1,0 +1,252 @@
+/* chunksim run: scenario files in, a summary table (or JSON) out, every run recorded. */
+#include "cli.h"
+
+#include "chunksim/recorder.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RUN_MAX_SETS 64
+
+typedef struct {
+    const char *db_path;
+    const char *seed;
+    const char *mode;
+    char *sets[RUN_MAX_SETS];
+    int nsets;
+    bool json;
+    bool rows;
+    bool quiet;
+} run_args_t;
+
+static void run_usage(FILE *out)
+{
+    fprintf(out, "usage: chunksim run SCENARIO... [options]\n"
+                 "\n"
+                 "Runs each scenario file (INI, keys in scenarios/README.md) once, prints one\n"
+                 "summary row per run on stdout, and records the scenario, the run and every\n"
+                 "call, flash operation, chunk and violation into a SQLite database.\n"
+                 "\n"
+                 "options:\n"
+                 "  --db FILE          database to record into (created if missing; default\n"
+                 "                     chunksim.db); --db '' records nothing\n"
+                 "  --seed N           override [run] seed for every scenario\n"
+                 "  --mode MODE        override [run] mode: virtual (default) or realtime\n"
+                 "  --set KEY=VALUE    override any key, e.g. --set link.att_mtu=247 (repeatable;\n"
+                 "                     applied after the file, in order)\n"
+                 "  --no-trace         record only the runs rows, not calls/flash ops/chunks\n"
+                 "  --json             print the results as JSON on stdout instead of the table\n"
+                 "  -q, --quiet        no progress on stderr\n"
+                 "  -h, --help         this text\n"
+                 "\n"
+                 "A run passes when its outcome equals the scenario's [run] expect (or is 'ok'\n"
+                 "when it states none). Outcomes: ok, lost, corrupt, incomplete, violation,\n"
+                 "error. Exit status: 0 all passed, 1 some failed, 2 usage or input error.\n");
+}
+
+static int run_parse(int argc, char **argv, run_args_t *a)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"seed", required_argument, NULL, 's'},
+        {"mode", required_argument, NULL, 'm'},
+        {"set", required_argument, NULL, 'S'},
+        {"json", no_argument, NULL, 'j'},
+        {"no-trace", no_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *a = (run_args_t){.db_path = "chunksim.db", .rows = true};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            a->db_path = optarg;
+            break;
+        case 's':
+            a->seed = optarg;
+            break;
+        case 'm':
+            a->mode = optarg;
+            break;
+        case 'S':
+            if (a->nsets == RUN_MAX_SETS) {
+                fprintf(stderr, "chunksim run: at most %d --set options\n", RUN_MAX_SETS);
+                return CLI_EXIT_USAGE;
+            }
+            a->sets[a->nsets++] = optarg;
+            break;
+        case 'j':
+            a->json = true;
+            break;
+        case 'n':
+            a->rows = false;
+            break;
+        case 'q':
+            a->quiet = true;
+            break;
+        case 'h':
+            run_usage(stdout);
+            return -1;
+        default:
+            run_usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "chunksim run: no scenario file given\n");
+        run_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_load_scenario(chunksim_scenario_t *sc, const char *path, char *const *sets, int nsets,
+                      char *err, size_t errlen)
+{
+    int rc = chunksim_scenario_load(sc, path, err, errlen);
+    for (int i = 0; rc == 0 && i < nsets; i++) {
+        rc = chunksim_scenario_set_arg(sc, sets[i], err, errlen);
+    }
+    if (rc == 0) {
+        rc = chunksim_scenario_validate(sc, err, errlen);
+    }
+    return rc;
+}
+
+static json_t *run_json(const char *path, const chunksim_scenario_t *sc,
+                        const chunksim_run_result_t *r)
+{
+    const chunksim_metrics_t *m = &r->m;
+    json_t *metrics = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I}", "drain_us",
+        (json_int_t)m->drain_us, "message_bytes", (json_int_t)m->message_bytes, "chunks",
+        (json_int_t)m->chunks, "wire_bytes", (json_int_t)m->wire_bytes, "flash_busy_us",
+        (json_int_t)m->flash_busy_us, "link_busy_us", (json_int_t)m->link_busy_us, "bound_us",
+        (json_int_t)m->bound_us, "efficiency", m->efficiency, "bytes_per_s", m->bytes_per_s,
+        "waits", (json_int_t)m->waits, "refills", (json_int_t)m->refills, "retries",
+        (json_int_t)m->retries, "faults_injected", (json_int_t)m->faults_injected, "violations",
+        (json_int_t)m->violations, "flash_ops", (json_int_t)m->flash_ops);
+    return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s, s:I, s:f, s:o}",
+                     "scenario", sc->run.name, "file", path, "seed", (json_int_t)r->seed, "mode",
+                     sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual", "outcome",
+                     chunksim_outcome_name(r->outcome), "expect",
+                     sc->run.expect == CHUNKSIM_EXPECT_NONE ? "ok"
+                                                            : chunksim_expect_name(sc->run.expect),
+                     "passed", r->passed, "safety_ok", r->safety_ok, "liveness_ok", r->liveness_ok,
+                     "reason", r->reason, "first_violation", r->first_violation, "run_id",
+                     (json_int_t)r->run_id, "wall_ms", r->wall_ms, "metrics", metrics);
+}
+
+void cli_summary_header(FILE *out)
+{
+    fprintf(out, "%-32s %6s %-10s %-10s %10s %10s %5s %6s %6s %4s\n", "scenario", "seed", "outcome",
+            "expect", "drain_s", "msg_B/s", "eff", "flash%", "link%", "viol");
+}
+
+void cli_summary_row(FILE *out, const chunksim_scenario_t *sc, const chunksim_run_result_t *r)
+{
+    const chunksim_metrics_t *m = &r->m;
+    double drain = (double)m->drain_us / 1e6;
+    double flash_pct = m->drain_us ? 100.0 * (double)m->flash_busy_us / (double)m->drain_us : 0;
+    double link_pct = m->drain_us ? 100.0 * (double)m->link_busy_us / (double)m->drain_us : 0;
+    const char *expect =
+        sc->run.expect == CHUNKSIM_EXPECT_NONE ? "ok" : chunksim_expect_name(sc->run.expect);
+    fprintf(out,
+            "%-32.32s %6" PRIu64 " %-10s %-10s %10.3f %10.0f %5.2f %6.1f %6.1f %4" PRIu64 "%s\n",
+            sc->run.name, r->seed, chunksim_outcome_name(r->outcome), expect, drain, m->bytes_per_s,
+            m->efficiency, flash_pct, link_pct, m->violations, r->passed ? "" : "  FAIL");
+}
+
+/* One scenario file: load, run, report. Returns the CLI exit contribution. */
+static int run_one(const run_args_t *a, const char *path, chunksim_rec_t *rec, json_t *all)
+{
+    chunksim_scenario_t sc;
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    char *sets[RUN_MAX_SETS + 2];
+    int n = 0;
+    char seed_set[64], mode_set[64];
+    if (a->seed != NULL) {
+        snprintf(seed_set, sizeof(seed_set), "run.seed=%s", a->seed);
+        sets[n++] = seed_set;
+    }
+    if (a->mode != NULL) {
+        snprintf(mode_set, sizeof(mode_set), "run.mode=%s", a->mode);
+        sets[n++] = mode_set;
+    }
+    memcpy(sets + n, a->sets, (size_t)a->nsets * sizeof(sets[0]));
+    if (cli_load_scenario(&sc, path, sets, n + a->nsets, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim run: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    chunksim_run_options_t opts = {.rec = rec, .record_rows = a->rows, .log = stderr};
+    chunksim_run_result_t res;
+    int rc = chunksim_run(&sc, &opts, &res);
+    if (a->json) {
+        json_array_append_new(all, run_json(path, &sc, &res));
+    } else {
+        cli_summary_row(stdout, &sc, &res);
+        fflush(stdout);
+    }
+    if (!a->quiet) {
+        fprintf(stderr, "chunksim: %s seed %" PRIu64 ": %s%s%s (%.0f ms wall)\n", sc.run.name,
+                res.seed, chunksim_outcome_name(res.outcome), res.reason[0] ? ": " : "", res.reason,
+                res.wall_ms);
+    }
+    chunksim_scenario_free(&sc);
+    return (rc < 0 || !res.passed) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+int cli_run(int argc, char **argv)
+{
+    run_args_t a;
+    int rc = run_parse(argc, argv, &a);
+    if (rc != 0) {
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    }
+    chunksim_rec_t rec;
+    chunksim_rec_t *recp = NULL;
+    char err[512];
+    if (a.db_path[0] != '\0') {
+        if (chunksim_rec_open(&rec, a.db_path, err, sizeof(err)) < 0) {
+            fprintf(stderr, "chunksim run: %s: %s\n", a.db_path, err);
+            return CLI_EXIT_USAGE;
+        }
+        recp = &rec;
+    }
+    json_t *all = json_array();
+    if (!a.json) {
+        cli_summary_header(stdout);
+    }
+    int exit_code = CLI_EXIT_OK, runs = 0, failed = 0;
+    for (int i = optind; i < argc; i++) {
+        int r = run_one(&a, argv[i], recp, all);
+        if (r == CLI_EXIT_USAGE) {
+            exit_code = CLI_EXIT_USAGE;
+            break;
+        }
+        runs++;
+        failed += r == CLI_EXIT_FAILED;
+    }
+    if (exit_code == CLI_EXIT_OK && failed > 0) {
+        exit_code = CLI_EXIT_FAILED;
+    }
+    if (a.json) {
+        json_dumpf(all, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    } else {
+        printf("%d run(s): %d passed, %d failed%s%s\n", runs, runs - failed, failed,
+               recp ? "; recorded in " : "", recp ? a.db_path : "");
+    }
+    json_decref(all);
+    if (recp != NULL) {
+        chunksim_rec_close(recp);
+    }
+    return exit_code;
+}
