@@ -241,6 +241,10 @@ static void app_step_cb(chunksim_event_t *ev)
     if (run->finished) {
         return;
     }
+    if (run->opts->stop != NULL && *run->opts->stop) {
+        run_app_finish(run, "interrupted: stopped by a signal before the end");
+        return;
+    }
     uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_PREPARE, (uint32_t)run->chunk_room);
     int rc = run->reader.prepare(run->reader.self, run->chunk_room);
     app_call_end(run, seq, "prepare", (int64_t)run->chunk_room, rc,

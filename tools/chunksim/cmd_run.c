@@ -7,10 +7,20 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define RUN_MAX_SETS 64
+
+/* SIGINT/SIGTERM end the current run (recorded as incomplete) and skip the rest. */
+static volatile sig_atomic_t run_stop;
+
+static void run_on_signal(int sig)
+{
+    (void)sig;
+    run_stop = 1;
+}
 
 typedef struct {
     const char *db_path;
@@ -164,14 +174,13 @@ void cli_summary_row(FILE *out, const chunksim_scenario_t *sc, const chunksim_ru
             m->efficiency, flash_pct, link_pct, m->violations, r->passed ? "" : "  FAIL");
 }
 
-/* One scenario file: load, run, report. Returns the CLI exit contribution. */
-static int run_one(const run_args_t *a, const char *path, chunksim_rec_t *rec, json_t *all)
+/* Every file with the command line's overrides, validated before anything runs. */
+static int run_load_all(const run_args_t *a, int argc, char **argv, chunksim_scenario_t *scs)
 {
-    chunksim_scenario_t sc;
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     char *sets[RUN_MAX_SETS + 2];
-    int n = 0;
     char seed_set[64], mode_set[64];
+    int n = 0;
     if (a->seed != NULL) {
         snprintf(seed_set, sizeof(seed_set), "run.seed=%s", a->seed);
         sets[n++] = seed_set;
@@ -181,26 +190,39 @@ static int run_one(const run_args_t *a, const char *path, chunksim_rec_t *rec, j
         sets[n++] = mode_set;
     }
     memcpy(sets + n, a->sets, (size_t)a->nsets * sizeof(sets[0]));
-    if (cli_load_scenario(&sc, path, sets, n + a->nsets, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim run: %s\n", err);
-        return CLI_EXIT_USAGE;
+    for (int i = optind; i < argc; i++) {
+        if (cli_load_scenario(&scs[i - optind], argv[i], sets, n + a->nsets, err, sizeof(err)) <
+            0) {
+            fprintf(stderr, "chunksim run: %s\n", err);
+            for (int j = optind; j < i; j++) {
+                chunksim_scenario_free(&scs[j - optind]);
+            }
+            return CLI_EXIT_USAGE;
+        }
     }
-    chunksim_run_options_t opts = {.rec = rec, .record_rows = a->rows, .log = stderr};
+    return 0;
+}
+
+/* One scenario: run, report. Returns 1 when the run did not pass. */
+static int run_one(const run_args_t *a, const char *path, const chunksim_scenario_t *sc,
+                   chunksim_rec_t *rec, json_t *all)
+{
+    chunksim_run_options_t opts = {
+        .rec = rec, .record_rows = a->rows, .log = stderr, .stop = &run_stop};
     chunksim_run_result_t res;
-    int rc = chunksim_run(&sc, &opts, &res);
+    int rc = chunksim_run(sc, &opts, &res);
     if (a->json) {
-        json_array_append_new(all, run_json(path, &sc, &res));
+        json_array_append_new(all, run_json(path, sc, &res));
     } else {
-        cli_summary_row(stdout, &sc, &res);
+        cli_summary_row(stdout, sc, &res);
         fflush(stdout);
     }
     if (!a->quiet) {
-        fprintf(stderr, "chunksim: %s seed %" PRIu64 ": %s%s%s (%.0f ms wall)\n", sc.run.name,
+        fprintf(stderr, "chunksim: %s seed %" PRIu64 ": %s%s%s (%.0f ms wall)\n", sc->run.name,
                 res.seed, chunksim_outcome_name(res.outcome), res.reason[0] ? ": " : "", res.reason,
                 res.wall_ms);
     }
-    chunksim_scenario_free(&sc);
-    return (rc < 0 || !res.passed) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+    return (rc < 0 || !res.passed) ? 1 : 0;
 }
 
 int cli_run(int argc, char **argv)
@@ -210,12 +232,22 @@ int cli_run(int argc, char **argv)
     if (rc != 0) {
         return rc < 0 ? CLI_EXIT_OK : rc;
     }
+    int nscs = argc - optind;
+    chunksim_scenario_t *scs = calloc((size_t)nscs, sizeof(*scs));
+    if (scs == NULL || run_load_all(&a, argc, argv, scs) != 0) {
+        free(scs);
+        return CLI_EXIT_USAGE;
+    }
     chunksim_rec_t rec;
     chunksim_rec_t *recp = NULL;
     char err[512];
     if (a.db_path[0] != '\0') {
         if (chunksim_rec_open(&rec, a.db_path, err, sizeof(err)) < 0) {
             fprintf(stderr, "chunksim run: %s: %s\n", a.db_path, err);
+            for (int i = 0; i < nscs; i++) {
+                chunksim_scenario_free(&scs[i]);
+            }
+            free(scs);
             return CLI_EXIT_USAGE;
         }
         recp = &rec;
@@ -224,19 +256,19 @@ int cli_run(int argc, char **argv)
     if (!a.json) {
         cli_summary_header(stdout);
     }
-    int exit_code = CLI_EXIT_OK, runs = 0, failed = 0;
-    for (int i = optind; i < argc; i++) {
-        int r = run_one(&a, argv[i], recp, all);
-        if (r == CLI_EXIT_USAGE) {
-            exit_code = CLI_EXIT_USAGE;
-            break;
+    struct sigaction sa = {.sa_handler = run_on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int failed = 0, runs = 0;
+    for (int i = 0; i < nscs; i++) {
+        if (!run_stop) {
+            failed += run_one(&a, argv[optind + i], &scs[i], recp, all);
+            runs++;
         }
-        runs++;
-        failed += r == CLI_EXIT_FAILED;
+        chunksim_scenario_free(&scs[i]);
     }
-    if (exit_code == CLI_EXIT_OK && failed > 0) {
-        exit_code = CLI_EXIT_FAILED;
-    }
+    free(scs);
+    int exit_code = (failed > 0 || run_stop) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
     if (a.json) {
         json_dumpf(all, stdout, JSON_INDENT(2));
         fputc('\n', stdout);

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 typedef enum chunksim_outcome {
@@ -62,6 +63,9 @@ typedef struct chunksim_run_options {
     chunksim_reader_create_fn reader_create;
     const char *reader_name;
     FILE *log; /* progress and diagnostics; NULL: quiet */
+    /* Set from a signal handler to end the run early: it ends incomplete,
+     * with everything recorded so far committed. NULL: never. */
+    volatile sig_atomic_t *stop;
 } chunksim_run_options_t;
 
 /* Runs sc with its own seed and mode. Returns 0 (see res->outcome) or a negative setup error. */
