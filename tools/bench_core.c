@@ -7,6 +7,7 @@
 #include "chunkcore/coredump.h"
 #include "chunkcore/error.h"
 #include "chunkcore/packetizer.h"
+#include "ram_storage.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -17,45 +18,17 @@
 #define BENCH_IMAGE_BYTES (1024u * 1024u)
 #define BENCH_REPEATS     9
 
-typedef struct {
-    uint8_t *image;
-    uint32_t image_bytes;
-    int cleared;
-} bench_storage_t;
-
-static int bench_get_info(void *ctx, chunkcore_storage_info_t *info)
-{
-    bench_storage_t *s = ctx;
-    info->size_bytes = s->image_bytes;
-    info->sector_bytes = 4096;
-    return 0;
-}
-
-static int bench_read(void *ctx, uint32_t offset, void *buf, size_t len)
-{
-    bench_storage_t *s = ctx;
-    memcpy(buf, s->image + offset, len);
-    return 0;
-}
-
-static int bench_clear(void *ctx)
-{
-    bench_storage_t *s = ctx;
-    s->cleared++;
-    return 0;
-}
-
-static void bench_make_image(bench_storage_t *s)
+static void bench_make_image(ram_storage_t *s)
 {
     uint64_t x = 0x9E3779B97F4A7C15ull;
-    for (uint32_t i = 0; i < s->image_bytes; i++) {
+    for (uint32_t i = 0; i < s->size_bytes; i++) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        s->image[i] = (uint8_t)x;
+        s->bytes[i] = (uint8_t)x;
     }
-    const uint32_t hdr[3] = {CHUNKCORE_COREDUMP_MAGIC, CHUNKCORE_COREDUMP_VERSION, s->image_bytes};
-    memcpy(s->image, hdr, sizeof(hdr)); /* the host is little-endian, as the format */
+    const uint32_t hdr[3] = {CHUNKCORE_COREDUMP_MAGIC, CHUNKCORE_COREDUMP_VERSION, s->size_bytes};
+    memcpy(s->bytes, hdr, sizeof(hdr)); /* the host is little-endian, as the format */
 }
 
 static double bench_now_s(void)
@@ -66,10 +39,9 @@ static double bench_now_s(void)
 }
 
 /* One full drain; returns seconds and the chunk count. */
-static double bench_drain(bench_storage_t *s, size_t chunk_bytes, uint64_t *chunks)
+static double bench_drain(ram_storage_t *s, size_t chunk_bytes, uint64_t *chunks)
 {
-    const chunkcore_storage_port_t port = {
-        .get_info = bench_get_info, .read = bench_read, .clear = bench_clear, .ctx = s};
+    const chunkcore_storage_port_t port = ram_storage_port(s);
     chunkcore_coredump_t cd;
     chunkcore_packetizer_config_t cfg = {0};
     chunkcore_packetizer_t p;
@@ -78,7 +50,7 @@ static double bench_drain(bench_storage_t *s, size_t chunk_bytes, uint64_t *chun
     cfg.sources[CHUNKCORE_MSG_COREDUMP] = chunkcore_coredump_init(&cd, &port);
     chunkcore_packetizer_init(&p, &cfg);
     *chunks = 0;
-    int cleared = s->cleared;
+    int cleared = s->clears;
     double t0 = bench_now_s();
     for (;;) {
         size_t len = chunk_bytes;
@@ -87,7 +59,7 @@ static double bench_drain(bench_storage_t *s, size_t chunk_bytes, uint64_t *chun
             exit(1);
         }
         ++*chunks;
-        if (s->cleared != cleared) {
+        if (s->clears != cleared) {
             break;
         }
     }
@@ -116,8 +88,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    bench_storage_t s = {.image = malloc(BENCH_IMAGE_BYTES), .image_bytes = BENCH_IMAGE_BYTES};
-    if (s.image == NULL) {
+    ram_storage_t s = {.bytes = malloc(BENCH_IMAGE_BYTES), .size_bytes = BENCH_IMAGE_BYTES};
+    if (s.bytes == NULL) {
         return 1;
     }
     bench_make_image(&s);
@@ -135,6 +107,6 @@ int main(int argc, char **argv)
         printf("%8zu %10.1f %14.0f\n", sizes[i], BENCH_IMAGE_BYTES / med / 1e6,
                (double)chunks / med);
     }
-    free(s.image);
+    free(s.bytes);
     return 0;
 }

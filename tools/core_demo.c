@@ -7,40 +7,12 @@
 #include "chunkcore/coredump.h"
 #include "chunkcore/error.h"
 #include "chunkcore/packetizer.h"
+#include "ram_storage.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    uint8_t *bytes;
-    uint32_t size_bytes;
-    int clears;
-} demo_storage_t;
-
-static int demo_get_info(void *ctx, chunkcore_storage_info_t *info)
-{
-    demo_storage_t *s = ctx;
-    info->size_bytes = s->size_bytes;
-    info->sector_bytes = 4096;
-    return 0;
-}
-
-static int demo_read(void *ctx, uint32_t offset, void *buf, size_t len)
-{
-    demo_storage_t *s = ctx;
-    memcpy(buf, s->bytes + offset, len);
-    return 0;
-}
-
-static int demo_clear(void *ctx)
-{
-    demo_storage_t *s = ctx;
-    s->bytes[0] = 0; /* spec section 9: a zero byte over the magic is enough */
-    s->clears++;
-    return 0;
-}
 
 static void demo_put_le32(uint8_t *p, uint32_t v)
 {
@@ -75,14 +47,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: core_demo [COREDUMP_BYTES 64..16M [CHUNK_BYTES 9..4096]]\n");
         return 2;
     }
-    demo_storage_t s = {.bytes = malloc(total), .size_bytes = (uint32_t)total};
+    ram_storage_t s = {
+        .bytes = malloc(total), .size_bytes = (uint32_t)total, .invalidate_on_clear = 1};
     if (s.bytes == NULL) {
         return 1;
     }
     demo_build_image(s.bytes, (uint32_t)total);
 
-    const chunkcore_storage_port_t port = {
-        .get_info = demo_get_info, .read = demo_read, .clear = demo_clear, .ctx = &s};
+    const chunkcore_storage_port_t port = ram_storage_port(&s);
     chunkcore_coredump_t cd;
     chunkcore_packetizer_config_t cfg = {0};
     chunkcore_packetizer_t p;

@@ -35,6 +35,18 @@ static void load(chunksim_scenario_t *sc, const char *name, const char *const *s
     }
 }
 
+/* Runs a starter scenario with overrides, unrecorded. */
+static chunksim_run_result_t run_plain(const char *name, const char *const *sets, size_t n)
+{
+    chunksim_scenario_t sc;
+    load(&sc, name, sets, n);
+    chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    chunksim_scenario_free(&sc);
+    return res;
+}
+
 static void db_path(char *out, size_t n, const char *tag)
 {
     snprintf(out, n, "/tmp/chunksim-test-run-%d-%s.db", (int)getpid(), tag);
@@ -159,27 +171,17 @@ static void test_ble_default_delivers_whole_coredump(void **state)
 static void test_disconnect_after_last_chunk_loses_with_clear_on_read(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    load(&sc, "disconnect_after_last.ini", NULL, 0);
-    chunksim_run_options_t opts = {0};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    chunksim_run_result_t res = run_plain("disconnect_after_last.ini", NULL, 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
     assert_false(res.safety_ok);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_disconnect_after_last_chunk_keeps_with_deferred_clear(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    load(&sc, "disconnect_after_last_deferred.ini", NULL, 0);
-    chunksim_run_options_t opts = {0};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    chunksim_run_result_t res = run_plain("disconnect_after_last_deferred.ini", NULL, 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_true(res.safety_ok);
-    chunksim_scenario_free(&sc);
 }
 
 /* A completion that never comes and no timeout: the run ends incomplete instead of hanging. */
@@ -188,14 +190,9 @@ static void test_lost_completion_without_timeout_ends_incomplete(void **state)
     (void)state;
     static const char *const sets[] = {"coredump.size_bytes=8KiB", "reader.read_timeout_us=0",
                                        "faults.fault=read_timeout op=2"};
-    chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, 3);
-    chunksim_run_options_t opts = {0};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
     assert_non_null(strstr(res.reason, "stalled"));
-    chunksim_scenario_free(&sc);
 }
 
 /* The same lost completion with a timeout: cancel, retry, deliver. */
@@ -204,14 +201,9 @@ static void test_lost_completion_with_timeout_is_retried(void **state)
     (void)state;
     static const char *const sets[] = {"coredump.size_bytes=8KiB", "reader.read_timeout_us=50ms",
                                        "faults.fault=read_timeout op=2"};
-    chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, 3);
-    chunksim_run_options_t opts = {0};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_true(res.m.retries >= 1);
-    chunksim_scenario_free(&sc);
 }
 
 int main(void)
