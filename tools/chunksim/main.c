@@ -8,6 +8,16 @@
 #define CHUNKSIM_VERSION "0.0.0"
 #endif
 
+/* One row per subcommand; each lives in cmd_<name>.c. */
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} main_commands[] = {
+    {"run", cli_run, "run scenario files, print a summary, record into SQLite"},
+    {"bench", cli_bench, "measure simulation and recording speed"},
+};
+
 static void main_usage(FILE *out)
 {
     fprintf(out, "usage: chunksim COMMAND [ARGS]\n"
@@ -15,12 +25,13 @@ static void main_usage(FILE *out)
                  "Runs firmware that streams a coredump out of slow external flash against a\n"
                  "simulated NOR flash and link, checks its contract and records every run.\n"
                  "\n"
-                 "commands:\n"
-                 "  run SCENARIO...   run scenario files, print a summary, record into SQLite\n"
-                 "  bench             measure simulation and recording speed\n"
-                 "\n"
-                 "'chunksim COMMAND --help' describes each. Exit status: 0 every run passed,\n"
-                 "1 some run failed, 2 usage or input error.\n");
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof(main_commands) / sizeof(main_commands[0]); i++) {
+        fprintf(out, "  %-10s %s\n", main_commands[i].name, main_commands[i].summary);
+    }
+    fprintf(out,
+            "\n'chunksim COMMAND --help' describes each. Exit status: 0 success (every run\n"
+            "passed), 1 a run failed or damage/regression was found, 2 usage or input error.\n");
 }
 
 int main(int argc, char **argv)
@@ -38,11 +49,10 @@ int main(int argc, char **argv)
         printf("chunksim %s\n", CHUNKSIM_VERSION);
         return CLI_EXIT_OK;
     }
-    if (strcmp(cmd, "run") == 0) {
-        return cli_run(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "bench") == 0) {
-        return cli_bench(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(main_commands) / sizeof(main_commands[0]); i++) {
+        if (strcmp(cmd, main_commands[i].name) == 0) {
+            return main_commands[i].fn(argc - 1, argv + 1);
+        }
     }
     fprintf(stderr, "chunksim: unknown command '%s'\n", cmd);
     main_usage(stderr);
