@@ -1,0 +1,318 @@
+/*
+ * Each defect of the public write-up's async glue is caught: a copy of the
+ * glue with that one defect fails the run with the expected invariant (or
+ * outcome), while the same scenario passes with chunkcore's async core and
+ * with the glue itself, every defect fixed. So every check here has been
+ * seen to fail and to pass.
+ *
+ * Runs are small and quick: BLE with a 247-byte ATT MTU (244-byte chunks),
+ * coredumps of 4 to 8 KiB. Chunk arithmetic used below (spec section 6, no
+ * project key): the first chunk reads payload [0, 240), every later one 241
+ * bytes, so reads start at 240 + 241 k.
+ */
+#include "broken_readers.h"
+
+#include "chunksim/run.h"
+#include "chunksim/scenario.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static void load(chunksim_scenario_t *sc, const char *name, const char *const *sets, size_t n)
+{
+    char path[512], err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    snprintf(path, sizeof(path), "%s/%s", SCENARIO_LIBRARY_DIR, name);
+    int rc = chunksim_scenario_load(sc, path, err, sizeof(err));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = chunksim_scenario_set_arg(sc, sets[i], err, sizeof(err));
+    }
+    if (rc == 0) {
+        rc = chunksim_scenario_validate(sc, err, sizeof(err));
+    }
+    if (rc != 0) {
+        fail_msg("%s", err);
+    }
+}
+
+static chunksim_run_result_t run_with(const chunksim_scenario_t *sc,
+                                      chunksim_reader_create_fn create, const char *name)
+{
+    const chunksim_run_options_t opts = {.reader_create = create, .reader_name = name};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(sc, &opts, &res), 0);
+    return res;
+}
+
+static chunksim_run_result_t run_broken(const chunksim_scenario_t *sc, broken_defect_t defect)
+{
+    static const chunksim_reader_create_fn factories[BROKEN_DEFECT_COUNT] = {
+        [BROKEN_DEFECT_NONE] = broken_reader_glue_create,
+        [BROKEN_DEFECT_INFO_UNFILLED] = broken_reader_info_unfilled_create,
+        [BROKEN_DEFECT_ABSOLUTE_OFFSET] = broken_reader_absolute_offset_create,
+        [BROKEN_DEFECT_OFF_BY_ONE] = broken_reader_off_by_one_create,
+        [BROKEN_DEFECT_FULL_FINAL_WINDOW] = broken_reader_full_final_window_create,
+        [BROKEN_DEFECT_STATUS_IGNORED] = broken_reader_status_ignored_create,
+        [BROKEN_DEFECT_SYNC_READ] = broken_reader_sync_read_create,
+    };
+    return run_with(sc, factories[defect], broken_defect_name(defect));
+}
+
+/* The run failed on the invariant named first, as "name at call N: ...". */
+static void assert_caught_by(const chunksim_run_result_t *res, const char *invariant)
+{
+    size_t n = strlen(invariant);
+    if (strncmp(res->first_violation, invariant, n) != 0 || res->first_violation[n] != ' ') {
+        fail_msg("expected %s first, got \"%s\" (outcome %s: %s)", invariant, res->first_violation,
+                 chunksim_outcome_name(res->outcome), res->reason);
+    }
+    assert_true(res->m.violations > 0);
+    assert_int_equal(res->outcome, CHUNKSIM_OUTCOME_VIOLATION);
+    assert_false(res->safety_ok);
+}
+
+static void assert_ok(const chunksim_run_result_t *res)
+{
+    if (res->outcome != CHUNKSIM_OUTCOME_OK) {
+        fail_msg("expected ok, got %s: %s", chunksim_outcome_name(res->outcome), res->reason);
+    }
+    assert_int_equal(res->m.violations, 0);
+    assert_true(res->safety_ok);
+    assert_true(res->liveness_ok);
+}
+
+/* The scenario is sound: chunkcore's async core and the defect-free glue both pass it. */
+static void assert_scenario_passes(const chunksim_scenario_t *sc)
+{
+    chunksim_run_result_t res = run_with(sc, chunksim_reader_single_create, "single");
+    assert_ok(&res);
+    res = run_broken(sc, BROKEN_DEFECT_NONE);
+    assert_ok(&res);
+}
+
+static void assert_reason_has(const chunksim_run_result_t *res, const char *text)
+{
+    if (strstr(res->reason, text) == NULL) {
+        fail_msg("reason \"%s\" lacks \"%s\"", res->reason, text);
+    }
+}
+
+/* ---- 1. the storage info is never filled in ---- */
+
+static void test_unfilled_storage_info_makes_the_coredump_wrongly_absent(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+
+    /* A zero storage size cannot hold a header: the peek says "no coredump". */
+    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_INFO_UNFILLED);
+    assert_caught_by(&res, "wrongly_absent");
+    assert_int_equal(res.m.chunks, 0);
+
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* ---- 2. the window's bytes looked up at the absolute offset ---- */
+
+/*
+ * 4 KiB window, 8 KiB coredump: the second window loads at 3855 (the first
+ * holds 244 bytes from there no more), and [3855, 4096) still lies inside
+ * the buffer, where the second window's bytes [7710, 7951) are.
+ */
+static void test_absolute_window_offset_serves_wrong_bytes_from_the_second_window(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "reader.window_bytes=4096"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+
+    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_ABSOLUTE_OFFSET);
+    assert_caught_by(&res, "wrong_bytes");
+    assert_true(strstr(res.first_violation, "read [3855, 4096)") != NULL);
+
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* 2 KiB window: the second window loads at 1927 and [1927, 2168) runs past the buffer. */
+static void test_absolute_window_offset_past_the_buffer_is_refused(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "reader.window_bytes=2048"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+
+    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_ABSOLUTE_OFFSET);
+    assert_caught_by(&res, "read_outside_window");
+    assert_true(strstr(res.first_violation, "read [1927, 2168)") != NULL);
+
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* ---- 3. "enough buffered" off by one ---- */
+
+/*
+ * The only read whose length prepare knows exactly is the last one, cut at
+ * the end of storage; elsewhere a chunk's read is at least 2 bytes shorter
+ * than the chunk. So: a 4 KiB coredump filling its 4 KiB partition, a
+ * 4095-byte window loaded at 0. The last read is [3855, 4096); the window
+ * holds one byte less, which the off-by-one test accepts.
+ */
+static void test_off_by_one_enough_buffered_reads_past_the_window_at_the_end(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=247",
+                                       "reader.window_bytes=4095"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    assert_int_equal(sc.coredump.storage_bytes, 4096);
+
+    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_OFF_BY_ONE);
+    assert_caught_by(&res, "read_outside_window");
+    assert_true(strstr(res.first_violation, "read [3855, 4096)") != NULL);
+
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* ---- 4. the final, shorter window ---- */
+
+/*
+ * 8000-byte coredump (not a multiple of the 1 KiB window) in an 8 KiB
+ * partition: the window due at 7711 has 481 bytes of storage left, and the
+ * board refuses a 1024-byte read past the end, every time.
+ */
+static void test_full_window_at_the_end_of_storage_never_finishes(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8000", "link.att_mtu=247",
+                                       "reader.window_bytes=1024"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    assert_int_equal(sc.coredump.storage_bytes, 8192);
+
+    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_FULL_FINAL_WINDOW);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
+    assert_false(res.liveness_ok);
+    assert_reason_has(&res, "prepare failed");
+    assert_reason_has(&res, "RANGE");
+    assert_int_equal(res.m.retries, sc.reader.max_retries + 1);
+
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* ---- 5. a failed or lost flash read ---- */
+
+/*
+ * The fourth load (at 2891, 1 KiB windows loaded at 0, 963, 1927, 2891)
+ * fails and leaves the buffer as the third load filled it; the glue calls it
+ * loaded. read_error alters no stored byte, so the monitor checks the bytes
+ * served (run.c counts it among no data faults).
+ */
+static void test_ignored_read_error_serves_stale_bytes(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "reader.window_bytes=1024",
+                                       "faults.fault=read_error on=read op=3"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+
+    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_STATUS_IGNORED);
+    assert_caught_by(&res, "wrong_bytes");
+    assert_true(strstr(res.first_violation, "read [2891, 3132)") != NULL);
+    assert_int_equal(res.m.faults_injected, 1);
+
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* The fourth load never completes; cancel does nothing, so every retry waits for it again. */
+static void test_lost_completion_without_cancel_never_finishes(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "reader.window_bytes=1024", "reader.read_timeout_us=50ms",
+                                       "faults.fault=read_timeout on=read op=3"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+
+    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_STATUS_IGNORED);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
+    assert_int_equal(res.m.violations, 0);
+    assert_reason_has(&res, "timed out");
+    assert_int_equal(res.m.retries, sc.reader.max_retries + 1);
+
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* ---- the contract's third guarantee, and RLE ---- */
+
+static void test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routine(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+
+    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_SYNC_READ);
+    assert_caught_by(&res, "separate_read_routine");
+
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+static void test_rle_with_an_async_reader_is_reported(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247"};
+    chunksim_scenario_t sc;
+    load(&sc, "rle_async.ini", sets, ARRAY_LEN(sets));
+    assert_true(sc.coredump.rle);
+
+    chunksim_run_result_t res = run_with(&sc, NULL, NULL);
+    assert_caught_by(&res, "rle_async");
+    assert_true(res.passed); /* the scenario expects the violation */
+    assert_int_equal(res.m.chunks, 0);
+    res = run_broken(&sc, BROKEN_DEFECT_NONE);
+    assert_caught_by(&res, "rle_async");
+
+    chunksim_scenario_free(&sc);
+    static const char *const without[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                          "coredump.rle=false"};
+    load(&sc, "rle_async.ini", without, ARRAY_LEN(without));
+    res = run_with(&sc, NULL, NULL);
+    assert_ok(&res);
+    chunksim_scenario_free(&sc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unfilled_storage_info_makes_the_coredump_wrongly_absent),
+        cmocka_unit_test(test_absolute_window_offset_serves_wrong_bytes_from_the_second_window),
+        cmocka_unit_test(test_absolute_window_offset_past_the_buffer_is_refused),
+        cmocka_unit_test(test_off_by_one_enough_buffered_reads_past_the_window_at_the_end),
+        cmocka_unit_test(test_full_window_at_the_end_of_storage_never_finishes),
+        cmocka_unit_test(test_ignored_read_error_serves_stale_bytes),
+        cmocka_unit_test(test_lost_completion_without_cancel_never_finishes),
+        cmocka_unit_test(test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routine),
+        cmocka_unit_test(test_rle_with_an_async_reader_is_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
