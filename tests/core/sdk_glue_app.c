@@ -90,7 +90,7 @@ unsigned sdk_glue_send_some(size_t chunk_bytes, unsigned max_chunks, sdk_glue_se
 
 unsigned sdk_glue_send_all(size_t chunk_bytes, sdk_glue_send_cb send, void *ctx)
 {
-    return sdk_glue_send_some(chunk_bytes, ~0u, send, ctx);
+    return sdk_glue_send_some(chunk_bytes, SDK_GLUE_MAX_CHUNKS_PER_DRAIN, send, ctx);
 }
 
 unsigned sdk_glue_send_one_multi(size_t piece_bytes, sdk_glue_send_cb send, void *ctx,
@@ -105,7 +105,7 @@ unsigned sdk_glue_send_one_multi(size_t piece_bytes, sdk_glue_send_cb send, void
     *in_progress = md.send_in_progress;
     uint8_t buf[GLUE_MAX_CHUNK_BYTES];
     unsigned pieces = 0;
-    for (;;) {
+    while (pieces < SDK_GLUE_MAX_CHUNKS_PER_DRAIN) {
         size_t len = piece_bytes;
         eMemfaultPacketizerStatus st = memfault_packetizer_get_next(buf, &len);
         if (st == kMemfaultPacketizerStatus_NoMoreData) {
@@ -117,6 +117,7 @@ unsigned sdk_glue_send_one_multi(size_t piece_bytes, sdk_glue_send_cb send, void
             return pieces;
         }
     }
+    return pieces;
 }
 
 bool sdk_glue_send_first_multi_piece(size_t piece_bytes, sdk_glue_send_cb send, void *ctx)

@@ -12,6 +12,8 @@
 
 #define SDK_GLUE_STORAGE_BYTES 8192u
 #define SDK_GLUE_SECTOR_BYTES  4096u
+/* A drain sends at most this many chunks (a stuck packetizer must not hang the app). */
+#define SDK_GLUE_MAX_CHUNKS_PER_DRAIN 10000u
 
 /* The transport: one chunk (or one multi-call piece) to send. */
 typedef void (*sdk_glue_send_cb)(void *ctx, const uint8_t *chunk, size_t len);
@@ -28,7 +30,7 @@ typedef struct sdk_glue_stats {
 void sdk_glue_storage_load(const uint8_t *image, size_t image_bytes);
 const sdk_glue_stats_t *sdk_glue_stats(void);
 
-/* Whole chunks of chunk_bytes until nothing is left; returns the chunks sent. */
+/* Whole chunks of chunk_bytes until nothing is left (or the cap); returns the chunks sent. */
 unsigned sdk_glue_send_all(size_t chunk_bytes, sdk_glue_send_cb send, void *ctx);
 
 /* Up to max_chunks chunks; returns the chunks sent. */
@@ -48,7 +50,7 @@ unsigned sdk_glue_send_one_multi(size_t piece_bytes, sdk_glue_send_cb send, void
 bool sdk_glue_send_first_multi_piece(size_t piece_bytes, sdk_glue_send_cb send, void *ctx);
 
 bool sdk_glue_has_data(void);
-void sdk_glue_link_lost(void);      /* abort: the message restarts from its beginning */
+void sdk_glue_link_lost(void); /* abort: the message restarts from its beginning */
 void sdk_glue_pause_coredumps(void);
 void sdk_glue_resume_coredumps(void);
 

@@ -160,7 +160,7 @@ typedef struct app {
     test_decoder_t dec;
     test_prng_t rng;
     /* How the run is driven. */
-    size_t chunk_bytes;      /* 0: random 9..chunk_max_bytes per call */
+    size_t chunk_bytes; /* 0: random 9..chunk_max_bytes per call */
     size_t chunk_max_bytes;
     bool multi_call;
     bool complete_after_send; /* the flash finishes while the chunk is on the link */
@@ -595,6 +595,33 @@ static void test_window_sizes_across_chunk_sizes(void **state)
     }
 }
 
+/* The whole message fits the chunk but not the window: it is cut into several chunks. */
+static void test_image_smaller_than_chunk_but_larger_than_window(void **state)
+{
+    (void)state;
+    app_geometry_t g = {.storage_bytes = 4096,
+                        .sector_bytes = 4096,
+                        .image_bytes = 100,
+                        .buffer_bytes = 32,
+                        .double_buffer = false};
+    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
+    t->chunk_bytes = 512;
+    app_run(t);
+    app_check_clean_run(t);
+    assert_loads_at_boundaries(t);
+    assert_int_equal(t->chunks, 4); /* 32 + 32 + 32 + 4 payload bytes */
+    app_free(t);
+
+    /* And with a window that holds it all, one chunk: `08`, message, CRC. */
+    g.buffer_bytes = 128;
+    t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
+    t->chunk_bytes = 512;
+    app_run(t);
+    app_check_clean_run(t);
+    assert_int_equal(t->chunks, 1);
+    app_free(t);
+}
+
 /* ---- end of storage ---- */
 
 static void test_final_short_window_when_storage_not_multiple_of_window(void **state)
@@ -869,6 +896,30 @@ static void test_cancelled_erase_is_dispatched_again(void **state)
     app_free(t);
 }
 
+static void test_erase_refused_after_late_prefetch_reported_once_then_retried(void **state)
+{
+    (void)state;
+    app_geometry_t g = base_geometry;
+    g.buffer_bytes = 256;
+    g.double_buffer = true;
+    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
+    t->chunk_bytes = 60;
+    app_send_chunks(t, ~0u);
+    /* The final chunk went out while a prefetch past the image was in flight:
+     * the erase waits for it, and is dispatched from its completion. */
+    assert_true(t->flash.busy);
+    assert_int_equal(t->flash.kind, CHUNKCORE_OP_READ);
+    assert_int_equal(t->flash.erase_starts, 0);
+    t->flash.refuse_erases = 1;
+    app_service_flash(t);
+    assert_false(t->flash.busy);
+    app_run(t);
+    assert_int_equal(t->erase_errors, 1);
+    assert_int_equal(t->flash.erase_starts, 1);
+    app_check_clean_run(t);
+    app_free(t);
+}
+
 /* ---- double buffering ---- */
 
 static void test_double_buffer_prefetches_and_waits_less(void **state)
@@ -1014,6 +1065,141 @@ static void test_multi_call_mode_through_async_core(void **state)
     app_free(t);
 }
 
+/* ---- the coredump source's header checks, over a plain synchronous port ---- */
+
+typedef struct ram_storage {
+    uint8_t mem[256];
+    uint32_t size_bytes;
+    int read_rc;
+    int info_rc;
+    unsigned reads;
+    unsigned clears;
+} ram_storage_t;
+
+static int ram_get_info(void *ctx, chunkcore_storage_info_t *info)
+{
+    ram_storage_t *r = ctx;
+    info->size_bytes = r->size_bytes;
+    info->sector_bytes = 64;
+    return r->info_rc;
+}
+
+static int ram_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    ram_storage_t *r = ctx;
+    r->reads++;
+    if (r->read_rc != 0) {
+        return r->read_rc;
+    }
+    assert_true(offset <= r->size_bytes && len <= r->size_bytes - offset);
+    memcpy(buf, r->mem + offset, len);
+    return 0;
+}
+
+static int ram_clear(void *ctx)
+{
+    ram_storage_t *r = ctx;
+    r->mem[0] = 0;
+    r->clears++;
+    return 0;
+}
+
+static void put_le32(uint8_t *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        b[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static int peek_with_header(ram_storage_t *r, uint32_t magic, uint32_t version, uint32_t total,
+                            uint32_t *payload_bytes)
+{
+    put_le32(r->mem, magic);
+    put_le32(r->mem + 4, version);
+    put_le32(r->mem + 8, total);
+    const chunkcore_storage_port_t port = {
+        .get_info = ram_get_info, .read = ram_read, .clear = ram_clear, .ctx = r};
+    chunkcore_coredump_t cd;
+    const chunkcore_source_t *src = chunkcore_coredump_init(&cd, &port);
+    assert_null(src->avail); /* the port has none */
+    assert_false(src->sequential_only);
+    return src->has_message(src->ctx, payload_bytes);
+}
+
+static void test_coredump_header_peek_judges_storage(void **state)
+{
+    (void)state;
+    static ram_storage_t r;
+    memset(&r, 0, sizeof(r));
+    r.size_bytes = sizeof(r.mem);
+    uint32_t bytes = 0;
+    const uint32_t magic = CHUNKCORE_COREDUMP_MAGIC, v2 = CHUNKCORE_COREDUMP_VERSION;
+
+    assert_int_equal(peek_with_header(&r, magic, v2, 200, &bytes), 1);
+    assert_int_equal(bytes, 200); /* the whole image is the payload, header included */
+    assert_int_equal(peek_with_header(&r, magic, v2, 256, &bytes), 1);
+    assert_int_equal(peek_with_header(&r, magic, v2, 12, &bytes), 1);
+    assert_int_equal(memcmp(r.mem, "CORE", 4), 0);
+
+    /* Not a coredump: no message. */
+    assert_int_equal(peek_with_header(&r, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, &bytes), 0);
+    assert_int_equal(peek_with_header(&r, magic ^ 1u, v2, 200, &bytes), 0);
+    assert_int_equal(peek_with_header(&r, magic, 1, 200, &bytes), 0);
+    assert_int_equal(peek_with_header(&r, magic, 3, 200, &bytes), 0);
+
+    /* A committed header whose size cannot be right. */
+    assert_int_equal(peek_with_header(&r, magic, v2, 257, &bytes), CHUNKCORE_E_CORRUPT);
+    assert_int_equal(peek_with_header(&r, magic, v2, 11, &bytes), CHUNKCORE_E_CORRUPT);
+
+    /* Port errors are passed up, not taken for "no coredump". */
+    r.read_rc = CHUNKCORE_E_WINDOW;
+    assert_int_equal(peek_with_header(&r, magic, v2, 200, &bytes), CHUNKCORE_E_WINDOW);
+    r.read_rc = 0;
+    r.info_rc = CHUNKCORE_E_IO;
+    assert_int_equal(peek_with_header(&r, magic, v2, 200, &bytes), CHUNKCORE_E_IO);
+    r.info_rc = 0;
+
+    /* Storage too small for a header: nothing, and nothing read. */
+    r.size_bytes = 11;
+    unsigned reads = r.reads;
+    assert_int_equal(peek_with_header(&r, magic, v2, 11, &bytes), 0);
+    assert_int_equal(r.reads, reads);
+}
+
+static void test_coredump_source_streams_and_clears_through_port(void **state)
+{
+    (void)state;
+    static ram_storage_t r;
+    memset(&r, 0, sizeof(r));
+    r.size_bytes = sizeof(r.mem);
+    test_prng_t rng;
+    test_prng_seed(&rng, 3);
+    build_coredump_image(r.mem, 100, &rng);
+    uint8_t image[100];
+    memcpy(image, r.mem, sizeof(image));
+    const chunkcore_storage_port_t port = {
+        .get_info = ram_get_info, .read = ram_read, .clear = ram_clear, .ctx = &r};
+    chunkcore_coredump_t cd;
+    chunkcore_packetizer_config_t cfg = {0};
+    cfg.sources[CHUNKCORE_MSG_COREDUMP] = chunkcore_coredump_init(&cd, &port);
+    chunkcore_packetizer_t p;
+    assert_int_equal(chunkcore_packetizer_init(&p, &cfg), CHUNKCORE_OK);
+    uint8_t out[101], buf[32];
+    test_decoder_t d;
+    test_decoder_init(&d, out, sizeof(out));
+    int rc = TEST_DEC_MORE;
+    for (unsigned n = 0; rc == TEST_DEC_MORE && n < 100; n++) {
+        size_t len = sizeof(buf);
+        assert_int_equal(chunkcore_packetizer_get_chunk(&p, buf, &len), CHUNKCORE_OK);
+        rc = test_decoder_feed(&d, buf, len);
+    }
+    assert_int_equal(rc, TEST_DEC_DONE);
+    assert_int_equal(out[0], CHUNKCORE_MSG_COREDUMP);
+    assert_memory_equal(out + 1, image, sizeof(image));
+    assert_int_equal(r.clears, 1);
+    assert_int_equal(chunkcore_packetizer_data_available(&p), 0);
+}
+
 /* ---- restart, RLE, config ---- */
 
 static void test_abort_and_rewind_restart_from_offset_0(void **state)
@@ -1093,6 +1279,7 @@ int main(void)
         cmocka_unit_test(test_window_equal_to_chunk_refills_at_boundaries),
         cmocka_unit_test(test_window_larger_than_chunk_serves_several_chunks),
         cmocka_unit_test(test_window_sizes_across_chunk_sizes),
+        cmocka_unit_test(test_image_smaller_than_chunk_but_larger_than_window),
         cmocka_unit_test(test_final_short_window_when_storage_not_multiple_of_window),
         cmocka_unit_test(test_read_past_end_of_storage_is_range_error),
         cmocka_unit_test(test_read_outside_window_is_refused),
@@ -1106,12 +1293,15 @@ int main(void)
         cmocka_unit_test(test_failed_erase_reported_then_retried),
         cmocka_unit_test(test_refused_erase_dispatch_reported_once_then_retried),
         cmocka_unit_test(test_cancelled_erase_is_dispatched_again),
+        cmocka_unit_test(test_erase_refused_after_late_prefetch_reported_once_then_retried),
         cmocka_unit_test(test_double_buffer_prefetches_and_waits_less),
         cmocka_unit_test(test_double_buffer_prefetch_dispatched_while_window_consumed),
         cmocka_unit_test(test_cancelled_prefetch_is_dispatched_again),
         cmocka_unit_test(test_data_available_peek_does_not_move_the_stream),
         cmocka_unit_test(test_random_geometries_and_chunk_sizes),
         cmocka_unit_test(test_multi_call_mode_through_async_core),
+        cmocka_unit_test(test_coredump_header_peek_judges_storage),
+        cmocka_unit_test(test_coredump_source_streams_and_clears_through_port),
         cmocka_unit_test(test_abort_and_rewind_restart_from_offset_0),
         cmocka_unit_test(test_rle_with_async_reader_is_contract_violation),
         cmocka_unit_test(test_init_rejects_bad_config),

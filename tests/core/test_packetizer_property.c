@@ -346,8 +346,21 @@ static size_t random_chunk_bytes(test_prng_t *r)
 static uint32_t random_payload_bytes(test_prng_t *r, unsigned i)
 {
     /* Lengths that put the message length or the last offset on varint edges. */
-    static const uint32_t edges[] = {1, 2, 5, 6, 7, 125, 126, 127, 128, 16381, 16382, 16383,
-                                     16384, MAX_PAYLOAD_BYTES - 1, MAX_PAYLOAD_BYTES};
+    static const uint32_t edges[] = {1,
+                                     2,
+                                     5,
+                                     6,
+                                     7,
+                                     125,
+                                     126,
+                                     127,
+                                     128,
+                                     16381,
+                                     16382,
+                                     16383,
+                                     16384,
+                                     MAX_PAYLOAD_BYTES - 1,
+                                     MAX_PAYLOAD_BYTES};
     if (i < sizeof(edges) / sizeof(edges[0])) {
         return edges[i];
     }
@@ -465,7 +478,8 @@ static void drain_one(harness_t *h, size_t room, uint8_t *out_type, size_t *out_
 {
     test_decoder_init(&h->dec, h->decoded, MAX_MSG_BYTES);
     int d = TEST_DEC_MORE;
-    while (d == TEST_DEC_MORE) {
+    for (unsigned n = 0; d == TEST_DEC_MORE; n++) {
+        assert_true(n < MAX_MSG_BYTES); /* every chunk carries at least a byte or the CRC */
         uint8_t buf[MAX_CHUNK_BYTES];
         size_t len = room;
         harness_new_call(h, room);
@@ -516,7 +530,8 @@ static void test_message_in_progress_finishes_before_rescan(void **state)
     test_decoder_init(&h->dec, h->decoded, MAX_MSG_BYTES);
     assert_int_equal(test_decoder_feed(&h->dec, buf, len), TEST_DEC_MORE);
     int d = TEST_DEC_MORE;
-    while (d == TEST_DEC_MORE) {
+    for (unsigned n = 0; d == TEST_DEC_MORE; n++) {
+        assert_true(n < sizeof(event));
         len = 16;
         harness_new_call(h, len);
         assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_OK);
@@ -654,15 +669,15 @@ static void test_project_key_header(void **state)
     test_decoder_init(&h->dec, h->decoded, MAX_MSG_BYTES);
     int d = TEST_DEC_MORE;
     unsigned header_only_chunks = 0;
-    while (d == TEST_DEC_MORE) {
+    for (unsigned n = 0; d == TEST_DEC_MORE; n++) {
+        assert_true(n < info.message_bytes);
         uint8_t buf[16];
         size_t len = 9;
         harness_new_call(h, len);
         assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_OK);
         d = test_decoder_feed(&h->dec, buf, len);
         assert_true(d >= 0);
-        check_call_reads(&h->srcs[CHUNKCORE_MSG_EVENT], 34, h->dec.data_offset,
-                         h->dec.data_bytes);
+        check_call_reads(&h->srcs[CHUNKCORE_MSG_EVENT], 34, h->dec.data_offset, h->dec.data_bytes);
         header_only_chunks += h->dec.data_offset + h->dec.data_bytes <= 34;
     }
     assert_true(header_only_chunks >= 4);
@@ -687,7 +702,9 @@ static size_t send_until_final(harness_t *h, size_t room, uint8_t *stream, size_
 {
     size_t len = 0;
     *stream_len = 0;
+    unsigned n = 0;
     do {
+        assert_true(n++ < MAX_MSG_BYTES);
         len = room;
         harness_new_call(h, room);
         assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, stream + *stream_len, &len),
@@ -833,7 +850,8 @@ static size_t reference_stream(harness_t *h, const uint8_t *core, uint32_t bytes
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
     size_t n = 0;
     assert_int_equal(chunkcore_packetizer_begin(&h->p, multi, NULL), 1);
-    for (;;) {
+    for (unsigned calls = 0;; calls++) {
+        assert_true(calls < MAX_MSG_BYTES);
         size_t len = room;
         harness_new_call(h, room);
         int rc = chunkcore_packetizer_next(&h->p, out + n, &len);
@@ -861,6 +879,7 @@ static void failing_read_retry(harness_t *h, bool multi)
     size_t n = 0;
     unsigned calls = 0, failures = 0;
     for (;;) {
+        assert_true(calls < sizeof(core));
         size_t len = 24;
         harness_new_call(h, len);
         if (++calls == 3) {

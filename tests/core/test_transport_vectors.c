@@ -81,11 +81,30 @@ static const uint8_t v4_c1[] = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 
 static const uint8_t v4_c2[] = {0x13, 0xDB};
 
 static const struct vector vectors[] = {
-    {"9 bytes in 9+9", msg9, sizeof(msg9), false, {9, 9}, 2, {v1_c0, v1_c1}, {sizeof(v1_c0), sizeof(v1_c1)}},
+    {"9 bytes in 9+9",
+     msg9,
+     sizeof(msg9),
+     false,
+     {9, 9},
+     2,
+     {v1_c0, v1_c1},
+     {sizeof(v1_c0), sizeof(v1_c1)}},
     {"9 bytes in 12", msg9, sizeof(msg9), false, {12}, 1, {v2_c0}, {sizeof(v2_c0)}},
-    {"14 bytes in 9+10+9", msg14, sizeof(msg14), false, {9, 10, 9}, 3, {v3_c0, v3_c1, v3_c2},
+    {"14 bytes in 9+10+9",
+     msg14,
+     sizeof(msg14),
+     false,
+     {9, 10, 9},
+     3,
+     {v3_c0, v3_c1, v3_c2},
      {sizeof(v3_c0), sizeof(v3_c1), sizeof(v3_c2)}},
-    {"17 bytes multi-call 9+9+9", msg17, sizeof(msg17), true, {9, 9, 9}, 3, {v4_c0, v4_c1, v4_c2},
+    {"17 bytes multi-call 9+9+9",
+     msg17,
+     sizeof(msg17),
+     true,
+     {9, 9, 9},
+     3,
+     {v4_c0, v4_c1, v4_c2},
      {sizeof(v4_c0), sizeof(v4_c1), sizeof(v4_c2)}},
 };
 
@@ -167,7 +186,8 @@ static void test_4072_byte_message_vector(void **state)
     assert_memory_equal(buf, first, sizeof(first));
 
     /* Continuations (9 bytes, then one sized to land exactly) up to offset 4071. */
-    while (t.offset < 4071) {
+    for (unsigned n = 0; t.offset < 4071; n++) {
+        assert_true(n < sizeof(msg));
         uint32_t left = 4071 - t.offset;
         size_t varint_bytes = t.offset < 128 ? 1 : 2;
         size_t want = left > 64 ? 9 : 1 + varint_bytes + left;
