@@ -1,6 +1,7 @@
 #include "chunkcore/async.h"
 #include "chunkcore/coredump.h"
 #include "chunkcore/error.h"
+#include "chunkcore/transport.h"
 
 #include <string.h>
 
@@ -217,6 +218,12 @@ int chunkcore_async_prepare(chunkcore_async_t *a, size_t next_chunk_bytes)
     }
     uint32_t lo = a->read_pos;
     uint32_t want = (uint32_t)(next_chunk_bytes < UINT32_MAX ? next_chunk_bytes : UINT32_MAX);
+    /* A normal chunk spends at least a header byte and a 1-byte varint on
+     * framing, so its one payload read is at most 2 bytes short of the chunk;
+     * asking for more would reload windows that already hold enough. */
+    if (!a->cfg.multi_call && want >= CHUNKCORE_CHUNK_MIN_BYTES) {
+        want -= 2;
+    }
     if (lo == 0 && want < CHUNKCORE_COREDUMP_HEADER_BYTES) {
         want = CHUNKCORE_COREDUMP_HEADER_BYTES;
     }

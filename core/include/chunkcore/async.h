@@ -63,6 +63,9 @@ typedef struct chunkcore_async_config {
     uint8_t *buffer;     /* window RAM, owned by the caller */
     size_t buffer_bytes; /* one window of this size, or two of half with double_buffer */
     bool double_buffer;
+    /* The packetizer runs in multi-call mode, where a call's read may fill the
+     * whole buffer; in normal mode framing takes at least 2 bytes of each chunk. */
+    bool multi_call;
 } chunkcore_async_config_t;
 
 enum chunkcore_window_state {
