@@ -279,16 +279,30 @@ void run_board_init(run_t *run)
     };
 }
 
-/* Ops still in flight at the end: recorded as never completed, then freed. */
+/* Ops still in flight at the end: recorded as never completed, in issue order. */
+void run_board_record_pending(run_t *run)
+{
+    /* run->ops is newest first; a few ops at most are pending. */
+    run_flash_op_t *pending[64];
+    size_t n = 0;
+    for (run_flash_op_t *o = run->ops; o != NULL && n < 64; o = o->next) {
+        if (!o->recorded) {
+            pending[n++] = o;
+        }
+    }
+    while (n > 0) {
+        run_flash_op_t *o = pending[--n];
+        o->op.end_us = FLASHMODEL_NEVER;
+        o->recorded = true;
+        run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : "PENDING");
+    }
+}
+
 void run_board_teardown(run_t *run)
 {
     while (run->ops != NULL) {
         run_flash_op_t *o = run->ops;
         run->ops = o->next;
-        if (!o->recorded) {
-            o->op.end_us = FLASHMODEL_NEVER;
-            run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : "PENDING");
-        }
         free(o);
     }
 }

@@ -43,32 +43,58 @@ static void image_fill(const chunksim_image_config_t *cfg, uint8_t *dst, uint32_
         }
         break;
     case CHUNKSIM_IMAGE_FILE:
-        memcpy(dst, cfg->pattern, len);
-        break;
+        break; /* image_build_file() */
     }
+}
+
+/* Header last, as a board commits a saved coredump; the footer closes the body. */
+static void image_frame(uint8_t *img, uint32_t total)
+{
+    uint8_t *footer = img + total - CHUNKCORE_COREDUMP_FOOTER_BYTES;
+    memset(footer, 0, CHUNKCORE_COREDUMP_FOOTER_BYTES);
+    image_le32(footer, CHUNKCORE_COREDUMP_FOOTER_MAGIC);
+    image_le32(img, CHUNKCORE_COREDUMP_MAGIC);
+    image_le32(img + 4, CHUNKCORE_COREDUMP_VERSION);
+    image_le32(img + 8, total);
+}
+
+/* A user's file is the body between header and footer, verbatim (its own blocks). */
+static int image_build_file(const chunksim_image_config_t *cfg, uint8_t **out, uint32_t *out_bytes)
+{
+    const uint32_t frame = CHUNKCORE_COREDUMP_HEADER_BYTES + CHUNKCORE_COREDUMP_FOOTER_BYTES;
+    if (cfg->pattern_bytes == 0 || cfg->pattern_bytes > UINT32_MAX - frame) {
+        return -EINVAL;
+    }
+    uint32_t total = frame + (uint32_t)cfg->pattern_bytes;
+    if (cfg->total_bytes != 0 && cfg->total_bytes != total) {
+        return -EINVAL;
+    }
+    uint8_t *img = malloc(total);
+    if (img == NULL) {
+        return -ENOMEM;
+    }
+    memcpy(img + CHUNKCORE_COREDUMP_HEADER_BYTES, cfg->pattern, cfg->pattern_bytes);
+    image_frame(img, total);
+    *out = img;
+    *out_bytes = total;
+    return 0;
 }
 
 int chunksim_image_build(const chunksim_image_config_t *cfg, uint8_t **out, uint32_t *out_bytes)
 {
+    if (cfg->content == CHUNKSIM_IMAGE_FILE) {
+        return image_build_file(cfg, out, out_bytes);
+    }
     const uint32_t fixed =
         CHUNKCORE_COREDUMP_HEADER_BYTES + IMAGE_BLOCK_HDR_BYTES + CHUNKCORE_COREDUMP_FOOTER_BYTES;
     uint32_t total = cfg->total_bytes;
-    if (cfg->content == CHUNKSIM_IMAGE_FILE && total == 0) {
-        if (cfg->pattern_bytes > UINT32_MAX - fixed) {
-            return -EINVAL;
-        }
-        total = fixed + (uint32_t)cfg->pattern_bytes;
-    }
     if (total < CHUNKSIM_IMAGE_MIN_BYTES ||
-        (cfg->content != CHUNKSIM_IMAGE_RANDOM && cfg->pattern_bytes == 0)) {
+        (cfg->content == CHUNKSIM_IMAGE_PATTERN && cfg->pattern_bytes == 0)) {
         return -EINVAL;
     }
     /* Registers only where they leave room for a real memory region. */
-    bool regs = cfg->content != CHUNKSIM_IMAGE_FILE && total >= 4 * (fixed + IMAGE_REGISTERS_BYTES);
+    bool regs = total >= 4 * (fixed + IMAGE_REGISTERS_BYTES);
     uint32_t region = total - fixed - (regs ? IMAGE_BLOCK_HDR_BYTES + IMAGE_REGISTERS_BYTES : 0);
-    if (cfg->content == CHUNKSIM_IMAGE_FILE && region != cfg->pattern_bytes) {
-        return -EINVAL;
-    }
     uint8_t *img = malloc(total);
     if (img == NULL) {
         return -ENOMEM;
@@ -83,13 +109,7 @@ int chunksim_image_build(const chunksim_image_config_t *cfg, uint8_t **out, uint
     }
     p = image_block(p, IMAGE_BLOCK_MEMORY, CHUNKSIM_IMAGE_REGION_ADDR, region);
     image_fill(cfg, p, region);
-    p += region;
-    memset(p, 0, CHUNKCORE_COREDUMP_FOOTER_BYTES);
-    image_le32(p, CHUNKCORE_COREDUMP_FOOTER_MAGIC);
-    /* The header last, as a board commits a saved coredump. */
-    image_le32(img, CHUNKCORE_COREDUMP_MAGIC);
-    image_le32(img + 4, CHUNKCORE_COREDUMP_VERSION);
-    image_le32(img + 8, total);
+    image_frame(img, total);
     *out = img;
     *out_bytes = total;
     return 0;

@@ -551,6 +551,7 @@ int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *op
         run_loop(run);
         run_metrics(run);
         run_verdict(run);
+        run_board_record_pending(run);
     } else if (loop_ready) {
         chunksim_sched_close(&run->sched, NULL);
         (void)uv_run(&run->loop, UV_RUN_DEFAULT);

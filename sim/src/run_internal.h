@@ -97,6 +97,7 @@ typedef struct run {
 /* board.c */
 void run_board_init(run_t *run);
 void run_board_teardown(run_t *run);
+void run_board_record_pending(run_t *run);
 /* Record a flash op row now (also for ops that never complete). */
 void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, const char *note);
 

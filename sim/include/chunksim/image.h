@@ -20,11 +20,11 @@
 typedef enum chunksim_image_content {
     CHUNKSIM_IMAGE_PATTERN, /* the pattern bytes repeated */
     CHUNKSIM_IMAGE_RANDOM,  /* drawn from the given stream */
-    CHUNKSIM_IMAGE_FILE     /* a user's binary, as the memory region */
+    CHUNKSIM_IMAGE_FILE     /* a user's binary: the body between header and footer, verbatim */
 } chunksim_image_content_t;
 
 typedef struct chunksim_image_config {
-    uint32_t total_bytes; /* whole image; for FILE: 0 means "fit the file" */
+    uint32_t total_bytes; /* whole image; FILE: 0, or exactly file + 28 */
     chunksim_image_content_t content;
     const uint8_t *pattern; /* PATTERN: at least one byte; FILE: the file's bytes */
     size_t pattern_bytes;
