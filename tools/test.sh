@@ -12,3 +12,4 @@ cmake --workflow --preset cortex-m4
 cmake --preset cortex-m4-notable >/dev/null
 cmake --build --preset cortex-m4-notable
 tools/fwsize.sh build/cortex-m4 build/cortex-m4-notable
+tools/fuzz.sh 60

@@ -116,17 +116,19 @@ static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us)
     if (run->opts->rec == NULL || !run->opts->record_rows) {
         return;
     }
+    /* Indexed by cont, more, last: one row per chunk, so no formatting per row. */
+    static const char *const flag_names[8] = {"init", "init|last", "init|more", "init|more|last",
+                                              "cont", "cont|last", "cont|more", "cont|more|last"};
     uint8_t h = run->chunk_buf[0];
-    char flags[40];
-    snprintf(flags, sizeof(flags), "%s%s%s", (h & 0x80u) ? "cont" : "init",
-             (h & 0x40u) ? "|more" : "", run->chunk_final ? "|last" : "");
+    unsigned flag_bits =
+        ((h & 0x80u) ? 4u : 0u) | ((h & 0x40u) ? 2u : 0u) | (run->chunk_final ? 1u : 0u);
     bool sent = run->link_res.status == CHUNKSIM_LINK_SENT;
     const chunksim_rec_chunk_t row = {
         .seq = seq,
         .t_us = made_us,
         .sent_us = sent ? run->link_res.sent_us : CHUNKSIM_REC_TIME_NONE,
         .header = h,
-        .flags = flags,
+        .flags = flag_names[flag_bits],
         .delivered = sent,
         .retransmissions = run->link_res.retransmissions,
         .data = run->chunk_buf,

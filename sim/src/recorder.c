@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -17,6 +19,22 @@ extern const char chunksim_schema_sql[];
 
 /* A second writer waits this long for the first one's batch before giving up. */
 #define REC_BUSY_TIMEOUT_MS 10000
+
+/*
+ * Buffered rows are handed to SQLite when this many are waiting (or at a
+ * batch commit, if sooner): past a thousand rows one INSERT ... SELECT costs
+ * no less per row, and the buffer stays small whatever batch_rows is.
+ */
+#define REC_ROWS_FLUSH_ROWS 4096u
+/*
+ * With a writer thread, a buffer goes to it at this many rows: the batch's
+ * last buffer is inserted while the recording thread waits for the commit,
+ * so smaller buffers leave less of a batch unoverlapped.
+ */
+#define REC_ROWS_HAND_OFF_ROWS 1024u
+/* ... or when their text and chunk bytes reach this; a row bigger than a
+ * quarter of it is inserted on its own. */
+#define REC_ROWS_FLUSH_BYTES (4u << 20)
 
 #define REC_NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
@@ -36,6 +54,9 @@ enum rec_stmt {
     STMT_VIOLATION,
     STMT_PARAM,
     STMT_METRIC,
+    STMT_CALLS_BULK,
+    STMT_FLASH_OPS_BULK,
+    STMT_CHUNKS_BULK,
     STMT_COUNT
 };
 
@@ -79,6 +100,18 @@ static const char *const stmt_sql[STMT_COUNT] = {
                        "VALUES (?1, ?2, ?3, ?4, ?5)",
     [STMT_PARAM] = "INSERT INTO params (run_id, name, value) VALUES (?1, ?2, ?3)",
     [STMT_METRIC] = "INSERT INTO metrics (run_id, name, value) VALUES (?1, ?2, ?3)",
+    /* ?2 is the buffer, passed with sqlite3_bind_pointer() (see "buffered rows"). */
+    [STMT_CALLS_BULK] = "INSERT INTO calls (run_id, seq, t_us, kind, arg, result, result_name, "
+                        "detail, duration_us) SELECT ?1, seq, t_us, kind, arg, result, "
+                        "result_name, detail, duration_us FROM chunksim_rec_buffered_calls(?2)",
+    [STMT_FLASH_OPS_BULK] = "INSERT INTO flash_ops (run_id, seq, kind, addr, len, start_us, "
+                            "end_us, status, status_name, fault, latency_us) SELECT ?1, seq, "
+                            "kind, addr, len, start_us, end_us, status, status_name, fault, "
+                            "latency_us FROM chunksim_rec_buffered_flash_ops(?2)",
+    [STMT_CHUNKS_BULK] = "INSERT INTO chunks (run_id, seq, t_us, sent_us, len, header, flags, "
+                         "delivered, retransmissions, data) SELECT ?1, seq, t_us, sent_us, len, "
+                         "header, flags, delivered, retransmissions, data "
+                         "FROM chunksim_rec_buffered_chunks(?2)",
 };
 
 static const char *const outcomes[] = {"ok", "lost", "corrupt", "incomplete", "violation", "error"};
@@ -178,6 +211,697 @@ static int rec_step_done(chunksim_rec_t *rec, sqlite3_stmt *st, int bind_rc, con
     return 0;
 }
 
+/* ---- buffered rows --------------------------------------------------------------------- */
+
+/*
+ * Calls, flash ops and chunks wait in plain arrays and reach SQLite through
+ * one INSERT ... SELECT per kind from an eponymous virtual table that reads
+ * the array. A one-row INSERT pays for a whole statement run (cursor open,
+ * seek, halt, reset) per row; this pays it once per thousand rows, which
+ * halves the cost of a row. Text and chunk bytes are copied into the buffer's
+ * byte arena because the caller's pointers live only for its call.
+ *
+ * The UNIQUE (run_id, seq) keys must still refuse a repeated seq at the call
+ * that repeats it. A row whose seq is above every seq of its kind so far in
+ * this run cannot collide, so it is buffered; any other row (flash ops
+ * completing out of order, a caller's bug) is inserted on the spot after the
+ * rows of its kind buffered before it.
+ *
+ * With a writer thread there are two buffers: the recording thread fills one
+ * while the writer inserts the other into the open batch. Everything else
+ * (commits, one-off rows, run ends, the caller's own queries) happens on the
+ * recording thread once the writer is idle, so the connection is never used
+ * by two threads at once, and a batch is committed exactly where it was
+ * without the thread.
+ */
+
+enum rec_kind { KIND_CALLS, KIND_FLASH_OPS, KIND_CHUNKS, KIND_COUNT };
+
+/* Offset + 1 of a NUL-terminated string in the arena; 0: SQL NULL. */
+typedef uint32_t rec_ref_t;
+
+typedef struct {
+    uint64_t seq, t_us, duration_us;
+    int64_t arg;
+    int result;
+    rec_ref_t kind, result_name, detail;
+} rec_call_row_t;
+
+typedef struct {
+    uint64_t seq, start_us, end_us, latency_us;
+    uint32_t addr, len;
+    int status;
+    rec_ref_t kind, status_name, fault;
+} rec_flash_op_row_t;
+
+typedef struct {
+    uint64_t seq, t_us, sent_us;
+    uint32_t retransmissions;
+    uint32_t len;  /* bytes at data */
+    uint32_t data; /* offset of the bytes in the arena */
+    rec_ref_t flags;
+    uint8_t header;
+    bool delivered;
+} rec_chunk_row_t;
+
+typedef struct rec_buf rec_buf_t;
+
+/* What the virtual table reads: one kind's rows, and the arena their text is in. */
+typedef struct rec_table {
+    const rec_buf_t *buf;
+    void *row;
+    uint32_t count, cap;
+} rec_table_t;
+
+struct rec_buf {
+    rec_table_t table[KIND_COUNT];
+    char *bytes;
+    size_t bytes_used, bytes_cap;
+    uint32_t count; /* rows, all kinds */
+};
+
+struct chunksim_rec_rows {
+    rec_buf_t buf[2];
+    rec_buf_t *fill; /* rows are appended here */
+
+    bool any_seq[KIND_COUNT];     /* a row of this kind was recorded in this run ... */
+    uint64_t max_seq[KIND_COUNT]; /* ... and this is the highest seq among them */
+
+    /* The writer thread. Only job, job_rc, job_err and stop are shared, under mu. */
+    bool want_thread; /* use one (started at the first hand-off) */
+    bool thread_started;
+    bool in_flight; /* the recording thread's view: a job was handed and not waited for */
+    uint32_t in_flight_rows;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    rec_buf_t *job; /* handed to the writer; NULL once it is done */
+    int64_t job_run_id;
+    bool stop;
+    int job_rc; /* the first failure not yet reported, with its message */
+    char job_err[CHUNKSIM_REC_ERRMSG_MAX];
+};
+
+static const struct {
+    size_t row_bytes;
+    const char *module; /* the virtual table's name, as the *_BULK statements use it */
+    const char *columns;
+    int buffer_col; /* index of the hidden column that takes the buffer */
+    const char *what;
+} rec_kinds[KIND_COUNT] = {
+    [KIND_CALLS] = {sizeof(rec_call_row_t), "chunksim_rec_buffered_calls",
+                    "CREATE TABLE x (seq, t_us, kind, arg, result, result_name, detail, "
+                    "duration_us, buffer HIDDEN)",
+                    8, "calls"},
+    [KIND_FLASH_OPS] = {sizeof(rec_flash_op_row_t), "chunksim_rec_buffered_flash_ops",
+                        "CREATE TABLE x (seq, kind, addr, len, start_us, end_us, status, "
+                        "status_name, fault, latency_us, buffer HIDDEN)",
+                        10, "flash ops"},
+    [KIND_CHUNKS] = {sizeof(rec_chunk_row_t), "chunksim_rec_buffered_chunks",
+                     "CREATE TABLE x (seq, t_us, sent_us, len, header, flags, delivered, "
+                     "retransmissions, data, buffer HIDDEN)",
+                     9, "chunks"},
+};
+
+/* sqlite3_bind_pointer() type tag: only a rec_table_t bound by this file is ever read. */
+static const char rec_rows_pointer_type[] = "chunksim_rec_table";
+
+/* -- the virtual table: read-only, one row per buffered row, the buffer as hidden argument -- */
+
+typedef struct {
+    sqlite3_vtab base;
+    int kind;
+} rec_vtab_t;
+
+typedef struct {
+    sqlite3_vtab_cursor base;
+    const rec_table_t *table;
+    uint32_t i;
+} rec_vcursor_t;
+
+static int rec_vtab_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                            sqlite3_vtab **out, char **err)
+{
+    (void)argc;
+    (void)argv;
+    (void)err;
+    int kind = (int)(intptr_t)aux;
+    int rc = sqlite3_declare_vtab(db, rec_kinds[kind].columns);
+    if (rc != SQLITE_OK)
+        return rc;
+    /* Not callable from triggers or views a database file might carry. */
+    sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    rec_vtab_t *v = sqlite3_malloc(sizeof *v);
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof *v);
+    v->kind = kind;
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int rec_vtab_disconnect(sqlite3_vtab *v)
+{
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+
+/* The only plan: the buffer given as the hidden column's value. Without it there is no table. */
+static int rec_vtab_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
+{
+    (void)vtab;
+    int buffer_col = rec_kinds[((rec_vtab_t *)vtab)->kind].buffer_col;
+    for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        if (c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn == buffer_col) {
+            info->aConstraintUsage[i].argvIndex = 1;
+            info->aConstraintUsage[i].omit = 1;
+            info->estimatedCost = 1;
+            return SQLITE_OK;
+        }
+    }
+    return SQLITE_CONSTRAINT;
+}
+
+static int rec_vtab_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out)
+{
+    (void)vtab;
+    rec_vcursor_t *c = sqlite3_malloc(sizeof *c);
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int rec_vtab_close(sqlite3_vtab_cursor *cur)
+{
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+static int rec_vtab_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str, int argc,
+                           sqlite3_value **argv)
+{
+    (void)idx_num;
+    (void)idx_str;
+    rec_vcursor_t *c = (rec_vcursor_t *)cur;
+    c->table = argc == 1 ? sqlite3_value_pointer(argv[0], rec_rows_pointer_type) : NULL;
+    c->i = 0;
+    return SQLITE_OK;
+}
+
+static int rec_vtab_next(sqlite3_vtab_cursor *cur)
+{
+    ((rec_vcursor_t *)cur)->i++;
+    return SQLITE_OK;
+}
+
+static int rec_vtab_eof(sqlite3_vtab_cursor *cur)
+{
+    const rec_vcursor_t *c = (const rec_vcursor_t *)cur;
+    return !c->table || c->i >= c->table->count;
+}
+
+static int rec_vtab_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+    *rowid = ((rec_vcursor_t *)cur)->i;
+    return SQLITE_OK;
+}
+
+/* A column left without a result is SQL NULL. Arena text outlives the statement's step. */
+static void result_ref(sqlite3_context *ctx, const rec_buf_t *rows, rec_ref_t ref)
+{
+    if (ref)
+        sqlite3_result_text(ctx, rows->bytes + ref - 1, -1, SQLITE_STATIC);
+}
+
+static void result_time(sqlite3_context *ctx, uint64_t v)
+{
+    if (v != CHUNKSIM_REC_TIME_NONE)
+        sqlite3_result_int64(ctx, i64_bits(v));
+}
+
+static void rec_call_column(sqlite3_context *ctx, const rec_buf_t *rows, const rec_call_row_t *r,
+                            int col)
+{
+    switch (col) {
+    case 0:
+        sqlite3_result_int64(ctx, i64_bits(r->seq));
+        break;
+    case 1:
+        sqlite3_result_int64(ctx, i64_bits(r->t_us));
+        break;
+    case 2:
+        result_ref(ctx, rows, r->kind);
+        break;
+    case 3:
+        if (r->arg != CHUNKSIM_REC_ARG_NONE)
+            sqlite3_result_int64(ctx, r->arg);
+        break;
+    case 4:
+        sqlite3_result_int(ctx, r->result);
+        break;
+    case 5:
+        result_ref(ctx, rows, r->result_name);
+        break;
+    case 6:
+        result_ref(ctx, rows, r->detail);
+        break;
+    case 7:
+        result_time(ctx, r->duration_us);
+        break;
+    }
+}
+
+static void rec_flash_op_column(sqlite3_context *ctx, const rec_buf_t *rows,
+                                const rec_flash_op_row_t *r, int col)
+{
+    switch (col) {
+    case 0:
+        sqlite3_result_int64(ctx, i64_bits(r->seq));
+        break;
+    case 1:
+        result_ref(ctx, rows, r->kind);
+        break;
+    case 2:
+        sqlite3_result_int64(ctx, r->addr);
+        break;
+    case 3:
+        sqlite3_result_int64(ctx, r->len);
+        break;
+    case 4:
+        sqlite3_result_int64(ctx, i64_bits(r->start_us));
+        break;
+    case 5:
+        result_time(ctx, r->end_us);
+        break;
+    case 6:
+        sqlite3_result_int(ctx, r->status);
+        break;
+    case 7:
+        result_ref(ctx, rows, r->status_name);
+        break;
+    case 8:
+        result_ref(ctx, rows, r->fault);
+        break;
+    case 9:
+        result_time(ctx, r->latency_us);
+        break;
+    }
+}
+
+static void rec_chunk_column(sqlite3_context *ctx, const rec_buf_t *rows, const rec_chunk_row_t *r,
+                             int col)
+{
+    switch (col) {
+    case 0:
+        sqlite3_result_int64(ctx, i64_bits(r->seq));
+        break;
+    case 1:
+        sqlite3_result_int64(ctx, i64_bits(r->t_us));
+        break;
+    case 2:
+        result_time(ctx, r->sent_us);
+        break;
+    case 3:
+        sqlite3_result_int64(ctx, r->len);
+        break;
+    case 4:
+        sqlite3_result_int(ctx, r->header);
+        break;
+    case 5:
+        result_ref(ctx, rows, r->flags);
+        break;
+    case 6:
+        sqlite3_result_int(ctx, r->delivered);
+        break;
+    case 7:
+        sqlite3_result_int64(ctx, r->retransmissions);
+        break;
+    case 8:
+        /* An empty chunk is an empty blob, not NULL (data is NOT NULL). */
+        if (r->len == 0)
+            sqlite3_result_zeroblob(ctx, 0);
+        else
+            sqlite3_result_blob(ctx, rows->bytes + r->data, (int)r->len, SQLITE_STATIC);
+        break;
+    }
+}
+
+static int rec_vtab_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+    const rec_vcursor_t *c = (const rec_vcursor_t *)cur;
+    const rec_table_t *t = c->table;
+    switch (((const rec_vtab_t *)cur->pVtab)->kind) {
+    case KIND_CALLS:
+        rec_call_column(ctx, t->buf, (const rec_call_row_t *)t->row + c->i, col);
+        break;
+    case KIND_FLASH_OPS:
+        rec_flash_op_column(ctx, t->buf, (const rec_flash_op_row_t *)t->row + c->i, col);
+        break;
+    default:
+        rec_chunk_column(ctx, t->buf, (const rec_chunk_row_t *)t->row + c->i, col);
+        break;
+    }
+    return SQLITE_OK;
+}
+
+/* No xCreate: eponymous-only, so the tables exist on this connection and never in the file. */
+static const sqlite3_module rec_vtab_module = {
+    .xConnect = rec_vtab_connect,
+    .xBestIndex = rec_vtab_best_index,
+    .xDisconnect = rec_vtab_disconnect,
+    .xOpen = rec_vtab_open,
+    .xClose = rec_vtab_close,
+    .xFilter = rec_vtab_filter,
+    .xNext = rec_vtab_next,
+    .xEof = rec_vtab_eof,
+    .xColumn = rec_vtab_column,
+    .xRowid = rec_vtab_rowid,
+};
+
+/* -- inserting a buffer: the writer thread or the recording thread -- */
+
+static void rec_buf_clear(rec_buf_t *b)
+{
+    for (int k = 0; k < KIND_COUNT; k++)
+        b->table[k].count = 0;
+    b->count = 0;
+    b->bytes_used = 0;
+}
+
+/*
+ * Insert one kind's rows of b into the open batch. Touches only the
+ * connection, the kind's bulk statement and b, so it can run on the writer
+ * thread; the message goes to err.
+ */
+static int rec_buf_insert_kind(chunksim_rec_t *rec, rec_buf_t *b, int kind, int64_t run_id,
+                               char *err, size_t errlen)
+{
+    rec_table_t *t = &b->table[kind];
+    if (t->count == 0)
+        return 0;
+    sqlite3_stmt *st = rec->stmt_[STMT_CALLS_BULK + kind];
+    int rc = sqlite3_bind_int64(st, 1, run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_pointer(st, 2, t, rec_rows_pointer_type, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        snprintf(err, errlen, "insert buffered rows: %s; %u buffered %s rows were lost",
+                 sqlite3_errmsg(rec->db_), (unsigned)t->count, rec_kinds[kind].what);
+    sqlite3_reset(st);
+    b->count -= t->count;
+    t->count = 0;
+    return rc == SQLITE_DONE ? 0 : CHUNKSIM_REC_E_SQLITE;
+}
+
+/* Insert all of b (the first failure is reported, the other kinds still tried), then empty it. */
+static int rec_buf_insert(chunksim_rec_t *rec, rec_buf_t *b, int64_t run_id, char *err,
+                          size_t errlen)
+{
+    int r = 0;
+    for (int k = 0; k < KIND_COUNT && b->count > 0; k++) {
+        int rk = rec_buf_insert_kind(rec, b, k, run_id, r == 0 ? err : NULL, r == 0 ? errlen : 0);
+        r = r != 0 ? r : rk;
+    }
+    rec_buf_clear(b);
+    return r;
+}
+
+static void *rec_writer_main(void *arg)
+{
+    chunksim_rec_t *rec = arg;
+    struct chunksim_rec_rows *rows = rec->rows_;
+    char err[CHUNKSIM_REC_ERRMSG_MAX];
+    pthread_mutex_lock(&rows->mu);
+    for (;;) {
+        while (!rows->job && !rows->stop)
+            pthread_cond_wait(&rows->cv, &rows->mu);
+        if (!rows->job)
+            break; /* stop, and nothing left to insert */
+        rec_buf_t *b = rows->job;
+        int64_t run_id = rows->job_run_id;
+        pthread_mutex_unlock(&rows->mu);
+        int r = rec_buf_insert(rec, b, run_id, err, sizeof err);
+        pthread_mutex_lock(&rows->mu);
+        if (r != 0 && rows->job_rc == 0) {
+            rows->job_rc = r;
+            memcpy(rows->job_err, err, sizeof err);
+        }
+        rows->job = NULL;
+        pthread_cond_broadcast(&rows->cv);
+    }
+    pthread_mutex_unlock(&rows->mu);
+    return NULL;
+}
+
+/* -- the recording thread's side -- */
+
+static bool rec_in_txn(const chunksim_rec_t *rec);
+static int rec_batch_lost(chunksim_rec_t *rec);
+
+static struct chunksim_rec_rows *rec_rows_new(bool want_thread)
+{
+    struct chunksim_rec_rows *rows = calloc(1, sizeof *rows);
+    if (!rows)
+        return NULL;
+    for (int i = 0; i < 2; i++) {
+        for (int k = 0; k < KIND_COUNT; k++)
+            rows->buf[i].table[k].buf = &rows->buf[i];
+    }
+    rows->fill = &rows->buf[0];
+    rows->want_thread = want_thread;
+    return rows;
+}
+
+/*
+ * Wait until the writer is idle; then, and until the next hand-off, this
+ * thread alone uses the connection. Returns the failure of a job not reported
+ * yet (its message copied to errmsg_), once.
+ */
+static int rec_writer_wait(chunksim_rec_t *rec)
+{
+    struct chunksim_rec_rows *rows = rec->rows_;
+    if (!rows || !rows->thread_started)
+        return 0;
+    pthread_mutex_lock(&rows->mu);
+    while (rows->job)
+        pthread_cond_wait(&rows->cv, &rows->mu);
+    int r = rows->job_rc;
+    if (r != 0) {
+        memcpy(rec->errmsg_, rows->job_err, sizeof rec->errmsg_);
+        rows->job_rc = 0;
+    }
+    pthread_mutex_unlock(&rows->mu);
+    if (rows->in_flight && r == 0)
+        rec->rows_threaded += rows->in_flight_rows;
+    rows->in_flight = false;
+    return r;
+}
+
+static void rec_writer_stop(struct chunksim_rec_rows *rows)
+{
+    if (!rows->thread_started)
+        return;
+    pthread_mutex_lock(&rows->mu);
+    rows->stop = true;
+    pthread_cond_broadcast(&rows->cv);
+    pthread_mutex_unlock(&rows->mu);
+    pthread_join(rows->thread, NULL);
+    pthread_cond_destroy(&rows->cv);
+    pthread_mutex_destroy(&rows->mu);
+    rows->thread_started = false;
+    rows->stop = false;
+    rows->in_flight = false;
+}
+
+static bool rec_writer_start(chunksim_rec_t *rec)
+{
+    struct chunksim_rec_rows *rows = rec->rows_;
+    if (pthread_mutex_init(&rows->mu, NULL) != 0)
+        return false;
+    if (pthread_cond_init(&rows->cv, NULL) != 0) {
+        pthread_mutex_destroy(&rows->mu);
+        return false;
+    }
+    if (pthread_create(&rows->thread, NULL, rec_writer_main, rec) != 0) {
+        pthread_cond_destroy(&rows->cv);
+        pthread_mutex_destroy(&rows->mu);
+        return false;
+    }
+    rows->thread_started = true;
+    return true;
+}
+
+static void rec_rows_free(struct chunksim_rec_rows *rows)
+{
+    if (!rows)
+        return;
+    rec_writer_stop(rows);
+    for (int i = 0; i < 2; i++) {
+        for (int k = 0; k < KIND_COUNT; k++)
+            free(rows->buf[i].table[k].row);
+        free(rows->buf[i].bytes);
+    }
+    free(rows);
+}
+
+/* Drop what is waiting: it is lost with its batch. The writer must be idle. */
+static void rec_rows_clear(struct chunksim_rec_rows *rows)
+{
+    if (rows)
+        rec_buf_clear(rows->fill);
+}
+
+/* A new run: no seq of any kind seen yet. */
+static void rec_rows_run_begin(struct chunksim_rec_rows *rows)
+{
+    if (!rows)
+        return;
+    rec_rows_clear(rows);
+    for (int k = 0; k < KIND_COUNT; k++)
+        rows->any_seq[k] = false;
+}
+
+static void rec_seq_seen(chunksim_rec_t *rec, int kind, uint64_t seq)
+{
+    struct chunksim_rec_rows *rows = rec->rows_;
+    if (!rows)
+        return;
+    if (!rows->any_seq[kind] || seq > rows->max_seq[kind])
+        rows->max_seq[kind] = seq;
+    rows->any_seq[kind] = true;
+}
+
+/* Insert the waiting rows of one kind here and now (the writer first finishes its job). */
+static int rec_rows_insert_kind(chunksim_rec_t *rec, int kind)
+{
+    int r = rec_writer_wait(rec);
+    if (r != 0 || !rec->rows_)
+        return r;
+    return rec_buf_insert_kind(rec, rec->rows_->fill, kind, rec->run_id, rec->errmsg_,
+                               sizeof rec->errmsg_);
+}
+
+/* Every row recorded so far is in SQLite's open batch when this returns 0. */
+static int rec_rows_insert(chunksim_rec_t *rec)
+{
+    int r = rec_writer_wait(rec);
+    if (!rec->rows_ || rec->rows_->fill->count == 0)
+        return r;
+    int ri = rec_buf_insert(rec, rec->rows_->fill, rec->run_id, rec->errmsg_,
+                            r == 0 ? sizeof rec->errmsg_ : 0);
+    return r != 0 ? r : ri;
+}
+
+/*
+ * The fill buffer is full: give it to the writer (once it is done with the
+ * other one) and fill the other, or insert it here without a writer.
+ */
+static int rec_rows_hand_off(chunksim_rec_t *rec)
+{
+    struct chunksim_rec_rows *rows = rec->rows_;
+    if (rows->want_thread && !rows->thread_started && !rec_writer_start(rec))
+        rows->want_thread = false; /* no thread to be had: insert here, as without one */
+    if (!rows->thread_started)
+        return rec_rows_insert(rec);
+    int r = rec_writer_wait(rec);
+    if (r != 0)
+        return r;
+    /*
+     * The batch must still be open, or the writer would insert (and commit)
+     * outside it: SQLite ends it after some I/O errors, a caller's ROLLBACK
+     * on chunksim_rec_db() does too.
+     */
+    if (!rec_in_txn(rec))
+        return rec_batch_lost(rec);
+    /* From the unlock on, the writer owns the buffer: nothing of it is read here after. */
+    rows->in_flight = true;
+    rows->in_flight_rows = rows->fill->count;
+    pthread_mutex_lock(&rows->mu);
+    rows->job = rows->fill;
+    rows->job_run_id = rec->run_id;
+    pthread_cond_broadcast(&rows->cv);
+    pthread_mutex_unlock(&rows->mu);
+    rows->fill = rows->fill == &rows->buf[0] ? &rows->buf[1] : &rows->buf[0];
+    return 0;
+}
+
+static bool rec_grow(void **p, size_t *cap, size_t need, size_t unit, size_t first)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap : first;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * unit);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+/*
+ * A slot for one row of kind whose text and bytes take extra arena bytes, in
+ * *slot; *slot NULL when the row must be inserted on its own: its seq is not
+ * above the kind's highest so far (it could collide, so SQLite must see it
+ * now), it is too big, or memory ran out. Fails only when handing off the
+ * rows already waiting, to make room, fails.
+ */
+static int rec_rows_slot(chunksim_rec_t *rec, int kind, uint64_t seq, size_t extra, void **slot)
+{
+    struct chunksim_rec_rows *rows = rec->rows_;
+    *slot = NULL;
+    if (!rows || extra > REC_ROWS_FLUSH_BYTES / 4)
+        return 0;
+    if (rows->any_seq[kind] && seq <= rows->max_seq[kind])
+        return 0;
+    rec_buf_t *b = rows->fill;
+    uint32_t full_rows = rows->want_thread ? REC_ROWS_HAND_OFF_ROWS : REC_ROWS_FLUSH_ROWS;
+    if (b->count >= full_rows || b->bytes_used + extra > REC_ROWS_FLUSH_BYTES) {
+        int r = rec_rows_hand_off(rec);
+        if (r != 0)
+            return r;
+        b = rows->fill;
+    }
+    rec_table_t *t = &b->table[kind];
+    size_t cap = t->cap;
+    bool ok = rec_grow(&t->row, &cap, (size_t)t->count + 1, rec_kinds[kind].row_bytes, 256);
+    t->cap = (uint32_t)cap;
+    ok = ok && rec_grow((void **)&b->bytes, &b->bytes_cap, b->bytes_used + extra, 1, 64u << 10);
+    if (!ok)
+        return 0;
+    *slot = (char *)t->row + (size_t)t->count * rec_kinds[kind].row_bytes;
+    t->count++;
+    b->count++;
+    rec_seq_seen(rec, kind, seq);
+    return 0;
+}
+
+static size_t text_bytes(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* Copy into the fill buffer's arena; rec_rows_slot() reserved the room. */
+static uint32_t rec_rows_put(struct chunksim_rec_rows *rows, const void *p, size_t len)
+{
+    rec_buf_t *b = rows->fill;
+    uint32_t at = (uint32_t)b->bytes_used;
+    if (len > 0)
+        memcpy(b->bytes + at, p, len);
+    b->bytes_used += len;
+    return at;
+}
+
+static rec_ref_t rec_rows_text(struct chunksim_rec_rows *rows, const char *s)
+{
+    return s ? rec_rows_put(rows, s, strlen(s) + 1) + 1 : 0;
+}
+
 /* ---- transactions ---------------------------------------------------------------------- */
 
 static bool rec_in_txn(const chunksim_rec_t *rec)
@@ -185,35 +909,63 @@ static bool rec_in_txn(const chunksim_rec_t *rec)
     return !sqlite3_get_autocommit(rec->db_);
 }
 
+/*
+ * Rows counted as pending but no transaction: SQLite rolled it back after an
+ * I/O or disk-full error. The rows still buffered go with it, so that a batch
+ * is kept or lost as a whole. Say so instead of losing them silently.
+ */
+static int rec_batch_lost(chunksim_rec_t *rec)
+{
+    uint32_t lost = rec->pending_rows;
+    rec->pending_rows = 0;
+    rec_rows_clear(rec->rows_);
+    return rec_fail(rec, CHUNKSIM_REC_E_SQLITE,
+                    "SQLite rolled back the open batch after an earlier error; "
+                    "%u rows were lost",
+                    (unsigned)lost);
+}
+
+/* The writer thread must be idle. */
 static int rec_txn_begin(chunksim_rec_t *rec)
 {
     if (rec_in_txn(rec))
         return 0;
-    /*
-     * Rows counted as pending but no transaction: SQLite rolled it back after
-     * an I/O or disk-full error. Say so instead of silently losing them.
-     */
-    if (rec->pending_rows > 0) {
-        uint32_t lost = rec->pending_rows;
-        rec->pending_rows = 0;
-        return rec_fail(rec, CHUNKSIM_REC_E_SQLITE,
-                        "SQLite rolled back the open batch after an earlier error; "
-                        "%u rows were lost",
-                        (unsigned)lost);
-    }
+    if (rec->pending_rows > 0)
+        return rec_batch_lost(rec);
     return rec_step_done(rec, rec->stmt_[STMT_BEGIN], SQLITE_OK, "begin transaction");
 }
 
 static int rec_txn_commit(chunksim_rec_t *rec)
 {
+    int r = rec_writer_wait(rec);
     if (!rec_in_txn(rec)) {
-        rec->pending_rows = 0;
-        return 0;
+        if (r == 0)
+            return rec->pending_rows > 0 ? rec_batch_lost(rec) : 0;
+        rec->pending_rows = 0; /* the writer's message already says what was lost */
+        rec_rows_clear(rec->rows_);
+        return r;
     }
-    int r = rec_step_done(rec, rec->stmt_[STMT_COMMIT], SQLITE_OK, "commit");
+    if (r == 0)
+        r = rec_rows_insert(rec);
+    if (r != 0)
+        return r;
+    r = rec_step_done(rec, rec->stmt_[STMT_COMMIT], SQLITE_OK, "commit");
     if (r == 0)
         rec->pending_rows = 0;
     return r;
+}
+
+/*
+ * Checked per trace row, the foreign keys would look up the same runs row
+ * every time; the recorder writes run_id itself, so they are off while a run
+ * is recorded. The pragma is a no-op inside a transaction: callers set it
+ * right after a commit.
+ */
+static void rec_foreign_keys(chunksim_rec_t *rec, bool on)
+{
+    /* A failure leaves the checks on: slower, never wrong. */
+    (void)sqlite3_exec(rec->db_, on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF",
+                       NULL, NULL, NULL);
 }
 
 /* ---- opening --------------------------------------------------------------------------- */
@@ -257,7 +1009,7 @@ static int rec_check_version(chunksim_rec_t *rec, sqlite3_int64 *version)
                         (long long)*version, CHUNKSIM_REC_SCHEMA_VERSION);
     if (*version > 0)
         return 0;
-    sqlite3_int64 objects;
+    sqlite3_int64 objects = 0;
     if (rec_query_int(rec, "SELECT count(*) FROM sqlite_schema", &objects) != 0)
         return CHUNKSIM_REC_E_SQLITE;
     if (objects > 0)
@@ -324,6 +1076,11 @@ static int rec_set_pragmas(chunksim_rec_t *rec)
 
 static int rec_prepare_all(chunksim_rec_t *rec)
 {
+    for (int k = 0; k < KIND_COUNT; k++) {
+        if (sqlite3_create_module_v2(rec->db_, rec_kinds[k].module, &rec_vtab_module,
+                                     (void *)(intptr_t)k, NULL) != SQLITE_OK)
+            return rec_fail_sqlite(rec, "register the row buffer tables");
+    }
     for (int i = 0; i < STMT_COUNT; i++) {
         if (sqlite3_prepare_v3(rec->db_, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &rec->stmt_[i],
                                NULL) != SQLITE_OK)
@@ -429,6 +1186,9 @@ static int rec_recover(chunksim_rec_t *rec)
 
 static void rec_release(chunksim_rec_t *rec)
 {
+    /* The writer finishes its job and exits before the statements it uses go. */
+    rec_rows_free(rec->rows_);
+    rec->rows_ = NULL;
     for (int i = 0; i < STMT_COUNT; i++) {
         sqlite3_finalize(rec->stmt_[i]);
         rec->stmt_[i] = NULL;
@@ -449,9 +1209,14 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
     rec->readonly_ = readonly;
 
     int r = 0;
-    /* URIs let a caller pass SQLite options ("file:runs.db?mode=ro"). */
-    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI |
-                (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    /*
+     * URIs let a caller pass SQLite options ("file:runs.db?mode=ro"). A writer
+     * hands its connection between the recording and the writer thread; its
+     * mutex also keeps a caller that queries it mid-run from racing the writer.
+     */
+    int flags = SQLITE_OPEN_URI |
+                (readonly ? SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READONLY
+                          : SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (!path) {
         r = rec_fail(rec, CHUNKSIM_REC_E_INVAL, "no database path");
     } else if (sqlite3_open_v2(path, &rec->db_, flags, NULL) != SQLITE_OK) {
@@ -466,6 +1231,8 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
         if (r == 0 && readonly && version == 0)
             r = rec_fail(rec, CHUNKSIM_REC_E_NOTREC, "%s holds no chunksim recording", path);
         if (r == 0 && !readonly) {
+            /* Without it every row is inserted on its own: slower, same result. */
+            rec->rows_ = rec_rows_new(sysconf(_SC_NPROCESSORS_ONLN) > 1);
             r = rec_set_pragmas(rec);
             if (r == 0 && version == 0)
                 r = rec_create_schema(rec);
@@ -516,7 +1283,29 @@ int chunksim_rec_set_batch_rows(chunksim_rec_t *rec, uint32_t rows)
 
 struct sqlite3 *chunksim_rec_db(const chunksim_rec_t *rec)
 {
+    /* Idle until the next recorder call: the caller's queries do not wait on its mutex. */
+    struct chunksim_rec_rows *rows = rec->rows_;
+    if (rows && rows->thread_started) {
+        pthread_mutex_lock(&rows->mu);
+        while (rows->job)
+            pthread_cond_wait(&rows->cv, &rows->mu);
+        pthread_mutex_unlock(&rows->mu);
+    }
     return rec->db_;
+}
+
+int chunksim_rec_set_writer_thread(chunksim_rec_t *rec, bool on)
+{
+    if (!rec->rows_)
+        return rec_fail(rec, CHUNKSIM_REC_E_STATE, "recorder is not open for writing");
+    if (!on && rec->rows_->thread_started) {
+        int r = rec_writer_wait(rec);
+        rec_writer_stop(rec->rows_);
+        if (r != 0)
+            return r;
+    }
+    rec->rows_->want_thread = on;
+    return 0;
 }
 
 /* ---- scenarios and runs ---------------------------------------------------------------- */
@@ -569,6 +1358,9 @@ int chunksim_rec_scenario(chunksim_rec_t *rec, const char *name, const char *con
 
     char sha[CHUNKSIM_SHA256_HEX_BYTES];
     chunksim_sha256_hex(config_text, strlen(config_text), sha);
+    r = rec_writer_wait(rec);
+    if (r != 0)
+        return r;
     bool opened = !rec_in_txn(rec);
     r = rec_txn_begin(rec);
     if (r != 0)
@@ -667,6 +1459,8 @@ int chunksim_rec_run_begin(chunksim_rec_t *rec, const chunksim_rec_run_info_t *i
         return r;
     rec->run_id = id;
     rec->pending_rows = 0;
+    rec_rows_run_begin(rec->rows_);
+    rec_foreign_keys(rec, false);
     if (run_id)
         *run_id = id;
     return 0;
@@ -686,7 +1480,11 @@ static int rec_check_outcome(chunksim_rec_t *rec, const char *outcome)
 /* Write the final UPDATE of the current run and commit it with the last batch. */
 static int rec_run_finish(chunksim_rec_t *rec, sqlite3_stmt *st, int bind_rc, const char *what)
 {
-    int r = rec_txn_begin(rec);
+    int r = rec_writer_wait(rec);
+    if (r == 0)
+        r = rec_txn_begin(rec);
+    if (r == 0)
+        r = rec_rows_insert(rec);
     if (r == 0)
         r = rec_step_done(rec, st, bind_rc, what);
     if (r != 0)
@@ -697,6 +1495,7 @@ static int rec_run_finish(chunksim_rec_t *rec, sqlite3_stmt *st, int bind_rc, co
     if (r != 0)
         return r;
     rec->run_id = 0;
+    rec_foreign_keys(rec, true);
     if (stolen)
         return rec_fail(rec, CHUNKSIM_REC_E_STATE,
                         "run %lld was marked interrupted by another process while being "
@@ -752,6 +1551,7 @@ int chunksim_rec_flush(chunksim_rec_t *rec)
 
 /* ---- trace rows ------------------------------------------------------------------------ */
 
+/* Before a row that may be buffered. */
 static int rec_row_begin(chunksim_rec_t *rec)
 {
     int r = rec_writable(rec);
@@ -759,7 +1559,23 @@ static int rec_row_begin(chunksim_rec_t *rec)
         return r;
     if (rec->run_id == 0)
         return rec_fail(rec, CHUNKSIM_REC_E_STATE, "no run is being recorded");
+    /*
+     * The writer is inserting into the open batch, so there is one; asking
+     * SQLite from this thread now would race it. A batch SQLite rolled back
+     * meanwhile is found when the writer is next waited for.
+     */
+    if (rec->rows_ && rec->rows_->in_flight)
+        return 0;
     return rec_txn_begin(rec);
+}
+
+/* Before a row that goes straight to SQLite. */
+static int rec_row_begin_alone(chunksim_rec_t *rec)
+{
+    int r = rec_row_begin(rec);
+    if (r == 0)
+        r = rec_writer_wait(rec);
+    return r != 0 ? r : rec_txn_begin(rec);
 }
 
 static int rec_row_end(chunksim_rec_t *rec, int r)
@@ -771,13 +1587,8 @@ static int rec_row_end(chunksim_rec_t *rec, int r)
     return 0;
 }
 
-int chunksim_rec_call(chunksim_rec_t *rec, const chunksim_rec_call_t *c)
+static int rec_call_insert(chunksim_rec_t *rec, const chunksim_rec_call_t *c)
 {
-    if (!c || !c->kind)
-        return rec_fail(rec, CHUNKSIM_REC_E_INVAL, "call without kind");
-    int r = rec_row_begin(rec);
-    if (r != 0)
-        return r;
     sqlite3_stmt *st = rec->stmt_[STMT_CALL];
     int rc = sqlite3_bind_int64(st, 1, rec->run_id) | bind_u64(st, 2, c->seq) |
              bind_u64(st, 3, c->t_us) | bind_text(st, 4, c->kind) |
@@ -785,7 +1596,58 @@ int chunksim_rec_call(chunksim_rec_t *rec, const chunksim_rec_call_t *c)
                                               : sqlite3_bind_int64(st, 5, c->arg)) |
              sqlite3_bind_int(st, 6, c->result) | bind_text(st, 7, c->result_name) |
              bind_text(st, 8, c->detail) | bind_time(st, 9, c->duration_us);
-    return rec_row_end(rec, rec_step_done(rec, st, rc, "insert call"));
+    return rec_step_done(rec, st, rc, "insert call");
+}
+
+/* A row that rec_rows_slot() would not buffer: after the rows of its kind before it. */
+static int rec_row_alone(chunksim_rec_t *rec, int kind, uint64_t seq, int r)
+{
+    if (r == 0)
+        rec_seq_seen(rec, kind, seq);
+    return rec_row_end(rec, r);
+}
+
+int chunksim_rec_call(chunksim_rec_t *rec, const chunksim_rec_call_t *c)
+{
+    if (!c || !c->kind)
+        return rec_fail(rec, CHUNKSIM_REC_E_INVAL, "call without kind");
+    int r = rec_row_begin(rec);
+    if (r != 0)
+        return r;
+    rec_call_row_t *row;
+    r = rec_rows_slot(rec, KIND_CALLS, c->seq,
+                      text_bytes(c->kind) + text_bytes(c->result_name) + text_bytes(c->detail),
+                      (void **)&row);
+    if (r != 0)
+        return r;
+    if (!row) {
+        r = rec_rows_insert_kind(rec, KIND_CALLS);
+        return rec_row_alone(rec, KIND_CALLS, c->seq, r != 0 ? r : rec_call_insert(rec, c));
+    }
+    struct chunksim_rec_rows *rows = rec->rows_;
+    *row = (rec_call_row_t){
+        .seq = c->seq,
+        .t_us = c->t_us,
+        .duration_us = c->duration_us,
+        .arg = c->arg,
+        .result = c->result,
+        .kind = rec_rows_text(rows, c->kind),
+        .result_name = rec_rows_text(rows, c->result_name),
+        .detail = rec_rows_text(rows, c->detail),
+    };
+    return rec_row_end(rec, 0);
+}
+
+static int rec_flash_op_insert(chunksim_rec_t *rec, const chunksim_rec_flash_op_t *op)
+{
+    sqlite3_stmt *st = rec->stmt_[STMT_FLASH_OP];
+    int rc = sqlite3_bind_int64(st, 1, rec->run_id) | bind_u64(st, 2, op->seq) |
+             bind_text(st, 3, op->kind) | sqlite3_bind_int64(st, 4, op->addr) |
+             sqlite3_bind_int64(st, 5, op->len) | bind_u64(st, 6, op->start_us) |
+             bind_time(st, 7, op->end_us) | sqlite3_bind_int(st, 8, op->status) |
+             bind_text(st, 9, op->status_name) | bind_text(st, 10, op->fault) |
+             bind_time(st, 11, op->latency_us);
+    return rec_step_done(rec, st, rc, "insert flash op");
 }
 
 int chunksim_rec_flash_op(chunksim_rec_t *rec, const chunksim_rec_flash_op_t *op)
@@ -795,14 +1657,42 @@ int chunksim_rec_flash_op(chunksim_rec_t *rec, const chunksim_rec_flash_op_t *op
     int r = rec_row_begin(rec);
     if (r != 0)
         return r;
-    sqlite3_stmt *st = rec->stmt_[STMT_FLASH_OP];
-    int rc = sqlite3_bind_int64(st, 1, rec->run_id) | bind_u64(st, 2, op->seq) |
-             bind_text(st, 3, op->kind) | sqlite3_bind_int64(st, 4, op->addr) |
-             sqlite3_bind_int64(st, 5, op->len) | bind_u64(st, 6, op->start_us) |
-             bind_time(st, 7, op->end_us) | sqlite3_bind_int(st, 8, op->status) |
-             bind_text(st, 9, op->status_name) | bind_text(st, 10, op->fault) |
-             bind_time(st, 11, op->latency_us);
-    return rec_row_end(rec, rec_step_done(rec, st, rc, "insert flash op"));
+    rec_flash_op_row_t *row;
+    r = rec_rows_slot(rec, KIND_FLASH_OPS, op->seq,
+                      text_bytes(op->kind) + text_bytes(op->status_name) + text_bytes(op->fault),
+                      (void **)&row);
+    if (r != 0)
+        return r;
+    if (!row) {
+        r = rec_rows_insert_kind(rec, KIND_FLASH_OPS);
+        return rec_row_alone(rec, KIND_FLASH_OPS, op->seq,
+                             r != 0 ? r : rec_flash_op_insert(rec, op));
+    }
+    struct chunksim_rec_rows *rows = rec->rows_;
+    *row = (rec_flash_op_row_t){
+        .seq = op->seq,
+        .start_us = op->start_us,
+        .end_us = op->end_us,
+        .latency_us = op->latency_us,
+        .addr = op->addr,
+        .len = op->len,
+        .status = op->status,
+        .kind = rec_rows_text(rows, op->kind),
+        .status_name = rec_rows_text(rows, op->status_name),
+        .fault = rec_rows_text(rows, op->fault),
+    };
+    return rec_row_end(rec, 0);
+}
+
+static int rec_chunk_insert(chunksim_rec_t *rec, const chunksim_rec_chunk_t *ch)
+{
+    sqlite3_stmt *st = rec->stmt_[STMT_CHUNK];
+    int rc = sqlite3_bind_int64(st, 1, rec->run_id) | bind_u64(st, 2, ch->seq) |
+             bind_u64(st, 3, ch->t_us) | bind_time(st, 4, ch->sent_us) | bind_u64(st, 5, ch->len) |
+             sqlite3_bind_int(st, 6, ch->header) | bind_text(st, 7, ch->flags) |
+             sqlite3_bind_int(st, 8, ch->delivered) |
+             sqlite3_bind_int64(st, 9, ch->retransmissions) | bind_blob(st, 10, ch->data, ch->len);
+    return rec_step_done(rec, st, rc, "insert chunk");
 }
 
 int chunksim_rec_chunk(chunksim_rec_t *rec, const chunksim_rec_chunk_t *ch)
@@ -812,20 +1702,34 @@ int chunksim_rec_chunk(chunksim_rec_t *rec, const chunksim_rec_chunk_t *ch)
     int r = rec_row_begin(rec);
     if (r != 0)
         return r;
-    sqlite3_stmt *st = rec->stmt_[STMT_CHUNK];
-    int rc = sqlite3_bind_int64(st, 1, rec->run_id) | bind_u64(st, 2, ch->seq) |
-             bind_u64(st, 3, ch->t_us) | bind_time(st, 4, ch->sent_us) | bind_u64(st, 5, ch->len) |
-             sqlite3_bind_int(st, 6, ch->header) | bind_text(st, 7, ch->flags) |
-             sqlite3_bind_int(st, 8, ch->delivered) |
-             sqlite3_bind_int64(st, 9, ch->retransmissions) | bind_blob(st, 10, ch->data, ch->len);
-    return rec_row_end(rec, rec_step_done(rec, st, rc, "insert chunk"));
+    rec_chunk_row_t *row;
+    r = rec_rows_slot(rec, KIND_CHUNKS, ch->seq, text_bytes(ch->flags) + ch->len, (void **)&row);
+    if (r != 0)
+        return r;
+    if (!row) {
+        r = rec_rows_insert_kind(rec, KIND_CHUNKS);
+        return rec_row_alone(rec, KIND_CHUNKS, ch->seq, r != 0 ? r : rec_chunk_insert(rec, ch));
+    }
+    struct chunksim_rec_rows *rows = rec->rows_;
+    *row = (rec_chunk_row_t){
+        .seq = ch->seq,
+        .t_us = ch->t_us,
+        .sent_us = ch->sent_us,
+        .retransmissions = ch->retransmissions,
+        .len = (uint32_t)ch->len,
+        .data = rec_rows_put(rows, ch->data, ch->len),
+        .flags = rec_rows_text(rows, ch->flags),
+        .header = ch->header,
+        .delivered = ch->delivered,
+    };
+    return rec_row_end(rec, 0);
 }
 
 int chunksim_rec_violation(chunksim_rec_t *rec, const chunksim_rec_violation_t *v)
 {
     if (!v || !v->invariant)
         return rec_fail(rec, CHUNKSIM_REC_E_INVAL, "violation without invariant name");
-    int r = rec_row_begin(rec);
+    int r = rec_row_begin_alone(rec);
     if (r != 0)
         return r;
     sqlite3_stmt *st = rec->stmt_[STMT_VIOLATION];
@@ -840,7 +1744,7 @@ int chunksim_rec_param(chunksim_rec_t *rec, const char *name, const char *value)
 {
     if (!name || !value)
         return rec_fail(rec, CHUNKSIM_REC_E_INVAL, "param needs a name and a value");
-    int r = rec_row_begin(rec);
+    int r = rec_row_begin_alone(rec);
     if (r != 0)
         return r;
     sqlite3_stmt *st = rec->stmt_[STMT_PARAM];
@@ -853,7 +1757,7 @@ int chunksim_rec_metric(chunksim_rec_t *rec, const char *name, double value)
 {
     if (!name)
         return rec_fail(rec, CHUNKSIM_REC_E_INVAL, "metric needs a name");
-    int r = rec_row_begin(rec);
+    int r = rec_row_begin_alone(rec);
     if (r != 0)
         return r;
     sqlite3_stmt *st = rec->stmt_[STMT_METRIC];

@@ -930,6 +930,420 @@ static void test_hundred_thousand_chunks_are_recorded(void **state)
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
+/* ---- buffered rows and the writer thread ------------------------------------------------ */
+
+static chunksim_rec_chunk_t chunk_row(uint64_t seq, const uint8_t *data, size_t len)
+{
+    return (chunksim_rec_chunk_t){.seq = seq,
+                                  .t_us = seq * 100,
+                                  .sent_us = seq * 100 + 50,
+                                  .header = (uint8_t)seq,
+                                  .flags = "cont|more",
+                                  .delivered = true,
+                                  .data = data,
+                                  .len = len};
+}
+
+/* Calls and chunks interleaved as the engine writes them: three calls per chunk. */
+static void add_engine_rows(chunksim_rec_t *rec, uint64_t chunks)
+{
+    uint8_t data[20];
+    for (uint64_t k = 0; k < chunks; k++) {
+        for (uint64_t j = 0; j < 3; j++) {
+            chunksim_rec_call_t c = call_row(3 * k + j);
+            assert_int_equal(chunksim_rec_call(rec, &c), 0);
+        }
+        memset(data, (int)(k & 0xff), sizeof data);
+        chunksim_rec_chunk_t ch = chunk_row(k, data, sizeof data);
+        assert_int_equal(chunksim_rec_chunk(rec, &ch), 0);
+    }
+}
+
+static void assert_engine_rows(sqlite3 *db, int64_t run, uint64_t chunks)
+{
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls WHERE run_id = %lld", (long long)run),
+                     3 * chunks);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM chunks WHERE run_id = %lld", (long long)run),
+                     chunks);
+    /* Every row holds its own values, not a neighbour's: seq, time and bytes agree. */
+    assert_int_equal(q_int(db,
+                           "SELECT count(*) FROM calls WHERE run_id = %lld AND t_us = seq * 10 "
+                           "AND kind = 'prepare' AND result_name = 'WAIT' AND arg = 20 "
+                           "AND duration_us IS NULL",
+                           (long long)run),
+                     3 * chunks);
+    assert_int_equal(q_int(db,
+                           "SELECT count(*) FROM chunks WHERE run_id = %lld AND t_us = seq * 100 "
+                           "AND sent_us = t_us + 50 AND header = seq %% 256 AND len = 20 "
+                           "AND flags = 'cont|more' AND delivered = 1 AND retransmissions = 0 "
+                           "AND hex(data) = replace(hex(zeroblob(20)), '00', "
+                           "printf('%%02X', seq %% 256))",
+                           (long long)run),
+                     chunks);
+}
+
+static void test_rows_reach_sqlite_in_bulk_and_all_by_flush(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    assert_int_equal(chunksim_rec_set_writer_thread(&rec, false), 0);
+    int64_t run = begin_run(&rec, 1);
+    add_engine_rows(&rec, 100);
+    /* Buffered: not even in the open batch yet. */
+    sqlite3 *db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 0);
+    assert_int_equal(rec.pending_rows, 400);
+    assert_int_equal(chunksim_rec_flush(&rec), 0);
+    assert_engine_rows(db, run, 100);
+    assert_int_equal(rec.rows_threaded, 0);
+
+    /* An empty chunk is an empty blob; one too big for the buffer goes in on its own. */
+    size_t big_len = 2u << 20;
+    uint8_t *big = malloc(big_len);
+    assert_non_null(big);
+    memset(big, 0xa5, big_len);
+    chunksim_rec_chunk_t empty = chunk_row(100, NULL, 0);
+    chunksim_rec_chunk_t huge = chunk_row(101, big, big_len);
+    assert_int_equal(chunksim_rec_chunk(&rec, &empty), 0);
+    assert_int_equal(chunksim_rec_chunk(&rec, &huge), 0);
+    free(big);
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_int_equal(q_int(db, "SELECT length(data) FROM chunks WHERE seq = 100 AND data IS NOT "
+                               "NULL"),
+                     0);
+    assert_int_equal(
+        q_int(db,
+              "SELECT count(*) FROM chunks WHERE seq = 101 AND length(data) = %zu "
+              "AND hex(substr(data, 1, 1)) = 'A5' AND hex(substr(data, %zu, 1)) = 'A5'",
+              big_len, big_len),
+        1);
+    assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+static void test_big_chunks_fill_the_buffer_by_bytes(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    int64_t run = begin_run(&rec, 1);
+    static uint8_t data[64 * 1024];
+    for (uint64_t s = 0; s < 200; s++) { /* 12.5 MiB: several buffers' worth of bytes */
+        memset(data, (int)s, sizeof data);
+        chunksim_rec_chunk_t ch = chunk_row(s, data, sizeof data);
+        assert_int_equal(chunksim_rec_chunk(&rec, &ch), 0);
+    }
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db,
+                           "SELECT count(*) FROM chunks WHERE run_id = %lld AND len = 65536 "
+                           "AND hex(substr(data, 1, 1)) = printf('%%02X', seq) "
+                           "AND hex(substr(data, 65536, 1)) = printf('%%02X', seq)",
+                           (long long)run),
+                     200);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+/* A repeated seq is refused by the call that repeats it, whether or not the first is buffered. */
+static void test_repeated_seq_is_refused_at_once(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    begin_run(&rec, 1);
+    add_calls(&rec, 0, 10);
+    chunksim_rec_call_t c = call_row(5);
+    assert_int_equal(chunksim_rec_call(&rec, &c), CHUNKSIM_REC_E_SQLITE);
+    assert_non_null(strstr(chunksim_rec_errmsg(&rec), "UNIQUE"));
+
+    /* Flash ops complete out of order: a lower seq that is new is fine. */
+    chunksim_rec_flash_op_t op = {.kind = "read", .end_us = 10, .latency_us = 10};
+    static const uint64_t order[] = {2, 1, 4, 3, 0};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        op.seq = order[i];
+        assert_int_equal(chunksim_rec_flash_op(&rec, &op), 0);
+    }
+    op.seq = 3;
+    assert_int_equal(chunksim_rec_flash_op(&rec, &op), CHUNKSIM_REC_E_SQLITE);
+    uint8_t byte = 1;
+    chunksim_rec_chunk_t ch = chunk_row(7, &byte, 1);
+    assert_int_equal(chunksim_rec_chunk(&rec, &ch), 0);
+    assert_int_equal(chunksim_rec_chunk(&rec, &ch), CHUNKSIM_REC_E_SQLITE);
+
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 10);
+    assert_int_equal(q_int(db, "SELECT group_concat(seq, '') FROM (SELECT seq FROM flash_ops "
+                               "ORDER BY seq)"),
+                     1234);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM chunks"), 1);
+
+    /* Seqs start over with each run. */
+    begin_run(&rec, 2);
+    add_calls(&rec, 0, 3);
+    res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 13);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+/* The recorder's buffer tables read nothing but a buffer it binds itself. */
+static void test_buffer_tables_are_not_queryable(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    sqlite3_stmt *st = NULL;
+    assert_int_not_equal(
+        sqlite3_prepare_v2(db, "SELECT * FROM chunksim_rec_buffered_calls", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_finalize(st);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM chunksim_rec_buffered_chunks(x'00')"), 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+static void test_foreign_keys_are_off_only_while_a_run_is_recorded(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1);
+    begin_run(&rec, 1);
+    assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 0);
+    add_calls(&rec, 0, 10);
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1);
+    begin_run(&rec, 2);
+    assert_int_equal(chunksim_rec_run_abort(&rec, "stop"), 0);
+    assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1);
+    /* The rows written without the checks satisfy them. */
+    assert_integrity(db);
+    /* And with them on, deleting a run still deletes its trace. */
+    raw_exec(db, "DELETE FROM runs WHERE run_id = 1");
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+static void test_writer_thread_inserts_every_row_by_run_end(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    assert_int_equal(chunksim_rec_set_writer_thread(&rec, true), 0);
+    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
+    int64_t run = begin_run(&rec, 1);
+    add_engine_rows(&rec, 10000);
+    /* Rows that could collide go in on the spot, the writer's buffer first. */
+    chunksim_rec_call_t c = call_row(5);
+    assert_int_equal(chunksim_rec_call(&rec, &c), CHUNKSIM_REC_E_SQLITE);
+    assert_int_equal(chunksim_rec_param(&rec, "p", "1"), 0);
+    chunksim_rec_violation_t v = {.invariant = "x", .call_seq = 1, .t_us = 1};
+    assert_int_equal(chunksim_rec_violation(&rec, &v), 0);
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_true(rec.rows_threaded > 0);
+    assert_true(rec.rows_threaded < 40000);
+
+    sqlite3 *peek = raw_open();
+    assert_engine_rows(peek, run, 10000);
+    assert_int_equal(q_int(peek, "SELECT count(*) FROM params"), 1);
+    assert_int_equal(q_int(peek, "SELECT count(*) FROM violations"), 1);
+    assert_int_equal(q_int(peek, "SELECT count(*) FROM runs WHERE status = 'finished'"), 1);
+    assert_integrity(peek);
+    sqlite3_close(peek);
+
+    /* Turned off: the next run's rows are inserted on this thread. */
+    uint64_t threaded = rec.rows_threaded;
+    assert_int_equal(chunksim_rec_set_writer_thread(&rec, false), 0);
+    begin_run(&rec, 2);
+    add_engine_rows(&rec, 2000);
+    res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_int_equal(rec.rows_threaded, threaded);
+    assert_int_equal(q_int(chunksim_rec_db(&rec), "SELECT count(*) FROM calls"), 36000);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+static void test_writer_thread_rows_survive_close_without_run_end(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    assert_int_equal(chunksim_rec_set_writer_thread(&rec, true), 0);
+    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
+    int64_t run = begin_run(&rec, 1);
+    add_engine_rows(&rec, 5000);
+    assert_true(rec.rows_threaded > 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+
+    sqlite3 *db = raw_open();
+    assert_engine_rows(db, run, 5000);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'aborted'"), 1);
+    sqlite3_close(db);
+}
+
+/* Commits stay at the batch boundary with the thread: a reader sees whole batches only. */
+static void test_writer_thread_commits_at_the_row_boundary(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    assert_int_equal(chunksim_rec_set_writer_thread(&rec, true), 0);
+    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 5000), 0);
+    begin_run(&rec, 1);
+    sqlite3 *peek = raw_open();
+    add_calls(&rec, 0, 4999);
+    assert_int_equal(q_int(peek, "SELECT count(*) FROM calls"), 0);
+    add_calls(&rec, 4999, 1);
+    assert_int_equal(q_int(peek, "SELECT count(*) FROM calls"), 5000);
+    assert_int_equal(rec.pending_rows, 0);
+    add_calls(&rec, 5000, 3000);
+    assert_int_equal(q_int(peek, "SELECT count(*) FROM calls"), 5000);
+    assert_int_equal(chunksim_rec_flush(&rec), 0);
+    assert_int_equal(q_int(peek, "SELECT count(*) FROM calls"), 8000);
+    assert_true(rec.rows_threaded > 0);
+    sqlite3_close(peek);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+/*
+ * An insert that fails on the writer (here a trigger standing in for a full
+ * disk) is reported by a later call, with how many rows it cost; recording
+ * goes on.
+ */
+static void check_failed_bulk_insert_is_reported(bool thread)
+{
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    assert_int_equal(chunksim_rec_set_writer_thread(&rec, thread), 0);
+    raw_exec(chunksim_rec_db(&rec), "CREATE TRIGGER boom BEFORE INSERT ON calls "
+                                    "WHEN NEW.seq = 1500 BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
+    begin_run(&rec, 1);
+    int failed = 0;
+    uint64_t failed_at = 0;
+    for (uint64_t s = 0; s < 10000; s++) {
+        chunksim_rec_call_t c = call_row(s);
+        int r = chunksim_rec_call(&rec, &c);
+        if (r != 0) {
+            assert_int_equal(r, CHUNKSIM_REC_E_SQLITE);
+            assert_non_null(strstr(chunksim_rec_errmsg(&rec), "boom"));
+            assert_non_null(strstr(chunksim_rec_errmsg(&rec), "buffered calls rows were lost"));
+            failed++;
+            failed_at = s;
+        }
+    }
+    assert_int_equal(failed, 1);
+    assert_true(failed_at > 1500);
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    /* The failed buffer is gone, the row refused with the report too, everything else kept. */
+    int64_t kept = q_int(db, "SELECT count(*) FROM calls");
+    assert_true(kept < 10000 - 1);
+    assert_true(kept >= 10000 - 1 - 4096);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls WHERE seq = 1500"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls WHERE seq = 9999"), 1);
+    assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+static void test_failed_bulk_insert_is_reported_later_with_the_thread(void **state)
+{
+    (void)state;
+    check_failed_bulk_insert_is_reported(true);
+}
+
+static void test_failed_bulk_insert_is_reported_later_without_the_thread(void **state)
+{
+    (void)state;
+    check_failed_bulk_insert_is_reported(false);
+}
+
+/* A batch rolled back while the writer had rows in flight is reported before it gets more. */
+static void test_batch_lost_to_a_rollback_is_reported_with_the_thread(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    assert_int_equal(chunksim_rec_set_writer_thread(&rec, true), 0);
+    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
+    begin_run(&rec, 1);
+    add_calls(&rec, 0, 3000);
+    raw_exec(chunksim_rec_db(&rec), "ROLLBACK");
+    int failed = 0;
+    for (uint64_t s = 3000; s < 4000; s++) {
+        chunksim_rec_call_t c = call_row(s);
+        if (chunksim_rec_call(&rec, &c) != 0) {
+            assert_non_null(strstr(chunksim_rec_errmsg(&rec), "3072 rows were lost"));
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 1);
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 927);
+    assert_int_equal(q_int(db, "SELECT min(seq) FROM calls"), 3073);
+    assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+/* Child: as record_and_die(), with the writer thread busy when the process ends. */
+static void record_with_thread_and_die(void)
+{
+    chunksim_rec_t rec;
+    char err[256];
+    if (chunksim_rec_open(&rec, db_path, err, sizeof err) != 0)
+        _exit(10);
+    if (chunksim_rec_set_writer_thread(&rec, true) != 0)
+        _exit(11);
+    int64_t scenario;
+    if (chunksim_rec_scenario(&rec, "crash", "cfg", &scenario) != 0)
+        _exit(12);
+    chunksim_rec_run_info_t info = run_info(scenario, 99);
+    if (chunksim_rec_run_begin(&rec, &info, NULL) != 0)
+        _exit(13);
+    for (uint64_t s = 0; s < 2 * CHUNKSIM_REC_BATCH_ROWS_DEFAULT + 3000; s++) {
+        chunksim_rec_call_t c = call_row(s);
+        if (chunksim_rec_call(&rec, &c) != 0)
+            _exit(14);
+    }
+    _exit(rec.rows_threaded > 0 ? 0 : 15);
+}
+
+static void test_killed_writer_with_thread_keeps_whole_batches(void **state)
+{
+    (void)state;
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        record_with_thread_and_die();
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    chunksim_rec_t rec;
+    char buf[64];
+    open_rec(&rec);
+    assert_int_equal(rec.recovered_runs, 1);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    assert_string_equal(q_text(db, buf, sizeof buf, "SELECT status || ',' || outcome FROM runs"),
+                        "interrupted,incomplete");
+    /* Both committed batches, none of the rows the writer was inserting into the third. */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 2 * CHUNKSIM_REC_BATCH_ROWS_DEFAULT);
+    assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -956,6 +1370,27 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_views_summarize_a_known_dataset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hundred_thousand_chunks_are_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rows_reach_sqlite_in_bulk_and_all_by_flush, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_big_chunks_fill_the_buffer_by_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_seq_is_refused_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_buffer_tables_are_not_queryable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_keys_are_off_only_while_a_run_is_recorded,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_thread_inserts_every_row_by_run_end, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_writer_thread_rows_survive_close_without_run_end,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_thread_commits_at_the_row_boundary, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_bulk_insert_is_reported_later_with_the_thread,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_failed_bulk_insert_is_reported_later_without_the_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_lost_to_a_rollback_is_reported_with_the_thread,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_killed_writer_with_thread_keeps_whole_batches, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

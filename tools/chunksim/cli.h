@@ -16,10 +16,19 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
 
 int cli_run(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_matrix(int argc, char **argv);
+int cli_merge(int argc, char **argv);
+int cli_report(int argc, char **argv);
+int cli_export(int argc, char **argv);
+int cli_decode(int argc, char **argv);
+int cli_replay(int argc, char **argv);
+int cli_diff(int argc, char **argv);
 
 /* Loads path, applies the overrides ("section.key=value") in order, validates. */
 int cli_load_scenario(chunksim_scenario_t *sc, const char *path, char *const *sets, int nsets,
                       char *err, size_t errlen);
+/* --latencies-from SPEC (DB:RUN or FILE.csv) into sc; NULL: nothing. On error sc is freed. */
+int cli_apply_latencies(chunksim_scenario_t *sc, const char *spec, char *err, size_t errlen);
 
 void cli_summary_header(FILE *out);
 void cli_summary_row(FILE *out, const chunksim_scenario_t *sc, const chunksim_run_result_t *res);

@@ -1,6 +1,7 @@
 /* chunksim run: scenario files in, a summary table (or JSON) out, every run recorded. */
 #include "cli.h"
 
+#include "chunksim/glue.h"
 #include "chunksim/recorder.h"
 
 #include <errno.h>
@@ -22,10 +23,16 @@ static void run_on_signal(int sig)
     run_stop = 1;
 }
 
+/* --glue: probed once, then loaded by each run's child process, never here. */
+static chunksim_glue_t run_glue;
+
 typedef struct {
     const char *db_path;
+    const char *glue;      /* --glue: user glue (a shared object) instead of the built-in reader */
+    double glue_timeout_s; /* --glue-timeout */
     const char *seed;
     const char *mode;
+    const char *latencies_from; /* --latencies-from: DB:RUN or FILE.csv */
     char *sets[RUN_MAX_SETS];
     int nsets;
     bool json;
@@ -49,6 +56,13 @@ static void run_usage(FILE *out)
                  "  --set KEY=VALUE    override any key, e.g. --set link.att_mtu=247 (repeatable;\n"
                  "                     applied after the file, in order)\n"
                  "  --no-trace         record only the runs rows, not calls/flash ops/chunks\n"
+                 "  --latencies-from SRC  take the latency and fault of every flash operation\n"
+                 "                     from a recorded run (DB:RUN) or a board's CSV (FILE.csv;\n"
+                 "                     scenarios/README.md), not from the scenario\n"
+                 "  --glue LIB.so      run your own async glue (see sim/include/chunksim/board.h)\n"
+                 "                     in place of the scenario's reader, a child process per run\n"
+                 "  --glue-timeout S   wall-clock seconds a glue run may take before it is killed\n"
+                 "                     and recorded as failed (default 30; 0: no limit)\n"
                  "  --json             print the results as JSON on stdout instead of the table\n"
                  "  -q, --quiet        no progress on stderr\n"
                  "  -h, --help         this text\n"
@@ -56,6 +70,18 @@ static void run_usage(FILE *out)
                  "A run passes when its outcome equals the scenario's [run] expect (or is 'ok'\n"
                  "when it states none). Outcomes: ok, lost, corrupt, incomplete, violation,\n"
                  "error. Exit status: 0 all passed, 1 some failed, 2 usage or input error.\n");
+}
+
+static bool cli_glue_timeout(const char *text, double *seconds)
+{
+    char *end;
+    errno = 0;
+    *seconds = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(*seconds >= 0 && *seconds < 1e9)) {
+        fprintf(stderr, "chunksim run: --glue-timeout: '%s' is not a number of seconds\n", text);
+        return false;
+    }
+    return true;
 }
 
 static int run_parse(int argc, char **argv, run_args_t *a)
@@ -67,11 +93,15 @@ static int run_parse(int argc, char **argv, run_args_t *a)
         {"set", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'j'},
         {"no-trace", no_argument, NULL, 'n'},
+        {"latencies-from", required_argument, NULL, 'L'},
+        {"glue", required_argument, NULL, 'G'},
+        {"glue-timeout", required_argument, NULL, 'T'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *a = (run_args_t){.db_path = "chunksim.db", .rows = true};
+    *a = (run_args_t){
+        .db_path = "chunksim.db", .rows = true, .glue_timeout_s = CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -98,6 +128,17 @@ static int run_parse(int argc, char **argv, run_args_t *a)
         case 'n':
             a->rows = false;
             break;
+        case 'L':
+            a->latencies_from = optarg;
+            break;
+        case 'G':
+            a->glue = optarg;
+            break;
+        case 'T':
+            if (!cli_glue_timeout(optarg, &a->glue_timeout_s)) {
+                return CLI_EXIT_USAGE;
+            }
+            break;
         case 'q':
             a->quiet = true;
             break;
@@ -112,6 +153,11 @@ static int run_parse(int argc, char **argv, run_args_t *a)
     if (optind >= argc) {
         fprintf(stderr, "chunksim run: no scenario file given\n");
         run_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    char err[CHUNKSIM_GLUE_LABEL_BYTES];
+    if (a->glue != NULL && chunksim_glue_open(&run_glue, a->glue, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim run: --glue %s\n", err);
         return CLI_EXIT_USAGE;
     }
     return 0;
@@ -192,7 +238,8 @@ static int run_load_all(const run_args_t *a, int argc, char **argv, chunksim_sce
     memcpy(sets + n, a->sets, (size_t)a->nsets * sizeof(sets[0]));
     for (int i = optind; i < argc; i++) {
         if (cli_load_scenario(&scs[i - optind], argv[i], sets, n + a->nsets, err, sizeof(err)) <
-            0) {
+                0 ||
+            cli_apply_latencies(&scs[i - optind], a->latencies_from, err, sizeof(err)) < 0) {
             fprintf(stderr, "chunksim run: %s\n", err);
             for (int j = optind; j < i; j++) {
                 chunksim_scenario_free(&scs[j - optind]);
@@ -209,8 +256,15 @@ static int run_one(const run_args_t *a, const char *path, const chunksim_scenari
 {
     chunksim_run_options_t opts = {
         .rec = rec, .record_rows = a->rows, .log = stderr, .stop = &run_stop};
+    const chunksim_glue_run_options_t gopts = {.rec = rec,
+                                               .db_path = a->db_path,
+                                               .record_rows = a->rows,
+                                               .log = stderr,
+                                               .timeout_s = a->glue_timeout_s,
+                                               .stop = &run_stop};
     chunksim_run_result_t res;
-    int rc = chunksim_run(sc, &opts, &res);
+    int rc = a->glue != NULL ? chunksim_glue_run(&run_glue, sc, &gopts, &res)
+                             : chunksim_run(sc, &opts, &res);
     if (a->json) {
         json_array_append_new(all, run_json(path, sc, &res));
     } else {

@@ -16,6 +16,13 @@ static const struct {
 } main_commands[] = {
     {"run", cli_run, "run scenario files, print a summary, record into SQLite"},
     {"bench", cli_bench, "measure simulation and recording speed"},
+    {"matrix", cli_matrix, "run scenario matrices in parallel workers; shards, JUnit"},
+    {"merge", cli_merge, "merge recording databases (shards, machines) without duplicates"},
+    {"report", cli_report, "latency, throughput and outcomes of recorded runs; HTML page"},
+    {"export", cli_export, "a recorded run as a Perfetto (Chrome trace event) JSON file"},
+    {"decode", cli_decode, "reassemble chunks from a run or a capture, check CRCs, locate damage"},
+    {"replay", cli_replay, "re-run a recorded run and compare its trace with the recording"},
+    {"diff", cli_diff, "compare the runs of two recordings; flag regressions"},
 };
 
 static void main_usage(FILE *out)

@@ -1,12 +1,24 @@
 /*
  * Chunk decoder: reassembles chunks (spec sections 3-6) into messages, checks
- * each message's CRC, and locates damage (a gap, a duplicate, an orphan
- * continuation, a bad CRC, a truncated message) by chunk index and message
- * offset instead of only detecting it. After damage it resynchronises on the
- * next first chunk, so one bad message does not hide the next.
+ * each message's CRC, and locates damage (a gap, a duplicate, an out-of-order
+ * or orphan continuation, a bad CRC, a truncated message) by chunk index and
+ * message offset instead of only detecting it. After damage it carries on, so
+ * one bad message does not hide the next.
+ *
+ * Reassembly is by offset, not by arrival: a continuation that arrives before
+ * the one it follows is placed where its offset says and reported once as out
+ * of order when the late chunk fills the hole; the message still completes. A
+ * hole still open when the message ends (the next first chunk, or the end of
+ * input) is reported as a gap naming the chunk just after it. A first chunk
+ * starts a new message (a device that aborts resends from offset 0), except
+ * an exact repeat of a first chunk that is all the message holds so far,
+ * which is a duplicate.
  *
  * A multi-call chunk arrives at the receiver as one large `08` chunk, so it
  * is fed as one chunk too.
+ *
+ * Also here: the coredump walk (spec section 9), which checks a decoded
+ * coredump payload's header, blocks and footer.
  */
 #ifndef CHUNKSIM_DECODER_H
 #define CHUNKSIM_DECODER_H
@@ -16,24 +28,47 @@
 #include <stdint.h>
 
 typedef enum chunksim_damage_kind {
-    CHUNKSIM_DAMAGE_BAD_HEADER,   /* reserved channel, version 1, unreadable varint, empty chunk */
-    CHUNKSIM_DAMAGE_GAP,          /* continuation starts past the bytes received: chunks missing */
-    CHUNKSIM_DAMAGE_DUPLICATE,    /* continuation repeats bytes already received (identical) */
-    CHUNKSIM_DAMAGE_OUT_OF_ORDER, /* continuation before the bytes received, with other bytes */
+    CHUNKSIM_DAMAGE_BAD_HEADER,   /* reserved channel, version 1, unreadable varint, too short */
+    CHUNKSIM_DAMAGE_GAP,          /* bytes [offset, got) never arrived: chunks missing */
+    CHUNKSIM_DAMAGE_DUPLICATE,    /* a chunk repeats bytes already received, identically */
+    CHUNKSIM_DAMAGE_OUT_OF_ORDER, /* a chunk filled a hole after a later chunk had arrived */
     CHUNKSIM_DAMAGE_ORPHAN,       /* continuation with no message in progress */
-    CHUNKSIM_DAMAGE_OVERSIZE,     /* more message bytes than the first chunk announced */
-    CHUNKSIM_DAMAGE_SHORT,        /* the CRC came before all announced bytes */
+    CHUNKSIM_DAMAGE_OVERSIZE,     /* bytes past the length the first chunk announced */
+    CHUNKSIM_DAMAGE_SHORT,        /* the CRC chunk does not end at the announced length */
     CHUNKSIM_DAMAGE_BAD_CRC,      /* the message is complete but its CRC does not match */
-    CHUNKSIM_DAMAGE_TRUNCATED     /* the input ended, or a new message began, mid-message */
+    CHUNKSIM_DAMAGE_TRUNCATED,    /* the input ended, or a new message began, mid-message */
+    CHUNKSIM_DAMAGE_CONFLICT      /* a chunk repeats offsets already received, other bytes */
 } chunksim_damage_kind_t;
 
+/*
+ * What each kind puts in the fields:
+ *   BAD_HEADER    offset 0; expected/got per detail
+ *   GAP           [message_offset, got) missing; chunk_index: the chunk just after the hole
+ *   DUPLICATE     message_offset: the chunk's offset; got: its end (== offset: no bytes)
+ *   OUT_OF_ORDER  message_offset: the chunk's offset; expected: the furthest end already held
+ *   ORPHAN        message_offset: the chunk's offset
+ *   OVERSIZE      expected: the announced length; got: the chunk's end
+ *   SHORT         expected: the announced length; got: where the CRC chunk ends
+ *   BAD_CRC       message_offset: the length; expected: CRC carried; got: CRC computed
+ *   TRUNCATED     message_offset: where the bytes held end; expected: the length;
+ *                 got: bytes held; chunk_index: the last chunk that arrived for it
+ *   CONFLICT      message_offset: the chunk's offset; got: its end
+ */
 typedef struct chunksim_damage {
     chunksim_damage_kind_t kind;
-    uint64_t chunk_index;    /* index of the chunk where it was seen (the caller's numbering) */
+    uint64_t chunk_index;    /* the caller's numbering of the chunk it is tied to */
     uint32_t message_offset; /* byte offset within the message */
-    uint32_t expected;       /* what was expected there (offset, length or CRC) */
+    uint32_t expected;
     uint32_t got;
+    const char *detail; /* static text for BAD_HEADER (why), NULL otherwise */
 } chunksim_damage_t;
+
+/* Where one chunk's bytes landed in a message. */
+typedef struct chunksim_segment {
+    uint64_t chunk_index;
+    uint32_t offset;
+    uint32_t length;
+} chunksim_segment_t;
 
 typedef struct chunksim_message {
     const uint8_t *bytes; /* header + payload; valid during the callback */
@@ -41,11 +76,19 @@ typedef struct chunksim_message {
     uint8_t type; /* bits 0-5 of the first byte */
     bool has_key;
     bool rle;
+    /* Message header bytes: the type byte, plus the project key and its NUL
+     * when has_key. The payload (a coredump image) starts here. */
+    uint32_t header_bytes;
+    bool key_terminated; /* false: has_key but no NUL (header_bytes == length) */
     bool crc_ok;
     uint16_t crc_expected; /* carried in the last chunk */
     uint16_t crc_computed;
     uint64_t first_chunk;
-    uint64_t chunks;
+    uint64_t last_chunk; /* the chunk that completed it */
+    uint64_t chunks;     /* chunks that went into it */
+    /* Sorted by offset, non-overlapping, covering [0, length). */
+    const chunksim_segment_t *segments;
+    size_t nsegments;
 } chunksim_message_t;
 
 typedef void (*chunksim_message_cb)(void *data, const chunksim_message_t *msg);
@@ -60,15 +103,26 @@ typedef struct chunksim_decoder_config {
 
 typedef struct chunksim_decoder {
     chunksim_decoder_config_t cfg;
-    uint8_t *buf;
-    uint32_t cap;
-    uint32_t total;    /* announced message length */
-    uint32_t received; /* bytes reassembled so far */
-    uint64_t first_chunk;
-    uint64_t chunks;
-    bool in_message;
-    uint64_t messages;
-    uint64_t damaged;
+    uint64_t messages; /* complete messages (bad CRC included) */
+    uint64_t damaged;  /* damage reports */
+
+    /* Private. */
+    uint8_t *buf_;
+    uint32_t cap_;
+    uint32_t total_;    /* announced message length */
+    uint32_t received_; /* bytes held */
+    uint32_t high_;     /* furthest end held */
+    chunksim_segment_t *segs_;
+    size_t nsegs_;
+    size_t segcap_;
+    uint64_t first_chunk_;
+    uint64_t last_chunk_;
+    uint64_t chunks_;
+    uint64_t end_chunk_;
+    uint8_t crc_le_[2];
+    bool end_seen_; /* the CRC chunk arrived */
+    bool in_message_;
+    bool has_last_; /* buf_ still holds the last complete message (duplicates of it) */
 } chunksim_decoder_t;
 
 void chunksim_decoder_init(chunksim_decoder_t *dec, const chunksim_decoder_config_t *cfg);
@@ -77,11 +131,84 @@ void chunksim_decoder_init(chunksim_decoder_t *dec, const chunksim_decoder_confi
 int chunksim_decoder_feed(chunksim_decoder_t *dec, uint64_t chunk_index, const uint8_t *chunk,
                           size_t len);
 
-/* End of input: a message still in progress is reported as truncated. */
+/* End of input: a message still in progress is reported (gaps, truncated). chunk_index
+ * is the caller's index after the last chunk; damage names the message's own chunks. */
 void chunksim_decoder_finish(chunksim_decoder_t *dec, uint64_t chunk_index);
 
 void chunksim_decoder_free(chunksim_decoder_t *dec);
 
 const char *chunksim_damage_name(chunksim_damage_kind_t kind);
+
+/* One line describing the damage, without its location. Returns snprintf's value. */
+int chunksim_damage_describe(const chunksim_damage_t *d, char *buf, size_t len);
+
+/* The chunk whose bytes hold message offset (binary search); false past the end. */
+bool chunksim_message_chunk_at(const chunksim_message_t *msg, uint32_t offset,
+                               uint64_t *chunk_index);
+
+/* "none", "coredump", "event", "log", "cdr"; NULL for other types. */
+const char *chunksim_message_type_name(uint8_t type);
+
+/* ---- Coredump walk (spec section 9) ---- */
+
+typedef enum chunksim_coredump_problem_kind {
+    CHUNKSIM_COREDUMP_SHORT,          /* fewer bytes than a header and a footer need */
+    CHUNKSIM_COREDUMP_BAD_MAGIC,      /* expected: "CORE"; got: what is there */
+    CHUNKSIM_COREDUMP_BAD_VERSION,    /* expected: 2 */
+    CHUNKSIM_COREDUMP_SIZE_MISMATCH,  /* expected: the header's total size; got: the payload */
+    CHUNKSIM_COREDUMP_BLOCK_OVERRUN,  /* a block runs past the footer; got: its end */
+    CHUNKSIM_COREDUMP_BLOCK_RESERVED, /* the three bytes after a block's type are not zero */
+    CHUNKSIM_COREDUMP_BAD_FOOTER,     /* expected: "DUMP"; got: what is there */
+    CHUNKSIM_COREDUMP_FOOTER_RESERVED /* the two u32 after the footer flags are not zero */
+} chunksim_coredump_problem_kind_t;
+
+typedef struct chunksim_coredump_problem {
+    chunksim_coredump_problem_kind_t kind;
+    uint32_t offset; /* within the coredump image */
+    uint32_t expected;
+    uint32_t got;
+} chunksim_coredump_problem_t;
+
+typedef struct chunksim_coredump_block {
+    uint32_t index;  /* from 0 */
+    uint32_t offset; /* of its 12-byte header within the image */
+    uint8_t type;
+    uint32_t address;
+    uint32_t length; /* payload bytes after the block header */
+} chunksim_coredump_block_t;
+
+typedef struct chunksim_coredump_info {
+    bool header_ok; /* magic, version and total size all right */
+    uint32_t version;
+    uint32_t total_bytes; /* from the header */
+    uint32_t blocks;
+    bool footer_ok;
+    uint32_t footer_offset;
+    uint32_t footer_flags; /* bit 0: the device truncated the coredump */
+    uint32_t problems;
+} chunksim_coredump_info_t;
+
+#define CHUNKSIM_COREDUMP_FLAG_TRUNCATED 0x1u
+
+typedef struct chunksim_coredump_walk_config {
+    void (*on_block)(void *data, const chunksim_coredump_block_t *block); /* may be NULL */
+    void (*on_problem)(void *data, const chunksim_coredump_problem_t *p); /* may be NULL */
+    void *data;
+} chunksim_coredump_walk_config_t;
+
+/*
+ * Checks a coredump image (the message payload after its header bytes): the
+ * header, every block in order, the footer in the last 16 bytes. The walk
+ * stops at the first block that would run into the footer. Returns the number
+ * of problems (info->problems).
+ */
+uint32_t chunksim_coredump_walk(const uint8_t *image, size_t len,
+                                const chunksim_coredump_walk_config_t *cfg,
+                                chunksim_coredump_info_t *info);
+
+/* Block type names from the spec ("registers", "memory region", ...); NULL if unassigned. */
+const char *chunksim_coredump_block_name(uint8_t type);
+
+const char *chunksim_coredump_problem_name(chunksim_coredump_problem_kind_t kind);
 
 #endif

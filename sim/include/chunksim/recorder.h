@@ -20,6 +20,15 @@
  * marks it 'interrupted' with outcome 'incomplete' and a reason; the rows of
  * the last, uncommitted batch are lost, everything before it is intact.
  *
+ * Speed: calls, flash ops and chunks are copied into a buffer and inserted a
+ * few thousand at a time by one statement each (SQLite's per-statement cost,
+ * not its B-tree work, dominated one-row inserts). A row is still refused at
+ * once when its seq repeats one of the run's: a row whose seq is above every
+ * earlier seq of its kind cannot collide and is buffered; any other row is
+ * inserted on the spot. What remains deferred is an I/O failure (disk full):
+ * it is reported by the call that inserts the buffer, i.e. the one that
+ * completes a batch, chunksim_rec_flush(), run_end() or run_abort().
+ *
  * Concurrency: one writer per database (a matrix funnels its workers' results
  * through one recorder). A second writer waits for the first's batch
  * transaction up to a busy timeout, then fails with CHUNKSIM_REC_E_SQLITE. A
@@ -66,7 +75,9 @@ enum chunksim_rec_errno {
 struct sqlite3;
 struct sqlite3_stmt;
 
-#define CHUNKSIM_REC_STMTS_     15
+struct chunksim_rec_rows;
+
+#define CHUNKSIM_REC_STMTS_     18
 #define CHUNKSIM_REC_ERRMSG_MAX 512
 
 typedef struct chunksim_rec {
@@ -77,10 +88,12 @@ typedef struct chunksim_rec {
     uint32_t batch_rows;     /* rows per transaction */
     uint32_t pending_rows;   /* rows appended since the last commit */
     uint64_t recovered_runs; /* runs the last open found abandoned and marked interrupted */
+    uint64_t rows_threaded;  /* rows the writer thread inserted (0: it never ran) */
 
     /* Private. */
     struct sqlite3 *db_;
     struct sqlite3_stmt *stmt_[CHUNKSIM_REC_STMTS_];
+    struct chunksim_rec_rows *rows_; /* trace rows not yet handed to SQLite */
     bool readonly_;
     char errmsg_[CHUNKSIM_REC_ERRMSG_MAX];
 } chunksim_rec_t;
@@ -170,8 +183,10 @@ typedef struct chunksim_rec_run_result {
 /*
  * Open or create the database at path (a file name or a SQLite "file:" URI)
  * for writing: WAL journal (a file system that cannot do WAL is refused),
- * synchronous=NORMAL, foreign keys on, schema created if the file is new,
- * runs abandoned by dead writers marked interrupted. Fails with
+ * synchronous=NORMAL, foreign keys on (off on this connection while a run is
+ * being recorded: the recorder writes every trace row's run_id itself, and
+ * the per-row parent lookup cost 15% of an insert), schema created if the
+ * file is new, runs abandoned by dead writers marked interrupted. Fails with
  * CHUNKSIM_REC_E_VERSION on a newer schema and CHUNKSIM_REC_E_NOTREC on a
  * file that is not a chunksim recording. On failure the message is also
  * copied to err (if not NULL) and rec is closed.
@@ -187,7 +202,19 @@ int chunksim_rec_close(chunksim_rec_t *rec);
 /* Rows per transaction, at least 1. Takes effect from the next row. */
 int chunksim_rec_set_batch_rows(chunksim_rec_t *rec, uint32_t rows);
 
-/* The open connection, for queries (reports, replay, tests). Do not close it. */
+/*
+ * Insert buffered rows on a writer thread while the caller records the next
+ * ones (see "Speed"). On by default when more than one CPU is online; off
+ * waits for the thread and stops it. Commits stay where they are: at
+ * batch_rows, chunksim_rec_flush(), run end and abort, on the caller's thread.
+ */
+int chunksim_rec_set_writer_thread(chunksim_rec_t *rec, bool on);
+
+/*
+ * The open connection, for queries (reports, replay, tests). Do not close it.
+ * Trace rows of a run in progress reach it in bulk; chunksim_rec_flush()
+ * first to see every row recorded so far.
+ */
 struct sqlite3 *chunksim_rec_db(const chunksim_rec_t *rec);
 
 /*
@@ -202,7 +229,11 @@ int chunksim_rec_scenario(chunksim_rec_t *rec, const char *name, const char *con
 int chunksim_rec_run_begin(chunksim_rec_t *rec, const chunksim_rec_run_info_t *info,
                            int64_t *run_id);
 
-/* Trace rows of the run in progress, buffered and committed every batch_rows rows. */
+/*
+ * Trace rows of the run in progress, committed every batch_rows rows. Calls,
+ * flash ops and chunks are buffered (see "Speed" above); violations, params
+ * and metrics, a handful per run, go straight to SQLite.
+ */
 int chunksim_rec_call(chunksim_rec_t *rec, const chunksim_rec_call_t *call);
 int chunksim_rec_flash_op(chunksim_rec_t *rec, const chunksim_rec_flash_op_t *op);
 int chunksim_rec_chunk(chunksim_rec_t *rec, const chunksim_rec_chunk_t *chunk);

@@ -1,0 +1,136 @@
+/*
+ * The simulated board, as your own async glue sees it ("bring your own glue").
+ *
+ * chunksim can run the glue you wrote for your board, unchanged, in place of
+ * its own async read core: the prepare step, the coredump read served from a
+ * RAM window, the clear that dispatches an erase, and the calls into your
+ * flash driver. The packetizer stays chunksim's (core/, the same code as the
+ * SDK-style names in core/include/memfault/); the invariant monitor watches
+ * every call as it does for the built-in readers.
+ *
+ * Build the glue as a shared object, with nothing but this header and core's:
+ *
+ *     cc -shared -fPIC -I<chunksim>/sim/include -I<chunksim>/core/include \
+ *        myglue.c -o libmyglue.so
+ *
+ * (or chunksim_add_glue(myglue SOURCES myglue.c) after
+ * include(<chunksim>/cmake/ChunksimGlue.cmake)), then run it:
+ *
+ *     chunksim run --glue ./libmyglue.so scenarios/ble_default.ini
+ *
+ * WHAT THE GLUE EXPORTS (looked up by name when chunksim loads it)
+ *
+ *   int  chunksim_glue_init(const chunksim_board_api_t *board);      required
+ *       The board's reset: called once at the start of every run, before any
+ *       other glue function. Keep the pointer (it stays valid for the run)
+ *       and reset all your state here. Return 0, or a negative value to
+ *       refuse (the run then ends as an error); refuse a board->version you
+ *       were not built for.
+ *   bool memfault_platform_coredump_prepare_async(size_t next_chunk_size);
+ *       The async pattern's preload step (spec section 11). true: you
+ *       started a flash operation and the application must wait for its
+ *       completion before calling get-chunk; false: get-chunk may run now.
+ *       Without this function the glue is synchronous: get-chunk runs at
+ *       once and its reads may block on the flash.
+ *   bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len);
+ *       What the packetizer reads coredump bytes through: the 12-byte header
+ *       peek at offset 0 and every payload read. An async glue serves it
+ *       from its RAM window. Optional if memfault_platform_coredump_storage_read
+ *       is given (the SDK's default forwards to it).
+ *   void memfault_platform_coredump_storage_get_info(sMfltCoredumpStorageInfo *info);
+ *                                                                     required
+ *   void memfault_platform_coredump_storage_clear(void);              required
+ *       Invalidate the stored coredump (the whole coredump has been read).
+ *   bool memfault_platform_coredump_storage_read(uint32_t offset, void *data,
+ *                                                size_t read_len);     optional
+ *   void chunksim_glue_abort(void);                                    optional
+ *       The application aborted the message in progress (the link went
+ *       down): the packetizer starts it again, with the header peek and the
+ *       payload from offset 0. On a board your application would call it
+ *       next to memfault_packetizer_abort(); a glue without it must notice
+ *       the restart on its own.
+ *
+ * WHAT THE BOARD OFFERS (chunksim_board_api_t, passed to chunksim_glue_init)
+ *
+ * The coredump storage partition as offsets from 0, its geometry, and the
+ * flash driver: asynchronous read and erase whose completion callback runs
+ * later, from the application's event loop, never inside the call that
+ * started the operation (as a DMA-complete event on a board), and blocking
+ * read and erase that stall the simulated CPU for the flash's time.
+ *
+ * The flash is the scenario's model: every operation takes its modeled time,
+ * the device is busy meanwhile ([flash] busy_policy decides what happens to
+ * an operation issued then; an operation issued while the device is busy is
+ * also a contract violation, flash_busy), and faults are injected as the
+ * scenario asks. A read that fails completes with CHUNKSIM_BOARD_E_IO. A
+ * completion that never comes is given up by the application after [reader]
+ * read_timeout_us: the board abandons the operation (no byte of it lands in
+ * your buffer afterwards) and calls its callback with
+ * CHUNKSIM_BOARD_E_TIMEOUT. With read_timeout_us = 0 nobody gives up.
+ *
+ * Each run loads the glue into a fresh child process, so a crash, a hang or
+ * a write past the buffer memfault_coredump_read() was given ends that run
+ * as a recorded failure (outcome error, with the glue function it happened
+ * in) instead of ending chunksim.
+ */
+#ifndef CHUNKSIM_BOARD_H
+#define CHUNKSIM_BOARD_H
+
+#include "memfault/panics/coredump.h"
+#include "memfault/panics/platform/coredump.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bumped whenever chunksim_board_api_t changes; chunksim_glue_init() should check it. */
+#define CHUNKSIM_BOARD_API_VERSION 1u
+
+/* Status values of board calls and completions (0 or negative). */
+#define CHUNKSIM_BOARD_OK      0
+#define CHUNKSIM_BOARD_E_INVAL (-1)  /* bad argument: an erase not one sector or block, ... */
+#define CHUNKSIM_BOARD_E_IO    (-4)  /* the flash failed the operation (or refused it) */
+#define CHUNKSIM_BOARD_E_RANGE (-7)  /* outside the coredump storage [0, storage_bytes) */
+#define CHUNKSIM_BOARD_E_NOMEM (-12) /* too many operations in flight */
+/* The completion never came and the application gave up: the operation is abandoned. */
+#define CHUNKSIM_BOARD_E_TIMEOUT (-110)
+
+/* At most this many asynchronous operations of the glue may be in flight at once. */
+#define CHUNKSIM_BOARD_MAX_OPS 8u
+
+/* Completion of an asynchronous operation: status CHUNKSIM_BOARD_OK or an error above. */
+typedef void (*chunksim_board_done_cb)(int status, void *ctx);
+
+typedef struct chunksim_board_api {
+    uint32_t version; /* CHUNKSIM_BOARD_API_VERSION */
+
+    /* The coredump storage partition: offsets below are from its start. */
+    uint32_t storage_bytes;
+    uint32_t sector_bytes; /* erase granularity */
+    /* RAM the scenario gives the reader's window(s), both together for a
+     * double buffer ([reader] window_bytes). A glue with a fixed buffer may
+     * use less; it is how scenarios vary the window size. */
+    uint32_t window_bytes;
+
+    /*
+     * Start reading len bytes at offset into buf (which must stay valid until
+     * the completion). 0: started, done(status, ctx) comes later from the
+     * loop; negative: refused at once, done is never called.
+     */
+    int (*flash_read_async)(uint32_t offset, void *buf, size_t len, chunksim_board_done_cb done,
+                            void *ctx);
+    /* Start erasing [offset, offset + len): len is one sector or one block, aligned. */
+    int (*flash_erase_async)(uint32_t offset, size_t len, chunksim_board_done_cb done, void *ctx);
+
+    /* Blocking variants: return when the flash is done (the simulated CPU waits). */
+    int (*flash_read)(uint32_t offset, void *buf, size_t len);
+    int (*flash_erase)(uint32_t offset, size_t len);
+} chunksim_board_api_t;
+
+/* The board's reset, exported by the glue (see above). */
+int chunksim_glue_init(const chunksim_board_api_t *board);
+
+/* Optional, exported by the glue: the message restarts from offset 0. */
+void chunksim_glue_abort(void);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * Replays files through the fuzz target's entry point without libFuzzer, so
+ * that every input that once crashed it (tests/fuzz/regressions) and the seed
+ * corpus run in the normal build, under gcc and the sanitizer preset.
+ * Arguments: files or directories (their regular files, in name order).
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int replay_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    uint8_t *buf = malloc(cap);
+    size_t n;
+    while (buf != NULL && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            uint8_t *nb = realloc(buf, cap *= 2);
+            if (nb == NULL) {
+                free(buf);
+            }
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf == NULL) {
+        fprintf(stderr, "%s: out of memory\n", path);
+        return -1;
+    }
+    LLVMFuzzerTestOneInput(buf, len);
+    free(buf);
+    return 0;
+}
+
+static int replay_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int replay_dir(const char *dir, int *count)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        perror(dir);
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            names = realloc(names, cap * sizeof(*names));
+            if (names == NULL) {
+                closedir(d);
+                return -1;
+            }
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        names[n] = malloc(len);
+        snprintf(names[n++], len, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), replay_cmp);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) {
+            rc |= replay_file(names[i]);
+            (*count)++;
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = 0, count = 0;
+    for (int i = 1; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            rc |= replay_dir(argv[i], &count);
+        } else {
+            rc |= replay_file(argv[i]);
+            count++;
+        }
+    }
+    printf("replayed %d input(s)\n", count);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,732 @@
+/*
+ * Bring your own glue (chunksim/glue.h, chunksim/board.h): the example glues
+ * in examples/glue/, built through chunksim_add_glue() as a user builds
+ * theirs, run in place of the built-in reader.
+ *
+ *   - The two correct glues end every starter scenario as the built-in
+ *     reader does, as the scenario expects.
+ *   - The write-up's glue fails every starter scenario; built once per
+ *     defect, each defect shows as a named violation with the call where it
+ *     happened, on a scenario the correct glues pass. (The same scenarios
+ *     and arithmetic as tests/sim/test_broken_readers.c: BLE, 247-byte MTU,
+ *     so the first chunk reads payload [0, 240) and every later one 241
+ *     bytes.)
+ *   - A glue that segfaults, spins forever, writes past its buffer or
+ *     refuses to start is a recorded failed run with the reason, the test
+ *     process (the harness) carries on, and the database stays sound.
+ *   - Every run row names the glue: its absolute path and SHA-256.
+ */
+#include "chunksim/glue.h"
+#include "chunksim/recorder.h"
+#include "chunksim/run.h"
+#include "chunksim/scenario.h"
+#include "chunksim/sha256.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#define SMALL_RUN "coredump.size_bytes=8KiB", "link.att_mtu=247"
+
+/* ---- helpers ---- */
+
+static void load(chunksim_scenario_t *sc, const char *path, const char *const *sets, size_t n)
+{
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    int rc = chunksim_scenario_load(sc, path, err, sizeof(err));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = chunksim_scenario_set_arg(sc, sets[i], err, sizeof(err));
+    }
+    if (rc == 0) {
+        rc = chunksim_scenario_validate(sc, err, sizeof(err));
+    }
+    if (rc != 0) {
+        fail_msg("%s", err);
+    }
+}
+
+static void load_starter(chunksim_scenario_t *sc, const char *name, const char *const *sets,
+                         size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", SCENARIO_LIBRARY_DIR, name);
+    load(sc, path, sets, n);
+}
+
+static void open_glue(chunksim_glue_t *g, const char *path)
+{
+    char err[CHUNKSIM_GLUE_LABEL_BYTES];
+    if (chunksim_glue_open(g, path, err, sizeof(err)) < 0) {
+        fail_msg("%s", err);
+    }
+}
+
+/* One glue run, not recorded. */
+static chunksim_run_result_t run_glue(const char *path, const chunksim_scenario_t *sc)
+{
+    chunksim_glue_t g;
+    open_glue(&g, path);
+    const chunksim_glue_run_options_t opts = {.timeout_s = CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT};
+    chunksim_run_result_t res;
+    int rc = chunksim_glue_run(&g, sc, &opts, &res);
+    /* As chunksim_run(): a run that could not be set up says so with a negative code too. */
+    assert_true(rc == 0 || res.outcome == CHUNKSIM_OUTCOME_ERROR);
+    chunksim_glue_close(&g);
+    return res;
+}
+
+static chunksim_run_result_t run_builtin(const chunksim_scenario_t *sc)
+{
+    const chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(sc, &opts, &res), 0);
+    return res;
+}
+
+/* The writeup.c copy with only this defect ("none": every defect fixed). */
+static const char *writeup_only(const char *defect)
+{
+    static char path[1024];
+    snprintf(path, sizeof(path), "%s/libglue_writeup_only_%s.so", GLUE_TEST_DIR, defect);
+    return path;
+}
+
+static const char *evil(const char *what)
+{
+    static char path[1024];
+    snprintf(path, sizeof(path), "%s/libglue_evil_%s.so", GLUE_TEST_DIR, what);
+    return path;
+}
+
+static void assert_has(const char *text, const char *part)
+{
+    if (strstr(text, part) == NULL) {
+        fail_msg("\"%s\" lacks \"%s\"", text, part);
+    }
+}
+
+static void assert_ok(const chunksim_run_result_t *res)
+{
+    if (res->outcome != CHUNKSIM_OUTCOME_OK) {
+        fail_msg("expected ok, got %s: %s", chunksim_outcome_name(res->outcome), res->reason);
+    }
+    assert_int_equal(res->m.violations, 0);
+    assert_true(res->safety_ok);
+    assert_true(res->liveness_ok);
+}
+
+/* First violation "<invariant> at call N: ..." with N > 0, and the detail holds part. */
+static void assert_caught_by(const chunksim_run_result_t *res, const char *invariant,
+                             const char *part)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "%s at call ", invariant);
+    if (strncmp(res->first_violation, prefix, strlen(prefix)) != 0) {
+        fail_msg("expected %s first, got \"%s\" (outcome %s: %s)", invariant, res->first_violation,
+                 chunksim_outcome_name(res->outcome), res->reason);
+    }
+    assert_true(strtoull(res->first_violation + strlen(prefix), NULL, 10) > 0);
+    assert_has(res->first_violation, part);
+    assert_int_equal(res->outcome, CHUNKSIM_OUTCOME_VIOLATION);
+    assert_false(res->safety_ok);
+}
+
+/* The scenario is sound: the built-in reader, both example glues and the write-up fixed pass. */
+static void assert_scenario_passes(const chunksim_scenario_t *sc)
+{
+    chunksim_run_result_t res = run_builtin(sc);
+    assert_ok(&res);
+    res = run_glue(GLUE_SINGLE_WINDOW, sc);
+    assert_ok(&res);
+    res = run_glue(GLUE_DOUBLE_BUFFER, sc);
+    assert_ok(&res);
+    res = run_glue(writeup_only("none"), sc);
+    assert_ok(&res);
+}
+
+static int starter_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The starter library's file names, sorted; NULL-terminated, free with free_names(). */
+static char **starter_names(void)
+{
+    DIR *d = opendir(SCENARIO_LIBRARY_DIR);
+    assert_non_null(d);
+    char **names = calloc(64, sizeof(*names));
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 63) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".ini") == 0) {
+            names[n++] = strdup(e->d_name);
+        }
+    }
+    closedir(d);
+    assert_true(n >= 10);
+    qsort(names, n, sizeof(*names), starter_cmp);
+    return names;
+}
+
+static void free_names(char **names)
+{
+    for (size_t i = 0; names[i] != NULL; i++) {
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* A recorder on a fresh database file, removed by db_drop(). */
+typedef struct {
+    char path[256];
+    chunksim_rec_t rec;
+} db_t;
+
+static void db_open(db_t *db)
+{
+    char err[512];
+    snprintf(db->path, sizeof(db->path), "/tmp/chunksim_test_glue_%ld.db", (long)getpid());
+    unlink(db->path);
+    memset(&db->rec, 0, sizeof(db->rec));
+    if (chunksim_rec_open(&db->rec, db->path, err, sizeof(err)) < 0) {
+        fail_msg("%s", err);
+    }
+}
+
+static void db_drop(db_t *db)
+{
+    chunksim_rec_close(&db->rec);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
+        char p[300];
+        snprintf(p, sizeof(p), "%s%s", db->path, suffixes[i]);
+        unlink(p);
+    }
+}
+
+static chunksim_run_result_t run_recorded(db_t *db, chunksim_glue_t *g,
+                                          const chunksim_scenario_t *sc, double timeout_s)
+{
+    const chunksim_glue_run_options_t opts = {
+        .rec = &db->rec,
+        .db_path = db->path,
+        .record_rows = true,
+        .timeout_s = timeout_s,
+    };
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_glue_run(g, sc, &opts, &res), 0);
+    assert_non_null(chunksim_rec_db(&db->rec)); /* reopened after the child */
+    assert_true(res.run_id > 0);
+    return res;
+}
+
+/* A text column of one run; "" when NULL. */
+static const char *run_text(db_t *db, int64_t run_id, const char *column)
+{
+    static char text[1024];
+    char sql[128];
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof(sql), "SELECT %s FROM runs WHERE run_id = ?1", column);
+    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&db->rec), sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, run_id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *v = sqlite3_column_text(st, 0);
+    snprintf(text, sizeof(text), "%s", v != NULL ? (const char *)v : "");
+    sqlite3_finalize(st);
+    return text;
+}
+
+static int64_t db_count(db_t *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&db->rec), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void assert_db_sound(db_t *db)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(chunksim_rec_db(&db->rec), "PRAGMA integrity_check", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    assert_int_equal(db_count(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(db_count(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+}
+
+/* ---- the correct glues ---- */
+
+static void test_example_glues_end_every_starter_scenario_as_the_builtin_reader(void **state)
+{
+    (void)state;
+    char **names = starter_names();
+    for (size_t i = 0; names[i] != NULL; i++) {
+        chunksim_scenario_t sc;
+        load_starter(&sc, names[i], NULL, 0);
+        chunksim_run_result_t want = run_builtin(&sc);
+        const char *glues[] = {GLUE_SINGLE_WINDOW, GLUE_DOUBLE_BUFFER};
+        for (size_t k = 0; k < ARRAY_LEN(glues); k++) {
+            chunksim_run_result_t got = run_glue(glues[k], &sc);
+            if (got.outcome != want.outcome || !got.passed) {
+                fail_msg("%s with %s: %s (%s), the built-in reader: %s", names[i], glues[k],
+                         chunksim_outcome_name(got.outcome), got.reason,
+                         chunksim_outcome_name(want.outcome));
+            }
+            assert_int_equal(got.m.violations, want.m.violations);
+            assert_int_equal(got.m.message_bytes, want.m.message_bytes);
+            assert_string_equal(got.first_violation, want.first_violation);
+        }
+        chunksim_scenario_free(&sc);
+    }
+    free_names(names);
+}
+
+/* ---- the write-up's glue ---- */
+
+static void test_writeup_glue_fails_every_starter_scenario(void **state)
+{
+    (void)state;
+    char **names = starter_names();
+    for (size_t i = 0; names[i] != NULL; i++) {
+        chunksim_scenario_t sc;
+        load_starter(&sc, names[i], NULL, 0);
+        chunksim_run_result_t res = run_glue(GLUE_WRITEUP, &sc);
+        /* Its first defect hides the others: the storage looks empty. Where
+         * bit flips or power loss are on, the monitor leaves that to the
+         * outcome: nothing was delivered. */
+        if (res.outcome == CHUNKSIM_OUTCOME_VIOLATION) {
+            assert_caught_by(&res, "wrongly_absent", "no coredump");
+        } else {
+            assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
+            assert_false(res.liveness_ok);
+        }
+        assert_int_equal(res.m.chunks, 0);
+        chunksim_scenario_free(&sc);
+    }
+    free_names(names);
+}
+
+static void test_writeup_unfilled_storage_info_makes_the_coredump_wrongly_absent(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(writeup_only("info_unfilled"), &sc);
+    assert_caught_by(&res, "wrongly_absent", "8192 bytes are stored");
+    assert_int_equal(res.m.chunks, 0);
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* 4 KiB window: the second window loads at 3855; [3855, 4096) of the buffer holds [7710, 7951). */
+static void test_writeup_absolute_offset_serves_wrong_bytes_from_the_second_window(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN, "reader.window_bytes=4096"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(writeup_only("absolute_offset"), &sc);
+    assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* A 4 KiB coredump filling its partition, a 4095-byte window: the last read [3855, 4096) is one
+ * byte longer than the window holds, and the off-by-one test lets it through. */
+static void test_writeup_off_by_one_lets_the_last_read_run_off_the_window(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=247",
+                                       "reader.window_bytes=4095"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(writeup_only("off_by_one"), &sc);
+    assert_caught_by(&res, "read_failed", "read [3855, 4096)");
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* 8000-byte coredump, 1 KiB window: the window due at 7711 has 481 bytes of storage left; the full
+ * 1 KiB read is refused and the chunk is copied from the old window. */
+static void test_writeup_full_final_window_is_refused_and_serves_stale_bytes(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8000", "link.att_mtu=247",
+                                       "reader.window_bytes=1024"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(writeup_only("final_window"), &sc);
+    assert_caught_by(&res, "wrong_bytes", "read [7711, 7952)");
+    assert_has(res.reason, "glue: flash_read_async(offset 7711, 1024 bytes) refused by the board: "
+                           "E_RANGE");
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* 1 KiB windows load at 0, 963, 1927, 2891: the fourth load fails and counts as loaded. */
+static void test_writeup_ignored_read_error_serves_stale_bytes(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN, "reader.window_bytes=1024",
+                                       "faults.fault=read_error on=read op=3"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
+    assert_caught_by(&res, "wrong_bytes", "read [2891, 3132)");
+    assert_int_equal(res.m.faults_injected, 1);
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* The fourth load never completes; after the read timeout gives up, the glue counts it as loaded.
+ */
+static void test_writeup_abandoned_read_serves_stale_bytes(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN, "reader.window_bytes=1024",
+                                       "reader.read_timeout_us=50ms",
+                                       "faults.fault=read_timeout on=read op=3"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
+    assert_caught_by(&res, "wrong_bytes", "read [2891, 3132)");
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* ---- isolation: a misbehaving glue is a failed run, not a dead harness ---- */
+
+/* The run row of a glue that died: interrupted, outcome error, the reason, the glue named. */
+static void assert_recorded_failure(db_t *db, const chunksim_run_result_t *res, const char *glue)
+{
+    assert_int_equal(res->outcome, CHUNKSIM_OUTCOME_ERROR);
+    assert_false(res->passed);
+    assert_string_equal(run_text(db, res->run_id, "status"), "interrupted");
+    assert_string_equal(run_text(db, res->run_id, "outcome"), "error");
+    assert_string_equal(run_text(db, res->run_id, "reason"), res->reason);
+    assert_has(run_text(db, res->run_id, "glue"), glue);
+    assert_db_sound(db);
+}
+
+static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    db_t db;
+    db_open(&db);
+    chunksim_glue_t g;
+    open_glue(&g, evil("segfault"));
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    /* The fifth coredump read: the header peek, then payload reads at 0, 240, 481, 722. */
+    assert_has(res.reason, "glue crashed: ");
+    assert_has(res.reason, "in memfault_coredump_read(offset 722, 241 bytes), called by the "
+                           "packetizer in get-chunk");
+#ifndef __SANITIZE_ADDRESS__
+    assert_has(res.reason, "SIGSEGV");
+#endif
+    assert_recorded_failure(&db, &res, "libglue_evil_segfault.so sha256:");
+
+    /* The harness and the database carry on: the next run is recorded as usual. */
+    chunksim_glue_t fine;
+    open_glue(&fine, evil("none"));
+    res = run_recorded(&db, &fine, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    assert_ok(&res);
+    assert_string_equal(run_text(&db, res.run_id, "status"), "finished");
+    assert_true(db_count(&db, "SELECT count(*) FROM chunks") > 0);
+    assert_db_sound(&db);
+    chunksim_glue_close(&fine);
+    chunksim_glue_close(&g);
+    db_drop(&db);
+    chunksim_scenario_free(&sc);
+}
+
+static void test_glue_that_never_returns_is_killed_and_recorded(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    db_t db;
+    db_open(&db);
+    chunksim_glue_t g;
+    open_glue(&g, evil("spin"));
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, 2.0);
+    assert_has(res.reason, "glue hung: still running after 2 s of wall time");
+    assert_has(res.reason, "in memfault_coredump_read(offset 722, 241 bytes)");
+    assert_recorded_failure(&db, &res, "libglue_evil_spin.so sha256:");
+    chunksim_glue_close(&g);
+    db_drop(&db);
+    chunksim_scenario_free(&sc);
+}
+
+static void test_glue_writing_past_its_buffer_is_a_recorded_failed_run(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    db_t db;
+    db_open(&db);
+    chunksim_glue_t g;
+    open_glue(&g, evil("scribble"));
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    assert_has(res.reason, "glue corrupted memory: memfault_coredump_read(offset 722, 241 bytes)");
+    assert_has(res.reason, "wrote outside the 241-byte buffer it was given");
+    assert_recorded_failure(&db, &res, "libglue_evil_scribble.so sha256:");
+    chunksim_glue_close(&g);
+    db_drop(&db);
+    chunksim_scenario_free(&sc);
+}
+
+/* A stop request (SIGINT/SIGTERM in the harness) reaches the run, which ends as interrupted. */
+static void test_stop_request_ends_a_glue_run_as_interrupted(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_glue_t g;
+    open_glue(&g, evil("spin"));
+    volatile sig_atomic_t stop = 1;
+    const chunksim_glue_run_options_t opts = {.timeout_s = CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT,
+                                              .stop = &stop};
+    chunksim_run_result_t res;
+    (void)chunksim_glue_run(&g, &sc, &opts, &res);
+    assert_has(res.reason, "interrupted: stopped by a signal before the end");
+    assert_false(res.passed);
+    assert_true(res.wall_ms < 0.9 * CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT * 1e3);
+    chunksim_glue_close(&g);
+    chunksim_scenario_free(&sc);
+}
+
+/* The glue hands the flash driver a wild buffer: the crash comes later, in the board's code. */
+static void test_crash_after_the_glue_returned_names_the_last_glue_call(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    db_t db;
+    db_open(&db);
+    chunksim_glue_t g;
+    open_glue(&g, evil("wild_dma"));
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+#ifdef __SANITIZE_ADDRESS__
+    /* The sanitizer may report the wild write and exit instead of dying from SIGSEGV. */
+    if (strstr(res.reason, "without a result; the last glue call was ") == NULL) {
+        assert_has(res.reason, "run crashed: ");
+    }
+#else
+    assert_has(res.reason, "run crashed: SIGSEGV outside the glue");
+#endif
+    assert_has(res.reason, "memfault_platform_coredump_prepare_async(244), called by the "
+                           "application's prepare step");
+    assert_recorded_failure(&db, &res, "libglue_evil_wild_dma.so sha256:");
+    chunksim_glue_close(&g);
+    db_drop(&db);
+    chunksim_scenario_free(&sc);
+}
+
+/* The object was deleted after it was opened (a rebuild): the run still gets a failed row. */
+static void test_glue_gone_before_its_run_is_a_recorded_failed_run(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    char copy[256], cmd[1024];
+    snprintf(copy, sizeof(copy), "/tmp/chunksim_test_glue_%ld.so", (long)getpid());
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", GLUE_SINGLE_WINDOW, copy);
+    assert_int_equal(system(cmd), 0);
+    db_t db;
+    db_open(&db);
+    chunksim_glue_t g;
+    open_glue(&g, copy);
+    unlink(copy);
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
+    assert_has(res.reason, "glue run could not start: ");
+    assert_string_equal(run_text(&db, res.run_id, "outcome"), "error");
+    assert_string_equal(run_text(&db, res.run_id, "reason"), res.reason);
+    assert_has(run_text(&db, res.run_id, "glue"), copy);
+    assert_db_sound(&db);
+    chunksim_glue_close(&g);
+    db_drop(&db);
+    chunksim_scenario_free(&sc);
+}
+
+static void test_glue_refusing_to_start_is_an_error(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(evil("refuse"), &sc);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
+    assert_has(res.reason, "glue: chunksim_glue_init refused to start with -1");
+    chunksim_scenario_free(&sc);
+}
+
+/* prepare says "wait" and starts nothing: the read timeout gives up, and the note says why. */
+static void test_wait_with_nothing_in_flight_is_named(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN, "reader.read_timeout_us=50ms"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(evil("wait"), &sc);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
+    assert_has(res.reason, "timed out");
+    assert_has(res.reason, "said wait with no flash operation in flight");
+    chunksim_scenario_free(&sc);
+}
+
+/* A glue that keeps the flash busy forever ends at the simulated-time watchdog. */
+static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN, "run.max_sim_us=100ms"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(evil("reload"), &sc);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
+    assert_has(res.reason, "watchdog");
+    assert_true(res.m.waits > 10);
+    chunksim_scenario_free(&sc);
+}
+
+/* ---- loading ---- */
+
+static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    db_t db;
+    db_open(&db);
+    chunksim_glue_t g;
+    open_glue(&g, GLUE_SINGLE_WINDOW);
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    assert_ok(&res);
+
+    FILE *f = fopen(GLUE_SINGLE_WINDOW, "rb");
+    assert_non_null(f);
+    static uint8_t bytes[4 << 20];
+    size_t n = fread(bytes, 1, sizeof(bytes), f);
+    fclose(f);
+    char hex[CHUNKSIM_SHA256_HEX_BYTES], want[CHUNKSIM_GLUE_LABEL_BYTES];
+    chunksim_sha256_hex(bytes, n, hex);
+    char *abs = realpath(GLUE_SINGLE_WINDOW, NULL);
+    snprintf(want, sizeof(want), "%s sha256:%s", abs, hex);
+    free(abs);
+    assert_string_equal(run_text(&db, res.run_id, "glue"), want);
+    assert_string_equal(run_text(&db, res.run_id, "reader"), "glue");
+    assert_true(db_count(&db, "SELECT count(*) FROM calls") > 0);
+    assert_db_sound(&db);
+    chunksim_glue_close(&g);
+    db_drop(&db);
+    chunksim_scenario_free(&sc);
+}
+
+/* Without isolation (a debugger, a sanitizer): the glue loaded into this process. */
+static void test_glue_runs_in_process_with_its_notes(void **state)
+{
+    (void)state;
+    char err[CHUNKSIM_GLUE_LABEL_BYTES];
+    static const char *const sets[] = {"coredump.size_bytes=8000", "link.att_mtu=247",
+                                       "reader.window_bytes=1024"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    const chunksim_run_options_t opts = {.reader_create = chunksim_glue_reader_create,
+                                         .reader_name = "glue"};
+    chunksim_run_result_t res;
+
+    chunksim_glue_t g;
+    open_glue(&g, GLUE_DOUBLE_BUFFER);
+    assert_int_equal(chunksim_glue_load(&g, err, sizeof(err)), 0);
+    assert_true(g.async);
+    chunksim_glue_use(&g);
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    assert_ok(&res);
+    assert_string_equal(chunksim_glue_note(), "");
+    chunksim_glue_close(&g);
+
+    open_glue(&g, writeup_only("final_window"));
+    assert_int_equal(chunksim_glue_load(&g, err, sizeof(err)), 0);
+    chunksim_glue_use(&g);
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    assert_caught_by(&res, "wrong_bytes", "read [7711, 7952)");
+    assert_has(chunksim_glue_note(), "flash_read_async(offset 7711, 1024 bytes) refused");
+    chunksim_glue_close(&g);
+
+    /* Nothing selected: the reader refuses to start. */
+    assert_int_equal(chunksim_run(&sc, &opts, &res) < 0, true);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
+    chunksim_scenario_free(&sc);
+}
+
+static void test_open_refuses_what_is_not_a_glue(void **state)
+{
+    (void)state;
+    char err[CHUNKSIM_GLUE_LABEL_BYTES];
+    chunksim_glue_t g;
+    assert_true(chunksim_glue_open(&g, "/nonexistent/libnothing.so", err, sizeof(err)) < 0);
+    assert_has(err, "No such file");
+
+    assert_true(chunksim_glue_open(&g, evil("no_clear"), err, sizeof(err)) < 0);
+    assert_has(err, "does not export memfault_platform_coredump_storage_clear");
+
+    char path[512];
+    snprintf(path, sizeof(path), "%s/ble_default.ini", SCENARIO_LIBRARY_DIR);
+    assert_true(chunksim_glue_open(&g, path, err, sizeof(err)) < 0);
+    assert_has(err, "ble_default.ini");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_example_glues_end_every_starter_scenario_as_the_builtin_reader),
+        cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),
+        cmocka_unit_test(test_writeup_unfilled_storage_info_makes_the_coredump_wrongly_absent),
+        cmocka_unit_test(test_writeup_absolute_offset_serves_wrong_bytes_from_the_second_window),
+        cmocka_unit_test(test_writeup_off_by_one_lets_the_last_read_run_off_the_window),
+        cmocka_unit_test(test_writeup_full_final_window_is_refused_and_serves_stale_bytes),
+        cmocka_unit_test(test_writeup_ignored_read_error_serves_stale_bytes),
+        cmocka_unit_test(test_writeup_abandoned_read_serves_stale_bytes),
+        cmocka_unit_test(test_segfaulting_glue_is_a_recorded_failed_run),
+        cmocka_unit_test(test_glue_that_never_returns_is_killed_and_recorded),
+        cmocka_unit_test(test_glue_writing_past_its_buffer_is_a_recorded_failed_run),
+        cmocka_unit_test(test_stop_request_ends_a_glue_run_as_interrupted),
+        cmocka_unit_test(test_crash_after_the_glue_returned_names_the_last_glue_call),
+        cmocka_unit_test(test_glue_gone_before_its_run_is_a_recorded_failed_run),
+        cmocka_unit_test(test_glue_refusing_to_start_is_an_error),
+        cmocka_unit_test(test_wait_with_nothing_in_flight_is_named),
+        cmocka_unit_test(test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready),
+        cmocka_unit_test(test_run_row_names_the_glue_by_path_and_sha256),
+        cmocka_unit_test(test_glue_runs_in_process_with_its_notes),
+        cmocka_unit_test(test_open_refuses_what_is_not_a_glue),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

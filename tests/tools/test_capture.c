@@ -1,0 +1,329 @@
+/*
+ * The capture parser (sim/include/chunksim/capture.h): each format yields the
+ * chunks it holds with their line (or record) and column, every kind of bad
+ * record is reported where it is, and parsing carries on after it.
+ */
+#include "chunksim/capture.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define MAX_SEEN 16
+
+typedef struct seen {
+    size_t nchunks;
+    uint8_t chunk[MAX_SEEN][64];
+    size_t len[MAX_SEEN];
+    chunksim_capture_loc_t loc[MAX_SEEN];
+    size_t nerrors;
+    chunksim_capture_error_t err[MAX_SEEN];
+    int stop_after; /* on_chunk returns 7 after this many chunks; 0: never */
+} seen_t;
+
+static int on_chunk(void *data, const chunksim_capture_loc_t *loc, const uint8_t *c, size_t len)
+{
+    seen_t *s = data;
+    assert_true(s->nchunks < MAX_SEEN);
+    assert_true(len <= sizeof(s->chunk[0]));
+    memcpy(s->chunk[s->nchunks], c, len);
+    s->len[s->nchunks] = len;
+    s->loc[s->nchunks] = *loc;
+    s->nchunks++;
+    return s->stop_after != 0 && (int)s->nchunks == s->stop_after ? 7 : 0;
+}
+
+static void on_error(void *data, const chunksim_capture_error_t *e)
+{
+    seen_t *s = data;
+    assert_true(s->nerrors < MAX_SEEN);
+    s->err[s->nerrors++] = *e;
+}
+
+static int parse(seen_t *s, chunksim_capture_format_t fmt, const void *in, size_t len,
+                 chunksim_capture_stats_t *st)
+{
+    const chunksim_capture_config_t cfg = {
+        .format = fmt, .on_chunk = on_chunk, .on_error = on_error, .data = s};
+    return chunksim_capture_parse(&cfg, in, len, st);
+}
+
+static int parse_text(seen_t *s, chunksim_capture_format_t fmt, const char *text)
+{
+    memset(s, 0, sizeof(*s));
+    return parse(s, fmt, text, strlen(text), NULL);
+}
+
+/* 08 02 0A 0B 0C 0D 19 48: the spec's event message in one chunk; base64 CAIKCwwNGUg= */
+static const uint8_t event_chunk[] = {0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
+
+static void test_mc_records_anywhere_in_a_line_other_text_ignored(void **state)
+{
+    (void)state;
+    seen_t s;
+    const char *text = "boot ok\r\n"
+                       "[00:01] <inf> mflt: MC:CAIKCwwNGUg=:\r\n"
+                       "MC:CAIKCwwNGUg=: tail text\n"
+                       "no chunk here\n"
+                       "a MC:CAIKCwwNGUg=:MC:CAIKCwwNGUg=:"; /* two records, no final newline */
+    chunksim_capture_stats_t st;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, text, strlen(text), &st), 0);
+    assert_int_equal(st.format, CHUNKSIM_CAPTURE_MC);
+    assert_int_equal(st.lines, 5);
+    assert_int_equal(st.chunks, 4);
+    assert_int_equal(s.nerrors, 0);
+    assert_int_equal(s.nchunks, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(s.len[i], sizeof(event_chunk));
+        assert_memory_equal(s.chunk[i], event_chunk, sizeof(event_chunk));
+        assert_int_equal(s.loc[i].index, i);
+    }
+    assert_int_equal(s.loc[0].line, 2);
+    assert_int_equal(s.loc[0].column, 21);
+    assert_int_equal(s.loc[0].file_offset, 9 + 20);
+    assert_int_equal(s.loc[1].line, 3);
+    assert_int_equal(s.loc[1].column, 1);
+    assert_int_equal(s.loc[2].line, 5);
+    assert_int_equal(s.loc[2].column, 3);
+    assert_int_equal(s.loc[3].line, 5);
+    assert_int_equal(s.loc[3].column, 19);
+}
+
+static void test_mc_bad_character_named_by_line_and_column(void **state)
+{
+    (void)state;
+    seen_t s;
+    assert_int_equal(parse_text(&s, CHUNKSIM_CAPTURE_MC,
+                                "MC:CAIKCwwNGUg=:\nxx MC:CAI KCwwNGUg=:\nMC:CAIKCwwNGUg=:\n"),
+                     0);
+    assert_int_equal(s.nchunks, 2);
+    assert_int_equal(s.loc[1].line, 3);
+    assert_int_equal(s.loc[1].index, 1);
+    assert_int_equal(s.nerrors, 1);
+    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_BASE64);
+    assert_int_equal(s.err[0].loc.line, 2);
+    assert_int_equal(s.err[0].loc.column, 10);
+    assert_int_equal(s.err[0].loc.index, 1); /* the chunk that would have come */
+    assert_int_equal(s.err[0].got, ' ');
+    char text[128];
+    chunksim_capture_error_describe(&s.err[0], text, sizeof(text));
+    assert_non_null(strstr(text, "bad base64"));
+}
+
+static void test_mc_wrong_length_or_padding_is_bad_base64(void **state)
+{
+    (void)state;
+    seen_t s;
+    /* one character dropped; padding in the middle; a lone "=" */
+    assert_int_equal(
+        parse_text(&s, CHUNKSIM_CAPTURE_MC, "MC:CAIKCwNGUg=:\nMC:CA==CwwNGUg=:\nMC:=:\n"), 0);
+    assert_int_equal(s.nchunks, 0);
+    assert_int_equal(s.nerrors, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(s.err[i].kind, CHUNKSIM_CAPTURE_E_BASE64);
+        assert_int_equal(s.err[i].loc.line, i + 1);
+        assert_int_equal(s.err[i].got, 0);
+    }
+}
+
+static void test_mc_cut_line_and_empty_record_reported(void **state)
+{
+    (void)state;
+    seen_t s;
+    assert_int_equal(parse_text(&s, CHUNKSIM_CAPTURE_MC,
+                                "MC:CAIKCwwNGUg=:\nMC:CAIKCww\nMC::\nMC:CAIKCwwNGUg=:\nMC:CAIKC"),
+                     0);
+    assert_int_equal(s.nchunks, 2);
+    assert_int_equal(s.loc[1].line, 4);
+    assert_int_equal(s.nerrors, 3);
+    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_UNTERMINATED);
+    assert_int_equal(s.err[0].loc.line, 2);
+    assert_int_equal(s.err[0].loc.column, 1);
+    assert_int_equal(s.err[1].kind, CHUNKSIM_CAPTURE_E_EMPTY);
+    assert_int_equal(s.err[1].loc.line, 3);
+    assert_int_equal(s.err[2].kind, CHUNKSIM_CAPTURE_E_UNTERMINATED);
+    assert_int_equal(s.err[2].loc.line, 5);
+}
+
+static void test_hex_lines_with_spaces_comments_and_crlf(void **state)
+{
+    (void)state;
+    seen_t s;
+    chunksim_capture_stats_t st;
+    const char *text = "# a capture\r\n"
+                       "08 02 0a 0b 0c 0d 19 48\r\n"
+                       "\r\n"
+                       "   \t\n"
+                       "  080\t20A0B0C0D1948  \n";
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, text, strlen(text), &st), 0);
+    assert_int_equal(st.format, CHUNKSIM_CAPTURE_HEX);
+    assert_int_equal(s.nerrors, 0);
+    assert_int_equal(s.nchunks, 2);
+    assert_memory_equal(s.chunk[0], event_chunk, sizeof(event_chunk));
+    assert_memory_equal(s.chunk[1], event_chunk, sizeof(event_chunk));
+    assert_int_equal(s.loc[0].line, 2);
+    assert_int_equal(s.loc[1].line, 5);
+    assert_int_equal(s.loc[1].column, 3);
+}
+
+static void test_hex_bad_character_and_odd_digits_reported_by_line(void **state)
+{
+    (void)state;
+    seen_t s;
+    assert_int_equal(parse_text(&s, CHUNKSIM_CAPTURE_HEX,
+                                "0802\n08 0g 02\n080\n0x08\n08 02 0A 0B 0C 0D 19 48\n"),
+                     0);
+    assert_int_equal(s.nchunks, 2);
+    assert_int_equal(s.loc[1].line, 5);
+    assert_int_equal(s.nerrors, 3);
+    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_HEX);
+    assert_int_equal(s.err[0].loc.line, 2);
+    assert_int_equal(s.err[0].loc.column, 5);
+    assert_int_equal(s.err[0].got, 'g');
+    assert_int_equal(s.err[1].kind, CHUNKSIM_CAPTURE_E_ODD_HEX);
+    assert_int_equal(s.err[1].loc.line, 3);
+    assert_int_equal(s.err[1].got, 3);
+    assert_int_equal(s.err[2].kind, CHUNKSIM_CAPTURE_E_HEX);
+    assert_int_equal(s.err[2].loc.line, 4);
+    assert_int_equal(s.err[2].got, 'x');
+}
+
+static void test_bin_length_prefixed_records(void **state)
+{
+    (void)state;
+    seen_t s;
+    uint8_t in[2 * (2 + sizeof(event_chunk))];
+    for (size_t r = 0; r < 2; r++) {
+        uint8_t *p = in + r * (2 + sizeof(event_chunk));
+        p[0] = sizeof(event_chunk);
+        p[1] = 0;
+        memcpy(p + 2, event_chunk, sizeof(event_chunk));
+    }
+    chunksim_capture_stats_t st;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, in, sizeof(in), &st), 0);
+    assert_int_equal(st.format, CHUNKSIM_CAPTURE_BIN);
+    assert_int_equal(st.lines, 2);
+    assert_int_equal(s.nchunks, 2);
+    assert_int_equal(s.nerrors, 0);
+    assert_memory_equal(s.chunk[1], event_chunk, sizeof(event_chunk));
+    assert_int_equal(s.loc[1].line, 2);
+    assert_int_equal(s.loc[1].file_offset, 10);
+}
+
+static void test_bin_cut_in_a_record_or_its_length_is_truncated(void **state)
+{
+    (void)state;
+    seen_t s;
+    const uint8_t cut_body[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D,
+                                0x19, 0x48, 0x08, 0x00, 0x08, 0x02, 0x0A};
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_BIN, cut_body, sizeof(cut_body), NULL), 0);
+    assert_int_equal(s.nchunks, 1);
+    assert_int_equal(s.nerrors, 1);
+    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_TRUNCATED);
+    assert_int_equal(s.err[0].loc.line, 2);
+    assert_int_equal(s.err[0].loc.file_offset, 10);
+    assert_int_equal(s.err[0].expected, 8);
+    assert_int_equal(s.err[0].got, 3);
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_BIN, cut_body, 11, NULL), 0);
+    assert_int_equal(s.nchunks, 1);
+    assert_int_equal(s.nerrors, 1);
+    assert_int_equal(s.err[0].expected, 2); /* inside the length prefix */
+    assert_int_equal(s.err[0].got, 1);
+}
+
+static void test_text_record_above_the_limit_is_too_long(void **state)
+{
+    (void)state;
+    seen_t s;
+    memset(&s, 0, sizeof(s));
+    const char *text = "08 02 0A 0B 0C 0D 19 48\nMC:CAIKCwwNGUg=:\n";
+    const chunksim_capture_config_t hex = {.format = CHUNKSIM_CAPTURE_HEX,
+                                           .on_chunk = on_chunk,
+                                           .on_error = on_error,
+                                           .data = &s,
+                                           .max_chunk_bytes = 7};
+    assert_int_equal(chunksim_capture_parse(&hex, (const uint8_t *)text, 24, NULL), 0);
+    chunksim_capture_config_t mc = hex;
+    mc.format = CHUNKSIM_CAPTURE_MC;
+    assert_int_equal(chunksim_capture_parse(&mc, (const uint8_t *)text, strlen(text), NULL), 0);
+    assert_int_equal(s.nchunks, 0);
+    assert_int_equal(s.nerrors, 2);
+    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_TOO_LONG);
+    assert_int_equal(s.err[0].got, 8);
+    assert_int_equal(s.err[1].kind, CHUNKSIM_CAPTURE_E_TOO_LONG);
+    assert_int_equal(s.err[1].loc.line, 2);
+}
+
+static void test_detect_picks_each_format(void **state)
+{
+    (void)state;
+    const uint8_t bin[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
+    const uint8_t damaged_bin[] = {0x08, 0x00, 0x08, 0x02, 0x0A};
+    const char *mc = "x\nMC:CAIKCwwNGUg=:\n";
+    const char *hex = "08 02 0A 0B 0C 0D 19 48\n";
+    assert_int_equal(chunksim_capture_detect(bin, sizeof(bin)), CHUNKSIM_CAPTURE_BIN);
+    assert_int_equal(chunksim_capture_detect(damaged_bin, sizeof(damaged_bin)),
+                     CHUNKSIM_CAPTURE_BIN);
+    assert_int_equal(chunksim_capture_detect((const uint8_t *)mc, strlen(mc)), CHUNKSIM_CAPTURE_MC);
+    assert_int_equal(chunksim_capture_detect((const uint8_t *)hex, strlen(hex)),
+                     CHUNKSIM_CAPTURE_HEX);
+    assert_int_equal(chunksim_capture_detect(NULL, 0), CHUNKSIM_CAPTURE_HEX);
+}
+
+static void test_format_names_round_trip_and_unknown_refused(void **state)
+{
+    (void)state;
+    for (int f = CHUNKSIM_CAPTURE_AUTO; f <= CHUNKSIM_CAPTURE_BIN; f++) {
+        chunksim_capture_format_t got;
+        assert_int_equal(chunksim_capture_format_from_name(
+                             chunksim_capture_format_name((chunksim_capture_format_t)f), &got),
+                         0);
+        assert_int_equal(got, f);
+    }
+    chunksim_capture_format_t got;
+    assert_int_equal(chunksim_capture_format_from_name("base64", &got), -EINVAL);
+    seen_t s;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(parse(&s, (chunksim_capture_format_t)9, "x", 1, NULL), -EINVAL);
+}
+
+static void test_chunk_callback_value_stops_the_parse(void **state)
+{
+    (void)state;
+    seen_t s;
+    memset(&s, 0, sizeof(s));
+    s.stop_after = 1;
+    const char *text = "MC:CAIKCwwNGUg=:\nMC:CAIKCwwNGUg=:\n";
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_MC, text, strlen(text), NULL), 7);
+    assert_int_equal(s.nchunks, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mc_records_anywhere_in_a_line_other_text_ignored),
+        cmocka_unit_test(test_mc_bad_character_named_by_line_and_column),
+        cmocka_unit_test(test_mc_wrong_length_or_padding_is_bad_base64),
+        cmocka_unit_test(test_mc_cut_line_and_empty_record_reported),
+        cmocka_unit_test(test_hex_lines_with_spaces_comments_and_crlf),
+        cmocka_unit_test(test_hex_bad_character_and_odd_digits_reported_by_line),
+        cmocka_unit_test(test_bin_length_prefixed_records),
+        cmocka_unit_test(test_bin_cut_in_a_record_or_its_length_is_truncated),
+        cmocka_unit_test(test_text_record_above_the_limit_is_too_long),
+        cmocka_unit_test(test_detect_picks_each_format),
+        cmocka_unit_test(test_format_names_round_trip_and_unknown_refused),
+        cmocka_unit_test(test_chunk_callback_value_stops_the_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,622 @@
+/*
+ * chunksim matrix and chunksim merge, end to end through the built binary:
+ * workers, JUnit, shards merged back, case ids, Ctrl-C, a worker that dies.
+ */
+#include <sqlite3.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char tmpdir[] = "/tmp/test_matrix_cli.XXXXXX";
+static char out[1 << 20], err_text[1 << 16];
+
+/* 2 x 2 lists x 3 seeds = 12 cases; disconnect_after_chunk = last loses the coredump. */
+static const char cli_ini[] = "[coredump]\nsize_bytes = 8KiB\n"
+                              "[flash]\nsize_bytes = 64KiB\n"
+                              "[reader]\nkind = sync\n"
+                              "[link]\natt_mtu = 247\n"
+                              "[matrix]\n"
+                              "seeds = 1..3\n"
+                              "link.disconnect_after_chunk = never | last\n"
+                              "flash.read_latency = model | fixed:50\n";
+
+/* Many quick cases, to be interrupted. */
+static const char long_ini[] = "[coredump]\nsize_bytes = 8KiB\n"
+                               "[flash]\nsize_bytes = 64KiB\n"
+                               "[link]\natt_mtu = 247\n"
+                               "[matrix]\n"
+                               "seeds = 1..100000\n";
+
+static const char *path_of(const char *name)
+{
+    static char paths[16][300];
+    static int next;
+    char *p = paths[next++ % 16];
+    snprintf(p, 300, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+    const char *p = path_of(name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+static void read_file(const char *path, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    size_t n = fread(buf, 1, len - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* Runs "chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. */
+__attribute__((format(printf, 1, 2))) static int cli(const char *fmt, ...)
+{
+    char args[8192], cmd[9000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > '%s/out.txt' 2> '%s/err.txt'", tmpdir,
+             CHUNKSIM_BIN, args, tmpdir, tmpdir);
+    int status = system(cmd);
+    read_file(path_of("out.txt"), out, sizeof out);
+    read_file(path_of("err.txt"), err_text, sizeof err_text);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void expect_exit(int got, int want)
+{
+    if (got != want)
+        fail_msg("exit %d, wanted %d\nstdout:\n%s\nstderr:\n%s", got, want, out, err_text);
+}
+
+static void assert_contains(const char *text, const char *part)
+{
+    if (strstr(text, part) == NULL)
+        fail_msg("\"%s\" not found in:\n%s", part, text);
+}
+
+static size_t count_of(const char *text, const char *part)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, part); p != NULL; p = strstr(p + 1, part))
+        n++;
+    return n;
+}
+
+static int64_t sql_int(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", db_path, sqlite3_errmsg(db));
+    sqlite3_busy_timeout(db, 10000); /* the writer may be creating the schema */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    int rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static const char *sql_text(const char *db_path, const char *sql)
+{
+    static char text[256];
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    text[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        snprintf(text, sizeof text, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return text;
+}
+
+/* ---- a small XML well-formedness check (what JUnit consumers need) ------ */
+
+static bool xml_name(const char **p)
+{
+    if (!isalpha((unsigned char)**p) && **p != '_')
+        return false;
+    while (isalnum((unsigned char)**p) || strchr("_-.:", **p) != NULL)
+        (*p)++;
+    return true;
+}
+
+/* Text up to stop: no '<', and every '&' starts a known entity. */
+static bool xml_chars(const char **p, char stop)
+{
+    static const char *const entities[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
+    while (**p != stop) {
+        if (**p == '\0' || **p == '<')
+            return false;
+        if (**p == '&') {
+            size_t i = 0;
+            while (i < 5 && strncmp(*p, entities[i], strlen(entities[i])) != 0)
+                i++;
+            if (i == 5)
+                return false;
+            *p += strlen(entities[i]);
+            continue;
+        }
+        if ((unsigned char)**p < 0x20 && **p != '\n' && **p != '\t' && **p != '\r')
+            return false;
+        (*p)++;
+    }
+    return true;
+}
+
+static bool xml_well_formed(const char *s)
+{
+    const char *stack[16];
+    size_t depth_names[16];
+    int depth = 0, roots = 0;
+    const char *p = strstr(s, "?>");
+    if (strncmp(s, "<?xml ", 6) != 0 || p == NULL)
+        return false;
+    p += 2;
+    while (*p) {
+        if (*p != '<') {
+            if (!xml_chars(&p, *p == '\0' ? '\0' : '<') && *p != '\0')
+                return false;
+            continue;
+        }
+        p++;
+        if (*p == '/') {
+            p++;
+            const char *name = p;
+            if (depth == 0 || !xml_name(&p) || (size_t)(p - name) != depth_names[depth - 1] ||
+                strncmp(name, stack[depth - 1], depth_names[depth - 1]) != 0 || *p++ != '>')
+                return false;
+            depth--;
+            continue;
+        }
+        const char *name = p;
+        if (!xml_name(&p) || depth == 16)
+            return false;
+        if (depth == 0)
+            roots++;
+        size_t len = (size_t)(p - name);
+        for (;;) {
+            while (*p == ' ' || *p == '\n')
+                p++;
+            if (*p == '/' && p[1] == '>') {
+                p += 2;
+                break;
+            }
+            if (*p == '>') {
+                p++;
+                stack[depth] = name;
+                depth_names[depth++] = len;
+                break;
+            }
+            if (!xml_name(&p) || *p++ != '=' || *p++ != '"' || !xml_chars(&p, '"'))
+                return false;
+            p++;
+        }
+    }
+    return depth == 0 && roots == 1;
+}
+
+static void test_the_xml_check_itself_rejects_broken_documents(void **state)
+{
+    (void)state;
+    assert_true(xml_well_formed("<?xml version=\"1.0\"?>\n<a x=\"1&amp;\"><b/>t</a>\n"));
+    assert_false(xml_well_formed("<?xml version=\"1.0\"?>\n<a><b></a></b>\n"));
+    assert_false(xml_well_formed("<?xml version=\"1.0\"?>\n<a x=\"<\"/>\n"));
+    assert_false(xml_well_formed("<?xml version=\"1.0\"?>\n<a>&bogus;</a>\n"));
+    assert_false(xml_well_formed("<?xml version=\"1.0\"?>\n<a>x</a><a/>\n"));
+    assert_false(xml_well_formed("<?xml version=\"1.0\"?>\n<a>\n"));
+}
+
+/* ---- matrix ------------------------------------------------------------ */
+
+static void test_junit_is_well_formed_with_one_testcase_per_case(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --db '' -j 2 --junit junit.xml"), 1);
+    assert_contains(out, "12 case(s), 12 run in");
+    size_t failed = count_of(out, "\nFAIL ");
+    assert_int_equal(failed, 6); /* every disconnect-after-last case */
+    assert_contains(out, "6 passed, 6 failed");
+    /* Each failure's next line reproduces it alone. */
+    assert_int_equal(count_of(out, "\n  chunksim run cli.ini --seed "), failed);
+    assert_int_equal(count_of(out, "--set link.disconnect_after_chunk=last --set "
+                                   "flash.read_latency="),
+                     failed);
+    /* Not a terminal: plain progress lines, the last one complete. */
+    assert_contains(err_text, "chunksim matrix: 12/12 (100%), ");
+    assert_contains(err_text, "runs/s, ETA 0:00, 6 failed\n");
+
+    static char xml[1 << 16];
+    read_file(path_of("junit.xml"), xml, sizeof xml);
+    assert_true(xml_well_formed(xml));
+    assert_int_equal(count_of(xml, "<testcase "), 12);
+    assert_int_equal(count_of(xml, "<failure "), failed);
+    assert_int_equal(count_of(xml, "</failure>"), failed);
+    assert_contains(xml, "<testsuites name=\"chunksim\" tests=\"12\" failures=\"6\" errors=\"0\" "
+                         "skipped=\"0\"");
+    assert_contains(xml, "<testsuite name=\"cli.ini\" tests=\"12\" failures=\"6\"");
+    assert_contains(xml, "classname=\"cli\" name=\"");
+    assert_contains(xml, "repro: chunksim run cli.ini --seed ");
+}
+
+static void test_junit_escapes_what_xml_reserves(void **state)
+{
+    (void)state;
+    write_file("esc.ini", "[run]\nname = a&b<c>\"d'e\nexpect = lost\n"
+                          "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                          "[link]\natt_mtu = 247\n");
+    expect_exit(cli("matrix esc.ini --db '' -q --junit esc.xml"), 1);
+    static char xml[1 << 14];
+    read_file(path_of("esc.xml"), xml, sizeof xml);
+    assert_true(xml_well_formed(xml));
+    assert_contains(xml, "classname=\"a&amp;b&lt;c&gt;&quot;d&apos;e\"");
+    assert_contains(xml, "(expected lost)");
+}
+
+static void test_shards_merged_hold_exactly_the_whole_matrix(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --db whole.db -j 2 -q"), 1);
+    int64_t whole = sql_int(path_of("whole.db"), "SELECT count(*) FROM runs");
+    assert_int_equal(whole, 12);
+    /* Shard k runs cases k-1, k+4, k+9: each holds a failing (disconnect-after-last) one. */
+    for (int k = 1; k <= 5; k++)
+        expect_exit(cli("matrix cli.ini --db shard%d.db -j 1 -q --shard %d/5", k, k), 1);
+    expect_exit(cli("merge merged.db shard1.db shard2.db shard3.db shard4.db shard5.db"), 0);
+    assert_contains(out, "12 run(s) merged into merged.db, 0 already present");
+    expect_exit(cli("merge merged.db shard3.db whole.db"), 0);
+    /* shard 3 (cases 2 and 7) is there already; the whole matrix is new: other processes. */
+    assert_contains(out, "12 run(s) merged into merged.db, 2 already present");
+    const char *m = path_of("merged.db");
+    assert_int_equal(sql_int(m, "SELECT count(*) FROM runs"), 24);
+    /* Each (scenario, seed) of the matrix exactly twice: once from the shards, once whole;
+     * and with the same outcome both times. */
+    assert_int_equal(sql_int(m, "SELECT count(*) FROM (SELECT scenario_id, seed, count(*) AS n, "
+                                "count(DISTINCT outcome) AS o FROM runs GROUP BY 1, 2 "
+                                "HAVING n = 2 AND o = 1)"),
+                     12);
+    assert_int_equal(sql_int(m, "SELECT count(*) FROM scenarios"), 12);
+    assert_int_equal(sql_int(m, "SELECT count(*) FROM calls"),
+                     2 * sql_int(path_of("whole.db"), "SELECT count(*) FROM calls"));
+    assert_string_equal(sql_text(m, "PRAGMA integrity_check"), "ok");
+}
+
+/* --list gives ids; --case ID runs that case alone, and so does its repro line. */
+static void test_a_case_id_and_its_repro_line_run_the_same_case(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --list"), 0);
+    assert_int_equal(count_of(out, "\n"), 12);
+    char line[512], id[32], repro[400];
+    const char *seventh = out;
+    for (int i = 0; i < 7; i++)
+        seventh = strchr(seventh, '\n') + 1;
+    sscanf(seventh, "%511[^\n]", line);
+    unsigned index;
+    assert_int_equal(sscanf(line, "%u %31s chunksim run %399[^\n]", &index, id, repro), 3);
+    assert_int_equal(index, 7);
+    assert_int_equal(strlen(id), 10);
+
+    cli("matrix cli.ini --case %s --db case.db -q", id);
+    assert_contains(out, "1 case(s), 1 run in");
+    cli("run %s --db repro.db -q", repro);
+    const char *sha = "SELECT s.config_sha256 || ':' || r.seed || ':' || r.outcome FROM runs r "
+                      "JOIN scenarios s USING (scenario_id)";
+    char a[256];
+    snprintf(a, sizeof a, "%s", sql_text(path_of("case.db"), sha));
+    assert_true(strlen(a) > 64);
+    assert_string_equal(a, sql_text(path_of("repro.db"), sha));
+    assert_int_equal(sql_int(path_of("case.db"), "SELECT seed FROM runs"), 2);
+
+    expect_exit(cli("matrix cli.ini --case %s --seeds 4..5 -q --db ''", id), 2);
+    assert_contains(err_text, "no such case in this matrix");
+}
+
+/* The one chunksim in the background, killed by teardown if a test failed before its end. */
+static pid_t bg_pid;
+
+/* Runs chunksim in the background; its pid. */
+static pid_t spawn_cli(const char *const *args)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (chdir(tmpdir) != 0)
+            _exit(127);
+        FILE *o = freopen("bg_out.txt", "w", stdout);
+        FILE *e = freopen("bg_err.txt", "w", stderr);
+        (void)o;
+        (void)e;
+        const char *argv[32] = {CHUNKSIM_BIN};
+        for (int i = 0; args[i] != NULL && i < 30; i++)
+            argv[i + 1] = args[i];
+        execv(CHUNKSIM_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    bg_pid = pid;
+    return pid;
+}
+
+/* The query's value, or -1 while the database or its schema is not there yet. */
+static int64_t sql_int_soft(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+/* Waits (bounded, polling) until the query on db returns at least want. */
+static void wait_for(const char *db, const char *sql, int64_t want)
+{
+    const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
+    for (int i = 0; i < 3000; i++) { /* a minute at most */
+        if (sql_int_soft(db, sql) >= want)
+            return;
+        nanosleep(&pause, NULL);
+    }
+    fail_msg("%s never reached %lld", sql, (long long)want);
+}
+
+static int wait_exit(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    bg_pid = 0;
+    read_file(path_of("bg_out.txt"), out, sizeof out);
+    read_file(path_of("bg_err.txt"), err_text, sizeof err_text);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The workers' scratch directories under TMPDIR (= tmpdir); how many, and the last one. */
+static int batch_dirs(char *last, size_t len)
+{
+    int n = 0;
+    DIR *d = opendir(tmpdir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strncmp(e->d_name, "chunksim-batch.", 15) == 0) {
+            snprintf(last, len, "%s/%s", tmpdir, e->d_name);
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* The pid of a worker recording a run that is still going, from its scratch databases. */
+static pid_t running_worker(void)
+{
+    char dir[400];
+    if (batch_dirs(dir, sizeof dir) == 0)
+        return 0;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    pid_t pid = 0;
+    for (struct dirent *e; pid <= 0 && (e = readdir(d)) != NULL;) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "worker", 6) != 0 || n < 3 || strcmp(e->d_name + n - 3, ".db") != 0)
+            continue;
+        char db[700];
+        snprintf(db, sizeof db, "%s/%s", dir, e->d_name);
+        sqlite3 *h;
+        sqlite3_stmt *st;
+        if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+            sqlite3_busy_timeout(h, 10000) == SQLITE_OK &&
+            sqlite3_prepare_v2(h,
+                               "SELECT r.writer_pid FROM runs r JOIN scenarios s USING "
+                               "(scenario_id) WHERE r.status = 'running' AND s.name = 'die'",
+                               -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                pid = (pid_t)sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(h);
+    }
+    closedir(d);
+    return pid;
+}
+
+static void test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent(void **state)
+{
+    (void)state;
+    write_file("long.ini", long_ini);
+    const char *db = path_of("int.db");
+    const char *args[] = {"matrix", "long.ini", "--db", "int.db", "-j", "2", "-q", NULL};
+    pid_t pid = spawn_cli(args);
+    wait_for(db, "SELECT count(*) FROM runs WHERE status = 'finished'", 5);
+    kill(pid, SIGINT); /* to the parent only: it must forward it to its workers */
+    expect_exit(wait_exit(pid), 1);
+    assert_contains(out, "interrupted by SIGINT: ");
+    unsigned long cases, ran;
+    const char *summary = strstr(out, "case(s), ");
+    assert_non_null(summary);
+    assert_int_equal(sscanf(out, "%lu case(s), %lu run in", &cases, &ran), 2);
+    assert_int_equal(cases, 100000);
+    assert_true(ran >= 5 && ran < cases);
+    assert_string_equal(sql_text(db, "PRAGMA integrity_check"), "ok");
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+    /* Every run the summary counts is in the database, and nothing else. */
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs"), (int64_t)ran);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs r WHERE status = 'finished' AND "
+                                 "chunks <> (SELECT count(*) FROM chunks c WHERE "
+                                 "c.run_id = r.run_id)"),
+                     0);
+    /* The workers' scratch databases are gone. */
+    char dir[400];
+    assert_int_equal(batch_dirs(dir, sizeof dir), 0);
+}
+
+static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **state)
+{
+    (void)state;
+    /* Case 0 runs for half a minute of real time; case 1 is quick. */
+    write_file("die.ini", "[run]\nrealtime_scale = 100\n"
+                          "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                          "[link]\natt_mtu = 247\n"
+                          "[matrix]\nrun.mode = realtime | virtual\n");
+    const char *args[] = {"matrix", "die.ini", "--db", "die.db", "-j", "1", "-q", NULL};
+    pid_t pid = spawn_cli(args);
+    pid_t worker = 0;
+    const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
+    for (int i = 0; i < 3000 && (worker = running_worker()) <= 0; i++)
+        nanosleep(&pause, NULL);
+    assert_true(worker > 0);
+    assert_int_equal(kill(worker, SIGKILL), 0);
+    expect_exit(wait_exit(pid), 1);
+    assert_contains(out, "2 case(s), 2 run in");
+    assert_contains(out, "1 passed, 1 failed");
+    assert_contains(out, "died of signal 9");
+    const char *db = path_of("die.db");
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs"), 2);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE status = 'interrupted' AND "
+                                 "mode = 'realtime'"),
+                     1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE status = 'finished' AND "
+                                 "outcome = 'ok' AND mode = 'virtual'"),
+                     1);
+    assert_string_equal(sql_text(db, "PRAGMA integrity_check"), "ok");
+}
+
+static void test_bad_usage_exits_2_and_help_exits_0(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix --help"), 0);
+    assert_contains(out, "usage: chunksim matrix SCENARIO...");
+    assert_contains(out, "--shard K/N");
+    expect_exit(cli("matrix"), 2);
+    expect_exit(cli("matrix cli.ini -j 0"), 2);
+    assert_contains(err_text, "-j 0: expected a number of workers");
+    expect_exit(cli("matrix cli.ini --shard 4/3"), 2);
+    assert_contains(err_text, "--shard 4/3: need 1 <= K <= N");
+    expect_exit(cli("matrix cli.ini --seeds 3..1"), 2);
+    expect_exit(cli("matrix cli.ini --set att_mtu=1"), 2);
+    expect_exit(cli("matrix cli.ini --set link.att_mtu=7 --db ''"), 2);
+    assert_contains(err_text, "case ");
+    assert_contains(err_text, "--set link.att_mtu=7");
+    write_file("bad.ini", "[matrix]\nlink.att_mtu = 23 | 5000\n");
+    expect_exit(cli("matrix bad.ini"), 2);
+    assert_contains(err_text, "bad.ini:2: [matrix] link.att_mtu = 23 | 5000: value 2 of 2");
+    expect_exit(cli("matrix cli.ini --seeds 0..100000000 --list"), 2);
+    assert_contains(err_text, "split it with --shard K/N");
+    char many[6000] = "";
+    for (int i = 0; i < 64; i++)
+        strcat(many, " --set link.att_mtu=247");
+    expect_exit(cli("matrix cli.ini %s", many), 2);
+    assert_contains(err_text, "at most 63 --set options");
+    many[0] = '\0';
+    for (int i = 0; i < 257; i++)
+        strcat(many, " --case 0000000000");
+    expect_exit(cli("matrix cli.ini %s", many), 2);
+    assert_contains(err_text, "at most 256 --case options");
+    /* A JUnit file that cannot be written fails the command after the runs. */
+    expect_exit(cli("matrix cli.ini -q --db '' --seeds 1 --junit nodir/j.xml"), 1);
+    assert_contains(err_text, "--junit nodir/j.xml: No such file or directory");
+    expect_exit(cli("merge --help"), 0);
+    assert_contains(out, "usage: chunksim merge OUT.db IN.db...");
+    expect_exit(cli("merge only.db"), 2);
+    expect_exit(cli("merge m.db nosuch.db"), 2);
+    assert_contains(err_text, "nosuch.db");
+}
+
+static void test_an_empty_shard_still_writes_a_database(void **state)
+{
+    (void)state;
+    write_file("one.ini", "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                          "[link]\natt_mtu = 247\n");
+    expect_exit(cli("matrix one.ini --shard 2/2 --db empty.db -q"), 0);
+    assert_contains(out, "0 case(s), 0 run in");
+    assert_int_equal(sql_int(path_of("empty.db"), "SELECT count(*) FROM runs"), 0);
+    expect_exit(cli("merge all.db empty.db"), 0);
+}
+
+static int kill_bg(void **state)
+{
+    (void)state;
+    if (bg_pid > 0) {
+        kill(bg_pid, SIGKILL);
+        waitpid(bg_pid, NULL, 0);
+        bg_pid = 0;
+    }
+    return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    /* Workers' scratch databases go here, where the tests can look for them. */
+    return setenv("TMPDIR", tmpdir, 1);
+}
+
+static int teardown(void **state)
+{
+    kill_bg(state);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_the_xml_check_itself_rejects_broken_documents),
+        cmocka_unit_test(test_junit_is_well_formed_with_one_testcase_per_case),
+        cmocka_unit_test(test_junit_escapes_what_xml_reserves),
+        cmocka_unit_test(test_shards_merged_hold_exactly_the_whole_matrix),
+        cmocka_unit_test(test_a_case_id_and_its_repro_line_run_the_same_case),
+        cmocka_unit_test_teardown(
+            test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent, kill_bg),
+        cmocka_unit_test_teardown(test_a_worker_that_dies_is_replaced_and_its_case_is_an_error,
+                                  kill_bg),
+        cmocka_unit_test(test_bad_usage_exits_2_and_help_exits_0),
+        cmocka_unit_test(test_an_empty_shard_still_writes_a_database),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,418 @@
+/* Merging recording databases (sim/src/merge.c): nothing lost, nothing doubled. */
+#include "chunksim/merge.h"
+#include "chunksim/run.h"
+
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char tmpdir[] = "/tmp/test_merge.XXXXXX";
+
+/* A writer kept open with its run unfinished; closed by teardown. */
+static chunksim_rec_t live_writer;
+static bool live_writer_open;
+
+#define TINY "[coredump]\nsize_bytes = 8KiB\n\n[flash]\nsize_bytes = 64KiB\n\n[link]\natt_mtu = 247\n"
+
+/* Tables with rows per run, and the content-addressed ones. */
+static const char *const per_run_tables[] = {"runs",       "calls",  "flash_ops", "chunks",
+                                             "violations", "params", "metrics"};
+enum { PER_RUN_TABLES = sizeof per_run_tables / sizeof per_run_tables[0] };
+
+static const char *path_of(const char *name)
+{
+    static char paths[8][300];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, 300, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static int64_t sql_int(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static int64_t count_rows(const char *db_path, const char *table)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    return sql_int(db_path, sql);
+}
+
+static void open_rec(chunksim_rec_t *rec, const char *path)
+{
+    char err[512];
+    if (chunksim_rec_open(rec, path, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+/* Records one run of the scenario text per seed, with every trace row the engine writes. */
+static void record_runs(const char *db_path, const char *name, const char *text,
+                        const uint64_t *seeds, size_t n)
+{
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    chunksim_rec_t rec;
+    open_rec(&rec, db_path);
+    for (size_t i = 0; i < n; i++) {
+        chunksim_scenario_t sc;
+        if (chunksim_scenario_load_string(&sc, text, name, NULL, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        sc.run.seed = seeds[i];
+        chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
+        chunksim_run_result_t res;
+        assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+        assert_true(res.run_id > 0);
+        chunksim_scenario_free(&sc);
+    }
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+/* A hand-made run that has a row in every per-run table, metrics included. */
+static void record_full_run(const char *db_path, bool finish)
+{
+    chunksim_rec_t rec;
+    open_rec(&rec, db_path);
+    int64_t scenario_id, run_id;
+    assert_int_equal(chunksim_rec_scenario(&rec, "manual", "[run]\nname = manual\n", &scenario_id),
+                     0);
+    static const uint8_t image[64] = {1, 2, 3};
+    const chunksim_rec_run_info_t info = {.scenario_id = scenario_id,
+                                          .seed = 99,
+                                          .mode = "virtual",
+                                          .tool_version = "test",
+                                          .reader = "single",
+                                          .image = image,
+                                          .image_bytes = sizeof image,
+                                          .flash_bytes = 4096};
+    assert_int_equal(chunksim_rec_run_begin(&rec, &info, &run_id), 0);
+    for (uint64_t i = 0; i < 3; i++) {
+        const chunksim_rec_call_t call = {.seq = i,
+                                          .t_us = i * 10,
+                                          .kind = "prepare",
+                                          .arg = 20,
+                                          .result = 1,
+                                          .duration_us = CHUNKSIM_REC_TIME_NONE};
+        assert_int_equal(chunksim_rec_call(&rec, &call), 0);
+    }
+    const chunksim_rec_flash_op_t op = {.seq = 0,
+                                        .kind = "read",
+                                        .addr = 0,
+                                        .len = 64,
+                                        .start_us = 0,
+                                        .end_us = 5,
+                                        .latency_us = 5};
+    assert_int_equal(chunksim_rec_flash_op(&rec, &op), 0);
+    const chunksim_rec_chunk_t chunk = {.seq = 0,
+                                        .t_us = 6,
+                                        .sent_us = 9,
+                                        .header = 0x80,
+                                        .delivered = true,
+                                        .data = image,
+                                        .len = 20};
+    assert_int_equal(chunksim_rec_chunk(&rec, &chunk), 0);
+    const chunksim_rec_violation_t v = {
+        .invariant = "sequential_read", .call_seq = 1, .t_us = 10, .detail = "test"};
+    assert_int_equal(chunksim_rec_violation(&rec, &v), 0);
+    assert_int_equal(chunksim_rec_param(&rec, "seed.flash", "5"), 0);
+    assert_int_equal(chunksim_rec_metric(&rec, "window_hit_ratio", 0.5), 0);
+    if (finish) {
+        const chunksim_rec_run_result_t result = {.outcome = "violation", .reason = "test"};
+        assert_int_equal(chunksim_rec_run_end(&rec, &result), 0);
+        assert_int_equal(chunksim_rec_close(&rec), 0);
+        return;
+    }
+    /* Leave it 'running' with its rows committed, as a writer still at work (or one whose
+     * file was copied mid-run) leaves it; rec stays open until the process ends. */
+    assert_int_equal(chunksim_rec_flush(&rec), 0);
+    live_writer = rec;
+    live_writer_open = true;
+}
+
+static void merge_ok(chunksim_rec_t *out, const char *in, chunksim_merge_stats_t *st)
+{
+    char err[1024];
+    if (chunksim_merge(out, in, NULL, st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_merge_keeps_every_run_and_all_their_rows(void **state)
+{
+    (void)state;
+    const char *a = path_of("a.db"), *b = path_of("b.db"), *out = path_of("out.db");
+    static const uint64_t seeds_a[] = {1, 2, 3}, seeds_b[] = {4};
+    record_runs(a, "x", TINY, seeds_a, 3);
+    record_full_run(a, true);
+    record_runs(b, "x", TINY, seeds_b, 1); /* same scenario text as in a */
+    record_runs(b, "rle", TINY "[coredump]\nrle = true\n", seeds_a, 1);
+
+    chunksim_rec_t rec;
+    open_rec(&rec, out);
+    chunksim_merge_stats_t sa, sb;
+    merge_ok(&rec, a, &sa);
+    merge_ok(&rec, b, &sb);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+
+    assert_int_equal(sa.runs_copied, 4);
+    assert_int_equal(sb.runs_copied, 2);
+    assert_int_equal(sa.runs_present + sb.runs_present, 0);
+    for (int t = 0; t < PER_RUN_TABLES; t++) {
+        int64_t want = count_rows(a, per_run_tables[t]) + count_rows(b, per_run_tables[t]);
+        assert_true(want > 0);
+        assert_int_equal(count_rows(out, per_run_tables[t]), want);
+    }
+    /* Scenario x is in both inputs and stored once; rle and manual once each. */
+    assert_int_equal(count_rows(out, "scenarios"), 3);
+    assert_int_equal(sb.scenarios_added, 1);
+    /* Images by content: seeds 1..3 and 4, the manual image; rle seed 1 = x seed 1. */
+    assert_int_equal(count_rows(out, "images"),
+                     sql_int(out, "SELECT count(DISTINCT image_id) FROM runs"));
+    assert_int_equal(sa.rows_copied + sb.rows_copied,
+                     count_rows(out, "calls") + count_rows(out, "flash_ops") +
+                         count_rows(out, "chunks") + count_rows(out, "violations") +
+                         count_rows(out, "params") + count_rows(out, "metrics"));
+    /* New ids in input order; every row follows its run. */
+    assert_int_equal(sql_int(out, "SELECT group_concat(run_id) = '1,2,3,4,5,6' FROM "
+                                  "(SELECT run_id FROM runs ORDER BY run_id)"),
+                     1);
+    assert_int_equal(sql_int(out, "SELECT seed FROM runs WHERE run_id = 4"), 99);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM metrics WHERE run_id = 4"), 1);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM violations WHERE run_id = 4 AND "
+                                  "invariant = 'sequential_read'"),
+                     1);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM calls WHERE run_id = 4"), 3);
+    /* Chunk bytes and per-run chunk counts arrive intact. */
+    assert_int_equal(sql_int(out, "SELECT sum(length(data)) FROM chunks"),
+                     sql_int(a, "SELECT sum(length(data)) FROM chunks") +
+                         sql_int(b, "SELECT sum(length(data)) FROM chunks"));
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM runs r WHERE chunks IS NOT NULL AND "
+                                  "chunks <> (SELECT count(*) FROM chunks c WHERE c.run_id = "
+                                  "r.run_id) AND status = 'finished' AND run_id <> 4"),
+                     0);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
+static void test_merging_an_input_again_copies_nothing(void **state)
+{
+    (void)state;
+    const char *a = path_of("a2.db"), *out = path_of("out2.db");
+    static const uint64_t seeds[] = {11, 12};
+    record_runs(a, "x", TINY, seeds, 2);
+    chunksim_rec_t rec;
+    open_rec(&rec, out);
+    chunksim_merge_stats_t st;
+    merge_ok(&rec, a, &st);
+    assert_int_equal(st.runs_copied, 2);
+    int64_t before[PER_RUN_TABLES];
+    for (int t = 0; t < PER_RUN_TABLES; t++)
+        before[t] = count_rows(out, per_run_tables[t]);
+    merge_ok(&rec, a, &st);
+    assert_int_equal(st.runs_copied, 0);
+    assert_int_equal(st.runs_present, 2);
+    assert_int_equal(st.rows_copied, 0);
+    assert_int_equal(st.scenarios_added + st.images_added, 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    for (int t = 0; t < PER_RUN_TABLES; t++)
+        assert_int_equal(count_rows(out, per_run_tables[t]), before[t]);
+
+    /* A merge of a merge: out into a third file, then a again: still two runs. */
+    const char *third = path_of("third.db");
+    open_rec(&rec, third);
+    merge_ok(&rec, out, &st);
+    merge_ok(&rec, a, &st);
+    assert_int_equal(st.runs_present, 2);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    assert_int_equal(count_rows(third, "runs"), 2);
+}
+
+static void test_merged_runs_follow_the_outputs_own_runs(void **state)
+{
+    (void)state;
+    const char *a = path_of("a3.db"), *out = path_of("out3.db");
+    static const uint64_t in_seeds[] = {21, 22}, own_seeds[] = {31, 32, 33};
+    record_runs(a, "x", TINY, in_seeds, 2);
+    record_runs(out, "x", TINY, own_seeds, 3);
+    chunksim_rec_t rec;
+    open_rec(&rec, out);
+    chunksim_merge_stats_t st;
+    merge_ok(&rec, a, &st);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    assert_int_equal(sql_int(out, "SELECT seed FROM runs WHERE run_id = 4"), 21);
+    assert_int_equal(sql_int(out, "SELECT seed FROM runs WHERE run_id = 5"), 22);
+    assert_int_equal(count_rows(out, "scenarios"), 1);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM calls WHERE run_id = 5"),
+                     sql_int(a, "SELECT count(*) FROM calls WHERE run_id = 2"));
+}
+
+static void on_run(void *data, int64_t src, int64_t dst)
+{
+    int64_t *pairs = data;
+    pairs[2 * pairs[0] + 1] = src;
+    pairs[2 * pairs[0] + 2] = dst;
+    pairs[0]++;
+}
+
+static void test_a_range_merges_only_those_runs_and_reports_their_new_ids(void **state)
+{
+    (void)state;
+    const char *a = path_of("a4.db"), *out = path_of("out4.db");
+    static const uint64_t seeds[] = {41, 42, 43, 44};
+    record_runs(a, "x", TINY, seeds, 4);
+    chunksim_rec_t rec;
+    open_rec(&rec, out);
+    int64_t pairs[1 + 2 * 8] = {0};
+    chunksim_merge_options_t opts = {
+        .after_run_id = 1, .up_to_run_id = 3, .on_run = on_run, .data = pairs};
+    chunksim_merge_stats_t st;
+    char err[512];
+    assert_int_equal(chunksim_merge(&rec, a, &opts, &st, err, sizeof err), 0);
+    assert_int_equal(st.runs_copied, 2);
+    assert_int_equal(st.last_run_id, 3);
+    assert_int_equal(pairs[0], 2);
+    assert_int_equal(pairs[1], 2);
+    assert_int_equal(pairs[2], 1);
+    assert_int_equal(pairs[3], 3);
+    assert_int_equal(pairs[4], 2);
+    opts = (chunksim_merge_options_t){.after_run_id = 3};
+    assert_int_equal(chunksim_merge(&rec, a, &opts, &st, err, sizeof err), 0);
+    assert_int_equal(st.runs_copied, 1);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    assert_int_equal(sql_int(out, "SELECT group_concat(seed) = '42,43,44' FROM "
+                                  "(SELECT seed FROM runs ORDER BY run_id)"),
+                     1);
+}
+
+static void test_a_run_still_running_in_the_input_arrives_interrupted(void **state)
+{
+    (void)state;
+    const char *a = path_of("a5.db"), *out = path_of("out5.db");
+    record_full_run(a, false); /* left 'running' with its rows committed */
+    chunksim_rec_t rec;
+    open_rec(&rec, out);
+    chunksim_merge_stats_t st;
+    merge_ok(&rec, a, &st);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    assert_int_equal(st.runs_copied, 1);
+    assert_int_equal(st.runs_interrupted, 1);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM runs WHERE status = 'interrupted' AND "
+                                  "outcome = 'incomplete' AND reason LIKE 'still running in %'"),
+                     1);
+    assert_int_equal(count_rows(out, "calls"), 3);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+}
+
+static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
+{
+    (void)state;
+    char err[1024];
+    const char *out = path_of("out6.db");
+    chunksim_rec_t rec;
+    open_rec(&rec, out);
+
+    const char *missing = path_of("missing.db");
+    assert_int_equal(chunksim_merge(&rec, missing, NULL, NULL, err, sizeof err),
+                     CHUNKSIM_REC_E_INVAL);
+    assert_non_null(strstr(err, "missing.db"));
+    struct stat sb;
+    assert_int_equal(stat(missing, &sb), -1);
+
+    const char *text = path_of("text.db");
+    FILE *f = fopen(text, "w");
+    fputs("not a database at all, just some text that is long enough to be a header..........."
+          "...................................................................................",
+          f);
+    fclose(f);
+    assert_int_equal(chunksim_merge(&rec, text, NULL, NULL, err, sizeof err),
+                     CHUNKSIM_REC_E_NOTREC);
+
+    sqlite3 *db;
+    const char *other = path_of("other.db");
+    assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE runs (x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(chunksim_merge(&rec, other, NULL, NULL, err, sizeof err),
+                     CHUNKSIM_REC_E_NOTREC);
+    assert_non_null(strstr(err, "not a chunksim recording"));
+
+    const char *newer = path_of("newer.db");
+    static const uint64_t seeds[] = {1};
+    record_runs(newer, "x", TINY, seeds, 1);
+    assert_int_equal(sqlite3_open(newer, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(chunksim_merge(&rec, newer, NULL, NULL, err, sizeof err),
+                     CHUNKSIM_REC_E_VERSION);
+    assert_non_null(strstr(err, "schema version 99"));
+
+    assert_int_equal(chunksim_merge(&rec, out, NULL, NULL, err, sizeof err), CHUNKSIM_REC_E_INVAL);
+    assert_non_null(strstr(err, "is the output database itself"));
+
+    /* An output opened for reading only takes nothing. */
+    chunksim_rec_t ro;
+    assert_int_equal(chunksim_rec_open_readonly(&ro, out, err, sizeof err), 0);
+    assert_int_equal(chunksim_merge(&ro, path_of("a2.db"), NULL, NULL, err, sizeof err),
+                     CHUNKSIM_REC_E_INVAL);
+    assert_non_null(strstr(err, "not open for writing"));
+    chunksim_rec_close(&ro);
+
+    /* A run in progress holds a transaction: no merge in the middle of it. */
+    int64_t sid, rid;
+    assert_int_equal(chunksim_rec_scenario(&rec, "s", "[run]\n", &sid), 0);
+    const chunksim_rec_run_info_t info = {
+        .scenario_id = sid, .mode = "virtual", .tool_version = "t", .reader = "single"};
+    assert_int_equal(chunksim_rec_run_begin(&rec, &info, &rid), 0);
+    const char *good = path_of("a2.db");
+    assert_int_equal(chunksim_merge(&rec, good, NULL, NULL, err, sizeof err), CHUNKSIM_REC_E_STATE);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    assert_int_equal(count_rows(out, "runs"), 1); /* only the aborted one of this test */
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (live_writer_open)
+        chunksim_rec_close(&live_writer);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_merge_keeps_every_run_and_all_their_rows),
+        cmocka_unit_test(test_merging_an_input_again_copies_nothing),
+        cmocka_unit_test(test_merged_runs_follow_the_outputs_own_runs),
+        cmocka_unit_test(test_a_range_merges_only_those_runs_and_reports_their_new_ids),
+        cmocka_unit_test(test_a_run_still_running_in_the_input_arrives_interrupted),
+        cmocka_unit_test(test_bad_inputs_are_refused_and_nothing_is_created),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,969 @@
+/* Batch runner: worker processes, one writer, progress, summary, JUnit (see batch.h). */
+/* asprintf */
+#define _GNU_SOURCE
+#include "batch.h"
+
+#include "chunksim/merge.h"
+#include "chunksim/recorder.h"
+
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+/* How often the parent merges the workers' finished runs into the output. */
+#define BATCH_MERGE_INTERVAL_S 1.0
+/* Redraws of the terminal progress bar, at most. */
+#define BATCH_BAR_INTERVAL_S 0.1
+/* Without a terminal: a line this often, or at every tenth of the cases. */
+#define BATCH_LINE_INTERVAL_S 2.0
+#define BATCH_BAR_WIDTH       24
+/* poll() timeout: how late a signal or a progress redraw can be noticed. */
+#define BATCH_POLL_MS 100
+/*
+ * A worker starts a new database file (segment) after this many runs; the
+ * parent merges and deletes the finished one, so temporary space stays at a
+ * few segments per worker, not a copy of the whole output.
+ */
+#define BATCH_SEGMENT_RUNS 256
+/* Result pipe size asked for: results wait here while the parent merges (Linux caps it). */
+#define BATCH_PIPE_BYTES (1 << 20)
+
+#define BATCH_NOT_ASSIGNED SIZE_MAX
+
+/* Set by SIGINT/SIGTERM, in the parent and (inherited) in every worker. */
+static volatile sig_atomic_t batch_stop;
+static volatile sig_atomic_t batch_signal;
+
+static void batch_on_signal(int sig)
+{
+    batch_stop = 1;
+    batch_signal = sig;
+}
+
+/* What a worker sends back for one case: a single write, atomic on a pipe. */
+typedef struct batch_msg {
+    uint64_t pos; /* index into cfg->cases */
+    int32_t rc;
+    int32_t outcome;
+    uint8_t passed;
+    uint64_t seed;
+    int64_t run_id;   /* in the worker's database segment */
+    uint32_t segment; /* which one */
+    double wall_ms;
+    char reason[600];
+} batch_msg_t;
+
+_Static_assert(sizeof(batch_msg_t) <= PIPE_BUF, "a result must reach the parent in one write");
+
+/* src run id in a worker's database -> case position, until merged. */
+typedef struct batch_pending {
+    int64_t src_run_id;
+    size_t pos;
+} batch_pending_t;
+
+/*
+ * Shared by the parent and every worker (an anonymous shared mapping made
+ * before the first fork). Workers take the next case themselves, so none
+ * waits for the parent, which may be busy merging.
+ */
+typedef struct batch_shared {
+    uint64_t next;                        /* next case position to take (atomic) */
+    uint64_t running[CLI_BATCH_JOBS_MAX]; /* per slot: position being run + 1; 0: none */
+} batch_shared_t;
+
+typedef struct batch_worker {
+    pid_t pid;
+    int res_fd;              /* worker -> parent: batch_msg_t */
+    char *db_path;           /* its current segment; NULL when not recording */
+    uint32_t segment;        /* the segment results now come from */
+    int64_t reported_run_id; /* last run the worker reported finished, in that segment */
+    int64_t merged_run_id;   /* last run of that segment merged into the output */
+    batch_pending_t *pending;
+    size_t pending_count, pending_cap;
+    unsigned serial; /* process started in this slot, for unique file names */
+    size_t lost;     /* case that died with the worker: its unfinished run, once merged */
+} batch_worker_t;
+
+typedef struct batch_state {
+    const cli_batch_config_t *cfg;
+    cli_batch_t *b;
+    batch_worker_t *workers;
+    unsigned nworkers;
+    chunksim_rec_t rec;
+    bool recording;
+    char *tmpdir;
+    batch_shared_t *shared;
+    double t0, last_merge, last_draw;
+    unsigned last_decile;
+    bool tty;
+    int merge_errors;
+} batch_state_t;
+
+static double batch_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- names: the few distinct scenario names, shared by all results ----- */
+
+static const char *batch_intern(cli_batch_t *b, const char *name)
+{
+    /* Cases of one file come together: the last name is the likely one. */
+    if (b->name_count_ > 0 && strcmp(b->names_[b->name_count_ - 1], name) == 0)
+        return b->names_[b->name_count_ - 1];
+    for (size_t i = 0; i < b->name_count_; i++) {
+        if (strcmp(b->names_[i], name) == 0)
+            return b->names_[i];
+    }
+    char **names = realloc(b->names_, (b->name_count_ + 1) * sizeof *names);
+    if (names == NULL)
+        return "?";
+    b->names_ = names;
+    names[b->name_count_] = strdup(name);
+    return names[b->name_count_] != NULL ? names[b->name_count_++] : "?";
+}
+
+/* ---- checking every case before anything runs ------------------------- */
+
+static int batch_check_cases(const cli_batch_config_t *cfg, cli_batch_t *b)
+{
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    for (size_t i = 0; i < cfg->case_count; i++) {
+        chunksim_matrix_case_t c;
+        chunksim_scenario_t sc;
+        if (chunksim_matrix_case(cfg->matrix, cfg->cases[i], &c) < 0) {
+            fprintf(stderr, "%s: no case %" PRIu64 " in the matrix\n", cfg->tool, cfg->cases[i]);
+            return -EINVAL;
+        }
+        int rc = chunksim_matrix_case_load(cfg->matrix, &c, &sc, err, sizeof err);
+        if (rc < 0) {
+            fprintf(stderr, "%s: case %s: %s\n", cfg->tool, c.id, err);
+            return rc;
+        }
+        cli_batch_result_t *r = &b->results[i];
+        memcpy(r->id, c.id, sizeof r->id);
+        r->file = c.file;
+        r->name = batch_intern(b, sc.run.name);
+        r->expect = sc.run.expect;
+        r->seed = sc.run.seed;
+        chunksim_scenario_free(&sc);
+    }
+    return 0;
+}
+
+/* ---- the worker process ------------------------------------------------ */
+
+/* src into dst, cut to fit: a reason longer than a message holds loses its tail. */
+static void batch_copy_text(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src);
+}
+
+static void batch_worker_case(const cli_batch_config_t *cfg, chunksim_rec_t *rec, uint64_t pos,
+                              batch_msg_t *msg)
+{
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    chunksim_matrix_case_t c;
+    chunksim_scenario_t sc;
+    memset(msg, 0, sizeof *msg);
+    msg->pos = pos;
+    msg->outcome = CHUNKSIM_OUTCOME_ERROR;
+    int rc = chunksim_matrix_case(cfg->matrix, cfg->cases[pos], &c);
+    if (rc == 0)
+        rc = chunksim_matrix_case_load(cfg->matrix, &c, &sc, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "no such case");
+    if (rc < 0) {
+        msg->rc = rc;
+        batch_copy_text(msg->reason, sizeof msg->reason, err);
+        return;
+    }
+    chunksim_run_options_t opts = {
+        .rec = rec, .record_rows = cfg->record_rows, .stop = &batch_stop};
+    chunksim_run_result_t res;
+    msg->rc = chunksim_run(&sc, &opts, &res);
+    msg->outcome = (int32_t)res.outcome;
+    msg->passed = msg->rc == 0 && res.passed;
+    msg->seed = res.seed;
+    msg->run_id = res.run_id;
+    msg->wall_ms = res.wall_ms;
+    batch_copy_text(msg->reason, sizeof msg->reason, res.reason);
+    if (msg->rc < 0 && msg->reason[0] == '\0')
+        snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s", strerror(-msg->rc));
+    chunksim_scenario_free(&sc);
+}
+
+/* The file of one segment: unique per slot, process and segment. */
+static char *batch_segment_path(const char *tmpdir, unsigned slot, unsigned serial,
+                                uint32_t segment)
+{
+    char *path;
+    if (asprintf(&path, "%s/worker%u-%u-%" PRIu32 ".db", tmpdir, slot, serial, segment) < 0)
+        return NULL;
+    return path;
+}
+
+/*
+ * A segment is scratch: the output gets its runs by merge, so a power cut
+ * needs no durability from it and its checkpoints skip fsync.
+ */
+static int batch_segment_open(chunksim_rec_t *rec, const char *path, char *err, size_t errlen)
+{
+    if (path == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    int rc = chunksim_rec_open(rec, path, err, errlen);
+    if (rc == 0)
+        (void)sqlite3_exec(chunksim_rec_db(rec), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+    return rc;
+}
+
+typedef struct batch_worker_env {
+    const cli_batch_config_t *cfg;
+    batch_shared_t *shared;
+    const char *tmpdir; /* NULL: not recording */
+    unsigned slot, serial;
+    int res_fd;
+} batch_worker_env_t;
+
+/* Takes and runs cases until none is left or a signal stops us. */
+static void batch_worker_main(const batch_worker_env_t *env)
+{
+    chunksim_rec_t rec;
+    char err[512];
+    char *path = NULL;
+    uint32_t segment = 0, runs_in_segment = 0;
+    int rec_rc = -ENOENT;
+    if (env->tmpdir != NULL) {
+        path = batch_segment_path(env->tmpdir, env->slot, env->serial, segment);
+        rec_rc = batch_segment_open(&rec, path, err, sizeof err);
+    }
+    while (!batch_stop) {
+        if (rec_rc == 0 && runs_in_segment == BATCH_SEGMENT_RUNS) {
+            chunksim_rec_close(&rec);
+            free(path);
+            path = batch_segment_path(env->tmpdir, env->slot, env->serial, ++segment);
+            rec_rc = batch_segment_open(&rec, path, err, sizeof err);
+            runs_in_segment = 0;
+        }
+        uint64_t pos = __atomic_fetch_add(&env->shared->next, 1, __ATOMIC_RELAXED);
+        if (pos >= env->cfg->case_count)
+            break;
+        __atomic_store_n(&env->shared->running[env->slot], pos + 1, __ATOMIC_RELEASE);
+        batch_msg_t msg;
+        if (env->tmpdir != NULL && rec_rc < 0) {
+            memset(&msg, 0, sizeof msg);
+            msg.pos = pos;
+            msg.rc = rec_rc;
+            msg.outcome = CHUNKSIM_OUTCOME_ERROR;
+            snprintf(msg.reason, sizeof msg.reason, "worker database: %s", err);
+        } else {
+            batch_worker_case(env->cfg, rec_rc == 0 ? &rec : NULL, pos, &msg);
+        }
+        msg.segment = segment;
+        runs_in_segment++;
+        ssize_t n;
+        while ((n = write(env->res_fd, &msg, sizeof msg)) < 0 && errno == EINTR) {
+        }
+        __atomic_store_n(&env->shared->running[env->slot], 0, __ATOMIC_RELEASE);
+        if (n != (ssize_t)sizeof msg)
+            break;
+    }
+    if (rec_rc == 0)
+        chunksim_rec_close(&rec);
+    free(path);
+    _exit(0);
+}
+
+/* ---- starting and feeding workers -------------------------------------- */
+
+static int batch_spawn(batch_state_t *s, unsigned slot)
+{
+    batch_worker_t *w = &s->workers[slot];
+    free(w->db_path);
+    w->db_path = NULL;
+    w->serial++;
+    w->segment = 0;
+    if (s->recording && (w->db_path = batch_segment_path(s->tmpdir, slot, w->serial, 0)) == NULL)
+        return -ENOMEM;
+    int res[2];
+    if (pipe(res) < 0)
+        return -errno;
+    (void)fcntl(res[1], F_SETPIPE_SZ, BATCH_PIPE_BYTES);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(res[0]);
+        close(res[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        /* The other workers' pipes must not stay open here, or their ends never see EOF. */
+        for (unsigned i = 0; i < s->nworkers; i++) {
+            if (i != slot && s->workers[i].pid > 0)
+                close(s->workers[i].res_fd);
+        }
+        close(res[0]);
+        const batch_worker_env_t env = {
+            .cfg = s->cfg,
+            .shared = s->shared,
+            .tmpdir = s->recording ? s->tmpdir : NULL,
+            .slot = slot,
+            .serial = w->serial,
+            .res_fd = res[1],
+        };
+        batch_worker_main(&env);
+    }
+    close(res[1]);
+    w->pid = pid;
+    w->res_fd = res[0];
+    w->lost = BATCH_NOT_ASSIGNED;
+    w->reported_run_id = 0;
+    w->merged_run_id = 0;
+    w->pending_count = 0;
+    return 0;
+}
+
+/* ---- merging worker databases ------------------------------------------ */
+
+static void batch_on_merged(void *data, int64_t src_run_id, int64_t dst_run_id)
+{
+    batch_state_t *s = ((void **)data)[0];
+    batch_worker_t *w = ((void **)data)[1];
+    for (size_t i = 0; i < w->pending_count; i++) {
+        if (w->pending[i].src_run_id == src_run_id) {
+            s->b->results[w->pending[i].pos].run_id = dst_run_id;
+            return;
+        }
+    }
+    /* Not reported: the run of the case the worker died in (it ran one run at a time). */
+    if (w->lost != BATCH_NOT_ASSIGNED) {
+        s->b->results[w->lost].run_id = dst_run_id;
+        w->lost = BATCH_NOT_ASSIGNED;
+    }
+}
+
+/*
+ * Merges w's runs up to the last it reported (final: all of them, unfinished
+ * ones too). A failed merge changes nothing in the output and is tried again
+ * next time; only a failed final merge loses the file's runs for this batch.
+ */
+static int batch_merge_worker(batch_state_t *s, batch_worker_t *w, bool final)
+{
+    if (!s->recording || w->db_path == NULL)
+        return 0;
+    if (!final && w->reported_run_id <= w->merged_run_id)
+        return 0;
+    struct stat st;
+    if (final && stat(w->db_path, &st) != 0)
+        return 0; /* the worker never got to create it */
+    void *ctx[2] = {s, w};
+    const chunksim_merge_options_t opts = {
+        .after_run_id = w->merged_run_id,
+        .up_to_run_id = final ? 0 : w->reported_run_id,
+        .label = "a worker database",
+        .on_run = batch_on_merged,
+        .data = ctx,
+    };
+    chunksim_merge_stats_t ms;
+    char err[1024];
+    int rc = chunksim_merge(&s->rec, w->db_path, &opts, &ms, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "%s: merging %s into %s: %s\n", s->cfg->tool, w->db_path, s->cfg->db_path,
+                err);
+        return rc;
+    }
+    w->merged_run_id = final ? ms.last_run_id : w->reported_run_id;
+    /* Entries up to the merged id are done with. */
+    size_t keep = 0;
+    for (size_t i = 0; i < w->pending_count; i++) {
+        if (w->pending[i].src_run_id > w->merged_run_id)
+            w->pending[keep++] = w->pending[i];
+    }
+    w->pending_count = keep;
+    return 0;
+}
+
+static void batch_merge_due(batch_state_t *s, double now)
+{
+    if (now - s->last_merge < BATCH_MERGE_INTERVAL_S)
+        return;
+    s->last_merge = now;
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        if (s->workers[i].pid > 0)
+            (void)batch_merge_worker(s, &s->workers[i], false);
+    }
+}
+
+/* Deletes a merged worker database; one whose merge failed is kept for `chunksim merge`. */
+static void batch_remove_db(batch_state_t *s, batch_worker_t *w, bool merged)
+{
+    if (w->db_path == NULL)
+        return;
+    if (!merged) {
+        s->merge_errors++;
+        fprintf(stderr,
+                "%s: runs of a worker are kept in %s; add them with: chunksim merge %s %s\n",
+                s->cfg->tool, w->db_path, s->cfg->db_path, w->db_path);
+        return;
+    }
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s%s", w->db_path, suffixes[i]);
+        (void)unlink(path);
+    }
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+/* All of w's current segment into the output, then its file goes; the next one takes over. */
+static void batch_finish_segment(batch_state_t *s, batch_worker_t *w)
+{
+    batch_remove_db(s, w, batch_merge_worker(s, w, true) == 0);
+    w->pending_count = 0;
+    w->reported_run_id = w->merged_run_id = 0;
+    free(w->db_path);
+    w->db_path = NULL;
+}
+
+static void batch_next_segment(batch_state_t *s, unsigned slot, uint32_t segment)
+{
+    batch_worker_t *w = &s->workers[slot];
+    batch_finish_segment(s, w);
+    w->segment = segment;
+    w->db_path = batch_segment_path(s->tmpdir, slot, w->serial, segment);
+}
+
+static void batch_record(batch_state_t *s, unsigned slot, const batch_msg_t *msg)
+{
+    cli_batch_t *b = s->b;
+    batch_worker_t *w = &s->workers[slot];
+    /* Results arrive in order: the first from a new segment means the last one is closed. */
+    if (s->recording && msg->segment != w->segment)
+        batch_next_segment(s, slot, msg->segment);
+    if (msg->pos >= s->cfg->case_count || b->results[msg->pos].ran)
+        return;
+    cli_batch_result_t *r = &b->results[msg->pos];
+    r->ran = true;
+    r->rc = msg->rc;
+    r->outcome = (chunksim_outcome_t)msg->outcome;
+    r->passed = msg->passed;
+    r->seed = msg->seed;
+    r->wall_ms = msg->wall_ms;
+    if (!r->passed)
+        r->reason = strdup(msg->reason);
+    b->done++;
+    b->failed += !r->passed;
+    if (msg->outcome >= 0 && msg->outcome <= CHUNKSIM_OUTCOME_ERROR)
+        b->outcomes[msg->outcome]++;
+    if (msg->run_id > 0) {
+        if (w->pending_count == w->pending_cap) {
+            size_t cap = w->pending_cap ? 2 * w->pending_cap : 64;
+            batch_pending_t *p = realloc(w->pending, cap * sizeof *p);
+            if (p == NULL)
+                return;
+            w->pending = p;
+            w->pending_cap = cap;
+        }
+        w->pending[w->pending_count++] = (batch_pending_t){msg->run_id, msg->pos};
+        w->reported_run_id = msg->run_id;
+    }
+}
+
+/* pos was taken but never reported: the process running it died. */
+static void batch_lost_case(batch_state_t *s, size_t pos, const char *why)
+{
+    cli_batch_result_t *r = &s->b->results[pos];
+    if (r->ran)
+        return;
+    r->ran = true;
+    r->rc = -ECHILD;
+    r->outcome = CHUNKSIM_OUTCOME_ERROR;
+    r->reason = strdup(why);
+    s->b->done++;
+    s->b->failed++;
+    s->b->outcomes[CHUNKSIM_OUTCOME_ERROR]++;
+}
+
+/* The case a dead worker was running (noted in the shared map), if any. */
+static void batch_worker_died(batch_state_t *s, unsigned slot, int status)
+{
+    batch_worker_t *w = &s->workers[slot];
+    uint64_t running = __atomic_exchange_n(&s->shared->running[slot], 0, __ATOMIC_ACQUIRE);
+    if (running == 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        return;
+    char why[128];
+    if (WIFSIGNALED(status))
+        snprintf(why, sizeof why, "the worker process died of signal %d (%s) during the run",
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(why, sizeof why, "the worker process exited with status %d during the run",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    w->lost = (size_t)(running - 1);
+    batch_lost_case(s, w->lost, why);
+}
+
+/* EOF on a worker's result pipe: reap it, merge all it left, replace it if work remains. */
+static void batch_worker_ended(batch_state_t *s, unsigned slot)
+{
+    batch_worker_t *w = &s->workers[slot];
+    int status = 0;
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    close(w->res_fd);
+    w->pid = 0;
+    w->res_fd = -1;
+    batch_worker_died(s, slot, status);
+    /* Its last segment, and one it may have opened without reporting from it yet. */
+    while (s->recording && w->db_path != NULL) {
+        struct stat st;
+        uint32_t next = w->segment + 1;
+        char *next_path = batch_segment_path(s->tmpdir, slot, w->serial, next);
+        bool more = next_path != NULL && stat(next_path, &st) == 0;
+        free(next_path);
+        if (more) {
+            batch_next_segment(s, slot, next);
+        } else {
+            batch_finish_segment(s, w);
+        }
+    }
+    if (!batch_stop && __atomic_load_n(&s->shared->next, __ATOMIC_RELAXED) < s->cfg->case_count) {
+        int rc = batch_spawn(s, slot);
+        if (rc < 0)
+            fprintf(stderr, "%s: cannot start a worker: %s\n", s->cfg->tool, strerror(-rc));
+    }
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+static void batch_eta(char *buf, size_t len, double seconds)
+{
+    unsigned long t = (unsigned long)(seconds + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%lu:%02lu", t / 60, t % 60);
+}
+
+static void batch_progress(batch_state_t *s, double now, bool last)
+{
+    const cli_batch_t *b = s->b;
+    size_t total = s->cfg->case_count;
+    double elapsed = now - s->t0;
+    double rate = elapsed > 0 ? (double)b->done / elapsed : 0;
+    char eta[32] = "-:--";
+    if (rate > 0 && b->done < total)
+        batch_eta(eta, sizeof eta, (double)(total - b->done) / rate);
+    else if (b->done == total)
+        batch_eta(eta, sizeof eta, 0);
+    unsigned pct = total ? (unsigned)(100 * b->done / total) : 100;
+    if (s->tty) {
+        if (!last && now - s->last_draw < BATCH_BAR_INTERVAL_S)
+            return;
+        char bar[BATCH_BAR_WIDTH + 1];
+        size_t fill = total ? BATCH_BAR_WIDTH * b->done / total : BATCH_BAR_WIDTH;
+        for (size_t i = 0; i < BATCH_BAR_WIDTH; i++)
+            bar[i] = i < fill ? '#' : '-';
+        bar[BATCH_BAR_WIDTH] = '\0';
+        fprintf(stderr, "\r[%s] %zu/%zu %3u%% %7.1f runs/s ETA %s %zu failed\033[K", bar, b->done,
+                total, pct, rate, eta, b->failed);
+        if (last)
+            fputc('\n', stderr);
+    } else {
+        unsigned decile = pct / 10;
+        if (!last && now - s->last_draw < BATCH_LINE_INTERVAL_S && decile == s->last_decile)
+            return;
+        s->last_decile = decile;
+        fprintf(stderr, "%s: %zu/%zu (%u%%), %.1f runs/s, ETA %s, %zu failed\n", s->cfg->tool,
+                b->done, total, pct, rate, eta, b->failed);
+    }
+    fflush(stderr);
+    s->last_draw = now;
+}
+
+/* One result: 1, or 0 at the end of the pipe (the worker exited), -1 on error. */
+static int batch_read_full(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n == 0)
+            return 0;
+        if (n < 0 && errno == EINTR)
+            continue; /* the signal is seen by the loop; the result must still be read */
+        if (n < 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 1;
+}
+
+/* ---- the parent's loop ------------------------------------------------- */
+
+static void batch_forward_signal(batch_state_t *s)
+{
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        if (s->workers[i].pid > 0)
+            (void)kill(s->workers[i].pid, SIGTERM);
+    }
+}
+
+static unsigned batch_alive(const batch_state_t *s)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < s->nworkers; i++)
+        n += s->workers[i].pid > 0;
+    return n;
+}
+
+static void batch_loop(batch_state_t *s)
+{
+    struct pollfd fds[CLI_BATCH_JOBS_MAX];
+    unsigned slots[CLI_BATCH_JOBS_MAX];
+    bool forwarded = false;
+    while (batch_alive(s) > 0) {
+        if (batch_stop && !forwarded) {
+            batch_forward_signal(s);
+            forwarded = true;
+        }
+        nfds_t n = 0;
+        for (unsigned i = 0; i < s->nworkers; i++) {
+            if (s->workers[i].pid > 0) {
+                fds[n] = (struct pollfd){.fd = s->workers[i].res_fd, .events = POLLIN};
+                slots[n++] = i;
+            }
+        }
+        int ready = poll(fds, n, BATCH_POLL_MS);
+        for (nfds_t k = 0; ready > 0 && k < n; k++) {
+            if (fds[k].revents == 0)
+                continue;
+            batch_worker_t *w = &s->workers[slots[k]];
+            batch_msg_t msg;
+            if (batch_read_full(w->res_fd, &msg, sizeof msg) == 1) {
+                batch_record(s, slots[k], &msg);
+            } else {
+                batch_worker_ended(s, slots[k]);
+            }
+        }
+        double now = batch_now_s();
+        batch_merge_due(s, now);
+        if (s->cfg->progress)
+            batch_progress(s, now, false);
+    }
+}
+
+/* ---- setup and teardown ------------------------------------------------ */
+
+static unsigned batch_jobs(const cli_batch_config_t *cfg)
+{
+    unsigned jobs = cfg->jobs ? cfg->jobs : uv_available_parallelism();
+    if (jobs > CLI_BATCH_JOBS_MAX)
+        jobs = CLI_BATCH_JOBS_MAX;
+    if (jobs > cfg->case_count)
+        jobs = (unsigned)cfg->case_count;
+    return jobs ? jobs : 1;
+}
+
+static int batch_open(batch_state_t *s)
+{
+    const cli_batch_config_t *cfg = s->cfg;
+    s->recording = cfg->db_path != NULL && cfg->db_path[0] != '\0';
+    if (!s->recording)
+        return 0;
+    char err[1024];
+    if (chunksim_rec_open(&s->rec, cfg->db_path, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s: %s\n", cfg->tool, cfg->db_path, err);
+        return -EINVAL;
+    }
+    const char *tmp = getenv("TMPDIR");
+    if (asprintf(&s->tmpdir, "%s/chunksim-batch.XXXXXX", tmp && tmp[0] ? tmp : "/tmp") < 0 ||
+        mkdtemp(s->tmpdir) == NULL) {
+        fprintf(stderr, "%s: cannot create a directory for the workers' databases: %s\n", cfg->tool,
+                strerror(errno));
+        chunksim_rec_close(&s->rec);
+        return -EIO;
+    }
+    return 0;
+}
+
+static void batch_close(batch_state_t *s)
+{
+    if (s->recording) {
+        chunksim_rec_close(&s->rec);
+        if (s->merge_errors == 0)
+            (void)rmdir(s->tmpdir);
+    }
+    free(s->tmpdir);
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        free(s->workers[i].db_path);
+        free(s->workers[i].pending);
+    }
+    free(s->workers);
+    munmap(s->shared, sizeof *s->shared);
+}
+
+static void batch_start_workers(batch_state_t *s)
+{
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        s->workers[i] = (batch_worker_t){.res_fd = -1};
+        int rc = batch_spawn(s, i);
+        if (rc < 0)
+            fprintf(stderr, "%s: cannot start worker %u: %s\n", s->cfg->tool, i + 1, strerror(-rc));
+    }
+}
+
+int cli_batch_run(const cli_batch_config_t *cfg, cli_batch_t *b)
+{
+    memset(b, 0, sizeof *b);
+    b->cfg = cfg;
+    b->results = calloc(cfg->case_count ? cfg->case_count : 1, sizeof *b->results);
+    if (b->results == NULL)
+        return -ENOMEM;
+    int rc = batch_check_cases(cfg, b);
+    if (rc < 0)
+        return rc;
+    batch_state_t s = {.cfg = cfg, .b = b, .nworkers = batch_jobs(cfg)};
+    s.tty = isatty(STDERR_FILENO);
+    s.workers = calloc(s.nworkers, sizeof *s.workers);
+    s.shared =
+        mmap(NULL, sizeof *s.shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (s.workers == NULL || s.shared == MAP_FAILED) {
+        free(s.workers);
+        return -ENOMEM;
+    }
+    if ((rc = batch_open(&s)) < 0) {
+        free(s.workers);
+        munmap(s.shared, sizeof *s.shared);
+        return rc;
+    }
+    batch_stop = 0;
+    batch_signal = 0;
+    struct sigaction sa = {.sa_handler = batch_on_signal}, ign = {.sa_handler = SIG_IGN};
+    struct sigaction old_int, old_term, old_pipe;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGPIPE, &ign, &old_pipe);
+
+    b->jobs = s.nworkers;
+    s.t0 = s.last_merge = s.last_draw = batch_now_s();
+    batch_start_workers(&s);
+    batch_loop(&s);
+    double now = batch_now_s();
+    b->elapsed_s = now - s.t0;
+    if (cfg->progress)
+        batch_progress(&s, now, true);
+
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    b->interrupted = batch_stop != 0;
+    b->signal = batch_signal;
+    /* Taken but never reported nor seen running: a worker died between taking and running. */
+    uint64_t taken = s.shared->next < cfg->case_count ? s.shared->next : cfg->case_count;
+    for (size_t i = 0; i < taken; i++)
+        batch_lost_case(&s, i, "lost: the worker process that took it died before reporting");
+    for (size_t i = 0; i < cfg->case_count; i++)
+        b->not_run += !b->results[i].ran;
+    rc = s.merge_errors > 0 ? -EIO : 0;
+    batch_close(&s);
+    return rc;
+}
+
+void cli_batch_free(cli_batch_t *b)
+{
+    if (b->results != NULL) {
+        for (size_t i = 0; i < b->cfg->case_count; i++)
+            free(b->results[i].reason);
+    }
+    free(b->results);
+    for (size_t i = 0; i < b->name_count_; i++)
+        free(b->names_[i]);
+    free(b->names_);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- summary ----------------------------------------------------------- */
+
+static const char *batch_expect_name(chunksim_expect_t e)
+{
+    return e == CHUNKSIM_EXPECT_NONE ? "ok" : chunksim_expect_name(e);
+}
+
+void cli_batch_summary(const cli_batch_t *b, FILE *out)
+{
+    const cli_batch_config_t *cfg = b->cfg;
+    double rate = b->elapsed_s > 0 ? (double)b->done / b->elapsed_s : 0;
+    fprintf(out,
+            "%zu case(s), %zu run in %.2f s (%.1f runs/s, %u worker%s): %zu passed, %zu failed\n",
+            cfg->case_count, b->done, b->elapsed_s, rate, b->jobs, b->jobs == 1 ? "" : "s",
+            b->done - b->failed, b->failed);
+    fprintf(out, "outcomes:");
+    for (int o = 0; o <= CHUNKSIM_OUTCOME_ERROR; o++) {
+        if (b->outcomes[o] > 0)
+            fprintf(out, " %s %zu", chunksim_outcome_name((chunksim_outcome_t)o), b->outcomes[o]);
+    }
+    fprintf(out, "%s\n", b->done == 0 ? " none" : "");
+    char repro[4096];
+    for (size_t i = 0; i < cfg->case_count; i++) {
+        const cli_batch_result_t *r = &b->results[i];
+        if (!r->ran || r->passed)
+            continue;
+        chunksim_matrix_case_t c;
+        if (chunksim_matrix_case(cfg->matrix, cfg->cases[i], &c) < 0)
+            continue;
+        chunksim_matrix_case_repro(&c, repro, sizeof repro);
+        fprintf(out, "FAIL %s %s seed %" PRIu64 ": %s (expected %s)", c.id, r->name, r->seed,
+                chunksim_outcome_name(r->outcome), batch_expect_name(r->expect));
+        if (r->run_id > 0)
+            fprintf(out, ", run %" PRId64, r->run_id);
+        fprintf(out, ": %s\n  %s\n", r->reason ? r->reason : "", repro);
+    }
+    if (b->interrupted)
+        fprintf(out, "interrupted by %s: %zu case(s) not run\n",
+                b->signal == SIGTERM ? "SIGTERM" : "SIGINT", b->not_run);
+    if (cfg->db_path != NULL && cfg->db_path[0] != '\0')
+        fprintf(out, "recorded in %s\n", cfg->db_path);
+}
+
+/* ---- JUnit ------------------------------------------------------------- */
+
+/* Text for an XML attribute or element; characters XML 1.0 forbids become '?'. */
+static void xml_text(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
+        default:
+            fputc(*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r' ? '?' : *p, out);
+        }
+    }
+}
+
+typedef struct junit_counts {
+    size_t tests, failures, errors, skipped;
+    double time_s;
+} junit_counts_t;
+
+static void junit_count(const cli_batch_result_t *r, junit_counts_t *k)
+{
+    k->tests++;
+    k->time_s += r->wall_ms / 1000.0;
+    if (!r->ran)
+        k->skipped++;
+    else if (r->rc < 0)
+        k->errors++;
+    else if (!r->passed)
+        k->failures++;
+}
+
+static void junit_case(FILE *out, const cli_batch_t *b, size_t i)
+{
+    const cli_batch_result_t *r = &b->results[i];
+    char repro[4096], head[256];
+    fprintf(out, "    <testcase classname=\"");
+    xml_text(out, r->name != NULL ? r->name : "?");
+    fprintf(out, "\" name=\"%s seed %" PRIu64 "\" time=\"%.3f\"", r->id, r->seed,
+            r->wall_ms / 1000.0);
+    if (r->ran && r->passed) {
+        fprintf(out, "/>\n");
+        return;
+    }
+    fprintf(out, ">\n");
+    if (!r->ran) {
+        fprintf(out, "      <skipped message=\"not run: the batch was interrupted\"/>\n");
+    } else {
+        chunksim_matrix_case_t c;
+        repro[0] = '\0';
+        if (chunksim_matrix_case(b->cfg->matrix, b->cfg->cases[i], &c) == 0)
+            chunksim_matrix_case_repro(&c, repro, sizeof repro);
+        const char *tag = r->rc < 0 ? "error" : "failure";
+        snprintf(head, sizeof head, "%s (expected %s)", chunksim_outcome_name(r->outcome),
+                 batch_expect_name(r->expect));
+        fprintf(out, "      <%s type=\"%s\" message=\"", tag, chunksim_outcome_name(r->outcome));
+        xml_text(out, head);
+        fprintf(out, ": ");
+        xml_text(out, r->reason ? r->reason : "");
+        fprintf(out, "\">");
+        xml_text(out, r->reason ? r->reason : "");
+        fprintf(out, "\nrepro: ");
+        xml_text(out, repro);
+        fprintf(out, "</%s>\n", tag);
+    }
+    fprintf(out, "    </testcase>\n");
+}
+
+static void junit_suite(FILE *out, const cli_batch_t *b, size_t file)
+{
+    const cli_batch_config_t *cfg = b->cfg;
+    junit_counts_t k = {0};
+    for (size_t i = 0; i < cfg->case_count; i++) {
+        if (b->results[i].file == file)
+            junit_count(&b->results[i], &k);
+    }
+    if (k.tests == 0)
+        return;
+    fprintf(out, "  <testsuite name=\"");
+    xml_text(out, cfg->matrix->files[file].path);
+    fprintf(out,
+            "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+            k.tests, k.failures, k.errors, k.skipped, k.time_s);
+    for (size_t i = 0; i < cfg->case_count; i++) {
+        if (b->results[i].file == file)
+            junit_case(out, b, i);
+    }
+    fprintf(out, "  </testsuite>\n");
+}
+
+int cli_batch_junit(const cli_batch_t *b, const char *path)
+{
+    FILE *out = fopen(path, "w");
+    if (out == NULL)
+        return -errno;
+    junit_counts_t all = {0};
+    for (size_t i = 0; i < b->cfg->case_count; i++)
+        junit_count(&b->results[i], &all);
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(out,
+            "<testsuites name=\"chunksim\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+            "skipped=\"%zu\" time=\"%.3f\">\n",
+            all.tests, all.failures, all.errors, all.skipped, b->elapsed_s);
+    for (size_t f = 0; f < b->cfg->matrix->file_count; f++)
+        junit_suite(out, b, f);
+    fprintf(out, "</testsuites>\n");
+    int bad = ferror(out);
+    if (fclose(out) != 0 || bad)
+        return -EIO;
+    return 0;
+}

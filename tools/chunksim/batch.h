@@ -1,0 +1,110 @@
+/*
+ * Batch: runs cases of a matrix in parallel worker processes and records them
+ * into one database (DESIGN.md, "Scale"). Shared by `chunksim matrix` and the
+ * commands built on matrices (fault sweeps, swarm, the CI suite).
+ *
+ * Processes. Each worker is a fork() of this process. Workers take the next
+ * case themselves from a counter in shared memory (so none waits for the
+ * parent), build its scenario (chunksim_matrix_case_load), run it with
+ * chunksim_run() on a libuv loop of their own, and send the result to the
+ * parent on a pipe. A slow case holds up only its own worker.
+ *
+ * One writer. Each worker records into scratch databases of its own (a
+ * directory under $TMPDIR; a new file every 256 runs, synchronous=OFF since
+ * they are copies in transit). The parent is the only writer of the output
+ * database: it merges the workers' finished runs into it (chunksim_merge, one
+ * transaction per worker file and merge) about once a second, whenever a
+ * worker moves on to a new file, and at the end, and deletes merged files.
+ * The alternative, workers sending only results over the pipe and the parent
+ * writing the runs rows, is lighter but loses the calls, flash ops and chunks
+ * that replay and diff need. The price of keeping them: every trace row is
+ * written twice (scratch, then output), the second time by the parent in
+ * bulk (INSERT ... SELECT), and the output receives runs in batches, not in
+ * case order. --no-trace makes both writes small.
+ *
+ * Ctrl-C. SIGINT or SIGTERM to the parent is forwarded to the workers (a
+ * terminal sends it to all of them anyway); each ends its current run as
+ * incomplete ("interrupted"), reports it, takes no other case and exits. The
+ * parent waits for every worker and merges what they finished: the output
+ * database holds every finished run and no run left 'running'. A
+ * worker that dies (a crash) is replaced; its unfinished run is merged as
+ * 'interrupted' and its case reported as an error.
+ */
+#ifndef CHUNKSIM_CLI_BATCH_H
+#define CHUNKSIM_CLI_BATCH_H
+
+#include "chunksim/matrix.h"
+#include "chunksim/run.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Workers at most, whatever -j asks. */
+#define CLI_BATCH_JOBS_MAX 256
+
+typedef struct cli_batch_config {
+    const chunksim_matrix_t *matrix;
+    const uint64_t *cases; /* matrix indices to run, in this order */
+    size_t case_count;
+    unsigned jobs;       /* worker processes; 0: one per available core */
+    const char *db_path; /* NULL or "": record nothing */
+    bool record_rows;    /* calls, flash ops, chunks (false: runs rows only) */
+    bool progress;       /* a progress bar (terminal) or periodic lines on stderr */
+    const char *tool;    /* names the command in messages, e.g. "chunksim matrix" */
+} cli_batch_config_t;
+
+/* How one case went. */
+typedef struct cli_batch_result {
+    char id[CHUNKSIM_MATRIX_ID_BYTES];
+    size_t file; /* index into the matrix's files */
+    bool ran;    /* false: not run (interrupted before it started) */
+    bool passed;
+    int rc; /* chunksim_run's setup error, or a worker crash; 0 otherwise */
+    chunksim_outcome_t outcome;
+    chunksim_expect_t expect;
+    uint64_t seed;
+    int64_t run_id; /* in the output database; 0: not recorded */
+    double wall_ms;
+    const char *name; /* scenario name (shared, owned by the batch) */
+    char *reason;     /* why it did not pass; NULL when it passed */
+} cli_batch_result_t;
+
+typedef struct cli_batch {
+    const cli_batch_config_t *cfg;
+    cli_batch_result_t *results; /* one per cfg->cases entry, same order */
+    size_t done, failed, not_run;
+    size_t outcomes[CHUNKSIM_OUTCOME_ERROR + 1];
+    unsigned jobs;    /* workers actually used */
+    double elapsed_s; /* wall time of the whole batch */
+    bool interrupted; /* stopped by SIGINT/SIGTERM */
+    int signal;       /* which one */
+    /* Private. */
+    char **names_;
+    size_t name_count_;
+} cli_batch_t;
+
+/*
+ * Checks every case (each one's scenario must load and validate), then runs
+ * them. Returns 0 when the batch ran (see b->failed, b->interrupted; some
+ * runs may have failed), or a negative error, printed on stderr, when
+ * nothing could be run (a bad case, the database, fork). b is filled in either
+ * case and must be released with cli_batch_free().
+ */
+int cli_batch_run(const cli_batch_config_t *cfg, cli_batch_t *b);
+
+/* Counts, rate, failures each with the line that reproduces it alone. */
+void cli_batch_summary(const cli_batch_t *b, FILE *out);
+
+/*
+ * JUnit XML: one <testsuite> per scenario file, one <testcase> per case:
+ * classname the scenario name, name "ID seed N", a <failure> (outcome and
+ * reason, then the repro line) when it did not pass, <error> when it could not
+ * run, <skipped> when the batch was interrupted first.
+ */
+int cli_batch_junit(const cli_batch_t *b, const char *path);
+
+void cli_batch_free(cli_batch_t *b);
+
+#endif

@@ -1,0 +1,261 @@
+/* chunksim report: latency, throughput, faults and outcomes of recorded runs, as text or HTML. */
+#include "cli.h"
+#include "report.h"
+
+#include "chunksim/recorder.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The HTML page's run when none is named: the main job's scenario. */
+#define REPORT_DEFAULT_SCENARIO "ble_default"
+
+typedef struct {
+    const char *db_path;
+    const char *run;
+    const char *scenario;
+    const char *html_path;
+    const char *window;
+    int64_t run_id;
+    report_html_options_t html;
+} report_args_t;
+
+static void report_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: chunksim report [--db FILE] [--run ID | --scenario NAME]\n"
+            "                       [--html OUT.html [--window START_US:END_US]]\n"
+            "\n"
+            "Prints, per run: scenario, seed, outcome; drain time, message bytes per second\n"
+            "and efficiency against the bound; latency percentiles (p50, p90, p99, max, in\n"
+            "microseconds) of flash reads (device time), of waits (from a prepare answered\n"
+            "WAIT to the next one answered READY) and of chunks (produced to sent); faults\n"
+            "injected by kind; violations. Then the outcome count over all runs.\n"
+            "Percentiles are nearest-rank, as in docs/schema.md.\n"
+            "\n"
+            "options:\n"
+            "  --db FILE          recording to read (default chunksim.db)\n"
+            "  --run ID           only this run (default: every run)\n"
+            "  --scenario NAME    only the newest run of this scenario\n"
+            "  --html OUT.html    also write a self-contained HTML page (no script, nothing\n"
+            "                     fetched) for one run: --run, --scenario, else the newest\n"
+            "                     run of " REPORT_DEFAULT_SCENARIO
+            ", else the newest run: a timeline of flash\n"
+            "                     operations, waits, chunks, link sends and window fill;\n"
+            "                     latency histograms; every scenario of the database compared\n"
+            "  --window S:E       the timeline shows simulated time [S, E) in microseconds;\n"
+            "                     either side may be empty (e.g. --window :200000)\n"
+            "  -h, --help         this text\n"
+            "\n"
+            "Exit status: 0 report written, 2 usage error, unreadable database, or no such\n"
+            "run or scenario.\n");
+}
+
+static int report_parse_id(const char *text, int64_t *id)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v <= 0) {
+        return -EINVAL;
+    }
+    *id = v;
+    return 0;
+}
+
+static int report_parse(int argc, char **argv, report_args_t *a)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"run", required_argument, NULL, 'r'},
+        {"scenario", required_argument, NULL, 's'},
+        {"html", required_argument, NULL, 'H'},
+        {"window", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *a = (report_args_t){.db_path = "chunksim.db", .html = {.window_end_us = REPORT_TIME_NONE}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            a->db_path = optarg;
+            break;
+        case 'r':
+            a->run = optarg;
+            break;
+        case 's':
+            a->scenario = optarg;
+            break;
+        case 'H':
+            a->html_path = optarg;
+            break;
+        case 'w':
+            a->window = optarg;
+            break;
+        case 'h':
+            report_usage(stdout);
+            return -1;
+        default:
+            report_usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "chunksim report: unexpected argument '%s'\n", argv[optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (a->run != NULL && a->scenario != NULL) {
+        fprintf(stderr, "chunksim report: --run and --scenario both select the run; give one\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->run != NULL && report_parse_id(a->run, &a->run_id) < 0) {
+        fprintf(stderr, "chunksim report: --run '%s': expected a run id (a positive integer)\n",
+                a->run);
+        return CLI_EXIT_USAGE;
+    }
+    if (a->window != NULL && a->html_path == NULL) {
+        fprintf(stderr, "chunksim report: --window applies to the HTML page: add --html\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->window != NULL && report_window_parse(a->window, &a->html) < 0) {
+        fprintf(stderr,
+                "chunksim report: --window '%s': expected START_US:END_US with START < END "
+                "(microseconds)\n",
+                a->window);
+        return CLI_EXIT_USAGE;
+    }
+    a->html.db_path = a->db_path;
+    return 0;
+}
+
+/* The run ids the text covers, and the one the page shows (0: none). */
+static int report_select(sqlite3 *db, const report_args_t *a, int64_t **ids, size_t *n,
+                         int64_t *page_run)
+{
+    char err[256];
+    int rc;
+    *page_run = 0;
+    if (a->run != NULL) {
+        rc = report_run_exists(db, a->run_id, err, sizeof(err));
+        if (rc == 0) {
+            snprintf(err, sizeof(err), "no run %" PRId64 " in the database", a->run_id);
+            rc = -EINVAL;
+        }
+        *page_run = a->run_id;
+    } else if (a->scenario != NULL) {
+        rc = report_run_latest(db, a->scenario, page_run, err, sizeof(err));
+    } else {
+        rc = report_run_ids(db, ids, n, err, sizeof(err));
+        if (rc == 0 &&
+            report_run_latest(db, REPORT_DEFAULT_SCENARIO, page_run, err, sizeof(err)) < 0) {
+            *page_run = *n ? (*ids)[*n - 1] : 0;
+        }
+        if (rc == 0) {
+            return 0;
+        }
+    }
+    if (rc < 0) {
+        fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
+        return rc;
+    }
+    *ids = malloc(sizeof(**ids));
+    if (*ids == NULL) {
+        return -ENOMEM;
+    }
+    (*ids)[0] = *page_run;
+    *n = 1;
+    return 0;
+}
+
+static int report_text_all(sqlite3 *db, const report_args_t *a, const int64_t *ids, size_t n)
+{
+    char err[256];
+    for (size_t i = 0; i < n; i++) {
+        report_run_t run;
+        if (report_run_load(db, ids[i], &run, err, sizeof(err)) < 0) {
+            fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
+            return CLI_EXIT_USAGE;
+        }
+        if (i > 0) {
+            fputc('\n', stdout);
+        }
+        int rc = report_text_write(stdout, &run);
+        report_run_free(&run);
+        if (rc < 0) {
+            fprintf(stderr, "chunksim report: writing the summary failed\n");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+static int report_page(sqlite3 *db, const report_args_t *a, int64_t run_id,
+                       const report_overview_t *ov)
+{
+    char err[256];
+    if (run_id == 0) {
+        fprintf(stderr, "chunksim report: %s: no run to show in %s\n", a->db_path, a->html_path);
+        return CLI_EXIT_USAGE;
+    }
+    report_run_t run;
+    if (report_run_load(db, run_id, &run, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
+        return CLI_EXIT_USAGE;
+    }
+    FILE *out = fopen(a->html_path, "w");
+    int rc = out ? report_html_write(out, &run, ov, &a->html) : -errno;
+    if (out != NULL && fclose(out) != 0 && rc == 0) {
+        rc = -errno;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "chunksim report: %s: %s\n", a->html_path, strerror(-rc));
+    } else {
+        fprintf(stderr, "chunksim report: wrote %s (run %" PRId64 ": %s)\n", a->html_path, run_id,
+                run.scenario ? run.scenario : "?");
+    }
+    report_run_free(&run);
+    return rc < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+}
+
+int cli_report(int argc, char **argv)
+{
+    report_args_t a;
+    int rc = report_parse(argc, argv, &a);
+    if (rc != 0) {
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    }
+    chunksim_rec_t rec = {0};
+    char err[CHUNKSIM_REC_ERRMSG_MAX];
+    if (chunksim_rec_open_readonly(&rec, a.db_path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim report: %s: %s\n", a.db_path, err);
+        return CLI_EXIT_USAGE;
+    }
+    sqlite3 *db = chunksim_rec_db(&rec);
+    int64_t *ids = NULL, page_run = 0;
+    size_t n = 0;
+    report_overview_t ov = {0};
+    rc = report_select(db, &a, &ids, &n, &page_run) < 0 ? CLI_EXIT_USAGE : 0;
+    rc = rc ? rc : report_text_all(db, &a, ids, n);
+    if (rc == 0 && report_overview_load(db, &ov, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim report: %s: %s\n", a.db_path, err);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == 0) {
+        fputc('\n', stdout);
+        report_text_outcomes(stdout, &ov);
+        fflush(stdout);
+    }
+    if (rc == 0 && a.html_path != NULL) {
+        rc = report_page(db, &a, page_run, &ov);
+    }
+    report_overview_free(&ov);
+    free(ids);
+    chunksim_rec_close(&rec);
+    return rc;
+}
