@@ -12,4 +12,9 @@ cmake --workflow --preset cortex-m4
 cmake --preset cortex-m4-notable >/dev/null
 cmake --build --preset cortex-m4-notable
 tools/fwsize.sh build/cortex-m4 build/cortex-m4-notable
+# The CI regression suite: every case's outcome against the checked-in
+# baseline (scenarios/ci/README.md); any change fails.
+rm -f build/default/ci.db
+build/default/tools/chunksim matrix scenarios/ci/*.ini -q --db build/default/ci.db \
+    --baseline scenarios/ci/baseline.tsv
 tools/fuzz.sh 60

@@ -262,5 +262,6 @@ static void app_step_cb(chunksim_event_t *ev)
 
 void run_app_start(run_t *run)
 {
+    run_board_arm_timed_cuts(run);
     app_schedule_step(run, 0);
 }

@@ -126,6 +126,49 @@ static int board_op_schedule(run_t *run, run_flash_op_t *o)
     return rc < 0 ? CHUNKCORE_E_IO : 0;
 }
 
+/*
+ * run.power_loss_stops: power going stops the whole device, not just the
+ * flash. At the cut the ops in flight end (their bytes undefined, as the
+ * model decided) and the run ends: no later chunk is made or delivered.
+ */
+static void board_power_cut_cb(chunksim_event_t *ev)
+{
+    run_t *run = ev->data;
+    if (run->finished) {
+        return;
+    }
+    /* run->ops is newest first; finish in issue order, as the device does. */
+    run_flash_op_t *inflight[64];
+    size_t n = 0;
+    for (run_flash_op_t *o = run->ops; o != NULL && n < 64; o = o->next) {
+        if (!o->recorded && flashmodel_op_due(&o->op, run_now(run))) {
+            inflight[n++] = o;
+        }
+    }
+    while (n > 0) {
+        run_flash_op_t *o = inflight[--n];
+        int status = board_op_apply(run, o);
+        o->recorded = true;
+        if (status != 0 && o->op.kind != FLASHMODEL_OP_READ) {
+            chunksim_monitor_clear_failed(&run->mon);
+        }
+        run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : NULL);
+    }
+    run_app_finish(run, "power lost: the device stopped at the cut (run.power_loss_stops)");
+}
+
+static void board_power_cut_at(run_t *run, uint64_t cut_us)
+{
+    if (!run->sc->run.power_loss_stops || cut_us == FLASHMODEL_NEVER || run->power_cut_armed) {
+        return;
+    }
+    uint64_t now = run_now(run);
+    run->power_cut_armed = true;
+    run->power_cut_ev.data = run;
+    (void)chunksim_sched_at(&run->sched, &run->power_cut_ev, cut_us > now ? cut_us - now : 0,
+                            board_power_cut_cb, run);
+}
+
 static int board_refused(run_t *run, run_flash_op_t *o)
 {
     o->recorded = true;
@@ -148,6 +191,7 @@ static int board_read_start(void *ctx, uint32_t op_id, uint32_t offset, void *bu
                               (uint32_t)len, &o->op) < 0) {
         return board_refused(run, o);
     }
+    board_power_cut_at(run, o->op.cut_us);
     return board_op_schedule(run, o);
 }
 
@@ -180,6 +224,7 @@ static int board_erase_start(void *ctx, uint32_t op_id, uint32_t offset, size_t 
                                &o->op) < 0) {
         return board_refused(run, o);
     }
+    board_power_cut_at(run, o->op.cut_us);
     return board_op_schedule(run, o);
 }
 
@@ -213,6 +258,7 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
         }
         return CHUNKCORE_E_IO;
     }
+    board_power_cut_at(run, op->cut_us);
     uint64_t now = board_now(run);
     if (op->end_us == FLASHMODEL_NEVER) {
         /* The driver's own timeout is the only way out of a lost completion. */
@@ -260,6 +306,21 @@ static int board_erase_sync(void *ctx, uint32_t offset, size_t len)
     int rc =
         flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + offset, &op);
     return board_sync_op(run, &op, scratch, rc);
+}
+
+/* Timed cuts (power_loss at_us=T) happen whatever the flash is doing. */
+void run_board_arm_timed_cuts(run_t *run)
+{
+    const chunksim_scenario_t *sc = run->sc;
+    uint64_t first = FLASHMODEL_NEVER;
+    for (size_t i = 0; i < sc->faults.count; i++) {
+        const chunksim_fault_rule_t *r = &sc->faults.rules[i];
+        if (r->kind == CHUNKSIM_FAULT_POWER_LOSS && r->trigger == CHUNKSIM_TRIGGER_AT_US &&
+            r->time_us < first) {
+            first = r->time_us;
+        }
+    }
+    board_power_cut_at(run, first);
 }
 
 void run_board_init(run_t *run)

@@ -67,6 +67,8 @@ typedef struct run {
     uint32_t storage_base; /* flash address of storage offset 0 */
     uint64_t image_seed;
     bool disconnect_fired; /* link.disconnect_after_chunk happened */
+    bool power_cut_armed;  /* run.power_loss_stops: the stop at the cut is scheduled */
+    chunksim_event_t power_cut_ev;
 
     /* Application loop. */
     enum run_app_state state;
@@ -98,6 +100,8 @@ typedef struct run {
 void run_board_init(run_t *run);
 void run_board_teardown(run_t *run);
 void run_board_record_pending(run_t *run);
+/* run.power_loss_stops: schedules the stop at the earliest power_loss at_us rule. */
+void run_board_arm_timed_cuts(run_t *run);
 /* Record a flash op row now (also for ops that never complete). */
 void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, const char *note);
 

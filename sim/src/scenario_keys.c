@@ -252,6 +252,7 @@ const struct scenario_key scenario_keys[] = {
      .dmax = 1e3},
     U64("run", "max_sim_us", run.max_sim_us, SCENARIO_UNIT_US, 1, YEAR_US),
     WORD("run", "expect", run.expect, expect_words),
+    BOOL("run", "power_loss_stops", run.power_loss_stops),
 
     U32("coredump", "size_bytes", coredump.size_bytes, SCENARIO_UNIT_BYTES,
         SCENARIO_COREDUMP_FRAME_BYTES, BYTES_MAX),

@@ -930,7 +930,7 @@ static void test_hundred_thousand_chunks_are_recorded(void **state)
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
-/* ---- buffered rows and the writer thread ------------------------------------------------ */
+/* ---- buffered rows ----------------------------------------------------------------------- */
 
 static chunksim_rec_chunk_t chunk_row(uint64_t seq, const uint8_t *data, size_t len)
 {
@@ -987,7 +987,6 @@ static void test_rows_reach_sqlite_in_bulk_and_all_by_flush(void **state)
     (void)state;
     chunksim_rec_t rec;
     open_rec(&rec);
-    assert_int_equal(chunksim_rec_set_writer_thread(&rec, false), 0);
     int64_t run = begin_run(&rec, 1);
     add_engine_rows(&rec, 100);
     /* Buffered: not even in the open batch yet. */
@@ -996,7 +995,6 @@ static void test_rows_reach_sqlite_in_bulk_and_all_by_flush(void **state)
     assert_int_equal(rec.pending_rows, 400);
     assert_int_equal(chunksim_rec_flush(&rec), 0);
     assert_engine_rows(db, run, 100);
-    assert_int_equal(rec.rows_threaded, 0);
 
     /* An empty chunk is an empty blob; one too big for the buffer goes in on its own. */
     size_t big_len = 2u << 20;
@@ -1131,98 +1129,16 @@ static void test_foreign_keys_are_off_only_while_a_run_is_recorded(void **state)
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
-static void test_writer_thread_inserts_every_row_by_run_end(void **state)
-{
-    (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
-    assert_int_equal(chunksim_rec_set_writer_thread(&rec, true), 0);
-    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
-    int64_t run = begin_run(&rec, 1);
-    add_engine_rows(&rec, 10000);
-    /* Rows that could collide go in on the spot, the writer's buffer first. */
-    chunksim_rec_call_t c = call_row(5);
-    assert_int_equal(chunksim_rec_call(&rec, &c), CHUNKSIM_REC_E_SQLITE);
-    assert_int_equal(chunksim_rec_param(&rec, "p", "1"), 0);
-    chunksim_rec_violation_t v = {.invariant = "x", .call_seq = 1, .t_us = 1};
-    assert_int_equal(chunksim_rec_violation(&rec, &v), 0);
-    chunksim_rec_run_result_t res = ok_result();
-    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
-    assert_true(rec.rows_threaded > 0);
-    assert_true(rec.rows_threaded < 40000);
-
-    sqlite3 *peek = raw_open();
-    assert_engine_rows(peek, run, 10000);
-    assert_int_equal(q_int(peek, "SELECT count(*) FROM params"), 1);
-    assert_int_equal(q_int(peek, "SELECT count(*) FROM violations"), 1);
-    assert_int_equal(q_int(peek, "SELECT count(*) FROM runs WHERE status = 'finished'"), 1);
-    assert_integrity(peek);
-    sqlite3_close(peek);
-
-    /* Turned off: the next run's rows are inserted on this thread. */
-    uint64_t threaded = rec.rows_threaded;
-    assert_int_equal(chunksim_rec_set_writer_thread(&rec, false), 0);
-    begin_run(&rec, 2);
-    add_engine_rows(&rec, 2000);
-    res = ok_result();
-    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
-    assert_int_equal(rec.rows_threaded, threaded);
-    assert_int_equal(q_int(chunksim_rec_db(&rec), "SELECT count(*) FROM calls"), 36000);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
-}
-
-static void test_writer_thread_rows_survive_close_without_run_end(void **state)
-{
-    (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
-    assert_int_equal(chunksim_rec_set_writer_thread(&rec, true), 0);
-    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
-    int64_t run = begin_run(&rec, 1);
-    add_engine_rows(&rec, 5000);
-    assert_true(rec.rows_threaded > 0);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
-
-    sqlite3 *db = raw_open();
-    assert_engine_rows(db, run, 5000);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'aborted'"), 1);
-    sqlite3_close(db);
-}
-
-/* Commits stay at the batch boundary with the thread: a reader sees whole batches only. */
-static void test_writer_thread_commits_at_the_row_boundary(void **state)
-{
-    (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
-    assert_int_equal(chunksim_rec_set_writer_thread(&rec, true), 0);
-    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 5000), 0);
-    begin_run(&rec, 1);
-    sqlite3 *peek = raw_open();
-    add_calls(&rec, 0, 4999);
-    assert_int_equal(q_int(peek, "SELECT count(*) FROM calls"), 0);
-    add_calls(&rec, 4999, 1);
-    assert_int_equal(q_int(peek, "SELECT count(*) FROM calls"), 5000);
-    assert_int_equal(rec.pending_rows, 0);
-    add_calls(&rec, 5000, 3000);
-    assert_int_equal(q_int(peek, "SELECT count(*) FROM calls"), 5000);
-    assert_int_equal(chunksim_rec_flush(&rec), 0);
-    assert_int_equal(q_int(peek, "SELECT count(*) FROM calls"), 8000);
-    assert_true(rec.rows_threaded > 0);
-    sqlite3_close(peek);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
-}
-
 /*
- * An insert that fails on the writer (here a trigger standing in for a full
- * disk) is reported by a later call, with how many rows it cost; recording
+ * A bulk insert that fails (here a trigger standing in for a full disk) is
+ * reported by the call that made it, with how many rows it cost; recording
  * goes on.
  */
-static void check_failed_bulk_insert_is_reported(bool thread)
+static void test_failed_bulk_insert_is_reported_with_the_rows_lost(void **state)
 {
+    (void)state;
     chunksim_rec_t rec;
     open_rec(&rec);
-    assert_int_equal(chunksim_rec_set_writer_thread(&rec, thread), 0);
     raw_exec(chunksim_rec_db(&rec), "CREATE TRIGGER boom BEFORE INSERT ON calls "
                                     "WHEN NEW.seq = 1500 BEGIN SELECT RAISE(ABORT, 'boom'); END");
     assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
@@ -1235,111 +1151,22 @@ static void check_failed_bulk_insert_is_reported(bool thread)
         if (r != 0) {
             assert_int_equal(r, CHUNKSIM_REC_E_SQLITE);
             assert_non_null(strstr(chunksim_rec_errmsg(&rec), "boom"));
-            assert_non_null(strstr(chunksim_rec_errmsg(&rec), "buffered calls rows were lost"));
+            assert_non_null(
+                strstr(chunksim_rec_errmsg(&rec), "4096 buffered calls rows were lost"));
             failed++;
             failed_at = s;
         }
     }
+    /* The row that found the buffer full, 4096 rows in (recorder.h, "Speed"). */
     assert_int_equal(failed, 1);
-    assert_true(failed_at > 1500);
+    assert_int_equal(failed_at, 4096);
     chunksim_rec_run_result_t res = ok_result();
     assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
     sqlite3 *db = chunksim_rec_db(&rec);
     /* The failed buffer is gone, the row refused with the report too, everything else kept. */
-    int64_t kept = q_int(db, "SELECT count(*) FROM calls");
-    assert_true(kept < 10000 - 1);
-    assert_true(kept >= 10000 - 1 - 4096);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM calls WHERE seq = 1500"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 10000 - 4096 - 1);
+    assert_int_equal(q_int(db, "SELECT min(seq) FROM calls"), 4097);
     assert_int_equal(q_int(db, "SELECT count(*) FROM calls WHERE seq = 9999"), 1);
-    assert_integrity(db);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
-}
-
-static void test_failed_bulk_insert_is_reported_later_with_the_thread(void **state)
-{
-    (void)state;
-    check_failed_bulk_insert_is_reported(true);
-}
-
-static void test_failed_bulk_insert_is_reported_later_without_the_thread(void **state)
-{
-    (void)state;
-    check_failed_bulk_insert_is_reported(false);
-}
-
-/* A batch rolled back while the writer had rows in flight is reported before it gets more. */
-static void test_batch_lost_to_a_rollback_is_reported_with_the_thread(void **state)
-{
-    (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
-    assert_int_equal(chunksim_rec_set_writer_thread(&rec, true), 0);
-    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
-    begin_run(&rec, 1);
-    add_calls(&rec, 0, 3000);
-    raw_exec(chunksim_rec_db(&rec), "ROLLBACK");
-    int failed = 0;
-    for (uint64_t s = 3000; s < 4000; s++) {
-        chunksim_rec_call_t c = call_row(s);
-        if (chunksim_rec_call(&rec, &c) != 0) {
-            assert_non_null(strstr(chunksim_rec_errmsg(&rec), "3072 rows were lost"));
-            failed++;
-        }
-    }
-    assert_int_equal(failed, 1);
-    chunksim_rec_run_result_t res = ok_result();
-    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
-    sqlite3 *db = chunksim_rec_db(&rec);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 927);
-    assert_int_equal(q_int(db, "SELECT min(seq) FROM calls"), 3073);
-    assert_integrity(db);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
-}
-
-/* Child: as record_and_die(), with the writer thread busy when the process ends. */
-static void record_with_thread_and_die(void)
-{
-    chunksim_rec_t rec;
-    char err[256];
-    if (chunksim_rec_open(&rec, db_path, err, sizeof err) != 0)
-        _exit(10);
-    if (chunksim_rec_set_writer_thread(&rec, true) != 0)
-        _exit(11);
-    int64_t scenario;
-    if (chunksim_rec_scenario(&rec, "crash", "cfg", &scenario) != 0)
-        _exit(12);
-    chunksim_rec_run_info_t info = run_info(scenario, 99);
-    if (chunksim_rec_run_begin(&rec, &info, NULL) != 0)
-        _exit(13);
-    for (uint64_t s = 0; s < 2 * CHUNKSIM_REC_BATCH_ROWS_DEFAULT + 3000; s++) {
-        chunksim_rec_call_t c = call_row(s);
-        if (chunksim_rec_call(&rec, &c) != 0)
-            _exit(14);
-    }
-    _exit(rec.rows_threaded > 0 ? 0 : 15);
-}
-
-static void test_killed_writer_with_thread_keeps_whole_batches(void **state)
-{
-    (void)state;
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0)
-        record_with_thread_and_die();
-    int status;
-    assert_int_equal(waitpid(child, &status, 0), child);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-
-    chunksim_rec_t rec;
-    char buf[64];
-    open_rec(&rec);
-    assert_int_equal(rec.recovered_runs, 1);
-    sqlite3 *db = chunksim_rec_db(&rec);
-    assert_string_equal(q_text(db, buf, sizeof buf, "SELECT status || ',' || outcome FROM runs"),
-                        "interrupted,incomplete");
-    /* Both committed batches, none of the rows the writer was inserting into the third. */
-    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 2 * CHUNKSIM_REC_BATCH_ROWS_DEFAULT);
     assert_integrity(db);
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
@@ -1377,20 +1204,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_buffer_tables_are_not_queryable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_keys_are_off_only_while_a_run_is_recorded,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_thread_inserts_every_row_by_run_end, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_writer_thread_rows_survive_close_without_run_end,
+        cmocka_unit_test_setup_teardown(test_failed_bulk_insert_is_reported_with_the_rows_lost,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_thread_commits_at_the_row_boundary, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_failed_bulk_insert_is_reported_later_with_the_thread,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_failed_bulk_insert_is_reported_later_without_the_thread, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch_lost_to_a_rollback_is_reported_with_the_thread,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_killed_writer_with_thread_keeps_whole_batches, setup,
-                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

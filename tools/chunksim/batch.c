@@ -140,14 +140,24 @@ static const char *batch_intern(cli_batch_t *b, const char *name)
 
 /* ---- checking every case before anything runs ------------------------- */
 
+int cli_batch_case(const cli_batch_config_t *cfg, size_t pos, chunksim_matrix_case_t *c)
+{
+    if (pos >= cfg->case_count)
+        return -ENOENT;
+    if (cfg->hand_cases == NULL)
+        return chunksim_matrix_case(cfg->matrix, cfg->cases[pos], c);
+    *c = cfg->hand_cases[pos];
+    return c->file < cfg->matrix->file_count ? 0 : -ENOENT;
+}
+
 static int batch_check_cases(const cli_batch_config_t *cfg, cli_batch_t *b)
 {
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     for (size_t i = 0; i < cfg->case_count; i++) {
         chunksim_matrix_case_t c;
         chunksim_scenario_t sc;
-        if (chunksim_matrix_case(cfg->matrix, cfg->cases[i], &c) < 0) {
-            fprintf(stderr, "%s: no case %" PRIu64 " in the matrix\n", cfg->tool, cfg->cases[i]);
+        if (cli_batch_case(cfg, i, &c) < 0) {
+            fprintf(stderr, "%s: no case number %zu in the batch\n", cfg->tool, i);
             return -EINVAL;
         }
         int rc = chunksim_matrix_case_load(cfg->matrix, &c, &sc, err, sizeof err);
@@ -183,7 +193,7 @@ static void batch_worker_case(const cli_batch_config_t *cfg, chunksim_rec_t *rec
     memset(msg, 0, sizeof *msg);
     msg->pos = pos;
     msg->outcome = CHUNKSIM_OUTCOME_ERROR;
-    int rc = chunksim_matrix_case(cfg->matrix, cfg->cases[pos], &c);
+    int rc = cli_batch_case(cfg, pos, &c);
     if (rc == 0)
         rc = chunksim_matrix_case_load(cfg->matrix, &c, &sc, err, sizeof err);
     else
@@ -822,12 +832,12 @@ void cli_batch_summary(const cli_batch_t *b, FILE *out)
     }
     fprintf(out, "%s\n", b->done == 0 ? " none" : "");
     char repro[4096];
-    for (size_t i = 0; i < cfg->case_count; i++) {
+    for (size_t i = 0; !cfg->hide_failures && i < cfg->case_count; i++) {
         const cli_batch_result_t *r = &b->results[i];
         if (!r->ran || r->passed)
             continue;
         chunksim_matrix_case_t c;
-        if (chunksim_matrix_case(cfg->matrix, cfg->cases[i], &c) < 0)
+        if (cli_batch_case(cfg, i, &c) < 0)
             continue;
         chunksim_matrix_case_repro(&c, repro, sizeof repro);
         fprintf(out, "FAIL %s %s seed %" PRIu64 ": %s (expected %s)", c.id, r->name, r->seed,
@@ -906,7 +916,7 @@ static void junit_case(FILE *out, const cli_batch_t *b, size_t i)
     } else {
         chunksim_matrix_case_t c;
         repro[0] = '\0';
-        if (chunksim_matrix_case(b->cfg->matrix, b->cfg->cases[i], &c) == 0)
+        if (cli_batch_case(b->cfg, i, &c) == 0)
             chunksim_matrix_case_repro(&c, repro, sizeof repro);
         const char *tag = r->rc < 0 ? "error" : "failure";
         snprintf(head, sizeof head, "%s (expected %s)", chunksim_outcome_name(r->outcome),

@@ -48,11 +48,16 @@ typedef struct cli_batch_config {
     const chunksim_matrix_t *matrix;
     const uint64_t *cases; /* matrix indices to run, in this order */
     size_t case_count;
+    /* Cases made by a generator (swarm): when not NULL, case i is
+     * hand_cases[i] (case_count of them, each of a file of matrix) and cases
+     * is unused. They must stay valid for the whole batch. */
+    const chunksim_matrix_case_t *hand_cases;
     unsigned jobs;       /* worker processes; 0: one per available core */
     const char *db_path; /* NULL or "": record nothing */
     bool record_rows;    /* calls, flash ops, chunks (false: runs rows only) */
     bool progress;       /* a progress bar (terminal) or periodic lines on stderr */
     const char *tool;    /* names the command in messages, e.g. "chunksim matrix" */
+    bool hide_failures;  /* summary: counts only, no FAIL line per case (a baseline judges) */
 } cli_batch_config_t;
 
 /* How one case went. */
@@ -93,6 +98,9 @@ typedef struct cli_batch {
  * case and must be released with cli_batch_free().
  */
 int cli_batch_run(const cli_batch_config_t *cfg, cli_batch_t *b);
+
+/* Case pos of the batch (a matrix case or a hand-made one). 0 or -ENOENT. */
+int cli_batch_case(const cli_batch_config_t *cfg, size_t pos, chunksim_matrix_case_t *c);
 
 /* Counts, rate, failures each with the line that reproduces it alone. */
 void cli_batch_summary(const cli_batch_t *b, FILE *out);

@@ -23,6 +23,9 @@ int cli_export(int argc, char **argv);
 int cli_decode(int argc, char **argv);
 int cli_replay(int argc, char **argv);
 int cli_diff(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
+int cli_swarm(int argc, char **argv);
+int cli_shrink(int argc, char **argv);
 
 /* Loads path, applies the overrides ("section.key=value") in order, validates. */
 int cli_load_scenario(chunksim_scenario_t *sc, const char *path, char *const *sets, int nsets,

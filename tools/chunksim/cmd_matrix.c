@@ -1,4 +1,5 @@
 /* chunksim matrix: scenario files with lists, expanded and run in parallel, one database. */
+#include "baseline.h"
 #include "batch.h"
 #include "cli.h"
 
@@ -21,6 +22,8 @@ typedef struct {
     const char *seeds;
     const char *junit;
     const char *shard;
+    const char *baseline;
+    const char *write_baseline;
     const char *sets[MATRIX_MAX_SETS];
     int nsets;
     const char *ids[MATRIX_MAX_IDS];
@@ -57,6 +60,11 @@ static void matrix_usage(FILE *out)
             "  --case ID          run only the case with this id (repeatable); the same\n"
             "                     files, --seeds and --set must be given as when it was listed\n"
             "  --list             print the cases (index, id, repro line), run nothing\n"
+            "  --baseline FILE    compare every case's outcome with FILE (case_id, scenario,\n"
+            "                     seed, outcome; tab-separated) and print each change with\n"
+            "                     its repro line; the exit status then follows the baseline,\n"
+            "                     not the scenarios' expect\n"
+            "  --write-baseline FILE  write the outcomes as a baseline (after any compare)\n"
             "  -q, --quiet        no progress on stderr\n"
             "  -h, --help         this text\n"
             "\n"
@@ -65,8 +73,8 @@ static void matrix_usage(FILE *out)
             "one matrix on several machines, give each job its --shard K/N and combine\n"
             "the databases with 'chunksim merge'.\n"
             "\n"
-            "Exit status: 0 every case passed, 1 some failed or the batch was interrupted,\n"
-            "2 usage or input error.\n",
+            "Exit status: 0 every case passed (with --baseline: no outcome changed), 1 some\n"
+            "failed (changed) or the batch was interrupted, 2 usage or input error.\n",
             uv_available_parallelism());
 }
 
@@ -87,12 +95,20 @@ static int matrix_parse_jobs(const char *text, unsigned *jobs)
 static int matrix_parse(int argc, char **argv, matrix_args_t *a)
 {
     static const struct option longopts[] = {
-        {"seeds", required_argument, NULL, 'S'}, {"set", required_argument, NULL, 's'},
-        {"jobs", required_argument, NULL, 'j'},  {"db", required_argument, NULL, 'd'},
-        {"no-trace", no_argument, NULL, 'n'},    {"junit", required_argument, NULL, 'J'},
-        {"shard", required_argument, NULL, 'k'}, {"case", required_argument, NULL, 'c'},
-        {"list", no_argument, NULL, 'l'},        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"seeds", required_argument, NULL, 'S'},
+        {"set", required_argument, NULL, 's'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"db", required_argument, NULL, 'd'},
+        {"no-trace", no_argument, NULL, 'n'},
+        {"junit", required_argument, NULL, 'J'},
+        {"shard", required_argument, NULL, 'k'},
+        {"case", required_argument, NULL, 'c'},
+        {"list", no_argument, NULL, 'l'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"baseline", required_argument, NULL, 'B'},
+        {"write-baseline", required_argument, NULL, 'W'},
+        {NULL, 0, NULL, 0},
     };
     *a = (matrix_args_t){.db_path = "chunksim.db", .rows = true};
     int c;
@@ -134,6 +150,12 @@ static int matrix_parse(int argc, char **argv, matrix_args_t *a)
             break;
         case 'l':
             a->list = true;
+            break;
+        case 'B':
+            a->baseline = optarg;
+            break;
+        case 'W':
+            a->write_baseline = optarg;
             break;
         case 'q':
             a->quiet = true;
@@ -227,9 +249,50 @@ static void matrix_list(const chunksim_matrix_t *m, const uint64_t *cases, size_
     }
 }
 
+/*
+ * The exit status when baselines are involved: with --baseline a change (or a
+ * case not run) fails, not a case that fails its scenario's expect;
+ * --write-baseline needs every case to have run.
+ */
+static int matrix_baselines(const matrix_args_t *a, const cli_batch_t *b, cli_baseline_t *bl)
+{
+    int exit_code = CLI_EXIT_OK;
+    if (a->baseline != NULL) {
+        bool whole = a->shard == NULL && a->nids == 0;
+        size_t changes = cli_baseline_compare(b, bl, whole, stdout);
+        printf("baseline %s: %zu change(s)%s\n", a->baseline, changes,
+               b->not_run > 0 ? " among the cases that ran" : "");
+        if (changes > 0 || b->interrupted || b->not_run > 0)
+            exit_code = CLI_EXIT_FAILED;
+    }
+    if (a->write_baseline != NULL) {
+        if (b->interrupted || b->not_run > 0) {
+            fprintf(stderr,
+                    "chunksim matrix: --write-baseline %s: not written, %zu case(s) did "
+                    "not run\n",
+                    a->write_baseline, b->not_run);
+            return CLI_EXIT_FAILED;
+        }
+        int rc = cli_baseline_write(b, a->write_baseline);
+        if (rc < 0) {
+            fprintf(stderr, "chunksim matrix: --write-baseline %s: %s\n", a->write_baseline,
+                    strerror(-rc));
+            return CLI_EXIT_FAILED;
+        }
+        printf("baseline written to %s (%zu cases)\n", a->write_baseline, b->cfg->case_count);
+    }
+    return exit_code;
+}
+
 static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, const uint64_t *cases,
                           size_t count)
 {
+    cli_baseline_t bl = {0};
+    char err[1024];
+    if (a->baseline != NULL && cli_baseline_load(a->baseline, &bl, err, sizeof err) < 0) {
+        fprintf(stderr, "chunksim matrix: --baseline %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
     const cli_batch_config_t cfg = {
         .matrix = m,
         .cases = cases,
@@ -239,15 +302,22 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         .record_rows = a->rows,
         .progress = !a->quiet,
         .tool = "chunksim matrix",
+        .hide_failures = a->baseline != NULL || a->write_baseline != NULL,
     };
     cli_batch_t b;
     int rc = cli_batch_run(&cfg, &b);
     if (rc < 0 && b.done == 0) {
         cli_batch_free(&b);
+        cli_baseline_free(&bl);
         return CLI_EXIT_USAGE;
     }
     cli_batch_summary(&b, stdout);
     int exit_code = (rc < 0 || b.failed > 0 || b.interrupted) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+    if (a->baseline != NULL || a->write_baseline != NULL) {
+        exit_code = matrix_baselines(a, &b, &bl);
+        if (rc < 0)
+            exit_code = CLI_EXIT_FAILED;
+    }
     if (a->junit != NULL) {
         int jrc = cli_batch_junit(&b, a->junit);
         if (jrc < 0) {
@@ -256,6 +326,7 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         }
     }
     cli_batch_free(&b);
+    cli_baseline_free(&bl);
     return exit_code;
 }
 

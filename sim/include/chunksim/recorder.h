@@ -20,14 +20,15 @@
  * marks it 'interrupted' with outcome 'incomplete' and a reason; the rows of
  * the last, uncommitted batch are lost, everything before it is intact.
  *
- * Speed: calls, flash ops and chunks are copied into a buffer and inserted a
- * few thousand at a time by one statement each (SQLite's per-statement cost,
- * not its B-tree work, dominated one-row inserts). A row is still refused at
- * once when its seq repeats one of the run's: a row whose seq is above every
- * earlier seq of its kind cannot collide and is buffered; any other row is
- * inserted on the spot. What remains deferred is an I/O failure (disk full):
- * it is reported by the call that inserts the buffer, i.e. the one that
- * completes a batch, chunksim_rec_flush(), run_end() or run_abort().
+ * Speed: calls, flash ops and chunks are copied into a buffer and inserted
+ * up to 4096 at a time by one statement per table (SQLite's per-statement
+ * cost, not its B-tree work, dominated one-row inserts). A row is still
+ * refused at once when its seq repeats one of the run's: a row whose seq is
+ * above every earlier seq of its kind cannot collide and is buffered; any
+ * other row is inserted on the spot. What is deferred is an I/O failure
+ * (disk full): it is reported, with the number of rows lost, by the call
+ * that inserts the buffer (the one that fills it or ends a batch,
+ * chunksim_rec_flush(), run_end() or run_abort()).
  *
  * Concurrency: one writer per database (a matrix funnels its workers' results
  * through one recorder). A second writer waits for the first's batch
@@ -88,7 +89,6 @@ typedef struct chunksim_rec {
     uint32_t batch_rows;     /* rows per transaction */
     uint32_t pending_rows;   /* rows appended since the last commit */
     uint64_t recovered_runs; /* runs the last open found abandoned and marked interrupted */
-    uint64_t rows_threaded;  /* rows the writer thread inserted (0: it never ran) */
 
     /* Private. */
     struct sqlite3 *db_;
@@ -185,7 +185,7 @@ typedef struct chunksim_rec_run_result {
  * for writing: WAL journal (a file system that cannot do WAL is refused),
  * synchronous=NORMAL, foreign keys on (off on this connection while a run is
  * being recorded: the recorder writes every trace row's run_id itself, and
- * the per-row parent lookup cost 15% of an insert), schema created if the
+ * the per-row parent lookup cost 8% of a recorded run), schema created if the
  * file is new, runs abandoned by dead writers marked interrupted. Fails with
  * CHUNKSIM_REC_E_VERSION on a newer schema and CHUNKSIM_REC_E_NOTREC on a
  * file that is not a chunksim recording. On failure the message is also
@@ -201,14 +201,6 @@ int chunksim_rec_close(chunksim_rec_t *rec);
 
 /* Rows per transaction, at least 1. Takes effect from the next row. */
 int chunksim_rec_set_batch_rows(chunksim_rec_t *rec, uint32_t rows);
-
-/*
- * Insert buffered rows on a writer thread while the caller records the next
- * ones (see "Speed"). On by default when more than one CPU is online; off
- * waits for the thread and stops it. Commits stay where they are: at
- * batch_rows, chunksim_rec_flush(), run end and abort, on the caller's thread.
- */
-int chunksim_rec_set_writer_thread(chunksim_rec_t *rec, bool on);
 
 /*
  * The open connection, for queries (reports, replay, tests). Do not close it.

@@ -201,6 +201,9 @@ typedef struct chunksim_scenario {
         double realtime_scale; /* realtime: modeled delays are multiplied by this */
         uint64_t max_sim_us;   /* watchdog: the run ends incomplete at this time */
         chunksim_expect_t expect;
+        /* A power_loss fault also stops the device: the run ends at the cut
+         * (false: only the flash loses power; the firmware and link go on). */
+        bool power_loss_stops;
     } run;
     struct {
         uint32_t size_bytes; /* whole image: 12-byte header + payload + 16-byte footer */

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Fault campaigns end to end on the built binary: baselines (matrix
+# --baseline/--write-baseline), run.power_loss_stops, power-loss sweeps,
+# swarm and shrink. Each check names the behaviour it proves; the first that
+# fails ends the script with its output.
+# Usage: campaign_e2e.sh CHUNKSIM SCENARIO_DIR BROKEN_GLUE.so SOUND_GLUE.so
+set -uo pipefail
+chunksim=$1 scenarios=$2 broken=$3 sound=$4
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+slow=$scenarios/power_loss_slow_link.ini
+
+fail() {
+  echo "FAILED: $1" >&2
+  [ -f "$dir/out" ] && cat "$dir/out" >&2
+  exit 1
+}
+
+# expect EXIT REGEX WHAT -- COMMAND...: the command exits EXIT and prints REGEX.
+expect() {
+  local want=$1 regex=$2 what=$3
+  shift 4
+  "$@" >"$dir/out" 2>&1
+  local got=$?
+  [ "$got" -eq "$want" ] || fail "$what: exit $got, expected $want"
+  grep -Eq -- "$regex" "$dir/out" || fail "$what: no match for /$regex/"
+}
+
+# ---- run.power_loss_stops ---------------------------------------------------
+cut_erase=(--set 'faults.fault=power_loss on=erase op=0' --db '' -q)
+expect 0 ' ok ' "a cut during the clearing erase, device running: the last chunk still arrives" \
+  -- "$chunksim" run "$slow" --set run.power_loss_stops=false "${cut_erase[@]}"
+expect 1 'power_loss_slow_link +1 lost' "the same cut stopping the device loses the coredump" \
+  -- "$chunksim" run "$slow" "${cut_erase[@]}"
+expect 1 '"reason": "not delivered.*power lost: the device stopped' "a timed cut (at_us) stops the device too" \
+  -- "$chunksim" run "$slow" --set 'faults.fault=power_loss at_us=100ms' --db '' -q --json
+
+# ---- sweep --------------------------------------------------------------------
+expect 1 'cut points that lose or corrupt data: 3$' \
+  "linear sweep finds the clear-before-delivery loss with clear on last read" \
+  -- "$chunksim" sweep "$slow" --power-loss linear --db "$dir/sweep.db" -q
+grep -Eq "^lost cut at op 3 \(erase\) case [0-9a-z]{10}:" "$dir/out" || fail "sweep names the cut"
+grep -Fq "  chunksim run $slow --set run.power_loss_stops=true --set 'faults.fault=power_loss op=3'" \
+  "$dir/out" || fail "sweep prints the repro line of the losing cut"
+runs=$(sqlite3 "$dir/sweep.db" "SELECT count(*) FROM runs" 2>/dev/null || echo 5)
+[ "$runs" -eq 5 ] || fail "sweep records one run per cut point (got $runs)"
+expect 0 'cut points that lose or corrupt data: none' "no cut point loses it with deferred clear" \
+  -- "$chunksim" sweep "$slow" --power-loss linear --set reader.clear_policy=on_confirm --db '' -q
+expect 0 '^op 4 ' "log sweep: 0, 1, 2, 4 and the last op" \
+  -- "$chunksim" sweep "$slow" --power-loss log --list
+[ "$(grep -c '^op ' "$dir/out")" -eq 4 ] || fail "log sweep of 5 ops has 4 cut points"
+expect 1 "lost cut at op 0 \(erase\)" "exhaustive over erases only (--on erase)" \
+  -- "$chunksim" sweep "$slow" --power-loss exhaustive:3 --on erase --db '' -q
+expect 2 'DEPTH must be a number' "a bad sweep mode is a usage error" \
+  -- "$chunksim" sweep "$slow" --power-loss exhaustive:x
+expect 2 'a sweep takes one' "a matrix file is refused by sweep" \
+  -- "$chunksim" sweep "$scenarios/ci/mtu23.ini" --power-loss log
+
+# ---- baselines ------------------------------------------------------------------
+m=$scenarios/ci/mtu23.ini
+expect 0 'baseline written to .* \(120 cases\)' "--write-baseline writes every case" \
+  -- "$chunksim" matrix "$m" --db '' -q --write-baseline "$dir/b.tsv"
+[ "$(grep -vc '^#' "$dir/b.tsv")" -eq 120 ] || fail "one line per case"
+expect 0 'baseline .*: 0 change' "the same matrix matches its baseline" \
+  -- "$chunksim" matrix "$m" --db '' -q --baseline "$dir/b.tsv"
+first=$(grep -v '^#' "$dir/b.tsv" | head -1)
+id=${first%%$'\t'*}
+awk -F'\t' -v OFS='\t' '!/^#/ && !done {$4 = ($4 == "lost" ? "ok" : "lost"); done = 1} 1' \
+  "$dir/b.tsv" >"$dir/changed.tsv"
+expect 1 "^CHANGED $id mtu23 seed 1: " "a changed outcome fails with the case" \
+  -- "$chunksim" matrix "$m" --db '' -q --baseline "$dir/changed.tsv"
+grep -Eq '^  chunksim run .*mtu23.ini --seed 1 --set' "$dir/out" || fail "changed case has a repro line"
+grep -v "^$id" "$dir/b.tsv" >"$dir/missing.tsv"
+expect 1 "^NEW $id " "a case the baseline lacks fails" \
+  -- "$chunksim" matrix "$m" --db '' -q --baseline "$dir/missing.tsv"
+{ cat "$dir/b.tsv"; printf 'zzzzzzzzzz\tmtu23\t99\tok\n'; } >"$dir/extra.tsv"
+expect 1 "^GONE zzzzzzzzzz mtu23 seed 99" "a baseline case the matrix lost fails" \
+  -- "$chunksim" matrix "$m" --db '' -q --baseline "$dir/extra.tsv"
+expect 0 'baseline .*: 0 change' "a shard is compared with its own cases only" \
+  -- "$chunksim" matrix "$m" --db '' -q --shard 2/3 --baseline "$dir/b.tsv"
+{ cat "$dir/b.tsv"; printf '%s\n' "$first"; } >"$dir/dup.tsv"
+expect 2 "dup.tsv:12[0-9]: case $id is listed again \(first on line 3\)" "a duplicate id is an input error" \
+  -- "$chunksim" matrix "$m" --db '' -q --baseline "$dir/dup.tsv"
+printf '# x\n%s\tmtu23\t1\tfine\n' "$id" >"$dir/bad.tsv"
+expect 2 "bad.tsv:2: outcome 'fine'" "an unknown outcome is an input error naming the line" \
+  -- "$chunksim" matrix "$m" --db '' -q --baseline "$dir/bad.tsv"
+printf 'short\tmtu23\t1\tok\n' >"$dir/bad.tsv"
+expect 2 "bad.tsv:1: case id 'short'" "a bad id is an input error" \
+  -- "$chunksim" matrix "$m" --db '' -q --baseline "$dir/bad.tsv"
+printf '%s\tmtu23\tok\n' "$id" >"$dir/bad.tsv"
+expect 2 "bad.tsv:1: expected 4 tab-separated fields" "a short line is an input error" \
+  -- "$chunksim" matrix "$m" --db '' -q --baseline "$dir/bad.tsv"
+expect 2 "nothing.tsv: No such file" "a missing baseline is an input error" \
+  -- "$chunksim" matrix "$m" --db '' -q --baseline "$dir/nothing.tsv"
+
+# ---- swarm ----------------------------------------------------------------------
+small=(--set coredump.size_bytes=8KiB --set flash.size_bytes=1MiB --set link.att_mtu=247
+       --set reader.read_timeout_us=50ms --set run.max_sim_us=20s)
+"$chunksim" swarm "$scenarios/ble_default.ini" --seeds 1..40 "${small[@]}" --list >"$dir/l1"
+"$chunksim" swarm "$scenarios/ble_default.ini" --seeds 1..40 "${small[@]}" --list >"$dir/l2"
+cmp -s "$dir/l1" "$dir/l2" || fail "swarm draws the same cases from the same seeds"
+[ "$(grep -c "faults.fault=" "$dir/l1")" -gt 30 ] || fail "swarm turns fault kinds on"
+[ "$(sort -u -k2,2 "$dir/l1" | wc -l)" -eq 40 ] || fail "swarm cases have distinct ids"
+expect 1 'cases that lose or corrupt data or break the contract: [1-9][0-9]* of 40' \
+  "swarm runs the draws and finds damage" \
+  -- "$chunksim" swarm "$scenarios/ble_default.ini" --seeds 1..40 "${small[@]}" --db "$dir/swarm.db" -q
+grep -Eq '^read_error +[0-9]+ +[0-9]+$' "$dir/out" || fail "swarm prints the per-kind table"
+recorded=$(sqlite3 "$dir/swarm.db" \
+  "SELECT count(*) FROM runs r JOIN scenarios s USING (scenario_id)
+   WHERE s.config_text LIKE '%; --set faults.fault=%'" 2>/dev/null || echo 40)
+[ "$recorded" -gt 30 ] || fail "the drawn faults are in the recorded scenario text ($recorded)"
+expect 2 'expected a probability' "a bad --p is a usage error" \
+  -- "$chunksim" swarm "$scenarios/ble_default.ini" --seeds 1..2 --p 2
+
+# ---- shrink ---------------------------------------------------------------------
+big=(--seed 7 --set 'faults.fault=read_error rate=0.05' --set 'faults.fault=read_late rate=0.1 delay_us=20ms'
+     --set link.loss_rate=0.05 --set link.att_mtu=247 --set reader.window_bytes=1KiB -q)
+expect 1 '^shrunk: 1 fault rule\(s\), 1 other override\(s\), coredump 64 bytes' \
+  "a broken reader's failure shrinks to one fault, the smallest coredump" \
+  -- "$chunksim" shrink "$scenarios/ble_default.ini" --glue "$broken" "${big[@]}"
+grep -Eq '^  fault = read_error op=0$' "$dir/out" || fail "shrink ends at one failed read, the first"
+grep -Eq '^case [0-9a-z]{10} fails: violation: wrong_bytes' "$dir/out" || fail "shrink names the failure"
+repro=$(grep -E '^  chunksim run .*--glue' "$dir/out" | tail -1)
+[ -n "$repro" ] || fail "shrink prints the repro line"
+expect 1 ' violation ' "the shrunk case's repro line fails alone" \
+  -- bash -c "\"$chunksim\" ${repro#  chunksim } --db '' -q"
+expect 0 'passes .*nothing to shrink' "the shrunk case passes with the sound reader" \
+  -- "$chunksim" shrink "$scenarios/ble_default.ini" --glue "$sound" --seed 1 \
+     --set coredump.size_bytes=64 --set 'faults.fault=read_error op=0'
+expect 1 '^  fault = power_loss on=erase op=0$' "a file's own fault rule is kept when it is the cause" \
+  -- "$chunksim" shrink "$scenarios/power_loss_erase.ini" --set run.power_loss_stops=true \
+     --set link.kind=network --set link.latency_us=200ms --set 'faults.fault=read_late rate=0.2 delay_us=5ms' -q
+grep -Eq '^shrunk: 1 fault rule' "$dir/out" || fail "the unrelated rule is dropped"
+grep -Fq -- "--set faults.fault=none" "$dir/out" && fail "the file's rule needs no override to stay"
+expect 2 'name one with --case' "a matrix file needs --case" \
+  -- "$chunksim" shrink "$m"
+expect 2 'no such case' "an unknown --case is an input error" \
+  -- "$chunksim" shrink "$m" --case 0000000000
+
+echo "campaign ok"

@@ -1,0 +1,62 @@
+/*
+ * Fault campaigns: what `chunksim sweep`, `swarm` and `shrink` share. Each
+ * builds a matrix (chunksim/matrix.h) whose cases are the runs it wants, so
+ * every run has a case id and a repro line, and runs it with the batch
+ * runner (batch.h) or, one case at a time, in this process.
+ */
+#ifndef CHUNKSIM_CLI_CAMPAIGN_H
+#define CHUNKSIM_CLI_CAMPAIGN_H
+
+#include "batch.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Overrides a campaign command takes with --set, and the ones it adds itself. */
+#define CAMPAIGN_MAX_SETS (CHUNKSIM_MATRIX_SETS_MAX - 8)
+
+/* Flash operation kinds as fault rules' on= names them. */
+typedef enum campaign_op_kind {
+    CAMPAIGN_OP_READ = 0,
+    CAMPAIGN_OP_PROGRAM,
+    CAMPAIGN_OP_ERASE,
+    CAMPAIGN_OP_KINDS
+} campaign_op_kind_t;
+
+/* The flash operations one run issued, in order (op index = position). */
+typedef struct campaign_ops {
+    uint8_t *kinds; /* campaign_op_kind_t per op */
+    uint64_t count;
+    uint64_t per_kind[CAMPAIGN_OP_KINDS];
+} campaign_ops_t;
+
+/* -j N: 1 to CLI_BATCH_JOBS_MAX; prints the error naming tool. 0 or CLI_EXIT_USAGE. */
+int campaign_parse_jobs(const char *tool, const char *text, unsigned *jobs);
+
+/* "read", "program", "erase" -> kind; -1 for anything else. */
+int campaign_op_kind_parse(const char *name);
+const char *campaign_op_kind_name(campaign_op_kind_t kind);
+
+/*
+ * Runs case c alone in this process, recorded nowhere. Returns 0 (see
+ * res->outcome) or a negative error described in err (the case does not
+ * load, or the run could not be set up).
+ */
+int campaign_run_case(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
+                      chunksim_run_result_t *res, char *err, size_t errlen);
+
+/*
+ * As campaign_run_case, and lists the flash operations the run issued (refused
+ * ones included, as fault rules count them), from a scratch recording under
+ * $TMPDIR. ops must be freed with campaign_ops_free().
+ */
+int campaign_count_ops(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
+                       chunksim_run_result_t *res, campaign_ops_t *ops, char *err, size_t errlen);
+
+void campaign_ops_free(campaign_ops_t *ops);
+
+/* Whether an outcome is damage a campaign hunts for: lost, corrupt, violation. */
+bool campaign_outcome_is_damage(chunksim_outcome_t outcome);
+
+#endif

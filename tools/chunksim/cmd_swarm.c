@@ -1,0 +1,465 @@
+/*
+ * chunksim swarm: swarm testing (Groce et al., 2012). A fixed matrix turns
+ * each fault on in its own cases, or all at once; a swarm draws, per seed,
+ * which fault kinds are on and their rates, so that runs reach combinations
+ * no one wrote down (a read error and a lost link and a late read in one
+ * run) and kinds that mask each other are also seen apart. The draws are
+ * overrides of the case (--set lines), so they are in its id, its repro line
+ * and the scenario text recorded with the run.
+ */
+#include "batch.h"
+#include "campaign.h"
+#include "cli.h"
+
+#include "chunksim/matrix.h"
+#include "chunksim/rng.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Seeds one swarm runs; a bigger one is split into several --seeds ranges. */
+#define SWARM_MAX_CASES (1u << 20)
+/* Damaging cases printed with their repro line; the rest are counted. */
+#define SWARM_MAX_PRINTED 20
+/* Overrides one kind may draw (power_loss: the rule and whether it stops the device). */
+#define SWARM_SETS_PER_KIND 2
+
+typedef struct swarm_draw {
+    char text[SWARM_SETS_PER_KIND][128];
+    size_t count;
+} swarm_draw_t;
+
+/* One fault kind of the swarm: its name and how its settings are drawn. */
+typedef struct swarm_kind {
+    const char *name;
+    void (*draw)(chunksim_rng_t *rng, swarm_draw_t *d);
+} swarm_kind_t;
+
+/* Uniform in log space between lo and hi: rare and frequent rates alike. */
+static double swarm_log_uniform(chunksim_rng_t *rng, double lo, double hi)
+{
+    return exp(log(lo) + chunksim_rng_uniform(rng) * (log(hi) - log(lo)));
+}
+
+/* A fault rule of this kind at a drawn rate. */
+static void swarm_rule_rate(swarm_draw_t *d, const char *kind, double rate)
+{
+    snprintf(d->text[d->count++], sizeof d->text[0], "faults.fault=%s rate=%.3g", kind, rate);
+}
+
+static void draw_read_error(chunksim_rng_t *rng, swarm_draw_t *d)
+{
+    swarm_rule_rate(d, "read_error", swarm_log_uniform(rng, 0.005, 0.3));
+}
+
+static void draw_read_timeout(chunksim_rng_t *rng, swarm_draw_t *d)
+{
+    swarm_rule_rate(d, "read_timeout", swarm_log_uniform(rng, 0.005, 0.1));
+}
+
+static void draw_read_late(chunksim_rng_t *rng, swarm_draw_t *d)
+{
+    double rate = swarm_log_uniform(rng, 0.01, 0.5);
+    snprintf(d->text[d->count++], sizeof d->text[0],
+             "faults.fault=read_late rate=%.3g delay_us=%" PRIu64 "ms", rate,
+             chunksim_rng_range(rng, 1, 300));
+}
+
+static void draw_bitflip(chunksim_rng_t *rng, swarm_draw_t *d)
+{
+    double rate = swarm_log_uniform(rng, 0.001, 0.05);
+    snprintf(d->text[d->count++], sizeof d->text[0],
+             "faults.fault=bitflip rate=%.3g flips=%" PRIu64, rate, chunksim_rng_range(rng, 1, 3));
+}
+
+static void draw_erase_fail(chunksim_rng_t *rng, swarm_draw_t *d)
+{
+    swarm_rule_rate(d, "erase_fail", swarm_log_uniform(rng, 0.1, 1.0));
+}
+
+static void draw_silent_erase(chunksim_rng_t *rng, swarm_draw_t *d)
+{
+    swarm_rule_rate(d, "silent_erase", swarm_log_uniform(rng, 0.1, 1.0));
+}
+
+/* One cut among the first operations (most runs issue dozens), device stopped or not. */
+static void draw_power_loss(chunksim_rng_t *rng, swarm_draw_t *d)
+{
+    uint64_t op = chunksim_rng_range(rng, 0, 63);
+    snprintf(d->text[d->count++], sizeof d->text[0], "faults.fault=power_loss op=%" PRIu64, op);
+    snprintf(d->text[d->count++], sizeof d->text[0], "run.power_loss_stops=%s",
+             chunksim_rng_uniform(rng) < 0.5 ? "true" : "false");
+}
+
+static void draw_link_loss(chunksim_rng_t *rng, swarm_draw_t *d)
+{
+    snprintf(d->text[d->count++], sizeof d->text[0], "link.loss_rate=%.3g",
+             swarm_log_uniform(rng, 0.01, 0.3));
+}
+
+static void draw_disconnect(chunksim_rng_t *rng, swarm_draw_t *d)
+{
+    uint64_t chunk = chunksim_rng_range(rng, 0, 64);
+    if (chunk == 64)
+        snprintf(d->text[d->count++], sizeof d->text[0], "link.disconnect_after_chunk=last");
+    else
+        snprintf(d->text[d->count++], sizeof d->text[0], "link.disconnect_after_chunk=%" PRIu64,
+                 chunk);
+    snprintf(d->text[d->count++], sizeof d->text[0], "link.reconnect_after_us=%s",
+             chunksim_rng_uniform(rng) < 0.75 ? "500ms" : "never");
+}
+
+static const swarm_kind_t swarm_kinds[] = {
+    {"read_error", draw_read_error}, {"read_timeout", draw_read_timeout},
+    {"read_late", draw_read_late},   {"bitflip", draw_bitflip},
+    {"erase_fail", draw_erase_fail}, {"silent_erase", draw_silent_erase},
+    {"power_loss", draw_power_loss}, {"link_loss", draw_link_loss},
+    {"disconnect", draw_disconnect},
+};
+#define SWARM_KINDS (sizeof swarm_kinds / sizeof swarm_kinds[0])
+
+typedef struct {
+    const char *file;
+    const char *seeds;
+    const char *db_path;
+    const char *junit;
+    const char *sets[CAMPAIGN_MAX_SETS];
+    int nsets;
+    double p_on;
+    unsigned jobs;
+    bool rows, list, quiet;
+} swarm_args_t;
+
+/* What was drawn for one case: its overrides (owned) and which kinds are on. */
+typedef struct swarm_case {
+    char *sets[SWARM_KINDS * SWARM_SETS_PER_KIND];
+    size_t set_count;
+    bool on[SWARM_KINDS];
+} swarm_case_t;
+
+static void swarm_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: chunksim swarm SCENARIO --seeds A..B [options]\n"
+            "\n"
+            "Swarm testing. For each seed, draws from the seed which fault kinds are on (each\n"
+            "with probability --p) and their settings, and runs the scenario with them:\n");
+    for (size_t k = 0; k < SWARM_KINDS; k++)
+        fprintf(out, "%s%s", k == 0 ? "  " : ", ", swarm_kinds[k].name);
+    fprintf(out, ".\n"
+                 "The draws are --set overrides of the case (rates log-uniform; power_loss also\n"
+                 "draws run.power_loss_stops, disconnect the reconnect), so each case's id, repro\n"
+                 "line and recorded scenario text hold them. The same seeds draw the same cases.\n"
+                 "Runs go to parallel workers and one database, as with 'chunksim matrix'.\n"
+                 "Reported: the cases that lost or corrupted the coredump or broke the contract,\n"
+                 "and per kind how often it was on in those.\n"
+                 "\n"
+                 "options:\n"
+                 "  --seeds LIST       seeds, one case each: A..B, N or a list (required)\n"
+                 "  --p P              probability that a kind is on (default 0.5; 0 < P <= 1)\n"
+                 "  --set KEY=VALUE    override for every case, applied before the draws\n"
+                 "  -j, --jobs N       worker processes (default: one per core)\n"
+                 "  --db FILE          database to record into (default chunksim.db; '' none)\n"
+                 "  --no-trace         record only the runs rows\n"
+                 "  --junit FILE       JUnit XML, one testcase per case\n"
+                 "  --list             print the cases (seed, id, repro line), run nothing\n"
+                 "  -q, --quiet        no progress on stderr\n"
+                 "  -h, --help         this text\n"
+                 "\n"
+                 "The file must stand for one case (no [matrix] lists).\n"
+                 "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
+                 "or the swarm was interrupted), 2 usage or input error.\n");
+}
+
+static int swarm_parse_p(const char *text, double *p)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(v > 0 && v <= 1)) {
+        fprintf(stderr, "chunksim swarm: --p %s: expected a probability, 0 < P <= 1\n", text);
+        return CLI_EXIT_USAGE;
+    }
+    *p = v;
+    return 0;
+}
+
+static int swarm_parse(int argc, char **argv, swarm_args_t *a)
+{
+    static const struct option longopts[] = {
+        {"seeds", required_argument, NULL, 'S'},
+        {"p", required_argument, NULL, 'p'},
+        {"set", required_argument, NULL, 's'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"db", required_argument, NULL, 'd'},
+        {"no-trace", no_argument, NULL, 'n'},
+        {"junit", required_argument, NULL, 'J'},
+        {"list", no_argument, NULL, 'l'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *a = (swarm_args_t){.db_path = "chunksim.db", .rows = true, .p_on = 0.5};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case 'S':
+            a->seeds = optarg;
+            break;
+        case 'p':
+            rc = swarm_parse_p(optarg, &a->p_on);
+            break;
+        case 's':
+            if (a->nsets == CAMPAIGN_MAX_SETS) {
+                fprintf(stderr, "chunksim swarm: at most %d --set options\n", CAMPAIGN_MAX_SETS);
+                return CLI_EXIT_USAGE;
+            }
+            a->sets[a->nsets++] = optarg;
+            break;
+        case 'j':
+            rc = campaign_parse_jobs("chunksim swarm", optarg, &a->jobs);
+            break;
+        case 'd':
+            a->db_path = optarg;
+            break;
+        case 'n':
+            a->rows = false;
+            break;
+        case 'J':
+            a->junit = optarg;
+            break;
+        case 'l':
+            a->list = true;
+            break;
+        case 'q':
+            a->quiet = true;
+            break;
+        case 'h':
+            swarm_usage(stdout);
+            return -1;
+        default:
+            swarm_usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if (optind != argc - 1 || a->seeds == NULL) {
+        fprintf(stderr, "chunksim swarm: %s\n",
+                optind >= argc      ? "no scenario file given"
+                : optind < argc - 1 ? "one scenario file at a time"
+                                    : "--seeds LIST is required");
+        swarm_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    a->file = argv[optind];
+    return 0;
+}
+
+/* Which kinds are on for this seed, and their settings: all from the seed's own stream. */
+static int swarm_draw(const swarm_args_t *a, uint64_t seed, swarm_case_t *sc)
+{
+    chunksim_rng_t rng;
+    (void)chunksim_rng_derive(&rng, seed, "swarm");
+    memset(sc, 0, sizeof *sc);
+    for (size_t k = 0; k < SWARM_KINDS; k++) {
+        /* Both draws happen whatever --p is, so a kind's settings do not depend on it. */
+        bool on = chunksim_rng_uniform(&rng) < a->p_on;
+        swarm_draw_t d = {0};
+        swarm_kinds[k].draw(&rng, &d);
+        sc->on[k] = on;
+        for (size_t i = 0; on && i < d.count; i++) {
+            if ((sc->sets[sc->set_count] = strdup(d.text[i])) == NULL)
+                return -ENOMEM;
+            sc->set_count++;
+        }
+    }
+    return 0;
+}
+
+typedef struct swarm {
+    chunksim_matrix_t m;
+    chunksim_matrix_case_t *cases;
+    swarm_case_t *draws;
+    size_t count;
+} swarm_t;
+
+static void swarm_free(swarm_t *s)
+{
+    for (size_t i = 0; s->draws != NULL && i < s->count; i++) {
+        for (size_t k = 0; k < s->draws[i].set_count; k++)
+            free(s->draws[i].sets[k]);
+    }
+    free(s->draws);
+    free(s->cases);
+    chunksim_matrix_free(&s->m);
+}
+
+/* The file (one case) and the seeds, before any draw. */
+static int swarm_matrix(const swarm_args_t *a, swarm_t *s, chunksim_seed_range_t **ranges,
+                        size_t *nranges, uint64_t *nseeds)
+{
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    if (chunksim_matrix_seeds_parse(a->seeds, ranges, nranges, nseeds, err, sizeof err) < 0) {
+        fprintf(stderr, "chunksim swarm: --seeds %s: %s\n", a->seeds, err);
+        return CLI_EXIT_USAGE;
+    }
+    const chunksim_matrix_config_t cfg = {.sets = a->sets, .set_count = (size_t)a->nsets};
+    if (chunksim_matrix_init(&s->m, &cfg, err, sizeof err) < 0 ||
+        chunksim_matrix_add_file(&s->m, a->file, err, sizeof err) < 0) {
+        fprintf(stderr, "chunksim swarm: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    if (chunksim_matrix_count(&s->m) != 1) {
+        fprintf(stderr,
+                "chunksim swarm: %s stands for %" PRIu64 " cases ([matrix] lists or seeds); a "
+                "swarm takes a file of one case and draws the rest\n",
+                a->file, chunksim_matrix_count(&s->m));
+        return CLI_EXIT_USAGE;
+    }
+    if (*nseeds > SWARM_MAX_CASES) {
+        fprintf(stderr, "chunksim swarm: %" PRIu64 " seeds; at most %u in one swarm\n", *nseeds,
+                SWARM_MAX_CASES);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* One hand-made case per seed: the file's case, the seed, the draws. */
+static int swarm_build(const swarm_args_t *a, swarm_t *s)
+{
+    chunksim_seed_range_t *ranges = NULL;
+    size_t nranges = 0;
+    uint64_t nseeds = 0;
+    int rc = swarm_matrix(a, s, &ranges, &nranges, &nseeds);
+    if (rc == 0) {
+        s->cases = calloc(nseeds ? nseeds : 1, sizeof *s->cases);
+        s->draws = calloc(nseeds ? nseeds : 1, sizeof *s->draws);
+        rc = s->cases == NULL || s->draws == NULL ? CLI_EXIT_USAGE : 0;
+    }
+    chunksim_matrix_case_t base;
+    if (rc == 0)
+        (void)chunksim_matrix_case(&s->m, 0, &base);
+    for (size_t r = 0; rc == 0 && r < nranges; r++) {
+        for (uint64_t seed = ranges[r].first;; seed++) {
+            swarm_case_t *d = &s->draws[s->count];
+            chunksim_matrix_case_t *c = &s->cases[s->count];
+            if (swarm_draw(a, seed, d) < 0 ||
+                base.set_count + d->set_count > CHUNKSIM_MATRIX_SETS_MAX) {
+                fprintf(stderr, "chunksim swarm: seed %" PRIu64 ": too many overrides\n", seed);
+                rc = CLI_EXIT_USAGE;
+                break;
+            }
+            *c = base;
+            c->index = s->count++;
+            c->has_seed = true;
+            c->seed = seed;
+            for (size_t k = 0; k < d->set_count; k++)
+                c->sets[c->set_count++] = d->sets[k];
+            chunksim_matrix_case_set_id(c);
+            if (seed == ranges[r].last)
+                break;
+        }
+    }
+    free(ranges);
+    return rc;
+}
+
+static void swarm_list(const swarm_t *s)
+{
+    char repro[4096];
+    for (size_t i = 0; i < s->count; i++) {
+        chunksim_matrix_case_repro(&s->cases[i], repro, sizeof repro);
+        printf("%" PRIu64 " %s %s\n", s->cases[i].seed, s->cases[i].id, repro);
+    }
+}
+
+/* Per kind: in how many cases it was on, and in how many of the damaging ones. */
+static void swarm_kind_table(const swarm_t *s, const cli_batch_t *b)
+{
+    printf("%-14s %8s %8s\n", "kind", "on", "damage");
+    for (size_t k = 0; k < SWARM_KINDS; k++) {
+        size_t on = 0, bad = 0;
+        for (size_t i = 0; i < s->count; i++) {
+            if (!s->draws[i].on[k] || !b->results[i].ran)
+                continue;
+            on++;
+            bad += campaign_outcome_is_damage(b->results[i].outcome);
+        }
+        printf("%-14s %8zu %8zu\n", swarm_kinds[k].name, on, bad);
+    }
+}
+
+static int swarm_report(const swarm_t *s, const cli_batch_t *b)
+{
+    size_t damage = 0;
+    char repro[4096];
+    for (size_t i = 0; i < s->count; i++) {
+        const cli_batch_result_t *r = &b->results[i];
+        if (!r->ran || !(campaign_outcome_is_damage(r->outcome) || r->rc < 0))
+            continue;
+        if (damage++ >= SWARM_MAX_PRINTED)
+            continue;
+        chunksim_matrix_case_repro(&s->cases[i], repro, sizeof repro);
+        printf("%s case %s seed %" PRIu64 ": %s\n  %s\n",
+               r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), r->id, r->seed,
+               r->reason ? r->reason : "", repro);
+    }
+    if (damage > SWARM_MAX_PRINTED)
+        printf("... and %zu more\n", damage - SWARM_MAX_PRINTED);
+    swarm_kind_table(s, b);
+    printf("cases that lose or corrupt data or break the contract: %zu of %zu\n", damage, b->done);
+    return damage > 0 || b->interrupted || b->not_run > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
+{
+    const cli_batch_config_t cfg = {
+        .matrix = &s->m,
+        .hand_cases = s->cases,
+        .case_count = s->count,
+        .jobs = a->jobs,
+        .db_path = a->db_path,
+        .record_rows = a->rows,
+        .progress = !a->quiet,
+        .tool = "chunksim swarm",
+        .hide_failures = true,
+    };
+    cli_batch_t b;
+    int rc = cli_batch_run(&cfg, &b);
+    int exit_code = CLI_EXIT_USAGE;
+    if (rc == 0 || b.done > 0) {
+        cli_batch_summary(&b, stdout);
+        exit_code = swarm_report(s, &b);
+        if (rc < 0)
+            exit_code = CLI_EXIT_FAILED;
+        if (a->junit != NULL && cli_batch_junit(&b, a->junit) < 0) {
+            fprintf(stderr, "chunksim swarm: --junit %s: cannot write it\n", a->junit);
+            exit_code = CLI_EXIT_FAILED;
+        }
+    }
+    cli_batch_free(&b);
+    return exit_code;
+}
+
+int cli_swarm(int argc, char **argv)
+{
+    swarm_args_t a;
+    int rc = swarm_parse(argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    swarm_t s = {0};
+    rc = swarm_build(&a, &s);
+    if (rc == 0 && a.list)
+        swarm_list(&s);
+    else if (rc == 0)
+        rc = swarm_execute(&a, &s);
+    swarm_free(&s);
+    return rc;
+}
