@@ -66,7 +66,8 @@ static void app_failure(run_t *run, const char *what, int rc)
         run_app_finish(run, why);
         return;
     }
-    app_schedule_step(run, 0);
+    /* A synchronous access that failed still held the CPU for its time. */
+    app_schedule_step(run, run->stall_us);
 }
 
 static void app_timeout_cb(chunksim_event_t *ev)
@@ -159,6 +160,9 @@ static void app_link_done_cb(chunksim_event_t *ev)
         uint64_t cseq = app_call_begin(run, CHUNKSIM_CALL_CONFIRM, 0);
         int rc = chunkcore_packetizer_confirm(&run->pkt);
         app_call_end(run, cseq, "confirm", CHUNKSIM_REC_ARG_NONE, rc, NULL);
+        /* A synchronous clear inside confirm kept the CPU busy for the erase. */
+        app_schedule_step(run, run->stall_us);
+        return;
     }
     app_schedule_step(run, 0);
 }

@@ -52,6 +52,12 @@ static void board_noop_work(chunksim_work_t *w)
 
 static int board_op_schedule(run_t *run, run_flash_op_t *o);
 
+/* An erase that failed, or "succeeded" without erasing: the flash lost the clear. */
+static bool board_clear_lost(const flashmodel_op_t *op)
+{
+    return op->status != 0 || op->fault == FLASHMODEL_FAULT_SILENT_ERASE;
+}
+
 /* Applies the op's effects; a cancelled read still occupies the device, its bytes go nowhere. */
 static int board_op_apply(run_t *run, run_flash_op_t *o)
 {
@@ -79,7 +85,7 @@ static void board_op_done(chunksim_work_t *w)
     }
     int status = board_op_apply(run, o);
     o->recorded = true;
-    if (status != 0 && o->op.kind != FLASHMODEL_OP_READ) {
+    if (o->op.kind != FLASHMODEL_OP_READ && board_clear_lost(&o->op)) {
         /* A flash fault, not the firmware's: the delete did not take. */
         chunksim_monitor_clear_failed(&run->mon);
     }
@@ -147,9 +153,9 @@ static void board_power_cut_cb(chunksim_event_t *ev)
     }
     while (n > 0) {
         run_flash_op_t *o = inflight[--n];
-        int status = board_op_apply(run, o);
+        (void)board_op_apply(run, o);
         o->recorded = true;
-        if (status != 0 && o->op.kind != FLASHMODEL_OP_READ) {
+        if (o->op.kind != FLASHMODEL_OP_READ && board_clear_lost(&o->op)) {
             chunksim_monitor_clear_failed(&run->mon);
         }
         run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : NULL);
@@ -270,7 +276,7 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
         (void)flashmodel_op_finish(&run->flash, op, dst);
     }
     run_board_record_op(run, op, seq, NULL);
-    if (op->status != 0 && op->kind != FLASHMODEL_OP_READ) {
+    if (op->kind != FLASHMODEL_OP_READ && board_clear_lost(op)) {
         chunksim_monitor_clear_failed(&run->mon);
     }
     if (o != NULL) {
@@ -338,6 +344,32 @@ void run_board_init(run_t *run)
         .erase_sync = board_erase_sync,
         .ctx = run,
     };
+}
+
+/*
+ * The run is over but the device is not: operations it accepted (an erase
+ * dispatched by the last clear, a prefetch) still complete, so the verdict
+ * sees the flash as it will be. Lost completions and cancelled reads stay
+ * pending.
+ */
+void run_board_settle(run_t *run)
+{
+    run_flash_op_t *pending[64];
+    size_t n = 0;
+    for (run_flash_op_t *o = run->ops; o != NULL && n < 64; o = o->next) {
+        if (!o->recorded && !o->cancelled && o->op.end_us != FLASHMODEL_NEVER) {
+            pending[n++] = o;
+        }
+    }
+    while (n > 0) {
+        run_flash_op_t *o = pending[--n];
+        (void)board_op_apply(run, o);
+        o->recorded = true;
+        if (o->op.kind != FLASHMODEL_OP_READ && board_clear_lost(&o->op)) {
+            chunksim_monitor_clear_failed(&run->mon);
+        }
+        run_board_record_op(run, &o->op, o->seq, "AFTER_END");
+    }
 }
 
 /* Ops still in flight at the end: recorded as never completed, in issue order. */

@@ -103,7 +103,9 @@ void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result)
 
 static void monitor_peek_failed(chunksim_monitor_t *mon, int result)
 {
-    if (!monitor_in_chunk_call(mon)) {
+    /* A synchronous read that fails is the flash's fault, reported to the
+     * caller; only an async reader promised (by saying ready) that it would not. */
+    if (!monitor_in_chunk_call(mon) || !mon->cfg.async_reader) {
         return;
     }
     if (result == CHUNKCORE_E_CORRUPT && mon->cfg.data_faults) {
@@ -247,6 +249,9 @@ void chunksim_monitor_read(chunksim_monitor_t *mon, uint32_t offset, size_t len,
                        "read [%" PRIu32 ", %" PRIu64 ") refused: not in the RAM window", offset,
                        (uint64_t)offset + len);
         return;
+    }
+    if (result < 0 && !mon->cfg.async_reader) {
+        return; /* the flash failed a blocking read: a fault, not a broken promise */
     }
     if (result < 0) {
         monitor_report(mon, CHUNKSIM_INV_READ_FAILED,

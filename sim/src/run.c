@@ -549,6 +549,7 @@ int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *op
     if (rc == 0) {
         run_setup_monitor(run);
         run_loop(run);
+        run_board_settle(run);
         run_metrics(run);
         run_verdict(run);
         run_board_record_pending(run);

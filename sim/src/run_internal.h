@@ -100,6 +100,7 @@ typedef struct run {
 void run_board_init(run_t *run);
 void run_board_teardown(run_t *run);
 void run_board_record_pending(run_t *run);
+void run_board_settle(run_t *run);
 /* run.power_loss_stops: schedules the stop at the earliest power_loss at_us rule. */
 void run_board_arm_timed_cuts(run_t *run);
 /* Record a flash op row now (also for ops that never complete). */

@@ -206,6 +206,53 @@ static void test_lost_completion_with_timeout_is_retried(void **state)
     assert_true(res.m.retries >= 1);
 }
 
+/* A synchronous clear inside confirm holds the CPU: the next flash access waits for it. */
+static void test_sync_reader_waits_out_its_own_erase(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "reader.kind=sync", "reader.clear_policy=on_confirm"};
+    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 4);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(res.m.violations, 0);
+}
+
+/* A failed synchronous read is the flash's fault, and the retry waits for the device. */
+static void test_sync_reader_read_errors_are_faults_not_violations(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "reader.kind=sync", "faults.fault=read_error op=5"};
+    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 4);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(res.m.violations, 0);
+    assert_true(res.m.retries >= 1);
+}
+
+/* The link never comes back after the last chunk: the erase already dispatched still
+ * completes on the device, so the coredump is lost, not "never cleared". */
+static void test_erase_in_flight_at_the_end_still_completes(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "link.reconnect_after_us=never"};
+    chunksim_run_result_t res = run_plain("disconnect_after_last.ini", sets, 3);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
+    assert_int_equal(res.m.violations, 0);
+}
+
+/* An erase that reports success but erases nothing: the coredump is sent again, which is
+ * the flash's doing, not a second delete by the firmware. */
+static void test_silent_erase_resend_is_not_a_violation(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "faults.fault=silent_erase op=0 on=erase"};
+    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
+    assert_int_equal(res.m.violations, 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +262,10 @@ int main(void)
         cmocka_unit_test(test_disconnect_after_last_chunk_keeps_with_deferred_clear),
         cmocka_unit_test(test_lost_completion_without_timeout_ends_incomplete),
         cmocka_unit_test(test_lost_completion_with_timeout_is_retried),
+        cmocka_unit_test(test_sync_reader_waits_out_its_own_erase),
+        cmocka_unit_test(test_sync_reader_read_errors_are_faults_not_violations),
+        cmocka_unit_test(test_erase_in_flight_at_the_end_still_completes),
+        cmocka_unit_test(test_silent_erase_resend_is_not_a_violation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

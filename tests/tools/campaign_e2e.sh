@@ -101,9 +101,9 @@ small=(--set coredump.size_bytes=8KiB --set flash.size_bytes=1MiB --set link.att
 cmp -s "$dir/l1" "$dir/l2" || fail "swarm draws the same cases from the same seeds"
 [ "$(grep -c "faults.fault=" "$dir/l1")" -gt 30 ] || fail "swarm turns fault kinds on"
 [ "$(sort -u -k2,2 "$dir/l1" | wc -l)" -eq 40 ] || fail "swarm cases have distinct ids"
-expect 1 'cases that lose or corrupt data or break the contract: [1-9][0-9]* of 40' \
+expect 1 'cases that lose or corrupt data or break the contract: [1-9][0-9]* of 200' \
   "swarm runs the draws and finds damage" \
-  -- "$chunksim" swarm "$scenarios/ble_default.ini" --seeds 1..40 "${small[@]}" --db "$dir/swarm.db" -q
+  -- "$chunksim" swarm "$scenarios/ble_default.ini" --seeds 1..200 "${small[@]}" --db "$dir/swarm.db" -q
 grep -Eq '^read_error +[0-9]+ +[0-9]+$' "$dir/out" || fail "swarm prints the per-kind table"
 recorded=$(sqlite3 "$dir/swarm.db" \
   "SELECT count(*) FROM runs r JOIN scenarios s USING (scenario_id)

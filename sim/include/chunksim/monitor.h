@@ -31,7 +31,8 @@
       "in async mode get-chunk is served from RAM, never by a synchronous flash read")             \
     X(READ_OUTSIDE_WINDOW, "read_outside_window", "a payload read asked for bytes not in RAM")     \
     X(WRONG_BYTES, "wrong_bytes", "a payload read returned bytes that differ from the flash")      \
-    X(READ_FAILED, "read_failed", "a payload read failed after prepare said ready")                \
+    X(READ_FAILED, "read_failed",                                                                  \
+      "an async reader failed a payload read after prepare said ready")                            \
     X(FLASH_BUSY, "flash_busy", "a flash operation was issued while the device was busy")          \
     X(CLEAR_EARLY, "clear_early", "storage cleared before the last payload byte was read")         \
     X(CLEAR_TWICE, "clear_twice", "storage cleared more than once for one coredump")               \
