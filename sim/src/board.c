@@ -137,29 +137,40 @@ static int board_op_schedule(run_t *run, run_flash_op_t *o)
  * flash. At the cut the ops in flight end (their bytes undefined, as the
  * model decided) and the run ends: no later chunk is made or delivered.
  */
+/* Completes, in issue order as the device does, every unrecorded op that pick() selects. */
+static void board_complete_where(run_t *run, bool (*pick)(const run_t *, const run_flash_op_t *),
+                                 const char *note)
+{
+    run_flash_op_t *chosen[64];
+    size_t n = 0;
+    for (run_flash_op_t *o = run->ops; o != NULL && n < 64; o = o->next) {
+        if (!o->recorded && pick(run, o)) {
+            chosen[n++] = o; /* run->ops is newest first */
+        }
+    }
+    while (n > 0) {
+        run_flash_op_t *o = chosen[--n];
+        (void)board_op_apply(run, o);
+        o->recorded = true;
+        if (o->op.kind != FLASHMODEL_OP_READ && board_clear_lost(&o->op)) {
+            chunksim_monitor_clear_failed(&run->mon);
+        }
+        run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : note);
+    }
+}
+
+static bool board_due_now(const run_t *run, const run_flash_op_t *o)
+{
+    return flashmodel_op_due(&o->op, run_now(run));
+}
+
 static void board_power_cut_cb(chunksim_event_t *ev)
 {
     run_t *run = ev->data;
     if (run->finished) {
         return;
     }
-    /* run->ops is newest first; finish in issue order, as the device does. */
-    run_flash_op_t *inflight[64];
-    size_t n = 0;
-    for (run_flash_op_t *o = run->ops; o != NULL && n < 64; o = o->next) {
-        if (!o->recorded && flashmodel_op_due(&o->op, run_now(run))) {
-            inflight[n++] = o;
-        }
-    }
-    while (n > 0) {
-        run_flash_op_t *o = inflight[--n];
-        (void)board_op_apply(run, o);
-        o->recorded = true;
-        if (o->op.kind != FLASHMODEL_OP_READ && board_clear_lost(&o->op)) {
-            chunksim_monitor_clear_failed(&run->mon);
-        }
-        run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : NULL);
-    }
+    board_complete_where(run, board_due_now, NULL);
     run_app_finish(run, "power lost: the device stopped at the cut (run.power_loss_stops)");
 }
 
@@ -352,24 +363,15 @@ void run_board_init(run_t *run)
  * sees the flash as it will be. Lost completions and cancelled reads stay
  * pending.
  */
+static bool board_accepted(const run_t *run, const run_flash_op_t *o)
+{
+    (void)run;
+    return !o->cancelled && o->op.end_us != FLASHMODEL_NEVER;
+}
+
 void run_board_settle(run_t *run)
 {
-    run_flash_op_t *pending[64];
-    size_t n = 0;
-    for (run_flash_op_t *o = run->ops; o != NULL && n < 64; o = o->next) {
-        if (!o->recorded && !o->cancelled && o->op.end_us != FLASHMODEL_NEVER) {
-            pending[n++] = o;
-        }
-    }
-    while (n > 0) {
-        run_flash_op_t *o = pending[--n];
-        (void)board_op_apply(run, o);
-        o->recorded = true;
-        if (o->op.kind != FLASHMODEL_OP_READ && board_clear_lost(&o->op)) {
-            chunksim_monitor_clear_failed(&run->mon);
-        }
-        run_board_record_op(run, &o->op, o->seq, "AFTER_END");
-    }
+    board_complete_where(run, board_accepted, "AFTER_END");
 }
 
 /* Ops still in flight at the end: recorded as never completed, in issue order. */
