@@ -168,11 +168,16 @@ static void app_link_done_cb(chunksim_event_t *ev)
 }
 
 /* Preload for the next chunk while this one is on the air. */
-static void app_early_prepare(run_t *run)
+/* One prepare call for the chunk size the link takes; detail NULL: the error's name. */
+static int app_prepare(run_t *run, const char *detail)
 {
     uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_PREPARE, (uint32_t)run->chunk_room);
     int rc = run->reader.prepare(run->reader.self, run->chunk_room);
-    app_call_end(run, seq, "prepare", (int64_t)run->chunk_room, rc, "while the link sends");
+    if (detail == NULL && rc < 0) {
+        detail = chunkcore_errname(rc);
+    }
+    app_call_end(run, seq, "prepare", (int64_t)run->chunk_room, rc, detail);
+    return rc;
 }
 
 /* link.disconnect_after_chunk: the link drops right after this chunk was made, before it is sent.
@@ -211,7 +216,7 @@ static void app_send(run_t *run, uint64_t made_us)
     (void)chunksim_sched_at(&run->sched, &run->link_ev, done > now ? done - now : 0,
                             app_link_done_cb, run);
     if (run->reader.async) {
-        app_early_prepare(run);
+        (void)app_prepare(run, "while the link sends");
     }
 }
 
@@ -251,10 +256,7 @@ static void app_step_cb(chunksim_event_t *ev)
         run_app_finish(run, "interrupted: stopped by a signal before the end");
         return;
     }
-    uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_PREPARE, (uint32_t)run->chunk_room);
-    int rc = run->reader.prepare(run->reader.self, run->chunk_room);
-    app_call_end(run, seq, "prepare", (int64_t)run->chunk_room, rc,
-                 rc < 0 ? chunkcore_errname(rc) : NULL);
+    int rc = app_prepare(run, NULL);
     if (rc == CHUNKCORE_ASYNC_WAIT) {
         app_wait_flash(run);
     } else if (rc < 0) {

@@ -56,6 +56,16 @@ void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, in
     run->res->m.rows += chunksim_rec_call(run->opts->rec, &row) == 0;
 }
 
+/* A derived seed as a run param, so one stream can be replayed alone. */
+static void run_record_seed(run_t *run, const char *name, uint64_t seed)
+{
+    char text[24];
+    if (run->opts->rec != NULL) {
+        snprintf(text, sizeof(text), "%" PRIu64, seed);
+        (void)chunksim_rec_param(run->opts->rec, name, text);
+    }
+}
+
 /* ---- the spy between the packetizer and the coredump source ---- */
 
 static int spy_has_message(void *ctx, uint32_t *payload_bytes)
@@ -192,11 +202,7 @@ static int run_setup_flash(run_t *run)
     if (rc < 0) {
         return run_fail(run, -EINVAL, "cannot load the flash: %s", flashmodel_strerror(rc));
     }
-    if (run->opts->rec != NULL) {
-        char text[24];
-        snprintf(text, sizeof(text), "%" PRIu64, seed);
-        (void)chunksim_rec_param(run->opts->rec, "seed.flash", text);
-    }
+    run_record_seed(run, "seed.flash", seed);
     return 0;
 }
 
@@ -230,11 +236,7 @@ static int run_setup_link(run_t *run)
     if (rc < 0) {
         return run_fail(run, rc, "link model refused the config: %s", why ? why : "?");
     }
-    if (run->opts->rec != NULL) {
-        char text[24];
-        snprintf(text, sizeof(text), "%" PRIu64, seed);
-        (void)chunksim_rec_param(run->opts->rec, "seed.link", text);
-    }
+    run_record_seed(run, "seed.link", seed);
     run->chunk_room = chunksim_link_chunk_bytes(&run->link);
     run->chunk_buf = malloc(run->chunk_room);
     return run->chunk_buf == NULL ? run_fail(run, -ENOMEM, "%s", "out of memory") : 0;
@@ -359,9 +361,7 @@ static int run_setup_record(run_t *run)
     if (rc < 0) {
         return run_fail(run, rc, "recorder: %s", chunksim_rec_errmsg(rec));
     }
-    char text[24];
-    snprintf(text, sizeof(text), "%" PRIu64, run->image_seed);
-    (void)chunksim_rec_param(rec, "seed.coredump.image", text);
+    run_record_seed(run, "seed.coredump.image", run->image_seed);
     return 0;
 }
 
