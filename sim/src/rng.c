@@ -4,23 +4,10 @@
 #define FNV1A64_OFFSET    UINT64_C(0xcbf29ce484222325)
 #define FNV1A64_PRIME     UINT64_C(0x100000001b3)
 
-/* The splitmix64 output function: a bijection that spreads every input bit. */
+/* The splitmix64 output function alone: flashmodel_rng_mix() adds the increment first. */
 static uint64_t splitmix64_mix(uint64_t z)
 {
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static uint64_t splitmix64_next(uint64_t *state)
-{
-    *state += SPLITMIX64_GOLDEN;
-    return splitmix64_mix(*state);
-}
-
-static uint64_t rotl64(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
+    return flashmodel_rng_mix(z - SPLITMIX64_GOLDEN);
 }
 
 static uint64_t fnv1a64(const char *text)
@@ -36,35 +23,17 @@ static uint64_t fnv1a64(const char *text)
 
 void chunksim_rng_seed(chunksim_rng_t *rng, uint64_t seed)
 {
-    uint64_t sm = seed;
-
-    /* splitmix64 is a bijection over a counter, so four consecutive outputs
-     * are never all zero: the one state xoshiro cannot leave is unreachable. */
-    for (int i = 0; i < 4; i++) {
-        rng->s[i] = splitmix64_next(&sm);
-    }
+    flashmodel_rng_seed(rng, seed);
 }
 
 uint64_t chunksim_rng_next_u64(chunksim_rng_t *rng)
 {
-    uint64_t *s = rng->s;
-    const uint64_t result = rotl64(s[1] * 5, 7) * 9;
-    const uint64_t t = s[1] << 17;
-
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
+    return flashmodel_rng_next(rng);
 }
 
 double chunksim_rng_uniform(chunksim_rng_t *rng)
 {
-    /* The top 53 bits fill a double's mantissa exactly: every value is a
-     * multiple of 2^-53 and 1.0 itself cannot come out. */
-    return (double)(chunksim_rng_next_u64(rng) >> 11) * 0x1.0p-53;
+    return flashmodel_rng_unit(rng);
 }
 
 uint64_t chunksim_rng_range(chunksim_rng_t *rng, uint64_t lo, uint64_t hi)

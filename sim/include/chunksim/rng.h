@@ -15,11 +15,12 @@
 #ifndef CHUNKSIM_RNG_H
 #define CHUNKSIM_RNG_H
 
+#include "flashmodel/rng.h"
+
 #include <stdint.h>
 
-typedef struct chunksim_rng_s {
-    uint64_t s[4]; /* private: xoshiro256** state, never all zero */
-} chunksim_rng_t;
+/* The flash model's generator (same algorithm, same seeding): one implementation. */
+typedef flashmodel_rng_t chunksim_rng_t;
 
 /* Seeds rng from any 64-bit value. */
 void chunksim_rng_seed(chunksim_rng_t *rng, uint64_t seed);
