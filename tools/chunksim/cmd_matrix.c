@@ -1,6 +1,7 @@
 /* chunksim matrix: scenario files with lists, expanded and run in parallel, one database. */
 #include "baseline.h"
 #include "batch.h"
+#include "campaign.h"
 #include "cli.h"
 
 #include "chunksim/matrix.h"
@@ -78,20 +79,6 @@ static void matrix_usage(FILE *out)
             uv_available_parallelism());
 }
 
-static int matrix_parse_jobs(const char *text, unsigned *jobs)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > CLI_BATCH_JOBS_MAX) {
-        fprintf(stderr, "chunksim matrix: -j %s: expected a number of workers, 1 to %d\n", text,
-                CLI_BATCH_JOBS_MAX);
-        return CLI_EXIT_USAGE;
-    }
-    *jobs = (unsigned)v;
-    return 0;
-}
-
 static int matrix_parse(int argc, char **argv, matrix_args_t *a)
 {
     static const struct option longopts[] = {
@@ -126,7 +113,7 @@ static int matrix_parse(int argc, char **argv, matrix_args_t *a)
             a->sets[a->nsets++] = optarg;
             break;
         case 'j':
-            if (matrix_parse_jobs(optarg, &a->jobs) != 0)
+            if (campaign_parse_jobs("chunksim matrix", optarg, &a->jobs) != 0)
                 return CLI_EXIT_USAGE;
             break;
         case 'd':
