@@ -1,6 +1,6 @@
 /*
- * A storage port over a RAM array, for the host programs that drive core/
- * synchronously (core_demo, bench_core): the simplest board there is.
+ * A storage port over a RAM array, for host programs that drive core/
+ * synchronously (bench_core): the simplest board there is.
  */
 #ifndef CHUNKSIM_TOOLS_RAM_STORAGE_H
 #define CHUNKSIM_TOOLS_RAM_STORAGE_H
