@@ -14,7 +14,6 @@ typedef struct ram_storage {
     uint8_t *bytes;
     uint32_t size_bytes;
     int clears;
-    int invalidate_on_clear; /* write a zero over the magic, as spec section 9 allows */
 } ram_storage_t;
 
 static inline int ram_storage_get_info(void *ctx, chunkcore_storage_info_t *info)
@@ -35,9 +34,6 @@ static inline int ram_storage_read(void *ctx, uint32_t offset, void *buf, size_t
 static inline int ram_storage_clear(void *ctx)
 {
     ram_storage_t *s = ctx;
-    if (s->invalidate_on_clear) {
-        s->bytes[0] = 0;
-    }
     s->clears++;
     return 0;
 }
