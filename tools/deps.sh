@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Installs what chunksim needs from Debian's packages, and nothing when all is
-# present (so CI and the README commands can call it every time).
+# Installs what chunksim needs from Debian 12's packages, and nothing when all
+# is present (so CI and the README commands can call it every time). The list
+# is complete for a minimal Debian 12 (debootstrap --variant=minbase, plus
+# git): tools/fresh-debian.sh proves it. Installs run with
+# --no-install-recommends, so a package that is only recommended (clang's
+# runtime libraries) is named here.
 set -euo pipefail
 
 pkgs=(
   build-essential cmake ninja-build pkg-config
   libuv1-dev libcmocka-dev libsqlite3-dev libinih-dev nettle-dev libjansson-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
-  clang
+  clang libclang-rt-14-dev
+  sqlite3 python3
 )
 
 missing=()

@@ -16,6 +16,16 @@ fail() {
   exit 1
 }
 
+# Queries go through the sqlite3 shell, as a user's would; without it the
+# checks cannot be made, which is a failure (tools/deps.sh installs it).
+command -v sqlite3 >/dev/null || fail "the sqlite3 shell is not installed (tools/deps.sh installs it)"
+query() {
+  local out
+  out=$(sqlite3 "$1" "$2") || fail "sqlite3 $1: query failed: $2"
+  [ -n "$out" ] || fail "sqlite3 $1: no result: $2"
+  printf '%s\n' "$out"
+}
+
 # expect EXIT REGEX WHAT -- COMMAND...: the command exits EXIT and prints REGEX.
 expect() {
   local want=$1 regex=$2 what=$3
@@ -42,7 +52,7 @@ expect 1 'cut points that lose or corrupt data: 3$' \
 grep -Eq "^lost cut at op 3 \(erase\) case [0-9a-z]{10}:" "$dir/out" || fail "sweep names the cut"
 grep -Fq "  chunksim run $slow --set run.power_loss_stops=true --set 'faults.fault=power_loss op=3'" \
   "$dir/out" || fail "sweep prints the repro line of the losing cut"
-runs=$(sqlite3 "$dir/sweep.db" "SELECT count(*) FROM runs" 2>/dev/null || echo 5)
+runs=$(query "$dir/sweep.db" "SELECT count(*) FROM runs")
 [ "$runs" -eq 5 ] || fail "sweep records one run per cut point (got $runs)"
 expect 0 'cut points that lose or corrupt data: none' "no cut point loses it with deferred clear" \
   -- "$chunksim" sweep "$slow" --power-loss linear --set reader.clear_policy=on_confirm --db '' -q
@@ -105,9 +115,9 @@ expect 1 'cases that lose or corrupt data or break the contract: [1-9][0-9]* of 
   "swarm runs the draws and finds damage" \
   -- "$chunksim" swarm "$scenarios/ble_default.ini" --seeds 1..200 "${small[@]}" --db "$dir/swarm.db" -q
 grep -Eq '^read_error +[0-9]+ +[0-9]+$' "$dir/out" || fail "swarm prints the per-kind table"
-recorded=$(sqlite3 "$dir/swarm.db" \
+recorded=$(query "$dir/swarm.db" \
   "SELECT count(*) FROM runs r JOIN scenarios s USING (scenario_id)
-   WHERE s.config_text LIKE '%; --set faults.fault=%'" 2>/dev/null || echo 40)
+   WHERE s.config_text LIKE '%; --set faults.fault=%'")
 [ "$recorded" -gt 30 ] || fail "the drawn faults are in the recorded scenario text ($recorded)"
 expect 2 'expected a probability' "a bad --p is a usage error" \
   -- "$chunksim" swarm "$scenarios/ble_default.ini" --seeds 1..2 --p 2

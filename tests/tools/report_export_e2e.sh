@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The main job's report and export, small: one BLE run recorded, then
 # `chunksim report --html` and `chunksim export` on it; the trace is checked by
-# check_perfetto.py when a python3 is given.
-# Usage: report_export_e2e.sh CHUNKSIM SCENARIO.ini [PYTHON3 CHECK_PERFETTO.py]
+# check_perfetto.py with python3 (a dependency: tools/deps.sh installs it).
+# Usage: report_export_e2e.sh CHUNKSIM SCENARIO.ini PYTHON3 CHECK_PERFETTO.py
 set -euo pipefail
 chunksim=$1 scenario=$2 python=${3:-} check=${4:-}
+if [ -z "$python" ] || [ ! -x "$python" ]; then
+  echo "python3 not found (got '$python'): the Perfetto trace cannot be checked;" \
+    "tools/deps.sh installs it" >&2
+  exit 1
+fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
@@ -24,9 +29,5 @@ if [ "$opened" -lt 2 ] || [ "$opened" -ne "$closed" ]; then
   echo "report.html: $opened <svg> against $closed </svg>" >&2
   exit 1
 fi
-if [ -n "$python" ] && [ -x "$python" ]; then
-  "$python" "$check" "$dir/t.json"
-else
-  echo "python3 not found: trace JSON checked by test_tools_report only"
-fi
+"$python" "$check" "$dir/t.json"
 echo "report and export ok"

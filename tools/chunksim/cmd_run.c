@@ -64,8 +64,11 @@ static void run_usage(FILE *out)
                  "  --glue-timeout S   wall-clock seconds a glue run may take before it is killed\n"
                  "                     and recorded as failed (default 30; 0: no limit)\n"
                  "  --json             print the results as JSON on stdout instead of the table\n"
-                 "  -q, --quiet        no progress on stderr\n"
+                 "  -q, --quiet        with --json: no progress line per run on stderr\n"
                  "  -h, --help         this text\n"
+                 "\n"
+                 "The table has one row per run; when the run has a reason (why it failed, or\n"
+                 "what was odd about it), an indented line under the row gives it.\n"
                  "\n"
                  "A run passes when its outcome equals the scenario's [run] expect (or is 'ok'\n"
                  "when it states none). Outcomes: ok, lost, corrupt, incomplete, violation,\n"
@@ -218,6 +221,12 @@ void cli_summary_row(FILE *out, const chunksim_scenario_t *sc, const chunksim_ru
             "%-32.32s %6" PRIu64 " %-10s %-10s %10.3f %10.0f %5.2f %6.1f %6.1f %4" PRIu64 "%s\n",
             sc->run.name, r->seed, chunksim_outcome_name(r->outcome), expect, drain, m->bytes_per_s,
             m->efficiency, flash_pct, link_pct, m->violations, r->passed ? "" : "  FAIL");
+    /* A run's reason (why it failed, or what was odd about an ok) belongs to its
+     * row: right under it, on the same stream, so the table never interleaves
+     * with stderr on a terminal. */
+    if (r->reason[0] != '\0') {
+        fprintf(out, "    %s\n", r->reason);
+    }
 }
 
 /* Every file with the command line's overrides, validated before anything runs. */
@@ -271,7 +280,7 @@ static int run_one(const run_args_t *a, const char *path, const chunksim_scenari
         cli_summary_row(stdout, sc, &res);
         fflush(stdout);
     }
-    if (!a->quiet) {
+    if (a->json && !a->quiet) {
         fprintf(stderr, "chunksim: %s seed %" PRIu64 ": %s%s%s (%.0f ms wall)\n", sc->run.name,
                 res.seed, chunksim_outcome_name(res.outcome), res.reason[0] ? ": " : "", res.reason,
                 res.wall_ms);
