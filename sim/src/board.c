@@ -74,6 +74,18 @@ static int board_op_apply(run_t *run, run_flash_op_t *o)
     return status;
 }
 
+/* A read that delivered data: the monitor learns what the flash gave for that range. */
+static void board_delivered(run_t *run, const flashmodel_op_t *op, int status, const uint8_t *dst)
+{
+    if (op->kind != FLASHMODEL_OP_READ || status != 0 || dst == NULL ||
+        op->addr < run->storage_base) {
+        return;
+    }
+    const char *fault =
+        op->fault != FLASHMODEL_FAULT_NONE ? chunksim_flashmap_fault_name(op->fault) : NULL;
+    chunksim_monitor_flash_delivered(&run->mon, op->addr - run->storage_base, dst, op->len, fault);
+}
+
 static void board_op_done(chunksim_work_t *w)
 {
     run_flash_op_t *o = w->data;
@@ -93,6 +105,7 @@ static void board_op_done(chunksim_work_t *w)
     if (o->cancelled || run->finished) {
         return;
     }
+    board_delivered(run, &o->op, status, o->dst);
     int core_status = status == 0 ? 0 : CHUNKCORE_E_IO;
     uint64_t seq = ++run->call_seq;
     chunksim_monitor_set_time(&run->mon, run_now(run));
@@ -290,6 +303,7 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
     if (op->kind != FLASHMODEL_OP_READ && board_clear_lost(op)) {
         chunksim_monitor_clear_failed(&run->mon);
     }
+    board_delivered(run, op, op->status, dst);
     if (o != NULL) {
         o->op = *op;
         o->recorded = true;

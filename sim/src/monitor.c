@@ -1,10 +1,12 @@
 #include "chunksim/monitor.h"
 
+#include "chunkcore/coredump.h"
 #include "chunkcore/error.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const invariant_names[] = {
@@ -77,6 +79,73 @@ void chunksim_monitor_init(chunksim_monitor_t *mon, const chunksim_monitor_confi
     mon->stored = mon->cfg.image_bytes > 0;
 }
 
+void chunksim_monitor_free(chunksim_monitor_t *mon)
+{
+    free(mon->delivered);
+    mon->delivered = NULL;
+}
+
+/* The part of [offset, offset + len) inside the image; 0 when none. */
+static size_t monitor_clip(const chunksim_monitor_t *mon, uint32_t offset, size_t len)
+{
+    if (offset >= mon->cfg.image_bytes) {
+        return 0;
+    }
+    size_t left = mon->cfg.image_bytes - offset;
+    return len < left ? len : left;
+}
+
+void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
+                                      const uint8_t *bytes, size_t len, const char *fault)
+{
+    size_t n = monitor_clip(mon, offset, len);
+    if (n == 0 || bytes == NULL) {
+        return;
+    }
+    if (mon->delivered == NULL) {
+        const uint8_t *want = mon->cfg.image + offset;
+        size_t i = 0;
+        while (i < n && want[i] == bytes[i]) {
+            i++;
+        }
+        if (i == n) {
+            return; /* as stored at the start: nothing to remember */
+        }
+        mon->delivered = malloc(mon->cfg.image_bytes);
+        if (mon->delivered == NULL) {
+            return; /* judged against the image alone, as without faults */
+        }
+        memcpy(mon->delivered, mon->cfg.image, mon->cfg.image_bytes);
+    }
+    if (!mon->altered && memcmp(mon->cfg.image + offset, bytes, n) != 0) {
+        size_t i = 0;
+        while (mon->cfg.image[offset + i] == bytes[i]) {
+            i++;
+        }
+        mon->altered = true;
+        mon->altered_by = fault;
+        mon->altered_at = offset + (uint32_t)i;
+    }
+    memcpy(mon->delivered + offset, bytes, n);
+}
+
+/* Whether bytes at offset are what the flash last delivered there, though not the image. */
+static bool monitor_flash_gave(const chunksim_monitor_t *mon, uint32_t offset, const uint8_t *bytes,
+                               size_t len)
+{
+    size_t n = monitor_clip(mon, offset, len);
+    return mon->cfg.data_faults && mon->delivered != NULL && n > 0 &&
+           memcmp(mon->delivered + offset, bytes, n) == 0;
+}
+
+/* Whether the header the flash last delivered differs from the image's (a fault hit it). */
+static bool monitor_header_altered(const chunksim_monitor_t *mon)
+{
+    size_t n = monitor_clip(mon, 0, CHUNKCORE_COREDUMP_HEADER_BYTES);
+    return mon->cfg.data_faults && mon->delivered != NULL &&
+           memcmp(mon->delivered, mon->cfg.image, n) != 0;
+}
+
 void chunksim_monitor_set_time(chunksim_monitor_t *mon, uint64_t t_us)
 {
     mon->now_us = t_us;
@@ -108,7 +177,7 @@ static void monitor_peek_failed(chunksim_monitor_t *mon, int result)
     if (!monitor_in_chunk_call(mon) || !mon->cfg.async_reader) {
         return;
     }
-    if (result == CHUNKCORE_E_CORRUPT && mon->cfg.data_faults) {
+    if (result == CHUNKCORE_E_CORRUPT && monitor_header_altered(mon)) {
         mon->suppressed++;
         return;
     }
@@ -121,7 +190,7 @@ static void monitor_peek_absent(chunksim_monitor_t *mon)
     if (!mon->stored) {
         return;
     }
-    if (mon->cfg.data_faults) {
+    if (monitor_header_altered(mon)) {
         mon->suppressed++;
         return;
     }
@@ -133,7 +202,7 @@ static void monitor_peek_absent(chunksim_monitor_t *mon)
 static void monitor_peek_found(chunksim_monitor_t *mon, uint32_t payload_bytes)
 {
     if (payload_bytes != mon->cfg.image_bytes) {
-        if (mon->cfg.data_faults) {
+        if (monitor_header_altered(mon)) {
             mon->suppressed++;
         } else {
             monitor_report(mon, CHUNKSIM_INV_WRONG_BYTES,
@@ -224,7 +293,7 @@ static void monitor_check_bytes(chunksim_monitor_t *mon, uint32_t offset, size_t
     if (i == n) {
         return;
     }
-    if (mon->cfg.data_faults) {
+    if (monitor_flash_gave(mon, offset, bytes, len)) {
         mon->suppressed++;
         return;
     }

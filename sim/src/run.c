@@ -381,6 +381,55 @@ static bool run_coredump_still_stored(const run_t *run)
            total == run->image_bytes;
 }
 
+/*
+ * Why a coredump that was not delivered is gone. An erased header is a
+ * clear; anything else is the stored bytes altered by a flash fault, which
+ * is named: the fault that altered the bytes the flash delivered, else every
+ * fault that fired in the run and can change what is stored.
+ */
+static const char *run_lost_why(const run_t *run, char *buf, size_t len)
+{
+    uint8_t hdr[CHUNKCORE_COREDUMP_HEADER_BYTES];
+    bool erased = flashmodel_peek(&run->flash, run->storage_base, hdr, sizeof(hdr)) == 0;
+    for (size_t i = 0; erased && i < sizeof(hdr); i++) {
+        erased = hdr[i] == 0xFF;
+    }
+    if (erased) {
+        return "the coredump was cleared from flash but never delivered intact";
+    }
+    char faults[120] = "";
+    size_t used = 0;
+    for (int k = 0; k < FLASHMODEL_FAULT_COUNT; k++) {
+        bool alters = k == FLASHMODEL_FAULT_BITFLIP_STUCK || k == FLASHMODEL_FAULT_TORN_PROGRAM ||
+                      k == FLASHMODEL_FAULT_MISDIRECTED_WRITE || k == FLASHMODEL_FAULT_POWER_LOSS ||
+                      k == FLASHMODEL_FAULT_WEAR_OUT;
+        if (alters && flashmodel_counters(&run->flash)->faults[k] > 0 && used < sizeof(faults)) {
+            used += (size_t)snprintf(faults + used, sizeof(faults) - used, "%s%s", used ? ", " : "",
+                                     chunksim_flashmap_fault_name((flashmodel_fault_t)k));
+        }
+    }
+    const char *by = run->mon.altered && run->mon.altered_by != NULL ? run->mon.altered_by : faults;
+    snprintf(buf, len,
+             "the stored coredump's header was altered in flash (%s) and it was never delivered "
+             "intact",
+             by[0] ? by : "no fault named; not by the firmware's clear");
+    return buf;
+}
+
+/* Silent corruption, and the flash fault behind it when the monitor saw one. */
+static const char *run_silent_why(const run_t *run, char *buf, size_t len)
+{
+    const char *what = "SILENT CORRUPTION: a message with a good CRC carried bytes that differ "
+                       "from flash";
+    if (!run->mon.altered) {
+        return what;
+    }
+    snprintf(buf, len, "%s (the flash delivered altered bytes from offset %" PRIu32 ": %s)", what,
+             run->mon.altered_at,
+             run->mon.altered_by != NULL ? run->mon.altered_by : "stored bytes altered earlier");
+    return buf;
+}
+
 static void run_verdict(run_t *run)
 {
     chunksim_run_result_t *res = run->res;
@@ -391,12 +440,13 @@ static void run_verdict(run_t *run)
     res->safety_ok =
         !run->delivered_silent_corrupt && (run->delivered_ok || stored) && res->m.violations == 0;
     const char *why = NULL;
+    char lost[200];
     if (res->m.violations > 0) {
         res->outcome = CHUNKSIM_OUTCOME_VIOLATION;
         why = res->first_violation;
     } else if (run->delivered_silent_corrupt) {
         res->outcome = CHUNKSIM_OUTCOME_CORRUPT;
-        why = "SILENT CORRUPTION: a message with a good CRC carried bytes that differ from flash";
+        why = run_silent_why(run, lost, sizeof(lost));
     } else if (run->delivered_ok) {
         res->outcome = CHUNKSIM_OUTCOME_OK;
         if (stored && run->mon.clears > 0) {
@@ -407,7 +457,7 @@ static void run_verdict(run_t *run)
         why = "the only delivered copy failed its CRC and the coredump is gone from flash";
     } else if (!stored) {
         res->outcome = CHUNKSIM_OUTCOME_LOST;
-        why = "the coredump was cleared from flash but never delivered intact";
+        why = run_lost_why(run, lost, sizeof(lost));
     } else {
         res->outcome = CHUNKSIM_OUTCOME_INCOMPLETE;
         why = "not delivered; the coredump is still stored";
@@ -516,6 +566,7 @@ static void run_teardown(run_t *run, bool loop_ready)
         (void)uv_loop_close(&run->loop);
     }
     chunksim_decoder_free(&run->dec);
+    chunksim_monitor_free(&run->mon);
     flashmodel_close(&run->flash);
     chunksim_flashmap_free(&run->fmap);
     free(run->chunk_buf);

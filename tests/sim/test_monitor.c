@@ -296,6 +296,8 @@ static void test_data_faults_suppress_wrong_bytes(void **state)
     reinit();
     uint8_t got[16];
     memset(got, 0xA5, sizeof(got));
+    /* The flash itself delivered these bytes for [0, 16), header included. */
+    chunksim_monitor_flash_delivered(&fx.mon, 0, got, sizeof(got), "bitflip_transient");
     chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 1);
     chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_CHUNK, 20);
     chunksim_monitor_read(&fx.mon, 0, sizeof(got), got, 0);
@@ -305,6 +307,54 @@ static void test_data_faults_suppress_wrong_bytes(void **state)
     assert_none();
     assert_int_equal(fx.mon.suppressed, 4);
     assert_int_equal(fx.mon.next_offset, 16); /* the altered read still advanced */
+    /* The first alteration is named, with where it starts. */
+    assert_true(fx.mon.altered);
+    assert_string_equal(fx.mon.altered_by, "bitflip_transient");
+    assert_int_equal(fx.mon.altered_at, 0);
+    chunksim_monitor_free(&fx.mon);
+}
+
+/* Faults in the run excuse only the bytes they altered: a stale window is still the reader's. */
+static void test_data_faults_do_not_hide_bytes_the_flash_never_gave(void **state)
+{
+    (void)state;
+    fx.cfg.data_faults = true;
+    reinit();
+    uint8_t flipped[16], stale[16];
+    memcpy(flipped, fx.image + 32, sizeof(flipped));
+    flipped[3] ^= 0x10;
+    chunksim_monitor_flash_delivered(&fx.mon, 32, flipped, sizeof(flipped), "bitflip_transient");
+    chunksim_monitor_flash_delivered(&fx.mon, 16, fx.image + 16, 16, NULL);
+    /* The reader serves [16, 32) from a window that still holds [0, 16). */
+    memcpy(stale, fx.image, sizeof(stale));
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_read(&fx.mon, 0, 16, fx.image, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 16, 16, stale, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 2);
+    assert_contains(d, "read [16, 32)");
+    /* The flipped range, served as the flash gave it, is the flash's. */
+    chunksim_monitor_call_begin(&fx.mon, 3, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 32, 16, flipped, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    assert_int_equal(fx.seen.n, 1);
+    assert_int_equal(fx.mon.suppressed, 1);
+    chunksim_monitor_free(&fx.mon);
+}
+
+/* A header the flash delivered intact: an absent or resized coredump is the reader's doing. */
+static void test_data_faults_do_not_hide_a_header_the_flash_gave_intact(void **state)
+{
+    (void)state;
+    fx.cfg.data_faults = true;
+    reinit();
+    chunksim_monitor_flash_delivered(&fx.mon, 0, fx.image, 16, NULL);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 1);
+    assert_one(CHUNKSIM_INV_WRONG_BYTES, 0);
+    chunksim_monitor_free(&fx.mon);
 }
 
 static void test_read_failed_fires_on_failed_payload_read(void **state)
@@ -546,6 +596,8 @@ int main(void)
         T(test_wrong_bytes_fires_with_first_differing_offset),
         T(test_wrong_bytes_fires_on_peek_length_mismatch),
         T(test_data_faults_suppress_wrong_bytes),
+        T(test_data_faults_do_not_hide_bytes_the_flash_never_gave),
+        T(test_data_faults_do_not_hide_a_header_the_flash_gave_intact),
         T(test_read_failed_fires_on_failed_payload_read),
         T(test_read_failed_fires_on_failed_peek_inside_get_chunk),
         T(test_flash_busy_fires_on_op_issued_to_busy_device),

@@ -84,11 +84,13 @@ typedef struct chunksim_monitor_config {
     uint32_t image_bytes;
     bool async_reader;  /* false for the synchronous baseline */
     bool allow_suspend; /* the flash may be interrupted (suspend/resume) */
-    /* Faults that alter stored/read bytes are on. Wrong bytes are then
-     * expected and left to the end-of-run verification: WRONG_BYTES (bytes or
-     * announced length), WRONGLY_ABSENT (an altered header magic) and a peek
-     * refused as CHUNKCORE_E_CORRUPT (an altered size) are counted in
-     * `suppressed` instead of reported. */
+    /* Faults that alter stored/read bytes are on. Wrong bytes are expected
+     * then, but only where the flash delivered them: a payload read (or a
+     * header peek) whose bytes differ from the image is a breach unless they
+     * are the bytes the flash last delivered for that range
+     * (chunksim_monitor_flash_delivered); those are counted in `suppressed`
+     * and left to the end-of-run verification. A reader that serves bytes
+     * the flash never delivered (a stale window) is still caught. */
     bool data_faults;
 } chunksim_monitor_config_t;
 
@@ -110,6 +112,16 @@ typedef struct chunksim_monitor {
     uint64_t counts[CHUNKSIM_INV_COUNT];
     uint64_t total;
     uint64_t suppressed; /* breaches data_faults made expected (see the config) */
+    /* The flash's deliveries, once one differed from the image (NULL before):
+     * image_bytes bytes, the image overwritten by what each successful read
+     * delivered. */
+    uint8_t *delivered;
+    /* The first delivery that differed from the image: which fault (a flash
+     * fault name, or NULL: bytes altered in storage by an earlier op) and the
+     * storage offset of the first altered byte. */
+    bool altered;
+    const char *altered_by;
+    uint32_t altered_at;
 } chunksim_monitor_t;
 
 void chunksim_monitor_init(chunksim_monitor_t *mon, const chunksim_monitor_config_t *cfg);
@@ -151,6 +163,17 @@ void chunksim_monitor_clear_failed(chunksim_monitor_t *mon);
 /* The stored coredump became invalid without the packetizer's delete (a
  * fault, an erase by the application): a peek may now find nothing. */
 void chunksim_monitor_storage_lost(chunksim_monitor_t *mon);
+
+/*
+ * A flash read completed with good status: bytes are what the flash
+ * delivered for storage [offset, offset + len), fault the flash fault that
+ * fired on that read (its name) or NULL. Judges later payload reads and
+ * peeks (see data_faults).
+ */
+void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
+                                      const uint8_t *bytes, size_t len, const char *fault);
+/* Releases what the monitor allocated (the delivery shadow). */
+void chunksim_monitor_free(chunksim_monitor_t *mon);
 
 /* A flash operation issued; sync: a blocking read made inside the call. */
 void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32_t addr,
