@@ -299,6 +299,62 @@ static void test_example_glues_end_every_starter_scenario_as_the_builtin_reader(
     free_names(names);
 }
 
+/*
+ * A glue with no "read in flight" flag of its own, correct per board.h: after its prepare said
+ * wait, the application asks nothing of it before the completion. On ble_default its load of
+ * the window at 4085 is still in flight when the link has sent the chunk before; an application
+ * that prepared early, while the link sent, must wait for that load instead of reading it.
+ */
+static void test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare(void **state)
+{
+    (void)state;
+    char **names = starter_names();
+    for (size_t i = 0; names[i] != NULL; i++) {
+        chunksim_scenario_t sc;
+        load_starter(&sc, names[i], NULL, 0);
+        chunksim_run_result_t want = run_builtin(&sc);
+        chunksim_run_result_t got = run_glue(GLUE_TRUSTING, &sc);
+        if (got.outcome != want.outcome || got.m.violations != want.m.violations) {
+            fail_msg("%s: %s (%s), the built-in reader: %s", names[i],
+                     chunksim_outcome_name(got.outcome), got.reason,
+                     chunksim_outcome_name(want.outcome));
+        }
+        chunksim_scenario_free(&sc);
+    }
+    free_names(names);
+}
+
+/*
+ * ble_default's second load (flash op 1, at 4085) is the early prepare's, made while chunk 239
+ * is on the air. Its completion is lost: the wait for it still times out and retries.
+ */
+static void test_lost_completion_of_the_early_prepare_is_given_up_and_retried(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"reader.read_timeout_us=50ms",
+                                       "faults.fault=read_timeout on=read op=1"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
+    assert_ok(&res);
+    assert_int_equal(res.m.retries, 1);
+    chunksim_scenario_free(&sc);
+}
+
+/* The link drops with that load in flight and is back before it completes: the message
+ * restarts at 0 only after the completion, so the glue's one flash operation is never doubled. */
+static void test_abort_with_the_early_prepare_in_flight_waits_for_its_completion(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"link.disconnect_after_chunk=239",
+                                       "link.reconnect_after_us=100us"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
+    assert_ok(&res);
+    chunksim_scenario_free(&sc);
+}
+
 /* ---- the write-up's glue ---- */
 
 static void test_writeup_glue_fails_every_starter_scenario(void **state)
@@ -708,6 +764,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_glues_end_every_starter_scenario_as_the_builtin_reader),
+        cmocka_unit_test(test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare),
+        cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
+        cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),
         cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),
         cmocka_unit_test(test_writeup_unfilled_storage_info_makes_the_coredump_wrongly_absent),
         cmocka_unit_test(test_writeup_absolute_offset_serves_wrong_bytes_from_the_second_window),
