@@ -28,6 +28,7 @@ static uint64_t app_call_begin(run_t *run, chunksim_call_kind_t kind, uint32_t a
 {
     uint64_t seq = ++run->call_seq;
     run->stall_us = 0;
+    run->board_ops_in_call = 0;
     run->in_call = true;
     chunksim_monitor_set_time(&run->mon, run_now(run));
     chunksim_monitor_call_begin(&run->mon, seq, kind, arg);
@@ -96,6 +97,20 @@ static void app_wait_flash(run_t *run)
 }
 
 /*
+ * The monitor counts calls without progress (no_progress); once it has
+ * reported them, nothing the loop does next can change that, so it stops
+ * here instead of spinning on until a watchdog. A loop inside one call
+ * cannot be stopped from here: only the glue timeout ends it.
+ */
+static bool app_livelocked(run_t *run)
+{
+    if (run->livelocked) {
+        run_app_finish(run, "stopped: no progress");
+    }
+    return run->livelocked;
+}
+
+/*
  * Any completion ends the wait, as the semaphore a board's completion gives
  * would: the reader has seen it, and the next prepare says whether there is
  * more to wait for. One that arrives while the link sends (the early
@@ -104,7 +119,7 @@ static void app_wait_flash(run_t *run)
 void run_app_flash_completed(run_t *run)
 {
     run->flash_wait = false;
-    if (run->state != RUN_APP_WAIT_FLASH) {
+    if (app_livelocked(run) || run->state != RUN_APP_WAIT_FLASH) {
         return;
     }
     (void)chunksim_sched_cancel(&run->sched, &run->timeout_ev);
@@ -266,6 +281,9 @@ static void app_step_cb(chunksim_event_t *ev)
     }
     if (run->opts->stop != NULL && *run->opts->stop) {
         run_app_finish(run, "interrupted: stopped by a signal before the end");
+        return;
+    }
+    if (app_livelocked(run)) {
         return;
     }
     if (run->flash_wait) {

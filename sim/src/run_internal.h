@@ -85,6 +85,9 @@ typedef struct run {
     /* A prepare said wait and no completion (or cancel) has come since: until
      * one does, the application neither prepares again nor gets a chunk. */
     bool flash_wait;
+    bool livelocked;            /* the monitor saw no progress: the next step ends the run */
+    uint64_t board_ops_in_call; /* board operations asked for since the last call began */
+    char stuck[160];            /* why board.stuck says the call in progress loops */
     bool in_call;
     uint64_t stall_us; /* CPU time a synchronous flash access took inside the current call */
 

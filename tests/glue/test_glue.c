@@ -110,6 +110,13 @@ static const char *evil(const char *what)
     return path;
 }
 
+static const char *livelock(const char *shape)
+{
+    static char path[1024];
+    snprintf(path, sizeof(path), "%s/libglue_livelock_%s.so", GLUE_TEST_DIR, shape);
+    return path;
+}
+
 static void assert_has(const char *text, const char *part)
 {
     if (strstr(text, part) == NULL) {
@@ -672,6 +679,76 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
     chunksim_scenario_free(&sc);
 }
 
+/* ---- livelocks: no progress in simulated time, named in milliseconds of wall time ---- */
+
+/* Ended by the monitor, not by a watchdog: no_progress with the read it kept making. */
+static void assert_no_progress(const chunksim_run_result_t *res, const char *read)
+{
+    assert_caught_by(res, "no_progress", read);
+    assert_has(res->first_violation, "calls and flash operations since t=");
+    assert_has(res->reason, "stopped: no progress");
+    assert_int_equal(res->m.violations, 1);
+}
+
+/* The final window holds 7 bytes, the glue wants a whole chunk: it loads them again, forever. */
+static void test_glue_reloading_the_final_short_window_is_no_progress(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", NULL, 0);
+    chunksim_run_result_t res = run_glue(livelock("tail"), &sc);
+    assert_no_progress(&res, "last read [65529, 65536) repeated");
+    assert_true(res.m.chunks > 0); /* every chunk up to the last one */
+    chunksim_scenario_free(&sc);
+}
+
+static void test_glue_making_zero_length_reads_is_no_progress(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(livelock("empty"), &sc);
+    assert_no_progress(&res, "last read [0, 0) repeated");
+    assert_int_equal(res.m.chunks, 0);
+    chunksim_scenario_free(&sc);
+}
+
+/* prepare starts the same window read every time and never says ready: get-chunk never runs.
+ * Today's 600 s of simulated time are no longer waited out. */
+static void test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(evil("reload"), &sc);
+    assert_no_progress(&res, "last read [0, 4096) repeated");
+    assert_int_equal(res.m.chunks, 0);
+    chunksim_scenario_free(&sc);
+}
+
+/* A loop inside one glue call that keeps calling the board: its own process is ended at once. */
+static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    db_t db;
+    db_open(&db);
+    chunksim_glue_t g;
+    open_glue(&g, livelock("poll"));
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    assert_has(res.reason,
+               "glue livelocked: no progress: 10000 flash operations inside one call, "
+               "the last a read of [0, 1), in memfault_platform_coredump_prepare_async(244)");
+    assert_recorded_failure(&db, &res, "libglue_livelock_poll.so sha256:");
+    chunksim_glue_close(&g);
+    db_drop(&db);
+    chunksim_scenario_free(&sc);
+}
+
 /* ---- loading ---- */
 
 static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
@@ -783,6 +860,10 @@ int main(void)
         cmocka_unit_test(test_glue_refusing_to_start_is_an_error),
         cmocka_unit_test(test_wait_with_nothing_in_flight_is_named),
         cmocka_unit_test(test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready),
+        cmocka_unit_test(test_glue_reloading_the_final_short_window_is_no_progress),
+        cmocka_unit_test(test_glue_making_zero_length_reads_is_no_progress),
+        cmocka_unit_test(test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress),
+        cmocka_unit_test(test_glue_looping_inside_one_call_is_ended_with_the_reason),
         cmocka_unit_test(test_run_row_names_the_glue_by_path_and_sha256),
         cmocka_unit_test(test_glue_runs_in_process_with_its_notes),
         cmocka_unit_test(test_open_refuses_what_is_not_a_glue),

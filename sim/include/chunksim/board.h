@@ -76,7 +76,11 @@
  * Each run loads the glue into a fresh child process, so a crash, a hang or
  * a write past the buffer memfault_coredump_read() was given ends that run
  * as a recorded failure (outcome error, with the glue function it happened
- * in) instead of ending chunksim.
+ * in) instead of ending chunksim. So does a loop inside one glue function
+ * that keeps calling the board (thousands of flash operations in one call),
+ * as soon as it is seen. A glue whose functions return but never get the
+ * application to a chunk or a failure (a prepare that loads the same bytes
+ * again and again) is a no_progress violation (chunksim/monitor.h).
  */
 #ifndef CHUNKSIM_BOARD_H
 #define CHUNKSIM_BOARD_H
