@@ -9,6 +9,8 @@
 #include "chunkcore/error.h"
 #include "flashmodel/error.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,23 @@ static void board_report_issue(run_t *run, flashmodel_op_kind_t kind, uint32_t a
     bool busy = flashmodel_busy_until(&run->flash) > board_now(run);
     chunksim_monitor_set_time(&run->mon, board_now(run));
     chunksim_monitor_flash_op(&run->mon, flashmodel_op_kind_name(kind), addr, len, busy, sync);
+}
+
+/* Every operation a reader asks for, refused or not, counts toward board.stuck. */
+static void board_count(run_t *run, const char *kind, uint32_t offset, size_t len)
+{
+    if (++run->board_ops_in_call == CHUNKSIM_MONITOR_NO_PROGRESS_CALLS) {
+        snprintf(run->stuck, sizeof(run->stuck),
+                 "no progress: %" PRIu64 " flash operations inside one call, the last a %s of "
+                 "[%" PRIu32 ", %" PRIu64 ")",
+                 run->board_ops_in_call, kind, offset, (uint64_t)offset + len);
+    }
+}
+
+static const char *board_stuck(void *ctx)
+{
+    const run_t *run = ctx;
+    return run->board_ops_in_call >= CHUNKSIM_MONITOR_NO_PROGRESS_CALLS ? run->stuck : NULL;
 }
 
 static void board_noop_work(chunksim_work_t *w)
@@ -108,6 +127,7 @@ static void board_op_done(chunksim_work_t *w)
     board_delivered(run, &o->op, status, o->dst);
     int core_status = status == 0 ? 0 : CHUNKCORE_E_IO;
     uint64_t seq = ++run->call_seq;
+    run->board_ops_in_call = 0;
     chunksim_monitor_set_time(&run->mon, run_now(run));
     chunksim_monitor_call_begin(&run->mon, seq, CHUNKSIM_CALL_COMPLETE, o->op_id);
     int rc = run->reader.complete(run->reader.self, o->op_id, core_status);
@@ -209,6 +229,7 @@ static int board_refused(run_t *run, run_flash_op_t *o)
 static int board_read_start(void *ctx, uint32_t op_id, uint32_t offset, void *buf, size_t len)
 {
     run_t *run = ctx;
+    board_count(run, "read", offset, len);
     if ((uint64_t)offset + len > run->sc->coredump.storage_bytes) {
         return CHUNKCORE_E_RANGE;
     }
@@ -240,6 +261,7 @@ static int board_erase_kind(const run_t *run, size_t len, flashmodel_op_kind_t *
 static int board_erase_start(void *ctx, uint32_t op_id, uint32_t offset, size_t len)
 {
     run_t *run = ctx;
+    board_count(run, "erase", offset, len);
     flashmodel_op_kind_t kind;
     if (board_erase_kind(run, len, &kind) < 0 ||
         (uint64_t)offset + len > run->sc->coredump.storage_bytes) {
@@ -315,6 +337,7 @@ static int board_read_sync(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     run_t *run = ctx;
     flashmodel_op_t op;
+    board_count(run, "read", offset, len);
     if ((uint64_t)offset + len > run->sc->coredump.storage_bytes) {
         return CHUNKCORE_E_RANGE;
     }
@@ -330,6 +353,7 @@ static int board_erase_sync(void *ctx, uint32_t offset, size_t len)
     flashmodel_op_t op;
     flashmodel_op_kind_t kind;
     uint8_t scratch[1];
+    board_count(run, "erase", offset, len);
     if (board_erase_kind(run, len, &kind) < 0) {
         return CHUNKCORE_E_INVAL;
     }
@@ -367,6 +391,7 @@ void run_board_init(run_t *run)
             },
         .read_sync = board_read_sync,
         .erase_sync = board_erase_sync,
+        .stuck = board_stuck,
         .ctx = run,
     };
 }

@@ -151,6 +151,62 @@ void chunksim_monitor_set_time(chunksim_monitor_t *mon, uint64_t t_us)
     mon->now_us = t_us;
 }
 
+/* "last read [65529, 65536) repeated" */
+static void monitor_idle_read_text(const chunksim_monitor_idle_t *idle, char *buf, size_t len)
+{
+    if (idle->reads == 0) {
+        snprintf(buf, len, "no flash read");
+        return;
+    }
+    const char *same = !idle->reads_differ && idle->reads > 1 ? " repeated" : "";
+    snprintf(buf, len, "last read [%" PRIu64 ", %" PRIu64 ")%s", idle->read_offset,
+             idle->read_offset + idle->read_bytes, same);
+}
+
+/* One more call without progress; the bound is reported once per stretch. */
+static void monitor_idle_count(chunksim_monitor_t *mon)
+{
+    chunksim_monitor_idle_t *idle = &mon->idle;
+    if (++idle->calls < CHUNKSIM_MONITOR_NO_PROGRESS_CALLS || idle->reported) {
+        return;
+    }
+    idle->reported = true;
+    char read[80];
+    monitor_idle_read_text(idle, read, sizeof(read));
+    monitor_report(mon, CHUNKSIM_INV_NO_PROGRESS,
+                   "%" PRIu64
+                   " calls and flash operations since t=%.3f s without a chunk or a failed "
+                   "attempt, %s",
+                   idle->calls, (double)idle->since_us / 1e6, read);
+}
+
+static void monitor_idle_read(chunksim_monitor_t *mon, uint32_t addr, uint32_t len)
+{
+    chunksim_monitor_idle_t *idle = &mon->idle;
+    uint64_t offset = addr >= mon->cfg.storage_base ? addr - mon->cfg.storage_base : addr;
+    if (idle->reads > 0 && (offset != idle->read_offset || len != idle->read_bytes)) {
+        idle->reads_differ = true;
+    }
+    idle->read_offset = offset;
+    idle->read_bytes = len;
+    idle->reads++;
+}
+
+/* Each of these uses up something the application bounds: its chunks or its retries. */
+static bool monitor_call_progresses(chunksim_call_kind_t kind, int result)
+{
+    switch (kind) {
+    case CHUNKSIM_CALL_GET_CHUNK:
+    case CHUNKSIM_CALL_GET_NEXT:
+    case CHUNKSIM_CALL_CANCEL:
+        return true;
+    case CHUNKSIM_CALL_PREPARE:
+        return result < 0;
+    default:
+        return false;
+    }
+}
+
 void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim_call_kind_t kind,
                                  uint32_t arg)
 {
@@ -158,13 +214,18 @@ void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim
     mon->call_kind = kind;
     mon->call_arg = arg;
     mon->reads_in_call = 0;
+    monitor_idle_count(mon);
 }
 
 void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result)
 {
     /* The call's own result is the engine's to record; the monitor judges
-     * what happened inside the call, not how it ended. */
-    (void)result;
+     * what happened inside the call, not how it ended, except whether it
+     * was progress. */
+    if (mon->call_seq != 0 && monitor_call_progresses(mon->call_kind, result)) {
+        memset(&mon->idle, 0, sizeof(mon->idle));
+        mon->idle.since_us = mon->now_us;
+    }
     mon->call_seq = 0;
     mon->call_arg = 0;
     mon->reads_in_call = 0;
@@ -224,6 +285,7 @@ static void monitor_peek_found(chunksim_monitor_t *mon, uint32_t payload_bytes)
 
 void chunksim_monitor_peek(chunksim_monitor_t *mon, int result, uint32_t payload_bytes)
 {
+    monitor_idle_count(mon);
     if (result < 0) {
         monitor_peek_failed(mon, result);
     } else if (result == 0) {
@@ -311,6 +373,7 @@ static void monitor_check_bytes(chunksim_monitor_t *mon, uint32_t offset, size_t
 void chunksim_monitor_read(chunksim_monitor_t *mon, uint32_t offset, size_t len,
                            const uint8_t *bytes, int result)
 {
+    monitor_idle_count(mon);
     monitor_check_position(mon, offset, len);
     monitor_check_chunk(mon, offset, len);
     if (result == CHUNKCORE_E_WINDOW) {
@@ -378,6 +441,10 @@ void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32
     if (kind == NULL) {
         kind = "op";
     }
+    if (strcmp(kind, "read") == 0) {
+        monitor_idle_read(mon, addr, len);
+    }
+    monitor_idle_count(mon);
     if (device_busy && !mon->cfg.allow_suspend) {
         monitor_report(mon, CHUNKSIM_INV_FLASH_BUSY,
                        "%s of %" PRIu32 " bytes at 0x%08" PRIx32 " while the device was busy", kind,

@@ -128,6 +128,7 @@ static void run_on_violation(void *data, const chunksim_violation_t *v)
 {
     run_t *run = data;
     run->res->m.violations++;
+    run->livelocked |= v->invariant == CHUNKSIM_INV_NO_PROGRESS;
     if (run->res->first_violation[0] == '\0') {
         snprintf(run->res->first_violation, sizeof(run->res->first_violation),
                  "%s at call %" PRIu64 ": %s", chunksim_invariant_name(v->invariant), v->call_seq,
@@ -329,6 +330,7 @@ static void run_setup_monitor(run_t *run)
         .async_reader = run->reader.async,
         .allow_suspend = run->sc->flash.busy_policy == CHUNKSIM_BUSY_SUSPEND,
         .data_faults = run_has_data_faults(run->sc),
+        .storage_base = run->storage_base,
     };
     chunksim_monitor_init(&run->mon, &cfg);
     const chunksim_decoder_config_t dcfg = {.on_message = run_on_message, .data = run};

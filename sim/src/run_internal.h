@@ -26,10 +26,10 @@ typedef struct run_flash_op {
     struct run *run;
     flashmodel_op_t op;
     chunksim_work_t work;
-    uint32_t op_id;   /* the reader's id, reported back with the completion */
-    uint8_t *dst;     /* reader RAM for a read */
-    uint64_t seq;     /* flash_ops.seq */
-    bool cancelled;   /* abandoned by the reader: nothing lands, nothing is reported */
+    uint32_t op_id; /* the reader's id, reported back with the completion */
+    uint8_t *dst;   /* reader RAM for a read */
+    uint64_t seq;   /* flash_ops.seq */
+    bool cancelled; /* abandoned by the reader: nothing lands, nothing is reported */
     bool recorded;
     struct run_flash_op *next;
 } run_flash_op_t;
@@ -82,6 +82,12 @@ typedef struct run {
     uint64_t chunk_made_us;
     chunksim_link_result_t link_res;
     uint32_t consecutive_failures;
+    /* A prepare said wait and no completion (or cancel) has come since: until
+     * one does, the application neither prepares again nor gets a chunk. */
+    bool flash_wait;
+    bool livelocked;            /* the monitor saw no progress: the next step ends the run */
+    uint64_t board_ops_in_call; /* board operations asked for since the last call began */
+    char stuck[160];            /* why board.stuck says the call in progress loops */
     bool in_call;
     uint64_t stall_us; /* CPU time a synchronous flash access took inside the current call */
 

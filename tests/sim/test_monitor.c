@@ -550,6 +550,80 @@ static void test_inline_completion_fires_with_the_dispatching_call(void **state)
     assert_contains(d, "read op 4 completed inside prepare");
 }
 
+/* A prepare that dispatches a flash read and says wait, then the read's completion. */
+static void wait_round(uint64_t *seq, uint32_t addr, uint32_t len)
+{
+    chunksim_monitor_call_begin(&fx.mon, ++*seq, CHUNKSIM_CALL_PREPARE, 20);
+    chunksim_monitor_flash_op(&fx.mon, "read", addr, len, false, false);
+    chunksim_monitor_call_end(&fx.mon, 1);
+    chunksim_monitor_call_begin(&fx.mon, ++*seq, CHUNKSIM_CALL_COMPLETE, 1);
+    chunksim_monitor_call_end(&fx.mon, 0);
+}
+
+static void test_no_progress_fires_once_at_the_bound_with_the_repeated_read(void **state)
+{
+    (void)state;
+    fx.cfg.storage_base = 0x10000;
+    reinit();
+    uint64_t seq = 0;
+    chunksim_monitor_set_time(&fx.mon, 1802000);
+    chunksim_monitor_call_begin(&fx.mon, ++seq, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_call_end(&fx.mon, 0); /* the last progress, at t = 1.802 s */
+    /* Each round is three counted events: prepare, its flash read, the completion. */
+    while (seq < 1 + 2 * (CHUNKSIM_MONITOR_NO_PROGRESS_CALLS / 3)) {
+        wait_round(&seq, 0x10000 + 65529, 7);
+        chunksim_monitor_set_time(&fx.mon, 1802000 + seq);
+    }
+    assert_none();
+    wait_round(&seq, 0x10000 + 65529, 7); /* its prepare is call 10000 */
+    const char *d = assert_one(CHUNKSIM_INV_NO_PROGRESS, seq - 1);
+    assert_contains(d, "10000 calls and flash operations since t=1.802 s");
+    assert_contains(d, "last read [65529, 65536) repeated");
+    for (int i = 0; i < 100; i++) {
+        wait_round(&seq, 0x10000 + 65529, 7);
+    }
+    assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_NO_PROGRESS), 1);
+}
+
+static void test_no_progress_names_the_last_read_when_reads_differ(void **state)
+{
+    (void)state;
+    uint64_t seq = 0;
+    for (uint32_t i = 0; i < CHUNKSIM_MONITOR_NO_PROGRESS_CALLS; i++) {
+        wait_round(&seq, i % 2 ? 4096 : 0, 4096);
+    }
+    assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_NO_PROGRESS), 1);
+    assert_contains(fx.seen.v[0].detail, "since t=0.000 s");
+    /* Call 10000 is the prepare of round 3333: the last read was round 3332's. */
+    assert_contains(fx.seen.v[0].detail, "last read [0, 4096)");
+    assert_true(strstr(fx.seen.v[0].detail, "repeated") == NULL);
+}
+
+/* Chunks and failed attempts are progress, however many waits come between them. */
+static void test_no_progress_quiet_while_chunks_or_failures_come(void **state)
+{
+    (void)state;
+    uint64_t seq = 0;
+    for (uint32_t i = 0; i < 4 * CHUNKSIM_MONITOR_NO_PROGRESS_CALLS; i++) {
+        wait_round(&seq, 0, 4096);
+        switch (i % 3) {
+        case 0: /* the chunk, also one that failed (a retry used up) */
+            chunksim_monitor_call_begin(&fx.mon, ++seq, CHUNKSIM_CALL_GET_CHUNK, 20);
+            chunksim_monitor_call_end(&fx.mon, i % 2 ? 0 : CHUNKCORE_E_IO);
+            break;
+        case 1:
+            chunksim_monitor_call_begin(&fx.mon, ++seq, CHUNKSIM_CALL_PREPARE, 20);
+            chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_IO);
+            break;
+        default: /* the read timeout gave a wait up */
+            chunksim_monitor_call_begin(&fx.mon, ++seq, CHUNKSIM_CALL_CANCEL, 0);
+            chunksim_monitor_call_end(&fx.mon, 0);
+            break;
+        }
+    }
+    assert_none();
+}
+
 static void test_invariant_names_and_docs_are_distinct_and_complete(void **state)
 {
     (void)state;
@@ -614,6 +688,9 @@ int main(void)
         T(test_wrongly_absent_quiet_when_nothing_is_stored),
         T(test_rle_async_fires),
         T(test_inline_completion_fires_with_the_dispatching_call),
+        T(test_no_progress_fires_once_at_the_bound_with_the_repeated_read),
+        T(test_no_progress_names_the_last_read_when_reads_differ),
+        T(test_no_progress_quiet_while_chunks_or_failures_come),
         T(test_invariant_names_and_docs_are_distinct_and_complete),
         T(test_violations_without_callback_are_counted),
 #undef T

@@ -41,7 +41,21 @@
       "the header peek said no coredump while a valid one was stored")                             \
     X(RLE_ASYNC, "rle_async", "run-length encoding requested with an async reader")                \
     X(INLINE_COMPLETION, "inline_completion",                                                      \
-      "a completion arrived inside the call that dispatched it")
+      "a completion arrived inside the call that dispatched it")                                   \
+    X(NO_PROGRESS, "no_progress",                                                                  \
+      "calls go on and on without a chunk or a failed attempt: a livelock")
+
+/*
+ * NO_PROGRESS: calls across the firmware's edges (the application's calls
+ * into it, its completions, the packetizer's storage reads, the flash
+ * operations it issues) in a row without progress. Progress is a get-chunk
+ * or get-next call (it makes a chunk, uses up one of the application's
+ * retries or ends the run), a prepare that fails or a wait cancelled by the
+ * read timeout (each uses up a retry): everything else the application
+ * bounds itself. A correct reader needs a handful of such calls per chunk,
+ * so the bound is far beyond any of them, and still reached in milliseconds.
+ */
+#define CHUNKSIM_MONITOR_NO_PROGRESS_CALLS 10000u
 
 typedef enum chunksim_invariant {
 #define CHUNKSIM_INVARIANT_ENUM_(name, text, doc) CHUNKSIM_INV_##name,
@@ -92,7 +106,20 @@ typedef struct chunksim_monitor_config {
      * and left to the end-of-run verification. A reader that serves bytes
      * the flash never delivered (a stale window) is still caught. */
     bool data_faults;
+    /* Flash address of storage offset 0: flash reads are named by storage offsets. */
+    uint32_t storage_base;
 } chunksim_monitor_config_t;
+
+/* Calls since the last progress (see CHUNKSIM_MONITOR_NO_PROGRESS_CALLS). */
+typedef struct chunksim_monitor_idle {
+    uint64_t calls;
+    uint64_t since_us;    /* when the last progress was made (0: the start) */
+    uint64_t read_offset; /* the last flash read in this stretch, in storage offsets */
+    uint32_t read_bytes;
+    uint32_t reads;    /* flash reads in this stretch */
+    bool reads_differ; /* they were not all the same range */
+    bool reported;
+} chunksim_monitor_idle_t;
 
 typedef struct chunksim_monitor {
     chunksim_monitor_config_t cfg;
@@ -122,6 +149,7 @@ typedef struct chunksim_monitor {
     bool altered;
     const char *altered_by;
     uint32_t altered_at;
+    chunksim_monitor_idle_t idle;
 } chunksim_monitor_t;
 
 void chunksim_monitor_init(chunksim_monitor_t *mon, const chunksim_monitor_config_t *cfg);
@@ -129,7 +157,9 @@ void chunksim_monitor_init(chunksim_monitor_t *mon, const chunksim_monitor_confi
 /* Advance the monitor's notion of time (simulated microseconds). */
 void chunksim_monitor_set_time(chunksim_monitor_t *mon, uint64_t t_us);
 
-/* Every firmware call is bracketed; seq numbers the calls from 1. */
+/* Every firmware call is bracketed; seq numbers the calls from 1. Each call,
+ * storage read (peek or payload) and flash operation counts toward
+ * NO_PROGRESS, reported once per stretch without progress. */
 void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim_call_kind_t kind,
                                  uint32_t arg);
 void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result);
