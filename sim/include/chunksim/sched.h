@@ -40,10 +40,10 @@
  * exchange, a flash read; all of them below scale 1) cost at least 1 ms and
  * a run's wall time depended on how many events it had. A timerfd honours
  * the deadline to the kernel's timer slack (tens of microseconds); it is
- * Linux's, as the tool's host is. One timer
- * for the heap rather than one per event keeps equal deadlines in
- * scheduling order and lets events be plain caller-owned structs that can
- * be freed the moment they ran or were cancelled.
+ * Linux's, as the tool's host is. One timer for the heap rather than one
+ * per event keeps equal deadlines in scheduling order and lets events be
+ * plain caller-owned structs that can be freed the moment they ran or were
+ * cancelled.
  *
  * chunksim_sched_work() runs a modelled operation (a flash read, an erase) for
  * a duration: in REALTIME on the libuv thread pool with a real sleep until
