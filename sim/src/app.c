@@ -155,6 +155,7 @@ static void app_link_done_cb(chunksim_event_t *ev)
         return;
     }
     run->last_delivery_us = run->link_res.sent_us;
+    run_chunk_delivered(run);
     (void)chunksim_decoder_feed(&run->dec, seq, run->chunk_buf, run->chunk_len);
     if (run->chunk_final && run->sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM) {
         uint64_t cseq = app_call_begin(run, CHUNKSIM_CALL_CONFIRM, 0);

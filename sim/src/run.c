@@ -117,6 +117,11 @@ static void run_on_message(void *data, const chunksim_message_t *msg)
     if (!msg->crc_ok) {
         run->delivered_bad_crc = true;
     } else if (same) {
+        if (!run->delivered_ok) {
+            run->delivered.at_us = run->last_delivery_us;
+            run->delivered.link_busy_us = run->link.stats.busy_us;
+            run->delivered.ideal_link_us = run->ideal_link_us;
+        }
         run->delivered_ok = true;
         run->res->m.message_bytes = msg->length;
     } else {
@@ -237,6 +242,11 @@ static int run_setup_link(run_t *run)
         return run_fail(run, rc, "link model refused the config: %s", why ? why : "?");
     }
     run_record_seed(run, "seed.link", seed);
+    /* No loss: the ideal link never draws from the stream it shares. */
+    cfg.loss_rate = 0;
+    cfg.disconnect_at_us = CHUNKSIM_LINK_NEVER;
+    cfg.disconnect_after_chunks = 0;
+    (void)chunksim_link_init(&run->ideal_link, &cfg, &run->link_rng, NULL);
     run->chunk_room = chunksim_link_chunk_bytes(&run->link);
     run->chunk_buf = malloc(run->chunk_room);
     return run->chunk_buf == NULL ? run_fail(run, -ENOMEM, "%s", "out of memory") : 0;
@@ -425,24 +435,41 @@ static void run_verdict(run_t *run)
                                                           chunksim_outcome_name(res->outcome)) == 0;
 }
 
+void run_chunk_delivered(run_t *run)
+{
+    chunksim_link_result_t ideal;
+    if (chunksim_link_send(&run->ideal_link, 0, run->chunk_len, &ideal) == 0) {
+        run->ideal_link_us = ideal.sent_us;
+    }
+}
+
 /*
+ * Every figure is taken over one interval, the drain: from the first call
+ * (time 0) to the ack of the chunk that completed the first intact copy of
+ * the coredump, or, when none did, to the instant the run stopped. Work
+ * outside it (the clearing erase that runs on after the last ack, a resent
+ * copy, a chunk or a prefetch still going when power was cut) does not
+ * count, so a busy time never exceeds the drain.
+ *
  * The bound: neither the flash nor the link can go faster than its own
- * capacity. The flash needs its busy time; the link needs the wire bytes at
- * its best sustained rate (for BLE the connection interval, not the air
- * time, is what limits it).
+ * capacity. The flash needs its busy time in the drain; the link needs the
+ * time it takes to carry the chunks it delivered in the drain back to back
+ * from time 0 without loss (for BLE the connection events, not the air
+ * time, are what limits it). Both are at most the drain, so efficiency is at
+ * most 1.
  */
 static void run_metrics(run_t *run)
 {
     chunksim_metrics_t *m = &run->res->m;
     const flashmodel_counters_t *fc = flashmodel_counters(&run->flash);
-    m->drain_us = run->delivered_ok ? run->last_delivery_us : run_now(run);
-    m->flash_busy_us = fc->busy_us;
-    m->link_busy_us = run->link.stats.busy_us;
-    double link_rate = chunksim_link_bound_bytes_per_s(&run->link);
-    uint64_t link_need_us =
-        link_rate > 0 ? (uint64_t)((double)m->wire_bytes * 1e6 / link_rate) : m->link_busy_us;
+    bool delivered = run->delivered_ok;
+    m->drain_us = delivered ? run->delivered.at_us : run_now(run);
+    m->flash_busy_us = run_board_busy_us(run, m->drain_us);
+    m->link_busy_us =
+        delivered ? run->delivered.link_busy_us : chunksim_link_busy_us_by(&run->link, m->drain_us);
+    uint64_t link_need_us = delivered ? run->delivered.ideal_link_us : run->ideal_link_us;
     m->bound_us = m->flash_busy_us > link_need_us ? m->flash_busy_us : link_need_us;
-    if (run->delivered_ok && m->drain_us > 0) {
+    if (delivered && m->drain_us > 0) {
         m->efficiency = (double)m->bound_us / (double)m->drain_us;
         m->bytes_per_s = (double)m->message_bytes * 1e6 / (double)m->drain_us;
     }

@@ -68,7 +68,11 @@ static void run_usage(FILE *out)
                  "  -h, --help         this text\n"
                  "\n"
                  "The table has one row per run; when the run has a reason (why it failed, or\n"
-                 "what was odd about it), an indented line under the row gives it.\n"
+                 "what was odd about it), an indented line under the row gives it. drain_s runs\n"
+                 "from the first call to the ack that completed the coredump (or to the run's\n"
+                 "end); msg_B/s, eff (bound / drain, 0 to 1), flash%% and link%% (busy time as a\n"
+                 "share of the drain, 0 to 100) are all taken over that interval\n"
+                 "(docs/schema.md, runs).\n"
                  "\n"
                  "A run passes when its outcome equals the scenario's [run] expect (or is 'ok'\n"
                  "when it states none). Outcomes: ok, lost, corrupt, incomplete, violation,\n"
@@ -212,6 +216,7 @@ void cli_summary_header(FILE *out)
 void cli_summary_row(FILE *out, const chunksim_scenario_t *sc, const chunksim_run_result_t *r)
 {
     const chunksim_metrics_t *m = &r->m;
+    /* Busy times are measured inside the drain, so these are 0 to 100. */
     double drain = (double)m->drain_us / 1e6;
     double flash_pct = m->drain_us ? 100.0 * (double)m->flash_busy_us / (double)m->drain_us : 0;
     double link_pct = m->drain_us ? 100.0 * (double)m->link_busy_us / (double)m->drain_us : 0;
