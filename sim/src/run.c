@@ -341,7 +341,11 @@ static void run_setup_monitor(run_t *run)
         .data_faults = run_has_data_faults(run->sc),
     };
     chunksim_monitor_init(&run->mon, &cfg);
-    const chunksim_decoder_config_t dcfg = {.on_message = run_on_message, .data = run};
+    const chunksim_decoder_config_t dcfg = {
+        .on_message = run_on_message,
+        .data = run,
+        .max_message_bytes = chunksim_decoder_coredump_limit(run->image_bytes),
+    };
     chunksim_decoder_init(&run->dec, &dcfg);
 }
 

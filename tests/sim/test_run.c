@@ -253,6 +253,24 @@ static void test_silent_erase_resend_is_not_a_violation(void **state)
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
 }
 
+/* Above the decoder's own 64 MiB default, nothing is wrong: big chunks over a fast link
+ * deliver the whole coredump intact, and the run must say ok (not lost). */
+static void test_coredump_above_64_mib_is_delivered_ok(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {
+        "coredump.size_bytes=72MiB", "flash.size_bytes=128MiB",
+        "reader.window_bytes=1MiB",  "link.kind=network",
+        "link.chunk_bytes=1MiB",     "link.bandwidth_bytes_per_s=1000MiB",
+        "link.latency_us=100",
+    };
+    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 7);
+    assert_string_equal(res.reason, "");
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_true(res.liveness_ok && res.safety_ok && res.passed);
+    assert_int_equal(res.m.message_bytes, 72u * 1024 * 1024 + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_sync_reader_read_errors_are_faults_not_violations),
         cmocka_unit_test(test_erase_in_flight_at_the_end_still_completes),
         cmocka_unit_test(test_silent_erase_resend_is_not_a_violation),
+        cmocka_unit_test(test_coredump_above_64_mib_is_delivered_ok),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
