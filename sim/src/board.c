@@ -29,7 +29,7 @@ void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, co
         .fault = op->fault != FLASHMODEL_FAULT_NONE ? flashmodel_fault_name(op->fault) : NULL,
         .latency_us = op->latency_us,
     };
-    run->res->m.rows += chunksim_rec_flash_op(run->opts->rec, &row) == 0;
+    run->res->m.rows += run_recorded(run, chunksim_rec_flash_op(run->opts->rec, &row));
 }
 
 static uint64_t board_now(const run_t *run)

@@ -415,19 +415,37 @@ static uint64_t air_from(uint64_t start_us, uint64_t air_us, uint64_t t_us)
     return t_us - start_us < air_us ? air_us - (t_us - start_us) : 0;
 }
 
-uint64_t chunksim_link_busy_us_by(const chunksim_link_t *link, uint64_t t_us)
+/*
+ * The last send's attempts laid out again as the send laid them out, each
+ * retry where retry_start_us() puts it: the air time at or after t_us, and
+ * how many attempts had started before t_us. Only the last send can reach
+ * past t_us: sends are serialized and callers ask no earlier than it was
+ * offered.
+ */
+static uint64_t last_send_after(const chunksim_link_t *link, uint64_t t_us, uint32_t *started)
 {
-    /* Only the last send can reach past t_us: sends are serialized and the
-     * caller asks no earlier than that send was offered. Its attempts are
-     * laid out again as the send laid them out, each retry where
-     * retry_start_us() puts it. */
     uint64_t after_us = 0;
     uint64_t start_us = link->last_start_us;
+    *started = 0;
     for (uint32_t k = 0; k < link->last_attempts; k++) {
         bool cut = link->last_cut && k + 1 == link->last_attempts;
         uint64_t air_us = cut ? link->last_cut_air_us : link->last_air_us;
         after_us += air_from(start_us, air_us, t_us);
+        *started += start_us < t_us;
         start_us = retry_start_us(link, attempt_end_us(link, start_us, link->last_air_us));
     }
-    return link->stats.busy_us - after_us;
+    return after_us;
+}
+
+uint64_t chunksim_link_busy_us_by(const chunksim_link_t *link, uint64_t t_us)
+{
+    uint32_t started;
+    return link->stats.busy_us - last_send_after(link, t_us, &started);
+}
+
+uint32_t chunksim_link_attempts_by(const chunksim_link_t *link, uint64_t t_us)
+{
+    uint32_t started;
+    (void)last_send_after(link, t_us, &started);
+    return started;
 }

@@ -33,6 +33,19 @@ uint64_t run_now(const run_t *run)
     return chunksim_sched_now_us(&run->sched);
 }
 
+int run_recorded(run_t *run, int rec_rc)
+{
+    chunksim_run_result_t *res = run->res;
+    if (rec_rc == 0) {
+        return 1;
+    }
+    if (res->record_error[0] == '\0') {
+        snprintf(res->record_error, sizeof(res->record_error), "%s",
+                 chunksim_rec_errmsg(run->opts->rec));
+    }
+    return 0;
+}
+
 void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,
                      const char *detail)
 {
@@ -53,16 +66,16 @@ void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, in
         .detail = detail,
         .duration_us = run->stall_us,
     };
-    run->res->m.rows += chunksim_rec_call(run->opts->rec, &row) == 0;
+    run->res->m.rows += run_recorded(run, chunksim_rec_call(run->opts->rec, &row));
 }
 
 /* A derived seed as a run param, so one stream can be replayed alone. */
 static void run_record_seed(run_t *run, const char *name, uint64_t seed)
 {
     char text[24];
-    if (run->opts->rec != NULL) {
+    if (run->opts->rec != NULL && run->res->run_id != 0) {
         snprintf(text, sizeof(text), "%" PRIu64, seed);
-        (void)chunksim_rec_param(run->opts->rec, name, text);
+        (void)run_recorded(run, chunksim_rec_param(run->opts->rec, name, text));
     }
 }
 
@@ -145,7 +158,7 @@ static void run_on_violation(void *data, const chunksim_violation_t *v)
             .t_us = v->t_us,
             .detail = v->detail,
         };
-        run->res->m.rows += chunksim_rec_violation(run->opts->rec, &row) == 0;
+        run->res->m.rows += run_recorded(run, chunksim_rec_violation(run->opts->rec, &row));
     }
 }
 
@@ -349,12 +362,10 @@ static void run_setup_monitor(run_t *run)
     chunksim_decoder_init(&run->dec, &dcfg);
 }
 
-static int run_setup_record(run_t *run)
+/* The run's row (and its image, when it was built): committed at once, status 'running'. */
+static int run_record_begin(run_t *run)
 {
     chunksim_rec_t *rec = run->opts->rec;
-    if (rec == NULL) {
-        return 0;
-    }
     int64_t scenario_id = 0;
     int rc = chunksim_rec_scenario(rec, run->sc->run.name, chunksim_scenario_text(run->sc),
                                    &scenario_id);
@@ -373,10 +384,22 @@ static int run_setup_record(run_t *run)
         rc = chunksim_rec_run_begin(rec, &info, &run->res->run_id);
     }
     if (rc < 0) {
-        return run_fail(run, rc, "recorder: %s", chunksim_rec_errmsg(rec));
+        (void)run_recorded(run, rc);
+        return rc;
     }
-    run_record_seed(run, "seed.coredump.image", run->image_seed);
+    if (run->image != NULL) {
+        run_record_seed(run, "seed.coredump.image", run->image_seed);
+    }
     return 0;
+}
+
+static int run_setup_record(run_t *run)
+{
+    if (run->opts->rec == NULL) {
+        return 0;
+    }
+    int rc = run_record_begin(run);
+    return rc < 0 ? run_fail(run, rc, "recorder: %s", run->res->record_error) : 0;
 }
 
 /* ---- verdict ---- */
@@ -485,14 +508,33 @@ static void run_metrics(run_t *run)
     }
 }
 
-static void run_record_end(run_t *run)
+/*
+ * A run whose record is not the run (a trace row, or its end, could not be
+ * written) is no verdict to trust: it ends as an error, and the reason keeps
+ * what the simulation itself concluded. Once: the reason is rewritten once.
+ */
+static void run_fail_recording(run_t *run)
 {
-    chunksim_rec_t *rec = run->opts->rec;
-    const chunksim_run_result_t *res = run->res;
-    if (rec == NULL || res->run_id == 0) {
+    chunksim_run_result_t *res = run->res;
+    if (res->record_error[0] == '\0' || run->record_failure_told) {
         return;
     }
-    const chunksim_rec_run_result_t row = {
+    run->record_failure_told = true;
+    if (run->setup_failed) {
+        return; /* already an error, and the setup's failure is its reason */
+    }
+    char text[sizeof(res->reason) + sizeof(res->record_error) + 64];
+    snprintf(text, sizeof(text), "not recorded in full: %s; the run ended %s%s%s",
+             res->record_error, chunksim_outcome_name(res->outcome), res->reason[0] ? ": " : "",
+             res->reason);
+    snprintf(res->reason, sizeof(res->reason), "%s", text);
+    res->outcome = CHUNKSIM_OUTCOME_ERROR;
+    res->passed = false;
+}
+
+static chunksim_rec_run_result_t run_rec_result(const chunksim_run_result_t *res)
+{
+    return (chunksim_rec_run_result_t){
         .outcome = chunksim_outcome_name(res->outcome),
         .safety_ok = res->safety_ok,
         .liveness_ok = res->liveness_ok,
@@ -510,9 +552,36 @@ static void run_record_end(run_t *run)
         .faults_injected = res->m.faults_injected,
         .wall_ms = (uint64_t)res->wall_ms,
     };
-    if (chunksim_rec_run_end(rec, &row) < 0 && run->opts->log != NULL) {
+}
+
+/*
+ * The run's end, stored as stdout will tell it: the outcome and reason (an
+ * error for a setup that failed, or for a record that lost rows). An end
+ * that fails on the rows still buffered drops them; when SQLite rolled the
+ * batch back, the next try reports those rows lost and forgets them; the
+ * third stores the end alone (as an error: rows are gone), which a full
+ * disk may still take. When even that fails, the run is aborted in the
+ * database if anything can still be written there.
+ */
+static void run_record_end(run_t *run)
+{
+    chunksim_rec_t *rec = run->opts->rec;
+    chunksim_run_result_t *res = run->res;
+    if (rec == NULL || res->run_id == 0) {
+        return;
+    }
+    for (int attempt = 0; attempt < 3; attempt++) {
+        run_fail_recording(run);
+        const chunksim_rec_run_result_t row = run_rec_result(res);
+        if (chunksim_rec_run_end(rec, &row) == 0) {
+            return;
+        }
+        (void)run_recorded(run, -1);
+    }
+    (void)chunksim_rec_run_abort(rec, res->reason);
+    if (run->opts->log != NULL) {
         fprintf(run->opts->log, "chunksim: recording run %" PRId64 ": %s\n", res->run_id,
-                chunksim_rec_errmsg(rec));
+                res->record_error);
     }
 }
 
@@ -584,16 +653,19 @@ int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *op
         run_metrics(run);
         run_verdict(run);
         run_board_record_pending(run);
+        run_app_record_on_air(run);
     } else if (loop_ready) {
         chunksim_sched_close(&run->sched, NULL);
         (void)uv_run(&run->loop, UV_RUN_DEFAULT);
     }
     res->wall_ms = run_wall_ms() - t0;
-    if (run->setup_failed && opts->rec != NULL && res->run_id != 0) {
-        (void)chunksim_rec_run_abort(opts->rec, res->reason);
-    } else {
-        run_record_end(run);
+    /* A setup that failed before the run's row existed (the image could not be
+     * built) still leaves one: the database tells the error stdout tells. */
+    if (run->setup_failed && opts->rec != NULL && res->run_id == 0 &&
+        res->record_error[0] == '\0') {
+        (void)run_record_begin(run);
     }
+    run_record_end(run);
     run_teardown(run, loop_ready);
     free(run);
     return rc;

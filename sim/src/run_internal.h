@@ -83,6 +83,7 @@ typedef struct run {
     size_t chunk_room;
     size_t chunk_len;
     bool chunk_final;
+    bool chunk_on_air; /* handed to the link, its "sent" callback not yet run */
     uint64_t chunk_made_us;
     chunksim_link_result_t link_res;
     uint32_t consecutive_failures;
@@ -104,7 +105,7 @@ typedef struct run {
     } delivered;
     bool setup_failed;
     bool finished;
-    char rec_err[160];
+    bool record_failure_told; /* the result says the record lost rows */
 } run_t;
 
 /* board.c */
@@ -124,9 +125,13 @@ void run_app_start(run_t *run);
 void run_app_flash_completed(run_t *run);
 /* Ends the run: no more steps; the scheduler is closed. */
 void run_app_finish(run_t *run, const char *reason);
+/* After the end: the chunk the link was still carrying gets its row, never delivered. */
+void run_app_record_on_air(run_t *run);
 
 /* run.c */
 uint64_t run_now(const run_t *run);
+/* A recorder call's result: 1 for a row written, else 0 and the first failure kept. */
+int run_recorded(run_t *run, int rec_rc);
 /* The link acknowledged the current chunk: the bound's link side takes it too. */
 void run_chunk_delivered(run_t *run);
 void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,

@@ -505,6 +505,10 @@ static void test_network_busy_by_follows_the_resends(void **state)
     assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us + 30000 + 15000),
                      total - (n - 2) * 10000);
     assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.start_us), 0);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.start_us + 1), 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.start_us + 30000 + 15000), 2);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.sent_us), n);
 }
 
 static void test_network_disconnect_and_reconnect(void **state)

@@ -193,6 +193,10 @@ uint64_t chunksim_link_up_at_us(chunksim_link_t *link, uint64_t now_us);
  */
 uint64_t chunksim_link_busy_us_by(const chunksim_link_t *link, uint64_t t_us);
 
+/* Attempts of the last send that had gone on the air before t_us (same
+ * condition on t_us): what a chunk cut short by the end of a run used. */
+uint32_t chunksim_link_attempts_by(const chunksim_link_t *link, uint64_t t_us);
+
 /*
  * The best sustained throughput of full-size chunks without loss, for
  * "efficiency against the bound": BLE, the packets that fit in one event

@@ -21,7 +21,8 @@ typedef enum chunksim_outcome {
     CHUNKSIM_OUTCOME_CORRUPT, /* delivered bytes differ from what was stored */
     CHUNKSIM_OUTCOME_INCOMPLETE, /* not delivered, still stored (or the run was cut short) */
     CHUNKSIM_OUTCOME_VIOLATION,  /* the firmware broke the contract (see violations) */
-    CHUNKSIM_OUTCOME_ERROR       /* the run could not be set up */
+    /* The run could not be set up, or could not be recorded in full (record_error) */
+    CHUNKSIM_OUTCOME_ERROR
 } chunksim_outcome_t;
 
 /*
@@ -63,6 +64,10 @@ typedef struct chunksim_run_result {
     char reason[256];
     char first_violation[256];
     int64_t run_id; /* 0 when not recorded */
+    /* The first recorder failure ("" when recorded in full, or not recording).
+     * Such a run ends as an error whatever the simulation concluded: its
+     * record is not the run (reason says what the simulation concluded). */
+    char record_error[256];
     uint64_t seed;
     double wall_ms;
     chunksim_metrics_t m;
