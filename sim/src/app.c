@@ -135,7 +135,8 @@ static void app_abort(run_t *run, const char *why)
     app_call_end(run, seq, "abort", CHUNKSIM_REC_ARG_NONE, 0, why);
 }
 
-static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us)
+static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us,
+                             const chunksim_link_result_t *lr)
 {
     if (run->opts->rec == NULL || !run->opts->record_rows) {
         return;
@@ -146,26 +147,46 @@ static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us)
     uint8_t h = run->chunk_buf[0];
     unsigned flag_bits =
         ((h & 0x80u) ? 4u : 0u) | ((h & 0x40u) ? 2u : 0u) | (run->chunk_final ? 1u : 0u);
-    bool sent = run->link_res.status == CHUNKSIM_LINK_SENT;
+    bool sent = lr->status == CHUNKSIM_LINK_SENT;
     const chunksim_rec_chunk_t row = {
         .seq = seq,
         .t_us = made_us,
-        .sent_us = sent ? run->link_res.sent_us : CHUNKSIM_REC_TIME_NONE,
+        .sent_us = sent ? lr->sent_us : CHUNKSIM_REC_TIME_NONE,
         .header = h,
         .flags = flag_names[flag_bits],
         .delivered = sent,
-        .retransmissions = run->link_res.retransmissions,
+        .retransmissions = lr->retransmissions,
         .data = run->chunk_buf,
         .len = run->chunk_len,
     };
-    run->res->m.rows += chunksim_rec_chunk(run->opts->rec, &row) == 0;
+    run->res->m.rows += run_recorded(run, chunksim_rec_chunk(run->opts->rec, &row));
+}
+
+/*
+ * The run stopped (power cut, time limit) while the link carried a chunk: it
+ * counts among the chunks produced, so it has its row, never delivered, with
+ * the resends that had gone on the air by then.
+ */
+void run_app_record_on_air(run_t *run)
+{
+    if (!run->chunk_on_air) {
+        return;
+    }
+    run->chunk_on_air = false;
+    chunksim_link_result_t lr = {.status = CHUNKSIM_LINK_DISCONNECTED};
+    if (run->link_res.status == CHUNKSIM_LINK_SENT) {
+        uint32_t attempts = chunksim_link_attempts_by(&run->link, run_now(run));
+        lr.retransmissions = attempts > 1 ? attempts - 1 : 0;
+    }
+    app_record_chunk(run, run->chunk_seq, run->chunk_made_us, &lr);
 }
 
 static void app_link_done_cb(chunksim_event_t *ev)
 {
     run_t *run = ev->data;
     uint64_t seq = run->chunk_seq;
-    app_record_chunk(run, seq, run->chunk_made_us);
+    run->chunk_on_air = false;
+    app_record_chunk(run, seq, run->chunk_made_us, &run->link_res);
     if (run->link_res.status != CHUNKSIM_LINK_SENT) {
         app_abort(run, "link disconnected: the chunk was not delivered");
         if (run->link_res.reconnect_us == CHUNKSIM_LINK_NEVER) {
@@ -178,6 +199,7 @@ static void app_link_done_cb(chunksim_event_t *ev)
         return;
     }
     run->last_delivery_us = run->link_res.sent_us;
+    run_chunk_delivered(run);
     (void)chunksim_decoder_feed(&run->dec, seq, run->chunk_buf, run->chunk_len);
     if (run->chunk_final && run->sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM) {
         uint64_t cseq = app_call_begin(run, CHUNKSIM_CALL_CONFIRM, 0);
@@ -234,6 +256,7 @@ static void app_send(run_t *run, uint64_t made_us)
         (void)chunksim_link_send(&run->link, made_us, run->chunk_len, &run->link_res);
     }
     run->chunk_made_us = made_us;
+    run->chunk_on_air = true;
     run->state = RUN_APP_WAIT_LINK;
     uint64_t now = run_now(run);
     uint64_t done = run->link_res.sent_us;

@@ -31,7 +31,7 @@ void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, co
         .fault = op->fault != FLASHMODEL_FAULT_NONE ? flashmodel_fault_name(op->fault) : NULL,
         .latency_us = op->latency_us,
     };
-    run->res->m.rows += chunksim_rec_flash_op(run->opts->rec, &row) == 0;
+    run->res->m.rows += run_recorded(run, chunksim_rec_flash_op(run->opts->rec, &row));
 }
 
 static uint64_t board_now(const run_t *run)
@@ -430,6 +430,56 @@ void run_board_record_pending(run_t *run)
         o->recorded = true;
         run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : "PENDING");
     }
+}
+
+/* ---- busy time ---- */
+
+typedef struct {
+    uint64_t start_us, end_us;
+} board_span_t;
+
+static int board_span_cmp(const void *a, const void *b)
+{
+    const board_span_t *x = a, *y = b;
+    return x->start_us < y->start_us ? -1 : x->start_us > y->start_us;
+}
+
+/*
+ * The device is busy from an op's start to its device end: a queued op
+ * waits outside its span, a cut one ends at the cut, a lost completion or a
+ * cancelled read still ran, a refused one has no span. Spans overlap only
+ * under suspend (a read inside the write it suspended, whose span grew by
+ * it), so the busy time is the length of their union.
+ */
+uint64_t run_board_busy_us(const run_t *run, uint64_t end_us)
+{
+    size_t n = 0;
+    for (const run_flash_op_t *o = run->ops; o != NULL; o = o->next) {
+        n++;
+    }
+    board_span_t *spans = malloc((n ? n : 1) * sizeof(*spans));
+    if (spans == NULL) {
+        return 0;
+    }
+    n = 0;
+    for (const run_flash_op_t *o = run->ops; o != NULL; o = o->next) {
+        uint64_t s = o->op.start_us,
+                 e = o->op.device_end_us < end_us ? o->op.device_end_us : end_us;
+        if (s < e) {
+            spans[n++] = (board_span_t){s, e};
+        }
+    }
+    qsort(spans, n, sizeof(*spans), board_span_cmp);
+    uint64_t busy_us = 0, covered_us = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s = spans[i].start_us > covered_us ? spans[i].start_us : covered_us;
+        if (spans[i].end_us > s) {
+            busy_us += spans[i].end_us - s;
+            covered_us = spans[i].end_us;
+        }
+    }
+    free(spans);
+    return busy_us;
 }
 
 void run_board_teardown(run_t *run)

@@ -259,6 +259,24 @@ static attempt_t ble_plan(chunksim_link_t *link, uint64_t now_us, bool first, si
     return a;
 }
 
+/*
+ * Where the attempt after one that ended (acknowledged or known lost) at
+ * end_us starts: what ble_plan and network_plan give for a retry, whose
+ * offer (now_us) is never later than the previous attempt's end.
+ */
+static uint64_t retry_start_us(const chunksim_link_t *link, uint64_t end_us)
+{
+    return link->config.kind == CHUNKSIM_LINK_BLE ? ble_next_anchor(link, end_us) : end_us;
+}
+
+/* The end of an attempt of air_us on air from start_us: its ack (BLE), or
+ * its ack after the network's latency. */
+static uint64_t attempt_end_us(const chunksim_link_t *link, uint64_t start_us, uint64_t air_us)
+{
+    return start_us + air_us +
+           (link->config.kind == CHUNKSIM_LINK_NETWORK ? link->config.latency_us : 0);
+}
+
 static attempt_t network_plan(const chunksim_link_t *link, uint64_t now_us, size_t chunk_bytes)
 {
     attempt_t a;
@@ -295,12 +313,16 @@ static bool attempt_cut(chunksim_link_t *link, const attempt_t *a, chunksim_link
     if (link->disconnect_at_fired || cut_us >= a->end_us) {
         return false;
     }
+    uint64_t partial_us = 0;
     if (cut_us > a->start_us) {
-        uint64_t partial_us = cut_us - a->start_us;
+        partial_us = cut_us - a->start_us;
         partial_us = partial_us < a->air_us ? partial_us : a->air_us;
         out->air_us += partial_us;
         link->stats.busy_us += partial_us;
     }
+    link->last_attempts++;
+    link->last_cut_air_us = partial_us;
+    link->last_cut = true;
     link->disconnect_at_fired = true;
     link_go_down(link, cut_us);
     result_disconnected(link, cut_us, out);
@@ -317,6 +339,8 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
         return UV_EMSGSIZE;
     }
     *out = (chunksim_link_result_t){.reconnect_us = CHUNKSIM_LINK_NEVER};
+    link->last_attempts = 0;
+    link->last_cut = false;
     link_advance(link, now_us);
     if (!link->up) {
         result_disconnected(link, now_us, out);
@@ -329,6 +353,8 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
                           : network_plan(link, now_us, chunk_bytes);
         if (attempt == 0) {
             out->start_us = a.start_us;
+            link->last_start_us = a.start_us;
+            link->last_air_us = a.air_us;
         }
         if (attempt_cut(link, &a, out)) {
             return 0;
@@ -339,6 +365,7 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
         }
         out->air_us += a.air_us;
         link->stats.busy_us += a.air_us;
+        link->last_attempts++;
         link->free_us = a.end_us;
         out->sent_us = a.end_us;
         if (!attempt_lost(link)) {
@@ -375,4 +402,50 @@ double chunksim_link_bound_bytes_per_s(const chunksim_link_t *link)
     uint64_t per_event =
         fit < link->config.packets_per_event ? fit : link->config.packets_per_event;
     return (double)(per_event * chunk_bytes) * US_PER_S / (double)link->config.conn_interval_us;
+}
+
+/* ---- busy time up to an instant ---- */
+
+/* Air time of one attempt [start_us, start_us + air_us) at or after t_us. */
+static uint64_t air_from(uint64_t start_us, uint64_t air_us, uint64_t t_us)
+{
+    if (t_us <= start_us) {
+        return air_us;
+    }
+    return t_us - start_us < air_us ? air_us - (t_us - start_us) : 0;
+}
+
+/*
+ * The last send's attempts laid out again as the send laid them out, each
+ * retry where retry_start_us() puts it: the air time at or after t_us, and
+ * how many attempts had started before t_us. Only the last send can reach
+ * past t_us: sends are serialized and callers ask no earlier than it was
+ * offered.
+ */
+static uint64_t last_send_after(const chunksim_link_t *link, uint64_t t_us, uint32_t *started)
+{
+    uint64_t after_us = 0;
+    uint64_t start_us = link->last_start_us;
+    *started = 0;
+    for (uint32_t k = 0; k < link->last_attempts; k++) {
+        bool cut = link->last_cut && k + 1 == link->last_attempts;
+        uint64_t air_us = cut ? link->last_cut_air_us : link->last_air_us;
+        after_us += air_from(start_us, air_us, t_us);
+        *started += start_us < t_us;
+        start_us = retry_start_us(link, attempt_end_us(link, start_us, link->last_air_us));
+    }
+    return after_us;
+}
+
+uint64_t chunksim_link_busy_us_by(const chunksim_link_t *link, uint64_t t_us)
+{
+    uint32_t started;
+    return link->stats.busy_us - last_send_after(link, t_us, &started);
+}
+
+uint32_t chunksim_link_attempts_by(const chunksim_link_t *link, uint64_t t_us)
+{
+    uint32_t started;
+    (void)last_send_after(link, t_us, &started);
+    return started;
 }

@@ -232,6 +232,37 @@ static void test_ble_loss_retransmits_in_the_next_event(void **state)
     assert_int_equal(a.retransmissions, b.retransmissions);
 }
 
+/* The last send's retries sit in later events: busy time up to an instant
+ * leaves out exactly the air time from it on. */
+static void test_ble_busy_by_leaves_out_air_after_the_instant(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r = {0};
+    uint64_t now_us = 0;
+
+    ble_link(&link, lossy);
+    chunksim_rng_seed(&rng, 77);
+    for (int i = 0; i < 1000 && r.retransmissions < 2; i++) {
+        r = send_ok(&link, now_us, 20);
+        now_us = r.sent_us;
+    }
+    assert_true(r.retransmissions >= 2);
+    uint64_t total = link.stats.busy_us, n = 1 + (uint64_t)r.retransmissions;
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us - 100), total - 100);
+    /* Just before the last attempt, and inside the first one. */
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us - EXCH_20_1M_US - 1),
+                     total - EXCH_20_1M_US);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us + 100),
+                     total - n * EXCH_20_1M_US + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us), total - n * EXCH_20_1M_US);
+    /* The second attempt opens the event after the first one's. */
+    uint64_t second_us = (r.start_us / 30000 + 1) * 30000;
+    assert_int_equal(chunksim_link_busy_us_by(&link, second_us + 1),
+                     total - (n - 1) * EXCH_20_1M_US + 1);
+}
+
 static void test_lossless_link_draws_nothing(void **state)
 {
     (void)state;
@@ -314,6 +345,7 @@ static void test_disconnect_cuts_a_chunk_on_air(void **state)
     assert_int_equal(r.sent_us, 90100);
     assert_int_equal(r.air_us, 100);
     assert_int_equal(link.stats.busy_us, 12 * EXCH_20_1M_US + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 90050), 12 * EXCH_20_1M_US + 50);
 }
 
 static void cut_then_back_after_50ms(chunksim_link_config_t *cfg)
@@ -449,6 +481,34 @@ static void test_network_loss_resends_the_whole_chunk(void **state)
     }
     assert_true(retrans > 0);
     assert_int_equal(link.stats.losses, retrans);
+}
+
+/* A resend starts when the lost attempt's ack would have come. */
+static void test_network_busy_by_follows_the_resends(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r = {0};
+    uint64_t now_us = 0;
+
+    network_link(&link, 0.5);
+    for (int i = 0; i < 200 && r.retransmissions < 2; i++) {
+        r = send_ok(&link, now_us, 1000);
+        now_us = r.sent_us;
+    }
+    assert_true(r.retransmissions >= 2);
+    uint64_t total = link.stats.busy_us, n = 1 + (uint64_t)r.retransmissions;
+    /* Half-way through the second attempt's wire time. */
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us + 30000 + 5000),
+                     total - (n - 2) * 10000 - 5000);
+    /* Waiting for the second attempt's ack: nothing on the wire. */
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us + 30000 + 15000),
+                     total - (n - 2) * 10000);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.start_us), 0);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.start_us + 1), 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.start_us + 30000 + 15000), 2);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.sent_us), n);
 }
 
 static void test_network_disconnect_and_reconnect(void **state)
@@ -591,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_ble_chunk_offered_while_busy_queues_behind),
         cmocka_unit_test(test_ble_event_never_runs_into_the_next_one),
         cmocka_unit_test(test_ble_loss_retransmits_in_the_next_event),
+        cmocka_unit_test(test_ble_busy_by_leaves_out_air_after_the_instant),
         cmocka_unit_test(test_lossless_link_draws_nothing),
         cmocka_unit_test(test_disconnect_at_time_fails_the_next_chunk),
         cmocka_unit_test(test_disconnect_cuts_a_chunk_on_air),
@@ -599,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_network_chunk_takes_wire_time_plus_latency),
         cmocka_unit_test(test_network_wire_time_rounds_up),
         cmocka_unit_test(test_network_loss_resends_the_whole_chunk),
+        cmocka_unit_test(test_network_busy_by_follows_the_resends),
         cmocka_unit_test(test_network_disconnect_and_reconnect),
         cmocka_unit_test(test_config_validation_rejects_each_bad_value),
         cmocka_unit_test(test_config_accepts_defaults_and_range_ends),

@@ -142,6 +142,12 @@ typedef struct chunksim_link_s {
     uint32_t event_packets;   /* packets sent in it */
     bool event_open;          /* it may take another packet */
     uint64_t free_us;         /* the previous chunk's end */
+    /* The last send's attempts, for chunksim_link_busy_us_by(). */
+    uint64_t last_start_us;   /* the first one's start */
+    uint64_t last_air_us;     /* each one's air time */
+    uint64_t last_cut_air_us; /* the last one's, when a disconnect cut it */
+    uint32_t last_attempts;   /* 0: the link was down, nothing went on air */
+    bool last_cut;
 } chunksim_link_t;
 
 /* Fills cfg with the defaults of kind (see the field comments). */
@@ -178,6 +184,18 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
 /* now_us if the link is up then, else when it comes back (or NEVER).
  * Applies the disconnects and reconnects due by now_us. */
 uint64_t chunksim_link_up_at_us(chunksim_link_t *link, uint64_t now_us);
+
+/*
+ * stats.busy_us as it stood at t_us: the air time of the last send that
+ * falls at or after t_us is left out (a chunk still on the air when a run
+ * stops counts up to that instant). t_us must not be earlier than the last
+ * send's now_us; every earlier send counts in full.
+ */
+uint64_t chunksim_link_busy_us_by(const chunksim_link_t *link, uint64_t t_us);
+
+/* Attempts of the last send that had gone on the air before t_us (same
+ * condition on t_us): what a chunk cut short by the end of a run used. */
+uint32_t chunksim_link_attempts_by(const chunksim_link_t *link, uint64_t t_us);
 
 /*
  * The best sustained throughput of full-size chunks without loss, for
