@@ -68,12 +68,22 @@ static void run_record_seed(run_t *run, const char *name, uint64_t seed)
 
 /* ---- the spy between the packetizer and the coredump source ---- */
 
+/*
+ * The coredump source answers a header read that failed with "no coredump"
+ * (the SDK's convention); the monitor is told what the read said, so that it
+ * judges the failure (a fault, or a broken promise of an async reader) rather
+ * than a storage that looked empty.
+ */
 static int spy_has_message(void *ctx, uint32_t *payload_bytes)
 {
     run_t *run = ctx;
+    run->in_peek = true;
+    run->peek_read_rc = 0;
     int rc = run->source->has_message(run->source->ctx, payload_bytes);
+    run->in_peek = false;
     chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
-    chunksim_monitor_peek(&run->mon, rc, rc > 0 ? *payload_bytes : 0);
+    int seen = rc == 0 && run->peek_read_rc < 0 ? run->peek_read_rc : rc;
+    chunksim_monitor_peek(&run->mon, seen, rc > 0 ? *payload_bytes : 0);
     return rc;
 }
 
@@ -97,6 +107,37 @@ static uint32_t spy_avail(void *ctx, uint32_t offset, uint32_t want)
 {
     run_t *run = ctx;
     return run->source->avail(run->source->ctx, offset, want);
+}
+
+/* ---- the spy between the coredump source and the reader's storage ---- */
+
+static int spy_storage_get_info(void *ctx, chunkcore_storage_info_t *info)
+{
+    const chunkcore_storage_port_t *s = ((run_t *)ctx)->reader.storage;
+    return s->get_info(s->ctx, info);
+}
+
+static int spy_storage_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    run_t *run = ctx;
+    const chunkcore_storage_port_t *s = run->reader.storage;
+    int rc = s->read(s->ctx, offset, buf, len);
+    if (run->in_peek) {
+        run->peek_read_rc = rc;
+    }
+    return rc;
+}
+
+static int spy_storage_clear(void *ctx)
+{
+    const chunkcore_storage_port_t *s = ((run_t *)ctx)->reader.storage;
+    return s->clear(s->ctx);
+}
+
+static uint32_t spy_storage_avail(void *ctx, uint32_t offset, uint32_t want)
+{
+    const chunkcore_storage_port_t *s = ((run_t *)ctx)->reader.storage;
+    return s->avail(s->ctx, offset, want);
 }
 
 /* ---- what the link delivered ---- */
@@ -274,7 +315,16 @@ static int run_setup_firmware(run_t *run)
     if (rc < 0) {
         return run_fail(run, rc, "reader refused to start: %s", chunkcore_strerror(rc));
     }
-    run->source = chunkcore_coredump_init(&run->coredump, run->reader.storage);
+    const chunkcore_storage_port_t *storage = run->reader.storage;
+    run->storage_spy = (chunkcore_storage_port_t){
+        .get_info = spy_storage_get_info,
+        .read = spy_storage_read,
+        .clear = spy_storage_clear,
+        .avail = storage->avail ? spy_storage_avail : NULL,
+        .ctx = run,
+        .sequential_only = storage->sequential_only,
+    };
+    run->source = chunkcore_coredump_init(&run->coredump, &run->storage_spy);
     run->spy = (chunkcore_source_t){
         .has_message = spy_has_message,
         .read = spy_read,
@@ -381,11 +431,27 @@ static bool run_coredump_still_stored(const run_t *run)
            total == run->image_bytes;
 }
 
+/*
+ * Why a coredump was not delivered intact when the monitor saw its header
+ * announce another size (only data faults get here without a violation):
+ * the packetizer sent it, or is sending it, at that size, as the SDK does.
+ */
+static const char *run_size_altered_reason(const run_t *run, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "the coredump's header read back announcing %" PRIu32 " bytes, not the stored "
+             "image's %" PRIu32 " (a data fault): sent at that size, as the SDK sends it%s",
+             run->mon.message_bytes, run->image_bytes,
+             run->mon.clears > 0 ? ", then cleared" : ", not to the end");
+    return buf;
+}
+
 static void run_verdict(run_t *run)
 {
     chunksim_run_result_t *res = run->res;
     bool stored = run_coredump_still_stored(run);
     chunksim_monitor_finish(&run->mon, stored);
+    char altered[200];
 
     res->liveness_ok = run->delivered_ok;
     res->safety_ok =
@@ -396,7 +462,10 @@ static void run_verdict(run_t *run)
         why = res->first_violation;
     } else if (run->delivered_silent_corrupt) {
         res->outcome = CHUNKSIM_OUTCOME_CORRUPT;
-        why = "SILENT CORRUPTION: a message with a good CRC carried bytes that differ from flash";
+        why = run->mon.size_altered
+                  ? run_size_altered_reason(run, altered, sizeof(altered))
+                  : "SILENT CORRUPTION: a message with a good CRC carried bytes that differ from "
+                    "flash";
     } else if (run->delivered_ok) {
         res->outcome = CHUNKSIM_OUTCOME_OK;
         if (stored && run->mon.clears > 0) {
@@ -408,6 +477,12 @@ static void run_verdict(run_t *run)
     } else if (!stored) {
         res->outcome = CHUNKSIM_OUTCOME_LOST;
         why = "the coredump was cleared from flash but never delivered intact";
+        if (run->mon.size_altered) {
+            why = run_size_altered_reason(run, altered, sizeof(altered));
+        } else if (run->mon.clears == 0) {
+            why = "the coredump is no longer intact in flash, though never cleared, and was "
+                  "never delivered intact";
+        }
     } else {
         res->outcome = CHUNKSIM_OUTCOME_INCOMPLETE;
         why = "not delivered; the coredump is still stored";

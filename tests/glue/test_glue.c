@@ -110,6 +110,14 @@ static const char *evil(const char *what)
     return path;
 }
 
+/* A glue built in this directory by name (libglue_<name>.so). */
+static const char *test_glue(const char *name)
+{
+    static char path[1024];
+    snprintf(path, sizeof(path), "%s/libglue_%s.so", GLUE_TEST_DIR, name);
+    return path;
+}
+
 static void assert_has(const char *text, const char *part)
 {
     if (strstr(text, part) == NULL) {
@@ -687,6 +695,30 @@ static void test_glue_runs_in_process_with_its_notes(void **state)
     chunksim_scenario_free(&sc);
 }
 
+/* ---- the SDK's conventions ---- */
+
+/*
+ * A glue whose memfault_coredump_read() returns false while its clear's erase
+ * is in flight (the SDK's nRF5 port): the header peek after the last chunk
+ * finds "no coredump", as in the SDK, and the run ends there; it is not a
+ * get-chunk that fails until the application gives up.
+ */
+static void test_glue_refusing_reads_during_its_async_clear_ends_ok(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(test_glue("async_clear"), &sc);
+    assert_ok(&res);
+    if (strstr(res.reason, "in a row") != NULL) {
+        fail_msg("the run ended with \"%s\"", res.reason);
+    }
+    assert_has(res.reason, "takes for \"no coredump\"");
+    assert_int_equal(res.m.retries, 0);
+    chunksim_scenario_free(&sc);
+}
+
 static void test_open_refuses_what_is_not_a_glue(void **state)
 {
     (void)state;
@@ -726,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready),
         cmocka_unit_test(test_run_row_names_the_glue_by_path_and_sha256),
         cmocka_unit_test(test_glue_runs_in_process_with_its_notes),
+        cmocka_unit_test(test_glue_refusing_reads_during_its_async_clear_ends_ok),
         cmocka_unit_test(test_open_refuses_what_is_not_a_glue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,10 +85,11 @@ typedef struct chunksim_monitor_config {
     bool async_reader;  /* false for the synchronous baseline */
     bool allow_suspend; /* the flash may be interrupted (suspend/resume) */
     /* Faults that alter stored/read bytes are on. Wrong bytes are then
-     * expected and left to the end-of-run verification: WRONG_BYTES (bytes or
-     * announced length), WRONGLY_ABSENT (an altered header magic) and a peek
-     * refused as CHUNKCORE_E_CORRUPT (an altered size) are counted in
-     * `suppressed` instead of reported. */
+     * expected and left to the end-of-run verification: WRONG_BYTES (bytes, or
+     * the length an altered size field announced: the packetizer sends a
+     * damaged coredump as its header says, as the SDK does) and
+     * WRONGLY_ABSENT (an altered header magic) are counted in `suppressed`
+     * instead of reported. */
     bool data_faults;
 } chunksim_monitor_config_t;
 
@@ -105,6 +106,9 @@ typedef struct chunksim_monitor {
     bool read_to_end; /* the last payload byte has been read */
     bool cleared;     /* the packetizer deleted this coredump */
     bool stored;      /* a valid coredump is in storage: a peek must find it */
+    /* A peek announced a size other than the stored image's (an altered size
+     * field): the packetizer sends the coredump at that size, as the SDK does. */
+    bool size_altered;
     uint32_t clears;
     uint32_t clear_faults; /* erases the flash failed (chunksim_monitor_clear_failed) */
     uint64_t counts[CHUNKSIM_INV_COUNT];
@@ -123,12 +127,15 @@ void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim
 void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result);
 
 /*
- * The spy source: peek result (1 found, 0 none, <0 error) and the announced
+ * The spy source: peek result (1 found, 0 none, <0 failed) and the announced
  * length. A peek that finds the coredump with no message in progress, or
- * after a restart, (re)starts the message at offset 0. A failed peek is the
- * core reporting an error, not a breach, except inside a get-chunk: the
+ * after a restart, (re)starts the message at offset 0. A failed peek (the
+ * storage's get_info, or its header read, which the coredump source itself
+ * answers with "no coredump" as the SDK does: report the read's code here)
+ * is not a breach, except inside a get-chunk with an async reader: the
  * application only calls get-chunk once prepare said ready, so the header
- * must have been readable then (READ_FAILED).
+ * must have been readable then (READ_FAILED). A peek that finds nothing
+ * while a coredump is stored is WRONGLY_ABSENT.
  */
 void chunksim_monitor_peek(chunksim_monitor_t *mon, int result, uint32_t payload_bytes);
 /*
