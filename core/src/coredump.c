@@ -1,5 +1,4 @@
 #include "chunkcore/coredump.h"
-#include "chunkcore/error.h"
 
 #include <string.h>
 
@@ -15,8 +14,9 @@ static uint32_t coredump_le32(const uint8_t *b)
 /*
  * The header peek: a read at offset 0 outside the payload stream, judged as
  * coredump.h says. A refused read is "no coredump" even for an async port
- * that merely has not loaded the header yet: the SDK cannot tell either, and
- * the simulator's monitor names that case (wrongly_absent, read_failed).
+ * that merely has not loaded the header yet: the SDK cannot tell either.
+ * Whoever must tell the two apart watches the port's read, whose result is
+ * only not passed up.
  */
 static int coredump_has_message(void *ctx, uint32_t *payload_bytes)
 {
