@@ -1,7 +1,10 @@
 #include "chunkcore/coredump.h"
-#include "chunkcore/error.h"
 
 #include <string.h>
+
+/* The largest payload a message can announce: the message length (header +
+ * payload) and the single-chunk length (+ 3) must fit 32 bits. */
+#define COREDUMP_MAX_PAYLOAD_BYTES (UINT32_MAX - CHUNKCORE_MSG_HDR_MAX_BYTES - 3u)
 
 static uint32_t coredump_le32(const uint8_t *b)
 {
@@ -9,9 +12,11 @@ static uint32_t coredump_le32(const uint8_t *b)
 }
 
 /*
- * The header peek: a read at offset 0 outside the payload stream. A port
- * error is passed up rather than taken for "no coredump": an async port that
- * has not loaded the header yet must not make a stored coredump look absent.
+ * The header peek: a read at offset 0 outside the payload stream, judged as
+ * coredump.h says. A refused read is "no coredump" even for an async port
+ * that merely has not loaded the header yet: the SDK cannot tell either.
+ * Whoever must tell the two apart watches the port's read, whose result is
+ * only not passed up.
  */
 static int coredump_has_message(void *ctx, uint32_t *payload_bytes)
 {
@@ -23,30 +28,31 @@ static int coredump_has_message(void *ctx, uint32_t *payload_bytes)
     if (rc < 0) {
         return rc;
     }
-    if (info.size_bytes < sizeof(hdr)) {
+    if (info.size_bytes < sizeof(hdr) || cd->port.read(cd->port.ctx, 0, hdr, sizeof(hdr)) < 0 ||
+        coredump_le32(hdr) != CHUNKCORE_COREDUMP_MAGIC) {
         return 0;
-    }
-    rc = cd->port.read(cd->port.ctx, 0, hdr, sizeof(hdr));
-    if (rc < 0) {
-        return rc;
     }
     uint32_t total = coredump_le32(hdr + 8);
-    if (coredump_le32(hdr) != CHUNKCORE_COREDUMP_MAGIC ||
-        coredump_le32(hdr + 4) != CHUNKCORE_COREDUMP_VERSION) {
-        return 0;
-    }
-    /* A committed header whose size does not fit the storage cannot be streamed. */
-    if (total < sizeof(hdr) || total > info.size_bytes) {
-        return CHUNKCORE_E_CORRUPT;
-    }
-    *payload_bytes = total;
+    cd->storage_bytes = info.size_bytes;
+    *payload_bytes = total < COREDUMP_MAX_PAYLOAD_BYTES ? total : COREDUMP_MAX_PAYLOAD_BYTES;
     return 1;
 }
 
+/* One port read for the stored part; the marker for what lies past the storage. */
 static int coredump_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     chunkcore_coredump_t *cd = ctx;
-    return cd->port.read(cd->port.ctx, offset, buf, len);
+    size_t stored = 0;
+    if (offset < cd->storage_bytes) {
+        stored = cd->storage_bytes - offset;
+        stored = stored < len ? stored : len;
+        int rc = cd->port.read(cd->port.ctx, offset, buf, stored);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    memset((uint8_t *)buf + stored, CHUNKCORE_COREDUMP_PAST_END_BYTE, len - stored);
+    return 0;
 }
 
 static int coredump_mark_read(void *ctx)
@@ -55,6 +61,8 @@ static int coredump_mark_read(void *ctx)
     return cd->port.clear(cd->port.ctx);
 }
 
+/* Past the storage the port knows nothing ("unknown", 0): the read is attempted and served
+ * with the marker. */
 static uint32_t coredump_avail(void *ctx, uint32_t offset, uint32_t want)
 {
     chunkcore_coredump_t *cd = ctx;
@@ -71,5 +79,7 @@ const chunkcore_source_t *chunkcore_coredump_init(chunkcore_coredump_t *cd,
     cd->source.avail = port->avail ? coredump_avail : NULL;
     cd->source.ctx = cd;
     cd->source.sequential_only = port->sequential_only;
+    /* Until a peek has found the storage's size, every read is the port's. */
+    cd->storage_bytes = UINT32_MAX;
     return &cd->source;
 }

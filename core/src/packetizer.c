@@ -157,7 +157,7 @@ static int packetizer_delete(chunkcore_packetizer_t *p)
 int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
 {
     if (p->state != CHUNKCORE_PKT_SENDING) {
-        *len = 0;
+        /* Nothing to send: *len stays as the caller set it, as the SDK leaves it. */
         return p->state == CHUNKCORE_PKT_AWAIT_CONFIRM ? CHUNKCORE_E_PENDING : CHUNKCORE_E_NODATA;
     }
     int rc = chunkcore_transport_next(&p->tx, buf, len);
@@ -178,16 +178,20 @@ int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *l
     return p->tx.multi_call ? CHUNKCORE_STATUS_MORE_DATA_FOR_CHUNK : CHUNKCORE_STATUS_END_OF_CHUNK;
 }
 
+/*
+ * The message is selected before the buffer is looked at, as the SDK does:
+ * with nothing to send *len is left alone, and a buffer under 9 bytes has
+ * started the message (in normal mode) when the transport refuses it.
+ */
 int chunkcore_packetizer_get_chunk(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
 {
-    if (*len < CHUNKCORE_CHUNK_MIN_BYTES) {
-        *len = 0;
-        return CHUNKCORE_E_BUFSIZE;
-    }
     int rc = chunkcore_packetizer_begin(p, false, NULL);
-    if (rc <= 0) {
-        *len = 0;
+    if (rc == 0 || rc == CHUNKCORE_E_PENDING) {
         return rc == 0 ? CHUNKCORE_E_NODATA : rc;
+    }
+    if (rc < 0) {
+        *len = 0;
+        return rc;
     }
     rc = chunkcore_packetizer_next(p, buf, len);
     return rc < 0 ? rc : CHUNKCORE_OK;

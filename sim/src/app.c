@@ -270,8 +270,27 @@ static void app_send(run_t *run, uint64_t made_us)
     }
 }
 
+/*
+ * Nothing to send. When the header peek's read failed, that is why: the
+ * packetizer takes a failed header read for "no coredump", as the SDK does
+ * (a port may refuse reads while its clear runs), and the application,
+ * which cannot tell, stops as an SDK application would.
+ */
+static const char *app_nodata_reason(const run_t *run, char *buf, size_t len)
+{
+    if (run->peek_read_rc >= 0) {
+        return NULL;
+    }
+    snprintf(buf, len,
+             "get-chunk found nothing to send: the header read failed with %s, which the "
+             "packetizer takes for \"no coredump\" (the SDK's convention)",
+             chunkcore_errname(run->peek_read_rc));
+    return buf;
+}
+
 static void app_get_chunk(run_t *run)
 {
+    char why[200];
     uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_GET_CHUNK, (uint32_t)run->chunk_room);
     size_t len = run->chunk_room;
     int rc = chunkcore_packetizer_get_chunk(&run->pkt, run->chunk_buf, &len);
@@ -288,7 +307,7 @@ static void app_get_chunk(run_t *run)
         run->consecutive_failures = 0;
         app_send(run, made_us);
     } else if (rc == CHUNKCORE_E_NODATA) {
-        run_app_finish(run, NULL);
+        run_app_finish(run, app_nodata_reason(run, why, sizeof(why)));
     } else if (rc == CHUNKCORE_E_RLE_ASYNC) {
         run_app_finish(run, "RLE requested with an async reader: refused by the packetizer");
     } else {

@@ -233,13 +233,10 @@ void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result)
 
 static void monitor_peek_failed(chunksim_monitor_t *mon, int result)
 {
-    /* A synchronous read that fails is the flash's fault, reported to the
-     * caller; only an async reader promised (by saying ready) that it would not. */
+    /* A synchronous read that fails is the flash's fault (the packetizer then
+     * finds no coredump, as the SDK does); only an async reader promised (by
+     * saying ready) that it would not. */
     if (!monitor_in_chunk_call(mon) || !mon->cfg.async_reader) {
-        return;
-    }
-    if (result == CHUNKCORE_E_CORRUPT && monitor_header_altered(mon)) {
-        mon->suppressed++;
         return;
     }
     monitor_report(mon, CHUNKSIM_INV_READ_FAILED, "header peek in %s failed with %d (%s)",
@@ -263,6 +260,7 @@ static void monitor_peek_absent(chunksim_monitor_t *mon)
 static void monitor_peek_found(chunksim_monitor_t *mon, uint32_t payload_bytes)
 {
     if (payload_bytes != mon->cfg.image_bytes) {
+        mon->size_altered = true;
         if (monitor_header_altered(mon)) {
             mon->suppressed++;
         } else {

@@ -81,12 +81,22 @@ static void run_record_seed(run_t *run, const char *name, uint64_t seed)
 
 /* ---- the spy between the packetizer and the coredump source ---- */
 
+/*
+ * The coredump source answers a header read that failed with "no coredump"
+ * (the SDK's convention); the monitor is told what the read said, so that it
+ * judges the failure (a fault, or a broken promise of an async reader) rather
+ * than a storage that looked empty.
+ */
 static int spy_has_message(void *ctx, uint32_t *payload_bytes)
 {
     run_t *run = ctx;
+    run->in_peek = true;
+    run->peek_read_rc = 0;
     int rc = run->source->has_message(run->source->ctx, payload_bytes);
+    run->in_peek = false;
     chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
-    chunksim_monitor_peek(&run->mon, rc, rc > 0 ? *payload_bytes : 0);
+    int seen = rc == 0 && run->peek_read_rc < 0 ? run->peek_read_rc : rc;
+    chunksim_monitor_peek(&run->mon, seen, rc > 0 ? *payload_bytes : 0);
     return rc;
 }
 
@@ -110,6 +120,37 @@ static uint32_t spy_avail(void *ctx, uint32_t offset, uint32_t want)
 {
     run_t *run = ctx;
     return run->source->avail(run->source->ctx, offset, want);
+}
+
+/* ---- the spy between the coredump source and the reader's storage ---- */
+
+static int spy_storage_get_info(void *ctx, chunkcore_storage_info_t *info)
+{
+    const chunkcore_storage_port_t *s = ((run_t *)ctx)->reader.storage;
+    return s->get_info(s->ctx, info);
+}
+
+static int spy_storage_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    run_t *run = ctx;
+    const chunkcore_storage_port_t *s = run->reader.storage;
+    int rc = s->read(s->ctx, offset, buf, len);
+    if (run->in_peek) {
+        run->peek_read_rc = rc;
+    }
+    return rc;
+}
+
+static int spy_storage_clear(void *ctx)
+{
+    const chunkcore_storage_port_t *s = ((run_t *)ctx)->reader.storage;
+    return s->clear(s->ctx);
+}
+
+static uint32_t spy_storage_avail(void *ctx, uint32_t offset, uint32_t want)
+{
+    const chunkcore_storage_port_t *s = ((run_t *)ctx)->reader.storage;
+    return s->avail(s->ctx, offset, want);
 }
 
 /* ---- what the link delivered ---- */
@@ -298,7 +339,16 @@ static int run_setup_firmware(run_t *run)
     if (rc < 0) {
         return run_fail(run, rc, "reader refused to start: %s", chunkcore_strerror(rc));
     }
-    run->source = chunkcore_coredump_init(&run->coredump, run->reader.storage);
+    const chunkcore_storage_port_t *storage = run->reader.storage;
+    run->storage_spy = (chunkcore_storage_port_t){
+        .get_info = spy_storage_get_info,
+        .read = spy_storage_read,
+        .clear = spy_storage_clear,
+        .avail = storage->avail ? spy_storage_avail : NULL,
+        .ctx = run,
+        .sequential_only = storage->sequential_only,
+    };
+    run->source = chunkcore_coredump_init(&run->coredump, &run->storage_spy);
     run->spy = (chunkcore_source_t){
         .has_message = spy_has_message,
         .read = spy_read,
@@ -421,10 +471,34 @@ static bool run_coredump_still_stored(const run_t *run)
 }
 
 /*
+ * The flash fault behind altered bytes: the one that altered the bytes the
+ * flash delivered, else every fault that fired in the run and can change
+ * what is stored; "" when none did.
+ */
+static const char *run_fault_names(const run_t *run, char *buf, size_t len)
+{
+    if (run->mon.altered && run->mon.altered_by != NULL) {
+        snprintf(buf, len, "%s", run->mon.altered_by);
+        return buf;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < FLASHMODEL_FAULT_COUNT; k++) {
+        bool alters = k == FLASHMODEL_FAULT_BITFLIP_STUCK || k == FLASHMODEL_FAULT_TORN_PROGRAM ||
+                      k == FLASHMODEL_FAULT_MISDIRECTED_WRITE || k == FLASHMODEL_FAULT_POWER_LOSS ||
+                      k == FLASHMODEL_FAULT_WEAR_OUT;
+        if (alters && flashmodel_counters(&run->flash)->faults[k] > 0 && used < len) {
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                                     chunksim_flashmap_fault_name((flashmodel_fault_t)k));
+        }
+    }
+    return buf;
+}
+
+/*
  * Why a coredump that was not delivered is gone. An erased header is a
  * clear; anything else is the stored bytes altered by a flash fault, which
- * is named: the fault that altered the bytes the flash delivered, else every
- * fault that fired in the run and can change what is stored.
+ * is named.
  */
 static const char *run_lost_why(const run_t *run, char *buf, size_t len)
 {
@@ -436,22 +510,12 @@ static const char *run_lost_why(const run_t *run, char *buf, size_t len)
     if (erased) {
         return "the coredump was cleared from flash but never delivered intact";
     }
-    char faults[120] = "";
-    size_t used = 0;
-    for (int k = 0; k < FLASHMODEL_FAULT_COUNT; k++) {
-        bool alters = k == FLASHMODEL_FAULT_BITFLIP_STUCK || k == FLASHMODEL_FAULT_TORN_PROGRAM ||
-                      k == FLASHMODEL_FAULT_MISDIRECTED_WRITE || k == FLASHMODEL_FAULT_POWER_LOSS ||
-                      k == FLASHMODEL_FAULT_WEAR_OUT;
-        if (alters && flashmodel_counters(&run->flash)->faults[k] > 0 && used < sizeof(faults)) {
-            used += (size_t)snprintf(faults + used, sizeof(faults) - used, "%s%s", used ? ", " : "",
-                                     chunksim_flashmap_fault_name((flashmodel_fault_t)k));
-        }
-    }
-    const char *by = run->mon.altered && run->mon.altered_by != NULL ? run->mon.altered_by : faults;
+    char faults[120];
+    run_fault_names(run, faults, sizeof(faults));
     snprintf(buf, len,
              "the stored coredump's header was altered in flash (%s) and it was never delivered "
              "intact",
-             by[0] ? by : "no fault named; not by the firmware's clear");
+             faults[0] ? faults : "no fault named; not by the firmware's clear");
     return buf;
 }
 
@@ -469,11 +533,29 @@ static const char *run_silent_why(const run_t *run, char *buf, size_t len)
     return buf;
 }
 
+/*
+ * Why a coredump was not delivered intact when the monitor saw its header
+ * announce another size (only data faults get here without a violation):
+ * the packetizer sent it, or is sending it, at that size, as the SDK does.
+ */
+static const char *run_size_altered_reason(const run_t *run, char *buf, size_t len)
+{
+    char faults[120];
+    run_fault_names(run, faults, sizeof(faults));
+    snprintf(buf, len,
+             "the coredump's header read back announcing %" PRIu32 " bytes, not the stored "
+             "image's %" PRIu32 " (a data fault%s%s): sent at that size, as the SDK sends it%s",
+             run->mon.message_bytes, run->image_bytes, faults[0] ? ": " : "", faults,
+             run->mon.clears > 0 ? ", then cleared" : ", not to the end");
+    return buf;
+}
+
 static void run_verdict(run_t *run)
 {
     chunksim_run_result_t *res = run->res;
     bool stored = run_coredump_still_stored(run);
     chunksim_monitor_finish(&run->mon, stored);
+    char altered[200];
 
     res->liveness_ok = run->delivered_ok;
     res->safety_ok =
@@ -485,7 +567,8 @@ static void run_verdict(run_t *run)
         why = res->first_violation;
     } else if (run->delivered_silent_corrupt) {
         res->outcome = CHUNKSIM_OUTCOME_CORRUPT;
-        why = run_silent_why(run, lost, sizeof(lost));
+        why = run->mon.size_altered ? run_size_altered_reason(run, altered, sizeof(altered))
+                                    : run_silent_why(run, lost, sizeof(lost));
     } else if (run->delivered_ok) {
         res->outcome = CHUNKSIM_OUTCOME_OK;
         if (stored && run->mon.clears > 0) {
@@ -496,7 +579,8 @@ static void run_verdict(run_t *run)
         why = "the only delivered copy failed its CRC and the coredump is gone from flash";
     } else if (!stored) {
         res->outcome = CHUNKSIM_OUTCOME_LOST;
-        why = run_lost_why(run, lost, sizeof(lost));
+        why = run->mon.size_altered ? run_size_altered_reason(run, altered, sizeof(altered))
+                                    : run_lost_why(run, lost, sizeof(lost));
     } else {
         res->outcome = CHUNKSIM_OUTCOME_INCOMPLETE;
         why = "not delivered; the coredump is still stored";

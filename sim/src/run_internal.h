@@ -62,6 +62,11 @@ typedef struct run {
     chunkcore_coredump_t coredump;
     chunkcore_source_t spy; /* between the packetizer and the coredump source */
     const chunkcore_source_t *source;
+    /* Between the coredump source and the reader: the header peek's read
+     * result, which the source itself turns into "no coredump" on failure. */
+    chunkcore_storage_port_t storage_spy;
+    bool in_peek;
+    int peek_read_rc;
     chunkcore_packetizer_config_t pcfg;
     chunkcore_packetizer_t pkt;
     chunksim_decoder_t dec;

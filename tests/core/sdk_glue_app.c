@@ -13,14 +13,13 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The SDK's source mask bit for coredumps (type 1). */
-#define GLUE_COREDUMP_SOURCE_MASK (1u << 1)
-#define GLUE_ALL_SOURCES          0xFFFFFFFFu
-#define GLUE_MAX_CHUNK_BYTES      2048u
+#define GLUE_MAX_CHUNK_BYTES 2048u
 
 static uint8_t s_storage[SDK_GLUE_STORAGE_BYTES];
 static sdk_glue_stats_t s_stats;
 static unsigned s_chunks_sent;
+static bool s_async_clear;
+static bool s_clearing; /* an asynchronous clear's erase is in flight */
 
 /* ---- the platform's coredump storage ---- */
 
@@ -32,7 +31,7 @@ void memfault_platform_coredump_storage_get_info(sMfltCoredumpStorageInfo *info)
 
 bool memfault_platform_coredump_storage_read(uint32_t offset, void *data, size_t read_len)
 {
-    if (offset > sizeof(s_storage) || read_len > sizeof(s_storage) - offset) {
+    if (s_clearing || offset > sizeof(s_storage) || read_len > sizeof(s_storage) - offset) {
         return false;
     }
     memcpy(data, s_storage + offset, read_len);
@@ -47,6 +46,17 @@ void memfault_platform_coredump_storage_clear(void)
     s_stats.clear_calls++;
     s_stats.chunks_before_clear = s_chunks_sent;
     s_stats.clear_in_call = s_stats.get_chunk_calls + 1; /* the call in progress */
+    s_clearing = s_async_clear;
+}
+
+void sdk_glue_use_async_clear(bool on)
+{
+    s_async_clear = on;
+}
+
+void sdk_glue_finish_clear(void)
+{
+    s_clearing = false;
 }
 
 /* ---- the sender ---- */
@@ -57,7 +67,9 @@ void sdk_glue_storage_load(const uint8_t *image, size_t image_bytes)
     memcpy(s_storage, image, image_bytes);
     memset(&s_stats, 0, sizeof(s_stats));
     s_chunks_sent = 0;
-    memfault_packetizer_set_active_sources(GLUE_ALL_SOURCES); /* also drops any old message */
+    s_async_clear = false;
+    s_clearing = false;
+    memfault_packetizer_set_active_sources(kMfltDataSourceMask_All); /* drops any old message */
 }
 
 const sdk_glue_stats_t *sdk_glue_stats(void)
@@ -148,10 +160,10 @@ void sdk_glue_link_lost(void)
 
 void sdk_glue_pause_coredumps(void)
 {
-    memfault_packetizer_set_active_sources(GLUE_ALL_SOURCES & ~GLUE_COREDUMP_SOURCE_MASK);
+    memfault_packetizer_set_active_sources(kMfltDataSourceMask_All & ~kMfltDataSourceMask_Coredump);
 }
 
 void sdk_glue_resume_coredumps(void)
 {
-    memfault_packetizer_set_active_sources(GLUE_ALL_SOURCES);
+    memfault_packetizer_set_active_sources(kMfltDataSourceMask_All);
 }

@@ -49,6 +49,15 @@ unsigned sdk_glue_send_one_multi(size_t piece_bytes, sdk_glue_send_cb send, void
 /* Starts a multi-call message and sends only its first piece (a link drop follows). */
 bool sdk_glue_send_first_multi_piece(size_t piece_bytes, sdk_glue_send_cb send, void *ctx);
 
+/*
+ * The clear behaves as an asynchronous one does on some ports (the SDK's
+ * nRF5 port): it starts an erase, and until sdk_glue_finish_clear() the
+ * storage refuses every read (memfault_platform_coredump_storage_read()
+ * returns false), which the SDK documents as "no coredump".
+ */
+void sdk_glue_use_async_clear(bool on);
+void sdk_glue_finish_clear(void);
+
 bool sdk_glue_has_data(void);
 void sdk_glue_link_lost(void); /* abort: the message restarts from its beginning */
 void sdk_glue_pause_coredumps(void);

@@ -419,7 +419,7 @@ static void property_one_message(harness_t *h, test_prng_t *r, unsigned i, bool 
     uint8_t buf[16];
     size_t len = sizeof(buf);
     assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_NODATA);
-    assert_int_equal(len, 0);
+    assert_int_equal(len, sizeof(buf)); /* nothing to send: untouched */
 }
 
 #define PROPERTY_SEED     0x1DEA5EEDull
@@ -560,7 +560,7 @@ static void test_active_source_mask_excludes_sources(void **state)
     uint8_t buf[64];
     size_t len = sizeof(buf);
     assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_NODATA);
-    assert_int_equal(len, 0);
+    assert_int_equal(len, sizeof(buf));
 
     chunkcore_packetizer_set_active_sources(&h->p, 1u << CHUNKCORE_MSG_LOG);
     assert_int_equal(chunkcore_packetizer_data_available(&h->p), 1);
@@ -737,11 +737,10 @@ static void test_delete_on_confirm_waits_for_confirmation(void **state)
     uint8_t buf[16];
     size_t len = sizeof(buf);
     assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_PENDING);
-    assert_int_equal(len, 0);
+    assert_int_equal(len, sizeof(buf)); /* nothing to send: untouched */
     assert_int_equal(chunkcore_packetizer_begin(&h->p, false, NULL), CHUNKCORE_E_PENDING);
-    len = sizeof(buf);
     assert_int_equal(chunkcore_packetizer_next(&h->p, buf, &len), CHUNKCORE_E_PENDING);
-    assert_int_equal(len, 0);
+    assert_int_equal(len, sizeof(buf));
     assert_int_equal(chunkcore_packetizer_data_available(&h->p), 0);
     assert_int_equal(h->srcs[CHUNKCORE_MSG_EVENT].reads, 0);
 
@@ -974,8 +973,51 @@ static void test_next_without_begin_has_no_data(void **state)
     uint8_t buf[16];
     size_t len = sizeof(buf);
     assert_int_equal(chunkcore_packetizer_next(&h->p, buf, &len), CHUNKCORE_E_NODATA);
-    assert_int_equal(len, 0);
+    assert_int_equal(len, sizeof(buf)); /* nothing to send: untouched */
     assert_int_equal(chunkcore_packetizer_begin(&h->p, false, NULL), 0);
+}
+
+/* As the SDK: with nothing to send, the caller's length is left as it was. */
+static void test_nothing_to_send_leaves_the_length_untouched(void **state)
+{
+    harness_t *h = *state;
+    assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
+    uint8_t buf[16];
+    size_t len = sizeof(buf);
+    assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_NODATA);
+    assert_int_equal(len, sizeof(buf));
+    len = 5; /* under the minimum too: nothing to send comes first */
+    assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_NODATA);
+    assert_int_equal(len, 5);
+    len = sizeof(buf);
+    assert_int_equal(chunkcore_packetizer_next(&h->p, buf, &len), CHUNKCORE_E_NODATA);
+    assert_int_equal(len, sizeof(buf));
+}
+
+/*
+ * As the SDK: get-chunk selects the message before it looks at the buffer,
+ * so a buffer under 9 bytes starts the message in normal mode (and reads
+ * nothing of it); a later begin in multi-call mode continues that message
+ * as it was started.
+ */
+static void test_get_chunk_under_9_bytes_starts_the_message_in_normal_mode(void **state)
+{
+    harness_t *h = *state;
+    harness_offer(h, CHUNKCORE_MSG_COREDUMP, h->payload, 100);
+    assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
+    uint8_t buf[40];
+    size_t len = CHUNKCORE_CHUNK_MIN_BYTES - 1;
+    assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_BUFSIZE);
+    assert_int_equal(len, 0);
+    assert_int_equal(h->srcs[CHUNKCORE_MSG_COREDUMP].reads, 0);
+    chunkcore_msg_info_t info;
+    assert_int_equal(chunkcore_packetizer_begin(&h->p, true, &info), 1);
+    assert_int_equal(info.sent_bytes, 0);
+    len = sizeof(buf);
+    harness_new_call(h, len);
+    assert_int_equal(chunkcore_packetizer_next(&h->p, buf, &len), CHUNKCORE_STATUS_END_OF_CHUNK);
+    assert_int_equal(len, sizeof(buf));
+    assert_int_equal(buf[0], CHUNKCORE_CHUNK_HDR_V2 | CHUNKCORE_CHUNK_HDR_MORE);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
@@ -1005,6 +1047,8 @@ int main(void)
         T(test_source_error_on_has_message_is_returned),
         T(test_get_chunk_under_9_bytes_gives_nothing),
         T(test_next_without_begin_has_no_data),
+        T(test_nothing_to_send_leaves_the_length_untouched),
+        T(test_get_chunk_under_9_bytes_starts_the_message_in_normal_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,11 +106,11 @@ static void test_glue_drains_coredump_in_whole_chunks(void **state)
     assert_int_equal(r->done_at_chunk, n);
     assert_received_image(r);
     assert_cleared_once_in_final_call(n);
-    /* Nothing more: false with length 0. */
+    /* Nothing more: false, the length left as it was (as the SDK leaves it). */
     uint8_t buf[64];
     size_t len = sizeof(buf);
     assert_false(memfault_packetizer_get_chunk(buf, &len));
-    assert_int_equal(len, 0);
+    assert_int_equal(len, sizeof(buf));
     assert_int_equal(chunkcore_sdk_last_error(), 0);
 }
 
@@ -209,8 +209,162 @@ static void test_glue_storage_without_coredump_has_nothing(void **state)
     uint8_t buf[64];
     size_t len = sizeof(buf);
     assert_false(memfault_packetizer_get_chunk(buf, &len));
-    assert_int_equal(len, 0);
+    assert_int_equal(len, sizeof(buf));
     assert_int_equal(sdk_glue_stats()->clear_calls, 0);
+}
+
+/* The SDK's convention: a header read refused during an asynchronous clear is "no coredump". */
+static void test_glue_header_read_refused_during_async_clear_is_nothing_to_send(void **state)
+{
+    receiver_t *r = *state;
+    sdk_glue_use_async_clear(true);
+    unsigned n = sdk_glue_send_all(64, receiver_send, r);
+    assert_received_image(r);
+    assert_int_equal(sdk_glue_stats()->clear_calls, 1);
+    assert_int_equal(sdk_glue_stats()->clear_in_call, n);
+    /* The erase is in flight: the storage refuses reads. Nothing to send, no error. */
+    uint8_t buf[64];
+    size_t len = sizeof(buf);
+    assert_false(memfault_packetizer_get_chunk(buf, &len));
+    assert_int_equal(chunkcore_sdk_last_error(), 0);
+    assert_false(memfault_packetizer_data_available());
+    assert_int_equal(chunkcore_sdk_last_error(), 0);
+    sdk_glue_finish_clear();
+    assert_false(memfault_packetizer_data_available());
+    assert_int_equal(sdk_glue_send_all(64, receiver_send, r), 0);
+}
+
+/* As the SDK (whose own tests reuse the value): nothing to send leaves *buf_len as it was. */
+static void test_glue_nothing_to_send_leaves_buf_len_untouched(void **state)
+{
+    receiver_t *r = *state;
+    sdk_glue_send_all(64, receiver_send, r);
+    assert_received_image(r);
+    uint8_t buf[64];
+    size_t len = sizeof(buf);
+    assert_false(memfault_packetizer_get_chunk(buf, &len));
+    assert_int_equal(len, sizeof(buf));
+    len = MEMFAULT_PACKETIZER_MIN_BUF_LEN - 1;
+    assert_false(memfault_packetizer_get_chunk(buf, &len));
+    assert_int_equal(len, MEMFAULT_PACKETIZER_MIN_BUF_LEN - 1);
+    len = sizeof(buf);
+    assert_int_equal(memfault_packetizer_get_next(buf, &len), kMemfaultPacketizerStatus_NoMoreData);
+    assert_int_equal(len, sizeof(buf));
+    const sMemfaultPacketizerConfig cfg = {.enable_multi_packet_chunk = true};
+    sMemfaultPacketizerMetadata md = {.send_in_progress = true, .single_chunk_message_length = 7};
+    assert_false(memfault_packetizer_begin(&cfg, &md));
+    assert_false(md.send_in_progress);
+    assert_int_equal(md.single_chunk_message_length, 0);
+}
+
+/* NULL where a pointer is expected: false or NoMoreData, nothing consumed, no crash. */
+static void test_glue_null_arguments_give_no_data(void **state)
+{
+    receiver_t *r = *state;
+    uint8_t buf[64];
+    size_t len = sizeof(buf);
+    const sMemfaultPacketizerConfig cfg = {.enable_multi_packet_chunk = false};
+    sMemfaultPacketizerMetadata md;
+    assert_false(memfault_packetizer_begin(NULL, &md));
+    assert_false(memfault_packetizer_begin(&cfg, NULL));
+    assert_false(memfault_packetizer_begin(NULL, NULL));
+    assert_int_equal(memfault_packetizer_get_next(buf, NULL), kMemfaultPacketizerStatus_NoMoreData);
+    assert_int_equal(memfault_packetizer_get_next(NULL, &len),
+                     kMemfaultPacketizerStatus_NoMoreData);
+    assert_int_equal(len, sizeof(buf));
+    assert_false(memfault_packetizer_get_chunk(NULL, &len));
+    assert_false(memfault_packetizer_get_chunk(buf, NULL));
+    assert_false(memfault_packetizer_get_chunk(NULL, NULL));
+    /* With a message in progress too. */
+    assert_true(memfault_packetizer_begin(&cfg, &md));
+    assert_int_equal(memfault_packetizer_get_next(buf, NULL), kMemfaultPacketizerStatus_NoMoreData);
+    assert_int_equal(memfault_packetizer_get_next(NULL, &len),
+                     kMemfaultPacketizerStatus_NoMoreData);
+    assert_int_equal(sdk_glue_stats()->clear_calls, 0);
+    /* Nothing was consumed: the whole coredump still goes out. */
+    unsigned n = sdk_glue_send_all(64, receiver_send, r);
+    assert_received_image(r);
+    assert_cleared_once_in_final_call(n);
+}
+
+/*
+ * As the SDK: get-chunk selects the message (in normal mode) before it looks
+ * at the buffer. Under 9 bytes nothing is written and nothing read of the
+ * message, but the message is in progress: a begin in multi-call mode after
+ * it continues in normal mode, as in the SDK.
+ */
+static void test_glue_buffer_under_minimum_starts_the_message_as_the_sdk(void **state)
+{
+    receiver_t *r = *state;
+    uint8_t buf[100];
+    size_t len = MEMFAULT_PACKETIZER_MIN_BUF_LEN - 1;
+    assert_false(memfault_packetizer_get_chunk(buf, &len));
+    assert_int_equal(len, 0);
+    const sMemfaultPacketizerConfig cfg = {.enable_multi_packet_chunk = true};
+    sMemfaultPacketizerMetadata md;
+    assert_true(memfault_packetizer_begin(&cfg, &md));
+    assert_false(md.send_in_progress);
+    len = sizeof(buf);
+    assert_int_equal(memfault_packetizer_get_next(buf, &len), kMemfaultPacketizerStatus_EndOfChunk);
+    assert_int_equal(len, sizeof(buf));
+    assert_int_equal(buf[0], 0x48); /* a normal first chunk: more follows */
+    receiver_send(r, buf, len);
+    unsigned n = sdk_glue_send_all(100, receiver_send, r);
+    assert_received_image(r);
+    assert_int_equal(sdk_glue_stats()->clear_calls, 1);
+    assert_int_equal(r->chunks, n + 1);
+}
+
+/* Multi-call mode: a piece under 9 bytes gives NoMoreData with length 0 and consumes nothing. */
+static void test_glue_multi_call_piece_under_minimum_gives_nothing(void **state)
+{
+    receiver_t *r = *state;
+    r->concatenate = true;
+    const sMemfaultPacketizerConfig cfg = {.enable_multi_packet_chunk = true};
+    sMemfaultPacketizerMetadata md;
+    assert_true(memfault_packetizer_begin(&cfg, &md));
+    uint8_t buf[100];
+    size_t len = MEMFAULT_PACKETIZER_MIN_BUF_LEN - 1;
+    assert_int_equal(memfault_packetizer_get_next(buf, &len), kMemfaultPacketizerStatus_NoMoreData);
+    assert_int_equal(len, 0);
+    len = sizeof(buf);
+    assert_int_equal(memfault_packetizer_get_next(buf, &len),
+                     kMemfaultPacketizerStatus_MoreDataForChunk);
+    assert_int_equal(buf[0], 0x08);
+    receiver_send(r, buf, len);
+    /* Later pieces under 9 bytes are refused too, though they would carry raw bytes only. */
+    len = MEMFAULT_PACKETIZER_MIN_BUF_LEN - 1;
+    assert_int_equal(memfault_packetizer_get_next(buf, &len), kMemfaultPacketizerStatus_NoMoreData);
+    assert_int_equal(len, 0);
+    uint32_t single = 0;
+    bool in_progress = false;
+    sdk_glue_send_one_multi(100, receiver_send, r, &single, &in_progress);
+    assert_true(in_progress);
+    assert_int_equal(r->stream_bytes, IMAGE_BYTES + 4);
+    assert_int_equal(test_decoder_feed(&r->dec, r->stream, r->stream_bytes), TEST_DEC_DONE);
+    assert_received_image(r);
+}
+
+/* The SDK's source masks, with its numeric values: bit (1 << message type), bit 0 for None. */
+static void test_glue_data_source_masks_are_the_sdks(void **state)
+{
+    receiver_t *r = *state;
+    assert_int_equal(kMfltDataSourceMask_None, 0x01);
+    assert_int_equal(kMfltDataSourceMask_Coredump, 0x02);
+    assert_int_equal(kMfltDataSourceMask_Event, 0x04);
+    assert_int_equal(kMfltDataSourceMask_Log, 0x08);
+    assert_int_equal(kMfltDataSourceMask_Cdr, 0x10);
+    assert_int_equal(kMfltDataSourceMask_All, 0x1E);
+    const eMfltDataSourceMask none = kMfltDataSourceMask_None;
+    memfault_packetizer_set_active_sources(none);
+    assert_false(sdk_glue_has_data());
+    memfault_packetizer_set_active_sources(kMfltDataSourceMask_Event | kMfltDataSourceMask_Log);
+    assert_false(sdk_glue_has_data());
+    memfault_packetizer_set_active_sources(kMfltDataSourceMask_Coredump);
+    assert_true(sdk_glue_has_data());
+    unsigned n = sdk_glue_send_all(64, receiver_send, r);
+    assert_received_image(r);
+    assert_cleared_once_in_final_call(n);
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -226,6 +380,12 @@ int main(void)
         T(test_glue_inactive_source_hides_coredump),
         T(test_glue_buffer_under_minimum_gives_nothing),
         T(test_glue_storage_without_coredump_has_nothing),
+        T(test_glue_header_read_refused_during_async_clear_is_nothing_to_send),
+        T(test_glue_nothing_to_send_leaves_buf_len_untouched),
+        T(test_glue_null_arguments_give_no_data),
+        T(test_glue_buffer_under_minimum_starts_the_message_as_the_sdk),
+        T(test_glue_multi_call_piece_under_minimum_gives_nothing),
+        T(test_glue_data_source_masks_are_the_sdks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

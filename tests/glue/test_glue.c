@@ -110,10 +110,11 @@ static const char *evil(const char *what)
     return path;
 }
 
-static const char *livelock(const char *shape)
+/* A glue built in this directory by name (libglue_<name>.so). */
+static const char *test_glue(const char *name)
 {
     static char path[1024];
-    snprintf(path, sizeof(path), "%s/libglue_livelock_%s.so", GLUE_TEST_DIR, shape);
+    snprintf(path, sizeof(path), "%s/libglue_%s.so", GLUE_TEST_DIR, name);
     return path;
 }
 
@@ -696,7 +697,7 @@ static void test_glue_reloading_the_final_short_window_is_no_progress(void **sta
     (void)state;
     chunksim_scenario_t sc;
     load_starter(&sc, "ble_default.ini", NULL, 0);
-    chunksim_run_result_t res = run_glue(livelock("tail"), &sc);
+    chunksim_run_result_t res = run_glue(test_glue("livelock_tail"), &sc);
     assert_no_progress(&res, "last read [65529, 65536) repeated");
     assert_true(res.m.chunks > 0); /* every chunk up to the last one */
     chunksim_scenario_free(&sc);
@@ -708,7 +709,7 @@ static void test_glue_making_zero_length_reads_is_no_progress(void **state)
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
     load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(livelock("empty"), &sc);
+    chunksim_run_result_t res = run_glue(test_glue("livelock_empty"), &sc);
     assert_no_progress(&res, "last read [0, 0) repeated");
     assert_int_equal(res.m.chunks, 0);
     chunksim_scenario_free(&sc);
@@ -738,7 +739,7 @@ static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **st
     db_t db;
     db_open(&db);
     chunksim_glue_t g;
-    open_glue(&g, livelock("poll"));
+    open_glue(&g, test_glue("livelock_poll"));
     chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_has(res.reason,
                "glue livelocked: no progress: 10000 flash operations inside one call, "
@@ -820,6 +821,30 @@ static void test_glue_runs_in_process_with_its_notes(void **state)
     chunksim_scenario_free(&sc);
 }
 
+/* ---- the SDK's conventions ---- */
+
+/*
+ * A glue whose memfault_coredump_read() returns false while its clear's erase
+ * is in flight (the SDK's nRF5 port): the header peek after the last chunk
+ * finds "no coredump", as in the SDK, and the run ends there; it is not a
+ * get-chunk that fails until the application gives up.
+ */
+static void test_glue_refusing_reads_during_its_async_clear_ends_ok(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(test_glue("async_clear"), &sc);
+    assert_ok(&res);
+    if (strstr(res.reason, "in a row") != NULL) {
+        fail_msg("the run ended with \"%s\"", res.reason);
+    }
+    assert_has(res.reason, "takes for \"no coredump\"");
+    assert_int_equal(res.m.retries, 0);
+    chunksim_scenario_free(&sc);
+}
+
 static void test_open_refuses_what_is_not_a_glue(void **state)
 {
     (void)state;
@@ -866,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_glue_looping_inside_one_call_is_ended_with_the_reason),
         cmocka_unit_test(test_run_row_names_the_glue_by_path_and_sha256),
         cmocka_unit_test(test_glue_runs_in_process_with_its_notes),
+        cmocka_unit_test(test_glue_refusing_reads_during_its_async_clear_ends_ok),
         cmocka_unit_test(test_open_refuses_what_is_not_a_glue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

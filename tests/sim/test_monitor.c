@@ -301,11 +301,10 @@ static void test_data_faults_suppress_wrong_bytes(void **state)
     chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 1);
     chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_CHUNK, 20);
     chunksim_monitor_read(&fx.mon, 0, sizeof(got), got, 0);
-    chunksim_monitor_peek(&fx.mon, CHUNKCORE_E_CORRUPT, 0);
     chunksim_monitor_call_end(&fx.mon, 0);
     chunksim_monitor_peek(&fx.mon, 0, 0);
     assert_none();
-    assert_int_equal(fx.mon.suppressed, 4);
+    assert_int_equal(fx.mon.suppressed, 3);
     assert_int_equal(fx.mon.next_offset, 16); /* the altered read still advanced */
     /* The first alteration is named, with where it starts. */
     assert_true(fx.mon.altered);
@@ -515,6 +514,42 @@ static void test_wrongly_absent_fires_when_peek_misses_stored_coredump(void **st
     assert_false(fx.mon.in_message);
 }
 
+/*
+ * A peek announcing another size than the image's (an altered size field):
+ * the monitor names it (size_altered, for the verdict), reports WRONG_BYTES
+ * without data faults (a reader served a wrong header) and only counts it
+ * with them; the message it starts is judged at the announced size.
+ */
+static void test_altered_size_is_named_and_suppressed_only_with_data_faults(void **state)
+{
+    (void)state;
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 100);
+    const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 0);
+    assert_contains(d, "announced 164 payload bytes");
+    assert_true(fx.mon.size_altered);
+
+    fx.seen.n = 0;
+    fx.cfg.data_faults = true;
+    reinit();
+    assert_false(fx.mon.size_altered);
+    /* The flash delivered a header whose size field reads 5. */
+    uint8_t hdr[12];
+    memcpy(hdr, fx.image, sizeof(hdr));
+    hdr[8] = 5;
+    hdr[9] = hdr[10] = hdr[11] = 0;
+    chunksim_monitor_flash_delivered(&fx.mon, 0, hdr, sizeof(hdr), "stuck_bit");
+    chunksim_monitor_peek(&fx.mon, 1, 5);
+    assert_none();
+    assert_int_equal(fx.mon.suppressed, 1);
+    assert_true(fx.mon.size_altered);
+    assert_int_equal(fx.mon.message_bytes, 5);
+    chunk_call(1, 20, 0, 5); /* the whole announced message */
+    assert_true(fx.mon.read_to_end);
+    chunksim_monitor_clear(&fx.mon);
+    assert_none();
+    chunksim_monitor_free(&fx.mon);
+}
+
 static void test_wrongly_absent_quiet_when_nothing_is_stored(void **state)
 {
     (void)state;
@@ -686,6 +721,7 @@ int main(void)
         T(test_never_cleared_quiet_when_never_read_to_end),
         T(test_wrongly_absent_fires_when_peek_misses_stored_coredump),
         T(test_wrongly_absent_quiet_when_nothing_is_stored),
+        T(test_altered_size_is_named_and_suppressed_only_with_data_faults),
         T(test_rle_async_fires),
         T(test_inline_completion_fires_with_the_dispatching_call),
         T(test_no_progress_fires_once_at_the_bound_with_the_repeated_read),

@@ -441,6 +441,74 @@ static void test_recording_failure_makes_the_run_an_error(void **state)
     chunksim_scenario_free(&sc);
 }
 
+static void assert_reason_has(const chunksim_run_result_t *res, const char *part)
+{
+    if (strstr(res->reason, part) == NULL) {
+        fail_msg("reason \"%s\" lacks \"%s\"", res->reason, part);
+    }
+}
+
+/*
+ * A stuck bit in the header's size field: the packetizer sends the coredump
+ * at the size the header announces and clears it, as the SDK does, instead
+ * of refusing it on every call; the verdict says so, for both kinds of reader.
+ */
+static void test_altered_size_field_is_sent_as_announced_and_named(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"reader.kind=sync", "reader.kind=single"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247", kinds[i],
+                                    "faults.fault=stuck_bit addr=0x9 flips=1"};
+        chunksim_run_result_t res = run_plain("ble_default.ini", sets, 4);
+        assert_int_equal(res.m.violations, 0);
+        assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_CORRUPT);
+        assert_reason_has(&res, "header read back announcing 9216 bytes, not the stored image's "
+                                "8192 (a data fault: stuck_bit): sent at that size, as the SDK "
+                                "sends it, then cleared");
+    }
+}
+
+/* A stuck bit in the magic: nothing is sent, nothing is cleared, and the verdict does not
+ * say "cleared". */
+static void test_altered_magic_is_lost_without_a_clear(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "faults.fault=stuck_bit addr=0x0 flips=1"};
+    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
+    assert_int_equal(res.m.violations, 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
+    assert_reason_has(&res, "header was altered in flash (stuck_bit) and it was never delivered");
+}
+
+/*
+ * A synchronous header read that fails is "no coredump" (the SDK's
+ * convention): the drain ends with the coredump still stored, the reason says
+ * why, and it is a fault, not a violation. An async reader's failed window
+ * load (the one holding the header) is its own error, reported by prepare
+ * and retried.
+ */
+static void test_failed_header_read_ends_the_drain_as_in_the_sdk(void **state)
+{
+    (void)state;
+    static const char *const sync_sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                            "reader.kind=sync", "faults.fault=read_error op=0"};
+    chunksim_run_result_t res = run_plain("ble_default.ini", sync_sets, 4);
+    assert_int_equal(res.m.violations, 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
+    assert_int_equal(res.m.chunks, 0);
+    assert_reason_has(&res, "the header read failed with IO, which the packetizer takes for "
+                            "\"no coredump\"");
+
+    static const char *const async_sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                             "reader.kind=single", "faults.fault=read_error op=0"};
+    res = run_plain("ble_default.ini", async_sets, 4);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(res.m.violations, 0);
+    assert_true(res.m.retries >= 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +526,9 @@ int main(void)
         cmocka_unit_test(test_setup_failure_is_recorded_as_error),
         cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
         cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
+        cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
+        cmocka_unit_test(test_altered_magic_is_lost_without_a_clear),
+        cmocka_unit_test(test_failed_header_read_ends_the_drain_as_in_the_sdk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

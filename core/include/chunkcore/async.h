@@ -23,6 +23,13 @@
  * a read outside every window is refused with CHUNKCORE_E_WINDOW rather than
  * served with wrong bytes; failed or lost completions are reported and retried.
  *
+ * The coredump source's header peek at offset 0 is served from a window too.
+ * Refused (no window holds the header: before the first prepare, or while
+ * the clear's erase runs), it makes the source find no coredump, as the SDK
+ * has it for a read refused during an asynchronous clear; so a get-chunk or
+ * data-available asked before prepare said ready answers "nothing to send",
+ * not an error. A payload read that no window serves is still refused.
+ *
  * A window never serves a read that crosses its edge: the core tells the
  * packetizer how much is available and the chunk is cut short instead. So a
  * window may be smaller than a chunk (each chunk then carries one window's
@@ -39,6 +46,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Return values of chunkcore_async_prepare() on success. */
 #define CHUNKCORE_ASYNC_READY 0 /* the next chunk's bytes are in RAM */
@@ -143,5 +154,9 @@ static inline bool chunkcore_async_busy(const chunkcore_async_t *a)
 {
     return a->op_kind != CHUNKCORE_OP_NONE;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

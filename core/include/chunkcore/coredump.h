@@ -6,6 +6,20 @@
  * Before a message starts the source peeks at the 12-byte header at offset 0
  * (magic "CORE", version 2, total size); payload reads then stream forward;
  * consuming the message clears the storage through the port.
+ *
+ * The peek judges the header as the SDK does, so that a device behaves the
+ * same with either:
+ *   - the magic alone makes a coredump, whatever the version says;
+ *   - a header read the port fails means "no coredump" (a port may refuse
+ *     reads while its asynchronous clear runs); a failed payload read is an
+ *     error the caller sees, and the same chunk can be asked for again;
+ *   - the total size is announced as stored, even when it is below the
+ *     header's 12 bytes or beyond the storage: the damaged coredump is sent
+ *     and cleared, and the receiver decides what it is worth. Refusing it
+ *     would keep it, and every source behind it, from ever being sent.
+ *     Bytes past the end of the storage are not asked of the port; they are
+ *     sent as CHUNKCORE_COREDUMP_PAST_END_BYTE.
+ * Only a get_info error is passed up.
  */
 #ifndef CHUNKCORE_COREDUMP_H
 #define CHUNKCORE_COREDUMP_H
@@ -15,19 +29,31 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CHUNKCORE_COREDUMP_MAGIC        0x45524F43u /* "CORE" little-endian */
 #define CHUNKCORE_COREDUMP_FOOTER_MAGIC 0x504D5544u /* "DUMP" */
 #define CHUNKCORE_COREDUMP_VERSION      2u
 #define CHUNKCORE_COREDUMP_HEADER_BYTES 12u
 #define CHUNKCORE_COREDUMP_FOOTER_BYTES 16u
+/* What a message carries for bytes a damaged header claims past the storage:
+ * the marker the SDK writes where a coredump read failed. */
+#define CHUNKCORE_COREDUMP_PAST_END_BYTE 0xEFu
 
 typedef struct chunkcore_coredump {
     chunkcore_storage_port_t port;
     chunkcore_source_t source;
+    uint32_t storage_bytes; /* as the last peek found it; reads past it are not the port's */
 } chunkcore_coredump_t;
 
 /* Copies the port; returns the source to list in the packetizer config. */
 const chunkcore_source_t *chunkcore_coredump_init(chunkcore_coredump_t *cd,
                                                   const chunkcore_storage_port_t *port);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

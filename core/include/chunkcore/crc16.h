@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifndef CHUNKCORE_CRC16_TABLE
 #define CHUNKCORE_CRC16_TABLE 1
 #endif
@@ -20,5 +24,9 @@
 
 /* Continue a CRC over len more bytes; start with CHUNKCORE_CRC16_INIT. */
 uint16_t chunkcore_crc16_update(uint16_t crc, const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

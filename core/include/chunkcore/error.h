@@ -9,6 +9,10 @@
 #ifndef CHUNKCORE_ERROR_H
 #define CHUNKCORE_ERROR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CHUNKCORE_ERRNO_MAP(X)                                                                     \
     X(INVAL, -1, "invalid argument")                                                               \
     X(BUFSIZE, -2, "buffer smaller than the 9-byte minimum chunk")                                 \
@@ -21,8 +25,7 @@
     X(NOTSUP, -9, "not supported by this build")                                                   \
     X(PENDING, -10, "last chunk awaits delivery confirmation")                                     \
     X(STALE, -11, "completion for an operation that was cancelled or never issued")                \
-    X(ERASE, -12, "storage erase failed; the coredump was not cleared")                            \
-    X(CORRUPT, -13, "stored coredump header is inconsistent with storage")
+    X(ERASE, -12, "storage erase failed; the coredump was not cleared")
 
 enum chunkcore_errno {
     CHUNKCORE_OK = 0,
@@ -36,5 +39,9 @@ const char *chunkcore_strerror(int err);
 
 /* The enumerator's name without prefix ("WINDOW"), for logs and databases. */
 const char *chunkcore_errname(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

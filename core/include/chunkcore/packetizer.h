@@ -19,6 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum chunkcore_msg_type {
     CHUNKCORE_MSG_NONE = 0,
     CHUNKCORE_MSG_COREDUMP = 1,
@@ -112,13 +116,19 @@ int chunkcore_packetizer_begin(chunkcore_packetizer_t *p, bool multi_call,
 /*
  * Writes the next chunk of the message begun with begin(). Returns
  * CHUNKCORE_STATUS_END_OF_CHUNK or _MORE_DATA_FOR_CHUNK (multi-call mode,
- * the logical chunk goes on), CHUNKCORE_E_NODATA when no message is in
- * progress, or another negative code with *len = 0 and nothing consumed:
- * the same call may be retried.
+ * the logical chunk goes on); CHUNKCORE_E_NODATA when no message is in
+ * progress or CHUNKCORE_E_PENDING while one awaits confirmation, both with
+ * *len untouched (nothing to send, as the SDK has it); or another negative
+ * code (CHUNKCORE_E_BUFSIZE under 9 bytes, a read error) with *len = 0 and
+ * nothing consumed: the same call may be retried.
  */
 int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len);
 
-/* begin (normal mode) + next: one whole chunk. 0 with *len > 0, or a negative code. */
+/*
+ * begin (normal mode) + next: one whole chunk. 0 with *len > 0, or a
+ * negative code as next() gives it; begin's own errors with *len = 0.
+ * The message is selected first, so a buffer under 9 bytes starts it.
+ */
 int chunkcore_packetizer_get_chunk(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len);
 
 /* True when the chunk the last successful next() wrote ended its message. */
@@ -135,5 +145,9 @@ int chunkcore_packetizer_data_available(chunkcore_packetizer_t *p);
 
 /* Bit (1 << type) per source to consider; aborts the message in progress first. */
 void chunkcore_packetizer_set_active_sources(chunkcore_packetizer_t *p, uint32_t mask);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct chunkcore_storage_info {
     uint32_t size_bytes;   /* bytes of storage set aside for the coredump */
     uint32_t sector_bytes; /* erase granularity */
@@ -27,5 +31,9 @@ typedef struct chunkcore_storage_port {
     /* Reads are served from a forward-only stream (RLE impossible). */
     bool sequential_only;
 } chunkcore_storage_port_t;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

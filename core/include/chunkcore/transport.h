@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* 1 header byte + 5-byte varint + 2-byte CRC + 1 data byte. */
 #define CHUNKCORE_CHUNK_MIN_BYTES 9u
 
@@ -69,5 +73,9 @@ static inline bool chunkcore_transport_done(const chunkcore_transport_t *t)
 {
     return t->done != 0;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CHUNKCORE_VARINT_MAX_BYTES 5u
 
 /* Bytes the encoding of value takes (1..5). */
@@ -22,5 +26,9 @@ size_t chunkcore_varint_encode(uint32_t value, uint8_t *out);
  * not fit 32 bits.
  */
 int chunkcore_varint_decode(const uint8_t *in, size_t len, uint32_t *value);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -64,26 +64,45 @@ static int sdk_note(int rc)
     return rc;
 }
 
+/* The SDK's masks are bit (1 << message type), as chunkcore's source mask is; a
+ * negative array size stops the build otherwise (C99 has no _Static_assert). */
+#define SDK_MASK_IS_TYPE_BIT(mask, type) ((mask) == (1 << (type)))
+typedef char sdk_masks_are_type_bits
+    [SDK_MASK_IS_TYPE_BIT(kMfltDataSourceMask_Coredump, CHUNKCORE_MSG_COREDUMP) &&
+             SDK_MASK_IS_TYPE_BIT(kMfltDataSourceMask_Event, CHUNKCORE_MSG_EVENT) &&
+             SDK_MASK_IS_TYPE_BIT(kMfltDataSourceMask_Log, CHUNKCORE_MSG_LOG) &&
+             SDK_MASK_IS_TYPE_BIT(kMfltDataSourceMask_Cdr, CHUNKCORE_MSG_CDR)
+         ? 1
+         : -1];
+
+/* A NULL argument is refused before anything happens (the SDK logs it and does the same). */
 bool memfault_packetizer_get_chunk(void *buf, size_t *buf_len)
 {
-    return sdk_note(chunkcore_packetizer_get_chunk(sdk_instance(), buf, buf_len)) == CHUNKCORE_OK;
+    int rc = (buf == NULL || buf_len == NULL)
+                 ? CHUNKCORE_E_INVAL
+                 : chunkcore_packetizer_get_chunk(sdk_instance(), buf, buf_len);
+    return sdk_note(rc) == CHUNKCORE_OK;
 }
 
 bool memfault_packetizer_begin(const sMemfaultPacketizerConfig *cfg,
                                sMemfaultPacketizerMetadata *metadata_out)
 {
-    chunkcore_msg_info_t info = {0, 0, 0, 0};
-    int rc = sdk_note(chunkcore_packetizer_begin(sdk_instance(), cfg->enable_multi_packet_chunk,
-                                                 &info));
-    metadata_out->send_in_progress = rc > 0 && info.sent_bytes > 0;
-    metadata_out->single_chunk_message_length = rc > 0 ? info.single_chunk_bytes : 0;
-    return rc > 0;
+    int rc = CHUNKCORE_E_INVAL;
+    if (cfg != NULL && metadata_out != NULL) {
+        chunkcore_msg_info_t info = {0, 0, 0, 0};
+        rc = chunkcore_packetizer_begin(sdk_instance(), cfg->enable_multi_packet_chunk, &info);
+        metadata_out->send_in_progress = rc > 0 && info.sent_bytes > 0;
+        metadata_out->single_chunk_message_length = rc > 0 ? info.single_chunk_bytes : 0;
+    }
+    return sdk_note(rc) > 0;
 }
 
 eMemfaultPacketizerStatus memfault_packetizer_get_next(void *buf, size_t *buf_len)
 {
-    int rc = sdk_note(chunkcore_packetizer_next(sdk_instance(), buf, buf_len));
-    return rc > 0 ? (eMemfaultPacketizerStatus)rc : kMemfaultPacketizerStatus_NoMoreData;
+    int rc = (buf == NULL || buf_len == NULL)
+                 ? CHUNKCORE_E_INVAL
+                 : chunkcore_packetizer_next(sdk_instance(), buf, buf_len);
+    return sdk_note(rc) > 0 ? (eMemfaultPacketizerStatus)rc : kMemfaultPacketizerStatus_NoMoreData;
 }
 
 void memfault_packetizer_abort(void)

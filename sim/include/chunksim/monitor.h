@@ -104,7 +104,8 @@ typedef struct chunksim_monitor_config {
      * are the bytes the flash last delivered for that range
      * (chunksim_monitor_flash_delivered); those are counted in `suppressed`
      * and left to the end-of-run verification. A reader that serves bytes
-     * the flash never delivered (a stale window) is still caught. */
+     * the flash never delivered (a stale window) is still caught. An altered size field is sent as
+     * the header says (the SDK does so): the announced length then differs. */
     bool data_faults;
     /* Flash address of storage offset 0: flash reads are named by storage offsets. */
     uint32_t storage_base;
@@ -134,6 +135,9 @@ typedef struct chunksim_monitor {
     bool read_to_end; /* the last payload byte has been read */
     bool cleared;     /* the packetizer deleted this coredump */
     bool stored;      /* a valid coredump is in storage: a peek must find it */
+    /* A peek announced a size other than the stored image's (an altered size
+     * field): the packetizer sends the coredump at that size, as the SDK does. */
+    bool size_altered;
     uint32_t clears;
     uint32_t clear_faults; /* erases the flash failed (chunksim_monitor_clear_failed) */
     uint64_t counts[CHUNKSIM_INV_COUNT];
@@ -165,12 +169,15 @@ void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim
 void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result);
 
 /*
- * The spy source: peek result (1 found, 0 none, <0 error) and the announced
+ * The spy source: peek result (1 found, 0 none, <0 failed) and the announced
  * length. A peek that finds the coredump with no message in progress, or
- * after a restart, (re)starts the message at offset 0. A failed peek is the
- * core reporting an error, not a breach, except inside a get-chunk: the
+ * after a restart, (re)starts the message at offset 0. A failed peek (the
+ * storage's get_info, or its header read, which the coredump source itself
+ * answers with "no coredump" as the SDK does: report the read's code here)
+ * is not a breach, except inside a get-chunk with an async reader: the
  * application only calls get-chunk once prepare said ready, so the header
- * must have been readable then (READ_FAILED).
+ * must have been readable then (READ_FAILED). A peek that finds nothing
+ * while a coredump is stored is WRONGLY_ABSENT.
  */
 void chunksim_monitor_peek(chunksim_monitor_t *mon, int result, uint32_t payload_bytes);
 /*

@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MEMFAULT_PACKETIZER_MIN_BUF_LEN 9
 
 typedef struct {
@@ -32,6 +36,27 @@ typedef enum {
     kMemfaultPacketizerStatus_MoreDataForChunk = 2
 } eMemfaultPacketizerStatus;
 
+/* Sources for memfault_packetizer_set_active_sources(): bit (1 << message type), numbered as
+ * the SDK numbers them. Only the coredump source exists here; the others select nothing. */
+typedef enum {
+    kMfltDataSourceMask_None = (1 << 0),
+    kMfltDataSourceMask_Coredump = (1 << 1),
+    kMfltDataSourceMask_Event = (1 << 2),
+    kMfltDataSourceMask_Log = (1 << 3),
+    kMfltDataSourceMask_Cdr = (1 << 4),
+    kMfltDataSourceMask_All = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4)
+} eMfltDataSourceMask;
+
+/*
+ * At the edges these behave as the SDK's:
+ *   - nothing to send (get_chunk, begin) or no message begun (get_next):
+ *     false / NoMoreData with *buf_len untouched; begin zeroes the metadata;
+ *   - a buffer under MEMFAULT_PACKETIZER_MIN_BUF_LEN: false / NoMoreData
+ *     with *buf_len = 0 and nothing of the message consumed. get_chunk has
+ *     selected the message by then (in normal mode, as begin would), so a
+ *     later begin continues that message as it was started;
+ *   - a NULL argument: false / NoMoreData, and nothing else happens.
+ */
 bool memfault_packetizer_get_chunk(void *buf, size_t *buf_len);
 bool memfault_packetizer_begin(const sMemfaultPacketizerConfig *cfg,
                                sMemfaultPacketizerMetadata *metadata_out);
@@ -42,9 +67,15 @@ void memfault_packetizer_set_active_sources(uint32_t mask);
 
 /*
  * chunkcore extension: the negative CHUNKCORE_E_* code behind the last false
- * or NoMoreData (0 when there was simply nothing to send). The SDK API cannot
- * tell "nothing to send" from "the read failed"; this can.
+ * or NoMoreData (0 when there was simply nothing to send, CHUNKCORE_E_INVAL
+ * for a NULL argument). The SDK API cannot tell "nothing to send" from "the
+ * read failed"; this can. A header read that fails is "nothing to send", as
+ * the SDK has it (memfault/panics/coredump.h).
  */
 int chunkcore_sdk_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -4,6 +4,11 @@
  * memfault_platform_coredump_storage_read(); a platform that defines its own
  * memfault_coredump_read() (an async port serving a RAM window) replaces it
  * at link time, because the default sits alone in its own object file.
+ *
+ * As in the SDK, false for the header peek means "no coredump": a port may
+ * refuse every read while its asynchronous clear is in progress. false for
+ * a payload read is an error: the chunk is not produced, and the same call
+ * may be made again (chunkcore_sdk_last_error() says CHUNKCORE_E_IO).
  */
 #ifndef MEMFAULT_PANICS_COREDUMP_H
 #define MEMFAULT_PANICS_COREDUMP_H
@@ -12,6 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct MfltCoredumpStorageInfo {
     size_t size;
     size_t sector_size;
@@ -23,5 +27,9 @@ void memfault_platform_coredump_storage_clear(void);
 
 /* The async pattern's preload step: true when a read was dispatched and the caller must wait. */
 bool memfault_platform_coredump_prepare_async(size_t next_chunk_size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
