@@ -830,8 +830,10 @@ static void test_fault_rule_errors_explain_the_rule(void **state)
         {"read_error addr=-5", "must be FIRST-LAST or ADDR"},
         {"read_error at_us=soon", "at_us=soon: must be a time in microseconds"},
         {"read_late delay_us=0", "delay_us=0: must be a delay of at least 1 microsecond"},
-        {"bitflip flips=0", "flips=0: must be a bit count from 1 to 64"},
-        {"bitflip flips=65", "flips=65: must be a bit count from 1 to 64"},
+        /* The flash model flips at most 8 bits per read: 9 would load and then fail the run. */
+        {"bitflip flips=9", "flips=9: must be a bit count from 1 to 8"},
+        {"stuck_bit addr=0x10 flips=9", "flips=9: must be a bit count from 1 to 8"},
+        {"bitflip flips=0", "flips=0: must be a bit count from 1 to 8"},
         {"wear_out cycles=0", "cycles=0: must be an erase cycle count"},
         {"read_error op=9223372036854775808", "must be an operation index"},
         {"read_error addr=0x00000000000000000000000000000000001", "must be FIRST-LAST or ADDR"},
@@ -948,7 +950,8 @@ static void test_cross_field_rules_accept_the_boundaries(void **state)
     load_ok(&sc, "[coredump]\nsize_bytes = 28\nstorage_offset_bytes = 16380K\n"
                  "[link]\nchunk_bytes = 20\n[reader]\nkind = double\nwindow_bytes = 32\n"
                  "[flash]\npage_program_typ_us = 3ms\ninitial_wear_cycles = 100000\n"
-                 "[faults]\nfault = bad_sector addr=0xFFF000-0xFFFFFF\n");
+                 "[faults]\nfault = bad_sector addr=0xFFF000-0xFFFFFF\n"
+                 "fault = bitflip op=1 flips=8\n");
     assert_int_equal(sc.coredump.storage_bytes, 4096);
     chunksim_scenario_free(&sc);
 }
