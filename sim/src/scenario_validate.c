@@ -6,6 +6,8 @@
  */
 #include "scenario_internal.h"
 
+#include "chunksim/image.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -144,6 +146,16 @@ static int check_partition(const chunksim_scenario_t *sc, char *err, size_t errl
 static int check_coredump(const chunksim_scenario_t *sc, char *err, size_t errlen)
 {
     const typeof(sc->coredump) *c = &sc->coredump;
+    /* Drawn or repeated bytes live in a memory-region block (image.h); a file's
+     * bytes are the body as they are, so only a file makes a smaller image. */
+    if (c->content != CHUNKSIM_CONTENT_FILE && c->size_bytes < CHUNKSIM_IMAGE_MIN_BYTES)
+        return fail_at(sc, "coredump.size_bytes", err, errlen,
+                       "with content = %s the image is at least %u bytes (12-byte header, "
+                       "12-byte memory-region block header, 16-byte footer); %u to %u only as a "
+                       "file's size + %u with content = file",
+                       c->content == CHUNKSIM_CONTENT_PATTERN ? "pattern" : "random",
+                       CHUNKSIM_IMAGE_MIN_BYTES, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES,
+                       CHUNKSIM_IMAGE_MIN_BYTES - 1, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES);
     if (c->content == CHUNKSIM_CONTENT_FILE) {
         if (c->file_path == NULL)
             return fail_at(sc, "coredump.content", err, errlen, "needs [coredump] file = PATH");

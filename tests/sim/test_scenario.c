@@ -905,6 +905,16 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
                  "t.ini:4: [coredump] size_bytes = 65536: must be 91 (the 63 bytes of " DATA
                  "/payload.bin plus the 28-byte header and footer), or left out",
                  NULL);
+    /* The image builder needs a memory-region block to carry drawn or repeated bytes. */
+    expect_error("[coredump]\nsize_bytes = 39\n",
+                 "t.ini:2: [coredump] size_bytes = 39: with content = random the image is at "
+                 "least 40 bytes (12-byte header, 12-byte memory-region block header, 16-byte "
+                 "footer); 28 to 39 only as a file's size + 28 with content = file",
+                 NULL);
+    expect_error("[coredump]\ncontent = pattern\nsize_bytes = 28\n",
+                 "t.ini:3: [coredump] size_bytes = 28: with content = pattern the image is at "
+                 "least 40 bytes",
+                 NULL);
     expect_error("[coredump]\nsize_bytes = 64K\nstorage_bytes = 32K\n",
                  "t.ini:3: [coredump] storage_bytes = 32768: must be at least [coredump] "
                  "size_bytes = 65536",
@@ -947,7 +957,7 @@ static void test_cross_field_rules_accept_the_boundaries(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    load_ok(&sc, "[coredump]\nsize_bytes = 28\nstorage_offset_bytes = 16380K\n"
+    load_ok(&sc, "[coredump]\nsize_bytes = 40\nstorage_offset_bytes = 16380K\n"
                  "[link]\nchunk_bytes = 20\n[reader]\nkind = double\nwindow_bytes = 32\n"
                  "[flash]\npage_program_typ_us = 3ms\ninitial_wear_cycles = 100000\n"
                  "[faults]\nfault = bad_sector addr=0xFFF000-0xFFFFFF\n"
