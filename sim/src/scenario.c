@@ -5,6 +5,8 @@
  */
 #include "scenario_internal.h"
 
+#include "chunksim/link.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -119,13 +121,13 @@ uint32_t scenario_default_dummy_cycles(chunksim_read_command_t cmd)
 
 uint32_t scenario_ble_max_chunk_bytes(uint32_t att_mtu)
 {
-    return att_mtu - BLE_ATT_HEADER_BYTES;
+    return chunksim_link_ble_notify_max_bytes(att_mtu);
 }
 
 uint32_t scenario_default_chunk_bytes(const chunksim_scenario_t *sc)
 {
     return sc->link.kind == CHUNKSIM_SC_LINK_BLE ? scenario_ble_max_chunk_bytes(sc->link.att_mtu)
-                                              : NETWORK_CHUNK_BYTES;
+                                                 : NETWORK_CHUNK_BYTES;
 }
 
 /* ---- the record -------------------------------------------------------- */

@@ -6,6 +6,8 @@
  */
 #include "scenario_internal.h"
 
+#include "chunksim/link.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -302,10 +304,14 @@ const struct scenario_key scenario_keys[] = {
     U32("reader", "max_retries", reader.max_retries, SCENARIO_UNIT_NONE, 0, 1000000),
 
     WORD("link", "kind", link.kind, link_words),
-    U32("link", "att_mtu", link.att_mtu, SCENARIO_UNIT_NONE, 23, 517),
+    /* The link model's own limits, so that what loads also runs. */
+    U32("link", "att_mtu", link.att_mtu, SCENARIO_UNIT_NONE, CHUNKSIM_LINK_BLE_MTU_MIN,
+        CHUNKSIM_LINK_BLE_MTU_MAX),
     {KEY("link", "conn_interval_us", SCENARIO_KT_U64, link.conn_interval_us),
-     .unit = SCENARIO_UNIT_US, .min = 7500, .max = 4000000, .step = 1250},
-    U32("link", "packets_per_event", link.packets_per_event, SCENARIO_UNIT_NONE, 1, 64),
+     .unit = SCENARIO_UNIT_US, .min = CHUNKSIM_LINK_BLE_INTERVAL_MIN_US,
+     .max = CHUNKSIM_LINK_BLE_INTERVAL_MAX_US, .step = CHUNKSIM_LINK_BLE_INTERVAL_STEP_US},
+    U32("link", "packets_per_event", link.packets_per_event, SCENARIO_UNIT_NONE, 1,
+        CHUNKSIM_LINK_BLE_PPE_MAX),
     WORD("link", "phy", link.phy, phy_words),
     {KEY("link", "loss_rate", SCENARIO_KT_DOUBLE, link.loss_rate), .dmin = 0, .dmax = 1,
      .dmax_open = true},
@@ -313,7 +319,7 @@ const struct scenario_key scenario_keys[] = {
     CUSTOM("link", "disconnect_after_chunk", link.disconnect_after_chunk, apply_chunk_index),
     NEVER_US("link", "reconnect_after_us", link.reconnect_after_us),
     U32("link", "chunk_bytes", link.chunk_bytes, SCENARIO_UNIT_BYTES, CHUNKCORE_CHUNK_MIN_BYTES,
-        MIB),
+        CHUNKSIM_LINK_NETWORK_CHUNK_MAX),
     U64("link", "bandwidth_bytes_per_s", link.bandwidth_bytes_per_s, SCENARIO_UNIT_BYTES, 1,
         1024 * MIB),
     TIME("link", "latency_us", link.latency_us),

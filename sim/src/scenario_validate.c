@@ -184,13 +184,18 @@ static int check_reader(const chunksim_scenario_t *sc, char *err, size_t errlen)
 
 static int check_link(const chunksim_scenario_t *sc, char *err, size_t errlen)
 {
-    uint32_t max = scenario_ble_max_chunk_bytes(sc->link.att_mtu);
-    if (sc->link.kind == CHUNKSIM_SC_LINK_BLE && sc->link.chunk_bytes > max)
+    uint32_t mtu = sc->link.att_mtu, max = scenario_ble_max_chunk_bytes(mtu);
+    if (sc->link.kind != CHUNKSIM_SC_LINK_BLE || sc->link.chunk_bytes <= max)
+        return 0;
+    if (max == mtu - 3)
         return fail_at(sc, "link.chunk_bytes", err, errlen,
                        "with kind = ble a chunk is one notification: at most [link] att_mtu - 3 "
                        "= %" PRIu32,
                        max);
-    return 0;
+    return fail_at(sc, "link.chunk_bytes", err, errlen,
+                   "with kind = ble a chunk is one notification: at most %" PRIu32
+                   " bytes, the longest attribute value ([link] att_mtu = %" PRIu32 ")",
+                   max, mtu);
 }
 
 static int check_faults(const chunksim_scenario_t *sc, char *err, size_t errlen)

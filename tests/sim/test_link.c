@@ -90,6 +90,60 @@ static void test_ble_chunk_is_one_notification_of_mtu_minus_3(void **state)
     assert_int_equal(r.air_us, chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_2M, 17));
 }
 
+static void mtu_517(chunksim_link_config_t *cfg)
+{
+    cfg->att_mtu = 517;
+}
+
+/* 251-byte link-layer payload on 1M: 2120 us on air + 150 us IFS + 80 us ack. */
+#define EXCH_251_1M_US 2350u
+
+static void test_ble_notification_longer_than_a_packet_is_fragmented(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    /* ATT_MTU 517 is legal BLE; an attribute value is at most 512 bytes. */
+    ble_link(&link, mtu_517);
+    assert_int_equal(chunksim_link_chunk_bytes(&link), 512);
+    assert_int_equal(chunksim_link_send(&link, 0, 513, &r), UV_EMSGSIZE);
+    /* 512 + 7 = 519 bytes of L2CAP PDU: packets of 251, 251 and 17 bytes, back to back. */
+    r = send_ok(&link, 0, 512);
+    uint64_t exch_17 = chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 17);
+    assert_int_equal(r.start_us, 0);
+    assert_int_equal(r.sent_us, 2 * EXCH_251_1M_US + exch_17);
+    assert_int_equal(r.air_us, 2 * EXCH_251_1M_US + exch_17);
+    /* Packets count against packets_per_event (4): the next notification gets one
+     * packet in this event and the rest in the next one. */
+    uint64_t first_end_us = r.sent_us;
+    r = send_ok(&link, first_end_us, 512);
+    assert_int_equal(r.start_us, first_end_us);
+    assert_int_equal(r.sent_us, 30000 + EXCH_251_1M_US + exch_17);
+    assert_int_equal(link.stats.chunks, 2);
+    assert_int_equal(link.stats.bytes, 1024);
+}
+
+static void test_ble_bound_holds_for_fragmented_notifications(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    uint64_t now_us = 0;
+
+    ble_link(&link, mtu_517);
+    for (int i = 0; i < 300; i++) {
+        now_us = send_ok(&link, now_us, 512).sent_us;
+    }
+    /* Over whole events: the last one's unused rest counts, as in a longer stream. */
+    uint64_t events = (now_us + 30000 - 1) / 30000;
+    double rate = (double)link.stats.bytes * 1e6 / (double)(events * 30000);
+    double bound = chunksim_link_bound_bytes_per_s(&link);
+    /* 4 packets per 30 ms event carry 4/3 notifications of 3 packets. */
+    assert_true(fabs(bound - 512.0 * 4 / 3 / 0.030) < 1e-6);
+    assert_true(rate <= bound + 1e-6);
+    assert_true(rate > 0.99 * bound);
+}
+
 /* ---- connection events ---- */
 
 static void test_ble_stream_fills_each_event_with_packets_per_event(void **state)
@@ -492,12 +546,12 @@ typedef struct bad_case {
         stmt;                                                                                      \
     }
 BAD(mtu_low, cfg->att_mtu = 22)
-BAD(mtu_high, cfg->att_mtu = 248)
+BAD(mtu_high, cfg->att_mtu = 518)
 BAD(interval_low, cfg->conn_interval_us = 6250)
 BAD(interval_high, cfg->conn_interval_us = 4001250)
 BAD(interval_step, cfg->conn_interval_us = 31000)
 BAD(ppe_zero, cfg->packets_per_event = 0)
-BAD(ppe_high, cfg->packets_per_event = 33)
+BAD(ppe_high, cfg->packets_per_event = 65)
 BAD(phy, cfg->phy = (chunksim_link_phy)3)
 BAD(loss_negative, cfg->loss_rate = -0.1)
 BAD(loss_one, cfg->loss_rate = 1.0)
@@ -567,8 +621,8 @@ static void test_config_accepts_defaults_and_range_ends(void **state)
         cfg.conn_interval_us = intervals[i];
         assert_int_equal(chunksim_link_config_validate(&cfg, NULL), 0);
     }
-    cfg.att_mtu = 247;
-    cfg.packets_per_event = 32;
+    cfg.att_mtu = 517;
+    cfg.packets_per_event = 64;
     cfg.loss_rate = 0.999;
     /* Network fields are not the BLE kind's business. */
     cfg.bandwidth_bytes_per_s = 0;
@@ -586,6 +640,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ble_packet_air_time_follows_the_frame_format),
         cmocka_unit_test(test_ble_chunk_is_one_notification_of_mtu_minus_3),
+        cmocka_unit_test(test_ble_notification_longer_than_a_packet_is_fragmented),
+        cmocka_unit_test(test_ble_bound_holds_for_fragmented_notifications),
         cmocka_unit_test(test_ble_stream_fills_each_event_with_packets_per_event),
         cmocka_unit_test(test_ble_late_chunk_waits_for_the_next_event),
         cmocka_unit_test(test_ble_chunk_offered_while_busy_queues_behind),

@@ -253,6 +253,92 @@ static void test_silent_erase_resend_is_not_a_violation(void **state)
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
 }
 
+/*
+ * What loads must run: the ends of every documented range, alone and in the
+ * combinations the models care about, never end a run as "error" (a scenario
+ * the models cannot run is refused when it is loaded: tests/sim/test_scenario.c).
+ */
+#define RANGE_SETS_MAX 6
+
+static void run_range_case(const char *const *sets)
+{
+    static const char base[] = "[coredump]\nsize_bytes = 4KiB\n[flash]\nsize_bytes = 1MiB\n";
+    chunksim_scenario_t sc;
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES], what[600] = "";
+    int rc = chunksim_scenario_load_string(&sc, base, "range", NULL, err, sizeof(err));
+    for (size_t i = 0; i < RANGE_SETS_MAX && sets[i] != NULL; i++) {
+        snprintf(what + strlen(what), sizeof(what) - strlen(what), " --set %s", sets[i]);
+        rc = rc < 0 ? rc : chunksim_scenario_set_arg(&sc, sets[i], err, sizeof(err));
+    }
+    rc = rc < 0 ? rc : chunksim_scenario_validate(&sc, err, sizeof(err));
+    if (rc < 0) {
+        fail_msg("%s: refused at load: %s", what, err);
+    }
+    chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    rc = chunksim_run(&sc, &opts, &res);
+    chunksim_scenario_free(&sc);
+    if (rc < 0 || res.outcome == CHUNKSIM_OUTCOME_ERROR) {
+        fail_msg("%s: loaded, then the run ended as %s (rc %d): %s", what,
+                 chunksim_outcome_name(res.outcome), rc, res.reason);
+    }
+}
+
+static void test_every_documented_range_end_that_loads_runs(void **state)
+{
+    (void)state;
+    static const char *const cases[][RANGE_SETS_MAX] = {
+        {"link.att_mtu=517"},
+        {"link.att_mtu=517", "link.phy=2M", "link.loss_rate=0.3"},
+        {"link.att_mtu=516", "reader.kind=double", "reader.window_bytes=32"},
+        {"link.packets_per_event=64"},
+        {"link.packets_per_event=64", "link.att_mtu=517", "link.conn_interval_us=4s"},
+        {"link.packets_per_event=64", "link.conn_interval_us=7.5ms", "link.phy=2M"},
+        {"link.chunk_bytes=9"},
+        {"link.kind=network", "link.chunk_bytes=9"},
+        {"link.kind=network", "link.chunk_bytes=1MiB", "link.bandwidth_bytes_per_s=1024MiB"},
+        {"coredump.size_bytes=40"},
+        {"coredump.size_bytes=40", "coredump.content=pattern", "coredump.pattern_hex=00"},
+        {"coredump.size_bytes=40", "reader.kind=sync"},
+        {"coredump.project_key=ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"},
+        {"faults.fault=bitflip op=3 flips=8"},
+        {"faults.fault=stuck_bit addr=0x10-0x10 flips=8"},
+        {"faults.fault=wear_out cycles=1000000000"},
+        {"faults.fault=read_late op=2 delay_us=86400s"},
+        {"reader.window_bytes=16"},
+        {"reader.window_bytes=16MiB"},
+        {"reader.kind=double", "reader.window_bytes=32"},
+        {"reader.max_retries=0"},
+        {"reader.read_timeout_us=0"},
+        {"flash.size_bytes=256", "flash.page_bytes=16", "flash.sector_bytes=256",
+         "flash.block_bytes=256", "coredump.size_bytes=200"},
+        {"flash.page_bytes=65536", "flash.sector_bytes=16MiB", "flash.block_bytes=16MiB",
+         "flash.size_bytes=16MiB"},
+        {"flash.read_command=fast", "flash.data_lines=4", "flash.dummy_cycles=32",
+         "flash.bus_clock_hz=1000MHz"},
+        {"flash.bus_clock_hz=1kHz"},
+        {"flash.endurance_cycles=1", "flash.initial_wear_cycles=1"},
+        {"flash.endurance_cycles=1000000000", "flash.initial_wear_cycles=1000000000"},
+        {"run.max_sim_us=1"},
+        {"run.mode=realtime", "run.realtime_scale=0.001"},
+        {"coredump.rle=true", "reader.kind=single"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        run_range_case(cases[i]);
+    }
+
+    /* An empty file is a coredump with no blocks: header and footer only. */
+    char path[] = "/tmp/chunksim-test-run-empty-XXXXXX", file_set[64];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(file_set, sizeof(file_set), "coredump.file=%s", path);
+    const char *const empty[RANGE_SETS_MAX] = {"coredump.content=file", file_set,
+                                               "coredump.size_bytes=28"};
+    run_range_case(empty);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_sync_reader_read_errors_are_faults_not_violations),
         cmocka_unit_test(test_erase_in_flight_at_the_end_still_completes),
         cmocka_unit_test(test_silent_erase_resend_is_not_a_violation),
+        cmocka_unit_test(test_every_documented_range_end_that_loads_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,6 +169,11 @@ static void test_derived_defaults_follow_their_keys(void **state)
     load_ok(&sc, "[link]\nkind = network\n");
     assert_int_equal(sc.link.chunk_bytes, 1024);
     chunksim_scenario_free(&sc);
+
+    /* A notification carries at most 512 bytes, the longest attribute value. */
+    load_ok(&sc, "[link]\natt_mtu = 517\n");
+    assert_int_equal(sc.link.chunk_bytes, 512);
+    chunksim_scenario_free(&sc);
 }
 
 /* ---- every key -------------------------------------------------------- */
@@ -946,6 +951,10 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
     expect_error("[link]\nchunk_bytes = 21\n",
                  "t.ini:2: [link] chunk_bytes = 21: with kind = ble a chunk is one notification: "
                  "at most [link] att_mtu - 3 = 20",
+                 NULL);
+    expect_error("[link]\natt_mtu = 517\nchunk_bytes = 513\n",
+                 "t.ini:3: [link] chunk_bytes = 513: with kind = ble a chunk is one notification: "
+                 "at most 512 bytes, the longest attribute value ([link] att_mtu = 517)",
                  NULL);
     expect_error("[faults]\n\nfault = bad_sector addr=0xFFF000-0x1000000\n",
                  "t.ini:3: [faults] fault = bad_sector: addr=0xfff000-0x1000000 reaches beyond "

@@ -9,10 +9,14 @@
  * previous one has finished.
  *
  * BLE (defaults from common practice): one chunk is one GATT notification of
- * at most ATT_MTU - 3 bytes, carried in one link-layer packet whose payload
- * adds the ATT opcode and handle (3 bytes) and the L2CAP header (4 bytes), so
- * ATT_MTU 23 gives the classic 27-byte packet and 247 the 251-byte maximum
- * (data length extension is assumed whenever the MTU needs it). A packet takes
+ * at most ATT_MTU - 3 bytes, and at most 512 (the longest attribute value,
+ * Core spec Vol 3 Part F 3.2.9). The ATT opcode and handle (3 bytes) and the
+ * L2CAP header (4 bytes) make it an L2CAP PDU of chunk + 7 bytes, carried in
+ * link-layer packets of at most 251 payload bytes (data length extension is
+ * assumed whenever the MTU needs it): ATT_MTU 23 gives the classic 27-byte
+ * packet, 247 the 251-byte maximum, and a larger MTU (up to 517) fragments
+ * the PDU, 512 bytes into packets of 251, 251 and 17. Each packet counts
+ * against packets_per_event and may be lost on its own. A packet takes
  *     (preamble + access address 4 + header 2 + payload + MIC 4 + CRC 3) * 8
  *     / PHY rate
  * on air, plus 150 us inter-frame space and the peer's empty ack (preamble +
@@ -32,6 +36,8 @@
  *
  * Loss: each packet is lost with probability loss_rate, drawn from the rng;
  * a lost packet ends its connection event and is retransmitted in the next.
+ * The fragments of one notification are all in the controller once it is
+ * offered, so they follow each other like packets with the more-data bit set.
  *
  * NETWORK (Wi-Fi, cellular, UART): one chunk of up to chunk_bytes per
  * exchange, taking chunk / bandwidth on the wire plus latency_us until it is
@@ -62,12 +68,16 @@
 #define CHUNKSIM_LINK_NEVER UINT64_MAX
 
 #define CHUNKSIM_LINK_BLE_MTU_MIN          23
-#define CHUNKSIM_LINK_BLE_MTU_MAX          247
+#define CHUNKSIM_LINK_BLE_MTU_MAX          517 /* Core spec Vol 3 Part F 3.2.8 */
 #define CHUNKSIM_LINK_BLE_INTERVAL_MIN_US  7500
 #define CHUNKSIM_LINK_BLE_INTERVAL_MAX_US  4000000
 #define CHUNKSIM_LINK_BLE_INTERVAL_STEP_US 1250
+/* The longest attribute value, so the most one notification carries. */
+#define CHUNKSIM_LINK_BLE_VALUE_MAX_BYTES 512
+/* Link-layer payload with data length extension: a longer L2CAP PDU is fragmented. */
+#define CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES 251
 /* Phones grant 1 to about 10; beyond this the interval is the limit anyway. */
-#define CHUNKSIM_LINK_BLE_PPE_MAX 32
+#define CHUNKSIM_LINK_BLE_PPE_MAX 64
 /* ATT notification header (opcode, handle) + L2CAP header, per packet. */
 #define CHUNKSIM_LINK_BLE_NOTIFY_OVERHEAD_BYTES 7
 #define CHUNKSIM_LINK_BLE_IFS_US                150
@@ -87,9 +97,9 @@ typedef enum chunksim_link_phy {
 typedef struct chunksim_link_config_s {
     chunksim_link_kind kind;
     /* BLE */
-    uint32_t att_mtu;           /* 23..247; default 23 */
+    uint32_t att_mtu;           /* 23..517; default 23 */
     uint32_t conn_interval_us;  /* 7500..4000000, multiple of 1250; default 30000 */
-    uint32_t packets_per_event; /* 1..32; default 4 */
+    uint32_t packets_per_event; /* link-layer packets, 1..64; default 4 */
     chunksim_link_phy phy;      /* default 1M */
     /* NETWORK */
     uint32_t chunk_bytes;           /* 1..1 MiB; default 1024 */
@@ -163,9 +173,12 @@ int chunksim_link_config_validate(const chunksim_link_config_t *cfg, const char 
 int chunksim_link_init(chunksim_link_t *link, const chunksim_link_config_t *config,
                        chunksim_rng_t *rng, const char **why);
 
-/* The chunk size the application should offer: ATT_MTU - 3 for BLE, the
- * configured chunk_bytes for NETWORK. */
+/* The chunk size the application should offer: for BLE the most a notification
+ * carries (chunksim_link_ble_notify_max_bytes), for NETWORK chunk_bytes. */
 size_t chunksim_link_chunk_bytes(const chunksim_link_t *link);
+
+/* The most one notification carries at this ATT_MTU: ATT_MTU - 3, at most 512. */
+uint32_t chunksim_link_ble_notify_max_bytes(uint32_t att_mtu);
 
 /*
  * Sends one chunk of chunk_bytes offered at now_us; fills *out. Returns 0
@@ -181,8 +194,10 @@ uint64_t chunksim_link_up_at_us(chunksim_link_t *link, uint64_t now_us);
 
 /*
  * The best sustained throughput of full-size chunks without loss, for
- * "efficiency against the bound": BLE, the packets that fit in one event
- * times ATT_MTU - 3 per interval; NETWORK, chunk_bytes per exchange.
+ * "efficiency against the bound": BLE, the chunks whose packets fit in one
+ * event (by packets_per_event and by air time) per interval, counted in
+ * fractions of a chunk when a chunk takes several packets (it may span
+ * events); NETWORK, chunk_bytes per exchange.
  */
 double chunksim_link_bound_bytes_per_s(const chunksim_link_t *link);
 
