@@ -156,6 +156,14 @@ static int check_coredump(const chunksim_scenario_t *sc, char *err, size_t errle
                        c->content == CHUNKSIM_CONTENT_PATTERN ? "pattern" : "random",
                        CHUNKSIM_IMAGE_MIN_BYTES, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES,
                        CHUNKSIM_IMAGE_MIN_BYTES - 1, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES);
+    /* packetizer.h: RLE is refused on a forward-only (async) source, which is the
+     * contract the rle key exists to check, and not implemented on any other. */
+    if (c->rle && sc->reader.kind == CHUNKSIM_READER_SYNC)
+        return fail_at(sc, "coredump.rle", err, errlen,
+                       "this core does not encode run-length encoding: with [reader] kind = sync "
+                       "nothing could be delivered; rle = true is only meaningful with an async "
+                       "reader (kind = single or double), which must refuse it (the run ends in "
+                       "violation)");
     if (c->content == CHUNKSIM_CONTENT_FILE) {
         if (c->file_path == NULL)
             return fail_at(sc, "coredump.content", err, errlen, "needs [coredump] file = PATH");

@@ -956,6 +956,11 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
                  "t.ini:3: [link] chunk_bytes = 513: with kind = ble a chunk is one notification: "
                  "at most 512 bytes, the longest attribute value ([link] att_mtu = 517)",
                  NULL);
+    /* The core does not encode RLE: a synchronous reader could only stall on NOTSUP. */
+    expect_error("[coredump]\nrle = true\n[reader]\nkind = sync\n",
+                 "t.ini:2: [coredump] rle = true: this core does not encode run-length encoding: "
+                 "with [reader] kind = sync nothing could be delivered",
+                 "only meaningful with an async reader (kind = single or double)");
     expect_error("[faults]\n\nfault = bad_sector addr=0xFFF000-0x1000000\n",
                  "t.ini:3: [faults] fault = bad_sector: addr=0xfff000-0x1000000 reaches beyond "
                  "the flash ([flash] size_bytes = 16777216)",
