@@ -140,6 +140,15 @@ int scenario_parse_fault(const char *s, chunksim_fault_rule_t *out, char *why, s
 
 /* The whole file, NUL-terminated (not counted in *bytes); -errno. */
 int scenario_file_read(const char *path, char **data, size_t *bytes);
+/*
+ * The same for a file a scenario names (coredump payload, latency trace): a
+ * regular file of at most max_bytes, checked before anything is read, so
+ * that a device cannot fill memory nor a FIFO block the load. On error why
+ * says what was wrong ("x is a FIFO, not a regular file", "x: N bytes, more
+ * than max_what (M)", "cannot read x: ...").
+ */
+int scenario_regular_file_read(const char *path, uint64_t max_bytes, const char *max_what,
+                               char **data, size_t *bytes, char *why, size_t whylen);
 /* base_dir/rel, or rel when it is absolute or base_dir is NULL; malloc'd. */
 char *scenario_path_join(const char *base_dir, const char *rel);
 

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define OFF(field)            offsetof(chunksim_scenario_t, field)
 #define FIELD(sc, key, type)  ((type *)((char *)(sc) + (key)->offset))
@@ -91,19 +90,11 @@ static int apply_file(chunksim_scenario_t *sc, const struct scenario_key *key, c
     if (path == NULL)
         return -ENOMEM;
     /* Sized before it is read: a wrong path to a disk image must not fill RAM. */
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        (uint64_t)st.st_size > BYTES_MAX - SCENARIO_COREDUMP_FRAME_BYTES) {
-        scenario_format(why, whylen, "%s: %" PRIu64 " bytes, more than a coredump can hold (%llu)",
-                        path, (uint64_t)st.st_size, BYTES_MAX - SCENARIO_COREDUMP_FRAME_BYTES);
-        free(path);
-        return -EINVAL;
-    }
     char *data;
     size_t bytes;
-    int rc = scenario_file_read(path, &data, &bytes);
+    int rc = scenario_regular_file_read(path, BYTES_MAX - SCENARIO_COREDUMP_FRAME_BYTES,
+                                        "a coredump can hold", &data, &bytes, why, whylen);
     if (rc < 0) {
-        scenario_format(why, whylen, "cannot read %s: %s", path, strerror(-rc));
         free(path);
         return rc;
     }

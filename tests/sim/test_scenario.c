@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -776,8 +777,9 @@ static void test_coredump_file_must_be_readable_and_fit(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    assert_int_equal(load(&sc, "[coredump]\nfile = sub\n"), -EISDIR);
-    assert_err_has("t.ini:2: [coredump] file = sub: cannot read " DATA "/sub: Is a directory");
+    expect_error("[coredump]\nfile = sub\n",
+                 "t.ini:2: [coredump] file = sub: " DATA "/sub is a directory, not a regular file",
+                 NULL);
 
     /* A sparse file is refused by its size, before anything is read. */
     char path[] = "/tmp/chunksim_scenario_big_XXXXXX";
@@ -793,6 +795,36 @@ static void test_coredump_file_must_be_readable_and_fit(void **state)
     assert_err_has(": 2147483621 bytes, more than a coredump can hold (2147483620)");
     assert_null(sc.coredump.file_path);
     assert_null(sc.record); /* the refused override left nothing behind */
+}
+
+/*
+ * A device or a FIFO is refused before it is read: /dev/zero would fill memory
+ * and a FIFO without a writer would block the load forever. The alarm turns a
+ * blocked open into a failed test instead of a hung one.
+ */
+static void test_coredump_file_and_trace_must_be_regular_files(void **state)
+{
+    (void)state;
+    alarm(20);
+    expect_error("[coredump]\ncontent = file\nfile = /dev/null\n",
+                 "t.ini:3: [coredump] file = /dev/null: /dev/null is a character device, not a "
+                 "regular file",
+                 NULL);
+    expect_error("[flash]\nread_latency = trace:/dev/null\n",
+                 "t.ini:2: [flash] read_latency = trace:/dev/null: /dev/null is a character "
+                 "device, not a regular file",
+                 NULL);
+    char dir[] = "/tmp/chunksim_scenario_fifo_XXXXXX", fifo[64], text[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/dump", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(text, sizeof text, "[coredump]\ncontent = file\nfile = %s\n", fifo);
+    expect_error(text, "is a FIFO, not a regular file", NULL);
+    snprintf(text, sizeof text, "[flash]\nerase_latency = trace:%s\n", fifo);
+    expect_error(text, "is a FIFO, not a regular file", NULL);
+    unlink(fifo);
+    rmdir(dir);
+    alarm(0);
 }
 
 /* ---- fault rule errors ------------------------------------------------ */
@@ -1270,6 +1302,7 @@ int main(void)
         cmocka_unit_test(test_run_name_cannot_come_from_an_unusable_file_name),
         cmocka_unit_test(test_missing_coredump_file_names_the_resolved_path),
         cmocka_unit_test(test_coredump_file_must_be_readable_and_fit),
+        cmocka_unit_test(test_coredump_file_and_trace_must_be_regular_files),
         cmocka_unit_test(test_fault_rule_errors_explain_the_rule),
         cmocka_unit_test(test_cross_field_rules_blame_the_key_to_change),
         cmocka_unit_test(test_cross_field_rules_accept_the_boundaries),
