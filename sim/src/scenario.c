@@ -528,8 +528,19 @@ static int default_name(chunksim_scenario_t *sc, const char *source, char *err, 
                         source);
         return -EINVAL;
     }
-    memcpy(sc->run.name, base, n);
-    sc->run.name[n] = '\0';
+    char name[CHUNKSIM_SCENARIO_NAME_MAX + 1];
+    memcpy(name, base, n);
+    name[n] = '\0';
+    /* The same rule as a name the file gives: it goes into JSON and HTML. */
+    bool control;
+    if (scenario_text_check(name, &control) >= 0 || control) {
+        scenario_format(err, errlen,
+                        "%s: cannot name the run after the file (not UTF-8, or control "
+                        "characters); set [run] name",
+                        source);
+        return -EINVAL;
+    }
+    memcpy(sc->run.name, name, n + 1);
     return 0;
 }
 

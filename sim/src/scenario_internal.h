@@ -121,6 +121,13 @@ const char *scenario_unit_suffixes(enum scenario_unit unit);
 /* A finite decimal number, the whole string. */
 int scenario_parse_double(const char *s, double *out);
 int scenario_parse_bool(const char *s, bool *out);
+/*
+ * Text that ends up in JSON, HTML and traces: the offset of the first byte
+ * that does not begin well-formed UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF), or -1 when all of s is UTF-8; *control tells
+ * whether it holds a C0 or C1 control character or DEL.
+ */
+long scenario_text_check(const char *s, bool *control);
 /* Index of s in words (case-insensitive), or -1. */
 int scenario_parse_word(const char *s, const char *const *words);
 /* "a, b or c" */

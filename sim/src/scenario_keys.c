@@ -408,12 +408,16 @@ static int apply_string(chunksim_scenario_t *sc, const struct scenario_key *key,
                         char *why, size_t whylen)
 {
     size_t n = strlen(value);
-    bool ok = n < key->capacity && (n > 0 || strcmp(key->name, "name") != 0);
-    for (size_t i = 0; ok && i < n; i++)
-        ok = (unsigned char)value[i] >= ' ' && value[i] != 0x7F;
-    if (!ok) {
-        scenario_format(why, whylen, "must be %s%zu characters, no control characters",
-                        strcmp(key->name, "name") == 0 ? "1 to " : "at most ", key->capacity - 1);
+    bool control;
+    long bad = scenario_text_check(value, &control);
+    if (n >= key->capacity || (n == 0 && strcmp(key->name, "name") == 0) || bad >= 0 || control) {
+        char where[48] = "";
+        if (bad >= 0)
+            snprintf(where, sizeof where, "byte %ld (0x%02X) is not UTF-8; ", bad + 1,
+                     (unsigned char)value[bad]);
+        scenario_format(why, whylen, "%smust be %s%zu bytes of UTF-8 text, no control characters",
+                        where, strcmp(key->name, "name") == 0 ? "1 to " : "at most ",
+                        key->capacity - 1);
         return -EINVAL;
     }
     memcpy(FIELD(sc, key, char), value, n + 1);

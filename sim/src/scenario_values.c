@@ -156,6 +156,49 @@ int scenario_parse_double(const char *s, double *out)
     return 0;
 }
 
+/* Bytes in a sequence led by b, and the range its second byte must be in. */
+static int utf8_lead(unsigned char b, unsigned char *lo, unsigned char *hi)
+{
+    *lo = 0x80;
+    *hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF)
+        return 2;
+    if (b >= 0xE0 && b <= 0xEF) {
+        *lo = b == 0xE0 ? 0xA0 : 0x80; /* no overlong forms */
+        *hi = b == 0xED ? 0x9F : 0xBF; /* no surrogates */
+        return 3;
+    }
+    if (b >= 0xF0 && b <= 0xF4) {
+        *lo = b == 0xF0 ? 0x90 : 0x80;
+        *hi = b == 0xF4 ? 0x8F : 0xBF; /* nothing above U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+long scenario_text_check(const char *s, bool *control)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    *control = false;
+    for (size_t i = 0; p[i] != '\0';) {
+        if (p[i] < 0x80) {
+            *control = *control || p[i] < ' ' || p[i] == 0x7F;
+            i++;
+            continue;
+        }
+        unsigned char lo, hi;
+        int n = utf8_lead(p[i], &lo, &hi);
+        bool ok = n > 0 && p[i + 1] >= lo && p[i + 1] <= hi;
+        for (int k = 2; ok && k < n; k++)
+            ok = p[i + k] >= 0x80 && p[i + k] <= 0xBF;
+        if (!ok)
+            return (long)i;
+        *control = *control || (p[i] == 0xC2 && p[i + 1] <= 0x9F); /* C1: U+0080..U+009F */
+        i += (size_t)n;
+    }
+    return -1;
+}
+
 static const char *const true_words[] = {"true", "yes", "1", NULL};
 static const char *const false_words[] = {"false", "no", "0", NULL};
 

@@ -726,8 +726,25 @@ static void test_out_of_range_values_state_the_range(void **state)
 static void test_string_keys_check_length_and_characters(void **state)
 {
     (void)state;
-    expect_error("[run]\nname =\n", "[run] name = : must be 1 to 127 characters", NULL);
+    expect_error("[run]\nname =\n", "[run] name = : must be 1 to 127 bytes of UTF-8 text", NULL);
     expect_error("[run]\nname = a\tb\n", "no control characters", NULL);
+    /* Names and descriptions go into JSON, HTML and traces: only UTF-8 keeps them valid. */
+    expect_error("[run]\nname = caf\xe9\n",
+                 "t.ini:2: [run] name = caf\xe9: byte 4 (0xE9) is not UTF-8; must be 1 to 127 "
+                 "bytes of UTF-8 text, no control characters",
+                 NULL);
+    expect_error("[run]\n\ndescription = \xff\xfe\n",
+                 "t.ini:3: [run] description = \xff\xfe: byte 1 (0xFF) is not UTF-8; must be at "
+                 "most 255 bytes of UTF-8 text",
+                 NULL);
+    expect_error("[run]\nname = \xc0\xaf\n", "byte 1 (0xC0) is not UTF-8", NULL); /* overlong */
+    expect_error("[run]\nname = \xed\xa0\x80\n", "byte 1 (0xED) is not UTF-8",
+                 NULL); /* surrogate */
+    expect_error("[run]\nname = \xf4\x90\x80\x80\n", "byte 1 (0xF4) is not UTF-8", NULL);
+    expect_error("[run]\nname = ab\xe2\x82\n", "byte 3 (0xE2) is not UTF-8", NULL); /* cut */
+    expect_error("[run]\nname = a\xc2\x85"
+                 "b\n",
+                 "no control characters", NULL); /* U+0085 */
     expect_error("[coredump]\nproject_key = abcdef0123456789abcdef0123456789X\n",
                  "must be at most 32 printable characters without spaces", NULL);
     expect_error("[coredump]\nproject_key = ab cd\n", "without spaces", NULL);
@@ -744,6 +761,10 @@ static void test_string_keys_check_length_and_characters(void **state)
     assert_err_has("(1 to 64 bytes)");
     set_ok(&sc, "coredump.project_key", "");
     assert_string_equal(sc.coredump.project_key, "");
+    set_ok(&sc, "run.name", "Zürich \xe2\x9c\x93 \xf0\x9f\x94\xa5");
+    set_ok(&sc, "run.description", "\xf4\x8f\xbf\xbf is the last code point");
+    assert_int_equal(chunksim_scenario_set(&sc, "run.name", "\x80", err, sizeof err), -EINVAL);
+    assert_err_has("--set run.name=\x80: byte 1 (0x80) is not UTF-8");
     chunksim_scenario_free(&sc);
 }
 
@@ -757,6 +778,11 @@ static void test_run_name_cannot_come_from_an_unusable_file_name(void **state)
     assert_int_equal(chunksim_scenario_load_string(&sc, "", source, NULL, err, sizeof err),
                      -EINVAL);
     assert_err_has("cannot name the run after the file; set [run] name");
+    /* A file name that is not UTF-8 cannot name the run either. */
+    assert_int_equal(
+        chunksim_scenario_load_string(&sc, "", "dir/caf\xe9.ini", NULL, err, sizeof err), -EINVAL);
+    assert_err_has("dir/caf\xe9.ini: cannot name the run after the file (not UTF-8, or control "
+                   "characters); set [run] name");
     /* ... unless the file names the run itself */
     assert_int_equal(
         chunksim_scenario_load_string(&sc, "[run]\nname = n\n", source, NULL, err, sizeof err), 0);
