@@ -568,8 +568,14 @@ static int parse_text(struct ini_run *r)
     return 0;
 }
 
+/* Overrides given with the load, as on a command line, applied after the text's own. */
+struct load_sets {
+    const char *const *sets;
+    size_t count;
+};
+
 static int load_text(chunksim_scenario_t *sc, const char *text, size_t len, const char *source,
-                     const char *base_dir, char *err, size_t errlen)
+                     const char *base_dir, const struct load_sets *extra, char *err, size_t errlen)
 {
     chunksim_scenario_defaults(sc);
     sc->record = record_new(text, len, source);
@@ -593,6 +599,8 @@ static int load_text(chunksim_scenario_t *sc, const char *text, size_t len, cons
         free(r.sets[i].assignment);
     free(r.sets);
     free(seen);
+    for (size_t i = 0; rc == 0 && extra != NULL && i < extra->count; i++)
+        rc = chunksim_scenario_set_arg(sc, extra->sets[i], err, errlen);
     int name_idx = scenario_key_index("run", "name");
     if (rc == 0 && sc->record->origin[name_idx] == SCENARIO_ORIGIN_DEFAULT)
         rc = default_name(sc, source, err, errlen);
@@ -606,11 +614,17 @@ static int load_text(chunksim_scenario_t *sc, const char *text, size_t len, cons
 int chunksim_scenario_load_string(chunksim_scenario_t *sc, const char *text, const char *source,
                                   const char *base_dir, char *err, size_t errlen)
 {
-    return load_text(sc, text, strlen(text), source != NULL ? source : "scenario", base_dir, err,
-                     errlen);
+    return load_text(sc, text, strlen(text), source != NULL ? source : "scenario", base_dir, NULL,
+                     err, errlen);
 }
 
 int chunksim_scenario_load(chunksim_scenario_t *sc, const char *path, char *err, size_t errlen)
+{
+    return chunksim_scenario_load_with(sc, path, NULL, 0, err, errlen);
+}
+
+int chunksim_scenario_load_with(chunksim_scenario_t *sc, const char *path, const char *const *sets,
+                                size_t nsets, char *err, size_t errlen)
 {
     chunksim_scenario_defaults(sc);
     char *text;
@@ -630,7 +644,8 @@ int chunksim_scenario_load(chunksim_scenario_t *sc, const char *path, char *err,
             return -ENOMEM;
         }
     }
-    rc = load_text(sc, text, len, path, dir, err, errlen);
+    const struct load_sets extra = {.sets = sets, .count = nsets};
+    rc = load_text(sc, text, len, path, dir, &extra, err, errlen);
     free(dir);
     free(text);
     return rc;

@@ -992,13 +992,14 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
                  NULL);
     expect_error("[coredump]\nstorage_offset_bytes = 16M\n",
                  "t.ini:2: [coredump] storage_offset_bytes = 16777216: the coredump partition "
-                 "[16777216, 16842752) ends beyond the flash ([flash] size_bytes = 16777216)",
+                 "[16777216, 16842752) ends beyond the flash ([flash] size_bytes = 16777216 "
+                 "(default))",
                  NULL);
     expect_error("[coredump]\nstorage_bytes = 32M\n",
                  "t.ini:2: [coredump] storage_bytes = 33554432: the coredump partition", NULL);
     expect_error("[coredump]\nsize_bytes = 1M\n[flash]\nsize_bytes = 512K\n",
                  "t.ini:2: [coredump] size_bytes = 1048576: the coredump partition [0, 1048576) "
-                 "ends beyond the flash ([flash] size_bytes = 524288)",
+                 "ends beyond the flash ([flash] size_bytes = 524288 (line 4))",
                  NULL);
     expect_error("[reader]\nkind = double\nwindow_bytes = 101\n",
                  "t.ini:3: [reader] window_bytes = 101: with kind = double the window is split in "
@@ -1012,12 +1013,12 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
                  NULL);
     expect_error("[link]\natt_mtu = 517\nchunk_bytes = 513\n",
                  "t.ini:3: [link] chunk_bytes = 513: with kind = ble a chunk is one notification: "
-                 "at most 512 bytes, the longest attribute value ([link] att_mtu = 517)",
+                 "at most 512 bytes, the longest attribute value ([link] att_mtu = 517 (line 2))",
                  NULL);
     /* The core does not encode RLE: a synchronous reader could only stall on NOTSUP. */
     expect_error("[coredump]\nrle = true\n[reader]\nkind = sync\n",
                  "t.ini:2: [coredump] rle = true: this core does not encode run-length encoding: "
-                 "with [reader] kind = sync nothing could be delivered",
+                 "with [reader] kind = sync (line 4), nothing could be delivered",
                  "only meaningful with an async reader (kind = single or double)");
     expect_error("[faults]\n\nfault = bad_sector addr=0xFFF000-0x1000000\n",
                  "t.ini:3: [faults] fault = bad_sector: addr=0xfff000-0x1000000 reaches beyond "
@@ -1056,6 +1057,40 @@ static void test_set_overrides_and_is_recorded_in_the_text(void **state)
                                                      "; --set link.att_mtu=247\n"
                                                      "; --set faults.fault=read_error rate=0.5\n");
     chunksim_scenario_free(&sc);
+}
+
+/* scenarios/README.md: the rules between keys are checked after the file and its overrides. */
+static void test_load_with_applies_overrides_before_the_rules(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/chunksim_scenario_with_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char text[] = "[link]\nchunk_bytes = 200\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+
+    chunksim_scenario_t sc;
+    const char *const repair[] = {"link.att_mtu=247"};
+    if (chunksim_scenario_load_with(&sc, path, repair, 1, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(sc.link.chunk_bytes, 200);
+    assert_string_equal(chunksim_scenario_text(&sc), "[link]\nchunk_bytes = 200\n"
+                                                     "; --set link.att_mtu=247\n");
+    chunksim_scenario_free(&sc);
+
+    /* A broken override is named, and the loaded file is released (nothing owned). */
+    const char *const broken[] = {"link.att_mtu=247", "link.att_mtu=7"};
+    assert_int_equal(chunksim_scenario_load_with(&sc, path, broken, 2, err, sizeof err), -EINVAL);
+    assert_err_has("--set link.att_mtu=7: must be a whole number between 23 and 517");
+    assert_null(sc.record);
+    const char *const too_small[] = {"link.att_mtu=64"};
+    assert_int_equal(chunksim_scenario_load_with(&sc, path, too_small, 1, err, sizeof err),
+                     -EINVAL);
+    assert_err_has(":2: [link] chunk_bytes = 200: with kind = ble a chunk is one notification: "
+                   "at most [link] att_mtu - 3 = 61 (--set link.att_mtu=64)");
+    assert_null(sc.record);
+    unlink(path);
 }
 
 static void test_set_on_defaults_starts_an_empty_record(void **state)
@@ -1106,7 +1141,7 @@ static void test_validate_after_set_reports_the_override(void **state)
     set_ok(&sc, "coredump.storage_bytes", "8K");
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), -EINVAL);
     assert_string_equal(err, "--set coredump.storage_bytes=8192: must be at least [coredump] "
-                             "size_bytes = 65536");
+                             "size_bytes = 65536 (line 2)");
     chunksim_scenario_free(&sc);
 
     chunksim_scenario_defaults(&sc);
@@ -1333,6 +1368,7 @@ int main(void)
         cmocka_unit_test(test_cross_field_rules_blame_the_key_to_change),
         cmocka_unit_test(test_cross_field_rules_accept_the_boundaries),
         cmocka_unit_test(test_set_overrides_and_is_recorded_in_the_text),
+        cmocka_unit_test(test_load_with_applies_overrides_before_the_rules),
         cmocka_unit_test(test_set_on_defaults_starts_an_empty_record),
         cmocka_unit_test(test_refused_set_changes_neither_value_nor_text),
         cmocka_unit_test(test_validate_after_set_reports_the_override),

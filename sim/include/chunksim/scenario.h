@@ -275,6 +275,16 @@ void chunksim_scenario_defaults(chunksim_scenario_t *sc);
 int chunksim_scenario_load(chunksim_scenario_t *sc, const char *path, char *err, size_t errlen);
 
 /*
+ * chunksim_scenario_load() with overrides ("section.key=value", as
+ * chunksim_scenario_set_arg() takes them) applied after the file, in order,
+ * and before the rules between keys are checked: an override may repair what
+ * the file alone breaks (a command line's --set). On error sc is left at its
+ * defaults, owning nothing, and err names the override when one is at fault.
+ */
+int chunksim_scenario_load_with(chunksim_scenario_t *sc, const char *path, const char *const *sets,
+                                size_t nsets, char *err, size_t errlen);
+
+/*
  * The same from text in memory (a scenario stored in a database). source
  * names it in messages and gives the default run name; base_dir is where
  * relative paths resolve (NULL: the current directory).
