@@ -102,7 +102,7 @@ void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kin
         .conn_interval_us = BLE_DEFAULT_INTERVAL_US,
         .packets_per_event = BLE_DEFAULT_PPE,
         .phy = CHUNKSIM_LINK_PHY_1M,
-        .chunk_bytes = NET_DEFAULT_CHUNK_BYTES,
+        .chunk_bytes = kind == CHUNKSIM_LINK_NETWORK ? NET_DEFAULT_CHUNK_BYTES : 0,
         .bandwidth_bytes_per_s = NET_DEFAULT_BANDWIDTH,
         .latency_us = NET_DEFAULT_LATENCY_US,
         .loss_rate = 0.0,
@@ -130,6 +130,9 @@ static const char *ble_config_error(const chunksim_link_config_t *cfg)
     }
     if (cfg->phy != CHUNKSIM_LINK_PHY_1M && cfg->phy != CHUNKSIM_LINK_PHY_2M) {
         return "phy must be 1M or 2M";
+    }
+    if (cfg->chunk_bytes > chunksim_link_ble_notify_max_bytes(cfg->att_mtu)) {
+        return "chunk_bytes must be 0 (a whole notification) or at most att_mtu - 3 and 512";
     }
     return NULL;
 }
@@ -191,7 +194,7 @@ uint32_t chunksim_link_ble_notify_max_bytes(uint32_t att_mtu)
 
 size_t chunksim_link_chunk_bytes(const chunksim_link_t *link)
 {
-    if (link->config.kind == CHUNKSIM_LINK_BLE) {
+    if (link->config.kind == CHUNKSIM_LINK_BLE && link->config.chunk_bytes == 0) {
         return chunksim_link_ble_notify_max_bytes(link->config.att_mtu);
     }
     return link->config.chunk_bytes;

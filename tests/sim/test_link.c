@@ -90,6 +90,28 @@ static void test_ble_chunk_is_one_notification_of_mtu_minus_3(void **state)
     assert_int_equal(r.air_us, chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_2M, 17));
 }
 
+static void mtu_247_chunk_100(chunksim_link_config_t *cfg)
+{
+    cfg->att_mtu = 247;
+    cfg->chunk_bytes = 100;
+}
+
+/* A firmware may offer less than the MTU allows: chunk_bytes is then the chunk size. */
+static void test_ble_chunk_bytes_caps_the_chunk_below_the_notification(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    ble_link(&link, mtu_247_chunk_100);
+    assert_int_equal(chunksim_link_chunk_bytes(&link), 100);
+    assert_int_equal(chunksim_link_send(&link, 0, 101, &r), UV_EMSGSIZE);
+    r = send_ok(&link, 0, 100);
+    assert_int_equal(r.air_us, chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 107));
+    /* The bound counts chunks of that size: 4 per 30 ms event. */
+    assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 400 / 0.030) < 1e-6);
+}
+
 static void mtu_517(chunksim_link_config_t *cfg)
 {
     cfg->att_mtu = 517;
@@ -560,8 +582,10 @@ BAD(kind, cfg->kind = (chunksim_link_kind)5)
 BAD(net_chunk_zero, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = 0))
 BAD(net_chunk_high,
     (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = CHUNKSIM_LINK_NETWORK_CHUNK_MAX + 1))
-BAD(net_bandwidth, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->bandwidth_bytes_per_s = 0))
-BAD(net_loss, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->loss_rate = 2.0))
+BAD(net_bandwidth,
+    (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = 1024, cfg->bandwidth_bytes_per_s = 0))
+BAD(net_loss, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = 1024, cfg->loss_rate = 2.0))
+BAD(ble_chunk_high, cfg->chunk_bytes = 21)
 
 static void test_config_validation_rejects_each_bad_value(void **state)
 {
@@ -583,6 +607,7 @@ static void test_config_validation_rejects_each_bad_value(void **state)
         {"chunk_bytes", bad_net_chunk_high},
         {"bandwidth_bytes_per_s", bad_net_bandwidth},
         {"loss_rate", bad_net_loss},
+        {"chunk_bytes", bad_ble_chunk_high},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -640,6 +665,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ble_packet_air_time_follows_the_frame_format),
         cmocka_unit_test(test_ble_chunk_is_one_notification_of_mtu_minus_3),
+        cmocka_unit_test(test_ble_chunk_bytes_caps_the_chunk_below_the_notification),
         cmocka_unit_test(test_ble_notification_longer_than_a_packet_is_fragmented),
         cmocka_unit_test(test_ble_bound_holds_for_fragmented_notifications),
         cmocka_unit_test(test_ble_stream_fills_each_event_with_packets_per_event),

@@ -253,6 +253,48 @@ static void test_silent_erase_resend_is_not_a_violation(void **state)
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
 }
 
+static int64_t sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/*
+ * [link] chunk_bytes below what a notification carries is a firmware that
+ * sends smaller chunks than the MTU allows: get-chunk gets that buffer, so
+ * no chunk on the link is longer (it was always ATT_MTU - 3).
+ */
+static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=23",
+                                       "link.chunk_bytes=9"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, 3);
+    char path[256];
+    db_path(path, sizeof(path), "chunk9");
+    chunksim_run_result_t res = run_recorded(&sc, path);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(sql_int(path, "SELECT max(len) FROM chunks"), 9);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM chunks"), (int64_t)res.m.chunks);
+    db_remove(path);
+
+    /* The default is still the whole notification. */
+    chunksim_scenario_free(&sc);
+    load(&sc, "ble_default.ini", sets, 2);
+    res = run_recorded(&sc, path);
+    assert_int_equal(sql_int(path, "SELECT max(len) FROM chunks"), 20);
+    db_remove(path);
+    chunksim_scenario_free(&sc);
+}
+
 /*
  * What loads must run: the ends of every documented range, alone and in the
  * combinations the models care about, never end a run as "error" (a scenario
@@ -353,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_erase_in_flight_at_the_end_still_completes),
         cmocka_unit_test(test_silent_erase_resend_is_not_a_violation),
         cmocka_unit_test(test_every_documented_range_end_that_loads_runs),
+        cmocka_unit_test(test_ble_chunk_bytes_is_the_buffer_get_chunk_gets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

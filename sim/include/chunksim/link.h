@@ -101,8 +101,10 @@ typedef struct chunksim_link_config_s {
     uint32_t conn_interval_us;  /* 7500..4000000, multiple of 1250; default 30000 */
     uint32_t packets_per_event; /* link-layer packets, 1..64; default 4 */
     chunksim_link_phy phy;      /* default 1M */
+    /* NETWORK: 1..1 MiB, default 1024. BLE: 0 (default) for a whole notification,
+     * or a smaller buffer a firmware gives get-chunk (at most the notification). */
+    uint32_t chunk_bytes;
     /* NETWORK */
-    uint32_t chunk_bytes;           /* 1..1 MiB; default 1024 */
     uint64_t bandwidth_bytes_per_s; /* > 0; default 125000 (1 Mbit/s) */
     uint64_t latency_us;            /* per chunk, until acknowledged; default 20000 */
     /* both */
@@ -173,8 +175,8 @@ int chunksim_link_config_validate(const chunksim_link_config_t *cfg, const char 
 int chunksim_link_init(chunksim_link_t *link, const chunksim_link_config_t *config,
                        chunksim_rng_t *rng, const char **why);
 
-/* The chunk size the application should offer: for BLE the most a notification
- * carries (chunksim_link_ble_notify_max_bytes), for NETWORK chunk_bytes. */
+/* The chunk size the application should offer: chunk_bytes, or for BLE with
+ * chunk_bytes 0 the most a notification carries (chunksim_link_ble_notify_max_bytes). */
 size_t chunksim_link_chunk_bytes(const chunksim_link_t *link);
 
 /* The most one notification carries at this ATT_MTU: ATT_MTU - 3, at most 512. */
