@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+head=$(git rev-parse --short HEAD)
 
 keep=false
 mirror=${MIRROR:-}
@@ -40,7 +41,7 @@ if ! command -v debootstrap >/dev/null; then
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 fi
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
-  echo "fresh-debian.sh: note: uncommitted changes are not in the clone (HEAD $(git rev-parse --short HEAD))" >&2
+  echo "fresh-debian.sh: note: uncommitted changes are not in the clone (HEAD $head)" >&2
 fi
 
 # The first Debian (not security) mirror this machine's apt is configured with.
@@ -108,6 +109,7 @@ mount_in "$root/dev" --rbind /dev
 mount --make-rslave "$root/dev"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 git clone --quiet "$repo" "$root/root/chunksim"
+git -C "$root/root/chunksim" checkout --quiet "$head"
 
 # in_root LOG COMMAND: runs a bash command in the clone, as on a fresh login.
 in_root() {
@@ -130,7 +132,7 @@ timed suite "$logs/run-suite.log" './tools/run-suite.sh'
 timed test "$logs/test.log" 'CI=true ./tools/test.sh'
 
 echo
-echo "fresh Debian 12 (minbase + git), clone of $(git rev-parse --short HEAD):"
+echo "fresh Debian 12 (minbase + git), clone of $head:"
 printf '  %-22s exit %d  %5d s  (includes installing the dependencies)\n' \
   ./tools/run-suite.sh "$rc_suite" "$t_suite"
 printf '  %-22s exit %d  %5d s\n' "CI=true ./tools/test.sh" "$rc_test" "$t_test"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: unit and scenario suites, the unit suites again under
 # ASan+UBSan, the Cortex-M4 build of core/ with its size, the CI regression
-# suite against its baseline, and 60 s of fuzzing. Installs missing
+# suite against its baseline, and 20 s of fuzzing per target. Installs missing
 # dependencies first (tools/deps.sh).
 #
 # Every step runs even when an earlier one failed, so one run shows every
@@ -113,7 +113,7 @@ plain_step "cortex-m4-notable build" bash -c 'cmake --preset cortex-m4-notable >
   cmake --build --preset cortex-m4-notable'
 plain_step "size report" tools/fwsize.sh build/cortex-m4 build/cortex-m4-notable
 ci_suite_step
-plain_step "fuzz" tools/fuzz.sh 60
+plain_step "fuzz" tools/fuzz.sh all 20
 
 if [ ${#failed_steps[@]} -gt 0 ]; then
   echo "test.sh: failed steps: $(printf '%s; ' "${failed_steps[@]}")(logs in $logs/)" >&2

@@ -28,6 +28,7 @@ static uint64_t app_call_begin(run_t *run, chunksim_call_kind_t kind, uint32_t a
 {
     uint64_t seq = ++run->call_seq;
     run->stall_us = 0;
+    run->board_ops_in_call = 0;
     run->in_call = true;
     chunksim_monitor_set_time(&run->mon, run_now(run));
     chunksim_monitor_call_begin(&run->mon, seq, kind, arg);
@@ -78,6 +79,7 @@ static void app_timeout_cb(chunksim_event_t *ev)
     }
     uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_CANCEL, 0);
     run->reader.cancel(run->reader.self);
+    run->flash_wait = false; /* abandoned: no completion will come for it */
     app_call_end(run, seq, "cancel", CHUNKSIM_REC_ARG_NONE, 0, "completion overdue");
     app_failure(run, "flash operation (timed out)", CHUNKCORE_E_BUSY);
 }
@@ -94,10 +96,31 @@ static void app_wait_flash(run_t *run)
     }
 }
 
+/*
+ * The monitor counts calls without progress (no_progress); once it has
+ * reported them, nothing the loop does next can change that, so it stops
+ * here instead of spinning on until a watchdog. A loop inside one call
+ * cannot be stopped from here: only the glue timeout ends it.
+ */
+static bool app_livelocked(run_t *run)
+{
+    if (run->livelocked) {
+        run_app_finish(run, "stopped: no progress");
+    }
+    return run->livelocked;
+}
+
+/*
+ * Any completion ends the wait, as the semaphore a board's completion gives
+ * would: the reader has seen it, and the next prepare says whether there is
+ * more to wait for. One that arrives while the link sends (the early
+ * prepare's load) ends it before the next step, which then prepares.
+ */
 void run_app_flash_completed(run_t *run)
 {
-    if (run->state != RUN_APP_WAIT_FLASH) {
-        return; /* a prefetch finished while the link was busy */
+    run->flash_wait = false;
+    if (app_livelocked(run) || run->state != RUN_APP_WAIT_FLASH) {
+        return;
     }
     (void)chunksim_sched_cancel(&run->sched, &run->timeout_ev);
     app_schedule_step(run, 0);
@@ -112,7 +135,8 @@ static void app_abort(run_t *run, const char *why)
     app_call_end(run, seq, "abort", CHUNKSIM_REC_ARG_NONE, 0, why);
 }
 
-static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us)
+static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us,
+                             const chunksim_link_result_t *lr)
 {
     if (run->opts->rec == NULL || !run->opts->record_rows) {
         return;
@@ -123,26 +147,46 @@ static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us)
     uint8_t h = run->chunk_buf[0];
     unsigned flag_bits =
         ((h & 0x80u) ? 4u : 0u) | ((h & 0x40u) ? 2u : 0u) | (run->chunk_final ? 1u : 0u);
-    bool sent = run->link_res.status == CHUNKSIM_LINK_SENT;
+    bool sent = lr->status == CHUNKSIM_LINK_SENT;
     const chunksim_rec_chunk_t row = {
         .seq = seq,
         .t_us = made_us,
-        .sent_us = sent ? run->link_res.sent_us : CHUNKSIM_REC_TIME_NONE,
+        .sent_us = sent ? lr->sent_us : CHUNKSIM_REC_TIME_NONE,
         .header = h,
         .flags = flag_names[flag_bits],
         .delivered = sent,
-        .retransmissions = run->link_res.retransmissions,
+        .retransmissions = lr->retransmissions,
         .data = run->chunk_buf,
         .len = run->chunk_len,
     };
-    run->res->m.rows += chunksim_rec_chunk(run->opts->rec, &row) == 0;
+    run->res->m.rows += run_recorded(run, chunksim_rec_chunk(run->opts->rec, &row));
+}
+
+/*
+ * The run stopped (power cut, time limit) while the link carried a chunk: it
+ * counts among the chunks produced, so it has its row, never delivered, with
+ * the resends that had gone on the air by then.
+ */
+void run_app_record_on_air(run_t *run)
+{
+    if (!run->chunk_on_air) {
+        return;
+    }
+    run->chunk_on_air = false;
+    chunksim_link_result_t lr = {.status = CHUNKSIM_LINK_DISCONNECTED};
+    if (run->link_res.status == CHUNKSIM_LINK_SENT) {
+        /* Per packet: a notification above MTU 247 takes several without a resend. */
+        lr.retransmissions = chunksim_link_retransmissions_by(&run->link, run_now(run));
+    }
+    app_record_chunk(run, run->chunk_seq, run->chunk_made_us, &lr);
 }
 
 static void app_link_done_cb(chunksim_event_t *ev)
 {
     run_t *run = ev->data;
     uint64_t seq = run->chunk_seq;
-    app_record_chunk(run, seq, run->chunk_made_us);
+    run->chunk_on_air = false;
+    app_record_chunk(run, seq, run->chunk_made_us, &run->link_res);
     if (run->link_res.status != CHUNKSIM_LINK_SENT) {
         app_abort(run, "link disconnected: the chunk was not delivered");
         if (run->link_res.reconnect_us == CHUNKSIM_LINK_NEVER) {
@@ -155,6 +199,7 @@ static void app_link_done_cb(chunksim_event_t *ev)
         return;
     }
     run->last_delivery_us = run->link_res.sent_us;
+    run_chunk_delivered(run);
     (void)chunksim_decoder_feed(&run->dec, seq, run->chunk_buf, run->chunk_len);
     if (run->chunk_final && run->sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM) {
         uint64_t cseq = app_call_begin(run, CHUNKSIM_CALL_CONFIRM, 0);
@@ -167,12 +212,14 @@ static void app_link_done_cb(chunksim_event_t *ev)
     app_schedule_step(run, 0);
 }
 
-/* Preload for the next chunk while this one is on the air. */
 /* One prepare call for the chunk size the link takes; detail NULL: the error's name. */
 static int app_prepare(run_t *run, const char *detail)
 {
     uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_PREPARE, (uint32_t)run->chunk_room);
     int rc = run->reader.prepare(run->reader.self, run->chunk_room);
+    if (rc == CHUNKCORE_ASYNC_WAIT) {
+        run->flash_wait = true;
+    }
     if (detail == NULL && rc < 0) {
         detail = chunkcore_errname(rc);
     }
@@ -209,12 +256,15 @@ static void app_send(run_t *run, uint64_t made_us)
         (void)chunksim_link_send(&run->link, made_us, run->chunk_len, &run->link_res);
     }
     run->chunk_made_us = made_us;
+    run->chunk_on_air = true;
     run->state = RUN_APP_WAIT_LINK;
     uint64_t now = run_now(run);
     uint64_t done = run->link_res.sent_us;
     run->link_ev.data = run;
     (void)chunksim_sched_at(&run->sched, &run->link_ev, done > now ? done - now : 0,
                             app_link_done_cb, run);
+    /* Preload for the next chunk while this one is on the air. A wait it
+     * answers holds until the completion, whenever the next step comes. */
     if (run->reader.async) {
         (void)app_prepare(run, "while the link sends");
     }
@@ -254,6 +304,15 @@ static void app_step_cb(chunksim_event_t *ev)
     }
     if (run->opts->stop != NULL && *run->opts->stop) {
         run_app_finish(run, "interrupted: stopped by a signal before the end");
+        return;
+    }
+    if (app_livelocked(run)) {
+        return;
+    }
+    if (run->flash_wait) {
+        /* The early prepare's load is still in flight: a reader may count on
+         * nobody reading (or preparing) before it completes (board.h). */
+        app_wait_flash(run);
         return;
     }
     int rc = app_prepare(run, NULL);

@@ -9,6 +9,8 @@
 #include "chunkcore/error.h"
 #include "flashmodel/error.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +31,7 @@ void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, co
         .fault = op->fault != FLASHMODEL_FAULT_NONE ? flashmodel_fault_name(op->fault) : NULL,
         .latency_us = op->latency_us,
     };
-    run->res->m.rows += chunksim_rec_flash_op(run->opts->rec, &row) == 0;
+    run->res->m.rows += run_recorded(run, chunksim_rec_flash_op(run->opts->rec, &row));
 }
 
 static uint64_t board_now(const run_t *run)
@@ -43,6 +45,23 @@ static void board_report_issue(run_t *run, flashmodel_op_kind_t kind, uint32_t a
     bool busy = flashmodel_busy_until(&run->flash) > board_now(run);
     chunksim_monitor_set_time(&run->mon, board_now(run));
     chunksim_monitor_flash_op(&run->mon, flashmodel_op_kind_name(kind), addr, len, busy, sync);
+}
+
+/* Every operation a reader asks for, refused or not, counts toward board.stuck. */
+static void board_count(run_t *run, const char *kind, uint32_t offset, size_t len)
+{
+    if (++run->board_ops_in_call == CHUNKSIM_MONITOR_NO_PROGRESS_CALLS) {
+        snprintf(run->stuck, sizeof(run->stuck),
+                 "no progress: %" PRIu64 " flash operations inside one call, the last a %s of "
+                 "[%" PRIu32 ", %" PRIu64 ")",
+                 run->board_ops_in_call, kind, offset, (uint64_t)offset + len);
+    }
+}
+
+static const char *board_stuck(void *ctx)
+{
+    const run_t *run = ctx;
+    return run->board_ops_in_call >= CHUNKSIM_MONITOR_NO_PROGRESS_CALLS ? run->stuck : NULL;
 }
 
 static void board_noop_work(chunksim_work_t *w)
@@ -74,6 +93,18 @@ static int board_op_apply(run_t *run, run_flash_op_t *o)
     return status;
 }
 
+/* A read that delivered data: the monitor learns what the flash gave for that range. */
+static void board_delivered(run_t *run, const flashmodel_op_t *op, int status, const uint8_t *dst)
+{
+    if (op->kind != FLASHMODEL_OP_READ || status != 0 || dst == NULL ||
+        op->addr < run->storage_base) {
+        return;
+    }
+    const char *fault =
+        op->fault != FLASHMODEL_FAULT_NONE ? chunksim_flashmap_fault_name(op->fault) : NULL;
+    chunksim_monitor_flash_delivered(&run->mon, op->addr - run->storage_base, dst, op->len, fault);
+}
+
 static void board_op_done(chunksim_work_t *w)
 {
     run_flash_op_t *o = w->data;
@@ -93,8 +124,10 @@ static void board_op_done(chunksim_work_t *w)
     if (o->cancelled || run->finished) {
         return;
     }
+    board_delivered(run, &o->op, status, o->dst);
     int core_status = status == 0 ? 0 : CHUNKCORE_E_IO;
     uint64_t seq = ++run->call_seq;
+    run->board_ops_in_call = 0;
     chunksim_monitor_set_time(&run->mon, run_now(run));
     chunksim_monitor_call_begin(&run->mon, seq, CHUNKSIM_CALL_COMPLETE, o->op_id);
     int rc = run->reader.complete(run->reader.self, o->op_id, core_status);
@@ -196,6 +229,7 @@ static int board_refused(run_t *run, run_flash_op_t *o)
 static int board_read_start(void *ctx, uint32_t op_id, uint32_t offset, void *buf, size_t len)
 {
     run_t *run = ctx;
+    board_count(run, "read", offset, len);
     if ((uint64_t)offset + len > run->sc->coredump.storage_bytes) {
         return CHUNKCORE_E_RANGE;
     }
@@ -227,6 +261,7 @@ static int board_erase_kind(const run_t *run, size_t len, flashmodel_op_kind_t *
 static int board_erase_start(void *ctx, uint32_t op_id, uint32_t offset, size_t len)
 {
     run_t *run = ctx;
+    board_count(run, "erase", offset, len);
     flashmodel_op_kind_t kind;
     if (board_erase_kind(run, len, &kind) < 0 ||
         (uint64_t)offset + len > run->sc->coredump.storage_bytes) {
@@ -290,6 +325,7 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
     if (op->kind != FLASHMODEL_OP_READ && board_clear_lost(op)) {
         chunksim_monitor_clear_failed(&run->mon);
     }
+    board_delivered(run, op, op->status, dst);
     if (o != NULL) {
         o->op = *op;
         o->recorded = true;
@@ -301,6 +337,7 @@ static int board_read_sync(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     run_t *run = ctx;
     flashmodel_op_t op;
+    board_count(run, "read", offset, len);
     if ((uint64_t)offset + len > run->sc->coredump.storage_bytes) {
         return CHUNKCORE_E_RANGE;
     }
@@ -316,6 +353,7 @@ static int board_erase_sync(void *ctx, uint32_t offset, size_t len)
     flashmodel_op_t op;
     flashmodel_op_kind_t kind;
     uint8_t scratch[1];
+    board_count(run, "erase", offset, len);
     if (board_erase_kind(run, len, &kind) < 0) {
         return CHUNKCORE_E_INVAL;
     }
@@ -353,6 +391,7 @@ void run_board_init(run_t *run)
             },
         .read_sync = board_read_sync,
         .erase_sync = board_erase_sync,
+        .stuck = board_stuck,
         .ctx = run,
     };
 }
@@ -391,6 +430,56 @@ void run_board_record_pending(run_t *run)
         o->recorded = true;
         run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : "PENDING");
     }
+}
+
+/* ---- busy time ---- */
+
+typedef struct {
+    uint64_t start_us, end_us;
+} board_span_t;
+
+static int board_span_cmp(const void *a, const void *b)
+{
+    const board_span_t *x = a, *y = b;
+    return x->start_us < y->start_us ? -1 : x->start_us > y->start_us;
+}
+
+/*
+ * The device is busy from an op's start to its device end: a queued op
+ * waits outside its span, a cut one ends at the cut, a lost completion or a
+ * cancelled read still ran, a refused one has no span. Spans overlap only
+ * under suspend (a read inside the write it suspended, whose span grew by
+ * it), so the busy time is the length of their union.
+ */
+uint64_t run_board_busy_us(const run_t *run, uint64_t end_us)
+{
+    size_t n = 0;
+    for (const run_flash_op_t *o = run->ops; o != NULL; o = o->next) {
+        n++;
+    }
+    board_span_t *spans = malloc((n ? n : 1) * sizeof(*spans));
+    if (spans == NULL) {
+        return 0;
+    }
+    n = 0;
+    for (const run_flash_op_t *o = run->ops; o != NULL; o = o->next) {
+        uint64_t s = o->op.start_us,
+                 e = o->op.device_end_us < end_us ? o->op.device_end_us : end_us;
+        if (s < e) {
+            spans[n++] = (board_span_t){s, e};
+        }
+    }
+    qsort(spans, n, sizeof(*spans), board_span_cmp);
+    uint64_t busy_us = 0, covered_us = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s = spans[i].start_us > covered_us ? spans[i].start_us : covered_us;
+        if (spans[i].end_us > s) {
+            busy_us += spans[i].end_us - s;
+            covered_us = spans[i].end_us;
+        }
+    }
+    free(spans);
+    return busy_us;
 }
 
 void run_board_teardown(run_t *run)

@@ -2,6 +2,7 @@
 
 #include "chunkcore/coredump.h"
 #include "chunkcore/crc16.h"
+#include "chunkcore/packetizer.h"
 #include "chunkcore/transport.h"
 #include "chunkcore/varint.h"
 
@@ -10,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DECODER_DEFAULT_MAX_BYTES (64u * 1024u * 1024u)
-#define DECODER_CRC_BYTES         2u
+#define DECODER_CRC_BYTES 2u
 
 const char *chunksim_damage_name(chunksim_damage_kind_t kind)
 {
@@ -75,8 +75,18 @@ void chunksim_decoder_init(chunksim_decoder_t *dec, const chunksim_decoder_confi
     memset(dec, 0, sizeof(*dec));
     dec->cfg = *cfg;
     if (dec->cfg.max_message_bytes == 0) {
-        dec->cfg.max_message_bytes = DECODER_DEFAULT_MAX_BYTES;
+        dec->cfg.max_message_bytes = CHUNKSIM_DECODER_DEFAULT_MAX_BYTES;
     }
+}
+
+uint32_t chunksim_decoder_coredump_limit(uint64_t image_bytes)
+{
+    uint64_t need = image_bytes + CHUNKCORE_MSG_HDR_MAX_BYTES;
+    if (need > UINT32_MAX) {
+        return UINT32_MAX;
+    }
+    return need > CHUNKSIM_DECODER_DEFAULT_MAX_BYTES ? (uint32_t)need
+                                                     : CHUNKSIM_DECODER_DEFAULT_MAX_BYTES;
 }
 
 void chunksim_decoder_free(chunksim_decoder_t *dec)

@@ -252,6 +252,16 @@ static const flashmodel_fault_t fault_kinds[CHUNKSIM_FAULT_KIND_COUNT] = {
     [CHUNKSIM_FAULT_POWER_LOSS] = FLASHMODEL_FAULT_POWER_LOSS,
 };
 
+const char *chunksim_flashmap_fault_name(flashmodel_fault_t fault)
+{
+    for (int k = 0; k < CHUNKSIM_FAULT_KIND_COUNT; k++) {
+        if (fault_kinds[k] == fault && fault != FLASHMODEL_FAULT_NONE) {
+            return chunksim_fault_kind_name((chunksim_fault_kind_t)k);
+        }
+    }
+    return flashmodel_fault_name(fault);
+}
+
 /* Where a rule came from, for messages: its line, or the override that added it. */
 static const char *rule_where(const chunksim_fault_rule_t *r, char *buf, size_t len)
 {

@@ -283,6 +283,25 @@ static bool glue_ops_in_flight(const glue_adapter_t *a)
     return false;
 }
 
+/*
+ * The glue has called the board so often inside one call that it loops
+ * there (board.stuck): its calls return, so the glue timeout would only end
+ * it after seconds of wall time. In its own child process the run ends now,
+ * with the reason, as for memory corruption; in-process nothing can end it.
+ */
+static void glue_check_stuck(const glue_adapter_t *a)
+{
+    const char *why = a->board.stuck != NULL ? a->board.stuck(a->board.ctx) : NULL;
+    if (why == NULL || glue_cur_trace == &glue_local_trace) {
+        return;
+    }
+    char where[GLUE_TRACE_TEXT_BYTES];
+    glue_trace_describe(glue_cur_trace, where, sizeof(where));
+    snprintf(glue_cur_trace->fatal, sizeof(glue_cur_trace->fatal), "glue livelocked: %.150s, in %s",
+             why, where);
+    abort();
+}
+
 static int glue_op_start(bool erase, uint32_t offset, void *buf, size_t len,
                          chunksim_board_done_cb done, void *ctx)
 {
@@ -301,6 +320,7 @@ static int glue_op_start(bool erase, uint32_t offset, void *buf, size_t len,
     const chunkcore_async_port_t *port = &a->board.async;
     int rc = erase ? port->erase_start(port->ctx, op->id, offset, len)
                    : port->read_start(port->ctx, op->id, offset, buf, len);
+    glue_check_stuck(a);
     if (rc < 0) {
         op->used = false;
         rc = glue_board_status(rc);
@@ -334,7 +354,9 @@ static int glue_board_read(uint32_t offset, void *buf, size_t len)
     if (a == NULL || (buf == NULL && len > 0)) {
         return CHUNKSIM_BOARD_E_INVAL;
     }
-    return glue_board_status(a->board.read_sync(a->board.ctx, offset, buf, len));
+    int rc = glue_board_status(a->board.read_sync(a->board.ctx, offset, buf, len));
+    glue_check_stuck(a);
+    return rc;
 }
 
 static int glue_board_erase(uint32_t offset, size_t len)
@@ -343,7 +365,9 @@ static int glue_board_erase(uint32_t offset, size_t len)
     if (a == NULL) {
         return CHUNKSIM_BOARD_E_INVAL;
     }
-    return glue_board_status(a->board.erase_sync(a->board.ctx, offset, len));
+    int rc = glue_board_status(a->board.erase_sync(a->board.ctx, offset, len));
+    glue_check_stuck(a);
+    return rc;
 }
 
 /* Runs the glue's completion callback for op (already taken off the list). */

@@ -69,6 +69,12 @@ static size_t ble_pdu_bytes(size_t chunk_bytes)
     return chunk_bytes + CHUNKSIM_LINK_BLE_NOTIFY_OVERHEAD_BYTES;
 }
 
+_Static_assert((CHUNKSIM_LINK_BLE_VALUE_MAX_BYTES + CHUNKSIM_LINK_BLE_NOTIFY_OVERHEAD_BYTES +
+                CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES - 1) /
+                       CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES ==
+                   CHUNKSIM_LINK_BLE_PACKETS_MAX,
+               "last_units[] holds every packet of the longest notification");
+
 static size_t ble_packets(size_t chunk_bytes)
 {
     size_t max = CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES;
@@ -291,6 +297,24 @@ static attempt_t ble_plan(chunksim_link_t *link, uint64_t now_us, bool first,
     return a;
 }
 
+/*
+ * Where the attempt after one that ended (acknowledged or known lost) at
+ * end_us starts: what ble_plan and network_plan give for a retry, whose
+ * offer (now_us) is never later than the previous attempt's end.
+ */
+static uint64_t retry_start_us(const chunksim_link_t *link, uint64_t end_us)
+{
+    return link->config.kind == CHUNKSIM_LINK_BLE ? ble_next_anchor(link, end_us) : end_us;
+}
+
+/* The end of an attempt of air_us on air from start_us: its ack (BLE), or
+ * its ack after the network's latency. */
+static uint64_t attempt_end_us(const chunksim_link_t *link, uint64_t start_us, uint64_t air_us)
+{
+    return start_us + air_us +
+           (link->config.kind == CHUNKSIM_LINK_NETWORK ? link->config.latency_us : 0);
+}
+
 static attempt_t network_plan(const chunksim_link_t *link, uint64_t now_us, size_t chunk_bytes)
 {
     attempt_t a;
@@ -327,12 +351,16 @@ static bool attempt_cut(chunksim_link_t *link, const attempt_t *a, chunksim_link
     if (link->disconnect_at_fired || cut_us >= a->end_us) {
         return false;
     }
+    uint64_t partial_us = 0;
     if (cut_us > a->start_us) {
-        uint64_t partial_us = cut_us - a->start_us;
+        partial_us = cut_us - a->start_us;
         partial_us = partial_us < a->air_us ? partial_us : a->air_us;
         out->air_us += partial_us;
         link->stats.busy_us += partial_us;
     }
+    link->last_units[link->last_unit_count - 1].attempts++;
+    link->last_cut_air_us = partial_us;
+    link->last_cut = true;
     link->disconnect_at_fired = true;
     link_go_down(link, cut_us);
     result_disconnected(link, cut_us, out);
@@ -346,12 +374,20 @@ static bool attempt_cut(chunksim_link_t *link, const attempt_t *a, chunksim_link
 static bool send_unit(chunksim_link_t *link, uint64_t offer_us, size_t bytes, bool first_unit,
                       chunksim_link_result_t *out)
 {
+    uint32_t n = 0;
     for (uint32_t attempt = 0;; attempt++) {
         attempt_t a = link->config.kind == CHUNKSIM_LINK_BLE
                           ? ble_plan(link, offer_us, attempt == 0, bytes)
                           : network_plan(link, offer_us, bytes);
-        if (first_unit && attempt == 0) {
-            out->start_us = a.start_us;
+        if (attempt == 0) {
+            if (first_unit) {
+                out->start_us = a.start_us;
+            }
+            /* Bounded: one unit for NETWORK, at most CHUNKSIM_LINK_BLE_PACKETS_MAX for BLE. */
+            n = link->last_unit_count++;
+            link->last_units[n].start_us = a.start_us;
+            link->last_units[n].air_us = a.air_us;
+            link->last_units[n].attempts = 0;
         }
         if (attempt_cut(link, &a, out)) {
             return false;
@@ -362,6 +398,7 @@ static bool send_unit(chunksim_link_t *link, uint64_t offer_us, size_t bytes, bo
         }
         out->air_us += a.air_us;
         link->stats.busy_us += a.air_us;
+        link->last_units[n].attempts++;
         link->free_us = a.end_us;
         out->sent_us = a.end_us;
         if (!attempt_lost(link)) {
@@ -403,6 +440,8 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
         return UV_EMSGSIZE;
     }
     *out = (chunksim_link_result_t){.reconnect_us = CHUNKSIM_LINK_NEVER};
+    link->last_unit_count = 0;
+    link->last_cut = false;
     link_advance(link, now_us);
     if (!link->up) {
         result_disconnected(link, now_us, out);
@@ -451,4 +490,66 @@ double chunksim_link_bound_bytes_per_s(const chunksim_link_t *link)
     double by_air = (double)interval_us / (double)exchange_us;
     double per_event = by_packets < by_air ? by_packets : by_air;
     return per_event * (double)chunk_bytes * US_PER_S / (double)interval_us;
+}
+
+/* ---- busy time up to an instant ---- */
+
+/* Air time of one attempt [start_us, start_us + air_us) at or after t_us. */
+static uint64_t air_from(uint64_t start_us, uint64_t air_us, uint64_t t_us)
+{
+    if (t_us <= start_us) {
+        return air_us;
+    }
+    return t_us - start_us < air_us ? air_us - (t_us - start_us) : 0;
+}
+
+/*
+ * The last send's attempts laid out again as the send laid them out: each
+ * unit (a BLE packet, a network chunk) from its first attempt's start, each
+ * retry of it where retry_start_us() puts it. Every attempt before the last
+ * went on air in full; the last is cut short when a disconnect cut it. Gives
+ * the air time at or after t_us, and how many attempts (*started) and
+ * retransmissions (*retried) had started before t_us. Only the last send can
+ * reach past t_us: sends are serialized and callers ask no earlier than it
+ * was offered.
+ */
+static uint64_t last_send_after(const chunksim_link_t *link, uint64_t t_us, uint32_t *started,
+                                uint32_t *retried)
+{
+    uint64_t after_us = 0;
+    *started = 0;
+    *retried = 0;
+    for (uint32_t u = 0; u < link->last_unit_count; u++) {
+        uint64_t start_us = link->last_units[u].start_us;
+        uint64_t unit_air_us = link->last_units[u].air_us;
+        uint32_t attempts = link->last_units[u].attempts;
+        for (uint32_t k = 0; k < attempts; k++) {
+            bool cut = link->last_cut && u + 1 == link->last_unit_count && k + 1 == attempts;
+            after_us += air_from(start_us, cut ? link->last_cut_air_us : unit_air_us, t_us);
+            *started += start_us < t_us;
+            *retried += k > 0 && start_us < t_us;
+            start_us = retry_start_us(link, attempt_end_us(link, start_us, unit_air_us));
+        }
+    }
+    return after_us;
+}
+
+uint64_t chunksim_link_busy_us_by(const chunksim_link_t *link, uint64_t t_us)
+{
+    uint32_t started, retried;
+    return link->stats.busy_us - last_send_after(link, t_us, &started, &retried);
+}
+
+uint32_t chunksim_link_attempts_by(const chunksim_link_t *link, uint64_t t_us)
+{
+    uint32_t started, retried;
+    (void)last_send_after(link, t_us, &started, &retried);
+    return started;
+}
+
+uint32_t chunksim_link_retransmissions_by(const chunksim_link_t *link, uint64_t t_us)
+{
+    uint32_t started, retried;
+    (void)last_send_after(link, t_us, &started, &retried);
+    return retried;
 }

@@ -1,10 +1,12 @@
 #include "chunksim/monitor.h"
 
+#include "chunkcore/coredump.h"
 #include "chunkcore/error.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const invariant_names[] = {
@@ -77,9 +79,132 @@ void chunksim_monitor_init(chunksim_monitor_t *mon, const chunksim_monitor_confi
     mon->stored = mon->cfg.image_bytes > 0;
 }
 
+void chunksim_monitor_free(chunksim_monitor_t *mon)
+{
+    free(mon->delivered);
+    mon->delivered = NULL;
+}
+
+/* The part of [offset, offset + len) inside the image; 0 when none. */
+static size_t monitor_clip(const chunksim_monitor_t *mon, uint32_t offset, size_t len)
+{
+    if (offset >= mon->cfg.image_bytes) {
+        return 0;
+    }
+    size_t left = mon->cfg.image_bytes - offset;
+    return len < left ? len : left;
+}
+
+void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
+                                      const uint8_t *bytes, size_t len, const char *fault)
+{
+    size_t n = monitor_clip(mon, offset, len);
+    if (n == 0 || bytes == NULL) {
+        return;
+    }
+    if (mon->delivered == NULL) {
+        const uint8_t *want = mon->cfg.image + offset;
+        size_t i = 0;
+        while (i < n && want[i] == bytes[i]) {
+            i++;
+        }
+        if (i == n) {
+            return; /* as stored at the start: nothing to remember */
+        }
+        mon->delivered = malloc(mon->cfg.image_bytes);
+        if (mon->delivered == NULL) {
+            return; /* judged against the image alone, as without faults */
+        }
+        memcpy(mon->delivered, mon->cfg.image, mon->cfg.image_bytes);
+    }
+    if (!mon->altered && memcmp(mon->cfg.image + offset, bytes, n) != 0) {
+        size_t i = 0;
+        while (mon->cfg.image[offset + i] == bytes[i]) {
+            i++;
+        }
+        mon->altered = true;
+        mon->altered_by = fault;
+        mon->altered_at = offset + (uint32_t)i;
+    }
+    memcpy(mon->delivered + offset, bytes, n);
+}
+
+/* Whether bytes at offset are what the flash last delivered there, though not the image. */
+static bool monitor_flash_gave(const chunksim_monitor_t *mon, uint32_t offset, const uint8_t *bytes,
+                               size_t len)
+{
+    size_t n = monitor_clip(mon, offset, len);
+    return mon->cfg.data_faults && mon->delivered != NULL && n > 0 &&
+           memcmp(mon->delivered + offset, bytes, n) == 0;
+}
+
+/* Whether the header the flash last delivered differs from the image's (a fault hit it). */
+static bool monitor_header_altered(const chunksim_monitor_t *mon)
+{
+    size_t n = monitor_clip(mon, 0, CHUNKCORE_COREDUMP_HEADER_BYTES);
+    return mon->cfg.data_faults && mon->delivered != NULL &&
+           memcmp(mon->delivered, mon->cfg.image, n) != 0;
+}
+
 void chunksim_monitor_set_time(chunksim_monitor_t *mon, uint64_t t_us)
 {
     mon->now_us = t_us;
+}
+
+/* "last read [65529, 65536) repeated" */
+static void monitor_idle_read_text(const chunksim_monitor_idle_t *idle, char *buf, size_t len)
+{
+    if (idle->reads == 0) {
+        snprintf(buf, len, "no flash read");
+        return;
+    }
+    const char *same = !idle->reads_differ && idle->reads > 1 ? " repeated" : "";
+    snprintf(buf, len, "last read [%" PRIu64 ", %" PRIu64 ")%s", idle->read_offset,
+             idle->read_offset + idle->read_bytes, same);
+}
+
+/* One more call without progress; the bound is reported once per stretch. */
+static void monitor_idle_count(chunksim_monitor_t *mon)
+{
+    chunksim_monitor_idle_t *idle = &mon->idle;
+    if (++idle->calls < CHUNKSIM_MONITOR_NO_PROGRESS_CALLS || idle->reported) {
+        return;
+    }
+    idle->reported = true;
+    char read[80];
+    monitor_idle_read_text(idle, read, sizeof(read));
+    monitor_report(mon, CHUNKSIM_INV_NO_PROGRESS,
+                   "%" PRIu64
+                   " calls and flash operations since t=%.3f s without a chunk or a failed "
+                   "attempt, %s",
+                   idle->calls, (double)idle->since_us / 1e6, read);
+}
+
+static void monitor_idle_read(chunksim_monitor_t *mon, uint32_t addr, uint32_t len)
+{
+    chunksim_monitor_idle_t *idle = &mon->idle;
+    uint64_t offset = addr >= mon->cfg.storage_base ? addr - mon->cfg.storage_base : addr;
+    if (idle->reads > 0 && (offset != idle->read_offset || len != idle->read_bytes)) {
+        idle->reads_differ = true;
+    }
+    idle->read_offset = offset;
+    idle->read_bytes = len;
+    idle->reads++;
+}
+
+/* Each of these uses up something the application bounds: its chunks or its retries. */
+static bool monitor_call_progresses(chunksim_call_kind_t kind, int result)
+{
+    switch (kind) {
+    case CHUNKSIM_CALL_GET_CHUNK:
+    case CHUNKSIM_CALL_GET_NEXT:
+    case CHUNKSIM_CALL_CANCEL:
+        return true;
+    case CHUNKSIM_CALL_PREPARE:
+        return result < 0;
+    default:
+        return false;
+    }
 }
 
 void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim_call_kind_t kind,
@@ -89,13 +214,18 @@ void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim
     mon->call_kind = kind;
     mon->call_arg = arg;
     mon->reads_in_call = 0;
+    monitor_idle_count(mon);
 }
 
 void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result)
 {
     /* The call's own result is the engine's to record; the monitor judges
-     * what happened inside the call, not how it ended. */
-    (void)result;
+     * what happened inside the call, not how it ended, except whether it
+     * was progress. */
+    if (mon->call_seq != 0 && monitor_call_progresses(mon->call_kind, result)) {
+        memset(&mon->idle, 0, sizeof(mon->idle));
+        mon->idle.since_us = mon->now_us;
+    }
     mon->call_seq = 0;
     mon->call_arg = 0;
     mon->reads_in_call = 0;
@@ -108,7 +238,7 @@ static void monitor_peek_failed(chunksim_monitor_t *mon, int result)
     if (!monitor_in_chunk_call(mon) || !mon->cfg.async_reader) {
         return;
     }
-    if (result == CHUNKCORE_E_CORRUPT && mon->cfg.data_faults) {
+    if (result == CHUNKCORE_E_CORRUPT && monitor_header_altered(mon)) {
         mon->suppressed++;
         return;
     }
@@ -121,7 +251,7 @@ static void monitor_peek_absent(chunksim_monitor_t *mon)
     if (!mon->stored) {
         return;
     }
-    if (mon->cfg.data_faults) {
+    if (monitor_header_altered(mon)) {
         mon->suppressed++;
         return;
     }
@@ -133,7 +263,7 @@ static void monitor_peek_absent(chunksim_monitor_t *mon)
 static void monitor_peek_found(chunksim_monitor_t *mon, uint32_t payload_bytes)
 {
     if (payload_bytes != mon->cfg.image_bytes) {
-        if (mon->cfg.data_faults) {
+        if (monitor_header_altered(mon)) {
             mon->suppressed++;
         } else {
             monitor_report(mon, CHUNKSIM_INV_WRONG_BYTES,
@@ -155,6 +285,7 @@ static void monitor_peek_found(chunksim_monitor_t *mon, uint32_t payload_bytes)
 
 void chunksim_monitor_peek(chunksim_monitor_t *mon, int result, uint32_t payload_bytes)
 {
+    monitor_idle_count(mon);
     if (result < 0) {
         monitor_peek_failed(mon, result);
     } else if (result == 0) {
@@ -224,7 +355,7 @@ static void monitor_check_bytes(chunksim_monitor_t *mon, uint32_t offset, size_t
     if (i == n) {
         return;
     }
-    if (mon->cfg.data_faults) {
+    if (monitor_flash_gave(mon, offset, bytes, len)) {
         mon->suppressed++;
         return;
     }
@@ -242,6 +373,7 @@ static void monitor_check_bytes(chunksim_monitor_t *mon, uint32_t offset, size_t
 void chunksim_monitor_read(chunksim_monitor_t *mon, uint32_t offset, size_t len,
                            const uint8_t *bytes, int result)
 {
+    monitor_idle_count(mon);
     monitor_check_position(mon, offset, len);
     monitor_check_chunk(mon, offset, len);
     if (result == CHUNKCORE_E_WINDOW) {
@@ -309,6 +441,10 @@ void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32
     if (kind == NULL) {
         kind = "op";
     }
+    if (strcmp(kind, "read") == 0) {
+        monitor_idle_read(mon, addr, len);
+    }
+    monitor_idle_count(mon);
     if (device_busy && !mon->cfg.allow_suspend) {
         monitor_report(mon, CHUNKSIM_INV_FLASH_BUSY,
                        "%s of %" PRIu32 " bytes at 0x%08" PRIx32 " while the device was busy", kind,

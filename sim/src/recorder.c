@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* sim/src/schema.sql, compiled in by the build (sim/CMakeLists.txt). */
@@ -1000,6 +1001,30 @@ static void rec_release(chunksim_rec_t *rec)
     rec->pending_rows = 0;
 }
 
+/* Why an open failed, in the user's terms: SQLite says only "unable to open database file". */
+static const char *rec_open_hint(sqlite3 *db, const char *path)
+{
+    static _Thread_local char hint[PATH_MAX + 64];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+    hint[0] = '\0';
+    if (strncmp(path, "file:", 5) != 0 && slash != NULL && slash != path) {
+        snprintf(hint, sizeof hint, "%.*s", (int)(slash - path), path);
+        if (stat(hint, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            char dir[PATH_MAX];
+            snprintf(dir, sizeof dir, "%s", hint);
+            snprintf(hint, sizeof hint, " (the directory %s does not exist)", dir);
+            return hint;
+        }
+    }
+    int e = sqlite3_system_errno(db);
+    if (e != 0)
+        snprintf(hint, sizeof hint, " (%s)", strerror(e));
+    else
+        hint[0] = '\0';
+    return hint;
+}
+
 static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly, char *err,
                            size_t errlen)
 {
@@ -1016,8 +1041,8 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
     if (!path) {
         r = rec_fail(rec, CHUNKSIM_REC_E_INVAL, "no database path");
     } else if (sqlite3_open_v2(path, &rec->db_, flags, NULL) != SQLITE_OK) {
-        r = rec->db_ ? rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "cannot open %s: %s", path,
-                                sqlite3_errmsg(rec->db_))
+        r = rec->db_ ? rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "cannot open %s: %s%s", path,
+                                sqlite3_errmsg(rec->db_), rec_open_hint(rec->db_, path))
                      : rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "cannot open %s: out of memory", path);
     } else {
         sqlite3_extended_result_codes(rec->db_, 1);

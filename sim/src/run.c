@@ -33,6 +33,19 @@ uint64_t run_now(const run_t *run)
     return chunksim_sched_now_us(&run->sched);
 }
 
+int run_recorded(run_t *run, int rec_rc)
+{
+    chunksim_run_result_t *res = run->res;
+    if (rec_rc == 0) {
+        return 1;
+    }
+    if (res->record_error[0] == '\0') {
+        snprintf(res->record_error, sizeof(res->record_error), "%s",
+                 chunksim_rec_errmsg(run->opts->rec));
+    }
+    return 0;
+}
+
 void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,
                      const char *detail)
 {
@@ -53,16 +66,16 @@ void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, in
         .detail = detail,
         .duration_us = run->stall_us,
     };
-    run->res->m.rows += chunksim_rec_call(run->opts->rec, &row) == 0;
+    run->res->m.rows += run_recorded(run, chunksim_rec_call(run->opts->rec, &row));
 }
 
 /* A derived seed as a run param, so one stream can be replayed alone. */
 static void run_record_seed(run_t *run, const char *name, uint64_t seed)
 {
     char text[24];
-    if (run->opts->rec != NULL) {
+    if (run->opts->rec != NULL && run->res->run_id != 0) {
         snprintf(text, sizeof(text), "%" PRIu64, seed);
-        (void)chunksim_rec_param(run->opts->rec, name, text);
+        (void)run_recorded(run, chunksim_rec_param(run->opts->rec, name, text));
     }
 }
 
@@ -117,6 +130,11 @@ static void run_on_message(void *data, const chunksim_message_t *msg)
     if (!msg->crc_ok) {
         run->delivered_bad_crc = true;
     } else if (same) {
+        if (!run->delivered_ok) {
+            run->delivered.at_us = run->last_delivery_us;
+            run->delivered.link_busy_us = run->link.stats.busy_us;
+            run->delivered.ideal_link_us = run->ideal_link_us;
+        }
         run->delivered_ok = true;
         run->res->m.message_bytes = msg->length;
     } else {
@@ -128,6 +146,7 @@ static void run_on_violation(void *data, const chunksim_violation_t *v)
 {
     run_t *run = data;
     run->res->m.violations++;
+    run->livelocked |= v->invariant == CHUNKSIM_INV_NO_PROGRESS;
     if (run->res->first_violation[0] == '\0') {
         snprintf(run->res->first_violation, sizeof(run->res->first_violation),
                  "%s at call %" PRIu64 ": %s", chunksim_invariant_name(v->invariant), v->call_seq,
@@ -140,7 +159,7 @@ static void run_on_violation(void *data, const chunksim_violation_t *v)
             .t_us = v->t_us,
             .detail = v->detail,
         };
-        run->res->m.rows += chunksim_rec_violation(run->opts->rec, &row) == 0;
+        run->res->m.rows += run_recorded(run, chunksim_rec_violation(run->opts->rec, &row));
     }
 }
 
@@ -237,6 +256,11 @@ static int run_setup_link(run_t *run)
         return run_fail(run, rc, "link model refused the config: %s", why ? why : "?");
     }
     run_record_seed(run, "seed.link", seed);
+    /* No loss: the ideal link never draws from the stream it shares. */
+    cfg.loss_rate = 0;
+    cfg.disconnect_at_us = CHUNKSIM_LINK_NEVER;
+    cfg.disconnect_after_chunks = 0;
+    (void)chunksim_link_init(&run->ideal_link, &cfg, &run->link_rng, NULL);
     run->chunk_room = chunksim_link_chunk_bytes(&run->link);
     run->chunk_buf = malloc(run->chunk_room);
     return run->chunk_buf == NULL ? run_fail(run, -ENOMEM, "%s", "out of memory") : 0;
@@ -329,18 +353,21 @@ static void run_setup_monitor(run_t *run)
         .async_reader = run->reader.async,
         .allow_suspend = run->sc->flash.busy_policy == CHUNKSIM_BUSY_SUSPEND,
         .data_faults = run_has_data_faults(run->sc),
+        .storage_base = run->storage_base,
     };
     chunksim_monitor_init(&run->mon, &cfg);
-    const chunksim_decoder_config_t dcfg = {.on_message = run_on_message, .data = run};
+    const chunksim_decoder_config_t dcfg = {
+        .on_message = run_on_message,
+        .data = run,
+        .max_message_bytes = chunksim_decoder_coredump_limit(run->image_bytes),
+    };
     chunksim_decoder_init(&run->dec, &dcfg);
 }
 
-static int run_setup_record(run_t *run)
+/* The run's row (and its image, when it was built): committed at once, status 'running'. */
+static int run_record_begin(run_t *run)
 {
     chunksim_rec_t *rec = run->opts->rec;
-    if (rec == NULL) {
-        return 0;
-    }
     int64_t scenario_id = 0;
     int rc = chunksim_rec_scenario(rec, run->sc->run.name, chunksim_scenario_text(run->sc),
                                    &scenario_id);
@@ -359,10 +386,22 @@ static int run_setup_record(run_t *run)
         rc = chunksim_rec_run_begin(rec, &info, &run->res->run_id);
     }
     if (rc < 0) {
-        return run_fail(run, rc, "recorder: %s", chunksim_rec_errmsg(rec));
+        (void)run_recorded(run, rc);
+        return rc;
     }
-    run_record_seed(run, "seed.coredump.image", run->image_seed);
+    if (run->image != NULL) {
+        run_record_seed(run, "seed.coredump.image", run->image_seed);
+    }
     return 0;
+}
+
+static int run_setup_record(run_t *run)
+{
+    if (run->opts->rec == NULL) {
+        return 0;
+    }
+    int rc = run_record_begin(run);
+    return rc < 0 ? run_fail(run, rc, "recorder: %s", run->res->record_error) : 0;
 }
 
 /* ---- verdict ---- */
@@ -381,6 +420,55 @@ static bool run_coredump_still_stored(const run_t *run)
            total == run->image_bytes;
 }
 
+/*
+ * Why a coredump that was not delivered is gone. An erased header is a
+ * clear; anything else is the stored bytes altered by a flash fault, which
+ * is named: the fault that altered the bytes the flash delivered, else every
+ * fault that fired in the run and can change what is stored.
+ */
+static const char *run_lost_why(const run_t *run, char *buf, size_t len)
+{
+    uint8_t hdr[CHUNKCORE_COREDUMP_HEADER_BYTES];
+    bool erased = flashmodel_peek(&run->flash, run->storage_base, hdr, sizeof(hdr)) == 0;
+    for (size_t i = 0; erased && i < sizeof(hdr); i++) {
+        erased = hdr[i] == 0xFF;
+    }
+    if (erased) {
+        return "the coredump was cleared from flash but never delivered intact";
+    }
+    char faults[120] = "";
+    size_t used = 0;
+    for (int k = 0; k < FLASHMODEL_FAULT_COUNT; k++) {
+        bool alters = k == FLASHMODEL_FAULT_BITFLIP_STUCK || k == FLASHMODEL_FAULT_TORN_PROGRAM ||
+                      k == FLASHMODEL_FAULT_MISDIRECTED_WRITE || k == FLASHMODEL_FAULT_POWER_LOSS ||
+                      k == FLASHMODEL_FAULT_WEAR_OUT;
+        if (alters && flashmodel_counters(&run->flash)->faults[k] > 0 && used < sizeof(faults)) {
+            used += (size_t)snprintf(faults + used, sizeof(faults) - used, "%s%s", used ? ", " : "",
+                                     chunksim_flashmap_fault_name((flashmodel_fault_t)k));
+        }
+    }
+    const char *by = run->mon.altered && run->mon.altered_by != NULL ? run->mon.altered_by : faults;
+    snprintf(buf, len,
+             "the stored coredump's header was altered in flash (%s) and it was never delivered "
+             "intact",
+             by[0] ? by : "no fault named; not by the firmware's clear");
+    return buf;
+}
+
+/* Silent corruption, and the flash fault behind it when the monitor saw one. */
+static const char *run_silent_why(const run_t *run, char *buf, size_t len)
+{
+    const char *what = "SILENT CORRUPTION: a message with a good CRC carried bytes that differ "
+                       "from flash";
+    if (!run->mon.altered) {
+        return what;
+    }
+    snprintf(buf, len, "%s (the flash delivered altered bytes from offset %" PRIu32 ": %s)", what,
+             run->mon.altered_at,
+             run->mon.altered_by != NULL ? run->mon.altered_by : "stored bytes altered earlier");
+    return buf;
+}
+
 static void run_verdict(run_t *run)
 {
     chunksim_run_result_t *res = run->res;
@@ -391,12 +479,13 @@ static void run_verdict(run_t *run)
     res->safety_ok =
         !run->delivered_silent_corrupt && (run->delivered_ok || stored) && res->m.violations == 0;
     const char *why = NULL;
+    char lost[200];
     if (res->m.violations > 0) {
         res->outcome = CHUNKSIM_OUTCOME_VIOLATION;
         why = res->first_violation;
     } else if (run->delivered_silent_corrupt) {
         res->outcome = CHUNKSIM_OUTCOME_CORRUPT;
-        why = "SILENT CORRUPTION: a message with a good CRC carried bytes that differ from flash";
+        why = run_silent_why(run, lost, sizeof(lost));
     } else if (run->delivered_ok) {
         res->outcome = CHUNKSIM_OUTCOME_OK;
         if (stored && run->mon.clears > 0) {
@@ -407,7 +496,7 @@ static void run_verdict(run_t *run)
         why = "the only delivered copy failed its CRC and the coredump is gone from flash";
     } else if (!stored) {
         res->outcome = CHUNKSIM_OUTCOME_LOST;
-        why = "the coredump was cleared from flash but never delivered intact";
+        why = run_lost_why(run, lost, sizeof(lost));
     } else {
         res->outcome = CHUNKSIM_OUTCOME_INCOMPLETE;
         why = "not delivered; the coredump is still stored";
@@ -425,24 +514,41 @@ static void run_verdict(run_t *run)
                                                           chunksim_outcome_name(res->outcome)) == 0;
 }
 
+void run_chunk_delivered(run_t *run)
+{
+    chunksim_link_result_t ideal;
+    if (chunksim_link_send(&run->ideal_link, 0, run->chunk_len, &ideal) == 0) {
+        run->ideal_link_us = ideal.sent_us;
+    }
+}
+
 /*
+ * Every figure is taken over one interval, the drain: from the first call
+ * (time 0) to the ack of the chunk that completed the first intact copy of
+ * the coredump, or, when none did, to the instant the run stopped. Work
+ * outside it (the clearing erase that runs on after the last ack, a resent
+ * copy, a chunk or a prefetch still going when power was cut) does not
+ * count, so a busy time never exceeds the drain.
+ *
  * The bound: neither the flash nor the link can go faster than its own
- * capacity. The flash needs its busy time; the link needs the wire bytes at
- * its best sustained rate (for BLE the connection interval, not the air
- * time, is what limits it).
+ * capacity. The flash needs its busy time in the drain; the link needs the
+ * time it takes to carry the chunks it delivered in the drain back to back
+ * from time 0 without loss (for BLE the connection events, not the air
+ * time, are what limits it). Both are at most the drain, so efficiency is at
+ * most 1.
  */
 static void run_metrics(run_t *run)
 {
     chunksim_metrics_t *m = &run->res->m;
     const flashmodel_counters_t *fc = flashmodel_counters(&run->flash);
-    m->drain_us = run->delivered_ok ? run->last_delivery_us : run_now(run);
-    m->flash_busy_us = fc->busy_us;
-    m->link_busy_us = run->link.stats.busy_us;
-    double link_rate = chunksim_link_bound_bytes_per_s(&run->link);
-    uint64_t link_need_us =
-        link_rate > 0 ? (uint64_t)((double)m->wire_bytes * 1e6 / link_rate) : m->link_busy_us;
+    bool delivered = run->delivered_ok;
+    m->drain_us = delivered ? run->delivered.at_us : run_now(run);
+    m->flash_busy_us = run_board_busy_us(run, m->drain_us);
+    m->link_busy_us =
+        delivered ? run->delivered.link_busy_us : chunksim_link_busy_us_by(&run->link, m->drain_us);
+    uint64_t link_need_us = delivered ? run->delivered.ideal_link_us : run->ideal_link_us;
     m->bound_us = m->flash_busy_us > link_need_us ? m->flash_busy_us : link_need_us;
-    if (run->delivered_ok && m->drain_us > 0) {
+    if (delivered && m->drain_us > 0) {
         m->efficiency = (double)m->bound_us / (double)m->drain_us;
         m->bytes_per_s = (double)m->message_bytes * 1e6 / (double)m->drain_us;
     }
@@ -454,14 +560,33 @@ static void run_metrics(run_t *run)
     }
 }
 
-static void run_record_end(run_t *run)
+/*
+ * A run whose record is not the run (a trace row, or its end, could not be
+ * written) is no verdict to trust: it ends as an error, and the reason keeps
+ * what the simulation itself concluded. Once: the reason is rewritten once.
+ */
+static void run_fail_recording(run_t *run)
 {
-    chunksim_rec_t *rec = run->opts->rec;
-    const chunksim_run_result_t *res = run->res;
-    if (rec == NULL || res->run_id == 0) {
+    chunksim_run_result_t *res = run->res;
+    if (res->record_error[0] == '\0' || run->record_failure_told) {
         return;
     }
-    const chunksim_rec_run_result_t row = {
+    run->record_failure_told = true;
+    if (run->setup_failed) {
+        return; /* already an error, and the setup's failure is its reason */
+    }
+    char text[sizeof(res->reason) + sizeof(res->record_error) + 64];
+    snprintf(text, sizeof(text), "not recorded in full: %s; the run ended %s%s%s",
+             res->record_error, chunksim_outcome_name(res->outcome), res->reason[0] ? ": " : "",
+             res->reason);
+    snprintf(res->reason, sizeof(res->reason), "%s", text);
+    res->outcome = CHUNKSIM_OUTCOME_ERROR;
+    res->passed = false;
+}
+
+static chunksim_rec_run_result_t run_rec_result(const chunksim_run_result_t *res)
+{
+    return (chunksim_rec_run_result_t){
         .outcome = chunksim_outcome_name(res->outcome),
         .safety_ok = res->safety_ok,
         .liveness_ok = res->liveness_ok,
@@ -479,9 +604,36 @@ static void run_record_end(run_t *run)
         .faults_injected = res->m.faults_injected,
         .wall_ms = (uint64_t)res->wall_ms,
     };
-    if (chunksim_rec_run_end(rec, &row) < 0 && run->opts->log != NULL) {
+}
+
+/*
+ * The run's end, stored as stdout will tell it: the outcome and reason (an
+ * error for a setup that failed, or for a record that lost rows). An end
+ * that fails on the rows still buffered drops them; when SQLite rolled the
+ * batch back, the next try reports those rows lost and forgets them; the
+ * third stores the end alone (as an error: rows are gone), which a full
+ * disk may still take. When even that fails, the run is aborted in the
+ * database if anything can still be written there.
+ */
+static void run_record_end(run_t *run)
+{
+    chunksim_rec_t *rec = run->opts->rec;
+    chunksim_run_result_t *res = run->res;
+    if (rec == NULL || res->run_id == 0) {
+        return;
+    }
+    for (int attempt = 0; attempt < 3; attempt++) {
+        run_fail_recording(run);
+        const chunksim_rec_run_result_t row = run_rec_result(res);
+        if (chunksim_rec_run_end(rec, &row) == 0) {
+            return;
+        }
+        (void)run_recorded(run, -1);
+    }
+    (void)chunksim_rec_run_abort(rec, res->reason);
+    if (run->opts->log != NULL) {
         fprintf(run->opts->log, "chunksim: recording run %" PRId64 ": %s\n", res->run_id,
-                chunksim_rec_errmsg(rec));
+                res->record_error);
     }
 }
 
@@ -516,6 +668,7 @@ static void run_teardown(run_t *run, bool loop_ready)
         (void)uv_loop_close(&run->loop);
     }
     chunksim_decoder_free(&run->dec);
+    chunksim_monitor_free(&run->mon);
     flashmodel_close(&run->flash);
     chunksim_flashmap_free(&run->fmap);
     free(run->chunk_buf);
@@ -553,16 +706,19 @@ int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *op
         run_metrics(run);
         run_verdict(run);
         run_board_record_pending(run);
+        run_app_record_on_air(run);
     } else if (loop_ready) {
         chunksim_sched_close(&run->sched, NULL);
         (void)uv_run(&run->loop, UV_RUN_DEFAULT);
     }
     res->wall_ms = run_wall_ms() - t0;
-    if (run->setup_failed && opts->rec != NULL && res->run_id != 0) {
-        (void)chunksim_rec_run_abort(opts->rec, res->reason);
-    } else {
-        run_record_end(run);
+    /* A setup that failed before the run's row existed (the image could not be
+     * built) still leaves one: the database tells the error stdout tells. */
+    if (run->setup_failed && opts->rec != NULL && res->run_id == 0 &&
+        res->record_error[0] == '\0') {
+        (void)run_record_begin(run);
     }
+    run_record_end(run);
     run_teardown(run, loop_ready);
     free(run);
     return rc;

@@ -26,10 +26,10 @@ typedef struct run_flash_op {
     struct run *run;
     flashmodel_op_t op;
     chunksim_work_t work;
-    uint32_t op_id;   /* the reader's id, reported back with the completion */
-    uint8_t *dst;     /* reader RAM for a read */
-    uint64_t seq;     /* flash_ops.seq */
-    bool cancelled;   /* abandoned by the reader: nothing lands, nothing is reported */
+    uint32_t op_id; /* the reader's id, reported back with the completion */
+    uint8_t *dst;   /* reader RAM for a read */
+    uint64_t seq;   /* flash_ops.seq */
+    bool cancelled; /* abandoned by the reader: nothing lands, nothing is reported */
     bool recorded;
     struct run_flash_op *next;
 } run_flash_op_t;
@@ -52,6 +52,10 @@ typedef struct run {
     flashmodel_t flash;
     chunksim_link_t link;
     chunksim_rng_t link_rng;
+    /* The same link without loss or disconnects, every delivered chunk
+     * offered at time 0: how soon the link alone could have carried them. */
+    chunksim_link_t ideal_link;
+    uint64_t ideal_link_us;
     chunksim_monitor_t mon;
     chunksim_board_t board;
     chunksim_reader_t reader;
@@ -79,9 +83,16 @@ typedef struct run {
     size_t chunk_room;
     size_t chunk_len;
     bool chunk_final;
+    bool chunk_on_air; /* handed to the link, its "sent" callback not yet run */
     uint64_t chunk_made_us;
     chunksim_link_result_t link_res;
     uint32_t consecutive_failures;
+    /* A prepare said wait and no completion (or cancel) has come since: until
+     * one does, the application neither prepares again nor gets a chunk. */
+    bool flash_wait;
+    bool livelocked;            /* the monitor saw no progress: the next step ends the run */
+    uint64_t board_ops_in_call; /* board operations asked for since the last call began */
+    char stuck[160];            /* why board.stuck says the call in progress loops */
     bool in_call;
     uint64_t stall_us; /* CPU time a synchronous flash access took inside the current call */
 
@@ -91,9 +102,16 @@ typedef struct run {
     bool delivered_bad_crc;
     bool delivered_silent_corrupt;
     uint64_t last_delivery_us;
+    /* The drain's end when delivered_ok: the ack of the chunk that completed
+     * the first intact copy, and the link's figures at that instant. */
+    struct {
+        uint64_t at_us;
+        uint64_t link_busy_us;
+        uint64_t ideal_link_us;
+    } delivered;
     bool setup_failed;
     bool finished;
-    char rec_err[160];
+    bool record_failure_told; /* the result says the record lost rows */
 } run_t;
 
 /* board.c */
@@ -101,6 +119,8 @@ void run_board_init(run_t *run);
 void run_board_teardown(run_t *run);
 void run_board_record_pending(run_t *run);
 void run_board_settle(run_t *run);
+/* Time in [0, end_us) during which the flash was executing at least one operation. */
+uint64_t run_board_busy_us(const run_t *run, uint64_t end_us);
 /* run.power_loss_stops: schedules the stop at the earliest power_loss at_us rule. */
 void run_board_arm_timed_cuts(run_t *run);
 /* Record a flash op row now (also for ops that never complete). */
@@ -111,9 +131,15 @@ void run_app_start(run_t *run);
 void run_app_flash_completed(run_t *run);
 /* Ends the run: no more steps; the scheduler is closed. */
 void run_app_finish(run_t *run, const char *reason);
+/* After the end: the chunk the link was still carrying gets its row, never delivered. */
+void run_app_record_on_air(run_t *run);
 
 /* run.c */
 uint64_t run_now(const run_t *run);
+/* A recorder call's result: 1 for a row written, else 0 and the first failure kept. */
+int run_recorded(run_t *run, int rec_rc);
+/* The link acknowledged the current chunk: the bound's link side takes it too. */
+void run_chunk_delivered(run_t *run);
 void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,
                      const char *detail);
 

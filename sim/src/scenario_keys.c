@@ -20,10 +20,12 @@
 
 /* The core addresses storage with 32-bit offsets; 2 GiB keeps sums of two in range. */
 #define BYTES_MAX 2147483648ull
-#define MIB       1048576ull
-#define SECOND_US 1000000ull
-#define DAY_US    (86400ull * SECOND_US)
-#define YEAR_US   (365ull * DAY_US)
+/* What a run records and judges (scenario.h). */
+#define COREDUMP_MAX ((uint64_t)CHUNKSIM_SCENARIO_COREDUMP_MAX_BYTES)
+#define MIB          1048576ull
+#define SECOND_US    1000000ull
+#define DAY_US       (86400ull * SECOND_US)
+#define YEAR_US      (365ull * DAY_US)
 
 /* Enum keywords; the index is the enum value. */
 static const char *const mode_words[] = {"virtual", "realtime", NULL};
@@ -92,7 +94,7 @@ static int apply_file(chunksim_scenario_t *sc, const struct scenario_key *key, c
     /* Sized before it is read: a wrong path to a disk image must not fill RAM. */
     char *data;
     size_t bytes;
-    int rc = scenario_regular_file_read(path, BYTES_MAX - SCENARIO_COREDUMP_FRAME_BYTES,
+    int rc = scenario_regular_file_read(path, COREDUMP_MAX - SCENARIO_COREDUMP_FRAME_BYTES,
                                         "a coredump can hold", &data, &bytes, why, whylen);
     if (rc < 0) {
         free(path);
@@ -248,7 +250,7 @@ const struct scenario_key scenario_keys[] = {
     BOOL("run", "power_loss_stops", run.power_loss_stops),
 
     U32("coredump", "size_bytes", coredump.size_bytes, SCENARIO_UNIT_BYTES,
-        SCENARIO_COREDUMP_FRAME_BYTES, BYTES_MAX),
+        SCENARIO_COREDUMP_FRAME_BYTES, COREDUMP_MAX),
     WORD("coredump", "content", coredump.content, content_words),
     CUSTOM("coredump", "pattern_hex", coredump.pattern, apply_pattern),
     CUSTOM("coredump", "file", coredump.file_path, apply_file),

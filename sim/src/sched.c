@@ -1,10 +1,14 @@
 #include "chunksim/sched.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #define NS_PER_US             UINT64_C(1000)
-#define US_PER_MS             1000.0
+#define NS_PER_S              UINT64_C(1000000000)
 #define HEAP_INITIAL_CAP      64
 #define HEAP_INDEX_NONE       SIZE_MAX
 #define CONTAINER_OF(p, T, m) ((T *)((char *)(p)-offsetof(T, m)))
@@ -27,9 +31,9 @@ enum rt_state {
 struct chunksim_rt_work {
     uv_work_t req;
     chunksim_sched_t *sched;
-    chunksim_work_t *user; /* guarded; NULL once cancelled or dropped by close */
-    enum rt_state state;   /* guarded */
-    uint64_t sleep_ns;
+    chunksim_work_t *user;         /* guarded; NULL once cancelled or dropped by close */
+    enum rt_state state;           /* guarded */
+    uint64_t deadline_ns;          /* CLOCK_MONOTONIC: when the operation is over */
     struct chunksim_rt_work *prev; /* loop thread only */
     struct chunksim_rt_work *next;
 };
@@ -142,14 +146,29 @@ static uint64_t double_to_u64(double x)
 
 uint64_t chunksim_sched_now_us(const chunksim_sched_t *sched)
 {
-    if (sched->mode == CHUNKSIM_SCHED_VIRTUAL) {
-        return sched->virtual_now_us;
-    }
-    uint64_t elapsed_ns = uv_hrtime() - sched->start_ns;
+    return sched->now_us;
+}
+
+/* The timerfd's clock; uv_hrtime() reads the same one on Linux, but the
+ * deadlines must be on the timer's clock by construction, not by luck. */
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* When model time time_us falls on the wall clock. Rounded up: an event may
+ * run late, never early. */
+static uint64_t realtime_deadline_ns(const chunksim_sched_t *sched, uint64_t time_us)
+{
     if (sched->realtime_scale == 1.0) {
-        return elapsed_ns / NS_PER_US;
+        uint64_t ns = time_us > UINT64_MAX / NS_PER_US ? UINT64_MAX : time_us * NS_PER_US;
+        return saturating_add(sched->start_ns, ns);
     }
-    return double_to_u64((double)elapsed_ns / (double)NS_PER_US / sched->realtime_scale);
+    double ns = ceil((double)time_us * (double)NS_PER_US * sched->realtime_scale);
+    return saturating_add(sched->start_ns, double_to_u64(ns));
 }
 
 /* ---- running events ---- */
@@ -162,7 +181,7 @@ static void sched_stop_handle(chunksim_sched_t *sched)
     if (sched->mode == CHUNKSIM_SCHED_VIRTUAL) {
         uv_idle_stop(&sched->handle.idle);
     } else {
-        uv_timer_stop(&sched->handle.timer);
+        uv_poll_stop(&sched->handle.poll);
     }
 }
 
@@ -180,9 +199,7 @@ static void sched_run_head(chunksim_sched_t *sched)
     chunksim_event_t *ev = sched->heap[0];
 
     heap_remove(sched, ev);
-    if (sched->mode == CHUNKSIM_SCHED_VIRTUAL) {
-        sched->virtual_now_us = ev->time_us;
-    }
+    sched->now_us = ev->time_us;
     sched->events_run++;
     /* Last: the callback may reschedule or free ev, or close sched. */
     ev->cb(ev);
@@ -205,44 +222,82 @@ static void virtual_idle_cb(uv_idle_t *idle)
     }
 }
 
-static void realtime_timer_cb(uv_timer_t *timer);
+static void work_event_cb(chunksim_event_t *ev);
 
-/* Arms the one timer for the earliest deadline, or for the limit when the
- * earliest event lies beyond it. */
+/* A work completion whose work_fn has not finished on the pool yet: the
+ * heap waits for it, so that completions run in the order VIRTUAL runs
+ * them even when a pool thread is late. */
+static bool realtime_event_blocked(const chunksim_event_t *ev)
+{
+    if (ev->cb != work_event_cb) {
+        return false;
+    }
+    const chunksim_work_t *w = ev->data;
+    return w->rt != NULL;
+}
+
+/* Cannot fail: the fd is ours, the flags are valid and the value is
+ * clamped into what the kernel takes. */
+static void realtime_timer_set(chunksim_sched_t *sched, uint64_t deadline_ns)
+{
+    /* 146 years of uptime: beyond any run. An all-zero it_value would
+     * disarm the timer instead of firing it. */
+    const uint64_t max_ns = UINT64_C(1) << 62;
+    uint64_t ns = deadline_ns > max_ns ? max_ns : deadline_ns == 0 ? 1 : deadline_ns;
+    struct itimerspec its = {
+        .it_value = {.tv_sec = (time_t)(ns / NS_PER_S), .tv_nsec = (long)(ns % NS_PER_S)},
+    };
+    (void)timerfd_settime(sched->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void realtime_poll_cb(uv_poll_t *poll, int status, int events);
+
+/*
+ * Arms the timer for the earliest deadline, or for the limit when the
+ * earliest event lies beyond it. A blocked head arms nothing: the pool's
+ * after_work arms again. The poll handle is active exactly while the timer
+ * is armed, so an empty heap lets uv_run() return.
+ */
 static void realtime_arm(chunksim_sched_t *sched)
 {
     if (sched->closing || sched->limit_reached) {
         return;
     }
-    if (sched->heap_len == 0) {
-        uv_timer_stop(&sched->handle.timer);
+    const chunksim_event_t *head = sched->heap_len > 0 ? sched->heap[0] : NULL;
+    bool beyond_limit = head != NULL && head->time_us > sched->limit_us;
+    if (head == NULL || (!beyond_limit && realtime_event_blocked(head))) {
+        uv_poll_stop(&sched->handle.poll);
         return;
     }
-    uint64_t target_us = sched->heap[0]->time_us;
-    if (target_us > sched->limit_us) {
-        target_us = sched->limit_us;
-    }
-    uint64_t now_us = chunksim_sched_now_us(sched);
-    uint64_t wait_us = target_us > now_us ? target_us - now_us : 0;
-    /* Rounded up: a timer may fire late, never early. */
-    uint64_t wait_ms = double_to_u64(ceil((double)wait_us * sched->realtime_scale / US_PER_MS));
-    /* uv_timer counts from the loop's cached time; refresh it so a stale
-     * cache does not make the timer fire early and spin. */
-    uv_update_time(sched->loop);
-    uv_timer_start(&sched->handle.timer, realtime_timer_cb, wait_ms, 0);
+    uint64_t target_us = beyond_limit ? sched->limit_us : head->time_us;
+    realtime_timer_set(sched, realtime_deadline_ns(sched, target_us));
+    uv_poll_start(&sched->handle.poll, UV_READABLE, realtime_poll_cb);
 }
 
-static void realtime_timer_cb(uv_timer_t *timer)
+/* One event per wake-up, as VIRTUAL runs one per loop turn: other handles
+ * on the loop get their turn between events. */
+static void realtime_poll_cb(uv_poll_t *poll, int status, int events)
 {
-    chunksim_sched_t *sched = CONTAINER_OF(timer, chunksim_sched_t, handle.timer);
-    /* Armed only while the heap holds events (see realtime_arm, cancel). */
-    uint64_t now_us = chunksim_sched_now_us(sched);
-    const chunksim_event_t *head = sched->heap[0];
-    if (head->time_us > sched->limit_us && now_us >= sched->limit_us) {
-        sched_hit_limit(sched);
+    chunksim_sched_t *sched = CONTAINER_OF(poll, chunksim_sched_t, handle.poll);
+    uint64_t expirations;
+
+    (void)status;
+    (void)events;
+    /* Drains the readiness; EAGAIN after a re-arm is harmless. */
+    (void)read(sched->timer_fd, &expirations, sizeof(expirations));
+    if (sched->heap_len == 0) {
+        realtime_arm(sched);
         return;
     }
-    if (head->time_us <= now_us) {
+    const chunksim_event_t *head = sched->heap[0];
+    uint64_t now_ns = monotonic_ns();
+    if (head->time_us > sched->limit_us) {
+        if (now_ns >= realtime_deadline_ns(sched, sched->limit_us)) {
+            sched_hit_limit(sched);
+            return;
+        }
+    } else if (!realtime_event_blocked(head) &&
+               now_ns >= realtime_deadline_ns(sched, head->time_us)) {
         sched_run_head(sched);
     }
     realtime_arm(sched);
@@ -284,6 +339,7 @@ int chunksim_sched_init(chunksim_sched_t *sched, uv_loop_t *loop,
         .mode = mode,
         .realtime_scale = scale,
         .limit_us = UINT64_MAX,
+        .timer_fd = -1,
     };
     if (mode == CHUNKSIM_SCHED_VIRTUAL) {
         return uv_idle_init(loop, &sched->handle.idle);
@@ -297,13 +353,17 @@ int chunksim_sched_init(chunksim_sched_t *sched, uv_loop_t *loop,
         uv_mutex_destroy(&sched->rt_mutex);
         return rc;
     }
-    rc = uv_timer_init(loop, &sched->handle.timer);
+    sched->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    rc = sched->timer_fd < 0 ? -errno : uv_poll_init(loop, &sched->handle.poll, sched->timer_fd);
     if (rc != 0) {
+        if (sched->timer_fd >= 0) {
+            (void)close(sched->timer_fd);
+        }
         uv_cond_destroy(&sched->rt_cond);
         uv_mutex_destroy(&sched->rt_mutex);
         return rc;
     }
-    sched->start_ns = uv_hrtime();
+    sched->start_ns = monotonic_ns();
     return 0;
 }
 
@@ -379,40 +439,40 @@ uint64_t chunksim_sched_events_run(const chunksim_sched_t *sched)
     return sched->events_run;
 }
 
-/* ---- work: VIRTUAL ---- */
+/* ---- work ---- */
 
-static void virtual_work_event_cb(chunksim_event_t *ev)
+/* The completion, in both modes an event at start + duration. In REALTIME
+ * work_fn has run on the pool before the heap lets this run. */
+static void work_event_cb(chunksim_event_t *ev)
 {
     chunksim_work_t *w = ev->data;
 
-    if (w->work_fn != NULL) {
+    if (w->sched->mode == CHUNKSIM_SCHED_VIRTUAL && w->work_fn != NULL) {
         w->work_fn(w);
     }
     w->done_cb(w);
 }
 
-/* ---- work: REALTIME ---- */
-
 static void realtime_work_run(uv_work_t *req)
 {
     struct chunksim_rt_work *rw = CONTAINER_OF(req, struct chunksim_rt_work, req);
     chunksim_sched_t *sched = rw->sched;
-    uint64_t deadline_ns = uv_hrtime() + rw->sleep_ns;
 
     uv_mutex_lock(&sched->rt_mutex);
     rw->state = RT_SLEEPING;
     /* A timed wait rather than a plain sleep so that cancel and close can
-     * wake it: an erase may be modelled for minutes. */
+     * wake it: an erase may be modelled for minutes. Until the absolute
+     * deadline, so time spent queued for a pool thread is not added. */
     for (;;) {
         if (rw->user == NULL) {
             uv_mutex_unlock(&sched->rt_mutex);
             return;
         }
-        uint64_t now_ns = uv_hrtime();
-        if (now_ns >= deadline_ns) {
+        uint64_t now_ns = monotonic_ns();
+        if (now_ns >= rw->deadline_ns) {
             break;
         }
-        (void)uv_cond_timedwait(&sched->rt_cond, &sched->rt_mutex, deadline_ns - now_ns);
+        (void)uv_cond_timedwait(&sched->rt_cond, &sched->rt_mutex, rw->deadline_ns - now_ns);
     }
     rw->state = RT_RUNNING;
     chunksim_work_t *w = rw->user;
@@ -447,10 +507,9 @@ static void realtime_work_after(uv_work_t *req, int status)
     free(rw);
 
     if (w != NULL) {
+        /* work_fn is done: the completion event may run when due. */
         w->rt = NULL;
-        if (!sched->closing) {
-            w->done_cb(w);
-        }
+        realtime_arm(sched);
     }
     if (sched->closing) {
         realtime_finish_close(sched);
@@ -466,10 +525,20 @@ static int realtime_work_start(chunksim_sched_t *sched, chunksim_work_t *w)
     rw->sched = sched;
     rw->user = w;
     rw->state = RT_QUEUED;
-    rw->sleep_ns =
-        double_to_u64((double)w->duration_us * (double)NS_PER_US * sched->realtime_scale);
-    int rc = uv_queue_work(sched->loop, &rw->req, realtime_work_run, realtime_work_after);
+    /* Set before the completion goes into the heap, which must see it
+     * blocked from the start. */
+    w->rt = rw;
+    int rc = chunksim_sched_at(sched, &w->ev, w->duration_us, work_event_cb, w);
+    if (rc == 0) {
+        rw->deadline_ns = realtime_deadline_ns(sched, w->ev.time_us);
+        rc = uv_queue_work(sched->loop, &rw->req, realtime_work_run, realtime_work_after);
+        if (rc != 0) {
+            w->rt = NULL;
+            (void)chunksim_sched_cancel(sched, &w->ev);
+        }
+    }
     if (rc != 0) {
+        w->rt = NULL;
         free(rw);
         return rc;
     }
@@ -479,7 +548,6 @@ static int realtime_work_start(chunksim_sched_t *sched, chunksim_work_t *w)
     }
     sched->rt_works = rw;
     sched->rt_in_flight++;
-    w->rt = rw;
     return 0;
 }
 
@@ -508,31 +576,15 @@ static bool realtime_work_detach(chunksim_sched_t *sched, struct chunksim_rt_wor
 
 /* ---- public: work ---- */
 
-static bool work_in_flight(chunksim_sched_t *sched, const chunksim_work_t *w)
-{
-    if (sched->mode == CHUNKSIM_SCHED_VIRTUAL) {
-        return chunksim_sched_is_pending(sched, &w->ev);
-    }
-    /* Looked up in the list rather than trusting w->rt, which holds garbage
-     * in a request that was never started (or stale data from an old one). */
-    for (struct chunksim_rt_work *rw = sched->rt_works; rw != NULL; rw = rw->next) {
-        if (rw == w->rt) {
-            uv_mutex_lock(&sched->rt_mutex);
-            bool mine = rw->user == w;
-            uv_mutex_unlock(&sched->rt_mutex);
-            return mine;
-        }
-    }
-    return false;
-}
-
 int chunksim_sched_work(chunksim_sched_t *sched, chunksim_work_t *w, uint64_t duration_us,
                         chunksim_work_fn work_fn, chunksim_work_cb done_cb)
 {
     if (done_cb == NULL || sched->closing) {
         return UV_EINVAL;
     }
-    if (work_in_flight(sched, w)) {
+    /* The heap, not w's fields, says whether w is in flight: a request that
+     * was never started may hold garbage. */
+    if (chunksim_sched_is_pending(sched, &w->ev)) {
         return UV_EBUSY;
     }
     w->sched = sched;
@@ -541,20 +593,21 @@ int chunksim_sched_work(chunksim_sched_t *sched, chunksim_work_t *w, uint64_t du
     w->done_cb = done_cb;
     w->rt = NULL;
     if (sched->mode == CHUNKSIM_SCHED_VIRTUAL) {
-        return chunksim_sched_at(sched, &w->ev, duration_us, virtual_work_event_cb, w);
+        return chunksim_sched_at(sched, &w->ev, duration_us, work_event_cb, w);
     }
     return realtime_work_start(sched, w);
 }
 
 int chunksim_sched_work_cancel(chunksim_sched_t *sched, chunksim_work_t *w)
 {
-    if (!work_in_flight(sched, w)) {
+    if (!chunksim_sched_is_pending(sched, &w->ev)) {
         return UV_ENOENT;
     }
-    if (sched->mode == CHUNKSIM_SCHED_VIRTUAL) {
-        return chunksim_sched_cancel(sched, &w->ev);
+    if (sched->mode == CHUNKSIM_SCHED_REALTIME &&
+        (w->rt == NULL || !realtime_work_detach(sched, w->rt))) {
+        return UV_EBUSY; /* work_fn runs or ran: its done_cb follows */
     }
-    return realtime_work_detach(sched, w->rt) ? 0 : UV_EBUSY;
+    return chunksim_sched_cancel(sched, &w->ev);
 }
 
 /* ---- close ---- */
@@ -577,6 +630,9 @@ static void sched_handle_closed(uv_handle_t *handle)
 
     sched->handle_closed = true;
     if (sched->mode == CHUNKSIM_SCHED_REALTIME) {
+        /* Only now: libuv must stop watching an fd before it is closed. */
+        (void)close(sched->timer_fd);
+        sched->timer_fd = -1;
         realtime_finish_close(sched);
     } else if (sched->close_cb != NULL) {
         sched->close_cb(sched);

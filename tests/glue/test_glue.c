@@ -110,6 +110,13 @@ static const char *evil(const char *what)
     return path;
 }
 
+static const char *livelock(const char *shape)
+{
+    static char path[1024];
+    snprintf(path, sizeof(path), "%s/libglue_livelock_%s.so", GLUE_TEST_DIR, shape);
+    return path;
+}
+
 static void assert_has(const char *text, const char *part)
 {
     if (strstr(text, part) == NULL) {
@@ -297,6 +304,62 @@ static void test_example_glues_end_every_starter_scenario_as_the_builtin_reader(
         chunksim_scenario_free(&sc);
     }
     free_names(names);
+}
+
+/*
+ * A glue with no "read in flight" flag of its own, correct per board.h: after its prepare said
+ * wait, the application asks nothing of it before the completion. On ble_default its load of
+ * the window at 4085 is still in flight when the link has sent the chunk before; an application
+ * that prepared early, while the link sent, must wait for that load instead of reading it.
+ */
+static void test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare(void **state)
+{
+    (void)state;
+    char **names = starter_names();
+    for (size_t i = 0; names[i] != NULL; i++) {
+        chunksim_scenario_t sc;
+        load_starter(&sc, names[i], NULL, 0);
+        chunksim_run_result_t want = run_builtin(&sc);
+        chunksim_run_result_t got = run_glue(GLUE_TRUSTING, &sc);
+        if (got.outcome != want.outcome || got.m.violations != want.m.violations) {
+            fail_msg("%s: %s (%s), the built-in reader: %s", names[i],
+                     chunksim_outcome_name(got.outcome), got.reason,
+                     chunksim_outcome_name(want.outcome));
+        }
+        chunksim_scenario_free(&sc);
+    }
+    free_names(names);
+}
+
+/*
+ * ble_default's second load (flash op 1, at 4085) is the early prepare's, made while chunk 239
+ * is on the air. Its completion is lost: the wait for it still times out and retries.
+ */
+static void test_lost_completion_of_the_early_prepare_is_given_up_and_retried(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"reader.read_timeout_us=50ms",
+                                       "faults.fault=read_timeout on=read op=1"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
+    assert_ok(&res);
+    assert_int_equal(res.m.retries, 1);
+    chunksim_scenario_free(&sc);
+}
+
+/* The link drops with that load in flight and is back before it completes: the message
+ * restarts at 0 only after the completion, so the glue's one flash operation is never doubled. */
+static void test_abort_with_the_early_prepare_in_flight_waits_for_its_completion(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"link.disconnect_after_chunk=239",
+                                       "link.reconnect_after_us=100us"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
+    assert_ok(&res);
+    chunksim_scenario_free(&sc);
 }
 
 /* ---- the write-up's glue ---- */
@@ -616,6 +679,76 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
     chunksim_scenario_free(&sc);
 }
 
+/* ---- livelocks: no progress in simulated time, named in milliseconds of wall time ---- */
+
+/* Ended by the monitor, not by a watchdog: no_progress with the read it kept making. */
+static void assert_no_progress(const chunksim_run_result_t *res, const char *read)
+{
+    assert_caught_by(res, "no_progress", read);
+    assert_has(res->first_violation, "calls and flash operations since t=");
+    assert_has(res->reason, "stopped: no progress");
+    assert_int_equal(res->m.violations, 1);
+}
+
+/* The final window holds 7 bytes, the glue wants a whole chunk: it loads them again, forever. */
+static void test_glue_reloading_the_final_short_window_is_no_progress(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", NULL, 0);
+    chunksim_run_result_t res = run_glue(livelock("tail"), &sc);
+    assert_no_progress(&res, "last read [65529, 65536) repeated");
+    assert_true(res.m.chunks > 0); /* every chunk up to the last one */
+    chunksim_scenario_free(&sc);
+}
+
+static void test_glue_making_zero_length_reads_is_no_progress(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(livelock("empty"), &sc);
+    assert_no_progress(&res, "last read [0, 0) repeated");
+    assert_int_equal(res.m.chunks, 0);
+    chunksim_scenario_free(&sc);
+}
+
+/* prepare starts the same window read every time and never says ready: get-chunk never runs.
+ * Today's 600 s of simulated time are no longer waited out. */
+static void test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(evil("reload"), &sc);
+    assert_no_progress(&res, "last read [0, 4096) repeated");
+    assert_int_equal(res.m.chunks, 0);
+    chunksim_scenario_free(&sc);
+}
+
+/* A loop inside one glue call that keeps calling the board: its own process is ended at once. */
+static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    db_t db;
+    db_open(&db);
+    chunksim_glue_t g;
+    open_glue(&g, livelock("poll"));
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    assert_has(res.reason,
+               "glue livelocked: no progress: 10000 flash operations inside one call, "
+               "the last a read of [0, 1), in memfault_platform_coredump_prepare_async(244)");
+    assert_recorded_failure(&db, &res, "libglue_livelock_poll.so sha256:");
+    chunksim_glue_close(&g);
+    db_drop(&db);
+    chunksim_scenario_free(&sc);
+}
+
 /* ---- loading ---- */
 
 static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
@@ -708,6 +841,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_glues_end_every_starter_scenario_as_the_builtin_reader),
+        cmocka_unit_test(test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare),
+        cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
+        cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),
         cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),
         cmocka_unit_test(test_writeup_unfilled_storage_info_makes_the_coredump_wrongly_absent),
         cmocka_unit_test(test_writeup_absolute_offset_serves_wrong_bytes_from_the_second_window),
@@ -724,6 +860,10 @@ int main(void)
         cmocka_unit_test(test_glue_refusing_to_start_is_an_error),
         cmocka_unit_test(test_wait_with_nothing_in_flight_is_named),
         cmocka_unit_test(test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready),
+        cmocka_unit_test(test_glue_reloading_the_final_short_window_is_no_progress),
+        cmocka_unit_test(test_glue_making_zero_length_reads_is_no_progress),
+        cmocka_unit_test(test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress),
+        cmocka_unit_test(test_glue_looping_inside_one_call_is_ended_with_the_reason),
         cmocka_unit_test(test_run_row_names_the_glue_by_path_and_sha256),
         cmocka_unit_test(test_glue_runs_in_process_with_its_notes),
         cmocka_unit_test(test_open_refuses_what_is_not_a_glue),

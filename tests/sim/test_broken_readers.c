@@ -145,6 +145,48 @@ static void test_absolute_window_offset_serves_wrong_bytes_from_the_second_windo
     chunksim_scenario_free(&sc);
 }
 
+/*
+ * A power-loss rule elsewhere in the run (a cut of the clearing erase, the
+ * device running on) excuses no bytes the flash never delivered: the stale
+ * window is still the reader's wrong_bytes, not flash-caused corruption.
+ */
+static void test_a_fault_elsewhere_does_not_hide_a_stale_window(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {
+        "coredump.size_bytes=8KiB", "link.att_mtu=247", "reader.window_bytes=4096",
+        "faults.fault=power_loss on=erase op=0", "run.power_loss_stops=false"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+
+    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_ABSOLUTE_OFFSET);
+    assert_caught_by(&res, "wrong_bytes");
+    assert_true(strstr(res.first_violation, "read [3855, 4096)") != NULL);
+    chunksim_scenario_free(&sc);
+}
+
+/*
+ * A stuck bit in the stored header's size field: the coredump was never
+ * cleared, its header was altered; the verdict says so and names the fault.
+ */
+static void test_a_stuck_bit_in_the_header_is_named_not_called_a_clear(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+                                       "faults.fault=stuck_bit addr=9"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+
+    const chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    if (strstr(res.reason, "cleared from flash") != NULL ||
+        strstr(res.reason, "altered in flash (stuck_bit") == NULL)
+        fail_msg("outcome %s: %s", chunksim_outcome_name(res.outcome), res.reason);
+    assert_int_equal(res.m.violations, 0);
+    chunksim_scenario_free(&sc);
+}
+
 /* 2 KiB window: the second window loads at 1927 and [1927, 2168) runs past the buffer. */
 static void test_absolute_window_offset_past_the_buffer_is_refused(void **state)
 {
@@ -307,6 +349,8 @@ int main(void)
         cmocka_unit_test(test_unfilled_storage_info_makes_the_coredump_wrongly_absent),
         cmocka_unit_test(test_absolute_window_offset_serves_wrong_bytes_from_the_second_window),
         cmocka_unit_test(test_absolute_window_offset_past_the_buffer_is_refused),
+        cmocka_unit_test(test_a_fault_elsewhere_does_not_hide_a_stale_window),
+        cmocka_unit_test(test_a_stuck_bit_in_the_header_is_named_not_called_a_clear),
         cmocka_unit_test(test_off_by_one_enough_buffered_reads_past_the_window_at_the_end),
         cmocka_unit_test(test_full_window_at_the_end_of_storage_never_finishes),
         cmocka_unit_test(test_ignored_read_error_serves_stale_bytes),

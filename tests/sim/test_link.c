@@ -308,6 +308,146 @@ static void test_ble_loss_retransmits_in_the_next_event(void **state)
     assert_int_equal(a.retransmissions, b.retransmissions);
 }
 
+/* The last send's retries sit in later events: busy time up to an instant
+ * leaves out exactly the air time from it on. */
+static void test_ble_busy_by_leaves_out_air_after_the_instant(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r = {0};
+    uint64_t now_us = 0;
+
+    ble_link(&link, lossy);
+    chunksim_rng_seed(&rng, 77);
+    for (int i = 0; i < 1000 && r.retransmissions < 2; i++) {
+        r = send_ok(&link, now_us, 20);
+        now_us = r.sent_us;
+    }
+    assert_true(r.retransmissions >= 2);
+    uint64_t total = link.stats.busy_us, n = 1 + (uint64_t)r.retransmissions;
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us - 100), total - 100);
+    /* Just before the last attempt, and inside the first one. */
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us - EXCH_20_1M_US - 1),
+                     total - EXCH_20_1M_US);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us + 100),
+                     total - n * EXCH_20_1M_US + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us), total - n * EXCH_20_1M_US);
+    /* The second attempt opens the event after the first one's. */
+    uint64_t second_us = (r.start_us / 30000 + 1) * 30000;
+    assert_int_equal(chunksim_link_busy_us_by(&link, second_us + 1),
+                     total - (n - 1) * EXCH_20_1M_US + 1);
+}
+
+/*
+ * A fragmented notification's packets are separate attempts: the last send
+ * is replayed packet by packet, each where it went (the next packet right
+ * after the previous one's ack when the event has room, else in the next
+ * event), not as resends of one packet.
+ */
+static void test_ble_busy_by_follows_the_packets_of_a_fragmented_notification(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    uint64_t exch_17 = chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 17);
+    uint64_t note_us = 2 * EXCH_251_1M_US + exch_17;
+
+    ble_link(&link, mtu_517);
+    chunksim_link_result_t first = send_ok(&link, 0, 512);
+    /* The second notification: its first packet is the event's fourth, the
+     * other two open the next event (30 ms) back to back. */
+    uint64_t offer_us = first.sent_us;
+    chunksim_link_result_t r = send_ok(&link, offer_us, 512);
+    assert_int_equal(r.sent_us, 30000 + EXCH_251_1M_US + exch_17);
+    uint64_t total = link.stats.busy_us;
+    assert_int_equal(total, 2 * note_us);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
+    assert_int_equal(chunksim_link_busy_us_by(&link, offer_us), note_us);
+    assert_int_equal(chunksim_link_busy_us_by(&link, offer_us + 100), note_us + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 30000), note_us + EXCH_251_1M_US);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 30000 + 100), note_us + EXCH_251_1M_US + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 30000 + EXCH_251_1M_US + 1),
+                     note_us + 2 * EXCH_251_1M_US + 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, offer_us), 0);
+    assert_int_equal(chunksim_link_attempts_by(&link, offer_us + 1), 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, 30000), 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, 30000 + 1), 2);
+    assert_int_equal(chunksim_link_attempts_by(&link, 30000 + EXCH_251_1M_US + 1), 3);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.sent_us), 3);
+    /* Three packets, none of them a resend. */
+    assert_int_equal(chunksim_link_retransmissions_by(&link, r.sent_us), 0);
+}
+
+static void mtu_517_lossy(chunksim_link_config_t *cfg)
+{
+    cfg->att_mtu = 517;
+    cfg->loss_rate = 0.3;
+}
+
+/* With loss, over every instant of the last send: the busy time grows by
+ * one per microsecond on air and by the send's air time in all, and the
+ * attempts end at one per packet plus the resends. */
+static void test_ble_busy_by_follows_lost_fragments(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r = {0};
+    uint64_t now_us = 0;
+
+    ble_link(&link, mtu_517_lossy);
+    chunksim_rng_seed(&rng, 77);
+    for (int i = 0; i < 1000 && r.retransmissions < 3; i++) {
+        r = send_ok(&link, now_us, 512);
+        now_us = r.sent_us;
+    }
+    assert_true(r.retransmissions >= 3);
+    uint64_t total = link.stats.busy_us;
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us), total - r.air_us);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
+    uint64_t on_air_us = 0, attempts_seen = 0;
+    for (uint64_t t = r.start_us; t < r.sent_us; t++) {
+        uint64_t step = chunksim_link_busy_us_by(&link, t + 1) - chunksim_link_busy_us_by(&link, t);
+        assert_true(step <= 1);
+        on_air_us += step;
+        uint32_t a = chunksim_link_attempts_by(&link, t + 1);
+        assert_true(a == attempts_seen || a == attempts_seen + 1);
+        /* An attempt starts only where air time begins. */
+        if (a > attempts_seen) {
+            assert_int_equal(step, 1);
+        }
+        attempts_seen = a;
+    }
+    assert_int_equal(on_air_us, r.air_us);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.sent_us), 3 + r.retransmissions);
+    assert_int_equal(chunksim_link_retransmissions_by(&link, r.sent_us), r.retransmissions);
+    assert_int_equal(chunksim_link_retransmissions_by(&link, r.start_us + 1), 0);
+}
+
+static void cut_in_the_second_packet(chunksim_link_config_t *cfg)
+{
+    cfg->att_mtu = 517;
+    cfg->disconnect_at_us = EXCH_251_1M_US + 100;
+}
+
+/* A disconnect cuts the second packet of a notification 100 us in. */
+static void test_ble_disconnect_cuts_a_fragment_on_air(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    ble_link(&link, cut_in_the_second_packet);
+    assert_int_equal(chunksim_link_send(&link, 0, 512, &r), 0);
+    assert_int_equal(r.status, CHUNKSIM_LINK_DISCONNECTED);
+    assert_int_equal(r.sent_us, EXCH_251_1M_US + 100);
+    assert_int_equal(link.stats.busy_us, EXCH_251_1M_US + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, EXCH_251_1M_US + 50), EXCH_251_1M_US + 50);
+    assert_int_equal(chunksim_link_busy_us_by(&link, EXCH_251_1M_US), EXCH_251_1M_US);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 100), 100);
+    assert_int_equal(chunksim_link_attempts_by(&link, EXCH_251_1M_US), 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, EXCH_251_1M_US + 1), 2);
+}
+
 static void test_lossless_link_draws_nothing(void **state)
 {
     (void)state;
@@ -390,6 +530,7 @@ static void test_disconnect_cuts_a_chunk_on_air(void **state)
     assert_int_equal(r.sent_us, 90100);
     assert_int_equal(r.air_us, 100);
     assert_int_equal(link.stats.busy_us, 12 * EXCH_20_1M_US + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 90050), 12 * EXCH_20_1M_US + 50);
 }
 
 static void cut_then_back_after_50ms(chunksim_link_config_t *cfg)
@@ -525,6 +666,34 @@ static void test_network_loss_resends_the_whole_chunk(void **state)
     }
     assert_true(retrans > 0);
     assert_int_equal(link.stats.losses, retrans);
+}
+
+/* A resend starts when the lost attempt's ack would have come. */
+static void test_network_busy_by_follows_the_resends(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r = {0};
+    uint64_t now_us = 0;
+
+    network_link(&link, 0.5);
+    for (int i = 0; i < 200 && r.retransmissions < 2; i++) {
+        r = send_ok(&link, now_us, 1000);
+        now_us = r.sent_us;
+    }
+    assert_true(r.retransmissions >= 2);
+    uint64_t total = link.stats.busy_us, n = 1 + (uint64_t)r.retransmissions;
+    /* Half-way through the second attempt's wire time. */
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us + 30000 + 5000),
+                     total - (n - 2) * 10000 - 5000);
+    /* Waiting for the second attempt's ack: nothing on the wire. */
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us + 30000 + 15000),
+                     total - (n - 2) * 10000);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.start_us), 0);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.start_us + 1), 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.start_us + 30000 + 15000), 2);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.sent_us), n);
 }
 
 static void test_network_disconnect_and_reconnect(void **state)
@@ -673,6 +842,10 @@ int main(void)
         cmocka_unit_test(test_ble_chunk_offered_while_busy_queues_behind),
         cmocka_unit_test(test_ble_event_never_runs_into_the_next_one),
         cmocka_unit_test(test_ble_loss_retransmits_in_the_next_event),
+        cmocka_unit_test(test_ble_busy_by_leaves_out_air_after_the_instant),
+        cmocka_unit_test(test_ble_busy_by_follows_the_packets_of_a_fragmented_notification),
+        cmocka_unit_test(test_ble_busy_by_follows_lost_fragments),
+        cmocka_unit_test(test_ble_disconnect_cuts_a_fragment_on_air),
         cmocka_unit_test(test_lossless_link_draws_nothing),
         cmocka_unit_test(test_disconnect_at_time_fails_the_next_chunk),
         cmocka_unit_test(test_disconnect_cuts_a_chunk_on_air),
@@ -681,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_network_chunk_takes_wire_time_plus_latency),
         cmocka_unit_test(test_network_wire_time_rounds_up),
         cmocka_unit_test(test_network_loss_resends_the_whole_chunk),
+        cmocka_unit_test(test_network_busy_by_follows_the_resends),
         cmocka_unit_test(test_network_disconnect_and_reconnect),
         cmocka_unit_test(test_config_validation_rejects_each_bad_value),
         cmocka_unit_test(test_config_accepts_defaults_and_range_ends),

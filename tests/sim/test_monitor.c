@@ -296,6 +296,8 @@ static void test_data_faults_suppress_wrong_bytes(void **state)
     reinit();
     uint8_t got[16];
     memset(got, 0xA5, sizeof(got));
+    /* The flash itself delivered these bytes for [0, 16), header included. */
+    chunksim_monitor_flash_delivered(&fx.mon, 0, got, sizeof(got), "bitflip_transient");
     chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 1);
     chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_CHUNK, 20);
     chunksim_monitor_read(&fx.mon, 0, sizeof(got), got, 0);
@@ -305,6 +307,54 @@ static void test_data_faults_suppress_wrong_bytes(void **state)
     assert_none();
     assert_int_equal(fx.mon.suppressed, 4);
     assert_int_equal(fx.mon.next_offset, 16); /* the altered read still advanced */
+    /* The first alteration is named, with where it starts. */
+    assert_true(fx.mon.altered);
+    assert_string_equal(fx.mon.altered_by, "bitflip_transient");
+    assert_int_equal(fx.mon.altered_at, 0);
+    chunksim_monitor_free(&fx.mon);
+}
+
+/* Faults in the run excuse only the bytes they altered: a stale window is still the reader's. */
+static void test_data_faults_do_not_hide_bytes_the_flash_never_gave(void **state)
+{
+    (void)state;
+    fx.cfg.data_faults = true;
+    reinit();
+    uint8_t flipped[16], stale[16];
+    memcpy(flipped, fx.image + 32, sizeof(flipped));
+    flipped[3] ^= 0x10;
+    chunksim_monitor_flash_delivered(&fx.mon, 32, flipped, sizeof(flipped), "bitflip_transient");
+    chunksim_monitor_flash_delivered(&fx.mon, 16, fx.image + 16, 16, NULL);
+    /* The reader serves [16, 32) from a window that still holds [0, 16). */
+    memcpy(stale, fx.image, sizeof(stale));
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_read(&fx.mon, 0, 16, fx.image, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 16, 16, stale, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 2);
+    assert_contains(d, "read [16, 32)");
+    /* The flipped range, served as the flash gave it, is the flash's. */
+    chunksim_monitor_call_begin(&fx.mon, 3, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 32, 16, flipped, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    assert_int_equal(fx.seen.n, 1);
+    assert_int_equal(fx.mon.suppressed, 1);
+    chunksim_monitor_free(&fx.mon);
+}
+
+/* A header the flash delivered intact: an absent or resized coredump is the reader's doing. */
+static void test_data_faults_do_not_hide_a_header_the_flash_gave_intact(void **state)
+{
+    (void)state;
+    fx.cfg.data_faults = true;
+    reinit();
+    chunksim_monitor_flash_delivered(&fx.mon, 0, fx.image, 16, NULL);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 1);
+    assert_one(CHUNKSIM_INV_WRONG_BYTES, 0);
+    chunksim_monitor_free(&fx.mon);
 }
 
 static void test_read_failed_fires_on_failed_payload_read(void **state)
@@ -500,6 +550,80 @@ static void test_inline_completion_fires_with_the_dispatching_call(void **state)
     assert_contains(d, "read op 4 completed inside prepare");
 }
 
+/* A prepare that dispatches a flash read and says wait, then the read's completion. */
+static void wait_round(uint64_t *seq, uint32_t addr, uint32_t len)
+{
+    chunksim_monitor_call_begin(&fx.mon, ++*seq, CHUNKSIM_CALL_PREPARE, 20);
+    chunksim_monitor_flash_op(&fx.mon, "read", addr, len, false, false);
+    chunksim_monitor_call_end(&fx.mon, 1);
+    chunksim_monitor_call_begin(&fx.mon, ++*seq, CHUNKSIM_CALL_COMPLETE, 1);
+    chunksim_monitor_call_end(&fx.mon, 0);
+}
+
+static void test_no_progress_fires_once_at_the_bound_with_the_repeated_read(void **state)
+{
+    (void)state;
+    fx.cfg.storage_base = 0x10000;
+    reinit();
+    uint64_t seq = 0;
+    chunksim_monitor_set_time(&fx.mon, 1802000);
+    chunksim_monitor_call_begin(&fx.mon, ++seq, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_call_end(&fx.mon, 0); /* the last progress, at t = 1.802 s */
+    /* Each round is three counted events: prepare, its flash read, the completion. */
+    while (seq < 1 + 2 * (CHUNKSIM_MONITOR_NO_PROGRESS_CALLS / 3)) {
+        wait_round(&seq, 0x10000 + 65529, 7);
+        chunksim_monitor_set_time(&fx.mon, 1802000 + seq);
+    }
+    assert_none();
+    wait_round(&seq, 0x10000 + 65529, 7); /* its prepare is call 10000 */
+    const char *d = assert_one(CHUNKSIM_INV_NO_PROGRESS, seq - 1);
+    assert_contains(d, "10000 calls and flash operations since t=1.802 s");
+    assert_contains(d, "last read [65529, 65536) repeated");
+    for (int i = 0; i < 100; i++) {
+        wait_round(&seq, 0x10000 + 65529, 7);
+    }
+    assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_NO_PROGRESS), 1);
+}
+
+static void test_no_progress_names_the_last_read_when_reads_differ(void **state)
+{
+    (void)state;
+    uint64_t seq = 0;
+    for (uint32_t i = 0; i < CHUNKSIM_MONITOR_NO_PROGRESS_CALLS; i++) {
+        wait_round(&seq, i % 2 ? 4096 : 0, 4096);
+    }
+    assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_NO_PROGRESS), 1);
+    assert_contains(fx.seen.v[0].detail, "since t=0.000 s");
+    /* Call 10000 is the prepare of round 3333: the last read was round 3332's. */
+    assert_contains(fx.seen.v[0].detail, "last read [0, 4096)");
+    assert_true(strstr(fx.seen.v[0].detail, "repeated") == NULL);
+}
+
+/* Chunks and failed attempts are progress, however many waits come between them. */
+static void test_no_progress_quiet_while_chunks_or_failures_come(void **state)
+{
+    (void)state;
+    uint64_t seq = 0;
+    for (uint32_t i = 0; i < 4 * CHUNKSIM_MONITOR_NO_PROGRESS_CALLS; i++) {
+        wait_round(&seq, 0, 4096);
+        switch (i % 3) {
+        case 0: /* the chunk, also one that failed (a retry used up) */
+            chunksim_monitor_call_begin(&fx.mon, ++seq, CHUNKSIM_CALL_GET_CHUNK, 20);
+            chunksim_monitor_call_end(&fx.mon, i % 2 ? 0 : CHUNKCORE_E_IO);
+            break;
+        case 1:
+            chunksim_monitor_call_begin(&fx.mon, ++seq, CHUNKSIM_CALL_PREPARE, 20);
+            chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_IO);
+            break;
+        default: /* the read timeout gave a wait up */
+            chunksim_monitor_call_begin(&fx.mon, ++seq, CHUNKSIM_CALL_CANCEL, 0);
+            chunksim_monitor_call_end(&fx.mon, 0);
+            break;
+        }
+    }
+    assert_none();
+}
+
 static void test_invariant_names_and_docs_are_distinct_and_complete(void **state)
 {
     (void)state;
@@ -546,6 +670,8 @@ int main(void)
         T(test_wrong_bytes_fires_with_first_differing_offset),
         T(test_wrong_bytes_fires_on_peek_length_mismatch),
         T(test_data_faults_suppress_wrong_bytes),
+        T(test_data_faults_do_not_hide_bytes_the_flash_never_gave),
+        T(test_data_faults_do_not_hide_a_header_the_flash_gave_intact),
         T(test_read_failed_fires_on_failed_payload_read),
         T(test_read_failed_fires_on_failed_peek_inside_get_chunk),
         T(test_flash_busy_fires_on_op_issued_to_busy_device),
@@ -562,6 +688,9 @@ int main(void)
         T(test_wrongly_absent_quiet_when_nothing_is_stored),
         T(test_rle_async_fires),
         T(test_inline_completion_fires_with_the_dispatching_call),
+        T(test_no_progress_fires_once_at_the_bound_with_the_repeated_read),
+        T(test_no_progress_names_the_last_read_when_reads_differ),
+        T(test_no_progress_quiet_while_chunks_or_failures_come),
         T(test_invariant_names_and_docs_are_distinct_and_complete),
         T(test_violations_without_callback_are_counted),
 #undef T

@@ -7,6 +7,8 @@
 #include "chunksim/scenario.h"
 #include "chunksim/sha256.h"
 
+#include "chunkcore/error.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -253,12 +255,34 @@ static void test_silent_erase_resend_is_not_a_violation(void **state)
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
 }
 
-static int64_t sql_int(const char *path, const char *sql)
+/* Above the decoder's own 64 MiB default, nothing is wrong: big chunks over a fast link
+ * deliver the whole coredump intact, and the run must say ok (not lost). */
+static void test_coredump_above_64_mib_is_delivered_ok(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {
+        "coredump.size_bytes=72MiB", "flash.size_bytes=128MiB",
+        "reader.window_bytes=1MiB",  "link.kind=network",
+        "link.chunk_bytes=1MiB",     "link.bandwidth_bytes_per_s=1000MiB",
+        "link.latency_us=100",
+    };
+    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 7);
+    assert_string_equal(res.reason, "");
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_true(res.liveness_ok && res.safety_ok && res.passed);
+    assert_int_equal(res.m.message_bytes, 72u * 1024 * 1024 + 1);
+}
+
+/* ---- what the record holds ---- */
+
+static int64_t db_int(const char *path, const char *sql)
 {
     sqlite3 *db;
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    }
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     int64_t v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -282,15 +306,15 @@ static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
     db_path(path, sizeof(path), "chunk9");
     chunksim_run_result_t res = run_recorded(&sc, path);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-    assert_int_equal(sql_int(path, "SELECT max(len) FROM chunks"), 9);
-    assert_int_equal(sql_int(path, "SELECT count(*) FROM chunks"), (int64_t)res.m.chunks);
+    assert_int_equal(db_int(path, "SELECT max(len) FROM chunks"), 9);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), (int64_t)res.m.chunks);
     db_remove(path);
 
     /* The default is still the whole notification. */
     chunksim_scenario_free(&sc);
     load(&sc, "ble_default.ini", sets, 2);
     res = run_recorded(&sc, path);
-    assert_int_equal(sql_int(path, "SELECT max(len) FROM chunks"), 20);
+    assert_int_equal(db_int(path, "SELECT max(len) FROM chunks"), 20);
     db_remove(path);
     chunksim_scenario_free(&sc);
 }
@@ -381,6 +405,188 @@ static void test_every_documented_range_end_that_loads_runs(void **state)
     unlink(path);
 }
 
+/* The one run's row: status, outcome and reason, as "status/outcome: reason". */
+static void db_run_story(const char *path, char *out, size_t n)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT status, outcome, reason FROM runs", -1, &st, NULL),
+        SQLITE_OK);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(out, n, "(no row)");
+    } else {
+        snprintf(out, n, "%s/%s: %s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+                 sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static int refusing_reader(chunksim_reader_t *out, const chunksim_board_t *board,
+                           const chunksim_reader_config_t *cfg)
+{
+    (void)out;
+    (void)board;
+    (void)cfg;
+    return CHUNKCORE_E_INVAL;
+}
+
+/* Runs sc into a fresh database with these options; returns chunksim_run()'s code. */
+static int run_recorded_opts(const chunksim_scenario_t *sc, const char *path,
+                             chunksim_run_options_t *opts, chunksim_run_result_t *res)
+{
+    chunksim_rec_t rec;
+    char err[512];
+    assert_int_equal(chunksim_rec_open(&rec, path, err, sizeof(err)), 0);
+    opts->rec = &rec;
+    int rc = chunksim_run(sc, opts, res);
+    (void)chunksim_rec_close(&rec);
+    opts->rec = NULL;
+    return rc;
+}
+
+/* A run whose setup fails is an error in its record too, with the same reason. */
+static void test_setup_failure_is_recorded_as_error(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=8KiB"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, 1);
+    char path[256], story[600], want[600];
+    db_path(path, sizeof(path), "setup");
+    chunksim_run_options_t opts = {
+        .record_rows = true, .reader_create = refusing_reader, .reader_name = "refusing"};
+    chunksim_run_result_t res;
+    assert_true(run_recorded_opts(&sc, path, &opts, &res) < 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
+    assert_true(res.run_id > 0);
+    db_run_story(path, story, sizeof(story));
+    snprintf(want, sizeof(want), "finished/error: %s", res.reason);
+    assert_string_equal(story, want);
+    db_remove(path);
+
+    /* Before anything was built: still a row, without an image. */
+    sc.coredump.size_bytes = 29;
+    opts.reader_create = NULL;
+    assert_true(run_recorded_opts(&sc, path, &opts, &res) < 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
+    db_run_story(path, story, sizeof(story));
+    snprintf(want, sizeof(want), "finished/error: %s", res.reason);
+    assert_string_equal(story, want);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM runs WHERE image_id IS NULL"), 1);
+    db_remove(path);
+    chunksim_scenario_free(&sc);
+}
+
+/* A chunk on the air when the run stops was produced: it has its row, never delivered. */
+static void test_chunk_on_the_air_at_the_stop_has_a_row(void **state)
+{
+    (void)state;
+    /* Power cut during a read while the link carries a chunk (a CI case), and the
+     * simulated time limit while BLE waits for its next connection event. */
+    static const char *const cut[] = {"run.seed=5",
+                                      "reader.kind=double",
+                                      "reader.clear_policy=on_confirm",
+                                      "run.power_loss_stops=true",
+                                      "faults.fault=power_loss on=read op=1",
+                                      "flash.initial_wear_cycles=4"};
+    static const char *const watchdog[] = {"coredump.size_bytes=8KiB", "run.max_sim_us=100ms"};
+    struct {
+        const char *file;
+        const char *const *sets;
+        size_t n;
+    } cases[] = {{"ci/write_faults.ini", cut, 6}, {"ble_default.ini", watchdog, 2}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        chunksim_scenario_t sc;
+        load(&sc, cases[i].file, cases[i].sets, cases[i].n);
+        char path[256];
+        db_path(path, sizeof(path), "inflight");
+        chunksim_run_result_t res = run_recorded(&sc, path);
+        assert_true(res.m.chunks > 0);
+        assert_int_equal(db_int(path, "SELECT chunks FROM runs"), res.m.chunks);
+        assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), res.m.chunks);
+        assert_int_equal(db_int(path, "SELECT max(seq) FROM chunks"), res.m.chunks);
+        assert_int_equal(
+            db_int(path, "SELECT delivered = 0 AND sent_us IS NULL FROM chunks ORDER BY seq DESC"),
+            1);
+        db_remove(path);
+        chunksim_scenario_free(&sc);
+    }
+}
+
+/*
+ * A notification above MTU 247 goes in several link-layer packets: when the
+ * run stops with one on the air, its row counts the resends begun by then,
+ * not the packets (a lossless link resends nothing, whichever packet the
+ * stop falls in).
+ */
+static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
+{
+    (void)state;
+    uint64_t on_air_rows = 0;
+    /* A power cut that stops the device at an instant, in turn during each
+     * packet of a notification (two per 30 ms event: the third opens the next). */
+    for (unsigned stop_us = 30500; stop_us < 200000; stop_us += 1700) {
+        char stop[64];
+        snprintf(stop, sizeof(stop), "faults.fault=power_loss at_us=%u", stop_us);
+        const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=517",
+                                    "link.packets_per_event=2", "run.power_loss_stops=true", stop};
+        chunksim_scenario_t sc;
+        load(&sc, "ble_default.ini", sets, 5);
+        char path[256];
+        db_path(path, sizeof(path), "fragments");
+        chunksim_run_result_t res = run_recorded(&sc, path);
+        assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), res.m.chunks);
+        assert_int_equal(db_int(path, "SELECT coalesce(max(retransmissions), 0) FROM chunks"), 0);
+        on_air_rows += (uint64_t)db_int(path, "SELECT count(*) FROM chunks WHERE sent_us IS NULL");
+        db_remove(path);
+        chunksim_scenario_free(&sc);
+    }
+    assert_true(on_air_rows > 10);
+}
+
+/* A run whose trace could not be written (the database is full) is not a passing run:
+ * its result says the recording failed, and so does its row as far as it can be written. */
+static void test_recording_failure_makes_the_run_an_error(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", NULL, 0);
+    char path[256], err[512], pragma[64];
+    db_path(path, sizeof(path), "full");
+    chunksim_rec_t rec;
+    assert_int_equal(chunksim_rec_open(&rec, path, err, sizeof(err)), 0);
+    assert_int_equal(chunksim_rec_set_batch_rows(&rec, 64), 0);
+    /* Room for the scenario, the 64 KiB image (16 pages of 4 KiB) and the run's
+     * row, not for its trace (some 200 pages). */
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&rec), "PRAGMA page_count", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %d", sqlite3_column_int(st, 0) + 24);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(chunksim_rec_db(&rec), pragma, NULL, NULL, NULL), SQLITE_OK);
+    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
+    chunksim_run_result_t res;
+    (void)chunksim_run(&sc, &opts, &res);
+    (void)chunksim_rec_close(&rec);
+    assert_true(res.run_id > 0);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
+    assert_false(res.passed);
+    assert_non_null(strstr(res.reason, "not recorded in full: "));
+    assert_non_null(strstr(res.reason, "database or disk is full"));
+    assert_non_null(strstr(res.reason, "; the run ended ok"));
+    assert_non_null(strstr(res.record_error, "database or disk is full"));
+    char story[600], want[600];
+    db_run_story(path, story, sizeof(story));
+    snprintf(want, sizeof(want), "finished/error: %s", res.reason);
+    assert_string_equal(story, want);
+    db_remove(path);
+    chunksim_scenario_free(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +602,11 @@ int main(void)
         cmocka_unit_test(test_silent_erase_resend_is_not_a_violation),
         cmocka_unit_test(test_every_documented_range_end_that_loads_runs),
         cmocka_unit_test(test_ble_chunk_bytes_is_the_buffer_get_chunk_gets),
+        cmocka_unit_test(test_coredump_above_64_mib_is_delivered_ok),
+        cmocka_unit_test(test_setup_failure_is_recorded_as_error),
+        cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
+        cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),
+        cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -695,7 +695,7 @@ static void test_out_of_range_values_state_the_range(void **state)
                  "t.ini:2: [link] att_mtu = 518: must be a whole number between 23 and 517", NULL);
     expect_error("[coredump]\nsize_bytes = 27\n",
                  "t.ini:2: [coredump] size_bytes = 27: must be a whole number between 28 and "
-                 "2147483648 bytes (suffixes: K, KiB (1024), M, MiB (1048576))",
+                 "536870912 bytes (suffixes: K, KiB (1024), M, MiB (1048576))",
                  NULL);
     expect_error("[flash]\npage_bytes = 300\n",
                  "[flash] page_bytes = 300: must be a power of two between 16 and 65536", NULL);
@@ -799,6 +799,24 @@ static void test_missing_coredump_file_names_the_resolved_path(void **state)
     expect_error("[coredump]\nfile =\n", "t.ini:2: [coredump] file = : must be a path", NULL);
 }
 
+/* The largest coredump is the largest one a run can record (one SQLite value)
+ * and judge: the parser takes it and refuses one byte more. */
+static void test_coredump_size_stops_at_what_a_run_records(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_ok(&sc, "[coredump]\nsize_bytes = 512MiB\n[flash]\nsize_bytes = 1024MiB\n");
+    assert_int_equal(sc.coredump.size_bytes, CHUNKSIM_SCENARIO_COREDUMP_MAX_BYTES);
+    assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), 0);
+    chunksim_scenario_free(&sc);
+    expect_error("[coredump]\nsize_bytes = 536870913\n[flash]\nsize_bytes = 1024MiB\n",
+                 "t.ini:2: [coredump] size_bytes = 536870913: must be a whole number between 28 "
+                 "and 536870912 bytes",
+                 NULL);
+    expect_error("[coredump]\nsize_bytes = 2048MiB\n[flash]\nsize_bytes = 2048MiB\n",
+                 "[coredump] size_bytes = 2048MiB: must be", NULL);
+}
+
 static void test_coredump_file_must_be_readable_and_fit(void **state)
 {
     (void)state;
@@ -811,14 +829,14 @@ static void test_coredump_file_must_be_readable_and_fit(void **state)
     char path[] = "/tmp/chunksim_scenario_big_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    int rc = ftruncate(fd, (off_t)2147483648 - 27);
+    int rc = ftruncate(fd, (off_t)536870912 - 27);
     close(fd);
     assert_int_equal(rc, 0);
     chunksim_scenario_defaults(&sc);
     rc = chunksim_scenario_set(&sc, "coredump.file", path, err, sizeof err);
     unlink(path);
     assert_int_equal(rc, -EINVAL);
-    assert_err_has(": 2147483621 bytes, more than a coredump can hold (2147483620)");
+    assert_err_has(": 536870885 bytes, more than a coredump can hold (536870884)");
     assert_null(sc.coredump.file_path);
     assert_null(sc.record); /* the refused override left nothing behind */
 }
@@ -1362,6 +1380,7 @@ int main(void)
         cmocka_unit_test(test_string_keys_check_length_and_characters),
         cmocka_unit_test(test_run_name_cannot_come_from_an_unusable_file_name),
         cmocka_unit_test(test_missing_coredump_file_names_the_resolved_path),
+        cmocka_unit_test(test_coredump_size_stops_at_what_a_run_records),
         cmocka_unit_test(test_coredump_file_must_be_readable_and_fit),
         cmocka_unit_test(test_coredump_file_and_trace_must_be_regular_files),
         cmocka_unit_test(test_fault_rule_errors_explain_the_rule),

@@ -8,6 +8,8 @@
 #include "chunksim/image.h"
 
 #include "chunkcore/crc16.h"
+#include "chunkcore/packetizer.h"
+#include "chunkcore/varint.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -334,6 +336,34 @@ static void test_bad_headers_are_reported_and_skipped(void **state)
     }
 }
 
+/* A coredump larger than the default limit is no damage to a decoder told its size. */
+static void test_coredump_limit_follows_the_image(void **state)
+{
+    (void)state;
+    const uint32_t mib = 1024u * 1024u, hdr = CHUNKCORE_MSG_HDR_MAX_BYTES;
+    assert_int_equal(chunksim_decoder_coredump_limit(0), CHUNKSIM_DECODER_DEFAULT_MAX_BYTES);
+    assert_int_equal(chunksim_decoder_coredump_limit(64 * mib - hdr),
+                     CHUNKSIM_DECODER_DEFAULT_MAX_BYTES);
+    assert_int_equal(chunksim_decoder_coredump_limit(64 * mib), 64 * mib + hdr);
+    assert_int_equal(chunksim_decoder_coredump_limit(512 * mib), 512 * mib + hdr);
+    assert_int_equal(chunksim_decoder_coredump_limit(UINT64_MAX / 2), UINT32_MAX);
+
+    /* The first chunk of a 72 MiB coredump message: type byte, then image. */
+    chunk_t c[1] = {{0}};
+    c[0].b[0] = 0x48;
+    size_t n = chunkcore_varint_encode(72 * mib + 1, c[0].b + 1);
+    c[0].b[1 + n] = 0x01;
+    c[0].len = 1 + n + 1 + 4;
+    const int order[] = {0};
+    got_t g;
+    feed(&g, c, order, 1, 0);
+    assert_int_equal(g.ndamage, 1);
+    expect_damage(&g, 0, CHUNKSIM_DAMAGE_BAD_HEADER, 0, 0);
+    feed(&g, c, order, 1, chunksim_decoder_coredump_limit(72 * mib));
+    assert_int_equal(g.ndamage, 1); /* only the end of input cut it short */
+    expect_damage(&g, 0, CHUNKSIM_DAMAGE_TRUNCATED, 0, 5);
+}
+
 static void test_project_key_counts_in_the_message_header(void **state)
 {
     (void)state;
@@ -518,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_orphan_oversize_short_and_conflict_are_located),
         cmocka_unit_test(test_conflicting_last_chunk_is_refused_with_its_crc),
         cmocka_unit_test(test_bad_headers_are_reported_and_skipped),
+        cmocka_unit_test(test_coredump_limit_follows_the_image),
         cmocka_unit_test(test_project_key_counts_in_the_message_header),
         cmocka_unit_test(test_coredump_walk_lists_blocks_and_footer_of_a_built_image),
         cmocka_unit_test(test_coredump_walk_reports_each_broken_part),

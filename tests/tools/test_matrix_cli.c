@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -411,14 +413,14 @@ static int wait_exit(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* The workers' scratch directories under TMPDIR (= tmpdir); how many, and the last one. */
+/* The workers' scratch directories, next to the databases in tmpdir; how many, and the last. */
 static int batch_dirs(char *last, size_t len)
 {
     int n = 0;
     DIR *d = opendir(tmpdir);
     assert_non_null(d);
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (strncmp(e->d_name, "chunksim-batch.", 15) == 0) {
+        if (strstr(e->d_name, ".db.scratch-") != NULL) {
             snprintf(last, len, "%s/%s", tmpdir, e->d_name);
             n++;
         }
@@ -489,6 +491,69 @@ static void test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent(v
     /* The workers' scratch databases are gone. */
     char dir[400];
     assert_int_equal(batch_dirs(dir, sizeof dir), 0);
+}
+
+/* Waits (bounded) until no process holds the scratch directory's lock: its batch is gone. */
+static void wait_unlocked(const char *dir)
+{
+    char lock[500];
+    snprintf(lock, sizeof lock, "%s/owner.lock", dir);
+    const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
+    for (int i = 0; i < 3000; i++) {
+        int fd = open(lock, O_RDWR);
+        assert_true(fd >= 0);
+        bool free_now = flock(fd, LOCK_EX | LOCK_NB) == 0;
+        close(fd);
+        if (free_now)
+            return;
+        nanosleep(&pause, NULL);
+    }
+    fail_msg("%s stayed locked", lock);
+}
+
+static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **state)
+{
+    (void)state;
+    write_file("long.ini", long_ini);
+    write_file("cli.ini", cli_ini);
+    const char *db = path_of("killed.db");
+    const char *args[] = {"matrix", "long.ini", "--db", "killed.db", "-j", "2", "-q", NULL};
+    pid_t pid = spawn_cli(args);
+    wait_for(db, "SELECT count(*) FROM runs WHERE status = 'finished'", 5);
+    kill(pid, SIGKILL); /* no chance to merge or clean up */
+    (void)wait_exit(pid);
+    char dir[400];
+    assert_int_equal(batch_dirs(dir, sizeof dir), 1);
+    wait_unlocked(dir); /* the orphaned workers notice and stop */
+    int64_t before = sql_int(db, "SELECT count(*) FROM runs");
+
+    /* The next batch on the same output merges what the killed one left (cli.ini has
+     * 6 losing cases: exit 1). */
+    expect_exit(cli("matrix cli.ini --db killed.db -q"), 1);
+    const char *said = strstr(err_text, "recovered ");
+    unsigned long long recovered;
+    if (said == NULL || sscanf(said, "recovered %llu run(s)", &recovered) != 1)
+        fail_msg("no recovery reported:\n%s", err_text);
+    assert_contains(err_text, "from 1 of 1 scratch directory a killed earlier batch on killed.db");
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs"), before + (int64_t)recovered + 12);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+    assert_string_equal(sql_text(db, "PRAGMA integrity_check"), "ok");
+    assert_int_equal(batch_dirs(dir, sizeof dir), 0);
+    /* Nothing left to recover the time after. */
+    expect_exit(cli("matrix cli.ini --db killed.db -q"), 1);
+    assert_null(strstr(err_text, "recovered"));
+}
+
+static void test_a_database_in_a_missing_directory_is_refused_before_any_run(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini -q --db nodir/x.db"), 2);
+    assert_contains(err_text, "the directory nodir does not exist");
+    assert_int_equal(count_of(out, "case(s)"), 0);
+    expect_exit(cli("run cli.ini -q --db nodir/x.db"), 2);
+    assert_contains(err_text, "the directory nodir does not exist");
+    assert_int_equal(count_of(out, "run(s)"), 0);
 }
 
 static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **state)
@@ -591,7 +656,7 @@ static int setup(void **state)
     (void)state;
     if (mkdtemp(tmpdir) == NULL)
         return -1;
-    /* Workers' scratch databases go here, where the tests can look for them. */
+    /* Scratch databases are made next to the output; nothing may go to TMPDIR. */
     return setenv("TMPDIR", tmpdir, 1);
 }
 
@@ -615,6 +680,9 @@ int main(void)
             test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent, kill_bg),
         cmocka_unit_test_teardown(test_a_worker_that_dies_is_replaced_and_its_case_is_an_error,
                                   kill_bg),
+        cmocka_unit_test_teardown(test_a_killed_matrix_leaves_runs_that_the_next_one_recovers,
+                                  kill_bg),
+        cmocka_unit_test(test_a_database_in_a_missing_directory_is_refused_before_any_run),
         cmocka_unit_test(test_bad_usage_exits_2_and_help_exits_0),
         cmocka_unit_test(test_an_empty_shard_still_writes_a_database),
     };

@@ -5,6 +5,7 @@
 
 #include "chunksim/merge.h"
 #include "chunksim/recorder.h"
+#include "scratch.h"
 
 #include <sqlite3.h>
 
@@ -104,7 +105,8 @@ typedef struct batch_state {
     unsigned nworkers;
     chunksim_rec_t rec;
     bool recording;
-    char *tmpdir;
+    cli_scratch_t scratch;
+    char *tmpdir; /* scratch.dir while recording */
     batch_shared_t *shared;
     double t0, last_merge, last_draw;
     unsigned last_decile;
@@ -703,14 +705,15 @@ static int batch_open(batch_state_t *s)
         fprintf(stderr, "%s: %s: %s\n", cfg->tool, cfg->db_path, err);
         return -EINVAL;
     }
-    const char *tmp = getenv("TMPDIR");
-    if (asprintf(&s->tmpdir, "%s/chunksim-batch.XXXXXX", tmp && tmp[0] ? tmp : "/tmp") < 0 ||
-        mkdtemp(s->tmpdir) == NULL) {
-        fprintf(stderr, "%s: cannot create a directory for the workers' databases: %s\n", cfg->tool,
-                strerror(errno));
+    /* A killed earlier batch on this output left finished runs behind: they come first. */
+    cli_scratch_recovery_t rs;
+    (void)cli_scratch_recover(&s->rec, cfg->db_path, cfg->tool, stderr, &rs);
+    if (cli_scratch_create(&s->scratch, cfg->db_path, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", cfg->tool, err);
         chunksim_rec_close(&s->rec);
         return -EIO;
     }
+    s->tmpdir = s->scratch.dir;
     return 0;
 }
 
@@ -718,10 +721,8 @@ static void batch_close(batch_state_t *s)
 {
     if (s->recording) {
         chunksim_rec_close(&s->rec);
-        if (s->merge_errors == 0)
-            (void)rmdir(s->tmpdir);
+        cli_scratch_close(&s->scratch, s->merge_errors > 0);
     }
-    free(s->tmpdir);
     for (unsigned i = 0; i < s->nworkers; i++) {
         free(s->workers[i].db_path);
         free(s->workers[i].pending);

@@ -9,9 +9,11 @@
  * chunksim_run() on a libuv loop of their own, and send the result to the
  * parent on a pipe. A slow case holds up only its own worker.
  *
- * One writer. Each worker records into scratch databases of its own (a
- * directory under $TMPDIR; a new file every 256 runs, synchronous=OFF since
- * they are copies in transit). The parent is the only writer of the output
+ * One writer. Each worker records into scratch databases of its own (in a
+ * scratch directory next to the output, scratch.h; a new file every 256
+ * runs, synchronous=OFF since they are copies in transit). A parent that is
+ * killed leaves that directory behind; the next batch on the same output
+ * merges it before it starts. The parent is the only writer of the output
  * database: it merges the workers' finished runs into it (chunksim_merge, one
  * transaction per worker file and merge) about once a second, whenever a
  * worker moves on to a new file, and at the end, and deletes merged files.

@@ -69,7 +69,9 @@ static void decode_usage(FILE *out)
             "a missing chunk (gap), a duplicate, an out-of-order chunk, an orphan continuation,\n"
             "a bad CRC, a truncated message or capture, a bad base64/hex record each name the\n"
             "chunk (DB seq, capture line, or binary record and byte) and the message offset;\n"
-            "decoding carries on with the next message.\n"
+            "decoding carries on with the next message. A message announced longer than\n"
+            "64 MiB is damage, unless the image (the run's, or --image) is larger: then\n"
+            "the limit is the image with its message header.\n"
             "\n"
             "sources:\n"
             "  --db FILE --run ID  the run's chunks from a chunksim recording, in seq order\n"
@@ -646,6 +648,14 @@ static int decode_db_chunks(decode_t *d, sqlite3 *db, int64_t run_id)
     return rc;
 }
 
+/* A coredump as large as the image it is compared with is no damage. */
+static void decode_follow_image(decode_t *d)
+{
+    if (d->image != NULL) {
+        d->dec.cfg.max_message_bytes = chunksim_decoder_coredump_limit(d->image_bytes);
+    }
+}
+
 static int decode_db(decode_t *d)
 {
     chunksim_rec_t rec;
@@ -663,6 +673,7 @@ static int decode_db(decode_t *d)
         d->image = image;
         d->image_bytes = image_bytes;
     }
+    decode_follow_image(d);
     if (rc == 0) {
         rc = decode_db_chunks(d, db, run_id);
     }
@@ -717,6 +728,7 @@ int cli_decode_io(int argc, char **argv, FILE *out, FILE *err)
     uint8_t *image = NULL;
     rc = decode_load_image(&a, &image, &d.image_bytes, err);
     d.image = image;
+    decode_follow_image(&d);
     if (rc == 0) {
         rc = d.from_db ? decode_db(&d) : decode_capture(&d);
     }

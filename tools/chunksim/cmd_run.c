@@ -68,11 +68,18 @@ static void run_usage(FILE *out)
                  "  -h, --help         this text\n"
                  "\n"
                  "The table has one row per run; when the run has a reason (why it failed, or\n"
-                 "what was odd about it), an indented line under the row gives it.\n"
+                 "what was odd about it), an indented line under the row gives it. drain_s runs\n"
+                 "from the first call to the ack that completed the coredump (or to the run's\n"
+                 "end); msg_B/s, eff (bound / drain, 0 to 1), flash%% and link%% (busy time as a\n"
+                 "share of the drain, 0 to 100) are all taken over that interval\n"
+                 "(docs/schema.md, runs).\n"
                  "\n"
                  "A run passes when its outcome equals the scenario's [run] expect (or is 'ok'\n"
                  "when it states none). Outcomes: ok, lost, corrupt, incomplete, violation,\n"
-                 "error. Exit status: 0 all passed, 1 some failed, 2 usage or input error.\n");
+                 "error (the run could not be set up, or could not be recorded in full: then\n"
+                 "its reason says what the simulation concluded, and the summary names the\n"
+                 "recording error). The database row tells the same outcome and reason.\n"
+                 "Exit status: 0 all passed, 1 some failed, 2 usage or input error.\n");
 }
 
 static bool cli_glue_timeout(const char *text, double *seconds)
@@ -186,15 +193,16 @@ static json_t *run_json(const char *path, const chunksim_scenario_t *sc,
         "waits", (json_int_t)m->waits, "refills", (json_int_t)m->refills, "retries",
         (json_int_t)m->retries, "faults_injected", (json_int_t)m->faults_injected, "violations",
         (json_int_t)m->violations, "flash_ops", (json_int_t)m->flash_ops);
-    return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s, s:I, s:f, s:o}",
-                     "scenario", sc->run.name, "file", path, "seed", (json_int_t)r->seed, "mode",
-                     sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual", "outcome",
-                     chunksim_outcome_name(r->outcome), "expect",
-                     sc->run.expect == CHUNKSIM_EXPECT_NONE ? "ok"
-                                                            : chunksim_expect_name(sc->run.expect),
-                     "passed", r->passed, "safety_ok", r->safety_ok, "liveness_ok", r->liveness_ok,
-                     "reason", r->reason, "first_violation", r->first_violation, "run_id",
-                     (json_int_t)r->run_id, "wall_ms", r->wall_ms, "metrics", metrics);
+    return json_pack(
+        "{s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s, s:I, s:s?, s:f, s:o}", "scenario",
+        sc->run.name, "file", path, "seed", (json_int_t)r->seed, "mode",
+        sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual", "outcome",
+        chunksim_outcome_name(r->outcome), "expect",
+        sc->run.expect == CHUNKSIM_EXPECT_NONE ? "ok" : chunksim_expect_name(sc->run.expect),
+        "passed", r->passed, "safety_ok", r->safety_ok, "liveness_ok", r->liveness_ok, "reason",
+        r->reason, "first_violation", r->first_violation, "run_id", (json_int_t)r->run_id,
+        "record_error", r->record_error[0] ? r->record_error : NULL, "wall_ms", r->wall_ms,
+        "metrics", metrics);
 }
 
 void cli_summary_header(FILE *out)
@@ -206,6 +214,7 @@ void cli_summary_header(FILE *out)
 void cli_summary_row(FILE *out, const chunksim_scenario_t *sc, const chunksim_run_result_t *r)
 {
     const chunksim_metrics_t *m = &r->m;
+    /* Busy times are measured inside the drain, so these are 0 to 100. */
     double drain = (double)m->drain_us / 1e6;
     double flash_pct = m->drain_us ? 100.0 * (double)m->flash_busy_us / (double)m->drain_us : 0;
     double link_pct = m->drain_us ? 100.0 * (double)m->link_busy_us / (double)m->drain_us : 0;
@@ -253,6 +262,9 @@ static int run_load_all(const run_args_t *a, int argc, char **argv, chunksim_sce
     return 0;
 }
 
+/* The first recording failure of the command, for its summary line. */
+static char run_record_error[256];
+
 /* One scenario: run, report. Returns 1 when the run did not pass. */
 static int run_one(const run_args_t *a, const char *path, const chunksim_scenario_t *sc,
                    chunksim_rec_t *rec, json_t *all)
@@ -268,6 +280,9 @@ static int run_one(const run_args_t *a, const char *path, const chunksim_scenari
     chunksim_run_result_t res;
     int rc = a->glue != NULL ? chunksim_glue_run(&run_glue, sc, &gopts, &res)
                              : chunksim_run(sc, &opts, &res);
+    if (res.record_error[0] != '\0' && run_record_error[0] == '\0') {
+        snprintf(run_record_error, sizeof(run_record_error), "%s", res.record_error);
+    }
     if (a->json) {
         json_array_append_new(all, run_json(path, sc, &res));
     } else {
@@ -329,9 +344,17 @@ int cli_run(int argc, char **argv)
     if (a.json) {
         json_dumpf(all, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
+    } else if (recp != NULL && run_record_error[0] != '\0') {
+        /* Such a run is an error, so the exit status is not 0. */
+        printf("%d run(s): %d passed, %d failed; recording into %s failed: %s\n", runs,
+               runs - failed, failed, a.db_path, run_record_error);
     } else {
         printf("%d run(s): %d passed, %d failed%s%s\n", runs, runs - failed, failed,
                recp ? "; recorded in " : "", recp ? a.db_path : "");
+    }
+    if (a.json && run_record_error[0] != '\0') {
+        fprintf(stderr, "chunksim run: recording into %s failed: %s\n", a.db_path,
+                run_record_error);
     }
     json_decref(all);
     if (recp != NULL) {

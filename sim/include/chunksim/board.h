@@ -30,6 +30,11 @@
  *       The async pattern's preload step (spec section 11). true: you
  *       started a flash operation and the application must wait for its
  *       completion before calling get-chunk; false: get-chunk may run now.
+ *       chunksim's application keeps that promise also for the extra
+ *       prepare it makes while the link sends a chunk: after a true it
+ *       calls neither prepare nor get-chunk again until a completion came
+ *       (or the read timeout gave the operation up), so a glue needs no
+ *       "read in flight" flag of its own for that.
  *       Without this function the glue is synchronous: get-chunk runs at
  *       once and its reads may block on the flash.
  *   bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len);
@@ -71,7 +76,11 @@
  * Each run loads the glue into a fresh child process, so a crash, a hang or
  * a write past the buffer memfault_coredump_read() was given ends that run
  * as a recorded failure (outcome error, with the glue function it happened
- * in) instead of ending chunksim.
+ * in) instead of ending chunksim. So does a loop inside one glue function
+ * that keeps calling the board (thousands of flash operations in one call),
+ * as soon as it is seen. A glue whose functions return but never get the
+ * application to a chunk or a failure (a prepare that loads the same bytes
+ * again and again) is a no_progress violation (chunksim/monitor.h).
  */
 #ifndef CHUNKSIM_BOARD_H
 #define CHUNKSIM_BOARD_H

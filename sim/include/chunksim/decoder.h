@@ -98,8 +98,22 @@ typedef struct chunksim_decoder_config {
     chunksim_message_cb on_message; /* also called for a message with a bad CRC */
     chunksim_damage_cb on_damage;   /* may be NULL */
     void *data;
-    uint32_t max_message_bytes; /* larger announced lengths are damage (0: 64 MiB) */
+    /* Larger announced lengths are damage (0: CHUNKSIM_DECODER_DEFAULT_MAX_BYTES). */
+    uint32_t max_message_bytes;
 } chunksim_decoder_config_t;
+
+/* The message limit when nothing says how large a message may be: a garbage
+ * length must not make the decoder hold gigabytes. */
+#define CHUNKSIM_DECODER_DEFAULT_MAX_BYTES (64u * 1024u * 1024u)
+
+/*
+ * The limit that lets a coredump of image_bytes through whole: the default,
+ * or the image plus the largest message header (type byte, a 32-character
+ * project key and its NUL) when that is more. A run and `chunksim decode`
+ * set it from the image they check against, so a coredump of any size a
+ * scenario allows is judged by its bytes, not refused by its length.
+ */
+uint32_t chunksim_decoder_coredump_limit(uint64_t image_bytes);
 
 typedef struct chunksim_decoder {
     chunksim_decoder_config_t cfg;

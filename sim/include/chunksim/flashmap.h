@@ -69,6 +69,9 @@ int chunksim_flashmap_build(chunksim_flashmap_t *map, const chunksim_scenario_t 
 /* Releases what build allocated and zeroes the map; safe on a zeroed or freed map. */
 void chunksim_flashmap_free(chunksim_flashmap_t *map);
 
+/* A flash model fault as a scenario names it ("stuck_bit" for BITFLIP_STUCK). */
+const char *chunksim_flashmap_fault_name(flashmodel_fault_t fault);
+
 /*
  * [flash] initial_wear_cycles onto every sector of an initialised model (the
  * config has no wear table). Returns 0 or a FLASHMODEL_E_* code.

@@ -14,11 +14,14 @@
  * the contract requires); each run forks a child that loads the glue, runs
  * the scenario, records into the database itself and reports its result
  * over a pipe. A child that dies from a signal (a segfault, an abort from a
- * corrupted heap), or that the wall-clock watchdog kills, leaves its run
- * recorded as outcome 'error' with the reason: which signal, and the glue
- * function it was in ("glue crashed: SIGSEGV in memfault_coredump_read(offset
- * 963, 241 bytes), called by the packetizer in get-chunk"). The simulated
- * time watchdog ([run] max_sim_us) works as for every run.
+ * corrupted heap), that loops inside one glue call calling the board
+ * ("glue livelocked: no progress: 10000 flash operations inside one call,
+ * ..."), or that the wall-clock watchdog kills (a call that never returns),
+ * leaves its run recorded as outcome 'error' with the reason: which signal,
+ * and the glue function it was in ("glue crashed: SIGSEGV in
+ * memfault_coredump_read(offset 963, 241 bytes), called by the packetizer in
+ * get-chunk"). The simulated time watchdog ([run] max_sim_us) and the
+ * monitor's no_progress work as for every run.
  *
  * The database: SQLite connections must not cross fork(), so the runner
  * closes the caller's recorder before forking and reopens it afterwards

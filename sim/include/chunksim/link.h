@@ -76,6 +76,8 @@
 #define CHUNKSIM_LINK_BLE_VALUE_MAX_BYTES 512
 /* Link-layer payload with data length extension: a longer L2CAP PDU is fragmented. */
 #define CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES 251
+/* Link-layer packets of the longest notification: 512 + 7 bytes in packets of 251. */
+#define CHUNKSIM_LINK_BLE_PACKETS_MAX 3
 /* Phones grant 1 to about 10; beyond this the interval is the limit anyway. */
 #define CHUNKSIM_LINK_BLE_PPE_MAX 64
 /* ATT notification header (opcode, handle) + L2CAP header, per packet. */
@@ -154,6 +156,17 @@ typedef struct chunksim_link_s {
     uint32_t event_packets;   /* packets sent in it */
     bool event_open;          /* it may take another packet */
     uint64_t free_us;         /* the previous chunk's end */
+    /* The last send's attempts, for chunksim_link_busy_us_by(), unit by unit
+     * (a BLE link-layer packet, a network chunk): the first attempt's start,
+     * each attempt's air time, how many went on air. */
+    struct {
+        uint64_t start_us;
+        uint64_t air_us;
+        uint32_t attempts;
+    } last_units[CHUNKSIM_LINK_BLE_PACKETS_MAX];
+    uint32_t last_unit_count; /* 0: the link was down, nothing went on air */
+    uint64_t last_cut_air_us; /* the last attempt's, when a disconnect cut it */
+    bool last_cut;
 } chunksim_link_t;
 
 /* Fills cfg with the defaults of kind (see the field comments). */
@@ -193,6 +206,24 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
 /* now_us if the link is up then, else when it comes back (or NEVER).
  * Applies the disconnects and reconnects due by now_us. */
 uint64_t chunksim_link_up_at_us(chunksim_link_t *link, uint64_t now_us);
+
+/*
+ * stats.busy_us as it stood at t_us: the air time of the last send that
+ * falls at or after t_us is left out (a chunk still on the air when a run
+ * stops counts up to that instant). t_us must not be earlier than the last
+ * send's now_us; every earlier send counts in full.
+ */
+uint64_t chunksim_link_busy_us_by(const chunksim_link_t *link, uint64_t t_us);
+
+/* Attempts of the last send that had gone on the air before t_us (same
+ * condition on t_us): what a chunk cut short by the end of a run used. With
+ * BLE every link-layer packet's attempt counts, so a notification above MTU
+ * 247 takes several without a loss. */
+uint32_t chunksim_link_attempts_by(const chunksim_link_t *link, uint64_t t_us);
+
+/* Of those, the retransmissions: the attempts after each unit's (packet's,
+ * chunk's) first, as chunksim_link_result_t counts them. */
+uint32_t chunksim_link_retransmissions_by(const chunksim_link_t *link, uint64_t t_us);
 
 /*
  * The best sustained throughput of full-size chunks without loss, for

@@ -41,7 +41,21 @@
       "the header peek said no coredump while a valid one was stored")                             \
     X(RLE_ASYNC, "rle_async", "run-length encoding requested with an async reader")                \
     X(INLINE_COMPLETION, "inline_completion",                                                      \
-      "a completion arrived inside the call that dispatched it")
+      "a completion arrived inside the call that dispatched it")                                   \
+    X(NO_PROGRESS, "no_progress",                                                                  \
+      "calls go on and on without a chunk or a failed attempt: a livelock")
+
+/*
+ * NO_PROGRESS: calls across the firmware's edges (the application's calls
+ * into it, its completions, the packetizer's storage reads, the flash
+ * operations it issues) in a row without progress. Progress is a get-chunk
+ * or get-next call (it makes a chunk, uses up one of the application's
+ * retries or ends the run), a prepare that fails or a wait cancelled by the
+ * read timeout (each uses up a retry): everything else the application
+ * bounds itself. A correct reader needs a handful of such calls per chunk,
+ * so the bound is far beyond any of them, and still reached in milliseconds.
+ */
+#define CHUNKSIM_MONITOR_NO_PROGRESS_CALLS 10000u
 
 typedef enum chunksim_invariant {
 #define CHUNKSIM_INVARIANT_ENUM_(name, text, doc) CHUNKSIM_INV_##name,
@@ -84,13 +98,28 @@ typedef struct chunksim_monitor_config {
     uint32_t image_bytes;
     bool async_reader;  /* false for the synchronous baseline */
     bool allow_suspend; /* the flash may be interrupted (suspend/resume) */
-    /* Faults that alter stored/read bytes are on. Wrong bytes are then
-     * expected and left to the end-of-run verification: WRONG_BYTES (bytes or
-     * announced length), WRONGLY_ABSENT (an altered header magic) and a peek
-     * refused as CHUNKCORE_E_CORRUPT (an altered size) are counted in
-     * `suppressed` instead of reported. */
+    /* Faults that alter stored/read bytes are on. Wrong bytes are expected
+     * then, but only where the flash delivered them: a payload read (or a
+     * header peek) whose bytes differ from the image is a breach unless they
+     * are the bytes the flash last delivered for that range
+     * (chunksim_monitor_flash_delivered); those are counted in `suppressed`
+     * and left to the end-of-run verification. A reader that serves bytes
+     * the flash never delivered (a stale window) is still caught. */
     bool data_faults;
+    /* Flash address of storage offset 0: flash reads are named by storage offsets. */
+    uint32_t storage_base;
 } chunksim_monitor_config_t;
+
+/* Calls since the last progress (see CHUNKSIM_MONITOR_NO_PROGRESS_CALLS). */
+typedef struct chunksim_monitor_idle {
+    uint64_t calls;
+    uint64_t since_us;    /* when the last progress was made (0: the start) */
+    uint64_t read_offset; /* the last flash read in this stretch, in storage offsets */
+    uint32_t read_bytes;
+    uint32_t reads;    /* flash reads in this stretch */
+    bool reads_differ; /* they were not all the same range */
+    bool reported;
+} chunksim_monitor_idle_t;
 
 typedef struct chunksim_monitor {
     chunksim_monitor_config_t cfg;
@@ -110,6 +139,17 @@ typedef struct chunksim_monitor {
     uint64_t counts[CHUNKSIM_INV_COUNT];
     uint64_t total;
     uint64_t suppressed; /* breaches data_faults made expected (see the config) */
+    /* The flash's deliveries, once one differed from the image (NULL before):
+     * image_bytes bytes, the image overwritten by what each successful read
+     * delivered. */
+    uint8_t *delivered;
+    /* The first delivery that differed from the image: which fault (a flash
+     * fault name, or NULL: bytes altered in storage by an earlier op) and the
+     * storage offset of the first altered byte. */
+    bool altered;
+    const char *altered_by;
+    uint32_t altered_at;
+    chunksim_monitor_idle_t idle;
 } chunksim_monitor_t;
 
 void chunksim_monitor_init(chunksim_monitor_t *mon, const chunksim_monitor_config_t *cfg);
@@ -117,7 +157,9 @@ void chunksim_monitor_init(chunksim_monitor_t *mon, const chunksim_monitor_confi
 /* Advance the monitor's notion of time (simulated microseconds). */
 void chunksim_monitor_set_time(chunksim_monitor_t *mon, uint64_t t_us);
 
-/* Every firmware call is bracketed; seq numbers the calls from 1. */
+/* Every firmware call is bracketed; seq numbers the calls from 1. Each call,
+ * storage read (peek or payload) and flash operation counts toward
+ * NO_PROGRESS, reported once per stretch without progress. */
 void chunksim_monitor_call_begin(chunksim_monitor_t *mon, uint64_t seq, chunksim_call_kind_t kind,
                                  uint32_t arg);
 void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result);
@@ -151,6 +193,17 @@ void chunksim_monitor_clear_failed(chunksim_monitor_t *mon);
 /* The stored coredump became invalid without the packetizer's delete (a
  * fault, an erase by the application): a peek may now find nothing. */
 void chunksim_monitor_storage_lost(chunksim_monitor_t *mon);
+
+/*
+ * A flash read completed with good status: bytes are what the flash
+ * delivered for storage [offset, offset + len), fault the flash fault that
+ * fired on that read (its name) or NULL. Judges later payload reads and
+ * peeks (see data_faults).
+ */
+void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
+                                      const uint8_t *bytes, size_t len, const char *fault);
+/* Releases what the monitor allocated (the delivery shadow). */
+void chunksim_monitor_free(chunksim_monitor_t *mon);
 
 /* A flash operation issued; sync: a blocking read made inside the call. */
 void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32_t addr,

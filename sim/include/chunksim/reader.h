@@ -25,6 +25,12 @@ typedef struct chunksim_board {
     /* Blocking read/erase: the simulated CPU stalls for the flash's time. */
     int (*read_sync)(void *ctx, uint32_t offset, void *buf, size_t len);
     int (*erase_sync)(void *ctx, uint32_t offset, size_t len);
+    /* NULL, or why the call in progress counts as looping: it alone has made
+     * more board operations than any correct reader makes between two
+     * chunks (CHUNKSIM_MONITOR_NO_PROGRESS_CALLS). Nothing outside that call
+     * can end it; a reader that can end its process (glue.c's, in its own
+     * child) does so with the reason. */
+    const char *(*stuck)(void *ctx);
     void *ctx;
 } chunksim_board_t;
 

@@ -166,13 +166,13 @@ typedef struct chunksim_rec_run_result {
     bool safety_ok;      /* no invariant was violated and the stream decoded correctly */
     bool liveness_ok;    /* the whole message was delivered */
     const char *reason;  /* why, when not ok; NULL: none */
-    uint64_t drain_us;   /* first prepare to last chunk delivered */
+    uint64_t drain_us;   /* the drain (chunksim/run.h, chunksim_metrics_t) */
     uint64_t message_bytes;
     uint64_t chunks;
     uint64_t flash_busy_us;
     uint64_t link_busy_us;
     uint64_t bound_us; /* lower bound on drain time for this flash and link */
-    double efficiency; /* bound_us / drain_us */
+    double efficiency; /* bound_us / drain_us when delivered intact, else 0 */
     uint64_t waits;    /* prepare calls that returned "wait" */
     uint64_t refills;  /* window loads */
     uint64_t retries;  /* reads repeated after a failure */

@@ -21,22 +21,35 @@ typedef enum chunksim_outcome {
     CHUNKSIM_OUTCOME_CORRUPT, /* delivered bytes differ from what was stored */
     CHUNKSIM_OUTCOME_INCOMPLETE, /* not delivered, still stored (or the run was cut short) */
     CHUNKSIM_OUTCOME_VIOLATION,  /* the firmware broke the contract (see violations) */
-    CHUNKSIM_OUTCOME_ERROR       /* the run could not be set up */
+    /* The run could not be set up, or could not be recorded in full (record_error) */
+    CHUNKSIM_OUTCOME_ERROR
 } chunksim_outcome_t;
 
+/*
+ * The timing figures share one interval, the drain: from the first call
+ * (time 0) to the ack of the chunk that completed the first intact copy of
+ * the coredump, or to the instant the run stopped when none did. Work after
+ * it (the clearing erase that outlasts the last ack, a copy sent again, a
+ * chunk or a read still going when power was cut) is not counted, so
+ * 0 <= flash_busy_us, link_busy_us, bound_us <= drain_us and
+ * 0 <= efficiency <= 1 (docs/schema.md, runs).
+ */
 typedef struct chunksim_metrics {
-    uint64_t drain_us;      /* first call to the last delivered chunk (or the end) */
+    uint64_t drain_us;      /* the drain's length */
     uint64_t message_bytes; /* coredump message bytes delivered intact */
     uint64_t chunks;        /* chunks produced */
     uint64_t wire_bytes;    /* chunk bytes produced */
-    uint64_t flash_busy_us;
-    uint64_t link_busy_us;
-    uint64_t bound_us; /* max(flash busy, link busy): no reader can drain faster */
-    double efficiency; /* bound / drain, 1.0 = as fast as the slower side allows */
-    double bytes_per_s;
-    uint64_t waits;   /* prepares that answered "wait" */
-    uint64_t refills; /* window loads */
-    uint64_t retries; /* prepares repeated after an error or a timeout */
+    uint64_t flash_busy_us; /* in the drain, the flash executing at least one operation */
+    uint64_t link_busy_us;  /* in the drain, the link on air (BLE) or on the wire (network) */
+    /* The larger of the flash's busy time and the time the link, without loss,
+     * takes to carry the chunks it delivered in the drain back to back from
+     * time 0: no reader can drain faster. */
+    uint64_t bound_us;
+    double efficiency;  /* bound / drain when delivered intact, else 0 */
+    double bytes_per_s; /* message_bytes / drain when delivered intact, else 0 */
+    uint64_t waits;     /* prepares that answered "wait" */
+    uint64_t refills;   /* window loads */
+    uint64_t retries;   /* prepares repeated after an error or a timeout */
     uint64_t faults_injected;
     uint64_t violations;
     uint64_t flash_ops;
@@ -51,6 +64,10 @@ typedef struct chunksim_run_result {
     char reason[256];
     char first_violation[256];
     int64_t run_id; /* 0 when not recorded */
+    /* The first recorder failure ("" when recorded in full, or not recording).
+     * Such a run ends as an error whatever the simulation concluded: its
+     * record is not the run (reason says what the simulation concluded). */
+    char record_error[256];
     uint64_t seed;
     double wall_ms;
     chunksim_metrics_t m;

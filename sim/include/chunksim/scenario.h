@@ -45,6 +45,15 @@
 #define CHUNKSIM_SCENARIO_PROJECT_KEY_MAX 32  /* spec: a 32-character key takes 33 bytes */
 #define CHUNKSIM_SCENARIO_PATTERN_MAX     64  /* bytes of [coredump] pattern_hex */
 
+/*
+ * The largest [coredump] size_bytes, 512 MiB. A recorded run stores its
+ * image as one SQLite value, and SQLite refuses a value (a row, in fact)
+ * above SQLITE_MAX_LENGTH, one billion bytes by default: 512 MiB stays
+ * clear of it. A run also holds the image three times (the image, the
+ * flash, the decoded message), so 1.5 GiB of RAM at this size.
+ */
+#define CHUNKSIM_SCENARIO_COREDUMP_MAX_BYTES (512u * 1024u * 1024u)
+
 typedef enum chunksim_run_mode {
     CHUNKSIM_MODE_VIRTUAL = 0, /* event heap, simulated time (CI) */
     CHUNKSIM_MODE_REALTIME     /* libuv timers and thread pool, measured time */

@@ -18,23 +18,41 @@
  * 1.45, and which timers run in a turn depends on its cached clock; the idle
  * handle keeps the trace independent of both.
  *
- * REALTIME (soak runs, wall-clock experiments): the same heap, ordered by
- * deadline, drives one uv_timer armed for the earliest deadline. Rather than
- * one uv_timer per event, one timer for the heap keeps equal deadlines in
- * scheduling order on every libuv version and lets events be plain
- * caller-owned structs that can be freed the moment they ran or were
- * cancelled (a per-event handle could only be freed after uv_close()
- * completed). uv_timer has 1 ms granularity: a callback runs no earlier than
- * its deadline and typically up to about 1 ms after it, so sub-millisecond
- * delays are only meaningful in virtual time. All delays are multiplied by
- * realtime_scale (0.1 runs ten times faster than modelled), and
- * chunksim_sched_now_us() divides the measured uv_hrtime() by the same factor,
- * so that "now + delay" keeps one unit, model microseconds, in both modes.
+ * REALTIME (soak runs, wall-clock experiments): the same heap, the same
+ * order and the same clock, paced by the wall clock: an event runs once
+ * CLOCK_MONOTONIC has reached its deadline, start + time_us * realtime_scale
+ * (0.1 runs ten times faster than modelled). The model clock is not the
+ * measured one: while an event's callback runs, chunksim_sched_now_us() is
+ * the time the event was due, not the moment the host got to it, exactly as
+ * in VIRTUAL. A board does its work at the instant it is due; a host runs
+ * the callback some microseconds late, and if that lateness entered the
+ * model, every "now + delay" would carry it forward, the run would drift
+ * from its own schedule (and past its watchdog), and a model that compares
+ * times, such as a BLE connection event that a chunk must still fit, would
+ * see a gap that a board never has. So host latency delays the wall clock
+ * only, never the trace: a realtime run produces the virtual run's trace,
+ * at the virtual run's pace. Deadlines are absolute, so a late callback
+ * does not push the later ones out: the loop catches up.
+ *
+ * The pacing timer is a timerfd (CLOCK_MONOTONIC, absolute expiry) watched
+ * by a uv_poll handle, not a uv_timer: uv_timer counts whole milliseconds
+ * from a cached loop time, so every sub-millisecond delay (a BLE packet
+ * exchange, a flash read; all of them below scale 1) cost at least 1 ms and
+ * a run's wall time depended on how many events it had. A timerfd honours
+ * the deadline to the kernel's timer slack (tens of microseconds); it is
+ * Linux's, as the tool's host is. One timer for the heap rather than one
+ * per event keeps equal deadlines in scheduling order and lets events be
+ * plain caller-owned structs that can be freed the moment they ran or were
+ * cancelled.
  *
  * chunksim_sched_work() runs a modelled operation (a flash read, an erase) for
- * a duration: in REALTIME on the libuv thread pool with a real sleep, so the
- * completion comes from another thread's work as with DMA on hardware; in
- * VIRTUAL as an event after that much virtual time. Callers use one API.
+ * a duration: in REALTIME on the libuv thread pool with a real sleep until
+ * the operation's deadline, so the completion comes from another thread's
+ * work as with DMA on hardware; in VIRTUAL as an event after that much
+ * virtual time. Callers use one API. In both modes the completion is an
+ * event in the heap at start + duration, so it runs in (time, sequence)
+ * order with the other events; in REALTIME the loop waits for a pool thread
+ * that is late rather than running later events first.
  *
  * Lifecycle (libuv's init -> use -> close): chunksim_sched_init(), schedule,
  * uv_run(); chunksim_sched_close() drops every pending event and work request
@@ -112,8 +130,9 @@ struct chunksim_work_s {
     chunksim_sched_t *sched;
     chunksim_work_fn work_fn;
     chunksim_work_cb done_cb;
-    chunksim_event_t ev;         /* VIRTUAL: the completion event */
-    struct chunksim_rt_work *rt; /* REALTIME: the thread-pool request, NULL when idle */
+    chunksim_event_t ev; /* the completion event, pending while in flight */
+    /* REALTIME: the thread-pool request until work_fn has run (NULL after) */
+    struct chunksim_rt_work *rt;
 };
 
 /* Caller-owned; fields are private except data. */
@@ -124,15 +143,16 @@ struct chunksim_sched_s {
     chunksim_sched_mode mode;
     double realtime_scale;
     union {
-        uv_idle_t idle;   /* VIRTUAL */
-        uv_timer_t timer; /* REALTIME */
+        uv_idle_t idle; /* VIRTUAL */
+        uv_poll_t poll; /* REALTIME: watches timer_fd */
     } handle;
+    int timer_fd; /* REALTIME: a timerfd armed for the next deadline */
     chunksim_event_t **heap;
     size_t heap_len;
     size_t heap_cap;
     uint64_t next_seq;
-    uint64_t virtual_now_us;
-    uint64_t start_ns;
+    uint64_t now_us;   /* the model clock, both modes */
+    uint64_t start_ns; /* REALTIME: CLOCK_MONOTONIC at model time 0 */
     uint64_t limit_us;
     chunksim_sched_cb limit_cb;
     bool limit_reached;
@@ -157,10 +177,10 @@ int chunksim_sched_init(chunksim_sched_t *sched, uv_loop_t *loop,
                         const chunksim_sched_config_t *config);
 
 /*
- * The current time in model microseconds: the virtual clock (the time of the
- * event being run, or of the last one run), or the time since init measured
- * with uv_hrtime() and divided by realtime_scale. uv_now() is not used
- * because it is cached per loop turn.
+ * The current time in model microseconds, in both modes: the time of the
+ * event being run (when it was due, not when the host ran it), or of the
+ * last one run; 0 before the first. In REALTIME the wall clock decides when
+ * events run, and does not show here.
  */
 uint64_t chunksim_sched_now_us(const chunksim_sched_t *sched);
 
@@ -183,9 +203,11 @@ bool chunksim_sched_is_pending(const chunksim_sched_t *sched, const chunksim_eve
 /*
  * Starts an operation lasting duration_us model microseconds. When it is
  * over, work_fn(w) (may be NULL) and then done_cb(w) run: in REALTIME,
- * work_fn on the thread pool after a real sleep of duration_us *
- * realtime_scale, done_cb later on the loop; in VIRTUAL, both on the loop
- * when the virtual clock reaches now + duration_us. Returns 0; UV_EINVAL if
+ * work_fn on the thread pool once the wall clock has reached the
+ * operation's deadline, done_cb on the loop as the event at now +
+ * duration_us; in VIRTUAL, both on the loop when the virtual clock reaches
+ * now + duration_us. Either way done_cb sees now + duration_us as the
+ * current time. Returns 0; UV_EINVAL if
  * done_cb is NULL or the scheduler is closing; UV_EBUSY if w is in flight;
  * UV_ENOMEM.
  */
@@ -196,8 +218,8 @@ int chunksim_sched_work(chunksim_sched_t *sched, chunksim_work_t *w, uint64_t du
  * Cancels a work request in flight; neither work_fn nor done_cb will run and
  * w may be freed at once. A sleeping REALTIME request is woken, so cancelling
  * a long operation does not hold a pool thread for its duration. Returns 0;
- * UV_EBUSY if work_fn is already running on the pool (done_cb will follow as
- * usual); UV_ENOENT if w was not in flight.
+ * UV_EBUSY if work_fn is already running or has run on the pool (done_cb
+ * will follow as usual); UV_ENOENT if w was not in flight.
  */
 int chunksim_sched_work_cancel(chunksim_sched_t *sched, chunksim_work_t *w);
 
@@ -208,18 +230,20 @@ int chunksim_sched_work_cancel(chunksim_sched_t *sched, chunksim_work_t *w);
  * leaves the remaining events pending, so a run that would never finish
  * ends, uv_run() returns and the run can be recorded as incomplete. The
  * clock is not moved past the last event run. In REALTIME the limit is
- * reported once the clock reaches max_us; work already on the thread pool
- * still completes and its done_cb runs. UINT64_MAX (the default) means none.
+ * reported once the wall clock reaches max_us's deadline (the run lasts as
+ * long as it would on a board); the model clock stays where VIRTUAL leaves
+ * it, and work due after max_us does not complete either. UINT64_MAX (the
+ * default) means none.
  */
 void chunksim_sched_set_limit(chunksim_sched_t *sched, uint64_t max_us, chunksim_sched_cb limit_cb);
 
 /* True once the limit has stopped the scheduler. */
 bool chunksim_sched_limit_reached(const chunksim_sched_t *sched);
 
-/* Events waiting, work requests included in VIRTUAL. */
+/* Events waiting, work requests in flight included. */
 size_t chunksim_sched_pending_count(const chunksim_sched_t *sched);
 
-/* Event callbacks run so far (VIRTUAL work completions included). */
+/* Event callbacks run so far, work completions included. */
 uint64_t chunksim_sched_events_run(const chunksim_sched_t *sched);
 
 /*
