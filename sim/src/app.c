@@ -175,8 +175,8 @@ void run_app_record_on_air(run_t *run)
     run->chunk_on_air = false;
     chunksim_link_result_t lr = {.status = CHUNKSIM_LINK_DISCONNECTED};
     if (run->link_res.status == CHUNKSIM_LINK_SENT) {
-        uint32_t attempts = chunksim_link_attempts_by(&run->link, run_now(run));
-        lr.retransmissions = attempts > 1 ? attempts - 1 : 0;
+        /* Per packet: a notification above MTU 247 takes several without a resend. */
+        lr.retransmissions = chunksim_link_retransmissions_by(&run->link, run_now(run));
     }
     app_record_chunk(run, run->chunk_seq, run->chunk_made_us, &lr);
 }

@@ -58,11 +58,16 @@ static void image_frame(uint8_t *img, uint32_t total)
     image_le32(img + 8, total);
 }
 
-/* A user's file is the body between header and footer, verbatim (its own blocks). */
+/*
+ * A user's file is the body between header and footer, verbatim (its own
+ * blocks). An empty file is an image with no blocks: spec section 9 asks for
+ * none, and the core streams the 28 bytes like any other image.
+ */
 static int image_build_file(const chunksim_image_config_t *cfg, uint8_t **out, uint32_t *out_bytes)
 {
     const uint32_t frame = CHUNKCORE_COREDUMP_HEADER_BYTES + CHUNKCORE_COREDUMP_FOOTER_BYTES;
-    if (cfg->pattern_bytes == 0 || cfg->pattern_bytes > UINT32_MAX - frame) {
+    if (cfg->pattern_bytes > UINT32_MAX - frame ||
+        (cfg->pattern_bytes > 0 && cfg->pattern == NULL)) {
         return -EINVAL;
     }
     uint32_t total = frame + (uint32_t)cfg->pattern_bytes;
@@ -73,7 +78,9 @@ static int image_build_file(const chunksim_image_config_t *cfg, uint8_t **out, u
     if (img == NULL) {
         return -ENOMEM;
     }
-    memcpy(img + CHUNKCORE_COREDUMP_HEADER_BYTES, cfg->pattern, cfg->pattern_bytes);
+    if (cfg->pattern_bytes > 0) {
+        memcpy(img + CHUNKCORE_COREDUMP_HEADER_BYTES, cfg->pattern, cfg->pattern_bytes);
+    }
     image_frame(img, total);
     *out = img;
     *out_bytes = total;

@@ -14,6 +14,10 @@
 #define BLE_ATT_HEADER_BYTES  3 /* notification payload = ATT_MTU - 3 */
 #define BLE_BITS_PER_BYTE     8
 
+/* Numbers into the static sentences of chunksim_link_config_validate(). */
+#define LINK_STR_(x) #x
+#define LINK_STR(x)  LINK_STR_(x)
+
 #define BLE_DEFAULT_MTU         23
 #define BLE_DEFAULT_INTERVAL_US 30000
 #define BLE_DEFAULT_PPE         4
@@ -59,10 +63,32 @@ uint64_t chunksim_link_ble_exchange_us(chunksim_link_phy phy, size_t ll_payload_
            ble_bytes_us(phy, ack_bytes);
 }
 
+/* The L2CAP PDU of a notification (ATT and L2CAP headers added), cut into packets. */
+static size_t ble_pdu_bytes(size_t chunk_bytes)
+{
+    return chunk_bytes + CHUNKSIM_LINK_BLE_NOTIFY_OVERHEAD_BYTES;
+}
+
+_Static_assert((CHUNKSIM_LINK_BLE_VALUE_MAX_BYTES + CHUNKSIM_LINK_BLE_NOTIFY_OVERHEAD_BYTES +
+                CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES - 1) /
+                       CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES ==
+                   CHUNKSIM_LINK_BLE_PACKETS_MAX,
+               "last_units[] holds every packet of the longest notification");
+
+static size_t ble_packets(size_t chunk_bytes)
+{
+    size_t max = CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES;
+    return (ble_pdu_bytes(chunk_bytes) + max - 1) / max;
+}
+
+/* Every packet of one notification, back to back. */
 static uint64_t ble_chunk_exchange_us(const chunksim_link_t *link, size_t chunk_bytes)
 {
-    return chunksim_link_ble_exchange_us(link->config.phy,
-                                         chunk_bytes + CHUNKSIM_LINK_BLE_NOTIFY_OVERHEAD_BYTES);
+    size_t max = CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES;
+    size_t full = ble_packets(chunk_bytes) - 1;
+    size_t last = ble_pdu_bytes(chunk_bytes) - full * max;
+    return full * chunksim_link_ble_exchange_us(link->config.phy, max) +
+           chunksim_link_ble_exchange_us(link->config.phy, last);
 }
 
 static uint64_t net_wire_us(const chunksim_link_t *link, size_t chunk_bytes)
@@ -82,7 +108,7 @@ void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kin
         .conn_interval_us = BLE_DEFAULT_INTERVAL_US,
         .packets_per_event = BLE_DEFAULT_PPE,
         .phy = CHUNKSIM_LINK_PHY_1M,
-        .chunk_bytes = NET_DEFAULT_CHUNK_BYTES,
+        .chunk_bytes = kind == CHUNKSIM_LINK_NETWORK ? NET_DEFAULT_CHUNK_BYTES : 0,
         .bandwidth_bytes_per_s = NET_DEFAULT_BANDWIDTH,
         .latency_us = NET_DEFAULT_LATENCY_US,
         .loss_rate = 0.0,
@@ -95,7 +121,8 @@ void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kin
 static const char *ble_config_error(const chunksim_link_config_t *cfg)
 {
     if (cfg->att_mtu < CHUNKSIM_LINK_BLE_MTU_MIN || cfg->att_mtu > CHUNKSIM_LINK_BLE_MTU_MAX) {
-        return "att_mtu must be 23 to 247 bytes";
+        return "att_mtu must be " LINK_STR(CHUNKSIM_LINK_BLE_MTU_MIN) " to " LINK_STR(
+            CHUNKSIM_LINK_BLE_MTU_MAX) " bytes";
     }
     if (cfg->conn_interval_us < CHUNKSIM_LINK_BLE_INTERVAL_MIN_US ||
         cfg->conn_interval_us > CHUNKSIM_LINK_BLE_INTERVAL_MAX_US) {
@@ -105,10 +132,13 @@ static const char *ble_config_error(const chunksim_link_config_t *cfg)
         return "conn_interval_us must be a multiple of 1250 us";
     }
     if (cfg->packets_per_event < 1 || cfg->packets_per_event > CHUNKSIM_LINK_BLE_PPE_MAX) {
-        return "packets_per_event must be 1 to 32";
+        return "packets_per_event must be 1 to " LINK_STR(CHUNKSIM_LINK_BLE_PPE_MAX);
     }
     if (cfg->phy != CHUNKSIM_LINK_PHY_1M && cfg->phy != CHUNKSIM_LINK_PHY_2M) {
         return "phy must be 1M or 2M";
+    }
+    if (cfg->chunk_bytes > chunksim_link_ble_notify_max_bytes(cfg->att_mtu)) {
+        return "chunk_bytes must be 0 (a whole notification) or at most att_mtu - 3 and 512";
     }
     return NULL;
 }
@@ -162,10 +192,16 @@ int chunksim_link_init(chunksim_link_t *link, const chunksim_link_config_t *conf
     return 0;
 }
 
+uint32_t chunksim_link_ble_notify_max_bytes(uint32_t att_mtu)
+{
+    uint32_t value = att_mtu - BLE_ATT_HEADER_BYTES;
+    return value < CHUNKSIM_LINK_BLE_VALUE_MAX_BYTES ? value : CHUNKSIM_LINK_BLE_VALUE_MAX_BYTES;
+}
+
 size_t chunksim_link_chunk_bytes(const chunksim_link_t *link)
 {
-    if (link->config.kind == CHUNKSIM_LINK_BLE) {
-        return link->config.att_mtu - BLE_ATT_HEADER_BYTES;
+    if (link->config.kind == CHUNKSIM_LINK_BLE && link->config.chunk_bytes == 0) {
+        return chunksim_link_ble_notify_max_bytes(link->config.att_mtu);
     }
     return link->config.chunk_bytes;
 }
@@ -235,9 +271,11 @@ static uint64_t ble_next_anchor(const chunksim_link_t *link, uint64_t t_us)
     return link->anchor0_us + events * interval;
 }
 
-static attempt_t ble_plan(chunksim_link_t *link, uint64_t now_us, bool first, size_t chunk_bytes)
+/* One link-layer packet of ll_payload_bytes. */
+static attempt_t ble_plan(chunksim_link_t *link, uint64_t now_us, bool first,
+                          size_t ll_payload_bytes)
 {
-    uint64_t exchange_us = ble_chunk_exchange_us(link, chunk_bytes);
+    uint64_t exchange_us = chunksim_link_ble_exchange_us(link->config.phy, ll_payload_bytes);
     uint64_t event_end_us = link->event_anchor_us + link->config.conn_interval_us;
     /* Offered by the previous ack: the stack had set more-data, so the
      * event goes on if it has packets and time left. */
@@ -320,12 +358,75 @@ static bool attempt_cut(chunksim_link_t *link, const attempt_t *a, chunksim_link
         out->air_us += partial_us;
         link->stats.busy_us += partial_us;
     }
-    link->last_attempts++;
+    link->last_units[link->last_unit_count - 1].attempts++;
     link->last_cut_air_us = partial_us;
     link->last_cut = true;
     link->disconnect_at_fired = true;
     link_go_down(link, cut_us);
     result_disconnected(link, cut_us, out);
+    return true;
+}
+
+/*
+ * One unit (a BLE packet, a network chunk) offered at offer_us, sent again
+ * until it gets through. false: a disconnect cut it (out says so).
+ */
+static bool send_unit(chunksim_link_t *link, uint64_t offer_us, size_t bytes, bool first_unit,
+                      chunksim_link_result_t *out)
+{
+    uint32_t n = 0;
+    for (uint32_t attempt = 0;; attempt++) {
+        attempt_t a = link->config.kind == CHUNKSIM_LINK_BLE
+                          ? ble_plan(link, offer_us, attempt == 0, bytes)
+                          : network_plan(link, offer_us, bytes);
+        if (attempt == 0) {
+            if (first_unit) {
+                out->start_us = a.start_us;
+            }
+            /* Bounded: one unit for NETWORK, at most CHUNKSIM_LINK_BLE_PACKETS_MAX for BLE. */
+            n = link->last_unit_count++;
+            link->last_units[n].start_us = a.start_us;
+            link->last_units[n].air_us = a.air_us;
+            link->last_units[n].attempts = 0;
+        }
+        if (attempt_cut(link, &a, out)) {
+            return false;
+        }
+        if (attempt > 0) {
+            out->retransmissions++;
+            link->stats.retransmissions++;
+        }
+        out->air_us += a.air_us;
+        link->stats.busy_us += a.air_us;
+        link->last_units[n].attempts++;
+        link->free_us = a.end_us;
+        out->sent_us = a.end_us;
+        if (!attempt_lost(link)) {
+            link->event_open = true;
+            return true;
+        }
+        link->stats.losses++;
+        link->event_open = false;
+    }
+}
+
+/* The notification's packets: the rest of the PDU waits in the controller, so each
+ * fragment is offered at the previous one's ack. */
+static bool ble_send_fragments(chunksim_link_t *link, uint64_t now_us, size_t chunk_bytes,
+                               chunksim_link_result_t *out)
+{
+    size_t left = ble_pdu_bytes(chunk_bytes);
+    uint64_t offer_us = now_us;
+    for (bool first = true; left > 0; first = false) {
+        size_t packet = left < CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES
+                            ? left
+                            : CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES;
+        if (!send_unit(link, offer_us, packet, first, out)) {
+            return false;
+        }
+        left -= packet;
+        offer_us = link->free_us;
+    }
     return true;
 }
 
@@ -339,41 +440,18 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
         return UV_EMSGSIZE;
     }
     *out = (chunksim_link_result_t){.reconnect_us = CHUNKSIM_LINK_NEVER};
-    link->last_attempts = 0;
+    link->last_unit_count = 0;
     link->last_cut = false;
     link_advance(link, now_us);
     if (!link->up) {
         result_disconnected(link, now_us, out);
         return 0;
     }
-
-    for (uint32_t attempt = 0;; attempt++) {
-        attempt_t a = link->config.kind == CHUNKSIM_LINK_BLE
-                          ? ble_plan(link, now_us, attempt == 0, chunk_bytes)
-                          : network_plan(link, now_us, chunk_bytes);
-        if (attempt == 0) {
-            out->start_us = a.start_us;
-            link->last_start_us = a.start_us;
-            link->last_air_us = a.air_us;
-        }
-        if (attempt_cut(link, &a, out)) {
-            return 0;
-        }
-        if (attempt > 0) {
-            out->retransmissions++;
-            link->stats.retransmissions++;
-        }
-        out->air_us += a.air_us;
-        link->stats.busy_us += a.air_us;
-        link->last_attempts++;
-        link->free_us = a.end_us;
-        out->sent_us = a.end_us;
-        if (!attempt_lost(link)) {
-            link->event_open = true;
-            break;
-        }
-        link->stats.losses++;
-        link->event_open = false;
+    bool sent = link->config.kind == CHUNKSIM_LINK_BLE
+                    ? ble_send_fragments(link, now_us, chunk_bytes, out)
+                    : send_unit(link, now_us, chunk_bytes, true, out);
+    if (!sent) {
+        return 0;
     }
 
     out->status = CHUNKSIM_LINK_SENT;
@@ -398,10 +476,20 @@ double chunksim_link_bound_bytes_per_s(const chunksim_link_t *link)
         return (double)chunk_bytes * US_PER_S / (double)per_chunk_us;
     }
     uint64_t exchange_us = ble_chunk_exchange_us(link, chunk_bytes);
-    uint64_t fit = link->config.conn_interval_us / exchange_us;
-    uint64_t per_event =
-        fit < link->config.packets_per_event ? fit : link->config.packets_per_event;
-    return (double)(per_event * chunk_bytes) * US_PER_S / (double)link->config.conn_interval_us;
+    uint64_t interval_us = link->config.conn_interval_us;
+    size_t packets = ble_packets(chunk_bytes);
+    if (packets == 1) {
+        /* Whole packets: an event never runs into the next one. */
+        uint64_t fit = interval_us / exchange_us;
+        uint64_t per_event =
+            fit < link->config.packets_per_event ? fit : link->config.packets_per_event;
+        return (double)(per_event * chunk_bytes) * US_PER_S / (double)interval_us;
+    }
+    /* A chunk may span events: its share of each event's packet and air budgets. */
+    double by_packets = (double)link->config.packets_per_event / (double)packets;
+    double by_air = (double)interval_us / (double)exchange_us;
+    double per_event = by_packets < by_air ? by_packets : by_air;
+    return per_event * (double)chunk_bytes * US_PER_S / (double)interval_us;
 }
 
 /* ---- busy time up to an instant ---- */
@@ -416,36 +504,52 @@ static uint64_t air_from(uint64_t start_us, uint64_t air_us, uint64_t t_us)
 }
 
 /*
- * The last send's attempts laid out again as the send laid them out, each
- * retry where retry_start_us() puts it: the air time at or after t_us, and
- * how many attempts had started before t_us. Only the last send can reach
- * past t_us: sends are serialized and callers ask no earlier than it was
- * offered.
+ * The last send's attempts laid out again as the send laid them out: each
+ * unit (a BLE packet, a network chunk) from its first attempt's start, each
+ * retry of it where retry_start_us() puts it. Every attempt before the last
+ * went on air in full; the last is cut short when a disconnect cut it. Gives
+ * the air time at or after t_us, and how many attempts (*started) and
+ * retransmissions (*retried) had started before t_us. Only the last send can
+ * reach past t_us: sends are serialized and callers ask no earlier than it
+ * was offered.
  */
-static uint64_t last_send_after(const chunksim_link_t *link, uint64_t t_us, uint32_t *started)
+static uint64_t last_send_after(const chunksim_link_t *link, uint64_t t_us, uint32_t *started,
+                                uint32_t *retried)
 {
     uint64_t after_us = 0;
-    uint64_t start_us = link->last_start_us;
     *started = 0;
-    for (uint32_t k = 0; k < link->last_attempts; k++) {
-        bool cut = link->last_cut && k + 1 == link->last_attempts;
-        uint64_t air_us = cut ? link->last_cut_air_us : link->last_air_us;
-        after_us += air_from(start_us, air_us, t_us);
-        *started += start_us < t_us;
-        start_us = retry_start_us(link, attempt_end_us(link, start_us, link->last_air_us));
+    *retried = 0;
+    for (uint32_t u = 0; u < link->last_unit_count; u++) {
+        uint64_t start_us = link->last_units[u].start_us;
+        uint64_t unit_air_us = link->last_units[u].air_us;
+        uint32_t attempts = link->last_units[u].attempts;
+        for (uint32_t k = 0; k < attempts; k++) {
+            bool cut = link->last_cut && u + 1 == link->last_unit_count && k + 1 == attempts;
+            after_us += air_from(start_us, cut ? link->last_cut_air_us : unit_air_us, t_us);
+            *started += start_us < t_us;
+            *retried += k > 0 && start_us < t_us;
+            start_us = retry_start_us(link, attempt_end_us(link, start_us, unit_air_us));
+        }
     }
     return after_us;
 }
 
 uint64_t chunksim_link_busy_us_by(const chunksim_link_t *link, uint64_t t_us)
 {
-    uint32_t started;
-    return link->stats.busy_us - last_send_after(link, t_us, &started);
+    uint32_t started, retried;
+    return link->stats.busy_us - last_send_after(link, t_us, &started, &retried);
 }
 
 uint32_t chunksim_link_attempts_by(const chunksim_link_t *link, uint64_t t_us)
 {
-    uint32_t started;
-    (void)last_send_after(link, t_us, &started);
+    uint32_t started, retried;
+    (void)last_send_after(link, t_us, &started, &retried);
     return started;
+}
+
+uint32_t chunksim_link_retransmissions_by(const chunksim_link_t *link, uint64_t t_us)
+{
+    uint32_t started, retried;
+    (void)last_send_after(link, t_us, &started, &retried);
+    return retried;
 }

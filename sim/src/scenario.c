@@ -5,6 +5,8 @@
  */
 #include "scenario_internal.h"
 
+#include "chunksim/link.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -119,13 +121,13 @@ uint32_t scenario_default_dummy_cycles(chunksim_read_command_t cmd)
 
 uint32_t scenario_ble_max_chunk_bytes(uint32_t att_mtu)
 {
-    return att_mtu - BLE_ATT_HEADER_BYTES;
+    return chunksim_link_ble_notify_max_bytes(att_mtu);
 }
 
 uint32_t scenario_default_chunk_bytes(const chunksim_scenario_t *sc)
 {
     return sc->link.kind == CHUNKSIM_SC_LINK_BLE ? scenario_ble_max_chunk_bytes(sc->link.att_mtu)
-                                              : NETWORK_CHUNK_BYTES;
+                                                 : NETWORK_CHUNK_BYTES;
 }
 
 /* ---- the record -------------------------------------------------------- */
@@ -526,8 +528,19 @@ static int default_name(chunksim_scenario_t *sc, const char *source, char *err, 
                         source);
         return -EINVAL;
     }
-    memcpy(sc->run.name, base, n);
-    sc->run.name[n] = '\0';
+    char name[CHUNKSIM_SCENARIO_NAME_MAX + 1];
+    memcpy(name, base, n);
+    name[n] = '\0';
+    /* The same rule as a name the file gives: it goes into JSON and HTML. */
+    bool control;
+    if (scenario_text_check(name, &control) >= 0 || control) {
+        scenario_format(err, errlen,
+                        "%s: cannot name the run after the file (not UTF-8, or control "
+                        "characters); set [run] name",
+                        source);
+        return -EINVAL;
+    }
+    memcpy(sc->run.name, name, n + 1);
     return 0;
 }
 
@@ -555,8 +568,14 @@ static int parse_text(struct ini_run *r)
     return 0;
 }
 
+/* Overrides given with the load, as on a command line, applied after the text's own. */
+struct load_sets {
+    const char *const *sets;
+    size_t count;
+};
+
 static int load_text(chunksim_scenario_t *sc, const char *text, size_t len, const char *source,
-                     const char *base_dir, char *err, size_t errlen)
+                     const char *base_dir, const struct load_sets *extra, char *err, size_t errlen)
 {
     chunksim_scenario_defaults(sc);
     sc->record = record_new(text, len, source);
@@ -580,6 +599,8 @@ static int load_text(chunksim_scenario_t *sc, const char *text, size_t len, cons
         free(r.sets[i].assignment);
     free(r.sets);
     free(seen);
+    for (size_t i = 0; rc == 0 && extra != NULL && i < extra->count; i++)
+        rc = chunksim_scenario_set_arg(sc, extra->sets[i], err, errlen);
     int name_idx = scenario_key_index("run", "name");
     if (rc == 0 && sc->record->origin[name_idx] == SCENARIO_ORIGIN_DEFAULT)
         rc = default_name(sc, source, err, errlen);
@@ -593,11 +614,17 @@ static int load_text(chunksim_scenario_t *sc, const char *text, size_t len, cons
 int chunksim_scenario_load_string(chunksim_scenario_t *sc, const char *text, const char *source,
                                   const char *base_dir, char *err, size_t errlen)
 {
-    return load_text(sc, text, strlen(text), source != NULL ? source : "scenario", base_dir, err,
-                     errlen);
+    return load_text(sc, text, strlen(text), source != NULL ? source : "scenario", base_dir, NULL,
+                     err, errlen);
 }
 
 int chunksim_scenario_load(chunksim_scenario_t *sc, const char *path, char *err, size_t errlen)
+{
+    return chunksim_scenario_load_with(sc, path, NULL, 0, err, errlen);
+}
+
+int chunksim_scenario_load_with(chunksim_scenario_t *sc, const char *path, const char *const *sets,
+                                size_t nsets, char *err, size_t errlen)
 {
     chunksim_scenario_defaults(sc);
     char *text;
@@ -617,7 +644,8 @@ int chunksim_scenario_load(chunksim_scenario_t *sc, const char *path, char *err,
             return -ENOMEM;
         }
     }
-    rc = load_text(sc, text, len, path, dir, err, errlen);
+    const struct load_sets extra = {.sets = sets, .count = nsets};
+    rc = load_text(sc, text, len, path, dir, &extra, err, errlen);
     free(dir);
     free(text);
     return rc;

@@ -5,6 +5,8 @@
  */
 #include "scenario_internal.h"
 
+#include "flashmodel/fault.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,8 +20,9 @@
 
 enum fault_param { PARAM_DELAY = 1, PARAM_FLIPS = 2, PARAM_CYCLES = 4 };
 
-/* Bit flips per read beyond this are not a flash fault but garbage. */
-#define FLIPS_MAX    64u
+/* The flash model's own limit, so that a rule that loads also runs (beyond it a
+ * read is not bit-flipped but garbage). */
+#define FLIPS_MAX    FLASHMODEL_MAX_FLIPS
 #define CYCLES_MAX   1000000000u
 #define DELAY_MAX_US 86400000000ull /* one day */
 
@@ -201,7 +204,7 @@ static int parse_param(struct fault_parse *fp, unsigned param, const char *key, 
         r->delay_us = v;
     } else if (param == PARAM_FLIPS) {
         if (scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || v == 0 || v > FLIPS_MAX)
-            return fail(fp, "flips=%s: must be a bit count from 1 to 64", value);
+            return fail(fp, "flips=%s: must be a bit count from 1 to %u", value, FLIPS_MAX);
         r->flips = (uint32_t)v;
     } else {
         if (scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || v == 0 || v > CYCLES_MAX)

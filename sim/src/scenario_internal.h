@@ -121,6 +121,13 @@ const char *scenario_unit_suffixes(enum scenario_unit unit);
 /* A finite decimal number, the whole string. */
 int scenario_parse_double(const char *s, double *out);
 int scenario_parse_bool(const char *s, bool *out);
+/*
+ * Text that ends up in JSON, HTML and traces: the offset of the first byte
+ * that does not begin well-formed UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF), or -1 when all of s is UTF-8; *control tells
+ * whether it holds a C0 or C1 control character or DEL.
+ */
+long scenario_text_check(const char *s, bool *control);
 /* Index of s in words (case-insensitive), or -1. */
 int scenario_parse_word(const char *s, const char *const *words);
 /* "a, b or c" */
@@ -140,6 +147,15 @@ int scenario_parse_fault(const char *s, chunksim_fault_rule_t *out, char *why, s
 
 /* The whole file, NUL-terminated (not counted in *bytes); -errno. */
 int scenario_file_read(const char *path, char **data, size_t *bytes);
+/*
+ * The same for a file a scenario names (coredump payload, latency trace): a
+ * regular file of at most max_bytes, checked before anything is read, so
+ * that a device cannot fill memory nor a FIFO block the load. On error why
+ * says what was wrong ("x is a FIFO, not a regular file", "x: N bytes, more
+ * than max_what (M)", "cannot read x: ...").
+ */
+int scenario_regular_file_read(const char *path, uint64_t max_bytes, const char *max_what,
+                               char **data, size_t *bytes, char *why, size_t whylen);
 /* base_dir/rel, or rel when it is absolute or base_dir is NULL; malloc'd. */
 char *scenario_path_join(const char *base_dir, const char *rel);
 

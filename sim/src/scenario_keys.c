@@ -6,12 +6,13 @@
  */
 #include "scenario_internal.h"
 
+#include "chunksim/link.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define OFF(field)            offsetof(chunksim_scenario_t, field)
 #define FIELD(sc, key, type)  ((type *)((char *)(sc) + (key)->offset))
@@ -91,20 +92,11 @@ static int apply_file(chunksim_scenario_t *sc, const struct scenario_key *key, c
     if (path == NULL)
         return -ENOMEM;
     /* Sized before it is read: a wrong path to a disk image must not fill RAM. */
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        (uint64_t)st.st_size > COREDUMP_MAX - SCENARIO_COREDUMP_FRAME_BYTES) {
-        scenario_format(why, whylen,
-                        "%s: %" PRIu64 " bytes, more than a coredump can hold (%" PRIu64 ")", path,
-                        (uint64_t)st.st_size, COREDUMP_MAX - SCENARIO_COREDUMP_FRAME_BYTES);
-        free(path);
-        return -EINVAL;
-    }
     char *data;
     size_t bytes;
-    int rc = scenario_file_read(path, &data, &bytes);
+    int rc = scenario_regular_file_read(path, COREDUMP_MAX - SCENARIO_COREDUMP_FRAME_BYTES,
+                                        "a coredump can hold", &data, &bytes, why, whylen);
     if (rc < 0) {
-        scenario_format(why, whylen, "cannot read %s: %s", path, strerror(-rc));
         free(path);
         return rc;
     }
@@ -305,10 +297,14 @@ const struct scenario_key scenario_keys[] = {
     U32("reader", "max_retries", reader.max_retries, SCENARIO_UNIT_NONE, 0, 1000000),
 
     WORD("link", "kind", link.kind, link_words),
-    U32("link", "att_mtu", link.att_mtu, SCENARIO_UNIT_NONE, 23, 517),
+    /* The link model's own limits, so that what loads also runs. */
+    U32("link", "att_mtu", link.att_mtu, SCENARIO_UNIT_NONE, CHUNKSIM_LINK_BLE_MTU_MIN,
+        CHUNKSIM_LINK_BLE_MTU_MAX),
     {KEY("link", "conn_interval_us", SCENARIO_KT_U64, link.conn_interval_us),
-     .unit = SCENARIO_UNIT_US, .min = 7500, .max = 4000000, .step = 1250},
-    U32("link", "packets_per_event", link.packets_per_event, SCENARIO_UNIT_NONE, 1, 64),
+     .unit = SCENARIO_UNIT_US, .min = CHUNKSIM_LINK_BLE_INTERVAL_MIN_US,
+     .max = CHUNKSIM_LINK_BLE_INTERVAL_MAX_US, .step = CHUNKSIM_LINK_BLE_INTERVAL_STEP_US},
+    U32("link", "packets_per_event", link.packets_per_event, SCENARIO_UNIT_NONE, 1,
+        CHUNKSIM_LINK_BLE_PPE_MAX),
     WORD("link", "phy", link.phy, phy_words),
     {KEY("link", "loss_rate", SCENARIO_KT_DOUBLE, link.loss_rate), .dmin = 0, .dmax = 1,
      .dmax_open = true},
@@ -316,7 +312,7 @@ const struct scenario_key scenario_keys[] = {
     CUSTOM("link", "disconnect_after_chunk", link.disconnect_after_chunk, apply_chunk_index),
     NEVER_US("link", "reconnect_after_us", link.reconnect_after_us),
     U32("link", "chunk_bytes", link.chunk_bytes, SCENARIO_UNIT_BYTES, CHUNKCORE_CHUNK_MIN_BYTES,
-        MIB),
+        CHUNKSIM_LINK_NETWORK_CHUNK_MAX),
     U64("link", "bandwidth_bytes_per_s", link.bandwidth_bytes_per_s, SCENARIO_UNIT_BYTES, 1,
         1024 * MIB),
     TIME("link", "latency_us", link.latency_us),
@@ -414,12 +410,16 @@ static int apply_string(chunksim_scenario_t *sc, const struct scenario_key *key,
                         char *why, size_t whylen)
 {
     size_t n = strlen(value);
-    bool ok = n < key->capacity && (n > 0 || strcmp(key->name, "name") != 0);
-    for (size_t i = 0; ok && i < n; i++)
-        ok = (unsigned char)value[i] >= ' ' && value[i] != 0x7F;
-    if (!ok) {
-        scenario_format(why, whylen, "must be %s%zu characters, no control characters",
-                        strcmp(key->name, "name") == 0 ? "1 to " : "at most ", key->capacity - 1);
+    bool control;
+    long bad = scenario_text_check(value, &control);
+    if (n >= key->capacity || (n == 0 && strcmp(key->name, "name") == 0) || bad >= 0 || control) {
+        char where[48] = "";
+        if (bad >= 0)
+            snprintf(where, sizeof where, "byte %ld (0x%02X) is not UTF-8; ", bad + 1,
+                     (unsigned char)value[bad]);
+        scenario_format(why, whylen, "%smust be %s%zu bytes of UTF-8 text, no control characters",
+                        where, strcmp(key->name, "name") == 0 ? "1 to " : "at most ",
+                        key->capacity - 1);
         return -EINVAL;
     }
     memcpy(FIELD(sc, key, char), value, n + 1);

@@ -6,6 +6,8 @@
  */
 #include "scenario_internal.h"
 
+#include "chunksim/image.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -27,6 +29,31 @@ __attribute__((format(printf, 5, 6))) static int fail_at(const chunksim_scenario
     scenario_format(err, errlen, "%s: %s", where, msg);
     return -EINVAL;
 }
+
+/*
+ * Where a second key of a rule got its value: "(line 5)", "(--set link.att_mtu=64)"
+ * or "(default)", so that a message blaming one key also shows which override,
+ * if any, set the other. Returns buf.
+ */
+static const char *origin_of(const chunksim_scenario_t *sc, const char *key, char *buf, size_t len)
+{
+    char section[16], value[160];
+    const char *dot = strchr(key, '.');
+    snprintf(section, sizeof section, "%.*s", (int)(dot - key), key);
+    int index = scenario_key_index(section, dot + 1);
+    int origin = scenario_origin(sc, index);
+    scenario_key_format(sc, index, value, sizeof value);
+    if (origin > 0)
+        scenario_format(buf, len, "(line %d)", origin);
+    else if (origin == SCENARIO_ORIGIN_SET)
+        scenario_format(buf, len, "(--set %s=%s)", key, value);
+    else
+        scenario_format(buf, len, "(default)");
+    return buf;
+}
+
+/* An origin_of() buffer: a --set value is at most a line long. */
+#define ORIGIN_BYTES 200
 
 static bool given(const chunksim_scenario_t *sc, const char *section, const char *name)
 {
@@ -55,15 +82,19 @@ static void derive_defaults(chunksim_scenario_t *sc)
 static int check_geometry(const chunksim_scenario_t *sc, char *err, size_t errlen)
 {
     const typeof(sc->flash) *f = &sc->flash;
+    char o[ORIGIN_BYTES];
     if (f->sector_bytes < f->page_bytes)
         return fail_at(sc, "flash.sector_bytes", err, errlen,
-                       "must be at least [flash] page_bytes = %" PRIu32, f->page_bytes);
+                       "must be at least [flash] page_bytes = %" PRIu32 " %s", f->page_bytes,
+                       origin_of(sc, "flash.page_bytes", o, sizeof o));
     if (f->block_bytes < f->sector_bytes)
         return fail_at(sc, "flash.block_bytes", err, errlen,
-                       "must be at least [flash] sector_bytes = %" PRIu32, f->sector_bytes);
+                       "must be at least [flash] sector_bytes = %" PRIu32 " %s", f->sector_bytes,
+                       origin_of(sc, "flash.sector_bytes", o, sizeof o));
     if (f->size_bytes % f->block_bytes != 0)
         return fail_at(sc, "flash.size_bytes", err, errlen,
-                       "must be a multiple of [flash] block_bytes = %" PRIu32, f->block_bytes);
+                       "must be a multiple of [flash] block_bytes = %" PRIu32 " %s", f->block_bytes,
+                       origin_of(sc, "flash.block_bytes", o, sizeof o));
     return 0;
 }
 
@@ -74,19 +105,22 @@ static int check_timing(const chunksim_scenario_t *sc, char *err, size_t errlen)
         const char *typ_key, *max_key;
         uint64_t typ, max;
     } pairs[] = {
-        {"flash.page_program_typ_us", "page_program_max_us", f->page_program_typ_us,
+        {"flash.page_program_typ_us", "flash.page_program_max_us", f->page_program_typ_us,
          f->page_program_max_us},
-        {"flash.sector_erase_typ_us", "sector_erase_max_us", f->sector_erase_typ_us,
+        {"flash.sector_erase_typ_us", "flash.sector_erase_max_us", f->sector_erase_typ_us,
          f->sector_erase_max_us},
-        {"flash.block_erase_typ_us", "block_erase_max_us", f->block_erase_typ_us,
+        {"flash.block_erase_typ_us", "flash.block_erase_max_us", f->block_erase_typ_us,
          f->block_erase_max_us},
-        {"flash.chip_erase_typ_us", "chip_erase_max_us", f->chip_erase_typ_us,
+        {"flash.chip_erase_typ_us", "flash.chip_erase_max_us", f->chip_erase_typ_us,
          f->chip_erase_max_us},
     };
+    char o[ORIGIN_BYTES];
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         if (pairs[i].typ > pairs[i].max)
             return fail_at(sc, pairs[i].typ_key, err, errlen,
-                           "must not exceed [flash] %s = %" PRIu64, pairs[i].max_key, pairs[i].max);
+                           "must not exceed [flash] %s = %" PRIu64 " %s",
+                           strchr(pairs[i].max_key, '.') + 1, pairs[i].max,
+                           origin_of(sc, pairs[i].max_key, o, sizeof o));
     }
     return 0;
 }
@@ -106,11 +140,12 @@ static int check_flash(const chunksim_scenario_t *sc, char *err, size_t errlen)
     if (f->read_command == CHUNKSIM_READ_CMD_READ && f->dummy_cycles != 0)
         return fail_at(sc, "flash.dummy_cycles", err, errlen,
                        "the 03h read command has no dummy cycles; set read_command = fast");
+    char o[ORIGIN_BYTES];
     if (f->initial_wear_cycles > f->endurance_cycles)
         return fail_at(sc, "flash.initial_wear_cycles", err, errlen,
                        "must not exceed [flash] endurance_cycles = %" PRIu32
-                       " (worn-out sectors: use a wear_out fault)",
-                       f->endurance_cycles);
+                       " %s (worn-out sectors: use a wear_out fault)",
+                       f->endurance_cycles, origin_of(sc, "flash.endurance_cycles", o, sizeof o));
     return 0;
 }
 
@@ -118,15 +153,19 @@ static int check_partition(const chunksim_scenario_t *sc, char *err, size_t errl
 {
     const typeof(sc->coredump) *c = &sc->coredump;
     uint32_t sector = sc->flash.sector_bytes;
+    char o[ORIGIN_BYTES];
     if (c->storage_bytes < c->size_bytes)
         return fail_at(sc, "coredump.storage_bytes", err, errlen,
-                       "must be at least [coredump] size_bytes = %" PRIu32, c->size_bytes);
+                       "must be at least [coredump] size_bytes = %" PRIu32 " %s", c->size_bytes,
+                       origin_of(sc, "coredump.size_bytes", o, sizeof o));
     if (c->storage_bytes % sector != 0)
         return fail_at(sc, "coredump.storage_bytes", err, errlen,
-                       "must be a multiple of [flash] sector_bytes = %" PRIu32, sector);
+                       "must be a multiple of [flash] sector_bytes = %" PRIu32 " %s", sector,
+                       origin_of(sc, "flash.sector_bytes", o, sizeof o));
     if (c->storage_offset_bytes % sector != 0)
         return fail_at(sc, "coredump.storage_offset_bytes", err, errlen,
-                       "must be a multiple of [flash] sector_bytes = %" PRIu32, sector);
+                       "must be a multiple of [flash] sector_bytes = %" PRIu32 " %s", sector,
+                       origin_of(sc, "flash.sector_bytes", o, sizeof o));
     uint64_t end = (uint64_t)c->storage_offset_bytes + c->storage_bytes;
     if (end > sc->flash.size_bytes) {
         const char *blame = given(sc, "coredump", "storage_offset_bytes")
@@ -135,8 +174,9 @@ static int check_partition(const chunksim_scenario_t *sc, char *err, size_t errl
                                                                      : "coredump.size_bytes";
         return fail_at(sc, blame, err, errlen,
                        "the coredump partition [%" PRIu32 ", %" PRIu64
-                       ") ends beyond the flash ([flash] size_bytes = %" PRIu32 ")",
-                       c->storage_offset_bytes, end, sc->flash.size_bytes);
+                       ") ends beyond the flash ([flash] size_bytes = %" PRIu32 " %s)",
+                       c->storage_offset_bytes, end, sc->flash.size_bytes,
+                       origin_of(sc, "flash.size_bytes", o, sizeof o));
     }
     return 0;
 }
@@ -144,6 +184,27 @@ static int check_partition(const chunksim_scenario_t *sc, char *err, size_t errl
 static int check_coredump(const chunksim_scenario_t *sc, char *err, size_t errlen)
 {
     const typeof(sc->coredump) *c = &sc->coredump;
+    /* Drawn or repeated bytes live in a memory-region block (image.h); a file's
+     * bytes are the body as they are, so only a file makes a smaller image. */
+    if (c->content != CHUNKSIM_CONTENT_FILE && c->size_bytes < CHUNKSIM_IMAGE_MIN_BYTES)
+        return fail_at(sc, "coredump.size_bytes", err, errlen,
+                       "with content = %s the image is at least %u bytes (12-byte header, "
+                       "12-byte memory-region block header, 16-byte footer); %u to %u only as a "
+                       "file's size + %u with content = file",
+                       c->content == CHUNKSIM_CONTENT_PATTERN ? "pattern" : "random",
+                       CHUNKSIM_IMAGE_MIN_BYTES, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES,
+                       CHUNKSIM_IMAGE_MIN_BYTES - 1, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES);
+    /* packetizer.h: RLE is refused on a forward-only (async) source, which is the
+     * contract the rle key exists to check, and not implemented on any other. */
+    char o[ORIGIN_BYTES];
+    if (c->rle && sc->reader.kind == CHUNKSIM_READER_SYNC)
+        return fail_at(
+            sc, "coredump.rle", err, errlen,
+            "this core does not encode run-length encoding: with [reader] kind = sync "
+            "%s, nothing could be delivered; rle = true is only meaningful with an async "
+            "reader (kind = single or double), which must refuse it (the run ends in "
+            "violation)",
+            origin_of(sc, "reader.kind", o, sizeof o));
     if (c->content == CHUNKSIM_CONTENT_FILE) {
         if (c->file_path == NULL)
             return fail_at(sc, "coredump.content", err, errlen, "needs [coredump] file = PATH");
@@ -172,13 +233,20 @@ static int check_reader(const chunksim_scenario_t *sc, char *err, size_t errlen)
 
 static int check_link(const chunksim_scenario_t *sc, char *err, size_t errlen)
 {
-    uint32_t max = scenario_ble_max_chunk_bytes(sc->link.att_mtu);
-    if (sc->link.kind == CHUNKSIM_SC_LINK_BLE && sc->link.chunk_bytes > max)
+    uint32_t mtu = sc->link.att_mtu, max = scenario_ble_max_chunk_bytes(mtu);
+    char o[ORIGIN_BYTES];
+    if (sc->link.kind != CHUNKSIM_SC_LINK_BLE || sc->link.chunk_bytes <= max)
+        return 0;
+    origin_of(sc, "link.att_mtu", o, sizeof o);
+    if (max == mtu - 3)
         return fail_at(sc, "link.chunk_bytes", err, errlen,
                        "with kind = ble a chunk is one notification: at most [link] att_mtu - 3 "
-                       "= %" PRIu32,
-                       max);
-    return 0;
+                       "= %" PRIu32 " %s",
+                       max, o);
+    return fail_at(sc, "link.chunk_bytes", err, errlen,
+                   "with kind = ble a chunk is one notification: at most %" PRIu32
+                   " bytes, the longest attribute value ([link] att_mtu = %" PRIu32 " %s)",
+                   max, mtu, o);
 }
 
 static int check_faults(const chunksim_scenario_t *sc, char *err, size_t errlen)

@@ -6,11 +6,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void scenario_format(char *buf, size_t len, const char *fmt, ...)
 {
@@ -152,6 +156,49 @@ int scenario_parse_double(const char *s, double *out)
     return 0;
 }
 
+/* Bytes in a sequence led by b, and the range its second byte must be in. */
+static int utf8_lead(unsigned char b, unsigned char *lo, unsigned char *hi)
+{
+    *lo = 0x80;
+    *hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF)
+        return 2;
+    if (b >= 0xE0 && b <= 0xEF) {
+        *lo = b == 0xE0 ? 0xA0 : 0x80; /* no overlong forms */
+        *hi = b == 0xED ? 0x9F : 0xBF; /* no surrogates */
+        return 3;
+    }
+    if (b >= 0xF0 && b <= 0xF4) {
+        *lo = b == 0xF0 ? 0x90 : 0x80;
+        *hi = b == 0xF4 ? 0x8F : 0xBF; /* nothing above U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+long scenario_text_check(const char *s, bool *control)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    *control = false;
+    for (size_t i = 0; p[i] != '\0';) {
+        if (p[i] < 0x80) {
+            *control = *control || p[i] < ' ' || p[i] == 0x7F;
+            i++;
+            continue;
+        }
+        unsigned char lo, hi;
+        int n = utf8_lead(p[i], &lo, &hi);
+        bool ok = n > 0 && p[i + 1] >= lo && p[i + 1] <= hi;
+        for (int k = 2; ok && k < n; k++)
+            ok = p[i + k] >= 0x80 && p[i + k] <= 0xBF;
+        if (!ok)
+            return (long)i;
+        *control = *control || (p[i] == 0xC2 && p[i + 1] <= 0x9F); /* C1: U+0080..U+009F */
+        i += (size_t)n;
+    }
+    return -1;
+}
+
 static const char *const true_words[] = {"true", "yes", "1", NULL};
 static const char *const false_words[] = {"false", "no", "0", NULL};
 
@@ -228,6 +275,76 @@ int scenario_file_read(const char *path, char **data, size_t *bytes)
     buf[len] = '\0';
     *data = buf;
     *bytes = len;
+    return 0;
+}
+
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a plain file";
+}
+
+/* Up to want bytes, fewer only at the end of the file. */
+static int read_fully(int fd, char *buf, size_t want, size_t *got)
+{
+    *got = 0;
+    while (*got < want) {
+        ssize_t n = read(fd, buf + *got, want - *got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        *got += (size_t)n;
+    }
+    return 0;
+}
+
+int scenario_regular_file_read(const char *path, uint64_t max_bytes, const char *max_what,
+                               char **data, size_t *bytes, char *why, size_t whylen)
+{
+    /* Non-blocking: opening a FIFO must not wait for a writer before fstat refuses it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int rc = -errno;
+        scenario_format(why, whylen, "cannot read %s: %s", path, strerror(-rc));
+        return rc;
+    }
+    struct stat st;
+    int rc = fstat(fd, &st) < 0 ? -errno : 0;
+    if (rc == 0 && !S_ISREG(st.st_mode)) {
+        scenario_format(why, whylen, "%s is %s, not a regular file", path, file_kind(st.st_mode));
+        rc = -EINVAL;
+    } else if (rc == 0 && (uint64_t)st.st_size > max_bytes) {
+        scenario_format(why, whylen, "%s: %" PRIu64 " bytes, more than %s (%" PRIu64 ")", path,
+                        (uint64_t)st.st_size, max_what, max_bytes);
+        rc = -EINVAL;
+    }
+    /* The size at open: a file that grows while it is read is taken as it was. */
+    size_t len = rc == 0 ? (size_t)st.st_size : 0, got = 0;
+    char *buf = rc == 0 ? malloc(len + 1) : NULL;
+    if (rc == 0 && buf == NULL)
+        rc = -ENOMEM;
+    if (rc == 0 && (rc = read_fully(fd, buf, len, &got)) < 0)
+        scenario_format(why, whylen, "cannot read %s: %s", path, strerror(-rc));
+    close(fd);
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    buf[got] = '\0';
+    *data = buf;
+    *bytes = got;
     return 0;
 }
 
@@ -529,9 +646,11 @@ int scenario_trace_load(const char *path, double **latency_us, size_t *count, ch
 {
     char *text;
     size_t bytes;
-    int rc = scenario_file_read(path, &text, &bytes);
+    int rc =
+        scenario_regular_file_read(path, SIZE_MAX, "any file holds", &text, &bytes, why, whylen);
     if (rc < 0) {
-        scenario_format(why, whylen, "cannot read trace %s: %s", path, strerror(-rc));
+        if (rc != -EINVAL && rc != -ENOMEM)
+            scenario_format(why, whylen, "cannot read trace %s: %s", path, strerror(-rc));
         return rc;
     }
     struct trace_csv t = {.path = path, .column = -1, .why = why, .whylen = whylen};

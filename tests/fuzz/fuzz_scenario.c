@@ -5,7 +5,10 @@
  * depends on: a scenario that loads, takes its overrides and validates
  * records a text that reloads to the same configuration, and that
  * configuration records the same text again (docs/schema.md: scenarios are
- * stored as their text and replayed from it).
+ * stored as their text and replayed from it). A text refused on its own is
+ * loaded again with its overrides applied before the rules between keys (as
+ * chunksim run --set does, chunksim_scenario_load_with()): when that loads,
+ * the same round trip holds.
  *
  * replay_main.c runs the same entry point over the starter scenarios and
  * tests/fuzz/regressions-scenario in the normal build.
@@ -121,6 +124,58 @@ static void fuzz_round_trip(const chunksim_scenario_t *sc)
     chunksim_scenario_free(&again);
 }
 
+/*
+ * The text followed by the overrides as "; --set" lines: how a recording
+ * carries them, and loaded the way chunksim_scenario_load_with() loads a
+ * command line's --set (after the file, before the rules between keys), so an
+ * override may repair what the text alone breaks. NULL when there are none.
+ */
+static char *fuzz_text_with_sets(const char *text, const char *sets)
+{
+    size_t tlen = strlen(text), slen = strlen(sets);
+    if (slen == 0)
+        return NULL;
+    /* Each line gains "; --set " (8) and a newline; one more newline after the text. */
+    char *out = malloc(tlen + 1 + slen + (slen + 1) * 9 + 1);
+    if (out == NULL)
+        return NULL;
+    char *end = out + tlen;
+    memcpy(out, text, tlen);
+    if (tlen > 0 && text[tlen - 1] != '\n')
+        *end++ = '\n';
+    int n = 0;
+    for (const char *line = sets; *line != '\0' && n < FUZZ_MAX_SETS; n++) {
+        size_t len = strcspn(line, "\n");
+        if (len > 0) {
+            memcpy(end, "; --set ", 8);
+            memcpy(end + 8, line, len);
+            end += 8 + len;
+            *end++ = '\n';
+        }
+        line += len + (line[len] == '\n');
+    }
+    *end = '\0';
+    return out;
+}
+
+/* The text refused on its own: with the overrides before the rules, it may load. */
+static void fuzz_repaired_by_sets(const char *text, const char *sets)
+{
+    char *both = fuzz_text_with_sets(text, sets);
+    if (both == NULL)
+        return;
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES] = "";
+    chunksim_scenario_t sc;
+    int rc = chunksim_scenario_load_string(&sc, both, "fuzz.ini", NULL, err, sizeof err);
+    fuzz_check(rc <= 0, "load returns 0 or a negative code");
+    fuzz_check(rc == 0 || err[0] != '\0', "a refused scenario says why");
+    if (rc == 0) {
+        fuzz_round_trip(&sc);
+        chunksim_scenario_free(&sc);
+    }
+    free(both);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *sets;
@@ -134,6 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check(rc <= 0, "load returns 0 or a negative code");
     if (rc < 0) {
         fuzz_check(err[0] != '\0', "a refused scenario says why");
+        fuzz_repaired_by_sets(buf, sets);
         free(buf);
         return 0;
     }

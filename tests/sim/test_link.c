@@ -90,6 +90,82 @@ static void test_ble_chunk_is_one_notification_of_mtu_minus_3(void **state)
     assert_int_equal(r.air_us, chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_2M, 17));
 }
 
+static void mtu_247_chunk_100(chunksim_link_config_t *cfg)
+{
+    cfg->att_mtu = 247;
+    cfg->chunk_bytes = 100;
+}
+
+/* A firmware may offer less than the MTU allows: chunk_bytes is then the chunk size. */
+static void test_ble_chunk_bytes_caps_the_chunk_below_the_notification(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    ble_link(&link, mtu_247_chunk_100);
+    assert_int_equal(chunksim_link_chunk_bytes(&link), 100);
+    assert_int_equal(chunksim_link_send(&link, 0, 101, &r), UV_EMSGSIZE);
+    r = send_ok(&link, 0, 100);
+    assert_int_equal(r.air_us, chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 107));
+    /* The bound counts chunks of that size: 4 per 30 ms event. */
+    assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 400 / 0.030) < 1e-6);
+}
+
+static void mtu_517(chunksim_link_config_t *cfg)
+{
+    cfg->att_mtu = 517;
+}
+
+/* 251-byte link-layer payload on 1M: 2120 us on air + 150 us IFS + 80 us ack. */
+#define EXCH_251_1M_US 2350u
+
+static void test_ble_notification_longer_than_a_packet_is_fragmented(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    /* ATT_MTU 517 is legal BLE; an attribute value is at most 512 bytes. */
+    ble_link(&link, mtu_517);
+    assert_int_equal(chunksim_link_chunk_bytes(&link), 512);
+    assert_int_equal(chunksim_link_send(&link, 0, 513, &r), UV_EMSGSIZE);
+    /* 512 + 7 = 519 bytes of L2CAP PDU: packets of 251, 251 and 17 bytes, back to back. */
+    r = send_ok(&link, 0, 512);
+    uint64_t exch_17 = chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 17);
+    assert_int_equal(r.start_us, 0);
+    assert_int_equal(r.sent_us, 2 * EXCH_251_1M_US + exch_17);
+    assert_int_equal(r.air_us, 2 * EXCH_251_1M_US + exch_17);
+    /* Packets count against packets_per_event (4): the next notification gets one
+     * packet in this event and the rest in the next one. */
+    uint64_t first_end_us = r.sent_us;
+    r = send_ok(&link, first_end_us, 512);
+    assert_int_equal(r.start_us, first_end_us);
+    assert_int_equal(r.sent_us, 30000 + EXCH_251_1M_US + exch_17);
+    assert_int_equal(link.stats.chunks, 2);
+    assert_int_equal(link.stats.bytes, 1024);
+}
+
+static void test_ble_bound_holds_for_fragmented_notifications(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    uint64_t now_us = 0;
+
+    ble_link(&link, mtu_517);
+    for (int i = 0; i < 300; i++) {
+        now_us = send_ok(&link, now_us, 512).sent_us;
+    }
+    /* Over whole events: the last one's unused rest counts, as in a longer stream. */
+    uint64_t events = (now_us + 30000 - 1) / 30000;
+    double rate = (double)link.stats.bytes * 1e6 / (double)(events * 30000);
+    double bound = chunksim_link_bound_bytes_per_s(&link);
+    /* 4 packets per 30 ms event carry 4/3 notifications of 3 packets. */
+    assert_true(fabs(bound - 512.0 * 4 / 3 / 0.030) < 1e-6);
+    assert_true(rate <= bound + 1e-6);
+    assert_true(rate > 0.99 * bound);
+}
+
 /* ---- connection events ---- */
 
 static void test_ble_stream_fills_each_event_with_packets_per_event(void **state)
@@ -261,6 +337,115 @@ static void test_ble_busy_by_leaves_out_air_after_the_instant(void **state)
     uint64_t second_us = (r.start_us / 30000 + 1) * 30000;
     assert_int_equal(chunksim_link_busy_us_by(&link, second_us + 1),
                      total - (n - 1) * EXCH_20_1M_US + 1);
+}
+
+/*
+ * A fragmented notification's packets are separate attempts: the last send
+ * is replayed packet by packet, each where it went (the next packet right
+ * after the previous one's ack when the event has room, else in the next
+ * event), not as resends of one packet.
+ */
+static void test_ble_busy_by_follows_the_packets_of_a_fragmented_notification(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    uint64_t exch_17 = chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 17);
+    uint64_t note_us = 2 * EXCH_251_1M_US + exch_17;
+
+    ble_link(&link, mtu_517);
+    chunksim_link_result_t first = send_ok(&link, 0, 512);
+    /* The second notification: its first packet is the event's fourth, the
+     * other two open the next event (30 ms) back to back. */
+    uint64_t offer_us = first.sent_us;
+    chunksim_link_result_t r = send_ok(&link, offer_us, 512);
+    assert_int_equal(r.sent_us, 30000 + EXCH_251_1M_US + exch_17);
+    uint64_t total = link.stats.busy_us;
+    assert_int_equal(total, 2 * note_us);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
+    assert_int_equal(chunksim_link_busy_us_by(&link, offer_us), note_us);
+    assert_int_equal(chunksim_link_busy_us_by(&link, offer_us + 100), note_us + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 30000), note_us + EXCH_251_1M_US);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 30000 + 100), note_us + EXCH_251_1M_US + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 30000 + EXCH_251_1M_US + 1),
+                     note_us + 2 * EXCH_251_1M_US + 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, offer_us), 0);
+    assert_int_equal(chunksim_link_attempts_by(&link, offer_us + 1), 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, 30000), 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, 30000 + 1), 2);
+    assert_int_equal(chunksim_link_attempts_by(&link, 30000 + EXCH_251_1M_US + 1), 3);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.sent_us), 3);
+    /* Three packets, none of them a resend. */
+    assert_int_equal(chunksim_link_retransmissions_by(&link, r.sent_us), 0);
+}
+
+static void mtu_517_lossy(chunksim_link_config_t *cfg)
+{
+    cfg->att_mtu = 517;
+    cfg->loss_rate = 0.3;
+}
+
+/* With loss, over every instant of the last send: the busy time grows by
+ * one per microsecond on air and by the send's air time in all, and the
+ * attempts end at one per packet plus the resends. */
+static void test_ble_busy_by_follows_lost_fragments(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r = {0};
+    uint64_t now_us = 0;
+
+    ble_link(&link, mtu_517_lossy);
+    chunksim_rng_seed(&rng, 77);
+    for (int i = 0; i < 1000 && r.retransmissions < 3; i++) {
+        r = send_ok(&link, now_us, 512);
+        now_us = r.sent_us;
+    }
+    assert_true(r.retransmissions >= 3);
+    uint64_t total = link.stats.busy_us;
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us), total - r.air_us);
+    assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
+    uint64_t on_air_us = 0, attempts_seen = 0;
+    for (uint64_t t = r.start_us; t < r.sent_us; t++) {
+        uint64_t step = chunksim_link_busy_us_by(&link, t + 1) - chunksim_link_busy_us_by(&link, t);
+        assert_true(step <= 1);
+        on_air_us += step;
+        uint32_t a = chunksim_link_attempts_by(&link, t + 1);
+        assert_true(a == attempts_seen || a == attempts_seen + 1);
+        /* An attempt starts only where air time begins. */
+        if (a > attempts_seen) {
+            assert_int_equal(step, 1);
+        }
+        attempts_seen = a;
+    }
+    assert_int_equal(on_air_us, r.air_us);
+    assert_int_equal(chunksim_link_attempts_by(&link, r.sent_us), 3 + r.retransmissions);
+    assert_int_equal(chunksim_link_retransmissions_by(&link, r.sent_us), r.retransmissions);
+    assert_int_equal(chunksim_link_retransmissions_by(&link, r.start_us + 1), 0);
+}
+
+static void cut_in_the_second_packet(chunksim_link_config_t *cfg)
+{
+    cfg->att_mtu = 517;
+    cfg->disconnect_at_us = EXCH_251_1M_US + 100;
+}
+
+/* A disconnect cuts the second packet of a notification 100 us in. */
+static void test_ble_disconnect_cuts_a_fragment_on_air(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    chunksim_link_result_t r;
+
+    ble_link(&link, cut_in_the_second_packet);
+    assert_int_equal(chunksim_link_send(&link, 0, 512, &r), 0);
+    assert_int_equal(r.status, CHUNKSIM_LINK_DISCONNECTED);
+    assert_int_equal(r.sent_us, EXCH_251_1M_US + 100);
+    assert_int_equal(link.stats.busy_us, EXCH_251_1M_US + 100);
+    assert_int_equal(chunksim_link_busy_us_by(&link, EXCH_251_1M_US + 50), EXCH_251_1M_US + 50);
+    assert_int_equal(chunksim_link_busy_us_by(&link, EXCH_251_1M_US), EXCH_251_1M_US);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 100), 100);
+    assert_int_equal(chunksim_link_attempts_by(&link, EXCH_251_1M_US), 1);
+    assert_int_equal(chunksim_link_attempts_by(&link, EXCH_251_1M_US + 1), 2);
 }
 
 static void test_lossless_link_draws_nothing(void **state)
@@ -552,12 +737,12 @@ typedef struct bad_case {
         stmt;                                                                                      \
     }
 BAD(mtu_low, cfg->att_mtu = 22)
-BAD(mtu_high, cfg->att_mtu = 248)
+BAD(mtu_high, cfg->att_mtu = 518)
 BAD(interval_low, cfg->conn_interval_us = 6250)
 BAD(interval_high, cfg->conn_interval_us = 4001250)
 BAD(interval_step, cfg->conn_interval_us = 31000)
 BAD(ppe_zero, cfg->packets_per_event = 0)
-BAD(ppe_high, cfg->packets_per_event = 33)
+BAD(ppe_high, cfg->packets_per_event = 65)
 BAD(phy, cfg->phy = (chunksim_link_phy)3)
 BAD(loss_negative, cfg->loss_rate = -0.1)
 BAD(loss_one, cfg->loss_rate = 1.0)
@@ -566,8 +751,10 @@ BAD(kind, cfg->kind = (chunksim_link_kind)5)
 BAD(net_chunk_zero, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = 0))
 BAD(net_chunk_high,
     (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = CHUNKSIM_LINK_NETWORK_CHUNK_MAX + 1))
-BAD(net_bandwidth, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->bandwidth_bytes_per_s = 0))
-BAD(net_loss, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->loss_rate = 2.0))
+BAD(net_bandwidth,
+    (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = 1024, cfg->bandwidth_bytes_per_s = 0))
+BAD(net_loss, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = 1024, cfg->loss_rate = 2.0))
+BAD(ble_chunk_high, cfg->chunk_bytes = 21)
 
 static void test_config_validation_rejects_each_bad_value(void **state)
 {
@@ -589,6 +776,7 @@ static void test_config_validation_rejects_each_bad_value(void **state)
         {"chunk_bytes", bad_net_chunk_high},
         {"bandwidth_bytes_per_s", bad_net_bandwidth},
         {"loss_rate", bad_net_loss},
+        {"chunk_bytes", bad_ble_chunk_high},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -627,8 +815,8 @@ static void test_config_accepts_defaults_and_range_ends(void **state)
         cfg.conn_interval_us = intervals[i];
         assert_int_equal(chunksim_link_config_validate(&cfg, NULL), 0);
     }
-    cfg.att_mtu = 247;
-    cfg.packets_per_event = 32;
+    cfg.att_mtu = 517;
+    cfg.packets_per_event = 64;
     cfg.loss_rate = 0.999;
     /* Network fields are not the BLE kind's business. */
     cfg.bandwidth_bytes_per_s = 0;
@@ -646,12 +834,18 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ble_packet_air_time_follows_the_frame_format),
         cmocka_unit_test(test_ble_chunk_is_one_notification_of_mtu_minus_3),
+        cmocka_unit_test(test_ble_chunk_bytes_caps_the_chunk_below_the_notification),
+        cmocka_unit_test(test_ble_notification_longer_than_a_packet_is_fragmented),
+        cmocka_unit_test(test_ble_bound_holds_for_fragmented_notifications),
         cmocka_unit_test(test_ble_stream_fills_each_event_with_packets_per_event),
         cmocka_unit_test(test_ble_late_chunk_waits_for_the_next_event),
         cmocka_unit_test(test_ble_chunk_offered_while_busy_queues_behind),
         cmocka_unit_test(test_ble_event_never_runs_into_the_next_one),
         cmocka_unit_test(test_ble_loss_retransmits_in_the_next_event),
         cmocka_unit_test(test_ble_busy_by_leaves_out_air_after_the_instant),
+        cmocka_unit_test(test_ble_busy_by_follows_the_packets_of_a_fragmented_notification),
+        cmocka_unit_test(test_ble_busy_by_follows_lost_fragments),
+        cmocka_unit_test(test_ble_disconnect_cuts_a_fragment_on_air),
         cmocka_unit_test(test_lossless_link_draws_nothing),
         cmocka_unit_test(test_disconnect_at_time_fails_the_next_chunk),
         cmocka_unit_test(test_disconnect_cuts_a_chunk_on_air),

@@ -273,7 +273,7 @@ static void test_coredump_above_64_mib_is_delivered_ok(void **state)
     assert_int_equal(res.m.message_bytes, 72u * 1024 * 1024 + 1);
 }
 
-/* ---- the record tells the same story as the result ---- */
+/* ---- what the record holds ---- */
 
 static int64_t db_int(const char *path, const char *sql)
 {
@@ -288,6 +288,121 @@ static int64_t db_int(const char *path, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
+}
+
+/*
+ * [link] chunk_bytes below what a notification carries is a firmware that
+ * sends smaller chunks than the MTU allows: get-chunk gets that buffer, so
+ * no chunk on the link is longer (it was always ATT_MTU - 3).
+ */
+static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=23",
+                                       "link.chunk_bytes=9"};
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", sets, 3);
+    char path[256];
+    db_path(path, sizeof(path), "chunk9");
+    chunksim_run_result_t res = run_recorded(&sc, path);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(db_int(path, "SELECT max(len) FROM chunks"), 9);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), (int64_t)res.m.chunks);
+    db_remove(path);
+
+    /* The default is still the whole notification. */
+    chunksim_scenario_free(&sc);
+    load(&sc, "ble_default.ini", sets, 2);
+    res = run_recorded(&sc, path);
+    assert_int_equal(db_int(path, "SELECT max(len) FROM chunks"), 20);
+    db_remove(path);
+    chunksim_scenario_free(&sc);
+}
+
+/*
+ * What loads must run: the ends of every documented range, alone and in the
+ * combinations the models care about, never end a run as "error" (a scenario
+ * the models cannot run is refused when it is loaded: tests/sim/test_scenario.c).
+ */
+#define RANGE_SETS_MAX 6
+
+static void run_range_case(const char *const *sets)
+{
+    static const char base[] = "[coredump]\nsize_bytes = 4KiB\n[flash]\nsize_bytes = 1MiB\n";
+    chunksim_scenario_t sc;
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES], what[600] = "";
+    int rc = chunksim_scenario_load_string(&sc, base, "range", NULL, err, sizeof(err));
+    for (size_t i = 0; i < RANGE_SETS_MAX && sets[i] != NULL; i++) {
+        snprintf(what + strlen(what), sizeof(what) - strlen(what), " --set %s", sets[i]);
+        rc = rc < 0 ? rc : chunksim_scenario_set_arg(&sc, sets[i], err, sizeof(err));
+    }
+    rc = rc < 0 ? rc : chunksim_scenario_validate(&sc, err, sizeof(err));
+    if (rc < 0) {
+        fail_msg("%s: refused at load: %s", what, err);
+    }
+    chunksim_run_options_t opts = {0};
+    chunksim_run_result_t res;
+    rc = chunksim_run(&sc, &opts, &res);
+    chunksim_scenario_free(&sc);
+    if (rc < 0 || res.outcome == CHUNKSIM_OUTCOME_ERROR) {
+        fail_msg("%s: loaded, then the run ended as %s (rc %d): %s", what,
+                 chunksim_outcome_name(res.outcome), rc, res.reason);
+    }
+}
+
+static void test_every_documented_range_end_that_loads_runs(void **state)
+{
+    (void)state;
+    static const char *const cases[][RANGE_SETS_MAX] = {
+        {"link.att_mtu=517"},
+        {"link.att_mtu=517", "link.phy=2M", "link.loss_rate=0.3"},
+        {"link.att_mtu=516", "reader.kind=double", "reader.window_bytes=32"},
+        {"link.packets_per_event=64"},
+        {"link.packets_per_event=64", "link.att_mtu=517", "link.conn_interval_us=4s"},
+        {"link.packets_per_event=64", "link.conn_interval_us=7.5ms", "link.phy=2M"},
+        {"link.chunk_bytes=9"},
+        {"link.kind=network", "link.chunk_bytes=9"},
+        {"link.kind=network", "link.chunk_bytes=1MiB", "link.bandwidth_bytes_per_s=1024MiB"},
+        {"coredump.size_bytes=40"},
+        {"coredump.size_bytes=40", "coredump.content=pattern", "coredump.pattern_hex=00"},
+        {"coredump.size_bytes=40", "reader.kind=sync"},
+        {"coredump.project_key=ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"},
+        {"faults.fault=bitflip op=3 flips=8"},
+        {"faults.fault=stuck_bit addr=0x10-0x10 flips=8"},
+        {"faults.fault=wear_out cycles=1000000000"},
+        {"faults.fault=read_late op=2 delay_us=86400s"},
+        {"reader.window_bytes=16"},
+        {"reader.window_bytes=16MiB"},
+        {"reader.kind=double", "reader.window_bytes=32"},
+        {"reader.max_retries=0"},
+        {"reader.read_timeout_us=0"},
+        {"flash.size_bytes=256", "flash.page_bytes=16", "flash.sector_bytes=256",
+         "flash.block_bytes=256", "coredump.size_bytes=200"},
+        {"flash.page_bytes=65536", "flash.sector_bytes=16MiB", "flash.block_bytes=16MiB",
+         "flash.size_bytes=16MiB"},
+        {"flash.read_command=fast", "flash.data_lines=4", "flash.dummy_cycles=32",
+         "flash.bus_clock_hz=1000MHz"},
+        {"flash.bus_clock_hz=1kHz"},
+        {"flash.endurance_cycles=1", "flash.initial_wear_cycles=1"},
+        {"flash.endurance_cycles=1000000000", "flash.initial_wear_cycles=1000000000"},
+        {"run.max_sim_us=1"},
+        {"run.mode=realtime", "run.realtime_scale=0.001"},
+        {"coredump.rle=true", "reader.kind=single"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        run_range_case(cases[i]);
+    }
+
+    /* An empty file is a coredump with no blocks: header and footer only. */
+    char path[] = "/tmp/chunksim-test-run-empty-XXXXXX", file_set[64];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(file_set, sizeof(file_set), "coredump.file=%s", path);
+    const char *const empty[RANGE_SETS_MAX] = {"coredump.content=file", file_set,
+                                               "coredump.size_bytes=28"};
+    run_range_case(empty);
+    unlink(path);
 }
 
 /* The one run's row: status, outcome and reason, as "status/outcome: reason". */
@@ -399,6 +514,37 @@ static void test_chunk_on_the_air_at_the_stop_has_a_row(void **state)
         db_remove(path);
         chunksim_scenario_free(&sc);
     }
+}
+
+/*
+ * A notification above MTU 247 goes in several link-layer packets: when the
+ * run stops with one on the air, its row counts the resends begun by then,
+ * not the packets (a lossless link resends nothing, whichever packet the
+ * stop falls in).
+ */
+static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
+{
+    (void)state;
+    uint64_t on_air_rows = 0;
+    /* A power cut that stops the device at an instant, in turn during each
+     * packet of a notification (two per 30 ms event: the third opens the next). */
+    for (unsigned stop_us = 30500; stop_us < 200000; stop_us += 1700) {
+        char stop[64];
+        snprintf(stop, sizeof(stop), "faults.fault=power_loss at_us=%u", stop_us);
+        const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=517",
+                                    "link.packets_per_event=2", "run.power_loss_stops=true", stop};
+        chunksim_scenario_t sc;
+        load(&sc, "ble_default.ini", sets, 5);
+        char path[256];
+        db_path(path, sizeof(path), "fragments");
+        chunksim_run_result_t res = run_recorded(&sc, path);
+        assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), res.m.chunks);
+        assert_int_equal(db_int(path, "SELECT coalesce(max(retransmissions), 0) FROM chunks"), 0);
+        on_air_rows += (uint64_t)db_int(path, "SELECT count(*) FROM chunks WHERE sent_us IS NULL");
+        db_remove(path);
+        chunksim_scenario_free(&sc);
+    }
+    assert_true(on_air_rows > 10);
 }
 
 /* A run whose trace could not be written (the database is full) is not a passing run:
@@ -522,9 +668,12 @@ int main(void)
         cmocka_unit_test(test_sync_reader_read_errors_are_faults_not_violations),
         cmocka_unit_test(test_erase_in_flight_at_the_end_still_completes),
         cmocka_unit_test(test_silent_erase_resend_is_not_a_violation),
+        cmocka_unit_test(test_every_documented_range_end_that_loads_runs),
+        cmocka_unit_test(test_ble_chunk_bytes_is_the_buffer_get_chunk_gets),
         cmocka_unit_test(test_coredump_above_64_mib_is_delivered_ok),
         cmocka_unit_test(test_setup_failure_is_recorded_as_error),
         cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
+        cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),
         cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
         cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
         cmocka_unit_test(test_altered_magic_is_lost_without_a_clear),

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -168,6 +169,11 @@ static void test_derived_defaults_follow_their_keys(void **state)
 
     load_ok(&sc, "[link]\nkind = network\n");
     assert_int_equal(sc.link.chunk_bytes, 1024);
+    chunksim_scenario_free(&sc);
+
+    /* A notification carries at most 512 bytes, the longest attribute value. */
+    load_ok(&sc, "[link]\natt_mtu = 517\n");
+    assert_int_equal(sc.link.chunk_bytes, 512);
     chunksim_scenario_free(&sc);
 }
 
@@ -720,8 +726,25 @@ static void test_out_of_range_values_state_the_range(void **state)
 static void test_string_keys_check_length_and_characters(void **state)
 {
     (void)state;
-    expect_error("[run]\nname =\n", "[run] name = : must be 1 to 127 characters", NULL);
+    expect_error("[run]\nname =\n", "[run] name = : must be 1 to 127 bytes of UTF-8 text", NULL);
     expect_error("[run]\nname = a\tb\n", "no control characters", NULL);
+    /* Names and descriptions go into JSON, HTML and traces: only UTF-8 keeps them valid. */
+    expect_error("[run]\nname = caf\xe9\n",
+                 "t.ini:2: [run] name = caf\xe9: byte 4 (0xE9) is not UTF-8; must be 1 to 127 "
+                 "bytes of UTF-8 text, no control characters",
+                 NULL);
+    expect_error("[run]\n\ndescription = \xff\xfe\n",
+                 "t.ini:3: [run] description = \xff\xfe: byte 1 (0xFF) is not UTF-8; must be at "
+                 "most 255 bytes of UTF-8 text",
+                 NULL);
+    expect_error("[run]\nname = \xc0\xaf\n", "byte 1 (0xC0) is not UTF-8", NULL); /* overlong */
+    expect_error("[run]\nname = \xed\xa0\x80\n", "byte 1 (0xED) is not UTF-8",
+                 NULL); /* surrogate */
+    expect_error("[run]\nname = \xf4\x90\x80\x80\n", "byte 1 (0xF4) is not UTF-8", NULL);
+    expect_error("[run]\nname = ab\xe2\x82\n", "byte 3 (0xE2) is not UTF-8", NULL); /* cut */
+    expect_error("[run]\nname = a\xc2\x85"
+                 "b\n",
+                 "no control characters", NULL); /* U+0085 */
     expect_error("[coredump]\nproject_key = abcdef0123456789abcdef0123456789X\n",
                  "must be at most 32 printable characters without spaces", NULL);
     expect_error("[coredump]\nproject_key = ab cd\n", "without spaces", NULL);
@@ -738,6 +761,10 @@ static void test_string_keys_check_length_and_characters(void **state)
     assert_err_has("(1 to 64 bytes)");
     set_ok(&sc, "coredump.project_key", "");
     assert_string_equal(sc.coredump.project_key, "");
+    set_ok(&sc, "run.name", "Zürich \xe2\x9c\x93 \xf0\x9f\x94\xa5");
+    set_ok(&sc, "run.description", "\xf4\x8f\xbf\xbf is the last code point");
+    assert_int_equal(chunksim_scenario_set(&sc, "run.name", "\x80", err, sizeof err), -EINVAL);
+    assert_err_has("--set run.name=\x80: byte 1 (0x80) is not UTF-8");
     chunksim_scenario_free(&sc);
 }
 
@@ -751,6 +778,11 @@ static void test_run_name_cannot_come_from_an_unusable_file_name(void **state)
     assert_int_equal(chunksim_scenario_load_string(&sc, "", source, NULL, err, sizeof err),
                      -EINVAL);
     assert_err_has("cannot name the run after the file; set [run] name");
+    /* A file name that is not UTF-8 cannot name the run either. */
+    assert_int_equal(
+        chunksim_scenario_load_string(&sc, "", "dir/caf\xe9.ini", NULL, err, sizeof err), -EINVAL);
+    assert_err_has("dir/caf\xe9.ini: cannot name the run after the file (not UTF-8, or control "
+                   "characters); set [run] name");
     /* ... unless the file names the run itself */
     assert_int_equal(
         chunksim_scenario_load_string(&sc, "[run]\nname = n\n", source, NULL, err, sizeof err), 0);
@@ -789,8 +821,9 @@ static void test_coredump_file_must_be_readable_and_fit(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    assert_int_equal(load(&sc, "[coredump]\nfile = sub\n"), -EISDIR);
-    assert_err_has("t.ini:2: [coredump] file = sub: cannot read " DATA "/sub: Is a directory");
+    expect_error("[coredump]\nfile = sub\n",
+                 "t.ini:2: [coredump] file = sub: " DATA "/sub is a directory, not a regular file",
+                 NULL);
 
     /* A sparse file is refused by its size, before anything is read. */
     char path[] = "/tmp/chunksim_scenario_big_XXXXXX";
@@ -806,6 +839,36 @@ static void test_coredump_file_must_be_readable_and_fit(void **state)
     assert_err_has(": 536870885 bytes, more than a coredump can hold (536870884)");
     assert_null(sc.coredump.file_path);
     assert_null(sc.record); /* the refused override left nothing behind */
+}
+
+/*
+ * A device or a FIFO is refused before it is read: /dev/zero would fill memory
+ * and a FIFO without a writer would block the load forever. The alarm turns a
+ * blocked open into a failed test instead of a hung one.
+ */
+static void test_coredump_file_and_trace_must_be_regular_files(void **state)
+{
+    (void)state;
+    alarm(20);
+    expect_error("[coredump]\ncontent = file\nfile = /dev/null\n",
+                 "t.ini:3: [coredump] file = /dev/null: /dev/null is a character device, not a "
+                 "regular file",
+                 NULL);
+    expect_error("[flash]\nread_latency = trace:/dev/null\n",
+                 "t.ini:2: [flash] read_latency = trace:/dev/null: /dev/null is a character "
+                 "device, not a regular file",
+                 NULL);
+    char dir[] = "/tmp/chunksim_scenario_fifo_XXXXXX", fifo[64], text[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/dump", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(text, sizeof text, "[coredump]\ncontent = file\nfile = %s\n", fifo);
+    expect_error(text, "is a FIFO, not a regular file", NULL);
+    snprintf(text, sizeof text, "[flash]\nerase_latency = trace:%s\n", fifo);
+    expect_error(text, "is a FIFO, not a regular file", NULL);
+    unlink(fifo);
+    rmdir(dir);
+    alarm(0);
 }
 
 /* ---- fault rule errors ------------------------------------------------ */
@@ -848,8 +911,10 @@ static void test_fault_rule_errors_explain_the_rule(void **state)
         {"read_error addr=-5", "must be FIRST-LAST or ADDR"},
         {"read_error at_us=soon", "at_us=soon: must be a time in microseconds"},
         {"read_late delay_us=0", "delay_us=0: must be a delay of at least 1 microsecond"},
-        {"bitflip flips=0", "flips=0: must be a bit count from 1 to 64"},
-        {"bitflip flips=65", "flips=65: must be a bit count from 1 to 64"},
+        /* The flash model flips at most 8 bits per read: 9 would load and then fail the run. */
+        {"bitflip flips=9", "flips=9: must be a bit count from 1 to 8"},
+        {"stuck_bit addr=0x10 flips=9", "flips=9: must be a bit count from 1 to 8"},
+        {"bitflip flips=0", "flips=0: must be a bit count from 1 to 8"},
         {"wear_out cycles=0", "cycles=0: must be an erase cycle count"},
         {"read_error op=9223372036854775808", "must be an operation index"},
         {"read_error addr=0x00000000000000000000000000000000001", "must be FIRST-LAST or ADDR"},
@@ -921,6 +986,16 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
                  "t.ini:4: [coredump] size_bytes = 65536: must be 91 (the 63 bytes of " DATA
                  "/payload.bin plus the 28-byte header and footer), or left out",
                  NULL);
+    /* The image builder needs a memory-region block to carry drawn or repeated bytes. */
+    expect_error("[coredump]\nsize_bytes = 39\n",
+                 "t.ini:2: [coredump] size_bytes = 39: with content = random the image is at "
+                 "least 40 bytes (12-byte header, 12-byte memory-region block header, 16-byte "
+                 "footer); 28 to 39 only as a file's size + 28 with content = file",
+                 NULL);
+    expect_error("[coredump]\ncontent = pattern\nsize_bytes = 28\n",
+                 "t.ini:3: [coredump] size_bytes = 28: with content = pattern the image is at "
+                 "least 40 bytes",
+                 NULL);
     expect_error("[coredump]\nsize_bytes = 64K\nstorage_bytes = 32K\n",
                  "t.ini:3: [coredump] storage_bytes = 32768: must be at least [coredump] "
                  "size_bytes = 65536",
@@ -935,13 +1010,14 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
                  NULL);
     expect_error("[coredump]\nstorage_offset_bytes = 16M\n",
                  "t.ini:2: [coredump] storage_offset_bytes = 16777216: the coredump partition "
-                 "[16777216, 16842752) ends beyond the flash ([flash] size_bytes = 16777216)",
+                 "[16777216, 16842752) ends beyond the flash ([flash] size_bytes = 16777216 "
+                 "(default))",
                  NULL);
     expect_error("[coredump]\nstorage_bytes = 32M\n",
                  "t.ini:2: [coredump] storage_bytes = 33554432: the coredump partition", NULL);
     expect_error("[coredump]\nsize_bytes = 1M\n[flash]\nsize_bytes = 512K\n",
                  "t.ini:2: [coredump] size_bytes = 1048576: the coredump partition [0, 1048576) "
-                 "ends beyond the flash ([flash] size_bytes = 524288)",
+                 "ends beyond the flash ([flash] size_bytes = 524288 (line 4))",
                  NULL);
     expect_error("[reader]\nkind = double\nwindow_bytes = 101\n",
                  "t.ini:3: [reader] window_bytes = 101: with kind = double the window is split in "
@@ -953,6 +1029,15 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
                  "t.ini:2: [link] chunk_bytes = 21: with kind = ble a chunk is one notification: "
                  "at most [link] att_mtu - 3 = 20",
                  NULL);
+    expect_error("[link]\natt_mtu = 517\nchunk_bytes = 513\n",
+                 "t.ini:3: [link] chunk_bytes = 513: with kind = ble a chunk is one notification: "
+                 "at most 512 bytes, the longest attribute value ([link] att_mtu = 517 (line 2))",
+                 NULL);
+    /* The core does not encode RLE: a synchronous reader could only stall on NOTSUP. */
+    expect_error("[coredump]\nrle = true\n[reader]\nkind = sync\n",
+                 "t.ini:2: [coredump] rle = true: this core does not encode run-length encoding: "
+                 "with [reader] kind = sync (line 4), nothing could be delivered",
+                 "only meaningful with an async reader (kind = single or double)");
     expect_error("[faults]\n\nfault = bad_sector addr=0xFFF000-0x1000000\n",
                  "t.ini:3: [faults] fault = bad_sector: addr=0xfff000-0x1000000 reaches beyond "
                  "the flash ([flash] size_bytes = 16777216)",
@@ -963,10 +1048,11 @@ static void test_cross_field_rules_accept_the_boundaries(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    load_ok(&sc, "[coredump]\nsize_bytes = 28\nstorage_offset_bytes = 16380K\n"
+    load_ok(&sc, "[coredump]\nsize_bytes = 40\nstorage_offset_bytes = 16380K\n"
                  "[link]\nchunk_bytes = 20\n[reader]\nkind = double\nwindow_bytes = 32\n"
                  "[flash]\npage_program_typ_us = 3ms\ninitial_wear_cycles = 100000\n"
-                 "[faults]\nfault = bad_sector addr=0xFFF000-0xFFFFFF\n");
+                 "[faults]\nfault = bad_sector addr=0xFFF000-0xFFFFFF\n"
+                 "fault = bitflip op=1 flips=8\n");
     assert_int_equal(sc.coredump.storage_bytes, 4096);
     chunksim_scenario_free(&sc);
 }
@@ -989,6 +1075,40 @@ static void test_set_overrides_and_is_recorded_in_the_text(void **state)
                                                      "; --set link.att_mtu=247\n"
                                                      "; --set faults.fault=read_error rate=0.5\n");
     chunksim_scenario_free(&sc);
+}
+
+/* scenarios/README.md: the rules between keys are checked after the file and its overrides. */
+static void test_load_with_applies_overrides_before_the_rules(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/chunksim_scenario_with_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char text[] = "[link]\nchunk_bytes = 200\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+
+    chunksim_scenario_t sc;
+    const char *const repair[] = {"link.att_mtu=247"};
+    if (chunksim_scenario_load_with(&sc, path, repair, 1, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(sc.link.chunk_bytes, 200);
+    assert_string_equal(chunksim_scenario_text(&sc), "[link]\nchunk_bytes = 200\n"
+                                                     "; --set link.att_mtu=247\n");
+    chunksim_scenario_free(&sc);
+
+    /* A broken override is named, and the loaded file is released (nothing owned). */
+    const char *const broken[] = {"link.att_mtu=247", "link.att_mtu=7"};
+    assert_int_equal(chunksim_scenario_load_with(&sc, path, broken, 2, err, sizeof err), -EINVAL);
+    assert_err_has("--set link.att_mtu=7: must be a whole number between 23 and 517");
+    assert_null(sc.record);
+    const char *const too_small[] = {"link.att_mtu=64"};
+    assert_int_equal(chunksim_scenario_load_with(&sc, path, too_small, 1, err, sizeof err),
+                     -EINVAL);
+    assert_err_has(":2: [link] chunk_bytes = 200: with kind = ble a chunk is one notification: "
+                   "at most [link] att_mtu - 3 = 61 (--set link.att_mtu=64)");
+    assert_null(sc.record);
+    unlink(path);
 }
 
 static void test_set_on_defaults_starts_an_empty_record(void **state)
@@ -1039,7 +1159,7 @@ static void test_validate_after_set_reports_the_override(void **state)
     set_ok(&sc, "coredump.storage_bytes", "8K");
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), -EINVAL);
     assert_string_equal(err, "--set coredump.storage_bytes=8192: must be at least [coredump] "
-                             "size_bytes = 65536");
+                             "size_bytes = 65536 (line 2)");
     chunksim_scenario_free(&sc);
 
     chunksim_scenario_defaults(&sc);
@@ -1262,10 +1382,12 @@ int main(void)
         cmocka_unit_test(test_missing_coredump_file_names_the_resolved_path),
         cmocka_unit_test(test_coredump_size_stops_at_what_a_run_records),
         cmocka_unit_test(test_coredump_file_must_be_readable_and_fit),
+        cmocka_unit_test(test_coredump_file_and_trace_must_be_regular_files),
         cmocka_unit_test(test_fault_rule_errors_explain_the_rule),
         cmocka_unit_test(test_cross_field_rules_blame_the_key_to_change),
         cmocka_unit_test(test_cross_field_rules_accept_the_boundaries),
         cmocka_unit_test(test_set_overrides_and_is_recorded_in_the_text),
+        cmocka_unit_test(test_load_with_applies_overrides_before_the_rules),
         cmocka_unit_test(test_set_on_defaults_starts_an_empty_record),
         cmocka_unit_test(test_refused_set_changes_neither_value_nor_text),
         cmocka_unit_test(test_validate_after_set_reports_the_override),

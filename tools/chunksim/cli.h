@@ -27,7 +27,8 @@ int cli_sweep(int argc, char **argv);
 int cli_swarm(int argc, char **argv);
 int cli_shrink(int argc, char **argv);
 
-/* Loads path, applies the overrides ("section.key=value") in order, validates. */
+/* Loads path, applies the overrides ("section.key=value") in order, validates.
+ * On error sc owns nothing. */
 int cli_load_scenario(chunksim_scenario_t *sc, const char *path, char *const *sets, int nsets,
                       char *err, size_t errlen);
 /* --latencies-from SPEC (DB:RUN or FILE.csv) into sc; NULL: nothing. On error sc is freed. */

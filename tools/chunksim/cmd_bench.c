@@ -47,6 +47,7 @@ static int bench_once(const char *mtu, const char *db, bench_sample_t *out)
     rc = rc < 0 ? rc : chunksim_scenario_validate(&sc, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "chunksim bench: %s\n", err);
+        chunksim_scenario_free(&sc); /* a refused override leaves the loaded scenario */
         return rc;
     }
     chunksim_rec_t rec;

@@ -176,14 +176,8 @@ static int run_parse(int argc, char **argv, run_args_t *a)
 int cli_load_scenario(chunksim_scenario_t *sc, const char *path, char *const *sets, int nsets,
                       char *err, size_t errlen)
 {
-    int rc = chunksim_scenario_load(sc, path, err, errlen);
-    for (int i = 0; rc == 0 && i < nsets; i++) {
-        rc = chunksim_scenario_set_arg(sc, sets[i], err, errlen);
-    }
-    if (rc == 0) {
-        rc = chunksim_scenario_validate(sc, err, errlen);
-    }
-    return rc;
+    return chunksim_scenario_load_with(sc, path, (const char *const *)sets, (size_t)nsets, err,
+                                       errlen);
 }
 
 static json_t *run_json(const char *path, const chunksim_scenario_t *sc,

@@ -26,7 +26,7 @@ typedef enum chunksim_image_content {
 typedef struct chunksim_image_config {
     uint32_t total_bytes; /* whole image; FILE: 0, or exactly file + 28 */
     chunksim_image_content_t content;
-    const uint8_t *pattern; /* PATTERN: at least one byte; FILE: the file's bytes */
+    const uint8_t *pattern; /* PATTERN: at least one byte; FILE: the file's bytes (may be none) */
     size_t pattern_bytes;
     chunksim_rng_t *rng; /* RANDOM */
 } chunksim_image_config_t;

@@ -9,10 +9,14 @@
  * previous one has finished.
  *
  * BLE (defaults from common practice): one chunk is one GATT notification of
- * at most ATT_MTU - 3 bytes, carried in one link-layer packet whose payload
- * adds the ATT opcode and handle (3 bytes) and the L2CAP header (4 bytes), so
- * ATT_MTU 23 gives the classic 27-byte packet and 247 the 251-byte maximum
- * (data length extension is assumed whenever the MTU needs it). A packet takes
+ * at most ATT_MTU - 3 bytes, and at most 512 (the longest attribute value,
+ * Core spec Vol 3 Part F 3.2.9). The ATT opcode and handle (3 bytes) and the
+ * L2CAP header (4 bytes) make it an L2CAP PDU of chunk + 7 bytes, carried in
+ * link-layer packets of at most 251 payload bytes (data length extension is
+ * assumed whenever the MTU needs it): ATT_MTU 23 gives the classic 27-byte
+ * packet, 247 the 251-byte maximum, and a larger MTU (up to 517) fragments
+ * the PDU, 512 bytes into packets of 251, 251 and 17. Each packet counts
+ * against packets_per_event and may be lost on its own. A packet takes
  *     (preamble + access address 4 + header 2 + payload + MIC 4 + CRC 3) * 8
  *     / PHY rate
  * on air, plus 150 us inter-frame space and the peer's empty ack (preamble +
@@ -32,6 +36,8 @@
  *
  * Loss: each packet is lost with probability loss_rate, drawn from the rng;
  * a lost packet ends its connection event and is retransmitted in the next.
+ * The fragments of one notification are all in the controller once it is
+ * offered, so they follow each other like packets with the more-data bit set.
  *
  * NETWORK (Wi-Fi, cellular, UART): one chunk of up to chunk_bytes per
  * exchange, taking chunk / bandwidth on the wire plus latency_us until it is
@@ -62,12 +68,18 @@
 #define CHUNKSIM_LINK_NEVER UINT64_MAX
 
 #define CHUNKSIM_LINK_BLE_MTU_MIN          23
-#define CHUNKSIM_LINK_BLE_MTU_MAX          247
+#define CHUNKSIM_LINK_BLE_MTU_MAX          517 /* Core spec Vol 3 Part F 3.2.8 */
 #define CHUNKSIM_LINK_BLE_INTERVAL_MIN_US  7500
 #define CHUNKSIM_LINK_BLE_INTERVAL_MAX_US  4000000
 #define CHUNKSIM_LINK_BLE_INTERVAL_STEP_US 1250
+/* The longest attribute value, so the most one notification carries. */
+#define CHUNKSIM_LINK_BLE_VALUE_MAX_BYTES 512
+/* Link-layer payload with data length extension: a longer L2CAP PDU is fragmented. */
+#define CHUNKSIM_LINK_BLE_LL_PAYLOAD_MAX_BYTES 251
+/* Link-layer packets of the longest notification: 512 + 7 bytes in packets of 251. */
+#define CHUNKSIM_LINK_BLE_PACKETS_MAX 3
 /* Phones grant 1 to about 10; beyond this the interval is the limit anyway. */
-#define CHUNKSIM_LINK_BLE_PPE_MAX 32
+#define CHUNKSIM_LINK_BLE_PPE_MAX 64
 /* ATT notification header (opcode, handle) + L2CAP header, per packet. */
 #define CHUNKSIM_LINK_BLE_NOTIFY_OVERHEAD_BYTES 7
 #define CHUNKSIM_LINK_BLE_IFS_US                150
@@ -87,12 +99,14 @@ typedef enum chunksim_link_phy {
 typedef struct chunksim_link_config_s {
     chunksim_link_kind kind;
     /* BLE */
-    uint32_t att_mtu;           /* 23..247; default 23 */
+    uint32_t att_mtu;           /* 23..517; default 23 */
     uint32_t conn_interval_us;  /* 7500..4000000, multiple of 1250; default 30000 */
-    uint32_t packets_per_event; /* 1..32; default 4 */
+    uint32_t packets_per_event; /* link-layer packets, 1..64; default 4 */
     chunksim_link_phy phy;      /* default 1M */
+    /* NETWORK: 1..1 MiB, default 1024. BLE: 0 (default) for a whole notification,
+     * or a smaller buffer a firmware gives get-chunk (at most the notification). */
+    uint32_t chunk_bytes;
     /* NETWORK */
-    uint32_t chunk_bytes;           /* 1..1 MiB; default 1024 */
     uint64_t bandwidth_bytes_per_s; /* > 0; default 125000 (1 Mbit/s) */
     uint64_t latency_us;            /* per chunk, until acknowledged; default 20000 */
     /* both */
@@ -142,11 +156,16 @@ typedef struct chunksim_link_s {
     uint32_t event_packets;   /* packets sent in it */
     bool event_open;          /* it may take another packet */
     uint64_t free_us;         /* the previous chunk's end */
-    /* The last send's attempts, for chunksim_link_busy_us_by(). */
-    uint64_t last_start_us;   /* the first one's start */
-    uint64_t last_air_us;     /* each one's air time */
-    uint64_t last_cut_air_us; /* the last one's, when a disconnect cut it */
-    uint32_t last_attempts;   /* 0: the link was down, nothing went on air */
+    /* The last send's attempts, for chunksim_link_busy_us_by(), unit by unit
+     * (a BLE link-layer packet, a network chunk): the first attempt's start,
+     * each attempt's air time, how many went on air. */
+    struct {
+        uint64_t start_us;
+        uint64_t air_us;
+        uint32_t attempts;
+    } last_units[CHUNKSIM_LINK_BLE_PACKETS_MAX];
+    uint32_t last_unit_count; /* 0: the link was down, nothing went on air */
+    uint64_t last_cut_air_us; /* the last attempt's, when a disconnect cut it */
     bool last_cut;
 } chunksim_link_t;
 
@@ -169,9 +188,12 @@ int chunksim_link_config_validate(const chunksim_link_config_t *cfg, const char 
 int chunksim_link_init(chunksim_link_t *link, const chunksim_link_config_t *config,
                        chunksim_rng_t *rng, const char **why);
 
-/* The chunk size the application should offer: ATT_MTU - 3 for BLE, the
- * configured chunk_bytes for NETWORK. */
+/* The chunk size the application should offer: chunk_bytes, or for BLE with
+ * chunk_bytes 0 the most a notification carries (chunksim_link_ble_notify_max_bytes). */
 size_t chunksim_link_chunk_bytes(const chunksim_link_t *link);
+
+/* The most one notification carries at this ATT_MTU: ATT_MTU - 3, at most 512. */
+uint32_t chunksim_link_ble_notify_max_bytes(uint32_t att_mtu);
 
 /*
  * Sends one chunk of chunk_bytes offered at now_us; fills *out. Returns 0
@@ -194,13 +216,21 @@ uint64_t chunksim_link_up_at_us(chunksim_link_t *link, uint64_t now_us);
 uint64_t chunksim_link_busy_us_by(const chunksim_link_t *link, uint64_t t_us);
 
 /* Attempts of the last send that had gone on the air before t_us (same
- * condition on t_us): what a chunk cut short by the end of a run used. */
+ * condition on t_us): what a chunk cut short by the end of a run used. With
+ * BLE every link-layer packet's attempt counts, so a notification above MTU
+ * 247 takes several without a loss. */
 uint32_t chunksim_link_attempts_by(const chunksim_link_t *link, uint64_t t_us);
+
+/* Of those, the retransmissions: the attempts after each unit's (packet's,
+ * chunk's) first, as chunksim_link_result_t counts them. */
+uint32_t chunksim_link_retransmissions_by(const chunksim_link_t *link, uint64_t t_us);
 
 /*
  * The best sustained throughput of full-size chunks without loss, for
- * "efficiency against the bound": BLE, the packets that fit in one event
- * times ATT_MTU - 3 per interval; NETWORK, chunk_bytes per exchange.
+ * "efficiency against the bound": BLE, the chunks whose packets fit in one
+ * event (by packets_per_event and by air time) per interval, counted in
+ * fractions of a chunk when a chunk takes several packets (it may span
+ * events); NETWORK, chunk_bytes per exchange.
  */
 double chunksim_link_bound_bytes_per_s(const chunksim_link_t *link);
 

@@ -40,8 +40,8 @@
 /* disconnect_after_chunk: the chunk that ends the coredump message, whatever its index. */
 #define CHUNKSIM_SCENARIO_LAST_CHUNK (UINT64_MAX - 1)
 
-#define CHUNKSIM_SCENARIO_NAME_MAX        127 /* characters of [run] name */
-#define CHUNKSIM_SCENARIO_DESCRIPTION_MAX 255 /* characters of [run] description */
+#define CHUNKSIM_SCENARIO_NAME_MAX        127 /* bytes of [run] name (UTF-8) */
+#define CHUNKSIM_SCENARIO_DESCRIPTION_MAX 255 /* bytes of [run] description (UTF-8) */
 #define CHUNKSIM_SCENARIO_PROJECT_KEY_MAX 32  /* spec: a 32-character key takes 33 bytes */
 #define CHUNKSIM_SCENARIO_PATTERN_MAX     64  /* bytes of [coredump] pattern_hex */
 
@@ -265,7 +265,7 @@ typedef struct chunksim_scenario {
         uint64_t disconnect_at_us;       /* or CHUNKSIM_SCENARIO_NEVER */
         uint64_t disconnect_after_chunk; /* 0-based, CHUNKSIM_SCENARIO_LAST_CHUNK or _NEVER */
         uint64_t reconnect_after_us;     /* delay after a disconnect, or _NEVER */
-        uint32_t chunk_bytes;            /* effective chunk size (ble: att_mtu - 3 unless set) */
+        uint32_t chunk_bytes;            /* get-chunk buffer (ble: MTU - 3, <= 512, unless set) */
         uint64_t bandwidth_bytes_per_s;  /* network */
         uint64_t latency_us;             /* network: per chunk */
     } link;
@@ -282,6 +282,16 @@ void chunksim_scenario_defaults(chunksim_scenario_t *sc);
  * file's directory. On error sc is left at its defaults, owning nothing.
  */
 int chunksim_scenario_load(chunksim_scenario_t *sc, const char *path, char *err, size_t errlen);
+
+/*
+ * chunksim_scenario_load() with overrides ("section.key=value", as
+ * chunksim_scenario_set_arg() takes them) applied after the file, in order,
+ * and before the rules between keys are checked: an override may repair what
+ * the file alone breaks (a command line's --set). On error sc is left at its
+ * defaults, owning nothing, and err names the override when one is at fault.
+ */
+int chunksim_scenario_load_with(chunksim_scenario_t *sc, const char *path, const char *const *sets,
+                                size_t nsets, char *err, size_t errlen);
 
 /*
  * The same from text in memory (a scenario stored in a database). source
