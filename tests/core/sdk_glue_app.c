@@ -21,6 +21,7 @@
 static uint8_t s_storage[SDK_GLUE_STORAGE_BYTES];
 static sdk_glue_stats_t s_stats;
 static unsigned s_chunks_sent;
+static uint32_t s_refuse_from = UINT32_MAX;
 
 /* ---- the platform's coredump storage ---- */
 
@@ -32,7 +33,8 @@ void memfault_platform_coredump_storage_get_info(sMfltCoredumpStorageInfo *info)
 
 bool memfault_platform_coredump_storage_read(uint32_t offset, void *data, size_t read_len)
 {
-    if (offset > sizeof(s_storage) || read_len > sizeof(s_storage) - offset) {
+    if (offset > sizeof(s_storage) || read_len > sizeof(s_storage) - offset ||
+        offset + read_len > s_refuse_from) {
         return false;
     }
     memcpy(data, s_storage + offset, read_len);
@@ -57,7 +59,13 @@ void sdk_glue_storage_load(const uint8_t *image, size_t image_bytes)
     memcpy(s_storage, image, image_bytes);
     memset(&s_stats, 0, sizeof(s_stats));
     s_chunks_sent = 0;
+    s_refuse_from = UINT32_MAX;
     memfault_packetizer_set_active_sources(GLUE_ALL_SOURCES); /* also drops any old message */
+}
+
+void sdk_glue_refuse_reads_from(uint32_t offset)
+{
+    s_refuse_from = offset;
 }
 
 const sdk_glue_stats_t *sdk_glue_stats(void)

@@ -22,7 +22,8 @@
     X(PENDING, -10, "last chunk awaits delivery confirmation")                                     \
     X(STALE, -11, "completion for an operation that was cancelled or never issued")                \
     X(ERASE, -12, "storage erase failed; the coredump was not cleared")                            \
-    X(CORRUPT, -13, "stored coredump header is inconsistent with storage")
+    X(CORRUPT, -13, "stored coredump header is inconsistent with storage")                         \
+    X(READ_REFUSED, -14, "the platform's coredump read routine returned false")
 
 enum chunkcore_errno {
     CHUNKCORE_OK = 0,
