@@ -133,6 +133,7 @@ typedef struct chunksim_monitor {
     bool in_message;
     bool read_to_end; /* the last payload byte has been read */
     bool cleared;     /* the packetizer deleted this coredump */
+    bool restarted;   /* the message restarted at 0; no peek has found it since */
     bool stored;      /* a valid coredump is in storage: a peek must find it */
     uint32_t clears;
     uint32_t clear_faults; /* erases the flash failed (chunksim_monitor_clear_failed) */
@@ -149,6 +150,11 @@ typedef struct chunksim_monitor {
     bool altered;
     const char *altered_by;
     uint32_t altered_at;
+    /* The last flash read issued in the run, in storage offsets, and how many
+     * were issued: where a reader that refuses a read last loaded from. */
+    uint64_t flash_read_offset;
+    uint32_t flash_read_bytes;
+    uint64_t flash_reads;
     chunksim_monitor_idle_t idle;
 } chunksim_monitor_t;
 
@@ -170,7 +176,10 @@ void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result);
  * after a restart, (re)starts the message at offset 0. A failed peek is the
  * core reporting an error, not a breach, except inside a get-chunk: the
  * application only calls get-chunk once prepare said ready, so the header
- * must have been readable then (READ_FAILED).
+ * must have been readable then (READ_FAILED). A peek or read that failed
+ * with CHUNKCORE_E_READ_REFUSED is worded as what it is, the platform's
+ * memfault_coredump_read() returning false (no flash operation failed),
+ * with the last flash read and whether the message had just restarted.
  */
 void chunksim_monitor_peek(chunksim_monitor_t *mon, int result, uint32_t payload_bytes);
 /*
