@@ -41,7 +41,9 @@
  *       What the packetizer reads coredump bytes through: the 12-byte header
  *       peek at offset 0 and every payload read. An async glue serves it
  *       from its RAM window. Optional if memfault_platform_coredump_storage_read
- *       is given (the SDK's default forwards to it).
+ *       is given (the SDK's default forwards to it). A false is your routine
+ *       refusing the read (CHUNKCORE_E_READ_REFUSED), not a flash error;
+ *       after prepare said ready it is a read_failed violation.
  *   void memfault_platform_coredump_storage_get_info(sMfltCoredumpStorageInfo *info);
  *                                                                     required
  *   void memfault_platform_coredump_storage_clear(void);              required
