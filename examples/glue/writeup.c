@@ -1,34 +1,68 @@
 /*
- * Async coredump glue as the public write-up of the pattern has it, with all
- * of its defects (DESIGN.md, "The firmware contract being simulated"). Run
- * against chunksim, each defect shows up as a named violation or a failed
- * run, with the call where it first happened:
+ * Async coredump glue: the pattern of the SDK documentation page "Async Data
+ * Source Mode" (the public write-up; DESIGN.md, "The firmware contract being
+ * simulated"). Its three platform functions,
+ * memfault_platform_coredump_prepare_async(), memfault_coredump_read() and
+ * memfault_platform_coredump_storage_clear(), are the published text, with
+ * the two lines the captured copy in chunksim's seed lost: the
+ * memfault_platform_coredump_storage_get_info(&info) call and the erase. Nothing
+ * else in them is changed but the defect switches below; what the page leaves
+ * to the user follows them: MEMFAULT_MIN, the buffer's size
+ * (WRITEUP_BUF_BYTES; the page has 128), the storage info, and
+ * user_coredump_storage_read_async() and user_coredump_storage_erase_async()
+ * on the board's flash_read_async() and flash_erase_async(), with the read's
+ * completion callback, which the page does not show.
  *
- *   WRITEUP_DEFECT_INFO_UNFILLED   the storage info used for the end-of-storage
- *                                  bound is declared and never filled in: the
- *                                  storage looks 0 bytes long, so the header
- *                                  peek finds no coredump (wrongly_absent)
- *   WRITEUP_DEFECT_ABSOLUTE_OFFSET a new window's bytes are looked up at the
- *                                  absolute storage offset instead of relative
- *                                  to the window (wrong_bytes from the second
- *                                  window on)
- *   WRITEUP_DEFECT_OFF_BY_ONE      "enough buffered" accepts one byte less than
- *                                  the next read takes (read_failed: the read
- *                                  at the end of storage runs off the window)
- *   WRITEUP_DEFECT_FINAL_WINDOW    every load asks for a full window, also at
- *                                  the end of storage where only a shorter one
- *                                  exists, and "enough" is never cut at the end
- *                                  (the board refuses the read; the chunk is
- *                                  then copied from the old window: wrong_bytes)
- *   WRITEUP_DEFECT_STATUS_IGNORED  a failed read, or one that never completes
- *                                  and is given up, counts as loaded (stale
- *                                  bytes: wrong_bytes), and a refused read is
- *                                  waited for forever (the run stalls)
+ * Its "enough buffered" test (bytes_remaining > next_chunk_size) loads the
+ * next window one byte earlier than needed, which is safe: a read is always
+ * shorter than the chunk. Its defects are these, each shown by a run with a
+ * verdict that names it:
  *
- * Each defect is on unless built with -DWRITEUP_DEFECT_<NAME>=0, so that a
- * copy with one defect shows that defect alone (the first one otherwise
- * hides the others) and a copy with none shows the rest of the code is
- * sound.
+ *   WRITEUP_DEFECT_ABSOLUTE_OFFSET  after a load, last_read_offset is set to
+ *       the window's storage address instead of 0. From the second window
+ *       on, bytes_loaded - last_read_offset is small, so the buffer is loaded
+ *       again at start_addr + last_read_offset: the loads skip ahead (0,
+ *       3855, 7710 with 241-byte reads and a 4 KiB buffer). Once the
+ *       subtraction wraps, the buffer seems to hold plenty, and
+ *       memfault_coredump_read() refuses the read it does not hold:
+ *       read_failed, "memfault_coredump_read returned false for
+ *       [3855, 4096); the last flash read was [7710, 8192)". Fixed: 0.
+ *   WRITEUP_DEFECT_FINAL_WINDOW     where the coredump reaches the end of
+ *       its storage, the final window holds fewer bytes than a chunk, so it
+ *       is never "enough": loaded again and again, a livelock. no_progress,
+ *       "last read [7952, 8192) repeated". Fixed: a window that reaches the
+ *       end of storage holds all there is.
+ *   WRITEUP_DEFECT_CHUNK_SIZED_BUF  the buffer must be strictly larger than
+ *       the chunk, though the comment says "size just needs to be >= the
+ *       chunk size": a buffer exactly the chunk's size is never "enough"
+ *       either, and the first window is loaded forever (with 4 KiB chunks,
+ *       scenarios/network_large_chunk.ini). no_progress, "last read
+ *       [0, 4096) repeated". Fixed: ">=", which is what the comment promises
+ *       and still safe.
+ *   WRITEUP_DEFECT_STATUS_IGNORED   the page shows no completion: the buffer
+ *       counts as loaded once the read is started, so a read that fails, is
+ *       refused or is given up (the read timeout) leaves the old window's
+ *       bytes to be served as the new one. wrong_bytes, with "glue:
+ *       flash_read_async(...) completed with E_IO" (or E_TIMEOUT) in the
+ *       reason. Fixed: the completion empties the buffer on an error, and
+ *       prepare loads the same window again.
+ *   WRITEUP_DEFECT_NO_RESTART       nothing resets the buffer when the
+ *       packetizer starts the message again (an abort after the link went
+ *       down: the header peek at 0, then the payload from 0), so the peek is
+ *       refused once the window has moved on. read_failed, "header peek in
+ *       get_chunk after the message restarted at 0: memfault_coredump_read
+ *       returned false for [0, 12)". Fixed: chunksim_glue_abort() empties the
+ *       buffer (on a board, next to memfault_packetizer_abort()).
+ *
+ * Each defect is in unless built with -DWRITEUP_DEFECT_<NAME>=0. Built as
+ * is, the glue is the page's; with all but one switched off it shows that
+ * one alone (the first to fire otherwise hides the rest); with all off it
+ * ends every starter scenario as the built-in reader does. The fixes are
+ * the smallest that do it, written next to the line they replace.
+ *
+ * The buffer is a fixed array (the page's sizeof is what bounds each load),
+ * so it does not follow [reader] window_bytes: the board must offer at least
+ * WRITEUP_BUF_BYTES of window RAM, or chunksim_glue_init() refuses to start.
  *
  *     cc -shared -fPIC -I<chunksim>/sim/include -I<chunksim>/core/include \
  *        writeup.c -o libwriteup.so
@@ -38,162 +72,209 @@
 
 #include <string.h>
 
-#ifndef WRITEUP_DEFECT_INFO_UNFILLED
-#define WRITEUP_DEFECT_INFO_UNFILLED 1
-#endif
 #ifndef WRITEUP_DEFECT_ABSOLUTE_OFFSET
 #define WRITEUP_DEFECT_ABSOLUTE_OFFSET 1
-#endif
-#ifndef WRITEUP_DEFECT_OFF_BY_ONE
-#define WRITEUP_DEFECT_OFF_BY_ONE 1
 #endif
 #ifndef WRITEUP_DEFECT_FINAL_WINDOW
 #define WRITEUP_DEFECT_FINAL_WINDOW 1
 #endif
+#ifndef WRITEUP_DEFECT_CHUNK_SIZED_BUF
+#define WRITEUP_DEFECT_CHUNK_SIZED_BUF 1
+#endif
 #ifndef WRITEUP_DEFECT_STATUS_IGNORED
 #define WRITEUP_DEFECT_STATUS_IGNORED 1
 #endif
-
-#define READ_BUF_MAX_BYTES    (64u * 1024u)
-#define COREDUMP_HEADER_BYTES 12u
-
-static const chunksim_board_api_t *s_board;
-static sMfltCoredumpStorageInfo s_storage_info;
-static uint8_t s_read_buf[READ_BUF_MAX_BYTES];
-static size_t s_read_buf_size;
-
-static struct {
-    uint32_t storage_offset; /* where the buffer's bytes come from */
-    size_t bytes_in_buf;
-    bool read_in_progress;
-    bool read_ok;
-    uint32_t next_offset; /* where the packetizer reads next */
-    bool erasing;
-} s_async;
-
-int chunksim_glue_init(const chunksim_board_api_t *board)
-{
-    s_board = board;
-    memset(&s_async, 0, sizeof(s_async));
-    memset(&s_storage_info, 0, sizeof(s_storage_info));
-#if !WRITEUP_DEFECT_INFO_UNFILLED
-    s_storage_info.size = board->storage_bytes;
-    s_storage_info.sector_size = board->sector_bytes;
+#ifndef WRITEUP_DEFECT_NO_RESTART
+#define WRITEUP_DEFECT_NO_RESTART 1
 #endif
-    s_read_buf_size =
-        board->window_bytes < READ_BUF_MAX_BYTES ? board->window_bytes : READ_BUF_MAX_BYTES;
-    return 0;
-}
 
-void memfault_platform_coredump_storage_get_info(sMfltCoredumpStorageInfo *info)
-{
-    *info = s_storage_info;
-}
-
-static void prv_read_complete(int status, void *ctx)
-{
-    (void)ctx;
-#if WRITEUP_DEFECT_STATUS_IGNORED
-    (void)status;
-    s_async.read_ok = true;
-#else
-    s_async.read_ok = status == CHUNKSIM_BOARD_OK;
+/* The user's choice of buffer: the default [reader] window, larger than most chunks. */
+#ifndef WRITEUP_BUF_BYTES
+#define WRITEUP_BUF_BYTES 4096u
 #endif
-    s_async.read_in_progress = false;
-}
 
-static void prv_erase_complete(int status, void *ctx)
-{
-    (void)status;
-    (void)ctx;
-    s_async.erasing = false;
-}
+#define MEMFAULT_MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* Bytes of the buffer from offset on (0 when offset is not in it). */
-static size_t prv_buffered(uint32_t offset)
-{
-    if (!s_async.read_ok || offset < s_async.storage_offset ||
-        offset > s_async.storage_offset + s_async.bytes_in_buf) {
-        return 0;
-    }
-    return s_async.storage_offset + s_async.bytes_in_buf - offset;
-}
+static void user_coredump_storage_read_async(size_t offset, void *buf, size_t len);
+static void user_coredump_storage_erase_async(void);
 
+/* ---- the published text ---- */
+
+//! Structure used to track data which has been preloaded prior to making
+//! calls to `memfault_packetizer_get_chunk()`
+typedef struct {
+    // buffer to hold pre-loaded data
+    // Size just needs to be >= the chunk size that will be read
+    uint8_t buf[WRITEUP_BUF_BYTES];
+    // the amount of data which has been loaded
+    uint32_t bytes_loaded;
+    // the address the buffer starts at. So, for example, if the buffer holds bytes from offset
+    // 200-240 of coredump storage, this value would be 200
+    uint32_t start_addr;
+    // the offset within 'buf' that last call to memfault_coredump_read() ended at
+    uint32_t last_read_offset;
+} sMfltCoredumpAsyncReadBuf;
+
+static sMfltCoredumpAsyncReadBuf s_read_buf;
+
+#if !WRITEUP_DEFECT_FINAL_WINDOW
+static bool prv_window_reaches_end_of_storage(void);
+#endif
+
+//! Checks to see if more coredump data needs to be loaded from slow storage prior to invoking the
+//! next `memfault_packetizer_get_chunk()` call
+//! @return true if an asynchronous read operation was dispatched, else true if
+//! `memfault_packetizer_get_chunk()` can be called immediately
 bool memfault_platform_coredump_prepare_async(size_t next_chunk_size)
 {
-    if (s_async.read_in_progress || s_async.erasing) {
-        return true;
-    }
-    const uint32_t next = s_async.next_offset;
-    size_t needed = next_chunk_size;
-    if (next == 0 && needed < COREDUMP_HEADER_BYTES) {
-        needed = COREDUMP_HEADER_BYTES;
+    const size_t bytes_remaining = s_read_buf.bytes_loaded - s_read_buf.last_read_offset;
+#if WRITEUP_DEFECT_CHUNK_SIZED_BUF
+    if (bytes_remaining > next_chunk_size) {
+#else
+    if (bytes_remaining >= next_chunk_size) {
+#endif
+        // we have enough data pre-loaded for the next memfault_packetizer_get_chunk()
+        // call to succeed
+        return false;
     }
 #if !WRITEUP_DEFECT_FINAL_WINDOW
-    if (next >= s_storage_info.size) {
+    if (prv_window_reaches_end_of_storage()) {
         return false;
     }
-    if (needed > s_storage_info.size - next) {
-        needed = s_storage_info.size - next;
-    }
 #endif
-    const size_t buffered = prv_buffered(next);
-#if WRITEUP_DEFECT_OFF_BY_ONE
-    if (buffered + 1 >= needed) {
+
+    sMfltCoredumpStorageInfo info;
+    memfault_platform_coredump_storage_get_info(&info);
+    const size_t start_addr = s_read_buf.start_addr + s_read_buf.last_read_offset;
+    const size_t bytes_to_read = MEMFAULT_MIN(sizeof(s_read_buf.buf), info.size - start_addr);
+
+    s_read_buf.start_addr = start_addr;
+#if WRITEUP_DEFECT_ABSOLUTE_OFFSET
+    s_read_buf.last_read_offset = start_addr;
 #else
-    if (buffered >= needed) {
+    s_read_buf.last_read_offset = 0;
 #endif
-        return false;
-    }
-    size_t len = s_read_buf_size;
-#if !WRITEUP_DEFECT_FINAL_WINDOW
-    if (len > s_storage_info.size - next) {
-        len = s_storage_info.size - next;
-    }
-#endif
-    s_async.storage_offset = next;
-    s_async.bytes_in_buf = len;
-    s_async.read_ok = false;
-    s_async.read_in_progress = true;
-    const int rc = s_board->flash_read_async(next, s_read_buf, len, prv_read_complete, NULL);
-#if WRITEUP_DEFECT_STATUS_IGNORED
-    (void)rc;
-#else
-    if (rc != CHUNKSIM_BOARD_OK) {
-        s_async.read_in_progress = false;
-        return false;
-    }
-#endif
+    s_read_buf.bytes_loaded = bytes_to_read;
+
+    // Call async read routine for flash storage and let caller know we will have to wait for a
+    // result
+    user_coredump_storage_read_async(start_addr, &s_read_buf.buf, bytes_to_read);
     return true;
 }
 
 bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len)
 {
-#if WRITEUP_DEFECT_ABSOLUTE_OFFSET
-    const size_t index = offset;
-#else
-    const size_t index = offset - s_async.storage_offset;
-#endif
-    if (index + read_len > s_read_buf_size) {
-        return false; /* never copy past the buffer */
+    if (offset < s_read_buf.start_addr ||
+        ((offset + read_len) > (s_read_buf.start_addr + s_read_buf.bytes_loaded))) {
+        // This means memfault_platform_coredump_prepare_async() was not
+        // run prior to calling `memfault_packetizer_get_chunk()` and should never happen
+        return false;
     }
-    memcpy(data, &s_read_buf[index], read_len);
-    if (!(offset == 0 && read_len == COREDUMP_HEADER_BYTES)) {
-        s_async.next_offset = offset + (uint32_t)read_len;
-    }
+
+    const size_t read_offset = offset - s_read_buf.start_addr;
+    const uint8_t *read_ptr = &s_read_buf.buf[read_offset];
+    memcpy(data, read_ptr, read_len);
+    s_read_buf.last_read_offset = read_offset + read_len;
     return true;
 }
 
 void memfault_platform_coredump_storage_clear(void)
 {
-    s_async.read_ok = false;
-    s_async.next_offset = 0;
-    if (s_board->flash_erase_async(0, s_board->sector_bytes, prv_erase_complete, NULL) == 0) {
-        s_async.erasing = true;
-    }
+    // reset pre-loaded storage to offset zero and "erase" the data by
+    // populating the buffer with all zeros
+    s_read_buf = (sMfltCoredumpAsyncReadBuf){
+        .bytes_loaded = sizeof(s_read_buf.buf),
+        .start_addr = 0,
+        .last_read_offset = 0,
+    };
+
+    // erase backing flash storage as well
+    user_coredump_storage_erase_async();
 }
 
+/* ---- what the write-up leaves to the user: the board ---- */
+
+static const chunksim_board_api_t *s_board;
+
+int chunksim_glue_init(const chunksim_board_api_t *board)
+{
+    if (board->version != CHUNKSIM_BOARD_API_VERSION || board->window_bytes < WRITEUP_BUF_BYTES) {
+        return -1;
+    }
+    s_board = board;
+    memset(&s_read_buf, 0, sizeof(s_read_buf));
+    return 0;
+}
+
+void memfault_platform_coredump_storage_get_info(sMfltCoredumpStorageInfo *info)
+{
+    info->size = s_board->storage_bytes;
+    info->sector_size = s_board->sector_bytes;
+}
+
+#if !WRITEUP_DEFECT_FINAL_WINDOW
+/* The window was loaded up to the end of storage: there is nothing more to load. */
+static bool prv_window_reaches_end_of_storage(void)
+{
+    sMfltCoredumpStorageInfo info;
+    memfault_platform_coredump_storage_get_info(&info);
+    return s_read_buf.bytes_loaded > 0 &&
+           (size_t)s_read_buf.start_addr + s_read_buf.bytes_loaded >= info.size;
+}
+#endif
+
+#if !WRITEUP_DEFECT_STATUS_IGNORED
+/* Nothing of the window can be served: prepare loads it again from start_addr. */
+static void prv_read_failed(void)
+{
+    s_read_buf.bytes_loaded = 0;
+    s_read_buf.last_read_offset = 0;
+}
+#endif
+
+/* The DMA-complete event the page leaves out. */
+static void prv_read_done(int status, void *ctx)
+{
+    (void)ctx;
+#if WRITEUP_DEFECT_STATUS_IGNORED
+    (void)status;
+#else
+    if (status != CHUNKSIM_BOARD_OK) {
+        prv_read_failed();
+    }
+#endif
+}
+
+static void user_coredump_storage_read_async(size_t offset, void *buf, size_t len)
+{
+    const int rc = s_board->flash_read_async((uint32_t)offset, buf, len, prv_read_done, NULL);
+#if WRITEUP_DEFECT_STATUS_IGNORED
+    (void)rc;
+#else
+    /* Refused at once: no completion will come, the read timeout gives the wait up. */
+    if (rc != CHUNKSIM_BOARD_OK) {
+        prv_read_failed();
+    }
+#endif
+}
+
+static void prv_erase_done(int status, void *ctx)
+{
+    /* The page waits for nothing after the clear: the header is gone once it is done. */
+    (void)status;
+    (void)ctx;
+}
+
+/* The first sector holds the header: erasing it is what makes the coredump invalid. */
+static void user_coredump_storage_erase_async(void)
+{
+    (void)s_board->flash_erase_async(0, s_board->sector_bytes, prv_erase_done, NULL);
+}
+
+#if !WRITEUP_DEFECT_NO_RESTART
+/* The message starts again at 0: nothing buffered belongs to it any more. */
 void chunksim_glue_abort(void)
 {
-    s_async.next_offset = 0;
+    s_read_buf = (sMfltCoredumpAsyncReadBuf){0};
 }
+#endif

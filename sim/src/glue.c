@@ -242,6 +242,8 @@ static const char *glue_board_errname(int rc)
         return "E_RANGE (outside the coredump storage)";
     case CHUNKSIM_BOARD_E_NOMEM:
         return "E_NOMEM (too many operations in flight)";
+    case CHUNKSIM_BOARD_E_TIMEOUT:
+        return "E_TIMEOUT (given up by the read timeout)";
     default:
         return "error";
     }
@@ -370,9 +372,14 @@ static int glue_board_erase(uint32_t offset, size_t len)
     return rc;
 }
 
-/* Runs the glue's completion callback for op (already taken off the list). */
+/* Runs the glue's completion callback for op (already taken off the list). A
+ * read that failed is noted: what the glue then serves is its own doing. */
 static void glue_op_report(const glue_op_t *op, enum glue_during during, int status)
 {
+    if (!op->erase && status != CHUNKSIM_BOARD_OK) {
+        glue_note("flash_read_async(offset %" PRIu32 ", %" PRIu32 " bytes) completed with %s",
+                  op->offset, op->bytes, glue_board_errname(status));
+    }
     glue_enter(op->erase ? GLUE_FN_ERASE_DONE : GLUE_FN_READ_DONE, during, op->offset, op->bytes);
     op->done(status, op->ctx);
     glue_leave();
@@ -434,9 +441,11 @@ static int glue_read_guarded(glue_adapter_t *a, uint32_t offset, void *buf, size
     if (ok) {
         memcpy(buf, a->bounce + GLUE_GUARD_BYTES, len);
     }
-    return ok ? 0 : CHUNKCORE_E_IO;
+    return ok ? 0 : CHUNKCORE_E_READ_REFUSED;
 }
 
+/* A false from the glue is its own routine refusing the read, as under the SDK
+ * (core/src/sdk): no flash operation failed, so it is not called one. */
 static int glue_port_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     glue_adapter_t *a = ctx;
@@ -446,7 +455,7 @@ static int glue_port_read(void *ctx, uint32_t offset, void *buf, size_t len)
     glue_enter(GLUE_FN_STORAGE_READ, GLUE_DURING_PACKETIZER, offset, (uint32_t)len);
     bool ok = a->fns->storage_read(offset, buf, len);
     glue_leave();
-    return ok ? 0 : CHUNKCORE_E_IO;
+    return ok ? 0 : CHUNKCORE_E_READ_REFUSED;
 }
 
 static int glue_port_clear(void *ctx)

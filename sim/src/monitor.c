@@ -231,12 +231,38 @@ void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result)
     mon->reads_in_call = 0;
 }
 
+/* "memfault_coredump_read returned false for [0, 12); the last flash read was [7711, 8192)" */
+static void monitor_refused_text(const chunksim_monitor_t *mon, uint32_t offset, uint64_t end,
+                                 char *buf, size_t len)
+{
+    int n =
+        snprintf(buf, len, "memfault_coredump_read returned false for [%" PRIu32 ", %" PRIu64 ")",
+                 offset, end);
+    if (n < 0 || (size_t)n >= len) {
+        return;
+    }
+    if (mon->flash_reads == 0) {
+        snprintf(buf + n, len - (size_t)n, "; no flash read was made");
+        return;
+    }
+    snprintf(buf + n, len - (size_t)n, "; the last flash read was [%" PRIu64 ", %" PRIu64 ")",
+             mon->flash_read_offset, mon->flash_read_offset + mon->flash_read_bytes);
+}
+
 static void monitor_peek_failed(chunksim_monitor_t *mon, int result)
 {
     /* A synchronous read that fails is the flash's fault (the packetizer then
      * finds no coredump, as the SDK does); only an async reader promised (by
      * saying ready) that it would not. */
     if (!monitor_in_chunk_call(mon) || !mon->cfg.async_reader) {
+        return;
+    }
+    if (result == CHUNKCORE_E_READ_REFUSED) {
+        char refused[128];
+        monitor_refused_text(mon, 0, CHUNKCORE_COREDUMP_HEADER_BYTES, refused, sizeof(refused));
+        monitor_report(mon, CHUNKSIM_INV_READ_FAILED, "header peek in %s%s: %s",
+                       monitor_call_name(mon->call_kind),
+                       mon->restarted ? " after the message restarted at 0" : "", refused);
         return;
     }
     monitor_report(mon, CHUNKSIM_INV_READ_FAILED, "header peek in %s failed with %d (%s)",
@@ -279,6 +305,7 @@ static void monitor_peek_found(chunksim_monitor_t *mon, uint32_t payload_bytes)
     mon->next_offset = 0;
     mon->message_bytes = payload_bytes;
     mon->read_to_end = false;
+    mon->restarted = false;
 }
 
 void chunksim_monitor_peek(chunksim_monitor_t *mon, int result, uint32_t payload_bytes)
@@ -383,6 +410,12 @@ void chunksim_monitor_read(chunksim_monitor_t *mon, uint32_t offset, size_t len,
     if (result < 0 && !mon->cfg.async_reader) {
         return; /* the flash failed a blocking read: a fault, not a broken promise */
     }
+    if (result == CHUNKCORE_E_READ_REFUSED) {
+        char refused[128];
+        monitor_refused_text(mon, offset, (uint64_t)offset + len, refused, sizeof(refused));
+        monitor_report(mon, CHUNKSIM_INV_READ_FAILED, "%s", refused);
+        return;
+    }
     if (result < 0) {
         monitor_report(mon, CHUNKSIM_INV_READ_FAILED,
                        "read [%" PRIu32 ", %" PRIu64 ") failed with %d (%s)", offset,
@@ -403,6 +436,7 @@ void chunksim_monitor_restart(chunksim_monitor_t *mon)
 {
     mon->next_offset = 0;
     mon->read_to_end = false;
+    mon->restarted = true;
 }
 
 void chunksim_monitor_clear(chunksim_monitor_t *mon)
@@ -441,6 +475,10 @@ void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32
     }
     if (strcmp(kind, "read") == 0) {
         monitor_idle_read(mon, addr, len);
+        mon->flash_read_offset =
+            addr >= mon->cfg.storage_base ? addr - mon->cfg.storage_base : addr;
+        mon->flash_read_bytes = len;
+        mon->flash_reads++;
     }
     monitor_idle_count(mon);
     if (device_busy && !mon->cfg.allow_suspend) {

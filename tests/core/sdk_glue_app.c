@@ -20,6 +20,7 @@ static sdk_glue_stats_t s_stats;
 static unsigned s_chunks_sent;
 static bool s_async_clear;
 static bool s_clearing; /* an asynchronous clear's erase is in flight */
+static uint32_t s_refuse_from = UINT32_MAX;
 
 /* ---- the platform's coredump storage ---- */
 
@@ -31,7 +32,8 @@ void memfault_platform_coredump_storage_get_info(sMfltCoredumpStorageInfo *info)
 
 bool memfault_platform_coredump_storage_read(uint32_t offset, void *data, size_t read_len)
 {
-    if (s_clearing || offset > sizeof(s_storage) || read_len > sizeof(s_storage) - offset) {
+    if (s_clearing || offset > sizeof(s_storage) || read_len > sizeof(s_storage) - offset ||
+        offset + read_len > s_refuse_from) {
         return false;
     }
     memcpy(data, s_storage + offset, read_len);
@@ -69,7 +71,13 @@ void sdk_glue_storage_load(const uint8_t *image, size_t image_bytes)
     s_chunks_sent = 0;
     s_async_clear = false;
     s_clearing = false;
+    s_refuse_from = UINT32_MAX;
     memfault_packetizer_set_active_sources(kMfltDataSourceMask_All); /* drops any old message */
+}
+
+void sdk_glue_refuse_reads_from(uint32_t offset)
+{
+    s_refuse_from = offset;
 }
 
 const sdk_glue_stats_t *sdk_glue_stats(void)

@@ -28,6 +28,8 @@ typedef struct sdk_glue_stats {
 
 /* Puts image at offset 0 of the RAM storage (the rest erased) and resets the stats. */
 void sdk_glue_storage_load(const uint8_t *image, size_t image_bytes);
+/* The platform's read returns false for reads reaching offset or beyond (until the next load). */
+void sdk_glue_refuse_reads_from(uint32_t offset);
 const sdk_glue_stats_t *sdk_glue_stats(void);
 
 /* Whole chunks of chunk_bytes until nothing is left (or the cap); returns the chunks sent. */

@@ -16,6 +16,7 @@
 #include "sdk_glue_app.h"
 #include "test_prng.h"
 
+#include "chunkcore/error.h"
 #include "memfault/core/data_packetizer.h"
 
 #define IMAGE_BYTES 3000u
@@ -367,6 +368,17 @@ static void test_glue_data_source_masks_are_the_sdks(void **state)
     assert_cleared_once_in_final_call(n);
 }
 
+/* The platform's read routine said false: the error says so, not that a storage read failed. */
+static void test_glue_read_refused_by_the_platform_is_named_as_such(void **state)
+{
+    receiver_t *r = *state;
+    sdk_glue_refuse_reads_from(1000);
+    unsigned n = sdk_glue_send_all(64, receiver_send, r);
+    assert_true(n > 0 && n < IMAGE_BYTES / 64); /* it stopped at offset 1000 */
+    assert_int_equal(chunkcore_sdk_last_error(), CHUNKCORE_E_READ_REFUSED);
+    assert_int_equal(sdk_glue_stats()->clear_calls, 0);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -386,6 +398,7 @@ int main(void)
         T(test_glue_buffer_under_minimum_starts_the_message_as_the_sdk),
         T(test_glue_multi_call_piece_under_minimum_gives_nothing),
         T(test_glue_data_source_masks_are_the_sdks),
+        T(test_glue_read_refused_by_the_platform_is_named_as_such),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

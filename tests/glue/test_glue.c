@@ -5,12 +5,14 @@
  *
  *   - The two correct glues end every starter scenario as the built-in
  *     reader does, as the scenario expects.
- *   - The write-up's glue fails every starter scenario; built once per
- *     defect, each defect shows as a named violation with the call where it
- *     happened, on a scenario the correct glues pass. (The same scenarios
- *     and arithmetic as tests/sim/test_broken_readers.c: BLE, 247-byte MTU,
- *     so the first chunk reads payload [0, 240) and every later one 241
- *     bytes.)
+ *   - The write-up's glue (the published pattern) fails every starter
+ *     scenario the glue is asked anything in; built once per defect, each
+ *     defect shows as a named violation with the call where it happened, on
+ *     a scenario the correct glues pass; with every defect fixed it ends
+ *     every starter scenario as the built-in reader does. (BLE, 247-byte
+ *     MTU, so the first chunk reads payload [0, 240) and every later one 241
+ *     bytes.) A read the glue's memfault_coredump_read() refuses is named
+ *     as that, never as a flash I/O error.
  *   - A glue that segfaults, spins forever, writes past its buffer or
  *     refuses to start is a recorded failed run with the reason, the test
  *     process (the harness) carries on, and the database stays sound.
@@ -151,6 +153,15 @@ static void assert_caught_by(const chunksim_run_result_t *res, const char *invar
     assert_false(res->safety_ok);
 }
 
+/* Ended by the monitor, not by a watchdog: no_progress with the read it kept making. */
+static void assert_no_progress(const chunksim_run_result_t *res, const char *read)
+{
+    assert_caught_by(res, "no_progress", read);
+    assert_has(res->first_violation, "calls and flash operations since t=");
+    assert_has(res->reason, "stopped: no progress");
+    assert_int_equal(res->m.violations, 1);
+}
+
 /* The scenario is sound: the built-in reader, both example glues and the write-up fixed pass. */
 static void assert_scenario_passes(const chunksim_scenario_t *sc)
 {
@@ -282,16 +293,15 @@ static void assert_db_sound(db_t *db)
 
 /* ---- the correct glues ---- */
 
-static void test_example_glues_end_every_starter_scenario_as_the_builtin_reader(void **state)
+/* Each glue ends every starter scenario with the built-in reader's outcome and verdicts. */
+static void assert_every_starter_ends_as_with_the_builtin_reader(const char *const *glues, size_t n)
 {
-    (void)state;
     char **names = starter_names();
     for (size_t i = 0; names[i] != NULL; i++) {
         chunksim_scenario_t sc;
         load_starter(&sc, names[i], NULL, 0);
         chunksim_run_result_t want = run_builtin(&sc);
-        const char *glues[] = {GLUE_SINGLE_WINDOW, GLUE_DOUBLE_BUFFER};
-        for (size_t k = 0; k < ARRAY_LEN(glues); k++) {
+        for (size_t k = 0; k < n; k++) {
             chunksim_run_result_t got = run_glue(glues[k], &sc);
             if (got.outcome != want.outcome || !got.passed) {
                 fail_msg("%s with %s: %s (%s), the built-in reader: %s", names[i], glues[k],
@@ -305,6 +315,13 @@ static void test_example_glues_end_every_starter_scenario_as_the_builtin_reader(
         chunksim_scenario_free(&sc);
     }
     free_names(names);
+}
+
+static void test_example_glues_end_every_starter_scenario_as_the_builtin_reader(void **state)
+{
+    (void)state;
+    static const char *const glues[] = {GLUE_SINGLE_WINDOW, GLUE_DOUBLE_BUFFER};
+    assert_every_starter_ends_as_with_the_builtin_reader(glues, ARRAY_LEN(glues));
 }
 
 /*
@@ -365,6 +382,31 @@ static void test_abort_with_the_early_prepare_in_flight_waits_for_its_completion
 
 /* ---- the write-up's glue ---- */
 
+/*
+ * The arithmetic below: writeup.c's buffer is 4 KiB (WRITEUP_BUF_BYTES), the BLE runs have a
+ * 247-byte MTU (prepare is asked for 244 bytes; the first payload read is [0, 240), every later
+ * one 241 bytes) and an 8 KiB coredump that fills its storage. The buffer is loaded again once
+ * it holds 244 bytes or fewer past the last read: after the read that ends at 3855.
+ */
+
+/* The defects' verdicts: each names the invariant, where it happened and what the glue did. */
+static void assert_read_refused(const chunksim_run_result_t *res, const char *range)
+{
+    char want[96];
+    snprintf(want, sizeof(want), "memfault_coredump_read returned false for %s", range);
+    assert_caught_by(res, "read_failed", want);
+    /* The glue's own routine refused: nothing sends its author to the flash driver. */
+    if (strstr(res->reason, "(IO)") != NULL || strstr(res->reason, "with IO") != NULL) {
+        fail_msg("a refused read worded as a flash I/O error: %s", res->reason);
+    }
+    /* The loop's own ending names the code too: retries of a refused payload read run
+     * out, or a refused header read is "no coredump", as in the SDK. */
+    assert_has(res->reason, "READ_REFUSED");
+}
+
+/* The published glue, every defect in: no starter scenario ends as it should. Each fails with
+ * a defect's verdict, the first to fire: the reads skipping ahead, or with 4 KiB chunks the
+ * buffer the size of the chunk. rle_async.ini is refused before the glue is asked anything. */
 static void test_writeup_glue_fails_every_starter_scenario(void **state)
 {
     (void)state;
@@ -373,108 +415,142 @@ static void test_writeup_glue_fails_every_starter_scenario(void **state)
         chunksim_scenario_t sc;
         load_starter(&sc, names[i], NULL, 0);
         chunksim_run_result_t res = run_glue(GLUE_WRITEUP, &sc);
-        /* Its first defect hides the others: the storage looks empty. Where
-         * bit flips or power loss are on, the monitor leaves that to the
-         * outcome: nothing was delivered. */
-        if (res.outcome == CHUNKSIM_OUTCOME_VIOLATION) {
-            assert_caught_by(&res, "wrongly_absent", "no coredump");
+        if (strcmp(names[i], "rle_async.ini") == 0) {
+            assert_caught_by(&res, "rle_async", "run-length encoding");
+        } else if (strcmp(names[i], "network_large_chunk.ini") == 0) {
+            assert_no_progress(&res, "last read [0, 4096) repeated");
         } else {
-            assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
-            assert_false(res.liveness_ok);
+            assert_caught_by(&res, "read_failed", "memfault_coredump_read returned false for [");
+            assert_false(res.passed);
         }
-        assert_int_equal(res.m.chunks, 0);
         chunksim_scenario_free(&sc);
     }
     free_names(names);
 }
 
-static void test_writeup_unfilled_storage_info_makes_the_coredump_wrongly_absent(void **state)
+/* Where none of its defects can fire, the published glue is sound: a coredump that its one
+ * buffer holds is sent and cleared (with the storage info filled in, as the page has it). */
+static void test_writeup_glue_sends_a_coredump_its_buffer_holds(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=247"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(GLUE_WRITEUP, &sc);
+    assert_ok(&res);
+    assert_int_equal(res.m.message_bytes, run_builtin(&sc).m.message_bytes);
+    chunksim_scenario_free(&sc);
+}
+
+/* The second load starts at 3855 and sets last_read_offset to 3855, not 0: the buffer seems to
+ * hold 241 bytes and is loaded again at 3855 + 3855. The read at 3855 is then refused. */
+static void test_writeup_absolute_offset_skips_the_reads_ahead(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
     load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("info_unfilled"), &sc);
-    assert_caught_by(&res, "wrongly_absent", "8192 bytes are stored");
+    chunksim_run_result_t res = run_glue(writeup_only("absolute_offset"), &sc);
+    assert_read_refused(&res, "[3855, 4096)");
+    assert_has(res.first_violation, "the last flash read was [7710, 8192)");
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* The final window [7952, 8192) holds 240 bytes, never more than 244: loaded again, forever. */
+static void test_writeup_final_short_window_is_no_progress(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(writeup_only("final_window"), &sc);
+    assert_no_progress(&res, "last read [7952, 8192) repeated");
+    assert_int_equal(res.m.chunks, 33); /* every chunk but the last */
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* 4 KiB chunks and a 4 KiB buffer, as "size just needs to be >= the chunk size" allows: the
+ * full buffer is never more than the chunk, so the first window is loaded again, forever. */
+static void test_writeup_buffer_the_size_of_the_chunk_is_no_progress(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_starter(&sc, "network_large_chunk.ini", NULL, 0);
+    chunksim_run_result_t res = run_glue(writeup_only("chunk_sized_buf"), &sc);
+    assert_no_progress(&res, "last read [0, 4096) repeated");
     assert_int_equal(res.m.chunks, 0);
     assert_scenario_passes(&sc);
     chunksim_scenario_free(&sc);
 }
 
-/* 4 KiB window: the second window loads at 3855; [3855, 4096) of the buffer holds [7710, 7951). */
-static void test_writeup_absolute_offset_serves_wrong_bytes_from_the_second_window(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {SMALL_RUN, "reader.window_bytes=4096"};
-    chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("absolute_offset"), &sc);
-    assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
-}
-
-/* A 4 KiB coredump filling its partition, a 4095-byte window: the last read [3855, 4096) is one
- * byte longer than the window holds, and the off-by-one test lets it through. */
-static void test_writeup_off_by_one_lets_the_last_read_run_off_the_window(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=247",
-                                       "reader.window_bytes=4095"};
-    chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("off_by_one"), &sc);
-    assert_caught_by(&res, "read_failed", "read [3855, 4096)");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
-}
-
-/* 8000-byte coredump, 1 KiB window: the window due at 7711 has 481 bytes of storage left; the full
- * 1 KiB read is refused and the chunk is copied from the old window. */
-static void test_writeup_full_final_window_is_refused_and_serves_stale_bytes(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8000", "link.att_mtu=247",
-                                       "reader.window_bytes=1024"};
-    chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("final_window"), &sc);
-    assert_caught_by(&res, "wrong_bytes", "read [7711, 7952)");
-    assert_has(res.reason, "glue: flash_read_async(offset 7711, 1024 bytes) refused by the board: "
-                           "E_RANGE");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
-}
-
-/* 1 KiB windows load at 0, 963, 1927, 2891: the fourth load fails and counts as loaded. */
+/* The second load (at 3855) fails; the glue never looks at the status and serves the buffer,
+ * which still holds [0, 4096). The reason says which flash read failed. */
 static void test_writeup_ignored_read_error_serves_stale_bytes(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN, "reader.window_bytes=1024",
-                                       "faults.fault=read_error on=read op=3"};
+    static const char *const sets[] = {SMALL_RUN, "faults.fault=read_error on=read op=1"};
     chunksim_scenario_t sc;
     load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
-    assert_caught_by(&res, "wrong_bytes", "read [2891, 3132)");
+    assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
+    assert_has(res.reason, "glue: flash_read_async(offset 3855, 4096 bytes) completed with E_IO");
     assert_int_equal(res.m.faults_injected, 1);
     assert_scenario_passes(&sc);
     chunksim_scenario_free(&sc);
 }
 
-/* The fourth load never completes; after the read timeout gives up, the glue counts it as loaded.
- */
+/* The second load never completes; the read timeout gives it up, the glue serves the buffer. */
 static void test_writeup_abandoned_read_serves_stale_bytes(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN, "reader.window_bytes=1024",
-                                       "reader.read_timeout_us=50ms",
-                                       "faults.fault=read_timeout on=read op=3"};
+    static const char *const sets[] = {SMALL_RUN, "reader.read_timeout_us=50ms",
+                                       "faults.fault=read_timeout on=read op=1"};
     chunksim_scenario_t sc;
     load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
-    assert_caught_by(&res, "wrong_bytes", "read [2891, 3132)");
+    assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
+    assert_has(res.reason, "glue: flash_read_async(offset 3855, 4096 bytes) completed with "
+                           "E_TIMEOUT");
     assert_scenario_passes(&sc);
     chunksim_scenario_free(&sc);
+}
+
+/* The link drops after chunk 20 (the buffer then starts at 3855): the packetizer starts the
+ * message again with the header peek at 0, which the buffer no longer holds. */
+static void test_writeup_without_a_restart_refuses_the_header_peek_after_an_abort(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {SMALL_RUN, "link.disconnect_after_chunk=20",
+                                       "link.reconnect_after_us=100ms"};
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_run_result_t res = run_glue(writeup_only("no_restart"), &sc);
+    assert_read_refused(&res, "[0, 12)");
+    assert_has(res.first_violation, "header peek in get_chunk after the message restarted");
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* The starter scenario with a disconnect that restarts the message shows it too. */
+static void test_writeup_without_a_restart_fails_the_deferred_clear_scenario(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_starter(&sc, "disconnect_after_last_deferred.ini", NULL, 0);
+    chunksim_run_result_t res = run_glue(writeup_only("no_restart"), &sc);
+    assert_read_refused(&res, "[0, 12)");
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+static void
+test_writeup_with_every_defect_fixed_ends_every_starter_scenario_as_the_builtin(void **state)
+{
+    (void)state;
+    const char *const glues[] = {writeup_only("none")};
+    assert_every_starter_ends_as_with_the_builtin_reader(glues, ARRAY_LEN(glues));
 }
 
 /* ---- isolation: a misbehaving glue is a failed run, not a dead harness ---- */
@@ -682,15 +758,6 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
 
 /* ---- livelocks: no progress in simulated time, named in milliseconds of wall time ---- */
 
-/* Ended by the monitor, not by a watchdog: no_progress with the read it kept making. */
-static void assert_no_progress(const chunksim_run_result_t *res, const char *read)
-{
-    assert_caught_by(res, "no_progress", read);
-    assert_has(res->first_violation, "calls and flash operations since t=");
-    assert_has(res->reason, "stopped: no progress");
-    assert_int_equal(res->m.violations, 1);
-}
-
 /* The final window holds 7 bytes, the glue wants a whole chunk: it loads them again, forever. */
 static void test_glue_reloading_the_final_short_window_is_no_progress(void **state)
 {
@@ -807,13 +874,19 @@ static void test_glue_runs_in_process_with_its_notes(void **state)
     assert_string_equal(chunksim_glue_note(), "");
     chunksim_glue_close(&g);
 
-    open_glue(&g, writeup_only("final_window"));
+    /* The write-up's 4 KiB buffer needs the default window. */
+    static const char *const faulty[] = {SMALL_RUN, "faults.fault=read_error on=read op=1"};
+    chunksim_scenario_t fsc;
+    load_starter(&fsc, "ble_default.ini", faulty, ARRAY_LEN(faulty));
+    open_glue(&g, writeup_only("status_ignored"));
     assert_int_equal(chunksim_glue_load(&g, err, sizeof(err)), 0);
     chunksim_glue_use(&g);
-    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
-    assert_caught_by(&res, "wrong_bytes", "read [7711, 7952)");
-    assert_has(chunksim_glue_note(), "flash_read_async(offset 7711, 1024 bytes) refused");
+    assert_int_equal(chunksim_run(&fsc, &opts, &res), 0);
+    assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
+    assert_string_equal(chunksim_glue_note(),
+                        "flash_read_async(offset 3855, 4096 bytes) completed with E_IO");
     chunksim_glue_close(&g);
+    chunksim_scenario_free(&fsc);
 
     /* Nothing selected: the reader refuses to start. */
     assert_int_equal(chunksim_run(&sc, &opts, &res) < 0, true);
@@ -870,12 +943,16 @@ int main(void)
         cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
         cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),
         cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),
-        cmocka_unit_test(test_writeup_unfilled_storage_info_makes_the_coredump_wrongly_absent),
-        cmocka_unit_test(test_writeup_absolute_offset_serves_wrong_bytes_from_the_second_window),
-        cmocka_unit_test(test_writeup_off_by_one_lets_the_last_read_run_off_the_window),
-        cmocka_unit_test(test_writeup_full_final_window_is_refused_and_serves_stale_bytes),
+        cmocka_unit_test(test_writeup_glue_sends_a_coredump_its_buffer_holds),
+        cmocka_unit_test(test_writeup_absolute_offset_skips_the_reads_ahead),
+        cmocka_unit_test(test_writeup_final_short_window_is_no_progress),
+        cmocka_unit_test(test_writeup_buffer_the_size_of_the_chunk_is_no_progress),
         cmocka_unit_test(test_writeup_ignored_read_error_serves_stale_bytes),
         cmocka_unit_test(test_writeup_abandoned_read_serves_stale_bytes),
+        cmocka_unit_test(test_writeup_without_a_restart_refuses_the_header_peek_after_an_abort),
+        cmocka_unit_test(test_writeup_without_a_restart_fails_the_deferred_clear_scenario),
+        cmocka_unit_test(
+            test_writeup_with_every_defect_fixed_ends_every_starter_scenario_as_the_builtin),
         cmocka_unit_test(test_segfaulting_glue_is_a_recorded_failed_run),
         cmocka_unit_test(test_glue_that_never_returns_is_killed_and_recorded),
         cmocka_unit_test(test_glue_writing_past_its_buffer_is_a_recorded_failed_run),

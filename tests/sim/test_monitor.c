@@ -385,6 +385,33 @@ static void test_read_failed_fires_on_failed_peek_inside_get_chunk(void **state)
     assert_contains(d, "-5 (WINDOW)");
 }
 
+/* The platform's read routine said false: named as such, with where the reader last loaded. */
+static void test_read_failed_names_a_read_the_platform_refused(void **state)
+{
+    (void)state;
+    fx.cfg.storage_base = 0x1000;
+    reinit();
+    read_whole_image();
+    chunksim_monitor_flash_op(&fx.mon, "read", 0x1000 + 40, 24, false, false);
+    chunksim_monitor_restart(&fx.mon);
+    chunksim_monitor_call_begin(&fx.mon, 7, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, CHUNKCORE_E_READ_REFUSED, 0);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_READ_REFUSED);
+    const char *d = assert_one(CHUNKSIM_INV_READ_FAILED, 7);
+    assert_string_equal(d, "header peek in get_chunk after the message restarted at 0: "
+                           "memfault_coredump_read returned false for [0, 12); "
+                           "the last flash read was [40, 64)");
+
+    setup(NULL);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_read(&fx.mon, 0, 16, NULL, CHUNKCORE_E_READ_REFUSED);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_READ_REFUSED);
+    d = assert_one(CHUNKSIM_INV_READ_FAILED, 2);
+    assert_string_equal(d, "memfault_coredump_read returned false for [0, 16); "
+                           "no flash read was made");
+}
+
 static void test_flash_busy_fires_on_op_issued_to_busy_device(void **state)
 {
     (void)state;
@@ -709,6 +736,7 @@ int main(void)
         T(test_data_faults_do_not_hide_a_header_the_flash_gave_intact),
         T(test_read_failed_fires_on_failed_payload_read),
         T(test_read_failed_fires_on_failed_peek_inside_get_chunk),
+        T(test_read_failed_names_a_read_the_platform_refused),
         T(test_flash_busy_fires_on_op_issued_to_busy_device),
         T(test_allow_suspend_suppresses_flash_busy),
         T(test_clear_early_fires_on_delete_before_the_end),

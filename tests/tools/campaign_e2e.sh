@@ -124,7 +124,7 @@ expect 2 'expected a probability' "a bad --p is a usage error" \
 
 # ---- shrink ---------------------------------------------------------------------
 big=(--seed 7 --set 'faults.fault=read_error rate=0.05' --set 'faults.fault=read_late rate=0.1 delay_us=20ms'
-     --set link.loss_rate=0.05 --set link.att_mtu=247 --set reader.window_bytes=1KiB -q)
+     --set link.loss_rate=0.05 --set link.att_mtu=247 -q)
 expect 1 '^shrunk: 1 fault rule\(s\), 1 other override\(s\), coredump 64 bytes' \
   "a broken reader's failure shrinks to one fault, the smallest coredump" \
   -- "$chunksim" shrink "$scenarios/ble_default.ini" --glue "$broken" "${big[@]}"

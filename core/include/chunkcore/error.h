@@ -25,7 +25,8 @@ extern "C" {
     X(NOTSUP, -9, "not supported by this build")                                                   \
     X(PENDING, -10, "last chunk awaits delivery confirmation")                                     \
     X(STALE, -11, "completion for an operation that was cancelled or never issued")                \
-    X(ERASE, -12, "storage erase failed; the coredump was not cleared")
+    X(ERASE, -12, "storage erase failed; the coredump was not cleared")                            \
+    X(READ_REFUSED, -14, "the platform's coredump read routine returned false")
 
 enum chunkcore_errno {
     CHUNKCORE_OK = 0,

@@ -22,10 +22,12 @@ static int sdk_storage_get_info(void *ctx, chunkcore_storage_info_t *info)
     return 0;
 }
 
+/* A false is the platform's read routine refusing, not a flash error: it may
+ * not have touched the flash at all (an async port whose window lacks the bytes). */
 static int sdk_storage_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     (void)ctx;
-    return memfault_coredump_read(offset, buf, len) ? 0 : CHUNKCORE_E_IO;
+    return memfault_coredump_read(offset, buf, len) ? 0 : CHUNKCORE_E_READ_REFUSED;
 }
 
 static int sdk_storage_clear(void *ctx)

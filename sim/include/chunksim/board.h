@@ -41,10 +41,11 @@
  *       What the packetizer reads coredump bytes through: the 12-byte header
  *       peek at offset 0 and every payload read. An async glue serves it
  *       from its RAM window. Optional if memfault_platform_coredump_storage_read
- *       is given (the SDK's default forwards to it). As in the SDK, false
- *       for the header peek means "no coredump" (a glue may refuse reads
- *       while its clear's erase runs); false for a payload read is a failed
- *       read.
+ *       is given (the SDK's default forwards to it). A false is your routine
+ *       refusing the read (CHUNKCORE_E_READ_REFUSED), not a flash error. As
+ *       in the SDK, false for the header peek means "no coredump" (a glue may
+ *       refuse reads while its clear's erase runs); false for a payload read
+ *       after prepare said ready is a read_failed violation.
  *   void memfault_platform_coredump_storage_get_info(sMfltCoredumpStorageInfo *info);
  *                                                                     required
  *   void memfault_platform_coredump_storage_clear(void);              required

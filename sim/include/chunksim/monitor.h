@@ -134,6 +134,7 @@ typedef struct chunksim_monitor {
     bool in_message;
     bool read_to_end; /* the last payload byte has been read */
     bool cleared;     /* the packetizer deleted this coredump */
+    bool restarted;   /* the message restarted at 0; no peek has found it since */
     bool stored;      /* a valid coredump is in storage: a peek must find it */
     /* A peek announced a size other than the stored image's (an altered size
      * field): the packetizer sends the coredump at that size, as the SDK does. */
@@ -153,6 +154,11 @@ typedef struct chunksim_monitor {
     bool altered;
     const char *altered_by;
     uint32_t altered_at;
+    /* The last flash read issued in the run, in storage offsets, and how many
+     * were issued: where a reader that refuses a read last loaded from. */
+    uint64_t flash_read_offset;
+    uint32_t flash_read_bytes;
+    uint64_t flash_reads;
     chunksim_monitor_idle_t idle;
 } chunksim_monitor_t;
 
@@ -177,7 +183,10 @@ void chunksim_monitor_call_end(chunksim_monitor_t *mon, int result);
  * is not a breach, except inside a get-chunk with an async reader: the
  * application only calls get-chunk once prepare said ready, so the header
  * must have been readable then (READ_FAILED). A peek that finds nothing
- * while a coredump is stored is WRONGLY_ABSENT.
+ * while a coredump is stored is WRONGLY_ABSENT. A peek or read that failed
+ * with CHUNKCORE_E_READ_REFUSED is worded as what it is, the platform's
+ * memfault_coredump_read() returning false (no flash operation failed),
+ * with the last flash read and whether the message had just restarted.
  */
 void chunksim_monitor_peek(chunksim_monitor_t *mon, int result, uint32_t payload_bytes);
 /*
