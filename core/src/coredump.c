@@ -79,6 +79,7 @@ const chunkcore_source_t *chunkcore_coredump_init(chunkcore_coredump_t *cd,
     cd->source.avail = port->avail ? coredump_avail : NULL;
     cd->source.ctx = cd;
     cd->source.sequential_only = port->sequential_only;
+    cd->source.run_length_encoded = false; /* chunkcore_rle_init() wraps it for that */
     /* Until a peek has found the storage's size, every read is the port's. */
     cd->storage_bytes = UINT32_MAX;
     return &cd->source;

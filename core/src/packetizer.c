@@ -74,6 +74,9 @@ static void packetizer_build_header(chunkcore_packetizer_t *p, uint8_t type)
 {
     const char *key = p->cfg->project_key;
     p->hdr[0] = type;
+    if (p->cfg->sources[type]->run_length_encoded) {
+        p->hdr[0] |= CHUNKCORE_MSG_HDR_RLE;
+    }
     p->hdr_bytes = 1;
     if (key != NULL) {
         size_t n = strlen(key) + 1;
@@ -86,10 +89,6 @@ static void packetizer_build_header(chunkcore_packetizer_t *p, uint8_t type)
 static int packetizer_start(chunkcore_packetizer_t *p, uint8_t type, uint32_t payload_bytes,
                             bool multi_call)
 {
-    const chunkcore_source_t *src = p->cfg->sources[type];
-    if (p->cfg->rle) {
-        return src->sequential_only ? CHUNKCORE_E_RLE_ASYNC : CHUNKCORE_E_NOTSUP;
-    }
     packetizer_build_header(p, type);
     if (payload_bytes > UINT32_MAX - p->hdr_bytes - 3u) {
         return CHUNKCORE_E_INVAL;

@@ -296,9 +296,6 @@ static void app_get_chunk(run_t *run)
     int rc = chunkcore_packetizer_get_chunk(&run->pkt, run->chunk_buf, &len);
     run->chunk_len = len;
     run->chunk_final = rc == CHUNKCORE_OK && chunkcore_packetizer_last_chunk_final(&run->pkt);
-    if (rc == CHUNKCORE_E_RLE_ASYNC) {
-        chunksim_monitor_rle_async(&run->mon); /* inside the call that was refused */
-    }
     app_call_end(run, seq, "get_chunk", (int64_t)run->chunk_room, rc,
                  rc == CHUNKCORE_OK ? NULL : chunkcore_errname(rc));
     uint64_t made_us = run_now(run) + run->stall_us;
@@ -308,8 +305,6 @@ static void app_get_chunk(run_t *run)
         app_send(run, made_us);
     } else if (rc == CHUNKCORE_E_NODATA) {
         run_app_finish(run, app_nodata_reason(run, why, sizeof(why)));
-    } else if (rc == CHUNKCORE_E_RLE_ASYNC) {
-        run_app_finish(run, "RLE requested with an async reader: refused by the packetizer");
     } else {
         app_failure(run, "get-chunk", rc);
     }

@@ -91,6 +91,9 @@ uint32_t chunksim_decoder_coredump_limit(uint64_t image_bytes)
 
 void chunksim_decoder_free(chunksim_decoder_t *dec)
 {
+    free(dec->expanded_);
+    dec->expanded_ = NULL;
+    dec->expanded_cap_ = 0;
     free(dec->buf_);
     free(dec->segs_);
     dec->buf_ = NULL;
@@ -215,6 +218,109 @@ static uint32_t decoder_header_bytes(const uint8_t *b, uint32_t len, bool *termi
     return (uint32_t)(nul - b) + 1;
 }
 
+/* ---- Run-length encoded payloads ---- */
+
+const char *chunksim_rle_problem_name(chunksim_rle_problem_t p)
+{
+    static const char *const names[] = {"ok", "bad_varint", "truncated", "too_long"};
+    return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
+}
+
+/* One sequence header at in[at]: its length in bytes (the sequence in count and run), or <0. */
+static int rle_sequence(const uint8_t *in, size_t len, size_t at, uint32_t *count, bool *run)
+{
+    uint32_t zigzag = 0;
+    int n = chunkcore_varint_decode(in + at, len - at, &zigzag);
+    if (n < 0) {
+        return n;
+    }
+    /* Zig-zag: even 2n is a run of n, odd 2n - 1 a literal of n. */
+    *run = (zigzag & 1u) == 0;
+    *count = *run ? zigzag >> 1 : (zigzag >> 1) + 1u;
+    return n;
+}
+
+chunksim_rle_problem_t chunksim_rle_expand(const uint8_t *in, size_t len, uint8_t *out,
+                                           uint64_t out_bytes, chunksim_rle_info_t *info)
+{
+    memset(info, 0, sizeof(*info));
+    size_t at = 0;
+    while (at < len) {
+        uint32_t count;
+        bool run;
+        int n = rle_sequence(in, len, at, &count, &run);
+        info->at = (uint32_t)at;
+        if (n < 0) {
+            return info->problem = CHUNKSIM_RLE_BAD_VARINT;
+        }
+        /* A run's value byte; an empty sequence (count 0) has none. */
+        size_t data = count == 0 ? 0 : run ? 1u : count;
+        if (data > len - at - (size_t)n) {
+            return info->problem = CHUNKSIM_RLE_TRUNCATED;
+        }
+        if (count > out_bytes - info->decoded_bytes) {
+            return info->problem = CHUNKSIM_RLE_TOO_LONG;
+        }
+        const uint8_t *src = in + at + n;
+        if (out != NULL && run) {
+            memset(out + info->decoded_bytes, count ? src[0] : 0, count);
+        } else if (out != NULL) {
+            memcpy(out + info->decoded_bytes, src, count);
+        }
+        info->decoded_bytes += count;
+        info->sequences++;
+        info->runs += run && count > 0;
+        at += (size_t)n + data;
+    }
+    return CHUNKSIM_RLE_OK;
+}
+
+bool chunksim_rle_encoded_offset(const uint8_t *in, size_t len, uint64_t at, uint32_t *offset)
+{
+    uint64_t decoded = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        uint32_t count;
+        bool run;
+        int n = rle_sequence(in, len, pos, &count, &run);
+        if (n < 0) {
+            return false;
+        }
+        if (at < decoded + count) {
+            /* A run's bytes all come from its one value byte; a literal's each from its own. */
+            *offset = (uint32_t)(pos + (size_t)n + (run ? 0 : at - decoded));
+            return true;
+        }
+        decoded += count;
+        pos += (size_t)n + (count == 0 ? 0 : run ? 1u : count);
+    }
+    return false;
+}
+
+/* An RLE message's payload expanded into expanded_, within the message limit. */
+static void decoder_expand(chunksim_decoder_t *dec, chunksim_message_t *m)
+{
+    const uint8_t *in = m->bytes + m->header_bytes;
+    const size_t len = m->length - m->header_bytes;
+    const uint64_t limit = dec->cfg.max_message_bytes;
+    if (chunksim_rle_expand(in, len, NULL, limit, &m->rle_info) != CHUNKSIM_RLE_OK) {
+        return;
+    }
+    uint64_t need = m->rle_info.decoded_bytes;
+    if (need > dec->expanded_cap_ || dec->expanded_ == NULL) {
+        uint8_t *nb = realloc(dec->expanded_, need ? need : 1);
+        if (nb == NULL) {
+            m->rle_info.problem = CHUNKSIM_RLE_TOO_LONG; /* no memory for it: too long here */
+            return;
+        }
+        dec->expanded_ = nb;
+        dec->expanded_cap_ = need;
+    }
+    (void)chunksim_rle_expand(in, len, dec->expanded_, need, &m->rle_info);
+    m->payload = dec->expanded_;
+    m->payload_bytes = (uint32_t)need;
+}
+
 static void decoder_emit(chunksim_decoder_t *dec)
 {
     chunksim_message_t m = {0};
@@ -229,6 +335,12 @@ static void decoder_emit(chunksim_decoder_t *dec)
         m.rle = (dec->buf_[0] & 0x80u) != 0;
     }
     m.header_bytes = decoder_header_bytes(dec->buf_, dec->total_, &m.key_terminated);
+    if (m.rle) {
+        decoder_expand(dec, &m);
+    } else {
+        m.payload = dec->buf_ + m.header_bytes;
+        m.payload_bytes = dec->total_ - m.header_bytes;
+    }
     m.first_chunk = dec->first_chunk_;
     m.last_chunk = dec->end_chunk_;
     m.chunks = dec->chunks_;

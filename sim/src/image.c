@@ -28,6 +28,40 @@ static uint8_t *image_block(uint8_t *p, uint8_t type, uint32_t addr, uint32_t le
     return p + IMAGE_BLOCK_HDR_BYTES;
 }
 
+/* One word of live RAM: random, a small integer or a pointer into RAM. */
+static uint32_t image_ram_word(chunksim_rng_t *rng)
+{
+    uint64_t r = chunksim_rng_next_u64(rng);
+    switch (r & 3u) {
+    case 0:
+        return (uint32_t)(r >> 40) & 0xFFu;
+    case 1:
+        return CHUNKSIM_IMAGE_REGION_ADDR | ((uint32_t)(r >> 40) & 0xFFFCu);
+    default:
+        return (uint32_t)(r >> 32);
+    }
+}
+
+static void image_fill_ram(const chunksim_image_config_t *cfg, uint8_t *dst, uint32_t len)
+{
+    const uint64_t words_min = CHUNKSIM_IMAGE_RAM_STRETCH_MIN_BYTES / 4;
+    const uint64_t words_max = CHUNKSIM_IMAGE_RAM_STRETCH_MAX_BYTES / 4;
+    uint32_t at = 0;
+    while (at < len) {
+        uint32_t n = 4u * (uint32_t)chunksim_rng_range(cfg->rng, words_min, words_max);
+        n = n < len - at ? n : len - at;
+        bool zeros = chunksim_rng_range(cfg->rng, 0, 99) < cfg->zero_percent;
+        for (uint32_t i = 0; i < n; i += 4) {
+            uint8_t w[4] = {0, 0, 0, 0};
+            if (!zeros) {
+                image_le32(w, image_ram_word(cfg->rng));
+            }
+            memcpy(dst + at + i, w, n - i < 4 ? n - i : 4);
+        }
+        at += n;
+    }
+}
+
 static void image_fill(const chunksim_image_config_t *cfg, uint8_t *dst, uint32_t len)
 {
     switch (cfg->content) {
@@ -41,6 +75,9 @@ static void image_fill(const chunksim_image_config_t *cfg, uint8_t *dst, uint32_
             uint64_t r = chunksim_rng_next_u64(cfg->rng);
             memcpy(dst + i, &r, len - i < 8 ? len - i : 8);
         }
+        break;
+    case CHUNKSIM_IMAGE_RAM:
+        image_fill_ram(cfg, dst, len);
         break;
     case CHUNKSIM_IMAGE_FILE:
         break; /* image_build_file() */

@@ -180,6 +180,14 @@ static void monitor_idle_count(chunksim_monitor_t *mon)
                    idle->calls, (double)idle->since_us / 1e6, read);
 }
 
+/* A storage read or a flash operation; with RLE, those inside a call are the encoder's passes. */
+static void monitor_idle_count_op(chunksim_monitor_t *mon)
+{
+    if (!(mon->cfg.rle && mon->call_seq != 0)) {
+        monitor_idle_count(mon);
+    }
+}
+
 static void monitor_idle_read(chunksim_monitor_t *mon, uint32_t addr, uint32_t len)
 {
     chunksim_monitor_idle_t *idle = &mon->idle;
@@ -398,9 +406,14 @@ static void monitor_check_bytes(chunksim_monitor_t *mon, uint32_t offset, size_t
 void chunksim_monitor_read(chunksim_monitor_t *mon, uint32_t offset, size_t len,
                            const uint8_t *bytes, int result)
 {
-    monitor_idle_count(mon);
-    monitor_check_position(mon, offset, len);
-    monitor_check_chunk(mon, offset, len);
+    monitor_idle_count_op(mon);
+    /* RLE: the order of reads is judged for async readers only, the chunk never (monitor.h). */
+    if (!mon->cfg.rle || mon->cfg.async_reader) {
+        monitor_check_position(mon, offset, len);
+    }
+    if (!mon->cfg.rle) {
+        monitor_check_chunk(mon, offset, len);
+    }
     if (result == CHUNKCORE_E_WINDOW) {
         monitor_report(mon, CHUNKSIM_INV_READ_OUTSIDE_WINDOW,
                        "read [%" PRIu32 ", %" PRIu64 ") refused: not in the RAM window", offset,
@@ -427,7 +440,7 @@ void chunksim_monitor_read(chunksim_monitor_t *mon, uint32_t offset, size_t len,
      * reads after it are judged from where it left off. */
     const uint64_t end = (uint64_t)offset + len;
     mon->next_offset = end > UINT32_MAX ? UINT32_MAX : (uint32_t)end;
-    if (mon->in_message && end == mon->message_bytes) {
+    if (!mon->cfg.rle && mon->in_message && end == mon->message_bytes) {
         mon->read_to_end = true;
     }
 }
@@ -480,7 +493,7 @@ void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32
         mon->flash_read_bytes = len;
         mon->flash_reads++;
     }
-    monitor_idle_count(mon);
+    monitor_idle_count_op(mon);
     if (device_busy && !mon->cfg.allow_suspend) {
         monitor_report(mon, CHUNKSIM_INV_FLASH_BUSY,
                        "%s of %" PRIu32 " bytes at 0x%08" PRIx32 " while the device was busy", kind,
@@ -500,11 +513,11 @@ void chunksim_monitor_inline_completion(chunksim_monitor_t *mon, const char *wha
                    mon->call_seq != 0 ? monitor_call_name(mon->call_kind) : "no call");
 }
 
-void chunksim_monitor_rle_async(chunksim_monitor_t *mon)
+void chunksim_monitor_encoded(chunksim_monitor_t *mon, uint32_t end, uint32_t total)
 {
-    monitor_report(mon, CHUNKSIM_INV_RLE_ASYNC,
-                   "run-length encoding asked for with an async reader (%s)",
-                   chunkcore_errname(CHUNKCORE_E_RLE_ASYNC));
+    if (mon->in_message && end == total) {
+        mon->read_to_end = true;
+    }
 }
 
 void chunksim_monitor_finish(chunksim_monitor_t *mon, bool coredump_still_valid)

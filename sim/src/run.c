@@ -153,6 +153,35 @@ static uint32_t spy_storage_avail(void *ctx, uint32_t offset, uint32_t want)
     return s->avail(s->ctx, offset, want);
 }
 
+/* ---- with RLE, the spy between the packetizer and the RLE source ---- */
+
+static int rle_spy_has_message(void *ctx, uint32_t *payload_bytes)
+{
+    run_t *run = ctx;
+    const chunkcore_source_t *rle = chunkcore_rle_source(&run->rle);
+    int rc = rle->has_message(rle->ctx, payload_bytes);
+    run->rle_encoded_bytes = rc > 0 ? *payload_bytes : 0;
+    return rc;
+}
+
+static int rle_spy_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    run_t *run = ctx;
+    const chunkcore_source_t *rle = chunkcore_rle_source(&run->rle);
+    int rc = rle->read(rle->ctx, offset, buf, len);
+    if (rc == 0) {
+        chunksim_monitor_encoded(&run->mon, offset + (uint32_t)len, run->rle_encoded_bytes);
+    }
+    return rc;
+}
+
+static int rle_spy_mark_read(void *ctx)
+{
+    run_t *run = ctx;
+    const chunkcore_source_t *rle = chunkcore_rle_source(&run->rle);
+    return rle->mark_read(rle->ctx);
+}
+
 /* ---- what the link delivered ---- */
 
 static void run_on_message(void *data, const chunksim_message_t *msg)
@@ -161,13 +190,9 @@ static void run_on_message(void *data, const chunksim_message_t *msg)
     if (msg->type != CHUNKCORE_MSG_COREDUMP) {
         return;
     }
-    uint32_t hdr = 1;
-    if (msg->has_key) {
-        const uint8_t *nul = memchr(msg->bytes + 1, 0, msg->length > 1 ? msg->length - 1 : 0);
-        hdr = nul != NULL ? (uint32_t)(nul - msg->bytes) + 1 : msg->length;
-    }
-    bool same = msg->length - hdr == run->image_bytes &&
-                memcmp(msg->bytes + hdr, run->image, run->image_bytes) == 0;
+    /* An RLE message is judged by what it expands to (a payload that does not expand is wrong). */
+    bool same = msg->payload != NULL && msg->payload_bytes == run->image_bytes &&
+                memcmp(msg->payload, run->image, run->image_bytes) == 0;
     if (!msg->crc_ok) {
         run->delivered_bad_crc = true;
     } else if (same) {
@@ -228,6 +253,10 @@ static int run_build_image(run_t *run)
         icfg.content = CHUNKSIM_IMAGE_PATTERN;
         icfg.pattern = sc->coredump.pattern;
         icfg.pattern_bytes = sc->coredump.pattern_bytes;
+        break;
+    case CHUNKSIM_CONTENT_RAM:
+        icfg.content = CHUNKSIM_IMAGE_RAM;
+        icfg.zero_percent = sc->coredump.zero_percent;
         break;
     case CHUNKSIM_CONTENT_FILE:
         icfg.content = CHUNKSIM_IMAGE_FILE;
@@ -325,6 +354,35 @@ static bool run_has_data_faults(const chunksim_scenario_t *sc)
     return false;
 }
 
+/*
+ * RLE over the spy. A board's chunkcore_rle_init() refuses a sequential-only
+ * (async) reader; the simulator asks that once, to tell it, then switches the
+ * refusal off and runs RLE anyway, so that the monitor shows what breaks.
+ */
+static int run_setup_rle(run_t *run)
+{
+    chunkcore_rle_config_t cfg = {.source = &run->spy, .allow_sequential_only = false};
+    run->rle_board_init = chunkcore_rle_init(&run->rle, &cfg);
+    if (run->rle_board_init < 0 && run->opts->rec != NULL && run->res->run_id != 0) {
+        (void)run_recorded(run, chunksim_rec_param(run->opts->rec, "rle.board_init",
+                                                   chunkcore_errname(run->rle_board_init)));
+    }
+    cfg.allow_sequential_only = true;
+    int rc = chunkcore_rle_init(&run->rle, &cfg);
+    if (rc < 0) {
+        return rc;
+    }
+    run->rle_spy = (chunkcore_source_t){
+        .has_message = rle_spy_has_message,
+        .read = rle_spy_read,
+        .mark_read = rle_spy_mark_read,
+        .ctx = run,
+        .run_length_encoded = chunkcore_rle_source(&run->rle)->run_length_encoded,
+    };
+    run->pcfg.sources[CHUNKCORE_MSG_COREDUMP] = &run->rle_spy;
+    return 0;
+}
+
 static int run_setup_firmware(run_t *run)
 {
     const chunksim_scenario_t *sc = run->sc;
@@ -358,8 +416,13 @@ static int run_setup_firmware(run_t *run)
         .sequential_only = run->source->sequential_only,
     };
     run->pcfg.sources[CHUNKCORE_MSG_COREDUMP] = &run->spy;
+    if (sc->coredump.rle) {
+        rc = run_setup_rle(run);
+        if (rc < 0) {
+            return run_fail(run, rc, "RLE source: %s", chunkcore_strerror(rc));
+        }
+    }
     run->pcfg.project_key = sc->coredump.project_key[0] ? sc->coredump.project_key : NULL;
-    run->pcfg.rle = sc->coredump.rle;
     run->pcfg.delete_policy = sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM
                                   ? CHUNKCORE_DELETE_ON_CONFIRM
                                   : CHUNKCORE_DELETE_ON_LAST_READ;
@@ -404,6 +467,7 @@ static void run_setup_monitor(run_t *run)
         .allow_suspend = run->sc->flash.busy_policy == CHUNKSIM_BUSY_SUSPEND,
         .data_faults = run_has_data_faults(run->sc),
         .storage_base = run->storage_base,
+        .rle = run->sc->coredump.rle,
     };
     chunksim_monitor_init(&run->mon, &cfg);
     const chunksim_decoder_config_t dcfg = {
@@ -591,6 +655,14 @@ static void run_verdict(run_t *run)
         snprintf(text, sizeof(text), "%s%s%s", why, res->reason[0] ? "; " : "", res->reason);
         memcpy(res->reason, text, sizeof(res->reason) - 1);
         res->reason[sizeof(res->reason) - 1] = '\0';
+    }
+    if (run->rle_board_init < 0) {
+        /* Last, so that a long reason loses this note rather than its cause. */
+        size_t used = strlen(res->reason);
+        snprintf(
+            res->reason + used, sizeof(res->reason) - used,
+            "%sRLE over this reader: a board's chunkcore_rle_init() says %s, switched off here",
+            used ? "; " : "", chunkcore_errname(run->rle_board_init));
     }
     chunksim_expect_t expect = run->sc->run.expect;
     res->passed = expect == CHUNKSIM_EXPECT_NONE ? res->outcome == CHUNKSIM_OUTCOME_OK

@@ -16,6 +16,7 @@
 #include "chunksim/sched.h"
 
 #include "chunkcore/coredump.h"
+#include "chunkcore/rle.h"
 #include "chunkcore/packetizer.h"
 #include "flashmodel/flashmodel.h"
 
@@ -60,13 +61,19 @@ typedef struct run {
     chunksim_board_t board;
     chunksim_reader_t reader;
     chunkcore_coredump_t coredump;
-    chunkcore_source_t spy; /* between the packetizer and the coredump source */
+    chunkcore_source_t spy; /* between the packetizer (or the RLE source) and the coredump source */
     const chunkcore_source_t *source;
     /* Between the coredump source and the reader: the header peek's read
      * result, which the source itself turns into "no coredump" on failure. */
     chunkcore_storage_port_t storage_spy;
     bool in_peek;
     int peek_read_rc;
+    /* coredump.rle: the RLE source over the spy, and a second spy between it
+     * and the packetizer that tells the monitor how far the encoded message went. */
+    chunkcore_rle_t rle;
+    chunkcore_source_t rle_spy;
+    uint32_t rle_encoded_bytes;
+    int rle_board_init; /* what chunkcore_rle_init() answers a board with this reader */
     chunkcore_packetizer_config_t pcfg;
     chunkcore_packetizer_t pkt;
     chunksim_decoder_t dec;

@@ -55,6 +55,7 @@ static const chunksim_scenario_t scenario_default = {
             .pattern = {0xDE, 0xAD, 0xBE, 0xEF},
             .pattern_bytes = 4,
             .storage_bytes = 65536,
+            .zero_percent = 60,
         },
     .flash =
         {

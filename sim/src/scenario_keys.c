@@ -31,7 +31,7 @@
 static const char *const mode_words[] = {"virtual", "realtime", NULL};
 static const char *const expect_words[] = {"none",       "ok",        "lost", "corrupt",
                                            "incomplete", "violation", NULL};
-static const char *const content_words[] = {"random", "pattern", "file", NULL};
+static const char *const content_words[] = {"random", "pattern", "file", "ram", NULL};
 static const char *const read_command_words[] = {"read", "fast", NULL};
 static const char *const busy_words[] = {"queue", "reject", "suspend", NULL};
 static const char *const reader_words[] = {"sync", "single", "double", NULL};
@@ -260,6 +260,7 @@ const struct scenario_key scenario_keys[] = {
         BYTES_MAX - 1),
     CUSTOM("coredump", "project_key", coredump.project_key, apply_project_key),
     BOOL("coredump", "rle", coredump.rle),
+    U32("coredump", "zero_percent", coredump.zero_percent, SCENARIO_UNIT_NONE, 0, 100),
 
     U32("flash", "size_bytes", flash.size_bytes, SCENARIO_UNIT_BYTES, 256, BYTES_MAX),
     POW2("flash", "page_bytes", flash.page_bytes, 16, 65536),

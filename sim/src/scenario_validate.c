@@ -191,20 +191,11 @@ static int check_coredump(const chunksim_scenario_t *sc, char *err, size_t errle
                        "with content = %s the image is at least %u bytes (12-byte header, "
                        "12-byte memory-region block header, 16-byte footer); %u to %u only as a "
                        "file's size + %u with content = file",
-                       c->content == CHUNKSIM_CONTENT_PATTERN ? "pattern" : "random",
+                       c->content == CHUNKSIM_CONTENT_PATTERN ? "pattern"
+                       : c->content == CHUNKSIM_CONTENT_RAM   ? "ram"
+                                                              : "random",
                        CHUNKSIM_IMAGE_MIN_BYTES, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES,
                        CHUNKSIM_IMAGE_MIN_BYTES - 1, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES);
-    /* packetizer.h: RLE is refused on a forward-only (async) source, which is the
-     * contract the rle key exists to check, and not implemented on any other. */
-    char o[ORIGIN_BYTES];
-    if (c->rle && sc->reader.kind == CHUNKSIM_READER_SYNC)
-        return fail_at(
-            sc, "coredump.rle", err, errlen,
-            "this core does not encode run-length encoding: with [reader] kind = sync "
-            "%s, nothing could be delivered; rle = true is only meaningful with an async "
-            "reader (kind = single or double), which must refuse it (the run ends in "
-            "violation)",
-            origin_of(sc, "reader.kind", o, sizeof o));
     if (c->content == CHUNKSIM_CONTENT_FILE) {
         if (c->file_path == NULL)
             return fail_at(sc, "coredump.content", err, errlen, "needs [coredump] file = PATH");

@@ -192,3 +192,33 @@ const char *test_decoder_strerror(int rc)
         return "unknown";
     }
 }
+
+/*
+ * Run-length encoded payload (header bit 0x80), written from the format
+ * alone: each sequence is a zig-zag varint, 2n for a run of n (one value
+ * byte follows), 2n - 1 for a literal of n (n bytes follow).
+ */
+long test_rle_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+    size_t pos = 0, got = 0;
+    while (pos < len) {
+        uint32_t zz = 0;
+        int n = dec_varint(in + pos, len - pos, &zz);
+        if (n < 0) {
+            return -1;
+        }
+        pos += (size_t)n;
+        const bool run = zz % 2 == 0;
+        const size_t count = run ? zz / 2 : (zz + 1) / 2;
+        const size_t data = count == 0 ? 0 : run ? 1 : count;
+        if (data > len - pos || count > cap - got) {
+            return -1;
+        }
+        for (size_t i = 0; i < count; i++) {
+            out[got + i] = run ? in[pos] : in[pos + i];
+        }
+        got += count;
+        pos += data;
+    }
+    return (long)got;
+}

@@ -50,6 +50,12 @@ int test_decoder_feed(test_decoder_t *d, const uint8_t *chunk, size_t len);
 
 const char *test_decoder_strerror(int rc);
 
+/*
+ * Expands a run-length encoded payload into out (cap bytes). Returns the
+ * bytes it expands to, or -1 when it is malformed or does not fit.
+ */
+long test_rle_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+
 /* Bitwise CRC-16/XMODEM, independent of core's. */
 uint16_t test_crc16_bitwise(uint16_t crc, const void *data, size_t len);
 

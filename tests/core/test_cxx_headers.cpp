@@ -10,6 +10,7 @@
 #include "chunkcore/crc16.h"
 #include "chunkcore/error.h"
 #include "chunkcore/packetizer.h"
+#include "chunkcore/rle.h"
 #include "chunkcore/storage.h"
 #include "chunkcore/transport.h"
 #include "chunkcore/varint.h"
@@ -75,6 +76,8 @@ int main()
     CHECK(chunkcore_varint_encode(300, varint) == 2);
     chunkcore_async_t a;
     CHECK(chunkcore_async_init(&a, nullptr) == CHUNKCORE_E_INVAL);
+    chunkcore_rle_t rle;
+    CHECK(chunkcore_rle_init(&rle, nullptr) == CHUNKCORE_E_INVAL);
 
     /* A 100-byte coredump through the SDK-style names. */
     std::memset(g_storage, 0x5A, sizeof(g_storage));

@@ -810,35 +810,39 @@ static void test_delete_failure_is_recorded(void **state)
     assert_int_equal(h->p.last_delete_status, CHUNKCORE_E_IO);
 }
 
-static void test_rle_request_on_sequential_source_is_contract_violation(void **state)
+/*
+ * A source that says its payload is run-length encoded (chunkcore/rle.h's)
+ * gets header bit 0x80, next to the key bit; the packetizer changes nothing
+ * else: the payload is the source's, read by the one-read contract.
+ */
+static void test_run_length_encoded_source_sets_header_bit(void **state)
 {
     harness_t *h = *state;
-    static const uint8_t core[] = {1, 2, 3};
-    h->cfg.rle = true;
-    h->srcs[CHUNKCORE_MSG_COREDUMP].src.sequential_only = true;
-    harness_offer(h, CHUNKCORE_MSG_COREDUMP, core, sizeof(core));
+    static const uint8_t payload[] = {0x04, 0x00, 0x01, 0x07};
+    h->srcs[CHUNKCORE_MSG_COREDUMP].src.run_length_encoded = true;
+    harness_offer(h, CHUNKCORE_MSG_COREDUMP, payload, sizeof(payload));
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
-    assert_int_equal(chunkcore_packetizer_begin(&h->p, false, NULL), CHUNKCORE_E_RLE_ASYNC);
-    uint8_t buf[32];
-    size_t len = sizeof(buf);
-    assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_RLE_ASYNC);
-    assert_int_equal(len, 0);
-    assert_int_equal(h->srcs[CHUNKCORE_MSG_COREDUMP].reads, 0);
-    assert_true(h->srcs[CHUNKCORE_MSG_COREDUMP].present);
-}
+    uint8_t type;
+    size_t bytes;
+    drain_one(h, 9, &type, &bytes);
+    static const uint8_t expect[] = {0x81, 0x04, 0x00, 0x01, 0x07};
+    assert_int_equal(bytes, sizeof(expect));
+    assert_memory_equal(h->decoded, expect, sizeof(expect));
 
-static void test_rle_request_on_random_access_source_is_not_supported(void **state)
-{
-    harness_t *h = *state;
-    static const uint8_t core[] = {1, 2, 3};
-    h->cfg.rle = true;
-    harness_offer(h, CHUNKCORE_MSG_COREDUMP, core, sizeof(core));
+    h->cfg.project_key = "k";
+    harness_offer(h, CHUNKCORE_MSG_COREDUMP, payload, sizeof(payload));
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
-    assert_int_equal(chunkcore_packetizer_begin(&h->p, true, NULL), CHUNKCORE_E_NOTSUP);
-    uint8_t buf[32];
-    size_t len = sizeof(buf);
-    assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_NOTSUP);
-    assert_int_equal(len, 0);
+    drain_one(h, 64, &type, &bytes);
+    static const uint8_t keyed[] = {0xC1, 'k', 0x00, 0x04, 0x00, 0x01, 0x07};
+    assert_int_equal(bytes, sizeof(keyed));
+    assert_memory_equal(h->decoded, keyed, sizeof(keyed));
+
+    /* Other sources keep plain headers. */
+    static const uint8_t ev[] = {0x0A};
+    harness_offer(h, CHUNKCORE_MSG_EVENT, ev, sizeof(ev));
+    drain_one(h, 64, &type, &bytes);
+    assert_int_equal(h->decoded[0], CHUNKCORE_MSG_EVENT | CHUNKCORE_MSG_HDR_KEY);
+    assert_no_violations(h);
 }
 
 /* Reference stream of the coredump at the given room per call (normal or multi-call). */
@@ -1039,8 +1043,7 @@ int main(void)
         T(test_abort_after_final_chunk_resends_message),
         T(test_delete_on_last_read_deletes_inside_final_get_chunk),
         T(test_delete_failure_is_recorded),
-        T(test_rle_request_on_sequential_source_is_contract_violation),
-        T(test_rle_request_on_random_access_source_is_not_supported),
+        T(test_run_length_encoded_source_sets_header_bit),
         T(test_failing_read_reports_error_and_retry_gives_identical_bytes),
         T(test_failing_read_in_multi_call_mode_retries_identically),
         T(test_failing_read_through_get_chunk),

@@ -293,6 +293,16 @@ static void assert_db_sound(db_t *db)
 
 /* ---- the correct glues ---- */
 
+/*
+ * A glue is an async reader. A starter about RLE over a synchronous reader
+ * (rle_sync.ini) plays out with any glue as rle_async.ini does, a
+ * violation, where the built-in reader it is about ends ok.
+ */
+static bool glue_can_play(const chunksim_scenario_t *sc)
+{
+    return !(sc->coredump.rle && sc->reader.kind == CHUNKSIM_READER_SYNC);
+}
+
 /* Each glue ends every starter scenario with the built-in reader's outcome and verdicts. */
 static void assert_every_starter_ends_as_with_the_builtin_reader(const char *const *glues, size_t n)
 {
@@ -300,6 +310,10 @@ static void assert_every_starter_ends_as_with_the_builtin_reader(const char *con
     for (size_t i = 0; names[i] != NULL; i++) {
         chunksim_scenario_t sc;
         load_starter(&sc, names[i], NULL, 0);
+        if (!glue_can_play(&sc)) {
+            chunksim_scenario_free(&sc);
+            continue;
+        }
         chunksim_run_result_t want = run_builtin(&sc);
         for (size_t k = 0; k < n; k++) {
             chunksim_run_result_t got = run_glue(glues[k], &sc);
@@ -337,6 +351,10 @@ static void test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prep
     for (size_t i = 0; names[i] != NULL; i++) {
         chunksim_scenario_t sc;
         load_starter(&sc, names[i], NULL, 0);
+        if (!glue_can_play(&sc)) {
+            chunksim_scenario_free(&sc);
+            continue;
+        }
         chunksim_run_result_t want = run_builtin(&sc);
         chunksim_run_result_t got = run_glue(GLUE_TRUSTING, &sc);
         if (got.outcome != want.outcome || got.m.violations != want.m.violations) {
@@ -416,7 +434,8 @@ static void test_writeup_glue_fails_every_starter_scenario(void **state)
         load_starter(&sc, names[i], NULL, 0);
         chunksim_run_result_t res = run_glue(GLUE_WRITEUP, &sc);
         if (strcmp(names[i], "rle_async.ini") == 0) {
-            assert_caught_by(&res, "rle_async", "run-length encoding");
+            /* The sizing pass fits its buffer; the second pass goes back to 0. */
+            assert_caught_by(&res, "sequential", "read [0, 128) but the next offset is 4096");
         } else if (strcmp(names[i], "network_large_chunk.ini") == 0) {
             assert_no_progress(&res, "last read [0, 4096) repeated");
         } else {

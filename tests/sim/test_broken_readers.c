@@ -297,27 +297,52 @@ static void test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routi
     chunksim_scenario_free(&sc);
 }
 
-static void test_rle_with_an_async_reader_is_reported(void **state)
+/*
+ * RLE for real over an async reader (the simulator switches the board's
+ * refusal off): the 4 KiB coredump fits the 8 KiB window, so every byte
+ * served is right, and the second pass going back to offset 0 is the breach:
+ * `sequential`, in the get-chunk that makes it. The defect-free glue's
+ * forward-only window breaks the same way. Without RLE, or with a
+ * synchronous reader, the same coredump goes out intact.
+ */
+static void test_rle_with_an_async_reader_breaks_sequential_reads(void **state)
 {
     (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247"};
+    static const char *const sets[] = {"link.att_mtu=247"};
     chunksim_scenario_t sc;
     load(&sc, "rle_async.ini", sets, ARRAY_LEN(sets));
     assert_true(sc.coredump.rle);
 
     chunksim_run_result_t res = run_with(&sc, NULL, NULL);
-    assert_caught_by(&res, "rle_async");
+    assert_caught_by(&res, "sequential");
+    assert_non_null(strstr(res.first_violation, "read [0, 128) but the next offset is 4096"));
+    assert_non_null(strstr(res.reason, "chunkcore_rle_init() says RLE_ASYNC"));
     assert_true(res.passed); /* the scenario expects the violation */
-    assert_int_equal(res.m.chunks, 0);
+    assert_true(res.liveness_ok);
     res = run_broken(&sc, BROKEN_DEFECT_NONE);
-    assert_caught_by(&res, "rle_async");
-
+    assert_caught_by(&res, "sequential");
     chunksim_scenario_free(&sc);
-    static const char *const without[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                          "coredump.rle=false"};
+
+    /* Larger than the window: the sizing pass runs out of it first. */
+    static const char *const larger[] = {"link.att_mtu=247", "coredump.size_bytes=16KiB",
+                                         "coredump.storage_bytes=16KiB"};
+    load(&sc, "rle_async.ini", larger, ARRAY_LEN(larger));
+    res = run_with(&sc, NULL, NULL);
+    assert_caught_by(&res, "read_outside_window");
+    assert_non_null(strstr(res.first_violation, "read [8192, 8320)"));
+    chunksim_scenario_free(&sc);
+
+    static const char *const without[] = {"link.att_mtu=247", "coredump.rle=false"};
     load(&sc, "rle_async.ini", without, ARRAY_LEN(without));
+    chunksim_run_result_t plain = run_with(&sc, NULL, NULL);
+    assert_ok(&plain);
+    chunksim_scenario_free(&sc);
+
+    static const char *const sync[] = {"link.att_mtu=247", "reader.kind=sync"};
+    load(&sc, "rle_async.ini", sync, ARRAY_LEN(sync));
     res = run_with(&sc, NULL, NULL);
     assert_ok(&res);
+    assert_true(res.m.wire_bytes < plain.m.wire_bytes);
     chunksim_scenario_free(&sc);
 }
 
@@ -333,7 +358,7 @@ int main(void)
         cmocka_unit_test(test_ignored_read_error_serves_stale_bytes),
         cmocka_unit_test(test_lost_completion_without_cancel_never_finishes),
         cmocka_unit_test(test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routine),
-        cmocka_unit_test(test_rle_with_an_async_reader_is_reported),
+        cmocka_unit_test(test_rle_with_an_async_reader_breaks_sequential_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

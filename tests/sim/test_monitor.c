@@ -592,14 +592,78 @@ static void test_wrongly_absent_quiet_when_nothing_is_stored(void **state)
     assert_none();
 }
 
-static void test_rle_async_fires(void **state)
+/* RLE's passes in one get-chunk: a sizing pass over the image, then back to 0 for the stream. */
+static void rle_passes(uint64_t seq)
+{
+    chunksim_monitor_call_begin(&fx.mon, seq, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_read(&fx.mon, 0, 32, fx.image, 0);
+    chunksim_monitor_read(&fx.mon, 32, 32, fx.image + 32, 0);
+    chunksim_monitor_read(&fx.mon, 0, 32, fx.image, 0);
+    chunksim_monitor_read(&fx.mon, 1, 5, fx.image + 1, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+}
+
+static void test_rle_passes_with_a_sync_reader_are_no_violation(void **state)
 {
     (void)state;
-    chunksim_monitor_call_begin(&fx.mon, 12, CHUNKSIM_CALL_GET_CHUNK, 20);
-    chunksim_monitor_rle_async(&fx.mon);
-    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_RLE_ASYNC);
-    const char *d = assert_one(CHUNKSIM_INV_RLE_ASYNC, 12);
-    assert_contains(d, "RLE_ASYNC");
+    fx.cfg.rle = true;
+    fx.cfg.async_reader = false;
+    reinit();
+    rle_passes(1);
+    assert_none();
+    chunksim_monitor_encoded(&fx.mon, 30, 30);
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_finish(&fx.mon, false);
+    assert_none();
+}
+
+static void test_rle_with_an_async_reader_is_sequential_where_it_goes_back(void **state)
+{
+    (void)state;
+    fx.cfg.rle = true;
+    reinit();
+    rle_passes(5);
+    /* The sizing pass's 32-byte reads in a 20-byte chunk are RLE's, not the chunk's: not judged. */
+    assert_int_equal(fx.seen.n, 2);
+    assert_int_equal(fx.seen.v[0].invariant, CHUNKSIM_INV_SEQUENTIAL);
+    assert_int_equal(fx.seen.v[0].call_seq, 5);
+    assert_contains(fx.seen.v[0].detail, "read [0, 32) but the next offset is 64");
+    assert_int_equal(fx.seen.v[1].invariant, CHUNKSIM_INV_SEQUENTIAL);
+    assert_contains(fx.seen.v[1].detail, "read [1, 6) but the next offset is 32");
+    assert_int_equal(chunksim_monitor_total(&fx.mon), 2);
+}
+
+/* The sizing pass reads the last byte first: the end is the encoded stream's. */
+static void test_rle_message_ends_with_its_last_encoded_byte(void **state)
+{
+    (void)state;
+    fx.cfg.rle = true;
+    fx.cfg.async_reader = false;
+    reinit();
+    rle_passes(1);
+    chunksim_monitor_finish(&fx.mon, true); /* stopped mid-message: not read to the end */
+    assert_none();
+    chunksim_monitor_encoded(&fx.mon, 12, 30);
+    chunksim_monitor_clear(&fx.mon);
+    const char *d = assert_one(CHUNKSIM_INV_CLEAR_EARLY, 0);
+    assert_contains(d, "delete with");
+}
+
+static void test_rle_reads_inside_a_call_do_not_count_toward_no_progress(void **state)
+{
+    (void)state;
+    fx.cfg.rle = true;
+    fx.cfg.async_reader = false;
+    reinit();
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_DATA_AVAILABLE, 0);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    for (unsigned i = 0; i < 2 * CHUNKSIM_MONITOR_NO_PROGRESS_CALLS; i++) {
+        chunksim_monitor_flash_op(&fx.mon, "read", 0, 1, false, true);
+        chunksim_monitor_read(&fx.mon, 0, 1, fx.image, 0);
+    }
+    chunksim_monitor_call_end(&fx.mon, 1);
+    assert_none();
 }
 
 static void test_inline_completion_fires_with_the_dispatching_call(void **state)
@@ -709,7 +773,7 @@ static void test_violations_without_callback_are_counted(void **state)
     fx.cfg.on_violation = NULL;
     reinit();
     chunksim_monitor_peek(&fx.mon, 0, 0);
-    chunksim_monitor_rle_async(&fx.mon);
+    chunksim_monitor_inline_completion(&fx.mon, NULL);
     assert_int_equal(chunksim_monitor_total(&fx.mon), 2);
     assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_WRONGLY_ABSENT), 1);
 }
@@ -750,7 +814,10 @@ int main(void)
         T(test_wrongly_absent_fires_when_peek_misses_stored_coredump),
         T(test_wrongly_absent_quiet_when_nothing_is_stored),
         T(test_altered_size_is_named_and_suppressed_only_with_data_faults),
-        T(test_rle_async_fires),
+        T(test_rle_passes_with_a_sync_reader_are_no_violation),
+        T(test_rle_with_an_async_reader_is_sequential_where_it_goes_back),
+        T(test_rle_message_ends_with_its_last_encoded_byte),
+        T(test_rle_reads_inside_a_call_do_not_count_toward_no_progress),
         T(test_inline_completion_fires_with_the_dispatching_call),
         T(test_no_progress_fires_once_at_the_bound_with_the_repeated_read),
         T(test_no_progress_names_the_last_read_when_reads_differ),

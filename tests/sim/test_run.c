@@ -2,6 +2,7 @@
  * The engine end to end: determinism of the recorded trace in virtual time,
  * outcomes of the clear-before-delivery pair, metrics that hold together.
  */
+#include "chunksim/monitor.h"
 #include "chunksim/recorder.h"
 #include "chunksim/run.h"
 #include "chunksim/scenario.h"
@@ -271,6 +272,64 @@ static void test_coredump_above_64_mib_is_delivered_ok(void **state)
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_true(res.liveness_ok && res.safety_ok && res.passed);
     assert_int_equal(res.m.message_bytes, 72u * 1024 * 1024 + 1);
+}
+
+/* ---- run-length encoding ---- */
+
+/*
+ * rle_sync.ini: a 64 KiB RAM-like coredump, RLE over the synchronous reader.
+ * Delivered intact (the run judges what the message expands to), in fewer
+ * wire bytes than without RLE, for more flash reads (the passes).
+ */
+static void test_rle_with_a_sync_reader_delivers_in_fewer_wire_bytes(void **state)
+{
+    (void)state;
+    chunksim_run_result_t rle = run_plain("rle_sync.ini", NULL, 0);
+    static const char *const plain_sets[] = {"coredump.rle=false"};
+    chunksim_run_result_t plain = run_plain("rle_sync.ini", plain_sets, 1);
+    if (rle.outcome != CHUNKSIM_OUTCOME_OK) {
+        fail_msg("rle_sync: %s (%s)", chunksim_outcome_name(rle.outcome), rle.reason);
+    }
+    assert_true(rle.passed && rle.safety_ok && rle.liveness_ok);
+    assert_int_equal(rle.m.violations, 0);
+    assert_int_equal(plain.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(plain.m.message_bytes, 64 * 1024 + 1);
+    assert_true(rle.m.message_bytes < plain.m.message_bytes / 2);
+    assert_true(rle.m.wire_bytes < plain.m.wire_bytes / 2);
+    assert_true(rle.m.chunks < plain.m.chunks / 2);
+    assert_true(rle.m.refills > plain.m.refills); /* a sizing pass, then scan and data reads */
+    assert_true(rle.m.drain_us < plain.m.drain_us);
+}
+
+/* A disconnect mid-message: the restart sizes again and streams from 0, still intact. */
+static void test_rle_restart_after_a_disconnect_is_intact(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {
+        "coredump.size_bytes=16KiB",      "link.att_mtu=247",
+        "link.disconnect_after_chunk=10", "link.reconnect_after_us=1s",
+        "coredump.project_key=ACME-7",    "reader.clear_policy=on_confirm"};
+    chunksim_run_result_t res = run_plain("rle_sync.ini", sets, 6);
+    if (res.outcome != CHUNKSIM_OUTCOME_OK) {
+        fail_msg("%s (%s)", chunksim_outcome_name(res.outcome), res.reason);
+    }
+    assert_int_equal(res.m.violations, 0);
+}
+
+/*
+ * 2 MiB: the sizing pass alone is 16384 reads inside the first get-chunk,
+ * more than the no-progress bound, and is no livelock.
+ */
+static void test_rle_sizing_pass_of_a_large_coredump_is_no_livelock(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"coredump.size_bytes=2MiB", "link.kind=network",
+                                       "link.chunk_bytes=4KiB", "link.latency_us=100"};
+    chunksim_run_result_t res = run_plain("rle_sync.ini", sets, 4);
+    if (res.outcome != CHUNKSIM_OUTCOME_OK) {
+        fail_msg("%s (%s)", chunksim_outcome_name(res.outcome), res.reason);
+    }
+    assert_true(res.m.refills > 2 * CHUNKSIM_MONITOR_NO_PROGRESS_CALLS);
 }
 
 /* ---- what the record holds ---- */
@@ -671,6 +730,9 @@ int main(void)
         cmocka_unit_test(test_every_documented_range_end_that_loads_runs),
         cmocka_unit_test(test_ble_chunk_bytes_is_the_buffer_get_chunk_gets),
         cmocka_unit_test(test_coredump_above_64_mib_is_delivered_ok),
+        cmocka_unit_test(test_rle_with_a_sync_reader_delivers_in_fewer_wire_bytes),
+        cmocka_unit_test(test_rle_restart_after_a_disconnect_is_intact),
+        cmocka_unit_test(test_rle_sizing_pass_of_a_large_coredump_is_no_livelock),
         cmocka_unit_test(test_setup_failure_is_recorded_as_error),
         cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
         cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),

@@ -87,6 +87,7 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_int_equal(sc.coredump.storage_offset_bytes, 0);
     assert_string_equal(sc.coredump.project_key, "");
     assert_false(sc.coredump.rle);
+    assert_int_equal(sc.coredump.zero_percent, 60);
 
     assert_int_equal(sc.flash.size_bytes, 16u * 1024 * 1024);
     assert_int_equal(sc.flash.page_bytes, 256);
@@ -205,6 +206,7 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_int_equal(sc.coredump.storage_offset_bytes, 1048576);
     assert_string_equal(sc.coredump.project_key, "abcdef0123456789abcdef0123456789");
     assert_true(sc.coredump.rle);
+    assert_int_equal(sc.coredump.zero_percent, 35);
 
     assert_int_equal(sc.flash.size_bytes, 32u * 1024 * 1024);
     assert_int_equal(sc.flash.page_bytes, 512);
@@ -273,7 +275,7 @@ static void test_fault_rules_keep_kind_trigger_filter_and_params(void **state)
     assert_true(r[0].rate == 0.1);
     assert_int_equal(r[0].delay_us, 2000);
     assert_int_equal(r[0].on, CHUNKSIM_ON_ANY);
-    assert_int_equal(r[0].line, 48);
+    assert_int_equal(r[0].line, 49);
 
     assert_int_equal(r[1].kind, CHUNKSIM_FAULT_POWER_LOSS);
     assert_int_equal(r[1].trigger, CHUNKSIM_TRIGGER_OP);
@@ -439,6 +441,23 @@ static void test_booleans_accept_every_documented_spelling(void **state)
     }
     assert_int_equal(chunksim_scenario_set(&sc, "coredump.rle", "on", err, sizeof err), -EINVAL);
     assert_err_has("must be true or false (also yes/no, 1/0)");
+    chunksim_scenario_free(&sc);
+}
+
+/* A RAM-like coredump for RLE: content = ram and the share of zero-filled stretches. */
+static void test_ram_content_and_its_zero_percent(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    chunksim_scenario_defaults(&sc);
+    set_ok(&sc, "coredump.content", "ram");
+    assert_int_equal(sc.coredump.content, CHUNKSIM_CONTENT_RAM);
+    set_ok(&sc, "coredump.zero_percent", "100");
+    assert_int_equal(sc.coredump.zero_percent, 100);
+    set_ok(&sc, "coredump.zero_percent", "0");
+    assert_int_equal(sc.coredump.zero_percent, 0);
+    assert_int_equal(chunksim_scenario_set(&sc, "coredump.zero_percent", "101", err, sizeof err),
+                     -EINVAL);
     chunksim_scenario_free(&sc);
 }
 
@@ -1033,11 +1052,6 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
                  "t.ini:3: [link] chunk_bytes = 513: with kind = ble a chunk is one notification: "
                  "at most 512 bytes, the longest attribute value ([link] att_mtu = 517 (line 2))",
                  NULL);
-    /* The core does not encode RLE: a synchronous reader could only stall on NOTSUP. */
-    expect_error("[coredump]\nrle = true\n[reader]\nkind = sync\n",
-                 "t.ini:2: [coredump] rle = true: this core does not encode run-length encoding: "
-                 "with [reader] kind = sync (line 4), nothing could be delivered",
-                 "only meaningful with an async reader (kind = single or double)");
     expect_error("[faults]\n\nfault = bad_sector addr=0xFFF000-0x1000000\n",
                  "t.ini:3: [faults] fault = bad_sector: addr=0xfff000-0x1000000 reaches beyond "
                  "the flash ([flash] size_bytes = 16777216)",
@@ -1245,7 +1259,7 @@ static void test_copy_is_deep_and_outlives_the_original(void **state)
     /* Key origins travel too: the copy still knows which keys the file set. */
     set_ok(&b, "link.att_mtu", "23");
     assert_int_equal(chunksim_scenario_validate(&b, err, sizeof err), -EINVAL);
-    assert_err_has(DATA "/all_keys.ini:74: [link] chunk_bytes = 200");
+    assert_err_has(DATA "/all_keys.ini:75: [link] chunk_bytes = 200");
     free(text);
     chunksim_scenario_free(&b);
 }
@@ -1360,6 +1374,7 @@ int main(void)
         cmocka_unit_test(test_byte_time_and_frequency_suffixes_scale),
         cmocka_unit_test(test_numbers_that_are_not_whole_or_too_big_are_refused),
         cmocka_unit_test(test_booleans_accept_every_documented_spelling),
+        cmocka_unit_test(test_ram_content_and_its_zero_percent),
         cmocka_unit_test(test_comments_indentation_crlf_and_bom_are_tolerated),
         cmocka_unit_test(test_never_and_last_spell_the_sentinels),
         cmocka_unit_test(test_latency_specs_parse_each_form),

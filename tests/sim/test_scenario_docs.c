@@ -70,13 +70,15 @@ static const doc_key_t doc_keys[] = {
     RUN_WITH("run.power_loss_stops", "true", "faults.fault=power_loss on=erase op=0"),
 
     RUN("coredump.size_bytes", "8KiB"),
-    STRUCT_ONLY("coredump.content", "pattern", "the figures do not depend on the bytes"),
-    STRUCT_ONLY("coredump.pattern_hex", "00", "the figures do not depend on the bytes"),
+    /* The bytes show in the figures only run-length encoded. */
+    RUN_WITH("coredump.content", "ram", "coredump.rle=true"),
+    RUN_WITH("coredump.pattern_hex", "00", "coredump.content=pattern", "coredump.rle=true"),
     STRUCT_ONLY("coredump.file", DATA "/payload.bin", "read, but used only with content = file"),
     STRUCT_ONLY("coredump.storage_bytes", "64KiB", "the partition's size bounds reads only"),
     STRUCT_ONLY("coredump.storage_offset_bytes", "64KiB", "moves every address, not a figure"),
     RUN("coredump.project_key", "ACME-7"),
     RUN("coredump.rle", "true"),
+    RUN_WITH("coredump.zero_percent", "10", "coredump.content=ram", "coredump.rle=true"),
 
     STRUCT_ONLY("flash.size_bytes", "2MiB", "the partition is the same"),
     STRUCT_ONLY("flash.page_bytes", "512", no_program),

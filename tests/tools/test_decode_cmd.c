@@ -13,6 +13,8 @@
 #include "chunksim/run.h"
 #include "chunksim/scenario.h"
 
+#include "chunkcore/crc16.h"
+#include "chunkcore/rle.h"
 #include "chunkcore/varint.h"
 
 #include <glob.h>
@@ -632,6 +634,127 @@ static void test_flipped_byte_is_a_bad_crc_located_by_the_image(void **state)
     free(o);
 }
 
+/* ---- run-length encoded messages ---- */
+
+typedef struct rle_mem {
+    chunkcore_source_t src;
+    const uint8_t *data;
+    uint32_t bytes;
+} rle_mem_t;
+
+static int rle_mem_has(void *ctx, uint32_t *payload_bytes)
+{
+    *payload_bytes = ((rle_mem_t *)ctx)->bytes;
+    return 1;
+}
+
+static int rle_mem_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    memcpy(buf, ((rle_mem_t *)ctx)->data + offset, len);
+    return 0;
+}
+
+static int rle_mem_mark(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+/* The coredump message a board sends with RLE: 0x81, then the encoded image. */
+static size_t rle_message(const blob_t *img, uint8_t *msg, size_t cap)
+{
+    rle_mem_t m = {.src = {rle_mem_has, rle_mem_read, rle_mem_mark, NULL, NULL, false, false},
+                   .data = img->data,
+                   .bytes = (uint32_t)img->len};
+    m.src.ctx = &m;
+    chunkcore_rle_t r;
+    const chunkcore_rle_config_t cfg = {.source = &m.src};
+    assert_int_equal(chunkcore_rle_init(&r, &cfg), 0);
+    const chunkcore_source_t *s = chunkcore_rle_source(&r);
+    uint32_t total = 0;
+    assert_int_equal(s->has_message(s->ctx, &total), 1);
+    assert_true(total + 1 <= cap);
+    msg[0] = 0x81;
+    assert_int_equal(s->read(s->ctx, 0, msg + 1, total), 0);
+    return total + 1;
+}
+
+/* One whole-message chunk per line, hex: 08, the message, its CRC. */
+static void write_one_chunk_hex(const char *path, const uint8_t *msg, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint16_t crc = chunkcore_crc16_update(CHUNKCORE_CRC16_INIT, msg, n);
+    fputs("08", f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%02x", msg[i]);
+    }
+    fprintf(f, "%02x%02x\n", crc & 0xFFu, crc >> 8);
+    fclose(f);
+}
+
+/*
+ * An RLE coredump decodes to its image; a run's value byte altered before
+ * the CRC was computed (silent corruption) is located at that byte; an
+ * encoding cut short does not expand and is named as such.
+ */
+static void test_rle_message_expands_and_its_damage_is_located(void **state)
+{
+    (void)state;
+    static uint8_t msg[256 * 1024];
+    size_t n = rle_message(&fx.image, msg, sizeof(msg));
+    char cap[128], img[128];
+    path_in(cap, sizeof(cap), "rle.hex");
+    path_in(img, sizeof(img), "rle-image.bin");
+    FILE *f = fopen(img, "wb");
+    assert_non_null(f);
+    fwrite(fx.image.data, 1, fx.image.len, f);
+    fclose(f);
+
+    write_one_chunk_hex(cap, msg, n);
+    result_t r = decode(cap, "--image", img, NULL);
+    assert_int_equal(r.rc, 0);
+    expect_in(&r, "run-length encoded");
+    expect_in(&r, "header: magic CORE");
+    expect_in(&r, "matches the image");
+    result_free(&r);
+
+    /* The first run: the header's zero bytes? Find a run header (even) followed by its value. */
+    size_t at = 1;
+    uint32_t image_at = 0;
+    for (;;) {
+        uint32_t zz = 0;
+        int vn = chunkcore_varint_decode(msg + at, n - at, &zz);
+        assert_true(vn > 0);
+        uint32_t count = zz % 2 == 0 ? zz / 2 : (zz + 1) / 2;
+        if (zz % 2 == 0 && count >= 4) {
+            at += (size_t)vn; /* the run's value byte */
+            break;
+        }
+        at += (size_t)vn + (zz % 2 == 0 ? 1 : count);
+        image_at += count;
+        assert_true(at < n);
+    }
+    msg[at] ^= 0x01;
+    write_one_chunk_hex(cap, msg, n);
+    r = decode(cap, "--image", img, NULL);
+    assert_int_equal(r.rc, 1);
+    char want[160];
+    snprintf(want, sizeof(want), "message 1 offset %zu: differs from the image at image offset %u",
+             at, image_at);
+    expect_in(&r, want);
+    expect_in(&r, "the CRC matched: silent corruption");
+    result_free(&r);
+    msg[at] ^= 0x01;
+
+    write_one_chunk_hex(cap, msg, n - 1);
+    r = decode(cap, NULL);
+    assert_int_equal(r.rc, 1);
+    expect_in(&r, "damage: line 1: message 1 offset");
+    expect_in(&r, "run-length encoding does not expand at encoded offset");
+    result_free(&r);
+}
+
 static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
 {
     (void)state;
@@ -877,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_duplicated_chunk_is_named_at_its_second_line),
         cmocka_unit_test(test_swapped_chunks_are_out_of_order_at_the_late_line),
         cmocka_unit_test(test_flipped_byte_is_a_bad_crc_located_by_the_image),
+        cmocka_unit_test(test_rle_message_expands_and_its_damage_is_located),
         cmocka_unit_test(test_cut_binary_capture_is_truncated_at_its_record),
         cmocka_unit_test(test_garbled_records_named_by_line_and_column_then_the_gap),
         cmocka_unit_test(test_missing_first_chunk_leaves_orphans_folded_after_three),

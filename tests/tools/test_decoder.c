@@ -533,6 +533,176 @@ static void test_coredump_walk_reports_each_broken_part(void **state)
     assert_true(info.footer_ok);
 }
 
+/* ---- run-length encoded payloads ---- */
+
+static chunksim_rle_problem_t expand(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                                     chunksim_rle_info_t *info)
+{
+    return chunksim_rle_expand(in, len, out, cap, info);
+}
+
+static void test_rle_expand_vectors_and_problems(void **state)
+{
+    (void)state;
+    uint8_t out[64];
+    chunksim_rle_info_t info;
+    /* Run of 2 (4), literal of 2 (3), run of 4 (8). */
+    static const uint8_t a[] = {0x04, 0x07, 0x03, 0x01, 0x02, 0x08, 0x03};
+    assert_int_equal(expand(a, sizeof(a), out, sizeof(out), &info), CHUNKSIM_RLE_OK);
+    assert_int_equal(info.decoded_bytes, 8);
+    assert_int_equal(info.sequences, 3);
+    assert_int_equal(info.runs, 2);
+    assert_memory_equal(out, ((const uint8_t[]){7, 7, 1, 2, 3, 3, 3, 3}), 8);
+    /* Size only, then the empty payload's one empty sequence, then nothing at all. */
+    assert_int_equal(expand(a, sizeof(a), NULL, 8, &info), CHUNKSIM_RLE_OK);
+    assert_int_equal(info.decoded_bytes, 8);
+    assert_int_equal(expand((const uint8_t[]){0x00}, 1, out, sizeof(out), &info), CHUNKSIM_RLE_OK);
+    assert_int_equal(info.decoded_bytes, 0);
+    assert_int_equal(info.sequences, 1);
+    assert_int_equal(expand(a, 0, out, sizeof(out), &info), CHUNKSIM_RLE_OK);
+    assert_int_equal(info.sequences, 0);
+
+    /* A header cut short, or over 32 bits. */
+    static const uint8_t cut[] = {0x04, 0x07, 0x80};
+    assert_int_equal(expand(cut, sizeof(cut), out, sizeof(out), &info), CHUNKSIM_RLE_BAD_VARINT);
+    assert_int_equal(info.at, 2);
+    assert_int_equal(info.decoded_bytes, 2);
+    static const uint8_t wide[] = {0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x00};
+    assert_int_equal(expand(wide, sizeof(wide), out, sizeof(out), &info), CHUNKSIM_RLE_BAD_VARINT);
+    /* A literal of 3 with 2 bytes left; a run without its value byte. */
+    static const uint8_t lit[] = {0x01, 0x09, 0x05, 0x0A, 0x0B};
+    assert_int_equal(expand(lit, sizeof(lit), out, sizeof(out), &info), CHUNKSIM_RLE_TRUNCATED);
+    assert_int_equal(info.at, 2);
+    assert_int_equal(expand((const uint8_t[]){0x04}, 1, out, sizeof(out), &info),
+                     CHUNKSIM_RLE_TRUNCATED);
+    /* 4096 x 0xEF does not fit 100 bytes. */
+    static const uint8_t big[] = {0x80, 0x40, 0xEF};
+    assert_int_equal(expand(big, sizeof(big), NULL, 100, &info), CHUNKSIM_RLE_TOO_LONG);
+    assert_int_equal(expand(big, sizeof(big), NULL, 4096, &info), CHUNKSIM_RLE_OK);
+    assert_string_equal(chunksim_rle_problem_name(CHUNKSIM_RLE_TRUNCATED), "truncated");
+}
+
+/* Each expanded byte comes from one encoded byte: its own in a literal, the value in a run. */
+static void test_rle_encoded_offset_names_the_byte_it_expands_from(void **state)
+{
+    (void)state;
+    static const uint8_t in[] = {0x03, 0x01, 0x02, 0x08, 0x03, 0x05, 0x05, 0x06, 0x07};
+    static const uint32_t want[] = {1, 2, 4, 4, 4, 4, 6, 7, 8};
+    for (uint64_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        uint32_t off = 0;
+        assert_true(chunksim_rle_encoded_offset(in, sizeof(in), i, &off));
+        assert_int_equal(off, want[i]);
+    }
+    uint32_t off = 0;
+    assert_false(chunksim_rle_encoded_offset(in, sizeof(in), 9, &off));
+}
+
+/* One whole-message chunk: 08, the message, its CRC. */
+static chunk_t whole_chunk(const uint8_t *msg, size_t n)
+{
+    chunk_t c = {.len = n + 3};
+    assert_true(c.len <= sizeof(c.b));
+    c.b[0] = 0x08;
+    memcpy(c.b + 1, msg, n);
+    uint16_t crc = chunkcore_crc16_update(CHUNKCORE_CRC16_INIT, msg, n);
+    c.b[1 + n] = (uint8_t)crc;
+    c.b[2 + n] = (uint8_t)(crc >> 8);
+    return c;
+}
+
+static const uint8_t *g_payload_seen;
+static uint8_t g_payload[64];
+static void on_message_payload(void *data, const chunksim_message_t *m)
+{
+    on_message(data, m);
+    g_payload_seen = m->payload;
+    if (m->payload != NULL) {
+        memcpy(g_payload, m->payload, m->payload_bytes < 64 ? m->payload_bytes : 64);
+    }
+}
+
+static void test_rle_message_is_expanded_as_it_completes(void **state)
+{
+    (void)state;
+    got_t g;
+    memset(&g, 0, sizeof(g));
+    const chunksim_decoder_config_t cfg = {on_message_payload, on_damage, &g, 0};
+    chunksim_decoder_t dec;
+    chunksim_decoder_init(&dec, &cfg);
+    /* Coredump, RLE and a key "k": C1 'k' 00, then a run of 5 x 0 and a literal 0xAB. */
+    static const uint8_t msg[] = {0xC1, 'k', 0x00, 0x0A, 0x00, 0x01, 0xAB};
+    chunk_t c = whole_chunk(msg, sizeof(msg));
+    assert_int_equal(chunksim_decoder_feed(&dec, 0, c.b, c.len), 0);
+    assert_int_equal(g.nmsgs, 1);
+    assert_true(g.msg[0].rle && g.msg[0].has_key && g.msg[0].crc_ok);
+    assert_int_equal(g.msg[0].header_bytes, 3);
+    assert_int_equal(g.msg[0].payload_bytes, 6);
+    assert_non_null(g_payload_seen);
+    assert_memory_equal(g_payload, ((const uint8_t[]){0, 0, 0, 0, 0, 0xAB}), 6);
+    assert_int_equal(g.msg[0].rle_info.problem, CHUNKSIM_RLE_OK);
+
+    /* A plain message's payload is its bytes after the header. */
+    static const uint8_t plain[] = {0x01, 0x0A, 0x00};
+    c = whole_chunk(plain, sizeof(plain));
+    assert_int_equal(chunksim_decoder_feed(&dec, 1, c.b, c.len), 0);
+    assert_int_equal(g.msg[1].payload_bytes, 2);
+    assert_memory_equal(g_payload, ((const uint8_t[]){0x0A, 0x00}), 2);
+
+    /* An encoding that does not expand: no payload, and why. */
+    static const uint8_t bad[] = {0x81, 0x05, 0x01};
+    c = whole_chunk(bad, sizeof(bad));
+    assert_int_equal(chunksim_decoder_feed(&dec, 2, c.b, c.len), 0);
+    assert_null(g_payload_seen);
+    assert_int_equal(g.msg[2].payload_bytes, 0);
+    assert_int_equal(g.msg[2].rle_info.problem, CHUNKSIM_RLE_TRUNCATED);
+    assert_int_equal(g.ndamage, 0); /* the chunks were fine: judging the payload is the caller's */
+    chunksim_decoder_free(&dec);
+}
+
+/* content = ram: zero-filled stretches make up about zero_percent of the region. */
+static void test_ram_image_has_zero_filled_stretches(void **state)
+{
+    (void)state;
+    const uint32_t total = 64 * 1024;
+    const uint32_t percents[] = {0, 60, 100};
+    for (size_t k = 0; k < 3; k++) {
+        chunksim_rng_t rng;
+        chunksim_rng_seed(&rng, 7);
+        const chunksim_image_config_t cfg = {.total_bytes = total,
+                                             .content = CHUNKSIM_IMAGE_RAM,
+                                             .rng = &rng,
+                                             .zero_percent = percents[k]};
+        uint8_t *img = NULL;
+        uint32_t n = 0;
+        assert_int_equal(chunksim_image_build(&cfg, &img, &n), 0);
+        assert_int_equal(n, total);
+        walk_seen_t w;
+        chunksim_coredump_info_t info;
+        assert_int_equal(walk(img, n, &w, &info), 0);
+        const chunksim_coredump_block_t *region = &w.block[w.nblocks - 1];
+        const uint8_t *p = img + region->offset + 12;
+        /* Bytes inside zero runs of 16 or more: stretches, not a small integer's zeros. */
+        uint32_t in_stretches = 0, run = 0;
+        for (uint32_t i = 0; i <= region->length; i++) {
+            if (i < region->length && p[i] == 0) {
+                run++;
+                continue;
+            }
+            in_stretches += run >= 16 ? run : 0;
+            run = 0;
+        }
+        double share = (double)in_stretches / region->length;
+        if (percents[k] == 0) {
+            assert_true(share < 0.01);
+        } else if (percents[k] == 100) {
+            assert_int_equal(in_stretches, region->length);
+        } else {
+            assert_true(share > 0.45 && share < 0.75);
+        }
+        free(img);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +722,10 @@ int main(void)
         cmocka_unit_test(test_project_key_counts_in_the_message_header),
         cmocka_unit_test(test_coredump_walk_lists_blocks_and_footer_of_a_built_image),
         cmocka_unit_test(test_coredump_walk_reports_each_broken_part),
+        cmocka_unit_test(test_rle_expand_vectors_and_problems),
+        cmocka_unit_test(test_rle_encoded_offset_names_the_byte_it_expands_from),
+        cmocka_unit_test(test_rle_message_is_expanded_as_it_completes),
+        cmocka_unit_test(test_ram_image_has_zero_filled_stretches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

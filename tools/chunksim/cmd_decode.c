@@ -65,7 +65,10 @@ static void decode_usage(FILE *out)
             "\n"
             "Reassembles chunks into messages (chunk format v2), checks each CRC, prints per\n"
             "message its type (coredump, event, log, cdr), length, CRC status, chunk count and\n"
-            "first chunk, and for a coredump its header, blocks and footer. Damage is located:\n"
+            "first chunk, and for a coredump its header, blocks and footer. A run-length\n"
+            "encoded message (header bit 0x80) is expanded first, and what it expands to is\n"
+            "walked and compared; an encoding that does not expand is damage (bad_rle).\n"
+            "Damage is located:\n"
             "a missing chunk (gap), a duplicate, an out-of-order chunk, an orphan continuation,\n"
             "a bad CRC, a truncated message or capture, a bad base64/hex record each name the\n"
             "chunk (DB seq, capture line, or binary record and byte) and the message offset;\n"
@@ -97,7 +100,8 @@ static void decode_usage(FILE *out)
             "                      device's flash); locates corruption that a CRC only detects\n"
             "  --out DIR           write each complete message's payload (the bytes after the\n"
             "                      message header: type byte and project key; for a coredump\n"
-            "                      the image) to DIR/msg-<n>-<type>.bin, also when its CRC is bad\n"
+            "                      the image; expanded when run-length encoded) to\n"
+            "                      DIR/msg-<n>-<type>.bin, also when its CRC is bad\n"
             "  -q, --quiet         only damage and the summary\n"
             "  -v, --verbose       print every damage report (default: runs of one kind are\n"
             "                      folded after %d)\n"
@@ -257,6 +261,23 @@ static void decode_on_capture_error(void *data, const chunksim_capture_error_t *
     decode_damage_line(d, chunksim_capture_error_name(e->kind), loc, text);
 }
 
+/*
+ * The message offset that carries payload byte `at`: the byte itself, or in
+ * an RLE message the encoded byte it expands from (a run's value byte).
+ */
+static uint32_t decode_payload_offset(const chunksim_message_t *m, uint64_t at)
+{
+    uint32_t encoded = 0;
+    if (!m->rle) {
+        return m->header_bytes + (uint32_t)at;
+    }
+    const uint8_t *in = m->bytes + m->header_bytes;
+    if (!chunksim_rle_encoded_offset(in, m->length - m->header_bytes, at, &encoded)) {
+        encoded = m->length - m->header_bytes;
+    }
+    return m->header_bytes + encoded;
+}
+
 /* Damage inside a complete message, located through the chunk that carried the byte. */
 static void decode_message_damage(decode_t *d, const chunksim_message_t *m, uint32_t offset,
                                   const char *kind, const char *text)
@@ -326,7 +347,7 @@ static void decode_on_problem(void *data, const chunksim_coredump_problem_t *p)
                  p->kind == CHUNKSIM_COREDUMP_BLOCK_RESERVED ? "block" : "footer", p->got);
         break;
     }
-    decode_message_damage(w->d, w->m, w->m->header_bytes + p->offset,
+    decode_message_damage(w->d, w->m, decode_payload_offset(w->m, p->offset),
                           chunksim_coredump_problem_name(p->kind), text);
 }
 
@@ -337,8 +358,8 @@ static uint32_t le32(const uint8_t *p)
 
 static void decode_coredump(decode_t *d, const chunksim_message_t *m)
 {
-    const uint8_t *img = m->bytes + m->header_bytes;
-    const uint32_t n = m->length - m->header_bytes;
+    const uint8_t *img = m->payload;
+    const uint32_t n = m->payload_bytes;
     decode_walk_t w = {d, m};
     const chunksim_coredump_walk_config_t cfg = {decode_on_block, decode_on_problem, &w};
     chunksim_coredump_info_t info;
@@ -368,8 +389,8 @@ static void decode_coredump(decode_t *d, const chunksim_message_t *m)
 /* The coredump against the image it should be (--image, or the one the run streamed). */
 static void decode_compare_image(decode_t *d, const chunksim_message_t *m)
 {
-    const uint8_t *img = m->bytes + m->header_bytes;
-    const size_t n = m->length - m->header_bytes;
+    const uint8_t *img = m->payload;
+    const size_t n = m->payload_bytes;
     const size_t common = n < d->image_bytes ? n : d->image_bytes;
     size_t i = 0;
     while (i < common && img[i] == d->image[i]) {
@@ -389,7 +410,37 @@ static void decode_compare_image(decode_t *d, const chunksim_message_t *m)
     } else {
         snprintf(text, sizeof(text), "coredump of %zu bytes, the image has %zu", n, d->image_bytes);
     }
-    decode_message_damage(d, m, m->header_bytes + (uint32_t)i, "image_mismatch", text);
+    decode_message_damage(d, m, decode_payload_offset(m, i), "image_mismatch", text);
+}
+
+/* An RLE message: what it expanded to, or where its encoding breaks. */
+static bool decode_rle(decode_t *d, const chunksim_message_t *m)
+{
+    const chunksim_rle_info_t *ri = &m->rle_info;
+    const uint32_t encoded = m->length - m->header_bytes;
+    if (ri->problem == CHUNKSIM_RLE_OK) {
+        if (!d->a->quiet) {
+            fprintf(d->out,
+                    "  run-length encoded: %" PRIu32 " bytes expand to %" PRIu32
+                    " (%.1f %%), %" PRIu32 " sequences, %" PRIu32 " runs\n",
+                    encoded, m->payload_bytes,
+                    m->payload_bytes ? 100.0 * encoded / m->payload_bytes : 0.0, ri->sequences,
+                    ri->runs);
+        }
+        return true;
+    }
+    static const char *const why[] = {
+        [CHUNKSIM_RLE_BAD_VARINT] = "a sequence header is not a varint",
+        [CHUNKSIM_RLE_TRUNCATED] = "the payload ends inside a sequence",
+        [CHUNKSIM_RLE_TOO_LONG] = "it expands beyond the message limit",
+    };
+    char text[DECODE_TEXT_BYTES];
+    snprintf(text, sizeof(text),
+             "run-length encoding does not expand at encoded offset %" PRIu32 ": %s (%" PRIu64
+             " bytes expanded before it)",
+             ri->at, why[ri->problem], ri->decoded_bytes);
+    decode_message_damage(d, m, m->header_bytes + ri->at, "bad_rle", text);
+    return false;
 }
 
 static void decode_write(decode_t *d, const chunksim_message_t *m, const char *type)
@@ -402,8 +453,10 @@ static void decode_write(decode_t *d, const chunksim_message_t *m, const char *t
     }
     snprintf(path, len, "%s/msg-%" PRIu64 "-%s.bin", d->a->out_dir, d->messages, type);
     FILE *f = fopen(path, "wb");
-    const size_t n = m->length - m->header_bytes;
-    bool ok = f != NULL && fwrite(m->bytes + m->header_bytes, 1, n, f) == n;
+    /* Expanded when run-length encoded; as encoded when it does not expand. */
+    const uint8_t *bytes = m->payload != NULL ? m->payload : m->bytes + m->header_bytes;
+    const size_t n = m->payload != NULL ? m->payload_bytes : m->length - m->header_bytes;
+    bool ok = f != NULL && fwrite(bytes, 1, n, f) == n;
     if (f != NULL && fclose(f) != 0) {
         ok = false;
     }
@@ -445,7 +498,9 @@ static void decode_on_message(void *data, const chunksim_message_t *m)
     }
     if (!m->key_terminated) {
         decode_message_damage(d, m, 1, "bad_key", "project key without its terminating NUL");
-    } else if (m->type == 1 && !m->rle) {
+    } else if (m->rle && !decode_rle(d, m)) {
+        /* Nothing to walk or compare: the payload is unknown past the damage. */
+    } else if (m->type == 1) {
         decode_coredump(d, m);
         if (d->image != NULL) {
             decode_compare_image(d, m);

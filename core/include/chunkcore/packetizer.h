@@ -51,6 +51,8 @@ typedef struct chunkcore_source {
     void *ctx;
     /* Reads come from a forward-only stream (an async window): no RLE. */
     bool sequential_only;
+    /* The payload is run-length encoded (chunkcore/rle.h): header bit 0x80. */
+    bool run_length_encoded;
 } chunkcore_source_t;
 
 typedef enum chunkcore_delete_policy {
@@ -63,11 +65,9 @@ typedef enum chunkcore_delete_policy {
 
 typedef struct chunkcore_packetizer_config {
     const chunkcore_source_t *sources[CHUNKCORE_MSG_TYPE_COUNT]; /* by type; NULL: none */
-    const char *project_key; /* NULL, or up to 32 characters */
-    /* Ask for run-length encoding. This core does not encode RLE; asking
-     * makes begin fail with CHUNKCORE_E_RLE_ASYNC on a sequential-only source
-     * (the contract violation) and CHUNKCORE_E_NOTSUP otherwise. */
-    bool rle;
+    /* NULL, or up to 32 characters. Run-length encoding is a source's
+     * property: list chunkcore_rle_source() as the coredump source. */
+    const char *project_key;
     chunkcore_delete_policy_t delete_policy;
 } chunkcore_packetizer_config_t;
 
@@ -107,8 +107,8 @@ int chunkcore_packetizer_init(chunkcore_packetizer_t *p, const chunkcore_packeti
  * Selects the next message if none is in progress (this asks the sources,
  * which for a coredump means a header peek). Returns 1 and fills info (may
  * be NULL) when a message is in progress, 0 when nothing waits, or a negative
- * code: a source error, CHUNKCORE_E_PENDING while a sent message awaits
- * confirmation, CHUNKCORE_E_RLE_ASYNC / _NOTSUP when RLE is asked for.
+ * code: a source error, or CHUNKCORE_E_PENDING while a sent message awaits
+ * confirmation.
  */
 int chunkcore_packetizer_begin(chunkcore_packetizer_t *p, bool multi_call,
                                chunkcore_msg_info_t *info);

@@ -17,6 +17,10 @@
  * A multi-call chunk arrives at the receiver as one large `08` chunk, so it
  * is fed as one chunk too.
  *
+ * A message whose header has the RLE bit (0x80) is expanded as it completes
+ * (the format: core/include/chunkcore/rle.h), so that its payload is what
+ * the device stored.
+ *
  * Also here: the coredump walk (spec section 9), which checks a decoded
  * coredump payload's header, blocks and footer.
  */
@@ -70,6 +74,39 @@ typedef struct chunksim_segment {
     uint32_t length;
 } chunksim_segment_t;
 
+/* ---- Run-length encoded payloads (spec section 2, header bit 0x80) ---- */
+
+typedef enum chunksim_rle_problem {
+    CHUNKSIM_RLE_OK = 0,
+    CHUNKSIM_RLE_BAD_VARINT, /* a sequence header is not a varint of at most 32 bits */
+    CHUNKSIM_RLE_TRUNCATED,  /* the payload ends inside a sequence (its value or literal bytes) */
+    CHUNKSIM_RLE_TOO_LONG    /* it expands beyond the limit given */
+} chunksim_rle_problem_t;
+
+typedef struct chunksim_rle_info {
+    chunksim_rle_problem_t problem;
+    uint32_t at;            /* encoded offset of the sequence at fault */
+    uint64_t decoded_bytes; /* what the sequences before the fault expand to */
+    uint32_t sequences;     /* sequences expanded */
+    uint32_t runs;          /* of which runs */
+} chunksim_rle_info_t;
+
+/*
+ * Expands the encoded payload in[0, len) into out (out_bytes of room; out
+ * may be NULL to learn the size only). A sequence header of 0 is an empty
+ * sequence (what an empty payload encodes to). Stops at the first problem,
+ * or when the expansion would pass max_bytes (out == NULL) or out_bytes.
+ * Returns info->problem.
+ */
+chunksim_rle_problem_t chunksim_rle_expand(const uint8_t *in, size_t len, uint8_t *out,
+                                           uint64_t out_bytes, chunksim_rle_info_t *info);
+
+/* The encoded offset of the sequence that expands to decoded byte `at`; false past the end. */
+bool chunksim_rle_encoded_offset(const uint8_t *in, size_t len, uint64_t at, uint32_t *offset);
+
+/* "ok", "bad_varint", "truncated", "too_long". */
+const char *chunksim_rle_problem_name(chunksim_rle_problem_t p);
+
 typedef struct chunksim_message {
     const uint8_t *bytes; /* header + payload; valid during the callback */
     uint32_t length;
@@ -80,6 +117,12 @@ typedef struct chunksim_message {
      * when has_key. The payload (a coredump image) starts here. */
     uint32_t header_bytes;
     bool key_terminated; /* false: has_key but no NUL (header_bytes == length) */
+    /* The payload as the device stored it, valid during the callback: the
+     * bytes after header_bytes, expanded when rle. NULL (0 bytes) when an RLE
+     * payload does not expand within the decoder's limit: rle_info says why. */
+    const uint8_t *payload;
+    uint32_t payload_bytes;
+    chunksim_rle_info_t rle_info; /* rle only */
     bool crc_ok;
     uint16_t crc_expected; /* carried in the last chunk */
     uint16_t crc_computed;
@@ -123,6 +166,8 @@ typedef struct chunksim_decoder {
     /* Private. */
     uint8_t *buf_;
     uint32_t cap_;
+    uint8_t *expanded_; /* an RLE message's payload, expanded */
+    uint64_t expanded_cap_;
     uint32_t total_;    /* announced message length */
     uint32_t received_; /* bytes held */
     uint32_t high_;     /* furthest end held */

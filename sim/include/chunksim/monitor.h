@@ -15,6 +15,19 @@
  * before a message starts is not a payload read (spec section 11): it is
  * reported with chunksim_monitor_peek() and never counts against the
  * one-read-per-chunk or sequential rules.
+ *
+ * Run-length encoding (cfg.rle): the packetizer reads the coredump through
+ * the RLE source, which reads the whole payload once to learn the encoded
+ * length and then again, going back to bytes it has read, to produce it
+ * (chunkcore/rle.h). The spy sits under the RLE source, so payload reads are
+ * those reads of the stored image. With a synchronous reader that is
+ * allowed (each read goes to the flash) and guarantees 1 and 2 are not
+ * judged. With an async reader the first read that goes back is the breach,
+ * reported as SEQUENTIAL with its call; guarantee 2 is not judged for RLE
+ * reads (the chunk carries encoded bytes, so its reads are the encoder's,
+ * not the chunk's), so that the breach is named for what it is. The message
+ * is read to the end when its last encoded byte was handed out
+ * (chunksim_monitor_encoded), not when the sizing pass read the last byte.
  */
 #ifndef CHUNKSIM_MONITOR_H
 #define CHUNKSIM_MONITOR_H
@@ -39,7 +52,6 @@
     X(NEVER_CLEARED, "never_cleared", "the coredump was read to the end but never cleared")        \
     X(WRONGLY_ABSENT, "wrongly_absent",                                                            \
       "the header peek said no coredump while a valid one was stored")                             \
-    X(RLE_ASYNC, "rle_async", "run-length encoding requested with an async reader")                \
     X(INLINE_COMPLETION, "inline_completion",                                                      \
       "a completion arrived inside the call that dispatched it")                                   \
     X(NO_PROGRESS, "no_progress",                                                                  \
@@ -54,6 +66,9 @@
  * read timeout (each uses up a retry): everything else the application
  * bounds itself. A correct reader needs a handful of such calls per chunk,
  * so the bound is far beyond any of them, and still reached in milliseconds.
+ * With RLE the storage reads made inside a call, and their flash operations,
+ * are not counted: the encoder reads the whole coredump in one get-chunk by
+ * design, and its reads end with the coredump.
  */
 #define CHUNKSIM_MONITOR_NO_PROGRESS_CALLS 10000u
 
@@ -109,6 +124,8 @@ typedef struct chunksim_monitor_config {
     bool data_faults;
     /* Flash address of storage offset 0: flash reads are named by storage offsets. */
     uint32_t storage_base;
+    /* The coredump is sent run-length encoded (see the top of this file). */
+    bool rle;
 } chunksim_monitor_config_t;
 
 /* Calls since the last progress (see CHUNKSIM_MONITOR_NO_PROGRESS_CALLS). */
@@ -226,8 +243,12 @@ void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32
                                uint32_t len, bool device_busy, bool sync);
 /* A completion was delivered while the call that dispatched it was still running. */
 void chunksim_monitor_inline_completion(chunksim_monitor_t *mon, const char *what);
-/* RLE asked for with an async reader (the packetizer refused with CHUNKCORE_E_RLE_ASYNC). */
-void chunksim_monitor_rle_async(chunksim_monitor_t *mon);
+/*
+ * RLE: the packetizer has handed out the encoded message's bytes up to end
+ * of total (a successful read of the RLE source). end == total: the message
+ * has been read to the end.
+ */
+void chunksim_monitor_encoded(chunksim_monitor_t *mon, uint32_t end, uint32_t total);
 
 /*
  * End of run: checks that need the whole run. A coredump read to the end

@@ -72,7 +72,8 @@ typedef enum chunksim_expect {
 typedef enum chunksim_content {
     CHUNKSIM_CONTENT_RANDOM = 0, /* drawn from the run's seed */
     CHUNKSIM_CONTENT_PATTERN,    /* pattern[] repeated */
-    CHUNKSIM_CONTENT_FILE        /* file_data, the payload between header and footer */
+    CHUNKSIM_CONTENT_FILE,       /* file_data, the payload between header and footer */
+    CHUNKSIM_CONTENT_RAM         /* a RAM snapshot: zero_percent zero-filled, the rest live data */
 } chunksim_content_t;
 
 typedef enum chunksim_read_command {
@@ -226,6 +227,7 @@ typedef struct chunksim_scenario {
         uint32_t storage_offset_bytes; /* partition start in flash, sector aligned */
         char project_key[CHUNKSIM_SCENARIO_PROJECT_KEY_MAX + 1]; /* "" when none */
         bool rle;
+        uint32_t zero_percent; /* content = ram: share of the region that is zero-filled */
     } coredump;
     struct {
         uint32_t size_bytes, page_bytes, sector_bytes, block_bytes;
