@@ -21,6 +21,7 @@ pkt_roots=(chunkcore_packetizer_init chunkcore_packetizer_begin chunkcore_packet
   chunkcore_packetizer_last_chunk_final chunkcore_coredump_init)
 async_roots=(chunkcore_async_init chunkcore_async_storage chunkcore_async_prepare
   chunkcore_async_complete chunkcore_async_cancel chunkcore_async_rewind)
+rle_roots=(chunkcore_rle_init chunkcore_rle_source)
 
 gc_text() { # out.o lib roots...
   local out=$1 lib=$2
@@ -37,14 +38,18 @@ printf '%-58s %8s\n' "packetizer + transport + varint + CRC + coredump source" "
 printf '  %-56s %8s\n' "with CRC-16 table" "$(gc_text "$tmp/p1.o" "$tab/core/libchunkcore.a" "${pkt_roots[@]}")"
 printf '  %-56s %8s\n' "table-free CRC-16" "$(gc_text "$tmp/p2.o" "$notab/core/libchunkcore.a" "${pkt_roots[@]}")"
 printf '%-58s %8s\n' "async read core alone" "$(gc_text "$tmp/a.o" "$tab/core/libchunkcore.a" "${async_roots[@]}")"
+printf '%-58s %8s\n' "packetizer path + RLE coredump source (CRC-16 table)" \
+  "$(gc_text "$tmp/r.o" "$tab/core/libchunkcore.a" "${pkt_roots[@]}" "${rle_roots[@]}")"
 
 cat >"$tmp/ram.c" <<'C'
 #include "chunkcore/async.h"
 #include "chunkcore/coredump.h"
 #include "chunkcore/packetizer.h"
+#include "chunkcore/rle.h"
 chunkcore_async_t ram_async;
 chunkcore_packetizer_t ram_packetizer;
 chunkcore_coredump_t ram_coredump;
+chunkcore_rle_t ram_rle;
 C
 "${cc[@]}" -c -Icore/include -o "$tmp/ram.o" "$tmp/ram.c"
 echo
