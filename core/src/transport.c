@@ -49,7 +49,7 @@ static size_t transport_put_crc(chunkcore_transport_t *t, uint8_t *dst)
     return 2;
 }
 
-/* Spec section 6, multi-call mode: `08`, the message, the CRC, over any number of calls. */
+/* docs/chunk-format.md §9, multi-call: `08`, the message, the CRC, over any number of calls. */
 static int transport_next_multi(chunkcore_transport_t *t, uint8_t *buf, size_t *len, size_t room)
 {
     size_t pos = 0;
@@ -71,7 +71,7 @@ static int transport_next_multi(chunkcore_transport_t *t, uint8_t *buf, size_t *
     return t->done ? CHUNKCORE_TRANSPORT_LAST : CHUNKCORE_TRANSPORT_MORE;
 }
 
-/* Spec sections 4 and 6, normal mode: every call is one self-describing chunk. */
+/* docs/chunk-format.md §7 and §8, normal mode: every call is one self-describing chunk. */
 static int transport_next_normal(chunkcore_transport_t *t, uint8_t *buf, size_t *len, size_t room)
 {
     uint32_t left = t->total_bytes - t->offset;

@@ -1,7 +1,7 @@
 /*
  * Async coredump glue: the pattern of the SDK documentation page "Async Data
- * Source Mode" (the public write-up; DESIGN.md, "The firmware contract being
- * simulated"). Its three platform functions,
+ * Source Mode" (the public write-up; docs/design.md, "The firmware
+ * contract"). Its three platform functions,
  * memfault_platform_coredump_prepare_async(), memfault_coredump_read() and
  * memfault_platform_coredump_storage_clear(), are the published text, with
  * the two lines the captured copy in chunksim's seed lost: the

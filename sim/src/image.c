@@ -97,8 +97,8 @@ static void image_frame(uint8_t *img, uint32_t total)
 
 /*
  * A user's file is the body between header and footer, verbatim (its own
- * blocks). An empty file is an image with no blocks: spec section 9 asks for
- * none, and the core streams the 28 bytes like any other image.
+ * blocks). An empty file is an image with no blocks: docs/chunk-format.md §11
+ * asks for none, and the core streams the 28 bytes like any other image.
  */
 static int image_build_file(const chunksim_image_config_t *cfg, uint8_t **out, uint32_t *out_bytes)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* W25Q128JV-class NOR and BLE defaults; DESIGN.md's tables in one place. */
+/* W25Q128JV-class NOR and BLE defaults (docs/design.md, "The flash model", "The link model"). */
 #define W25Q128_SIZE_BYTES        (16u * 1024 * 1024)
 #define W25Q128_PAGE_BYTES        256u
 #define W25Q128_SECTOR_BYTES      4096u

@@ -7,8 +7,9 @@
 -- CHUNKSIM_REC_SCHEMA_VERSION; any change here must bump that number, because an
 -- older chunksim refuses a database whose version it does not know.
 --
--- Times named *_us are microseconds of the run's clock: simulated time in
--- 'virtual' mode, measured time in 'realtime' mode. Wall-clock instants (*_at)
+-- Times named *_us are microseconds of the run's model clock in both modes: a
+-- 'realtime' run is paced by the wall clock but stamps each event with the
+-- time it was due (docs/design.md, "Time"). Wall-clock instants (*_at)
 -- are ISO-8601 UTC text. 64-bit unsigned values (seeds) are stored as the
 -- signed integer with the same bit pattern, because SQLite integers are signed.
 

@@ -1,6 +1,6 @@
 /*
- * A chunk reassembler for the core tests, written from the spec (sections
- * 3-6) and sharing no code with core/: its own varint reader and a bitwise
+ * A chunk reassembler for the core tests, written from docs/chunk-format.md
+ * (§2-§10) and sharing no code with core/: its own varint reader and a bitwise
  * CRC-16/XMODEM, so that a bug in core's encoder cannot hide behind the same
  * bug in the checker.
  *

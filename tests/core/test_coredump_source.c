@@ -120,7 +120,7 @@ static void test_coredump_header_peek_judges_storage(void **state)
     assert_int_equal(peek_with_header(&r, magic, v2, 12, &bytes), 1);
     assert_int_equal(memcmp(r.mem, "CORE", 4), 0);
 
-    /* Not a coredump: no message. The magic alone decides (spec section 9). */
+    /* Not a coredump: no message. The magic alone decides (docs/chunk-format.md §11). */
     assert_int_equal(peek_with_header(&r, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, &bytes), 0);
     assert_int_equal(peek_with_header(&r, magic ^ 1u, v2, 200, &bytes), 0);
     assert_int_equal(peek_with_header(&r, magic, 1, 200, &bytes), 1);
@@ -404,7 +404,7 @@ static void test_damaged_coredump_does_not_block_the_other_sources(void **state)
     }
 }
 
-/* ---- validity is the magic's alone (spec section 9, as the SDK judges it) ---- */
+/* ---- validity is the magic's alone (docs/chunk-format.md §11, as the SDK judges it) ---- */
 
 static void test_any_version_with_the_magic_is_a_coredump(void **state)
 {

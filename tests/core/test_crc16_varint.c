@@ -1,5 +1,5 @@
 /*
- * CRC-16/XMODEM (spec section 5) and LEB128 varints (spec section 4).
+ * CRC-16/XMODEM (docs/chunk-format.md §3) and LEB128 varints (docs/chunk-format.md §2).
  *
  * Built twice: CRC16_UNDER_TEST is chunkcore_crc16_update (the variant
  * chunkcore was configured with) or chunkcore_crc16_update_tablefree (core's

@@ -1,5 +1,5 @@
 /*
- * Packetizer behaviour (spec sections 6 and 8): a seeded property test over
+ * Packetizer behaviour (docs/chunk-format.md §5, §8 and §9): a seeded property test over
  * random messages and random chunk-size sequences, in normal and multi-call
  * mode, decoded by the independent test decoder, with the read contract
  * checked on every call; then the packetizer's rules one by one.
@@ -237,7 +237,7 @@ static uint32_t varint_bytes(uint32_t v)
 }
 
 /*
- * Spec section 6, written out: how many message bytes a chunk of room bytes
+ * docs/chunk-format.md §8, written out: how many message bytes a chunk of room bytes
  * carries at message offset off, and whether the CRC goes in with them.
  */
 static void spec_normal_chunk(size_t room, uint32_t total, uint32_t off, uint32_t *data, bool *crc)

@@ -1,5 +1,5 @@
 /*
- * The byte vectors of spec section 7, through the chunk transport (with a
+ * The byte vectors of docs/chunk-format.md §13.8, through the chunk transport (with a
  * RAM message reader) and, for the message-level ones, through the
  * packetizer with data sources. Also the test decoder against the same
  * vectors, and each of its rejections.

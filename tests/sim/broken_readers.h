@@ -1,6 +1,6 @@
 /*
  * Deliberately broken readers, for tests only: the async glue of the public
- * write-up (DESIGN.md, "The firmware contract being simulated"), each copy
+ * write-up (docs/design.md, "The firmware contract"), each copy
  * carrying exactly one of its defects, so a test can show that the invariant
  * monitor or the run's outcome catches that defect.
  *

@@ -6,7 +6,7 @@
  * seen to fail and to pass.
  *
  * Runs are small and quick: BLE with a 247-byte ATT MTU (244-byte chunks),
- * coredumps of 4 to 8 KiB. Chunk arithmetic used below (spec section 6, no
+ * coredumps of 4 to 8 KiB. Chunk arithmetic used below (docs/chunk-format.md §8, no
  * project key): the first chunk reads payload [0, 240), every later one 241
  * bytes, so reads start at 240 + 241 k.
  */

@@ -59,7 +59,7 @@ static int parse_text(seen_t *s, chunksim_capture_format_t fmt, const char *text
     return parse(s, fmt, text, strlen(text), NULL);
 }
 
-/* 08 02 0A 0B 0C 0D 19 48: the spec's event message in one chunk; base64 CAIKCwwNGUg= */
+/* 08 02 0A 0B 0C 0D 19 48: the event message of docs/chunk-format.md §13.8; base64 CAIKCwwNGUg= */
 static const uint8_t event_chunk[] = {0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
 
 static void test_mc_records_anywhere_in_a_line_other_text_ignored(void **state)

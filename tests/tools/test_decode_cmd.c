@@ -60,7 +60,8 @@ typedef struct fixture {
 
 static fixture_t fx;
 
-/* The spec's event message in one chunk: appended to damaged captures to show decoding goes on. */
+/* The event message of docs/chunk-format.md §13.8 in one chunk: appended to damaged captures
+ * to show decoding goes on. */
 static const uint8_t event_chunk[] = {0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
 
 /* ---- running the command ---- */

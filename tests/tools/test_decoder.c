@@ -1,6 +1,6 @@
 /*
  * The reassembler and the coredump walk (sim/include/chunksim/decoder.h):
- * the spec's byte vectors decode; every kind of damage is reported with the
+ * the byte vectors of docs/chunk-format.md §13.8 decode; every kind of damage is reported with the
  * chunk and message offset it happened at, and decoding carries on; every
  * coredump check fires on an image broken in its way.
  */
@@ -81,7 +81,8 @@ static void expect_damage(const got_t *g, size_t i, chunksim_damage_kind_t kind,
     assert_true(chunksim_damage_describe(&g->damage[i], text, sizeof(text)) > 0);
 }
 
-/* The spec's 14-byte message cut 9, 10, 9: 48 0E .. | C0 07 .. | 80 0E 4C DC. */
+/* The 14-byte message of docs/chunk-format.md §13.8 cut 9, 10, 9:
+ * 48 0E .. | C0 07 .. | 80 0E 4C DC. */
 static const chunk_t three[] = {
     {9, {0x48, 0x0E, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07}},
     {9, {0xC0, 0x07, 0x08, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F}},

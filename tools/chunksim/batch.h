@@ -1,6 +1,6 @@
 /*
  * Batch: runs cases of a matrix in parallel worker processes and records them
- * into one database (DESIGN.md, "Scale"). Shared by `chunksim matrix` and the
+ * into one database (docs/design.md, "Scale"). Shared by `chunksim matrix` and the
  * commands built on matrices (fault sweeps, swarm, the CI suite).
  *
  * Processes. Each worker is a fork() of this process. Workers take the next

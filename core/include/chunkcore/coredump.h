@@ -1,5 +1,5 @@
 /*
- * Coredump data source (spec section 9): a stored coredump, behind a storage
+ * Coredump data source (docs/chunk-format.md §11): a stored coredump, behind a storage
  * port, offered to the packetizer as one message whose payload is the whole
  * image [0, total size).
  *

@@ -1,5 +1,5 @@
 /*
- * Packetizer (spec sections 2 and 8): picks the next message from the data
+ * Packetizer (docs/chunk-format.md §4 and §5): picks the next message from the data
  * sources in priority order (coredump, event, log, custom data), prefixes the
  * message header (type byte, optional project key) and hands it to the chunk
  * transport.

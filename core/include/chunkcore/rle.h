@@ -1,7 +1,7 @@
 /*
  * Run-length encoded data source: wraps a source (the coredump's) and offers
  * its payload run-length encoded, as the SDK's RLE data source does. The
- * packetizer marks such a message with header bit 0x80 (spec section 2).
+ * packetizer marks such a message with header bit 0x80 (docs/chunk-format.md §4).
  *
  * Encoding (wire-compatible with the SDK): the payload becomes a series of
  * sequences, each a header then its data bytes. The header is a zig-zag
@@ -34,7 +34,7 @@
  * data is then read where it lies: a literal's bytes straight into the
  * chunk, as many as fit, a run's one byte at the run's start. So reads go
  * back over bytes already read, several per chunk, and of their own size:
- * the one-read, strictly-sequential contract of spec section 8 does not
+ * the one-read, strictly-sequential contract (docs/design.md, "The firmware contract") does not
  * hold, and an async reader (a RAM window that moves forward) cannot serve
  * them. chunkcore_rle_init() refuses such a source unless told otherwise.
  *

@@ -1,5 +1,5 @@
 /*
- * Chunk transport (spec sections 3-6): cuts one message into chunks no larger
+ * Chunk transport (docs/chunk-format.md §6-§9): cuts one message into chunks no larger
  * than the buffer the caller offers, and protects it with one CRC-16 written
  * little-endian at the end of the last chunk.
  *

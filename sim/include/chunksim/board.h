@@ -27,9 +27,10 @@
  *       refuse (the run then ends as an error); refuse a board->version you
  *       were not built for.
  *   bool memfault_platform_coredump_prepare_async(size_t next_chunk_size);
- *       The async pattern's preload step (spec section 11). true: you
- *       started a flash operation and the application must wait for its
- *       completion before calling get-chunk; false: get-chunk may run now.
+ *       The async pattern's preload step (docs/design.md, "The firmware
+ *       contract"). true: you started a flash operation and the
+ *       application must wait for its completion before calling
+ *       get-chunk; false: get-chunk may run now.
  *       chunksim's application keeps that promise also for the extra
  *       prepare it makes while the link sends a chunk: after a true it
  *       calls neither prepare nor get-chunk again until a completion came

@@ -1,9 +1,9 @@
 /*
- * Chunk decoder: reassembles chunks (spec sections 3-6) into messages, checks
- * each message's CRC, and locates damage (a gap, a duplicate, an out-of-order
- * or orphan continuation, a bad CRC, a truncated message) by chunk index and
- * message offset instead of only detecting it. After damage it carries on, so
- * one bad message does not hide the next.
+ * Chunk decoder: reassembles chunks (docs/chunk-format.md §6-§10) into
+ * messages, checks each message's CRC, and locates damage (a gap, a
+ * duplicate, an out-of-order or orphan continuation, a bad CRC, a truncated
+ * message) by chunk index and message offset instead of only detecting it.
+ * After damage it carries on, so one bad message does not hide the next.
  *
  * Reassembly is by offset, not by arrival: a continuation that arrives before
  * the one it follows is placed where its offset says and reported once as out
@@ -21,8 +21,8 @@
  * (the format: core/include/chunkcore/rle.h), so that its payload is what
  * the device stored.
  *
- * Also here: the coredump walk (spec section 9), which checks a decoded
- * coredump payload's header, blocks and footer.
+ * Also here: the coredump walk (docs/chunk-format.md §11), which checks a
+ * decoded coredump payload's header, blocks and footer.
  */
 #ifndef CHUNKSIM_DECODER_H
 #define CHUNKSIM_DECODER_H
@@ -74,7 +74,7 @@ typedef struct chunksim_segment {
     uint32_t length;
 } chunksim_segment_t;
 
-/* ---- Run-length encoded payloads (spec section 2, header bit 0x80) ---- */
+/* ---- Run-length encoded payloads (docs/chunk-format.md §4, header bit 0x80) ---- */
 
 typedef enum chunksim_rle_problem {
     CHUNKSIM_RLE_OK = 0,
@@ -208,7 +208,7 @@ bool chunksim_message_chunk_at(const chunksim_message_t *msg, uint32_t offset,
 /* "none", "coredump", "event", "log", "cdr"; NULL for other types. */
 const char *chunksim_message_type_name(uint8_t type);
 
-/* ---- Coredump walk (spec section 9) ---- */
+/* ---- Coredump walk (docs/chunk-format.md §11) ---- */
 
 typedef enum chunksim_coredump_problem_kind {
     CHUNKSIM_COREDUMP_SHORT,          /* fewer bytes than a header and a footer need */
@@ -265,7 +265,8 @@ uint32_t chunksim_coredump_walk(const uint8_t *image, size_t len,
                                 const chunksim_coredump_walk_config_t *cfg,
                                 chunksim_coredump_info_t *info);
 
-/* Block type names from the spec ("registers", "memory region", ...); NULL if unassigned. */
+/* Block type names (docs/chunk-format.md §11: "registers", "memory region", ...); NULL if
+ * unassigned. */
 const char *chunksim_coredump_block_name(uint8_t type);
 
 const char *chunksim_coredump_problem_name(chunksim_coredump_problem_kind_t kind);

@@ -2,7 +2,7 @@
  * Flash trace: the latency and fault of every flash operation as they
  * happened, in a recorded run (its flash_ops rows) or on a board (a CSV),
  * turned into scenario settings so that the flash model replays them instead
- * of drawing from its distributions (DESIGN.md, "Replay": trace-driven).
+ * of drawing from its distributions (docs/design.md, "Replay": trace-driven).
  *
  *     chunksim_flashtrace_t tr;
  *     char err[CHUNKSIM_SCENARIO_ERR_BYTES];

@@ -1,5 +1,5 @@
 /*
- * Coredump image builder (spec section 9): what the flash holds at the start
+ * Coredump image builder (docs/chunk-format.md §11): what the flash holds at the start
  * of a run. Header (magic, version 2, total size), a registers block, one
  * memory-region block carrying the content, and the footer. The header is
  * written last when a board saves a coredump; here the whole image is built

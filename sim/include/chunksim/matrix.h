@@ -1,6 +1,6 @@
 /*
  * Matrix: scenario files with lists of values, expanded into the cases a
- * batch of runs is made of (DESIGN.md, "Scale").
+ * batch of runs is made of (docs/design.md, "Scale").
  *
  * A case is a scenario file + overrides ("section.key=value", applied in
  * order after the file, exactly as `chunksim run --set` applies them) + a seed

@@ -1,7 +1,7 @@
 /*
  * Merge: copies the runs of one recording database into another, so that
  * shards run on other machines (or a matrix's worker processes) end up in
- * one file (DESIGN.md, "Scale"; docs/schema.md).
+ * one file (docs/design.md, "Scale"; docs/schema.md).
  *
  *     chunksim_rec_t out;
  *     chunksim_rec_open(&out, "all.db", err, sizeof err);

@@ -1,6 +1,6 @@
 /*
  * Invariant monitor: watches one run from the outside and reports every
- * breach of the packetizer's contract (DESIGN.md, "The firmware contract")
+ * breach of the packetizer's contract (docs/design.md, "The firmware contract")
  * and of the async pattern, with the call that caused it.
  *
  * The engine reports what happens; the monitor never changes it:
@@ -11,10 +11,10 @@
  *   - flash operations as they are issued, with the device's busy state.
  *
  * Offsets are payload offsets of the coredump message, which is the whole
- * stored image [0, total size) (spec section 9). The header peek at offset 0
- * before a message starts is not a payload read (spec section 11): it is
- * reported with chunksim_monitor_peek() and never counts against the
- * one-read-per-chunk or sequential rules.
+ * stored image [0, total size) (docs/chunk-format.md §11). The header peek at
+ * offset 0 before a message starts is not a payload read (docs/design.md,
+ * "The firmware contract"): it is reported with chunksim_monitor_peek() and
+ * never counts against the one-read-per-chunk or sequential rules.
  *
  * Run-length encoding (cfg.rle): the packetizer reads the coredump through
  * the RLE source, which reads the whole payload once to learn the encoded
@@ -88,7 +88,7 @@ typedef enum chunksim_call_kind {
     CHUNKSIM_CALL_COMPLETE,
     CHUNKSIM_CALL_CANCEL,
     CHUNKSIM_CALL_DATA_AVAILABLE,
-    /* Multi-call mode's get-next (spec section 6): arg is the room; after the
+    /* Multi-call mode's get-next (docs/chunk-format.md §9): arg is the room; after the
      * first call a call carries raw message bytes only, so the read may fill
      * the whole room. Otherwise checked like a get-chunk. */
     CHUNKSIM_CALL_GET_NEXT

@@ -49,7 +49,7 @@
 /* PRAGMA user_version of the databases this build writes; a newer one is refused. */
 #define CHUNKSIM_REC_SCHEMA_VERSION 1
 
-/* Rows per transaction: ~1 M rows/s on the project's machines (DESIGN.md). */
+/* Rows per transaction (docs/design.md, "The database"; `chunksim bench` measures rows/s). */
 #define CHUNKSIM_REC_BATCH_ROWS_DEFAULT 4096u
 
 /* "No value" markers, stored as SQL NULL. */
@@ -105,7 +105,7 @@ typedef struct chunksim_rec_run_info {
     const char *mode;         /* "virtual" or "realtime" */
     const char *tool_version; /* chunksim version that ran it */
     const char *started_at;   /* wall clock, ISO-8601 UTC; NULL: now */
-    const char *reader;       /* reader kind, e.g. "async" */
+    const char *reader;       /* reader kind, e.g. "single" */
     const char *glue;         /* user glue under test; NULL: chunksim's own */
     const void *image;        /* coredump image streamed; NULL: none recorded */
     size_t image_bytes;
@@ -117,10 +117,10 @@ typedef struct chunksim_rec_run_info {
 typedef struct chunksim_rec_call {
     uint64_t seq;            /* per run, increasing */
     uint64_t t_us;           /* when the call was made */
-    const char *kind;        /* prepare|get_chunk|clear|confirm|abort|complete|cancel */
+    const char *kind;        /* prepare|get_chunk|complete|cancel|confirm|abort */
     int64_t arg;             /* e.g. requested chunk size; CHUNKSIM_REC_ARG_NONE: none */
     int result;              /* the call's return value */
-    const char *result_name; /* e.g. "WAIT", "E_WINDOW"; NULL: none */
+    const char *result_name; /* e.g. "WAIT", "WINDOW"; NULL: none */
     const char *detail;      /* NULL: none */
     uint64_t duration_us;    /* CHUNKSIM_REC_TIME_NONE: not measured */
 } chunksim_rec_call_t;
@@ -128,7 +128,7 @@ typedef struct chunksim_rec_call {
 /* One operation issued to the flash model. */
 typedef struct chunksim_rec_flash_op {
     uint64_t seq;            /* per run, increasing */
-    const char *kind;        /* read|program|erase|... */
+    const char *kind;        /* read|erase_sector|erase_block|... */
     uint32_t addr;           /* flash address */
     uint32_t len;            /* bytes */
     uint64_t start_us;       /* when it was issued */
@@ -145,7 +145,7 @@ typedef struct chunksim_rec_chunk {
     uint64_t t_us;            /* when get-chunk produced it */
     uint64_t sent_us;         /* when the link finished it; TIME_NONE: not delivered */
     uint8_t header;           /* the chunk's first (header) byte */
-    const char *flags;        /* decoded header flags, e.g. "start|more"; NULL: none */
+    const char *flags;        /* decoded header flags, e.g. "init|more"; NULL: none */
     bool delivered;           /* reached the peer */
     uint32_t retransmissions; /* link-level resends */
     const void *data;         /* the chunk's bytes */
@@ -154,7 +154,7 @@ typedef struct chunksim_rec_chunk {
 
 /* An invariant the monitor found broken. */
 typedef struct chunksim_rec_violation {
-    const char *invariant; /* e.g. "sequential_read" */
+    const char *invariant; /* e.g. "sequential" */
     uint64_t call_seq;     /* calls.seq it was detected in; CHUNKSIM_REC_SEQ_NONE: none */
     uint64_t t_us;
     const char *detail; /* NULL: none */
@@ -174,8 +174,8 @@ typedef struct chunksim_rec_run_result {
     uint64_t bound_us; /* lower bound on drain time for this flash and link */
     double efficiency; /* bound_us / drain_us when delivered intact, else 0 */
     uint64_t waits;    /* prepare calls that returned "wait" */
-    uint64_t refills;  /* window loads */
-    uint64_t retries;  /* reads repeated after a failure */
+    uint64_t refills;  /* flash reads accepted (window loads) */
+    uint64_t retries;  /* failed prepares/get-chunks and timed-out waits */
     uint64_t faults_injected;
     uint64_t wall_ms; /* host time the run took */
 } chunksim_rec_run_result_t;

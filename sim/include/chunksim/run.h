@@ -1,6 +1,6 @@
 /*
  * One run: a scenario, a seed and a reader, driven to the end on one libuv
- * loop (DESIGN.md, "One run, as data flows"), checked by the invariant
+ * loop (docs/design.md, "One run, as data flows"), checked by the invariant
  * monitor, verified by decoding what the link delivered, and recorded.
  */
 #ifndef CHUNKSIM_RUN_H

@@ -42,7 +42,7 @@
 
 #define CHUNKSIM_SCENARIO_NAME_MAX        127 /* bytes of [run] name (UTF-8) */
 #define CHUNKSIM_SCENARIO_DESCRIPTION_MAX 255 /* bytes of [run] description (UTF-8) */
-#define CHUNKSIM_SCENARIO_PROJECT_KEY_MAX 32  /* spec: a 32-character key takes 33 bytes */
+#define CHUNKSIM_SCENARIO_PROJECT_KEY_MAX 32  /* 33 bytes with its NUL: docs/chunk-format.md §4 */
 #define CHUNKSIM_SCENARIO_PATTERN_MAX     64  /* bytes of [coredump] pattern_hex */
 
 /*

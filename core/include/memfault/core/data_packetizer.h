@@ -1,6 +1,7 @@
 /*
- * SDK-compatible packetizer names (spec section 11), so application glue
- * written against the widely deployed SDK compiles against chunkcore as is.
+ * SDK-compatible packetizer names (docs/design.md, "The firmware contract";
+ * multi-call mode: docs/chunk-format.md §9), so application glue written
+ * against the widely deployed SDK compiles against chunkcore as is.
  * A thin layer over chunkcore/packetizer.h with one default instance whose
  * only source is the stored coredump (see memfault/panics/platform/coredump.h).
  */

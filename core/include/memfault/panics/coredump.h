@@ -8,7 +8,7 @@
  * As in the SDK, false for the header peek means "no coredump": a port may
  * refuse every read while its asynchronous clear is in progress. false for
  * a payload read is an error: the chunk is not produced, and the same call
- * may be made again (chunkcore_sdk_last_error() says CHUNKCORE_E_IO).
+ * may be made again (chunkcore_sdk_last_error() says CHUNKCORE_E_READ_REFUSED).
  */
 #ifndef MEMFAULT_PANICS_COREDUMP_H
 #define MEMFAULT_PANICS_COREDUMP_H

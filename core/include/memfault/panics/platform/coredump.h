@@ -1,8 +1,9 @@
 /*
- * What the platform provides for coredump storage (spec section 11). The
- * packetizer reads coredump bytes through memfault_coredump_read() (see
- * memfault/panics/coredump.h); an async port overrides that routine to serve
- * reads from its RAM window and implements the prepare step below.
+ * What the platform provides for coredump storage (docs/design.md, "The
+ * firmware contract"). The packetizer reads coredump bytes through
+ * memfault_coredump_read() (see memfault/panics/coredump.h); an async port
+ * overrides that routine to serve reads from its RAM window and implements
+ * the prepare step below.
  */
 #ifndef MEMFAULT_PANICS_PLATFORM_COREDUMP_H
 #define MEMFAULT_PANICS_PLATFORM_COREDUMP_H
