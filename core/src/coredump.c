@@ -28,12 +28,19 @@ static int coredump_has_message(void *ctx, uint32_t *payload_bytes)
     if (rc < 0) {
         return rc;
     }
-    if (info.size_bytes < sizeof(hdr) || cd->port.read(cd->port.ctx, 0, hdr, sizeof(hdr)) < 0 ||
-        coredump_le32(hdr) != CHUNKCORE_COREDUMP_MAGIC) {
+    if (info.size_bytes < sizeof(hdr) || cd->port.read(cd->port.ctx, 0, hdr, sizeof(hdr)) < 0) {
+        return 0;
+    }
+    cd->storage_bytes = info.size_bytes;
+    return chunkcore_coredump_judge_header(hdr, payload_bytes);
+}
+
+int chunkcore_coredump_judge_header(const uint8_t *hdr, uint32_t *payload_bytes)
+{
+    if (coredump_le32(hdr) != CHUNKCORE_COREDUMP_MAGIC) {
         return 0;
     }
     uint32_t total = coredump_le32(hdr + 8);
-    cd->storage_bytes = info.size_bytes;
     *payload_bytes = total < COREDUMP_MAX_PAYLOAD_BYTES ? total : COREDUMP_MAX_PAYLOAD_BYTES;
     return 1;
 }
@@ -51,7 +58,9 @@ static int coredump_read(void *ctx, uint32_t offset, void *buf, size_t len)
             return rc;
         }
     }
-    memset((uint8_t *)buf + stored, CHUNKCORE_COREDUMP_PAST_END_BYTE, len - stored);
+    if (stored < len) {
+        memset((uint8_t *)buf + stored, CHUNKCORE_COREDUMP_PAST_END_BYTE, len - stored);
+    }
     return 0;
 }
 

@@ -48,6 +48,14 @@ typedef struct chunkcore_coredump {
     uint32_t storage_bytes; /* as the last peek found it; reads past it are not the port's */
 } chunkcore_coredump_t;
 
+/*
+ * The peek's verdict on the CHUNKCORE_COREDUMP_HEADER_BYTES read at offset 0,
+ * as above: 1 and the payload size the message announces, or 0 when the
+ * magic says there is no coredump. For a coredump source built over other
+ * storage calls (the SDK-style layer's), so that both judge alike.
+ */
+int chunkcore_coredump_judge_header(const uint8_t *hdr, uint32_t *payload_bytes);
+
 /* Copies the port; returns the source to list in the packetizer config. */
 const chunkcore_source_t *chunkcore_coredump_init(chunkcore_coredump_t *cd,
                                                   const chunkcore_storage_port_t *port);
