@@ -2,15 +2,6 @@
 
 #include <string.h>
 
-/* The largest payload a message can announce: the message length (header +
- * payload) and the single-chunk length (+ 3) must fit 32 bits. */
-#define COREDUMP_MAX_PAYLOAD_BYTES (UINT32_MAX - CHUNKCORE_MSG_HDR_MAX_BYTES - 3u)
-
-static uint32_t coredump_le32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
-}
-
 /*
  * The header peek: a read at offset 0 outside the payload stream, judged as
  * coredump.h says. A refused read is "no coredump" even for an async port
@@ -33,16 +24,6 @@ static int coredump_has_message(void *ctx, uint32_t *payload_bytes)
     }
     cd->storage_bytes = info.size_bytes;
     return chunkcore_coredump_judge_header(hdr, payload_bytes);
-}
-
-int chunkcore_coredump_judge_header(const uint8_t *hdr, uint32_t *payload_bytes)
-{
-    if (coredump_le32(hdr) != CHUNKCORE_COREDUMP_MAGIC) {
-        return 0;
-    }
-    uint32_t total = coredump_le32(hdr + 8);
-    *payload_bytes = total < COREDUMP_MAX_PAYLOAD_BYTES ? total : COREDUMP_MAX_PAYLOAD_BYTES;
-    return 1;
 }
 
 /* One port read for the stored part; the marker for what lies past the storage. */

@@ -86,7 +86,7 @@ static void packetizer_fill_info(const chunkcore_packetizer_t *p, chunkcore_msg_
     info->sent_bytes = p->tx.offset;
 }
 
-static int packetizer_start(chunkcore_packetizer_t *p, uint8_t type, uint32_t payload_bytes,
+static int packetizer_start(chunkcore_packetizer_t *p, int type, uint32_t payload_bytes,
                             bool multi_call)
 {
     const chunkcore_source_t *src = p->cfg->sources[type];
@@ -96,24 +96,23 @@ static int packetizer_start(chunkcore_packetizer_t *p, uint8_t type, uint32_t pa
     if (payload_bytes > UINT32_MAX - p->hdr_bytes - 3u) {
         return CHUNKCORE_E_INVAL;
     }
-    p->type = type;
+    p->type = (uint8_t)type;
     p->state = CHUNKCORE_PKT_SENDING;
     chunkcore_transport_start(&p->tx, p->hdr_bytes + payload_bytes, multi_call);
     return 1;
 }
 
-/* First active source with a message, in priority order: 1 and its type, 0, or <0. */
-static int packetizer_scan(const chunkcore_packetizer_t *p, uint8_t *type, uint32_t *payload_bytes)
+/* First active source with a message, in priority order: its type (> 0), 0, or <0. */
+static int packetizer_scan(const chunkcore_packetizer_t *p, uint32_t *payload_bytes)
 {
-    for (uint8_t t = 1; t < CHUNKCORE_MSG_TYPE_COUNT; t++) {
+    for (int t = 1; t < CHUNKCORE_MSG_TYPE_COUNT; t++) {
         const chunkcore_source_t *src = p->cfg->sources[t];
         if (src == NULL || !(p->active_mask & (1u << t))) {
             continue;
         }
         int rc = src->has_message(src->ctx, payload_bytes);
         if (rc != 0) {
-            *type = t;
-            return rc < 0 ? rc : 1;
+            return rc < 0 ? rc : t;
         }
     }
     return 0;
@@ -126,13 +125,12 @@ int chunkcore_packetizer_begin(chunkcore_packetizer_t *p, bool multi_call,
         return CHUNKCORE_E_PENDING;
     }
     if (p->state == CHUNKCORE_PKT_IDLE) {
-        uint8_t type = 0;
         uint32_t payload_bytes = 0;
-        int rc = packetizer_scan(p, &type, &payload_bytes);
+        int rc = packetizer_scan(p, &payload_bytes);
         if (rc <= 0) {
             return rc;
         }
-        rc = packetizer_start(p, type, payload_bytes, multi_call);
+        rc = packetizer_start(p, rc, payload_bytes, multi_call);
         if (rc < 0) {
             return rc;
         }
@@ -151,12 +149,9 @@ static int packetizer_delete(chunkcore_packetizer_t *p)
     return p->last_delete_status;
 }
 
-int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
+/* next() with a message known to be in progress, get_chunk()'s path too. */
+static inline int packetizer_send(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
 {
-    if (p->state != CHUNKCORE_PKT_SENDING) {
-        /* Nothing to send: *len stays as the caller set it, as the SDK leaves it. */
-        return p->state == CHUNKCORE_PKT_AWAIT_CONFIRM ? CHUNKCORE_E_PENDING : CHUNKCORE_E_NODATA;
-    }
     /* No avail hint, no avail call: most sources can serve any read. */
     const chunkcore_source_t *src = p->cfg->sources[p->type];
     const chunkcore_msg_reader_t reader = {
@@ -183,6 +178,15 @@ int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *l
     return p->tx.multi_call ? CHUNKCORE_STATUS_MORE_DATA_FOR_CHUNK : CHUNKCORE_STATUS_END_OF_CHUNK;
 }
 
+int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
+{
+    if (p->state != CHUNKCORE_PKT_SENDING) {
+        /* Nothing to send: *len stays as the caller set it, as the SDK leaves it. */
+        return p->state == CHUNKCORE_PKT_AWAIT_CONFIRM ? CHUNKCORE_E_PENDING : CHUNKCORE_E_NODATA;
+    }
+    return packetizer_send(p, buf, len);
+}
+
 /*
  * The message is selected before the buffer is looked at, as the SDK does:
  * with nothing to send *len is left alone, and a buffer under 9 bytes has
@@ -201,7 +205,7 @@ int chunkcore_packetizer_get_chunk(chunkcore_packetizer_t *p, uint8_t *buf, size
             return rc;
         }
     }
-    rc = chunkcore_packetizer_next(p, buf, len);
+    rc = packetizer_send(p, buf, len);
     return rc < 0 ? rc : CHUNKCORE_OK;
 }
 
@@ -231,9 +235,9 @@ int chunkcore_packetizer_data_available(chunkcore_packetizer_t *p)
         /* A message awaiting confirmation has nothing more to send. */
         return p->state == CHUNKCORE_PKT_SENDING;
     }
-    uint8_t type;
     uint32_t payload_bytes;
-    return packetizer_scan(p, &type, &payload_bytes);
+    int rc = packetizer_scan(p, &payload_bytes);
+    return rc > 0 ? 1 : rc;
 }
 
 void chunkcore_packetizer_set_active_sources(chunkcore_packetizer_t *p, uint32_t mask)

@@ -3,16 +3,6 @@
 #include "chunkcore/error.h"
 #include "chunkcore/varint.h"
 
-void chunkcore_transport_start(chunkcore_transport_t *t, uint32_t total_bytes, bool multi_call)
-{
-    t->total_bytes = total_bytes;
-    t->offset = 0;
-    t->crc = CHUNKCORE_CRC16_INIT;
-    t->multi_call = multi_call;
-    t->started = 0;
-    t->done = 0;
-}
-
 /* How many of want bytes at the current offset the reader can serve now. */
 static uint32_t transport_clamp(const chunkcore_transport_t *t, const chunkcore_msg_reader_t *r,
                                 uint32_t want)
@@ -20,22 +10,6 @@ static uint32_t transport_clamp(const chunkcore_transport_t *t, const chunkcore_
     uint32_t n = r->readable_end - t->offset;
     /* An end not past the offset means "unknown": attempt the whole read. */
     return (r->readable_end > t->offset && n < want) ? n : want;
-}
-
-/* The one reader call of a chunk, then the running CRC over what it gave. */
-static int transport_read(chunkcore_transport_t *t, const chunkcore_msg_reader_t *r, uint8_t *dst,
-                          uint32_t n)
-{
-    if (n == 0) {
-        return 0;
-    }
-    int rc = r->read(r->ctx, t->offset, dst, n);
-    if (rc < 0) {
-        return rc;
-    }
-    t->crc = chunkcore_crc16_update(t->crc, dst, n);
-    t->offset += n;
-    return 0;
 }
 
 /*
@@ -57,34 +31,41 @@ int chunkcore_transport_next(chunkcore_transport_t *t, const chunkcore_msg_reade
     if (t->done) {
         return CHUNKCORE_E_NODATA;
     }
-    uint32_t left = t->total_bytes - t->offset;
-    uint8_t hdr = CHUNKCORE_CHUNK_HDR_V2;
+    uint32_t offset = t->offset;
+    uint32_t left = t->total_bytes - offset;
+    unsigned hdr = CHUNKCORE_CHUNK_HDR_V2;
     size_t pos = 1;
     if (t->multi_call) {
         pos = !t->started; /* the `08` byte opens the first call only */
     } else if (t->started || (size_t)left + 3 > room || transport_clamp(t, r, left) != left) {
-        uint32_t v = t->started ? t->offset : t->total_bytes;
         hdr = t->started ? CHUNKCORE_CHUNK_HDR_CONT | CHUNKCORE_CHUNK_HDR_MORE
                          : CHUNKCORE_CHUNK_HDR_V2 | CHUNKCORE_CHUNK_HDR_MORE;
-        pos += chunkcore_varint_encode(v, buf + 1);
+        pos += chunkcore_varint_encode(t->started ? offset : t->total_bytes, buf + 1);
     }
-    uint32_t k = transport_clamp(t, r, room - pos < left ? (uint32_t)(room - pos) : left);
-    int crc = k == left && room - pos - k >= 2 &&
-              hdr != (CHUNKCORE_CHUNK_HDR_V2 | CHUNKCORE_CHUNK_HDR_MORE);
+    room -= pos;
+    uint32_t k = transport_clamp(t, r, room < left ? (uint32_t)room : left);
+    if (k == left && room - k >= 2 && hdr != (CHUNKCORE_CHUNK_HDR_V2 | CHUNKCORE_CHUNK_HDR_MORE)) {
+        hdr &= ~CHUNKCORE_CHUNK_HDR_MORE;
+        t->done = 1; /* undone below if the read fails: an error changes no state */
+    }
     /* A multi-call continuation has no header: its data or CRC overwrites this byte. */
-    buf[0] = crc ? (uint8_t)(hdr & ~CHUNKCORE_CHUNK_HDR_MORE) : hdr;
-    int rc = transport_read(t, r, buf + pos, k);
-    if (rc < 0) {
-        return rc;
+    buf[0] = (uint8_t)hdr;
+    if (k != 0) {
+        /* The one reader call of this chunk, then the running CRC over what it gave. */
+        int rc = r->read(r->ctx, offset, buf + pos, k);
+        if (rc < 0) {
+            t->done = 0;
+            return rc;
+        }
+        t->crc = chunkcore_crc16_update(t->crc, buf + pos, k);
+        t->offset = offset + k;
+        pos += k;
     }
-    pos += k;
     t->started = 1;
-    if (crc) {
-        buf[pos] = (uint8_t)(t->crc & 0xFFu);
-        buf[pos + 1] = (uint8_t)(t->crc >> 8);
-        pos += 2;
-        t->done = 1;
+    if (t->done) {
+        buf[pos++] = (uint8_t)(t->crc & 0xFFu);
+        buf[pos++] = (uint8_t)(t->crc >> 8);
     }
     *len = pos;
-    return crc ? CHUNKCORE_TRANSPORT_LAST : CHUNKCORE_TRANSPORT_MORE;
+    return t->done ? CHUNKCORE_TRANSPORT_LAST : CHUNKCORE_TRANSPORT_MORE;
 }

@@ -13,6 +13,8 @@
 #ifndef CHUNKCORE_TRANSPORT_H
 #define CHUNKCORE_TRANSPORT_H
 
+#include "chunkcore/crc16.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +61,16 @@ typedef struct chunkcore_transport {
 #define CHUNKCORE_TRANSPORT_LAST 0 /* this chunk ended the message */
 #define CHUNKCORE_TRANSPORT_MORE 1 /* more chunks (or calls) follow */
 
-void chunkcore_transport_start(chunkcore_transport_t *t, uint32_t total_bytes, bool multi_call);
+static inline void chunkcore_transport_start(chunkcore_transport_t *t, uint32_t total_bytes,
+                                             bool multi_call)
+{
+    t->total_bytes = total_bytes;
+    t->offset = 0;
+    t->crc = CHUNKCORE_CRC16_INIT;
+    t->multi_call = multi_call;
+    t->started = 0;
+    t->done = 0;
+}
 
 /*
  * Writes the next chunk into buf, with the bytes reader gives (the same

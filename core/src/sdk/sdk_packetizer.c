@@ -19,7 +19,7 @@
 
 static struct {
     uint32_t storage_bytes; /* as the last peek found it; no read comes before a peek */
-    int last_error;
+    int last_rc;
 } s_sdk;
 
 /*
@@ -43,19 +43,14 @@ static int sdk_coredump_has_message(void *ctx, uint32_t *payload_bytes)
 
 static int sdk_coredump_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
-    size_t stored = 0;
+    uint32_t end = s_sdk.storage_bytes;
+    size_t stored = offset < end ? end - offset : 0;
     (void)ctx;
-    if (offset < s_sdk.storage_bytes) {
-        stored = s_sdk.storage_bytes - offset;
-        stored = stored < len ? stored : len;
-        if (!memfault_coredump_read(offset, buf, stored)) {
-            return CHUNKCORE_E_IO;
-        }
+    if (stored >= len) {
+        return memfault_coredump_read(offset, buf, len) ? 0 : CHUNKCORE_E_IO;
     }
-    if (stored < len) {
-        memset((uint8_t *)buf + stored, CHUNKCORE_COREDUMP_PAST_END_BYTE, len - stored);
-    }
-    return 0;
+    memset((uint8_t *)buf + stored, CHUNKCORE_COREDUMP_PAST_END_BYTE, len - stored);
+    return stored == 0 || memfault_coredump_read(offset, buf, stored) ? 0 : CHUNKCORE_E_IO;
 }
 
 static int sdk_coredump_mark_read(void *ctx)
@@ -78,9 +73,10 @@ static const chunkcore_packetizer_config_t s_sdk_cfg = {
 /* Ready from reset: no init call, no check for one. */
 static chunkcore_packetizer_t s_sdk_pkt = CHUNKCORE_PACKETIZER_INITIALIZER(&s_sdk_cfg);
 
+/* What the last call's core function returned: chunkcore_sdk_last_error() reads it. */
 static int sdk_note(int rc)
 {
-    s_sdk.last_error = (rc < 0 && rc != CHUNKCORE_E_NODATA) ? rc : 0;
+    s_sdk.last_rc = rc;
     return rc;
 }
 
@@ -141,5 +137,6 @@ void memfault_packetizer_set_active_sources(uint32_t mask)
 
 int chunkcore_sdk_last_error(void)
 {
-    return s_sdk.last_error;
+    int rc = s_sdk.last_rc;
+    return (rc < 0 && rc != CHUNKCORE_E_NODATA) ? rc : 0;
 }
