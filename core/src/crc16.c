@@ -1,5 +1,8 @@
 #include "chunkcore/crc16.h"
 
+/* Not built in: the board supplies chunkcore_crc16_update() (crc16.h). */
+#if CHUNKCORE_CRC16_BUILTIN
+
 #if CHUNKCORE_CRC16_TABLE
 
 /* crc16_table[i] = CRC of the byte i shifted through the 0x1021 polynomial. */
@@ -82,3 +85,5 @@ uint16_t chunkcore_crc16_update(uint16_t crc, const void *data, size_t len)
 }
 
 #endif
+
+#endif /* CHUNKCORE_CRC16_BUILTIN */

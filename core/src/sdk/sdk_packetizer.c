@@ -10,8 +10,10 @@
 #include "memfault/core/data_packetizer.h"
 #include "memfault/panics/coredump.h"
 #include "memfault/panics/platform/coredump.h"
+#include "memfault/util/crc16.h"
 
 #include "chunkcore/coredump.h"
+#include "chunkcore/crc16.h"
 #include "chunkcore/error.h"
 #include "chunkcore/packetizer.h"
 
@@ -72,6 +74,14 @@ static const chunkcore_packetizer_config_t s_sdk_cfg = {
 
 /* Ready from reset: no init call, no check for one. */
 static chunkcore_packetizer_t s_sdk_pkt = CHUNKCORE_PACKETIZER_INITIALIZER(&s_sdk_cfg);
+
+#if !CHUNKCORE_CRC16_BUILTIN
+/* The board's CRC by the SDK's name, as the SDK with MEMFAULT_CRC16_BUILTIN = 0 has it. */
+uint16_t chunkcore_crc16_update(uint16_t crc, const void *data, size_t len)
+{
+    return memfault_crc16_compute(crc, data, len);
+}
+#endif
 
 /* What the last call's core function returned: chunkcore_sdk_last_error() reads it. */
 static int sdk_note(int rc)
