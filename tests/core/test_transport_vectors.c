@@ -294,6 +294,54 @@ static void test_chunk_size_may_change_every_call(void **state)
     assert_true(chunkcore_transport_done(&t));
 }
 
+/*
+ * A reader that can serve only part of the message now (an async window)
+ * gets the chunk cut short at its readable end, never a read across it; an
+ * end not past the chunk's offset means "don't know" and sets no limit.
+ */
+static void test_readable_end_cuts_the_chunk_short(void **state)
+{
+    (void)state;
+    chunkcore_transport_t t;
+    ram_msg_t m;
+    ram_msg_start(&t, &m, msg14, sizeof(msg14), false);
+    uint8_t buf[32];
+    test_decoder_t d;
+    uint8_t out[32];
+    test_decoder_init(&d, out, sizeof(out));
+
+    /* 14 bytes would fit one 20-byte chunk, but only 5 can be read: framed, 5 bytes. */
+    m.reader.readable_end = 5;
+    size_t len = 20;
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    static const uint8_t first[] = {0x48, 0x0E, 0x01, 0x02, 0x03, 0x04, 0x05};
+    assert_int_equal(len, sizeof(first));
+    assert_memory_equal(buf, first, sizeof(first));
+    assert_int_equal(m.last_offset, 0);
+    assert_int_equal(m.last_len, 5);
+    assert_int_equal(test_decoder_feed(&d, buf, len), TEST_DEC_MORE);
+
+    /* The window moved on to [5, 9). */
+    m.reader.readable_end = 9;
+    len = 20;
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    static const uint8_t second[] = {0xC0, 0x05, 0x06, 0x07, 0x08, 0x0A};
+    assert_int_equal(len, sizeof(second));
+    assert_memory_equal(buf, second, sizeof(second));
+    assert_int_equal(test_decoder_feed(&d, buf, len), TEST_DEC_MORE);
+
+    /* An end not past the offset (9) is "don't know": the rest and the CRC. */
+    m.reader.readable_end = 9;
+    len = 20;
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_LAST);
+    assert_int_equal(m.last_offset, 9);
+    assert_int_equal(m.last_len, 5);
+    assert_int_equal(len, 1 + 1 + 5 + 2);
+    assert_int_equal(buf[0], 0x80);
+    assert_int_equal(test_decoder_feed(&d, buf, len), TEST_DEC_DONE);
+    assert_memory_equal(out, msg14, sizeof(msg14));
+}
+
 /* ---- packetizer-level vectors: the packetizer writes the type byte itself ---- */
 
 typedef struct ram_source {
@@ -492,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_buffer_under_9_gives_nothing_and_keeps_state),
         cmocka_unit_test(test_init_chunk_carries_version_2_bits),
         cmocka_unit_test(test_chunk_size_may_change_every_call),
+        cmocka_unit_test(test_readable_end_cuts_the_chunk_short),
         cmocka_unit_test(test_coredump_message_vector_through_packetizer),
         cmocka_unit_test(test_event_message_vector_through_packetizer),
         cmocka_unit_test(test_decoder_accepts_spec_vectors),

@@ -95,15 +95,15 @@ typedef struct chunkcore_window {
 enum chunkcore_async_op { CHUNKCORE_OP_NONE = 0, CHUNKCORE_OP_READ = 1, CHUNKCORE_OP_ERASE = 2 };
 
 typedef struct chunkcore_async_stats {
-    uint32_t reads;      /* window loads dispatched */
-    uint32_t prefetches; /* of which dispatched ahead of need (double buffering) */
-    uint32_t read_bytes; /* bytes those loads asked for */
-    uint32_t erases;     /* erases dispatched */
-    uint32_t served;     /* packetizer reads served from a window */
-    uint32_t refused;    /* packetizer reads refused (CHUNKCORE_E_WINDOW / _RANGE) */
-    uint32_t failed;     /* completions reporting an error */
-    uint32_t cancelled;  /* operations abandoned with chunkcore_async_cancel() */
-    uint32_t stale;      /* completions ignored because their op was abandoned */
+    uint32_t reads;          /* window loads dispatched */
+    uint32_t prefetches;     /* of which dispatched ahead of need (double buffering) */
+    uint32_t read_bytes;     /* bytes those loads asked for */
+    uint32_t erases;         /* erases dispatched */
+    uint32_t served;         /* packetizer reads served from a window */
+    uint32_t refused;        /* packetizer reads refused (CHUNKCORE_E_WINDOW / _RANGE) */
+    uint32_t failed;         /* completions reporting an error */
+    uint32_t cancelled;      /* operations abandoned with chunkcore_async_cancel() */
+    uint32_t stale;          /* completions ignored because their op was abandoned */
 } chunkcore_async_stats_t;
 
 typedef struct chunkcore_async {
@@ -144,8 +144,7 @@ int chunkcore_async_prepare(chunkcore_async_t *a, size_t next_chunk_bytes);
  */
 int chunkcore_async_complete(chunkcore_async_t *a, uint32_t op_id, int status);
 
-/* Abandon the operation in flight (a completion that never came); the next prepare re-dispatches.
- */
+/* Abandon the operation in flight (a completion that never came); the next prepare re-dispatches. */
 void chunkcore_async_cancel(chunkcore_async_t *a);
 
 /* The message restarts from offset 0 (after chunkcore_packetizer_abort()). */
