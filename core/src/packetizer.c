@@ -149,7 +149,11 @@ static int packetizer_delete(chunkcore_packetizer_t *p)
     return p->last_delete_status;
 }
 
-/* next() with a message known to be in progress, get_chunk()'s path too. */
+/*
+ * next() with a message known to be in progress: get_chunk()'s path too.
+ * Inline so that a speed build spares get_chunk() a call per chunk; at -Os
+ * the compiler keeps it one function.
+ */
 static inline int packetizer_send(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
 {
     /* No avail hint, no avail call: most sources can serve any read. */
