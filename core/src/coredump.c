@@ -2,15 +2,6 @@
 
 #include <string.h>
 
-/* The largest payload a message can announce: the message length (header +
- * payload) and the single-chunk length (+ 3) must fit 32 bits. */
-#define COREDUMP_MAX_PAYLOAD_BYTES (UINT32_MAX - CHUNKCORE_MSG_HDR_MAX_BYTES - 3u)
-
-static uint32_t coredump_le32(const uint8_t *b)
-{
-    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
-}
-
 /*
  * The header peek: a read at offset 0 outside the payload stream, judged as
  * coredump.h says. A refused read is "no coredump" even for an async port
@@ -28,14 +19,11 @@ static int coredump_has_message(void *ctx, uint32_t *payload_bytes)
     if (rc < 0) {
         return rc;
     }
-    if (info.size_bytes < sizeof(hdr) || cd->port.read(cd->port.ctx, 0, hdr, sizeof(hdr)) < 0 ||
-        coredump_le32(hdr) != CHUNKCORE_COREDUMP_MAGIC) {
+    if (info.size_bytes < sizeof(hdr) || cd->port.read(cd->port.ctx, 0, hdr, sizeof(hdr)) < 0) {
         return 0;
     }
-    uint32_t total = coredump_le32(hdr + 8);
     cd->storage_bytes = info.size_bytes;
-    *payload_bytes = total < COREDUMP_MAX_PAYLOAD_BYTES ? total : COREDUMP_MAX_PAYLOAD_BYTES;
-    return 1;
+    return chunkcore_coredump_judge_header(hdr, payload_bytes);
 }
 
 /* One port read for the stored part; the marker for what lies past the storage. */
@@ -51,7 +39,9 @@ static int coredump_read(void *ctx, uint32_t offset, void *buf, size_t len)
             return rc;
         }
     }
-    memset((uint8_t *)buf + stored, CHUNKCORE_COREDUMP_PAST_END_BYTE, len - stored);
+    if (stored < len) {
+        memset((uint8_t *)buf + stored, CHUNKCORE_COREDUMP_PAST_END_BYTE, len - stored);
+    }
     return 0;
 }
 

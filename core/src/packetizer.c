@@ -5,40 +5,55 @@
 
 /*
  * The transport sees one message: the packetizer's own header bytes followed
- * by the source's payload. A chunk that spans both copies the header part
- * from RAM and makes exactly one source read for the payload part.
+ * by the source's payload. The header is not stored: it is the type byte,
+ * then the project key with its NUL, read from the config where it lives.
+ * A chunk that spans both writes the header part and makes exactly one
+ * source read for the payload part.
  */
 static int packetizer_msg_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     chunkcore_packetizer_t *p = ctx;
+    const char *key = p->cfg->project_key;
+    const chunkcore_source_t *src = p->cfg->sources[p->type];
     uint8_t *dst = buf;
-    if (offset < p->hdr_bytes) {
-        size_t n = p->hdr_bytes - offset;
-        n = n < len ? n : len;
-        memcpy(dst, p->hdr + offset, n);
-        dst += n;
-        len -= n;
-        offset += (uint32_t)n;
+    for (; offset < p->hdr_bytes && len != 0; offset++, len--) {
+        /* Byte 0: the type with its flags; a key only ever follows with the key flag. */
+        *dst++ = offset != 0 ? (uint8_t)key[offset - 1]
+                             : (uint8_t)(p->type | (key != NULL ? CHUNKCORE_MSG_HDR_KEY : 0u) |
+                                         (src->run_length_encoded ? CHUNKCORE_MSG_HDR_RLE : 0u));
     }
     if (len == 0) {
         return 0;
     }
-    const chunkcore_source_t *src = p->cfg->sources[p->type];
     return src->read(src->ctx, offset - p->hdr_bytes, dst, len);
 }
 
-static uint32_t packetizer_msg_avail(void *ctx, uint32_t offset, uint32_t want)
+/*
+ * Where the readable part of the message ends, for a source with an avail
+ * hint (payload offsets; the header before it is always readable). A source
+ * that knows nothing at this offset (0) sets no limit: the read is attempted
+ * and refused by the source.
+ */
+static uint32_t packetizer_readable_end(const chunkcore_packetizer_t *p,
+                                        const chunkcore_source_t *src)
 {
-    chunkcore_packetizer_t *p = ctx;
-    const chunkcore_source_t *src = p->cfg->sources[p->type];
-    uint32_t hdr_part = offset < p->hdr_bytes ? p->hdr_bytes - offset : 0;
-    if (want <= hdr_part || src->avail == NULL) {
-        return want;
+    uint32_t payload_offset = p->tx.offset > p->hdr_bytes ? p->tx.offset - p->hdr_bytes : 0;
+    uint32_t payload_left = p->tx.total_bytes - p->hdr_bytes - payload_offset;
+    if (payload_left == 0) {
+        return CHUNKCORE_READABLE_ALL;
     }
-    uint32_t payload = src->avail(src->ctx, offset + hdr_part - p->hdr_bytes, want - hdr_part);
-    /* No payload byte available after a header part: a header-only chunk
-     * would carry nothing useful, so report "unknown" and let the read refuse. */
-    return payload == 0 ? 0 : hdr_part + payload;
+    uint32_t n = src->avail(src->ctx, payload_offset, payload_left);
+    return n == 0 ? CHUNKCORE_READABLE_ALL : p->hdr_bytes + payload_offset + n;
+}
+
+/* Characters of a project key, counted no further than one past the limit. */
+static size_t packetizer_key_chars(const char *key)
+{
+    size_t n = 0;
+    while (n <= CHUNKCORE_PROJECT_KEY_MAX_CHARS && key[n] != '\0') {
+        n++;
+    }
+    return n;
 }
 
 int chunkcore_packetizer_init(chunkcore_packetizer_t *p, const chunkcore_packetizer_config_t *cfg)
@@ -47,11 +62,14 @@ int chunkcore_packetizer_init(chunkcore_packetizer_t *p, const chunkcore_packeti
     if (cfg == NULL) {
         return CHUNKCORE_E_INVAL;
     }
+    /* Message header: the type byte, then the NUL-terminated project key if any. */
+    p->hdr_bytes = 1;
     if (cfg->project_key != NULL) {
-        size_t n = strlen(cfg->project_key);
+        size_t n = packetizer_key_chars(cfg->project_key);
         if (n == 0 || n > CHUNKCORE_PROJECT_KEY_MAX_CHARS) {
             return CHUNKCORE_E_INVAL;
         }
+        p->hdr_bytes = (uint8_t)(2u + n);
     }
     p->cfg = cfg;
     p->active_mask = CHUNKCORE_SOURCES_ALL;
@@ -69,53 +87,29 @@ static void packetizer_fill_info(const chunkcore_packetizer_t *p, chunkcore_msg_
     info->sent_bytes = p->tx.offset;
 }
 
-/* Header: type byte with its flags, then the NUL-terminated project key if any. */
-static void packetizer_build_header(chunkcore_packetizer_t *p, uint8_t type)
-{
-    const char *key = p->cfg->project_key;
-    p->hdr[0] = type;
-    if (p->cfg->sources[type]->run_length_encoded) {
-        p->hdr[0] |= CHUNKCORE_MSG_HDR_RLE;
-    }
-    p->hdr_bytes = 1;
-    if (key != NULL) {
-        size_t n = strlen(key) + 1;
-        p->hdr[0] |= CHUNKCORE_MSG_HDR_KEY;
-        memcpy(p->hdr + 1, key, n);
-        p->hdr_bytes = (uint8_t)(1 + n);
-    }
-}
-
-static int packetizer_start(chunkcore_packetizer_t *p, uint8_t type, uint32_t payload_bytes,
+static int packetizer_start(chunkcore_packetizer_t *p, int type, uint32_t payload_bytes,
                             bool multi_call)
 {
-    packetizer_build_header(p, type);
     if (payload_bytes > UINT32_MAX - p->hdr_bytes - 3u) {
         return CHUNKCORE_E_INVAL;
     }
-    const chunkcore_msg_reader_t reader = {
-        .read = packetizer_msg_read,
-        .avail = packetizer_msg_avail,
-        .ctx = p,
-    };
-    p->type = type;
+    p->type = (uint8_t)type;
     p->state = CHUNKCORE_PKT_SENDING;
-    chunkcore_transport_start(&p->tx, &reader, p->hdr_bytes + payload_bytes, multi_call);
+    chunkcore_transport_start(&p->tx, p->hdr_bytes + payload_bytes, multi_call);
     return 1;
 }
 
-/* First active source with a message, in priority order: 1 and its type, 0, or <0. */
-static int packetizer_scan(const chunkcore_packetizer_t *p, uint8_t *type, uint32_t *payload_bytes)
+/* First active source with a message, in priority order: its type (> 0), 0, or <0. */
+static int packetizer_scan(const chunkcore_packetizer_t *p, uint32_t *payload_bytes)
 {
-    for (uint8_t t = 1; t < CHUNKCORE_MSG_TYPE_COUNT; t++) {
+    for (int t = 1; t < CHUNKCORE_MSG_TYPE_COUNT; t++) {
         const chunkcore_source_t *src = p->cfg->sources[t];
         if (src == NULL || !(p->active_mask & (1u << t))) {
             continue;
         }
         int rc = src->has_message(src->ctx, payload_bytes);
         if (rc != 0) {
-            *type = t;
-            return rc < 0 ? rc : 1;
+            return rc < 0 ? rc : t;
         }
     }
     return 0;
@@ -128,13 +122,12 @@ int chunkcore_packetizer_begin(chunkcore_packetizer_t *p, bool multi_call,
         return CHUNKCORE_E_PENDING;
     }
     if (p->state == CHUNKCORE_PKT_IDLE) {
-        uint8_t type = 0;
         uint32_t payload_bytes = 0;
-        int rc = packetizer_scan(p, &type, &payload_bytes);
+        int rc = packetizer_scan(p, &payload_bytes);
         if (rc <= 0) {
             return rc;
         }
-        rc = packetizer_start(p, type, payload_bytes, multi_call);
+        rc = packetizer_start(p, rc, payload_bytes, multi_call);
         if (rc < 0) {
             return rc;
         }
@@ -153,13 +146,22 @@ static int packetizer_delete(chunkcore_packetizer_t *p)
     return p->last_delete_status;
 }
 
-int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
+/*
+ * next() with a message known to be in progress: get_chunk()'s path too.
+ * Inline so that a speed build spares get_chunk() a call per chunk; at -Os
+ * the compiler keeps it one function.
+ */
+static inline int packetizer_send(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
 {
-    if (p->state != CHUNKCORE_PKT_SENDING) {
-        /* Nothing to send: *len stays as the caller set it, as the SDK leaves it. */
-        return p->state == CHUNKCORE_PKT_AWAIT_CONFIRM ? CHUNKCORE_E_PENDING : CHUNKCORE_E_NODATA;
-    }
-    int rc = chunkcore_transport_next(&p->tx, buf, len);
+    /* No avail hint, no avail call: most sources can serve any read. */
+    const chunkcore_source_t *src = p->cfg->sources[p->type];
+    const chunkcore_msg_reader_t reader = {
+        .read = packetizer_msg_read,
+        .ctx = p,
+        .readable_end =
+            src->avail != NULL ? packetizer_readable_end(p, src) : CHUNKCORE_READABLE_ALL,
+    };
+    int rc = chunkcore_transport_next(&p->tx, &reader, buf, len);
     if (rc < 0) {
         return rc;
     }
@@ -177,6 +179,15 @@ int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *l
     return p->tx.multi_call ? CHUNKCORE_STATUS_MORE_DATA_FOR_CHUNK : CHUNKCORE_STATUS_END_OF_CHUNK;
 }
 
+int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
+{
+    if (p->state != CHUNKCORE_PKT_SENDING) {
+        /* Nothing to send: *len stays as the caller set it, as the SDK leaves it. */
+        return p->state == CHUNKCORE_PKT_AWAIT_CONFIRM ? CHUNKCORE_E_PENDING : CHUNKCORE_E_NODATA;
+    }
+    return packetizer_send(p, buf, len);
+}
+
 /*
  * The message is selected before the buffer is looked at, as the SDK does:
  * with nothing to send *len is left alone, and a buffer under 9 bytes has
@@ -184,15 +195,18 @@ int chunkcore_packetizer_next(chunkcore_packetizer_t *p, uint8_t *buf, size_t *l
  */
 int chunkcore_packetizer_get_chunk(chunkcore_packetizer_t *p, uint8_t *buf, size_t *len)
 {
-    int rc = chunkcore_packetizer_begin(p, false, NULL);
-    if (rc == 0 || rc == CHUNKCORE_E_PENDING) {
-        return rc == 0 ? CHUNKCORE_E_NODATA : rc;
+    int rc;
+    if (p->state != CHUNKCORE_PKT_SENDING) {
+        rc = chunkcore_packetizer_begin(p, false, NULL);
+        if (rc == 0 || rc == CHUNKCORE_E_PENDING) {
+            return rc == 0 ? CHUNKCORE_E_NODATA : rc;
+        }
+        if (rc < 0) {
+            *len = 0;
+            return rc;
+        }
     }
-    if (rc < 0) {
-        *len = 0;
-        return rc;
-    }
-    rc = chunkcore_packetizer_next(p, buf, len);
+    rc = packetizer_send(p, buf, len);
     return rc < 0 ? rc : CHUNKCORE_OK;
 }
 
@@ -222,9 +236,9 @@ int chunkcore_packetizer_data_available(chunkcore_packetizer_t *p)
         /* A message awaiting confirmation has nothing more to send. */
         return p->state == CHUNKCORE_PKT_SENDING;
     }
-    uint8_t type;
     uint32_t payload_bytes;
-    return packetizer_scan(p, &type, &payload_bytes);
+    int rc = packetizer_scan(p, &payload_bytes);
+    return rc > 0 ? 1 : rc;
 }
 
 void chunkcore_packetizer_set_active_sources(chunkcore_packetizer_t *p, uint32_t mask)

@@ -11,17 +11,6 @@ size_t chunkcore_varint_size(uint32_t value)
     return n;
 }
 
-size_t chunkcore_varint_encode(uint32_t value, uint8_t *out)
-{
-    size_t n = 0;
-    while (value >= 0x80u) {
-        out[n++] = (uint8_t)(value | 0x80u);
-        value >>= 7;
-    }
-    out[n++] = (uint8_t)value;
-    return n;
-}
-
 int chunkcore_varint_decode(const uint8_t *in, size_t len, uint32_t *value)
 {
     uint32_t v = 0;

@@ -17,6 +17,7 @@
 #include "memfault/core/data_packetizer.h"
 #include "memfault/panics/coredump.h"
 #include "memfault/panics/platform/coredump.h"
+#include "memfault/util/crc16.h"
 
 #include <cstdint>
 #include <cstdio>

@@ -27,6 +27,7 @@ typedef struct ram_msg {
     unsigned reads;
     uint32_t last_offset;
     size_t last_len;
+    chunkcore_msg_reader_t reader; /* the same for every chunk of the message */
 } ram_msg_t;
 
 static int ram_msg_read(void *ctx, uint32_t offset, void *buf, size_t len)
@@ -46,8 +47,10 @@ static void ram_msg_start(chunkcore_transport_t *t, ram_msg_t *m, const uint8_t 
     memset(m, 0, sizeof(*m));
     m->data = data;
     m->bytes = bytes;
-    const chunkcore_msg_reader_t reader = {.read = ram_msg_read, .avail = NULL, .ctx = m};
-    chunkcore_transport_start(t, &reader, bytes, multi_call);
+    m->reader.read = ram_msg_read;
+    m->reader.ctx = m;
+    m->reader.readable_end = CHUNKCORE_READABLE_ALL;
+    chunkcore_transport_start(t, bytes, multi_call);
 }
 
 /* ---- the vectors ---- */
@@ -119,7 +122,7 @@ static void run_transport_vector(const struct vector *v)
         memset(buf, 0xBA, sizeof(buf));
         size_t len = v->sizes[i];
         unsigned reads_before = m.reads;
-        int rc = chunkcore_transport_next(&t, buf, &len);
+        int rc = chunkcore_transport_next(&t, &m.reader, buf, &len);
         bool last = (i + 1 == v->n_chunks);
         assert_int_equal(rc, last ? CHUNKCORE_TRANSPORT_LAST : CHUNKCORE_TRANSPORT_MORE);
         assert_int_equal(len, v->chunk_bytes[i]);
@@ -129,7 +132,7 @@ static void run_transport_vector(const struct vector *v)
     }
     size_t len = 64;
     uint8_t buf[64];
-    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_E_NODATA);
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_E_NODATA);
     assert_int_equal(len, 0);
 }
 
@@ -155,7 +158,7 @@ static void test_crc_only_chunk_makes_no_read(void **state)
     for (size_t i = 0; i < 3; i++) {
         size_t len = sizes[i];
         unsigned before = m.reads;
-        assert_true(chunkcore_transport_next(&t, buf, &len) >= 0);
+        assert_true(chunkcore_transport_next(&t, &m.reader, buf, &len) >= 0);
         if (i < 2) {
             assert_int_equal(m.reads, before + 1);
             assert_int_equal(m.last_offset, expect_offset[i]);
@@ -181,7 +184,7 @@ static void test_4072_byte_message_vector(void **state)
     uint8_t buf[128];
     size_t len = 9;
     static const uint8_t first[] = {0x48, 0xE8, 0x1F, 0x01, 0x02, 0x03, 0x00, 0x00, 0x00};
-    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
     assert_int_equal(len, sizeof(first));
     assert_memory_equal(buf, first, sizeof(first));
 
@@ -192,14 +195,15 @@ static void test_4072_byte_message_vector(void **state)
         size_t varint_bytes = t.offset < 128 ? 1 : 2;
         size_t want = left > 64 ? 9 : 1 + varint_bytes + left;
         len = want;
-        assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+        assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len),
+                         CHUNKCORE_TRANSPORT_MORE);
         assert_int_equal(len, want);
         assert_true(buf[0] == 0xC0);
     }
     assert_int_equal(t.offset, 4071);
     static const uint8_t last[] = {0x80, 0xE7, 0x1F, 0x00, 0xF4, 0x79};
     len = 9;
-    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_LAST);
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_LAST);
     assert_int_equal(len, sizeof(last));
     assert_memory_equal(buf, last, sizeof(last));
 }
@@ -215,7 +219,7 @@ static void test_buffer_under_9_gives_nothing_and_keeps_state(void **state)
         chunkcore_transport_t before = t;
         memset(buf, 0xBA, sizeof(buf));
         size_t len = room;
-        assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_E_BUFSIZE);
+        assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_E_BUFSIZE);
         assert_int_equal(len, 0);
         assert_memory_equal(&before, &t, sizeof(t));
         assert_int_equal(m.reads, 0);
@@ -223,15 +227,15 @@ static void test_buffer_under_9_gives_nothing_and_keeps_state(void **state)
     }
     /* Mid-message too: after the first chunk a too-small buffer changes nothing. */
     size_t len = 9;
-    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
     chunkcore_transport_t before = t;
     len = 8;
-    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_E_BUFSIZE);
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_E_BUFSIZE);
     assert_int_equal(len, 0);
     assert_memory_equal(&before, &t, sizeof(t));
     /* And the message goes on as in the vector. */
     len = 10;
-    assert_int_equal(chunkcore_transport_next(&t, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
     assert_memory_equal(buf, v3_c1, sizeof(v3_c1));
 }
 
@@ -246,7 +250,7 @@ static void test_init_chunk_carries_version_2_bits(void **state)
         ram_msg_start(&t, &m, v->msg, v->msg_bytes, v->multi_call);
         uint8_t buf[64];
         size_t len = v->sizes[0];
-        assert_true(chunkcore_transport_next(&t, buf, &len) >= 0);
+        assert_true(chunkcore_transport_next(&t, &m.reader, buf, &len) >= 0);
         assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_VER_MASK, CHUNKCORE_CHUNK_HDR_V2);
         assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_CHANNEL, 0);
         if (v->multi_call) {
@@ -255,7 +259,7 @@ static void test_init_chunk_carries_version_2_bits(void **state)
         /* Continuations carry 0 in the version bits. */
         for (size_t c = 1; c < v->n_chunks; c++) {
             len = v->sizes[c];
-            assert_true(chunkcore_transport_next(&t, buf, &len) >= 0);
+            assert_true(chunkcore_transport_next(&t, &m.reader, buf, &len) >= 0);
             assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_VER_MASK, 0);
             assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_CONT, CHUNKCORE_CHUNK_HDR_CONT);
         }
@@ -281,13 +285,61 @@ static void test_chunk_size_may_change_every_call(void **state)
     for (size_t i = 0; rc == TEST_DEC_MORE; i++) {
         uint8_t buf[128];
         size_t len = sizes[i % (sizeof(sizes) / sizeof(sizes[0]))];
-        assert_true(chunkcore_transport_next(&t, buf, &len) >= 0);
+        assert_true(chunkcore_transport_next(&t, &m.reader, buf, &len) >= 0);
         rc = test_decoder_feed(&d, buf, len);
     }
     assert_int_equal(rc, TEST_DEC_DONE);
     assert_int_equal(d.total_bytes, sizeof(msg));
     assert_memory_equal(out, msg, sizeof(msg));
     assert_true(chunkcore_transport_done(&t));
+}
+
+/*
+ * A reader that can serve only part of the message now (an async window)
+ * gets the chunk cut short at its readable end, never a read across it; an
+ * end not past the chunk's offset means "don't know" and sets no limit.
+ */
+static void test_readable_end_cuts_the_chunk_short(void **state)
+{
+    (void)state;
+    chunkcore_transport_t t;
+    ram_msg_t m;
+    ram_msg_start(&t, &m, msg14, sizeof(msg14), false);
+    uint8_t buf[32];
+    test_decoder_t d;
+    uint8_t out[32];
+    test_decoder_init(&d, out, sizeof(out));
+
+    /* 14 bytes would fit one 20-byte chunk, but only 5 can be read: framed, 5 bytes. */
+    m.reader.readable_end = 5;
+    size_t len = 20;
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    static const uint8_t first[] = {0x48, 0x0E, 0x01, 0x02, 0x03, 0x04, 0x05};
+    assert_int_equal(len, sizeof(first));
+    assert_memory_equal(buf, first, sizeof(first));
+    assert_int_equal(m.last_offset, 0);
+    assert_int_equal(m.last_len, 5);
+    assert_int_equal(test_decoder_feed(&d, buf, len), TEST_DEC_MORE);
+
+    /* The window moved on to [5, 9). */
+    m.reader.readable_end = 9;
+    len = 20;
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
+    static const uint8_t second[] = {0xC0, 0x05, 0x06, 0x07, 0x08, 0x0A};
+    assert_int_equal(len, sizeof(second));
+    assert_memory_equal(buf, second, sizeof(second));
+    assert_int_equal(test_decoder_feed(&d, buf, len), TEST_DEC_MORE);
+
+    /* An end not past the offset (9) is "don't know": the rest and the CRC. */
+    m.reader.readable_end = 9;
+    len = 20;
+    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_LAST);
+    assert_int_equal(m.last_offset, 9);
+    assert_int_equal(m.last_len, 5);
+    assert_int_equal(len, 1 + 1 + 5 + 2);
+    assert_int_equal(buf[0], 0x80);
+    assert_int_equal(test_decoder_feed(&d, buf, len), TEST_DEC_DONE);
+    assert_memory_equal(out, msg14, sizeof(msg14));
 }
 
 /* ---- packetizer-level vectors: the packetizer writes the type byte itself ---- */
@@ -488,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_buffer_under_9_gives_nothing_and_keeps_state),
         cmocka_unit_test(test_init_chunk_carries_version_2_bits),
         cmocka_unit_test(test_chunk_size_may_change_every_call),
+        cmocka_unit_test(test_readable_end_cuts_the_chunk_short),
         cmocka_unit_test(test_coredump_message_vector_through_packetizer),
         cmocka_unit_test(test_event_message_vector_through_packetizer),
         cmocka_unit_test(test_decoder_accepts_spec_vectors),

@@ -48,6 +48,33 @@ typedef struct chunkcore_coredump {
     uint32_t storage_bytes; /* as the last peek found it; reads past it are not the port's */
 } chunkcore_coredump_t;
 
+/* The largest payload a message can announce: the message length (header +
+ * payload) and the single-chunk length (+ 3) must fit 32 bits. */
+#define CHUNKCORE_COREDUMP_MAX_PAYLOAD_BYTES (UINT32_MAX - CHUNKCORE_MSG_HDR_MAX_BYTES - 3u)
+
+static inline uint32_t chunkcore_coredump_le32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+}
+
+/*
+ * The peek's verdict on the CHUNKCORE_COREDUMP_HEADER_BYTES read at offset 0,
+ * as above: 1 and the payload size the message announces, or 0 when the
+ * magic says there is no coredump. Shared with the coredump source built
+ * over other storage calls (the SDK-style layer's), so that both judge alike;
+ * inline, because each has one call and the call would cost more.
+ */
+static inline int chunkcore_coredump_judge_header(const uint8_t *hdr, uint32_t *payload_bytes)
+{
+    if (chunkcore_coredump_le32(hdr) != CHUNKCORE_COREDUMP_MAGIC) {
+        return 0;
+    }
+    uint32_t total = chunkcore_coredump_le32(hdr + 8);
+    *payload_bytes =
+        total < CHUNKCORE_COREDUMP_MAX_PAYLOAD_BYTES ? total : CHUNKCORE_COREDUMP_MAX_PAYLOAD_BYTES;
+    return 1;
+}
+
 /* Copies the port; returns the source to list in the packetizer config. */
 const chunkcore_source_t *chunkcore_coredump_init(chunkcore_coredump_t *cd,
                                                   const chunkcore_storage_port_t *port);

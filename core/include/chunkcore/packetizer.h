@@ -32,11 +32,11 @@ enum chunkcore_msg_type {
     CHUNKCORE_MSG_TYPE_COUNT = 5
 };
 
-#define CHUNKCORE_MSG_HDR_KEY 0x40u /* a NUL-terminated project key follows */
-#define CHUNKCORE_MSG_HDR_RLE 0x80u
+#define CHUNKCORE_MSG_HDR_KEY           0x40u /* a NUL-terminated project key follows */
+#define CHUNKCORE_MSG_HDR_RLE           0x80u
 #define CHUNKCORE_PROJECT_KEY_MAX_CHARS 32u
-#define CHUNKCORE_MSG_HDR_MAX_BYTES (1u + CHUNKCORE_PROJECT_KEY_MAX_CHARS + 1u)
-#define CHUNKCORE_SOURCES_ALL 0xFFFFFFFFu
+#define CHUNKCORE_MSG_HDR_MAX_BYTES     (1u + CHUNKCORE_PROJECT_KEY_MAX_CHARS + 1u)
+#define CHUNKCORE_SOURCES_ALL           0xFFFFFFFFu
 
 /* A data source: the SDK's three callbacks, plus an optional availability hint. */
 typedef struct chunkcore_source {
@@ -46,7 +46,11 @@ typedef struct chunkcore_source {
     int (*read)(void *ctx, uint32_t offset, void *buf, size_t len);
     /* The message has been consumed: delete it. 0 or a negative code. */
     int (*mark_read)(void *ctx);
-    /* Optional: see chunkcore_msg_reader_t.avail (offsets are payload offsets). */
+    /*
+     * Optional: how many of the want payload bytes at offset can be read now,
+     * 0 when the source does not know (an async RAM window's edge): a chunk
+     * is cut short there (chunkcore_msg_reader_t.readable_end).
+     */
     uint32_t (*avail)(void *ctx, uint32_t offset, uint32_t want);
     void *ctx;
     /* Reads come from a forward-only stream (an async window): no RLE. */
@@ -82,11 +86,10 @@ typedef struct chunkcore_packetizer {
     chunkcore_transport_t tx;
     uint32_t active_mask;
     int last_delete_status; /* what the last mark_read returned */
-    uint8_t hdr[CHUNKCORE_MSG_HDR_MAX_BYTES];
-    uint8_t hdr_bytes;
-    uint8_t type;  /* message in progress, CHUNKCORE_MSG_NONE when idle */
-    uint8_t state; /* enum chunkcore_packetizer_state */
-    uint8_t final_out; /* the last chunk written ended its message */
+    uint8_t hdr_bytes;      /* the message header's length: 1, or 2 + the project key's */
+    uint8_t type;           /* message in progress, CHUNKCORE_MSG_NONE when idle */
+    uint8_t state;          /* enum chunkcore_packetizer_state */
+    uint8_t final_out;      /* the last chunk written ended its message */
 } chunkcore_packetizer_t;
 
 typedef struct chunkcore_msg_info {
@@ -99,6 +102,19 @@ typedef struct chunkcore_msg_info {
 /* Status values of chunkcore_packetizer_next(), numbered as the SDK's. */
 #define CHUNKCORE_STATUS_END_OF_CHUNK        1
 #define CHUNKCORE_STATUS_MORE_DATA_FOR_CHUNK 2
+
+/*
+ * The state chunkcore_packetizer_init() leaves, as a static initializer, for
+ * a packetizer in static storage that no code has to set up (the SDK-style
+ * layer's default instance):
+ *     static chunkcore_packetizer_t p = CHUNKCORE_PACKETIZER_INITIALIZER(&cfg);
+ * Nothing checks cfg here: it must be one init() accepts, without a project
+ * key (the 1 is the message header's length; init() counts the key's).
+ */
+#define CHUNKCORE_PACKETIZER_INITIALIZER(cfg)                                                      \
+    {                                                                                              \
+        (cfg), {0, 0, 0, 0, 0, 0}, CHUNKCORE_SOURCES_ALL, 0, 1, 0, 0, 0                            \
+    }
 
 /* cfg must outlive p. Fails with CHUNKCORE_E_INVAL on a key over 32 chars. */
 int chunkcore_packetizer_init(chunkcore_packetizer_t *p, const chunkcore_packetizer_config_t *cfg);

@@ -5,13 +5,15 @@
  *
  * The transport never holds message bytes. It asks a reader for them, exactly
  * once per chunk that carries message bytes, at the next sequential offset,
- * for no more than the chunk has room for. A reader may also say how many
- * bytes it can serve right now (an async RAM window): the chunk is then cut
- * short, which keeps the wire format valid and never makes a read cross the
- * window's edge.
+ * for no more than the chunk has room for. A reader may also say where the
+ * bytes it can serve right now end (an async RAM window): the chunk is then
+ * cut short, which keeps the wire format valid and never makes a read cross
+ * the window's edge.
  */
 #ifndef CHUNKCORE_TRANSPORT_H
 #define CHUNKCORE_TRANSPORT_H
+
+#include "chunkcore/crc16.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,17 +35,20 @@ extern "C" {
 typedef struct chunkcore_msg_reader {
     /* Copy len message bytes at offset into buf. 0 or a negative CHUNKCORE_E_* code. */
     int (*read)(void *ctx, uint32_t offset, void *buf, size_t len);
-    /*
-     * Optional. How many of the want bytes at offset can be read now; 0 means
-     * "don't know", and the full read is attempted (and refused by the reader
-     * if it cannot serve it). NULL: always all of them.
-     */
-    uint32_t (*avail)(void *ctx, uint32_t offset, uint32_t want);
     void *ctx;
+    /*
+     * The message bytes before this offset can be read now (the end of an
+     * async RAM window): the chunk is cut short there. CHUNKCORE_READABLE_ALL,
+     * or any value not past the offset the chunk starts at, means "don't
+     * know": the full read is attempted (and refused by the reader if it
+     * cannot serve it).
+     */
+    uint32_t readable_end;
 } chunkcore_msg_reader_t;
 
+#define CHUNKCORE_READABLE_ALL UINT32_MAX
+
 typedef struct chunkcore_transport {
-    chunkcore_msg_reader_t reader;
     uint32_t total_bytes; /* message length T */
     uint32_t offset;      /* message bytes already sent */
     uint16_t crc;
@@ -56,18 +61,29 @@ typedef struct chunkcore_transport {
 #define CHUNKCORE_TRANSPORT_LAST 0 /* this chunk ended the message */
 #define CHUNKCORE_TRANSPORT_MORE 1 /* more chunks (or calls) follow */
 
-void chunkcore_transport_start(chunkcore_transport_t *t, const chunkcore_msg_reader_t *reader,
-                               uint32_t total_bytes, bool multi_call);
+static inline void chunkcore_transport_start(chunkcore_transport_t *t, uint32_t total_bytes,
+                                             bool multi_call)
+{
+    t->total_bytes = total_bytes;
+    t->offset = 0;
+    t->crc = CHUNKCORE_CRC16_INIT;
+    t->multi_call = multi_call;
+    t->started = 0;
+    t->done = 0;
+}
 
 /*
- * Writes the next chunk into buf. On entry *len is the room offered (any size
+ * Writes the next chunk into buf, with the bytes reader gives (the same
+ * reader for every chunk of one message: the transport keeps none, so its
+ * state stays a few counters). On entry *len is the room offered (any size
  * from 9 up, free to change between calls); on return the chunk length.
  * Returns CHUNKCORE_TRANSPORT_MORE or _LAST; or a negative code with *len = 0
  * and the state unchanged, so the same chunk can be asked for again: that is
  * CHUNKCORE_E_BUFSIZE under 9 bytes, CHUNKCORE_E_NODATA once done, or the
  * reader's error.
  */
-int chunkcore_transport_next(chunkcore_transport_t *t, uint8_t *buf, size_t *len);
+int chunkcore_transport_next(chunkcore_transport_t *t, const chunkcore_msg_reader_t *reader,
+                             uint8_t *buf, size_t *len);
 
 static inline bool chunkcore_transport_done(const chunkcore_transport_t *t)
 {

@@ -17,8 +17,21 @@ extern "C" {
 /* Bytes the encoding of value takes (1..5). */
 size_t chunkcore_varint_size(uint32_t value);
 
-/* Writes value to out (room for CHUNKCORE_VARINT_MAX_BYTES); returns bytes written. */
-size_t chunkcore_varint_encode(uint32_t value, uint8_t *out);
+/*
+ * Writes value to out (room for CHUNKCORE_VARINT_MAX_BYTES); returns bytes
+ * written. Inline: the transport encodes one per chunk, and the call would
+ * cost more than the loop, in time and in flash.
+ */
+static inline size_t chunkcore_varint_encode(uint32_t value, uint8_t *out)
+{
+    size_t n = 0;
+    while (value >= 0x80u) {
+        out[n++] = (uint8_t)(value | 0x80u);
+        value >>= 7;
+    }
+    out[n++] = (uint8_t)value;
+    return n;
+}
 
 /*
  * Reads one varint from in[0..len). Returns bytes consumed (1..5), or
