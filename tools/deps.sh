@@ -13,6 +13,7 @@ pkgs=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   clang libclang-rt-14-dev
   sqlite3 python3
+  valgrind
 )
 
 missing=()
