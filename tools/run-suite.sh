@@ -35,6 +35,7 @@ quietly() {
     written+=("$what")
   else
     echo "$msg" >&2
+    rc=$((rc > 1 ? rc : 1)) # a report that was not written fails the job
   fi
 }
 if [ "$rc" -le 1 ] && [ -n "$db" ]; then

@@ -99,7 +99,7 @@ void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
                                       const uint8_t *bytes, size_t len, const char *fault)
 {
     size_t n = monitor_clip(mon, offset, len);
-    if (n == 0 || bytes == NULL) {
+    if (n == 0 || bytes == NULL || mon->shadow_failed) {
         return;
     }
     if (mon->delivered == NULL) {
@@ -113,7 +113,10 @@ void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
         }
         mon->delivered = malloc(mon->cfg.image_bytes);
         if (mon->delivered == NULL) {
-            return; /* judged against the image alone, as without faults */
+            /* Without the shadow, faults excuse any altered bytes, as they did
+             * before it existed: a false violation is worse than a missed one. */
+            mon->shadow_failed = true;
+            return;
         }
         memcpy(mon->delivered, mon->cfg.image, mon->cfg.image_bytes);
     }
@@ -134,6 +137,9 @@ static bool monitor_flash_gave(const chunksim_monitor_t *mon, uint32_t offset, c
                                size_t len)
 {
     size_t n = monitor_clip(mon, offset, len);
+    if (mon->cfg.data_faults && mon->shadow_failed) {
+        return true;
+    }
     return mon->cfg.data_faults && mon->delivered != NULL && n > 0 &&
            memcmp(mon->delivered + offset, bytes, n) == 0;
 }
@@ -142,6 +148,9 @@ static bool monitor_flash_gave(const chunksim_monitor_t *mon, uint32_t offset, c
 static bool monitor_header_altered(const chunksim_monitor_t *mon)
 {
     size_t n = monitor_clip(mon, 0, CHUNKCORE_COREDUMP_HEADER_BYTES);
+    if (mon->cfg.data_faults && mon->shadow_failed) {
+        return true;
+    }
     return mon->cfg.data_faults && mon->delivered != NULL &&
            memcmp(mon->delivered, mon->cfg.image, n) != 0;
 }
@@ -293,8 +302,8 @@ static void monitor_peek_absent(chunksim_monitor_t *mon)
 
 static void monitor_peek_found(chunksim_monitor_t *mon, uint32_t payload_bytes)
 {
-    if (payload_bytes != mon->cfg.image_bytes) {
-        mon->size_altered = true;
+    bool other_size = payload_bytes != mon->cfg.image_bytes;
+    if (other_size) {
         if (monitor_header_altered(mon)) {
             mon->suppressed++;
         } else {
@@ -312,6 +321,8 @@ static void monitor_peek_found(chunksim_monitor_t *mon, uint32_t payload_bytes)
     mon->in_message = true;
     mon->next_offset = 0;
     mon->message_bytes = payload_bytes;
+    /* Of the message being sent: a later message at the stored size clears it. */
+    mon->size_altered = other_size;
     mon->read_to_end = false;
     mon->restarted = false;
 }

@@ -574,6 +574,11 @@ static void test_altered_size_is_named_and_suppressed_only_with_data_faults(void
     assert_true(fx.mon.read_to_end);
     chunksim_monitor_clear(&fx.mon);
     assert_none();
+    /* It names the message being sent: one started at the stored size is not altered. */
+    chunksim_monitor_restart(&fx.mon);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    assert_false(fx.mon.size_altered);
+    assert_int_equal(fx.mon.message_bytes, IMAGE_BYTES);
     chunksim_monitor_free(&fx.mon);
 }
 

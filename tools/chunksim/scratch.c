@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SCRATCH_LOCK "owner.lock"
@@ -59,8 +60,10 @@ int cli_scratch_create(cli_scratch_t *s, const char *db_path, char *err, size_t 
         s->dir = NULL;
         return rc;
     }
-    if (asprintf(&tmp, "%s/.new-lock", s->dir) < 0 ||
-        asprintf(&lock, "%s/" SCRATCH_LOCK, s->dir) < 0) {
+    if (asprintf(&tmp, "%s/.new-lock", s->dir) < 0) {
+        tmp = NULL;
+    }
+    if (tmp == NULL || asprintf(&lock, "%s/" SCRATCH_LOCK, s->dir) < 0) {
         free(tmp);
         snprintf(err, errlen, "out of memory");
         cli_scratch_close(s, 0);
@@ -158,22 +161,21 @@ static int scratch_recover_dir(chunksim_rec_t *rec, const char *db_path, const c
     char **dbs;
     size_t n;
     int rc = scratch_list_dbs(dir, &dbs, &n);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    /* Each database on its own: one that fails is kept and named, the others go. */
+    for (size_t i = 0; i < n; i++) {
         chunksim_merge_stats_t st;
         char err[1024];
         const chunksim_merge_options_t opts = {.label = "a killed matrix's worker database"};
-        rc = chunksim_merge(rec, dbs[i], &opts, &st, err, sizeof err);
-        if (rc < 0) {
+        int mrc = chunksim_merge(rec, dbs[i], &opts, &st, err, sizeof err);
+        if (mrc < 0) {
             fprintf(log, "%s: recovering %s: %s; it is kept, add it with: chunksim merge %s %s\n",
                     tool, dbs[i], err, db_path, dbs[i]);
-            break;
-        }
-        out->runs_copied += st.runs_copied;
-        out->runs_interrupted += st.runs_interrupted;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0)
+            rc = mrc;
+        } else {
+            out->runs_copied += st.runs_copied;
+            out->runs_interrupted += st.runs_interrupted;
             scratch_unlink_db(dbs[i]);
+        }
         free(dbs[i]);
     }
     free(dbs);
@@ -190,10 +192,16 @@ static int scratch_take_orphan(const char *path, int *fd)
     free(lock);
     if (*fd < 0)
         return -errno; /* no lock file: not ours, or being made right now */
+    struct stat st;
     if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
         close(*fd);
         *fd = -1;
         return -EBUSY; /* a live batch owns it */
+    }
+    if (fstat(*fd, &st) != 0 || st.st_nlink == 0) {
+        close(*fd);
+        *fd = -1;
+        return -ENOENT; /* another batch recovered and removed it meanwhile */
     }
     return 0;
 }

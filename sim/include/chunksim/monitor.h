@@ -169,6 +169,7 @@ typedef struct chunksim_monitor {
      * fault name, or NULL: bytes altered in storage by an earlier op) and the
      * storage offset of the first altered byte. */
     bool altered;
+    bool shadow_failed; /* no memory for it: data faults excuse any altered bytes */
     const char *altered_by;
     uint32_t altered_at;
     /* The last flash read issued in the run, in storage offsets, and how many
