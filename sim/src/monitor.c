@@ -95,6 +95,16 @@ static size_t monitor_clip(const chunksim_monitor_t *mon, uint32_t offset, size_
     return len < left ? len : left;
 }
 
+/* Where a and b first differ in their first n bytes; n when they do not. */
+static size_t monitor_first_difference(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) {
+        i++;
+    }
+    return i;
+}
+
 void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
                                       const uint8_t *bytes, size_t len, const char *fault)
 {
@@ -102,13 +112,9 @@ void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
     if (n == 0 || bytes == NULL || mon->shadow_failed) {
         return;
     }
+    size_t first = monitor_first_difference(mon->cfg.image + offset, bytes, n);
     if (mon->delivered == NULL) {
-        const uint8_t *want = mon->cfg.image + offset;
-        size_t i = 0;
-        while (i < n && want[i] == bytes[i]) {
-            i++;
-        }
-        if (i == n) {
+        if (first == n) {
             return; /* as stored at the start: nothing to remember */
         }
         mon->delivered = malloc(mon->cfg.image_bytes);
@@ -120,14 +126,10 @@ void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
         }
         memcpy(mon->delivered, mon->cfg.image, mon->cfg.image_bytes);
     }
-    if (!mon->altered && memcmp(mon->cfg.image + offset, bytes, n) != 0) {
-        size_t i = 0;
-        while (mon->cfg.image[offset + i] == bytes[i]) {
-            i++;
-        }
+    if (!mon->altered && first < n) {
         mon->altered = true;
         mon->altered_by = fault;
-        mon->altered_at = offset + (uint32_t)i;
+        mon->altered_at = offset + (uint32_t)first;
     }
     memcpy(mon->delivered + offset, bytes, n);
 }
@@ -386,16 +388,12 @@ static void monitor_check_chunk(chunksim_monitor_t *mon, uint32_t offset, size_t
 static void monitor_check_bytes(chunksim_monitor_t *mon, uint32_t offset, size_t len,
                                 const uint8_t *bytes)
 {
-    if (bytes == NULL || len == 0 || offset >= mon->cfg.image_bytes) {
+    size_t n = monitor_clip(mon, offset, len);
+    if (bytes == NULL || n == 0) {
         return;
     }
-    size_t n = mon->cfg.image_bytes - offset;
-    n = n < len ? n : len;
     const uint8_t *want = mon->cfg.image + offset;
-    size_t i = 0;
-    while (i < n && want[i] == bytes[i]) {
-        i++;
-    }
+    size_t i = monitor_first_difference(want, bytes, n);
     if (i == n) {
         return;
     }
