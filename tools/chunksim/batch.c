@@ -436,12 +436,7 @@ static void batch_remove_db(batch_state_t *s, batch_worker_t *w, bool merged)
                 s->cfg->tool, w->db_path, s->cfg->db_path, w->db_path);
         return;
     }
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s%s", w->db_path, suffixes[i]);
-        (void)unlink(path);
-    }
+    cli_scratch_remove_db(w->db_path);
 }
 
 /* ---- results ----------------------------------------------------------- */

@@ -99,8 +99,7 @@ void cli_scratch_close(cli_scratch_t *s, int keep)
     s->lock_fd = -1;
 }
 
-/* Deletes a file of a recovered directory; the -wal and -shm of a database with it. */
-static void scratch_unlink_db(const char *path)
+void cli_scratch_remove_db(const char *path)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
@@ -174,7 +173,7 @@ static int scratch_recover_dir(chunksim_rec_t *rec, const char *db_path, const c
         } else {
             out->runs_copied += st.runs_copied;
             out->runs_interrupted += st.runs_interrupted;
-            scratch_unlink_db(dbs[i]);
+            cli_scratch_remove_db(dbs[i]);
         }
         free(dbs[i]);
     }

@@ -35,6 +35,9 @@ int cli_scratch_create(cli_scratch_t *s, const char *db_path, char *err, size_t 
 /* Unlocks and frees; removes the directory when it is empty (keep: leave it). */
 void cli_scratch_close(cli_scratch_t *s, int keep);
 
+/* Deletes a scratch database with its -wal, -shm and -journal files. */
+void cli_scratch_remove_db(const char *path);
+
 typedef struct cli_scratch_recovery {
     unsigned dirs_found;     /* orphaned directories of this output */
     unsigned dirs_recovered; /* merged and deleted */
