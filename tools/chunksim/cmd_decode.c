@@ -6,6 +6,7 @@
 #include "cmd_decode.h"
 
 #include "chunksim/capture.h"
+#include "chunksim/error.h"
 #include "chunksim/decoder.h"
 #include "chunksim/recorder.h"
 
@@ -61,7 +62,7 @@ static void decode_usage(FILE *out)
 {
     fprintf(out,
             "usage: chunksim decode --db FILE [--run ID] [--all-chunks] [options]\n"
-            "       chunksim decode CAPTURE|- [--format auto|mc|hex|bin] [options]\n"
+            "       chunksim decode CAPTURE|- [--encoding ENC] [options]\n"
             "\n"
             "Reassembles chunks into messages (chunk format v2), checks each CRC, prints per\n"
             "message its type (coredump, event, log, cdr), length, CRC status, chunk count and\n"
@@ -82,20 +83,30 @@ static void decode_usage(FILE *out)
             "                      delivered, which is what the receiver saw; coredumps are\n"
             "                      also compared with the run's image\n"
             "  --all-chunks        include chunks that were produced but not delivered\n"
-            "  CAPTURE             a capture file ('-': standard input), in one of:\n"
-            "    mc    console text: every 'MC:<base64 of one chunk>:' anywhere in a line is\n"
-            "          one chunk; other text and lines are ignored. Standard base64 with '='\n"
-            "          padding. An 'MC:' without a valid record after it (bad character, bad\n"
-            "          padding, no closing ':' on the line) is reported as damage.\n"
-            "    hex   one chunk per line as hex digits, spaces and tabs ignored; blank lines\n"
-            "          and lines starting with '#' are skipped; anything else is damage.\n"
-            "    bin   back-to-back records: a 2-byte little-endian length, then that many\n"
-            "          chunk bytes (chunks up to 65535 bytes). A cut record is damage.\n"
-            "    auto  (default) bin if the file is a whole number of such records, else mc\n"
-            "          if it contains 'MC:', else bin if it has control bytes, else hex.\n"
+            "  CAPTURE             a capture file ('-': standard input), in one of the\n"
+            "                      encodings of the Memfault CLI's post-chunk --encoding:\n"
+            "    mc      console text, the SDK's export (the CLI's sdk_data_export): every\n"
+            "            'MC:<base64 of one chunk>:' anywhere in a line is one chunk; other\n"
+            "            text, and an 'MC:' the SDK would not print (\"MC: ok\"), is ignored.\n"
+            "            A record with a bad character, bad padding or no closing ':' on\n"
+            "            the line is reported as damage.\n"
+            "    hex     one chunk per line as hex digits, spaces and tabs ignored; blank\n"
+            "            lines and lines starting with '#' are skipped; anything else is damage.\n"
+            "    base64  one chunk per line in standard base64 with '=' padding; blank and\n"
+            "            '#' lines skipped; a bad character, length or padding is damage.\n"
+            "    bin     the whole file is one raw chunk.\n"
+            "    records chunksim's binary capture: back-to-back records, each a\n"
+            "            2-byte little-endian length, then that many chunk bytes. A cut\n"
+            "            record is damage.\n"
+            "    auto    (default) the one encoding the file fits: mc if text holds 'MC:';\n"
+            "            hex or base64 by which every line fits (by chunk headers when both\n"
+            "            do); for binary, records when two or more records walk exactly, else\n"
+            "            bin or records by the first byte and the walk. When several fit,\n"
+            "            decode names them and asks for --encoding.\n"
             "\n"
             "options:\n"
-            "  --format FMT        auto, mc, hex or bin (captures)\n"
+            "  --encoding ENC      auto, mc (or sdk_data_export), hex, base64, bin or records\n"
+            "                      (captures); --format is the same option\n"
             "  --image FILE        compare each coredump with this image (e.g. read from the\n"
             "                      device's flash); locates corruption that a CRC only detects\n"
             "  --out DIR           write each complete message's payload (the bytes after the\n"
@@ -115,11 +126,17 @@ static void decode_usage(FILE *out)
 static int decode_parse(int argc, char **argv, decode_args_t *a, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},   {"run", required_argument, NULL, 'r'},
-        {"all-chunks", no_argument, NULL, 'A'}, {"format", required_argument, NULL, 'f'},
-        {"out", required_argument, NULL, 'o'},  {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},    {"image", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"run", required_argument, NULL, 'r'},
+        {"all-chunks", no_argument, NULL, 'A'},
+        {"format", required_argument, NULL, 'f'},
+        {"encoding", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"image", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *a = (decode_args_t){0};
     bool run_given = false;
@@ -145,7 +162,9 @@ static int decode_parse(int argc, char **argv, decode_args_t *a, FILE *out, FILE
             break;
         case 'f':
             if (chunksim_capture_format_from_name(optarg, &a->format) < 0) {
-                fprintf(err, "chunksim decode: --format: '%s' is not auto, mc, hex or bin\n",
+                fprintf(err,
+                        "chunksim decode: --encoding: '%s' is not auto, mc, sdk_data_export, hex, "
+                        "base64, bin or records\n",
                         optarg);
                 return CLI_EXIT_USAGE;
             }
@@ -193,6 +212,12 @@ static int decode_parse(int argc, char **argv, decode_args_t *a, FILE *out, FILE
 
 /* ---- locations and damage lines ---- */
 
+/* Binary captures are located by record and byte offset, text ones by line and column. */
+static bool decode_binary(const decode_t *d)
+{
+    return d->format == CHUNKSIM_CAPTURE_BIN || d->format == CHUNKSIM_CAPTURE_RECORDS;
+}
+
 static void decode_loc(const decode_t *d, uint64_t index, char *buf, size_t len)
 {
     if (d->from_db) {
@@ -204,7 +229,7 @@ static void decode_loc(const decode_t *d, uint64_t index, char *buf, size_t len)
         return;
     }
     const chunksim_capture_loc_t *l = &d->locs[index];
-    if (d->format == CHUNKSIM_CAPTURE_BIN) {
+    if (decode_binary(d)) {
         snprintf(buf, len, "record %" PRIu64 " (byte %" PRIu64 ")", l->line, l->file_offset);
     } else if (l->column > 1) {
         snprintf(buf, len, "line %" PRIu64 ", column %" PRIu64, l->line, l->column);
@@ -251,7 +276,7 @@ static void decode_on_capture_error(void *data, const chunksim_capture_error_t *
 {
     decode_t *d = data;
     char loc[DECODE_LOC_BYTES], text[DECODE_TEXT_BYTES];
-    if (d->format == CHUNKSIM_CAPTURE_BIN) {
+    if (decode_binary(d)) {
         snprintf(loc, sizeof(loc), "record %" PRIu64 " (byte %" PRIu64 ")", e->loc.line,
                  e->loc.file_offset);
     } else {
@@ -575,6 +600,22 @@ static int decode_read_all(FILE *f, uint8_t **out, size_t *out_len)
     return 0;
 }
 
+/* Auto-detection does not guess: it names what the input could be. */
+static void decode_ambiguous(decode_t *d, const char *name, const uint8_t *in, size_t len)
+{
+    const unsigned fits = chunksim_capture_candidates(in, len);
+    fprintf(d->err, "chunksim decode: %s: cannot tell the encoding: it reads as", name);
+    const char *sep = " ";
+    for (int f = CHUNKSIM_CAPTURE_MC; f < CHUNKSIM_CAPTURE_FORMATS; f++) {
+        if (fits & (1u << f)) {
+            fprintf(d->err, "%s%s", sep,
+                    chunksim_capture_format_name((chunksim_capture_format_t)f));
+            sep = " or ";
+        }
+    }
+    fprintf(d->err, "; name one with --encoding\n");
+}
+
 static int decode_capture(decode_t *d)
 {
     const char *path = d->a->input;
@@ -595,8 +636,13 @@ static int decode_capture(decode_t *d)
     }
     d->format =
         d->a->format == CHUNKSIM_CAPTURE_AUTO ? chunksim_capture_detect(in, len) : d->a->format;
+    if (d->format == CHUNKSIM_CAPTURE_AUTO) {
+        decode_ambiguous(d, is_stdin ? "standard input" : path, in, len);
+        free(in);
+        return CLI_EXIT_USAGE;
+    }
     if (!d->a->quiet) {
-        fprintf(d->out, "capture %s: %zu bytes, format %s%s\n", is_stdin ? "(stdin)" : path, len,
+        fprintf(d->out, "capture %s: %zu bytes, encoding %s%s\n", is_stdin ? "(stdin)" : path, len,
                 chunksim_capture_format_name(d->format),
                 d->a->format == CHUNKSIM_CAPTURE_AUTO ? " (detected)" : "");
     }
@@ -611,7 +657,7 @@ static int decode_capture(decode_t *d)
     free(in);
     chunksim_decoder_finish(&d->dec, st.chunks);
     if (rc < 0) {
-        fprintf(d->err, "chunksim decode: %s: %s\n", path, strerror(-rc));
+        fprintf(d->err, "chunksim decode: %s: %s\n", path, chunksim_strerror(rc));
         return CLI_EXIT_USAGE;
     }
     return 0;
