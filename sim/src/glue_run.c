@@ -6,6 +6,7 @@
  * function the shared trace says it was in.
  */
 #include "glue_internal.h"
+#include "chunksim/error.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -257,7 +258,7 @@ static int glue_probe(chunksim_glue_t *g, char *err, size_t errlen)
     glue_wait_t w;
     int rc = glue_spawn(&c, glue_probe_child, g);
     if (rc < 0) {
-        snprintf(err, errlen, "cannot start a probe process: %s", strerror(-rc));
+        snprintf(err, errlen, "cannot start a probe process: %s", chunksim_strerror(rc));
         return rc;
     }
     glue_wait(&c, &rep, sizeof(rep), CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT, NULL, &w);
@@ -564,7 +565,7 @@ int chunksim_glue_run(chunksim_glue_t *g, const chunksim_scenario_t *sc,
         rc = glue_conclude(&rep, &w, trace, opts->timeout_s, res);
     } else {
         snprintf(res->reason, sizeof(res->reason), "cannot start the run's process: %s",
-                 strerror(-rc));
+                 chunksim_strerror(rc));
         res->outcome = CHUNKSIM_OUTCOME_ERROR;
     }
     ran.died = res->outcome == CHUNKSIM_OUTCOME_ERROR && res->run_id == 0;

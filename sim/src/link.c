@@ -172,7 +172,7 @@ int chunksim_link_config_validate(const chunksim_link_config_t *cfg, const char 
     if (why != NULL) {
         *why = error;
     }
-    return error == NULL ? 0 : UV_EINVAL;
+    return error == NULL ? 0 : CHUNKSIM_E_INVAL;
 }
 
 /* ---- state ---- */
@@ -434,10 +434,10 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
                        chunksim_link_result_t *out)
 {
     if (chunk_bytes == 0) {
-        return UV_EINVAL;
+        return CHUNKSIM_E_INVAL;
     }
     if (chunk_bytes > chunksim_link_chunk_bytes(link)) {
-        return UV_EMSGSIZE;
+        return CHUNKSIM_E_MSGSIZE;
     }
     *out = (chunksim_link_result_t){.reconnect_us = CHUNKSIM_LINK_NEVER};
     link->last_unit_count = 0;

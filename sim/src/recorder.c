@@ -136,17 +136,7 @@ const char *chunksim_rec_errmsg(const chunksim_rec_t *rec)
 
 const char *chunksim_rec_strerror(int err)
 {
-    switch (err) {
-    case CHUNKSIM_REC_OK:
-        return "ok";
-#define CHUNKSIM_REC_ERRNO_TEXT_(name, value, text)                                                \
-    case CHUNKSIM_REC_E_##name:                                                                    \
-        return text;
-        CHUNKSIM_REC_ERRNO_MAP(CHUNKSIM_REC_ERRNO_TEXT_)
-#undef CHUNKSIM_REC_ERRNO_TEXT_
-    default:
-        return "unknown error";
-    }
+    return chunksim_strerror(err);
 }
 
 /* ---- binding --------------------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include "run_internal.h"
 
 #include "chunksim/image.h"
+#include "chunksim/error.h"
 
 #include "chunkcore/error.h"
 
@@ -265,7 +266,8 @@ static int run_build_image(run_t *run)
         break;
     }
     int rc = chunksim_image_build(&icfg, &run->image, &run->image_bytes);
-    return rc < 0 ? run_fail(run, rc, "cannot build the coredump image: %s", strerror(-rc)) : 0;
+    return rc < 0 ? run_fail(run, rc, "cannot build the coredump image: %s", chunksim_strerror(rc))
+                  : 0;
 }
 
 static int run_setup_flash(run_t *run)
@@ -280,7 +282,7 @@ static int run_setup_flash(run_t *run)
     }
     rc = flashmodel_init(&run->flash, &run->fmap.cfg);
     if (rc < 0) {
-        return run_fail(run, -EINVAL, "flash model refused the config: %s",
+        return run_fail(run, chunksim_err_flash(rc), "flash model refused the config: %s",
                         flashmodel_strerror(rc));
     }
     run->storage_base = sc->coredump.storage_offset_bytes;
@@ -289,7 +291,8 @@ static int run_setup_flash(run_t *run)
         rc = chunksim_flashmap_apply_wear(&run->flash, sc);
     }
     if (rc < 0) {
-        return run_fail(run, -EINVAL, "cannot load the flash: %s", flashmodel_strerror(rc));
+        return run_fail(run, chunksim_err_flash(rc), "cannot load the flash: %s",
+                        flashmodel_strerror(rc));
     }
     run_record_seed(run, "seed.flash", seed);
     return 0;
@@ -395,7 +398,8 @@ static int run_setup_firmware(run_t *run)
     run_board_init(run);
     int rc = create(&run->reader, &run->board, &rcfg);
     if (rc < 0) {
-        return run_fail(run, rc, "reader refused to start: %s", chunkcore_strerror(rc));
+        return run_fail(run, chunksim_err_core(rc), "reader refused to start: %s",
+                        chunkcore_strerror(rc));
     }
     const chunkcore_storage_port_t *storage = run->reader.storage;
     run->storage_spy = (chunkcore_storage_port_t){
@@ -419,7 +423,7 @@ static int run_setup_firmware(run_t *run)
     if (sc->coredump.rle) {
         rc = run_setup_rle(run);
         if (rc < 0) {
-            return run_fail(run, rc, "RLE source: %s", chunkcore_strerror(rc));
+            return run_fail(run, chunksim_err_core(rc), "RLE source: %s", chunkcore_strerror(rc));
         }
     }
     run->pcfg.project_key = sc->coredump.project_key[0] ? sc->coredump.project_key : NULL;
@@ -427,7 +431,8 @@ static int run_setup_firmware(run_t *run)
                                   ? CHUNKCORE_DELETE_ON_CONFIRM
                                   : CHUNKCORE_DELETE_ON_LAST_READ;
     rc = chunkcore_packetizer_init(&run->pkt, &run->pcfg);
-    return rc < 0 ? run_fail(run, rc, "packetizer: %s", chunkcore_strerror(rc)) : 0;
+    return rc < 0 ? run_fail(run, chunksim_err_core(rc), "packetizer: %s", chunkcore_strerror(rc))
+                  : 0;
 }
 
 static void run_watchdog_cb(chunksim_sched_t *sched)
@@ -445,11 +450,11 @@ static int run_setup_loop(run_t *run)
     };
     int rc = uv_loop_init(&run->loop);
     if (rc < 0) {
-        return run_fail(run, rc, "libuv: %s", uv_strerror(rc));
+        return run_fail(run, rc, "libuv: %s", chunksim_strerror(rc));
     }
     rc = chunksim_sched_init(&run->sched, &run->loop, &cfg);
     if (rc < 0) {
-        return run_fail(run, rc, "scheduler: %s", uv_strerror(rc));
+        return run_fail(run, rc, "scheduler: %s", chunksim_strerror(rc));
     }
     run->sched.data = run;
     chunksim_sched_set_limit(&run->sched, run->sc->run.max_sim_us, run_watchdog_cb);

@@ -6,6 +6,7 @@
 #include "scenario_internal.h"
 
 #include "chunksim/link.h"
+#include "chunksim/error.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -632,7 +633,7 @@ int chunksim_scenario_load_with(chunksim_scenario_t *sc, const char *path, const
     size_t len;
     int rc = scenario_file_read(path, &text, &len);
     if (rc < 0) {
-        scenario_format(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
+        scenario_format(err, errlen, "%s: cannot read: %s", path, chunksim_strerror(rc));
         return rc;
     }
     char *dir = NULL;

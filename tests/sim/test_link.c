@@ -73,8 +73,8 @@ static void test_ble_chunk_is_one_notification_of_mtu_minus_3(void **state)
 
     ble_link(&link, NULL);
     assert_int_equal(chunksim_link_chunk_bytes(&link), 20);
-    assert_int_equal(chunksim_link_send(&link, 0, 21, &r), UV_EMSGSIZE);
-    assert_int_equal(chunksim_link_send(&link, 0, 0, &r), UV_EINVAL);
+    assert_int_equal(chunksim_link_send(&link, 0, 21, &r), CHUNKSIM_E_MSGSIZE);
+    assert_int_equal(chunksim_link_send(&link, 0, 0, &r), CHUNKSIM_E_INVAL);
     r = send_ok(&link, 0, 20);
     assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
     assert_int_equal(r.start_us, 0);
@@ -105,7 +105,7 @@ static void test_ble_chunk_bytes_caps_the_chunk_below_the_notification(void **st
 
     ble_link(&link, mtu_247_chunk_100);
     assert_int_equal(chunksim_link_chunk_bytes(&link), 100);
-    assert_int_equal(chunksim_link_send(&link, 0, 101, &r), UV_EMSGSIZE);
+    assert_int_equal(chunksim_link_send(&link, 0, 101, &r), CHUNKSIM_E_MSGSIZE);
     r = send_ok(&link, 0, 100);
     assert_int_equal(r.air_us, chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 107));
     /* The bound counts chunks of that size: 4 per 30 ms event. */
@@ -129,7 +129,7 @@ static void test_ble_notification_longer_than_a_packet_is_fragmented(void **stat
     /* ATT_MTU 517 is legal BLE; an attribute value is at most 512 bytes. */
     ble_link(&link, mtu_517);
     assert_int_equal(chunksim_link_chunk_bytes(&link), 512);
-    assert_int_equal(chunksim_link_send(&link, 0, 513, &r), UV_EMSGSIZE);
+    assert_int_equal(chunksim_link_send(&link, 0, 513, &r), CHUNKSIM_E_MSGSIZE);
     /* 512 + 7 = 519 bytes of L2CAP PDU: packets of 251, 251 and 17 bytes, back to back. */
     r = send_ok(&link, 0, 512);
     uint64_t exch_17 = chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 17);
@@ -633,7 +633,7 @@ static void test_network_chunk_takes_wire_time_plus_latency(void **state)
     assert_int_equal(r.sent_us, 130001);
     assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 1000 / 0.030) < 1e-6);
     chunksim_link_result_t big;
-    assert_int_equal(chunksim_link_send(&link, 0, 1001, &big), UV_EMSGSIZE);
+    assert_int_equal(chunksim_link_send(&link, 0, 1001, &big), CHUNKSIM_E_MSGSIZE);
 }
 
 static void test_network_wire_time_rounds_up(void **state)
@@ -786,13 +786,13 @@ static void test_config_validation_rejects_each_bad_value(void **state)
 
         chunksim_link_config_default(&cfg, CHUNKSIM_LINK_BLE);
         cases[i].apply(&cfg);
-        assert_int_equal(chunksim_link_config_validate(&cfg, &why), UV_EINVAL);
+        assert_int_equal(chunksim_link_config_validate(&cfg, &why), CHUNKSIM_E_INVAL);
         assert_non_null(why);
         assert_non_null(strstr(why, cases[i].field));
         why = NULL;
-        assert_int_equal(chunksim_link_init(&link, &cfg, &rng, &why), UV_EINVAL);
+        assert_int_equal(chunksim_link_init(&link, &cfg, &rng, &why), CHUNKSIM_E_INVAL);
         assert_non_null(strstr(why, cases[i].field));
-        assert_int_equal(chunksim_link_config_validate(&cfg, NULL), UV_EINVAL);
+        assert_int_equal(chunksim_link_config_validate(&cfg, NULL), CHUNKSIM_E_INVAL);
     }
 }
 

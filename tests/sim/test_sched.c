@@ -225,10 +225,10 @@ static void test_virtual_cancel_prevents_callback(void **state)
     schedule(&ev[2], 30, 2);
     assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[1]), 0);
     assert_false(chunksim_sched_is_pending(&fx.sched, &ev[1]));
-    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[1]), UV_ENOENT);
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[1]), CHUNKSIM_E_NOENT);
     /* Garbage in a never-scheduled event does not fool the check. */
     memset(&never, 0xa5, sizeof(never));
-    assert_int_equal(chunksim_sched_cancel(&fx.sched, &never), UV_ENOENT);
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &never), CHUNKSIM_E_NOENT);
     never.sched = &fx.sched;
     never.heap_index = 0;
     assert_false(chunksim_sched_is_pending(&fx.sched, &never));
@@ -238,7 +238,7 @@ static void test_virtual_cancel_prevents_callback(void **state)
     assert_int_equal(fx.records[0].id, 0);
     assert_int_equal(fx.records[1].id, 2);
     /* Ran already: not pending any more. */
-    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[0]), UV_ENOENT);
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[0]), CHUNKSIM_E_NOENT);
     fixture_close();
 }
 
@@ -264,10 +264,10 @@ static void test_virtual_at_rejects_pending_event_and_missing_callback(void **st
 
     fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     schedule(&ev, 10, 0);
-    assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 5, record_event, NULL), UV_EBUSY);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 5, record_event, NULL), CHUNKSIM_E_BUSY);
     assert_int_equal(ev.time_us, 10);
     chunksim_event_t other;
-    assert_int_equal(chunksim_sched_at(&fx.sched, &other, 5, NULL, NULL), UV_EINVAL);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &other, 5, NULL, NULL), CHUNKSIM_E_INVAL);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.count, 1);
     fixture_close();
@@ -317,7 +317,7 @@ static void test_virtual_heap_survives_growth_and_random_cancels(void **state)
     for (int k = 0; k < N / 3; k++) {
         int i = (int)chunksim_rng_range(&rng, 0, N - 1);
         int rc = chunksim_sched_cancel(&fx.sched, &ev[i]);
-        assert_int_equal(rc, cancelled[i] ? UV_ENOENT : 0);
+        assert_int_equal(rc, cancelled[i] ? CHUNKSIM_E_NOENT : 0);
         if (!cancelled[i]) {
             cancelled[i] = true;
             kept--;
@@ -364,7 +364,7 @@ static void test_virtual_work_runs_work_fn_then_done_after_duration(void **state
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 5000, work_fn_record, work_done_record), 0);
     assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 10, work_fn_record, work_done_record),
-                     UV_EBUSY);
+                     CHUNKSIM_E_BUSY);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
 
     assert_int_equal(fx.work_fn_calls, 1);
@@ -390,8 +390,8 @@ static void test_virtual_work_cancel_runs_nothing(void **state)
     fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 5000, work_fn_record, work_done_record), 0);
     assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), 0);
-    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), UV_ENOENT);
-    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, work_fn_record, NULL), UV_EINVAL);
+    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), CHUNKSIM_E_NOENT);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, work_fn_record, NULL), CHUNKSIM_E_INVAL);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
     fixture_close();
@@ -472,8 +472,9 @@ static void test_close_drops_everything_and_leaves_loop_empty(void **state)
     chunksim_sched_close(&fx.sched, on_closed);
     chunksim_sched_close(&fx.sched, on_closed); /* second call: nothing */
     assert_false(chunksim_sched_is_pending(&fx.sched, &ev[0]));
-    assert_int_equal(chunksim_sched_at(&fx.sched, &ev[0], 1, record_event, NULL), UV_EINVAL);
-    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, NULL, work_done_record), UV_EINVAL);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev[0], 1, record_event, NULL), CHUNKSIM_E_INVAL);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, NULL, work_done_record),
+                     CHUNKSIM_E_INVAL);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.close_calls, 1);
     assert_int_equal(fx.count + (size_t)fx.work_fn_calls + (size_t)fx.done_calls, 0);
@@ -508,12 +509,12 @@ static void test_init_rejects_bad_config(void **state)
 
     assert_int_equal(uv_loop_init(&loop), 0);
     chunksim_sched_config_t bad_mode = {.mode = (chunksim_sched_mode)7};
-    assert_int_equal(chunksim_sched_init(&sched, &loop, &bad_mode), UV_EINVAL);
+    assert_int_equal(chunksim_sched_init(&sched, &loop, &bad_mode), CHUNKSIM_E_INVAL);
     const double bad_scales[] = {-1.0, NAN, INFINITY};
     for (size_t i = 0; i < 3; i++) {
         chunksim_sched_config_t cfg = {.mode = CHUNKSIM_SCHED_REALTIME,
                                        .realtime_scale = bad_scales[i]};
-        assert_int_equal(chunksim_sched_init(&sched, &loop, &cfg), UV_EINVAL);
+        assert_int_equal(chunksim_sched_init(&sched, &loop, &cfg), CHUNKSIM_E_INVAL);
     }
     /* Nothing was left behind by the refusals. */
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -691,7 +692,7 @@ static void test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop(void
     w.sched = &fx.sched;
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 2000, work_fn_record, work_done_record), 0);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 2000, work_fn_record, work_done_record),
-                     UV_EBUSY);
+                     CHUNKSIM_E_BUSY);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
 
     assert_int_equal(fx.work_fn_calls, 1);
@@ -700,7 +701,7 @@ static void test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop(void
     assert_false(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
     assert_true(uv_thread_equal(&fx.done_thread, &fx.loop_thread));
     assert_true(fx.records[0].now_us >= 2000);
-    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), UV_ENOENT);
+    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), CHUNKSIM_E_NOENT);
     fixture_close();
 }
 
@@ -709,7 +710,7 @@ static chunksim_work_t hour_work;
 static void cancel_hour_work_cb(chunksim_event_t *ev)
 {
     assert_int_equal(chunksim_sched_work_cancel(ev->sched, &hour_work), 0);
-    assert_int_equal(chunksim_sched_work_cancel(ev->sched, &hour_work), UV_ENOENT);
+    assert_int_equal(chunksim_sched_work_cancel(ev->sched, &hour_work), CHUNKSIM_E_NOENT);
 }
 
 static void test_realtime_work_cancel_wakes_a_sleeping_worker(void **state)
@@ -761,7 +762,7 @@ static void cancel_running_work_cb(chunksim_event_t *ev)
 {
     chunksim_work_t *w = ev->data;
     uv_sem_wait(&fx.started);
-    assert_int_equal(chunksim_sched_work_cancel(ev->sched, w), UV_EBUSY);
+    assert_int_equal(chunksim_sched_work_cancel(ev->sched, w), CHUNKSIM_E_BUSY);
     uv_sem_post(&fx.release);
 }
 

@@ -4,6 +4,7 @@
 #include "batch.h"
 
 #include "chunksim/merge.h"
+#include "chunksim/error.h"
 #include "chunksim/recorder.h"
 #include "scratch.h"
 
@@ -216,7 +217,8 @@ static void batch_worker_case(const cli_batch_config_t *cfg, chunksim_rec_t *rec
     msg->wall_ms = res.wall_ms;
     batch_copy_text(msg->reason, sizeof msg->reason, res.reason);
     if (msg->rc < 0 && msg->reason[0] == '\0')
-        snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s", strerror(-msg->rc));
+        snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s",
+                 chunksim_strerror(msg->rc));
     chunksim_scenario_free(&sc);
 }
 
@@ -555,7 +557,7 @@ static void batch_worker_ended(batch_state_t *s, unsigned slot)
     if (!batch_stop && __atomic_load_n(&s->shared->next, __ATOMIC_RELAXED) < s->cfg->case_count) {
         int rc = batch_spawn(s, slot);
         if (rc < 0)
-            fprintf(stderr, "%s: cannot start a worker: %s\n", s->cfg->tool, strerror(-rc));
+            fprintf(stderr, "%s: cannot start a worker: %s\n", s->cfg->tool, chunksim_strerror(rc));
     }
 }
 
@@ -732,7 +734,8 @@ static void batch_start_workers(batch_state_t *s)
         s->workers[i] = (batch_worker_t){.res_fd = -1};
         int rc = batch_spawn(s, i);
         if (rc < 0)
-            fprintf(stderr, "%s: cannot start worker %u: %s\n", s->cfg->tool, i + 1, strerror(-rc));
+            fprintf(stderr, "%s: cannot start worker %u: %s\n", s->cfg->tool, i + 1,
+                    chunksim_strerror(rc));
     }
 }
 

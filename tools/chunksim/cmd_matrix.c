@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "chunksim/matrix.h"
+#include "chunksim/error.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -266,7 +267,7 @@ static int matrix_baselines(const matrix_args_t *a, const cli_batch_t *b, cli_ba
         int rc = cli_baseline_write(b, a->write_baseline);
         if (rc < 0) {
             fprintf(stderr, "chunksim matrix: --write-baseline %s: %s\n", a->write_baseline,
-                    strerror(-rc));
+                    chunksim_strerror(rc));
             return CLI_EXIT_FAILED;
         }
         printf("baseline written to %s (%zu cases)\n", a->write_baseline, b->cfg->case_count);
@@ -311,7 +312,7 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
     if (a->junit != NULL) {
         int jrc = cli_batch_junit(&b, a->junit);
         if (jrc < 0) {
-            fprintf(stderr, "chunksim matrix: --junit %s: %s\n", a->junit, strerror(-jrc));
+            fprintf(stderr, "chunksim matrix: --junit %s: %s\n", a->junit, chunksim_strerror(jrc));
             exit_code = CLI_EXIT_FAILED;
         }
     }

@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include "chunksim/recorder.h"
+#include "chunksim/error.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -214,7 +215,7 @@ static int report_page(sqlite3 *db, const report_args_t *a, int64_t run_id,
         rc = -errno;
     }
     if (rc < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a->html_path, strerror(-rc));
+        fprintf(stderr, "chunksim report: %s: %s\n", a->html_path, chunksim_strerror(rc));
     } else {
         fprintf(stderr, "chunksim report: wrote %s (run %" PRId64 ": %s)\n", a->html_path, run_id,
                 run.scenario ? run.scenario : "?");

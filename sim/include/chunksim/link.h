@@ -52,8 +52,8 @@
  * DISCONNECTED at once with the reconnect time; the application decides
  * whether to wait and resend.
  *
- * Errors are negative libuv codes (UV_EINVAL, UV_EMSGSIZE) for now; they
- * will move to the common chunksim error list.
+ * Errors are chunksim codes (chunksim/error.h): CHUNKSIM_E_INVAL and
+ * CHUNKSIM_E_MSGSIZE.
  */
 #ifndef CHUNKSIM_LINK_H
 #define CHUNKSIM_LINK_H
@@ -62,6 +62,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunksim/error.h"
 #include "chunksim/rng.h"
 
 /* "no such time": no disconnect, or no reconnect. */
@@ -173,7 +174,7 @@ typedef struct chunksim_link_s {
 void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kind kind);
 
 /*
- * Returns 0 if cfg is usable, else UV_EINVAL with *why (if why is not NULL)
+ * Returns 0 if cfg is usable, else CHUNKSIM_E_INVAL with *why (if why is not NULL)
  * set to a static sentence naming the field and its allowed range. Fields of
  * the other kind are not checked.
  */
@@ -197,8 +198,8 @@ uint32_t chunksim_link_ble_notify_max_bytes(uint32_t att_mtu);
 
 /*
  * Sends one chunk of chunk_bytes offered at now_us; fills *out. Returns 0
- * (whether SENT or DISCONNECTED), UV_EINVAL for an empty chunk, or
- * UV_EMSGSIZE for one larger than chunksim_link_chunk_bytes().
+ * (whether SENT or DISCONNECTED), CHUNKSIM_E_INVAL for an empty chunk, or
+ * CHUNKSIM_E_MSGSIZE for one larger than chunksim_link_chunk_bytes().
  */
 int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_bytes,
                        chunksim_link_result_t *out);
