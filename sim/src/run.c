@@ -721,6 +721,33 @@ static void run_metrics(run_t *run)
     }
 }
 
+/* The flash model's counters that no runs column holds, as metrics (docs/schema.md). */
+static void run_record_metrics(run_t *run)
+{
+    chunksim_rec_t *rec = run->opts->rec;
+    if (rec == NULL || run->res->run_id == 0) {
+        return;
+    }
+    const flashmodel_counters_t *fc = flashmodel_counters(&run->flash);
+    const struct {
+        const char *name;
+        uint64_t value;
+    } metrics[] = {
+        {"flash.ops", fc->ops},
+        {"flash.read_bytes", fc->read_bytes},
+        {"flash.erases", fc->erases},
+        {"flash.queued_ops", fc->queued},
+        {"flash.refused_ops", fc->refused},
+        {"flash.suspends", fc->suspends},
+        {"flash.power_losses", fc->power_losses},
+        {"chunks.wire_bytes", run->res->m.wire_bytes},
+    };
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+        (void)run_recorded(run,
+                           chunksim_rec_metric(rec, metrics[i].name, (double)metrics[i].value));
+    }
+}
+
 /*
  * A run whose record is not the run (a trace row, or its end, could not be
  * written) is no verdict to trust: it ends as an error, and the reason keeps
@@ -865,6 +892,7 @@ int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *op
         run_loop(run);
         run_board_settle(run);
         run_metrics(run);
+        run_record_metrics(run);
         run_verdict(run);
         run_board_record_pending(run);
         run_app_record_on_air(run);

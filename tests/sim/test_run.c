@@ -606,6 +606,27 @@ static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
     assert_true(on_air_rows > 10);
 }
 
+/* The metrics table holds the flash model's counters of the run, equal to its trace. */
+static void test_run_records_the_flash_counters_as_metrics(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load(&sc, "ble_default.ini", NULL, 0);
+    char path[256];
+    db_path(path, sizeof(path), "metrics");
+    chunksim_run_result_t res = run_recorded(&sc, path);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM metrics"), 8);
+    assert_int_equal(db_int(path, "SELECT value FROM metrics WHERE name = 'flash.ops'"),
+                     db_int(path, "SELECT count(*) FROM flash_ops"));
+    assert_int_equal(db_int(path, "SELECT value FROM metrics WHERE name = 'flash.erases'"),
+                     db_int(path, "SELECT count(*) FROM flash_ops WHERE kind LIKE '%erase%'"));
+    assert_int_equal(db_int(path, "SELECT value FROM metrics WHERE name = 'chunks.wire_bytes'"),
+                     res.m.wire_bytes);
+    db_remove(path);
+    chunksim_scenario_free(&sc);
+}
+
 /* A run whose trace could not be written (the database is full) is not a passing run:
  * its result says the recording failed, and so does its row as far as it can be written. */
 static void test_recording_failure_makes_the_run_an_error(void **state)
@@ -736,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_setup_failure_is_recorded_as_error),
         cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
         cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),
+        cmocka_unit_test(test_run_records_the_flash_counters_as_metrics),
         cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
         cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
         cmocka_unit_test(test_altered_magic_is_lost_without_a_clear),

@@ -227,7 +227,7 @@ int chunksim_rec_call(chunksim_rec_t *rec, const chunksim_rec_call_t *call);
 int chunksim_rec_flash_op(chunksim_rec_t *rec, const chunksim_rec_flash_op_t *op);
 int chunksim_rec_chunk(chunksim_rec_t *rec, const chunksim_rec_chunk_t *chunk);
 int chunksim_rec_violation(chunksim_rec_t *rec, const chunksim_rec_violation_t *v);
-/* A derived seed or drawn parameter; each name once per run. */
+/* A value the run derived (a seed) or decided (docs/schema.md, params); each name once per run. */
 int chunksim_rec_param(chunksim_rec_t *rec, const char *name, const char *value);
 /* An open-ended metric; each name once per run. */
 int chunksim_rec_metric(chunksim_rec_t *rec, const char *name, double value);

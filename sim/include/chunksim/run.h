@@ -85,7 +85,10 @@ typedef struct chunksim_run_options {
     volatile sig_atomic_t *stop;
 } chunksim_run_options_t;
 
-/* Runs sc with its own seed and mode. Returns 0 (see res->outcome) or a negative setup error. */
+/*
+ * Runs sc with its own seed and mode. Returns 0 (see res->outcome) or a negative setup error,
+ * a code of chunksim/error.h (chunksim_strerror() names it; res->reason says more).
+ */
 int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *opts,
                  chunksim_run_result_t *res);
 
