@@ -21,10 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef CHUNKSIM_VERSION
-#define CHUNKSIM_VERSION "0.0.0"
-#endif
-
 #define GLUE_REPORT_MAGIC 0x676c7565u /* "glue" */
 
 /* After a stop request, the child gets this long to end its run by itself. */

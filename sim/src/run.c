@@ -18,10 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef CHUNKSIM_VERSION
-#define CHUNKSIM_VERSION "0.0.0"
-#endif
-
 const char *chunksim_outcome_name(chunksim_outcome_t outcome)
 {
     static const char *const names[] = {"ok",         "lost",      "corrupt",

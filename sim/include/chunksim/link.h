@@ -97,7 +97,7 @@ typedef enum chunksim_link_phy {
     CHUNKSIM_LINK_PHY_2M = 2,
 } chunksim_link_phy;
 
-typedef struct chunksim_link_config_s {
+typedef struct chunksim_link_config {
     chunksim_link_kind kind;
     /* BLE */
     uint32_t att_mtu;           /* 23..517; default 23 */
@@ -122,7 +122,7 @@ typedef enum chunksim_link_status {
     CHUNKSIM_LINK_DISCONNECTED = 1, /* not delivered: the link is or went down */
 } chunksim_link_status;
 
-typedef struct chunksim_link_result_s {
+typedef struct chunksim_link_result {
     chunksim_link_status status;
     uint64_t start_us;        /* the first attempt went on air (or = sent_us if none did) */
     uint64_t sent_us;         /* SENT: last packet acked; DISCONNECTED: failure known */
@@ -132,7 +132,7 @@ typedef struct chunksim_link_result_s {
 } chunksim_link_result_t;
 
 /* Read-only counters, for metrics and tests. */
-typedef struct chunksim_link_stats_s {
+typedef struct chunksim_link_stats {
     uint64_t chunks;          /* delivered */
     uint64_t bytes;           /* delivered chunk bytes */
     uint64_t busy_us;         /* air (BLE) or wire (NETWORK) time, lost attempts included */
@@ -142,7 +142,7 @@ typedef struct chunksim_link_stats_s {
 } chunksim_link_stats_t;
 
 /* Caller-owned; fields are private except data and stats. */
-typedef struct chunksim_link_s {
+typedef struct chunksim_link {
     void *data; /* the caller's */
     chunksim_link_stats_t stats;
     /* private */

@@ -77,16 +77,16 @@
 
 #include "chunksim/error.h"
 
-typedef struct chunksim_sched_s chunksim_sched_t;
-typedef struct chunksim_event_s chunksim_event_t;
-typedef struct chunksim_work_s chunksim_work_t;
+typedef struct chunksim_sched chunksim_sched_t;
+typedef struct chunksim_event chunksim_event_t;
+typedef struct chunksim_work chunksim_work_t;
 
 typedef enum chunksim_sched_mode {
     CHUNKSIM_SCHED_VIRTUAL = 0,
     CHUNKSIM_SCHED_REALTIME = 1,
 } chunksim_sched_mode;
 
-typedef struct chunksim_sched_config_s {
+typedef struct chunksim_sched_config {
     chunksim_sched_mode mode;
     /* REALTIME only: real delay = modelled delay * realtime_scale; > 0.
      * Zero means 1.0, so a zero-initialised config is valid. */
@@ -108,7 +108,7 @@ typedef void (*chunksim_sched_cb)(chunksim_sched_t *sched);
  * or after it was cancelled, it may be rescheduled or freed, also from inside
  * its own callback.
  */
-struct chunksim_event_s {
+struct chunksim_event {
     void *data; /* the caller's */
     /* read-only: when the event is (or was last) due, in model us */
     uint64_t time_us;
@@ -124,7 +124,7 @@ struct chunksim_event_s {
  * callback has started or it was cancelled, or, if the scheduler is closed
  * while it is in flight, until the scheduler's close_cb.
  */
-struct chunksim_work_s {
+struct chunksim_work {
     void *data; /* the caller's */
     /* read-only */
     uint64_t duration_us;
@@ -138,7 +138,7 @@ struct chunksim_work_s {
 };
 
 /* Caller-owned; fields are private except data. */
-struct chunksim_sched_s {
+struct chunksim_sched {
     void *data; /* the caller's */
     /* private */
     uv_loop_t *loop;
