@@ -378,6 +378,12 @@ void run_board_arm_timed_cuts(run_t *run)
     board_power_cut_at(run, first);
 }
 
+static void board_inline_completion(void *ctx, const char *what)
+{
+    run_t *run = ctx;
+    chunksim_monitor_inline_completion(&run->mon, what);
+}
+
 void run_board_init(run_t *run)
 {
     run->board = (chunksim_board_t){
@@ -392,6 +398,7 @@ void run_board_init(run_t *run)
         .read_sync = board_read_sync,
         .erase_sync = board_erase_sync,
         .stuck = board_stuck,
+        .inline_completion = board_inline_completion,
         .ctx = run,
     };
 }

@@ -367,6 +367,24 @@ static void test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prep
     free_names(names);
 }
 
+/* A prepare that runs its load's completion itself and says ready: caught at the peek that
+ * reads the bytes still on their way, and named in the verdict. */
+static void test_glue_completing_its_read_inside_prepare_is_inline_completion(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", NULL, 0);
+    chunksim_run_result_t res = run_glue(test_glue("inline"), &sc);
+    assert_caught_by(&res, "inline_completion",
+                     "read of [0, 4096) taken as done by the prepare that started it: "
+                     "memfault_coredump_read(0, 12 bytes) before its completion; seen inside "
+                     "get_chunk");
+    /* The same glue, waiting for its completion as it should, is correct. */
+    res = run_glue(GLUE_TRUSTING, &sc);
+    assert_ok(&res);
+    chunksim_scenario_free(&sc);
+}
+
 /*
  * ble_default's second load (flash op 1, at 4085) is the early prepare's, made while chunk 239
  * is on the air. Its completion is lost: the wait for it still times out and retries.
@@ -959,6 +977,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_glues_end_every_starter_scenario_as_the_builtin_reader),
         cmocka_unit_test(test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare),
+        cmocka_unit_test(test_glue_completing_its_read_inside_prepare_is_inline_completion),
         cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
         cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),
         cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),

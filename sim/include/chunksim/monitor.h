@@ -53,7 +53,7 @@
     X(WRONGLY_ABSENT, "wrongly_absent",                                                            \
       "the header peek said no coredump while a valid one was stored")                             \
     X(INLINE_COMPLETION, "inline_completion",                                                      \
-      "a completion arrived inside the call that dispatched it")                                   \
+      "a read was treated as complete inside the call that dispatched it")                         \
     X(NO_PROGRESS, "no_progress",                                                                  \
       "calls go on and on without a chunk or a failed attempt: a livelock")
 
@@ -224,9 +224,6 @@ void chunksim_monitor_clear(chunksim_monitor_t *mon);
  * deleted again without that being a second clear.
  */
 void chunksim_monitor_clear_failed(chunksim_monitor_t *mon);
-/* The stored coredump became invalid without the packetizer's delete (a
- * fault, an erase by the application): a peek may now find nothing. */
-void chunksim_monitor_storage_lost(chunksim_monitor_t *mon);
 
 /*
  * A flash read completed with good status: bytes are what the flash
@@ -242,7 +239,11 @@ void chunksim_monitor_free(chunksim_monitor_t *mon);
 /* A flash operation issued; sync: a blocking read made inside the call. */
 void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32_t addr,
                                uint32_t len, bool device_busy, bool sync);
-/* A completion was delivered while the call that dispatched it was still running. */
+/*
+ * A read was treated as complete inside the call that dispatched it (what:
+ * which read and how it showed; the board's inline_completion hook calls
+ * this, chunksim/reader.h). Reported with the call in progress.
+ */
 void chunksim_monitor_inline_completion(chunksim_monitor_t *mon, const char *what);
 /*
  * RLE: the packetizer has handed out the encoded message's bytes up to end
