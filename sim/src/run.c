@@ -20,9 +20,30 @@
 
 const char *chunksim_outcome_name(chunksim_outcome_t outcome)
 {
-    static const char *const names[] = {"ok",         "lost",      "corrupt",
-                                        "incomplete", "violation", "error"};
-    return (unsigned)outcome < sizeof(names) / sizeof(names[0]) ? names[outcome] : "unknown";
+    switch (outcome) {
+#define RUN_OUTCOME_NAME_(name, text, expectable)                                                  \
+    case CHUNKSIM_OUTCOME_##name:                                                                  \
+        return text;
+        CHUNKSIM_OUTCOME_MAP(RUN_OUTCOME_NAME_)
+#undef RUN_OUTCOME_NAME_
+    }
+    return "unknown";
+}
+
+int chunksim_outcome_from_name(const char *name, chunksim_outcome_t *outcome)
+{
+    static const chunksim_outcome_t all[] = {
+#define RUN_OUTCOME_VALUE_(name, text, expectable) CHUNKSIM_OUTCOME_##name,
+        CHUNKSIM_OUTCOME_MAP(RUN_OUTCOME_VALUE_)
+#undef RUN_OUTCOME_VALUE_
+    };
+    for (size_t i = 0; name != NULL && i < sizeof(all) / sizeof(all[0]); i++) {
+        if (strcmp(name, chunksim_outcome_name(all[i])) == 0) {
+            *outcome = all[i];
+            return 0;
+        }
+    }
+    return CHUNKSIM_E_INVAL;
 }
 
 uint64_t run_now(const run_t *run)
@@ -385,10 +406,9 @@ static int run_setup_rle(run_t *run)
 static int run_setup_firmware(run_t *run)
 {
     const chunksim_scenario_t *sc = run->sc;
-    static const char *const kinds[] = {"sync", "single", "double"};
     chunksim_reader_create_fn create = run->opts->reader_create;
     if (create == NULL) {
-        create = chunksim_reader_lookup(kinds[sc->reader.kind]);
+        create = chunksim_reader_lookup(chunksim_reader_kind_name(sc->reader.kind));
     }
     const chunksim_reader_config_t rcfg = {.window_bytes = sc->reader.window_bytes};
     run_board_init(run);
@@ -486,13 +506,13 @@ static int run_record_begin(run_t *run)
     int64_t scenario_id = 0;
     int rc = chunksim_rec_scenario(rec, run->sc->run.name, chunksim_scenario_text(run->sc),
                                    &scenario_id);
-    static const char *const readers[] = {"sync", "single", "double"};
     const chunksim_rec_run_info_t info = {
         .scenario_id = scenario_id,
         .seed = run->sc->run.seed,
         .mode = run->sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual",
         .tool_version = CHUNKSIM_VERSION,
-        .reader = run->opts->reader_name ? run->opts->reader_name : readers[run->sc->reader.kind],
+        .reader = run->opts->reader_name ? run->opts->reader_name
+                                         : chunksim_reader_kind_name(run->sc->reader.kind),
         .image = run->image,
         .image_bytes = run->image_bytes,
         .flash_bytes = run->sc->flash.size_bytes,
@@ -666,9 +686,7 @@ static void run_verdict(run_t *run)
             used ? "; " : "", chunkcore_errname(run->rle_board_init));
     }
     chunksim_expect_t expect = run->sc->run.expect;
-    res->passed = expect == CHUNKSIM_EXPECT_NONE ? res->outcome == CHUNKSIM_OUTCOME_OK
-                                                 : strcmp(chunksim_expect_name(expect),
-                                                          chunksim_outcome_name(res->outcome)) == 0;
+    res->passed = res->outcome == chunksim_expect_outcome(expect);
 }
 
 void run_chunk_delivered(run_t *run)

@@ -606,6 +606,35 @@ static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
     assert_true(on_air_rows > 10);
 }
 
+/* One name list per enum: names round-trip, an expectation is its outcome, reader kinds match
+ * the built-in readers' names. */
+static void test_outcome_expect_and_reader_names_come_from_one_list(void **state)
+{
+    (void)state;
+    for (int o = CHUNKSIM_OUTCOME_OK; o <= CHUNKSIM_OUTCOME_ERROR; o++) {
+        chunksim_outcome_t got = CHUNKSIM_OUTCOME_ERROR;
+        const char *name = chunksim_outcome_name((chunksim_outcome_t)o);
+        assert_int_equal(chunksim_outcome_from_name(name, &got), 0);
+        assert_int_equal(got, o);
+        for (int p = CHUNKSIM_OUTCOME_OK; p < o; p++) {
+            assert_string_not_equal(name, chunksim_outcome_name((chunksim_outcome_t)p));
+        }
+    }
+    chunksim_outcome_t got;
+    assert_int_equal(chunksim_outcome_from_name("fine", &got), CHUNKSIM_E_INVAL);
+    assert_int_equal(chunksim_outcome_from_name(NULL, &got), CHUNKSIM_E_INVAL);
+    assert_int_equal(chunksim_expect_outcome(CHUNKSIM_EXPECT_NONE), CHUNKSIM_OUTCOME_OK);
+    for (int e = CHUNKSIM_EXPECT_OK; e <= CHUNKSIM_EXPECT_VIOLATION; e++) {
+        assert_string_equal(chunksim_expect_name((chunksim_expect_t)e),
+                            chunksim_outcome_name(chunksim_expect_outcome((chunksim_expect_t)e)));
+    }
+    assert_int_equal(chunksim_expect_outcome(CHUNKSIM_EXPECT_LOST), CHUNKSIM_OUTCOME_LOST);
+    for (int k = CHUNKSIM_READER_SYNC; k <= CHUNKSIM_READER_DOUBLE; k++) {
+        assert_non_null(
+            chunksim_reader_lookup(chunksim_reader_kind_name((chunksim_reader_kind_t)k)));
+    }
+}
+
 /* The metrics table holds the flash model's counters of the run, equal to its trace. */
 static void test_run_records_the_flash_counters_as_metrics(void **state)
 {
@@ -758,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
         cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),
         cmocka_unit_test(test_run_records_the_flash_counters_as_metrics),
+        cmocka_unit_test(test_outcome_expect_and_reader_names_come_from_one_list),
         cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
         cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
         cmocka_unit_test(test_altered_magic_is_lost_without_a_clear),

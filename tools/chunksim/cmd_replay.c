@@ -453,9 +453,8 @@ static int replay_scenario(const replay_args_t *a, const dbread_run_t *run, chun
         }
         return -1;
     }
-    static const char *const readers[] = {"sync", "single", "double"};
-    for (int k = 0; k < 3; k++) {
-        if (strcmp(run->reader, readers[k]) == 0) {
+    for (int k = CHUNKSIM_READER_SYNC; k <= CHUNKSIM_READER_DOUBLE; k++) {
+        if (strcmp(run->reader, chunksim_reader_kind_name((chunksim_reader_kind_t)k)) == 0) {
             sc->reader.kind = (chunksim_reader_kind_t)k;
         }
     }

@@ -6,6 +6,7 @@
 #ifndef CHUNKSIM_RUN_H
 #define CHUNKSIM_RUN_H
 
+#include "chunksim/outcome.h"
 #include "chunksim/reader.h"
 #include "chunksim/recorder.h"
 #include "chunksim/scenario.h"
@@ -14,16 +15,6 @@
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
-
-typedef enum chunksim_outcome {
-    CHUNKSIM_OUTCOME_OK,      /* the coredump arrived intact and was cleared (or kept) as asked */
-    CHUNKSIM_OUTCOME_LOST,    /* the coredump is gone from flash and never arrived intact */
-    CHUNKSIM_OUTCOME_CORRUPT, /* delivered bytes differ from what was stored */
-    CHUNKSIM_OUTCOME_INCOMPLETE, /* not delivered, still stored (or the run was cut short) */
-    CHUNKSIM_OUTCOME_VIOLATION,  /* the firmware broke the contract (see violations) */
-    /* The run could not be set up, or could not be recorded in full (record_error) */
-    CHUNKSIM_OUTCOME_ERROR
-} chunksim_outcome_t;
 
 /*
  * The timing figures share one interval, the drain: from the first call
@@ -91,7 +82,5 @@ typedef struct chunksim_run_options {
  */
 int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *opts,
                  chunksim_run_result_t *res);
-
-const char *chunksim_outcome_name(chunksim_outcome_t outcome);
 
 #endif

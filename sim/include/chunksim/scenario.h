@@ -28,6 +28,8 @@
 #ifndef CHUNKSIM_SCENARIO_H
 #define CHUNKSIM_SCENARIO_H
 
+#include "chunksim/outcome.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,14 +61,15 @@ typedef enum chunksim_run_mode {
     CHUNKSIM_MODE_REALTIME     /* libuv timers and thread pool, measured time */
 } chunksim_run_mode_t;
 
-/* The outcome a regression test expects; NONE: the scenario states none. */
+/* The outcome a regression test expects, one above the outcome's value; NONE: the scenario
+ * states none (chunksim_expect_outcome() reads that as ok). */
 typedef enum chunksim_expect {
     CHUNKSIM_EXPECT_NONE = 0,
-    CHUNKSIM_EXPECT_OK,
-    CHUNKSIM_EXPECT_LOST,
-    CHUNKSIM_EXPECT_CORRUPT,
-    CHUNKSIM_EXPECT_INCOMPLETE,
-    CHUNKSIM_EXPECT_VIOLATION
+    CHUNKSIM_EXPECT_OK = CHUNKSIM_OUTCOME_OK + 1,
+    CHUNKSIM_EXPECT_LOST = CHUNKSIM_OUTCOME_LOST + 1,
+    CHUNKSIM_EXPECT_CORRUPT = CHUNKSIM_OUTCOME_CORRUPT + 1,
+    CHUNKSIM_EXPECT_INCOMPLETE = CHUNKSIM_OUTCOME_INCOMPLETE + 1,
+    CHUNKSIM_EXPECT_VIOLATION = CHUNKSIM_OUTCOME_VIOLATION + 1
 } chunksim_expect_t;
 
 typedef enum chunksim_content {
@@ -333,6 +336,12 @@ void chunksim_scenario_free(chunksim_scenario_t *sc);
 
 /* Keyword for an enum value as written in scenario files ("ok", "bitflip", ...). */
 const char *chunksim_expect_name(chunksim_expect_t expect);
+
+/* The outcome that passes a run expecting expect (ok for NONE). */
+chunksim_outcome_t chunksim_expect_outcome(chunksim_expect_t expect);
+
+/* "sync", "single", "double"; "?" for a value off the list. */
+const char *chunksim_reader_kind_name(chunksim_reader_kind_t kind);
 const char *chunksim_fault_kind_name(chunksim_fault_kind_t kind);
 const char *chunksim_fault_trigger_name(chunksim_fault_trigger_t trigger);
 
