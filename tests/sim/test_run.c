@@ -20,29 +20,15 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
-static void load(chunksim_scenario_t *sc, const char *name, const char *const *sets, size_t n)
-{
-    char path[512], err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    snprintf(path, sizeof(path), "%s/%s", SCENARIO_LIBRARY_DIR, name);
-    int rc = chunksim_scenario_load(sc, path, err, sizeof(err));
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = chunksim_scenario_set_arg(sc, sets[i], err, sizeof(err));
-    }
-    if (rc == 0) {
-        rc = chunksim_scenario_validate(sc, err, sizeof(err));
-    }
-    if (rc != 0) {
-        fail_msg("%s", err);
-    }
-}
+#include "chunksim_test.h"
+#include <sqlite3.h>
 
 /* Runs a starter scenario with overrides, unrecorded. */
 static chunksim_run_result_t run_plain(const char *name, const char *const *sets, size_t n)
 {
     chunksim_scenario_t sc;
-    load(&sc, name, sets, n);
+    chunksim_test_load_starter(&sc, name, sets, n);
     chunksim_run_options_t opts = {0};
     chunksim_run_result_t res;
     assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
@@ -127,7 +113,7 @@ static void test_same_seed_gives_byte_identical_trace(void **state)
     static const char *const sets[] = {"coredump.size_bytes=16KiB", "reader.window_bytes=1KiB",
                                        "faults.fault=read_error rate=0.2", "link.loss_rate=0.05"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, 4);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 4);
     char a[256], b[256], da[65], db[65];
     db_path(a, sizeof(a), "a");
     db_path(b, sizeof(b), "b");
@@ -156,7 +142,7 @@ static void test_ble_default_delivers_whole_coredump(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     chunksim_run_options_t opts = {0};
     chunksim_run_result_t res;
     assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
@@ -360,7 +346,7 @@ static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
     static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=23",
                                        "link.chunk_bytes=9"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, 3);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 3);
     char path[256];
     db_path(path, sizeof(path), "chunk9");
     chunksim_run_result_t res = run_recorded(&sc, path);
@@ -371,7 +357,7 @@ static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
 
     /* The default is still the whole notification. */
     chunksim_scenario_free(&sc);
-    load(&sc, "ble_default.ini", sets, 2);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 2);
     res = run_recorded(&sc, path);
     assert_int_equal(db_int(path, "SELECT max(len) FROM chunks"), 20);
     db_remove(path);
@@ -512,7 +498,7 @@ static void test_setup_failure_is_recorded_as_error(void **state)
     (void)state;
     static const char *const sets[] = {"coredump.size_bytes=8KiB"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, 1);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 1);
     char path[256], story[600], want[600];
     db_path(path, sizeof(path), "setup");
     chunksim_run_options_t opts = {
@@ -559,7 +545,7 @@ static void test_chunk_on_the_air_at_the_stop_has_a_row(void **state)
     } cases[] = {{"ci/write_faults.ini", cut, 6}, {"ble_default.ini", watchdog, 2}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         chunksim_scenario_t sc;
-        load(&sc, cases[i].file, cases[i].sets, cases[i].n);
+        chunksim_test_load_starter(&sc, cases[i].file, cases[i].sets, cases[i].n);
         char path[256];
         db_path(path, sizeof(path), "inflight");
         chunksim_run_result_t res = run_recorded(&sc, path);
@@ -593,7 +579,7 @@ static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
         const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=517",
                                     "link.packets_per_event=2", "run.power_loss_stops=true", stop};
         chunksim_scenario_t sc;
-        load(&sc, "ble_default.ini", sets, 5);
+        chunksim_test_load_starter(&sc, "ble_default.ini", sets, 5);
         char path[256];
         db_path(path, sizeof(path), "fragments");
         chunksim_run_result_t res = run_recorded(&sc, path);
@@ -640,7 +626,7 @@ static void test_run_records_the_flash_counters_as_metrics(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     char path[256];
     db_path(path, sizeof(path), "metrics");
     chunksim_run_result_t res = run_recorded(&sc, path);
@@ -662,7 +648,7 @@ static void test_recording_failure_makes_the_run_an_error(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     char path[256], err[512], pragma[64];
     db_path(path, sizeof(path), "full");
     chunksim_rec_t rec;
