@@ -126,7 +126,7 @@ static void assert_caught_by(const chunksim_run_result_t *res, const char *invar
         fail_msg("expected %s first, got \"%s\" (outcome %s: %s)", invariant, res->first_violation,
                  chunksim_outcome_name(res->outcome), res->reason);
     }
-    assert_true(strtoull(res->first_violation + strlen(prefix), NULL, 10) > 0);
+    assert_gt(strtoull(res->first_violation + strlen(prefix), NULL, 10), 0);
     assert_has(res->first_violation, part);
     assert_int_equal(res->outcome, CHUNKSIM_OUTCOME_VIOLATION);
     assert_false(res->safety_ok);
@@ -174,7 +174,7 @@ static char **starter_names(void)
         }
     }
     closedir(d);
-    assert_true(n >= 10);
+    assert_ge(n, 10);
     qsort(names, n, sizeof(*names), starter_cmp);
     return names;
 }
@@ -227,7 +227,7 @@ static chunksim_run_result_t run_recorded(db_t *db, chunksim_glue_t *g,
     chunksim_run_result_t res;
     assert_int_equal(chunksim_glue_run(g, sc, &opts, &res), 0);
     assert_non_null(chunksim_rec_db(&db->rec)); /* reopened after the child */
-    assert_true(res.run_id > 0);
+    assert_gt(res.run_id, 0);
     return res;
 }
 
@@ -609,7 +609,7 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
     res = run_recorded(&db, &fine, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_ok(&res);
     assert_string_equal(run_text(&db, res.run_id, "status"), "finished");
-    assert_true(db_count(&db, "SELECT count(*) FROM chunks") > 0);
+    assert_gt(db_count(&db, "SELECT count(*) FROM chunks"), 0);
     assert_db_sound(&db);
     chunksim_glue_close(&fine);
     chunksim_glue_close(&g);
@@ -671,7 +671,7 @@ static void test_stop_request_ends_a_glue_run_as_interrupted(void **state)
     (void)chunksim_glue_run(&g, &sc, &opts, &res);
     assert_has(res.reason, "interrupted: stopped by a signal before the end");
     assert_false(res.passed);
-    assert_true(res.wall_ms < 0.9 * CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT * 1e3);
+    assert_lt(res.wall_ms, 0.9 * CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT * 1e3);
     chunksim_glue_close(&g);
     chunksim_scenario_free(&sc);
 }
@@ -768,7 +768,7 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
     chunksim_run_result_t res = run_glue(evil("reload"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
     assert_has(res.reason, "watchdog");
-    assert_true(res.m.waits > 10);
+    assert_gt(res.m.waits, 10);
     chunksim_scenario_free(&sc);
 }
 
@@ -782,7 +782,7 @@ static void test_glue_reloading_the_final_short_window_is_no_progress(void **sta
     chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     chunksim_run_result_t res = run_glue(test_glue("livelock_tail"), &sc);
     assert_no_progress(&res, "last read [65529, 65536) repeated");
-    assert_true(res.m.chunks > 0); /* every chunk up to the last one */
+    assert_gt(res.m.chunks, 0); /* every chunk up to the last one */
     chunksim_scenario_free(&sc);
 }
 
@@ -860,7 +860,7 @@ static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
     free(abs);
     assert_string_equal(run_text(&db, res.run_id, "glue"), want);
     assert_string_equal(run_text(&db, res.run_id, "reader"), "glue");
-    assert_true(db_count(&db, "SELECT count(*) FROM calls") > 0);
+    assert_gt(db_count(&db, "SELECT count(*) FROM calls"), 0);
     assert_db_sound(&db);
     chunksim_glue_close(&g);
     db_drop(&db);
@@ -939,15 +939,15 @@ static void test_open_refuses_what_is_not_a_glue(void **state)
     (void)state;
     char err[CHUNKSIM_GLUE_LABEL_BYTES];
     chunksim_glue_t g;
-    assert_true(chunksim_glue_open(&g, "/nonexistent/libnothing.so", err, sizeof(err)) < 0);
+    assert_lt(chunksim_glue_open(&g, "/nonexistent/libnothing.so", err, sizeof(err)), 0);
     assert_has(err, "No such file");
 
-    assert_true(chunksim_glue_open(&g, evil("no_clear"), err, sizeof(err)) < 0);
+    assert_lt(chunksim_glue_open(&g, evil("no_clear"), err, sizeof(err)), 0);
     assert_has(err, "does not export memfault_platform_coredump_storage_clear");
 
     char path[512];
     snprintf(path, sizeof(path), "%s/ble_default.ini", SCENARIO_LIBRARY_DIR);
-    assert_true(chunksim_glue_open(&g, path, err, sizeof(err)) < 0);
+    assert_lt(chunksim_glue_open(&g, path, err, sizeof(err)), 0);
     assert_has(err, "ble_default.ini");
 }
 

@@ -59,7 +59,7 @@ static void assert_caught_by(const chunksim_run_result_t *res, const char *invar
         fail_msg("expected %s first, got \"%s\" (outcome %s: %s)", invariant, res->first_violation,
                  chunksim_outcome_name(res->outcome), res->reason);
     }
-    assert_true(res->m.violations > 0);
+    assert_gt(res->m.violations, 0);
     assert_int_equal(res->outcome, CHUNKSIM_OUTCOME_VIOLATION);
     assert_false(res->safety_ok);
 }
@@ -328,7 +328,7 @@ static void test_rle_with_an_async_reader_breaks_sequential_reads(void **state)
     chunksim_test_load_starter(&sc, "rle_async.ini", sync, ARRAY_LEN(sync));
     res = run_with(&sc, NULL, NULL);
     assert_ok(&res);
-    assert_true(res.m.wire_bytes < plain.m.wire_bytes);
+    assert_lt(res.m.wire_bytes, plain.m.wire_bytes);
     chunksim_scenario_free(&sc);
 }
 

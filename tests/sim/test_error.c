@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "chunksim_test.h"
 #include <uv.h>
 
 #include "chunkcore/error.h"
@@ -73,8 +75,8 @@ static void test_conversions_keep_success_and_zero_reads_ok(void **state)
     assert_string_equal(chunksim_errname(0), "OK");
     /* Every chunkcore and flashmodel code lands outside errno's and libuv's range. */
     for (int c = -1; c >= -14; c--) {
-        assert_true(chunksim_err_core(c) < -4095);
-        assert_true(chunksim_err_flash(c) < -4095);
+        assert_lt(chunksim_err_core(c), -4095);
+        assert_lt(chunksim_err_flash(c), -4095);
         assert_int_not_equal(chunksim_err_core(c), chunksim_err_flash(c));
     }
     assert_string_equal(chunksim_strerror(-20999), "unknown error");

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #include "chunkcore/error.h"
 #include "chunksim/monitor.h"
 
@@ -34,7 +36,7 @@ static fixture_t fx;
 static void record(void *data, const chunksim_violation_t *v)
 {
     seen_t *s = data;
-    assert_true(s->n < MAX_SEEN);
+    assert_lt(s->n, MAX_SEEN);
     s->v[s->n++] = *v;
 }
 
@@ -723,7 +725,7 @@ static void test_no_progress_names_the_last_read_when_reads_differ(void **state)
     assert_contains(fx.seen.v[0].detail, "since t=0.000 s");
     /* Call 10000 is the prepare of round 3333: the last read was round 3332's. */
     assert_contains(fx.seen.v[0].detail, "last read [0, 4096)");
-    assert_true(strstr(fx.seen.v[0].detail, "repeated") == NULL);
+    assert_null(strstr(fx.seen.v[0].detail, "repeated"));
 }
 
 /* Chunks and failed attempts are progress, however many waits come between them. */
@@ -756,8 +758,8 @@ static void test_invariant_names_and_docs_are_distinct_and_complete(void **state
     (void)state;
     for (int i = 0; i < CHUNKSIM_INV_COUNT; i++) {
         const char *name = chunksim_invariant_name((chunksim_invariant_t)i);
-        assert_true(strlen(name) > 0);
-        assert_true(strlen(chunksim_invariant_doc((chunksim_invariant_t)i)) > 0);
+        assert_gt(strlen(name), 0);
+        assert_gt(strlen(chunksim_invariant_doc((chunksim_invariant_t)i)), 0);
         for (int j = 0; j < i; j++) {
             assert_string_not_equal(name, chunksim_invariant_name((chunksim_invariant_t)j));
         }

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 static char db_path[128];
 
 static void remove_db(void)
@@ -114,7 +116,7 @@ static int64_t add_scenario(chunksim_rec_t *rec, const char *name, const char *t
 {
     int64_t id = 0;
     assert_int_equal(chunksim_rec_scenario(rec, name, text, &id), 0);
-    assert_true(id > 0);
+    assert_gt(id, 0);
     return id;
 }
 
@@ -581,7 +583,7 @@ static void test_killed_writer_leaves_run_marked_incomplete(void **state)
 {
     (void)state;
     pid_t child = fork();
-    assert_true(child >= 0);
+    assert_ge(child, 0);
     if (child == 0)
         record_and_die();
     int status;

@@ -101,7 +101,7 @@ static void trace_digest(const char *path, char out[65])
         }
         sqlite3_finalize(st);
     }
-    assert_true(len > 1000); /* a real trace, not an empty one */
+    assert_gt(len, 1000); /* a real trace, not an empty one */
     chunksim_sha256_hex(text, len, out);
     free(text);
     sqlite3_close(db);
@@ -119,7 +119,7 @@ static void test_same_seed_gives_byte_identical_trace(void **state)
     db_path(b, sizeof(b), "b");
     chunksim_run_result_t ra = run_recorded(&sc, a);
     chunksim_run_result_t rb = run_recorded(&sc, b);
-    assert_true(ra.m.faults_injected > 0);
+    assert_gt(ra.m.faults_injected, 0);
     trace_digest(a, da);
     trace_digest(b, db);
     assert_string_equal(da, db);
@@ -150,7 +150,7 @@ static void test_ble_default_delivers_whole_coredump(void **state)
     assert_true(res.safety_ok && res.liveness_ok && res.passed);
     /* The message is the type byte and the whole image. */
     assert_int_equal(res.m.message_bytes, sc.coredump.size_bytes + 1);
-    assert_true(res.m.bound_us <= res.m.drain_us);
+    assert_le(res.m.bound_us, res.m.drain_us);
     assert_true(res.m.efficiency > 0.5 && res.m.efficiency <= 1.0);
     assert_int_equal(res.m.violations, 0);
     chunksim_scenario_free(&sc);
@@ -192,7 +192,7 @@ static void test_lost_completion_with_timeout_is_retried(void **state)
                                        "faults.fault=read_timeout op=2"};
     chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-    assert_true(res.m.retries >= 1);
+    assert_ge(res.m.retries, 1);
 }
 
 /* A synchronous clear inside confirm holds the CPU: the next flash access waits for it. */
@@ -215,7 +215,7 @@ static void test_sync_reader_read_errors_are_faults_not_violations(void **state)
     chunksim_run_result_t res = run_plain("ble_default.ini", sets, 4);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_int_equal(res.m.violations, 0);
-    assert_true(res.m.retries >= 1);
+    assert_ge(res.m.retries, 1);
 }
 
 /* The link never comes back after the last chunk: the erase already dispatched still
@@ -280,11 +280,11 @@ static void test_rle_with_a_sync_reader_delivers_in_fewer_wire_bytes(void **stat
     assert_int_equal(rle.m.violations, 0);
     assert_int_equal(plain.outcome, CHUNKSIM_OUTCOME_OK);
     assert_int_equal(plain.m.message_bytes, 64 * 1024 + 1);
-    assert_true(rle.m.message_bytes < plain.m.message_bytes / 2);
-    assert_true(rle.m.wire_bytes < plain.m.wire_bytes / 2);
-    assert_true(rle.m.chunks < plain.m.chunks / 2);
-    assert_true(rle.m.refills > plain.m.refills); /* a sizing pass, then scan and data reads */
-    assert_true(rle.m.drain_us < plain.m.drain_us);
+    assert_lt(rle.m.message_bytes, plain.m.message_bytes / 2);
+    assert_lt(rle.m.wire_bytes, plain.m.wire_bytes / 2);
+    assert_lt(rle.m.chunks, plain.m.chunks / 2);
+    assert_gt(rle.m.refills, plain.m.refills); /* a sizing pass, then scan and data reads */
+    assert_lt(rle.m.drain_us, plain.m.drain_us);
 }
 
 /* A disconnect mid-message: the restart sizes again and streams from 0, still intact. */
@@ -315,7 +315,7 @@ static void test_rle_sizing_pass_of_a_large_coredump_is_no_livelock(void **state
     if (res.outcome != CHUNKSIM_OUTCOME_OK) {
         fail_msg("%s (%s)", chunksim_outcome_name(res.outcome), res.reason);
     }
-    assert_true(res.m.refills > 2 * CHUNKSIM_MONITOR_NO_PROGRESS_CALLS);
+    assert_gt(res.m.refills, 2 * CHUNKSIM_MONITOR_NO_PROGRESS_CALLS);
 }
 
 /* ---- what the record holds ---- */
@@ -441,7 +441,7 @@ static void test_every_documented_range_end_that_loads_runs(void **state)
     /* An empty file is a coredump with no blocks: header and footer only. */
     char path[] = "/tmp/chunksim-test-run-empty-XXXXXX", file_set[64];
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    assert_ge(fd, 0);
     close(fd);
     snprintf(file_set, sizeof(file_set), "coredump.file=%s", path);
     const char *const empty[RANGE_SETS_MAX] = {"coredump.content=file", file_set,
@@ -504,9 +504,9 @@ static void test_setup_failure_is_recorded_as_error(void **state)
     chunksim_run_options_t opts = {
         .record_rows = true, .reader_create = refusing_reader, .reader_name = "refusing"};
     chunksim_run_result_t res;
-    assert_true(run_recorded_opts(&sc, path, &opts, &res) < 0);
+    assert_lt(run_recorded_opts(&sc, path, &opts, &res), 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
-    assert_true(res.run_id > 0);
+    assert_gt(res.run_id, 0);
     db_run_story(path, story, sizeof(story));
     snprintf(want, sizeof(want), "finished/error: %s", res.reason);
     assert_string_equal(story, want);
@@ -515,7 +515,7 @@ static void test_setup_failure_is_recorded_as_error(void **state)
     /* Before anything was built: still a row, without an image. */
     sc.coredump.size_bytes = 29;
     opts.reader_create = NULL;
-    assert_true(run_recorded_opts(&sc, path, &opts, &res) < 0);
+    assert_lt(run_recorded_opts(&sc, path, &opts, &res), 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     db_run_story(path, story, sizeof(story));
     snprintf(want, sizeof(want), "finished/error: %s", res.reason);
@@ -549,7 +549,7 @@ static void test_chunk_on_the_air_at_the_stop_has_a_row(void **state)
         char path[256];
         db_path(path, sizeof(path), "inflight");
         chunksim_run_result_t res = run_recorded(&sc, path);
-        assert_true(res.m.chunks > 0);
+        assert_gt(res.m.chunks, 0);
         assert_int_equal(db_int(path, "SELECT chunks FROM runs"), res.m.chunks);
         assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), res.m.chunks);
         assert_int_equal(db_int(path, "SELECT max(seq) FROM chunks"), res.m.chunks);
@@ -589,7 +589,7 @@ static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
         db_remove(path);
         chunksim_scenario_free(&sc);
     }
-    assert_true(on_air_rows > 10);
+    assert_gt(on_air_rows, 10);
 }
 
 /* One name list per enum: names round-trip, an expectation is its outcome, reader kinds match
@@ -667,7 +667,7 @@ static void test_recording_failure_makes_the_run_an_error(void **state)
     chunksim_run_result_t res;
     (void)chunksim_run(&sc, &opts, &res);
     (void)chunksim_rec_close(&rec);
-    assert_true(res.run_id > 0);
+    assert_gt(res.run_id, 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     assert_false(res.passed);
     assert_non_null(strstr(res.reason, "not recorded in full: "));
@@ -747,7 +747,7 @@ static void test_failed_header_read_ends_the_drain_as_in_the_sdk(void **state)
     res = run_plain("ble_default.ini", async_sets, 4);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_int_equal(res.m.violations, 0);
-    assert_true(res.m.retries >= 1);
+    assert_ge(res.m.retries, 1);
 }
 
 int main(void)

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #include "chunksim/rng.h"
 #include "chunksim/sched.h"
 
@@ -70,7 +72,7 @@ static void fixture_close(void)
 
 static void record_event(chunksim_event_t *ev)
 {
-    assert_true(fx.count < MAX_RECORDS);
+    assert_lt(fx.count, MAX_RECORDS);
     fx.records[fx.count++] = (record_t){
         .id = (int)(intptr_t)ev->data,
         .time_us = ev->time_us,
@@ -192,7 +194,7 @@ static void test_virtual_seeded_colliding_times_run_identically_twice(void **sta
     size_t n1 = det_run(first);
     size_t n2 = det_run(second);
 
-    assert_true(n1 > DET_EVENTS + DET_EVENTS / 2); /* the rescheduled ones ran too */
+    assert_gt(n1, DET_EVENTS + DET_EVENTS / 2); /* the rescheduled ones ran too */
     assert_int_equal(n1, n2);
     size_t collisions = 0;
     for (size_t i = 0; i < n1; i++) {
@@ -204,13 +206,13 @@ static void test_virtual_seeded_colliding_times_run_identically_twice(void **sta
             continue;
         }
         /* Ordered by (time, seq): later time, or equal time and later seq. */
-        assert_true(first[i - 1].time_us <= first[i].time_us);
+        assert_le(first[i - 1].time_us, first[i].time_us);
         if (first[i - 1].time_us == first[i].time_us) {
-            assert_true(first[i - 1].seq < first[i].seq);
+            assert_lt(first[i - 1].seq, first[i].seq);
             collisions++;
         }
     }
-    assert_true(collisions > n1 / 2);
+    assert_gt(collisions, n1 / 2);
 }
 
 static void test_virtual_cancel_prevents_callback(void **state)
@@ -369,7 +371,7 @@ static void test_virtual_work_runs_work_fn_then_done_after_duration(void **state
 
     assert_int_equal(fx.work_fn_calls, 1);
     assert_int_equal(fx.done_calls, 1);
-    assert_true(fx.work_fn_order < fx.done_order);
+    assert_lt(fx.work_fn_order, fx.done_order);
     assert_int_equal(fx.records[0].now_us, 5000);
     assert_true(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
     assert_true(uv_thread_equal(&fx.done_thread, &fx.loop_thread));
@@ -554,7 +556,7 @@ static void test_realtime_events_run_in_order_and_never_early(void **state)
     for (size_t i = 0; i < 5; i++) {
         assert_int_equal(fx.records[i].id, ids[i]);
         assert_int_equal(fx.records[i].now_us, times[i]);
-        assert_true(fx.records[i].wall_ns - t0_ns >= times[i] * 1000);
+        assert_ge(fx.records[i].wall_ns - t0_ns, times[i] * 1000);
     }
     fixture_close();
 }
@@ -571,7 +573,7 @@ static void test_realtime_cancel_rearms_for_the_next_event(void **state)
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.count, 1);
     assert_int_equal(fx.records[0].id, 1);
-    assert_true(fx.records[0].now_us >= 2000);
+    assert_ge(fx.records[0].now_us, 2000);
     fixture_close();
 }
 
@@ -588,10 +590,10 @@ static void test_realtime_scale_shrinks_real_delays_not_model_time(void **state)
     uint64_t real_ns = uv_hrtime() - t0_ns;
 
     assert_int_equal(fx.count, 1);
-    assert_true(fx.records[0].now_us >= ten_s_us);
+    assert_ge(fx.records[0].now_us, ten_s_us);
     /* 10 ms expected; a bound 200 times looser only catches a scale that
      * was not applied. */
-    assert_true(real_ns < UINT64_C(2000000000));
+    assert_lt(real_ns, UINT64_C(2000000000));
     fixture_close();
 }
 
@@ -622,7 +624,7 @@ static void test_realtime_sub_millisecond_delays_are_not_rounded_up(void **state
     assert_int_equal(fx.records[CHAIN_EVENTS - 1].now_us, CHAIN_EVENTS * CHAIN_DELAY_US);
     /* 50 ms modelled. A timer of whole milliseconds takes at least 1 s; the
      * bound, ten times the model, only catches that. */
-    assert_true(real_ns < UINT64_C(10) * CHAIN_EVENTS * CHAIN_DELAY_US * 1000);
+    assert_lt(real_ns, UINT64_C(10) * CHAIN_EVENTS * CHAIN_DELAY_US * 1000);
     fixture_close();
 }
 
@@ -652,7 +654,7 @@ static void test_realtime_host_latency_does_not_enter_the_model_clock(void **sta
     assert_int_equal(fx.records[1].time_us, 1100);
     assert_int_equal(fx.records[1].now_us, 1100);
     /* Overdue, it ran right away rather than 100 us after the late one. */
-    assert_true(fx.records[1].wall_ns - fx.records[0].wall_ns < UINT64_C(3000) * 1000 * 10);
+    assert_lt(fx.records[1].wall_ns - fx.records[0].wall_ns, UINT64_C(3000) * 1000 * 10);
     fixture_close();
 }
 
@@ -697,10 +699,10 @@ static void test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop(void
 
     assert_int_equal(fx.work_fn_calls, 1);
     assert_int_equal(fx.done_calls, 1);
-    assert_true(fx.work_fn_order < fx.done_order);
+    assert_lt(fx.work_fn_order, fx.done_order);
     assert_false(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
     assert_true(uv_thread_equal(&fx.done_thread, &fx.loop_thread));
-    assert_true(fx.records[0].now_us >= 2000);
+    assert_ge(fx.records[0].now_us, 2000);
     assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), CHUNKSIM_E_NOENT);
     fixture_close();
 }
@@ -850,7 +852,7 @@ static void test_realtime_limit_ends_an_endless_run(void **state)
     assert_int_equal(fx.count, 6);
     assert_int_equal(fx.records[5].time_us, 5000);
     assert_int_equal(chunksim_sched_now_us(&fx.sched), 5000);
-    assert_true(real_ns >= limit_us * 1000);
+    assert_ge(real_ns, limit_us * 1000);
     assert_int_equal(chunksim_sched_pending_count(&fx.sched), 1);
     assert_int_equal(ev.time_us, 6000);
     fixture_close();

@@ -20,11 +20,11 @@ void chunksim_test_load_path(chunksim_scenario_t *sc, const char *path, const ch
                              size_t n);
 
 /* The same for a scenario of the starter library (scenarios/NAME). */
-void chunksim_test_load_starter(chunksim_scenario_t *sc, const char *name,
-                                const char *const *sets, size_t n);
+void chunksim_test_load_starter(chunksim_scenario_t *sc, const char *name, const char *const *sets,
+                                size_t n);
 
 /*
- * Relational asserts that say what they compared: "a < b: 7 vs 3". Each
+ * Comparisons that say what they compared: "a < b: 7 vs 3". Each
  * operand is evaluated once and compared as a long double, which holds every
  * 64-bit integer and every double exactly, so signed, unsigned and floating
  * operands compare by value.
@@ -37,6 +37,7 @@ void chunksim_test_load_starter(chunksim_scenario_t *sc, const char *name,
         }                                                                                          \
     } while (0)
 
+#define assert_eq(a, b) CHUNKSIM_TEST_CMP_(a, ==, b)
 #define assert_lt(a, b) CHUNKSIM_TEST_CMP_(a, <, b)
 #define assert_le(a, b) CHUNKSIM_TEST_CMP_(a, <=, b)
 #define assert_gt(a, b) CHUNKSIM_TEST_CMP_(a, >, b)

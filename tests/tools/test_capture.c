@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #define MAX_SEEN 16
 
 typedef struct seen {
@@ -29,8 +31,8 @@ typedef struct seen {
 static int on_chunk(void *data, const chunksim_capture_loc_t *loc, const uint8_t *c, size_t len)
 {
     seen_t *s = data;
-    assert_true(s->nchunks < MAX_SEEN);
-    assert_true(len <= sizeof(s->chunk[0]));
+    assert_lt(s->nchunks, MAX_SEEN);
+    assert_le(len, sizeof(s->chunk[0]));
     memcpy(s->chunk[s->nchunks], c, len);
     s->len[s->nchunks] = len;
     s->loc[s->nchunks] = *loc;
@@ -41,7 +43,7 @@ static int on_chunk(void *data, const chunksim_capture_loc_t *loc, const uint8_t
 static void on_error(void *data, const chunksim_capture_error_t *e)
 {
     seen_t *s = data;
-    assert_true(s->nerrors < MAX_SEEN);
+    assert_lt(s->nerrors, MAX_SEEN);
     s->err[s->nerrors++] = *e;
 }
 

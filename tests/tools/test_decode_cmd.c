@@ -33,6 +33,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #define MAX_RUNS         64
 #define MC_PREFIX_COLUMN 21 /* "[00000] <inf> mflt: " is 20 characters */
 
@@ -325,7 +327,7 @@ static void write_capture(const char *path, fmt_t fmt, const int *order, size_t 
         size_t len = order[p] < 0 ? sizeof(event_chunk) : fx.chunks[order[p]].len;
         if (fmt == FMT_MC || fmt == FMT_BASE64) {
             char b64[BASE64_ENCODE_RAW_LENGTH(1024) + 1];
-            assert_true(len <= 1024);
+            assert_le(len, 1024);
             base64_encode_raw(b64, len, c);
             b64[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
             if (fmt == FMT_MC) {
@@ -405,7 +407,7 @@ static void test_every_starter_run_decodes_back_to_its_image(void **state)
             /* A resend after a disconnect leaves one truncated message before the good one. */
             assert_true(r.rc == 0 || (r.rc == 1 && damage_only(r.out, "truncated")));
             size_t n = messages_in(&r);
-            assert_true(n >= 1);
+            assert_ge(n, 1);
             snprintf(file, sizeof(file), "%s/msg-%zu-coredump.bin", out_dir, n);
             blob_t img = db_image(run->run_id);
             expect_file_is(file, &img);
@@ -423,9 +425,9 @@ static void test_every_starter_run_decodes_back_to_its_image(void **state)
         }
         result_free(&r);
     }
-    assert_true(ok >= 10);
-    assert_true(corrupt >= 1);
-    assert_true(lost >= 1);
+    assert_ge(ok, 10);
+    assert_ge(corrupt, 1);
+    assert_ge(lost, 1);
 }
 
 static void test_silent_corruption_located_by_seq_against_the_runs_image(void **state)
@@ -679,7 +681,7 @@ static size_t rle_message(const blob_t *img, uint8_t *msg, size_t cap)
     const chunkcore_source_t *s = chunkcore_rle_source(&r);
     uint32_t total = 0;
     assert_int_equal(s->has_message(s->ctx, &total), 1);
-    assert_true(total + 1 <= cap);
+    assert_le(total + 1, cap);
     msg[0] = 0x81;
     assert_int_equal(s->read(s->ctx, 0, msg + 1, total), 0);
     return total + 1;
@@ -731,7 +733,7 @@ static void test_rle_message_expands_and_its_damage_is_located(void **state)
     for (;;) {
         uint32_t zz = 0;
         int vn = chunkcore_varint_decode(msg + at, n - at, &zz);
-        assert_true(vn > 0);
+        assert_gt(vn, 0);
         uint32_t count = zz % 2 == 0 ? zz / 2 : (zz + 1) / 2;
         if (zz % 2 == 0 && count >= 4) {
             at += (size_t)vn; /* the run's value byte */
@@ -739,7 +741,7 @@ static void test_rle_message_expands_and_its_damage_is_located(void **state)
         }
         at += (size_t)vn + (zz % 2 == 0 ? 1 : count);
         image_at += count;
-        assert_true(at < n);
+        assert_lt(at, n);
     }
     msg[at] ^= 0x01;
     write_one_chunk_hex(cap, msg, n);

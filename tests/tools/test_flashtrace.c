@@ -62,7 +62,7 @@ static int64_t run_into(const chunksim_scenario_t *sc, const char *db)
     chunksim_run_result_t res;
     assert_int_equal(chunksim_run(sc, &opts, &res), 0);
     assert_int_equal(chunksim_rec_close(&rec), 0);
-    assert_true(res.run_id > 0);
+    assert_gt(res.run_id, 0);
     return res.run_id;
 }
 
@@ -111,7 +111,7 @@ static void csv_loads_every_row_with_its_kind_latency_and_fault(void **state)
     assert_int_equal(tr.count, 4);
     assert_string_equal(tr.source, path);
     assert_int_equal(tr.ops[0].kind, CHUNKSIM_FLASHTRACE_READ);
-    assert_true(tr.ops[0].latency_us == 656.4);
+    assert_eq(tr.ops[0].latency_us, 656.4);
     assert_false(tr.ops[0].has_fault);
     assert_true(tr.ops[1].has_fault);
     assert_int_equal(tr.ops[1].fault, CHUNKSIM_FAULT_READ_ERROR);
@@ -348,7 +348,7 @@ static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **stat
     chunksim_flashtrace_free(&tr);
     int64_t b = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    assert_true(sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1") >= 5);
+    assert_ge(sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"), 5);
     assert_int_equal(flash_ops_differ(db, a, b, "kind, latency_us"), 0);
 }
 
@@ -420,7 +420,7 @@ static void refused_operations_draw_no_latency_from_the_trace(void **state)
     chunksim_scenario_free(&sc);
     int64_t refused = sql_int(db, "SELECT count(*) FROM flash_ops WHERE fault IS NULL AND "
                                   "status_name = 'POWER'");
-    assert_true(refused > 0);
+    assert_gt(refused, 0);
     snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
     chunksim_flashtrace_t tr;
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), 0);

@@ -16,13 +16,16 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 static char tmpdir[] = "/tmp/test_merge.XXXXXX";
 
 /* A writer kept open with its run unfinished; closed by teardown. */
 static chunksim_rec_t live_writer;
 static bool live_writer_open;
 
-#define TINY "[coredump]\nsize_bytes = 8KiB\n\n[flash]\nsize_bytes = 64KiB\n\n[link]\natt_mtu = 247\n"
+#define TINY                                                                                       \
+    "[coredump]\nsize_bytes = 8KiB\n\n[flash]\nsize_bytes = 64KiB\n\n[link]\natt_mtu = 247\n"
 
 /* Tables with rows per run, and the content-addressed ones. */
 static const char *const per_run_tables[] = {"runs",       "calls",  "flash_ops", "chunks",
@@ -81,7 +84,7 @@ static void record_runs(const char *db_path, const char *name, const char *text,
         chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
         chunksim_run_result_t res;
         assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
-        assert_true(res.run_id > 0);
+        assert_gt(res.run_id, 0);
         chunksim_scenario_free(&sc);
     }
     assert_int_equal(chunksim_rec_close(&rec), 0);
@@ -179,7 +182,7 @@ static void test_merge_keeps_every_run_and_all_their_rows(void **state)
     assert_int_equal(sa.runs_present + sb.runs_present, 0);
     for (int t = 0; t < PER_RUN_TABLES; t++) {
         int64_t want = count_rows(a, per_run_tables[t]) + count_rows(b, per_run_tables[t]);
-        assert_true(want > 0);
+        assert_gt(want, 0);
         assert_int_equal(count_rows(out, per_run_tables[t]), want);
     }
     /* Scenario x is in both inputs and stored once; rle and manual once each. */
