@@ -10,6 +10,7 @@
 #include "chunksim/scenario.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Loads the scenario file at path, applies the `section.key=value` overrides
@@ -22,6 +23,36 @@ void chunksim_test_load_path(chunksim_scenario_t *sc, const char *path, const ch
 /* The same for a scenario of the starter library (scenarios/NAME). */
 void chunksim_test_load_starter(chunksim_scenario_t *sc, const char *name, const char *const *sets,
                                 size_t n);
+
+/*
+ * A scratch directory for a suite's files: made in the group setup
+ * (mkdtemp of /tmp/<suite>.XXXXXX; 0 or -1), removed with everything in it
+ * in the group teardown (0 or -1).
+ */
+int chunksim_test_scratch_make(const char *suite);
+int chunksim_test_scratch_remove(void);
+const char *chunksim_test_scratch_dir(void);
+
+/* <scratch dir>/name; each result stays valid for the next 15 calls. */
+const char *chunksim_test_path(const char *name);
+
+/* Writes text to <scratch dir>/name (the test fails if it cannot); returns the path. */
+const char *chunksim_test_write_file(const char *name, const char *text);
+
+/* The file at path as a NUL-terminated string, cut to len - 1 bytes; "" if unreadable. */
+void chunksim_test_read_file(const char *path, char *buf, size_t len);
+
+/*
+ * Runs the shell command `cd <scratch dir> && CMD`, CMD formatted from fmt,
+ * with stdout and stderr captured into out and err (as read_file). Returns
+ * the exit status, or -1 if it did not exit.
+ */
+int chunksim_test_shell(char *out, size_t outlen, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The first column of the first row of sql on the database at db_path, opened read-only with a
+ * 10 s busy timeout (a writer may be at work); -1 without a row. A failing statement fails. */
+int64_t chunksim_test_sql_int(const char *db_path, const char *sql);
 
 /*
  * Comparisons that say what they compared: "a < b: 7 vs 3". Each
