@@ -426,7 +426,7 @@ static int64_t glue_db_new_failed_run(chunksim_rec_t *rec, const chunksim_glue_t
     const chunksim_rec_run_info_t info = {
         .scenario_id = scenario_id,
         .seed = sc->run.seed,
-        .mode = sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual",
+        .mode = sc->run.mode == CHUNKSIM_SCHED_REALTIME ? "realtime" : "virtual",
         .tool_version = CHUNKSIM_VERSION,
         .reader = "glue",
         .glue = g->label,

@@ -317,8 +317,7 @@ static int run_setup_flash(run_t *run)
 
 static void run_link_config(const chunksim_scenario_t *sc, chunksim_link_config_t *cfg)
 {
-    bool ble = sc->link.kind == CHUNKSIM_SC_LINK_BLE;
-    chunksim_link_config_default(cfg, ble ? CHUNKSIM_LINK_BLE : CHUNKSIM_LINK_NETWORK);
+    chunksim_link_config_default(cfg, sc->link.kind);
     cfg->att_mtu = sc->link.att_mtu;
     cfg->conn_interval_us = (uint32_t)sc->link.conn_interval_us;
     cfg->packets_per_event = sc->link.packets_per_event;
@@ -460,8 +459,7 @@ static void run_watchdog_cb(chunksim_sched_t *sched)
 static int run_setup_loop(run_t *run)
 {
     const chunksim_sched_config_t cfg = {
-        .mode = run->sc->run.mode == CHUNKSIM_MODE_REALTIME ? CHUNKSIM_SCHED_REALTIME
-                                                            : CHUNKSIM_SCHED_VIRTUAL,
+        .mode = run->sc->run.mode,
         .realtime_scale = run->sc->run.realtime_scale,
     };
     int rc = uv_loop_init(&run->loop);
@@ -509,7 +507,7 @@ static int run_record_begin(run_t *run)
     const chunksim_rec_run_info_t info = {
         .scenario_id = scenario_id,
         .seed = run->sc->run.seed,
-        .mode = run->sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual",
+        .mode = run->sc->run.mode == CHUNKSIM_SCHED_REALTIME ? "realtime" : "virtual",
         .tool_version = CHUNKSIM_VERSION,
         .reader = run->opts->reader_name ? run->opts->reader_name
                                          : chunksim_reader_kind_name(run->sc->reader.kind),

@@ -44,7 +44,7 @@ static const chunksim_scenario_t scenario_default = {
         {
             .name = "unnamed",
             .seed = 1,
-            .mode = CHUNKSIM_MODE_VIRTUAL,
+            .mode = CHUNKSIM_SCHED_VIRTUAL,
             .realtime_scale = 1.0,
             .max_sim_us = 600000000u,
             .expect = CHUNKSIM_EXPECT_NONE,
@@ -90,7 +90,7 @@ static const chunksim_scenario_t scenario_default = {
         },
     .link =
         {
-            .kind = CHUNKSIM_SC_LINK_BLE,
+            .kind = CHUNKSIM_LINK_BLE,
             .att_mtu = BLE_ATT_MTU_MIN,
             .conn_interval_us = BLE_CONN_INTERVAL_US,
             .packets_per_event = BLE_PACKETS_PER_EVENT,
@@ -128,8 +128,8 @@ uint32_t scenario_ble_max_chunk_bytes(uint32_t att_mtu)
 
 uint32_t scenario_default_chunk_bytes(const chunksim_scenario_t *sc)
 {
-    return sc->link.kind == CHUNKSIM_SC_LINK_BLE ? scenario_ble_max_chunk_bytes(sc->link.att_mtu)
-                                                 : NETWORK_CHUNK_BYTES;
+    return sc->link.kind == CHUNKSIM_LINK_BLE ? scenario_ble_max_chunk_bytes(sc->link.att_mtu)
+                                              : NETWORK_CHUNK_BYTES;
 }
 
 /* ---- the record -------------------------------------------------------- */

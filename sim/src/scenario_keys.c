@@ -42,8 +42,12 @@ static const char *const clear_words[] = {"on_last_read", "on_confirm", NULL};
 static const char *const link_words[] = {"ble", "network", NULL};
 static const char *const phy_words[] = {"1M", "2M", NULL};
 
-_Static_assert(sizeof(chunksim_run_mode_t) == sizeof(int), "WORD keys store enums as int");
+_Static_assert(sizeof(chunksim_sched_mode_t) == sizeof(int), "WORD keys store enums as int");
 _Static_assert(sizeof(chunksim_expect_t) == sizeof(int), "WORD keys store enums as int");
+_Static_assert(sizeof(chunksim_link_kind_t) == sizeof(int), "WORD keys store enums as int");
+/* The words' index is the module's value. */
+_Static_assert(CHUNKSIM_SCHED_VIRTUAL == 0 && CHUNKSIM_SCHED_REALTIME == 1, "mode_words order");
+_Static_assert(CHUNKSIM_LINK_BLE == 0 && CHUNKSIM_LINK_NETWORK == 1, "link_words order");
 _Static_assert(sizeof(chunksim_phy_t) == sizeof(int), "WORD keys store enums as int");
 
 const char *const scenario_sections[] = {"run",    "coredump", "flash", "faults",

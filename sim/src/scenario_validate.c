@@ -226,7 +226,7 @@ static int check_link(const chunksim_scenario_t *sc, char *err, size_t errlen)
 {
     uint32_t mtu = sc->link.att_mtu, max = scenario_ble_max_chunk_bytes(mtu);
     char o[ORIGIN_BYTES];
-    if (sc->link.kind != CHUNKSIM_SC_LINK_BLE || sc->link.chunk_bytes <= max)
+    if (sc->link.kind != CHUNKSIM_LINK_BLE || sc->link.chunk_bytes <= max)
         return 0;
     origin_of(sc, "link.att_mtu", o, sizeof o);
     if (max == mtu - 3)

@@ -321,7 +321,7 @@ static void sched_kick(chunksim_sched_t *sched)
 int chunksim_sched_init(chunksim_sched_t *sched, uv_loop_t *loop,
                         const chunksim_sched_config_t *config)
 {
-    chunksim_sched_mode mode = config != NULL ? config->mode : CHUNKSIM_SCHED_VIRTUAL;
+    chunksim_sched_mode_t mode = config != NULL ? config->mode : CHUNKSIM_SCHED_VIRTUAL;
     double scale = config != NULL ? config->realtime_scale : 1.0;
 
     if (mode != CHUNKSIM_SCHED_VIRTUAL && mode != CHUNKSIM_SCHED_REALTIME) {

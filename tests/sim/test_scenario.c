@@ -75,7 +75,7 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_string_equal(sc.run.name, "unnamed");
     assert_string_equal(sc.run.description, "");
     assert_int_equal(sc.run.seed, 1);
-    assert_int_equal(sc.run.mode, CHUNKSIM_MODE_VIRTUAL);
+    assert_int_equal(sc.run.mode, CHUNKSIM_SCHED_VIRTUAL);
     assert_eq(sc.run.realtime_scale, 1.0);
     assert_int_equal(sc.run.max_sim_us, 600000000u);
     assert_int_equal(sc.run.expect, CHUNKSIM_EXPECT_NONE);
@@ -125,7 +125,7 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_int_equal(sc.reader.read_timeout_us, 1000000);
     assert_int_equal(sc.reader.max_retries, 3);
 
-    assert_int_equal(sc.link.kind, CHUNKSIM_SC_LINK_BLE);
+    assert_int_equal(sc.link.kind, CHUNKSIM_LINK_BLE);
     assert_int_equal(sc.link.att_mtu, 23);
     assert_int_equal(sc.link.conn_interval_us, 30000);
     assert_int_equal(sc.link.packets_per_event, 4);
@@ -192,7 +192,7 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_string_equal(sc.run.name, "every_key");
     assert_string_equal(sc.run.description, "all keys set");
     assert_eq(sc.run.seed, UINT64_MAX);
-    assert_int_equal(sc.run.mode, CHUNKSIM_MODE_REALTIME);
+    assert_int_equal(sc.run.mode, CHUNKSIM_SCHED_REALTIME);
     assert_eq(sc.run.realtime_scale, 0.5);
     assert_int_equal(sc.run.max_sim_us, 90000000);
     assert_int_equal(sc.run.expect, CHUNKSIM_EXPECT_VIOLATION);
@@ -248,7 +248,7 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_int_equal(sc.reader.read_timeout_us, 0);
     assert_int_equal(sc.reader.max_retries, 9);
 
-    assert_int_equal(sc.link.kind, CHUNKSIM_SC_LINK_BLE);
+    assert_int_equal(sc.link.kind, CHUNKSIM_LINK_BLE);
     assert_int_equal(sc.link.att_mtu, 247);
     assert_int_equal(sc.link.conn_interval_us, 7500);
     assert_int_equal(sc.link.packets_per_event, 6);
@@ -476,8 +476,8 @@ static void test_comments_indentation_crlf_and_bom_are_tolerated(void **state)
                  "[link]\r\n"
                  "    kind = network\r\n");
     assert_int_equal(sc.run.seed, 4);
-    assert_int_equal(sc.run.mode, CHUNKSIM_MODE_REALTIME);
-    assert_int_equal(sc.link.kind, CHUNKSIM_SC_LINK_NETWORK);
+    assert_int_equal(sc.run.mode, CHUNKSIM_SCHED_REALTIME);
+    assert_int_equal(sc.link.kind, CHUNKSIM_LINK_NETWORK);
     chunksim_scenario_free(&sc);
 }
 

@@ -46,7 +46,7 @@ typedef struct fixture {
 
 static fixture_t fx;
 
-static void fixture_open(chunksim_sched_mode mode, double scale)
+static void fixture_open(chunksim_sched_mode_t mode, double scale)
 {
     memset(&fx, 0, sizeof(fx));
     assert_int_equal(uv_loop_init(&fx.loop), 0);
@@ -510,7 +510,7 @@ static void test_init_rejects_bad_config(void **state)
     chunksim_sched_t sched;
 
     assert_int_equal(uv_loop_init(&loop), 0);
-    chunksim_sched_config_t bad_mode = {.mode = (chunksim_sched_mode)7};
+    chunksim_sched_config_t bad_mode = {.mode = (chunksim_sched_mode_t)7};
     assert_int_equal(chunksim_sched_init(&sched, &loop, &bad_mode), CHUNKSIM_E_INVAL);
     const double bad_scales[] = {-1.0, NAN, INFINITY};
     for (size_t i = 0; i < 3; i++) {

@@ -459,7 +459,7 @@ static int replay_scenario(const replay_args_t *a, const dbread_run_t *run, chun
         }
     }
     sc->run.seed = run->seed;
-    sc->run.mode = CHUNKSIM_MODE_VIRTUAL;
+    sc->run.mode = CHUNKSIM_SCHED_VIRTUAL;
     snprintf(sc->run.name, sizeof(sc->run.name), "%s", run->scenario);
     rc = chunksim_scenario_validate(sc, err, sizeof(err));
     if (rc == 0) {

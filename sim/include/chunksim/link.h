@@ -90,20 +90,20 @@
 typedef enum chunksim_link_kind {
     CHUNKSIM_LINK_BLE = 0,
     CHUNKSIM_LINK_NETWORK = 1,
-} chunksim_link_kind;
+} chunksim_link_kind_t;
 
 typedef enum chunksim_link_phy {
     CHUNKSIM_LINK_PHY_1M = 1,
     CHUNKSIM_LINK_PHY_2M = 2,
-} chunksim_link_phy;
+} chunksim_link_phy_t;
 
 typedef struct chunksim_link_config {
-    chunksim_link_kind kind;
+    chunksim_link_kind_t kind;
     /* BLE */
     uint32_t att_mtu;           /* 23..517; default 23 */
     uint32_t conn_interval_us;  /* 7500..4000000, multiple of 1250; default 30000 */
     uint32_t packets_per_event; /* link-layer packets, 1..64; default 4 */
-    chunksim_link_phy phy;      /* default 1M */
+    chunksim_link_phy_t phy;    /* default 1M */
     /* NETWORK: 1..1 MiB, default 1024. BLE: 0 (default) for a whole notification,
      * or a smaller buffer a firmware gives get-chunk (at most the notification). */
     uint32_t chunk_bytes;
@@ -120,10 +120,10 @@ typedef struct chunksim_link_config {
 typedef enum chunksim_link_status {
     CHUNKSIM_LINK_SENT = 0,         /* delivered and acknowledged */
     CHUNKSIM_LINK_DISCONNECTED = 1, /* not delivered: the link is or went down */
-} chunksim_link_status;
+} chunksim_link_status_t;
 
 typedef struct chunksim_link_result {
-    chunksim_link_status status;
+    chunksim_link_status_t status;
     uint64_t start_us;        /* the first attempt went on air (or = sent_us if none did) */
     uint64_t sent_us;         /* SENT: last packet acked; DISCONNECTED: failure known */
     uint64_t air_us;          /* link busy time spent on this chunk, retries included */
@@ -171,7 +171,7 @@ typedef struct chunksim_link {
 } chunksim_link_t;
 
 /* Fills cfg with the defaults of kind (see the field comments). */
-void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kind kind);
+void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kind_t kind);
 
 /*
  * Returns 0 if cfg is usable, else CHUNKSIM_E_INVAL with *why (if why is not NULL)
@@ -236,10 +236,10 @@ uint32_t chunksim_link_retransmissions_by(const chunksim_link_t *link, uint64_t 
 double chunksim_link_bound_bytes_per_s(const chunksim_link_t *link);
 
 /* On-air time of one BLE data packet with ll_payload_bytes of payload. */
-uint64_t chunksim_link_ble_packet_us(chunksim_link_phy phy, size_t ll_payload_bytes);
+uint64_t chunksim_link_ble_packet_us(chunksim_link_phy_t phy, size_t ll_payload_bytes);
 
 /* One packet's share of a connection event: the packet, one inter-frame
  * space and the peer's empty ack. */
-uint64_t chunksim_link_ble_exchange_us(chunksim_link_phy phy, size_t ll_payload_bytes);
+uint64_t chunksim_link_ble_exchange_us(chunksim_link_phy_t phy, size_t ll_payload_bytes);
 
 #endif

@@ -28,7 +28,9 @@
 #ifndef CHUNKSIM_SCENARIO_H
 #define CHUNKSIM_SCENARIO_H
 
+#include "chunksim/link.h"
 #include "chunksim/outcome.h"
+#include "chunksim/sched.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,11 +57,6 @@
  * flash, the decoded message), so 1.5 GiB of RAM at this size.
  */
 #define CHUNKSIM_SCENARIO_COREDUMP_MAX_BYTES (512u * 1024u * 1024u)
-
-typedef enum chunksim_run_mode {
-    CHUNKSIM_MODE_VIRTUAL = 0, /* event heap, simulated time (CI) */
-    CHUNKSIM_MODE_REALTIME     /* libuv timers and thread pool, measured time */
-} chunksim_run_mode_t;
 
 /* The outcome a regression test expects, one above the outcome's value; NONE: the scenario
  * states none (chunksim_expect_outcome() reads that as ok). */
@@ -196,11 +193,6 @@ typedef enum chunksim_clear_policy {
     CHUNKSIM_CLEAR_ON_CONFIRM        /* delete when the link confirms delivery */
 } chunksim_clear_policy_t;
 
-typedef enum chunksim_sc_link_kind {
-    CHUNKSIM_SC_LINK_BLE = 0,
-    CHUNKSIM_SC_LINK_NETWORK
-} chunksim_sc_link_kind_t;
-
 typedef enum chunksim_phy { CHUNKSIM_PHY_1M = 0, CHUNKSIM_PHY_2M } chunksim_phy_t;
 
 struct chunksim_scenario_record; /* text, source, key origins: private */
@@ -210,7 +202,7 @@ typedef struct chunksim_scenario {
         char name[CHUNKSIM_SCENARIO_NAME_MAX + 1]; /* default: the file's stem */
         char description[CHUNKSIM_SCENARIO_DESCRIPTION_MAX + 1];
         uint64_t seed;
-        chunksim_run_mode_t mode;
+        chunksim_sched_mode_t mode;
         double realtime_scale; /* realtime: modeled delays are multiplied by this */
         uint64_t max_sim_us;   /* watchdog: the run ends incomplete at this time */
         chunksim_expect_t expect;
@@ -261,7 +253,7 @@ typedef struct chunksim_scenario {
         uint32_t max_retries;     /* per failed or timed-out operation */
     } reader;
     struct {
-        chunksim_sc_link_kind_t kind;
+        chunksim_link_kind_t kind;
         uint32_t att_mtu;                /* ble */
         uint64_t conn_interval_us;       /* ble */
         uint32_t packets_per_event;      /* ble */

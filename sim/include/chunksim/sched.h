@@ -84,10 +84,10 @@ typedef struct chunksim_work chunksim_work_t;
 typedef enum chunksim_sched_mode {
     CHUNKSIM_SCHED_VIRTUAL = 0,
     CHUNKSIM_SCHED_REALTIME = 1,
-} chunksim_sched_mode;
+} chunksim_sched_mode_t;
 
 typedef struct chunksim_sched_config {
-    chunksim_sched_mode mode;
+    chunksim_sched_mode_t mode;
     /* REALTIME only: real delay = modelled delay * realtime_scale; > 0.
      * Zero means 1.0, so a zero-initialised config is valid. */
     double realtime_scale;
@@ -142,7 +142,7 @@ struct chunksim_sched {
     void *data; /* the caller's */
     /* private */
     uv_loop_t *loop;
-    chunksim_sched_mode mode;
+    chunksim_sched_mode_t mode;
     double realtime_scale;
     union {
         uv_idle_t idle; /* VIRTUAL */
