@@ -483,7 +483,7 @@ static void run_setup_monitor(run_t *run)
         .image = run->image,
         .image_bytes = run->image_bytes,
         .async_reader = run->reader.async,
-        .allow_suspend = run->sc->flash.busy_policy == CHUNKSIM_BUSY_SUSPEND,
+        .allow_suspend = run->sc->flash.busy_policy == FLASHMODEL_BUSY_SUSPEND,
         .data_faults = run_has_data_faults(run->sc),
         .storage_base = run->storage_base,
         .rle = run->sc->coredump.rle,

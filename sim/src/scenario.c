@@ -77,7 +77,7 @@ static const chunksim_scenario_t scenario_default = {
             .chip_erase_typ_us = W25Q128_TCE_TYP_US,
             .chip_erase_max_us = W25Q128_TCE_MAX_US,
             .endurance_cycles = W25Q128_ENDURANCE_CYCLES,
-            .busy_policy = CHUNKSIM_BUSY_QUEUE,
+            .busy_policy = FLASHMODEL_BUSY_QUEUE,
             .page_wrap = true,
         },
     .reader =

@@ -48,6 +48,10 @@ _Static_assert(sizeof(chunksim_link_kind_t) == sizeof(int), "WORD keys store enu
 /* The words' index is the module's value. */
 _Static_assert(CHUNKSIM_SCHED_VIRTUAL == 0 && CHUNKSIM_SCHED_REALTIME == 1, "mode_words order");
 _Static_assert(CHUNKSIM_LINK_BLE == 0 && CHUNKSIM_LINK_NETWORK == 1, "link_words order");
+_Static_assert(sizeof(flashmodel_busy_policy_t) == sizeof(int), "WORD keys store enums as int");
+_Static_assert(FLASHMODEL_BUSY_QUEUE == 0 && FLASHMODEL_BUSY_REJECT == 1 &&
+                   FLASHMODEL_BUSY_SUSPEND == 2,
+               "busy_words order");
 _Static_assert(sizeof(chunksim_phy_t) == sizeof(int), "WORD keys store enums as int");
 
 const char *const scenario_sections[] = {"run",    "coredump", "flash", "faults",

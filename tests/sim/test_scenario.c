@@ -109,7 +109,7 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_int_equal(sc.flash.chip_erase_max_us, 200000000);
     assert_int_equal(sc.flash.endurance_cycles, 100000);
     assert_int_equal(sc.flash.initial_wear_cycles, 0);
-    assert_int_equal(sc.flash.busy_policy, CHUNKSIM_BUSY_QUEUE);
+    assert_int_equal(sc.flash.busy_policy, FLASHMODEL_BUSY_QUEUE);
     assert_true(sc.flash.page_wrap);
     assert_false(sc.flash.refuse_double_program);
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_MODEL);
@@ -228,7 +228,7 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_int_equal(sc.flash.chip_erase_max_us, 250000000);
     assert_int_equal(sc.flash.endurance_cycles, 10000);
     assert_int_equal(sc.flash.initial_wear_cycles, 500);
-    assert_int_equal(sc.flash.busy_policy, CHUNKSIM_BUSY_SUSPEND);
+    assert_int_equal(sc.flash.busy_policy, FLASHMODEL_BUSY_SUSPEND);
     assert_false(sc.flash.page_wrap);
     assert_true(sc.flash.refuse_double_program);
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_TRACE);

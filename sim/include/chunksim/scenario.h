@@ -31,6 +31,7 @@
 #include "chunksim/link.h"
 #include "chunksim/outcome.h"
 #include "chunksim/sched.h"
+#include "flashmodel/flashmodel.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,13 +81,6 @@ typedef enum chunksim_read_command {
     CHUNKSIM_READ_CMD_READ = 0, /* 03h: one data line, no dummy cycles */
     CHUNKSIM_READ_CMD_FAST      /* 0Bh / dual / quad output: dummy cycles, 1, 2 or 4 lines */
 } chunksim_read_command_t;
-
-/* What the flash does with an operation issued while it is busy. */
-typedef enum chunksim_busy_policy {
-    CHUNKSIM_BUSY_QUEUE = 0, /* start it when the current one ends */
-    CHUNKSIM_BUSY_REJECT,    /* fail it at once */
-    CHUNKSIM_BUSY_SUSPEND    /* suspend a program/erase, serve the read, resume */
-} chunksim_busy_policy_t;
 
 typedef enum chunksim_latency_kind {
     CHUNKSIM_LATENCY_MODEL = 0, /* the timing model: bus clock, or typ..max with wear */
@@ -234,11 +228,11 @@ typedef struct chunksim_scenario {
         uint64_t sector_erase_typ_us, sector_erase_max_us;
         uint64_t block_erase_typ_us, block_erase_max_us;
         uint64_t chip_erase_typ_us, chip_erase_max_us;
-        uint32_t endurance_cycles;    /* erase cycles per sector */
-        uint32_t initial_wear_cycles; /* every sector starts with this many */
-        chunksim_busy_policy_t busy_policy;
-        bool page_wrap;             /* false: a program across a page edge is refused */
-        bool refuse_double_program; /* true: programming a non-erased byte is refused */
+        uint32_t endurance_cycles;            /* erase cycles per sector */
+        uint32_t initial_wear_cycles;         /* every sector starts with this many */
+        flashmodel_busy_policy_t busy_policy; /* what the flash does with an op while busy */
+        bool page_wrap;                       /* false: a program across a page edge is refused */
+        bool refuse_double_program;           /* true: programming a non-erased byte is refused */
         chunksim_latency_t read_latency, program_latency, erase_latency;
     } flash;
     struct {
