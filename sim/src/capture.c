@@ -97,8 +97,9 @@ static bool capture_chunk_header(uint8_t b)
 
 typedef enum capture_walk { WALK_NO, WALK_EXACT, WALK_CUT } capture_walk_t;
 
-/* Whether the input walks as length-prefixed records, each holding a chunk header; CUT: at least
- * one whole record, then one that the end of the input cuts short (a damaged records file). */
+/* Whether the input walks as length-prefixed records; CUT: at least one whole record, then one
+ * that the end of the input cuts short (a damaged records file). Headers are not asked for: a
+ * damaged one is the decoder's to report. */
 static capture_walk_t capture_records_walk(const uint8_t *in, size_t len, size_t *records)
 {
     size_t off = 0;
@@ -109,7 +110,7 @@ static capture_walk_t capture_records_walk(const uint8_t *in, size_t len, size_t
         }
         size_t n = (size_t)in[off] | (size_t)in[off + 1] << 8;
         size_t left = len - off - CAPTURE_BIN_PREFIX_BYTES;
-        if (n == 0 || (left > 0 && !capture_chunk_header(in[off + CAPTURE_BIN_PREFIX_BYTES]))) {
+        if (n == 0) {
             return WALK_NO;
         }
         if (n > left) {
@@ -146,11 +147,13 @@ static unsigned capture_binary_candidates(const uint8_t *in, size_t len)
 {
     size_t records;
     capture_walk_t walk = capture_records_walk(in, len, &records);
-    /* Two or more records agreeing in every length and header do not happen by chance. */
+    /* Two or more records whose lengths walk the file do not happen by chance. */
     if (walk != WALK_NO && records >= 2) {
         return CAPTURE_FITS(CHUNKSIM_CAPTURE_RECORDS);
     }
-    unsigned fits = walk != WALK_NO ? CAPTURE_FITS(CHUNKSIM_CAPTURE_RECORDS) : 0u;
+    unsigned fits = walk != WALK_NO && capture_chunk_header(in[CAPTURE_BIN_PREFIX_BYTES])
+                        ? CAPTURE_FITS(CHUNKSIM_CAPTURE_RECORDS)
+                        : 0u;
     if (capture_chunk_header(in[0])) {
         fits |= CAPTURE_FITS(CHUNKSIM_CAPTURE_BIN);
     }

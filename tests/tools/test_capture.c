@@ -282,6 +282,11 @@ static void test_detect_picks_each_format(void **state)
     const char *b64 = "# a chunk\nCAIKCwwNGUg=\n";
     assert_int_equal(chunksim_capture_detect(records, sizeof(records)), CHUNKSIM_CAPTURE_RECORDS);
     assert_int_equal(chunksim_capture_detect(cut, sizeof(cut)), CHUNKSIM_CAPTURE_RECORDS);
+    /* A damaged chunk header (channel bits set) leaves it records: the decoder reports it. */
+    uint8_t flipped[sizeof(records)];
+    memcpy(flipped, records, sizeof(records));
+    flipped[12] = 0x0F;
+    assert_int_equal(chunksim_capture_detect(flipped, sizeof(flipped)), CHUNKSIM_CAPTURE_RECORDS);
     assert_int_equal(chunksim_capture_detect(event_chunk, sizeof(event_chunk)),
                      CHUNKSIM_CAPTURE_BIN);
     assert_int_equal(chunksim_capture_detect((const uint8_t *)mc, strlen(mc)), CHUNKSIM_CAPTURE_MC);

@@ -26,11 +26,11 @@
  *           truncated.
  *   auto    the one format the input fits, by chunksim_capture_candidates():
  *           - binary input (control bytes other than whitespace and ESC, or a first byte of
- *             0x80 or 0xC0, which no text starts with): records when it walks as two or
- *             more whole records with a chunk header in each (the last may be cut short);
- *             else bin when its first byte is a chunk header (docs/chunk-format.md §6),
- *             records when it walks as one whole record (the next may be cut short); both,
- *             or neither, fit: ambiguous;
+ *             0x80 or 0xC0, which no text starts with): records when its lengths walk it
+ *             as two or more whole records (the last may be cut short; a damaged chunk
+ *             header does not matter); else bin when its first byte is a chunk header
+ *             (docs/chunk-format.md §6), records when it walks as one whole record that
+ *             starts with one (the next may be cut short); both, or neither, fit: ambiguous;
  *           - text holding `MC:`: mc;
  *           - other text: hex or base64, whichever every content line fits (hex digits are
  *             base64 characters too: then the one whose lines each start with a chunk
