@@ -339,6 +339,22 @@ static void app_step_cb(chunksim_event_t *ev)
     }
 }
 
+void run_app_power_off(run_t *run)
+{
+    (void)chunksim_sched_cancel(&run->sched, &run->step_ev);
+    (void)chunksim_sched_cancel(&run->sched, &run->link_ev);
+    (void)chunksim_sched_cancel(&run->sched, &run->timeout_ev);
+    run_app_record_on_air(run);
+    run->state = RUN_APP_IDLE;
+    run->flash_wait = false;
+    run->consecutive_failures = 0;
+}
+
+void run_app_boot(run_t *run)
+{
+    app_schedule_step(run, 0);
+}
+
 void run_app_start(run_t *run)
 {
     run_board_arm_timed_cuts(run);
