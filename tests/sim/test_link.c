@@ -732,13 +732,7 @@ static void test_power_cut_takes_back_the_chunk_on_air(void **state)
 {
     (void)state;
     chunksim_link_t link;
-    chunksim_link_config_t cfg;
-
-    chunksim_link_config_default(&cfg, CHUNKSIM_LINK_NETWORK);
-    cfg.chunk_bytes = 1000;
-    cfg.bandwidth_bytes_per_s = 100000;
-    cfg.latency_us = 20000;
-    assert_int_equal(chunksim_link_init(&link, &cfg, &rng, NULL), 0);
+    network_link(&link, 0);
     chunksim_link_result_t r = send_ok(&link, 0, 1000);
     assert_int_equal(r.sent_us, 30000);
     r = send_ok(&link, 30000, 500); /* 5 ms on the wire, acked at 55 ms */
