@@ -832,6 +832,21 @@ static void test_second_cut_counts_the_rebooted_devices_ops(void **state)
         strstr(res.reason, "cut 2 (op 1 of boot 2) did not happen: that boot began fewer"));
 }
 
+/*
+ * The sync reader's header peek is op 0 of a boot: cut, it fails inside the
+ * call, and the packetizer takes that for "no coredump". The device has no
+ * power by then, so it does not stop on that answer: it reboots and sends.
+ */
+static void test_a_cut_synchronous_read_reboots_rather_than_ends(void **state)
+{
+    (void)state;
+    const char *const sets[] = {"reader.kind=sync", "run.power_cuts=1,0"};
+    chunksim_run_result_t res = run_plain("power_loss_slow_link.ini", sets, 2);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(res.boots, 3);
+    assert_null(strstr(res.reason, "did not happen"));
+}
+
 /* A copy received intact is ok, whatever cuts come after it. */
 static void test_delivered_once_is_ok_despite_later_cuts(void **state)
 {
@@ -951,6 +966,7 @@ int main(void)
         cmocka_unit_test(test_reboot_keeps_what_the_cut_left_in_flash),
         cmocka_unit_test(test_reboot_starts_the_upload_again_after_the_reconnect_delay),
         cmocka_unit_test(test_second_cut_counts_the_rebooted_devices_ops),
+        cmocka_unit_test(test_a_cut_synchronous_read_reboots_rather_than_ends),
         cmocka_unit_test(test_delivered_once_is_ok_despite_later_cuts),
         cmocka_unit_test(test_corrupt_header_accepted_after_a_cut_is_a_violation),
         cmocka_unit_test(test_reboot_trace_is_deterministic),
