@@ -646,6 +646,11 @@ static const char *run_size_altered_reason(const run_t *run, char *buf, size_t l
 static void run_verdict(run_t *run)
 {
     chunksim_run_result_t *res = run->res;
+    res->boots = run->boot + 1;
+    res->last_boot_ops = run->boot_ops;
+    if (run->setup_failed) {
+        return; /* a reboot's firmware would not start: an error, its reason says why */
+    }
     bool stored = run_coredump_still_stored(run);
     chunksim_monitor_finish(&run->mon, stored);
     char altered[200];
@@ -695,8 +700,6 @@ static void run_verdict(run_t *run)
             "%sRLE over this reader: a board's chunkcore_rle_init() says %s, switched off here",
             used ? "; " : "", chunkcore_errname(run->rle_board_init));
     }
-    res->boots = run->boot + 1;
-    res->last_boot_ops = run->boot_ops;
     chunksim_expect_t expect = run->sc->run.expect;
     res->passed = expect == CHUNKSIM_EXPECT_NONE ? res->outcome == CHUNKSIM_OUTCOME_OK
                                                  : strcmp(chunksim_expect_name(expect),

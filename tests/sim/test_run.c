@@ -920,6 +920,32 @@ static void test_corrupt_header_accepted_after_a_cut_is_a_violation(void **state
     }
 }
 
+/* A reader whose create fails after the first: the firmware does not come up again. */
+static int once_creates;
+
+static int once_create(chunksim_reader_t *out, const chunksim_board_t *board,
+                       const chunksim_reader_config_t *cfg)
+{
+    return once_creates++ == 0 ? chunksim_reader_single_create(out, board, cfg)
+                               : CHUNKCORE_E_NOTSUP;
+}
+
+static void test_firmware_that_does_not_boot_again_is_an_error(void **state)
+{
+    (void)state;
+    const char *const cut[] = {"run.power_cuts=1"};
+    chunksim_scenario_t sc;
+    load(&sc, "power_loss_slow_link.ini", cut, 1);
+    const chunksim_run_options_t opts = {.reader_create = once_create, .reader_name = "once"};
+    chunksim_run_result_t res;
+    once_creates = 0;
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    chunksim_scenario_free(&sc);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
+    assert_int_equal(res.boots, 2);
+    assert_non_null(strstr(res.reason, "reader refused to start"));
+}
+
 /* Boots, cuts and undefined bytes all come from the scenario and seed. */
 static void test_reboot_trace_is_deterministic(void **state)
 {
@@ -969,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_a_cut_synchronous_read_reboots_rather_than_ends),
         cmocka_unit_test(test_delivered_once_is_ok_despite_later_cuts),
         cmocka_unit_test(test_corrupt_header_accepted_after_a_cut_is_a_violation),
+        cmocka_unit_test(test_firmware_that_does_not_boot_again_is_an_error),
         cmocka_unit_test(test_reboot_trace_is_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
