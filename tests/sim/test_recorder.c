@@ -256,7 +256,7 @@ static void test_open_refuses_newer_schema_version(void **state)
     open_rec(&rec);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    raw_exec(db, "PRAGMA user_version = 2");
+    raw_exec(db, "PRAGMA user_version = 3");
     sqlite3_close(db);
 
     assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_VERSION);
@@ -266,7 +266,7 @@ static void test_open_refuses_newer_schema_version(void **state)
                      CHUNKSIM_REC_E_VERSION);
 
     db = raw_open();
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
     sqlite3_close(db);
 }
 

@@ -9,6 +9,7 @@
  */
 #include "batch.h"
 #include "campaign.h"
+#include "junit.h"
 #include "cli.h"
 
 #include "chunksim/matrix.h"
@@ -402,7 +403,7 @@ static int swarm_report(const swarm_t *s, const cli_batch_t *b)
     char repro[4096];
     for (size_t i = 0; i < s->count; i++) {
         const cli_batch_result_t *r = &b->results[i];
-        if (!r->ran || !(campaign_outcome_is_damage(r->outcome) || r->rc < 0))
+        if (!campaign_case_is_damage(r))
             continue;
         if (damage++ >= SWARM_MAX_PRINTED)
             continue;
@@ -439,7 +440,8 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
         exit_code = swarm_report(s, &b);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
-        if (a->junit != NULL && cli_batch_junit(&b, a->junit) < 0) {
+        const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
+        if (a->junit != NULL && cli_junit_write(&jc, a->junit) < 0) {
             fprintf(stderr, "chunksim swarm: --junit %s: cannot write it\n", a->junit);
             exit_code = CLI_EXIT_FAILED;
         }

@@ -7,6 +7,7 @@
  */
 #include "batch.h"
 #include "campaign.h"
+#include "junit.h"
 #include "cli.h"
 
 #include "chunksim/matrix.h"
@@ -307,7 +308,7 @@ static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campa
     char repro[4096];
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         const cli_batch_result_t *r = &b->results[i];
-        if (!r->ran || !(campaign_outcome_is_damage(r->outcome) || r->rc < 0))
+        if (!campaign_case_is_damage(r))
             continue;
         chunksim_matrix_case_t c;
         if (cli_batch_case(b->cfg, i, &c) < 0)
@@ -321,7 +322,7 @@ static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campa
     printf("cut points that lose or corrupt data:");
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         const cli_batch_result_t *r = &b->results[i];
-        if (r->ran && (campaign_outcome_is_damage(r->outcome) || r->rc < 0))
+        if (campaign_case_is_damage(r))
             printf(" %" PRIu64 "", cuts[i]);
     }
     printf("%s\n", damage == 0 ? " none" : "");
@@ -355,7 +356,8 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         exit_code = sweep_report(a, &b, ops, cuts);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
-        if (a->junit != NULL && cli_batch_junit(&b, a->junit) < 0) {
+        const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
+        if (a->junit != NULL && cli_junit_write(&jc, a->junit) < 0) {
             fprintf(stderr, "chunksim sweep: --junit %s: cannot write it\n", a->junit);
             exit_code = CLI_EXIT_FAILED;
         }

@@ -97,8 +97,11 @@ void report_html_escape(FILE *out, const char *text)
         case '\'':
             fputs("&#39;", out);
             break;
-        default:
-            fputc(*p, out);
+        default: {
+            /* Control characters are not allowed in XML 1.0 (JUnit files use this too). */
+            unsigned char c = (unsigned char)*p;
+            fputc(c < 0x20 && c != '\t' && c != '\n' && c != '\r' ? '?' : c, out);
+        }
         }
     }
 }

@@ -46,8 +46,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* PRAGMA user_version of the databases this build writes; a newer one is refused. */
-#define CHUNKSIM_REC_SCHEMA_VERSION 1
+/* PRAGMA user_version of the databases this build writes; a newer one is refused, an
+ * older one is brought up to it when opened for writing. */
+#define CHUNKSIM_REC_SCHEMA_VERSION 2
 
 /* Rows per transaction (docs/design.md, "The database"; `chunksim bench` measures rows/s). */
 #define CHUNKSIM_REC_BATCH_ROWS_DEFAULT 4096u
@@ -111,6 +112,10 @@ typedef struct chunksim_rec_run_info {
     size_t image_bytes;
     const char *image_sha256; /* hex; NULL: computed here, else checked against image */
     uint64_t flash_bytes;     /* size of the flash image the model was loaded with */
+    /* The matrix case the run is (chunksim/matrix.h); all NULL for a single run. */
+    const char *case_id;   /* the case id, as in repro lines, JUnit and baselines */
+    const char *case_file; /* the matrix file, as given */
+    const char *case_cell; /* its axis values, "key=value,key=value" ("" without axes) */
 } chunksim_rec_run_info_t;
 
 /* One call into the core by the application loop. */
