@@ -209,7 +209,8 @@ void report_text_outcomes(FILE *out, const report_overview_t *ov);
 /* A self-contained HTML page: no script, no network; inline CSS and SVG. */
 int report_html_write(FILE *out, const report_run_t *run, const report_overview_t *ov,
                       const report_html_options_t *opt);
-/* text with & < > " ' replaced by entities. */
+/* text with & < > " ' replaced by entities and control characters (but tab, CR, LF), which
+ * XML forbids, by '?': fit for HTML and for XML (JUnit). */
 void report_html_escape(FILE *out, const char *text);
 
 /* "START_US:END_US" (either side may be empty) into opt. -EINVAL on bad text. */

@@ -95,10 +95,10 @@ void report_html_escape(FILE *out, const char *text)
             fputs("&quot;", out);
             break;
         case '\'':
-            fputs("&#39;", out);
+            fputs("&apos;", out);
             break;
         default: {
-            /* Control characters are not allowed in XML 1.0 (JUnit files use this too). */
+            /* JUnit files use this too: XML 1.0 allows no control characters. */
             unsigned char c = (unsigned char)*p;
             fputc(c < 0x20 && c != '\t' && c != '\n' && c != '\r' ? '?' : c, out);
         }
