@@ -882,6 +882,18 @@ static int rec_migrate(chunksim_rec_t *rec)
     return rec_exec(rec, "COMMIT", "commit schema migration");
 }
 
+/*
+ * Read-only, a version 1 file cannot gain the columns; readers see it through
+ * a temporary view (temp names come first) with the case columns NULL.
+ */
+static int rec_view_v1(chunksim_rec_t *rec)
+{
+    return rec_exec(rec,
+                    "CREATE TEMP VIEW runs AS SELECT *, NULL AS case_id, NULL AS case_file, "
+                    "NULL AS case_cell FROM main.runs",
+                    "view schema version 1 as 2");
+}
+
 static int rec_set_pragmas(chunksim_rec_t *rec)
 {
     sqlite3_stmt *st;
@@ -1082,6 +1094,8 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
         r = rec_check_version(rec, &version);
         if (r == 0 && readonly && version == 0)
             r = rec_fail(rec, CHUNKSIM_REC_E_NOTREC, "%s holds no chunksim recording", path);
+        if (r == 0 && readonly && version == 1)
+            r = rec_view_v1(rec);
         if (r == 0 && !readonly) {
             /* Without it every row is inserted on its own: slower, same result. */
             rec->rows_ = rec_rows_new();
