@@ -809,8 +809,10 @@ static void test_campaign_page_tables_each_pair_of_axes_and_links_the_failing_ru
     /* One table for the one pair of axes: double (the failing value) first, 1 of 2 runs of
      * mtu 23 + double missed, none of mtu 247 + double. */
     assert_contains(html, "<tr><th class=\"l\">att_mtu \\ kind</th><th>double</th><th>single</th>");
-    assert_contains(html, "<tr><th class=\"l\">23</th><td class=\"cell\" "
-                          "style=\"background:rgba(198,40,40,0.50)\">1/2</td>");
+    assert_contains(html,
+                    "<tr><th class=\"l\">23</th><td class=\"cell\" "
+                    "style=\"background:rgba(198,40,40,0.50)\"><a href=\"#cell-0\">1/2</a></td>");
+    assert_contains(html, "<tr id=\"cell-0\"><td class=\"l\">m/grid.ini</td>");
     assert_contains(html, "<tr><th class=\"l\">247</th><td class=\"cell\" "
                           "style=\"background:#e6f4ea\">0/2</td>");
     snprintf(want, sizeof want, "<a href=\"#run-%" PRId64 "\">", missed);

@@ -41,7 +41,7 @@ static void report_usage(FILE *out)
             "record it) and neither --run nor --scenario is given, the report is per cell\n"
             "(file and axis values): one line per cell, failing cells first (a run fails\n"
             "when its outcome is not its scenario's expect), each with its first failing\n"
-            "run and the line that reruns it. With --html the text lists the first 20\n"
+            "run and the line that reruns it. With --html the text lists the first 10\n"
             "cells and the page holds them all: a table per pair of axes of each file\n"
             "(failed/runs, red by share), the failing cells with their repro lines, and\n"
             "the full report of the first failing run of the first 20 failing cells.\n"
@@ -236,7 +236,7 @@ static int report_page(sqlite3 *db, const report_args_t *a, int64_t run_id,
 /* Failing cells whose first missed run gets a full section in the campaign page. */
 #define REPORT_CAMPAIGN_RUNS 20
 /* Cells the text lists when an HTML page holds them all. */
-#define REPORT_CAMPAIGN_LINES 20
+#define REPORT_CAMPAIGN_LINES 10
 
 static int report_campaign_page(sqlite3 *db, const report_args_t *a, const report_cells_t *cs)
 {

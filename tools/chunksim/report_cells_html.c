@@ -111,9 +111,12 @@ static void axis_order(const axis_t *a, size_t *order)
 
 typedef struct grid {
     uint64_t runs[VALUES_MAX][VALUES_MAX], failed[VALUES_MAX][VALUES_MAX];
+    /* 1 + the index of the worst failing cell counted there (cells come worst first); 0: none. */
+    size_t worst[VALUES_MAX][VALUES_MAX];
 } grid_t;
 
-static void grid_cell(FILE *out, uint64_t runs, uint64_t failed)
+/* A share of runs missed, red by share; a failing one links to its worst cell's row. */
+static void grid_cell(FILE *out, uint64_t runs, uint64_t failed, size_t worst)
 {
     if (runs == 0) {
         fputs("<td class=\"cell\">&ndash;</td>", out);
@@ -125,7 +128,11 @@ static void grid_cell(FILE *out, uint64_t runs, uint64_t failed)
                 0.15 + 0.7 * share);
     else
         fputs("<td class=\"cell\" style=\"background:#e6f4ea\">", out);
-    fprintf(out, "%" PRIu64 "/%" PRIu64 "</td>", failed, runs);
+    if (worst > 0 && worst <= FAILING_LISTED_MAX)
+        fprintf(out, "<a href=\"#cell-%zu\">%" PRIu64 "/%" PRIu64 "</a></td>", worst - 1, failed,
+                runs);
+    else
+        fprintf(out, "%" PRIu64 "/%" PRIu64 "</td>", failed, runs);
 }
 
 static void grid_write(FILE *out, const axis_t *ra, const axis_t *ca, const grid_t *g)
@@ -151,7 +158,7 @@ static void grid_write(FILE *out, const axis_t *ra, const axis_t *ca, const grid
         report_html_escape(out, ra->values[ro[i]].text);
         fputs("</th>", out);
         for (size_t j = 0; j < ca->n; j++)
-            grid_cell(out, g->runs[ro[i]][co[j]], g->failed[ro[i]][co[j]]);
+            grid_cell(out, g->runs[ro[i]][co[j]], g->failed[ro[i]][co[j]], g->worst[ro[i]][co[j]]);
         fputs("</tr>\n", out);
     }
     fputs("</table>\n", out);
@@ -185,6 +192,8 @@ static int file_tables(FILE *out, const report_cells_t *cs, const char *file)
                 if (x >= 0 && y >= 0) {
                     g->runs[x][y] += c->runs;
                     g->failed[x][y] += c->failed;
+                    if (c->failed > 0 && g->worst[x][y] == 0)
+                        g->worst[x][y] = i + 1;
                 }
             }
             axis_t all = {.key = "", .n = 1, .values = {{.text = "missed/runs"}}};
@@ -224,7 +233,7 @@ static void failing_table(FILE *out, const report_cells_t *cs, size_t max_runs)
           out);
     for (size_t i = 0; i < cs->n && i < FAILING_LISTED_MAX && cs->cells[i].failed > 0; i++) {
         const report_cell_t *c = &cs->cells[i];
-        fputs("<tr><td class=\"l\">", out);
+        fprintf(out, "<tr id=\"cell-%zu\"><td class=\"l\">", i);
         report_html_escape(out, c->file);
         fputs("</td><td class=\"l\">", out);
         report_html_escape(out, c->cell);
@@ -253,7 +262,8 @@ static int axis_tables(FILE *out, const report_cells_t *cs)
 {
     fputs("<h2>Outcomes by axis</h2>\n<p class=\"note\">Per file, one table per pair of axes: "
           "runs that missed their expect / runs with both values; red deepens with the share "
-          "missed. Values with the most missed runs first.</p>\n",
+          "missed, and a red entry links to the worst failing cell it counts. Values with the "
+          "most missed runs first.</p>\n",
           out);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < cs->n; i++) {
