@@ -717,10 +717,11 @@ static int64_t make_campaign_db(void)
         for (int k = 0; k < 2; k++) {
             for (uint64_t seed = 1; seed <= 2; seed++) {
                 bool expect_lost = m == 1 && k == 1;
+                /* Seed 1 as recorded before texts left the seed out; seed 2 as today. */
                 snprintf(text, sizeof text,
-                         "[run]\nexpect = %s\n; --set run.seed=%" PRIu64
-                         "\n; --set link.att_mtu=%s\n; --set reader.kind=%s\n",
-                         expect_lost ? "lost" : "ok", seed, mtus[m], kinds[k]);
+                         "[run]\nexpect = %s\n%s; --set link.att_mtu=%s\n; --set reader.kind=%s\n",
+                         expect_lost ? "lost" : "ok", seed == 1 ? "; --set run.seed=1\n" : "",
+                         mtus[m], kinds[k]);
                 snprintf(cell, sizeof cell, "att_mtu=%s,kind=%s", mtus[m], kinds[k]);
                 snprintf(id, sizeof id, "id%d%d%" PRIu64 "xxxxx", m, k, seed);
                 assert_int_equal(chunksim_rec_scenario(&rec, "grid", text, &sid), 0);

@@ -243,8 +243,9 @@ void report_cell_outcomes(FILE *out, const report_cell_t *c);
 void report_cells_text(FILE *out, const report_cells_t *cs, size_t max_cells);
 /* The outcome a stored scenario expects ("ok" without expect); NULL when it does not load. */
 const char *report_expected_outcome(const char *config_text, const char *name);
-/* The repro line of a run of a case: its file and its stored "; --set" lines. Like snprintf. */
-size_t report_repro_of(const char *file, const char *config_text, char *buf, size_t len);
+/* The repro line of a run of a case: its file, seed and stored "; --set" lines. Like snprintf. */
+size_t report_repro_of(const char *file, uint64_t seed, const char *config_text, char *buf,
+                       size_t len);
 
 /*
  * The campaign page: outcomes per pair of axes of each file, failing cells

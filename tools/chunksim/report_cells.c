@@ -35,13 +35,15 @@ const char *report_expected_outcome(const char *config_text, const char *name)
 }
 
 /*
- * The line that reruns a case, from what its run stored: the file, and the
- * overrides its scenario text lists at its end ("; --set KEY=VALUE", run.seed
- * first), which are exactly the case's seed and overrides in order.
+ * The line that reruns a case, from what its run stored: the file, its seed,
+ * and the overrides its scenario text lists at its end ("; --set KEY=VALUE"),
+ * which are exactly the case's overrides in order. A text recorded before the
+ * seed left it may list run.seed too: the run's own seed stands for it.
  */
-size_t report_repro_of(const char *file, const char *config_text, char *buf, size_t len)
+size_t report_repro_of(const char *file, uint64_t seed, const char *config_text, char *buf,
+                       size_t len)
 {
-    chunksim_matrix_case_t c = {.path = file};
+    chunksim_matrix_case_t c = {.path = file, .has_seed = true, .seed = seed};
     char *copy = strdup(config_text != NULL ? config_text : "");
     if (copy == NULL) {
         if (len > 0)
@@ -50,18 +52,10 @@ size_t report_repro_of(const char *file, const char *config_text, char *buf, siz
     }
     /* Only the trailing block of "; --set" lines: earlier comments are the file's own. */
     for (char *line = strtok(copy, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-        if (strncmp(line, "; --set ", 8) != 0) {
+        if (strncmp(line, "; --set ", 8) != 0)
             c.set_count = 0;
-            c.has_seed = false;
-            continue;
-        }
-        const char *set = line + 8;
-        if (strncmp(set, "run.seed=", 9) == 0) {
-            c.has_seed = true;
-            c.seed = strtoull(set + 9, NULL, 0);
-        } else if (c.set_count < CHUNKSIM_MATRIX_SETS_MAX) {
-            c.sets[c.set_count++] = set;
-        }
+        else if (strncmp(line + 8, "run.seed=", 9) != 0 && c.set_count < CHUNKSIM_MATRIX_SETS_MAX)
+            c.sets[c.set_count++] = line + 8;
     }
     size_t n = chunksim_matrix_case_repro(&c, buf, len);
     free(copy);
@@ -122,11 +116,11 @@ static int cells_add(report_cells_t *cs, size_t *cap, sqlite3_stmt *st, bool *un
     c->failed_seed = (uint64_t)sqlite3_column_int64(st, 4);
     snprintf(c->failed_case, sizeof c->failed_case, "%s", sqlite3_column_text(st, 3));
     snprintf(c->failed_outcome, sizeof c->failed_outcome, "%s", outcome);
-    size_t n = report_repro_of(c->file, text, NULL, 0) + 1;
+    size_t n = report_repro_of(c->file, c->failed_seed, text, NULL, 0) + 1;
     c->repro = malloc(n);
     if (c->repro == NULL)
         return -ENOMEM;
-    report_repro_of(c->file, text, c->repro, n);
+    report_repro_of(c->file, c->failed_seed, text, c->repro, n);
     return 0;
 }
 
