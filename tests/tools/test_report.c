@@ -786,7 +786,7 @@ static void test_cells_judge_each_run_by_its_expect_failing_first(void **state)
                           "expect (1 run(s))\nFAIL m/grid.ini [att_mtu=23,kind=double]: 2 run(s), "
                           "1 missed: ok 1, lost 1\n");
     assert_contains(text,
-                    "ok   m/grid.ini [att_mtu=247,kind=double]: 2 run(s), 0 missed: lost 2\n");
+                    "pass m/grid.ini [att_mtu=247,kind=double]: 2 run(s), 0 missed: lost 2\n");
     assert_contains(text, "1 run(s) without a case");
     assert_int_equal(count_of(text, "m/grid.ini ["), 4);
     free(text);

@@ -200,7 +200,7 @@ void report_cells_text(FILE *out, const report_cells_t *cs, size_t max_cells)
     for (size_t i = 0; i < cs->n && (max_cells == 0 || shown < max_cells); i++, shown++) {
         const report_cell_t *c = &cs->cells[i];
         fprintf(out, "%s %s [%s]: %" PRIu64 " run(s), %" PRIu64 " missed: ",
-                c->failed > 0 ? "FAIL" : "ok  ", c->file, c->cell, c->runs, c->failed);
+                c->failed > 0 ? "FAIL" : "pass", c->file, c->cell, c->runs, c->failed);
         report_cell_outcomes(out, c);
         fputc('\n', out);
         if (c->failed_run != 0)
