@@ -336,19 +336,18 @@ static int run_setup_flash(run_t *run)
     if (rc < 0) {
         return run_fail(run, rc, "%s", err);
     }
-    rc = flashmodel_init(&run->flash, &run->fmap.cfg);
+    rc = chunksim_err_flash(flashmodel_init(&run->flash, &run->fmap.cfg));
     if (rc < 0) {
-        return run_fail(run, chunksim_err_flash(rc), "flash model refused the config: %s",
-                        flashmodel_strerror(rc));
+        return run_fail(run, rc, "flash model refused the config: %s", chunksim_strerror(rc));
     }
     run->storage_base = sc->coredump.storage_offset_bytes;
     rc = flashmodel_load(&run->flash, run->storage_base, run->image, run->image_bytes);
     if (rc == 0) {
         rc = chunksim_flashmap_apply_wear(&run->flash, sc);
     }
+    rc = chunksim_err_flash(rc);
     if (rc < 0) {
-        return run_fail(run, chunksim_err_flash(rc), "cannot load the flash: %s",
-                        flashmodel_strerror(rc));
+        return run_fail(run, rc, "cannot load the flash: %s", chunksim_strerror(rc));
     }
     run_record_seed(run, "seed.flash", seed);
     return 0;
@@ -454,10 +453,9 @@ int run_boot_firmware(run_t *run)
     }
     const chunksim_reader_config_t rcfg = {.window_bytes = sc->reader.window_bytes};
     run_board_init(run);
-    int rc = create(&run->reader, &run->board, &rcfg);
+    int rc = chunksim_err_core(create(&run->reader, &run->board, &rcfg));
     if (rc < 0) {
-        return run_fail(run, chunksim_err_core(rc), "reader refused to start: %s",
-                        chunkcore_strerror(rc));
+        return run_fail(run, rc, "reader refused to start: %s", chunksim_strerror(rc));
     }
     const chunkcore_storage_port_t *storage = run->reader.storage;
     run->storage_spy = (chunkcore_storage_port_t){
@@ -479,18 +477,17 @@ int run_boot_firmware(run_t *run)
     };
     run->pcfg.sources[CHUNKCORE_MSG_COREDUMP] = &run->spy;
     if (sc->coredump.rle) {
-        rc = run_setup_rle(run);
+        rc = chunksim_err_core(run_setup_rle(run));
         if (rc < 0) {
-            return run_fail(run, chunksim_err_core(rc), "RLE source: %s", chunkcore_strerror(rc));
+            return run_fail(run, rc, "RLE source: %s", chunksim_strerror(rc));
         }
     }
     run->pcfg.project_key = sc->coredump.project_key[0] ? sc->coredump.project_key : NULL;
     run->pcfg.delete_policy = sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM
                                   ? CHUNKCORE_DELETE_ON_CONFIRM
                                   : CHUNKCORE_DELETE_ON_LAST_READ;
-    rc = chunkcore_packetizer_init(&run->pkt, &run->pcfg);
-    return rc < 0 ? run_fail(run, chunksim_err_core(rc), "packetizer: %s", chunkcore_strerror(rc))
-                  : 0;
+    rc = chunksim_err_core(chunkcore_packetizer_init(&run->pkt, &run->pcfg));
+    return rc < 0 ? run_fail(run, rc, "packetizer: %s", chunksim_strerror(rc)) : 0;
 }
 
 static void run_watchdog_cb(chunksim_sched_t *sched)
