@@ -8,17 +8,20 @@
 #include "batch.h"
 #include "campaign.h"
 #include "cli.h"
+#include "options.h"
 
 #include "chunksim/matrix.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* One list holds at most this many values (matrix.c); so does one sweep. */
 #define SWEEP_MAX_CUTS 4096
+#define SWEEP_STR_(x)  #x
+#define SWEEP_STR(x)   SWEEP_STR_(x)
 
 typedef enum sweep_mode { SWEEP_NONE, SWEEP_LINEAR, SWEEP_LOG, SWEEP_EXHAUSTIVE } sweep_mode_t;
 
@@ -27,57 +30,10 @@ typedef struct {
     sweep_mode_t mode;
     uint64_t depth; /* exhaustive: cut the first depth ops; 0: all */
     int on;         /* campaign_op_kind_t, or -1: every op */
-    const char *seed;
-    const char *db_path;
-    const char *junit;
-    const char *sets[CAMPAIGN_MAX_SETS];
-    int nsets;
-    unsigned jobs;
-    bool rows, list, quiet;
+    bool have_mode;
+    cli_common_t common;
+    bool list;
 } sweep_args_t;
-
-static void sweep_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: chunksim sweep SCENARIO --power-loss MODE [options]\n"
-            "\n"
-            "Power-loss sweep. A reference run of the scenario counts its flash operations;\n"
-            "then each cut point K is one run in which power goes during operation K\n"
-            "(fault rule 'power_loss op=K', operations numbered from 0 in issue order).\n"
-            "With run.power_loss_stops=true, which the sweep sets (override it with --set),\n"
-            "the cut stops the device: nothing is made or delivered after it. Each run is a\n"
-            "case with an id and a repro line, run in parallel workers and recorded as by\n"
-            "'chunksim matrix'. Reported: the cut points whose run lost the coredump,\n"
-            "delivered it corrupt, or broke the firmware contract (violation).\n"
-            "\n"
-            "MODE:\n"
-            "  none               the reference run only\n"
-            "  linear             every operation: K = 0, 1, 2, ..., N-1\n"
-            "  log                K = 0, 1, 2, 4, 8, ... and the last operation N-1\n"
-            "  exhaustive[:DEPTH] every operation up to DEPTH: K = 0 .. DEPTH-1 (all without\n"
-            "                     DEPTH)\n"
-            "\n"
-            "options:\n"
-            "  --power-loss MODE  the cut points (required)\n"
-            "  --on KIND          count and cut only operations of one kind: read, program or\n"
-            "                     erase (rule 'power_loss on=KIND op=K')\n"
-            "  --seed N           the run seed (default: the file's [run] seed)\n"
-            "  --set KEY=VALUE    override, as for 'chunksim run' (repeatable)\n"
-            "  -j, --jobs N       worker processes (default: one per core)\n"
-            "  --db FILE          database to record into (default chunksim.db; '' none)\n"
-            "  --no-trace         record only the runs rows\n"
-            "  --junit FILE       JUnit XML, one testcase per cut point\n"
-            "  --list             print the cut points' cases, run nothing but the reference\n"
-            "  -q, --quiet        no progress on stderr\n"
-            "  -h, --help         this text\n"
-            "\n"
-            "The file must stand for one case: no [matrix] lists (use --set to pick values).\n"
-            "A sweep holds at most %d cut points; use log or exhaustive:DEPTH beyond.\n"
-            "\n"
-            "Exit status: 0 no cut point loses or corrupts data, 1 some do (or a run\n"
-            "failed, or the sweep was interrupted), 2 usage or input error.\n",
-            SWEEP_MAX_CUTS);
-}
 
 static int sweep_parse_mode(const char *text, sweep_args_t *a)
 {
@@ -110,86 +66,81 @@ static int sweep_parse_mode(const char *text, sweep_args_t *a)
     return 0;
 }
 
-static int sweep_parse(int argc, char **argv, sweep_args_t *a)
+/* --power-loss MODE; field is the whole sweep_args_t. */
+static int sweep_option_mode(const cli_value_t *v, void *field)
 {
-    static const struct option longopts[] = {
-        {"power-loss", required_argument, NULL, 'P'},
-        {"on", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 'S'},
-        {"set", required_argument, NULL, 's'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"db", required_argument, NULL, 'd'},
-        {"no-trace", no_argument, NULL, 'n'},
-        {"junit", required_argument, NULL, 'J'},
-        {"list", no_argument, NULL, 'l'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    *a = (sweep_args_t){.db_path = "chunksim.db", .rows = true, .on = -1};
-    bool have_mode = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'P':
-            if (sweep_parse_mode(optarg, a) != 0)
-                return CLI_EXIT_USAGE;
-            have_mode = true;
-            break;
-        case 'o':
-            if ((a->on = campaign_op_kind_parse(optarg)) < 0) {
-                fprintf(stderr, "chunksim sweep: --on %s: expected read, program or erase\n",
-                        optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case 'S':
-            a->seed = optarg;
-            break;
-        case 's':
-            if (a->nsets == CAMPAIGN_MAX_SETS) {
-                fprintf(stderr, "chunksim sweep: at most %d --set options\n", CAMPAIGN_MAX_SETS);
-                return CLI_EXIT_USAGE;
-            }
-            a->sets[a->nsets++] = optarg;
-            break;
-        case 'j':
-            if (campaign_parse_jobs("chunksim sweep", optarg, &a->jobs) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'd':
-            a->db_path = optarg;
-            break;
-        case 'n':
-            a->rows = false;
-            break;
-        case 'J':
-            a->junit = optarg;
-            break;
-        case 'l':
-            a->list = true;
-            break;
-        case 'q':
-            a->quiet = true;
-            break;
-        case 'h':
-            sweep_usage(stdout);
-            return -1;
-        default:
-            sweep_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1 || !have_mode) {
-        fprintf(stderr, "chunksim sweep: %s\n",
-                optind >= argc ? "no scenario file given"
-                : !have_mode   ? "--power-loss MODE is required"
-                               : "one scenario file at a time");
-        sweep_usage(stderr);
+    sweep_args_t *a = field;
+    a->have_mode = true;
+    return sweep_parse_mode(v->text, a);
+}
+
+static int sweep_option_on(const cli_value_t *v, void *field)
+{
+    if ((*(int *)field = campaign_op_kind_parse(v->text)) < 0) {
+        fprintf(v->err, "%s: --%s %s: expected read, program or erase\n", v->tool, v->option,
+                v->text);
         return CLI_EXIT_USAGE;
     }
-    a->file = argv[optind];
+    return 0;
+}
+
+static const cli_option_t sweep_options[] = {
+    {"power-loss", 0, "MODE", "the cut points (required)", 0, sweep_option_mode},
+    {"on", 0, "KIND",
+     "count and cut only operations of one kind: read, program or\n"
+     "erase (rule 'power_loss on=KIND op=K')",
+     offsetof(sweep_args_t, on), sweep_option_on},
+    {"list", 0, NULL, "print the cut points' cases, run nothing but the reference",
+     offsetof(sweep_args_t, list), NULL},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const cli_command_t sweep_command = {
+    .name = "sweep",
+    .usage = "SCENARIO --power-loss MODE [options]",
+    .about = "Power-loss sweep. A reference run of the scenario counts its flash operations;\n"
+             "then each cut point K is one run in which power goes during operation K\n"
+             "(fault rule 'power_loss op=K', operations numbered from 0 in issue order).\n"
+             "With run.power_loss_stops=true, which the sweep sets (override it with --set),\n"
+             "the cut stops the device: nothing is made or delivered after it. Each run is a\n"
+             "case with an id and a repro line, run in parallel workers and recorded as by\n"
+             "'chunksim matrix'. Reported: the cut points whose run lost the coredump,\n"
+             "delivered it corrupt, or broke the firmware contract (violation).\n"
+             "\n"
+             "MODE:\n"
+             "  none               the reference run only\n"
+             "  linear             every operation: K = 0, 1, 2, ..., N-1\n"
+             "  log                K = 0, 1, 2, 4, 8, ... and the last operation N-1\n"
+             "  exhaustive[:DEPTH] every operation up to DEPTH: K = 0 .. DEPTH-1 (all without\n"
+             "                     DEPTH)\n",
+    .shared = CLI_OPT_SEED | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
+              CLI_OPT_JUNIT | CLI_OPT_QUIET,
+    .options = sweep_options,
+    .notes = "The file must stand for one case: no [matrix] lists (use --set to pick values).\n"
+             "A sweep holds at most " SWEEP_STR(
+                 SWEEP_MAX_CUTS) " cut points; use log or "
+                                 "exhaustive:DEPTH beyond.\n"
+                                 "\n"
+                                 "Exit status: 0 no cut point loses or corrupts data, 1 some do "
+                                 "(or a run\n"
+                                 "failed, or the sweep was interrupted), 2 usage or input error.\n",
+    .min_args = 1,
+    .max_args = 1,
+    .no_args = "no scenario file given",
+};
+
+static int sweep_parse(int argc, char **argv, sweep_args_t *a)
+{
+    *a = (sweep_args_t){.on = -1};
+    int first;
+    int rc = cli_options_parse(&sweep_command, argc, argv, &a->common, a, &first);
+    if (rc != 0)
+        return rc;
+    if (!a->have_mode) {
+        cli_options_usage_error(&sweep_command, stderr, "--power-loss MODE is required");
+        return CLI_EXIT_USAGE;
+    }
+    a->file = argv[first];
     return 0;
 }
 
@@ -199,10 +150,10 @@ static int sweep_matrix(const sweep_args_t *a, chunksim_matrix_t *m)
     const char *sets[CHUNKSIM_MATRIX_SETS_MAX];
     size_t n = 0;
     sets[n++] = "run.power_loss_stops=true";
-    for (int i = 0; i < a->nsets; i++)
-        sets[n++] = a->sets[i];
+    for (size_t i = 0; i < a->common.set_count; i++)
+        sets[n++] = a->common.sets[i];
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    const chunksim_matrix_config_t cfg = {.seeds = a->seed, .sets = sets, .set_count = n};
+    const chunksim_matrix_config_t cfg = {.seeds = a->common.seed, .sets = sets, .set_count = n};
     if (chunksim_matrix_init(m, &cfg, err, sizeof err) < 0 ||
         chunksim_matrix_add_file(m, a->file, err, sizeof err) < 0) {
         fprintf(stderr, "chunksim sweep: %s\n", err);
@@ -340,10 +291,10 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         .matrix = m,
         .cases = cases,
         .case_count = count,
-        .jobs = a->jobs,
-        .db_path = a->db_path,
-        .record_rows = a->rows,
-        .progress = !a->quiet,
+        .jobs = a->common.jobs,
+        .db_path = a->common.db_path,
+        .record_rows = !a->common.no_trace,
+        .progress = !a->common.quiet,
         .tool = "chunksim sweep",
         .hide_failures = true,
     };
@@ -355,8 +306,8 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         exit_code = sweep_report(a, &b, ops, cuts);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
-        if (a->junit != NULL && cli_batch_junit(&b, a->junit) < 0) {
-            fprintf(stderr, "chunksim sweep: --junit %s: cannot write it\n", a->junit);
+        if (a->common.junit != NULL && cli_batch_junit(&b, a->common.junit) < 0) {
+            fprintf(stderr, "chunksim sweep: --junit %s: cannot write it\n", a->common.junit);
             exit_code = CLI_EXIT_FAILED;
         }
     }
