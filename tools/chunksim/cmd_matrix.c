@@ -4,6 +4,7 @@
 #include "campaign.h"
 #include "cli.h"
 #include "options.h"
+#include "select.h"
 
 #include "chunksim/matrix.h"
 
@@ -19,6 +20,9 @@
 typedef struct {
     cli_common_t common;
     cli_list_t ids;
+    cli_list_t where;
+    const char *regex;
+    const char *rerun_failed;
     const char *baseline;
     const char *write_baseline;
     bool list;
@@ -28,10 +32,28 @@ typedef struct {
 
 static const cli_option_t matrix_options[] = {
     {"case", 0, "ID",
-     "run only the case with this id (repeatable); the same\n"
-     "files, --seeds and --set must be given as when it was listed",
+     "run only the case with this id or name (repeatable); the\n"
+     "same files, --seeds and --set must be given as when it\n"
+     "was listed. A name is decoded, so it answers at once on a\n"
+     "matrix of any size; an id is searched for (at most 2^26\n"
+     "cases)",
      OWN(ids), cli_options_parse_list},
-    {"list", 0, NULL, "print the cases (index, id, repro line), run nothing", OWN(list), NULL},
+    {"regex", 'R', "REGEX",
+     "run only the cases whose name matches REGEX (POSIX\n"
+     "extended), e.g. -R 'att_mtu=23[],]'",
+     OWN(regex), NULL},
+    {"where", 0, "KEY=VALUE",
+     "run only the cases with this [matrix] value (repeatable:\n"
+     "all must hold); KEY is section.key, key, or seed",
+     OWN(where), cli_options_parse_list},
+    {"rerun-failed", 0, "DB",
+     "run only the cases whose latest run in DB did not end as\n"
+     "expected (found by scenario text and seed)",
+     OWN(rerun_failed), NULL},
+    {"list", 0, NULL,
+     "print the selected cases, one per line (index, id, name,\n"
+     "repro line; tab-separated), run nothing",
+     OWN(list), NULL},
     {"baseline", 0, "FILE",
      "compare every case's outcome with FILE (case_id, scenario,\n"
      "seed, outcome; tab-separated) and print each change with\n"
@@ -50,11 +72,17 @@ static const cli_command_t matrix_command = {
              "values and seeds (scenarios/README.md, \"Matrices\"; a file without [matrix] is\n"
              "one case), runs the cases in parallel worker processes and records every run\n"
              "into one SQLite database. Progress on stderr; on stdout a summary, and for\n"
-             "each failing case its id and the command that reproduces it alone. --set\n"
-             "overrides apply to every case before the lists and are part of every case id\n"
-             "and repro line.\n",
+             "each failing case its id and the command that reproduces it alone (-q: on\n"
+             "one line), then the counts. --set overrides apply to every case before the\n"
+             "lists and are part of every case id and repro line.\n"
+             "\n"
+             "A case's name says what it is: the file's base name, its [matrix] values\n"
+             "and its seed, e.g. 'cli[link.att_mtu=23,flash.read_latency=model] seed 2'.\n"
+             "-R, --where and --rerun-failed select among the cases (of the shard); a case\n"
+             "runs when every one given selects it.\n",
     .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_JUNIT | CLI_OPT_SHARD | CLI_OPT_QUIET,
+              CLI_OPT_JUNIT | CLI_OPT_SHARD | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES |
+              CLI_OPT_STOP,
     .options = matrix_options,
     .notes = "Ctrl-C (SIGINT) or SIGTERM ends each worker's current run early (recorded as\n"
              "incomplete) and starts no other; finished runs stay in the database. Workers\n"
@@ -91,7 +119,60 @@ static int matrix_build(const matrix_args_t *a, int first, int argc, char **argv
     return 0;
 }
 
-/* The cases to run: by id, or the shard, or all; in matrix order. */
+/* The cases named by --case, in the order given. */
+static int matrix_select_ids(const matrix_args_t *a, const chunksim_matrix_t *m, uint64_t *cases)
+{
+    for (size_t i = 0; i < a->ids.count; i++) {
+        chunksim_matrix_case_t c;
+        int rc = chunksim_matrix_find(m, a->ids.items[i], &c);
+        if (rc == -E2BIG) {
+            fprintf(
+                stderr,
+                "chunksim matrix: --case %s: an id is searched for, and this matrix has %" PRIu64
+                " cases; give the case's name (--list prints it)\n",
+                a->ids.items[i], chunksim_matrix_count(m));
+            return CLI_EXIT_USAGE;
+        }
+        if (rc < 0) {
+            fprintf(stderr,
+                    "chunksim matrix: --case %s: no such case in this matrix (%" PRIu64
+                    " cases; give the same files, --seeds and --set as when it was listed)\n",
+                    a->ids.items[i], chunksim_matrix_count(m));
+            return CLI_EXIT_USAGE;
+        }
+        cases[i] = c.index;
+    }
+    return 0;
+}
+
+/* The shard's cases that the filters select, in matrix order. */
+static int matrix_select_filtered(const matrix_args_t *a, const chunksim_matrix_t *m, uint32_t k,
+                                  uint32_t n, uint64_t *cases, size_t *count)
+{
+    const cli_select_config_t scfg = {
+        .regex = a->regex, .where = &a->where, .rerun_failed = a->rerun_failed};
+    cli_select_t sel;
+    char err[1024];
+    if (cli_select_init(&sel, m, &scfg, err, sizeof err) < 0) {
+        fprintf(stderr, "chunksim matrix: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    bool filtered = cli_select_filters(&scfg);
+    int rc = 0;
+    for (uint64_t i = k - 1; rc >= 0 && i < chunksim_matrix_count(m); i += n) {
+        chunksim_matrix_case_t c;
+        rc = filtered ? chunksim_matrix_case(m, i, &c) : 0;
+        rc = rc < 0 || !filtered ? rc : cli_select_case(&sel, &c, err, sizeof err);
+        if (rc < 0)
+            fprintf(stderr, "chunksim matrix: %s\n", err);
+        else if (rc > 0 || !filtered)
+            cases[(*count)++] = i;
+    }
+    cli_select_free(&sel);
+    return rc < 0 ? CLI_EXIT_USAGE : 0;
+}
+
+/* The cases to run: by id, or the shard's that the filters select; in matrix order. */
 static int matrix_select(const matrix_args_t *a, const chunksim_matrix_t *m, uint64_t **out,
                          size_t *count)
 {
@@ -107,42 +188,34 @@ static int matrix_select(const matrix_args_t *a, const chunksim_matrix_t *m, uin
     if (want > MATRIX_MAX_CASES) {
         fprintf(stderr,
                 "chunksim matrix: %" PRIu64 " cases in one run; at most %u (split it with "
-                "--shard K/N)\n",
+                "--shard K/N, or name cases with --case)\n",
                 want, MATRIX_MAX_CASES);
         return CLI_EXIT_USAGE;
     }
     uint64_t *cases = malloc((want ? want : 1) * sizeof *cases);
     if (cases == NULL)
         return CLI_EXIT_USAGE;
-    size_t nsel = 0;
-    for (size_t i = 0; i < a->ids.count; i++) {
-        chunksim_matrix_case_t c;
-        if (chunksim_matrix_find(m, a->ids.items[i], &c) < 0) {
-            fprintf(stderr,
-                    "chunksim matrix: --case %s: no such case in this matrix (%" PRIu64
-                    " cases; give the same files, --seeds and --set as when it was listed)\n",
-                    a->ids.items[i], total);
-            free(cases);
-            return CLI_EXIT_USAGE;
-        }
-        cases[nsel++] = c.index;
+    *count = a->ids.count;
+    int rc = a->ids.count > 0 ? matrix_select_ids(a, m, cases)
+                              : matrix_select_filtered(a, m, k, n, cases, count);
+    if (rc != 0) {
+        free(cases);
+        return rc;
     }
-    for (uint64_t i = k - 1; a->ids.count == 0 && i < total; i += n)
-        cases[nsel++] = i;
     *out = cases;
-    *count = nsel;
     return 0;
 }
 
 static void matrix_list(const chunksim_matrix_t *m, const uint64_t *cases, size_t count)
 {
-    char repro[4096];
+    char repro[4096], name[4096];
     for (size_t i = 0; i < count; i++) {
         chunksim_matrix_case_t c;
         if (chunksim_matrix_case(m, cases[i], &c) < 0)
             continue;
         chunksim_matrix_case_repro(&c, repro, sizeof repro);
-        printf("%" PRIu64 " %s %s\n", c.index, c.id, repro);
+        chunksim_matrix_case_name(m, &c, name, sizeof name);
+        printf("%" PRIu64 "\t%s\t%s\t%s\n", c.index, c.id, name, repro);
     }
 }
 
@@ -155,7 +228,8 @@ static int matrix_baselines(const matrix_args_t *a, const cli_batch_t *b, cli_ba
 {
     int exit_code = CLI_EXIT_OK;
     if (a->baseline != NULL) {
-        bool whole = a->common.shard == NULL && a->ids.count == 0;
+        bool whole = a->common.shard == NULL && a->ids.count == 0 && a->regex == NULL &&
+                     a->where.count == 0 && a->rerun_failed == NULL;
         size_t changes = cli_baseline_compare(b, bl, whole, stdout);
         printf("baseline %s: %zu change(s)%s\n", a->baseline, changes,
                b->not_run > 0 ? " among the cases that ran" : "");
@@ -200,6 +274,9 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         .progress = !a->common.quiet,
         .tool = "chunksim matrix",
         .hide_failures = a->baseline != NULL || a->write_baseline != NULL,
+        .max_failures = a->common.max_failures,
+        .one_line = a->common.quiet,
+        .stop_after = a->common.stop_after,
     };
     cli_batch_t b;
     int rc = cli_batch_run(&cfg, &b);
@@ -208,7 +285,10 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         cli_baseline_free(&bl);
         return CLI_EXIT_USAGE;
     }
-    cli_batch_summary(&b, stdout);
+    if (a->common.json)
+        cli_batch_json(&b, stdout);
+    else
+        cli_batch_summary(&b, stdout);
     int exit_code = (rc < 0 || b.failed > 0 || b.interrupted) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
     if (a->baseline != NULL || a->write_baseline != NULL) {
         exit_code = matrix_baselines(a, &b, &bl);
@@ -227,11 +307,29 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
     return exit_code;
 }
 
+/* Options that contradict each other. */
+static int matrix_check(const matrix_args_t *a)
+{
+    bool filters = a->regex != NULL || a->where.count > 0 || a->rerun_failed != NULL;
+    const char *why = a->ids.count > 0 && filters ? "--case names the cases: no -R, --where or "
+                                                    "--rerun-failed with it"
+                      : a->common.json && (a->baseline || a->write_baseline)
+                          ? "--json and --baseline/--write-baseline: give one"
+                          : NULL;
+    if (why != NULL) {
+        cli_options_usage_error(&matrix_command, stderr, "%s", why);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cli_matrix(int argc, char **argv)
 {
     matrix_args_t a = {0};
     int first;
     int rc = cli_options_parse(&matrix_command, argc, argv, &a.common, &a, &first);
+    if (rc == 0)
+        rc = matrix_check(&a);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     chunksim_matrix_t m;

@@ -40,6 +40,18 @@ static int options_parse_set(const cli_value_t *v, void *field)
     return 0;
 }
 
+static int options_parse_stop(const cli_value_t *v, void *field)
+{
+    if (cli_options_parse_unsigned(v, field) != 0)
+        return CLI_EXIT_USAGE;
+    if (*(unsigned *)field == 0) {
+        fprintf(v->err, "%s: --%s 0: expected a number of failures, 1 or more\n", v->tool,
+                v->option);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int options_parse_db(const cli_value_t *v, void *field)
 {
     cli_common_t *c = field;
@@ -104,6 +116,14 @@ static const cli_option_t options_shared[] = {
     {"no-trace", 0, NULL, "record only the runs rows, not calls/flash ops/chunks", COMMON(no_trace),
      NULL},
     {"db", 0, "FILE", "the recording to read (no default)", 0, options_parse_db},
+    {"max-failures", 0, "N",
+     "list at most N failures, in case order, and count the rest\n"
+     "(default 20; 0: all)",
+     COMMON(max_failures), cli_options_parse_unsigned},
+    {"stop-on-failure", 'F', "N",
+     "start no case once N cases failed (those running finish);\n"
+     "the summary says so",
+     COMMON(stop_after), options_parse_stop},
 };
 /* Where help texts start, as in the hand-written help of old. */
 #define OPTIONS_HELP_COLUMN 21
@@ -334,7 +354,7 @@ int cli_options_parse_io(const cli_command_t *cmd, int argc, char **argv, cli_co
                          void *own, int *first_arg, FILE *out, FILE *err)
 {
     const options_io_t io = {cmd, out, err};
-    *common = (cli_common_t){.db_path = CLI_DB_DEFAULT};
+    *common = (cli_common_t){.db_path = CLI_DB_DEFAULT, .max_failures = CLI_MAX_FAILURES_DEFAULT};
     int rc = options_loop(&io, argc, argv, common, own);
     if (rc != 0)
         return rc;

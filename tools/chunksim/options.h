@@ -36,18 +36,20 @@
 
 /* The shared options a command takes. */
 enum {
-    CLI_OPT_DB = 1u << 0,         /* --db FILE: a recording to read */
-    CLI_OPT_DB_RECORD = 1u << 1,  /* --db FILE: the database to record into ('' none) */
-    CLI_OPT_SET = 1u << 2,        /* --set KEY=VALUE, repeatable */
-    CLI_OPT_SEED = 1u << 3,       /* --seed N */
-    CLI_OPT_SEEDS = 1u << 4,      /* --seeds LIST */
-    CLI_OPT_JOBS = 1u << 5,       /* -j, --jobs N */
-    CLI_OPT_SHARD = 1u << 6,      /* --shard K/N */
-    CLI_OPT_QUIET = 1u << 7,      /* -q, --quiet */
-    CLI_OPT_JSON = 1u << 8,       /* --json */
-    CLI_OPT_JUNIT = 1u << 9,      /* --junit FILE */
-    CLI_OPT_NO_TRACE = 1u << 10,  /* --no-trace */
-    CLI_OPT_DB_SOURCE = 1u << 11, /* --db FILE: a recording to read, no default (db_given) */
+    CLI_OPT_DB = 1u << 0,            /* --db FILE: a recording to read */
+    CLI_OPT_DB_RECORD = 1u << 1,     /* --db FILE: the database to record into ('' none) */
+    CLI_OPT_SET = 1u << 2,           /* --set KEY=VALUE, repeatable */
+    CLI_OPT_SEED = 1u << 3,          /* --seed N */
+    CLI_OPT_SEEDS = 1u << 4,         /* --seeds LIST */
+    CLI_OPT_JOBS = 1u << 5,          /* -j, --jobs N */
+    CLI_OPT_SHARD = 1u << 6,         /* --shard K/N */
+    CLI_OPT_QUIET = 1u << 7,         /* -q, --quiet */
+    CLI_OPT_JSON = 1u << 8,          /* --json */
+    CLI_OPT_JUNIT = 1u << 9,         /* --junit FILE */
+    CLI_OPT_NO_TRACE = 1u << 10,     /* --no-trace */
+    CLI_OPT_DB_SOURCE = 1u << 11,    /* --db FILE: a recording to read, no default (db_given) */
+    CLI_OPT_MAX_FAILURES = 1u << 12, /* --max-failures N */
+    CLI_OPT_STOP = 1u << 13,         /* -F, --stop-on-failure N */
 };
 
 /* The values of the shared options, after parsing (defaults where not given). */
@@ -56,15 +58,20 @@ typedef struct cli_common {
     bool db_given;       /* --db was on the command line */
     const char *sets[CLI_SETS_MAX];
     size_t set_count;
-    const char *seed;  /* NULL: not given */
-    const char *seeds; /* NULL: not given */
-    unsigned jobs;     /* 0: one per available core */
-    const char *shard; /* NULL: every case */
-    const char *junit; /* NULL: none */
+    const char *seed;      /* NULL: not given */
+    const char *seeds;     /* NULL: not given */
+    unsigned jobs;         /* 0: one per available core */
+    const char *shard;     /* NULL: every case */
+    const char *junit;     /* NULL: none */
+    unsigned max_failures; /* failures listed; CLI_MAX_FAILURES_DEFAULT; 0: all */
+    unsigned stop_after;   /* -F N; 0: never stop */
     bool quiet;
     bool json;
     bool no_trace;
 } cli_common_t;
+
+/* Failures a campaign lists unless --max-failures says otherwise. */
+#define CLI_MAX_FAILURES_DEFAULT 20
 
 /* A value being parsed: what a parser needs to say what is wrong with it. */
 typedef struct cli_value {
