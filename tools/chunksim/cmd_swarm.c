@@ -24,8 +24,6 @@
 
 /* Seeds one swarm runs; a bigger one is split into several --seeds ranges. */
 #define SWARM_MAX_CASES (1u << 20)
-/* Damaging cases printed with their repro line; the rest are counted. */
-#define SWARM_MAX_PRINTED 20
 /* Overrides one kind may draw (power_loss: the rule and whether it stops the device). */
 #define SWARM_SETS_PER_KIND 2
 
@@ -182,9 +180,13 @@ static const cli_command_t swarm_command = {
     .usage = "SCENARIO --seeds A..B [options]",
     .about_fn = swarm_about,
     .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_JUNIT | CLI_OPT_QUIET,
+              CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
     .options = swarm_options,
-    .notes = "The file must stand for one case (no [matrix] lists).\n"
+    .notes = "On stdout: each damaging case with its repro line, the table\n"
+             "per kind, then the counts. With --json, stdout is one JSON document (the cases\n"
+             "and the counts) and the rest goes to stderr.\n"
+             "\n"
+             "The file must stand for one case (no [matrix] lists).\n"
              "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
              "or the swarm was interrupted), 2 usage or input error.\n",
     .min_args = 1,
@@ -327,9 +329,9 @@ static void swarm_list(const swarm_t *s)
 }
 
 /* Per kind: in how many cases it was on, and in how many of the damaging ones. */
-static void swarm_kind_table(const swarm_t *s, const cli_batch_t *b)
+static void swarm_kind_table(const swarm_t *s, const cli_batch_t *b, FILE *out)
 {
-    printf("%-14s %8s %8s\n", "kind", "on", "damage");
+    fprintf(out, "%-14s %8s %8s\n", "kind", "on", "damage");
     for (size_t k = 0; k < SWARM_KINDS; k++) {
         size_t on = 0, bad = 0;
         for (size_t i = 0; i < s->count; i++) {
@@ -338,29 +340,30 @@ static void swarm_kind_table(const swarm_t *s, const cli_batch_t *b)
             on++;
             bad += campaign_outcome_is_damage(b->results[i].outcome);
         }
-        printf("%-14s %8zu %8zu\n", swarm_kinds[k].name, on, bad);
+        fprintf(out, "%-14s %8zu %8zu\n", swarm_kinds[k].name, on, bad);
     }
 }
 
-static int swarm_report(const swarm_t *s, const cli_batch_t *b)
+static int swarm_report(const swarm_args_t *a, const swarm_t *s, const cli_batch_t *b, FILE *out)
 {
-    size_t damage = 0;
+    size_t damage = 0, max = a->common.max_failures;
     char repro[4096];
     for (size_t i = 0; i < s->count; i++) {
         const cli_batch_result_t *r = &b->results[i];
         if (!r->ran || !(campaign_outcome_is_damage(r->outcome) || r->rc < 0))
             continue;
-        if (damage++ >= SWARM_MAX_PRINTED)
+        if (damage++ >= max && max != 0)
             continue;
         chunksim_matrix_case_repro(&s->cases[i], repro, sizeof repro);
-        printf("%s case %s seed %" PRIu64 ": %s\n  %s\n",
-               r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), r->id, r->seed,
-               r->reason ? r->reason : "", repro);
+        fprintf(out, "%s case %s seed %" PRIu64 ": %s\n  %s\n",
+                r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), r->id, r->seed,
+                r->reason ? r->reason : "", repro);
     }
-    if (damage > SWARM_MAX_PRINTED)
-        printf("... and %zu more\n", damage - SWARM_MAX_PRINTED);
-    swarm_kind_table(s, b);
-    printf("cases that lose or corrupt data or break the contract: %zu of %zu\n", damage, b->done);
+    if (max != 0 && damage > max)
+        fprintf(out, "... and %zu more (--max-failures 0 lists all)\n", damage - max);
+    swarm_kind_table(s, b, out);
+    fprintf(out, "cases that lose or corrupt data or break the contract: %zu of %zu\n", damage,
+            b->done);
     return damage > 0 || b->interrupted || b->not_run > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
@@ -376,13 +379,18 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
         .progress = !a->common.quiet,
         .tool = "chunksim swarm",
         .hide_failures = true,
+        .stop_after = a->common.stop_after,
     };
     cli_batch_t b;
     int rc = cli_batch_run(&cfg, &b);
     int exit_code = CLI_EXIT_USAGE;
     if (rc == 0 || b.done > 0) {
-        cli_batch_summary(&b, stdout);
-        exit_code = swarm_report(s, &b);
+        /* With --json the document is all of stdout; the text report goes to stderr. */
+        exit_code = swarm_report(a, s, &b, a->common.json ? stderr : stdout);
+        if (a->common.json)
+            cli_batch_json(&b, stdout);
+        else
+            cli_batch_summary(&b, stdout);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
         if (a->common.junit != NULL && cli_batch_junit(&b, a->common.junit) < 0) {

@@ -114,9 +114,14 @@ static const cli_command_t sweep_command = {
              "  exhaustive[:DEPTH] every operation up to DEPTH: K = 0 .. DEPTH-1 (all without\n"
              "                     DEPTH)\n",
     .shared = CLI_OPT_SEED | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_JUNIT | CLI_OPT_QUIET,
+              CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
     .options = sweep_options,
-    .notes = "The file must stand for one case: no [matrix] lists (use --set to pick values).\n"
+    .notes = "On stdout: the reference run, each cut point that loses or corrupts data with\n"
+             "its repro line, the list of them, then the counts. With\n"
+             "--json, stdout is one JSON document (the cases and the counts) and the rest\n"
+             "goes to stderr.\n"
+             "\n"
+             "The file must stand for one case: no [matrix] lists (use --set to pick values).\n"
              "A sweep holds at most " SWEEP_STR(
                  SWEEP_MAX_CUTS) " cut points; use log or "
                                  "exhaustive:DEPTH beyond.\n"
@@ -250,32 +255,35 @@ static const char *sweep_kind_at(const sweep_args_t *a, const campaign_ops_t *op
     return k < ops->count ? campaign_op_kind_name((campaign_op_kind_t)ops->kinds[k]) : "?";
 }
 
-/* Each damaging cut point with its repro line, then the list of them. */
+/* Each damaging cut point with its repro line (at most --max-failures), then the list of them. */
 static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campaign_ops_t *ops,
-                        const uint64_t *cuts)
+                        const uint64_t *cuts, FILE *out)
 {
-    size_t damage = 0;
+    size_t damage = 0, max = a->common.max_failures;
     char repro[4096];
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         const cli_batch_result_t *r = &b->results[i];
         if (!r->ran || !(campaign_outcome_is_damage(r->outcome) || r->rc < 0))
             continue;
         chunksim_matrix_case_t c;
+        if (damage++ >= max && max != 0)
+            continue;
         if (cli_batch_case(b->cfg, i, &c) < 0)
             continue;
         chunksim_matrix_case_repro(&c, repro, sizeof repro);
-        printf("%s cut at op %" PRIu64 " (%s) case %s: %s\n  %s\n",
-               r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), cuts[i],
-               sweep_kind_at(a, ops, cuts[i]), r->id, r->reason ? r->reason : "", repro);
-        damage++;
+        fprintf(out, "%s cut at op %" PRIu64 " (%s) case %s: %s\n  %s\n",
+                r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), cuts[i],
+                sweep_kind_at(a, ops, cuts[i]), r->id, r->reason ? r->reason : "", repro);
     }
-    printf("cut points that lose or corrupt data:");
+    if (max != 0 && damage > max)
+        fprintf(out, "... and %zu more (--max-failures 0 lists all)\n", damage - max);
+    fprintf(out, "cut points that lose or corrupt data:");
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         const cli_batch_result_t *r = &b->results[i];
         if (r->ran && (campaign_outcome_is_damage(r->outcome) || r->rc < 0))
-            printf(" %" PRIu64 "", cuts[i]);
+            fprintf(out, " %" PRIu64 "", cuts[i]);
     }
-    printf("%s\n", damage == 0 ? " none" : "");
+    fprintf(out, "%s\n", damage == 0 ? " none" : "");
     return damage > 0 || b->interrupted || b->not_run > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
@@ -297,13 +305,18 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         .progress = !a->common.quiet,
         .tool = "chunksim sweep",
         .hide_failures = true,
+        .stop_after = a->common.stop_after,
     };
     cli_batch_t b;
     int rc = cli_batch_run(&cfg, &b);
     int exit_code = CLI_EXIT_USAGE;
     if (rc == 0 || b.done > 0) {
-        cli_batch_summary(&b, stdout);
-        exit_code = sweep_report(a, &b, ops, cuts);
+        /* With --json the document is all of stdout; the text report goes to stderr. */
+        exit_code = sweep_report(a, &b, ops, cuts, a->common.json ? stderr : stdout);
+        if (a->common.json)
+            cli_batch_json(&b, stdout);
+        else
+            cli_batch_summary(&b, stdout);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
         if (a->common.junit != NULL && cli_batch_junit(&b, a->common.junit) < 0) {
@@ -342,11 +355,12 @@ static int sweep_reference(const sweep_args_t *a, const chunksim_matrix_t *m, ca
     }
     *n = a->on >= 0 ? ops->per_kind[a->on] : ops->count;
     *outcome = res.outcome;
-    printf("reference run (no cut): %s, %" PRIu64 " flash ops (%" PRIu64 " read, %" PRIu64
-           " program, %" PRIu64 " erase)%s%s\n",
-           chunksim_outcome_name(res.outcome), ops->count, ops->per_kind[CAMPAIGN_OP_READ],
-           ops->per_kind[CAMPAIGN_OP_PROGRAM], ops->per_kind[CAMPAIGN_OP_ERASE],
-           res.reason[0] ? ": " : "", res.reason);
+    fprintf(a->common.json ? stderr : stdout,
+            "reference run (no cut): %s, %" PRIu64 " flash ops (%" PRIu64 " read, %" PRIu64
+            " program, %" PRIu64 " erase)%s%s\n",
+            chunksim_outcome_name(res.outcome), ops->count, ops->per_kind[CAMPAIGN_OP_READ],
+            ops->per_kind[CAMPAIGN_OP_PROGRAM], ops->per_kind[CAMPAIGN_OP_ERASE],
+            res.reason[0] ? ": " : "", res.reason);
     return 0;
 }
 
