@@ -101,10 +101,10 @@ static const cli_option_t options_shared[] = {
      0, options_parse_set},
     {"seed", 0, "N", "the run's seed, in place of the file's [run] seed", COMMON(seed), NULL},
     {"seeds", 0, "LIST",
-     "the seeds, in place of any [matrix] seeds: A..B (inclusive),\n"
-     "N, or a list such as 1..100,200",
+     "the seeds, in place of any [matrix] seeds: A..B\n"
+     "(inclusive), N, or a list such as 1..100,200",
      COMMON(seeds), NULL},
-    {"jobs", 'j', "N", "worker processes, 1 to 256 (default: one per available core)", COMMON(jobs),
+    {"jobs", 'j', "N", "worker processes, 1 to 256 (default: one per core)", COMMON(jobs),
      options_parse_jobs},
     {"shard", 0, "K/N",
      "run only shard K of N (1 <= K <= N): the cases whose index\n"
