@@ -685,8 +685,6 @@ static void test_help_cmd_and_cmd_help_print_the_same(void **state)
                                            "export", "decode", "replay", "diff"};
     static char first[1 << 16];
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (strcmp(commands[i], "bench") == 0)
-            continue; /* bench takes no options: it measures */
         expect_exit(cli("help %s", commands[i]), 0);
         snprintf(first, sizeof first, "%s", out);
         expect_exit(cli("%s --help", commands[i]), 0);
