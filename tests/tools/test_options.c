@@ -176,6 +176,8 @@ static void test_usage_errors_are_one_line(void **state)
         {{"f.ini", "-j", "0", NULL}, "-j 0: expected a number of workers, 1 to 256"},
         {{"f.ini", "--count", "-1", NULL}, "--count -1: expected a number"},
         {{"f.ini", "-F", "0", NULL}, "--stop-on-failure 0: expected a number of failures"},
+        {{"f.ini", "--json=1", NULL}, "option '--json' takes no value"},
+        {{"f.ini", "--se", NULL}, "unknown option '--se'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *const *w = cases[i].args;

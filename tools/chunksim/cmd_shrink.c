@@ -103,8 +103,8 @@ static int shrink_parse_max_runs(const cli_value_t *v, void *field)
 
 static const cli_option_t shrink_options[] = {
     {"case", 0, "ID",
-     "a case of the file's [matrix] (with the same --seeds and\n"
-     "--set as when it was listed)",
+     "a case of the file's [matrix], by id or name (with the\n"
+     "same --seeds and --set as when it was listed)",
      offsetof(shrink_args_t, id), NULL},
     {"glue", 0, "LIB.so",
      "run your glue in place of the built-in reader (as\n"

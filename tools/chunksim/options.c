@@ -125,10 +125,12 @@ static const cli_option_t options_shared[] = {
      "the summary says so",
      COMMON(stop_after), options_parse_stop},
 };
+#define OPTIONS_SHARED (sizeof options_shared / sizeof options_shared[0])
+_Static_assert(OPTIONS_SHARED == 14 && CLI_OPT_STOP == 1u << 13,
+               "one shared option per CLI_OPT_* bit, in bit order");
+
 /* Where help texts start, as in the hand-written help of old. */
 #define OPTIONS_HELP_COLUMN 21
-
-#define OPTIONS_SHARED (sizeof options_shared / sizeof options_shared[0])
 
 static const cli_option_t options_help_option = {"help", 'h', NULL, "this text", 0, NULL};
 
@@ -332,6 +334,11 @@ static int options_loop(const options_io_t *io, int argc, char **argv, cli_commo
         if (c == ':') {
             cli_options_usage_error(io->cmd, io->err, "option '%s' needs a value",
                                     argv[optind - 1]);
+            return CLI_EXIT_USAGE;
+        }
+        const cli_option_t *flag = c == '?' && optopt >= 256 ? options_find(all, n, optopt) : NULL;
+        if (flag != NULL) { /* "--json=1": a flag given a value */
+            cli_options_usage_error(io->cmd, io->err, "option '--%s' takes no value", flag->name);
             return CLI_EXIT_USAGE;
         }
         const cli_option_t *o = c == '?' ? NULL : options_find(all, n, c);
