@@ -847,6 +847,36 @@ static void test_json_is_one_document(void **state)
     expect_exit(cli("matrix cli.ini --json --baseline b.tsv"), 2);
 }
 
+/* sweep and swarm: with --json stdout is one document, their text report on stderr. */
+static void test_sweep_and_swarm_json_is_one_document(void **state)
+{
+    (void)state;
+    write_file("one.ini", "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                          "[link]\natt_mtu = 247\n");
+    const char *runs[] = {"sweep one.ini --power-loss log --db '' -q --json",
+                          "swarm one.ini --seeds 1..5 --db '' -q --json"};
+    for (size_t i = 0; i < 2; i++) {
+        int rc = cli("%s", runs[i]);
+        assert_true(rc == 0 || rc == 1);
+        json_error_t e;
+        json_t *doc = json_loads(out, 0, &e);
+        if (doc == NULL)
+            fail_msg("%s: not JSON: %s:\n%s", runs[i], e.text, out);
+        size_t cases = json_array_size(json_object_get(doc, "cases"));
+        json_t *summary = json_object_get(doc, "summary");
+        assert_int_equal(json_integer_value(json_object_get(summary, "cases")), cases);
+        json_t *verdict = json_object_get(doc, "verdict");
+        json_t *bad = json_object_get(verdict, i == 0 ? "damaging_cut_points" : "damaging_cases");
+        assert_true(json_is_array(bad));
+        assert_int_equal(json_array_size(bad) > 0, rc); /* the exit status follows the verdict */
+        if (i == 1)
+            assert_int_equal(cases, 5);
+        else
+            assert_contains(err_text, "reference run (no cut): ok");
+        json_decref(doc);
+    }
+}
+
 /* A 4096-value list on one line, and a matrix of about 10^12 cases found by name. */
 static void test_a_case_name_finds_its_case_in_a_huge_matrix(void **state)
 {
@@ -905,6 +935,7 @@ int main(void)
         cmocka_unit_test_teardown(test_stop_on_failure_stops_and_says_so, kill_bg),
         cmocka_unit_test(test_rerun_failed_selects_the_failures_of_a_database),
         cmocka_unit_test(test_json_is_one_document),
+        cmocka_unit_test(test_sweep_and_swarm_json_is_one_document),
         cmocka_unit_test(test_a_case_name_finds_its_case_in_a_huge_matrix),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -118,10 +118,13 @@ void cli_batch_summary(const cli_batch_t *b, FILE *out);
 
 /*
  * The same as one JSON document: {"cases": [one object per case, in case
- * order: index, id, name, scenario, seed, ran, passed, outcome, expect,
- * reason, run_id, wall_ms, repro], "summary": {...}}. 0 or -EIO.
+ * order: index, id, name, scenario, seed, ran, passed (met its expect),
+ * outcome, expect, reason, run_id, wall_ms, repro], "summary": {...}}, and
+ * "verdict": verdict when not NULL (a campaign's own judgement, which its
+ * exit status follows; the reference is taken). 0 or -EIO.
  */
-int cli_batch_json(const cli_batch_t *b, FILE *out);
+typedef struct json_t json_t;
+int cli_batch_json(const cli_batch_t *b, json_t *verdict, FILE *out);
 
 /*
  * JUnit XML: one <testsuite> per scenario file, one <testcase> per case:

@@ -51,12 +51,13 @@ static json_t *batch_json_summary(const cli_batch_t *b)
                      "outcomes", outcomes, "db", recorded ? cfg->db_path : NULL);
 }
 
-int cli_batch_json(const cli_batch_t *b, FILE *out)
+int cli_batch_json(const cli_batch_t *b, json_t *verdict, FILE *out)
 {
     json_t *cases = json_array();
     for (size_t i = 0; i < b->cfg->case_count; i++)
         json_array_append_new(cases, batch_json_case(b, i));
-    json_t *doc = json_pack("{s:o, s:o}", "cases", cases, "summary", batch_json_summary(b));
+    json_t *doc = json_pack("{s:o, s:o, s:o?}", "cases", cases, "summary", batch_json_summary(b),
+                            "verdict", verdict);
     int rc = doc != NULL && json_dumpf(doc, out, JSON_INDENT(2)) == 0 ? 0 : -EIO;
     fputc('\n', out);
     json_decref(doc);

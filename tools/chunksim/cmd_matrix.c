@@ -286,7 +286,7 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         return CLI_EXIT_USAGE;
     }
     if (a->common.json)
-        cli_batch_json(&b, stdout);
+        cli_batch_json(&b, NULL, stdout);
     else
         cli_batch_summary(&b, stdout);
     int exit_code = (rc < 0 || b.failed > 0 || b.interrupted) ? CLI_EXIT_FAILED : CLI_EXIT_OK;

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,9 +183,9 @@ static const cli_command_t swarm_command = {
     .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
               CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
     .options = swarm_options,
-    .notes = "On stdout: each damaging case with its repro line, the table\n"
-             "per kind, then the counts. With --json, stdout is one JSON document (the cases\n"
-             "and the counts) and the rest goes to stderr.\n"
+    .notes = "On stdout: each damaging case with its repro line, the table per kind, then\n"
+             "the counts. With --json, stdout is one JSON document (the cases, the counts,\n"
+             "and the verdict: the damaging cases' positions) and the rest goes to stderr.\n"
              "\n"
              "The file must stand for one case (no [matrix] lists).\n"
              "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
@@ -367,6 +368,18 @@ static int swarm_report(const swarm_args_t *a, const swarm_t *s, const cli_batch
     return damage > 0 || b->interrupted || b->not_run > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
+/* --json: the damaging cases, as the text report counts them. */
+static json_t *swarm_verdict(const swarm_t *s, const cli_batch_t *b)
+{
+    json_t *bad = json_array();
+    for (size_t i = 0; i < s->count; i++) {
+        const cli_batch_result_t *r = &b->results[i];
+        if (r->ran && (campaign_outcome_is_damage(r->outcome) || r->rc < 0))
+            json_array_append_new(bad, json_integer((json_int_t)i));
+    }
+    return json_pack("{s:o}", "damaging_cases", bad);
+}
+
 static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
 {
     const cli_batch_config_t cfg = {
@@ -388,7 +401,7 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
         /* With --json the document is all of stdout; the text report goes to stderr. */
         exit_code = swarm_report(a, s, &b, a->common.json ? stderr : stdout);
         if (a->common.json)
-            cli_batch_json(&b, stdout);
+            cli_batch_json(&b, swarm_verdict(s, &b), stdout);
         else
             cli_batch_summary(&b, stdout);
         if (rc < 0)

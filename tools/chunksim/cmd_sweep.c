@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,9 +118,9 @@ static const cli_command_t sweep_command = {
               CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
     .options = sweep_options,
     .notes = "On stdout: the reference run, each cut point that loses or corrupts data with\n"
-             "its repro line, the list of them, then the counts. With\n"
-             "--json, stdout is one JSON document (the cases and the counts) and the rest\n"
-             "goes to stderr.\n"
+             "its repro line, the list of them, then the counts. With --json, stdout is one\n"
+             "JSON document (the cases, the counts, and the verdict: every cut point and\n"
+             "those that lose or corrupt data) and the rest goes to stderr.\n"
              "\n"
              "The file must stand for one case: no [matrix] lists (use --set to pick values).\n"
              "A sweep holds at most " SWEEP_STR(
@@ -287,6 +288,21 @@ static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campa
     return damage > 0 || b->interrupted || b->not_run > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
+/* --json: the cut points that lose or corrupt data, as the text report lists them. */
+static json_t *sweep_verdict(const cli_batch_t *b, const uint64_t *cuts)
+{
+    json_t *bad = json_array();
+    for (size_t i = 0; i < b->cfg->case_count; i++) {
+        const cli_batch_result_t *r = &b->results[i];
+        if (r->ran && (campaign_outcome_is_damage(r->outcome) || r->rc < 0))
+            json_array_append_new(bad, json_integer((json_int_t)cuts[i]));
+    }
+    json_t *ops = json_array();
+    for (size_t i = 0; i < b->cfg->case_count; i++)
+        json_array_append_new(ops, json_integer((json_int_t)cuts[i]));
+    return json_pack("{s:o, s:o}", "cut_points", ops, "damaging_cut_points", bad);
+}
+
 static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
                          const campaign_ops_t *ops, const uint64_t *cuts, size_t count)
 {
@@ -314,7 +330,7 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         /* With --json the document is all of stdout; the text report goes to stderr. */
         exit_code = sweep_report(a, &b, ops, cuts, a->common.json ? stderr : stdout);
         if (a->common.json)
-            cli_batch_json(&b, stdout);
+            cli_batch_json(&b, sweep_verdict(&b, cuts), stdout);
         else
             cli_batch_summary(&b, stdout);
         if (rc < 0)
