@@ -104,6 +104,8 @@ static const cli_option_t decode_options[] = {
      "the image; expanded when run-length encoded) to\n"
      "DIR/msg-<n>-<type>.bin, also when its CRC is bad",
      OWN(out_dir), NULL},
+    /* Not the shared -q (no progress on stderr): decode's stdout itself gets shorter. */
+    {"quiet", 'q', NULL, "only damage and the summary", OWN(quiet), NULL},
     {"verbose", 'v', NULL,
      "print every damage report (default: runs of one kind are\n"
      "folded after " DECODE_STR(DECODE_SHOW_PER_RUN) ")",
@@ -145,11 +147,9 @@ static const cli_command_t decode_command = {
              "          chunk bytes (chunks up to 65535 bytes). A cut record is damage.\n"
              "    auto  (default) bin if the file is a whole number of such records, else mc\n"
              "          if it contains 'MC:', else bin if it has control bytes, else hex.\n",
-    .shared = CLI_OPT_DB_SOURCE | CLI_OPT_QUIET,
+    .shared = CLI_OPT_DB_SOURCE,
     .options = decode_options,
-    .notes = "With -q, only damage and the summary are printed.\n"
-             "\n"
-             "Exit status: 0 every message intact, 1 damage found (or no complete message),\n"
+    .notes = "Exit status: 0 every message intact, 1 damage found (or no complete message),\n"
              "2 usage error or unreadable input (missing file, not a recording, no such run).\n",
     .min_args = 0,
     .max_args = 1,
@@ -164,7 +164,6 @@ static int decode_parse(int argc, char **argv, decode_args_t *a, FILE *out, FILE
     if (rc != 0)
         return rc;
     a->db_path = common.db_given ? common.db_path : NULL;
-    a->quiet = common.quiet;
     a->input = first < argc ? argv[first] : NULL;
     const char *problem = NULL;
     if (a->db_path != NULL && a->input != NULL) {

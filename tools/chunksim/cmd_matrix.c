@@ -161,11 +161,12 @@ static int matrix_select_filtered(const matrix_args_t *a, const chunksim_matrix_
     int rc = 0;
     for (uint64_t i = k - 1; rc >= 0 && i < chunksim_matrix_count(m); i += n) {
         chunksim_matrix_case_t c;
-        rc = filtered ? chunksim_matrix_case(m, i, &c) : 0;
-        rc = rc < 0 || !filtered ? rc : cli_select_case(&sel, &c, err, sizeof err);
+        rc = 1; /* without filters, every case of the shard */
+        if (filtered && chunksim_matrix_case(m, i, &c) == 0)
+            rc = cli_select_case(&sel, &c, err, sizeof err);
         if (rc < 0)
             fprintf(stderr, "chunksim matrix: %s\n", err);
-        else if (rc > 0 || !filtered)
+        else if (rc > 0)
             cases[(*count)++] = i;
     }
     cli_select_free(&sel);
