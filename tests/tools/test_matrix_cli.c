@@ -714,6 +714,11 @@ static void test_a_typo_prints_one_line_and_a_hint(void **state)
     expect_exit(cli("matrix"), 2);
     assert_string_equal(err_text,
                         "chunksim matrix: no scenario file given; see 'chunksim matrix --help'\n");
+    expect_exit(cli("help matrx"), 2);
+    assert_contains(err_text, "unknown command 'matrx'; did you mean matrix?");
+    expect_exit(cli("matrix cli.ini --json=1"), 2);
+    assert_string_equal(err_text, "chunksim matrix: option '--json' takes no value; see 'chunksim "
+                                  "matrix --help'\n");
 }
 
 /* ---- output, selection -------------------------------------------------- */
