@@ -871,7 +871,8 @@ static void test_sweep_and_swarm_json_is_one_document(void **state)
         json_t *summary = json_object_get(doc, "summary");
         assert_int_equal(json_integer_value(json_object_get(summary, "cases")), cases);
         json_t *verdict = json_object_get(doc, "verdict");
-        json_t *bad = json_object_get(verdict, i == 0 ? "damaging_cut_points" : "damaging_cases");
+        json_t *bad =
+            json_object_get(verdict, i == 0 ? "damaging_cut_sequences" : "damaging_cases");
         assert_true(json_is_array(bad));
         assert_int_equal(json_array_size(bad) > 0, rc); /* the exit status follows the verdict */
         if (i == 1)
