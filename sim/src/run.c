@@ -492,8 +492,8 @@ static int run_record_begin(run_t *run)
         .mode = run->sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual",
         .tool_version = CHUNKSIM_VERSION,
         .reader = run->opts->reader_name ? run->opts->reader_name : readers[run->sc->reader.kind],
-        .image = run->image,
-        .image_bytes = run->image_bytes,
+        .image = run->opts->no_image ? NULL : run->image,
+        .image_bytes = run->opts->no_image ? 0 : run->image_bytes,
         .flash_bytes = run->sc->flash.size_bytes,
     };
     if (rc == 0) {

@@ -30,7 +30,7 @@ typedef struct {
     const char *ids[MATRIX_MAX_IDS];
     int nids;
     unsigned jobs;
-    bool rows;
+    cli_batch_trace_t trace;
     bool list;
     bool quiet;
 } matrix_args_t;
@@ -53,8 +53,7 @@ static void matrix_usage(FILE *out)
             "                     (repeatable); part of every case id and repro line\n"
             "  -j, --jobs N       worker processes (default: one per core, here %u)\n"
             "  --db FILE          database to record into (default chunksim.db);\n"
-            "                     --db '' records nothing\n"
-            "  --no-trace         record only the runs rows, not calls/flash ops/chunks\n"
+            "                     --db '' records nothing\n" CLI_BATCH_TRACE_HELP
             "  --junit FILE       write JUnit XML: one testcase per case\n"
             "  --shard K/N        run only shard K of N (1 <= K <= N): the cases whose index\n"
             "                     mod N is K-1; the N shards cover every case exactly once\n"
@@ -90,6 +89,7 @@ static int matrix_parse(int argc, char **argv, matrix_args_t *a)
         {"jobs", required_argument, NULL, 'j'},
         {"db", required_argument, NULL, 'd'},
         {"no-trace", no_argument, NULL, 'n'},
+        {"trace", required_argument, NULL, 'T'},
         {"junit", required_argument, NULL, 'J'},
         {"shard", required_argument, NULL, 'k'},
         {"case", required_argument, NULL, 'c'},
@@ -100,7 +100,7 @@ static int matrix_parse(int argc, char **argv, matrix_args_t *a)
         {"write-baseline", required_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
-    *a = (matrix_args_t){.db_path = "chunksim.db", .rows = true};
+    *a = (matrix_args_t){.db_path = "chunksim.db"};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
@@ -123,7 +123,11 @@ static int matrix_parse(int argc, char **argv, matrix_args_t *a)
             a->db_path = optarg;
             break;
         case 'n':
-            a->rows = false;
+            a->trace = CLI_BATCH_TRACE_NONE;
+            break;
+        case 'T':
+            if (cli_batch_trace_parse("chunksim matrix", optarg, &a->trace) < 0)
+                return CLI_EXIT_USAGE;
             break;
         case 'J':
             a->junit = optarg;
@@ -289,7 +293,7 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         .case_count = count,
         .jobs = a->jobs,
         .db_path = a->db_path,
-        .record_rows = a->rows,
+        .trace = a->trace,
         .progress = !a->quiet,
         .tool = "chunksim matrix",
         .hide_failures = a->baseline != NULL || a->write_baseline != NULL,

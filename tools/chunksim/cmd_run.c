@@ -56,6 +56,7 @@ static void run_usage(FILE *out)
                  "  --set KEY=VALUE    override any key, e.g. --set link.att_mtu=247 (repeatable;\n"
                  "                     applied after the file, in order)\n"
                  "  --no-trace         record only the runs rows, not calls/flash ops/chunks\n"
+                 "                     nor the coredump image (with --glue the image stays)\n"
                  "  --latencies-from SRC  take the latency and fault of every flash operation\n"
                  "                     from a recorded run (DB:RUN) or a board's CSV (FILE.csv;\n"
                  "                     scenarios/README.md), not from the scenario\n"
@@ -270,7 +271,7 @@ static int run_one(const run_args_t *a, const char *path, const chunksim_scenari
                    chunksim_rec_t *rec, json_t *all)
 {
     chunksim_run_options_t opts = {
-        .rec = rec, .record_rows = a->rows, .log = stderr, .stop = &run_stop};
+        .rec = rec, .record_rows = a->rows, .no_image = !a->rows, .log = stderr, .stop = &run_stop};
     const chunksim_glue_run_options_t gopts = {.rec = rec,
                                                .db_path = a->db_path,
                                                .record_rows = a->rows,

@@ -131,7 +131,8 @@ typedef struct {
     int nsets;
     double p_on;
     unsigned jobs;
-    bool rows, list, quiet;
+    cli_batch_trace_t trace;
+    bool list, quiet;
 } swarm_args_t;
 
 /* What was drawn for one case: its overrides (owned) and which kinds are on. */
@@ -150,29 +151,29 @@ static void swarm_usage(FILE *out)
             "with probability --p) and their settings, and runs the scenario with them:\n");
     for (size_t k = 0; k < SWARM_KINDS; k++)
         fprintf(out, "%s%s", k == 0 ? "  " : ", ", swarm_kinds[k].name);
-    fprintf(out, ".\n"
-                 "The draws are --set overrides of the case (rates log-uniform; power_loss also\n"
-                 "draws run.power_loss_stops, disconnect the reconnect), so each case's id, repro\n"
-                 "line and recorded scenario text hold them. The same seeds draw the same cases.\n"
-                 "Runs go to parallel workers and one database, as with 'chunksim matrix'.\n"
-                 "Reported: the cases that lost or corrupted the coredump or broke the contract,\n"
-                 "and per kind how often it was on in those.\n"
-                 "\n"
-                 "options:\n"
-                 "  --seeds LIST       seeds, one case each: A..B, N or a list (required)\n"
-                 "  --p P              probability that a kind is on (default 0.5; 0 < P <= 1)\n"
-                 "  --set KEY=VALUE    override for every case, applied before the draws\n"
-                 "  -j, --jobs N       worker processes (default: one per core)\n"
-                 "  --db FILE          database to record into (default chunksim.db; '' none)\n"
-                 "  --no-trace         record only the runs rows\n"
-                 "  --junit FILE       JUnit XML, one testcase per case\n"
-                 "  --list             print the cases (seed, id, repro line), run nothing\n"
-                 "  -q, --quiet        no progress on stderr\n"
-                 "  -h, --help         this text\n"
-                 "\n"
-                 "The file must stand for one case (no [matrix] lists).\n"
-                 "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
-                 "or the swarm was interrupted), 2 usage or input error.\n");
+    fprintf(out,
+            ".\n"
+            "The draws are --set overrides of the case (rates log-uniform; power_loss also\n"
+            "draws run.power_loss_stops, disconnect the reconnect), so each case's id, repro\n"
+            "line and recorded scenario text hold them. The same seeds draw the same cases.\n"
+            "Runs go to parallel workers and one database, as with 'chunksim matrix'.\n"
+            "Reported: the cases that lost or corrupted the coredump or broke the contract,\n"
+            "and per kind how often it was on in those.\n"
+            "\n"
+            "options:\n"
+            "  --seeds LIST       seeds, one case each: A..B, N or a list (required)\n"
+            "  --p P              probability that a kind is on (default 0.5; 0 < P <= 1)\n"
+            "  --set KEY=VALUE    override for every case, applied before the draws\n"
+            "  -j, --jobs N       worker processes (default: one per core)\n"
+            "  --db FILE          database to record into (default chunksim.db; '' "
+            "none)\n" CLI_BATCH_TRACE_HELP "  --junit FILE       JUnit XML, one testcase per case\n"
+            "  --list             print the cases (seed, id, repro line), run nothing\n"
+            "  -q, --quiet        no progress on stderr\n"
+            "  -h, --help         this text\n"
+            "\n"
+            "The file must stand for one case (no [matrix] lists).\n"
+            "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
+            "or the swarm was interrupted), 2 usage or input error.\n");
 }
 
 static int swarm_parse_p(const char *text, double *p)
@@ -191,19 +192,14 @@ static int swarm_parse_p(const char *text, double *p)
 static int swarm_parse(int argc, char **argv, swarm_args_t *a)
 {
     static const struct option longopts[] = {
-        {"seeds", required_argument, NULL, 'S'},
-        {"p", required_argument, NULL, 'p'},
-        {"set", required_argument, NULL, 's'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"db", required_argument, NULL, 'd'},
-        {"no-trace", no_argument, NULL, 'n'},
-        {"junit", required_argument, NULL, 'J'},
-        {"list", no_argument, NULL, 'l'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"seeds", required_argument, NULL, 'S'}, {"p", required_argument, NULL, 'p'},
+        {"set", required_argument, NULL, 's'},   {"jobs", required_argument, NULL, 'j'},
+        {"db", required_argument, NULL, 'd'},    {"no-trace", no_argument, NULL, 'n'},
+        {"trace", required_argument, NULL, 'T'}, {"junit", required_argument, NULL, 'J'},
+        {"list", no_argument, NULL, 'l'},        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    *a = (swarm_args_t){.db_path = "chunksim.db", .rows = true, .p_on = 0.5};
+    *a = (swarm_args_t){.db_path = "chunksim.db", .p_on = 0.5};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
@@ -229,7 +225,11 @@ static int swarm_parse(int argc, char **argv, swarm_args_t *a)
             a->db_path = optarg;
             break;
         case 'n':
-            a->rows = false;
+            a->trace = CLI_BATCH_TRACE_NONE;
+            break;
+        case 'T':
+            if (cli_batch_trace_parse("chunksim swarm", optarg, &a->trace) < 0)
+                return CLI_EXIT_USAGE;
             break;
         case 'J':
             a->junit = optarg;
@@ -426,7 +426,7 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
         .case_count = s->count,
         .jobs = a->jobs,
         .db_path = a->db_path,
-        .record_rows = a->rows,
+        .trace = a->trace,
         .progress = !a->quiet,
         .tool = "chunksim swarm",
         .hide_failures = true,

@@ -33,7 +33,8 @@ typedef struct {
     const char *sets[CAMPAIGN_MAX_SETS];
     int nsets;
     unsigned jobs;
-    bool rows, list, quiet;
+    cli_batch_trace_t trace;
+    bool list, quiet;
 } sweep_args_t;
 
 static void sweep_usage(FILE *out)
@@ -64,8 +65,8 @@ static void sweep_usage(FILE *out)
             "  --seed N           the run seed (default: the file's [run] seed)\n"
             "  --set KEY=VALUE    override, as for 'chunksim run' (repeatable)\n"
             "  -j, --jobs N       worker processes (default: one per core)\n"
-            "  --db FILE          database to record into (default chunksim.db; '' none)\n"
-            "  --no-trace         record only the runs rows\n"
+            "  --db FILE          database to record into (default chunksim.db; '' "
+            "none)\n" CLI_BATCH_TRACE_HELP
             "  --junit FILE       JUnit XML, one testcase per cut point\n"
             "  --list             print the cut points' cases, run nothing but the reference\n"
             "  -q, --quiet        no progress on stderr\n"
@@ -120,13 +121,14 @@ static int sweep_parse(int argc, char **argv, sweep_args_t *a)
         {"jobs", required_argument, NULL, 'j'},
         {"db", required_argument, NULL, 'd'},
         {"no-trace", no_argument, NULL, 'n'},
+        {"trace", required_argument, NULL, 'T'},
         {"junit", required_argument, NULL, 'J'},
         {"list", no_argument, NULL, 'l'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *a = (sweep_args_t){.db_path = "chunksim.db", .rows = true, .on = -1};
+    *a = (sweep_args_t){.db_path = "chunksim.db", .on = -1};
     bool have_mode = false;
     int c;
     optind = 1;
@@ -162,7 +164,11 @@ static int sweep_parse(int argc, char **argv, sweep_args_t *a)
             a->db_path = optarg;
             break;
         case 'n':
-            a->rows = false;
+            a->trace = CLI_BATCH_TRACE_NONE;
+            break;
+        case 'T':
+            if (cli_batch_trace_parse("chunksim sweep", optarg, &a->trace) < 0)
+                return CLI_EXIT_USAGE;
             break;
         case 'J':
             a->junit = optarg;
@@ -342,7 +348,7 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         .case_count = count,
         .jobs = a->jobs,
         .db_path = a->db_path,
-        .record_rows = a->rows,
+        .trace = a->trace,
         .progress = !a->quiet,
         .tool = "chunksim sweep",
         .hide_failures = true,

@@ -1,0 +1,289 @@
+/* Batch worker: runs cases, records them into segments and merges those into the output (see
+ * worker.h). */
+/* asprintf */
+#define _GNU_SOURCE
+#include "worker.h"
+
+#include "chunksim/merge.h"
+#include "chunksim/recorder.h"
+#include "scratch.h"
+
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A segment open this long is merged even when not full, so the output fills as the batch goes. */
+#define WORKER_SEGMENT_S 1.0
+
+typedef struct worker_run {
+    int64_t src_run_id;
+    uint64_t pos;
+} worker_run_t;
+
+/* The segment being recorded, and the output its runs go to. */
+typedef struct worker {
+    const cli_worker_env_t *env;
+    chunksim_rec_t out;
+    int out_rc; /* 0: the output is open */
+    chunksim_rec_t seg;
+    int seg_rc; /* 0: the segment is open */
+    char *seg_path;
+    uint32_t segment;
+    double seg_t0;
+    worker_run_t runs[CLI_WORKER_SEGMENT_RUNS];
+    size_t run_count;
+    char err[512];
+} worker_t;
+
+static double worker_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *cli_worker_segment_path(const char *tmpdir, unsigned slot, unsigned serial, uint32_t segment)
+{
+    char *path;
+    if (asprintf(&path, "%s/worker%u-%u-%" PRIu32 ".db", tmpdir, slot, serial, segment) < 0)
+        return NULL;
+    return path;
+}
+
+/* 0, or -1 when the parent is gone (its end of the pipe closed). */
+static int worker_send(const worker_t *w, const cli_worker_msg_t *msg)
+{
+    ssize_t n;
+    while ((n = write(w->env->res_fd, msg, sizeof *msg)) < 0 && errno == EINTR) {
+    }
+    return n == (ssize_t)sizeof *msg ? 0 : -1;
+}
+
+/* ---- running one case ---------------------------------------------------- */
+
+static int worker_run_once(const chunksim_scenario_t *sc, chunksim_rec_t *rec, bool rows,
+                           bool image, volatile sig_atomic_t *stop, chunksim_run_result_t *res)
+{
+    chunksim_run_options_t opts = {
+        .rec = rec, .record_rows = rows, .no_image = !image, .stop = stop};
+    return chunksim_run(sc, &opts, res);
+}
+
+/* Drops the summary-only run of a case that is run again with its trace. */
+static int worker_drop_run(chunksim_rec_t *rec, int64_t run_id)
+{
+    sqlite3_stmt *st;
+    sqlite3 *db = chunksim_rec_db(rec);
+    /* The recorder turns foreign keys back on after a run: the delete cascades to its rows. */
+    if (sqlite3_prepare_v2(db, "DELETE FROM runs WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void worker_result(cli_worker_msg_t *msg, int rc, const chunksim_run_result_t *res)
+{
+    msg->rc = rc;
+    msg->outcome = (int32_t)res->outcome;
+    msg->passed = rc == 0 && res->passed;
+    msg->seed = res->seed;
+    msg->run_id = res->run_id;
+    msg->wall_ms = res->wall_ms;
+    snprintf(msg->reason, sizeof msg->reason, "%s", res->reason);
+    if (rc < 0 && msg->reason[0] == '\0')
+        snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s", strerror(-rc));
+}
+
+/*
+ * The traced re-run of a failed case must end as the first run did; when it
+ * does not, the simulator is not deterministic and no verdict of the case
+ * can be trusted.
+ */
+static void worker_check_rerun(cli_worker_msg_t *msg, const cli_worker_msg_t *first,
+                               const cli_batch_config_t *cfg)
+{
+    if (msg->rc == first->rc && msg->outcome == first->outcome && msg->passed == first->passed &&
+        strcmp(msg->reason, first->reason) == 0)
+        return;
+    char again[sizeof msg->reason];
+    snprintf(again, sizeof again, "%s", msg->reason);
+    snprintf(msg->reason, sizeof msg->reason,
+             "NONDETERMINISTIC: without trace it ended %s (%.200s), re-run with trace from the "
+             "same seed it ended %s (%.200s)",
+             chunksim_outcome_name((chunksim_outcome_t)first->outcome), first->reason,
+             chunksim_outcome_name((chunksim_outcome_t)msg->outcome), again);
+    msg->passed = 0;
+    fprintf(stderr, "%s: case %" PRIu64 ": %s\n", cfg->tool, msg->pos, msg->reason);
+}
+
+static void worker_case(worker_t *w, uint64_t pos, cli_worker_msg_t *msg)
+{
+    const cli_batch_config_t *cfg = w->env->cfg;
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    chunksim_matrix_case_t c;
+    chunksim_scenario_t sc;
+    memset(msg, 0, sizeof *msg);
+    msg->pos = pos;
+    msg->kind = CLI_WORKER_RESULT;
+    msg->segment = w->segment;
+    msg->outcome = CHUNKSIM_OUTCOME_ERROR;
+    int rc = cli_batch_case(cfg, pos, &c);
+    if (rc == 0)
+        rc = chunksim_matrix_case_load(cfg->matrix, &c, &sc, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "no such case");
+    if (rc < 0) {
+        msg->rc = rc;
+        snprintf(msg->reason, sizeof msg->reason, "%s", err);
+        return;
+    }
+    chunksim_rec_t *rec = w->seg_rc == 0 ? &w->seg : NULL;
+    /* Real time does not repeat itself: such a run keeps its trace the first time. */
+    bool rerun = cfg->trace == CLI_BATCH_TRACE_FAILURES && sc.run.mode != CHUNKSIM_MODE_REALTIME;
+    bool all =
+        cfg->trace == CLI_BATCH_TRACE_ALL || (cfg->trace == CLI_BATCH_TRACE_FAILURES && !rerun);
+    chunksim_run_result_t res;
+    rc = worker_run_once(&sc, rec, all, cfg->trace != CLI_BATCH_TRACE_NONE, w->env->stop, &res);
+    worker_result(msg, rc, &res);
+    if (rec != NULL && rerun && rc == 0 && !msg->passed && !*w->env->stop &&
+        worker_drop_run(rec, res.run_id) == 0) {
+        cli_worker_msg_t first = *msg;
+        rc = worker_run_once(&sc, rec, true, true, w->env->stop, &res);
+        worker_result(msg, rc, &res);
+        if (!*w->env->stop)
+            worker_check_rerun(msg, &first, cfg);
+    }
+    chunksim_scenario_free(&sc);
+}
+
+/* ---- segments ------------------------------------------------------------- */
+
+/* A segment is scratch on its way to the output: a power cut needs no durability from it. */
+static void worker_segment_open(worker_t *w)
+{
+    const cli_worker_env_t *env = w->env;
+    w->run_count = 0;
+    w->seg_t0 = worker_now_s();
+    w->seg_path = cli_worker_segment_path(env->tmpdir, env->slot, env->serial, w->segment);
+    if (w->seg_path == NULL) {
+        snprintf(w->err, sizeof w->err, "out of memory");
+        w->seg_rc = -ENOMEM;
+        return;
+    }
+    w->seg_rc = chunksim_rec_open(&w->seg, w->seg_path, w->err, sizeof w->err);
+    if (w->seg_rc == 0)
+        (void)sqlite3_exec(chunksim_rec_db(&w->seg), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+}
+
+static void worker_on_merged(void *data, int64_t src_run_id, int64_t dst_run_id)
+{
+    worker_t *w = data;
+    for (size_t i = 0; i < w->run_count; i++) {
+        if (w->runs[i].src_run_id != src_run_id)
+            continue;
+        cli_worker_msg_t msg = {.pos = w->runs[i].pos,
+                                .kind = CLI_WORKER_MERGED,
+                                .run_id = dst_run_id,
+                                .segment = w->segment};
+        (void)worker_send(w, &msg);
+        return;
+    }
+}
+
+/*
+ * The segment into the output, then deleted. One that cannot be merged is
+ * left for the parent, which tries again when this worker ends and keeps
+ * it, named, when that fails too.
+ */
+static void worker_segment_close(worker_t *w)
+{
+    if (w->seg_rc == 0)
+        chunksim_rec_close(&w->seg);
+    if (w->seg_rc == 0 && w->out_rc == 0) {
+        const chunksim_merge_options_t opts = {
+            .label = "a worker database", .on_run = worker_on_merged, .data = w};
+        char err[1024];
+        if (chunksim_merge(&w->out, w->seg_path, &opts, NULL, err, sizeof err) == 0)
+            cli_scratch_remove_db(w->seg_path);
+        else
+            fprintf(stderr, "%s: merging %s: %s (tried again when the worker ends)\n",
+                    w->env->cfg->tool, w->seg_path, err);
+    }
+    free(w->seg_path);
+    w->seg_path = NULL;
+    w->seg_rc = -ENOENT;
+}
+
+static bool worker_segment_due(const worker_t *w)
+{
+    return w->run_count == CLI_WORKER_SEGMENT_RUNS ||
+           (w->run_count > 0 && worker_now_s() - w->seg_t0 >= WORKER_SEGMENT_S);
+}
+
+/* ---- the loop -------------------------------------------------------------- */
+
+static void worker_note_run(worker_t *w, const cli_worker_msg_t *msg)
+{
+    if (msg->run_id > 0 && w->run_count < CLI_WORKER_SEGMENT_RUNS)
+        w->runs[w->run_count] = (worker_run_t){msg->run_id, msg->pos};
+    w->run_count++;
+}
+
+static void worker_loop(worker_t *w)
+{
+    const cli_worker_env_t *env = w->env;
+    while (!*env->stop) {
+        if (env->tmpdir != NULL && worker_segment_due(w)) {
+            worker_segment_close(w);
+            w->segment++;
+            worker_segment_open(w);
+        }
+        uint64_t pos = __atomic_fetch_add(&env->shared->next, 1, __ATOMIC_RELAXED);
+        if (pos >= env->cfg->case_count)
+            break;
+        __atomic_store_n(&env->shared->running[env->slot], pos + 1, __ATOMIC_RELEASE);
+        cli_worker_msg_t msg;
+        if (env->tmpdir != NULL && (w->seg_rc < 0 || w->out_rc < 0)) {
+            memset(&msg, 0, sizeof msg);
+            msg.pos = pos;
+            msg.rc = w->seg_rc < 0 ? w->seg_rc : w->out_rc;
+            msg.outcome = CHUNKSIM_OUTCOME_ERROR;
+            msg.segment = w->segment;
+            snprintf(msg.reason, sizeof msg.reason, "worker database: %s", w->err);
+        } else {
+            worker_case(w, pos, &msg);
+        }
+        worker_note_run(w, &msg);
+        int sent = worker_send(w, &msg);
+        __atomic_store_n(&env->shared->running[env->slot], 0, __ATOMIC_RELEASE);
+        if (sent < 0)
+            break;
+    }
+}
+
+void cli_worker_main(const cli_worker_env_t *env)
+{
+    worker_t *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        _exit(1);
+    w->env = env;
+    w->out_rc = w->seg_rc = -ENOENT;
+    if (env->tmpdir != NULL) {
+        w->out_rc = chunksim_rec_open(&w->out, env->cfg->db_path, w->err, sizeof w->err);
+        if (w->out_rc == 0)
+            worker_segment_open(w);
+    }
+    worker_loop(w);
+    if (env->tmpdir != NULL)
+        worker_segment_close(w);
+    if (w->out_rc == 0)
+        chunksim_rec_close(&w->out);
+    _exit(0);
+}
