@@ -101,26 +101,22 @@ static void worker_result(cli_worker_msg_t *msg, int rc, const chunksim_run_resu
         snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s", strerror(-rc));
 }
 
-/*
- * The traced re-run of a failed case must end as the first run did; when it
- * does not, the simulator is not deterministic and no verdict of the case
- * can be trusted.
- */
-static void worker_check_rerun(cli_worker_msg_t *msg, const cli_worker_msg_t *first,
-                               const cli_batch_config_t *cfg)
+bool cli_worker_rerun_check(cli_worker_msg_t *again, const cli_worker_msg_t *first,
+                            const char *tool)
 {
-    if (msg->rc == first->rc && msg->outcome == first->outcome && msg->passed == first->passed &&
-        strcmp(msg->reason, first->reason) == 0)
-        return;
-    char again[sizeof msg->reason];
-    snprintf(again, sizeof again, "%s", msg->reason);
-    snprintf(msg->reason, sizeof msg->reason,
+    if (again->rc == first->rc && again->outcome == first->outcome &&
+        again->passed == first->passed && strcmp(again->reason, first->reason) == 0)
+        return true;
+    char reason[sizeof again->reason];
+    snprintf(reason, sizeof reason, "%s", again->reason);
+    snprintf(again->reason, sizeof again->reason,
              "NONDETERMINISTIC: without trace it ended %s (%.200s), re-run with trace from the "
              "same seed it ended %s (%.200s)",
              chunksim_outcome_name((chunksim_outcome_t)first->outcome), first->reason,
-             chunksim_outcome_name((chunksim_outcome_t)msg->outcome), again);
-    msg->passed = 0;
-    fprintf(stderr, "%s: case %" PRIu64 ": %s\n", cfg->tool, msg->pos, msg->reason);
+             chunksim_outcome_name((chunksim_outcome_t)again->outcome), reason);
+    again->passed = 0;
+    fprintf(stderr, "%s: case %" PRIu64 ": %s\n", tool, again->pos, again->reason);
+    return false;
 }
 
 static void worker_case(worker_t *w, uint64_t pos, cli_worker_msg_t *msg)
@@ -158,7 +154,7 @@ static void worker_case(worker_t *w, uint64_t pos, cli_worker_msg_t *msg)
         rc = worker_run_once(&sc, rec, true, true, w->env->stop, &res);
         worker_result(msg, rc, &res);
         if (!*w->env->stop)
-            worker_check_rerun(msg, &first, cfg);
+            (void)cli_worker_rerun_check(msg, &first, cfg->tool);
     }
     chunksim_scenario_free(&sc);
 }

@@ -77,6 +77,16 @@ typedef struct cli_worker_env {
 /* Takes and runs cases until none is left or stop is set, then _exit(0). */
 __attribute__((noreturn)) void cli_worker_main(const cli_worker_env_t *env);
 
+/*
+ * A failed case's traced re-run (again) against its first run: true when
+ * they ended alike (code, outcome, verdict, reason). When they did not, the
+ * simulator is not deterministic and no verdict of the case can be trusted:
+ * again's reason then names both ends, it does not pass, and the line goes
+ * to stderr too, naming tool.
+ */
+bool cli_worker_rerun_check(cli_worker_msg_t *again, const cli_worker_msg_t *first,
+                            const char *tool);
+
 /* The file of a worker's segment: unique per slot, process and segment. NULL: no memory. */
 char *cli_worker_segment_path(const char *tmpdir, unsigned slot, unsigned serial, uint32_t segment);
 
