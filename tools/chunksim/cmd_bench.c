@@ -159,8 +159,8 @@ static void bench_remove_db(const char *db)
     }
 }
 
-/* Waits for pid; its exit status (-1: killed) and peak memory. */
-static int bench_wait(pid_t pid, double *peak_mib)
+/* Waits for pid; its exit status (-1: killed), peak memory and CPU seconds (NULL: not wanted). */
+static int bench_wait(pid_t pid, double *peak_mib, double *cpu_s)
 {
     int status;
     struct rusage ru;
@@ -169,6 +169,9 @@ static int bench_wait(pid_t pid, double *peak_mib)
             return -1;
     }
     *peak_mib = (double)ru.ru_maxrss / 1024.0;
+    if (cpu_s != NULL)
+        *cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -188,7 +191,7 @@ static int bench_measure(const bench_cell_t *c, const char *db, bench_sample_t *
     ssize_t got = pid > 0 ? read(fds[0], out, sizeof *out) : -1;
     close(fds[0]);
     double peak = 0;
-    int status = pid > 0 ? bench_wait(pid, &peak) : -1;
+    int status = pid > 0 ? bench_wait(pid, &peak, NULL) : -1;
     out->peak_mib = peak;
     out->db_bytes = c->record ? bench_file_bytes(db) : 0;
     bench_remove_db(db);
@@ -296,8 +299,9 @@ static const char bench_matrix_ini[] = "[coredump]\nsize_bytes = 16KiB\n"
                                        "reader.kind = single | double\n"
                                        "link.att_mtu = 23 | 247\n";
 
-/* `chunksim matrix FILES -j N` in a child; its wall time. */
-static int bench_matrix(char **files, size_t nfiles, unsigned jobs, const char *db, double *wall)
+/* `chunksim matrix FILES -j N` in a child; its wall time and CPU time (with its workers'). */
+static int bench_matrix(char **files, size_t nfiles, unsigned jobs, const char *db, double *wall,
+                        double *cpu)
 {
     char j[16];
     snprintf(j, sizeof j, "%u", jobs);
@@ -317,17 +321,33 @@ static int bench_matrix(char **files, size_t nfiles, unsigned jobs, const char *
         _exit(127);
     }
     double peak;
-    int status = pid > 0 ? bench_wait(pid, &peak) : -1;
+    int status = pid > 0 ? bench_wait(pid, &peak, cpu) : -1;
     *wall = bench_now_s() - t0;
     bench_remove_db(db);
     /* 1: some case failed its expectation, which the CI suite's cases may. */
     return status == 0 || status == 1 ? 0 : -1;
 }
 
-enum { WK_FULL_J1, WK_FULL_J2, WK_NONE_J1, WK_NONE_J2, WK_FULL_RATIO, WK_NONE_RATIO, WK_FIGURES };
+/*
+ * The CPU seconds say whether -j 2 does the work of -j 1 and no more: on a
+ * machine that other jobs load, the wall-time ratio can fall short of what
+ * two free cores give; the CPU times do not.
+ */
+enum {
+    WK_FULL_J1,
+    WK_FULL_J2,
+    WK_NONE_J1,
+    WK_NONE_J2,
+    WK_FULL_RATIO,
+    WK_NONE_RATIO,
+    WK_FULL_J1_CPU,
+    WK_FULL_J2_CPU,
+    WK_FIGURES
+};
 
-static const char *const wk_names[WK_FIGURES] = {"full_j1_s", "full_j2_s",       "nodb_j1_s",
-                                                 "nodb_j2_s", "full_j1_over_j2", "nodb_j1_over_j2"};
+static const char *const wk_names[WK_FIGURES] = {
+    "full_j1_s",       "full_j2_s",       "nodb_j1_s",     "nodb_j2_s",
+    "full_j1_over_j2", "nodb_j1_over_j2", "full_j1_cpu_s", "full_j2_cpu_s"};
 
 static int bench_workers_run(const bench_args_t *a, char **files, size_t nfiles, const char *source,
                              const char *db, json_t *out)
@@ -337,7 +357,11 @@ static int bench_workers_run(const bench_args_t *a, char **files, size_t nfiles,
         for (int k = WK_FULL_J1; k <= WK_NONE_J2; k++) {
             bool full = k == WK_FULL_J1 || k == WK_FULL_J2;
             unsigned jobs = k == WK_FULL_J1 || k == WK_NONE_J1 ? 1 : 2;
-            if (bench_matrix(files, nfiles, jobs, full ? db : "", &v[k][r]) < 0) {
+            double cpu;
+            int rc = bench_matrix(files, nfiles, jobs, full ? db : "", &v[k][r], &cpu);
+            if (full)
+                v[jobs == 1 ? WK_FULL_J1_CPU : WK_FULL_J2_CPU][r] = cpu;
+            if (rc < 0) {
                 fprintf(stderr, "chunksim bench: the matrix child failed\n");
                 return -1;
             }
@@ -348,7 +372,7 @@ static int bench_workers_run(const bench_args_t *a, char **files, size_t nfiles,
     json_t *obj = json_pack("{s:s}", "matrix", source);
     if (!a->json)
         printf("workers: chunksim matrix on %s, -j 1 vs -j 2, full trace (--trace all) and no "
-               "database; median (min-max) of %d\n",
+               "database; wall and CPU seconds; median (min-max) of %d\n",
                source, a->repeats);
     for (int k = 0; k < WK_FIGURES; k++) {
         bench_stat_t s = bench_stat(v[k], a->repeats);
