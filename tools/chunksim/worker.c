@@ -20,6 +20,13 @@
 
 /* A segment open this long is merged even when not full, so the output fills as the batch goes. */
 #define WORKER_SEGMENT_S 1.0
+/*
+ * While another worker holds the output's write lock, a worker records on
+ * into the same segment instead of waiting, and tries again after this many
+ * runs; it waits only when its segment has grown this many times over.
+ */
+#define WORKER_RETRY_RUNS  16
+#define WORKER_WAIT_FACTOR 4
 
 typedef struct worker_run {
     int64_t src_run_id;
@@ -36,8 +43,10 @@ typedef struct worker {
     char *seg_path;
     uint32_t segment;
     double seg_t0;
-    worker_run_t runs[CLI_WORKER_SEGMENT_RUNS];
-    size_t run_count;
+    worker_run_t *runs; /* the segment's runs, for the ids the merge reports */
+    size_t run_count, run_cap;
+    size_t full_at;  /* run_count at which the segment is due however young */
+    size_t retry_at; /* after a busy output: no try before this run_count */
     char err[512];
 } worker_t;
 
@@ -167,6 +176,8 @@ static void worker_segment_open(worker_t *w)
 {
     const cli_worker_env_t *env = w->env;
     w->run_count = 0;
+    w->full_at = CLI_WORKER_SEGMENT_RUNS;
+    w->retry_at = 0;
     w->seg_t0 = worker_now_s();
     w->seg_path = cli_worker_segment_path(env->tmpdir, env->slot, env->serial, w->segment);
     if (w->seg_path == NULL) {
@@ -195,53 +206,84 @@ static void worker_on_merged(void *data, int64_t src_run_id, int64_t dst_run_id)
 }
 
 /*
- * The segment into the output, then deleted. One that cannot be merged is
- * left for the parent, which tries again when this worker ends and keeps
- * it, named, when that fails too.
+ * The segment into the output. With wait false, a merge that would wait for
+ * another worker's returns -EBUSY at once and changes nothing. Other
+ * failures are said on stderr; the segment is then left for the parent.
  */
-static void worker_segment_close(worker_t *w)
+static int worker_segment_merge(worker_t *w, bool wait)
+{
+    if (w->seg_rc != 0 || w->out_rc != 0)
+        return -ENOENT;
+    sqlite3 *out = chunksim_rec_db(&w->out);
+    sqlite3_busy_timeout(out, wait ? CLI_WORKER_BUSY_MS : 0);
+    const chunksim_merge_options_t opts = {
+        .label = "a worker database", .on_run = worker_on_merged, .data = w};
+    char err[1024];
+    int rc = chunksim_merge(&w->out, w->seg_path, &opts, NULL, err, sizeof err);
+    if (rc < 0 && !wait && sqlite3_errcode(out) == SQLITE_BUSY)
+        return -EBUSY;
+    if (rc < 0)
+        fprintf(stderr, "%s: merging %s: %s (tried again when the worker ends)\n",
+                w->env->cfg->tool, w->seg_path, err);
+    return rc < 0 ? -EIO : 0;
+}
+
+/* Closes the segment; a merged one is deleted, any other left for the parent. */
+static void worker_segment_close(worker_t *w, bool merged)
 {
     if (w->seg_rc == 0)
         chunksim_rec_close(&w->seg);
-    if (w->seg_rc == 0 && w->out_rc == 0) {
-        const chunksim_merge_options_t opts = {
-            .label = "a worker database", .on_run = worker_on_merged, .data = w};
-        char err[1024];
-        if (chunksim_merge(&w->out, w->seg_path, &opts, NULL, err, sizeof err) == 0)
-            cli_scratch_remove_db(w->seg_path);
-        else
-            fprintf(stderr, "%s: merging %s: %s (tried again when the worker ends)\n",
-                    w->env->cfg->tool, w->seg_path, err);
-    }
+    if (merged)
+        cli_scratch_remove_db(w->seg_path);
     free(w->seg_path);
     w->seg_path = NULL;
     w->seg_rc = -ENOENT;
 }
 
+/* A due segment into the output and a new one begun; a busy output leaves it growing. */
+static void worker_segment_next(worker_t *w)
+{
+    bool wait = w->run_count >= WORKER_WAIT_FACTOR * CLI_WORKER_SEGMENT_RUNS;
+    int rc = worker_segment_merge(w, wait);
+    if (rc == -EBUSY) {
+        w->retry_at = w->run_count + WORKER_RETRY_RUNS;
+        if (w->full_at < w->retry_at)
+            w->full_at = w->retry_at;
+        return;
+    }
+    worker_segment_close(w, rc == 0);
+    w->segment++;
+    worker_segment_open(w);
+}
+
 static bool worker_segment_due(const worker_t *w)
 {
-    return w->run_count == CLI_WORKER_SEGMENT_RUNS ||
-           (w->run_count > 0 && worker_now_s() - w->seg_t0 >= WORKER_SEGMENT_S);
+    if (w->run_count == 0 || w->run_count < w->retry_at)
+        return false;
+    return w->run_count >= w->full_at || worker_now_s() - w->seg_t0 >= WORKER_SEGMENT_S;
 }
 
 /* ---- the loop -------------------------------------------------------------- */
 
 static void worker_note_run(worker_t *w, const cli_worker_msg_t *msg)
 {
-    if (msg->run_id > 0 && w->run_count < CLI_WORKER_SEGMENT_RUNS)
-        w->runs[w->run_count] = (worker_run_t){msg->run_id, msg->pos};
-    w->run_count++;
+    if (w->run_count == w->run_cap) {
+        size_t cap = w->run_cap ? 2 * w->run_cap : CLI_WORKER_SEGMENT_RUNS;
+        worker_run_t *runs = realloc(w->runs, cap * sizeof *runs);
+        if (runs == NULL)
+            return; /* its id is not reported; the run is merged all the same */
+        w->runs = runs;
+        w->run_cap = cap;
+    }
+    w->runs[w->run_count++] = (worker_run_t){msg->run_id, msg->pos};
 }
 
 static void worker_loop(worker_t *w)
 {
     const cli_worker_env_t *env = w->env;
     while (!*env->stop) {
-        if (env->tmpdir != NULL && worker_segment_due(w)) {
-            worker_segment_close(w);
-            w->segment++;
-            worker_segment_open(w);
-        }
+        if (env->tmpdir != NULL && worker_segment_due(w))
+            worker_segment_next(w);
         uint64_t pos = __atomic_fetch_add(&env->shared->next, 1, __ATOMIC_RELAXED);
         if (pos >= env->cfg->case_count)
             break;
@@ -292,8 +334,9 @@ void cli_worker_main(const cli_worker_env_t *env)
     }
     worker_loop(w);
     if (env->tmpdir != NULL)
-        worker_segment_close(w);
+        worker_segment_close(w, worker_segment_merge(w, true) == 0);
     if (w->out_rc == 0)
         chunksim_rec_close(&w->out);
+    free(w->runs);
     _exit(0);
 }

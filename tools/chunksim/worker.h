@@ -6,10 +6,12 @@
  *
  * Every worker writes its own runs into the output. When a segment holds
  * CLI_WORKER_SEGMENT_RUNS runs, or has been open for a second, or no case
- * is left, the worker closes it, merges it into the output with
- * chunksim_merge (one short transaction; the workers take turns for it,
- * under SQLite's write lock), reports each run's id in the output, and
- * deletes it. The parent copies no row: measured on the CI suite, a parent
+ * is left, the worker merges it into the output with chunksim_merge (one
+ * short transaction under SQLite's write lock), reports each run's id in
+ * the output, and deletes it. A worker that finds another one merging does
+ * not wait: it records on into the same segment and tries again a few runs
+ * later, and waits only when the segment has grown four times over, or at
+ * the end. The parent copies no row: measured on the CI suite, a parent
  * that merged every worker's rows spent more time merging than one worker
  * spent running and recording, so -j 2 could not beat -j 1 by much.
  *
@@ -35,8 +37,10 @@
 #include <signal.h>
 #include <stdint.h>
 
-/* Runs per segment at most: temporary space stays at a few segments per worker. */
+/* Runs per segment, normally: temporary space stays at a few segments per worker. */
 #define CLI_WORKER_SEGMENT_RUNS 256
+/* How long a worker that must merge waits for the output's write lock (the recorder's wait). */
+#define CLI_WORKER_BUSY_MS 10000
 
 typedef enum cli_worker_msg_kind {
     CLI_WORKER_RESULT, /* a case ran: its result; run_id is in the segment */
