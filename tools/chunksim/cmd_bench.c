@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "chunksim/recorder.h"
+#include "scratch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -149,16 +150,6 @@ static uint64_t bench_file_bytes(const char *db)
     return n;
 }
 
-static void bench_remove_db(const char *db)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char path[600];
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(path, sizeof path, "%s%s", db, suffixes[i]);
-        (void)unlink(path);
-    }
-}
-
 /* Waits for pid; its exit status (-1: killed), peak memory and CPU seconds (NULL: not wanted). */
 static int bench_wait(pid_t pid, double *peak_mib, double *cpu_s)
 {
@@ -180,7 +171,7 @@ static int bench_measure(const bench_cell_t *c, const char *db, bench_sample_t *
     int fds[2];
     if (pipe(fds) < 0)
         return -1;
-    bench_remove_db(db); /* each sample writes a fresh file: the same work every time */
+    cli_scratch_remove_db(db); /* each sample writes a fresh file: the same work every time */
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
@@ -194,7 +185,7 @@ static int bench_measure(const bench_cell_t *c, const char *db, bench_sample_t *
     int status = pid > 0 ? bench_wait(pid, &peak, NULL) : -1;
     out->peak_mib = peak;
     out->db_bytes = c->record ? bench_file_bytes(db) : 0;
-    bench_remove_db(db);
+    cli_scratch_remove_db(db);
     return got == (ssize_t)sizeof *out && status == 0 ? 0 : -1;
 }
 
@@ -310,7 +301,7 @@ static int bench_matrix(char **files, size_t nfiles, unsigned jobs, const char *
     for (size_t i = 0; i < nfiles && n < 62; i++)
         argv[n++] = files[i];
     argv[n] = NULL;
-    bench_remove_db(db);
+    cli_scratch_remove_db(db);
     fflush(NULL);
     double t0 = bench_now_s();
     pid_t pid = fork();
@@ -323,7 +314,7 @@ static int bench_matrix(char **files, size_t nfiles, unsigned jobs, const char *
     double peak;
     int status = pid > 0 ? bench_wait(pid, &peak, cpu) : -1;
     *wall = bench_now_s() - t0;
-    bench_remove_db(db);
+    cli_scratch_remove_db(db);
     /* 1: some case failed its expectation, which the CI suite's cases may. */
     return status == 0 || status == 1 ? 0 : -1;
 }
