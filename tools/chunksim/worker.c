@@ -219,8 +219,9 @@ static int worker_segment_merge(worker_t *w, bool wait)
     const chunksim_merge_options_t opts = {
         .label = "a worker database", .on_run = worker_on_merged, .data = w};
     char err[1024];
-    int rc = chunksim_merge(&w->out, w->seg_path, &opts, NULL, err, sizeof err);
-    if (rc < 0 && !wait && sqlite3_errcode(out) == SQLITE_BUSY)
+    chunksim_merge_stats_t st;
+    int rc = chunksim_merge(&w->out, w->seg_path, &opts, &st, err, sizeof err);
+    if (rc < 0 && !wait && st.busy)
         return -EBUSY;
     if (rc < 0)
         fprintf(stderr, "%s: merging %s: %s (tried again when the worker ends)\n",
