@@ -80,7 +80,7 @@ typedef struct batch_state {
     int merge_errors;
 } batch_state_t;
 
-static double batch_now_s(void)
+double cli_batch_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -486,7 +486,7 @@ static void batch_loop(batch_state_t *s)
                 batch_worker_ended(s, slots[k]);
             }
         }
-        double now = batch_now_s();
+        double now = cli_batch_now_s();
         if (s->cfg->progress)
             batch_progress(s, now, false);
     }
@@ -582,10 +582,10 @@ int cli_batch_run(const cli_batch_config_t *cfg, cli_batch_t *b)
     sigaction(SIGPIPE, &ign, &old_pipe);
 
     b->jobs = s.nworkers;
-    s.t0 = s.last_draw = batch_now_s();
+    s.t0 = s.last_draw = cli_batch_now_s();
     batch_start_workers(&s);
     batch_loop(&s);
-    double now = batch_now_s();
+    double now = cli_batch_now_s();
     b->elapsed_s = now - s.t0;
     if (cfg->progress)
         batch_progress(&s, now, true);

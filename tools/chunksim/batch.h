@@ -135,4 +135,7 @@ int cli_batch_junit(const cli_batch_t *b, const char *path);
 
 void cli_batch_free(cli_batch_t *b);
 
+/* Seconds on the monotonic clock: how the batch, its workers and bench time things. */
+double cli_batch_now_s(void);
+
 #endif

@@ -7,6 +7,7 @@
  * once, then every cell again), so a burst of load on the machine hits all
  * cells alike; each figure is the median of the repeats with their min-max.
  */
+#include "batch.h"
 #include "cli.h"
 
 #include "chunksim/recorder.h"
@@ -54,13 +55,6 @@ typedef struct bench_sample {
 typedef struct bench_stat {
     double med, min, max;
 } bench_stat_t;
-
-static double bench_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int bench_cmp(const void *a, const void *b)
 {
@@ -114,7 +108,7 @@ static int bench_drain(const bench_cell_t *c, const char *db, int fd)
         return 1;
     chunksim_rec_t rec;
     char err[512];
-    double t0 = bench_now_s();
+    double t0 = cli_batch_now_s();
     if (c->record && chunksim_rec_open(&rec, db, err, sizeof err) < 0) {
         fprintf(stderr, "chunksim bench: %s: %s\n", db, err);
         return 1;
@@ -124,7 +118,7 @@ static int bench_drain(const bench_cell_t *c, const char *db, int fd)
     int rc = chunksim_run(&sc, &opts, &res);
     if (c->record)
         chunksim_rec_close(&rec);
-    bench_sample_t s = {.wall_s = bench_now_s() - t0,
+    bench_sample_t s = {.wall_s = cli_batch_now_s() - t0,
                         .sim_s = (double)res.m.drain_us * 1e-6,
                         .rows = res.m.rows,
                         .chunks = res.m.chunks};
@@ -303,7 +297,7 @@ static int bench_matrix(char **files, size_t nfiles, unsigned jobs, const char *
     argv[n] = NULL;
     cli_scratch_remove_db(db);
     fflush(NULL);
-    double t0 = bench_now_s();
+    double t0 = cli_batch_now_s();
     pid_t pid = fork();
     if (pid == 0) {
         if (freopen("/dev/null", "w", stdout) == NULL)
@@ -313,7 +307,7 @@ static int bench_matrix(char **files, size_t nfiles, unsigned jobs, const char *
     }
     double peak;
     int status = pid > 0 ? bench_wait(pid, &peak, cpu) : -1;
-    *wall = bench_now_s() - t0;
+    *wall = cli_batch_now_s() - t0;
     cli_scratch_remove_db(db);
     /* 1: some case failed its expectation, which the CI suite's cases may. */
     return status == 0 || status == 1 ? 0 : -1;

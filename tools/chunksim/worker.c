@@ -55,13 +55,6 @@ typedef struct worker {
     size_t blank_bytes;
 } worker_t;
 
-static double worker_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 char *cli_worker_segment_path(const char *tmpdir, unsigned slot, unsigned serial, uint32_t segment)
 {
     char *path;
@@ -225,7 +218,7 @@ static void worker_segment_open(worker_t *w)
     w->run_count = 0;
     w->full_at = CLI_WORKER_SEGMENT_RUNS;
     w->retry_at = 0;
-    w->seg_t0 = worker_now_s();
+    w->seg_t0 = cli_batch_now_s();
     w->seg_path = cli_worker_segment_path(env->tmpdir, env->slot, env->serial, w->segment);
     if (w->seg_path == NULL) {
         snprintf(w->err, sizeof w->err, "out of memory");
@@ -311,7 +304,7 @@ static bool worker_segment_due(const worker_t *w)
 {
     if (w->run_count == 0 || w->run_count < w->retry_at)
         return false;
-    return w->run_count >= w->full_at || worker_now_s() - w->seg_t0 >= WORKER_SEGMENT_S;
+    return w->run_count >= w->full_at || cli_batch_now_s() - w->seg_t0 >= WORKER_SEGMENT_S;
 }
 
 /* ---- the loop -------------------------------------------------------------- */
