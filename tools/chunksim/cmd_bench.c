@@ -23,7 +23,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BENCH_REPEATS_MAX 15
@@ -487,7 +486,9 @@ static void bench_usage(FILE *out)
             "usage: chunksim bench [--workers] [--scaling [--sizes LIST]] [--repeats N] "
             "[--json]\n"
             "\n"
-            "Measures ratios, which hold on a loaded machine where absolute times do not.\n"
+            "Reports ratios, which vary less from machine to machine than absolute times\n"
+            "(on a machine other jobs keep busy, -j 2 still cannot get two cores: --workers\n"
+            "also gives CPU seconds, which show whether -j 2 does more work than -j 1).\n"
             "Every drain runs in a forked child (its own peak memory, from getrusage);\n"
             "repeats are interleaved and each figure is the median with its min-max.\n"
             "\n"
