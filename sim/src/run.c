@@ -551,8 +551,8 @@ static int run_record_begin(run_t *run)
         .tool_version = CHUNKSIM_VERSION,
         .reader = run->opts->reader_name ? run->opts->reader_name
                                          : chunksim_reader_kind_name(run->sc->reader.kind),
-        .image = run->image,
-        .image_bytes = run->image_bytes,
+        .image = run->opts->no_image ? NULL : run->image,
+        .image_bytes = run->opts->no_image ? 0 : run->image_bytes,
         .flash_bytes = run->sc->flash.size_bytes,
         .case_id = run->opts->case_id,
         .case_file = run->opts->case_file,

@@ -307,6 +307,36 @@ static void test_a_run_still_running_in_the_input_arrives_interrupted(void **sta
         chunksim_test_sql_int(out, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
 }
 
+/* A merge that finds another writer holding the output says so (st.busy) and changes nothing. */
+static void test_a_merge_blocked_by_another_writer_says_busy(void **state)
+{
+    (void)state;
+    const char *a = chunksim_test_path("a7.db"), *out = chunksim_test_path("out7.db");
+    record_full_run(a, true);
+    chunksim_rec_t rec, other;
+    open_rec(&rec, out);
+    open_rec(&other, out);
+    assert_int_equal(sqlite3_exec(chunksim_rec_db(&other), "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_busy_timeout(chunksim_rec_db(&rec), 0);
+    chunksim_merge_stats_t st;
+    char err[1024];
+    assert_true(chunksim_merge(&rec, a, NULL, &st, err, sizeof err) < 0);
+    assert_true(st.busy);
+    assert_int_equal(st.runs_copied, 0);
+    assert_int_equal(sqlite3_exec(chunksim_rec_db(&other), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(chunksim_rec_close(&other), 0);
+    /* Free again: the same merge goes through, and a merge that failed otherwise is not busy. */
+    merge_ok(&rec, a, &st);
+    assert_false(st.busy);
+    assert_int_equal(st.runs_copied, 1);
+    assert_true(chunksim_merge(&rec, chunksim_test_path("missing.db"), NULL, &st, err, sizeof err) <
+                0);
+    assert_false(st.busy);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    assert_int_equal(count_rows(out, "runs"), 1);
+}
+
 static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
 {
     (void)state;
@@ -396,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_a_range_merges_only_those_runs_and_reports_their_new_ids),
         cmocka_unit_test(test_a_run_still_running_in_the_input_arrives_interrupted),
         cmocka_unit_test(test_bad_inputs_are_refused_and_nothing_is_created),
+        cmocka_unit_test(test_a_merge_blocked_by_another_writer_says_busy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
