@@ -851,6 +851,49 @@ static int rec_create_schema(chunksim_rec_t *rec)
     return rec_exec(rec, "COMMIT", "commit schema creation");
 }
 
+/*
+ * An older database is brought up to this schema when it is opened for
+ * writing, one version at a time, each step in its own transaction; what
+ * existed before a column did is stated by the column's default.
+ */
+static const char *const rec_migrations[] = {
+    /* 1 -> 2: runs.packetizer; every earlier run ran chunksim's packetizer. */
+    "ALTER TABLE runs ADD COLUMN packetizer TEXT NOT NULL DEFAULT 'chunksim'",
+};
+
+_Static_assert(sizeof(rec_migrations) / sizeof(rec_migrations[0]) ==
+                   CHUNKSIM_REC_SCHEMA_VERSION - 1,
+               "one migration per schema version");
+
+/* One step, from the version found under the write lock (another writer may have taken it). */
+static int rec_migrate_step(chunksim_rec_t *rec, sqlite3_int64 *version)
+{
+    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema upgrade");
+    r = r != 0 ? r : rec_check_version(rec, version);
+    if (r == 0 && *version < CHUNKSIM_REC_SCHEMA_VERSION) {
+        char *sql = sqlite3_mprintf("%s; PRAGMA user_version = %lld; UPDATE meta SET value = "
+                                    "'%lld' WHERE key = 'schema_version';",
+                                    rec_migrations[*version - 1], *version + 1, *version + 1);
+        r = sql ? rec_exec(rec, sql, "upgrade the database schema")
+                : rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
+        sqlite3_free(sql);
+    }
+    if (r != 0) {
+        sqlite3_exec(rec->db_, "ROLLBACK", NULL, NULL, NULL);
+        return r;
+    }
+    return rec_exec(rec, "COMMIT", "commit schema upgrade");
+}
+
+static int rec_migrate(chunksim_rec_t *rec, sqlite3_int64 version)
+{
+    int r = 0;
+    while (r == 0 && version > 0 && version < CHUNKSIM_REC_SCHEMA_VERSION) {
+        r = rec_migrate_step(rec, &version);
+    }
+    return r;
+}
+
 static int rec_set_pragmas(chunksim_rec_t *rec)
 {
     sqlite3_stmt *st;
@@ -1057,6 +1100,8 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
             r = rec_set_pragmas(rec);
             if (r == 0 && version == 0)
                 r = rec_create_schema(rec);
+            else if (r == 0)
+                r = rec_migrate(rec, version);
             if (r == 0)
                 r = rec_prepare_all(rec);
             if (r == 0)

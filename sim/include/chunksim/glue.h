@@ -53,6 +53,10 @@ typedef struct chunksim_glue {
     char sha256[CHUNKSIM_SHA256_HEX_BYTES];
     char label[CHUNKSIM_GLUE_LABEL_BYTES]; /* "<path> sha256:<hex>", as recorded */
     bool async;                            /* it exports prepare_async */
+    /* A firmware object (chunksim/firmware.h): it exports its own packetizer,
+     * which then runs in place of chunksim's. */
+    bool firmware;
+    char packetizer[64]; /* as recorded in runs.packetizer: "chunksim", "firmware, SDK 1.43.0" */
     /* Private: set by chunksim_glue_load() in the process that runs it. */
     void *dl_;
     chunksim_glue_fns_t *fns_;
@@ -98,6 +102,19 @@ int chunksim_glue_load(chunksim_glue_t *g, char *err, size_t errlen);
 void chunksim_glue_use(chunksim_glue_t *g);
 int chunksim_glue_reader_create(chunksim_reader_t *out, const chunksim_board_t *board,
                                 const chunksim_reader_config_t *cfg);
+
+/*
+ * A firmware object's own packetizer, driven by the engine in place of
+ * chunksim's (chunksim_run_options_t.packetizer_create) for the glue
+ * chunksim_glue_use() selected: its coredump reads, seen through the shim,
+ * go to the monitor. It refuses a scenario the SDK's packetizer cannot play:
+ * [reader] clear_policy = on_confirm (the SDK clears on the last read),
+ * coredump.rle and coredump.project_key (the firmware's own configuration
+ * decides both).
+ */
+int chunksim_glue_packetizer_create(chunksim_packetizer_t *out,
+                                    const chunksim_source_observer_t *obs,
+                                    const chunksim_scenario_t *sc, char *why, size_t whylen);
 
 /*
  * What the adapter noticed about the glue during the last in-process run, ""

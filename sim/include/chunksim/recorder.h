@@ -47,7 +47,7 @@
 #include <stdint.h>
 
 /* PRAGMA user_version of the databases this build writes; a newer one is refused. */
-#define CHUNKSIM_REC_SCHEMA_VERSION 1
+#define CHUNKSIM_REC_SCHEMA_VERSION 2
 
 /* Rows per transaction (docs/design.md, "The database"; `chunksim bench` measures rows/s). */
 #define CHUNKSIM_REC_BATCH_ROWS_DEFAULT 4096u
