@@ -823,38 +823,10 @@ static int rec_check_version(chunksim_rec_t *rec, sqlite3_int64 *version)
     return 0;
 }
 
-static int rec_create_schema(chunksim_rec_t *rec)
-{
-    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema creation");
-    if (r != 0)
-        return r;
-    /* Another process may have created it while we waited for the lock. */
-    sqlite3_int64 version;
-    r = rec_check_version(rec, &version);
-    if (r == 0 && version == 0) {
-        char *meta =
-            sqlite3_mprintf("INSERT INTO meta (key, value) VALUES ('schema_version', '%d'), "
-                            "('created_by', 'chunksim recorder, SQLite %q'), "
-                            "('created_at', %s); PRAGMA user_version = %d;",
-                            CHUNKSIM_REC_SCHEMA_VERSION, sqlite3_libversion(), REC_NOW_SQL,
-                            CHUNKSIM_REC_SCHEMA_VERSION);
-        r = rec_exec(rec, chunksim_schema_sql, "create schema");
-        if (r == 0)
-            r = meta ? rec_exec(rec, meta, "write schema version")
-                     : rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
-        sqlite3_free(meta);
-    }
-    if (r != 0) {
-        sqlite3_exec(rec->db_, "ROLLBACK", NULL, NULL, NULL);
-        return r;
-    }
-    return rec_exec(rec, "COMMIT", "commit schema creation");
-}
-
 /*
  * An older database is brought up to this schema when it is opened for
- * writing, one version at a time, each step in its own transaction; what
- * existed before a column did is stated by the column's default.
+ * writing, one version at a time; what existed before a column did is
+ * stated by the column's default.
  */
 static const char *const rec_migrations[] = {
     /* 1 -> 2: runs.packetizer; every earlier run ran chunksim's packetizer. */
@@ -865,33 +837,50 @@ _Static_assert(sizeof(rec_migrations) / sizeof(rec_migrations[0]) ==
                    CHUNKSIM_REC_SCHEMA_VERSION - 1,
                "one migration per schema version");
 
-/* One step, from the version found under the write lock (another writer may have taken it). */
-static int rec_migrate_step(chunksim_rec_t *rec, sqlite3_int64 *version)
+static int rec_create_schema(chunksim_rec_t *rec)
 {
-    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema upgrade");
-    r = r != 0 ? r : rec_check_version(rec, version);
-    if (r == 0 && *version < CHUNKSIM_REC_SCHEMA_VERSION) {
-        char *sql = sqlite3_mprintf("%s; PRAGMA user_version = %lld; UPDATE meta SET value = "
-                                    "'%lld' WHERE key = 'schema_version';",
-                                    rec_migrations[*version - 1], *version + 1, *version + 1);
-        r = sql ? rec_exec(rec, sql, "upgrade the database schema")
+    char *meta = sqlite3_mprintf("INSERT INTO meta (key, value) VALUES ('schema_version', '%d'), "
+                                 "('created_by', 'chunksim recorder, SQLite %q'), "
+                                 "('created_at', %s); PRAGMA user_version = %d;",
+                                 CHUNKSIM_REC_SCHEMA_VERSION, sqlite3_libversion(), REC_NOW_SQL,
+                                 CHUNKSIM_REC_SCHEMA_VERSION);
+    int r = rec_exec(rec, chunksim_schema_sql, "create schema");
+    if (r == 0)
+        r = meta ? rec_exec(rec, meta, "write schema version")
+                 : rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
+    sqlite3_free(meta);
+    return r;
+}
+
+static int rec_migrate(chunksim_rec_t *rec, sqlite3_int64 from)
+{
+    char *sql = sqlite3_mprintf("%s; PRAGMA user_version = %lld; "
+                                "UPDATE meta SET value = '%lld' WHERE key = 'schema_version';",
+                                rec_migrations[from - 1], from + 1, from + 1);
+    int r = sql ? rec_exec(rec, sql, "upgrade the database schema")
                 : rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
-        sqlite3_free(sql);
-    }
+    sqlite3_free(sql);
+    return r;
+}
+
+/* Creates the schema, or upgrades it, in one transaction under the write lock. */
+static int rec_update_schema(chunksim_rec_t *rec)
+{
+    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema update");
+    if (r != 0)
+        return r;
+    /* Another process may have done it while we waited for the lock. */
+    sqlite3_int64 version;
+    r = rec_check_version(rec, &version);
+    if (r == 0 && version == 0)
+        r = rec_create_schema(rec);
+    for (; r == 0 && version > 0 && version < CHUNKSIM_REC_SCHEMA_VERSION; version++)
+        r = rec_migrate(rec, version);
     if (r != 0) {
         sqlite3_exec(rec->db_, "ROLLBACK", NULL, NULL, NULL);
         return r;
     }
-    return rec_exec(rec, "COMMIT", "commit schema upgrade");
-}
-
-static int rec_migrate(chunksim_rec_t *rec, sqlite3_int64 version)
-{
-    int r = 0;
-    while (r == 0 && version > 0 && version < CHUNKSIM_REC_SCHEMA_VERSION) {
-        r = rec_migrate_step(rec, &version);
-    }
-    return r;
+    return rec_exec(rec, "COMMIT", "commit schema update");
 }
 
 static int rec_set_pragmas(chunksim_rec_t *rec)
@@ -1098,10 +1087,8 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
             /* Without it every row is inserted on its own: slower, same result. */
             rec->rows_ = rec_rows_new();
             r = rec_set_pragmas(rec);
-            if (r == 0 && version == 0)
-                r = rec_create_schema(rec);
-            else if (r == 0)
-                r = rec_migrate(rec, version);
+            if (r == 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
+                r = rec_update_schema(rec);
             if (r == 0)
                 r = rec_prepare_all(rec);
             if (r == 0)

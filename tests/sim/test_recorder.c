@@ -256,7 +256,9 @@ static void test_open_refuses_newer_schema_version(void **state)
     open_rec(&rec);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    raw_exec(db, "PRAGMA user_version = 2");
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", CHUNKSIM_REC_SCHEMA_VERSION + 1);
+    raw_exec(db, sql);
     sqlite3_close(db);
 
     assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_VERSION);
@@ -266,8 +268,32 @@ static void test_open_refuses_newer_schema_version(void **state)
                      CHUNKSIM_REC_E_VERSION);
 
     db = raw_open();
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), CHUNKSIM_REC_SCHEMA_VERSION + 1);
     sqlite3_close(db);
+}
+
+/* A version 1 database (before runs.packetizer) is upgraded when opened for writing. */
+static void test_open_upgrades_version_1(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    sqlite3 *db = raw_open();
+    raw_exec(db, "ALTER TABLE runs DROP COLUMN packetizer; "
+                 "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
+                 "PRAGMA user_version = 1");
+    sqlite3_close(db);
+
+    open_rec(&rec);
+    db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                     CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM pragma_table_info('runs') "
+                               "WHERE name = 'packetizer' AND instr(dflt_value, 'chunksim') > 0"),
+                     1);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 static void test_open_refuses_a_file_that_is_not_a_recording(void **state)
@@ -1177,6 +1203,7 @@ int main(void)
         cmocka_unit_test(test_sha256_matches_published_vectors),
         cmocka_unit_test_setup_teardown(test_open_creates_schema_with_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_upgrades_version_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_a_recording, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_database_without_wal, setup, teardown),

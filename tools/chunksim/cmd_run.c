@@ -60,7 +60,13 @@ static void run_usage(FILE *out)
                  "                     from a recorded run (DB:RUN) or a board's CSV (FILE.csv;\n"
                  "                     scenarios/README.md), not from the scenario\n"
                  "  --glue LIB.so      run your own async glue (see sim/include/chunksim/board.h)\n"
-                 "                     in place of the scenario's reader, a child process per run\n"
+                 "                     in place of the scenario's reader, a child process per run.\n"
+                 "                     An object that exports memfault_packetizer_get_chunk (or\n"
+                 "                     memfault_packetizer_begin and _get_next) is a firmware\n"
+                 "                     object: its own packetizer runs in place of chunksim's,\n"
+                 "                     watched through the shim chunksim_add_firmware() or\n"
+                 "                     tools/build-firmware.sh links in (without it, it is\n"
+                 "                     refused); runs.packetizer names it with its SDK version\n"
                  "  --glue-timeout S   wall-clock seconds a glue run may take before it is killed\n"
                  "                     and recorded as failed (default 30; 0: no limit)\n"
                  "  --json             print the results as JSON on stdout instead of the table\n"
@@ -169,6 +175,10 @@ static int run_parse(int argc, char **argv, run_args_t *a)
     if (a->glue != NULL && chunksim_glue_open(&run_glue, a->glue, err, sizeof(err)) < 0) {
         fprintf(stderr, "chunksim run: --glue %s\n", err);
         return CLI_EXIT_USAGE;
+    }
+    if (a->glue != NULL && run_glue.firmware) {
+        fprintf(stderr, "chunksim run: --glue %s: packetizer: %s\n", run_glue.path,
+                run_glue.packetizer);
     }
     return 0;
 }
