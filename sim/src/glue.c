@@ -160,6 +160,7 @@ int glue_resolve(void *dl, chunksim_glue_fns_t *fns, char *err, size_t errlen)
     *(void **)&fns->packetizer_abort = dlsym(dl, "memfault_packetizer_abort");
     *(void **)&fns->attach = dlsym(dl, "chunksim_firmware_attach");
     *(void **)&fns->sdk_version = dlsym(dl, "chunksim_firmware_sdk_version");
+    *(void **)&fns->rle_has_more = dlsym(dl, "memfault_data_source_rle_has_more_msgs");
     bool packetizer = fns->get_chunk != NULL || (fns->begin != NULL && fns->get_next != NULL);
     if (packetizer && fns->attach == NULL) {
         snprintf(err, errlen,
@@ -214,8 +215,8 @@ int chunksim_glue_load(chunksim_glue_t *g, char *err, size_t errlen)
     g->firmware = g->fns_->attach != NULL;
     if (g->firmware) {
         const char *v = g->fns_->sdk_version != NULL ? g->fns_->sdk_version() : NULL;
-        snprintf(g->packetizer, sizeof(g->packetizer), "firmware, SDK %.40s",
-                 v != NULL ? v : "version unknown");
+        snprintf(g->packetizer, sizeof(g->packetizer), "firmware, SDK %.30s%s",
+                 v != NULL ? v : "version unknown", g->fns_->rle_has_more != NULL ? ", RLE" : "");
     } else {
         snprintf(g->packetizer, sizeof(g->packetizer), "chunksim");
     }

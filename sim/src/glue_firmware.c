@@ -62,8 +62,13 @@ static void fw_hook_enter(void *ctx, chunksim_firmware_fn_t fn, uint32_t offset,
     glue_enter(fw_glue_fn(fn), GLUE_DURING_PACKETIZER, offset,
                len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     if (fn == CHUNKSIM_FIRMWARE_CLEAR) {
-        /* As the spy does: the delete is judged before the erase starts. */
+        /* As the spy does: the delete is judged before the erase starts. The
+         * SDK's RLE source is out of the shim's sight: with it, the clear
+         * after the last chunk is the one sign the encoded message ended. */
         p->cleared = true;
+        if (p->fns->rle_has_more != NULL) {
+            p->obs.encoded(p->obs.ctx, 1, 1);
+        }
         p->obs.clear(p->obs.ctx);
     }
 }
@@ -162,17 +167,17 @@ static void fw_destroy(void *self)
     free(p);
 }
 
-/* What a scenario asks that the SDK's packetizer has no say in; NULL: nothing. */
-static const char *fw_refusal(const chunksim_scenario_t *sc)
+/* What a scenario asks that the firmware's packetizer cannot do; NULL: nothing. */
+static const char *fw_refusal(const chunksim_scenario_t *sc, const chunksim_glue_fns_t *fns)
 {
     if (sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM) {
         return "[reader] clear_policy = on_confirm: the SDK's packetizer clears the coredump "
                "on its last read and has no confirm; run the scenario with chunksim's "
                "packetizer (--glue with a glue built by chunksim_add_glue)";
     }
-    if (sc->coredump.rle) {
+    if (sc->coredump.rle && fns->rle_has_more == NULL) {
         return "coredump.rle: the firmware's own configuration (MEMFAULT_DATA_SOURCE_RLE_ENABLED) "
-               "decides whether it encodes; set it there and leave the scenario's off";
+               "decides whether it encodes, and it does not";
     }
     if (sc->coredump.project_key[0] != '\0') {
         return "coredump.project_key: the firmware's own configuration "
@@ -186,11 +191,11 @@ int chunksim_glue_packetizer_create(chunksim_packetizer_t *out,
                                     const chunksim_scenario_t *sc, char *why, size_t whylen)
 {
     const chunksim_glue_fns_t *fns = glue_selected_fns();
-    const char *refused = fw_refusal(sc);
     if (fns == NULL || fns->attach == NULL) {
         snprintf(why, whylen, "no firmware object is loaded");
         return -EINVAL;
     }
+    const char *refused = fw_refusal(sc, fns);
     if (refused != NULL) {
         snprintf(why, whylen, "%s", refused);
         return -ENOTSUP;
@@ -215,6 +220,7 @@ int chunksim_glue_packetizer_create(chunksim_packetizer_t *out,
     }
     *out = (chunksim_packetizer_t){
         .self = p,
+        .rle = fns->rle_has_more != NULL,
         .get_chunk = fw_get_chunk,
         .last_chunk_final = fw_last_chunk_final,
         .abort = fw_abort,

@@ -34,6 +34,8 @@ struct chunksim_glue_fns {
     void (*packetizer_abort)(void);
     int (*attach)(const chunksim_firmware_hooks_t *hooks);
     const char *(*sdk_version)(void);
+    /* Exported only when the firmware's config enables the SDK's RLE data source. */
+    bool (*rle_has_more)(size_t *total_size_out);
 };
 
 /* The glue's entry points the adapter calls. */

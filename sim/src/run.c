@@ -110,6 +110,11 @@ static void run_observe_clear(void *ctx)
     chunksim_monitor_clear(&((run_t *)ctx)->mon);
 }
 
+static void run_observe_encoded(void *ctx, uint32_t end, uint32_t total)
+{
+    chunksim_monitor_encoded(&((run_t *)ctx)->mon, end, total);
+}
+
 static int spy_has_message(void *ctx, uint32_t *payload_bytes)
 {
     run_t *run = ctx;
@@ -191,7 +196,7 @@ static int rle_spy_read(void *ctx, uint32_t offset, void *buf, size_t len)
     const chunkcore_source_t *rle = chunkcore_rle_source(&run->rle);
     int rc = rle->read(rle->ctx, offset, buf, len);
     if (rc == 0) {
-        chunksim_monitor_encoded(&run->mon, offset + (uint32_t)len, run->rle_encoded_bytes);
+        run_observe_encoded(run, offset + (uint32_t)len, run->rle_encoded_bytes);
     }
     return rc;
 }
@@ -429,6 +434,7 @@ static int run_setup_firmware_packetizer(run_t *run)
         .peek = run_observe_peek,
         .read = run_observe_read,
         .clear = run_observe_clear,
+        .encoded = run_observe_encoded,
     };
     char why[200] = "";
     int rc = run->opts->packetizer_create(&run->packetizer, &obs, run->sc, why, sizeof(why));
@@ -534,7 +540,7 @@ static void run_setup_monitor(run_t *run)
         .allow_suspend = run->sc->flash.busy_policy == CHUNKSIM_BUSY_SUSPEND,
         .data_faults = run_has_data_faults(run->sc),
         .storage_base = run->storage_base,
-        .rle = run->sc->coredump.rle,
+        .rle = run->sc->coredump.rle || run->packetizer.rle,
     };
     chunksim_monitor_init(&run->mon, &cfg);
     const chunksim_decoder_config_t dcfg = {

@@ -109,8 +109,11 @@ int chunksim_glue_reader_create(chunksim_reader_t *out, const chunksim_board_t *
  * chunksim_glue_use() selected: its coredump reads, seen through the shim,
  * go to the monitor. It refuses a scenario the SDK's packetizer cannot play:
  * [reader] clear_policy = on_confirm (the SDK clears on the last read),
- * coredump.rle and coredump.project_key (the firmware's own configuration
- * decides both).
+ * coredump.project_key (the firmware's configuration decides it) and
+ * coredump.rle when the firmware does not encode. Whether it encodes is the
+ * firmware's configuration (MEMFAULT_DATA_SOURCE_RLE_ENABLED, on by default
+ * in the SDK): with it on, the run is judged as an RLE run, the clear after
+ * the last chunk taken for the end of the encoded message.
  */
 int chunksim_glue_packetizer_create(chunksim_packetizer_t *out,
                                     const chunksim_source_observer_t *obs,

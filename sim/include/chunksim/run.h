@@ -89,10 +89,13 @@ typedef struct chunksim_source_observer {
     void (*read)(void *ctx, uint32_t offset, size_t len, const uint8_t *bytes, int result);
     /* The packetizer deletes the coredump (before the platform's clear runs). */
     void (*clear)(void *ctx);
+    /* Run-length encoding: the encoded message has been handed out up to end of total. */
+    void (*encoded)(void *ctx, uint32_t end, uint32_t total);
 } chunksim_source_observer_t;
 
 typedef struct chunksim_packetizer {
     void *self;
+    bool rle; /* it sends the coredump run-length encoded (the monitor judges it so) */
     /* CHUNKCORE_OK with *len bytes, CHUNKCORE_E_NODATA, or another negative code. */
     int (*get_chunk)(void *self, void *buf, size_t *len);
     /* Whether the chunk the last get_chunk made completed its message. */
