@@ -57,8 +57,10 @@ for fn in memfault_platform_coredump_storage_get_info memfault_platform_coredump
 done
 
 # Your directories first, then the SDK's, then chunksim's board interface.
+# MEMFAULT_UNITTEST is the SDK's own switch for building on a host (as
+# chunksim_add_firmware() sets it): crash-time code only.
 set -x
 # shellcheck disable=SC2086 # word splitting of the lists is intended
-${CC:-cc} -shared -fPIC ${CFLAGS:--O1 -g} $flags $includes -I"$root/sim/include" \
+${CC:-cc} -shared -fPIC ${CFLAGS:--O1 -g} -DMEMFAULT_UNITTEST $flags $includes -I"$root/sim/include" \
     $sdk_sources $sources "$root/sim/firmware/shim.c" "$root/sim/firmware/sdk_version.c" \
     $wraps -Wl,-z,lazy -o "$out"
