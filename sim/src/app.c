@@ -299,6 +299,11 @@ static void app_get_chunk(run_t *run)
     app_call_end(run, seq, "get_chunk", (int64_t)run->chunk_room, rc,
                  rc == CHUNKCORE_OK ? NULL : chunkcore_errname(rc));
     uint64_t made_us = run_now(run) + run->stall_us;
+    if (run->packetizer.unseen != NULL &&
+        (run->unseen = run->packetizer.unseen(run->packetizer.self)) != NULL) {
+        run_app_finish(run, NULL);
+        return;
+    }
 
     if (rc == CHUNKCORE_OK) {
         run->consecutive_failures = 0;

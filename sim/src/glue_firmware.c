@@ -34,6 +34,7 @@ typedef struct fw_packetizer {
     bool peek_pending; /* get_info was called: the next read is the header peek */
     bool cleared;      /* the last get-chunk deleted the message */
     bool read_failed;  /* a payload read of the last get-chunk failed */
+    bool unseen;       /* it made a chunk from a header read the shim never saw */
     /* Inside get-chunk: the calls the shim sees elsewhere (a port's prepare
      * loading its window through its own storage read) are not the packetizer's. */
     bool in_packetizer;
@@ -133,6 +134,11 @@ static int fw_get_chunk(void *self, void *buf, size_t *len)
     bool ok = fw_call_packetizer(p->fns, buf, len);
     p->in_packetizer = false;
     glue_leave();
+    if (p->peek_pending && ok) {
+        /* A chunk from a header it read where the shim cannot see. */
+        p->unseen = true;
+        return CHUNKCORE_E_NODATA;
+    }
     if (p->peek_pending) {
         /* It asked for the size and read no header: the storage holds none. */
         p->peek_pending = false;
@@ -142,6 +148,21 @@ static int fw_get_chunk(void *self, void *buf, size_t *len)
         return CHUNKCORE_OK;
     }
     return p->read_failed ? CHUNKCORE_E_READ_REFUSED : CHUNKCORE_E_NODATA;
+}
+
+/*
+ * --wrap sees calls between files only: a port that defines its own
+ * memfault_coredump_read() next to its storage read (nRF5 SDK's does), called
+ * by the SDK from inside the SDK's own file, reads out of sight.
+ */
+static const char *fw_unseen(void *self)
+{
+    return ((fw_packetizer_t *)self)->unseen
+               ? "the firmware's packetizer read the coredump where chunksim's shim cannot see "
+                 "it (after get_info, no wrapped read came before a chunk: a port whose own "
+                 "memfault_coredump_read() the SDK calls from within its file), so its reads "
+                 "cannot be judged"
+               : NULL;
 }
 
 /* The SDK deletes the message inside the call that made its last chunk, never at another. */
@@ -223,6 +244,7 @@ int chunksim_glue_packetizer_create(chunksim_packetizer_t *out,
         .rle = fns->rle_has_more != NULL,
         .get_chunk = fw_get_chunk,
         .last_chunk_final = fw_last_chunk_final,
+        .unseen = fw_unseen,
         .abort = fw_abort,
         .destroy = fw_destroy,
     };

@@ -699,7 +699,10 @@ static void run_verdict(run_t *run)
         !run->delivered_silent_corrupt && (run->delivered_ok || stored) && res->m.violations == 0;
     const char *why = NULL;
     char lost[200];
-    if (res->m.violations > 0) {
+    if (run->unseen != NULL) {
+        res->outcome = CHUNKSIM_OUTCOME_ERROR;
+        why = run->unseen;
+    } else if (res->m.violations > 0) {
         res->outcome = CHUNKSIM_OUTCOME_VIOLATION;
         why = res->first_violation;
     } else if (run->delivered_silent_corrupt) {

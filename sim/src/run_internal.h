@@ -126,6 +126,7 @@ typedef struct run {
     } delivered;
     bool setup_failed;
     bool finished;
+    const char *unseen;       /* the packetizer's reads were out of the monitor's sight (run.h) */
     bool record_failure_told; /* the result says the record lost rows */
 } run_t;
 

@@ -9,6 +9,9 @@
  *                             two reads in order, its first half, then the rest
  *   FAKE_SDK_READS_BACKWARDS  every payload read after the first is made as
  *                             two reads, its second half first
+ *   FAKE_SDK_HIDDEN_READS     every read goes to the port's storage read past
+ *                             the --wrap, as the nRF5 port's own
+ *                             memfault_coredump_read() does from inside its file
  *   FAKE_SDK_CHUNK_LIMIT=N    no chunk is longer than N bytes, whatever room
  *                             the application offers: chunksim's packetizer
  *                             fills the room, so the chunks show whose ran
@@ -38,6 +41,11 @@ static bool fake_sdk_read(uint32_t offset, void *data, size_t len)
 #endif
 }
 #define memfault_coredump_read fake_sdk_read
+#endif
+
+#if defined(FAKE_SDK_HIDDEN_READS)
+bool __real_memfault_platform_coredump_storage_read(uint32_t offset, void *data, size_t len);
+#define memfault_coredump_read __real_memfault_platform_coredump_storage_read
 #endif
 
 #if defined(FAKE_SDK_CHUNK_LIMIT)

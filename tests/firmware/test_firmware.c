@@ -10,6 +10,7 @@
  *     object that reads twice per chunk, or backwards, is caught by name.
  *   - A function the port references but the simulation never calls stops
  *     nothing; a run that calls it ends in error naming it.
+ *   - Reads out of the shim's sight end the run in error, not in a verdict.
  *   - A packetizer without the shim is refused at open; a scenario the SDK's
  *     packetizer cannot play is an error that says why.
  */
@@ -218,6 +219,15 @@ static void test_unresolved_call_is_named(void **state)
     unlink(db);
 }
 
+/* Reads the shim cannot see end the run in error: never judged blind (no wrongly_absent). */
+static void test_unseen_reads_are_an_error(void **state)
+{
+    (void)state;
+    chunksim_run_result_t res = run_small("fw_hidden_reads", NULL, CHUNKSIM_OUTCOME_ERROR);
+    assert_has(res.reason, "where chunksim's shim cannot see it");
+    assert_int_equal(res.m.violations, 0);
+}
+
 static void test_packetizer_without_shim_is_refused(void **state)
 {
     (void)state;
@@ -246,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_reads_twice_is_caught),
         cmocka_unit_test(test_reads_backwards_is_caught),
         cmocka_unit_test(test_unresolved_call_is_named),
+        cmocka_unit_test(test_unseen_reads_are_an_error),
         cmocka_unit_test(test_packetizer_without_shim_is_refused),
         cmocka_unit_test(test_deferred_clear_is_refused),
     };

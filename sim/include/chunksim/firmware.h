@@ -22,8 +22,11 @@
  * calls its own default memfault_coredump_read() from within its file, so
  * with the SDK the storage reads under it are what the monitor sees; a
  * port's own memfault_coredump_read() is seen where the packetizer calls it
- * from another file (chunksim's SDK-style layer does). A read inside another
- * wrapped read is the outer read's doing and is not reported twice.
+ * from another file (chunksim's SDK-style layer does); one that calls its
+ * storage read inside its own file (the SDK's nRF5 port) reads out of sight,
+ * and such a run ends in error (run.h, chunksim_packetizer_t.unseen). A read
+ * inside another wrapped read is the outer read's doing and is not reported
+ * twice.
  *
  * Which call is the header peek: the packetizer asks for the storage's size
  * (get_info) before it peeks at the header, and at no other time; the first

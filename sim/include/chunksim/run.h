@@ -100,6 +100,9 @@ typedef struct chunksim_packetizer {
     int (*get_chunk)(void *self, void *buf, size_t *len);
     /* Whether the chunk the last get_chunk made completed its message. */
     bool (*last_chunk_final)(void *self);
+    /* NULL, or (after a get_chunk) why the observer could not see what the
+     * packetizer read: the run then ends as an error, never judged blind. */
+    const char *(*unseen)(void *self);
     void (*abort)(void *self);
     void (*destroy)(void *self);
 } chunksim_packetizer_t;
