@@ -26,7 +26,13 @@
  * The database: SQLite connections must not cross fork(), so the runner
  * closes the caller's recorder before forking and reopens it afterwards
  * (opts->db_path). Every run row it leaves holds the glue in runs.glue as
- * "<absolute path> sha256:<hex of the object>".
+ * "<absolute path> sha256:<hex of the object>", and whose packetizer ran in
+ * runs.packetizer (chunksim's, or a firmware object's own: chunksim/firmware.h).
+ *
+ * Loading is lazy (RTLD_LAZY): a function the object references but never
+ * defines stops nothing until it is called; the run that calls it ends as
+ * an error naming it (the child's stderr, where the dynamic linker names
+ * it, is passed on to this process's after the run).
  */
 #ifndef CHUNKSIM_GLUE_H
 #define CHUNKSIM_GLUE_H
