@@ -11,6 +11,7 @@
 #include "chunkcore/error.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,10 @@ typedef struct fw_packetizer {
     chunksim_firmware_hooks_t hooks;
     bool peek_pending; /* get_info was called: the next read is the header peek */
     bool cleared;      /* the last get-chunk deleted the message */
-    bool read_failed;  /* a payload read of the last get-chunk failed */
-    bool unseen;       /* it made a chunk from a header read the shim never saw */
+    bool read_failed;  /* a payload read of the last get-chunk failed: */
+    uint32_t failed_offset;
+    size_t failed_bytes;
+    bool unseen; /* it made a chunk from a header read the shim never saw */
     /* Inside get-chunk: the calls the shim sees elsewhere (a port's prepare
      * loading its window through its own storage read) are not the packetizer's. */
     bool in_packetizer;
@@ -101,7 +104,11 @@ static void fw_hook_leave(void *ctx, chunksim_firmware_fn_t fn, uint32_t offset,
         p->peek_pending = false;
         fw_report_peek(p, data, len, ok);
     } else if (fn != CHUNKSIM_FIRMWARE_CLEAR) {
-        p->read_failed |= !ok;
+        if (!ok && !p->read_failed) {
+            p->read_failed = true;
+            p->failed_offset = offset;
+            p->failed_bytes = len;
+        }
         p->obs.read(p->obs.ctx, offset, len, data, ok ? 0 : CHUNKCORE_E_READ_REFUSED);
     }
 }
@@ -143,6 +150,12 @@ static int fw_get_chunk(void *self, void *buf, size_t *len)
         /* It asked for the size and read no header: the storage holds none. */
         p->peek_pending = false;
         p->obs.peek(p->obs.ctx, 0, 0);
+    }
+    if (ok && p->read_failed) {
+        /* The SDK's chunk reader ignores the read's result: say what was sent. */
+        glue_note("a read of the coredump, [%" PRIu32 ", %" PRIu32 "), failed and the packetizer "
+                  "made its chunk all the same (the SDK does not look at a read's result)",
+                  p->failed_offset, p->failed_offset + (uint32_t)p->failed_bytes);
     }
     if (ok) {
         return CHUNKCORE_OK;

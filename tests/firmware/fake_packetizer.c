@@ -9,6 +9,8 @@
  *                             two reads in order, its first half, then the rest
  *   FAKE_SDK_READS_BACKWARDS  every payload read after the first is made as
  *                             two reads, its second half first
+ *   FAKE_SDK_IGNORES_READ_ERRORS  a read that fails is taken as done, as the
+ *                             SDK's chunk reader takes it
  *   FAKE_SDK_HIDDEN_READS     every read goes to the port's storage read past
  *                             the --wrap, as the nRF5 port's own
  *                             memfault_coredump_read() does from inside its file
@@ -41,6 +43,15 @@ static bool fake_sdk_read(uint32_t offset, void *data, size_t len)
 #endif
 }
 #define memfault_coredump_read fake_sdk_read
+#endif
+
+#if defined(FAKE_SDK_IGNORES_READ_ERRORS)
+static bool fake_sdk_read_ignoring(uint32_t offset, void *data, size_t len)
+{
+    (void)memfault_coredump_read(offset, data, len);
+    return true;
+}
+#define memfault_coredump_read fake_sdk_read_ignoring
 #endif
 
 #if defined(FAKE_SDK_HIDDEN_READS)

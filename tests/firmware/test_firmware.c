@@ -228,6 +228,19 @@ static void test_unseen_reads_are_an_error(void **state)
     assert_int_equal(res.m.violations, 0);
 }
 
+/* A packetizer that makes its chunk after a failed read is named for it in the run's reason. */
+static void test_chunk_after_a_failed_read_is_named(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_starter(&sc, "read_errors.ini", false);
+    chunksim_run_result_t res = run_firmware("fw_ignores_read_errors", &sc, NULL);
+    assert_has(res.reason, "failed and the packetizer made its chunk all the same");
+    res = run_firmware("fw_ok", &sc, NULL); /* retries a failed read: nothing to say */
+    assert_null(strstr(res.reason, "made its chunk all the same"));
+    chunksim_scenario_free(&sc);
+}
+
 static void test_packetizer_without_shim_is_refused(void **state)
 {
     (void)state;
@@ -257,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_reads_backwards_is_caught),
         cmocka_unit_test(test_unresolved_call_is_named),
         cmocka_unit_test(test_unseen_reads_are_an_error),
+        cmocka_unit_test(test_chunk_after_a_failed_read_is_named),
         cmocka_unit_test(test_packetizer_without_shim_is_refused),
         cmocka_unit_test(test_deferred_clear_is_refused),
     };
