@@ -252,6 +252,9 @@ int chunksim_glue_packetizer_create(chunksim_packetizer_t *out,
         free(p);
         return -EPROTO;
     }
+    /* At power-on no message is in progress; after a reboot in the same
+     * process the SDK's static state says otherwise until it is reset. */
+    fw_abort(p);
     *out = (chunksim_packetizer_t){
         .self = p,
         .rle = fns->rle_has_more != NULL,

@@ -97,6 +97,7 @@ static const chunksim_scenario_t scenario_default = {
             .disconnect_at_us = CHUNKSIM_SCENARIO_NEVER,
             .disconnect_after_chunk = CHUNKSIM_SCENARIO_NEVER,
             .reconnect_after_us = CHUNKSIM_SCENARIO_NEVER,
+            .reboot_reconnect_us = 1000000,
             .chunk_bytes = BLE_ATT_MTU_MIN - BLE_ATT_HEADER_BYTES,
             .bandwidth_bytes_per_s = NETWORK_BANDWIDTH_BYTES_S,
             .latency_us = NETWORK_LATENCY_US,

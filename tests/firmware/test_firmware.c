@@ -241,6 +241,21 @@ static void test_chunk_after_a_failed_read_is_named(void **state)
     chunksim_scenario_free(&sc);
 }
 
+/* A power cut drops the firmware's packetizer with the reader; the boot makes it again. */
+static void test_reboot_starts_the_firmware_again(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    load_starter(&sc, "ble_default.ini", true);
+    assert_int_equal(chunksim_scenario_set_arg(&sc, "run.power_cuts=3", err, sizeof(err)), 0);
+    assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof(err)), 0);
+    chunksim_run_result_t res = run_firmware("fw_ok", &sc, NULL);
+    chunksim_scenario_free(&sc);
+    assert_outcome(&res, CHUNKSIM_OUTCOME_OK);
+    assert_has(res.reason, "2 boots, power cut in op 3 of boot 1");
+}
+
 static void test_packetizer_without_shim_is_refused(void **state)
 {
     (void)state;
@@ -271,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_unresolved_call_is_named),
         cmocka_unit_test(test_unseen_reads_are_an_error),
         cmocka_unit_test(test_chunk_after_a_failed_read_is_named),
+        cmocka_unit_test(test_reboot_starts_the_firmware_again),
         cmocka_unit_test(test_packetizer_without_shim_is_refused),
         cmocka_unit_test(test_deferred_clear_is_refused),
     };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fault campaigns end to end on the built binary: baselines (matrix
-# --baseline/--write-baseline), run.power_loss_stops, power-loss sweeps,
+# --baseline/--write-baseline), run.power_loss_stops, power-loss sweeps with reboots,
 # swarm and shrink. Each check names the behaviour it proves; the first that
 # fails ends the script with its output.
 # Usage: campaign_e2e.sh CHUNKSIM SCENARIO_DIR BROKEN_GLUE.so SOUND_GLUE.so
@@ -45,23 +45,37 @@ expect 1 'power_loss_slow_link +1 lost' "the same cut stopping the device loses 
 expect 1 '"reason": "not delivered.*power lost: the device stopped' "a timed cut (at_us) stops the device too" \
   -- "$chunksim" run "$slow" --set 'faults.fault=power_loss at_us=100ms' --db '' -q --json
 
-# ---- sweep --------------------------------------------------------------------
-expect 1 'cut points that lose or corrupt data: 3$' \
-  "linear sweep finds the clear-before-delivery loss with clear on last read" \
+# ---- sweep: power cuts with reboot ---------------------------------------------
+expect 1 'cut sequences that lose or corrupt data: 3$' \
+  "linear sweep finds the clear-before-delivery loss across a reboot with clear on last read" \
   -- "$chunksim" sweep "$slow" --power-loss linear --db "$dir/sweep.db" -q
-grep -Eq "^lost cut at op 3 \(erase\) case [0-9a-z]{10}:" "$dir/out" || fail "sweep names the cut"
-grep -Fq "  chunksim run $slow --set run.power_loss_stops=true --set 'faults.fault=power_loss op=3'" \
+grep -Eq "^lost at cuts 3 \(first cut: erase\) case [0-9a-z]{10}: .*power cut in op 3 of boot 1 \(erase_sector\); lost at cut 1" \
+  "$dir/out" || fail "sweep names the cut and the operation it interrupted"
+grep -Fq "  chunksim run $slow --set run.power_cuts=3" \
   "$dir/out" || fail "sweep prints the repro line of the losing cut"
 runs=$(query "$dir/sweep.db" "SELECT count(*) FROM runs")
 [ "$runs" -eq 5 ] || fail "sweep records one run per cut point (got $runs)"
-expect 0 'cut points that lose or corrupt data: none' "no cut point loses it with deferred clear" \
+boots=$(query "$dir/sweep.db" "SELECT count(*) FROM params WHERE name = 'run.boots' AND value = '2'")
+[ "$boots" -eq 5 ] || fail "each run records its two boots (got $boots)"
+rows=$(query "$dir/sweep.db" "SELECT count(*) FROM calls WHERE kind = 'boot'")
+[ "$rows" -eq 5 ] || fail "each reboot has its row in calls (got $rows)"
+expect 0 'cut sequences that lose or corrupt data: none' "no cut point loses it with deferred clear" \
   -- "$chunksim" sweep "$slow" --power-loss linear --set reader.clear_policy=on_confirm --db '' -q
-expect 0 '^op 4 ' "log sweep: 0, 1, 2, 4 and the last op" \
+# Every pair of cuts, the second counted on the rebooted device's operations.
+expect 1 'cut sequences: [0-9]+ tried, [1-9][0-9]* lost, 0 corrupt, 0 violation' \
+  "exhaustive:2 with clear on last read loses the coredump for some pairs" \
+  -- "$chunksim" sweep "$slow" --power-loss exhaustive:2 --db '' -q
+grep -Eq "^lost at cuts 0,3 \(first cut: read\) .*lost at cut 2" "$dir/out" ||
+  fail "a pair whose second cut hits the rebooted device's clearing erase is lost at cut 2"
+expect 0 'cut sequences: [1-9][0-9]* tried, 0 lost, 0 corrupt, 0 violation' \
+  "exhaustive:2 with clear on confirm loses nothing" \
+  -- "$chunksim" sweep "$slow" --power-loss exhaustive:2 --set reader.clear_policy=on_confirm --db '' -q
+expect 0 '^cuts 4 ' "log sweep: 0, 1, 2, 4 and the last op" \
   -- "$chunksim" sweep "$slow" --power-loss log --list
-[ "$(grep -c '^op ' "$dir/out")" -eq 4 ] || fail "log sweep of 5 ops has 4 cut points"
-expect 1 "lost cut at op 0 \(erase\)" "exhaustive over erases only (--on erase)" \
+[ "$(grep -c '^cuts ' "$dir/out")" -eq 4 ] || fail "log sweep of 5 ops has 4 cut points"
+expect 1 "lost at cuts 0 \(first cut: erase\)" "exhaustive over erases only (--on erase)" \
   -- "$chunksim" sweep "$slow" --power-loss exhaustive:3 --on erase --db '' -q
-expect 2 'DEPTH must be a number' "a bad sweep mode is a usage error" \
+expect 2 'DEPTH must be 1 to 16' "a bad sweep mode is a usage error" \
   -- "$chunksim" sweep "$slow" --power-loss exhaustive:x
 expect 2 'a sweep takes one' "a matrix file is refused by sweep" \
   -- "$chunksim" sweep "$scenarios/ci/mtu23.ini" --power-loss log

@@ -72,6 +72,11 @@ typedef struct chunksim_run_result {
     uint64_t seed;
     double wall_ms;
     chunksim_metrics_t m;
+    /* The device's boots (1 without run.power_cuts), and the flash
+     * operations the last one began, of the kind run.power_cuts_on counts:
+     * the cut points a further cut can choose from. */
+    uint32_t boots;
+    uint64_t last_boot_ops;
 } chunksim_run_result_t;
 
 /*
