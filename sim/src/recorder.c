@@ -71,8 +71,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_IMAGE_INSERT] = "INSERT INTO images (sha256, bytes, data) VALUES (?1, ?2, ?3)",
     [STMT_RUN_INSERT] =
         "INSERT INTO runs (scenario_id, seed, mode, tool_version, reader, glue, "
-        "image_id, flash_bytes, started_at, writer_pid, writer_host) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, " REC_NOW_SQL "), ?10, ?11)",
+        "image_id, flash_bytes, started_at, writer_pid, writer_host, case_id, case_file, "
+        "case_cell) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, " REC_NOW_SQL
+        "), ?10, ?11, ?12, ?13, ?14)",
     [STMT_RUN_END] = "UPDATE runs SET status = 'finished', ended_at = " REC_NOW_SQL ", "
                      "outcome = ?2, safety_ok = ?3, liveness_ok = ?4, reason = ?5, "
                      "drain_us = ?6, message_bytes = ?7, chunks = ?8, flash_busy_us = ?9, "
@@ -829,7 +830,13 @@ static int rec_check_version(chunksim_rec_t *rec, sqlite3_int64 *version)
  * stated by the column's default.
  */
 static const char *const rec_migrations[] = {
-    /* 1 -> 2: runs.packetizer; every earlier run ran chunksim's packetizer. */
+    /* 1 -> 2: the case identity of runs, NULL for the runs already there,
+     * which were recorded without it. */
+    "ALTER TABLE runs ADD COLUMN case_id TEXT; "
+    "ALTER TABLE runs ADD COLUMN case_file TEXT; "
+    "ALTER TABLE runs ADD COLUMN case_cell TEXT; "
+    "CREATE INDEX runs_by_case ON runs (case_id) WHERE case_id IS NOT NULL",
+    /* 2 -> 3: runs.packetizer; every earlier run ran chunksim's packetizer. */
     "ALTER TABLE runs ADD COLUMN packetizer TEXT NOT NULL DEFAULT 'chunksim'",
 };
 
@@ -881,6 +888,18 @@ static int rec_update_schema(chunksim_rec_t *rec)
         return r;
     }
     return rec_exec(rec, "COMMIT", "commit schema update");
+}
+
+/*
+ * Read-only, a version 1 file cannot gain the columns; readers see it through
+ * a temporary view (temp names come first) with the case columns NULL.
+ */
+static int rec_view_v1(chunksim_rec_t *rec)
+{
+    return rec_exec(rec,
+                    "CREATE TEMP VIEW runs AS SELECT *, NULL AS case_id, NULL AS case_file, "
+                    "NULL AS case_cell FROM main.runs",
+                    "view schema version 1 as 2");
 }
 
 static int rec_set_pragmas(chunksim_rec_t *rec)
@@ -1083,6 +1102,8 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
         r = rec_check_version(rec, &version);
         if (r == 0 && readonly && version == 0)
             r = rec_fail(rec, CHUNKSIM_REC_E_NOTREC, "%s holds no chunksim recording", path);
+        if (r == 0 && readonly && version == 1)
+            r = rec_view_v1(rec);
         if (r == 0 && !readonly) {
             /* Without it every row is inserted on its own: slower, same result. */
             rec->rows_ = rec_rows_new();
@@ -1255,7 +1276,9 @@ static int rec_insert_run(chunksim_rec_t *rec, const chunksim_rec_run_info_t *in
              (image_id > 0 ? sqlite3_bind_int64(st, 7, image_id) : sqlite3_bind_null(st, 7)) |
              bind_u64(st, 8, info->flash_bytes) | bind_text(st, 9, info->started_at) |
              sqlite3_bind_int64(st, 10, (sqlite3_int64)getpid()) |
-             sqlite3_bind_text(st, 11, host, -1, SQLITE_TRANSIENT);
+             sqlite3_bind_text(st, 11, host, -1, SQLITE_TRANSIENT) |
+             bind_text(st, 12, info->case_id) | bind_text(st, 13, info->case_file) |
+             bind_text(st, 14, info->case_cell);
     return rec_step_done(rec, st, rc, "insert run");
 }
 

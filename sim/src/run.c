@@ -611,6 +611,9 @@ static int run_record_begin(run_t *run)
         .image = run->image,
         .image_bytes = run->image_bytes,
         .flash_bytes = run->sc->flash.size_bytes,
+        .case_id = run->opts->case_id,
+        .case_file = run->opts->case_file,
+        .case_cell = run->opts->case_cell,
     };
     if (rc == 0) {
         rc = chunksim_rec_run_begin(rec, &info, &run->res->run_id);

@@ -292,7 +292,10 @@ static int set_one(chunksim_scenario_t *sc, const char *key_in, const char *valu
         return rc;
     }
     sc->record->origin[idx] = line > 0 ? (int)line : SCENARIO_ORIGIN_SET;
-    if (line == 0) {
+    /* The seed is recorded with the run (runs.seed): in the text it would make every seed
+     * of one configuration a scenario of its own. */
+    bool seed = strcmp(section, "run") == 0 && strcmp(name, "seed") == 0;
+    if (line == 0 && !seed) {
         *dot = '.';
         record_append_set(sc->record, key, value);
     }

@@ -272,8 +272,60 @@ static void test_open_refuses_newer_schema_version(void **state)
     sqlite3_close(db);
 }
 
-/* A version 1 database (before runs.packetizer) is upgraded when opened for writing. */
-static void test_open_upgrades_version_1(void **state)
+/* A version 1 file: read as it is, through a view; opened for writing, migrated. */
+static void test_version_1_file_is_read_as_is_and_migrated_on_write(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    char err[256], buf[64];
+    open_rec(&rec);
+    (void)begin_run(&rec, 5);
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    sqlite3 *db = raw_open();
+    raw_exec(db, "DROP INDEX runs_by_case; ALTER TABLE runs DROP COLUMN case_id; "
+                 "ALTER TABLE runs DROP COLUMN case_file; ALTER TABLE runs DROP COLUMN case_cell; "
+                 "ALTER TABLE runs DROP COLUMN packetizer; "
+                 "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
+                 "PRAGMA user_version = 1");
+    sqlite3_close(db);
+
+    assert_int_equal(chunksim_rec_open_readonly(&rec, db_path, err, sizeof err), 0);
+    assert_true(q_is_null(chunksim_rec_db(&rec), "SELECT case_id FROM runs"));
+    assert_int_equal(q_int(chunksim_rec_db(&rec), "SELECT count(*) FROM runs r JOIN scenarios s "
+                                                  "USING (scenario_id) WHERE r.seed = 5"),
+                     1);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    db = raw_open();
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 1); /* reading changed nothing */
+    sqlite3_close(db);
+
+    open_rec(&rec);
+    db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "PRAGMA main.user_version"), CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                     CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_string_equal(q_text(db, buf, sizeof buf, "SELECT packetizer FROM runs WHERE seed = 5"),
+                        "chunksim");
+    assert_true(q_is_null(db, "SELECT case_cell FROM runs WHERE seed = 5"));
+    int64_t scenario_id = add_scenario(&rec, "starter/ble-20", "[flash]\nsize = 16M\n");
+    chunksim_rec_run_info_t info = run_info(scenario_id, 6);
+    info.case_id = "0123456789";
+    info.case_file = "m/grid.ini";
+    info.case_cell = "att_mtu=23";
+    assert_int_equal(chunksim_rec_run_begin(&rec, &info, NULL), 0);
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_string_equal(q_text(db, buf, sizeof buf,
+                               "SELECT case_id || ' ' || case_file || ' ' || case_cell "
+                               "FROM runs WHERE seed = 6"),
+                        "0123456789 m/grid.ini att_mtu=23");
+    assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+/* A version 2 database (before runs.packetizer) is upgraded when opened for writing. */
+static void test_open_upgrades_version_2(void **state)
 {
     (void)state;
     chunksim_rec_t rec;
@@ -281,8 +333,8 @@ static void test_open_upgrades_version_1(void **state)
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
     raw_exec(db, "ALTER TABLE runs DROP COLUMN packetizer; "
-                 "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
-                 "PRAGMA user_version = 1");
+                 "UPDATE meta SET value = '2' WHERE key = 'schema_version'; "
+                 "PRAGMA user_version = 2");
     sqlite3_close(db);
 
     open_rec(&rec);
@@ -1203,7 +1255,9 @@ int main(void)
         cmocka_unit_test(test_sha256_matches_published_vectors),
         cmocka_unit_test_setup_teardown(test_open_creates_schema_with_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_upgrades_version_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_1_file_is_read_as_is_and_migrated_on_write,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_upgrades_version_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_a_recording, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_database_without_wal, setup, teardown),

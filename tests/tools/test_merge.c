@@ -22,7 +22,8 @@ static char tmpdir[] = "/tmp/test_merge.XXXXXX";
 static chunksim_rec_t live_writer;
 static bool live_writer_open;
 
-#define TINY "[coredump]\nsize_bytes = 8KiB\n\n[flash]\nsize_bytes = 64KiB\n\n[link]\natt_mtu = 247\n"
+#define TINY                                                                                       \
+    "[coredump]\nsize_bytes = 8KiB\n\n[flash]\nsize_bytes = 64KiB\n\n[link]\natt_mtu = 247\n"
 
 /* Tables with rows per run, and the content-addressed ones. */
 static const char *const per_run_tables[] = {"runs",       "calls",  "flash_ops", "chunks",
@@ -166,6 +167,13 @@ static void test_merge_keeps_every_run_and_all_their_rows(void **state)
     record_full_run(a, true);
     record_runs(b, "x", TINY, seeds_b, 1); /* same scenario text as in a */
     record_runs(b, "rle", TINY "[coredump]\nrle = true\n", seeds_a, 1);
+    /* b's runs as a firmware object's packetizer would have made them. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(b, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE runs SET packetizer = 'firmware, SDK 1.43.0'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
 
     chunksim_rec_t rec;
     open_rec(&rec, out);
@@ -211,6 +219,9 @@ static void test_merge_keeps_every_run_and_all_their_rows(void **state)
                                   "r.run_id) AND status = 'finished' AND run_id <> 4"),
                      0);
     assert_int_equal(sql_int(out, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM runs WHERE packetizer = "
+                                  "'firmware, SDK 1.43.0'"),
+                     2);
 }
 
 static void test_merging_an_input_again_copies_nothing(void **state)

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "batch.h"
 #include "campaign.h"
+#include "junit.h"
 #include "cli.h"
 
 #include "chunksim/matrix.h"
@@ -82,7 +83,9 @@ static void sweep_usage(FILE *out)
             "  -j, --jobs N       worker processes (default: one per core)\n"
             "  --db FILE          database to record into (default chunksim.db; '' none)\n"
             "  --no-trace         record only the runs rows\n"
-            "  --junit FILE       JUnit XML, one testcase per cut sequence\n"
+            "  --junit FILE       JUnit XML, one testcase per cut sequence; the sequences\n"
+            "                     that lose or corrupt data, break the contract or cannot\n"
+            "                     run fail\n"
             "  --list             print the cases, run nothing but the runs that find them\n"
             "  -q, --quiet        no progress on stderr\n"
             "  -h, --help         this text\n"
@@ -411,11 +414,6 @@ static const char *sweep_kind_at(const sweep_args_t *a, const campaign_ops_t *op
     return k < ops->count ? campaign_op_kind_name((campaign_op_kind_t)ops->kinds[k]) : "?";
 }
 
-static bool sweep_damaged(const cli_batch_result_t *r)
-{
-    return r->ran && (campaign_outcome_is_damage(r->outcome) || r->rc < 0);
-}
-
 /* Each damaging sequence with its repro line, the list of them, then the counts. */
 static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campaign_ops_t *ops,
                         const sweep_seqs_t *q)
@@ -425,7 +423,7 @@ static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campa
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         const cli_batch_result_t *r = &b->results[i];
         ran += r->ran;
-        if (!sweep_damaged(r))
+        if (!campaign_case_is_damage(r))
             continue;
         chunksim_matrix_case_t c;
         if (cli_batch_case(b->cfg, i, &c) < 0)
@@ -439,7 +437,7 @@ static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campa
     }
     printf("cut sequences that lose or corrupt data:");
     for (size_t i = 0; i < b->cfg->case_count; i++) {
-        if (sweep_damaged(&b->results[i]))
+        if (campaign_case_is_damage(&b->results[i]))
             printf(" %s", q->text[i]);
     }
     printf("%s\n", damage == 0 ? " none" : "");
@@ -476,7 +474,8 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         exit_code = sweep_report(a, &b, ops, q);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
-        if (a->junit != NULL && cli_batch_junit(&b, a->junit) < 0) {
+        const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
+        if (a->junit != NULL && cli_junit_write(&jc, a->junit) < 0) {
             fprintf(stderr, "chunksim sweep: --junit %s: cannot write it\n", a->junit);
             exit_code = CLI_EXIT_FAILED;
         }

@@ -130,6 +130,10 @@ typedef struct chunksim_run_options {
     /* Set from a signal handler to end the run early: it ends incomplete,
      * with everything recorded so far committed. NULL: never. */
     volatile sig_atomic_t *stop;
+    /* The matrix case this run is, recorded with it (runs.case_*); NULL: none. */
+    const char *case_id;
+    const char *case_file;
+    const char *case_cell;
 } chunksim_run_options_t;
 
 /* Runs sc with its own seed and mode. Returns 0 (see res->outcome) or a negative setup error. */

@@ -339,7 +339,11 @@ int chunksim_scenario_set_arg(chunksim_scenario_t *sc, const char *assignment, c
 /* Fills derived defaults, then checks the rules between keys. */
 int chunksim_scenario_validate(chunksim_scenario_t *sc, char *err, size_t errlen);
 
-/* The config as read: the file verbatim, then one line per override. Never NULL. */
+/*
+ * The config as read: the file verbatim, then one line per override but
+ * run.seed (the seed is recorded with each run, so the runs of one
+ * configuration share one text whatever their seeds). Never NULL.
+ */
 const char *chunksim_scenario_text(const chunksim_scenario_t *sc);
 
 /* Deep copy into dst (uninitialised or freed), e.g. one matrix cell from a base. */
