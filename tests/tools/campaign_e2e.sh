@@ -200,7 +200,7 @@ matched=$(grep -Eo '^[0-9]+ run' "$dir/out")
 expect 1 'cut sequences that lose or corrupt data: 3$' "sweep --junit: one losing cut" \
   -- "$chunksim" sweep "$slow" --power-loss linear --db '' -q --junit "$dir/sweep.xml"
 [ "$(junit_count "$dir/sweep.xml" '<failure')" -eq 1 ] || fail "sweep: the losing cut, and only it, fails in JUnit"
-grep -q 'name="power_loss_slow_link\[fault=power_loss op=3\] seed' "$dir/sweep.xml" ||
+grep -q 'name="power_loss_slow_link\[power_cuts=3\] seed' "$dir/sweep.xml" ||
   fail "sweep: testcases are named by their cut"
 expect 0 'lose or corrupt data: none' "sweep --junit with deferred clear: nothing lost" \
   -- "$chunksim" sweep "$slow" --power-loss linear --set reader.clear_policy=on_confirm --db '' -q \
