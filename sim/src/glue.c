@@ -34,16 +34,6 @@ _Static_assert(CHUNKSIM_BOARD_E_RANGE == CHUNKCORE_E_RANGE, "board codes follow 
 #define GLUE_GUARD_BYTES 64u
 #define GLUE_GUARD_BYTE  0xA5u
 
-struct chunksim_glue_fns {
-    int (*init)(const chunksim_board_api_t *board);
-    bool (*prepare)(size_t next_chunk_size);
-    bool (*coredump_read)(uint32_t offset, void *data, size_t read_len);
-    bool (*storage_read)(uint32_t offset, void *data, size_t read_len);
-    void (*get_info)(sMfltCoredumpStorageInfo *info);
-    void (*clear)(void);
-    void (*abort)(void);
-};
-
 /* ---- the trace ---- */
 
 static glue_trace_t glue_local_trace;
@@ -59,7 +49,7 @@ glue_trace_t *glue_trace(void)
     return glue_cur_trace;
 }
 
-static void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset, uint32_t bytes)
+void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset, uint32_t bytes)
 {
     glue_trace_t *t = glue_cur_trace;
     t->fn = (uint8_t)fn;
@@ -70,7 +60,7 @@ static void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset
     t->in_glue = 1;
 }
 
-static void glue_leave(void)
+void glue_leave(void)
 {
     glue_cur_trace->in_glue = 0;
 }
@@ -100,6 +90,13 @@ static void glue_describe_fn(const glue_trace_t *t, char *buf, size_t len)
     case GLUE_FN_ABORT:
         snprintf(buf, len, "chunksim_glue_abort");
         break;
+    case GLUE_FN_GET_CHUNK:
+        snprintf(buf, len, "memfault_packetizer_get_chunk(%" PRIu32 " bytes), the firmware's own",
+                 t->arg_bytes);
+        break;
+    case GLUE_FN_PACKETIZER_ABORT:
+        snprintf(buf, len, "memfault_packetizer_abort");
+        break;
     case GLUE_FN_READ_DONE:
     case GLUE_FN_ERASE_DONE:
         snprintf(buf, len, "the completion callback of %s(offset %" PRIu32 ", %" PRIu32 " bytes)",
@@ -128,9 +125,7 @@ void glue_trace_describe(const glue_trace_t *t, char *buf, size_t len)
     snprintf(buf, len, "%s, %s (glue call %" PRIu64 ")", fn, when, t->calls);
 }
 
-static void glue_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void glue_note(const char *fmt, ...)
+void glue_note(const char *fmt, ...)
 {
     glue_trace_t *t = glue_cur_trace;
     if (t->note[0] != '\0') {
@@ -159,6 +154,24 @@ int glue_resolve(void *dl, chunksim_glue_fns_t *fns, char *err, size_t errlen)
     *(void **)&fns->get_info = dlsym(dl, "memfault_platform_coredump_storage_get_info");
     *(void **)&fns->clear = dlsym(dl, "memfault_platform_coredump_storage_clear");
     *(void **)&fns->abort = dlsym(dl, "chunksim_glue_abort");
+    *(void **)&fns->get_chunk = dlsym(dl, "memfault_packetizer_get_chunk");
+    *(void **)&fns->begin = dlsym(dl, "memfault_packetizer_begin");
+    *(void **)&fns->get_next = dlsym(dl, "memfault_packetizer_get_next");
+    *(void **)&fns->packetizer_abort = dlsym(dl, "memfault_packetizer_abort");
+    *(void **)&fns->attach = dlsym(dl, "chunksim_firmware_attach");
+    *(void **)&fns->sdk_version = dlsym(dl, "chunksim_firmware_sdk_version");
+    *(void **)&fns->rle_has_more = dlsym(dl, "memfault_data_source_rle_has_more_msgs");
+    bool packetizer = fns->get_chunk != NULL || (fns->begin != NULL && fns->get_next != NULL);
+    if (packetizer && fns->attach == NULL) {
+        snprintf(err, errlen,
+                 "it carries its own packetizer but not chunksim's shim "
+                 "(chunksim_firmware_attach), so its reads could not be checked: build it with "
+                 "chunksim_add_firmware() or tools/build-firmware.sh (chunksim/firmware.h)");
+        return -ENOENT;
+    }
+    if (!packetizer) {
+        fns->attach = NULL; /* a glue over chunksim's packetizer: nothing to attach */
+    }
     const char *missing = NULL;
     if (fns->init == NULL) {
         missing = "chunksim_glue_init";
@@ -186,8 +199,10 @@ int chunksim_glue_load(chunksim_glue_t *g, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    /* RTLD_NOW: an unresolved symbol is an error now, not a crash mid-run. */
-    g->dl_ = dlopen(g->path, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_LAZY: a function the object references but never defines (a
+     * crash-time path, logging) stops nothing until it is called; the run
+     * that calls it ends in error naming it (glue_run.c). */
+    g->dl_ = dlopen(g->path, RTLD_LAZY | RTLD_LOCAL);
     int rc = g->dl_ == NULL ? -ENOEXEC : glue_resolve(g->dl_, g->fns_, err, errlen);
     if (g->dl_ == NULL) {
         snprintf(err, errlen, "%s", dlerror());
@@ -197,6 +212,14 @@ int chunksim_glue_load(chunksim_glue_t *g, char *err, size_t errlen)
         return rc;
     }
     g->async = g->fns_->prepare != NULL;
+    g->firmware = g->fns_->attach != NULL;
+    if (g->firmware) {
+        const char *v = g->fns_->sdk_version != NULL ? g->fns_->sdk_version() : NULL;
+        snprintf(g->packetizer, sizeof(g->packetizer), "firmware, SDK %.30s%s",
+                 v != NULL ? v : "version unknown", g->fns_->rle_has_more != NULL ? ", RLE" : "");
+    } else {
+        snprintf(g->packetizer, sizeof(g->packetizer), "chunksim");
+    }
     return 0;
 }
 
@@ -229,6 +252,11 @@ static glue_adapter_t *glue_active;
 void chunksim_glue_use(chunksim_glue_t *g)
 {
     glue_selected = g;
+}
+
+const chunksim_glue_fns_t *glue_selected_fns(void)
+{
+    return glue_selected != NULL ? glue_selected->fns_ : NULL;
 }
 
 static const char *glue_board_errname(int rc)

@@ -126,7 +126,8 @@ void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
         }
         memcpy(mon->delivered, mon->cfg.image, mon->cfg.image_bytes);
     }
-    if (!mon->altered && first < n) {
+    /* After the packetizer's delete, bytes that differ are its erase's, not a fault's. */
+    if (!mon->altered && first < n && mon->clears == 0) {
         mon->altered = true;
         mon->altered_by = fault;
         mon->altered_at = offset + (uint32_t)first;

@@ -76,6 +76,9 @@ typedef struct run {
     int rle_board_init; /* what chunkcore_rle_init() answers a board with this reader */
     chunkcore_packetizer_config_t pcfg;
     chunkcore_packetizer_t pkt;
+    /* What the application calls: chunksim's packetizer above, or the firmware's own. */
+    chunksim_packetizer_t packetizer;
+    bool firmware_packetizer;
     chunksim_decoder_t dec;
 
     uint8_t *image;
@@ -136,6 +139,7 @@ typedef struct run {
     } delivered;
     bool setup_failed;
     bool finished;
+    const char *unseen;       /* the packetizer's reads were out of the monitor's sight (run.h) */
     bool record_failure_told; /* the result says the record lost rows */
 } run_t;
 

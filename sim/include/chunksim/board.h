@@ -4,9 +4,16 @@
  * chunksim can run the glue you wrote for your board, unchanged, in place of
  * its own async read core: the prepare step, the coredump read served from a
  * RAM window, the clear that dispatches an erase, and the calls into your
- * flash driver. The packetizer stays chunksim's (core/, the same code as the
- * SDK-style names in core/include/memfault/); the invariant monitor watches
- * every call as it does for the built-in readers.
+ * flash driver. The packetizer is chunksim's (core/, the same code as the
+ * SDK-style names in core/include/memfault/), unless the object carries its
+ * own: a firmware object built with your SDK copy (chunksim/firmware.h). The
+ * invariant monitor watches every call as it does for the built-in readers.
+ *
+ * This header needs nothing of memfault/...: the functions below are the
+ * SDK's, declared by the SDK's headers (memfault/panics/platform/coredump.h,
+ * memfault/panics/coredump.h), chunksim's SDK-style ones in core/include
+ * when you have no SDK. A port with its own SDK copy and packetizer builds
+ * against that SDK's headers instead (chunksim/firmware.h).
  *
  * Build the glue as a shared object, with nothing but this header and core's:
  *
@@ -89,9 +96,6 @@
  */
 #ifndef CHUNKSIM_BOARD_H
 #define CHUNKSIM_BOARD_H
-
-#include "memfault/panics/coredump.h"
-#include "memfault/panics/platform/coredump.h"
 
 #include <stdbool.h>
 #include <stddef.h>
