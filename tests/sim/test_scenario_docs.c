@@ -80,6 +80,7 @@ static const doc_key_t doc_keys[] = {
     RUN("coredump.rle", "true"),
     RUN_WITH("coredump.zero_percent", "10", "coredump.content=ram", "coredump.rle=true"),
 
+    RUN("flash.part", "mx25r6435f_lp"),
     STRUCT_ONLY("flash.size_bytes", "2MiB", "the partition is the same"),
     STRUCT_ONLY("flash.page_bytes", "512", no_program),
     RUN("flash.sector_bytes", "8KiB"),
