@@ -561,8 +561,9 @@ static const char *run_fault_names(const run_t *run, char *buf, size_t len)
 
 /*
  * Why a coredump that was not delivered is gone. An erased header is a
- * clear; anything else is the stored bytes altered by a flash fault, which
- * is named.
+ * clear, and so is one the firmware's clear programmed over (no fault
+ * altered it); anything else is the stored bytes altered by a flash fault,
+ * which is named.
  */
 static const char *run_lost_why(const run_t *run, char *buf, size_t len)
 {

@@ -3,8 +3,9 @@
  *
  * chunksim can run the glue you wrote for your board, unchanged, in place of
  * its own async read core: the prepare step, the coredump read served from a
- * RAM window, the clear that dispatches an erase, and the calls into your
- * flash driver. The packetizer stays chunksim's (core/, the same code as the
+ * RAM window (or read through the flash's memory-mapped address), the clear
+ * that dispatches an erase or programs a zero word over the header, and the
+ * calls into your flash driver. The packetizer stays chunksim's (core/, the same code as the
  * SDK-style names in core/include/memfault/); the invariant monitor watches
  * every call as it does for the built-in readers.
  *
