@@ -135,6 +135,10 @@ static void board_write_accepted(run_t *run)
 static int board_op_apply(run_t *run, run_flash_op_t *o);
 static int board_op_take(run_t *run, run_flash_op_t *o)
 {
+    if (o->applied) {
+        return o->op.status;
+    }
+    o->applied = true;
     int status = board_op_apply(run, o);
     if (o->op.kind != FLASHMODEL_OP_READ) {
         run->view_writes -= run->view_writes > 0;
@@ -460,6 +464,29 @@ static int board_get_info(void *ctx, chunkcore_storage_info_t *info)
     return 0;
 }
 
+/*
+ * A blocking op queued behind async programs or erases ends after them: the
+ * device did them first, so their effects go into the array now (the model
+ * finishes in device order); their completions still come at their time.
+ */
+static void board_apply_writes_before(run_t *run, const flashmodel_op_t *op)
+{
+    run_flash_op_t *chosen[64];
+    size_t n = 0;
+    if (run->view_writes == 0) {
+        return; /* none unapplied: no walk over every op of the run */
+    }
+    for (run_flash_op_t *o = run->ops; o != NULL && n < 64; o = o->next) {
+        if (!o->applied && !o->recorded && o->op.kind != FLASHMODEL_OP_READ &&
+            o->op.end_us != FLASHMODEL_NEVER && o->op.device_end_us <= op->device_end_us) {
+            chosen[n++] = o; /* run->ops is newest first */
+        }
+    }
+    while (n > 0) {
+        (void)board_op_take(run, chosen[--n]);
+    }
+}
+
 /* A blocking access: the CPU waits out the device, so the call's clock moves on. */
 static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begin_rc)
 {
@@ -473,6 +500,7 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
         return CHUNKCORE_E_IO;
     }
     board_power_cut_at(run, op->cut_us);
+    board_apply_writes_before(run, op);
     uint64_t now = board_now(run);
     if (op->end_us == FLASHMODEL_NEVER) {
         /* The driver's own timeout is the only way out of a lost completion. */
@@ -493,6 +521,7 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
     board_delivered(run, op, op->status, dst);
     if (o != NULL) {
         o->op = *op;
+        o->applied = true;
         o->recorded = true;
     }
     return op->status == 0 ? 0 : CHUNKCORE_E_IO;

@@ -34,6 +34,7 @@ typedef struct run_flash_op {
     uint32_t erase_next, erase_end;
     uint64_t seq;   /* flash_ops.seq */
     bool cancelled; /* abandoned by the reader: nothing lands, nothing is reported */
+    bool applied;   /* its effects are in the array (a blocking op behind it needed them) */
     bool recorded;
     struct run_flash_op *next;
 } run_flash_op_t;

@@ -210,6 +210,24 @@ static void test_internal_flash_programs_words(void **state)
     (void)state;
     run_probe(probe_word_program, "flash.part=nrf52840");
 }
+/* A program issued while the previous one still runs: the device is busy, and the monitor says so.
+ */
+static void probe_program_while_busy(const chunksim_board_t *b, const uint8_t *view)
+{
+    static const uint8_t zero[4] = {0};
+    assert_int_equal(b->program_start(b->ctx, 77, FREE_AT, zero, sizeof(zero)), 0);
+    assert_int_equal(view[FREE_AT], 0xFF); /* not applied before its completion */
+    program(b, FREE_AT + 16, zero, sizeof(zero));
+    assert_int_equal(view[FREE_AT + 16], 0x00);
+}
+
+static void test_program_while_busy_is_flash_busy(void **state)
+{
+    (void)state;
+    chunksim_run_result_t res = run_probe(probe_program_while_busy, NULL);
+    assert_non_null(strstr(res.first_violation, "flash_busy"));
+    assert_non_null(strstr(res.first_violation, "program of 4 bytes at 0x00002010"));
+}
 
 int main(void)
 {
@@ -220,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_program_wraps_in_its_page),
         cmocka_unit_test(test_range_erase),
         cmocka_unit_test(test_internal_flash_programs_words),
+        cmocka_unit_test(test_program_while_busy_is_flash_busy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
