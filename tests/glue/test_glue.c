@@ -744,6 +744,9 @@ static void test_glue_refusing_to_start_is_an_error(void **state)
     chunksim_run_result_t res = run_glue(evil("refuse"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     assert_has(res.reason, "glue: chunksim_glue_init refused to start with -1");
+    /* A version 1 glue that checks for equality refuses this board: the reason says so. */
+    assert_has(res.reason, "(the board is version 2; a glue built for an older "
+                           "chunksim/board.h that checks for equality refuses it: rebuild it)");
     chunksim_scenario_free(&sc);
 }
 

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "chunksim/scenario.h"
+#include "flashmodel/part.h"
 
 #define DATA SCENARIO_TEST_DATA_DIR
 
@@ -1425,6 +1426,24 @@ static void test_suspend_needs_a_part_that_can_suspend(void **state)
                  "part = nrf52840 (line 2) cannot suspend");
 }
 
+/* Every row of the part table is a scenario that loads, with the row's figures. */
+static void test_every_part_loads(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < flashmodel_part_count(); i++) {
+        const flashmodel_part_info_t *row = flashmodel_part_at(i);
+        char text[128];
+        snprintf(text, sizeof text, "[flash]\npart = %s\nread_command = fast\n", row->name);
+        chunksim_scenario_t sc;
+        load_ok(&sc, text);
+        assert_int_equal(sc.flash.size_bytes, row->part.size_bytes);
+        assert_int_equal(sc.flash.page_program_typ_us, row->part.tpp_typ_us);
+        assert_int_equal(sc.flash.sector_erase_max_us, row->part.tse_max_us);
+        assert_int_equal(sc.flash.bus_clock_hz, row->part.fast_clock_hz);
+        chunksim_scenario_free(&sc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1479,6 +1498,7 @@ int main(void)
         cmocka_unit_test(test_every_starter_scenario_loads),
         cmocka_unit_test(test_starter_scenarios_say_what_they_promise),
         cmocka_unit_test(test_part_sets_the_datasheet_defaults),
+        cmocka_unit_test(test_every_part_loads),
         cmocka_unit_test(test_part_keys_given_override_the_part),
         cmocka_unit_test(test_unknown_part_names_file_line_field_and_the_parts),
         cmocka_unit_test(test_suspend_needs_a_part_that_can_suspend),
