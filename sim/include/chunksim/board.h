@@ -105,8 +105,10 @@
  * overlap it. On an internal flash ([flash] part = nrf52840) the part stalls
  * the CPU on such a load until the write ends instead: chunksim does not
  * model that stall; the load reads the bytes from before the operation and
- * nothing is reported. The view shows bit flips a fault stored in the array,
- * not the transient ones a read fault injects.
+ * nothing is reported. Read faults (bit flips, stuck bits, read errors,
+ * lost or late completions) fire on flash read operations, which loads
+ * through the view are not: a glue that reads only through the view meets
+ * none of them (a scenario that expects them then ends otherwise).
  *
  * The flash is the scenario's model: every operation takes its modeled time,
  * the device is busy meanwhile ([flash] busy_policy decides what happens to
