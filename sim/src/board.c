@@ -106,13 +106,16 @@ static void board_view_create(run_t *run)
     }
     run->view = p;
     run->view_bytes = bytes;
-    board_view_refresh(run);
 }
 
+/* Made on first use: a reader that never asks for the view costs nothing. */
 static const uint8_t *board_mapped(void *ctx, bool guard)
 {
     run_t *run = ctx;
     run->view_guarded = guard;
+    if (run->view == NULL) {
+        board_view_create(run);
+    }
     board_view_refresh(run);
     return run->view;
 }
@@ -619,7 +622,6 @@ void run_board_init(run_t *run)
         .stuck = board_stuck,
         .ctx = run,
     };
-    board_view_create(run);
 }
 
 /*
