@@ -71,8 +71,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_IMAGE_INSERT] = "INSERT INTO images (sha256, bytes, data) VALUES (?1, ?2, ?3)",
     [STMT_RUN_INSERT] =
         "INSERT INTO runs (scenario_id, seed, mode, tool_version, reader, glue, "
-        "image_id, flash_bytes, started_at, writer_pid, writer_host) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, " REC_NOW_SQL "), ?10, ?11)",
+        "image_id, flash_bytes, started_at, writer_pid, writer_host, case_id, case_file, "
+        "case_cell) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, " REC_NOW_SQL
+        "), ?10, ?11, ?12, ?13, ?14)",
     [STMT_RUN_END] = "UPDATE runs SET status = 'finished', ended_at = " REC_NOW_SQL ", "
                      "outcome = ?2, safety_ok = ?3, liveness_ok = ?4, reason = ?5, "
                      "drain_us = ?6, message_bytes = ?7, chunks = ?8, flash_busy_us = ?9, "
@@ -851,6 +852,48 @@ static int rec_create_schema(chunksim_rec_t *rec)
     return rec_exec(rec, "COMMIT", "commit schema creation");
 }
 
+/*
+ * Version 1 files lack the case identity of runs (version 2); the columns are
+ * added in place, NULL for the runs already there, which were recorded
+ * without it.
+ */
+static const char rec_migrate_v1_sql[] =
+    "ALTER TABLE runs ADD COLUMN case_id TEXT; "
+    "ALTER TABLE runs ADD COLUMN case_file TEXT; "
+    "ALTER TABLE runs ADD COLUMN case_cell TEXT; "
+    "CREATE INDEX runs_by_case ON runs (case_id) WHERE case_id IS NOT NULL; "
+    "UPDATE meta SET value = '2' WHERE key = 'schema_version'; "
+    "PRAGMA user_version = 2;";
+
+static int rec_migrate(chunksim_rec_t *rec)
+{
+    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema migration");
+    if (r != 0)
+        return r;
+    /* Another writer may have migrated it while we waited for the lock. */
+    sqlite3_int64 version = 0;
+    r = rec_query_int(rec, "PRAGMA user_version", &version);
+    if (r == 0 && version == 1)
+        r = rec_exec(rec, rec_migrate_v1_sql, "migrate schema version 1 to 2");
+    if (r != 0) {
+        sqlite3_exec(rec->db_, "ROLLBACK", NULL, NULL, NULL);
+        return r;
+    }
+    return rec_exec(rec, "COMMIT", "commit schema migration");
+}
+
+/*
+ * Read-only, a version 1 file cannot gain the columns; readers see it through
+ * a temporary view (temp names come first) with the case columns NULL.
+ */
+static int rec_view_v1(chunksim_rec_t *rec)
+{
+    return rec_exec(rec,
+                    "CREATE TEMP VIEW runs AS SELECT *, NULL AS case_id, NULL AS case_file, "
+                    "NULL AS case_cell FROM main.runs",
+                    "view schema version 1 as 2");
+}
+
 static int rec_set_pragmas(chunksim_rec_t *rec)
 {
     sqlite3_stmt *st;
@@ -1051,12 +1094,16 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
         r = rec_check_version(rec, &version);
         if (r == 0 && readonly && version == 0)
             r = rec_fail(rec, CHUNKSIM_REC_E_NOTREC, "%s holds no chunksim recording", path);
+        if (r == 0 && readonly && version == 1)
+            r = rec_view_v1(rec);
         if (r == 0 && !readonly) {
             /* Without it every row is inserted on its own: slower, same result. */
             rec->rows_ = rec_rows_new();
             r = rec_set_pragmas(rec);
             if (r == 0 && version == 0)
                 r = rec_create_schema(rec);
+            else if (r == 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
+                r = rec_migrate(rec);
             if (r == 0)
                 r = rec_prepare_all(rec);
             if (r == 0)
@@ -1223,7 +1270,9 @@ static int rec_insert_run(chunksim_rec_t *rec, const chunksim_rec_run_info_t *in
              (image_id > 0 ? sqlite3_bind_int64(st, 7, image_id) : sqlite3_bind_null(st, 7)) |
              bind_u64(st, 8, info->flash_bytes) | bind_text(st, 9, info->started_at) |
              sqlite3_bind_int64(st, 10, (sqlite3_int64)getpid()) |
-             sqlite3_bind_text(st, 11, host, -1, SQLITE_TRANSIENT);
+             sqlite3_bind_text(st, 11, host, -1, SQLITE_TRANSIENT) |
+             bind_text(st, 12, info->case_id) | bind_text(st, 13, info->case_file) |
+             bind_text(st, 14, info->case_cell);
     return rec_step_done(rec, st, rc, "insert run");
 }
 

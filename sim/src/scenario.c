@@ -67,6 +67,7 @@ static const chunksim_scenario_t scenario_default = {
             .disconnect_at_us = CHUNKSIM_SCENARIO_NEVER,
             .disconnect_after_chunk = CHUNKSIM_SCENARIO_NEVER,
             .reconnect_after_us = CHUNKSIM_SCENARIO_NEVER,
+            .reboot_reconnect_us = 1000000,
             .chunk_bytes = BLE_ATT_MTU_MIN - BLE_ATT_HEADER_BYTES,
             .bandwidth_bytes_per_s = NETWORK_BANDWIDTH_BYTES_S,
             .latency_us = NETWORK_LATENCY_US,
@@ -253,7 +254,10 @@ static int set_one(chunksim_scenario_t *sc, const char *key_in, const char *valu
         return rc;
     }
     sc->record->origin[idx] = line > 0 ? (int)line : SCENARIO_ORIGIN_SET;
-    if (line == 0) {
+    /* The seed is recorded with the run (runs.seed): in the text it would make every seed
+     * of one configuration a scenario of its own. */
+    bool seed = strcmp(section, "run") == 0 && strcmp(name, "seed") == 0;
+    if (line == 0 && !seed) {
         *dot = '.';
         record_append_set(sc->record, key, value);
     }
@@ -308,6 +312,7 @@ struct ini_run {
     size_t len, pos;
     uint32_t line;
     bool in_section;
+    bool in_matrix; /* [matrix]: its lines are matrix.c's, read there whole */
     uint32_t *seen; /* per key: the line it was first given on */
     struct pending_set *sets;
     size_t set_count;
@@ -355,7 +360,8 @@ static int inspect_section(struct ini_run *r, const char *s)
     memcpy(name, s + 1, n);
     name[n] = '\0';
     /* [matrix] lists values for a matrix of runs (matrix.h); a single run skips it. */
-    if (!scenario_section_known(name) && strcmp(name, "matrix") != 0)
+    r->in_matrix = strcmp(name, "matrix") == 0;
+    if (!scenario_section_known(name) && !r->in_matrix)
         return ini_fail(r,
                         "[%s]: unknown section; sections are run, coredump, flash, faults, "
                         "reader, link",
@@ -433,6 +439,11 @@ static char *ini_read_line(char *str, int num, void *stream)
         ini_fail(r, "NUL byte in the line (not a text file?)");
         return NULL;
     }
+    /* A [matrix] list may be far longer than inih's line (4096 values): matrix.c
+     * reads it whole, so inih, which skips the section, gets only "key =". */
+    const char *eq = r->in_matrix ? memchr(start, '=', n) : NULL;
+    if (n + 2 > (size_t)num && eq != NULL && (size_t)(eq - start) + 3 <= (size_t)num)
+        n = (size_t)(eq - start) + 1;
     if (n + 2 > (size_t)num) {
         ini_fail(r, "line longer than %d characters", num - 2);
         return NULL;

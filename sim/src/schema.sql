@@ -74,10 +74,15 @@ CREATE TABLE runs (
     retries         INTEGER,
     faults_injected INTEGER,
     wall_ms         INTEGER,
+    -- The matrix case the run is (schema version 2); NULL for a single run.
+    case_id         TEXT,
+    case_file       TEXT,
+    case_cell       TEXT,
     -- A run without an outcome is still being written; one with an outcome is not.
     CHECK ((status = 'running') = (outcome IS NULL))
 );
 CREATE INDEX runs_by_scenario ON runs (scenario_id, seed);
+CREATE INDEX runs_by_case ON runs (case_id) WHERE case_id IS NOT NULL;
 -- Opening a database looks for runs a dead writer left behind; this keeps that
 -- lookup off the full table.
 CREATE INDEX runs_running ON runs (run_id) WHERE status = 'running';

@@ -256,7 +256,7 @@ static void test_open_refuses_newer_schema_version(void **state)
     open_rec(&rec);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    raw_exec(db, "PRAGMA user_version = 2");
+    raw_exec(db, "PRAGMA user_version = 3");
     sqlite3_close(db);
 
     assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_VERSION);
@@ -266,8 +266,56 @@ static void test_open_refuses_newer_schema_version(void **state)
                      CHUNKSIM_REC_E_VERSION);
 
     db = raw_open();
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
     sqlite3_close(db);
+}
+
+/* A version 1 file: read as it is, through a view; opened for writing, migrated. */
+static void test_version_1_file_is_read_as_is_and_migrated_on_write(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    char err[256], buf[64];
+    open_rec(&rec);
+    (void)begin_run(&rec, 5);
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    sqlite3 *db = raw_open();
+    raw_exec(db, "DROP INDEX runs_by_case; ALTER TABLE runs DROP COLUMN case_id; "
+                 "ALTER TABLE runs DROP COLUMN case_file; ALTER TABLE runs DROP COLUMN case_cell; "
+                 "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
+                 "PRAGMA user_version = 1");
+    sqlite3_close(db);
+
+    assert_int_equal(chunksim_rec_open_readonly(&rec, db_path, err, sizeof err), 0);
+    assert_true(q_is_null(chunksim_rec_db(&rec), "SELECT case_id FROM runs"));
+    assert_int_equal(q_int(chunksim_rec_db(&rec), "SELECT count(*) FROM runs r JOIN scenarios s "
+                                                  "USING (scenario_id) WHERE r.seed = 5"),
+                     1);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    db = raw_open();
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 1); /* reading changed nothing */
+    sqlite3_close(db);
+
+    open_rec(&rec);
+    db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "PRAGMA main.user_version"), 2);
+    assert_int_equal(q_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+    assert_true(q_is_null(db, "SELECT case_cell FROM runs WHERE seed = 5"));
+    int64_t scenario_id = add_scenario(&rec, "starter/ble-20", "[flash]\nsize = 16M\n");
+    chunksim_rec_run_info_t info = run_info(scenario_id, 6);
+    info.case_id = "0123456789";
+    info.case_file = "m/grid.ini";
+    info.case_cell = "att_mtu=23";
+    assert_int_equal(chunksim_rec_run_begin(&rec, &info, NULL), 0);
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_string_equal(q_text(db, buf, sizeof buf,
+                               "SELECT case_id || ' ' || case_file || ' ' || case_cell "
+                               "FROM runs WHERE seed = 6"),
+                        "0123456789 m/grid.ini att_mtu=23");
+    assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 static void test_open_refuses_a_file_that_is_not_a_recording(void **state)
@@ -1177,6 +1225,8 @@ int main(void)
         cmocka_unit_test(test_sha256_matches_published_vectors),
         cmocka_unit_test_setup_teardown(test_open_creates_schema_with_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_1_file_is_read_as_is_and_migrated_on_write,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_a_recording, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_database_without_wal, setup, teardown),

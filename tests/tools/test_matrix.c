@@ -163,11 +163,19 @@ static void test_global_overrides_come_after_the_seed_and_before_the_lists(void 
     assert_int_equal(sc.reader.kind, CHUNKSIM_READER_DOUBLE);
     assert_int_equal(sc.run.seed, 2);
     const char *text = chunksim_scenario_text(&sc);
-    const char *seed = strstr(text, "; --set run.seed=2\n");
     const char *size = strstr(text, "; --set coredump.size_bytes=4KiB\n");
     const char *kind = strstr(text, "; --set reader.kind=double\n");
-    assert_non_null(seed);
-    assert_true(seed < size && size < kind);
+    assert_non_null(size);
+    assert_true(size < kind);
+    /* The seed is the run's, not the text's: every seed of a cell shares one text. */
+    assert_null(strstr(text, "run.seed"));
+    chunksim_matrix_case_t other;
+    assert_int_equal(chunksim_matrix_case(&m, 9, &other), 0); /* 185, double, seed 1 */
+    chunksim_scenario_t sc1;
+    assert_int_equal(chunksim_matrix_case_load(&m, &other, &sc1, err, sizeof err), 0);
+    assert_int_equal(sc1.run.seed, 1);
+    assert_string_equal(chunksim_scenario_text(&sc1), text);
+    chunksim_scenario_free(&sc1);
     chunksim_scenario_free(&sc);
     chunksim_matrix_free(&m);
 }
@@ -225,6 +233,39 @@ static void test_repro_line_quotes_what_the_shell_would_split(void **state)
     size_t need = chunksim_matrix_case_repro(&c, small, sizeof small);
     assert_int_equal(need, strlen(repro));
     assert_string_equal(small, "chunksim ");
+}
+
+/* A case's name and cell: its axes' values, not the shared overrides; the file's seed without one.
+ */
+static void test_case_name_and_cell_say_which_values_of_the_axes(void **state)
+{
+    (void)state;
+    const char *sets[] = {"coredump.size_bytes=4KiB"};
+    chunksim_matrix_t m;
+    matrix_of(&m, &(chunksim_matrix_config_t){.sets = sets, .set_count = 1},
+              write_file("grid.ini", grid_text));
+    chunksim_matrix_case_t c;
+    assert_int_equal(chunksim_matrix_case(&m, 10, &c), 0); /* 185, double, seed 2 */
+    char text[128];
+    size_t n = chunksim_matrix_case_cell(&m, &c, text, sizeof text);
+    assert_string_equal(text, "att_mtu=185,kind=double");
+    assert_int_equal(n, strlen(text));
+    n = chunksim_matrix_case_name(&m, &c, text, sizeof text);
+    assert_string_equal(text, "grid[att_mtu=185,kind=double] seed 2");
+    assert_int_equal(n, strlen(text));
+    char small[8];
+    assert_int_equal(chunksim_matrix_case_name(&m, &c, small, sizeof small), n);
+    assert_string_equal(small, "grid[at");
+    chunksim_matrix_free(&m);
+
+    /* No axes, no seeds: no brackets, and the seed the file's [run] gives. */
+    matrix_of(&m, NULL, write_file("plain.ini", "[run]\nseed = 42\n" TINY));
+    assert_int_equal(chunksim_matrix_case(&m, 0, &c), 0);
+    assert_int_equal(chunksim_matrix_case_cell(&m, &c, text, sizeof text), 0);
+    assert_string_equal(text, "");
+    chunksim_matrix_case_name(&m, &c, text, sizeof text);
+    assert_string_equal(text, "plain seed 42");
+    chunksim_matrix_free(&m);
 }
 
 /* ---- ids ---------------------------------------------------------------- */
@@ -589,6 +630,95 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* ---- names and long lines ----------------------------------------------- */
+
+static void test_every_case_name_decodes_back_to_its_case(void **state)
+{
+    (void)state;
+    chunksim_matrix_t m;
+    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    assert_int_equal(chunksim_matrix_add_file(&m, write_file("plain.ini", TINY), err, sizeof err),
+                     0);
+    uint64_t n = chunksim_matrix_count(&m);
+    for (uint64_t i = 0; i < n; i++) {
+        chunksim_matrix_case_t c, found;
+        char name[512];
+        assert_int_equal(chunksim_matrix_case(&m, i, &c), 0);
+        assert_true(chunksim_matrix_case_name(&m, &c, name, sizeof name) < sizeof name);
+        assert_int_equal(chunksim_matrix_find(&m, name, &found), 0);
+        if (found.index != i)
+            fail_msg("%s: case %llu, found %llu", name, (unsigned long long)i,
+                     (unsigned long long)found.index);
+        assert_string_equal(found.id, c.id);
+    }
+    chunksim_matrix_case_t c;
+    assert_int_equal(chunksim_matrix_case(&m, 4, &c), 0);
+    char name[512];
+    chunksim_matrix_case_name(&m, &c, name, sizeof name);
+    assert_string_equal(name, "grid[att_mtu=23,kind=double] seed 2");
+    assert_int_equal(chunksim_matrix_case(&m, n - 1, &c), 0);
+    chunksim_matrix_case_name(&m, &c, name, sizeof name);
+    assert_string_equal(name, "plain seed 1");
+    static const char *const wrong[] = {
+        "grid[att_mtu=24,kind=double] seed 2",  /* no such value */
+        "grid[att_mtu=23,kind=double] seed 4",  /* no such seed */
+        "grid[att_mtu=23,kind=double]",         /* the seed missing */
+        "grid[kind=double,att_mtu=23] seed 2",  /* axes out of order */
+        "grid[att_mtu=23,kind=double] seed 2x", /* trailing text */
+        "plain seed 2",                         /* a file without seed lists: its own seed only */
+    };
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        if (chunksim_matrix_find(&m, wrong[i], &c) != -ENOENT)
+            fail_msg("\"%s\" was found", wrong[i]);
+    }
+    chunksim_matrix_free(&m);
+
+    /* A value holding the separators still decodes: the candidates are known. */
+    matrix_of(&m, NULL,
+              write_file("other.ini", TINY "\n[matrix]\nrun.name = a | a,b | a]x,y] seed 1\n"
+                                           "link.att_mtu = 23 | 247\n"));
+    for (uint64_t i = 0; i < chunksim_matrix_count(&m); i++) {
+        chunksim_matrix_case_t found;
+        assert_int_equal(chunksim_matrix_case(&m, i, &c), 0);
+        chunksim_matrix_case_name(&m, &c, name, sizeof name);
+        assert_int_equal(chunksim_matrix_find(&m, name, &found), 0);
+        assert_int_equal(found.index, i);
+    }
+    chunksim_matrix_free(&m);
+}
+
+static void test_a_matrix_line_holds_4096_values_and_no_more(void **state)
+{
+    (void)state;
+    static char text[64 * 1024];
+    for (int values = 4096; values <= 4097; values++) {
+        size_t n = (size_t)snprintf(text, sizeof text, TINY "\n[matrix]\nrun.max_sim_us = 1000001");
+        for (int v = 2; v <= values; v++)
+            n += (size_t)snprintf(text + n, sizeof text - n, " | %d", 1000000 + v);
+        snprintf(text + n, sizeof text - n, "\n");
+        const char *path = write_file("long.ini", text);
+        if (values == 4096) {
+            chunksim_matrix_t m;
+            matrix_of(&m, NULL, path);
+            assert_int_equal(chunksim_matrix_count(&m), 4096);
+            chunksim_matrix_case_t c;
+            assert_int_equal(chunksim_matrix_case(&m, 4095, &c), 0);
+            assert_string_equal(c.sets[0], "run.max_sim_us=1004096");
+            chunksim_matrix_free(&m);
+        } else {
+            assert_contains(matrix_error_of(path), "more than 4096 values");
+        }
+    }
+    /* Outside [matrix] a line is still held to libinih's buffer, and says so. */
+    size_t n = (size_t)snprintf(text, sizeof text, TINY "\n[run]\nname = ");
+    memset(text + n, 'x', 300);
+    snprintf(text + n + 300, sizeof text - n - 300, "\n");
+    const char *err = matrix_error_of(write_file("wide.ini", text));
+    assert_contains(err, "wide.ini:");
+    assert_contains(err, "line longer than");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -598,6 +728,7 @@ int main(void)
         cmocka_unit_test(test_global_overrides_come_after_the_seed_and_before_the_lists),
         cmocka_unit_test(test_case_config_equals_what_its_repro_line_builds),
         cmocka_unit_test(test_repro_line_quotes_what_the_shell_would_split),
+        cmocka_unit_test(test_case_name_and_cell_say_which_values_of_the_axes),
         cmocka_unit_test(test_case_ids_are_short_unique_stable_and_resolve),
         cmocka_unit_test(test_case_id_depends_on_file_name_overrides_and_seed_only),
         cmocka_unit_test(test_find_accepts_upper_case_and_refuses_unknown_ids),
@@ -612,6 +743,8 @@ int main(void)
         cmocka_unit_test(test_generated_axis_multiplies_the_files_cases),
         cmocka_unit_test(test_global_overrides_must_be_assignments),
         cmocka_unit_test(test_limits_on_lists_overrides_and_cases),
+        cmocka_unit_test(test_every_case_name_decodes_back_to_its_case),
+        cmocka_unit_test(test_a_matrix_line_holds_4096_values_and_no_more),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

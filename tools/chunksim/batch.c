@@ -1,4 +1,4 @@
-/* Batch runner: worker processes, one writer, progress, summary, JUnit (see batch.h). */
+/* Batch runner: worker processes, one writer, progress, summary (see batch.h). */
 /* asprintf */
 #define _GNU_SOURCE
 #include "batch.h"
@@ -109,6 +109,7 @@ typedef struct batch_state {
     char *tmpdir; /* scratch.dir while recording */
     batch_shared_t *shared;
     double t0, last_merge, last_draw;
+    uint64_t taken_at_stop; /* cases taken when -F stopped the batch; 0: not stopped */
     unsigned last_decile;
     bool tty;
     int merge_errors;
@@ -205,8 +206,17 @@ static void batch_worker_case(const cli_batch_config_t *cfg, chunksim_rec_t *rec
         batch_copy_text(msg->reason, sizeof msg->reason, err);
         return;
     }
-    chunksim_run_options_t opts = {
-        .rec = rec, .record_rows = cfg->record_rows, .stop = &batch_stop};
+    /* Sized to fit: a cell cut short would no longer name its case. */
+    size_t cell_len = chunksim_matrix_case_cell(cfg->matrix, &c, NULL, 0) + 1;
+    char *cell = malloc(cell_len);
+    if (cell != NULL)
+        chunksim_matrix_case_cell(cfg->matrix, &c, cell, cell_len);
+    chunksim_run_options_t opts = {.rec = rec,
+                                   .record_rows = cfg->record_rows,
+                                   .stop = &batch_stop,
+                                   .case_id = c.id,
+                                   .case_file = c.path,
+                                   .case_cell = cell};
     chunksim_run_result_t res;
     msg->rc = chunksim_run(&sc, &opts, &res);
     msg->outcome = (int32_t)res.outcome;
@@ -217,6 +227,7 @@ static void batch_worker_case(const cli_batch_config_t *cfg, chunksim_rec_t *rec
     batch_copy_text(msg->reason, sizeof msg->reason, res.reason);
     if (msg->rc < 0 && msg->reason[0] == '\0')
         snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s", strerror(-msg->rc));
+    free(cell);
     chunksim_scenario_free(&sc);
 }
 
@@ -459,6 +470,21 @@ static void batch_next_segment(batch_state_t *s, unsigned slot, uint32_t segment
     w->db_path = batch_segment_path(s->tmpdir, slot, w->serial, segment);
 }
 
+/*
+ * -F N: once N cases failed, workers take no more (the counter jumps past
+ * the end) and finish the runs they have; what was taken is remembered, so
+ * the untaken cases are "not run", not "lost".
+ */
+static void batch_stop_after(batch_state_t *s)
+{
+    const cli_batch_config_t *cfg = s->cfg;
+    if (cfg->stop_after == 0 || s->b->failed < cfg->stop_after || s->b->stopped)
+        return;
+    s->taken_at_stop =
+        __atomic_exchange_n(&s->shared->next, (uint64_t)cfg->case_count, __ATOMIC_RELAXED);
+    s->b->stopped = true;
+}
+
 static void batch_record(batch_state_t *s, unsigned slot, const batch_msg_t *msg)
 {
     cli_batch_t *b = s->b;
@@ -479,6 +505,7 @@ static void batch_record(batch_state_t *s, unsigned slot, const batch_msg_t *msg
         r->reason = strdup(msg->reason);
     b->done++;
     b->failed += !r->passed;
+    batch_stop_after(s);
     if (msg->outcome >= 0 && msg->outcome <= CHUNKSIM_OUTCOME_ERROR)
         b->outcomes[msg->outcome]++;
     if (msg->run_id > 0) {
@@ -783,11 +810,13 @@ int cli_batch_run(const cli_batch_config_t *cfg, cli_batch_t *b)
     b->interrupted = batch_stop != 0;
     b->signal = batch_signal;
     /* Taken but never reported nor seen running: a worker died between taking and running. */
-    uint64_t taken = s.shared->next < cfg->case_count ? s.shared->next : cfg->case_count;
+    uint64_t next = b->stopped ? s.taken_at_stop : s.shared->next;
+    uint64_t taken = next < cfg->case_count ? next : cfg->case_count;
     for (size_t i = 0; i < taken; i++)
         batch_lost_case(&s, i, "lost: the worker process that took it died before reporting");
     for (size_t i = 0; i < cfg->case_count; i++)
         b->not_run += !b->results[i].ran;
+    b->stopped = b->stopped && b->not_run > 0; /* all taken before -F: nothing was stopped */
     rc = s.merge_errors > 0 ? -EIO : 0;
     batch_close(&s);
     return rc;
@@ -808,14 +837,59 @@ void cli_batch_free(cli_batch_t *b)
 
 /* ---- summary ----------------------------------------------------------- */
 
-static const char *batch_expect_name(chunksim_expect_t e)
+const char *cli_batch_expect_name(chunksim_expect_t e)
 {
     return e == CHUNKSIM_EXPECT_NONE ? "ok" : chunksim_expect_name(e);
+}
+
+/* One failed case: two lines (what, then the repro line), or one with cfg->one_line. */
+static void batch_failure(const cli_batch_t *b, size_t i, FILE *out)
+{
+    const cli_batch_result_t *r = &b->results[i];
+    chunksim_matrix_case_t c;
+    if (cli_batch_case(b->cfg, i, &c) < 0)
+        return;
+    char repro[4096];
+    chunksim_matrix_case_repro(&c, repro, sizeof repro);
+    fprintf(out, "FAIL %s %s seed %" PRIu64 ": %s (expected %s)", c.id, r->name, r->seed,
+            chunksim_outcome_name(r->outcome), cli_batch_expect_name(r->expect));
+    if (r->run_id > 0)
+        fprintf(out, ", run %" PRId64, r->run_id);
+    fprintf(out, ": %s%s%s\n", r->reason ? r->reason : "", b->cfg->one_line ? "; repro: " : "\n  ",
+            repro);
+}
+
+static void batch_failures(const cli_batch_t *b, FILE *out)
+{
+    const cli_batch_config_t *cfg = b->cfg;
+    size_t listed = 0, failed = 0;
+    for (size_t i = 0; !cfg->hide_failures && i < cfg->case_count; i++) {
+        const cli_batch_result_t *r = &b->results[i];
+        if (!r->ran || r->passed)
+            continue;
+        failed++;
+        if (cfg->max_failures == 0 || listed < cfg->max_failures) {
+            batch_failure(b, i, out);
+            listed++;
+        }
+    }
+    if (failed > listed)
+        fprintf(out, "... and %zu more failure%s (--max-failures 0 lists all)\n", failed - listed,
+                failed - listed == 1 ? "" : "s");
 }
 
 void cli_batch_summary(const cli_batch_t *b, FILE *out)
 {
     const cli_batch_config_t *cfg = b->cfg;
+    batch_failures(b, out);
+    if (cfg->db_path != NULL && cfg->db_path[0] != '\0')
+        fprintf(out, "recorded in %s\n", cfg->db_path);
+    if (b->interrupted)
+        fprintf(out, "interrupted by %s: %zu case(s) not run\n",
+                b->signal == SIGTERM ? "SIGTERM" : "SIGINT", b->not_run);
+    else if (b->stopped)
+        fprintf(out, "stopped after %zu failure(s) (-F %zu): %zu case(s) not run\n", b->failed,
+                cfg->stop_after, b->not_run);
     double rate = b->elapsed_s > 0 ? (double)b->done / b->elapsed_s : 0;
     fprintf(out,
             "%zu case(s), %zu run in %.2f s (%.1f runs/s, %u worker%s): %zu passed, %zu failed\n",
@@ -827,149 +901,4 @@ void cli_batch_summary(const cli_batch_t *b, FILE *out)
             fprintf(out, " %s %zu", chunksim_outcome_name((chunksim_outcome_t)o), b->outcomes[o]);
     }
     fprintf(out, "%s\n", b->done == 0 ? " none" : "");
-    char repro[4096];
-    for (size_t i = 0; !cfg->hide_failures && i < cfg->case_count; i++) {
-        const cli_batch_result_t *r = &b->results[i];
-        if (!r->ran || r->passed)
-            continue;
-        chunksim_matrix_case_t c;
-        if (cli_batch_case(cfg, i, &c) < 0)
-            continue;
-        chunksim_matrix_case_repro(&c, repro, sizeof repro);
-        fprintf(out, "FAIL %s %s seed %" PRIu64 ": %s (expected %s)", c.id, r->name, r->seed,
-                chunksim_outcome_name(r->outcome), batch_expect_name(r->expect));
-        if (r->run_id > 0)
-            fprintf(out, ", run %" PRId64, r->run_id);
-        fprintf(out, ": %s\n  %s\n", r->reason ? r->reason : "", repro);
-    }
-    if (b->interrupted)
-        fprintf(out, "interrupted by %s: %zu case(s) not run\n",
-                b->signal == SIGTERM ? "SIGTERM" : "SIGINT", b->not_run);
-    if (cfg->db_path != NULL && cfg->db_path[0] != '\0')
-        fprintf(out, "recorded in %s\n", cfg->db_path);
-}
-
-/* ---- JUnit ------------------------------------------------------------- */
-
-/* Text for an XML attribute or element; characters XML 1.0 forbids become '?'. */
-static void xml_text(FILE *out, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&apos;", out);
-            break;
-        default:
-            fputc(*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r' ? '?' : *p, out);
-        }
-    }
-}
-
-typedef struct junit_counts {
-    size_t tests, failures, errors, skipped;
-    double time_s;
-} junit_counts_t;
-
-static void junit_count(const cli_batch_result_t *r, junit_counts_t *k)
-{
-    k->tests++;
-    k->time_s += r->wall_ms / 1000.0;
-    if (!r->ran)
-        k->skipped++;
-    else if (r->rc < 0)
-        k->errors++;
-    else if (!r->passed)
-        k->failures++;
-}
-
-static void junit_case(FILE *out, const cli_batch_t *b, size_t i)
-{
-    const cli_batch_result_t *r = &b->results[i];
-    char repro[4096], head[256];
-    fprintf(out, "    <testcase classname=\"");
-    xml_text(out, r->name != NULL ? r->name : "?");
-    fprintf(out, "\" name=\"%s seed %" PRIu64 "\" time=\"%.3f\"", r->id, r->seed,
-            r->wall_ms / 1000.0);
-    if (r->ran && r->passed) {
-        fprintf(out, "/>\n");
-        return;
-    }
-    fprintf(out, ">\n");
-    if (!r->ran) {
-        fprintf(out, "      <skipped message=\"not run: the batch was interrupted\"/>\n");
-    } else {
-        chunksim_matrix_case_t c;
-        repro[0] = '\0';
-        if (cli_batch_case(b->cfg, i, &c) == 0)
-            chunksim_matrix_case_repro(&c, repro, sizeof repro);
-        const char *tag = r->rc < 0 ? "error" : "failure";
-        snprintf(head, sizeof head, "%s (expected %s)", chunksim_outcome_name(r->outcome),
-                 batch_expect_name(r->expect));
-        fprintf(out, "      <%s type=\"%s\" message=\"", tag, chunksim_outcome_name(r->outcome));
-        xml_text(out, head);
-        fprintf(out, ": ");
-        xml_text(out, r->reason ? r->reason : "");
-        fprintf(out, "\">");
-        xml_text(out, r->reason ? r->reason : "");
-        fprintf(out, "\nrepro: ");
-        xml_text(out, repro);
-        fprintf(out, "</%s>\n", tag);
-    }
-    fprintf(out, "    </testcase>\n");
-}
-
-static void junit_suite(FILE *out, const cli_batch_t *b, size_t file)
-{
-    const cli_batch_config_t *cfg = b->cfg;
-    junit_counts_t k = {0};
-    for (size_t i = 0; i < cfg->case_count; i++) {
-        if (b->results[i].file == file)
-            junit_count(&b->results[i], &k);
-    }
-    if (k.tests == 0)
-        return;
-    fprintf(out, "  <testsuite name=\"");
-    xml_text(out, cfg->matrix->files[file].path);
-    fprintf(out,
-            "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
-            k.tests, k.failures, k.errors, k.skipped, k.time_s);
-    for (size_t i = 0; i < cfg->case_count; i++) {
-        if (b->results[i].file == file)
-            junit_case(out, b, i);
-    }
-    fprintf(out, "  </testsuite>\n");
-}
-
-int cli_batch_junit(const cli_batch_t *b, const char *path)
-{
-    FILE *out = fopen(path, "w");
-    if (out == NULL)
-        return -errno;
-    junit_counts_t all = {0};
-    for (size_t i = 0; i < b->cfg->case_count; i++)
-        junit_count(&b->results[i], &all);
-    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(out,
-            "<testsuites name=\"chunksim\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-            "skipped=\"%zu\" time=\"%.3f\">\n",
-            all.tests, all.failures, all.errors, all.skipped, b->elapsed_s);
-    for (size_t f = 0; f < b->cfg->matrix->file_count; f++)
-        junit_suite(out, b, f);
-    fprintf(out, "</testsuites>\n");
-    int bad = ferror(out);
-    if (fclose(out) != 0 || bad)
-        return -EIO;
-    return 0;
 }

@@ -13,21 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int campaign_parse_jobs(const char *tool, const char *text, unsigned *jobs)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < 1 ||
-        v > CLI_BATCH_JOBS_MAX) {
-        fprintf(stderr, "%s: -j %s: expected a number of workers, 1 to %d\n", tool, text,
-                CLI_BATCH_JOBS_MAX);
-        return CLI_EXIT_USAGE;
-    }
-    *jobs = (unsigned)v;
-    return 0;
-}
-
 static const char *const campaign_kind_names[CAMPAIGN_OP_KINDS] = {"read", "program", "erase"};
 
 int campaign_op_kind_parse(const char *name)
@@ -48,6 +33,22 @@ bool campaign_outcome_is_damage(chunksim_outcome_t outcome)
 {
     return outcome == CHUNKSIM_OUTCOME_LOST || outcome == CHUNKSIM_OUTCOME_CORRUPT ||
            outcome == CHUNKSIM_OUTCOME_VIOLATION;
+}
+
+bool campaign_case_is_damage(const cli_batch_result_t *r)
+{
+    return r->ran && (campaign_outcome_is_damage(r->outcome) || r->rc < 0);
+}
+
+bool campaign_judge_damage(const cli_batch_t *b, size_t i, void *ctx, char *why, size_t whylen)
+{
+    (void)ctx;
+    const cli_batch_result_t *r = &b->results[i];
+    if (!campaign_case_is_damage(r))
+        return false;
+    snprintf(why, whylen, "%s: %s", r->rc < 0 ? "error" : chunksim_outcome_name(r->outcome),
+             r->reason != NULL ? r->reason : "");
+    return true;
 }
 
 static int campaign_run_with(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
