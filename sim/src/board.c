@@ -409,13 +409,14 @@ static void board_check_program(run_t *run, uint32_t offset, const uint8_t *data
     uint8_t e = run->fmap.cfg.part.erased_value;
     uint32_t page = run->sc->flash.page_bytes;
     uint32_t base = offset - offset % page, skip = len > page ? len - page : 0;
-    const uint8_t *img = flashmodel_image(&run->flash) + run->storage_base;
     for (uint32_t j = skip; j < len; j++) {
         uint32_t at = base + (offset % page + j) % page; /* the page wrap, as the part does */
-        uint8_t back = (uint8_t)((img[at] ^ e) & ~(data[j] ^ e));
+        uint8_t stored = e;
+        (void)flashmodel_peek(&run->flash, run->storage_base + at, &stored, 1);
+        uint8_t back = (uint8_t)((stored ^ e) & ~(data[j] ^ e));
         if (data[j] != e && back != 0) {
             chunksim_monitor_set_time(&run->mon, board_now(run));
-            chunksim_monitor_program_sets_bits(&run->mon, at, img[at], data[j]);
+            chunksim_monitor_program_sets_bits(&run->mon, at, stored, data[j]);
             return;
         }
     }
