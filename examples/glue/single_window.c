@@ -50,7 +50,7 @@ static struct {
 
 int chunksim_glue_init(const chunksim_board_api_t *board)
 {
-    if (board->version != CHUNKSIM_BOARD_API_VERSION) {
+    if (board->version < CHUNKSIM_BOARD_API_VERSION) { /* later versions only add fields */
         return -1;
     }
     s_board = board;

@@ -48,9 +48,10 @@ enum glue_fn {
     GLUE_FN_GET_INFO,
     GLUE_FN_CLEAR,
     GLUE_FN_ABORT,
-    GLUE_FN_READ_DONE,  /* the callback given to flash_read_async */
-    GLUE_FN_ERASE_DONE, /* the callback given to flash_erase_async */
-    GLUE_FN_GET_CHUNK,  /* the firmware's memfault_packetizer_get_chunk */
+    GLUE_FN_READ_DONE,    /* the callback given to flash_read_async */
+    GLUE_FN_ERASE_DONE,   /* the callback given to flash_erase_async */
+    GLUE_FN_PROGRAM_DONE, /* the callback given to flash_program_async */
+    GLUE_FN_GET_CHUNK,    /* the firmware's memfault_packetizer_get_chunk */
     GLUE_FN_PACKETIZER_ABORT,
     GLUE_FN_COUNT
 };

@@ -666,8 +666,9 @@ static const char *run_fault_names(const run_t *run, char *buf, size_t len)
 
 /*
  * Why a coredump that was not delivered is gone. An erased header is a
- * clear; anything else is the stored bytes altered by a flash fault, which
- * is named.
+ * clear, and so is one the firmware's clear programmed over (no fault
+ * altered it); anything else is the stored bytes altered by a flash fault,
+ * which is named.
  */
 static const char *run_lost_why(const run_t *run, char *buf, size_t len)
 {
@@ -681,6 +682,11 @@ static const char *run_lost_why(const run_t *run, char *buf, size_t len)
     }
     char faults[120];
     run_fault_names(run, faults, sizeof(faults));
+    if (faults[0] == '\0' && run->mon.clears > 0) {
+        /* A port that clears by programming zeros over the header (board.h). */
+        return "the coredump was cleared from flash (its header programmed over) but never "
+               "delivered intact";
+    }
     snprintf(buf, len,
              "the stored coredump's header was altered in flash (%s) and it was never delivered "
              "intact",
