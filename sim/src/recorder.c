@@ -813,62 +813,70 @@ static int rec_check_version(chunksim_rec_t *rec, sqlite3_int64 *version)
     return 0;
 }
 
-static int rec_create_schema(chunksim_rec_t *rec)
-{
-    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema creation");
-    if (r != 0)
-        return r;
-    /* Another process may have created it while we waited for the lock. */
-    sqlite3_int64 version;
-    r = rec_check_version(rec, &version);
-    if (r == 0 && version == 0) {
-        char *meta =
-            sqlite3_mprintf("INSERT INTO meta (key, value) VALUES ('schema_version', '%d'), "
-                            "('created_by', 'chunksim recorder, SQLite %q'), "
-                            "('created_at', %s); PRAGMA user_version = %d;",
-                            CHUNKSIM_REC_SCHEMA_VERSION, sqlite3_libversion(), REC_NOW_SQL,
-                            CHUNKSIM_REC_SCHEMA_VERSION);
-        r = rec_exec(rec, chunksim_schema_sql, "create schema");
-        if (r == 0)
-            r = meta ? rec_exec(rec, meta, "write schema version")
-                     : rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
-        sqlite3_free(meta);
-    }
-    if (r != 0) {
-        sqlite3_exec(rec->db_, "ROLLBACK", NULL, NULL, NULL);
-        return r;
-    }
-    return rec_exec(rec, "COMMIT", "commit schema creation");
-}
-
 /*
- * Version 1 files lack the case identity of runs (version 2); the columns are
- * added in place, NULL for the runs already there, which were recorded
- * without it.
+ * An older database is brought up to this schema when it is opened for
+ * writing, one version at a time; what existed before a column did is
+ * stated by the column's default.
  */
-static const char rec_migrate_v1_sql[] =
+static const char *const rec_migrations[] = {
+    /* 1 -> 2: the case identity of runs, NULL for the runs already there,
+     * which were recorded without it. */
     "ALTER TABLE runs ADD COLUMN case_id TEXT; "
     "ALTER TABLE runs ADD COLUMN case_file TEXT; "
     "ALTER TABLE runs ADD COLUMN case_cell TEXT; "
-    "CREATE INDEX runs_by_case ON runs (case_id) WHERE case_id IS NOT NULL; "
-    "UPDATE meta SET value = '2' WHERE key = 'schema_version'; "
-    "PRAGMA user_version = 2;";
+    "CREATE INDEX runs_by_case ON runs (case_id) WHERE case_id IS NOT NULL",
+    /* 2 -> 3: runs.packetizer; every earlier run ran chunksim's packetizer. */
+    "ALTER TABLE runs ADD COLUMN packetizer TEXT NOT NULL DEFAULT 'chunksim'",
+};
 
-static int rec_migrate(chunksim_rec_t *rec)
+_Static_assert(sizeof(rec_migrations) / sizeof(rec_migrations[0]) ==
+                   CHUNKSIM_REC_SCHEMA_VERSION - 1,
+               "one migration per schema version");
+
+static int rec_create_schema(chunksim_rec_t *rec)
 {
-    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema migration");
+    char *meta = sqlite3_mprintf("INSERT INTO meta (key, value) VALUES ('schema_version', '%d'), "
+                                 "('created_by', 'chunksim recorder, SQLite %q'), "
+                                 "('created_at', %s); PRAGMA user_version = %d;",
+                                 CHUNKSIM_REC_SCHEMA_VERSION, sqlite3_libversion(), REC_NOW_SQL,
+                                 CHUNKSIM_REC_SCHEMA_VERSION);
+    int r = rec_exec(rec, chunksim_schema_sql, "create schema");
+    if (r == 0)
+        r = meta ? rec_exec(rec, meta, "write schema version")
+                 : rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
+    sqlite3_free(meta);
+    return r;
+}
+
+static int rec_migrate(chunksim_rec_t *rec, sqlite3_int64 from)
+{
+    char *sql = sqlite3_mprintf("%s; PRAGMA user_version = %lld; "
+                                "UPDATE meta SET value = '%lld' WHERE key = 'schema_version';",
+                                rec_migrations[from - 1], from + 1, from + 1);
+    int r = sql ? rec_exec(rec, sql, "upgrade the database schema")
+                : rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
+    sqlite3_free(sql);
+    return r;
+}
+
+/* Creates the schema, or upgrades it, in one transaction under the write lock. */
+static int rec_update_schema(chunksim_rec_t *rec)
+{
+    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema update");
     if (r != 0)
         return r;
-    /* Another writer may have migrated it while we waited for the lock. */
-    sqlite3_int64 version = 0;
-    r = rec_query_int(rec, "PRAGMA user_version", &version);
-    if (r == 0 && version == 1)
-        r = rec_exec(rec, rec_migrate_v1_sql, "migrate schema version 1 to 2");
+    /* Another process may have done it while we waited for the lock. */
+    sqlite3_int64 version;
+    r = rec_check_version(rec, &version);
+    if (r == 0 && version == 0)
+        r = rec_create_schema(rec);
+    for (; r == 0 && version > 0 && version < CHUNKSIM_REC_SCHEMA_VERSION; version++)
+        r = rec_migrate(rec, version);
     if (r != 0) {
         sqlite3_exec(rec->db_, "ROLLBACK", NULL, NULL, NULL);
         return r;
     }
-    return rec_exec(rec, "COMMIT", "commit schema migration");
+    return rec_exec(rec, "COMMIT", "commit schema update");
 }
 
 /*
@@ -1089,10 +1097,8 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
             /* Without it every row is inserted on its own: slower, same result. */
             rec->rows_ = rec_rows_new();
             r = rec_set_pragmas(rec);
-            if (r == 0 && version == 0)
-                r = rec_create_schema(rec);
-            else if (r == 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
-                r = rec_migrate(rec);
+            if (r == 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
+                r = rec_update_schema(rec);
             if (r == 0)
                 r = rec_prepare_all(rec);
             if (r == 0)

@@ -49,6 +49,9 @@ CREATE TABLE runs (
     tool_version    TEXT NOT NULL,
     reader          TEXT NOT NULL,
     glue            TEXT,
+    -- Whose packetizer ran: 'chunksim' (core/), or the firmware object's own
+    -- with the SDK version it reports, 'firmware, SDK 1.43.0'.
+    packetizer      TEXT NOT NULL DEFAULT 'chunksim',
     image_id        INTEGER REFERENCES images (image_id),
     flash_bytes     INTEGER NOT NULL,
     started_at      TEXT NOT NULL,

@@ -18,6 +18,9 @@
  */
 #include "test_window.h"
 
+#include "memfault/panics/coredump.h"
+#include "memfault/panics/platform/coredump.h"
+
 #include <string.h>
 
 static test_window_t w;

@@ -9,6 +9,9 @@
 
 #include "chunksim/board.h"
 
+#include "memfault/panics/coredump.h"
+#include "memfault/panics/platform/coredump.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

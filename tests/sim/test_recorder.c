@@ -258,7 +258,9 @@ static void test_open_refuses_newer_schema_version(void **state)
     open_rec(&rec);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    raw_exec(db, "PRAGMA user_version = 3");
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", CHUNKSIM_REC_SCHEMA_VERSION + 1);
+    raw_exec(db, sql);
     sqlite3_close(db);
 
     assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_VERSION);
@@ -268,7 +270,7 @@ static void test_open_refuses_newer_schema_version(void **state)
                      CHUNKSIM_REC_E_VERSION);
 
     db = raw_open();
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), CHUNKSIM_REC_SCHEMA_VERSION + 1);
     sqlite3_close(db);
 }
 
@@ -286,6 +288,7 @@ static void test_version_1_file_is_read_as_is_and_migrated_on_write(void **state
     sqlite3 *db = raw_open();
     raw_exec(db, "DROP INDEX runs_by_case; ALTER TABLE runs DROP COLUMN case_id; "
                  "ALTER TABLE runs DROP COLUMN case_file; ALTER TABLE runs DROP COLUMN case_cell; "
+                 "ALTER TABLE runs DROP COLUMN packetizer; "
                  "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
                  "PRAGMA user_version = 1");
     sqlite3_close(db);
@@ -302,8 +305,11 @@ static void test_version_1_file_is_read_as_is_and_migrated_on_write(void **state
 
     open_rec(&rec);
     db = chunksim_rec_db(&rec);
-    assert_int_equal(q_int(db, "PRAGMA main.user_version"), 2);
-    assert_int_equal(q_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+    assert_int_equal(q_int(db, "PRAGMA main.user_version"), CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                     CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_string_equal(q_text(db, buf, sizeof buf, "SELECT packetizer FROM runs WHERE seed = 5"),
+                        "chunksim");
     assert_true(q_is_null(db, "SELECT case_cell FROM runs WHERE seed = 5"));
     int64_t scenario_id = add_scenario(&rec, "starter/ble-20", "[flash]\nsize = 16M\n");
     chunksim_rec_run_info_t info = run_info(scenario_id, 6);
@@ -317,6 +323,30 @@ static void test_version_1_file_is_read_as_is_and_migrated_on_write(void **state
                                "FROM runs WHERE seed = 6"),
                         "0123456789 m/grid.ini att_mtu=23");
     assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+/* A version 2 database (before runs.packetizer) is upgraded when opened for writing. */
+static void test_open_upgrades_version_2(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    sqlite3 *db = raw_open();
+    raw_exec(db, "ALTER TABLE runs DROP COLUMN packetizer; "
+                 "UPDATE meta SET value = '2' WHERE key = 'schema_version'; "
+                 "PRAGMA user_version = 2");
+    sqlite3_close(db);
+
+    open_rec(&rec);
+    db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                     CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM pragma_table_info('runs') "
+                               "WHERE name = 'packetizer' AND instr(dflt_value, 'chunksim') > 0"),
+                     1);
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
@@ -1229,6 +1259,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_1_file_is_read_as_is_and_migrated_on_write,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_upgrades_version_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_a_recording, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_database_without_wal, setup, teardown),

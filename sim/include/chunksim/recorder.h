@@ -50,7 +50,7 @@
 
 /* PRAGMA user_version of the databases this build writes; a newer one is refused, an
  * older one is brought up to it when opened for writing. */
-#define CHUNKSIM_REC_SCHEMA_VERSION 2
+#define CHUNKSIM_REC_SCHEMA_VERSION 3
 
 /* Rows per transaction (docs/design.md, "The database"; `chunksim bench` measures rows/s). */
 #define CHUNKSIM_REC_BATCH_ROWS_DEFAULT 4096u
@@ -189,7 +189,8 @@ typedef struct chunksim_rec_run_result {
  * being recorded: the recorder writes every trace row's run_id itself, and
  * the per-row parent lookup cost 8% of a recorded run), schema created if the
  * file is new, brought up to CHUNKSIM_REC_SCHEMA_VERSION when older (version
- * 1 gains the runs case columns, NULL for its runs), runs abandoned by dead
+ * 1 gains the runs case columns, NULL for its runs; version 2 runs.packetizer,
+ * 'chunksim' for its runs), runs abandoned by dead
  * writers marked interrupted. Fails with
  * CHUNKSIM_REC_E_VERSION on a newer schema and CHUNKSIM_REC_E_NOTREC on a
  * file that is not a chunksim recording. On failure the message is also
