@@ -150,7 +150,7 @@ static void test_scenario_the_models_cannot_run_is_refused_at_load(void **state)
     expect_exit(run_cli("tiny.ini --db ''"), 2);
     assert_contains(err_text, "tiny.ini:4: [coredump] size_bytes = 30: with content = random the "
                               "image is at least 40 bytes");
-    assert_true(out[0] == '\0'); /* no table, no run */
+    assert_eq(out[0], '\0'); /* no table, no run */
 
     chunksim_test_write_file("flips.ini", "[faults]\nfault = bitflip op=3 flips=20\n");
     expect_exit(run_cli("flips.ini --db ''"), 2);
@@ -181,7 +181,7 @@ static void test_name_that_is_not_utf8_is_refused_before_any_output(void **state
                              "[run]\nname = caf\xe9\n[coredump]\nsize_bytes = 4KiB\n");
     expect_exit(run_cli("latin1.ini --db '' --json -q"), 2);
     assert_contains(err_text, "latin1.ini:2: [run] name = caf\xe9: byte 4 (0xE9) is not UTF-8");
-    assert_true(out[0] == '\0');
+    assert_eq(out[0], '\0');
     expect_exit(run_cli("small.ini --db '' --json -q --set 'run.description=ab\xff'"), 2);
     assert_contains(err_text, "--set run.description=ab\xff: byte 3 (0xFF) is not UTF-8");
 }
