@@ -619,6 +619,12 @@ void run_board_arm_timed_cuts(run_t *run)
     board_power_cut_at(run, first);
 }
 
+static void board_inline_completion(void *ctx, const char *what)
+{
+    run_t *run = ctx;
+    chunksim_monitor_inline_completion(&run->mon, what);
+}
+
 void run_board_init(run_t *run)
 {
     run->board = (chunksim_board_t){
@@ -638,6 +644,7 @@ void run_board_init(run_t *run)
         .mapped = board_mapped,
         .mapped_fault = board_mapped_fault,
         .stuck = board_stuck,
+        .inline_completion = board_inline_completion,
         .ctx = run,
     };
 }

@@ -11,6 +11,10 @@
 #define CAPTURE_DEFAULT_MAX_BYTES (16u * 1024u * 1024u)
 #define CAPTURE_BIN_PREFIX_BYTES  2u
 #define CAPTURE_CHANNEL_MASK      0x07u
+#define CAPTURE_VERSION_MASK      0x38u
+#define CAPTURE_VERSION_1         0x08u
+#define CAPTURE_CONTINUATION      0x80u
+#define CAPTURE_FITS(format)      (1u << (unsigned)(format))
 
 typedef struct capture {
     const chunksim_capture_config_t *cfg;
@@ -23,17 +27,22 @@ typedef struct capture {
 
 const char *chunksim_capture_format_name(chunksim_capture_format_t format)
 {
-    static const char *const names[] = {"auto", "mc", "hex", "bin"};
+    static const char *const names[] = {"auto", "mc", "hex", "base64", "bin", "records"};
     return (unsigned)format < sizeof(names) / sizeof(names[0]) ? names[format] : "unknown";
 }
 
 int chunksim_capture_format_from_name(const char *name, chunksim_capture_format_t *format)
 {
-    for (int f = CHUNKSIM_CAPTURE_AUTO; f <= CHUNKSIM_CAPTURE_BIN; f++) {
+    for (int f = CHUNKSIM_CAPTURE_AUTO; f < CHUNKSIM_CAPTURE_FORMATS; f++) {
         if (strcmp(name, chunksim_capture_format_name((chunksim_capture_format_t)f)) == 0) {
             *format = (chunksim_capture_format_t)f;
             return 0;
         }
+    }
+    /* The Memfault CLI's name for the console export (post-chunk --encoding). */
+    if (strcmp(name, "sdk_data_export") == 0) {
+        *format = CHUNKSIM_CAPTURE_MC;
+        return 0;
     }
     return -EINVAL;
 }
@@ -49,12 +58,13 @@ const char *chunksim_capture_error_name(chunksim_capture_error_kind_t kind)
 int chunksim_capture_error_describe(const chunksim_capture_error_t *e, char *buf, size_t len)
 {
     unsigned ch = (unsigned)(e->got & 0xFFu);
+    const char *where = e->format == CHUNKSIM_CAPTURE_MC ? " in MC record" : "";
     switch (e->kind) {
     case CHUNKSIM_CAPTURE_E_BASE64:
         if (e->got == 0) {
-            return snprintf(buf, len, "bad base64 in MC record: wrong length or padding");
+            return snprintf(buf, len, "bad base64%s: wrong length or padding", where);
         }
-        return snprintf(buf, len, "bad base64 in MC record: character %s%c%s0x%02X",
+        return snprintf(buf, len, "bad base64%s: character %s%c%s0x%02X", where,
                         ch >= 0x20 && ch < 0x7F ? "'" : "", ch >= 0x20 && ch < 0x7F ? (int)ch : ' ',
                         ch >= 0x20 && ch < 0x7F ? "' " : "", ch);
     case CHUNKSIM_CAPTURE_E_UNTERMINATED:
@@ -78,18 +88,38 @@ int chunksim_capture_error_describe(const chunksim_capture_error_t *e, char *buf
     return snprintf(buf, len, "unknown capture problem");
 }
 
-static bool capture_bin_walks(const uint8_t *in, size_t len)
+/* docs/chunk-format.md §6: channel 0; version 1 on a first chunk, 0 on a continuation. */
+static bool capture_chunk_header(uint8_t b)
+{
+    return (b & CAPTURE_CHANNEL_MASK) == 0 &&
+           (b & CAPTURE_VERSION_MASK) == ((b & CAPTURE_CONTINUATION) ? 0u : CAPTURE_VERSION_1);
+}
+
+typedef enum capture_walk { WALK_NO, WALK_EXACT, WALK_CUT } capture_walk_t;
+
+/* Whether the input walks as length-prefixed records; CUT: at least one whole record, then one
+ * that the end of the input cuts short (a damaged records file). Headers are not asked for: a
+ * damaged one is the decoder's to report. */
+static capture_walk_t capture_records_walk(const uint8_t *in, size_t len, size_t *records)
 {
     size_t off = 0;
-    while (len - off >= CAPTURE_BIN_PREFIX_BYTES) {
+    *records = 0;
+    while (off < len) {
+        if (len - off < CAPTURE_BIN_PREFIX_BYTES) {
+            return *records > 0 ? WALK_CUT : WALK_NO;
+        }
         size_t n = (size_t)in[off] | (size_t)in[off + 1] << 8;
-        if (n == 0 || n > len - off - CAPTURE_BIN_PREFIX_BYTES ||
-            (in[off + CAPTURE_BIN_PREFIX_BYTES] & CAPTURE_CHANNEL_MASK) != 0) {
-            return false;
+        size_t left = len - off - CAPTURE_BIN_PREFIX_BYTES;
+        if (n == 0) {
+            return WALK_NO;
+        }
+        if (n > left) {
+            return *records > 0 ? WALK_CUT : WALK_NO;
         }
         off += CAPTURE_BIN_PREFIX_BYTES + n;
+        ++*records;
     }
-    return len > 0 && off == len;
+    return *records > 0 ? WALK_EXACT : WALK_NO;
 }
 
 static bool capture_is_control(uint8_t c)
@@ -99,20 +129,184 @@ static bool capture_is_control(uint8_t c)
            c == 0x7F;
 }
 
-chunksim_capture_format_t chunksim_capture_detect(const uint8_t *in, size_t len)
+/* Text never starts with 0x80 or 0xC0 (not even UTF-8); a continuation chunk does. */
+static bool capture_is_binary(const uint8_t *in, size_t len)
 {
-    if (capture_bin_walks(in, len)) {
-        return CHUNKSIM_CAPTURE_BIN;
-    }
-    if (len >= 3 && memmem(in, len, "MC:", 3) != NULL) {
-        return CHUNKSIM_CAPTURE_MC;
+    if (len > 0 && in[0] >= 0x80 && capture_chunk_header(in[0])) {
+        return true;
     }
     for (size_t i = 0; i < len; i++) {
         if (capture_is_control(in[i])) {
-            return CHUNKSIM_CAPTURE_BIN;
+            return true;
         }
     }
-    return CHUNKSIM_CAPTURE_HEX;
+    return false;
+}
+
+static unsigned capture_binary_candidates(const uint8_t *in, size_t len)
+{
+    size_t records;
+    capture_walk_t walk = capture_records_walk(in, len, &records);
+    /* Two or more records whose lengths walk the file do not happen by chance. */
+    if (walk != WALK_NO && records >= 2) {
+        return CAPTURE_FITS(CHUNKSIM_CAPTURE_RECORDS);
+    }
+    unsigned fits = walk != WALK_NO && capture_chunk_header(in[CAPTURE_BIN_PREFIX_BYTES])
+                        ? CAPTURE_FITS(CHUNKSIM_CAPTURE_RECORDS)
+                        : 0u;
+    if (capture_chunk_header(in[0])) {
+        fits |= CAPTURE_FITS(CHUNKSIM_CAPTURE_BIN);
+    }
+    return fits != 0 ? fits
+                     : CAPTURE_FITS(CHUNKSIM_CAPTURE_BIN) | CAPTURE_FITS(CHUNKSIM_CAPTURE_RECORDS);
+}
+
+static bool capture_base64_char(uint8_t ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '+' || ch == '/' || ch == '=';
+}
+
+static int capture_base64_value(uint8_t ch)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = ch != 0 ? strchr(alphabet, ch) : NULL;
+    return p != NULL ? (int)(p - alphabet) : -1;
+}
+
+static int capture_hex_nibble(uint8_t ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    if (ch >= 'a' && ch <= 'f') {
+        return ch - 'a' + 10;
+    }
+    if (ch >= 'A' && ch <= 'F') {
+        return ch - 'A' + 10;
+    }
+    return -1;
+}
+
+/* [*b, *e) less leading and trailing blanks; false for a blank or '#' line. */
+static bool capture_content(const uint8_t **b, const uint8_t **e)
+{
+    while (*b < *e && (**b == ' ' || **b == '\t')) {
+        ++*b;
+    }
+    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t')) {
+        --*e;
+    }
+    return *b < *e && **b != '#';
+}
+
+/* Whether [b, e) is one hex chunk; *header: its first byte is a chunk header. */
+static bool capture_hex_fits(const uint8_t *b, const uint8_t *e, bool *header)
+{
+    size_t digits = 0;
+    int first = 0;
+    for (const uint8_t *p = b; p < e; p++) {
+        if (*p == ' ' || *p == '\t') {
+            continue;
+        }
+        int v = capture_hex_nibble(*p);
+        if (v < 0) {
+            return false;
+        }
+        first = digits < 2 ? first << 4 | v : first;
+        digits++;
+    }
+    *header = digits >= 2 && capture_chunk_header((uint8_t)first);
+    return digits % 2 == 0;
+}
+
+/* Whether [b, e) is one base64 chunk (padding only at its end); *header: as above. */
+static bool capture_base64_fits(const uint8_t *b, const uint8_t *e, bool *header)
+{
+    const size_t n = (size_t)(e - b);
+    size_t pad = 0;
+    for (const uint8_t *p = b; p < e; p++) {
+        if (!capture_base64_char(*p) || (pad > 0 && *p != '=')) {
+            return false;
+        }
+        pad += *p == '=';
+    }
+    *header = n >= 2 && capture_base64_value(b[0]) >= 0 && capture_base64_value(b[1]) >= 0 &&
+              capture_chunk_header(
+                  (uint8_t)(capture_base64_value(b[0]) << 2 | capture_base64_value(b[1]) >> 4));
+    return n % 4 == 0 && pad <= 2 && n > pad;
+}
+
+/* One way of reading every content line as a chunk: how many lines fit, how many of those start
+ * with a chunk header. */
+typedef struct capture_fit {
+    uint64_t lines;
+    uint64_t headers;
+} capture_fit_t;
+
+static unsigned capture_pick(uint64_t lines, capture_fit_t hex, capture_fit_t b64)
+{
+    const unsigned h = CAPTURE_FITS(CHUNKSIM_CAPTURE_HEX),
+                   b = CAPTURE_FITS(CHUNKSIM_CAPTURE_BASE64);
+    if (hex.lines == lines && b64.lines == lines) {
+        /* Hex digits are base64 characters too: let the chunk headers decide. */
+        if ((hex.headers == lines) != (b64.headers == lines)) {
+            return hex.headers == lines ? h : b;
+        }
+        return h | b;
+    }
+    if (hex.lines != b64.lines) {
+        return hex.lines > b64.lines ? h : b;
+    }
+    return h | b;
+}
+
+static unsigned capture_text_candidates(const uint8_t *in, size_t len)
+{
+    if (len >= 3 && memmem(in, len, "MC:", 3) != NULL) {
+        return CAPTURE_FITS(CHUNKSIM_CAPTURE_MC);
+    }
+    uint64_t lines = 0;
+    capture_fit_t hex = {0, 0}, b64 = {0, 0};
+    const uint8_t *p = in, *end = in + len;
+    while (p < end) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *b = p, *e = nl != NULL ? nl : end;
+        e = e > b && e[-1] == '\r' ? e - 1 : e;
+        p = nl != NULL ? nl + 1 : end;
+        bool header;
+        if (!capture_content(&b, &e)) {
+            continue;
+        }
+        lines++;
+        if (capture_hex_fits(b, e, &header)) {
+            hex.lines++;
+            hex.headers += header;
+        }
+        if (capture_base64_fits(b, e, &header)) {
+            b64.lines++;
+            b64.headers += header;
+        }
+    }
+    return lines == 0 ? CAPTURE_FITS(CHUNKSIM_CAPTURE_HEX) : capture_pick(lines, hex, b64);
+}
+
+unsigned chunksim_capture_candidates(const uint8_t *in, size_t len)
+{
+    return capture_is_binary(in, len) ? capture_binary_candidates(in, len)
+                                      : capture_text_candidates(in, len);
+}
+
+chunksim_capture_format_t chunksim_capture_detect(const uint8_t *in, size_t len)
+{
+    const unsigned fits = chunksim_capture_candidates(in, len);
+    for (int f = CHUNKSIM_CAPTURE_MC; f < CHUNKSIM_CAPTURE_FORMATS; f++) {
+        if (fits == CAPTURE_FITS(f)) {
+            return (chunksim_capture_format_t)f;
+        }
+    }
+    return CHUNKSIM_CAPTURE_AUTO;
 }
 
 static void capture_error(capture_t *c, chunksim_capture_error_kind_t kind, uint64_t line,
@@ -120,6 +314,7 @@ static void capture_error(capture_t *c, chunksim_capture_error_kind_t kind, uint
 {
     const chunksim_capture_error_t e = {
         .kind = kind,
+        .format = c->st.format,
         .loc = {c->st.chunks, line, column, (uint64_t)(at - c->in)},
         .expected = expected,
         .got = got,
@@ -152,22 +347,12 @@ static int capture_reserve(capture_t *c, size_t n)
     return 0;
 }
 
-static bool capture_base64_char(uint8_t ch)
+/* One chunk as base64 text [b, e), located at (line, col, at); ls: the line's start. Returns
+ * on_chunk's value or -ENOMEM. */
+static int capture_base64_chunk(capture_t *c, uint64_t line, const uint8_t *ls, const uint8_t *at,
+                                const uint8_t *b, const uint8_t *e)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '+' || ch == '/' || ch == '=';
-}
-
-/* One MC record whose text is [b, e); m points at its "MC:". Returns on_chunk's value or -ENOMEM.
- */
-static int capture_mc_record(capture_t *c, uint64_t line, const uint8_t *ls, const uint8_t *m,
-                             const uint8_t *b, const uint8_t *e)
-{
-    const uint64_t col = (uint64_t)(m - ls) + 1;
-    if (b == e) {
-        capture_error(c, CHUNKSIM_CAPTURE_E_EMPTY, line, col, m, 0, 0);
-        return 0;
-    }
+    const uint64_t col = (uint64_t)(at - ls) + 1;
     for (const uint8_t *p = b; p < e; p++) {
         if (!capture_base64_char(*p)) {
             capture_error(c, CHUNKSIM_CAPTURE_E_BASE64, line, (uint64_t)(p - ls) + 1, p, 0, *p);
@@ -176,7 +361,7 @@ static int capture_mc_record(capture_t *c, uint64_t line, const uint8_t *ls, con
     }
     const size_t n = (size_t)(e - b);
     if (n / 4 * 3 > c->max_bytes) {
-        capture_error(c, CHUNKSIM_CAPTURE_E_TOO_LONG, line, col, m, c->max_bytes, n / 4 * 3);
+        capture_error(c, CHUNKSIM_CAPTURE_E_TOO_LONG, line, col, at, c->max_bytes, n / 4 * 3);
         return 0;
     }
     int rc = capture_reserve(c, BASE64_DECODE_LENGTH(n) + 1);
@@ -189,10 +374,17 @@ static int capture_mc_record(capture_t *c, uint64_t line, const uint8_t *ls, con
     /* Strict: a dropped character shows up as wrong length or padding. */
     if (!base64_decode_update(&ctx, &out, c->buf, n, (const char *)b) ||
         !base64_decode_final(&ctx) || out == 0) {
-        capture_error(c, CHUNKSIM_CAPTURE_E_BASE64, line, col, m, 0, 0);
+        capture_error(c, CHUNKSIM_CAPTURE_E_BASE64, line, col, at, 0, 0);
         return 0;
     }
-    return capture_emit(c, line, col, m, c->buf, out);
+    return capture_emit(c, line, col, at, c->buf, out);
+}
+
+/* The SDK prints "MC:" then base64 (memfault_data_export_chunk): log text such as "MC: ok" is
+ * not a record. A cut line ends right after the prefix, so that is one. */
+static bool capture_mc_shaped(const uint8_t *m, const uint8_t *le)
+{
+    return m + 3 == le || m[3] == ':' || capture_base64_char(m[3]);
 }
 
 static int capture_mc_line(capture_t *c, uint64_t line, const uint8_t *ls, const uint8_t *le)
@@ -204,13 +396,22 @@ static int capture_mc_line(capture_t *c, uint64_t line, const uint8_t *ls, const
             break;
         }
         const uint8_t *b = m + 3;
+        if (!capture_mc_shaped(m, le)) {
+            p = b;
+            continue;
+        }
         const uint8_t *e = memchr(b, ':', (size_t)(le - b));
         if (e == NULL) {
             capture_error(c, CHUNKSIM_CAPTURE_E_UNTERMINATED, line, (uint64_t)(m - ls) + 1, m, 0,
                           0);
             break;
         }
-        int rc = capture_mc_record(c, line, ls, m, b, e);
+        int rc = 0;
+        if (b == e) {
+            capture_error(c, CHUNKSIM_CAPTURE_E_EMPTY, line, (uint64_t)(m - ls) + 1, m, 0, 0);
+        } else {
+            rc = capture_base64_chunk(c, line, ls, m, b, e);
+        }
         if (rc != 0) {
             return rc;
         }
@@ -219,18 +420,10 @@ static int capture_mc_line(capture_t *c, uint64_t line, const uint8_t *ls, const
     return 0;
 }
 
-static int capture_hex_nibble(uint8_t ch)
+static int capture_base64_line(capture_t *c, uint64_t line, const uint8_t *ls, const uint8_t *le)
 {
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    return -1;
+    const uint8_t *b = ls, *e = le;
+    return capture_content(&b, &e) ? capture_base64_chunk(c, line, ls, b, b, e) : 0;
 }
 
 static int capture_hex_line(capture_t *c, uint64_t line, const uint8_t *ls, const uint8_t *le)
@@ -286,7 +479,9 @@ static int capture_text(capture_t *c, const uint8_t *in, size_t len)
         const uint8_t *content_end = le > p && le[-1] == '\r' ? le - 1 : le;
         line++;
         int rc = c->st.format == CHUNKSIM_CAPTURE_MC ? capture_mc_line(c, line, p, content_end)
-                                                     : capture_hex_line(c, line, p, content_end);
+                 : c->st.format == CHUNKSIM_CAPTURE_HEX
+                     ? capture_hex_line(c, line, p, content_end)
+                     : capture_base64_line(c, line, p, content_end);
         if (rc != 0) {
             return rc;
         }
@@ -296,7 +491,7 @@ static int capture_text(capture_t *c, const uint8_t *in, size_t len)
     return 0;
 }
 
-static int capture_bin(capture_t *c, const uint8_t *in, size_t len)
+static int capture_records(capture_t *c, const uint8_t *in, size_t len)
 {
     size_t off = 0;
     uint64_t record = 0;
@@ -334,10 +529,19 @@ int chunksim_capture_parse(const chunksim_capture_config_t *cfg, const uint8_t *
     switch (c.st.format) {
     case CHUNKSIM_CAPTURE_MC:
     case CHUNKSIM_CAPTURE_HEX:
+    case CHUNKSIM_CAPTURE_BASE64:
         rc = capture_text(&c, in, len);
         break;
     case CHUNKSIM_CAPTURE_BIN:
-        rc = capture_bin(&c, in, len);
+        /* The whole file is one chunk, as the Memfault CLI's --encoding bin reads it. */
+        c.st.lines = len > 0;
+        rc = len > 0 ? capture_emit(&c, 1, 0, in, in, len) : 0;
+        break;
+    case CHUNKSIM_CAPTURE_RECORDS:
+        rc = capture_records(&c, in, len);
+        break;
+    case CHUNKSIM_CAPTURE_AUTO:
+        rc = CHUNKSIM_CAPTURE_AMBIGUOUS;
         break;
     default:
         rc = -EINVAL;

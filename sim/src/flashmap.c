@@ -107,20 +107,11 @@ static int map_read_mode(flashmodel_config_t *cfg, const chunksim_scenario_t *sc
 static int map_policies(flashmodel_config_t *cfg, const chunksim_scenario_t *sc, char *err,
                         size_t errlen)
 {
-    switch (sc->flash.busy_policy) {
-    case CHUNKSIM_BUSY_QUEUE:
-        cfg->busy_policy = FLASHMODEL_BUSY_QUEUE;
-        break;
-    case CHUNKSIM_BUSY_REJECT:
-        cfg->busy_policy = FLASHMODEL_BUSY_REJECT;
-        break;
-    case CHUNKSIM_BUSY_SUSPEND:
-        cfg->busy_policy = FLASHMODEL_BUSY_SUSPEND;
-        break;
-    default:
+    if ((unsigned)sc->flash.busy_policy >= FLASHMODEL_BUSY_POLICY_COUNT) {
         return map_fail(err, errlen, "[flash] busy_policy: unknown policy %d",
                         (int)sc->flash.busy_policy);
     }
+    cfg->busy_policy = sc->flash.busy_policy;
     cfg->page_policy = sc->flash.page_wrap ? FLASHMODEL_PAGE_WRAP : FLASHMODEL_PAGE_REFUSE;
     cfg->refuse_double_program = sc->flash.refuse_double_program;
     return 0;

@@ -240,7 +240,9 @@ typedef struct glue_op {
     bool used;
     enum glue_op_kind kind;
     uint32_t id;
+    bool told; /* reported as inline_completion */
     uint32_t offset, bytes;
+    uint64_t prepare; /* the prepare call that started it (a->prepares), 0: outside one */
     chunksim_board_done_cb done;
     void *ctx;
 } glue_op_t;
@@ -252,6 +254,9 @@ typedef struct glue_adapter {
     const chunksim_glue_fns_t *fns;
     glue_op_t ops[CHUNKSIM_BOARD_MAX_OPS];
     uint32_t last_id;
+    uint64_t prepares;   /* prepare calls so far */
+    bool in_prepare;     /* the glue's prepare is running */
+    uint64_t said_ready; /* the last prepare that said ready (a->prepares then), 0: none */
     uint8_t *bounce;
     size_t bounce_bytes;
 } glue_adapter_t;
@@ -436,6 +441,7 @@ static int glue_op_start(enum glue_op_kind kind, uint32_t offset, void *buf, con
     op->kind = kind;
     op->offset = offset;
     op->bytes = (uint32_t)len;
+    op->prepare = a->in_prepare ? a->prepares : 0;
     op->done = done;
     op->ctx = ctx;
     return CHUNKSIM_BOARD_OK;
@@ -576,11 +582,37 @@ static int glue_read_guarded(glue_adapter_t *a, uint32_t offset, void *buf, size
     return ok ? 0 : CHUNKCORE_E_READ_REFUSED;
 }
 
+/*
+ * A prepare that started a read and said ready has treated the read as done
+ * inside the call that dispatched it: the packetizer now reads bytes that
+ * are still on their way. A read started by that prepare for other bytes (a
+ * double buffer's next window) is no such claim.
+ */
+static void glue_check_inline_completion(glue_adapter_t *a, uint32_t offset, size_t len)
+{
+    for (size_t i = 0; i < CHUNKSIM_BOARD_MAX_OPS; i++) {
+        glue_op_t *op = &a->ops[i];
+        if (!op->used || op->kind != GLUE_OP_READ || op->told || op->prepare == 0 ||
+            op->prepare != a->said_ready || offset >= op->offset + op->bytes ||
+            op->offset >= offset + len || a->board.inline_completion == NULL) {
+            continue;
+        }
+        char what[256];
+        snprintf(what, sizeof(what),
+                 "read of [%" PRIu32 ", %" PRIu32 ") taken as done by the prepare that started "
+                 "it: memfault_coredump_read(%" PRIu32 ", %zu bytes) before its completion",
+                 op->offset, op->offset + op->bytes, offset, len);
+        op->told = true;
+        a->board.inline_completion(a->board.ctx, what);
+    }
+}
+
 /* A false from the glue is its own routine refusing the read, as under the SDK
  * (core/src/sdk): no flash operation failed, so it is not called one. */
 static int glue_port_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     glue_adapter_t *a = ctx;
+    glue_check_inline_completion(a, offset, len);
     if (a->fns->coredump_read != NULL) {
         return glue_read_guarded(a, offset, buf, len);
     }
@@ -609,8 +641,12 @@ static int glue_reader_prepare(void *self, size_t next_chunk_bytes)
     }
     uint32_t arg = next_chunk_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)next_chunk_bytes;
     glue_enter(GLUE_FN_PREPARE, GLUE_DURING_PREPARE, 0, arg);
+    a->prepares++;
+    a->in_prepare = true;
     bool wait = a->fns->prepare(next_chunk_bytes);
+    a->in_prepare = false;
     glue_leave();
+    a->said_ready = wait ? 0 : a->prepares;
     if (wait && !glue_ops_in_flight(a)) {
         glue_note("memfault_platform_coredump_prepare_async(%zu) said wait with no flash "
                   "operation in flight: nothing will complete",

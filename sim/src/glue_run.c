@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE /* memfd_create */
 #include "glue_internal.h"
+#include "chunksim/error.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,10 +21,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef CHUNKSIM_VERSION
-#define CHUNKSIM_VERSION "0.0.0"
-#endif
 
 #define GLUE_REPORT_MAGIC 0x676c7565u /* "glue" */
 
@@ -262,7 +259,7 @@ static int glue_probe(chunksim_glue_t *g, char *err, size_t errlen)
     glue_wait_t w;
     int rc = glue_spawn(&c, glue_probe_child, g);
     if (rc < 0) {
-        snprintf(err, errlen, "cannot start a probe process: %s", strerror(-rc));
+        snprintf(err, errlen, "cannot start a probe process: %s", chunksim_strerror(rc));
         return rc;
     }
     glue_wait(&c, &rep, sizeof(rep), CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT, NULL, &w);
@@ -494,7 +491,7 @@ static int64_t glue_db_new_failed_run(chunksim_rec_t *rec, const chunksim_glue_t
     const chunksim_rec_run_info_t info = {
         .scenario_id = scenario_id,
         .seed = sc->run.seed,
-        .mode = sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual",
+        .mode = sc->run.mode == CHUNKSIM_SCHED_REALTIME ? "realtime" : "virtual",
         .tool_version = CHUNKSIM_VERSION,
         .reader = "glue",
         .glue = g->label,
@@ -634,7 +631,7 @@ int chunksim_glue_run(chunksim_glue_t *g, const chunksim_scenario_t *sc,
         rc = glue_conclude(&rep, &w, trace, opts->timeout_s, res);
     } else {
         snprintf(res->reason, sizeof(res->reason), "cannot start the run's process: %s",
-                 strerror(-rc));
+                 chunksim_strerror(rc));
         res->outcome = CHUNKSIM_OUTCOME_ERROR;
     }
     ran.died = res->outcome == CHUNKSIM_OUTCOME_ERROR && res->run_id == 0;

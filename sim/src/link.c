@@ -37,24 +37,24 @@ static uint64_t saturating_add(uint64_t a, uint64_t b)
 
 /* ---- air time ---- */
 
-static uint64_t ble_bytes_us(chunksim_link_phy phy, uint64_t bytes)
+static uint64_t ble_bytes_us(chunksim_link_phy_t phy, uint64_t bytes)
 {
     return bytes * BLE_BITS_PER_BYTE / (uint64_t)phy;
 }
 
-static uint64_t ble_preamble_bytes(chunksim_link_phy phy)
+static uint64_t ble_preamble_bytes(chunksim_link_phy_t phy)
 {
     return phy == CHUNKSIM_LINK_PHY_2M ? BLE_PREAMBLE_2M_BYTES : BLE_PREAMBLE_1M_BYTES;
 }
 
-uint64_t chunksim_link_ble_packet_us(chunksim_link_phy phy, size_t ll_payload_bytes)
+uint64_t chunksim_link_ble_packet_us(chunksim_link_phy_t phy, size_t ll_payload_bytes)
 {
     uint64_t bytes = ble_preamble_bytes(phy) + BLE_ACCESS_ADDR_BYTES + BLE_PDU_HEADER_BYTES +
                      ll_payload_bytes + BLE_MIC_BYTES + BLE_CRC_BYTES;
     return ble_bytes_us(phy, bytes);
 }
 
-uint64_t chunksim_link_ble_exchange_us(chunksim_link_phy phy, size_t ll_payload_bytes)
+uint64_t chunksim_link_ble_exchange_us(chunksim_link_phy_t phy, size_t ll_payload_bytes)
 {
     /* An empty PDU carries no MIC even on an encrypted link. */
     uint64_t ack_bytes =
@@ -100,7 +100,7 @@ static uint64_t net_wire_us(const chunksim_link_t *link, size_t chunk_bytes)
 
 /* ---- config ---- */
 
-void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kind kind)
+void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kind_t kind)
 {
     *cfg = (chunksim_link_config_t){
         .kind = kind,
@@ -172,7 +172,7 @@ int chunksim_link_config_validate(const chunksim_link_config_t *cfg, const char 
     if (why != NULL) {
         *why = error;
     }
-    return error == NULL ? 0 : UV_EINVAL;
+    return error == NULL ? 0 : CHUNKSIM_E_INVAL;
 }
 
 /* ---- state ---- */
@@ -434,10 +434,10 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
                        chunksim_link_result_t *out)
 {
     if (chunk_bytes == 0) {
-        return UV_EINVAL;
+        return CHUNKSIM_E_INVAL;
     }
     if (chunk_bytes > chunksim_link_chunk_bytes(link)) {
-        return UV_EMSGSIZE;
+        return CHUNKSIM_E_MSGSIZE;
     }
     *out = (chunksim_link_result_t){.reconnect_us = CHUNKSIM_LINK_NEVER};
     link->last_unit_count = 0;

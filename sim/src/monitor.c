@@ -485,11 +485,6 @@ void chunksim_monitor_clear_failed(chunksim_monitor_t *mon)
     mon->clear_faults++;
 }
 
-void chunksim_monitor_storage_lost(chunksim_monitor_t *mon)
-{
-    mon->stored = false;
-}
-
 void chunksim_monitor_mapped_read_busy(chunksim_monitor_t *mon, uint32_t offset)
 {
     monitor_report(mon, CHUNKSIM_INV_MAPPED_READ_BUSY,
@@ -564,8 +559,8 @@ void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32
 
 void chunksim_monitor_inline_completion(chunksim_monitor_t *mon, const char *what)
 {
-    monitor_report(mon, CHUNKSIM_INV_INLINE_COMPLETION, "%s completed inside %s",
-                   what != NULL ? what : "operation",
+    monitor_report(mon, CHUNKSIM_INV_INLINE_COMPLETION, "%s; seen inside %s",
+                   what != NULL ? what : "an operation completed inside its dispatch",
                    mon->call_seq != 0 ? monitor_call_name(mon->call_kind) : "no call");
 }
 

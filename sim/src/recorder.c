@@ -1,5 +1,6 @@
 #include "chunksim/recorder.h"
 #include "chunksim/sha256.h"
+#include "chunksim/outcome.h"
 
 #include <sqlite3.h>
 
@@ -109,8 +110,6 @@ static const char *const stmt_sql[STMT_COUNT] = {
                          "FROM chunksim_rec_buffered_chunks(?2)",
 };
 
-static const char *const outcomes[] = {"ok", "lost", "corrupt", "incomplete", "violation", "error"};
-
 /* ---- errors ---------------------------------------------------------------------------- */
 
 static int rec_fail(chunksim_rec_t *rec, int code, const char *fmt, ...)
@@ -137,17 +136,7 @@ const char *chunksim_rec_errmsg(const chunksim_rec_t *rec)
 
 const char *chunksim_rec_strerror(int err)
 {
-    switch (err) {
-    case CHUNKSIM_REC_OK:
-        return "ok";
-#define CHUNKSIM_REC_ERRNO_TEXT_(name, value, text)                                                \
-    case CHUNKSIM_REC_E_##name:                                                                    \
-        return text;
-        CHUNKSIM_REC_ERRNO_MAP(CHUNKSIM_REC_ERRNO_TEXT_)
-#undef CHUNKSIM_REC_ERRNO_TEXT_
-    default:
-        return "unknown error";
-    }
+    return chunksim_strerror(err);
 }
 
 /* ---- binding --------------------------------------------------------------------------- */
@@ -1319,10 +1308,9 @@ int chunksim_rec_run_begin(chunksim_rec_t *rec, const chunksim_rec_run_info_t *i
 
 static int rec_check_outcome(chunksim_rec_t *rec, const char *outcome)
 {
-    for (size_t i = 0; outcome && i < sizeof outcomes / sizeof outcomes[0]; i++) {
-        if (strcmp(outcome, outcomes[i]) == 0)
-            return 0;
-    }
+    chunksim_outcome_t known;
+    if (chunksim_outcome_from_name(outcome, &known) == 0)
+        return 0;
     return rec_fail(rec, CHUNKSIM_REC_E_INVAL,
                     "outcome '%s' is not one of ok, lost, corrupt, incomplete, violation, error",
                     outcome ? outcome : "(null)");

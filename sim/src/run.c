@@ -7,6 +7,7 @@
 #include "run_internal.h"
 
 #include "chunksim/image.h"
+#include "chunksim/error.h"
 
 #include "chunkcore/error.h"
 
@@ -17,15 +18,32 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef CHUNKSIM_VERSION
-#define CHUNKSIM_VERSION "0.0.0"
-#endif
-
 const char *chunksim_outcome_name(chunksim_outcome_t outcome)
 {
-    static const char *const names[] = {"ok",         "lost",      "corrupt",
-                                        "incomplete", "violation", "error"};
-    return (unsigned)outcome < sizeof(names) / sizeof(names[0]) ? names[outcome] : "unknown";
+    switch (outcome) {
+#define RUN_OUTCOME_NAME_(name, text, expectable)                                                  \
+    case CHUNKSIM_OUTCOME_##name:                                                                  \
+        return text;
+        CHUNKSIM_OUTCOME_MAP(RUN_OUTCOME_NAME_)
+#undef RUN_OUTCOME_NAME_
+    }
+    return "unknown";
+}
+
+int chunksim_outcome_from_name(const char *name, chunksim_outcome_t *outcome)
+{
+    static const chunksim_outcome_t all[] = {
+#define RUN_OUTCOME_VALUE_(name, text, expectable) CHUNKSIM_OUTCOME_##name,
+        CHUNKSIM_OUTCOME_MAP(RUN_OUTCOME_VALUE_)
+#undef RUN_OUTCOME_VALUE_
+    };
+    for (size_t i = 0; name != NULL && i < sizeof(all) / sizeof(all[0]); i++) {
+        if (strcmp(name, chunksim_outcome_name(all[i])) == 0) {
+            *outcome = all[i];
+            return 0;
+        }
+    }
+    return CHUNKSIM_E_INVAL;
 }
 
 uint64_t run_now(const run_t *run)
@@ -330,7 +348,8 @@ static int run_build_image(run_t *run)
         break;
     }
     int rc = chunksim_image_build(&icfg, &run->image, &run->image_bytes);
-    return rc < 0 ? run_fail(run, rc, "cannot build the coredump image: %s", strerror(-rc)) : 0;
+    return rc < 0 ? run_fail(run, rc, "cannot build the coredump image: %s", chunksim_strerror(rc))
+                  : 0;
 }
 
 static int run_setup_flash(run_t *run)
@@ -343,18 +362,18 @@ static int run_setup_flash(run_t *run)
     if (rc < 0) {
         return run_fail(run, rc, "%s", err);
     }
-    rc = flashmodel_init(&run->flash, &run->fmap.cfg);
+    rc = chunksim_err_flash(flashmodel_init(&run->flash, &run->fmap.cfg));
     if (rc < 0) {
-        return run_fail(run, -EINVAL, "flash model refused the config: %s",
-                        flashmodel_strerror(rc));
+        return run_fail(run, rc, "flash model refused the config: %s", chunksim_strerror(rc));
     }
     run->storage_base = sc->coredump.storage_offset_bytes;
     rc = flashmodel_load(&run->flash, run->storage_base, run->image, run->image_bytes);
     if (rc == 0) {
         rc = chunksim_flashmap_apply_wear(&run->flash, sc);
     }
+    rc = chunksim_err_flash(rc);
     if (rc < 0) {
-        return run_fail(run, -EINVAL, "cannot load the flash: %s", flashmodel_strerror(rc));
+        return run_fail(run, rc, "cannot load the flash: %s", chunksim_strerror(rc));
     }
     run_record_seed(run, "seed.flash", seed);
     return 0;
@@ -362,8 +381,7 @@ static int run_setup_flash(run_t *run)
 
 static void run_link_config(const chunksim_scenario_t *sc, chunksim_link_config_t *cfg)
 {
-    bool ble = sc->link.kind == CHUNKSIM_SC_LINK_BLE;
-    chunksim_link_config_default(cfg, ble ? CHUNKSIM_LINK_BLE : CHUNKSIM_LINK_NETWORK);
+    chunksim_link_config_default(cfg, sc->link.kind);
     cfg->att_mtu = sc->link.att_mtu;
     cfg->conn_interval_us = (uint32_t)sc->link.conn_interval_us;
     cfg->packets_per_event = sc->link.packets_per_event;
@@ -509,38 +527,37 @@ static int run_setup_own_packetizer(run_t *run)
     };
     run->pcfg.sources[CHUNKCORE_MSG_COREDUMP] = &run->spy;
     if (sc->coredump.rle) {
-        rc = run_setup_rle(run);
+        rc = chunksim_err_core(run_setup_rle(run));
         if (rc < 0) {
-            return run_fail(run, rc, "RLE source: %s", chunkcore_strerror(rc));
+            return run_fail(run, rc, "RLE source: %s", chunksim_strerror(rc));
         }
     }
     run->pcfg.project_key = sc->coredump.project_key[0] ? sc->coredump.project_key : NULL;
     run->pcfg.delete_policy = sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM
                                   ? CHUNKCORE_DELETE_ON_CONFIRM
                                   : CHUNKCORE_DELETE_ON_LAST_READ;
-    rc = chunkcore_packetizer_init(&run->pkt, &run->pcfg);
+    rc = chunksim_err_core(chunkcore_packetizer_init(&run->pkt, &run->pcfg));
     run->packetizer = (chunksim_packetizer_t){
         .self = &run->pkt,
         .get_chunk = own_get_chunk,
         .last_chunk_final = own_last_chunk_final,
         .abort = own_abort,
     };
-    return rc < 0 ? run_fail(run, rc, "packetizer: %s", chunkcore_strerror(rc)) : 0;
+    return rc < 0 ? run_fail(run, rc, "packetizer: %s", chunksim_strerror(rc)) : 0;
 }
 
 int run_boot_firmware(run_t *run)
 {
     const chunksim_scenario_t *sc = run->sc;
-    static const char *const kinds[] = {"sync", "single", "double"};
     chunksim_reader_create_fn create = run->opts->reader_create;
     if (create == NULL) {
-        create = chunksim_reader_lookup(kinds[sc->reader.kind]);
+        create = chunksim_reader_lookup(chunksim_reader_kind_name(sc->reader.kind));
     }
     const chunksim_reader_config_t rcfg = {.window_bytes = sc->reader.window_bytes};
     run_board_init(run);
-    int rc = create(&run->reader, &run->board, &rcfg);
+    int rc = chunksim_err_core(create(&run->reader, &run->board, &rcfg));
     if (rc < 0) {
-        return run_fail(run, rc, "reader refused to start: %s", chunkcore_strerror(rc));
+        return run_fail(run, rc, "reader refused to start: %s", chunksim_strerror(rc));
     }
     return run->opts->packetizer_create != NULL ? run_setup_firmware_packetizer(run)
                                                 : run_setup_own_packetizer(run);
@@ -555,17 +572,16 @@ static void run_watchdog_cb(chunksim_sched_t *sched)
 static int run_setup_loop(run_t *run)
 {
     const chunksim_sched_config_t cfg = {
-        .mode = run->sc->run.mode == CHUNKSIM_MODE_REALTIME ? CHUNKSIM_SCHED_REALTIME
-                                                            : CHUNKSIM_SCHED_VIRTUAL,
+        .mode = run->sc->run.mode,
         .realtime_scale = run->sc->run.realtime_scale,
     };
     int rc = uv_loop_init(&run->loop);
     if (rc < 0) {
-        return run_fail(run, rc, "libuv: %s", uv_strerror(rc));
+        return run_fail(run, rc, "libuv: %s", chunksim_strerror(rc));
     }
     rc = chunksim_sched_init(&run->sched, &run->loop, &cfg);
     if (rc < 0) {
-        return run_fail(run, rc, "scheduler: %s", uv_strerror(rc));
+        return run_fail(run, rc, "scheduler: %s", chunksim_strerror(rc));
     }
     run->sched.data = run;
     chunksim_sched_set_limit(&run->sched, run->sc->run.max_sim_us, run_watchdog_cb);
@@ -580,7 +596,7 @@ static void run_setup_monitor(run_t *run)
         .image = run->image,
         .image_bytes = run->image_bytes,
         .async_reader = run->reader.async,
-        .allow_suspend = run->sc->flash.busy_policy == CHUNKSIM_BUSY_SUSPEND,
+        .allow_suspend = run->sc->flash.busy_policy == FLASHMODEL_BUSY_SUSPEND,
         .data_faults = run_has_data_faults(run->sc),
         .storage_base = run->storage_base,
         .rle = run->sc->coredump.rle || run->packetizer.rle,
@@ -601,13 +617,13 @@ static int run_record_begin(run_t *run)
     int64_t scenario_id = 0;
     int rc = chunksim_rec_scenario(rec, run->sc->run.name, chunksim_scenario_text(run->sc),
                                    &scenario_id);
-    static const char *const readers[] = {"sync", "single", "double"};
     const chunksim_rec_run_info_t info = {
         .scenario_id = scenario_id,
         .seed = run->sc->run.seed,
-        .mode = run->sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual",
+        .mode = run->sc->run.mode == CHUNKSIM_SCHED_REALTIME ? "realtime" : "virtual",
         .tool_version = CHUNKSIM_VERSION,
-        .reader = run->opts->reader_name ? run->opts->reader_name : readers[run->sc->reader.kind],
+        .reader = run->opts->reader_name ? run->opts->reader_name
+                                         : chunksim_reader_kind_name(run->sc->reader.kind),
         .image = run->opts->no_image ? NULL : run->image,
         .image_bytes = run->opts->no_image ? 0 : run->image_bytes,
         .flash_bytes = run->sc->flash.size_bytes,
@@ -786,9 +802,7 @@ static void run_verdict(run_t *run)
             used ? "; " : "", chunkcore_errname(run->rle_board_init));
     }
     chunksim_expect_t expect = run->sc->run.expect;
-    res->passed = expect == CHUNKSIM_EXPECT_NONE ? res->outcome == CHUNKSIM_OUTCOME_OK
-                                                 : strcmp(chunksim_expect_name(expect),
-                                                          chunksim_outcome_name(res->outcome)) == 0;
+    res->passed = res->outcome == chunksim_expect_outcome(expect);
 }
 
 void run_chunk_delivered(run_t *run)
@@ -834,6 +848,33 @@ static void run_metrics(run_t *run)
     m->faults_injected = 0;
     for (int k = 1; k < FLASHMODEL_FAULT_COUNT; k++) {
         m->faults_injected += fc->faults[k];
+    }
+}
+
+/* The flash model's counters that no runs column holds, as metrics (docs/schema.md). */
+static void run_record_metrics(run_t *run)
+{
+    chunksim_rec_t *rec = run->opts->rec;
+    if (rec == NULL || run->res->run_id == 0) {
+        return;
+    }
+    const flashmodel_counters_t *fc = flashmodel_counters(&run->flash);
+    const struct {
+        const char *name;
+        uint64_t value;
+    } metrics[] = {
+        {"flash.ops", fc->ops},
+        {"flash.read_bytes", fc->read_bytes},
+        {"flash.erases", fc->erases},
+        {"flash.queued_ops", fc->queued},
+        {"flash.refused_ops", fc->refused},
+        {"flash.suspends", fc->suspends},
+        {"flash.power_losses", fc->power_losses},
+        {"chunks.wire_bytes", run->res->m.wire_bytes},
+    };
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+        (void)run_recorded(run,
+                           chunksim_rec_metric(rec, metrics[i].name, (double)metrics[i].value));
     }
 }
 
@@ -984,6 +1025,7 @@ int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *op
         run_loop(run);
         run_board_settle(run);
         run_metrics(run);
+        run_record_metrics(run);
         run_verdict(run);
         run_reboot_record_params(run);
         run_board_record_pending(run);

@@ -6,6 +6,7 @@
 #include "scenario_internal.h"
 
 #include "chunksim/link.h"
+#include "chunksim/error.h"
 #include "flashmodel/part.h"
 
 #include <errno.h>
@@ -28,7 +29,7 @@ static const chunksim_scenario_t scenario_default = {
         {
             .name = "unnamed",
             .seed = 1,
-            .mode = CHUNKSIM_MODE_VIRTUAL,
+            .mode = CHUNKSIM_SCHED_VIRTUAL,
             .realtime_scale = 1.0,
             .max_sim_us = 600000000u,
             .expect = CHUNKSIM_EXPECT_NONE,
@@ -46,7 +47,7 @@ static const chunksim_scenario_t scenario_default = {
         {
             .read_command = CHUNKSIM_READ_CMD_READ,
             .data_lines = 1,
-            .busy_policy = CHUNKSIM_BUSY_QUEUE,
+            .busy_policy = FLASHMODEL_BUSY_QUEUE,
             .page_wrap = true,
         },
     .reader =
@@ -59,7 +60,7 @@ static const chunksim_scenario_t scenario_default = {
         },
     .link =
         {
-            .kind = CHUNKSIM_SC_LINK_BLE,
+            .kind = CHUNKSIM_LINK_BLE,
             .att_mtu = BLE_ATT_MTU_MIN,
             .conn_interval_us = BLE_CONN_INTERVAL_US,
             .packets_per_event = BLE_PACKETS_PER_EVENT,
@@ -90,8 +91,8 @@ uint32_t scenario_ble_max_chunk_bytes(uint32_t att_mtu)
 
 uint32_t scenario_default_chunk_bytes(const chunksim_scenario_t *sc)
 {
-    return sc->link.kind == CHUNKSIM_SC_LINK_BLE ? scenario_ble_max_chunk_bytes(sc->link.att_mtu)
-                                                 : NETWORK_CHUNK_BYTES;
+    return sc->link.kind == CHUNKSIM_LINK_BLE ? scenario_ble_max_chunk_bytes(sc->link.att_mtu)
+                                              : NETWORK_CHUNK_BYTES;
 }
 
 /* ---- the record -------------------------------------------------------- */
@@ -605,7 +606,7 @@ int chunksim_scenario_load_with(chunksim_scenario_t *sc, const char *path, const
     size_t len;
     int rc = scenario_file_read(path, &text, &len);
     if (rc < 0) {
-        scenario_format(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
+        scenario_format(err, errlen, "%s: cannot read: %s", path, chunksim_strerror(rc));
         return rc;
     }
     char *dir = NULL;

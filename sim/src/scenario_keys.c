@@ -29,8 +29,11 @@
 
 /* Enum keywords; the index is the enum value. */
 static const char *const mode_words[] = {"virtual", "realtime", NULL};
-static const char *const expect_words[] = {"none",       "ok",        "lost", "corrupt",
-                                           "incomplete", "violation", NULL};
+#define EXPECT_WORD_YES(text) text,
+#define EXPECT_WORD_NO(text)
+#define EXPECT_WORD_(name, text, expectable) EXPECT_WORD_##expectable(text)
+/* Every outcome a scenario may expect, in the outcomes' order: chunksim_expect_t is one above. */
+static const char *const expect_words[] = {"none", CHUNKSIM_OUTCOME_MAP(EXPECT_WORD_) NULL};
 static const char *const content_words[] = {"random", "pattern", "file", "ram", NULL};
 static const char *const read_command_words[] = {"read", "fast", NULL};
 static const char *const busy_words[] = {"queue", "reject", "suspend", NULL};
@@ -40,8 +43,16 @@ static const char *const link_words[] = {"ble", "network", NULL};
 static const char *const phy_words[] = {"1M", "2M", NULL};
 static const char *const cut_on_words[] = {"any", "read", "program", "erase", NULL};
 
-_Static_assert(sizeof(chunksim_run_mode_t) == sizeof(int), "WORD keys store enums as int");
+_Static_assert(sizeof(chunksim_sched_mode_t) == sizeof(int), "WORD keys store enums as int");
 _Static_assert(sizeof(chunksim_expect_t) == sizeof(int), "WORD keys store enums as int");
+_Static_assert(sizeof(chunksim_link_kind_t) == sizeof(int), "WORD keys store enums as int");
+/* The words' index is the module's value. */
+_Static_assert(CHUNKSIM_SCHED_VIRTUAL == 0 && CHUNKSIM_SCHED_REALTIME == 1, "mode_words order");
+_Static_assert(CHUNKSIM_LINK_BLE == 0 && CHUNKSIM_LINK_NETWORK == 1, "link_words order");
+_Static_assert(sizeof(flashmodel_busy_policy_t) == sizeof(int), "WORD keys store enums as int");
+_Static_assert(FLASHMODEL_BUSY_QUEUE == 0 && FLASHMODEL_BUSY_REJECT == 1 &&
+                   FLASHMODEL_BUSY_SUSPEND == 2,
+               "busy_words order");
 _Static_assert(sizeof(chunksim_phy_t) == sizeof(int), "WORD keys store enums as int");
 _Static_assert(sizeof(chunksim_cut_on_t) == sizeof(int), "WORD keys store enums as int");
 
@@ -51,6 +62,17 @@ const char *const scenario_sections[] = {"run",    "coredump", "flash", "faults"
 const char *chunksim_expect_name(chunksim_expect_t expect)
 {
     return (unsigned)expect <= CHUNKSIM_EXPECT_VIOLATION ? expect_words[expect] : "?";
+}
+
+chunksim_outcome_t chunksim_expect_outcome(chunksim_expect_t expect)
+{
+    return expect == CHUNKSIM_EXPECT_NONE ? CHUNKSIM_OUTCOME_OK
+                                          : (chunksim_outcome_t)(expect - CHUNKSIM_EXPECT_OK);
+}
+
+const char *chunksim_reader_kind_name(chunksim_reader_kind_t kind)
+{
+    return (unsigned)kind <= CHUNKSIM_READER_DOUBLE ? reader_words[kind] : "?";
 }
 
 /* ---- custom appliers --------------------------------------------------- */

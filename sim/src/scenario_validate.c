@@ -139,7 +139,7 @@ static int check_flash(const chunksim_scenario_t *sc, char *err, size_t errlen)
         return fail_at(sc, "flash.dummy_cycles", err, errlen,
                        "the 03h read command has no dummy cycles; set read_command = fast");
     char o[ORIGIN_BYTES];
-    if (f->busy_policy == CHUNKSIM_BUSY_SUSPEND && !scenario_part(sc)->part.suspend)
+    if (f->busy_policy == FLASHMODEL_BUSY_SUSPEND && !scenario_part(sc)->part.suspend)
         return fail_at(sc, "flash.busy_policy", err, errlen,
                        "[flash] part = %s %s cannot suspend a program or erase; use queue or "
                        "reject",
@@ -229,7 +229,7 @@ static int check_link(const chunksim_scenario_t *sc, char *err, size_t errlen)
 {
     uint32_t mtu = sc->link.att_mtu, max = scenario_ble_max_chunk_bytes(mtu);
     char o[ORIGIN_BYTES];
-    if (sc->link.kind != CHUNKSIM_SC_LINK_BLE || sc->link.chunk_bytes <= max)
+    if (sc->link.kind != CHUNKSIM_LINK_BLE || sc->link.chunk_bytes <= max)
         return 0;
     origin_of(sc, "link.att_mtu", o, sizeof o);
     if (max == mtu - 3)

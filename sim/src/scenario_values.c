@@ -3,6 +3,7 @@
  * their trace files, file reading. Nothing here knows about sections or keys.
  */
 #include "scenario_internal.h"
+#include "chunksim/error.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -317,7 +318,7 @@ int scenario_regular_file_read(const char *path, uint64_t max_bytes, const char 
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         int rc = -errno;
-        scenario_format(why, whylen, "cannot read %s: %s", path, strerror(-rc));
+        scenario_format(why, whylen, "cannot read %s: %s", path, chunksim_strerror(rc));
         return rc;
     }
     struct stat st;
@@ -336,7 +337,7 @@ int scenario_regular_file_read(const char *path, uint64_t max_bytes, const char 
     if (rc == 0 && buf == NULL)
         rc = -ENOMEM;
     if (rc == 0 && (rc = read_fully(fd, buf, len, &got)) < 0)
-        scenario_format(why, whylen, "cannot read %s: %s", path, strerror(-rc));
+        scenario_format(why, whylen, "cannot read %s: %s", path, chunksim_strerror(rc));
     close(fd);
     if (rc < 0) {
         free(buf);
@@ -650,7 +651,7 @@ int scenario_trace_load(const char *path, double **latency_us, size_t *count, ch
         scenario_regular_file_read(path, SIZE_MAX, "any file holds", &text, &bytes, why, whylen);
     if (rc < 0) {
         if (rc != -EINVAL && rc != -ENOMEM)
-            scenario_format(why, whylen, "cannot read trace %s: %s", path, strerror(-rc));
+            scenario_format(why, whylen, "cannot read trace %s: %s", path, chunksim_strerror(rc));
         return rc;
     }
     struct trace_csv t = {.path = path, .column = -1, .why = why, .whylen = whylen};

@@ -99,7 +99,7 @@ static int heap_reserve(chunksim_sched_t *sched)
     size_t cap = sched->heap_cap == 0 ? HEAP_INITIAL_CAP : sched->heap_cap * 2;
     chunksim_event_t **heap = realloc(sched->heap, cap * sizeof(*heap));
     if (heap == NULL) {
-        return UV_ENOMEM;
+        return -ENOMEM;
     }
     sched->heap = heap;
     sched->heap_cap = cap;
@@ -335,17 +335,17 @@ static void sched_kick(chunksim_sched_t *sched)
 int chunksim_sched_init(chunksim_sched_t *sched, uv_loop_t *loop,
                         const chunksim_sched_config_t *config)
 {
-    chunksim_sched_mode mode = config != NULL ? config->mode : CHUNKSIM_SCHED_VIRTUAL;
+    chunksim_sched_mode_t mode = config != NULL ? config->mode : CHUNKSIM_SCHED_VIRTUAL;
     double scale = config != NULL ? config->realtime_scale : 1.0;
 
     if (mode != CHUNKSIM_SCHED_VIRTUAL && mode != CHUNKSIM_SCHED_REALTIME) {
-        return UV_EINVAL;
+        return CHUNKSIM_E_INVAL;
     }
     if (scale == 0.0) {
         scale = 1.0;
     }
     if (!(scale > 0.0) || isinf(scale)) {
-        return UV_EINVAL;
+        return CHUNKSIM_E_INVAL;
     }
 
     *sched = (chunksim_sched_t){
@@ -393,10 +393,10 @@ int chunksim_sched_at(chunksim_sched_t *sched, chunksim_event_t *ev, uint64_t de
                       chunksim_event_cb cb, void *data)
 {
     if (cb == NULL || sched->closing) {
-        return UV_EINVAL;
+        return CHUNKSIM_E_INVAL;
     }
     if (chunksim_sched_is_pending(sched, ev)) {
-        return UV_EBUSY;
+        return CHUNKSIM_E_BUSY;
     }
     int rc = heap_reserve(sched);
     if (rc != 0) {
@@ -417,7 +417,7 @@ int chunksim_sched_at(chunksim_sched_t *sched, chunksim_event_t *ev, uint64_t de
 int chunksim_sched_cancel(chunksim_sched_t *sched, chunksim_event_t *ev)
 {
     if (!chunksim_sched_is_pending(sched, ev)) {
-        return UV_ENOENT;
+        return CHUNKSIM_E_NOENT;
     }
     bool was_head = ev->heap_index == 0;
     heap_remove(sched, ev);
@@ -534,7 +534,7 @@ static int realtime_work_start(chunksim_sched_t *sched, chunksim_work_t *w)
 {
     struct chunksim_rt_work *rw = calloc(1, sizeof(*rw));
     if (rw == NULL) {
-        return UV_ENOMEM;
+        return -ENOMEM;
     }
     rw->sched = sched;
     rw->user = w;
@@ -594,12 +594,12 @@ int chunksim_sched_work(chunksim_sched_t *sched, chunksim_work_t *w, uint64_t du
                         chunksim_work_fn work_fn, chunksim_work_cb done_cb)
 {
     if (done_cb == NULL || sched->closing) {
-        return UV_EINVAL;
+        return CHUNKSIM_E_INVAL;
     }
     /* The heap, not w's fields, says whether w is in flight: a request that
      * was never started may hold garbage. */
     if (chunksim_sched_is_pending(sched, &w->ev)) {
-        return UV_EBUSY;
+        return CHUNKSIM_E_BUSY;
     }
     w->sched = sched;
     w->duration_us = duration_us;
@@ -615,11 +615,11 @@ int chunksim_sched_work(chunksim_sched_t *sched, chunksim_work_t *w, uint64_t du
 int chunksim_sched_work_cancel(chunksim_sched_t *sched, chunksim_work_t *w)
 {
     if (!chunksim_sched_is_pending(sched, &w->ev)) {
-        return UV_ENOENT;
+        return CHUNKSIM_E_NOENT;
     }
     if (sched->mode == CHUNKSIM_SCHED_REALTIME &&
         (w->rt == NULL || !realtime_work_detach(sched, w->rt))) {
-        return UV_EBUSY; /* work_fn runs or ran: its done_cb follows */
+        return CHUNKSIM_E_BUSY; /* work_fn runs or ran: its done_cb follows */
     }
     return chunksim_sched_cancel(sched, &w->ev);
 }

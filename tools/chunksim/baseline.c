@@ -12,13 +12,7 @@
 
 int cli_outcome_parse(const char *name, chunksim_outcome_t *outcome)
 {
-    for (int o = 0; o <= CHUNKSIM_OUTCOME_ERROR; o++) {
-        if (strcmp(name, chunksim_outcome_name((chunksim_outcome_t)o)) == 0) {
-            *outcome = (chunksim_outcome_t)o;
-            return 0;
-        }
-    }
-    return -EINVAL;
+    return chunksim_outcome_from_name(name, outcome) == 0 ? 0 : -EINVAL;
 }
 
 static int baseline_cmp(const void *a, const void *b)

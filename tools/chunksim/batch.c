@@ -5,6 +5,7 @@
 #include "options.h"
 
 #include "chunksim/merge.h"
+#include "chunksim/error.h"
 #include "chunksim/recorder.h"
 #include "scratch.h"
 #include "worker.h"
@@ -381,7 +382,7 @@ static void batch_worker_ended(batch_state_t *s, unsigned slot)
     if (!batch_stop && __atomic_load_n(&s->shared->next, __ATOMIC_RELAXED) < s->cfg->case_count) {
         int rc = batch_spawn(s, slot);
         if (rc < 0)
-            fprintf(stderr, "%s: cannot start a worker: %s\n", s->cfg->tool, strerror(-rc));
+            fprintf(stderr, "%s: cannot start a worker: %s\n", s->cfg->tool, chunksim_strerror(rc));
     }
 }
 
@@ -555,7 +556,8 @@ static void batch_start_workers(batch_state_t *s)
         s->workers[i] = (batch_worker_t){.res_fd = -1};
         int rc = batch_spawn(s, i);
         if (rc < 0)
-            fprintf(stderr, "%s: cannot start worker %u: %s\n", s->cfg->tool, i + 1, strerror(-rc));
+            fprintf(stderr, "%s: cannot start worker %u: %s\n", s->cfg->tool, i + 1,
+                    chunksim_strerror(rc));
     }
 }
 

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "chunksim/recorder.h"
+#include "chunksim/error.h"
 
 #include <sqlite3.h>
 
@@ -62,7 +63,8 @@ static int campaign_run_with(const chunksim_matrix_t *m, const chunksim_matrix_c
     const chunksim_run_options_t opts = {.rec = rec, .record_rows = rec != NULL};
     rc = chunksim_run(&sc, &opts, res);
     if (rc < 0)
-        snprintf(err, errlen, "case %s: %s", c->id, res->reason[0] ? res->reason : strerror(-rc));
+        snprintf(err, errlen, "case %s: %s", c->id,
+                 res->reason[0] ? res->reason : chunksim_strerror(rc));
     chunksim_scenario_free(&sc);
     return rc;
 }

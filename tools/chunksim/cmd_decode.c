@@ -7,6 +7,7 @@
 #include "options.h"
 
 #include "chunksim/capture.h"
+#include "chunksim/error.h"
 #include "chunksim/decoder.h"
 #include "chunksim/recorder.h"
 
@@ -80,8 +81,9 @@ static int decode_parse_run(const cli_value_t *v, void *field)
 static int decode_parse_format(const cli_value_t *v, void *field)
 {
     if (chunksim_capture_format_from_name(v->text, field) < 0) {
-        fprintf(v->err, "%s: --%s: '%s' is not auto, mc, hex or bin\n", v->tool, v->option,
-                v->text);
+        fprintf(v->err,
+                "%s: --%s: '%s' is not auto, mc, sdk_data_export, hex, base64, bin or records\n",
+                v->tool, v->option, v->text);
         return CLI_EXIT_USAGE;
     }
     return 0;
@@ -93,7 +95,9 @@ static const cli_option_t decode_options[] = {
     {"run", 0, "ID", "with --db: the run (default: the latest)", 0, decode_parse_run},
     {"all-chunks", 0, NULL, "with --db: also chunks produced but not delivered", OWN(all_chunks),
      NULL},
-    {"format", 0, "FMT", "auto, mc, hex or bin (captures)", OWN(format), decode_parse_format},
+    {"encoding", 0, "ENC", "auto, mc (or sdk_data_export), hex, base64, bin or records\n(captures)",
+     OWN(format), decode_parse_format},
+    {"format", 0, "ENC", "the same as --encoding", OWN(format), decode_parse_format},
     {"image", 0, "FILE",
      "compare each coredump with this image (e.g. read from the\n"
      "device's flash); locates corruption that a CRC only detects",
@@ -116,7 +120,7 @@ static const cli_option_t decode_options[] = {
 static const cli_command_t decode_command = {
     .name = "decode",
     .usage = "--db FILE [--run ID] [--all-chunks] [options]\n"
-             "       chunksim decode CAPTURE|- [--format auto|mc|hex|bin] [options]",
+             "       chunksim decode CAPTURE|- [--encoding ENC] [options]",
     .about = "Reassembles chunks into messages (chunk format v2), checks each CRC, prints per\n"
              "message its type (coredump, event, log, cdr), length, CRC status, chunk count and\n"
              "first chunk, and for a coredump its header, blocks and footer. A run-length\n"
@@ -136,17 +140,26 @@ static const cli_command_t decode_command = {
              "                      delivered, which is what the receiver saw; coredumps are\n"
              "                      also compared with the run's image\n"
              "  --all-chunks        include chunks that were produced but not delivered\n"
-             "  CAPTURE             a capture file ('-': standard input), in one of:\n"
-             "    mc    console text: every 'MC:<base64 of one chunk>:' anywhere in a line is\n"
-             "          one chunk; other text and lines are ignored. Standard base64 with '='\n"
-             "          padding. An 'MC:' without a valid record after it (bad character, bad\n"
-             "          padding, no closing ':' on the line) is reported as damage.\n"
-             "    hex   one chunk per line as hex digits, spaces and tabs ignored; blank lines\n"
-             "          and lines starting with '#' are skipped; anything else is damage.\n"
-             "    bin   back-to-back records: a 2-byte little-endian length, then that many\n"
-             "          chunk bytes (chunks up to 65535 bytes). A cut record is damage.\n"
-             "    auto  (default) bin if the file is a whole number of such records, else mc\n"
-             "          if it contains 'MC:', else bin if it has control bytes, else hex.\n",
+             "  CAPTURE             a capture file ('-': standard input), in one of the\n"
+             "                      encodings of the Memfault CLI's post-chunk --encoding:\n"
+             "    mc      console text, the SDK's export (the CLI's sdk_data_export): every\n"
+             "            'MC:<base64 of one chunk>:' anywhere in a line is one chunk; other\n"
+             "            text, and an 'MC:' the SDK would not print (\"MC: ok\"), is ignored.\n"
+             "            A record with a bad character, bad padding or no closing ':' on\n"
+             "            the line is reported as damage.\n"
+             "    hex     one chunk per line as hex digits, spaces and tabs ignored; blank\n"
+             "            lines and lines starting with '#' are skipped; anything else is damage.\n"
+             "    base64  one chunk per line in standard base64 with '=' padding; blank and\n"
+             "            '#' lines skipped; a bad character, length or padding is damage.\n"
+             "    bin     the whole file is one raw chunk.\n"
+             "    records chunksim's binary capture: back-to-back records, each a\n"
+             "            2-byte little-endian length, then that many chunk bytes. A cut\n"
+             "            record is damage.\n"
+             "    auto    (default) the one encoding the file fits: mc if text holds 'MC:';\n"
+             "            hex or base64 by which every line fits (by chunk headers when both\n"
+             "            do); for binary, records when two or more records walk it, else\n"
+             "            bin or records by the first byte and the walk. When several fit,\n"
+             "            decode names them and asks for --encoding.\n",
     .shared = CLI_OPT_DB_SOURCE,
     .options = decode_options,
     .notes = "Exit status: 0 every message intact, 1 damage found (or no complete message),\n"
@@ -182,6 +195,12 @@ static int decode_parse(int argc, char **argv, decode_args_t *a, FILE *out, FILE
 
 /* ---- locations and damage lines ---- */
 
+/* Binary captures are located by record and byte offset, text ones by line and column. */
+static bool decode_binary(const decode_t *d)
+{
+    return d->format == CHUNKSIM_CAPTURE_BIN || d->format == CHUNKSIM_CAPTURE_RECORDS;
+}
+
 static void decode_loc(const decode_t *d, uint64_t index, char *buf, size_t len)
 {
     if (d->from_db) {
@@ -193,7 +212,7 @@ static void decode_loc(const decode_t *d, uint64_t index, char *buf, size_t len)
         return;
     }
     const chunksim_capture_loc_t *l = &d->locs[index];
-    if (d->format == CHUNKSIM_CAPTURE_BIN) {
+    if (decode_binary(d)) {
         snprintf(buf, len, "record %" PRIu64 " (byte %" PRIu64 ")", l->line, l->file_offset);
     } else if (l->column > 1) {
         snprintf(buf, len, "line %" PRIu64 ", column %" PRIu64, l->line, l->column);
@@ -240,7 +259,7 @@ static void decode_on_capture_error(void *data, const chunksim_capture_error_t *
 {
     decode_t *d = data;
     char loc[DECODE_LOC_BYTES], text[DECODE_TEXT_BYTES];
-    if (d->format == CHUNKSIM_CAPTURE_BIN) {
+    if (decode_binary(d)) {
         snprintf(loc, sizeof(loc), "record %" PRIu64 " (byte %" PRIu64 ")", e->loc.line,
                  e->loc.file_offset);
     } else {
@@ -564,6 +583,22 @@ static int decode_read_all(FILE *f, uint8_t **out, size_t *out_len)
     return 0;
 }
 
+/* Auto-detection does not guess: it names what the input could be. */
+static void decode_ambiguous(decode_t *d, const char *name, const uint8_t *in, size_t len)
+{
+    const unsigned fits = chunksim_capture_candidates(in, len);
+    fprintf(d->err, "chunksim decode: %s: cannot tell the encoding: it reads as", name);
+    const char *sep = " ";
+    for (int f = CHUNKSIM_CAPTURE_MC; f < CHUNKSIM_CAPTURE_FORMATS; f++) {
+        if (fits & (1u << f)) {
+            fprintf(d->err, "%s%s", sep,
+                    chunksim_capture_format_name((chunksim_capture_format_t)f));
+            sep = " or ";
+        }
+    }
+    fprintf(d->err, "; name one with --encoding\n");
+}
+
 static int decode_capture(decode_t *d)
 {
     const char *path = d->a->input;
@@ -584,8 +619,13 @@ static int decode_capture(decode_t *d)
     }
     d->format =
         d->a->format == CHUNKSIM_CAPTURE_AUTO ? chunksim_capture_detect(in, len) : d->a->format;
+    if (d->format == CHUNKSIM_CAPTURE_AUTO) {
+        decode_ambiguous(d, is_stdin ? "standard input" : path, in, len);
+        free(in);
+        return CLI_EXIT_USAGE;
+    }
     if (!d->a->quiet) {
-        fprintf(d->out, "capture %s: %zu bytes, format %s%s\n", is_stdin ? "(stdin)" : path, len,
+        fprintf(d->out, "capture %s: %zu bytes, encoding %s%s\n", is_stdin ? "(stdin)" : path, len,
                 chunksim_capture_format_name(d->format),
                 d->a->format == CHUNKSIM_CAPTURE_AUTO ? " (detected)" : "");
     }
@@ -600,7 +640,7 @@ static int decode_capture(decode_t *d)
     free(in);
     chunksim_decoder_finish(&d->dec, st.chunks);
     if (rc < 0) {
-        fprintf(d->err, "chunksim decode: %s: %s\n", path, strerror(-rc));
+        fprintf(d->err, "chunksim decode: %s: %s\n", path, chunksim_strerror(rc));
         return CLI_EXIT_USAGE;
     }
     return 0;

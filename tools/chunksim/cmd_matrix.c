@@ -8,6 +8,7 @@
 #include "select.h"
 
 #include "chunksim/matrix.h"
+#include "chunksim/error.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -254,7 +255,7 @@ static int matrix_baselines(const matrix_args_t *a, const cli_batch_t *b, cli_ba
         int rc = cli_baseline_write(b, a->write_baseline);
         if (rc < 0) {
             fprintf(stderr, "chunksim matrix: --write-baseline %s: %s\n", a->write_baseline,
-                    strerror(-rc));
+                    chunksim_strerror(rc));
             return CLI_EXIT_FAILED;
         }
         printf("baseline written to %s (%zu cases)\n", a->write_baseline, b->cfg->case_count);
@@ -322,7 +323,8 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         };
         int jrc = cli_junit_write(&jc, a->common.junit);
         if (jrc < 0) {
-            fprintf(stderr, "chunksim matrix: --junit %s: %s\n", a->common.junit, strerror(-jrc));
+            fprintf(stderr, "chunksim matrix: --junit %s: %s\n", a->common.junit,
+                    chunksim_strerror(jrc));
             exit_code = CLI_EXIT_FAILED;
         }
     }

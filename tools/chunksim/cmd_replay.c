@@ -427,14 +427,13 @@ static int replay_scenario(const replay_args_t *a, const dbread_run_t *run, chun
         }
         return -1;
     }
-    static const char *const readers[] = {"sync", "single", "double"};
-    for (int k = 0; k < 3; k++) {
-        if (strcmp(run->reader, readers[k]) == 0) {
+    for (int k = CHUNKSIM_READER_SYNC; k <= CHUNKSIM_READER_DOUBLE; k++) {
+        if (strcmp(run->reader, chunksim_reader_kind_name((chunksim_reader_kind_t)k)) == 0) {
             sc->reader.kind = (chunksim_reader_kind_t)k;
         }
     }
     sc->run.seed = run->seed;
-    sc->run.mode = CHUNKSIM_MODE_VIRTUAL;
+    sc->run.mode = CHUNKSIM_SCHED_VIRTUAL;
     snprintf(sc->run.name, sizeof(sc->run.name), "%s", run->scenario);
     rc = chunksim_scenario_validate(sc, err, sizeof(err));
     if (rc == 0) {

@@ -4,6 +4,7 @@
 #include "report.h"
 
 #include "chunksim/recorder.h"
+#include "chunksim/error.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -197,7 +198,7 @@ static int report_page(sqlite3 *db, const report_args_t *a, int64_t run_id,
         rc = -errno;
     }
     if (rc < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a->html_path, strerror(-rc));
+        fprintf(stderr, "chunksim report: %s: %s\n", a->html_path, chunksim_strerror(rc));
     } else {
         fprintf(stderr, "chunksim report: wrote %s (run %" PRId64 ": %s)\n", a->html_path, run_id,
                 run.scenario ? run.scenario : "?");
@@ -219,7 +220,7 @@ static int report_campaign_page(sqlite3 *db, const report_args_t *a, const repor
         rc = -errno;
     }
     if (rc < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a->html_path, strerror(-rc));
+        fprintf(stderr, "chunksim report: %s: %s\n", a->html_path, chunksim_strerror(rc));
         return CLI_EXIT_USAGE;
     }
     printf("wrote %s: outcomes by axis, %zu failing cell(s)\n", a->html_path, cs->failed_cells);

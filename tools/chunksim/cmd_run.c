@@ -141,7 +141,7 @@ static json_t *run_json(const char *path, const chunksim_scenario_t *sc,
     return json_pack(
         "{s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s, s:I, s:s?, s:f, s:o}", "scenario",
         sc->run.name, "file", path, "seed", (json_int_t)r->seed, "mode",
-        sc->run.mode == CHUNKSIM_MODE_REALTIME ? "realtime" : "virtual", "outcome",
+        sc->run.mode == CHUNKSIM_SCHED_REALTIME ? "realtime" : "virtual", "outcome",
         chunksim_outcome_name(r->outcome), "expect",
         sc->run.expect == CHUNKSIM_EXPECT_NONE ? "ok" : chunksim_expect_name(sc->run.expect),
         "passed", r->passed, "safety_ok", r->safety_ok, "liveness_ok", r->liveness_ok, "reason",

@@ -500,7 +500,7 @@ static int on_fault(load_t *L, sqlite3_stmt *st)
 typedef struct {
     bool known;
     bool ble;
-    chunksim_link_phy phy;
+    chunksim_link_phy_t phy;
     uint64_t bandwidth_bytes_per_s, latency_us;
     bool sync_reader;
     uint32_t window_bytes;
@@ -521,7 +521,7 @@ static void stored_config(const report_run_t *r, stored_config_t *cfg)
     }
     if (chunksim_scenario_validate(&sc, err, sizeof(err)) == 0) {
         cfg->known = true;
-        cfg->ble = sc.link.kind == CHUNKSIM_SC_LINK_BLE;
+        cfg->ble = sc.link.kind == CHUNKSIM_LINK_BLE;
         cfg->phy = sc.link.phy == CHUNKSIM_PHY_2M ? CHUNKSIM_LINK_PHY_2M : CHUNKSIM_LINK_PHY_1M;
         cfg->bandwidth_bytes_per_s = sc.link.bandwidth_bytes_per_s;
         cfg->latency_us = sc.link.latency_us;

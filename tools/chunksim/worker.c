@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "worker.h"
 
+#include "chunksim/error.h"
 #include "chunksim/merge.h"
 #include "chunksim/recorder.h"
 #include "scratch.h"
@@ -110,7 +111,7 @@ static void worker_result(cli_worker_msg_t *msg, int rc, const chunksim_run_resu
     msg->wall_ms = res->wall_ms;
     snprintf(msg->reason, sizeof msg->reason, "%s", res->reason);
     if (rc < 0 && msg->reason[0] == '\0')
-        snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s", strerror(-rc));
+        snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s", chunksim_strerror(rc));
 }
 
 bool cli_worker_rerun_check(cli_worker_msg_t *again, const cli_worker_msg_t *first,
@@ -154,7 +155,7 @@ static void worker_case(worker_t *w, uint64_t pos, cli_worker_msg_t *msg)
     }
     chunksim_rec_t *rec = w->seg_rc == 0 ? &w->seg : NULL;
     /* Real time does not repeat itself: such a run keeps its trace the first time. */
-    bool rerun = cfg->trace == CLI_BATCH_TRACE_FAILURES && sc.run.mode != CHUNKSIM_MODE_REALTIME;
+    bool rerun = cfg->trace == CLI_BATCH_TRACE_FAILURES && sc.run.mode != CHUNKSIM_SCHED_REALTIME;
     bool all =
         cfg->trace == CLI_BATCH_TRACE_ALL || (cfg->trace == CLI_BATCH_TRACE_FAILURES && !rerun);
     /* Sized to fit: a cell cut short would no longer name its case. */

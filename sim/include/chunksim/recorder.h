@@ -46,6 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunksim/error.h"
+
 /* PRAGMA user_version of the databases this build writes; a newer one is refused, an
  * older one is brought up to it when opened for writing. */
 #define CHUNKSIM_REC_SCHEMA_VERSION 3
@@ -58,20 +60,15 @@
 #define CHUNKSIM_REC_SEQ_NONE  UINT64_MAX /* a violation not tied to one call */
 #define CHUNKSIM_REC_ARG_NONE  INT64_MIN  /* a call without an argument */
 
-/* Errors (for now the recorder's own list; it will join the common chunksim list). */
-#define CHUNKSIM_REC_ERRNO_MAP(X)                                                                  \
-    X(INVAL, -1, "invalid argument")                                                               \
-    X(SQLITE, -2, "SQLite error (chunksim_rec_errmsg() has the details)")                          \
-    X(VERSION, -3, "database schema is newer than this chunksim understands")                      \
-    X(NOTREC, -4, "file is not a chunksim recording")                                              \
-    X(STATE, -5, "not valid now (no run in progress, or one already is)")                          \
-    X(READONLY, -6, "recorder was opened read-only")
-
+/* Errors: codes of the common list (chunksim/error.h), under the recorder's names. */
 enum chunksim_rec_errno {
-    CHUNKSIM_REC_OK = 0,
-#define CHUNKSIM_REC_ERRNO_ENUM_(name, value, text) CHUNKSIM_REC_E_##name = (value),
-    CHUNKSIM_REC_ERRNO_MAP(CHUNKSIM_REC_ERRNO_ENUM_)
-#undef CHUNKSIM_REC_ERRNO_ENUM_
+    CHUNKSIM_REC_OK = CHUNKSIM_OK,
+    CHUNKSIM_REC_E_INVAL = CHUNKSIM_E_INVAL,
+    CHUNKSIM_REC_E_SQLITE = CHUNKSIM_E_SQLITE,
+    CHUNKSIM_REC_E_VERSION = CHUNKSIM_E_VERSION,
+    CHUNKSIM_REC_E_NOTREC = CHUNKSIM_E_NOTREC,
+    CHUNKSIM_REC_E_STATE = CHUNKSIM_E_STATE,
+    CHUNKSIM_REC_E_READONLY = CHUNKSIM_E_READONLY,
 };
 
 struct sqlite3;
@@ -242,7 +239,7 @@ int chunksim_rec_call(chunksim_rec_t *rec, const chunksim_rec_call_t *call);
 int chunksim_rec_flash_op(chunksim_rec_t *rec, const chunksim_rec_flash_op_t *op);
 int chunksim_rec_chunk(chunksim_rec_t *rec, const chunksim_rec_chunk_t *chunk);
 int chunksim_rec_violation(chunksim_rec_t *rec, const chunksim_rec_violation_t *v);
-/* A derived seed or drawn parameter; each name once per run. */
+/* A value the run derived (a seed) or decided (docs/schema.md, params); each name once per run. */
 int chunksim_rec_param(chunksim_rec_t *rec, const char *name, const char *value);
 /* An open-ended metric; each name once per run. */
 int chunksim_rec_metric(chunksim_rec_t *rec, const char *name, double value);
@@ -259,7 +256,7 @@ int chunksim_rec_run_abort(chunksim_rec_t *rec, const char *reason);
 /* The last failure's message (SQLite's text with what was being done); "" if none. */
 const char *chunksim_rec_errmsg(const chunksim_rec_t *rec);
 
-/* Text for a CHUNKSIM_REC_E_* code (or "ok"); never NULL. */
+/* chunksim_strerror(), kept for the recorder's callers. */
 const char *chunksim_rec_strerror(int err);
 
 #endif
