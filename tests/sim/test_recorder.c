@@ -1171,6 +1171,39 @@ static void test_failed_bulk_insert_is_reported_with_the_rows_lost(void **state)
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
+/* The recorder's one description of each trace table is the schema's, column for column. */
+static void test_trace_columns_match_the_schema(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    static const char *const tables[] = {"calls", "flash_ops", "chunks"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char cols[512];
+        int n = chunksim_rec_trace_columns(tables[i], cols, sizeof cols);
+        assert_true(n > 0);
+        sqlite3_stmt *st;
+        assert_int_equal(
+            sqlite3_prepare_v2(db,
+                               "SELECT group_concat(name, ', '), count(*) FROM "
+                               "(SELECT name FROM pragma_table_info(?1) "
+                               "WHERE name NOT IN ('run_id', 'chunk_id') ORDER BY cid)",
+                               -1, &st, NULL),
+            SQLITE_OK);
+        sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), cols);
+        assert_int_equal(sqlite3_column_int(st, 1), n);
+        sqlite3_finalize(st);
+    }
+    char small[8];
+    assert_int_equal(chunksim_rec_trace_columns("calls", small, sizeof small),
+                     CHUNKSIM_REC_E_INVAL);
+    assert_int_equal(chunksim_rec_trace_columns("runs", small, sizeof small), CHUNKSIM_REC_E_INVAL);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1202,6 +1235,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_big_chunks_fill_the_buffer_by_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeated_seq_is_refused_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buffer_tables_are_not_queryable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace_columns_match_the_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_keys_are_off_only_while_a_run_is_recorded,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_bulk_insert_is_reported_with_the_rows_lost,

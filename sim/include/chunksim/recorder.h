@@ -78,7 +78,7 @@ struct sqlite3_stmt;
 
 struct chunksim_rec_rows;
 
-#define CHUNKSIM_REC_STMTS_     18
+#define CHUNKSIM_REC_STMTS_     15
 #define CHUNKSIM_REC_ERRMSG_MAX 512
 
 typedef struct chunksim_rec {
@@ -243,6 +243,15 @@ int chunksim_rec_run_end(chunksim_rec_t *rec, const chunksim_rec_run_result_t *r
 
 /* End the run as status 'aborted', outcome 'incomplete', with reason; keep its rows. */
 int chunksim_rec_run_abort(chunksim_rec_t *rec, const char *reason);
+
+/*
+ * The columns of a trace table ("calls", "flash_ops" or "chunks") after
+ * run_id, in order, as "seq, t_us, ..." into buf: what a reader selects to
+ * see every value the recorder stores (replay compares them all). Returns the
+ * number of columns, or CHUNKSIM_REC_E_INVAL for another name or a buffer
+ * too small.
+ */
+int chunksim_rec_trace_columns(const char *table, char *buf, size_t len);
 
 /* The last failure's message (SQLite's text with what was being done); "" if none. */
 const char *chunksim_rec_errmsg(const chunksim_rec_t *rec);

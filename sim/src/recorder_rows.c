@@ -1,0 +1,551 @@
+/*
+ * Recorder: the trace tables' columns, and the buffer their rows wait in.
+ *
+ * Calls, flash ops and chunks wait in plain arrays and reach SQLite through
+ * one INSERT ... SELECT per table from an eponymous virtual table that reads
+ * the array. A one-row INSERT pays for a whole statement run (cursor open,
+ * seek, halt, reset) per row; this pays it once per buffer of up to 4096
+ * rows, which halves the cost of a row. Text and chunk bytes are copied into
+ * the buffer's byte arena because the caller's pointers live only for its
+ * call.
+ *
+ * Each table's columns are listed once, in chunksim__rec_tables: the virtual
+ * table's declaration, its xColumn, the bulk INSERT and merge's copy are all
+ * derived from that list, so a column is added in schema.sql, its C struct
+ * and that list.
+ *
+ * The (run_id, seq) keys must still refuse a repeated seq at the call that
+ * repeats it. A row whose seq is above every seq of its kind so far in this
+ * run cannot collide, so it is buffered; any other row (flash ops completing
+ * out of order, a caller's bug) is inserted on the spot after the rows of its
+ * kind buffered before it.
+ *
+ * A writer thread inserting one buffer while the simulation fills the next
+ * was tried and measured: on the project's 2-CPU machines it saved nothing
+ * in an optimized build (the commits and the checkpoints' fsyncs stay
+ * serial, and the simulation is a fifth of a recorded run) and cost 20% more
+ * CPU.
+ */
+#include "recorder_internal.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Buffered rows are handed to SQLite when this many are waiting (or at a
+ * batch commit, if sooner): past a thousand rows one INSERT ... SELECT costs
+ * no less per row, and the buffer stays small whatever batch_rows is.
+ */
+#define REC_ROWS_FLUSH_ROWS 4096u
+/* ... or when their text and chunk bytes reach this; a row bigger than a
+ * quarter of it is inserted on its own. */
+#define REC_ROWS_FLUSH_BYTES (4u << 20)
+
+#define COL(s, name, type)                                                                         \
+    {                                                                                              \
+#name, REC_COL_##type, offsetof(s, name), 0                                                \
+    }
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const rec_column_t call_columns[] = {
+    COL(chunksim_rec_call_t, seq, U64),     COL(chunksim_rec_call_t, t_us, U64),
+    COL(chunksim_rec_call_t, kind, TEXT),   COL(chunksim_rec_call_t, arg, ARG),
+    COL(chunksim_rec_call_t, result, INT),  COL(chunksim_rec_call_t, result_name, TEXT),
+    COL(chunksim_rec_call_t, detail, TEXT), COL(chunksim_rec_call_t, duration_us, TIME),
+};
+
+static const rec_column_t flash_op_columns[] = {
+    COL(chunksim_rec_flash_op_t, seq, U64),      COL(chunksim_rec_flash_op_t, kind, TEXT),
+    COL(chunksim_rec_flash_op_t, addr, U32),     COL(chunksim_rec_flash_op_t, len, U32),
+    COL(chunksim_rec_flash_op_t, start_us, U64), COL(chunksim_rec_flash_op_t, end_us, TIME),
+    COL(chunksim_rec_flash_op_t, status, INT),   COL(chunksim_rec_flash_op_t, status_name, TEXT),
+    COL(chunksim_rec_flash_op_t, fault, TEXT),   COL(chunksim_rec_flash_op_t, latency_us, TIME),
+};
+
+static const rec_column_t chunk_columns[] = {
+    COL(chunksim_rec_chunk_t, seq, U64),
+    COL(chunksim_rec_chunk_t, t_us, U64),
+    COL(chunksim_rec_chunk_t, sent_us, TIME),
+    COL(chunksim_rec_chunk_t, len, SIZE),
+    COL(chunksim_rec_chunk_t, header, U8),
+    COL(chunksim_rec_chunk_t, flags, TEXT),
+    COL(chunksim_rec_chunk_t, delivered, BOOL),
+    COL(chunksim_rec_chunk_t, retransmissions, U32),
+    {"data", REC_COL_BLOB, offsetof(chunksim_rec_chunk_t, data),
+     offsetof(chunksim_rec_chunk_t, len)},
+};
+
+const rec_trace_table_t chunksim__rec_tables[KIND_COUNT] = {
+    [KIND_CALLS] = {"calls", "calls", call_columns, COUNT(call_columns)},
+    [KIND_FLASH_OPS] = {"flash_ops", "flash ops", flash_op_columns, COUNT(flash_op_columns)},
+    [KIND_CHUNKS] = {"chunks", "chunks", chunk_columns, COUNT(chunk_columns)},
+};
+
+char *chunksim__rec_column_list(const rec_trace_table_t *t, const char *prefix)
+{
+    sqlite3_str *s = sqlite3_str_new(NULL);
+    for (int i = 0; i < t->ncols; i++)
+        sqlite3_str_appendf(s, "%s%s%s", i ? ", " : "", prefix, t->cols[i].name);
+    return sqlite3_str_finish(s);
+}
+
+int chunksim_rec_trace_columns(const char *table, char *buf, size_t len)
+{
+    for (int k = 0; table && k < KIND_COUNT; k++) {
+        const rec_trace_table_t *t = &chunksim__rec_tables[k];
+        if (strcmp(table, t->name) != 0)
+            continue;
+        char *cols = chunksim__rec_column_list(t, "");
+        int n = cols ? snprintf(buf, len, "%s", cols) : -1;
+        sqlite3_free(cols);
+        return n >= 0 && (size_t)n < len ? t->ncols : CHUNKSIM_REC_E_INVAL;
+    }
+    return CHUNKSIM_REC_E_INVAL;
+}
+
+/* ---- the buffer ------------------------------------------------------------------------ */
+
+/*
+ * A buffered row is one int64 cell per column: the value's bits, or for text
+ * its arena offset + 1 (0: NULL), for a blob its arena offset << 32 | length.
+ */
+typedef sqlite3_int64 rec_cell_t;
+
+/* What the virtual table reads: one kind's rows, and the arena their text is in. */
+typedef struct rec_table {
+    const struct chunksim_rec_rows *buf;
+    int kind;
+    rec_cell_t *cell;
+    uint32_t count, cap;
+} rec_table_t;
+
+struct chunksim_rec_rows {
+    rec_table_t table[KIND_COUNT];
+    char *bytes;
+    size_t bytes_used, bytes_cap;
+    uint32_t count; /* rows, all kinds */
+
+    bool any_seq[KIND_COUNT];     /* a row of this kind was recorded in this run ... */
+    uint64_t max_seq[KIND_COUNT]; /* ... and this is the highest seq among them */
+};
+
+/* sqlite3_bind_pointer() type tag: only a rec_table_t bound by this file is ever read. */
+static const char rec_rows_pointer_type[] = "chunksim_rec_table";
+
+struct chunksim_rec_rows *chunksim__rec_rows_new(void)
+{
+    struct chunksim_rec_rows *rows = calloc(1, sizeof *rows);
+    for (int k = 0; rows && k < KIND_COUNT; k++) {
+        rows->table[k].buf = rows;
+        rows->table[k].kind = k;
+    }
+    return rows;
+}
+
+void chunksim__rec_rows_free(struct chunksim_rec_rows *rows)
+{
+    if (!rows)
+        return;
+    for (int k = 0; k < KIND_COUNT; k++)
+        free(rows->table[k].cell);
+    free(rows->bytes);
+    free(rows);
+}
+
+void chunksim__rec_rows_clear(struct chunksim_rec_rows *rows)
+{
+    if (!rows)
+        return;
+    for (int k = 0; k < KIND_COUNT; k++)
+        rows->table[k].count = 0;
+    rows->count = 0;
+    rows->bytes_used = 0;
+}
+
+void chunksim__rec_rows_run_begin(struct chunksim_rec_rows *rows)
+{
+    chunksim__rec_rows_clear(rows);
+    for (int k = 0; rows && k < KIND_COUNT; k++)
+        rows->any_seq[k] = false;
+}
+
+/* Insert the waiting rows of one kind into the open batch; they are gone from the buffer. */
+static int rec_rows_insert_kind(chunksim_rec_t *rec, int kind)
+{
+    rec_table_t *t = &rec->rows_->table[kind];
+    if (t->count == 0)
+        return 0;
+    sqlite3_stmt *st = rec->stmt_[STMT_BULK + kind];
+    int rc = sqlite3_bind_int64(st, 1, rec->run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_pointer(st, 2, t, rec_rows_pointer_type, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    int r = 0;
+    if (rc != SQLITE_DONE)
+        r = chunksim__rec_fail(
+            rec, CHUNKSIM_REC_E_SQLITE, "insert buffered rows: %s; %u buffered %s rows were lost",
+            sqlite3_errmsg(rec->db_), (unsigned)t->count, chunksim__rec_tables[kind].what);
+    sqlite3_reset(st);
+    rec->rows_->count -= t->count;
+    t->count = 0;
+    return r;
+}
+
+int chunksim__rec_rows_insert(chunksim_rec_t *rec)
+{
+    if (!rec->rows_ || rec->rows_->count == 0)
+        return 0;
+    int r = 0;
+    for (int k = 0; k < KIND_COUNT; k++) {
+        int rk = rec_rows_insert_kind(rec, k);
+        r = r != 0 ? r : rk; /* the first failure is reported, the other kinds still tried */
+    }
+    chunksim__rec_rows_clear(rec->rows_);
+    return r;
+}
+
+/* p with room for need units (doubling from first), or NULL with p untouched. */
+static void *rec_grow(void *p, size_t *cap, size_t need, size_t unit, size_t first)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap ? *cap : first;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(p, n * unit);
+    if (q)
+        *cap = n;
+    return q;
+}
+
+static const void *rec_field(const void *row, size_t at)
+{
+    return (const char *)row + at;
+}
+
+static size_t rec_size_at(const void *row, size_t at)
+{
+    size_t v;
+    memcpy(&v, rec_field(row, at), sizeof v);
+    return v;
+}
+
+static const void *rec_ptr_at(const void *row, size_t at)
+{
+    const void *p;
+    memcpy(&p, rec_field(row, at), sizeof p);
+    return p;
+}
+
+/* Arena bytes the row's text and blobs take. */
+static size_t rec_row_extra(const rec_trace_table_t *t, const void *row)
+{
+    size_t extra = 0;
+    for (int i = 0; i < t->ncols; i++) {
+        const rec_column_t *c = &t->cols[i];
+        if (c->type == REC_COL_TEXT) {
+            const char *s = rec_ptr_at(row, c->at);
+            extra += s ? strlen(s) + 1 : 0;
+        } else if (c->type == REC_COL_BLOB) {
+            extra += rec_size_at(row, c->len_at);
+        }
+    }
+    return extra;
+}
+
+/* Copy into the arena, which has the room. */
+static uint32_t rec_rows_put(struct chunksim_rec_rows *rows, const void *p, size_t len)
+{
+    uint32_t at = (uint32_t)rows->bytes_used;
+    if (len > 0)
+        memcpy(rows->bytes + at, p, len);
+    rows->bytes_used += len;
+    return at;
+}
+
+static rec_cell_t rec_cell(struct chunksim_rec_rows *rows, const rec_column_t *c, const void *row)
+{
+    const void *f = rec_field(row, c->at);
+    switch (c->type) {
+    case REC_COL_U64:
+    case REC_COL_TIME: {
+        uint64_t v;
+        memcpy(&v, f, sizeof v);
+        return chunksim__rec_i64(v);
+    }
+    case REC_COL_ARG: {
+        int64_t v;
+        memcpy(&v, f, sizeof v);
+        return v;
+    }
+    case REC_COL_INT:
+        return *(const int *)f;
+    case REC_COL_U32:
+        return *(const uint32_t *)f;
+    case REC_COL_SIZE:
+        return (rec_cell_t)rec_size_at(row, c->at);
+    case REC_COL_U8:
+        return *(const uint8_t *)f;
+    case REC_COL_BOOL:
+        return *(const bool *)f;
+    case REC_COL_TEXT: {
+        const char *s = rec_ptr_at(row, c->at);
+        return s ? (rec_cell_t)rec_rows_put(rows, s, strlen(s) + 1) + 1 : 0;
+    }
+    case REC_COL_BLOB: {
+        size_t len = rec_size_at(row, c->len_at);
+        return (rec_cell_t)((uint64_t)rec_rows_put(rows, rec_ptr_at(row, c->at), len) << 32 | len);
+    }
+    }
+    return 0;
+}
+
+/* Append one row; the caller made room in the row count and the byte limit. */
+static int rec_rows_append(chunksim_rec_t *rec, int kind, const void *row, size_t extra)
+{
+    struct chunksim_rec_rows *b = rec->rows_;
+    const rec_trace_table_t *tt = &chunksim__rec_tables[kind];
+    rec_table_t *t = &b->table[kind];
+    size_t cap = t->cap;
+    rec_cell_t *cell = rec_grow(t->cell, &cap, ((size_t)t->count + 1) * (size_t)tt->ncols,
+                                sizeof *cell, 256u * (size_t)tt->ncols);
+    if (cell) {
+        t->cell = cell;
+        t->cap = (uint32_t)cap;
+    }
+    char *bytes = rec_grow(b->bytes, &b->bytes_cap, b->bytes_used + extra, 1, 64u << 10);
+    if (bytes)
+        b->bytes = bytes;
+    if (!cell || !bytes || b->bytes_used + extra > UINT32_MAX)
+        return chunksim__rec_fail(
+            rec, CHUNKSIM_REC_E_SQLITE,
+            "out of memory buffering a row of %s (%zu bytes of text and data)", tt->what, extra);
+    rec_cell_t *out = t->cell + (size_t)t->count * (size_t)tt->ncols;
+    for (int i = 0; i < tt->ncols; i++)
+        out[i] = rec_cell(b, &tt->cols[i], row);
+    t->count++;
+    b->count++;
+    return 0;
+}
+
+int chunksim__rec_rows_add(chunksim_rec_t *rec, int kind, const void *row)
+{
+    struct chunksim_rec_rows *b = rec->rows_;
+    const rec_trace_table_t *tt = &chunksim__rec_tables[kind];
+    uint64_t seq = (uint64_t)rec_cell(b, &tt->cols[0], row);
+    size_t extra = rec_row_extra(tt, row);
+    bool alone = (b->any_seq[kind] && seq <= b->max_seq[kind]) || extra > REC_ROWS_FLUSH_BYTES / 4;
+    int r = 0;
+    if (alone)
+        r = rec_rows_insert_kind(rec, kind);
+    else if (b->count >= REC_ROWS_FLUSH_ROWS || b->bytes_used + extra > REC_ROWS_FLUSH_BYTES)
+        r = chunksim__rec_rows_insert(rec);
+    if (r == 0)
+        r = rec_rows_append(rec, kind, row, extra);
+    if (r != 0)
+        return r;
+    if (!b->any_seq[kind] || seq > b->max_seq[kind])
+        b->max_seq[kind] = seq;
+    b->any_seq[kind] = true;
+    return alone ? rec_rows_insert_kind(rec, kind) : 0;
+}
+
+/* ---- the virtual table: read-only, one row per buffered row, the buffer as hidden argument */
+
+typedef struct {
+    sqlite3_vtab base;
+    int kind;
+} rec_vtab_t;
+
+typedef struct {
+    sqlite3_vtab_cursor base;
+    const rec_table_t *table;
+    uint32_t i;
+} rec_vcursor_t;
+
+static int rec_vtab_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                            sqlite3_vtab **out, char **err)
+{
+    (void)argc;
+    (void)argv;
+    (void)err;
+    int kind = (int)(intptr_t)aux;
+    char *cols = chunksim__rec_column_list(&chunksim__rec_tables[kind], "");
+    char *decl = cols ? sqlite3_mprintf("CREATE TABLE x (%s, buffer HIDDEN)", cols) : NULL;
+    int rc = decl ? sqlite3_declare_vtab(db, decl) : SQLITE_NOMEM;
+    sqlite3_free(decl);
+    sqlite3_free(cols);
+    if (rc != SQLITE_OK)
+        return rc;
+    /* Not callable from triggers or views a database file might carry. */
+    sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    rec_vtab_t *v = sqlite3_malloc(sizeof *v);
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof *v);
+    v->kind = kind;
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int rec_vtab_disconnect(sqlite3_vtab *v)
+{
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+
+/* The only plan: the buffer given as the hidden column's value. Without it there is no table. */
+static int rec_vtab_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
+{
+    int buffer_col = chunksim__rec_tables[((rec_vtab_t *)vtab)->kind].ncols;
+    for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        if (c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn == buffer_col) {
+            info->aConstraintUsage[i].argvIndex = 1;
+            info->aConstraintUsage[i].omit = 1;
+            info->estimatedCost = 1;
+            return SQLITE_OK;
+        }
+    }
+    return SQLITE_CONSTRAINT;
+}
+
+static int rec_vtab_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out)
+{
+    (void)vtab;
+    rec_vcursor_t *c = sqlite3_malloc(sizeof *c);
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int rec_vtab_close(sqlite3_vtab_cursor *cur)
+{
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+static int rec_vtab_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str, int argc,
+                           sqlite3_value **argv)
+{
+    (void)idx_num;
+    (void)idx_str;
+    rec_vcursor_t *c = (rec_vcursor_t *)cur;
+    c->table = argc == 1 ? sqlite3_value_pointer(argv[0], rec_rows_pointer_type) : NULL;
+    c->i = 0;
+    return SQLITE_OK;
+}
+
+static int rec_vtab_next(sqlite3_vtab_cursor *cur)
+{
+    ((rec_vcursor_t *)cur)->i++;
+    return SQLITE_OK;
+}
+
+static int rec_vtab_eof(sqlite3_vtab_cursor *cur)
+{
+    const rec_vcursor_t *c = (const rec_vcursor_t *)cur;
+    return !c->table || c->i >= c->table->count;
+}
+
+static int rec_vtab_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+    *rowid = ((rec_vcursor_t *)cur)->i;
+    return SQLITE_OK;
+}
+
+/* A column left without a result is SQL NULL. Arena bytes outlive the statement's step. */
+static void rec_result(sqlite3_context *ctx, const char *arena, rec_col_type_t type, rec_cell_t v)
+{
+    switch (type) {
+    case REC_COL_TIME:
+        if (v != chunksim__rec_i64(CHUNKSIM_REC_TIME_NONE))
+            sqlite3_result_int64(ctx, v);
+        break;
+    case REC_COL_ARG:
+        if (v != CHUNKSIM_REC_ARG_NONE)
+            sqlite3_result_int64(ctx, v);
+        break;
+    case REC_COL_TEXT:
+        if (v)
+            sqlite3_result_text(ctx, arena + v - 1, -1, SQLITE_STATIC);
+        break;
+    case REC_COL_BLOB: {
+        /* An empty blob is an empty blob, not NULL (chunks.data is NOT NULL). */
+        uint32_t len = (uint32_t)v;
+        if (len == 0)
+            sqlite3_result_zeroblob(ctx, 0);
+        else
+            sqlite3_result_blob(ctx, arena + ((uint64_t)v >> 32), (int)len, SQLITE_STATIC);
+        break;
+    }
+    default:
+        sqlite3_result_int64(ctx, v);
+        break;
+    }
+}
+
+static int rec_vtab_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+    const rec_vcursor_t *c = (const rec_vcursor_t *)cur;
+    const rec_table_t *t = c->table;
+    const rec_trace_table_t *tt = &chunksim__rec_tables[t->kind];
+    if (col < tt->ncols)
+        rec_result(ctx, t->buf->bytes, tt->cols[col].type,
+                   t->cell[(size_t)c->i * (size_t)tt->ncols + (size_t)col]);
+    return SQLITE_OK;
+}
+
+/* No xCreate: eponymous-only, so the tables exist on this connection and never in the file. */
+static const sqlite3_module rec_vtab_module = {
+    .xConnect = rec_vtab_connect,
+    .xBestIndex = rec_vtab_best_index,
+    .xDisconnect = rec_vtab_disconnect,
+    .xOpen = rec_vtab_open,
+    .xClose = rec_vtab_close,
+    .xFilter = rec_vtab_filter,
+    .xNext = rec_vtab_next,
+    .xEof = rec_vtab_eof,
+    .xColumn = rec_vtab_column,
+    .xRowid = rec_vtab_rowid,
+};
+
+/* ?2 is the buffer, passed with sqlite3_bind_pointer(). */
+static char *rec_bulk_sql(const rec_trace_table_t *t)
+{
+    char *cols = chunksim__rec_column_list(t, "");
+    char *sql = cols ? sqlite3_mprintf("INSERT INTO %s (run_id, %s) SELECT ?1, %s FROM "
+                                       "chunksim_rec_buffered_%s(?2)",
+                                       t->name, cols, cols, t->name)
+                     : NULL;
+    sqlite3_free(cols);
+    return sql;
+}
+
+int chunksim__rec_rows_prepare(chunksim_rec_t *rec)
+{
+    for (int k = 0; k < KIND_COUNT; k++) {
+        const rec_trace_table_t *t = &chunksim__rec_tables[k];
+        char *module = sqlite3_mprintf("chunksim_rec_buffered_%s", t->name);
+        int rc = module ? sqlite3_create_module_v2(rec->db_, module, &rec_vtab_module,
+                                                   (void *)(intptr_t)k, NULL)
+                        : SQLITE_NOMEM;
+        sqlite3_free(module);
+        if (rc != SQLITE_OK)
+            return chunksim__rec_fail_sqlite(rec, "register the row buffer tables");
+        char *sql = rec_bulk_sql(t);
+        rc = sql ? sqlite3_prepare_v3(rec->db_, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                      &rec->stmt_[STMT_BULK + k], NULL)
+                 : SQLITE_NOMEM;
+        sqlite3_free(sql);
+        if (rc != SQLITE_OK)
+            return chunksim__rec_fail_sqlite(rec, "prepare the bulk insert");
+    }
+    return 0;
+}
