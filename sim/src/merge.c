@@ -164,18 +164,20 @@ static int merge_check_schema(merge_t *g)
             return merge_fail(g, CHUNKSIM_REC_E_NOTREC, "%s: not a SQLite database", g->path);
         return CHUNKSIM_REC_E_SQLITE;
     }
-    if (merge_query_int(g,
-                        "SELECT count(*) FROM " MERGE_SRC ".sqlite_schema WHERE type = 'table' "
-                        "AND name IN ('scenarios', 'images', 'runs', 'calls', 'flash_ops', "
-                        "'chunks', 'violations', 'params', 'metrics')",
-                        "read schema", &tables) < 0)
-        return CHUNKSIM_REC_E_SQLITE;
-    if (version == 0 || tables != 9)
+    if (version == 0)
         return merge_fail(g, CHUNKSIM_REC_E_NOTREC, "%s: not a chunksim recording", g->path);
     if (version != CHUNKSIM_REC_SCHEMA_VERSION)
         return merge_fail(g, CHUNKSIM_REC_E_VERSION,
                           "%s: schema version %lld, this chunksim merges version %d only", g->path,
                           (long long)version, CHUNKSIM_REC_SCHEMA_VERSION);
+    if (merge_query_int(g,
+                        "SELECT count(*) FROM " MERGE_SRC ".sqlite_schema WHERE type = 'table' "
+                        "AND name IN ('scenarios', 'images', 'runs', 'call_blocks', 'flash_ops', "
+                        "'chunks', 'violations', 'params', 'metrics')",
+                        "read schema", &tables) < 0)
+        return CHUNKSIM_REC_E_SQLITE;
+    if (tables != 9)
+        return merge_fail(g, CHUNKSIM_REC_E_NOTREC, "%s: not a chunksim recording", g->path);
     return 0;
 }
 
@@ -316,7 +318,7 @@ static int merge_copy(merge_t *g)
     uint64_t copied = 0;
     rc = rc < 0 ? rc : merge_exec(g, merge_sql_runs, "copy runs", &copied);
     for (int k = 0; rc == 0 && k < KIND_COUNT; k++)
-        rc = merge_copy_trace(g, &chunksim__rec_tables[k]);
+        rc = merge_copy_trace(g, chunksim__rec_stored[k]);
     for (size_t i = 0; rc == 0 && i < sizeof merge_sql_rows / sizeof merge_sql_rows[0]; i++)
         rc = merge_exec(g, merge_sql_rows[i], "copy the runs' rows", &st->rows_copied);
     if (rc < 0)

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define REC_NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -57,10 +58,10 @@ typedef struct {
 } rec_column_t;
 
 /*
- * One trace table: its columns after run_id, in SQL order, read from the C
- * struct the recording call takes. Column 0 is "seq" (REC_COL_U64): rows are
- * keyed (run_id, seq). The table's CREATE TABLE in schema.sql must have
- * exactly these columns (tests/sim/test_recorder.c checks it).
+ * One trace table: its columns after run_id, in SQL order, read from a C
+ * struct. Column 0 is "seq" (REC_COL_U64): rows are keyed (run_id, seq).
+ * The table or view of that name in schema.sql has exactly these columns
+ * (tests/sim/test_recorder.c checks it).
  */
 typedef struct {
     const char *name; /* the SQL table */
@@ -69,12 +70,45 @@ typedef struct {
     int ncols;
 } rec_trace_table_t;
 
+/* A row of call_blocks: the calls seq, seq + 1, ... */
+typedef struct {
+    uint64_t seq;
+    const char *calls; /* JSON: one array per call (chunksim__rec_call_json) */
+} rec_call_block_t;
+
 enum rec_kind { KIND_CALLS, KIND_FLASH_OPS, KIND_CHUNKS, KIND_COUNT };
 
+/* As readers see them, read from chunksim_rec_call_t, chunksim_rec_flash_op_t,
+ * chunksim_rec_chunk_t. */
 extern const rec_trace_table_t chunksim__rec_tables[KIND_COUNT];
+/*
+ * As stored: calls in blocks (call_blocks, whose "calls" column holds each
+ * call's columns after seq as a JSON array, in chunksim__rec_tables order;
+ * the calls view unpacks them), the others as they are.
+ */
+extern const rec_trace_table_t *const chunksim__rec_stored[KIND_COUNT];
 
 /* "c1, c2, ..." with each name after prefix ("x." or ""): sqlite3_free() it; NULL: no memory. */
 char *chunksim__rec_column_list(const rec_trace_table_t *t, const char *prefix);
+
+/* A field of a row struct: a length, a pointer, an integer column's value. */
+size_t chunksim__rec_size_at(const void *row, size_t at);
+const void *chunksim__rec_ptr_at(const void *row, size_t at);
+sqlite3_int64 chunksim__rec_int_at(const rec_column_t *c, const void *row);
+/* Whether an integer column's value is its "none" marker, stored as NULL. */
+bool chunksim__rec_int_null(rec_col_type_t type, sqlite3_int64 v);
+
+/* Growing NUL-terminated text; failed: memory ran out, nothing more is appended. */
+typedef struct {
+    char *text;
+    size_t len, cap;
+    bool failed;
+} rec_text_t;
+
+void chunksim__rec_text_put(rec_text_t *t, const char *s, size_t n);
+
+/* Append the call's columns after seq as a JSON array. */
+void chunksim__rec_call_json(rec_text_t *t, const chunksim_rec_call_t *call);
 
 /* ---- errors and values (recorder_bind.c) ---------------------------------------------- */
 

@@ -328,6 +328,13 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
         if (r == 0 && readonly && version == 0)
             r = chunksim__rec_fail(rec, CHUNKSIM_REC_E_NOTREC, "%s holds no chunksim recording",
                                    path);
+        /* Readers still read an older file: its tables have the columns of today's views. */
+        if (r == 0 && !readonly && version > 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
+            r = chunksim__rec_fail(rec, CHUNKSIM_REC_E_VERSION,
+                                   "%s has schema version %lld, from an older chunksim; this one "
+                                   "writes version %d only: record into a new file (reading "
+                                   "this one, as report, replay, export and decode do, works)",
+                                   path, (long long)version, CHUNKSIM_REC_SCHEMA_VERSION);
         if (r == 0 && !readonly) {
             rec->rows_ = chunksim__rec_rows_new();
             r = rec->rows_ ? rec_set_pragmas(rec)

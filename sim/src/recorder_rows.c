@@ -44,68 +44,6 @@
  * quarter of it is inserted on its own. */
 #define REC_ROWS_FLUSH_BYTES (4u << 20)
 
-#define COL(s, name, type)                                                                         \
-    {                                                                                              \
-#name, REC_COL_##type, offsetof(s, name), 0                                                \
-    }
-#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static const rec_column_t call_columns[] = {
-    COL(chunksim_rec_call_t, seq, U64),     COL(chunksim_rec_call_t, t_us, U64),
-    COL(chunksim_rec_call_t, kind, TEXT),   COL(chunksim_rec_call_t, arg, ARG),
-    COL(chunksim_rec_call_t, result, INT),  COL(chunksim_rec_call_t, result_name, TEXT),
-    COL(chunksim_rec_call_t, detail, TEXT), COL(chunksim_rec_call_t, duration_us, TIME),
-};
-
-static const rec_column_t flash_op_columns[] = {
-    COL(chunksim_rec_flash_op_t, seq, U64),      COL(chunksim_rec_flash_op_t, kind, TEXT),
-    COL(chunksim_rec_flash_op_t, addr, U32),     COL(chunksim_rec_flash_op_t, len, U32),
-    COL(chunksim_rec_flash_op_t, start_us, U64), COL(chunksim_rec_flash_op_t, end_us, TIME),
-    COL(chunksim_rec_flash_op_t, status, INT),   COL(chunksim_rec_flash_op_t, status_name, TEXT),
-    COL(chunksim_rec_flash_op_t, fault, TEXT),   COL(chunksim_rec_flash_op_t, latency_us, TIME),
-};
-
-static const rec_column_t chunk_columns[] = {
-    COL(chunksim_rec_chunk_t, seq, U64),
-    COL(chunksim_rec_chunk_t, t_us, U64),
-    COL(chunksim_rec_chunk_t, sent_us, TIME),
-    COL(chunksim_rec_chunk_t, len, SIZE),
-    COL(chunksim_rec_chunk_t, header, U8),
-    COL(chunksim_rec_chunk_t, flags, TEXT),
-    COL(chunksim_rec_chunk_t, delivered, BOOL),
-    COL(chunksim_rec_chunk_t, retransmissions, U32),
-    {"data", REC_COL_BLOB, offsetof(chunksim_rec_chunk_t, data),
-     offsetof(chunksim_rec_chunk_t, len)},
-};
-
-const rec_trace_table_t chunksim__rec_tables[KIND_COUNT] = {
-    [KIND_CALLS] = {"calls", "calls", call_columns, COUNT(call_columns)},
-    [KIND_FLASH_OPS] = {"flash_ops", "flash ops", flash_op_columns, COUNT(flash_op_columns)},
-    [KIND_CHUNKS] = {"chunks", "chunks", chunk_columns, COUNT(chunk_columns)},
-};
-
-char *chunksim__rec_column_list(const rec_trace_table_t *t, const char *prefix)
-{
-    sqlite3_str *s = sqlite3_str_new(NULL);
-    for (int i = 0; i < t->ncols; i++)
-        sqlite3_str_appendf(s, "%s%s%s", i ? ", " : "", prefix, t->cols[i].name);
-    return sqlite3_str_finish(s);
-}
-
-int chunksim_rec_trace_columns(const char *table, char *buf, size_t len)
-{
-    for (int k = 0; table && k < KIND_COUNT; k++) {
-        const rec_trace_table_t *t = &chunksim__rec_tables[k];
-        if (strcmp(table, t->name) != 0)
-            continue;
-        char *cols = chunksim__rec_column_list(t, "");
-        int n = cols ? snprintf(buf, len, "%s", cols) : -1;
-        sqlite3_free(cols);
-        return n >= 0 && (size_t)n < len ? t->ncols : CHUNKSIM_REC_E_INVAL;
-    }
-    return CHUNKSIM_REC_E_INVAL;
-}
-
 /* ---- the buffer ------------------------------------------------------------------------ */
 
 /*
@@ -120,6 +58,7 @@ typedef struct rec_table {
     int kind;
     rec_cell_t *cell;
     uint32_t count, cap;
+    uint32_t items; /* calls, flash ops or chunks in the rows (a block holds many calls) */
 } rec_table_t;
 
 struct chunksim_rec_rows {
@@ -128,8 +67,16 @@ struct chunksim_rec_rows {
     size_t bytes_used, bytes_cap;
     uint32_t count; /* rows, all kinds */
 
-    bool any_seq[KIND_COUNT];     /* a row of this kind was recorded in this run ... */
+    bool any_seq[KIND_COUNT];     /* a row of this kind was stored in this run ... */
     uint64_t max_seq[KIND_COUNT]; /* ... and this is the highest seq among them */
+
+    /* The block of calls still growing: calls block_seq, block_seq + 1, ... as JSON. */
+    bool block_open;
+    uint64_t block_seq;
+    uint32_t block_calls;
+    rec_text_t block_text;
+    bool any_call;      /* a call was recorded in this run ... */
+    uint64_t last_call; /* ... and this was its seq */
 };
 
 /* sqlite3_bind_pointer() type tag: only a rec_table_t bound by this file is ever read. */
@@ -152,6 +99,7 @@ void chunksim__rec_rows_free(struct chunksim_rec_rows *rows)
     for (int k = 0; k < KIND_COUNT; k++)
         free(rows->table[k].cell);
     free(rows->bytes);
+    free(rows->block_text.text);
     free(rows);
 }
 
@@ -159,10 +107,13 @@ void chunksim__rec_rows_clear(struct chunksim_rec_rows *rows)
 {
     if (!rows)
         return;
-    for (int k = 0; k < KIND_COUNT; k++)
+    for (int k = 0; k < KIND_COUNT; k++) {
         rows->table[k].count = 0;
+        rows->table[k].items = 0;
+    }
     rows->count = 0;
     rows->bytes_used = 0;
+    rows->block_open = false;
 }
 
 void chunksim__rec_rows_run_begin(struct chunksim_rec_rows *rows)
@@ -170,6 +121,8 @@ void chunksim__rec_rows_run_begin(struct chunksim_rec_rows *rows)
     chunksim__rec_rows_clear(rows);
     for (int k = 0; rows && k < KIND_COUNT; k++)
         rows->any_seq[k] = false;
+    if (rows)
+        rows->any_call = false;
 }
 
 /* Insert the waiting rows of one kind into the open batch; they are gone from the buffer. */
@@ -187,19 +140,22 @@ static int rec_rows_insert_kind(chunksim_rec_t *rec, int kind)
     int r = 0;
     if (rc != SQLITE_DONE)
         r = chunksim__rec_fail(
-            rec, CHUNKSIM_REC_E_SQLITE, "insert buffered rows: %s; %u buffered %s rows were lost",
-            sqlite3_errmsg(rec->db_), (unsigned)t->count, chunksim__rec_tables[kind].what);
+            rec, CHUNKSIM_REC_E_SQLITE, "insert buffered rows: %s; %u buffered %s were lost",
+            sqlite3_errmsg(rec->db_), (unsigned)t->items, chunksim__rec_stored[kind]->what);
     sqlite3_reset(st);
     rec->rows_->count -= t->count;
     t->count = 0;
+    t->items = 0;
     return r;
 }
 
+static int rec_block_close(chunksim_rec_t *rec);
+
 int chunksim__rec_rows_insert(chunksim_rec_t *rec)
 {
+    int r = rec->rows_ ? rec_block_close(rec) : 0;
     if (!rec->rows_ || rec->rows_->count == 0)
-        return 0;
-    int r = 0;
+        return r;
     for (int k = 0; k < KIND_COUNT; k++) {
         int rk = rec_rows_insert_kind(rec, k);
         r = r != 0 ? r : rk; /* the first failure is reported, the other kinds still tried */
@@ -222,25 +178,6 @@ static void *rec_grow(void *p, size_t *cap, size_t need, size_t unit, size_t fir
     return q;
 }
 
-static const void *rec_field(const void *row, size_t at)
-{
-    return (const char *)row + at;
-}
-
-static size_t rec_size_at(const void *row, size_t at)
-{
-    size_t v;
-    memcpy(&v, rec_field(row, at), sizeof v);
-    return v;
-}
-
-static const void *rec_ptr_at(const void *row, size_t at)
-{
-    const void *p;
-    memcpy(&p, rec_field(row, at), sizeof p);
-    return p;
-}
-
 /* Arena bytes the row's text and blobs take. */
 static size_t rec_row_extra(const rec_trace_table_t *t, const void *row)
 {
@@ -248,10 +185,10 @@ static size_t rec_row_extra(const rec_trace_table_t *t, const void *row)
     for (int i = 0; i < t->ncols; i++) {
         const rec_column_t *c = &t->cols[i];
         if (c->type == REC_COL_TEXT) {
-            const char *s = rec_ptr_at(row, c->at);
+            const char *s = chunksim__rec_ptr_at(row, c->at);
             extra += s ? strlen(s) + 1 : 0;
         } else if (c->type == REC_COL_BLOB) {
-            extra += rec_size_at(row, c->len_at);
+            extra += chunksim__rec_size_at(row, c->len_at);
         }
     }
     return extra;
@@ -269,46 +206,24 @@ static uint32_t rec_rows_put(struct chunksim_rec_rows *rows, const void *p, size
 
 static rec_cell_t rec_cell(struct chunksim_rec_rows *rows, const rec_column_t *c, const void *row)
 {
-    const void *f = rec_field(row, c->at);
-    switch (c->type) {
-    case REC_COL_U64:
-    case REC_COL_TIME: {
-        uint64_t v;
-        memcpy(&v, f, sizeof v);
-        return chunksim__rec_i64(v);
-    }
-    case REC_COL_ARG: {
-        int64_t v;
-        memcpy(&v, f, sizeof v);
-        return v;
-    }
-    case REC_COL_INT:
-        return *(const int *)f;
-    case REC_COL_U32:
-        return *(const uint32_t *)f;
-    case REC_COL_SIZE:
-        return (rec_cell_t)rec_size_at(row, c->at);
-    case REC_COL_U8:
-        return *(const uint8_t *)f;
-    case REC_COL_BOOL:
-        return *(const bool *)f;
-    case REC_COL_TEXT: {
-        const char *s = rec_ptr_at(row, c->at);
+    if (c->type == REC_COL_TEXT) {
+        const char *s = chunksim__rec_ptr_at(row, c->at);
         return s ? (rec_cell_t)rec_rows_put(rows, s, strlen(s) + 1) + 1 : 0;
     }
-    case REC_COL_BLOB: {
-        size_t len = rec_size_at(row, c->len_at);
-        return (rec_cell_t)((uint64_t)rec_rows_put(rows, rec_ptr_at(row, c->at), len) << 32 | len);
+    if (c->type == REC_COL_BLOB) {
+        size_t len = chunksim__rec_size_at(row, c->len_at);
+        uint64_t at = rec_rows_put(rows, chunksim__rec_ptr_at(row, c->at), len);
+        return (rec_cell_t)(at << 32 | len);
     }
-    }
-    return 0;
+    return chunksim__rec_int_at(c, row);
 }
 
 /* Append one row; the caller made room in the row count and the byte limit. */
-static int rec_rows_append(chunksim_rec_t *rec, int kind, const void *row, size_t extra)
+static int rec_rows_append(chunksim_rec_t *rec, int kind, const void *row, size_t extra,
+                           uint32_t items)
 {
     struct chunksim_rec_rows *b = rec->rows_;
-    const rec_trace_table_t *tt = &chunksim__rec_tables[kind];
+    const rec_trace_table_t *tt = chunksim__rec_stored[kind];
     rec_table_t *t = &b->table[kind];
     size_t cap = t->cap;
     rec_cell_t *cell = rec_grow(t->cell, &cap, ((size_t)t->count + 1) * (size_t)tt->ncols,
@@ -328,14 +243,16 @@ static int rec_rows_append(chunksim_rec_t *rec, int kind, const void *row, size_
     for (int i = 0; i < tt->ncols; i++)
         out[i] = rec_cell(b, &tt->cols[i], row);
     t->count++;
+    t->items += items;
     b->count++;
     return 0;
 }
 
-int chunksim__rec_rows_add(chunksim_rec_t *rec, int kind, const void *row)
+/* A row of kind's stored table, holding items calls, flash ops or chunks. */
+static int rec_rows_add_stored(chunksim_rec_t *rec, int kind, const void *row, uint32_t items)
 {
     struct chunksim_rec_rows *b = rec->rows_;
-    const rec_trace_table_t *tt = &chunksim__rec_tables[kind];
+    const rec_trace_table_t *tt = chunksim__rec_stored[kind];
     uint64_t seq = (uint64_t)rec_cell(b, &tt->cols[0], row);
     size_t extra = rec_row_extra(tt, row);
     bool alone = (b->any_seq[kind] && seq <= b->max_seq[kind]) || extra > REC_ROWS_FLUSH_BYTES / 4;
@@ -345,13 +262,88 @@ int chunksim__rec_rows_add(chunksim_rec_t *rec, int kind, const void *row)
     else if (b->count >= REC_ROWS_FLUSH_ROWS || b->bytes_used + extra > REC_ROWS_FLUSH_BYTES)
         r = chunksim__rec_rows_insert(rec);
     if (r == 0)
-        r = rec_rows_append(rec, kind, row, extra);
+        r = rec_rows_append(rec, kind, row, extra, items);
     if (r != 0)
         return r;
     if (!b->any_seq[kind] || seq > b->max_seq[kind])
         b->max_seq[kind] = seq;
     b->any_seq[kind] = true;
     return alone ? rec_rows_insert_kind(rec, kind) : 0;
+}
+
+/* ---- calls, in blocks ------------------------------------------------------------------ */
+
+/*
+ * A recorded run makes three calls per chunk. As rows of their own they cost
+ * more to insert than the chunks; a block of up to 64 consecutive calls in one
+ * row costs a JSON text per call instead. A block ends at a gap in seq, at a
+ * batch's end, or at these bounds; the bytes keep a row inside its B-tree
+ * page (a WITHOUT ROWID row above about 1000 bytes spills to overflow pages,
+ * and 4 KiB blocks made the table 40% larger).
+ */
+#define REC_BLOCK_CALLS 64u
+#define REC_BLOCK_BYTES 900
+
+/* The open block becomes a stored row. */
+static int rec_block_close(chunksim_rec_t *rec)
+{
+    struct chunksim_rec_rows *b = rec->rows_;
+    if (!b->block_open)
+        return 0;
+    b->block_open = false;
+    chunksim__rec_text_put(&b->block_text, "]", 1);
+    if (b->block_text.failed)
+        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE,
+                                  "out of memory: %u calls from seq %llu were lost",
+                                  (unsigned)b->block_calls, (unsigned long long)b->block_seq);
+    rec_call_block_t row = {b->block_seq, b->block_text.text};
+    int r = rec_rows_add_stored(rec, KIND_CALLS, &row, b->block_calls);
+    if (r != 0) {
+        size_t n = strlen(rec->errmsg_);
+        snprintf(rec->errmsg_ + n, sizeof rec->errmsg_ - n,
+                 "; so were the %u calls from seq %llu that were to be stored next",
+                 (unsigned)b->block_calls, (unsigned long long)b->block_seq);
+    }
+    return r;
+}
+
+/*
+ * A call joins the open block or opens one. Inside a block SQLite cannot see
+ * a seq, so the order is checked here: every call's seq is above the last.
+ */
+static int rec_call_add(chunksim_rec_t *rec, const chunksim_rec_call_t *c)
+{
+    struct chunksim_rec_rows *b = rec->rows_;
+    if (b->any_call && c->seq <= b->last_call)
+        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_INVAL,
+                                  "call seq %llu is not above seq %llu, the run's last call: calls "
+                                  "are recorded in the order they are made",
+                                  (unsigned long long)c->seq, (unsigned long long)b->last_call);
+    /* A failed close reports what was lost; this call still opens the next block. */
+    int r = 0;
+    if (b->block_open && (c->seq != b->last_call + 1 || b->block_calls >= REC_BLOCK_CALLS ||
+                          b->block_text.len > REC_BLOCK_BYTES))
+        r = rec_block_close(rec);
+    if (!b->block_open) {
+        b->block_text.len = 0;
+        b->block_text.failed = false;
+        chunksim__rec_text_put(&b->block_text, "[", 1);
+        b->block_open = true;
+        b->block_seq = c->seq;
+        b->block_calls = 0;
+    } else {
+        chunksim__rec_text_put(&b->block_text, ",", 1);
+    }
+    chunksim__rec_call_json(&b->block_text, c);
+    b->block_calls++;
+    b->any_call = true;
+    b->last_call = c->seq;
+    return r;
+}
+
+int chunksim__rec_rows_add(chunksim_rec_t *rec, int kind, const void *row)
+{
+    return kind == KIND_CALLS ? rec_call_add(rec, row) : rec_rows_add_stored(rec, kind, row, 1);
 }
 
 /* ---- the virtual table: read-only, one row per buffered row, the buffer as hidden argument */
@@ -374,7 +366,7 @@ static int rec_vtab_connect(sqlite3 *db, void *aux, int argc, const char *const 
     (void)argv;
     (void)err;
     int kind = (int)(intptr_t)aux;
-    char *cols = chunksim__rec_column_list(&chunksim__rec_tables[kind], "");
+    char *cols = chunksim__rec_column_list(chunksim__rec_stored[kind], "");
     char *decl = cols ? sqlite3_mprintf("CREATE TABLE x (%s, buffer HIDDEN)", cols) : NULL;
     int rc = decl ? sqlite3_declare_vtab(db, decl) : SQLITE_NOMEM;
     sqlite3_free(decl);
@@ -401,7 +393,7 @@ static int rec_vtab_disconnect(sqlite3_vtab *v)
 /* The only plan: the buffer given as the hidden column's value. Without it there is no table. */
 static int rec_vtab_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
 {
-    int buffer_col = chunksim__rec_tables[((rec_vtab_t *)vtab)->kind].ncols;
+    int buffer_col = chunksim__rec_stored[((rec_vtab_t *)vtab)->kind]->ncols;
     for (int i = 0; i < info->nConstraint; i++) {
         const struct sqlite3_index_constraint *c = &info->aConstraint[i];
         if (c->usable && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn == buffer_col) {
@@ -464,14 +456,6 @@ static int rec_vtab_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
 static void rec_result(sqlite3_context *ctx, const char *arena, rec_col_type_t type, rec_cell_t v)
 {
     switch (type) {
-    case REC_COL_TIME:
-        if (v != chunksim__rec_i64(CHUNKSIM_REC_TIME_NONE))
-            sqlite3_result_int64(ctx, v);
-        break;
-    case REC_COL_ARG:
-        if (v != CHUNKSIM_REC_ARG_NONE)
-            sqlite3_result_int64(ctx, v);
-        break;
     case REC_COL_TEXT:
         if (v)
             sqlite3_result_text(ctx, arena + v - 1, -1, SQLITE_STATIC);
@@ -486,7 +470,8 @@ static void rec_result(sqlite3_context *ctx, const char *arena, rec_col_type_t t
         break;
     }
     default:
-        sqlite3_result_int64(ctx, v);
+        if (!chunksim__rec_int_null(type, v))
+            sqlite3_result_int64(ctx, v);
         break;
     }
 }
@@ -495,7 +480,7 @@ static int rec_vtab_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int c
 {
     const rec_vcursor_t *c = (const rec_vcursor_t *)cur;
     const rec_table_t *t = c->table;
-    const rec_trace_table_t *tt = &chunksim__rec_tables[t->kind];
+    const rec_trace_table_t *tt = chunksim__rec_stored[t->kind];
     if (col < tt->ncols)
         rec_result(ctx, t->buf->bytes, tt->cols[col].type,
                    t->cell[(size_t)c->i * (size_t)tt->ncols + (size_t)col]);
@@ -531,7 +516,7 @@ static char *rec_bulk_sql(const rec_trace_table_t *t)
 int chunksim__rec_rows_prepare(chunksim_rec_t *rec)
 {
     for (int k = 0; k < KIND_COUNT; k++) {
-        const rec_trace_table_t *t = &chunksim__rec_tables[k];
+        const rec_trace_table_t *t = chunksim__rec_stored[k];
         char *module = sqlite3_mprintf("chunksim_rec_buffered_%s", t->name);
         int rc = module ? sqlite3_create_module_v2(rec->db_, module, &rec_vtab_module,
                                                    (void *)(intptr_t)k, NULL)

@@ -256,7 +256,7 @@ static void test_open_refuses_newer_schema_version(void **state)
     open_rec(&rec);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    raw_exec(db, "PRAGMA user_version = 2");
+    raw_exec(db, "PRAGMA user_version = 3");
     sqlite3_close(db);
 
     assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_VERSION);
@@ -266,7 +266,33 @@ static void test_open_refuses_newer_schema_version(void **state)
                      CHUNKSIM_REC_E_VERSION);
 
     db = raw_open();
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
+    sqlite3_close(db);
+}
+
+/* A version 1 file (calls in a table) is read, not written: its rows would need the new tables. */
+static void test_open_reads_but_does_not_write_an_older_schema_version(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    char err[256];
+    sqlite3 *db = raw_open();
+    raw_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE calls (run_id, seq, t_us, kind, arg, "
+                 "result, result_name, detail, duration_us); "
+                 "INSERT INTO calls VALUES (1, 1, 0, 'prepare', 20, 1, 'WAIT', NULL, 0); "
+                 "PRAGMA user_version = 1");
+    sqlite3_close(db);
+
+    assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_VERSION);
+    assert_non_null(strstr(err, "older"));
+    assert_null(chunksim_rec_db(&rec));
+    assert_int_equal(chunksim_rec_open_readonly(&rec, db_path, err, sizeof err), 0);
+    assert_int_equal(q_int(chunksim_rec_db(&rec), "SELECT count(*) FROM calls"), 1);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+
+    db = raw_open();
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_schema"), 1);
     sqlite3_close(db);
 }
 
@@ -719,8 +745,8 @@ static void test_invalid_use_is_refused(void **state)
     assert_int_equal(chunksim_rec_run_begin(&rec, &info, NULL), 0);
     assert_int_equal(chunksim_rec_run_begin(&rec, &info, NULL), CHUNKSIM_REC_E_STATE);
     assert_int_equal(chunksim_rec_call(&rec, &c), 0);
-    assert_int_equal(chunksim_rec_call(&rec, &c), CHUNKSIM_REC_E_SQLITE);
-    assert_non_null(strstr(chunksim_rec_errmsg(&rec), "UNIQUE"));
+    assert_int_equal(chunksim_rec_call(&rec, &c), CHUNKSIM_REC_E_INVAL);
+    assert_non_null(strstr(chunksim_rec_errmsg(&rec), "not above"));
     assert_int_equal(chunksim_rec_param(&rec, "p", "1"), 0);
     assert_int_equal(chunksim_rec_param(&rec, "p", "2"), CHUNKSIM_REC_E_SQLITE);
     c.kind = NULL;
@@ -755,7 +781,7 @@ static void test_invalid_use_is_refused(void **state)
     assert_int_equal(chunksim_rec_call(&rec, &c), CHUNKSIM_REC_E_STATE); /* closed */
 
     assert_string_equal(chunksim_rec_strerror(0), "ok");
-    assert_non_null(strstr(chunksim_rec_strerror(CHUNKSIM_REC_E_VERSION), "newer"));
+    assert_non_null(strstr(chunksim_rec_strerror(CHUNKSIM_REC_E_VERSION), "version"));
     assert_string_equal(chunksim_rec_strerror(-1000), "unknown error");
 }
 
@@ -1053,9 +1079,12 @@ static void test_repeated_seq_is_refused_at_once(void **state)
     open_rec(&rec);
     begin_run(&rec, 1);
     add_calls(&rec, 0, 10);
+    /* Calls are stored in blocks, where SQLite sees only the first seq: the recorder checks. */
     chunksim_rec_call_t c = call_row(5);
-    assert_int_equal(chunksim_rec_call(&rec, &c), CHUNKSIM_REC_E_SQLITE);
-    assert_non_null(strstr(chunksim_rec_errmsg(&rec), "UNIQUE"));
+    assert_int_equal(chunksim_rec_call(&rec, &c), CHUNKSIM_REC_E_INVAL);
+    assert_non_null(strstr(chunksim_rec_errmsg(&rec), "call seq 5 is not above seq 9"));
+    c = call_row(9);
+    assert_int_equal(chunksim_rec_call(&rec, &c), CHUNKSIM_REC_E_INVAL);
 
     /* Flash ops complete out of order: a lower seq that is new is fine. */
     chunksim_rec_flash_op_t op = {.kind = "read", .end_us = 10, .latency_us = 10};
@@ -1098,7 +1127,7 @@ static void test_buffer_tables_are_not_queryable(void **state)
     sqlite3 *db = chunksim_rec_db(&rec);
     sqlite3_stmt *st = NULL;
     assert_int_not_equal(
-        sqlite3_prepare_v2(db, "SELECT * FROM chunksim_rec_buffered_calls", -1, &st, NULL),
+        sqlite3_prepare_v2(db, "SELECT * FROM chunksim_rec_buffered_call_blocks", -1, &st, NULL),
         SQLITE_OK);
     sqlite3_finalize(st);
     assert_int_equal(q_int(db, "SELECT count(*) FROM chunksim_rec_buffered_chunks(x'00')"), 0);
@@ -1139,34 +1168,39 @@ static void test_failed_bulk_insert_is_reported_with_the_rows_lost(void **state)
     (void)state;
     chunksim_rec_t rec;
     open_rec(&rec);
-    raw_exec(chunksim_rec_db(&rec), "CREATE TRIGGER boom BEFORE INSERT ON calls "
-                                    "WHEN NEW.seq = 1500 BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    raw_exec(chunksim_rec_db(&rec), "CREATE TRIGGER boom BEFORE INSERT ON call_blocks "
+                                    "WHEN NEW.seq = 3000 BEGIN SELECT RAISE(ABORT, 'boom'); END");
     assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
     begin_run(&rec, 1);
     int failed = 0;
     uint64_t failed_at = 0;
+    /* Every other seq: a gap ends a block, so each call is a stored row of its own. */
     for (uint64_t s = 0; s < 10000; s++) {
-        chunksim_rec_call_t c = call_row(s);
+        chunksim_rec_call_t c = call_row(2 * s);
         int r = chunksim_rec_call(&rec, &c);
         if (r != 0) {
             assert_int_equal(r, CHUNKSIM_REC_E_SQLITE);
             assert_non_null(strstr(chunksim_rec_errmsg(&rec), "boom"));
-            assert_non_null(
-                strstr(chunksim_rec_errmsg(&rec), "4096 buffered calls rows were lost"));
+            assert_non_null(strstr(chunksim_rec_errmsg(&rec),
+                                   "4096 buffered calls were lost; so were the 1 "
+                                   "calls from seq 8192"));
             failed++;
             failed_at = s;
         }
     }
-    /* The row that found the buffer full, 4096 rows in (recorder.h, "Speed"). */
+    /*
+     * The call that found the buffer full: a call is stored when the next one
+     * ends its block, so the 4096 stored rows are full at call 4097.
+     */
     assert_int_equal(failed, 1);
-    assert_int_equal(failed_at, 4096);
+    assert_int_equal(failed_at, 4097);
     chunksim_rec_run_result_t res = ok_result();
     assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
     sqlite3 *db = chunksim_rec_db(&rec);
-    /* The failed buffer is gone, the row refused with the report too, everything else kept. */
+    /* The failed buffer is gone, the block waiting to join it too, everything else kept. */
     assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 10000 - 4096 - 1);
-    assert_int_equal(q_int(db, "SELECT min(seq) FROM calls"), 4097);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM calls WHERE seq = 9999"), 1);
+    assert_int_equal(q_int(db, "SELECT min(seq) FROM calls"), 2 * 4097);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls WHERE seq = 19998"), 1);
     assert_integrity(db);
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
@@ -1184,13 +1218,12 @@ static void test_trace_columns_match_the_schema(void **state)
         int n = chunksim_rec_trace_columns(tables[i], cols, sizeof cols);
         assert_true(n > 0);
         sqlite3_stmt *st;
-        assert_int_equal(
-            sqlite3_prepare_v2(db,
-                               "SELECT group_concat(name, ', '), count(*) FROM "
-                               "(SELECT name FROM pragma_table_info(?1) "
-                               "WHERE name NOT IN ('run_id', 'chunk_id') ORDER BY cid)",
-                               -1, &st, NULL),
-            SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "SELECT group_concat(name, ', '), count(*) FROM "
+                                            "(SELECT name FROM pragma_table_info(?1) "
+                                            "WHERE name != 'run_id' ORDER BY cid)",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
         sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
         assert_string_equal((const char *)sqlite3_column_text(st, 0), cols);
@@ -1210,6 +1243,8 @@ int main(void)
         cmocka_unit_test(test_sha256_matches_published_vectors),
         cmocka_unit_test_setup_teardown(test_open_creates_schema_with_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_reads_but_does_not_write_an_older_schema_version,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_a_recording, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_database_without_wal, setup, teardown),

@@ -22,12 +22,15 @@
  *
  * Speed: calls, flash ops and chunks are copied into a buffer and inserted
  * up to 4096 at a time by one statement per table (SQLite's per-statement
- * cost, not its B-tree work, dominated one-row inserts). A row is still
- * refused at once when its seq repeats one of the run's: a row whose seq is
- * above every earlier seq of its kind cannot collide and is buffered; any
- * other row is inserted on the spot. What is deferred is an I/O failure
- * (disk full): it is reported, with the number of rows lost, by the call
- * that inserts the buffer (the one that fills it or ends a batch,
+ * cost, not its B-tree work, dominated one-row inserts). Calls are stored up
+ * to 64 consecutive ones per row (call_blocks, read through the calls view;
+ * docs/schema.md). A row is still refused at once when its seq repeats one
+ * of the run's: a call whose seq is not above the run's last call is refused
+ * (CHUNKSIM_REC_E_INVAL); a flash op or chunk whose seq is above every
+ * earlier seq of its kind cannot collide and is buffered, any other is
+ * inserted on the spot. What is deferred is an I/O failure (disk full): it is
+ * reported, with the number of calls, ops or chunks lost, by the call that
+ * inserts the buffer (the one that fills it or ends a batch,
  * chunksim_rec_flush(), run_end() or run_abort()).
  *
  * Concurrency: one writer per database (a matrix funnels its workers' results
@@ -46,8 +49,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* PRAGMA user_version of the databases this build writes; a newer one is refused. */
-#define CHUNKSIM_REC_SCHEMA_VERSION 1
+/*
+ * PRAGMA user_version of the databases this build writes; a newer one is
+ * refused, an older one is read but not written (docs/schema.md, "Versions").
+ */
+#define CHUNKSIM_REC_SCHEMA_VERSION 2
 
 /* Rows per transaction (docs/design.md, "The database"; `chunksim bench` measures rows/s). */
 #define CHUNKSIM_REC_BATCH_ROWS_DEFAULT 4096u
@@ -61,7 +67,7 @@
 #define CHUNKSIM_REC_ERRNO_MAP(X)                                                                  \
     X(INVAL, -1, "invalid argument")                                                               \
     X(SQLITE, -2, "SQLite error (chunksim_rec_errmsg() has the details)")                          \
-    X(VERSION, -3, "database schema is newer than this chunksim understands")                      \
+    X(VERSION, -3, "database schema version is not one this chunksim handles")                     \
     X(NOTREC, -4, "file is not a chunksim recording")                                              \
     X(STATE, -5, "not valid now (no run in progress, or one already is)")                          \
     X(READONLY, -6, "recorder was opened read-only")
@@ -115,7 +121,7 @@ typedef struct chunksim_rec_run_info {
 
 /* One call into the core by the application loop. */
 typedef struct chunksim_rec_call {
-    uint64_t seq;            /* per run, increasing */
+    uint64_t seq;            /* per run, each above the last */
     uint64_t t_us;           /* when the call was made */
     const char *kind;        /* prepare|get_chunk|complete|cancel|confirm|abort */
     int64_t arg;             /* e.g. requested chunk size; CHUNKSIM_REC_ARG_NONE: none */
