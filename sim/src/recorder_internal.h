@@ -1,8 +1,10 @@
 /*
  * The recorder's parts, shared by its files and by merge.c; not a public
- * interface. recorder.c records, recorder_open.c opens and repairs,
- * recorder_rows.c buffers trace rows and describes the trace tables,
- * recorder_bind.c turns C values into SQL values.
+ * interface. recorder.c records (transactions, runs, the recording calls),
+ * recorder_open.c opens, creates and repairs, recorder_columns.c lists each
+ * trace table's columns once, recorder_rows.c buffers trace rows and gathers
+ * calls into blocks, recorder_vtab.c hands the buffer to SQLite,
+ * recorder_bind.c turns C values into SQL values and errors into messages.
  */
 #ifndef CHUNKSIM_RECORDER_INTERNAL_H
 #define CHUNKSIM_RECORDER_INTERNAL_H
@@ -34,7 +36,7 @@ enum rec_stmt {
     STMT_COUNT = STMT_BULK + 3
 };
 
-/* ---- the trace tables, each described once -------------------------------------------- */
+/* ---- the trace tables, each described once (recorder_columns.c) ---------------------- */
 
 /* How a column's C value becomes its SQL value; sentinels become NULL. */
 typedef enum {
@@ -128,13 +130,31 @@ int chunksim__rec_step_done(chunksim_rec_t *rec, sqlite3_stmt *st, int bind_rc, 
 
 /* ---- buffered trace rows (recorder_rows.c) -------------------------------------------- */
 
+/*
+ * A buffered row is one int64 cell per column: the value's bits, or for text
+ * its arena offset + 1 (0: NULL), for a blob its arena offset << 32 | length.
+ */
+typedef sqlite3_int64 rec_cell_t;
+
+/* What the virtual table reads: one kind's rows, and the arena their text is in. */
+typedef struct rec_table {
+    char *const *arena; /* the buffer's byte arena (it moves as it grows) */
+    int kind;
+    rec_cell_t *cell;
+    uint32_t count, cap;
+    uint32_t items; /* calls, flash ops or chunks in the rows (a block holds many calls) */
+} rec_table_t;
+
+/* sqlite3_bind_pointer() type tag: only a rec_table_t bound by the recorder is ever read. */
+#define CHUNKSIM__REC_ROWS_POINTER_TYPE "chunksim_rec_table"
+
 struct chunksim_rec_rows *chunksim__rec_rows_new(void);
 void chunksim__rec_rows_free(struct chunksim_rec_rows *rows);
 /* Drop what is waiting (inserted, or lost with its batch). */
 void chunksim__rec_rows_clear(struct chunksim_rec_rows *rows);
 /* A new run: no seq of any kind seen yet. */
 void chunksim__rec_rows_run_begin(struct chunksim_rec_rows *rows);
-/* Register the virtual tables and prepare the bulk inserts into rec->stmt_. */
+/* Register the virtual tables and prepare the bulk inserts into rec->stmt_ (recorder_vtab.c). */
 int chunksim__rec_rows_prepare(chunksim_rec_t *rec);
 
 /*
