@@ -173,7 +173,7 @@ static int merge_check_schema(merge_t *g)
     if (merge_query_int(g,
                         "SELECT count(*) FROM " MERGE_SRC ".sqlite_schema WHERE type = 'table' "
                         "AND name IN ('scenarios', 'images', 'runs', 'call_blocks', 'flash_ops', "
-                        "'chunks', 'violations', 'params', 'metrics')",
+                        "'chunk_blocks', 'violations', 'params', 'metrics')",
                         "read schema", &tables) < 0)
         return CHUNKSIM_REC_E_SQLITE;
     if (tables != 9)

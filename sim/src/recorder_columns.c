@@ -4,7 +4,7 @@
  *
  * Everything that names a trace column is derived from these lists: the
  * row buffer and its virtual tables, the bulk inserts, the JSON a block of
- * calls is stored as, merge's copy and what replay compares. A new column
+ * calls or chunks is stored as, merge's copy and what replay compares. A new column
  * is added to schema.sql (and docs/schema.md), to its C struct and here.
  */
 #include "recorder_internal.h"
@@ -21,7 +21,7 @@
     }
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* seq first: a block row holds the first one, the others follow from it. */
+/* seq first in each list: a block row holds the first one, the others follow from it. */
 static const rec_column_t call_columns[] = {
     COL(chunksim_rec_call_t, seq, U64),     COL(chunksim_rec_call_t, t_us, U64),
     COL(chunksim_rec_call_t, kind, TEXT),   COL(chunksim_rec_call_t, arg, ARG),
@@ -51,8 +51,14 @@ static const rec_column_t chunk_columns[] = {
 };
 
 static const rec_column_t call_block_columns[] = {
-    COL(rec_call_block_t, seq, U64),
-    COL(rec_call_block_t, calls, TEXT),
+    COL(rec_block_row_t, seq, U64),
+    {"calls", REC_COL_TEXT, offsetof(rec_block_row_t, items), 0},
+};
+
+static const rec_column_t chunk_block_columns[] = {
+    COL(rec_block_row_t, seq, U64),
+    {"chunks", REC_COL_TEXT, offsetof(rec_block_row_t, items), 0},
+    {"data", REC_COL_BLOB, offsetof(rec_block_row_t, data), offsetof(rec_block_row_t, data_len)},
 };
 
 const rec_trace_table_t chunksim__rec_tables[KIND_COUNT] = {
@@ -63,11 +69,13 @@ const rec_trace_table_t chunksim__rec_tables[KIND_COUNT] = {
 
 static const rec_trace_table_t call_blocks = {"call_blocks", "calls", call_block_columns,
                                               COUNT(call_block_columns)};
+static const rec_trace_table_t chunk_blocks = {"chunk_blocks", "chunks", chunk_block_columns,
+                                               COUNT(chunk_block_columns)};
 
 const rec_trace_table_t *const chunksim__rec_stored[KIND_COUNT] = {
     [KIND_CALLS] = &call_blocks,
     [KIND_FLASH_OPS] = &chunksim__rec_tables[KIND_FLASH_OPS],
-    [KIND_CHUNKS] = &chunksim__rec_tables[KIND_CHUNKS],
+    [KIND_CHUNKS] = &chunk_blocks,
 };
 
 char *chunksim__rec_column_list(const rec_trace_table_t *t, const char *prefix)
@@ -149,10 +157,10 @@ bool chunksim__rec_int_null(rec_col_type_t type, sqlite3_int64 v)
            (type == REC_COL_ARG && v == CHUNKSIM_REC_ARG_NONE);
 }
 
-/* ---- a call as JSON, for its block ----------------------------------------------------- */
+/* ---- a row as JSON, for its block ----------------------------------------------------- */
 
 /*
- * Written by hand, into room reserved once per call, rather than with
+ * Written by hand, into room reserved once per row, rather than with
  * sqlite3_str_appendf(): a recorded run makes three calls per chunk, and the
  * printf machinery cost more than the INSERTs the blocks save.
  */
@@ -233,20 +241,31 @@ static size_t rec_json_bound(const rec_column_t *c, const void *row)
     return s ? 2 + 6 * strlen(s) : 4;
 }
 
-void chunksim__rec_call_json(rec_text_t *t, const chunksim_rec_call_t *call)
+/* A BLOB is written as its offset into data, where its bytes go. */
+static sqlite3_int64 rec_json_blob(rec_text_t *data, const rec_column_t *c, const void *row)
 {
-    const rec_trace_table_t *tt = &chunksim__rec_tables[KIND_CALLS];
+    sqlite3_int64 at = (sqlite3_int64)data->len;
+    chunksim__rec_text_put(data, chunksim__rec_ptr_at(row, c->at),
+                           chunksim__rec_size_at(row, c->len_at));
+    return at;
+}
+
+void chunksim__rec_json_row(rec_text_t *json, rec_text_t *data, const rec_trace_table_t *t,
+                            const void *row)
+{
     size_t bound = 2;
-    for (int i = 1; i < tt->ncols; i++)
-        bound += 1 + rec_json_bound(&tt->cols[i], call);
-    if (!rec_text_room(t, bound))
+    for (int i = 1; i < t->ncols; i++)
+        bound += 1 + rec_json_bound(&t->cols[i], row);
+    if (!rec_text_room(json, bound))
         return;
-    char *p = t->text + t->len;
-    for (int i = 1; i < tt->ncols; i++) {
-        const rec_column_t *c = &tt->cols[i];
+    char *p = json->text + json->len;
+    for (int i = 1; i < t->ncols; i++) {
+        const rec_column_t *c = &t->cols[i];
         *p++ = i > 1 ? ',' : '[';
-        const char *s = c->type == REC_COL_TEXT ? chunksim__rec_ptr_at(call, c->at) : NULL;
-        sqlite3_int64 v = c->type == REC_COL_TEXT ? 0 : chunksim__rec_int_at(c, call);
+        const char *s = c->type == REC_COL_TEXT ? chunksim__rec_ptr_at(row, c->at) : NULL;
+        sqlite3_int64 v = c->type == REC_COL_BLOB   ? rec_json_blob(data, c, row)
+                          : c->type == REC_COL_TEXT ? 0
+                                                    : chunksim__rec_int_at(c, row);
         if (s) {
             p = rec_json_string(p, s);
         } else if (c->type == REC_COL_TEXT || chunksim__rec_int_null(c->type, v)) {
@@ -258,5 +277,5 @@ void chunksim__rec_call_json(rec_text_t *t, const chunksim_rec_call_t *call)
     }
     *p++ = ']';
     *p = '\0';
-    t->len = (size_t)(p - t->text);
+    json->len = (size_t)(p - json->text);
 }

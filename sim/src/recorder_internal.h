@@ -3,7 +3,7 @@
  * interface. recorder.c records (transactions, runs, the recording calls),
  * recorder_open.c opens, creates and repairs, recorder_columns.c lists each
  * trace table's columns once, recorder_rows.c buffers trace rows and gathers
- * calls into blocks, recorder_vtab.c hands the buffer to SQLite,
+ * calls and chunks into blocks, recorder_vtab.c hands the buffer to SQLite,
  * recorder_bind.c turns C values into SQL values and errors into messages.
  */
 #ifndef CHUNKSIM_RECORDER_INTERNAL_H
@@ -72,11 +72,13 @@ typedef struct {
     int ncols;
 } rec_trace_table_t;
 
-/* A row of call_blocks: the calls seq, seq + 1, ... */
+/* A row of a block table (call_blocks, chunk_blocks): the rows seq, seq + 1, ... */
 typedef struct {
     uint64_t seq;
-    const char *calls; /* JSON: one array per call (chunksim__rec_call_json) */
-} rec_call_block_t;
+    const char *items; /* JSON: one array per row (chunksim__rec_json_row) */
+    const void *data;  /* their BLOB column's bytes, one after another */
+    size_t data_len;
+} rec_block_row_t;
 
 enum rec_kind { KIND_CALLS, KIND_FLASH_OPS, KIND_CHUNKS, KIND_COUNT };
 
@@ -84,9 +86,10 @@ enum rec_kind { KIND_CALLS, KIND_FLASH_OPS, KIND_CHUNKS, KIND_COUNT };
  * chunksim_rec_chunk_t. */
 extern const rec_trace_table_t chunksim__rec_tables[KIND_COUNT];
 /*
- * As stored: calls in blocks (call_blocks, whose "calls" column holds each
- * call's columns after seq as a JSON array, in chunksim__rec_tables order;
- * the calls view unpacks them), the others as they are.
+ * As stored: calls and chunks in blocks (call_blocks, chunk_blocks), whose
+ * JSON column holds each row's columns after seq as an array, in
+ * chunksim__rec_tables order, a BLOB column as its offset into the block's
+ * data; the calls and chunks views unpack them. Flash ops as they are.
  */
 extern const rec_trace_table_t *const chunksim__rec_stored[KIND_COUNT];
 
@@ -109,8 +112,9 @@ typedef struct {
 
 void chunksim__rec_text_put(rec_text_t *t, const char *s, size_t n);
 
-/* Append the call's columns after seq as a JSON array. */
-void chunksim__rec_call_json(rec_text_t *t, const chunksim_rec_call_t *call);
+/* Append the row's columns after seq as a JSON array to json, its BLOB's bytes to data. */
+void chunksim__rec_json_row(rec_text_t *json, rec_text_t *data, const rec_trace_table_t *t,
+                            const void *row);
 
 /* ---- errors and values (recorder_bind.c) ---------------------------------------------- */
 

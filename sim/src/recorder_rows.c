@@ -1,5 +1,6 @@
 /*
- * Recorder: the buffer trace rows wait in, and calls gathered into blocks.
+ * Recorder: the buffer trace rows wait in, and calls and chunks gathered into
+ * blocks.
  *
  * Calls, flash ops and chunks wait in plain arrays and reach SQLite through
  * one INSERT ... SELECT per table from an eponymous virtual table that reads
@@ -44,6 +45,16 @@
 
 /* ---- the buffer ------------------------------------------------------------------------ */
 
+/* The block of one kind still growing: rows seq, seq + 1, ... as JSON and bytes. */
+typedef struct {
+    bool open;
+    uint64_t seq; /* the first row's */
+    uint32_t rows;
+    rec_text_t json, data;
+    bool any;      /* a row of this kind was recorded in this run ... */
+    uint64_t last; /* ... and this was its seq */
+} rec_block_t;
+
 struct chunksim_rec_rows {
     rec_table_t table[KIND_COUNT];
     char *bytes;
@@ -53,13 +64,7 @@ struct chunksim_rec_rows {
     bool any_seq[KIND_COUNT];     /* a row of this kind was stored in this run ... */
     uint64_t max_seq[KIND_COUNT]; /* ... and this is the highest seq among them */
 
-    /* The block of calls still growing: calls block_seq, block_seq + 1, ... as JSON. */
-    bool block_open;
-    uint64_t block_seq;
-    uint32_t block_calls;
-    rec_text_t block_text;
-    bool any_call;      /* a call was recorded in this run ... */
-    uint64_t last_call; /* ... and this was its seq */
+    rec_block_t block[KIND_COUNT]; /* calls and chunks (rec_blocked) */
 };
 
 struct chunksim_rec_rows *chunksim__rec_rows_new(void)
@@ -79,7 +84,10 @@ void chunksim__rec_rows_free(struct chunksim_rec_rows *rows)
     for (int k = 0; k < KIND_COUNT; k++)
         free(rows->table[k].cell);
     free(rows->bytes);
-    free(rows->block_text.text);
+    for (int k = 0; k < KIND_COUNT; k++) {
+        free(rows->block[k].json.text);
+        free(rows->block[k].data.text);
+    }
     free(rows);
 }
 
@@ -93,7 +101,8 @@ void chunksim__rec_rows_clear(struct chunksim_rec_rows *rows)
     }
     rows->count = 0;
     rows->bytes_used = 0;
-    rows->block_open = false;
+    for (int k = 0; k < KIND_COUNT; k++)
+        rows->block[k].open = false;
 }
 
 void chunksim__rec_rows_run_begin(struct chunksim_rec_rows *rows)
@@ -101,8 +110,8 @@ void chunksim__rec_rows_run_begin(struct chunksim_rec_rows *rows)
     chunksim__rec_rows_clear(rows);
     for (int k = 0; rows && k < KIND_COUNT; k++)
         rows->any_seq[k] = false;
-    if (rows)
-        rows->any_call = false;
+    for (int k = 0; rows && k < KIND_COUNT; k++)
+        rows->block[k].any = false;
 }
 
 /* Insert the waiting rows of one kind into the open batch; they are gone from the buffer. */
@@ -129,11 +138,15 @@ static int rec_rows_insert_kind(chunksim_rec_t *rec, int kind)
     return r;
 }
 
-static int rec_block_close(chunksim_rec_t *rec);
+static int rec_block_close(chunksim_rec_t *rec, int kind);
 
 int chunksim__rec_rows_insert(chunksim_rec_t *rec)
 {
-    int r = rec->rows_ ? rec_block_close(rec) : 0;
+    int r = 0;
+    for (int k = 0; rec->rows_ && k < KIND_COUNT; k++) {
+        int rk = rec_block_close(rec, k);
+        r = r != 0 ? r : rk;
+    }
     if (!rec->rows_ || rec->rows_->count == 0)
         return r;
     for (int k = 0; k < KIND_COUNT; k++) {
@@ -251,77 +264,87 @@ static int rec_rows_add_stored(chunksim_rec_t *rec, int kind, const void *row, u
     return alone ? rec_rows_insert_kind(rec, kind) : 0;
 }
 
-/* ---- calls, in blocks ------------------------------------------------------------------ */
+/* ---- calls and chunks, in blocks ---------------------------------------------------------- */
 
 /*
- * A recorded run makes three calls per chunk. As rows of their own they cost
- * more to insert than the chunks; a block of up to 64 consecutive calls in one
- * row costs a JSON text per call instead. A block ends at a gap in seq, at a
- * batch's end, or at these bounds; the bytes keep a row inside its B-tree
- * page (a WITHOUT ROWID row above about 1000 bytes spills to overflow pages,
- * and 4 KiB blocks made the table 40% larger).
+ * A recorded run makes three calls and one chunk per chunk. As rows of their
+ * own they cost more to insert than the simulation costs to run; a block of
+ * up to 64 consecutive ones in one row costs a JSON text per row instead. A
+ * block ends at a gap in seq, at a batch's end, or at these bounds; the bytes
+ * keep two rows to a 4 KiB B-tree page (one row of 3500 bytes left an eighth
+ * of each page empty; a row above about 4000 bytes spills to overflow pages).
  */
-#define REC_BLOCK_CALLS 64u
-#define REC_BLOCK_BYTES 900
+#define REC_BLOCK_ROWS  64u
+#define REC_BLOCK_BYTES 1950u
+
+static bool rec_blocked(int kind)
+{
+    return chunksim__rec_stored[kind] != &chunksim__rec_tables[kind];
+}
 
 /* The open block becomes a stored row. */
-static int rec_block_close(chunksim_rec_t *rec)
+static int rec_block_close(chunksim_rec_t *rec, int kind)
 {
-    struct chunksim_rec_rows *b = rec->rows_;
-    if (!b->block_open)
+    rec_block_t *b = &rec->rows_->block[kind];
+    if (!b->open)
         return 0;
-    b->block_open = false;
-    chunksim__rec_text_put(&b->block_text, "]", 1);
-    if (b->block_text.failed)
+    b->open = false;
+    chunksim__rec_text_put(&b->json, "]", 1);
+    const char *what = chunksim__rec_tables[kind].what;
+    if (b->json.failed || b->data.failed)
         return chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE,
-                                  "out of memory: %u calls from seq %llu were lost",
-                                  (unsigned)b->block_calls, (unsigned long long)b->block_seq);
-    rec_call_block_t row = {b->block_seq, b->block_text.text};
-    int r = rec_rows_add_stored(rec, KIND_CALLS, &row, b->block_calls);
+                                  "out of memory: %u %s from seq %llu were lost", (unsigned)b->rows,
+                                  what, (unsigned long long)b->seq);
+    rec_block_row_t row = {b->seq, b->json.text, b->data.text, b->data.len};
+    int r = rec_rows_add_stored(rec, kind, &row, b->rows);
     if (r != 0) {
         size_t n = strlen(rec->errmsg_);
         snprintf(rec->errmsg_ + n, sizeof rec->errmsg_ - n,
-                 "; so were the %u calls from seq %llu that were to be stored next",
-                 (unsigned)b->block_calls, (unsigned long long)b->block_seq);
+                 "; so were the %u %s from seq %llu that were to be stored next", (unsigned)b->rows,
+                 what, (unsigned long long)b->seq);
     }
     return r;
 }
 
 /*
- * A call joins the open block or opens one. Inside a block SQLite cannot see
- * a seq, so the order is checked here: every call's seq is above the last.
+ * A row joins its kind's open block or opens one. Inside a block SQLite
+ * cannot see a seq, so the order is checked here: each seq is above the last.
  */
-static int rec_call_add(chunksim_rec_t *rec, const chunksim_rec_call_t *c)
+static int rec_block_add(chunksim_rec_t *rec, int kind, const void *row)
 {
-    struct chunksim_rec_rows *b = rec->rows_;
-    if (b->any_call && c->seq <= b->last_call)
+    const rec_trace_table_t *t = &chunksim__rec_tables[kind];
+    rec_block_t *b = &rec->rows_->block[kind];
+    uint64_t seq = (uint64_t)chunksim__rec_int_at(&t->cols[0], row);
+    if (b->any && seq <= b->last)
         return chunksim__rec_fail(rec, CHUNKSIM_REC_E_INVAL,
-                                  "call seq %llu is not above seq %llu, the run's last call: calls "
-                                  "are recorded in the order they are made",
-                                  (unsigned long long)c->seq, (unsigned long long)b->last_call);
-    /* A failed close reports what was lost; this call still opens the next block. */
+                                  "%s: seq %llu is not above seq %llu, the last one recorded in "
+                                  "this run (calls and chunks are recorded in order)",
+                                  t->what, (unsigned long long)seq, (unsigned long long)b->last);
+    /* A failed close reports what was lost; this row still opens the next block. */
     int r = 0;
-    if (b->block_open && (c->seq != b->last_call + 1 || b->block_calls >= REC_BLOCK_CALLS ||
-                          b->block_text.len > REC_BLOCK_BYTES))
-        r = rec_block_close(rec);
-    if (!b->block_open) {
-        b->block_text.len = 0;
-        b->block_text.failed = false;
-        chunksim__rec_text_put(&b->block_text, "[", 1);
-        b->block_open = true;
-        b->block_seq = c->seq;
-        b->block_calls = 0;
+    if (b->open && (seq != b->last + 1 || b->rows >= REC_BLOCK_ROWS ||
+                    b->json.len + b->data.len + rec_row_extra(t, row) > REC_BLOCK_BYTES))
+        r = rec_block_close(rec, kind);
+    if (!b->open) {
+        b->json = (rec_text_t){.text = b->json.text, .cap = b->json.cap};
+        b->data = (rec_text_t){.text = b->data.text, .cap = b->data.cap};
+        chunksim__rec_text_put(&b->json, "[", 1);
+        chunksim__rec_text_put(&b->data, "", 0);
+        b->open = true;
+        b->seq = seq;
+        b->rows = 0;
     } else {
-        chunksim__rec_text_put(&b->block_text, ",", 1);
+        chunksim__rec_text_put(&b->json, ",", 1);
     }
-    chunksim__rec_call_json(&b->block_text, c);
-    b->block_calls++;
-    b->any_call = true;
-    b->last_call = c->seq;
+    chunksim__rec_json_row(&b->json, &b->data, t, row);
+    b->rows++;
+    b->any = true;
+    b->last = seq;
     return r;
 }
 
 int chunksim__rec_rows_add(chunksim_rec_t *rec, int kind, const void *row)
 {
-    return kind == KIND_CALLS ? rec_call_add(rec, row) : rec_rows_add_stored(rec, kind, row, 1);
+    return rec_blocked(kind) ? rec_block_add(rec, kind, row)
+                             : rec_rows_add_stored(rec, kind, row, 1);
 }

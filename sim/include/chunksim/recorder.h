@@ -22,16 +22,16 @@
  *
  * Speed: calls, flash ops and chunks are copied into a buffer and inserted
  * up to 4096 at a time by one statement per table (SQLite's per-statement
- * cost, not its B-tree work, dominated one-row inserts). Calls are stored up
- * to 64 consecutive ones per row (call_blocks, read through the calls view;
- * docs/schema.md). A row is still refused at once when its seq repeats one
- * of the run's: a call whose seq is not above the run's last call is refused
- * (CHUNKSIM_REC_E_INVAL); a flash op or chunk whose seq is above every
- * earlier seq of its kind cannot collide and is buffered, any other is
- * inserted on the spot. What is deferred is an I/O failure (disk full): it is
- * reported, with the number of calls, ops or chunks lost, by the call that
- * inserts the buffer (the one that fills it or ends a batch,
- * chunksim_rec_flush(), run_end() or run_abort()).
+ * cost, not its B-tree work, dominated one-row inserts). Calls and chunks
+ * are stored up to 64 consecutive ones per row (call_blocks, chunk_blocks,
+ * read through the calls and chunks views; docs/schema.md). A row is still
+ * refused at once when its seq repeats one of the run's: a call or chunk
+ * whose seq is not above the run's last of its kind is refused
+ * (CHUNKSIM_REC_E_INVAL); a flash op whose seq is above every earlier one
+ * cannot collide and is buffered, any other is inserted on the spot. What is deferred is an I/O
+ * failure (disk full): it is reported, with the number of calls, ops or chunks lost, by the call
+ * that inserts the buffer (the one that fills it or ends a batch, chunksim_rec_flush(), run_end()
+ * or run_abort()).
  *
  * Concurrency: one writer per database (a matrix funnels its workers' results
  * through one recorder). A second writer waits for the first's batch
@@ -147,7 +147,7 @@ typedef struct chunksim_rec_flash_op {
 
 /* One chunk produced by the packetizer and handed to the link. */
 typedef struct chunksim_rec_chunk {
-    uint64_t seq;             /* per run, increasing */
+    uint64_t seq;             /* per run, each above the last */
     uint64_t t_us;            /* when get-chunk produced it */
     uint64_t sent_us;         /* when the link finished it; TIME_NONE: not delivered */
     uint8_t header;           /* the chunk's first (header) byte */
