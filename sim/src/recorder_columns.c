@@ -121,18 +121,15 @@ const void *chunksim__rec_ptr_at(const void *row, size_t at)
     return p;
 }
 
-sqlite3_int64 chunksim__rec_int_at(const rec_column_t *c, const void *row)
+/* Static, so that the JSON writer below, which calls them per value, has them inlined. */
+static inline sqlite3_int64 rec_int_at(const rec_column_t *c, const void *row)
 {
     const void *f = rec_field(row, c->at);
     switch (c->type) {
     case REC_COL_U64:
-    case REC_COL_TIME: {
-        uint64_t v;
-        memcpy(&v, f, sizeof v);
-        return chunksim__rec_i64(v);
-    }
+    case REC_COL_TIME:
     case REC_COL_ARG: {
-        int64_t v;
+        sqlite3_int64 v; /* a uint64_t keeps its bits (chunksim__rec_i64) */
         memcpy(&v, f, sizeof v);
         return v;
     }
@@ -151,10 +148,21 @@ sqlite3_int64 chunksim__rec_int_at(const rec_column_t *c, const void *row)
     }
 }
 
+static inline bool rec_int_null(rec_col_type_t type, sqlite3_int64 v)
+{
+    return (type == REC_COL_TIME && v == -1) || (type == REC_COL_ARG && v == CHUNKSIM_REC_ARG_NONE);
+}
+
+_Static_assert(CHUNKSIM_REC_TIME_NONE == UINT64_MAX, "TIME_NONE's bits read as -1");
+
+sqlite3_int64 chunksim__rec_int_at(const rec_column_t *c, const void *row)
+{
+    return rec_int_at(c, row);
+}
+
 bool chunksim__rec_int_null(rec_col_type_t type, sqlite3_int64 v)
 {
-    return (type == REC_COL_TIME && v == chunksim__rec_i64(CHUNKSIM_REC_TIME_NONE)) ||
-           (type == REC_COL_ARG && v == CHUNKSIM_REC_ARG_NONE);
+    return rec_int_null(type, v);
 }
 
 /* ---- a row as JSON, for its block ----------------------------------------------------- */
@@ -194,19 +202,33 @@ void chunksim__rec_text_put(rec_text_t *t, const char *s, size_t n)
     t->text[t->len] = '\0';
 }
 
+/* Two digits at a time, written in place from the number's last digit. */
 static char *rec_json_int(char *p, sqlite3_int64 v)
 {
-    char digits[24], *d = digits + sizeof digits;
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--d = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
     if (v < 0)
-        *--d = '-';
-    size_t n = (size_t)(digits + sizeof digits - d);
-    memcpy(p, d, n);
-    return p + n;
+        *p++ = '-';
+    int n = 1;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        n++;
+    char *end = p + n, *d = end;
+    while (u >= 100) {
+        unsigned k = (unsigned)(u % 100) * 2;
+        u /= 100;
+        *--d = pairs[k + 1];
+        *--d = pairs[k];
+    }
+    if (u >= 10) {
+        *--d = pairs[u * 2 + 1];
+        *--d = pairs[u * 2];
+    } else {
+        *--d = (char)('0' + u);
+    }
+    return end;
 }
 
 /* Quotes and backslashes escaped, control bytes as \u00XX; other UTF-8 as it is. */
@@ -265,10 +287,10 @@ void chunksim__rec_json_row(rec_text_t *json, rec_text_t *data, const rec_trace_
         const char *s = c->type == REC_COL_TEXT ? chunksim__rec_ptr_at(row, c->at) : NULL;
         sqlite3_int64 v = c->type == REC_COL_BLOB   ? rec_json_blob(data, c, row)
                           : c->type == REC_COL_TEXT ? 0
-                                                    : chunksim__rec_int_at(c, row);
+                                                    : rec_int_at(c, row);
         if (s) {
             p = rec_json_string(p, s);
-        } else if (c->type == REC_COL_TEXT || chunksim__rec_int_null(c->type, v)) {
+        } else if (c->type == REC_COL_TEXT || rec_int_null(c->type, v)) {
             memcpy(p, "null", 4);
             p += 4;
         } else {

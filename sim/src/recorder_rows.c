@@ -322,8 +322,7 @@ static int rec_block_add(chunksim_rec_t *rec, int kind, const void *row)
                                   t->what, (unsigned long long)seq, (unsigned long long)b->last);
     /* A failed close reports what was lost; this row still opens the next block. */
     int r = 0;
-    if (b->open && (seq != b->last + 1 || b->rows >= REC_BLOCK_ROWS ||
-                    b->json.len + b->data.len + rec_row_extra(t, row) > REC_BLOCK_BYTES))
+    if (b->open && seq != b->last + 1)
         r = rec_block_close(rec, kind);
     if (!b->open) {
         b->json = (rec_text_t){.text = b->json.text, .cap = b->json.cap};
@@ -340,6 +339,11 @@ static int rec_block_add(chunksim_rec_t *rec, int kind, const void *row)
     b->rows++;
     b->any = true;
     b->last = seq;
+    /* Full: stored now (a block passes its bytes by at most its last row). */
+    if (b->rows >= REC_BLOCK_ROWS || b->json.len + b->data.len >= REC_BLOCK_BYTES) {
+        int rc = rec_block_close(rec, kind);
+        r = r != 0 ? r : rc;
+    }
     return r;
 }
 
