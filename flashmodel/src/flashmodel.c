@@ -151,6 +151,11 @@ bool flashmodel_powered(const flashmodel_t *fm, uint64_t now_us)
     return fm->power_on && now_us < fm->cut_us;
 }
 
+void flashmodel_power_cut_next(flashmodel_t *fm)
+{
+    fm->cut_next = true;
+}
+
 void flashmodel_power_restore(flashmodel_t *fm, uint64_t now_us)
 {
     if (!power_gone(fm, now_us)) {
@@ -581,6 +586,14 @@ static void apply_fault(flashmodel_t *fm, const flashmodel_fault_rule_t *r, int 
 
 static void decide_fault(flashmodel_t *fm, flashmodel_op_t *op)
 {
+    if (fm->cut_next) {
+        /* The caller's cut comes first: it aims at this very op, whatever the plan says. */
+        static const flashmodel_fault_rule_t cut = {.kind = FLASHMODEL_FAULT_POWER_LOSS};
+        fm->cut_next = false;
+        op->fault = FLASHMODEL_FAULT_POWER_LOSS;
+        apply_fault(fm, &cut, FLASHMODEL_NO_RULE, op);
+        return;
+    }
     for (size_t i = 0; i < fm->cfg.faults.count; i++) {
         if (!rule_fires(fm, i, op)) {
             continue;
@@ -624,6 +637,7 @@ static int accept(flashmodel_t *fm, flashmodel_op_t *op)
 {
     if (fm->cut_us < op->device_end_us) {
         cut_op(fm, op, fm->cut_us, FLASHMODEL_NO_RULE); /* a cut already known covers it */
+        fm->cut_next = false;                           /* and it is the cut asked for */
     } else {
         decide_fault(fm, op);
     }

@@ -56,6 +56,19 @@ void run_app_finish(run_t *run, const char *reason)
     chunksim_sched_close(&run->sched, NULL);
 }
 
+/*
+ * The application stops on its own (nothing to send, retries used up, the
+ * link gone for good) unless a run.power_cuts cut falls first: a
+ * synchronous access it interrupted ran the call's clock past the cut, and
+ * a device without power decides nothing. The cut's event then reboots it.
+ */
+static void app_stop(run_t *run, const char *reason)
+{
+    if (!chunksim_sched_is_pending(&run->sched, &run->cut_ev)) {
+        run_app_finish(run, reason);
+    }
+}
+
 /* A prepare or get-chunk failed: retry the same step, up to max_retries in a row. */
 static void app_failure(run_t *run, const char *what, int rc)
 {
@@ -64,7 +77,7 @@ static void app_failure(run_t *run, const char *what, int rc)
         char why[200];
         snprintf(why, sizeof(why), "%s failed %u times in a row, last with %s", what,
                  run->consecutive_failures, chunkcore_errname(rc));
-        run_app_finish(run, why);
+        app_stop(run, why);
         return;
     }
     /* A synchronous access that failed still held the CPU for its time. */
@@ -190,7 +203,7 @@ static void app_link_done_cb(chunksim_event_t *ev)
     if (run->link_res.status != CHUNKSIM_LINK_SENT) {
         app_abort(run, "link disconnected: the chunk was not delivered");
         if (run->link_res.reconnect_us == CHUNKSIM_LINK_NEVER) {
-            run_app_finish(run, "the link went down and never came back");
+            app_stop(run, "the link went down and never came back");
             return;
         }
         uint64_t now = run_now(run);
@@ -304,7 +317,7 @@ static void app_get_chunk(run_t *run)
         run->consecutive_failures = 0;
         app_send(run, made_us);
     } else if (rc == CHUNKCORE_E_NODATA) {
-        run_app_finish(run, app_nodata_reason(run, why, sizeof(why)));
+        app_stop(run, app_nodata_reason(run, why, sizeof(why)));
     } else {
         app_failure(run, "get-chunk", rc);
     }
@@ -337,6 +350,22 @@ static void app_step_cb(chunksim_event_t *ev)
     } else {
         app_get_chunk(run);
     }
+}
+
+void run_app_power_off(run_t *run)
+{
+    (void)chunksim_sched_cancel(&run->sched, &run->step_ev);
+    (void)chunksim_sched_cancel(&run->sched, &run->link_ev);
+    (void)chunksim_sched_cancel(&run->sched, &run->timeout_ev);
+    run_app_record_on_air(run);
+    run->state = RUN_APP_IDLE;
+    run->flash_wait = false;
+    run->consecutive_failures = 0;
+}
+
+void run_app_boot(run_t *run)
+{
+    app_schedule_step(run, 0);
 }
 
 void run_app_start(run_t *run)

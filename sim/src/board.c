@@ -109,6 +109,9 @@ static void board_op_done(chunksim_work_t *w)
 {
     run_flash_op_t *o = w->data;
     run_t *run = o->run;
+    if (o->recorded) {
+        return; /* ended by a reboot's cut: the firmware that asked is gone */
+    }
     /* Under suspend/resume a later read may have pushed this op's end out. */
     if (!flashmodel_op_due(&o->op, run_now(run))) {
         (void)board_op_schedule(run, o);
@@ -238,11 +241,14 @@ static int board_read_start(void *ctx, uint32_t op_id, uint32_t offset, void *bu
         return CHUNKCORE_E_IO;
     }
     board_report_issue(run, FLASHMODEL_OP_READ, run->storage_base + offset, (uint32_t)len, false);
+    run_reboot_count_op(run, FLASHMODEL_OP_READ);
     if (flashmodel_read_begin(&run->flash, board_now(run), run->storage_base + offset,
                               (uint32_t)len, &o->op) < 0) {
         return board_refused(run, o);
     }
-    board_power_cut_at(run, o->op.cut_us);
+    if (!run_reboot_op_begun(run, &o->op, o->seq)) {
+        board_power_cut_at(run, o->op.cut_us);
+    }
     return board_op_schedule(run, o);
 }
 
@@ -272,11 +278,14 @@ static int board_erase_start(void *ctx, uint32_t op_id, uint32_t offset, size_t 
         return CHUNKCORE_E_IO;
     }
     board_report_issue(run, kind, run->storage_base + offset, (uint32_t)len, false);
+    run_reboot_count_op(run, kind);
     if (flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + offset,
                                &o->op) < 0) {
         return board_refused(run, o);
     }
-    board_power_cut_at(run, o->op.cut_us);
+    if (!run_reboot_op_begun(run, &o->op, o->seq)) {
+        board_power_cut_at(run, o->op.cut_us);
+    }
     return board_op_schedule(run, o);
 }
 
@@ -310,7 +319,9 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
         }
         return CHUNKCORE_E_IO;
     }
-    board_power_cut_at(run, op->cut_us);
+    if (!run_reboot_op_begun(run, op, seq)) {
+        board_power_cut_at(run, op->cut_us);
+    }
     uint64_t now = board_now(run);
     if (op->end_us == FLASHMODEL_NEVER) {
         /* The driver's own timeout is the only way out of a lost completion. */
@@ -342,6 +353,7 @@ static int board_read_sync(void *ctx, uint32_t offset, void *buf, size_t len)
         return CHUNKCORE_E_RANGE;
     }
     board_report_issue(run, FLASHMODEL_OP_READ, run->storage_base + offset, (uint32_t)len, true);
+    run_reboot_count_op(run, FLASHMODEL_OP_READ);
     int rc = flashmodel_read_begin(&run->flash, board_now(run), run->storage_base + offset,
                                    (uint32_t)len, &op);
     return board_sync_op(run, &op, buf, rc);
@@ -358,6 +370,7 @@ static int board_erase_sync(void *ctx, uint32_t offset, size_t len)
         return CHUNKCORE_E_INVAL;
     }
     board_report_issue(run, kind, run->storage_base + offset, (uint32_t)len, true);
+    run_reboot_count_op(run, kind);
     int rc =
         flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + offset, &op);
     return board_sync_op(run, &op, scratch, rc);
@@ -406,6 +419,12 @@ static bool board_accepted(const run_t *run, const run_flash_op_t *o)
 {
     (void)run;
     return !o->cancelled && o->op.end_us != FLASHMODEL_NEVER;
+}
+
+void run_board_power_off(run_t *run)
+{
+    board_complete_where(run, board_due_now, NULL);
+    board_complete_where(run, board_accepted, "POWER_CUT");
 }
 
 void run_board_settle(run_t *run)

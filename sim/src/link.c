@@ -442,6 +442,7 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
     *out = (chunksim_link_result_t){.reconnect_us = CHUNKSIM_LINK_NEVER};
     link->last_unit_count = 0;
     link->last_cut = false;
+    link->last_sent_bytes = 0;
     link_advance(link, now_us);
     if (!link->up) {
         result_disconnected(link, now_us, out);
@@ -457,6 +458,8 @@ int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_byte
     out->status = CHUNKSIM_LINK_SENT;
     link->stats.chunks++;
     link->stats.bytes += chunk_bytes;
+    link->last_sent_bytes = chunk_bytes;
+    link->last_sent_us = out->sent_us;
     if (!link->disconnect_after_fired &&
         link->stats.chunks == link->config.disconnect_after_chunks) {
         link->disconnect_after_fired = true;
@@ -552,4 +555,21 @@ uint32_t chunksim_link_retransmissions_by(const chunksim_link_t *link, uint64_t 
     uint32_t started, retried;
     (void)last_send_after(link, t_us, &started, &retried);
     return retried;
+}
+
+void chunksim_link_power_cut(chunksim_link_t *link, uint64_t at_us, uint64_t up_at_us)
+{
+    link->stats.busy_us = chunksim_link_busy_us_by(link, at_us);
+    if (link->last_sent_bytes > 0 && link->last_sent_us > at_us) {
+        link->stats.chunks--;
+        link->stats.bytes -= link->last_sent_bytes;
+    }
+    /* Taken out once: what busy_us_by() would subtract again is gone. */
+    link->last_unit_count = 0;
+    link->last_sent_bytes = 0;
+    link->up = false;
+    link->stats.disconnects++;
+    link->up_at_us = up_at_us;
+    link->event_open = false;
+    link->free_us = at_us;
 }

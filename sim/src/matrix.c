@@ -737,7 +737,12 @@ static void shell_word(FILE *out, const char *s)
     fputc('\'', out);
 }
 
-size_t chunksim_matrix_case_repro(const chunksim_matrix_case_t *c, char *buf, size_t len)
+typedef void (*matrix_text_fn)(FILE *mem, const chunksim_matrix_t *m,
+                               const chunksim_matrix_case_t *c);
+
+/* What write prints, handed out like snprintf: the length needed, the text cut to fit. */
+static size_t matrix_text(matrix_text_fn write, const chunksim_matrix_t *m,
+                          const chunksim_matrix_case_t *c, char *buf, size_t len)
 {
     char *text = NULL;
     size_t n = 0;
@@ -747,14 +752,7 @@ size_t chunksim_matrix_case_repro(const chunksim_matrix_case_t *c, char *buf, si
             buf[0] = '\0';
         return 0;
     }
-    fputs("chunksim run ", mem);
-    shell_word(mem, c->path);
-    if (c->has_seed)
-        fprintf(mem, " --seed %" PRIu64, c->seed);
-    for (size_t i = 0; i < c->set_count; i++) {
-        fputs(" --set ", mem);
-        shell_word(mem, c->sets[i]);
-    }
+    write(mem, m, c);
     fclose(mem);
     if (len > 0) {
         size_t k = n < len ? n : len - 1;
@@ -763,4 +761,65 @@ size_t chunksim_matrix_case_repro(const chunksim_matrix_case_t *c, char *buf, si
     }
     free(text);
     return n;
+}
+
+static void matrix_repro_write(FILE *mem, const chunksim_matrix_t *m,
+                               const chunksim_matrix_case_t *c)
+{
+    (void)m;
+    fputs("chunksim run ", mem);
+    shell_word(mem, c->path);
+    if (c->has_seed)
+        fprintf(mem, " --seed %" PRIu64, c->seed);
+    for (size_t i = 0; i < c->set_count; i++) {
+        fputs(" --set ", mem);
+        shell_word(mem, c->sets[i]);
+    }
+}
+
+size_t chunksim_matrix_case_repro(const chunksim_matrix_case_t *c, char *buf, size_t len)
+{
+    return matrix_text(matrix_repro_write, NULL, c, buf, len);
+}
+
+/* The overrides past the shared ones, as "key=value,..." without their sections. */
+static void matrix_cell_write(FILE *mem, const chunksim_matrix_t *m,
+                              const chunksim_matrix_case_t *c)
+{
+    for (size_t i = m->set_count_; i < c->set_count; i++) {
+        const char *set = c->sets[i];
+        const char *eq = strchr(set, '=');
+        const char *dot = memchr(set, '.', eq != NULL ? (size_t)(eq - set) : strlen(set));
+        fprintf(mem, "%s%s", i > m->set_count_ ? "," : "", dot != NULL ? dot + 1 : set);
+    }
+}
+
+size_t chunksim_matrix_case_cell(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
+                                 char *buf, size_t len)
+{
+    return matrix_text(matrix_cell_write, m, c, buf, len);
+}
+
+static void matrix_name_write(FILE *mem, const chunksim_matrix_t *m,
+                              const chunksim_matrix_case_t *c)
+{
+    const char *slash = strrchr(c->path, '/');
+    const char *base = slash != NULL ? slash + 1 : c->path;
+    size_t blen = strlen(base);
+    if (blen > 4 && strcmp(base + blen - 4, ".ini") == 0)
+        blen -= 4;
+    fprintf(mem, "%.*s", (int)blen, base);
+    if (c->set_count > m->set_count_) {
+        fputc('[', mem);
+        matrix_cell_write(mem, m, c);
+        fputc(']', mem);
+    }
+    uint64_t seed = c->has_seed ? c->seed : m->files[c->file].base.run.seed;
+    fprintf(mem, " seed %" PRIu64, seed);
+}
+
+size_t chunksim_matrix_case_name(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
+                                 char *buf, size_t len)
+{
+    return matrix_text(matrix_name_write, m, c, buf, len);
 }

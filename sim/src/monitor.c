@@ -489,6 +489,34 @@ void chunksim_monitor_storage_lost(chunksim_monitor_t *mon)
     mon->stored = false;
 }
 
+void chunksim_monitor_header_not_stored(chunksim_monitor_t *mon, uint32_t magic, uint32_t version)
+{
+    monitor_report(mon, CHUNKSIM_INV_WRONG_BYTES,
+                   "header peek found a coredump, but the header stored in flash is none (magic "
+                   "0x%08" PRIx32 ", version %" PRIu32 "): a corrupt header accepted as valid",
+                   magic, version);
+}
+
+void chunksim_monitor_reboot(chunksim_monitor_t *mon, bool stored)
+{
+    mon->call_seq = 0;
+    mon->reads_in_call = 0;
+    mon->in_message = false;
+    mon->next_offset = 0;
+    mon->message_bytes = 0;
+    mon->read_to_end = false;
+    mon->restarted = false;
+    mon->size_altered = false;
+    mon->stored = stored;
+    if (stored) {
+        mon->cleared = false;
+        mon->clears = 0;
+        mon->clear_faults = 0;
+    }
+    memset(&mon->idle, 0, sizeof(mon->idle));
+    mon->idle.since_us = mon->now_us; /* a boot is progress */
+}
+
 void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32_t addr,
                                uint32_t len, bool device_busy, bool sync)
 {

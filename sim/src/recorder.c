@@ -195,7 +195,10 @@ static int rec_insert_run(chunksim_rec_t *rec, const chunksim_rec_run_info_t *in
         chunksim__rec_bind_u64(st, 8, info->flash_bytes) |
         chunksim__rec_bind_text(st, 9, info->started_at) |
         sqlite3_bind_int64(st, 10, (sqlite3_int64)getpid()) |
-        sqlite3_bind_text(st, 11, host, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 11, host, -1, SQLITE_TRANSIENT) |
+        chunksim__rec_bind_text(st, 12, info->case_id) |
+        chunksim__rec_bind_text(st, 13, info->case_file) |
+        chunksim__rec_bind_text(st, 14, info->case_cell);
     return chunksim__rec_step_done(rec, st, rc, "insert run");
 }
 

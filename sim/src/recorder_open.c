@@ -35,8 +35,9 @@ static const char *const stmt_sql[STMT_BULK] = {
     [STMT_IMAGE_INSERT] = "INSERT INTO images (sha256, bytes, data) VALUES (?1, ?2, ?3)",
     [STMT_RUN_INSERT] =
         "INSERT INTO runs (scenario_id, seed, mode, tool_version, reader, glue, "
-        "image_id, flash_bytes, started_at, writer_pid, writer_host) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, " REC_NOW_SQL "), ?10, ?11)",
+        "image_id, flash_bytes, started_at, writer_pid, writer_host, case_id, case_file, "
+        "case_cell) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, " REC_NOW_SQL
+        "), ?10, ?11, ?12, ?13, ?14)",
     [STMT_RUN_END] = "UPDATE runs SET status = 'finished', ended_at = " REC_NOW_SQL ", "
                      "outcome = ?2, safety_ok = ?3, liveness_ok = ?4, reason = ?5, "
                      "drain_us = ?6, message_bytes = ?7, chunks = ?8, flash_busy_us = ?9, "
@@ -129,6 +130,115 @@ static int rec_create_schema(chunksim_rec_t *rec)
         return r;
     }
     return rec_exec(rec, "COMMIT", "commit schema creation");
+}
+
+/*
+ * Older files are brought up to this version when opened for writing, in one
+ * transaction, nothing dropped. Version 1 lacks the case identity of runs
+ * (version 2): the columns are added, NULL for the runs already there.
+ */
+static const char rec_migrate_v1_sql[] = "ALTER TABLE runs ADD COLUMN case_id TEXT; "
+                                         "ALTER TABLE runs ADD COLUMN case_file TEXT; "
+                                         "ALTER TABLE runs ADD COLUMN case_cell TEXT; "
+                                         "CREATE INDEX runs_by_case ON runs (case_id) "
+                                         "WHERE case_id IS NOT NULL;";
+
+/* The statement of schema.sql that begins with head, through its ';'. */
+static int rec_exec_schema_part(chunksim_rec_t *rec, const char *head)
+{
+    const char *at = strstr(chunksim_schema_sql, head);
+    const char *end = at ? strchr(at, ';') : NULL;
+    char *sql = end ? sqlite3_mprintf("%.*s;", (int)(end - at), at) : NULL;
+    int r = sql ? rec_exec(rec, sql, head)
+                : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "migrate: no '%s'", head);
+    sqlite3_free(sql);
+    return r;
+}
+
+/*
+ * Version 2 kept calls and chunks in tables of their own: each row becomes a
+ * block of one, its columns after seq in the JSON the blocks use (a BLOB as
+ * offset 0 of the block's data), and the tables give way to the views.
+ */
+static int rec_migrate_v2_table(chunksim_rec_t *rec, int kind, const char *table_ddl,
+                                const char *view_ddl)
+{
+    const rec_trace_table_t *t = &chunksim__rec_tables[kind];
+    const rec_trace_table_t *st = chunksim__rec_stored[kind];
+    sqlite3_str *q = sqlite3_str_new(rec->db_);
+    const char *blob = NULL;
+    sqlite3_str_appendf(q, "INSERT INTO %s (run_id, seq, %s", st->name, st->cols[1].name);
+    for (int i = 1; i < t->ncols; i++)
+        blob = t->cols[i].type == REC_COL_BLOB ? t->cols[i].name : blob;
+    sqlite3_str_appendf(q, "%s%s) SELECT run_id, seq, json_array(json_array(", blob ? ", " : "",
+                        blob ? blob : "");
+    for (int i = 1; i < t->ncols; i++)
+        sqlite3_str_appendf(q, "%s%s", i > 1 ? ", " : "",
+                            t->cols[i].type == REC_COL_BLOB ? "0" : t->cols[i].name);
+    sqlite3_str_appendf(q, "))%s%s FROM main.%s ORDER BY run_id, seq; DROP TABLE main.%s;",
+                        blob ? ", " : "", blob ? blob : "", t->name, t->name);
+    char *sql = sqlite3_str_finish(q);
+    int r = rec_exec_schema_part(rec, table_ddl);
+    if (r == 0)
+        r = sql ? rec_exec(rec, sql, "migrate a trace table into blocks")
+                : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
+    sqlite3_free(sql);
+    return r == 0 ? rec_exec_schema_part(rec, view_ddl) : r;
+}
+
+static int rec_migrate_steps(chunksim_rec_t *rec, sqlite3_int64 version)
+{
+    int r = 0;
+    if (version == 1)
+        r = rec_exec(rec, rec_migrate_v1_sql, "migrate schema version 1 to 2");
+    if (r == 0 && version <= 2)
+        r = rec_exec(rec, "DROP VIEW chunk_size_histogram", "migrate schema version 2 to 3");
+    if (r == 0 && version <= 2)
+        r = rec_migrate_v2_table(rec, KIND_CALLS, "CREATE TABLE call_blocks (",
+                                 "CREATE VIEW calls AS");
+    if (r == 0 && version <= 2)
+        r = rec_migrate_v2_table(rec, KIND_CHUNKS, "CREATE TABLE chunk_blocks (",
+                                 "CREATE VIEW chunks AS");
+    if (r == 0 && version <= 2)
+        r = rec_exec_schema_part(rec, "CREATE VIEW chunk_size_histogram AS");
+    char *done = sqlite3_mprintf("UPDATE meta SET value = '%d' WHERE key = 'schema_version'; "
+                                 "PRAGMA user_version = %d;",
+                                 CHUNKSIM_REC_SCHEMA_VERSION, CHUNKSIM_REC_SCHEMA_VERSION);
+    if (r == 0)
+        r = done ? rec_exec(rec, done, "write schema version")
+                 : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
+    sqlite3_free(done);
+    return r;
+}
+
+static int rec_migrate(chunksim_rec_t *rec)
+{
+    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema migration");
+    if (r != 0)
+        return r;
+    /* Another writer may have migrated it while we waited for the lock. */
+    sqlite3_int64 version = 0;
+    r = rec_query_int(rec, "PRAGMA user_version", &version);
+    if (r == 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
+        r = rec_migrate_steps(rec, version);
+    if (r != 0) {
+        sqlite3_exec(rec->db_, "ROLLBACK", NULL, NULL, NULL);
+        return r;
+    }
+    return rec_exec(rec, "COMMIT", "commit schema migration");
+}
+
+/*
+ * Read-only, a version 1 file cannot gain the columns; readers see it through
+ * a temporary view (temp names come first) with the case columns NULL. Its
+ * calls and chunks tables, like version 2's, have the columns of the views.
+ */
+static int rec_view_v1(chunksim_rec_t *rec)
+{
+    return rec_exec(rec,
+                    "CREATE TEMP VIEW runs AS SELECT *, NULL AS case_id, NULL AS case_file, "
+                    "NULL AS case_cell FROM main.runs",
+                    "view schema version 1 as 2");
 }
 
 static int rec_set_pragmas(chunksim_rec_t *rec)
@@ -328,19 +438,16 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
         if (r == 0 && readonly && version == 0)
             r = chunksim__rec_fail(rec, CHUNKSIM_REC_E_NOTREC, "%s holds no chunksim recording",
                                    path);
-        /* Readers still read an older file: its tables have the columns of today's views. */
-        if (r == 0 && !readonly && version > 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
-            r = chunksim__rec_fail(rec, CHUNKSIM_REC_E_VERSION,
-                                   "%s has schema version %lld, from an older chunksim; this one "
-                                   "writes version %d only: record into a new file (reading "
-                                   "this one, as report, replay, export and decode do, works)",
-                                   path, (long long)version, CHUNKSIM_REC_SCHEMA_VERSION);
+        if (r == 0 && readonly && version == 1)
+            r = rec_view_v1(rec);
         if (r == 0 && !readonly) {
             rec->rows_ = chunksim__rec_rows_new();
             r = rec->rows_ ? rec_set_pragmas(rec)
                            : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
             if (r == 0 && version == 0)
                 r = rec_create_schema(rec);
+            else if (r == 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
+                r = rec_migrate(rec);
             if (r == 0)
                 r = rec_prepare_all(rec);
             if (r == 0)

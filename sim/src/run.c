@@ -79,6 +79,42 @@ static void run_record_seed(run_t *run, const char *name, uint64_t seed)
     }
 }
 
+/* The header in flash as the array holds it now: false when it cannot be read. */
+static bool run_stored_header(const run_t *run, uint32_t *magic, uint32_t *version, uint32_t *total)
+{
+    uint8_t hdr[CHUNKCORE_COREDUMP_HEADER_BYTES];
+    if (flashmodel_peek(&run->flash, run->storage_base, hdr, sizeof(hdr)) < 0) {
+        return false;
+    }
+    memcpy(magic, hdr, 4);
+    memcpy(version, hdr + 4, 4);
+    memcpy(total, hdr + 8, 4);
+    return true;
+}
+
+bool run_coredump_still_stored(const run_t *run)
+{
+    uint32_t magic, version, total;
+    return run_stored_header(run, &magic, &version, &total) && magic == CHUNKCORE_COREDUMP_MAGIC &&
+           version == CHUNKCORE_COREDUMP_VERSION && total == run->image_bytes;
+}
+
+/*
+ * A peek that found a coredump the flash does not hold (after a power cut
+ * left the header undefined). Judged only with no program or erase
+ * unfinished: a read may legally return bytes such an op is changing.
+ */
+static void run_check_found_header(run_t *run)
+{
+    uint32_t magic, version, total;
+    if (run->flash.writes != NULL || !run_stored_header(run, &magic, &version, &total)) {
+        return;
+    }
+    if (magic != CHUNKCORE_COREDUMP_MAGIC || version != CHUNKCORE_COREDUMP_VERSION) {
+        chunksim_monitor_header_not_stored(&run->mon, magic, version);
+    }
+}
+
 /* ---- the spy between the packetizer and the coredump source ---- */
 
 /*
@@ -97,6 +133,9 @@ static int spy_has_message(void *ctx, uint32_t *payload_bytes)
     chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
     int seen = rc == 0 && run->peek_read_rc < 0 ? run->peek_read_rc : rc;
     chunksim_monitor_peek(&run->mon, seen, rc > 0 ? *payload_bytes : 0);
+    if (rc > 0) {
+        run_check_found_header(run);
+    }
     return rc;
 }
 
@@ -338,6 +377,9 @@ static int run_setup_link(run_t *run)
 
 static bool run_has_data_faults(const chunksim_scenario_t *sc)
 {
+    if (sc->run.power_cut_count > 0) {
+        return true; /* an interrupted erase leaves bytes undefined */
+    }
     for (size_t i = 0; i < sc->faults.count; i++) {
         switch (sc->faults.rules[i].kind) {
         case CHUNKSIM_FAULT_BITFLIP:
@@ -363,7 +405,8 @@ static int run_setup_rle(run_t *run)
 {
     chunkcore_rle_config_t cfg = {.source = &run->spy, .allow_sequential_only = false};
     run->rle_board_init = chunkcore_rle_init(&run->rle, &cfg);
-    if (run->rle_board_init < 0 && run->opts->rec != NULL && run->res->run_id != 0) {
+    if (run->rle_board_init < 0 && run->boot == 0 && run->opts->rec != NULL &&
+        run->res->run_id != 0) {
         (void)run_recorded(run, chunksim_rec_param(run->opts->rec, "rle.board_init",
                                                    chunkcore_errname(run->rle_board_init)));
     }
@@ -383,7 +426,7 @@ static int run_setup_rle(run_t *run)
     return 0;
 }
 
-static int run_setup_firmware(run_t *run)
+int run_boot_firmware(run_t *run)
 {
     const chunksim_scenario_t *sc = run->sc;
     static const char *const kinds[] = {"sync", "single", "double"};
@@ -495,6 +538,9 @@ static int run_record_begin(run_t *run)
         .image = run->image,
         .image_bytes = run->image_bytes,
         .flash_bytes = run->sc->flash.size_bytes,
+        .case_id = run->opts->case_id,
+        .case_file = run->opts->case_file,
+        .case_cell = run->opts->case_cell,
     };
     if (rc == 0) {
         rc = chunksim_rec_run_begin(rec, &info, &run->res->run_id);
@@ -519,20 +565,6 @@ static int run_setup_record(run_t *run)
 }
 
 /* ---- verdict ---- */
-
-static bool run_coredump_still_stored(const run_t *run)
-{
-    uint8_t hdr[CHUNKCORE_COREDUMP_HEADER_BYTES];
-    if (flashmodel_peek(&run->flash, run->storage_base, hdr, sizeof(hdr)) < 0) {
-        return false;
-    }
-    uint32_t magic, version, total;
-    memcpy(&magic, hdr, 4);
-    memcpy(&version, hdr + 4, 4);
-    memcpy(&total, hdr + 8, 4);
-    return magic == CHUNKCORE_COREDUMP_MAGIC && version == CHUNKCORE_COREDUMP_VERSION &&
-           total == run->image_bytes;
-}
 
 /*
  * The flash fault behind altered bytes: the one that altered the bytes the
@@ -617,6 +649,11 @@ static const char *run_size_altered_reason(const run_t *run, char *buf, size_t l
 static void run_verdict(run_t *run)
 {
     chunksim_run_result_t *res = run->res;
+    res->boots = run->boot + 1;
+    res->last_boot_ops = run->boot_ops;
+    if (run->setup_failed) {
+        return; /* a reboot's firmware would not start: an error, its reason says why */
+    }
     bool stored = run_coredump_still_stored(run);
     chunksim_monitor_finish(&run->mon, stored);
     char altered[200];
@@ -649,10 +686,12 @@ static void run_verdict(run_t *run)
         res->outcome = CHUNKSIM_OUTCOME_INCOMPLETE;
         why = "not delivered; the coredump is still stored";
     }
-    if (why != NULL) {
-        /* The outcome's cause first, then what the loop said when it ended. */
-        char text[2 * sizeof(res->reason) + 8];
-        snprintf(text, sizeof(text), "%s%s%s", why, res->reason[0] ? "; " : "", res->reason);
+    char boots[sizeof(res->reason)];
+    if (run_reboot_text(run, boots, sizeof(boots)) > 0 || why != NULL) {
+        /* The outcome's cause first, the boots, then what the loop said when it ended. */
+        char text[3 * sizeof(res->reason) + 8];
+        snprintf(text, sizeof(text), "%s%s%s%s%s", why ? why : "", why && boots[0] ? "; " : "",
+                 boots, res->reason[0] ? "; " : "", res->reason);
         memcpy(res->reason, text, sizeof(res->reason) - 1);
         res->reason[sizeof(res->reason) - 1] = '\0';
     }
@@ -854,13 +893,14 @@ int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *op
         rc = run_setup_loop(run);
         loop_ready = rc == 0;
     }
-    rc = rc < 0 ? rc : run_setup_firmware(run);
+    rc = rc < 0 ? rc : run_boot_firmware(run);
     if (rc == 0) {
         run_setup_monitor(run);
         run_loop(run);
         run_board_settle(run);
         run_metrics(run);
         run_verdict(run);
+        run_reboot_record_params(run);
         run_board_record_pending(run);
         run_app_record_on_air(run);
     } else if (loop_ready) {

@@ -86,6 +86,19 @@ typedef struct run {
     bool power_cut_armed;  /* run.power_loss_stops: the stop at the cut is scheduled */
     chunksim_event_t power_cut_ev;
 
+    /* run.power_cuts (reboot.c): the boots of the device. */
+    uint32_t boot;         /* 0: the first */
+    uint64_t boot_ops;     /* flash operations this boot began, of the kind power_cuts_on counts */
+    bool cut_armed;        /* the flash cuts the next op it accepts */
+    uint64_t cut_index;    /* the counted operation armed or cut */
+    uint64_t cut_op_seq;   /* flash_ops.seq of the op the next cut interrupts */
+    uint64_t last_cut_seq; /* and of the last one that came */
+    uint32_t cuts_done;
+    uint32_t lost_at_boot; /* 1-based cut after which the header was gone, undelivered; 0: none */
+    char cut_op_text[80];  /* the interrupted op */
+    char cuts_text[160];   /* every cut so far */
+    chunksim_event_t cut_ev, boot_ev;
+
     /* Application loop. */
     enum run_app_state state;
     chunksim_event_t step_ev;
@@ -138,7 +151,25 @@ void run_board_arm_timed_cuts(run_t *run);
 /* Record a flash op row now (also for ops that never complete). */
 void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, const char *note);
 
+/* The device lost power at a reboot cut: ops due complete, the rest end with the cut and
+ * reach nobody. */
+void run_board_power_off(run_t *run);
+
+/* reboot.c */
+/* Before a flash op's begin: counts it for this boot and arms the flash's cut on it. */
+void run_reboot_count_op(run_t *run, flashmodel_op_kind_t kind);
+/* After an accepted begin: schedules the reboot when this op took its cut (true). */
+bool run_reboot_op_begun(run_t *run, const flashmodel_op_t *op, uint64_t seq);
+/* The boots and cuts for the reason ("" without run.power_cuts); its length. */
+size_t run_reboot_text(const run_t *run, char *buf, size_t len);
+/* params run.boots and run.power_cuts_done, for a run with run.power_cuts. */
+void run_reboot_record_params(run_t *run);
+
 /* app.c */
+/* A reboot cut: the application stops, its chunk on the air is not delivered. */
+void run_app_power_off(run_t *run);
+/* A boot: the application starts again. */
+void run_app_boot(run_t *run);
 void run_app_start(run_t *run);
 void run_app_flash_completed(run_t *run);
 /* Ends the run: no more steps; the scheduler is closed. */
@@ -147,6 +178,10 @@ void run_app_finish(run_t *run, const char *reason);
 void run_app_record_on_air(run_t *run);
 
 /* run.c */
+/* (Re)initializes reader, coredump source and packetizer, as at power-on. 0 or the error. */
+int run_boot_firmware(run_t *run);
+/* The stored header is the image's (magic, version, size). */
+bool run_coredump_still_stored(const run_t *run);
 uint64_t run_now(const run_t *run);
 /* A recorder call's result: 1 for a row written, else 0 and the first failure kept. */
 int run_recorded(run_t *run, int rec_rc);

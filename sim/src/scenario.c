@@ -97,6 +97,7 @@ static const chunksim_scenario_t scenario_default = {
             .disconnect_at_us = CHUNKSIM_SCENARIO_NEVER,
             .disconnect_after_chunk = CHUNKSIM_SCENARIO_NEVER,
             .reconnect_after_us = CHUNKSIM_SCENARIO_NEVER,
+            .reboot_reconnect_us = 1000000,
             .chunk_bytes = BLE_ATT_MTU_MIN - BLE_ATT_HEADER_BYTES,
             .bandwidth_bytes_per_s = NETWORK_BANDWIDTH_BYTES_S,
             .latency_us = NETWORK_LATENCY_US,
@@ -291,7 +292,10 @@ static int set_one(chunksim_scenario_t *sc, const char *key_in, const char *valu
         return rc;
     }
     sc->record->origin[idx] = line > 0 ? (int)line : SCENARIO_ORIGIN_SET;
-    if (line == 0) {
+    /* The seed is recorded with the run (runs.seed): in the text it would make every seed
+     * of one configuration a scenario of its own. */
+    bool seed = strcmp(section, "run") == 0 && strcmp(name, "seed") == 0;
+    if (line == 0 && !seed) {
         *dot = '.';
         record_append_set(sc->record, key, value);
     }

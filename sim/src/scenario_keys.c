@@ -38,10 +38,12 @@ static const char *const reader_words[] = {"sync", "single", "double", NULL};
 static const char *const clear_words[] = {"on_last_read", "on_confirm", NULL};
 static const char *const link_words[] = {"ble", "network", NULL};
 static const char *const phy_words[] = {"1M", "2M", NULL};
+static const char *const cut_on_words[] = {"any", "read", "program", "erase", NULL};
 
 _Static_assert(sizeof(chunksim_run_mode_t) == sizeof(int), "WORD keys store enums as int");
 _Static_assert(sizeof(chunksim_expect_t) == sizeof(int), "WORD keys store enums as int");
 _Static_assert(sizeof(chunksim_phy_t) == sizeof(int), "WORD keys store enums as int");
+_Static_assert(sizeof(chunksim_cut_on_t) == sizeof(int), "WORD keys store enums as int");
 
 const char *const scenario_sections[] = {"run",    "coredump", "flash", "faults",
                                          "reader", "link",     NULL};
@@ -198,6 +200,51 @@ static int apply_chunk_index(chunksim_scenario_t *sc, const struct scenario_key 
     return 0;
 }
 
+/* "none", or operation numbers separated by commas, one per boot. */
+static int apply_power_cuts(chunksim_scenario_t *sc, const struct scenario_key *key,
+                            const char *value, const struct scenario_env *env, char *why,
+                            size_t whylen)
+{
+    (void)key;
+    (void)env;
+    uint64_t cuts[CHUNKSIM_SCENARIO_POWER_CUTS_MAX];
+    size_t n = 0;
+    if (scenario_parse_word(value, (const char *const[]){"none", NULL}) == 0) {
+        sc->run.power_cut_count = 0;
+        return 0;
+    }
+    for (const char *p = value;; p++) {
+        char item[32];
+        size_t len = strcspn(p, ",");
+        bool ok = len < sizeof(item) && n < CHUNKSIM_SCENARIO_POWER_CUTS_MAX;
+        if (ok) {
+            size_t skip = strspn(p, " \t"), end = len;
+            while (end > skip && (p[end - 1] == ' ' || p[end - 1] == '\t')) {
+                end--;
+            }
+            memcpy(item, p + skip, end - skip);
+            item[end - skip] = '\0';
+            ok = scenario_parse_scaled(item, SCENARIO_UNIT_NONE, &cuts[n]) == 0 &&
+                 cuts[n] <= INT64_MAX;
+        }
+        if (!ok) {
+            scenario_format(why, whylen,
+                            "must be none or up to %d operation numbers separated by commas (0 is "
+                            "a boot's first flash operation), e.g. 14,0",
+                            CHUNKSIM_SCENARIO_POWER_CUTS_MAX);
+            return -EINVAL;
+        }
+        n++;
+        p += len;
+        if (*p == '\0') {
+            break;
+        }
+    }
+    memcpy(sc->run.power_cuts, cuts, n * sizeof(cuts[0]));
+    sc->run.power_cut_count = n;
+    return 0;
+}
+
 /* ---- the table --------------------------------------------------------- */
 
 #define KEY(sec, nm, ty, field) .section = sec, .name = nm, .type = ty, .offset = OFF(field)
@@ -248,6 +295,8 @@ const struct scenario_key scenario_keys[] = {
     U64("run", "max_sim_us", run.max_sim_us, SCENARIO_UNIT_US, 1, YEAR_US),
     WORD("run", "expect", run.expect, expect_words),
     BOOL("run", "power_loss_stops", run.power_loss_stops),
+    CUSTOM("run", "power_cuts", run.power_cuts, apply_power_cuts),
+    WORD("run", "power_cuts_on", run.power_cuts_on, cut_on_words),
 
     U32("coredump", "size_bytes", coredump.size_bytes, SCENARIO_UNIT_BYTES,
         SCENARIO_COREDUMP_FRAME_BYTES, COREDUMP_MAX),
@@ -312,6 +361,7 @@ const struct scenario_key scenario_keys[] = {
     NEVER_US("link", "disconnect_at_us", link.disconnect_at_us),
     CUSTOM("link", "disconnect_after_chunk", link.disconnect_after_chunk, apply_chunk_index),
     NEVER_US("link", "reconnect_after_us", link.reconnect_after_us),
+    NEVER_US("link", "reboot_reconnect_us", link.reboot_reconnect_us),
     U32("link", "chunk_bytes", link.chunk_bytes, SCENARIO_UNIT_BYTES, CHUNKCORE_CHUNK_MIN_BYTES,
         CHUNKSIM_LINK_NETWORK_CHUNK_MAX),
     U64("link", "bandwidth_bytes_per_s", link.bandwidth_bytes_per_s, SCENARIO_UNIT_BYTES, 1,

@@ -74,10 +74,15 @@ CREATE TABLE runs (
     retries         INTEGER,
     faults_injected INTEGER,
     wall_ms         INTEGER,
+    -- The matrix case the run is (schema version 2); NULL for a single run.
+    case_id         TEXT,
+    case_file       TEXT,
+    case_cell       TEXT,
     -- A run without an outcome is still being written; one with an outcome is not.
     CHECK ((status = 'running') = (outcome IS NULL))
 );
 CREATE INDEX runs_by_scenario ON runs (scenario_id, seed);
+CREATE INDEX runs_by_case ON runs (case_id) WHERE case_id IS NOT NULL;
 -- Opening a database looks for runs a dead writer left behind; this keeps that
 -- lookup off the full table.
 CREATE INDEX runs_running ON runs (run_id) WHERE status = 'running';
@@ -98,7 +103,7 @@ CREATE TABLE call_blocks (
     UNIQUE (run_id, seq)
 );
 
--- One row per call, as the table of that name was before schema version 2.
+-- One row per call, as the table of that name was before schema version 3.
 CREATE VIEW calls AS
 SELECT b.run_id,
        b.seq + j.key AS seq,
@@ -139,7 +144,7 @@ CREATE TABLE chunk_blocks (
     UNIQUE (run_id, seq)
 );
 
--- One row per chunk, as the table of that name was before schema version 2.
+-- One row per chunk, as the table of that name was before schema version 3.
 CREATE VIEW chunks AS
 SELECT b.run_id,
        b.seq + j.key AS seq,
@@ -150,7 +155,7 @@ SELECT b.run_id,
        j.value ->> 4 AS flags,
        j.value ->> 5 AS delivered,
        j.value ->> 6 AS retransmissions,
-       -- substr() of an empty blob is NULL; an empty chunk is an empty blob.
+       -- substr() of an empty blob is NULL, but an empty chunk is an empty blob.
        iif(j.value ->> 2 = 0, x'', substr(b.data, (j.value ->> 7) + 1, j.value ->> 2)) AS data
 FROM chunk_blocks b, json_each(b.chunks) j;
 

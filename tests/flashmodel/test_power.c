@@ -271,6 +271,47 @@ static void test_power_loss_in_a_read_cuts_the_erase_it_suspended(void **state)
     fm_test_close(&fm);
 }
 
+/*
+ * A reboot as the simulator makes one: a cut armed on the next op, power
+ * back, and a second cut armed on the rebooted device. The erase cut first
+ * leaves its sector undefined, and restore keeps those bytes; a refused op
+ * does not take an armed cut.
+ */
+static void test_cut_next_reboot_and_cut_again(void **state)
+{
+    (void)state;
+    flashmodel_op_t op, er, rd;
+    fm_test_open(&fm, &cfg);
+    assert_int_equal(flashmodel_load(&fm, 0, pattern, sizeof(pattern)), 0);
+    flashmodel_power_cut_next(&fm);
+    assert_int_equal(flashmodel_program_begin(&fm, 0, FM_TEST_SIZE, pattern, 1, &op),
+                     FLASHMODEL_E_RANGE); /* refused: the cut waits */
+    assert_int_equal(flashmodel_erase_begin(&fm, 10, FLASHMODEL_OP_ERASE_SECTOR, 0, &er), 0);
+    assert_int_equal(er.status, FLASHMODEL_E_POWER);
+    assert_int_equal(er.fault, FLASHMODEL_FAULT_POWER_LOSS);
+    assert_int_equal(er.fault_rule, FLASHMODEL_NO_RULE);
+    assert_true(er.cut_us > er.start_us && er.cut_us < er.start_us + 45000);
+    assert_int_equal(flashmodel_op_finish(&fm, &er, NULL), FLASHMODEL_E_POWER);
+    uint8_t after_cut[FM_TEST_SECTOR];
+    memcpy(after_cut, flashmodel_image(&fm), sizeof(after_cut));
+    assert_memory_not_equal(after_cut, pattern, sizeof(after_cut));
+    assert_int_equal(flashmodel_read_begin(&fm, er.cut_us, 0, 16, &rd), FLASHMODEL_E_POWER);
+
+    flashmodel_power_restore(&fm, er.cut_us + 1000000);
+    uint64_t boot = er.cut_us + 1000000;
+    assert_int_equal(fm_test_read(&fm, boot, 0, buf, sizeof(buf), &rd), 0);
+    assert_memory_equal(buf, after_cut, sizeof(buf)); /* the flash kept what the cut left */
+    flashmodel_power_cut_next(&fm);
+    assert_int_equal(flashmodel_read_begin(&fm, boot + 1000, 0, 256, &rd), 0);
+    assert_int_equal(rd.status, FLASHMODEL_E_POWER);
+    assert_int_equal(flashmodel_op_finish(&fm, &rd, buf), FLASHMODEL_E_POWER);
+    assert_int_equal(flashmodel_counters(&fm)->power_losses, 2);
+    flashmodel_power_restore(&fm, boot + 2000000);
+    assert_int_equal(fm_test_read(&fm, boot + 2000000, 0, buf, 16, &rd), 0); /* spent */
+    assert_int_equal(rd.fault, FLASHMODEL_FAULT_NONE);
+    fm_test_close(&fm);
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -285,6 +326,7 @@ int main(void)
         T(test_restore_consumes_cuts_that_fell_while_off_and_keeps_later_ones),
         T(test_restore_after_an_unnoticed_cut_restores),
         T(test_power_loss_in_a_read_cuts_the_erase_it_suspended),
+        T(test_cut_next_reboot_and_cut_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -723,6 +723,41 @@ static void test_network_disconnect_and_reconnect(void **state)
     assert_int_equal(r.sent_us, 85000);
 }
 
+/*
+ * A power cut while a chunk waits for its ack: the chunk is not delivered,
+ * only its air time before the cut counts, and the rebooted device's link is
+ * up at the instant given, with events from there; never means never.
+ */
+static void test_power_cut_takes_back_the_chunk_on_air(void **state)
+{
+    (void)state;
+    chunksim_link_t link;
+    network_link(&link, 0);
+    chunksim_link_result_t r = send_ok(&link, 0, 1000);
+    assert_int_equal(r.sent_us, 30000);
+    r = send_ok(&link, 30000, 500); /* 5 ms on the wire, acked at 55 ms */
+    assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
+    chunksim_link_power_cut(&link, 32000, 1032000);
+    assert_int_equal(link.stats.chunks, 1);
+    assert_int_equal(link.stats.bytes, 1000);
+    assert_int_equal(link.stats.busy_us, 10000 + 2000);
+    assert_int_equal(link.stats.disconnects, 1);
+    assert_int_equal(chunksim_link_busy_us_by(&link, 40000), 12000); /* not taken twice */
+    assert_int_equal(chunksim_link_up_at_us(&link, 500000), 1032000);
+    r = send_ok(&link, 500000, 1000);
+    assert_int_equal(r.status, CHUNKSIM_LINK_DISCONNECTED);
+    assert_int_equal(r.reconnect_us, 1032000);
+    r = send_ok(&link, 1032000, 1000);
+    assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
+    assert_int_equal(r.sent_us, 1062000);
+
+    /* Cut after the ack: the chunk stays delivered. */
+    chunksim_link_power_cut(&link, 1070000, CHUNKSIM_LINK_NEVER);
+    assert_int_equal(link.stats.chunks, 2);
+    assert_int_equal(link.stats.busy_us, 20000 + 2000);
+    assert_int_equal(chunksim_link_up_at_us(&link, 99000000), CHUNKSIM_LINK_NEVER);
+}
+
 /* ---- config ---- */
 
 /* One function per bad value, each changing one field of a good config. */
@@ -856,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_network_loss_resends_the_whole_chunk),
         cmocka_unit_test(test_network_busy_by_follows_the_resends),
         cmocka_unit_test(test_network_disconnect_and_reconnect),
+        cmocka_unit_test(test_power_cut_takes_back_the_chunk_on_air),
         cmocka_unit_test(test_config_validation_rejects_each_bad_value),
         cmocka_unit_test(test_config_accepts_defaults_and_range_ends),
     };

@@ -499,6 +499,64 @@ static void test_clear_failed_lets_the_coredump_be_deleted_again(void **state)
     assert_int_equal(fx.mon.clears, 2);
 }
 
+/*
+ * A delete whose erase never reached the flash (the power went first), then
+ * a reboot that finds the coredump stored: the new boot sends it and deletes
+ * it again, which is no second clear, and the first delete is forgotten.
+ * Without the reboot the same second delete is CLEAR_TWICE
+ * (test_clear_twice_fires_when_cleared_coredump_is_sent_again).
+ */
+static void test_reboot_with_the_coredump_stored_forgets_the_delete(void **state)
+{
+    (void)state;
+    read_whole_image();
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_reboot(&fx.mon, true);
+    assert_false(fx.mon.in_message);
+    assert_int_equal(fx.mon.clears, 0);
+    read_whole_image();
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_finish(&fx.mon, false);
+    assert_none();
+    assert_int_equal(fx.mon.clears, 1);
+}
+
+/* A reboot after the cut destroyed the header: the new boot's peek may find nothing. */
+static void test_reboot_with_the_coredump_gone_expects_no_coredump(void **state)
+{
+    (void)state;
+    chunksim_monitor_call_begin(&fx.mon, 1, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_read(&fx.mon, 0, 16, fx.image, 0);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    chunksim_monitor_reboot(&fx.mon, false);
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 0, 0);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_NODATA);
+    chunksim_monitor_finish(&fx.mon, false);
+    assert_none();
+    /* The same peek without the reboot: the coredump was never deleted. */
+    reinit();
+    chunksim_monitor_call_begin(&fx.mon, 2, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 0, 0);
+    chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_NODATA);
+    assert_one(CHUNKSIM_INV_WRONGLY_ABSENT, 2);
+}
+
+static void test_header_not_stored_is_wrong_bytes(void **state)
+{
+    (void)state;
+    fx.cfg.data_faults = true; /* no fault excuses it */
+    reinit();
+    chunksim_monitor_call_begin(&fx.mon, 3, CHUNKSIM_CALL_GET_CHUNK, 20);
+    chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
+    chunksim_monitor_header_not_stored(&fx.mon, 0x12345678u, 7);
+    chunksim_monitor_call_end(&fx.mon, 0);
+    const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 3);
+    assert_contains(d, "magic 0x12345678, version 7");
+    assert_contains(d, "a corrupt header accepted as valid");
+}
+
 static void test_never_cleared_fires_when_read_to_end_without_delete(void **state)
 {
     (void)state;
@@ -813,6 +871,9 @@ int main(void)
         T(test_clear_twice_fires_on_second_delete),
         T(test_clear_twice_fires_when_cleared_coredump_is_sent_again),
         T(test_clear_failed_lets_the_coredump_be_deleted_again),
+        T(test_reboot_with_the_coredump_stored_forgets_the_delete),
+        T(test_reboot_with_the_coredump_gone_expects_no_coredump),
+        T(test_header_not_stored_is_wrong_bytes),
         T(test_never_cleared_fires_when_read_to_end_without_delete),
         T(test_never_cleared_fires_when_delete_left_storage_valid),
         T(test_never_cleared_quiet_when_never_read_to_end),

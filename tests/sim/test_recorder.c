@@ -256,7 +256,7 @@ static void test_open_refuses_newer_schema_version(void **state)
     open_rec(&rec);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    raw_exec(db, "PRAGMA user_version = 3");
+    raw_exec(db, "PRAGMA user_version = 4");
     sqlite3_close(db);
 
     assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_VERSION);
@@ -266,34 +266,137 @@ static void test_open_refuses_newer_schema_version(void **state)
                      CHUNKSIM_REC_E_VERSION);
 
     db = raw_open();
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 4);
     sqlite3_close(db);
 }
 
-/* A version 1 file (calls in a table) is read, not written: its rows would need the new tables. */
-static void test_open_reads_but_does_not_write_an_older_schema_version(void **state)
+static chunksim_rec_chunk_t chunk_row(uint64_t seq, const uint8_t *data, size_t len);
+
+/* Every value of a file's calls and chunks, as one text. */
+static void trace_text(sqlite3 *db, char *buf, size_t len)
+{
+    /* quote(): a NULL, a text and a blob each look like themselves. */
+    q_text(db, buf, len,
+           "SELECT (SELECT group_concat(quote(run_id) || ',' || quote(seq) || ',' || quote(t_us) "
+           "|| ',' || quote(kind) || ',' || quote(arg) || ',' || quote(result) || ',' || "
+           "quote(result_name) || ',' || quote(detail) || ',' || quote(duration_us), ';') FROM "
+           "(SELECT * FROM calls ORDER BY run_id, seq)) "
+           "|| '|' || (SELECT group_concat(quote(run_id) || ',' || quote(seq) || ',' || "
+           "quote(t_us) || ',' || quote(sent_us) || ',' || quote(len) || ',' || quote(header) || "
+           "',' || quote(flags) || ',' || quote(delivered) || ',' || quote(retransmissions) || ',' "
+           "|| quote(data), ';') FROM (SELECT * FROM chunks ORDER BY run_id, "
+           "seq))");
+}
+
+/* A file as version 2 wrote it: calls and chunks in tables of their own. */
+static void downgrade_to_version_2(sqlite3 *db)
+{
+    raw_exec(db, "CREATE TABLE calls_v2 AS SELECT * FROM calls; "
+                 "CREATE TABLE chunks_v2 AS SELECT NULL AS chunk_id, * FROM chunks; "
+                 "DROP VIEW calls; DROP VIEW chunk_size_histogram; DROP VIEW chunks; "
+                 "DROP TABLE call_blocks; DROP TABLE chunk_blocks; "
+                 "ALTER TABLE calls_v2 RENAME TO calls; ALTER TABLE chunks_v2 RENAME TO chunks; "
+                 "CREATE VIEW chunk_size_histogram AS SELECT run_id, len, count(*) AS chunks "
+                 "FROM chunks GROUP BY run_id, len; "
+                 "UPDATE meta SET value = '2' WHERE key = 'schema_version'; "
+                 "PRAGMA user_version = 2");
+}
+
+/* A version 2 file: read as it is; opened for writing, its calls and chunks move to blocks. */
+static void test_version_2_file_is_read_as_is_and_migrated_on_write(void **state)
 {
     (void)state;
     chunksim_rec_t rec;
-    char err[256];
+    char err[256], before[4096], after[4096];
+    open_rec(&rec);
+    begin_run(&rec, 5);
+    add_calls(&rec, 1, 5);
+    uint8_t bytes[3] = {1, 2, 3};
+    chunksim_rec_chunk_t ch = chunk_row(1, bytes, sizeof bytes);
+    assert_int_equal(chunksim_rec_chunk(&rec, &ch), 0);
+    ch = chunk_row(2, bytes, 0);
+    assert_int_equal(chunksim_rec_chunk(&rec, &ch), 0);
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    trace_text(chunksim_rec_db(&rec), before, sizeof before);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    raw_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE calls (run_id, seq, t_us, kind, arg, "
-                 "result, result_name, detail, duration_us); "
-                 "INSERT INTO calls VALUES (1, 1, 0, 'prepare', 20, 1, 'WAIT', NULL, 0); "
+    downgrade_to_version_2(db);
+    trace_text(db, after, sizeof after);
+    assert_string_equal(after, before);
+    sqlite3_close(db);
+
+    assert_int_equal(chunksim_rec_open_readonly(&rec, db_path, err, sizeof err), 0);
+    trace_text(chunksim_rec_db(&rec), after, sizeof after);
+    assert_string_equal(after, before);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+
+    open_rec(&rec);
+    db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "PRAGMA main.user_version"), CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('calls', "
+                               "'chunks') AND type = 'view'"),
+                     2);
+    trace_text(db, after, sizeof after);
+    assert_string_equal(after, before);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM chunk_size_histogram"), 2);
+    /* Recording goes on in blocks after the migrated rows. */
+    begin_run(&rec, 6);
+    add_calls(&rec, 1, 3);
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 5 + 3);
+    assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+/* A version 1 file: read as it is, through a view; opened for writing, migrated. */
+static void test_version_1_file_is_read_as_is_and_migrated_on_write(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    char err[256], buf[64];
+    open_rec(&rec);
+    (void)begin_run(&rec, 5);
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    sqlite3 *db = raw_open();
+    downgrade_to_version_2(db);
+    raw_exec(db, "DROP INDEX runs_by_case; ALTER TABLE runs DROP COLUMN case_id; "
+                 "ALTER TABLE runs DROP COLUMN case_file; ALTER TABLE runs DROP COLUMN case_cell; "
+                 "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
                  "PRAGMA user_version = 1");
     sqlite3_close(db);
 
-    assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_VERSION);
-    assert_non_null(strstr(err, "older"));
-    assert_null(chunksim_rec_db(&rec));
     assert_int_equal(chunksim_rec_open_readonly(&rec, db_path, err, sizeof err), 0);
-    assert_int_equal(q_int(chunksim_rec_db(&rec), "SELECT count(*) FROM calls"), 1);
+    assert_true(q_is_null(chunksim_rec_db(&rec), "SELECT case_id FROM runs"));
+    assert_int_equal(q_int(chunksim_rec_db(&rec), "SELECT count(*) FROM runs r JOIN scenarios s "
+                                                  "USING (scenario_id) WHERE r.seed = 5"),
+                     1);
     assert_int_equal(chunksim_rec_close(&rec), 0);
-
     db = raw_open();
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_schema"), 1);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 1); /* reading changed nothing */
     sqlite3_close(db);
+
+    open_rec(&rec);
+    db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "PRAGMA main.user_version"), CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                     CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_true(q_is_null(db, "SELECT case_cell FROM runs WHERE seed = 5"));
+    int64_t scenario_id = add_scenario(&rec, "starter/ble-20", "[flash]\nsize = 16M\n");
+    chunksim_rec_run_info_t info = run_info(scenario_id, 6);
+    info.case_id = "0123456789";
+    info.case_file = "m/grid.ini";
+    info.case_cell = "att_mtu=23";
+    assert_int_equal(chunksim_rec_run_begin(&rec, &info, NULL), 0);
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    assert_string_equal(q_text(db, buf, sizeof buf,
+                               "SELECT case_id || ' ' || case_file || ' ' || case_cell "
+                               "FROM runs WHERE seed = 6"),
+                        "0123456789 m/grid.ini att_mtu=23");
+    assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 static void test_open_refuses_a_file_that_is_not_a_recording(void **state)
@@ -1242,7 +1345,9 @@ int main(void)
         cmocka_unit_test(test_sha256_matches_published_vectors),
         cmocka_unit_test_setup_teardown(test_open_creates_schema_with_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_reads_but_does_not_write_an_older_schema_version,
+        cmocka_unit_test_setup_teardown(test_version_2_file_is_read_as_is_and_migrated_on_write,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_1_file_is_read_as_is_and_migrated_on_write,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_a_recording, setup,
                                         teardown),

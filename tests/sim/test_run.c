@@ -3,13 +3,16 @@
  * outcomes of the clear-before-delivery pair, metrics that hold together.
  */
 #include "chunksim/monitor.h"
+#include "chunksim/reader.h"
 #include "chunksim/recorder.h"
 #include "chunksim/run.h"
 #include "chunksim/scenario.h"
 #include "chunksim/sha256.h"
 
+#include "chunkcore/coredump.h"
 #include "chunkcore/error.h"
 
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -714,6 +717,252 @@ static void test_failed_header_read_ends_the_drain_as_in_the_sdk(void **state)
     assert_true(res.m.retries >= 1);
 }
 
+/* ---- power cuts with reboot (run.power_cuts) ---- */
+
+/* A text column of the first row sql gives ("" for none). */
+static void db_text(const char *path, const char *sql, char *out, size_t len)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    }
+    const char *v = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "";
+    snprintf(out, len, "%s", v ? v : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* power_loss_slow_link.ini, its overrides, recorded into path. */
+static chunksim_run_result_t run_slow_link(const char *path, const char *const *sets, size_t n)
+{
+    chunksim_scenario_t sc;
+    load(&sc, "power_loss_slow_link.ini", sets, n);
+    chunksim_run_result_t res = run_recorded(&sc, path);
+    chunksim_scenario_free(&sc);
+    return res;
+}
+
+/*
+ * A cut in the clearing erase (op 3 of power_loss_slow_link.ini: three window
+ * loads, the erase, the last peek): the device reboots after the default
+ * second, its RAM state gone, and finds the header the cut left undefined,
+ * not the image: the coredump is lost, at that cut.
+ */
+static void test_reboot_keeps_what_the_cut_left_in_flash(void **state)
+{
+    (void)state;
+    char path[256], text[256];
+    db_path(path, sizeof(path), "reboot-erase");
+    const char *const sets[] = {"run.power_cuts=3"};
+    chunksim_run_result_t res = run_slow_link(path, sets, 1);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
+    assert_int_equal(res.boots, 2);
+    assert_non_null(
+        strstr(res.reason, "power cut in op 3 of boot 1 (erase_sector); lost at cut 1"));
+    int64_t cut_us = db_int(path, "SELECT t_us FROM calls WHERE kind = 'power_cut'");
+    assert_int_equal(db_int(path, "SELECT t_us FROM calls WHERE kind = 'boot'"), cut_us + 1000000);
+    db_text(path, "SELECT detail FROM calls WHERE kind = 'boot'", text, sizeof(text));
+    assert_non_null(strstr(text, "no valid coredump header"));
+    assert_int_equal(db_int(path, "SELECT count(*) FROM flash_ops WHERE kind = 'erase_sector' AND "
+                                  "fault = 'power_loss'"),
+                     1);
+    /* The new boot's reader starts from nothing: a window load at 0, after the boot. */
+    assert_int_equal(db_int(path, "SELECT addr = 0 AND start_us = "
+                                  "(SELECT t_us FROM calls "
+                                  "WHERE kind = 'boot') FROM flash_ops WHERE start_us > "
+                                  "(SELECT "
+                                  "t_us FROM calls WHERE kind = 'power_cut') ORDER BY seq"),
+                     1);
+    db_text(path, "SELECT value FROM params WHERE name = 'run.boots'", text, sizeof(text));
+    assert_string_equal(text, "2");
+    db_remove(path);
+}
+
+/*
+ * A cut during a window load mid-upload: the chunk on the air is lost, the
+ * link is back after link.reboot_reconnect_us, and the packetizer starts the
+ * message again with an init chunk (its state went with the RAM); the copy
+ * sent after the reboot arrives intact.
+ */
+static void test_reboot_starts_the_upload_again_after_the_reconnect_delay(void **state)
+{
+    (void)state;
+    char path[256];
+    db_path(path, sizeof(path), "reboot-read");
+    const char *const sets[] = {"run.power_cuts=1", "link.reboot_reconnect_us=250ms"};
+    chunksim_run_result_t res = run_slow_link(path, sets, 2);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(res.boots, 2);
+    int64_t cut_us = db_int(path, "SELECT t_us FROM calls WHERE kind = 'power_cut'");
+    int64_t boot_us = db_int(path, "SELECT t_us FROM calls WHERE kind = 'boot'");
+    assert_int_equal(boot_us, cut_us + 250000);
+    /* Chunk 4 was on the air at the cut: never delivered. */
+    assert_int_equal(db_int(path, "SELECT count(*) FROM chunks WHERE delivered = 0"), 1);
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "SELECT header & 0x80 FROM chunks WHERE t_us >= %" PRId64 " ORDER BY seq", boot_us);
+    assert_int_equal(db_int(path, sql), 0); /* init, not a continuation */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM chunks WHERE t_us >= %" PRId64 " AND delivered = 1", boot_us);
+    assert_int_equal(db_int(path, sql), 9); /* the whole message again: 8 KiB + framing */
+    db_remove(path);
+}
+
+/*
+ * A second cut counts the rebooted device's operations from 0: op 3 of boot 2
+ * is that boot's clearing erase. A cut whose boot makes fewer operations
+ * does not happen, and the reason says so.
+ */
+static void test_second_cut_counts_the_rebooted_devices_ops(void **state)
+{
+    (void)state;
+    const char *const pair[] = {"run.power_cuts=0,3"};
+    chunksim_run_result_t res = run_plain("power_loss_slow_link.ini", pair, 1);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
+    assert_int_equal(res.boots, 3);
+    assert_non_null(strstr(res.reason, "op 0 of boot 1 (read), op 3 of boot 2 (erase_sector); "
+                                       "lost at cut 2"));
+    const char *const short_boot[] = {"run.power_cuts=3,1"};
+    res = run_plain("power_loss_slow_link.ini", short_boot, 1);
+    assert_int_equal(res.boots, 2);
+    assert_int_equal(res.last_boot_ops, 1); /* the peek that finds no coredump */
+    assert_non_null(
+        strstr(res.reason, "cut 2 (op 1 of boot 2) did not happen: that boot began fewer"));
+}
+
+/*
+ * The sync reader's header peek is op 0 of a boot: cut, it fails inside the
+ * call, and the packetizer takes that for "no coredump". The device has no
+ * power by then, so it does not stop on that answer: it reboots and sends.
+ */
+static void test_a_cut_synchronous_read_reboots_rather_than_ends(void **state)
+{
+    (void)state;
+    const char *const sets[] = {"reader.kind=sync", "run.power_cuts=1,0"};
+    chunksim_run_result_t res = run_plain("power_loss_slow_link.ini", sets, 2);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(res.boots, 3);
+    assert_null(strstr(res.reason, "did not happen"));
+}
+
+/* A copy received intact is ok, whatever cuts come after it. */
+static void test_delivered_once_is_ok_despite_later_cuts(void **state)
+{
+    (void)state;
+    const char *const confirm[] = {"reader.clear_policy=on_confirm", "run.power_cuts=3,0"};
+    chunksim_run_result_t res = run_plain("power_loss_slow_link.ini", confirm, 2);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(res.boots, 3);
+    const char *const last_peek[] = {"run.power_cuts=4"};
+    res = run_plain("power_loss_slow_link.ini", last_peek, 1);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(res.boots, 2);
+}
+
+/*
+ * A reader that "repairs" a header it reads that is not erased (it writes a
+ * valid magic, version and size over it), as glue that trusts a header it
+ * cached would: after a cut left the header undefined it makes the
+ * packetizer send the undefined sector as a coredump. Without a cut it is
+ * harmless: an intact header stays itself, an erased one is left alone.
+ */
+static chunksim_reader_t trusting_inner;
+static chunkcore_storage_port_t trusting_port;
+
+static int trusting_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    int rc = trusting_inner.storage->read(ctx, offset, buf, len);
+    static const uint8_t erased[CHUNKCORE_COREDUMP_HEADER_BYTES] = {
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    if (rc == 0 && offset == 0 && len >= CHUNKCORE_COREDUMP_HEADER_BYTES &&
+        memcmp(buf, erased, sizeof(erased)) != 0) {
+        const uint32_t hdr[3] = {CHUNKCORE_COREDUMP_MAGIC, CHUNKCORE_COREDUMP_VERSION, 8192};
+        memcpy(buf, hdr, sizeof(hdr)); /* little-endian host, as the format */
+    }
+    return rc;
+}
+
+static int trusting_create(chunksim_reader_t *out, const chunksim_board_t *board,
+                           const chunksim_reader_config_t *cfg)
+{
+    int rc = chunksim_reader_single_create(&trusting_inner, board, cfg);
+    *out = trusting_inner;
+    trusting_port = *trusting_inner.storage;
+    trusting_port.read = trusting_read;
+    out->storage = &trusting_port;
+    return rc;
+}
+
+static void test_corrupt_header_accepted_after_a_cut_is_a_violation(void **state)
+{
+    (void)state;
+    const char *const cut[] = {"run.power_cuts=3"};
+    struct {
+        const char *const *sets;
+        size_t n;
+        chunksim_outcome_t outcome;
+    } cases[] = {{NULL, 0, CHUNKSIM_OUTCOME_OK}, {cut, 1, CHUNKSIM_OUTCOME_VIOLATION}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        chunksim_scenario_t sc;
+        load(&sc, "power_loss_slow_link.ini", cases[i].sets, cases[i].n);
+        const chunksim_run_options_t opts = {.reader_create = trusting_create,
+                                             .reader_name = "trusting"};
+        chunksim_run_result_t res;
+        assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+        assert_int_equal(res.outcome, cases[i].outcome);
+        chunksim_scenario_free(&sc);
+        if (cases[i].outcome == CHUNKSIM_OUTCOME_VIOLATION) {
+            assert_non_null(strstr(res.first_violation, "wrong_bytes"));
+            assert_non_null(strstr(res.first_violation, "a corrupt header accepted as valid"));
+        }
+    }
+}
+
+/* A reader whose create fails after the first: the firmware does not come up again. */
+static int once_creates;
+
+static int once_create(chunksim_reader_t *out, const chunksim_board_t *board,
+                       const chunksim_reader_config_t *cfg)
+{
+    return once_creates++ == 0 ? chunksim_reader_single_create(out, board, cfg)
+                               : CHUNKCORE_E_NOTSUP;
+}
+
+static void test_firmware_that_does_not_boot_again_is_an_error(void **state)
+{
+    (void)state;
+    const char *const cut[] = {"run.power_cuts=1"};
+    chunksim_scenario_t sc;
+    load(&sc, "power_loss_slow_link.ini", cut, 1);
+    const chunksim_run_options_t opts = {.reader_create = once_create, .reader_name = "once"};
+    chunksim_run_result_t res;
+    once_creates = 0;
+    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
+    chunksim_scenario_free(&sc);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
+    assert_int_equal(res.boots, 2);
+    assert_non_null(strstr(res.reason, "reader refused to start"));
+}
+
+/* Boots, cuts and undefined bytes all come from the scenario and seed. */
+static void test_reboot_trace_is_deterministic(void **state)
+{
+    (void)state;
+    char a[256], b[256], da[65], db[65];
+    const char *const sets[] = {"run.power_cuts=1,3", "run.seed=9"};
+    db_path(a, sizeof(a), "reboot-a");
+    db_path(b, sizeof(b), "reboot-b");
+    (void)run_slow_link(a, sets, 2);
+    (void)run_slow_link(b, sets, 2);
+    trace_digest(a, da);
+    trace_digest(b, db);
+    assert_string_equal(da, db);
+    db_remove(a);
+    db_remove(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -740,6 +989,14 @@ int main(void)
         cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
         cmocka_unit_test(test_altered_magic_is_lost_without_a_clear),
         cmocka_unit_test(test_failed_header_read_ends_the_drain_as_in_the_sdk),
+        cmocka_unit_test(test_reboot_keeps_what_the_cut_left_in_flash),
+        cmocka_unit_test(test_reboot_starts_the_upload_again_after_the_reconnect_delay),
+        cmocka_unit_test(test_second_cut_counts_the_rebooted_devices_ops),
+        cmocka_unit_test(test_a_cut_synchronous_read_reboots_rather_than_ends),
+        cmocka_unit_test(test_delivered_once_is_ok_despite_later_cuts),
+        cmocka_unit_test(test_corrupt_header_accepted_after_a_cut_is_a_violation),
+        cmocka_unit_test(test_firmware_that_does_not_boot_again_is_an_error),
+        cmocka_unit_test(test_reboot_trace_is_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,8 @@ static const doc_key_t doc_keys[] = {
     RUN("run.max_sim_us", "1s"),
     RUN("run.expect", "lost"),
     RUN_WITH("run.power_loss_stops", "true", "faults.fault=power_loss on=erase op=0"),
+    RUN("run.power_cuts", "2"),
+    RUN_WITH("run.power_cuts_on", "erase", "run.power_cuts=0"),
 
     RUN("coredump.size_bytes", "8KiB"),
     /* The bytes show in the figures only run-length encoded. */
@@ -127,6 +129,7 @@ static const doc_key_t doc_keys[] = {
     RUN("link.disconnect_at_us", "100ms"),
     RUN("link.disconnect_after_chunk", "5"),
     RUN_WITH("link.reconnect_after_us", "1s", "link.disconnect_at_us=100ms"),
+    RUN_WITH("link.reboot_reconnect_us", "2s", "run.power_cuts=0"),
     RUN("link.chunk_bytes", "9"),
     RUN_WITH("link.bandwidth_bytes_per_s", "10000", "link.kind=network"),
     RUN_WITH("link.latency_us", "1ms", "link.kind=network"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fault campaigns end to end on the built binary: baselines (matrix
-# --baseline/--write-baseline), run.power_loss_stops, power-loss sweeps,
-# swarm and shrink. Each check names the behaviour it proves; the first that
+# --baseline/--write-baseline), run.power_loss_stops, power-loss sweeps with reboots,
+# swarm and shrink, JUnit judged like the exit status, diff by case. Each check
+# names the behaviour it proves; the first that
 # fails ends the script with its output.
 # Usage: campaign_e2e.sh CHUNKSIM SCENARIO_DIR BROKEN_GLUE.so SOUND_GLUE.so
 set -uo pipefail
@@ -45,23 +46,37 @@ expect 1 'power_loss_slow_link +1 lost' "the same cut stopping the device loses 
 expect 1 '"reason": "not delivered.*power lost: the device stopped' "a timed cut (at_us) stops the device too" \
   -- "$chunksim" run "$slow" --set 'faults.fault=power_loss at_us=100ms' --db '' -q --json
 
-# ---- sweep --------------------------------------------------------------------
-expect 1 'cut points that lose or corrupt data: 3$' \
-  "linear sweep finds the clear-before-delivery loss with clear on last read" \
+# ---- sweep: power cuts with reboot ---------------------------------------------
+expect 1 'cut sequences that lose or corrupt data: 3$' \
+  "linear sweep finds the clear-before-delivery loss across a reboot with clear on last read" \
   -- "$chunksim" sweep "$slow" --power-loss linear --db "$dir/sweep.db" -q
-grep -Eq "^lost cut at op 3 \(erase\) case [0-9a-z]{10}:" "$dir/out" || fail "sweep names the cut"
-grep -Fq "  chunksim run $slow --set run.power_loss_stops=true --set 'faults.fault=power_loss op=3'" \
+grep -Eq "^lost at cuts 3 \(first cut: erase\) case [0-9a-z]{10}: .*power cut in op 3 of boot 1 \(erase_sector\); lost at cut 1" \
+  "$dir/out" || fail "sweep names the cut and the operation it interrupted"
+grep -Fq "  chunksim run $slow --set run.power_cuts=3" \
   "$dir/out" || fail "sweep prints the repro line of the losing cut"
 runs=$(query "$dir/sweep.db" "SELECT count(*) FROM runs")
 [ "$runs" -eq 5 ] || fail "sweep records one run per cut point (got $runs)"
-expect 0 'cut points that lose or corrupt data: none' "no cut point loses it with deferred clear" \
+boots=$(query "$dir/sweep.db" "SELECT count(*) FROM params WHERE name = 'run.boots' AND value = '2'")
+[ "$boots" -eq 5 ] || fail "each run records its two boots (got $boots)"
+rows=$(query "$dir/sweep.db" "SELECT count(*) FROM calls WHERE kind = 'boot'")
+[ "$rows" -eq 5 ] || fail "each reboot has its row in calls (got $rows)"
+expect 0 'cut sequences that lose or corrupt data: none' "no cut point loses it with deferred clear" \
   -- "$chunksim" sweep "$slow" --power-loss linear --set reader.clear_policy=on_confirm --db '' -q
-expect 0 '^op 4 ' "log sweep: 0, 1, 2, 4 and the last op" \
+# Every pair of cuts, the second counted on the rebooted device's operations.
+expect 1 'cut sequences: [0-9]+ tried, [1-9][0-9]* lost, 0 corrupt, 0 violation' \
+  "exhaustive:2 with clear on last read loses the coredump for some pairs" \
+  -- "$chunksim" sweep "$slow" --power-loss exhaustive:2 --db '' -q
+grep -Eq "^lost at cuts 0,3 \(first cut: read\) .*lost at cut 2" "$dir/out" ||
+  fail "a pair whose second cut hits the rebooted device's clearing erase is lost at cut 2"
+expect 0 'cut sequences: [1-9][0-9]* tried, 0 lost, 0 corrupt, 0 violation' \
+  "exhaustive:2 with clear on confirm loses nothing" \
+  -- "$chunksim" sweep "$slow" --power-loss exhaustive:2 --set reader.clear_policy=on_confirm --db '' -q
+expect 0 '^cuts 4 ' "log sweep: 0, 1, 2, 4 and the last op" \
   -- "$chunksim" sweep "$slow" --power-loss log --list
-[ "$(grep -c '^op ' "$dir/out")" -eq 4 ] || fail "log sweep of 5 ops has 4 cut points"
-expect 1 "lost cut at op 0 \(erase\)" "exhaustive over erases only (--on erase)" \
+[ "$(grep -c '^cuts ' "$dir/out")" -eq 4 ] || fail "log sweep of 5 ops has 4 cut points"
+expect 1 "lost at cuts 0 \(first cut: erase\)" "exhaustive over erases only (--on erase)" \
   -- "$chunksim" sweep "$slow" --power-loss exhaustive:3 --on erase --db '' -q
-expect 2 'DEPTH must be a number' "a bad sweep mode is a usage error" \
+expect 2 'DEPTH must be 1 to 16' "a bad sweep mode is a usage error" \
   -- "$chunksim" sweep "$slow" --power-loss exhaustive:x
 expect 2 'a sweep takes one' "a matrix file is refused by sweep" \
   -- "$chunksim" sweep "$scenarios/ci/mtu23.ini" --power-loss log
@@ -146,5 +161,50 @@ expect 2 'name one with --case' "a matrix file needs --case" \
   -- "$chunksim" shrink "$m"
 expect 2 'no such case' "an unknown --case is an input error" \
   -- "$chunksim" shrink "$m" --case 0000000000
+
+# ---- JUnit says what the exit status says; diff matches by case -------------
+ci=("$scenarios"/ci/*.ini)
+baseline=$scenarios/ci/baseline.tsv
+junit_count() { grep -c "$2" "$1"; }
+expect 0 'baseline .*: 0 change\(s\)' "the CI suite against its baseline: no change" \
+  -- "$chunksim" matrix "${ci[@]}" -q --db "$dir/a.db" --baseline "$baseline" --junit "$dir/same.xml"
+[ "$(junit_count "$dir/same.xml" '<failure')" -eq 0 ] ||
+  fail "no change: JUnit holds no failure, though cases end lost or corrupt as their baseline says"
+grep -Eq '<testsuites name="chunksim" tests="[1-9][0-9]*" failures="0" errors="0"' "$dir/same.xml" ||
+  fail "no change: the JUnit totals say 0 failures"
+# One line of a copy tampered with: that case, and only it, changed.
+awk -F'\t' 'BEGIN { OFS = "\t" } !/^#/ && !done && $4 == "ok" { $4 = "lost"; done = 1; id = $1 }
+  { print } END { print id > "/dev/stderr" }' "$baseline" >"$dir/tampered.tsv" 2>"$dir/id" ||
+  fail "cannot write the tampered baseline"
+id=$(cat "$dir/id")
+expect 1 "^CHANGED $id .*: ok, baseline \(line [0-9]+\) lost" "one tampered baseline line: one change" \
+  -- "$chunksim" matrix "${ci[@]}" -q --db "$dir/b.db" --baseline "$dir/tampered.tsv" \
+     --junit "$dir/changed.xml"
+grep -q 'baseline .*: 1 change(s)' "$dir/out" || fail "one tampered line: exactly one change"
+[ "$(junit_count "$dir/changed.xml" '<failure')" -eq 1 ] || fail "one change: exactly one JUnit failure"
+grep -A1 '<testcase .*">$' "$dir/changed.xml" | grep -q "changed: ok, baseline (line [0-9]*) lost" ||
+  fail "the failing testcase says what changed"
+grep -q "^case $id\$" "$dir/changed.xml" || fail "the failing testcase is the tampered case"
+grep -Eq '<testcase classname="[^"]+" name="[a-z_0-9]+\[[^]]*=[^]]*\] seed [0-9]+"' "$dir/changed.xml" ||
+  fail "testcase names are the file, the cell's values and the seed"
+grep -q '^repro: chunksim run ' "$dir/changed.xml" || fail "the failure text holds the repro line"
+runs=$(query "$dir/a.db" "SELECT count(DISTINCT case_id) || ' ' || count(*) FROM runs")
+[ "${runs% *}" = "${runs#* }" ] || fail "every run of a matrix has its own case id (got $runs)"
+cell=$(query "$dir/a.db" "SELECT case_file || ' ' || case_cell FROM runs WHERE case_id = '$id'")
+case "$cell" in "$scenarios"/ci/*.ini\ *=*) ;; *) fail "runs store the case's file and cell (got $cell)" ;; esac
+expect 0 '^[0-9]+ run\(s\) matched \(0 changed\), 0 only in BASE, 0 only in NEW: 0 regression' \
+  "two runs of the same suite: diff matches every case and finds them identical" \
+  -- "$chunksim" diff "$dir/a.db" "$dir/b.db"
+matched=$(grep -Eo '^[0-9]+ run' "$dir/out")
+[ "${matched% run}" -eq "${runs#* }" ] || fail "diff matches each case on its own ($matched of ${runs#* })"
+expect 1 'cut sequences that lose or corrupt data: 3$' "sweep --junit: one losing cut" \
+  -- "$chunksim" sweep "$slow" --power-loss linear --db '' -q --junit "$dir/sweep.xml"
+[ "$(junit_count "$dir/sweep.xml" '<failure')" -eq 1 ] || fail "sweep: the losing cut, and only it, fails in JUnit"
+grep -q 'name="power_loss_slow_link\[power_cuts=3\] seed' "$dir/sweep.xml" ||
+  fail "sweep: testcases are named by their cut"
+expect 0 'lose or corrupt data: none' "sweep --junit with deferred clear: nothing lost" \
+  -- "$chunksim" sweep "$slow" --power-loss linear --set reader.clear_policy=on_confirm --db '' -q \
+     --junit "$dir/sweep0.xml"
+[ "$(junit_count "$dir/sweep0.xml" '<failure\|<error')" -eq 0 ] || fail "sweep: exit 0, no JUnit failure"
 
 echo "campaign ok"

@@ -163,11 +163,19 @@ static void test_global_overrides_come_after_the_seed_and_before_the_lists(void 
     assert_int_equal(sc.reader.kind, CHUNKSIM_READER_DOUBLE);
     assert_int_equal(sc.run.seed, 2);
     const char *text = chunksim_scenario_text(&sc);
-    const char *seed = strstr(text, "; --set run.seed=2\n");
     const char *size = strstr(text, "; --set coredump.size_bytes=4KiB\n");
     const char *kind = strstr(text, "; --set reader.kind=double\n");
-    assert_non_null(seed);
-    assert_true(seed < size && size < kind);
+    assert_non_null(size);
+    assert_true(size < kind);
+    /* The seed is the run's, not the text's: every seed of a cell shares one text. */
+    assert_null(strstr(text, "run.seed"));
+    chunksim_matrix_case_t other;
+    assert_int_equal(chunksim_matrix_case(&m, 9, &other), 0); /* 185, double, seed 1 */
+    chunksim_scenario_t sc1;
+    assert_int_equal(chunksim_matrix_case_load(&m, &other, &sc1, err, sizeof err), 0);
+    assert_int_equal(sc1.run.seed, 1);
+    assert_string_equal(chunksim_scenario_text(&sc1), text);
+    chunksim_scenario_free(&sc1);
     chunksim_scenario_free(&sc);
     chunksim_matrix_free(&m);
 }
@@ -225,6 +233,39 @@ static void test_repro_line_quotes_what_the_shell_would_split(void **state)
     size_t need = chunksim_matrix_case_repro(&c, small, sizeof small);
     assert_int_equal(need, strlen(repro));
     assert_string_equal(small, "chunksim ");
+}
+
+/* A case's name and cell: its axes' values, not the shared overrides; the file's seed without one.
+ */
+static void test_case_name_and_cell_say_which_values_of_the_axes(void **state)
+{
+    (void)state;
+    const char *sets[] = {"coredump.size_bytes=4KiB"};
+    chunksim_matrix_t m;
+    matrix_of(&m, &(chunksim_matrix_config_t){.sets = sets, .set_count = 1},
+              write_file("grid.ini", grid_text));
+    chunksim_matrix_case_t c;
+    assert_int_equal(chunksim_matrix_case(&m, 10, &c), 0); /* 185, double, seed 2 */
+    char text[128];
+    size_t n = chunksim_matrix_case_cell(&m, &c, text, sizeof text);
+    assert_string_equal(text, "att_mtu=185,kind=double");
+    assert_int_equal(n, strlen(text));
+    n = chunksim_matrix_case_name(&m, &c, text, sizeof text);
+    assert_string_equal(text, "grid[att_mtu=185,kind=double] seed 2");
+    assert_int_equal(n, strlen(text));
+    char small[8];
+    assert_int_equal(chunksim_matrix_case_name(&m, &c, small, sizeof small), n);
+    assert_string_equal(small, "grid[at");
+    chunksim_matrix_free(&m);
+
+    /* No axes, no seeds: no brackets, and the seed the file's [run] gives. */
+    matrix_of(&m, NULL, write_file("plain.ini", "[run]\nseed = 42\n" TINY));
+    assert_int_equal(chunksim_matrix_case(&m, 0, &c), 0);
+    assert_int_equal(chunksim_matrix_case_cell(&m, &c, text, sizeof text), 0);
+    assert_string_equal(text, "");
+    chunksim_matrix_case_name(&m, &c, text, sizeof text);
+    assert_string_equal(text, "plain seed 42");
+    chunksim_matrix_free(&m);
 }
 
 /* ---- ids ---------------------------------------------------------------- */
@@ -598,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_global_overrides_come_after_the_seed_and_before_the_lists),
         cmocka_unit_test(test_case_config_equals_what_its_repro_line_builds),
         cmocka_unit_test(test_repro_line_quotes_what_the_shell_would_split),
+        cmocka_unit_test(test_case_name_and_cell_say_which_values_of_the_axes),
         cmocka_unit_test(test_case_ids_are_short_unique_stable_and_resolve),
         cmocka_unit_test(test_case_id_depends_on_file_name_overrides_and_seed_only),
         cmocka_unit_test(test_find_accepts_upper_case_and_refuses_unknown_ids),

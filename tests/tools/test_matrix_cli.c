@@ -288,6 +288,58 @@ static void test_junit_escapes_what_xml_reserves(void **state)
     assert_contains(xml, "(expected lost)");
 }
 
+/*
+ * With a baseline, JUnit fails exactly the cases the baseline check counts:
+ * a case that ends lost as its baseline says passes; a changed, a new and a
+ * gone case fail. --write-baseline alone fails none, as its exit status.
+ */
+static void test_junit_with_a_baseline_fails_exactly_the_changes(void **state)
+{
+    (void)state;
+    static char xml[1 << 16], bl[1 << 14], edited[1 << 14];
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --db '' -q --write-baseline bl.tsv --junit w.xml"), 0);
+    read_file(path_of("w.xml"), xml, sizeof xml);
+    assert_contains(xml, "tests=\"12\" failures=\"0\" errors=\"0\"");
+    expect_exit(cli("matrix cli.ini --db '' -q --baseline bl.tsv --junit same.xml"), 0);
+    assert_contains(out, "0 change(s)");
+    read_file(path_of("same.xml"), xml, sizeof xml);
+    assert_true(xml_well_formed(xml));
+    assert_int_equal(count_of(xml, "<failure"), 0);
+    assert_contains(xml, "name=\"cli[disconnect_after_chunk=last,read_latency=model] seed 1\"");
+
+    /* Line 1 of the cases changes outcome, line 2 goes (its case is new), one is made up. */
+    read_file(path_of("bl.tsv"), bl, sizeof bl);
+    char *first = strchr(strstr(bl, "# case_id"), '\n') + 1;
+    char *second = strchr(first, '\n') + 1;
+    char *rest = strchr(second, '\n') + 1;
+    char *tab = second - 1; /* the last tab of the first line: before its outcome */
+    while (*tab != '\t')
+        tab--;
+    bool was_ok = strncmp(tab + 1, "ok\n", 3) == 0;
+    char changed[16];
+    snprintf(changed, sizeof changed, "%.10s", first);
+    snprintf(edited, sizeof edited, "%.*s\t%s\n%szzzzzzzzzz\tcli\t9\tok\n", (int)(tab - bl), bl,
+             was_ok ? "lost" : "ok", rest);
+    write_file("edited.tsv", edited);
+    expect_exit(cli("matrix cli.ini --db '' -q --baseline edited.tsv --junit changed.xml"), 1);
+    assert_contains(out, "3 change(s)");
+    read_file(path_of("changed.xml"), xml, sizeof xml);
+    assert_true(xml_well_formed(xml));
+    assert_contains(xml, "tests=\"13\" failures=\"3\" errors=\"0\"");
+    assert_int_equal(count_of(xml, "<failure"), 3);
+    char want[64];
+    snprintf(want, sizeof want, "\ncase %s\nrepro: chunksim run cli.ini", changed);
+    assert_contains(xml, want);
+    snprintf(want, sizeof want, "\ncase %.10s\nrepro: ", second);
+    assert_contains(xml, want);
+    assert_contains(xml, "message=\"new: ");
+    assert_contains(xml, "message=\"changed: ");
+    assert_contains(xml, "<testsuite name=\"baseline\" tests=\"1\" failures=\"1\"");
+    assert_contains(xml, "name=\"cli seed 9\"");
+    assert_contains(xml, "message=\"gone: ok in the baseline");
+}
+
 static void test_shards_merged_hold_exactly_the_whole_matrix(void **state)
 {
     (void)state;
@@ -311,7 +363,8 @@ static void test_shards_merged_hold_exactly_the_whole_matrix(void **state)
                                 "count(DISTINCT outcome) AS o FROM runs GROUP BY 1, 2 "
                                 "HAVING n = 2 AND o = 1)"),
                      12);
-    assert_int_equal(sql_int(m, "SELECT count(*) FROM scenarios"), 12);
+    /* One scenario per cell: its seeds share it (the seed is recorded with the run). */
+    assert_int_equal(sql_int(m, "SELECT count(*) FROM scenarios"), 4);
     assert_int_equal(sql_int(m, "SELECT count(*) FROM calls"),
                      2 * sql_int(path_of("whole.db"), "SELECT count(*) FROM calls"));
     assert_string_equal(sql_text(m, "PRAGMA integrity_check"), "ok");
@@ -674,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_the_xml_check_itself_rejects_broken_documents),
         cmocka_unit_test(test_junit_is_well_formed_with_one_testcase_per_case),
         cmocka_unit_test(test_junit_escapes_what_xml_reserves),
+        cmocka_unit_test(test_junit_with_a_baseline_fails_exactly_the_changes),
         cmocka_unit_test(test_shards_merged_hold_exactly_the_whole_matrix),
         cmocka_unit_test(test_a_case_id_and_its_repro_line_run_the_same_case),
         cmocka_unit_test_teardown(

@@ -487,6 +487,33 @@ static void diff_lists_runs_found_in_one_recording_only(void **state)
     expect(sh("'%s' diff '%s' '%s'", CHUNKSIM_BIN, one, starter_db), 0, "only in NEW");
 }
 
+/* Two cells of one file share scenario name and seed: only the case id tells them apart. */
+static void diff_matches_matrix_runs_by_case(void **state)
+{
+    (void)state;
+    char ini[300], a[300], b[300];
+    tmp_path(ini, sizeof(ini), "cells.ini");
+    tmp_path(a, sizeof(a), "cells-a.db");
+    tmp_path(b, sizeof(b), "cells-b.db");
+    FILE *f = fopen(ini, "w");
+    assert_non_null(f);
+    fputs("[run]\nname = cells\n[coredump]\nsize_bytes = 8KiB\n[link]\natt_mtu = 247\n"
+          "[matrix]\nlink.disconnect_after_chunk = never | last\n",
+          f);
+    fclose(f);
+    expect(sh("'%s' matrix '%s' --db '%s' -q", CHUNKSIM_BIN, ini, a), 1, NULL);
+    expect(sh("'%s' matrix '%s' --db '%s' -q", CHUNKSIM_BIN, ini, b), 1, NULL);
+    expect(sh("'%s' diff '%s' '%s'", CHUNKSIM_BIN, a, b), 0,
+           "2 run(s) matched (0 changed), 0 only in BASE, 0 only in NEW: 0 regression");
+    sql(b, "UPDATE runs SET outcome = 'lost' WHERE case_cell = 'disconnect_after_chunk=never'");
+    expect(sh("'%s' diff '%s' '%s'", CHUNKSIM_BIN, a, b), 1, "2 run(s) matched (1 changed)");
+    assert_non_null(strstr(out, "REGRESSION (no longer the expected outcome)  case "));
+    assert_non_null(strstr(out, " [disconnect_after_chunk=never]\n"));
+    assert_null(strstr(out, " [disconnect_after_chunk=last]\n"));
+    /* Against a recording without case ids the old key applies, and says so. */
+    expect(sh("'%s' diff '%s' '%s'", CHUNKSIM_BIN, starter_db, b), 0, "only NEW has case ids");
+}
+
 static void diff_of_unreadable_input_exits_2(void **state)
 {
     (void)state;
@@ -518,6 +545,7 @@ int main(void)
         cmocka_unit_test(diff_flags_a_slower_flash_as_a_regression),
         cmocka_unit_test(diff_flags_an_outcome_that_is_no_longer_expected),
         cmocka_unit_test(diff_lists_runs_found_in_one_recording_only),
+        cmocka_unit_test(diff_matches_matrix_runs_by_case),
         cmocka_unit_test(diff_of_unreadable_input_exits_2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

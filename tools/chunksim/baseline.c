@@ -160,6 +160,37 @@ static cli_baseline_entry_t *baseline_find(cli_baseline_t *bl, const char *id)
     return bsearch(&key, bl->entries, bl->count, sizeof key, baseline_cmp);
 }
 
+cli_baseline_change_t cli_baseline_check(cli_baseline_t *bl, const cli_batch_result_t *r,
+                                         cli_baseline_entry_t **entry)
+{
+    cli_baseline_entry_t *e = baseline_find(bl, r->id);
+    if (entry != NULL)
+        *entry = e;
+    if (!r->ran)
+        return CLI_BASELINE_SAME;
+    if (e == NULL)
+        return CLI_BASELINE_NEW;
+    return e->outcome != r->outcome ? CLI_BASELINE_CHANGED : CLI_BASELINE_SAME;
+}
+
+bool cli_baseline_judge(const cli_batch_t *b, size_t i, void *ctx, char *why, size_t whylen)
+{
+    const cli_batch_result_t *r = &b->results[i];
+    cli_baseline_entry_t *e;
+    switch (cli_baseline_check(ctx, r, &e)) {
+    case CLI_BASELINE_NEW:
+        snprintf(why, whylen, "new: %s, not in the baseline", chunksim_outcome_name(r->outcome));
+        return true;
+    case CLI_BASELINE_CHANGED:
+        snprintf(why, whylen, "changed: %s, baseline (line %" PRIu32 ") %s%s%s",
+                 chunksim_outcome_name(r->outcome), e->line, chunksim_outcome_name(e->outcome),
+                 r->reason ? ": " : "", r->reason ? r->reason : "");
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void baseline_repro(const cli_batch_t *b, size_t i, FILE *out)
 {
     chunksim_matrix_case_t c;
@@ -177,15 +208,14 @@ size_t cli_baseline_compare(const cli_batch_t *b, cli_baseline_t *bl, bool whole
         bl->entries[i].seen = false;
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         const cli_batch_result_t *r = &b->results[i];
-        cli_baseline_entry_t *e = baseline_find(bl, r->id);
+        cli_baseline_entry_t *e;
+        cli_baseline_change_t change = cli_baseline_check(bl, r, &e);
         if (e != NULL)
             e->seen = true;
-        if (!r->ran)
-            continue;
-        if (e == NULL) {
+        if (change == CLI_BASELINE_NEW) {
             fprintf(out, "NEW %s %s seed %" PRIu64 ": %s, not in the baseline\n", r->id, r->name,
                     r->seed, chunksim_outcome_name(r->outcome));
-        } else if (e->outcome != r->outcome) {
+        } else if (change == CLI_BASELINE_CHANGED) {
             fprintf(out, "CHANGED %s %s seed %" PRIu64 ": %s, baseline (line %" PRIu32 ") %s%s%s\n",
                     r->id, r->name, r->seed, chunksim_outcome_name(r->outcome), e->line,
                     chunksim_outcome_name(e->outcome), r->reason ? ": " : "",

@@ -56,6 +56,24 @@ int cli_baseline_load(const char *path, cli_baseline_t *bl, char *err, size_t er
  */
 size_t cli_baseline_compare(const cli_batch_t *b, cli_baseline_t *bl, bool whole, FILE *out);
 
+/* How a case that ran compares with the baseline (a case not run: SAME). */
+typedef enum cli_baseline_change {
+    CLI_BASELINE_SAME = 0,
+    CLI_BASELINE_NEW,     /* the baseline has no such case */
+    CLI_BASELINE_CHANGED, /* its outcome differs from the baseline's */
+} cli_baseline_change_t;
+
+/* Compares one result; *entry (when entry is not NULL) is its baseline line or NULL. */
+cli_baseline_change_t cli_baseline_check(cli_baseline_t *bl, const cli_batch_result_t *r,
+                                         cli_baseline_entry_t **entry);
+
+/*
+ * A JUnit judge (junit.h; ctx is the cli_baseline_t): a case fails when it
+ * is NEW or CHANGED, exactly the cases cli_baseline_compare counts, whatever
+ * its outcome; why says which and both outcomes.
+ */
+bool cli_baseline_judge(const cli_batch_t *b, size_t i, void *ctx, char *why, size_t whylen);
+
 /* Writes the batch's outcomes as a baseline (every case must have run). 0 or -errno. */
 int cli_baseline_write(const cli_batch_t *b, const char *path);
 

@@ -1,4 +1,4 @@
-/* Batch runner: worker processes, one writer, progress, summary, JUnit (see batch.h). */
+/* Batch runner: worker processes, one writer, progress, summary (see batch.h). */
 /* asprintf */
 #define _GNU_SOURCE
 #include "batch.h"
@@ -205,8 +205,17 @@ static void batch_worker_case(const cli_batch_config_t *cfg, chunksim_rec_t *rec
         batch_copy_text(msg->reason, sizeof msg->reason, err);
         return;
     }
-    chunksim_run_options_t opts = {
-        .rec = rec, .record_rows = cfg->record_rows, .stop = &batch_stop};
+    /* Sized to fit: a cell cut short would no longer name its case. */
+    size_t cell_len = chunksim_matrix_case_cell(cfg->matrix, &c, NULL, 0) + 1;
+    char *cell = malloc(cell_len);
+    if (cell != NULL)
+        chunksim_matrix_case_cell(cfg->matrix, &c, cell, cell_len);
+    chunksim_run_options_t opts = {.rec = rec,
+                                   .record_rows = cfg->record_rows,
+                                   .stop = &batch_stop,
+                                   .case_id = c.id,
+                                   .case_file = c.path,
+                                   .case_cell = cell};
     chunksim_run_result_t res;
     msg->rc = chunksim_run(&sc, &opts, &res);
     msg->outcome = (int32_t)res.outcome;
@@ -217,6 +226,7 @@ static void batch_worker_case(const cli_batch_config_t *cfg, chunksim_rec_t *rec
     batch_copy_text(msg->reason, sizeof msg->reason, res.reason);
     if (msg->rc < 0 && msg->reason[0] == '\0')
         snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s", strerror(-msg->rc));
+    free(cell);
     chunksim_scenario_free(&sc);
 }
 
@@ -808,7 +818,7 @@ void cli_batch_free(cli_batch_t *b)
 
 /* ---- summary ----------------------------------------------------------- */
 
-static const char *batch_expect_name(chunksim_expect_t e)
+const char *cli_batch_expect_name(chunksim_expect_t e)
 {
     return e == CHUNKSIM_EXPECT_NONE ? "ok" : chunksim_expect_name(e);
 }
@@ -837,7 +847,7 @@ void cli_batch_summary(const cli_batch_t *b, FILE *out)
             continue;
         chunksim_matrix_case_repro(&c, repro, sizeof repro);
         fprintf(out, "FAIL %s %s seed %" PRIu64 ": %s (expected %s)", c.id, r->name, r->seed,
-                chunksim_outcome_name(r->outcome), batch_expect_name(r->expect));
+                chunksim_outcome_name(r->outcome), cli_batch_expect_name(r->expect));
         if (r->run_id > 0)
             fprintf(out, ", run %" PRId64, r->run_id);
         fprintf(out, ": %s\n  %s\n", r->reason ? r->reason : "", repro);
@@ -847,129 +857,4 @@ void cli_batch_summary(const cli_batch_t *b, FILE *out)
                 b->signal == SIGTERM ? "SIGTERM" : "SIGINT", b->not_run);
     if (cfg->db_path != NULL && cfg->db_path[0] != '\0')
         fprintf(out, "recorded in %s\n", cfg->db_path);
-}
-
-/* ---- JUnit ------------------------------------------------------------- */
-
-/* Text for an XML attribute or element; characters XML 1.0 forbids become '?'. */
-static void xml_text(FILE *out, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&apos;", out);
-            break;
-        default:
-            fputc(*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r' ? '?' : *p, out);
-        }
-    }
-}
-
-typedef struct junit_counts {
-    size_t tests, failures, errors, skipped;
-    double time_s;
-} junit_counts_t;
-
-static void junit_count(const cli_batch_result_t *r, junit_counts_t *k)
-{
-    k->tests++;
-    k->time_s += r->wall_ms / 1000.0;
-    if (!r->ran)
-        k->skipped++;
-    else if (r->rc < 0)
-        k->errors++;
-    else if (!r->passed)
-        k->failures++;
-}
-
-static void junit_case(FILE *out, const cli_batch_t *b, size_t i)
-{
-    const cli_batch_result_t *r = &b->results[i];
-    char repro[4096], head[256];
-    fprintf(out, "    <testcase classname=\"");
-    xml_text(out, r->name != NULL ? r->name : "?");
-    fprintf(out, "\" name=\"%s seed %" PRIu64 "\" time=\"%.3f\"", r->id, r->seed,
-            r->wall_ms / 1000.0);
-    if (r->ran && r->passed) {
-        fprintf(out, "/>\n");
-        return;
-    }
-    fprintf(out, ">\n");
-    if (!r->ran) {
-        fprintf(out, "      <skipped message=\"not run: the batch was interrupted\"/>\n");
-    } else {
-        chunksim_matrix_case_t c;
-        repro[0] = '\0';
-        if (cli_batch_case(b->cfg, i, &c) == 0)
-            chunksim_matrix_case_repro(&c, repro, sizeof repro);
-        const char *tag = r->rc < 0 ? "error" : "failure";
-        snprintf(head, sizeof head, "%s (expected %s)", chunksim_outcome_name(r->outcome),
-                 batch_expect_name(r->expect));
-        fprintf(out, "      <%s type=\"%s\" message=\"", tag, chunksim_outcome_name(r->outcome));
-        xml_text(out, head);
-        fprintf(out, ": ");
-        xml_text(out, r->reason ? r->reason : "");
-        fprintf(out, "\">");
-        xml_text(out, r->reason ? r->reason : "");
-        fprintf(out, "\nrepro: ");
-        xml_text(out, repro);
-        fprintf(out, "</%s>\n", tag);
-    }
-    fprintf(out, "    </testcase>\n");
-}
-
-static void junit_suite(FILE *out, const cli_batch_t *b, size_t file)
-{
-    const cli_batch_config_t *cfg = b->cfg;
-    junit_counts_t k = {0};
-    for (size_t i = 0; i < cfg->case_count; i++) {
-        if (b->results[i].file == file)
-            junit_count(&b->results[i], &k);
-    }
-    if (k.tests == 0)
-        return;
-    fprintf(out, "  <testsuite name=\"");
-    xml_text(out, cfg->matrix->files[file].path);
-    fprintf(out,
-            "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
-            k.tests, k.failures, k.errors, k.skipped, k.time_s);
-    for (size_t i = 0; i < cfg->case_count; i++) {
-        if (b->results[i].file == file)
-            junit_case(out, b, i);
-    }
-    fprintf(out, "  </testsuite>\n");
-}
-
-int cli_batch_junit(const cli_batch_t *b, const char *path)
-{
-    FILE *out = fopen(path, "w");
-    if (out == NULL)
-        return -errno;
-    junit_counts_t all = {0};
-    for (size_t i = 0; i < b->cfg->case_count; i++)
-        junit_count(&b->results[i], &all);
-    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(out,
-            "<testsuites name=\"chunksim\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-            "skipped=\"%zu\" time=\"%.3f\">\n",
-            all.tests, all.failures, all.errors, all.skipped, b->elapsed_s);
-    for (size_t f = 0; f < b->cfg->matrix->file_count; f++)
-        junit_suite(out, b, f);
-    fprintf(out, "</testsuites>\n");
-    int bad = ferror(out);
-    if (fclose(out) != 0 || bad)
-        return -EIO;
-    return 0;
 }

@@ -107,13 +107,8 @@ int cli_batch_case(const cli_batch_config_t *cfg, size_t pos, chunksim_matrix_ca
 /* Counts, rate, failures each with the line that reproduces it alone. */
 void cli_batch_summary(const cli_batch_t *b, FILE *out);
 
-/*
- * JUnit XML: one <testsuite> per scenario file, one <testcase> per case:
- * classname the scenario name, name "ID seed N", a <failure> (outcome and
- * reason, then the repro line) when it did not pass, <error> when it could not
- * run, <skipped> when the batch was interrupted first.
- */
-int cli_batch_junit(const cli_batch_t *b, const char *path);
+/* What a scenario's expect asks for, for messages: "ok" when it names none. */
+const char *cli_batch_expect_name(chunksim_expect_t e);
 
 void cli_batch_free(cli_batch_t *b);
 

@@ -50,6 +50,22 @@ bool campaign_outcome_is_damage(chunksim_outcome_t outcome)
            outcome == CHUNKSIM_OUTCOME_VIOLATION;
 }
 
+bool campaign_case_is_damage(const cli_batch_result_t *r)
+{
+    return r->ran && (campaign_outcome_is_damage(r->outcome) || r->rc < 0);
+}
+
+bool campaign_judge_damage(const cli_batch_t *b, size_t i, void *ctx, char *why, size_t whylen)
+{
+    (void)ctx;
+    const cli_batch_result_t *r = &b->results[i];
+    if (!campaign_case_is_damage(r))
+        return false;
+    snprintf(why, whylen, "%s: %s", r->rc < 0 ? "error" : chunksim_outcome_name(r->outcome),
+             r->reason != NULL ? r->reason : "");
+    return true;
+}
+
 static int campaign_run_with(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
                              chunksim_rec_t *rec, chunksim_run_result_t *res, char *err,
                              size_t errlen)

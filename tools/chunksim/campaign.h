@@ -59,4 +59,10 @@ void campaign_ops_free(campaign_ops_t *ops);
 /* Whether an outcome is damage a campaign hunts for: lost, corrupt, violation. */
 bool campaign_outcome_is_damage(chunksim_outcome_t outcome);
 
+/* Whether a case that ran failed the campaign: damage, or a run that could not be set up. */
+bool campaign_case_is_damage(const cli_batch_result_t *r);
+
+/* A JUnit judge (junit.h) failing exactly the cases campaign_case_is_damage names. */
+bool campaign_judge_damage(const cli_batch_t *b, size_t i, void *ctx, char *why, size_t whylen);
+
 #endif

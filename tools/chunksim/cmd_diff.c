@@ -1,16 +1,20 @@
 /*
  * chunksim diff: the runs of two recordings side by side. Runs are matched by
- * (scenario name, seed, mode, reader), the latest of each key on each side;
- * outcomes and metrics are compared and changes past a threshold are
- * regressions. This is how CI catches a slower or less safe change.
+ * their matrix case when both recordings have case ids (a matrix holds many
+ * cases per scenario name and seed), else, and for single runs, by (scenario
+ * name, seed, mode, reader); the latest of each key on each side. Outcomes
+ * and metrics are compared and changes past a threshold are regressions.
+ * This is how CI catches a slower or less safe change.
  */
 #include "cli.h"
 #include "dbread.h"
+#include "report.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,10 +105,12 @@ static void diff_usage(FILE *out)
 {
     fprintf(out, "usage: chunksim diff BASE.db NEW.db [options]\n"
                  "\n"
-                 "Matches the runs of two recordings by (scenario name, seed, mode, reader),\n"
-                 "taking the latest run of each key on each side, and compares outcome and\n"
-                 "metrics. Prints a table of what got better and worse, and the runs found\n"
-                 "in only one of the two.\n"
+                 "Matches the runs of two recordings by their matrix case (the case id that\n"
+                 "matrix, sweep and swarm record) when both recordings have case ids, else,\n"
+                 "and for single runs, by (scenario name, seed, mode, reader); takes the\n"
+                 "latest run of each key on each side, and compares outcome and metrics.\n"
+                 "Prints a table of what got better and worse, and the runs found in only\n"
+                 "one of the two; a row of a matrix case ends with its id and cell.\n"
                  "\n"
                  "Regressions:\n"
                  "  - the outcome was the scenario's expect (or ok when it states none) and\n"
@@ -202,20 +208,14 @@ static bool diff_passed(const dbread_run_t *r)
     if (r->outcome == NULL) {
         return false;
     }
-    chunksim_scenario_t sc;
-    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    chunksim_expect_t expect = CHUNKSIM_EXPECT_NONE;
-    if (chunksim_scenario_load_string(&sc, r->config_text, r->scenario, NULL, err, sizeof(err)) ==
-        0) {
-        expect = sc.run.expect;
-        chunksim_scenario_free(&sc);
-    } else {
+    const char *want = report_expected_outcome(r->config_text, r->scenario);
+    if (want == NULL) {
         fprintf(stderr,
                 "chunksim diff: run %" PRId64 " (%s): cannot reload its scenario to learn its "
-                "expect, taking 'ok': %s\n",
-                r->run_id, r->scenario, err);
+                "expect, taking 'ok'\n",
+                r->run_id, r->scenario);
+        want = "ok";
     }
-    const char *want = expect == CHUNKSIM_EXPECT_NONE ? "ok" : chunksim_expect_name(expect);
     return strcmp(r->outcome, want) == 0;
 }
 
@@ -234,7 +234,10 @@ static void diff_print(const dbread_run_t *r, const char *what, const char *base
                        const char *change, diff_verdict_t v, const char *note)
 {
     diff_row_head(r);
-    printf("%-16s %14s %14s %9s  %s%s\n", what, base, now, change, diff_verdict_name(v), note);
+    printf("%-16s %14s %14s %9s  %s%s", what, base, now, change, diff_verdict_name(v), note);
+    if (r->case_id != NULL)
+        printf("  case %s [%s]", r->case_id, r->case_cell != NULL ? r->case_cell : "");
+    printf("\n");
 }
 
 static void diff_count(diff_tally_t *t, diff_verdict_t v)
@@ -343,9 +346,17 @@ static void diff_only(const dbread_run_t *r, const char *side, diff_tally_t *t, 
     }
 }
 
-/* The order dbread_runs_latest() sorts by: name, seed as stored (signed), mode, reader. */
+/*
+ * The order dbread_runs_latest() sorts by: runs with a case id first, by it;
+ * then name, seed as stored (signed), mode, reader.
+ */
 static int diff_key_cmp(const dbread_run_t *x, const dbread_run_t *y)
 {
+    if (x->case_id != NULL || y->case_id != NULL) {
+        if (x->case_id == NULL || y->case_id == NULL)
+            return x->case_id != NULL ? -1 : 1;
+        return strcmp(x->case_id, y->case_id);
+    }
     int c = strcmp(x->scenario, y->scenario);
     if (c != 0) {
         return c;
@@ -358,20 +369,66 @@ static int diff_key_cmp(const dbread_run_t *x, const dbread_run_t *y)
     return c != 0 ? c : strcmp(x->reader, y->reader);
 }
 
-static int diff_load(const char *path, dbread_run_t **runs, size_t *count)
-{
+typedef struct diff_side {
+    const char *path;
     chunksim_rec_t rec;
+    bool open;
+    dbread_run_t *runs;
+    size_t count;
+} diff_side_t;
+
+static int diff_open(diff_side_t *d, int *has_cases)
+{
     char err[512];
-    if (dbread_open(&rec, path, err, sizeof(err)) < 0) {
+    if (dbread_open(&d->rec, d->path, err, sizeof(err)) < 0) {
         fprintf(stderr, "chunksim diff: %s\n", err);
         return -1;
     }
-    int rc = dbread_runs_latest(chunksim_rec_db(&rec), runs, count, err, sizeof(err));
-    if (rc < 0) {
-        fprintf(stderr, "chunksim diff: %s: %s\n", path, err);
+    d->open = true;
+    *has_cases = dbread_has_cases(chunksim_rec_db(&d->rec));
+    if (*has_cases < 0) {
+        fprintf(stderr, "chunksim diff: %s: reading runs: %s\n", d->path,
+                sqlite3_errmsg(chunksim_rec_db(&d->rec)));
+        return -1;
     }
-    chunksim_rec_close(&rec);
+    return 0;
+}
+
+static int diff_load(diff_side_t *d, bool by_case)
+{
+    char err[512];
+    int rc = dbread_runs_latest(chunksim_rec_db(&d->rec), by_case, &d->runs, &d->count, err,
+                                sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "chunksim diff: %s: %s\n", d->path, err);
+    }
     return rc;
+}
+
+static void diff_side_free(diff_side_t *d)
+{
+    dbread_runs_free(d->runs, d->count);
+    if (d->open) {
+        chunksim_rec_close(&d->rec);
+    }
+}
+
+/* Both recordings' latest runs, matched by case when both have cases. */
+static int diff_load_both(diff_side_t *base, diff_side_t *now)
+{
+    int base_cases = 0, now_cases = 0;
+    if (diff_open(base, &base_cases) < 0 || diff_open(now, &now_cases) < 0) {
+        return -1;
+    }
+    bool by_case = base_cases == 1 && now_cases == 1;
+    if (diff_load(base, by_case) < 0 || diff_load(now, by_case) < 0) {
+        return -1;
+    }
+    if (base_cases != now_cases) {
+        printf("note: only %s has case ids: runs matched by (scenario, seed, mode, reader)\n",
+               base_cases ? "BASE" : "NEW");
+    }
+    return 0;
 }
 
 int cli_diff(int argc, char **argv)
@@ -381,12 +438,14 @@ int cli_diff(int argc, char **argv)
     if (rc != 0) {
         return rc < 0 ? CLI_EXIT_OK : rc;
     }
-    dbread_run_t *base = NULL, *now = NULL;
-    size_t nb = 0, nn = 0;
-    if (diff_load(a.base_path, &base, &nb) < 0 || diff_load(a.new_path, &now, &nn) < 0) {
-        dbread_runs_free(base, nb);
+    diff_side_t sb = {.path = a.base_path}, sn = {.path = a.new_path};
+    if (diff_load_both(&sb, &sn) < 0) {
+        diff_side_free(&sb);
+        diff_side_free(&sn);
         return CLI_EXIT_USAGE;
     }
+    const dbread_run_t *base = sb.runs, *now = sn.runs;
+    size_t nb = sb.count, nn = sn.count;
     printf("%-30s %6s %-8s %-7s %-16s %14s %14s %9s  %s\n", "scenario", "seed", "mode", "reader",
            "what", "base", "new", "change", "verdict");
     diff_tally_t t = {0};
@@ -404,7 +463,7 @@ int cli_diff(int argc, char **argv)
     printf("%zu run(s) matched (%zu changed), %zu only in BASE, %zu only in NEW: %zu "
            "regression(s), %zu worse, %zu better\n",
            t.matched, t.changed_runs, t.only_base, t.only_new, t.regressions, t.worse, t.better);
-    dbread_runs_free(base, nb);
-    dbread_runs_free(now, nn);
+    diff_side_free(&sb);
+    diff_side_free(&sn);
     return t.regressions > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

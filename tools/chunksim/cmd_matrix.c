@@ -1,5 +1,6 @@
 /* chunksim matrix: scenario files with lists, expanded and run in parallel, one database. */
 #include "baseline.h"
+#include "junit.h"
 #include "batch.h"
 #include "campaign.h"
 #include "cli.h"
@@ -55,7 +56,10 @@ static void matrix_usage(FILE *out)
             "  --db FILE          database to record into (default chunksim.db);\n"
             "                     --db '' records nothing\n"
             "  --no-trace         record only the runs rows, not calls/flash ops/chunks\n"
-            "  --junit FILE       write JUnit XML: one testcase per case\n"
+            "  --junit FILE       write JUnit XML: one testcase per case, named by file,\n"
+            "                     cell and seed, failing as the exit status does: with\n"
+            "                     --baseline when changed, new or gone, else when it\n"
+            "                     missed its expect\n"
             "  --shard K/N        run only shard K of N (1 <= K <= N): the cases whose index\n"
             "                     mod N is K-1; the N shards cover every case exactly once\n"
             "  --case ID          run only the case with this id (repeatable); the same\n"
@@ -274,6 +278,13 @@ static int matrix_baselines(const matrix_args_t *a, const cli_batch_t *b, cli_ba
     return exit_code;
 }
 
+/* --write-baseline alone records outcomes and judges none (its exit status fails no case). */
+static bool matrix_judge_none(const cli_batch_t *b, size_t i, void *ctx, char *why, size_t whylen)
+{
+    (void)b, (void)i, (void)ctx, (void)why, (void)whylen;
+    return false;
+}
+
 static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, const uint64_t *cases,
                           size_t count)
 {
@@ -309,7 +320,17 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
             exit_code = CLI_EXIT_FAILED;
     }
     if (a->junit != NULL) {
-        int jrc = cli_batch_junit(&b, a->junit);
+        /* Judged like the exit status: by the baseline when there is one. */
+        bool whole = a->shard == NULL && a->nids == 0;
+        const cli_junit_config_t jc = {
+            .batch = &b,
+            .judge = a->baseline != NULL         ? cli_baseline_judge
+                     : a->write_baseline != NULL ? matrix_judge_none
+                                                 : cli_junit_judge_expect,
+            .ctx = &bl,
+            .gone = a->baseline != NULL && whole ? &bl : NULL,
+        };
+        int jrc = cli_junit_write(&jc, a->junit);
         if (jrc < 0) {
             fprintf(stderr, "chunksim matrix: --junit %s: %s\n", a->junit, strerror(-jrc));
             exit_code = CLI_EXIT_FAILED;

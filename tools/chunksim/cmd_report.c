@@ -37,12 +37,22 @@ static void report_usage(FILE *out)
             "injected by kind; violations. Then the outcome count over all runs.\n"
             "Percentiles are nearest-rank, as in docs/schema.md.\n"
             "\n"
+            "Campaigns: when the runs carry their matrix case (matrix, sweep and swarm\n"
+            "record it) and neither --run nor --scenario is given, the report is per cell\n"
+            "(file and axis values): one line per cell, failing cells first (a run fails\n"
+            "when its outcome is not its scenario's expect), each with its first failing\n"
+            "run and the line that reruns it. With --html the text lists the first 10\n"
+            "cells and the page holds them all: a table per pair of axes of each file\n"
+            "(failed/runs, red by share), the failing cells with their repro lines, and\n"
+            "the full report of the first failing run of the first 20 failing cells.\n"
+            "\n"
             "options:\n"
             "  --db FILE          recording to read (default chunksim.db)\n"
             "  --run ID           only this run (default: every run)\n"
             "  --scenario NAME    only the newest run of this scenario\n"
             "  --html OUT.html    also write a self-contained HTML page (no script, nothing\n"
-            "                     fetched) for one run: --run, --scenario, else the newest\n"
+            "                     fetched): a campaign's (above), or one run's: --run,\n"
+            "                     --scenario, else the newest\n"
             "                     run of " REPORT_DEFAULT_SCENARIO
             ", else the newest run: a timeline of flash\n"
             "                     operations, waits, chunks, link sends and window fill;\n"
@@ -223,6 +233,59 @@ static int report_page(sqlite3 *db, const report_args_t *a, int64_t run_id,
     return rc < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }
 
+/* Failing cells whose first missed run gets a full section in the campaign page. */
+#define REPORT_CAMPAIGN_RUNS 20
+/* Cells the text lists when an HTML page holds them all. */
+#define REPORT_CAMPAIGN_LINES 10
+
+static int report_campaign_page(sqlite3 *db, const report_args_t *a, const report_cells_t *cs)
+{
+    FILE *out = fopen(a->html_path, "w");
+    int rc = out ? report_cells_html(out, db, cs, &a->html, REPORT_CAMPAIGN_RUNS) : -errno;
+    if (out != NULL && fclose(out) != 0 && rc == 0) {
+        rc = -errno;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "chunksim report: %s: %s\n", a->html_path, strerror(-rc));
+        return CLI_EXIT_USAGE;
+    }
+    printf("wrote %s: outcomes by axis, %zu failing cell(s)\n", a->html_path, cs->failed_cells);
+    return CLI_EXIT_OK;
+}
+
+/*
+ * A database of campaign runs (every run of matrix, sweep, swarm has a case)
+ * is summed up per cell: one line each, or with --html the first ones and
+ * the page; the runs without a case are counted, not listed.
+ */
+static int report_campaign(sqlite3 *db, const report_args_t *a, const report_cells_t *cs,
+                           const report_overview_t *ov)
+{
+    report_cells_text(stdout, cs, a->html_path != NULL ? REPORT_CAMPAIGN_LINES : 0);
+    if (ov->runs > cs->runs) {
+        printf("%" PRIu64 " run(s) without a case: chunksim report --run ID shows one\n",
+               ov->runs - cs->runs);
+    }
+    report_text_outcomes(stdout, ov);
+    fflush(stdout);
+    return a->html_path != NULL ? report_campaign_page(db, a, cs) : CLI_EXIT_OK;
+}
+
+/* Cells when the whole database is reported (no --run, no --scenario) and its runs have cases. */
+static int report_cells_of(sqlite3 *db, const report_args_t *a, report_cells_t *cs)
+{
+    char err[256];
+    if (a->run != NULL || a->scenario != NULL) {
+        *cs = (report_cells_t){0};
+        return 0;
+    }
+    if (report_cells_load(db, cs, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cli_report(int argc, char **argv)
 {
     report_args_t a;
@@ -240,12 +303,21 @@ int cli_report(int argc, char **argv)
     int64_t *ids = NULL, page_run = 0;
     size_t n = 0;
     report_overview_t ov = {0};
-    rc = report_select(db, &a, &ids, &n, &page_run) < 0 ? CLI_EXIT_USAGE : 0;
-    rc = rc ? rc : report_text_all(db, &a, ids, n);
+    report_cells_t cs = {0};
+    rc = report_cells_of(db, &a, &cs);
     if (rc == 0 && report_overview_load(db, &ov, err, sizeof(err)) < 0) {
         fprintf(stderr, "chunksim report: %s: %s\n", a.db_path, err);
         rc = CLI_EXIT_USAGE;
     }
+    if (rc == 0 && cs.n > 0) {
+        rc = report_campaign(db, &a, &cs, &ov);
+        report_cells_free(&cs);
+        report_overview_free(&ov);
+        chunksim_rec_close(&rec);
+        return rc;
+    }
+    rc = rc ? rc : report_select(db, &a, &ids, &n, &page_run) < 0 ? CLI_EXIT_USAGE : 0;
+    rc = rc ? rc : report_text_all(db, &a, ids, n);
     if (rc == 0) {
         fputc('\n', stdout);
         report_text_outcomes(stdout, &ov);

@@ -9,6 +9,7 @@
  */
 #include "batch.h"
 #include "campaign.h"
+#include "junit.h"
 #include "cli.h"
 
 #include "chunksim/matrix.h"
@@ -165,7 +166,8 @@ static void swarm_usage(FILE *out)
                  "  -j, --jobs N       worker processes (default: one per core)\n"
                  "  --db FILE          database to record into (default chunksim.db; '' none)\n"
                  "  --no-trace         record only the runs rows\n"
-                 "  --junit FILE       JUnit XML, one testcase per case\n"
+                 "  --junit FILE       JUnit XML, one testcase per case; the cases that lose\n"
+                 "                     or corrupt data or break the contract fail\n"
                  "  --list             print the cases (seed, id, repro line), run nothing\n"
                  "  -q, --quiet        no progress on stderr\n"
                  "  -h, --help         this text\n"
@@ -402,7 +404,7 @@ static int swarm_report(const swarm_t *s, const cli_batch_t *b)
     char repro[4096];
     for (size_t i = 0; i < s->count; i++) {
         const cli_batch_result_t *r = &b->results[i];
-        if (!r->ran || !(campaign_outcome_is_damage(r->outcome) || r->rc < 0))
+        if (!campaign_case_is_damage(r))
             continue;
         if (damage++ >= SWARM_MAX_PRINTED)
             continue;
@@ -439,7 +441,8 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
         exit_code = swarm_report(s, &b);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
-        if (a->junit != NULL && cli_batch_junit(&b, a->junit) < 0) {
+        const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
+        if (a->junit != NULL && cli_junit_write(&jc, a->junit) < 0) {
             fprintf(stderr, "chunksim swarm: --junit %s: cannot write it\n", a->junit);
             exit_code = CLI_EXIT_FAILED;
         }

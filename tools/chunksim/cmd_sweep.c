@@ -1,12 +1,19 @@
 /*
  * chunksim sweep: power-loss sweeps, as littlefs's test runner does them. A
- * reference run counts the flash operations; then one run per cut point
- * cuts power during operation K (fault rule "power_loss op=K"), each a case
- * of a matrix with its id and repro line, run by the batch runner. The
- * sweep reports the cut points that lose or corrupt the coredump.
+ * reference run counts the flash operations; then each case cuts power
+ * during operation K, the device reboots and goes on, and with a depth of
+ * more than one it is cut again during operation J of the rebooted device
+ * (run.power_cuts = K,J,...; docs/design.md, "Power loss and reboot"). The
+ * cut sequences of each depth come from runs of the shorter ones, in this
+ * process; the sequences of the full depth are the cases of a matrix, each
+ * with its id and repro line, run by the batch runner. The sweep reports
+ * the sequences that lose or corrupt the coredump.
  */
+/* asprintf */
+#define _GNU_SOURCE
 #include "batch.h"
 #include "campaign.h"
+#include "junit.h"
 #include "cli.h"
 
 #include "chunksim/matrix.h"
@@ -19,13 +26,15 @@
 
 /* One list holds at most this many values (matrix.c); so does one sweep. */
 #define SWEEP_MAX_CUTS 4096
+/* Cuts in one sequence: reboots per run (run.power_cuts). */
+#define SWEEP_MAX_DEPTH CHUNKSIM_SCENARIO_POWER_CUTS_MAX
 
 typedef enum sweep_mode { SWEEP_NONE, SWEEP_LINEAR, SWEEP_LOG, SWEEP_EXHAUSTIVE } sweep_mode_t;
 
 typedef struct {
     const char *file;
     sweep_mode_t mode;
-    uint64_t depth; /* exhaustive: cut the first depth ops; 0: all */
+    uint64_t depth; /* exhaustive: cuts per sequence (reboots per run) */
     int on;         /* campaign_op_kind_t, or -1: every op */
     const char *seed;
     const char *db_path;
@@ -41,42 +50,52 @@ static void sweep_usage(FILE *out)
     fprintf(out,
             "usage: chunksim sweep SCENARIO --power-loss MODE [options]\n"
             "\n"
-            "Power-loss sweep. A reference run of the scenario counts its flash operations;\n"
-            "then each cut point K is one run in which power goes during operation K\n"
-            "(fault rule 'power_loss op=K', operations numbered from 0 in issue order).\n"
-            "With run.power_loss_stops=true, which the sweep sets (override it with --set),\n"
-            "the cut stops the device: nothing is made or delivered after it. Each run is a\n"
-            "case with an id and a repro line, run in parallel workers and recorded as by\n"
-            "'chunksim matrix'. Reported: the cut points whose run lost the coredump,\n"
-            "delivered it corrupt, or broke the firmware contract (violation).\n"
+            "Power-loss sweep with reboots. A reference run of the scenario counts its flash\n"
+            "operations (every read, program and erase the firmware begins, refused ones\n"
+            "included, numbered from 0 in issue order). Each case cuts power during\n"
+            "operation K (run.power_cuts=K): the operation ends as the flash model cuts it\n"
+            "(an interrupted erase leaves its sector undefined), the chunk on the air is\n"
+            "lost, and the device reboots link.reboot_reconnect_us later with its RAM state\n"
+            "gone (reader, coredump source and packetizer initialized again) and goes on\n"
+            "from what the flash holds. With exhaustive:DEPTH the rebooted device is cut\n"
+            "again, during operation J counted from its own first operation\n"
+            "(run.power_cuts=K,J), and so on to DEPTH cuts. Each sequence is a case with an\n"
+            "id and a repro line, run in parallel workers and recorded as by 'chunksim\n"
+            "matrix'. Reported: the sequences whose run lost the coredump, delivered it\n"
+            "corrupt, or broke the firmware contract (violation; a corrupt header accepted\n"
+            "as valid is one), and how many were tried and lost.\n"
             "\n"
             "MODE:\n"
             "  none               the reference run only\n"
-            "  linear             every operation: K = 0, 1, 2, ..., N-1\n"
-            "  log                K = 0, 1, 2, 4, 8, ... and the last operation N-1\n"
-            "  exhaustive[:DEPTH] every operation up to DEPTH: K = 0 .. DEPTH-1 (all without\n"
-            "                     DEPTH)\n"
+            "  linear             one cut at every operation: K = 0, 1, 2, ..., N-1\n"
+            "  log                one cut at K = 0, 1, 2, 4, 8, ... and the last operation N-1\n"
+            "  exhaustive[:DEPTH] every sequence of DEPTH cuts (default 1, at most %d): K\n"
+            "                     over the N operations, J over the operations of the device\n"
+            "                     rebooted after K, ... (a sequence whose rebooted device\n"
+            "                     makes no operation to cut ends there)\n"
             "\n"
             "options:\n"
             "  --power-loss MODE  the cut points (required)\n"
             "  --on KIND          count and cut only operations of one kind: read, program or\n"
-            "                     erase (rule 'power_loss on=KIND op=K')\n"
+            "                     erase (run.power_cuts_on=KIND)\n"
             "  --seed N           the run seed (default: the file's [run] seed)\n"
             "  --set KEY=VALUE    override, as for 'chunksim run' (repeatable)\n"
             "  -j, --jobs N       worker processes (default: one per core)\n"
             "  --db FILE          database to record into (default chunksim.db; '' none)\n"
             "  --no-trace         record only the runs rows\n"
-            "  --junit FILE       JUnit XML, one testcase per cut point\n"
-            "  --list             print the cut points' cases, run nothing but the reference\n"
+            "  --junit FILE       JUnit XML, one testcase per cut sequence; the sequences\n"
+            "                     that lose or corrupt data, break the contract or cannot\n"
+            "                     run fail\n"
+            "  --list             print the cases, run nothing but the runs that find them\n"
             "  -q, --quiet        no progress on stderr\n"
             "  -h, --help         this text\n"
             "\n"
             "The file must stand for one case: no [matrix] lists (use --set to pick values).\n"
-            "A sweep holds at most %d cut points; use log or exhaustive:DEPTH beyond.\n"
+            "A sweep holds at most %d cut sequences; use log or a smaller DEPTH beyond.\n"
             "\n"
-            "Exit status: 0 no cut point loses or corrupts data, 1 some do (or a run\n"
+            "Exit status: 0 no sequence loses or corrupts data, 1 some do (or a run\n"
             "failed, or the sweep was interrupted), 2 usage or input error.\n",
-            SWEEP_MAX_CUTS);
+            SWEEP_MAX_DEPTH, SWEEP_MAX_CUTS);
 }
 
 static int sweep_parse_mode(const char *text, sweep_args_t *a)
@@ -93,9 +112,10 @@ static int sweep_parse_mode(const char *text, sweep_args_t *a)
             char *end;
             errno = 0;
             unsigned long long d = strtoull(text + 11, &end, 10);
-            if (errno != 0 || end == text + 11 || *end != '\0' || text[11] == '-' || d == 0) {
-                fprintf(stderr, "chunksim sweep: --power-loss %s: DEPTH must be a number >= 1\n",
-                        text);
+            if (errno != 0 || end == text + 11 || *end != '\0' || text[11] == '-' || d == 0 ||
+                d > SWEEP_MAX_DEPTH) {
+                fprintf(stderr, "chunksim sweep: --power-loss %s: DEPTH must be 1 to %d\n", text,
+                        SWEEP_MAX_DEPTH);
                 return CLI_EXIT_USAGE;
             }
             a->depth = d;
@@ -126,7 +146,7 @@ static int sweep_parse(int argc, char **argv, sweep_args_t *a)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *a = (sweep_args_t){.db_path = "chunksim.db", .rows = true, .on = -1};
+    *a = (sweep_args_t){.db_path = "chunksim.db", .rows = true, .on = -1, .depth = 1};
     bool have_mode = false;
     int c;
     optind = 1;
@@ -197,8 +217,13 @@ static int sweep_parse(int argc, char **argv, sweep_args_t *a)
 static int sweep_matrix(const sweep_args_t *a, chunksim_matrix_t *m)
 {
     const char *sets[CHUNKSIM_MATRIX_SETS_MAX];
+    char on[48];
     size_t n = 0;
-    sets[n++] = "run.power_loss_stops=true";
+    if (a->on >= 0) {
+        snprintf(on, sizeof on, "run.power_cuts_on=%s",
+                 campaign_op_kind_name((campaign_op_kind_t)a->on));
+        sets[n++] = on;
+    }
     for (int i = 0; i < a->nsets; i++)
         sets[n++] = a->sets[i];
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
@@ -221,7 +246,7 @@ static int sweep_matrix(const sweep_args_t *a, chunksim_matrix_t *m)
     return 0;
 }
 
-/* The cut points of the mode for n operations, ascending, no duplicates. */
+/* The first cut points of the mode for n operations, ascending, no duplicates. */
 static size_t sweep_cuts(const sweep_args_t *a, uint64_t n, uint64_t *cuts)
 {
     size_t count = 0;
@@ -229,12 +254,10 @@ static size_t sweep_cuts(const sweep_args_t *a, uint64_t n, uint64_t *cuts)
     case SWEEP_NONE:
         break;
     case SWEEP_LINEAR:
-    case SWEEP_EXHAUSTIVE: {
-        uint64_t last = a->depth != 0 && a->depth < n ? a->depth : n;
-        for (uint64_t k = 0; k < last; k++)
+    case SWEEP_EXHAUSTIVE:
+        for (uint64_t k = 0; k < n; k++)
             cuts[count++] = k;
         break;
-    }
     case SWEEP_LOG:
         for (uint64_t k = 0; k < n; k = k == 0 ? 1 : 2 * k)
             cuts[count++] = k;
@@ -251,7 +274,7 @@ static uint64_t sweep_cut_count(const sweep_args_t *a, uint64_t n)
     switch (a->mode) {
     case SWEEP_LINEAR:
     case SWEEP_EXHAUSTIVE:
-        return a->depth != 0 && a->depth < n ? a->depth : n;
+        return n;
     case SWEEP_LOG:
         for (uint64_t k = 0; k < n; k = k == 0 ? 1 : 2 * k) {
             count++;
@@ -264,31 +287,123 @@ static uint64_t sweep_cut_count(const sweep_args_t *a, uint64_t n)
     return 0;
 }
 
-/* Adds the list of cut rules to the matrix; its cases become the cut points. */
-static int sweep_add_cuts(const sweep_args_t *a, chunksim_matrix_t *m, const uint64_t *cuts,
-                          size_t count)
+/* Cut sequences, each the value of run.power_cuts ("14" or "14,0"). */
+typedef struct {
+    char **text;
+    size_t count;
+} sweep_seqs_t;
+
+static void sweep_seqs_free(sweep_seqs_t *q)
 {
-    char **values = calloc(count, sizeof *values);
-    int rc = values == NULL ? -ENOMEM : 0;
-    for (size_t i = 0; rc == 0 && i < count; i++) {
-        char text[96];
-        if (a->on >= 0)
-            snprintf(text, sizeof text, "power_loss on=%s op=%" PRIu64,
-                     campaign_op_kind_name((campaign_op_kind_t)a->on), cuts[i]);
-        else
-            snprintf(text, sizeof text, "power_loss op=%" PRIu64, cuts[i]);
-        if ((values[i] = strdup(text)) == NULL)
-            rc = -ENOMEM;
+    for (size_t i = 0; i < q->count; i++)
+        free(q->text[i]);
+    free(q->text);
+    *q = (sweep_seqs_t){0};
+}
+
+/* Takes v (NULL: out of memory); -ENOMEM, or -E2BIG past SWEEP_MAX_CUTS. */
+static int sweep_seqs_push(sweep_seqs_t *q, char *v)
+{
+    int rc = v == NULL ? -ENOMEM : q->count == SWEEP_MAX_CUTS ? -E2BIG : 0;
+    if (rc == 0 && q->count % 64 == 0) {
+        char **t = realloc(q->text, (q->count + 64) * sizeof *t);
+        rc = t == NULL ? -ENOMEM : 0;
+        q->text = t != NULL ? t : q->text;
     }
-    char err[CHUNKSIM_SCENARIO_ERR_BYTES] = "out of memory";
-    if (rc == 0)
-        rc = chunksim_matrix_add_axis(m, 0, "faults.fault", (const char *const *)values, count, err,
-                                      sizeof err);
+    if (rc < 0) {
+        free(v);
+        return rc;
+    }
+    q->text[q->count++] = v;
+    return 0;
+}
+
+/* Appends "prefix,k", or "k" without a prefix. */
+static int sweep_seqs_add(sweep_seqs_t *q, const char *prefix, uint64_t k)
+{
+    char *v;
+    int n = prefix != NULL ? asprintf(&v, "%s,%" PRIu64, prefix, k) : asprintf(&v, "%" PRIu64, k);
+    return sweep_seqs_push(q, n < 0 ? NULL : v);
+}
+
+/*
+ * The device rebooted after every cut of seq: the operations of its last
+ * boot, which a further cut chooses from (0 when a cut did not happen, so
+ * the sequence ends there).
+ */
+static int sweep_boot_ops(const chunksim_matrix_t *m, const char *seq, size_t cuts, uint64_t *ops)
+{
+    chunksim_matrix_case_t c;
+    chunksim_run_result_t res;
+    char set[128], err[1024];
+    (void)chunksim_matrix_case(m, 0, &c);
+    snprintf(set, sizeof set, "run.power_cuts=%s", seq);
+    c.sets[c.set_count++] = set;
+    if (campaign_run_case(m, &c, &res, err, sizeof err) < 0) {
+        fprintf(stderr, "chunksim sweep: cuts %s: %s\n", seq, err);
+        return -EINVAL;
+    }
+    *ops = res.boots == cuts + 1 ? res.last_boot_ops : 0;
+    return 0;
+}
+
+/* One cut more on every sequence of q, over the operations of its last boot. */
+static int sweep_deepen(const chunksim_matrix_t *m, size_t depth, sweep_seqs_t *q)
+{
+    sweep_seqs_t next = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < q->count; i++) {
+        uint64_t n = 0;
+        rc = sweep_boot_ops(m, q->text[i], depth, &n);
+        if (rc == 0 && n == 0) {
+            /* Nothing left to cut: the sequence is a case as it is. */
+            rc = sweep_seqs_push(&next, q->text[i]);
+            q->text[i] = NULL;
+        }
+        for (uint64_t j = 0; rc == 0 && j < n; j++)
+            rc = sweep_seqs_add(&next, q->text[i], j);
+    }
+    sweep_seqs_free(q);
+    *q = next;
+    return rc;
+}
+
+/* The sequences of the mode: the first cuts, then one level per further cut. */
+static int sweep_sequences(const sweep_args_t *a, const chunksim_matrix_t *m, uint64_t n,
+                           sweep_seqs_t *q)
+{
+    uint64_t want = sweep_cut_count(a, n);
+    if (want > SWEEP_MAX_CUTS) {
+        fprintf(stderr,
+                "chunksim sweep: %" PRIu64 " cut points; at most %d (use --power-loss log)\n", want,
+                SWEEP_MAX_CUTS);
+        return -E2BIG;
+    }
+    uint64_t *cuts = malloc((want + 1) * sizeof *cuts);
+    int rc = cuts == NULL ? -ENOMEM : 0;
+    size_t count = rc == 0 ? sweep_cuts(a, n, cuts) : 0;
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = sweep_seqs_add(q, NULL, cuts[i]);
+    free(cuts);
+    size_t depth = a->mode == SWEEP_EXHAUSTIVE ? (size_t)a->depth : 1;
+    for (size_t d = 1; rc == 0 && d < depth; d++)
+        rc = sweep_deepen(m, d, q);
+    if (rc == -E2BIG)
+        fprintf(stderr, "chunksim sweep: more than %d cut sequences; use a smaller DEPTH\n",
+                SWEEP_MAX_CUTS);
+    else if (rc == -ENOMEM)
+        fprintf(stderr, "chunksim sweep: out of memory\n");
+    return rc;
+}
+
+/* Adds the list of cut sequences to the matrix; its cases become the sequences. */
+static int sweep_add_cuts(chunksim_matrix_t *m, const sweep_seqs_t *q)
+{
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    int rc = chunksim_matrix_add_axis(m, 0, "run.power_cuts", (const char *const *)q->text,
+                                      q->count, err, sizeof err);
     if (rc < 0)
         fprintf(stderr, "chunksim sweep: %s\n", err);
-    for (size_t i = 0; values != NULL && i < count; i++)
-        free(values[i]);
-    free(values);
     return rc;
 }
 
@@ -299,47 +414,51 @@ static const char *sweep_kind_at(const sweep_args_t *a, const campaign_ops_t *op
     return k < ops->count ? campaign_op_kind_name((campaign_op_kind_t)ops->kinds[k]) : "?";
 }
 
-/* Each damaging cut point with its repro line, then the list of them. */
+/* Each damaging sequence with its repro line, the list of them, then the counts. */
 static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campaign_ops_t *ops,
-                        const uint64_t *cuts)
+                        const sweep_seqs_t *q)
 {
-    size_t damage = 0;
+    size_t damage = 0, ran = 0;
     char repro[4096];
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         const cli_batch_result_t *r = &b->results[i];
-        if (!r->ran || !(campaign_outcome_is_damage(r->outcome) || r->rc < 0))
+        ran += r->ran;
+        if (!campaign_case_is_damage(r))
             continue;
         chunksim_matrix_case_t c;
         if (cli_batch_case(b->cfg, i, &c) < 0)
             continue;
         chunksim_matrix_case_repro(&c, repro, sizeof repro);
-        printf("%s cut at op %" PRIu64 " (%s) case %s: %s\n  %s\n",
-               r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), cuts[i],
-               sweep_kind_at(a, ops, cuts[i]), r->id, r->reason ? r->reason : "", repro);
+        printf("%s at cuts %s (first cut: %s) case %s: %s\n  %s\n",
+               r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), q->text[i],
+               sweep_kind_at(a, ops, strtoull(q->text[i], NULL, 10)), r->id,
+               r->reason ? r->reason : "", repro);
         damage++;
     }
-    printf("cut points that lose or corrupt data:");
+    printf("cut sequences that lose or corrupt data:");
     for (size_t i = 0; i < b->cfg->case_count; i++) {
-        const cli_batch_result_t *r = &b->results[i];
-        if (r->ran && (campaign_outcome_is_damage(r->outcome) || r->rc < 0))
-            printf(" %" PRIu64 "", cuts[i]);
+        if (campaign_case_is_damage(&b->results[i]))
+            printf(" %s", q->text[i]);
     }
     printf("%s\n", damage == 0 ? " none" : "");
+    printf("cut sequences: %zu tried, %zu lost, %zu corrupt, %zu violation, %zu ok\n", ran,
+           b->outcomes[CHUNKSIM_OUTCOME_LOST], b->outcomes[CHUNKSIM_OUTCOME_CORRUPT],
+           b->outcomes[CHUNKSIM_OUTCOME_VIOLATION], b->outcomes[CHUNKSIM_OUTCOME_OK]);
     return damage > 0 || b->interrupted || b->not_run > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
 static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
-                         const campaign_ops_t *ops, const uint64_t *cuts, size_t count)
+                         const campaign_ops_t *ops, const sweep_seqs_t *q)
 {
-    uint64_t *cases = malloc((count ? count : 1) * sizeof *cases);
+    uint64_t *cases = malloc((q->count ? q->count : 1) * sizeof *cases);
     if (cases == NULL)
         return CLI_EXIT_USAGE;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < q->count; i++)
         cases[i] = i;
     const cli_batch_config_t cfg = {
         .matrix = m,
         .cases = cases,
-        .case_count = count,
+        .case_count = q->count,
         .jobs = a->jobs,
         .db_path = a->db_path,
         .record_rows = a->rows,
@@ -352,10 +471,11 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
     int exit_code = CLI_EXIT_USAGE;
     if (rc == 0 || b.done > 0) {
         cli_batch_summary(&b, stdout);
-        exit_code = sweep_report(a, &b, ops, cuts);
+        exit_code = sweep_report(a, &b, ops, q);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
-        if (a->junit != NULL && cli_batch_junit(&b, a->junit) < 0) {
+        const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
+        if (a->junit != NULL && cli_junit_write(&jc, a->junit) < 0) {
             fprintf(stderr, "chunksim sweep: --junit %s: cannot write it\n", a->junit);
             exit_code = CLI_EXIT_FAILED;
         }
@@ -365,21 +485,21 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
     return exit_code;
 }
 
-static void sweep_list(const chunksim_matrix_t *m, const uint64_t *cuts, size_t count)
+static void sweep_list(const chunksim_matrix_t *m, const sweep_seqs_t *q)
 {
     char repro[4096];
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < q->count; i++) {
         chunksim_matrix_case_t c;
         if (chunksim_matrix_case(m, i, &c) < 0)
             continue;
         chunksim_matrix_case_repro(&c, repro, sizeof repro);
-        printf("op %" PRIu64 " %s %s\n", cuts[i], c.id, repro);
+        printf("cuts %s %s %s\n", q->text[i], c.id, repro);
     }
 }
 
 /* The reference run: how many operations there are to cut. */
-static int sweep_reference(const sweep_args_t *a, const chunksim_matrix_t *m, campaign_ops_t *ops,
-                           uint64_t *n, chunksim_outcome_t *outcome)
+static int sweep_reference(const chunksim_matrix_t *m, campaign_ops_t *ops, uint64_t *n,
+                           chunksim_outcome_t *outcome)
 {
     chunksim_matrix_case_t c;
     chunksim_run_result_t res;
@@ -389,7 +509,7 @@ static int sweep_reference(const sweep_args_t *a, const chunksim_matrix_t *m, ca
         fprintf(stderr, "chunksim sweep: reference run: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    *n = a->on >= 0 ? ops->per_kind[a->on] : ops->count;
+    *n = res.last_boot_ops;
     *outcome = res.outcome;
     printf("reference run (no cut): %s, %" PRIu64 " flash ops (%" PRIu64 " read, %" PRIu64
            " program, %" PRIu64 " erase)%s%s\n",
@@ -411,34 +531,21 @@ int cli_sweep(int argc, char **argv)
     campaign_ops_t ops;
     uint64_t n = 0;
     chunksim_outcome_t ref_outcome;
-    if ((rc = sweep_reference(&a, &m, &ops, &n, &ref_outcome)) != 0) {
+    if ((rc = sweep_reference(&m, &ops, &n, &ref_outcome)) != 0) {
         chunksim_matrix_free(&m);
         return rc;
     }
-    uint64_t want = sweep_cut_count(&a, n);
-    uint64_t *cuts = NULL;
-    size_t count = 0;
-    if (want > SWEEP_MAX_CUTS) {
-        fprintf(stderr,
-                "chunksim sweep: %" PRIu64 " cut points; at most %d (use --power-loss log or "
-                "exhaustive:DEPTH)\n",
-                want, SWEEP_MAX_CUTS);
+    sweep_seqs_t q = {0};
+    if (sweep_sequences(&a, &m, n, &q) < 0 || (q.count > 0 && sweep_add_cuts(&m, &q) < 0))
         rc = CLI_EXIT_USAGE;
-    } else if ((cuts = malloc((want + 1) * sizeof *cuts)) == NULL) {
-        rc = CLI_EXIT_USAGE;
-    } else {
-        count = sweep_cuts(&a, n, cuts);
-    }
-    if (rc == 0 && count > 0 && sweep_add_cuts(&a, &m, cuts, count) < 0)
-        rc = CLI_EXIT_USAGE;
-    if (rc == 0 && count == 0) {
+    if (rc == 0 && q.count == 0) {
         printf("no cut points\n");
         rc = campaign_outcome_is_damage(ref_outcome) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
     } else if (rc == 0 && a.list)
-        sweep_list(&m, cuts, count);
+        sweep_list(&m, &q);
     else if (rc == 0)
-        rc = sweep_execute(&a, &m, &ops, cuts, count);
-    free(cuts);
+        rc = sweep_execute(&a, &m, &ops, &q);
+    sweep_seqs_free(&q);
     campaign_ops_free(&ops);
     chunksim_matrix_free(&m);
     return rc;

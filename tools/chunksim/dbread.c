@@ -15,7 +15,8 @@
     "r.outcome, r.reason, r.safety_ok, r.liveness_ok, r.drain_us, r.message_bytes, r.chunks, "     \
     "r.flash_busy_us, r.link_busy_us, r.bound_us, r.efficiency, r.waits, r.refills, r.retries, "   \
     "r.faults_injected, "                                                                          \
-    "(SELECT count(*) FROM violations v WHERE v.run_id = r.run_id), r.tool_version "               \
+    "(SELECT count(*) FROM violations v WHERE v.run_id = r.run_id), r.tool_version, "              \
+    "r.case_id, r.case_file, r.case_cell "                                                         \
     "FROM runs r JOIN scenarios s USING (scenario_id) "
 
 int dbread_open(chunksim_rec_t *rec, const char *path, char *err, size_t errlen)
@@ -82,6 +83,9 @@ static int row_read(sqlite3_stmt *st, dbread_run_t *r)
     r->faults_injected = col_u64(st, 22);
     r->violations = col_u64(st, 23);
     r->tool_version = col_text(st, 24, &oom);
+    r->case_id = col_text(st, 25, &oom);
+    r->case_file = col_text(st, 26, &oom);
+    r->case_cell = col_text(st, 27, &oom);
     if (oom || r->scenario == NULL || r->config_text == NULL || r->mode == NULL ||
         r->reader == NULL || r->status == NULL) {
         dbread_run_free(r);
@@ -115,9 +119,30 @@ int dbread_run_get(sqlite3 *db, int64_t run_id, dbread_run_t *run, char *err, si
     return rc;
 }
 
-int dbread_runs_latest(sqlite3 *db, dbread_run_t **runs, size_t *count, char *err, size_t errlen)
+int dbread_has_cases(sqlite3 *db)
 {
-    /* One pass over runs: rank each key's runs newest first, keep rank 1. */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM runs WHERE case_id IS NOT NULL)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int dbread_runs_latest(sqlite3 *db, bool by_case, dbread_run_t **runs, size_t *count, char *err,
+                       size_t errlen)
+{
+    /*
+     * One pass over runs: rank each key's runs newest first, keep rank 1. A
+     * case id determines the other key columns, so adding it to the partition
+     * makes it the key of the runs that have one.
+     */
+    static const char sql_by_case[] = DBREAD_RUN_SELECT
+        "JOIN (SELECT r3.run_id AS latest_id, row_number() OVER (PARTITION BY r3.case_id, "
+        "s3.name, r3.seed, r3.mode, r3.reader ORDER BY r3.run_id DESC) AS k FROM runs r3 JOIN "
+        "scenarios s3 USING (scenario_id) WHERE r3.status <> 'running') ON latest_id = r.run_id "
+        "AND k = 1 ORDER BY r.case_id IS NULL, r.case_id, s.name, r.seed, r.mode, r.reader";
     static const char sql[] = DBREAD_RUN_SELECT
         "JOIN (SELECT r3.run_id AS latest_id, row_number() OVER (PARTITION BY s3.name, r3.seed, "
         "r3.mode, r3.reader ORDER BY r3.run_id DESC) AS k FROM runs r3 JOIN scenarios s3 USING "
@@ -126,7 +151,7 @@ int dbread_runs_latest(sqlite3 *db, dbread_run_t **runs, size_t *count, char *er
     *runs = NULL;
     *count = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, by_case ? sql_by_case : sql, -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "reading runs: %s", sqlite3_errmsg(db));
         return -1;
     }
@@ -145,6 +170,11 @@ int dbread_runs_latest(sqlite3 *db, dbread_run_t **runs, size_t *count, char *er
         if (row_read(st, &(*runs)[*count]) < 0) {
             rc = -1;
             break;
+        }
+        if (!by_case) {
+            /* Matched by the old key: a case id must not split it. */
+            free((*runs)[*count].case_id);
+            (*runs)[*count].case_id = NULL;
         }
         (*count)++;
     }
@@ -206,6 +236,9 @@ void dbread_run_free(dbread_run_t *run)
     free(run->outcome);
     free(run->reason);
     free(run->tool_version);
+    free(run->case_id);
+    free(run->case_file);
+    free(run->case_cell);
     *run = (dbread_run_t){0};
 }
 

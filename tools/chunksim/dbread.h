@@ -39,6 +39,8 @@ typedef struct dbread_run {
     uint64_t waits, refills, retries, faults_injected;
     uint64_t violations; /* rows in violations */
     char *tool_version;  /* chunksim version that recorded it; NULL: not stored */
+    /* The matrix case it was (runs.case_*); NULL for a single run. */
+    char *case_id, *case_file, *case_cell;
 } dbread_run_t;
 
 /* Read-only open; a missing file is an error (SQLite would create it). Returns 0 or -1. */
@@ -47,13 +49,19 @@ int dbread_open(chunksim_rec_t *rec, const char *path, char *err, size_t errlen)
 /* Run run_id. Returns 0, 1 when there is no such run, -1 on a read error (err says). */
 int dbread_run_get(struct sqlite3 *db, int64_t run_id, dbread_run_t *run, char *err, size_t errlen);
 
+/* Whether any run of the database has a case id: 1, 0, or -1 on a read error. */
+int dbread_has_cases(struct sqlite3 *db);
+
 /*
- * The latest run (highest run_id) of each (scenario name, seed, mode, reader)
- * that is not still running, ordered by scenario, seed, mode, reader.
+ * The latest run (highest run_id) of each key that is not still running.
+ * by_case: the key of a run with a case id is that id (runs of a matrix:
+ * many cases share a scenario name and seed), ordered by it and before the
+ * runs without one; case_id is left NULL otherwise. The key of the others is
+ * (scenario name, seed, mode, reader), in that order.
  * *runs is malloc'd (NULL when none); free with dbread_runs_free().
  */
-int dbread_runs_latest(struct sqlite3 *db, dbread_run_t **runs, size_t *count, char *err,
-                       size_t errlen);
+int dbread_runs_latest(struct sqlite3 *db, bool by_case, dbread_run_t **runs, size_t *count,
+                       char *err, size_t errlen);
 
 /* Every run id in the database, ascending. *ids is malloc'd (NULL when none). */
 int dbread_run_ids(struct sqlite3 *db, int64_t **ids, size_t *count, char *err, size_t errlen);

@@ -206,10 +206,67 @@ double report_bytes_per_s(uint64_t message_bytes, uint64_t drain_us);
 int report_text_write(FILE *out, const report_run_t *run);
 void report_text_outcomes(FILE *out, const report_overview_t *ov);
 
+/*
+ * Campaigns by matrix cell. Every run a batch recorded carries its case
+ * (runs.case_file, case_cell, case_id); its cell is the file and the axis
+ * values. A run missed its expect when its outcome is not what its stored
+ * scenario's [run] expect says (ok when it says nothing), the rule `chunksim
+ * matrix` fails a case by without a baseline.
+ */
+#define REPORT_OUTCOMES 7 /* the chunksim outcomes, then "running" */
+
+typedef struct report_cell {
+    char *file, *cell;
+    uint64_t runs, failed; /* failed: runs that missed their expect */
+    uint64_t outcomes[REPORT_OUTCOMES];
+    /* The first run that missed (lowest seed), 0 when none did. */
+    int64_t failed_run;
+    uint64_t failed_seed;
+    char failed_case[16];
+    char failed_outcome[16];
+    char *repro; /* the line that reruns that case alone; NULL when none failed */
+} report_cell_t;
+
+typedef struct report_cells {
+    report_cell_t *cells; /* failing cells first (most failed runs first), then by file, cell */
+    size_t n, failed_cells;
+    uint64_t runs, failed;
+    bool unknown_expect; /* a scenario did not load again: its expect was taken as ok */
+} report_cells_t;
+
+/* The cells of every run with a case (none: cs->n == 0). */
+int report_cells_load(struct sqlite3 *db, report_cells_t *cs, char *err, size_t errlen);
+void report_cells_free(report_cells_t *cs);
+/* "ok 3, lost 2": the cell's outcomes. */
+void report_cell_outcomes(FILE *out, const report_cell_t *c);
+/* Totals, then one line per cell (at most max_cells; 0: all) and each failing one's repro. */
+void report_cells_text(FILE *out, const report_cells_t *cs, size_t max_cells);
+/* The outcome a stored scenario expects ("ok" without expect); NULL when it does not load. */
+const char *report_expected_outcome(const char *config_text, const char *name);
+/* The repro line of a run of a case: its file, seed and stored "; --set" lines. Like snprintf. */
+size_t report_repro_of(const char *file, uint64_t seed, const char *config_text, char *buf,
+                       size_t len);
+
+/*
+ * The campaign page: outcomes per pair of axes of each file, failing cells
+ * first with their repro lines, and the full report of the first failing run
+ * of each of the first max_runs failing cells (anchored run-ID).
+ */
+int report_cells_html(FILE *out, struct sqlite3 *db, const report_cells_t *cs,
+                      const report_html_options_t *opt, size_t max_runs);
+
 /* A self-contained HTML page: no script, no network; inline CSS and SVG. */
 int report_html_write(FILE *out, const report_run_t *run, const report_overview_t *ov,
                       const report_html_options_t *opt);
-/* text with & < > " ' replaced by entities. */
+/* Pieces of the page for other pages (the campaign's): the document head with the
+ * style, a run's "run N · seed · outcome" line, its sections (cards, latencies, faults,
+ * timeline, histograms, violations), the closing note. */
+void report_html_doc_head(FILE *out, const char *title);
+void report_html_run_line(FILE *out, const report_run_t *r);
+int report_html_run_body(FILE *out, const report_run_t *r, const report_html_options_t *opt);
+void report_html_foot(FILE *out, const report_html_options_t *opt);
+/* text with & < > " ' replaced by entities and control characters (but tab, CR, LF), which
+ * XML forbids, by '?': fit for HTML and for XML (JUnit). */
 void report_html_escape(FILE *out, const char *text);
 
 /* "START_US:END_US" (either side may be empty) into opt. -EINVAL on bad text. */

@@ -717,8 +717,10 @@ static int load_trace(load_t *L)
     static const char ops_sql[] =
         "SELECT seq, kind, addr, len, start_us, end_us, status, status_name, fault "
         "FROM flash_ops WHERE run_id = ?1 ORDER BY seq";
-    static const char prepare_sql[] = "SELECT seq, t_us, result FROM calls "
-                                      "WHERE run_id = ?1 AND kind = 'prepare' ORDER BY seq";
+    /* A power cut (run.power_cuts) ends the wait in progress: its result is 0, as READY's. */
+    static const char prepare_sql[] =
+        "SELECT seq, t_us, result FROM calls "
+        "WHERE run_id = ?1 AND kind IN ('prepare', 'power_cut') ORDER BY seq";
     static const char chunks_sql[] =
         "SELECT seq, t_us, sent_us, len, header, flags, delivered, retransmissions, "
         "substr(data, 1, " STR_(CHUNK_PREFIX_BYTES) ") "

@@ -66,7 +66,9 @@ static const char html_css[] =
     "svg text{fill:#333}"
     ".legend span{display:inline-block;margin-right:14px;font-size:12px}"
     ".legend i{display:inline-block;width:12px;height:10px;margin-right:4px;"
-    "vertical-align:middle}";
+    "vertical-align:middle}"
+    "td.cell{min-width:44px;text-align:center}code{font-size:12px;word-break:break-all}"
+    "section.run{border-top:3px solid #ddd;margin-top:32px}";
 
 /* Track colours (Tableau 10, readable on white). */
 #define C_READ    "#4e79a7"
@@ -95,10 +97,13 @@ void report_html_escape(FILE *out, const char *text)
             fputs("&quot;", out);
             break;
         case '\'':
-            fputs("&#39;", out);
+            fputs("&apos;", out);
             break;
-        default:
-            fputc(*p, out);
+        default: {
+            /* JUnit files use this too: XML 1.0 allows no control characters. */
+            unsigned char c = (unsigned char)*p;
+            fputc(c < 0x20 && c != '\t' && c != '\n' && c != '\r' ? '?' : c, out);
+        }
         }
     }
 }
@@ -161,17 +166,9 @@ static void html_card(FILE *out, const char *value, const char *label)
     fputs("</span></div>\n", out);
 }
 
-static void html_head(FILE *out, const report_run_t *r)
+void report_html_run_line(FILE *out, const report_run_t *r)
 {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-          out);
-    fprintf(out, "chunksim report: run %" PRId64 " ", r->run_id);
-    report_html_escape(out, r->scenario);
-    fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n", html_css);
-    fputs("<h1>chunksim report: ", out);
-    report_html_escape(out, r->scenario);
-    fputs("</h1>\n<p class=\"sub\">", out);
+    fputs("<p class=\"sub\">", out);
     fprintf(out, "run %" PRId64 " &middot; seed %" PRIu64 " &middot; ", r->run_id, r->seed);
     report_html_escape(out, r->mode);
     fputs(" &middot; ", out);
@@ -184,6 +181,18 @@ static void html_head(FILE *out, const report_run_t *r)
         report_html_escape(out, r->reason);
     }
     fputs("</p>\n", out);
+}
+
+static void html_head(FILE *out, const report_run_t *r)
+{
+    char title[256];
+    snprintf(title, sizeof(title), "chunksim report: run %" PRId64 " %s", r->run_id,
+             r->scenario ? r->scenario : "?");
+    report_html_doc_head(out, title);
+    fputs("<h1>chunksim report: ", out);
+    report_html_escape(out, r->scenario);
+    fputs("</h1>\n", out);
+    report_html_run_line(out, r);
 }
 
 static void html_cards(FILE *out, const report_run_t *r)
@@ -989,15 +998,13 @@ static void html_scenarios(FILE *out, const report_run_t *r, const report_overvi
     fputs(".</p>\n", out);
 }
 
-int report_html_write(FILE *out, const report_run_t *r, const report_overview_t *ov,
-                      const report_html_options_t *opt)
+int report_html_run_body(FILE *out, const report_run_t *r, const report_html_options_t *opt)
 {
     report_stats_t st[3];
     int rc = report_run_stats(r, &st[0], &st[1], &st[2]);
     if (rc < 0) {
         return rc;
     }
-    html_head(out, r);
     html_cards(out, r);
     html_latency_table(out, st);
     html_faults(out, r);
@@ -1005,13 +1012,37 @@ int report_html_write(FILE *out, const report_run_t *r, const report_overview_t 
     rc = rc < 0 ? rc : html_histograms(out, r);
     if (rc == 0) {
         html_violations(out, r);
+    }
+    return rc;
+}
+
+void report_html_foot(FILE *out, const report_html_options_t *opt)
+{
+    fputs("<p class=\"note\">Written by chunksim report", out);
+    if (opt->db_path != NULL) {
+        fputs(" from ", out);
+        report_html_escape(out, opt->db_path);
+    }
+    fputs(". Self-contained: no script, nothing fetched.</p>\n</body>\n</html>\n", out);
+}
+
+void report_html_doc_head(FILE *out, const char *title)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+          out);
+    report_html_escape(out, title);
+    fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n", html_css);
+}
+
+int report_html_write(FILE *out, const report_run_t *r, const report_overview_t *ov,
+                      const report_html_options_t *opt)
+{
+    html_head(out, r);
+    int rc = report_html_run_body(out, r, opt);
+    if (rc == 0) {
         html_scenarios(out, r, ov);
-        fputs("<p class=\"note\">Written by chunksim report", out);
-        if (opt->db_path != NULL) {
-            fputs(" from ", out);
-            report_html_escape(out, opt->db_path);
-        }
-        fputs(". Self-contained: no script, nothing fetched.</p>\n</body>\n</html>\n", out);
+        report_html_foot(out, opt);
     }
     return rc < 0 ? rc : ferror(out) ? -EIO : 0;
 }

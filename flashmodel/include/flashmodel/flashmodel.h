@@ -216,6 +216,7 @@ typedef struct flashmodel {
     uint64_t cut_us;          /* next/last power cut instant, FLASHMODEL_NEVER */
     bool power_on;
     bool cut_counted;
+    bool cut_next; /* flashmodel_power_cut_next() armed, not yet taken */
 } flashmodel_t;
 
 /* QUEUE, WRAP, double programs allowed, PART latencies, no faults, seed 0. */
@@ -264,6 +265,16 @@ const flashmodel_counters_t *flashmodel_counters(const flashmodel_t *fm);
 
 /* Whether power is on at now_us (false from a cut's instant until restore). */
 bool flashmodel_powered(const flashmodel_t *fm, uint64_t now_us);
+
+/*
+ * Power goes during the next op that is accepted, at an instant drawn
+ * strictly inside it, exactly as a POWER_LOSS rule cuts (fault POWER_LOSS,
+ * fault_rule FLASHMODEL_NO_RULE, no rule counted as fired). For a harness
+ * that counts operations itself, e.g. per boot after power_restore. It
+ * takes precedence over the plan's rules for that op; a refused op (busy,
+ * no power, invalid) does not take it, the next accepted one does.
+ */
+void flashmodel_power_cut_next(flashmodel_t *fm);
 
 /*
  * Power back at now_us: the device is idle and accepts ops again. Cuts of

@@ -167,6 +167,10 @@ typedef struct chunksim_link_s {
     uint32_t last_unit_count; /* 0: the link was down, nothing went on air */
     uint64_t last_cut_air_us; /* the last attempt's, when a disconnect cut it */
     bool last_cut;
+    /* The last send, when it was delivered: its size and its ack, so that a
+     * power cut before the ack can take it back (chunksim_link_power_cut). */
+    size_t last_sent_bytes;
+    uint64_t last_sent_us;
 } chunksim_link_t;
 
 /* Fills cfg with the defaults of kind (see the field comments). */
@@ -202,6 +206,18 @@ uint32_t chunksim_link_ble_notify_max_bytes(uint32_t att_mtu);
  */
 int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_bytes,
                        chunksim_link_result_t *out);
+
+/*
+ * The device lost power at at_us (a reboot, docs/design.md "Power loss and
+ * reboot"): the connection drops then, whatever the scenario's disconnects
+ * say. A chunk on the air is not delivered: the air time of the last send
+ * after at_us leaves busy_us, and if its ack was due after at_us it leaves
+ * chunks and bytes too. The peer sees the rebooted device again at
+ * up_at_us (or never: CHUNKSIM_LINK_NEVER), with a new connection's events
+ * from then. Counts a disconnect. at_us must not be earlier than the last
+ * send's now_us.
+ */
+void chunksim_link_power_cut(chunksim_link_t *link, uint64_t at_us, uint64_t up_at_us);
 
 /* now_us if the link is up then, else when it comes back (or NEVER).
  * Applies the disconnects and reconnects due by now_us. */

@@ -176,6 +176,25 @@ int chunksim_matrix_case_load(const chunksim_matrix_t *m, const chunksim_matrix_
 size_t chunksim_matrix_case_repro(const chunksim_matrix_case_t *c, char *buf, size_t len);
 
 /*
+ * The case's cell: the values of its axes (the overrides after the config's
+ * shared ones, a generator's included), each without its section, joined by
+ * ',': "window=2048,fault=read_error op=3"; "" for a file without axes.
+ * Returns the length it needs, like chunksim_matrix_case_repro.
+ */
+size_t chunksim_matrix_case_cell(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
+                                 char *buf, size_t len);
+
+/*
+ * What a person calls the case: the file's base name without ".ini", the
+ * cell in brackets when there is one, and the seed (the file's own when the
+ * case has none): "read_faults[window=2048,fault=read_error op=3] seed 1".
+ * Readable, not a key: two cells may read alike once sections are dropped;
+ * the case id is the key. Returns the length it needs.
+ */
+size_t chunksim_matrix_case_name(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
+                                 char *buf, size_t len);
+
+/*
  * Seeds: "A..B" (inclusive), "N", or such items separated by ',' or '|';
  * decimal or 0x hex, 0 to 2^64-1; ranges may not overlap. *ranges is
  * allocated (free() it); *count_seeds is the number of seeds.

@@ -229,6 +229,24 @@ void chunksim_monitor_clear_failed(chunksim_monitor_t *mon);
 void chunksim_monitor_storage_lost(chunksim_monitor_t *mon);
 
 /*
+ * A peek found a coredump while the header stored in flash is none (magic
+ * or version wrong, e.g. left undefined by an erase a power cut
+ * interrupted), and no write was in flight that could explain a read of
+ * older bytes: the firmware accepted a corrupt header as valid. Reported as
+ * WRONG_BYTES whatever data faults the run injects: a fault makes a stored
+ * header invalid, never an invalid one valid.
+ */
+void chunksim_monitor_header_not_stored(chunksim_monitor_t *mon, uint32_t magic, uint32_t version);
+/*
+ * The device rebooted after a power cut: the firmware's RAM is gone, so no
+ * call and no message is in progress and nothing read before counts. stored:
+ * a valid coredump header is in flash, so the new boot must find it; a
+ * delete that did not reach the flash is then forgotten (sending it again
+ * and deleting it again is no second clear). Not stored: a delete took, or
+ * an interrupted erase destroyed it, and a peek may find nothing.
+ */
+void chunksim_monitor_reboot(chunksim_monitor_t *mon, bool stored);
+/*
  * A flash read completed with good status: bytes are what the flash
  * delivered for storage [offset, offset + len), fault the flash fault that
  * fired on that read (its name) or NULL. Judges later payload reads and

@@ -51,9 +51,10 @@
 
 /*
  * PRAGMA user_version of the databases this build writes; a newer one is
- * refused, an older one is read but not written (docs/schema.md, "Versions").
+ * refused, an older one is read as it is and brought up to this one when
+ * opened for writing (docs/schema.md, "Versions").
  */
-#define CHUNKSIM_REC_SCHEMA_VERSION 2
+#define CHUNKSIM_REC_SCHEMA_VERSION 3
 
 /* Rows per transaction (docs/design.md, "The database"; `chunksim bench` measures rows/s). */
 #define CHUNKSIM_REC_BATCH_ROWS_DEFAULT 4096u
@@ -117,6 +118,10 @@ typedef struct chunksim_rec_run_info {
     size_t image_bytes;
     const char *image_sha256; /* hex; NULL: computed here, else checked against image */
     uint64_t flash_bytes;     /* size of the flash image the model was loaded with */
+    /* The matrix case the run is (chunksim/matrix.h); all NULL for a single run. */
+    const char *case_id;   /* the case id, as in repro lines, JUnit and baselines */
+    const char *case_file; /* the matrix file, as given */
+    const char *case_cell; /* its axis values, "key=value,key=value" ("" without axes) */
 } chunksim_rec_run_info_t;
 
 /* One call into the core by the application loop. */
@@ -192,14 +197,21 @@ typedef struct chunksim_rec_run_result {
  * synchronous=NORMAL, foreign keys on (off on this connection while a run is
  * being recorded: the recorder writes every trace row's run_id itself, and
  * the per-row parent lookup cost 8% of a recorded run), schema created if the
- * file is new, runs abandoned by dead writers marked interrupted. Fails with
+ * file is new, brought up to CHUNKSIM_REC_SCHEMA_VERSION when older (version
+ * 1 gains the runs case columns, NULL for its runs; version 2's calls and
+ * chunks move into blocks, one per row), runs abandoned by dead writers
+ * marked interrupted. Fails with
  * CHUNKSIM_REC_E_VERSION on a newer schema and CHUNKSIM_REC_E_NOTREC on a
  * file that is not a chunksim recording. On failure the message is also
  * copied to err (if not NULL) and rec is closed.
  */
 int chunksim_rec_open(chunksim_rec_t *rec, const char *path, char *err, size_t errlen);
 
-/* Open for reading only (reports, replay): no schema creation, no recovery. */
+/*
+ * Open for reading only (reports, replay): no schema creation, no recovery.
+ * An older file is read as if current: a version 1 file's runs show the case
+ * columns, NULL, through a temporary view; the file is not changed.
+ */
 int chunksim_rec_open_readonly(chunksim_rec_t *rec, const char *path, char *err, size_t errlen);
 
 /* Abort the run in progress, if any ("recorder closed before the run ended"), and close. */

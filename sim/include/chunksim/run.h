@@ -71,6 +71,11 @@ typedef struct chunksim_run_result {
     uint64_t seed;
     double wall_ms;
     chunksim_metrics_t m;
+    /* The device's boots (1 without run.power_cuts), and the flash
+     * operations the last one began, of the kind run.power_cuts_on counts:
+     * the cut points a further cut can choose from. */
+    uint32_t boots;
+    uint64_t last_boot_ops;
 } chunksim_run_result_t;
 
 typedef struct chunksim_run_options {
@@ -83,6 +88,10 @@ typedef struct chunksim_run_options {
     /* Set from a signal handler to end the run early: it ends incomplete,
      * with everything recorded so far committed. NULL: never. */
     volatile sig_atomic_t *stop;
+    /* The matrix case this run is, recorded with it (runs.case_*); NULL: none. */
+    const char *case_id;
+    const char *case_file;
+    const char *case_cell;
 } chunksim_run_options_t;
 
 /* Runs sc with its own seed and mode. Returns 0 (see res->outcome) or a negative setup error. */

@@ -44,6 +44,7 @@
 #define CHUNKSIM_SCENARIO_DESCRIPTION_MAX 255 /* bytes of [run] description (UTF-8) */
 #define CHUNKSIM_SCENARIO_PROJECT_KEY_MAX 32  /* 33 bytes with its NUL: docs/chunk-format.md §4 */
 #define CHUNKSIM_SCENARIO_PATTERN_MAX     64  /* bytes of [coredump] pattern_hex */
+#define CHUNKSIM_SCENARIO_POWER_CUTS_MAX  16  /* values of [run] power_cuts: reboots per run */
 
 /*
  * The largest [coredump] size_bytes, 512 MiB. A recorded run stores its
@@ -200,6 +201,14 @@ typedef enum chunksim_sc_link_kind {
 
 typedef enum chunksim_phy { CHUNKSIM_PHY_1M = 0, CHUNKSIM_PHY_2M } chunksim_phy_t;
 
+/* Which flash operations run.power_cuts counts. */
+typedef enum chunksim_cut_on {
+    CHUNKSIM_CUT_ON_ANY = 0,
+    CHUNKSIM_CUT_ON_READ,
+    CHUNKSIM_CUT_ON_PROGRAM,
+    CHUNKSIM_CUT_ON_ERASE
+} chunksim_cut_on_t;
+
 struct chunksim_scenario_record; /* text, source, key origins: private */
 
 typedef struct chunksim_scenario {
@@ -214,6 +223,13 @@ typedef struct chunksim_scenario {
         /* A power_loss fault also stops the device: the run ends at the cut
          * (false: only the flash loses power; the firmware and link go on). */
         bool power_loss_stops;
+        /* Power cuts with reboot: boot i loses power during its flash
+         * operation power_cuts[i] (counted from 0 on that boot, of the kind
+         * power_cuts_on), then the device boots again; the boot after the
+         * last cut runs to the end. */
+        uint64_t power_cuts[CHUNKSIM_SCENARIO_POWER_CUTS_MAX];
+        size_t power_cut_count;
+        chunksim_cut_on_t power_cuts_on;
     } run;
     struct {
         uint32_t size_bytes; /* whole image: 12-byte header + payload + 16-byte footer */
@@ -267,6 +283,7 @@ typedef struct chunksim_scenario {
         uint64_t disconnect_at_us;       /* or CHUNKSIM_SCENARIO_NEVER */
         uint64_t disconnect_after_chunk; /* 0-based, CHUNKSIM_SCENARIO_LAST_CHUNK or _NEVER */
         uint64_t reconnect_after_us;     /* delay after a disconnect, or _NEVER */
+        uint64_t reboot_reconnect_us;    /* from a run.power_cuts cut to the rebooted link */
         uint32_t chunk_bytes;            /* get-chunk buffer (ble: MTU - 3, <= 512, unless set) */
         uint64_t bandwidth_bytes_per_s;  /* network */
         uint64_t latency_us;             /* network: per chunk */
@@ -322,7 +339,11 @@ int chunksim_scenario_set_arg(chunksim_scenario_t *sc, const char *assignment, c
 /* Fills derived defaults, then checks the rules between keys. */
 int chunksim_scenario_validate(chunksim_scenario_t *sc, char *err, size_t errlen);
 
-/* The config as read: the file verbatim, then one line per override. Never NULL. */
+/*
+ * The config as read: the file verbatim, then one line per override but
+ * run.seed (the seed is recorded with each run, so the runs of one
+ * configuration share one text whatever their seeds). Never NULL.
+ */
 const char *chunksim_scenario_text(const chunksim_scenario_t *sc);
 
 /* Deep copy into dst (uninitialised or freed), e.g. one matrix cell from a base. */
