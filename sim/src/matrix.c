@@ -671,15 +671,125 @@ int chunksim_matrix_case(const chunksim_matrix_t *m, uint64_t index, chunksim_ma
     return 0;
 }
 
+/* The file's base name without ".ini": what a case name starts with. */
+static size_t matrix_stem(const char *path, const char **stem)
+{
+    *stem = matrix_basename(path);
+    size_t n = strlen(*stem);
+    return n > 4 && strcmp(*stem + n - 4, ".ini") == 0 ? n - 4 : n;
+}
+
+/* An override as a cell shows it: "key=value", without its section. */
+static const char *matrix_cell_text(const char *set)
+{
+    const char *eq = strchr(set, '=');
+    const char *dot = memchr(set, '.', eq != NULL ? (size_t)(eq - set) : strlen(set));
+    return dot != NULL ? dot + 1 : set;
+}
+
+/* The index of axis a's "key=value" that text starts with, followed by end; longest wins. */
+static int name_axis_value(const chunksim_matrix_axis_t *a, const char *text, char end,
+                           size_t *used)
+{
+    int best = -1;
+    size_t best_n = 0;
+    for (size_t v = 0; v < a->count; v++) {
+        const char *cell = matrix_cell_text(a->sets[v]);
+        size_t n = strlen(cell);
+        if (strncmp(text, cell, n) == 0 && text[n] == end && (best < 0 || n > best_n)) {
+            best = (int)v;
+            best_n = n;
+        }
+    }
+    *used = best_n;
+    return best;
+}
+
+/* The position of seed among the file's seeds, or -1. */
+static int64_t name_seed_position(const chunksim_matrix_file_t *f, uint64_t seed)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < f->seed_range_count; i++) {
+        if (seed >= f->seeds[i].first && seed <= f->seeds[i].last)
+            return (int64_t)(k + seed - f->seeds[i].first);
+        k += f->seeds[i].last - f->seeds[i].first + 1;
+    }
+    return -1;
+}
+
+/* A file without seed lists names its cases with its own [run] seed. */
+static bool name_is_base_seed(const chunksim_matrix_file_t *f, const char *p)
+{
+    char want[32];
+    snprintf(want, sizeof want, " seed %" PRIu64, f->base.run.seed);
+    return strcmp(p, want) == 0;
+}
+
+/* Decodes "stem[key=value,...] seed N" against file f into its case index. */
+static int name_decode(const chunksim_matrix_file_t *f, const char *p, uint64_t *index)
+{
+    uint64_t combo = 0;
+    for (size_t a = 0; a < f->axis_count; a++) {
+        if (*p++ != (a == 0 ? '[' : ','))
+            return -ENOENT;
+        size_t used = 0;
+        int v = name_axis_value(&f->axes[a], p, a + 1 == f->axis_count ? ']' : ',', &used);
+        if (v < 0)
+            return -ENOENT;
+        combo = combo * f->axes[a].count + (uint64_t)v;
+        p += used;
+    }
+    p += f->axis_count > 0 && *p == ']';
+    uint64_t k = 0;
+    if (f->seeds != NULL) {
+        char *end;
+        if (strncmp(p, " seed ", 6) != 0 || p[6] < '0' || p[6] > '9')
+            return -ENOENT;
+        errno = 0;
+        int64_t pos = name_seed_position(f, strtoull(p + 6, &end, 10));
+        if (errno != 0 || *end != '\0' || pos < 0)
+            return -ENOENT;
+        k = (uint64_t)pos;
+    } else if (*p != '\0' && !name_is_base_seed(f, p)) {
+        return -ENOENT;
+    }
+    *index = f->first_case + combo * f->seed_count + k;
+    return 0;
+}
+
+/* A case name is decoded, not searched: a matrix of 10^12 cases answers at once. */
+static int matrix_find_name(const chunksim_matrix_t *m, const char *name, chunksim_matrix_case_t *c)
+{
+    for (size_t i = 0; i < m->file_count; i++) {
+        const char *stem;
+        size_t n = matrix_stem(m->files[i].path, &stem);
+        uint64_t index;
+        if (strncmp(name, stem, n) == 0 && name_decode(&m->files[i], name + n, &index) == 0)
+            return chunksim_matrix_case(m, index, c);
+    }
+    return -ENOENT;
+}
+
+static bool matrix_is_id(const char *text)
+{
+    if (strlen(text) != CHUNKSIM_MATRIX_ID_CHARS)
+        return false;
+    for (const char *p = text; *p; p++) {
+        if (strchr(matrix_base32, tolower((unsigned char)*p)) == NULL)
+            return false;
+    }
+    return true;
+}
+
 int chunksim_matrix_find(const chunksim_matrix_t *m, const char *id, chunksim_matrix_case_t *c)
 {
+    if (!matrix_is_id(id))
+        return matrix_find_name(m, id, c);
+    if (m->case_count > CHUNKSIM_MATRIX_FIND_MAX)
+        return -E2BIG;
     char want[CHUNKSIM_MATRIX_ID_BYTES];
-    size_t n = strlen(id);
-    if (n != CHUNKSIM_MATRIX_ID_CHARS)
-        return -ENOENT;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i <= CHUNKSIM_MATRIX_ID_CHARS; i++)
         want[i] = (char)tolower((unsigned char)id[i]);
-    want[n] = '\0';
     for (uint64_t i = 0; i < m->case_count; i++) {
         if (chunksim_matrix_case(m, i, c) == 0 && strcmp(c->id, want) == 0)
             return 0;
@@ -786,12 +896,8 @@ size_t chunksim_matrix_case_repro(const chunksim_matrix_case_t *c, char *buf, si
 static void matrix_cell_write(FILE *mem, const chunksim_matrix_t *m,
                               const chunksim_matrix_case_t *c)
 {
-    for (size_t i = m->set_count_; i < c->set_count; i++) {
-        const char *set = c->sets[i];
-        const char *eq = strchr(set, '=');
-        const char *dot = memchr(set, '.', eq != NULL ? (size_t)(eq - set) : strlen(set));
-        fprintf(mem, "%s%s", i > m->set_count_ ? "," : "", dot != NULL ? dot + 1 : set);
-    }
+    for (size_t i = m->set_count_; i < c->set_count; i++)
+        fprintf(mem, "%s%s", i > m->set_count_ ? "," : "", matrix_cell_text(c->sets[i]));
 }
 
 size_t chunksim_matrix_case_cell(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
@@ -803,12 +909,9 @@ size_t chunksim_matrix_case_cell(const chunksim_matrix_t *m, const chunksim_matr
 static void matrix_name_write(FILE *mem, const chunksim_matrix_t *m,
                               const chunksim_matrix_case_t *c)
 {
-    const char *slash = strrchr(c->path, '/');
-    const char *base = slash != NULL ? slash + 1 : c->path;
-    size_t blen = strlen(base);
-    if (blen > 4 && strcmp(base + blen - 4, ".ini") == 0)
-        blen -= 4;
-    fprintf(mem, "%.*s", (int)blen, base);
+    const char *stem;
+    size_t stem_len = matrix_stem(c->path, &stem);
+    fprintf(mem, "%.*s", (int)stem_len, stem);
     if (c->set_count > m->set_count_) {
         fputc('[', mem);
         matrix_cell_write(mem, m, c);

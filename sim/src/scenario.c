@@ -350,6 +350,7 @@ struct ini_run {
     size_t len, pos;
     uint32_t line;
     bool in_section;
+    bool in_matrix; /* [matrix]: its lines are matrix.c's, read there whole */
     uint32_t *seen; /* per key: the line it was first given on */
     struct pending_set *sets;
     size_t set_count;
@@ -397,7 +398,8 @@ static int inspect_section(struct ini_run *r, const char *s)
     memcpy(name, s + 1, n);
     name[n] = '\0';
     /* [matrix] lists values for a matrix of runs (matrix.h); a single run skips it. */
-    if (!scenario_section_known(name) && strcmp(name, "matrix") != 0)
+    r->in_matrix = strcmp(name, "matrix") == 0;
+    if (!scenario_section_known(name) && !r->in_matrix)
         return ini_fail(r,
                         "[%s]: unknown section; sections are run, coredump, flash, faults, "
                         "reader, link",
@@ -475,6 +477,11 @@ static char *ini_read_line(char *str, int num, void *stream)
         ini_fail(r, "NUL byte in the line (not a text file?)");
         return NULL;
     }
+    /* A [matrix] list may be far longer than inih's line (4096 values): matrix.c
+     * reads it whole, so inih, which skips the section, gets only "key =". */
+    const char *eq = r->in_matrix ? memchr(start, '=', n) : NULL;
+    if (n + 2 > (size_t)num && eq != NULL && (size_t)(eq - start) + 3 <= (size_t)num)
+        n = (size_t)(eq - start) + 1;
     if (n + 2 > (size_t)num) {
         ini_fail(r, "line longer than %d characters", num - 2);
         return NULL;

@@ -630,6 +630,95 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* ---- names and long lines ----------------------------------------------- */
+
+static void test_every_case_name_decodes_back_to_its_case(void **state)
+{
+    (void)state;
+    chunksim_matrix_t m;
+    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    assert_int_equal(chunksim_matrix_add_file(&m, write_file("plain.ini", TINY), err, sizeof err),
+                     0);
+    uint64_t n = chunksim_matrix_count(&m);
+    for (uint64_t i = 0; i < n; i++) {
+        chunksim_matrix_case_t c, found;
+        char name[512];
+        assert_int_equal(chunksim_matrix_case(&m, i, &c), 0);
+        assert_true(chunksim_matrix_case_name(&m, &c, name, sizeof name) < sizeof name);
+        assert_int_equal(chunksim_matrix_find(&m, name, &found), 0);
+        if (found.index != i)
+            fail_msg("%s: case %llu, found %llu", name, (unsigned long long)i,
+                     (unsigned long long)found.index);
+        assert_string_equal(found.id, c.id);
+    }
+    chunksim_matrix_case_t c;
+    assert_int_equal(chunksim_matrix_case(&m, 4, &c), 0);
+    char name[512];
+    chunksim_matrix_case_name(&m, &c, name, sizeof name);
+    assert_string_equal(name, "grid[att_mtu=23,kind=double] seed 2");
+    assert_int_equal(chunksim_matrix_case(&m, n - 1, &c), 0);
+    chunksim_matrix_case_name(&m, &c, name, sizeof name);
+    assert_string_equal(name, "plain seed 1");
+    static const char *const wrong[] = {
+        "grid[att_mtu=24,kind=double] seed 2",  /* no such value */
+        "grid[att_mtu=23,kind=double] seed 4",  /* no such seed */
+        "grid[att_mtu=23,kind=double]",         /* the seed missing */
+        "grid[kind=double,att_mtu=23] seed 2",  /* axes out of order */
+        "grid[att_mtu=23,kind=double] seed 2x", /* trailing text */
+        "plain seed 2",                         /* a file without seed lists: its own seed only */
+    };
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        if (chunksim_matrix_find(&m, wrong[i], &c) != -ENOENT)
+            fail_msg("\"%s\" was found", wrong[i]);
+    }
+    chunksim_matrix_free(&m);
+
+    /* A value holding the separators still decodes: the candidates are known. */
+    matrix_of(&m, NULL,
+              write_file("other.ini", TINY "\n[matrix]\nrun.name = a | a,b | a]x,y] seed 1\n"
+                                           "link.att_mtu = 23 | 247\n"));
+    for (uint64_t i = 0; i < chunksim_matrix_count(&m); i++) {
+        chunksim_matrix_case_t found;
+        assert_int_equal(chunksim_matrix_case(&m, i, &c), 0);
+        chunksim_matrix_case_name(&m, &c, name, sizeof name);
+        assert_int_equal(chunksim_matrix_find(&m, name, &found), 0);
+        assert_int_equal(found.index, i);
+    }
+    chunksim_matrix_free(&m);
+}
+
+static void test_a_matrix_line_holds_4096_values_and_no_more(void **state)
+{
+    (void)state;
+    static char text[64 * 1024];
+    for (int values = 4096; values <= 4097; values++) {
+        size_t n = (size_t)snprintf(text, sizeof text, TINY "\n[matrix]\nrun.max_sim_us = 1000001");
+        for (int v = 2; v <= values; v++)
+            n += (size_t)snprintf(text + n, sizeof text - n, " | %d", 1000000 + v);
+        snprintf(text + n, sizeof text - n, "\n");
+        const char *path = write_file("long.ini", text);
+        if (values == 4096) {
+            chunksim_matrix_t m;
+            matrix_of(&m, NULL, path);
+            assert_int_equal(chunksim_matrix_count(&m), 4096);
+            chunksim_matrix_case_t c;
+            assert_int_equal(chunksim_matrix_case(&m, 4095, &c), 0);
+            assert_string_equal(c.sets[0], "run.max_sim_us=1004096");
+            chunksim_matrix_free(&m);
+        } else {
+            assert_contains(matrix_error_of(path), "more than 4096 values");
+        }
+    }
+    /* Outside [matrix] a line is still held to libinih's buffer, and says so. */
+    size_t n = (size_t)snprintf(text, sizeof text, TINY "\n[run]\nname = ");
+    memset(text + n, 'x', 300);
+    snprintf(text + n + 300, sizeof text - n - 300, "\n");
+    const char *err = matrix_error_of(write_file("wide.ini", text));
+    assert_contains(err, "wide.ini:");
+    assert_contains(err, "line longer than");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +743,8 @@ int main(void)
         cmocka_unit_test(test_generated_axis_multiplies_the_files_cases),
         cmocka_unit_test(test_global_overrides_must_be_assignments),
         cmocka_unit_test(test_limits_on_lists_overrides_and_cases),
+        cmocka_unit_test(test_every_case_name_decodes_back_to_its_case),
+        cmocka_unit_test(test_a_matrix_line_holds_4096_values_and_no_more),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 static char tmpdir[] = "/tmp/test_matrix_cli.XXXXXX";
 static char out[1 << 20], err_text[1 << 16];
@@ -249,8 +250,11 @@ static void test_junit_is_well_formed_with_one_testcase_per_case(void **state)
     write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -j 2 --junit junit.xml"), 1);
     assert_contains(out, "12 case(s), 12 run in");
-    size_t failed = count_of(out, "\nFAIL ");
+    size_t failed = count_of(out, "FAIL ");
     assert_int_equal(failed, 6); /* every disconnect-after-last case */
+    /* The failures come first, the summary last, where a terminal leaves it in view. */
+    assert_true(strstr(out, "FAIL ") < strstr(out, "12 case(s)"));
+    assert_string_equal(strstr(out, "\noutcomes: "), "\noutcomes: ok 6 lost 6\n");
     assert_contains(out, "6 passed, 6 failed");
     /* Each failure's next line reproduces it alone. */
     assert_int_equal(count_of(out, "\n  chunksim run cli.ini --seed "), failed);
@@ -383,7 +387,8 @@ static void test_a_case_id_and_its_repro_line_run_the_same_case(void **state)
         seventh = strchr(seventh, '\n') + 1;
     sscanf(seventh, "%511[^\n]", line);
     unsigned index;
-    assert_int_equal(sscanf(line, "%u %31s chunksim run %399[^\n]", &index, id, repro), 3);
+    assert_int_equal(
+        sscanf(line, "%u\t%31[^\t]\t%*[^\t]\tchunksim run %399[^\n]", &index, id, repro), 3);
     assert_int_equal(index, 7);
     assert_int_equal(strlen(id), 10);
 
@@ -528,9 +533,11 @@ static void test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent(v
     expect_exit(wait_exit(pid), 1);
     assert_contains(out, "interrupted by SIGINT: ");
     unsigned long cases, ran;
-    const char *summary = strstr(out, "case(s), ");
+    const char *summary = strstr(out, " case(s), ");
     assert_non_null(summary);
-    assert_int_equal(sscanf(out, "%lu case(s), %lu run in", &cases, &ran), 2);
+    while (summary > out && summary[-1] != '\n')
+        summary--;
+    assert_int_equal(sscanf(summary, "%lu case(s), %lu run in", &cases, &ran), 2);
     assert_int_equal(cases, 100000);
     assert_true(ran >= 5 && ran < cases);
     assert_string_equal(sql_text(db, "PRAGMA integrity_check"), "ok");
@@ -663,10 +670,10 @@ static void test_bad_usage_exits_2_and_help_exits_0(void **state)
     expect_exit(cli("matrix cli.ini --seeds 0..100000000 --list"), 2);
     assert_contains(err_text, "split it with --shard K/N");
     char many[6000] = "";
-    for (int i = 0; i < 64; i++)
+    for (int i = 0; i < 57; i++)
         strcat(many, " --set link.att_mtu=247");
     expect_exit(cli("matrix cli.ini %s", many), 2);
-    assert_contains(err_text, "at most 63 --set options");
+    assert_contains(err_text, "at most 56 --set options");
     many[0] = '\0';
     for (int i = 0; i < 257; i++)
         strcat(many, " --case 0000000000");
@@ -721,6 +728,248 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* ---- the option layer, end to end ------------------------------------- */
+
+static void test_help_cmd_and_cmd_help_print_the_same(void **state)
+{
+    (void)state;
+    static const char *const commands[] = {"run",    "bench",  "matrix", "merge",
+                                           "sweep",  "swarm",  "shrink", "report",
+                                           "export", "decode", "replay", "diff"};
+    static char first[1 << 16];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        expect_exit(cli("help %s", commands[i]), 0);
+        snprintf(first, sizeof first, "%s", out);
+        expect_exit(cli("%s --help", commands[i]), 0);
+        assert_string_equal(first, out);
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: chunksim %s ", commands[i]);
+        assert_contains(out, usage);
+    }
+}
+
+static void test_a_typo_prints_one_line_and_a_hint(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --seeed 3"), 2);
+    assert_string_equal(err_text,
+                        "chunksim matrix: unknown option '--seeed'; did you mean --seeds? "
+                        "see 'chunksim matrix --help'\n");
+    assert_string_equal(out, "");
+    expect_exit(cli("run cli.ini --seeed 3"), 2);
+    assert_string_equal(err_text, "chunksim run: unknown option '--seeed'; did you mean --seed? "
+                                  "see 'chunksim run --help'\n");
+    expect_exit(cli("matrx cli.ini"), 2);
+    assert_string_equal(err_text,
+                        "chunksim: unknown command 'matrx'; did you mean matrix? see 'chunksim "
+                        "--help'\n");
+    expect_exit(cli("matrix"), 2);
+    assert_string_equal(err_text,
+                        "chunksim matrix: no scenario file given; see 'chunksim matrix --help'\n");
+    expect_exit(cli("help matrx"), 2);
+    assert_contains(err_text, "unknown command 'matrx'; did you mean matrix?");
+    expect_exit(cli("matrix cli.ini --json=1"), 2);
+    assert_string_equal(err_text, "chunksim matrix: option '--json' takes no value; see 'chunksim "
+                                  "matrix --help'\n");
+}
+
+/* ---- output, selection -------------------------------------------------- */
+
+static void test_failures_in_case_order_limited_and_the_summary_last(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --db '' -j 2 --max-failures 2"), 1);
+    assert_int_equal(count_of(out, "FAIL "), 2);
+    /* The first two failing cases in matrix order: disconnect last, model latency, seeds 1, 2. */
+    const char *one = strstr(out, "FAIL ");
+    assert_non_null(strstr(one, "seed 1: lost"));
+    const char *two = strstr(one + 1, "FAIL ");
+    assert_true(strstr(one, "seed 1: lost") < two);
+    assert_non_null(strstr(two, "seed 2: lost"));
+    assert_contains(two, "--seed 2 --set link.disconnect_after_chunk=last --set "
+                         "flash.read_latency=model\n");
+    assert_contains(out, "\n... and 4 more failures (--max-failures 0 lists all)\n");
+    assert_string_equal(strstr(out, "\noutcomes: "), "\noutcomes: ok 6 lost 6\n");
+    expect_exit(cli("matrix cli.ini --db '' -j 2 --max-failures 0"), 1);
+    assert_int_equal(count_of(out, "FAIL "), 6);
+    assert_int_equal(count_of(out, "more failure"), 0);
+    /* -q: one line per failure, its reason and its repro line on it. */
+    expect_exit(cli("matrix cli.ini --db '' -q"), 1);
+    assert_int_equal(count_of(out, "FAIL "), 6);
+    assert_int_equal(count_of(out, "the link went down and never came back; repro: chunksim run "
+                                   "cli.ini --seed "),
+                     6);
+    assert_int_equal(count_of(out, "\n  chunksim run"), 0);
+}
+
+/* Lines of out that contain part. */
+static size_t lines_with(const char *part)
+{
+    size_t n = 0;
+    for (const char *line = out; *line; line = strchr(line, '\n') + 1) {
+        const char *end = strchr(line, '\n');
+        const char *hit = strstr(line, part);
+        n += hit != NULL && hit < end;
+    }
+    return n;
+}
+
+static void test_regex_where_and_list_select_cases(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --list"), 0);
+    assert_int_equal(count_of(out, "\n"), 12);
+    assert_contains(out, "\tcli[disconnect_after_chunk=last,read_latency=fixed:50] "
+                         "seed 3\tchunksim run cli.ini --seed 3 ");
+    expect_exit(cli("matrix cli.ini --list -R 'fixed:50] seed [12]$'"), 0);
+    assert_int_equal(count_of(out, "\n"), 4);
+    assert_int_equal(lines_with("fixed:50] seed "), 4);
+    expect_exit(cli("matrix cli.ini --list --where disconnect_after_chunk=last --where seed=2"), 0);
+    assert_int_equal(count_of(out, "\n"), 2);
+    assert_int_equal(lines_with("disconnect_after_chunk=last,"), 2);
+    assert_int_equal(lines_with("seed 2\t"), 2);
+    expect_exit(cli("matrix cli.ini --list --where link.disconnect_after_chunk=never -R model"), 0);
+    assert_int_equal(count_of(out, "\n"), 3);
+    /* The selection runs, and only it. */
+    expect_exit(cli("matrix cli.ini --db '' -q --where disconnect_after_chunk=never"), 0);
+    assert_contains(out, "6 case(s), 6 run in");
+    expect_exit(cli("matrix cli.ini --list --where att_mtu=23"), 2);
+    assert_contains(err_text, "--where att_mtu=23: no [matrix] list of these files has that key");
+    expect_exit(cli("matrix cli.ini --list -R '('"), 2);
+    assert_contains(err_text, "-R (: ");
+    expect_exit(cli("matrix cli.ini --list -R 'nothing like it'"), 0);
+    assert_string_equal(out, "");
+}
+
+static void test_stop_on_failure_stops_and_says_so(void **state)
+{
+    (void)state;
+    write_file("fails.ini", "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                            "[link]\natt_mtu = 247\ndisconnect_after_chunk = last\n"
+                            "[matrix]\nseeds = 1..100000\n");
+    expect_exit(cli("matrix fails.ini --db '' -j 1 -q -F 3 --max-failures 0"), 1);
+    unsigned long failed, not_run;
+    const char *stop = strstr(out, "stopped after ");
+    assert_non_null(stop);
+    assert_int_equal(
+        sscanf(stop, "stopped after %lu failure(s) (-F 3): %lu case(s) not run", &failed, &not_run),
+        2);
+    assert_true(failed >= 3 && not_run > 0 && failed + not_run == 100000);
+    assert_int_equal(count_of(out, "FAIL "), failed);
+    assert_true(stop < strstr(out, "100000 case(s)"));
+}
+
+static void test_rerun_failed_selects_the_failures_of_a_database(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --db first.db -q"), 1);
+    expect_exit(cli("matrix cli.ini --rerun-failed first.db --list"), 0);
+    assert_int_equal(count_of(out, "\n"), 6);
+    assert_int_equal(lines_with("disconnect_after_chunk=last"), 6);
+    expect_exit(cli("matrix cli.ini --rerun-failed first.db --db second.db -q"), 1);
+    assert_contains(out, "6 case(s), 6 run in");
+    assert_int_equal(sql_int(path_of("second.db"), "SELECT count(*) FROM runs"), 6);
+    /* With other seeds no case has run before: nothing to rerun. */
+    expect_exit(cli("matrix cli.ini --seeds 7 --rerun-failed first.db --list"), 0);
+    assert_string_equal(out, "");
+    expect_exit(cli("matrix cli.ini --rerun-failed nosuch.db --list"), 2);
+    assert_contains(err_text, "--rerun-failed nosuch.db: ");
+}
+
+static void test_json_is_one_document(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --db '' -q -j 2 --json"), 1);
+    json_error_t e;
+    json_t *doc = json_loads(out, 0, &e);
+    if (doc == NULL)
+        fail_msg("not JSON: %s at line %d:\n%s", e.text, e.line, out);
+    json_t *cases = json_object_get(doc, "cases");
+    assert_int_equal(json_array_size(cases), 12);
+    json_t *seventh = json_array_get(cases, 6);
+    assert_string_equal(json_string_value(json_object_get(seventh, "outcome")), "lost");
+    assert_false(json_is_true(json_object_get(seventh, "passed")));
+    assert_string_equal(json_string_value(json_object_get(seventh, "name")),
+                        "cli[disconnect_after_chunk=last,read_latency=model] seed 1");
+    assert_non_null(strstr(json_string_value(json_object_get(seventh, "repro")),
+                           "chunksim run cli.ini --seed 1 "));
+    json_t *summary = json_object_get(doc, "summary");
+    assert_int_equal(json_integer_value(json_object_get(summary, "failed")), 6);
+    assert_int_equal(json_integer_value(json_object_get(summary, "passed")), 6);
+    json_decref(doc);
+    expect_exit(cli("matrix cli.ini --json --baseline b.tsv"), 2);
+}
+
+/* sweep and swarm: with --json stdout is one document, their text report on stderr. */
+static void test_sweep_and_swarm_json_is_one_document(void **state)
+{
+    (void)state;
+    write_file("one.ini", "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                          "[link]\natt_mtu = 247\n");
+    const char *runs[] = {"sweep one.ini --power-loss log --db '' -q --json",
+                          "swarm one.ini --seeds 1..5 --db '' -q --json"};
+    for (size_t i = 0; i < 2; i++) {
+        int rc = cli("%s", runs[i]);
+        assert_true(rc == 0 || rc == 1);
+        json_error_t e;
+        json_t *doc = json_loads(out, 0, &e);
+        if (doc == NULL)
+            fail_msg("%s: not JSON: %s:\n%s", runs[i], e.text, out);
+        size_t cases = json_array_size(json_object_get(doc, "cases"));
+        json_t *summary = json_object_get(doc, "summary");
+        assert_int_equal(json_integer_value(json_object_get(summary, "cases")), cases);
+        json_t *verdict = json_object_get(doc, "verdict");
+        json_t *bad =
+            json_object_get(verdict, i == 0 ? "damaging_cut_sequences" : "damaging_cases");
+        assert_true(json_is_array(bad));
+        assert_int_equal(json_array_size(bad) > 0, rc); /* the exit status follows the verdict */
+        if (i == 1)
+            assert_int_equal(cases, 5);
+        else
+            assert_contains(err_text, "reference run (no cut): ok");
+        json_decref(doc);
+    }
+}
+
+/* A 4096-value list on one line, and a matrix of about 10^12 cases found by name. */
+static void test_a_case_name_finds_its_case_in_a_huge_matrix(void **state)
+{
+    (void)state;
+    static char text[64 * 1024];
+    size_t n = (size_t)snprintf(text, sizeof text,
+                                "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                                "[matrix]\nseeds = 1..1000000\nlink.att_mtu = 23");
+    for (int mtu = 24; mtu <= 247; mtu++)
+        n += (size_t)snprintf(text + n, sizeof text - n, " | %d", mtu);
+    n += (size_t)snprintf(text + n, sizeof text - n, "\nflash.read_latency = fixed:1");
+    for (int us = 2; us <= 4096; us++)
+        n += (size_t)snprintf(text + n, sizeof text - n, " | fixed:%d", us);
+    snprintf(text + n, sizeof text - n, "\n");
+    write_file("huge.ini", text);
+    expect_exit(cli("matrix huge.ini --case 'huge[att_mtu=100,read_latency=fixed:4000] "
+                    "seed 999999' --db huge.db -q"),
+                0);
+    assert_contains(out, "1 case(s), 1 run in");
+    assert_int_equal(sql_int(path_of("huge.db"), "SELECT seed FROM runs"), 999999);
+    assert_int_equal(sql_int(path_of("huge.db"),
+                             "SELECT instr(config_text, '--set link.att_mtu=100') > 0 AND "
+                             "instr(config_text, '--set flash.read_latency=fixed:4000') > 0 "
+                             "FROM scenarios"),
+                     1);
+    /* An id is a hash: it cannot be decoded, and searching 10^12 cases is refused. */
+    expect_exit(cli("matrix huge.ini --case 0000000000 --db '' -q"), 2);
+    assert_contains(err_text, "give the case's name (--list prints it)");
+    expect_exit(cli("matrix huge.ini --case 'huge[att_mtu=100,read_latency=fixed:4097] "
+                    "seed 1' --db '' -q"),
+                2);
+    assert_contains(err_text, "no such case in this matrix");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -739,6 +988,15 @@ int main(void)
         cmocka_unit_test(test_a_database_in_a_missing_directory_is_refused_before_any_run),
         cmocka_unit_test(test_bad_usage_exits_2_and_help_exits_0),
         cmocka_unit_test(test_an_empty_shard_still_writes_a_database),
+        cmocka_unit_test(test_help_cmd_and_cmd_help_print_the_same),
+        cmocka_unit_test(test_a_typo_prints_one_line_and_a_hint),
+        cmocka_unit_test(test_failures_in_case_order_limited_and_the_summary_last),
+        cmocka_unit_test(test_regex_where_and_list_select_cases),
+        cmocka_unit_test_teardown(test_stop_on_failure_stops_and_says_so, kill_bg),
+        cmocka_unit_test(test_rerun_failed_selects_the_failures_of_a_database),
+        cmocka_unit_test(test_json_is_one_document),
+        cmocka_unit_test(test_sweep_and_swarm_json_is_one_document),
+        cmocka_unit_test(test_a_case_name_finds_its_case_in_a_huge_matrix),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

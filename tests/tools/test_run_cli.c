@@ -283,6 +283,29 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A run is printed once: its row, and under it its reason; nothing about it on stderr. */
+static void test_each_run_is_printed_once(void **state)
+{
+    (void)state;
+    write_file("lost.ini", "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                           "[link]\natt_mtu = 247\ndisconnect_after_chunk = last\n");
+    expect_exit(run_cli("lost.ini lost.ini --db ''"), 1);
+    assert_string_equal(err_text, "");
+    size_t rows = 0, reasons = 0;
+    for (const char *p = out; (p = strstr(p, "\nlost ")) != NULL; p++)
+        rows++;
+    for (const char *p = out; (p = strstr(p, "never came back")) != NULL; p++)
+        reasons++;
+    assert_int_equal(rows, 2);
+    assert_int_equal(reasons, 2);
+    assert_contains(out, "2 run(s): 0 passed, 2 failed\n");
+    /* --json: the document on stdout, one progress line per run on stderr unless -q. */
+    expect_exit(run_cli("lost.ini --db '' --json"), 1);
+    assert_contains(err_text, "chunksim: lost seed ");
+    expect_exit(run_cli("lost.ini --db '' --json -q"), 1);
+    assert_string_equal(err_text, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_name_that_is_not_utf8_is_refused_before_any_output),
         cmocka_unit_test(test_setup_failure_is_an_error_everywhere),
         cmocka_unit_test(test_recording_failure_fails_the_run_and_is_named),
+        cmocka_unit_test(test_each_run_is_printed_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -109,6 +109,7 @@ typedef struct batch_state {
     char *tmpdir; /* scratch.dir while recording */
     batch_shared_t *shared;
     double t0, last_merge, last_draw;
+    uint64_t taken_at_stop; /* cases taken when -F stopped the batch; 0: not stopped */
     unsigned last_decile;
     bool tty;
     int merge_errors;
@@ -469,6 +470,21 @@ static void batch_next_segment(batch_state_t *s, unsigned slot, uint32_t segment
     w->db_path = batch_segment_path(s->tmpdir, slot, w->serial, segment);
 }
 
+/*
+ * -F N: once N cases failed, workers take no more (the counter jumps past
+ * the end) and finish the runs they have; what was taken is remembered, so
+ * the untaken cases are "not run", not "lost".
+ */
+static void batch_stop_after(batch_state_t *s)
+{
+    const cli_batch_config_t *cfg = s->cfg;
+    if (cfg->stop_after == 0 || s->b->failed < cfg->stop_after || s->b->stopped)
+        return;
+    s->taken_at_stop =
+        __atomic_exchange_n(&s->shared->next, (uint64_t)cfg->case_count, __ATOMIC_RELAXED);
+    s->b->stopped = true;
+}
+
 static void batch_record(batch_state_t *s, unsigned slot, const batch_msg_t *msg)
 {
     cli_batch_t *b = s->b;
@@ -489,6 +505,7 @@ static void batch_record(batch_state_t *s, unsigned slot, const batch_msg_t *msg
         r->reason = strdup(msg->reason);
     b->done++;
     b->failed += !r->passed;
+    batch_stop_after(s);
     if (msg->outcome >= 0 && msg->outcome <= CHUNKSIM_OUTCOME_ERROR)
         b->outcomes[msg->outcome]++;
     if (msg->run_id > 0) {
@@ -793,11 +810,13 @@ int cli_batch_run(const cli_batch_config_t *cfg, cli_batch_t *b)
     b->interrupted = batch_stop != 0;
     b->signal = batch_signal;
     /* Taken but never reported nor seen running: a worker died between taking and running. */
-    uint64_t taken = s.shared->next < cfg->case_count ? s.shared->next : cfg->case_count;
+    uint64_t next = b->stopped ? s.taken_at_stop : s.shared->next;
+    uint64_t taken = next < cfg->case_count ? next : cfg->case_count;
     for (size_t i = 0; i < taken; i++)
         batch_lost_case(&s, i, "lost: the worker process that took it died before reporting");
     for (size_t i = 0; i < cfg->case_count; i++)
         b->not_run += !b->results[i].ran;
+    b->stopped = b->stopped && b->not_run > 0; /* all taken before -F: nothing was stopped */
     rc = s.merge_errors > 0 ? -EIO : 0;
     batch_close(&s);
     return rc;
@@ -823,9 +842,54 @@ const char *cli_batch_expect_name(chunksim_expect_t e)
     return e == CHUNKSIM_EXPECT_NONE ? "ok" : chunksim_expect_name(e);
 }
 
+/* One failed case: two lines (what, then the repro line), or one with cfg->one_line. */
+static void batch_failure(const cli_batch_t *b, size_t i, FILE *out)
+{
+    const cli_batch_result_t *r = &b->results[i];
+    chunksim_matrix_case_t c;
+    if (cli_batch_case(b->cfg, i, &c) < 0)
+        return;
+    char repro[4096];
+    chunksim_matrix_case_repro(&c, repro, sizeof repro);
+    fprintf(out, "FAIL %s %s seed %" PRIu64 ": %s (expected %s)", c.id, r->name, r->seed,
+            chunksim_outcome_name(r->outcome), cli_batch_expect_name(r->expect));
+    if (r->run_id > 0)
+        fprintf(out, ", run %" PRId64, r->run_id);
+    fprintf(out, ": %s%s%s\n", r->reason ? r->reason : "", b->cfg->one_line ? "; repro: " : "\n  ",
+            repro);
+}
+
+static void batch_failures(const cli_batch_t *b, FILE *out)
+{
+    const cli_batch_config_t *cfg = b->cfg;
+    size_t listed = 0, failed = 0;
+    for (size_t i = 0; !cfg->hide_failures && i < cfg->case_count; i++) {
+        const cli_batch_result_t *r = &b->results[i];
+        if (!r->ran || r->passed)
+            continue;
+        failed++;
+        if (cfg->max_failures == 0 || listed < cfg->max_failures) {
+            batch_failure(b, i, out);
+            listed++;
+        }
+    }
+    if (failed > listed)
+        fprintf(out, "... and %zu more failure%s (--max-failures 0 lists all)\n", failed - listed,
+                failed - listed == 1 ? "" : "s");
+}
+
 void cli_batch_summary(const cli_batch_t *b, FILE *out)
 {
     const cli_batch_config_t *cfg = b->cfg;
+    batch_failures(b, out);
+    if (cfg->db_path != NULL && cfg->db_path[0] != '\0')
+        fprintf(out, "recorded in %s\n", cfg->db_path);
+    if (b->interrupted)
+        fprintf(out, "interrupted by %s: %zu case(s) not run\n",
+                b->signal == SIGTERM ? "SIGTERM" : "SIGINT", b->not_run);
+    else if (b->stopped)
+        fprintf(out, "stopped after %zu failure(s) (-F %zu): %zu case(s) not run\n", b->failed,
+                cfg->stop_after, b->not_run);
     double rate = b->elapsed_s > 0 ? (double)b->done / b->elapsed_s : 0;
     fprintf(out,
             "%zu case(s), %zu run in %.2f s (%.1f runs/s, %u worker%s): %zu passed, %zu failed\n",
@@ -837,24 +901,4 @@ void cli_batch_summary(const cli_batch_t *b, FILE *out)
             fprintf(out, " %s %zu", chunksim_outcome_name((chunksim_outcome_t)o), b->outcomes[o]);
     }
     fprintf(out, "%s\n", b->done == 0 ? " none" : "");
-    char repro[4096];
-    for (size_t i = 0; !cfg->hide_failures && i < cfg->case_count; i++) {
-        const cli_batch_result_t *r = &b->results[i];
-        if (!r->ran || r->passed)
-            continue;
-        chunksim_matrix_case_t c;
-        if (cli_batch_case(cfg, i, &c) < 0)
-            continue;
-        chunksim_matrix_case_repro(&c, repro, sizeof repro);
-        fprintf(out, "FAIL %s %s seed %" PRIu64 ": %s (expected %s)", c.id, r->name, r->seed,
-                chunksim_outcome_name(r->outcome), cli_batch_expect_name(r->expect));
-        if (r->run_id > 0)
-            fprintf(out, ", run %" PRId64, r->run_id);
-        fprintf(out, ": %s\n  %s\n", r->reason ? r->reason : "", repro);
-    }
-    if (b->interrupted)
-        fprintf(out, "interrupted by %s: %zu case(s) not run\n",
-                b->signal == SIGTERM ? "SIGTERM" : "SIGINT", b->not_run);
-    if (cfg->db_path != NULL && cfg->db_path[0] != '\0')
-        fprintf(out, "recorded in %s\n", cfg->db_path);
 }

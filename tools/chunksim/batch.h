@@ -60,6 +60,9 @@ typedef struct cli_batch_config {
     bool progress;       /* a progress bar (terminal) or periodic lines on stderr */
     const char *tool;    /* names the command in messages, e.g. "chunksim matrix" */
     bool hide_failures;  /* summary: counts only, no FAIL line per case (a baseline judges) */
+    size_t max_failures; /* summary: FAIL lines listed at most (the rest counted); 0: all */
+    bool one_line;       /* summary: each failure on one line, its repro line included */
+    size_t stop_after;   /* start no case once this many failed (-F N); 0: never */
 } cli_batch_config_t;
 
 /* How one case went. */
@@ -86,6 +89,7 @@ typedef struct cli_batch {
     unsigned jobs;    /* workers actually used */
     double elapsed_s; /* wall time of the whole batch */
     bool interrupted; /* stopped by SIGINT/SIGTERM */
+    bool stopped;     /* stopped after cfg->stop_after failures */
     int signal;       /* which one */
     /* Private. */
     char **names_;
@@ -104,11 +108,27 @@ int cli_batch_run(const cli_batch_config_t *cfg, cli_batch_t *b);
 /* Case pos of the batch (a matrix case or a hand-made one). 0 or -ENOENT. */
 int cli_batch_case(const cli_batch_config_t *cfg, size_t pos, chunksim_matrix_case_t *c);
 
-/* Counts, rate, failures each with the line that reproduces it alone. */
+/*
+ * The failures in case order, each with the line that reproduces it alone
+ * (at most cfg->max_failures, the rest counted), then whether the batch
+ * stopped early, then the counts and rate: the summary comes last, where a
+ * terminal leaves it in view.
+ */
 void cli_batch_summary(const cli_batch_t *b, FILE *out);
 
 /* What a scenario's expect asks for, for messages: "ok" when it names none. */
 const char *cli_batch_expect_name(chunksim_expect_t e);
+
+/*
+ * The same as one JSON document: {"cases": [one object per case, in case
+ * order: index, id, name, scenario, seed, ran, passed (met its expect),
+ * outcome, expect, reason, run_id, wall_ms, repro], "summary": {...}}, and
+ * "verdict": verdict when not NULL (a campaign's own judgement, which its
+ * exit status follows; the reference is taken). 0 or -EIO.
+ */
+typedef struct json_t json_t;
+int cli_batch_json(const cli_batch_t *b, json_t *verdict, FILE *out);
+
 
 void cli_batch_free(cli_batch_t *b);
 

@@ -13,21 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int campaign_parse_jobs(const char *tool, const char *text, unsigned *jobs)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < 1 ||
-        v > CLI_BATCH_JOBS_MAX) {
-        fprintf(stderr, "%s: -j %s: expected a number of workers, 1 to %d\n", tool, text,
-                CLI_BATCH_JOBS_MAX);
-        return CLI_EXIT_USAGE;
-    }
-    *jobs = (unsigned)v;
-    return 0;
-}
-
 static const char *const campaign_kind_names[CAMPAIGN_OP_KINDS] = {"read", "program", "erase"};
 
 int campaign_op_kind_parse(const char *name)

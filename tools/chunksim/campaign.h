@@ -13,9 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Overrides a campaign command takes with --set, and the ones it adds itself. */
-#define CAMPAIGN_MAX_SETS (CHUNKSIM_MATRIX_SETS_MAX - 8)
-
 /* Flash operation kinds as fault rules' on= names them. */
 typedef enum campaign_op_kind {
     CAMPAIGN_OP_READ = 0,
@@ -30,9 +27,6 @@ typedef struct campaign_ops {
     uint64_t count;
     uint64_t per_kind[CAMPAIGN_OP_KINDS];
 } campaign_ops_t;
-
-/* -j N: 1 to CLI_BATCH_JOBS_MAX; prints the error naming tool. 0 or CLI_EXIT_USAGE. */
-int campaign_parse_jobs(const char *tool, const char *text, unsigned *jobs);
 
 /* "read", "program", "erase" -> kind; -1 for anything else. */
 int campaign_op_kind_parse(const char *name);

@@ -29,8 +29,8 @@ int cli_shrink(int argc, char **argv);
 
 /* Loads path, applies the overrides ("section.key=value") in order, validates.
  * On error sc owns nothing. */
-int cli_load_scenario(chunksim_scenario_t *sc, const char *path, char *const *sets, int nsets,
-                      char *err, size_t errlen);
+int cli_load_scenario(chunksim_scenario_t *sc, const char *path, const char *const *sets,
+                      size_t nsets, char *err, size_t errlen);
 /* --latencies-from SPEC (DB:RUN or FILE.csv) into sc; NULL: nothing. On error sc is freed. */
 int cli_apply_latencies(chunksim_scenario_t *sc, const char *spec, char *err, size_t errlen);
 

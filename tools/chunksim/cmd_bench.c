@@ -5,10 +5,10 @@
  * and on (every call, flash op and chunk), median wall time of a few runs.
  */
 #include "cli.h"
+#include "options.h"
 
 #include "chunksim/recorder.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,29 +92,42 @@ static int bench_median(const char *mtu, const char *db, int repeats, bench_samp
     return 0;
 }
 
+static int bench_parse_repeats(const cli_value_t *v, void *field)
+{
+    unsigned *repeats = field;
+    if (cli_options_parse_unsigned(v, field) != 0 || *repeats < 1 || *repeats > 15) {
+        fprintf(v->err, "%s: --%s takes 1 to 15\n", v->tool, v->option);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static const cli_option_t bench_options[] = {
+    {"repeats", 0, "N", "runs per figure, 1 to 15 (default 3); the median is printed", 0,
+     bench_parse_repeats},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const cli_command_t bench_command = {
+    .name = "bench",
+    .usage = "[--repeats N]",
+    .about = "Drains a 1 MiB coredump over BLE (20-byte and 244-byte chunks, double-\n"
+             "buffered reader) in virtual time, with recording off and on, and prints\n"
+             "simulated message bytes per wall second, recorded rows per second and\n"
+             "the cost of recording as a ratio. Median of N runs (default 3).\n",
+    .options = bench_options,
+    .min_args = 0,
+    .max_args = 0,
+};
+
 int cli_bench(int argc, char **argv)
 {
-    int repeats = 3;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: chunksim bench [--repeats N]\n\n"
-                   "Drains a 1 MiB coredump over BLE (20-byte and 244-byte chunks, double-\n"
-                   "buffered reader) in virtual time, with recording off and on, and prints\n"
-                   "simulated message bytes per wall second, recorded rows per second and\n"
-                   "the cost of recording as a ratio. Median of N runs (default 3).\n");
-            return CLI_EXIT_OK;
-        }
-        if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) {
-            repeats = atoi(argv[++i]);
-            continue;
-        }
-        fprintf(stderr, "chunksim bench: unknown argument '%s'\n", argv[i]);
-        return CLI_EXIT_USAGE;
-    }
-    if (repeats < 1 || repeats > 15) {
-        fprintf(stderr, "chunksim bench: --repeats takes 1 to 15\n");
-        return CLI_EXIT_USAGE;
-    }
+    unsigned repeats = 3;
+    cli_common_t common;
+    int first;
+    int prc = cli_options_parse(&bench_command, argc, argv, &common, &repeats, &first);
+    if (prc != 0)
+        return prc < 0 ? CLI_EXIT_OK : prc;
     char db[] = "/tmp/chunksim-bench-XXXXXX";
     int fd = mkstemp(db);
     if (fd < 0) {
@@ -126,14 +139,14 @@ int cli_bench(int argc, char **argv)
         const char *mtu;
         const char *label;
     } cases[] = {{"23", "20-byte chunks"}, {"247", "244-byte chunks"}};
-    printf("chunksim bench: 1 MiB coredump, BLE, virtual time, median of %d\n", repeats);
+    printf("chunksim bench: 1 MiB coredump, BLE, virtual time, median of %u\n", repeats);
     printf("%-16s %8s %10s %12s %10s %12s %8s\n", "case", "chunks", "off_s", "off_MB/s", "on_s",
            "rows/s", "on/off");
     int rc = 0;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]) && rc == 0; i++) {
         bench_sample_t off, on;
-        rc = bench_median(cases[i].mtu, NULL, repeats, &off);
-        rc = rc < 0 ? rc : bench_median(cases[i].mtu, db, repeats, &on);
+        rc = bench_median(cases[i].mtu, NULL, (int)repeats, &off);
+        rc = rc < 0 ? rc : bench_median(cases[i].mtu, db, (int)repeats, &on);
         if (rc == 0) {
             printf("%-16s %8" PRIu64 " %10.3f %12.2f %10.3f %12.0f %8.2f\n", cases[i].label,
                    off.chunks, off.wall_s, (double)off.message_bytes / off.wall_s / 1e6, on.wall_s,

@@ -4,13 +4,14 @@
  */
 #include "cli.h"
 #include "cmd_decode.h"
+#include "options.h"
 
 #include "chunksim/capture.h"
 #include "chunksim/decoder.h"
 #include "chunksim/recorder.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ typedef struct decode_args {
     const char *image_path;
     bool quiet;
     bool verbose;
+    bool run_given;
 } decode_args_t;
 
 typedef struct decode {
@@ -57,135 +59,122 @@ typedef struct decode {
     char run_last[DECODE_LOC_BYTES];
 } decode_t;
 
-static void decode_usage(FILE *out)
+#define DECODE_STR_(x) #x
+#define DECODE_STR(x)  DECODE_STR_(x)
+
+/* --run ID; field is the whole decode_args_t. */
+static int decode_parse_run(const cli_value_t *v, void *field)
 {
-    fprintf(out,
-            "usage: chunksim decode --db FILE [--run ID] [--all-chunks] [options]\n"
-            "       chunksim decode CAPTURE|- [--format auto|mc|hex|bin] [options]\n"
-            "\n"
-            "Reassembles chunks into messages (chunk format v2), checks each CRC, prints per\n"
-            "message its type (coredump, event, log, cdr), length, CRC status, chunk count and\n"
-            "first chunk, and for a coredump its header, blocks and footer. A run-length\n"
-            "encoded message (header bit 0x80) is expanded first, and what it expands to is\n"
-            "walked and compared; an encoding that does not expand is damage (bad_rle).\n"
-            "Damage is located:\n"
-            "a missing chunk (gap), a duplicate, an out-of-order chunk, an orphan continuation,\n"
-            "a bad CRC, a truncated message or capture, a bad base64/hex record each name the\n"
-            "chunk (DB seq, capture line, or binary record and byte) and the message offset;\n"
-            "decoding carries on with the next message. A message announced longer than\n"
-            "64 MiB is damage, unless the image (the run's, or --image) is larger: then\n"
-            "the limit is the image with its message header.\n"
-            "\n"
-            "sources:\n"
-            "  --db FILE --run ID  the run's chunks from a chunksim recording, in seq order\n"
-            "                      (--run omitted: the latest run). Only chunks the link\n"
-            "                      delivered, which is what the receiver saw; coredumps are\n"
-            "                      also compared with the run's image\n"
-            "  --all-chunks        include chunks that were produced but not delivered\n"
-            "  CAPTURE             a capture file ('-': standard input), in one of:\n"
-            "    mc    console text: every 'MC:<base64 of one chunk>:' anywhere in a line is\n"
-            "          one chunk; other text and lines are ignored. Standard base64 with '='\n"
-            "          padding. An 'MC:' without a valid record after it (bad character, bad\n"
-            "          padding, no closing ':' on the line) is reported as damage.\n"
-            "    hex   one chunk per line as hex digits, spaces and tabs ignored; blank lines\n"
-            "          and lines starting with '#' are skipped; anything else is damage.\n"
-            "    bin   back-to-back records: a 2-byte little-endian length, then that many\n"
-            "          chunk bytes (chunks up to 65535 bytes). A cut record is damage.\n"
-            "    auto  (default) bin if the file is a whole number of such records, else mc\n"
-            "          if it contains 'MC:', else bin if it has control bytes, else hex.\n"
-            "\n"
-            "options:\n"
-            "  --format FMT        auto, mc, hex or bin (captures)\n"
-            "  --image FILE        compare each coredump with this image (e.g. read from the\n"
-            "                      device's flash); locates corruption that a CRC only detects\n"
-            "  --out DIR           write each complete message's payload (the bytes after the\n"
-            "                      message header: type byte and project key; for a coredump\n"
-            "                      the image; expanded when run-length encoded) to\n"
-            "                      DIR/msg-<n>-<type>.bin, also when its CRC is bad\n"
-            "  -q, --quiet         only damage and the summary\n"
-            "  -v, --verbose       print every damage report (default: runs of one kind are\n"
-            "                      folded after %d)\n"
-            "  -h, --help          this text\n"
-            "\n"
-            "Exit status: 0 every message intact, 1 damage found (or no complete message),\n"
-            "2 usage error or unreadable input (missing file, not a recording, no such run).\n",
-            DECODE_SHOW_PER_RUN);
+    decode_args_t *a = field;
+    char *end;
+    errno = 0;
+    a->run_id = strtoll(v->text, &end, 10);
+    if (errno != 0 || end == v->text || *end != '\0' || a->run_id <= 0) {
+        fprintf(v->err, "%s: --%s: '%s' is not a run id\n", v->tool, v->option, v->text);
+        return CLI_EXIT_USAGE;
+    }
+    a->run_given = true;
+    return 0;
 }
+
+static int decode_parse_format(const cli_value_t *v, void *field)
+{
+    if (chunksim_capture_format_from_name(v->text, field) < 0) {
+        fprintf(v->err, "%s: --%s: '%s' is not auto, mc, hex or bin\n", v->tool, v->option,
+                v->text);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+#define OWN(field) offsetof(decode_args_t, field)
+
+static const cli_option_t decode_options[] = {
+    {"run", 0, "ID", "with --db: the run (default: the latest)", 0, decode_parse_run},
+    {"all-chunks", 0, NULL, "with --db: also chunks produced but not delivered", OWN(all_chunks),
+     NULL},
+    {"format", 0, "FMT", "auto, mc, hex or bin (captures)", OWN(format), decode_parse_format},
+    {"image", 0, "FILE",
+     "compare each coredump with this image (e.g. read from the\n"
+     "device's flash); locates corruption that a CRC only detects",
+     OWN(image_path), NULL},
+    {"out", 0, "DIR",
+     "write each complete message's payload (the bytes after the\n"
+     "message header: type byte and project key; for a coredump\n"
+     "the image; expanded when run-length encoded) to\n"
+     "DIR/msg-<n>-<type>.bin, also when its CRC is bad",
+     OWN(out_dir), NULL},
+    /* Not the shared -q (no progress on stderr): decode's stdout itself gets shorter. */
+    {"quiet", 'q', NULL, "only damage and the summary", OWN(quiet), NULL},
+    {"verbose", 'v', NULL,
+     "print every damage report (default: runs of one kind are\n"
+     "folded after " DECODE_STR(DECODE_SHOW_PER_RUN) ")",
+     OWN(verbose), NULL},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const cli_command_t decode_command = {
+    .name = "decode",
+    .usage = "--db FILE [--run ID] [--all-chunks] [options]\n"
+             "       chunksim decode CAPTURE|- [--format auto|mc|hex|bin] [options]",
+    .about = "Reassembles chunks into messages (chunk format v2), checks each CRC, prints per\n"
+             "message its type (coredump, event, log, cdr), length, CRC status, chunk count and\n"
+             "first chunk, and for a coredump its header, blocks and footer. A run-length\n"
+             "encoded message (header bit 0x80) is expanded first, and what it expands to is\n"
+             "walked and compared; an encoding that does not expand is damage (bad_rle).\n"
+             "Damage is located:\n"
+             "a missing chunk (gap), a duplicate, an out-of-order chunk, an orphan continuation,\n"
+             "a bad CRC, a truncated message or capture, a bad base64/hex record each name the\n"
+             "chunk (DB seq, capture line, or binary record and byte) and the message offset;\n"
+             "decoding carries on with the next message. A message announced longer than\n"
+             "64 MiB is damage, unless the image (the run's, or --image) is larger: then\n"
+             "the limit is the image with its message header.\n"
+             "\n"
+             "sources:\n"
+             "  --db FILE --run ID  the run's chunks from a chunksim recording, in seq order\n"
+             "                      (--run omitted: the latest run). Only chunks the link\n"
+             "                      delivered, which is what the receiver saw; coredumps are\n"
+             "                      also compared with the run's image\n"
+             "  --all-chunks        include chunks that were produced but not delivered\n"
+             "  CAPTURE             a capture file ('-': standard input), in one of:\n"
+             "    mc    console text: every 'MC:<base64 of one chunk>:' anywhere in a line is\n"
+             "          one chunk; other text and lines are ignored. Standard base64 with '='\n"
+             "          padding. An 'MC:' without a valid record after it (bad character, bad\n"
+             "          padding, no closing ':' on the line) is reported as damage.\n"
+             "    hex   one chunk per line as hex digits, spaces and tabs ignored; blank lines\n"
+             "          and lines starting with '#' are skipped; anything else is damage.\n"
+             "    bin   back-to-back records: a 2-byte little-endian length, then that many\n"
+             "          chunk bytes (chunks up to 65535 bytes). A cut record is damage.\n"
+             "    auto  (default) bin if the file is a whole number of such records, else mc\n"
+             "          if it contains 'MC:', else bin if it has control bytes, else hex.\n",
+    .shared = CLI_OPT_DB_SOURCE,
+    .options = decode_options,
+    .notes = "Exit status: 0 every message intact, 1 damage found (or no complete message),\n"
+             "2 usage error or unreadable input (missing file, not a recording, no such run).\n",
+    .min_args = 0,
+    .max_args = 1,
+};
 
 static int decode_parse(int argc, char **argv, decode_args_t *a, FILE *out, FILE *err)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},   {"run", required_argument, NULL, 'r'},
-        {"all-chunks", no_argument, NULL, 'A'}, {"format", required_argument, NULL, 'f'},
-        {"out", required_argument, NULL, 'o'},  {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},    {"image", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
-    };
     *a = (decode_args_t){0};
-    bool run_given = false;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
-        char *end = NULL;
-        switch (c) {
-        case 'd':
-            a->db_path = optarg;
-            break;
-        case 'r':
-            errno = 0;
-            a->run_id = strtoll(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || a->run_id <= 0) {
-                fprintf(err, "chunksim decode: --run: '%s' is not a run id\n", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            run_given = true;
-            break;
-        case 'A':
-            a->all_chunks = true;
-            break;
-        case 'f':
-            if (chunksim_capture_format_from_name(optarg, &a->format) < 0) {
-                fprintf(err, "chunksim decode: --format: '%s' is not auto, mc, hex or bin\n",
-                        optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case 'o':
-            a->out_dir = optarg;
-            break;
-        case 'i':
-            a->image_path = optarg;
-            break;
-        case 'q':
-            a->quiet = true;
-            break;
-        case 'v':
-            a->verbose = true;
-            break;
-        case 'h':
-            decode_usage(out);
-            return -1;
-        default:
-            decode_usage(err);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        a->input = argv[optind++];
-    }
+    cli_common_t common;
+    int first;
+    int rc = cli_options_parse_io(&decode_command, argc, argv, &common, a, &first, out, err);
+    if (rc != 0)
+        return rc;
+    a->db_path = common.db_given ? common.db_path : NULL;
+    a->input = first < argc ? argv[first] : NULL;
     const char *problem = NULL;
-    if (optind < argc) {
-        problem = "one capture file at a time";
-    } else if (a->db_path != NULL && a->input != NULL) {
+    if (a->db_path != NULL && a->input != NULL) {
         problem = "give either --db or a capture file, not both";
     } else if (a->db_path == NULL && a->input == NULL) {
         problem = "nothing to decode: give --db FILE [--run ID] or a capture file";
-    } else if (a->db_path == NULL && (run_given || a->all_chunks)) {
+    } else if (a->db_path == NULL && (a->run_given || a->all_chunks)) {
         problem = "--run and --all-chunks need --db";
     }
     if (problem != NULL) {
-        fprintf(err, "chunksim decode: %s\n", problem);
-        decode_usage(err);
+        cli_options_usage_error(&decode_command, err, "%s", problem);
         return CLI_EXIT_USAGE;
     }
     return 0;

@@ -7,11 +7,12 @@
  * This is how CI catches a slower or less safe change.
  */
 #include "cli.h"
+#include "options.h"
 #include "dbread.h"
 #include "report.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -101,11 +102,9 @@ static double diff_value(const dbread_run_t *r, int m)
     }
 }
 
-static void diff_usage(FILE *out)
+static void diff_about(FILE *out)
 {
-    fprintf(out, "usage: chunksim diff BASE.db NEW.db [options]\n"
-                 "\n"
-                 "Matches the runs of two recordings by their matrix case (the case id that\n"
+    fprintf(out, "Matches the runs of two recordings by their matrix case (the case id that\n"
                  "matrix, sweep and swarm record) when both recordings have case ids, else,\n"
                  "and for single runs, by (scenario name, seed, mode, reader); takes the\n"
                  "latest run of each key on each side, and compares outcome and metrics.\n"
@@ -132,12 +131,6 @@ static void diff_usage(FILE *out)
         fprintf(out, "  --%-26s %-4s %s (default %s)\n", d->flag,
                 d->limit == DIFF_PERCENT ? "PCT" : "N", d->name, def);
     }
-    fprintf(out, "\nother options:\n"
-                 "  --all                        also list matched runs that did not change\n"
-                 "  -h, --help                   this text\n"
-                 "\n"
-                 "Exit status: 0 no regression, 1 some regression, 2 usage error or a database\n"
-                 "that cannot be read.\n");
 }
 
 static int diff_parse_threshold(const char *flag, const char *s, diff_limit_t limit, double *out)
@@ -161,42 +154,56 @@ static int diff_parse_threshold(const char *flag, const char *s, diff_limit_t li
     return 0;
 }
 
+/* A threshold option; field is its double in diff_args_t.max. */
+static int diff_option_threshold(const cli_value_t *v, void *field)
+{
+    for (int m = 0; m < DIFF_METRICS; m++) {
+        if (strcmp(diff_metrics[m].flag, v->option) == 0)
+            return diff_parse_threshold(v->option, v->text, diff_metrics[m].limit, field) < 0
+                       ? CLI_EXIT_USAGE
+                       : 0;
+    }
+    return CLI_EXIT_USAGE;
+}
+
+/* One threshold option per metric (described by diff_about), then --all. */
+static cli_option_t diff_options[DIFF_METRICS + 2];
+
+static const cli_command_t diff_command = {
+    .name = "diff",
+    .usage = "BASE.db NEW.db [options]",
+    .about_fn = diff_about,
+    .options = diff_options,
+    .notes = "Exit status: 0 no regression, 1 some regression, 2 usage error or a database\n"
+             "that cannot be read.\n",
+    .min_args = 2,
+    .max_args = 2,
+    .no_args = "expected two databases, BASE.db and NEW.db",
+};
+
 static int diff_parse(int argc, char **argv, diff_args_t *a)
 {
-    struct option longopts[DIFF_METRICS + 3];
     for (int m = 0; m < DIFF_METRICS; m++) {
-        longopts[m] = (struct option){diff_metrics[m].flag, required_argument, NULL, 1000 + m};
-        a->max[m] = diff_metrics[m].default_max;
+        const diff_metric_t *d = &diff_metrics[m];
+        diff_options[m] = (cli_option_t){d->flag,
+                                         0,
+                                         d->limit == DIFF_PERCENT ? "PCT" : "N",
+                                         NULL,
+                                         offsetof(diff_args_t, max) + (size_t)m * sizeof(double),
+                                         diff_option_threshold};
+        a->max[m] = d->default_max;
     }
-    longopts[DIFF_METRICS] = (struct option){"all", no_argument, NULL, 'a'};
-    longopts[DIFF_METRICS + 1] = (struct option){"help", no_argument, NULL, 'h'};
-    longopts[DIFF_METRICS + 2] = (struct option){NULL, 0, NULL, 0};
+    diff_options[DIFF_METRICS] = (cli_option_t){
+        "all", 0, NULL, "also list matched runs that did not change", offsetof(diff_args_t, all),
+        NULL};
     a->all = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c >= 1000 && c < 1000 + DIFF_METRICS) {
-            const diff_metric_t *d = &diff_metrics[c - 1000];
-            if (diff_parse_threshold(d->flag, optarg, d->limit, &a->max[c - 1000]) < 0) {
-                return CLI_EXIT_USAGE;
-            }
-        } else if (c == 'a') {
-            a->all = true;
-        } else if (c == 'h') {
-            diff_usage(stdout);
-            return -1;
-        } else {
-            diff_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 2) {
-        fprintf(stderr, "chunksim diff: expected two databases, BASE.db and NEW.db\n");
-        diff_usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    a->base_path = argv[optind];
-    a->new_path = argv[optind + 1];
+    cli_common_t common;
+    int first;
+    int rc = cli_options_parse(&diff_command, argc, argv, &common, a, &first);
+    if (rc != 0)
+        return rc;
+    a->base_path = argv[first];
+    a->new_path = argv[first + 1];
     return 0;
 }
 

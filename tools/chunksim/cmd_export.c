@@ -6,12 +6,13 @@
  * track means is in report.h (the same loader feeds `chunksim report`).
  */
 #include "cli.h"
+#include "options.h"
 #include "report.h"
 
 #include "chunksim/recorder.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <sqlite3.h>
@@ -27,6 +28,7 @@
 #define EXPORT_TID_VIOL   50
 
 typedef struct {
+    cli_common_t common;
     const char *db_path;
     const char *run;
     const char *scenario;
@@ -35,81 +37,57 @@ typedef struct {
     int64_t run_id;
 } export_args_t;
 
-static void export_usage(FILE *out)
-{
-    fprintf(out, "usage: chunksim export [--db FILE] (--run ID | --scenario NAME)\n"
-                 "                       [--format perfetto] OUT.json\n"
-                 "\n"
-                 "Writes one recorded run as Chrome trace-event JSON ({\"traceEvents\": [...]}),\n"
-                 "which opens in the Perfetto UI (ui.perfetto.dev) and chrome://tracing. Times\n"
-                 "are the run's microseconds. Tracks (threads of one process):\n"
-                 "  flash      each flash operation, issue to completion (queueing included);\n"
-                 "             an operation that never completed is an instant event\n"
-                 "  waits      a prepare answered WAIT until one answered READY\n"
-                 "  chunks     each chunk, produced to the link's ack\n"
-                 "  link       each chunk's last attempt on the link, ending at its ack; the\n"
-                 "             recording has no on-air start, so its length is recomputed\n"
-                 "             from the stored scenario with the link model's formulas\n"
-                 "  violations the invariants the monitor found broken, as instant events\n"
-                 "Counters: 'flash busy' (1 while an operation is in flight) and 'window fill'\n"
-                 "(coredump bytes held in the RAM window ahead of the packetizer: an estimate\n"
-                 "from completed reads and each chunk's offset; see tools/chunksim/report.h).\n"
-                 "Overlapping operations or chunks go to extra threads (\"flash (2)\").\n"
-                 "\n"
-                 "options:\n"
-                 "  --db FILE          recording to read (default chunksim.db)\n"
-                 "  --run ID           the run to export\n"
-                 "  --scenario NAME    the newest run of this scenario\n"
-                 "  --format FORMAT    perfetto (the only one, and the default)\n"
-                 "  -h, --help         this text\n"
-                 "OUT.json '-' writes to stdout.\n"
-                 "\n"
-                 "Exit status: 0 written, 2 usage error, unreadable database, no such run.\n");
-}
+#define OWN(field) offsetof(export_args_t, field)
+
+static const cli_option_t export_options[] = {
+    {"run", 0, "ID", "the run to export", OWN(run), NULL},
+    {"scenario", 0, "NAME", "the newest run of this scenario", OWN(scenario), NULL},
+    {"format", 0, "FORMAT", "perfetto (the only one, and the default)", OWN(format), NULL},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const cli_command_t export_command = {
+    .name = "export",
+    .usage = "[--db FILE] (--run ID | --scenario NAME)\n"
+             "                       [--format perfetto] OUT.json",
+    .about = "Writes one recorded run as Chrome trace-event JSON ({\"traceEvents\": [...]}),\n"
+             "which opens in the Perfetto UI (ui.perfetto.dev) and chrome://tracing. Times\n"
+             "are the run's microseconds. Tracks (threads of one process):\n"
+             "  flash      each flash operation, issue to completion (queueing included);\n"
+             "             an operation that never completed is an instant event\n"
+             "  waits      a prepare answered WAIT until one answered READY\n"
+             "  chunks     each chunk, produced to the link's ack\n"
+             "  link       each chunk's last attempt on the link, ending at its ack; the\n"
+             "             recording has no on-air start, so its length is recomputed\n"
+             "             from the stored scenario with the link model's formulas\n"
+             "  violations the invariants the monitor found broken, as instant events\n"
+             "Counters: 'flash busy' (1 while an operation is in flight) and 'window fill'\n"
+             "(coredump bytes held in the RAM window ahead of the packetizer: an estimate\n"
+             "from completed reads and each chunk's offset; see tools/chunksim/report.h).\n"
+             "Overlapping operations or chunks go to extra threads (\"flash (2)\").\n",
+    .shared = CLI_OPT_DB,
+    .options = export_options,
+    .notes = "OUT.json '-' writes to stdout.\n"
+             "\n"
+             "Exit status: 0 written, 2 usage error, unreadable database, no such run.\n",
+    .min_args = 1,
+    .max_args = 1,
+    .no_args = "no output file given",
+};
 
 static int export_parse(int argc, char **argv, export_args_t *a)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},       {"run", required_argument, NULL, 'r'},
-        {"scenario", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
-    };
-    *a = (export_args_t){.db_path = "chunksim.db", .format = "perfetto"};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            a->db_path = optarg;
-            break;
-        case 'r':
-            a->run = optarg;
-            break;
-        case 's':
-            a->scenario = optarg;
-            break;
-        case 'f':
-            a->format = optarg;
-            break;
-        case 'h':
-            export_usage(stdout);
-            return -1;
-        default:
-            export_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
+    *a = (export_args_t){.format = "perfetto"};
+    int first;
+    int rc = cli_options_parse(&export_command, argc, argv, &a->common, a, &first);
+    if (rc != 0)
+        return rc;
+    a->db_path = a->common.db_path;
+    a->out_path = argv[first];
     if (strcmp(a->format, "perfetto") != 0) {
         fprintf(stderr, "chunksim export: --format '%s': the only format is perfetto\n", a->format);
         return CLI_EXIT_USAGE;
     }
-    if (optind + 1 != argc) {
-        fprintf(stderr, "chunksim export: %s\n",
-                optind >= argc ? "no output file given" : "one output file only");
-        export_usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    a->out_path = argv[optind];
     if ((a->run == NULL) == (a->scenario == NULL)) {
         fprintf(stderr, "chunksim export: name the run with --run ID or --scenario NAME\n");
         return CLI_EXIT_USAGE;

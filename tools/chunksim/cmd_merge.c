@@ -1,65 +1,47 @@
 /* chunksim merge: recording databases (shards, machines) into one, nothing lost or doubled. */
 #include "cli.h"
+#include "options.h"
 
 #include "chunksim/merge.h"
 #include "chunksim/recorder.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
-static void merge_usage(FILE *out)
-{
-    fprintf(out, "usage: chunksim merge OUT.db IN.db... [options]\n"
-                 "\n"
-                 "Copies every run of each input database, with its calls, flash operations,\n"
-                 "chunks, violations, params and metrics, into OUT.db (created if missing).\n"
-                 "Scenarios and coredump images are stored once by their SHA-256; runs get new\n"
-                 "ids in OUT.db, in input order. A run OUT.db already holds (same scenario,\n"
-                 "seed, mode, reader, glue, start time, writer host and pid) is not copied\n"
-                 "again, so merging an input twice changes nothing. A run an input still shows\n"
-                 "as 'running' is copied as 'interrupted'. Each input is merged in one\n"
-                 "transaction: all of its runs or none.\n"
-                 "\n"
-                 "Typical use: N CI jobs each run 'chunksim matrix ... --shard K/N --db\n"
-                 "shard-K.db'; a last job runs 'chunksim merge all.db shard-*.db'.\n"
-                 "\n"
-                 "options:\n"
-                 "  -q, --quiet   no line per input on stderr\n"
-                 "  -h, --help    this text\n"
-                 "\n"
-                 "Exit status: 0 merged, 2 usage error or an input that cannot be merged (not a\n"
-                 "chunksim recording, another schema version, missing); inputs before it stay\n"
-                 "merged.\n");
-}
+static const cli_command_t merge_command = {
+    .name = "merge",
+    .usage = "OUT.db IN.db... [options]",
+    .about = "Copies every run of each input database, with its calls, flash operations,\n"
+             "chunks, violations, params and metrics, into OUT.db (created if missing).\n"
+             "Scenarios and coredump images are stored once by their SHA-256; runs get new\n"
+             "ids in OUT.db, in input order. A run OUT.db already holds (same scenario,\n"
+             "seed, mode, reader, glue, start time, writer host and pid) is not copied\n"
+             "again, so merging an input twice changes nothing. A run an input still shows\n"
+             "as 'running' is copied as 'interrupted'. Each input is merged in one\n"
+             "transaction: all of its runs or none.\n"
+             "\n"
+             "Typical use: N CI jobs each run 'chunksim matrix ... --shard K/N --db\n"
+             "shard-K.db'; a last job runs 'chunksim merge all.db shard-*.db'.\n",
+    .shared = CLI_OPT_QUIET,
+    .notes = "With -q, no line per input on stderr.\n"
+             "\n"
+             "Exit status: 0 merged, 2 usage error or an input that cannot be merged (not a\n"
+             "chunksim recording, another schema version, missing); inputs before it stay\n"
+             "merged.\n",
+    .min_args = 2,
+    .max_args = -1,
+    .no_args = "need OUT.db and at least one IN.db",
+};
 
 int cli_merge(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    bool quiet = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        if (c == 'q') {
-            quiet = true;
-        } else if (c == 'h') {
-            merge_usage(stdout);
-            return CLI_EXIT_OK;
-        } else {
-            merge_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (argc - optind < 2) {
-        fprintf(stderr, "chunksim merge: need OUT.db and at least one IN.db\n");
-        merge_usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    const char *out_path = argv[optind];
+    cli_common_t common;
+    int first;
+    int rc = cli_options_parse(&merge_command, argc, argv, &common, NULL, &first);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    bool quiet = common.quiet;
+    const char *out_path = argv[first];
     chunksim_rec_t rec;
     char err[1024];
     if (chunksim_rec_open(&rec, out_path, err, sizeof err) < 0) {
@@ -68,7 +50,7 @@ int cli_merge(int argc, char **argv)
     }
     int exit_code = CLI_EXIT_OK;
     chunksim_merge_stats_t total = {0};
-    for (int i = optind + 1; i < argc && exit_code == CLI_EXIT_OK; i++) {
+    for (int i = first + 1; i < argc && exit_code == CLI_EXIT_OK; i++) {
         chunksim_merge_stats_t st;
         if (chunksim_merge(&rec, argv[i], NULL, &st, err, sizeof err) < 0) {
             fprintf(stderr, "chunksim merge: %s\n", err);

@@ -5,12 +5,13 @@
  * difference is a change in behaviour, and the first one is where it began.
  */
 #include "cli.h"
+#include "options.h"
 #include "dbread.h"
 
 #include "chunksim/reader.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -72,125 +73,98 @@ static const replay_table_t replay_tables[] = {
 };
 enum { REPLAY_CALLS = 0, REPLAY_FLASH_OPS, REPLAY_CHUNKS, REPLAY_VIOLATIONS, REPLAY_TABLES = 5 };
 
-static void replay_usage(FILE *out)
-{
-    fprintf(out, "usage: chunksim replay --db FILE (--run ID | --all) [options]\n"
-                 "\n"
-                 "Re-executes a recorded run from the scenario text and seed stored with it and\n"
-                 "compares the new trace with the stored one, in order: calls, flash operations,\n"
-                 "chunks, violations, then the outcome and its metrics. Every column counts\n"
-                 "except wall-clock ones. Identical: one line saying so. Different: the first\n"
-                 "divergence (table, sequence number, field, stored value, new value).\n"
-                 "\n"
-                 "options:\n"
-                 "  --db FILE              the recording (opened read-only)\n"
-                 "  --run ID               the run to replay (runs.run_id)\n"
-                 "  --all                  every run in FILE; runs that cannot replay (not\n"
-                 "                         finished, realtime, foreign reader) are skipped\n"
-                 "  --mode virtual         re-run a realtime run on the simulated clock (realtime\n"
-                 "                         runs are refused otherwise: measured time never\n"
-                 "                         replays identically)\n"
-                 "  --latencies-from SRC   flash latencies and faults from DB:RUN or FILE.csv, as\n"
-                 "                         'chunksim run --latencies-from' (scenarios/README.md);\n"
-                 "                         needed to replay a run that was recorded with it\n"
-                 "  --base-dir DIR         where relative paths in the stored scenario resolve\n"
-                 "                         (coredump.file, trace CSVs; default: the current\n"
-                 "                         directory)\n"
-                 "  --keep FILE            record the replay into FILE instead of a scratch\n"
-                 "                         database that is deleted afterwards\n"
-                 "  -q, --quiet            no progress on stderr\n"
-                 "  -h, --help             this text\n"
-                 "\n"
-                 "Exit status: 0 identical, 1 a run diverged, 2 usage or input error (no such\n"
-                 "run, unreadable database, a file the scenario names is gone, realtime run).\n");
-}
-
-static int replay_parse_id(const char *s, int64_t *id)
+/* --run ID: a positive run id into the int64_t at field. */
+static int replay_parse_id(const cli_value_t *v, void *field)
 {
     char *end;
     errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (s[0] == '\0' || *end != '\0' || errno != 0 || v <= 0) {
-        return -1;
+    long long id = strtoll(v->text, &end, 10);
+    if (v->text[0] == '\0' || *end != '\0' || errno != 0 || id <= 0) {
+        fprintf(v->err, "%s: --%s %s: expected a run id (1, 2, ...)\n", v->tool, v->option,
+                v->text);
+        return CLI_EXIT_USAGE;
     }
-    *id = v;
+    *(int64_t *)field = id;
     return 0;
 }
 
+static int replay_parse_mode(const cli_value_t *v, void *field)
+{
+    if (strcmp(v->text, "virtual") != 0) {
+        fprintf(v->err,
+                "%s: --%s %s: only 'virtual' (a replay is compared on the simulated clock)\n",
+                v->tool, v->option, v->text);
+        return CLI_EXIT_USAGE;
+    }
+    *(bool *)field = true;
+    return 0;
+}
+
+#define OWN(field) offsetof(replay_args_t, field)
+
+static const cli_option_t replay_options[] = {
+    {"run", 0, "ID", "the run to replay (runs.run_id)", OWN(run_id), replay_parse_id},
+    {"all", 0, NULL,
+     "every run in FILE; runs that cannot replay (not\n"
+     "finished, realtime, foreign reader) are skipped",
+     OWN(all), NULL},
+    {"mode", 0, "virtual",
+     "re-run a realtime run on the simulated clock (realtime\n"
+     "runs are refused otherwise: measured time never\n"
+     "replays identically)",
+     OWN(force_virtual), replay_parse_mode},
+    {"latencies-from", 0, "SRC",
+     "flash latencies and faults from DB:RUN or FILE.csv, as\n"
+     "'chunksim run --latencies-from' (scenarios/README.md);\n"
+     "needed to replay a run that was recorded with it",
+     OWN(latencies_from), NULL},
+    {"base-dir", 0, "DIR",
+     "where relative paths in the stored scenario resolve\n"
+     "(coredump.file, trace CSVs; default: the current\n"
+     "directory)",
+     OWN(base_dir), NULL},
+    {"keep", 0, "FILE",
+     "record the replay into FILE instead of a scratch\n"
+     "database that is deleted afterwards",
+     OWN(keep_path), NULL},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const cli_command_t replay_command = {
+    .name = "replay",
+    .usage = "--db FILE (--run ID | --all) [options]",
+    .about = "Re-executes a recorded run from the scenario text and seed stored with it and\n"
+             "compares the new trace with the stored one, in order: calls, flash operations,\n"
+             "chunks, violations, then the outcome and its metrics. Every column counts\n"
+             "except wall-clock ones. Identical: one line saying so. Different: the first\n"
+             "divergence (table, sequence number, field, stored value, new value). The\n"
+             "recording is opened read-only.\n",
+    .shared = CLI_OPT_DB_SOURCE | CLI_OPT_QUIET,
+    .options = replay_options,
+    .notes = "Exit status: 0 identical, 1 a run diverged, 2 usage or input error (no such\n"
+             "run, unreadable database, a file the scenario names is gone, realtime run).\n",
+    .min_args = 0,
+    .max_args = 0,
+};
+
 static int replay_parse(int argc, char **argv, replay_args_t *a)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"run", required_argument, NULL, 'r'},
-        {"all", no_argument, NULL, 'a'},
-        {"mode", required_argument, NULL, 'm'},
-        {"latencies-from", required_argument, NULL, 'L'},
-        {"base-dir", required_argument, NULL, 'B'},
-        {"keep", required_argument, NULL, 'k'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     *a = (replay_args_t){0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            a->db_path = optarg;
-            break;
-        case 'r':
-            if (replay_parse_id(optarg, &a->run_id) < 0) {
-                fprintf(stderr, "chunksim replay: --run %s: expected a run id (1, 2, ...)\n",
-                        optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case 'a':
-            a->all = true;
-            break;
-        case 'm':
-            if (strcmp(optarg, "virtual") != 0) {
-                fprintf(stderr,
-                        "chunksim replay: --mode %s: only 'virtual' (a replay is compared on "
-                        "the simulated clock)\n",
-                        optarg);
-                return CLI_EXIT_USAGE;
-            }
-            a->force_virtual = true;
-            break;
-        case 'L':
-            a->latencies_from = optarg;
-            break;
-        case 'B':
-            a->base_dir = optarg;
-            break;
-        case 'k':
-            a->keep_path = optarg;
-            break;
-        case 'q':
-            a->quiet = true;
-            break;
-        case 'h':
-            replay_usage(stdout);
-            return -1;
-        default:
-            replay_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
+    cli_common_t common;
+    int first;
+    int rc = cli_options_parse(&replay_command, argc, argv, &common, a, &first);
+    if (rc != 0)
+        return rc;
+    a->db_path = common.db_given ? common.db_path : NULL;
+    a->quiet = common.quiet;
     const char *why = NULL;
-    if (optind < argc) {
-        why = "unexpected argument";
-    } else if (a->db_path == NULL) {
+    if (a->db_path == NULL) {
         why = "--db FILE is required";
     } else if ((a->run_id != 0) == a->all) {
         why = "give either --run ID or --all";
     }
     if (why != NULL) {
-        fprintf(stderr, "chunksim replay: %s%s%s\n", why, optind < argc ? ": " : "",
-                optind < argc ? argv[optind] : "");
-        replay_usage(stderr);
+        cli_options_usage_error(&replay_command, stderr, "%s", why);
         return CLI_EXIT_USAGE;
     }
     return 0;

@@ -1,11 +1,12 @@
 /* chunksim report: latency, throughput, faults and outcomes of recorded runs, as text or HTML. */
 #include "cli.h"
+#include "options.h"
 #include "report.h"
 
 #include "chunksim/recorder.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #define REPORT_DEFAULT_SCENARIO "ble_default"
 
 typedef struct {
+    cli_common_t common;
     const char *db_path;
     const char *run;
     const char *scenario;
@@ -24,46 +26,52 @@ typedef struct {
     report_html_options_t html;
 } report_args_t;
 
-static void report_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: chunksim report [--db FILE] [--run ID | --scenario NAME]\n"
-            "                       [--html OUT.html [--window START_US:END_US]]\n"
-            "\n"
-            "Prints, per run: scenario, seed, outcome; drain time, message bytes per second\n"
-            "and efficiency against the bound; latency percentiles (p50, p90, p99, max, in\n"
-            "microseconds) of flash reads (device time), of waits (from a prepare answered\n"
-            "WAIT to the next one answered READY) and of chunks (produced to sent); faults\n"
-            "injected by kind; violations. Then the outcome count over all runs.\n"
-            "Percentiles are nearest-rank, as in docs/schema.md.\n"
-            "\n"
-            "Campaigns: when the runs carry their matrix case (matrix, sweep and swarm\n"
-            "record it) and neither --run nor --scenario is given, the report is per cell\n"
-            "(file and axis values): one line per cell, failing cells first (a run fails\n"
-            "when its outcome is not its scenario's expect), each with its first failing\n"
-            "run and the line that reruns it. With --html the text lists the first 10\n"
-            "cells and the page holds them all: a table per pair of axes of each file\n"
-            "(failed/runs, red by share), the failing cells with their repro lines, and\n"
-            "the full report of the first failing run of the first 20 failing cells.\n"
-            "\n"
-            "options:\n"
-            "  --db FILE          recording to read (default chunksim.db)\n"
-            "  --run ID           only this run (default: every run)\n"
-            "  --scenario NAME    only the newest run of this scenario\n"
-            "  --html OUT.html    also write a self-contained HTML page (no script, nothing\n"
-            "                     fetched): a campaign's (above), or one run's: --run,\n"
-            "                     --scenario, else the newest\n"
-            "                     run of " REPORT_DEFAULT_SCENARIO
-            ", else the newest run: a timeline of flash\n"
-            "                     operations, waits, chunks, link sends and window fill;\n"
-            "                     latency histograms; every scenario of the database compared\n"
-            "  --window S:E       the timeline shows simulated time [S, E) in microseconds;\n"
-            "                     either side may be empty (e.g. --window :200000)\n"
-            "  -h, --help         this text\n"
-            "\n"
-            "Exit status: 0 report written, 2 usage error, unreadable database, or no such\n"
-            "run or scenario.\n");
-}
+#define OWN(field) offsetof(report_args_t, field)
+
+static const cli_option_t report_options[] = {
+    {"run", 0, "ID", "only this run (default: every run)", OWN(run), NULL},
+    {"scenario", 0, "NAME", "only the newest run of this scenario", OWN(scenario), NULL},
+    {"html", 0, "OUT.html",
+     "also write a self-contained HTML page (no script, nothing\n"
+     "fetched): a campaign's (above), or one run's: --run,\n"
+     "--scenario, else the newest\n"
+     "run of " REPORT_DEFAULT_SCENARIO ", else the newest run: a timeline of flash\n"
+     "operations, waits, chunks, link sends and window fill;\n"
+     "latency histograms; every scenario of the database compared",
+     OWN(html_path), NULL},
+    {"window", 0, "S:E",
+     "the timeline shows simulated time [S, E) in microseconds;\n"
+     "either side may be empty (e.g. --window :200000)",
+     OWN(window), NULL},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const cli_command_t report_command = {
+    .name = "report",
+    .usage = "[--db FILE] [--run ID | --scenario NAME]\n"
+             "                       [--html OUT.html [--window START_US:END_US]]",
+    .about = "Prints, per run: scenario, seed, outcome; drain time, message bytes per second\n"
+             "and efficiency against the bound; latency percentiles (p50, p90, p99, max, in\n"
+             "microseconds) of flash reads (device time), of waits (from a prepare answered\n"
+             "WAIT to the next one answered READY) and of chunks (produced to sent); faults\n"
+             "injected by kind; violations. Then the outcome count over all runs.\n"
+             "Percentiles are nearest-rank, as in docs/schema.md.\n"
+             "\n"
+             "Campaigns: when the runs carry their matrix case (matrix, sweep and swarm\n"
+             "record it) and neither --run nor --scenario is given, the report is per cell\n"
+             "(file and axis values): one line per cell, failing cells first (a run fails\n"
+             "when its outcome is not its scenario's expect), each with its first failing\n"
+             "run and the line that reruns it. With --html the text lists the first 10\n"
+             "cells and the page holds them all: a table per pair of axes of each file\n"
+             "(failed/runs, red by share), the failing cells with their repro lines, and\n"
+             "the full report of the first failing run of the first 20 failing cells.\n",
+    .shared = CLI_OPT_DB,
+    .options = report_options,
+    .notes = "Exit status: 0 report written, 2 usage error, unreadable database, or no such\n"
+             "run or scenario.\n",
+    .min_args = 0,
+    .max_args = 0,
+};
 
 static int report_parse_id(const char *text, int64_t *id)
 {
@@ -79,47 +87,12 @@ static int report_parse_id(const char *text, int64_t *id)
 
 static int report_parse(int argc, char **argv, report_args_t *a)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"run", required_argument, NULL, 'r'},
-        {"scenario", required_argument, NULL, 's'},
-        {"html", required_argument, NULL, 'H'},
-        {"window", required_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    *a = (report_args_t){.db_path = "chunksim.db", .html = {.window_end_us = REPORT_TIME_NONE}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            a->db_path = optarg;
-            break;
-        case 'r':
-            a->run = optarg;
-            break;
-        case 's':
-            a->scenario = optarg;
-            break;
-        case 'H':
-            a->html_path = optarg;
-            break;
-        case 'w':
-            a->window = optarg;
-            break;
-        case 'h':
-            report_usage(stdout);
-            return -1;
-        default:
-            report_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "chunksim report: unexpected argument '%s'\n", argv[optind]);
-        return CLI_EXIT_USAGE;
-    }
+    *a = (report_args_t){.html = {.window_end_us = REPORT_TIME_NONE}};
+    int first;
+    int rc = cli_options_parse(&report_command, argc, argv, &a->common, a, &first);
+    if (rc != 0)
+        return rc;
+    a->db_path = a->common.db_path;
     if (a->run != NULL && a->scenario != NULL) {
         fprintf(stderr, "chunksim report: --run and --scenario both select the run; give one\n");
         return CLI_EXIT_USAGE;

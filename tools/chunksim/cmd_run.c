@@ -1,18 +1,17 @@
 /* chunksim run: scenario files in, a summary table (or JSON) out, every run recorded. */
 #include "cli.h"
+#include "options.h"
 
 #include "chunksim/glue.h"
 #include "chunksim/recorder.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define RUN_MAX_SETS 64
 
 /* SIGINT/SIGTERM end the current run (recorded as incomplete) and skip the rest. */
 static volatile sig_atomic_t run_stop;
@@ -27,144 +26,81 @@ static void run_on_signal(int sig)
 static chunksim_glue_t run_glue;
 
 typedef struct {
-    const char *db_path;
+    cli_common_t common;
     const char *glue;      /* --glue: user glue (a shared object) instead of the built-in reader */
     double glue_timeout_s; /* --glue-timeout */
-    const char *seed;
     const char *mode;
     const char *latencies_from; /* --latencies-from: DB:RUN or FILE.csv */
-    char *sets[RUN_MAX_SETS];
-    int nsets;
-    bool json;
-    bool rows;
-    bool quiet;
 } run_args_t;
 
-static void run_usage(FILE *out)
+static int run_parse_glue_timeout(const cli_value_t *v, void *field)
 {
-    fprintf(out, "usage: chunksim run SCENARIO... [options]\n"
-                 "\n"
-                 "Runs each scenario file (INI, keys in scenarios/README.md) once, prints one\n"
-                 "summary row per run on stdout, and records the scenario, the run and every\n"
-                 "call, flash operation, chunk and violation into a SQLite database.\n"
-                 "\n"
-                 "options:\n"
-                 "  --db FILE          database to record into (created if missing; default\n"
-                 "                     chunksim.db); --db '' records nothing\n"
-                 "  --seed N           override [run] seed for every scenario\n"
-                 "  --mode MODE        override [run] mode: virtual (default) or realtime\n"
-                 "  --set KEY=VALUE    override any key, e.g. --set link.att_mtu=247 (repeatable;\n"
-                 "                     applied after the file, in order)\n"
-                 "  --no-trace         record only the runs rows, not calls/flash ops/chunks\n"
-                 "  --latencies-from SRC  take the latency and fault of every flash operation\n"
-                 "                     from a recorded run (DB:RUN) or a board's CSV (FILE.csv;\n"
-                 "                     scenarios/README.md), not from the scenario\n"
-                 "  --glue LIB.so      run your own async glue (see sim/include/chunksim/board.h)\n"
-                 "                     in place of the scenario's reader, a child process per run\n"
-                 "  --glue-timeout S   wall-clock seconds a glue run may take before it is killed\n"
-                 "                     and recorded as failed (default 30; 0: no limit)\n"
-                 "  --json             print the results as JSON on stdout instead of the table\n"
-                 "  -q, --quiet        with --json: no progress line per run on stderr\n"
-                 "  -h, --help         this text\n"
-                 "\n"
-                 "The table has one row per run; when the run has a reason (why it failed, or\n"
-                 "what was odd about it), an indented line under the row gives it. drain_s runs\n"
-                 "from the first call to the ack that completed the coredump (or to the run's\n"
-                 "end); msg_B/s, eff (bound / drain, 0 to 1), flash%% and link%% (busy time as a\n"
-                 "share of the drain, 0 to 100) are all taken over that interval\n"
-                 "(docs/schema.md, runs).\n"
-                 "\n"
-                 "A run passes when its outcome equals the scenario's [run] expect (or is 'ok'\n"
-                 "when it states none). Outcomes: ok, lost, corrupt, incomplete, violation,\n"
-                 "error (the run could not be set up, or could not be recorded in full: then\n"
-                 "its reason says what the simulation concluded, and the summary names the\n"
-                 "recording error). The database row tells the same outcome and reason.\n"
-                 "Exit status: 0 all passed, 1 some failed, 2 usage or input error.\n");
-}
-
-static bool cli_glue_timeout(const char *text, double *seconds)
-{
+    const char *text = v->text;
     char *end;
     errno = 0;
+    double *seconds = field;
     *seconds = strtod(text, &end);
     if (errno != 0 || end == text || *end != '\0' || !(*seconds >= 0 && *seconds < 1e9)) {
-        fprintf(stderr, "chunksim run: --glue-timeout: '%s' is not a number of seconds\n", text);
-        return false;
-    }
-    return true;
-}
-
-static int run_parse(int argc, char **argv, run_args_t *a)
-{
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"seed", required_argument, NULL, 's'},
-        {"mode", required_argument, NULL, 'm'},
-        {"set", required_argument, NULL, 'S'},
-        {"json", no_argument, NULL, 'j'},
-        {"no-trace", no_argument, NULL, 'n'},
-        {"latencies-from", required_argument, NULL, 'L'},
-        {"glue", required_argument, NULL, 'G'},
-        {"glue-timeout", required_argument, NULL, 'T'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    *a = (run_args_t){
-        .db_path = "chunksim.db", .rows = true, .glue_timeout_s = CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            a->db_path = optarg;
-            break;
-        case 's':
-            a->seed = optarg;
-            break;
-        case 'm':
-            a->mode = optarg;
-            break;
-        case 'S':
-            if (a->nsets == RUN_MAX_SETS) {
-                fprintf(stderr, "chunksim run: at most %d --set options\n", RUN_MAX_SETS);
-                return CLI_EXIT_USAGE;
-            }
-            a->sets[a->nsets++] = optarg;
-            break;
-        case 'j':
-            a->json = true;
-            break;
-        case 'n':
-            a->rows = false;
-            break;
-        case 'L':
-            a->latencies_from = optarg;
-            break;
-        case 'G':
-            a->glue = optarg;
-            break;
-        case 'T':
-            if (!cli_glue_timeout(optarg, &a->glue_timeout_s)) {
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case 'q':
-            a->quiet = true;
-            break;
-        case 'h':
-            run_usage(stdout);
-            return -1;
-        default:
-            run_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        fprintf(stderr, "chunksim run: no scenario file given\n");
-        run_usage(stderr);
+        fprintf(v->err, "%s: --%s: '%s' is not a number of seconds\n", v->tool, v->option, text);
         return CLI_EXIT_USAGE;
     }
+    return 0;
+}
+
+#define OWN(field) offsetof(run_args_t, field)
+
+static const cli_option_t run_options[] = {
+    {"mode", 0, "MODE", "override [run] mode: virtual (default) or realtime", OWN(mode), NULL},
+    {"latencies-from", 0, "SRC",
+     "take the latency and fault of every flash operation\n"
+     "from a recorded run (DB:RUN) or a board's CSV (FILE.csv;\n"
+     "scenarios/README.md), not from the scenario",
+     OWN(latencies_from), NULL},
+    {"glue", 0, "LIB.so",
+     "run your own async glue (see sim/include/chunksim/board.h)\n"
+     "in place of the scenario's reader, a child process per run",
+     OWN(glue), NULL},
+    {"glue-timeout", 0, "S",
+     "wall-clock seconds a glue run may take before it is killed\n"
+     "and recorded as failed (default 30; 0: no limit)",
+     OWN(glue_timeout_s), run_parse_glue_timeout},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const cli_command_t run_command = {
+    .name = "run",
+    .usage = "SCENARIO... [options]",
+    .about = "Runs each scenario file (INI, keys in scenarios/README.md) once, prints one\n"
+             "summary row per run on stdout, and records the scenario, the run and every\n"
+             "call, flash operation, chunk and violation into a SQLite database.\n",
+    .shared = CLI_OPT_DB_RECORD | CLI_OPT_SEED | CLI_OPT_SET | CLI_OPT_NO_TRACE | CLI_OPT_JSON |
+              CLI_OPT_QUIET,
+    .options = run_options,
+    .notes = "The table has one row per run; when the run has a reason (why it failed, or\n"
+             "what was odd about it), an indented line under the row gives it. drain_s runs\n"
+             "from the first call to the ack that completed the coredump (or to the run's\n"
+             "end); msg_B/s, eff (bound / drain, 0 to 1), flash% and link% (busy time as a\n"
+             "share of the drain, 0 to 100) are all taken over that interval\n"
+             "(docs/schema.md, runs). Each run is printed once: its row (or its JSON\n"
+             "object); with --json a progress line per run goes to stderr unless -q.\n"
+             "\n"
+             "A run passes when its outcome equals the scenario's [run] expect (or is 'ok'\n"
+             "when it states none). Outcomes: ok, lost, corrupt, incomplete, violation,\n"
+             "error (the run could not be set up, or could not be recorded in full: then\n"
+             "its reason says what the simulation concluded, and the summary names the\n"
+             "recording error). The database row tells the same outcome and reason.\n"
+             "Exit status: 0 all passed, 1 some failed, 2 usage or input error.\n",
+    .min_args = 1,
+    .max_args = -1,
+    .no_args = "no scenario file given",
+};
+
+static int run_parse(int argc, char **argv, run_args_t *a, int *first)
+{
+    *a = (run_args_t){.glue_timeout_s = CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT};
+    int rc = cli_options_parse(&run_command, argc, argv, &a->common, a, first);
+    if (rc != 0)
+        return rc;
     char err[CHUNKSIM_GLUE_LABEL_BYTES];
     if (a->glue != NULL && chunksim_glue_open(&run_glue, a->glue, err, sizeof(err)) < 0) {
         fprintf(stderr, "chunksim run: --glue %s\n", err);
@@ -173,11 +109,10 @@ static int run_parse(int argc, char **argv, run_args_t *a)
     return 0;
 }
 
-int cli_load_scenario(chunksim_scenario_t *sc, const char *path, char *const *sets, int nsets,
-                      char *err, size_t errlen)
+int cli_load_scenario(chunksim_scenario_t *sc, const char *path, const char *const *sets,
+                      size_t nsets, char *err, size_t errlen)
 {
-    return chunksim_scenario_load_with(sc, path, (const char *const *)sets, (size_t)nsets, err,
-                                       errlen);
+    return chunksim_scenario_load_with(sc, path, sets, nsets, err, errlen);
 }
 
 static json_t *run_json(const char *path, const chunksim_scenario_t *sc,
@@ -233,28 +168,28 @@ void cli_summary_row(FILE *out, const chunksim_scenario_t *sc, const chunksim_ru
 }
 
 /* Every file with the command line's overrides, validated before anything runs. */
-static int run_load_all(const run_args_t *a, int argc, char **argv, chunksim_scenario_t *scs)
+static int run_load_all(const run_args_t *a, int nscs, char **paths, chunksim_scenario_t *scs)
 {
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    char *sets[RUN_MAX_SETS + 2];
+    const char *sets[CLI_SETS_MAX + 2];
     char seed_set[64], mode_set[64];
-    int n = 0;
-    if (a->seed != NULL) {
-        snprintf(seed_set, sizeof(seed_set), "run.seed=%s", a->seed);
+    size_t n = 0;
+    if (a->common.seed != NULL) {
+        snprintf(seed_set, sizeof(seed_set), "run.seed=%s", a->common.seed);
         sets[n++] = seed_set;
     }
     if (a->mode != NULL) {
         snprintf(mode_set, sizeof(mode_set), "run.mode=%s", a->mode);
         sets[n++] = mode_set;
     }
-    memcpy(sets + n, a->sets, (size_t)a->nsets * sizeof(sets[0]));
-    for (int i = optind; i < argc; i++) {
-        if (cli_load_scenario(&scs[i - optind], argv[i], sets, n + a->nsets, err, sizeof(err)) <
-                0 ||
-            cli_apply_latencies(&scs[i - optind], a->latencies_from, err, sizeof(err)) < 0) {
+    memcpy(sets + n, a->common.sets, a->common.set_count * sizeof(sets[0]));
+    n += a->common.set_count;
+    for (int i = 0; i < nscs; i++) {
+        if (cli_load_scenario(&scs[i], paths[i], sets, n, err, sizeof(err)) < 0 ||
+            cli_apply_latencies(&scs[i], a->latencies_from, err, sizeof(err)) < 0) {
             fprintf(stderr, "chunksim run: %s\n", err);
-            for (int j = optind; j < i; j++) {
-                chunksim_scenario_free(&scs[j - optind]);
+            for (int j = 0; j < i; j++) {
+                chunksim_scenario_free(&scs[j]);
             }
             return CLI_EXIT_USAGE;
         }
@@ -269,96 +204,112 @@ static char run_record_error[256];
 static int run_one(const run_args_t *a, const char *path, const chunksim_scenario_t *sc,
                    chunksim_rec_t *rec, json_t *all)
 {
+    bool rows = !a->common.no_trace;
     chunksim_run_options_t opts = {
-        .rec = rec, .record_rows = a->rows, .log = stderr, .stop = &run_stop};
+        .rec = rec, .record_rows = rows, .log = stderr, .stop = &run_stop};
     const chunksim_glue_run_options_t gopts = {.rec = rec,
-                                               .db_path = a->db_path,
-                                               .record_rows = a->rows,
+                                               .db_path = a->common.db_path,
+                                               .record_rows = rows,
                                                .log = stderr,
                                                .timeout_s = a->glue_timeout_s,
                                                .stop = &run_stop};
     chunksim_run_result_t res;
     int rc = a->glue != NULL ? chunksim_glue_run(&run_glue, sc, &gopts, &res)
                              : chunksim_run(sc, &opts, &res);
+    bool failed = rc < 0 || !res.passed;
     if (res.record_error[0] != '\0' && run_record_error[0] == '\0') {
         snprintf(run_record_error, sizeof(run_record_error), "%s", res.record_error);
     }
-    if (a->json) {
+    if (a->common.json) {
         json_array_append_new(all, run_json(path, sc, &res));
     } else {
         cli_summary_row(stdout, sc, &res);
-        fflush(stdout);
     }
-    if (a->json && !a->quiet) {
+    fflush(stdout);
+    if (a->common.json && !a->common.quiet) {
         fprintf(stderr, "chunksim: %s seed %" PRIu64 ": %s%s%s (%.0f ms wall)\n", sc->run.name,
                 res.seed, chunksim_outcome_name(res.outcome), res.reason[0] ? ": " : "", res.reason,
                 res.wall_ms);
     }
-    return (rc < 0 || !res.passed) ? 1 : 0;
+    return failed ? 1 : 0;
+}
+
+/* The last line: counts, and where the runs went (or why they did not get there). */
+static void run_summary(const run_args_t *a, bool recorded, int runs, int failed)
+{
+    const char *db = a->common.db_path;
+    if (a->common.json) {
+        if (run_record_error[0] != '\0')
+            fprintf(stderr, "chunksim run: recording into %s failed: %s\n", db, run_record_error);
+    } else if (recorded && run_record_error[0] != '\0') {
+        /* Such a run is an error, so the exit status is not 0. */
+        printf("%d run(s): %d passed, %d failed; recording into %s failed: %s\n", runs,
+               runs - failed, failed, db, run_record_error);
+    } else {
+        printf("%d run(s): %d passed, %d failed%s%s\n", runs, runs - failed, failed,
+               recorded ? "; recorded in " : "", recorded ? db : "");
+    }
+}
+
+static void run_free_all(chunksim_scenario_t *scs, int nscs)
+{
+    for (int i = 0; i < nscs; i++)
+        chunksim_scenario_free(&scs[i]);
+    free(scs);
+}
+
+/* Runs every scenario in turn (until a signal); returns how many failed, *runs how many ran. */
+static int run_all(const run_args_t *a, char **paths, chunksim_scenario_t *scs, int nscs,
+                   chunksim_rec_t *rec, json_t *all, int *runs)
+{
+    struct sigaction sa = {.sa_handler = run_on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int failed = 0;
+    for (int i = 0; i < nscs && !run_stop; i++) {
+        failed += run_one(a, paths[i], &scs[i], rec, all);
+        (*runs)++;
+    }
+    return failed;
 }
 
 int cli_run(int argc, char **argv)
 {
     run_args_t a;
-    int rc = run_parse(argc, argv, &a);
+    int first;
+    int rc = run_parse(argc, argv, &a, &first);
     if (rc != 0) {
         return rc < 0 ? CLI_EXIT_OK : rc;
     }
-    int nscs = argc - optind;
+    int nscs = argc - first;
     chunksim_scenario_t *scs = calloc((size_t)nscs, sizeof(*scs));
-    if (scs == NULL || run_load_all(&a, argc, argv, scs) != 0) {
+    if (scs == NULL || run_load_all(&a, nscs, argv + first, scs) != 0) {
         free(scs);
         return CLI_EXIT_USAGE;
     }
     chunksim_rec_t rec;
-    chunksim_rec_t *recp = NULL;
+    bool recorded = a.common.db_path[0] != '\0';
     char err[512];
-    if (a.db_path[0] != '\0') {
-        if (chunksim_rec_open(&rec, a.db_path, err, sizeof(err)) < 0) {
-            fprintf(stderr, "chunksim run: %s: %s\n", a.db_path, err);
-            for (int i = 0; i < nscs; i++) {
-                chunksim_scenario_free(&scs[i]);
-            }
-            free(scs);
-            return CLI_EXIT_USAGE;
-        }
-        recp = &rec;
+    if (recorded && chunksim_rec_open(&rec, a.common.db_path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim run: %s: %s\n", a.common.db_path, err);
+        run_free_all(scs, nscs);
+        return CLI_EXIT_USAGE;
     }
     json_t *all = json_array();
-    if (!a.json) {
+    if (!a.common.json) {
         cli_summary_header(stdout);
     }
-    struct sigaction sa = {.sa_handler = run_on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    int failed = 0, runs = 0;
-    for (int i = 0; i < nscs; i++) {
-        if (!run_stop) {
-            failed += run_one(&a, argv[optind + i], &scs[i], recp, all);
-            runs++;
-        }
-        chunksim_scenario_free(&scs[i]);
-    }
-    free(scs);
-    int exit_code = (failed > 0 || run_stop) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
-    if (a.json) {
+    int runs = 0;
+    int failed = run_all(&a, argv + first, scs, nscs, recorded ? &rec : NULL, all, &runs);
+    run_free_all(scs, nscs);
+    if (a.common.json) {
         json_dumpf(all, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
-    } else if (recp != NULL && run_record_error[0] != '\0') {
-        /* Such a run is an error, so the exit status is not 0. */
-        printf("%d run(s): %d passed, %d failed; recording into %s failed: %s\n", runs,
-               runs - failed, failed, a.db_path, run_record_error);
-    } else {
-        printf("%d run(s): %d passed, %d failed%s%s\n", runs, runs - failed, failed,
-               recp ? "; recorded in " : "", recp ? a.db_path : "");
     }
-    if (a.json && run_record_error[0] != '\0') {
-        fprintf(stderr, "chunksim run: recording into %s failed: %s\n", a.db_path,
-                run_record_error);
-    }
+    run_summary(&a, recorded, runs, failed);
     json_decref(all);
-    if (recp != NULL) {
-        chunksim_rec_close(recp);
+    if (recorded) {
+        chunksim_rec_close(&rec);
     }
-    return exit_code;
+    return (failed > 0 || run_stop) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

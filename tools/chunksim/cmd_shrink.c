@@ -12,12 +12,13 @@
  */
 #include "campaign.h"
 #include "cli.h"
+#include "options.h"
 
 #include "chunksim/glue.h"
 #include "chunksim/matrix.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +42,10 @@ typedef struct shrink_cand {
 
 typedef struct {
     const char *file;
-    const char *seed;
-    const char *seeds;
+    cli_common_t common;
     const char *id;
     const char *glue;
-    const char *sets[CAMPAIGN_MAX_SETS];
-    int nsets;
     unsigned max_runs;
-    bool quiet;
 } shrink_args_t;
 
 typedef struct shrink {
@@ -65,12 +62,9 @@ typedef struct shrink {
     char case_text[CHUNKSIM_MATRIX_SETS_MAX][SHRINK_TEXT_BYTES + 16];
 } shrink_t;
 
-static void shrink_usage(FILE *out)
+static void shrink_about(FILE *out)
 {
     fprintf(out,
-            "usage: chunksim shrink SCENARIO [--seed N] [--set KEY=VALUE]... [options]\n"
-            "       chunksim shrink SCENARIO --case ID [--seeds LIST] [--set ...] [options]\n"
-            "\n"
             "Takes one failing case (the file with --seed and --set, or the case ID of the\n"
             "file's matrix, as 'chunksim matrix' printed it) and searches for a smaller one\n"
             "that still fails with the same outcome. Steps, each kept only when the run\n"
@@ -85,94 +79,72 @@ static void shrink_usage(FILE *out)
             "  - double the window (reader.window_bytes), up to 1 MiB\n"
             "  - seed 1\n"
             "Prints the smallest case found, its id and the command that reproduces it.\n"
-            "\n"
-            "options:\n"
-            "  --seed N           the case's seed (default: the file's [run] seed)\n"
-            "  --set KEY=VALUE    the case's overrides, in order (repeatable)\n"
-            "  --case ID          a case of the file's [matrix] (with the same --seeds and\n"
-            "                     --set as when it was listed)\n"
-            "  --seeds LIST       the matrix's seeds, to find --case ID\n"
-            "  --glue LIB.so      run your glue in place of the built-in reader (as\n"
-            "                     'chunksim run --glue'; one child process per run)\n"
-            "  --max-runs N       give up after N candidate runs (default %d)\n"
-            "  -q, --quiet        no line per step on stderr\n"
-            "  -h, --help         this text\n"
-            "\n"
-            "Exit status: 1 the case fails (the smallest failing case is printed), 0 it\n"
-            "passes (nothing to shrink), 2 usage or input error.\n",
-            SHRINK_MIN_COREDUMP_BYTES, SHRINK_MAX_RUNS);
+            "--set gives the case's overrides, in order; --seeds the matrix's seeds, to\n"
+            "find --case ID.\n",
+            SHRINK_MIN_COREDUMP_BYTES);
 }
+
+static int shrink_parse_max_runs(const cli_value_t *v, void *field)
+{
+    const char *value = v->text;
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n < 1 || n > 1000000) {
+        fprintf(v->err, "%s: --%s %s: expected 1 to 1000000\n", v->tool, v->option, value);
+        return CLI_EXIT_USAGE;
+    }
+    *(unsigned *)field = (unsigned)n;
+    return 0;
+}
+
+#define SHRINK_STR_(x) #x
+#define SHRINK_STR(x)  SHRINK_STR_(x)
+
+static const cli_option_t shrink_options[] = {
+    {"case", 0, "ID",
+     "a case of the file's [matrix], by id or name (with the\n"
+     "same --seeds and --set as when it was listed)",
+     offsetof(shrink_args_t, id), NULL},
+    {"glue", 0, "LIB.so",
+     "run your glue in place of the built-in reader (as\n"
+     "'chunksim run --glue'; one child process per run)",
+     offsetof(shrink_args_t, glue), NULL},
+    {"max-runs", 0, "N", "give up after N candidate runs (default " SHRINK_STR(SHRINK_MAX_RUNS) ")",
+     offsetof(shrink_args_t, max_runs), shrink_parse_max_runs},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const cli_command_t shrink_command = {
+    .name = "shrink",
+    .usage = "SCENARIO [--seed N] [--set KEY=VALUE]... [options]\n"
+             "       chunksim shrink SCENARIO --case ID [--seeds LIST] [--set ...] [options]",
+    .about_fn = shrink_about,
+    .shared = CLI_OPT_SEED | CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_QUIET,
+    .options = shrink_options,
+    .notes = "With -q, no line per step on stderr.\n"
+             "Exit status: 1 the case fails (the smallest failing case is printed), 0 it\n"
+             "passes (nothing to shrink), 2 usage or input error.\n",
+    .min_args = 1,
+    .max_args = 1,
+    .no_args = "no scenario file given",
+};
 
 static int shrink_parse(int argc, char **argv, shrink_args_t *a)
 {
-    static const struct option longopts[] = {
-        {"seed", required_argument, NULL, 'S'},
-        {"seeds", required_argument, NULL, 'L'},
-        {"set", required_argument, NULL, 's'},
-        {"case", required_argument, NULL, 'c'},
-        {"glue", required_argument, NULL, 'G'},
-        {"max-runs", required_argument, NULL, 'r'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     *a = (shrink_args_t){.max_runs = SHRINK_MAX_RUNS};
-    int c;
-    char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'S':
-            a->seed = optarg;
-            break;
-        case 'L':
-            a->seeds = optarg;
-            break;
-        case 's':
-            if (a->nsets == CAMPAIGN_MAX_SETS) {
-                fprintf(stderr, "chunksim shrink: at most %d --set options\n", CAMPAIGN_MAX_SETS);
-                return CLI_EXIT_USAGE;
-            }
-            a->sets[a->nsets++] = optarg;
-            break;
-        case 'c':
-            a->id = optarg;
-            break;
-        case 'G':
-            a->glue = optarg;
-            break;
-        case 'r':
-            errno = 0;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' || v < 1 ||
-                v > 1000000) {
-                fprintf(stderr, "chunksim shrink: --max-runs %s: expected 1 to 1000000\n", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            a->max_runs = (unsigned)v;
-            break;
-        case 'q':
-            a->quiet = true;
-            break;
-        case 'h':
-            shrink_usage(stdout);
-            return -1;
-        default:
-            shrink_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    const char *why = optind >= argc        ? "no scenario file given"
-                      : optind < argc - 1   ? "one scenario file at a time"
-                      : a->seed && a->seeds ? "--seed and --seeds: give one"
-                      : a->seeds && !a->id  ? "--seeds only goes with --case ID"
-                                            : NULL;
+    int first;
+    int rc = cli_options_parse(&shrink_command, argc, argv, &a->common, a, &first);
+    if (rc != 0)
+        return rc;
+    const char *why = a->common.seed && a->common.seeds ? "--seed and --seeds: give one"
+                      : a->common.seeds && !a->id       ? "--seeds only goes with --case ID"
+                                                        : NULL;
     if (why != NULL) {
-        fprintf(stderr, "chunksim shrink: %s\n", why);
-        shrink_usage(stderr);
+        cli_options_usage_error(&shrink_command, stderr, "%s", why);
         return CLI_EXIT_USAGE;
     }
-    a->file = argv[optind];
+    a->file = argv[first];
     return 0;
 }
 
@@ -314,7 +286,7 @@ static bool shrink_try(shrink_t *s, const shrink_cand_t *cand, const char *step)
     chunksim_run_result_t res;
     shrink_to_case(s, cand, &c);
     bool keep = shrink_run(s, &c, &res) && !res.passed && res.outcome == s->target;
-    if (keep && !s->a->quiet)
+    if (keep && !s->a->common.quiet)
         fprintf(stderr, "chunksim shrink: run %u: %s: still %s\n", s->runs, step,
                 chunksim_outcome_name(res.outcome));
     return keep;
@@ -601,8 +573,10 @@ static void shrink_search(shrink_t *s, shrink_cand_t *cand)
 static int shrink_setup(const shrink_args_t *a, shrink_t *s)
 {
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    const chunksim_matrix_config_t cfg = {
-        .seeds = a->seed ? a->seed : a->seeds, .sets = a->sets, .set_count = (size_t)a->nsets};
+    const chunksim_matrix_config_t cfg = {.seeds =
+                                              a->common.seed ? a->common.seed : a->common.seeds,
+                                          .sets = a->common.sets,
+                                          .set_count = a->common.set_count};
     if (chunksim_matrix_init(&s->m, &cfg, err, sizeof err) < 0 ||
         chunksim_matrix_add_file(&s->m, a->file, err, sizeof err) < 0) {
         fprintf(stderr, "chunksim shrink: %s\n", err);

@@ -11,21 +11,21 @@
 #include "campaign.h"
 #include "junit.h"
 #include "cli.h"
+#include "options.h"
 
 #include "chunksim/matrix.h"
 #include "chunksim/rng.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Seeds one swarm runs; a bigger one is split into several --seeds ranges. */
 #define SWARM_MAX_CASES (1u << 20)
-/* Damaging cases printed with their repro line; the rest are counted. */
-#define SWARM_MAX_PRINTED 20
 /* Overrides one kind may draw (power_loss: the rule and whether it stops the device). */
 #define SWARM_SETS_PER_KIND 2
 
@@ -125,14 +125,9 @@ static const swarm_kind_t swarm_kinds[] = {
 
 typedef struct {
     const char *file;
-    const char *seeds;
-    const char *db_path;
-    const char *junit;
-    const char *sets[CAMPAIGN_MAX_SETS];
-    int nsets;
+    cli_common_t common;
     double p_on;
-    unsigned jobs;
-    bool rows, list, quiet;
+    bool list;
 } swarm_args_t;
 
 /* What was drawn for one case: its overrides (owned) and which kinds are on. */
@@ -142,11 +137,9 @@ typedef struct swarm_case {
     bool on[SWARM_KINDS];
 } swarm_case_t;
 
-static void swarm_usage(FILE *out)
+static void swarm_about(FILE *out)
 {
     fprintf(out,
-            "usage: chunksim swarm SCENARIO --seeds A..B [options]\n"
-            "\n"
             "Swarm testing. For each seed, draws from the seed which fault kinds are on (each\n"
             "with probability --p) and their settings, and runs the scenario with them:\n");
     for (size_t k = 0; k < SWARM_KINDS; k++)
@@ -157,110 +150,64 @@ static void swarm_usage(FILE *out)
                  "line and recorded scenario text hold them. The same seeds draw the same cases.\n"
                  "Runs go to parallel workers and one database, as with 'chunksim matrix'.\n"
                  "Reported: the cases that lost or corrupted the coredump or broke the contract,\n"
-                 "and per kind how often it was on in those.\n"
-                 "\n"
-                 "options:\n"
-                 "  --seeds LIST       seeds, one case each: A..B, N or a list (required)\n"
-                 "  --p P              probability that a kind is on (default 0.5; 0 < P <= 1)\n"
-                 "  --set KEY=VALUE    override for every case, applied before the draws\n"
-                 "  -j, --jobs N       worker processes (default: one per core)\n"
-                 "  --db FILE          database to record into (default chunksim.db; '' none)\n"
-                 "  --no-trace         record only the runs rows\n"
-                 "  --junit FILE       JUnit XML, one testcase per case; the cases that lose\n"
-                 "                     or corrupt data or break the contract fail\n"
-                 "  --list             print the cases (seed, id, repro line), run nothing\n"
-                 "  -q, --quiet        no progress on stderr\n"
-                 "  -h, --help         this text\n"
-                 "\n"
-                 "The file must stand for one case (no [matrix] lists).\n"
-                 "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
-                 "or the swarm was interrupted), 2 usage or input error.\n");
+                 "and per kind how often it was on in those. --set applies to every case, before\n"
+                 "the draws; --seeds is required.\n");
 }
 
-static int swarm_parse_p(const char *text, double *p)
+static int swarm_parse_p(const cli_value_t *v, void *field)
 {
+    const char *text = v->text;
     char *end;
     errno = 0;
-    double v = strtod(text, &end);
-    if (errno != 0 || end == text || *end != '\0' || !(v > 0 && v <= 1)) {
-        fprintf(stderr, "chunksim swarm: --p %s: expected a probability, 0 < P <= 1\n", text);
+    double p = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(p > 0 && p <= 1)) {
+        fprintf(v->err, "%s: --%s %s: expected a probability, 0 < P <= 1\n", v->tool, v->option,
+                text);
         return CLI_EXIT_USAGE;
     }
-    *p = v;
+    *(double *)field = p;
     return 0;
 }
 
+static const cli_option_t swarm_options[] = {
+    {"p", 0, "P", "probability that a kind is on (default 0.5; 0 < P <= 1)",
+     offsetof(swarm_args_t, p_on), swarm_parse_p},
+    {"list", 0, NULL, "print the cases (seed, id, repro line), run nothing",
+     offsetof(swarm_args_t, list), NULL},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const cli_command_t swarm_command = {
+    .name = "swarm",
+    .usage = "SCENARIO --seeds A..B [options]",
+    .about_fn = swarm_about,
+    .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
+              CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
+    .options = swarm_options,
+    .notes = "On stdout: each damaging case with its repro line, the table per kind, then\n"
+             "the counts. With --json, stdout is one JSON document (the cases, the counts,\n"
+             "and the verdict: the damaging cases' positions) and the rest goes to stderr.\n"
+             "\n"
+             "The file must stand for one case (no [matrix] lists).\n"
+             "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
+             "or the swarm was interrupted), 2 usage or input error.\n",
+    .min_args = 1,
+    .max_args = 1,
+    .no_args = "no scenario file given",
+};
+
 static int swarm_parse(int argc, char **argv, swarm_args_t *a)
 {
-    static const struct option longopts[] = {
-        {"seeds", required_argument, NULL, 'S'},
-        {"p", required_argument, NULL, 'p'},
-        {"set", required_argument, NULL, 's'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"db", required_argument, NULL, 'd'},
-        {"no-trace", no_argument, NULL, 'n'},
-        {"junit", required_argument, NULL, 'J'},
-        {"list", no_argument, NULL, 'l'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    *a = (swarm_args_t){.db_path = "chunksim.db", .rows = true, .p_on = 0.5};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case 'S':
-            a->seeds = optarg;
-            break;
-        case 'p':
-            rc = swarm_parse_p(optarg, &a->p_on);
-            break;
-        case 's':
-            if (a->nsets == CAMPAIGN_MAX_SETS) {
-                fprintf(stderr, "chunksim swarm: at most %d --set options\n", CAMPAIGN_MAX_SETS);
-                return CLI_EXIT_USAGE;
-            }
-            a->sets[a->nsets++] = optarg;
-            break;
-        case 'j':
-            rc = campaign_parse_jobs("chunksim swarm", optarg, &a->jobs);
-            break;
-        case 'd':
-            a->db_path = optarg;
-            break;
-        case 'n':
-            a->rows = false;
-            break;
-        case 'J':
-            a->junit = optarg;
-            break;
-        case 'l':
-            a->list = true;
-            break;
-        case 'q':
-            a->quiet = true;
-            break;
-        case 'h':
-            swarm_usage(stdout);
-            return -1;
-        default:
-            swarm_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-        if (rc != 0)
-            return rc;
-    }
-    if (optind != argc - 1 || a->seeds == NULL) {
-        fprintf(stderr, "chunksim swarm: %s\n",
-                optind >= argc      ? "no scenario file given"
-                : optind < argc - 1 ? "one scenario file at a time"
-                                    : "--seeds LIST is required");
-        swarm_usage(stderr);
+    *a = (swarm_args_t){.p_on = 0.5};
+    int first;
+    int rc = cli_options_parse(&swarm_command, argc, argv, &a->common, a, &first);
+    if (rc != 0)
+        return rc;
+    if (a->common.seeds == NULL) {
+        cli_options_usage_error(&swarm_command, stderr, "--seeds LIST is required");
         return CLI_EXIT_USAGE;
     }
-    a->file = argv[optind];
+    a->file = argv[first];
     return 0;
 }
 
@@ -308,11 +255,12 @@ static int swarm_matrix(const swarm_args_t *a, swarm_t *s, chunksim_seed_range_t
                         size_t *nranges, uint64_t *nseeds)
 {
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    if (chunksim_matrix_seeds_parse(a->seeds, ranges, nranges, nseeds, err, sizeof err) < 0) {
-        fprintf(stderr, "chunksim swarm: --seeds %s: %s\n", a->seeds, err);
+    if (chunksim_matrix_seeds_parse(a->common.seeds, ranges, nranges, nseeds, err, sizeof err) <
+        0) {
+        fprintf(stderr, "chunksim swarm: --seeds %s: %s\n", a->common.seeds, err);
         return CLI_EXIT_USAGE;
     }
-    const chunksim_matrix_config_t cfg = {.sets = a->sets, .set_count = (size_t)a->nsets};
+    const chunksim_matrix_config_t cfg = {.sets = a->common.sets, .set_count = a->common.set_count};
     if (chunksim_matrix_init(&s->m, &cfg, err, sizeof err) < 0 ||
         chunksim_matrix_add_file(&s->m, a->file, err, sizeof err) < 0) {
         fprintf(stderr, "chunksim swarm: %s\n", err);
@@ -383,9 +331,9 @@ static void swarm_list(const swarm_t *s)
 }
 
 /* Per kind: in how many cases it was on, and in how many of the damaging ones. */
-static void swarm_kind_table(const swarm_t *s, const cli_batch_t *b)
+static void swarm_kind_table(const swarm_t *s, const cli_batch_t *b, FILE *out)
 {
-    printf("%-14s %8s %8s\n", "kind", "on", "damage");
+    fprintf(out, "%-14s %8s %8s\n", "kind", "on", "damage");
     for (size_t k = 0; k < SWARM_KINDS; k++) {
         size_t on = 0, bad = 0;
         for (size_t i = 0; i < s->count; i++) {
@@ -394,30 +342,43 @@ static void swarm_kind_table(const swarm_t *s, const cli_batch_t *b)
             on++;
             bad += campaign_outcome_is_damage(b->results[i].outcome);
         }
-        printf("%-14s %8zu %8zu\n", swarm_kinds[k].name, on, bad);
+        fprintf(out, "%-14s %8zu %8zu\n", swarm_kinds[k].name, on, bad);
     }
 }
 
-static int swarm_report(const swarm_t *s, const cli_batch_t *b)
+static int swarm_report(const swarm_args_t *a, const swarm_t *s, const cli_batch_t *b, FILE *out)
 {
-    size_t damage = 0;
+    size_t damage = 0, max = a->common.max_failures;
     char repro[4096];
     for (size_t i = 0; i < s->count; i++) {
         const cli_batch_result_t *r = &b->results[i];
         if (!campaign_case_is_damage(r))
             continue;
-        if (damage++ >= SWARM_MAX_PRINTED)
+        if (damage++ >= max && max != 0)
             continue;
         chunksim_matrix_case_repro(&s->cases[i], repro, sizeof repro);
-        printf("%s case %s seed %" PRIu64 ": %s\n  %s\n",
-               r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), r->id, r->seed,
-               r->reason ? r->reason : "", repro);
+        fprintf(out, "%s case %s seed %" PRIu64 ": %s\n  %s\n",
+                r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), r->id, r->seed,
+                r->reason ? r->reason : "", repro);
     }
-    if (damage > SWARM_MAX_PRINTED)
-        printf("... and %zu more\n", damage - SWARM_MAX_PRINTED);
-    swarm_kind_table(s, b);
-    printf("cases that lose or corrupt data or break the contract: %zu of %zu\n", damage, b->done);
+    if (max != 0 && damage > max)
+        fprintf(out, "... and %zu more (--max-failures 0 lists all)\n", damage - max);
+    swarm_kind_table(s, b, out);
+    fprintf(out, "cases that lose or corrupt data or break the contract: %zu of %zu\n", damage,
+            b->done);
     return damage > 0 || b->interrupted || b->not_run > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+/* --json: the damaging cases, as the text report counts them. */
+static json_t *swarm_verdict(const swarm_t *s, const cli_batch_t *b)
+{
+    json_t *bad = json_array();
+    for (size_t i = 0; i < s->count; i++) {
+        const cli_batch_result_t *r = &b->results[i];
+        if (r->ran && (campaign_outcome_is_damage(r->outcome) || r->rc < 0))
+            json_array_append_new(bad, json_integer((json_int_t)i));
+    }
+    return json_pack("{s:o}", "damaging_cases", bad);
 }
 
 static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
@@ -426,24 +387,29 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
         .matrix = &s->m,
         .hand_cases = s->cases,
         .case_count = s->count,
-        .jobs = a->jobs,
-        .db_path = a->db_path,
-        .record_rows = a->rows,
-        .progress = !a->quiet,
+        .jobs = a->common.jobs,
+        .db_path = a->common.db_path,
+        .record_rows = !a->common.no_trace,
+        .progress = !a->common.quiet,
         .tool = "chunksim swarm",
         .hide_failures = true,
+        .stop_after = a->common.stop_after,
     };
     cli_batch_t b;
     int rc = cli_batch_run(&cfg, &b);
     int exit_code = CLI_EXIT_USAGE;
     if (rc == 0 || b.done > 0) {
-        cli_batch_summary(&b, stdout);
-        exit_code = swarm_report(s, &b);
+        /* With --json the document is all of stdout; the text report goes to stderr. */
+        exit_code = swarm_report(a, s, &b, a->common.json ? stderr : stdout);
+        if (a->common.json)
+            cli_batch_json(&b, swarm_verdict(s, &b), stdout);
+        else
+            cli_batch_summary(&b, stdout);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
         const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
-        if (a->junit != NULL && cli_junit_write(&jc, a->junit) < 0) {
-            fprintf(stderr, "chunksim swarm: --junit %s: cannot write it\n", a->junit);
+        if (a->common.junit != NULL && cli_junit_write(&jc, a->common.junit) < 0) {
+            fprintf(stderr, "chunksim swarm: --junit %s: cannot write it\n", a->common.junit);
             exit_code = CLI_EXIT_FAILED;
         }
     }

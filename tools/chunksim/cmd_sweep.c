@@ -15,12 +15,14 @@
 #include "campaign.h"
 #include "junit.h"
 #include "cli.h"
+#include "options.h"
 
 #include "chunksim/matrix.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +30,8 @@
 #define SWEEP_MAX_CUTS 4096
 /* Cuts in one sequence: reboots per run (run.power_cuts). */
 #define SWEEP_MAX_DEPTH CHUNKSIM_SCENARIO_POWER_CUTS_MAX
+#define SWEEP_STR_(x)   #x
+#define SWEEP_STR(x)    SWEEP_STR_(x)
 
 typedef enum sweep_mode { SWEEP_NONE, SWEEP_LINEAR, SWEEP_LOG, SWEEP_EXHAUSTIVE } sweep_mode_t;
 
@@ -36,67 +40,10 @@ typedef struct {
     sweep_mode_t mode;
     uint64_t depth; /* exhaustive: cuts per sequence (reboots per run) */
     int on;         /* campaign_op_kind_t, or -1: every op */
-    const char *seed;
-    const char *db_path;
-    const char *junit;
-    const char *sets[CAMPAIGN_MAX_SETS];
-    int nsets;
-    unsigned jobs;
-    bool rows, list, quiet;
+    bool have_mode;
+    cli_common_t common;
+    bool list;
 } sweep_args_t;
-
-static void sweep_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: chunksim sweep SCENARIO --power-loss MODE [options]\n"
-            "\n"
-            "Power-loss sweep with reboots. A reference run of the scenario counts its flash\n"
-            "operations (every read, program and erase the firmware begins, refused ones\n"
-            "included, numbered from 0 in issue order). Each case cuts power during\n"
-            "operation K (run.power_cuts=K): the operation ends as the flash model cuts it\n"
-            "(an interrupted erase leaves its sector undefined), the chunk on the air is\n"
-            "lost, and the device reboots link.reboot_reconnect_us later with its RAM state\n"
-            "gone (reader, coredump source and packetizer initialized again) and goes on\n"
-            "from what the flash holds. With exhaustive:DEPTH the rebooted device is cut\n"
-            "again, during operation J counted from its own first operation\n"
-            "(run.power_cuts=K,J), and so on to DEPTH cuts. Each sequence is a case with an\n"
-            "id and a repro line, run in parallel workers and recorded as by 'chunksim\n"
-            "matrix'. Reported: the sequences whose run lost the coredump, delivered it\n"
-            "corrupt, or broke the firmware contract (violation; a corrupt header accepted\n"
-            "as valid is one), and how many were tried and lost.\n"
-            "\n"
-            "MODE:\n"
-            "  none               the reference run only\n"
-            "  linear             one cut at every operation: K = 0, 1, 2, ..., N-1\n"
-            "  log                one cut at K = 0, 1, 2, 4, 8, ... and the last operation N-1\n"
-            "  exhaustive[:DEPTH] every sequence of DEPTH cuts (default 1, at most %d): K\n"
-            "                     over the N operations, J over the operations of the device\n"
-            "                     rebooted after K, ... (a sequence whose rebooted device\n"
-            "                     makes no operation to cut ends there)\n"
-            "\n"
-            "options:\n"
-            "  --power-loss MODE  the cut points (required)\n"
-            "  --on KIND          count and cut only operations of one kind: read, program or\n"
-            "                     erase (run.power_cuts_on=KIND)\n"
-            "  --seed N           the run seed (default: the file's [run] seed)\n"
-            "  --set KEY=VALUE    override, as for 'chunksim run' (repeatable)\n"
-            "  -j, --jobs N       worker processes (default: one per core)\n"
-            "  --db FILE          database to record into (default chunksim.db; '' none)\n"
-            "  --no-trace         record only the runs rows\n"
-            "  --junit FILE       JUnit XML, one testcase per cut sequence; the sequences\n"
-            "                     that lose or corrupt data, break the contract or cannot\n"
-            "                     run fail\n"
-            "  --list             print the cases, run nothing but the runs that find them\n"
-            "  -q, --quiet        no progress on stderr\n"
-            "  -h, --help         this text\n"
-            "\n"
-            "The file must stand for one case: no [matrix] lists (use --set to pick values).\n"
-            "A sweep holds at most %d cut sequences; use log or a smaller DEPTH beyond.\n"
-            "\n"
-            "Exit status: 0 no sequence loses or corrupts data, 1 some do (or a run\n"
-            "failed, or the sweep was interrupted), 2 usage or input error.\n",
-            SWEEP_MAX_DEPTH, SWEEP_MAX_CUTS);
-}
 
 static int sweep_parse_mode(const char *text, sweep_args_t *a)
 {
@@ -130,86 +77,101 @@ static int sweep_parse_mode(const char *text, sweep_args_t *a)
     return 0;
 }
 
-static int sweep_parse(int argc, char **argv, sweep_args_t *a)
+/* --power-loss MODE; field is the whole sweep_args_t. */
+static int sweep_option_mode(const cli_value_t *v, void *field)
 {
-    static const struct option longopts[] = {
-        {"power-loss", required_argument, NULL, 'P'},
-        {"on", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 'S'},
-        {"set", required_argument, NULL, 's'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"db", required_argument, NULL, 'd'},
-        {"no-trace", no_argument, NULL, 'n'},
-        {"junit", required_argument, NULL, 'J'},
-        {"list", no_argument, NULL, 'l'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    *a = (sweep_args_t){.db_path = "chunksim.db", .rows = true, .on = -1, .depth = 1};
-    bool have_mode = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'P':
-            if (sweep_parse_mode(optarg, a) != 0)
-                return CLI_EXIT_USAGE;
-            have_mode = true;
-            break;
-        case 'o':
-            if ((a->on = campaign_op_kind_parse(optarg)) < 0) {
-                fprintf(stderr, "chunksim sweep: --on %s: expected read, program or erase\n",
-                        optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case 'S':
-            a->seed = optarg;
-            break;
-        case 's':
-            if (a->nsets == CAMPAIGN_MAX_SETS) {
-                fprintf(stderr, "chunksim sweep: at most %d --set options\n", CAMPAIGN_MAX_SETS);
-                return CLI_EXIT_USAGE;
-            }
-            a->sets[a->nsets++] = optarg;
-            break;
-        case 'j':
-            if (campaign_parse_jobs("chunksim sweep", optarg, &a->jobs) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'd':
-            a->db_path = optarg;
-            break;
-        case 'n':
-            a->rows = false;
-            break;
-        case 'J':
-            a->junit = optarg;
-            break;
-        case 'l':
-            a->list = true;
-            break;
-        case 'q':
-            a->quiet = true;
-            break;
-        case 'h':
-            sweep_usage(stdout);
-            return -1;
-        default:
-            sweep_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1 || !have_mode) {
-        fprintf(stderr, "chunksim sweep: %s\n",
-                optind >= argc ? "no scenario file given"
-                : !have_mode   ? "--power-loss MODE is required"
-                               : "one scenario file at a time");
-        sweep_usage(stderr);
+    sweep_args_t *a = field;
+    a->have_mode = true;
+    return sweep_parse_mode(v->text, a);
+}
+
+static int sweep_option_on(const cli_value_t *v, void *field)
+{
+    if ((*(int *)field = campaign_op_kind_parse(v->text)) < 0) {
+        fprintf(v->err, "%s: --%s %s: expected read, program or erase\n", v->tool, v->option,
+                v->text);
         return CLI_EXIT_USAGE;
     }
-    a->file = argv[optind];
+    return 0;
+}
+
+static const cli_option_t sweep_options[] = {
+    {"power-loss", 0, "MODE", "the cut points (required)", 0, sweep_option_mode},
+    {"on", 0, "KIND",
+     "count and cut only operations of one kind: read, program or\n"
+     "erase (run.power_cuts_on=KIND)",
+     offsetof(sweep_args_t, on), sweep_option_on},
+    {"list", 0, NULL, "print the cases, run nothing but the runs that find them",
+     offsetof(sweep_args_t, list), NULL},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static void sweep_about(FILE *out)
+{
+    fprintf(out,
+            "Power-loss sweep with reboots. A reference run of the scenario counts its flash\n"
+            "operations (every read, program and erase the firmware begins, refused ones\n"
+            "included, numbered from 0 in issue order). Each case cuts power during\n"
+            "operation K (run.power_cuts=K): the operation ends as the flash model cuts it\n"
+            "(an interrupted erase leaves its sector undefined), the chunk on the air is\n"
+            "lost, and the device reboots link.reboot_reconnect_us later with its RAM state\n"
+            "gone (reader, coredump source and packetizer initialized again) and goes on\n"
+            "from what the flash holds. With exhaustive:DEPTH the rebooted device is cut\n"
+            "again, during operation J counted from its own first operation\n"
+            "(run.power_cuts=K,J), and so on to DEPTH cuts. Each sequence is a case with an\n"
+            "id and a repro line, run in parallel workers and recorded as by 'chunksim\n"
+            "matrix'. Reported: the sequences whose run lost the coredump, delivered it\n"
+            "corrupt, or broke the firmware contract (violation; a corrupt header accepted\n"
+            "as valid is one), and how many were tried and lost.\n"
+            "\n"
+            "MODE:\n"
+            "  none               the reference run only\n"
+            "  linear             one cut at every operation: K = 0, 1, 2, ..., N-1\n"
+            "  log                one cut at K = 0, 1, 2, 4, 8, ... and the last operation N-1\n"
+            "  exhaustive[:DEPTH] every sequence of DEPTH cuts (default 1, at most %d): K\n"
+            "                     over the N operations, J over the operations of the device\n"
+            "                     rebooted after K, ... (a sequence whose rebooted device\n"
+            "                     makes no operation to cut ends there)\n",
+            SWEEP_MAX_DEPTH);
+}
+
+static const cli_command_t sweep_command = {
+    .name = "sweep",
+    .usage = "SCENARIO --power-loss MODE [options]",
+    .about_fn = sweep_about,
+    .shared = CLI_OPT_SEED | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
+              CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
+    .options = sweep_options,
+    .notes = "On stdout: the reference run, each cut sequence that loses or corrupts data with\n"
+             "its repro line, the list of them and the tally, then the counts. With --json,\n"
+             "stdout is one JSON document (the cases, the counts, and the verdict: every cut\n"
+             "sequence and those that lose or corrupt data) and the rest goes to stderr.\n"
+             "\n"
+             "The file must stand for one case: no [matrix] lists (use --set to pick values).\n"
+             "A sweep holds at most " SWEEP_STR(
+                 SWEEP_MAX_CUTS) " cut sequences; use log or a "
+                                 "smaller DEPTH beyond.\n"
+                                 "\n"
+                                 "Exit status: 0 no sequence loses or corrupts data, 1 some do (or "
+                                 "a run\n"
+                                 "failed, or the sweep was interrupted), 2 usage or input error.\n",
+    .min_args = 1,
+    .max_args = 1,
+    .no_args = "no scenario file given",
+};
+
+static int sweep_parse(int argc, char **argv, sweep_args_t *a)
+{
+    *a = (sweep_args_t){.on = -1, .depth = 1};
+    int first;
+    int rc = cli_options_parse(&sweep_command, argc, argv, &a->common, a, &first);
+    if (rc != 0)
+        return rc;
+    if (!a->have_mode) {
+        cli_options_usage_error(&sweep_command, stderr, "--power-loss MODE is required");
+        return CLI_EXIT_USAGE;
+    }
+    a->file = argv[first];
     return 0;
 }
 
@@ -224,10 +186,10 @@ static int sweep_matrix(const sweep_args_t *a, chunksim_matrix_t *m)
                  campaign_op_kind_name((campaign_op_kind_t)a->on));
         sets[n++] = on;
     }
-    for (int i = 0; i < a->nsets; i++)
-        sets[n++] = a->sets[i];
+    for (size_t i = 0; i < a->common.set_count; i++)
+        sets[n++] = a->common.sets[i];
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    const chunksim_matrix_config_t cfg = {.seeds = a->seed, .sets = sets, .set_count = n};
+    const chunksim_matrix_config_t cfg = {.seeds = a->common.seed, .sets = sets, .set_count = n};
     if (chunksim_matrix_init(m, &cfg, err, sizeof err) < 0 ||
         chunksim_matrix_add_file(m, a->file, err, sizeof err) < 0) {
         fprintf(stderr, "chunksim sweep: %s\n", err);
@@ -414,37 +376,50 @@ static const char *sweep_kind_at(const sweep_args_t *a, const campaign_ops_t *op
     return k < ops->count ? campaign_op_kind_name((campaign_op_kind_t)ops->kinds[k]) : "?";
 }
 
-/* Each damaging sequence with its repro line, the list of them, then the counts. */
+/* Each damaging sequence with its repro line (at most --max-failures), the list, the tally. */
 static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campaign_ops_t *ops,
-                        const sweep_seqs_t *q)
+                        const sweep_seqs_t *q, FILE *out)
 {
-    size_t damage = 0, ran = 0;
+    size_t damage = 0, ran = 0, max = a->common.max_failures;
     char repro[4096];
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         const cli_batch_result_t *r = &b->results[i];
         ran += r->ran;
-        if (!campaign_case_is_damage(r))
+        if (!campaign_case_is_damage(r) || (damage++ >= max && max != 0))
             continue;
         chunksim_matrix_case_t c;
         if (cli_batch_case(b->cfg, i, &c) < 0)
             continue;
         chunksim_matrix_case_repro(&c, repro, sizeof repro);
-        printf("%s at cuts %s (first cut: %s) case %s: %s\n  %s\n",
-               r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), q->text[i],
-               sweep_kind_at(a, ops, strtoull(q->text[i], NULL, 10)), r->id,
-               r->reason ? r->reason : "", repro);
-        damage++;
+        fprintf(out, "%s at cuts %s (first cut: %s) case %s: %s\n  %s\n",
+                r->rc < 0 ? "ERROR" : chunksim_outcome_name(r->outcome), q->text[i],
+                sweep_kind_at(a, ops, strtoull(q->text[i], NULL, 10)), r->id,
+                r->reason ? r->reason : "", repro);
     }
-    printf("cut sequences that lose or corrupt data:");
+    if (max != 0 && damage > max)
+        fprintf(out, "... and %zu more (--max-failures 0 lists all)\n", damage - max);
+    fprintf(out, "cut sequences that lose or corrupt data:");
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         if (campaign_case_is_damage(&b->results[i]))
-            printf(" %s", q->text[i]);
+            fprintf(out, " %s", q->text[i]);
     }
-    printf("%s\n", damage == 0 ? " none" : "");
-    printf("cut sequences: %zu tried, %zu lost, %zu corrupt, %zu violation, %zu ok\n", ran,
-           b->outcomes[CHUNKSIM_OUTCOME_LOST], b->outcomes[CHUNKSIM_OUTCOME_CORRUPT],
-           b->outcomes[CHUNKSIM_OUTCOME_VIOLATION], b->outcomes[CHUNKSIM_OUTCOME_OK]);
+    fprintf(out, "%s\n", damage == 0 ? " none" : "");
+    fprintf(out, "cut sequences: %zu tried, %zu lost, %zu corrupt, %zu violation, %zu ok\n", ran,
+            b->outcomes[CHUNKSIM_OUTCOME_LOST], b->outcomes[CHUNKSIM_OUTCOME_CORRUPT],
+            b->outcomes[CHUNKSIM_OUTCOME_VIOLATION], b->outcomes[CHUNKSIM_OUTCOME_OK]);
     return damage > 0 || b->interrupted || b->not_run > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+/* --json: the cut sequences and those that lose or corrupt data, as the text report lists them. */
+static json_t *sweep_verdict(const cli_batch_t *b, const sweep_seqs_t *q)
+{
+    json_t *all = json_array(), *bad = json_array();
+    for (size_t i = 0; i < b->cfg->case_count; i++) {
+        json_array_append_new(all, json_string(q->text[i]));
+        if (campaign_case_is_damage(&b->results[i]))
+            json_array_append_new(bad, json_string(q->text[i]));
+    }
+    return json_pack("{s:o, s:o}", "cut_sequences", all, "damaging_cut_sequences", bad);
 }
 
 static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
@@ -459,24 +434,29 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         .matrix = m,
         .cases = cases,
         .case_count = q->count,
-        .jobs = a->jobs,
-        .db_path = a->db_path,
-        .record_rows = a->rows,
-        .progress = !a->quiet,
+        .jobs = a->common.jobs,
+        .db_path = a->common.db_path,
+        .record_rows = !a->common.no_trace,
+        .progress = !a->common.quiet,
         .tool = "chunksim sweep",
         .hide_failures = true,
+        .stop_after = a->common.stop_after,
     };
     cli_batch_t b;
     int rc = cli_batch_run(&cfg, &b);
     int exit_code = CLI_EXIT_USAGE;
     if (rc == 0 || b.done > 0) {
-        cli_batch_summary(&b, stdout);
-        exit_code = sweep_report(a, &b, ops, q);
+        /* With --json the document is all of stdout; the text report goes to stderr. */
+        exit_code = sweep_report(a, &b, ops, q, a->common.json ? stderr : stdout);
+        if (a->common.json)
+            cli_batch_json(&b, sweep_verdict(&b, q), stdout);
+        else
+            cli_batch_summary(&b, stdout);
         if (rc < 0)
             exit_code = CLI_EXIT_FAILED;
         const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
-        if (a->junit != NULL && cli_junit_write(&jc, a->junit) < 0) {
-            fprintf(stderr, "chunksim sweep: --junit %s: cannot write it\n", a->junit);
+        if (a->common.junit != NULL && cli_junit_write(&jc, a->common.junit) < 0) {
+            fprintf(stderr, "chunksim sweep: --junit %s: cannot write it\n", a->common.junit);
             exit_code = CLI_EXIT_FAILED;
         }
     }
@@ -499,7 +479,7 @@ static void sweep_list(const chunksim_matrix_t *m, const sweep_seqs_t *q)
 
 /* The reference run: how many operations there are to cut. */
 static int sweep_reference(const chunksim_matrix_t *m, campaign_ops_t *ops, uint64_t *n,
-                           chunksim_outcome_t *outcome)
+                           chunksim_outcome_t *outcome, FILE *out)
 {
     chunksim_matrix_case_t c;
     chunksim_run_result_t res;
@@ -511,11 +491,12 @@ static int sweep_reference(const chunksim_matrix_t *m, campaign_ops_t *ops, uint
     }
     *n = res.last_boot_ops;
     *outcome = res.outcome;
-    printf("reference run (no cut): %s, %" PRIu64 " flash ops (%" PRIu64 " read, %" PRIu64
-           " program, %" PRIu64 " erase)%s%s\n",
-           chunksim_outcome_name(res.outcome), ops->count, ops->per_kind[CAMPAIGN_OP_READ],
-           ops->per_kind[CAMPAIGN_OP_PROGRAM], ops->per_kind[CAMPAIGN_OP_ERASE],
-           res.reason[0] ? ": " : "", res.reason);
+    fprintf(out,
+            "reference run (no cut): %s, %" PRIu64 " flash ops (%" PRIu64 " read, %" PRIu64
+            " program, %" PRIu64 " erase)%s%s\n",
+            chunksim_outcome_name(res.outcome), ops->count, ops->per_kind[CAMPAIGN_OP_READ],
+            ops->per_kind[CAMPAIGN_OP_PROGRAM], ops->per_kind[CAMPAIGN_OP_ERASE],
+            res.reason[0] ? ": " : "", res.reason);
     return 0;
 }
 
@@ -531,7 +512,7 @@ int cli_sweep(int argc, char **argv)
     campaign_ops_t ops;
     uint64_t n = 0;
     chunksim_outcome_t ref_outcome;
-    if ((rc = sweep_reference(&m, &ops, &n, &ref_outcome)) != 0) {
+    if ((rc = sweep_reference(&m, &ops, &n, &ref_outcome, a.common.json ? stderr : stdout)) != 0) {
         chunksim_matrix_free(&m);
         return rc;
     }

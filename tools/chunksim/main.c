@@ -1,5 +1,6 @@
 /* chunksim: run, bench. */
 #include "cli.h"
+#include "options.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,7 @@ static const struct {
     {"replay", cli_replay, "re-run a recorded run and compare its trace with the recording"},
     {"diff", cli_diff, "compare the runs of two recordings; flag regressions"},
 };
+#define MAIN_COMMANDS (sizeof(main_commands) / sizeof(main_commands[0]))
 
 static void main_usage(FILE *out)
 {
@@ -36,12 +38,39 @@ static void main_usage(FILE *out)
                  "simulated NOR flash and link, checks its contract and records every run.\n"
                  "\n"
                  "commands:\n");
-    for (size_t i = 0; i < sizeof(main_commands) / sizeof(main_commands[0]); i++) {
+    for (size_t i = 0; i < MAIN_COMMANDS; i++) {
         fprintf(out, "  %-10s %s\n", main_commands[i].name, main_commands[i].summary);
     }
-    fprintf(out,
-            "\n'chunksim COMMAND --help' describes each. Exit status: 0 success (every run\n"
-            "passed), 1 a run failed or damage/regression was found, 2 usage or input error.\n");
+    fprintf(out, "\n'chunksim COMMAND --help' (or 'chunksim help COMMAND') describes each. Exit\n"
+                 "status: 0 success (every run passed), 1 a run failed or damage/regression was\n"
+                 "found, 2 usage or input error.\n");
+}
+
+/* "chunksim help CMD" is "chunksim CMD --help", so the two never differ. */
+static int main_help(const char *cmd)
+{
+    char help[] = "--help";
+    for (size_t i = 0; i < MAIN_COMMANDS; i++) {
+        if (strcmp(cmd, main_commands[i].name) == 0) {
+            char *argv[] = {(char *)main_commands[i].name, help, NULL};
+            return main_commands[i].fn(2, argv);
+        }
+    }
+    return -1;
+}
+
+static int main_unknown(const char *cmd)
+{
+    const char *names[MAIN_COMMANDS];
+    for (size_t i = 0; i < MAIN_COMMANDS; i++)
+        names[i] = main_commands[i].name;
+    const char *near = cli_options_nearest(cmd, names, MAIN_COMMANDS);
+    if (near != NULL)
+        fprintf(stderr, "chunksim: unknown command '%s'; did you mean %s? see 'chunksim --help'\n",
+                cmd, near);
+    else
+        fprintf(stderr, "chunksim: unknown command '%s'; see 'chunksim --help'\n", cmd);
+    return CLI_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -51,6 +80,10 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 && argc > 2) {
+        int rc = main_help(argv[2]);
+        return rc < 0 ? main_unknown(argv[2]) : rc;
+    }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         main_usage(stdout);
         return CLI_EXIT_OK;
@@ -59,12 +92,10 @@ int main(int argc, char **argv)
         printf("chunksim %s\n", CHUNKSIM_VERSION);
         return CLI_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof(main_commands) / sizeof(main_commands[0]); i++) {
+    for (size_t i = 0; i < MAIN_COMMANDS; i++) {
         if (strcmp(cmd, main_commands[i].name) == 0) {
             return main_commands[i].fn(argc - 1, argv + 1);
         }
     }
-    fprintf(stderr, "chunksim: unknown command '%s'\n", cmd);
-    main_usage(stderr);
-    return CLI_EXIT_USAGE;
+    return main_unknown(cmd);
 }

@@ -792,6 +792,27 @@ static void hg_marker(FILE *out, double px, int dec0, int nbins, uint64_t v, con
             x, label_y + 3, x, HG_TOP_PX + HG_PLOT_H_PX, dash, x, label_y, label);
 }
 
+/* The count axis (0 to cmax) and the latency axis, one tick per decade. */
+static void hg_axes(FILE *out, double px, int dec0, int dec1, int nbins, uint64_t cmax)
+{
+    double y0 = HG_TOP_PX + HG_PLOT_H_PX;
+    fprintf(out,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>"
+            "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">%" PRIu64 "</text>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">0</text>\n",
+            hg_x(px, nbins, 0), y0, hg_x(px, nbins, nbins), y0, px + HG_LEFT_PX - 4, HG_TOP_PX + 4,
+            cmax, px + HG_LEFT_PX - 4, y0);
+    for (int d = dec0; d <= dec1; d++) {
+        char label[32];
+        double x = hg_x(px, nbins, (d - dec0) * HG_BINS_PER_DEC);
+        hg_decade_label(label, sizeof(label), d);
+        fprintf(out,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                x, y0, x, y0 + 4, x, y0 + 16, label);
+    }
+}
+
 static int hg_panel(FILE *out, int index, const hg_series_t *s)
 {
     double px = index * (HG_PANEL_PX + HG_PANEL_GAP_PX);
@@ -836,22 +857,8 @@ static int hg_panel(FILE *out, int index, const hg_series_t *s)
         }
     }
     free(count);
+    hg_axes(out, px, dec0, dec1, nbins, cmax);
     double y0 = HG_TOP_PX + HG_PLOT_H_PX;
-    fprintf(out,
-            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>"
-            "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">%" PRIu64 "</text>"
-            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">0</text>\n",
-            hg_x(px, nbins, 0), y0, hg_x(px, nbins, nbins), y0, px + HG_LEFT_PX - 4, HG_TOP_PX + 4,
-            cmax, px + HG_LEFT_PX - 4, y0);
-    for (int d = dec0; d <= dec1; d++) {
-        char label[32];
-        double x = hg_x(px, nbins, (d - dec0) * HG_BINS_PER_DEC);
-        hg_decade_label(label, sizeof(label), d);
-        fprintf(out,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                x, y0, x, y0 + 4, x, y0 + 16, label);
-    }
     hg_marker(out, px, dec0, nbins, s->st.p50_us, "p50", "none", HG_P50_LABEL_Y);
     hg_marker(out, px, dec0, nbins, s->st.p99_us, "p99", "4 3", HG_P99_LABEL_Y);
     fprintf(out,

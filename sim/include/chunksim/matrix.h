@@ -41,6 +41,12 @@
  * (chunksim_matrix_find); the repro line (chunksim_matrix_case_repro) needs
  * no matrix at all.
  *
+ * Case name: what the case is, readable, e.g.
+ * "read_faults[reader.window_bytes=2048,faults.fault=read_error op=3] seed 1":
+ * the file's base name without .ini, its axes' values in order, the seed.
+ * A name is decoded (mixed-radix, no expansion), so it finds a case of a
+ * matrix of any size at once.
+ *
  * Errors are negative errno values (-EINVAL bad input, -ENOENT no such case,
  * -ENOMEM, -E2BIG too many cases or axes); err names the file, line and key.
  */
@@ -62,6 +68,9 @@
 
 /* Cases in one matrix; far beyond what one machine runs, small enough for size_t math. */
 #define CHUNKSIM_MATRIX_CASES_MAX (UINT64_C(1) << 48)
+
+/* Cases an id is searched among: an id is a hash, so finding one expands the matrix. */
+#define CHUNKSIM_MATRIX_FIND_MAX (UINT64_C(1) << 26)
 
 /* What every file of the matrix shares. */
 typedef struct chunksim_matrix_config {
@@ -154,7 +163,11 @@ uint64_t chunksim_matrix_count(const chunksim_matrix_t *m);
 /* Case number index (0 .. count-1), with its id. -ENOENT past the end. */
 int chunksim_matrix_case(const chunksim_matrix_t *m, uint64_t index, chunksim_matrix_case_t *c);
 
-/* The case with this id (case-insensitive), by expanding the matrix; -ENOENT if none. */
+/*
+ * The case with this id (case-insensitive; by expanding the matrix, -E2BIG
+ * beyond CHUNKSIM_MATRIX_FIND_MAX cases) or this name (decoded, any size).
+ * -ENOENT if none.
+ */
 int chunksim_matrix_find(const chunksim_matrix_t *m, const char *id, chunksim_matrix_case_t *c);
 
 /* Computes c->id from c->path's base name, c->sets and the seed. */
@@ -188,8 +201,10 @@ size_t chunksim_matrix_case_cell(const chunksim_matrix_t *m, const chunksim_matr
  * What a person calls the case: the file's base name without ".ini", the
  * cell in brackets when there is one, and the seed (the file's own when the
  * case has none): "read_faults[window=2048,fault=read_error op=3] seed 1".
- * Readable, not a key: two cells may read alike once sections are dropped;
- * the case id is the key. Returns the length it needs.
+ * chunksim_matrix_find() decodes it back into the case without expanding
+ * the matrix. Readable, not a key: two cells may read alike once sections
+ * are dropped (the first match wins); the case id is the key. Returns the
+ * length it needs.
  */
 size_t chunksim_matrix_case_name(const chunksim_matrix_t *m, const chunksim_matrix_case_t *c,
                                  char *buf, size_t len);

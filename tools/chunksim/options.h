@@ -1,0 +1,151 @@
+/*
+ * Options: the one command-line parser of chunksim. The options several
+ * commands take (--db, --set, --seed, --seeds, -j, --shard, -q, --json,
+ * --junit, --no-trace) are declared here once, with their parsing, default
+ * and help line; a command picks the ones it takes with CLI_OPT_* bits and
+ * declares only its own in a table:
+ *
+ *     static const cli_option_t own[] = {
+ *         {"list", 0, NULL, "print the cases, run nothing", offsetof(args_t, list), NULL},
+ *         {NULL},
+ *     };
+ *     static const cli_command_t cmd = {
+ *         .name = "matrix", .usage = "SCENARIO... [options]", .about = "...",
+ *         .shared = CLI_OPT_DB_RECORD | CLI_OPT_SET | CLI_OPT_JOBS, .options = own,
+ *         .min_args = 1, .max_args = -1, .no_args = "no scenario file given"};
+ *     int rc = cli_options_parse(&cmd, argc, argv, &a.common, &a, &pos);
+ *     if (rc != 0) return rc < 0 ? CLI_EXIT_OK : rc;   // -1: --help was printed
+ *
+ * The help text is generated from the command's description and both tables,
+ * so `chunksim help CMD` and `chunksim CMD --help` print the same. A usage
+ * error is one line naming the command, plus a hint where to look: an unknown
+ * option names the nearest known one ("did you mean --seed?").
+ */
+#ifndef CHUNKSIM_CLI_OPTIONS_H
+#define CHUNKSIM_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* --set overrides one command line may give; matrix cases keep room for their axes. */
+#define CLI_SETS_MAX 56
+
+/* Default of --db. */
+#define CLI_DB_DEFAULT "chunksim.db"
+
+/* The shared options a command takes. */
+enum {
+    CLI_OPT_DB = 1u << 0,            /* --db FILE: a recording to read */
+    CLI_OPT_DB_RECORD = 1u << 1,     /* --db FILE: the database to record into ('' none) */
+    CLI_OPT_SET = 1u << 2,           /* --set KEY=VALUE, repeatable */
+    CLI_OPT_SEED = 1u << 3,          /* --seed N */
+    CLI_OPT_SEEDS = 1u << 4,         /* --seeds LIST */
+    CLI_OPT_JOBS = 1u << 5,          /* -j, --jobs N */
+    CLI_OPT_SHARD = 1u << 6,         /* --shard K/N */
+    CLI_OPT_QUIET = 1u << 7,         /* -q, --quiet */
+    CLI_OPT_JSON = 1u << 8,          /* --json */
+    CLI_OPT_JUNIT = 1u << 9,         /* --junit FILE */
+    CLI_OPT_NO_TRACE = 1u << 10,     /* --no-trace */
+    CLI_OPT_DB_SOURCE = 1u << 11,    /* --db FILE: a recording to read, no default (db_given) */
+    CLI_OPT_MAX_FAILURES = 1u << 12, /* --max-failures N */
+    CLI_OPT_STOP = 1u << 13,         /* -F, --stop-on-failure N */
+};
+
+/* The values of the shared options, after parsing (defaults where not given). */
+typedef struct cli_common {
+    const char *db_path; /* CLI_DB_DEFAULT; "" records nothing */
+    bool db_given;       /* --db was on the command line */
+    const char *sets[CLI_SETS_MAX];
+    size_t set_count;
+    const char *seed;      /* NULL: not given */
+    const char *seeds;     /* NULL: not given */
+    unsigned jobs;         /* 0: one per available core */
+    const char *shard;     /* NULL: every case */
+    const char *junit;     /* NULL: none */
+    unsigned max_failures; /* failures listed; CLI_MAX_FAILURES_DEFAULT; 0: all */
+    unsigned stop_after;   /* -F N; 0: never stop */
+    bool quiet;
+    bool json;
+    bool no_trace;
+} cli_common_t;
+
+/* Failures a campaign lists unless --max-failures says otherwise. */
+#define CLI_MAX_FAILURES_DEFAULT 20
+
+/* A value being parsed: what a parser needs to say what is wrong with it. */
+typedef struct cli_value {
+    const char *tool;   /* "chunksim matrix" */
+    const char *option; /* long name, "jobs" */
+    const char *text;   /* the value as given */
+    FILE *err;          /* where the message goes */
+} cli_value_t;
+
+/*
+ * One option of a command. A flag (arg NULL) sets the bool at offset in the
+ * command's arguments; an option with a value stores the value (a const char
+ * *) at offset, or, when parse is set, hands it to parse with the field's
+ * address (offset 0: the whole arguments), which prints its own message on
+ * v->err ("chunksim NAME: --OPTION VALUE: ...") and returns non-zero when the
+ * value is bad. help may hold several lines separated by '\n'; NULL leaves
+ * the option out of the list (the command's about describes it).
+ */
+typedef struct cli_option {
+    const char *name; /* long name, without "--"; NULL ends a table */
+    char short_name;  /* 'j' for -j; 0: none */
+    const char *arg;  /* what the value is called in the help ("FILE"); NULL: a flag */
+    const char *help;
+    size_t offset;
+    int (*parse)(const cli_value_t *v, void *field);
+} cli_option_t;
+
+typedef struct cli_command {
+    const char *name;            /* "matrix" */
+    const char *usage;           /* what follows "usage: chunksim NAME " */
+    const char *about;           /* paragraphs before the options */
+    void (*about_fn)(FILE *out); /* instead of about, when the text comes from a table */
+    unsigned shared;             /* CLI_OPT_* */
+    const cli_option_t *options;
+    const char *notes;   /* paragraphs after the options (exit status and the like) */
+    int min_args;        /* positional arguments */
+    int max_args;        /* -1: no limit */
+    const char *no_args; /* the message when fewer than min_args are given */
+} cli_command_t;
+
+/*
+ * Parses argv (argv[0] is the command's name) into common and own. Returns 0
+ * with *first_arg the index of the first positional argument, -1 when --help
+ * was printed on stdout, or CLI_EXIT_USAGE after one line (and a hint) on
+ * stderr.
+ */
+int cli_options_parse(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                      void *own, int *first_arg);
+
+/* As cli_options_parse, with help printed on out and errors on err. */
+int cli_options_parse_io(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                         void *own, int *first_arg, FILE *out, FILE *err);
+
+/* The command's help text. */
+void cli_options_help(const cli_command_t *cmd, FILE *out);
+
+/* A usage error on err: "chunksim NAME: MESSAGE" and the hint to see --help, one line. */
+void cli_options_usage_error(const cli_command_t *cmd, FILE *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The known word nearest to word (at most 2 edits away, or a prefix), NULL if none. */
+const char *cli_options_nearest(const char *word, const char *const *known, size_t count);
+
+/* Values of a repeatable option, in the order given. */
+#define CLI_LIST_MAX 256
+typedef struct cli_list {
+    const char *items[CLI_LIST_MAX];
+    size_t count;
+} cli_list_t;
+
+/* For cli_option_t.parse: appends the value to the cli_list_t at field. */
+int cli_options_parse_list(const cli_value_t *v, void *field);
+
+/* For cli_option_t.parse: a number 0 .. UINT32_MAX into the unsigned at field. */
+int cli_options_parse_unsigned(const cli_value_t *v, void *field);
+
+#endif
