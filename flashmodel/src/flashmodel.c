@@ -86,16 +86,14 @@ int flashmodel_init(flashmodel_t *fm, const flashmodel_config_t *cfg)
     fm->cfg = *cfg;
     size_t sectors = cfg->part.size_bytes / cfg->part.sector_bytes;
     size_t rules = cfg->faults.count;
-    fm->mem = malloc(cfg->part.size_bytes);
+    int cells = fm_array_init(&fm->cells, cfg->part.size_bytes, cfg->part.erased_value);
     fm->erase_counts = calloc(sectors, sizeof(*fm->erase_counts));
     fm->rules = malloc((rules ? rules : 1) * sizeof(*fm->rules));
     fm->rule_fires = calloc(rules ? rules : 1, sizeof(*fm->rule_fires));
-    if (fm->mem == NULL || fm->erase_counts == NULL || fm->rules == NULL ||
-        fm->rule_fires == NULL) {
+    if (cells < 0 || fm->erase_counts == NULL || fm->rules == NULL || fm->rule_fires == NULL) {
         flashmodel_close(fm);
         return FLASHMODEL_E_NOMEM;
     }
-    memset(fm->mem, cfg->part.erased_value, cfg->part.size_bytes);
     if (rules) {
         memcpy(fm->rules, cfg->faults.rules, rules * sizeof(*fm->rules));
     }
@@ -112,7 +110,7 @@ void flashmodel_close(flashmodel_t *fm)
     if (fm == NULL) {
         return;
     }
-    free(fm->mem);
+    fm_array_free(&fm->cells);
     free(fm->erase_counts);
     free(fm->rules);
     free(fm->rule_fires);
@@ -792,10 +790,12 @@ static void finish_read(flashmodel_t *fm, flashmodel_op_t *op, uint8_t *dst)
     }
     if (op->fault == FLASHMODEL_FAULT_BITFLIP_STUCK) {
         for (uint32_t k = 0; k < op->fault_count; k++) {
-            fm->mem[op->addr + op->flip_bits[k] / 8u] ^= (uint8_t)(1u << (op->flip_bits[k] % 8u));
+            uint32_t at = op->addr + op->flip_bits[k] / 8u;
+            fm_array_set(&fm->cells, at,
+                         (uint8_t)(fm_array_get(&fm->cells, at) ^ (1u << (op->flip_bits[k] % 8u))));
         }
     }
-    memcpy(dst, fm->mem + op->addr, op->len);
+    fm_array_read(&fm->cells, op->addr, dst, op->len);
     if (op->fault == FLASHMODEL_FAULT_BITFLIP_TRANSIENT) {
         for (uint32_t k = 0; k < op->fault_count; k++) {
             dst[op->flip_bits[k] / 8u] ^= (uint8_t)(1u << (op->flip_bits[k] % 8u));
@@ -922,7 +922,7 @@ int flashmodel_load(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t 
         return FLASHMODEL_E_INVAL;
     }
     if (len > 0) {
-        memcpy(fm->mem + addr, data, len);
+        fm_array_write(&fm->cells, addr, data, len);
     }
     return 0;
 }
@@ -936,14 +936,15 @@ int flashmodel_peek(const flashmodel_t *fm, uint32_t addr, void *dst, uint32_t l
         return FLASHMODEL_E_INVAL;
     }
     if (len > 0) {
-        memcpy(dst, fm->mem + addr, len);
+        fm_array_read(&fm->cells, addr, dst, len);
     }
     return 0;
 }
 
 const uint8_t *flashmodel_image(const flashmodel_t *fm)
 {
-    return fm->mem;
+    /* The copy is a cache of the array, not part of the device's state. */
+    return fm_array_image((fm_array_t *)&fm->cells);
 }
 
 uint32_t flashmodel_erase_count(const flashmodel_t *fm, uint32_t addr)

@@ -1,8 +1,23 @@
-/* Private to flashmodel/src: the NOR array and the program address map. */
+/* Private to flashmodel/src: the cell array, the NOR rules on it and the program address map. */
 #ifndef FLASHMODEL_INTERNAL_H
 #define FLASHMODEL_INTERNAL_H
 
 #include "flashmodel/flashmodel.h"
+
+#include <stddef.h>
+
+/* ---- the cell array (array.c): pages of 1 << FM_ARRAY_PAGE_SHIFT bytes, NULL: all erased ---- */
+
+int fm_array_init(fm_array_t *a, uint32_t size_bytes, uint8_t erased);
+void fm_array_free(fm_array_t *a);
+uint8_t fm_array_get(const fm_array_t *a, uint32_t addr);
+void fm_array_set(fm_array_t *a, uint32_t addr, uint8_t value);
+void fm_array_read(const fm_array_t *a, uint32_t addr, uint8_t *dst, uint32_t len);
+void fm_array_write(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t len);
+/* Back to the erased value; whole pages give their memory back. */
+void fm_array_erase(fm_array_t *a, uint32_t addr, uint32_t len);
+/* A contiguous copy of the whole array (kept in a, refreshed by each call); NULL: no memory. */
+const uint8_t *fm_array_image(fm_array_t *a);
 
 /*
  * Where a program's bytes land. The part latches data into a page buffer

@@ -9,8 +9,6 @@
  */
 #include "internal.h"
 
-#include <string.h>
-
 static inline uint8_t programmed(uint8_t e, uint8_t old, uint8_t data, uint8_t mask)
 {
     return (uint8_t)(e ^ ((e ^ old) | ((e ^ data) & mask)));
@@ -35,46 +33,49 @@ uint32_t fm_nor_double_bytes(const flashmodel_t *fm, const fm_prog_map_t *m, con
     uint8_t e = fm->cfg.part.erased_value;
     uint32_t n = 0;
     for (uint32_t i = 0; i < m->count; i++) {
-        if (data[m->skip + i] != e && fm->mem[fm_prog_addr(m, i)] != e) {
+        if (data[m->skip + i] != e && fm_array_get(&fm->cells, fm_prog_addr(m, i)) != e) {
             n++;
         }
     }
     return n;
 }
 
+/* One cell moved by a program of data through mask. */
+static void fm_nor_program_cell(flashmodel_t *fm, uint32_t addr, uint8_t data, uint8_t mask)
+{
+    uint8_t e = fm->cfg.part.erased_value;
+    fm_array_set(&fm->cells, addr, programmed(e, fm_array_get(&fm->cells, addr), data, mask));
+}
+
 void fm_nor_program(flashmodel_t *fm, const fm_prog_map_t *m, const uint8_t *data, uint32_t full,
                     bool partial, uint8_t mask)
 {
-    uint8_t e = fm->cfg.part.erased_value;
     for (uint32_t i = 0; i < m->count && i < full; i++) {
-        uint8_t *cell = &fm->mem[fm_prog_addr(m, i)];
-        *cell = programmed(e, *cell, data[m->skip + i], 0xFF);
+        fm_nor_program_cell(fm, fm_prog_addr(m, i), data[m->skip + i], 0xFF);
     }
     if (partial && full < m->count) {
-        uint8_t *cell = &fm->mem[fm_prog_addr(m, full)];
-        *cell = programmed(e, *cell, data[m->skip + full], mask);
+        fm_nor_program_cell(fm, fm_prog_addr(m, full), data[m->skip + full], mask);
     }
 }
 
 void fm_nor_program_undefined(flashmodel_t *fm, const fm_prog_map_t *m, const uint8_t *data,
                               flashmodel_rng_t *rng)
 {
-    uint8_t e = fm->cfg.part.erased_value;
     for (uint32_t i = 0; i < m->count; i++) {
-        uint8_t *cell = &fm->mem[fm_prog_addr(m, i)];
-        *cell = programmed(e, *cell, data[m->skip + i], (uint8_t)flashmodel_rng_next(rng));
+        fm_nor_program_cell(fm, fm_prog_addr(m, i), data[m->skip + i],
+                            (uint8_t)flashmodel_rng_next(rng));
     }
 }
 
 void fm_nor_erase(flashmodel_t *fm, uint32_t addr, uint32_t len)
 {
-    memset(fm->mem + addr, fm->cfg.part.erased_value, len);
+    fm_array_erase(&fm->cells, addr, len);
 }
 
 void fm_nor_erase_undefined(flashmodel_t *fm, uint32_t addr, uint32_t len, flashmodel_rng_t *rng)
 {
     for (uint32_t i = 0; i < len; i++) {
-        fm->mem[addr + i] = (uint8_t)flashmodel_rng_next(rng);
+        fm_array_set(&fm->cells, addr + i, (uint8_t)flashmodel_rng_next(rng));
     }
 }
 
@@ -90,12 +91,13 @@ void fm_nor_leave_bits(flashmodel_t *fm, uint32_t addr, uint32_t len, uint32_t b
      * not yet chosen: redraw on a hit to keep the count exact. */
     for (uint32_t k = 0; k < bits;) {
         uint64_t b = flashmodel_rng_below(rng, total);
-        uint8_t *cell = &fm->mem[addr + (uint32_t)(b / 8)];
+        uint32_t at = addr + (uint32_t)(b / 8);
+        uint8_t cell = fm_array_get(&fm->cells, at);
         uint8_t bit = (uint8_t)(1u << (b % 8));
-        if ((*cell ^ e) & bit) {
+        if ((cell ^ e) & bit) {
             continue;
         }
-        *cell ^= bit;
+        fm_array_set(&fm->cells, at, (uint8_t)(cell ^ bit));
         k++;
     }
 }

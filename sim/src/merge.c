@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ typedef struct merge {
     chunksim_merge_stats_t *st;
     char *err;
     size_t errlen;
+    bool busy; /* a statement failed because another connection held the lock */
 } merge_t;
 
 __attribute__((format(printf, 3, 4))) static int merge_fail(merge_t *g, int code, const char *fmt,
@@ -42,6 +44,7 @@ __attribute__((format(printf, 3, 4))) static int merge_fail(merge_t *g, int code
 
 static int merge_sqlite_fail(merge_t *g, const char *doing)
 {
+    g->busy = g->busy || (sqlite3_errcode(g->db) & 0xff) == SQLITE_BUSY; /* extended codes too */
     return merge_fail(g, CHUNKSIM_REC_E_SQLITE, "%s: %s: %s", g->path, doing,
                       sqlite3_errmsg(g->db));
 }
@@ -372,5 +375,6 @@ int chunksim_merge(chunksim_rec_t *dst, const char *src_path, const chunksim_mer
     if (rc == 0)
         rc = merge_report_runs(&g);
     merge_detach(&g);
+    g.st->busy = rc < 0 && g.busy;
     return rc;
 }

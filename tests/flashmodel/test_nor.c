@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -270,6 +271,49 @@ static void test_bad_arguments_are_refused_at_begin(void **state)
     fm_test_close(&fm);
 }
 
+/* Pages of the cell array in memory: only those that differ from the erased value. */
+static uint32_t pages_held(const flashmodel_t *f, uint32_t size_bytes)
+{
+    uint32_t n = 0;
+    for (uint32_t p = 0; p < size_bytes >> FM_ARRAY_PAGE_SHIFT; p++)
+        n += f->cells.pages[p] != NULL;
+    return n;
+}
+
+static void test_the_array_holds_only_what_differs_from_erased(void **state)
+{
+    (void)state;
+    const uint32_t big = 256u * 1024u * 1024u; /* what a 256 MiB part would cost, if dense */
+    flashmodel_config_default(&cfg, big);
+    fm_test_open(&fm, &cfg);
+    assert_int_equal(pages_held(&fm, big), 0);
+    assert_int_equal(peek1(big - 1), 0xFF); /* never written: the erased value */
+    uint8_t data[6000];
+    memset(data, 0x5A, sizeof data);
+    assert_int_equal(flashmodel_load(&fm, big - 8192 - 100, data, sizeof data), 0);
+    assert_int_equal(pages_held(&fm, big), 3);
+    uint8_t back[6200];
+    assert_int_equal(flashmodel_peek(&fm, big - 8192 - 200, back, sizeof back), 0);
+    for (size_t i = 0; i < sizeof back; i++)
+        assert_int_equal(back[i], i >= 100 && i < 6100 ? 0x5A : 0xFF);
+    /* A program of erased bytes allocates nothing. */
+    uint8_t ff[16];
+    memset(ff, 0xFF, sizeof ff);
+    assert_int_equal(fm_test_program(&fm, 0, 4096, ff, sizeof ff, &op), 0);
+    assert_int_equal(pages_held(&fm, big), 3);
+    /* Erasing a sector gives its page back; the page only partly erased stays. */
+    assert_int_equal(fm_test_erase(&fm, 0, FLASHMODEL_OP_ERASE_SECTOR, big - 8192, &op), 0);
+    assert_int_equal(pages_held(&fm, big), 2);
+    assert_int_equal(peek1(big - 8192 - 100), 0x5A);
+    assert_int_equal(peek1(big - 8192), 0xFF);
+    /* The whole image, for tests, is a copy that reads the same. */
+    const uint8_t *img = flashmodel_image(&fm);
+    assert_non_null(img);
+    assert_int_equal(img[big - 8192 - 100], 0x5A);
+    assert_int_equal(img[big - 1], 0xFF);
+    fm_test_close(&fm);
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -286,6 +330,7 @@ int main(void)
         T(test_erase_counts_every_sector_of_the_unit),
         T(test_load_and_peek_bypass_timing_and_rules),
         T(test_bad_arguments_are_refused_at_begin),
+        T(test_the_array_holds_only_what_differs_from_erased),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

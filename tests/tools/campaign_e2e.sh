@@ -49,7 +49,7 @@ expect 1 '"reason": "not delivered.*power lost: the device stopped' "a timed cut
 # ---- sweep: power cuts with reboot ---------------------------------------------
 expect 1 'cut sequences that lose or corrupt data: 3$' \
   "linear sweep finds the clear-before-delivery loss across a reboot with clear on last read" \
-  -- "$chunksim" sweep "$slow" --power-loss linear --db "$dir/sweep.db" -q
+  -- "$chunksim" sweep "$slow" --power-loss linear --db "$dir/sweep.db" --trace all -q
 grep -Eq "^lost at cuts 3 \(first cut: erase\) case [0-9a-z]{10}: .*power cut in op 3 of boot 1 \(erase_sector\); lost at cut 1" \
   "$dir/out" || fail "sweep names the cut and the operation it interrupted"
 grep -Fq "  chunksim run $slow --set run.power_cuts=3" \

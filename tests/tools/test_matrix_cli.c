@@ -128,6 +128,23 @@ static int64_t sql_int(const char *db_path, const char *sql)
     return v;
 }
 
+/* sql on db_path with other_path attached as b. */
+static int64_t sql_int_with(const char *db_path, const char *other_path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char attach[600];
+    snprintf(attach, sizeof attach, "ATTACH '%s' AS b", other_path);
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_exec(db, attach, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
 static const char *sql_text(const char *db_path, const char *sql)
 {
     static char text[256];
@@ -526,7 +543,8 @@ static void test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent(v
     (void)state;
     write_file("long.ini", long_ini);
     const char *db = path_of("int.db");
-    const char *args[] = {"matrix", "long.ini", "--db", "int.db", "-j", "2", "-q", NULL};
+    const char *args[] = {"matrix", "long.ini", "--db",    "int.db", "-j",
+                          "2",      "-q",       "--trace", "all",    NULL};
     pid_t pid = spawn_cli(args);
     wait_for(db, "SELECT count(*) FROM runs WHERE status = 'finished'", 5);
     kill(pid, SIGINT); /* to the parent only: it must forward it to its workers */
@@ -645,6 +663,50 @@ static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **
                                  "outcome = 'ok' AND mode = 'virtual'"),
                      1);
     assert_string_equal(sql_text(db, "PRAGMA integrity_check"), "ok");
+}
+
+/* --trace failures: a failing case keeps its full trace, a passing one its runs row only. */
+static void test_trace_failures_reruns_failing_cases_with_their_trace(void **state)
+{
+    (void)state;
+    write_file("cli.ini", cli_ini);
+    expect_exit(cli("matrix cli.ini --db fail.db -q"), 1);
+    assert_null(strstr(err_text, "NONDETERMINISTIC"));
+    const char *db = path_of("fail.db");
+    /* One run per case: the summary-only run of a failing case is replaced, not kept. */
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs"), 12);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE outcome <> 'ok'"), 6);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs r WHERE outcome <> 'ok' AND "
+                                 "chunks > 0 AND chunks = (SELECT count(*) FROM chunks c "
+                                 "WHERE c.run_id = r.run_id) AND EXISTS (SELECT 1 FROM calls c "
+                                 "WHERE c.run_id = r.run_id)"),
+                     6);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM calls c JOIN runs r USING (run_id) "
+                                 "WHERE r.outcome = 'ok'"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM chunks c JOIN runs r USING (run_id) "
+                                 "WHERE r.outcome = 'ok'"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM params p WHERE p.run_id NOT IN "
+                                 "(SELECT run_id FROM runs)"),
+                     0);
+    /* The re-run ended as every run of the same case does with its trace from the start. */
+    expect_exit(cli("matrix cli.ini --db all.db -q --trace all"), 1);
+    assert_int_equal(sql_int_with(db, path_of("all.db"),
+                                  "SELECT count(*) FROM runs a JOIN scenarios sa USING "
+                                  "(scenario_id) WHERE EXISTS (SELECT 1 FROM b.runs r JOIN "
+                                  "b.scenarios s USING (scenario_id) WHERE s.config_sha256 = "
+                                  "sa.config_sha256 AND r.seed = a.seed AND r.outcome = "
+                                  "a.outcome AND r.reason IS a.reason AND r.chunks = a.chunks)"),
+                     12);
+    /* none: no trace and no image. */
+    expect_exit(cli("matrix cli.ini --db none.db -q --trace none"), 1);
+    const char *none = path_of("none.db");
+    assert_int_equal(sql_int(none, "SELECT count(*) FROM runs WHERE image_id IS NULL"), 12);
+    assert_int_equal(sql_int(none, "SELECT count(*) FROM images"), 0);
+    assert_int_equal(sql_int(none, "SELECT count(*) FROM calls"), 0);
+    expect_exit(cli("matrix cli.ini -q --trace some"), 2);
+    assert_contains(err_text, "--trace some: expected failures, all or none");
 }
 
 static void test_bad_usage_exits_2_and_help_exits_0(void **state)
@@ -986,6 +1048,7 @@ int main(void)
         cmocka_unit_test_teardown(test_a_killed_matrix_leaves_runs_that_the_next_one_recovers,
                                   kill_bg),
         cmocka_unit_test(test_a_database_in_a_missing_directory_is_refused_before_any_run),
+        cmocka_unit_test(test_trace_failures_reruns_failing_cases_with_their_trace),
         cmocka_unit_test(test_bad_usage_exits_2_and_help_exits_0),
         cmocka_unit_test(test_an_empty_shard_still_writes_a_database),
         cmocka_unit_test(test_help_cmd_and_cmd_help_print_the_same),

@@ -22,7 +22,8 @@ static char tmpdir[] = "/tmp/test_merge.XXXXXX";
 static chunksim_rec_t live_writer;
 static bool live_writer_open;
 
-#define TINY "[coredump]\nsize_bytes = 8KiB\n\n[flash]\nsize_bytes = 64KiB\n\n[link]\natt_mtu = 247\n"
+#define TINY                                                                                       \
+    "[coredump]\nsize_bytes = 8KiB\n\n[flash]\nsize_bytes = 64KiB\n\n[link]\natt_mtu = 247\n"
 
 /* Tables with rows per run, and the content-addressed ones. */
 static const char *const per_run_tables[] = {"runs",       "calls",  "flash_ops", "chunks",
@@ -322,6 +323,35 @@ static void test_a_run_still_running_in_the_input_arrives_interrupted(void **sta
     assert_int_equal(sql_int(out, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
 }
 
+/* A merge that finds another writer holding the output says so (st.busy) and changes nothing. */
+static void test_a_merge_blocked_by_another_writer_says_busy(void **state)
+{
+    (void)state;
+    const char *a = path_of("a7.db"), *out = path_of("out7.db");
+    record_full_run(a, true);
+    chunksim_rec_t rec, other;
+    open_rec(&rec, out);
+    open_rec(&other, out);
+    assert_int_equal(sqlite3_exec(chunksim_rec_db(&other), "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_busy_timeout(chunksim_rec_db(&rec), 0);
+    chunksim_merge_stats_t st;
+    char err[1024];
+    assert_true(chunksim_merge(&rec, a, NULL, &st, err, sizeof err) < 0);
+    assert_true(st.busy);
+    assert_int_equal(st.runs_copied, 0);
+    assert_int_equal(sqlite3_exec(chunksim_rec_db(&other), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(chunksim_rec_close(&other), 0);
+    /* Free again: the same merge goes through, and a merge that failed otherwise is not busy. */
+    merge_ok(&rec, a, &st);
+    assert_false(st.busy);
+    assert_int_equal(st.runs_copied, 1);
+    assert_true(chunksim_merge(&rec, path_of("missing.db"), NULL, &st, err, sizeof err) < 0);
+    assert_false(st.busy);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    assert_int_equal(count_rows(out, "runs"), 1);
+}
+
 static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
 {
     (void)state;
@@ -413,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_a_range_merges_only_those_runs_and_reports_their_new_ids),
         cmocka_unit_test(test_a_run_still_running_in_the_input_arrives_interrupted),
         cmocka_unit_test(test_bad_inputs_are_refused_and_nothing_is_created),
+        cmocka_unit_test(test_a_merge_blocked_by_another_writer_says_busy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,10 +2,12 @@
 /* asprintf */
 #define _GNU_SOURCE
 #include "batch.h"
+#include "options.h"
 
 #include "chunksim/merge.h"
 #include "chunksim/recorder.h"
 #include "scratch.h"
+#include "worker.h"
 
 #include <sqlite3.h>
 
@@ -24,8 +26,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-/* How often the parent merges the workers' finished runs into the output. */
-#define BATCH_MERGE_INTERVAL_S 1.0
 /* Redraws of the terminal progress bar, at most. */
 #define BATCH_BAR_INTERVAL_S 0.1
 /* Without a terminal: a line this often, or at every tenth of the cases. */
@@ -33,13 +33,7 @@
 #define BATCH_BAR_WIDTH       24
 /* poll() timeout: how late a signal or a progress redraw can be noticed. */
 #define BATCH_POLL_MS 100
-/*
- * A worker starts a new database file (segment) after this many runs; the
- * parent merges and deletes the finished one, so temporary space stays at a
- * few segments per worker, not a copy of the whole output.
- */
-#define BATCH_SEGMENT_RUNS 256
-/* Result pipe size asked for: results wait here while the parent merges (Linux caps it). */
+/* Result pipe size asked for: results wait here while the parent is busy (Linux caps it). */
 #define BATCH_PIPE_BYTES (1 << 20)
 
 #define BATCH_NOT_ASSIGNED SIZE_MAX
@@ -54,44 +48,17 @@ static void batch_on_signal(int sig)
     batch_signal = sig;
 }
 
-/* What a worker sends back for one case: a single write, atomic on a pipe. */
-typedef struct batch_msg {
-    uint64_t pos; /* index into cfg->cases */
-    int32_t rc;
-    int32_t outcome;
-    uint8_t passed;
-    uint64_t seed;
-    int64_t run_id;   /* in the worker's database segment */
-    uint32_t segment; /* which one */
-    double wall_ms;
-    char reason[600];
-} batch_msg_t;
-
-_Static_assert(sizeof(batch_msg_t) <= PIPE_BUF, "a result must reach the parent in one write");
-
-/* src run id in a worker's database -> case position, until merged. */
+/* A run in a worker's segment -> case position, for what the parent merges itself. */
 typedef struct batch_pending {
+    uint32_t segment;
     int64_t src_run_id;
     size_t pos;
 } batch_pending_t;
 
-/*
- * Shared by the parent and every worker (an anonymous shared mapping made
- * before the first fork). Workers take the next case themselves, so none
- * waits for the parent, which may be busy merging.
- */
-typedef struct batch_shared {
-    uint64_t next;                        /* next case position to take (atomic) */
-    uint64_t running[CLI_BATCH_JOBS_MAX]; /* per slot: position being run + 1; 0: none */
-} batch_shared_t;
-
 typedef struct batch_worker {
     pid_t pid;
-    int res_fd;              /* worker -> parent: batch_msg_t */
-    char *db_path;           /* its current segment; NULL when not recording */
-    uint32_t segment;        /* the segment results now come from */
-    int64_t reported_run_id; /* last run the worker reported finished, in that segment */
-    int64_t merged_run_id;   /* last run of that segment merged into the output */
+    int res_fd;       /* worker -> parent: cli_worker_msg_t */
+    uint32_t segment; /* the last segment results came from */
     batch_pending_t *pending;
     size_t pending_count, pending_cap;
     unsigned serial; /* process started in this slot, for unique file names */
@@ -107,15 +74,15 @@ typedef struct batch_state {
     bool recording;
     cli_scratch_t scratch;
     char *tmpdir; /* scratch.dir while recording */
-    batch_shared_t *shared;
-    double t0, last_merge, last_draw;
+    cli_worker_shared_t *shared;
+    double t0, last_draw;
     uint64_t taken_at_stop; /* cases taken when -F stopped the batch; 0: not stopped */
     unsigned last_decile;
     bool tty;
     int merge_errors;
 } batch_state_t;
 
-static double batch_now_s(void)
+double cli_batch_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -139,6 +106,15 @@ static const char *batch_intern(cli_batch_t *b, const char *name)
     b->names_ = names;
     names[b->name_count_] = strdup(name);
     return names[b->name_count_] != NULL ? names[b->name_count_++] : "?";
+}
+
+cli_batch_trace_t cli_batch_trace_of(const cli_common_t *common)
+{
+    if (common->no_trace || (common->trace != NULL && strcmp(common->trace, "none") == 0))
+        return CLI_BATCH_TRACE_NONE;
+    if (common->trace != NULL && strcmp(common->trace, "all") == 0)
+        return CLI_BATCH_TRACE_ALL;
+    return CLI_BATCH_TRACE_FAILURES;
 }
 
 /* ---- checking every case before anything runs ------------------------- */
@@ -179,152 +155,13 @@ static int batch_check_cases(const cli_batch_config_t *cfg, cli_batch_t *b)
     return 0;
 }
 
-/* ---- the worker process ------------------------------------------------ */
-
-/* src into dst, cut to fit: a reason longer than a message holds loses its tail. */
-static void batch_copy_text(char *dst, size_t len, const char *src)
-{
-    snprintf(dst, len, "%s", src);
-}
-
-static void batch_worker_case(const cli_batch_config_t *cfg, chunksim_rec_t *rec, uint64_t pos,
-                              batch_msg_t *msg)
-{
-    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    chunksim_matrix_case_t c;
-    chunksim_scenario_t sc;
-    memset(msg, 0, sizeof *msg);
-    msg->pos = pos;
-    msg->outcome = CHUNKSIM_OUTCOME_ERROR;
-    int rc = cli_batch_case(cfg, pos, &c);
-    if (rc == 0)
-        rc = chunksim_matrix_case_load(cfg->matrix, &c, &sc, err, sizeof err);
-    else
-        snprintf(err, sizeof err, "no such case");
-    if (rc < 0) {
-        msg->rc = rc;
-        batch_copy_text(msg->reason, sizeof msg->reason, err);
-        return;
-    }
-    /* Sized to fit: a cell cut short would no longer name its case. */
-    size_t cell_len = chunksim_matrix_case_cell(cfg->matrix, &c, NULL, 0) + 1;
-    char *cell = malloc(cell_len);
-    if (cell != NULL)
-        chunksim_matrix_case_cell(cfg->matrix, &c, cell, cell_len);
-    chunksim_run_options_t opts = {.rec = rec,
-                                   .record_rows = cfg->record_rows,
-                                   .stop = &batch_stop,
-                                   .case_id = c.id,
-                                   .case_file = c.path,
-                                   .case_cell = cell};
-    chunksim_run_result_t res;
-    msg->rc = chunksim_run(&sc, &opts, &res);
-    msg->outcome = (int32_t)res.outcome;
-    msg->passed = msg->rc == 0 && res.passed;
-    msg->seed = res.seed;
-    msg->run_id = res.run_id;
-    msg->wall_ms = res.wall_ms;
-    batch_copy_text(msg->reason, sizeof msg->reason, res.reason);
-    if (msg->rc < 0 && msg->reason[0] == '\0')
-        snprintf(msg->reason, sizeof msg->reason, "run setup failed: %s", strerror(-msg->rc));
-    free(cell);
-    chunksim_scenario_free(&sc);
-}
-
-/* The file of one segment: unique per slot, process and segment. */
-static char *batch_segment_path(const char *tmpdir, unsigned slot, unsigned serial,
-                                uint32_t segment)
-{
-    char *path;
-    if (asprintf(&path, "%s/worker%u-%u-%" PRIu32 ".db", tmpdir, slot, serial, segment) < 0)
-        return NULL;
-    return path;
-}
-
-/*
- * A segment is scratch: the output gets its runs by merge, so a power cut
- * needs no durability from it and its checkpoints skip fsync.
- */
-static int batch_segment_open(chunksim_rec_t *rec, const char *path, char *err, size_t errlen)
-{
-    if (path == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    int rc = chunksim_rec_open(rec, path, err, errlen);
-    if (rc == 0)
-        (void)sqlite3_exec(chunksim_rec_db(rec), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
-    return rc;
-}
-
-typedef struct batch_worker_env {
-    const cli_batch_config_t *cfg;
-    batch_shared_t *shared;
-    const char *tmpdir; /* NULL: not recording */
-    unsigned slot, serial;
-    int res_fd;
-} batch_worker_env_t;
-
-/* Takes and runs cases until none is left or a signal stops us. */
-static void batch_worker_main(const batch_worker_env_t *env)
-{
-    chunksim_rec_t rec;
-    char err[512];
-    char *path = NULL;
-    uint32_t segment = 0, runs_in_segment = 0;
-    int rec_rc = -ENOENT;
-    if (env->tmpdir != NULL) {
-        path = batch_segment_path(env->tmpdir, env->slot, env->serial, segment);
-        rec_rc = batch_segment_open(&rec, path, err, sizeof err);
-    }
-    while (!batch_stop) {
-        if (rec_rc == 0 && runs_in_segment == BATCH_SEGMENT_RUNS) {
-            chunksim_rec_close(&rec);
-            free(path);
-            path = batch_segment_path(env->tmpdir, env->slot, env->serial, ++segment);
-            rec_rc = batch_segment_open(&rec, path, err, sizeof err);
-            runs_in_segment = 0;
-        }
-        uint64_t pos = __atomic_fetch_add(&env->shared->next, 1, __ATOMIC_RELAXED);
-        if (pos >= env->cfg->case_count)
-            break;
-        __atomic_store_n(&env->shared->running[env->slot], pos + 1, __ATOMIC_RELEASE);
-        batch_msg_t msg;
-        if (env->tmpdir != NULL && rec_rc < 0) {
-            memset(&msg, 0, sizeof msg);
-            msg.pos = pos;
-            msg.rc = rec_rc;
-            msg.outcome = CHUNKSIM_OUTCOME_ERROR;
-            snprintf(msg.reason, sizeof msg.reason, "worker database: %s", err);
-        } else {
-            batch_worker_case(env->cfg, rec_rc == 0 ? &rec : NULL, pos, &msg);
-        }
-        msg.segment = segment;
-        runs_in_segment++;
-        ssize_t n;
-        while ((n = write(env->res_fd, &msg, sizeof msg)) < 0 && errno == EINTR) {
-        }
-        __atomic_store_n(&env->shared->running[env->slot], 0, __ATOMIC_RELEASE);
-        if (n != (ssize_t)sizeof msg)
-            break;
-    }
-    if (rec_rc == 0)
-        chunksim_rec_close(&rec);
-    free(path);
-    _exit(0);
-}
-
 /* ---- starting and feeding workers -------------------------------------- */
 
 static int batch_spawn(batch_state_t *s, unsigned slot)
 {
     batch_worker_t *w = &s->workers[slot];
-    free(w->db_path);
-    w->db_path = NULL;
     w->serial++;
     w->segment = 0;
-    if (s->recording && (w->db_path = batch_segment_path(s->tmpdir, slot, w->serial, 0)) == NULL)
-        return -ENOMEM;
     int res[2];
     if (pipe(res) < 0)
         return -errno;
@@ -344,130 +181,106 @@ static int batch_spawn(batch_state_t *s, unsigned slot)
                 close(s->workers[i].res_fd);
         }
         close(res[0]);
-        const batch_worker_env_t env = {
+        const cli_worker_env_t env = {
             .cfg = s->cfg,
             .shared = s->shared,
             .tmpdir = s->recording ? s->tmpdir : NULL,
             .slot = slot,
             .serial = w->serial,
             .res_fd = res[1],
+            .stop = &batch_stop,
         };
-        batch_worker_main(&env);
+        cli_worker_main(&env);
     }
     close(res[1]);
     w->pid = pid;
     w->res_fd = res[0];
     w->lost = BATCH_NOT_ASSIGNED;
-    w->reported_run_id = 0;
-    w->merged_run_id = 0;
     w->pending_count = 0;
     return 0;
 }
 
-/* ---- merging worker databases ------------------------------------------ */
+/* ---- what a worker left behind ------------------------------------------ */
+
+typedef struct batch_leftover {
+    batch_state_t *s;
+    batch_worker_t *w;
+    uint32_t segment;
+} batch_leftover_t;
 
 static void batch_on_merged(void *data, int64_t src_run_id, int64_t dst_run_id)
 {
-    batch_state_t *s = ((void **)data)[0];
-    batch_worker_t *w = ((void **)data)[1];
+    batch_leftover_t *l = data;
+    batch_worker_t *w = l->w;
     for (size_t i = 0; i < w->pending_count; i++) {
-        if (w->pending[i].src_run_id == src_run_id) {
-            s->b->results[w->pending[i].pos].run_id = dst_run_id;
+        const batch_pending_t *p = &w->pending[i];
+        if (p->segment == l->segment && p->src_run_id == src_run_id) {
+            l->s->b->results[p->pos].run_id = dst_run_id;
             return;
         }
     }
     /* Not reported: the run of the case the worker died in (it ran one run at a time). */
     if (w->lost != BATCH_NOT_ASSIGNED) {
-        s->b->results[w->lost].run_id = dst_run_id;
+        l->s->b->results[w->lost].run_id = dst_run_id;
         w->lost = BATCH_NOT_ASSIGNED;
     }
 }
 
 /*
- * Merges w's runs up to the last it reported (final: all of them, unfinished
- * ones too). A failed merge changes nothing in the output and is tried again
- * next time; only a failed final merge loses the file's runs for this batch.
+ * A segment the worker did not merge itself (it died, or its merge failed)
+ * into the output, then deleted; one whose merge fails is kept and named for
+ * `chunksim merge`. A run the worker merged before dying is recognised and
+ * not copied twice.
  */
-static int batch_merge_worker(batch_state_t *s, batch_worker_t *w, bool final)
+static void batch_merge_leftover(batch_state_t *s, unsigned slot, uint32_t segment)
 {
-    if (!s->recording || w->db_path == NULL)
-        return 0;
-    if (!final && w->reported_run_id <= w->merged_run_id)
-        return 0;
+    batch_worker_t *w = &s->workers[slot];
+    char *path = cli_worker_segment_path(s->tmpdir, slot, w->serial, segment);
     struct stat st;
-    if (final && stat(w->db_path, &st) != 0)
-        return 0; /* the worker never got to create it */
-    void *ctx[2] = {s, w};
+    if (path == NULL || stat(path, &st) != 0) {
+        free(path);
+        return;
+    }
+    batch_leftover_t l = {s, w, segment};
     const chunksim_merge_options_t opts = {
-        .after_run_id = w->merged_run_id,
-        .up_to_run_id = final ? 0 : w->reported_run_id,
-        .label = "a worker database",
-        .on_run = batch_on_merged,
-        .data = ctx,
-    };
-    chunksim_merge_stats_t ms;
+        .label = "a worker database", .on_run = batch_on_merged, .data = &l};
     char err[1024];
-    int rc = chunksim_merge(&s->rec, w->db_path, &opts, &ms, err, sizeof err);
-    if (rc < 0) {
-        fprintf(stderr, "%s: merging %s into %s: %s\n", s->cfg->tool, w->db_path, s->cfg->db_path,
-                err);
-        return rc;
-    }
-    w->merged_run_id = final ? ms.last_run_id : w->reported_run_id;
-    /* Entries up to the merged id are done with. */
-    size_t keep = 0;
-    for (size_t i = 0; i < w->pending_count; i++) {
-        if (w->pending[i].src_run_id > w->merged_run_id)
-            w->pending[keep++] = w->pending[i];
-    }
-    w->pending_count = keep;
-    return 0;
-}
-
-static void batch_merge_due(batch_state_t *s, double now)
-{
-    if (now - s->last_merge < BATCH_MERGE_INTERVAL_S)
-        return;
-    s->last_merge = now;
-    for (unsigned i = 0; i < s->nworkers; i++) {
-        if (s->workers[i].pid > 0)
-            (void)batch_merge_worker(s, &s->workers[i], false);
-    }
-}
-
-/* Deletes a merged worker database; one whose merge failed is kept for `chunksim merge`. */
-static void batch_remove_db(batch_state_t *s, batch_worker_t *w, bool merged)
-{
-    if (w->db_path == NULL)
-        return;
-    if (!merged) {
+    if (chunksim_merge(&s->rec, path, &opts, NULL, err, sizeof err) == 0) {
+        cli_scratch_remove_db(path);
+    } else {
         s->merge_errors++;
+        fprintf(stderr, "%s: merging %s into %s: %s\n", s->cfg->tool, path, s->cfg->db_path, err);
         fprintf(stderr,
                 "%s: runs of a worker are kept in %s; add them with: chunksim merge %s %s\n",
-                s->cfg->tool, w->db_path, s->cfg->db_path, w->db_path);
-        return;
+                s->cfg->tool, path, s->cfg->db_path, path);
     }
-    cli_scratch_remove_db(w->db_path);
+    free(path);
 }
 
 /* ---- results ----------------------------------------------------------- */
 
-/* All of w's current segment into the output, then its file goes; the next one takes over. */
-static void batch_finish_segment(batch_state_t *s, batch_worker_t *w)
+static void batch_note_pending(batch_worker_t *w, const cli_worker_msg_t *msg)
 {
-    batch_remove_db(s, w, batch_merge_worker(s, w, true) == 0);
-    w->pending_count = 0;
-    w->reported_run_id = w->merged_run_id = 0;
-    free(w->db_path);
-    w->db_path = NULL;
+    if (w->pending_count == w->pending_cap) {
+        size_t cap = w->pending_cap ? 2 * w->pending_cap : 64;
+        batch_pending_t *p = realloc(w->pending, cap * sizeof *p);
+        if (p == NULL)
+            return;
+        w->pending = p;
+        w->pending_cap = cap;
+    }
+    w->pending[w->pending_count++] = (batch_pending_t){msg->segment, msg->run_id, msg->pos};
 }
 
-static void batch_next_segment(batch_state_t *s, unsigned slot, uint32_t segment)
+/* A run the worker merged itself needs no bookkeeping any more. */
+static void batch_forget_merged(batch_state_t *s, batch_worker_t *w)
 {
-    batch_worker_t *w = &s->workers[slot];
-    batch_finish_segment(s, w);
-    w->segment = segment;
-    w->db_path = batch_segment_path(s->tmpdir, slot, w->serial, segment);
+    size_t keep = 0;
+    for (size_t i = 0; i < w->pending_count; i++) {
+        if (s->b->results[w->pending[i].pos].run_id == 0)
+            w->pending[keep++] = w->pending[i];
+    }
+    w->pending_count = keep;
 }
 
 /*
@@ -485,16 +298,21 @@ static void batch_stop_after(batch_state_t *s)
     s->b->stopped = true;
 }
 
-static void batch_record(batch_state_t *s, unsigned slot, const batch_msg_t *msg)
+static void batch_record(batch_state_t *s, unsigned slot, const cli_worker_msg_t *msg)
 {
     cli_batch_t *b = s->b;
     batch_worker_t *w = &s->workers[slot];
-    /* Results arrive in order: the first from a new segment means the last one is closed. */
-    if (s->recording && msg->segment != w->segment)
-        batch_next_segment(s, slot, msg->segment);
-    if (msg->pos >= s->cfg->case_count || b->results[msg->pos].ran)
+    if (msg->pos >= s->cfg->case_count)
         return;
     cli_batch_result_t *r = &b->results[msg->pos];
+    if (msg->kind == CLI_WORKER_MERGED) {
+        r->run_id = msg->run_id;
+        batch_forget_merged(s, w);
+        return;
+    }
+    if (r->ran)
+        return;
+    w->segment = msg->segment;
     r->ran = true;
     r->rc = msg->rc;
     r->outcome = (chunksim_outcome_t)msg->outcome;
@@ -508,18 +326,8 @@ static void batch_record(batch_state_t *s, unsigned slot, const batch_msg_t *msg
     batch_stop_after(s);
     if (msg->outcome >= 0 && msg->outcome <= CHUNKSIM_OUTCOME_ERROR)
         b->outcomes[msg->outcome]++;
-    if (msg->run_id > 0) {
-        if (w->pending_count == w->pending_cap) {
-            size_t cap = w->pending_cap ? 2 * w->pending_cap : 64;
-            batch_pending_t *p = realloc(w->pending, cap * sizeof *p);
-            if (p == NULL)
-                return;
-            w->pending = p;
-            w->pending_cap = cap;
-        }
-        w->pending[w->pending_count++] = (batch_pending_t){msg->run_id, msg->pos};
-        w->reported_run_id = msg->run_id;
-    }
+    if (s->recording && msg->run_id > 0)
+        batch_note_pending(w, msg);
 }
 
 /* pos was taken but never reported: the process running it died. */
@@ -567,18 +375,9 @@ static void batch_worker_ended(batch_state_t *s, unsigned slot)
     w->res_fd = -1;
     batch_worker_died(s, slot, status);
     /* Its last segment, and one it may have opened without reporting from it yet. */
-    while (s->recording && w->db_path != NULL) {
-        struct stat st;
-        uint32_t next = w->segment + 1;
-        char *next_path = batch_segment_path(s->tmpdir, slot, w->serial, next);
-        bool more = next_path != NULL && stat(next_path, &st) == 0;
-        free(next_path);
-        if (more) {
-            batch_next_segment(s, slot, next);
-        } else {
-            batch_finish_segment(s, w);
-        }
-    }
+    for (uint32_t seg = 0; s->recording && seg <= w->segment + 1; seg++)
+        batch_merge_leftover(s, slot, seg);
+    w->pending_count = 0;
     if (!batch_stop && __atomic_load_n(&s->shared->next, __ATOMIC_RELAXED) < s->cfg->case_count) {
         int rc = batch_spawn(s, slot);
         if (rc < 0)
@@ -690,15 +489,14 @@ static void batch_loop(batch_state_t *s)
             if (fds[k].revents == 0)
                 continue;
             batch_worker_t *w = &s->workers[slots[k]];
-            batch_msg_t msg;
+            cli_worker_msg_t msg;
             if (batch_read_full(w->res_fd, &msg, sizeof msg) == 1) {
                 batch_record(s, slots[k], &msg);
             } else {
                 batch_worker_ended(s, slots[k]);
             }
         }
-        double now = batch_now_s();
-        batch_merge_due(s, now);
+        double now = cli_batch_now_s();
         if (s->cfg->progress)
             batch_progress(s, now, false);
     }
@@ -745,10 +543,8 @@ static void batch_close(batch_state_t *s)
         chunksim_rec_close(&s->rec);
         cli_scratch_close(&s->scratch, s->merge_errors > 0);
     }
-    for (unsigned i = 0; i < s->nworkers; i++) {
-        free(s->workers[i].db_path);
+    for (unsigned i = 0; i < s->nworkers; i++)
         free(s->workers[i].pending);
-    }
     free(s->workers);
     munmap(s->shared, sizeof *s->shared);
 }
@@ -796,10 +592,10 @@ int cli_batch_run(const cli_batch_config_t *cfg, cli_batch_t *b)
     sigaction(SIGPIPE, &ign, &old_pipe);
 
     b->jobs = s.nworkers;
-    s.t0 = s.last_merge = s.last_draw = batch_now_s();
+    s.t0 = s.last_draw = cli_batch_now_s();
     batch_start_workers(&s);
     batch_loop(&s);
-    double now = batch_now_s();
+    double now = cli_batch_now_s();
     b->elapsed_s = now - s.t0;
     if (cfg->progress)
         batch_progress(&s, now, true);

@@ -9,28 +9,25 @@
  * chunksim_run() on a libuv loop of their own, and send the result to the
  * parent on a pipe. A slow case holds up only its own worker.
  *
- * One writer. Each worker records into scratch databases of its own (in a
- * scratch directory next to the output, scratch.h; a new file every 256
- * runs, synchronous=OFF since they are copies in transit). A parent that is
- * killed leaves that directory behind; the next batch on the same output
- * merges it before it starts. The parent is the only writer of the output
- * database: it merges the workers' finished runs into it (chunksim_merge, one
- * transaction per worker file and merge) about once a second, whenever a
- * worker moves on to a new file, and at the end, and deletes merged files.
- * The alternative, workers sending only results over the pipe and the parent
- * writing the runs rows, is lighter but loses the calls, flash ops and chunks
- * that replay and diff need. The price of keeping them: every trace row is
- * written twice (scratch, then output), the second time by the parent in
- * bulk (INSERT ... SELECT), and the output receives runs in batches, not in
- * case order. --no-trace makes both writes small.
+ * Recording. Each worker records into scratch databases of its own (in a
+ * scratch directory next to the output, scratch.h; synchronous=OFF since
+ * they are copies in transit) and merges each into the output itself, about
+ * once a second (worker.h): the workers take turns for SQLite's write lock,
+ * the parent copies no row. Measured on the CI suite, a parent that merged
+ * every worker's rows spent longer merging than a worker spent running, and
+ * -j 2 gave 1.2-1.5x over -j 1; with the copies in the workers the parent
+ * is idle and the work divides. A parent that is killed leaves the scratch
+ * directory behind; the next batch on the same output merges it before it
+ * starts. The output receives runs in batches, not in case order. The trace
+ * policy (cli_batch_trace_t) decides which runs keep their trace rows.
  *
  * Ctrl-C. SIGINT or SIGTERM to the parent is forwarded to the workers (a
  * terminal sends it to all of them anyway); each ends its current run as
  * incomplete ("interrupted"), reports it, takes no other case and exits. The
- * parent waits for every worker and merges what they finished: the output
- * database holds every finished run and no run left 'running'. A
- * worker that dies (a crash) is replaced; its unfinished run is merged as
- * 'interrupted' and its case reported as an error.
+ * workers merge what they finished before they exit: the output database
+ * holds every finished run and no run left 'running'. A worker that dies
+ * (a crash) is replaced; the parent merges what it left, its unfinished run
+ * as 'interrupted', and reports its case as an error.
  */
 #ifndef CHUNKSIM_CLI_BATCH_H
 #define CHUNKSIM_CLI_BATCH_H
@@ -46,6 +43,19 @@
 /* Workers at most, whatever -j asks. */
 #define CLI_BATCH_JOBS_MAX 256
 
+/* Trace policy: which runs of a batch are recorded with their trace rows. */
+typedef enum cli_batch_trace {
+    /* Every run's runs row; a case that does not pass is run again from
+     * its seed with the full trace, which replaces its summary-only run. */
+    CLI_BATCH_TRACE_FAILURES,
+    CLI_BATCH_TRACE_ALL,  /* every run with its full trace */
+    CLI_BATCH_TRACE_NONE, /* runs rows only, and no coredump image per run */
+} cli_batch_trace_t;
+
+/* The policy the shared options ask for: --no-trace or --trace POLICY, else failures. */
+struct cli_common;
+cli_batch_trace_t cli_batch_trace_of(const struct cli_common *common);
+
 typedef struct cli_batch_config {
     const chunksim_matrix_t *matrix;
     const uint64_t *cases; /* matrix indices to run, in this order */
@@ -54,15 +64,15 @@ typedef struct cli_batch_config {
      * hand_cases[i] (case_count of them, each of a file of matrix) and cases
      * is unused. They must stay valid for the whole batch. */
     const chunksim_matrix_case_t *hand_cases;
-    unsigned jobs;       /* worker processes; 0: one per available core */
-    const char *db_path; /* NULL or "": record nothing */
-    bool record_rows;    /* calls, flash ops, chunks (false: runs rows only) */
-    bool progress;       /* a progress bar (terminal) or periodic lines on stderr */
-    const char *tool;    /* names the command in messages, e.g. "chunksim matrix" */
-    bool hide_failures;  /* summary: counts only, no FAIL line per case (a baseline judges) */
-    size_t max_failures; /* summary: FAIL lines listed at most (the rest counted); 0: all */
-    bool one_line;       /* summary: each failure on one line, its repro line included */
-    size_t stop_after;   /* start no case once this many failed (-F N); 0: never */
+    unsigned jobs;           /* worker processes; 0: one per available core */
+    const char *db_path;     /* NULL or "": record nothing */
+    cli_batch_trace_t trace; /* which runs get calls, flash ops and chunks */
+    bool progress;           /* a progress bar (terminal) or periodic lines on stderr */
+    const char *tool;        /* names the command in messages, e.g. "chunksim matrix" */
+    bool hide_failures;      /* summary: counts only, no FAIL line per case (a baseline judges) */
+    size_t max_failures;     /* summary: FAIL lines listed at most (the rest counted); 0: all */
+    bool one_line;           /* summary: each failure on one line, its repro line included */
+    size_t stop_after;       /* start no case once this many failed (-F N); 0: never */
 } cli_batch_config_t;
 
 /* How one case went. */
@@ -129,7 +139,9 @@ const char *cli_batch_expect_name(chunksim_expect_t e);
 typedef struct json_t json_t;
 int cli_batch_json(const cli_batch_t *b, json_t *verdict, FILE *out);
 
-
 void cli_batch_free(cli_batch_t *b);
+
+/* Seconds on the monotonic clock: how the batch, its workers and bench time things. */
+double cli_batch_now_s(void);
 
 #endif

@@ -82,8 +82,8 @@ static const cli_command_t matrix_command = {
              "-R, --where and --rerun-failed select among the cases (of the shard); a case\n"
              "runs when every one given selects it.\n",
     .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_JUNIT | CLI_OPT_SHARD | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES |
-              CLI_OPT_STOP,
+              CLI_OPT_TRACE | CLI_OPT_JUNIT | CLI_OPT_SHARD | CLI_OPT_QUIET | CLI_OPT_JSON |
+              CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
     .options = matrix_options,
     .notes = "Ctrl-C (SIGINT) or SIGTERM ends each worker's current run early (recorded as\n"
              "incomplete) and starts no other; finished runs stay in the database. Workers\n"
@@ -284,7 +284,7 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         .case_count = count,
         .jobs = a->common.jobs,
         .db_path = a->common.db_path,
-        .record_rows = !a->common.no_trace,
+        .trace = cli_batch_trace_of(&a->common),
         .progress = !a->common.quiet,
         .tool = "chunksim matrix",
         .hide_failures = a->baseline != NULL || a->write_baseline != NULL,

@@ -457,22 +457,36 @@ static int replay_scenario(const replay_args_t *a, const dbread_run_t *run, chun
     return 0;
 }
 
-/* Whether the run has any trace row (a run recorded with --no-trace has none). */
-static bool replay_traced(sqlite3 *db, int64_t run_id)
+/* A yes/no question about run ?1; fallback when it cannot be read. */
+static bool replay_ask(sqlite3 *db, const char *sql, int64_t run_id, bool fallback)
 {
-    static const char sql[] = "SELECT EXISTS (SELECT 1 FROM calls WHERE run_id = ?1) OR EXISTS "
-                              "(SELECT 1 FROM flash_ops WHERE run_id = ?1) OR EXISTS (SELECT 1 "
-                              "FROM chunks WHERE run_id = ?1)";
     sqlite3_stmt *st;
-    bool traced = true; /* on a read error, compare everything and let that report it */
+    bool yes = fallback;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, run_id);
         if (sqlite3_step(st) == SQLITE_ROW) {
-            traced = sqlite3_column_int(st, 0) != 0;
+            yes = sqlite3_column_int(st, 0) != 0;
         }
     }
     sqlite3_finalize(st);
-    return traced;
+    return yes;
+}
+
+/* Whether the run has any trace row (a run recorded with --no-trace has none). */
+static bool replay_traced(sqlite3 *db, int64_t run_id)
+{
+    /* On a read error, compare everything and let that report it. */
+    return replay_ask(db,
+                      "SELECT EXISTS (SELECT 1 FROM calls WHERE run_id = ?1) OR EXISTS "
+                      "(SELECT 1 FROM flash_ops WHERE run_id = ?1) OR EXISTS (SELECT 1 "
+                      "FROM chunks WHERE run_id = ?1)",
+                      run_id, true);
+}
+
+/* Whether the run's coredump image was stored (--no-trace, --trace none store none). */
+static bool replay_has_image(sqlite3 *db, int64_t run_id)
+{
+    return replay_ask(db, "SELECT image_id IS NOT NULL FROM runs WHERE run_id = ?1", run_id, true);
 }
 
 static int replay_compare(const dbread_run_t *run, sqlite3 *old_db, sqlite3 *new_db, int64_t new_id,
@@ -537,8 +551,11 @@ static int replay_one(const replay_args_t *a, sqlite3 *old_db, int64_t run_id, r
         dbread_run_free(&run);
         return CLI_EXIT_USAGE;
     }
-    chunksim_run_options_t opts = {
-        .rec = &sink->rec, .record_rows = true, .log = a->quiet ? NULL : stderr};
+    /* A run recorded without its image is replayed without it: the image is not compared. */
+    chunksim_run_options_t opts = {.rec = &sink->rec,
+                                   .record_rows = true,
+                                   .no_image = !replay_has_image(old_db, run_id),
+                                   .log = a->quiet ? NULL : stderr};
     chunksim_run_result_t res;
     (void)chunksim_run(&sc, &opts, &res); /* a setup error is an outcome to compare too */
     chunksim_scenario_free(&sc);

@@ -206,7 +206,7 @@ static int run_one(const run_args_t *a, const char *path, const chunksim_scenari
 {
     bool rows = !a->common.no_trace;
     chunksim_run_options_t opts = {
-        .rec = rec, .record_rows = rows, .log = stderr, .stop = &run_stop};
+        .rec = rec, .record_rows = rows, .no_image = !rows, .log = stderr, .stop = &run_stop};
     const chunksim_glue_run_options_t gopts = {.rec = rec,
                                                .db_path = a->common.db_path,
                                                .record_rows = rows,

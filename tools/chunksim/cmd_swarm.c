@@ -182,7 +182,8 @@ static const cli_command_t swarm_command = {
     .usage = "SCENARIO --seeds A..B [options]",
     .about_fn = swarm_about,
     .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
+              CLI_OPT_TRACE | CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES |
+              CLI_OPT_STOP,
     .options = swarm_options,
     .notes = "On stdout: each damaging case with its repro line, the table per kind, then\n"
              "the counts. With --json, stdout is one JSON document (the cases, the counts,\n"
@@ -389,7 +390,7 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
         .case_count = s->count,
         .jobs = a->common.jobs,
         .db_path = a->common.db_path,
-        .record_rows = !a->common.no_trace,
+        .trace = cli_batch_trace_of(&a->common),
         .progress = !a->common.quiet,
         .tool = "chunksim swarm",
         .hide_failures = true,

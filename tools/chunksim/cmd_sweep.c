@@ -140,7 +140,8 @@ static const cli_command_t sweep_command = {
     .usage = "SCENARIO --power-loss MODE [options]",
     .about_fn = sweep_about,
     .shared = CLI_OPT_SEED | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
+              CLI_OPT_TRACE | CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES |
+              CLI_OPT_STOP,
     .options = sweep_options,
     .notes = "On stdout: the reference run, each cut sequence that loses or corrupts data with\n"
              "its repro line, the list of them and the tally, then the counts. With --json,\n"
@@ -436,7 +437,7 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         .case_count = q->count,
         .jobs = a->common.jobs,
         .db_path = a->common.db_path,
-        .record_rows = !a->common.no_trace,
+        .trace = cli_batch_trace_of(&a->common),
         .progress = !a->common.quiet,
         .tool = "chunksim sweep",
         .hide_failures = true,

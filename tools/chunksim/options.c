@@ -86,6 +86,20 @@ int cli_options_parse_unsigned(const cli_value_t *v, void *field)
     return 0;
 }
 
+/* The trace policies a campaign knows (batch.h turns the name into its enum). */
+static int options_parse_trace(const cli_value_t *v, void *field)
+{
+    static const char *const names[] = {"failures", "all", "none"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(v->text, names[i]) == 0) {
+            *(const char **)field = v->text;
+            return 0;
+        }
+    }
+    fprintf(v->err, "%s: --%s %s: expected failures, all or none\n", v->tool, v->option, v->text);
+    return CLI_EXIT_USAGE;
+}
+
 #define COMMON(field) offsetof(cli_common_t, field)
 
 /* Shared options, in the order their help lines are printed; bit i is CLI_OPT_* 1u << i. */
@@ -116,8 +130,10 @@ static const cli_option_t options_shared[] = {
      "write JUnit XML: one testcase per case, named by file,\n"
      "cell and seed, failing as the exit status does",
      COMMON(junit), NULL},
-    {"no-trace", 0, NULL, "record only the runs rows, not calls/flash ops/chunks", COMMON(no_trace),
-     NULL},
+    {"no-trace", 0, NULL,
+     "record only the runs rows: no calls, flash ops, chunks, nor\n"
+     "the coredump image (--trace none)",
+     COMMON(no_trace), NULL},
     {"db", 0, "FILE", "the recording to read (no default)", 0, options_parse_db},
     {"max-failures", 0, "N",
      "list at most N failures, in case order, and count the rest\n"
@@ -127,9 +143,16 @@ static const cli_option_t options_shared[] = {
      "start no case once N cases failed (those running finish);\n"
      "the summary says so",
      COMMON(stop_after), options_parse_stop},
+    {"trace", 0, "POLICY",
+     "which runs keep their calls, flash ops and chunks:\n"
+     "failures (default: every run's runs row; a case that\n"
+     "fails is run again from its seed with its full trace,\n"
+     "which replaces the summary-only run), all, or none\n"
+     "(runs rows only, and no coredump image per run)",
+     COMMON(trace), options_parse_trace},
 };
 #define OPTIONS_SHARED (sizeof options_shared / sizeof options_shared[0])
-_Static_assert(OPTIONS_SHARED == 14 && CLI_OPT_STOP == 1u << 13,
+_Static_assert(OPTIONS_SHARED == 15 && CLI_OPT_TRACE == 1u << 14,
                "one shared option per CLI_OPT_* bit, in bit order");
 
 /* Where help texts start, as in the hand-written help of old. */

@@ -50,6 +50,7 @@ enum {
     CLI_OPT_DB_SOURCE = 1u << 11,    /* --db FILE: a recording to read, no default (db_given) */
     CLI_OPT_MAX_FAILURES = 1u << 12, /* --max-failures N */
     CLI_OPT_STOP = 1u << 13,         /* -F, --stop-on-failure N */
+    CLI_OPT_TRACE = 1u << 14,        /* --trace POLICY (failures, all, none) */
 };
 
 /* The values of the shared options, after parsing (defaults where not given). */
@@ -68,6 +69,7 @@ typedef struct cli_common {
     bool quiet;
     bool json;
     bool no_trace;
+    const char *trace; /* --trace POLICY as given; NULL: not given */
 } cli_common_t;
 
 /* Failures a campaign lists unless --max-failures says otherwise. */

@@ -194,10 +194,19 @@ typedef struct flashmodel_op {
     uint8_t state_;
 } flashmodel_op_t;
 
+/* The cells, sparse: only pages that differ from the erased value are allocated (private). */
+#define FM_ARRAY_PAGE_SHIFT 12
+typedef struct fm_array {
+    uint8_t **pages; /* one per 4 KiB; NULL: every byte erased */
+    uint8_t *image;  /* flashmodel_image()'s copy; NULL until asked for */
+    uint32_t size_bytes;
+    uint8_t erased;
+} fm_array_t;
+
 /* The device (a handle): caller-allocated; fields are private, use the functions. */
 typedef struct flashmodel {
     flashmodel_config_t cfg;
-    uint8_t *mem;
+    fm_array_t cells;
     uint32_t *erase_counts; /* per sector */
     flashmodel_fault_rule_t *rules;
     uint32_t *rule_fires;
@@ -285,10 +294,16 @@ void flashmodel_power_cut_next(flashmodel_t *fm);
 void flashmodel_power_restore(flashmodel_t *fm, uint64_t now_us);
 
 /* Direct array access, bypassing timing, faults and NOR rules (loading the
- * coredump before the run; verifying after). 0 or FLASHMODEL_E_RANGE. */
+ * coredump before the run; verifying after). 0 or FLASHMODEL_E_RANGE. The
+ * array is sparse: memory grows with the bytes that differ from the erased
+ * value, not with size_bytes. */
 int flashmodel_load(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t len);
 int flashmodel_peek(const flashmodel_t *fm, uint32_t addr, void *dst, uint32_t len);
-const uint8_t *flashmodel_image(const flashmodel_t *fm); /* size_bytes bytes */
+/* A copy of the whole array (size_bytes bytes, allocated on the first call):
+ * a snapshot, valid until the next call or flashmodel_close(), not a live
+ * view. For tests and small parts; flashmodel_peek() reads a range. NULL
+ * when out of memory. */
+const uint8_t *flashmodel_image(const flashmodel_t *fm);
 
 /* Erase cycles of the sector holding addr (0 beyond the end). */
 uint32_t flashmodel_erase_count(const flashmodel_t *fm, uint32_t addr);

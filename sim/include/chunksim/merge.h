@@ -39,6 +39,7 @@
 
 #include "chunksim/recorder.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct chunksim_merge_options {
@@ -62,6 +63,7 @@ typedef struct chunksim_merge_stats {
     uint64_t images_added;
     uint64_t rows_copied; /* call_blocks + flash_ops + chunk_blocks + violations + params + metrics */
     int64_t last_run_id;  /* largest input run_id looked at (0: none) */
+    bool busy;            /* failed: another connection held the output's lock past the wait */
 } chunksim_merge_stats_t;
 
 /*

@@ -81,6 +81,7 @@ typedef struct chunksim_run_result {
 typedef struct chunksim_run_options {
     chunksim_rec_t *rec; /* NULL: not recorded */
     bool record_rows;    /* calls, flash ops, chunks (false: runs row only) */
+    bool no_image;       /* the runs row without its coredump image (images, image_id) */
     /* A reader not among the built-ins (tests' broken readers, user glue). */
     chunksim_reader_create_fn reader_create;
     const char *reader_name;

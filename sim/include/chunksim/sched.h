@@ -8,12 +8,14 @@
  *
  * VIRTUAL (the default, used by CI): events wait in a binary min-heap ordered
  * by (time_us, sequence number), so events at equal times run in the order
- * they were scheduled. One uv_idle handle pops the earliest event each loop
- * turn, advances the virtual clock to its time and runs its callback. An idle
- * handle is used because while it is active libuv polls for I/O without
- * blocking and calls it once per turn: nothing sleeps, other handles on the
- * loop still get their turn between events, and stopping it when the heap is
- * empty lets uv_run() return. A zero-timeout uv_timer would do the same, but
+ * they were scheduled. One uv_idle handle pops the earliest events each loop
+ * turn (up to 1024: every turn polls for I/O with a system call, which at
+ * one event per turn was most of a drain's wall time), advancing the virtual
+ * clock to each one's time and running its callback. An idle handle is used
+ * because while it is active libuv polls for I/O without blocking and calls
+ * it once per turn: nothing sleeps, other handles on the loop still get
+ * their turn between batches, and stopping it when the heap is empty lets
+ * uv_run() return. A zero-timeout uv_timer would do the same, but
  * libuv's order for timers due at the same instant changed between 1.44 and
  * 1.45, and which timers run in a turn depends on its cached clock; the idle
  * handle keeps the trace independent of both.

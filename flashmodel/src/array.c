@@ -1,0 +1,130 @@
+/*
+ * The cell array, sparse: a table of pointers to 4 KiB pages, each page
+ * allocated when a byte in it first takes a value other than the erased
+ * one. A small coredump on a large part costs what the coredump costs, not
+ * what the part holds; erasing a whole page gives its memory back.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FM_ARRAY_PAGE_BYTES (1u << FM_ARRAY_PAGE_SHIFT)
+
+static uint32_t fm_array_page_count(const fm_array_t *a)
+{
+    return (uint32_t)(((uint64_t)a->size_bytes + FM_ARRAY_PAGE_BYTES - 1) >> FM_ARRAY_PAGE_SHIFT);
+}
+
+int fm_array_init(fm_array_t *a, uint32_t size_bytes, uint8_t erased)
+{
+    a->size_bytes = size_bytes;
+    a->erased = erased;
+    a->image = NULL;
+    a->pages = calloc(fm_array_page_count(a) ? fm_array_page_count(a) : 1, sizeof(*a->pages));
+    return a->pages != NULL ? 0 : FLASHMODEL_E_NOMEM;
+}
+
+void fm_array_free(fm_array_t *a)
+{
+    for (uint32_t p = 0; a->pages != NULL && p < fm_array_page_count(a); p++) {
+        free(a->pages[p]);
+    }
+    free(a->pages);
+    free(a->image);
+    memset(a, 0, sizeof(*a));
+}
+
+/*
+ * The page holding addr, allocated (erased) if it was not. Running out of
+ * memory for 4 KiB on the host leaves no honest way on: the simulation
+ * would silently lose programmed bytes, so the process stops instead.
+ */
+static uint8_t *fm_array_page(fm_array_t *a, uint32_t addr)
+{
+    uint8_t **slot = &a->pages[addr >> FM_ARRAY_PAGE_SHIFT];
+    if (*slot == NULL) {
+        *slot = malloc(FM_ARRAY_PAGE_BYTES);
+        if (*slot == NULL) {
+            abort();
+        }
+        memset(*slot, a->erased, FM_ARRAY_PAGE_BYTES);
+    }
+    return *slot;
+}
+
+uint8_t fm_array_get(const fm_array_t *a, uint32_t addr)
+{
+    const uint8_t *page = a->pages[addr >> FM_ARRAY_PAGE_SHIFT];
+    return page != NULL ? page[addr & (FM_ARRAY_PAGE_BYTES - 1)] : a->erased;
+}
+
+void fm_array_set(fm_array_t *a, uint32_t addr, uint8_t value)
+{
+    if (value == a->erased && a->pages[addr >> FM_ARRAY_PAGE_SHIFT] == NULL) {
+        return;
+    }
+    fm_array_page(a, addr)[addr & (FM_ARRAY_PAGE_BYTES - 1)] = value;
+}
+
+/* Bytes from addr to the end of its page, at most len. */
+static uint32_t fm_array_span(uint32_t addr, uint32_t len)
+{
+    uint32_t room = FM_ARRAY_PAGE_BYTES - (addr & (FM_ARRAY_PAGE_BYTES - 1));
+    return len < room ? len : room;
+}
+
+void fm_array_read(const fm_array_t *a, uint32_t addr, uint8_t *dst, uint32_t len)
+{
+    while (len > 0) {
+        uint32_t n = fm_array_span(addr, len);
+        const uint8_t *page = a->pages[addr >> FM_ARRAY_PAGE_SHIFT];
+        if (page != NULL) {
+            memcpy(dst, page + (addr & (FM_ARRAY_PAGE_BYTES - 1)), n);
+        } else {
+            memset(dst, a->erased, n);
+        }
+        addr += n;
+        dst += n;
+        len -= n;
+    }
+}
+
+void fm_array_write(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t len)
+{
+    while (len > 0) {
+        uint32_t n = fm_array_span(addr, len);
+        memcpy(fm_array_page(a, addr) + (addr & (FM_ARRAY_PAGE_BYTES - 1)), src, n);
+        addr += n;
+        src += n;
+        len -= n;
+    }
+}
+
+void fm_array_erase(fm_array_t *a, uint32_t addr, uint32_t len)
+{
+    while (len > 0) {
+        uint32_t n = fm_array_span(addr, len);
+        uint8_t **slot = &a->pages[addr >> FM_ARRAY_PAGE_SHIFT];
+        if (n == FM_ARRAY_PAGE_BYTES) {
+            free(*slot);
+            *slot = NULL;
+        } else if (*slot != NULL) {
+            memset(*slot + (addr & (FM_ARRAY_PAGE_BYTES - 1)), a->erased, n);
+        }
+        addr += n;
+        len -= n;
+    }
+}
+
+const uint8_t *fm_array_image(fm_array_t *a)
+{
+    if (a->image == NULL) {
+        a->image = malloc(a->size_bytes ? a->size_bytes : 1);
+        if (a->image == NULL) {
+            return NULL;
+        }
+    }
+    fm_array_read(a, 0, a->image, a->size_bytes);
+    return a->image;
+}
