@@ -202,6 +202,27 @@ void chunksim__rec_text_put(rec_text_t *t, const char *s, size_t n)
     t->text[t->len] = '\0';
 }
 
+static const uint64_t rec_pow10[20] = {1u,
+                                       10u,
+                                       100u,
+                                       1000u,
+                                       10000u,
+                                       100000u,
+                                       1000000u,
+                                       10000000u,
+                                       100000000u,
+                                       1000000000u,
+                                       10000000000u,
+                                       100000000000u,
+                                       1000000000000u,
+                                       10000000000000u,
+                                       100000000000000u,
+                                       1000000000000000u,
+                                       10000000000000000u,
+                                       100000000000000000u,
+                                       1000000000000000000u,
+                                       10000000000000000000u};
+
 /* Two digits at a time, written in place from the number's last digit. */
 static char *rec_json_int(char *p, sqlite3_int64 v)
 {
@@ -212,8 +233,8 @@ static char *rec_json_int(char *p, sqlite3_int64 v)
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     if (v < 0)
         *p++ = '-';
-    int n = 1;
-    for (uint64_t t = u; t >= 10; t /= 10)
+    int n = 1; /* digits, by comparison: a division per digit cost more than the writing */
+    while (n < 20 && u >= rec_pow10[n])
         n++;
     char *end = p + n, *d = end;
     while (u >= 100) {

@@ -1339,6 +1339,46 @@ static void test_trace_columns_match_the_schema(void **state)
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
+/* Every integer width survives a block's JSON, signs and the bits of values >= 2^63 too. */
+static void test_integers_round_trip_through_blocks(void **state)
+{
+    (void)state;
+    static const int64_t args[] = {
+        INT64_MIN + 1, -1234567890123LL,      -10,      -1, 0, 1, 9, 10, 99, 100, 999,
+        1000,          1234567890123456789LL, INT64_MAX};
+    enum { N = sizeof args / sizeof args[0] };
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    int64_t run = begin_run(&rec, 1);
+    for (int i = 0; i < N; i++) {
+        chunksim_rec_call_t c = call_row((uint64_t)i + 1);
+        c.arg = args[i];
+        c.result = (int)(args[i] % 100000);
+        c.t_us = UINT64_MAX - (uint64_t)i - 1; /* stored as its bits: negative */
+        c.duration_us = (uint64_t)i * 1000000000000000000u;
+        assert_int_equal(chunksim_rec_call(&rec, &c), 0);
+    }
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    for (int i = 0; i < N; i++) {
+        uint64_t seq = (uint64_t)i + 1;
+        assert_int_equal(q_int(db, "SELECT arg FROM calls WHERE run_id = %lld AND seq = %llu",
+                               (long long)run, (unsigned long long)seq),
+                         args[i]);
+        assert_int_equal(
+            q_int(db, "SELECT result FROM calls WHERE seq = %llu", (unsigned long long)seq),
+            args[i] % 100000);
+        assert_int_equal(
+            (uint64_t)q_int(db, "SELECT t_us FROM calls WHERE seq = %llu", (unsigned long long)seq),
+            UINT64_MAX - (uint64_t)i - 1);
+        assert_int_equal((uint64_t)q_int(db, "SELECT duration_us FROM calls WHERE seq = %llu",
+                                         (unsigned long long)seq),
+                         (uint64_t)i * 1000000000000000000u);
+    }
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1375,6 +1415,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_repeated_seq_is_refused_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buffer_tables_are_not_queryable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_columns_match_the_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_integers_round_trip_through_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_keys_are_off_only_while_a_run_is_recorded,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_bulk_insert_is_reported_with_the_rows_lost,
