@@ -23,6 +23,9 @@
  */
 #include "chunksim/board.h"
 
+#include "memfault/panics/coredump.h"
+#include "memfault/panics/platform/coredump.h"
+
 #include <string.h>
 
 #define WINDOW_MAX_BYTES      (64u * 1024u) /* RAM set aside for the window */
@@ -47,7 +50,7 @@ static struct {
 
 int chunksim_glue_init(const chunksim_board_api_t *board)
 {
-    if (board->version != CHUNKSIM_BOARD_API_VERSION) {
+    if (board->version < CHUNKSIM_BOARD_API_VERSION) { /* later versions only add fields */
         return -1;
     }
     s_board = board;

@@ -70,6 +70,9 @@
  */
 #include "chunksim/board.h"
 
+#include "memfault/panics/coredump.h"
+#include "memfault/panics/platform/coredump.h"
+
 #include <string.h>
 
 #ifndef WRITEUP_DEFECT_ABSOLUTE_OFFSET

@@ -142,7 +142,7 @@ void run_app_flash_completed(run_t *run)
 static void app_abort(run_t *run, const char *why)
 {
     uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_ABORT, 0);
-    chunkcore_packetizer_abort(&run->pkt);
+    run->packetizer.abort(run->packetizer.self);
     run->reader.rewind(run->reader.self);
     chunksim_monitor_restart(&run->mon);
     app_call_end(run, seq, "abort", CHUNKSIM_REC_ARG_NONE, 0, why);
@@ -306,12 +306,17 @@ static void app_get_chunk(run_t *run)
     char why[200];
     uint64_t seq = app_call_begin(run, CHUNKSIM_CALL_GET_CHUNK, (uint32_t)run->chunk_room);
     size_t len = run->chunk_room;
-    int rc = chunkcore_packetizer_get_chunk(&run->pkt, run->chunk_buf, &len);
+    int rc = run->packetizer.get_chunk(run->packetizer.self, run->chunk_buf, &len);
     run->chunk_len = len;
-    run->chunk_final = rc == CHUNKCORE_OK && chunkcore_packetizer_last_chunk_final(&run->pkt);
+    run->chunk_final = rc == CHUNKCORE_OK && run->packetizer.last_chunk_final(run->packetizer.self);
     app_call_end(run, seq, "get_chunk", (int64_t)run->chunk_room, rc,
                  rc == CHUNKCORE_OK ? NULL : chunkcore_errname(rc));
     uint64_t made_us = run_now(run) + run->stall_us;
+    if (run->packetizer.unseen != NULL &&
+        (run->unseen = run->packetizer.unseen(run->packetizer.self)) != NULL) {
+        run_app_finish(run, NULL);
+        return;
+    }
 
     if (rc == CHUNKCORE_OK) {
         run->consecutive_failures = 0;

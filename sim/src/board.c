@@ -2,7 +2,8 @@
  * The simulated board: what a reader may ask of the flash. Asynchronous
  * operations run on the scheduler for their modeled duration and complete
  * from the loop, never inside the call that started them; synchronous ones
- * stall the simulated CPU for the same time.
+ * stall the simulated CPU for the same time. The memory-mapped view is a
+ * copy of the partition refreshed whenever a program or erase takes effect.
  */
 #include "run_internal.h"
 
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, const char *note)
 {
@@ -71,10 +74,80 @@ static void board_noop_work(chunksim_work_t *w)
 
 static int board_op_schedule(run_t *run, run_flash_op_t *o);
 
-/* An erase that failed, or "succeeded" without erasing: the flash lost the clear. */
+/* A program or erase that failed, or "succeeded" without effect: the flash lost the clear. */
 static bool board_clear_lost(const flashmodel_op_t *op)
 {
-    return op->status != 0 || op->fault == FLASHMODEL_FAULT_SILENT_ERASE;
+    return op->status != 0 || op->fault == FLASHMODEL_FAULT_SILENT_ERASE ||
+           op->fault == FLASHMODEL_FAULT_SILENT_PROGRAM;
+}
+
+/* ---- the memory-mapped view ---- */
+
+/* The view shows the array as it is now; guarded, it is unreadable while a write is in flight. */
+static void board_view_refresh(run_t *run)
+{
+    if (run->view == NULL) {
+        return;
+    }
+    (void)mprotect(run->view, run->view_bytes, PROT_READ | PROT_WRITE);
+    (void)flashmodel_peek(&run->flash, run->storage_base, run->view,
+                          run->sc->coredump.storage_bytes);
+    bool hide = run->view_guarded && run->view_writes > 0;
+    (void)mprotect(run->view, run->view_bytes, hide ? PROT_NONE : PROT_READ);
+}
+
+static void board_view_create(run_t *run)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t bytes = ((size_t)run->sc->coredump.storage_bytes + page - 1) / page * page;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return; /* board.mapped then says there is no view */
+    }
+    run->view = p;
+    run->view_bytes = bytes;
+}
+
+/* Made on first use: a reader that never asks for the view costs nothing. */
+static const uint8_t *board_mapped(void *ctx, bool guard)
+{
+    run_t *run = ctx;
+    run->view_guarded = guard;
+    if (run->view == NULL) {
+        board_view_create(run);
+    }
+    board_view_refresh(run);
+    return run->view;
+}
+
+static void board_mapped_fault(void *ctx, uint32_t offset)
+{
+    run_t *run = ctx;
+    chunksim_monitor_set_time(&run->mon, board_now(run));
+    chunksim_monitor_mapped_read_busy(&run->mon, offset);
+}
+
+/* An async program or erase was accepted: until it is applied the view shows the old bytes. */
+static void board_write_accepted(run_t *run)
+{
+    run->view_writes++;
+    board_view_refresh(run);
+}
+
+/* Applies an op taken off the device; a program or erase then shows in the view. */
+static int board_op_apply(run_t *run, run_flash_op_t *o);
+static int board_op_take(run_t *run, run_flash_op_t *o)
+{
+    if (o->applied) {
+        return o->op.status;
+    }
+    o->applied = true;
+    int status = board_op_apply(run, o);
+    if (o->op.kind != FLASHMODEL_OP_READ) {
+        run->view_writes -= run->view_writes > 0;
+        board_view_refresh(run);
+    }
+    return status;
 }
 
 /* Applies the op's effects; a cancelled read still occupies the device, its bytes go nowhere. */
@@ -105,6 +178,11 @@ static void board_delivered(run_t *run, const flashmodel_op_t *op, int status, c
     chunksim_monitor_flash_delivered(&run->mon, op->addr - run->storage_base, dst, op->len, fault);
 }
 
+static int board_erase_unit(run_t *run, uint32_t op_id, uint32_t offset, uint32_t end);
+
+/* The reader learns that its operation op_id ended with status (a flash status). */
+static void board_complete(run_t *run, uint32_t op_id, int status);
+
 static void board_op_done(chunksim_work_t *w)
 {
     run_flash_op_t *o = w->data;
@@ -117,7 +195,7 @@ static void board_op_done(chunksim_work_t *w)
         (void)board_op_schedule(run, o);
         return;
     }
-    int status = board_op_apply(run, o);
+    int status = board_op_take(run, o);
     o->recorded = true;
     if (o->op.kind != FLASHMODEL_OP_READ && board_clear_lost(&o->op)) {
         /* A flash fault, not the firmware's: the delete did not take. */
@@ -128,14 +206,26 @@ static void board_op_done(chunksim_work_t *w)
         return;
     }
     board_delivered(run, &o->op, status, o->dst);
+    if (status == 0 && o->erase_next < o->erase_end) {
+        /* A range erase: the next unit goes out now, the reader hears at the end. */
+        if (board_erase_unit(run, o->op_id, o->erase_next, o->erase_end) == 0) {
+            return;
+        }
+        status = FLASHMODEL_E_INVAL;
+    }
+    board_complete(run, o->op_id, status);
+}
+
+static void board_complete(run_t *run, uint32_t op_id, int status)
+{
     int core_status = status == 0 ? 0 : CHUNKCORE_E_IO;
     uint64_t seq = ++run->call_seq;
     run->board_ops_in_call = 0;
     chunksim_monitor_set_time(&run->mon, run_now(run));
-    chunksim_monitor_call_begin(&run->mon, seq, CHUNKSIM_CALL_COMPLETE, o->op_id);
-    int rc = run->reader.complete(run->reader.self, o->op_id, core_status);
+    chunksim_monitor_call_begin(&run->mon, seq, CHUNKSIM_CALL_COMPLETE, op_id);
+    int rc = run->reader.complete(run->reader.self, op_id, core_status);
     chunksim_monitor_call_end(&run->mon, rc);
-    run_record_call(run, seq, "complete", o->op_id, rc,
+    run_record_call(run, seq, "complete", op_id, rc,
                     status == 0 ? NULL : flashmodel_errname(status));
     run_app_flash_completed(run);
 }
@@ -186,7 +276,7 @@ static void board_complete_where(run_t *run, bool (*pick)(const run_t *, const r
     }
     while (n > 0) {
         run_flash_op_t *o = chosen[--n];
-        (void)board_op_apply(run, o);
+        (void)board_op_take(run, o);
         o->recorded = true;
         if (o->op.kind != FLASHMODEL_OP_READ && board_clear_lost(&o->op)) {
             chunksim_monitor_clear_failed(&run->mon);
@@ -252,37 +342,120 @@ static int board_read_start(void *ctx, uint32_t op_id, uint32_t offset, void *bu
     return board_op_schedule(run, o);
 }
 
-static int board_erase_kind(const run_t *run, size_t len, flashmodel_op_kind_t *kind)
+/* An erase is of whole sectors inside the storage: [offset, offset + len), aligned. */
+static bool board_erase_range_ok(const run_t *run, uint32_t offset, size_t len)
 {
-    if (len == run->sc->flash.sector_bytes) {
-        *kind = FLASHMODEL_OP_ERASE_SECTOR;
-    } else if (len == run->sc->flash.block_bytes) {
-        *kind = FLASHMODEL_OP_ERASE_BLOCK;
-    } else {
-        return CHUNKCORE_E_INVAL;
+    uint32_t sector = run->sc->flash.sector_bytes;
+    return len > 0 && offset % sector == 0 && len % sector == 0 &&
+           (uint64_t)offset + len <= run->sc->coredump.storage_bytes;
+}
+
+/* The largest erase that starts at offset and stays inside [offset, end), as a driver picks. */
+static flashmodel_op_kind_t board_erase_kind_at(const run_t *run, uint32_t offset, uint32_t end)
+{
+    uint32_t block = run->sc->flash.block_bytes;
+    return offset % block == 0 && end - offset >= block ? FLASHMODEL_OP_ERASE_BLOCK
+                                                        : FLASHMODEL_OP_ERASE_SECTOR;
+}
+
+static uint32_t board_erase_bytes(const run_t *run, flashmodel_op_kind_t kind)
+{
+    return kind == FLASHMODEL_OP_ERASE_BLOCK ? run->sc->flash.block_bytes
+                                             : run->sc->flash.sector_bytes;
+}
+
+/* One unit of an async range erase; the rest of the range follows its completion. */
+static int board_erase_unit(run_t *run, uint32_t op_id, uint32_t offset, uint32_t end)
+{
+    flashmodel_op_kind_t kind = board_erase_kind_at(run, offset, end);
+    uint32_t unit = board_erase_bytes(run, kind);
+    run_flash_op_t *o = board_op_new(run, op_id, NULL);
+    if (o == NULL) {
+        return CHUNKCORE_E_IO;
     }
-    return 0;
+    o->erase_next = offset + unit;
+    o->erase_end = end;
+    board_report_issue(run, kind, run->storage_base + offset, unit, false);
+    run_reboot_count_op(run, kind);
+    if (flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + offset,
+                               &o->op) < 0) {
+        return board_refused(run, o);
+    }
+    board_write_accepted(run);
+    if (!run_reboot_op_begun(run, &o->op, o->seq)) {
+        board_power_cut_at(run, o->op.cut_us);
+    }
+    return board_op_schedule(run, o);
 }
 
 static int board_erase_start(void *ctx, uint32_t op_id, uint32_t offset, size_t len)
 {
     run_t *run = ctx;
     board_count(run, "erase", offset, len);
-    flashmodel_op_kind_t kind;
-    if (board_erase_kind(run, len, &kind) < 0 ||
-        (uint64_t)offset + len > run->sc->coredump.storage_bytes) {
+    if (!board_erase_range_ok(run, offset, len)) {
         return CHUNKCORE_E_INVAL;
     }
-    run_flash_op_t *o = board_op_new(run, op_id, NULL);
-    if (o == NULL) {
+    return board_erase_unit(run, op_id, offset, (uint32_t)(offset + len));
+}
+
+/*
+ * NOR programs only move bits away from the erased value. A data byte other
+ * than the erased value that needs a stored bit back is the glue's mistake
+ * (it wrote a value the part cannot hold without an erase): named, and
+ * programmed as the part does it. A byte of erased value means "leave it".
+ */
+static void board_check_program(run_t *run, uint32_t offset, const uint8_t *data, uint32_t len)
+{
+    uint8_t e = run->fmap.cfg.part.erased_value;
+    uint32_t page = run->sc->flash.page_bytes;
+    uint32_t base = offset - offset % page, skip = len > page ? len - page : 0;
+    for (uint32_t j = skip; j < len; j++) {
+        uint32_t at = base + (offset % page + j) % page; /* the page wrap, as the part does */
+        uint8_t stored = e;
+        (void)flashmodel_peek(&run->flash, run->storage_base + at, &stored, 1);
+        uint8_t back = (uint8_t)((stored ^ e) & ~(data[j] ^ e));
+        if (data[j] != e && back != 0) {
+            chunksim_monitor_set_time(&run->mon, board_now(run));
+            chunksim_monitor_program_sets_bits(&run->mon, at, stored, data[j]);
+            return;
+        }
+    }
+}
+
+static int board_program_check_args(const run_t *run, uint32_t offset, const void *data, size_t len)
+{
+    if (data == NULL || len == 0 || len > UINT32_MAX) {
+        return CHUNKCORE_E_INVAL;
+    }
+    return (uint64_t)offset + len > run->sc->coredump.storage_bytes ? CHUNKCORE_E_RANGE : 0;
+}
+
+static int board_program_start(void *ctx, uint32_t op_id, uint32_t offset, const void *data,
+                               size_t len)
+{
+    run_t *run = ctx;
+    board_count(run, "program", offset, len);
+    int rc = board_program_check_args(run, offset, data, len);
+    run_flash_op_t *o = rc == 0 ? board_op_new(run, op_id, NULL) : NULL;
+    if (rc < 0 || o == NULL) {
+        return rc < 0 ? rc : CHUNKCORE_E_IO;
+    }
+    /* The board keeps its own copy: the caller's buffer may go at once. */
+    o->src = malloc(len);
+    if (o->src == NULL) {
+        o->recorded = true;
         return CHUNKCORE_E_IO;
     }
-    board_report_issue(run, kind, run->storage_base + offset, (uint32_t)len, false);
-    run_reboot_count_op(run, kind);
-    if (flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + offset,
-                               &o->op) < 0) {
+    memcpy(o->src, data, len);
+    board_check_program(run, offset, o->src, (uint32_t)len);
+    board_report_issue(run, FLASHMODEL_OP_PROGRAM, run->storage_base + offset, (uint32_t)len,
+                       false);
+    run_reboot_count_op(run, FLASHMODEL_OP_PROGRAM);
+    if (flashmodel_program_begin(&run->flash, board_now(run), run->storage_base + offset, o->src,
+                                 (uint32_t)len, &o->op) < 0) {
         return board_refused(run, o);
     }
+    board_write_accepted(run);
     if (!run_reboot_op_begun(run, &o->op, o->seq)) {
         board_power_cut_at(run, o->op.cut_us);
     }
@@ -307,6 +480,29 @@ static int board_get_info(void *ctx, chunkcore_storage_info_t *info)
     return 0;
 }
 
+/*
+ * A blocking op queued behind async programs or erases ends after them: the
+ * device did them first, so their effects go into the array now (the model
+ * finishes in device order); their completions still come at their time.
+ */
+static void board_apply_writes_before(run_t *run, const flashmodel_op_t *op)
+{
+    run_flash_op_t *chosen[64];
+    size_t n = 0;
+    if (run->view_writes == 0) {
+        return; /* none unapplied: no walk over every op of the run */
+    }
+    for (run_flash_op_t *o = run->ops; o != NULL && n < 64; o = o->next) {
+        if (!o->applied && !o->recorded && o->op.kind != FLASHMODEL_OP_READ &&
+            o->op.end_us != FLASHMODEL_NEVER && o->op.device_end_us <= op->device_end_us) {
+            chosen[n++] = o; /* run->ops is newest first */
+        }
+    }
+    while (n > 0) {
+        (void)board_op_take(run, chosen[--n]);
+    }
+}
+
 /* A blocking access: the CPU waits out the device, so the call's clock moves on. */
 static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begin_rc)
 {
@@ -322,6 +518,7 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
     if (!run_reboot_op_begun(run, op, seq)) {
         board_power_cut_at(run, op->cut_us);
     }
+    board_apply_writes_before(run, op);
     uint64_t now = board_now(run);
     if (op->end_us == FLASHMODEL_NEVER) {
         /* The driver's own timeout is the only way out of a lost completion. */
@@ -333,12 +530,16 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
         (void)flashmodel_op_finish(&run->flash, op, dst);
     }
     run_board_record_op(run, op, seq, NULL);
-    if (op->kind != FLASHMODEL_OP_READ && board_clear_lost(op)) {
-        chunksim_monitor_clear_failed(&run->mon);
+    if (op->kind != FLASHMODEL_OP_READ) {
+        board_view_refresh(run);
+        if (board_clear_lost(op)) {
+            chunksim_monitor_clear_failed(&run->mon);
+        }
     }
     board_delivered(run, op, op->status, dst);
     if (o != NULL) {
         o->op = *op;
+        o->applied = true;
         o->recorded = true;
     }
     return op->status == 0 ? 0 : CHUNKCORE_E_IO;
@@ -359,20 +560,47 @@ static int board_read_sync(void *ctx, uint32_t offset, void *buf, size_t len)
     return board_sync_op(run, &op, buf, rc);
 }
 
+/* A blocking range erase: unit after unit, as a driver's loop; the first failure ends it. */
 static int board_erase_sync(void *ctx, uint32_t offset, size_t len)
 {
     run_t *run = ctx;
-    flashmodel_op_t op;
-    flashmodel_op_kind_t kind;
     uint8_t scratch[1];
     board_count(run, "erase", offset, len);
-    if (board_erase_kind(run, len, &kind) < 0) {
+    if (!board_erase_range_ok(run, offset, len)) {
         return CHUNKCORE_E_INVAL;
     }
-    board_report_issue(run, kind, run->storage_base + offset, (uint32_t)len, true);
-    run_reboot_count_op(run, kind);
-    int rc =
-        flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + offset, &op);
+    uint32_t end = (uint32_t)(offset + len);
+    for (uint32_t at = offset; at < end;) {
+        flashmodel_op_kind_t kind = board_erase_kind_at(run, at, end);
+        flashmodel_op_t op;
+        board_report_issue(run, kind, run->storage_base + at, board_erase_bytes(run, kind), true);
+        run_reboot_count_op(run, kind);
+        int rc =
+            flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + at, &op);
+        rc = board_sync_op(run, &op, scratch, rc);
+        if (rc < 0) {
+            return rc;
+        }
+        at += board_erase_bytes(run, kind);
+    }
+    return 0;
+}
+
+static int board_program_sync(void *ctx, uint32_t offset, const void *data, size_t len)
+{
+    run_t *run = ctx;
+    flashmodel_op_t op;
+    uint8_t scratch[1];
+    board_count(run, "program", offset, len);
+    int rc = board_program_check_args(run, offset, data, len);
+    if (rc < 0) {
+        return rc;
+    }
+    board_check_program(run, offset, data, (uint32_t)len);
+    board_report_issue(run, FLASHMODEL_OP_PROGRAM, run->storage_base + offset, (uint32_t)len, true);
+    run_reboot_count_op(run, FLASHMODEL_OP_PROGRAM);
+    rc = flashmodel_program_begin(&run->flash, board_now(run), run->storage_base + offset, data,
+                                  (uint32_t)len, &op);
     return board_sync_op(run, &op, scratch, rc);
 }
 
@@ -404,6 +632,11 @@ void run_board_init(run_t *run)
             },
         .read_sync = board_read_sync,
         .erase_sync = board_erase_sync,
+        .program_start = board_program_start,
+        .program_sync = board_program_sync,
+        .page_bytes = run->sc->flash.page_bytes,
+        .mapped = board_mapped,
+        .mapped_fault = board_mapped_fault,
         .stuck = board_stuck,
         .ctx = run,
     };
@@ -506,6 +739,11 @@ void run_board_teardown(run_t *run)
     while (run->ops != NULL) {
         run_flash_op_t *o = run->ops;
         run->ops = o->next;
+        free(o->src);
         free(o);
+    }
+    if (run->view != NULL) {
+        munmap(run->view, run->view_bytes);
+        run->view = NULL;
     }
 }

@@ -35,9 +35,13 @@ static uint64_t round_us(double us)
 
 /* ---- [flash] ------------------------------------------------------------------ */
 
+/* The named part's row, with what the scenario says in place of its figures (the
+ * scenario's keys default to the row's, so only keys the user gave differ). */
 static void map_part(flashmodel_part_t *p, const chunksim_scenario_t *sc)
 {
-    flashmodel_part_default(p, sc->flash.size_bytes);
+    const flashmodel_part_info_t *row = flashmodel_part_find(sc->flash.part);
+    *p = (row != NULL ? row : flashmodel_part_at(0))->part;
+    p->size_bytes = sc->flash.size_bytes;
     p->page_bytes = sc->flash.page_bytes;
     p->sector_bytes = sc->flash.sector_bytes;
     p->block_bytes = sc->flash.block_bytes;

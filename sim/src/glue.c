@@ -20,10 +20,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* The board's codes are chunkcore's where both have one, so they pass through. */
 _Static_assert(CHUNKSIM_BOARD_E_INVAL == CHUNKCORE_E_INVAL, "board codes follow chunkcore");
@@ -33,16 +36,6 @@ _Static_assert(CHUNKSIM_BOARD_E_RANGE == CHUNKCORE_E_RANGE, "board codes follow 
 /* Bytes checked on each side of the buffer memfault_coredump_read() fills. */
 #define GLUE_GUARD_BYTES 64u
 #define GLUE_GUARD_BYTE  0xA5u
-
-struct chunksim_glue_fns {
-    int (*init)(const chunksim_board_api_t *board);
-    bool (*prepare)(size_t next_chunk_size);
-    bool (*coredump_read)(uint32_t offset, void *data, size_t read_len);
-    bool (*storage_read)(uint32_t offset, void *data, size_t read_len);
-    void (*get_info)(sMfltCoredumpStorageInfo *info);
-    void (*clear)(void);
-    void (*abort)(void);
-};
 
 /* ---- the trace ---- */
 
@@ -59,7 +52,7 @@ glue_trace_t *glue_trace(void)
     return glue_cur_trace;
 }
 
-static void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset, uint32_t bytes)
+void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset, uint32_t bytes)
 {
     glue_trace_t *t = glue_cur_trace;
     t->fn = (uint8_t)fn;
@@ -70,10 +63,18 @@ static void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset
     t->in_glue = 1;
 }
 
-static void glue_leave(void)
+static void glue_view_report(void);
+
+void glue_leave(void)
 {
     glue_cur_trace->in_glue = 0;
+    glue_view_report();
 }
+
+/* Asynchronous board operations, in the order of their GLUE_FN_*_DONE. */
+enum glue_op_kind { GLUE_OP_READ, GLUE_OP_ERASE, GLUE_OP_PROGRAM };
+static const char *const glue_op_names[] = {"flash_read_async", "flash_erase_async",
+                                            "flash_program_async"};
 
 static void glue_describe_fn(const glue_trace_t *t, char *buf, size_t len)
 {
@@ -100,11 +101,18 @@ static void glue_describe_fn(const glue_trace_t *t, char *buf, size_t len)
     case GLUE_FN_ABORT:
         snprintf(buf, len, "chunksim_glue_abort");
         break;
+    case GLUE_FN_GET_CHUNK:
+        snprintf(buf, len, "memfault_packetizer_get_chunk(%" PRIu32 " bytes), the firmware's own",
+                 t->arg_bytes);
+        break;
+    case GLUE_FN_PACKETIZER_ABORT:
+        snprintf(buf, len, "memfault_packetizer_abort");
+        break;
     case GLUE_FN_READ_DONE:
     case GLUE_FN_ERASE_DONE:
+    case GLUE_FN_PROGRAM_DONE:
         snprintf(buf, len, "the completion callback of %s(offset %" PRIu32 ", %" PRIu32 " bytes)",
-                 t->fn == GLUE_FN_READ_DONE ? "flash_read_async" : "flash_erase_async",
-                 t->arg_offset, t->arg_bytes);
+                 glue_op_names[t->fn - GLUE_FN_READ_DONE], t->arg_offset, t->arg_bytes);
         break;
     default:
         snprintf(buf, len, "no glue function");
@@ -128,9 +136,7 @@ void glue_trace_describe(const glue_trace_t *t, char *buf, size_t len)
     snprintf(buf, len, "%s, %s (glue call %" PRIu64 ")", fn, when, t->calls);
 }
 
-static void glue_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void glue_note(const char *fmt, ...)
+void glue_note(const char *fmt, ...)
 {
     glue_trace_t *t = glue_cur_trace;
     if (t->note[0] != '\0') {
@@ -159,6 +165,24 @@ int glue_resolve(void *dl, chunksim_glue_fns_t *fns, char *err, size_t errlen)
     *(void **)&fns->get_info = dlsym(dl, "memfault_platform_coredump_storage_get_info");
     *(void **)&fns->clear = dlsym(dl, "memfault_platform_coredump_storage_clear");
     *(void **)&fns->abort = dlsym(dl, "chunksim_glue_abort");
+    *(void **)&fns->get_chunk = dlsym(dl, "memfault_packetizer_get_chunk");
+    *(void **)&fns->begin = dlsym(dl, "memfault_packetizer_begin");
+    *(void **)&fns->get_next = dlsym(dl, "memfault_packetizer_get_next");
+    *(void **)&fns->packetizer_abort = dlsym(dl, "memfault_packetizer_abort");
+    *(void **)&fns->attach = dlsym(dl, "chunksim_firmware_attach");
+    *(void **)&fns->sdk_version = dlsym(dl, "chunksim_firmware_sdk_version");
+    *(void **)&fns->rle_has_more = dlsym(dl, "memfault_data_source_rle_has_more_msgs");
+    bool packetizer = fns->get_chunk != NULL || (fns->begin != NULL && fns->get_next != NULL);
+    if (packetizer && fns->attach == NULL) {
+        snprintf(err, errlen,
+                 "it carries its own packetizer but not chunksim's shim "
+                 "(chunksim_firmware_attach), so its reads could not be checked: build it with "
+                 "chunksim_add_firmware() or tools/build-firmware.sh (chunksim/firmware.h)");
+        return -ENOENT;
+    }
+    if (!packetizer) {
+        fns->attach = NULL; /* a glue over chunksim's packetizer: nothing to attach */
+    }
     const char *missing = NULL;
     if (fns->init == NULL) {
         missing = "chunksim_glue_init";
@@ -186,8 +210,10 @@ int chunksim_glue_load(chunksim_glue_t *g, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    /* RTLD_NOW: an unresolved symbol is an error now, not a crash mid-run. */
-    g->dl_ = dlopen(g->path, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_LAZY: a function the object references but never defines (a
+     * crash-time path, logging) stops nothing until it is called; the run
+     * that calls it ends in error naming it (glue_run.c). */
+    g->dl_ = dlopen(g->path, RTLD_LAZY | RTLD_LOCAL);
     int rc = g->dl_ == NULL ? -ENOEXEC : glue_resolve(g->dl_, g->fns_, err, errlen);
     if (g->dl_ == NULL) {
         snprintf(err, errlen, "%s", dlerror());
@@ -197,6 +223,14 @@ int chunksim_glue_load(chunksim_glue_t *g, char *err, size_t errlen)
         return rc;
     }
     g->async = g->fns_->prepare != NULL;
+    g->firmware = g->fns_->attach != NULL;
+    if (g->firmware) {
+        const char *v = g->fns_->sdk_version != NULL ? g->fns_->sdk_version() : NULL;
+        snprintf(g->packetizer, sizeof(g->packetizer), "firmware, SDK %.30s%s",
+                 v != NULL ? v : "version unknown", g->fns_->rle_has_more != NULL ? ", RLE" : "");
+    } else {
+        snprintf(g->packetizer, sizeof(g->packetizer), "chunksim");
+    }
     return 0;
 }
 
@@ -204,7 +238,7 @@ int chunksim_glue_load(chunksim_glue_t *g, char *err, size_t errlen)
 
 typedef struct glue_op {
     bool used;
-    bool erase;
+    enum glue_op_kind kind;
     uint32_t id;
     uint32_t offset, bytes;
     chunksim_board_done_cb done;
@@ -229,6 +263,60 @@ static glue_adapter_t *glue_active;
 void chunksim_glue_use(chunksim_glue_t *g)
 {
     glue_selected = g;
+}
+
+const chunksim_glue_fns_t *glue_selected_fns(void)
+{
+    return glue_selected != NULL ? glue_selected->fns_ : NULL;
+}
+
+/* ---- the memory-mapped view's guard ---- */
+
+/*
+ * In a run's own process the board makes the view unreadable while a
+ * program or erase is in flight. A load from it then faults: the handler
+ * notes the first offset, makes that page readable so that the load
+ * completes (with the bytes from before the operation), and the monitor
+ * hears of it when the glue function returns. Any other fault is a crash,
+ * as without the handler.
+ */
+static const uint8_t *volatile glue_view;
+static volatile size_t glue_view_bytes;
+static volatile uintptr_t glue_page_bytes;
+static volatile sig_atomic_t glue_view_faulted;
+static volatile uint32_t glue_view_fault_offset;
+
+static void glue_view_segv(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    const uint8_t *p = si->si_addr;
+    const uint8_t *base = glue_view;
+    if (base == NULL || p < base || p >= base + glue_view_bytes) {
+        signal(sig, SIG_DFL); /* the fault repeats and ends the process */
+        return;
+    }
+    if (!glue_view_faulted) {
+        glue_view_fault_offset = (uint32_t)(p - base);
+        glue_view_faulted = 1;
+    }
+    (void)mprotect((void *)((uintptr_t)p & ~(glue_page_bytes - 1)), glue_page_bytes, PROT_READ);
+}
+
+static const uint8_t *glue_view_guard(const chunksim_board_t *board, uint32_t storage_bytes)
+{
+    bool isolated = glue_cur_trace != &glue_local_trace;
+    const uint8_t *view = board->mapped != NULL ? board->mapped(board->ctx, isolated) : NULL;
+    glue_view = NULL;
+    glue_view_faulted = 0;
+    if (view != NULL && isolated) {
+        struct sigaction sa = {.sa_sigaction = glue_view_segv, .sa_flags = SA_SIGINFO};
+        sigemptyset(&sa.sa_mask);
+        glue_page_bytes = (uintptr_t)sysconf(_SC_PAGESIZE);
+        glue_view_bytes = storage_bytes;
+        glue_view = view;
+        sigaction(SIGSEGV, &sa, NULL);
+    }
+    return view;
 }
 
 static const char *glue_board_errname(int rc)
@@ -304,12 +392,29 @@ static void glue_check_stuck(const glue_adapter_t *a)
     abort();
 }
 
-static int glue_op_start(bool erase, uint32_t offset, void *buf, size_t len,
-                         chunksim_board_done_cb done, void *ctx)
+/* Starts op on the engine's board: buf is a read's destination, data a program's source. */
+static int glue_op_dispatch(glue_adapter_t *a, enum glue_op_kind kind, uint32_t id, uint32_t offset,
+                            void *buf, const void *data, size_t len)
+{
+    const chunkcore_async_port_t *port = &a->board.async;
+    switch (kind) {
+    case GLUE_OP_READ:
+        return port->read_start(port->ctx, id, offset, buf, len);
+    case GLUE_OP_ERASE:
+        return port->erase_start(port->ctx, id, offset, len);
+    default:
+        return a->board.program_start(a->board.ctx, id, offset, data, len);
+    }
+}
+
+static int glue_op_start(enum glue_op_kind kind, uint32_t offset, void *buf, const void *data,
+                         size_t len, chunksim_board_done_cb done, void *ctx)
 {
     glue_adapter_t *a = glue_active;
-    const char *what = erase ? "flash_erase_async" : "flash_read_async";
-    if (a == NULL || done == NULL || (!erase && buf == NULL && len > 0) || len > UINT32_MAX) {
+    const char *what = glue_op_names[kind];
+    bool no_buf = (kind == GLUE_OP_READ && buf == NULL && len > 0) ||
+                  (kind == GLUE_OP_PROGRAM && data == NULL);
+    if (a == NULL || done == NULL || no_buf || len > UINT32_MAX) {
         glue_note("%s(offset %" PRIu32 ", %zu bytes): invalid arguments", what, offset, len);
         return CHUNKSIM_BOARD_E_INVAL;
     }
@@ -319,9 +424,7 @@ static int glue_op_start(bool erase, uint32_t offset, void *buf, size_t len,
                   what, offset, len, CHUNKSIM_BOARD_MAX_OPS);
         return CHUNKSIM_BOARD_E_NOMEM;
     }
-    const chunkcore_async_port_t *port = &a->board.async;
-    int rc = erase ? port->erase_start(port->ctx, op->id, offset, len)
-                   : port->read_start(port->ctx, op->id, offset, buf, len);
+    int rc = glue_op_dispatch(a, kind, op->id, offset, buf, data, len);
     glue_check_stuck(a);
     if (rc < 0) {
         op->used = false;
@@ -330,7 +433,7 @@ static int glue_op_start(bool erase, uint32_t offset, void *buf, size_t len,
                   glue_board_errname(rc));
         return rc;
     }
-    op->erase = erase;
+    op->kind = kind;
     op->offset = offset;
     op->bytes = (uint32_t)len;
     op->done = done;
@@ -341,13 +444,30 @@ static int glue_op_start(bool erase, uint32_t offset, void *buf, size_t len,
 static int glue_board_read_async(uint32_t offset, void *buf, size_t len,
                                  chunksim_board_done_cb done, void *ctx)
 {
-    return glue_op_start(false, offset, buf, len, done, ctx);
+    return glue_op_start(GLUE_OP_READ, offset, buf, NULL, len, done, ctx);
 }
 
 static int glue_board_erase_async(uint32_t offset, size_t len, chunksim_board_done_cb done,
                                   void *ctx)
 {
-    return glue_op_start(true, offset, NULL, len, done, ctx);
+    return glue_op_start(GLUE_OP_ERASE, offset, NULL, NULL, len, done, ctx);
+}
+
+static int glue_board_program_async(uint32_t offset, const void *data, size_t len,
+                                    chunksim_board_done_cb done, void *ctx)
+{
+    return glue_op_start(GLUE_OP_PROGRAM, offset, NULL, data, len, done, ctx);
+}
+
+static int glue_board_program(uint32_t offset, const void *data, size_t len)
+{
+    glue_adapter_t *a = glue_active;
+    if (a == NULL || data == NULL) {
+        return CHUNKSIM_BOARD_E_INVAL;
+    }
+    int rc = glue_board_status(a->board.program_sync(a->board.ctx, offset, data, len));
+    glue_check_stuck(a);
+    return rc;
 }
 
 static int glue_board_read(uint32_t offset, void *buf, size_t len)
@@ -376,13 +496,25 @@ static int glue_board_erase(uint32_t offset, size_t len)
  * read that failed is noted: what the glue then serves is its own doing. */
 static void glue_op_report(const glue_op_t *op, enum glue_during during, int status)
 {
-    if (!op->erase && status != CHUNKSIM_BOARD_OK) {
+    if (op->kind == GLUE_OP_READ && status != CHUNKSIM_BOARD_OK) {
         glue_note("flash_read_async(offset %" PRIu32 ", %" PRIu32 " bytes) completed with %s",
                   op->offset, op->bytes, glue_board_errname(status));
     }
-    glue_enter(op->erase ? GLUE_FN_ERASE_DONE : GLUE_FN_READ_DONE, during, op->offset, op->bytes);
+    glue_enter((enum glue_fn)(GLUE_FN_READ_DONE + op->kind), during, op->offset, op->bytes);
     op->done(status, op->ctx);
     glue_leave();
+}
+
+static void glue_view_report(void)
+{
+    if (!glue_view_faulted) {
+        return;
+    }
+    glue_view_faulted = 0;
+    glue_adapter_t *a = glue_active;
+    if (a != NULL && a->board.mapped_fault != NULL) {
+        a->board.mapped_fault(a->board.ctx, glue_view_fault_offset);
+    }
 }
 
 /* ---- the storage port the coredump source reads through ---- */
@@ -566,6 +698,10 @@ static void glue_adapter_wire(glue_adapter_t *a, const chunksim_board_t *board,
         .flash_erase_async = glue_board_erase_async,
         .flash_read = glue_board_read,
         .flash_erase = glue_board_erase,
+        .page_bytes = board->page_bytes,
+        .flash_program_async = glue_board_program_async,
+        .flash_program = glue_board_program,
+        .flash_mapped = glue_view_guard(board, info->size_bytes),
     };
     a->port = (chunkcore_storage_port_t){
         .get_info = glue_port_get_info,
@@ -599,7 +735,10 @@ int chunksim_glue_reader_create(chunksim_reader_t *out, const chunksim_board_t *
     rc = a->fns->init(&a->api);
     glue_leave();
     if (rc < 0) {
-        glue_note("chunksim_glue_init refused to start with %d", rc);
+        glue_note("chunksim_glue_init refused to start with %d (the board is version %u; a glue "
+                  "built for an older chunksim/board.h that checks for equality refuses it: "
+                  "rebuild it)",
+                  rc, CHUNKSIM_BOARD_API_VERSION);
         glue_reader_destroy(a);
         return CHUNKCORE_E_INVAL;
     }

@@ -8,11 +8,35 @@
 #ifndef CHUNKSIM_GLUE_INTERNAL_H
 #define CHUNKSIM_GLUE_INTERNAL_H
 
+#include "chunksim/board.h"
+#include "chunksim/firmware.h"
 #include "chunksim/glue.h"
+
+#include "memfault/panics/platform/coredump.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* What the glue exports, looked up by name (chunksim/board.h, chunksim/firmware.h). */
+struct chunksim_glue_fns {
+    int (*init)(const chunksim_board_api_t *board);
+    bool (*prepare)(size_t next_chunk_size);
+    bool (*coredump_read)(uint32_t offset, void *data, size_t read_len);
+    bool (*storage_read)(uint32_t offset, void *data, size_t read_len);
+    void (*get_info)(sMfltCoredumpStorageInfo *info);
+    void (*clear)(void);
+    void (*abort)(void);
+    /* A firmware object's own packetizer, and the shim that lets the monitor see its reads. */
+    bool (*get_chunk)(void *buf, size_t *buf_len);
+    bool (*begin)(const void *cfg, void *metadata_out);
+    int (*get_next)(void *buf, size_t *buf_len);
+    void (*packetizer_abort)(void);
+    int (*attach)(const chunksim_firmware_hooks_t *hooks);
+    const char *(*sdk_version)(void);
+    /* Exported only when the firmware's config enables the SDK's RLE data source. */
+    bool (*rle_has_more)(size_t *total_size_out);
+};
 
 /* The glue's entry points the adapter calls. */
 enum glue_fn {
@@ -24,8 +48,11 @@ enum glue_fn {
     GLUE_FN_GET_INFO,
     GLUE_FN_CLEAR,
     GLUE_FN_ABORT,
-    GLUE_FN_READ_DONE,  /* the callback given to flash_read_async */
-    GLUE_FN_ERASE_DONE, /* the callback given to flash_erase_async */
+    GLUE_FN_READ_DONE,    /* the callback given to flash_read_async */
+    GLUE_FN_ERASE_DONE,   /* the callback given to flash_erase_async */
+    GLUE_FN_PROGRAM_DONE, /* the callback given to flash_program_async */
+    GLUE_FN_GET_CHUNK,    /* the firmware's memfault_packetizer_get_chunk */
+    GLUE_FN_PACKETIZER_ABORT,
     GLUE_FN_COUNT
 };
 
@@ -54,6 +81,15 @@ typedef struct glue_trace {
     /* Why the adapter stopped the process (it then raises SIGABRT). */
     char fatal[GLUE_TRACE_TEXT_BYTES];
 } glue_trace_t;
+
+/* A glue function starts running (the trace says which), and it returned. */
+void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset, uint32_t bytes);
+void glue_leave(void);
+/* The first thing found wrong without it being fatal (kept in the trace's note). */
+void glue_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The functions of the glue chunksim_glue_use() selected; NULL: none. */
+const chunksim_glue_fns_t *glue_selected_fns(void);
 
 /* The trace the adapter writes to; NULL: the process-local one. */
 void glue_trace_use(glue_trace_t *t);

@@ -5,6 +5,7 @@
  * turns a child that died or hung into a recorded failed run, with the glue
  * function the shared trace says it was in.
  */
+#define _GNU_SOURCE /* memfd_create */
 #include "glue_internal.h"
 
 #include <errno.h>
@@ -237,6 +238,8 @@ typedef struct glue_probe_report {
     uint32_t magic;
     bool ok;
     bool async;
+    bool firmware;
+    char packetizer[64];
     char err[512];
 } glue_probe_report_t;
 
@@ -246,6 +249,8 @@ static void glue_probe_child(void *arg, int fd)
     glue_probe_report_t rep = {.magic = GLUE_REPORT_MAGIC};
     rep.ok = chunksim_glue_load(g, rep.err, sizeof(rep.err)) == 0;
     rep.async = g->async;
+    rep.firmware = g->firmware;
+    memcpy(rep.packetizer, g->packetizer, sizeof(rep.packetizer));
     glue_write_all(fd, &rep, sizeof(rep));
 }
 
@@ -273,6 +278,9 @@ static int glue_probe(chunksim_glue_t *g, char *err, size_t errlen)
         return -ENOEXEC;
     }
     g->async = rep.async;
+    g->firmware = rep.firmware;
+    memcpy(g->packetizer, rep.packetizer, sizeof(g->packetizer));
+    g->packetizer[sizeof(g->packetizer) - 1] = '\0';
     return 0;
 }
 
@@ -307,6 +315,7 @@ typedef struct glue_job {
     const chunksim_glue_run_options_t *opts;
     uint32_t batch_rows;
     glue_trace_t *trace;
+    int stderr_fd; /* where the child's stderr goes (see glue_stderr_relay); -1: inherited */
 } glue_job_t;
 
 static void glue_run_child(void *arg, int fd)
@@ -316,6 +325,9 @@ static void glue_run_child(void *arg, int fd)
     memset(&rep, 0, sizeof(rep));
     rep.magic = GLUE_REPORT_MAGIC;
     glue_trace_use(job->trace);
+    if (job->stderr_fd >= 0) {
+        (void)dup2(job->stderr_fd, STDERR_FILENO);
+    }
     chunksim_rec_t rec = {0}, *recp = NULL;
     char err[CHUNKSIM_REC_ERRMSG_MAX];
     if (chunksim_glue_load(job->g, rep.setup_error, sizeof(rep.setup_error)) < 0) {
@@ -337,6 +349,7 @@ static void glue_run_child(void *arg, int fd)
         .record_rows = job->opts->record_rows,
         .reader_create = chunksim_glue_reader_create,
         .reader_name = "glue",
+        .packetizer_create = job->g->firmware ? chunksim_glue_packetizer_create : NULL,
         .log = job->opts->log,
         .stop = job->opts->stop,
     };
@@ -379,6 +392,58 @@ static void glue_death_reason(const glue_wait_t *w, const glue_trace_t *t, doubl
                  "was %s",
                  WIFEXITED(w->status) ? WEXITSTATUS(w->status) : -1, where);
     }
+}
+
+/*
+ * The child's stderr, kept in a memory file: the dynamic linker names there
+ * the unresolved function a lazily bound object called (glue.c loads with
+ * RTLD_LAZY) before it ends the process with status 127.
+ */
+static int glue_stderr_open(void)
+{
+    return memfd_create("chunksim-glue-stderr", MFD_CLOEXEC);
+}
+
+/* "undefined symbol: NAME" in text: NAME into name, or false. */
+static bool glue_find_unresolved(const char *text, char *name, size_t len)
+{
+    static const char key[] = "undefined symbol: ";
+    const char *at = strstr(text, key);
+    if (at == NULL || len == 0) {
+        return false;
+    }
+    at += sizeof(key) - 1;
+    size_t n = strcspn(at, " \t\n,");
+    snprintf(name, len, "%.*s", (int)(n < len ? n : len - 1), at);
+    return n > 0;
+}
+
+/*
+ * Passes on what the child wrote to stderr, after it ended, and names the
+ * unresolved function it called as the reason it died (the trace's fatal).
+ */
+static void glue_stderr_relay(int fd, const glue_wait_t *w, glue_trace_t *t)
+{
+    off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+    char *text = size > 0 ? malloc((size_t)size + 1) : NULL;
+    ssize_t got = text != NULL ? pread(fd, text, (size_t)size, 0) : -1;
+    if (got <= 0) {
+        free(text);
+        return;
+    }
+    text[got] = '\0';
+    fputs(text, stderr);
+    char name[128], where[GLUE_TRACE_TEXT_BYTES];
+    bool lazy_death = !w->timed_out && !w->stopped && WIFEXITED(w->status) &&
+                      WEXITSTATUS(w->status) == 127 && t->fatal[0] == '\0';
+    if (lazy_death && glue_find_unresolved(text, name, sizeof(name))) {
+        glue_trace_describe(t, where, sizeof(where));
+        snprintf(t->fatal, sizeof(t->fatal),
+                 "glue called %s, which the object references but does not define (it was "
+                 "loaded lazily): define it, or keep the simulation from calling it; in %s",
+                 name, where);
+    }
+    free(text);
 }
 
 /* The result of the child: what it reported, or a failed run with the reason it died. */
@@ -451,9 +516,11 @@ static int64_t glue_db_new_failed_run(chunksim_rec_t *rec, const chunksim_glue_t
 static void glue_db_finish(chunksim_rec_t *rec, int64_t run_id, const chunksim_glue_t *g, bool died,
                            const char *reason, uint64_t wall_ms)
 {
-    static const char finished_sql[] = "UPDATE runs SET glue = ?1, reason = ?2 WHERE run_id = ?3";
+    static const char finished_sql[] =
+        "UPDATE runs SET glue = ?1, reason = ?2, packetizer = ?5 WHERE run_id = ?3";
     static const char died_sql[] =
-        "UPDATE runs SET glue = ?1, reason = ?2, status = 'interrupted', outcome = 'error', "
+        "UPDATE runs SET glue = ?1, reason = ?2, packetizer = ?5, status = 'interrupted', "
+        "outcome = 'error', "
         "safety_ok = 0, liveness_ok = 0, wall_ms = ?4, "
         "ended_at = coalesce(ended_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
         "WHERE run_id = ?3";
@@ -470,6 +537,7 @@ static void glue_db_finish(chunksim_rec_t *rec, int64_t run_id, const chunksim_g
     if (died) {
         sqlite3_bind_int64(st, 4, (sqlite3_int64)wall_ms);
     }
+    sqlite3_bind_text(st, 5, g->packetizer, -1, SQLITE_TRANSIENT);
     (void)sqlite3_step(st);
     sqlite3_finalize(st);
 }
@@ -510,12 +578,13 @@ static int glue_reopen_and_record(chunksim_glue_t *g, const chunksim_scenario_t 
                              "WHERE writer_pid = ?1 AND run_id > ?2",
                              ran->pid, ran->run_id_before);
     }
-    if (run_id == 0 && ran->died) {
-        res->run_id = glue_db_new_failed_run(opts->rec, g, sc, reason, ran->wall_ms);
-        return 0;
+    bool died = ran->died;
+    if (run_id == 0 && died) {
+        run_id = glue_db_new_failed_run(opts->rec, g, sc, reason, ran->wall_ms);
+        died = false; /* its row is whole: only the packetizer's name to add */
     }
     if (run_id != 0) {
-        glue_db_finish(opts->rec, run_id, g, ran->died, reason, ran->wall_ms);
+        glue_db_finish(opts->rec, run_id, g, died, reason, ran->wall_ms);
     }
     res->run_id = run_id;
     return 0;
@@ -553,7 +622,7 @@ int chunksim_glue_run(chunksim_glue_t *g, const chunksim_scenario_t *sc,
         (void)chunksim_rec_close(opts->rec); /* no SQLite connection may cross fork() */
     }
     double t0_s = glue_now_s();
-    glue_job_t job = {g, sc, opts, batch_rows, trace};
+    glue_job_t job = {g, sc, opts, batch_rows, trace, glue_stderr_open()};
     glue_child_t c = {0};
     glue_run_report_t rep;
     glue_wait_t w;
@@ -561,6 +630,7 @@ int chunksim_glue_run(chunksim_glue_t *g, const chunksim_scenario_t *sc,
     if (rc == 0) {
         ran.pid = c.pid;
         glue_wait(&c, &rep, sizeof(rep), opts->timeout_s, opts->stop, &w);
+        glue_stderr_relay(job.stderr_fd, &w, trace);
         rc = glue_conclude(&rep, &w, trace, opts->timeout_s, res);
     } else {
         snprintf(res->reason, sizeof(res->reason), "cannot start the run's process: %s",
@@ -582,5 +652,8 @@ int chunksim_glue_run(chunksim_glue_t *g, const chunksim_scenario_t *sc,
         rc = rc < 0 ? rc : rrc;
     }
     munmap(trace, sizeof(*trace));
+    if (job.stderr_fd >= 0) {
+        close(job.stderr_fd);
+    }
     return rc;
 }

@@ -126,7 +126,8 @@ void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
         }
         memcpy(mon->delivered, mon->cfg.image, mon->cfg.image_bytes);
     }
-    if (!mon->altered && first < n) {
+    /* After the packetizer's delete, bytes that differ are its erase's, not a fault's. */
+    if (!mon->altered && first < n && mon->clears == 0) {
         mon->altered = true;
         mon->altered_by = fault;
         mon->altered_at = offset + (uint32_t)first;
@@ -487,6 +488,24 @@ void chunksim_monitor_clear_failed(chunksim_monitor_t *mon)
 void chunksim_monitor_storage_lost(chunksim_monitor_t *mon)
 {
     mon->stored = false;
+}
+
+void chunksim_monitor_mapped_read_busy(chunksim_monitor_t *mon, uint32_t offset)
+{
+    monitor_report(mon, CHUNKSIM_INV_MAPPED_READ_BUSY,
+                   "load from the memory-mapped flash at storage offset %" PRIu32
+                   " while a program or erase was in flight (the part returns its status, not "
+                   "the array)",
+                   offset);
+}
+
+void chunksim_monitor_program_sets_bits(chunksim_monitor_t *mon, uint32_t offset, uint8_t stored,
+                                        uint8_t data)
+{
+    monitor_report(mon, CHUNKSIM_INV_PROGRAM_SETS_BITS,
+                   "program at storage offset %" PRIu32 ": stored 0x%02x, data 0x%02x needs bits "
+                   "back at the erased value, which the part leaves as they are",
+                   offset, stored, data);
 }
 
 void chunksim_monitor_header_not_stored(chunksim_monitor_t *mon, uint32_t magic, uint32_t version)

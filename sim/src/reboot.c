@@ -70,6 +70,10 @@ static void reboot_cut_cb(chunksim_event_t *ev)
     chunksim_link_power_cut(&run->link, now, never ? CHUNKSIM_LINK_NEVER : now + delay);
     run->reader.destroy(run->reader.self); /* its RAM is gone */
     run->reader.destroy = NULL;
+    if (run->packetizer.destroy != NULL) { /* the firmware's own: so is its state */
+        run->packetizer.destroy(run->packetizer.self);
+        run->packetizer.destroy = NULL;
+    }
     char detail[200];
     snprintf(detail, sizeof(detail),
              "power cut during flash op %" PRIu64 " (%s), operation %" PRIu64 " of boot %" PRIu32

@@ -106,42 +106,40 @@ static int rec_check_version(chunksim_rec_t *rec, sqlite3_int64 *version)
 
 static int rec_create_schema(chunksim_rec_t *rec)
 {
-    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema creation");
-    if (r != 0)
-        return r;
-    /* Another process may have created it while we waited for the lock. */
-    sqlite3_int64 version;
-    r = rec_check_version(rec, &version);
-    if (r == 0 && version == 0) {
-        char *meta =
-            sqlite3_mprintf("INSERT INTO meta (key, value) VALUES ('schema_version', '%d'), "
-                            "('created_by', 'chunksim recorder, SQLite %q'), "
-                            "('created_at', %s); PRAGMA user_version = %d;",
-                            CHUNKSIM_REC_SCHEMA_VERSION, sqlite3_libversion(), REC_NOW_SQL,
-                            CHUNKSIM_REC_SCHEMA_VERSION);
-        r = rec_exec(rec, chunksim_schema_sql, "create schema");
-        if (r == 0)
-            r = meta ? rec_exec(rec, meta, "write schema version")
-                     : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
-        sqlite3_free(meta);
-    }
-    if (r != 0) {
-        sqlite3_exec(rec->db_, "ROLLBACK", NULL, NULL, NULL);
-        return r;
-    }
-    return rec_exec(rec, "COMMIT", "commit schema creation");
+    char *meta = sqlite3_mprintf("INSERT INTO meta (key, value) VALUES ('schema_version', '%d'), "
+                                 "('created_by', 'chunksim recorder, SQLite %q'), "
+                                 "('created_at', %s); PRAGMA user_version = %d;",
+                                 CHUNKSIM_REC_SCHEMA_VERSION, sqlite3_libversion(), REC_NOW_SQL,
+                                 CHUNKSIM_REC_SCHEMA_VERSION);
+    int r = rec_exec(rec, chunksim_schema_sql, "create schema");
+    if (r == 0)
+        r = meta ? rec_exec(rec, meta, "write schema version")
+                 : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
+    sqlite3_free(meta);
+    return r;
 }
 
 /*
- * Older files are brought up to this version when opened for writing, in one
- * transaction, nothing dropped. Version 1 lacks the case identity of runs
- * (version 2): the columns are added, NULL for the runs already there.
+ * An older database is brought up to this schema when it is opened for
+ * writing, one version at a time, in one transaction, nothing dropped; what
+ * existed before a column did is stated by the column's default.
  */
-static const char rec_migrate_v1_sql[] = "ALTER TABLE runs ADD COLUMN case_id TEXT; "
-                                         "ALTER TABLE runs ADD COLUMN case_file TEXT; "
-                                         "ALTER TABLE runs ADD COLUMN case_cell TEXT; "
-                                         "CREATE INDEX runs_by_case ON runs (case_id) "
-                                         "WHERE case_id IS NOT NULL;";
+static const char *const rec_migrations[] = {
+    /* 1 -> 2: the case identity of runs, NULL for the runs already there,
+     * which were recorded without it. */
+    "ALTER TABLE runs ADD COLUMN case_id TEXT; "
+    "ALTER TABLE runs ADD COLUMN case_file TEXT; "
+    "ALTER TABLE runs ADD COLUMN case_cell TEXT; "
+    "CREATE INDEX runs_by_case ON runs (case_id) WHERE case_id IS NOT NULL",
+    /* 2 -> 3: runs.packetizer; every earlier run ran chunksim's packetizer. */
+    "ALTER TABLE runs ADD COLUMN packetizer TEXT NOT NULL DEFAULT 'chunksim'",
+    /* 3 -> 4: calls and chunks into blocks, rec_migrate_blocks(). */
+    NULL,
+};
+
+_Static_assert(sizeof(rec_migrations) / sizeof(rec_migrations[0]) ==
+                   CHUNKSIM_REC_SCHEMA_VERSION - 1,
+               "one migration per schema version");
 
 /* The statement of schema.sql that begins with head, through its ';'. */
 static int rec_exec_schema_part(chunksim_rec_t *rec, const char *head)
@@ -156,12 +154,12 @@ static int rec_exec_schema_part(chunksim_rec_t *rec, const char *head)
 }
 
 /*
- * Version 2 kept calls and chunks in tables of their own: each row becomes a
- * block of one, its columns after seq in the JSON the blocks use (a BLOB as
+ * Before version 4, calls and chunks had tables of their own: each row becomes
+ * a block of one, its columns after seq in the JSON the blocks use (a BLOB as
  * offset 0 of the block's data), and the tables give way to the views.
  */
-static int rec_migrate_v2_table(chunksim_rec_t *rec, int kind, const char *table_ddl,
-                                const char *view_ddl)
+static int rec_migrate_to_blocks(chunksim_rec_t *rec, int kind, const char *table_ddl,
+                                 const char *view_ddl)
 {
     const rec_trace_table_t *t = &chunksim__rec_tables[kind];
     const rec_trace_table_t *st = chunksim__rec_stored[kind];
@@ -186,52 +184,58 @@ static int rec_migrate_v2_table(chunksim_rec_t *rec, int kind, const char *table
     return r == 0 ? rec_exec_schema_part(rec, view_ddl) : r;
 }
 
-static int rec_migrate_steps(chunksim_rec_t *rec, sqlite3_int64 version)
+/* Version 3 kept calls and chunks in tables of their own. */
+static int rec_migrate_blocks(chunksim_rec_t *rec)
 {
-    int r = 0;
-    if (version == 1)
-        r = rec_exec(rec, rec_migrate_v1_sql, "migrate schema version 1 to 2");
-    if (r == 0 && version <= 2)
-        r = rec_exec(rec, "DROP VIEW chunk_size_histogram", "migrate schema version 2 to 3");
-    if (r == 0 && version <= 2)
-        r = rec_migrate_v2_table(rec, KIND_CALLS, "CREATE TABLE call_blocks (",
-                                 "CREATE VIEW calls AS");
-    if (r == 0 && version <= 2)
-        r = rec_migrate_v2_table(rec, KIND_CHUNKS, "CREATE TABLE chunk_blocks (",
-                                 "CREATE VIEW chunks AS");
-    if (r == 0 && version <= 2)
-        r = rec_exec_schema_part(rec, "CREATE VIEW chunk_size_histogram AS");
-    char *done = sqlite3_mprintf("UPDATE meta SET value = '%d' WHERE key = 'schema_version'; "
-                                 "PRAGMA user_version = %d;",
-                                 CHUNKSIM_REC_SCHEMA_VERSION, CHUNKSIM_REC_SCHEMA_VERSION);
+    int r = rec_exec(rec, "DROP VIEW chunk_size_histogram", "upgrade the database schema");
     if (r == 0)
-        r = done ? rec_exec(rec, done, "write schema version")
-                 : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
-    sqlite3_free(done);
+        r = rec_migrate_to_blocks(rec, KIND_CALLS, "CREATE TABLE call_blocks (",
+                                  "CREATE VIEW calls AS");
+    if (r == 0)
+        r = rec_migrate_to_blocks(rec, KIND_CHUNKS, "CREATE TABLE chunk_blocks (",
+                                  "CREATE VIEW chunks AS");
+    return r == 0 ? rec_exec_schema_part(rec, "CREATE VIEW chunk_size_histogram AS") : r;
+}
+
+static int rec_migrate(chunksim_rec_t *rec, sqlite3_int64 from)
+{
+    const char *step = rec_migrations[from - 1];
+    int r = step ? rec_exec(rec, step, "upgrade the database schema") : rec_migrate_blocks(rec);
+    char *sql = sqlite3_mprintf("PRAGMA user_version = %lld; "
+                                "UPDATE meta SET value = '%lld' WHERE key = 'schema_version';",
+                                from + 1, from + 1);
+    if (r == 0)
+        r = sql ? rec_exec(rec, sql, "upgrade the database schema")
+                : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
+    sqlite3_free(sql);
     return r;
 }
 
-static int rec_migrate(chunksim_rec_t *rec)
+/* Creates the schema, or upgrades it, in one transaction under the write lock. */
+static int rec_update_schema(chunksim_rec_t *rec)
 {
-    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema migration");
+    int r = rec_exec(rec, "BEGIN IMMEDIATE", "begin schema update");
     if (r != 0)
         return r;
-    /* Another writer may have migrated it while we waited for the lock. */
-    sqlite3_int64 version = 0;
-    r = rec_query_int(rec, "PRAGMA user_version", &version);
-    if (r == 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
-        r = rec_migrate_steps(rec, version);
+    /* Another process may have done it while we waited for the lock. */
+    sqlite3_int64 version;
+    r = rec_check_version(rec, &version);
+    if (r == 0 && version == 0)
+        r = rec_create_schema(rec);
+    for (; r == 0 && version > 0 && version < CHUNKSIM_REC_SCHEMA_VERSION; version++)
+        r = rec_migrate(rec, version);
     if (r != 0) {
         sqlite3_exec(rec->db_, "ROLLBACK", NULL, NULL, NULL);
         return r;
     }
-    return rec_exec(rec, "COMMIT", "commit schema migration");
+    return rec_exec(rec, "COMMIT", "commit schema update");
 }
 
 /*
  * Read-only, a version 1 file cannot gain the columns; readers see it through
  * a temporary view (temp names come first) with the case columns NULL. Its
- * calls and chunks tables, like version 2's, have the columns of the views.
+ * calls and chunks tables, like those of versions 2 and 3, have the columns
+ * of the views.
  */
 static int rec_view_v1(chunksim_rec_t *rec)
 {
@@ -444,10 +448,8 @@ static int rec_open_common(chunksim_rec_t *rec, const char *path, bool readonly,
             rec->rows_ = chunksim__rec_rows_new();
             r = rec->rows_ ? rec_set_pragmas(rec)
                            : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
-            if (r == 0 && version == 0)
-                r = rec_create_schema(rec);
-            else if (r == 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
-                r = rec_migrate(rec);
+            if (r == 0 && version < CHUNKSIM_REC_SCHEMA_VERSION)
+                r = rec_update_schema(rec);
             if (r == 0)
                 r = rec_prepare_all(rec);
             if (r == 0)

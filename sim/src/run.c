@@ -123,6 +123,34 @@ static void run_check_found_header(run_t *run)
  * judges the failure (a fault, or a broken promise of an async reader) rather
  * than a storage that looked empty.
  */
+/* What the monitor is told, by the spy below or by the firmware's own packetizer. */
+static void run_observe_peek(void *ctx, int result, uint32_t payload_bytes)
+{
+    run_t *run = ctx;
+    /* Why get-chunk may find nothing to send (app.c): the header read failed. */
+    run->peek_read_rc = result < 0 ? result : 0;
+    chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
+    chunksim_monitor_peek(&run->mon, result, payload_bytes);
+}
+
+static void run_observe_read(void *ctx, uint32_t offset, size_t len, const uint8_t *bytes,
+                             int result)
+{
+    run_t *run = ctx;
+    chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
+    chunksim_monitor_read(&run->mon, offset, len, bytes, result);
+}
+
+static void run_observe_clear(void *ctx)
+{
+    chunksim_monitor_clear(&((run_t *)ctx)->mon);
+}
+
+static void run_observe_encoded(void *ctx, uint32_t end, uint32_t total)
+{
+    chunksim_monitor_encoded(&((run_t *)ctx)->mon, end, total);
+}
+
 static int spy_has_message(void *ctx, uint32_t *payload_bytes)
 {
     run_t *run = ctx;
@@ -130,9 +158,8 @@ static int spy_has_message(void *ctx, uint32_t *payload_bytes)
     run->peek_read_rc = 0;
     int rc = run->source->has_message(run->source->ctx, payload_bytes);
     run->in_peek = false;
-    chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
     int seen = rc == 0 && run->peek_read_rc < 0 ? run->peek_read_rc : rc;
-    chunksim_monitor_peek(&run->mon, seen, rc > 0 ? *payload_bytes : 0);
+    run_observe_peek(run, seen, rc > 0 ? *payload_bytes : 0);
     if (rc > 0) {
         run_check_found_header(run);
     }
@@ -143,15 +170,14 @@ static int spy_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     run_t *run = ctx;
     int rc = run->source->read(run->source->ctx, offset, buf, len);
-    chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
-    chunksim_monitor_read(&run->mon, offset, len, buf, rc);
+    run_observe_read(run, offset, len, buf, rc);
     return rc;
 }
 
 static int spy_mark_read(void *ctx)
 {
     run_t *run = ctx;
-    chunksim_monitor_clear(&run->mon);
+    run_observe_clear(run);
     return run->source->mark_read(run->source->ctx);
 }
 
@@ -209,7 +235,7 @@ static int rle_spy_read(void *ctx, uint32_t offset, void *buf, size_t len)
     const chunkcore_source_t *rle = chunkcore_rle_source(&run->rle);
     int rc = rle->read(rle->ctx, offset, buf, len);
     if (rc == 0) {
-        chunksim_monitor_encoded(&run->mon, offset + (uint32_t)len, run->rle_encoded_bytes);
+        run_observe_encoded(run, offset + (uint32_t)len, run->rle_encoded_bytes);
     }
     return rc;
 }
@@ -426,20 +452,43 @@ static int run_setup_rle(run_t *run)
     return 0;
 }
 
-int run_boot_firmware(run_t *run)
+/* ---- chunksim's packetizer as the application calls it ---- */
+
+static int own_get_chunk(void *self, void *buf, size_t *len)
+{
+    return chunkcore_packetizer_get_chunk(self, buf, len);
+}
+
+static bool own_last_chunk_final(void *self)
+{
+    return chunkcore_packetizer_last_chunk_final(self);
+}
+
+static void own_abort(void *self)
+{
+    chunkcore_packetizer_abort(self);
+}
+
+/* The firmware's own packetizer: it reads the storage through the reader's glue itself. */
+static int run_setup_firmware_packetizer(run_t *run)
+{
+    const chunksim_source_observer_t obs = {
+        .ctx = run,
+        .peek = run_observe_peek,
+        .read = run_observe_read,
+        .clear = run_observe_clear,
+        .encoded = run_observe_encoded,
+    };
+    char why[200] = "";
+    int rc = run->opts->packetizer_create(&run->packetizer, &obs, run->sc, why, sizeof(why));
+    run->firmware_packetizer = rc == 0;
+    return rc < 0 ? run_fail(run, rc, "the firmware's packetizer: %s", why) : 0;
+}
+
+static int run_setup_own_packetizer(run_t *run)
 {
     const chunksim_scenario_t *sc = run->sc;
-    static const char *const kinds[] = {"sync", "single", "double"};
-    chunksim_reader_create_fn create = run->opts->reader_create;
-    if (create == NULL) {
-        create = chunksim_reader_lookup(kinds[sc->reader.kind]);
-    }
-    const chunksim_reader_config_t rcfg = {.window_bytes = sc->reader.window_bytes};
-    run_board_init(run);
-    int rc = create(&run->reader, &run->board, &rcfg);
-    if (rc < 0) {
-        return run_fail(run, rc, "reader refused to start: %s", chunkcore_strerror(rc));
-    }
+    int rc = 0;
     const chunkcore_storage_port_t *storage = run->reader.storage;
     run->storage_spy = (chunkcore_storage_port_t){
         .get_info = spy_storage_get_info,
@@ -470,7 +519,31 @@ int run_boot_firmware(run_t *run)
                                   ? CHUNKCORE_DELETE_ON_CONFIRM
                                   : CHUNKCORE_DELETE_ON_LAST_READ;
     rc = chunkcore_packetizer_init(&run->pkt, &run->pcfg);
+    run->packetizer = (chunksim_packetizer_t){
+        .self = &run->pkt,
+        .get_chunk = own_get_chunk,
+        .last_chunk_final = own_last_chunk_final,
+        .abort = own_abort,
+    };
     return rc < 0 ? run_fail(run, rc, "packetizer: %s", chunkcore_strerror(rc)) : 0;
+}
+
+int run_boot_firmware(run_t *run)
+{
+    const chunksim_scenario_t *sc = run->sc;
+    static const char *const kinds[] = {"sync", "single", "double"};
+    chunksim_reader_create_fn create = run->opts->reader_create;
+    if (create == NULL) {
+        create = chunksim_reader_lookup(kinds[sc->reader.kind]);
+    }
+    const chunksim_reader_config_t rcfg = {.window_bytes = sc->reader.window_bytes};
+    run_board_init(run);
+    int rc = create(&run->reader, &run->board, &rcfg);
+    if (rc < 0) {
+        return run_fail(run, rc, "reader refused to start: %s", chunkcore_strerror(rc));
+    }
+    return run->opts->packetizer_create != NULL ? run_setup_firmware_packetizer(run)
+                                                : run_setup_own_packetizer(run);
 }
 
 static void run_watchdog_cb(chunksim_sched_t *sched)
@@ -510,7 +583,7 @@ static void run_setup_monitor(run_t *run)
         .allow_suspend = run->sc->flash.busy_policy == CHUNKSIM_BUSY_SUSPEND,
         .data_faults = run_has_data_faults(run->sc),
         .storage_base = run->storage_base,
-        .rle = run->sc->coredump.rle,
+        .rle = run->sc->coredump.rle || run->packetizer.rle,
     };
     chunksim_monitor_init(&run->mon, &cfg);
     const chunksim_decoder_config_t dcfg = {
@@ -593,8 +666,9 @@ static const char *run_fault_names(const run_t *run, char *buf, size_t len)
 
 /*
  * Why a coredump that was not delivered is gone. An erased header is a
- * clear; anything else is the stored bytes altered by a flash fault, which
- * is named.
+ * clear, and so is one the firmware's clear programmed over (no fault
+ * altered it); anything else is the stored bytes altered by a flash fault,
+ * which is named.
  */
 static const char *run_lost_why(const run_t *run, char *buf, size_t len)
 {
@@ -608,6 +682,11 @@ static const char *run_lost_why(const run_t *run, char *buf, size_t len)
     }
     char faults[120];
     run_fault_names(run, faults, sizeof(faults));
+    if (faults[0] == '\0' && run->mon.clears > 0) {
+        /* A port that clears by programming zeros over the header (board.h). */
+        return "the coredump was cleared from flash (its header programmed over) but never "
+               "delivered intact";
+    }
     snprintf(buf, len,
              "the stored coredump's header was altered in flash (%s) and it was never delivered "
              "intact",
@@ -663,7 +742,10 @@ static void run_verdict(run_t *run)
         !run->delivered_silent_corrupt && (run->delivered_ok || stored) && res->m.violations == 0;
     const char *why = NULL;
     char lost[200];
-    if (res->m.violations > 0) {
+    if (run->unseen != NULL) {
+        res->outcome = CHUNKSIM_OUTCOME_ERROR;
+        why = run->unseen;
+    } else if (res->m.violations > 0) {
         res->outcome = CHUNKSIM_OUTCOME_VIOLATION;
         why = res->first_violation;
     } else if (run->delivered_silent_corrupt) {
@@ -855,6 +937,9 @@ static void run_loop(run_t *run)
 
 static void run_teardown(run_t *run, bool loop_ready)
 {
+    if (run->packetizer.destroy != NULL) {
+        run->packetizer.destroy(run->packetizer.self);
+    }
     if (run->reader.destroy != NULL) {
         run->reader.destroy(run->reader.self);
     }

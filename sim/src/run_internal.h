@@ -29,8 +29,12 @@ typedef struct run_flash_op {
     chunksim_work_t work;
     uint32_t op_id; /* the reader's id, reported back with the completion */
     uint8_t *dst;   /* reader RAM for a read */
+    uint8_t *src;   /* a program's data: the board's copy, freed at teardown */
+    /* A range erase goes one unit after the other: [erase_next, erase_end) is still to go. */
+    uint32_t erase_next, erase_end;
     uint64_t seq;   /* flash_ops.seq */
     bool cancelled; /* abandoned by the reader: nothing lands, nothing is reported */
+    bool applied;   /* its effects are in the array (a blocking op behind it needed them) */
     bool recorded;
     struct run_flash_op *next;
 } run_flash_op_t;
@@ -76,6 +80,9 @@ typedef struct run {
     int rle_board_init; /* what chunkcore_rle_init() answers a board with this reader */
     chunkcore_packetizer_config_t pcfg;
     chunkcore_packetizer_t pkt;
+    /* What the application calls: chunksim's packetizer above, or the firmware's own. */
+    chunksim_packetizer_t packetizer;
+    bool firmware_packetizer;
     chunksim_decoder_t dec;
 
     uint8_t *image;
@@ -122,6 +129,12 @@ typedef struct run {
     uint64_t stall_us; /* CPU time a synchronous flash access took inside the current call */
 
     run_flash_op_t *ops; /* every async op, for teardown */
+    /* board.mapped: the partition as memory-mapped, kept equal to the flash
+     * after every program and erase; NULL when it could not be mapped. */
+    uint8_t *view;
+    size_t view_bytes;    /* whole pages */
+    bool view_guarded;    /* unreadable while a program or erase is in flight */
+    uint32_t view_writes; /* async programs and erases accepted, not yet applied */
     uint64_t call_seq, flash_seq, chunk_seq;
     bool delivered_ok;
     bool delivered_bad_crc;
@@ -136,6 +149,7 @@ typedef struct run {
     } delivered;
     bool setup_failed;
     bool finished;
+    const char *unseen;       /* the packetizer's reads were out of the monitor's sight (run.h) */
     bool record_failure_told; /* the result says the record lost rows */
 } run_t;
 

@@ -6,6 +6,7 @@
 #include "scenario_internal.h"
 
 #include "chunksim/link.h"
+#include "flashmodel/part.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -13,23 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* W25Q128JV-class NOR and BLE defaults (docs/design.md, "The flash model", "The link model"). */
-#define W25Q128_SIZE_BYTES        (16u * 1024 * 1024)
-#define W25Q128_PAGE_BYTES        256u
-#define W25Q128_SECTOR_BYTES      4096u
-#define W25Q128_BLOCK_BYTES       65536u
-#define W25Q128_READ_CLOCK_HZ     50000000u /* 03h */
-#define W25Q128_FAST_CLOCK_HZ     133000000u
-#define W25Q128_FAST_DUMMY_CYCLES 8u
-#define W25Q128_TPP_TYP_US        400u
-#define W25Q128_TPP_MAX_US        3000u
-#define W25Q128_TSE_TYP_US        45000u
-#define W25Q128_TSE_MAX_US        400000u
-#define W25Q128_TBE_TYP_US        150000u
-#define W25Q128_TBE_MAX_US        2000000u
-#define W25Q128_TCE_TYP_US        40000000u
-#define W25Q128_TCE_MAX_US        200000000u
-#define W25Q128_ENDURANCE_CYCLES  100000u
+/* BLE and network defaults (docs/design.md, "The link model"); the flash's come from its part. */
 #define BLE_ATT_MTU_MIN           23u
 #define BLE_ATT_HEADER_BYTES      3u /* opcode + handle: notification payload = MTU - 3 */
 #define BLE_CONN_INTERVAL_US      30000u
@@ -59,23 +44,8 @@ static const chunksim_scenario_t scenario_default = {
         },
     .flash =
         {
-            .size_bytes = W25Q128_SIZE_BYTES,
-            .page_bytes = W25Q128_PAGE_BYTES,
-            .sector_bytes = W25Q128_SECTOR_BYTES,
-            .block_bytes = W25Q128_BLOCK_BYTES,
             .read_command = CHUNKSIM_READ_CMD_READ,
-            .bus_clock_hz = W25Q128_READ_CLOCK_HZ,
             .data_lines = 1,
-            .dummy_cycles = 0,
-            .page_program_typ_us = W25Q128_TPP_TYP_US,
-            .page_program_max_us = W25Q128_TPP_MAX_US,
-            .sector_erase_typ_us = W25Q128_TSE_TYP_US,
-            .sector_erase_max_us = W25Q128_TSE_MAX_US,
-            .block_erase_typ_us = W25Q128_TBE_TYP_US,
-            .block_erase_max_us = W25Q128_TBE_MAX_US,
-            .chip_erase_typ_us = W25Q128_TCE_TYP_US,
-            .chip_erase_max_us = W25Q128_TCE_MAX_US,
-            .endurance_cycles = W25Q128_ENDURANCE_CYCLES,
             .busy_policy = CHUNKSIM_BUSY_QUEUE,
             .page_wrap = true,
         },
@@ -107,19 +77,11 @@ static const chunksim_scenario_t scenario_default = {
 void chunksim_scenario_defaults(chunksim_scenario_t *sc)
 {
     *sc = scenario_default;
+    scenario_format(sc->flash.part, sizeof sc->flash.part, "%s", flashmodel_part_at(0)->name);
+    scenario_part_fill(sc);
 }
 
 /* ---- derived defaults (used by validation) ----------------------------- */
-
-uint32_t scenario_default_bus_clock_hz(chunksim_read_command_t cmd)
-{
-    return cmd == CHUNKSIM_READ_CMD_FAST ? W25Q128_FAST_CLOCK_HZ : W25Q128_READ_CLOCK_HZ;
-}
-
-uint32_t scenario_default_dummy_cycles(chunksim_read_command_t cmd)
-{
-    return cmd == CHUNKSIM_READ_CMD_FAST ? W25Q128_FAST_DUMMY_CYCLES : 0;
-}
 
 uint32_t scenario_ble_max_chunk_bytes(uint32_t att_mtu)
 {

@@ -103,10 +103,20 @@ const char *scenario_source(const chunksim_scenario_t *sc);
 /* "x.ini:12: [link] att_mtu = 7", "--set link.att_mtu=7" or "x.ini: [link] att_mtu = 23 (default)"
  */
 void scenario_key_where(const chunksim_scenario_t *sc, int index, char *buf, size_t len);
-uint32_t scenario_default_bus_clock_hz(chunksim_read_command_t cmd);
-uint32_t scenario_default_dummy_cycles(chunksim_read_command_t cmd);
 uint32_t scenario_ble_max_chunk_bytes(uint32_t att_mtu);
 uint32_t scenario_default_chunk_bytes(const chunksim_scenario_t *sc);
+
+/* scenario_part.c: [flash] part and the part table (flashmodel/part.h). */
+struct flashmodel_part_info;
+/* The scenario's part row (the default part when none is named). */
+const struct flashmodel_part_info *scenario_part(const chunksim_scenario_t *sc);
+/* Every [flash] datasheet key not given takes the part's value (the read
+ * command's clock and dummy cycles included). */
+void scenario_part_fill(chunksim_scenario_t *sc);
+/* "w25q128jv, mx25r6435f_hp, ..." for messages. */
+void scenario_part_names(char *buf, size_t len);
+int scenario_apply_part(chunksim_scenario_t *sc, const struct scenario_key *key, const char *value,
+                        const struct scenario_env *env, char *why, size_t whylen);
 
 /* Results of scenario_parse_scaled(). */
 #define SCENARIO_NUM_OK       0

@@ -311,6 +311,7 @@ const struct scenario_key scenario_keys[] = {
     BOOL("coredump", "rle", coredump.rle),
     U32("coredump", "zero_percent", coredump.zero_percent, SCENARIO_UNIT_NONE, 0, 100),
 
+    CUSTOM("flash", "part", flash.part, scenario_apply_part),
     U32("flash", "size_bytes", flash.size_bytes, SCENARIO_UNIT_BYTES, 256, BYTES_MAX),
     POW2("flash", "page_bytes", flash.page_bytes, 16, 65536),
     POW2("flash", "sector_bytes", flash.sector_bytes, 256, 16 * MIB),
@@ -543,6 +544,8 @@ void scenario_key_format(const chunksim_scenario_t *sc, int index, char *buf, si
     default:
         if (key->apply == apply_data_lines)
             scenario_format(buf, len, "%" PRIu32, sc->flash.data_lines);
+        else if (key->apply == scenario_apply_part)
+            scenario_format(buf, len, "%s", sc->flash.part);
         else
             scenario_format(buf, len, "...");
         return;

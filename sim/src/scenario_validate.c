@@ -7,6 +7,7 @@
 #include "scenario_internal.h"
 
 #include "chunksim/image.h"
+#include "flashmodel/part.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -62,10 +63,7 @@ static bool given(const chunksim_scenario_t *sc, const char *section, const char
 
 static void derive_defaults(chunksim_scenario_t *sc)
 {
-    if (!given(sc, "flash", "bus_clock_hz"))
-        sc->flash.bus_clock_hz = scenario_default_bus_clock_hz(sc->flash.read_command);
-    if (!given(sc, "flash", "dummy_cycles"))
-        sc->flash.dummy_cycles = scenario_default_dummy_cycles(sc->flash.read_command);
+    scenario_part_fill(sc);
     if (!given(sc, "link", "chunk_bytes"))
         sc->link.chunk_bytes = scenario_default_chunk_bytes(sc);
     if (sc->coredump.content == CHUNKSIM_CONTENT_FILE && sc->coredump.file_path != NULL &&
@@ -141,6 +139,11 @@ static int check_flash(const chunksim_scenario_t *sc, char *err, size_t errlen)
         return fail_at(sc, "flash.dummy_cycles", err, errlen,
                        "the 03h read command has no dummy cycles; set read_command = fast");
     char o[ORIGIN_BYTES];
+    if (f->busy_policy == CHUNKSIM_BUSY_SUSPEND && !scenario_part(sc)->part.suspend)
+        return fail_at(sc, "flash.busy_policy", err, errlen,
+                       "[flash] part = %s %s cannot suspend a program or erase; use queue or "
+                       "reject",
+                       f->part, origin_of(sc, "flash.part", o, sizeof o));
     if (f->initial_wear_cycles > f->endurance_cycles)
         return fail_at(sc, "flash.initial_wear_cycles", err, errlen,
                        "must not exceed [flash] endurance_cycles = %" PRIu32

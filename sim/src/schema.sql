@@ -49,6 +49,9 @@ CREATE TABLE runs (
     tool_version    TEXT NOT NULL,
     reader          TEXT NOT NULL,
     glue            TEXT,
+    -- Whose packetizer ran: 'chunksim' (core/), or the firmware object's own
+    -- with the SDK version it reports, 'firmware, SDK 1.43.0'.
+    packetizer      TEXT NOT NULL DEFAULT 'chunksim',
     image_id        INTEGER REFERENCES images (image_id),
     flash_bytes     INTEGER NOT NULL,
     started_at      TEXT NOT NULL,
@@ -103,7 +106,7 @@ CREATE TABLE call_blocks (
     UNIQUE (run_id, seq)
 );
 
--- One row per call, as the table of that name was before schema version 3.
+-- One row per call, as the table of that name was before schema version 4.
 CREATE VIEW calls AS
 SELECT b.run_id,
        b.seq + j.key AS seq,
@@ -144,7 +147,7 @@ CREATE TABLE chunk_blocks (
     UNIQUE (run_id, seq)
 );
 
--- One row per chunk, as the table of that name was before schema version 3.
+-- One row per chunk, as the table of that name was before schema version 4.
 CREATE VIEW chunks AS
 SELECT b.run_id,
        b.seq + j.key AS seq,

@@ -241,6 +241,81 @@ static void test_names_round_trip(void **state)
     assert_string_equal(flashmodel_strerror(-999), "unknown error");
 }
 
+/* Each row as its comment cites it: typ/max program and 4 KiB / 64 KiB / chip erase. */
+static const struct {
+    const char *name;
+    uint32_t size_bytes, page_bytes;
+    uint64_t tpp_typ, tpp_max, tse_typ, tse_max, tbe_typ, tce_typ;
+    uint32_t endurance;
+    bool suspend, mapped;
+} cited[] = {
+    {"w25q128jv", 16u << 20, 256, 400, 3000, 45000, 400000, 150000, 40000000, 100000, true, false},
+    {"mx25r6435f_hp", 8u << 20, 256, 850, 4000, 40000, 240000, 480000, 50000000, 100000, true,
+     false},
+    {"mx25r6435f_lp", 8u << 20, 256, 3200, 10000, 58000, 300000, 700000, 75000000, 100000, true,
+     false},
+    {"gd25q16e", 2u << 20, 256, 600, 2400, 45000, 300000, 180000, 8000000, 100000, true, false},
+    {"is25lp128f", 16u << 20, 256, 200, 800, 45000, 300000, 250000, 45000000, 100000, true, false},
+    {"at25sf128a", 16u << 20, 256, 400, 2500, 60000, 300000, 300000, 60000000, 100000, true,
+     false},
+    {"mt25ql128", 16u << 20, 256, 120, 1800, 50000, 400000, 150000, 38000000, 100000, true,
+     false},
+    {"nrf52840", 1u << 20, 4, 41, 41, 85000, 85000, 85000, 169000, 10000, false, true},
+};
+
+static void test_every_row_loads_and_matches_its_cited_figures(void **state)
+{
+    (void)state;
+    assert_int_equal(flashmodel_part_count(), sizeof(cited) / sizeof(cited[0]));
+    for (size_t i = 0; i < sizeof(cited) / sizeof(cited[0]); i++) {
+        const flashmodel_part_info_t *row = flashmodel_part_find(cited[i].name);
+        assert_non_null(row);
+        assert_ptr_equal(row, flashmodel_part_at(i));
+        assert_non_null(row->source);
+        const flashmodel_part_t *p = &row->part;
+        assert_int_equal(flashmodel_part_check(p), 0);
+        assert_int_equal(p->size_bytes, cited[i].size_bytes);
+        assert_int_equal(p->page_bytes, cited[i].page_bytes);
+        assert_int_equal(p->tpp_typ_us, cited[i].tpp_typ);
+        assert_int_equal(p->tpp_max_us, cited[i].tpp_max);
+        assert_int_equal(p->tse_typ_us, cited[i].tse_typ);
+        assert_int_equal(p->tse_max_us, cited[i].tse_max);
+        assert_int_equal(p->tbe_typ_us, cited[i].tbe_typ);
+        assert_int_equal(p->tce_typ_us, cited[i].tce_typ);
+        assert_int_equal(p->endurance_cycles, cited[i].endurance);
+        assert_int_equal(p->suspend, cited[i].suspend);
+        assert_int_equal(p->memory_mapped, cited[i].mapped);
+        assert_int_equal(p->erased_value, 0xFF);
+        assert_true(p->tbe32_typ_us <= p->tbe32_max_us);
+    }
+    assert_null(flashmodel_part_find("w25q128"));
+    assert_null(flashmodel_part_find(NULL));
+    assert_null(flashmodel_part_at(flashmodel_part_count()));
+}
+
+static void test_default_part_is_row_zero(void **state)
+{
+    (void)state;
+    flashmodel_part_t p;
+    flashmodel_part_default(&p, 1u << 20);
+    flashmodel_part_t want = flashmodel_part_at(0)->part;
+    want.size_bytes = 1u << 20;
+    assert_memory_equal(&p, &want, sizeof(p));
+}
+
+/* Internal flash has no command phase: 256 bytes are 64 words at 64 MHz, 1 us. */
+static void test_memory_mapped_read_is_one_bus_access_per_word(void **state)
+{
+    (void)state;
+    const flashmodel_part_t *p = &flashmodel_part_find("nrf52840")->part;
+    assert_int_equal(flashmodel_part_read_us(p, FLASHMODEL_READ_SINGLE, 256), 1);
+    assert_int_equal(flashmodel_part_read_us(p, FLASHMODEL_READ_QUAD_OUT, 4096), 16);
+    assert_int_equal(flashmodel_part_read_us(p, FLASHMODEL_READ_FAST, 4), 1);
+    /* The SPI part of the same read pays the command and address: 42 us. */
+    assert_int_equal(
+        flashmodel_part_read_us(&flashmodel_part_at(0)->part, FLASHMODEL_READ_SINGLE, 256), 42);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +327,9 @@ int main(void)
         cmocka_unit_test(test_model_charges_datasheet_times_by_default),
         cmocka_unit_test(test_model_reads_with_the_configured_command),
         cmocka_unit_test(test_names_round_trip),
+        cmocka_unit_test(test_every_row_loads_and_matches_its_cited_figures),
+        cmocka_unit_test(test_default_part_is_row_zero),
+        cmocka_unit_test(test_memory_mapped_read_is_one_bus_access_per_word),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

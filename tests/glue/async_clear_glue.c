@@ -8,6 +8,9 @@
  */
 #include "chunksim/board.h"
 
+#include "memfault/panics/coredump.h"
+#include "memfault/panics/platform/coredump.h"
+
 static const chunksim_board_api_t *s_board;
 static bool s_erasing;
 

@@ -18,6 +18,9 @@
  */
 #include "chunksim/board.h"
 
+#include "memfault/panics/coredump.h"
+#include "memfault/panics/platform/coredump.h"
+
 #include <string.h>
 
 #ifndef EVIL_AFTER_READS

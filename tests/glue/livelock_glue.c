@@ -18,6 +18,9 @@
  */
 #include "chunksim/board.h"
 
+#include "memfault/panics/coredump.h"
+#include "memfault/panics/platform/coredump.h"
+
 #include <string.h>
 
 #define WINDOW_MAX_BYTES      (64u * 1024u)

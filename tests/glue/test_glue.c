@@ -744,6 +744,9 @@ static void test_glue_refusing_to_start_is_an_error(void **state)
     chunksim_run_result_t res = run_glue(evil("refuse"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     assert_has(res.reason, "glue: chunksim_glue_init refused to start with -1");
+    /* A version 1 glue that checks for equality refuses this board: the reason says so. */
+    assert_has(res.reason, "(the board is version 2; a glue built for an older "
+                           "chunksim/board.h that checks for equality refuses it: rebuild it)");
     chunksim_scenario_free(&sc);
 }
 
@@ -954,10 +957,126 @@ static void test_open_refuses_what_is_not_a_glue(void **state)
     assert_has(err, "ble_default.ini");
 }
 
+/* ---- ports that clear by programming a word (board version 2) ---- */
+
+/* The one program of a run: its length and modeled latency. */
+static void program_row(db_t *db, int64_t run_id, int64_t *len, int64_t *latency_us)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&db->rec),
+                                        "SELECT len, latency_us, count(*) OVER () FROM flash_ops "
+                                        "WHERE run_id = ?1 AND kind = 'program'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, run_id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    *len = sqlite3_column_int64(st, 0);
+    *latency_us = sqlite3_column_int64(st, 1);
+    assert_int_equal(sqlite3_column_int64(st, 2), 1);
+    sqlite3_finalize(st);
+}
+
+/* The clear is a word program with the part's program time, not an erase's. */
+static void test_word_program_clear_gets_the_parts_program_time(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *set[2];
+        int64_t min_us, max_us;
+    } parts[] = {
+        {{"flash.part=nrf52840", "run.seed=1"}, 41, 41},
+        {{"flash.part=w25q128jv", "run.seed=1"}, 400, 400},
+        /* Half the rated endurance: between typical and maximum, 400 + 2600 / 2. */
+        {{"flash.part=w25q128jv", "flash.initial_wear_cycles=50000"}, 1700, 1700},
+        {{"flash.part=mx25r6435f_lp", "run.seed=1"}, 3200, 3200},
+    };
+    chunksim_glue_t g;
+    open_glue(&g, test_glue("word_clear"));
+    for (size_t i = 0; i < ARRAY_LEN(parts); i++) {
+        db_t db;
+        db_open(&db);
+        chunksim_scenario_t sc;
+        load_starter(&sc, "ble_default.ini", parts[i].set, 2);
+        chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+        assert_ok(&res);
+        int64_t len, latency_us;
+        program_row(&db, res.run_id, &len, &latency_us);
+        assert_int_equal(len, 4);
+        assert_in_range(latency_us, parts[i].min_us, parts[i].max_us);
+        assert_int_equal(db_count(&db, "SELECT count(*) FROM flash_ops WHERE kind LIKE 'erase%'"),
+                         0);
+        chunksim_scenario_free(&sc);
+        db_drop(&db);
+    }
+    chunksim_glue_close(&g);
+}
+
+/*
+ * After the zero word, the header reads as "no coredump": the reconnect's
+ * peek finds nothing, which the monitor accepts (the packetizer cleared it),
+ * and the verdict says the clear took it, as for an erase.
+ */
+static void test_programmed_zero_header_is_no_coredump(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    const char *const sets[] = {"flash.part=nrf52840"};
+    load_starter(&sc, "disconnect_after_last.ini", sets, 1);
+    chunksim_run_result_t res = run_glue(test_glue("word_clear"), &sc);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
+    assert_true(res.passed);
+    assert_int_equal(res.m.violations, 0);
+    assert_has(res.reason, "cleared from flash (its header programmed over)");
+    chunksim_scenario_free(&sc);
+}
+
+/* A program whose word needs bits back at 1 is named, with the byte it hit. */
+static void test_program_that_would_set_bits_is_named(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_starter(&sc, "ble_default.ini", NULL, 0);
+    chunksim_run_result_t res = run_glue(test_glue("word_clear_sets_bits"), &sc);
+    assert_caught_by(&res, "program_sets_bits",
+                     "program at storage offset 0: stored 0x43, data 0x5a");
+    assert_int_equal(res.m.violations, 1);
+    chunksim_scenario_free(&sc);
+}
+
+/*
+ * The async word program is in flight when the reconnect's peek loads the
+ * header through FLASH_BASE: a SPI NOR part answers with its status then.
+ * The same glue with the blocking program, or with the program done before
+ * the reconnect, is not blamed.
+ */
+static void test_mapped_read_during_a_program_is_mapped_read_busy(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    const char *const slow[] = {"flash.program_latency=fixed:2000000"};
+    load_starter(&sc, "disconnect_after_last.ini", slow, 1);
+    chunksim_run_result_t res = run_glue(test_glue("word_clear_async"), &sc);
+    assert_caught_by(&res, "mapped_read_busy",
+                     "load from the memory-mapped flash at storage offset ");
+    res = run_glue(test_glue("word_clear"), &sc);
+    assert_int_equal(res.m.violations, 0);
+    chunksim_scenario_free(&sc);
+
+    load_starter(&sc, "disconnect_after_last.ini", NULL, 0);
+    res = run_glue(test_glue("word_clear_async"), &sc);
+    assert_int_equal(res.m.violations, 0);
+    assert_true(res.passed);
+    chunksim_scenario_free(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_glues_end_every_starter_scenario_as_the_builtin_reader),
+        cmocka_unit_test(test_word_program_clear_gets_the_parts_program_time),
+        cmocka_unit_test(test_programmed_zero_header_is_no_coredump),
+        cmocka_unit_test(test_program_that_would_set_bits_is_named),
+        cmocka_unit_test(test_mapped_read_during_a_program_is_mapped_read_busy),
         cmocka_unit_test(test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare),
         cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
         cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),

@@ -174,6 +174,30 @@ static void test_defaults_map_to_the_datasheet_part(void **state)
     bench_close();
 }
 
+/* [flash] part: the row whole (suspend, mapped reads, 32 KiB erase), keys given still win. */
+static void test_named_part_maps_its_whole_row(void **state)
+{
+    (void)state;
+    bench_open("[flash]\npart = nrf52840\nsector_erase_typ_us = 80ms\n", NULL);
+    flashmodel_part_t want = flashmodel_part_find("nrf52840")->part;
+    const flashmodel_part_t *p = &b.map.cfg.part;
+    assert_int_equal(p->size_bytes, want.size_bytes);
+    assert_int_equal(p->page_bytes, 4);
+    assert_true(p->memory_mapped);
+    assert_false(p->suspend);
+    assert_int_equal(p->tbe32_typ_us, want.tbe32_typ_us);
+    assert_int_equal(p->tpp_typ_us, 41);
+    assert_int_equal(p->tse_typ_us, 80000);
+    assert_int_equal(p->tse_max_us, 85000);
+    assert_int_equal(p->endurance_cycles, 10000);
+    flashmodel_op_t op;
+    assert_int_equal(bench_read(0, &op), 0);
+    assert_int_equal(op.latency_us, 1); /* 64 words on the bus at 64 MHz */
+    assert_int_equal(bench_op(FLASHMODEL_OP_PROGRAM, 0, 4, &op), 0);
+    assert_int_equal(op.latency_us, 41);
+    bench_close();
+}
+
 static void test_flash_keys_map_onto_the_part_and_policies(void **state)
 {
     (void)state;
@@ -835,6 +859,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_map_to_the_datasheet_part),
+        cmocka_unit_test(test_named_part_maps_its_whole_row),
         cmocka_unit_test(test_flash_keys_map_onto_the_part_and_policies),
         cmocka_unit_test(test_read_commands_give_the_bus_time_of_a_256_byte_read),
         cmocka_unit_test(test_what_the_part_cannot_be_is_an_error),

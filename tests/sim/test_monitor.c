@@ -313,6 +313,20 @@ static void test_data_faults_suppress_wrong_bytes(void **state)
     chunksim_monitor_free(&fx.mon);
 }
 
+/* Erased bytes read after the packetizer's delete are the delete's doing, not a fault's. */
+static void test_bytes_after_the_delete_are_not_altered(void **state)
+{
+    (void)state;
+    fx.cfg.data_faults = true;
+    reinit();
+    uint8_t erased[16];
+    memset(erased, 0xFF, sizeof(erased));
+    chunksim_monitor_clear(&fx.mon);
+    chunksim_monitor_flash_delivered(&fx.mon, 0, erased, sizeof(erased), NULL);
+    assert_false(fx.mon.altered);
+    chunksim_monitor_free(&fx.mon);
+}
+
 /* Faults in the run excuse only the bytes they altered: a stale window is still the reader's. */
 static void test_data_faults_do_not_hide_bytes_the_flash_never_gave(void **state)
 {
@@ -859,6 +873,7 @@ int main(void)
         T(test_wrong_bytes_fires_with_first_differing_offset),
         T(test_wrong_bytes_fires_on_peek_length_mismatch),
         T(test_data_faults_suppress_wrong_bytes),
+        T(test_bytes_after_the_delete_are_not_altered),
         T(test_data_faults_do_not_hide_bytes_the_flash_never_gave),
         T(test_data_faults_do_not_hide_a_header_the_flash_gave_intact),
         T(test_read_failed_fires_on_failed_payload_read),

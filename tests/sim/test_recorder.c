@@ -256,7 +256,9 @@ static void test_open_refuses_newer_schema_version(void **state)
     open_rec(&rec);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    raw_exec(db, "PRAGMA user_version = 4");
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", CHUNKSIM_REC_SCHEMA_VERSION + 1);
+    raw_exec(db, sql);
     sqlite3_close(db);
 
     assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_VERSION);
@@ -266,7 +268,7 @@ static void test_open_refuses_newer_schema_version(void **state)
                      CHUNKSIM_REC_E_VERSION);
 
     db = raw_open();
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), CHUNKSIM_REC_SCHEMA_VERSION + 1);
     sqlite3_close(db);
 }
 
@@ -288,8 +290,8 @@ static void trace_text(sqlite3 *db, char *buf, size_t len)
            "seq))");
 }
 
-/* A file as version 2 wrote it: calls and chunks in tables of their own. */
-static void downgrade_to_version_2(sqlite3 *db)
+/* A file as version 3 wrote it: calls and chunks in tables of their own. */
+static void downgrade_to_version_3(sqlite3 *db)
 {
     raw_exec(db, "CREATE TABLE calls_v2 AS SELECT * FROM calls; "
                  "CREATE TABLE chunks_v2 AS SELECT NULL AS chunk_id, * FROM chunks; "
@@ -298,12 +300,12 @@ static void downgrade_to_version_2(sqlite3 *db)
                  "ALTER TABLE calls_v2 RENAME TO calls; ALTER TABLE chunks_v2 RENAME TO chunks; "
                  "CREATE VIEW chunk_size_histogram AS SELECT run_id, len, count(*) AS chunks "
                  "FROM chunks GROUP BY run_id, len; "
-                 "UPDATE meta SET value = '2' WHERE key = 'schema_version'; "
-                 "PRAGMA user_version = 2");
+                 "UPDATE meta SET value = '3' WHERE key = 'schema_version'; "
+                 "PRAGMA user_version = 3");
 }
 
-/* A version 2 file: read as it is; opened for writing, its calls and chunks move to blocks. */
-static void test_version_2_file_is_read_as_is_and_migrated_on_write(void **state)
+/* A version 3 file: read as it is; opened for writing, its calls and chunks move to blocks. */
+static void test_version_3_file_is_read_as_is_and_migrated_on_write(void **state)
 {
     (void)state;
     chunksim_rec_t rec;
@@ -321,7 +323,7 @@ static void test_version_2_file_is_read_as_is_and_migrated_on_write(void **state
     trace_text(chunksim_rec_db(&rec), before, sizeof before);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    downgrade_to_version_2(db);
+    downgrade_to_version_3(db);
     trace_text(db, after, sizeof after);
     assert_string_equal(after, before);
     sqlite3_close(db);
@@ -361,9 +363,10 @@ static void test_version_1_file_is_read_as_is_and_migrated_on_write(void **state
     assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     sqlite3 *db = raw_open();
-    downgrade_to_version_2(db);
+    downgrade_to_version_3(db);
     raw_exec(db, "DROP INDEX runs_by_case; ALTER TABLE runs DROP COLUMN case_id; "
                  "ALTER TABLE runs DROP COLUMN case_file; ALTER TABLE runs DROP COLUMN case_cell; "
+                 "ALTER TABLE runs DROP COLUMN packetizer; "
                  "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
                  "PRAGMA user_version = 1");
     sqlite3_close(db);
@@ -383,6 +386,8 @@ static void test_version_1_file_is_read_as_is_and_migrated_on_write(void **state
     assert_int_equal(q_int(db, "PRAGMA main.user_version"), CHUNKSIM_REC_SCHEMA_VERSION);
     assert_int_equal(q_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
                      CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_string_equal(q_text(db, buf, sizeof buf, "SELECT packetizer FROM runs WHERE seed = 5"),
+                        "chunksim");
     assert_true(q_is_null(db, "SELECT case_cell FROM runs WHERE seed = 5"));
     int64_t scenario_id = add_scenario(&rec, "starter/ble-20", "[flash]\nsize = 16M\n");
     chunksim_rec_run_info_t info = run_info(scenario_id, 6);
@@ -396,6 +401,31 @@ static void test_version_1_file_is_read_as_is_and_migrated_on_write(void **state
                                "FROM runs WHERE seed = 6"),
                         "0123456789 m/grid.ini att_mtu=23");
     assert_integrity(db);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
+/* A version 2 database (before runs.packetizer) is upgraded when opened for writing. */
+static void test_open_upgrades_version_2(void **state)
+{
+    (void)state;
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    sqlite3 *db = raw_open();
+    downgrade_to_version_3(db);
+    raw_exec(db, "ALTER TABLE runs DROP COLUMN packetizer; "
+                 "UPDATE meta SET value = '2' WHERE key = 'schema_version'; "
+                 "PRAGMA user_version = 2");
+    sqlite3_close(db);
+
+    open_rec(&rec);
+    db = chunksim_rec_db(&rec);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                     CHUNKSIM_REC_SCHEMA_VERSION);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM pragma_table_info('runs') "
+                               "WHERE name = 'packetizer' AND instr(dflt_value, 'chunksim') > 0"),
+                     1);
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
@@ -1385,10 +1415,11 @@ int main(void)
         cmocka_unit_test(test_sha256_matches_published_vectors),
         cmocka_unit_test_setup_teardown(test_open_creates_schema_with_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_version_2_file_is_read_as_is_and_migrated_on_write,
+        cmocka_unit_test_setup_teardown(test_version_3_file_is_read_as_is_and_migrated_on_write,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_1_file_is_read_as_is_and_migrated_on_write,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_upgrades_version_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_a_recording, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_database_without_wal, setup, teardown),

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "chunksim/scenario.h"
+#include "flashmodel/part.h"
 
 #define DATA SCENARIO_TEST_DATA_DIR
 
@@ -1363,6 +1364,88 @@ static void test_starter_scenarios_say_what_they_promise(void **state)
     chunksim_scenario_free(&sc);
 }
 
+/* [flash] part: the part's figures become the defaults of every datasheet key. */
+static void test_part_sets_the_datasheet_defaults(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_ok(&sc, "[flash]\npart = nrf52840\n");
+    assert_string_equal(sc.flash.part, "nrf52840");
+    assert_int_equal(sc.flash.size_bytes, 1024u * 1024u);
+    assert_int_equal(sc.flash.page_bytes, 4);
+    assert_int_equal(sc.flash.sector_bytes, 4096);
+    assert_int_equal(sc.flash.page_program_typ_us, 41);
+    assert_int_equal(sc.flash.sector_erase_typ_us, 85000);
+    assert_int_equal(sc.flash.chip_erase_typ_us, 169000);
+    assert_int_equal(sc.flash.endurance_cycles, 10000);
+    assert_int_equal(sc.flash.bus_clock_hz, 64000000);
+    chunksim_scenario_free(&sc);
+
+    load_ok(&sc, "[flash]\npart = mx25r6435f_lp\nread_command = fast\ndata_lines = 4\n");
+    assert_int_equal(sc.flash.bus_clock_hz, 8000000);
+    assert_int_equal(sc.flash.dummy_cycles, 8);
+    assert_int_equal(sc.flash.page_program_typ_us, 3200);
+    chunksim_scenario_free(&sc);
+
+    /* No part named: the default part, today's W25Q128JV figures. */
+    load_ok(&sc, "[run]\nseed = 2\n");
+    assert_string_equal(sc.flash.part, "w25q128jv");
+    assert_int_equal(sc.flash.page_program_typ_us, 400);
+    assert_int_equal(sc.flash.sector_erase_typ_us, 45000);
+    assert_int_equal(sc.flash.bus_clock_hz, 50000000);
+    chunksim_scenario_free(&sc);
+}
+
+/* A key given keeps its value, before or after part =, and from --set. */
+static void test_part_keys_given_override_the_part(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    load_ok(&sc, "[flash]\nsector_erase_typ_us = 30ms\npart = gd25q16e\nbus_clock_hz = 10MHz\n");
+    assert_int_equal(sc.flash.sector_erase_typ_us, 30000);
+    assert_int_equal(sc.flash.bus_clock_hz, 10000000);
+    assert_int_equal(sc.flash.page_program_typ_us, 600);
+    assert_int_equal(sc.flash.size_bytes, 2u * 1024u * 1024u);
+    set_ok(&sc, "flash.page_program_typ_us", "500");
+    assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), 0);
+    assert_int_equal(sc.flash.page_program_typ_us, 500);
+    chunksim_scenario_free(&sc);
+}
+
+static void test_unknown_part_names_file_line_field_and_the_parts(void **state)
+{
+    (void)state;
+    expect_error("[run]\nseed = 1\n[flash]\npart = w25q64\n", "t.ini:4: [flash] part = w25q64",
+                 "unknown part; known parts are w25q128jv, mx25r6435f_hp, mx25r6435f_lp, "
+                 "gd25q16e, is25lp128f, at25sf128a, mt25ql128, nrf52840");
+}
+
+static void test_suspend_needs_a_part_that_can_suspend(void **state)
+{
+    (void)state;
+    expect_error("[flash]\npart = nrf52840\nbusy_policy = suspend\n",
+                 "t.ini:3: [flash] busy_policy = suspend",
+                 "part = nrf52840 (line 2) cannot suspend");
+}
+
+/* Every row of the part table is a scenario that loads, with the row's figures. */
+static void test_every_part_loads(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < flashmodel_part_count(); i++) {
+        const flashmodel_part_info_t *row = flashmodel_part_at(i);
+        char text[128];
+        snprintf(text, sizeof text, "[flash]\npart = %s\nread_command = fast\n", row->name);
+        chunksim_scenario_t sc;
+        load_ok(&sc, text);
+        assert_int_equal(sc.flash.size_bytes, row->part.size_bytes);
+        assert_int_equal(sc.flash.page_program_typ_us, row->part.tpp_typ_us);
+        assert_int_equal(sc.flash.sector_erase_max_us, row->part.tse_max_us);
+        assert_int_equal(sc.flash.bus_clock_hz, row->part.fast_clock_hz);
+        chunksim_scenario_free(&sc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1416,6 +1499,11 @@ int main(void)
         cmocka_unit_test(test_free_resets_to_defaults_and_may_repeat),
         cmocka_unit_test(test_every_starter_scenario_loads),
         cmocka_unit_test(test_starter_scenarios_say_what_they_promise),
+        cmocka_unit_test(test_part_sets_the_datasheet_defaults),
+        cmocka_unit_test(test_every_part_loads),
+        cmocka_unit_test(test_part_keys_given_override_the_part),
+        cmocka_unit_test(test_unknown_part_names_file_line_field_and_the_parts),
+        cmocka_unit_test(test_suspend_needs_a_part_that_can_suspend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 
 #include "chunksim/run.h"
 #include "chunksim/scenario.h"
+#include "flashmodel/part.h"
 #include "scenario_internal.h" /* scenario_keys[]: what the parser knows */
 
 #define README SCENARIO_LIBRARY_DIR "/README.md"
@@ -82,6 +83,7 @@ static const doc_key_t doc_keys[] = {
     RUN("coredump.rle", "true"),
     RUN_WITH("coredump.zero_percent", "10", "coredump.content=ram", "coredump.rle=true"),
 
+    RUN("flash.part", "mx25r6435f_lp"),
     STRUCT_ONLY("flash.size_bytes", "2MiB", "the partition is the same"),
     STRUCT_ONLY("flash.page_bytes", "512", no_program),
     RUN("flash.sector_bytes", "8KiB"),
@@ -302,12 +304,41 @@ static void test_every_documented_key_changes_what_it_documents(void **state)
         chunksim_scenario_free(&with);
     }
 }
+/* The "| part | what | ..." table under [flash] names the part table's rows, in its order. */
+static void test_documented_parts_are_the_part_table(void **state)
+{
+    (void)state;
+    FILE *f = fopen(README, "r");
+    if (f == NULL)
+        fail_msg("cannot read %s", README);
+    char line[1024];
+    bool in_parts = false;
+    size_t n = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "| part | what |", 15) == 0) {
+            in_parts = true;
+        } else if (in_parts && strncmp(line, "| `", 3) == 0) {
+            const flashmodel_part_info_t *row = flashmodel_part_at(n++);
+            if (row == NULL)
+                fail_msg("%s lists a part beyond the table: %s", README, line);
+            size_t len = strlen(row->name);
+            if (strncmp(line + 3, row->name, len) != 0 || line[3 + len] != '`')
+                fail_msg("%s lists \"%.40s\" where the part table has %s", README, line + 2,
+                         row->name);
+        } else if (line[0] != '|') {
+            in_parts = false;
+        }
+    }
+    fclose(f);
+    assert_int_equal(n, flashmodel_part_count());
+}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_documented_keys_and_parser_keys_are_the_same),
         cmocka_unit_test(test_every_documented_key_changes_what_it_documents),
+        cmocka_unit_test(test_documented_parts_are_the_part_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

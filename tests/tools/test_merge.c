@@ -167,6 +167,13 @@ static void test_merge_keeps_every_run_and_all_their_rows(void **state)
     record_full_run(a, true);
     record_runs(b, "x", TINY, seeds_b, 1); /* same scenario text as in a */
     record_runs(b, "rle", TINY "[coredump]\nrle = true\n", seeds_a, 1);
+    /* b's runs as a firmware object's packetizer would have made them. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(b, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE runs SET packetizer = 'firmware, SDK 1.43.0'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
 
     chunksim_rec_t rec;
     open_rec(&rec, out);
@@ -212,6 +219,9 @@ static void test_merge_keeps_every_run_and_all_their_rows(void **state)
                                   "r.run_id) AND status = 'finished' AND run_id <> 4"),
                      0);
     assert_int_equal(sql_int(out, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(sql_int(out, "SELECT count(*) FROM runs WHERE packetizer = "
+                                  "'firmware, SDK 1.43.0'"),
+                     2);
 }
 
 static void test_merging_an_input_again_copies_nothing(void **state)

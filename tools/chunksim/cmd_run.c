@@ -58,7 +58,13 @@ static const cli_option_t run_options[] = {
      OWN(latencies_from), NULL},
     {"glue", 0, "LIB.so",
      "run your own async glue (see sim/include/chunksim/board.h)\n"
-     "in place of the scenario's reader, a child process per run",
+     "in place of the scenario's reader, a child process per run.\n"
+     "An object that exports memfault_packetizer_get_chunk (or\n"
+     "memfault_packetizer_begin and _get_next) is a firmware\n"
+     "object: its own packetizer runs in place of chunksim's,\n"
+     "watched through the shim chunksim_add_firmware() or\n"
+     "tools/build-firmware.sh links in (without it, it is\n"
+     "refused); runs.packetizer names it with its SDK version",
      OWN(glue), NULL},
     {"glue-timeout", 0, "S",
      "wall-clock seconds a glue run may take before it is killed\n"
@@ -105,6 +111,10 @@ static int run_parse(int argc, char **argv, run_args_t *a, int *first)
     if (a->glue != NULL && chunksim_glue_open(&run_glue, a->glue, err, sizeof(err)) < 0) {
         fprintf(stderr, "chunksim run: --glue %s\n", err);
         return CLI_EXIT_USAGE;
+    }
+    if (a->glue != NULL && run_glue.firmware) {
+        fprintf(stderr, "chunksim run: --glue %s: packetizer: %s\n", run_glue.path,
+                run_glue.packetizer);
     }
     return 0;
 }

@@ -3,9 +3,11 @@
  * formulas that turn them into operation durations.
  *
  * Every datasheet value lives in flashmodel_part_t, with its unit in its name.
- * flashmodel_part_default() fills it for a W25Q128JV-class part (Winbond
- * W25Q128JV datasheet, AC electrical characteristics); a scenario overrides
- * any field.
+ * The parts chunksim knows are rows of one table (part.c), each citing the
+ * datasheet and table its figures come from: flashmodel_part_find() by the
+ * name a scenario uses ([flash] part = mx25r6435f_hp), flashmodel_part_at()
+ * to list them. flashmodel_part_default() is the first row, a Winbond
+ * W25Q128JV; a scenario overrides any field.
  *
  * Read time (flashmodel_part_read_us), counted in bus clocks:
  *
@@ -21,6 +23,13 @@
  * clocks = 41.6 us -> 42 us. QPI mode and continuous-read (XIP) mode, which
  * skip the instruction, are not modelled.
  *
+ * A memory-mapped part (internal flash on the CPU's bus, memory_mapped) has no
+ * command phase: a read is one bus access per 32-bit word at read_clock_hz,
+ *
+ *     us = ceil(ceil(len / 4) * 1e6 / read_clock_hz)
+ *
+ * whatever the read mode (the wait states of the flash are not modelled).
+ *
  * Program and erase time grow with wear, linearly from typical to maximum:
  *
  *     t(w) = t_typ + (t_max - t_typ) * min(w, endurance_cycles) / endurance_cycles
@@ -35,6 +44,8 @@
 #ifndef FLASHMODEL_PART_H
 #define FLASHMODEL_PART_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Operation kinds. Also indexes the per-kind latency table of the config. */
@@ -91,6 +102,10 @@ typedef struct flashmodel_part {
     uint64_t tpp_max_us; /* 3 ms */
     uint64_t tse_typ_us; /* 4 KiB sector erase: 45 ms */
     uint64_t tse_max_us; /* 400 ms */
+    /* 32 KiB block erase (52h): 120 ms, 1.6 s. Listed for the part; the model
+     * issues only sector, 64 KiB block and chip erases. */
+    uint64_t tbe32_typ_us;
+    uint64_t tbe32_max_us;
     uint64_t tbe_typ_us; /* 64 KiB block erase: 150 ms */
     uint64_t tbe_max_us; /* 2 s */
     uint64_t tce_typ_us; /* chip erase: 40 s */
@@ -104,11 +119,28 @@ typedef struct flashmodel_part {
      */
     uint64_t tsus_us; /* 20 us */
     uint64_t trs_us;  /* 20 us */
+    bool suspend;     /* the part can suspend a program/erase for a read */
 
     uint32_t endurance_cycles; /* erase cycles per sector at which t reaches t_max: 100000 */
+    bool memory_mapped;        /* read on the CPU's bus, not over SPI (formula above) */
 } flashmodel_part_t;
 
-/* A W25Q128JV-class part of size_bytes (16 MiB for the real one). */
+/* One row of the part table: a datasheet-true part. */
+typedef struct flashmodel_part_info {
+    const char *name;   /* as a scenario names it: "w25q128jv" */
+    const char *title;  /* "Winbond W25Q128JV" */
+    const char *source; /* datasheet, revision and table the figures come from */
+    flashmodel_part_t part;
+} flashmodel_part_info_t;
+
+/* Rows in the table; flashmodel_part_at(0) is the default part. */
+size_t flashmodel_part_count(void);
+/* Row i, NULL past the end. */
+const flashmodel_part_info_t *flashmodel_part_at(size_t i);
+/* The row named name (exact, lower case), or NULL. */
+const flashmodel_part_info_t *flashmodel_part_find(const char *name);
+
+/* The default part (row 0, a W25Q128JV) with its size set to size_bytes. */
 void flashmodel_part_default(flashmodel_part_t *part, uint32_t size_bytes);
 
 /* 0, or FLASHMODEL_E_INVAL for inconsistent geometry, zero clocks, t_typ > t_max, ... */

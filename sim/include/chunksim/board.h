@@ -3,10 +3,19 @@
  *
  * chunksim can run the glue you wrote for your board, unchanged, in place of
  * its own async read core: the prepare step, the coredump read served from a
- * RAM window, the clear that dispatches an erase, and the calls into your
- * flash driver. The packetizer stays chunksim's (core/, the same code as the
- * SDK-style names in core/include/memfault/); the invariant monitor watches
- * every call as it does for the built-in readers.
+ * RAM window (or read through the flash's memory-mapped address), the clear
+ * that dispatches an erase or programs a zero word over the header, and the
+ * calls into your flash driver. The packetizer is chunksim's (core/, the same
+ * code as the SDK-style names in core/include/memfault/), unless the object
+ * carries its own: a firmware object built with your SDK copy
+ * (chunksim/firmware.h). The invariant monitor watches every call as it does
+ * for the built-in readers.
+ *
+ * This header needs nothing of memfault/...: the functions below are the
+ * SDK's, declared by the SDK's headers (memfault/panics/platform/coredump.h,
+ * memfault/panics/coredump.h), chunksim's SDK-style ones in core/include
+ * when you have no SDK. A port with its own SDK copy and packetizer builds
+ * against that SDK's headers instead (chunksim/firmware.h).
  *
  * Build the glue as a shared object, with nothing but this header and core's:
  *
@@ -63,10 +72,51 @@
  * WHAT THE BOARD OFFERS (chunksim_board_api_t, passed to chunksim_glue_init)
  *
  * The coredump storage partition as offsets from 0, its geometry, and the
- * flash driver: asynchronous read and erase whose completion callback runs
- * later, from the application's event loop, never inside the call that
- * started the operation (as a DMA-complete event on a board), and blocking
- * read and erase that stall the simulated CPU for the flash's time.
+ * flash driver: asynchronous read, erase and page program whose completion
+ * callback runs later, from the application's event loop, never inside the
+ * call that started the operation (as a DMA-complete event on a board),
+ * blocking read, erase and program that stall the simulated CPU for the
+ * flash's time, and a memory-mapped view of the partition.
+ *
+ * Erase takes whole sectors, aligned: one sector, or a range of them, which
+ * the board erases as a driver would, a block ([flash] block_bytes) where a
+ * whole aligned block fits and a sector elsewhere, one after the other; an
+ * asynchronous range erase completes once, after its last unit (or its
+ * first failure).
+ *
+ * Program is the part's page program, with the part's program time ([flash]
+ * part, page_program_typ_us: 41 us for an nRF52840 word, 400 us for a
+ * W25Q128JV page) and NOR semantics: it only moves bits away from the erased
+ * value (0xFF: it clears bits, 1 -> 0); only an erase brings them back. A
+ * program that crosses a page edge (page_bytes) wraps to the start of the
+ * same page, as a SPI NOR part does (more than a page: only the last
+ * page_bytes bytes count); [flash] page_wrap = false refuses it instead
+ * (E_IO). A data byte other than 0xFF that needs a stored bit back at 1 is
+ * a program_sets_bits violation naming the offset (the part programs what it
+ * can, so the byte ends up stored & data); a 0xFF data byte means "leave
+ * it", as on the part. The data is copied when the call is made: the buffer
+ * may be reused at once (a board's DMA would need it until the completion;
+ * chunksim does not check that).
+ *
+ * The memory-mapped view (flash_mapped) is what a port's FLASH_BASE-style
+ * macro points at on a part read through QSPI/XIP memory-mapped mode or on
+ * internal flash: storage_bytes bytes, read-only, equal to the flash after
+ * every program and erase has taken effect; reads through it cannot fail
+ * and take no simulated time (no flash operation is counted). On a SPI NOR
+ * part a read while a program or erase is in flight does not return the
+ * array; chunksim makes the view unreadable from the moment an asynchronous
+ * program or erase is accepted until it completes, catches the first load
+ * from it (each run's own process installs a SIGSEGV handler for the view
+ * only) and reports a mapped_read_busy violation with the offset when the
+ * glue function returns; the load itself then reads the bytes from before
+ * the operation. A blocking program or erase stalls the CPU, so no load can
+ * overlap it. On an internal flash ([flash] part = nrf52840) the part stalls
+ * the CPU on such a load until the write ends instead: chunksim does not
+ * model that stall; the load reads the bytes from before the operation and
+ * nothing is reported. Read faults (bit flips, stuck bits, read errors,
+ * lost or late completions) fire on flash read operations, which loads
+ * through the view are not: a glue that reads only through the view meets
+ * none of them (a scenario that expects them then ends otherwise).
  *
  * The flash is the scenario's model: every operation takes its modeled time,
  * the device is busy meanwhile ([flash] busy_policy decides what happens to
@@ -90,19 +140,22 @@
 #ifndef CHUNKSIM_BOARD_H
 #define CHUNKSIM_BOARD_H
 
-#include "memfault/panics/coredump.h"
-#include "memfault/panics/platform/coredump.h"
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bumped whenever chunksim_board_api_t changes; chunksim_glue_init() should check it. */
-#define CHUNKSIM_BOARD_API_VERSION 1u
+/*
+ * Bumped whenever chunksim_board_api_t changes. From version 2 on a version
+ * only appends fields, so a glue accepts board->version >= the version it
+ * uses. Version 2 added page_bytes, flash_program_async, flash_program,
+ * flash_mapped and range erase. A version 1 glue that checks for equality
+ * refuses a version 2 board: chunksim then says to rebuild it.
+ */
+#define CHUNKSIM_BOARD_API_VERSION 2u
 
 /* Status values of board calls and completions (0 or negative). */
 #define CHUNKSIM_BOARD_OK      0
-#define CHUNKSIM_BOARD_E_INVAL (-1)  /* bad argument: an erase not one sector or block, ... */
+#define CHUNKSIM_BOARD_E_INVAL (-1)  /* bad argument: an erase not of whole sectors, ... */
 #define CHUNKSIM_BOARD_E_IO    (-4)  /* the flash failed the operation (or refused it) */
 #define CHUNKSIM_BOARD_E_RANGE (-7)  /* outside the coredump storage [0, storage_bytes) */
 #define CHUNKSIM_BOARD_E_NOMEM (-12) /* too many operations in flight */
@@ -133,12 +186,21 @@ typedef struct chunksim_board_api {
      */
     int (*flash_read_async)(uint32_t offset, void *buf, size_t len, chunksim_board_done_cb done,
                             void *ctx);
-    /* Start erasing [offset, offset + len): len is one sector or one block, aligned. */
+    /* Start erasing [offset, offset + len): whole sectors, aligned (one or a range). */
     int (*flash_erase_async)(uint32_t offset, size_t len, chunksim_board_done_cb done, void *ctx);
 
     /* Blocking variants: return when the flash is done (the simulated CPU waits). */
     int (*flash_read)(uint32_t offset, void *buf, size_t len);
     int (*flash_erase)(uint32_t offset, size_t len);
+
+    /* Version 2. */
+    uint32_t page_bytes; /* program unit: a program wraps at its edge (nRF52840: the 4-byte word) */
+    /* Start programming len bytes of data at offset (NOR: clears bits only; see above). */
+    int (*flash_program_async)(uint32_t offset, const void *data, size_t len,
+                               chunksim_board_done_cb done, void *ctx);
+    int (*flash_program)(uint32_t offset, const void *data, size_t len);
+    /* The partition memory-mapped, storage_bytes bytes, read-only (see above); NULL: none. */
+    const uint8_t *flash_mapped;
 } chunksim_board_api_t;
 
 /* The board's reset, exported by the glue (see above). */

@@ -26,7 +26,13 @@
  * The database: SQLite connections must not cross fork(), so the runner
  * closes the caller's recorder before forking and reopens it afterwards
  * (opts->db_path). Every run row it leaves holds the glue in runs.glue as
- * "<absolute path> sha256:<hex of the object>".
+ * "<absolute path> sha256:<hex of the object>", and whose packetizer ran in
+ * runs.packetizer (chunksim's, or a firmware object's own: chunksim/firmware.h).
+ *
+ * Loading is lazy (RTLD_LAZY): a function the object references but never
+ * defines stops nothing until it is called; the run that calls it ends as
+ * an error naming it (the child's stderr, where the dynamic linker names
+ * it, is passed on to this process's after the run).
  */
 #ifndef CHUNKSIM_GLUE_H
 #define CHUNKSIM_GLUE_H
@@ -53,6 +59,10 @@ typedef struct chunksim_glue {
     char sha256[CHUNKSIM_SHA256_HEX_BYTES];
     char label[CHUNKSIM_GLUE_LABEL_BYTES]; /* "<path> sha256:<hex>", as recorded */
     bool async;                            /* it exports prepare_async */
+    /* A firmware object (chunksim/firmware.h): it exports its own packetizer,
+     * which then runs in place of chunksim's. */
+    bool firmware;
+    char packetizer[64]; /* as recorded in runs.packetizer: "chunksim", "firmware, SDK 1.43.0" */
     /* Private: set by chunksim_glue_load() in the process that runs it. */
     void *dl_;
     chunksim_glue_fns_t *fns_;
@@ -98,6 +108,22 @@ int chunksim_glue_load(chunksim_glue_t *g, char *err, size_t errlen);
 void chunksim_glue_use(chunksim_glue_t *g);
 int chunksim_glue_reader_create(chunksim_reader_t *out, const chunksim_board_t *board,
                                 const chunksim_reader_config_t *cfg);
+
+/*
+ * A firmware object's own packetizer, driven by the engine in place of
+ * chunksim's (chunksim_run_options_t.packetizer_create) for the glue
+ * chunksim_glue_use() selected: its coredump reads, seen through the shim,
+ * go to the monitor. It refuses a scenario the SDK's packetizer cannot play:
+ * [reader] clear_policy = on_confirm (the SDK clears on the last read),
+ * coredump.project_key (the firmware's configuration decides it) and
+ * coredump.rle when the firmware does not encode. Whether it encodes is the
+ * firmware's configuration (MEMFAULT_DATA_SOURCE_RLE_ENABLED, on by default
+ * in the SDK): with it on, the run is judged as an RLE run, the clear after
+ * the last chunk taken for the end of the encoded message.
+ */
+int chunksim_glue_packetizer_create(chunksim_packetizer_t *out,
+                                    const chunksim_source_observer_t *obs,
+                                    const chunksim_scenario_t *sc, char *why, size_t whylen);
 
 /*
  * What the adapter noticed about the glue during the last in-process run, ""

@@ -55,7 +55,11 @@
     X(INLINE_COMPLETION, "inline_completion",                                                      \
       "a completion arrived inside the call that dispatched it")                                   \
     X(NO_PROGRESS, "no_progress",                                                                  \
-      "calls go on and on without a chunk or a failed attempt: a livelock")
+      "calls go on and on without a chunk or a failed attempt: a livelock")                        \
+    X(MAPPED_READ_BUSY, "mapped_read_busy",                                                        \
+      "the memory-mapped flash was read while the device was busy with a program or erase")        \
+    X(PROGRAM_SETS_BITS, "program_sets_bits",                                                      \
+      "a program asked for a bit to go back to the erased value: only an erase does that")
 
 /*
  * NO_PROGRESS: calls across the firmware's edges (the application's calls
@@ -260,6 +264,19 @@ void chunksim_monitor_free(chunksim_monitor_t *mon);
 /* A flash operation issued; sync: a blocking read made inside the call. */
 void chunksim_monitor_flash_op(chunksim_monitor_t *mon, const char *kind, uint32_t addr,
                                uint32_t len, bool device_busy, bool sync);
+/*
+ * A load through the board's memory-mapped view, at storage offset, while a
+ * program or erase was in flight (chunksim/board.h: a SPI NOR part answers
+ * with its status, not the array, so the bytes read are not the coredump's).
+ */
+void chunksim_monitor_mapped_read_busy(chunksim_monitor_t *mon, uint32_t offset);
+/*
+ * A program whose data would move a programmed bit back to the erased value
+ * (NOR programs only move bits away from it): at storage offset, the first
+ * such byte, held stored and asked for data.
+ */
+void chunksim_monitor_program_sets_bits(chunksim_monitor_t *mon, uint32_t offset, uint8_t stored,
+                                        uint8_t data);
 /* A completion was delivered while the call that dispatched it was still running. */
 void chunksim_monitor_inline_completion(chunksim_monitor_t *mon, const char *what);
 /*

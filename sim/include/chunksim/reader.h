@@ -25,6 +25,17 @@ typedef struct chunksim_board {
     /* Blocking read/erase: the simulated CPU stalls for the flash's time. */
     int (*read_sync)(void *ctx, uint32_t offset, void *buf, size_t len);
     int (*erase_sync)(void *ctx, uint32_t offset, size_t len);
+    /* Page program (async with async.erase_start's rules; blocking): NOR,
+     * only clears bits, wraps at the page edge (flashmodel/flashmodel.h). */
+    int (*program_start)(void *ctx, uint32_t op_id, uint32_t offset, const void *data, size_t len);
+    int (*program_sync)(void *ctx, uint32_t offset, const void *data, size_t len);
+    uint32_t page_bytes; /* the program unit */
+    /* The partition as a read-only memory-mapped view (NULL: none). guard:
+     * from now on the view is unreadable while a program or erase is in
+     * flight, so that a load then faults; whoever catches the fault reports
+     * it with mapped_fault (chunksim/board.h). */
+    const uint8_t *(*mapped)(void *ctx, bool guard);
+    void (*mapped_fault)(void *ctx, uint32_t offset);
     /* NULL, or why the call in progress counts as looping: it alone has made
      * more board operations than any correct reader makes between two
      * chunks (CHUNKSIM_MONITOR_NO_PROGRESS_CALLS). Nothing outside that call

@@ -54,7 +54,7 @@
  * refused, an older one is read as it is and brought up to this one when
  * opened for writing (docs/schema.md, "Versions").
  */
-#define CHUNKSIM_REC_SCHEMA_VERSION 3
+#define CHUNKSIM_REC_SCHEMA_VERSION 4
 
 /* Rows per transaction (docs/design.md, "The database"; `chunksim bench` measures rows/s). */
 #define CHUNKSIM_REC_BATCH_ROWS_DEFAULT 4096u
@@ -198,9 +198,9 @@ typedef struct chunksim_rec_run_result {
  * being recorded: the recorder writes every trace row's run_id itself, and
  * the per-row parent lookup cost 8% of a recorded run), schema created if the
  * file is new, brought up to CHUNKSIM_REC_SCHEMA_VERSION when older (version
- * 1 gains the runs case columns, NULL for its runs; version 2's calls and
- * chunks move into blocks, one per row), runs abandoned by dead writers
- * marked interrupted. Fails with
+ * 1 gains the runs case columns, NULL for its runs; version 2 runs.packetizer,
+ * 'chunksim' for its runs; version 3's calls and chunks move into blocks, one
+ * per row), runs abandoned by dead writers marked interrupted. Fails with
  * CHUNKSIM_REC_E_VERSION on a newer schema and CHUNKSIM_REC_E_NOTREC on a
  * file that is not a chunksim recording. On failure the message is also
  * copied to err (if not NULL) and rec is closed.

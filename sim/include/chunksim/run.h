@@ -11,6 +11,7 @@
 #include "chunksim/scenario.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,6 +79,45 @@ typedef struct chunksim_run_result {
     uint64_t last_boot_ops;
 } chunksim_run_result_t;
 
+/*
+ * A packetizer that is not chunksim's: the firmware's own, loaded with its
+ * glue (chunksim/firmware.h). The engine drives it as the application would
+ * and builds no coredump source of its own; the packetizer reports what its
+ * coredump source does through the observer it is created with, so the
+ * monitor judges it exactly as it judges chunksim's packetizer.
+ */
+typedef struct chunksim_source_observer {
+    void *ctx;
+    /* The header peek: 1 found (payload_bytes announced), 0 none, < 0 its read failed. */
+    void (*peek)(void *ctx, int result, uint32_t payload_bytes);
+    /* A payload read: result 0 with the bytes served, or a negative code. */
+    void (*read)(void *ctx, uint32_t offset, size_t len, const uint8_t *bytes, int result);
+    /* The packetizer deletes the coredump (before the platform's clear runs). */
+    void (*clear)(void *ctx);
+    /* Run-length encoding: the encoded message has been handed out up to end of total. */
+    void (*encoded)(void *ctx, uint32_t end, uint32_t total);
+} chunksim_source_observer_t;
+
+typedef struct chunksim_packetizer {
+    void *self;
+    bool rle; /* it sends the coredump run-length encoded (the monitor judges it so) */
+    /* CHUNKCORE_OK with *len bytes, CHUNKCORE_E_NODATA, or another negative code. */
+    int (*get_chunk)(void *self, void *buf, size_t *len);
+    /* Whether the chunk the last get_chunk made completed its message. */
+    bool (*last_chunk_final)(void *self);
+    /* NULL, or (after a get_chunk) why the observer could not see what the
+     * packetizer read: the run then ends as an error, never judged blind. */
+    const char *(*unseen)(void *self);
+    void (*abort)(void *self);
+    void (*destroy)(void *self);
+} chunksim_packetizer_t;
+
+/* Negative with the reason in why when the scenario asks what this packetizer cannot do. */
+typedef int (*chunksim_packetizer_create_fn)(chunksim_packetizer_t *out,
+                                             const chunksim_source_observer_t *obs,
+                                             const chunksim_scenario_t *sc, char *why,
+                                             size_t whylen);
+
 typedef struct chunksim_run_options {
     chunksim_rec_t *rec; /* NULL: not recorded */
     bool record_rows;    /* calls, flash ops, chunks (false: runs row only) */
@@ -85,6 +125,8 @@ typedef struct chunksim_run_options {
     /* A reader not among the built-ins (tests' broken readers, user glue). */
     chunksim_reader_create_fn reader_create;
     const char *reader_name;
+    /* The firmware's own packetizer; NULL: chunksim's (core/). */
+    chunksim_packetizer_create_fn packetizer_create;
     FILE *log; /* progress and diagnostics; NULL: quiet */
     /* Set from a signal handler to end the run early: it ends incomplete,
      * with everything recorded so far committed. NULL: never. */

@@ -44,6 +44,7 @@
 #define CHUNKSIM_SCENARIO_DESCRIPTION_MAX 255 /* bytes of [run] description (UTF-8) */
 #define CHUNKSIM_SCENARIO_PROJECT_KEY_MAX 32  /* 33 bytes with its NUL: docs/chunk-format.md §4 */
 #define CHUNKSIM_SCENARIO_PATTERN_MAX     64  /* bytes of [coredump] pattern_hex */
+#define CHUNKSIM_SCENARIO_PART_MAX        31  /* bytes of [flash] part */
 #define CHUNKSIM_SCENARIO_POWER_CUTS_MAX  16  /* values of [run] power_cuts: reboots per run */
 
 /*
@@ -246,6 +247,9 @@ typedef struct chunksim_scenario {
         uint32_t zero_percent; /* content = ram: share of the region that is zero-filled */
     } coredump;
     struct {
+        /* The part ([flash] part): a name in the flash model's part table,
+         * where the keys below not given take their values from. */
+        char part[CHUNKSIM_SCENARIO_PART_MAX + 1];
         uint32_t size_bytes, page_bytes, sector_bytes, block_bytes;
         chunksim_read_command_t read_command;
         uint32_t bus_clock_hz;
