@@ -5,6 +5,7 @@
  * runs costs a dozen statements, not a round trip per row.
  */
 #include "chunksim/merge.h"
+#include "recorder_internal.h"
 
 #include <sqlite3.h>
 
@@ -166,18 +167,20 @@ static int merge_check_schema(merge_t *g)
             return merge_fail(g, CHUNKSIM_REC_E_NOTREC, "%s: not a SQLite database", g->path);
         return CHUNKSIM_REC_E_SQLITE;
     }
-    if (merge_query_int(g,
-                        "SELECT count(*) FROM " MERGE_SRC ".sqlite_schema WHERE type = 'table' "
-                        "AND name IN ('scenarios', 'images', 'runs', 'calls', 'flash_ops', "
-                        "'chunks', 'violations', 'params', 'metrics')",
-                        "read schema", &tables) < 0)
-        return CHUNKSIM_REC_E_SQLITE;
-    if (version == 0 || tables != 9)
+    if (version == 0)
         return merge_fail(g, CHUNKSIM_REC_E_NOTREC, "%s: not a chunksim recording", g->path);
     if (version != CHUNKSIM_REC_SCHEMA_VERSION)
         return merge_fail(g, CHUNKSIM_REC_E_VERSION,
                           "%s: schema version %lld, this chunksim merges version %d only", g->path,
                           (long long)version, CHUNKSIM_REC_SCHEMA_VERSION);
+    if (merge_query_int(g,
+                        "SELECT count(*) FROM " MERGE_SRC ".sqlite_schema WHERE type = 'table' "
+                        "AND name IN ('scenarios', 'images', 'runs', 'call_blocks', 'flash_ops', "
+                        "'chunk_blocks', 'violations', 'params', 'metrics')",
+                        "read schema", &tables) < 0)
+        return CHUNKSIM_REC_E_SQLITE;
+    if (tables != 9)
+        return merge_fail(g, CHUNKSIM_REC_E_NOTREC, "%s: not a chunksim recording", g->path);
     return 0;
 }
 
@@ -243,23 +246,8 @@ static const char merge_sql_runs[] =
     "LEFT JOIN " MERGE_SRC ".images i ON i.image_id = r.image_id "
     "ORDER BY m.src";
 
-/* The per-run tables, rows in their order within each run. */
+/* The per-run tables besides the trace tables, rows in their order within each run. */
 static const char *const merge_sql_rows[] = {
-    "INSERT INTO main.calls (run_id, seq, t_us, kind, arg, result, result_name, detail, "
-    "duration_us) SELECT m.dst, c.seq, c.t_us, c.kind, c.arg, c.result, c.result_name, "
-    "c.detail, c.duration_us FROM temp.chunksim_merge_map m JOIN " MERGE_SRC
-    ".calls c ON c.run_id = m.src ORDER BY m.src, c.seq",
-
-    "INSERT INTO main.flash_ops (run_id, seq, kind, addr, len, start_us, end_us, status, "
-    "status_name, fault, latency_us) SELECT m.dst, f.seq, f.kind, f.addr, f.len, f.start_us, "
-    "f.end_us, f.status, f.status_name, f.fault, f.latency_us FROM temp.chunksim_merge_map m "
-    "JOIN " MERGE_SRC ".flash_ops f ON f.run_id = m.src ORDER BY m.src, f.seq",
-
-    "INSERT INTO main.chunks (run_id, seq, t_us, sent_us, len, header, flags, delivered, "
-    "retransmissions, data) SELECT m.dst, c.seq, c.t_us, c.sent_us, c.len, c.header, c.flags, "
-    "c.delivered, c.retransmissions, c.data FROM temp.chunksim_merge_map m JOIN " MERGE_SRC
-    ".chunks c ON c.run_id = m.src ORDER BY m.src, c.seq",
-
     "INSERT INTO main.violations (run_id, invariant, call_seq, t_us, detail) "
     "SELECT m.dst, v.invariant, v.call_seq, v.t_us, v.detail FROM temp.chunksim_merge_map m "
     "JOIN " MERGE_SRC ".violations v ON v.run_id = m.src ORDER BY m.src, v.violation_id",
@@ -272,6 +260,24 @@ static const char *const merge_sql_rows[] = {
     "FROM temp.chunksim_merge_map m JOIN " MERGE_SRC ".metrics x ON x.run_id = m.src "
     "ORDER BY m.src, x.name",
 };
+
+/* A trace table's rows, every column the recorder writes, in their order within each run. */
+static int merge_copy_trace(merge_t *g, const rec_trace_table_t *t)
+{
+    char *cols = chunksim__rec_column_list(t, "");
+    char *from = chunksim__rec_column_list(t, "x.");
+    char *sql = cols && from ? sqlite3_mprintf("INSERT INTO main.%s (run_id, %s) SELECT m.dst, %s "
+                                               "FROM temp.chunksim_merge_map m JOIN " MERGE_SRC
+                                               ".%s x ON x.run_id = m.src ORDER BY m.src, x.seq",
+                                               t->name, cols, from, t->name)
+                             : NULL;
+    int rc = sql ? merge_exec(g, sql, "copy the runs' rows", &g->st->rows_copied)
+                 : merge_fail(g, CHUNKSIM_REC_E_SQLITE, "%s: out of memory", g->path);
+    sqlite3_free(sql);
+    sqlite3_free(from);
+    sqlite3_free(cols);
+    return rc;
+}
 
 static int merge_report_runs(merge_t *g)
 {
@@ -316,6 +322,8 @@ static int merge_copy(merge_t *g)
     rc = rc < 0 ? rc : merge_exec(g, merge_sql_images, "copy images", &st->images_added);
     uint64_t copied = 0;
     rc = rc < 0 ? rc : merge_exec(g, merge_sql_runs, "copy runs", &copied);
+    for (int k = 0; rc == 0 && k < KIND_COUNT; k++)
+        rc = merge_copy_trace(g, chunksim__rec_stored[k]);
     for (size_t i = 0; rc == 0 && i < sizeof merge_sql_rows / sizeof merge_sql_rows[0]; i++)
         rc = merge_exec(g, merge_sql_rows[i], "copy the runs' rows", &st->rows_copied);
     if (rc < 0)

@@ -91,20 +91,33 @@ CREATE INDEX runs_by_case ON runs (case_id) WHERE case_id IS NOT NULL;
 CREATE INDEX runs_running ON runs (run_id) WHERE status = 'running';
 
 -- The per-run tables below are keyed (run_id, seq) and written in that order,
--- so inserts append to the B-tree. The small-row ones are WITHOUT ROWID to keep
--- one B-tree per table instead of a table plus an index.
-CREATE TABLE calls (
-    run_id      INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    seq         INTEGER NOT NULL,
-    t_us        INTEGER NOT NULL,
-    kind        TEXT NOT NULL,
-    arg         INTEGER,
-    result      INTEGER NOT NULL,
-    result_name TEXT,
-    detail      TEXT,
-    duration_us INTEGER,
-    PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
+-- so inserts append to the B-tree.
+-- Calls are stored in blocks: up to 64 consecutive calls (seq, seq + 1, ...)
+-- share one row, because a recorded run makes three calls per chunk and a row
+-- per call cost more than the simulation. Each element of the JSON array
+-- `calls` is one call's columns after seq, in the order of the calls view
+-- below; read calls through that view. A block stays under about 2000 bytes,
+-- two to a B-tree page, so this is a rowid table with a unique key.
+CREATE TABLE call_blocks (
+    block_id INTEGER PRIMARY KEY,
+    run_id   INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    seq      INTEGER NOT NULL,
+    calls    TEXT NOT NULL,
+    UNIQUE (run_id, seq)
+);
+
+-- One row per call, as the table of that name was before schema version 4.
+CREATE VIEW calls AS
+SELECT b.run_id,
+       b.seq + j.key AS seq,
+       j.value ->> 0 AS t_us,
+       j.value ->> 1 AS kind,
+       j.value ->> 2 AS arg,
+       j.value ->> 3 AS result,
+       j.value ->> 4 AS result_name,
+       j.value ->> 5 AS detail,
+       j.value ->> 6 AS duration_us
+FROM call_blocks b, json_each(b.calls) j;
 
 CREATE TABLE flash_ops (
     run_id      INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
@@ -121,22 +134,33 @@ CREATE TABLE flash_ops (
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 
--- Chunks carry their bytes; rows can exceed the size at which WITHOUT ROWID
--- tables stay efficient, so this one keeps a rowid and a unique index.
-CREATE TABLE chunks (
-    chunk_id        INTEGER PRIMARY KEY,
-    run_id          INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    seq             INTEGER NOT NULL,
-    t_us            INTEGER NOT NULL,
-    sent_us         INTEGER,
-    len             INTEGER NOT NULL,
-    header          INTEGER NOT NULL CHECK (header BETWEEN 0 AND 255),
-    flags           TEXT,
-    delivered       INTEGER NOT NULL CHECK (delivered IN (0, 1)),
-    retransmissions INTEGER NOT NULL,
-    data            BLOB NOT NULL,
+-- Chunks are stored in blocks like calls: up to 64 consecutive chunks per row,
+-- their columns after seq in the JSON array `chunks` (the last element is the
+-- offset of the chunk's bytes in `data`), their bytes one after another in
+-- `data`. Read chunks through the chunks view below.
+CREATE TABLE chunk_blocks (
+    block_id INTEGER PRIMARY KEY,
+    run_id   INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    seq      INTEGER NOT NULL,
+    chunks   TEXT NOT NULL,
+    data     BLOB NOT NULL,
     UNIQUE (run_id, seq)
 );
+
+-- One row per chunk, as the table of that name was before schema version 4.
+CREATE VIEW chunks AS
+SELECT b.run_id,
+       b.seq + j.key AS seq,
+       j.value ->> 0 AS t_us,
+       j.value ->> 1 AS sent_us,
+       j.value ->> 2 AS len,
+       j.value ->> 3 AS header,
+       j.value ->> 4 AS flags,
+       j.value ->> 5 AS delivered,
+       j.value ->> 6 AS retransmissions,
+       -- substr() of an empty blob is NULL, but an empty chunk is an empty blob.
+       iif(j.value ->> 2 = 0, x'', substr(b.data, (j.value ->> 7) + 1, j.value ->> 2)) AS data
+FROM chunk_blocks b, json_each(b.chunks) j;
 
 -- call_seq names the call a violation was detected in; it is not a foreign key
 -- because the monitor may report before the call's own row is written.

@@ -175,8 +175,8 @@ static void test_merge_keeps_every_run_and_all_their_rows(void **state)
     assert_int_equal(count_rows(out, "images"),
                      chunksim_test_sql_int(out, "SELECT count(DISTINCT image_id) FROM runs"));
     assert_int_equal(sa.rows_copied + sb.rows_copied,
-                     count_rows(out, "calls") + count_rows(out, "flash_ops") +
-                         count_rows(out, "chunks") + count_rows(out, "violations") +
+                     count_rows(out, "call_blocks") + count_rows(out, "flash_ops") +
+                         count_rows(out, "chunk_blocks") + count_rows(out, "violations") +
                          count_rows(out, "params") + count_rows(out, "metrics"));
     /* New ids in input order; every row follows its run. */
     assert_int_equal(chunksim_test_sql_int(out, "SELECT group_concat(run_id) = '1,2,3,4,5,6' FROM "

@@ -46,7 +46,11 @@ typedef struct {
     char now[512];
 } replay_diff_t;
 
-/* One traced table: the first column is the key rows are named by (NULL: their position). */
+/*
+ * One compared table: the first column is the key rows are named by (NULL:
+ * their position). A trace table (sql NULL) is read with every column the
+ * recorder stores, as chunksim_rec_trace_columns() lists them.
+ */
 typedef struct {
     const char *name;
     const char *key;
@@ -54,15 +58,9 @@ typedef struct {
 } replay_table_t;
 
 static const replay_table_t replay_tables[] = {
-    {"calls", "seq",
-     "SELECT seq, t_us, kind, arg, result, result_name, detail, duration_us FROM calls "
-     "WHERE run_id = ?1 ORDER BY seq"},
-    {"flash_ops", "seq",
-     "SELECT seq, kind, addr, len, start_us, end_us, status, status_name, fault, latency_us "
-     "FROM flash_ops WHERE run_id = ?1 ORDER BY seq"},
-    {"chunks", "seq",
-     "SELECT seq, t_us, sent_us, len, header, flags, delivered, retransmissions, data "
-     "FROM chunks WHERE run_id = ?1 ORDER BY seq"},
+    {"calls", "seq", NULL},
+    {"flash_ops", "seq", NULL},
+    {"chunks", "seq", NULL},
     {"violations", NULL,
      "SELECT invariant, call_seq, t_us, detail FROM violations WHERE run_id = ?1 "
      "ORDER BY t_us, violation_id"},
@@ -328,8 +326,18 @@ static int replay_table(const replay_table_t *t, sqlite3 *old_db, int64_t old_id
                         int64_t new_id, uint64_t *rows, replay_diff_t *d)
 {
     sqlite3_stmt *a = NULL, *b = NULL;
-    if (sqlite3_prepare_v2(old_db, t->sql, -1, &a, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(new_db, t->sql, -1, &b, NULL) != SQLITE_OK) {
+    char sql[512], cols[400];
+    if (t->sql != NULL) {
+        snprintf(sql, sizeof(sql), "%s", t->sql);
+    } else if (chunksim_rec_trace_columns(t->name, cols, sizeof(cols)) > 0) {
+        snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE run_id = ?1 ORDER BY seq", cols,
+                 t->name);
+    } else {
+        fprintf(stderr, "chunksim replay: the recorder does not describe table %s\n", t->name);
+        return -1;
+    }
+    if (sqlite3_prepare_v2(old_db, sql, -1, &a, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(new_db, sql, -1, &b, NULL) != SQLITE_OK) {
         fprintf(stderr, "chunksim replay: reading %s: %s\n", t->name,
                 sqlite3_errmsg(a == NULL ? old_db : new_db));
         sqlite3_finalize(a);
