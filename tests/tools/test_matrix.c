@@ -1,4 +1,4 @@
-/* Matrix expansion (sim/src/matrix.c): order, counts, seeds, ids, shards, errors. */
+/* Matrix expansion (sim/campaign/matrix.c): order, counts, seeds, ids, shards, errors. */
 #include "chunksim/matrix.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Merging recording databases (sim/src/merge.c): nothing lost, nothing doubled. */
+/* Merging recording databases (sim/recording/merge.c): nothing lost, nothing doubled. */
 #include "chunksim/merge.h"
 #include "chunksim/run.h"
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* sim/src/schema.sql, compiled in by the build (sim/CMakeLists.txt). */
+/* sim/recording/schema.sql, compiled in by the build (sim/CMakeLists.txt). */
 extern const char chunksim_schema_sql[];
 
 /* A second writer waits this long for the first one's batch before giving up. */

@@ -1,7 +1,7 @@
 -- chunksim recording database.
 --
 -- This file is the one definition of the schema: the build compiles it into the
--- recorder (sim/src/recorder.c executes it on an empty database), and
+-- recorder (sim/recording/recorder.c executes it on an empty database), and
 -- docs/schema.md explains every column. The version lives in PRAGMA user_version
 -- and meta.schema_version, both written by the recorder from
 -- CHUNKSIM_REC_SCHEMA_VERSION; any change here must bump that number, because an

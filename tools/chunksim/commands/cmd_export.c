@@ -63,7 +63,7 @@ static const cli_command_t export_command = {
              "  violations the invariants the monitor found broken, as instant events\n"
              "Counters: 'flash busy' (1 while an operation is in flight) and 'window fill'\n"
              "(coredump bytes held in the RAM window ahead of the packetizer: an estimate\n"
-             "from completed reads and each chunk's offset; see tools/chunksim/report.h).\n"
+             "from completed reads and each chunk's offset; see tools/chunksim/report/report.h).\n"
              "Overlapping operations or chunks go to extra threads (\"flash (2)\").\n",
     .shared = CLI_OPT_DB,
     .options = export_options,
