@@ -54,7 +54,10 @@ endfunction()
 # chunksim sees every call the packetizer makes (-Wl,--wrap, plus
 # sim/firmware/shim.c) and binds lazily, so that a function your port
 # references but the simulation never calls (a crash-time path, logging)
-# need not exist. tools/build-firmware.sh is the same build without CMake.
+# need not exist; a variable it uses (a linker script's symbol) must, and
+# the build fails naming every one that is missing
+# (sim/firmware/check-undefined.sh). tools/build-firmware.sh is the same
+# build without CMake.
 function(chunksim_add_firmware name)
   cmake_parse_arguments(F "" "SDK_DIR" "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS" ${ARGN})
   if(NOT F_SDK_DIR OR NOT F_SOURCES)
@@ -114,5 +117,10 @@ function(chunksim_add_firmware name)
     list(APPEND wraps "-Wl,--wrap=${fn}")
   endforeach()
   target_link_options(${name} PRIVATE ${wraps} -Wl,-z,lazy)
+  # A variable the object uses but nothing defines stops every load: name them all now.
+  add_custom_command(TARGET ${name} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -E env NM=${CMAKE_NM} READELF=${CMAKE_READELF}
+            ${root}/sim/firmware/check-undefined.sh $<TARGET_FILE:${name}>
+    VERBATIM)
   set_target_properties(${name} PROPERTIES PREFIX "lib" SUFFIX ".so" POSITION_INDEPENDENT_CODE ON)
 endfunction()

@@ -8,7 +8,9 @@
 # The Memfault SDK's packetizer path from your SDK copy (unchanged), your
 # port and board mapping, and chunksim's shim (sim/firmware/), linked with
 # the --wrap options that let chunksim's monitor see every coredump storage
-# call of the SDK's packetizer, and bound lazily. CC and CFLAGS are honoured
+# call of the SDK's packetizer, and bound lazily; a variable the object uses
+# but nothing defines (which no lazy binding can help) fails the build,
+# naming each (sim/firmware/check-undefined.sh). CC and CFLAGS are honoured
 # (default: cc, -O1 -g). Prints the command it runs; exits with cc's status,
 # or 2 for a usage error.
 set -eu
@@ -76,3 +78,4 @@ ${CC:-cc} -c -fPIC -ffunction-sections ${CFLAGS:--O1 -g} -DMEMFAULT_UNITTEST $fl
 ${CC:-cc} -shared -fPIC ${CFLAGS:--O1 -g} -DMEMFAULT_UNITTEST $flags $includes -I"$root/sim/include" \
     $sdk_sources "$tmp/coredump-interposed.o" $sources "$root/sim/firmware/shim.c" \
     "$root/sim/firmware/sdk_version.c" $wraps -Wl,-z,lazy -o "$out"
+"$root/sim/firmware/check-undefined.sh" "$out"
