@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fault campaigns end to end on the built binary: baselines (matrix
 # --baseline/--write-baseline), run.power_loss_stops, power-loss sweeps with reboots,
-# swarm and shrink, JUnit judged like the exit status, diff by case. Each check
+# swarm and shrink, JUnit judged like the exit status, diff by case, trace
+# policy. Each check
 # names the behaviour it proves; the first that
 # fails ends the script with its output.
 # Usage: campaign_e2e.sh CHUNKSIM SCENARIO_DIR BROKEN_GLUE.so SOUND_GLUE.so
@@ -206,5 +207,22 @@ expect 0 'lose or corrupt data: none' "sweep --junit with deferred clear: nothin
   -- "$chunksim" sweep "$slow" --power-loss linear --set reader.clear_policy=on_confirm --db '' -q \
      --junit "$dir/sweep0.xml"
 [ "$(junit_count "$dir/sweep0.xml" '<failure\|<error')" -eq 0 ] || fail "sweep: exit 0, no JUnit failure"
+
+# ---- trace policy -------------------------------------------------------------
+# --trace failures (the default): every case's runs row; only the case that
+# fails keeps its trace, from a re-run of its seed that ended the same.
+expect 1 'cut sequences that lose or corrupt data: 3$' "sweep with the default trace policy" \
+  -- "$chunksim" sweep "$slow" --power-loss linear --db "$dir/tf.db" -q
+runs=$(query "$dir/tf.db" "SELECT count(*) FROM runs")
+[ "$runs" -eq 5 ] || fail "--trace failures: one runs row per case (got $runs)"
+traced=$(query "$dir/tf.db" "SELECT group_concat(outcome) FROM runs WHERE run_id IN (SELECT run_id FROM calls)")
+[ "$traced" = "lost" ] || fail "--trace failures: only the failing case has its calls (got $traced)"
+grep -q NONDETERMINISTIC "$dir/out" && fail "--trace failures: the re-run ended as the first run did"
+expect 1 'cut sequences that lose or corrupt data: 3$' "sweep with --trace none" \
+  -- "$chunksim" sweep "$slow" --power-loss linear --db "$dir/tn.db" -q --trace none
+rows=$(query "$dir/tn.db" "SELECT ((SELECT count(*) FROM calls) + (SELECT count(*) FROM images)) || ' ' || count(*) FROM runs")
+[ "$rows" = "0 5" ] || fail "--trace none: runs rows only, no calls and no image (got $rows)"
+expect 2 "--trace sometimes: expected failures, all or none" "a policy that does not exist" \
+  -- "$chunksim" sweep "$slow" --power-loss linear --db '' --trace sometimes
 
 echo "campaign ok"
