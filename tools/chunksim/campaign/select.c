@@ -10,8 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The latest finished run of a scenario text and seed; its outcome. */
+/*
+ * The outcome of the case's latest finished run: found by its case id, the
+ * key campaigns record (runs.case_id, schema version 2); by the scenario
+ * text and seed for a run recorded without it (chunksim run, or a database
+ * written before case ids).
+ */
 static const char select_latest_sql[] =
+    "SELECT r.outcome FROM runs r JOIN scenarios s USING (scenario_id) "
+    "WHERE (r.case_id = ?3 OR (s.config_sha256 = ?1 AND r.seed = ?2)) "
+    "AND r.outcome IS NOT NULL ORDER BY r.case_id IS ?3 DESC, r.run_id DESC LIMIT 1";
+static const char select_latest_v1_sql[] =
     "SELECT r.outcome FROM runs r JOIN scenarios s USING (scenario_id) "
     "WHERE s.config_sha256 = ?1 AND r.seed = ?2 AND r.outcome IS NOT NULL "
     "ORDER BY r.run_id DESC LIMIT 1";
@@ -67,7 +76,8 @@ static int select_check_where(const chunksim_matrix_t *m, const cli_list_t *wher
 static int select_open_db(cli_select_t *s, const char *path, char *err, size_t errlen)
 {
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, select_latest_sql, -1, &s->latest, NULL) != SQLITE_OK) {
+        (sqlite3_prepare_v2(s->db, select_latest_sql, -1, &s->latest, NULL) != SQLITE_OK &&
+         sqlite3_prepare_v2(s->db, select_latest_v1_sql, -1, &s->latest, NULL) != SQLITE_OK)) {
         snprintf(err, errlen, "--rerun-failed %s: %s", path,
                  s->db != NULL ? sqlite3_errmsg(s->db) : "cannot open");
         return -ENOENT;
@@ -136,6 +146,8 @@ static int select_failed_before(cli_select_t *s, const chunksim_matrix_case_t *c
     sqlite3_reset(s->latest);
     sqlite3_bind_text(s->latest, 1, sha, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s->latest, 2, (sqlite3_int64)sc.run.seed);
+    if (sqlite3_bind_parameter_count(s->latest) == 3)
+        sqlite3_bind_text(s->latest, 3, c->id, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(s->latest);
     rc = step == SQLITE_ROW ? strcmp((const char *)sqlite3_column_text(s->latest, 0), expect) != 0
                             : 0;

@@ -50,7 +50,8 @@ static const cli_option_t matrix_options[] = {
      OWN(where), cli_options_parse_list},
     {"rerun-failed", 0, "DB",
      "run only the cases whose latest run in DB did not end as\n"
-     "expected (found by scenario text and seed)",
+     "expected (found by case id; a run without one by its\n"
+     "scenario text and seed)",
      OWN(rerun_failed), NULL},
     {"list", 0, NULL,
      "print the selected cases, one per line (index, id, name,\n"
