@@ -28,7 +28,6 @@ static inline int fm_name_find(const char *const *names, size_t count, const cha
     return FLASHMODEL_E_INVAL;
 }
 
-#define FM_NAME_STRING_(name, text)     text,
-#define FM_NAME_STRING3_(name, text, x) text,
+#define FM_NAME_STRING_(name, text) text,
 
 #endif

@@ -38,34 +38,13 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define SMALL_RUN "coredump.size_bytes=8KiB", "link.att_mtu=247"
 
 /* ---- helpers ---- */
-
-static void load(chunksim_scenario_t *sc, const char *path, const char *const *sets, size_t n)
-{
-    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    int rc = chunksim_scenario_load(sc, path, err, sizeof(err));
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = chunksim_scenario_set_arg(sc, sets[i], err, sizeof(err));
-    }
-    if (rc == 0) {
-        rc = chunksim_scenario_validate(sc, err, sizeof(err));
-    }
-    if (rc != 0) {
-        fail_msg("%s", err);
-    }
-}
-
-static void load_starter(chunksim_scenario_t *sc, const char *name, const char *const *sets,
-                         size_t n)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", SCENARIO_LIBRARY_DIR, name);
-    load(sc, path, sets, n);
-}
 
 static void open_glue(chunksim_glue_t *g, const char *path)
 {
@@ -147,7 +126,7 @@ static void assert_caught_by(const chunksim_run_result_t *res, const char *invar
         fail_msg("expected %s first, got \"%s\" (outcome %s: %s)", invariant, res->first_violation,
                  chunksim_outcome_name(res->outcome), res->reason);
     }
-    assert_true(strtoull(res->first_violation + strlen(prefix), NULL, 10) > 0);
+    assert_gt(strtoull(res->first_violation + strlen(prefix), NULL, 10), 0);
     assert_has(res->first_violation, part);
     assert_int_equal(res->outcome, CHUNKSIM_OUTCOME_VIOLATION);
     assert_false(res->safety_ok);
@@ -195,7 +174,7 @@ static char **starter_names(void)
         }
     }
     closedir(d);
-    assert_true(n >= 10);
+    assert_ge(n, 10);
     qsort(names, n, sizeof(*names), starter_cmp);
     return names;
 }
@@ -248,7 +227,7 @@ static chunksim_run_result_t run_recorded(db_t *db, chunksim_glue_t *g,
     chunksim_run_result_t res;
     assert_int_equal(chunksim_glue_run(g, sc, &opts, &res), 0);
     assert_non_null(chunksim_rec_db(&db->rec)); /* reopened after the child */
-    assert_true(res.run_id > 0);
+    assert_gt(res.run_id, 0);
     return res;
 }
 
@@ -309,7 +288,7 @@ static void assert_every_starter_ends_as_with_the_builtin_reader(const char *con
     char **names = starter_names();
     for (size_t i = 0; names[i] != NULL; i++) {
         chunksim_scenario_t sc;
-        load_starter(&sc, names[i], NULL, 0);
+        chunksim_test_load_starter(&sc, names[i], NULL, 0);
         if (!glue_can_play(&sc)) {
             chunksim_scenario_free(&sc);
             continue;
@@ -350,7 +329,7 @@ static void test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prep
     char **names = starter_names();
     for (size_t i = 0; names[i] != NULL; i++) {
         chunksim_scenario_t sc;
-        load_starter(&sc, names[i], NULL, 0);
+        chunksim_test_load_starter(&sc, names[i], NULL, 0);
         if (!glue_can_play(&sc)) {
             chunksim_scenario_free(&sc);
             continue;
@@ -367,6 +346,24 @@ static void test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prep
     free_names(names);
 }
 
+/* A prepare that runs its load's completion itself and says ready: caught at the peek that
+ * reads the bytes still on their way, and named in the verdict. */
+static void test_glue_completing_its_read_inside_prepare_is_inline_completion(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
+    chunksim_run_result_t res = run_glue(test_glue("inline"), &sc);
+    assert_caught_by(&res, "inline_completion",
+                     "read of [0, 4096) taken as done by the prepare that started it: "
+                     "memfault_coredump_read(0, 12 bytes) before its completion; seen inside "
+                     "get_chunk");
+    /* The same glue, waiting for its completion as it should, is correct. */
+    res = run_glue(GLUE_TRUSTING, &sc);
+    assert_ok(&res);
+    chunksim_scenario_free(&sc);
+}
+
 /*
  * ble_default's second load (flash op 1, at 4085) is the early prepare's, made while chunk 239
  * is on the air. Its completion is lost: the wait for it still times out and retries.
@@ -377,7 +374,7 @@ static void test_lost_completion_of_the_early_prepare_is_given_up_and_retried(vo
     static const char *const sets[] = {"reader.read_timeout_us=50ms",
                                        "faults.fault=read_timeout on=read op=1"};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
     assert_ok(&res);
     assert_int_equal(res.m.retries, 1);
@@ -392,7 +389,7 @@ static void test_abort_with_the_early_prepare_in_flight_waits_for_its_completion
     static const char *const sets[] = {"link.disconnect_after_chunk=239",
                                        "link.reconnect_after_us=100us"};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
     assert_ok(&res);
     chunksim_scenario_free(&sc);
@@ -431,7 +428,7 @@ static void test_writeup_glue_fails_every_starter_scenario(void **state)
     char **names = starter_names();
     for (size_t i = 0; names[i] != NULL; i++) {
         chunksim_scenario_t sc;
-        load_starter(&sc, names[i], NULL, 0);
+        chunksim_test_load_starter(&sc, names[i], NULL, 0);
         chunksim_run_result_t res = run_glue(GLUE_WRITEUP, &sc);
         if (strcmp(names[i], "rle_async.ini") == 0) {
             /* The sizing pass fits its buffer; the second pass goes back to 0. */
@@ -454,7 +451,7 @@ static void test_writeup_glue_sends_a_coredump_its_buffer_holds(void **state)
     (void)state;
     static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=247"};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(GLUE_WRITEUP, &sc);
     assert_ok(&res);
     assert_int_equal(res.m.message_bytes, run_builtin(&sc).m.message_bytes);
@@ -468,7 +465,7 @@ static void test_writeup_absolute_offset_skips_the_reads_ahead(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("absolute_offset"), &sc);
     assert_read_refused(&res, "[3855, 4096)");
     assert_has(res.first_violation, "the last flash read was [7710, 8192)");
@@ -482,7 +479,7 @@ static void test_writeup_final_short_window_is_no_progress(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("final_window"), &sc);
     assert_no_progress(&res, "last read [7952, 8192) repeated");
     assert_int_equal(res.m.chunks, 33); /* every chunk but the last */
@@ -496,7 +493,7 @@ static void test_writeup_buffer_the_size_of_the_chunk_is_no_progress(void **stat
 {
     (void)state;
     chunksim_scenario_t sc;
-    load_starter(&sc, "network_large_chunk.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "network_large_chunk.ini", NULL, 0);
     chunksim_run_result_t res = run_glue(writeup_only("chunk_sized_buf"), &sc);
     assert_no_progress(&res, "last read [0, 4096) repeated");
     assert_int_equal(res.m.chunks, 0);
@@ -511,7 +508,7 @@ static void test_writeup_ignored_read_error_serves_stale_bytes(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "faults.fault=read_error on=read op=1"};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
     assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
     assert_has(res.reason, "glue: flash_read_async(offset 3855, 4096 bytes) completed with E_IO");
@@ -527,7 +524,7 @@ static void test_writeup_abandoned_read_serves_stale_bytes(void **state)
     static const char *const sets[] = {SMALL_RUN, "reader.read_timeout_us=50ms",
                                        "faults.fault=read_timeout on=read op=1"};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
     assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
     assert_has(res.reason, "glue: flash_read_async(offset 3855, 4096 bytes) completed with "
@@ -544,7 +541,7 @@ static void test_writeup_without_a_restart_refuses_the_header_peek_after_an_abor
     static const char *const sets[] = {SMALL_RUN, "link.disconnect_after_chunk=20",
                                        "link.reconnect_after_us=100ms"};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("no_restart"), &sc);
     assert_read_refused(&res, "[0, 12)");
     assert_has(res.first_violation, "header peek in get_chunk after the message restarted");
@@ -557,7 +554,7 @@ static void test_writeup_without_a_restart_fails_the_deferred_clear_scenario(voi
 {
     (void)state;
     chunksim_scenario_t sc;
-    load_starter(&sc, "disconnect_after_last_deferred.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "disconnect_after_last_deferred.ini", NULL, 0);
     chunksim_run_result_t res = run_glue(writeup_only("no_restart"), &sc);
     assert_read_refused(&res, "[0, 12)");
     assert_scenario_passes(&sc);
@@ -591,7 +588,7 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     db_t db;
     db_open(&db);
     chunksim_glue_t g;
@@ -612,7 +609,7 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
     res = run_recorded(&db, &fine, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_ok(&res);
     assert_string_equal(run_text(&db, res.run_id, "status"), "finished");
-    assert_true(db_count(&db, "SELECT count(*) FROM chunks") > 0);
+    assert_gt(db_count(&db, "SELECT count(*) FROM chunks"), 0);
     assert_db_sound(&db);
     chunksim_glue_close(&fine);
     chunksim_glue_close(&g);
@@ -625,7 +622,7 @@ static void test_glue_that_never_returns_is_killed_and_recorded(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     db_t db;
     db_open(&db);
     chunksim_glue_t g;
@@ -644,7 +641,7 @@ static void test_glue_writing_past_its_buffer_is_a_recorded_failed_run(void **st
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     db_t db;
     db_open(&db);
     chunksim_glue_t g;
@@ -664,7 +661,7 @@ static void test_stop_request_ends_a_glue_run_as_interrupted(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_glue_t g;
     open_glue(&g, evil("spin"));
     volatile sig_atomic_t stop = 1;
@@ -674,7 +671,7 @@ static void test_stop_request_ends_a_glue_run_as_interrupted(void **state)
     (void)chunksim_glue_run(&g, &sc, &opts, &res);
     assert_has(res.reason, "interrupted: stopped by a signal before the end");
     assert_false(res.passed);
-    assert_true(res.wall_ms < 0.9 * CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT * 1e3);
+    assert_lt(res.wall_ms, 0.9 * CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT * 1e3);
     chunksim_glue_close(&g);
     chunksim_scenario_free(&sc);
 }
@@ -685,7 +682,7 @@ static void test_crash_after_the_glue_returned_names_the_last_glue_call(void **s
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     db_t db;
     db_open(&db);
     chunksim_glue_t g;
@@ -713,7 +710,7 @@ static void test_glue_gone_before_its_run_is_a_recorded_failed_run(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     char copy[256], cmd[1024];
     snprintf(copy, sizeof(copy), "/tmp/chunksim_test_glue_%ld.so", (long)getpid());
     snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", GLUE_SINGLE_WINDOW, copy);
@@ -740,7 +737,7 @@ static void test_glue_refusing_to_start_is_an_error(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(evil("refuse"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     assert_has(res.reason, "glue: chunksim_glue_init refused to start with -1");
@@ -756,7 +753,7 @@ static void test_wait_with_nothing_in_flight_is_named(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "reader.read_timeout_us=50ms"};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(evil("wait"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
     assert_has(res.reason, "timed out");
@@ -770,11 +767,11 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "run.max_sim_us=100ms"};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(evil("reload"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
     assert_has(res.reason, "watchdog");
-    assert_true(res.m.waits > 10);
+    assert_gt(res.m.waits, 10);
     chunksim_scenario_free(&sc);
 }
 
@@ -785,10 +782,10 @@ static void test_glue_reloading_the_final_short_window_is_no_progress(void **sta
 {
     (void)state;
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     chunksim_run_result_t res = run_glue(test_glue("livelock_tail"), &sc);
     assert_no_progress(&res, "last read [65529, 65536) repeated");
-    assert_true(res.m.chunks > 0); /* every chunk up to the last one */
+    assert_gt(res.m.chunks, 0); /* every chunk up to the last one */
     chunksim_scenario_free(&sc);
 }
 
@@ -797,7 +794,7 @@ static void test_glue_making_zero_length_reads_is_no_progress(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(test_glue("livelock_empty"), &sc);
     assert_no_progress(&res, "last read [0, 0) repeated");
     assert_int_equal(res.m.chunks, 0);
@@ -811,7 +808,7 @@ static void test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress(void
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(evil("reload"), &sc);
     assert_no_progress(&res, "last read [0, 4096) repeated");
     assert_int_equal(res.m.chunks, 0);
@@ -824,7 +821,7 @@ static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **st
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     db_t db;
     db_open(&db);
     chunksim_glue_t g;
@@ -846,7 +843,7 @@ static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     db_t db;
     db_open(&db);
     chunksim_glue_t g;
@@ -866,7 +863,7 @@ static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
     free(abs);
     assert_string_equal(run_text(&db, res.run_id, "glue"), want);
     assert_string_equal(run_text(&db, res.run_id, "reader"), "glue");
-    assert_true(db_count(&db, "SELECT count(*) FROM calls") > 0);
+    assert_gt(db_count(&db, "SELECT count(*) FROM calls"), 0);
     assert_db_sound(&db);
     chunksim_glue_close(&g);
     db_drop(&db);
@@ -881,7 +878,7 @@ static void test_glue_runs_in_process_with_its_notes(void **state)
     static const char *const sets[] = {"coredump.size_bytes=8000", "link.att_mtu=247",
                                        "reader.window_bytes=1024"};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     const chunksim_run_options_t opts = {.reader_create = chunksim_glue_reader_create,
                                          .reader_name = "glue"};
     chunksim_run_result_t res;
@@ -899,7 +896,7 @@ static void test_glue_runs_in_process_with_its_notes(void **state)
     /* The write-up's 4 KiB buffer needs the default window. */
     static const char *const faulty[] = {SMALL_RUN, "faults.fault=read_error on=read op=1"};
     chunksim_scenario_t fsc;
-    load_starter(&fsc, "ble_default.ini", faulty, ARRAY_LEN(faulty));
+    chunksim_test_load_starter(&fsc, "ble_default.ini", faulty, ARRAY_LEN(faulty));
     open_glue(&g, writeup_only("status_ignored"));
     assert_int_equal(chunksim_glue_load(&g, err, sizeof(err)), 0);
     chunksim_glue_use(&g);
@@ -929,7 +926,7 @@ static void test_glue_refusing_reads_during_its_async_clear_ends_ok(void **state
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(test_glue("async_clear"), &sc);
     assert_ok(&res);
     if (strstr(res.reason, "in a row") != NULL) {
@@ -945,15 +942,15 @@ static void test_open_refuses_what_is_not_a_glue(void **state)
     (void)state;
     char err[CHUNKSIM_GLUE_LABEL_BYTES];
     chunksim_glue_t g;
-    assert_true(chunksim_glue_open(&g, "/nonexistent/libnothing.so", err, sizeof(err)) < 0);
+    assert_lt(chunksim_glue_open(&g, "/nonexistent/libnothing.so", err, sizeof(err)), 0);
     assert_has(err, "No such file");
 
-    assert_true(chunksim_glue_open(&g, evil("no_clear"), err, sizeof(err)) < 0);
+    assert_lt(chunksim_glue_open(&g, evil("no_clear"), err, sizeof(err)), 0);
     assert_has(err, "does not export memfault_platform_coredump_storage_clear");
 
     char path[512];
     snprintf(path, sizeof(path), "%s/ble_default.ini", SCENARIO_LIBRARY_DIR);
-    assert_true(chunksim_glue_open(&g, path, err, sizeof(err)) < 0);
+    assert_lt(chunksim_glue_open(&g, path, err, sizeof(err)), 0);
     assert_has(err, "ble_default.ini");
 }
 
@@ -996,7 +993,7 @@ static void test_word_program_clear_gets_the_parts_program_time(void **state)
         db_t db;
         db_open(&db);
         chunksim_scenario_t sc;
-        load_starter(&sc, "ble_default.ini", parts[i].set, 2);
+        chunksim_test_load_starter(&sc, "ble_default.ini", parts[i].set, 2);
         chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
         assert_ok(&res);
         int64_t len, latency_us;
@@ -1021,7 +1018,7 @@ static void test_programmed_zero_header_is_no_coredump(void **state)
     (void)state;
     chunksim_scenario_t sc;
     const char *const sets[] = {"flash.part=nrf52840"};
-    load_starter(&sc, "disconnect_after_last.ini", sets, 1);
+    chunksim_test_load_starter(&sc, "disconnect_after_last.ini", sets, 1);
     chunksim_run_result_t res = run_glue(test_glue("word_clear"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
     assert_true(res.passed);
@@ -1035,7 +1032,7 @@ static void test_program_that_would_set_bits_is_named(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    load_starter(&sc, "ble_default.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     chunksim_run_result_t res = run_glue(test_glue("word_clear_sets_bits"), &sc);
     assert_caught_by(&res, "program_sets_bits",
                      "program at storage offset 0: stored 0x43, data 0x5a");
@@ -1054,7 +1051,7 @@ static void test_mapped_read_during_a_program_is_mapped_read_busy(void **state)
     (void)state;
     chunksim_scenario_t sc;
     const char *const slow[] = {"flash.program_latency=fixed:2000000"};
-    load_starter(&sc, "disconnect_after_last.ini", slow, 1);
+    chunksim_test_load_starter(&sc, "disconnect_after_last.ini", slow, 1);
     chunksim_run_result_t res = run_glue(test_glue("word_clear_async"), &sc);
     assert_caught_by(&res, "mapped_read_busy",
                      "load from the memory-mapped flash at storage offset ");
@@ -1062,7 +1059,7 @@ static void test_mapped_read_during_a_program_is_mapped_read_busy(void **state)
     assert_int_equal(res.m.violations, 0);
     chunksim_scenario_free(&sc);
 
-    load_starter(&sc, "disconnect_after_last.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "disconnect_after_last.ini", NULL, 0);
     res = run_glue(test_glue("word_clear_async"), &sc);
     assert_int_equal(res.m.violations, 0);
     assert_true(res.passed);
@@ -1078,6 +1075,7 @@ int main(void)
         cmocka_unit_test(test_program_that_would_set_bits_is_named),
         cmocka_unit_test(test_mapped_read_during_a_program_is_mapped_read_busy),
         cmocka_unit_test(test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare),
+        cmocka_unit_test(test_glue_completing_its_read_inside_prepare_is_inline_completion),
         cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
         cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),
         cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),

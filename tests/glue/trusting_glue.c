@@ -16,53 +16,31 @@
  * The clear dispatches the erase and does not wait for it: the coredump is
  * consumed, so the peek that follows reads an erased header from RAM and
  * nothing more goes to the flash.
+ *
+ * Built with TRUSTING_INLINE_COMPLETION it is wrong on purpose: its prepare
+ * runs the load's completion callback itself, inside the call that started
+ * the load, and says ready; the packetizer then reads bytes still on their
+ * way (inline_completion).
  */
-#include "chunksim/board.h"
+#include "test_window.h"
 
-#include "memfault/panics/coredump.h"
-#include "memfault/panics/platform/coredump.h"
-
-#include <string.h>
-
-#define WINDOW_MAX_BYTES      (64u * 1024u)
-#define COREDUMP_HEADER_BYTES 12u
-
-static const chunksim_board_api_t *s_board;
-static sMfltCoredumpStorageInfo s_info;
-static uint8_t s_window[WINDOW_MAX_BYTES];
-
-static struct {
-    uint32_t capacity;  /* window bytes in use */
-    uint32_t start;     /* storage offset of s_window[0] */
-    uint32_t valid;     /* bytes of the window's range (the final window is short) */
-    bool loaded;        /* s_window holds [start, start + valid), or will once the load completes */
-    uint32_t next_read; /* where the packetizer's next payload read starts */
-    bool consumed;      /* cleared: nothing to send until the next boot */
-} s;
+static test_window_t w;
 
 int chunksim_glue_init(const chunksim_board_api_t *board)
 {
-    if (board->version != CHUNKSIM_BOARD_API_VERSION) {
-        return -1;
-    }
-    s_board = board;
-    memset(&s, 0, sizeof(s));
-    s_info.size = board->storage_bytes;
-    s_info.sector_size = board->sector_bytes;
-    s.capacity = board->window_bytes < WINDOW_MAX_BYTES ? board->window_bytes : WINDOW_MAX_BYTES;
-    return s.capacity >= COREDUMP_HEADER_BYTES ? 0 : -1;
+    return test_window_init(&w, board);
 }
 
 void memfault_platform_coredump_storage_get_info(sMfltCoredumpStorageInfo *info)
 {
-    *info = s_info;
+    *info = w.info;
 }
 
 static void prv_load_done(int status, void *ctx)
 {
     (void)ctx;
     if (status != CHUNKSIM_BOARD_OK) {
-        s.loaded = false;
+        w.loaded = false;
     }
 }
 
@@ -72,66 +50,41 @@ static void prv_erase_done(int status, void *ctx)
     (void)ctx;
 }
 
-static uint32_t prv_bytes_needed(uint32_t offset, size_t next_chunk_size)
-{
-    size_t need = next_chunk_size;
-    if (offset == 0 && need < COREDUMP_HEADER_BYTES) {
-        need = COREDUMP_HEADER_BYTES;
-    }
-    size_t left = s_info.size - offset;
-    need = need < left ? need : left;
-    return (uint32_t)(need < s.capacity ? need : s.capacity);
-}
-
-static bool prv_window_holds(uint32_t offset, uint32_t len)
-{
-    return s.loaded && offset >= s.start && offset - s.start <= s.valid &&
-           len <= s.valid - (offset - s.start);
-}
-
 bool memfault_platform_coredump_prepare_async(size_t next_chunk_size)
 {
-    uint32_t offset = s.next_read;
-    if (s.consumed || offset >= s_info.size ||
-        prv_window_holds(offset, prv_bytes_needed(offset, next_chunk_size))) {
+    uint32_t offset = w.next_read;
+    if (w.consumed || offset >= w.info.size ||
+        test_window_holds(&w, offset, test_window_needed(&w, offset, next_chunk_size, true))) {
         return false;
     }
-    uint32_t left = (uint32_t)s_info.size - offset;
-    s.start = offset;
-    s.valid = s.capacity < left ? s.capacity : left;
+    uint32_t left = (uint32_t)w.info.size - offset;
+    w.start = offset;
+    w.valid = w.capacity < left ? w.capacity : left;
     /* The application reads nothing before the completion: the range is as good as loaded. */
-    s.loaded = s_board->flash_read_async(offset, s_window, s.valid, prv_load_done, NULL) == 0;
-    return s.loaded;
+    w.loaded = w.board->flash_read_async(offset, w.bytes, w.valid, prv_load_done, NULL) == 0;
+#ifdef TRUSTING_INLINE_COMPLETION
+    if (w.loaded) {
+        prv_load_done(CHUNKSIM_BOARD_OK, NULL); /* as if the DMA were done already */
+        return false;
+    }
+#endif
+    return w.loaded;
 }
 
 bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len)
 {
-    if (read_len == 0) {
-        return true;
-    }
-    if (s.consumed) {
-        memset(data, 0xFF, read_len); /* the header of a cleared storage reads as erased */
-        return true;
-    }
-    if (!prv_window_holds(offset, (uint32_t)read_len)) {
-        return false;
-    }
-    memcpy(data, &s_window[offset - s.start], read_len);
-    if (!(offset == 0 && read_len == COREDUMP_HEADER_BYTES)) {
-        s.next_read = offset + (uint32_t)read_len;
-    }
-    return true;
+    return test_window_read(&w, offset, data, read_len);
 }
 
 void memfault_platform_coredump_storage_clear(void)
 {
-    s.loaded = false;
-    s.next_read = 0;
-    s.consumed = true;
-    (void)s_board->flash_erase_async(0, s_info.sector_size, prv_erase_done, NULL);
+    w.loaded = false;
+    w.next_read = 0;
+    w.consumed = true;
+    (void)w.board->flash_erase_async(0, w.info.sector_size, prv_erase_done, NULL);
 }
 
 void chunksim_glue_abort(void)
 {
-    s.next_read = 0;
+    w.next_read = 0;
 }

@@ -24,23 +24,9 @@
 
 #include <cmocka.h>
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "chunksim_test.h"
 
-static void load(chunksim_scenario_t *sc, const char *name, const char *const *sets, size_t n)
-{
-    char path[512], err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    snprintf(path, sizeof(path), "%s/%s", SCENARIO_LIBRARY_DIR, name);
-    int rc = chunksim_scenario_load(sc, path, err, sizeof(err));
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = chunksim_scenario_set_arg(sc, sets[i], err, sizeof(err));
-    }
-    if (rc == 0) {
-        rc = chunksim_scenario_validate(sc, err, sizeof(err));
-    }
-    if (rc != 0) {
-        fail_msg("%s", err);
-    }
-}
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static chunksim_run_result_t run_with(const chunksim_scenario_t *sc,
                                       chunksim_reader_create_fn create, const char *name)
@@ -73,7 +59,7 @@ static void assert_caught_by(const chunksim_run_result_t *res, const char *invar
         fail_msg("expected %s first, got \"%s\" (outcome %s: %s)", invariant, res->first_violation,
                  chunksim_outcome_name(res->outcome), res->reason);
     }
-    assert_true(res->m.violations > 0);
+    assert_gt(res->m.violations, 0);
     assert_int_equal(res->outcome, CHUNKSIM_OUTCOME_VIOLATION);
     assert_false(res->safety_ok);
 }
@@ -111,7 +97,7 @@ static void test_unfilled_storage_info_makes_the_coredump_wrongly_absent(void **
     (void)state;
     static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
 
     /* A zero storage size cannot hold a header: the peek says "no coredump". */
     chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_INFO_UNFILLED);
@@ -135,7 +121,7 @@ static void test_absolute_window_offset_serves_wrong_bytes_from_the_second_windo
     static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
                                        "reader.window_bytes=4096"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
 
     chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_ABSOLUTE_OFFSET);
     assert_caught_by(&res, "wrong_bytes");
@@ -157,7 +143,7 @@ static void test_a_fault_elsewhere_does_not_hide_a_stale_window(void **state)
         "coredump.size_bytes=8KiB", "link.att_mtu=247", "reader.window_bytes=4096",
         "faults.fault=power_loss on=erase op=0", "run.power_loss_stops=false"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
 
     chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_ABSOLUTE_OFFSET);
     assert_caught_by(&res, "wrong_bytes");
@@ -172,7 +158,7 @@ static void test_absolute_window_offset_past_the_buffer_is_refused(void **state)
     static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
                                        "reader.window_bytes=2048"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
 
     chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_ABSOLUTE_OFFSET);
     assert_caught_by(&res, "read_outside_window");
@@ -197,7 +183,7 @@ static void test_off_by_one_enough_buffered_reads_past_the_window_at_the_end(voi
     static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=247",
                                        "reader.window_bytes=4095"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_int_equal(sc.coredump.storage_bytes, 4096);
 
     chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_OFF_BY_ONE);
@@ -221,7 +207,7 @@ static void test_full_window_at_the_end_of_storage_never_finishes(void **state)
     static const char *const sets[] = {"coredump.size_bytes=8000", "link.att_mtu=247",
                                        "reader.window_bytes=1024"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_int_equal(sc.coredump.storage_bytes, 8192);
 
     chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_FULL_FINAL_WINDOW);
@@ -250,7 +236,7 @@ static void test_ignored_read_error_serves_stale_bytes(void **state)
                                        "reader.window_bytes=1024",
                                        "faults.fault=read_error on=read op=3"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
 
     chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_STATUS_IGNORED);
     assert_caught_by(&res, "wrong_bytes");
@@ -269,7 +255,7 @@ static void test_lost_completion_without_cancel_never_finishes(void **state)
                                        "reader.window_bytes=1024", "reader.read_timeout_us=50ms",
                                        "faults.fault=read_timeout on=read op=3"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
 
     chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_STATUS_IGNORED);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
@@ -288,7 +274,7 @@ static void test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routi
     (void)state;
     static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
 
     chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_SYNC_READ);
     assert_caught_by(&res, "separate_read_routine");
@@ -310,7 +296,7 @@ static void test_rle_with_an_async_reader_breaks_sequential_reads(void **state)
     (void)state;
     static const char *const sets[] = {"link.att_mtu=247"};
     chunksim_scenario_t sc;
-    load(&sc, "rle_async.ini", sets, ARRAY_LEN(sets));
+    chunksim_test_load_starter(&sc, "rle_async.ini", sets, ARRAY_LEN(sets));
     assert_true(sc.coredump.rle);
 
     chunksim_run_result_t res = run_with(&sc, NULL, NULL);
@@ -326,23 +312,23 @@ static void test_rle_with_an_async_reader_breaks_sequential_reads(void **state)
     /* Larger than the window: the sizing pass runs out of it first. */
     static const char *const larger[] = {"link.att_mtu=247", "coredump.size_bytes=16KiB",
                                          "coredump.storage_bytes=16KiB"};
-    load(&sc, "rle_async.ini", larger, ARRAY_LEN(larger));
+    chunksim_test_load_starter(&sc, "rle_async.ini", larger, ARRAY_LEN(larger));
     res = run_with(&sc, NULL, NULL);
     assert_caught_by(&res, "read_outside_window");
     assert_non_null(strstr(res.first_violation, "read [8192, 8320)"));
     chunksim_scenario_free(&sc);
 
     static const char *const without[] = {"link.att_mtu=247", "coredump.rle=false"};
-    load(&sc, "rle_async.ini", without, ARRAY_LEN(without));
+    chunksim_test_load_starter(&sc, "rle_async.ini", without, ARRAY_LEN(without));
     chunksim_run_result_t plain = run_with(&sc, NULL, NULL);
     assert_ok(&plain);
     chunksim_scenario_free(&sc);
 
     static const char *const sync[] = {"link.att_mtu=247", "reader.kind=sync"};
-    load(&sc, "rle_async.ini", sync, ARRAY_LEN(sync));
+    chunksim_test_load_starter(&sc, "rle_async.ini", sync, ARRAY_LEN(sync));
     res = run_with(&sc, NULL, NULL);
     assert_ok(&res);
-    assert_true(res.m.wire_bytes < plain.m.wire_bytes);
+    assert_lt(res.m.wire_bytes, plain.m.wire_bytes);
     chunksim_scenario_free(&sc);
 }
 

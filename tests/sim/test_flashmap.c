@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #include "chunksim/flashmap.h"
 
 #define DATA    SCENARIO_TEST_DATA_DIR
@@ -311,9 +313,9 @@ static void test_what_the_part_cannot_be_is_an_error(void **state)
     sc.flash.dummy_cycles = 256;
     expect_build_error(&sc, "[flash] dummy_cycles = 256: cannot exceed 255");
     sc.flash.dummy_cycles = 8;
-    sc.flash.busy_policy = (chunksim_busy_policy_t)7;
+    sc.flash.busy_policy = (flashmodel_busy_policy_t)7;
     expect_build_error(&sc, "[flash] busy_policy: unknown policy 7");
-    sc.flash.busy_policy = CHUNKSIM_BUSY_QUEUE;
+    sc.flash.busy_policy = FLASHMODEL_BUSY_QUEUE;
     sc.flash.page_bytes = 300; /* does not divide the sector */
     expect_build_error(&sc, "[flash]: cannot build the part: size 1048576, page 300");
     sc.flash.page_bytes = 256;
@@ -828,7 +830,7 @@ static void test_every_starter_scenario_maps_and_the_model_accepts_it(void **sta
         seen++;
     }
     closedir(dir);
-    assert_true(seen >= 14);
+    assert_ge(seen, 14);
 }
 
 /* ---- lifetime ------------------------------------------------------------------------------ */

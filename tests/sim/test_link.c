@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "chunksim_test.h"
 #include <uv.h>
 
 #include "chunksim/link.h"
@@ -73,8 +75,8 @@ static void test_ble_chunk_is_one_notification_of_mtu_minus_3(void **state)
 
     ble_link(&link, NULL);
     assert_int_equal(chunksim_link_chunk_bytes(&link), 20);
-    assert_int_equal(chunksim_link_send(&link, 0, 21, &r), UV_EMSGSIZE);
-    assert_int_equal(chunksim_link_send(&link, 0, 0, &r), UV_EINVAL);
+    assert_int_equal(chunksim_link_send(&link, 0, 21, &r), CHUNKSIM_E_MSGSIZE);
+    assert_int_equal(chunksim_link_send(&link, 0, 0, &r), CHUNKSIM_E_INVAL);
     r = send_ok(&link, 0, 20);
     assert_int_equal(r.status, CHUNKSIM_LINK_SENT);
     assert_int_equal(r.start_us, 0);
@@ -105,11 +107,11 @@ static void test_ble_chunk_bytes_caps_the_chunk_below_the_notification(void **st
 
     ble_link(&link, mtu_247_chunk_100);
     assert_int_equal(chunksim_link_chunk_bytes(&link), 100);
-    assert_int_equal(chunksim_link_send(&link, 0, 101, &r), UV_EMSGSIZE);
+    assert_int_equal(chunksim_link_send(&link, 0, 101, &r), CHUNKSIM_E_MSGSIZE);
     r = send_ok(&link, 0, 100);
     assert_int_equal(r.air_us, chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 107));
     /* The bound counts chunks of that size: 4 per 30 ms event. */
-    assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 400 / 0.030) < 1e-6);
+    assert_lt(fabs(chunksim_link_bound_bytes_per_s(&link) - 400 / 0.030), 1e-6);
 }
 
 static void mtu_517(chunksim_link_config_t *cfg)
@@ -129,7 +131,7 @@ static void test_ble_notification_longer_than_a_packet_is_fragmented(void **stat
     /* ATT_MTU 517 is legal BLE; an attribute value is at most 512 bytes. */
     ble_link(&link, mtu_517);
     assert_int_equal(chunksim_link_chunk_bytes(&link), 512);
-    assert_int_equal(chunksim_link_send(&link, 0, 513, &r), UV_EMSGSIZE);
+    assert_int_equal(chunksim_link_send(&link, 0, 513, &r), CHUNKSIM_E_MSGSIZE);
     /* 512 + 7 = 519 bytes of L2CAP PDU: packets of 251, 251 and 17 bytes, back to back. */
     r = send_ok(&link, 0, 512);
     uint64_t exch_17 = chunksim_link_ble_exchange_us(CHUNKSIM_LINK_PHY_1M, 17);
@@ -161,9 +163,9 @@ static void test_ble_bound_holds_for_fragmented_notifications(void **state)
     double rate = (double)link.stats.bytes * 1e6 / (double)(events * 30000);
     double bound = chunksim_link_bound_bytes_per_s(&link);
     /* 4 packets per 30 ms event carry 4/3 notifications of 3 packets. */
-    assert_true(fabs(bound - 512.0 * 4 / 3 / 0.030) < 1e-6);
-    assert_true(rate <= bound + 1e-6);
-    assert_true(rate > 0.99 * bound);
+    assert_lt(fabs(bound - 512.0 * 4 / 3 / 0.030), 1e-6);
+    assert_le(rate, bound + 1e-6);
+    assert_gt(rate, 0.99 * bound);
 }
 
 /* ---- connection events ---- */
@@ -191,8 +193,8 @@ static void test_ble_stream_fills_each_event_with_packets_per_event(void **state
     assert_int_equal(now_us, 99 * 30000 + 4 * EXCH_20_1M_US);
     assert_int_equal(link.stats.busy_us, 400 * EXCH_20_1M_US);
     double bytes_per_s = (double)link.stats.bytes / ((double)(100 * 30000) / 1e6);
-    assert_true(fabs(bytes_per_s - 80.0 / 0.030) < 1e-6);
-    assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 80.0 / 0.030) < 1e-6);
+    assert_lt(fabs(bytes_per_s - 80.0 / 0.030), 1e-6);
+    assert_lt(fabs(chunksim_link_bound_bytes_per_s(&link) - 80.0 / 0.030), 1e-6);
 }
 
 static void test_ble_late_chunk_waits_for_the_next_event(void **state)
@@ -250,7 +252,7 @@ static void test_ble_event_never_runs_into_the_next_one(void **state)
         assert_int_equal(r.start_us, (uint64_t)(i / 3) * 7500 + (uint64_t)(i % 3) * exch);
         now_us = r.sent_us;
     }
-    assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 3 * 244 / 0.0075) < 1e-6);
+    assert_lt(fabs(chunksim_link_bound_bytes_per_s(&link) - 3 * 244 / 0.0075), 1e-6);
 }
 
 /* ---- loss ---- */
@@ -281,7 +283,7 @@ static stream_outcome_t lossy_stream(uint64_t seed)
         if (r.retransmissions > 0) {
             /* The successful retry opened a later connection event. */
             assert_int_equal((r.sent_us - EXCH_20_1M_US) % 30000, 0);
-            assert_true(r.sent_us - EXCH_20_1M_US > r.start_us);
+            assert_gt(r.sent_us - EXCH_20_1M_US, r.start_us);
         }
         out.retransmissions += r.retransmissions;
         now_us = r.sent_us;
@@ -297,12 +299,12 @@ static void test_ble_loss_retransmits_in_the_next_event(void **state)
     stream_outcome_t a = lossy_stream(77);
     stream_outcome_t b = lossy_stream(77);
 
-    assert_true(a.retransmissions > 0);
+    assert_gt(a.retransmissions, 0);
     assert_int_equal(a.stats.losses, a.retransmissions);
     assert_int_equal(a.stats.retransmissions, a.retransmissions);
     assert_int_equal(a.stats.busy_us, (200 + a.retransmissions) * EXCH_20_1M_US);
     /* Lossless, 200 chunks end at 49 * 30 ms + 4 exchanges. */
-    assert_true(a.end_us > 49 * 30000 + 4 * EXCH_20_1M_US);
+    assert_gt(a.end_us, 49 * 30000 + 4 * EXCH_20_1M_US);
     /* Same seed, same run. */
     assert_int_equal(a.end_us, b.end_us);
     assert_int_equal(a.retransmissions, b.retransmissions);
@@ -323,7 +325,7 @@ static void test_ble_busy_by_leaves_out_air_after_the_instant(void **state)
         r = send_ok(&link, now_us, 20);
         now_us = r.sent_us;
     }
-    assert_true(r.retransmissions >= 2);
+    assert_ge(r.retransmissions, 2);
     uint64_t total = link.stats.busy_us, n = 1 + (uint64_t)r.retransmissions;
     assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
     assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us - 100), total - 100);
@@ -400,14 +402,14 @@ static void test_ble_busy_by_follows_lost_fragments(void **state)
         r = send_ok(&link, now_us, 512);
         now_us = r.sent_us;
     }
-    assert_true(r.retransmissions >= 3);
+    assert_ge(r.retransmissions, 3);
     uint64_t total = link.stats.busy_us;
     assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us), total - r.air_us);
     assert_int_equal(chunksim_link_busy_us_by(&link, r.sent_us), total);
     uint64_t on_air_us = 0, attempts_seen = 0;
     for (uint64_t t = r.start_us; t < r.sent_us; t++) {
         uint64_t step = chunksim_link_busy_us_by(&link, t + 1) - chunksim_link_busy_us_by(&link, t);
-        assert_true(step <= 1);
+        assert_le(step, 1);
         on_air_us += step;
         uint32_t a = chunksim_link_attempts_by(&link, t + 1);
         assert_true(a == attempts_seen || a == attempts_seen + 1);
@@ -631,9 +633,9 @@ static void test_network_chunk_takes_wire_time_plus_latency(void **state)
     r = send_ok(&link, 100001, 1000);
     assert_int_equal(r.start_us, 100001);
     assert_int_equal(r.sent_us, 130001);
-    assert_true(fabs(chunksim_link_bound_bytes_per_s(&link) - 1000 / 0.030) < 1e-6);
+    assert_lt(fabs(chunksim_link_bound_bytes_per_s(&link) - 1000 / 0.030), 1e-6);
     chunksim_link_result_t big;
-    assert_int_equal(chunksim_link_send(&link, 0, 1001, &big), UV_EMSGSIZE);
+    assert_int_equal(chunksim_link_send(&link, 0, 1001, &big), CHUNKSIM_E_MSGSIZE);
 }
 
 static void test_network_wire_time_rounds_up(void **state)
@@ -664,7 +666,7 @@ static void test_network_loss_resends_the_whole_chunk(void **state)
         retrans += r.retransmissions;
         now_us = r.sent_us;
     }
-    assert_true(retrans > 0);
+    assert_gt(retrans, 0);
     assert_int_equal(link.stats.losses, retrans);
 }
 
@@ -681,7 +683,7 @@ static void test_network_busy_by_follows_the_resends(void **state)
         r = send_ok(&link, now_us, 1000);
         now_us = r.sent_us;
     }
-    assert_true(r.retransmissions >= 2);
+    assert_ge(r.retransmissions, 2);
     uint64_t total = link.stats.busy_us, n = 1 + (uint64_t)r.retransmissions;
     /* Half-way through the second attempt's wire time. */
     assert_int_equal(chunksim_link_busy_us_by(&link, r.start_us + 30000 + 5000),
@@ -778,11 +780,11 @@ BAD(interval_high, cfg->conn_interval_us = 4001250)
 BAD(interval_step, cfg->conn_interval_us = 31000)
 BAD(ppe_zero, cfg->packets_per_event = 0)
 BAD(ppe_high, cfg->packets_per_event = 65)
-BAD(phy, cfg->phy = (chunksim_link_phy)3)
+BAD(phy, cfg->phy = (chunksim_link_phy_t)3)
 BAD(loss_negative, cfg->loss_rate = -0.1)
 BAD(loss_one, cfg->loss_rate = 1.0)
 BAD(loss_nan, cfg->loss_rate = NAN)
-BAD(kind, cfg->kind = (chunksim_link_kind)5)
+BAD(kind, cfg->kind = (chunksim_link_kind_t)5)
 BAD(net_chunk_zero, (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = 0))
 BAD(net_chunk_high,
     (cfg->kind = CHUNKSIM_LINK_NETWORK, cfg->chunk_bytes = CHUNKSIM_LINK_NETWORK_CHUNK_MAX + 1))
@@ -821,13 +823,13 @@ static void test_config_validation_rejects_each_bad_value(void **state)
 
         chunksim_link_config_default(&cfg, CHUNKSIM_LINK_BLE);
         cases[i].apply(&cfg);
-        assert_int_equal(chunksim_link_config_validate(&cfg, &why), UV_EINVAL);
+        assert_int_equal(chunksim_link_config_validate(&cfg, &why), CHUNKSIM_E_INVAL);
         assert_non_null(why);
         assert_non_null(strstr(why, cases[i].field));
         why = NULL;
-        assert_int_equal(chunksim_link_init(&link, &cfg, &rng, &why), UV_EINVAL);
+        assert_int_equal(chunksim_link_init(&link, &cfg, &rng, &why), CHUNKSIM_E_INVAL);
         assert_non_null(strstr(why, cases[i].field));
-        assert_int_equal(chunksim_link_config_validate(&cfg, NULL), UV_EINVAL);
+        assert_int_equal(chunksim_link_config_validate(&cfg, NULL), CHUNKSIM_E_INVAL);
     }
 }
 

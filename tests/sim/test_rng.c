@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #include "chunksim/rng.h"
 
 /* Reference values computed with an independent implementation of
@@ -56,7 +58,7 @@ static void test_uniform_stays_in_unit_interval(void **state)
     }
     /* A fixed seed makes this exact, not statistical: it guards against a
      * scaling slip (2^-64, 2^-32), which would put the mean far off 0.5. */
-    assert_true(fabs(sum / n - 0.5) < 0.01);
+    assert_lt(fabs(sum / n - 0.5), 0.01);
 }
 
 static void test_uniform_uses_top_53_bits(void **state)
@@ -67,7 +69,7 @@ static void test_uniform_uses_top_53_bits(void **state)
     chunksim_rng_seed(&a, 99);
     chunksim_rng_seed(&b, 99);
     uint64_t bits = chunksim_rng_next_u64(&a);
-    assert_true(chunksim_rng_uniform(&b) == (double)(bits >> 11) / 9007199254740992.0);
+    assert_eq(chunksim_rng_uniform(&b), (double)(bits >> 11) / 9007199254740992.0);
 }
 
 static void test_range_is_inclusive_and_hits_both_ends(void **state)
@@ -118,13 +120,13 @@ static void test_range_rejects_the_partial_copy(void **state)
         chunksim_rng_t probe = rng;
         uint64_t raw = chunksim_rng_next_u64(&probe);
         uint64_t v = chunksim_rng_range(&rng, 0, hi);
-        assert_true(v <= hi);
+        assert_le(v, hi);
         if (raw > hi) {
             assert_int_not_equal(v, raw % (hi + 1));
             redrawn++;
         }
     }
-    assert_true(redrawn > 0);
+    assert_gt(redrawn, 0);
 }
 
 static void test_derive_is_stable_and_reproducible(void **state)

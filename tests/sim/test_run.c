@@ -23,29 +23,15 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
-static void load(chunksim_scenario_t *sc, const char *name, const char *const *sets, size_t n)
-{
-    char path[512], err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    snprintf(path, sizeof(path), "%s/%s", SCENARIO_LIBRARY_DIR, name);
-    int rc = chunksim_scenario_load(sc, path, err, sizeof(err));
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = chunksim_scenario_set_arg(sc, sets[i], err, sizeof(err));
-    }
-    if (rc == 0) {
-        rc = chunksim_scenario_validate(sc, err, sizeof(err));
-    }
-    if (rc != 0) {
-        fail_msg("%s", err);
-    }
-}
+#include "chunksim_test.h"
+#include <sqlite3.h>
 
 /* Runs a starter scenario with overrides, unrecorded. */
 static chunksim_run_result_t run_plain(const char *name, const char *const *sets, size_t n)
 {
     chunksim_scenario_t sc;
-    load(&sc, name, sets, n);
+    chunksim_test_load_starter(&sc, name, sets, n);
     chunksim_run_options_t opts = {0};
     chunksim_run_result_t res;
     assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
@@ -118,7 +104,7 @@ static void trace_digest(const char *path, char out[65])
         }
         sqlite3_finalize(st);
     }
-    assert_true(len > 1000); /* a real trace, not an empty one */
+    assert_gt(len, 1000); /* a real trace, not an empty one */
     chunksim_sha256_hex(text, len, out);
     free(text);
     sqlite3_close(db);
@@ -130,13 +116,13 @@ static void test_same_seed_gives_byte_identical_trace(void **state)
     static const char *const sets[] = {"coredump.size_bytes=16KiB", "reader.window_bytes=1KiB",
                                        "faults.fault=read_error rate=0.2", "link.loss_rate=0.05"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, 4);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 4);
     char a[256], b[256], da[65], db[65];
     db_path(a, sizeof(a), "a");
     db_path(b, sizeof(b), "b");
     chunksim_run_result_t ra = run_recorded(&sc, a);
     chunksim_run_result_t rb = run_recorded(&sc, b);
-    assert_true(ra.m.faults_injected > 0);
+    assert_gt(ra.m.faults_injected, 0);
     trace_digest(a, da);
     trace_digest(b, db);
     assert_string_equal(da, db);
@@ -159,7 +145,7 @@ static void test_ble_default_delivers_whole_coredump(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     chunksim_run_options_t opts = {0};
     chunksim_run_result_t res;
     assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
@@ -167,7 +153,7 @@ static void test_ble_default_delivers_whole_coredump(void **state)
     assert_true(res.safety_ok && res.liveness_ok && res.passed);
     /* The message is the type byte and the whole image. */
     assert_int_equal(res.m.message_bytes, sc.coredump.size_bytes + 1);
-    assert_true(res.m.bound_us <= res.m.drain_us);
+    assert_le(res.m.bound_us, res.m.drain_us);
     assert_true(res.m.efficiency > 0.5 && res.m.efficiency <= 1.0);
     assert_int_equal(res.m.violations, 0);
     chunksim_scenario_free(&sc);
@@ -209,7 +195,7 @@ static void test_lost_completion_with_timeout_is_retried(void **state)
                                        "faults.fault=read_timeout op=2"};
     chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-    assert_true(res.m.retries >= 1);
+    assert_ge(res.m.retries, 1);
 }
 
 /* A synchronous clear inside confirm holds the CPU: the next flash access waits for it. */
@@ -232,7 +218,7 @@ static void test_sync_reader_read_errors_are_faults_not_violations(void **state)
     chunksim_run_result_t res = run_plain("ble_default.ini", sets, 4);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_int_equal(res.m.violations, 0);
-    assert_true(res.m.retries >= 1);
+    assert_ge(res.m.retries, 1);
 }
 
 /* The link never comes back after the last chunk: the erase already dispatched still
@@ -297,11 +283,11 @@ static void test_rle_with_a_sync_reader_delivers_in_fewer_wire_bytes(void **stat
     assert_int_equal(rle.m.violations, 0);
     assert_int_equal(plain.outcome, CHUNKSIM_OUTCOME_OK);
     assert_int_equal(plain.m.message_bytes, 64 * 1024 + 1);
-    assert_true(rle.m.message_bytes < plain.m.message_bytes / 2);
-    assert_true(rle.m.wire_bytes < plain.m.wire_bytes / 2);
-    assert_true(rle.m.chunks < plain.m.chunks / 2);
-    assert_true(rle.m.refills > plain.m.refills); /* a sizing pass, then scan and data reads */
-    assert_true(rle.m.drain_us < plain.m.drain_us);
+    assert_lt(rle.m.message_bytes, plain.m.message_bytes / 2);
+    assert_lt(rle.m.wire_bytes, plain.m.wire_bytes / 2);
+    assert_lt(rle.m.chunks, plain.m.chunks / 2);
+    assert_gt(rle.m.refills, plain.m.refills); /* a sizing pass, then scan and data reads */
+    assert_lt(rle.m.drain_us, plain.m.drain_us);
 }
 
 /* A disconnect mid-message: the restart sizes again and streams from 0, still intact. */
@@ -332,7 +318,7 @@ static void test_rle_sizing_pass_of_a_large_coredump_is_no_livelock(void **state
     if (res.outcome != CHUNKSIM_OUTCOME_OK) {
         fail_msg("%s (%s)", chunksim_outcome_name(res.outcome), res.reason);
     }
-    assert_true(res.m.refills > 2 * CHUNKSIM_MONITOR_NO_PROGRESS_CALLS);
+    assert_gt(res.m.refills, 2 * CHUNKSIM_MONITOR_NO_PROGRESS_CALLS);
 }
 
 /* ---- what the record holds ---- */
@@ -363,7 +349,7 @@ static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
     static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=23",
                                        "link.chunk_bytes=9"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, 3);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 3);
     char path[256];
     db_path(path, sizeof(path), "chunk9");
     chunksim_run_result_t res = run_recorded(&sc, path);
@@ -374,7 +360,7 @@ static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
 
     /* The default is still the whole notification. */
     chunksim_scenario_free(&sc);
-    load(&sc, "ble_default.ini", sets, 2);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 2);
     res = run_recorded(&sc, path);
     assert_int_equal(db_int(path, "SELECT max(len) FROM chunks"), 20);
     db_remove(path);
@@ -458,7 +444,7 @@ static void test_every_documented_range_end_that_loads_runs(void **state)
     /* An empty file is a coredump with no blocks: header and footer only. */
     char path[] = "/tmp/chunksim-test-run-empty-XXXXXX", file_set[64];
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    assert_ge(fd, 0);
     close(fd);
     snprintf(file_set, sizeof(file_set), "coredump.file=%s", path);
     const char *const empty[RANGE_SETS_MAX] = {"coredump.content=file", file_set,
@@ -515,15 +501,15 @@ static void test_setup_failure_is_recorded_as_error(void **state)
     (void)state;
     static const char *const sets[] = {"coredump.size_bytes=8KiB"};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", sets, 1);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 1);
     char path[256], story[600], want[600];
     db_path(path, sizeof(path), "setup");
     chunksim_run_options_t opts = {
         .record_rows = true, .reader_create = refusing_reader, .reader_name = "refusing"};
     chunksim_run_result_t res;
-    assert_true(run_recorded_opts(&sc, path, &opts, &res) < 0);
+    assert_lt(run_recorded_opts(&sc, path, &opts, &res), 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
-    assert_true(res.run_id > 0);
+    assert_gt(res.run_id, 0);
     db_run_story(path, story, sizeof(story));
     snprintf(want, sizeof(want), "finished/error: %s", res.reason);
     assert_string_equal(story, want);
@@ -532,7 +518,7 @@ static void test_setup_failure_is_recorded_as_error(void **state)
     /* Before anything was built: still a row, without an image. */
     sc.coredump.size_bytes = 29;
     opts.reader_create = NULL;
-    assert_true(run_recorded_opts(&sc, path, &opts, &res) < 0);
+    assert_lt(run_recorded_opts(&sc, path, &opts, &res), 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     db_run_story(path, story, sizeof(story));
     snprintf(want, sizeof(want), "finished/error: %s", res.reason);
@@ -562,11 +548,11 @@ static void test_chunk_on_the_air_at_the_stop_has_a_row(void **state)
     } cases[] = {{"ci/write_faults.ini", cut, 6}, {"ble_default.ini", watchdog, 2}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         chunksim_scenario_t sc;
-        load(&sc, cases[i].file, cases[i].sets, cases[i].n);
+        chunksim_test_load_starter(&sc, cases[i].file, cases[i].sets, cases[i].n);
         char path[256];
         db_path(path, sizeof(path), "inflight");
         chunksim_run_result_t res = run_recorded(&sc, path);
-        assert_true(res.m.chunks > 0);
+        assert_gt(res.m.chunks, 0);
         assert_int_equal(db_int(path, "SELECT chunks FROM runs"), res.m.chunks);
         assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), res.m.chunks);
         assert_int_equal(db_int(path, "SELECT max(seq) FROM chunks"), res.m.chunks);
@@ -596,7 +582,7 @@ static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
         const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=517",
                                     "link.packets_per_event=2", "run.power_loss_stops=true", stop};
         chunksim_scenario_t sc;
-        load(&sc, "ble_default.ini", sets, 5);
+        chunksim_test_load_starter(&sc, "ble_default.ini", sets, 5);
         char path[256];
         db_path(path, sizeof(path), "fragments");
         chunksim_run_result_t res = run_recorded(&sc, path);
@@ -606,7 +592,57 @@ static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
         db_remove(path);
         chunksim_scenario_free(&sc);
     }
-    assert_true(on_air_rows > 10);
+    assert_gt(on_air_rows, 10);
+}
+
+/* One name list per enum: names round-trip, an expectation is its outcome, reader kinds match
+ * the built-in readers' names. */
+static void test_outcome_expect_and_reader_names_come_from_one_list(void **state)
+{
+    (void)state;
+    for (int o = CHUNKSIM_OUTCOME_OK; o <= CHUNKSIM_OUTCOME_ERROR; o++) {
+        chunksim_outcome_t got = CHUNKSIM_OUTCOME_ERROR;
+        const char *name = chunksim_outcome_name((chunksim_outcome_t)o);
+        assert_int_equal(chunksim_outcome_from_name(name, &got), 0);
+        assert_int_equal(got, o);
+        for (int p = CHUNKSIM_OUTCOME_OK; p < o; p++) {
+            assert_string_not_equal(name, chunksim_outcome_name((chunksim_outcome_t)p));
+        }
+    }
+    chunksim_outcome_t got;
+    assert_int_equal(chunksim_outcome_from_name("fine", &got), CHUNKSIM_E_INVAL);
+    assert_int_equal(chunksim_outcome_from_name(NULL, &got), CHUNKSIM_E_INVAL);
+    assert_int_equal(chunksim_expect_outcome(CHUNKSIM_EXPECT_NONE), CHUNKSIM_OUTCOME_OK);
+    for (int e = CHUNKSIM_EXPECT_OK; e <= CHUNKSIM_EXPECT_VIOLATION; e++) {
+        assert_string_equal(chunksim_expect_name((chunksim_expect_t)e),
+                            chunksim_outcome_name(chunksim_expect_outcome((chunksim_expect_t)e)));
+    }
+    assert_int_equal(chunksim_expect_outcome(CHUNKSIM_EXPECT_LOST), CHUNKSIM_OUTCOME_LOST);
+    for (int k = CHUNKSIM_READER_SYNC; k <= CHUNKSIM_READER_DOUBLE; k++) {
+        assert_non_null(
+            chunksim_reader_lookup(chunksim_reader_kind_name((chunksim_reader_kind_t)k)));
+    }
+}
+
+/* The metrics table holds the flash model's counters of the run, equal to its trace. */
+static void test_run_records_the_flash_counters_as_metrics(void **state)
+{
+    (void)state;
+    chunksim_scenario_t sc;
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
+    char path[256];
+    db_path(path, sizeof(path), "metrics");
+    chunksim_run_result_t res = run_recorded(&sc, path);
+    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM metrics"), 8);
+    assert_int_equal(db_int(path, "SELECT value FROM metrics WHERE name = 'flash.ops'"),
+                     db_int(path, "SELECT count(*) FROM flash_ops"));
+    assert_int_equal(db_int(path, "SELECT value FROM metrics WHERE name = 'flash.erases'"),
+                     db_int(path, "SELECT count(*) FROM flash_ops WHERE kind LIKE '%erase%'"));
+    assert_int_equal(db_int(path, "SELECT value FROM metrics WHERE name = 'chunks.wire_bytes'"),
+                     res.m.wire_bytes);
+    db_remove(path);
+    chunksim_scenario_free(&sc);
 }
 
 /* A run whose trace could not be written (the database is full) is not a passing run:
@@ -615,7 +651,7 @@ static void test_recording_failure_makes_the_run_an_error(void **state)
 {
     (void)state;
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     char path[256], err[512], pragma[64];
     db_path(path, sizeof(path), "full");
     chunksim_rec_t rec;
@@ -634,7 +670,7 @@ static void test_recording_failure_makes_the_run_an_error(void **state)
     chunksim_run_result_t res;
     (void)chunksim_run(&sc, &opts, &res);
     (void)chunksim_rec_close(&rec);
-    assert_true(res.run_id > 0);
+    assert_gt(res.run_id, 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     assert_false(res.passed);
     assert_non_null(strstr(res.reason, "not recorded in full: "));
@@ -714,7 +750,7 @@ static void test_failed_header_read_ends_the_drain_as_in_the_sdk(void **state)
     res = run_plain("ble_default.ini", async_sets, 4);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_int_equal(res.m.violations, 0);
-    assert_true(res.m.retries >= 1);
+    assert_ge(res.m.retries, 1);
 }
 
 /* ---- power cuts with reboot (run.power_cuts) ---- */
@@ -738,7 +774,7 @@ static void db_text(const char *path, const char *sql, char *out, size_t len)
 static chunksim_run_result_t run_slow_link(const char *path, const char *const *sets, size_t n)
 {
     chunksim_scenario_t sc;
-    load(&sc, "power_loss_slow_link.ini", sets, n);
+    chunksim_test_load_starter(&sc, "power_loss_slow_link.ini", sets, n);
     chunksim_run_result_t res = run_recorded(&sc, path);
     chunksim_scenario_free(&sc);
     return res;
@@ -906,7 +942,7 @@ static void test_corrupt_header_accepted_after_a_cut_is_a_violation(void **state
     } cases[] = {{NULL, 0, CHUNKSIM_OUTCOME_OK}, {cut, 1, CHUNKSIM_OUTCOME_VIOLATION}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         chunksim_scenario_t sc;
-        load(&sc, "power_loss_slow_link.ini", cases[i].sets, cases[i].n);
+        chunksim_test_load_starter(&sc, "power_loss_slow_link.ini", cases[i].sets, cases[i].n);
         const chunksim_run_options_t opts = {.reader_create = trusting_create,
                                              .reader_name = "trusting"};
         chunksim_run_result_t res;
@@ -935,7 +971,7 @@ static void test_firmware_that_does_not_boot_again_is_an_error(void **state)
     (void)state;
     const char *const cut[] = {"run.power_cuts=1"};
     chunksim_scenario_t sc;
-    load(&sc, "power_loss_slow_link.ini", cut, 1);
+    chunksim_test_load_starter(&sc, "power_loss_slow_link.ini", cut, 1);
     const chunksim_run_options_t opts = {.reader_create = once_create, .reader_name = "once"};
     chunksim_run_result_t res;
     once_creates = 0;
@@ -985,6 +1021,8 @@ int main(void)
         cmocka_unit_test(test_setup_failure_is_recorded_as_error),
         cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
         cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),
+        cmocka_unit_test(test_run_records_the_flash_counters_as_metrics),
+        cmocka_unit_test(test_outcome_expect_and_reader_names_come_from_one_list),
         cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
         cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
         cmocka_unit_test(test_altered_magic_is_lost_without_a_clear),

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #include "chunksim/scenario.h"
 #include "flashmodel/part.h"
 
@@ -74,8 +76,8 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_string_equal(sc.run.name, "unnamed");
     assert_string_equal(sc.run.description, "");
     assert_int_equal(sc.run.seed, 1);
-    assert_int_equal(sc.run.mode, CHUNKSIM_MODE_VIRTUAL);
-    assert_true(sc.run.realtime_scale == 1.0);
+    assert_int_equal(sc.run.mode, CHUNKSIM_SCHED_VIRTUAL);
+    assert_eq(sc.run.realtime_scale, 1.0);
     assert_int_equal(sc.run.max_sim_us, 600000000u);
     assert_int_equal(sc.run.expect, CHUNKSIM_EXPECT_NONE);
 
@@ -108,7 +110,7 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_int_equal(sc.flash.chip_erase_max_us, 200000000);
     assert_int_equal(sc.flash.endurance_cycles, 100000);
     assert_int_equal(sc.flash.initial_wear_cycles, 0);
-    assert_int_equal(sc.flash.busy_policy, CHUNKSIM_BUSY_QUEUE);
+    assert_int_equal(sc.flash.busy_policy, FLASHMODEL_BUSY_QUEUE);
     assert_true(sc.flash.page_wrap);
     assert_false(sc.flash.refuse_double_program);
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_MODEL);
@@ -124,15 +126,15 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_int_equal(sc.reader.read_timeout_us, 1000000);
     assert_int_equal(sc.reader.max_retries, 3);
 
-    assert_int_equal(sc.link.kind, CHUNKSIM_SC_LINK_BLE);
+    assert_int_equal(sc.link.kind, CHUNKSIM_LINK_BLE);
     assert_int_equal(sc.link.att_mtu, 23);
     assert_int_equal(sc.link.conn_interval_us, 30000);
     assert_int_equal(sc.link.packets_per_event, 4);
     assert_int_equal(sc.link.phy, CHUNKSIM_PHY_1M);
-    assert_true(sc.link.loss_rate == 0.0);
-    assert_true(sc.link.disconnect_at_us == CHUNKSIM_SCENARIO_NEVER);
-    assert_true(sc.link.disconnect_after_chunk == CHUNKSIM_SCENARIO_NEVER);
-    assert_true(sc.link.reconnect_after_us == CHUNKSIM_SCENARIO_NEVER);
+    assert_eq(sc.link.loss_rate, 0.0);
+    assert_eq(sc.link.disconnect_at_us, CHUNKSIM_SCENARIO_NEVER);
+    assert_eq(sc.link.disconnect_after_chunk, CHUNKSIM_SCENARIO_NEVER);
+    assert_eq(sc.link.reconnect_after_us, CHUNKSIM_SCENARIO_NEVER);
     assert_int_equal(sc.link.chunk_bytes, 20);
     assert_int_equal(sc.link.bandwidth_bytes_per_s, 1000000);
     assert_int_equal(sc.link.latency_us, 5000);
@@ -190,9 +192,9 @@ static void test_every_key_lands_in_its_field(void **state)
 
     assert_string_equal(sc.run.name, "every_key");
     assert_string_equal(sc.run.description, "all keys set");
-    assert_true(sc.run.seed == UINT64_MAX);
-    assert_int_equal(sc.run.mode, CHUNKSIM_MODE_REALTIME);
-    assert_true(sc.run.realtime_scale == 0.5);
+    assert_eq(sc.run.seed, UINT64_MAX);
+    assert_int_equal(sc.run.mode, CHUNKSIM_SCHED_REALTIME);
+    assert_eq(sc.run.realtime_scale, 0.5);
     assert_int_equal(sc.run.max_sim_us, 90000000);
     assert_int_equal(sc.run.expect, CHUNKSIM_EXPECT_VIOLATION);
 
@@ -227,19 +229,19 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_int_equal(sc.flash.chip_erase_max_us, 250000000);
     assert_int_equal(sc.flash.endurance_cycles, 10000);
     assert_int_equal(sc.flash.initial_wear_cycles, 500);
-    assert_int_equal(sc.flash.busy_policy, CHUNKSIM_BUSY_SUSPEND);
+    assert_int_equal(sc.flash.busy_policy, FLASHMODEL_BUSY_SUSPEND);
     assert_false(sc.flash.page_wrap);
     assert_true(sc.flash.refuse_double_program);
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_TRACE);
     assert_string_equal(sc.flash.read_latency.trace.path, DATA "/latencies_header.csv");
     assert_int_equal(sc.flash.read_latency.trace.count, 2);
     assert_int_equal(sc.flash.program_latency.kind, CHUNKSIM_LATENCY_LOGNORMAL);
-    assert_true(sc.flash.program_latency.lognormal.median_us == 450);
-    assert_true(sc.flash.program_latency.lognormal.sigma == 0.25);
+    assert_eq(sc.flash.program_latency.lognormal.median_us, 450);
+    assert_eq(sc.flash.program_latency.lognormal.sigma, 0.25);
     assert_int_equal(sc.flash.erase_latency.kind, CHUNKSIM_LATENCY_SPIKES);
-    assert_true(sc.flash.erase_latency.spikes.base_us == 45000);
-    assert_true(sc.flash.erase_latency.spikes.probability == 0.01);
-    assert_true(sc.flash.erase_latency.spikes.spike_us == 400000);
+    assert_eq(sc.flash.erase_latency.spikes.base_us, 45000);
+    assert_eq(sc.flash.erase_latency.spikes.probability, 0.01);
+    assert_eq(sc.flash.erase_latency.spikes.spike_us, 400000);
 
     assert_int_equal(sc.reader.kind, CHUNKSIM_READER_DOUBLE);
     assert_int_equal(sc.reader.window_bytes, 2048);
@@ -247,12 +249,12 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_int_equal(sc.reader.read_timeout_us, 0);
     assert_int_equal(sc.reader.max_retries, 9);
 
-    assert_int_equal(sc.link.kind, CHUNKSIM_SC_LINK_BLE);
+    assert_int_equal(sc.link.kind, CHUNKSIM_LINK_BLE);
     assert_int_equal(sc.link.att_mtu, 247);
     assert_int_equal(sc.link.conn_interval_us, 7500);
     assert_int_equal(sc.link.packets_per_event, 6);
     assert_int_equal(sc.link.phy, CHUNKSIM_PHY_2M);
-    assert_true(sc.link.loss_rate == 0.02);
+    assert_eq(sc.link.loss_rate, 0.02);
     assert_int_equal(sc.link.disconnect_at_us, 2000000);
     assert_int_equal(sc.link.disconnect_after_chunk, 17);
     assert_int_equal(sc.link.reconnect_after_us, 250000);
@@ -273,7 +275,7 @@ static void test_fault_rules_keep_kind_trigger_filter_and_params(void **state)
 
     assert_int_equal(r[0].kind, CHUNKSIM_FAULT_READ_LATE);
     assert_int_equal(r[0].trigger, CHUNKSIM_TRIGGER_RATE);
-    assert_true(r[0].rate == 0.1);
+    assert_eq(r[0].rate, 0.1);
     assert_int_equal(r[0].delay_us, 2000);
     assert_int_equal(r[0].on, CHUNKSIM_ON_ANY);
     assert_int_equal(r[0].line, 49);
@@ -475,8 +477,8 @@ static void test_comments_indentation_crlf_and_bom_are_tolerated(void **state)
                  "[link]\r\n"
                  "    kind = network\r\n");
     assert_int_equal(sc.run.seed, 4);
-    assert_int_equal(sc.run.mode, CHUNKSIM_MODE_REALTIME);
-    assert_int_equal(sc.link.kind, CHUNKSIM_SC_LINK_NETWORK);
+    assert_int_equal(sc.run.mode, CHUNKSIM_SCHED_REALTIME);
+    assert_int_equal(sc.link.kind, CHUNKSIM_LINK_NETWORK);
     chunksim_scenario_free(&sc);
 }
 
@@ -486,15 +488,15 @@ static void test_never_and_last_spell_the_sentinels(void **state)
     chunksim_scenario_t sc;
     load_ok(&sc, "[link]\ndisconnect_at_us = never\ndisconnect_after_chunk = last\n"
                  "reconnect_after_us = 0\n");
-    assert_true(sc.link.disconnect_at_us == CHUNKSIM_SCENARIO_NEVER);
-    assert_true(sc.link.disconnect_after_chunk == CHUNKSIM_SCENARIO_LAST_CHUNK);
+    assert_eq(sc.link.disconnect_at_us, CHUNKSIM_SCENARIO_NEVER);
+    assert_eq(sc.link.disconnect_after_chunk, CHUNKSIM_SCENARIO_LAST_CHUNK);
     assert_int_equal(sc.link.reconnect_after_us, 0);
     set_ok(&sc, "link.disconnect_after_chunk", "never");
-    assert_true(sc.link.disconnect_after_chunk == CHUNKSIM_SCENARIO_NEVER);
+    assert_eq(sc.link.disconnect_after_chunk, CHUNKSIM_SCENARIO_NEVER);
     set_ok(&sc, "link.disconnect_after_chunk", "0");
     assert_int_equal(sc.link.disconnect_after_chunk, 0);
     set_ok(&sc, "link.reconnect_after_us", "never");
-    assert_true(sc.link.reconnect_after_us == CHUNKSIM_SCENARIO_NEVER);
+    assert_eq(sc.link.reconnect_after_us, CHUNKSIM_SCENARIO_NEVER);
     chunksim_scenario_free(&sc);
 }
 
@@ -505,14 +507,14 @@ static void test_latency_specs_parse_each_form(void **state)
     chunksim_scenario_defaults(&sc);
     set_ok(&sc, "flash.read_latency", "fixed:12.5");
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_FIXED);
-    assert_true(sc.flash.read_latency.fixed.us == 12.5);
+    assert_eq(sc.flash.read_latency.fixed.us, 12.5);
     set_ok(&sc, "flash.read_latency", "uniform: 10 , 20");
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_UNIFORM);
-    assert_true(sc.flash.read_latency.uniform.min_us == 10);
-    assert_true(sc.flash.read_latency.uniform.max_us == 20);
+    assert_eq(sc.flash.read_latency.uniform.min_us, 10);
+    assert_eq(sc.flash.read_latency.uniform.max_us, 20);
     set_ok(&sc, "flash.read_latency", "normal:100,15");
-    assert_true(sc.flash.read_latency.normal.mean_us == 100);
-    assert_true(sc.flash.read_latency.normal.sd_us == 15);
+    assert_eq(sc.flash.read_latency.normal.mean_us, 100);
+    assert_eq(sc.flash.read_latency.normal.sd_us, 15);
     set_ok(&sc, "flash.read_latency", "trace:" DATA "/latencies.csv");
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_TRACE);
     set_ok(&sc, "flash.read_latency", "model"); /* frees the trace it replaces */
@@ -563,9 +565,9 @@ static void test_trace_csv_one_latency_per_line_skips_comments_and_blanks(void *
     assert_int_equal(l->kind, CHUNKSIM_LATENCY_TRACE);
     assert_string_equal(l->trace.path, DATA "/latencies.csv");
     assert_int_equal(l->trace.count, 3);
-    assert_true(l->trace.latency_us[0] == 120);
-    assert_true(l->trace.latency_us[1] == 125.5);
-    assert_true(l->trace.latency_us[2] == 0);
+    assert_eq(l->trace.latency_us[0], 120);
+    assert_eq(l->trace.latency_us[1], 125.5);
+    assert_eq(l->trace.latency_us[2], 0);
     chunksim_scenario_free(&sc);
 }
 
@@ -576,8 +578,8 @@ static void test_trace_csv_header_picks_the_latency_us_column(void **state)
     load_ok(&sc, "[flash]\nread_latency = trace:latencies_header.csv\n");
     const chunksim_latency_t *l = &sc.flash.read_latency;
     assert_int_equal(l->trace.count, 2);
-    assert_true(l->trace.latency_us[0] == 100);
-    assert_true(l->trace.latency_us[1] == 250.25); /* quoted, CRLF line */
+    assert_eq(l->trace.latency_us[0], 100);
+    assert_eq(l->trace.latency_us[1], 250.25); /* quoted, CRLF line */
     chunksim_scenario_free(&sc);
 }
 
@@ -610,7 +612,7 @@ static void test_trace_csv_errors_name_the_csv_file_and_line(void **state)
     /* A row wider than any board log is refused, not truncated. */
     char path[] = "/tmp/chunksim_scenario_wide_XXXXXX";
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    assert_ge(fd, 0);
     FILE *f = fdopen(fd, "w");
     fputs("latency_us", f);
     for (int i = 0; i < 64; i++)
@@ -698,7 +700,7 @@ static void test_nul_byte_in_file_is_refused(void **state)
     (void)state;
     char path[] = "/tmp/chunksim_scenario_nul_XXXXXX";
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    assert_ge(fd, 0);
     static const char text[] = "[run]\nseed = 1\nmode = v\0irtual\n";
     assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
     close(fd);
@@ -848,7 +850,7 @@ static void test_coredump_file_must_be_readable_and_fit(void **state)
     /* A sparse file is refused by its size, before anything is read. */
     char path[] = "/tmp/chunksim_scenario_big_XXXXXX";
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    assert_ge(fd, 0);
     int rc = ftruncate(fd, (off_t)536870912 - 27);
     close(fd);
     assert_int_equal(rc, 0);
@@ -1098,7 +1100,7 @@ static void test_load_with_applies_overrides_before_the_rules(void **state)
     (void)state;
     char path[] = "/tmp/chunksim_scenario_with_XXXXXX";
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    assert_ge(fd, 0);
     static const char text[] = "[link]\nchunk_bytes = 200\n";
     assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
     close(fd);
@@ -1256,7 +1258,7 @@ static void test_copy_is_deep_and_outlives_the_original(void **state)
     assert_int_equal(b.faults.count, 8);
     assert_int_equal(b.faults.rules[7].kind, CHUNKSIM_FAULT_MISDIRECTED_WRITE);
     assert_int_equal(b.flash.read_latency.trace.count, 2);
-    assert_true(b.flash.erase_latency.trace.latency_us[1] == 125.5);
+    assert_eq(b.flash.erase_latency.trace.latency_us[1], 125.5);
     assert_memory_equal(b.coredump.file_data, "coredump payload", 16);
     assert_string_equal(chunksim_scenario_text(&b), text);
     /* Key origins travel too: the copy still knows which keys the file set. */
@@ -1313,13 +1315,13 @@ static void test_every_starter_scenario_loads(void **state)
         chunksim_scenario_t sc;
         if (chunksim_scenario_load(&sc, path, err, sizeof err) != 0)
             fail_msg("%s", err);
-        assert_true(strncmp(sc.run.name, e->d_name, n - 4) == 0);
+        assert_eq(strncmp(sc.run.name, e->d_name, n - 4), 0);
         assert_true(sc.run.description[0] != '\0');
         chunksim_scenario_free(&sc);
         loaded++;
     }
     closedir(dir);
-    assert_true(loaded >= 14);
+    assert_ge(loaded, 14);
 }
 
 static void test_starter_scenarios_say_what_they_promise(void **state)
@@ -1344,7 +1346,7 @@ static void test_starter_scenarios_say_what_they_promise(void **state)
     assert_int_equal(chunksim_scenario_load(&sc, SCENARIO_LIBRARY_DIR "/disconnect_after_last.ini",
                                             err, sizeof err),
                      0);
-    assert_true(sc.link.disconnect_after_chunk == CHUNKSIM_SCENARIO_LAST_CHUNK);
+    assert_eq(sc.link.disconnect_after_chunk, CHUNKSIM_SCENARIO_LAST_CHUNK);
     assert_int_equal(sc.reader.clear_policy, CHUNKSIM_CLEAR_ON_LAST_READ);
     assert_int_equal(sc.run.expect, CHUNKSIM_EXPECT_LOST);
     chunksim_scenario_free(&sc);

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #include "chunksim/run.h"
 #include "chunksim/scenario.h"
 #include "flashmodel/part.h"
@@ -146,7 +148,7 @@ typedef struct {
 
 static void documented_add(documented_t *d, const char *section, const char *name, size_t len)
 {
-    assert_true(d->count < DOC_KEYS_MAX);
+    assert_lt(d->count, DOC_KEYS_MAX);
     snprintf(d->key[d->count++], sizeof d->key[0], "%s.%.*s", section, (int)len, name);
 }
 
@@ -206,7 +208,7 @@ static void test_documented_keys_and_parser_keys_are_the_same(void **state)
     (void)state;
     documented_t d;
     documented_keys(&d);
-    assert_true(d.count > 50); /* the tables were found */
+    assert_gt(d.count, 50); /* the tables were found */
     for (size_t i = 0; i < d.count; i++) {
         const char *dot = strchr(d.key[i], '.');
         char section[32];

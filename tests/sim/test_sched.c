@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #include "chunksim/rng.h"
 #include "chunksim/sched.h"
 
@@ -44,7 +46,7 @@ typedef struct fixture {
 
 static fixture_t fx;
 
-static void fixture_open(chunksim_sched_mode mode, double scale)
+static void fixture_open(chunksim_sched_mode_t mode, double scale)
 {
     memset(&fx, 0, sizeof(fx));
     assert_int_equal(uv_loop_init(&fx.loop), 0);
@@ -70,7 +72,7 @@ static void fixture_close(void)
 
 static void record_event(chunksim_event_t *ev)
 {
-    assert_true(fx.count < MAX_RECORDS);
+    assert_lt(fx.count, MAX_RECORDS);
     fx.records[fx.count++] = (record_t){
         .id = (int)(intptr_t)ev->data,
         .time_us = ev->time_us,
@@ -192,7 +194,7 @@ static void test_virtual_seeded_colliding_times_run_identically_twice(void **sta
     size_t n1 = det_run(first);
     size_t n2 = det_run(second);
 
-    assert_true(n1 > DET_EVENTS + DET_EVENTS / 2); /* the rescheduled ones ran too */
+    assert_gt(n1, DET_EVENTS + DET_EVENTS / 2); /* the rescheduled ones ran too */
     assert_int_equal(n1, n2);
     size_t collisions = 0;
     for (size_t i = 0; i < n1; i++) {
@@ -204,13 +206,13 @@ static void test_virtual_seeded_colliding_times_run_identically_twice(void **sta
             continue;
         }
         /* Ordered by (time, seq): later time, or equal time and later seq. */
-        assert_true(first[i - 1].time_us <= first[i].time_us);
+        assert_le(first[i - 1].time_us, first[i].time_us);
         if (first[i - 1].time_us == first[i].time_us) {
-            assert_true(first[i - 1].seq < first[i].seq);
+            assert_lt(first[i - 1].seq, first[i].seq);
             collisions++;
         }
     }
-    assert_true(collisions > n1 / 2);
+    assert_gt(collisions, n1 / 2);
 }
 
 static void test_virtual_cancel_prevents_callback(void **state)
@@ -225,10 +227,10 @@ static void test_virtual_cancel_prevents_callback(void **state)
     schedule(&ev[2], 30, 2);
     assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[1]), 0);
     assert_false(chunksim_sched_is_pending(&fx.sched, &ev[1]));
-    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[1]), UV_ENOENT);
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[1]), CHUNKSIM_E_NOENT);
     /* Garbage in a never-scheduled event does not fool the check. */
     memset(&never, 0xa5, sizeof(never));
-    assert_int_equal(chunksim_sched_cancel(&fx.sched, &never), UV_ENOENT);
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &never), CHUNKSIM_E_NOENT);
     never.sched = &fx.sched;
     never.heap_index = 0;
     assert_false(chunksim_sched_is_pending(&fx.sched, &never));
@@ -238,7 +240,7 @@ static void test_virtual_cancel_prevents_callback(void **state)
     assert_int_equal(fx.records[0].id, 0);
     assert_int_equal(fx.records[1].id, 2);
     /* Ran already: not pending any more. */
-    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[0]), UV_ENOENT);
+    assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[0]), CHUNKSIM_E_NOENT);
     fixture_close();
 }
 
@@ -264,10 +266,10 @@ static void test_virtual_at_rejects_pending_event_and_missing_callback(void **st
 
     fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     schedule(&ev, 10, 0);
-    assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 5, record_event, NULL), UV_EBUSY);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 5, record_event, NULL), CHUNKSIM_E_BUSY);
     assert_int_equal(ev.time_us, 10);
     chunksim_event_t other;
-    assert_int_equal(chunksim_sched_at(&fx.sched, &other, 5, NULL, NULL), UV_EINVAL);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &other, 5, NULL, NULL), CHUNKSIM_E_INVAL);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.count, 1);
     fixture_close();
@@ -317,7 +319,7 @@ static void test_virtual_heap_survives_growth_and_random_cancels(void **state)
     for (int k = 0; k < N / 3; k++) {
         int i = (int)chunksim_rng_range(&rng, 0, N - 1);
         int rc = chunksim_sched_cancel(&fx.sched, &ev[i]);
-        assert_int_equal(rc, cancelled[i] ? UV_ENOENT : 0);
+        assert_int_equal(rc, cancelled[i] ? CHUNKSIM_E_NOENT : 0);
         if (!cancelled[i]) {
             cancelled[i] = true;
             kept--;
@@ -364,12 +366,12 @@ static void test_virtual_work_runs_work_fn_then_done_after_duration(void **state
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 5000, work_fn_record, work_done_record), 0);
     assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 10, work_fn_record, work_done_record),
-                     UV_EBUSY);
+                     CHUNKSIM_E_BUSY);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
 
     assert_int_equal(fx.work_fn_calls, 1);
     assert_int_equal(fx.done_calls, 1);
-    assert_true(fx.work_fn_order < fx.done_order);
+    assert_lt(fx.work_fn_order, fx.done_order);
     assert_int_equal(fx.records[0].now_us, 5000);
     assert_true(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
     assert_true(uv_thread_equal(&fx.done_thread, &fx.loop_thread));
@@ -390,8 +392,8 @@ static void test_virtual_work_cancel_runs_nothing(void **state)
     fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 5000, work_fn_record, work_done_record), 0);
     assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), 0);
-    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), UV_ENOENT);
-    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, work_fn_record, NULL), UV_EINVAL);
+    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), CHUNKSIM_E_NOENT);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, work_fn_record, NULL), CHUNKSIM_E_INVAL);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
     fixture_close();
@@ -472,8 +474,9 @@ static void test_close_drops_everything_and_leaves_loop_empty(void **state)
     chunksim_sched_close(&fx.sched, on_closed);
     chunksim_sched_close(&fx.sched, on_closed); /* second call: nothing */
     assert_false(chunksim_sched_is_pending(&fx.sched, &ev[0]));
-    assert_int_equal(chunksim_sched_at(&fx.sched, &ev[0], 1, record_event, NULL), UV_EINVAL);
-    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, NULL, work_done_record), UV_EINVAL);
+    assert_int_equal(chunksim_sched_at(&fx.sched, &ev[0], 1, record_event, NULL), CHUNKSIM_E_INVAL);
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, NULL, work_done_record),
+                     CHUNKSIM_E_INVAL);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.close_calls, 1);
     assert_int_equal(fx.count + (size_t)fx.work_fn_calls + (size_t)fx.done_calls, 0);
@@ -507,13 +510,13 @@ static void test_init_rejects_bad_config(void **state)
     chunksim_sched_t sched;
 
     assert_int_equal(uv_loop_init(&loop), 0);
-    chunksim_sched_config_t bad_mode = {.mode = (chunksim_sched_mode)7};
-    assert_int_equal(chunksim_sched_init(&sched, &loop, &bad_mode), UV_EINVAL);
+    chunksim_sched_config_t bad_mode = {.mode = (chunksim_sched_mode_t)7};
+    assert_int_equal(chunksim_sched_init(&sched, &loop, &bad_mode), CHUNKSIM_E_INVAL);
     const double bad_scales[] = {-1.0, NAN, INFINITY};
     for (size_t i = 0; i < 3; i++) {
         chunksim_sched_config_t cfg = {.mode = CHUNKSIM_SCHED_REALTIME,
                                        .realtime_scale = bad_scales[i]};
-        assert_int_equal(chunksim_sched_init(&sched, &loop, &cfg), UV_EINVAL);
+        assert_int_equal(chunksim_sched_init(&sched, &loop, &cfg), CHUNKSIM_E_INVAL);
     }
     /* Nothing was left behind by the refusals. */
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -553,7 +556,7 @@ static void test_realtime_events_run_in_order_and_never_early(void **state)
     for (size_t i = 0; i < 5; i++) {
         assert_int_equal(fx.records[i].id, ids[i]);
         assert_int_equal(fx.records[i].now_us, times[i]);
-        assert_true(fx.records[i].wall_ns - t0_ns >= times[i] * 1000);
+        assert_ge(fx.records[i].wall_ns - t0_ns, times[i] * 1000);
     }
     fixture_close();
 }
@@ -570,7 +573,7 @@ static void test_realtime_cancel_rearms_for_the_next_event(void **state)
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.count, 1);
     assert_int_equal(fx.records[0].id, 1);
-    assert_true(fx.records[0].now_us >= 2000);
+    assert_ge(fx.records[0].now_us, 2000);
     fixture_close();
 }
 
@@ -587,10 +590,10 @@ static void test_realtime_scale_shrinks_real_delays_not_model_time(void **state)
     uint64_t real_ns = uv_hrtime() - t0_ns;
 
     assert_int_equal(fx.count, 1);
-    assert_true(fx.records[0].now_us >= ten_s_us);
+    assert_ge(fx.records[0].now_us, ten_s_us);
     /* 10 ms expected; a bound 200 times looser only catches a scale that
      * was not applied. */
-    assert_true(real_ns < UINT64_C(2000000000));
+    assert_lt(real_ns, UINT64_C(2000000000));
     fixture_close();
 }
 
@@ -621,7 +624,7 @@ static void test_realtime_sub_millisecond_delays_are_not_rounded_up(void **state
     assert_int_equal(fx.records[CHAIN_EVENTS - 1].now_us, CHAIN_EVENTS * CHAIN_DELAY_US);
     /* 50 ms modelled. A timer of whole milliseconds takes at least 1 s; the
      * bound, ten times the model, only catches that. */
-    assert_true(real_ns < UINT64_C(10) * CHAIN_EVENTS * CHAIN_DELAY_US * 1000);
+    assert_lt(real_ns, UINT64_C(10) * CHAIN_EVENTS * CHAIN_DELAY_US * 1000);
     fixture_close();
 }
 
@@ -651,7 +654,7 @@ static void test_realtime_host_latency_does_not_enter_the_model_clock(void **sta
     assert_int_equal(fx.records[1].time_us, 1100);
     assert_int_equal(fx.records[1].now_us, 1100);
     /* Overdue, it ran right away rather than 100 us after the late one. */
-    assert_true(fx.records[1].wall_ns - fx.records[0].wall_ns < UINT64_C(3000) * 1000 * 10);
+    assert_lt(fx.records[1].wall_ns - fx.records[0].wall_ns, UINT64_C(3000) * 1000 * 10);
     fixture_close();
 }
 
@@ -691,16 +694,16 @@ static void test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop(void
     w.sched = &fx.sched;
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 2000, work_fn_record, work_done_record), 0);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 2000, work_fn_record, work_done_record),
-                     UV_EBUSY);
+                     CHUNKSIM_E_BUSY);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
 
     assert_int_equal(fx.work_fn_calls, 1);
     assert_int_equal(fx.done_calls, 1);
-    assert_true(fx.work_fn_order < fx.done_order);
+    assert_lt(fx.work_fn_order, fx.done_order);
     assert_false(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
     assert_true(uv_thread_equal(&fx.done_thread, &fx.loop_thread));
-    assert_true(fx.records[0].now_us >= 2000);
-    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), UV_ENOENT);
+    assert_ge(fx.records[0].now_us, 2000);
+    assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), CHUNKSIM_E_NOENT);
     fixture_close();
 }
 
@@ -709,7 +712,7 @@ static chunksim_work_t hour_work;
 static void cancel_hour_work_cb(chunksim_event_t *ev)
 {
     assert_int_equal(chunksim_sched_work_cancel(ev->sched, &hour_work), 0);
-    assert_int_equal(chunksim_sched_work_cancel(ev->sched, &hour_work), UV_ENOENT);
+    assert_int_equal(chunksim_sched_work_cancel(ev->sched, &hour_work), CHUNKSIM_E_NOENT);
 }
 
 static void test_realtime_work_cancel_wakes_a_sleeping_worker(void **state)
@@ -761,7 +764,7 @@ static void cancel_running_work_cb(chunksim_event_t *ev)
 {
     chunksim_work_t *w = ev->data;
     uv_sem_wait(&fx.started);
-    assert_int_equal(chunksim_sched_work_cancel(ev->sched, w), UV_EBUSY);
+    assert_int_equal(chunksim_sched_work_cancel(ev->sched, w), CHUNKSIM_E_BUSY);
     uv_sem_post(&fx.release);
 }
 
@@ -849,7 +852,7 @@ static void test_realtime_limit_ends_an_endless_run(void **state)
     assert_int_equal(fx.count, 6);
     assert_int_equal(fx.records[5].time_us, 5000);
     assert_int_equal(chunksim_sched_now_us(&fx.sched), 5000);
-    assert_true(real_ns >= limit_us * 1000);
+    assert_ge(real_ns, limit_us * 1000);
     assert_int_equal(chunksim_sched_pending_count(&fx.sched), 1);
     assert_int_equal(ev.time_us, 6000);
     fixture_close();

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #define MAX_SEEN 16
 
 typedef struct seen {
@@ -29,8 +31,8 @@ typedef struct seen {
 static int on_chunk(void *data, const chunksim_capture_loc_t *loc, const uint8_t *c, size_t len)
 {
     seen_t *s = data;
-    assert_true(s->nchunks < MAX_SEEN);
-    assert_true(len <= sizeof(s->chunk[0]));
+    assert_lt(s->nchunks, MAX_SEEN);
+    assert_le(len, sizeof(s->chunk[0]));
     memcpy(s->chunk[s->nchunks], c, len);
     s->len[s->nchunks] = len;
     s->loc[s->nchunks] = *loc;
@@ -41,7 +43,7 @@ static int on_chunk(void *data, const chunksim_capture_loc_t *loc, const uint8_t
 static void on_error(void *data, const chunksim_capture_error_t *e)
 {
     seen_t *s = data;
-    assert_true(s->nerrors < MAX_SEEN);
+    assert_lt(s->nerrors, MAX_SEEN);
     s->err[s->nerrors++] = *e;
 }
 
@@ -195,7 +197,7 @@ static void test_hex_bad_character_and_odd_digits_reported_by_line(void **state)
     assert_int_equal(s.err[2].got, 'x');
 }
 
-static void test_bin_length_prefixed_records(void **state)
+static void test_records_length_prefixed(void **state)
 {
     (void)state;
     seen_t s;
@@ -209,7 +211,7 @@ static void test_bin_length_prefixed_records(void **state)
     chunksim_capture_stats_t st;
     memset(&s, 0, sizeof(s));
     assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, in, sizeof(in), &st), 0);
-    assert_int_equal(st.format, CHUNKSIM_CAPTURE_BIN);
+    assert_int_equal(st.format, CHUNKSIM_CAPTURE_RECORDS);
     assert_int_equal(st.lines, 2);
     assert_int_equal(s.nchunks, 2);
     assert_int_equal(s.nerrors, 0);
@@ -218,14 +220,14 @@ static void test_bin_length_prefixed_records(void **state)
     assert_int_equal(s.loc[1].file_offset, 10);
 }
 
-static void test_bin_cut_in_a_record_or_its_length_is_truncated(void **state)
+static void test_records_cut_in_a_record_or_its_length_is_truncated(void **state)
 {
     (void)state;
     seen_t s;
     const uint8_t cut_body[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D,
                                 0x19, 0x48, 0x08, 0x00, 0x08, 0x02, 0x0A};
     memset(&s, 0, sizeof(s));
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_BIN, cut_body, sizeof(cut_body), NULL), 0);
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, cut_body, sizeof(cut_body), NULL), 0);
     assert_int_equal(s.nchunks, 1);
     assert_int_equal(s.nerrors, 1);
     assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_TRUNCATED);
@@ -235,7 +237,7 @@ static void test_bin_cut_in_a_record_or_its_length_is_truncated(void **state)
     assert_int_equal(s.err[0].got, 3);
 
     memset(&s, 0, sizeof(s));
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_BIN, cut_body, 11, NULL), 0);
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, cut_body, 11, NULL), 0);
     assert_int_equal(s.nchunks, 1);
     assert_int_equal(s.nerrors, 1);
     assert_int_equal(s.err[0].expected, 2); /* inside the length prefix */
@@ -268,23 +270,130 @@ static void test_text_record_above_the_limit_is_too_long(void **state)
 static void test_detect_picks_each_format(void **state)
 {
     (void)state;
-    const uint8_t bin[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
-    const uint8_t damaged_bin[] = {0x08, 0x00, 0x08, 0x02, 0x0A};
+    const uint8_t records[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48,
+                               0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
+    /* Two whole records, then one the end cuts short. */
+    const uint8_t cut[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48, 0x08,
+                           0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48, 0x08, 0x00};
     const char *mc = "x\nMC:CAIKCwwNGUg=:\n";
     const char *hex = "08 02 0A 0B 0C 0D 19 48\n";
-    assert_int_equal(chunksim_capture_detect(bin, sizeof(bin)), CHUNKSIM_CAPTURE_BIN);
-    assert_int_equal(chunksim_capture_detect(damaged_bin, sizeof(damaged_bin)),
+    /* Hex digits only, and a multiple of 4: base64 too; the chunk header decides. */
+    const char *hex_b64 = "08020a0b0c0d1948\n";
+    const char *b64 = "# a chunk\nCAIKCwwNGUg=\n";
+    assert_int_equal(chunksim_capture_detect(records, sizeof(records)), CHUNKSIM_CAPTURE_RECORDS);
+    assert_int_equal(chunksim_capture_detect(cut, sizeof(cut)), CHUNKSIM_CAPTURE_RECORDS);
+    /* A damaged chunk header (channel bits set) leaves it records: the decoder reports it. */
+    uint8_t flipped[sizeof(records)];
+    memcpy(flipped, records, sizeof(records));
+    flipped[12] = 0x0F;
+    assert_int_equal(chunksim_capture_detect(flipped, sizeof(flipped)), CHUNKSIM_CAPTURE_RECORDS);
+    assert_int_equal(chunksim_capture_detect(event_chunk, sizeof(event_chunk)),
                      CHUNKSIM_CAPTURE_BIN);
     assert_int_equal(chunksim_capture_detect((const uint8_t *)mc, strlen(mc)), CHUNKSIM_CAPTURE_MC);
     assert_int_equal(chunksim_capture_detect((const uint8_t *)hex, strlen(hex)),
                      CHUNKSIM_CAPTURE_HEX);
+    assert_int_equal(chunksim_capture_detect((const uint8_t *)hex_b64, strlen(hex_b64)),
+                     CHUNKSIM_CAPTURE_HEX);
+    assert_int_equal(chunksim_capture_detect((const uint8_t *)b64, strlen(b64)),
+                     CHUNKSIM_CAPTURE_BASE64);
     assert_int_equal(chunksim_capture_detect(NULL, 0), CHUNKSIM_CAPTURE_HEX);
+}
+
+static void test_ambiguous_input_is_not_guessed(void **state)
+{
+    (void)state;
+    /* One 8-byte record is also an 8-byte raw chunk starting 0x08, 0x00: both fit. */
+    const uint8_t one_record[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
+    /* Binary that is neither: no chunk header, no record walk. */
+    const uint8_t neither[] = {0x01, 0x02, 0x03};
+    /* Text that is hex and base64 alike, with no chunk header either way. */
+    const char *text = "0000\n";
+    const unsigned bin_or_records = 1u << CHUNKSIM_CAPTURE_BIN | 1u << CHUNKSIM_CAPTURE_RECORDS;
+    const unsigned hex_or_b64 = 1u << CHUNKSIM_CAPTURE_HEX | 1u << CHUNKSIM_CAPTURE_BASE64;
+    assert_int_equal(chunksim_capture_candidates(one_record, sizeof(one_record)), bin_or_records);
+    assert_int_equal(chunksim_capture_candidates(neither, sizeof(neither)), bin_or_records);
+    assert_int_equal(chunksim_capture_candidates((const uint8_t *)text, strlen(text)), hex_or_b64);
+    seen_t s;
+    chunksim_capture_stats_t st;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(chunksim_capture_detect(one_record, sizeof(one_record)),
+                     CHUNKSIM_CAPTURE_AUTO);
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, one_record, sizeof(one_record), &st),
+                     CHUNKSIM_CAPTURE_AMBIGUOUS);
+    assert_int_equal(s.nchunks, 0);
+    assert_int_equal(st.chunks, 0);
+    /* Named, it parses. */
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, one_record, sizeof(one_record), &st), 0);
+    assert_int_equal(s.nchunks, 1);
+    assert_int_equal(s.len[0], sizeof(event_chunk));
+}
+
+static void test_bin_is_one_raw_chunk(void **state)
+{
+    (void)state;
+    seen_t s;
+    chunksim_capture_stats_t st;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, event_chunk, sizeof(event_chunk), &st), 0);
+    assert_int_equal(st.format, CHUNKSIM_CAPTURE_BIN);
+    assert_int_equal(st.chunks, 1);
+    assert_int_equal(s.len[0], sizeof(event_chunk));
+    assert_memory_equal(s.chunk[0], event_chunk, sizeof(event_chunk));
+    assert_int_equal(s.loc[0].line, 1);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_BIN, "", 0, &st), 0);
+    assert_int_equal(st.chunks, 0);
+}
+
+static void test_base64_lines_and_their_damage(void **state)
+{
+    (void)state;
+    seen_t s;
+    chunksim_capture_stats_t st;
+    const char *text = "# base64, one chunk per line\r\n"
+                       "  CAIKCwwNGUg=  \r\n"
+                       "\n"
+                       "CAIKCwNGUg=\n"   /* a character dropped */
+                       "CAIK*wwNGUg=\n"; /* a character garbled */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_BASE64, text, strlen(text), &st), 0);
+    assert_int_equal(st.format, CHUNKSIM_CAPTURE_BASE64);
+    assert_int_equal(s.nchunks, 1);
+    assert_memory_equal(s.chunk[0], event_chunk, sizeof(event_chunk));
+    assert_int_equal(s.loc[0].line, 2);
+    assert_int_equal(s.loc[0].column, 3);
+    assert_int_equal(s.nerrors, 2);
+    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_BASE64);
+    assert_int_equal(s.err[0].loc.line, 4);
+    assert_int_equal(s.err[0].got, 0);
+    assert_int_equal(s.err[1].loc.line, 5);
+    assert_int_equal(s.err[1].loc.column, 5);
+    assert_int_equal(s.err[1].got, '*');
+    char msg[128];
+    chunksim_capture_error_describe(&s.err[1], msg, sizeof(msg));
+    assert_string_equal(msg, "bad base64: character '*' 0x2A");
+}
+
+static void test_mc_log_text_is_not_a_record(void **state)
+{
+    (void)state;
+    seen_t s;
+    assert_int_equal(parse_text(&s, CHUNKSIM_CAPTURE_MC,
+                                "<inf> MC: ok\nstatus MC: -3, retry\nMC:CAIKCwwNGUg=:\n"),
+                     0);
+    assert_int_equal(s.nchunks, 1);
+    assert_int_equal(s.loc[0].line, 3);
+    assert_int_equal(s.nerrors, 0);
+    /* The CLI's name for the console export names mc. */
+    chunksim_capture_format_t got = CHUNKSIM_CAPTURE_AUTO;
+    assert_int_equal(chunksim_capture_format_from_name("sdk_data_export", &got), 0);
+    assert_int_equal(got, CHUNKSIM_CAPTURE_MC);
 }
 
 static void test_format_names_round_trip_and_unknown_refused(void **state)
 {
     (void)state;
-    for (int f = CHUNKSIM_CAPTURE_AUTO; f <= CHUNKSIM_CAPTURE_BIN; f++) {
+    for (int f = CHUNKSIM_CAPTURE_AUTO; f < CHUNKSIM_CAPTURE_FORMATS; f++) {
         chunksim_capture_format_t got;
         assert_int_equal(chunksim_capture_format_from_name(
                              chunksim_capture_format_name((chunksim_capture_format_t)f), &got),
@@ -292,7 +401,7 @@ static void test_format_names_round_trip_and_unknown_refused(void **state)
         assert_int_equal(got, f);
     }
     chunksim_capture_format_t got;
-    assert_int_equal(chunksim_capture_format_from_name("base64", &got), -EINVAL);
+    assert_int_equal(chunksim_capture_format_from_name("base32", &got), -EINVAL);
     seen_t s;
     memset(&s, 0, sizeof(s));
     assert_int_equal(parse(&s, (chunksim_capture_format_t)9, "x", 1, NULL), -EINVAL);
@@ -318,10 +427,14 @@ int main(void)
         cmocka_unit_test(test_mc_cut_line_and_empty_record_reported),
         cmocka_unit_test(test_hex_lines_with_spaces_comments_and_crlf),
         cmocka_unit_test(test_hex_bad_character_and_odd_digits_reported_by_line),
-        cmocka_unit_test(test_bin_length_prefixed_records),
-        cmocka_unit_test(test_bin_cut_in_a_record_or_its_length_is_truncated),
+        cmocka_unit_test(test_records_length_prefixed),
+        cmocka_unit_test(test_records_cut_in_a_record_or_its_length_is_truncated),
         cmocka_unit_test(test_text_record_above_the_limit_is_too_long),
         cmocka_unit_test(test_detect_picks_each_format),
+        cmocka_unit_test(test_ambiguous_input_is_not_guessed),
+        cmocka_unit_test(test_bin_is_one_raw_chunk),
+        cmocka_unit_test(test_base64_lines_and_their_damage),
+        cmocka_unit_test(test_mc_log_text_is_not_a_record),
         cmocka_unit_test(test_format_names_round_trip_and_unknown_refused),
         cmocka_unit_test(test_chunk_callback_value_stops_the_parse),
     };

@@ -33,6 +33,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #define MAX_RUNS         64
 #define MC_PREFIX_COLUMN 21 /* "[00000] <inf> mflt: " is 20 characters */
 
@@ -304,7 +306,7 @@ static uint32_t chunk_offset(size_t i)
     return off;
 }
 
-typedef enum fmt { FMT_MC, FMT_HEX, FMT_BIN } fmt_t;
+typedef enum fmt { FMT_MC, FMT_HEX, FMT_BASE64, FMT_RECORDS } fmt_t;
 
 /*
  * Writes the chunks order[0..n) (indexes into fx.chunks; -1: the event chunk)
@@ -317,18 +319,22 @@ static void write_capture(const char *path, fmt_t fmt, const int *order, size_t 
     assert_non_null(f);
     if (fmt == FMT_MC) {
         fputs("*** Booting Zephyr OS ***\n", f);
-    } else if (fmt == FMT_HEX) {
+    } else if (fmt == FMT_HEX || fmt == FMT_BASE64) {
         fputs("# chunks of ble_default\n", f);
     }
     for (size_t p = 0; p < n; p++) {
         const uint8_t *c = order[p] < 0 ? event_chunk : fx.chunks[order[p]].data;
         size_t len = order[p] < 0 ? sizeof(event_chunk) : fx.chunks[order[p]].len;
-        if (fmt == FMT_MC) {
+        if (fmt == FMT_MC || fmt == FMT_BASE64) {
             char b64[BASE64_ENCODE_RAW_LENGTH(1024) + 1];
-            assert_true(len <= 1024);
+            assert_le(len, 1024);
             base64_encode_raw(b64, len, c);
             b64[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
-            fprintf(f, "[%05zu] <inf> mflt: MC:%s:\n", p, b64);
+            if (fmt == FMT_MC) {
+                fprintf(f, "[%05zu] <inf> mflt: MC:%s:\n", p, b64);
+            } else {
+                fprintf(f, "%s\n", b64);
+            }
         } else if (fmt == FMT_HEX) {
             for (size_t i = 0; i < len; i++) {
                 fprintf(f, "%02x%s", c[i], i + 1 < len ? " " : "\n");
@@ -401,7 +407,7 @@ static void test_every_starter_run_decodes_back_to_its_image(void **state)
             /* A resend after a disconnect leaves one truncated message before the good one. */
             assert_true(r.rc == 0 || (r.rc == 1 && damage_only(r.out, "truncated")));
             size_t n = messages_in(&r);
-            assert_true(n >= 1);
+            assert_ge(n, 1);
             snprintf(file, sizeof(file), "%s/msg-%zu-coredump.bin", out_dir, n);
             blob_t img = db_image(run->run_id);
             expect_file_is(file, &img);
@@ -419,9 +425,9 @@ static void test_every_starter_run_decodes_back_to_its_image(void **state)
         }
         result_free(&r);
     }
-    assert_true(ok >= 10);
-    assert_true(corrupt >= 1);
-    assert_true(lost >= 1);
+    assert_ge(ok, 10);
+    assert_ge(corrupt, 1);
+    assert_ge(lost, 1);
 }
 
 static void test_silent_corruption_located_by_seq_against_the_runs_image(void **state)
@@ -510,17 +516,17 @@ static void test_undelivered_last_chunk_truncates_and_all_chunks_restores_it(voi
 static void test_each_capture_format_round_trips_to_the_image(void **state)
 {
     (void)state;
-    static const char *const names[] = {"mc", "hex", "bin"};
+    static const char *const names[] = {"mc", "hex", "base64", "records"};
     size_t n;
     int *o = order_all(&n);
-    for (int f = FMT_MC; f <= FMT_BIN; f++) {
+    for (int f = FMT_MC; f <= FMT_RECORDS; f++) {
         char path[128], out_dir[128], file[192], want[96];
         snprintf(path, sizeof(path), "%s/good.%s", fx.dir, names[f]);
         snprintf(out_dir, sizeof(out_dir), "%s/out-%s", fx.dir, names[f]);
         write_capture(path, (fmt_t)f, o, n);
         result_t r = decode(path, "--out", out_dir, NULL);
         assert_int_equal(r.rc, 0);
-        snprintf(want, sizeof(want), "format %s (detected)", names[f]);
+        snprintf(want, sizeof(want), "encoding %s (detected)", names[f]);
         expect_in(&r, want);
         expect_in(&r, "message 1: coredump, ");
         expect_in(&r, "message 2: event, 5 bytes, CRC ok");
@@ -547,9 +553,10 @@ static void expect_damage(fmt_t fmt, const int *order, size_t n, const char *ima
 {
     char path[128];
     path_in(path, sizeof(path),
-            fmt == FMT_MC    ? "damaged.mc"
-            : fmt == FMT_HEX ? "damaged.hex"
-                             : "damaged.bin");
+            fmt == FMT_MC       ? "damaged.mc"
+            : fmt == FMT_HEX    ? "damaged.hex"
+            : fmt == FMT_BASE64 ? "damaged.b64"
+                                : "damaged.bin");
     write_capture(path, fmt, order, n);
     result_t r = image ? decode(path, "--image", image, NULL) : decode(path, NULL);
     assert_int_equal(r.rc, 1);
@@ -674,7 +681,7 @@ static size_t rle_message(const blob_t *img, uint8_t *msg, size_t cap)
     const chunkcore_source_t *s = chunkcore_rle_source(&r);
     uint32_t total = 0;
     assert_int_equal(s->has_message(s->ctx, &total), 1);
-    assert_true(total + 1 <= cap);
+    assert_le(total + 1, cap);
     msg[0] = 0x81;
     assert_int_equal(s->read(s->ctx, 0, msg + 1, total), 0);
     return total + 1;
@@ -726,7 +733,7 @@ static void test_rle_message_expands_and_its_damage_is_located(void **state)
     for (;;) {
         uint32_t zz = 0;
         int vn = chunkcore_varint_decode(msg + at, n - at, &zz);
-        assert_true(vn > 0);
+        assert_gt(vn, 0);
         uint32_t count = zz % 2 == 0 ? zz / 2 : (zz + 1) / 2;
         if (zz % 2 == 0 && count >= 4) {
             at += (size_t)vn; /* the run's value byte */
@@ -734,7 +741,7 @@ static void test_rle_message_expands_and_its_damage_is_located(void **state)
         }
         at += (size_t)vn + (zz % 2 == 0 ? 1 : count);
         image_at += count;
-        assert_true(at < n);
+        assert_lt(at, n);
     }
     msg[at] ^= 0x01;
     write_one_chunk_hex(cap, msg, n);
@@ -764,7 +771,7 @@ static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
     const size_t k = 2000; /* the file ends 3 bytes into record k + 1 */
     char path[128];
     path_in(path, sizeof(path), "cut.bin");
-    write_capture(path, FMT_BIN, o, n);
+    write_capture(path, FMT_RECORDS, o, n);
     size_t cut = 0;
     for (size_t i = 0; i < k; i++) {
         cut += 2 + fx.chunks[i].len;
@@ -781,7 +788,7 @@ static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
              "damage: record %zu (byte %zu): truncated: the message stops at offset %u", k,
              cut - 2 - fx.chunks[k - 1].len, chunk_offset(k));
     expect_in(&r, want);
-    expect_in(&r, "format bin (detected)");
+    expect_in(&r, "encoding records (detected)");
     result_free(&r);
 
     /* A console capture cut in the middle of a line. */
@@ -902,7 +909,7 @@ static void test_key_image_length_and_verbose_checks(void **state)
     size_t n;
     int *o = order_all(&n);
     path_in(path, sizeof(path), "whole.bin");
-    write_capture(path, FMT_BIN, o, n);
+    write_capture(path, FMT_RECORDS, o, n);
     path_in(img, sizeof(img), "short-image.bin");
     f = fopen(img, "wb");
     fwrite(fx.image.data, 1, fx.image.len - 1, f);
@@ -929,6 +936,75 @@ static void test_key_image_length_and_verbose_checks(void **state)
 }
 
 /* ---- exit codes ---- */
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+/* The Memfault CLI's post-chunk encodings, one chunk each, as its docs show them. */
+static void test_cli_single_chunk_encodings_each_decode(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        const char *text; /* NULL: the raw chunk */
+        const char *encoding;
+    } cases[] = {
+        {"one.bin", NULL, "bin"},
+        {"one.hex", "08020a0b0c0d1948\n", "hex"},
+        {"one.b64", "CAIKCwwNGUg=", "base64"},
+        {"one.log", "<inf> MC: ok\n<inf> mflt: MC:CAIKCwwNGUg=:\n", "mc"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char path[128], want[64];
+        path_in(path, sizeof(path), cases[i].file);
+        if (cases[i].text != NULL) {
+            write_bytes(path, cases[i].text, strlen(cases[i].text));
+        } else {
+            write_bytes(path, event_chunk, sizeof(event_chunk));
+        }
+        result_t r = decode(path, NULL);
+        if (r.rc != 0) {
+            fail_msg("%s: exit %d:\n%s%s", cases[i].file, r.rc, r.out, r.err);
+        }
+        snprintf(want, sizeof(want), "encoding %s (detected)", cases[i].encoding);
+        expect_in(&r, want);
+        expect_in(&r, "1 message (1 intact), 0 damage reports: ok");
+        result_free(&r);
+    }
+}
+
+static void test_ambiguous_capture_names_the_candidates_and_the_flag(void **state)
+{
+    (void)state;
+    char path[128];
+    /* One 8-byte record, or one 10-byte raw chunk: both read. */
+    const uint8_t one_record[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
+    path_in(path, sizeof(path), "ambiguous.bin");
+    write_bytes(path, one_record, sizeof(one_record));
+    result_t r = decode(path, NULL);
+    assert_int_equal(r.rc, 2);
+    if (strstr(r.err, "cannot tell the encoding: it reads as bin or records; name one with "
+                      "--encoding") == NULL) {
+        fail_msg("stderr: %s", r.err);
+    }
+    result_free(&r);
+    r = decode("--encoding", "records", path, NULL);
+    assert_int_equal(r.rc, 0);
+    expect_in(&r, "encoding records\n");
+    result_free(&r);
+
+    path_in(path, sizeof(path), "ambiguous.txt");
+    write_bytes(path, "0000\n", 5);
+    r = decode(path, NULL);
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "it reads as hex or base64; name one with --encoding"));
+    result_free(&r);
+}
 
 static void test_exit_codes_for_usage_and_unreadable_input(void **state)
 {
@@ -961,7 +1037,7 @@ static void test_exit_codes_for_usage_and_unreadable_input(void **state)
         {2, {"--db", fx.db, "--run", "x1"}, "not a run id"},
         {2, {"--db", fx.db, good}, "not both"},
         {2, {"--run", "1", good}, "need --db"},
-        {2, {"--format", "base64", good}, "not auto, mc, hex or bin"},
+        {2, {"--encoding", "base32", good}, "not auto, mc, sdk_data_export, hex, base64, bin"},
         {2, {good, "--image", missing}, "--image"},
         {2, {good, "--out", file_as_dir}, "--out"},
         {2, {NULL}, "nothing to decode"},
@@ -1006,6 +1082,8 @@ int main(void)
         cmocka_unit_test(test_garbled_records_named_by_line_and_column_then_the_gap),
         cmocka_unit_test(test_missing_first_chunk_leaves_orphans_folded_after_three),
         cmocka_unit_test(test_key_image_length_and_verbose_checks),
+        cmocka_unit_test(test_cli_single_chunk_encodings_each_decode),
+        cmocka_unit_test(test_ambiguous_capture_names_the_candidates_and_the_flag),
         cmocka_unit_test(test_exit_codes_for_usage_and_unreadable_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 #define MAX_EVENTS 32
 
 typedef struct got {
@@ -34,7 +36,7 @@ typedef struct got {
 static void on_message(void *data, const chunksim_message_t *m)
 {
     got_t *g = data;
-    assert_true(g->nmsgs < MAX_EVENTS);
+    assert_lt(g->nmsgs, MAX_EVENTS);
     g->msg[g->nmsgs] = *m;
     memcpy(g->bytes[g->nmsgs], m->bytes, m->length < 256 ? m->length : 256);
     g->chunk_at_1[g->nmsgs] = UINT64_MAX;
@@ -45,7 +47,7 @@ static void on_message(void *data, const chunksim_message_t *m)
 static void on_damage(void *data, const chunksim_damage_t *d)
 {
     got_t *g = data;
-    assert_true(g->ndamage < MAX_EVENTS);
+    assert_lt(g->ndamage, MAX_EVENTS);
     g->damage[g->ndamage++] = *d;
 }
 
@@ -73,12 +75,12 @@ static void feed(got_t *g, const chunk_t *c, const int *order, size_t n, uint32_
 static void expect_damage(const got_t *g, size_t i, chunksim_damage_kind_t kind, uint64_t chunk,
                           uint32_t offset)
 {
-    assert_true(i < g->ndamage);
+    assert_lt(i, g->ndamage);
     assert_string_equal(chunksim_damage_name(g->damage[i].kind), chunksim_damage_name(kind));
     assert_int_equal(g->damage[i].chunk_index, chunk);
     assert_int_equal(g->damage[i].message_offset, offset);
     char text[160];
-    assert_true(chunksim_damage_describe(&g->damage[i], text, sizeof(text)) > 0);
+    assert_gt(chunksim_damage_describe(&g->damage[i], text, sizeof(text)), 0);
 }
 
 /* The 14-byte message of docs/chunk-format.md §13.8 cut 9, 10, 9:
@@ -409,14 +411,14 @@ typedef struct walk_seen {
 static void on_block(void *data, const chunksim_coredump_block_t *b)
 {
     walk_seen_t *w = data;
-    assert_true(w->nblocks < 8);
+    assert_lt(w->nblocks, 8);
     w->block[w->nblocks++] = *b;
 }
 
 static void on_problem(void *data, const chunksim_coredump_problem_t *p)
 {
     walk_seen_t *w = data;
-    assert_true(w->nproblems < 8);
+    assert_lt(w->nproblems, 8);
     w->problem[w->nproblems++] = *p;
 }
 
@@ -479,7 +481,7 @@ static void test_coredump_walk_lists_blocks_and_footer_of_a_built_image(void **s
 static void expect_problem(const walk_seen_t *w, size_t i, chunksim_coredump_problem_kind_t kind,
                            uint32_t offset)
 {
-    assert_true(i < w->nproblems);
+    assert_lt(i, w->nproblems);
     assert_string_equal(chunksim_coredump_problem_name(w->problem[i].kind),
                         chunksim_coredump_problem_name(kind));
     assert_int_equal(w->problem[i].offset, offset);
@@ -517,7 +519,7 @@ static void test_coredump_walk_reports_each_broken_part(void **state)
     expect_problem(&w, 1, CHUNKSIM_COREDUMP_BLOCK_OVERRUN, 92);
     assert_int_equal(w.problem[1].got, 92 + 12 + 100000);
     expect_problem(&w, 2, CHUNKSIM_COREDUMP_FOOTER_RESERVED, 4096 - 8);
-    assert_true(info.footer_ok == false);
+    assert_eq(info.footer_ok, false);
     free(img);
 
     uint8_t tiny[20] = {0x43, 0x4F, 0x52, 0x45, 2, 0, 0, 0, 20, 0, 0, 0};
@@ -602,7 +604,7 @@ static void test_rle_encoded_offset_names_the_byte_it_expands_from(void **state)
 static chunk_t whole_chunk(const uint8_t *msg, size_t n)
 {
     chunk_t c = {.len = n + 3};
-    assert_true(c.len <= sizeof(c.b));
+    assert_le(c.len, sizeof(c.b));
     c.b[0] = 0x08;
     memcpy(c.b + 1, msg, n);
     uint16_t crc = chunkcore_crc16_update(CHUNKCORE_CRC16_INIT, msg, n);
@@ -694,7 +696,7 @@ static void test_ram_image_has_zero_filled_stretches(void **state)
         }
         double share = (double)in_stretches / region->length;
         if (percents[k] == 0) {
-            assert_true(share < 0.01);
+            assert_lt(share, 0.01);
         } else if (percents[k] == 100) {
             assert_int_equal(in_stretches, region->length);
         } else {

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "chunksim_test.h"
 #include <sqlite3.h>
 
 static char tmpdir[256];
@@ -51,22 +53,6 @@ static void write_file(const char *path, const char *text)
     fclose(fp);
 }
 
-static void load(chunksim_scenario_t *sc, const char *name, const char *const *sets, size_t n)
-{
-    char path[512], err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    snprintf(path, sizeof(path), "%s/%s", SCENARIO_LIBRARY_DIR, name);
-    int rc = chunksim_scenario_load(sc, path, err, sizeof(err));
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = chunksim_scenario_set_arg(sc, sets[i], err, sizeof(err));
-    }
-    if (rc == 0) {
-        rc = chunksim_scenario_validate(sc, err, sizeof(err));
-    }
-    if (rc != 0) {
-        fail_msg("%s", err);
-    }
-}
-
 static int64_t run_into(const chunksim_scenario_t *sc, const char *db)
 {
     chunksim_rec_t rec;
@@ -76,7 +62,7 @@ static int64_t run_into(const chunksim_scenario_t *sc, const char *db)
     chunksim_run_result_t res;
     assert_int_equal(chunksim_run(sc, &opts, &res), 0);
     assert_int_equal(chunksim_rec_close(&rec), 0);
-    assert_true(res.run_id > 0);
+    assert_gt(res.run_id, 0);
     return res.run_id;
 }
 
@@ -125,7 +111,7 @@ static void csv_loads_every_row_with_its_kind_latency_and_fault(void **state)
     assert_int_equal(tr.count, 4);
     assert_string_equal(tr.source, path);
     assert_int_equal(tr.ops[0].kind, CHUNKSIM_FLASHTRACE_READ);
-    assert_true(tr.ops[0].latency_us == 656.4);
+    assert_eq(tr.ops[0].latency_us, 656.4);
     assert_false(tr.ops[0].has_fault);
     assert_true(tr.ops[1].has_fault);
     assert_int_equal(tr.ops[1].fault, CHUNKSIM_FAULT_READ_ERROR);
@@ -269,7 +255,7 @@ static void apply_turns_latencies_into_traces_and_faults_into_one_shot_rules(voi
     chunksim_scenario_t sc;
     const char *const sets[] = {"faults.fault=read_error rate=0.5",
                                 "flash.program_latency=fixed:9"};
-    load(&sc, "ble_default.ini", sets, 2);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 2);
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     if (chunksim_flashtrace_apply(&tr, &sc, err, sizeof(err)) != 0) {
         fail_msg("%s", err);
@@ -310,7 +296,7 @@ static void apply_refuses_an_empty_trace(void **state)
     (void)state;
     chunksim_flashtrace_t tr = {0};
     chunksim_scenario_t sc;
-    load(&sc, "ble_default.ini", NULL, 0);
+    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     char err[512];
     assert_int_equal(chunksim_flashtrace_apply(&tr, &sc, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "no operations"));
@@ -344,7 +330,7 @@ static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **stat
     chunksim_scenario_t sc;
     const char *const drawn[] = {small[0], small[1], "flash.read_latency=lognormal:700,0.5",
                                  "flash.erase_latency=uniform:30000,60000"};
-    load(&sc, "ble_default.ini", drawn, 4);
+    chunksim_test_load_starter(&sc, "ble_default.ini", drawn, 4);
     int64_t a = run_into(&sc, db);
     chunksim_scenario_free(&sc);
     assert_true(sql_int(db, "SELECT count(DISTINCT latency_us) FROM flash_ops "
@@ -352,7 +338,7 @@ static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **stat
 
     /* Run B: another seed and a fixed latency, driven by A's trace. */
     const char *const other[] = {small[0], small[1], "run.seed=99", "flash.read_latency=fixed:5"};
-    load(&sc, "ble_default.ini", other, 4);
+    chunksim_test_load_starter(&sc, "ble_default.ini", other, 4);
     snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
     chunksim_flashtrace_t tr;
     if (chunksim_flashtrace_load(&tr, spec, err, sizeof(err)) != 0 ||
@@ -362,7 +348,7 @@ static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **stat
     chunksim_flashtrace_free(&tr);
     int64_t b = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    assert_true(sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1") >= 5);
+    assert_ge(sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"), 5);
     assert_int_equal(flash_ops_differ(db, a, b, "kind, latency_us"), 0);
 }
 
@@ -374,7 +360,7 @@ static void trace_driven_run_reproduces_recorded_faults(const char *scenario, co
     tmp_path(db, sizeof(db), spec);
     const char *const sets[] = {small[0], small[1], extra};
     chunksim_scenario_t sc;
-    load(&sc, scenario, sets, extra ? 3 : 2);
+    chunksim_test_load_starter(&sc, scenario, sets, extra ? 3 : 2);
     int64_t a = run_into(&sc, db);
     snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
     chunksim_flashtrace_t tr;
@@ -429,12 +415,12 @@ static void refused_operations_draw_no_latency_from_the_trace(void **state)
     char db[300], spec[320], err[512];
     tmp_path(db, sizeof(db), "refused.db");
     chunksim_scenario_t sc;
-    load(&sc, "power_loss_erase.ini", small, 2);
+    chunksim_test_load_starter(&sc, "power_loss_erase.ini", small, 2);
     int64_t a = run_into(&sc, db);
     chunksim_scenario_free(&sc);
     int64_t refused = sql_int(db, "SELECT count(*) FROM flash_ops WHERE fault IS NULL AND "
                                   "status_name = 'POWER'");
-    assert_true(refused > 0);
+    assert_gt(refused, 0);
     snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
     chunksim_flashtrace_t tr;
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), 0);
@@ -453,7 +439,7 @@ static void a_gap_in_the_recorded_seq_keeps_the_operation_numbers(void **state)
     tmp_path(db, sizeof(db), "gap.db");
     chunksim_scenario_t sc;
     const char *const sets[] = {small[0], small[1], "faults.fault=read_error on=read op=3"};
-    load(&sc, "ble_default.ini", sets, 3);
+    chunksim_test_load_starter(&sc, "ble_default.ini", sets, 3);
     int64_t a = run_into(&sc, db);
     chunksim_scenario_free(&sc);
     assert_int_equal(sql_int(db, "SELECT seq FROM flash_ops WHERE fault = 'read_error'"), 4);

@@ -1,5 +1,5 @@
 /*
- * JUnit (tools/chunksim/junit.c) on hand-made batch results: each testcase
+ * JUnit (tools/chunksim/campaign/junit.c) on hand-made batch results: each testcase
  * is judged by the caller's judge, a case not run is an error whatever the
  * judge, a failing case that could not be set up is an error, and the totals
  * count exactly the elements written.

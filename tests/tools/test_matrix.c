@@ -1,4 +1,4 @@
-/* Matrix expansion (sim/src/matrix.c): order, counts, seeds, ids, shards, errors. */
+/* Matrix expansion (sim/campaign/matrix.c): order, counts, seeds, ids, shards, errors. */
 #include "chunksim/matrix.h"
 
 #include <errno.h>
@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "chunksim_test.h"
 
 /* The id of scenarios/ci/ble.ini + link.att_mtu=247 + seed 7, fixed once. */
 #define GOLDEN_ID "ry8a549456"
@@ -56,7 +58,7 @@ static const char *matrix_error_of(const char *path)
     chunksim_matrix_t m;
     assert_int_equal(chunksim_matrix_init(&m, NULL, err, sizeof err), 0);
     int rc = chunksim_matrix_add_file(&m, path, err, sizeof err);
-    assert_true(rc < 0);
+    assert_lt(rc, 0);
     assert_int_equal(chunksim_matrix_count(&m), 0);
     chunksim_matrix_free(&m);
     return err;
@@ -372,7 +374,7 @@ static void test_shards_cover_every_case_exactly_once(void **state)
         }
         /* Balanced: sizes differ by at most one case. */
         for (uint32_t k = 1; k < shards; k++)
-            assert_true(per_shard[0] - per_shard[k] <= 1);
+            assert_le(per_shard[0] - per_shard[k], 1);
     }
     /* More shards than cases: the extra shards are empty, still no case twice. */
     for (uint64_t i = 0; i < n; i++)
@@ -441,7 +443,7 @@ static void test_seed_list_errors_say_what_is_wrong(void **state)
         chunksim_seed_range_t *r;
         size_t n;
         uint64_t count;
-        assert_true(chunksim_matrix_seeds_parse(bad[i].text, &r, &n, &count, err, sizeof err) < 0);
+        assert_lt(chunksim_matrix_seeds_parse(bad[i].text, &r, &n, &count, err, sizeof err), 0);
         assert_contains(err, bad[i].why);
         assert_null(r);
     }
@@ -540,7 +542,7 @@ static void test_generated_axis_multiplies_the_files_cases(void **state)
     assert_string_equal(c.sets[2], "faults.fault=power_loss on=read op=1");
     assert_int_equal(c.seed, 2);
     const char *bad[] = {"power_loss"}; /* needs op= or at_us= */
-    assert_true(chunksim_matrix_add_axis(&m, 1, "faults.fault", bad, 1, err, sizeof err) < 0);
+    assert_lt(chunksim_matrix_add_axis(&m, 1, "faults.fault", bad, 1, err, sizeof err), 0);
     assert_contains(err, "one.ini: faults.fault");
     assert_int_equal(chunksim_matrix_count(&m), 55);
     chunksim_matrix_free(&m);

@@ -1,4 +1,4 @@
-/* Merging recording databases (sim/src/merge.c): nothing lost, nothing doubled. */
+/* Merging recording databases (sim/recording/merge.c): nothing lost, nothing doubled. */
 #include "chunksim/merge.h"
 #include "chunksim/run.h"
 
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-static char tmpdir[] = "/tmp/test_merge.XXXXXX";
+#include "chunksim_test.h"
 
 /* A writer kept open with its run unfinished; closed by teardown. */
 static chunksim_rec_t live_writer;
@@ -30,34 +30,11 @@ static const char *const per_run_tables[] = {"runs",       "calls",  "flash_ops"
                                              "violations", "params", "metrics"};
 enum { PER_RUN_TABLES = sizeof per_run_tables / sizeof per_run_tables[0] };
 
-static const char *path_of(const char *name)
-{
-    static char paths[8][300];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 300, "%s/%s", tmpdir, name);
-    return p;
-}
-
-static int64_t sql_int(const char *db_path, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 static int64_t count_rows(const char *db_path, const char *table)
 {
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-    return sql_int(db_path, sql);
+    return chunksim_test_sql_int(db_path, sql);
 }
 
 static void open_rec(chunksim_rec_t *rec, const char *path)
@@ -82,7 +59,7 @@ static void record_runs(const char *db_path, const char *name, const char *text,
         chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
         chunksim_run_result_t res;
         assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
-        assert_true(res.run_id > 0);
+        assert_gt(res.run_id, 0);
         chunksim_scenario_free(&sc);
     }
     assert_int_equal(chunksim_rec_close(&rec), 0);
@@ -161,7 +138,8 @@ static void merge_ok(chunksim_rec_t *out, const char *in, chunksim_merge_stats_t
 static void test_merge_keeps_every_run_and_all_their_rows(void **state)
 {
     (void)state;
-    const char *a = path_of("a.db"), *b = path_of("b.db"), *out = path_of("out.db");
+    const char *a = chunksim_test_path("a.db"), *b = chunksim_test_path("b.db"),
+               *out = chunksim_test_path("out.db");
     static const uint64_t seeds_a[] = {1, 2, 3}, seeds_b[] = {4};
     record_runs(a, "x", TINY, seeds_a, 3);
     record_full_run(a, true);
@@ -187,7 +165,7 @@ static void test_merge_keeps_every_run_and_all_their_rows(void **state)
     assert_int_equal(sa.runs_present + sb.runs_present, 0);
     for (int t = 0; t < PER_RUN_TABLES; t++) {
         int64_t want = count_rows(a, per_run_tables[t]) + count_rows(b, per_run_tables[t]);
-        assert_true(want > 0);
+        assert_gt(want, 0);
         assert_int_equal(count_rows(out, per_run_tables[t]), want);
     }
     /* Scenario x is in both inputs and stored once; rle and manual once each. */
@@ -195,39 +173,45 @@ static void test_merge_keeps_every_run_and_all_their_rows(void **state)
     assert_int_equal(sb.scenarios_added, 1);
     /* Images by content: seeds 1..3 and 4, the manual image; rle seed 1 = x seed 1. */
     assert_int_equal(count_rows(out, "images"),
-                     sql_int(out, "SELECT count(DISTINCT image_id) FROM runs"));
+                     chunksim_test_sql_int(out, "SELECT count(DISTINCT image_id) FROM runs"));
     assert_int_equal(sa.rows_copied + sb.rows_copied,
-                     count_rows(out, "calls") + count_rows(out, "flash_ops") +
-                         count_rows(out, "chunks") + count_rows(out, "violations") +
+                     count_rows(out, "call_blocks") + count_rows(out, "flash_ops") +
+                         count_rows(out, "chunk_blocks") + count_rows(out, "violations") +
                          count_rows(out, "params") + count_rows(out, "metrics"));
     /* New ids in input order; every row follows its run. */
-    assert_int_equal(sql_int(out, "SELECT group_concat(run_id) = '1,2,3,4,5,6' FROM "
-                                  "(SELECT run_id FROM runs ORDER BY run_id)"),
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT group_concat(run_id) = '1,2,3,4,5,6' FROM "
+                                                "(SELECT run_id FROM runs ORDER BY run_id)"),
                      1);
-    assert_int_equal(sql_int(out, "SELECT seed FROM runs WHERE run_id = 4"), 99);
-    assert_int_equal(sql_int(out, "SELECT count(*) FROM metrics WHERE run_id = 4"), 1);
-    assert_int_equal(sql_int(out, "SELECT count(*) FROM violations WHERE run_id = 4 AND "
-                                  "invariant = 'sequential_read'"),
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT seed FROM runs WHERE run_id = 4"), 99);
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT count(*) FROM metrics WHERE run_id = 4"),
                      1);
-    assert_int_equal(sql_int(out, "SELECT count(*) FROM calls WHERE run_id = 4"), 3);
+    assert_int_equal(chunksim_test_sql_int(out,
+                                           "SELECT count(*) FROM violations WHERE run_id = 4 AND "
+                                           "invariant = 'sequential_read'"),
+                     1);
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT count(*) FROM calls WHERE run_id = 4"), 3);
     /* Chunk bytes and per-run chunk counts arrive intact. */
-    assert_int_equal(sql_int(out, "SELECT sum(length(data)) FROM chunks"),
-                     sql_int(a, "SELECT sum(length(data)) FROM chunks") +
-                         sql_int(b, "SELECT sum(length(data)) FROM chunks"));
-    assert_int_equal(sql_int(out, "SELECT count(*) FROM runs r WHERE chunks IS NOT NULL AND "
-                                  "chunks <> (SELECT count(*) FROM chunks c WHERE c.run_id = "
-                                  "r.run_id) AND status = 'finished' AND run_id <> 4"),
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT sum(length(data)) FROM chunks"),
+                     chunksim_test_sql_int(a, "SELECT sum(length(data)) FROM chunks") +
+                         chunksim_test_sql_int(b, "SELECT sum(length(data)) FROM chunks"));
+    assert_int_equal(
+        chunksim_test_sql_int(out, "SELECT count(*) FROM runs r WHERE chunks IS NOT NULL AND "
+                                   "chunks <> (SELECT count(*) FROM chunks c WHERE c.run_id = "
+                                   "r.run_id) AND status = 'finished' AND run_id <> 4"),
+        0);
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT count(*) FROM pragma_foreign_key_check"),
                      0);
-    assert_int_equal(sql_int(out, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
-    assert_int_equal(sql_int(out, "SELECT count(*) FROM runs WHERE packetizer = "
-                                  "'firmware, SDK 1.43.0'"),
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT count(*) FROM pragma_foreign_key_check"),
+                     0);
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT count(*) FROM runs WHERE packetizer = "
+                                                "'firmware, SDK 1.43.0'"),
                      2);
 }
 
 static void test_merging_an_input_again_copies_nothing(void **state)
 {
     (void)state;
-    const char *a = path_of("a2.db"), *out = path_of("out2.db");
+    const char *a = chunksim_test_path("a2.db"), *out = chunksim_test_path("out2.db");
     static const uint64_t seeds[] = {11, 12};
     record_runs(a, "x", TINY, seeds, 2);
     chunksim_rec_t rec;
@@ -248,7 +232,7 @@ static void test_merging_an_input_again_copies_nothing(void **state)
         assert_int_equal(count_rows(out, per_run_tables[t]), before[t]);
 
     /* A merge of a merge: out into a third file, then a again: still two runs. */
-    const char *third = path_of("third.db");
+    const char *third = chunksim_test_path("third.db");
     open_rec(&rec, third);
     merge_ok(&rec, out, &st);
     merge_ok(&rec, a, &st);
@@ -260,7 +244,7 @@ static void test_merging_an_input_again_copies_nothing(void **state)
 static void test_merged_runs_follow_the_outputs_own_runs(void **state)
 {
     (void)state;
-    const char *a = path_of("a3.db"), *out = path_of("out3.db");
+    const char *a = chunksim_test_path("a3.db"), *out = chunksim_test_path("out3.db");
     static const uint64_t in_seeds[] = {21, 22}, own_seeds[] = {31, 32, 33};
     record_runs(a, "x", TINY, in_seeds, 2);
     record_runs(out, "x", TINY, own_seeds, 3);
@@ -269,11 +253,11 @@ static void test_merged_runs_follow_the_outputs_own_runs(void **state)
     chunksim_merge_stats_t st;
     merge_ok(&rec, a, &st);
     assert_int_equal(chunksim_rec_close(&rec), 0);
-    assert_int_equal(sql_int(out, "SELECT seed FROM runs WHERE run_id = 4"), 21);
-    assert_int_equal(sql_int(out, "SELECT seed FROM runs WHERE run_id = 5"), 22);
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT seed FROM runs WHERE run_id = 4"), 21);
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT seed FROM runs WHERE run_id = 5"), 22);
     assert_int_equal(count_rows(out, "scenarios"), 1);
-    assert_int_equal(sql_int(out, "SELECT count(*) FROM calls WHERE run_id = 5"),
-                     sql_int(a, "SELECT count(*) FROM calls WHERE run_id = 2"));
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT count(*) FROM calls WHERE run_id = 5"),
+                     chunksim_test_sql_int(a, "SELECT count(*) FROM calls WHERE run_id = 2"));
 }
 
 static void on_run(void *data, int64_t src, int64_t dst)
@@ -287,7 +271,7 @@ static void on_run(void *data, int64_t src, int64_t dst)
 static void test_a_range_merges_only_those_runs_and_reports_their_new_ids(void **state)
 {
     (void)state;
-    const char *a = path_of("a4.db"), *out = path_of("out4.db");
+    const char *a = chunksim_test_path("a4.db"), *out = chunksim_test_path("out4.db");
     static const uint64_t seeds[] = {41, 42, 43, 44};
     record_runs(a, "x", TINY, seeds, 4);
     chunksim_rec_t rec;
@@ -309,15 +293,15 @@ static void test_a_range_merges_only_those_runs_and_reports_their_new_ids(void *
     assert_int_equal(chunksim_merge(&rec, a, &opts, &st, err, sizeof err), 0);
     assert_int_equal(st.runs_copied, 1);
     assert_int_equal(chunksim_rec_close(&rec), 0);
-    assert_int_equal(sql_int(out, "SELECT group_concat(seed) = '42,43,44' FROM "
-                                  "(SELECT seed FROM runs ORDER BY run_id)"),
+    assert_int_equal(chunksim_test_sql_int(out, "SELECT group_concat(seed) = '42,43,44' FROM "
+                                                "(SELECT seed FROM runs ORDER BY run_id)"),
                      1);
 }
 
 static void test_a_run_still_running_in_the_input_arrives_interrupted(void **state)
 {
     (void)state;
-    const char *a = path_of("a5.db"), *out = path_of("out5.db");
+    const char *a = chunksim_test_path("a5.db"), *out = chunksim_test_path("out5.db");
     record_full_run(a, false); /* left 'running' with its rows committed */
     chunksim_rec_t rec;
     open_rec(&rec, out);
@@ -326,18 +310,20 @@ static void test_a_run_still_running_in_the_input_arrives_interrupted(void **sta
     assert_int_equal(chunksim_rec_close(&rec), 0);
     assert_int_equal(st.runs_copied, 1);
     assert_int_equal(st.runs_interrupted, 1);
-    assert_int_equal(sql_int(out, "SELECT count(*) FROM runs WHERE status = 'interrupted' AND "
-                                  "outcome = 'incomplete' AND reason LIKE 'still running in %'"),
-                     1);
+    assert_int_equal(
+        chunksim_test_sql_int(out, "SELECT count(*) FROM runs WHERE status = 'interrupted' AND "
+                                   "outcome = 'incomplete' AND reason LIKE 'still running in %'"),
+        1);
     assert_int_equal(count_rows(out, "calls"), 3);
-    assert_int_equal(sql_int(out, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+    assert_int_equal(
+        chunksim_test_sql_int(out, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
 }
 
 /* A merge that finds another writer holding the output says so (st.busy) and changes nothing. */
 static void test_a_merge_blocked_by_another_writer_says_busy(void **state)
 {
     (void)state;
-    const char *a = path_of("a7.db"), *out = path_of("out7.db");
+    const char *a = chunksim_test_path("a7.db"), *out = chunksim_test_path("out7.db");
     record_full_run(a, true);
     chunksim_rec_t rec, other;
     open_rec(&rec, out);
@@ -347,7 +333,7 @@ static void test_a_merge_blocked_by_another_writer_says_busy(void **state)
     sqlite3_busy_timeout(chunksim_rec_db(&rec), 0);
     chunksim_merge_stats_t st;
     char err[1024];
-    assert_true(chunksim_merge(&rec, a, NULL, &st, err, sizeof err) < 0);
+    assert_lt(chunksim_merge(&rec, a, NULL, &st, err, sizeof err), 0);
     assert_true(st.busy);
     assert_int_equal(st.runs_copied, 0);
     assert_int_equal(sqlite3_exec(chunksim_rec_db(&other), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
@@ -356,7 +342,8 @@ static void test_a_merge_blocked_by_another_writer_says_busy(void **state)
     merge_ok(&rec, a, &st);
     assert_false(st.busy);
     assert_int_equal(st.runs_copied, 1);
-    assert_true(chunksim_merge(&rec, path_of("missing.db"), NULL, &st, err, sizeof err) < 0);
+    assert_true(chunksim_merge(&rec, chunksim_test_path("missing.db"), NULL, &st, err, sizeof err) <
+                0);
     assert_false(st.busy);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     assert_int_equal(count_rows(out, "runs"), 1);
@@ -366,18 +353,18 @@ static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
 {
     (void)state;
     char err[1024];
-    const char *out = path_of("out6.db");
+    const char *out = chunksim_test_path("out6.db");
     chunksim_rec_t rec;
     open_rec(&rec, out);
 
-    const char *missing = path_of("missing.db");
+    const char *missing = chunksim_test_path("missing.db");
     assert_int_equal(chunksim_merge(&rec, missing, NULL, NULL, err, sizeof err),
                      CHUNKSIM_REC_E_INVAL);
     assert_non_null(strstr(err, "missing.db"));
     struct stat sb;
     assert_int_equal(stat(missing, &sb), -1);
 
-    const char *text = path_of("text.db");
+    const char *text = chunksim_test_path("text.db");
     FILE *f = fopen(text, "w");
     fputs("not a database at all, just some text that is long enough to be a header..........."
           "...................................................................................",
@@ -387,7 +374,7 @@ static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
                      CHUNKSIM_REC_E_NOTREC);
 
     sqlite3 *db;
-    const char *other = path_of("other.db");
+    const char *other = chunksim_test_path("other.db");
     assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "CREATE TABLE runs (x)", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -395,7 +382,7 @@ static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
                      CHUNKSIM_REC_E_NOTREC);
     assert_non_null(strstr(err, "not a chunksim recording"));
 
-    const char *newer = path_of("newer.db");
+    const char *newer = chunksim_test_path("newer.db");
     static const uint64_t seeds[] = {1};
     record_runs(newer, "x", TINY, seeds, 1);
     assert_int_equal(sqlite3_open(newer, &db), SQLITE_OK);
@@ -411,7 +398,7 @@ static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
     /* An output opened for reading only takes nothing. */
     chunksim_rec_t ro;
     assert_int_equal(chunksim_rec_open_readonly(&ro, out, err, sizeof err), 0);
-    assert_int_equal(chunksim_merge(&ro, path_of("a2.db"), NULL, NULL, err, sizeof err),
+    assert_int_equal(chunksim_merge(&ro, chunksim_test_path("a2.db"), NULL, NULL, err, sizeof err),
                      CHUNKSIM_REC_E_INVAL);
     assert_non_null(strstr(err, "not open for writing"));
     chunksim_rec_close(&ro);
@@ -422,7 +409,7 @@ static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
     const chunksim_rec_run_info_t info = {
         .scenario_id = sid, .mode = "virtual", .tool_version = "t", .reader = "single"};
     assert_int_equal(chunksim_rec_run_begin(&rec, &info, &rid), 0);
-    const char *good = path_of("a2.db");
+    const char *good = chunksim_test_path("a2.db");
     assert_int_equal(chunksim_merge(&rec, good, NULL, NULL, err, sizeof err), CHUNKSIM_REC_E_STATE);
     assert_int_equal(chunksim_rec_close(&rec), 0);
     assert_int_equal(count_rows(out, "runs"), 1); /* only the aborted one of this test */
@@ -431,7 +418,7 @@ static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
 static int setup(void **state)
 {
     (void)state;
-    return mkdtemp(tmpdir) != NULL ? 0 : -1;
+    return chunksim_test_scratch_make("test_merge");
 }
 
 static int teardown(void **state)
@@ -439,9 +426,7 @@ static int teardown(void **state)
     (void)state;
     if (live_writer_open)
         chunksim_rec_close(&live_writer);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return chunksim_test_scratch_remove();
 }
 
 int main(void)

@@ -201,8 +201,8 @@ static void a_row_missing_on_either_side_is_a_divergence(void **state)
     starter_copy(db, sizeof(db), "rows.db");
     int64_t id = starter_run("ble_default");
     snprintf(text, sizeof(text),
-             "DELETE FROM chunks WHERE run_id = %lld AND seq = (SELECT max(seq) FROM chunks "
-             "WHERE run_id = %lld)",
+             "UPDATE chunk_blocks SET chunks = json_remove(chunks, '$[#-1]') WHERE run_id = "
+             "%lld AND seq = (SELECT max(seq) FROM chunk_blocks WHERE run_id = %lld)",
              (long long)id, (long long)id);
     sql(db, text);
     expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
@@ -210,8 +210,8 @@ static void a_row_missing_on_either_side_is_a_divergence(void **state)
     /* A stored row the replay does not make. */
     int64_t other = starter_run("sync_baseline");
     snprintf(text, sizeof(text),
-             "INSERT INTO calls (run_id, seq, t_us, kind, result) VALUES (%lld, 100000, 1, "
-             "'cancel', 0)",
+             "INSERT INTO call_blocks (run_id, seq, calls) VALUES (%lld, 100000, "
+             "'[[1,\"cancel\",null,0,null,null,null]]')",
              (long long)other);
     sql(db, text);
     expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)other), 1,

@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 static char db_path[128];
 static char out_path[160];
 
@@ -327,7 +329,7 @@ static void test_run_figures_match_hand_computed(void **state)
     /* The stored BLE scenario loads: each delivered chunk has a link send ending at its ack. */
     assert_true(run.link_known);
     assert_int_equal(run.chunks[0].link.end_us, run.chunks[0].span.end_us);
-    assert_true(run.chunks[0].link.start_us < run.chunks[0].link.end_us);
+    assert_lt(run.chunks[0].link.start_us, run.chunks[0].link.end_us);
     assert_int_equal(run.chunks[5].link.start_us, REPORT_TIME_NONE);
     report_run_free(&run);
     chunksim_rec_close(&rec);
@@ -379,11 +381,11 @@ static void assert_self_contained(const char *html)
     assert_null(strstr(html, "@import"));
     assert_null(strstr(html, "url("));
     assert_null(strstr(html, "<script"));
-    assert_true(count_of(html, "<svg") >= 2);
+    assert_ge(count_of(html, "<svg"), 2);
     assert_int_equal(count_of(html, "<svg"), count_of(html, "</svg>"));
     assert_int_equal(count_of(html, "<table"), count_of(html, "</table>"));
     assert_int_equal(count_of(html, "<title>"), count_of(html, "</title>"));
-    assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
+    assert_eq(strncmp(html, "<!DOCTYPE html>", 15), 0);
     assert_non_null(strstr(html, "</html>\n"));
 }
 
@@ -451,12 +453,12 @@ static void test_window_parse(void **state)
     assert_int_equal(o.window_end_us, 200000);
     assert_int_equal(report_window_parse("100:", &o), 0);
     assert_int_equal(o.window_end_us, REPORT_TIME_NONE);
-    assert_true(report_window_parse("2:1", &o) < 0);
-    assert_true(report_window_parse("5:5", &o) < 0);
-    assert_true(report_window_parse("-1:5", &o) < 0);
-    assert_true(report_window_parse("1x:5", &o) < 0);
-    assert_true(report_window_parse("15", &o) < 0);
-    assert_true(report_window_parse("", &o) < 0);
+    assert_lt(report_window_parse("2:1", &o), 0);
+    assert_lt(report_window_parse("5:5", &o), 0);
+    assert_lt(report_window_parse("-1:5", &o), 0);
+    assert_lt(report_window_parse("1x:5", &o), 0);
+    assert_lt(report_window_parse("15", &o), 0);
+    assert_lt(report_window_parse("", &o), 0);
 }
 
 static void test_report_errors_exit_2(void **state)
@@ -525,7 +527,7 @@ static void census_event(json_t *ev, trace_census_t *c)
         assert_true(json_is_integer(json_object_get(ev, "ts")));
         assert_true(json_is_integer(json_object_get(ev, "dur")));
         assert_true(json_is_integer(json_object_get(ev, "tid")));
-        assert_true(json_integer_value(json_object_get(ev, "dur")) >= 0);
+        assert_ge(json_integer_value(json_object_get(ev, "dur")), 0);
         const char *cat = json_string_value(json_object_get(ev, "cat"));
         for (int i = 0; i < 4; i++) {
             c->x_by_cat[i] += strcmp(cat, cats[i]) == 0;
@@ -587,9 +589,9 @@ static void test_perfetto_export_has_every_event_kind(void **state)
     assert_int_equal(c.x_by_cat[3], 5);   /* their link sends */
     /* never-completed read, never-ready wait, undelivered chunk, the violation */
     assert_int_equal(c.instants, 4);
-    assert_true(c.counters_busy > 2);
+    assert_gt(c.counters_busy, 2);
     assert_int_equal(c.busy_max, 1);
-    assert_true(c.counters_fill >= 1);
+    assert_ge(c.counters_fill, 1);
     json_t *other = json_object_get(root, "otherData");
     assert_int_equal(json_integer_value(json_object_get(other, "run_id")), 1);
     assert_string_equal(json_string_value(json_object_get(other, "scenario")), evil_name);
@@ -659,15 +661,15 @@ static void test_real_run_exports_link_sends_and_window_fill(void **state)
     char err[256];
     assert_int_equal(report_run_load(db, 1, &run, err, sizeof err), 0);
     assert_true(run.link_known);
-    assert_true(run.n_chunks > 10);
+    assert_gt(run.n_chunks, 10);
     size_t delivered = 0;
     for (size_t i = 0; i < run.n_chunks; i++) {
         const report_chunk_t *c = &run.chunks[i];
         delivered += c->delivered;
-        assert_true(c->storage_end >= 0);
+        assert_ge(c->storage_end, 0);
         /* On air only after it was produced: the recomputed send fits in the chunk's span. */
         if (c->link.start_us != REPORT_TIME_NONE) {
-            assert_true(c->link.start_us >= c->span.start_us);
+            assert_ge(c->link.start_us, c->span.start_us);
         }
     }
     /* Every payload byte consumed by the end: the last chunk ends at the image size. */
@@ -683,8 +685,8 @@ static void test_real_run_exports_link_sends_and_window_fill(void **state)
     census(root, &c);
     assert_int_equal(c.x_by_cat[2], delivered);
     assert_int_equal(c.x_by_cat[3], delivered);
-    assert_true(c.fill_max > 0);
-    assert_true(c.fill_max <= 4096); /* the default single window */
+    assert_gt(c.fill_max, 0);
+    assert_le(c.fill_max, 4096); /* the default single window */
     json_decref(root);
 
     char html_path[200];

@@ -25,55 +25,24 @@
 
 #include <cmocka.h>
 
-static char tmpdir[] = "/tmp/test_run_cli.XXXXXX";
+#include "chunksim_test.h"
+
 static char out[1 << 16], err_text[1 << 16];
 
 /* Small and quick: 4 KiB over BLE with MTU 247. */
 static const char small_ini[] = "[coredump]\nsize_bytes = 4KiB\n[flash]\nsize_bytes = 1MiB\n"
                                 "[link]\natt_mtu = 247\n";
 
-static const char *path_of(const char *name)
-{
-    static char paths[8][300];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 300, "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(path_of(name), "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void read_file(const char *path, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return;
-    size_t n = fread(buf, 1, len - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
 /* Runs "PREFIX chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. */
 __attribute__((format(printf, 2, 3))) static int cli(const char *prefix, const char *fmt, ...)
 {
-    char args[4096], cmd[6000];
+    char args[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s > '%s/out.txt' 2> '%s/err.txt'", tmpdir,
-             prefix, CHUNKSIM_BIN, args, tmpdir, tmpdir);
-    int status = system(cmd);
-    read_file(path_of("out.txt"), out, sizeof out);
-    read_file(path_of("err.txt"), err_text, sizeof err_text);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return chunksim_test_shell(out, sizeof out, err_text, sizeof err_text, "%s '%s' %s", prefix,
+                               CHUNKSIM_BIN, args);
 }
 
 /*
@@ -137,10 +106,10 @@ static void stdout_reason(char *reason, size_t len)
 static void remove_db(const char *name)
 {
     char side[400];
-    unlink(path_of(name));
-    snprintf(side, sizeof side, "%s-wal", path_of(name));
+    unlink(chunksim_test_path(name));
+    snprintf(side, sizeof side, "%s-wal", chunksim_test_path(name));
     unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path_of(name));
+    snprintf(side, sizeof side, "%s-shm", chunksim_test_path(name));
     unlink(side);
 }
 
@@ -148,7 +117,7 @@ static void remove_db(const char *name)
 static void test_refused_override_is_named_and_frees_the_scenario(void **state)
 {
     (void)state;
-    write_file("small.ini", small_ini);
+    chunksim_test_write_file("small.ini", small_ini);
     expect_exit(run_cli("small.ini --db '' --set link.att_mtu=7"), 2);
     assert_contains(
         err_text, "chunksim run: --set link.att_mtu=7: must be a whole number between 23 and 517");
@@ -165,7 +134,8 @@ static void test_refused_override_is_named_and_frees_the_scenario(void **state)
 static void test_override_may_repair_what_the_file_alone_breaks(void **state)
 {
     (void)state;
-    write_file("big_chunk.ini", "[coredump]\nsize_bytes = 4KiB\n[link]\nchunk_bytes = 200\n");
+    chunksim_test_write_file("big_chunk.ini",
+                             "[coredump]\nsize_bytes = 4KiB\n[link]\nchunk_bytes = 200\n");
     expect_exit(run_cli("big_chunk.ini --db '' --set link.att_mtu=247"), 0);
     expect_exit(run_cli("big_chunk.ini --db ''"), 2);
     assert_contains(err_text, "big_chunk.ini:4: [link] chunk_bytes = 200: with kind = ble a chunk "
@@ -176,28 +146,29 @@ static void test_override_may_repair_what_the_file_alone_breaks(void **state)
 static void test_scenario_the_models_cannot_run_is_refused_at_load(void **state)
 {
     (void)state;
-    write_file("tiny.ini", "[run]\nexpect = ok\n[coredump]\nsize_bytes = 30\n");
+    chunksim_test_write_file("tiny.ini", "[run]\nexpect = ok\n[coredump]\nsize_bytes = 30\n");
     expect_exit(run_cli("tiny.ini --db ''"), 2);
     assert_contains(err_text, "tiny.ini:4: [coredump] size_bytes = 30: with content = random the "
                               "image is at least 40 bytes");
-    assert_true(out[0] == '\0'); /* no table, no run */
+    assert_eq(out[0], '\0'); /* no table, no run */
 
-    write_file("flips.ini", "[faults]\nfault = bitflip op=3 flips=20\n");
+    chunksim_test_write_file("flips.ini", "[faults]\nfault = bitflip op=3 flips=20\n");
     expect_exit(run_cli("flips.ini --db ''"), 2);
     assert_contains(err_text, "flips.ini:2: [faults] fault = bitflip op=3 flips=20: flips=20: must "
                               "be a bit count from 1 to 8");
 
     /* RLE with a synchronous reader is no longer refused: the core encodes it. */
-    write_file("rle_sync.ini", "[run]\nexpect = ok\n[coredump]\nsize_bytes = 4KiB\nrle = true\n");
+    chunksim_test_write_file("rle_sync.ini",
+                             "[run]\nexpect = ok\n[coredump]\nsize_bytes = 4KiB\nrle = true\n");
     expect_exit(run_cli("rle_sync.ini --db '' --set reader.kind=sync"), 0);
 
     /* A FIFO blocked the load forever, /dev/zero filled memory. */
-    assert_int_equal(mkfifo(path_of("dump.fifo"), 0600), 0);
-    write_file("fifo.ini", "[coredump]\ncontent = file\nfile = dump.fifo\n");
+    assert_int_equal(mkfifo(chunksim_test_path("dump.fifo"), 0600), 0);
+    chunksim_test_write_file("fifo.ini", "[coredump]\ncontent = file\nfile = dump.fifo\n");
     expect_exit(run_cli("fifo.ini --db ''"), 2);
     assert_contains(err_text, "fifo.ini:3: [coredump] file = dump.fifo: dump.fifo is a FIFO, not "
                               "a regular file");
-    write_file("zero.ini", "[coredump]\ncontent = file\nfile = /dev/zero\n");
+    chunksim_test_write_file("zero.ini", "[coredump]\ncontent = file\nfile = /dev/zero\n");
     expect_exit(run_cli("zero.ini --db ''"), 2);
     assert_contains(err_text, "/dev/zero is a character device, not a regular file");
 }
@@ -206,10 +177,11 @@ static void test_scenario_the_models_cannot_run_is_refused_at_load(void **state)
 static void test_name_that_is_not_utf8_is_refused_before_any_output(void **state)
 {
     (void)state;
-    write_file("latin1.ini", "[run]\nname = caf\xe9\n[coredump]\nsize_bytes = 4KiB\n");
+    chunksim_test_write_file("latin1.ini",
+                             "[run]\nname = caf\xe9\n[coredump]\nsize_bytes = 4KiB\n");
     expect_exit(run_cli("latin1.ini --db '' --json -q"), 2);
     assert_contains(err_text, "latin1.ini:2: [run] name = caf\xe9: byte 4 (0xE9) is not UTF-8");
-    assert_true(out[0] == '\0');
+    assert_eq(out[0], '\0');
     expect_exit(run_cli("small.ini --db '' --json -q --set 'run.description=ab\xff'"), 2);
     assert_contains(err_text, "--set run.description=ab\xff: byte 3 (0xFF) is not UTF-8");
 }
@@ -226,7 +198,7 @@ static void test_setup_failure_is_an_error_everywhere(void **state)
     assert_contains(out, "1 run(s): 0 passed, 1 failed; recorded in setup.db\n");
     stdout_reason(reason, sizeof reason);
     assert_contains(reason, "reader refused to start");
-    db_story(path_of("setup.db"), story, sizeof story);
+    db_story(chunksim_test_path("setup.db"), story, sizeof story);
     snprintf(want, sizeof want, "finished error: %s", reason);
     assert_string_equal(story, want);
     remove_db("setup.db");
@@ -236,7 +208,7 @@ static void test_setup_failure_is_an_error_everywhere(void **state)
                 1);
     assert_contains(out, "\"outcome\": \"error\"");
     assert_contains(out, "\"passed\": false");
-    db_story(path_of("setup.db"), story, sizeof story);
+    db_story(chunksim_test_path("setup.db"), story, sizeof story);
     assert_string_equal(story, want);
     remove_db("setup.db");
 }
@@ -255,7 +227,7 @@ static void test_recording_failure_fails_the_run_and_is_named(void **state)
     stdout_reason(reason, sizeof reason);
     assert_contains(reason, "not recorded in full: ");
     assert_contains(reason, "; the run ended ok");
-    db_story(path_of("full.db"), story, sizeof story);
+    db_story(chunksim_test_path("full.db"), story, sizeof story);
     snprintf(want, sizeof want, "finished error: %s", reason);
     assert_string_equal(story, want);
     remove_db("full.db");
@@ -272,23 +244,22 @@ static void test_recording_failure_fails_the_run_and_is_named(void **state)
 static int setup(void **state)
 {
     (void)state;
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
+    return chunksim_test_scratch_make("test_run_cli");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return chunksim_test_scratch_remove();
 }
 
 /* A run is printed once: its row, and under it its reason; nothing about it on stderr. */
 static void test_each_run_is_printed_once(void **state)
 {
     (void)state;
-    write_file("lost.ini", "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                           "[link]\natt_mtu = 247\ndisconnect_after_chunk = last\n");
+    chunksim_test_write_file("lost.ini",
+                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                             "[link]\natt_mtu = 247\ndisconnect_after_chunk = last\n");
     expect_exit(run_cli("lost.ini lost.ini --db ''"), 1);
     assert_string_equal(err_text, "");
     size_t rows = 0, reasons = 0;

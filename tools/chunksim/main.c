@@ -1,13 +1,9 @@
-/* chunksim: run, bench. */
+/* chunksim: the command-line tool; main_commands below lists every subcommand. */
 #include "cli.h"
 #include "options.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#ifndef CHUNKSIM_VERSION
-#define CHUNKSIM_VERSION "0.0.0"
-#endif
 
 /* One row per subcommand; each lives in cmd_<name>.c. */
 static const struct {

@@ -52,8 +52,8 @@
  * DISCONNECTED at once with the reconnect time; the application decides
  * whether to wait and resend.
  *
- * Errors are negative libuv codes (UV_EINVAL, UV_EMSGSIZE) for now; they
- * will move to the common chunksim error list.
+ * Errors are chunksim codes (chunksim/error.h): CHUNKSIM_E_INVAL and
+ * CHUNKSIM_E_MSGSIZE.
  */
 #ifndef CHUNKSIM_LINK_H
 #define CHUNKSIM_LINK_H
@@ -62,6 +62,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunksim/error.h"
 #include "chunksim/rng.h"
 
 /* "no such time": no disconnect, or no reconnect. */
@@ -89,20 +90,20 @@
 typedef enum chunksim_link_kind {
     CHUNKSIM_LINK_BLE = 0,
     CHUNKSIM_LINK_NETWORK = 1,
-} chunksim_link_kind;
+} chunksim_link_kind_t;
 
 typedef enum chunksim_link_phy {
     CHUNKSIM_LINK_PHY_1M = 1,
     CHUNKSIM_LINK_PHY_2M = 2,
-} chunksim_link_phy;
+} chunksim_link_phy_t;
 
-typedef struct chunksim_link_config_s {
-    chunksim_link_kind kind;
+typedef struct chunksim_link_config {
+    chunksim_link_kind_t kind;
     /* BLE */
     uint32_t att_mtu;           /* 23..517; default 23 */
     uint32_t conn_interval_us;  /* 7500..4000000, multiple of 1250; default 30000 */
     uint32_t packets_per_event; /* link-layer packets, 1..64; default 4 */
-    chunksim_link_phy phy;      /* default 1M */
+    chunksim_link_phy_t phy;    /* default 1M */
     /* NETWORK: 1..1 MiB, default 1024. BLE: 0 (default) for a whole notification,
      * or a smaller buffer a firmware gives get-chunk (at most the notification). */
     uint32_t chunk_bytes;
@@ -119,10 +120,10 @@ typedef struct chunksim_link_config_s {
 typedef enum chunksim_link_status {
     CHUNKSIM_LINK_SENT = 0,         /* delivered and acknowledged */
     CHUNKSIM_LINK_DISCONNECTED = 1, /* not delivered: the link is or went down */
-} chunksim_link_status;
+} chunksim_link_status_t;
 
-typedef struct chunksim_link_result_s {
-    chunksim_link_status status;
+typedef struct chunksim_link_result {
+    chunksim_link_status_t status;
     uint64_t start_us;        /* the first attempt went on air (or = sent_us if none did) */
     uint64_t sent_us;         /* SENT: last packet acked; DISCONNECTED: failure known */
     uint64_t air_us;          /* link busy time spent on this chunk, retries included */
@@ -131,7 +132,7 @@ typedef struct chunksim_link_result_s {
 } chunksim_link_result_t;
 
 /* Read-only counters, for metrics and tests. */
-typedef struct chunksim_link_stats_s {
+typedef struct chunksim_link_stats {
     uint64_t chunks;          /* delivered */
     uint64_t bytes;           /* delivered chunk bytes */
     uint64_t busy_us;         /* air (BLE) or wire (NETWORK) time, lost attempts included */
@@ -141,7 +142,7 @@ typedef struct chunksim_link_stats_s {
 } chunksim_link_stats_t;
 
 /* Caller-owned; fields are private except data and stats. */
-typedef struct chunksim_link_s {
+typedef struct chunksim_link {
     void *data; /* the caller's */
     chunksim_link_stats_t stats;
     /* private */
@@ -174,10 +175,10 @@ typedef struct chunksim_link_s {
 } chunksim_link_t;
 
 /* Fills cfg with the defaults of kind (see the field comments). */
-void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kind kind);
+void chunksim_link_config_default(chunksim_link_config_t *cfg, chunksim_link_kind_t kind);
 
 /*
- * Returns 0 if cfg is usable, else UV_EINVAL with *why (if why is not NULL)
+ * Returns 0 if cfg is usable, else CHUNKSIM_E_INVAL with *why (if why is not NULL)
  * set to a static sentence naming the field and its allowed range. Fields of
  * the other kind are not checked.
  */
@@ -201,8 +202,8 @@ uint32_t chunksim_link_ble_notify_max_bytes(uint32_t att_mtu);
 
 /*
  * Sends one chunk of chunk_bytes offered at now_us; fills *out. Returns 0
- * (whether SENT or DISCONNECTED), UV_EINVAL for an empty chunk, or
- * UV_EMSGSIZE for one larger than chunksim_link_chunk_bytes().
+ * (whether SENT or DISCONNECTED), CHUNKSIM_E_INVAL for an empty chunk, or
+ * CHUNKSIM_E_MSGSIZE for one larger than chunksim_link_chunk_bytes().
  */
 int chunksim_link_send(chunksim_link_t *link, uint64_t now_us, size_t chunk_bytes,
                        chunksim_link_result_t *out);
@@ -251,10 +252,10 @@ uint32_t chunksim_link_retransmissions_by(const chunksim_link_t *link, uint64_t 
 double chunksim_link_bound_bytes_per_s(const chunksim_link_t *link);
 
 /* On-air time of one BLE data packet with ll_payload_bytes of payload. */
-uint64_t chunksim_link_ble_packet_us(chunksim_link_phy phy, size_t ll_payload_bytes);
+uint64_t chunksim_link_ble_packet_us(chunksim_link_phy_t phy, size_t ll_payload_bytes);
 
 /* One packet's share of a connection event: the packet, one inter-frame
  * space and the peer's empty ack. */
-uint64_t chunksim_link_ble_exchange_us(chunksim_link_phy phy, size_t ll_payload_bytes);
+uint64_t chunksim_link_ble_exchange_us(chunksim_link_phy_t phy, size_t ll_payload_bytes);
 
 #endif

@@ -61,7 +61,7 @@ typedef struct chunksim_merge_stats {
     uint64_t runs_interrupted; /* copied as 'interrupted' (were 'running') */
     uint64_t scenarios_added;
     uint64_t images_added;
-    uint64_t rows_copied; /* calls + flash_ops + chunks + violations + params + metrics */
+    uint64_t rows_copied; /* call_blocks + flash_ops + chunk_blocks + violations + params + metrics */
     int64_t last_run_id;  /* largest input run_id looked at (0: none) */
     bool busy;            /* failed: another connection held the output's lock past the wait */
 } chunksim_merge_stats_t;

@@ -53,7 +53,7 @@
     X(WRONGLY_ABSENT, "wrongly_absent",                                                            \
       "the header peek said no coredump while a valid one was stored")                             \
     X(INLINE_COMPLETION, "inline_completion",                                                      \
-      "a completion arrived inside the call that dispatched it")                                   \
+      "a read was treated as complete inside the call that dispatched it")                         \
     X(NO_PROGRESS, "no_progress",                                                                  \
       "calls go on and on without a chunk or a failed attempt: a livelock")                        \
     X(MAPPED_READ_BUSY, "mapped_read_busy",                                                        \
@@ -228,9 +228,6 @@ void chunksim_monitor_clear(chunksim_monitor_t *mon);
  * deleted again without that being a second clear.
  */
 void chunksim_monitor_clear_failed(chunksim_monitor_t *mon);
-/* The stored coredump became invalid without the packetizer's delete (a
- * fault, an erase by the application): a peek may now find nothing. */
-void chunksim_monitor_storage_lost(chunksim_monitor_t *mon);
 
 /*
  * A peek found a coredump while the header stored in flash is none (magic
@@ -277,7 +274,11 @@ void chunksim_monitor_mapped_read_busy(chunksim_monitor_t *mon, uint32_t offset)
  */
 void chunksim_monitor_program_sets_bits(chunksim_monitor_t *mon, uint32_t offset, uint8_t stored,
                                         uint8_t data);
-/* A completion was delivered while the call that dispatched it was still running. */
+/*
+ * A read was treated as complete inside the call that dispatched it (what:
+ * which read and how it showed; the board's inline_completion hook calls
+ * this, chunksim/reader.h). Reported with the call in progress.
+ */
 void chunksim_monitor_inline_completion(chunksim_monitor_t *mon, const char *what);
 /*
  * RLE: the packetizer has handed out the encoded message's bytes up to end

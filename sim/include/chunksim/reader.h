@@ -42,6 +42,9 @@ typedef struct chunksim_board {
      * can end it; a reader that can end its process (glue.c's, in its own
      * child) does so with the reason. */
     const char *(*stuck)(void *ctx);
+    /* A reader saw a read treated as complete before its completion came (what: which, and how
+     * it showed); the monitor reports it as inline_completion. NULL: nobody listens. */
+    void (*inline_completion)(void *ctx, const char *what);
     void *ctx;
 } chunksim_board_t;
 

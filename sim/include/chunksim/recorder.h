@@ -22,13 +22,16 @@
  *
  * Speed: calls, flash ops and chunks are copied into a buffer and inserted
  * up to 4096 at a time by one statement per table (SQLite's per-statement
- * cost, not its B-tree work, dominated one-row inserts). A row is still
- * refused at once when its seq repeats one of the run's: a row whose seq is
- * above every earlier seq of its kind cannot collide and is buffered; any
- * other row is inserted on the spot. What is deferred is an I/O failure
- * (disk full): it is reported, with the number of rows lost, by the call
- * that inserts the buffer (the one that fills it or ends a batch,
- * chunksim_rec_flush(), run_end() or run_abort()).
+ * cost, not its B-tree work, dominated one-row inserts). Calls and chunks
+ * are stored up to 64 consecutive ones per row (call_blocks, chunk_blocks,
+ * read through the calls and chunks views; docs/schema.md). A row is still
+ * refused at once when its seq repeats one of the run's: a call or chunk
+ * whose seq is not above the run's last of its kind is refused
+ * (CHUNKSIM_REC_E_INVAL); a flash op whose seq is above every earlier one
+ * cannot collide and is buffered, any other is inserted on the spot. What is deferred is an I/O
+ * failure (disk full): it is reported, with the number of calls, ops or chunks lost, by the call
+ * that inserts the buffer (the one that fills it or ends a batch, chunksim_rec_flush(), run_end()
+ * or run_abort()).
  *
  * Concurrency: one writer per database (a matrix funnels its workers' results
  * through one recorder). A second writer waits for the first's batch
@@ -46,9 +49,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* PRAGMA user_version of the databases this build writes; a newer one is refused, an
- * older one is brought up to it when opened for writing. */
-#define CHUNKSIM_REC_SCHEMA_VERSION 3
+#include "chunksim/error.h"
+
+/*
+ * PRAGMA user_version of the databases this build writes; a newer one is
+ * refused, an older one is read as it is and brought up to this one when
+ * opened for writing (docs/schema.md, "Versions").
+ */
+#define CHUNKSIM_REC_SCHEMA_VERSION 4
 
 /* Rows per transaction (docs/design.md, "The database"; `chunksim bench` measures rows/s). */
 #define CHUNKSIM_REC_BATCH_ROWS_DEFAULT 4096u
@@ -58,20 +66,15 @@
 #define CHUNKSIM_REC_SEQ_NONE  UINT64_MAX /* a violation not tied to one call */
 #define CHUNKSIM_REC_ARG_NONE  INT64_MIN  /* a call without an argument */
 
-/* Errors (for now the recorder's own list; it will join the common chunksim list). */
-#define CHUNKSIM_REC_ERRNO_MAP(X)                                                                  \
-    X(INVAL, -1, "invalid argument")                                                               \
-    X(SQLITE, -2, "SQLite error (chunksim_rec_errmsg() has the details)")                          \
-    X(VERSION, -3, "database schema is newer than this chunksim understands")                      \
-    X(NOTREC, -4, "file is not a chunksim recording")                                              \
-    X(STATE, -5, "not valid now (no run in progress, or one already is)")                          \
-    X(READONLY, -6, "recorder was opened read-only")
-
+/* Errors: codes of the common list (chunksim/error.h), under the recorder's names. */
 enum chunksim_rec_errno {
-    CHUNKSIM_REC_OK = 0,
-#define CHUNKSIM_REC_ERRNO_ENUM_(name, value, text) CHUNKSIM_REC_E_##name = (value),
-    CHUNKSIM_REC_ERRNO_MAP(CHUNKSIM_REC_ERRNO_ENUM_)
-#undef CHUNKSIM_REC_ERRNO_ENUM_
+    CHUNKSIM_REC_OK = CHUNKSIM_OK,
+    CHUNKSIM_REC_E_INVAL = CHUNKSIM_E_INVAL,
+    CHUNKSIM_REC_E_SQLITE = CHUNKSIM_E_SQLITE,
+    CHUNKSIM_REC_E_VERSION = CHUNKSIM_E_VERSION,
+    CHUNKSIM_REC_E_NOTREC = CHUNKSIM_E_NOTREC,
+    CHUNKSIM_REC_E_STATE = CHUNKSIM_E_STATE,
+    CHUNKSIM_REC_E_READONLY = CHUNKSIM_E_READONLY,
 };
 
 struct sqlite3;
@@ -79,7 +82,7 @@ struct sqlite3_stmt;
 
 struct chunksim_rec_rows;
 
-#define CHUNKSIM_REC_STMTS_     18
+#define CHUNKSIM_REC_STMTS_     15
 #define CHUNKSIM_REC_ERRMSG_MAX 512
 
 typedef struct chunksim_rec {
@@ -120,7 +123,7 @@ typedef struct chunksim_rec_run_info {
 
 /* One call into the core by the application loop. */
 typedef struct chunksim_rec_call {
-    uint64_t seq;            /* per run, increasing */
+    uint64_t seq;            /* per run, each above the last */
     uint64_t t_us;           /* when the call was made */
     const char *kind;        /* prepare|get_chunk|complete|cancel|confirm|abort */
     int64_t arg;             /* e.g. requested chunk size; CHUNKSIM_REC_ARG_NONE: none */
@@ -146,7 +149,7 @@ typedef struct chunksim_rec_flash_op {
 
 /* One chunk produced by the packetizer and handed to the link. */
 typedef struct chunksim_rec_chunk {
-    uint64_t seq;             /* per run, increasing */
+    uint64_t seq;             /* per run, each above the last */
     uint64_t t_us;            /* when get-chunk produced it */
     uint64_t sent_us;         /* when the link finished it; TIME_NONE: not delivered */
     uint8_t header;           /* the chunk's first (header) byte */
@@ -193,8 +196,8 @@ typedef struct chunksim_rec_run_result {
  * the per-row parent lookup cost 8% of a recorded run), schema created if the
  * file is new, brought up to CHUNKSIM_REC_SCHEMA_VERSION when older (version
  * 1 gains the runs case columns, NULL for its runs; version 2 runs.packetizer,
- * 'chunksim' for its runs), runs abandoned by dead
- * writers marked interrupted. Fails with
+ * 'chunksim' for its runs; version 3's calls and chunks move into blocks, one
+ * per row), runs abandoned by dead writers marked interrupted. Fails with
  * CHUNKSIM_REC_E_VERSION on a newer schema and CHUNKSIM_REC_E_NOTREC on a
  * file that is not a chunksim recording. On failure the message is also
  * copied to err (if not NULL) and rec is closed.
@@ -242,7 +245,7 @@ int chunksim_rec_call(chunksim_rec_t *rec, const chunksim_rec_call_t *call);
 int chunksim_rec_flash_op(chunksim_rec_t *rec, const chunksim_rec_flash_op_t *op);
 int chunksim_rec_chunk(chunksim_rec_t *rec, const chunksim_rec_chunk_t *chunk);
 int chunksim_rec_violation(chunksim_rec_t *rec, const chunksim_rec_violation_t *v);
-/* A derived seed or drawn parameter; each name once per run. */
+/* A value the run derived (a seed) or decided (docs/schema.md, params); each name once per run. */
 int chunksim_rec_param(chunksim_rec_t *rec, const char *name, const char *value);
 /* An open-ended metric; each name once per run. */
 int chunksim_rec_metric(chunksim_rec_t *rec, const char *name, double value);
@@ -256,10 +259,19 @@ int chunksim_rec_run_end(chunksim_rec_t *rec, const chunksim_rec_run_result_t *r
 /* End the run as status 'aborted', outcome 'incomplete', with reason; keep its rows. */
 int chunksim_rec_run_abort(chunksim_rec_t *rec, const char *reason);
 
+/*
+ * The columns of a trace table ("calls", "flash_ops" or "chunks") after
+ * run_id, in order, as "seq, t_us, ..." into buf: what a reader selects to
+ * see every value the recorder stores (replay compares them all). Returns the
+ * number of columns, or CHUNKSIM_REC_E_INVAL for another name or a buffer
+ * too small.
+ */
+int chunksim_rec_trace_columns(const char *table, char *buf, size_t len);
+
 /* The last failure's message (SQLite's text with what was being done); "" if none. */
 const char *chunksim_rec_errmsg(const chunksim_rec_t *rec);
 
-/* Text for a CHUNKSIM_REC_E_* code (or "ok"); never NULL. */
+/* chunksim_strerror(), kept for the recorder's callers. */
 const char *chunksim_rec_strerror(int err);
 
 #endif

@@ -6,6 +6,7 @@
 #ifndef CHUNKSIM_RUN_H
 #define CHUNKSIM_RUN_H
 
+#include "chunksim/outcome.h"
 #include "chunksim/reader.h"
 #include "chunksim/recorder.h"
 #include "chunksim/scenario.h"
@@ -15,16 +16,6 @@
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
-
-typedef enum chunksim_outcome {
-    CHUNKSIM_OUTCOME_OK,      /* the coredump arrived intact and was cleared (or kept) as asked */
-    CHUNKSIM_OUTCOME_LOST,    /* the coredump is gone from flash and never arrived intact */
-    CHUNKSIM_OUTCOME_CORRUPT, /* delivered bytes differ from what was stored */
-    CHUNKSIM_OUTCOME_INCOMPLETE, /* not delivered, still stored (or the run was cut short) */
-    CHUNKSIM_OUTCOME_VIOLATION,  /* the firmware broke the contract (see violations) */
-    /* The run could not be set up, or could not be recorded in full (record_error) */
-    CHUNKSIM_OUTCOME_ERROR
-} chunksim_outcome_t;
 
 /*
  * The timing figures share one interval, the drain: from the first call
@@ -137,10 +128,11 @@ typedef struct chunksim_run_options {
     const char *case_cell;
 } chunksim_run_options_t;
 
-/* Runs sc with its own seed and mode. Returns 0 (see res->outcome) or a negative setup error. */
+/*
+ * Runs sc with its own seed and mode. Returns 0 (see res->outcome) or a negative setup error,
+ * a code of chunksim/error.h (chunksim_strerror() names it; res->reason says more).
+ */
 int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *opts,
                  chunksim_run_result_t *res);
-
-const char *chunksim_outcome_name(chunksim_outcome_t outcome);
 
 #endif

@@ -28,6 +28,11 @@
 #ifndef CHUNKSIM_SCENARIO_H
 #define CHUNKSIM_SCENARIO_H
 
+#include "chunksim/link.h"
+#include "chunksim/outcome.h"
+#include "chunksim/sched.h"
+#include "flashmodel/flashmodel.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,19 +64,15 @@
  */
 #define CHUNKSIM_SCENARIO_COREDUMP_MAX_BYTES (512u * 1024u * 1024u)
 
-typedef enum chunksim_run_mode {
-    CHUNKSIM_MODE_VIRTUAL = 0, /* event heap, simulated time (CI) */
-    CHUNKSIM_MODE_REALTIME     /* libuv timers and thread pool, measured time */
-} chunksim_run_mode_t;
-
-/* The outcome a regression test expects; NONE: the scenario states none. */
+/* The outcome a regression test expects, one above the outcome's value; NONE: the scenario
+ * states none (chunksim_expect_outcome() reads that as ok). */
 typedef enum chunksim_expect {
     CHUNKSIM_EXPECT_NONE = 0,
-    CHUNKSIM_EXPECT_OK,
-    CHUNKSIM_EXPECT_LOST,
-    CHUNKSIM_EXPECT_CORRUPT,
-    CHUNKSIM_EXPECT_INCOMPLETE,
-    CHUNKSIM_EXPECT_VIOLATION
+    CHUNKSIM_EXPECT_OK = CHUNKSIM_OUTCOME_OK + 1,
+    CHUNKSIM_EXPECT_LOST = CHUNKSIM_OUTCOME_LOST + 1,
+    CHUNKSIM_EXPECT_CORRUPT = CHUNKSIM_OUTCOME_CORRUPT + 1,
+    CHUNKSIM_EXPECT_INCOMPLETE = CHUNKSIM_OUTCOME_INCOMPLETE + 1,
+    CHUNKSIM_EXPECT_VIOLATION = CHUNKSIM_OUTCOME_VIOLATION + 1
 } chunksim_expect_t;
 
 typedef enum chunksim_content {
@@ -85,13 +86,6 @@ typedef enum chunksim_read_command {
     CHUNKSIM_READ_CMD_READ = 0, /* 03h: one data line, no dummy cycles */
     CHUNKSIM_READ_CMD_FAST      /* 0Bh / dual / quad output: dummy cycles, 1, 2 or 4 lines */
 } chunksim_read_command_t;
-
-/* What the flash does with an operation issued while it is busy. */
-typedef enum chunksim_busy_policy {
-    CHUNKSIM_BUSY_QUEUE = 0, /* start it when the current one ends */
-    CHUNKSIM_BUSY_REJECT,    /* fail it at once */
-    CHUNKSIM_BUSY_SUSPEND    /* suspend a program/erase, serve the read, resume */
-} chunksim_busy_policy_t;
 
 typedef enum chunksim_latency_kind {
     CHUNKSIM_LATENCY_MODEL = 0, /* the timing model: bus clock, or typ..max with wear */
@@ -198,11 +192,6 @@ typedef enum chunksim_clear_policy {
     CHUNKSIM_CLEAR_ON_CONFIRM        /* delete when the link confirms delivery */
 } chunksim_clear_policy_t;
 
-typedef enum chunksim_sc_link_kind {
-    CHUNKSIM_SC_LINK_BLE = 0,
-    CHUNKSIM_SC_LINK_NETWORK
-} chunksim_sc_link_kind_t;
-
 typedef enum chunksim_phy { CHUNKSIM_PHY_1M = 0, CHUNKSIM_PHY_2M } chunksim_phy_t;
 
 /* Which flash operations run.power_cuts counts. */
@@ -220,7 +209,7 @@ typedef struct chunksim_scenario {
         char name[CHUNKSIM_SCENARIO_NAME_MAX + 1]; /* default: the file's stem */
         char description[CHUNKSIM_SCENARIO_DESCRIPTION_MAX + 1];
         uint64_t seed;
-        chunksim_run_mode_t mode;
+        chunksim_sched_mode_t mode;
         double realtime_scale; /* realtime: modeled delays are multiplied by this */
         uint64_t max_sim_us;   /* watchdog: the run ends incomplete at this time */
         chunksim_expect_t expect;
@@ -262,11 +251,11 @@ typedef struct chunksim_scenario {
         uint64_t sector_erase_typ_us, sector_erase_max_us;
         uint64_t block_erase_typ_us, block_erase_max_us;
         uint64_t chip_erase_typ_us, chip_erase_max_us;
-        uint32_t endurance_cycles;    /* erase cycles per sector */
-        uint32_t initial_wear_cycles; /* every sector starts with this many */
-        chunksim_busy_policy_t busy_policy;
-        bool page_wrap;             /* false: a program across a page edge is refused */
-        bool refuse_double_program; /* true: programming a non-erased byte is refused */
+        uint32_t endurance_cycles;            /* erase cycles per sector */
+        uint32_t initial_wear_cycles;         /* every sector starts with this many */
+        flashmodel_busy_policy_t busy_policy; /* what the flash does with an op while busy */
+        bool page_wrap;                       /* false: a program across a page edge is refused */
+        bool refuse_double_program;           /* true: programming a non-erased byte is refused */
         chunksim_latency_t read_latency, program_latency, erase_latency;
     } flash;
     struct {
@@ -281,7 +270,7 @@ typedef struct chunksim_scenario {
         uint32_t max_retries;     /* per failed or timed-out operation */
     } reader;
     struct {
-        chunksim_sc_link_kind_t kind;
+        chunksim_link_kind_t kind;
         uint32_t att_mtu;                /* ble */
         uint64_t conn_interval_us;       /* ble */
         uint32_t packets_per_event;      /* ble */
@@ -361,6 +350,12 @@ void chunksim_scenario_free(chunksim_scenario_t *sc);
 
 /* Keyword for an enum value as written in scenario files ("ok", "bitflip", ...). */
 const char *chunksim_expect_name(chunksim_expect_t expect);
+
+/* The outcome that passes a run expecting expect (ok for NONE). */
+chunksim_outcome_t chunksim_expect_outcome(chunksim_expect_t expect);
+
+/* "sync", "single", "double"; "?" for a value off the list. */
+const char *chunksim_reader_kind_name(chunksim_reader_kind_t kind);
 const char *chunksim_fault_kind_name(chunksim_fault_kind_t kind);
 const char *chunksim_fault_trigger_name(chunksim_fault_trigger_t trigger);
 

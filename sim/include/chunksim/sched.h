@@ -61,8 +61,8 @@
  * (their callbacks never run) and closes the handle; after its close_cb has
  * run, the loop holds nothing of the scheduler and uv_loop_close() succeeds.
  *
- * Errors are negative libuv codes (UV_EINVAL, UV_EBUSY, ...) for now; they
- * will move to the common chunksim error list.
+ * Errors are chunksim codes (chunksim/error.h): CHUNKSIM_E_INVAL, CHUNKSIM_E_BUSY,
+ * CHUNKSIM_E_NOENT, and -ENOMEM.
  *
  * Not thread-safe: every function must be called on the loop's thread, except
  * that a work_fn runs on the thread pool (and must not call into the
@@ -77,17 +77,19 @@
 
 #include <uv.h>
 
-typedef struct chunksim_sched_s chunksim_sched_t;
-typedef struct chunksim_event_s chunksim_event_t;
-typedef struct chunksim_work_s chunksim_work_t;
+#include "chunksim/error.h"
+
+typedef struct chunksim_sched chunksim_sched_t;
+typedef struct chunksim_event chunksim_event_t;
+typedef struct chunksim_work chunksim_work_t;
 
 typedef enum chunksim_sched_mode {
     CHUNKSIM_SCHED_VIRTUAL = 0,
     CHUNKSIM_SCHED_REALTIME = 1,
-} chunksim_sched_mode;
+} chunksim_sched_mode_t;
 
-typedef struct chunksim_sched_config_s {
-    chunksim_sched_mode mode;
+typedef struct chunksim_sched_config {
+    chunksim_sched_mode_t mode;
     /* REALTIME only: real delay = modelled delay * realtime_scale; > 0.
      * Zero means 1.0, so a zero-initialised config is valid. */
     double realtime_scale;
@@ -104,11 +106,11 @@ typedef void (*chunksim_sched_cb)(chunksim_sched_t *sched);
 
 /*
  * An event: caller-owned, no init needed. While pending it must stay valid
- * and must not be scheduled again (UV_EBUSY); once its callback has started,
+ * and must not be scheduled again (CHUNKSIM_E_BUSY); once its callback has started,
  * or after it was cancelled, it may be rescheduled or freed, also from inside
  * its own callback.
  */
-struct chunksim_event_s {
+struct chunksim_event {
     void *data; /* the caller's */
     /* read-only: when the event is (or was last) due, in model us */
     uint64_t time_us;
@@ -124,7 +126,7 @@ struct chunksim_event_s {
  * callback has started or it was cancelled, or, if the scheduler is closed
  * while it is in flight, until the scheduler's close_cb.
  */
-struct chunksim_work_s {
+struct chunksim_work {
     void *data; /* the caller's */
     /* read-only */
     uint64_t duration_us;
@@ -138,11 +140,11 @@ struct chunksim_work_s {
 };
 
 /* Caller-owned; fields are private except data. */
-struct chunksim_sched_s {
+struct chunksim_sched {
     void *data; /* the caller's */
     /* private */
     uv_loop_t *loop;
-    chunksim_sched_mode mode;
+    chunksim_sched_mode_t mode;
     double realtime_scale;
     union {
         uv_idle_t idle; /* VIRTUAL */
@@ -172,7 +174,7 @@ struct chunksim_sched_s {
 
 /*
  * Initialises sched on loop. config may be NULL (VIRTUAL). Returns 0, or
- * UV_EINVAL for an unknown mode or a realtime_scale that is negative, NaN or
+ * CHUNKSIM_E_INVAL for an unknown mode or a realtime_scale that is negative, NaN or
  * infinite. The virtual clock starts at 0; the realtime clock starts now.
  */
 int chunksim_sched_init(chunksim_sched_t *sched, uv_loop_t *loop,
@@ -188,14 +190,14 @@ uint64_t chunksim_sched_now_us(const chunksim_sched_t *sched);
 
 /*
  * Schedules cb(ev) to run delay_us model microseconds from now (saturating at
- * UINT64_MAX); sets ev->data = data. Returns 0; UV_EINVAL if cb is NULL or
- * the scheduler is closing; UV_EBUSY if ev is already pending; UV_ENOMEM.
+ * UINT64_MAX); sets ev->data = data. Returns 0; CHUNKSIM_E_INVAL if cb is NULL or
+ * the scheduler is closing; CHUNKSIM_E_BUSY if ev is already pending; -ENOMEM.
  */
 int chunksim_sched_at(chunksim_sched_t *sched, chunksim_event_t *ev, uint64_t delay_us,
                       chunksim_event_cb cb, void *data);
 
 /* Removes a pending event; its callback will not run. Returns 0, or
- * UV_ENOENT if ev was not pending (already run, cancelled or never
+ * CHUNKSIM_E_NOENT if ev was not pending (already run, cancelled or never
  * scheduled), which is harmless. */
 int chunksim_sched_cancel(chunksim_sched_t *sched, chunksim_event_t *ev);
 
@@ -209,9 +211,9 @@ bool chunksim_sched_is_pending(const chunksim_sched_t *sched, const chunksim_eve
  * operation's deadline, done_cb on the loop as the event at now +
  * duration_us; in VIRTUAL, both on the loop when the virtual clock reaches
  * now + duration_us. Either way done_cb sees now + duration_us as the
- * current time. Returns 0; UV_EINVAL if
- * done_cb is NULL or the scheduler is closing; UV_EBUSY if w is in flight;
- * UV_ENOMEM.
+ * current time. Returns 0; CHUNKSIM_E_INVAL if
+ * done_cb is NULL or the scheduler is closing; CHUNKSIM_E_BUSY if w is in flight;
+ * -ENOMEM.
  */
 int chunksim_sched_work(chunksim_sched_t *sched, chunksim_work_t *w, uint64_t duration_us,
                         chunksim_work_fn work_fn, chunksim_work_cb done_cb);
@@ -220,8 +222,8 @@ int chunksim_sched_work(chunksim_sched_t *sched, chunksim_work_t *w, uint64_t du
  * Cancels a work request in flight; neither work_fn nor done_cb will run and
  * w may be freed at once. A sleeping REALTIME request is woken, so cancelling
  * a long operation does not hold a pool thread for its duration. Returns 0;
- * UV_EBUSY if work_fn is already running or has run on the pool (done_cb
- * will follow as usual); UV_ENOENT if w was not in flight.
+ * CHUNKSIM_E_BUSY if work_fn is already running or has run on the pool (done_cb
+ * will follow as usual); CHUNKSIM_E_NOENT if w was not in flight.
  */
 int chunksim_sched_work_cancel(chunksim_sched_t *sched, chunksim_work_t *w);
 

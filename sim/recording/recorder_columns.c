@@ -1,0 +1,324 @@
+/*
+ * Recorder: the trace tables' columns, each listed once, and the values a
+ * column reads from its C struct.
+ *
+ * Everything that names a trace column is derived from these lists: the
+ * row buffer and its virtual tables, the bulk inserts, the JSON a block of
+ * calls or chunks is stored as, merge's copy and what replay compares. A new column
+ * is added to schema.sql (and docs/schema.md), to its C struct and here.
+ */
+#include "recorder_internal.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COL(s, name, type)                                                                         \
+    {                                                                                              \
+#name, REC_COL_##type, offsetof(s, name), 0                                                \
+    }
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* seq first in each list: a block row holds the first one, the others follow from it. */
+static const rec_column_t call_columns[] = {
+    COL(chunksim_rec_call_t, seq, U64),     COL(chunksim_rec_call_t, t_us, U64),
+    COL(chunksim_rec_call_t, kind, TEXT),   COL(chunksim_rec_call_t, arg, ARG),
+    COL(chunksim_rec_call_t, result, INT),  COL(chunksim_rec_call_t, result_name, TEXT),
+    COL(chunksim_rec_call_t, detail, TEXT), COL(chunksim_rec_call_t, duration_us, TIME),
+};
+
+static const rec_column_t flash_op_columns[] = {
+    COL(chunksim_rec_flash_op_t, seq, U64),      COL(chunksim_rec_flash_op_t, kind, TEXT),
+    COL(chunksim_rec_flash_op_t, addr, U32),     COL(chunksim_rec_flash_op_t, len, U32),
+    COL(chunksim_rec_flash_op_t, start_us, U64), COL(chunksim_rec_flash_op_t, end_us, TIME),
+    COL(chunksim_rec_flash_op_t, status, INT),   COL(chunksim_rec_flash_op_t, status_name, TEXT),
+    COL(chunksim_rec_flash_op_t, fault, TEXT),   COL(chunksim_rec_flash_op_t, latency_us, TIME),
+};
+
+static const rec_column_t chunk_columns[] = {
+    COL(chunksim_rec_chunk_t, seq, U64),
+    COL(chunksim_rec_chunk_t, t_us, U64),
+    COL(chunksim_rec_chunk_t, sent_us, TIME),
+    COL(chunksim_rec_chunk_t, len, SIZE),
+    COL(chunksim_rec_chunk_t, header, U8),
+    COL(chunksim_rec_chunk_t, flags, TEXT),
+    COL(chunksim_rec_chunk_t, delivered, BOOL),
+    COL(chunksim_rec_chunk_t, retransmissions, U32),
+    {"data", REC_COL_BLOB, offsetof(chunksim_rec_chunk_t, data),
+     offsetof(chunksim_rec_chunk_t, len)},
+};
+
+static const rec_column_t call_block_columns[] = {
+    COL(rec_block_row_t, seq, U64),
+    {"calls", REC_COL_TEXT, offsetof(rec_block_row_t, items), 0},
+};
+
+static const rec_column_t chunk_block_columns[] = {
+    COL(rec_block_row_t, seq, U64),
+    {"chunks", REC_COL_TEXT, offsetof(rec_block_row_t, items), 0},
+    {"data", REC_COL_BLOB, offsetof(rec_block_row_t, data), offsetof(rec_block_row_t, data_len)},
+};
+
+const rec_trace_table_t chunksim__rec_tables[KIND_COUNT] = {
+    [KIND_CALLS] = {"calls", "calls", call_columns, COUNT(call_columns)},
+    [KIND_FLASH_OPS] = {"flash_ops", "flash ops", flash_op_columns, COUNT(flash_op_columns)},
+    [KIND_CHUNKS] = {"chunks", "chunks", chunk_columns, COUNT(chunk_columns)},
+};
+
+static const rec_trace_table_t call_blocks = {"call_blocks", "calls", call_block_columns,
+                                              COUNT(call_block_columns)};
+static const rec_trace_table_t chunk_blocks = {"chunk_blocks", "chunks", chunk_block_columns,
+                                               COUNT(chunk_block_columns)};
+
+const rec_trace_table_t *const chunksim__rec_stored[KIND_COUNT] = {
+    [KIND_CALLS] = &call_blocks,
+    [KIND_FLASH_OPS] = &chunksim__rec_tables[KIND_FLASH_OPS],
+    [KIND_CHUNKS] = &chunk_blocks,
+};
+
+char *chunksim__rec_column_list(const rec_trace_table_t *t, const char *prefix)
+{
+    sqlite3_str *s = sqlite3_str_new(NULL);
+    for (int i = 0; i < t->ncols; i++)
+        sqlite3_str_appendf(s, "%s%s%s", i ? ", " : "", prefix, t->cols[i].name);
+    return sqlite3_str_finish(s);
+}
+
+int chunksim_rec_trace_columns(const char *table, char *buf, size_t len)
+{
+    for (int k = 0; table && k < KIND_COUNT; k++) {
+        const rec_trace_table_t *t = &chunksim__rec_tables[k];
+        if (strcmp(table, t->name) != 0)
+            continue;
+        char *cols = chunksim__rec_column_list(t, "");
+        int n = cols ? snprintf(buf, len, "%s", cols) : -1;
+        sqlite3_free(cols);
+        return n >= 0 && (size_t)n < len ? t->ncols : CHUNKSIM_REC_E_INVAL;
+    }
+    return CHUNKSIM_REC_E_INVAL;
+}
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+static const void *rec_field(const void *row, size_t at)
+{
+    return (const char *)row + at;
+}
+
+size_t chunksim__rec_size_at(const void *row, size_t at)
+{
+    size_t v;
+    memcpy(&v, rec_field(row, at), sizeof v);
+    return v;
+}
+
+const void *chunksim__rec_ptr_at(const void *row, size_t at)
+{
+    const void *p;
+    memcpy(&p, rec_field(row, at), sizeof p);
+    return p;
+}
+
+/* Static, so that the JSON writer below, which calls them per value, has them inlined. */
+static inline sqlite3_int64 rec_int_at(const rec_column_t *c, const void *row)
+{
+    const void *f = rec_field(row, c->at);
+    switch (c->type) {
+    case REC_COL_U64:
+    case REC_COL_TIME:
+    case REC_COL_ARG: {
+        sqlite3_int64 v; /* a uint64_t keeps its bits (chunksim__rec_i64) */
+        memcpy(&v, f, sizeof v);
+        return v;
+    }
+    case REC_COL_INT:
+        return *(const int *)f;
+    case REC_COL_U32:
+        return *(const uint32_t *)f;
+    case REC_COL_SIZE:
+        return (sqlite3_int64)chunksim__rec_size_at(row, c->at);
+    case REC_COL_U8:
+        return *(const uint8_t *)f;
+    case REC_COL_BOOL:
+        return *(const bool *)f;
+    default:
+        return 0;
+    }
+}
+
+static inline bool rec_int_null(rec_col_type_t type, sqlite3_int64 v)
+{
+    return (type == REC_COL_TIME && v == -1) || (type == REC_COL_ARG && v == CHUNKSIM_REC_ARG_NONE);
+}
+
+_Static_assert(CHUNKSIM_REC_TIME_NONE == UINT64_MAX, "TIME_NONE's bits read as -1");
+
+sqlite3_int64 chunksim__rec_int_at(const rec_column_t *c, const void *row)
+{
+    return rec_int_at(c, row);
+}
+
+bool chunksim__rec_int_null(rec_col_type_t type, sqlite3_int64 v)
+{
+    return rec_int_null(type, v);
+}
+
+/* ---- a row as JSON, for its block ----------------------------------------------------- */
+
+/*
+ * Written by hand, into room reserved once per row, rather than with
+ * sqlite3_str_appendf(): a recorded run makes three calls per chunk, and the
+ * printf machinery cost more than the INSERTs the blocks save.
+ */
+
+/* Room for n more bytes and a NUL; false (and t->failed) when memory ran out. */
+static bool rec_text_room(rec_text_t *t, size_t n)
+{
+    if (t->failed)
+        return false;
+    if (t->len + n + 1 <= t->cap)
+        return true;
+    size_t cap = t->cap ? t->cap : 256;
+    while (cap < t->len + n + 1)
+        cap *= 2;
+    char *p = realloc(t->text, cap);
+    if (!p) {
+        t->failed = true;
+        return false;
+    }
+    t->text = p;
+    t->cap = cap;
+    return true;
+}
+
+void chunksim__rec_text_put(rec_text_t *t, const char *s, size_t n)
+{
+    if (!rec_text_room(t, n))
+        return;
+    memcpy(t->text + t->len, s, n);
+    t->len += n;
+    t->text[t->len] = '\0';
+}
+
+static const uint64_t rec_pow10[20] = {1u,
+                                       10u,
+                                       100u,
+                                       1000u,
+                                       10000u,
+                                       100000u,
+                                       1000000u,
+                                       10000000u,
+                                       100000000u,
+                                       1000000000u,
+                                       10000000000u,
+                                       100000000000u,
+                                       1000000000000u,
+                                       10000000000000u,
+                                       100000000000000u,
+                                       1000000000000000u,
+                                       10000000000000000u,
+                                       100000000000000000u,
+                                       1000000000000000000u,
+                                       10000000000000000000u};
+
+/* Two digits at a time, written in place from the number's last digit. */
+static char *rec_json_int(char *p, sqlite3_int64 v)
+{
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    if (v < 0)
+        *p++ = '-';
+    int n = 1; /* digits, by comparison: a division per digit cost more than the writing */
+    while (n < 20 && u >= rec_pow10[n])
+        n++;
+    char *end = p + n, *d = end;
+    while (u >= 100) {
+        unsigned k = (unsigned)(u % 100) * 2;
+        u /= 100;
+        *--d = pairs[k + 1];
+        *--d = pairs[k];
+    }
+    if (u >= 10) {
+        *--d = pairs[u * 2 + 1];
+        *--d = pairs[u * 2];
+    } else {
+        *--d = (char)('0' + u);
+    }
+    return end;
+}
+
+/* Quotes and backslashes escaped, control bytes as \u00XX; other UTF-8 as it is. */
+static char *rec_json_string(char *p, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    *p++ = '"';
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            *p++ = (char)ch;
+        } else if (ch >= 0x20) {
+            *p++ = '\\';
+            *p++ = (char)ch;
+        } else {
+            memcpy(p, "\\u00", 4);
+            p[4] = hex[ch >> 4];
+            p[5] = hex[ch & 15];
+            p += 6;
+        }
+    }
+    *p++ = '"';
+    return p;
+}
+
+/* The most one value takes: a 64-bit integer, or each byte of text escaped to 6. */
+static size_t rec_json_bound(const rec_column_t *c, const void *row)
+{
+    if (c->type != REC_COL_TEXT)
+        return 21;
+    const char *s = chunksim__rec_ptr_at(row, c->at);
+    return s ? 2 + 6 * strlen(s) : 4;
+}
+
+/* A BLOB is written as its offset into data, where its bytes go. */
+static sqlite3_int64 rec_json_blob(rec_text_t *data, const rec_column_t *c, const void *row)
+{
+    sqlite3_int64 at = (sqlite3_int64)data->len;
+    chunksim__rec_text_put(data, chunksim__rec_ptr_at(row, c->at),
+                           chunksim__rec_size_at(row, c->len_at));
+    return at;
+}
+
+void chunksim__rec_json_row(rec_text_t *json, rec_text_t *data, const rec_trace_table_t *t,
+                            const void *row)
+{
+    size_t bound = 2;
+    for (int i = 1; i < t->ncols; i++)
+        bound += 1 + rec_json_bound(&t->cols[i], row);
+    if (!rec_text_room(json, bound))
+        return;
+    char *p = json->text + json->len;
+    for (int i = 1; i < t->ncols; i++) {
+        const rec_column_t *c = &t->cols[i];
+        *p++ = i > 1 ? ',' : '[';
+        const char *s = c->type == REC_COL_TEXT ? chunksim__rec_ptr_at(row, c->at) : NULL;
+        sqlite3_int64 v = c->type == REC_COL_BLOB   ? rec_json_blob(data, c, row)
+                          : c->type == REC_COL_TEXT ? 0
+                                                    : rec_int_at(c, row);
+        if (s) {
+            p = rec_json_string(p, s);
+        } else if (c->type == REC_COL_TEXT || rec_int_null(c->type, v)) {
+            memcpy(p, "null", 4);
+            p += 4;
+        } else {
+            p = rec_json_int(p, v);
+        }
+    }
+    *p++ = ']';
+    *p = '\0';
+    json->len = (size_t)(p - json->text);
+}

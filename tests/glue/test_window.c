@@ -1,0 +1,56 @@
+#include "test_window.h"
+
+#include <string.h>
+
+int test_window_init(test_window_t *w, const chunksim_board_api_t *board)
+{
+    if (board->version != CHUNKSIM_BOARD_API_VERSION) {
+        return -1;
+    }
+    memset(w, 0, sizeof(*w));
+    w->board = board;
+    w->info.size = board->storage_bytes;
+    w->info.sector_size = board->sector_bytes;
+    w->capacity =
+        board->window_bytes < TEST_WINDOW_MAX_BYTES ? board->window_bytes : TEST_WINDOW_MAX_BYTES;
+    return w->capacity >= TEST_WINDOW_HEADER_BYTES ? 0 : -1;
+}
+
+uint32_t test_window_needed(const test_window_t *w, uint32_t offset, size_t next_chunk_size,
+                            bool clip_to_storage)
+{
+    size_t need = next_chunk_size;
+    if (offset == 0 && need < TEST_WINDOW_HEADER_BYTES) {
+        need = TEST_WINDOW_HEADER_BYTES;
+    }
+    size_t left = w->info.size - offset;
+    if (clip_to_storage && need > left) {
+        need = left;
+    }
+    return (uint32_t)(need < w->capacity ? need : w->capacity);
+}
+
+bool test_window_holds(const test_window_t *w, uint32_t offset, uint32_t len)
+{
+    return w->loaded && offset >= w->start && offset - w->start <= w->valid &&
+           len <= w->valid - (offset - w->start);
+}
+
+bool test_window_read(test_window_t *w, uint32_t offset, void *data, size_t len)
+{
+    if (len == 0) {
+        return true; /* the read that starts at the very end */
+    }
+    if (w->consumed) {
+        memset(data, 0xFF, len); /* the header of a cleared storage reads as erased */
+        return true;
+    }
+    if (!test_window_holds(w, offset, (uint32_t)len)) {
+        return false;
+    }
+    memcpy(data, &w->bytes[offset - w->start], len);
+    if (!(offset == 0 && len == TEST_WINDOW_HEADER_BYTES)) {
+        w->next_read = offset + (uint32_t)len;
+    }
+    return true;
+}

@@ -1,0 +1,77 @@
+/*
+ * Shared by the sim/, tools/ and glue/ suites (flashmodel's have fm_test.h):
+ * loading a scenario with overrides, and comparisons that print both
+ * operands when they fail. Include after <cmocka.h>; the suites that link
+ * chunksim_sim link chunksim_test_support (tests/CMakeLists.txt).
+ */
+#ifndef CHUNKSIM_TEST_H
+#define CHUNKSIM_TEST_H
+
+#include "chunksim/scenario.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Loads the scenario file at path, applies the `section.key=value` overrides
+ * sets[0..n) and validates it; a failure fails the test with the loader's
+ * message (file, line, key). chunksim_scenario_free() it when done.
+ */
+void chunksim_test_load_path(chunksim_scenario_t *sc, const char *path, const char *const *sets,
+                             size_t n);
+
+/* The same for a scenario of the starter library (scenarios/NAME). */
+void chunksim_test_load_starter(chunksim_scenario_t *sc, const char *name, const char *const *sets,
+                                size_t n);
+
+/*
+ * A scratch directory for a suite's files: made in the group setup
+ * (mkdtemp of /tmp/<suite>.XXXXXX; 0 or -1), removed with everything in it
+ * in the group teardown (0 or -1).
+ */
+int chunksim_test_scratch_make(const char *suite);
+int chunksim_test_scratch_remove(void);
+const char *chunksim_test_scratch_dir(void);
+
+/* <scratch dir>/name; each result stays valid for the next 15 calls. */
+const char *chunksim_test_path(const char *name);
+
+/* Writes text to <scratch dir>/name (the test fails if it cannot); returns the path. */
+const char *chunksim_test_write_file(const char *name, const char *text);
+
+/* The file at path as a NUL-terminated string, cut to len - 1 bytes; "" if unreadable. */
+void chunksim_test_read_file(const char *path, char *buf, size_t len);
+
+/*
+ * Runs the shell command `cd <scratch dir> && CMD`, CMD formatted from fmt,
+ * with stdout and stderr captured into out and err (as read_file). Returns
+ * the exit status, or -1 if it did not exit.
+ */
+int chunksim_test_shell(char *out, size_t outlen, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The first column of the first row of sql on the database at db_path, opened read-only with a
+ * 10 s busy timeout (a writer may be at work); -1 without a row. A failing statement fails. */
+int64_t chunksim_test_sql_int(const char *db_path, const char *sql);
+
+/*
+ * Comparisons that say what they compared: "a < b: 7 vs 3". Each
+ * operand is evaluated once and compared as a long double, which holds every
+ * 64-bit integer and every double exactly, so signed, unsigned and floating
+ * operands compare by value.
+ */
+#define CHUNKSIM_TEST_CMP_(a, op, b)                                                               \
+    do {                                                                                           \
+        const long double a_ = (long double)(a), b_ = (long double)(b);                            \
+        if (!(a_ op b_)) {                                                                         \
+            fail_msg("%s %s %s: %.21Lg vs %.21Lg", #a, #op, #b, a_, b_);                           \
+        }                                                                                          \
+    } while (0)
+
+#define assert_eq(a, b) CHUNKSIM_TEST_CMP_(a, ==, b)
+#define assert_lt(a, b) CHUNKSIM_TEST_CMP_(a, <, b)
+#define assert_le(a, b) CHUNKSIM_TEST_CMP_(a, <=, b)
+#define assert_gt(a, b) CHUNKSIM_TEST_CMP_(a, >, b)
+#define assert_ge(a, b) CHUNKSIM_TEST_CMP_(a, >=, b)
+
+#endif
