@@ -100,7 +100,15 @@ static void board_view_create(run_t *run)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t bytes = ((size_t)run->sc->coredump.storage_bytes + page - 1) / page * page;
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    void *p = MAP_FAILED;
+#ifdef MAP_32BIT
+    /* Below 4 GiB: firmware keeps flash addresses in uint32_t (a 32-bit MCU's pointers). */
+    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, flags | MAP_32BIT, -1, 0);
+#endif
+    if (p == MAP_FAILED) {
+        p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+    }
     if (p == MAP_FAILED) {
         return; /* board.mapped then says there is no view */
     }

@@ -12,12 +12,17 @@
 void __real_memfault_platform_coredump_storage_get_info(void *info);
 bool __real_memfault_platform_coredump_storage_read(uint32_t offset, void *data, size_t len);
 void __real_memfault_platform_coredump_storage_clear(void);
-bool __real_memfault_coredump_read(uint32_t offset, void *data, size_t len);
+/* Weak: a port without its own memfault_coredump_read has the SDK's default. */
+bool __real_memfault_coredump_read(uint32_t offset, void *data, size_t len) __attribute__((weak));
+/* The SDK's default, renamed by interpose.sh (absent if the SDK file had none). */
+bool chunksim_sdk_coredump_read_default(uint32_t offset, void *data, size_t len)
+    __attribute__((weak));
 
 void __wrap_memfault_platform_coredump_storage_get_info(void *info);
 bool __wrap_memfault_platform_coredump_storage_read(uint32_t offset, void *data, size_t len);
 void __wrap_memfault_platform_coredump_storage_clear(void);
 bool __wrap_memfault_coredump_read(uint32_t offset, void *data, size_t len);
+bool chunksim_sdk_coredump_read(uint32_t offset, void *data, size_t len);
 
 static const chunksim_firmware_hooks_t *s_hooks;
 /* Wrapped calls in progress: one inside another is the outer one's doing. */
@@ -67,12 +72,26 @@ bool __wrap_memfault_platform_coredump_storage_read(uint32_t offset, void *data,
     return ok;
 }
 
-bool __wrap_memfault_coredump_read(uint32_t offset, void *data, size_t len)
+static bool shim_coredump_read(uint32_t offset, void *data, size_t len)
 {
     bool told = shim_enter(CHUNKSIM_FIRMWARE_COREDUMP_READ, offset, len);
-    bool ok = __real_memfault_coredump_read(offset, data, len);
+    bool ok = __real_memfault_coredump_read != NULL
+                  ? __real_memfault_coredump_read(offset, data, len)
+                  : chunksim_sdk_coredump_read_default(offset, data, len);
     shim_leave(told, CHUNKSIM_FIRMWARE_COREDUMP_READ, offset, data, len, ok);
     return ok;
+}
+
+/* A call from another file (-Wl,--wrap). */
+bool __wrap_memfault_coredump_read(uint32_t offset, void *data, size_t len)
+{
+    return shim_coredump_read(offset, data, len);
+}
+
+/* A call from inside the SDK's memfault_coredump.c: its data source (interpose.sh). */
+bool chunksim_sdk_coredump_read(uint32_t offset, void *data, size_t len)
+{
+    return shim_coredump_read(offset, data, len);
 }
 
 void __wrap_memfault_platform_coredump_storage_clear(void)

@@ -164,17 +164,19 @@ static int fw_get_chunk(void *self, void *buf, size_t *len)
 }
 
 /*
- * --wrap sees calls between files only: a port that defines its own
- * memfault_coredump_read() next to its storage read (nRF5 SDK's does), called
- * by the SDK from inside the SDK's own file, reads out of sight.
+ * The shim sees memfault_coredump_read() and the storage read where the
+ * build helpers interposed them (chunksim/firmware.h); a packetizer that
+ * reaches the storage past both, or an object linked without the helpers'
+ * interposition, reads out of sight.
  */
 static const char *fw_unseen(void *self)
 {
     return ((fw_packetizer_t *)self)->unseen
                ? "the firmware's packetizer read the coredump where chunksim's shim cannot see "
-                 "it (after get_info, no wrapped read came before a chunk: a port whose own "
-                 "memfault_coredump_read() the SDK calls from within its file), so its reads "
-                 "cannot be judged"
+                 "it (after get_info, no wrapped read came before a chunk: a packetizer that "
+                 "reads the storage past memfault_coredump_read(), or an object not linked by "
+                 "chunksim_add_firmware() or tools/build-firmware.sh), so its reads cannot be "
+                 "judged"
                : NULL;
 }
 

@@ -197,7 +197,8 @@ void chunksim__rec_text_put(rec_text_t *t, const char *s, size_t n)
 {
     if (!rec_text_room(t, n))
         return;
-    memcpy(t->text + t->len, s, n);
+    if (n > 0) /* s may be NULL then (an empty blob) */
+        memcpy(t->text + t->len, s, n);
     t->len += n;
     t->text[t->len] = '\0';
 }

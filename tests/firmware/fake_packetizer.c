@@ -14,6 +14,8 @@
  *   FAKE_SDK_HIDDEN_READS     every read goes to the port's storage read past
  *                             the --wrap, as the nRF5 port's own
  *                             memfault_coredump_read() does from inside its file
+ *   FAKE_SDK_DATA_SOURCE      every read goes through the coredump data
+ *                             source, as the SDK's packetizer reads
  *   FAKE_SDK_CHUNK_LIMIT=N    no chunk is longer than N bytes, whatever room
  *                             the application offers: chunksim's packetizer
  *                             fills the room, so the chunks show whose ran
@@ -57,6 +59,16 @@ static bool fake_sdk_read_ignoring(uint32_t offset, void *data, size_t len)
 #if defined(FAKE_SDK_HIDDEN_READS)
 bool __real_memfault_platform_coredump_storage_read(uint32_t offset, void *data, size_t len);
 #define memfault_coredump_read __real_memfault_platform_coredump_storage_read
+#endif
+
+#if defined(FAKE_SDK_DATA_SOURCE)
+/* As the SDK's packetizer: every read through the coredump data source (fake_coredump_source.c). */
+extern bool (*const fake_sdk_coredump_source_read)(uint32_t offset, void *data, size_t len);
+static bool fake_sdk_source_read(uint32_t offset, void *data, size_t len)
+{
+    return fake_sdk_coredump_source_read(offset, data, len);
+}
+#define memfault_coredump_read fake_sdk_source_read
 #endif
 
 #if defined(FAKE_SDK_CHUNK_LIMIT)

@@ -228,6 +228,15 @@ static void test_unseen_reads_are_an_error(void **state)
     assert_int_equal(res.m.violations, 0);
 }
 
+/* A port's own memfault_coredump_read over a storage read in its file, the memory-mapped
+ * flash at a uint32_t address (the nRF5 SDK port's shape): its reads are seen and judged. */
+static void test_ports_own_coredump_read_is_seen(void **state)
+{
+    (void)state;
+    run_small("fw_own_read", NULL, CHUNKSIM_OUTCOME_OK);
+    assert_caught("fw_own_read_skewed", "wrong_bytes");
+}
+
 /* A packetizer that makes its chunk after a failed read is named for it in the run's reason. */
 static void test_chunk_after_a_failed_read_is_named(void **state)
 {
@@ -285,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_reads_backwards_is_caught),
         cmocka_unit_test(test_unresolved_call_is_named),
         cmocka_unit_test(test_unseen_reads_are_an_error),
+        cmocka_unit_test(test_ports_own_coredump_read_is_seen),
         cmocka_unit_test(test_chunk_after_a_failed_read_is_named),
         cmocka_unit_test(test_reboot_starts_the_firmware_again),
         cmocka_unit_test(test_packetizer_without_shim_is_refused),

@@ -100,7 +100,10 @@
  *
  * The memory-mapped view (flash_mapped) is what a port's FLASH_BASE-style
  * macro points at on a part read through QSPI/XIP memory-mapped mode or on
- * internal flash: storage_bytes bytes, read-only, equal to the flash after
+ * internal flash: storage_bytes bytes, read-only, at an address below 4 GiB
+ * where the host allows it (Linux x86-64: MAP_32BIT), so a port that keeps
+ * flash addresses in uint32_t, as a 32-bit MCU's code does
+ * (memcpy(data, (void *)address, len)), reaches it; equal to the flash after
  * every program and erase has taken effect; reads through it cannot fail
  * and take no simulated time (no flash operation is counted). On a SPI NOR
  * part a read while a program or erase is in flight does not return the

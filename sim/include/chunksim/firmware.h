@@ -15,18 +15,24 @@
  *     -Wl,--wrap=memfault_platform_coredump_storage_clear
  *     -Wl,--wrap=memfault_coredump_read
  *
- * and add sim/firmware/shim.c, whose __wrap_ functions tell the hooks below
+ * (and the SDK's memfault_coredump.c interposed, below) and add sim/firmware/shim.c, whose __wrap_ functions tell the hooks below
  * about each call and then call the real one (__real_). The user's sources
  * are not touched. --wrap redirects calls between files only: a call inside
- * the file that defines the function is not seen. The SDK's coredump code
- * calls its own default memfault_coredump_read() from within its file, so
- * with the SDK the storage reads under it are what the monitor sees; a
- * port's own memfault_coredump_read() is seen where the packetizer calls it
- * from another file (chunksim's SDK-style layer does); one that calls its
- * storage read inside its own file (the SDK's nRF5 port) reads out of sight,
- * and such a run ends in error (run.h, chunksim_packetizer_t.unseen). A read
- * inside another wrapped read is the outer read's doing and is not reported
- * twice.
+ * the file that defines the function is not seen. The SDK's coredump data
+ * source points at memfault_coredump_read() from the file that defines its
+ * weak default (memfault_coredump.c), and a port may define its own over a
+ * storage read in the port's file (the nRF5 SDK and nRF Connect SDK ports
+ * do): no call of that path crosses a file. So the helpers compile
+ * memfault_coredump.c on its own and rename its memfault_coredump_read, the
+ * definition and the data source's use of it, to chunksim_sdk_coredump_read,
+ * weak, which the shim defines (sim/firmware/interpose.sh, with objcopy): the
+ * shim reports the read and calls the port's memfault_coredump_read, or the
+ * SDK's default under an alias. Every read of the data source is then seen,
+ * whoever defines it; the storage reads under a port's own
+ * memfault_coredump_read() are that read's doing. A packetizer that reaches
+ * the storage past both reads out of sight, and such a run ends in error
+ * (run.h, chunksim_packetizer_t.unseen). A read inside another wrapped read
+ * is the outer read's doing and is not reported twice.
  *
  * Which call is the header peek: the packetizer asks for the storage's size
  * (get_info) before it peeks at the header, and at no other time; the first

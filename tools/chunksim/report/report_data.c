@@ -15,7 +15,7 @@
 #define PREPARE_READY 0
 #define PREPARE_WAIT  1
 
-/* Chunk header bits (spec/chunk-format.md, section 3). */
+/* Chunk header bits (docs/chunk-format.md, section 6). */
 #define CHUNK_HDR_CONTINUATION 0x80u
 #define CHUNK_HDR_MORE         0x40u
 #define CHUNK_CRC_BYTES        2

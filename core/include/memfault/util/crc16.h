@@ -1,5 +1,5 @@
 /*
- * The SDK's CRC-16 override (spec section 11): with chunkcore built with
+ * The SDK's CRC-16 override (docs/chunk-format.md, section 3): with chunkcore built with
  * CHUNKCORE_CRC16_BUILTIN = 0 (CMake option CHUNKCORE_CRC16_BUILTIN=OFF, the
  * counterpart of the SDK's MEMFAULT_CRC16_BUILTIN = 0), a board that uses the
  * SDK-style layer defines memfault_crc16_compute(), e.g. over its hardware
