@@ -927,6 +927,20 @@ int flashmodel_load(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t 
     return 0;
 }
 
+int flashmodel_load_shared(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t len)
+{
+    if ((uint64_t)addr + len > fm->cfg.part.size_bytes) {
+        return FLASHMODEL_E_RANGE;
+    }
+    if ((len > 0 && data == NULL) || fm->cells.shared != NULL) {
+        return FLASHMODEL_E_INVAL;
+    }
+    if (len > 0) {
+        fm_array_share(&fm->cells, addr, data, len);
+    }
+    return 0;
+}
+
 int flashmodel_peek(const flashmodel_t *fm, uint32_t addr, void *dst, uint32_t len)
 {
     if ((uint64_t)addr + len > fm->cfg.part.size_bytes) {

@@ -14,6 +14,8 @@ uint8_t fm_array_get(const fm_array_t *a, uint32_t addr);
 void fm_array_set(fm_array_t *a, uint32_t addr, uint8_t value);
 void fm_array_read(const fm_array_t *a, uint32_t addr, uint8_t *dst, uint32_t len);
 void fm_array_write(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t len);
+/* fm_array_write(), but whole pages point into src instead of copying it (src outlives a). */
+void fm_array_share(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t len);
 /* Back to the erased value; whole pages give their memory back. */
 void fm_array_erase(fm_array_t *a, uint32_t addr, uint32_t len);
 /* A contiguous copy of the whole array (kept in a, refreshed by each call); NULL: no memory. */

@@ -134,6 +134,9 @@ static uint32_t seg_end(const chunksim_segment_t *s)
 static size_t decoder_seg_after(const chunksim_decoder_t *dec, uint32_t off)
 {
     size_t lo = 0, hi = dec->nsegs_;
+    if (hi == 0 || seg_end(&dec->segs_[hi - 1]) <= off) {
+        return hi; /* in order, the usual case: no search */
+    }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (seg_end(&dec->segs_[mid]) <= off) {

@@ -98,6 +98,9 @@ static size_t monitor_clip(const chunksim_monitor_t *mon, uint32_t offset, size_
 /* Where a and b first differ in their first n bytes; n when they do not. */
 static size_t monitor_first_difference(const uint8_t *a, const uint8_t *b, size_t n)
 {
+    if (memcmp(a, b, n) == 0) {
+        return n; /* the usual case, without a loop per byte */
+    }
     size_t i = 0;
     while (i < n && a[i] == b[i]) {
         i++;
@@ -113,7 +116,7 @@ void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
         return;
     }
     size_t first = monitor_first_difference(mon->cfg.image + offset, bytes, n);
-    if (mon->delivered == NULL) {
+    if (mon->delivered == NULL && mon->cfg.data_faults) {
         if (first == n) {
             return; /* as stored at the start: nothing to remember */
         }
@@ -132,7 +135,11 @@ void chunksim_monitor_flash_delivered(chunksim_monitor_t *mon, uint32_t offset,
         mon->altered_by = fault;
         mon->altered_at = offset + (uint32_t)first;
     }
-    memcpy(mon->delivered + offset, bytes, n);
+    /* Only data faults consult the shadow: without them it would be a
+     * coredump-sized copy made for nothing (the reads after the delete). */
+    if (mon->delivered != NULL) {
+        memcpy(mon->delivered + offset, bytes, n);
+    }
 }
 
 /* Whether bytes at offset are what the flash last delivered there, though not the image. */

@@ -367,7 +367,8 @@ static int run_setup_flash(run_t *run)
         return run_fail(run, rc, "flash model refused the config: %s", chunksim_strerror(rc));
     }
     run->storage_base = sc->coredump.storage_offset_bytes;
-    rc = flashmodel_load(&run->flash, run->storage_base, run->image, run->image_bytes);
+    /* Shared: the image outlives the model, so a large coredump is held once. */
+    rc = flashmodel_load_shared(&run->flash, run->storage_base, run->image, run->image_bytes);
     if (rc == 0) {
         rc = chunksim_flashmap_apply_wear(&run->flash, sc);
     }

@@ -140,6 +140,27 @@ int chunksim_rec_scenario(chunksim_rec_t *rec, const char *name, const char *con
     return rec_txn_end(rec, opened, r);
 }
 
+/*
+ * Fills the zeroblob the image row was inserted with, a piece at a time:
+ * binding the whole image would make SQLite build the row in memory, one
+ * more full copy of a coredump that may be hundreds of MiB.
+ */
+#define REC_IMAGE_PIECE_BYTES (1u << 20)
+
+static int rec_image_write(chunksim_rec_t *rec, int64_t image_id, const uint8_t *image,
+                           size_t bytes)
+{
+    sqlite3_blob *blob = NULL;
+    int rc = sqlite3_blob_open(rec->db_, "main", "images", "data", image_id, 1, &blob);
+    for (size_t at = 0; rc == SQLITE_OK && at < bytes; at += REC_IMAGE_PIECE_BYTES) {
+        size_t n = bytes - at < REC_IMAGE_PIECE_BYTES ? bytes - at : REC_IMAGE_PIECE_BYTES;
+        rc = sqlite3_blob_write(blob, image + at, (int)n, (int)at);
+    }
+    int closed = sqlite3_blob_close(blob);
+    rc = rc != SQLITE_OK ? rc : closed;
+    return rc == SQLITE_OK ? 0 : chunksim__rec_fail_sqlite(rec, "write image");
+}
+
 /* The image's row id, inserting it unless a row with the same hash exists. */
 static int rec_image(chunksim_rec_t *rec, const chunksim_rec_run_info_t *info, int64_t *image_id)
 {
@@ -154,12 +175,13 @@ static int rec_image(chunksim_rec_t *rec, const chunksim_rec_run_info_t *info, i
     if (found != 0)
         return found < 0 ? found : 0;
     sqlite3_stmt *ins = rec->stmt_[STMT_IMAGE_INSERT];
-    int rc = chunksim__rec_bind_text(ins, 1, sha) |
-             chunksim__rec_bind_u64(ins, 2, info->image_bytes) |
-             chunksim__rec_bind_blob(ins, 3, info->image, info->image_bytes);
+    int rc =
+        chunksim__rec_bind_text(ins, 1, sha) | chunksim__rec_bind_u64(ins, 2, info->image_bytes);
     int r = chunksim__rec_step_done(rec, ins, rc, "insert image");
-    if (r == 0)
+    if (r == 0) {
         *image_id = sqlite3_last_insert_rowid(rec->db_);
+        r = rec_image_write(rec, *image_id, (const uint8_t *)info->image, info->image_bytes);
+    }
     return r;
 }
 

@@ -46,14 +46,6 @@ int chunksim__rec_bind_text(sqlite3_stmt *st, int i, const char *s)
     return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-/* A NULL pointer would bind SQL NULL; an empty blob is an empty blob. */
-int chunksim__rec_bind_blob(sqlite3_stmt *st, int i, const void *data, size_t len)
-{
-    if (len == 0)
-        return sqlite3_bind_zeroblob(st, i, 0);
-    return sqlite3_bind_blob64(st, i, data, (sqlite3_uint64)len, SQLITE_STATIC);
-}
-
 int chunksim__rec_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
 {
     return sqlite3_bind_int64(st, i, chunksim__rec_i64(v));

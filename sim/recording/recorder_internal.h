@@ -126,7 +126,6 @@ int chunksim__rec_fail_sqlite(chunksim_rec_t *rec, const char *what);
 sqlite3_int64 chunksim__rec_i64(uint64_t v);
 
 int chunksim__rec_bind_text(sqlite3_stmt *st, int i, const char *s);
-int chunksim__rec_bind_blob(sqlite3_stmt *st, int i, const void *data, size_t len);
 int chunksim__rec_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 
 /* Step a statement that returns no row and make it reusable; bind_rc: OR of the binds. */

@@ -32,7 +32,7 @@ static const char *const stmt_sql[STMT_BULK] = {
                              "VALUES (?1, ?2, ?3) ON CONFLICT (config_sha256) DO NOTHING",
     [STMT_SCENARIO_FIND] = "SELECT scenario_id FROM scenarios WHERE config_sha256 = ?1",
     [STMT_IMAGE_FIND] = "SELECT image_id FROM images WHERE sha256 = ?1",
-    [STMT_IMAGE_INSERT] = "INSERT INTO images (sha256, bytes, data) VALUES (?1, ?2, ?3)",
+    [STMT_IMAGE_INSERT] = "INSERT INTO images (sha256, bytes, data) VALUES (?1, ?2, zeroblob(?2))",
     [STMT_RUN_INSERT] =
         "INSERT INTO runs (scenario_id, seed, mode, tool_version, reader, glue, "
         "image_id, flash_bytes, started_at, writer_pid, writer_host, case_id, case_file, "

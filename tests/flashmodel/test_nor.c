@@ -314,6 +314,38 @@ static void test_the_array_holds_only_what_differs_from_erased(void **state)
     fm_test_close(&fm);
 }
 
+/* A shared load copies only its partial pages; each shared page is copied on its first change. */
+static void test_a_shared_load_is_read_in_place_until_changed(void **state)
+{
+    (void)state;
+    static uint8_t data[3 * 4096];
+    fm_test_open(&fm, &cfg);
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + 1) & 0x7F;
+    const uint32_t at = 4096 - 100; /* partial, two whole pages, partial */
+    assert_int_equal(flashmodel_load_shared(&fm, at, data, sizeof data), 0);
+    assert_int_equal(flashmodel_load_shared(&fm, 0, data, 1), FLASHMODEL_E_INVAL);
+    assert_ptr_equal(fm.cells.pages[1], data + 100);
+    assert_ptr_equal(fm.cells.pages[2], data + 100 + 4096);
+    assert_true(fm.cells.pages[0] != NULL && fm.cells.pages[0] != data);
+    uint8_t back[sizeof data];
+    assert_int_equal(flashmodel_peek(&fm, at, back, sizeof back), 0);
+    assert_memory_equal(back, data, sizeof data);
+    /* A program into a shared page changes the model's copy, never the caller's bytes. */
+    uint8_t zero = 0;
+    assert_int_equal(fm_test_program(&fm, 0, 4096 + 5, &zero, 1, &op), 0);
+    assert_int_equal(peek1(4096 + 5), 0);
+    assert_int_equal(data[105], (uint8_t)(105 * 7 + 1) & 0x7F);
+    assert_true(fm.cells.pages[1] != data + 100);
+    /* Erasing a shared page forgets it (close must not free it), the data stays. */
+    assert_int_equal(fm_test_erase(&fm, 0, FLASHMODEL_OP_ERASE_SECTOR, 2 * 4096, &op), 0);
+    assert_null(fm.cells.pages[2]);
+    assert_int_equal(data[100 + 4096], (uint8_t)((100 + 4096) * 7 + 1) & 0x7F);
+    assert_int_equal(peek1(2 * 4096), 0xFF);
+    assert_int_equal(peek1(3 * 4096), data[100 + 2 * 4096]);
+    fm_test_close(&fm);
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -331,6 +363,7 @@ int main(void)
         T(test_load_and_peek_bypass_timing_and_rules),
         T(test_bad_arguments_are_refused_at_begin),
         T(test_the_array_holds_only_what_differs_from_erased),
+        T(test_a_shared_load_is_read_in_place_until_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

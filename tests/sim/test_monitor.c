@@ -315,6 +315,20 @@ static void test_data_faults_suppress_wrong_bytes(void **state)
     chunksim_monitor_free(&fx.mon);
 }
 
+/* Without data faults nothing consults the shadow: no coredump-sized copy, the alteration still
+ * named. */
+static void test_no_shadow_without_data_faults(void **state)
+{
+    (void)state;
+    uint8_t got[16];
+    memset(got, 0xA5, sizeof(got));
+    chunksim_monitor_flash_delivered(&fx.mon, 0, got, sizeof(got), "wear_out");
+    assert_null(fx.mon.delivered);
+    assert_true(fx.mon.altered);
+    assert_string_equal(fx.mon.altered_by, "wear_out");
+    chunksim_monitor_free(&fx.mon);
+}
+
 /* Erased bytes read after the packetizer's delete are the delete's doing, not a fault's. */
 static void test_bytes_after_the_delete_are_not_altered(void **state)
 {
@@ -872,6 +886,7 @@ int main(void)
         T(test_wrong_bytes_fires_on_peek_length_mismatch),
         T(test_data_faults_suppress_wrong_bytes),
         T(test_bytes_after_the_delete_are_not_altered),
+        T(test_no_shadow_without_data_faults),
         T(test_data_faults_do_not_hide_bytes_the_flash_never_gave),
         T(test_data_faults_do_not_hide_a_header_the_flash_gave_intact),
         T(test_read_failed_fires_on_failed_payload_read),

@@ -669,6 +669,29 @@ static void test_image_is_stored_once_per_hash(void **state)
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
+/* Written in pieces into a zeroblob: an image over one piece must land byte for byte. */
+static void test_image_larger_than_a_piece_is_stored_whole(void **state)
+{
+    (void)state;
+    static uint8_t big[(5u << 20) / 2 + 7]; /* two whole 1 MiB pieces and a part */
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i ^ (i >> 20));
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    chunksim_rec_run_info_t info = run_info(add_scenario(&rec, "s", "cfg"), 1);
+    info.image = big;
+    info.image_bytes = sizeof big;
+    assert_int_equal(chunksim_rec_run_begin(&rec, &info, NULL), 0);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT data FROM images", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_bytes(st, 0), sizeof big);
+    assert_memory_equal(sqlite3_column_blob(st, 0), big, sizeof big);
+    sqlite3_finalize(st);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
 static void test_batch_commits_at_the_row_boundary(void **state)
 {
     (void)state;
@@ -1430,6 +1453,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_run_with_every_row_kind_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_is_stored_once_per_hash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_image_larger_than_a_piece_is_stored_whole, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_batch_commits_at_the_row_boundary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writer_leaves_run_marked_incomplete, setup,
                                         teardown),

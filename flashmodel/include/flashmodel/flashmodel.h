@@ -199,6 +199,10 @@ typedef struct flashmodel_op {
 typedef struct fm_array {
     uint8_t **pages; /* one per 4 KiB; NULL: every byte erased */
     uint8_t *image;  /* flashmodel_image()'s copy; NULL until asked for */
+    /* flashmodel_load_shared()'s bytes: pages pointing in here are the
+     * caller's, read until first written or erased, never freed */
+    const uint8_t *shared;
+    uint32_t shared_bytes;
     uint32_t size_bytes;
     uint8_t erased;
 } fm_array_t;
@@ -298,6 +302,12 @@ void flashmodel_power_restore(flashmodel_t *fm, uint64_t now_us);
  * array is sparse: memory grows with the bytes that differ from the erased
  * value, not with size_bytes. */
 int flashmodel_load(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t len);
+/* As flashmodel_load(), but the whole 4 KiB pages of data are not copied:
+ * the model reads them in place until one is programmed or erased, and only
+ * then copies it. A large coredump is then held once, by the caller, not
+ * twice. data must stay alive and unchanged until flashmodel_close(); one
+ * shared load per model (a second: FLASHMODEL_E_INVAL). */
+int flashmodel_load_shared(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t len);
 int flashmodel_peek(const flashmodel_t *fm, uint32_t addr, void *dst, uint32_t len);
 /* A copy of the whole array (size_bytes bytes, allocated on the first call):
  * a snapshot, valid until the next call or flashmodel_close(), not a live

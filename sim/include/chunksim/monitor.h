@@ -165,7 +165,7 @@ typedef struct chunksim_monitor {
     uint64_t counts[CHUNKSIM_INV_COUNT];
     uint64_t total;
     uint64_t suppressed; /* breaches data_faults made expected (see the config) */
-    /* The flash's deliveries, once one differed from the image (NULL before):
+    /* With data_faults only, the flash's deliveries once one differed from the image (NULL before):
      * image_bytes bytes, the image overwritten by what each successful read
      * delivered. */
     uint8_t *delivered;

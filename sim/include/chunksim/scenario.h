@@ -55,9 +55,12 @@
 /*
  * The largest [coredump] size_bytes, 512 MiB. A recorded run stores its
  * image as one SQLite value, and SQLite refuses a value (a row, in fact)
- * above SQLITE_MAX_LENGTH, one billion bytes by default: 512 MiB stays
- * clear of it. A run also holds the image three times (the image, the
- * flash, the decoded message), so 1.5 GiB of RAM at this size.
+ * above SQLITE_MAX_LENGTH, one billion bytes by default (Debian's build
+ * too): 512 MiB stays clear of it, so no image needs storing in pieces. The
+ * recorder writes the value a piece at a time into a zeroblob, so SQLite
+ * holds no copy. A run holds the image twice (the image, which the flash
+ * model reads in place until it changes a page, and the decoded message),
+ * so about 1 GiB of RAM at this size.
  */
 #define CHUNKSIM_SCENARIO_COREDUMP_MAX_BYTES (512u * 1024u * 1024u)
 
