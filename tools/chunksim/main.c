@@ -15,7 +15,7 @@ static const struct {
     {"bench", cli_bench, "measure simulation and recording speed"},
     {"matrix", cli_matrix, "run scenario matrices in parallel workers; shards, JUnit"},
     {"merge", cli_merge, "merge recording databases (shards, machines) without duplicates"},
-    {"sweep", cli_sweep, "power-loss sweep: one run per cut point, report those that lose data"},
+    {"sweep", cli_sweep, "power-loss sweep with reboots: report the cut sequences that lose data"},
     {"swarm", cli_swarm, "per seed, random fault kinds and rates drawn from the seed (recorded)"},
     {"shrink", cli_shrink, "reduce a failing case to a smaller one that fails the same way"},
     {"report", cli_report, "latency, throughput and outcomes of recorded runs; HTML page"},
