@@ -396,9 +396,12 @@ const size_t scenario_key_count = sizeof scenario_keys / sizeof scenario_keys[0]
 
 int scenario_key_index(const char *section, const char *name)
 {
+    /* Every case of a matrix loads its scenario, and defaults and part rows
+     * look keys up by name: the first letters rule out most keys cheaply. */
     for (size_t i = 0; i < scenario_key_count; i++) {
-        if (strcmp(scenario_keys[i].section, section) == 0 &&
-            strcmp(scenario_keys[i].name, name) == 0)
+        const char *ks = scenario_keys[i].section, *kn = scenario_keys[i].name;
+        if (kn[0] == name[0] && ks[0] == section[0] && strcmp(kn, name) == 0 &&
+            strcmp(ks, section) == 0)
             return (int)i;
     }
     return -1;
