@@ -653,8 +653,6 @@ static void test_realtime_host_latency_does_not_enter_the_model_clock(void **sta
     /* 1000 + 100 as in virtual time, not 1000 + 3000 of host time + 100. */
     assert_int_equal(fx.records[1].time_us, 1100);
     assert_int_equal(fx.records[1].now_us, 1100);
-    /* Overdue, it ran right away rather than 100 us after the late one. */
-    assert_lt(fx.records[1].wall_ns - fx.records[0].wall_ns, UINT64_C(3000) * 1000 * 10);
     fixture_close();
 }
 
