@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #define TEST_PATHS       16
@@ -125,4 +126,20 @@ int64_t chunksim_test_sql_int(const char *db_path, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
+}
+
+void chunksim_test_assert_contains(const char *text, const char *part)
+{
+    if (strstr(text, part) == NULL) {
+        fail_msg("\"%s\" not found in:\n%s", part, text);
+    }
+}
+
+size_t chunksim_test_count_of(const char *text, const char *part)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, part); p != NULL; p = strstr(p + strlen(part), part)) {
+        n++;
+    }
+    return n;
 }

@@ -54,6 +54,12 @@ int chunksim_test_shell(char *out, size_t outlen, char *err, size_t errlen, cons
  * 10 s busy timeout (a writer may be at work); -1 without a row. A failing statement fails. */
 int64_t chunksim_test_sql_int(const char *db_path, const char *sql);
 
+/* Fails, showing text, unless part occurs in it. */
+void chunksim_test_assert_contains(const char *text, const char *part);
+
+/* How many times part occurs in text, occurrences not overlapping. */
+size_t chunksim_test_count_of(const char *text, const char *part);
+
 /*
  * Comparisons that say what they compared: "a < b: 7 vs 3". Each
  * operand is evaluated once and compared as a long double, which holds every
