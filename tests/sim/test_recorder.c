@@ -1350,7 +1350,7 @@ static void test_trace_columns_match_the_schema(void **state)
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char cols[512];
         int n = chunksim_rec_trace_columns(tables[i], cols, sizeof cols);
-        assert_true(n > 0);
+        assert_gt(n, 0);
         sqlite3_stmt *st;
         assert_int_equal(sqlite3_prepare_v2(db,
                                             "SELECT group_concat(name, ', '), count(*) FROM "

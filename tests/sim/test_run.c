@@ -154,7 +154,8 @@ static void test_ble_default_delivers_whole_coredump(void **state)
     /* The message is the type byte and the whole image. */
     assert_int_equal(res.m.message_bytes, sc.coredump.size_bytes + 1);
     assert_le(res.m.bound_us, res.m.drain_us);
-    assert_true(res.m.efficiency > 0.5 && res.m.efficiency <= 1.0);
+    assert_gt(res.m.efficiency, 0.5);
+    assert_le(res.m.efficiency, 1.0);
     assert_int_equal(res.m.violations, 0);
     chunksim_scenario_free(&sc);
 }

@@ -641,7 +641,7 @@ static void test_every_case_name_decodes_back_to_its_case(void **state)
         chunksim_matrix_case_t c, found;
         char name[512];
         assert_int_equal(chunksim_matrix_case(&m, i, &c), 0);
-        assert_true(chunksim_matrix_case_name(&m, &c, name, sizeof name) < sizeof name);
+        assert_lt(chunksim_matrix_case_name(&m, &c, name, sizeof name), sizeof name);
         assert_int_equal(chunksim_matrix_find(&m, name, &found), 0);
         if (found.index != i)
             fail_msg("%s: case %llu, found %llu", name, (unsigned long long)i,

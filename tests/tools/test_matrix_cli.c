@@ -359,7 +359,7 @@ static void test_a_case_id_and_its_repro_line_run_the_same_case(void **state)
                       "JOIN scenarios s USING (scenario_id)";
     char a[256];
     snprintf(a, sizeof a, "%s", sql_text(chunksim_test_path("case.db"), sha));
-    assert_true(strlen(a) > 64);
+    assert_gt(strlen(a), 64);
     assert_string_equal(a, sql_text(chunksim_test_path("repro.db"), sha));
     assert_int_equal(chunksim_test_sql_int(chunksim_test_path("case.db"), "SELECT seed FROM runs"),
                      2);
@@ -375,7 +375,7 @@ static pid_t bg_pid;
 static pid_t spawn_cli(const char *const *args)
 {
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    assert_ge(pid, 0);
     if (pid == 0) {
         if (chdir(chunksim_test_scratch_dir()) != 0)
             _exit(127);
@@ -502,7 +502,8 @@ static void test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent(v
         summary--;
     assert_int_equal(sscanf(summary, "%lu case(s), %lu run in", &cases, &ran), 2);
     assert_int_equal(cases, 100000);
-    assert_true(ran >= 5 && ran < cases);
+    assert_ge(ran, 5);
+    assert_lt(ran, cases);
     assert_string_equal(sql_text(db, "PRAGMA integrity_check"), "ok");
     assert_int_equal(
         chunksim_test_sql_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
@@ -526,7 +527,7 @@ static void wait_unlocked(const char *dir)
     const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
     for (int i = 0; i < 3000; i++) {
         int fd = open(lock, O_RDWR);
-        assert_true(fd >= 0);
+        assert_ge(fd, 0);
         bool free_now = flock(fd, LOCK_EX | LOCK_NB) == 0;
         close(fd);
         if (free_now)
@@ -599,7 +600,7 @@ static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **
     const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
     for (int i = 0; i < 3000 && (worker = running_worker()) <= 0; i++)
         nanosleep(&pause, NULL);
-    assert_true(worker > 0);
+    assert_gt(worker, 0);
     assert_int_equal(kill(worker, SIGKILL), 0);
     expect_exit(wait_exit(pid), 1);
     chunksim_test_assert_contains(out, "2 case(s), 2 run in");
@@ -882,7 +883,9 @@ static void test_stop_on_failure_stops_and_says_so(void **state)
     assert_int_equal(
         sscanf(stop, "stopped after %lu failure(s) (-F 3): %lu case(s) not run", &failed, &not_run),
         2);
-    assert_true(failed >= 3 && not_run > 0 && failed + not_run == 100000);
+    assert_ge(failed, 3);
+    assert_gt(not_run, 0);
+    assert_eq(failed + not_run, 100000);
     assert_int_equal(chunksim_test_count_of(out, "FAIL "), failed);
     assert_true(stop < strstr(out, "100000 case(s)"));
 }

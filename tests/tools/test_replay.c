@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "chunksim_test_cmp.h"
 #include <sqlite3.h>
 
 /* Small runs: the whole suite stays fast. */
@@ -138,7 +140,7 @@ static int teardown(void **state)
 static void every_starter_scenario_replays_identically(void **state)
 {
     (void)state;
-    assert_true(starter_runs >= 14);
+    assert_ge(starter_runs, 14);
     assert_int_equal(sql_int(starter_db, "SELECT count(*) FROM runs"), starter_runs);
     for (int id = 1; id <= starter_runs; id++) {
         char want[64];

@@ -209,7 +209,8 @@ static int cli_captured(int (*fn)(int, char **), char **argv, int argc)
     fflush(stdout);
     int saved = dup(STDOUT_FILENO);
     int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    assert_true(saved >= 0 && fd >= 0);
+    assert_ge(saved, 0);
+    assert_ge(fd, 0);
     dup2(fd, STDOUT_FILENO);
     close(fd);
     int rc = fn(argc, argv);
