@@ -4,6 +4,7 @@
  * the lifetime of what a scenario owns.
  */
 #include "scenario_internal.h"
+#include "util_internal.h"
 
 #include "chunksim/link.h"
 #include "chunksim/error.h"
@@ -159,16 +160,6 @@ void chunksim__scenario_key_where(const chunksim_scenario_t *sc, int index, char
 
 /* ---- overrides --------------------------------------------------------- */
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    return s;
-}
-
 /* Grows the text so that the override line fits; nothing else changes. */
 static int record_reserve(struct chunksim_scenario_record *rec, size_t extra)
 {
@@ -205,7 +196,7 @@ static int set_one(chunksim_scenario_t *sc, const char *key_in, const char *valu
     }
     strcpy(keybuf, key_in);
     strcpy(valbuf, value_in);
-    char *key = trim(keybuf), *value = trim(valbuf);
+    char *key = chunksim__trim(keybuf), *value = chunksim__trim(valbuf);
     if (line > 0)
         chunksim__scenario_format(where, sizeof where, "%s:%u: --set %s=%s",
                                   chunksim__scenario_source(sc), line, key, value);
