@@ -9,7 +9,6 @@
  */
 #include "batch.h"
 #include "campaign.h"
-#include "junit.h"
 #include "cli.h"
 #include "options.h"
 
@@ -347,8 +346,16 @@ static void swarm_kind_table(const swarm_t *s, const cli_batch_t *b, FILE *out)
     }
 }
 
-static int swarm_report(const swarm_args_t *a, const swarm_t *s, const cli_batch_t *b, FILE *out)
+/* The two things a swarm's report needs besides the batch. */
+typedef struct swarm_hunt {
+    const swarm_args_t *a;
+    const swarm_t *s;
+} swarm_hunt_t;
+
+static int swarm_report(const cli_batch_t *b, const void *ctx, FILE *out)
 {
+    const swarm_args_t *a = ((const swarm_hunt_t *)ctx)->a;
+    const swarm_t *s = ((const swarm_hunt_t *)ctx)->s;
     size_t damage = 0, max = a->common.max_failures;
     char repro[4096];
     for (size_t i = 0; i < s->count; i++) {
@@ -371,8 +378,9 @@ static int swarm_report(const swarm_args_t *a, const swarm_t *s, const cli_batch
 }
 
 /* --json: the damaging cases, as the text report counts them. */
-static json_t *swarm_verdict(const swarm_t *s, const cli_batch_t *b)
+static json_t *swarm_verdict(const cli_batch_t *b, const void *ctx)
 {
+    const swarm_t *s = ((const swarm_hunt_t *)ctx)->s;
     json_t *bad = json_array();
     for (size_t i = 0; i < s->count; i++) {
         const cli_batch_result_t *r = &b->results[i];
@@ -396,26 +404,9 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
         .hide_failures = true,
         .stop_after = a->common.stop_after,
     };
-    cli_batch_t b;
-    int rc = cli_batch_run(&cfg, &b);
-    int exit_code = CLI_EXIT_USAGE;
-    if (rc == 0 || b.done > 0) {
-        /* With --json the document is all of stdout; the text report goes to stderr. */
-        exit_code = swarm_report(a, s, &b, a->common.json ? stderr : stdout);
-        if (a->common.json)
-            cli_batch_json(&b, swarm_verdict(s, &b), stdout);
-        else
-            cli_batch_summary(&b, stdout);
-        if (rc < 0)
-            exit_code = CLI_EXIT_FAILED;
-        const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
-        if (a->common.junit != NULL && cli_junit_write(&jc, a->common.junit) < 0) {
-            fprintf(stderr, "chunksim swarm: --junit %s: cannot write it\n", a->common.junit);
-            exit_code = CLI_EXIT_FAILED;
-        }
-    }
-    cli_batch_free(&b);
-    return exit_code;
+    const swarm_hunt_t ctx = {.a = a, .s = s};
+    const campaign_hunt_t hunt = {.report = swarm_report, .verdict = swarm_verdict, .ctx = &ctx};
+    return campaign_hunt_run(&cfg, &a->common, &hunt);
 }
 
 int cli_swarm(int argc, char **argv)
