@@ -215,7 +215,7 @@ static void db_drop(db_t *db)
     }
 }
 
-static chunksim_run_result_t chunksim__run_recorded(db_t *db, chunksim_glue_t *g,
+static chunksim_run_result_t run_recorded(db_t *db, chunksim_glue_t *g,
                                                     const chunksim_scenario_t *sc, double timeout_s)
 {
     const chunksim_glue_run_options_t opts = {
@@ -594,7 +594,7 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
     chunksim_glue_t g;
     open_glue(&g, evil("segfault"));
     chunksim_run_result_t res =
-        chunksim__run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     /* The fifth coredump read: the header peek, then payload reads at 0, 240, 481, 722. */
     assert_has(res.reason, "glue crashed: ");
     assert_has(res.reason, "in memfault_coredump_read(offset 722, 241 bytes), called by the "
@@ -607,7 +607,7 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
     /* The harness and the database carry on: the next run is recorded as usual. */
     chunksim_glue_t fine;
     open_glue(&fine, evil("none"));
-    res = chunksim__run_recorded(&db, &fine, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    res = run_recorded(&db, &fine, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_ok(&res);
     assert_string_equal(run_text(&db, res.run_id, "status"), "finished");
     assert_gt(db_count(&db, "SELECT count(*) FROM chunks"), 0);
@@ -628,7 +628,7 @@ static void test_glue_that_never_returns_is_killed_and_recorded(void **state)
     db_open(&db);
     chunksim_glue_t g;
     open_glue(&g, evil("spin"));
-    chunksim_run_result_t res = chunksim__run_recorded(&db, &g, &sc, 2.0);
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, 2.0);
     assert_has(res.reason, "glue hung: still running after 2 s of wall time");
     assert_has(res.reason, "in memfault_coredump_read(offset 722, 241 bytes)");
     assert_recorded_failure(&db, &res, "libglue_evil_spin.so sha256:");
@@ -648,7 +648,7 @@ static void test_glue_writing_past_its_buffer_is_a_recorded_failed_run(void **st
     chunksim_glue_t g;
     open_glue(&g, evil("scribble"));
     chunksim_run_result_t res =
-        chunksim__run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_has(res.reason, "glue corrupted memory: memfault_coredump_read(offset 722, 241 bytes)");
     assert_has(res.reason, "wrote outside the 241-byte buffer it was given");
     assert_recorded_failure(&db, &res, "libglue_evil_scribble.so sha256:");
@@ -690,7 +690,7 @@ static void test_crash_after_the_glue_returned_names_the_last_glue_call(void **s
     chunksim_glue_t g;
     open_glue(&g, evil("wild_dma"));
     chunksim_run_result_t res =
-        chunksim__run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
 #ifdef __SANITIZE_ADDRESS__
     /* The sanitizer may report the wild write and exit instead of dying from SIGSEGV. */
     if (strstr(res.reason, "without a result; the last glue call was ") == NULL) {
@@ -724,7 +724,7 @@ static void test_glue_gone_before_its_run_is_a_recorded_failed_run(void **state)
     open_glue(&g, copy);
     unlink(copy);
     chunksim_run_result_t res =
-        chunksim__run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     assert_has(res.reason, "glue run could not start: ");
     assert_string_equal(run_text(&db, res.run_id, "outcome"), "error");
@@ -831,7 +831,7 @@ static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **st
     chunksim_glue_t g;
     open_glue(&g, test_glue("livelock_poll"));
     chunksim_run_result_t res =
-        chunksim__run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_has(res.reason,
                "glue livelocked: no progress: 10000 flash operations inside one call, "
                "the last a read of [0, 1), in memfault_platform_coredump_prepare_async(244)");
@@ -854,7 +854,7 @@ static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
     chunksim_glue_t g;
     open_glue(&g, GLUE_SINGLE_WINDOW);
     chunksim_run_result_t res =
-        chunksim__run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_ok(&res);
 
     FILE *f = fopen(GLUE_SINGLE_WINDOW, "rb");
@@ -1001,7 +1001,7 @@ static void test_word_program_clear_gets_the_parts_program_time(void **state)
         chunksim_scenario_t sc;
         chunksim_test_load_starter(&sc, "ble_default.ini", parts[i].set, 2);
         chunksim_run_result_t res =
-            chunksim__run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+            run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
         assert_ok(&res);
         int64_t len, latency_us;
         program_row(&db, res.run_id, &len, &latency_us);

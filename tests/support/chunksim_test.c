@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,8 @@ int chunksim_test_shell(char *out, size_t outlen, char *err, size_t errlen, cons
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int64_t chunksim_test_sql_int(const char *db_path, const char *sql)
+/* The first column of sql's first row; without a row, -1 or (need_row) a failed test. */
+static int64_t test_sql_first(const char *db_path, const char *sql, bool need_row)
 {
     sqlite3 *db;
     if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -122,10 +124,24 @@ int64_t chunksim_test_sql_int(const char *db_path, const char *sql)
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         fail_msg("%s: %s", sql, sqlite3_errmsg(db));
     }
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    int rc = sqlite3_step(st);
+    if (need_row && rc != SQLITE_ROW) {
+        fail_msg("%s: no row (%s)", sql, sqlite3_errmsg(db));
+    }
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
+}
+
+int64_t chunksim_test_sql_int(const char *db_path, const char *sql)
+{
+    return test_sql_first(db_path, sql, false);
+}
+
+int64_t chunksim_test_sql_row(const char *db_path, const char *sql)
+{
+    return test_sql_first(db_path, sql, true);
 }
 
 void chunksim_test_assert_contains(const char *text, const char *part)

@@ -55,6 +55,9 @@ int chunksim_test_shell(char *out, size_t outlen, char *err, size_t errlen, cons
  * 10 s busy timeout (a writer may be at work); -1 without a row. A failing statement fails. */
 int64_t chunksim_test_sql_int(const char *db_path, const char *sql);
 
+/* The same where the query must return a row: without one the test fails. */
+int64_t chunksim_test_sql_row(const char *db_path, const char *sql);
+
 /* Fails, showing text, unless part occurs in it. */
 void chunksim_test_assert_contains(const char *text, const char *part);
 

@@ -66,21 +66,6 @@ static int64_t run_into(const chunksim_scenario_t *sc, const char *db)
     return res.run_id;
 }
 
-static int64_t sql_int(const char *db_path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    }
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 static void sql_exec(const char *db_path, const char *sql)
 {
     sqlite3 *db;
@@ -318,7 +303,7 @@ static int64_t flash_ops_differ(const char *db, int64_t a, int64_t b, const char
              "+ abs((SELECT count(*) FROM flash_ops WHERE run_id = %lld) "
              "- (SELECT count(*) FROM flash_ops WHERE run_id = %lld))",
              cols, (long long)a, cols, (long long)b, (long long)a, (long long)b);
-    return sql_int(db, sql);
+    return chunksim_test_sql_row(db, sql);
 }
 
 static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **state)
@@ -333,8 +318,8 @@ static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **stat
     chunksim_test_load_starter(&sc, "ble_default.ini", drawn, 4);
     int64_t a = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    assert_true(sql_int(db, "SELECT count(DISTINCT latency_us) FROM flash_ops "
-                            "WHERE run_id = 1 AND kind = 'read'") > 2);
+    assert_true(chunksim_test_sql_row(db, "SELECT count(DISTINCT latency_us) FROM flash_ops "
+                                          "WHERE run_id = 1 AND kind = 'read'") > 2);
 
     /* Run B: another seed and a fixed latency, driven by A's trace. */
     const char *const other[] = {small[0], small[1], "run.seed=99", "flash.read_latency=fixed:5"};
@@ -348,7 +333,7 @@ static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **stat
     chunksim_flashtrace_free(&tr);
     int64_t b = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    assert_ge(sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"), 5);
+    assert_ge(chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"), 5);
     assert_int_equal(flash_ops_differ(db, a, b, "kind, latency_us"), 0);
 }
 
@@ -376,7 +361,7 @@ static void trace_driven_run_reproduces_recorded_faults(const char *scenario, co
              "SELECT count(*) FROM flash_ops WHERE run_id = %lld AND fault "
              "IS NOT NULL",
              (long long)a);
-    if (sql_int(db, sql) == 0) {
+    if (chunksim_test_sql_row(db, sql) == 0) {
         fail_msg("%s: the recorded run has no fault to reproduce", scenario);
     }
     if (flash_ops_differ(db, a, b, "kind, addr, len, start_us, end_us, status, latency_us") != 0) {
@@ -387,7 +372,7 @@ static void trace_driven_run_reproduces_recorded_faults(const char *scenario, co
              "SELECT count(*) FROM flash_ops a JOIN flash_ops b USING (seq) WHERE a.run_id = %lld "
              "AND b.run_id = %lld AND (a.fault IS NULL) <> (b.fault IS NULL)",
              (long long)a, (long long)b);
-    assert_int_equal(sql_int(db, sql), 0);
+    assert_int_equal(chunksim_test_sql_row(db, sql), 0);
 }
 
 static void trace_driven_run_reproduces_read_errors_and_late_reads(void **state)
@@ -418,7 +403,8 @@ static void refused_operations_draw_no_latency_from_the_trace(void **state)
     chunksim_test_load_starter(&sc, "power_loss_erase.ini", small, 2);
     int64_t a = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    int64_t refused = sql_int(db, "SELECT count(*) FROM flash_ops WHERE fault IS NULL AND "
+    int64_t refused =
+        chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops WHERE fault IS NULL AND "
                                   "status_name = 'POWER'");
     assert_gt(refused, 0);
     snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
@@ -442,7 +428,8 @@ static void a_gap_in_the_recorded_seq_keeps_the_operation_numbers(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, 3);
     int64_t a = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    assert_int_equal(sql_int(db, "SELECT seq FROM flash_ops WHERE fault = 'read_error'"), 4);
+    assert_int_equal(
+        chunksim_test_sql_row(db, "SELECT seq FROM flash_ops WHERE fault = 'read_error'"), 4);
     sql_exec(db, "DELETE FROM flash_ops WHERE seq = 2");
     snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
     chunksim_flashtrace_t tr;

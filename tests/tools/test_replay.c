@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "chunksim_test_cmp.h"
+#include "chunksim_test.h"
+
 #include <sqlite3.h>
 
 /* Small runs: the whole suite stays fast. */
@@ -72,21 +73,6 @@ static void sql(const char *db_path, const char *text)
     sqlite3_close(db);
 }
 
-static int64_t sql_int(const char *db_path, const char *text)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, text, -1, &st, NULL) != SQLITE_OK) {
-        fail_msg("%s: %s", text, sqlite3_errmsg(db));
-    }
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 /* A copy of the starter recording to tamper with. */
 static void starter_copy(char *dst, size_t n, const char *name)
 {
@@ -101,7 +87,7 @@ static int64_t starter_run(const char *scenario)
     snprintf(text, sizeof(text),
              "SELECT run_id FROM runs JOIN scenarios USING (scenario_id) WHERE name = '%s'",
              scenario);
-    return sql_int(starter_db, text);
+    return chunksim_test_sql_row(starter_db, text);
 }
 
 static int setup(void **state)
@@ -141,7 +127,7 @@ static void every_starter_scenario_replays_identically(void **state)
 {
     (void)state;
     assert_ge(starter_runs, 14);
-    assert_int_equal(sql_int(starter_db, "SELECT count(*) FROM runs"), starter_runs);
+    assert_int_equal(chunksim_test_sql_row(starter_db, "SELECT count(*) FROM runs"), starter_runs);
     for (int id = 1; id <= starter_runs; id++) {
         char want[64];
         snprintf(want, sizeof(want), "run %d replays identically: ", id);
@@ -334,7 +320,7 @@ static void keep_records_the_replay_into_a_file(void **state)
     tmp_path(keep, sizeof(keep), "kept.db");
     expect(sh("'%s' replay --db '%s' --run 1 --keep '%s' -q", CHUNKSIM_BIN, starter_db, keep), 0,
            "replays identically");
-    assert_int_equal(sql_int(keep, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(chunksim_test_sql_row(keep, "SELECT count(*) FROM runs"), 1);
 }
 
 /* ---- --latencies-from ---- */
@@ -353,14 +339,16 @@ static void trace_driven_run_shows_the_recorded_latencies(void **state)
               " --set coredump.size_bytes=16KiB --seed 9 --latencies-from '%s:1'",
               CHUNKSIM_BIN, SCENARIO_LIBRARY_DIR, db, db),
            0, NULL);
-    assert_true(sql_int(db, "SELECT count(DISTINCT latency_us) FROM flash_ops WHERE run_id = 1 "
-                            "AND kind = 'read'") > 2);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"),
-                     sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 2"));
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM flash_ops a JOIN flash_ops b USING (seq) "
-                                 "WHERE a.run_id = 1 AND b.run_id = 2 AND (a.kind <> b.kind OR "
-                                 "a.latency_us <> b.latency_us)"),
-                     0);
+    assert_true(chunksim_test_sql_row(
+                    db, "SELECT count(DISTINCT latency_us) FROM flash_ops WHERE run_id = 1 "
+                        "AND kind = 'read'") > 2);
+    assert_int_equal(chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"),
+                     chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops WHERE run_id = 2"));
+    assert_int_equal(
+        chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops a JOIN flash_ops b USING (seq) "
+                                  "WHERE a.run_id = 1 AND b.run_id = 2 AND (a.kind <> b.kind OR "
+                                  "a.latency_us <> b.latency_us)"),
+        0);
     /* Its replay needs the same trace: without it the model draws again. */
     expect(sh("'%s' replay --db '%s' --run 2 -q", CHUNKSIM_BIN, db), 1,
            "diverges: calls seq 2, field t_us");
@@ -396,8 +384,9 @@ static void csv_latencies_drive_the_flash_and_bad_rows_are_named_by_line(void **
                         "1000:-,2000:read_error,3000:-,1000:-");
     sqlite3_finalize(st);
     sqlite3_close(h);
-    assert_int_equal(sql_int(db, "SELECT latency_us FROM flash_ops WHERE kind LIKE 'erase%'"),
-                     50000);
+    assert_int_equal(
+        chunksim_test_sql_row(db, "SELECT latency_us FROM flash_ops WHERE kind LIKE 'erase%'"),
+        50000);
 
     assert_int_equal(
         sh("printf 'op,kind,latency_us,fault\\n0,read,1000,\\n1,read,fast,\\n' > '%s'", csv), 0);
