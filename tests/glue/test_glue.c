@@ -207,16 +207,11 @@ static void db_open(db_t *db)
 static void db_drop(db_t *db)
 {
     chunksim_rec_close(&db->rec);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
-        char p[300];
-        snprintf(p, sizeof(p), "%s%s", db->path, suffixes[i]);
-        unlink(p);
-    }
+    chunksim_test_db_remove(db->path);
 }
 
 static chunksim_run_result_t run_recorded(db_t *db, chunksim_glue_t *g,
-                                                    const chunksim_scenario_t *sc, double timeout_s)
+                                          const chunksim_scenario_t *sc, double timeout_s)
 {
     const chunksim_glue_run_options_t opts = {
         .rec = &db->rec,
@@ -593,8 +588,7 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
     db_open(&db);
     chunksim_glue_t g;
     open_glue(&g, evil("segfault"));
-    chunksim_run_result_t res =
-        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     /* The fifth coredump read: the header peek, then payload reads at 0, 240, 481, 722. */
     assert_has(res.reason, "glue crashed: ");
     assert_has(res.reason, "in memfault_coredump_read(offset 722, 241 bytes), called by the "
@@ -647,8 +641,7 @@ static void test_glue_writing_past_its_buffer_is_a_recorded_failed_run(void **st
     db_open(&db);
     chunksim_glue_t g;
     open_glue(&g, evil("scribble"));
-    chunksim_run_result_t res =
-        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_has(res.reason, "glue corrupted memory: memfault_coredump_read(offset 722, 241 bytes)");
     assert_has(res.reason, "wrote outside the 241-byte buffer it was given");
     assert_recorded_failure(&db, &res, "libglue_evil_scribble.so sha256:");
@@ -689,8 +682,7 @@ static void test_crash_after_the_glue_returned_names_the_last_glue_call(void **s
     db_open(&db);
     chunksim_glue_t g;
     open_glue(&g, evil("wild_dma"));
-    chunksim_run_result_t res =
-        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
 #ifdef __SANITIZE_ADDRESS__
     /* The sanitizer may report the wild write and exit instead of dying from SIGSEGV. */
     if (strstr(res.reason, "without a result; the last glue call was ") == NULL) {
@@ -723,8 +715,7 @@ static void test_glue_gone_before_its_run_is_a_recorded_failed_run(void **state)
     chunksim_glue_t g;
     open_glue(&g, copy);
     unlink(copy);
-    chunksim_run_result_t res =
-        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     assert_has(res.reason, "glue run could not start: ");
     assert_string_equal(run_text(&db, res.run_id, "outcome"), "error");
@@ -830,8 +821,7 @@ static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **st
     db_open(&db);
     chunksim_glue_t g;
     open_glue(&g, test_glue("livelock_poll"));
-    chunksim_run_result_t res =
-        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_has(res.reason,
                "glue livelocked: no progress: 10000 flash operations inside one call, "
                "the last a read of [0, 1), in memfault_platform_coredump_prepare_async(244)");
@@ -853,8 +843,7 @@ static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
     db_open(&db);
     chunksim_glue_t g;
     open_glue(&g, GLUE_SINGLE_WINDOW);
-    chunksim_run_result_t res =
-        run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_ok(&res);
 
     FILE *f = fopen(GLUE_SINGLE_WINDOW, "rb");
@@ -1000,8 +989,7 @@ static void test_word_program_clear_gets_the_parts_program_time(void **state)
         db_open(&db);
         chunksim_scenario_t sc;
         chunksim_test_load_starter(&sc, "ble_default.ini", parts[i].set, 2);
-        chunksim_run_result_t res =
-            run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+        chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
         assert_ok(&res);
         int64_t len, latency_us;
         program_row(&db, res.run_id, &len, &latency_us);

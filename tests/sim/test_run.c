@@ -45,16 +45,6 @@ static void db_path(char *out, size_t n, const char *tag)
     unlink(out);
 }
 
-static void db_remove(const char *path)
-{
-    char side[600];
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
-}
-
 /* Runs sc into a fresh database at path; returns the result. */
 static chunksim_run_result_t run_recorded(const chunksim_scenario_t *sc, const char *path)
 {
@@ -132,12 +122,12 @@ static void test_same_seed_gives_byte_identical_trace(void **state)
     char err[256];
     assert_int_equal(chunksim_scenario_set_arg(&sc, "run.seed=2", err, sizeof(err)), 0);
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof(err)), 0);
-    db_remove(b);
+    chunksim_test_db_remove(b);
     (void)run_recorded(&sc, b);
     trace_digest(b, db);
     assert_string_not_equal(da, db);
-    db_remove(a);
-    db_remove(b);
+    chunksim_test_db_remove(a);
+    chunksim_test_db_remove(b);
     chunksim_scenario_free(&sc);
 }
 
@@ -343,14 +333,14 @@ static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
     assert_int_equal(chunksim_test_sql_row(path, "SELECT max(len) FROM chunks"), 9);
     assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM chunks"),
                      (int64_t)res.m.chunks);
-    db_remove(path);
+    chunksim_test_db_remove(path);
 
     /* The default is still the whole notification. */
     chunksim_scenario_free(&sc);
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, 2);
     res = run_recorded(&sc, path);
     assert_int_equal(chunksim_test_sql_row(path, "SELECT max(len) FROM chunks"), 20);
-    db_remove(path);
+    chunksim_test_db_remove(path);
     chunksim_scenario_free(&sc);
 }
 
@@ -500,7 +490,7 @@ static void test_setup_failure_is_recorded_as_error(void **state)
     db_run_story(path, story, sizeof(story));
     snprintf(want, sizeof(want), "finished/error: %s", res.reason);
     assert_string_equal(story, want);
-    db_remove(path);
+    chunksim_test_db_remove(path);
 
     /* Before anything was built: still a row, without an image. */
     sc.coredump.size_bytes = 29;
@@ -512,7 +502,7 @@ static void test_setup_failure_is_recorded_as_error(void **state)
     assert_string_equal(story, want);
     assert_int_equal(
         chunksim_test_sql_row(path, "SELECT count(*) FROM runs WHERE image_id IS NULL"), 1);
-    db_remove(path);
+    chunksim_test_db_remove(path);
     chunksim_scenario_free(&sc);
 }
 
@@ -548,7 +538,7 @@ static void test_chunk_on_the_air_at_the_stop_has_a_row(void **state)
             chunksim_test_sql_row(
                 path, "SELECT delivered = 0 AND sent_us IS NULL FROM chunks ORDER BY seq DESC"),
             1);
-        db_remove(path);
+        chunksim_test_db_remove(path);
         chunksim_scenario_free(&sc);
     }
 }
@@ -580,7 +570,7 @@ static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
             chunksim_test_sql_row(path, "SELECT coalesce(max(retransmissions), 0) FROM chunks"), 0);
         on_air_rows += (uint64_t)chunksim_test_sql_row(
             path, "SELECT count(*) FROM chunks WHERE sent_us IS NULL");
-        db_remove(path);
+        chunksim_test_db_remove(path);
         chunksim_scenario_free(&sc);
     }
     assert_gt(on_air_rows, 10);
@@ -635,7 +625,7 @@ static void test_run_records_the_flash_counters_as_metrics(void **state)
     assert_int_equal(
         chunksim_test_sql_row(path, "SELECT value FROM metrics WHERE name = 'chunks.wire_bytes'"),
         res.m.wire_bytes);
-    db_remove(path);
+    chunksim_test_db_remove(path);
     chunksim_scenario_free(&sc);
 }
 
@@ -675,7 +665,7 @@ static void test_recording_failure_makes_the_run_an_error(void **state)
     db_run_story(path, story, sizeof(story));
     snprintf(want, sizeof(want), "finished/error: %s", res.reason);
     assert_string_equal(story, want);
-    db_remove(path);
+    chunksim_test_db_remove(path);
     chunksim_scenario_free(&sc);
 }
 
@@ -810,7 +800,7 @@ static void test_reboot_keeps_what_the_cut_left_in_flash(void **state)
         1);
     db_text(path, "SELECT value FROM params WHERE name = 'run.boots'", text, sizeof(text));
     assert_string_equal(text, "2");
-    db_remove(path);
+    chunksim_test_db_remove(path);
 }
 
 /*
@@ -842,7 +832,7 @@ static void test_reboot_starts_the_upload_again_after_the_reconnect_delay(void *
              "SELECT count(*) FROM chunks WHERE t_us >= %" PRId64 " AND delivered = 1", boot_us);
     assert_int_equal(chunksim_test_sql_row(path, sql),
                      9); /* the whole message again: 8 KiB + framing */
-    db_remove(path);
+    chunksim_test_db_remove(path);
 }
 
 /*
@@ -994,8 +984,8 @@ static void test_reboot_trace_is_deterministic(void **state)
     trace_digest(a, da);
     trace_digest(b, db);
     assert_string_equal(da, db);
-    db_remove(a);
-    db_remove(b);
+    chunksim_test_db_remove(a);
+    chunksim_test_db_remove(b);
 }
 
 int main(void)

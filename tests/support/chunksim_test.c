@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define TEST_PATHS       16
 #define TEST_SHELL_BYTES 16384
@@ -158,4 +159,14 @@ size_t chunksim_test_count_of(const char *text, const char *part)
         n++;
     }
     return n;
+}
+
+void chunksim_test_db_remove(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char p[PATH_MAX + 16];
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+        unlink(p);
+    }
 }

@@ -58,6 +58,9 @@ int64_t chunksim_test_sql_int(const char *db_path, const char *sql);
 /* The same where the query must return a row: without one the test fails. */
 int64_t chunksim_test_sql_row(const char *db_path, const char *sql);
 
+/* Removes the database at path and its -wal, -shm and -journal files, those that exist. */
+void chunksim_test_db_remove(const char *path);
+
 /* Fails, showing text, unless part occurs in it. */
 void chunksim_test_assert_contains(const char *text, const char *part);
 

@@ -37,12 +37,7 @@ static const char ble_config[] = "[run]\nexpect = violation\n[link]\nkind = ble\
 
 static void remove_db(void)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char p[200];
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", db_path, suffixes[i]);
-        unlink(p);
-    }
+    chunksim_test_db_remove(db_path);
     unlink(out_path);
 }
 

@@ -97,16 +97,6 @@ static void stdout_reason(char *reason, size_t len)
     snprintf(reason, len, "%.*s", (int)(n < len ? n : len - 1), p);
 }
 
-static void remove_db(const char *name)
-{
-    char side[400];
-    unlink(chunksim_test_path(name));
-    snprintf(side, sizeof side, "%s-wal", chunksim_test_path(name));
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", chunksim_test_path(name));
-    unlink(side);
-}
-
 /* The message names the override, not a line of the file; nothing leaks (ASan). */
 static void test_refused_override_is_named_and_frees_the_scenario(void **state)
 {
@@ -202,7 +192,7 @@ static void test_setup_failure_is_an_error_everywhere(void **state)
     db_story(chunksim_test_path("setup.db"), story, sizeof story);
     snprintf(want, sizeof want, "finished error: %s", reason);
     assert_string_equal(story, want);
-    remove_db("setup.db");
+    chunksim_test_db_remove(chunksim_test_path("setup.db"));
 
     expect_exit(cli("", "run --json -q --glue '%s' --db setup.db '%s/ble_default.ini'", GLUE_REFUSE,
                     SCENARIO_LIBRARY_DIR),
@@ -211,7 +201,7 @@ static void test_setup_failure_is_an_error_everywhere(void **state)
     chunksim_test_assert_contains(out, "\"passed\": false");
     db_story(chunksim_test_path("setup.db"), story, sizeof story);
     assert_string_equal(story, want);
-    remove_db("setup.db");
+    chunksim_test_db_remove(chunksim_test_path("setup.db"));
 }
 
 /* The disk fills up under the run's trace: not "1 passed", not exit 0, and the error named. */
@@ -232,7 +222,7 @@ static void test_recording_failure_fails_the_run_and_is_named(void **state)
     db_story(chunksim_test_path("full.db"), story, sizeof story);
     snprintf(want, sizeof want, "finished error: %s", reason);
     assert_string_equal(story, want);
-    remove_db("full.db");
+    chunksim_test_db_remove(chunksim_test_path("full.db"));
 
     expect_exit(cli(limit, "run --json -q --db full.db '%s/ble_default.ini'", SCENARIO_LIBRARY_DIR),
                 1);
@@ -240,7 +230,7 @@ static void test_recording_failure_fails_the_run_and_is_named(void **state)
     chunksim_test_assert_contains(out, "\"passed\": false");
     chunksim_test_assert_contains(out, "\"record_error\": \"");
     chunksim_test_assert_contains(err_text, "chunksim run: recording into full.db failed: ");
-    remove_db("full.db");
+    chunksim_test_db_remove(chunksim_test_path("full.db"));
 }
 
 static int setup(void **state)
