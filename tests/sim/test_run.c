@@ -45,19 +45,6 @@ static void db_path(char *out, size_t n, const char *tag)
     unlink(out);
 }
 
-/* Runs sc into a fresh database at path; returns the result. */
-static chunksim_run_result_t run_recorded(const chunksim_scenario_t *sc, const char *path)
-{
-    chunksim_rec_t rec;
-    char err[512];
-    assert_int_equal(chunksim_rec_open(&rec, path, err, sizeof(err)), 0);
-    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(sc, &opts, &res), 0);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
-    return res;
-}
-
 /* SHA-256 over every row of the run's trace tables, in order. */
 static void trace_digest(const char *path, char out[65])
 {
@@ -110,8 +97,8 @@ static void test_same_seed_gives_byte_identical_trace(void **state)
     char a[256], b[256], da[65], db[65];
     db_path(a, sizeof(a), "a");
     db_path(b, sizeof(b), "b");
-    chunksim_run_result_t ra = run_recorded(&sc, a);
-    chunksim_run_result_t rb = run_recorded(&sc, b);
+    chunksim_run_result_t ra = chunksim_test_run_recorded(&sc, a);
+    chunksim_run_result_t rb = chunksim_test_run_recorded(&sc, b);
     assert_gt(ra.m.faults_injected, 0);
     trace_digest(a, da);
     trace_digest(b, db);
@@ -123,7 +110,7 @@ static void test_same_seed_gives_byte_identical_trace(void **state)
     assert_int_equal(chunksim_scenario_set_arg(&sc, "run.seed=2", err, sizeof(err)), 0);
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof(err)), 0);
     chunksim_test_db_remove(b);
-    (void)run_recorded(&sc, b);
+    (void)chunksim_test_run_recorded(&sc, b);
     trace_digest(b, db);
     assert_string_not_equal(da, db);
     chunksim_test_db_remove(a);
@@ -328,7 +315,7 @@ static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, 3);
     char path[256];
     db_path(path, sizeof(path), "chunk9");
-    chunksim_run_result_t res = run_recorded(&sc, path);
+    chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_int_equal(chunksim_test_sql_row(path, "SELECT max(len) FROM chunks"), 9);
     assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM chunks"),
@@ -338,7 +325,7 @@ static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
     /* The default is still the whole notification. */
     chunksim_scenario_free(&sc);
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, 2);
-    res = run_recorded(&sc, path);
+    res = chunksim_test_run_recorded(&sc, path);
     assert_int_equal(chunksim_test_sql_row(path, "SELECT max(len) FROM chunks"), 20);
     chunksim_test_db_remove(path);
     chunksim_scenario_free(&sc);
@@ -529,7 +516,7 @@ static void test_chunk_on_the_air_at_the_stop_has_a_row(void **state)
         chunksim_test_load_starter(&sc, cases[i].file, cases[i].sets, cases[i].n);
         char path[256];
         db_path(path, sizeof(path), "inflight");
-        chunksim_run_result_t res = run_recorded(&sc, path);
+        chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
         assert_gt(res.m.chunks, 0);
         assert_int_equal(chunksim_test_sql_row(path, "SELECT chunks FROM runs"), res.m.chunks);
         assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM chunks"), res.m.chunks);
@@ -564,7 +551,7 @@ static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
         chunksim_test_load_starter(&sc, "ble_default.ini", sets, 5);
         char path[256];
         db_path(path, sizeof(path), "fragments");
-        chunksim_run_result_t res = run_recorded(&sc, path);
+        chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
         assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM chunks"), res.m.chunks);
         assert_int_equal(
             chunksim_test_sql_row(path, "SELECT coalesce(max(retransmissions), 0) FROM chunks"), 0);
@@ -613,7 +600,7 @@ static void test_run_records_the_flash_counters_as_metrics(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     char path[256];
     db_path(path, sizeof(path), "metrics");
-    chunksim_run_result_t res = run_recorded(&sc, path);
+    chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM metrics"), 8);
     assert_int_equal(
@@ -759,7 +746,7 @@ static chunksim_run_result_t run_slow_link(const char *path, const char *const *
 {
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "power_loss_slow_link.ini", sets, n);
-    chunksim_run_result_t res = run_recorded(&sc, path);
+    chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
     chunksim_scenario_free(&sc);
     return res;
 }

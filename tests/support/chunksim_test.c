@@ -7,6 +7,8 @@
 
 #include "chunksim_test.h"
 
+#include "chunksim/recorder.h"
+
 #include <sqlite3.h>
 
 #include <limits.h>
@@ -169,4 +171,27 @@ void chunksim_test_db_remove(const char *path)
         snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
         unlink(p);
     }
+}
+
+void chunksim_test_sql_exec(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg);
+    }
+    sqlite3_close(db);
+}
+
+chunksim_run_result_t chunksim_test_run_recorded(const chunksim_scenario_t *sc, const char *path)
+{
+    chunksim_rec_t rec;
+    char err[512];
+    assert_int_equal(chunksim_rec_open(&rec, path, err, sizeof(err)), 0);
+    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(sc, &opts, &res), 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    return res;
 }

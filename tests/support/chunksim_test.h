@@ -7,6 +7,7 @@
 #ifndef CHUNKSIM_TEST_H
 #define CHUNKSIM_TEST_H
 
+#include "chunksim/run.h"
 #include "chunksim/scenario.h"
 #include "chunksim_test_cmp.h"
 
@@ -24,6 +25,9 @@ void chunksim_test_load_path(chunksim_scenario_t *sc, const char *path, const ch
 /* The same for a scenario of the starter library (scenarios/NAME). */
 void chunksim_test_load_starter(chunksim_scenario_t *sc, const char *name, const char *const *sets,
                                 size_t n);
+
+/* Runs sc, every row recorded, into the database at path; the test fails if it cannot. */
+chunksim_run_result_t chunksim_test_run_recorded(const chunksim_scenario_t *sc, const char *path);
 
 /*
  * A scratch directory for a suite's files: made in the group setup
@@ -54,6 +58,9 @@ int chunksim_test_shell(char *out, size_t outlen, char *err, size_t errlen, cons
 /* The first column of the first row of sql on the database at db_path, opened read-only with a
  * 10 s busy timeout (a writer may be at work); -1 without a row. A failing statement fails. */
 int64_t chunksim_test_sql_int(const char *db_path, const char *sql);
+
+/* Runs the statements sql on the database at db_path (read-write); a failure fails the test. */
+void chunksim_test_sql_exec(const char *db_path, const char *sql);
 
 /* The same where the query must return a row: without one the test fails. */
 int64_t chunksim_test_sql_row(const char *db_path, const char *sql);

@@ -55,26 +55,9 @@ static void write_file(const char *path, const char *text)
 
 static int64_t run_into(const chunksim_scenario_t *sc, const char *db)
 {
-    chunksim_rec_t rec;
-    char err[512];
-    assert_int_equal(chunksim_rec_open(&rec, db, err, sizeof(err)), 0);
-    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(sc, &opts, &res), 0);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
+    chunksim_run_result_t res = chunksim_test_run_recorded(sc, db);
     assert_gt(res.run_id, 0);
     return res.run_id;
-}
-
-static void sql_exec(const char *db_path, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        fail_msg("%s: %s", sql, msg);
-    }
-    sqlite3_close(db);
 }
 
 /* ---- CSV ---- */
@@ -430,7 +413,7 @@ static void a_gap_in_the_recorded_seq_keeps_the_operation_numbers(void **state)
     chunksim_scenario_free(&sc);
     assert_int_equal(
         chunksim_test_sql_row(db, "SELECT seq FROM flash_ops WHERE fault = 'read_error'"), 4);
-    sql_exec(db, "DELETE FROM flash_ops WHERE seq = 2");
+    chunksim_test_sql_exec(db, "DELETE FROM flash_ops WHERE seq = 2");
     snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
     chunksim_flashtrace_t tr;
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), 0);
@@ -438,14 +421,15 @@ static void a_gap_in_the_recorded_seq_keeps_the_operation_numbers(void **state)
     assert_true(tr.ops[3].has_fault); /* still the model's operation 3 */
     chunksim_flashtrace_free(&tr);
 
-    sql_exec(db, "UPDATE flash_ops SET kind = 'scrub' WHERE seq = 3");
+    chunksim_test_sql_exec(db, "UPDATE flash_ops SET kind = 'scrub' WHERE seq = 3");
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "flash_ops seq 3: kind 'scrub'"));
-    sql_exec(db, "UPDATE flash_ops SET kind = 'read', fault = 'melted' WHERE seq = 3");
+    chunksim_test_sql_exec(db,
+                           "UPDATE flash_ops SET kind = 'read', fault = 'melted' WHERE seq = 3");
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "flash_ops seq 3: fault 'melted'"));
 
-    sql_exec(db, "DELETE FROM flash_ops");
+    chunksim_test_sql_exec(db, "DELETE FROM flash_ops");
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "no flash operations"));
 }
