@@ -60,6 +60,19 @@ static int64_t run_into(const chunksim_scenario_t *sc, const char *db)
     return res.run_id;
 }
 
+/* Drives sc's flash latencies by the trace run run_id recorded in db. */
+static void drive_by_trace(chunksim_scenario_t *sc, const char *db, int64_t run_id)
+{
+    char spec[320], err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)run_id);
+    chunksim_flashtrace_t tr;
+    if (chunksim_flashtrace_load(&tr, spec, err, sizeof(err)) != 0 ||
+        chunksim_flashtrace_apply(&tr, sc, err, sizeof(err)) != 0) {
+        fail_msg("%s", err);
+    }
+    chunksim_flashtrace_free(&tr);
+}
+
 /* ---- CSV ---- */
 
 static void csv_loads_every_row_with_its_kind_latency_and_fault(void **state)
@@ -292,7 +305,7 @@ static int64_t flash_ops_differ(const char *db, int64_t a, int64_t b, const char
 static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **state)
 {
     (void)state;
-    char db[300], spec[320], err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    char db[300];
     tmp_path(db, sizeof(db), "latencies.db");
     /* Run A draws its latencies at random. */
     chunksim_scenario_t sc;
@@ -307,13 +320,7 @@ static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **stat
     /* Run B: another seed and a fixed latency, driven by A's trace. */
     const char *const other[] = {small[0], small[1], "run.seed=99", "flash.read_latency=fixed:5"};
     chunksim_test_load_starter(&sc, "ble_default.ini", other, 4);
-    snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
-    chunksim_flashtrace_t tr;
-    if (chunksim_flashtrace_load(&tr, spec, err, sizeof(err)) != 0 ||
-        chunksim_flashtrace_apply(&tr, &sc, err, sizeof(err)) != 0) {
-        fail_msg("%s", err);
-    }
-    chunksim_flashtrace_free(&tr);
+    drive_by_trace(&sc, db, a);
     int64_t b = run_into(&sc, db);
     chunksim_scenario_free(&sc);
     assert_ge(chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"), 5);
@@ -323,20 +330,14 @@ static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **stat
 /* A faulty starter scenario, then the same driven by its own trace: same ops, same faults. */
 static void trace_driven_run_reproduces_recorded_faults(const char *scenario, const char *extra)
 {
-    char db[300], spec[320], err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    char db[300], spec[320];
     snprintf(spec, sizeof(spec), "%.40s.db", scenario);
     tmp_path(db, sizeof(db), spec);
     const char *const sets[] = {small[0], small[1], extra};
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, scenario, sets, extra ? 3 : 2);
     int64_t a = run_into(&sc, db);
-    snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
-    chunksim_flashtrace_t tr;
-    if (chunksim_flashtrace_load(&tr, spec, err, sizeof(err)) != 0 ||
-        chunksim_flashtrace_apply(&tr, &sc, err, sizeof(err)) != 0) {
-        fail_msg("%s", err);
-    }
-    chunksim_flashtrace_free(&tr);
+    drive_by_trace(&sc, db, a);
     int64_t b = run_into(&sc, db);
     chunksim_scenario_free(&sc);
     char sql[200];
