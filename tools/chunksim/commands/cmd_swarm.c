@@ -33,10 +33,15 @@ typedef struct swarm_draw {
     size_t count;
 } swarm_draw_t;
 
-/* One fault kind of the swarm: its name and how its settings are drawn. */
+/*
+ * One fault kind of the swarm: its name and how its settings are drawn:
+ * by draw, or (draw NULL) as a fault rule of that name at a rate drawn
+ * log-uniformly between lo and hi.
+ */
 typedef struct swarm_kind {
     const char *name;
     void (*draw)(chunksim_rng_t *rng, swarm_draw_t *d);
+    double lo, hi;
 } swarm_kind_t;
 
 /* Uniform in log space between lo and hi: rare and frequent rates alike. */
@@ -49,16 +54,6 @@ static double swarm_log_uniform(chunksim_rng_t *rng, double lo, double hi)
 static void swarm_rule_rate(swarm_draw_t *d, const char *kind, double rate)
 {
     snprintf(d->text[d->count++], sizeof d->text[0], "faults.fault=%s rate=%.3g", kind, rate);
-}
-
-static void draw_read_error(chunksim_rng_t *rng, swarm_draw_t *d)
-{
-    swarm_rule_rate(d, "read_error", swarm_log_uniform(rng, 0.005, 0.3));
-}
-
-static void draw_read_timeout(chunksim_rng_t *rng, swarm_draw_t *d)
-{
-    swarm_rule_rate(d, "read_timeout", swarm_log_uniform(rng, 0.005, 0.1));
 }
 
 static void draw_read_late(chunksim_rng_t *rng, swarm_draw_t *d)
@@ -74,16 +69,6 @@ static void draw_bitflip(chunksim_rng_t *rng, swarm_draw_t *d)
     double rate = swarm_log_uniform(rng, 0.001, 0.05);
     snprintf(d->text[d->count++], sizeof d->text[0],
              "faults.fault=bitflip rate=%.3g flips=%" PRIu64, rate, chunksim_rng_range(rng, 1, 3));
-}
-
-static void draw_erase_fail(chunksim_rng_t *rng, swarm_draw_t *d)
-{
-    swarm_rule_rate(d, "erase_fail", swarm_log_uniform(rng, 0.1, 1.0));
-}
-
-static void draw_silent_erase(chunksim_rng_t *rng, swarm_draw_t *d)
-{
-    swarm_rule_rate(d, "silent_erase", swarm_log_uniform(rng, 0.1, 1.0));
 }
 
 /* One cut among the first operations (most runs issue dozens), device stopped or not. */
@@ -114,11 +99,11 @@ static void draw_disconnect(chunksim_rng_t *rng, swarm_draw_t *d)
 }
 
 static const swarm_kind_t swarm_kinds[] = {
-    {"read_error", draw_read_error}, {"read_timeout", draw_read_timeout},
-    {"read_late", draw_read_late},   {"bitflip", draw_bitflip},
-    {"erase_fail", draw_erase_fail}, {"silent_erase", draw_silent_erase},
-    {"power_loss", draw_power_loss}, {"link_loss", draw_link_loss},
-    {"disconnect", draw_disconnect},
+    {"read_error", NULL, 0.005, 0.3},      {"read_timeout", NULL, 0.005, 0.1},
+    {"read_late", draw_read_late, 0, 0},   {"bitflip", draw_bitflip, 0, 0},
+    {"erase_fail", NULL, 0.1, 1.0},        {"silent_erase", NULL, 0.1, 1.0},
+    {"power_loss", draw_power_loss, 0, 0}, {"link_loss", draw_link_loss, 0, 0},
+    {"disconnect", draw_disconnect, 0, 0},
 };
 #define SWARM_KINDS (sizeof swarm_kinds / sizeof swarm_kinds[0])
 
@@ -221,7 +206,11 @@ static int swarm_draw(const swarm_args_t *a, uint64_t seed, swarm_case_t *sc)
         /* Both draws happen whatever --p is, so a kind's settings do not depend on it. */
         bool on = chunksim_rng_uniform(&rng) < a->p_on;
         swarm_draw_t d = {0};
-        swarm_kinds[k].draw(&rng, &d);
+        const swarm_kind_t *kind = &swarm_kinds[k];
+        if (kind->draw != NULL)
+            kind->draw(&rng, &d);
+        else
+            swarm_rule_rate(&d, kind->name, swarm_log_uniform(&rng, kind->lo, kind->hi));
         sc->on[k] = on;
         for (size_t i = 0; on && i < d.count; i++) {
             if ((sc->sets[sc->set_count] = strdup(d.text[i])) == NULL)
