@@ -631,13 +631,7 @@ static void record_small_run(void)
     assert_int_equal(chunksim_scenario_load_string(&sc, small_ble, "small", NULL, err, sizeof err),
                      0);
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), 0);
-    chunksim_rec_t rec = {0};
-    assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), 0);
-    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
-    assert_true(res.passed);
-    chunksim_rec_close(&rec);
+    assert_true(chunksim_test_run_recorded(&sc, db_path).passed);
     chunksim_scenario_free(&sc);
 }
 
