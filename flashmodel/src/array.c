@@ -3,7 +3,7 @@
  * allocated when a byte in it first takes a value other than the erased
  * one. A small coredump on a large part costs what the coredump costs, not
  * what the part holds; erasing a whole page gives its memory back. A page
- * may also be the caller's (fm_array_share): read in place, copied on its
+ * may also be the caller's (flashmodel__array_share): read in place, copied on its
  * first change.
  */
 #include "internal.h"
@@ -20,7 +20,7 @@ static uint32_t fm_array_page_count(const fm_array_t *a)
     return (uint32_t)(((uint64_t)a->size_bytes + FM_ARRAY_PAGE_BYTES - 1) >> FM_ARRAY_PAGE_SHIFT);
 }
 
-int fm_array_init(fm_array_t *a, uint32_t size_bytes, uint8_t erased)
+int flashmodel__array_init(fm_array_t *a, uint32_t size_bytes, uint8_t erased)
 {
     a->size_bytes = size_bytes;
     a->erased = erased;
@@ -47,7 +47,7 @@ static void fm_array_drop(fm_array_t *a, uint8_t **slot)
     *slot = NULL;
 }
 
-void fm_array_free(fm_array_t *a)
+void flashmodel__array_free(fm_array_t *a)
 {
     for (uint32_t p = 0; a->pages != NULL && p < fm_array_page_count(a); p++) {
         fm_array_drop(a, &a->pages[p]);
@@ -81,13 +81,13 @@ static uint8_t *fm_array_page(fm_array_t *a, uint32_t addr)
     return *slot;
 }
 
-uint8_t fm_array_get(const fm_array_t *a, uint32_t addr)
+uint8_t flashmodel__array_get(const fm_array_t *a, uint32_t addr)
 {
     const uint8_t *page = a->pages[addr >> FM_ARRAY_PAGE_SHIFT];
     return page != NULL ? page[addr & (FM_ARRAY_PAGE_BYTES - 1)] : a->erased;
 }
 
-void fm_array_set(fm_array_t *a, uint32_t addr, uint8_t value)
+void flashmodel__array_set(fm_array_t *a, uint32_t addr, uint8_t value)
 {
     if (value == a->erased && a->pages[addr >> FM_ARRAY_PAGE_SHIFT] == NULL) {
         return;
@@ -102,7 +102,7 @@ static uint32_t fm_array_span(uint32_t addr, uint32_t len)
     return len < room ? len : room;
 }
 
-void fm_array_read(const fm_array_t *a, uint32_t addr, uint8_t *dst, uint32_t len)
+void flashmodel__array_read(const fm_array_t *a, uint32_t addr, uint8_t *dst, uint32_t len)
 {
     while (len > 0) {
         uint32_t n = fm_array_span(addr, len);
@@ -118,7 +118,7 @@ void fm_array_read(const fm_array_t *a, uint32_t addr, uint8_t *dst, uint32_t le
     }
 }
 
-void fm_array_write(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t len)
+void flashmodel__array_write(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t len)
 {
     while (len > 0) {
         uint32_t n = fm_array_span(addr, len);
@@ -129,7 +129,7 @@ void fm_array_write(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t l
     }
 }
 
-void fm_array_share(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t len)
+void flashmodel__array_share(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t len)
 {
     a->shared = src;
     a->shared_bytes = len;
@@ -140,7 +140,7 @@ void fm_array_share(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t l
             fm_array_drop(a, slot);
             *slot = (uint8_t *)(uintptr_t)src; /* never written through: fm_array_page copies */
         } else {
-            fm_array_write(a, addr, src, n);
+            flashmodel__array_write(a, addr, src, n);
         }
         addr += n;
         src += n;
@@ -148,7 +148,7 @@ void fm_array_share(fm_array_t *a, uint32_t addr, const uint8_t *src, uint32_t l
     }
 }
 
-void fm_array_erase(fm_array_t *a, uint32_t addr, uint32_t len)
+void flashmodel__array_erase(fm_array_t *a, uint32_t addr, uint32_t len)
 {
     while (len > 0) {
         uint32_t n = fm_array_span(addr, len);
@@ -163,7 +163,7 @@ void fm_array_erase(fm_array_t *a, uint32_t addr, uint32_t len)
     }
 }
 
-const uint8_t *fm_array_image(fm_array_t *a)
+const uint8_t *flashmodel__array_image(fm_array_t *a)
 {
     if (a->image == NULL) {
         a->image = malloc(a->size_bytes ? a->size_bytes : 1);
@@ -171,6 +171,6 @@ const uint8_t *fm_array_image(fm_array_t *a)
             return NULL;
         }
     }
-    fm_array_read(a, 0, a->image, a->size_bytes);
+    flashmodel__array_read(a, 0, a->image, a->size_bytes);
     return a->image;
 }

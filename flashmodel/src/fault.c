@@ -55,20 +55,20 @@ bool flashmodel_fault_applies(flashmodel_fault_t fault, flashmodel_op_kind_t op)
 
 const char *flashmodel_fault_name(flashmodel_fault_t fault)
 {
-    return fm_name_of(fault_names, FLASHMODEL_FAULT_COUNT, (int)fault);
+    return flashmodel__name_of(fault_names, FLASHMODEL_FAULT_COUNT, (int)fault);
 }
 
 int flashmodel_fault_from_name(const char *name)
 {
-    return fm_name_find(fault_names, FLASHMODEL_FAULT_COUNT, name);
+    return flashmodel__name_find(fault_names, FLASHMODEL_FAULT_COUNT, name);
 }
 
 const char *flashmodel_trigger_name(flashmodel_trigger_t trigger)
 {
-    return fm_name_of(trigger_names, FLASHMODEL_TRIGGER_COUNT, (int)trigger);
+    return flashmodel__name_of(trigger_names, FLASHMODEL_TRIGGER_COUNT, (int)trigger);
 }
 
 int flashmodel_trigger_from_name(const char *name)
 {
-    return fm_name_find(trigger_names, FLASHMODEL_TRIGGER_COUNT, name);
+    return flashmodel__name_find(trigger_names, FLASHMODEL_TRIGGER_COUNT, name);
 }

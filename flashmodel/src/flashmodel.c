@@ -86,7 +86,7 @@ int flashmodel_init(flashmodel_t *fm, const flashmodel_config_t *cfg)
     fm->cfg = *cfg;
     size_t sectors = cfg->part.size_bytes / cfg->part.sector_bytes;
     size_t rules = cfg->faults.count;
-    int cells = fm_array_init(&fm->cells, cfg->part.size_bytes, cfg->part.erased_value);
+    int cells = flashmodel__array_init(&fm->cells, cfg->part.size_bytes, cfg->part.erased_value);
     fm->erase_counts = calloc(sectors, sizeof(*fm->erase_counts));
     fm->rules = malloc((rules ? rules : 1) * sizeof(*fm->rules));
     fm->rule_fires = calloc(rules ? rules : 1, sizeof(*fm->rule_fires));
@@ -110,7 +110,7 @@ void flashmodel_close(flashmodel_t *fm)
     if (fm == NULL) {
         return;
     }
-    fm_array_free(&fm->cells);
+    flashmodel__array_free(&fm->cells);
     free(fm->erase_counts);
     free(fm->rules);
     free(fm->rule_fires);
@@ -391,7 +391,7 @@ static void schedule_read_suspend(flashmodel_t *fm, flashmodel_op_t *op, uint64_
 static void op_span(const flashmodel_t *fm, const flashmodel_op_t *op, uint64_t *lo, uint64_t *hi)
 {
     if (op->kind == FLASHMODEL_OP_PROGRAM) {
-        fm_prog_map_t m = fm_prog_map(&fm->cfg.part, op->addr, op->len);
+        fm_prog_map_t m = flashmodel__prog_map(&fm->cfg.part, op->addr, op->len);
         bool wraps = (uint64_t)m.off + m.count > m.page_bytes;
         *lo = wraps ? m.base : (uint64_t)m.base + m.off;
         *hi = wraps ? (uint64_t)m.base + m.page_bytes : *lo + m.count;
@@ -553,7 +553,7 @@ static void apply_fault(flashmodel_t *fm, const flashmodel_fault_rule_t *r, int 
         }
         break;
     case FLASHMODEL_FAULT_TORN_PROGRAM: {
-        fm_prog_map_t m = fm_prog_map(part, op->addr, op->len);
+        fm_prog_map_t m = flashmodel__prog_map(part, op->addr, op->len);
         op->fault_count = (uint32_t)flashmodel_rng_below(&fm->rng, m.count);
         op->fault_mask = (uint8_t)flashmodel_rng_next(&fm->rng);
         op->fault_addr = fm_prog_addr(&m, op->fault_count);
@@ -791,11 +791,12 @@ static void finish_read(flashmodel_t *fm, flashmodel_op_t *op, uint8_t *dst)
     if (op->fault == FLASHMODEL_FAULT_BITFLIP_STUCK) {
         for (uint32_t k = 0; k < op->fault_count; k++) {
             uint32_t at = op->addr + op->flip_bits[k] / 8u;
-            fm_array_set(&fm->cells, at,
-                         (uint8_t)(fm_array_get(&fm->cells, at) ^ (1u << (op->flip_bits[k] % 8u))));
+            flashmodel__array_set(
+                &fm->cells, at,
+                (uint8_t)(flashmodel__array_get(&fm->cells, at) ^ (1u << (op->flip_bits[k] % 8u))));
         }
     }
-    fm_array_read(&fm->cells, op->addr, dst, op->len);
+    flashmodel__array_read(&fm->cells, op->addr, dst, op->len);
     if (op->fault == FLASHMODEL_FAULT_BITFLIP_TRANSIENT) {
         for (uint32_t k = 0; k < op->fault_count; k++) {
             dst[op->flip_bits[k] / 8u] ^= (uint8_t)(1u << (op->flip_bits[k] % 8u));
@@ -810,8 +811,8 @@ static void finish_program(flashmodel_t *fm, flashmodel_op_t *op)
         if (op->cut_us > op->start_us) {
             flashmodel_rng_t rng;
             flashmodel_rng_seed(&rng, op->seed);
-            fm_prog_map_t m = fm_prog_map(part, op->addr, op->len);
-            fm_nor_program_undefined(fm, &m, op->src_, &rng);
+            fm_prog_map_t m = flashmodel__prog_map(part, op->addr, op->len);
+            flashmodel__nor_program_undefined(fm, &m, op->src_, &rng);
         }
         return;
     }
@@ -819,8 +820,8 @@ static void finish_program(flashmodel_t *fm, flashmodel_op_t *op)
         return;
     }
     uint32_t target = op->fault == FLASHMODEL_FAULT_MISDIRECTED_WRITE ? op->fault_addr : op->addr;
-    fm_prog_map_t m = fm_prog_map(part, target, op->len);
-    uint32_t doubles = fm_nor_double_bytes(fm, &m, op->src_);
+    fm_prog_map_t m = flashmodel__prog_map(part, target, op->len);
+    uint32_t doubles = flashmodel__nor_double_bytes(fm, &m, op->src_);
     if (doubles) {
         fm->counters.double_programs++;
         fm->counters.double_program_bytes += doubles;
@@ -830,9 +831,9 @@ static void finish_program(flashmodel_t *fm, flashmodel_op_t *op)
         }
     }
     if (op->fault == FLASHMODEL_FAULT_TORN_PROGRAM) {
-        fm_nor_program(fm, &m, op->src_, op->fault_count, true, op->fault_mask);
+        flashmodel__nor_program(fm, &m, op->src_, op->fault_count, true, op->fault_mask);
     } else {
-        fm_nor_program(fm, &m, op->src_, m.count, false, 0);
+        flashmodel__nor_program(fm, &m, op->src_, m.count, false, 0);
     }
 }
 
@@ -842,21 +843,21 @@ static void finish_erase(flashmodel_t *fm, flashmodel_op_t *op)
     flashmodel_rng_seed(&rng, op->seed);
     if (op->cut_us != FLASHMODEL_NEVER) {
         if (op->cut_us > op->start_us) {
-            fm_nor_erase_undefined(fm, op->addr, op->len, &rng);
+            flashmodel__nor_erase_undefined(fm, op->addr, op->len, &rng);
         }
         return;
     }
     if (op->status != 0 || op->fault == FLASHMODEL_FAULT_SILENT_ERASE) {
         return;
     }
-    fm_nor_erase(fm, op->addr, op->len);
+    flashmodel__nor_erase(fm, op->addr, op->len);
     if (op->fault == FLASHMODEL_FAULT_WEAR_OUT) {
         /* Counts were raised at begin: a worn sector now has more than cycles. */
         uint32_t cycles = fm->rules[op->fault_rule].cycles;
         uint32_t sector = fm->cfg.part.sector_bytes;
         for (uint32_t a = op->addr; a < (uint64_t)op->addr + op->len; a += sector) {
             if (fm->erase_counts[a / sector] > cycles) {
-                fm_nor_leave_bits(fm, a, sector, op->fault_count, &rng);
+                flashmodel__nor_leave_bits(fm, a, sector, op->fault_count, &rng);
             }
         }
     }
@@ -922,7 +923,7 @@ int flashmodel_load(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t 
         return FLASHMODEL_E_INVAL;
     }
     if (len > 0) {
-        fm_array_write(&fm->cells, addr, data, len);
+        flashmodel__array_write(&fm->cells, addr, data, len);
     }
     return 0;
 }
@@ -936,7 +937,7 @@ int flashmodel_load_shared(flashmodel_t *fm, uint32_t addr, const void *data, ui
         return FLASHMODEL_E_INVAL;
     }
     if (len > 0) {
-        fm_array_share(&fm->cells, addr, data, len);
+        flashmodel__array_share(&fm->cells, addr, data, len);
     }
     return 0;
 }
@@ -950,7 +951,7 @@ int flashmodel_peek(const flashmodel_t *fm, uint32_t addr, void *dst, uint32_t l
         return FLASHMODEL_E_INVAL;
     }
     if (len > 0) {
-        fm_array_read(&fm->cells, addr, dst, len);
+        flashmodel__array_read(&fm->cells, addr, dst, len);
     }
     return 0;
 }
@@ -958,7 +959,7 @@ int flashmodel_peek(const flashmodel_t *fm, uint32_t addr, void *dst, uint32_t l
 const uint8_t *flashmodel_image(const flashmodel_t *fm)
 {
     /* The copy is a cache of the array, not part of the device's state. */
-    return fm_array_image((fm_array_t *)&fm->cells);
+    return flashmodel__array_image((fm_array_t *)&fm->cells);
 }
 
 uint32_t flashmodel_erase_count(const flashmodel_t *fm, uint32_t addr)
@@ -984,10 +985,10 @@ int flashmodel_wear_set(flashmodel_t *fm, uint32_t addr, uint32_t len, uint32_t 
 
 const char *flashmodel_busy_policy_name(flashmodel_busy_policy_t policy)
 {
-    return fm_name_of(busy_names, FLASHMODEL_BUSY_POLICY_COUNT, (int)policy);
+    return flashmodel__name_of(busy_names, FLASHMODEL_BUSY_POLICY_COUNT, (int)policy);
 }
 
 int flashmodel_busy_policy_from_name(const char *name)
 {
-    return fm_name_find(busy_names, FLASHMODEL_BUSY_POLICY_COUNT, name);
+    return flashmodel__name_find(busy_names, FLASHMODEL_BUSY_POLICY_COUNT, name);
 }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
-static inline const char *fm_name_of(const char *const *names, size_t count, int value)
+static inline const char *flashmodel__name_of(const char *const *names, size_t count, int value)
 {
     if (value < 0 || (size_t)value >= count) {
         return "?";
@@ -15,7 +15,7 @@ static inline const char *fm_name_of(const char *const *names, size_t count, int
     return names[value];
 }
 
-static inline int fm_name_find(const char *const *names, size_t count, const char *name)
+static inline int flashmodel__name_find(const char *const *names, size_t count, const char *name)
 {
     if (name == NULL) {
         return FLASHMODEL_E_INVAL;

@@ -14,7 +14,7 @@ static inline uint8_t programmed(uint8_t e, uint8_t old, uint8_t data, uint8_t m
     return (uint8_t)(e ^ ((e ^ old) | ((e ^ data) & mask)));
 }
 
-fm_prog_map_t fm_prog_map(const flashmodel_part_t *part, uint32_t addr, uint32_t len)
+fm_prog_map_t flashmodel__prog_map(const flashmodel_part_t *part, uint32_t addr, uint32_t len)
 {
     uint32_t page = part->page_bytes;
     fm_prog_map_t m = {.base = addr - addr % page, .off = addr % page, .page_bytes = page};
@@ -28,12 +28,13 @@ fm_prog_map_t fm_prog_map(const flashmodel_part_t *part, uint32_t addr, uint32_t
     return m;
 }
 
-uint32_t fm_nor_double_bytes(const flashmodel_t *fm, const fm_prog_map_t *m, const uint8_t *data)
+uint32_t flashmodel__nor_double_bytes(const flashmodel_t *fm, const fm_prog_map_t *m,
+                                      const uint8_t *data)
 {
     uint8_t e = fm->cfg.part.erased_value;
     uint32_t n = 0;
     for (uint32_t i = 0; i < m->count; i++) {
-        if (data[m->skip + i] != e && fm_array_get(&fm->cells, fm_prog_addr(m, i)) != e) {
+        if (data[m->skip + i] != e && flashmodel__array_get(&fm->cells, fm_prog_addr(m, i)) != e) {
             n++;
         }
     }
@@ -44,11 +45,12 @@ uint32_t fm_nor_double_bytes(const flashmodel_t *fm, const fm_prog_map_t *m, con
 static void fm_nor_program_cell(flashmodel_t *fm, uint32_t addr, uint8_t data, uint8_t mask)
 {
     uint8_t e = fm->cfg.part.erased_value;
-    fm_array_set(&fm->cells, addr, programmed(e, fm_array_get(&fm->cells, addr), data, mask));
+    flashmodel__array_set(&fm->cells, addr,
+                          programmed(e, flashmodel__array_get(&fm->cells, addr), data, mask));
 }
 
-void fm_nor_program(flashmodel_t *fm, const fm_prog_map_t *m, const uint8_t *data, uint32_t full,
-                    bool partial, uint8_t mask)
+void flashmodel__nor_program(flashmodel_t *fm, const fm_prog_map_t *m, const uint8_t *data,
+                             uint32_t full, bool partial, uint8_t mask)
 {
     for (uint32_t i = 0; i < m->count && i < full; i++) {
         fm_nor_program_cell(fm, fm_prog_addr(m, i), data[m->skip + i], 0xFF);
@@ -58,8 +60,8 @@ void fm_nor_program(flashmodel_t *fm, const fm_prog_map_t *m, const uint8_t *dat
     }
 }
 
-void fm_nor_program_undefined(flashmodel_t *fm, const fm_prog_map_t *m, const uint8_t *data,
-                              flashmodel_rng_t *rng)
+void flashmodel__nor_program_undefined(flashmodel_t *fm, const fm_prog_map_t *m,
+                                       const uint8_t *data, flashmodel_rng_t *rng)
 {
     for (uint32_t i = 0; i < m->count; i++) {
         fm_nor_program_cell(fm, fm_prog_addr(m, i), data[m->skip + i],
@@ -67,20 +69,21 @@ void fm_nor_program_undefined(flashmodel_t *fm, const fm_prog_map_t *m, const ui
     }
 }
 
-void fm_nor_erase(flashmodel_t *fm, uint32_t addr, uint32_t len)
+void flashmodel__nor_erase(flashmodel_t *fm, uint32_t addr, uint32_t len)
 {
-    fm_array_erase(&fm->cells, addr, len);
+    flashmodel__array_erase(&fm->cells, addr, len);
 }
 
-void fm_nor_erase_undefined(flashmodel_t *fm, uint32_t addr, uint32_t len, flashmodel_rng_t *rng)
+void flashmodel__nor_erase_undefined(flashmodel_t *fm, uint32_t addr, uint32_t len,
+                                     flashmodel_rng_t *rng)
 {
     for (uint32_t i = 0; i < len; i++) {
-        fm_array_set(&fm->cells, addr + i, (uint8_t)flashmodel_rng_next(rng));
+        flashmodel__array_set(&fm->cells, addr + i, (uint8_t)flashmodel_rng_next(rng));
     }
 }
 
-void fm_nor_leave_bits(flashmodel_t *fm, uint32_t addr, uint32_t len, uint32_t bits,
-                       flashmodel_rng_t *rng)
+void flashmodel__nor_leave_bits(flashmodel_t *fm, uint32_t addr, uint32_t len, uint32_t bits,
+                                flashmodel_rng_t *rng)
 {
     uint8_t e = fm->cfg.part.erased_value;
     uint64_t total = (uint64_t)len * 8u;
@@ -92,12 +95,12 @@ void fm_nor_leave_bits(flashmodel_t *fm, uint32_t addr, uint32_t len, uint32_t b
     for (uint32_t k = 0; k < bits;) {
         uint64_t b = flashmodel_rng_below(rng, total);
         uint32_t at = addr + (uint32_t)(b / 8);
-        uint8_t cell = fm_array_get(&fm->cells, at);
+        uint8_t cell = flashmodel__array_get(&fm->cells, at);
         uint8_t bit = (uint8_t)(1u << (b % 8));
         if ((cell ^ e) & bit) {
             continue;
         }
-        fm_array_set(&fm->cells, at, (uint8_t)(cell ^ bit));
+        flashmodel__array_set(&fm->cells, at, (uint8_t)(cell ^ bit));
         k++;
     }
 }

@@ -338,20 +338,20 @@ uint32_t flashmodel_part_erase_bytes(const flashmodel_part_t *part, flashmodel_o
 
 const char *flashmodel_op_kind_name(flashmodel_op_kind_t kind)
 {
-    return fm_name_of(op_kind_names, FLASHMODEL_OP_KIND_COUNT, (int)kind);
+    return flashmodel__name_of(op_kind_names, FLASHMODEL_OP_KIND_COUNT, (int)kind);
 }
 
 int flashmodel_op_kind_from_name(const char *name)
 {
-    return fm_name_find(op_kind_names, FLASHMODEL_OP_KIND_COUNT, name);
+    return flashmodel__name_find(op_kind_names, FLASHMODEL_OP_KIND_COUNT, name);
 }
 
 const char *flashmodel_read_mode_name(flashmodel_read_mode_t mode)
 {
-    return fm_name_of(read_mode_names, FLASHMODEL_READ_MODE_COUNT, (int)mode);
+    return flashmodel__name_of(read_mode_names, FLASHMODEL_READ_MODE_COUNT, (int)mode);
 }
 
 int flashmodel_read_mode_from_name(const char *name)
 {
-    return fm_name_find(read_mode_names, FLASHMODEL_READ_MODE_COUNT, name);
+    return flashmodel__name_find(read_mode_names, FLASHMODEL_READ_MODE_COUNT, name);
 }

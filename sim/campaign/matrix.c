@@ -8,6 +8,7 @@
 #include "chunksim/matrix.h"
 
 #include "chunksim/sha256.h"
+#include "util_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,30 +21,7 @@
 /* Values in one list; a longer list is better written as several files or generated. */
 #define MATRIX_VALUES_MAX 4096
 
-/* Writes the message into err (when there is one) and returns code. */
-__attribute__((format(printf, 4, 5))) static int matrix_error(int code, char *err, size_t errlen,
-                                                              const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-#define matrix_fail(...) matrix_error(-EINVAL, __VA_ARGS__)
-
-static char *matrix_trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    return s;
-}
+#define matrix_fail(...) chunksim__fail(-EINVAL, __VA_ARGS__)
 
 static const char *matrix_basename(const char *path)
 {
@@ -86,7 +64,7 @@ static int seed_item_parse(char *item, chunksim_seed_range_t *r, const char *tex
         return 0;
     }
     *dots = '\0';
-    char *a = matrix_trim(item), *b = matrix_trim(dots + 2);
+    char *a = chunksim__trim(item), *b = chunksim__trim(dots + 2);
     if (seed_parse_one(a, &r->first) < 0 || seed_parse_one(b, &r->last) < 0)
         return matrix_fail(err, errlen, "seeds \"%s\": \"%s..%s\" is not a range of seeds A..B",
                            text, a, b);
@@ -110,14 +88,14 @@ int chunksim_matrix_seeds_parse(const char *text, chunksim_seed_range_t **ranges
     if (copy == NULL || r == NULL) {
         free(copy);
         free(r);
-        return matrix_error(-ENOMEM, err, errlen, "seeds: out of memory");
+        return chunksim__fail(-ENOMEM, err, errlen, "seeds: out of memory");
     }
     size_t n = 0;
     int rc = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",|", &save); tok != NULL && rc == 0;
          tok = strtok_r(NULL, ",|", &save)) {
-        char *item = matrix_trim(tok);
+        char *item = chunksim__trim(tok);
         if (*item == '\0')
             continue;
         rc = seed_item_parse(item, &r[n], text, err, errlen);
@@ -136,7 +114,8 @@ int chunksim_matrix_seeds_parse(const char *text, chunksim_seed_range_t **ranges
             uint64_t span = r[i].last - r[i].first;
             if (rc == 0 &&
                 (span >= CHUNKSIM_MATRIX_CASES_MAX || total + span + 1 > CHUNKSIM_MATRIX_CASES_MAX))
-                rc = matrix_error(-E2BIG, err, errlen, "seeds \"%s\": more than 2^48 seeds", text);
+                rc =
+                    chunksim__fail(-E2BIG, err, errlen, "seeds \"%s\": more than 2^48 seeds", text);
             total += span + 1;
         }
     }
@@ -207,8 +186,8 @@ int chunksim_matrix_init(chunksim_matrix_t *m, const chunksim_matrix_config_t *c
     if (cfg == NULL)
         return 0;
     if (cfg->set_count >= CHUNKSIM_MATRIX_SETS_MAX)
-        return matrix_error(-E2BIG, err, errlen, "at most %d overrides",
-                            CHUNKSIM_MATRIX_SETS_MAX - 1);
+        return chunksim__fail(-E2BIG, err, errlen, "at most %d overrides",
+                              CHUNKSIM_MATRIX_SETS_MAX - 1);
     for (size_t i = 0; i < cfg->set_count; i++) {
         if (!set_well_formed(cfg->sets[i]))
             return matrix_fail(err, errlen,
@@ -227,14 +206,14 @@ int chunksim_matrix_init(chunksim_matrix_t *m, const chunksim_matrix_config_t *c
         m->sets_ = calloc(cfg->set_count, sizeof *m->sets_);
         if (m->sets_ == NULL) {
             chunksim_matrix_free(m);
-            return matrix_error(-ENOMEM, err, errlen, "out of memory");
+            return chunksim__fail(-ENOMEM, err, errlen, "out of memory");
         }
         for (size_t i = 0; i < cfg->set_count; i++) {
             m->sets_[i] = strdup(cfg->sets[i]);
             m->set_count_++;
             if (m->sets_[i] == NULL) {
                 chunksim_matrix_free(m);
-                return matrix_error(-ENOMEM, err, errlen, "out of memory");
+                return chunksim__fail(-ENOMEM, err, errlen, "out of memory");
             }
         }
     }
@@ -285,17 +264,18 @@ static int matrix_recount(chunksim_matrix_t *m, char *err, size_t errlen)
     for (size_t i = 0; i < m->file_count; i++) {
         chunksim_matrix_file_t *f = &m->files[i];
         if (m->set_count_ + f->axis_count > CHUNKSIM_MATRIX_SETS_MAX)
-            return matrix_error(-E2BIG, err, errlen,
-                                "%s: at most %d overrides per case (--set options and lists)",
-                                f->path, CHUNKSIM_MATRIX_SETS_MAX);
+            return chunksim__fail(-E2BIG, err, errlen,
+                                  "%s: at most %d overrides per case (--set options and lists)",
+                                  f->path, CHUNKSIM_MATRIX_SETS_MAX);
         uint64_t n = f->seed_count;
         for (size_t a = 0; a < f->axis_count; a++) {
             if (n > CHUNKSIM_MATRIX_CASES_MAX / f->axes[a].count)
-                return matrix_error(-E2BIG, err, errlen, "%s: more than 2^48 cases", f->path);
+                return chunksim__fail(-E2BIG, err, errlen, "%s: more than 2^48 cases", f->path);
             n *= f->axes[a].count;
         }
         if (total + n > CHUNKSIM_MATRIX_CASES_MAX)
-            return matrix_error(-E2BIG, err, errlen, "%s: the matrix exceeds 2^48 cases", f->path);
+            return chunksim__fail(-E2BIG, err, errlen, "%s: the matrix exceeds 2^48 cases",
+                                  f->path);
         f->first_case = total;
         f->case_count = n;
         total += n;
@@ -358,7 +338,7 @@ static int axis_build(const chunksim_matrix_file_t *f, chunksim_matrix_axis_t *a
     a->sets = calloc(count, sizeof *a->sets);
     if (a->key == NULL || a->sets == NULL) {
         axis_free(a);
-        return matrix_error(-ENOMEM, err, errlen, "%s: out of memory", where);
+        return chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", where);
     }
     for (size_t i = 0; i < count; i++) {
         int rc = 0;
@@ -370,7 +350,7 @@ static int axis_build(const chunksim_matrix_file_t *f, chunksim_matrix_axis_t *a
         }
         if (rc == 0 && asprintf(&a->sets[i], "%s=%s", key, values[i]) < 0) {
             a->sets[i] = NULL;
-            rc = matrix_error(-ENOMEM, err, errlen, "%s: out of memory", where);
+            rc = chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", where);
         }
         a->count += a->sets[i] != NULL;
         if (rc == 0 && (rc = axis_check_value(f, a->sets[i], why, sizeof why)) < 0)
@@ -392,7 +372,7 @@ static int file_append_axis(chunksim_matrix_file_t *f, const char *key, const ch
         return rc;
     chunksim_matrix_axis_t *axes = realloc(f->axes, (f->axis_count + 1) * sizeof *axes);
     if (axes == NULL)
-        return matrix_error(-ENOMEM, err, errlen, "%s: out of memory", where);
+        return chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", where);
     f->axes = axes;
     rc = axis_build(f, &axes[f->axis_count], key, values, count, where, err, errlen);
     if (rc < 0)
@@ -439,7 +419,7 @@ static size_t split_values(char *value, const char **items, size_t max)
         if (bar != NULL)
             *bar = '\0';
         if (n < max)
-            items[n] = matrix_trim(p);
+            items[n] = chunksim__trim(p);
         if (bar == NULL)
             return n + 1;
         p = bar + 1;
@@ -469,13 +449,13 @@ static int matrix_line(chunksim_matrix_file_t *f, char *s, uint32_t line, char *
         return matrix_fail(err, errlen, "%s:%u: [matrix] \"%s\": expected key = value | value ...",
                            f->path, line, s);
     *eq = '\0';
-    char *key = matrix_trim(s), *value = matrix_trim(eq + 1);
+    char *key = chunksim__trim(s), *value = chunksim__trim(eq + 1);
     snprintf(where, sizeof where, "%s:%u: [matrix] %s = %s", f->path, line, key, value);
     if (strcmp(key, "seeds") == 0)
         return file_set_seeds(f, value, where, err, errlen);
     const char **items = calloc(MATRIX_VALUES_MAX + 1, sizeof *items);
     if (items == NULL)
-        return matrix_error(-ENOMEM, err, errlen, "%s: out of memory", where);
+        return chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", where);
     size_t n = split_values(value, items, MATRIX_VALUES_MAX + 1);
     int rc = n > MATRIX_VALUES_MAX
                  ? matrix_fail(err, errlen, "%s: more than %d values", where, MATRIX_VALUES_MAX)
@@ -489,7 +469,7 @@ static int read_text(const char *path, char **text, char *err, size_t errlen)
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
         int e = errno;
-        return matrix_error(-e, err, errlen, "%s: cannot read: %s", path, strerror(e));
+        return chunksim__fail(-e, err, errlen, "%s: cannot read: %s", path, strerror(e));
     }
     char *buf = NULL;
     size_t len = 0;
@@ -502,7 +482,7 @@ static int read_text(const char *path, char **text, char *err, size_t errlen)
     fclose(fp);
     if (mem == NULL || fclose(mem) != 0 || bad) {
         free(buf);
-        return matrix_error(-EIO, err, errlen, "%s: cannot read", path);
+        return chunksim__fail(-EIO, err, errlen, "%s: cannot read", path);
     }
     *text = buf;
     return 0;
@@ -533,7 +513,7 @@ static int file_read_matrix(chunksim_matrix_file_t *f, char *err, size_t errlen)
         size_t n = strlen(p);
         if (n > 0 && p[n - 1] == '\r')
             p[n - 1] = '\0';
-        char *s = matrix_trim(p);
+        char *s = chunksim__trim(p);
         if (s[0] == '\0' || s[0] == ';' || s[0] == '#')
             continue;
         if (s[0] == '[') {
@@ -579,7 +559,7 @@ int chunksim_matrix_add_file(chunksim_matrix_t *m, const char *path, char *err, 
     }
     chunksim_matrix_file_t *files = realloc(m->files, (m->file_count + 1) * sizeof *files);
     if (files == NULL)
-        return matrix_error(-ENOMEM, err, errlen, "%s: out of memory", path);
+        return chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", path);
     m->files = files;
     chunksim_matrix_file_t *f = &files[m->file_count];
     memset(f, 0, sizeof *f);
@@ -588,11 +568,11 @@ int chunksim_matrix_add_file(chunksim_matrix_t *m, const char *path, char *err, 
         return rc;
     f->path = strdup(path);
     if (f->path == NULL)
-        rc = matrix_error(-ENOMEM, err, errlen, "%s: out of memory", path);
+        rc = chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", path);
     if (rc == 0)
         rc = file_read_matrix(f, err, errlen);
     if (rc == 0 && file_seeds_from_matrix(m, f) < 0)
-        rc = matrix_error(-ENOMEM, err, errlen, "%s: out of memory", path);
+        rc = chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", path);
     if (rc == 0) {
         m->file_count++;
         rc = matrix_recount(m, err, errlen);

@@ -30,7 +30,7 @@ static uint64_t app_call_begin(run_t *run, chunksim_call_kind_t kind, uint32_t a
     run->stall_us = 0;
     run->board_ops_in_call = 0;
     run->in_call = true;
-    chunksim_monitor_set_time(&run->mon, run_now(run));
+    chunksim_monitor_set_time(&run->mon, chunksim__run_now(run));
     chunksim_monitor_call_begin(&run->mon, seq, kind, arg);
     return seq;
 }
@@ -40,10 +40,10 @@ static void app_call_end(run_t *run, uint64_t seq, const char *kind, int64_t arg
 {
     run->in_call = false;
     chunksim_monitor_call_end(&run->mon, rc);
-    run_record_call(run, seq, kind, arg, rc, detail);
+    chunksim__run_record_call(run, seq, kind, arg, rc, detail);
 }
 
-void run_app_finish(run_t *run, const char *reason)
+void chunksim__run_app_finish(run_t *run, const char *reason)
 {
     if (run->finished) {
         return;
@@ -65,7 +65,7 @@ void run_app_finish(run_t *run, const char *reason)
 static void app_stop(run_t *run, const char *reason)
 {
     if (!chunksim_sched_is_pending(&run->sched, &run->cut_ev)) {
-        run_app_finish(run, reason);
+        chunksim__run_app_finish(run, reason);
     }
 }
 
@@ -118,7 +118,7 @@ static void app_wait_flash(run_t *run)
 static bool app_livelocked(run_t *run)
 {
     if (run->livelocked) {
-        run_app_finish(run, "stopped: no progress");
+        chunksim__run_app_finish(run, "stopped: no progress");
     }
     return run->livelocked;
 }
@@ -129,7 +129,7 @@ static bool app_livelocked(run_t *run)
  * more to wait for. One that arrives while the link sends (the early
  * prepare's load) ends it before the next step, which then prepares.
  */
-void run_app_flash_completed(run_t *run)
+void chunksim__run_app_flash_completed(run_t *run)
 {
     run->flash_wait = false;
     if (app_livelocked(run) || run->state != RUN_APP_WAIT_FLASH) {
@@ -172,7 +172,7 @@ static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us,
         .data = run->chunk_buf,
         .len = run->chunk_len,
     };
-    run->res->m.rows += run_recorded(run, chunksim_rec_chunk(run->opts->rec, &row));
+    run->res->m.rows += chunksim__run_recorded(run, chunksim_rec_chunk(run->opts->rec, &row));
 }
 
 /*
@@ -180,7 +180,7 @@ static void app_record_chunk(run_t *run, uint64_t seq, uint64_t made_us,
  * counts among the chunks produced, so it has its row, never delivered, with
  * the resends that had gone on the air by then.
  */
-void run_app_record_on_air(run_t *run)
+void chunksim__run_app_record_on_air(run_t *run)
 {
     if (!run->chunk_on_air) {
         return;
@@ -189,7 +189,7 @@ void run_app_record_on_air(run_t *run)
     chunksim_link_result_t lr = {.status = CHUNKSIM_LINK_DISCONNECTED};
     if (run->link_res.status == CHUNKSIM_LINK_SENT) {
         /* Per packet: a notification above MTU 247 takes several without a resend. */
-        lr.retransmissions = chunksim_link_retransmissions_by(&run->link, run_now(run));
+        lr.retransmissions = chunksim_link_retransmissions_by(&run->link, chunksim__run_now(run));
     }
     app_record_chunk(run, run->chunk_seq, run->chunk_made_us, &lr);
 }
@@ -206,13 +206,13 @@ static void app_link_done_cb(chunksim_event_t *ev)
             app_stop(run, "the link went down and never came back");
             return;
         }
-        uint64_t now = run_now(run);
+        uint64_t now = chunksim__run_now(run);
         app_schedule_step(run,
                           run->link_res.reconnect_us > now ? run->link_res.reconnect_us - now : 0);
         return;
     }
     run->last_delivery_us = run->link_res.sent_us;
-    run_chunk_delivered(run);
+    chunksim__run_chunk_delivered(run);
     (void)chunksim_decoder_feed(&run->dec, seq, run->chunk_buf, run->chunk_len);
     if (run->chunk_final && run->sc->reader.clear_policy == CHUNKSIM_CLEAR_ON_CONFIRM) {
         uint64_t cseq = app_call_begin(run, CHUNKSIM_CALL_CONFIRM, 0);
@@ -271,7 +271,7 @@ static void app_send(run_t *run, uint64_t made_us)
     run->chunk_made_us = made_us;
     run->chunk_on_air = true;
     run->state = RUN_APP_WAIT_LINK;
-    uint64_t now = run_now(run);
+    uint64_t now = chunksim__run_now(run);
     uint64_t done = run->link_res.sent_us;
     run->link_ev.data = run;
     (void)chunksim_sched_at(&run->sched, &run->link_ev, done > now ? done - now : 0,
@@ -311,10 +311,10 @@ static void app_get_chunk(run_t *run)
     run->chunk_final = rc == CHUNKCORE_OK && run->packetizer.last_chunk_final(run->packetizer.self);
     app_call_end(run, seq, "get_chunk", (int64_t)run->chunk_room, rc,
                  rc == CHUNKCORE_OK ? NULL : chunkcore_errname(rc));
-    uint64_t made_us = run_now(run) + run->stall_us;
+    uint64_t made_us = chunksim__run_now(run) + run->stall_us;
     if (run->packetizer.unseen != NULL &&
         (run->unseen = run->packetizer.unseen(run->packetizer.self)) != NULL) {
-        run_app_finish(run, NULL);
+        chunksim__run_app_finish(run, NULL);
         return;
     }
 
@@ -335,7 +335,7 @@ static void app_step_cb(chunksim_event_t *ev)
         return;
     }
     if (run->opts->stop != NULL && *run->opts->stop) {
-        run_app_finish(run, "interrupted: stopped by a signal before the end");
+        chunksim__run_app_finish(run, "interrupted: stopped by a signal before the end");
         return;
     }
     if (app_livelocked(run)) {
@@ -357,24 +357,24 @@ static void app_step_cb(chunksim_event_t *ev)
     }
 }
 
-void run_app_power_off(run_t *run)
+void chunksim__run_app_power_off(run_t *run)
 {
     (void)chunksim_sched_cancel(&run->sched, &run->step_ev);
     (void)chunksim_sched_cancel(&run->sched, &run->link_ev);
     (void)chunksim_sched_cancel(&run->sched, &run->timeout_ev);
-    run_app_record_on_air(run);
+    chunksim__run_app_record_on_air(run);
     run->state = RUN_APP_IDLE;
     run->flash_wait = false;
     run->consecutive_failures = 0;
 }
 
-void run_app_boot(run_t *run)
+void chunksim__run_app_boot(run_t *run)
 {
     app_schedule_step(run, 0);
 }
 
-void run_app_start(run_t *run)
+void chunksim__run_app_start(run_t *run)
 {
-    run_board_arm_timed_cuts(run);
+    chunksim__run_board_arm_timed_cuts(run);
     app_schedule_step(run, 0);
 }

@@ -17,7 +17,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, const char *note)
+void chunksim__run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq,
+                                   const char *note)
 {
     if (run->opts->rec == NULL || !run->opts->record_rows) {
         return;
@@ -34,12 +35,12 @@ void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, co
         .fault = op->fault != FLASHMODEL_FAULT_NONE ? flashmodel_fault_name(op->fault) : NULL,
         .latency_us = op->latency_us,
     };
-    run->res->m.rows += run_recorded(run, chunksim_rec_flash_op(run->opts->rec, &row));
+    run->res->m.rows += chunksim__run_recorded(run, chunksim_rec_flash_op(run->opts->rec, &row));
 }
 
 static uint64_t board_now(const run_t *run)
 {
-    return run_now(run) + run->stall_us;
+    return chunksim__run_now(run) + run->stall_us;
 }
 
 static void board_report_issue(run_t *run, flashmodel_op_kind_t kind, uint32_t addr, uint32_t len,
@@ -199,7 +200,7 @@ static void board_op_done(chunksim_work_t *w)
         return; /* ended by a reboot's cut: the firmware that asked is gone */
     }
     /* Under suspend/resume a later read may have pushed this op's end out. */
-    if (!flashmodel_op_due(&o->op, run_now(run))) {
+    if (!flashmodel_op_due(&o->op, chunksim__run_now(run))) {
         (void)board_op_schedule(run, o);
         return;
     }
@@ -209,7 +210,7 @@ static void board_op_done(chunksim_work_t *w)
         /* A flash fault, not the firmware's: the delete did not take. */
         chunksim_monitor_clear_failed(&run->mon);
     }
-    run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : NULL);
+    chunksim__run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : NULL);
     if (o->cancelled || run->finished) {
         return;
     }
@@ -229,13 +230,13 @@ static void board_complete(run_t *run, uint32_t op_id, int status)
     int core_status = status == 0 ? 0 : CHUNKCORE_E_IO;
     uint64_t seq = ++run->call_seq;
     run->board_ops_in_call = 0;
-    chunksim_monitor_set_time(&run->mon, run_now(run));
+    chunksim_monitor_set_time(&run->mon, chunksim__run_now(run));
     chunksim_monitor_call_begin(&run->mon, seq, CHUNKSIM_CALL_COMPLETE, op_id);
     int rc = run->reader.complete(run->reader.self, op_id, core_status);
     chunksim_monitor_call_end(&run->mon, rc);
-    run_record_call(run, seq, "complete", op_id, rc,
-                    status == 0 ? NULL : flashmodel_errname(status));
-    run_app_flash_completed(run);
+    chunksim__run_record_call(run, seq, "complete", op_id, rc,
+                              status == 0 ? NULL : flashmodel_errname(status));
+    chunksim__run_app_flash_completed(run);
 }
 
 static run_flash_op_t *board_op_new(run_t *run, uint32_t op_id, uint8_t *dst)
@@ -259,7 +260,7 @@ static int board_op_schedule(run_t *run, run_flash_op_t *o)
     if (o->op.end_us == FLASHMODEL_NEVER) {
         return 0; /* a lost completion: the reader must time out and cancel */
     }
-    uint64_t now = run_now(run);
+    uint64_t now = chunksim__run_now(run);
     uint64_t delay = o->op.end_us > now ? o->op.end_us - now : 0;
     o->work.data = o;
     int rc = chunksim_sched_work(&run->sched, &o->work, delay, board_noop_work, board_op_done);
@@ -289,13 +290,13 @@ static void board_complete_where(run_t *run, bool (*pick)(const run_t *, const r
         if (o->op.kind != FLASHMODEL_OP_READ && board_clear_lost(&o->op)) {
             chunksim_monitor_clear_failed(&run->mon);
         }
-        run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : note);
+        chunksim__run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : note);
     }
 }
 
 static bool board_due_now(const run_t *run, const run_flash_op_t *o)
 {
-    return flashmodel_op_due(&o->op, run_now(run));
+    return flashmodel_op_due(&o->op, chunksim__run_now(run));
 }
 
 static void board_power_cut_cb(chunksim_event_t *ev)
@@ -305,7 +306,8 @@ static void board_power_cut_cb(chunksim_event_t *ev)
         return;
     }
     board_complete_where(run, board_due_now, NULL);
-    run_app_finish(run, "power lost: the device stopped at the cut (run.power_loss_stops)");
+    chunksim__run_app_finish(run,
+                             "power lost: the device stopped at the cut (run.power_loss_stops)");
 }
 
 static void board_power_cut_at(run_t *run, uint64_t cut_us)
@@ -313,7 +315,7 @@ static void board_power_cut_at(run_t *run, uint64_t cut_us)
     if (!run->sc->run.power_loss_stops || cut_us == FLASHMODEL_NEVER || run->power_cut_armed) {
         return;
     }
-    uint64_t now = run_now(run);
+    uint64_t now = chunksim__run_now(run);
     run->power_cut_armed = true;
     run->power_cut_ev.data = run;
     (void)chunksim_sched_at(&run->sched, &run->power_cut_ev, cut_us > now ? cut_us - now : 0,
@@ -323,7 +325,7 @@ static void board_power_cut_at(run_t *run, uint64_t cut_us)
 static int board_refused(run_t *run, run_flash_op_t *o)
 {
     o->recorded = true;
-    run_board_record_op(run, &o->op, o->seq, NULL);
+    chunksim__run_board_record_op(run, &o->op, o->seq, NULL);
     return CHUNKCORE_E_IO;
 }
 
@@ -339,12 +341,12 @@ static int board_read_start(void *ctx, uint32_t op_id, uint32_t offset, void *bu
         return CHUNKCORE_E_IO;
     }
     board_report_issue(run, FLASHMODEL_OP_READ, run->storage_base + offset, (uint32_t)len, false);
-    run_reboot_count_op(run, FLASHMODEL_OP_READ);
+    chunksim__run_reboot_count_op(run, FLASHMODEL_OP_READ);
     if (flashmodel_read_begin(&run->flash, board_now(run), run->storage_base + offset,
                               (uint32_t)len, &o->op) < 0) {
         return board_refused(run, o);
     }
-    if (!run_reboot_op_begun(run, &o->op, o->seq)) {
+    if (!chunksim__run_reboot_op_begun(run, &o->op, o->seq)) {
         board_power_cut_at(run, o->op.cut_us);
     }
     return board_op_schedule(run, o);
@@ -384,13 +386,13 @@ static int board_erase_unit(run_t *run, uint32_t op_id, uint32_t offset, uint32_
     o->erase_next = offset + unit;
     o->erase_end = end;
     board_report_issue(run, kind, run->storage_base + offset, unit, false);
-    run_reboot_count_op(run, kind);
+    chunksim__run_reboot_count_op(run, kind);
     if (flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + offset,
                                &o->op) < 0) {
         return board_refused(run, o);
     }
     board_write_accepted(run);
-    if (!run_reboot_op_begun(run, &o->op, o->seq)) {
+    if (!chunksim__run_reboot_op_begun(run, &o->op, o->seq)) {
         board_power_cut_at(run, o->op.cut_us);
     }
     return board_op_schedule(run, o);
@@ -458,13 +460,13 @@ static int board_program_start(void *ctx, uint32_t op_id, uint32_t offset, const
     board_check_program(run, offset, o->src, (uint32_t)len);
     board_report_issue(run, FLASHMODEL_OP_PROGRAM, run->storage_base + offset, (uint32_t)len,
                        false);
-    run_reboot_count_op(run, FLASHMODEL_OP_PROGRAM);
+    chunksim__run_reboot_count_op(run, FLASHMODEL_OP_PROGRAM);
     if (flashmodel_program_begin(&run->flash, board_now(run), run->storage_base + offset, o->src,
                                  (uint32_t)len, &o->op) < 0) {
         return board_refused(run, o);
     }
     board_write_accepted(run);
-    if (!run_reboot_op_begun(run, &o->op, o->seq)) {
+    if (!chunksim__run_reboot_op_begun(run, &o->op, o->seq)) {
         board_power_cut_at(run, o->op.cut_us);
     }
     return board_op_schedule(run, o);
@@ -517,13 +519,13 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
     run_flash_op_t *o = board_op_new(run, 0, NULL);
     uint64_t seq = o != NULL ? o->seq : ++run->flash_seq;
     if (begin_rc < 0) {
-        run_board_record_op(run, op, seq, NULL);
+        chunksim__run_board_record_op(run, op, seq, NULL);
         if (o != NULL) {
             o->recorded = true;
         }
         return CHUNKCORE_E_IO;
     }
-    if (!run_reboot_op_begun(run, op, seq)) {
+    if (!chunksim__run_reboot_op_begun(run, op, seq)) {
         board_power_cut_at(run, op->cut_us);
     }
     board_apply_writes_before(run, op);
@@ -537,7 +539,7 @@ static int board_sync_op(run_t *run, flashmodel_op_t *op, uint8_t *dst, int begi
         run->stall_us += op->end_us > now ? op->end_us - now : 0;
         (void)flashmodel_op_finish(&run->flash, op, dst);
     }
-    run_board_record_op(run, op, seq, NULL);
+    chunksim__run_board_record_op(run, op, seq, NULL);
     if (op->kind != FLASHMODEL_OP_READ) {
         board_view_refresh(run);
         if (board_clear_lost(op)) {
@@ -562,7 +564,7 @@ static int board_read_sync(void *ctx, uint32_t offset, void *buf, size_t len)
         return CHUNKCORE_E_RANGE;
     }
     board_report_issue(run, FLASHMODEL_OP_READ, run->storage_base + offset, (uint32_t)len, true);
-    run_reboot_count_op(run, FLASHMODEL_OP_READ);
+    chunksim__run_reboot_count_op(run, FLASHMODEL_OP_READ);
     int rc = flashmodel_read_begin(&run->flash, board_now(run), run->storage_base + offset,
                                    (uint32_t)len, &op);
     return board_sync_op(run, &op, buf, rc);
@@ -582,7 +584,7 @@ static int board_erase_sync(void *ctx, uint32_t offset, size_t len)
         flashmodel_op_kind_t kind = board_erase_kind_at(run, at, end);
         flashmodel_op_t op;
         board_report_issue(run, kind, run->storage_base + at, board_erase_bytes(run, kind), true);
-        run_reboot_count_op(run, kind);
+        chunksim__run_reboot_count_op(run, kind);
         int rc =
             flashmodel_erase_begin(&run->flash, board_now(run), kind, run->storage_base + at, &op);
         rc = board_sync_op(run, &op, scratch, rc);
@@ -606,14 +608,14 @@ static int board_program_sync(void *ctx, uint32_t offset, const void *data, size
     }
     board_check_program(run, offset, data, (uint32_t)len);
     board_report_issue(run, FLASHMODEL_OP_PROGRAM, run->storage_base + offset, (uint32_t)len, true);
-    run_reboot_count_op(run, FLASHMODEL_OP_PROGRAM);
+    chunksim__run_reboot_count_op(run, FLASHMODEL_OP_PROGRAM);
     rc = flashmodel_program_begin(&run->flash, board_now(run), run->storage_base + offset, data,
                                   (uint32_t)len, &op);
     return board_sync_op(run, &op, scratch, rc);
 }
 
 /* Timed cuts (power_loss at_us=T) happen whatever the flash is doing. */
-void run_board_arm_timed_cuts(run_t *run)
+void chunksim__run_board_arm_timed_cuts(run_t *run)
 {
     const chunksim_scenario_t *sc = run->sc;
     uint64_t first = FLASHMODEL_NEVER;
@@ -633,7 +635,7 @@ static void board_inline_completion(void *ctx, const char *what)
     chunksim_monitor_inline_completion(&run->mon, what);
 }
 
-void run_board_init(run_t *run)
+void chunksim__run_board_init(run_t *run)
 {
     run->board = (chunksim_board_t){
         .async =
@@ -669,19 +671,19 @@ static bool board_accepted(const run_t *run, const run_flash_op_t *o)
     return !o->cancelled && o->op.end_us != FLASHMODEL_NEVER;
 }
 
-void run_board_power_off(run_t *run)
+void chunksim__run_board_power_off(run_t *run)
 {
     board_complete_where(run, board_due_now, NULL);
     board_complete_where(run, board_accepted, "POWER_CUT");
 }
 
-void run_board_settle(run_t *run)
+void chunksim__run_board_settle(run_t *run)
 {
     board_complete_where(run, board_accepted, "AFTER_END");
 }
 
 /* Ops still in flight at the end: recorded as never completed, in issue order. */
-void run_board_record_pending(run_t *run)
+void chunksim__run_board_record_pending(run_t *run)
 {
     /* run->ops is newest first; a few ops at most are pending. */
     run_flash_op_t *pending[64];
@@ -695,7 +697,7 @@ void run_board_record_pending(run_t *run)
         run_flash_op_t *o = pending[--n];
         o->op.end_us = FLASHMODEL_NEVER;
         o->recorded = true;
-        run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : "PENDING");
+        chunksim__run_board_record_op(run, &o->op, o->seq, o->cancelled ? "CANCELLED" : "PENDING");
     }
 }
 
@@ -718,7 +720,7 @@ static int board_span_cmp(const void *a, const void *b)
  * under suspend (a read inside the write it suspended, whose span grew by
  * it), so the busy time is the length of their union.
  */
-uint64_t run_board_busy_us(const run_t *run, uint64_t end_us)
+uint64_t chunksim__run_board_busy_us(const run_t *run, uint64_t end_us)
 {
     size_t n = 0;
     for (const run_flash_op_t *o = run->ops; o != NULL; o = o->next) {
@@ -749,7 +751,7 @@ uint64_t run_board_busy_us(const run_t *run, uint64_t end_us)
     return busy_us;
 }
 
-void run_board_teardown(run_t *run)
+void chunksim__run_board_teardown(run_t *run)
 {
     while (run->ops != NULL) {
         run_flash_op_t *o = run->ops;

@@ -31,7 +31,7 @@ static bool reboot_counts(const run_t *run, flashmodel_op_kind_t kind)
     return true;
 }
 
-void run_reboot_count_op(run_t *run, flashmodel_op_kind_t kind)
+void chunksim__run_reboot_count_op(run_t *run, flashmodel_op_kind_t kind)
 {
     const chunksim_scenario_t *sc = run->sc;
     if (!reboot_counts(run, kind)) {
@@ -50,7 +50,7 @@ static void reboot_boot_cb(chunksim_event_t *ev);
 static void reboot_record(run_t *run, const char *kind, const char *detail)
 {
     run->stall_us = 0;
-    run_record_call(run, ++run->call_seq, kind, run->boot + 1, 0, detail);
+    chunksim__run_record_call(run, ++run->call_seq, kind, run->boot + 1, 0, detail);
 }
 
 /* The instant of the cut: the device stops, its link drops. */
@@ -60,13 +60,13 @@ static void reboot_cut_cb(chunksim_event_t *ev)
     if (run->finished) {
         return;
     }
-    uint64_t now = run_now(run);
+    uint64_t now = chunksim__run_now(run);
     uint64_t delay = run->sc->link.reboot_reconnect_us;
     bool never = delay == CHUNKSIM_SCENARIO_NEVER;
     run->cuts_done++;
     run->last_cut_seq = run->cut_op_seq;
-    run_board_power_off(run);
-    run_app_power_off(run);
+    chunksim__run_board_power_off(run);
+    chunksim__run_app_power_off(run);
     chunksim_link_power_cut(&run->link, now, never ? CHUNKSIM_LINK_NEVER : now + delay);
     run->reader.destroy(run->reader.self); /* its RAM is gone */
     run->reader.destroy = NULL;
@@ -81,8 +81,8 @@ static void reboot_cut_cb(chunksim_event_t *ev)
              run->cut_op_seq, run->cut_op_text, run->cut_index, run->boot + 1);
     reboot_record(run, "power_cut", detail);
     if (never) {
-        run_app_finish(run, "the device lost power and its link never came back "
-                            "(link.reboot_reconnect_us = never)");
+        chunksim__run_app_finish(run, "the device lost power and its link never came back "
+                                      "(link.reboot_reconnect_us = never)");
         return;
     }
     run->boot_ev.data = run;
@@ -102,7 +102,7 @@ static void reboot_note_cut(run_t *run, const flashmodel_op_t *op)
     }
 }
 
-bool run_reboot_op_begun(run_t *run, const flashmodel_op_t *op, uint64_t seq)
+bool chunksim__run_reboot_op_begun(run_t *run, const flashmodel_op_t *op, uint64_t seq)
 {
     if (!run->cut_armed || run->flash.cut_next || op->cut_us == FLASHMODEL_NEVER) {
         return false; /* not armed, or refused: the next accepted op takes the cut */
@@ -110,7 +110,7 @@ bool run_reboot_op_begun(run_t *run, const flashmodel_op_t *op, uint64_t seq)
     run->cut_armed = false;
     run->cut_op_seq = seq; /* the cut to come; last_cut_seq the cut that came */
     reboot_note_cut(run, op);
-    uint64_t now = run_now(run);
+    uint64_t now = chunksim__run_now(run);
     run->cut_ev.data = run;
     (void)chunksim_sched_at(&run->sched, &run->cut_ev, op->cut_us > now ? op->cut_us - now : 0,
                             reboot_cut_cb, run);
@@ -124,10 +124,10 @@ static void reboot_boot_cb(chunksim_event_t *ev)
     if (run->finished) {
         return;
     }
-    flashmodel_power_restore(&run->flash, run_now(run));
+    flashmodel_power_restore(&run->flash, chunksim__run_now(run));
     run->boot++;
     run->boot_ops = 0;
-    bool stored = run_coredump_still_stored(run);
+    bool stored = chunksim__run_coredump_still_stored(run);
     if (!stored && !run->delivered_ok && run->lost_at_boot == 0) {
         run->lost_at_boot = run->boot; /* the cut that ended boot `boot` destroyed it */
     }
@@ -137,18 +137,18 @@ static void reboot_boot_cb(chunksim_event_t *ev)
                            "the flash holds a valid coredump header"
                          : "RAM state lost; reader, coredump source and packetizer initialized; "
                            "the flash holds no valid coredump header");
-    if (run_boot_firmware(run) < 0) {
-        run_app_finish(run, NULL);
+    if (chunksim__run_boot_firmware(run) < 0) {
+        chunksim__run_app_finish(run, NULL);
         return;
     }
-    run_app_boot(run);
+    chunksim__run_app_boot(run);
 }
 
 /*
  * For the reason: the boots and cuts, which cut lost the coredump when one
  * did, and a cut the scenario asks for that no boot reached.
  */
-size_t run_reboot_text(const run_t *run, char *buf, size_t len)
+size_t chunksim__run_reboot_text(const run_t *run, char *buf, size_t len)
 {
     const chunksim_scenario_t *sc = run->sc;
     buf[0] = '\0';
@@ -170,14 +170,15 @@ size_t run_reboot_text(const run_t *run, char *buf, size_t len)
     return n < 0 ? 0 : (size_t)n;
 }
 
-void run_reboot_record_params(run_t *run)
+void chunksim__run_reboot_record_params(run_t *run)
 {
     if (run->sc->run.power_cut_count == 0 || run->opts->rec == NULL || run->res->run_id == 0) {
         return;
     }
     char boots[16];
     snprintf(boots, sizeof(boots), "%" PRIu32, run->boot + 1);
-    (void)run_recorded(run, chunksim_rec_param(run->opts->rec, "run.boots", boots));
-    (void)run_recorded(run, chunksim_rec_param(run->opts->rec, "run.power_cuts_done",
-                                               run->cuts_text[0] ? run->cuts_text : "none"));
+    (void)chunksim__run_recorded(run, chunksim_rec_param(run->opts->rec, "run.boots", boots));
+    (void)chunksim__run_recorded(run,
+                                 chunksim_rec_param(run->opts->rec, "run.power_cuts_done",
+                                                    run->cuts_text[0] ? run->cuts_text : "none"));
 }

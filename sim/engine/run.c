@@ -46,12 +46,12 @@ int chunksim_outcome_from_name(const char *name, chunksim_outcome_t *outcome)
     return CHUNKSIM_E_INVAL;
 }
 
-uint64_t run_now(const run_t *run)
+uint64_t chunksim__run_now(const run_t *run)
 {
     return chunksim_sched_now_us(&run->sched);
 }
 
-int run_recorded(run_t *run, int rec_rc)
+int chunksim__run_recorded(run_t *run, int rec_rc)
 {
     chunksim_run_result_t *res = run->res;
     if (rec_rc == 0) {
@@ -64,8 +64,8 @@ int run_recorded(run_t *run, int rec_rc)
     return 0;
 }
 
-void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,
-                     const char *detail)
+void chunksim__run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,
+                               const char *detail)
 {
     if (run->opts->rec == NULL || !run->opts->record_rows) {
         return;
@@ -76,7 +76,7 @@ void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, in
     }
     const chunksim_rec_call_t row = {
         .seq = seq,
-        .t_us = run_now(run),
+        .t_us = chunksim__run_now(run),
         .kind = kind,
         .arg = arg,
         .result = result,
@@ -84,7 +84,7 @@ void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, in
         .detail = detail,
         .duration_us = run->stall_us,
     };
-    run->res->m.rows += run_recorded(run, chunksim_rec_call(run->opts->rec, &row));
+    run->res->m.rows += chunksim__run_recorded(run, chunksim_rec_call(run->opts->rec, &row));
 }
 
 /* A derived seed as a run param, so one stream can be replayed alone. */
@@ -93,7 +93,7 @@ static void run_record_seed(run_t *run, const char *name, uint64_t seed)
     char text[24];
     if (run->opts->rec != NULL && run->res->run_id != 0) {
         snprintf(text, sizeof(text), "%" PRIu64, seed);
-        (void)run_recorded(run, chunksim_rec_param(run->opts->rec, name, text));
+        (void)chunksim__run_recorded(run, chunksim_rec_param(run->opts->rec, name, text));
     }
 }
 
@@ -110,7 +110,7 @@ static bool run_stored_header(const run_t *run, uint32_t *magic, uint32_t *versi
     return true;
 }
 
-bool run_coredump_still_stored(const run_t *run)
+bool chunksim__run_coredump_still_stored(const run_t *run)
 {
     uint32_t magic, version, total;
     return run_stored_header(run, &magic, &version, &total) && magic == CHUNKCORE_COREDUMP_MAGIC &&
@@ -147,7 +147,7 @@ static void run_observe_peek(void *ctx, int result, uint32_t payload_bytes)
     run_t *run = ctx;
     /* Why get-chunk may find nothing to send (app.c): the header read failed. */
     run->peek_read_rc = result < 0 ? result : 0;
-    chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
+    chunksim_monitor_set_time(&run->mon, chunksim__run_now(run) + run->stall_us);
     chunksim_monitor_peek(&run->mon, result, payload_bytes);
 }
 
@@ -155,7 +155,7 @@ static void run_observe_read(void *ctx, uint32_t offset, size_t len, const uint8
                              int result)
 {
     run_t *run = ctx;
-    chunksim_monitor_set_time(&run->mon, run_now(run) + run->stall_us);
+    chunksim_monitor_set_time(&run->mon, chunksim__run_now(run) + run->stall_us);
     chunksim_monitor_read(&run->mon, offset, len, bytes, result);
 }
 
@@ -308,7 +308,8 @@ static void run_on_violation(void *data, const chunksim_violation_t *v)
             .t_us = v->t_us,
             .detail = v->detail,
         };
-        run->res->m.rows += run_recorded(run, chunksim_rec_violation(run->opts->rec, &row));
+        run->res->m.rows +=
+            chunksim__run_recorded(run, chunksim_rec_violation(run->opts->rec, &row));
     }
 }
 
@@ -452,8 +453,9 @@ static int run_setup_rle(run_t *run)
     run->rle_board_init = chunkcore_rle_init(&run->rle, &cfg);
     if (run->rle_board_init < 0 && run->boot == 0 && run->opts->rec != NULL &&
         run->res->run_id != 0) {
-        (void)run_recorded(run, chunksim_rec_param(run->opts->rec, "rle.board_init",
-                                                   chunkcore_errname(run->rle_board_init)));
+        (void)chunksim__run_recorded(run,
+                                     chunksim_rec_param(run->opts->rec, "rle.board_init",
+                                                        chunkcore_errname(run->rle_board_init)));
     }
     cfg.allow_sequential_only = true;
     int rc = chunkcore_rle_init(&run->rle, &cfg);
@@ -547,7 +549,7 @@ static int run_setup_own_packetizer(run_t *run)
     return rc < 0 ? run_fail(run, rc, "packetizer: %s", chunksim_strerror(rc)) : 0;
 }
 
-int run_boot_firmware(run_t *run)
+int chunksim__run_boot_firmware(run_t *run)
 {
     const chunksim_scenario_t *sc = run->sc;
     chunksim_reader_create_fn create = run->opts->reader_create;
@@ -555,7 +557,7 @@ int run_boot_firmware(run_t *run)
         create = chunksim_reader_lookup(chunksim_reader_kind_name(sc->reader.kind));
     }
     const chunksim_reader_config_t rcfg = {.window_bytes = sc->reader.window_bytes};
-    run_board_init(run);
+    chunksim__run_board_init(run);
     int rc = chunksim_err_core(create(&run->reader, &run->board, &rcfg));
     if (rc < 0) {
         return run_fail(run, rc, "reader refused to start: %s", chunksim_strerror(rc));
@@ -567,7 +569,8 @@ int run_boot_firmware(run_t *run)
 static void run_watchdog_cb(chunksim_sched_t *sched)
 {
     run_t *run = sched->data;
-    run_app_finish(run, "watchdog: the simulated time limit (run.max_sim_us) was reached");
+    chunksim__run_app_finish(run,
+                             "watchdog: the simulated time limit (run.max_sim_us) was reached");
 }
 
 static int run_setup_loop(run_t *run)
@@ -636,7 +639,7 @@ static int run_record_begin(run_t *run)
         rc = chunksim_rec_run_begin(rec, &info, &run->res->run_id);
     }
     if (rc < 0) {
-        (void)run_recorded(run, rc);
+        (void)chunksim__run_recorded(run, rc);
         return rc;
     }
     if (run->image != NULL) {
@@ -750,7 +753,7 @@ static void run_verdict(run_t *run)
     if (run->setup_failed) {
         return; /* a reboot's firmware would not start: an error, its reason says why */
     }
-    bool stored = run_coredump_still_stored(run);
+    bool stored = chunksim__run_coredump_still_stored(run);
     chunksim_monitor_finish(&run->mon, stored);
     char altered[200];
 
@@ -786,7 +789,7 @@ static void run_verdict(run_t *run)
         why = "not delivered; the coredump is still stored";
     }
     char boots[sizeof(res->reason)];
-    if (run_reboot_text(run, boots, sizeof(boots)) > 0 || why != NULL) {
+    if (chunksim__run_reboot_text(run, boots, sizeof(boots)) > 0 || why != NULL) {
         /* The outcome's cause first, the boots, then what the loop said when it ended. */
         char text[3 * sizeof(res->reason) + 8];
         snprintf(text, sizeof(text), "%s%s%s%s%s", why ? why : "", why && boots[0] ? "; " : "",
@@ -806,7 +809,7 @@ static void run_verdict(run_t *run)
     res->passed = res->outcome == chunksim_expect_outcome(expect);
 }
 
-void run_chunk_delivered(run_t *run)
+void chunksim__run_chunk_delivered(run_t *run)
 {
     chunksim_link_result_t ideal;
     if (chunksim_link_send(&run->ideal_link, 0, run->chunk_len, &ideal) == 0) {
@@ -834,8 +837,8 @@ static void run_metrics(run_t *run)
     chunksim_metrics_t *m = &run->res->m;
     const flashmodel_counters_t *fc = flashmodel_counters(&run->flash);
     bool delivered = run->delivered_ok;
-    m->drain_us = delivered ? run->delivered.at_us : run_now(run);
-    m->flash_busy_us = run_board_busy_us(run, m->drain_us);
+    m->drain_us = delivered ? run->delivered.at_us : chunksim__run_now(run);
+    m->flash_busy_us = chunksim__run_board_busy_us(run, m->drain_us);
     m->link_busy_us =
         delivered ? run->delivered.link_busy_us : chunksim_link_busy_us_by(&run->link, m->drain_us);
     uint64_t link_need_us = delivered ? run->delivered.ideal_link_us : run->ideal_link_us;
@@ -874,8 +877,8 @@ static void run_record_metrics(run_t *run)
         {"chunks.wire_bytes", run->res->m.wire_bytes},
     };
     for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
-        (void)run_recorded(run,
-                           chunksim_rec_metric(rec, metrics[i].name, (double)metrics[i].value));
+        (void)chunksim__run_recorded(
+            run, chunksim_rec_metric(rec, metrics[i].name, (double)metrics[i].value));
     }
 }
 
@@ -947,7 +950,7 @@ static void run_record_end(run_t *run)
         if (chunksim_rec_run_end(rec, &row) == 0) {
             return;
         }
-        (void)run_recorded(run, -1);
+        (void)chunksim__run_recorded(run, -1);
     }
     (void)chunksim_rec_run_abort(rec, res->reason);
     if (run->opts->log != NULL) {
@@ -965,13 +968,13 @@ static double run_wall_ms(void)
 
 static void run_loop(run_t *run)
 {
-    run_app_start(run);
+    chunksim__run_app_start(run);
     (void)uv_run(&run->loop, UV_RUN_DEFAULT);
     if (!run->finished) {
         /* Nothing left to happen: the application waits for a completion that
          * will never come and has no timeout to get it out. */
-        run_app_finish(run, "stalled: waiting for a flash completion that never came "
-                            "(reader.read_timeout_us is 0)");
+        chunksim__run_app_finish(run, "stalled: waiting for a flash completion that never came "
+                                      "(reader.read_timeout_us is 0)");
         (void)uv_run(&run->loop, UV_RUN_DEFAULT);
     }
     chunksim_decoder_finish(&run->dec, run->chunk_seq);
@@ -985,7 +988,7 @@ static void run_teardown(run_t *run, bool loop_ready)
     if (run->reader.destroy != NULL) {
         run->reader.destroy(run->reader.self);
     }
-    run_board_teardown(run);
+    chunksim__run_board_teardown(run);
     if (loop_ready) {
         (void)uv_loop_close(&run->loop);
     }
@@ -1020,17 +1023,17 @@ int chunksim_run(const chunksim_scenario_t *sc, const chunksim_run_options_t *op
         rc = run_setup_loop(run);
         loop_ready = rc == 0;
     }
-    rc = rc < 0 ? rc : run_boot_firmware(run);
+    rc = rc < 0 ? rc : chunksim__run_boot_firmware(run);
     if (rc == 0) {
         run_setup_monitor(run);
         run_loop(run);
-        run_board_settle(run);
+        chunksim__run_board_settle(run);
         run_metrics(run);
         run_record_metrics(run);
         run_verdict(run);
-        run_reboot_record_params(run);
-        run_board_record_pending(run);
-        run_app_record_on_air(run);
+        chunksim__run_reboot_record_params(run);
+        chunksim__run_board_record_pending(run);
+        chunksim__run_app_record_on_air(run);
     } else if (loop_ready) {
         chunksim_sched_close(&run->sched, NULL);
         (void)uv_run(&run->loop, UV_RUN_DEFAULT);

@@ -154,54 +154,55 @@ typedef struct run {
 } run_t;
 
 /* board.c */
-void run_board_init(run_t *run);
-void run_board_teardown(run_t *run);
-void run_board_record_pending(run_t *run);
-void run_board_settle(run_t *run);
+void chunksim__run_board_init(run_t *run);
+void chunksim__run_board_teardown(run_t *run);
+void chunksim__run_board_record_pending(run_t *run);
+void chunksim__run_board_settle(run_t *run);
 /* Time in [0, end_us) during which the flash was executing at least one operation. */
-uint64_t run_board_busy_us(const run_t *run, uint64_t end_us);
+uint64_t chunksim__run_board_busy_us(const run_t *run, uint64_t end_us);
 /* run.power_loss_stops: schedules the stop at the earliest power_loss at_us rule. */
-void run_board_arm_timed_cuts(run_t *run);
+void chunksim__run_board_arm_timed_cuts(run_t *run);
 /* Record a flash op row now (also for ops that never complete). */
-void run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq, const char *note);
+void chunksim__run_board_record_op(run_t *run, const flashmodel_op_t *op, uint64_t seq,
+                                   const char *note);
 
 /* The device lost power at a reboot cut: ops due complete, the rest end with the cut and
  * reach nobody. */
-void run_board_power_off(run_t *run);
+void chunksim__run_board_power_off(run_t *run);
 
 /* reboot.c */
 /* Before a flash op's begin: counts it for this boot and arms the flash's cut on it. */
-void run_reboot_count_op(run_t *run, flashmodel_op_kind_t kind);
+void chunksim__run_reboot_count_op(run_t *run, flashmodel_op_kind_t kind);
 /* After an accepted begin: schedules the reboot when this op took its cut (true). */
-bool run_reboot_op_begun(run_t *run, const flashmodel_op_t *op, uint64_t seq);
+bool chunksim__run_reboot_op_begun(run_t *run, const flashmodel_op_t *op, uint64_t seq);
 /* The boots and cuts for the reason ("" without run.power_cuts); its length. */
-size_t run_reboot_text(const run_t *run, char *buf, size_t len);
+size_t chunksim__run_reboot_text(const run_t *run, char *buf, size_t len);
 /* params run.boots and run.power_cuts_done, for a run with run.power_cuts. */
-void run_reboot_record_params(run_t *run);
+void chunksim__run_reboot_record_params(run_t *run);
 
 /* app.c */
 /* A reboot cut: the application stops, its chunk on the air is not delivered. */
-void run_app_power_off(run_t *run);
+void chunksim__run_app_power_off(run_t *run);
 /* A boot: the application starts again. */
-void run_app_boot(run_t *run);
-void run_app_start(run_t *run);
-void run_app_flash_completed(run_t *run);
+void chunksim__run_app_boot(run_t *run);
+void chunksim__run_app_start(run_t *run);
+void chunksim__run_app_flash_completed(run_t *run);
 /* Ends the run: no more steps; the scheduler is closed. */
-void run_app_finish(run_t *run, const char *reason);
+void chunksim__run_app_finish(run_t *run, const char *reason);
 /* After the end: the chunk the link was still carrying gets its row, never delivered. */
-void run_app_record_on_air(run_t *run);
+void chunksim__run_app_record_on_air(run_t *run);
 
 /* run.c */
 /* (Re)initializes reader, coredump source and packetizer, as at power-on. 0 or the error. */
-int run_boot_firmware(run_t *run);
+int chunksim__run_boot_firmware(run_t *run);
 /* The stored header is the image's (magic, version, size). */
-bool run_coredump_still_stored(const run_t *run);
-uint64_t run_now(const run_t *run);
+bool chunksim__run_coredump_still_stored(const run_t *run);
+uint64_t chunksim__run_now(const run_t *run);
 /* A recorder call's result: 1 for a row written, else 0 and the first failure kept. */
-int run_recorded(run_t *run, int rec_rc);
+int chunksim__run_recorded(run_t *run, int rec_rc);
 /* The link acknowledged the current chunk: the bound's link side takes it too. */
-void run_chunk_delivered(run_t *run);
-void run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,
-                     const char *detail);
+void chunksim__run_chunk_delivered(run_t *run);
+void chunksim__run_record_call(run_t *run, uint64_t seq, const char *kind, int64_t arg, int result,
+                               const char *detail);
 
 #endif

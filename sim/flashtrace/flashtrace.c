@@ -8,6 +8,7 @@
 
 #include "chunksim/recorder.h"
 #include "flashmodel/error.h"
+#include "util_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,17 +21,8 @@
 #include <string.h>
 #include <strings.h>
 
-__attribute__((format(printf, 3, 4))) static int trace_fail(char *err, size_t errlen,
-                                                            const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
+/* Every refusal of a trace file is an invalid input. */
+#define trace_fail(...) chunksim__fail(-EINVAL, __VA_ARGS__)
 
 const char *chunksim_flashtrace_kind_name(chunksim_flashtrace_kind_t kind)
 {

@@ -42,17 +42,17 @@ _Static_assert(CHUNKSIM_BOARD_E_RANGE == CHUNKCORE_E_RANGE, "board codes follow 
 static glue_trace_t glue_local_trace;
 static glue_trace_t *glue_cur_trace = &glue_local_trace;
 
-void glue_trace_use(glue_trace_t *t)
+void chunksim__glue_trace_use(glue_trace_t *t)
 {
     glue_cur_trace = t != NULL ? t : &glue_local_trace;
 }
 
-glue_trace_t *glue_trace(void)
+glue_trace_t *chunksim__glue_trace(void)
 {
     return glue_cur_trace;
 }
 
-void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset, uint32_t bytes)
+void chunksim__glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset, uint32_t bytes)
 {
     glue_trace_t *t = glue_cur_trace;
     t->fn = (uint8_t)fn;
@@ -65,7 +65,7 @@ void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset, uint3
 
 static void glue_view_report(void);
 
-void glue_leave(void)
+void chunksim__glue_leave(void)
 {
     glue_cur_trace->in_glue = 0;
     glue_view_report();
@@ -120,7 +120,7 @@ static void glue_describe_fn(const glue_trace_t *t, char *buf, size_t len)
     }
 }
 
-void glue_trace_describe(const glue_trace_t *t, char *buf, size_t len)
+void chunksim__glue_trace_describe(const glue_trace_t *t, char *buf, size_t len)
 {
     static const char *const during[] = {
         [GLUE_DURING_SETUP] = "at the start of the run",
@@ -136,7 +136,7 @@ void glue_trace_describe(const glue_trace_t *t, char *buf, size_t len)
     snprintf(buf, len, "%s, %s (glue call %" PRIu64 ")", fn, when, t->calls);
 }
 
-void glue_note(const char *fmt, ...)
+void chunksim__glue_note(const char *fmt, ...)
 {
     glue_trace_t *t = glue_cur_trace;
     if (t->note[0] != '\0') {
@@ -155,7 +155,7 @@ const char *chunksim_glue_note(void)
 
 /* ---- loading ---- */
 
-int glue_resolve(void *dl, chunksim_glue_fns_t *fns, char *err, size_t errlen)
+int chunksim__glue_resolve(void *dl, chunksim_glue_fns_t *fns, char *err, size_t errlen)
 {
     /* POSIX guarantees that a dlsym() result converts to a function pointer. */
     *(void **)&fns->init = dlsym(dl, "chunksim_glue_init");
@@ -214,7 +214,7 @@ int chunksim_glue_load(chunksim_glue_t *g, char *err, size_t errlen)
      * crash-time path, logging) stops nothing until it is called; the run
      * that calls it ends in error naming it (glue_run.c). */
     g->dl_ = dlopen(g->path, RTLD_LAZY | RTLD_LOCAL);
-    int rc = g->dl_ == NULL ? -ENOEXEC : glue_resolve(g->dl_, g->fns_, err, errlen);
+    int rc = g->dl_ == NULL ? -ENOEXEC : chunksim__glue_resolve(g->dl_, g->fns_, err, errlen);
     if (g->dl_ == NULL) {
         snprintf(err, errlen, "%s", dlerror());
     }
@@ -270,7 +270,7 @@ void chunksim_glue_use(chunksim_glue_t *g)
     glue_selected = g;
 }
 
-const chunksim_glue_fns_t *glue_selected_fns(void)
+const chunksim_glue_fns_t *chunksim__glue_selected_fns(void)
 {
     return glue_selected != NULL ? glue_selected->fns_ : NULL;
 }
@@ -391,7 +391,7 @@ static void glue_check_stuck(const glue_adapter_t *a)
         return;
     }
     char where[GLUE_TRACE_TEXT_BYTES];
-    glue_trace_describe(glue_cur_trace, where, sizeof(where));
+    chunksim__glue_trace_describe(glue_cur_trace, where, sizeof(where));
     snprintf(glue_cur_trace->fatal, sizeof(glue_cur_trace->fatal), "glue livelocked: %.150s, in %s",
              why, where);
     abort();
@@ -420,13 +420,15 @@ static int glue_op_start(enum glue_op_kind kind, uint32_t offset, void *buf, con
     bool no_buf = (kind == GLUE_OP_READ && buf == NULL && len > 0) ||
                   (kind == GLUE_OP_PROGRAM && data == NULL);
     if (a == NULL || done == NULL || no_buf || len > UINT32_MAX) {
-        glue_note("%s(offset %" PRIu32 ", %zu bytes): invalid arguments", what, offset, len);
+        chunksim__glue_note("%s(offset %" PRIu32 ", %zu bytes): invalid arguments", what, offset,
+                            len);
         return CHUNKSIM_BOARD_E_INVAL;
     }
     glue_op_t *op = glue_op_new(a);
     if (op == NULL) {
-        glue_note("%s(offset %" PRIu32 ", %zu bytes) refused: %u operations already in flight",
-                  what, offset, len, CHUNKSIM_BOARD_MAX_OPS);
+        chunksim__glue_note("%s(offset %" PRIu32
+                            ", %zu bytes) refused: %u operations already in flight",
+                            what, offset, len, CHUNKSIM_BOARD_MAX_OPS);
         return CHUNKSIM_BOARD_E_NOMEM;
     }
     int rc = glue_op_dispatch(a, kind, op->id, offset, buf, data, len);
@@ -434,8 +436,8 @@ static int glue_op_start(enum glue_op_kind kind, uint32_t offset, void *buf, con
     if (rc < 0) {
         op->used = false;
         rc = glue_board_status(rc);
-        glue_note("%s(offset %" PRIu32 ", %zu bytes) refused by the board: %s", what, offset, len,
-                  glue_board_errname(rc));
+        chunksim__glue_note("%s(offset %" PRIu32 ", %zu bytes) refused by the board: %s", what,
+                            offset, len, glue_board_errname(rc));
         return rc;
     }
     op->kind = kind;
@@ -503,12 +505,14 @@ static int glue_board_erase(uint32_t offset, size_t len)
 static void glue_op_report(const glue_op_t *op, enum glue_during during, int status)
 {
     if (op->kind == GLUE_OP_READ && status != CHUNKSIM_BOARD_OK) {
-        glue_note("flash_read_async(offset %" PRIu32 ", %" PRIu32 " bytes) completed with %s",
-                  op->offset, op->bytes, glue_board_errname(status));
+        chunksim__glue_note("flash_read_async(offset %" PRIu32 ", %" PRIu32
+                            " bytes) completed with %s",
+                            op->offset, op->bytes, glue_board_errname(status));
     }
-    glue_enter((enum glue_fn)(GLUE_FN_READ_DONE + op->kind), during, op->offset, op->bytes);
+    chunksim__glue_enter((enum glue_fn)(GLUE_FN_READ_DONE + op->kind), during, op->offset,
+                         op->bytes);
     op->done(status, op->ctx);
-    glue_leave();
+    chunksim__glue_leave();
 }
 
 static void glue_view_report(void)
@@ -529,9 +533,9 @@ static int glue_port_get_info(void *ctx, chunkcore_storage_info_t *info)
 {
     glue_adapter_t *a = ctx;
     sMfltCoredumpStorageInfo sdk = {0, 0};
-    glue_enter(GLUE_FN_GET_INFO, GLUE_DURING_PACKETIZER, 0, 0);
+    chunksim__glue_enter(GLUE_FN_GET_INFO, GLUE_DURING_PACKETIZER, 0, 0);
     a->fns->get_info(&sdk);
-    glue_leave();
+    chunksim__glue_leave();
     info->size_bytes = sdk.size > UINT32_MAX ? UINT32_MAX : (uint32_t)sdk.size;
     info->sector_bytes = sdk.sector_size > UINT32_MAX ? UINT32_MAX : (uint32_t)sdk.sector_size;
     return 0;
@@ -565,12 +569,12 @@ static int glue_read_guarded(glue_adapter_t *a, uint32_t offset, void *buf, size
         a->bounce_bytes = need;
     }
     memset(a->bounce, GLUE_GUARD_BYTE, need);
-    glue_enter(GLUE_FN_COREDUMP_READ, GLUE_DURING_PACKETIZER, offset, (uint32_t)len);
+    chunksim__glue_enter(GLUE_FN_COREDUMP_READ, GLUE_DURING_PACKETIZER, offset, (uint32_t)len);
     bool ok = a->fns->coredump_read(offset, a->bounce + GLUE_GUARD_BYTES, len);
-    glue_leave();
+    chunksim__glue_leave();
     if (!glue_guards_intact(a->bounce, len)) {
         char where[GLUE_TRACE_TEXT_BYTES];
-        glue_trace_describe(glue_cur_trace, where, sizeof(where));
+        chunksim__glue_trace_describe(glue_cur_trace, where, sizeof(where));
         snprintf(glue_cur_trace->fatal, sizeof(glue_cur_trace->fatal),
                  "glue corrupted memory: %.200s wrote outside the %zu-byte buffer it was given",
                  where, len);
@@ -616,18 +620,18 @@ static int glue_port_read(void *ctx, uint32_t offset, void *buf, size_t len)
     if (a->fns->coredump_read != NULL) {
         return glue_read_guarded(a, offset, buf, len);
     }
-    glue_enter(GLUE_FN_STORAGE_READ, GLUE_DURING_PACKETIZER, offset, (uint32_t)len);
+    chunksim__glue_enter(GLUE_FN_STORAGE_READ, GLUE_DURING_PACKETIZER, offset, (uint32_t)len);
     bool ok = a->fns->storage_read(offset, buf, len);
-    glue_leave();
+    chunksim__glue_leave();
     return ok ? 0 : CHUNKCORE_E_READ_REFUSED;
 }
 
 static int glue_port_clear(void *ctx)
 {
     glue_adapter_t *a = ctx;
-    glue_enter(GLUE_FN_CLEAR, GLUE_DURING_PACKETIZER, 0, 0);
+    chunksim__glue_enter(GLUE_FN_CLEAR, GLUE_DURING_PACKETIZER, 0, 0);
     a->fns->clear();
-    glue_leave();
+    chunksim__glue_leave();
     return 0;
 }
 
@@ -640,17 +644,17 @@ static int glue_reader_prepare(void *self, size_t next_chunk_bytes)
         return CHUNKCORE_ASYNC_READY;
     }
     uint32_t arg = next_chunk_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)next_chunk_bytes;
-    glue_enter(GLUE_FN_PREPARE, GLUE_DURING_PREPARE, 0, arg);
+    chunksim__glue_enter(GLUE_FN_PREPARE, GLUE_DURING_PREPARE, 0, arg);
     a->prepares++;
     a->in_prepare = true;
     bool wait = a->fns->prepare(next_chunk_bytes);
     a->in_prepare = false;
-    glue_leave();
+    chunksim__glue_leave();
     a->said_ready = wait ? 0 : a->prepares;
     if (wait && !glue_ops_in_flight(a)) {
-        glue_note("memfault_platform_coredump_prepare_async(%zu) said wait with no flash "
-                  "operation in flight: nothing will complete",
-                  next_chunk_bytes);
+        chunksim__glue_note("memfault_platform_coredump_prepare_async(%zu) said wait with no flash "
+                            "operation in flight: nothing will complete",
+                            next_chunk_bytes);
     }
     return wait ? CHUNKCORE_ASYNC_WAIT : CHUNKCORE_ASYNC_READY;
 }
@@ -703,9 +707,9 @@ static void glue_reader_rewind(void *self)
 {
     glue_adapter_t *a = self;
     if (a->fns->abort != NULL) {
-        glue_enter(GLUE_FN_ABORT, GLUE_DURING_ABORT, 0, 0);
+        chunksim__glue_enter(GLUE_FN_ABORT, GLUE_DURING_ABORT, 0, 0);
         a->fns->abort();
-        glue_leave();
+        chunksim__glue_leave();
     }
 }
 
@@ -767,14 +771,15 @@ int chunksim_glue_reader_create(chunksim_reader_t *out, const chunksim_board_t *
     glue_adapter_wire(a, board, cfg, &info);
     glue_cur_trace->note[0] = '\0';
     glue_active = a;
-    glue_enter(GLUE_FN_INIT, GLUE_DURING_SETUP, 0, 0);
+    chunksim__glue_enter(GLUE_FN_INIT, GLUE_DURING_SETUP, 0, 0);
     rc = a->fns->init(&a->api);
-    glue_leave();
+    chunksim__glue_leave();
     if (rc < 0) {
-        glue_note("chunksim_glue_init refused to start with %d (the board is version %u; a glue "
-                  "built for an older chunksim/board.h that checks for equality refuses it: "
-                  "rebuild it)",
-                  rc, CHUNKSIM_BOARD_API_VERSION);
+        chunksim__glue_note(
+            "chunksim_glue_init refused to start with %d (the board is version %u; a glue "
+            "built for an older chunksim/board.h that checks for equality refuses it: "
+            "rebuild it)",
+            rc, CHUNKSIM_BOARD_API_VERSION);
         glue_reader_destroy(a);
         return CHUNKCORE_E_INVAL;
     }

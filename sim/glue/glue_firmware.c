@@ -63,8 +63,8 @@ static void fw_hook_enter(void *ctx, chunksim_firmware_fn_t fn, uint32_t offset,
     if (!p->in_packetizer) {
         return;
     }
-    glue_enter(fw_glue_fn(fn), GLUE_DURING_PACKETIZER, offset,
-               len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+    chunksim__glue_enter(fw_glue_fn(fn), GLUE_DURING_PACKETIZER, offset,
+                         len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     if (fn == CHUNKSIM_FIRMWARE_CLEAR) {
         /* As the spy does: the delete is judged before the erase starts. The
          * SDK's RLE source is out of the shim's sight: with it, the clear
@@ -97,7 +97,8 @@ static void fw_hook_leave(void *ctx, chunksim_firmware_fn_t fn, uint32_t offset,
     if (!p->in_packetizer) {
         return;
     }
-    glue_trace()->fn = (uint8_t)GLUE_FN_GET_CHUNK; /* back in the packetizer, still running */
+    chunksim__glue_trace()->fn =
+        (uint8_t)GLUE_FN_GET_CHUNK; /* back in the packetizer, still running */
     if (fn == CHUNKSIM_FIRMWARE_GET_INFO) {
         p->peek_pending = true;
     } else if (fn != CHUNKSIM_FIRMWARE_CLEAR && p->peek_pending) {
@@ -135,12 +136,12 @@ static int fw_get_chunk(void *self, void *buf, size_t *len)
     p->cleared = false;
     p->read_failed = false;
     p->peek_pending = false;
-    glue_enter(GLUE_FN_GET_CHUNK, GLUE_DURING_PACKETIZER, 0,
-               *len > UINT32_MAX ? UINT32_MAX : (uint32_t)*len);
+    chunksim__glue_enter(GLUE_FN_GET_CHUNK, GLUE_DURING_PACKETIZER, 0,
+                         *len > UINT32_MAX ? UINT32_MAX : (uint32_t)*len);
     p->in_packetizer = true;
     bool ok = fw_call_packetizer(p->fns, buf, len);
     p->in_packetizer = false;
-    glue_leave();
+    chunksim__glue_leave();
     if (p->peek_pending && ok) {
         /* A chunk from a header it read where the shim cannot see. */
         p->unseen = true;
@@ -153,9 +154,10 @@ static int fw_get_chunk(void *self, void *buf, size_t *len)
     }
     if (ok && p->read_failed) {
         /* The SDK's chunk reader ignores the read's result: say what was sent. */
-        glue_note("a read of the coredump, [%" PRIu32 ", %" PRIu32 "), failed and the packetizer "
-                  "made its chunk all the same (the SDK does not look at a read's result)",
-                  p->failed_offset, p->failed_offset + (uint32_t)p->failed_bytes);
+        chunksim__glue_note(
+            "a read of the coredump, [%" PRIu32 ", %" PRIu32 "), failed and the packetizer "
+            "made its chunk all the same (the SDK does not look at a read's result)",
+            p->failed_offset, p->failed_offset + (uint32_t)p->failed_bytes);
     }
     if (ok) {
         return CHUNKCORE_OK;
@@ -190,9 +192,9 @@ static void fw_abort(void *self)
 {
     fw_packetizer_t *p = self;
     if (p->fns->packetizer_abort != NULL) {
-        glue_enter(GLUE_FN_PACKETIZER_ABORT, GLUE_DURING_ABORT, 0, 0);
+        chunksim__glue_enter(GLUE_FN_PACKETIZER_ABORT, GLUE_DURING_ABORT, 0, 0);
         p->fns->packetizer_abort();
-        glue_leave();
+        chunksim__glue_leave();
     }
 }
 
@@ -226,7 +228,7 @@ int chunksim_glue_packetizer_create(chunksim_packetizer_t *out,
                                     const chunksim_source_observer_t *obs,
                                     const chunksim_scenario_t *sc, char *why, size_t whylen)
 {
-    const chunksim_glue_fns_t *fns = glue_selected_fns();
+    const chunksim_glue_fns_t *fns = chunksim__glue_selected_fns();
     if (fns == NULL || fns->attach == NULL) {
         snprintf(why, whylen, "no firmware object is loaded");
         return -EINVAL;

@@ -68,7 +68,7 @@ enum glue_during {
 
 #define GLUE_TRACE_TEXT_BYTES 320
 
-typedef struct glue_trace {
+typedef struct chunksim__glue_trace {
     /* Written on every entry into glue code; plain stores, read by the
      * parent only after the child is gone. */
     uint8_t in_glue; /* a glue function is running now */
@@ -83,23 +83,24 @@ typedef struct glue_trace {
 } glue_trace_t;
 
 /* A glue function starts running (the trace says which), and it returned. */
-void glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset, uint32_t bytes);
-void glue_leave(void);
+void chunksim__glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset,
+                          uint32_t bytes);
+void chunksim__glue_leave(void);
 /* The first thing found wrong without it being fatal (kept in the trace's note). */
-void glue_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void chunksim__glue_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The functions of the glue chunksim_glue_use() selected; NULL: none. */
-const chunksim_glue_fns_t *glue_selected_fns(void);
+const chunksim_glue_fns_t *chunksim__glue_selected_fns(void);
 
 /* The trace the adapter writes to; NULL: the process-local one. */
-void glue_trace_use(glue_trace_t *t);
-glue_trace_t *glue_trace(void);
+void chunksim__glue_trace_use(glue_trace_t *t);
+glue_trace_t *chunksim__glue_trace(void);
 
 /* "memfault_coredump_read(offset 963, 241 bytes), called by the packetizer in get-chunk (glue
  * call 57)". */
-void glue_trace_describe(const glue_trace_t *t, char *buf, size_t len);
+void chunksim__glue_trace_describe(const glue_trace_t *t, char *buf, size_t len);
 
 /* Looks the contract's functions up in a dlopen()ed object; err names what is missing. */
-int glue_resolve(void *dl, chunksim_glue_fns_t *fns, char *err, size_t errlen);
+int chunksim__glue_resolve(void *dl, chunksim_glue_fns_t *fns, char *err, size_t errlen);
 
 #endif

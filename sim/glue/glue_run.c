@@ -321,7 +321,7 @@ static void glue_run_child(void *arg, int fd)
     glue_run_report_t rep;
     memset(&rep, 0, sizeof(rep));
     rep.magic = GLUE_REPORT_MAGIC;
-    glue_trace_use(job->trace);
+    chunksim__glue_trace_use(job->trace);
     if (job->stderr_fd >= 0) {
         (void)dup2(job->stderr_fd, STDERR_FILENO);
     }
@@ -362,7 +362,7 @@ static void glue_death_reason(const glue_wait_t *w, const glue_trace_t *t, doubl
                               char *buf, size_t len)
 {
     char where[GLUE_TRACE_TEXT_BYTES];
-    glue_trace_describe(t, where, sizeof(where));
+    chunksim__glue_trace_describe(t, where, sizeof(where));
     if (w->stopped) {
         snprintf(buf, len, "interrupted: stopped by a signal before the end, %s %s",
                  t->in_glue ? "in" : "outside the glue; the last glue call was", where);
@@ -434,7 +434,7 @@ static void glue_stderr_relay(int fd, const glue_wait_t *w, glue_trace_t *t)
     bool lazy_death = !w->timed_out && !w->stopped && WIFEXITED(w->status) &&
                       WEXITSTATUS(w->status) == 127 && t->fatal[0] == '\0';
     if (lazy_death && glue_find_unresolved(text, name, sizeof(name))) {
-        glue_trace_describe(t, where, sizeof(where));
+        chunksim__glue_trace_describe(t, where, sizeof(where));
         snprintf(t->fatal, sizeof(t->fatal),
                  "glue called %s, which the object references but does not define (it was "
                  "loaded lazily): define it, or keep the simulation from calling it; in %s",

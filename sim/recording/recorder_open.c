@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 /* sim/recording/schema.sql, compiled in by the build (sim/CMakeLists.txt). */
-extern const char chunksim_schema_sql[];
+extern const char chunksim__schema_sql[];
 
 /* A second writer waits this long for the first one's batch before giving up. */
 #define REC_BUSY_TIMEOUT_MS 10000
@@ -111,7 +111,7 @@ static int rec_create_schema(chunksim_rec_t *rec)
                                  "('created_at', %s); PRAGMA user_version = %d;",
                                  CHUNKSIM_REC_SCHEMA_VERSION, sqlite3_libversion(), REC_NOW_SQL,
                                  CHUNKSIM_REC_SCHEMA_VERSION);
-    int r = rec_exec(rec, chunksim_schema_sql, "create schema");
+    int r = rec_exec(rec, chunksim__schema_sql, "create schema");
     if (r == 0)
         r = meta ? rec_exec(rec, meta, "write schema version")
                  : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
@@ -144,7 +144,7 @@ _Static_assert(sizeof(rec_migrations) / sizeof(rec_migrations[0]) ==
 /* The statement of schema.sql that begins with head, through its ';'. */
 static int rec_exec_schema_part(chunksim_rec_t *rec, const char *head)
 {
-    const char *at = strstr(chunksim_schema_sql, head);
+    const char *at = strstr(chunksim__schema_sql, head);
     const char *end = at ? strchr(at, ';') : NULL;
     char *sql = end ? sqlite3_mprintf("%.*s;", (int)(end - at), at) : NULL;
     int r = sql ? rec_exec(rec, sql, head)

@@ -4,6 +4,7 @@
  * (spikes, on= counting, stuck bits) the conversion is spelled out here.
  */
 #include "chunksim/flashmap.h"
+#include "util_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,17 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int map_fail(char *err, size_t errlen, const char *fmt,
-                                                          ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
+/* Every refusal of a flash map is an invalid input. */
+#define map_fail(...) chunksim__fail(-EINVAL, __VA_ARGS__)
 
 /* Scenario latencies are fractional us; the model's are whole us, rounded to nearest. */
 static uint64_t round_us(double us)

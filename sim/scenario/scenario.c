@@ -4,6 +4,7 @@
  * the lifetime of what a scenario owns.
  */
 #include "scenario_internal.h"
+#include "util_internal.h"
 
 #include "chunksim/link.h"
 #include "chunksim/error.h"
@@ -78,21 +79,23 @@ static const chunksim_scenario_t scenario_default = {
 void chunksim_scenario_defaults(chunksim_scenario_t *sc)
 {
     *sc = scenario_default;
-    scenario_format(sc->flash.part, sizeof sc->flash.part, "%s", flashmodel_part_at(0)->name);
-    scenario_part_fill(sc);
+    chunksim__scenario_format(sc->flash.part, sizeof sc->flash.part, "%s",
+                              flashmodel_part_at(0)->name);
+    chunksim__scenario_part_fill(sc);
 }
 
 /* ---- derived defaults (used by validation) ----------------------------- */
 
-uint32_t scenario_ble_max_chunk_bytes(uint32_t att_mtu)
+uint32_t chunksim__scenario_ble_max_chunk_bytes(uint32_t att_mtu)
 {
     return chunksim_link_ble_notify_max_bytes(att_mtu);
 }
 
-uint32_t scenario_default_chunk_bytes(const chunksim_scenario_t *sc)
+uint32_t chunksim__scenario_default_chunk_bytes(const chunksim_scenario_t *sc)
 {
-    return sc->link.kind == CHUNKSIM_LINK_BLE ? scenario_ble_max_chunk_bytes(sc->link.att_mtu)
-                                              : NETWORK_CHUNK_BYTES;
+    return sc->link.kind == CHUNKSIM_LINK_BLE
+               ? chunksim__scenario_ble_max_chunk_bytes(sc->link.att_mtu)
+               : NETWORK_CHUNK_BYTES;
 }
 
 /* ---- the record -------------------------------------------------------- */
@@ -105,7 +108,7 @@ static struct chunksim_scenario_record *record_new(const char *text, size_t text
         return NULL;
     rec->text = malloc(text_bytes + 1);
     rec->source = strdup(source);
-    rec->origin = calloc(scenario_key_count, sizeof *rec->origin);
+    rec->origin = calloc(chunksim__scenario_key_count, sizeof *rec->origin);
     if (rec->text == NULL || rec->source == NULL || rec->origin == NULL) {
         free(rec->text);
         free(rec->source);
@@ -129,43 +132,33 @@ static void record_free(struct chunksim_scenario_record *rec)
     free(rec);
 }
 
-int scenario_origin(const chunksim_scenario_t *sc, int index)
+int chunksim__scenario_origin(const chunksim_scenario_t *sc, int index)
 {
     return sc->record != NULL ? sc->record->origin[index] : SCENARIO_ORIGIN_DEFAULT;
 }
 
-const char *scenario_source(const chunksim_scenario_t *sc)
+const char *chunksim__scenario_source(const chunksim_scenario_t *sc)
 {
     return sc->record != NULL ? sc->record->source : "scenario";
 }
 
-void scenario_key_where(const chunksim_scenario_t *sc, int index, char *buf, size_t len)
+void chunksim__scenario_key_where(const chunksim_scenario_t *sc, int index, char *buf, size_t len)
 {
-    const struct scenario_key *key = &scenario_keys[index];
+    const struct scenario_key *key = &chunksim__scenario_keys[index];
     char value[160];
-    scenario_key_format(sc, index, value, sizeof value);
-    int origin = scenario_origin(sc, index);
+    chunksim__scenario_key_format(sc, index, value, sizeof value);
+    int origin = chunksim__scenario_origin(sc, index);
     if (origin > 0)
-        scenario_format(buf, len, "%s:%d: [%s] %s = %s", scenario_source(sc), origin, key->section,
-                        key->name, value);
+        chunksim__scenario_format(buf, len, "%s:%d: [%s] %s = %s", chunksim__scenario_source(sc),
+                                  origin, key->section, key->name, value);
     else if (origin == SCENARIO_ORIGIN_SET)
-        scenario_format(buf, len, "--set %s.%s=%s", key->section, key->name, value);
+        chunksim__scenario_format(buf, len, "--set %s.%s=%s", key->section, key->name, value);
     else
-        scenario_format(buf, len, "%s: [%s] %s = %s (default)", scenario_source(sc), key->section,
-                        key->name, value);
+        chunksim__scenario_format(buf, len, "%s: [%s] %s = %s (default)",
+                                  chunksim__scenario_source(sc), key->section, key->name, value);
 }
 
 /* ---- overrides --------------------------------------------------------- */
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    return s;
-}
 
 /* Grows the text so that the override line fits; nothing else changes. */
 static int record_reserve(struct chunksim_scenario_record *rec, size_t extra)
@@ -196,43 +189,45 @@ static int set_one(chunksim_scenario_t *sc, const char *key_in, const char *valu
 {
     char keybuf[128], valbuf[512], where[700], why[SCENARIO_WHY_BYTES], keys[400];
     if (strlen(key_in) >= sizeof keybuf || strlen(value_in) >= sizeof valbuf) {
-        scenario_format(err, errlen, "--set %.*s: longer than %zu characters (key) or %zu (value)",
-                        (int)(sizeof keybuf), key_in, sizeof keybuf - 1, sizeof valbuf - 1);
+        chunksim__scenario_format(
+            err, errlen, "--set %.*s: longer than %zu characters (key) or %zu (value)",
+            (int)(sizeof keybuf), key_in, sizeof keybuf - 1, sizeof valbuf - 1);
         return -EINVAL;
     }
     strcpy(keybuf, key_in);
     strcpy(valbuf, value_in);
-    char *key = trim(keybuf), *value = trim(valbuf);
+    char *key = chunksim__trim(keybuf), *value = chunksim__trim(valbuf);
     if (line > 0)
-        scenario_format(where, sizeof where, "%s:%u: --set %s=%s", scenario_source(sc), line, key,
-                        value);
+        chunksim__scenario_format(where, sizeof where, "%s:%u: --set %s=%s",
+                                  chunksim__scenario_source(sc), line, key, value);
     else
-        scenario_format(where, sizeof where, "--set %s=%s", key, value);
+        chunksim__scenario_format(where, sizeof where, "--set %s=%s", key, value);
 
     char *dot = strchr(key, '.');
     if (dot == NULL) {
-        scenario_format(err, errlen, "%s: expected section.key=value, e.g. link.att_mtu=247",
-                        where);
+        chunksim__scenario_format(err, errlen,
+                                  "%s: expected section.key=value, e.g. link.att_mtu=247", where);
         return -EINVAL;
     }
     *dot = '\0';
     const char *section = key, *name = dot + 1;
-    if (!scenario_section_known(section)) {
-        scenario_format(err, errlen,
-                        "%s: unknown section [%s]; sections are run, coredump, flash, faults, "
-                        "reader, link",
-                        where, section);
+    if (!chunksim__scenario_section_known(section)) {
+        chunksim__scenario_format(
+            err, errlen,
+            "%s: unknown section [%s]; sections are run, coredump, flash, faults, "
+            "reader, link",
+            where, section);
         return -EINVAL;
     }
-    int idx = scenario_key_index(section, name);
+    int idx = chunksim__scenario_key_index(section, name);
     if (idx < 0) {
-        scenario_section_keys(section, keys, sizeof keys);
-        scenario_format(err, errlen, "%s: unknown key %s in [%s]; keys are %s", where, name,
-                        section, keys);
+        chunksim__scenario_section_keys(section, keys, sizeof keys);
+        chunksim__scenario_format(err, errlen, "%s: unknown key %s in [%s]; keys are %s", where,
+                                  name, section, keys);
         return -EINVAL;
     }
     if (strpbrk(value, "\r\n") != NULL) {
-        scenario_format(err, errlen, "%s: a value cannot span lines", where);
+        chunksim__scenario_format(err, errlen, "%s: a value cannot span lines", where);
         return -EINVAL;
     }
     bool new_record = sc->record == NULL;
@@ -245,9 +240,10 @@ static int set_one(chunksim_scenario_t *sc, const char *key_in, const char *valu
         return -ENOMEM;
 
     struct scenario_env env = {.base_dir = NULL, .line = line};
-    int rc = scenario_key_apply(sc, idx, value, &env, why, sizeof why);
+    int rc = chunksim__scenario_key_apply(sc, idx, value, &env, why, sizeof why);
     if (rc < 0) {
-        scenario_format(err, errlen, "%s: %s", where, rc == -ENOMEM ? "out of memory" : why);
+        chunksim__scenario_format(err, errlen, "%s: %s", where,
+                                  rc == -ENOMEM ? "out of memory" : why);
         if (new_record) { /* a refused override leaves sc as it was */
             record_free(sc->record);
             sc->record = NULL;
@@ -278,12 +274,12 @@ static int set_assignment(chunksim_scenario_t *sc, const char *assignment, uint3
     char key[128];
     if (eq == NULL || (size_t)(eq - assignment) >= sizeof key) {
         if (line > 0)
-            scenario_format(err, errlen, "%s:%u: --set %s: expected section.key=value",
-                            scenario_source(sc), line, assignment);
+            chunksim__scenario_format(err, errlen, "%s:%u: --set %s: expected section.key=value",
+                                      chunksim__scenario_source(sc), line, assignment);
         else
-            scenario_format(err, errlen,
-                            "--set %s: expected section.key=value, e.g. link.att_mtu=247",
-                            assignment);
+            chunksim__scenario_format(err, errlen,
+                                      "--set %s: expected section.key=value, e.g. link.att_mtu=247",
+                                      assignment);
         return -EINVAL;
     }
     memcpy(key, assignment, (size_t)(eq - assignment));
@@ -329,7 +325,7 @@ __attribute__((format(printf, 2, 3))) static int ini_fail(struct ini_run *r, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    scenario_format(r->err, r->errlen, "%s:%u: %s", r->source, r->line, msg);
+    chunksim__scenario_format(r->err, r->errlen, "%s:%u: %s", r->source, r->line, msg);
     r->rc = -EINVAL;
     return r->rc;
 }
@@ -362,7 +358,7 @@ static int inspect_section(struct ini_run *r, const char *s)
     name[n] = '\0';
     /* [matrix] lists values for a matrix of runs (matrix.h); a single run skips it. */
     r->in_matrix = strcmp(name, "matrix") == 0;
-    if (!scenario_section_known(name) && !r->in_matrix)
+    if (!chunksim__scenario_section_known(name) && !r->in_matrix)
         return ini_fail(r,
                         "[%s]: unknown section; sections are run, coredump, flash, faults, "
                         "reader, link",
@@ -466,20 +462,20 @@ static int ini_on_key(void *user, const char *section, const char *name, const c
         return 0;
     if (strcmp(section, "matrix") == 0)
         return 1;
-    int idx = scenario_key_index(section, name);
+    int idx = chunksim__scenario_key_index(section, name);
     if (idx < 0) {
-        scenario_section_keys(section, keys, sizeof keys);
+        chunksim__scenario_section_keys(section, keys, sizeof keys);
         ini_fail(r, "[%s] %s = %s: unknown key; keys in [%s] are %s", section, name, value, section,
                  keys);
         return 0;
     }
-    if (!scenario_keys[idx].repeats && r->seen[idx] != 0) {
+    if (!chunksim__scenario_keys[idx].repeats && r->seen[idx] != 0) {
         ini_fail(r, "[%s] %s = %s: given twice (first on line %u)", section, name, value,
                  r->seen[idx]);
         return 0;
     }
     struct scenario_env env = {.base_dir = r->base_dir, .line = r->line};
-    int rc = scenario_key_apply(r->sc, idx, value, &env, why, sizeof why);
+    int rc = chunksim__scenario_key_apply(r->sc, idx, value, &env, why, sizeof why);
     if (rc < 0) {
         ini_fail(r, "[%s] %s = %s: %s", section, name, value,
                  rc == -ENOMEM ? "out of memory" : why);
@@ -499,8 +495,8 @@ static int default_name(chunksim_scenario_t *sc, const char *source, char *err, 
     const char *dot = strrchr(base, '.');
     size_t n = dot != NULL && dot != base ? (size_t)(dot - base) : strlen(base);
     if (n == 0 || n > CHUNKSIM_SCENARIO_NAME_MAX) {
-        scenario_format(err, errlen, "%s: cannot name the run after the file; set [run] name",
-                        source);
+        chunksim__scenario_format(err, errlen,
+                                  "%s: cannot name the run after the file; set [run] name", source);
         return -EINVAL;
     }
     char name[CHUNKSIM_SCENARIO_NAME_MAX + 1];
@@ -508,11 +504,11 @@ static int default_name(chunksim_scenario_t *sc, const char *source, char *err, 
     name[n] = '\0';
     /* The same rule as a name the file gives: it goes into JSON and HTML. */
     bool control;
-    if (scenario_text_check(name, &control) >= 0 || control) {
-        scenario_format(err, errlen,
-                        "%s: cannot name the run after the file (not UTF-8, or control "
-                        "characters); set [run] name",
-                        source);
+    if (chunksim__scenario_text_check(name, &control) >= 0 || control) {
+        chunksim__scenario_format(err, errlen,
+                                  "%s: cannot name the run after the file (not UTF-8, or control "
+                                  "characters); set [run] name",
+                                  source);
         return -EINVAL;
     }
     memcpy(sc->run.name, name, n + 1);
@@ -524,15 +520,15 @@ static int parse_text(struct ini_run *r)
     int ret = ini_parse_stream(ini_read_line, r, ini_on_key, r);
     if (r->rc < 0) {
         if (r->rc == -ENOMEM)
-            scenario_format(r->err, r->errlen, "%s: out of memory", r->source);
+            chunksim__scenario_format(r->err, r->errlen, "%s: out of memory", r->source);
         return r->rc;
     }
     if (ret == -2) {
-        scenario_format(r->err, r->errlen, "%s: out of memory", r->source);
+        chunksim__scenario_format(r->err, r->errlen, "%s: out of memory", r->source);
         return -ENOMEM;
     }
     if (ret != 0) { /* a syntax error the line check did not foresee */
-        scenario_format(r->err, r->errlen, "%s:%d: syntax error", r->source, ret);
+        chunksim__scenario_format(r->err, r->errlen, "%s:%d: syntax error", r->source, ret);
         return -EINVAL;
     }
     for (size_t i = 0; i < r->set_count; i++) {
@@ -554,11 +550,11 @@ static int load_text(chunksim_scenario_t *sc, const char *text, size_t len, cons
 {
     chunksim_scenario_defaults(sc);
     sc->record = record_new(text, len, source);
-    uint32_t *seen = calloc(scenario_key_count, sizeof *seen);
+    uint32_t *seen = calloc(chunksim__scenario_key_count, sizeof *seen);
     if (sc->record == NULL || seen == NULL) {
         free(seen);
         chunksim_scenario_free(sc);
-        scenario_format(err, errlen, "%s: out of memory", source);
+        chunksim__scenario_format(err, errlen, "%s: out of memory", source);
         return -ENOMEM;
     }
     struct ini_run r = {.sc = sc,
@@ -576,7 +572,7 @@ static int load_text(chunksim_scenario_t *sc, const char *text, size_t len, cons
     free(seen);
     for (size_t i = 0; rc == 0 && extra != NULL && i < extra->count; i++)
         rc = chunksim_scenario_set_arg(sc, extra->sets[i], err, errlen);
-    int name_idx = scenario_key_index("run", "name");
+    int name_idx = chunksim__scenario_key_index("run", "name");
     if (rc == 0 && sc->record->origin[name_idx] == SCENARIO_ORIGIN_DEFAULT)
         rc = default_name(sc, source, err, errlen);
     if (rc == 0)
@@ -604,9 +600,9 @@ int chunksim_scenario_load_with(chunksim_scenario_t *sc, const char *path, const
     chunksim_scenario_defaults(sc);
     char *text;
     size_t len;
-    int rc = scenario_file_read(path, &text, &len);
+    int rc = chunksim__scenario_file_read(path, &text, &len);
     if (rc < 0) {
-        scenario_format(err, errlen, "%s: cannot read: %s", path, chunksim_strerror(rc));
+        chunksim__scenario_format(err, errlen, "%s: cannot read: %s", path, chunksim_strerror(rc));
         return rc;
     }
     char *dir = NULL;
@@ -615,7 +611,7 @@ int chunksim_scenario_load_with(chunksim_scenario_t *sc, const char *path, const
         dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
         if (dir == NULL) {
             free(text);
-            scenario_format(err, errlen, "%s: out of memory", path);
+            chunksim__scenario_format(err, errlen, "%s: out of memory", path);
             return -ENOMEM;
         }
     }
@@ -642,7 +638,7 @@ static int record_copy(struct chunksim_scenario_record **dst,
     struct chunksim_scenario_record *rec = record_new(src->text, src->text_bytes, src->source);
     if (rec == NULL)
         return -ENOMEM;
-    memcpy(rec->origin, src->origin, scenario_key_count * sizeof *rec->origin);
+    memcpy(rec->origin, src->origin, chunksim__scenario_key_count * sizeof *rec->origin);
     *dst = rec;
     return 0;
 }
@@ -672,7 +668,7 @@ int chunksim_scenario_copy(chunksim_scenario_t *dst, const chunksim_scenario_t *
 
     int rc = 0;
     for (int i = 0; i < 3 && rc == 0; i++)
-        rc = scenario_latency_copy(lats[i], srcs[i]);
+        rc = chunksim__scenario_latency_copy(lats[i], srcs[i]);
     if (rc == 0 && src->coredump.file_path != NULL) {
         dst->coredump.file_path = strdup(src->coredump.file_path);
         dst->coredump.file_data = memdup(src->coredump.file_data, src->coredump.file_bytes);
@@ -697,9 +693,9 @@ void chunksim_scenario_free(chunksim_scenario_t *sc)
     free(sc->coredump.file_path);
     free(sc->coredump.file_data);
     free(sc->faults.rules);
-    scenario_latency_free(&sc->flash.read_latency);
-    scenario_latency_free(&sc->flash.program_latency);
-    scenario_latency_free(&sc->flash.erase_latency);
+    chunksim__scenario_latency_free(&sc->flash.read_latency);
+    chunksim__scenario_latency_free(&sc->flash.program_latency);
+    chunksim__scenario_latency_free(&sc->flash.erase_latency);
     record_free(sc->record);
     chunksim_scenario_defaults(sc);
 }

@@ -78,7 +78,7 @@ static void kinds_list(char *buf, size_t len)
     for (int k = 0; k < CHUNKSIM_FAULT_KIND_COUNT; k++)
         names[k] = fault_kinds[k].name;
     names[CHUNKSIM_FAULT_KIND_COUNT] = NULL;
-    scenario_words_join(names, buf, len);
+    chunksim__scenario_words_join(names, buf, len);
 }
 
 /* "op=N or at_us=T" for the kind's allowed triggers. */
@@ -93,7 +93,7 @@ static void triggers_list(unsigned allowed, char *buf, size_t len)
             names[n++] = forms[t];
     }
     names[n] = NULL;
-    scenario_words_join(names, buf, len);
+    chunksim__scenario_words_join(names, buf, len);
 }
 
 static const char *ops_text(unsigned ops)
@@ -125,8 +125,8 @@ static int parse_addr_range(const char *s, uint32_t *first, uint32_t *last)
     lo[lo_len] = '\0';
     strcpy(hi, hi_s);
     uint64_t a, b;
-    if (scenario_parse_scaled(lo, SCENARIO_UNIT_NONE, &a) != 0 ||
-        scenario_parse_scaled(hi, SCENARIO_UNIT_NONE, &b) != 0 || a > b || b > UINT32_MAX)
+    if (chunksim__scenario_parse_scaled(lo, SCENARIO_UNIT_NONE, &a) != 0 ||
+        chunksim__scenario_parse_scaled(hi, SCENARIO_UNIT_NONE, &b) != 0 || a > b || b > UINT32_MAX)
         return -1;
     *first = (uint32_t)a;
     *last = (uint32_t)b;
@@ -162,12 +162,12 @@ static int parse_trigger(struct fault_parse *fp, int trigger, const char *key, c
     uint64_t v;
     switch (r->trigger) {
     case CHUNKSIM_TRIGGER_RATE:
-        if (scenario_parse_double(value, &r->rate) < 0 || r->rate < 0 || r->rate > 1)
+        if (chunksim__scenario_parse_double(value, &r->rate) < 0 || r->rate < 0 || r->rate > 1)
             return fail(fp, "rate=%s: must be a probability from 0 to 1", value);
         return 0;
     case CHUNKSIM_TRIGGER_OP:
     case CHUNKSIM_TRIGGER_FROM_OP:
-        if (scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || v > INT64_MAX)
+        if (chunksim__scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || v > INT64_MAX)
             return fail(fp, "%s=%s: must be an operation index (0 is the first)", key, value);
         r->op_index = v;
         return 0;
@@ -179,7 +179,7 @@ static int parse_trigger(struct fault_parse *fp, int trigger, const char *key, c
                         value);
         return 0;
     default: /* AT_US, AFTER_US */
-        if (scenario_parse_scaled(value, SCENARIO_UNIT_US, &v) != 0 || v > DELAY_MAX_US)
+        if (chunksim__scenario_parse_scaled(value, SCENARIO_UNIT_US, &v) != 0 || v > DELAY_MAX_US)
             return fail(fp, "%s=%s: must be a time in microseconds (suffixes us, ms, s)", key,
                         value);
         r->time_us = v;
@@ -197,17 +197,20 @@ static int parse_param(struct fault_parse *fp, unsigned param, const char *key, 
         return fail(fp, "%s does not take %s=", fp->info->name, key);
     uint64_t v;
     if (param == PARAM_DELAY) {
-        if (scenario_parse_scaled(value, SCENARIO_UNIT_US, &v) != 0 || v == 0 || v > DELAY_MAX_US)
+        if (chunksim__scenario_parse_scaled(value, SCENARIO_UNIT_US, &v) != 0 || v == 0 ||
+            v > DELAY_MAX_US)
             return fail(
                 fp, "delay_us=%s: must be a delay of at least 1 microsecond (suffixes us, ms, s)",
                 value);
         r->delay_us = v;
     } else if (param == PARAM_FLIPS) {
-        if (scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || v == 0 || v > FLIPS_MAX)
+        if (chunksim__scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || v == 0 ||
+            v > FLIPS_MAX)
             return fail(fp, "flips=%s: must be a bit count from 1 to %u", value, FLIPS_MAX);
         r->flips = (uint32_t)v;
     } else {
-        if (scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || v == 0 || v > CYCLES_MAX)
+        if (chunksim__scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || v == 0 ||
+            v > CYCLES_MAX)
             return fail(fp, "cycles=%s: must be an erase cycle count from 1 to 1000000000", value);
         r->cycles = (uint32_t)v;
     }
@@ -219,7 +222,7 @@ static int parse_on(struct fault_parse *fp, const char *value)
     if (fp->on_seen)
         return fail(fp, "on= given twice");
     fp->on_seen = true;
-    int op = scenario_parse_word(value, op_names);
+    int op = chunksim__scenario_parse_word(value, op_names);
     if (op < 0)
         return fail(fp, "on=%s: must be read, program or erase", value);
     unsigned bit = 1u << op;
@@ -237,7 +240,7 @@ static int parse_token(struct fault_parse *fp, char *token)
         return fail(fp, "\"%s\": expected name=value after the fault kind", token);
     *eq = '\0';
     const char *key = token, *value = eq + 1;
-    int trigger = scenario_parse_word(key, trigger_names);
+    int trigger = chunksim__scenario_parse_word(key, trigger_names);
     if (trigger > 0)
         return parse_trigger(fp, trigger, key, value);
     if (strcmp(key, "on") == 0)
@@ -287,9 +290,9 @@ static int parse_fault_tokens(char *buf, chunksim_fault_rule_t *out, char *why, 
     }
     if (k < 0) {
         kinds_list(kinds, sizeof kinds);
-        scenario_format(why, whylen, "%s%s%smust start with a fault kind: %s",
-                        kind != NULL ? "\"" : "", kind != NULL ? kind : "",
-                        kind != NULL ? "\" is not a fault kind; " : "", kinds);
+        chunksim__scenario_format(why, whylen, "%s%s%smust start with a fault kind: %s",
+                                  kind != NULL ? "\"" : "", kind != NULL ? kind : "",
+                                  kind != NULL ? "\" is not a fault kind; " : "", kinds);
         return -EINVAL;
     }
     chunksim_fault_rule_t rule = {.kind = (chunksim_fault_kind_t)k, .flips = 1};
@@ -307,7 +310,8 @@ static int parse_fault_tokens(char *buf, chunksim_fault_rule_t *out, char *why, 
     return 0;
 }
 
-int scenario_parse_fault(const char *s, chunksim_fault_rule_t *out, char *why, size_t whylen)
+int chunksim__scenario_parse_fault(const char *s, chunksim_fault_rule_t *out, char *why,
+                                   size_t whylen)
 {
     char *buf = strdup(s); /* strtok_r cuts it up */
     if (buf == NULL)

@@ -46,7 +46,7 @@ struct chunksim_scenario_record {
     char *text; /* file verbatim + "; --set" lines, NUL-terminated */
     size_t text_bytes;
     char *source; /* the path or name messages cite */
-    int *origin;  /* per key in scenario_keys[] */
+    int *origin;  /* per key in chunksim__scenario_keys[] */
 };
 
 struct scenario_key;
@@ -82,81 +82,83 @@ struct scenario_key {
     scenario_apply_fn apply;  /* CUSTOM */
 };
 
-extern const struct scenario_key scenario_keys[];
-extern const size_t scenario_key_count;
-extern const char *const scenario_sections[]; /* NULL-terminated */
+extern const struct scenario_key chunksim__scenario_keys[];
+extern const size_t chunksim__scenario_key_count;
+extern const char *const chunksim__scenario_sections[]; /* NULL-terminated */
 
-/* Index into scenario_keys[] or -1. */
-int scenario_key_index(const char *section, const char *name);
-bool scenario_section_known(const char *section);
+/* Index into chunksim__scenario_keys[] or -1. */
+int chunksim__scenario_key_index(const char *section, const char *name);
+bool chunksim__scenario_section_known(const char *section);
 /* "kind, att_mtu, ..." for messages. */
-void scenario_section_keys(const char *section, char *buf, size_t len);
+void chunksim__scenario_section_keys(const char *section, char *buf, size_t len);
 /* Parses and stores one value; on error writes why and changes nothing. */
-int scenario_key_apply(chunksim_scenario_t *sc, int index, const char *value,
-                       const struct scenario_env *env, char *why, size_t whylen);
+int chunksim__scenario_key_apply(chunksim_scenario_t *sc, int index, const char *value,
+                                 const struct scenario_env *env, char *why, size_t whylen);
 /* The field's current value as a file would spell it (numbers, keywords). */
-void scenario_key_format(const chunksim_scenario_t *sc, int index, char *buf, size_t len);
+void chunksim__scenario_key_format(const chunksim_scenario_t *sc, int index, char *buf, size_t len);
 
 /* scenario.c: the record and derived defaults, for validation. */
-int scenario_origin(const chunksim_scenario_t *sc, int index);
-const char *scenario_source(const chunksim_scenario_t *sc);
+int chunksim__scenario_origin(const chunksim_scenario_t *sc, int index);
+const char *chunksim__scenario_source(const chunksim_scenario_t *sc);
 /* "x.ini:12: [link] att_mtu = 7", "--set link.att_mtu=7" or "x.ini: [link] att_mtu = 23 (default)"
  */
-void scenario_key_where(const chunksim_scenario_t *sc, int index, char *buf, size_t len);
-uint32_t scenario_ble_max_chunk_bytes(uint32_t att_mtu);
-uint32_t scenario_default_chunk_bytes(const chunksim_scenario_t *sc);
+void chunksim__scenario_key_where(const chunksim_scenario_t *sc, int index, char *buf, size_t len);
+uint32_t chunksim__scenario_ble_max_chunk_bytes(uint32_t att_mtu);
+uint32_t chunksim__scenario_default_chunk_bytes(const chunksim_scenario_t *sc);
 
 /* scenario_part.c: [flash] part and the part table (flashmodel/part.h). */
 struct flashmodel_part_info;
 /* The scenario's part row (the default part when none is named). */
-const struct flashmodel_part_info *scenario_part(const chunksim_scenario_t *sc);
+const struct flashmodel_part_info *chunksim__scenario_part(const chunksim_scenario_t *sc);
 /* Every [flash] datasheet key not given takes the part's value (the read
  * command's clock and dummy cycles included). */
-void scenario_part_fill(chunksim_scenario_t *sc);
+void chunksim__scenario_part_fill(chunksim_scenario_t *sc);
 /* "w25q128jv, mx25r6435f_hp, ..." for messages. */
-void scenario_part_names(char *buf, size_t len);
-int scenario_apply_part(chunksim_scenario_t *sc, const struct scenario_key *key, const char *value,
-                        const struct scenario_env *env, char *why, size_t whylen);
+void chunksim__scenario_part_names(char *buf, size_t len);
+int chunksim__scenario_apply_part(chunksim_scenario_t *sc, const struct scenario_key *key,
+                                  const char *value, const struct scenario_env *env, char *why,
+                                  size_t whylen);
 
-/* Results of scenario_parse_scaled(). */
+/* Results of chunksim__scenario_parse_scaled(). */
 #define SCENARIO_NUM_OK       0
 #define SCENARIO_NUM_SYNTAX   (-1) /* not a number, or an unknown suffix */
 #define SCENARIO_NUM_FRACTION (-2) /* not a whole number of base units */
 #define SCENARIO_NUM_OVERFLOW (-3)
 
 /* "123", "0x7B", "64KiB", "7.5ms", "133MHz" in base units of unit. */
-int scenario_parse_scaled(const char *s, enum scenario_unit unit, uint64_t *out);
+int chunksim__scenario_parse_scaled(const char *s, enum scenario_unit unit, uint64_t *out);
 /* The suffixes unit accepts, for messages ("K, KiB, M, MiB"). */
-const char *scenario_unit_suffixes(enum scenario_unit unit);
+const char *chunksim__scenario_unit_suffixes(enum scenario_unit unit);
 /* A finite decimal number, the whole string. */
-int scenario_parse_double(const char *s, double *out);
-int scenario_parse_bool(const char *s, bool *out);
+int chunksim__scenario_parse_double(const char *s, double *out);
+int chunksim__scenario_parse_bool(const char *s, bool *out);
 /*
  * Text that ends up in JSON, HTML and traces: the offset of the first byte
  * that does not begin well-formed UTF-8 (no overlong forms, surrogates or
  * code points above U+10FFFF), or -1 when all of s is UTF-8; *control tells
  * whether it holds a C0 or C1 control character or DEL.
  */
-long scenario_text_check(const char *s, bool *control);
+long chunksim__scenario_text_check(const char *s, bool *control);
 /* Index of s in words (case-insensitive), or -1. */
-int scenario_parse_word(const char *s, const char *const *words);
+int chunksim__scenario_parse_word(const char *s, const char *const *words);
 /* "a, b or c" */
-void scenario_words_join(const char *const *words, char *buf, size_t len);
+void chunksim__scenario_words_join(const char *const *words, char *buf, size_t len);
 
 /* read_latency etc.; trace files are read and checked here. */
-int scenario_parse_latency(const char *s, const char *base_dir, chunksim_latency_t *out, char *why,
-                           size_t whylen);
+int chunksim__scenario_parse_latency(const char *s, const char *base_dir, chunksim_latency_t *out,
+                                     char *why, size_t whylen);
 /* A CSV of latencies in microseconds; messages name path and line. */
-int scenario_trace_load(const char *path, double **latency_us, size_t *count, char *why,
-                        size_t whylen);
-void scenario_latency_free(chunksim_latency_t *lat);
-int scenario_latency_copy(chunksim_latency_t *dst, const chunksim_latency_t *src);
+int chunksim__scenario_trace_load(const char *path, double **latency_us, size_t *count, char *why,
+                                  size_t whylen);
+void chunksim__scenario_latency_free(chunksim_latency_t *lat);
+int chunksim__scenario_latency_copy(chunksim_latency_t *dst, const chunksim_latency_t *src);
 
 /* "KIND [trigger] [on=...] [params]" */
-int scenario_parse_fault(const char *s, chunksim_fault_rule_t *out, char *why, size_t whylen);
+int chunksim__scenario_parse_fault(const char *s, chunksim_fault_rule_t *out, char *why,
+                                   size_t whylen);
 
 /* The whole file, NUL-terminated (not counted in *bytes); -errno. */
-int scenario_file_read(const char *path, char **data, size_t *bytes);
+int chunksim__scenario_file_read(const char *path, char **data, size_t *bytes);
 /*
  * The same for a file a scenario names (coredump payload, latency trace): a
  * regular file of at most max_bytes, checked before anything is read, so
@@ -164,13 +166,13 @@ int scenario_file_read(const char *path, char **data, size_t *bytes);
  * says what was wrong ("x is a FIFO, not a regular file", "x: N bytes, more
  * than max_what (M)", "cannot read x: ...").
  */
-int scenario_regular_file_read(const char *path, uint64_t max_bytes, const char *max_what,
-                               char **data, size_t *bytes, char *why, size_t whylen);
+int chunksim__scenario_regular_file_read(const char *path, uint64_t max_bytes, const char *max_what,
+                                         char **data, size_t *bytes, char *why, size_t whylen);
 /* base_dir/rel, or rel when it is absolute or base_dir is NULL; malloc'd. */
-char *scenario_path_join(const char *base_dir, const char *rel);
+char *chunksim__scenario_path_join(const char *base_dir, const char *rel);
 
 /* snprintf that never fails the caller (truncates). */
-void scenario_format(char *buf, size_t len, const char *fmt, ...)
+void chunksim__scenario_format(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -56,8 +56,8 @@ _Static_assert(FLASHMODEL_BUSY_QUEUE == 0 && FLASHMODEL_BUSY_REJECT == 1 &&
 _Static_assert(sizeof(chunksim_phy_t) == sizeof(int), "WORD keys store enums as int");
 _Static_assert(sizeof(chunksim_cut_on_t) == sizeof(int), "WORD keys store enums as int");
 
-const char *const scenario_sections[] = {"run",    "coredump", "flash", "faults",
-                                         "reader", "link",     NULL};
+const char *const chunksim__scenario_sections[] = {"run",    "coredump", "flash", "faults",
+                                                   "reader", "link",     NULL};
 
 const char *chunksim_expect_name(chunksim_expect_t expect)
 {
@@ -94,9 +94,9 @@ static int apply_pattern(chunksim_scenario_t *sc, const struct scenario_key *key
         bytes[i] = (uint8_t)b;
     }
     if (!ok) {
-        scenario_format(why, whylen,
-                        "must be an even number of hex digits (1 to %d bytes), e.g. DEADBEEF",
-                        CHUNKSIM_SCENARIO_PATTERN_MAX);
+        chunksim__scenario_format(
+            why, whylen, "must be an even number of hex digits (1 to %d bytes), e.g. DEADBEEF",
+            CHUNKSIM_SCENARIO_PATTERN_MAX);
         return -EINVAL;
     }
     memcpy(sc->coredump.pattern, bytes, digits / 2);
@@ -109,17 +109,18 @@ static int apply_file(chunksim_scenario_t *sc, const struct scenario_key *key, c
 {
     (void)key;
     if (value[0] == '\0') {
-        scenario_format(why, whylen, "must be a path (relative to the scenario file)");
+        chunksim__scenario_format(why, whylen, "must be a path (relative to the scenario file)");
         return -EINVAL;
     }
-    char *path = scenario_path_join(env->base_dir, value);
+    char *path = chunksim__scenario_path_join(env->base_dir, value);
     if (path == NULL)
         return -ENOMEM;
     /* Sized before it is read: a wrong path to a disk image must not fill RAM. */
     char *data;
     size_t bytes;
-    int rc = scenario_regular_file_read(path, COREDUMP_MAX - SCENARIO_COREDUMP_FRAME_BYTES,
-                                        "a coredump can hold", &data, &bytes, why, whylen);
+    int rc =
+        chunksim__scenario_regular_file_read(path, COREDUMP_MAX - SCENARIO_COREDUMP_FRAME_BYTES,
+                                             "a coredump can hold", &data, &bytes, why, whylen);
     if (rc < 0) {
         free(path);
         return rc;
@@ -143,8 +144,9 @@ static int apply_project_key(chunksim_scenario_t *sc, const struct scenario_key 
     for (size_t i = 0; ok && i < n; i++)
         ok = value[i] > ' ' && value[i] < 0x7F;
     if (!ok) {
-        scenario_format(why, whylen, "must be at most %d printable characters without spaces",
-                        CHUNKSIM_SCENARIO_PROJECT_KEY_MAX);
+        chunksim__scenario_format(why, whylen,
+                                  "must be at most %d printable characters without spaces",
+                                  CHUNKSIM_SCENARIO_PROJECT_KEY_MAX);
         return -EINVAL;
     }
     memcpy(sc->coredump.project_key, value, n + 1);
@@ -158,8 +160,9 @@ static int apply_data_lines(chunksim_scenario_t *sc, const struct scenario_key *
     (void)key;
     (void)env;
     uint64_t v;
-    if (scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || (v != 1 && v != 2 && v != 4)) {
-        scenario_format(why, whylen, "must be 1, 2 or 4");
+    if (chunksim__scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 ||
+        (v != 1 && v != 2 && v != 4)) {
+        chunksim__scenario_format(why, whylen, "must be 1, 2 or 4");
         return -EINVAL;
     }
     sc->flash.data_lines = (uint32_t)v;
@@ -170,11 +173,11 @@ static int apply_latency(chunksim_scenario_t *sc, const struct scenario_key *key
                          const struct scenario_env *env, char *why, size_t whylen)
 {
     chunksim_latency_t lat;
-    int rc = scenario_parse_latency(value, env->base_dir, &lat, why, whylen);
+    int rc = chunksim__scenario_parse_latency(value, env->base_dir, &lat, why, whylen);
     if (rc < 0)
         return rc;
     chunksim_latency_t *field = FIELD(sc, key, chunksim_latency_t);
-    scenario_latency_free(field);
+    chunksim__scenario_latency_free(field);
     *field = lat;
     return 0;
 }
@@ -190,7 +193,7 @@ static int apply_fault(chunksim_scenario_t *sc, const struct scenario_key *key, 
         return 0;
     }
     chunksim_fault_rule_t rule;
-    int rc = scenario_parse_fault(value, &rule, why, whylen);
+    int rc = chunksim__scenario_parse_fault(value, &rule, why, whylen);
     if (rc < 0)
         return rc;
     rule.line = env->line;
@@ -210,12 +213,14 @@ static int apply_chunk_index(chunksim_scenario_t *sc, const struct scenario_key 
     (void)key;
     (void)env;
     uint64_t v;
-    if (scenario_parse_word(value, (const char *const[]){"never", NULL}) == 0) {
+    if (chunksim__scenario_parse_word(value, (const char *const[]){"never", NULL}) == 0) {
         v = CHUNKSIM_SCENARIO_NEVER;
-    } else if (scenario_parse_word(value, (const char *const[]){"last", NULL}) == 0) {
+    } else if (chunksim__scenario_parse_word(value, (const char *const[]){"last", NULL}) == 0) {
         v = CHUNKSIM_SCENARIO_LAST_CHUNK;
-    } else if (scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 || v > INT64_MAX) {
-        scenario_format(why, whylen, "must be a chunk index (0 is the first chunk), last or never");
+    } else if (chunksim__scenario_parse_scaled(value, SCENARIO_UNIT_NONE, &v) != 0 ||
+               v > INT64_MAX) {
+        chunksim__scenario_format(why, whylen,
+                                  "must be a chunk index (0 is the first chunk), last or never");
         return -EINVAL;
     }
     sc->link.disconnect_after_chunk = v;
@@ -231,7 +236,7 @@ static int apply_power_cuts(chunksim_scenario_t *sc, const struct scenario_key *
     (void)env;
     uint64_t cuts[CHUNKSIM_SCENARIO_POWER_CUTS_MAX];
     size_t n = 0;
-    if (scenario_parse_word(value, (const char *const[]){"none", NULL}) == 0) {
+    if (chunksim__scenario_parse_word(value, (const char *const[]){"none", NULL}) == 0) {
         sc->run.power_cut_count = 0;
         return 0;
     }
@@ -246,14 +251,15 @@ static int apply_power_cuts(chunksim_scenario_t *sc, const struct scenario_key *
             }
             memcpy(item, p + skip, end - skip);
             item[end - skip] = '\0';
-            ok = scenario_parse_scaled(item, SCENARIO_UNIT_NONE, &cuts[n]) == 0 &&
+            ok = chunksim__scenario_parse_scaled(item, SCENARIO_UNIT_NONE, &cuts[n]) == 0 &&
                  cuts[n] <= INT64_MAX;
         }
         if (!ok) {
-            scenario_format(why, whylen,
-                            "must be none or up to %d operation numbers separated by commas (0 is "
-                            "a boot's first flash operation), e.g. 14,0",
-                            CHUNKSIM_SCENARIO_POWER_CUTS_MAX);
+            chunksim__scenario_format(
+                why, whylen,
+                "must be none or up to %d operation numbers separated by commas (0 is "
+                "a boot's first flash operation), e.g. 14,0",
+                CHUNKSIM_SCENARIO_POWER_CUTS_MAX);
             return -EINVAL;
         }
         n++;
@@ -307,7 +313,7 @@ static int apply_power_cuts(chunksim_scenario_t *sc, const struct scenario_key *
     }
 #define TIME(sec, nm, field) U64(sec, nm, field, SCENARIO_UNIT_US, 0, DAY_US)
 
-const struct scenario_key scenario_keys[] = {
+const struct scenario_key chunksim__scenario_keys[] = {
     STRING("run", "name", run.name),
     STRING("run", "description", run.description),
     U64("run", "seed", run.seed, SCENARIO_UNIT_NONE, 0, UINT64_MAX),
@@ -333,7 +339,7 @@ const struct scenario_key scenario_keys[] = {
     BOOL("coredump", "rle", coredump.rle),
     U32("coredump", "zero_percent", coredump.zero_percent, SCENARIO_UNIT_NONE, 0, 100),
 
-    CUSTOM("flash", "part", flash.part, scenario_apply_part),
+    CUSTOM("flash", "part", flash.part, chunksim__scenario_apply_part),
     U32("flash", "size_bytes", flash.size_bytes, SCENARIO_UNIT_BYTES, 256, BYTES_MAX),
     POW2("flash", "page_bytes", flash.page_bytes, 16, 65536),
     POW2("flash", "sector_bytes", flash.sector_bytes, 256, 16 * MIB),
@@ -392,14 +398,15 @@ const struct scenario_key scenario_keys[] = {
     TIME("link", "latency_us", link.latency_us),
 };
 
-const size_t scenario_key_count = sizeof scenario_keys / sizeof scenario_keys[0];
+const size_t chunksim__scenario_key_count =
+    sizeof chunksim__scenario_keys / sizeof chunksim__scenario_keys[0];
 
-int scenario_key_index(const char *section, const char *name)
+int chunksim__scenario_key_index(const char *section, const char *name)
 {
     /* Every case of a matrix loads its scenario, and defaults and part rows
      * look keys up by name: the first letters rule out most keys cheaply. */
-    for (size_t i = 0; i < scenario_key_count; i++) {
-        const char *ks = scenario_keys[i].section, *kn = scenario_keys[i].name;
+    for (size_t i = 0; i < chunksim__scenario_key_count; i++) {
+        const char *ks = chunksim__scenario_keys[i].section, *kn = chunksim__scenario_keys[i].name;
         if (kn[0] == name[0] && ks[0] == section[0] && strcmp(kn, name) == 0 &&
             strcmp(ks, section) == 0)
             return (int)i;
@@ -407,23 +414,24 @@ int scenario_key_index(const char *section, const char *name)
     return -1;
 }
 
-bool scenario_section_known(const char *section)
+bool chunksim__scenario_section_known(const char *section)
 {
-    for (int i = 0; scenario_sections[i] != NULL; i++) {
-        if (strcmp(section, scenario_sections[i]) == 0)
+    for (int i = 0; chunksim__scenario_sections[i] != NULL; i++) {
+        if (strcmp(section, chunksim__scenario_sections[i]) == 0)
             return true;
     }
     return false;
 }
 
-void scenario_section_keys(const char *section, char *buf, size_t len)
+void chunksim__scenario_section_keys(const char *section, char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < scenario_key_count && used < len; i++) {
-        if (strcmp(scenario_keys[i].section, section) != 0)
+    for (size_t i = 0; i < chunksim__scenario_key_count && used < len; i++) {
+        if (strcmp(chunksim__scenario_keys[i].section, section) != 0)
             continue;
-        int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", scenario_keys[i].name);
+        int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                         chunksim__scenario_keys[i].name);
         if (w < 0)
             break;
         used += (size_t)w;
@@ -441,22 +449,24 @@ static void int_expectation(const struct scenario_key *key, char *why, size_t wh
     char step[32] = "";
     if (key->step && !key->pow2)
         snprintf(step, sizeof step, " %" PRIu64, key->step);
-    const char *suffixes = scenario_unit_suffixes(key->unit);
-    scenario_format(why, whylen, "must be %s%s between %" PRIu64 " and %" PRIu64 "%s%s%s%s%s", what,
-                    step, key->min, key->max, unit_words[key->unit], key->never ? ", or never" : "",
-                    suffixes[0] ? " (suffixes: " : "", suffixes, suffixes[0] ? ")" : "");
+    const char *suffixes = chunksim__scenario_unit_suffixes(key->unit);
+    chunksim__scenario_format(
+        why, whylen, "must be %s%s between %" PRIu64 " and %" PRIu64 "%s%s%s%s%s", what, step,
+        key->min, key->max, unit_words[key->unit], key->never ? ", or never" : "",
+        suffixes[0] ? " (suffixes: " : "", suffixes, suffixes[0] ? ")" : "");
 }
 
 static int apply_int(chunksim_scenario_t *sc, const struct scenario_key *key, const char *value,
                      char *why, size_t whylen)
 {
     uint64_t v;
-    if (key->never && scenario_parse_word(value, (const char *const[]){"never", NULL}) == 0) {
+    if (key->never &&
+        chunksim__scenario_parse_word(value, (const char *const[]){"never", NULL}) == 0) {
         *FIELD(sc, key, uint64_t) = CHUNKSIM_SCENARIO_NEVER;
         return 0;
     }
-    bool ok = scenario_parse_scaled(value, key->unit, &v) == SCENARIO_NUM_OK && v >= key->min &&
-              v <= key->max && (!key->step || v % key->step == 0) &&
+    bool ok = chunksim__scenario_parse_scaled(value, key->unit, &v) == SCENARIO_NUM_OK &&
+              v >= key->min && v <= key->max && (!key->step || v % key->step == 0) &&
               (!key->pow2 || (v & (v - 1)) == 0);
     if (!ok) {
         int_expectation(key, why, whylen);
@@ -473,10 +483,10 @@ static int apply_double(chunksim_scenario_t *sc, const struct scenario_key *key,
                         char *why, size_t whylen)
 {
     double v;
-    if (scenario_parse_double(value, &v) < 0 || v < key->dmin || v > key->dmax ||
+    if (chunksim__scenario_parse_double(value, &v) < 0 || v < key->dmin || v > key->dmax ||
         (key->dmax_open && v >= key->dmax)) {
-        scenario_format(why, whylen, "must be a number from %g to %g%s", key->dmin, key->dmax,
-                        key->dmax_open ? " (exclusive)" : "");
+        chunksim__scenario_format(why, whylen, "must be a number from %g to %g%s", key->dmin,
+                                  key->dmax, key->dmax_open ? " (exclusive)" : "");
         return -EINVAL;
     }
     *FIELD(sc, key, double) = v;
@@ -488,25 +498,25 @@ static int apply_string(chunksim_scenario_t *sc, const struct scenario_key *key,
 {
     size_t n = strlen(value);
     bool control;
-    long bad = scenario_text_check(value, &control);
+    long bad = chunksim__scenario_text_check(value, &control);
     if (n >= key->capacity || (n == 0 && strcmp(key->name, "name") == 0) || bad >= 0 || control) {
         char where[48] = "";
         if (bad >= 0)
             snprintf(where, sizeof where, "byte %ld (0x%02X) is not UTF-8; ", bad + 1,
                      (unsigned char)value[bad]);
-        scenario_format(why, whylen, "%smust be %s%zu bytes of UTF-8 text, no control characters",
-                        where, strcmp(key->name, "name") == 0 ? "1 to " : "at most ",
-                        key->capacity - 1);
+        chunksim__scenario_format(
+            why, whylen, "%smust be %s%zu bytes of UTF-8 text, no control characters", where,
+            strcmp(key->name, "name") == 0 ? "1 to " : "at most ", key->capacity - 1);
         return -EINVAL;
     }
     memcpy(FIELD(sc, key, char), value, n + 1);
     return 0;
 }
 
-int scenario_key_apply(chunksim_scenario_t *sc, int index, const char *value,
-                       const struct scenario_env *env, char *why, size_t whylen)
+int chunksim__scenario_key_apply(chunksim_scenario_t *sc, int index, const char *value,
+                                 const struct scenario_env *env, char *why, size_t whylen)
 {
-    const struct scenario_key *key = &scenario_keys[index];
+    const struct scenario_key *key = &chunksim__scenario_keys[index];
     char words[200];
     int w;
     bool b;
@@ -517,17 +527,17 @@ int scenario_key_apply(chunksim_scenario_t *sc, int index, const char *value,
     case SCENARIO_KT_DOUBLE:
         return apply_double(sc, key, value, why, whylen);
     case SCENARIO_KT_BOOL:
-        if (scenario_parse_bool(value, &b) < 0) {
-            scenario_format(why, whylen, "must be true or false (also yes/no, 1/0)");
+        if (chunksim__scenario_parse_bool(value, &b) < 0) {
+            chunksim__scenario_format(why, whylen, "must be true or false (also yes/no, 1/0)");
             return -EINVAL;
         }
         *FIELD(sc, key, bool) = b;
         return 0;
     case SCENARIO_KT_WORD:
-        w = scenario_parse_word(value, key->words);
+        w = chunksim__scenario_parse_word(value, key->words);
         if (w < 0) {
-            scenario_words_join(key->words, words, sizeof words);
-            scenario_format(why, whylen, "must be %s", words);
+            chunksim__scenario_words_join(key->words, words, sizeof words);
+            chunksim__scenario_format(why, whylen, "must be %s", words);
             return -EINVAL;
         }
         *FIELD(sc, key, int) = w;
@@ -539,40 +549,40 @@ int scenario_key_apply(chunksim_scenario_t *sc, int index, const char *value,
     }
 }
 
-void scenario_key_format(const chunksim_scenario_t *sc, int index, char *buf, size_t len)
+void chunksim__scenario_key_format(const chunksim_scenario_t *sc, int index, char *buf, size_t len)
 {
-    const struct scenario_key *key = &scenario_keys[index];
+    const struct scenario_key *key = &chunksim__scenario_keys[index];
     uint64_t v;
     switch (key->type) {
     case SCENARIO_KT_U32:
-        scenario_format(buf, len, "%" PRIu32, *CFIELD(sc, key, uint32_t));
+        chunksim__scenario_format(buf, len, "%" PRIu32, *CFIELD(sc, key, uint32_t));
         return;
     case SCENARIO_KT_U64:
         v = *CFIELD(sc, key, uint64_t);
         if (key->never && v == CHUNKSIM_SCENARIO_NEVER)
-            scenario_format(buf, len, "never");
+            chunksim__scenario_format(buf, len, "never");
         else
-            scenario_format(buf, len, "%" PRIu64, v);
+            chunksim__scenario_format(buf, len, "%" PRIu64, v);
         return;
     case SCENARIO_KT_DOUBLE:
-        scenario_format(buf, len, "%g", *CFIELD(sc, key, double));
+        chunksim__scenario_format(buf, len, "%g", *CFIELD(sc, key, double));
         return;
     case SCENARIO_KT_BOOL:
-        scenario_format(buf, len, "%s", *CFIELD(sc, key, bool) ? "true" : "false");
+        chunksim__scenario_format(buf, len, "%s", *CFIELD(sc, key, bool) ? "true" : "false");
         return;
     case SCENARIO_KT_WORD:
-        scenario_format(buf, len, "%s", key->words[*CFIELD(sc, key, int)]);
+        chunksim__scenario_format(buf, len, "%s", key->words[*CFIELD(sc, key, int)]);
         return;
     case SCENARIO_KT_STRING:
-        scenario_format(buf, len, "%s", CFIELD(sc, key, char));
+        chunksim__scenario_format(buf, len, "%s", CFIELD(sc, key, char));
         return;
     default:
         if (key->apply == apply_data_lines)
-            scenario_format(buf, len, "%" PRIu32, sc->flash.data_lines);
-        else if (key->apply == scenario_apply_part)
-            scenario_format(buf, len, "%s", sc->flash.part);
+            chunksim__scenario_format(buf, len, "%" PRIu32, sc->flash.data_lines);
+        else if (key->apply == chunksim__scenario_apply_part)
+            chunksim__scenario_format(buf, len, "%s", sc->flash.part);
         else
-            scenario_format(buf, len, "...");
+            chunksim__scenario_format(buf, len, "...");
         return;
     }
 }

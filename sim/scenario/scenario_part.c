@@ -12,41 +12,43 @@
 #include <stddef.h>
 #include <string.h>
 
-const flashmodel_part_info_t *scenario_part(const chunksim_scenario_t *sc)
+const flashmodel_part_info_t *chunksim__scenario_part(const chunksim_scenario_t *sc)
 {
     const flashmodel_part_info_t *row = flashmodel_part_find(sc->flash.part);
     return row != NULL ? row : flashmodel_part_at(0);
 }
 
-void scenario_part_names(char *buf, size_t len)
+void chunksim__scenario_part_names(char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < flashmodel_part_count() && used < len; i++) {
         const char *sep = i == 0 ? "" : ", ";
-        scenario_format(buf + used, len - used, "%s%s", sep, flashmodel_part_at(i)->name);
+        chunksim__scenario_format(buf + used, len - used, "%s%s", sep, flashmodel_part_at(i)->name);
         used += strlen(buf + used);
     }
 }
 
-int scenario_apply_part(chunksim_scenario_t *sc, const struct scenario_key *key, const char *value,
-                        const struct scenario_env *env, char *why, size_t whylen)
+int chunksim__scenario_apply_part(chunksim_scenario_t *sc, const struct scenario_key *key,
+                                  const char *value, const struct scenario_env *env, char *why,
+                                  size_t whylen)
 {
     (void)key;
     (void)env;
     char names[400];
     if (flashmodel_part_find(value) == NULL) {
-        scenario_part_names(names, sizeof names);
-        scenario_format(why, whylen, "unknown part; known parts are %s", names);
+        chunksim__scenario_part_names(names, sizeof names);
+        chunksim__scenario_format(why, whylen, "unknown part; known parts are %s", names);
         return -EINVAL;
     }
-    scenario_format(sc->flash.part, sizeof sc->flash.part, "%s", value);
+    chunksim__scenario_format(sc->flash.part, sizeof sc->flash.part, "%s", value);
     return 0;
 }
 
 static bool given(const chunksim_scenario_t *sc, const char *name)
 {
-    return scenario_origin(sc, scenario_key_index("flash", name)) != SCENARIO_ORIGIN_DEFAULT;
+    return chunksim__scenario_origin(sc, chunksim__scenario_key_index("flash", name)) !=
+           SCENARIO_ORIGIN_DEFAULT;
 }
 
 /* A [flash] key and the part field it defaults to, both of the same width. */
@@ -85,9 +87,9 @@ static void fill_read(chunksim_scenario_t *sc, const flashmodel_part_t *p)
         sc->flash.dummy_cycles = p->dummy_cycles[mode];
 }
 
-void scenario_part_fill(chunksim_scenario_t *sc)
+void chunksim__scenario_part_fill(chunksim_scenario_t *sc)
 {
-    const flashmodel_part_t *p = &scenario_part(sc)->part;
+    const flashmodel_part_t *p = &chunksim__scenario_part(sc)->part;
     for (size_t i = 0; i < sizeof part_keys / sizeof part_keys[0]; i++) {
         if (!given(sc, part_keys[i].key))
             memcpy((char *)sc + part_keys[i].sc_off, (const char *)p + part_keys[i].part_off,

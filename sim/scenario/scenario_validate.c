@@ -22,12 +22,13 @@ __attribute__((format(printf, 5, 6))) static int fail_at(const chunksim_scenario
     char section[16], where[700], msg[SCENARIO_WHY_BYTES];
     const char *dot = strchr(key, '.');
     snprintf(section, sizeof section, "%.*s", (int)(dot - key), key);
-    scenario_key_where(sc, scenario_key_index(section, dot + 1), where, sizeof where);
+    chunksim__scenario_key_where(sc, chunksim__scenario_key_index(section, dot + 1), where,
+                                 sizeof where);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    scenario_format(err, errlen, "%s: %s", where, msg);
+    chunksim__scenario_format(err, errlen, "%s: %s", where, msg);
     return -EINVAL;
 }
 
@@ -41,15 +42,15 @@ static const char *origin_of(const chunksim_scenario_t *sc, const char *key, cha
     char section[16], value[160];
     const char *dot = strchr(key, '.');
     snprintf(section, sizeof section, "%.*s", (int)(dot - key), key);
-    int index = scenario_key_index(section, dot + 1);
-    int origin = scenario_origin(sc, index);
-    scenario_key_format(sc, index, value, sizeof value);
+    int index = chunksim__scenario_key_index(section, dot + 1);
+    int origin = chunksim__scenario_origin(sc, index);
+    chunksim__scenario_key_format(sc, index, value, sizeof value);
     if (origin > 0)
-        scenario_format(buf, len, "(line %d)", origin);
+        chunksim__scenario_format(buf, len, "(line %d)", origin);
     else if (origin == SCENARIO_ORIGIN_SET)
-        scenario_format(buf, len, "(--set %s=%s)", key, value);
+        chunksim__scenario_format(buf, len, "(--set %s=%s)", key, value);
     else
-        scenario_format(buf, len, "(default)");
+        chunksim__scenario_format(buf, len, "(default)");
     return buf;
 }
 
@@ -58,14 +59,15 @@ static const char *origin_of(const chunksim_scenario_t *sc, const char *key, cha
 
 static bool given(const chunksim_scenario_t *sc, const char *section, const char *name)
 {
-    return scenario_origin(sc, scenario_key_index(section, name)) != SCENARIO_ORIGIN_DEFAULT;
+    return chunksim__scenario_origin(sc, chunksim__scenario_key_index(section, name)) !=
+           SCENARIO_ORIGIN_DEFAULT;
 }
 
 static void derive_defaults(chunksim_scenario_t *sc)
 {
-    scenario_part_fill(sc);
+    chunksim__scenario_part_fill(sc);
     if (!given(sc, "link", "chunk_bytes"))
-        sc->link.chunk_bytes = scenario_default_chunk_bytes(sc);
+        sc->link.chunk_bytes = chunksim__scenario_default_chunk_bytes(sc);
     if (sc->coredump.content == CHUNKSIM_CONTENT_FILE && sc->coredump.file_path != NULL &&
         !given(sc, "coredump", "size_bytes"))
         sc->coredump.size_bytes =
@@ -139,7 +141,7 @@ static int check_flash(const chunksim_scenario_t *sc, char *err, size_t errlen)
         return fail_at(sc, "flash.dummy_cycles", err, errlen,
                        "the 03h read command has no dummy cycles; set read_command = fast");
     char o[ORIGIN_BYTES];
-    if (f->busy_policy == FLASHMODEL_BUSY_SUSPEND && !scenario_part(sc)->part.suspend)
+    if (f->busy_policy == FLASHMODEL_BUSY_SUSPEND && !chunksim__scenario_part(sc)->part.suspend)
         return fail_at(sc, "flash.busy_policy", err, errlen,
                        "[flash] part = %s %s cannot suspend a program or erase; use queue or "
                        "reject",
@@ -227,7 +229,7 @@ static int check_reader(const chunksim_scenario_t *sc, char *err, size_t errlen)
 
 static int check_link(const chunksim_scenario_t *sc, char *err, size_t errlen)
 {
-    uint32_t mtu = sc->link.att_mtu, max = scenario_ble_max_chunk_bytes(mtu);
+    uint32_t mtu = sc->link.att_mtu, max = chunksim__scenario_ble_max_chunk_bytes(mtu);
     char o[ORIGIN_BYTES];
     if (sc->link.kind != CHUNKSIM_LINK_BLE || sc->link.chunk_bytes <= max)
         return 0;
@@ -251,15 +253,16 @@ static int check_faults(const chunksim_scenario_t *sc, char *err, size_t errlen)
             continue;
         char where[300];
         if (r->line > 0)
-            scenario_format(where, sizeof where, "%s:%" PRIu32 ": [faults] fault = %s",
-                            scenario_source(sc), r->line, chunksim_fault_kind_name(r->kind));
+            chunksim__scenario_format(where, sizeof where, "%s:%" PRIu32 ": [faults] fault = %s",
+                                      chunksim__scenario_source(sc), r->line,
+                                      chunksim_fault_kind_name(r->kind));
         else
-            scenario_format(where, sizeof where, "--set faults.fault=%s",
-                            chunksim_fault_kind_name(r->kind));
-        scenario_format(err, errlen,
-                        "%s: addr=0x%" PRIx32 "-0x%" PRIx32
-                        " reaches beyond the flash ([flash] size_bytes = %" PRIu32 ")",
-                        where, r->addr_first, r->addr_last, sc->flash.size_bytes);
+            chunksim__scenario_format(where, sizeof where, "--set faults.fault=%s",
+                                      chunksim_fault_kind_name(r->kind));
+        chunksim__scenario_format(err, errlen,
+                                  "%s: addr=0x%" PRIx32 "-0x%" PRIx32
+                                  " reaches beyond the flash ([flash] size_bytes = %" PRIu32 ")",
+                                  where, r->addr_first, r->addr_last, sc->flash.size_bytes);
         return -EINVAL;
     }
     return 0;

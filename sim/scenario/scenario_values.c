@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void scenario_format(char *buf, size_t len, const char *fmt, ...)
+void chunksim__scenario_format(char *buf, size_t len, const char *fmt, ...)
 {
     if (buf == NULL || len == 0)
         return;
@@ -55,7 +55,7 @@ static const struct unit_suffix *unit_table(enum scenario_unit unit)
     }
 }
 
-const char *scenario_unit_suffixes(enum scenario_unit unit)
+const char *chunksim__scenario_unit_suffixes(enum scenario_unit unit)
 {
     switch (unit) {
     case SCENARIO_UNIT_BYTES:
@@ -92,7 +92,7 @@ static int parse_hex_u64(const char *p, uint64_t *out)
  * exact integer ratio so that "7.5ms" is 7500 without floating-point
  * rounding; a value that is not a whole number of base units is refused.
  */
-int scenario_parse_scaled(const char *s, enum scenario_unit unit, uint64_t *out)
+int chunksim__scenario_parse_scaled(const char *s, enum scenario_unit unit, uint64_t *out)
 {
     const char *p = s;
     if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
@@ -144,7 +144,7 @@ int scenario_parse_scaled(const char *s, enum scenario_unit unit, uint64_t *out)
     return SCENARIO_NUM_OK;
 }
 
-int scenario_parse_double(const char *s, double *out)
+int chunksim__scenario_parse_double(const char *s, double *out)
 {
     if (*s == '\0' || isspace((unsigned char)*s))
         return -1;
@@ -177,7 +177,7 @@ static int utf8_lead(unsigned char b, unsigned char *lo, unsigned char *hi)
     return 0;
 }
 
-long scenario_text_check(const char *s, bool *control)
+long chunksim__scenario_text_check(const char *s, bool *control)
 {
     const unsigned char *p = (const unsigned char *)s;
     *control = false;
@@ -203,20 +203,20 @@ long scenario_text_check(const char *s, bool *control)
 static const char *const true_words[] = {"true", "yes", "1", NULL};
 static const char *const false_words[] = {"false", "no", "0", NULL};
 
-int scenario_parse_bool(const char *s, bool *out)
+int chunksim__scenario_parse_bool(const char *s, bool *out)
 {
-    if (scenario_parse_word(s, true_words) >= 0) {
+    if (chunksim__scenario_parse_word(s, true_words) >= 0) {
         *out = true;
         return 0;
     }
-    if (scenario_parse_word(s, false_words) >= 0) {
+    if (chunksim__scenario_parse_word(s, false_words) >= 0) {
         *out = false;
         return 0;
     }
     return -1;
 }
 
-int scenario_parse_word(const char *s, const char *const *words)
+int chunksim__scenario_parse_word(const char *s, const char *const *words)
 {
     for (int i = 0; words[i] != NULL; i++) {
         if (strcasecmp(s, words[i]) == 0)
@@ -225,7 +225,7 @@ int scenario_parse_word(const char *s, const char *const *words)
     return -1;
 }
 
-void scenario_words_join(const char *const *words, char *buf, size_t len)
+void chunksim__scenario_words_join(const char *const *words, char *buf, size_t len)
 {
     size_t n = 0, used = 0;
     while (words[n] != NULL)
@@ -240,7 +240,7 @@ void scenario_words_join(const char *const *words, char *buf, size_t len)
     }
 }
 
-int scenario_file_read(const char *path, char **data, size_t *bytes)
+int chunksim__scenario_file_read(const char *path, char **data, size_t *bytes)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -311,24 +311,25 @@ static int read_fully(int fd, char *buf, size_t want, size_t *got)
     return 0;
 }
 
-int scenario_regular_file_read(const char *path, uint64_t max_bytes, const char *max_what,
-                               char **data, size_t *bytes, char *why, size_t whylen)
+int chunksim__scenario_regular_file_read(const char *path, uint64_t max_bytes, const char *max_what,
+                                         char **data, size_t *bytes, char *why, size_t whylen)
 {
     /* Non-blocking: opening a FIFO must not wait for a writer before fstat refuses it. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         int rc = -errno;
-        scenario_format(why, whylen, "cannot read %s: %s", path, chunksim_strerror(rc));
+        chunksim__scenario_format(why, whylen, "cannot read %s: %s", path, chunksim_strerror(rc));
         return rc;
     }
     struct stat st;
     int rc = fstat(fd, &st) < 0 ? -errno : 0;
     if (rc == 0 && !S_ISREG(st.st_mode)) {
-        scenario_format(why, whylen, "%s is %s, not a regular file", path, file_kind(st.st_mode));
+        chunksim__scenario_format(why, whylen, "%s is %s, not a regular file", path,
+                                  file_kind(st.st_mode));
         rc = -EINVAL;
     } else if (rc == 0 && (uint64_t)st.st_size > max_bytes) {
-        scenario_format(why, whylen, "%s: %" PRIu64 " bytes, more than %s (%" PRIu64 ")", path,
-                        (uint64_t)st.st_size, max_what, max_bytes);
+        chunksim__scenario_format(why, whylen, "%s: %" PRIu64 " bytes, more than %s (%" PRIu64 ")",
+                                  path, (uint64_t)st.st_size, max_what, max_bytes);
         rc = -EINVAL;
     }
     /* The size at open: a file that grows while it is read is taken as it was. */
@@ -337,7 +338,7 @@ int scenario_regular_file_read(const char *path, uint64_t max_bytes, const char 
     if (rc == 0 && buf == NULL)
         rc = -ENOMEM;
     if (rc == 0 && (rc = read_fully(fd, buf, len, &got)) < 0)
-        scenario_format(why, whylen, "cannot read %s: %s", path, chunksim_strerror(rc));
+        chunksim__scenario_format(why, whylen, "cannot read %s: %s", path, chunksim_strerror(rc));
     close(fd);
     if (rc < 0) {
         free(buf);
@@ -349,7 +350,7 @@ int scenario_regular_file_read(const char *path, uint64_t max_bytes, const char 
     return 0;
 }
 
-char *scenario_path_join(const char *base_dir, const char *rel)
+char *chunksim__scenario_path_join(const char *base_dir, const char *rel)
 {
     if (base_dir == NULL || base_dir[0] == '\0' || rel[0] == '/')
         return strdup(rel);
@@ -380,7 +381,7 @@ static int parse_number_list(char *p, double *v, int n)
         size_t l = strlen(p);
         while (l > 0 && p[l - 1] == ' ')
             p[--l] = '\0';
-        if (scenario_parse_double(p, &v[i]) < 0)
+        if (chunksim__scenario_parse_double(p, &v[i]) < 0)
             return -1;
         p = comma != NULL ? comma + 1 : p + l;
     }
@@ -457,15 +458,16 @@ static int parse_latency_trace(const char *file, const char *base_dir, chunksim_
                                char *why, size_t whylen)
 {
     if (file[0] == '\0') {
-        scenario_format(why, whylen, "trace: needs a file name, e.g. trace:latencies.csv");
+        chunksim__scenario_format(why, whylen,
+                                  "trace: needs a file name, e.g. trace:latencies.csv");
         return -EINVAL;
     }
-    char *path = scenario_path_join(base_dir, file);
+    char *path = chunksim__scenario_path_join(base_dir, file);
     if (path == NULL)
         return -ENOMEM;
     double *values;
     size_t count;
-    int rc = scenario_trace_load(path, &values, &count, why, whylen);
+    int rc = chunksim__scenario_trace_load(path, &values, &count, why, whylen);
     if (rc < 0) {
         free(path);
         return rc;
@@ -478,8 +480,8 @@ static int parse_latency_trace(const char *file, const char *base_dir, chunksim_
     return 0;
 }
 
-int scenario_parse_latency(const char *s, const char *base_dir, chunksim_latency_t *out, char *why,
-                           size_t whylen)
+int chunksim__scenario_parse_latency(const char *s, const char *base_dir, chunksim_latency_t *out,
+                                     char *why, size_t whylen)
 {
     if (strcasecmp(s, "model") == 0) {
         memset(out, 0, sizeof *out);
@@ -501,17 +503,17 @@ int scenario_parse_latency(const char *s, const char *base_dir, chunksim_latency
         int rc = args != NULL ? parse_number_list(args, v, f->args) : -1;
         free(args);
         if (rc < 0 || !latency_args_valid(f->kind, v)) {
-            scenario_format(why, whylen, "must be %s", f->usage);
+            chunksim__scenario_format(why, whylen, "must be %s", f->usage);
             return -EINVAL;
         }
         latency_store(out, f->kind, v);
         return 0;
     }
-    scenario_format(why, whylen, "must be one of %s", latency_forms);
+    chunksim__scenario_format(why, whylen, "must be one of %s", latency_forms);
     return -EINVAL;
 }
 
-void scenario_latency_free(chunksim_latency_t *lat)
+void chunksim__scenario_latency_free(chunksim_latency_t *lat)
 {
     if (lat->kind == CHUNKSIM_LATENCY_TRACE) {
         free(lat->trace.path);
@@ -521,7 +523,7 @@ void scenario_latency_free(chunksim_latency_t *lat)
     lat->kind = CHUNKSIM_LATENCY_MODEL;
 }
 
-int scenario_latency_copy(chunksim_latency_t *dst, const chunksim_latency_t *src)
+int chunksim__scenario_latency_copy(chunksim_latency_t *dst, const chunksim_latency_t *src)
 {
     *dst = *src;
     if (src->kind != CHUNKSIM_LATENCY_TRACE)
@@ -593,10 +595,11 @@ static int csv_header(struct trace_csv *t, char **fields, int n, uint32_t lineno
             return 0;
         }
     }
-    scenario_format(t->why, t->whylen,
-                    "%s:%u: expected a latency in microseconds or a header with a latency_us "
-                    "column, got \"%s\"",
-                    t->path, lineno, fields[0]);
+    chunksim__scenario_format(
+        t->why, t->whylen,
+        "%s:%u: expected a latency in microseconds or a header with a latency_us "
+        "column, got \"%s\"",
+        t->path, lineno, fields[0]);
     return -EINVAL;
 }
 
@@ -606,12 +609,12 @@ static int csv_row(struct trace_csv *t, char *line, uint32_t lineno)
     int n = csv_split(line, fields, TRACE_CSV_FIELDS_MAX);
     double v;
     if (n > TRACE_CSV_FIELDS_MAX) {
-        scenario_format(t->why, t->whylen, "%s:%u: more than %d fields", t->path, lineno,
-                        TRACE_CSV_FIELDS_MAX);
+        chunksim__scenario_format(t->why, t->whylen, "%s:%u: more than %d fields", t->path, lineno,
+                                  TRACE_CSV_FIELDS_MAX);
         return -EINVAL;
     }
     if (t->column < 0) {
-        if (n == 1 && scenario_parse_double(fields[0], &v) == 0) {
+        if (n == 1 && chunksim__scenario_parse_double(fields[0], &v) == 0) {
             t->column = 0;
             t->columns = 1;
         } else {
@@ -619,15 +622,15 @@ static int csv_row(struct trace_csv *t, char *line, uint32_t lineno)
         }
     }
     if (n != t->columns) {
-        scenario_format(t->why, t->whylen, "%s:%u: expected %d field%s, found %d", t->path, lineno,
-                        t->columns, t->columns == 1 ? "" : "s", n);
+        chunksim__scenario_format(t->why, t->whylen, "%s:%u: expected %d field%s, found %d",
+                                  t->path, lineno, t->columns, t->columns == 1 ? "" : "s", n);
         return -EINVAL;
     }
     const char *field = fields[t->column];
-    if (scenario_parse_double(field, &v) < 0 || v < 0) {
-        scenario_format(t->why, t->whylen,
-                        "%s:%u: \"%s\" is not a latency in microseconds (a number >= 0)", t->path,
-                        lineno, field);
+    if (chunksim__scenario_parse_double(field, &v) < 0 || v < 0) {
+        chunksim__scenario_format(t->why, t->whylen,
+                                  "%s:%u: \"%s\" is not a latency in microseconds (a number >= 0)",
+                                  t->path, lineno, field);
         return -EINVAL;
     }
     if (t->count == t->cap) {
@@ -642,16 +645,17 @@ static int csv_row(struct trace_csv *t, char *line, uint32_t lineno)
     return 0;
 }
 
-int scenario_trace_load(const char *path, double **latency_us, size_t *count, char *why,
-                        size_t whylen)
+int chunksim__scenario_trace_load(const char *path, double **latency_us, size_t *count, char *why,
+                                  size_t whylen)
 {
     char *text;
     size_t bytes;
-    int rc =
-        scenario_regular_file_read(path, SIZE_MAX, "any file holds", &text, &bytes, why, whylen);
+    int rc = chunksim__scenario_regular_file_read(path, SIZE_MAX, "any file holds", &text, &bytes,
+                                                  why, whylen);
     if (rc < 0) {
         if (rc != -EINVAL && rc != -ENOMEM)
-            scenario_format(why, whylen, "cannot read trace %s: %s", path, chunksim_strerror(rc));
+            chunksim__scenario_format(why, whylen, "cannot read trace %s: %s", path,
+                                      chunksim_strerror(rc));
         return rc;
     }
     struct trace_csv t = {.path = path, .column = -1, .why = why, .whylen = whylen};
@@ -668,12 +672,12 @@ int scenario_trace_load(const char *path, double **latency_us, size_t *count, ch
     }
     free(text);
     if (rc == 0 && t.count == 0) {
-        scenario_format(why, whylen, "%s: no latencies in the trace", path);
+        chunksim__scenario_format(why, whylen, "%s: no latencies in the trace", path);
         rc = -EINVAL;
     }
     if (rc < 0) {
         if (rc == -ENOMEM)
-            scenario_format(why, whylen, "%s: out of memory", path);
+            chunksim__scenario_format(why, whylen, "%s: out of memory", path);
         free(t.values);
         return rc;
     }

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "chunk_decoder.h"
 #include "test_prng.h"
 
@@ -193,7 +195,7 @@ typedef struct app_geometry {
 /* Header "CORE", version 2, total size; blocks; footer "DUMP" at the end. */
 static void build_coredump_image(uint8_t *img, uint32_t bytes, test_prng_t *r)
 {
-    assert_true(bytes >= CHUNKCORE_COREDUMP_HEADER_BYTES + CHUNKCORE_COREDUMP_FOOTER_BYTES);
+    assert_ge(bytes, CHUNKCORE_COREDUMP_HEADER_BYTES + CHUNKCORE_COREDUMP_FOOTER_BYTES);
     test_prng_fill(r, img, bytes);
     const uint32_t hdr[3] = {CHUNKCORE_COREDUMP_MAGIC, CHUNKCORE_COREDUMP_VERSION, bytes};
     for (unsigned i = 0; i < 12; i++) {
@@ -349,7 +351,7 @@ static bool app_get_chunk_multi(app_t *t, size_t n)
     t->chunks++;
     t->multi_calls_in_message++;
     pos += len;
-    assert_true(pos <= t->image_bytes + 4);
+    assert_le(pos, t->image_bytes + 4);
     t->flash.position = pos > 1 ? (uint32_t)(pos - 2) : 0;
     if (rc == CHUNKCORE_STATUS_END_OF_CHUNK) {
         assert_int_equal(test_decoder_feed(&t->dec, t->stream, pos), TEST_DEC_DONE);
@@ -481,12 +483,12 @@ static void assert_loads_cover_image(const app_t *t)
         if (l->offset == 0 && covered >= t->image_bytes) {
             break; /* the header read after the erase */
         }
-        assert_true(l->offset <= covered);
+        assert_le(l->offset, covered);
         if (l->offset + l->len > covered) {
             covered = l->offset + l->len;
         }
     }
-    assert_true(covered >= t->image_bytes);
+    assert_ge(covered, t->image_bytes);
 }
 
 static const app_geometry_t base_geometry = {
@@ -535,7 +537,7 @@ static void run_window_vs_chunk(size_t window_bytes, size_t chunk_bytes)
     assert_loads_at_boundaries(t);
     assert_loads_cover_image(t);
     /* The image goes through the window piece by piece, never in one read. */
-    assert_true(t->flash.read_starts >= g.image_bytes / window_bytes);
+    assert_ge(t->flash.read_starts, g.image_bytes / window_bytes);
     app_free(t);
 }
 
@@ -579,8 +581,8 @@ static void test_window_larger_than_chunk_serves_several_chunks(void **state)
     assert_loads_at_boundaries(t);
     assert_loads_cover_image(t);
     /* Several chunks per load. */
-    assert_true(t->chunks > 4 * t->reads_at_final);
-    assert_true(t->reads_at_final >= (g.image_bytes + 511) / 512);
+    assert_gt(t->chunks, 4 * t->reads_at_final);
+    assert_ge(t->reads_at_final, (g.image_bytes + 511) / 512);
     app_free(t);
 }
 
@@ -946,11 +948,11 @@ static void test_double_buffer_prefetches_and_waits_less(void **state)
     app_check_clean_run(d);
     assert_loads_cover_image(d);
 
-    assert_true(d->a.stats.prefetches > 0);
+    assert_gt(d->a.stats.prefetches, 0);
     assert_int_equal(s->a.stats.prefetches, 0);
     print_message("waits: single window %u, double buffer %u\n", s->waits, d->waits);
-    assert_true(d->waits < s->waits);
-    assert_true(d->waits * 4 < s->waits);
+    assert_lt(d->waits, s->waits);
+    assert_lt(d->waits * 4, s->waits);
     app_free(s);
     app_free(d);
 }
@@ -1151,7 +1153,7 @@ static void test_total_beyond_storage_is_sent_and_cleared_through_async_core(voi
         size_t len = sizeof(buf);
         assert_int_equal(chunkcore_packetizer_get_chunk(&t->p, buf, &len), CHUNKCORE_OK);
         d = test_decoder_feed(&dec, buf, len);
-        assert_true(d >= 0);
+        assert_ge(d, 0);
     }
     assert_int_equal(d, TEST_DEC_DONE);
     assert_int_equal(dec.total_bytes, sizeof(expect));
@@ -1210,7 +1212,7 @@ static void test_rle_over_async_reader_is_refused_at_init(void **state)
     /* The sizing pass reads 128 bytes at 0 through a 64-byte window. */
     assert_int_equal(chunkcore_packetizer_get_chunk(&t->p, buf, &len), CHUNKCORE_E_WINDOW);
     assert_int_equal(len, 0);
-    assert_true(t->a.stats.refused > 0);
+    assert_gt(t->a.stats.refused, 0);
     app_free(t);
 }
 

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "chunk_decoder.h"
 #include "test_prng.h"
 
@@ -55,7 +57,8 @@ static int ram_read(void *ctx, uint32_t offset, void *buf, size_t len)
         return CHUNKCORE_E_IO;
     }
     /* A port is never asked for bytes it does not have. */
-    assert_true(offset <= r->size_bytes && len <= r->size_bytes - offset);
+    assert_le(offset, r->size_bytes);
+    assert_le(len, r->size_bytes - offset);
     memcpy(buf, r->mem + offset, len);
     return 0;
 }
@@ -78,7 +81,7 @@ static void put_le32(uint8_t *b, uint32_t v)
 /* Header "CORE", version 2, total size; blocks; footer "DUMP" at the end. */
 static void build_coredump_image(uint8_t *img, uint32_t bytes, test_prng_t *r)
 {
-    assert_true(bytes >= CHUNKCORE_COREDUMP_HEADER_BYTES + CHUNKCORE_COREDUMP_FOOTER_BYTES);
+    assert_ge(bytes, CHUNKCORE_COREDUMP_HEADER_BYTES + CHUNKCORE_COREDUMP_FOOTER_BYTES);
     test_prng_fill(r, img, bytes);
     put_le32(img, CHUNKCORE_COREDUMP_MAGIC);
     put_le32(img + 4, CHUNKCORE_COREDUMP_VERSION);
@@ -206,7 +209,8 @@ static int event_has(void *ctx, uint32_t *payload_bytes)
 static int event_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     event_source_t *e = ctx;
-    assert_true(offset <= e->payload_bytes && len <= e->payload_bytes - offset);
+    assert_le(offset, e->payload_bytes);
+    assert_le(len, e->payload_bytes - offset);
     memcpy(buf, e->payload + offset, len);
     return 0;
 }
@@ -285,7 +289,7 @@ static void bench_queue_event(bench_t *b)
 static unsigned bench_drain(bench_t *b, size_t chunk_bytes)
 {
     uint8_t buf[64];
-    assert_true(chunk_bytes <= sizeof(buf));
+    assert_le(chunk_bytes, sizeof(buf));
     for (unsigned n = 0; n < 1000; n++) {
         size_t len = chunk_bytes;
         int rc = chunkcore_packetizer_get_chunk(&b->p, buf, &len);
@@ -300,7 +304,7 @@ static unsigned bench_drain(bench_t *b, size_t chunk_bytes)
             fail_msg("decoder: %s", test_decoder_strerror(d));
         }
         if (d == TEST_DEC_DONE) {
-            assert_true(b->messages < MAX_MESSAGES);
+            assert_lt(b->messages, MAX_MESSAGES);
             memcpy(b->got[b->messages], b->msg, b->dec.total_bytes);
             b->got_bytes[b->messages++] = b->dec.total_bytes;
         }
@@ -312,7 +316,7 @@ static unsigned bench_drain(bench_t *b, size_t chunk_bytes)
 /* Message i is a coredump message whose payload is the storage's first `bytes` bytes. */
 static void assert_coredump_message(const bench_t *b, unsigned i, uint32_t bytes)
 {
-    assert_true(i < b->messages);
+    assert_lt(i, b->messages);
     assert_int_equal(b->got_bytes[i], 1 + bytes);
     assert_int_equal(b->got[i][0], CHUNKCORE_MSG_COREDUMP);
     uint32_t stored = bytes < STORAGE_BYTES ? bytes : STORAGE_BYTES;
@@ -322,7 +326,7 @@ static void assert_coredump_message(const bench_t *b, unsigned i, uint32_t bytes
 static void assert_event_message(const bench_t *b, unsigned i)
 {
     static const uint8_t expect[] = {CHUNKCORE_MSG_EVENT, 0xA1, 0xA2, 0xA3, 0xA4};
-    assert_true(i < b->messages);
+    assert_lt(i, b->messages);
     assert_int_equal(b->got_bytes[i], sizeof(expect));
     assert_memory_equal(b->got[i], expect, sizeof(expect));
 }
@@ -358,7 +362,7 @@ static void test_total_beyond_storage_is_sent_with_a_marker_past_the_end(void **
     const uint32_t total = STORAGE_BYTES + 44;
     bench_store_header(b, CHUNKCORE_COREDUMP_MAGIC, CHUNKCORE_COREDUMP_VERSION, total);
     assert_int_equal(chunkcore_packetizer_data_available(&b->p), 1);
-    assert_true(bench_drain(b, 64) > 1);
+    assert_gt(bench_drain(b, 64), 1);
     assert_int_equal(b->messages, 1);
     assert_coredump_message(b, 0, total);
     for (uint32_t k = STORAGE_BYTES; k < total; k++) {
@@ -377,7 +381,7 @@ static void test_total_too_large_for_a_message_still_starts_one(void **state)
     chunkcore_msg_info_t info;
     assert_int_equal(chunkcore_packetizer_begin(&b->p, false, &info), 1);
     assert_int_equal(info.type, CHUNKCORE_MSG_COREDUMP);
-    assert_true(info.message_bytes > STORAGE_BYTES);
+    assert_gt(info.message_bytes, STORAGE_BYTES);
     uint8_t buf[64];
     size_t len = sizeof(buf);
     assert_int_equal(chunkcore_packetizer_next(&b->p, buf, &len), CHUNKCORE_STATUS_END_OF_CHUNK);

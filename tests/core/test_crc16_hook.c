@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "chunk_decoder.h"
 #include "test_prng.h"
 
@@ -51,8 +53,8 @@ static crc_unit_t s_unit;
 
 static uint16_t crc_unit_compute(uint16_t crc, const void *data, size_t len)
 {
-    assert_true(s_unit.calls < MAX_CALLS);
-    assert_true(len <= sizeof(s_unit.seen) - s_unit.bytes);
+    assert_lt(s_unit.calls, MAX_CALLS);
+    assert_le(len, sizeof(s_unit.seen) - s_unit.bytes);
     memcpy(s_unit.seen + s_unit.bytes, data, len);
     s_unit.bytes += len;
     s_unit.arg[s_unit.calls] = crc;
@@ -112,7 +114,7 @@ static void receiver_init(receiver_t *rx)
 static void receive(void *ctx, const uint8_t *chunk, size_t len)
 {
     receiver_t *rx = ctx;
-    assert_true(len <= sizeof(rx->last_chunk));
+    assert_le(len, sizeof(rx->last_chunk));
     memcpy(rx->last_chunk, chunk, len);
     rx->last_len = len;
     rx->chunks++;
@@ -132,7 +134,7 @@ typedef struct pieces {
 static void collect(void *ctx, const uint8_t *piece, size_t len)
 {
     pieces_t *pc = ctx;
-    assert_true(len <= sizeof(pc->whole) - pc->len);
+    assert_le(len, sizeof(pc->whole) - pc->len);
     memcpy(pc->whole + pc->len, piece, len);
     pc->len += len;
 }
@@ -147,10 +149,10 @@ static void drain(size_t chunk_bytes, bool multi_call, receiver_t *rx)
         uint32_t single = 0;
         bool in_progress = true;
         pc.len = 0;
-        assert_true(sdk_glue_send_one_multi(chunk_bytes, collect, &pc, &single, &in_progress) > 0);
+        assert_gt(sdk_glue_send_one_multi(chunk_bytes, collect, &pc, &single, &in_progress), 0);
         receive(rx, pc.whole, pc.len);
     } else {
-        assert_true(sdk_glue_send_all(chunk_bytes, receive, rx) > 0);
+        assert_gt(sdk_glue_send_all(chunk_bytes, receive, rx), 0);
     }
     assert_int_equal(sdk_glue_stats()->clear_calls, 1);
 }
@@ -173,7 +175,8 @@ static int ram_get_info(void *ctx, chunkcore_storage_info_t *info)
 static int ram_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     ram_storage_t *s = ctx;
-    assert_true(offset <= IMAGE_BYTES && len <= IMAGE_BYTES - offset);
+    assert_le(offset, IMAGE_BYTES);
+    assert_le(len, IMAGE_BYTES - offset);
     memcpy(buf, s->mem + offset, len);
     return 0;
 }
@@ -200,10 +203,10 @@ static void drain(size_t chunk_bytes, bool multi_call, receiver_t *rx)
     static pieces_t pc;
     pc.len = 0;
     for (unsigned i = 0; storage.clears == 0; i++) {
-        assert_true(i < 10000);
+        assert_lt(i, 10000);
         size_t len = chunk_bytes;
         int rc = chunkcore_packetizer_next(&p, buf, &len);
-        assert_true(rc > 0);
+        assert_gt(rc, 0);
         if (!multi_call) {
             receive(rx, buf, len);
         } else if (collect(&pc, buf, len), rc == CHUNKCORE_STATUS_END_OF_CHUNK) {
@@ -240,7 +243,8 @@ static void test_board_crc_signs_every_message(void **state)
 
         assert_int_equal(s_unit.bytes, MESSAGE_BYTES);
         assert_memory_equal(s_unit.seen, rx.msg, MESSAGE_BYTES);
-        assert_true(s_unit.calls >= 1 && s_unit.calls <= rx.chunks);
+        assert_ge(s_unit.calls, 1);
+        assert_le(s_unit.calls, rx.chunks);
         assert_int_equal(s_unit.arg[0], 0x0000); /* CRC-16/XMODEM starts from 0 */
         for (unsigned c = 1; c < s_unit.calls; c++) {
             assert_int_equal(s_unit.arg[c], s_unit.result[c - 1]);
@@ -280,7 +284,7 @@ static void test_the_wire_carries_the_board_result(void **state)
     drain(64, false, &rx);
     assert_int_equal(rx.rc, TEST_DEC_E_CRC);
     uint16_t last = s_unit.result[s_unit.calls - 1];
-    assert_true(rx.last_len >= 2);
+    assert_ge(rx.last_len, 2);
     assert_int_equal(rx.last_chunk[rx.last_len - 2], last & 0xFF);
     assert_int_equal(rx.last_chunk[rx.last_len - 1], last >> 8);
 }

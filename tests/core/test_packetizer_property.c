@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "chunk_decoder.h"
 #include "test_prng.h"
 
@@ -469,7 +471,7 @@ static void test_read_contract_checker_flags_each_violation(void **state)
     assert_int_equal(s.violations, 4); /* empty */
     s.reads_in_call = 0;
     assert_int_equal(prop_read(&s, 18, buf, 20), CHUNKCORE_E_RANGE);
-    assert_true(s.violations >= 5); /* beyond the payload */
+    assert_ge(s.violations, 5); /* beyond the payload */
 }
 
 /* ---- the packetizer's rules ---- */
@@ -479,13 +481,13 @@ static void drain_one(harness_t *h, size_t room, uint8_t *out_type, size_t *out_
     test_decoder_init(&h->dec, h->decoded, MAX_MSG_BYTES);
     int d = TEST_DEC_MORE;
     for (unsigned n = 0; d == TEST_DEC_MORE; n++) {
-        assert_true(n < MAX_MSG_BYTES); /* every chunk carries at least a byte or the CRC */
+        assert_lt(n, MAX_MSG_BYTES); /* every chunk carries at least a byte or the CRC */
         uint8_t buf[MAX_CHUNK_BYTES];
         size_t len = room;
         harness_new_call(h, room);
         assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_OK);
         d = test_decoder_feed(&h->dec, buf, len);
-        assert_true(d >= 0);
+        assert_ge(d, 0);
     }
     *out_type = h->decoded[0];
     *out_bytes = h->dec.total_bytes;
@@ -531,7 +533,7 @@ static void test_message_in_progress_finishes_before_rescan(void **state)
     assert_int_equal(test_decoder_feed(&h->dec, buf, len), TEST_DEC_MORE);
     int d = TEST_DEC_MORE;
     for (unsigned n = 0; d == TEST_DEC_MORE; n++) {
-        assert_true(n < sizeof(event));
+        assert_lt(n, sizeof(event));
         len = 16;
         harness_new_call(h, len);
         assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_OK);
@@ -670,17 +672,17 @@ static void test_project_key_header(void **state)
     int d = TEST_DEC_MORE;
     unsigned header_only_chunks = 0;
     for (unsigned n = 0; d == TEST_DEC_MORE; n++) {
-        assert_true(n < info.message_bytes);
+        assert_lt(n, info.message_bytes);
         uint8_t buf[16];
         size_t len = 9;
         harness_new_call(h, len);
         assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_OK);
         d = test_decoder_feed(&h->dec, buf, len);
-        assert_true(d >= 0);
+        assert_ge(d, 0);
         check_call_reads(&h->srcs[CHUNKCORE_MSG_EVENT], 34, h->dec.data_offset, h->dec.data_bytes);
         header_only_chunks += h->dec.data_offset + h->dec.data_bytes <= 34;
     }
-    assert_true(header_only_chunks >= 4);
+    assert_ge(header_only_chunks, 4);
     assert_int_equal(h->decoded[0], CHUNKCORE_MSG_EVENT | CHUNKCORE_MSG_HDR_KEY);
     assert_memory_equal(h->decoded + 1, key32, 33);
     assert_memory_equal(h->decoded + 34, payload, sizeof(payload));
@@ -704,7 +706,7 @@ static size_t send_until_final(harness_t *h, size_t room, uint8_t *stream, size_
     *stream_len = 0;
     unsigned n = 0;
     do {
-        assert_true(n++ < MAX_MSG_BYTES);
+        assert_lt(n++, MAX_MSG_BYTES);
         len = room;
         harness_new_call(h, room);
         assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, stream + *stream_len, &len),
@@ -791,7 +793,7 @@ static void test_delete_on_last_read_deletes_inside_final_get_chunk(void **state
     uint8_t stream[128];
     size_t n;
     size_t last = send_until_final(h, 12, stream, &n);
-    assert_true(last > 0);
+    assert_gt(last, 0);
     /* Deleted before the caller could send the chunk: the reference data-loss window. */
     assert_int_equal(h->srcs[CHUNKCORE_MSG_COREDUMP].deletes, 1);
     assert_int_equal(chunkcore_packetizer_confirm(&h->p), CHUNKCORE_E_INVAL);
@@ -854,11 +856,11 @@ static size_t reference_stream(harness_t *h, const uint8_t *core, uint32_t bytes
     size_t n = 0;
     assert_int_equal(chunkcore_packetizer_begin(&h->p, multi, NULL), 1);
     for (unsigned calls = 0;; calls++) {
-        assert_true(calls < MAX_MSG_BYTES);
+        assert_lt(calls, MAX_MSG_BYTES);
         size_t len = room;
         harness_new_call(h, room);
         int rc = chunkcore_packetizer_next(&h->p, out + n, &len);
-        assert_true(rc > 0);
+        assert_gt(rc, 0);
         n += len;
         if (chunkcore_packetizer_last_chunk_final(&h->p)) {
             return n;
@@ -882,7 +884,7 @@ static void failing_read_retry(harness_t *h, bool multi)
     size_t n = 0;
     unsigned calls = 0, failures = 0;
     for (;;) {
-        assert_true(calls < sizeof(core));
+        assert_lt(calls, sizeof(core));
         size_t len = 24;
         harness_new_call(h, len);
         if (++calls == 3) {

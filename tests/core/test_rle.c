@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "chunk_decoder.h"
 #include "test_prng.h"
 
@@ -52,8 +54,9 @@ static int mem_has(void *ctx, uint32_t *payload_bytes)
 static int mem_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     mem_source_t *m = ctx;
-    assert_true(len > 0);
-    assert_true(offset <= m->bytes && len <= m->bytes - offset);
+    assert_gt(len, 0);
+    assert_le(offset, m->bytes);
+    assert_le(len, m->bytes - offset);
     if (m->reads < MAX_READS) {
         m->log[m->reads][0] = offset;
         m->log[m->reads][1] = (uint32_t)len;
@@ -110,7 +113,7 @@ static size_t encode_in_pieces(const uint8_t *in, size_t n, size_t piece, test_p
     const chunkcore_source_t *s = chunkcore_rle_source(r);
     uint32_t total = 0;
     assert_int_equal(s->has_message(s->ctx, &total), 1);
-    assert_true(total <= MAX_ENCODED_BYTES);
+    assert_le(total, MAX_ENCODED_BYTES);
     for (uint32_t off = 0; off < total;) {
         uint32_t k = piece ? (uint32_t)piece : test_prng_range(rng, 1, 300);
         k = k < total - off ? k : total - off;
@@ -351,9 +354,9 @@ static void test_decode_of_encode_is_identity_and_cuts_follow_the_rules(void **s
             total += n;
         }
         /* Never much larger: a literal costs at most its 5-byte header. */
-        assert_true(e <= n + 5 + n / 3);
+        assert_le(e, n + 5 + n / 3);
     }
-    assert_true(saved > total / 2); /* run-heavy inputs shrink */
+    assert_gt(saved, total / 2); /* run-heavy inputs shrink */
 }
 
 /* The pure sequence API agrees with the source: sizes add up to the encoded length. */
@@ -520,7 +523,7 @@ static void test_failed_read_is_undone_and_retried_identically(void **state)
             assert_int_equal(rc, 0);
             off += k;
         }
-        assert_true(failures <= 1);
+        assert_le(failures, 1);
         assert_memory_equal(got, want, e);
         free(r);
         free(m);
@@ -575,11 +578,11 @@ static void send_and_check(const uint8_t *in, size_t n, const char *key, bool mu
     int rc = TEST_DEC_MORE;
     size_t streamed = 0;
     for (unsigned calls = 0; rc == TEST_DEC_MORE; calls++) {
-        assert_true(calls < 100000);
+        assert_lt(calls, 100000);
         uint8_t buf[300];
         size_t len = test_prng_range(rng, 9, sizeof(buf));
         int st = chunkcore_packetizer_next(&p, buf, &len);
-        assert_true(st > 0);
+        assert_gt(st, 0);
         if (multi_call) {
             memcpy(stream + streamed, buf, len);
             streamed += len;
@@ -589,7 +592,7 @@ static void send_and_check(const uint8_t *in, size_t n, const char *key, bool mu
         } else {
             rc = test_decoder_feed(&d, buf, len);
         }
-        assert_true(rc >= 0);
+        assert_ge(rc, 0);
     }
     assert_int_equal(rc, TEST_DEC_DONE);
     assert_int_equal(d.total_bytes, info.message_bytes);

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "chunk_decoder.h"
 #include "sdk_glue_app.h"
 #include "test_prng.h"
@@ -37,7 +39,7 @@ static void receiver_send(void *ctx, const uint8_t *chunk, size_t len)
     receiver_t *r = ctx;
     r->chunks++;
     if (r->concatenate) {
-        assert_true(r->stream_bytes + len <= sizeof(r->stream));
+        assert_le(r->stream_bytes + len, sizeof(r->stream));
         memcpy(r->stream + r->stream_bytes, chunk, len);
         r->stream_bytes += len;
         return;
@@ -102,7 +104,7 @@ static void test_glue_drains_coredump_in_whole_chunks(void **state)
     receiver_t *r = *state;
     assert_true(sdk_glue_has_data());
     unsigned n = sdk_glue_send_all(64, receiver_send, r);
-    assert_true(n > IMAGE_BYTES / 64);
+    assert_gt(n, IMAGE_BYTES / 64);
     assert_int_equal(r->chunks, n);
     assert_int_equal(r->done_at_chunk, n);
     assert_received_image(r);
@@ -133,7 +135,7 @@ static void test_glue_drains_coredump_in_multi_call_mode(void **state)
     unsigned pieces = sdk_glue_send_one_multi(100, receiver_send, r, &single, &in_progress);
     assert_int_equal(single, IMAGE_BYTES + 1 + 3);
     assert_false(in_progress);
-    assert_true(pieces >= (IMAGE_BYTES + 4) / 100);
+    assert_ge(pieces, (IMAGE_BYTES + 4) / 100);
     assert_int_equal(r->stream_bytes, IMAGE_BYTES + 1 + 3);
     assert_int_equal(test_decoder_feed(&r->dec, r->stream, r->stream_bytes), TEST_DEC_DONE);
     assert_received_image(r);
@@ -374,7 +376,8 @@ static void test_glue_read_refused_by_the_platform_is_named_as_such(void **state
     receiver_t *r = *state;
     sdk_glue_refuse_reads_from(1000);
     unsigned n = sdk_glue_send_all(64, receiver_send, r);
-    assert_true(n > 0 && n < IMAGE_BYTES / 64); /* it stopped at offset 1000 */
+    assert_gt(n, 0);
+    assert_lt(n, IMAGE_BYTES / 64); /* it stopped at offset 1000 */
     assert_int_equal(chunkcore_sdk_last_error(), CHUNKCORE_E_READ_REFUSED);
     assert_int_equal(sdk_glue_stats()->clear_calls, 0);
 }

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "chunk_decoder.h"
 
 #include "chunkcore/error.h"
@@ -33,7 +35,8 @@ typedef struct ram_msg {
 static int ram_msg_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     ram_msg_t *m = ctx;
-    assert_true(offset <= m->bytes && len <= m->bytes - offset);
+    assert_le(offset, m->bytes);
+    assert_le(len, m->bytes - offset);
     memcpy(buf, m->data + offset, len);
     m->reads++;
     m->last_offset = offset;
@@ -127,7 +130,7 @@ static void run_transport_vector(const struct vector *v)
         assert_int_equal(rc, last ? CHUNKCORE_TRANSPORT_LAST : CHUNKCORE_TRANSPORT_MORE);
         assert_int_equal(len, v->chunk_bytes[i]);
         assert_memory_equal(buf, v->chunks[i], len);
-        assert_true(m.reads - reads_before <= 1);
+        assert_le(m.reads - reads_before, 1);
         assert_int_equal(chunkcore_transport_done(&t), last);
     }
     size_t len = 64;
@@ -158,7 +161,7 @@ static void test_crc_only_chunk_makes_no_read(void **state)
     for (size_t i = 0; i < 3; i++) {
         size_t len = sizes[i];
         unsigned before = m.reads;
-        assert_true(chunkcore_transport_next(&t, &m.reader, buf, &len) >= 0);
+        assert_ge(chunkcore_transport_next(&t, &m.reader, buf, &len), 0);
         if (i < 2) {
             assert_int_equal(m.reads, before + 1);
             assert_int_equal(m.last_offset, expect_offset[i]);
@@ -190,7 +193,7 @@ static void test_4072_byte_message_vector(void **state)
 
     /* Continuations (9 bytes, then one sized to land exactly) up to offset 4071. */
     for (unsigned n = 0; t.offset < 4071; n++) {
-        assert_true(n < sizeof(msg));
+        assert_lt(n, sizeof(msg));
         uint32_t left = 4071 - t.offset;
         size_t varint_bytes = t.offset < 128 ? 1 : 2;
         size_t want = left > 64 ? 9 : 1 + varint_bytes + left;
@@ -250,7 +253,7 @@ static void test_init_chunk_carries_version_2_bits(void **state)
         ram_msg_start(&t, &m, v->msg, v->msg_bytes, v->multi_call);
         uint8_t buf[64];
         size_t len = v->sizes[0];
-        assert_true(chunkcore_transport_next(&t, &m.reader, buf, &len) >= 0);
+        assert_ge(chunkcore_transport_next(&t, &m.reader, buf, &len), 0);
         assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_VER_MASK, CHUNKCORE_CHUNK_HDR_V2);
         assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_CHANNEL, 0);
         if (v->multi_call) {
@@ -259,7 +262,7 @@ static void test_init_chunk_carries_version_2_bits(void **state)
         /* Continuations carry 0 in the version bits. */
         for (size_t c = 1; c < v->n_chunks; c++) {
             len = v->sizes[c];
-            assert_true(chunkcore_transport_next(&t, &m.reader, buf, &len) >= 0);
+            assert_ge(chunkcore_transport_next(&t, &m.reader, buf, &len), 0);
             assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_VER_MASK, 0);
             assert_int_equal(buf[0] & CHUNKCORE_CHUNK_HDR_CONT, CHUNKCORE_CHUNK_HDR_CONT);
         }
@@ -285,7 +288,7 @@ static void test_chunk_size_may_change_every_call(void **state)
     for (size_t i = 0; rc == TEST_DEC_MORE; i++) {
         uint8_t buf[128];
         size_t len = sizes[i % (sizeof(sizes) / sizeof(sizes[0]))];
-        assert_true(chunkcore_transport_next(&t, &m.reader, buf, &len) >= 0);
+        assert_ge(chunkcore_transport_next(&t, &m.reader, buf, &len), 0);
         rc = test_decoder_feed(&d, buf, len);
     }
     assert_int_equal(rc, TEST_DEC_DONE);
@@ -366,7 +369,8 @@ static int ram_source_has(void *ctx, uint32_t *payload_bytes)
 static int ram_source_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     ram_source_t *s = ctx;
-    assert_true(offset <= s->payload_bytes && len <= s->payload_bytes - offset);
+    assert_le(offset, s->payload_bytes);
+    assert_le(len, s->payload_bytes - offset);
     memcpy(buf, s->payload + offset, len);
     s->reads++;
     return 0;

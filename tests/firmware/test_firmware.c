@@ -31,6 +31,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 static const char *firmware(const char *name)
 {
     static char path[1024];
@@ -139,7 +141,7 @@ static void test_the_objects_packetizer_runs(void **state)
     char db[1024];
     temp_db(db, sizeof(db), "packetizer");
     chunksim_run_result_t res = run_small("fw_chunk_limit", db, CHUNKSIM_OUTCOME_OK);
-    assert_true(res.run_id > 0);
+    assert_gt(res.run_id, 0);
     assert_int_equal(db_int(db, "SELECT max(length(data)) FROM chunks"), 40);
     assert_int_equal(db_int(db, "SELECT count(*) FROM runs WHERE packetizer = "
                                 "'firmware, SDK 0.99.7'"),

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include <math.h>
 
 #include "fm_test.h"
@@ -29,7 +31,7 @@ static void test_rng_same_seed_same_sequence(void **state)
         assert_int_equal(x, flashmodel_rng_next(&b));
         differs += x != flashmodel_rng_next(&c);
     }
-    assert_true(differs > 90);
+    assert_gt(differs, 90);
     /* Seed 0 is a working state, not the all-zero fixed point. */
     flashmodel_rng_seed(&a, 0);
     assert_true(flashmodel_rng_next(&a) != 0 || flashmodel_rng_next(&a) != 0);
@@ -43,10 +45,11 @@ static void test_rng_below_and_unit_stay_in_range(void **state)
     unsigned hits[7] = {0};
     for (int i = 0; i < DRAWS; i++) {
         uint64_t v = flashmodel_rng_below(&r, 7);
-        assert_true(v < 7);
+        assert_lt(v, 7);
         hits[v]++;
         double u = flashmodel_rng_unit(&r);
-        assert_true(u >= 0.0 && u < 1.0);
+        assert_ge(u, 0.0);
+        assert_lt(u, 1.0);
     }
     for (int k = 0; k < 7; k++) {
         assert_in_range(hits[k], DRAWS / 7 - 300, DRAWS / 7 + 300);
@@ -90,7 +93,7 @@ static void test_uniform_respects_bounds_and_centres_its_mean(void **state)
     double m = mean_of(&d, 3, &lo, &hi);
     assert_int_equal(lo, 100); /* both bounds are reachable ... */
     assert_int_equal(hi, 300); /* ... and never passed */
-    assert_true(fabs(m - 200.0) < 2.0);
+    assert_lt(fabs(m - 200.0), 2.0);
 }
 
 static void test_normal_has_its_mean_and_deviation_and_clamps(void **state)
@@ -108,8 +111,8 @@ static void test_normal_has_its_mean_and_deviation_and_clamps(void **state)
     }
     double mean = sum / DRAWS;
     double sd = sqrt(sq / DRAWS - mean * mean);
-    assert_true(fabs(mean - 1000.0) < 5.0);
-    assert_true(fabs(sd - 100.0) < 5.0);
+    assert_lt(fabs(mean - 1000.0), 5.0);
+    assert_lt(fabs(sd - 100.0), 5.0);
 
     d.min_us = 950;
     d.max_us = 1050;
@@ -139,7 +142,7 @@ static void test_lognormal_has_its_median_and_mean(void **state)
     }
     assert_in_range(below, DRAWS / 2 - 300, DRAWS / 2 + 300);
     double expect = 2000.0 * exp(0.5 * 0.5 / 2.0); /* 2266.3 */
-    assert_true(fabs(sum / DRAWS - expect) < 25.0);
+    assert_lt(fabs(sum / DRAWS - expect), 25.0);
     d.max_us = 3000;
     uint64_t lo, hi;
     mean_of(&d, 9, &lo, &hi);

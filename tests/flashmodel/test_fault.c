@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "fm_test.h"
 
 static flashmodel_t fm;
@@ -163,7 +165,7 @@ static void test_transient_bitflips_change_only_the_returned_data(void **state)
     assert_int_equal(fm_test_popcount_diff(buf, pattern, 64), 3);
     for (uint32_t k = 0; k < 3; k++) {
         uint32_t b = op.flip_bits[k];
-        assert_true(b < 64 * 8);
+        assert_lt(b, 64 * 8);
         assert_int_equal((buf[b / 8] ^ pattern[b / 8]) >> (b % 8) & 1, 1);
     }
     assert_int_equal(op.fault_addr, 512 + op.flip_bits[0] / 8);
@@ -300,7 +302,7 @@ static void test_torn_program_lands_a_prefix_and_part_of_one_byte(void **state)
     fm_test_open_with_rule(&fm, &cfg, &rule);
     assert_int_equal(fm_test_program(&fm, 0, 1024, zeros, 200, &op), 0);
     uint32_t k = op.fault_count;
-    assert_true(k < 200);
+    assert_lt(k, 200);
     assert_int_equal(op.fault_addr, 1024 + k);
     const uint8_t *img = flashmodel_image(&fm) + 1024;
     for (uint32_t i = 0; i < k; i++) {
@@ -322,7 +324,7 @@ static void test_misdirected_write_lands_on_another_page(void **state)
     assert_int_equal(fm_test_program(&fm, 0, addr, pattern, 16, &op), 0);
     assert_true(op.fault_addr != addr);
     assert_int_equal(op.fault_addr % FM_TEST_PAGE, addr % FM_TEST_PAGE);
-    assert_true(op.fault_addr + 16 <= FM_TEST_SIZE);
+    assert_le(op.fault_addr + 16, FM_TEST_SIZE);
     assert_memory_equal(flashmodel_image(&fm) + op.fault_addr, pattern, 16);
     assert_int_equal(flashmodel_image(&fm)[addr], 0xFF);
     fm_test_close(&fm);

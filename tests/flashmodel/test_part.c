@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "fm_test.h"
 
 static void test_default_part_is_w25q128jv_class(void **state)
@@ -256,10 +258,8 @@ static const struct {
      false},
     {"gd25q16e", 2u << 20, 256, 600, 2400, 45000, 300000, 180000, 8000000, 100000, true, false},
     {"is25lp128f", 16u << 20, 256, 200, 800, 45000, 300000, 250000, 45000000, 100000, true, false},
-    {"at25sf128a", 16u << 20, 256, 400, 2500, 60000, 300000, 300000, 60000000, 100000, true,
-     false},
-    {"mt25ql128", 16u << 20, 256, 120, 1800, 50000, 400000, 150000, 38000000, 100000, true,
-     false},
+    {"at25sf128a", 16u << 20, 256, 400, 2500, 60000, 300000, 300000, 60000000, 100000, true, false},
+    {"mt25ql128", 16u << 20, 256, 120, 1800, 50000, 400000, 150000, 38000000, 100000, true, false},
     {"nrf52840", 1u << 20, 4, 41, 41, 85000, 85000, 85000, 169000, 10000, false, true},
 };
 
@@ -286,7 +286,7 @@ static void test_every_row_loads_and_matches_its_cited_figures(void **state)
         assert_int_equal(p->suspend, cited[i].suspend);
         assert_int_equal(p->memory_mapped, cited[i].mapped);
         assert_int_equal(p->erased_value, 0xFF);
-        assert_true(p->tbe32_typ_us <= p->tbe32_max_us);
+        assert_le(p->tbe32_typ_us, p->tbe32_max_us);
     }
     assert_null(flashmodel_part_find("w25q128"));
     assert_null(flashmodel_part_find(NULL));

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_cmp.h"
+
 #include "fm_test.h"
 
 static flashmodel_t fm;
@@ -55,7 +57,8 @@ static void test_power_loss_at_op_index_leaves_a_partly_programmed_page(void **s
     assert_int_equal(prog.status, FLASHMODEL_E_POWER);
     assert_int_equal(prog.fault, FLASHMODEL_FAULT_POWER_LOSS);
     assert_int_equal(prog.fault_rule, 0);
-    assert_true(prog.cut_us > 1000 && prog.cut_us < 1400); /* strictly inside the program */
+    assert_gt(prog.cut_us, 1000);
+    assert_lt(prog.cut_us, 1400); /* strictly inside the program */
     assert_int_equal(prog.end_us, prog.cut_us);
     assert_int_equal(prog.device_end_us, prog.cut_us);
 
@@ -74,8 +77,8 @@ static void test_power_loss_at_op_index_leaves_a_partly_programmed_page(void **s
         full += img[i] == pattern[i];
         untouched += img[i] == 0xFF;
     }
-    assert_true(full < 256);
-    assert_true(untouched < 256);
+    assert_lt(full, 256);
+    assert_lt(untouched, 256);
     assert_int_equal(flashmodel_counters(&fm)->power_losses, 1);
     assert_int_equal(flashmodel_counters(&fm)->faults[FLASHMODEL_FAULT_POWER_LOSS], 1);
     fm_test_close(&fm);
@@ -172,8 +175,8 @@ static void test_power_loss_at_an_instant_leaves_the_erase_in_flight_undefined(v
         kept += a[i] == pattern[i];
     }
     /* Neither erased nor intact: random bytes, about 1/256 match either. */
-    assert_true(erased < 100);
-    assert_true(kept < 100);
+    assert_lt(erased, 100);
+    assert_lt(kept, 100);
     assert_memory_equal(a, b, FM_TEST_SECTOR);
     assert_true(memcmp(a, c, FM_TEST_SECTOR) != 0);
 }
@@ -260,7 +263,8 @@ static void test_power_loss_in_a_read_cuts_the_erase_it_suspended(void **state)
     assert_int_equal(flashmodel_erase_begin(&fm, 0, FLASHMODEL_OP_ERASE_SECTOR, 0, &er), 0);
     assert_int_equal(flashmodel_read_begin(&fm, 10000, 0, 256, &rd), 0);
     assert_int_equal(rd.fault, FLASHMODEL_FAULT_POWER_LOSS);
-    assert_true(rd.cut_us > rd.start_us && rd.cut_us < rd.start_us + 42);
+    assert_gt(rd.cut_us, rd.start_us);
+    assert_lt(rd.cut_us, rd.start_us + 42);
     assert_int_equal(er.status, FLASHMODEL_E_POWER);
     assert_int_equal(er.cut_us, rd.cut_us);
     assert_int_equal(er.end_us, rd.cut_us); /* moved earlier: the sim re-reads end_us */
@@ -290,7 +294,8 @@ static void test_cut_next_reboot_and_cut_again(void **state)
     assert_int_equal(er.status, FLASHMODEL_E_POWER);
     assert_int_equal(er.fault, FLASHMODEL_FAULT_POWER_LOSS);
     assert_int_equal(er.fault_rule, FLASHMODEL_NO_RULE);
-    assert_true(er.cut_us > er.start_us && er.cut_us < er.start_us + 45000);
+    assert_gt(er.cut_us, er.start_us);
+    assert_lt(er.cut_us, er.start_us + 45000);
     assert_int_equal(flashmodel_op_finish(&fm, &er, NULL), FLASHMODEL_E_POWER);
     uint8_t after_cut[FM_TEST_SECTOR];
     memcpy(after_cut, flashmodel_image(&fm), sizeof(after_cut));

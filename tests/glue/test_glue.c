@@ -207,12 +207,7 @@ static void db_open(db_t *db)
 static void db_drop(db_t *db)
 {
     chunksim_rec_close(&db->rec);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
-        char p[300];
-        snprintf(p, sizeof(p), "%s%s", db->path, suffixes[i]);
-        unlink(p);
-    }
+    chunksim_test_db_remove(db->path);
 }
 
 static chunksim_run_result_t run_recorded(db_t *db, chunksim_glue_t *g,

@@ -739,7 +739,8 @@ static void test_power_loss_on_erase_op_0_cuts_the_first_erase_not_the_reads(voi
     assert_int_equal(bench_op(FLASHMODEL_OP_ERASE_SECTOR, 0, 0, &op), FLASHMODEL_E_POWER);
     assert_int_equal(op.index, 20);
     assert_int_equal(op.fault, FLASHMODEL_FAULT_POWER_LOSS);
-    assert_true(op.cut_us > op.start_us && op.cut_us < op.start_us + 45000);
+    assert_gt(op.cut_us, op.start_us);
+    assert_lt(op.cut_us, op.start_us + 45000);
     assert_int_equal(flashmodel_counters(&b.fm)->power_losses, 1);
     bench_close();
 }

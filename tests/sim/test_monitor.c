@@ -82,13 +82,6 @@ static void read_whole_image(void)
     chunk_call(4, 20, 48, 16);
 }
 
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (strstr(haystack, needle) == NULL) {
-        fail_msg("\"%s\" does not mention \"%s\"", haystack, needle);
-    }
-}
-
 /* Exactly one violation so far: inv, during call seq. Returns its detail. */
 static const char *assert_one(chunksim_invariant_t inv, uint64_t seq)
 {
@@ -140,8 +133,8 @@ static void test_sequential_fires_on_skipped_bytes(void **state)
     chunk_call(1, 20, 0, 10);
     chunk_call(2, 20, 12, 5);
     const char *d = assert_one(CHUNKSIM_INV_SEQUENTIAL, 2);
-    assert_contains(d, "[12, 17)");
-    assert_contains(d, "next offset is 10");
+    chunksim_test_assert_contains(d, "[12, 17)");
+    chunksim_test_assert_contains(d, "next offset is 10");
 }
 
 static void test_sequential_fires_on_read_past_message_end(void **state)
@@ -151,8 +144,8 @@ static void test_sequential_fires_on_read_past_message_end(void **state)
     chunk_call(1, 80, 0, 60);
     chunk_call(2, 20, 60, 8);
     const char *d = assert_one(CHUNKSIM_INV_SEQUENTIAL, 2);
-    assert_contains(d, "[60, 68)");
-    assert_contains(d, "message end 64");
+    chunksim_test_assert_contains(d, "[60, 68)");
+    chunksim_test_assert_contains(d, "message end 64");
 }
 
 static void test_sequential_fires_on_read_without_message(void **state)
@@ -160,7 +153,7 @@ static void test_sequential_fires_on_read_without_message(void **state)
     (void)state;
     chunk_call(9, 20, 0, 8);
     const char *d = assert_one(CHUNKSIM_INV_SEQUENTIAL, 9);
-    assert_contains(d, "no message");
+    chunksim_test_assert_contains(d, "no message");
 }
 
 static void test_sequential_restarts_at_zero_after_restart(void **state)
@@ -174,7 +167,7 @@ static void test_sequential_restarts_at_zero_after_restart(void **state)
     assert_none();
     chunk_call(3, 20, 0, 16); /* a second restart the engine never reported */
     const char *d = assert_one(CHUNKSIM_INV_SEQUENTIAL, 3);
-    assert_contains(d, "next offset is 16");
+    chunksim_test_assert_contains(d, "next offset is 16");
 }
 
 static void test_one_read_per_chunk_fires_on_second_read_in_a_call(void **state)
@@ -186,7 +179,7 @@ static void test_one_read_per_chunk_fires_on_second_read_in_a_call(void **state)
     chunksim_monitor_read(&fx.mon, 10, 10, fx.image + 10, 0);
     chunksim_monitor_call_end(&fx.mon, 0);
     const char *d = assert_one(CHUNKSIM_INV_ONE_READ_PER_CHUNK, 7);
-    assert_contains(d, "[10, 20)");
+    chunksim_test_assert_contains(d, "[10, 20)");
     /* The count restarts with the next call. */
     chunk_call(8, 40, 20, 10);
     assert_int_equal(fx.seen.n, 1);
@@ -198,8 +191,8 @@ static void test_read_fits_chunk_fires_when_read_fills_whole_room(void **state)
     chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
     chunk_call(3, 20, 0, 20);
     const char *d = assert_one(CHUNKSIM_INV_READ_FITS_CHUNK, 3);
-    assert_contains(d, "20 bytes at 0");
-    assert_contains(d, "at most 19");
+    chunksim_test_assert_contains(d, "20 bytes at 0");
+    chunksim_test_assert_contains(d, "at most 19");
 }
 
 static void test_read_fits_chunk_lets_get_next_fill_the_room(void **state)
@@ -214,8 +207,8 @@ static void test_read_fits_chunk_lets_get_next_fill_the_room(void **state)
     chunksim_monitor_read(&fx.mon, 20, 21, fx.image + 20, 0);
     chunksim_monitor_call_end(&fx.mon, 2);
     const char *d = assert_one(CHUNKSIM_INV_READ_FITS_CHUNK, 2);
-    assert_contains(d, "21 bytes at 20");
-    assert_contains(d, "at most 20");
+    chunksim_test_assert_contains(d, "21 bytes at 20");
+    chunksim_test_assert_contains(d, "at most 20");
 }
 
 static void test_separate_read_routine_fires_on_sync_flash_read_in_get_chunk(void **state)
@@ -225,8 +218,8 @@ static void test_separate_read_routine_fires_on_sync_flash_read_in_get_chunk(voi
     chunksim_monitor_flash_op(&fx.mon, "read", 0x1000, 32, false, true);
     chunksim_monitor_call_end(&fx.mon, 0);
     const char *d = assert_one(CHUNKSIM_INV_SEPARATE_READ_ROUTINE, 4);
-    assert_contains(d, "read of 32 bytes at 0x00001000");
-    assert_contains(d, "get_chunk");
+    chunksim_test_assert_contains(d, "read of 32 bytes at 0x00001000");
+    chunksim_test_assert_contains(d, "get_chunk");
 }
 
 static void test_sync_flash_read_outside_get_chunk_or_with_sync_reader_is_fine(void **state)
@@ -255,7 +248,7 @@ static void test_read_outside_window_fires_on_window_refusal(void **state)
     chunksim_monitor_read(&fx.mon, 16, 16, NULL, CHUNKCORE_E_WINDOW);
     chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_WINDOW);
     const char *d = assert_one(CHUNKSIM_INV_READ_OUTSIDE_WINDOW, 2);
-    assert_contains(d, "[16, 32)");
+    chunksim_test_assert_contains(d, "[16, 32)");
     /* A refused read does not advance: the retry at 16 is in sequence. */
     chunk_call(3, 20, 16, 16);
     assert_int_equal(fx.seen.n, 1);
@@ -274,10 +267,10 @@ static void test_wrong_bytes_fires_with_first_differing_offset(void **state)
     chunksim_monitor_read(&fx.mon, 16, sizeof(got), got, 0);
     chunksim_monitor_call_end(&fx.mon, 0);
     const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 2);
-    assert_contains(d, "[16, 24)");
-    assert_contains(d, "offset 19");
-    assert_contains(d, "expected 0x88, got 0x77");
-    assert_contains(d, "2 of 8 bytes differ");
+    chunksim_test_assert_contains(d, "[16, 24)");
+    chunksim_test_assert_contains(d, "offset 19");
+    chunksim_test_assert_contains(d, "expected 0x88, got 0x77");
+    chunksim_test_assert_contains(d, "2 of 8 bytes differ");
 }
 
 static void test_wrong_bytes_fires_on_peek_length_mismatch(void **state)
@@ -287,8 +280,8 @@ static void test_wrong_bytes_fires_on_peek_length_mismatch(void **state)
     chunksim_monitor_peek(&fx.mon, 1, 4096);
     chunksim_monitor_call_end(&fx.mon, 0);
     const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 5);
-    assert_contains(d, "4096");
-    assert_contains(d, "64");
+    chunksim_test_assert_contains(d, "4096");
+    chunksim_test_assert_contains(d, "64");
 }
 
 static void test_data_faults_suppress_wrong_bytes(void **state)
@@ -364,7 +357,7 @@ static void test_data_faults_do_not_hide_bytes_the_flash_never_gave(void **state
     chunksim_monitor_read(&fx.mon, 16, 16, stale, 0);
     chunksim_monitor_call_end(&fx.mon, 0);
     const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 2);
-    assert_contains(d, "read [16, 32)");
+    chunksim_test_assert_contains(d, "read [16, 32)");
     /* The flipped range, served as the flash gave it, is the flash's. */
     chunksim_monitor_call_begin(&fx.mon, 3, CHUNKSIM_CALL_GET_CHUNK, 20);
     chunksim_monitor_read(&fx.mon, 32, 16, flipped, 0);
@@ -394,8 +387,8 @@ static void test_read_failed_fires_on_failed_payload_read(void **state)
     chunksim_monitor_read(&fx.mon, 0, 16, NULL, CHUNKCORE_E_IO);
     chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_IO);
     const char *d = assert_one(CHUNKSIM_INV_READ_FAILED, 6);
-    assert_contains(d, "[0, 16)");
-    assert_contains(d, "-4 (IO)");
+    chunksim_test_assert_contains(d, "[0, 16)");
+    chunksim_test_assert_contains(d, "-4 (IO)");
     assert_int_equal(fx.mon.next_offset, 0);
 }
 
@@ -411,8 +404,8 @@ static void test_read_failed_fires_on_failed_peek_inside_get_chunk(void **state)
     chunksim_monitor_peek(&fx.mon, CHUNKCORE_E_WINDOW, 0);
     chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_WINDOW);
     const char *d = assert_one(CHUNKSIM_INV_READ_FAILED, 3);
-    assert_contains(d, "peek");
-    assert_contains(d, "-5 (WINDOW)");
+    chunksim_test_assert_contains(d, "peek");
+    chunksim_test_assert_contains(d, "-5 (WINDOW)");
 }
 
 /* The platform's read routine said false: named as such, with where the reader last loaded. */
@@ -450,7 +443,7 @@ static void test_flash_busy_fires_on_op_issued_to_busy_device(void **state)
     chunksim_monitor_flash_op(&fx.mon, "read", 0x20, 256, true, false);
     chunksim_monitor_call_end(&fx.mon, 1);
     const char *d = assert_one(CHUNKSIM_INV_FLASH_BUSY, 11);
-    assert_contains(d, "read of 256 bytes at 0x00000020");
+    chunksim_test_assert_contains(d, "read of 256 bytes at 0x00000020");
     assert_int_equal(fx.seen.v[0].t_us, 1500);
 }
 
@@ -473,7 +466,7 @@ static void test_clear_early_fires_on_delete_before_the_end(void **state)
     chunksim_monitor_clear(&fx.mon);
     chunksim_monitor_call_end(&fx.mon, 0);
     const char *d = assert_one(CHUNKSIM_INV_CLEAR_EARLY, 2);
-    assert_contains(d, "26 of 64");
+    chunksim_test_assert_contains(d, "26 of 64");
 }
 
 static void test_clear_early_fires_after_restart_dropped_the_end(void **state)
@@ -485,7 +478,7 @@ static void test_clear_early_fires_after_restart_dropped_the_end(void **state)
     chunksim_monitor_clear(&fx.mon);
     chunksim_monitor_call_end(&fx.mon, 0);
     const char *d = assert_one(CHUNKSIM_INV_CLEAR_EARLY, 5);
-    assert_contains(d, "0 of 64");
+    chunksim_test_assert_contains(d, "0 of 64");
 }
 
 static void test_clear_twice_fires_on_second_delete(void **state)
@@ -499,7 +492,7 @@ static void test_clear_twice_fires_on_second_delete(void **state)
     chunksim_monitor_clear(&fx.mon);
     chunksim_monitor_call_end(&fx.mon, 0);
     const char *d = assert_one(CHUNKSIM_INV_CLEAR_TWICE, 6);
-    assert_contains(d, "delete number 2");
+    chunksim_test_assert_contains(d, "delete number 2");
 }
 
 static void test_clear_twice_fires_when_cleared_coredump_is_sent_again(void **state)
@@ -583,8 +576,8 @@ static void test_header_not_stored_is_wrong_bytes(void **state)
     chunksim_monitor_header_not_stored(&fx.mon, 0x12345678u, 7);
     chunksim_monitor_call_end(&fx.mon, 0);
     const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 3);
-    assert_contains(d, "magic 0x12345678, version 7");
-    assert_contains(d, "a corrupt header accepted as valid");
+    chunksim_test_assert_contains(d, "magic 0x12345678, version 7");
+    chunksim_test_assert_contains(d, "a corrupt header accepted as valid");
 }
 
 static void test_never_cleared_fires_when_read_to_end_without_delete(void **state)
@@ -594,8 +587,8 @@ static void test_never_cleared_fires_when_read_to_end_without_delete(void **stat
     chunksim_monitor_set_time(&fx.mon, 9000);
     chunksim_monitor_finish(&fx.mon, true);
     const char *d = assert_one(CHUNKSIM_INV_NEVER_CLEARED, 0);
-    assert_contains(d, "64 payload bytes");
-    assert_contains(d, "still holds");
+    chunksim_test_assert_contains(d, "64 payload bytes");
+    chunksim_test_assert_contains(d, "still holds");
     assert_int_equal(fx.seen.v[0].t_us, 9000);
 }
 
@@ -606,7 +599,7 @@ static void test_never_cleared_fires_when_delete_left_storage_valid(void **state
     chunksim_monitor_clear(&fx.mon);
     chunksim_monitor_finish(&fx.mon, true);
     const char *d = assert_one(CHUNKSIM_INV_NEVER_CLEARED, 0);
-    assert_contains(d, "deleted 1 time");
+    chunksim_test_assert_contains(d, "deleted 1 time");
 }
 
 static void test_never_cleared_quiet_when_never_read_to_end(void **state)
@@ -625,7 +618,7 @@ static void test_wrongly_absent_fires_when_peek_misses_stored_coredump(void **st
     chunksim_monitor_peek(&fx.mon, 0, 0);
     chunksim_monitor_call_end(&fx.mon, CHUNKCORE_E_NODATA);
     const char *d = assert_one(CHUNKSIM_INV_WRONGLY_ABSENT, 1);
-    assert_contains(d, "64 bytes");
+    chunksim_test_assert_contains(d, "64 bytes");
     assert_false(fx.mon.in_message);
 }
 
@@ -640,7 +633,7 @@ static void test_altered_size_is_named_and_suppressed_only_with_data_faults(void
     (void)state;
     chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 100);
     const char *d = assert_one(CHUNKSIM_INV_WRONG_BYTES, 0);
-    assert_contains(d, "announced 164 payload bytes");
+    chunksim_test_assert_contains(d, "announced 164 payload bytes");
     assert_true(fx.mon.size_altered);
 
     fx.seen.n = 0;
@@ -717,9 +710,9 @@ static void test_rle_with_an_async_reader_is_sequential_where_it_goes_back(void 
     assert_int_equal(fx.seen.n, 2);
     assert_int_equal(fx.seen.v[0].invariant, CHUNKSIM_INV_SEQUENTIAL);
     assert_int_equal(fx.seen.v[0].call_seq, 5);
-    assert_contains(fx.seen.v[0].detail, "read [0, 32) but the next offset is 64");
+    chunksim_test_assert_contains(fx.seen.v[0].detail, "read [0, 32) but the next offset is 64");
     assert_int_equal(fx.seen.v[1].invariant, CHUNKSIM_INV_SEQUENTIAL);
-    assert_contains(fx.seen.v[1].detail, "read [1, 6) but the next offset is 32");
+    chunksim_test_assert_contains(fx.seen.v[1].detail, "read [1, 6) but the next offset is 32");
     assert_int_equal(chunksim_monitor_total(&fx.mon), 2);
 }
 
@@ -736,7 +729,7 @@ static void test_rle_message_ends_with_its_last_encoded_byte(void **state)
     chunksim_monitor_encoded(&fx.mon, 12, 30);
     chunksim_monitor_clear(&fx.mon);
     const char *d = assert_one(CHUNKSIM_INV_CLEAR_EARLY, 0);
-    assert_contains(d, "delete with");
+    chunksim_test_assert_contains(d, "delete with");
 }
 
 static void test_rle_reads_inside_a_call_do_not_count_toward_no_progress(void **state)
@@ -762,7 +755,7 @@ static void test_inline_completion_fires_with_the_dispatching_call(void **state)
     chunksim_monitor_inline_completion(&fx.mon, "read op 4");
     chunksim_monitor_call_end(&fx.mon, 1);
     const char *d = assert_one(CHUNKSIM_INV_INLINE_COMPLETION, 13);
-    assert_contains(d, "read op 4; seen inside prepare");
+    chunksim_test_assert_contains(d, "read op 4; seen inside prepare");
 }
 
 /* A prepare that dispatches a flash read and says wait, then the read's completion. */
@@ -792,8 +785,8 @@ static void test_no_progress_fires_once_at_the_bound_with_the_repeated_read(void
     assert_none();
     wait_round(&seq, 0x10000 + 65529, 7); /* its prepare is call 10000 */
     const char *d = assert_one(CHUNKSIM_INV_NO_PROGRESS, seq - 1);
-    assert_contains(d, "10000 calls and flash operations since t=1.802 s");
-    assert_contains(d, "last read [65529, 65536) repeated");
+    chunksim_test_assert_contains(d, "10000 calls and flash operations since t=1.802 s");
+    chunksim_test_assert_contains(d, "last read [65529, 65536) repeated");
     for (int i = 0; i < 100; i++) {
         wait_round(&seq, 0x10000 + 65529, 7);
     }
@@ -808,9 +801,9 @@ static void test_no_progress_names_the_last_read_when_reads_differ(void **state)
         wait_round(&seq, i % 2 ? 4096 : 0, 4096);
     }
     assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_NO_PROGRESS), 1);
-    assert_contains(fx.seen.v[0].detail, "since t=0.000 s");
+    chunksim_test_assert_contains(fx.seen.v[0].detail, "since t=0.000 s");
     /* Call 10000 is the prepare of round 3333: the last read was round 3332's. */
-    assert_contains(fx.seen.v[0].detail, "last read [0, 4096)");
+    chunksim_test_assert_contains(fx.seen.v[0].detail, "last read [0, 4096)");
     assert_null(strstr(fx.seen.v[0].detail, "repeated"));
 }
 

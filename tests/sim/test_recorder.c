@@ -20,29 +20,19 @@
 
 static char db_path[128];
 
-static void remove_db(void)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char p[160];
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", db_path, suffixes[i]);
-        unlink(p);
-    }
-}
-
 static int setup(void **state)
 {
     static unsigned n;
     (void)state;
     snprintf(db_path, sizeof db_path, "/tmp/chunksim-test-recorder-%ld-%u.db", (long)getpid(), n++);
-    remove_db();
+    chunksim_test_db_remove(db_path);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    remove_db();
+    chunksim_test_db_remove(db_path);
     return 0;
 }
 
@@ -442,7 +432,7 @@ static void test_open_refuses_a_file_that_is_not_a_recording(void **state)
     assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), CHUNKSIM_REC_E_NOTREC);
     assert_non_null(strstr(err, "not a chunksim recording"));
 
-    remove_db();
+    chunksim_test_db_remove(db_path);
     FILE *f = fopen(db_path, "w");
     assert_non_null(f);
     fputs("this is a text file, long enough to have a header that SQLite rejects......\n"
@@ -1373,7 +1363,7 @@ static void test_trace_columns_match_the_schema(void **state)
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char cols[512];
         int n = chunksim_rec_trace_columns(tables[i], cols, sizeof cols);
-        assert_true(n > 0);
+        assert_gt(n, 0);
         sqlite3_stmt *st;
         assert_int_equal(sqlite3_prepare_v2(db,
                                             "SELECT group_concat(name, ', '), count(*) FROM "

@@ -53,7 +53,8 @@ static void test_uniform_stays_in_unit_interval(void **state)
     chunksim_rng_seed(&rng, 7);
     for (int i = 0; i < n; i++) {
         double u = chunksim_rng_uniform(&rng);
-        assert_true(u >= 0.0 && u < 1.0);
+        assert_ge(u, 0.0);
+        assert_lt(u, 1.0);
         sum += u;
     }
     /* A fixed seed makes this exact, not statistical: it guards against a
@@ -85,7 +86,8 @@ static void test_range_is_inclusive_and_hits_both_ends(void **state)
         seen[v - 10]++;
     }
     for (int i = 0; i < 6; i++) {
-        assert_true(seen[i] > 800 && seen[i] < 1200);
+        assert_gt(seen[i], 800);
+        assert_lt(seen[i], 1200);
     }
 }
 

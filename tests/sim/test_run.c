@@ -45,29 +45,6 @@ static void db_path(char *out, size_t n, const char *tag)
     unlink(out);
 }
 
-static void db_remove(const char *path)
-{
-    char side[600];
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
-}
-
-/* Runs sc into a fresh database at path; returns the result. */
-static chunksim_run_result_t run_recorded(const chunksim_scenario_t *sc, const char *path)
-{
-    chunksim_rec_t rec;
-    char err[512];
-    assert_int_equal(chunksim_rec_open(&rec, path, err, sizeof(err)), 0);
-    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(sc, &opts, &res), 0);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
-    return res;
-}
-
 /* SHA-256 over every row of the run's trace tables, in order. */
 static void trace_digest(const char *path, char out[65])
 {
@@ -120,8 +97,8 @@ static void test_same_seed_gives_byte_identical_trace(void **state)
     char a[256], b[256], da[65], db[65];
     db_path(a, sizeof(a), "a");
     db_path(b, sizeof(b), "b");
-    chunksim_run_result_t ra = run_recorded(&sc, a);
-    chunksim_run_result_t rb = run_recorded(&sc, b);
+    chunksim_run_result_t ra = chunksim_test_run_recorded(&sc, a);
+    chunksim_run_result_t rb = chunksim_test_run_recorded(&sc, b);
     assert_gt(ra.m.faults_injected, 0);
     trace_digest(a, da);
     trace_digest(b, db);
@@ -132,12 +109,12 @@ static void test_same_seed_gives_byte_identical_trace(void **state)
     char err[256];
     assert_int_equal(chunksim_scenario_set_arg(&sc, "run.seed=2", err, sizeof(err)), 0);
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof(err)), 0);
-    db_remove(b);
-    (void)run_recorded(&sc, b);
+    chunksim_test_db_remove(b);
+    (void)chunksim_test_run_recorded(&sc, b);
     trace_digest(b, db);
     assert_string_not_equal(da, db);
-    db_remove(a);
-    db_remove(b);
+    chunksim_test_db_remove(a);
+    chunksim_test_db_remove(b);
     chunksim_scenario_free(&sc);
 }
 
@@ -154,7 +131,8 @@ static void test_ble_default_delivers_whole_coredump(void **state)
     /* The message is the type byte and the whole image. */
     assert_int_equal(res.m.message_bytes, sc.coredump.size_bytes + 1);
     assert_le(res.m.bound_us, res.m.drain_us);
-    assert_true(res.m.efficiency > 0.5 && res.m.efficiency <= 1.0);
+    assert_gt(res.m.efficiency, 0.5);
+    assert_le(res.m.efficiency, 1.0);
     assert_int_equal(res.m.violations, 0);
     chunksim_scenario_free(&sc);
 }
@@ -323,21 +301,6 @@ static void test_rle_sizing_pass_of_a_large_coredump_is_no_livelock(void **state
 
 /* ---- what the record holds ---- */
 
-static int64_t db_int(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    }
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 /*
  * [link] chunk_bytes below what a notification carries is a firmware that
  * sends smaller chunks than the MTU allows: get-chunk gets that buffer, so
@@ -352,18 +315,19 @@ static void test_ble_chunk_bytes_is_the_buffer_get_chunk_gets(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, 3);
     char path[256];
     db_path(path, sizeof(path), "chunk9");
-    chunksim_run_result_t res = run_recorded(&sc, path);
+    chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-    assert_int_equal(db_int(path, "SELECT max(len) FROM chunks"), 9);
-    assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), (int64_t)res.m.chunks);
-    db_remove(path);
+    assert_int_equal(chunksim_test_sql_row(path, "SELECT max(len) FROM chunks"), 9);
+    assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM chunks"),
+                     (int64_t)res.m.chunks);
+    chunksim_test_db_remove(path);
 
     /* The default is still the whole notification. */
     chunksim_scenario_free(&sc);
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, 2);
-    res = run_recorded(&sc, path);
-    assert_int_equal(db_int(path, "SELECT max(len) FROM chunks"), 20);
-    db_remove(path);
+    res = chunksim_test_run_recorded(&sc, path);
+    assert_int_equal(chunksim_test_sql_row(path, "SELECT max(len) FROM chunks"), 20);
+    chunksim_test_db_remove(path);
     chunksim_scenario_free(&sc);
 }
 
@@ -513,7 +477,7 @@ static void test_setup_failure_is_recorded_as_error(void **state)
     db_run_story(path, story, sizeof(story));
     snprintf(want, sizeof(want), "finished/error: %s", res.reason);
     assert_string_equal(story, want);
-    db_remove(path);
+    chunksim_test_db_remove(path);
 
     /* Before anything was built: still a row, without an image. */
     sc.coredump.size_bytes = 29;
@@ -523,8 +487,9 @@ static void test_setup_failure_is_recorded_as_error(void **state)
     db_run_story(path, story, sizeof(story));
     snprintf(want, sizeof(want), "finished/error: %s", res.reason);
     assert_string_equal(story, want);
-    assert_int_equal(db_int(path, "SELECT count(*) FROM runs WHERE image_id IS NULL"), 1);
-    db_remove(path);
+    assert_int_equal(
+        chunksim_test_sql_row(path, "SELECT count(*) FROM runs WHERE image_id IS NULL"), 1);
+    chunksim_test_db_remove(path);
     chunksim_scenario_free(&sc);
 }
 
@@ -551,15 +516,16 @@ static void test_chunk_on_the_air_at_the_stop_has_a_row(void **state)
         chunksim_test_load_starter(&sc, cases[i].file, cases[i].sets, cases[i].n);
         char path[256];
         db_path(path, sizeof(path), "inflight");
-        chunksim_run_result_t res = run_recorded(&sc, path);
+        chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
         assert_gt(res.m.chunks, 0);
-        assert_int_equal(db_int(path, "SELECT chunks FROM runs"), res.m.chunks);
-        assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), res.m.chunks);
-        assert_int_equal(db_int(path, "SELECT max(seq) FROM chunks"), res.m.chunks);
+        assert_int_equal(chunksim_test_sql_row(path, "SELECT chunks FROM runs"), res.m.chunks);
+        assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM chunks"), res.m.chunks);
+        assert_int_equal(chunksim_test_sql_row(path, "SELECT max(seq) FROM chunks"), res.m.chunks);
         assert_int_equal(
-            db_int(path, "SELECT delivered = 0 AND sent_us IS NULL FROM chunks ORDER BY seq DESC"),
+            chunksim_test_sql_row(
+                path, "SELECT delivered = 0 AND sent_us IS NULL FROM chunks ORDER BY seq DESC"),
             1);
-        db_remove(path);
+        chunksim_test_db_remove(path);
         chunksim_scenario_free(&sc);
     }
 }
@@ -585,11 +551,13 @@ static void test_chunk_on_the_air_counts_resends_not_packets(void **state)
         chunksim_test_load_starter(&sc, "ble_default.ini", sets, 5);
         char path[256];
         db_path(path, sizeof(path), "fragments");
-        chunksim_run_result_t res = run_recorded(&sc, path);
-        assert_int_equal(db_int(path, "SELECT count(*) FROM chunks"), res.m.chunks);
-        assert_int_equal(db_int(path, "SELECT coalesce(max(retransmissions), 0) FROM chunks"), 0);
-        on_air_rows += (uint64_t)db_int(path, "SELECT count(*) FROM chunks WHERE sent_us IS NULL");
-        db_remove(path);
+        chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
+        assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM chunks"), res.m.chunks);
+        assert_int_equal(
+            chunksim_test_sql_row(path, "SELECT coalesce(max(retransmissions), 0) FROM chunks"), 0);
+        on_air_rows += (uint64_t)chunksim_test_sql_row(
+            path, "SELECT count(*) FROM chunks WHERE sent_us IS NULL");
+        chunksim_test_db_remove(path);
         chunksim_scenario_free(&sc);
     }
     assert_gt(on_air_rows, 10);
@@ -632,16 +600,19 @@ static void test_run_records_the_flash_counters_as_metrics(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
     char path[256];
     db_path(path, sizeof(path), "metrics");
-    chunksim_run_result_t res = run_recorded(&sc, path);
+    chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-    assert_int_equal(db_int(path, "SELECT count(*) FROM metrics"), 8);
-    assert_int_equal(db_int(path, "SELECT value FROM metrics WHERE name = 'flash.ops'"),
-                     db_int(path, "SELECT count(*) FROM flash_ops"));
-    assert_int_equal(db_int(path, "SELECT value FROM metrics WHERE name = 'flash.erases'"),
-                     db_int(path, "SELECT count(*) FROM flash_ops WHERE kind LIKE '%erase%'"));
-    assert_int_equal(db_int(path, "SELECT value FROM metrics WHERE name = 'chunks.wire_bytes'"),
-                     res.m.wire_bytes);
-    db_remove(path);
+    assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM metrics"), 8);
+    assert_int_equal(
+        chunksim_test_sql_row(path, "SELECT value FROM metrics WHERE name = 'flash.ops'"),
+        chunksim_test_sql_row(path, "SELECT count(*) FROM flash_ops"));
+    assert_int_equal(
+        chunksim_test_sql_row(path, "SELECT value FROM metrics WHERE name = 'flash.erases'"),
+        chunksim_test_sql_row(path, "SELECT count(*) FROM flash_ops WHERE kind LIKE '%erase%'"));
+    assert_int_equal(
+        chunksim_test_sql_row(path, "SELECT value FROM metrics WHERE name = 'chunks.wire_bytes'"),
+        res.m.wire_bytes);
+    chunksim_test_db_remove(path);
     chunksim_scenario_free(&sc);
 }
 
@@ -681,7 +652,7 @@ static void test_recording_failure_makes_the_run_an_error(void **state)
     db_run_story(path, story, sizeof(story));
     snprintf(want, sizeof(want), "finished/error: %s", res.reason);
     assert_string_equal(story, want);
-    db_remove(path);
+    chunksim_test_db_remove(path);
     chunksim_scenario_free(&sc);
 }
 
@@ -775,7 +746,7 @@ static chunksim_run_result_t run_slow_link(const char *path, const char *const *
 {
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "power_loss_slow_link.ini", sets, n);
-    chunksim_run_result_t res = run_recorded(&sc, path);
+    chunksim_run_result_t res = chunksim_test_run_recorded(&sc, path);
     chunksim_scenario_free(&sc);
     return res;
 }
@@ -797,23 +768,26 @@ static void test_reboot_keeps_what_the_cut_left_in_flash(void **state)
     assert_int_equal(res.boots, 2);
     assert_non_null(
         strstr(res.reason, "power cut in op 3 of boot 1 (erase_sector); lost at cut 1"));
-    int64_t cut_us = db_int(path, "SELECT t_us FROM calls WHERE kind = 'power_cut'");
-    assert_int_equal(db_int(path, "SELECT t_us FROM calls WHERE kind = 'boot'"), cut_us + 1000000);
+    int64_t cut_us = chunksim_test_sql_row(path, "SELECT t_us FROM calls WHERE kind = 'power_cut'");
+    assert_int_equal(chunksim_test_sql_row(path, "SELECT t_us FROM calls WHERE kind = 'boot'"),
+                     cut_us + 1000000);
     db_text(path, "SELECT detail FROM calls WHERE kind = 'boot'", text, sizeof(text));
     assert_non_null(strstr(text, "no valid coredump header"));
-    assert_int_equal(db_int(path, "SELECT count(*) FROM flash_ops WHERE kind = 'erase_sector' AND "
-                                  "fault = 'power_loss'"),
+    assert_int_equal(chunksim_test_sql_row(
+                         path, "SELECT count(*) FROM flash_ops WHERE kind = 'erase_sector' AND "
+                               "fault = 'power_loss'"),
                      1);
     /* The new boot's reader starts from nothing: a window load at 0, after the boot. */
-    assert_int_equal(db_int(path, "SELECT addr = 0 AND start_us = "
-                                  "(SELECT t_us FROM calls "
-                                  "WHERE kind = 'boot') FROM flash_ops WHERE start_us > "
-                                  "(SELECT "
-                                  "t_us FROM calls WHERE kind = 'power_cut') ORDER BY seq"),
-                     1);
+    assert_int_equal(
+        chunksim_test_sql_row(path, "SELECT addr = 0 AND start_us = "
+                                    "(SELECT t_us FROM calls "
+                                    "WHERE kind = 'boot') FROM flash_ops WHERE start_us > "
+                                    "(SELECT "
+                                    "t_us FROM calls WHERE kind = 'power_cut') ORDER BY seq"),
+        1);
     db_text(path, "SELECT value FROM params WHERE name = 'run.boots'", text, sizeof(text));
     assert_string_equal(text, "2");
-    db_remove(path);
+    chunksim_test_db_remove(path);
 }
 
 /*
@@ -831,19 +805,21 @@ static void test_reboot_starts_the_upload_again_after_the_reconnect_delay(void *
     chunksim_run_result_t res = run_slow_link(path, sets, 2);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
     assert_int_equal(res.boots, 2);
-    int64_t cut_us = db_int(path, "SELECT t_us FROM calls WHERE kind = 'power_cut'");
-    int64_t boot_us = db_int(path, "SELECT t_us FROM calls WHERE kind = 'boot'");
+    int64_t cut_us = chunksim_test_sql_row(path, "SELECT t_us FROM calls WHERE kind = 'power_cut'");
+    int64_t boot_us = chunksim_test_sql_row(path, "SELECT t_us FROM calls WHERE kind = 'boot'");
     assert_int_equal(boot_us, cut_us + 250000);
     /* Chunk 4 was on the air at the cut: never delivered. */
-    assert_int_equal(db_int(path, "SELECT count(*) FROM chunks WHERE delivered = 0"), 1);
+    assert_int_equal(chunksim_test_sql_row(path, "SELECT count(*) FROM chunks WHERE delivered = 0"),
+                     1);
     char sql[200];
     snprintf(sql, sizeof(sql),
              "SELECT header & 0x80 FROM chunks WHERE t_us >= %" PRId64 " ORDER BY seq", boot_us);
-    assert_int_equal(db_int(path, sql), 0); /* init, not a continuation */
+    assert_int_equal(chunksim_test_sql_row(path, sql), 0); /* init, not a continuation */
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM chunks WHERE t_us >= %" PRId64 " AND delivered = 1", boot_us);
-    assert_int_equal(db_int(path, sql), 9); /* the whole message again: 8 KiB + framing */
-    db_remove(path);
+    assert_int_equal(chunksim_test_sql_row(path, sql),
+                     9); /* the whole message again: 8 KiB + framing */
+    chunksim_test_db_remove(path);
 }
 
 /*
@@ -995,8 +971,8 @@ static void test_reboot_trace_is_deterministic(void **state)
     trace_digest(a, da);
     trace_digest(b, db);
     assert_string_equal(da, db);
-    db_remove(a);
-    db_remove(b);
+    chunksim_test_db_remove(a);
+    chunksim_test_db_remove(b);
 }
 
 int main(void)

@@ -22,7 +22,7 @@
 #include "chunksim/run.h"
 #include "chunksim/scenario.h"
 #include "flashmodel/part.h"
-#include "scenario_internal.h" /* scenario_keys[]: what the parser knows */
+#include "scenario_internal.h" /* chunksim__scenario_keys[]: what the parser knows */
 
 #define README SCENARIO_LIBRARY_DIR "/README.md"
 #define DATA   SCENARIO_TEST_DATA_DIR
@@ -213,14 +213,15 @@ static void test_documented_keys_and_parser_keys_are_the_same(void **state)
         const char *dot = strchr(d.key[i], '.');
         char section[32];
         snprintf(section, sizeof section, "%.*s", (int)(dot - d.key[i]), d.key[i]);
-        if (scenario_key_index(section, dot + 1) < 0)
+        if (chunksim__scenario_key_index(section, dot + 1) < 0)
             fail_msg("%s documents %s, which the parser does not know", README, d.key[i]);
         if (doc_key_find(d.key[i]) == NULL)
             fail_msg("%s is documented but has no value in doc_keys[] here: add one", d.key[i]);
     }
-    for (size_t i = 0; i < scenario_key_count; i++) {
+    for (size_t i = 0; i < chunksim__scenario_key_count; i++) {
         char key[64];
-        snprintf(key, sizeof key, "%s.%s", scenario_keys[i].section, scenario_keys[i].name);
+        snprintf(key, sizeof key, "%s.%s", chunksim__scenario_keys[i].section,
+                 chunksim__scenario_keys[i].name);
         if (!is_documented(&d, key))
             fail_msg("the parser knows %s, which %s does not document", key, README);
     }

@@ -7,12 +7,17 @@
 
 #include "chunksim_test.h"
 
+#include "chunksim/recorder.h"
+
 #include <sqlite3.h>
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define TEST_PATHS       16
 #define TEST_SHELL_BYTES 16384
@@ -110,7 +115,8 @@ int chunksim_test_shell(char *out, size_t outlen, char *err, size_t errlen, cons
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int64_t chunksim_test_sql_int(const char *db_path, const char *sql)
+/* The first column of sql's first row; without a row, -1 or (need_row) a failed test. */
+static int64_t test_sql_first(const char *db_path, const char *sql, bool need_row)
 {
     sqlite3 *db;
     if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -121,8 +127,71 @@ int64_t chunksim_test_sql_int(const char *db_path, const char *sql)
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         fail_msg("%s: %s", sql, sqlite3_errmsg(db));
     }
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    int rc = sqlite3_step(st);
+    if (need_row && rc != SQLITE_ROW) {
+        fail_msg("%s: no row (%s)", sql, sqlite3_errmsg(db));
+    }
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
+}
+
+int64_t chunksim_test_sql_int(const char *db_path, const char *sql)
+{
+    return test_sql_first(db_path, sql, false);
+}
+
+int64_t chunksim_test_sql_row(const char *db_path, const char *sql)
+{
+    return test_sql_first(db_path, sql, true);
+}
+
+void chunksim_test_assert_contains(const char *text, const char *part)
+{
+    if (strstr(text, part) == NULL) {
+        fail_msg("\"%s\" not found in:\n%s", part, text);
+    }
+}
+
+size_t chunksim_test_count_of(const char *text, const char *part)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, part); p != NULL; p = strstr(p + strlen(part), part)) {
+        n++;
+    }
+    return n;
+}
+
+void chunksim_test_db_remove(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char p[PATH_MAX + 16];
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+        unlink(p);
+    }
+}
+
+void chunksim_test_sql_exec(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg);
+    }
+    sqlite3_close(db);
+}
+
+chunksim_run_result_t chunksim_test_run_recorded(const chunksim_scenario_t *sc, const char *path)
+{
+    chunksim_rec_t rec;
+    char err[512];
+    assert_int_equal(chunksim_rec_open(&rec, path, err, sizeof(err)), 0);
+    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
+    chunksim_run_result_t res;
+    assert_int_equal(chunksim_run(sc, &opts, &res), 0);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    return res;
 }

@@ -1,13 +1,15 @@
 /*
  * Shared by the sim/, tools/ and glue/ suites (flashmodel's have fm_test.h):
- * loading a scenario with overrides, and comparisons that print both
- * operands when they fail. Include after <cmocka.h>; the suites that link
- * chunksim_sim link chunksim_test_support (tests/CMakeLists.txt).
+ * loading a scenario with overrides, scratch files, the command line, and
+ * (chunksim_test_cmp.h) comparisons that print both operands when they fail. Include after
+ * <cmocka.h>; the suites that link chunksim_sim link chunksim_test_support (tests/CMakeLists.txt).
  */
 #ifndef CHUNKSIM_TEST_H
 #define CHUNKSIM_TEST_H
 
+#include "chunksim/run.h"
 #include "chunksim/scenario.h"
+#include "chunksim_test_cmp.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +25,9 @@ void chunksim_test_load_path(chunksim_scenario_t *sc, const char *path, const ch
 /* The same for a scenario of the starter library (scenarios/NAME). */
 void chunksim_test_load_starter(chunksim_scenario_t *sc, const char *name, const char *const *sets,
                                 size_t n);
+
+/* Runs sc, every row recorded, into the database at path; the test fails if it cannot. */
+chunksim_run_result_t chunksim_test_run_recorded(const chunksim_scenario_t *sc, const char *path);
 
 /*
  * A scratch directory for a suite's files: made in the group setup
@@ -54,24 +59,19 @@ int chunksim_test_shell(char *out, size_t outlen, char *err, size_t errlen, cons
  * 10 s busy timeout (a writer may be at work); -1 without a row. A failing statement fails. */
 int64_t chunksim_test_sql_int(const char *db_path, const char *sql);
 
-/*
- * Comparisons that say what they compared: "a < b: 7 vs 3". Each
- * operand is evaluated once and compared as a long double, which holds every
- * 64-bit integer and every double exactly, so signed, unsigned and floating
- * operands compare by value.
- */
-#define CHUNKSIM_TEST_CMP_(a, op, b)                                                               \
-    do {                                                                                           \
-        const long double a_ = (long double)(a), b_ = (long double)(b);                            \
-        if (!(a_ op b_)) {                                                                         \
-            fail_msg("%s %s %s: %.21Lg vs %.21Lg", #a, #op, #b, a_, b_);                           \
-        }                                                                                          \
-    } while (0)
+/* Runs the statements sql on the database at db_path (read-write); a failure fails the test. */
+void chunksim_test_sql_exec(const char *db_path, const char *sql);
 
-#define assert_eq(a, b) CHUNKSIM_TEST_CMP_(a, ==, b)
-#define assert_lt(a, b) CHUNKSIM_TEST_CMP_(a, <, b)
-#define assert_le(a, b) CHUNKSIM_TEST_CMP_(a, <=, b)
-#define assert_gt(a, b) CHUNKSIM_TEST_CMP_(a, >, b)
-#define assert_ge(a, b) CHUNKSIM_TEST_CMP_(a, >=, b)
+/* The same where the query must return a row: without one the test fails. */
+int64_t chunksim_test_sql_row(const char *db_path, const char *sql);
+
+/* Removes the database at path and its -wal, -shm and -journal files, those that exist. */
+void chunksim_test_db_remove(const char *path);
+
+/* Fails, showing text, unless part occurs in it. */
+void chunksim_test_assert_contains(const char *text, const char *part);
+
+/* How many times part occurs in text, occurrences not overlapping. */
+size_t chunksim_test_count_of(const char *text, const char *part);
 
 #endif

@@ -469,7 +469,8 @@ static void test_silent_corruption_located_by_seq_against_the_runs_image(void **
         sqlite3_close(db);
         uint32_t start;
         size_t hdr = chunk_data_start(&c, &start);
-        assert_true(off >= start && off < start + (c.len - hdr));
+        assert_ge(off, start);
+        assert_lt(off, start + (c.len - hdr));
         free(c.data);
         result_free(&r);
     }

@@ -700,7 +700,8 @@ static void test_ram_image_has_zero_filled_stretches(void **state)
         } else if (percents[k] == 100) {
             assert_int_equal(in_stretches, region->length);
         } else {
-            assert_true(share > 0.45 && share < 0.75);
+            assert_gt(share, 0.45);
+            assert_lt(share, 0.75);
         }
         free(img);
     }

@@ -55,41 +55,22 @@ static void write_file(const char *path, const char *text)
 
 static int64_t run_into(const chunksim_scenario_t *sc, const char *db)
 {
-    chunksim_rec_t rec;
-    char err[512];
-    assert_int_equal(chunksim_rec_open(&rec, db, err, sizeof(err)), 0);
-    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(sc, &opts, &res), 0);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
+    chunksim_run_result_t res = chunksim_test_run_recorded(sc, db);
     assert_gt(res.run_id, 0);
     return res.run_id;
 }
 
-static int64_t sql_int(const char *db_path, const char *sql)
+/* Drives sc's flash latencies by the trace run run_id recorded in db. */
+static void drive_by_trace(chunksim_scenario_t *sc, const char *db, int64_t run_id)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    char spec[320], err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)run_id);
+    chunksim_flashtrace_t tr;
+    if (chunksim_flashtrace_load(&tr, spec, err, sizeof(err)) != 0 ||
+        chunksim_flashtrace_apply(&tr, sc, err, sizeof(err)) != 0) {
+        fail_msg("%s", err);
     }
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
-static void sql_exec(const char *db_path, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        fail_msg("%s: %s", sql, msg);
-    }
-    sqlite3_close(db);
+    chunksim_flashtrace_free(&tr);
 }
 
 /* ---- CSV ---- */
@@ -318,13 +299,13 @@ static int64_t flash_ops_differ(const char *db, int64_t a, int64_t b, const char
              "+ abs((SELECT count(*) FROM flash_ops WHERE run_id = %lld) "
              "- (SELECT count(*) FROM flash_ops WHERE run_id = %lld))",
              cols, (long long)a, cols, (long long)b, (long long)a, (long long)b);
-    return sql_int(db, sql);
+    return chunksim_test_sql_row(db, sql);
 }
 
 static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **state)
 {
     (void)state;
-    char db[300], spec[320], err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    char db[300];
     tmp_path(db, sizeof(db), "latencies.db");
     /* Run A draws its latencies at random. */
     chunksim_scenario_t sc;
@@ -333,42 +314,30 @@ static void trace_driven_run_shows_the_recorded_runs_flash_latencies(void **stat
     chunksim_test_load_starter(&sc, "ble_default.ini", drawn, 4);
     int64_t a = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    assert_true(sql_int(db, "SELECT count(DISTINCT latency_us) FROM flash_ops "
-                            "WHERE run_id = 1 AND kind = 'read'") > 2);
+    assert_true(chunksim_test_sql_row(db, "SELECT count(DISTINCT latency_us) FROM flash_ops "
+                                          "WHERE run_id = 1 AND kind = 'read'") > 2);
 
     /* Run B: another seed and a fixed latency, driven by A's trace. */
     const char *const other[] = {small[0], small[1], "run.seed=99", "flash.read_latency=fixed:5"};
     chunksim_test_load_starter(&sc, "ble_default.ini", other, 4);
-    snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
-    chunksim_flashtrace_t tr;
-    if (chunksim_flashtrace_load(&tr, spec, err, sizeof(err)) != 0 ||
-        chunksim_flashtrace_apply(&tr, &sc, err, sizeof(err)) != 0) {
-        fail_msg("%s", err);
-    }
-    chunksim_flashtrace_free(&tr);
+    drive_by_trace(&sc, db, a);
     int64_t b = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    assert_ge(sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"), 5);
+    assert_ge(chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"), 5);
     assert_int_equal(flash_ops_differ(db, a, b, "kind, latency_us"), 0);
 }
 
 /* A faulty starter scenario, then the same driven by its own trace: same ops, same faults. */
 static void trace_driven_run_reproduces_recorded_faults(const char *scenario, const char *extra)
 {
-    char db[300], spec[320], err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    char db[300], spec[320];
     snprintf(spec, sizeof(spec), "%.40s.db", scenario);
     tmp_path(db, sizeof(db), spec);
     const char *const sets[] = {small[0], small[1], extra};
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, scenario, sets, extra ? 3 : 2);
     int64_t a = run_into(&sc, db);
-    snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
-    chunksim_flashtrace_t tr;
-    if (chunksim_flashtrace_load(&tr, spec, err, sizeof(err)) != 0 ||
-        chunksim_flashtrace_apply(&tr, &sc, err, sizeof(err)) != 0) {
-        fail_msg("%s", err);
-    }
-    chunksim_flashtrace_free(&tr);
+    drive_by_trace(&sc, db, a);
     int64_t b = run_into(&sc, db);
     chunksim_scenario_free(&sc);
     char sql[200];
@@ -376,7 +345,7 @@ static void trace_driven_run_reproduces_recorded_faults(const char *scenario, co
              "SELECT count(*) FROM flash_ops WHERE run_id = %lld AND fault "
              "IS NOT NULL",
              (long long)a);
-    if (sql_int(db, sql) == 0) {
+    if (chunksim_test_sql_row(db, sql) == 0) {
         fail_msg("%s: the recorded run has no fault to reproduce", scenario);
     }
     if (flash_ops_differ(db, a, b, "kind, addr, len, start_us, end_us, status, latency_us") != 0) {
@@ -387,7 +356,7 @@ static void trace_driven_run_reproduces_recorded_faults(const char *scenario, co
              "SELECT count(*) FROM flash_ops a JOIN flash_ops b USING (seq) WHERE a.run_id = %lld "
              "AND b.run_id = %lld AND (a.fault IS NULL) <> (b.fault IS NULL)",
              (long long)a, (long long)b);
-    assert_int_equal(sql_int(db, sql), 0);
+    assert_int_equal(chunksim_test_sql_row(db, sql), 0);
 }
 
 static void trace_driven_run_reproduces_read_errors_and_late_reads(void **state)
@@ -418,7 +387,8 @@ static void refused_operations_draw_no_latency_from_the_trace(void **state)
     chunksim_test_load_starter(&sc, "power_loss_erase.ini", small, 2);
     int64_t a = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    int64_t refused = sql_int(db, "SELECT count(*) FROM flash_ops WHERE fault IS NULL AND "
+    int64_t refused =
+        chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops WHERE fault IS NULL AND "
                                   "status_name = 'POWER'");
     assert_gt(refused, 0);
     snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
@@ -442,8 +412,9 @@ static void a_gap_in_the_recorded_seq_keeps_the_operation_numbers(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, 3);
     int64_t a = run_into(&sc, db);
     chunksim_scenario_free(&sc);
-    assert_int_equal(sql_int(db, "SELECT seq FROM flash_ops WHERE fault = 'read_error'"), 4);
-    sql_exec(db, "DELETE FROM flash_ops WHERE seq = 2");
+    assert_int_equal(
+        chunksim_test_sql_row(db, "SELECT seq FROM flash_ops WHERE fault = 'read_error'"), 4);
+    chunksim_test_sql_exec(db, "DELETE FROM flash_ops WHERE seq = 2");
     snprintf(spec, sizeof(spec), "%s:%lld", db, (long long)a);
     chunksim_flashtrace_t tr;
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), 0);
@@ -451,14 +422,15 @@ static void a_gap_in_the_recorded_seq_keeps_the_operation_numbers(void **state)
     assert_true(tr.ops[3].has_fault); /* still the model's operation 3 */
     chunksim_flashtrace_free(&tr);
 
-    sql_exec(db, "UPDATE flash_ops SET kind = 'scrub' WHERE seq = 3");
+    chunksim_test_sql_exec(db, "UPDATE flash_ops SET kind = 'scrub' WHERE seq = 3");
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "flash_ops seq 3: kind 'scrub'"));
-    sql_exec(db, "UPDATE flash_ops SET kind = 'read', fault = 'melted' WHERE seq = 3");
+    chunksim_test_sql_exec(db,
+                           "UPDATE flash_ops SET kind = 'read', fault = 'melted' WHERE seq = 3");
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "flash_ops seq 3: fault 'melted'"));
 
-    sql_exec(db, "DELETE FROM flash_ops");
+    chunksim_test_sql_exec(db, "DELETE FROM flash_ops");
     assert_int_equal(chunksim_flashtrace_load(&tr, spec, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "no flash operations"));
 }

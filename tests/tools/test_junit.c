@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test.h"
+
 static char tmpdir[] = "/tmp/test_junit.XXXXXX";
 static char ini_path[300], xml_path[300];
 
@@ -53,20 +55,6 @@ static char *slurp(const char *path)
     buf[n] = '\0';
     fclose(f);
     return buf;
-}
-
-static void assert_contains(const char *text, const char *part)
-{
-    if (strstr(text, part) == NULL)
-        fail_msg("\"%s\" not found in:\n%s", part, text);
-}
-
-static size_t count_of(const char *text, const char *part)
-{
-    size_t n = 0;
-    for (const char *p = strstr(text, part); p != NULL; p = strstr(p + 1, part))
-        n++;
-    return n;
 }
 
 typedef struct fixture {
@@ -116,20 +104,23 @@ static void test_expect_judge_fails_missed_errors_unrunnable_and_not_run(void **
     const cli_junit_config_t jc = {.batch = &x.b, .judge = cli_junit_judge_expect};
     assert_int_equal(cli_junit_write(&jc, xml_path), 0);
     const char *xml = slurp(xml_path);
-    assert_contains(xml, "<testsuites name=\"chunksim\" tests=\"4\" failures=\"1\" errors=\"2\"");
-    assert_int_equal(count_of(xml, "<testcase "), 4);
-    assert_int_equal(count_of(xml, "<failure "), 1);
-    assert_int_equal(count_of(xml, "<error "), 2);
-    assert_contains(xml, "name=\"grid[kind=single] seed 1\" time=\"0.000\"/>");
-    assert_contains(xml, "<failure type=\"lost\" message=\"lost (expected ok): gone? at "
-                         "&lt;once&gt;\">");
-    assert_contains(xml,
-                    "<error type=\"error\" message=\"error (expected ok): run setup failed\">");
-    assert_contains(xml, "<error type=\"not-run\" message=\"not run: the batch was interrupted "
-                         "before it\">");
+    chunksim_test_assert_contains(
+        xml, "<testsuites name=\"chunksim\" tests=\"4\" failures=\"1\" errors=\"2\"");
+    assert_int_equal(chunksim_test_count_of(xml, "<testcase "), 4);
+    assert_int_equal(chunksim_test_count_of(xml, "<failure "), 1);
+    assert_int_equal(chunksim_test_count_of(xml, "<error "), 2);
+    chunksim_test_assert_contains(xml, "name=\"grid[kind=single] seed 1\" time=\"0.000\"/>");
+    chunksim_test_assert_contains(xml,
+                                  "<failure type=\"lost\" message=\"lost (expected ok): gone? at "
+                                  "&lt;once&gt;\">");
+    chunksim_test_assert_contains(
+        xml, "<error type=\"error\" message=\"error (expected ok): run setup failed\">");
+    chunksim_test_assert_contains(
+        xml, "<error type=\"not-run\" message=\"not run: the batch was interrupted "
+             "before it\">");
     char want[128];
     snprintf(want, sizeof want, "\ncase %s\nrepro: chunksim run ", x.results[1].id);
-    assert_contains(xml, want);
+    chunksim_test_assert_contains(xml, want);
     chunksim_matrix_free(&x.m);
 }
 
@@ -149,8 +140,8 @@ static void test_a_case_not_run_is_an_error_whatever_the_judge(void **state)
     const cli_junit_config_t jc = {.batch = &x.b, .judge = judge_none};
     assert_int_equal(cli_junit_write(&jc, xml_path), 0);
     const char *xml = slurp(xml_path);
-    assert_contains(xml, "tests=\"4\" failures=\"0\" errors=\"1\"");
-    assert_int_equal(count_of(xml, "/>\n"), 3);
+    chunksim_test_assert_contains(xml, "tests=\"4\" failures=\"0\" errors=\"1\"");
+    assert_int_equal(chunksim_test_count_of(xml, "/>\n"), 3);
     chunksim_matrix_free(&x.m);
 }
 
@@ -176,11 +167,13 @@ static void test_baseline_judge_fails_only_changes_and_lists_gone_entries(void *
         .batch = &x.b, .judge = cli_baseline_judge, .ctx = &bl, .gone = &bl};
     assert_int_equal(cli_junit_write(&jc, xml_path), 0);
     const char *xml = slurp(xml_path);
-    assert_contains(xml, "<testsuites name=\"chunksim\" tests=\"5\" failures=\"1\" errors=\"1\"");
-    assert_contains(xml, "<testsuite name=\"baseline\" tests=\"1\" failures=\"1\"");
-    assert_contains(xml, "<failure type=\"gone\" message=\"gone: ok in the baseline (line 4), no "
-                         "such case in the matrix\">");
-    assert_contains(xml, "message=\"not run: ");
+    chunksim_test_assert_contains(
+        xml, "<testsuites name=\"chunksim\" tests=\"5\" failures=\"1\" errors=\"1\"");
+    chunksim_test_assert_contains(xml, "<testsuite name=\"baseline\" tests=\"1\" failures=\"1\"");
+    chunksim_test_assert_contains(
+        xml, "<failure type=\"gone\" message=\"gone: ok in the baseline (line 4), no "
+             "such case in the matrix\">");
+    chunksim_test_assert_contains(xml, "message=\"not run: ");
     cli_baseline_free(&bl);
     unlink(bl_path);
     chunksim_matrix_free(&x.m);

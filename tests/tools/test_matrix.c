@@ -64,12 +64,6 @@ static const char *matrix_error_of(const char *path)
     return err;
 }
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (strstr(text, part) == NULL)
-        fail_msg("\"%s\" does not contain \"%s\"", text, part);
-}
-
 /* ---- expansion ---------------------------------------------------------- */
 
 static void test_expansion_nests_axes_in_file_order_with_seeds_fastest(void **state)
@@ -395,7 +389,7 @@ static void test_shard_syntax_is_k_of_n_from_one(void **state)
                                       "1/",  "/2",  "-1/2", "1/2x", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(chunksim_matrix_shard_parse(bad[i], &k, &n, err, sizeof err), -EINVAL);
-        assert_contains(err, "--shard");
+        chunksim_test_assert_contains(err, "--shard");
     }
 }
 
@@ -444,7 +438,7 @@ static void test_seed_list_errors_say_what_is_wrong(void **state)
         size_t n;
         uint64_t count;
         assert_lt(chunksim_matrix_seeds_parse(bad[i].text, &r, &n, &count, err, sizeof err), 0);
-        assert_contains(err, bad[i].why);
+        chunksim_test_assert_contains(err, bad[i].why);
         assert_null(r);
     }
 }
@@ -488,8 +482,8 @@ static void test_matrix_errors_name_the_file_line_and_value(void **state)
         char text[512];
         snprintf(text, sizeof text, "%s\n[matrix]\n%s", TINY, bad[i].matrix);
         const char *err = matrix_error_of(write_file("bad.ini", text));
-        assert_contains(err, bad[i].want1);
-        assert_contains(err, bad[i].want2);
+        chunksim_test_assert_contains(err, bad[i].want1);
+        chunksim_test_assert_contains(err, bad[i].want2);
     }
 }
 
@@ -498,10 +492,10 @@ static void test_a_bad_base_file_is_reported_by_the_scenario_parser(void **state
     (void)state;
     const char *err = matrix_error_of(write_file("broken.ini", "[link]\natt_mtu = 7\n"
                                                                "[matrix]\nseeds = 1\n"));
-    assert_contains(err, "broken.ini:2: [link] att_mtu = 7");
+    chunksim_test_assert_contains(err, "broken.ini:2: [link] att_mtu = 7");
     char missing[400];
     snprintf(missing, sizeof missing, "%s/missing.ini", tmpdir);
-    assert_contains(matrix_error_of(missing), "cannot read");
+    chunksim_test_assert_contains(matrix_error_of(missing), "cannot read");
 }
 
 static void test_two_files_with_one_name_are_refused(void **state)
@@ -517,7 +511,7 @@ static void test_two_files_with_one_name_are_refused(void **state)
     chunksim_matrix_t m;
     matrix_of(&m, NULL, write_file("grid.ini", grid_text));
     assert_int_equal(chunksim_matrix_add_file(&m, path, err, sizeof err), -EINVAL);
-    assert_contains(err, "a file named grid.ini is already in the matrix");
+    chunksim_test_assert_contains(err, "a file named grid.ini is already in the matrix");
     assert_int_equal(chunksim_matrix_count(&m), 18);
     chunksim_matrix_free(&m);
 }
@@ -543,7 +537,7 @@ static void test_generated_axis_multiplies_the_files_cases(void **state)
     assert_int_equal(c.seed, 2);
     const char *bad[] = {"power_loss"}; /* needs op= or at_us= */
     assert_lt(chunksim_matrix_add_axis(&m, 1, "faults.fault", bad, 1, err, sizeof err), 0);
-    assert_contains(err, "one.ini: faults.fault");
+    chunksim_test_assert_contains(err, "one.ini: faults.fault");
     assert_int_equal(chunksim_matrix_count(&m), 55);
     chunksim_matrix_free(&m);
 }
@@ -558,11 +552,11 @@ static void test_global_overrides_must_be_assignments(void **state)
                                           &(chunksim_matrix_config_t){.sets = sets, .set_count = 1},
                                           err, sizeof err),
                      -EINVAL);
-    assert_contains(err, "--set att_mtu=247: expected section.key=value");
+    chunksim_test_assert_contains(err, "--set att_mtu=247: expected section.key=value");
     assert_int_equal(
         chunksim_matrix_init(&m, &(chunksim_matrix_config_t){.seeds = "9..1"}, err, sizeof err),
         -EINVAL);
-    assert_contains(err, "is empty");
+    chunksim_test_assert_contains(err, "is empty");
 }
 
 static void test_limits_on_lists_overrides_and_cases(void **state)
@@ -578,7 +572,7 @@ static void test_limits_on_lists_overrides_and_cases(void **state)
                              sizeof err),
         0);
     assert_int_equal(chunksim_matrix_add_file(&m, path, err, sizeof err), -E2BIG);
-    assert_contains(err, "more than 2^48 cases");
+    chunksim_test_assert_contains(err, "more than 2^48 cases");
     assert_int_equal(chunksim_matrix_count(&m), 0);
     chunksim_matrix_free(&m);
 
@@ -599,22 +593,22 @@ static void test_limits_on_lists_overrides_and_cases(void **state)
     const char *one[] = {"1"};
     assert_int_equal(chunksim_matrix_add_axis(&m, 0, "reader.max_retries", one, 1, err, sizeof err),
                      -E2BIG);
-    assert_contains(err, "at most 64 overrides per case");
+    chunksim_test_assert_contains(err, "at most 64 overrides per case");
     assert_int_equal(chunksim_matrix_count(&m), 18);
 
     /* Lists of 0 or more than 4096 values, and files that are not there. */
     assert_int_equal(chunksim_matrix_add_axis(&m, 0, "reader.max_retries", one, 0, err, sizeof err),
                      -EINVAL);
-    assert_contains(err, "a list holds 1 to 4096 values");
+    chunksim_test_assert_contains(err, "a list holds 1 to 4096 values");
     assert_int_equal(
         chunksim_matrix_add_axis(&m, 0, "reader.max_retries", one, 4097, err, sizeof err), -EINVAL);
     assert_int_equal(chunksim_matrix_add_axis(&m, 3, "reader.max_retries", one, 1, err, sizeof err),
                      -EINVAL);
-    assert_contains(err, "no file 3");
+    chunksim_test_assert_contains(err, "no file 3");
     chunksim_matrix_case_t c = {.file = 3, .id = "x"};
     chunksim_scenario_t sc;
     assert_int_equal(chunksim_matrix_case_load(&m, &c, &sc, err, sizeof err), -EINVAL);
-    assert_contains(err, "no such file in the matrix");
+    chunksim_test_assert_contains(err, "no such file in the matrix");
     chunksim_matrix_free(&m);
 }
 
@@ -647,7 +641,7 @@ static void test_every_case_name_decodes_back_to_its_case(void **state)
         chunksim_matrix_case_t c, found;
         char name[512];
         assert_int_equal(chunksim_matrix_case(&m, i, &c), 0);
-        assert_true(chunksim_matrix_case_name(&m, &c, name, sizeof name) < sizeof name);
+        assert_lt(chunksim_matrix_case_name(&m, &c, name, sizeof name), sizeof name);
         assert_int_equal(chunksim_matrix_find(&m, name, &found), 0);
         if (found.index != i)
             fail_msg("%s: case %llu, found %llu", name, (unsigned long long)i,
@@ -709,7 +703,7 @@ static void test_a_matrix_line_holds_4096_values_and_no_more(void **state)
             assert_string_equal(c.sets[0], "run.max_sim_us=1004096");
             chunksim_matrix_free(&m);
         } else {
-            assert_contains(matrix_error_of(path), "more than 4096 values");
+            chunksim_test_assert_contains(matrix_error_of(path), "more than 4096 values");
         }
     }
     /* Outside [matrix] a line is still held to libinih's buffer, and says so. */
@@ -717,8 +711,8 @@ static void test_a_matrix_line_holds_4096_values_and_no_more(void **state)
     memset(text + n, 'x', 300);
     snprintf(text + n + 300, sizeof text - n - 300, "\n");
     const char *err = matrix_error_of(write_file("wide.ini", text));
-    assert_contains(err, "wide.ini:");
-    assert_contains(err, "line longer than");
+    chunksim_test_assert_contains(err, "wide.ini:");
+    chunksim_test_assert_contains(err, "line longer than");
 }
 
 int main(void)

@@ -26,7 +26,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-static char tmpdir[] = "/tmp/test_matrix_cli.XXXXXX";
+#include "chunksim_test.h"
+
 static char out[1 << 20], err_text[1 << 16];
 
 /* 2 x 2 lists x 3 seeds = 12 cases; disconnect_after_chunk = last loses the coredump. */
@@ -46,86 +47,22 @@ static const char long_ini[] = "[coredump]\nsize_bytes = 8KiB\n"
                                "[matrix]\n"
                                "seeds = 1..100000\n";
 
-static const char *path_of(const char *name)
-{
-    static char paths[16][300];
-    static int next;
-    char *p = paths[next++ % 16];
-    snprintf(p, 300, "%s/%s", tmpdir, name);
-    return p;
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-    const char *p = path_of(name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return p;
-}
-
-static void read_file(const char *path, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return;
-    size_t n = fread(buf, 1, len - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
 /* Runs "chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. */
 __attribute__((format(printf, 1, 2))) static int cli(const char *fmt, ...)
 {
-    char args[8192], cmd[9000];
+    char args[8192];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > '%s/out.txt' 2> '%s/err.txt'", tmpdir,
-             CHUNKSIM_BIN, args, tmpdir, tmpdir);
-    int status = system(cmd);
-    read_file(path_of("out.txt"), out, sizeof out);
-    read_file(path_of("err.txt"), err_text, sizeof err_text);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return chunksim_test_shell(out, sizeof out, err_text, sizeof err_text, "'%s' %s", CHUNKSIM_BIN,
+                               args);
 }
 
 static void expect_exit(int got, int want)
 {
     if (got != want)
         fail_msg("exit %d, wanted %d\nstdout:\n%s\nstderr:\n%s", got, want, out, err_text);
-}
-
-static void assert_contains(const char *text, const char *part)
-{
-    if (strstr(text, part) == NULL)
-        fail_msg("\"%s\" not found in:\n%s", part, text);
-}
-
-static size_t count_of(const char *text, const char *part)
-{
-    size_t n = 0;
-    for (const char *p = strstr(text, part); p != NULL; p = strstr(p + 1, part))
-        n++;
-    return n;
-}
-
-static int64_t sql_int(const char *db_path, const char *sql)
-{
-    sqlite3 *db;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", db_path, sqlite3_errmsg(db));
-    sqlite3_busy_timeout(db, 10000); /* the writer may be creating the schema */
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
 }
 
 /* sql on db_path with other_path attached as b. */
@@ -264,49 +201,51 @@ static void test_the_xml_check_itself_rejects_broken_documents(void **state)
 static void test_junit_is_well_formed_with_one_testcase_per_case(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -j 2 --junit junit.xml"), 1);
-    assert_contains(out, "12 case(s), 12 run in");
-    size_t failed = count_of(out, "FAIL ");
+    chunksim_test_assert_contains(out, "12 case(s), 12 run in");
+    size_t failed = chunksim_test_count_of(out, "FAIL ");
     assert_int_equal(failed, 6); /* every disconnect-after-last case */
     /* The failures come first, the summary last, where a terminal leaves it in view. */
     assert_true(strstr(out, "FAIL ") < strstr(out, "12 case(s)"));
     assert_string_equal(strstr(out, "\noutcomes: "), "\noutcomes: ok 6 lost 6\n");
-    assert_contains(out, "6 passed, 6 failed");
+    chunksim_test_assert_contains(out, "6 passed, 6 failed");
     /* Each failure's next line reproduces it alone. */
-    assert_int_equal(count_of(out, "\n  chunksim run cli.ini --seed "), failed);
-    assert_int_equal(count_of(out, "--set link.disconnect_after_chunk=last --set "
-                                   "flash.read_latency="),
+    assert_int_equal(chunksim_test_count_of(out, "\n  chunksim run cli.ini --seed "), failed);
+    assert_int_equal(chunksim_test_count_of(out, "--set link.disconnect_after_chunk=last --set "
+                                                 "flash.read_latency="),
                      failed);
     /* Not a terminal: plain progress lines, the last one complete. */
-    assert_contains(err_text, "chunksim matrix: 12/12 (100%), ");
-    assert_contains(err_text, "runs/s, ETA 0:00, 6 failed\n");
+    chunksim_test_assert_contains(err_text, "chunksim matrix: 12/12 (100%), ");
+    chunksim_test_assert_contains(err_text, "runs/s, ETA 0:00, 6 failed\n");
 
     static char xml[1 << 16];
-    read_file(path_of("junit.xml"), xml, sizeof xml);
+    chunksim_test_read_file(chunksim_test_path("junit.xml"), xml, sizeof xml);
     assert_true(xml_well_formed(xml));
-    assert_int_equal(count_of(xml, "<testcase "), 12);
-    assert_int_equal(count_of(xml, "<failure "), failed);
-    assert_int_equal(count_of(xml, "</failure>"), failed);
-    assert_contains(xml, "<testsuites name=\"chunksim\" tests=\"12\" failures=\"6\" errors=\"0\" "
-                         "skipped=\"0\"");
-    assert_contains(xml, "<testsuite name=\"cli.ini\" tests=\"12\" failures=\"6\"");
-    assert_contains(xml, "classname=\"cli\" name=\"");
-    assert_contains(xml, "repro: chunksim run cli.ini --seed ");
+    assert_int_equal(chunksim_test_count_of(xml, "<testcase "), 12);
+    assert_int_equal(chunksim_test_count_of(xml, "<failure "), failed);
+    assert_int_equal(chunksim_test_count_of(xml, "</failure>"), failed);
+    chunksim_test_assert_contains(
+        xml, "<testsuites name=\"chunksim\" tests=\"12\" failures=\"6\" errors=\"0\" "
+             "skipped=\"0\"");
+    chunksim_test_assert_contains(xml, "<testsuite name=\"cli.ini\" tests=\"12\" failures=\"6\"");
+    chunksim_test_assert_contains(xml, "classname=\"cli\" name=\"");
+    chunksim_test_assert_contains(xml, "repro: chunksim run cli.ini --seed ");
 }
 
 static void test_junit_escapes_what_xml_reserves(void **state)
 {
     (void)state;
-    write_file("esc.ini", "[run]\nname = a&b<c>\"d'e\nexpect = lost\n"
-                          "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                          "[link]\natt_mtu = 247\n");
+    chunksim_test_write_file("esc.ini",
+                             "[run]\nname = a&b<c>\"d'e\nexpect = lost\n"
+                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                             "[link]\natt_mtu = 247\n");
     expect_exit(cli("matrix esc.ini --db '' -q --junit esc.xml"), 1);
     static char xml[1 << 14];
-    read_file(path_of("esc.xml"), xml, sizeof xml);
+    chunksim_test_read_file(chunksim_test_path("esc.xml"), xml, sizeof xml);
     assert_true(xml_well_formed(xml));
-    assert_contains(xml, "classname=\"a&amp;b&lt;c&gt;&quot;d&apos;e\"");
-    assert_contains(xml, "(expected lost)");
+    chunksim_test_assert_contains(xml, "classname=\"a&amp;b&lt;c&gt;&quot;d&apos;e\"");
+    chunksim_test_assert_contains(xml, "(expected lost)");
 }
 
 /*
@@ -318,19 +257,20 @@ static void test_junit_with_a_baseline_fails_exactly_the_changes(void **state)
 {
     (void)state;
     static char xml[1 << 16], bl[1 << 14], edited[1 << 14];
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -q --write-baseline bl.tsv --junit w.xml"), 0);
-    read_file(path_of("w.xml"), xml, sizeof xml);
-    assert_contains(xml, "tests=\"12\" failures=\"0\" errors=\"0\"");
+    chunksim_test_read_file(chunksim_test_path("w.xml"), xml, sizeof xml);
+    chunksim_test_assert_contains(xml, "tests=\"12\" failures=\"0\" errors=\"0\"");
     expect_exit(cli("matrix cli.ini --db '' -q --baseline bl.tsv --junit same.xml"), 0);
-    assert_contains(out, "0 change(s)");
-    read_file(path_of("same.xml"), xml, sizeof xml);
+    chunksim_test_assert_contains(out, "0 change(s)");
+    chunksim_test_read_file(chunksim_test_path("same.xml"), xml, sizeof xml);
     assert_true(xml_well_formed(xml));
-    assert_int_equal(count_of(xml, "<failure"), 0);
-    assert_contains(xml, "name=\"cli[disconnect_after_chunk=last,read_latency=model] seed 1\"");
+    assert_int_equal(chunksim_test_count_of(xml, "<failure"), 0);
+    chunksim_test_assert_contains(
+        xml, "name=\"cli[disconnect_after_chunk=last,read_latency=model] seed 1\"");
 
     /* Line 1 of the cases changes outcome, line 2 goes (its case is new), one is made up. */
-    read_file(path_of("bl.tsv"), bl, sizeof bl);
+    chunksim_test_read_file(chunksim_test_path("bl.tsv"), bl, sizeof bl);
     char *first = strchr(strstr(bl, "# case_id"), '\n') + 1;
     char *second = strchr(first, '\n') + 1;
     char *rest = strchr(second, '\n') + 1;
@@ -342,52 +282,55 @@ static void test_junit_with_a_baseline_fails_exactly_the_changes(void **state)
     snprintf(changed, sizeof changed, "%.10s", first);
     snprintf(edited, sizeof edited, "%.*s\t%s\n%szzzzzzzzzz\tcli\t9\tok\n", (int)(tab - bl), bl,
              was_ok ? "lost" : "ok", rest);
-    write_file("edited.tsv", edited);
+    chunksim_test_write_file("edited.tsv", edited);
     expect_exit(cli("matrix cli.ini --db '' -q --baseline edited.tsv --junit changed.xml"), 1);
-    assert_contains(out, "3 change(s)");
-    read_file(path_of("changed.xml"), xml, sizeof xml);
+    chunksim_test_assert_contains(out, "3 change(s)");
+    chunksim_test_read_file(chunksim_test_path("changed.xml"), xml, sizeof xml);
     assert_true(xml_well_formed(xml));
-    assert_contains(xml, "tests=\"13\" failures=\"3\" errors=\"0\"");
-    assert_int_equal(count_of(xml, "<failure"), 3);
+    chunksim_test_assert_contains(xml, "tests=\"13\" failures=\"3\" errors=\"0\"");
+    assert_int_equal(chunksim_test_count_of(xml, "<failure"), 3);
     char want[64];
     snprintf(want, sizeof want, "\ncase %s\nrepro: chunksim run cli.ini", changed);
-    assert_contains(xml, want);
+    chunksim_test_assert_contains(xml, want);
     snprintf(want, sizeof want, "\ncase %.10s\nrepro: ", second);
-    assert_contains(xml, want);
-    assert_contains(xml, "message=\"new: ");
-    assert_contains(xml, "message=\"changed: ");
-    assert_contains(xml, "<testsuite name=\"baseline\" tests=\"1\" failures=\"1\"");
-    assert_contains(xml, "name=\"cli seed 9\"");
-    assert_contains(xml, "message=\"gone: ok in the baseline");
+    chunksim_test_assert_contains(xml, want);
+    chunksim_test_assert_contains(xml, "message=\"new: ");
+    chunksim_test_assert_contains(xml, "message=\"changed: ");
+    chunksim_test_assert_contains(xml, "<testsuite name=\"baseline\" tests=\"1\" failures=\"1\"");
+    chunksim_test_assert_contains(xml, "name=\"cli seed 9\"");
+    chunksim_test_assert_contains(xml, "message=\"gone: ok in the baseline");
 }
 
 static void test_shards_merged_hold_exactly_the_whole_matrix(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db whole.db -j 2 -q"), 1);
-    int64_t whole = sql_int(path_of("whole.db"), "SELECT count(*) FROM runs");
+    int64_t whole =
+        chunksim_test_sql_int(chunksim_test_path("whole.db"), "SELECT count(*) FROM runs");
     assert_int_equal(whole, 12);
     /* Shard k runs cases k-1, k+4, k+9: each holds a failing (disconnect-after-last) one. */
     for (int k = 1; k <= 5; k++)
         expect_exit(cli("matrix cli.ini --db shard%d.db -j 1 -q --shard %d/5", k, k), 1);
     expect_exit(cli("merge merged.db shard1.db shard2.db shard3.db shard4.db shard5.db"), 0);
-    assert_contains(out, "12 run(s) merged into merged.db, 0 already present");
+    chunksim_test_assert_contains(out, "12 run(s) merged into merged.db, 0 already present");
     expect_exit(cli("merge merged.db shard3.db whole.db"), 0);
     /* shard 3 (cases 2 and 7) is there already; the whole matrix is new: other processes. */
-    assert_contains(out, "12 run(s) merged into merged.db, 2 already present");
-    const char *m = path_of("merged.db");
-    assert_int_equal(sql_int(m, "SELECT count(*) FROM runs"), 24);
+    chunksim_test_assert_contains(out, "12 run(s) merged into merged.db, 2 already present");
+    const char *m = chunksim_test_path("merged.db");
+    assert_int_equal(chunksim_test_sql_int(m, "SELECT count(*) FROM runs"), 24);
     /* Each (scenario, seed) of the matrix exactly twice: once from the shards, once whole;
      * and with the same outcome both times. */
-    assert_int_equal(sql_int(m, "SELECT count(*) FROM (SELECT scenario_id, seed, count(*) AS n, "
-                                "count(DISTINCT outcome) AS o FROM runs GROUP BY 1, 2 "
-                                "HAVING n = 2 AND o = 1)"),
-                     12);
+    assert_int_equal(
+        chunksim_test_sql_int(m, "SELECT count(*) FROM (SELECT scenario_id, seed, count(*) AS n, "
+                                 "count(DISTINCT outcome) AS o FROM runs GROUP BY 1, 2 "
+                                 "HAVING n = 2 AND o = 1)"),
+        12);
     /* One scenario per cell: its seeds share it (the seed is recorded with the run). */
-    assert_int_equal(sql_int(m, "SELECT count(*) FROM scenarios"), 4);
-    assert_int_equal(sql_int(m, "SELECT count(*) FROM calls"),
-                     2 * sql_int(path_of("whole.db"), "SELECT count(*) FROM calls"));
+    assert_int_equal(chunksim_test_sql_int(m, "SELECT count(*) FROM scenarios"), 4);
+    assert_int_equal(
+        chunksim_test_sql_int(m, "SELECT count(*) FROM calls"),
+        2 * chunksim_test_sql_int(chunksim_test_path("whole.db"), "SELECT count(*) FROM calls"));
     assert_string_equal(sql_text(m, "PRAGMA integrity_check"), "ok");
 }
 
@@ -395,9 +338,9 @@ static void test_shards_merged_hold_exactly_the_whole_matrix(void **state)
 static void test_a_case_id_and_its_repro_line_run_the_same_case(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --list"), 0);
-    assert_int_equal(count_of(out, "\n"), 12);
+    assert_int_equal(chunksim_test_count_of(out, "\n"), 12);
     char line[512], id[32], repro[400];
     const char *seventh = out;
     for (int i = 0; i < 7; i++)
@@ -410,18 +353,19 @@ static void test_a_case_id_and_its_repro_line_run_the_same_case(void **state)
     assert_int_equal(strlen(id), 10);
 
     cli("matrix cli.ini --case %s --db case.db -q", id);
-    assert_contains(out, "1 case(s), 1 run in");
+    chunksim_test_assert_contains(out, "1 case(s), 1 run in");
     cli("run %s --db repro.db -q", repro);
     const char *sha = "SELECT s.config_sha256 || ':' || r.seed || ':' || r.outcome FROM runs r "
                       "JOIN scenarios s USING (scenario_id)";
     char a[256];
-    snprintf(a, sizeof a, "%s", sql_text(path_of("case.db"), sha));
-    assert_true(strlen(a) > 64);
-    assert_string_equal(a, sql_text(path_of("repro.db"), sha));
-    assert_int_equal(sql_int(path_of("case.db"), "SELECT seed FROM runs"), 2);
+    snprintf(a, sizeof a, "%s", sql_text(chunksim_test_path("case.db"), sha));
+    assert_gt(strlen(a), 64);
+    assert_string_equal(a, sql_text(chunksim_test_path("repro.db"), sha));
+    assert_int_equal(chunksim_test_sql_int(chunksim_test_path("case.db"), "SELECT seed FROM runs"),
+                     2);
 
     expect_exit(cli("matrix cli.ini --case %s --seeds 4..5 -q --db ''", id), 2);
-    assert_contains(err_text, "no such case in this matrix");
+    chunksim_test_assert_contains(err_text, "no such case in this matrix");
 }
 
 /* The one chunksim in the background, killed by teardown if a test failed before its end. */
@@ -431,9 +375,9 @@ static pid_t bg_pid;
 static pid_t spawn_cli(const char *const *args)
 {
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    assert_ge(pid, 0);
     if (pid == 0) {
-        if (chdir(tmpdir) != 0)
+        if (chdir(chunksim_test_scratch_dir()) != 0)
             _exit(127);
         FILE *o = freopen("bg_out.txt", "w", stdout);
         FILE *e = freopen("bg_err.txt", "w", stderr);
@@ -483,20 +427,21 @@ static int wait_exit(pid_t pid)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     bg_pid = 0;
-    read_file(path_of("bg_out.txt"), out, sizeof out);
-    read_file(path_of("bg_err.txt"), err_text, sizeof err_text);
+    chunksim_test_read_file(chunksim_test_path("bg_out.txt"), out, sizeof out);
+    chunksim_test_read_file(chunksim_test_path("bg_err.txt"), err_text, sizeof err_text);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* The workers' scratch directories, next to the databases in tmpdir; how many, and the last. */
+/* The workers' scratch directories, next to the databases in the scratch directory; how many, and
+ * the last. */
 static int batch_dirs(char *last, size_t len)
 {
     int n = 0;
-    DIR *d = opendir(tmpdir);
+    DIR *d = opendir(chunksim_test_scratch_dir());
     assert_non_null(d);
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (strstr(e->d_name, ".db.scratch-") != NULL) {
-            snprintf(last, len, "%s/%s", tmpdir, e->d_name);
+            snprintf(last, len, "%s/%s", chunksim_test_scratch_dir(), e->d_name);
             n++;
         }
     }
@@ -541,15 +486,15 @@ static pid_t running_worker(void)
 static void test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent(void **state)
 {
     (void)state;
-    write_file("long.ini", long_ini);
-    const char *db = path_of("int.db");
+    chunksim_test_write_file("long.ini", long_ini);
+    const char *db = chunksim_test_path("int.db");
     const char *args[] = {"matrix", "long.ini", "--db",    "int.db", "-j",
                           "2",      "-q",       "--trace", "all",    NULL};
     pid_t pid = spawn_cli(args);
     wait_for(db, "SELECT count(*) FROM runs WHERE status = 'finished'", 5);
     kill(pid, SIGINT); /* to the parent only: it must forward it to its workers */
     expect_exit(wait_exit(pid), 1);
-    assert_contains(out, "interrupted by SIGINT: ");
+    chunksim_test_assert_contains(out, "interrupted by SIGINT: ");
     unsigned long cases, ran;
     const char *summary = strstr(out, " case(s), ");
     assert_non_null(summary);
@@ -557,15 +502,18 @@ static void test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent(v
         summary--;
     assert_int_equal(sscanf(summary, "%lu case(s), %lu run in", &cases, &ran), 2);
     assert_int_equal(cases, 100000);
-    assert_true(ran >= 5 && ran < cases);
+    assert_ge(ran, 5);
+    assert_lt(ran, cases);
     assert_string_equal(sql_text(db, "PRAGMA integrity_check"), "ok");
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+    assert_int_equal(
+        chunksim_test_sql_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
     /* Every run the summary counts is in the database, and nothing else. */
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs"), (int64_t)ran);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs r WHERE status = 'finished' AND "
-                                 "chunks <> (SELECT count(*) FROM chunks c WHERE "
-                                 "c.run_id = r.run_id)"),
-                     0);
+    assert_int_equal(chunksim_test_sql_int(db, "SELECT count(*) FROM runs"), (int64_t)ran);
+    assert_int_equal(
+        chunksim_test_sql_int(db, "SELECT count(*) FROM runs r WHERE status = 'finished' AND "
+                                  "chunks <> (SELECT count(*) FROM chunks c WHERE "
+                                  "c.run_id = r.run_id)"),
+        0);
     /* The workers' scratch databases are gone. */
     char dir[400];
     assert_int_equal(batch_dirs(dir, sizeof dir), 0);
@@ -579,7 +527,7 @@ static void wait_unlocked(const char *dir)
     const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
     for (int i = 0; i < 3000; i++) {
         int fd = open(lock, O_RDWR);
-        assert_true(fd >= 0);
+        assert_ge(fd, 0);
         bool free_now = flock(fd, LOCK_EX | LOCK_NB) == 0;
         close(fd);
         if (free_now)
@@ -592,9 +540,9 @@ static void wait_unlocked(const char *dir)
 static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **state)
 {
     (void)state;
-    write_file("long.ini", long_ini);
-    write_file("cli.ini", cli_ini);
-    const char *db = path_of("killed.db");
+    chunksim_test_write_file("long.ini", long_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
+    const char *db = chunksim_test_path("killed.db");
     const char *args[] = {"matrix", "long.ini", "--db", "killed.db", "-j", "2", "-q", NULL};
     pid_t pid = spawn_cli(args);
     wait_for(db, "SELECT count(*) FROM runs WHERE status = 'finished'", 5);
@@ -603,7 +551,7 @@ static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **s
     char dir[400];
     assert_int_equal(batch_dirs(dir, sizeof dir), 1);
     wait_unlocked(dir); /* the orphaned workers notice and stop */
-    int64_t before = sql_int(db, "SELECT count(*) FROM runs");
+    int64_t before = chunksim_test_sql_int(db, "SELECT count(*) FROM runs");
 
     /* The next batch on the same output merges what the killed one left (cli.ini has
      * 6 losing cases: exit 1). */
@@ -612,9 +560,12 @@ static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **s
     unsigned long long recovered;
     if (said == NULL || sscanf(said, "recovered %llu run(s)", &recovered) != 1)
         fail_msg("no recovery reported:\n%s", err_text);
-    assert_contains(err_text, "from 1 of 1 scratch directory a killed earlier batch on killed.db");
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs"), before + (int64_t)recovered + 12);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+    chunksim_test_assert_contains(
+        err_text, "from 1 of 1 scratch directory a killed earlier batch on killed.db");
+    assert_int_equal(chunksim_test_sql_int(db, "SELECT count(*) FROM runs"),
+                     before + (int64_t)recovered + 12);
+    assert_int_equal(
+        chunksim_test_sql_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
     assert_string_equal(sql_text(db, "PRAGMA integrity_check"), "ok");
     assert_int_equal(batch_dirs(dir, sizeof dir), 0);
     /* Nothing left to recover the time after. */
@@ -625,43 +576,46 @@ static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **s
 static void test_a_database_in_a_missing_directory_is_refused_before_any_run(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini -q --db nodir/x.db"), 2);
-    assert_contains(err_text, "the directory nodir does not exist");
-    assert_int_equal(count_of(out, "case(s)"), 0);
+    chunksim_test_assert_contains(err_text, "the directory nodir does not exist");
+    assert_int_equal(chunksim_test_count_of(out, "case(s)"), 0);
     expect_exit(cli("run cli.ini -q --db nodir/x.db"), 2);
-    assert_contains(err_text, "the directory nodir does not exist");
-    assert_int_equal(count_of(out, "run(s)"), 0);
+    chunksim_test_assert_contains(err_text, "the directory nodir does not exist");
+    assert_int_equal(chunksim_test_count_of(out, "run(s)"), 0);
 }
 
 static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **state)
 {
     (void)state;
     /* Case 0 runs for half a minute of real time; case 1 is quick. */
-    write_file("die.ini", "[run]\nrealtime_scale = 100\n"
-                          "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                          "[link]\natt_mtu = 247\n"
-                          "[matrix]\nrun.mode = realtime | virtual\n");
+    chunksim_test_write_file("die.ini",
+                             "[run]\nrealtime_scale = 100\n"
+                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                             "[link]\natt_mtu = 247\n"
+                             "[matrix]\nrun.mode = realtime | virtual\n");
     const char *args[] = {"matrix", "die.ini", "--db", "die.db", "-j", "1", "-q", NULL};
     pid_t pid = spawn_cli(args);
     pid_t worker = 0;
     const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
     for (int i = 0; i < 3000 && (worker = running_worker()) <= 0; i++)
         nanosleep(&pause, NULL);
-    assert_true(worker > 0);
+    assert_gt(worker, 0);
     assert_int_equal(kill(worker, SIGKILL), 0);
     expect_exit(wait_exit(pid), 1);
-    assert_contains(out, "2 case(s), 2 run in");
-    assert_contains(out, "1 passed, 1 failed");
-    assert_contains(out, "died of signal 9");
-    const char *db = path_of("die.db");
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs"), 2);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE status = 'interrupted' AND "
-                                 "mode = 'realtime'"),
-                     1);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE status = 'finished' AND "
-                                 "outcome = 'ok' AND mode = 'virtual'"),
-                     1);
+    chunksim_test_assert_contains(out, "2 case(s), 2 run in");
+    chunksim_test_assert_contains(out, "1 passed, 1 failed");
+    chunksim_test_assert_contains(out, "died of signal 9");
+    const char *db = chunksim_test_path("die.db");
+    assert_int_equal(chunksim_test_sql_int(db, "SELECT count(*) FROM runs"), 2);
+    assert_int_equal(
+        chunksim_test_sql_int(db, "SELECT count(*) FROM runs WHERE status = 'interrupted' AND "
+                                  "mode = 'realtime'"),
+        1);
+    assert_int_equal(
+        chunksim_test_sql_int(db, "SELECT count(*) FROM runs WHERE status = 'finished' AND "
+                                  "outcome = 'ok' AND mode = 'virtual'"),
+        1);
     assert_string_equal(sql_text(db, "PRAGMA integrity_check"), "ok");
 }
 
@@ -669,30 +623,35 @@ static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **
 static void test_trace_failures_reruns_failing_cases_with_their_trace(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db fail.db -q"), 1);
     assert_null(strstr(err_text, "NONDETERMINISTIC"));
-    const char *db = path_of("fail.db");
+    const char *db = chunksim_test_path("fail.db");
     /* One run per case: the summary-only run of a failing case is replaced, not kept. */
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs"), 12);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs WHERE outcome <> 'ok'"), 6);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM runs r WHERE outcome <> 'ok' AND "
-                                 "chunks > 0 AND chunks = (SELECT count(*) FROM chunks c "
-                                 "WHERE c.run_id = r.run_id) AND EXISTS (SELECT 1 FROM calls c "
-                                 "WHERE c.run_id = r.run_id)"),
+    assert_int_equal(chunksim_test_sql_int(db, "SELECT count(*) FROM runs"), 12);
+    assert_int_equal(chunksim_test_sql_int(db, "SELECT count(*) FROM runs WHERE outcome <> 'ok'"),
                      6);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM calls c JOIN runs r USING (run_id) "
-                                 "WHERE r.outcome = 'ok'"),
-                     0);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM chunks c JOIN runs r USING (run_id) "
-                                 "WHERE r.outcome = 'ok'"),
-                     0);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM params p WHERE p.run_id NOT IN "
-                                 "(SELECT run_id FROM runs)"),
+    assert_int_equal(
+        chunksim_test_sql_int(db, "SELECT count(*) FROM runs r WHERE outcome <> 'ok' AND "
+                                  "chunks > 0 AND chunks = (SELECT count(*) FROM chunks c "
+                                  "WHERE c.run_id = r.run_id) AND EXISTS (SELECT 1 FROM calls c "
+                                  "WHERE c.run_id = r.run_id)"),
+        6);
+    assert_int_equal(
+        chunksim_test_sql_int(db, "SELECT count(*) FROM calls c JOIN runs r USING (run_id) "
+                                  "WHERE r.outcome = 'ok'"),
+        0);
+    assert_int_equal(
+        chunksim_test_sql_int(db, "SELECT count(*) FROM chunks c JOIN runs r USING (run_id) "
+                                  "WHERE r.outcome = 'ok'"),
+        0);
+    assert_int_equal(chunksim_test_sql_int(db,
+                                           "SELECT count(*) FROM params p WHERE p.run_id NOT IN "
+                                           "(SELECT run_id FROM runs)"),
                      0);
     /* The re-run ended as every run of the same case does with its trace from the start. */
     expect_exit(cli("matrix cli.ini --db all.db -q --trace all"), 1);
-    assert_int_equal(sql_int_with(db, path_of("all.db"),
+    assert_int_equal(sql_int_with(db, chunksim_test_path("all.db"),
                                   "SELECT count(*) FROM runs a JOIN scenarios sa USING "
                                   "(scenario_id) WHERE EXISTS (SELECT 1 FROM b.runs r JOIN "
                                   "b.scenarios s USING (scenario_id) WHERE s.config_sha256 = "
@@ -701,64 +660,68 @@ static void test_trace_failures_reruns_failing_cases_with_their_trace(void **sta
                      12);
     /* none: no trace and no image. */
     expect_exit(cli("matrix cli.ini --db none.db -q --trace none"), 1);
-    const char *none = path_of("none.db");
-    assert_int_equal(sql_int(none, "SELECT count(*) FROM runs WHERE image_id IS NULL"), 12);
-    assert_int_equal(sql_int(none, "SELECT count(*) FROM images"), 0);
-    assert_int_equal(sql_int(none, "SELECT count(*) FROM calls"), 0);
+    const char *none = chunksim_test_path("none.db");
+    assert_int_equal(
+        chunksim_test_sql_int(none, "SELECT count(*) FROM runs WHERE image_id IS NULL"), 12);
+    assert_int_equal(chunksim_test_sql_int(none, "SELECT count(*) FROM images"), 0);
+    assert_int_equal(chunksim_test_sql_int(none, "SELECT count(*) FROM calls"), 0);
     expect_exit(cli("matrix cli.ini -q --trace some"), 2);
-    assert_contains(err_text, "--trace some: expected failures, all or none");
+    chunksim_test_assert_contains(err_text, "--trace some: expected failures, all or none");
 }
 
 static void test_bad_usage_exits_2_and_help_exits_0(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix --help"), 0);
-    assert_contains(out, "usage: chunksim matrix SCENARIO...");
-    assert_contains(out, "--shard K/N");
+    chunksim_test_assert_contains(out, "usage: chunksim matrix SCENARIO...");
+    chunksim_test_assert_contains(out, "--shard K/N");
     expect_exit(cli("matrix"), 2);
     expect_exit(cli("matrix cli.ini -j 0"), 2);
-    assert_contains(err_text, "-j 0: expected a number of workers");
+    chunksim_test_assert_contains(err_text, "-j 0: expected a number of workers");
     expect_exit(cli("matrix cli.ini --shard 4/3"), 2);
-    assert_contains(err_text, "--shard 4/3: need 1 <= K <= N");
+    chunksim_test_assert_contains(err_text, "--shard 4/3: need 1 <= K <= N");
     expect_exit(cli("matrix cli.ini --seeds 3..1"), 2);
     expect_exit(cli("matrix cli.ini --set att_mtu=1"), 2);
     expect_exit(cli("matrix cli.ini --set link.att_mtu=7 --db ''"), 2);
-    assert_contains(err_text, "case ");
-    assert_contains(err_text, "--set link.att_mtu=7");
-    write_file("bad.ini", "[matrix]\nlink.att_mtu = 23 | 5000\n");
+    chunksim_test_assert_contains(err_text, "case ");
+    chunksim_test_assert_contains(err_text, "--set link.att_mtu=7");
+    chunksim_test_write_file("bad.ini", "[matrix]\nlink.att_mtu = 23 | 5000\n");
     expect_exit(cli("matrix bad.ini"), 2);
-    assert_contains(err_text, "bad.ini:2: [matrix] link.att_mtu = 23 | 5000: value 2 of 2");
+    chunksim_test_assert_contains(err_text,
+                                  "bad.ini:2: [matrix] link.att_mtu = 23 | 5000: value 2 of 2");
     expect_exit(cli("matrix cli.ini --seeds 0..100000000 --list"), 2);
-    assert_contains(err_text, "split it with --shard K/N");
+    chunksim_test_assert_contains(err_text, "split it with --shard K/N");
     char many[6000] = "";
     for (int i = 0; i < 57; i++)
         strcat(many, " --set link.att_mtu=247");
     expect_exit(cli("matrix cli.ini %s", many), 2);
-    assert_contains(err_text, "at most 56 --set options");
+    chunksim_test_assert_contains(err_text, "at most 56 --set options");
     many[0] = '\0';
     for (int i = 0; i < 257; i++)
         strcat(many, " --case 0000000000");
     expect_exit(cli("matrix cli.ini %s", many), 2);
-    assert_contains(err_text, "at most 256 --case options");
+    chunksim_test_assert_contains(err_text, "at most 256 --case options");
     /* A JUnit file that cannot be written fails the command after the runs. */
     expect_exit(cli("matrix cli.ini -q --db '' --seeds 1 --junit nodir/j.xml"), 1);
-    assert_contains(err_text, "--junit nodir/j.xml: No such file or directory");
+    chunksim_test_assert_contains(err_text, "--junit nodir/j.xml: No such file or directory");
     expect_exit(cli("merge --help"), 0);
-    assert_contains(out, "usage: chunksim merge OUT.db IN.db...");
+    chunksim_test_assert_contains(out, "usage: chunksim merge OUT.db IN.db...");
     expect_exit(cli("merge only.db"), 2);
     expect_exit(cli("merge m.db nosuch.db"), 2);
-    assert_contains(err_text, "nosuch.db");
+    chunksim_test_assert_contains(err_text, "nosuch.db");
 }
 
 static void test_an_empty_shard_still_writes_a_database(void **state)
 {
     (void)state;
-    write_file("one.ini", "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                          "[link]\natt_mtu = 247\n");
+    chunksim_test_write_file("one.ini",
+                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                             "[link]\natt_mtu = 247\n");
     expect_exit(cli("matrix one.ini --shard 2/2 --db empty.db -q"), 0);
-    assert_contains(out, "0 case(s), 0 run in");
-    assert_int_equal(sql_int(path_of("empty.db"), "SELECT count(*) FROM runs"), 0);
+    chunksim_test_assert_contains(out, "0 case(s), 0 run in");
+    assert_int_equal(
+        chunksim_test_sql_int(chunksim_test_path("empty.db"), "SELECT count(*) FROM runs"), 0);
     expect_exit(cli("merge all.db empty.db"), 0);
 }
 
@@ -776,18 +739,16 @@ static int kill_bg(void **state)
 static int setup(void **state)
 {
     (void)state;
-    if (mkdtemp(tmpdir) == NULL)
+    if (chunksim_test_scratch_make("test_matrix_cli") != 0)
         return -1;
     /* Scratch databases are made next to the output; nothing may go to TMPDIR. */
-    return setenv("TMPDIR", tmpdir, 1);
+    return setenv("TMPDIR", chunksim_test_scratch_dir(), 1);
 }
 
 static int teardown(void **state)
 {
     kill_bg(state);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return chunksim_test_scratch_remove();
 }
 
 /* ---- the option layer, end to end ------------------------------------- */
@@ -806,14 +767,14 @@ static void test_help_cmd_and_cmd_help_print_the_same(void **state)
         assert_string_equal(first, out);
         char usage[64];
         snprintf(usage, sizeof usage, "usage: chunksim %s ", commands[i]);
-        assert_contains(out, usage);
+        chunksim_test_assert_contains(out, usage);
     }
 }
 
 static void test_a_typo_prints_one_line_and_a_hint(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --seeed 3"), 2);
     assert_string_equal(err_text,
                         "chunksim matrix: unknown option '--seeed'; did you mean --seeds? "
@@ -830,7 +791,7 @@ static void test_a_typo_prints_one_line_and_a_hint(void **state)
     assert_string_equal(err_text,
                         "chunksim matrix: no scenario file given; see 'chunksim matrix --help'\n");
     expect_exit(cli("help matrx"), 2);
-    assert_contains(err_text, "unknown command 'matrx'; did you mean matrix?");
+    chunksim_test_assert_contains(err_text, "unknown command 'matrx'; did you mean matrix?");
     expect_exit(cli("matrix cli.ini --json=1"), 2);
     assert_string_equal(err_text, "chunksim matrix: option '--json' takes no value; see 'chunksim "
                                   "matrix --help'\n");
@@ -841,29 +802,30 @@ static void test_a_typo_prints_one_line_and_a_hint(void **state)
 static void test_failures_in_case_order_limited_and_the_summary_last(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -j 2 --max-failures 2"), 1);
-    assert_int_equal(count_of(out, "FAIL "), 2);
+    assert_int_equal(chunksim_test_count_of(out, "FAIL "), 2);
     /* The first two failing cases in matrix order: disconnect last, model latency, seeds 1, 2. */
     const char *one = strstr(out, "FAIL ");
     assert_non_null(strstr(one, "seed 1: lost"));
     const char *two = strstr(one + 1, "FAIL ");
     assert_true(strstr(one, "seed 1: lost") < two);
     assert_non_null(strstr(two, "seed 2: lost"));
-    assert_contains(two, "--seed 2 --set link.disconnect_after_chunk=last --set "
-                         "flash.read_latency=model\n");
-    assert_contains(out, "\n... and 4 more failures (--max-failures 0 lists all)\n");
+    chunksim_test_assert_contains(two, "--seed 2 --set link.disconnect_after_chunk=last --set "
+                                       "flash.read_latency=model\n");
+    chunksim_test_assert_contains(out, "\n... and 4 more failures (--max-failures 0 lists all)\n");
     assert_string_equal(strstr(out, "\noutcomes: "), "\noutcomes: ok 6 lost 6\n");
     expect_exit(cli("matrix cli.ini --db '' -j 2 --max-failures 0"), 1);
-    assert_int_equal(count_of(out, "FAIL "), 6);
-    assert_int_equal(count_of(out, "more failure"), 0);
+    assert_int_equal(chunksim_test_count_of(out, "FAIL "), 6);
+    assert_int_equal(chunksim_test_count_of(out, "more failure"), 0);
     /* -q: one line per failure, its reason and its repro line on it. */
     expect_exit(cli("matrix cli.ini --db '' -q"), 1);
-    assert_int_equal(count_of(out, "FAIL "), 6);
-    assert_int_equal(count_of(out, "the link went down and never came back; repro: chunksim run "
-                                   "cli.ini --seed "),
-                     6);
-    assert_int_equal(count_of(out, "\n  chunksim run"), 0);
+    assert_int_equal(chunksim_test_count_of(out, "FAIL "), 6);
+    assert_int_equal(
+        chunksim_test_count_of(out, "the link went down and never came back; repro: chunksim run "
+                                    "cli.ini --seed "),
+        6);
+    assert_int_equal(chunksim_test_count_of(out, "\n  chunksim run"), 0);
 }
 
 /* Lines of out that contain part. */
@@ -881,27 +843,28 @@ static size_t lines_with(const char *part)
 static void test_regex_where_and_list_select_cases(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --list"), 0);
-    assert_int_equal(count_of(out, "\n"), 12);
-    assert_contains(out, "\tcli[disconnect_after_chunk=last,read_latency=fixed:50] "
-                         "seed 3\tchunksim run cli.ini --seed 3 ");
+    assert_int_equal(chunksim_test_count_of(out, "\n"), 12);
+    chunksim_test_assert_contains(out, "\tcli[disconnect_after_chunk=last,read_latency=fixed:50] "
+                                       "seed 3\tchunksim run cli.ini --seed 3 ");
     expect_exit(cli("matrix cli.ini --list -R 'fixed:50] seed [12]$'"), 0);
-    assert_int_equal(count_of(out, "\n"), 4);
+    assert_int_equal(chunksim_test_count_of(out, "\n"), 4);
     assert_int_equal(lines_with("fixed:50] seed "), 4);
     expect_exit(cli("matrix cli.ini --list --where disconnect_after_chunk=last --where seed=2"), 0);
-    assert_int_equal(count_of(out, "\n"), 2);
+    assert_int_equal(chunksim_test_count_of(out, "\n"), 2);
     assert_int_equal(lines_with("disconnect_after_chunk=last,"), 2);
     assert_int_equal(lines_with("seed 2\t"), 2);
     expect_exit(cli("matrix cli.ini --list --where link.disconnect_after_chunk=never -R model"), 0);
-    assert_int_equal(count_of(out, "\n"), 3);
+    assert_int_equal(chunksim_test_count_of(out, "\n"), 3);
     /* The selection runs, and only it. */
     expect_exit(cli("matrix cli.ini --db '' -q --where disconnect_after_chunk=never"), 0);
-    assert_contains(out, "6 case(s), 6 run in");
+    chunksim_test_assert_contains(out, "6 case(s), 6 run in");
     expect_exit(cli("matrix cli.ini --list --where att_mtu=23"), 2);
-    assert_contains(err_text, "--where att_mtu=23: no [matrix] list of these files has that key");
+    chunksim_test_assert_contains(
+        err_text, "--where att_mtu=23: no [matrix] list of these files has that key");
     expect_exit(cli("matrix cli.ini --list -R '('"), 2);
-    assert_contains(err_text, "-R (: ");
+    chunksim_test_assert_contains(err_text, "-R (: ");
     expect_exit(cli("matrix cli.ini --list -R 'nothing like it'"), 0);
     assert_string_equal(out, "");
 }
@@ -909,9 +872,10 @@ static void test_regex_where_and_list_select_cases(void **state)
 static void test_stop_on_failure_stops_and_says_so(void **state)
 {
     (void)state;
-    write_file("fails.ini", "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                            "[link]\natt_mtu = 247\ndisconnect_after_chunk = last\n"
-                            "[matrix]\nseeds = 1..100000\n");
+    chunksim_test_write_file("fails.ini",
+                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                             "[link]\natt_mtu = 247\ndisconnect_after_chunk = last\n"
+                             "[matrix]\nseeds = 1..100000\n");
     expect_exit(cli("matrix fails.ini --db '' -j 1 -q -F 3 --max-failures 0"), 1);
     unsigned long failed, not_run;
     const char *stop = strstr(out, "stopped after ");
@@ -919,33 +883,36 @@ static void test_stop_on_failure_stops_and_says_so(void **state)
     assert_int_equal(
         sscanf(stop, "stopped after %lu failure(s) (-F 3): %lu case(s) not run", &failed, &not_run),
         2);
-    assert_true(failed >= 3 && not_run > 0 && failed + not_run == 100000);
-    assert_int_equal(count_of(out, "FAIL "), failed);
+    assert_ge(failed, 3);
+    assert_gt(not_run, 0);
+    assert_eq(failed + not_run, 100000);
+    assert_int_equal(chunksim_test_count_of(out, "FAIL "), failed);
     assert_true(stop < strstr(out, "100000 case(s)"));
 }
 
 static void test_rerun_failed_selects_the_failures_of_a_database(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db first.db -q"), 1);
     expect_exit(cli("matrix cli.ini --rerun-failed first.db --list"), 0);
-    assert_int_equal(count_of(out, "\n"), 6);
+    assert_int_equal(chunksim_test_count_of(out, "\n"), 6);
     assert_int_equal(lines_with("disconnect_after_chunk=last"), 6);
     expect_exit(cli("matrix cli.ini --rerun-failed first.db --db second.db -q"), 1);
-    assert_contains(out, "6 case(s), 6 run in");
-    assert_int_equal(sql_int(path_of("second.db"), "SELECT count(*) FROM runs"), 6);
+    chunksim_test_assert_contains(out, "6 case(s), 6 run in");
+    assert_int_equal(
+        chunksim_test_sql_int(chunksim_test_path("second.db"), "SELECT count(*) FROM runs"), 6);
     /* With other seeds no case has run before: nothing to rerun. */
     expect_exit(cli("matrix cli.ini --seeds 7 --rerun-failed first.db --list"), 0);
     assert_string_equal(out, "");
     expect_exit(cli("matrix cli.ini --rerun-failed nosuch.db --list"), 2);
-    assert_contains(err_text, "--rerun-failed nosuch.db: ");
+    chunksim_test_assert_contains(err_text, "--rerun-failed nosuch.db: ");
 }
 
 static void test_json_is_one_document(void **state)
 {
     (void)state;
-    write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -q -j 2 --json"), 1);
     json_error_t e;
     json_t *doc = json_loads(out, 0, &e);
@@ -971,8 +938,9 @@ static void test_json_is_one_document(void **state)
 static void test_sweep_and_swarm_json_is_one_document(void **state)
 {
     (void)state;
-    write_file("one.ini", "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                          "[link]\natt_mtu = 247\n");
+    chunksim_test_write_file("one.ini",
+                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
+                             "[link]\natt_mtu = 247\n");
     const char *runs[] = {"sweep one.ini --power-loss log --db '' -q --json",
                           "swarm one.ini --seeds 1..5 --db '' -q --json"};
     for (size_t i = 0; i < 2; i++) {
@@ -993,7 +961,7 @@ static void test_sweep_and_swarm_json_is_one_document(void **state)
         if (i == 1)
             assert_int_equal(cases, 5);
         else
-            assert_contains(err_text, "reference run (no cut): ok");
+            chunksim_test_assert_contains(err_text, "reference run (no cut): ok");
         json_decref(doc);
     }
 }
@@ -1012,24 +980,26 @@ static void test_a_case_name_finds_its_case_in_a_huge_matrix(void **state)
     for (int us = 2; us <= 4096; us++)
         n += (size_t)snprintf(text + n, sizeof text - n, " | fixed:%d", us);
     snprintf(text + n, sizeof text - n, "\n");
-    write_file("huge.ini", text);
+    chunksim_test_write_file("huge.ini", text);
     expect_exit(cli("matrix huge.ini --case 'huge[att_mtu=100,read_latency=fixed:4000] "
                     "seed 999999' --db huge.db -q"),
                 0);
-    assert_contains(out, "1 case(s), 1 run in");
-    assert_int_equal(sql_int(path_of("huge.db"), "SELECT seed FROM runs"), 999999);
-    assert_int_equal(sql_int(path_of("huge.db"),
-                             "SELECT instr(config_text, '--set link.att_mtu=100') > 0 AND "
-                             "instr(config_text, '--set flash.read_latency=fixed:4000') > 0 "
-                             "FROM scenarios"),
-                     1);
+    chunksim_test_assert_contains(out, "1 case(s), 1 run in");
+    assert_int_equal(chunksim_test_sql_int(chunksim_test_path("huge.db"), "SELECT seed FROM runs"),
+                     999999);
+    assert_int_equal(
+        chunksim_test_sql_int(chunksim_test_path("huge.db"),
+                              "SELECT instr(config_text, '--set link.att_mtu=100') > 0 AND "
+                              "instr(config_text, '--set flash.read_latency=fixed:4000') > 0 "
+                              "FROM scenarios"),
+        1);
     /* An id is a hash: it cannot be decoded, and searching 10^12 cases is refused. */
     expect_exit(cli("matrix huge.ini --case 0000000000 --db '' -q"), 2);
-    assert_contains(err_text, "give the case's name (--list prints it)");
+    chunksim_test_assert_contains(err_text, "give the case's name (--list prints it)");
     expect_exit(cli("matrix huge.ini --case 'huge[att_mtu=100,read_latency=fixed:4097] "
                     "seed 1' --db '' -q"),
                 2);
-    assert_contains(err_text, "no such case in this matrix");
+    chunksim_test_assert_contains(err_text, "no such case in this matrix");
 }
 
 int main(void)

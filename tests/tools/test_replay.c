@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "chunksim_test.h"
+
 #include <sqlite3.h>
 
 /* Small runs: the whole suite stays fast. */
@@ -59,32 +62,6 @@ static void tmp_path(char *dst, size_t n, const char *name)
     snprintf(dst, n, "%s/%s", tmpdir, name);
 }
 
-static void sql(const char *db_path, const char *text)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    char *msg = NULL;
-    if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK) {
-        fail_msg("%s: %s", text, msg);
-    }
-    sqlite3_close(db);
-}
-
-static int64_t sql_int(const char *db_path, const char *text)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, text, -1, &st, NULL) != SQLITE_OK) {
-        fail_msg("%s: %s", text, sqlite3_errmsg(db));
-    }
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 /* A copy of the starter recording to tamper with. */
 static void starter_copy(char *dst, size_t n, const char *name)
 {
@@ -99,7 +76,7 @@ static int64_t starter_run(const char *scenario)
     snprintf(text, sizeof(text),
              "SELECT run_id FROM runs JOIN scenarios USING (scenario_id) WHERE name = '%s'",
              scenario);
-    return sql_int(starter_db, text);
+    return chunksim_test_sql_row(starter_db, text);
 }
 
 static int setup(void **state)
@@ -138,8 +115,8 @@ static int teardown(void **state)
 static void every_starter_scenario_replays_identically(void **state)
 {
     (void)state;
-    assert_true(starter_runs >= 14);
-    assert_int_equal(sql_int(starter_db, "SELECT count(*) FROM runs"), starter_runs);
+    assert_ge(starter_runs, 14);
+    assert_int_equal(chunksim_test_sql_row(starter_db, "SELECT count(*) FROM runs"), starter_runs);
     for (int id = 1; id <= starter_runs; id++) {
         char want[64];
         snprintf(want, sizeof(want), "run %d replays identically: ", id);
@@ -161,7 +138,7 @@ static void a_changed_mtu_diverges_first_at_the_chunk_size_asked_for(void **stat
              "'link.att_mtu=185') WHERE scenario_id = (SELECT scenario_id FROM runs WHERE run_id "
              "= %lld)",
              (long long)id);
-    sql(db, text);
+    chunksim_test_sql_exec(db, text);
     expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
            "diverges: calls seq 1, field arg: stored 244, new 182");
 }
@@ -173,7 +150,7 @@ static void a_changed_seed_diverges_first_at_the_chunk_bytes(void **state)
     starter_copy(db, sizeof(db), "seed.db");
     int64_t id = starter_run("ble_default");
     snprintf(text, sizeof(text), "UPDATE runs SET seed = 5 WHERE run_id = %lld", (long long)id);
-    sql(db, text);
+    chunksim_test_sql_exec(db, text);
     /* No fault and no random latency: calls and flash ops are the same, the bytes are not. */
     expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
            "diverges: chunks seq 1, field data: stored 244 bytes");
@@ -189,7 +166,7 @@ static void a_changed_flash_latency_is_named_by_table_seq_and_field(void **state
     snprintf(text, sizeof(text),
              "UPDATE flash_ops SET latency_us = latency_us + 1 WHERE run_id = %lld AND seq = 2",
              (long long)id);
-    sql(db, text);
+    chunksim_test_sql_exec(db, text);
     expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
            "diverges: flash_ops seq 2, field latency_us: stored 657, new 656");
 }
@@ -204,7 +181,7 @@ static void a_row_missing_on_either_side_is_a_divergence(void **state)
              "UPDATE chunk_blocks SET chunks = json_remove(chunks, '$[#-1]') WHERE run_id = "
              "%lld AND seq = (SELECT max(seq) FROM chunk_blocks WHERE run_id = %lld)",
              (long long)id, (long long)id);
-    sql(db, text);
+    chunksim_test_sql_exec(db, text);
     expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
            "field (row): stored no such row, new seq=");
     /* A stored row the replay does not make. */
@@ -213,7 +190,7 @@ static void a_row_missing_on_either_side_is_a_divergence(void **state)
              "INSERT INTO call_blocks (run_id, seq, calls) VALUES (%lld, 100000, "
              "'[[1,\"cancel\",null,0,null,null,null]]')",
              (long long)other);
-    sql(db, text);
+    chunksim_test_sql_exec(db, text);
     expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)other), 1,
            "diverges: calls seq 100000, field (row): stored seq=100000");
     assert_non_null(strstr(out, "new no such row"));
@@ -227,7 +204,7 @@ static void a_changed_outcome_is_a_divergence(void **state)
     int64_t id = starter_run("double_buffer");
     snprintf(text, sizeof(text), "UPDATE runs SET drain_us = drain_us + 1 WHERE run_id = %lld",
              (long long)id);
-    sql(db, text);
+    chunksim_test_sql_exec(db, text);
     expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
            "diverges: runs (outcome and metrics), field drain_us");
 }
@@ -240,7 +217,7 @@ static void a_realtime_run_is_refused_unless_replayed_virtually(void **state)
     int64_t id = starter_run("qspi_fast");
     snprintf(text, sizeof(text), "UPDATE runs SET mode = 'realtime' WHERE run_id = %lld",
              (long long)id);
-    sql(db, text);
+    chunksim_test_sql_exec(db, text);
     expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 2,
            "realtime mode");
     /* It was in fact simulated: on the simulated clock it replays identically. */
@@ -291,7 +268,7 @@ static void runs_that_cannot_replay_are_refused_with_the_reason(void **state)
         char db[300], name[32];
         snprintf(name, sizeof(name), "refused%zu.db", i);
         starter_copy(db, sizeof(db), name);
-        sql(db, cases[i].update);
+        chunksim_test_sql_exec(db, cases[i].update);
         expect(sh("'%s' replay --db '%s' --run 1 -q", CHUNKSIM_BIN, db), 2, cases[i].why);
     }
 }
@@ -321,7 +298,7 @@ static void a_run_recorded_without_its_trace_is_compared_by_outcome(void **state
            0, NULL);
     expect(sh("'%s' replay --db '%s' --run 1 -q", CHUNKSIM_BIN, db), 0,
            "replays identically in outcome and metrics");
-    sql(db, "UPDATE runs SET waits = waits + 1");
+    chunksim_test_sql_exec(db, "UPDATE runs SET waits = waits + 1");
     expect(sh("'%s' replay --db '%s' --run 1 -q", CHUNKSIM_BIN, db), 1, "field waits");
 }
 
@@ -332,7 +309,7 @@ static void keep_records_the_replay_into_a_file(void **state)
     tmp_path(keep, sizeof(keep), "kept.db");
     expect(sh("'%s' replay --db '%s' --run 1 --keep '%s' -q", CHUNKSIM_BIN, starter_db, keep), 0,
            "replays identically");
-    assert_int_equal(sql_int(keep, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(chunksim_test_sql_row(keep, "SELECT count(*) FROM runs"), 1);
 }
 
 /* ---- --latencies-from ---- */
@@ -351,14 +328,16 @@ static void trace_driven_run_shows_the_recorded_latencies(void **state)
               " --set coredump.size_bytes=16KiB --seed 9 --latencies-from '%s:1'",
               CHUNKSIM_BIN, SCENARIO_LIBRARY_DIR, db, db),
            0, NULL);
-    assert_true(sql_int(db, "SELECT count(DISTINCT latency_us) FROM flash_ops WHERE run_id = 1 "
-                            "AND kind = 'read'") > 2);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"),
-                     sql_int(db, "SELECT count(*) FROM flash_ops WHERE run_id = 2"));
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM flash_ops a JOIN flash_ops b USING (seq) "
-                                 "WHERE a.run_id = 1 AND b.run_id = 2 AND (a.kind <> b.kind OR "
-                                 "a.latency_us <> b.latency_us)"),
-                     0);
+    assert_true(chunksim_test_sql_row(
+                    db, "SELECT count(DISTINCT latency_us) FROM flash_ops WHERE run_id = 1 "
+                        "AND kind = 'read'") > 2);
+    assert_int_equal(chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops WHERE run_id = 1"),
+                     chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops WHERE run_id = 2"));
+    assert_int_equal(
+        chunksim_test_sql_row(db, "SELECT count(*) FROM flash_ops a JOIN flash_ops b USING (seq) "
+                                  "WHERE a.run_id = 1 AND b.run_id = 2 AND (a.kind <> b.kind OR "
+                                  "a.latency_us <> b.latency_us)"),
+        0);
     /* Its replay needs the same trace: without it the model draws again. */
     expect(sh("'%s' replay --db '%s' --run 2 -q", CHUNKSIM_BIN, db), 1,
            "diverges: calls seq 2, field t_us");
@@ -394,8 +373,9 @@ static void csv_latencies_drive_the_flash_and_bad_rows_are_named_by_line(void **
                         "1000:-,2000:read_error,3000:-,1000:-");
     sqlite3_finalize(st);
     sqlite3_close(h);
-    assert_int_equal(sql_int(db, "SELECT latency_us FROM flash_ops WHERE kind LIKE 'erase%'"),
-                     50000);
+    assert_int_equal(
+        chunksim_test_sql_row(db, "SELECT latency_us FROM flash_ops WHERE kind LIKE 'erase%'"),
+        50000);
 
     assert_int_equal(
         sh("printf 'op,kind,latency_us,fault\\n0,read,1000,\\n1,read,fast,\\n' > '%s'", csv), 0);
@@ -505,7 +485,8 @@ static void diff_matches_matrix_runs_by_case(void **state)
     expect(sh("'%s' matrix '%s' --db '%s' -q", CHUNKSIM_BIN, ini, b), 1, NULL);
     expect(sh("'%s' diff '%s' '%s'", CHUNKSIM_BIN, a, b), 0,
            "2 run(s) matched (0 changed), 0 only in BASE, 0 only in NEW: 0 regression");
-    sql(b, "UPDATE runs SET outcome = 'lost' WHERE case_cell = 'disconnect_after_chunk=never'");
+    chunksim_test_sql_exec(
+        b, "UPDATE runs SET outcome = 'lost' WHERE case_cell = 'disconnect_after_chunk=never'");
     expect(sh("'%s' diff '%s' '%s'", CHUNKSIM_BIN, a, b), 1, "2 run(s) matched (1 changed)");
     assert_non_null(strstr(out, "REGRESSION (no longer the expected outcome)  case "));
     assert_non_null(strstr(out, " [disconnect_after_chunk=never]\n"));

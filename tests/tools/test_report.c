@@ -37,12 +37,7 @@ static const char ble_config[] = "[run]\nexpect = violation\n[link]\nkind = ble\
 
 static void remove_db(void)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char p[200];
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", db_path, suffixes[i]);
-        unlink(p);
-    }
+    chunksim_test_db_remove(db_path);
     unlink(out_path);
 }
 
@@ -209,7 +204,8 @@ static int cli_captured(int (*fn)(int, char **), char **argv, int argc)
     fflush(stdout);
     int saved = dup(STDOUT_FILENO);
     int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    assert_true(saved >= 0 && fd >= 0);
+    assert_ge(saved, 0);
+    assert_ge(fd, 0);
     dup2(fd, STDOUT_FILENO);
     close(fd);
     int rc = fn(argc, argv);
@@ -232,22 +228,6 @@ static char *slurp(const char *path)
     buf[n] = '\0';
     fclose(f);
     return buf;
-}
-
-static size_t count_of(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) {
-        n++;
-    }
-    return n;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-    if (strstr(hay, needle) == NULL) {
-        fail_msg("expected to find [%s] in:\n%s", needle, hay);
-    }
 }
 
 static sqlite3 *open_ro(chunksim_rec_t *rec)
@@ -342,30 +322,37 @@ static void test_text_report_prints_the_percentiles(void **state)
     char *argv[] = {"report", "--db", db_path, NULL};
     assert_int_equal(cli_captured(cli_report, argv, 3), CLI_EXIT_OK);
     char *text = slurp(out_path);
-    assert_contains(text, "run 1: <script>alert(1)</script>   seed 7   virtual   finished   "
-                          "outcome violation");
-    assert_contains(text, "  latency (us)    count      p50      p90      p99      max\n");
-    assert_contains(text, "  flash reads       100       50       90       99      100   "
-                          "(1 never completed)\n");
-    assert_contains(text, "  waits               4       20       40       40       40   "
-                          "(1 never ready)\n");
-    assert_contains(text, "  chunks              5      300     1000     1000     1000   "
-                          "(1 not delivered)\n");
-    assert_contains(text, "5000 B/s");
-    assert_contains(text, "efficiency 0.500");
-    assert_contains(text, "faults injected: 4 (bitflip_transient 1, read_timeout 1, wear_out 1, "
-                          "not on a recorded flash operation 1)");
-    assert_contains(text, "violations: 1\n    at 10 us (call 3): sequential_read: "
-                          "<b>bad</b>");
-    assert_contains(text, "run 2: other");
-    assert_contains(text, "outcomes over 2 run(s): ok 1, violation 1\n");
+    chunksim_test_assert_contains(
+        text, "run 1: <script>alert(1)</script>   seed 7   virtual   finished   "
+              "outcome violation");
+    chunksim_test_assert_contains(text,
+                                  "  latency (us)    count      p50      p90      p99      max\n");
+    chunksim_test_assert_contains(text,
+                                  "  flash reads       100       50       90       99      100   "
+                                  "(1 never completed)\n");
+    chunksim_test_assert_contains(text,
+                                  "  waits               4       20       40       40       40   "
+                                  "(1 never ready)\n");
+    chunksim_test_assert_contains(text,
+                                  "  chunks              5      300     1000     1000     1000   "
+                                  "(1 not delivered)\n");
+    chunksim_test_assert_contains(text, "5000 B/s");
+    chunksim_test_assert_contains(text, "efficiency 0.500");
+    chunksim_test_assert_contains(
+        text, "faults injected: 4 (bitflip_transient 1, read_timeout 1, wear_out 1, "
+              "not on a recorded flash operation 1)");
+    chunksim_test_assert_contains(text, "violations: 1\n    at 10 us (call 3): sequential_read: "
+                                        "<b>bad</b>");
+    chunksim_test_assert_contains(text, "run 2: other");
+    chunksim_test_assert_contains(text, "outcomes over 2 run(s): ok 1, violation 1\n");
     free(text);
 
     char *one[] = {"report", "--db", db_path, "--run", "2", NULL};
     assert_int_equal(cli_captured(cli_report, one, 5), CLI_EXIT_OK);
     text = slurp(out_path);
     assert_null(strstr(text, "run 1:"));
-    assert_contains(text, "run 2: other   seed 7   virtual   finished   outcome ok\n");
+    chunksim_test_assert_contains(text,
+                                  "run 2: other   seed 7   virtual   finished   outcome ok\n");
     free(text);
 }
 
@@ -377,14 +364,17 @@ static void assert_self_contained(const char *html)
     assert_null(strstr(html, "https://"));
     assert_null(strstr(html, "src="));
     /* Links only to anchors of the page itself. */
-    assert_int_equal(count_of(html, "href="), count_of(html, "href=\"#"));
+    assert_int_equal(chunksim_test_count_of(html, "href="),
+                     chunksim_test_count_of(html, "href=\"#"));
     assert_null(strstr(html, "@import"));
     assert_null(strstr(html, "url("));
     assert_null(strstr(html, "<script"));
-    assert_ge(count_of(html, "<svg"), 2);
-    assert_int_equal(count_of(html, "<svg"), count_of(html, "</svg>"));
-    assert_int_equal(count_of(html, "<table"), count_of(html, "</table>"));
-    assert_int_equal(count_of(html, "<title>"), count_of(html, "</title>"));
+    assert_ge(chunksim_test_count_of(html, "<svg"), 2);
+    assert_int_equal(chunksim_test_count_of(html, "<svg"), chunksim_test_count_of(html, "</svg>"));
+    assert_int_equal(chunksim_test_count_of(html, "<table"),
+                     chunksim_test_count_of(html, "</table>"));
+    assert_int_equal(chunksim_test_count_of(html, "<title>"),
+                     chunksim_test_count_of(html, "</title>"));
     assert_eq(strncmp(html, "<!DOCTYPE html>", 15), 0);
     assert_non_null(strstr(html, "</html>\n"));
 }
@@ -399,18 +389,18 @@ static void test_html_is_self_contained_and_escapes_db_text(void **state)
     assert_int_equal(cli_captured(cli_report, argv, 7), CLI_EXIT_OK);
     char *html = slurp(html_path);
     assert_self_contained(html);
-    assert_contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;");
-    assert_contains(html, "&lt;b&gt;bad&lt;/b&gt; &amp; &quot;quoted&quot;");
-    assert_contains(html, "a &lt;reason&gt;");
-    assert_contains(html, "<h2>Timeline</h2>");
-    assert_contains(html, "<h2>Latency histograms</h2>");
-    assert_contains(html, "<h2>Scenarios</h2>");
+    chunksim_test_assert_contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;");
+    chunksim_test_assert_contains(html, "&lt;b&gt;bad&lt;/b&gt; &amp; &quot;quoted&quot;");
+    chunksim_test_assert_contains(html, "a &lt;reason&gt;");
+    chunksim_test_assert_contains(html, "<h2>Timeline</h2>");
+    chunksim_test_assert_contains(html, "<h2>Latency histograms</h2>");
+    chunksim_test_assert_contains(html, "<h2>Scenarios</h2>");
     /* The comparison table has both scenarios, the selected one highlighted. */
-    assert_contains(html, "<tr class=\"sel\"><td class=\"l\">&lt;script&gt;");
-    assert_contains(html, "<td class=\"l\">other</td>");
+    chunksim_test_assert_contains(html, "<tr class=\"sel\"><td class=\"l\">&lt;script&gt;");
+    chunksim_test_assert_contains(html, "<td class=\"l\">other</td>");
     /* The unfinished read is a marker, and the violation a line. */
-    assert_contains(html, "never ended");
-    assert_contains(html, "violation at 10 \xc2\xb5s: sequential_read");
+    chunksim_test_assert_contains(html, "never ended");
+    chunksim_test_assert_contains(html, "violation at 10 \xc2\xb5s: sequential_read");
     free(html);
     unlink(html_path);
 }
@@ -426,7 +416,7 @@ static void test_html_default_run_and_window(void **state)
     assert_int_equal(cli_captured(cli_report, argv, 5), CLI_EXIT_OK);
     char *html = slurp(html_path);
     assert_self_contained(html);
-    assert_contains(html, "<h1>chunksim report: other</h1>");
+    chunksim_test_assert_contains(html, "<h1>chunksim report: other</h1>");
     free(html);
 
     char *zoom[] = {"report", "--db",    db_path,    "--run",     "1",
@@ -434,9 +424,9 @@ static void test_html_default_run_and_window(void **state)
     assert_int_equal(cli_captured(cli_report, zoom, 9), CLI_EXIT_OK);
     html = slurp(html_path);
     assert_self_contained(html);
-    assert_contains(html, "1.000 ms to 5.000 ms.");
+    chunksim_test_assert_contains(html, "1.000 ms to 5.000 ms.");
     /* Reads 2..5 start in [1000, 5000) and read 1 ends before: 4 in view. */
-    assert_contains(html, "4 in view");
+    chunksim_test_assert_contains(html, "4 in view");
     free(html);
     unlink(html_path);
 }
@@ -641,13 +631,7 @@ static void record_small_run(void)
     assert_int_equal(chunksim_scenario_load_string(&sc, small_ble, "small", NULL, err, sizeof err),
                      0);
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), 0);
-    chunksim_rec_t rec = {0};
-    assert_int_equal(chunksim_rec_open(&rec, db_path, err, sizeof err), 0);
-    chunksim_run_options_t opts = {.rec = &rec, .record_rows = true};
-    chunksim_run_result_t res;
-    assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
-    assert_true(res.passed);
-    chunksim_rec_close(&rec);
+    assert_true(chunksim_test_run_recorded(&sc, db_path).passed);
     chunksim_scenario_free(&sc);
 }
 
@@ -695,7 +679,7 @@ static void test_real_run_exports_link_sends_and_window_fill(void **state)
     assert_int_equal(cli_captured(cli_report, argv, 5), CLI_EXIT_OK);
     char *html = slurp(html_path);
     assert_self_contained(html);
-    assert_contains(html, "<h1>chunksim report: ble_default</h1>");
+    chunksim_test_assert_contains(html, "<h1>chunksim report: ble_default</h1>");
     free(html);
     unlink(html_path);
 }
@@ -784,13 +768,14 @@ static void test_cells_judge_each_run_by_its_expect_failing_first(void **state)
     char *argv[] = {"report", "--db", db_path, NULL};
     assert_int_equal(cli_captured(cli_report, argv, 3), CLI_EXIT_OK);
     char *text = slurp(out_path);
-    assert_contains(text, "4 cell(s), 8 run(s) with a case: 1 cell(s) with runs that missed their "
-                          "expect (1 run(s))\nFAIL m/grid.ini [att_mtu=23,kind=double]: 2 run(s), "
-                          "1 missed: ok 1, lost 1\n");
-    assert_contains(text,
-                    "pass m/grid.ini [att_mtu=247,kind=double]: 2 run(s), 0 missed: lost 2\n");
-    assert_contains(text, "1 run(s) without a case");
-    assert_int_equal(count_of(text, "m/grid.ini ["), 4);
+    chunksim_test_assert_contains(
+        text, "4 cell(s), 8 run(s) with a case: 1 cell(s) with runs that missed their "
+              "expect (1 run(s))\nFAIL m/grid.ini [att_mtu=23,kind=double]: 2 run(s), "
+              "1 missed: ok 1, lost 1\n");
+    chunksim_test_assert_contains(
+        text, "pass m/grid.ini [att_mtu=247,kind=double]: 2 run(s), 0 missed: lost 2\n");
+    chunksim_test_assert_contains(text, "1 run(s) without a case");
+    assert_int_equal(chunksim_test_count_of(text, "m/grid.ini ["), 4);
     free(text);
 }
 
@@ -803,28 +788,30 @@ static void test_campaign_page_tables_each_pair_of_axes_and_links_the_failing_ru
     char *argv[] = {"report", "--db", db_path, "--html", html_path, NULL};
     assert_int_equal(cli_captured(cli_report, argv, 5), CLI_EXIT_OK);
     char *text = slurp(out_path);
-    assert_contains(text, "wrote ");
-    assert_contains(text, ": outcomes by axis, 1 failing cell(s)\n");
+    chunksim_test_assert_contains(text, "wrote ");
+    chunksim_test_assert_contains(text, ": outcomes by axis, 1 failing cell(s)\n");
     free(text);
     char *html = slurp(html_path);
     assert_self_contained(html);
-    assert_contains(html, "<h1>chunksim campaign report</h1>");
+    chunksim_test_assert_contains(html, "<h1>chunksim campaign report</h1>");
     /* One table for the one pair of axes: double (the failing value) first, 1 of 2 runs of
      * mtu 23 + double missed, none of mtu 247 + double. */
-    assert_contains(html, "<tr><th class=\"l\">att_mtu \\ kind</th><th>double</th><th>single</th>");
-    assert_contains(html,
-                    "<tr><th class=\"l\">23</th><td class=\"cell\" "
-                    "style=\"background:rgba(198,40,40,0.50)\"><a href=\"#cell-0\">1/2</a></td>");
-    assert_contains(html, "<tr id=\"cell-0\"><td class=\"l\">m/grid.ini</td>");
-    assert_contains(html, "<tr><th class=\"l\">247</th><td class=\"cell\" "
-                          "style=\"background:#e6f4ea\">0/2</td>");
+    chunksim_test_assert_contains(
+        html, "<tr><th class=\"l\">att_mtu \\ kind</th><th>double</th><th>single</th>");
+    chunksim_test_assert_contains(
+        html, "<tr><th class=\"l\">23</th><td class=\"cell\" "
+              "style=\"background:rgba(198,40,40,0.50)\"><a href=\"#cell-0\">1/2</a></td>");
+    chunksim_test_assert_contains(html, "<tr id=\"cell-0\"><td class=\"l\">m/grid.ini</td>");
+    chunksim_test_assert_contains(html, "<tr><th class=\"l\">247</th><td class=\"cell\" "
+                                        "style=\"background:#e6f4ea\">0/2</td>");
     snprintf(want, sizeof want, "<a href=\"#run-%" PRId64 "\">", missed);
-    assert_contains(html, want);
+    chunksim_test_assert_contains(html, want);
     snprintf(want, sizeof want, "<section class=\"run\" id=\"run-%" PRId64 "\">", missed);
-    assert_contains(html, want);
-    assert_int_equal(count_of(html, "<section class=\"run\""), 1);
-    assert_contains(html, "<code>chunksim run m/grid.ini --seed 2 --set link.att_mtu=23 --set "
-                          "reader.kind=double</code>");
+    chunksim_test_assert_contains(html, want);
+    assert_int_equal(chunksim_test_count_of(html, "<section class=\"run\""), 1);
+    chunksim_test_assert_contains(
+        html, "<code>chunksim run m/grid.ini --seed 2 --set link.att_mtu=23 --set "
+              "reader.kind=double</code>");
     free(html);
     unlink(html_path);
 }

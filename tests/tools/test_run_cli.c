@@ -65,12 +65,6 @@ static void expect_exit(int got, int want)
         fail_msg("exit %d, wanted %d\nstdout:\n%s\nstderr:\n%s", got, want, out, err_text);
 }
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (strstr(text, part) == NULL)
-        fail_msg("\"%s\" not found in:\n%s", part, text);
-}
-
 /* The database's only run as "status outcome: reason". */
 static void db_story(const char *db_path, char *story, size_t len)
 {
@@ -103,31 +97,22 @@ static void stdout_reason(char *reason, size_t len)
     snprintf(reason, len, "%.*s", (int)(n < len ? n : len - 1), p);
 }
 
-static void remove_db(const char *name)
-{
-    char side[400];
-    unlink(chunksim_test_path(name));
-    snprintf(side, sizeof side, "%s-wal", chunksim_test_path(name));
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", chunksim_test_path(name));
-    unlink(side);
-}
-
 /* The message names the override, not a line of the file; nothing leaks (ASan). */
 static void test_refused_override_is_named_and_frees_the_scenario(void **state)
 {
     (void)state;
     chunksim_test_write_file("small.ini", small_ini);
     expect_exit(run_cli("small.ini --db '' --set link.att_mtu=7"), 2);
-    assert_contains(
+    chunksim_test_assert_contains(
         err_text, "chunksim run: --set link.att_mtu=7: must be a whole number between 23 and 517");
     expect_exit(run_cli("small.ini --db '' --set link.nosuch=1"), 2);
-    assert_contains(err_text, "--set link.nosuch=1: unknown key nosuch in [link]");
+    chunksim_test_assert_contains(err_text, "--set link.nosuch=1: unknown key nosuch in [link]");
     /* A rule between keys that only the override breaks blames the key and names the override. */
     expect_exit(run_cli("small.ini --db '' --set link.chunk_bytes=200 --set link.att_mtu=64"), 2);
-    assert_contains(err_text, "--set link.chunk_bytes=200: with kind = ble a chunk is one "
-                              "notification: at most [link] att_mtu - 3 = 61 "
-                              "(--set link.att_mtu=64)");
+    chunksim_test_assert_contains(err_text,
+                                  "--set link.chunk_bytes=200: with kind = ble a chunk is one "
+                                  "notification: at most [link] att_mtu - 3 = 61 "
+                                  "(--set link.att_mtu=64)");
 }
 
 /* scenarios/README.md: the rules between keys are checked after the file and its overrides. */
@@ -138,8 +123,9 @@ static void test_override_may_repair_what_the_file_alone_breaks(void **state)
                              "[coredump]\nsize_bytes = 4KiB\n[link]\nchunk_bytes = 200\n");
     expect_exit(run_cli("big_chunk.ini --db '' --set link.att_mtu=247"), 0);
     expect_exit(run_cli("big_chunk.ini --db ''"), 2);
-    assert_contains(err_text, "big_chunk.ini:4: [link] chunk_bytes = 200: with kind = ble a chunk "
-                              "is one notification: at most [link] att_mtu - 3 = 20 (default)");
+    chunksim_test_assert_contains(
+        err_text, "big_chunk.ini:4: [link] chunk_bytes = 200: with kind = ble a chunk "
+                  "is one notification: at most [link] att_mtu - 3 = 20 (default)");
 }
 
 /* What the models cannot run never starts: exit 2 at load, not a run ended as "error". */
@@ -148,14 +134,16 @@ static void test_scenario_the_models_cannot_run_is_refused_at_load(void **state)
     (void)state;
     chunksim_test_write_file("tiny.ini", "[run]\nexpect = ok\n[coredump]\nsize_bytes = 30\n");
     expect_exit(run_cli("tiny.ini --db ''"), 2);
-    assert_contains(err_text, "tiny.ini:4: [coredump] size_bytes = 30: with content = random the "
-                              "image is at least 40 bytes");
+    chunksim_test_assert_contains(
+        err_text, "tiny.ini:4: [coredump] size_bytes = 30: with content = random the "
+                  "image is at least 40 bytes");
     assert_eq(out[0], '\0'); /* no table, no run */
 
     chunksim_test_write_file("flips.ini", "[faults]\nfault = bitflip op=3 flips=20\n");
     expect_exit(run_cli("flips.ini --db ''"), 2);
-    assert_contains(err_text, "flips.ini:2: [faults] fault = bitflip op=3 flips=20: flips=20: must "
-                              "be a bit count from 1 to 8");
+    chunksim_test_assert_contains(
+        err_text, "flips.ini:2: [faults] fault = bitflip op=3 flips=20: flips=20: must "
+                  "be a bit count from 1 to 8");
 
     /* RLE with a synchronous reader is no longer refused: the core encodes it. */
     chunksim_test_write_file("rle_sync.ini",
@@ -166,11 +154,12 @@ static void test_scenario_the_models_cannot_run_is_refused_at_load(void **state)
     assert_int_equal(mkfifo(chunksim_test_path("dump.fifo"), 0600), 0);
     chunksim_test_write_file("fifo.ini", "[coredump]\ncontent = file\nfile = dump.fifo\n");
     expect_exit(run_cli("fifo.ini --db ''"), 2);
-    assert_contains(err_text, "fifo.ini:3: [coredump] file = dump.fifo: dump.fifo is a FIFO, not "
-                              "a regular file");
+    chunksim_test_assert_contains(
+        err_text, "fifo.ini:3: [coredump] file = dump.fifo: dump.fifo is a FIFO, not "
+                  "a regular file");
     chunksim_test_write_file("zero.ini", "[coredump]\ncontent = file\nfile = /dev/zero\n");
     expect_exit(run_cli("zero.ini --db ''"), 2);
-    assert_contains(err_text, "/dev/zero is a character device, not a regular file");
+    chunksim_test_assert_contains(err_text, "/dev/zero is a character device, not a regular file");
 }
 
 /* run --json printed [] and exited 0 for a name that is not UTF-8. */
@@ -180,10 +169,12 @@ static void test_name_that_is_not_utf8_is_refused_before_any_output(void **state
     chunksim_test_write_file("latin1.ini",
                              "[run]\nname = caf\xe9\n[coredump]\nsize_bytes = 4KiB\n");
     expect_exit(run_cli("latin1.ini --db '' --json -q"), 2);
-    assert_contains(err_text, "latin1.ini:2: [run] name = caf\xe9: byte 4 (0xE9) is not UTF-8");
+    chunksim_test_assert_contains(err_text,
+                                  "latin1.ini:2: [run] name = caf\xe9: byte 4 (0xE9) is not UTF-8");
     assert_eq(out[0], '\0');
     expect_exit(run_cli("small.ini --db '' --json -q --set 'run.description=ab\xff'"), 2);
-    assert_contains(err_text, "--set run.description=ab\xff: byte 3 (0xFF) is not UTF-8");
+    chunksim_test_assert_contains(err_text,
+                                  "--set run.description=ab\xff: byte 3 (0xFF) is not UTF-8");
 }
 
 /* A glue whose init refuses: the run is an error on stdout, in JSON and in its row. */
@@ -194,23 +185,23 @@ static void test_setup_failure_is_an_error_everywhere(void **state)
     expect_exit(cli("", "run --glue '%s' --db setup.db '%s/ble_default.ini'", GLUE_REFUSE,
                     SCENARIO_LIBRARY_DIR),
                 1);
-    assert_contains(out, " error      ok ");
-    assert_contains(out, "1 run(s): 0 passed, 1 failed; recorded in setup.db\n");
+    chunksim_test_assert_contains(out, " error      ok ");
+    chunksim_test_assert_contains(out, "1 run(s): 0 passed, 1 failed; recorded in setup.db\n");
     stdout_reason(reason, sizeof reason);
-    assert_contains(reason, "reader refused to start");
+    chunksim_test_assert_contains(reason, "reader refused to start");
     db_story(chunksim_test_path("setup.db"), story, sizeof story);
     snprintf(want, sizeof want, "finished error: %s", reason);
     assert_string_equal(story, want);
-    remove_db("setup.db");
+    chunksim_test_db_remove(chunksim_test_path("setup.db"));
 
     expect_exit(cli("", "run --json -q --glue '%s' --db setup.db '%s/ble_default.ini'", GLUE_REFUSE,
                     SCENARIO_LIBRARY_DIR),
                 1);
-    assert_contains(out, "\"outcome\": \"error\"");
-    assert_contains(out, "\"passed\": false");
+    chunksim_test_assert_contains(out, "\"outcome\": \"error\"");
+    chunksim_test_assert_contains(out, "\"passed\": false");
     db_story(chunksim_test_path("setup.db"), story, sizeof story);
     assert_string_equal(story, want);
-    remove_db("setup.db");
+    chunksim_test_db_remove(chunksim_test_path("setup.db"));
 }
 
 /* The disk fills up under the run's trace: not "1 passed", not exit 0, and the error named. */
@@ -222,23 +213,24 @@ static void test_recording_failure_fails_the_run_and_is_named(void **state)
     static const char limit[] = "ulimit -f 1024; trap '' XFSZ;";
     char reason[512], story[700], want[700];
     expect_exit(cli(limit, "run --db full.db '%s/ble_default.ini'", SCENARIO_LIBRARY_DIR), 1);
-    assert_contains(out, " error      ok ");
-    assert_contains(out, "1 run(s): 0 passed, 1 failed; recording into full.db failed: ");
+    chunksim_test_assert_contains(out, " error      ok ");
+    chunksim_test_assert_contains(out,
+                                  "1 run(s): 0 passed, 1 failed; recording into full.db failed: ");
     stdout_reason(reason, sizeof reason);
-    assert_contains(reason, "not recorded in full: ");
-    assert_contains(reason, "; the run ended ok");
+    chunksim_test_assert_contains(reason, "not recorded in full: ");
+    chunksim_test_assert_contains(reason, "; the run ended ok");
     db_story(chunksim_test_path("full.db"), story, sizeof story);
     snprintf(want, sizeof want, "finished error: %s", reason);
     assert_string_equal(story, want);
-    remove_db("full.db");
+    chunksim_test_db_remove(chunksim_test_path("full.db"));
 
     expect_exit(cli(limit, "run --json -q --db full.db '%s/ble_default.ini'", SCENARIO_LIBRARY_DIR),
                 1);
-    assert_contains(out, "\"outcome\": \"error\"");
-    assert_contains(out, "\"passed\": false");
-    assert_contains(out, "\"record_error\": \"");
-    assert_contains(err_text, "chunksim run: recording into full.db failed: ");
-    remove_db("full.db");
+    chunksim_test_assert_contains(out, "\"outcome\": \"error\"");
+    chunksim_test_assert_contains(out, "\"passed\": false");
+    chunksim_test_assert_contains(out, "\"record_error\": \"");
+    chunksim_test_assert_contains(err_text, "chunksim run: recording into full.db failed: ");
+    chunksim_test_db_remove(chunksim_test_path("full.db"));
 }
 
 static int setup(void **state)
@@ -269,10 +261,10 @@ static void test_each_run_is_printed_once(void **state)
         reasons++;
     assert_int_equal(rows, 2);
     assert_int_equal(reasons, 2);
-    assert_contains(out, "2 run(s): 0 passed, 2 failed\n");
+    chunksim_test_assert_contains(out, "2 run(s): 0 passed, 2 failed\n");
     /* --json: the document on stdout, one progress line per run on stderr unless -q. */
     expect_exit(run_cli("lost.ini --db '' --json"), 1);
-    assert_contains(err_text, "chunksim: lost seed ");
+    chunksim_test_assert_contains(err_text, "chunksim: lost seed ");
     expect_exit(run_cli("lost.ini --db '' --json -q"), 1);
     assert_string_equal(err_text, "");
 }

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "campaign.h"
 #include "cli.h"
+#include "junit.h"
 
 #include "chunksim/recorder.h"
 #include "chunksim/error.h"
@@ -162,4 +163,28 @@ void campaign_ops_free(campaign_ops_t *ops)
 {
     free(ops->kinds);
     memset(ops, 0, sizeof *ops);
+}
+
+int campaign_hunt_run(const cli_batch_config_t *cfg, const cli_common_t *common,
+                      const campaign_hunt_t *hunt)
+{
+    cli_batch_t b;
+    int rc = cli_batch_run(cfg, &b);
+    int exit_code = CLI_EXIT_USAGE;
+    if (rc == 0 || b.done > 0) {
+        exit_code = hunt->report(&b, hunt->ctx, common->json ? stderr : stdout);
+        if (common->json)
+            cli_batch_json(&b, hunt->verdict(&b, hunt->ctx), stdout);
+        else
+            cli_batch_summary(&b, stdout);
+        if (rc < 0)
+            exit_code = CLI_EXIT_FAILED;
+        const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
+        if (common->junit != NULL && cli_junit_write(&jc, common->junit) < 0) {
+            fprintf(stderr, "%s: --junit %s: cannot write it\n", cfg->tool, common->junit);
+            exit_code = CLI_EXIT_FAILED;
+        }
+    }
+    cli_batch_free(&b);
+    return exit_code;
 }

@@ -8,10 +8,12 @@
 #define CHUNKSIM_CLI_CAMPAIGN_H
 
 #include "batch.h"
+#include "options.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Flash operation kinds as fault rules' on= names them. */
 typedef enum campaign_op_kind {
@@ -58,5 +60,27 @@ bool campaign_case_is_damage(const cli_batch_result_t *r);
 
 /* A JUnit judge (junit.h) failing exactly the cases campaign_case_is_damage names. */
 bool campaign_judge_damage(const cli_batch_t *b, size_t i, void *ctx, char *why, size_t whylen);
+
+/*
+ * What a damage hunt (sweep, swarm) says about its batch: report writes the
+ * text report on out and returns the exit status it calls for; verdict is the
+ * --json document's "verdict". ctx is passed to both.
+ */
+typedef struct campaign_hunt {
+    int (*report)(const cli_batch_t *b, const void *ctx, FILE *out);
+    json_t *(*verdict)(const cli_batch_t *b, const void *ctx);
+    const void *ctx;
+} campaign_hunt_t;
+
+/*
+ * Runs the batch cfg describes and concludes it: the text report (on stderr
+ * under --json, whose document is all of stdout), the JSON document or the
+ * summary, and the --junit file judged by campaign_judge_damage. A run that
+ * could not finish or a file that could not be written makes the status
+ * CLI_EXIT_FAILED; a batch that ran nothing, CLI_EXIT_USAGE. Returns the
+ * exit status.
+ */
+int campaign_hunt_run(const cli_batch_config_t *cfg, const cli_common_t *common,
+                      const campaign_hunt_t *hunt);
 
 #endif

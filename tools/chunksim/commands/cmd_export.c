@@ -128,6 +128,8 @@ static int ev_thread(json_t *events, int tid, const char *name)
 static json_t *ev_span(const char *name, const char *never, const char *cat, int tid,
                        const report_span_t *s, json_t *args)
 {
+    if (args == NULL) /* out of memory: ev_add says so */
+        return NULL;
     if (s->end_us == REPORT_TIME_NONE) {
         return json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o}", "name", never, "cat", cat,
                          "ph", "i", "s", "t", "ts", (json_int_t)s->start_us, "pid", EXPORT_PID,
@@ -139,14 +141,24 @@ static json_t *ev_span(const char *name, const char *never, const char *cat, int
                      "tid", tid, "args", args);
 }
 
-static int export_flash(json_t *events, const report_run_t *r)
+/* One thread per lane from tid0 on: "what", then "what (2)", "what (3)"... */
+static int ev_lanes(json_t *events, int tid0, uint32_t lanes, const char *what)
 {
     int rc = 0;
-    for (uint32_t l = 0; rc == 0 && l < r->lanes_ops; l++) {
+    for (uint32_t l = 0; rc == 0 && l < lanes; l++) {
         char name[32];
-        snprintf(name, sizeof(name), l ? "flash (%" PRIu32 ")" : "flash", l + 1);
-        rc = ev_thread(events, EXPORT_TID_FLASH + (int)l, name);
+        if (l == 0)
+            snprintf(name, sizeof(name), "%s", what);
+        else
+            snprintf(name, sizeof(name), "%s (%" PRIu32 ")", what, l + 1);
+        rc = ev_thread(events, tid0 + (int)l, name);
     }
+    return rc;
+}
+
+static int export_flash(json_t *events, const report_run_t *r)
+{
+    int rc = ev_lanes(events, EXPORT_TID_FLASH, r->lanes_ops, "flash");
     for (size_t i = 0; rc == 0 && i < r->n_ops; i++) {
         const report_flash_op_t *op = &r->ops[i];
         char never[64];
@@ -154,9 +166,8 @@ static int export_flash(json_t *events, const report_run_t *r)
         json_t *args = json_pack("{s:I, s:I, s:I, s:i, s:s?, s:s?}", "seq", (json_int_t)op->seq,
                                  "addr", (json_int_t)op->addr, "len", (json_int_t)op->len, "status",
                                  op->status, "status_name", op->status_name, "fault", op->fault);
-        rc = ev_add(events, args ? ev_span(op->kind, never, "flash",
-                                           EXPORT_TID_FLASH + (int)op->span.lane, &op->span, args)
-                                 : NULL);
+        rc = ev_add(events, ev_span(op->kind, never, "flash", EXPORT_TID_FLASH + (int)op->span.lane,
+                                    &op->span, args));
     }
     return rc;
 }
@@ -168,9 +179,8 @@ static int export_waits(json_t *events, const report_run_t *r)
         const report_wait_t *w = &r->waits[i];
         json_t *args = json_pack("{s:I, s:i}", "call_seq", (json_int_t)w->call_seq, "prepares",
                                  (int)w->prepares);
-        rc = ev_add(events, args ? ev_span("wait", "wait (never ready)", "core", EXPORT_TID_WAITS,
-                                           &w->span, args)
-                                 : NULL);
+        rc = ev_add(events, ev_span("wait", "wait (never ready)", "core", EXPORT_TID_WAITS,
+                                    &w->span, args));
     }
     return rc;
 }
@@ -184,24 +194,16 @@ static json_t *chunk_args(const report_chunk_t *c)
 
 static int export_chunks(json_t *events, const report_run_t *r)
 {
-    int rc = 0;
-    for (uint32_t l = 0; rc == 0 && l < r->lanes_chunks; l++) {
-        char name[32];
-        snprintf(name, sizeof(name), l ? "chunks (%" PRIu32 ")" : "chunks", l + 1);
-        rc = ev_thread(events, EXPORT_TID_CHUNKS + (int)l, name);
-    }
+    int rc = ev_lanes(events, EXPORT_TID_CHUNKS, r->lanes_chunks, "chunks");
     rc = rc < 0 ? rc : ev_thread(events, EXPORT_TID_LINK, "link");
     for (size_t i = 0; rc == 0 && i < r->n_chunks; i++) {
         const report_chunk_t *c = &r->chunks[i];
         json_t *args = chunk_args(c);
-        rc = ev_add(events, args ? ev_span("chunk", "chunk (not delivered)", "chunk",
-                                           EXPORT_TID_CHUNKS + (int)c->span.lane, &c->span, args)
-                                 : NULL);
+        rc = ev_add(events, ev_span("chunk", "chunk (not delivered)", "chunk",
+                                    EXPORT_TID_CHUNKS + (int)c->span.lane, &c->span, args));
         if (rc == 0 && c->link.start_us != REPORT_TIME_NONE) {
             args = chunk_args(c);
-            rc = ev_add(events,
-                        args ? ev_span("send", "send", "link", EXPORT_TID_LINK, &c->link, args)
-                             : NULL);
+            rc = ev_add(events, ev_span("send", "send", "link", EXPORT_TID_LINK, &c->link, args));
         }
     }
     return rc;

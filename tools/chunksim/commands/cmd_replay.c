@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "options.h"
 #include "dbread.h"
+#include "report.h"
 
 #include "chunksim/reader.h"
 
@@ -575,7 +576,7 @@ static int replay_all(const replay_args_t *a, sqlite3 *db, replay_sink_t *sink)
     int64_t *ids;
     size_t n;
     char err[512];
-    if (dbread_run_ids(db, &ids, &n, err, sizeof(err)) < 0) {
+    if (report_run_ids(db, &ids, &n, err, sizeof(err)) < 0) {
         fprintf(stderr, "chunksim replay: %s: %s\n", a->db_path, err);
         return CLI_EXIT_USAGE;
     }

@@ -505,21 +505,27 @@ static bool shrink_no_bigger(shrink_t *s, const shrink_cand_t *cur, const shrink
     return size_next <= size_cur && (sync_next || window_next >= window_cur);
 }
 
+/* Tries cand with key set to value; on success cand takes it. Whether it did. */
+static bool shrink_try_number(shrink_t *s, shrink_cand_t *cand, const char *key, uint32_t value)
+{
+    char text[32], step[96];
+    shrink_cand_t next = *cand;
+    snprintf(text, sizeof text, "%" PRIu32, value);
+    shrink_set_key(&next, key, text);
+    snprintf(step, sizeof step, "%s=%s", key, text);
+    if (!shrink_try(s, &next, step))
+        return false;
+    *cand = next;
+    return true;
+}
+
 static bool step_smaller_coredump(shrink_t *s, shrink_cand_t *cand)
 {
     uint32_t size, window;
     bool sync, changed = false;
-    while (shrink_values(s, cand, &size, &window, &sync) && size / 2 >= SHRINK_MIN_COREDUMP_BYTES) {
-        char value[32], step[64];
-        shrink_cand_t next = *cand;
-        snprintf(value, sizeof value, "%" PRIu32, size / 2);
-        shrink_set_key(&next, "coredump.size_bytes", value);
-        snprintf(step, sizeof step, "coredump.size_bytes=%s", value);
-        if (!shrink_try(s, &next, step))
-            break;
-        *cand = next;
+    while (shrink_values(s, cand, &size, &window, &sync) && size / 2 >= SHRINK_MIN_COREDUMP_BYTES &&
+           shrink_try_number(s, cand, "coredump.size_bytes", size / 2))
         changed = true;
-    }
     return changed;
 }
 
@@ -528,17 +534,9 @@ static bool step_larger_window(shrink_t *s, shrink_cand_t *cand)
     uint32_t size, window;
     bool sync, changed = false;
     while (shrink_values(s, cand, &size, &window, &sync) && !sync &&
-           window < SHRINK_MAX_WINDOW_BYTES && window < size) {
-        char value[32], step[64];
-        shrink_cand_t next = *cand;
-        snprintf(value, sizeof value, "%" PRIu32, window * 2);
-        shrink_set_key(&next, "reader.window_bytes", value);
-        snprintf(step, sizeof step, "reader.window_bytes=%s", value);
-        if (!shrink_try(s, &next, step))
-            break;
-        *cand = next;
+           window < SHRINK_MAX_WINDOW_BYTES && window < size &&
+           shrink_try_number(s, cand, "reader.window_bytes", window * 2))
         changed = true;
-    }
     return changed;
 }
 

@@ -9,7 +9,6 @@
  */
 #include "batch.h"
 #include "campaign.h"
-#include "junit.h"
 #include "cli.h"
 #include "options.h"
 
@@ -34,10 +33,15 @@ typedef struct swarm_draw {
     size_t count;
 } swarm_draw_t;
 
-/* One fault kind of the swarm: its name and how its settings are drawn. */
+/*
+ * One fault kind of the swarm: its name and how its settings are drawn:
+ * by draw, or (draw NULL) as a fault rule of that name at a rate drawn
+ * log-uniformly between lo and hi.
+ */
 typedef struct swarm_kind {
     const char *name;
     void (*draw)(chunksim_rng_t *rng, swarm_draw_t *d);
+    double lo, hi;
 } swarm_kind_t;
 
 /* Uniform in log space between lo and hi: rare and frequent rates alike. */
@@ -50,16 +54,6 @@ static double swarm_log_uniform(chunksim_rng_t *rng, double lo, double hi)
 static void swarm_rule_rate(swarm_draw_t *d, const char *kind, double rate)
 {
     snprintf(d->text[d->count++], sizeof d->text[0], "faults.fault=%s rate=%.3g", kind, rate);
-}
-
-static void draw_read_error(chunksim_rng_t *rng, swarm_draw_t *d)
-{
-    swarm_rule_rate(d, "read_error", swarm_log_uniform(rng, 0.005, 0.3));
-}
-
-static void draw_read_timeout(chunksim_rng_t *rng, swarm_draw_t *d)
-{
-    swarm_rule_rate(d, "read_timeout", swarm_log_uniform(rng, 0.005, 0.1));
 }
 
 static void draw_read_late(chunksim_rng_t *rng, swarm_draw_t *d)
@@ -75,16 +69,6 @@ static void draw_bitflip(chunksim_rng_t *rng, swarm_draw_t *d)
     double rate = swarm_log_uniform(rng, 0.001, 0.05);
     snprintf(d->text[d->count++], sizeof d->text[0],
              "faults.fault=bitflip rate=%.3g flips=%" PRIu64, rate, chunksim_rng_range(rng, 1, 3));
-}
-
-static void draw_erase_fail(chunksim_rng_t *rng, swarm_draw_t *d)
-{
-    swarm_rule_rate(d, "erase_fail", swarm_log_uniform(rng, 0.1, 1.0));
-}
-
-static void draw_silent_erase(chunksim_rng_t *rng, swarm_draw_t *d)
-{
-    swarm_rule_rate(d, "silent_erase", swarm_log_uniform(rng, 0.1, 1.0));
 }
 
 /* One cut among the first operations (most runs issue dozens), device stopped or not. */
@@ -115,11 +99,11 @@ static void draw_disconnect(chunksim_rng_t *rng, swarm_draw_t *d)
 }
 
 static const swarm_kind_t swarm_kinds[] = {
-    {"read_error", draw_read_error}, {"read_timeout", draw_read_timeout},
-    {"read_late", draw_read_late},   {"bitflip", draw_bitflip},
-    {"erase_fail", draw_erase_fail}, {"silent_erase", draw_silent_erase},
-    {"power_loss", draw_power_loss}, {"link_loss", draw_link_loss},
-    {"disconnect", draw_disconnect},
+    {"read_error", NULL, 0.005, 0.3},      {"read_timeout", NULL, 0.005, 0.1},
+    {"read_late", draw_read_late, 0, 0},   {"bitflip", draw_bitflip, 0, 0},
+    {"erase_fail", NULL, 0.1, 1.0},        {"silent_erase", NULL, 0.1, 1.0},
+    {"power_loss", draw_power_loss, 0, 0}, {"link_loss", draw_link_loss, 0, 0},
+    {"disconnect", draw_disconnect, 0, 0},
 };
 #define SWARM_KINDS (sizeof swarm_kinds / sizeof swarm_kinds[0])
 
@@ -222,7 +206,11 @@ static int swarm_draw(const swarm_args_t *a, uint64_t seed, swarm_case_t *sc)
         /* Both draws happen whatever --p is, so a kind's settings do not depend on it. */
         bool on = chunksim_rng_uniform(&rng) < a->p_on;
         swarm_draw_t d = {0};
-        swarm_kinds[k].draw(&rng, &d);
+        const swarm_kind_t *kind = &swarm_kinds[k];
+        if (kind->draw != NULL)
+            kind->draw(&rng, &d);
+        else
+            swarm_rule_rate(&d, kind->name, swarm_log_uniform(&rng, kind->lo, kind->hi));
         sc->on[k] = on;
         for (size_t i = 0; on && i < d.count; i++) {
             if ((sc->sets[sc->set_count] = strdup(d.text[i])) == NULL)
@@ -347,8 +335,16 @@ static void swarm_kind_table(const swarm_t *s, const cli_batch_t *b, FILE *out)
     }
 }
 
-static int swarm_report(const swarm_args_t *a, const swarm_t *s, const cli_batch_t *b, FILE *out)
+/* The two things a swarm's report needs besides the batch. */
+typedef struct swarm_hunt {
+    const swarm_args_t *a;
+    const swarm_t *s;
+} swarm_hunt_t;
+
+static int swarm_report(const cli_batch_t *b, const void *ctx, FILE *out)
 {
+    const swarm_args_t *a = ((const swarm_hunt_t *)ctx)->a;
+    const swarm_t *s = ((const swarm_hunt_t *)ctx)->s;
     size_t damage = 0, max = a->common.max_failures;
     char repro[4096];
     for (size_t i = 0; i < s->count; i++) {
@@ -371,8 +367,9 @@ static int swarm_report(const swarm_args_t *a, const swarm_t *s, const cli_batch
 }
 
 /* --json: the damaging cases, as the text report counts them. */
-static json_t *swarm_verdict(const swarm_t *s, const cli_batch_t *b)
+static json_t *swarm_verdict(const cli_batch_t *b, const void *ctx)
 {
+    const swarm_t *s = ((const swarm_hunt_t *)ctx)->s;
     json_t *bad = json_array();
     for (size_t i = 0; i < s->count; i++) {
         const cli_batch_result_t *r = &b->results[i];
@@ -396,26 +393,9 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
         .hide_failures = true,
         .stop_after = a->common.stop_after,
     };
-    cli_batch_t b;
-    int rc = cli_batch_run(&cfg, &b);
-    int exit_code = CLI_EXIT_USAGE;
-    if (rc == 0 || b.done > 0) {
-        /* With --json the document is all of stdout; the text report goes to stderr. */
-        exit_code = swarm_report(a, s, &b, a->common.json ? stderr : stdout);
-        if (a->common.json)
-            cli_batch_json(&b, swarm_verdict(s, &b), stdout);
-        else
-            cli_batch_summary(&b, stdout);
-        if (rc < 0)
-            exit_code = CLI_EXIT_FAILED;
-        const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
-        if (a->common.junit != NULL && cli_junit_write(&jc, a->common.junit) < 0) {
-            fprintf(stderr, "chunksim swarm: --junit %s: cannot write it\n", a->common.junit);
-            exit_code = CLI_EXIT_FAILED;
-        }
-    }
-    cli_batch_free(&b);
-    return exit_code;
+    const swarm_hunt_t ctx = {.a = a, .s = s};
+    const campaign_hunt_t hunt = {.report = swarm_report, .verdict = swarm_verdict, .ctx = &ctx};
+    return campaign_hunt_run(&cfg, &a->common, &hunt);
 }
 
 int cli_swarm(int argc, char **argv)

@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include "batch.h"
 #include "campaign.h"
-#include "junit.h"
 #include "cli.h"
 #include "options.h"
 
@@ -378,9 +377,19 @@ static const char *sweep_kind_at(const sweep_args_t *a, const campaign_ops_t *op
 }
 
 /* Each damaging sequence with its repro line (at most --max-failures), the list, the tally. */
-static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campaign_ops_t *ops,
-                        const sweep_seqs_t *q, FILE *out)
+/* The three things a sweep's report needs besides the batch. */
+typedef struct sweep_hunt {
+    const sweep_args_t *a;
+    const campaign_ops_t *ops;
+    const sweep_seqs_t *q;
+} sweep_hunt_t;
+
+static int sweep_report(const cli_batch_t *b, const void *ctx, FILE *out)
 {
+    const sweep_hunt_t *h = ctx;
+    const sweep_args_t *a = h->a;
+    const campaign_ops_t *ops = h->ops;
+    const sweep_seqs_t *q = h->q;
     size_t damage = 0, ran = 0, max = a->common.max_failures;
     char repro[4096];
     for (size_t i = 0; i < b->cfg->case_count; i++) {
@@ -412,8 +421,9 @@ static int sweep_report(const sweep_args_t *a, const cli_batch_t *b, const campa
 }
 
 /* --json: the cut sequences and those that lose or corrupt data, as the text report lists them. */
-static json_t *sweep_verdict(const cli_batch_t *b, const sweep_seqs_t *q)
+static json_t *sweep_verdict(const cli_batch_t *b, const void *ctx)
 {
+    const sweep_seqs_t *q = ((const sweep_hunt_t *)ctx)->q;
     json_t *all = json_array(), *bad = json_array();
     for (size_t i = 0; i < b->cfg->case_count; i++) {
         json_array_append_new(all, json_string(q->text[i]));
@@ -443,25 +453,9 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         .hide_failures = true,
         .stop_after = a->common.stop_after,
     };
-    cli_batch_t b;
-    int rc = cli_batch_run(&cfg, &b);
-    int exit_code = CLI_EXIT_USAGE;
-    if (rc == 0 || b.done > 0) {
-        /* With --json the document is all of stdout; the text report goes to stderr. */
-        exit_code = sweep_report(a, &b, ops, q, a->common.json ? stderr : stdout);
-        if (a->common.json)
-            cli_batch_json(&b, sweep_verdict(&b, q), stdout);
-        else
-            cli_batch_summary(&b, stdout);
-        if (rc < 0)
-            exit_code = CLI_EXIT_FAILED;
-        const cli_junit_config_t jc = {.batch = &b, .judge = campaign_judge_damage};
-        if (a->common.junit != NULL && cli_junit_write(&jc, a->common.junit) < 0) {
-            fprintf(stderr, "chunksim sweep: --junit %s: cannot write it\n", a->common.junit);
-            exit_code = CLI_EXIT_FAILED;
-        }
-    }
-    cli_batch_free(&b);
+    const sweep_hunt_t ctx = {.a = a, .ops = ops, .q = q};
+    const campaign_hunt_t hunt = {.report = sweep_report, .verdict = sweep_verdict, .ctx = &ctx};
+    int exit_code = campaign_hunt_run(&cfg, &a->common, &hunt);
     free(cases);
     return exit_code;
 }

@@ -190,41 +190,6 @@ int dbread_runs_latest(sqlite3 *db, bool by_case, dbread_run_t **runs, size_t *c
     return rc;
 }
 
-int dbread_run_ids(sqlite3 *db, int64_t **ids, size_t *count, char *err, size_t errlen)
-{
-    *ids = NULL;
-    *count = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT run_id FROM runs ORDER BY run_id", -1, &st, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, errlen, "reading runs: %s", sqlite3_errmsg(db));
-        return -1;
-    }
-    size_t cap = 0;
-    int step, rc = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 64;
-            int64_t *bigger = realloc(*ids, cap * sizeof(**ids));
-            if (bigger == NULL) {
-                rc = -1;
-                break;
-            }
-            *ids = bigger;
-        }
-        (*ids)[(*count)++] = sqlite3_column_int64(st, 0);
-    }
-    if (rc < 0 || step != SQLITE_DONE) {
-        snprintf(err, errlen, "reading runs: %s", rc < 0 ? "out of memory" : sqlite3_errmsg(db));
-        free(*ids);
-        *ids = NULL;
-        *count = 0;
-        rc = -1;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 void dbread_run_free(dbread_run_t *run)
 {
     free(run->scenario);

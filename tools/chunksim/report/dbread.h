@@ -63,9 +63,6 @@ int dbread_has_cases(struct sqlite3 *db);
 int dbread_runs_latest(struct sqlite3 *db, bool by_case, dbread_run_t **runs, size_t *count,
                        char *err, size_t errlen);
 
-/* Every run id in the database, ascending. *ids is malloc'd (NULL when none). */
-int dbread_run_ids(struct sqlite3 *db, int64_t **ids, size_t *count, char *err, size_t errlen);
-
 void dbread_run_free(dbread_run_t *run);
 void dbread_runs_free(dbread_run_t *runs, size_t count);
 
