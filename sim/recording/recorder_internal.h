@@ -59,15 +59,15 @@ typedef struct {
     size_t len_at; /* REC_COL_BLOB: offset of its length */
 } rec_column_t;
 
+/* The most columns a trace table has (recorder_columns.c checks it). */
+#define REC_COLS_MAX 16
+
 /*
  * One trace table: its columns after run_id, in SQL order, read from a C
  * struct. Column 0 is "seq" (REC_COL_U64): rows are keyed (run_id, seq).
  * The table or view of that name in schema.sql has exactly these columns
  * (tests/sim/test_recorder.c checks it).
  */
-/* The most columns a trace table has (recorder_columns.c checks it). */
-#define REC_COLS_MAX 16
-
 typedef struct {
     const char *name; /* the SQL table */
     const char *what; /* in messages */
