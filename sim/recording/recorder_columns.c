@@ -377,20 +377,26 @@ void chunksim__rec_json_row(rec_text_t *json, rec_text_t *data, const rec_trace_
         return;
     char *p = json->text + json->len;
     *p++ = before;
+    *p++ = '[';
     for (int i = 1; i < t->ncols; i++) {
         const rec_column_t *c = &t->cols[i];
-        *p++ = i > 1 ? ',' : '[';
-        sqlite3_int64 v = c->type == REC_COL_BLOB   ? rec_json_blob(data, c, row)
-                          : c->type == REC_COL_TEXT ? 0
-                                                    : rec_int_at(c, row);
-        if (text[i]) {
-            p = rec_json_string(p, text[i], text_len[i]);
-        } else if (c->type == REC_COL_TEXT || rec_int_null(c->type, v)) {
-            memcpy(p, "null", 4);
-            p += 4;
-        } else {
+        if (i > 1)
+            *p++ = ',';
+        sqlite3_int64 v;
+        if (c->type == REC_COL_TEXT) {
+            if (text[i]) {
+                p = rec_json_string(p, text[i], text_len[i]);
+                continue;
+            }
+        } else if (c->type == REC_COL_BLOB) {
+            p = rec_json_int(p, rec_json_blob(data, c, row));
+            continue;
+        } else if (!rec_int_null(c->type, v = rec_int_at(c, row))) {
             p = rec_json_int(p, v);
+            continue;
         }
+        memcpy(p, "null", 4);
+        p += 4;
     }
     *p++ = ']';
     *p = '\0';
