@@ -61,6 +61,10 @@ static const rec_column_t chunk_block_columns[] = {
     {"data", REC_COL_BLOB, offsetof(rec_block_row_t, data), offsetof(rec_block_row_t, data_len)},
 };
 
+_Static_assert(COUNT(call_columns) <= REC_COLS_MAX && COUNT(flash_op_columns) <= REC_COLS_MAX &&
+                   COUNT(chunk_columns) <= REC_COLS_MAX,
+               "a row's columns fit the JSON writer's list");
+
 const rec_trace_table_t chunksim__rec_tables[KIND_COUNT] = {
     [KIND_CALLS] = {"calls", "calls", call_columns, COUNT(call_columns)},
     [KIND_FLASH_OPS] = {"flash_ops", "flash ops", flash_op_columns, COUNT(flash_op_columns)},
@@ -224,6 +228,18 @@ static const uint64_t rec_pow10[20] = {1u,
                                        1000000000000000000u,
                                        10000000000000000000u};
 
+/*
+ * Decimal digits of u: log10 from the bit length (1233 / 4096 is just above
+ * log10(2)), corrected by one comparison. Counting by comparing with each
+ * power of ten in turn cost a tenth of the writer.
+ */
+static int rec_json_digits(uint64_t u)
+{
+    int bits = 64 - __builtin_clzll(u | 1);
+    int t = (bits * 1233) >> 12;
+    return t + ((u | 1) >= rec_pow10[t]);
+}
+
 /* Two digits at a time, written in place from the number's last digit. */
 static char *rec_json_int(char *p, sqlite3_int64 v)
 {
@@ -234,16 +250,21 @@ static char *rec_json_int(char *p, sqlite3_int64 v)
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     if (v < 0)
         *p++ = '-';
-    int n = 1; /* digits, by comparison: a division per digit cost more than the writing */
-    while (n < 20 && u >= rec_pow10[n])
-        n++;
-    char *end = p + n, *d = end;
-    while (u >= 100) {
+    char *end = p + rec_json_digits(u), *d = end;
+    while (u > UINT32_MAX) {
         unsigned k = (unsigned)(u % 100) * 2;
         u /= 100;
         *--d = pairs[k + 1];
         *--d = pairs[k];
     }
+    uint32_t w = (uint32_t)u; /* most values: 32-bit division is the cheaper */
+    while (w >= 100) {
+        unsigned k = (w % 100) * 2;
+        w /= 100;
+        *--d = pairs[k + 1];
+        *--d = pairs[k];
+    }
+    u = w;
     if (u >= 10) {
         *--d = pairs[u * 2 + 1];
         *--d = pairs[u * 2];
@@ -253,16 +274,26 @@ static char *rec_json_int(char *p, sqlite3_int64 v)
     return end;
 }
 
+/*
+ * The bytes a JSON string holds as they are: not NUL (which ends the C
+ * string, and so the copy loop), not a control byte, quote or backslash.
+ * One table look-up per byte instead of four comparisons.
+ */
+static const bool rec_json_plain[256] = {
+    [' '] = true, ['!'] = true, ['#' ... '['] = true, [']' ... 0x7f] = true, [0x80 ... 0xff] = true,
+};
+
 /* Quotes and backslashes escaped, control bytes as \u00XX; other UTF-8 as it is. */
-static char *rec_json_string(char *p, const char *s)
+static char *rec_json_escape(char *p, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    *p++ = '"';
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch >= 0x20 && ch != '"' && ch != '\\') {
-            *p++ = (char)ch;
-        } else if (ch >= 0x20) {
+    for (;;) {
+        while (rec_json_plain[(unsigned char)*s])
+            *p++ = *s++;
+        unsigned char ch = (unsigned char)*s++;
+        if (ch == '\0')
+            return p;
+        if (ch >= 0x20) {
             *p++ = '\\';
             *p++ = (char)ch;
         } else {
@@ -272,17 +303,52 @@ static char *rec_json_string(char *p, const char *s)
             p += 6;
         }
     }
-    *p++ = '"';
-    return p;
 }
 
-/* The most one value takes: a 64-bit integer, or each byte of text escaped to 6. */
-static size_t rec_json_bound(const rec_column_t *c, const void *row)
+/* Whether no byte of w needs escaping (none below 0x20, none a quote or a backslash). */
+static bool rec_json_plain_word(uint64_t w)
 {
-    if (c->type != REC_COL_TEXT)
-        return 21;
-    const char *s = chunksim__rec_ptr_at(row, c->at);
-    return s ? 2 + 6 * strlen(s) : 4;
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t low = (w - ones * 0x20) & ~w, quote = (q - ones) & ~q, slash = (b - ones) & ~b;
+    return ((low | quote | slash) & (ones << 7)) == 0;
+}
+
+static uint64_t rec_json_load(const char *s, size_t n)
+{
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    return w;
+}
+
+/*
+ * Whether the n bytes at s (n >= 4) need no escaping, tested a word at a
+ * time; the last word overlaps the one before, and 4 to 7 bytes are tested as
+ * two overlapping halves of one word. Byte by byte, the calls' texts were a
+ * fifth of the writer.
+ */
+static bool rec_json_plain_run(const char *s, size_t n)
+{
+    if (n < 8)
+        return rec_json_plain_word(rec_json_load(s, 4) | rec_json_load(s + n - 4, 4) << 32);
+    bool plain = rec_json_plain_word(rec_json_load(s + n - 8, 8));
+    for (size_t at = 0; plain && at + 8 < n; at += 8)
+        plain = rec_json_plain_word(rec_json_load(s + at, 8));
+    return plain;
+}
+
+/* s (n bytes long) as a JSON string. */
+static char *rec_json_string(char *p, const char *s, size_t n)
+{
+    *p++ = '"';
+    if (n >= 4 && rec_json_plain_run(s, n)) {
+        memcpy(p, s, n);
+        p += n;
+    } else {
+        p = rec_json_escape(p, s);
+    }
+    *p++ = '"';
+    return p;
 }
 
 /* A BLOB is written as its offset into data, where its bytes go. */
@@ -295,29 +361,42 @@ static sqlite3_int64 rec_json_blob(rec_text_t *data, const rec_column_t *c, cons
 }
 
 void chunksim__rec_json_row(rec_text_t *json, rec_text_t *data, const rec_trace_table_t *t,
-                            const void *row)
+                            const void *row, char before)
 {
-    size_t bound = 2;
-    for (int i = 1; i < t->ncols; i++)
-        bound += 1 + rec_json_bound(&t->cols[i], row);
+    /* Room for the most the row takes: a 64-bit integer, or each byte of text escaped to 6. */
+    const char *text[REC_COLS_MAX];
+    size_t text_len[REC_COLS_MAX];
+    size_t bound = 3; /* before, '[' and ']' */
+    for (int i = 1; i < t->ncols; i++) {
+        const rec_column_t *c = &t->cols[i];
+        text[i] = c->type == REC_COL_TEXT ? chunksim__rec_ptr_at(row, c->at) : NULL;
+        text_len[i] = text[i] ? strlen(text[i]) : 0;
+        bound += 1 + (text[i] ? 2 + 6 * text_len[i] : 21);
+    }
     if (!rec_text_room(json, bound))
         return;
     char *p = json->text + json->len;
+    *p++ = before;
+    *p++ = '[';
     for (int i = 1; i < t->ncols; i++) {
         const rec_column_t *c = &t->cols[i];
-        *p++ = i > 1 ? ',' : '[';
-        const char *s = c->type == REC_COL_TEXT ? chunksim__rec_ptr_at(row, c->at) : NULL;
-        sqlite3_int64 v = c->type == REC_COL_BLOB   ? rec_json_blob(data, c, row)
-                          : c->type == REC_COL_TEXT ? 0
-                                                    : rec_int_at(c, row);
-        if (s) {
-            p = rec_json_string(p, s);
-        } else if (c->type == REC_COL_TEXT || rec_int_null(c->type, v)) {
-            memcpy(p, "null", 4);
-            p += 4;
-        } else {
+        if (i > 1)
+            *p++ = ',';
+        sqlite3_int64 v;
+        if (c->type == REC_COL_TEXT) {
+            if (text[i]) {
+                p = rec_json_string(p, text[i], text_len[i]);
+                continue;
+            }
+        } else if (c->type == REC_COL_BLOB) {
+            p = rec_json_int(p, rec_json_blob(data, c, row));
+            continue;
+        } else if (!rec_int_null(c->type, v = rec_int_at(c, row))) {
             p = rec_json_int(p, v);
+            continue;
         }
+        memcpy(p, "null", 4);
+        p += 4;
     }
     *p++ = ']';
     *p = '\0';

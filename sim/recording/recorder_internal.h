@@ -59,6 +59,9 @@ typedef struct {
     size_t len_at; /* REC_COL_BLOB: offset of its length */
 } rec_column_t;
 
+/* The most columns a trace table has (recorder_columns.c checks it). */
+#define REC_COLS_MAX 16
+
 /*
  * One trace table: its columns after run_id, in SQL order, read from a C
  * struct. Column 0 is "seq" (REC_COL_U64): rows are keyed (run_id, seq).
@@ -112,9 +115,12 @@ typedef struct {
 
 void chunksim__rec_text_put(rec_text_t *t, const char *s, size_t n);
 
-/* Append the row's columns after seq as a JSON array to json, its BLOB's bytes to data. */
+/*
+ * Append before ('[' opening a block, ',' between rows), then the row's
+ * columns after seq as a JSON array, to json; its BLOB's bytes to data.
+ */
 void chunksim__rec_json_row(rec_text_t *json, rec_text_t *data, const rec_trace_table_t *t,
-                            const void *row);
+                            const void *row, char before);
 
 /* ---- errors and values (recorder_bind.c) ---------------------------------------------- */
 

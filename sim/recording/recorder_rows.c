@@ -327,15 +327,12 @@ static int rec_block_add(chunksim_rec_t *rec, int kind, const void *row)
     if (!b->open) {
         b->json = (rec_text_t){.text = b->json.text, .cap = b->json.cap};
         b->data = (rec_text_t){.text = b->data.text, .cap = b->data.cap};
-        chunksim__rec_text_put(&b->json, "[", 1);
         chunksim__rec_text_put(&b->data, "", 0);
         b->open = true;
         b->seq = seq;
         b->rows = 0;
-    } else {
-        chunksim__rec_text_put(&b->json, ",", 1);
     }
-    chunksim__rec_json_row(&b->json, &b->data, t, row);
+    chunksim__rec_json_row(&b->json, &b->data, t, row, b->rows == 0 ? '[' : ',');
     b->rows++;
     b->any = true;
     b->last = seq;

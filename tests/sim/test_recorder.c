@@ -1424,6 +1424,59 @@ static void test_integers_round_trip_through_blocks(void **state)
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
+/*
+ * Texts of every length the JSON writer tests differently (under 4 bytes, 4
+ * to 7, a word, more), each with a byte to escape at the first, a middle and
+ * the last position, or none: each must come back as it went in.
+ */
+static void test_texts_round_trip_through_blocks(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {"",
+                                        "a",
+                                        "\"",
+                                        "ab\\",
+                                        "READY",
+                                        "\"bcd",
+                                        "ab\"d",
+                                        "abc\x01",
+                                        "abcdefg",
+                                        "abc\\efg",
+                                        "abcdef\n",
+                                        "abcdefgh",
+                                        "\tbcdefgh",
+                                        "abcdefg\"",
+                                        "abcdefghi",
+                                        "abcdefgh\\",
+                                        "abcdefghi\x1f",
+                                        "while the link sends",
+                                        "while the \"link\" sends",
+                                        "caf\xc3\xa9 \x7f ok\x1f"};
+    enum { N = sizeof texts / sizeof texts[0] };
+    chunksim_rec_t rec;
+    open_rec(&rec);
+    int64_t run = begin_run(&rec, 1);
+    for (int i = 0; i < N; i++) {
+        chunksim_rec_call_t c = call_row((uint64_t)i + 1);
+        c.detail = texts[i];
+        c.kind = texts[N - 1 - i];
+        assert_int_equal(chunksim_rec_call(&rec, &c), 0);
+    }
+    chunksim_rec_run_result_t res = ok_result();
+    assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
+    sqlite3 *db = chunksim_rec_db(&rec);
+    for (int i = 0; i < N; i++) {
+        char sql[160], got[64];
+        snprintf(sql, sizeof sql, "SELECT detail FROM calls WHERE run_id = %lld AND seq = %d",
+                 (long long)run, i + 1);
+        assert_string_equal(q_text(db, got, sizeof got, sql), texts[i]);
+        snprintf(sql, sizeof sql, "SELECT kind FROM calls WHERE run_id = %lld AND seq = %d",
+                 (long long)run, i + 1);
+        assert_string_equal(q_text(db, got, sizeof got, sql), texts[N - 1 - i]);
+    }
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1463,6 +1516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_repeated_seq_is_refused_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buffer_tables_are_not_queryable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_columns_match_the_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_texts_round_trip_through_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_integers_round_trip_through_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_keys_are_off_only_while_a_run_is_recorded,
                                         setup, teardown),
