@@ -80,32 +80,30 @@ static const char html_css[] =
 #define C_LINK    "#edc948"
 #define C_FILL    "#9c755f"
 
-void report_html_escape(FILE *out, const char *text)
+/* The characters markup gives a meaning to, and the entity each stands for. */
+static const struct {
+    char c;
+    const char *entity;
+} html_entities[] = {
+    {'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&apos;"},
+};
+
+static void html_escape_char(FILE *out, unsigned char c)
 {
-    for (const char *p = text ? text : ""; *p != '\0'; p++) {
-        switch (*p) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&apos;", out);
-            break;
-        default: {
-            /* JUnit files use this too: XML 1.0 allows no control characters. */
-            unsigned char c = (unsigned char)*p;
-            fputc(c < 0x20 && c != '\t' && c != '\n' && c != '\r' ? '?' : c, out);
-        }
+    for (size_t i = 0; i < sizeof html_entities / sizeof html_entities[0]; i++) {
+        if (c == (unsigned char)html_entities[i].c) {
+            fputs(html_entities[i].entity, out);
+            return;
         }
     }
+    /* JUnit files use this too: XML 1.0 allows no control characters. */
+    fputc(c < 0x20 && c != '\t' && c != '\n' && c != '\r' ? '?' : c, out);
+}
+
+void report_html_escape(FILE *out, const char *text)
+{
+    for (const char *p = text ? text : ""; *p != '\0'; p++)
+        html_escape_char(out, (unsigned char)*p);
 }
 
 /* "656 µs", "30.558 ms", "30.362 s": a duration or instant for people. */
