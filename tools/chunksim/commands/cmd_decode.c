@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cmd_decode.h"
 #include "options.h"
+#include "grow.h"
 
 #include "chunksim/capture.h"
 #include "chunksim/error.h"
@@ -539,41 +540,24 @@ static int decode_on_chunk(void *data, const chunksim_capture_loc_t *loc, const 
                            size_t len)
 {
     decode_t *d = data;
-    if (d->nlocs == d->caplocs) {
-        size_t ncap = d->caplocs ? 2 * d->caplocs : 1024;
-        chunksim_capture_loc_t *nl = realloc(d->locs, ncap * sizeof(*nl));
-        if (nl == NULL) {
-            return -ENOMEM;
-        }
-        d->locs = nl;
-        d->caplocs = ncap;
-    }
+    if (cli_grow((void **)&d->locs, &d->caplocs, d->nlocs, sizeof(d->locs[0]), 1024) < 0)
+        return -ENOMEM;
     d->locs[d->nlocs++] = *loc;
     return decode_feed(d, loc->index, chunk, len);
 }
 
 static int decode_read_all(FILE *f, uint8_t **out, size_t *out_len)
 {
-    size_t cap = 64 * 1024, len = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf != NULL) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap) {
-            break;
-        }
-        uint8_t *nb = realloc(buf, cap * 2);
-        if (nb == NULL) {
+    size_t cap = 0, len = 0;
+    uint8_t *buf = NULL;
+    do {
+        if (cli_grow((void **)&buf, &cap, len, 1, 64 * 1024) < 0) {
             free(buf);
-            buf = NULL;
-            break;
+            errno = ENOMEM;
+            return -1;
         }
-        buf = nb;
-        cap *= 2;
-    }
-    if (buf == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
+        len += fread(buf + len, 1, cap - len, f);
+    } while (len == cap);
     if (ferror(f)) {
         free(buf);
         return -1;
