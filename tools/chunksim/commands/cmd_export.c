@@ -29,6 +29,7 @@
 
 typedef struct {
     cli_common_t common;
+    const char *db_path;
     const char *scenario;
     const char *format;
     const char *out_path;
@@ -80,6 +81,7 @@ static int export_parse(int argc, char **argv, export_args_t *a)
     int rc = cli_options_parse(&export_command, argc, argv, &a->common, a, &first);
     if (rc != 0)
         return rc;
+    a->db_path = a->common.db_path;
     a->out_path = argv[first];
     if (strcmp(a->format, "perfetto") != 0) {
         fprintf(stderr, "chunksim export: --format '%s': the only format is perfetto\n", a->format);
@@ -283,8 +285,8 @@ int cli_export(int argc, char **argv)
     }
     chunksim_rec_t rec = {0};
     char err[CHUNKSIM_REC_ERRMSG_MAX];
-    if (chunksim_rec_open_readonly(&rec, a.common.db_path, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim export: %s: %s\n", a.common.db_path, err);
+    if (chunksim_rec_open_readonly(&rec, a.db_path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim export: %s: %s\n", a.db_path, err);
         return CLI_EXIT_USAGE;
     }
     sqlite3 *db = chunksim_rec_db(&rec);
@@ -293,7 +295,7 @@ int cli_export(int argc, char **argv)
     rc = a.scenario ? report_run_latest(db, a.scenario, &run_id, err, sizeof(err)) : 0;
     rc = rc < 0 ? rc : report_run_load(db, run_id, &run, err, sizeof(err));
     if (rc < 0) {
-        fprintf(stderr, "chunksim export: %s: %s\n", a.common.db_path, err);
+        fprintf(stderr, "chunksim export: %s: %s\n", a.db_path, err);
         chunksim_rec_close(&rec);
         return CLI_EXIT_USAGE;
     }

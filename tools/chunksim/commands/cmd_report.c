@@ -18,6 +18,7 @@
 
 typedef struct {
     cli_common_t common;
+    const char *db_path;
     const char *scenario;
     const char *html_path;
     const char *window;
@@ -79,6 +80,7 @@ static int report_parse(int argc, char **argv, report_args_t *a)
     int rc = cli_options_parse(&report_command, argc, argv, &a->common, a, &first);
     if (rc != 0)
         return rc;
+    a->db_path = a->common.db_path;
     if (a->run_id != 0 && a->scenario != NULL) {
         fprintf(stderr, "chunksim report: --run and --scenario both select the run; give one\n");
         return CLI_EXIT_USAGE;
@@ -94,7 +96,7 @@ static int report_parse(int argc, char **argv, report_args_t *a)
                 a->window);
         return CLI_EXIT_USAGE;
     }
-    a->html.db_path = a->common.db_path;
+    a->html.db_path = a->db_path;
     return 0;
 }
 
@@ -125,7 +127,7 @@ static int report_select(sqlite3 *db, const report_args_t *a, int64_t **ids, siz
         }
     }
     if (rc < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a->common.db_path, err);
+        fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
         return rc;
     }
     *ids = malloc(sizeof(**ids));
@@ -143,7 +145,7 @@ static int report_text_all(sqlite3 *db, const report_args_t *a, const int64_t *i
     for (size_t i = 0; i < n; i++) {
         report_run_t run;
         if (report_run_load(db, ids[i], &run, err, sizeof(err)) < 0) {
-            fprintf(stderr, "chunksim report: %s: %s\n", a->common.db_path, err);
+            fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
             return CLI_EXIT_USAGE;
         }
         if (i > 0) {
@@ -164,13 +166,12 @@ static int report_page(sqlite3 *db, const report_args_t *a, int64_t run_id,
 {
     char err[256];
     if (run_id == 0) {
-        fprintf(stderr, "chunksim report: %s: no run to show in %s\n", a->common.db_path,
-                a->html_path);
+        fprintf(stderr, "chunksim report: %s: no run to show in %s\n", a->db_path, a->html_path);
         return CLI_EXIT_USAGE;
     }
     report_run_t run;
     if (report_run_load(db, run_id, &run, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a->common.db_path, err);
+        fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
         return CLI_EXIT_USAGE;
     }
     FILE *out = fopen(a->html_path, "w");
@@ -235,7 +236,7 @@ static int report_cells_of(sqlite3 *db, const report_args_t *a, report_cells_t *
         return 0;
     }
     if (report_cells_load(db, cs, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a->common.db_path, err);
+        fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
         return CLI_EXIT_USAGE;
     }
     return 0;
@@ -250,8 +251,8 @@ int cli_report(int argc, char **argv)
     }
     chunksim_rec_t rec = {0};
     char err[CHUNKSIM_REC_ERRMSG_MAX];
-    if (chunksim_rec_open_readonly(&rec, a.common.db_path, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a.common.db_path, err);
+    if (chunksim_rec_open_readonly(&rec, a.db_path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim report: %s: %s\n", a.db_path, err);
         return CLI_EXIT_USAGE;
     }
     sqlite3 *db = chunksim_rec_db(&rec);
@@ -261,7 +262,7 @@ int cli_report(int argc, char **argv)
     report_cells_t cs = {0};
     rc = report_cells_of(db, &a, &cs);
     if (rc == 0 && report_overview_load(db, &ov, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a.common.db_path, err);
+        fprintf(stderr, "chunksim report: %s: %s\n", a.db_path, err);
         rc = CLI_EXIT_USAGE;
     }
     if (rc == 0 && cs.n > 0) {
