@@ -1035,7 +1035,7 @@ static void test_exit_codes_for_usage_and_unreadable_input(void **state)
         {2, {"--db", missing}, "cannot open"},
         {2, {"--db", notdb}, "not-a.db"},
         {2, {"--db", fx.db, "--run", "999999"}, "no run 999999"},
-        {2, {"--db", fx.db, "--run", "x1"}, "not a run id"},
+        {2, {"--db", fx.db, "--run", "x1"}, "expected a run id"},
         {2, {"--db", fx.db, good}, "not both"},
         {2, {"--run", "1", good}, "need --db"},
         {2, {"--encoding", "base32", good}, "not auto, mc, sdk_data_export, hex, base64, bin"},

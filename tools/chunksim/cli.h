@@ -14,18 +14,27 @@
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
 
-int cli_run(int argc, char **argv);
-int cli_bench(int argc, char **argv);
-int cli_matrix(int argc, char **argv);
-int cli_merge(int argc, char **argv);
-int cli_report(int argc, char **argv);
-int cli_export(int argc, char **argv);
-int cli_decode(int argc, char **argv);
-int cli_replay(int argc, char **argv);
-int cli_diff(int argc, char **argv);
-int cli_sweep(int argc, char **argv);
-int cli_swarm(int argc, char **argv);
-int cli_shrink(int argc, char **argv);
+/*
+ * Every subcommand, in the order 'chunksim --help' lists them: X(name,
+ * summary) for cli_name in commands/cmd_name.c and its line in that list.
+ */
+#define CLI_COMMANDS(X)                                                                            \
+    X(run, "run scenario files, print a summary, record into SQLite")                              \
+    X(bench, "measure simulation and recording speed")                                             \
+    X(matrix, "run scenario matrices in parallel workers; shards, JUnit")                          \
+    X(merge, "merge recording databases (shards, machines) without duplicates")                    \
+    X(sweep, "power-loss sweep with reboots: report the cut sequences that lose data")             \
+    X(swarm, "per seed, random fault kinds and rates drawn from the seed (recorded)")              \
+    X(shrink, "reduce a failing case to a smaller one that fails the same way")                    \
+    X(report, "latency, throughput and outcomes of recorded runs; HTML page")                      \
+    X(export, "a recorded run as a Perfetto (Chrome trace event) JSON file")                       \
+    X(decode, "reassemble chunks from a run or a capture, check CRCs, locate damage")              \
+    X(replay, "re-run a recorded run and compare its trace with the recording")                    \
+    X(diff, "compare the runs of two recordings; flag regressions")
+
+#define CLI_COMMAND_DECLARE(name, summary) int cli_##name(int argc, char **argv);
+CLI_COMMANDS(CLI_COMMAND_DECLARE)
+#undef CLI_COMMAND_DECLARE
 
 /* Loads path, applies the overrides ("section.key=value") in order, validates.
  * On error sc owns nothing. */

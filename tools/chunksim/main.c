@@ -1,28 +1,19 @@
-/* chunksim: the command-line tool; main_commands below lists every subcommand. */
+/* chunksim: the command-line tool; CLI_COMMANDS (cli.h) lists every subcommand. */
 #include "cli.h"
 #include "options.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* One row per subcommand; each lives in cmd_<name>.c. */
+/* One row per subcommand of CLI_COMMANDS (cli.h). */
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *summary;
 } main_commands[] = {
-    {"run", cli_run, "run scenario files, print a summary, record into SQLite"},
-    {"bench", cli_bench, "measure simulation and recording speed"},
-    {"matrix", cli_matrix, "run scenario matrices in parallel workers; shards, JUnit"},
-    {"merge", cli_merge, "merge recording databases (shards, machines) without duplicates"},
-    {"sweep", cli_sweep, "power-loss sweep with reboots: report the cut sequences that lose data"},
-    {"swarm", cli_swarm, "per seed, random fault kinds and rates drawn from the seed (recorded)"},
-    {"shrink", cli_shrink, "reduce a failing case to a smaller one that fails the same way"},
-    {"report", cli_report, "latency, throughput and outcomes of recorded runs; HTML page"},
-    {"export", cli_export, "a recorded run as a Perfetto (Chrome trace event) JSON file"},
-    {"decode", cli_decode, "reassemble chunks from a run or a capture, check CRCs, locate damage"},
-    {"replay", cli_replay, "re-run a recorded run and compare its trace with the recording"},
-    {"diff", cli_diff, "compare the runs of two recordings; flag regressions"},
+#define MAIN_COMMAND_ROW(name, summary) {#name, cli_##name, summary},
+    CLI_COMMANDS(MAIN_COMMAND_ROW)
+#undef MAIN_COMMAND_ROW
 };
 #define MAIN_COMMANDS (sizeof(main_commands) / sizeof(main_commands[0]))
 

@@ -86,6 +86,20 @@ int cli_options_parse_unsigned(const cli_value_t *v, void *field)
     return 0;
 }
 
+int cli_options_parse_run_id(const cli_value_t *v, void *field)
+{
+    char *end;
+    errno = 0;
+    long long id = strtoll(v->text, &end, 10);
+    if (errno != 0 || end == v->text || *end != '\0' || id <= 0) {
+        fprintf(v->err, "%s: --%s %s: expected a run id (1, 2, ...)\n", v->tool, v->option,
+                v->text);
+        return CLI_EXIT_USAGE;
+    }
+    *(int64_t *)field = id;
+    return 0;
+}
+
 /* The trace policies a campaign knows (batch.h turns the name into its enum). */
 static int options_parse_trace(const cli_value_t *v, void *field)
 {

@@ -150,4 +150,7 @@ int cli_options_parse_list(const cli_value_t *v, void *field);
 /* For cli_option_t.parse: a number 0 .. UINT32_MAX into the unsigned at field. */
 int cli_options_parse_unsigned(const cli_value_t *v, void *field);
 
+/* For cli_option_t.parse: a run id (runs.run_id: 1, 2, ...) into the int64_t at field. */
+int cli_options_parse_run_id(const cli_value_t *v, void *field);
+
 #endif

@@ -1,5 +1,6 @@
 /* Baselines of expected outcomes (see baseline.h). */
 #include "baseline.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -68,14 +69,8 @@ static int baseline_parse_line(char *line, cli_baseline_entry_t *e, char *why, s
 
 static int baseline_add(cli_baseline_t *bl, size_t *cap, const cli_baseline_entry_t *e)
 {
-    if (bl->count == *cap) {
-        size_t ncap = *cap ? 2 * *cap : 256;
-        cli_baseline_entry_t *n = realloc(bl->entries, ncap * sizeof *n);
-        if (n == NULL)
-            return -ENOMEM;
-        bl->entries = n;
-        *cap = ncap;
-    }
+    if (cli_grow((void **)&bl->entries, cap, bl->count, sizeof bl->entries[0], 256) < 0)
+        return -ENOMEM;
     bl->entries[bl->count++] = *e;
     return 0;
 }

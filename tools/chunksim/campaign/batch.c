@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "batch.h"
 #include "options.h"
+#include "grow.h"
 
 #include "chunksim/merge.h"
 #include "chunksim/error.h"
@@ -280,14 +281,9 @@ static void batch_merge_leftover(batch_state_t *s, unsigned slot, uint32_t segme
 
 static void batch_note_pending(batch_worker_t *w, const cli_worker_msg_t *msg)
 {
-    if (w->pending_count == w->pending_cap) {
-        size_t cap = w->pending_cap ? 2 * w->pending_cap : 64;
-        batch_pending_t *p = realloc(w->pending, cap * sizeof *p);
-        if (p == NULL)
-            return;
-        w->pending = p;
-        w->pending_cap = cap;
-    }
+    if (cli_grow((void **)&w->pending, &w->pending_cap, w->pending_count, sizeof w->pending[0],
+                 64) < 0)
+        return;
     w->pending[w->pending_count++] = (batch_pending_t){msg->segment, msg->run_id, msg->pos};
 }
 

@@ -4,6 +4,7 @@
 #include "campaign.h"
 #include "cli.h"
 #include "junit.h"
+#include "grow.h"
 
 #include "chunksim/recorder.h"
 #include "chunksim/error.h"
@@ -98,15 +99,9 @@ static int campaign_read_ops(chunksim_rec_t *rec, int64_t run_id, campaign_ops_t
     size_t cap = 0;
     int rc = 0, step;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (ops->count == cap) {
-            cap = cap ? 2 * cap : 256;
-            uint8_t *k = realloc(ops->kinds, cap);
-            if (k == NULL) {
-                rc = -ENOMEM;
-                break;
-            }
-            ops->kinds = k;
-        }
+        rc = cli_grow((void **)&ops->kinds, &cap, ops->count, 1, 256);
+        if (rc < 0)
+            break;
         int kind = campaign_kind_of_row((const char *)sqlite3_column_text(st, 0));
         kind = kind < 0 ? CAMPAIGN_OP_READ : kind;
         ops->kinds[ops->count++] = (uint8_t)kind;

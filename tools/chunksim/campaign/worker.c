@@ -3,6 +3,7 @@
 /* asprintf */
 #define _GNU_SOURCE
 #include "worker.h"
+#include "grow.h"
 
 #include "chunksim/error.h"
 #include "chunksim/merge.h"
@@ -324,14 +325,9 @@ static bool worker_segment_due(const worker_t *w)
 
 static void worker_note_run(worker_t *w, const cli_worker_msg_t *msg)
 {
-    if (w->run_count == w->run_cap) {
-        size_t cap = w->run_cap ? 2 * w->run_cap : CLI_WORKER_SEGMENT_RUNS;
-        worker_run_t *runs = realloc(w->runs, cap * sizeof *runs);
-        if (runs == NULL)
-            return; /* its id is not reported; the run is merged all the same */
-        w->runs = runs;
-        w->run_cap = cap;
-    }
+    if (cli_grow((void **)&w->runs, &w->run_cap, w->run_count, sizeof w->runs[0],
+                 CLI_WORKER_SEGMENT_RUNS) < 0)
+        return; /* its id is not reported; the run is merged all the same */
     w->runs[w->run_count++] = (worker_run_t){msg->run_id, msg->pos};
 }
 

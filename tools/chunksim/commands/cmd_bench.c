@@ -214,6 +214,20 @@ typedef struct bench_args {
     const char *sizes;
 } bench_args_t;
 
+/* The figures of one table row: the stats of each into row and, unless --json, on stdout. */
+static void bench_row_figures(const bench_args_t *a, json_t *row, const char *const *names,
+                              const char *const *fmts, int nfig, double (*v)[BENCH_REPEATS_MAX])
+{
+    for (int f = 0; f < nfig; f++) {
+        bench_stat_t s = bench_stat(v[f], a->repeats);
+        json_object_set_new(row, names[f], bench_stat_json(s));
+        if (!a->json)
+            bench_stat_print(fmts[f], s);
+    }
+    if (!a->json)
+        printf("\n");
+}
+
 enum { REC_OFF_S, REC_ON_S, REC_RATIO, REC_ROWS_S, REC_SIM_WALL, REC_FIGURES };
 
 static const char *const rec_names[REC_FIGURES] = {"off_s", "on_s", "on_over_off", "rows_per_s",
@@ -259,14 +273,7 @@ static int bench_recording(const bench_args_t *a, const char *db, json_t *out)
         json_t *row = json_pack("{s:s}", "case", rows[i].label);
         if (!a->json)
             printf("%-16s", rows[i].label);
-        for (int f = 0; f < REC_FIGURES; f++) {
-            bench_stat_t s = bench_stat(rows[i].v[f], a->repeats);
-            json_object_set_new(row, rec_names[f], bench_stat_json(s));
-            if (!a->json)
-                bench_stat_print(fmts[f], s);
-        }
-        if (!a->json)
-            printf("\n");
+        bench_row_figures(a, row, rec_names, fmts, REC_FIGURES, rows[i].v);
         json_array_append_new(list, row);
     }
     json_object_set_new(out, "recording", list);
@@ -463,14 +470,7 @@ static int bench_scaling(const bench_args_t *a, const char *db, json_t *out)
                                     "chunk_bytes", (json_int_t)(mtus[m] - 3));
             if (!a->json)
                 printf("%-10" PRIu64 " %-6u", sizes[i], mtus[m] - 3);
-            for (int f = 0; f < SC_FIGURES; f++) {
-                bench_stat_t s = bench_stat(v[i][m][f], a->repeats);
-                json_object_set_new(row, sc_names[f], bench_stat_json(s));
-                if (!a->json)
-                    bench_stat_print(fmts[f], s);
-            }
-            if (!a->json)
-                printf("\n");
+            bench_row_figures(a, row, sc_names, fmts, SC_FIGURES, v[i][m]);
             json_array_append_new(list, row);
         }
     }

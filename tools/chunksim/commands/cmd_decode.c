@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cmd_decode.h"
 #include "options.h"
+#include "grow.h"
 
 #include "chunksim/capture.h"
 #include "chunksim/error.h"
@@ -34,7 +35,6 @@ typedef struct decode_args {
     const char *image_path;
     bool quiet;
     bool verbose;
-    bool run_given;
 } decode_args_t;
 
 typedef struct decode {
@@ -63,21 +63,6 @@ typedef struct decode {
 #define DECODE_STR_(x) #x
 #define DECODE_STR(x)  DECODE_STR_(x)
 
-/* --run ID; field is the whole decode_args_t. */
-static int decode_parse_run(const cli_value_t *v, void *field)
-{
-    decode_args_t *a = field;
-    char *end;
-    errno = 0;
-    a->run_id = strtoll(v->text, &end, 10);
-    if (errno != 0 || end == v->text || *end != '\0' || a->run_id <= 0) {
-        fprintf(v->err, "%s: --%s: '%s' is not a run id\n", v->tool, v->option, v->text);
-        return CLI_EXIT_USAGE;
-    }
-    a->run_given = true;
-    return 0;
-}
-
 static int decode_parse_format(const cli_value_t *v, void *field)
 {
     if (chunksim_capture_format_from_name(v->text, field) < 0) {
@@ -92,7 +77,8 @@ static int decode_parse_format(const cli_value_t *v, void *field)
 #define OWN(field) offsetof(decode_args_t, field)
 
 static const cli_option_t decode_options[] = {
-    {"run", 0, "ID", "with --db: the run (default: the latest)", 0, decode_parse_run},
+    {"run", 0, "ID", "with --db: the run (default: the latest)", OWN(run_id),
+     cli_options_parse_run_id},
     {"all-chunks", 0, NULL, "with --db: also chunks produced but not delivered", OWN(all_chunks),
      NULL},
     {"encoding", 0, "ENC", "auto, mc (or sdk_data_export), hex, base64, bin or records\n(captures)",
@@ -183,7 +169,7 @@ static int decode_parse(int argc, char **argv, decode_args_t *a, FILE *out, FILE
         problem = "give either --db or a capture file, not both";
     } else if (a->db_path == NULL && a->input == NULL) {
         problem = "nothing to decode: give --db FILE [--run ID] or a capture file";
-    } else if (a->db_path == NULL && (a->run_given || a->all_chunks)) {
+    } else if (a->db_path == NULL && (a->run_id != 0 || a->all_chunks)) {
         problem = "--run and --all-chunks need --db";
     }
     if (problem != NULL) {
@@ -539,41 +525,24 @@ static int decode_on_chunk(void *data, const chunksim_capture_loc_t *loc, const 
                            size_t len)
 {
     decode_t *d = data;
-    if (d->nlocs == d->caplocs) {
-        size_t ncap = d->caplocs ? 2 * d->caplocs : 1024;
-        chunksim_capture_loc_t *nl = realloc(d->locs, ncap * sizeof(*nl));
-        if (nl == NULL) {
-            return -ENOMEM;
-        }
-        d->locs = nl;
-        d->caplocs = ncap;
-    }
+    if (cli_grow((void **)&d->locs, &d->caplocs, d->nlocs, sizeof(d->locs[0]), 1024) < 0)
+        return -ENOMEM;
     d->locs[d->nlocs++] = *loc;
     return decode_feed(d, loc->index, chunk, len);
 }
 
 static int decode_read_all(FILE *f, uint8_t **out, size_t *out_len)
 {
-    size_t cap = 64 * 1024, len = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf != NULL) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap) {
-            break;
-        }
-        uint8_t *nb = realloc(buf, cap * 2);
-        if (nb == NULL) {
+    size_t cap = 0, len = 0;
+    uint8_t *buf = NULL;
+    do {
+        if (cli_grow((void **)&buf, &cap, len, 1, 64 * 1024) < 0) {
             free(buf);
-            buf = NULL;
-            break;
+            errno = ENOMEM;
+            return -1;
         }
-        buf = nb;
-        cap *= 2;
-    }
-    if (buf == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
+        len += fread(buf + len, 1, cap - len, f);
+    } while (len == cap);
     if (ferror(f)) {
         free(buf);
         return -1;

@@ -30,7 +30,6 @@
 typedef struct {
     cli_common_t common;
     const char *db_path;
-    const char *run;
     const char *scenario;
     const char *format;
     const char *out_path;
@@ -40,7 +39,7 @@ typedef struct {
 #define OWN(field) offsetof(export_args_t, field)
 
 static const cli_option_t export_options[] = {
-    {"run", 0, "ID", "the run to export", OWN(run), NULL},
+    {"run", 0, "ID", "the run to export", OWN(run_id), cli_options_parse_run_id},
     {"scenario", 0, "NAME", "the newest run of this scenario", OWN(scenario), NULL},
     {"format", 0, "FORMAT", "perfetto (the only one, and the default)", OWN(format), NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
@@ -88,20 +87,9 @@ static int export_parse(int argc, char **argv, export_args_t *a)
         fprintf(stderr, "chunksim export: --format '%s': the only format is perfetto\n", a->format);
         return CLI_EXIT_USAGE;
     }
-    if ((a->run == NULL) == (a->scenario == NULL)) {
+    if ((a->run_id == 0) == (a->scenario == NULL)) {
         fprintf(stderr, "chunksim export: name the run with --run ID or --scenario NAME\n");
         return CLI_EXIT_USAGE;
-    }
-    if (a->run != NULL) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(a->run, &end, 10);
-        if (errno != 0 || end == a->run || *end != '\0' || v <= 0) {
-            fprintf(stderr, "chunksim export: --run '%s': expected a run id (a positive integer)\n",
-                    a->run);
-            return CLI_EXIT_USAGE;
-        }
-        a->run_id = v;
     }
     return 0;
 }

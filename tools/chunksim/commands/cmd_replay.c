@@ -74,21 +74,6 @@ static const replay_table_t replay_tables[] = {
 };
 enum { REPLAY_CALLS = 0, REPLAY_FLASH_OPS, REPLAY_CHUNKS, REPLAY_VIOLATIONS, REPLAY_TABLES = 5 };
 
-/* --run ID: a positive run id into the int64_t at field. */
-static int replay_parse_id(const cli_value_t *v, void *field)
-{
-    char *end;
-    errno = 0;
-    long long id = strtoll(v->text, &end, 10);
-    if (v->text[0] == '\0' || *end != '\0' || errno != 0 || id <= 0) {
-        fprintf(v->err, "%s: --%s %s: expected a run id (1, 2, ...)\n", v->tool, v->option,
-                v->text);
-        return CLI_EXIT_USAGE;
-    }
-    *(int64_t *)field = id;
-    return 0;
-}
-
 static int replay_parse_mode(const cli_value_t *v, void *field)
 {
     if (strcmp(v->text, "virtual") != 0) {
@@ -104,7 +89,7 @@ static int replay_parse_mode(const cli_value_t *v, void *field)
 #define OWN(field) offsetof(replay_args_t, field)
 
 static const cli_option_t replay_options[] = {
-    {"run", 0, "ID", "the run to replay (runs.run_id)", OWN(run_id), replay_parse_id},
+    {"run", 0, "ID", "the run to replay (runs.run_id)", OWN(run_id), cli_options_parse_run_id},
     {"all", 0, NULL,
      "every run in FILE; runs that cannot replay (not\n"
      "finished, realtime, foreign reader) are skipped",

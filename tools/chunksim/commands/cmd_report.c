@@ -19,7 +19,6 @@
 typedef struct {
     cli_common_t common;
     const char *db_path;
-    const char *run;
     const char *scenario;
     const char *html_path;
     const char *window;
@@ -30,7 +29,7 @@ typedef struct {
 #define OWN(field) offsetof(report_args_t, field)
 
 static const cli_option_t report_options[] = {
-    {"run", 0, "ID", "only this run (default: every run)", OWN(run), NULL},
+    {"run", 0, "ID", "only this run (default: every run)", OWN(run_id), cli_options_parse_run_id},
     {"scenario", 0, "NAME", "only the newest run of this scenario", OWN(scenario), NULL},
     {"html", 0, "OUT.html",
      "also write a self-contained HTML page (no script, nothing\n"
@@ -74,18 +73,6 @@ static const cli_command_t report_command = {
     .max_args = 0,
 };
 
-static int report_parse_id(const char *text, int64_t *id)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v <= 0) {
-        return -EINVAL;
-    }
-    *id = v;
-    return 0;
-}
-
 static int report_parse(int argc, char **argv, report_args_t *a)
 {
     *a = (report_args_t){.html = {.window_end_us = REPORT_TIME_NONE}};
@@ -94,13 +81,8 @@ static int report_parse(int argc, char **argv, report_args_t *a)
     if (rc != 0)
         return rc;
     a->db_path = a->common.db_path;
-    if (a->run != NULL && a->scenario != NULL) {
+    if (a->run_id != 0 && a->scenario != NULL) {
         fprintf(stderr, "chunksim report: --run and --scenario both select the run; give one\n");
-        return CLI_EXIT_USAGE;
-    }
-    if (a->run != NULL && report_parse_id(a->run, &a->run_id) < 0) {
-        fprintf(stderr, "chunksim report: --run '%s': expected a run id (a positive integer)\n",
-                a->run);
         return CLI_EXIT_USAGE;
     }
     if (a->window != NULL && a->html_path == NULL) {
@@ -125,7 +107,7 @@ static int report_select(sqlite3 *db, const report_args_t *a, int64_t **ids, siz
     char err[256];
     int rc;
     *page_run = 0;
-    if (a->run != NULL) {
+    if (a->run_id != 0) {
         rc = report_run_exists(db, a->run_id, err, sizeof(err));
         if (rc == 0) {
             snprintf(err, sizeof(err), "no run %" PRId64 " in the database", a->run_id);
@@ -249,7 +231,7 @@ static int report_campaign(sqlite3 *db, const report_args_t *a, const report_cel
 static int report_cells_of(sqlite3 *db, const report_args_t *a, report_cells_t *cs)
 {
     char err[256];
-    if (a->run != NULL || a->scenario != NULL) {
+    if (a->run_id != 0 || a->scenario != NULL) {
         *cs = (report_cells_t){0};
         return 0;
     }

@@ -300,15 +300,33 @@ static void shrink_remove(char (*items)[SHRINK_TEXT_BYTES], size_t *n, size_t i)
     (*n)--;
 }
 
-static bool step_drop_rules(shrink_t *s, shrink_cand_t *cand)
+/*
+ * Whether next is no bigger than cur in what the size steps shrink: dropping
+ * the override they set must not undo them (the search would go round).
+ */
+static bool shrink_no_bigger(shrink_t *s, const shrink_cand_t *cur, const shrink_cand_t *next);
+
+/* The list a drop step walks in c: its --set overrides, or its fault rules. */
+static char (*shrink_items(shrink_cand_t *c, bool sets, size_t **n))[SHRINK_TEXT_BYTES]
+{
+    *n = sets ? &c->nsets : &c->nrules;
+    return sets ? c->sets : c->rules;
+}
+
+/* Drops each item of one list, last first, keeping every drop that still fails. */
+static bool step_drop_each(shrink_t *s, shrink_cand_t *cand, bool sets)
 {
     bool changed = false;
-    for (size_t i = cand->nrules; i-- > 0;) {
+    size_t *n;
+    char(*items)[SHRINK_TEXT_BYTES] = shrink_items(cand, sets, &n);
+    for (size_t i = *n; i-- > 0;) {
         shrink_cand_t next = *cand;
+        size_t *next_n;
         char step[SHRINK_TEXT_BYTES + 32];
-        snprintf(step, sizeof step, "without fault %s", cand->rules[i]);
-        shrink_remove(next.rules, &next.nrules, i);
-        if (shrink_try(s, &next, step)) {
+        snprintf(step, sizeof step, "%s %s", sets ? "without --set" : "without fault", items[i]);
+        char(*next_items)[SHRINK_TEXT_BYTES] = shrink_items(&next, sets, &next_n);
+        shrink_remove(next_items, next_n, i);
+        if ((!sets || shrink_no_bigger(s, cand, &next)) && shrink_try(s, &next, step)) {
             *cand = next;
             changed = true;
         }
@@ -316,26 +334,14 @@ static bool step_drop_rules(shrink_t *s, shrink_cand_t *cand)
     return changed;
 }
 
-/*
- * Whether next is no bigger than cur in what the size steps shrink: dropping
- * the override they set must not undo them (the search would go round).
- */
-static bool shrink_no_bigger(shrink_t *s, const shrink_cand_t *cur, const shrink_cand_t *next);
+static bool step_drop_rules(shrink_t *s, shrink_cand_t *cand)
+{
+    return step_drop_each(s, cand, false);
+}
 
 static bool step_drop_sets(shrink_t *s, shrink_cand_t *cand)
 {
-    bool changed = false;
-    for (size_t i = cand->nsets; i-- > 0;) {
-        shrink_cand_t next = *cand;
-        char step[SHRINK_TEXT_BYTES + 32];
-        snprintf(step, sizeof step, "without --set %s", cand->sets[i]);
-        shrink_remove(next.sets, &next.nsets, i);
-        if (shrink_no_bigger(s, cand, &next) && shrink_try(s, &next, step)) {
-            *cand = next;
-            changed = true;
-        }
-    }
-    return changed;
+    return step_drop_each(s, cand, true);
 }
 
 /* Replaces the number after " key=" in rule with text; false if there is none. */

@@ -1,5 +1,6 @@
 /* Read-only access to recordings, shared by replay and diff. */
 #include "dbread.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -158,14 +159,9 @@ int dbread_runs_latest(sqlite3 *db, bool by_case, dbread_run_t **runs, size_t *c
     size_t cap = 0;
     int step, rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 64;
-            dbread_run_t *bigger = realloc(*runs, cap * sizeof(**runs));
-            if (bigger == NULL) {
-                rc = -1;
-                break;
-            }
-            *runs = bigger;
+        if (cli_grow((void **)runs, &cap, *count, sizeof(**runs), 64) < 0) {
+            rc = -1;
+            break;
         }
         if (row_read(st, &(*runs)[*count]) < 0) {
             rc = -1;

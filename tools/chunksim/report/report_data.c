@@ -1,6 +1,8 @@
 /* Reports: one run's trace read back from the database, and what is derived from it. */
 #include "report.h"
 
+#include "grow.h"
+
 #include "chunksim/link.h"
 #include "chunksim/scenario.h"
 
@@ -119,21 +121,6 @@ static uint32_t col_u32(sqlite3_stmt *st, int i)
 static const char *col_text(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);
-}
-
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap) {
-        return 0;
-    }
-    size_t ncap = *cap ? *cap * 2 : 256;
-    void *p = realloc(*arr, ncap * elem);
-    if (p == NULL) {
-        return -ENOMEM;
-    }
-    *arr = p;
-    *cap = ncap;
-    return 0;
 }
 
 /* ---- statistics ---- */
@@ -335,7 +322,7 @@ static int load_rows(load_t *L, const char *sql, int (*fn)(load_t *, sqlite3_stm
 static int on_op(load_t *L, sqlite3_stmt *st)
 {
     report_run_t *r = L->run;
-    if (grow((void **)&r->ops, &L->ops_cap, r->n_ops, sizeof(r->ops[0])) < 0) {
+    if (cli_grow((void **)&r->ops, &L->ops_cap, r->n_ops, sizeof(r->ops[0]), 256) < 0) {
         return -ENOMEM;
     }
     report_flash_op_t *op = &r->ops[r->n_ops++];
@@ -369,7 +356,7 @@ static int on_prepare(load_t *L, sqlite3_stmt *st)
     if (result == PREPARE_WAIT && open != NULL) {
         open->prepares++;
     } else if (result == PREPARE_WAIT) {
-        if (grow((void **)&r->waits, &L->waits_cap, r->n_waits, sizeof(r->waits[0])) < 0) {
+        if (cli_grow((void **)&r->waits, &L->waits_cap, r->n_waits, sizeof(r->waits[0]), 256) < 0) {
             return -ENOMEM;
         }
         r->waits[r->n_waits++] = (report_wait_t){
@@ -442,7 +429,7 @@ static int64_t chunk_storage_end(const uint8_t *b, size_t avail, size_t len, siz
 static int on_chunk(load_t *L, sqlite3_stmt *st)
 {
     report_run_t *r = L->run;
-    if (grow((void **)&r->chunks, &L->chunks_cap, r->n_chunks, sizeof(r->chunks[0])) < 0) {
+    if (cli_grow((void **)&r->chunks, &L->chunks_cap, r->n_chunks, sizeof(r->chunks[0]), 256) < 0) {
         return -ENOMEM;
     }
     const uint8_t *prefix = sqlite3_column_blob(st, 8);
@@ -468,8 +455,8 @@ static int on_chunk(load_t *L, sqlite3_stmt *st)
 static int on_violation(load_t *L, sqlite3_stmt *st)
 {
     report_run_t *r = L->run;
-    if (grow((void **)&r->violations, &L->viol_cap, r->n_violations, sizeof(r->violations[0])) <
-        0) {
+    if (cli_grow((void **)&r->violations, &L->viol_cap, r->n_violations, sizeof(r->violations[0]),
+                 256) < 0) {
         return -ENOMEM;
     }
     r->violations[r->n_violations++] = (report_violation_t){
@@ -484,7 +471,7 @@ static int on_violation(load_t *L, sqlite3_stmt *st)
 static int on_fault(load_t *L, sqlite3_stmt *st)
 {
     report_run_t *r = L->run;
-    if (grow((void **)&r->faults, &L->faults_cap, r->n_faults, sizeof(r->faults[0])) < 0) {
+    if (cli_grow((void **)&r->faults, &L->faults_cap, r->n_faults, sizeof(r->faults[0]), 256) < 0) {
         return -ENOMEM;
     }
     r->faults[r->n_faults++] = (report_fault_count_t){
@@ -573,7 +560,7 @@ static int point_push(report_point_t **pts, size_t *n, size_t *cap, uint64_t t, 
         }
         return 0;
     }
-    if (grow((void **)pts, cap, *n, sizeof(**pts)) < 0) {
+    if (cli_grow((void **)pts, cap, *n, sizeof(**pts), 256) < 0) {
         return -ENOMEM;
     }
     (*pts)[(*n)++] = (report_point_t){t, v};
@@ -837,7 +824,7 @@ int report_run_ids(sqlite3 *db, int64_t **ids, size_t *n, char *err, size_t errl
     size_t cap = 0;
     int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (grow((void **)ids, &cap, *n, sizeof(**ids)) < 0) {
+        if (cli_grow((void **)ids, &cap, *n, sizeof(**ids), 256) < 0) {
             rc = fail(err, errlen, -ENOMEM, "out of memory listing runs");
         } else {
             (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
@@ -931,7 +918,7 @@ int report_overview_load(sqlite3 *db, report_overview_t *ov, char *err, size_t e
     bool oom = false;
     int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (grow((void **)&ov->rows, &cap, ov->n_rows, sizeof(ov->rows[0])) < 0) {
+        if (cli_grow((void **)&ov->rows, &cap, ov->n_rows, sizeof(ov->rows[0]), 256) < 0) {
             rc = -ENOMEM;
             break;
         }

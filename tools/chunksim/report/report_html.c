@@ -80,32 +80,30 @@ static const char html_css[] =
 #define C_LINK    "#edc948"
 #define C_FILL    "#9c755f"
 
-void report_html_escape(FILE *out, const char *text)
+/* The characters markup gives a meaning to, and the entity each stands for. */
+static const struct {
+    char c;
+    const char *entity;
+} html_entities[] = {
+    {'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&apos;"},
+};
+
+static void html_escape_char(FILE *out, unsigned char c)
 {
-    for (const char *p = text ? text : ""; *p != '\0'; p++) {
-        switch (*p) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&apos;", out);
-            break;
-        default: {
-            /* JUnit files use this too: XML 1.0 allows no control characters. */
-            unsigned char c = (unsigned char)*p;
-            fputc(c < 0x20 && c != '\t' && c != '\n' && c != '\r' ? '?' : c, out);
-        }
+    for (size_t i = 0; i < sizeof html_entities / sizeof html_entities[0]; i++) {
+        if (c == (unsigned char)html_entities[i].c) {
+            fputs(html_entities[i].entity, out);
+            return;
         }
     }
+    /* JUnit files use this too: XML 1.0 allows no control characters. */
+    fputc(c < 0x20 && c != '\t' && c != '\n' && c != '\r' ? '?' : c, out);
+}
+
+void report_html_escape(FILE *out, const char *text)
+{
+    for (const char *p = text ? text : ""; *p != '\0'; p++)
+        html_escape_char(out, (unsigned char)*p);
 }
 
 /* "656 µs", "30.558 ms", "30.362 s": a duration or instant for people. */
@@ -459,24 +457,36 @@ static size_t tl_count(const tl_t *tl, const void *items, size_t n, size_t strid
     return k;
 }
 
+/*
+ * A track of spans: each item holds one at span_offset. Drawn span by span,
+ * it is rows_px high and draw draws one item in view; binned, fill and what.
+ */
+typedef struct tl_track {
+    const char *name;
+    const void *items;
+    size_t n, stride, span_offset;
+    const char *fill, *what;
+    double rows_px;
+    void (*draw)(tl_t *tl, const void *item);
+} tl_track_t;
+
 /* A track drawn as coverage bins. */
-static int tl_track_binned(tl_t *tl, const char *name, const void *items, size_t n, size_t stride,
-                           size_t span_offset, const char *fill, const char *what, size_t in_view)
+static int tl_track_binned(tl_t *tl, const tl_track_t *t, size_t in_view)
 {
     tl_bins_t b;
     int rc = tl_bins_init(tl, &b);
     if (rc == 0) {
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < t->n; i++) {
             const report_span_t *s =
-                (const report_span_t *)((const char *)items + i * stride + span_offset);
+                (const report_span_t *)((const char *)t->items + i * t->stride + t->span_offset);
             if (s->start_us != REPORT_TIME_NONE && tl_visible(tl, s)) {
                 tl_bins_add(tl, &b, s);
             }
         }
         char note[64];
         snprintf(note, sizeof(note), "%zu, peak %.0f%%", in_view, 100 * tl_bins_peak(&b));
-        tl_label(tl, name, note, TL_ROW_PX);
-        tl_bins_draw(tl, &b, fill, what);
+        tl_label(tl, t->name, note, TL_ROW_PX);
+        tl_bins_draw(tl, &b, t->fill, t->what);
         tl->y += TL_ROW_PX + TL_TRACK_GAP_PX;
     }
     tl_bins_free(&b);
@@ -505,80 +515,91 @@ static const char *op_fill(const report_flash_op_t *op)
     return strstr(op->kind, "erase") ? C_ERASE : C_PROGRAM;
 }
 
-static int tl_flash(tl_t *tl, const report_run_t *r)
+/* A track with more than TL_ITEMS_MAX spans in view binned, else span by span. */
+static int tl_track(tl_t *tl, const tl_track_t *t)
 {
-    size_t k = tl_count(tl, r->ops, r->n_ops, sizeof(r->ops[0]), 0);
-    if (k > TL_ITEMS_MAX) {
-        return tl_track_binned(tl, "flash ops", r->ops, r->n_ops, sizeof(r->ops[0]), 0, C_READ,
-                               "operations", k);
-    }
+    size_t k = tl_count(tl, t->items, t->n, t->stride, t->span_offset);
+    if (k > TL_ITEMS_MAX)
+        return tl_track_binned(tl, t, k);
     char note[32];
     snprintf(note, sizeof(note), "%zu in view", k);
-    tl_label(tl, "flash ops", note, tl_rows_px(r->lanes_ops));
-    for (size_t i = 0; i < r->n_ops; i++) {
-        const report_flash_op_t *op = &r->ops[i];
-        if (!tl_visible(tl, &op->span)) {
-            continue;
-        }
-        char title[96], extra[160];
-        snprintf(title, sizeof(title), "#%" PRIu64 " %s %" PRIu32 " B at 0x%" PRIx32, op->seq,
-                 op->kind, op->len, op->addr);
-        snprintf(extra, sizeof(extra), "status %s%s%s",
-                 op->status_name ? op->status_name : (op->status ? "error" : "ok"),
-                 op->fault ? ", fault " : "", op->fault ? op->fault : "");
-        tl_rect(tl, &op->span, tl_row_y(tl, op->span.lane), op_fill(op), NULL, title, extra);
+    tl_label(tl, t->name, note, t->rows_px);
+    for (size_t i = 0; i < t->n; i++) {
+        const char *item = (const char *)t->items + i * t->stride;
+        const report_span_t *s = (const report_span_t *)(item + t->span_offset);
+        if (s->start_us != REPORT_TIME_NONE && tl_visible(tl, s))
+            t->draw(tl, item);
     }
-    tl->y += tl_rows_px(r->lanes_ops) + TL_TRACK_GAP_PX;
+    tl->y += t->rows_px + TL_TRACK_GAP_PX;
     return 0;
+}
+
+static void tl_draw_op(tl_t *tl, const void *item)
+{
+    const report_flash_op_t *op = item;
+    char title[96], extra[160];
+    snprintf(title, sizeof(title), "#%" PRIu64 " %s %" PRIu32 " B at 0x%" PRIx32, op->seq, op->kind,
+             op->len, op->addr);
+    snprintf(extra, sizeof(extra), "status %s%s%s",
+             op->status_name ? op->status_name : (op->status ? "error" : "ok"),
+             op->fault ? ", fault " : "", op->fault ? op->fault : "");
+    tl_rect(tl, &op->span, tl_row_y(tl, op->span.lane), op_fill(op), NULL, title, extra);
+}
+
+static int tl_flash(tl_t *tl, const report_run_t *r)
+{
+    const tl_track_t t = {"flash ops", r->ops, r->n_ops,     sizeof(r->ops[0]),
+                          0,           C_READ, "operations", tl_rows_px(r->lanes_ops),
+                          tl_draw_op};
+    return tl_track(tl, &t);
+}
+
+static void tl_draw_wait(tl_t *tl, const void *item)
+{
+    const report_wait_t *w = item;
+    char title[64], extra[48];
+    snprintf(title, sizeof(title), "wait from call %" PRIu64, w->call_seq);
+    snprintf(extra, sizeof(extra), "(%" PRIu32 " WAIT answers)", w->prepares);
+    tl_rect(tl, &w->span, tl->y, C_WAIT, NULL, title, extra);
 }
 
 static int tl_waits(tl_t *tl, const report_run_t *r)
 {
-    size_t k = tl_count(tl, r->waits, r->n_waits, sizeof(r->waits[0]), 0);
-    if (k > TL_ITEMS_MAX) {
-        return tl_track_binned(tl, "waits", r->waits, r->n_waits, sizeof(r->waits[0]), 0, C_WAIT,
-                               "waits", k);
-    }
-    char note[32];
-    snprintf(note, sizeof(note), "%zu in view", k);
-    tl_label(tl, "waits", note, TL_ROW_PX);
-    for (size_t i = 0; i < r->n_waits; i++) {
-        const report_wait_t *w = &r->waits[i];
-        if (tl_visible(tl, &w->span)) {
-            char title[64], extra[48];
-            snprintf(title, sizeof(title), "wait from call %" PRIu64, w->call_seq);
-            snprintf(extra, sizeof(extra), "(%" PRIu32 " WAIT answers)", w->prepares);
-            tl_rect(tl, &w->span, tl->y, C_WAIT, NULL, title, extra);
-        }
-    }
-    tl->y += TL_ROW_PX + TL_TRACK_GAP_PX;
-    return 0;
+    const tl_track_t t = {"waits", r->waits, r->n_waits, sizeof(r->waits[0]), 0,
+                          C_WAIT,  "waits",  TL_ROW_PX,  tl_draw_wait};
+    return tl_track(tl, &t);
+}
+
+static void tl_draw_chunk(tl_t *tl, const void *item)
+{
+    const report_chunk_t *c = item;
+    char title[64], extra[128];
+    snprintf(title, sizeof(title), "chunk %" PRIu64 " (%" PRIu32 " B)", c->seq, c->len);
+    snprintf(extra, sizeof(extra), "%s%s, %" PRIu32 " retransmissions", c->flags ? c->flags : "",
+             c->delivered ? "" : " NOT DELIVERED", c->retransmissions);
+    tl_rect(tl, &c->span, tl_row_y(tl, c->span.lane), C_CHUNK, "#fff", title, extra);
 }
 
 static int tl_chunks(tl_t *tl, const report_run_t *r)
 {
-    size_t k = tl_count(tl, r->chunks, r->n_chunks, sizeof(r->chunks[0]), 0);
-    if (k > TL_ITEMS_MAX) {
-        return tl_track_binned(tl, "chunks", r->chunks, r->n_chunks, sizeof(r->chunks[0]), 0,
-                               C_CHUNK, "chunks", k);
-    }
-    char note[32];
-    snprintf(note, sizeof(note), "%zu in view", k);
-    tl_label(tl, "chunks", note, tl_rows_px(r->lanes_chunks));
-    for (size_t i = 0; i < r->n_chunks; i++) {
-        const report_chunk_t *c = &r->chunks[i];
-        if (!tl_visible(tl, &c->span)) {
-            continue;
-        }
-        char title[64], extra[128];
-        snprintf(title, sizeof(title), "chunk %" PRIu64 " (%" PRIu32 " B)", c->seq, c->len);
-        snprintf(extra, sizeof(extra), "%s%s, %" PRIu32 " retransmissions",
-                 c->flags ? c->flags : "", c->delivered ? "" : " NOT DELIVERED",
-                 c->retransmissions);
-        tl_rect(tl, &c->span, tl_row_y(tl, c->span.lane), C_CHUNK, "#fff", title, extra);
-    }
-    tl->y += tl_rows_px(r->lanes_chunks) + TL_TRACK_GAP_PX;
-    return 0;
+    const tl_track_t t = {"chunks",
+                          r->chunks,
+                          r->n_chunks,
+                          sizeof(r->chunks[0]),
+                          0,
+                          C_CHUNK,
+                          "chunks",
+                          tl_rows_px(r->lanes_chunks),
+                          tl_draw_chunk};
+    return tl_track(tl, &t);
+}
+
+static void tl_draw_send(tl_t *tl, const void *item)
+{
+    const report_chunk_t *c = item;
+    char title[64];
+    snprintf(title, sizeof(title), "send of chunk %" PRIu64, c->seq);
+    tl_rect(tl, &c->link, tl->y, C_LINK, NULL, title, NULL);
 }
 
 static int tl_link(tl_t *tl, const report_run_t *r)
@@ -592,25 +613,10 @@ static int tl_link(tl_t *tl, const report_run_t *r)
         tl->y += TL_ROW_PX + TL_TRACK_GAP_PX;
         return 0;
     }
-    size_t off = offsetof(report_chunk_t, link);
-    size_t k = tl_count(tl, r->chunks, r->n_chunks, sizeof(r->chunks[0]), off);
-    if (k > TL_ITEMS_MAX) {
-        return tl_track_binned(tl, "link sends", r->chunks, r->n_chunks, sizeof(r->chunks[0]), off,
-                               C_LINK, "sends", k);
-    }
-    char note[32];
-    snprintf(note, sizeof(note), "%zu in view", k);
-    tl_label(tl, "link sends", note, TL_ROW_PX);
-    for (size_t i = 0; i < r->n_chunks; i++) {
-        const report_chunk_t *c = &r->chunks[i];
-        if (c->link.start_us != REPORT_TIME_NONE && tl_visible(tl, &c->link)) {
-            char title[64];
-            snprintf(title, sizeof(title), "send of chunk %" PRIu64, c->seq);
-            tl_rect(tl, &c->link, tl->y, C_LINK, NULL, title, NULL);
-        }
-    }
-    tl->y += TL_ROW_PX + TL_TRACK_GAP_PX;
-    return 0;
+    const tl_track_t t = {
+        "link sends", r->chunks, r->n_chunks, sizeof(r->chunks[0]), offsetof(report_chunk_t, link),
+        C_LINK,       "sends",   TL_ROW_PX,   tl_draw_send};
+    return tl_track(tl, &t);
 }
 
 /* The value of a step series at t. */
