@@ -83,6 +83,15 @@ static void expect_damage(const got_t *g, size_t i, chunksim_damage_kind_t kind,
     assert_gt(chunksim_damage_describe(&g->damage[i], text, sizeof(text)), 0);
 }
 
+/* The feed gave nmsgs messages and exactly one damage, this one. */
+static void expect_one_damage(const got_t *g, size_t nmsgs, chunksim_damage_kind_t kind,
+                              uint64_t chunk, uint32_t offset)
+{
+    assert_int_equal(g->nmsgs, nmsgs);
+    assert_int_equal(g->ndamage, 1);
+    expect_damage(g, 0, kind, chunk, offset);
+}
+
 /* The 14-byte message of docs/chunk-format.md §13.8 cut 9, 10, 9:
  * 48 0E .. | C0 07 .. | 80 0E 4C DC. */
 static const chunk_t three[] = {
@@ -141,9 +150,7 @@ static void test_missing_chunk_is_a_gap_named_by_the_next_chunk(void **state)
     got_t g;
     const int order[] = {0, 2};
     feed(&g, three, order, 2, 0);
-    assert_int_equal(g.nmsgs, 0);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_GAP, 2, 7);
+    expect_one_damage(&g, 0, CHUNKSIM_DAMAGE_GAP, 2, 7);
     assert_int_equal(g.damage[0].got, 14);
 }
 
@@ -153,11 +160,9 @@ static void test_duplicate_continuation_is_dropped_and_message_completes(void **
     got_t g;
     const int order[] = {0, 1, 1, 2};
     feed(&g, three, order, 4, 0);
-    assert_int_equal(g.nmsgs, 1);
+    expect_one_damage(&g, 1, CHUNKSIM_DAMAGE_DUPLICATE, 1, 7);
     assert_true(g.msg[0].crc_ok);
     assert_int_equal(g.msg[0].chunks, 3);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_DUPLICATE, 1, 7);
     assert_int_equal(g.damage[0].got, 14);
 }
 
@@ -167,9 +172,7 @@ static void test_duplicate_first_chunk_is_a_duplicate_not_a_new_message(void **s
     got_t g;
     const int order[] = {0, 0, 1, 2};
     feed(&g, three, order, 4, 0);
-    assert_int_equal(g.nmsgs, 1);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_DUPLICATE, 0, 0);
+    expect_one_damage(&g, 1, CHUNKSIM_DAMAGE_DUPLICATE, 0, 0);
 }
 
 static void test_repeat_of_the_last_chunk_after_completion_is_a_duplicate(void **state)
@@ -208,10 +211,8 @@ static void test_swapped_chunks_are_out_of_order_and_message_completes(void **st
     c[3].b[5] = (uint8_t)(crc >> 8);
     const int swapped[] = {0, 2, 1, 3};
     feed(&g, c, swapped, 4, 0);
-    assert_int_equal(g.nmsgs, 1);
+    expect_one_damage(&g, 1, CHUNKSIM_DAMAGE_OUT_OF_ORDER, 1, 7);
     assert_true(g.msg[0].crc_ok);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_OUT_OF_ORDER, 1, 7);
     assert_int_equal(g.damage[0].expected, 19);
 
     const int last_early[] = {0, 1, 3, 2}; /* the CRC chunk before the one it follows */
@@ -246,10 +247,8 @@ static void test_bad_crc_reported_at_the_last_chunk_and_message_still_delivered(
     got_t g;
     const int order[] = {0, 1, 2};
     feed(&g, c, order, 3, 0);
-    assert_int_equal(g.nmsgs, 1);
+    expect_one_damage(&g, 1, CHUNKSIM_DAMAGE_BAD_CRC, 2, 14);
     assert_false(g.msg[0].crc_ok);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_BAD_CRC, 2, 14);
     assert_int_equal(g.damage[0].expected, 0xDC4C);
 }
 
@@ -260,9 +259,7 @@ static void test_new_first_chunk_truncates_the_message_and_decoding_carries_on(v
     const int order[] = {0, 1, 2, 3, 4, 5};
     got_t g;
     feed(&g, c, order, 6, 0);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_TRUNCATED, 1, 14);
-    assert_int_equal(g.nmsgs, 2);
+    expect_one_damage(&g, 2, CHUNKSIM_DAMAGE_TRUNCATED, 1, 14);
     assert_int_equal(g.msg[0].type, 2);
     assert_int_equal(g.msg[1].length, 14);
     assert_int_equal(g.msg[1].first_chunk, 3);

@@ -79,6 +79,28 @@ static int64_t starter_run(const char *scenario)
     return chunksim_test_sql_row(starter_db, text);
 }
 
+/*
+ * A copy of the starter recording, named name, in which the statement update
+ * (each %lld in it the run id) has changed the run of scenario; returns that id.
+ */
+static int64_t tampered_copy(char *db, size_t n, const char *name, const char *scenario,
+                             const char *update)
+{
+    char text[400];
+    starter_copy(db, n, name);
+    const long long id = starter_run(scenario);
+    snprintf(text, sizeof(text), update, id, id);
+    chunksim_test_sql_exec(db, text);
+    return id;
+}
+
+/* `chunksim replay -q` of run id in db exits with status, its output holding want. */
+static void expect_replay(const char *db, int64_t id, int status, const char *want)
+{
+    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), status,
+           want);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -130,96 +152,72 @@ static void every_starter_scenario_replays_identically(void **state)
 static void a_changed_mtu_diverges_first_at_the_chunk_size_asked_for(void **state)
 {
     (void)state;
-    char db[300], text[300];
-    starter_copy(db, sizeof(db), "mtu.db");
-    int64_t id = starter_run("ble_default");
-    snprintf(text, sizeof(text),
-             "UPDATE scenarios SET config_text = replace(config_text, 'link.att_mtu=247', "
-             "'link.att_mtu=185') WHERE scenario_id = (SELECT scenario_id FROM runs WHERE run_id "
-             "= %lld)",
-             (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "diverges: calls seq 1, field arg: stored 244, new 182");
+    char db[300];
+    int64_t id = tampered_copy(db, sizeof(db), "mtu.db", "ble_default",
+                               "UPDATE scenarios SET config_text = replace(config_text, "
+                               "'link.att_mtu=247', 'link.att_mtu=185') WHERE scenario_id = "
+                               "(SELECT scenario_id FROM runs WHERE run_id = %lld)");
+    expect_replay(db, id, 1, "diverges: calls seq 1, field arg: stored 244, new 182");
 }
 
 static void a_changed_seed_diverges_first_at_the_chunk_bytes(void **state)
 {
     (void)state;
-    char db[300], text[200];
-    starter_copy(db, sizeof(db), "seed.db");
-    int64_t id = starter_run("ble_default");
-    snprintf(text, sizeof(text), "UPDATE runs SET seed = 5 WHERE run_id = %lld", (long long)id);
-    chunksim_test_sql_exec(db, text);
+    char db[300];
+    int64_t id = tampered_copy(db, sizeof(db), "seed.db", "ble_default",
+                               "UPDATE runs SET seed = 5 WHERE run_id = %lld");
     /* No fault and no random latency: calls and flash ops are the same, the bytes are not. */
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "diverges: chunks seq 1, field data: stored 244 bytes");
+    expect_replay(db, id, 1, "diverges: chunks seq 1, field data: stored 244 bytes");
     assert_non_null(strstr(out, "first difference at byte"));
 }
 
 static void a_changed_flash_latency_is_named_by_table_seq_and_field(void **state)
 {
     (void)state;
-    char db[300], text[200];
-    starter_copy(db, sizeof(db), "latency.db");
-    int64_t id = starter_run("ble_default");
-    snprintf(text, sizeof(text),
-             "UPDATE flash_ops SET latency_us = latency_us + 1 WHERE run_id = %lld AND seq = 2",
-             (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "diverges: flash_ops seq 2, field latency_us: stored 657, new 656");
+    char db[300];
+    int64_t id = tampered_copy(
+        db, sizeof(db), "latency.db", "ble_default",
+        "UPDATE flash_ops SET latency_us = latency_us + 1 WHERE run_id = %lld AND seq = 2");
+    expect_replay(db, id, 1, "diverges: flash_ops seq 2, field latency_us: stored 657, new 656");
 }
 
 static void a_row_missing_on_either_side_is_a_divergence(void **state)
 {
     (void)state;
-    char db[300], text[300];
-    starter_copy(db, sizeof(db), "rows.db");
-    int64_t id = starter_run("ble_default");
-    snprintf(text, sizeof(text),
-             "UPDATE chunk_blocks SET chunks = json_remove(chunks, '$[#-1]') WHERE run_id = "
-             "%lld AND seq = (SELECT max(seq) FROM chunk_blocks WHERE run_id = %lld)",
-             (long long)id, (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "field (row): stored no such row, new seq=");
+    char db[300];
+    int64_t id =
+        tampered_copy(db, sizeof(db), "rows.db", "ble_default",
+                      "UPDATE chunk_blocks SET chunks = json_remove(chunks, '$[#-1]') WHERE run_id "
+                      "= %lld AND seq = (SELECT max(seq) FROM chunk_blocks WHERE run_id = %lld)");
+    expect_replay(db, id, 1, "field (row): stored no such row, new seq=");
     /* A stored row the replay does not make. */
+    char text[300];
     int64_t other = starter_run("sync_baseline");
     snprintf(text, sizeof(text),
              "INSERT INTO call_blocks (run_id, seq, calls) VALUES (%lld, 100000, "
              "'[[1,\"cancel\",null,0,null,null,null]]')",
              (long long)other);
     chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)other), 1,
-           "diverges: calls seq 100000, field (row): stored seq=100000");
+    expect_replay(db, other, 1, "diverges: calls seq 100000, field (row): stored seq=100000");
     assert_non_null(strstr(out, "new no such row"));
 }
 
 static void a_changed_outcome_is_a_divergence(void **state)
 {
     (void)state;
-    char db[300], text[200];
-    starter_copy(db, sizeof(db), "outcome.db");
-    int64_t id = starter_run("double_buffer");
-    snprintf(text, sizeof(text), "UPDATE runs SET drain_us = drain_us + 1 WHERE run_id = %lld",
-             (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "diverges: runs (outcome and metrics), field drain_us");
+    char db[300];
+    int64_t id = tampered_copy(db, sizeof(db), "outcome.db", "double_buffer",
+                               "UPDATE runs SET drain_us = drain_us + 1 WHERE run_id = %lld");
+    expect_replay(db, id, 1, "diverges: runs (outcome and metrics), field drain_us");
 }
 
 static void a_realtime_run_is_refused_unless_replayed_virtually(void **state)
 {
     (void)state;
-    char db[300], text[200];
-    starter_copy(db, sizeof(db), "realtime.db");
-    int64_t id = starter_run("qspi_fast");
-    snprintf(text, sizeof(text), "UPDATE runs SET mode = 'realtime' WHERE run_id = %lld",
-             (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 2,
-           "realtime mode");
+    char db[300];
+    int64_t id = tampered_copy(db, sizeof(db), "realtime.db", "qspi_fast",
+                               "UPDATE runs SET mode = 'realtime' WHERE run_id = %lld");
+    expect_replay(db, id, 2, "realtime mode");
     /* It was in fact simulated: on the simulated clock it replays identically. */
     expect(
         sh("'%s' replay --db '%s' --run %lld --mode virtual -q", CHUNKSIM_BIN, db, (long long)id),
