@@ -36,6 +36,20 @@ bool test_window_holds(const test_window_t *w, uint32_t offset, uint32_t len)
            len <= w->valid - (offset - w->start);
 }
 
+bool test_window_aim(test_window_t *w, size_t next_chunk_size, bool clip_to_storage)
+{
+    uint32_t offset = w->next_read;
+    if (w->consumed || offset >= w->info.size ||
+        test_window_holds(w, offset,
+                          test_window_needed(w, offset, next_chunk_size, clip_to_storage))) {
+        return false;
+    }
+    uint32_t left = (uint32_t)w->info.size - offset;
+    w->start = offset;
+    w->valid = w->capacity < left ? w->capacity : left;
+    return true;
+}
+
 bool test_window_read(test_window_t *w, uint32_t offset, void *data, size_t len)
 {
     if (len == 0) {

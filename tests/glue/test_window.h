@@ -42,6 +42,10 @@ uint32_t test_window_needed(const test_window_t *w, uint32_t offset, size_t next
 
 bool test_window_holds(const test_window_t *w, uint32_t offset, uint32_t len);
 
+/* Whether the next chunk, from next_read, needs a load (needed as above); if so the window is
+ * aimed at it: start at next_read, valid as much as fits, for the glue to load. */
+bool test_window_aim(test_window_t *w, size_t next_chunk_size, bool clip_to_storage);
+
 /* memfault_coredump_read() from the window: erased bytes once consumed, false for bytes it
  * does not hold; a payload read moves next_read past it (the header peek does not). */
 bool test_window_read(test_window_t *w, uint32_t offset, void *data, size_t len);
