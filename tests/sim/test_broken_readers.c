@@ -39,16 +39,7 @@ static chunksim_run_result_t run_with(const chunksim_scenario_t *sc,
 
 static chunksim_run_result_t run_broken(const chunksim_scenario_t *sc, broken_defect_t defect)
 {
-    static const chunksim_reader_create_fn factories[BROKEN_DEFECT_COUNT] = {
-        [BROKEN_DEFECT_NONE] = broken_reader_glue_create,
-        [BROKEN_DEFECT_INFO_UNFILLED] = broken_reader_info_unfilled_create,
-        [BROKEN_DEFECT_ABSOLUTE_OFFSET] = broken_reader_absolute_offset_create,
-        [BROKEN_DEFECT_OFF_BY_ONE] = broken_reader_off_by_one_create,
-        [BROKEN_DEFECT_FULL_FINAL_WINDOW] = broken_reader_full_final_window_create,
-        [BROKEN_DEFECT_STATUS_IGNORED] = broken_reader_status_ignored_create,
-        [BROKEN_DEFECT_SYNC_READ] = broken_reader_sync_read_create,
-    };
-    return run_with(sc, factories[defect], broken_defect_name(defect));
+    return run_with(sc, broken_reader_factories[defect], broken_defect_name(defect));
 }
 
 /* The run failed on the invariant named first, as "name at call N: ...". */
