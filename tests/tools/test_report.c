@@ -237,6 +237,13 @@ static sqlite3 *open_ro(chunksim_rec_t *rec)
     return chunksim_rec_db(rec);
 }
 
+/* Run 1 of the database, loaded from rec opened read-only; free both when done. */
+static void load_first_run(chunksim_rec_t *rec, report_run_t *run)
+{
+    char err[256];
+    assert_int_equal(report_run_load(open_ro(rec), 1, run, err, sizeof err), 0);
+}
+
 /* ---- figures ---- */
 
 static void test_percentile_is_nearest_rank(void **state)
@@ -260,10 +267,8 @@ static void test_run_figures_match_hand_computed(void **state)
     (void)state;
     make_db();
     chunksim_rec_t rec;
-    sqlite3 *db = open_ro(&rec);
     report_run_t run;
-    char err[256];
-    assert_int_equal(report_run_load(db, 1, &run, err, sizeof err), 0);
+    load_first_run(&rec, &run);
     report_stats_t reads, waits, chunks;
     assert_int_equal(report_run_stats(&run, &reads, &waits, &chunks), 0);
 
@@ -293,7 +298,7 @@ static void test_run_figures_match_hand_computed(void **state)
 
     /* The view in docs/schema.md agrees on the reads. */
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
+    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&rec),
                                         "SELECT p50_us, p90_us, p99_us, max_us, unfinished_reads "
                                         "FROM flash_read_latency WHERE run_id = 1",
                                         -1, &st, NULL),
@@ -640,10 +645,8 @@ static void test_real_run_exports_link_sends_and_window_fill(void **state)
     (void)state;
     record_small_run();
     chunksim_rec_t rec;
-    sqlite3 *db = open_ro(&rec);
     report_run_t run;
-    char err[256];
-    assert_int_equal(report_run_load(db, 1, &run, err, sizeof err), 0);
+    load_first_run(&rec, &run);
     assert_true(run.link_known);
     assert_gt(run.n_chunks, 10);
     size_t delivered = 0;
