@@ -74,22 +74,49 @@ static void assert_scenario_passes(const chunksim_scenario_t *sc)
     assert_ok(&res);
 }
 
+/*
+ * One defect caught: ble_default.ini with sets, run by the glue with defect, fails as check
+ * says. Unless in_company, the same scenario passes with the async core and the defect-free glue.
+ * Each case is a test of its own (main), named after what it shows.
+ */
+typedef struct broken_case {
+    const char *sets[5];
+    broken_defect_t defect;
+    void (*check)(const chunksim_run_result_t *res, const chunksim_scenario_t *sc);
+    bool in_company; /* a fault rule in sets: the scenario alone is not checked */
+} broken_case_t;
+
+static void test_broken_case(void **state)
+{
+    const broken_case_t *c = *state;
+    size_t n = 0;
+    while (n < ARRAY_LEN(c->sets) && c->sets[n] != NULL)
+        n++;
+    chunksim_scenario_t sc;
+    chunksim_test_load_starter(&sc, "ble_default.ini", c->sets, n);
+    chunksim_run_result_t res = run_broken(&sc, c->defect);
+    c->check(&res, &sc);
+    if (!c->in_company)
+        assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+}
+
+/* The first violation is invariant's, at the read [from, to) of a payload. */
+static void assert_caught_at(const chunksim_run_result_t *res, const char *invariant,
+                             const char *read)
+{
+    assert_caught_by(res, invariant);
+    chunksim_test_assert_contains(res->first_violation, read);
+}
+
 /* ---- 1. the storage info is never filled in ---- */
 
-static void test_unfilled_storage_info_makes_the_coredump_wrongly_absent(void **state)
+/* A zero storage size cannot hold a header: the peek says "no coredump". */
+static void wrongly_absent(const chunksim_run_result_t *res, const chunksim_scenario_t *sc)
 {
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-
-    /* A zero storage size cannot hold a header: the peek says "no coredump". */
-    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_INFO_UNFILLED);
-    assert_caught_by(&res, "wrongly_absent");
-    assert_int_equal(res.m.chunks, 0);
-
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
+    (void)sc;
+    assert_caught_by(res, "wrongly_absent");
+    assert_int_equal(res->m.chunks, 0);
 }
 
 /* ---- 2. the window's bytes looked up at the absolute offset ---- */
@@ -97,59 +124,23 @@ static void test_unfilled_storage_info_makes_the_coredump_wrongly_absent(void **
 /*
  * 4 KiB window, 8 KiB coredump: the second window loads at 3855 (the first
  * holds 244 bytes from there no more), and [3855, 4096) still lies inside
- * the buffer, where the second window's bytes [7710, 7951) are.
+ * the buffer, where the second window's bytes [7710, 7951) are. A power-loss
+ * rule elsewhere in the run (a cut of the clearing erase, the device running
+ * on) excuses no bytes the flash never delivered: the stale window is still
+ * the reader's wrong_bytes, not flash-caused corruption.
  */
-static void test_absolute_window_offset_serves_wrong_bytes_from_the_second_window(void **state)
+static void wrong_bytes_of_the_second_window(const chunksim_run_result_t *res,
+                                             const chunksim_scenario_t *sc)
 {
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                       "reader.window_bytes=4096"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-
-    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_ABSOLUTE_OFFSET);
-    assert_caught_by(&res, "wrong_bytes");
-    assert_true(strstr(res.first_violation, "read [3855, 4096)") != NULL);
-
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
-}
-
-/*
- * A power-loss rule elsewhere in the run (a cut of the clearing erase, the
- * device running on) excuses no bytes the flash never delivered: the stale
- * window is still the reader's wrong_bytes, not flash-caused corruption.
- */
-static void test_a_fault_elsewhere_does_not_hide_a_stale_window(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {
-        "coredump.size_bytes=8KiB", "link.att_mtu=247", "reader.window_bytes=4096",
-        "faults.fault=power_loss on=erase op=0", "run.power_loss_stops=false"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-
-    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_ABSOLUTE_OFFSET);
-    assert_caught_by(&res, "wrong_bytes");
-    assert_true(strstr(res.first_violation, "read [3855, 4096)") != NULL);
-    chunksim_scenario_free(&sc);
+    (void)sc;
+    assert_caught_at(res, "wrong_bytes", "read [3855, 4096)");
 }
 
 /* 2 KiB window: the second window loads at 1927 and [1927, 2168) runs past the buffer. */
-static void test_absolute_window_offset_past_the_buffer_is_refused(void **state)
+static void outside_past_the_buffer(const chunksim_run_result_t *res, const chunksim_scenario_t *sc)
 {
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                       "reader.window_bytes=2048"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-
-    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_ABSOLUTE_OFFSET);
-    assert_caught_by(&res, "read_outside_window");
-    assert_true(strstr(res.first_violation, "read [1927, 2168)") != NULL);
-
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
+    (void)sc;
+    assert_caught_at(res, "read_outside_window", "read [1927, 2168)");
 }
 
 /* ---- 3. "enough buffered" off by one ---- */
@@ -161,48 +152,34 @@ static void test_absolute_window_offset_past_the_buffer_is_refused(void **state)
  * 4095-byte window loaded at 0. The last read is [3855, 4096); the window
  * holds one byte less, which the off-by-one test accepts.
  */
-static void test_off_by_one_enough_buffered_reads_past_the_window_at_the_end(void **state)
+static void outside_at_the_end(const chunksim_run_result_t *res, const chunksim_scenario_t *sc)
 {
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=4KiB", "link.att_mtu=247",
-                                       "reader.window_bytes=4095"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    assert_int_equal(sc.coredump.storage_bytes, 4096);
-
-    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_OFF_BY_ONE);
-    assert_caught_by(&res, "read_outside_window");
-    assert_true(strstr(res.first_violation, "read [3855, 4096)") != NULL);
-
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
+    assert_int_equal(sc->coredump.storage_bytes, 4096);
+    assert_caught_at(res, "read_outside_window", "read [3855, 4096)");
 }
 
 /* ---- 4. the final, shorter window ---- */
+
+/* The run never finishes: every retry of prepare fails as the reason says. */
+static void assert_retried_in_vain(const chunksim_run_result_t *res, const chunksim_scenario_t *sc,
+                                   const char *why)
+{
+    assert_int_equal(res->outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
+    chunksim_test_assert_contains(res->reason, why);
+    assert_int_equal(res->m.retries, sc->reader.max_retries + 1);
+}
 
 /*
  * 8000-byte coredump (not a multiple of the 1 KiB window) in an 8 KiB
  * partition: the window due at 7711 has 481 bytes of storage left, and the
  * board refuses a 1024-byte read past the end, every time.
  */
-static void test_full_window_at_the_end_of_storage_never_finishes(void **state)
+static void refused_past_the_end(const chunksim_run_result_t *res, const chunksim_scenario_t *sc)
 {
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8000", "link.att_mtu=247",
-                                       "reader.window_bytes=1024"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    assert_int_equal(sc.coredump.storage_bytes, 8192);
-
-    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_FULL_FINAL_WINDOW);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
-    assert_false(res.liveness_ok);
-    chunksim_test_assert_contains(res.reason, "prepare failed");
-    chunksim_test_assert_contains(res.reason, "RANGE");
-    assert_int_equal(res.m.retries, sc.reader.max_retries + 1);
-
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
+    assert_int_equal(sc->coredump.storage_bytes, 8192);
+    assert_retried_in_vain(res, sc, "prepare failed");
+    assert_false(res->liveness_ok);
+    chunksim_test_assert_contains(res->reason, "RANGE");
 }
 
 /* ---- 5. a failed or lost flash read ---- */
@@ -213,59 +190,81 @@ static void test_full_window_at_the_end_of_storage_never_finishes(void **state)
  * loaded. read_error alters no stored byte, so the monitor checks the bytes
  * served (run.c counts it among no data faults).
  */
-static void test_ignored_read_error_serves_stale_bytes(void **state)
+static void stale_bytes_served(const chunksim_run_result_t *res, const chunksim_scenario_t *sc)
 {
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                       "reader.window_bytes=1024",
-                                       "faults.fault=read_error on=read op=3"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-
-    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_STATUS_IGNORED);
-    assert_caught_by(&res, "wrong_bytes");
-    assert_true(strstr(res.first_violation, "read [2891, 3132)") != NULL);
-    assert_int_equal(res.m.faults_injected, 1);
-
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
+    (void)sc;
+    assert_caught_at(res, "wrong_bytes", "read [2891, 3132)");
+    assert_int_equal(res->m.faults_injected, 1);
 }
 
 /* The fourth load never completes; cancel does nothing, so every retry waits for it again. */
-static void test_lost_completion_without_cancel_never_finishes(void **state)
+static void waited_for_forever(const chunksim_run_result_t *res, const chunksim_scenario_t *sc)
 {
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                       "reader.window_bytes=1024", "reader.read_timeout_us=50ms",
-                                       "faults.fault=read_timeout on=read op=3"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-
-    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_STATUS_IGNORED);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
-    assert_int_equal(res.m.violations, 0);
-    chunksim_test_assert_contains(res.reason, "timed out");
-    assert_int_equal(res.m.retries, sc.reader.max_retries + 1);
-
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
+    assert_retried_in_vain(res, sc, "timed out");
+    assert_int_equal(res->m.violations, 0);
 }
 
-/* ---- the contract's third guarantee, and RLE ---- */
+/* ---- the contract's third guarantee ---- */
 
-static void test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routine(void **state)
+static void separate_read_routine_broken(const chunksim_run_result_t *res,
+                                         const chunksim_scenario_t *sc)
 {
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-
-    chunksim_run_result_t res = run_broken(&sc, BROKEN_DEFECT_SYNC_READ);
-    assert_caught_by(&res, "separate_read_routine");
-
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
+    (void)sc;
+    assert_caught_by(res, "separate_read_routine");
 }
+
+#define SMALL "coredump.size_bytes=8KiB", "link.att_mtu=247"
+
+static const broken_case_t unfilled_info = {
+    .sets = {SMALL},
+    .defect = BROKEN_DEFECT_INFO_UNFILLED,
+    .check = wrongly_absent,
+};
+static const broken_case_t absolute_4k = {
+    .sets = {SMALL, "reader.window_bytes=4096"},
+    .defect = BROKEN_DEFECT_ABSOLUTE_OFFSET,
+    .check = wrong_bytes_of_the_second_window,
+};
+static const broken_case_t absolute_with_a_cut = {
+    .sets = {SMALL, "reader.window_bytes=4096", "faults.fault=power_loss on=erase op=0",
+             "run.power_loss_stops=false"},
+    .defect = BROKEN_DEFECT_ABSOLUTE_OFFSET,
+    .check = wrong_bytes_of_the_second_window,
+    .in_company = true,
+};
+static const broken_case_t absolute_2k = {
+    .sets = {SMALL, "reader.window_bytes=2048"},
+    .defect = BROKEN_DEFECT_ABSOLUTE_OFFSET,
+    .check = outside_past_the_buffer,
+};
+static const broken_case_t off_by_one = {
+    .sets = {"coredump.size_bytes=4KiB", "link.att_mtu=247", "reader.window_bytes=4095"},
+    .defect = BROKEN_DEFECT_OFF_BY_ONE,
+    .check = outside_at_the_end,
+};
+static const broken_case_t full_final = {
+    .sets = {"coredump.size_bytes=8000", "link.att_mtu=247", "reader.window_bytes=1024"},
+    .defect = BROKEN_DEFECT_FULL_FINAL_WINDOW,
+    .check = refused_past_the_end,
+};
+static const broken_case_t read_error_ignored = {
+    .sets = {SMALL, "reader.window_bytes=1024", "faults.fault=read_error on=read op=3"},
+    .defect = BROKEN_DEFECT_STATUS_IGNORED,
+    .check = stale_bytes_served,
+};
+static const broken_case_t lost_completion = {
+    .sets = {SMALL, "reader.window_bytes=1024", "reader.read_timeout_us=50ms",
+             "faults.fault=read_timeout on=read op=3"},
+    .defect = BROKEN_DEFECT_STATUS_IGNORED,
+    .check = waited_for_forever,
+};
+static const broken_case_t sync_read = {
+    .sets = {SMALL},
+    .defect = BROKEN_DEFECT_SYNC_READ,
+    .check = separate_read_routine_broken,
+};
+
+/* ---- RLE ---- */
 
 /*
  * RLE for real over an async reader (the simulator switches the board's
@@ -318,16 +317,22 @@ static void test_rle_with_an_async_reader_breaks_sequential_reads(void **state)
 
 int main(void)
 {
+#define BROKEN_CASE(name, c)                                                                       \
+    {                                                                                              \
+        name, test_broken_case, NULL, NULL, (void *)&(c)                                           \
+    }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unfilled_storage_info_makes_the_coredump_wrongly_absent),
-        cmocka_unit_test(test_absolute_window_offset_serves_wrong_bytes_from_the_second_window),
-        cmocka_unit_test(test_absolute_window_offset_past_the_buffer_is_refused),
-        cmocka_unit_test(test_a_fault_elsewhere_does_not_hide_a_stale_window),
-        cmocka_unit_test(test_off_by_one_enough_buffered_reads_past_the_window_at_the_end),
-        cmocka_unit_test(test_full_window_at_the_end_of_storage_never_finishes),
-        cmocka_unit_test(test_ignored_read_error_serves_stale_bytes),
-        cmocka_unit_test(test_lost_completion_without_cancel_never_finishes),
-        cmocka_unit_test(test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routine),
+        BROKEN_CASE("test_unfilled_storage_info_makes_the_coredump_wrongly_absent", unfilled_info),
+        BROKEN_CASE("test_absolute_window_offset_serves_wrong_bytes_from_the_second_window",
+                    absolute_4k),
+        BROKEN_CASE("test_absolute_window_offset_past_the_buffer_is_refused", absolute_2k),
+        BROKEN_CASE("test_a_fault_elsewhere_does_not_hide_a_stale_window", absolute_with_a_cut),
+        BROKEN_CASE("test_off_by_one_enough_buffered_reads_past_the_window_at_the_end", off_by_one),
+        BROKEN_CASE("test_full_window_at_the_end_of_storage_never_finishes", full_final),
+        BROKEN_CASE("test_ignored_read_error_serves_stale_bytes", read_error_ignored),
+        BROKEN_CASE("test_lost_completion_without_cancel_never_finishes", lost_completion),
+        BROKEN_CASE("test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routine",
+                    sync_read),
         cmocka_unit_test(test_rle_with_an_async_reader_breaks_sequential_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
