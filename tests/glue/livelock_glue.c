@@ -77,16 +77,9 @@ bool memfault_platform_coredump_prepare_async(size_t next_chunk_size)
     return s.busy;
 }
 
-bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len)
-{
-    return test_window_read(&w, offset, data, read_len);
-}
-
 void memfault_platform_coredump_storage_clear(void)
 {
-    w.loaded = false;
-    w.next_read = 0;
-    w.consumed = true;
+    test_window_clear(&w);
     if (!s.busy) {
         s.busy = w.board->flash_erase_async(0, w.info.sector_size, prv_done, NULL) == 0;
     }

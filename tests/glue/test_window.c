@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+static test_window_t *served; /* each glue library has its own copy of this file */
+
 int test_window_init(test_window_t *w, const chunksim_board_api_t *board)
 {
     if (board->version != CHUNKSIM_BOARD_API_VERSION) {
@@ -9,6 +11,7 @@ int test_window_init(test_window_t *w, const chunksim_board_api_t *board)
     }
     memset(w, 0, sizeof(*w));
     w->board = board;
+    served = w;
     w->info.size = board->storage_bytes;
     w->info.sector_size = board->sector_bytes;
     w->capacity =
@@ -67,4 +70,16 @@ bool test_window_read(test_window_t *w, uint32_t offset, void *data, size_t len)
         w->next_read = offset + (uint32_t)len;
     }
     return true;
+}
+
+void test_window_clear(test_window_t *w)
+{
+    w->loaded = false;
+    w->next_read = 0;
+    w->consumed = true;
+}
+
+bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len)
+{
+    return test_window_read(served, offset, data, read_len);
 }

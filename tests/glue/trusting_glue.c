@@ -66,16 +66,9 @@ bool memfault_platform_coredump_prepare_async(size_t next_chunk_size)
     return w.loaded;
 }
 
-bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len)
-{
-    return test_window_read(&w, offset, data, read_len);
-}
-
 void memfault_platform_coredump_storage_clear(void)
 {
-    w.loaded = false;
-    w.next_read = 0;
-    w.consumed = true;
+    test_window_clear(&w);
     (void)w.board->flash_erase_async(0, w.info.sector_size, prv_erase_done, NULL);
 }
 
