@@ -77,9 +77,10 @@ static void assert_scenario_passes(const chunksim_scenario_t *sc)
 /*
  * One defect caught: ble_default.ini with sets, run by the glue with defect, fails as check
  * says. Unless in_company, the same scenario passes with the async core and the defect-free glue.
- * Each case is a test of its own (main), named after what it shows.
+ * Each case of broken_cases is a test of its own (main), named after what it shows.
  */
 typedef struct broken_case {
+    const char *name;
     const char *sets[5];
     broken_defect_t defect;
     void (*check)(const chunksim_run_result_t *res, const chunksim_scenario_t *sc);
@@ -215,53 +216,54 @@ static void separate_read_routine_broken(const chunksim_run_result_t *res,
 
 #define SMALL "coredump.size_bytes=8KiB", "link.att_mtu=247"
 
-static const broken_case_t unfilled_info = {
-    .sets = {SMALL},
-    .defect = BROKEN_DEFECT_INFO_UNFILLED,
-    .check = wrongly_absent,
-};
-static const broken_case_t absolute_4k = {
-    .sets = {SMALL, "reader.window_bytes=4096"},
-    .defect = BROKEN_DEFECT_ABSOLUTE_OFFSET,
-    .check = wrong_bytes_of_the_second_window,
-};
-static const broken_case_t absolute_with_a_cut = {
-    .sets = {SMALL, "reader.window_bytes=4096", "faults.fault=power_loss on=erase op=0",
-             "run.power_loss_stops=false"},
-    .defect = BROKEN_DEFECT_ABSOLUTE_OFFSET,
-    .check = wrong_bytes_of_the_second_window,
-    .in_company = true,
-};
-static const broken_case_t absolute_2k = {
-    .sets = {SMALL, "reader.window_bytes=2048"},
-    .defect = BROKEN_DEFECT_ABSOLUTE_OFFSET,
-    .check = outside_past_the_buffer,
-};
-static const broken_case_t off_by_one = {
-    .sets = {"coredump.size_bytes=4KiB", "link.att_mtu=247", "reader.window_bytes=4095"},
-    .defect = BROKEN_DEFECT_OFF_BY_ONE,
-    .check = outside_at_the_end,
-};
-static const broken_case_t full_final = {
-    .sets = {"coredump.size_bytes=8000", "link.att_mtu=247", "reader.window_bytes=1024"},
-    .defect = BROKEN_DEFECT_FULL_FINAL_WINDOW,
-    .check = refused_past_the_end,
-};
-static const broken_case_t read_error_ignored = {
-    .sets = {SMALL, "reader.window_bytes=1024", "faults.fault=read_error on=read op=3"},
-    .defect = BROKEN_DEFECT_STATUS_IGNORED,
-    .check = stale_bytes_served,
-};
-static const broken_case_t lost_completion = {
-    .sets = {SMALL, "reader.window_bytes=1024", "reader.read_timeout_us=50ms",
-             "faults.fault=read_timeout on=read op=3"},
-    .defect = BROKEN_DEFECT_STATUS_IGNORED,
-    .check = waited_for_forever,
-};
-static const broken_case_t sync_read = {
-    .sets = {SMALL},
-    .defect = BROKEN_DEFECT_SYNC_READ,
-    .check = separate_read_routine_broken,
+static const broken_case_t broken_cases[] = {
+    {"test_unfilled_storage_info_makes_the_coredump_wrongly_absent",
+     {SMALL},
+     BROKEN_DEFECT_INFO_UNFILLED,
+     wrongly_absent,
+     false},
+    {"test_absolute_window_offset_serves_wrong_bytes_from_the_second_window",
+     {SMALL, "reader.window_bytes=4096"},
+     BROKEN_DEFECT_ABSOLUTE_OFFSET,
+     wrong_bytes_of_the_second_window,
+     false},
+    {"test_absolute_window_offset_past_the_buffer_is_refused",
+     {SMALL, "reader.window_bytes=2048"},
+     BROKEN_DEFECT_ABSOLUTE_OFFSET,
+     outside_past_the_buffer,
+     false},
+    {"test_a_fault_elsewhere_does_not_hide_a_stale_window",
+     {SMALL, "reader.window_bytes=4096", "faults.fault=power_loss on=erase op=0",
+      "run.power_loss_stops=false"},
+     BROKEN_DEFECT_ABSOLUTE_OFFSET,
+     wrong_bytes_of_the_second_window,
+     true},
+    {"test_off_by_one_enough_buffered_reads_past_the_window_at_the_end",
+     {"coredump.size_bytes=4KiB", "link.att_mtu=247", "reader.window_bytes=4095"},
+     BROKEN_DEFECT_OFF_BY_ONE,
+     outside_at_the_end,
+     false},
+    {"test_full_window_at_the_end_of_storage_never_finishes",
+     {"coredump.size_bytes=8000", "link.att_mtu=247", "reader.window_bytes=1024"},
+     BROKEN_DEFECT_FULL_FINAL_WINDOW,
+     refused_past_the_end,
+     false},
+    {"test_ignored_read_error_serves_stale_bytes",
+     {SMALL, "reader.window_bytes=1024", "faults.fault=read_error on=read op=3"},
+     BROKEN_DEFECT_STATUS_IGNORED,
+     stale_bytes_served,
+     false},
+    {"test_lost_completion_without_cancel_never_finishes",
+     {SMALL, "reader.window_bytes=1024", "reader.read_timeout_us=50ms",
+      "faults.fault=read_timeout on=read op=3"},
+     BROKEN_DEFECT_STATUS_IGNORED,
+     waited_for_forever,
+     false},
+    {"test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routine",
+     {SMALL},
+     BROKEN_DEFECT_SYNC_READ,
+     separate_read_routine_broken,
+     false},
 };
 
 /* ---- RLE ---- */
@@ -317,23 +319,13 @@ static void test_rle_with_an_async_reader_breaks_sequential_reads(void **state)
 
 int main(void)
 {
-#define BROKEN_CASE(name, c)                                                                       \
-    {                                                                                              \
-        name, test_broken_case, NULL, NULL, (void *)&(c)                                           \
+    struct CMUnitTest tests[ARRAY_LEN(broken_cases) + 1];
+    for (size_t i = 0; i < ARRAY_LEN(broken_cases); i++) {
+        tests[i] = (struct CMUnitTest){.name = broken_cases[i].name,
+                                       .test_func = test_broken_case,
+                                       .initial_state = (void *)&broken_cases[i]};
     }
-    const struct CMUnitTest tests[] = {
-        BROKEN_CASE("test_unfilled_storage_info_makes_the_coredump_wrongly_absent", unfilled_info),
-        BROKEN_CASE("test_absolute_window_offset_serves_wrong_bytes_from_the_second_window",
-                    absolute_4k),
-        BROKEN_CASE("test_absolute_window_offset_past_the_buffer_is_refused", absolute_2k),
-        BROKEN_CASE("test_a_fault_elsewhere_does_not_hide_a_stale_window", absolute_with_a_cut),
-        BROKEN_CASE("test_off_by_one_enough_buffered_reads_past_the_window_at_the_end", off_by_one),
-        BROKEN_CASE("test_full_window_at_the_end_of_storage_never_finishes", full_final),
-        BROKEN_CASE("test_ignored_read_error_serves_stale_bytes", read_error_ignored),
-        BROKEN_CASE("test_lost_completion_without_cancel_never_finishes", lost_completion),
-        BROKEN_CASE("test_sync_flash_read_inside_get_chunk_breaks_the_separate_read_routine",
-                    sync_read),
-        cmocka_unit_test(test_rle_with_an_async_reader_breaks_sequential_reads),
-    };
+    tests[ARRAY_LEN(broken_cases)] =
+        (struct CMUnitTest)cmocka_unit_test(test_rle_with_an_async_reader_breaks_sequential_reads);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
