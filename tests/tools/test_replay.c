@@ -149,38 +149,6 @@ static void every_starter_scenario_replays_identically(void **state)
     expect(sh("'%s' replay --db '%s' --all -q", CHUNKSIM_BIN, starter_db), 0, want);
 }
 
-static void a_changed_mtu_diverges_first_at_the_chunk_size_asked_for(void **state)
-{
-    (void)state;
-    char db[300];
-    int64_t id = tampered_copy(db, sizeof(db), "mtu.db", "ble_default",
-                               "UPDATE scenarios SET config_text = replace(config_text, "
-                               "'link.att_mtu=247', 'link.att_mtu=185') WHERE scenario_id = "
-                               "(SELECT scenario_id FROM runs WHERE run_id = %lld)");
-    expect_replay(db, id, 1, "diverges: calls seq 1, field arg: stored 244, new 182");
-}
-
-static void a_changed_seed_diverges_first_at_the_chunk_bytes(void **state)
-{
-    (void)state;
-    char db[300];
-    int64_t id = tampered_copy(db, sizeof(db), "seed.db", "ble_default",
-                               "UPDATE runs SET seed = 5 WHERE run_id = %lld");
-    /* No fault and no random latency: calls and flash ops are the same, the bytes are not. */
-    expect_replay(db, id, 1, "diverges: chunks seq 1, field data: stored 244 bytes");
-    assert_non_null(strstr(out, "first difference at byte"));
-}
-
-static void a_changed_flash_latency_is_named_by_table_seq_and_field(void **state)
-{
-    (void)state;
-    char db[300];
-    int64_t id = tampered_copy(
-        db, sizeof(db), "latency.db", "ble_default",
-        "UPDATE flash_ops SET latency_us = latency_us + 1 WHERE run_id = %lld AND seq = 2");
-    expect_replay(db, id, 1, "diverges: flash_ops seq 2, field latency_us: stored 657, new 656");
-}
-
 static void a_row_missing_on_either_side_is_a_divergence(void **state)
 {
     (void)state;
@@ -202,13 +170,40 @@ static void a_row_missing_on_either_side_is_a_divergence(void **state)
     assert_non_null(strstr(out, "new no such row"));
 }
 
-static void a_changed_outcome_is_a_divergence(void **state)
+/* A change of the stored run that the replay names: copy, scenario and update as
+ * tampered_copy() takes them; the replay diverges saying want (and also, unless NULL). */
+typedef struct divergence_case {
+    const char *name;
+    const char *copy, *scenario, *update;
+    const char *want, *also;
+} divergence_case_t;
+
+static const divergence_case_t divergence_cases[] = {
+    {"a_changed_mtu_diverges_first_at_the_chunk_size_asked_for", "mtu.db", "ble_default",
+     "UPDATE scenarios SET config_text = replace(config_text, "
+     "'link.att_mtu=247', 'link.att_mtu=185') WHERE scenario_id = "
+     "(SELECT scenario_id FROM runs WHERE run_id = %lld)",
+     "diverges: calls seq 1, field arg: stored 244, new 182", NULL},
+    /* No fault and no random latency: calls and flash ops are the same, the bytes are not. */
+    {"a_changed_seed_diverges_first_at_the_chunk_bytes", "seed.db", "ble_default",
+     "UPDATE runs SET seed = 5 WHERE run_id = %lld",
+     "diverges: chunks seq 1, field data: stored 244 bytes", "first difference at byte"},
+    {"a_changed_flash_latency_is_named_by_table_seq_and_field", "latency.db", "ble_default",
+     "UPDATE flash_ops SET latency_us = latency_us + 1 WHERE run_id = %lld AND seq = 2",
+     "diverges: flash_ops seq 2, field latency_us: stored 657, new 656", NULL},
+    {"a_changed_outcome_is_a_divergence", "outcome.db", "double_buffer",
+     "UPDATE runs SET drain_us = drain_us + 1 WHERE run_id = %lld",
+     "diverges: runs (outcome and metrics), field drain_us", NULL},
+};
+
+static void a_divergence_case(void **state)
 {
-    (void)state;
+    const divergence_case_t *c = *state;
     char db[300];
-    int64_t id = tampered_copy(db, sizeof(db), "outcome.db", "double_buffer",
-                               "UPDATE runs SET drain_us = drain_us + 1 WHERE run_id = %lld");
-    expect_replay(db, id, 1, "diverges: runs (outcome and metrics), field drain_us");
+    int64_t id = tampered_copy(db, sizeof(db), c->copy, c->scenario, c->update);
+    expect_replay(db, id, 1, c->want);
+    if (c->also != NULL)
+        chunksim_test_assert_contains(out, c->also);
 }
 
 static void a_realtime_run_is_refused_unless_replayed_virtually(void **state)
@@ -507,11 +502,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_starter_scenario_replays_identically),
-        cmocka_unit_test(a_changed_mtu_diverges_first_at_the_chunk_size_asked_for),
-        cmocka_unit_test(a_changed_seed_diverges_first_at_the_chunk_bytes),
-        cmocka_unit_test(a_changed_flash_latency_is_named_by_table_seq_and_field),
+#define DIVERGENCE_CASE(i)                                                                         \
+    {divergence_cases[i].name, a_divergence_case, NULL, NULL, (void *)&divergence_cases[i]}
+        DIVERGENCE_CASE(0),
+        DIVERGENCE_CASE(1),
+        DIVERGENCE_CASE(2),
         cmocka_unit_test(a_row_missing_on_either_side_is_a_divergence),
-        cmocka_unit_test(a_changed_outcome_is_a_divergence),
+        DIVERGENCE_CASE(3),
         cmocka_unit_test(a_realtime_run_is_refused_unless_replayed_virtually),
         cmocka_unit_test(a_file_the_scenario_names_that_is_gone_is_named),
         cmocka_unit_test(runs_that_cannot_replay_are_refused_with_the_reason),
