@@ -101,6 +101,14 @@ static void expect_replay(const char *db, int64_t id, int status, const char *wa
            want);
 }
 
+/* `chunksim run` of the starter ble_default.ini, small, with flags, into db: it passes. */
+static void record_ble_default(const char *db, const char *flags)
+{
+    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL " %s", CHUNKSIM_BIN,
+              SCENARIO_LIBRARY_DIR, db, flags),
+           0, NULL);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -286,9 +294,7 @@ static void a_run_recorded_without_its_trace_is_compared_by_outcome(void **state
     (void)state;
     char db[300];
     tmp_path(db, sizeof(db), "notrace.db");
-    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q --no-trace " SMALL, CHUNKSIM_BIN,
-              SCENARIO_LIBRARY_DIR, db),
-           0, NULL);
+    record_ble_default(db, "--no-trace");
     expect(sh("'%s' replay --db '%s' --run 1 -q", CHUNKSIM_BIN, db), 0,
            "replays identically in outcome and metrics");
     chunksim_test_sql_exec(db, "UPDATE runs SET waits = waits + 1");
@@ -312,11 +318,9 @@ static void trace_driven_run_shows_the_recorded_latencies(void **state)
     (void)state;
     char db[300];
     tmp_path(db, sizeof(db), "trace.db");
-    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL
-              " --set coredump.size_bytes=16KiB --set flash.read_latency=lognormal:700,0.5 "
-              "--set flash.erase_latency=uniform:30000,60000",
-              CHUNKSIM_BIN, SCENARIO_LIBRARY_DIR, db),
-           0, NULL);
+    record_ble_default(db,
+                       "--set coredump.size_bytes=16KiB --set flash.read_latency=lognormal:700,0.5 "
+                       "--set flash.erase_latency=uniform:30000,60000");
     expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL
               " --set coredump.size_bytes=16KiB --seed 9 --latencies-from '%s:1'",
               CHUNKSIM_BIN, SCENARIO_LIBRARY_DIR, db, db),
@@ -431,9 +435,7 @@ static void diff_flags_an_outcome_that_is_no_longer_expected(void **state)
     char base[300], lost[300];
     tmp_path(base, sizeof(base), "base-outcome.db");
     tmp_path(lost, sizeof(lost), "lost.db");
-    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL, CHUNKSIM_BIN,
-              SCENARIO_LIBRARY_DIR, base),
-           0, NULL);
+    record_ble_default(base, "");
     expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL
               " --set link.disconnect_after_chunk=last",
               CHUNKSIM_BIN, SCENARIO_LIBRARY_DIR, lost),
@@ -449,9 +451,7 @@ static void diff_lists_runs_found_in_one_recording_only(void **state)
     (void)state;
     char one[300];
     tmp_path(one, sizeof(one), "one.db");
-    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL, CHUNKSIM_BIN,
-              SCENARIO_LIBRARY_DIR, one),
-           0, NULL);
+    record_ble_default(one, "");
     char want[100];
     snprintf(want, sizeof(want), "1 run(s) matched (0 changed), %d only in BASE, 0 only in NEW",
              starter_runs - 1);
