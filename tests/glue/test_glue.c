@@ -99,16 +99,6 @@ static const char *test_glue(const char *name)
     return path;
 }
 
-static void assert_ok(const chunksim_run_result_t *res)
-{
-    if (res->outcome != CHUNKSIM_OUTCOME_OK) {
-        fail_msg("expected ok, got %s: %s", chunksim_outcome_name(res->outcome), res->reason);
-    }
-    assert_int_equal(res->m.violations, 0);
-    assert_true(res->safety_ok);
-    assert_true(res->liveness_ok);
-}
-
 /* First violation "<invariant> at call N: ..." with N > 0, and the detail holds part. */
 static void assert_caught_by(const chunksim_run_result_t *res, const char *invariant,
                              const char *part)
@@ -138,13 +128,13 @@ static void assert_no_progress(const chunksim_run_result_t *res, const char *rea
 static void assert_scenario_passes(const chunksim_scenario_t *sc)
 {
     chunksim_run_result_t res = run_builtin(sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     res = run_glue(GLUE_SINGLE_WINDOW, sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     res = run_glue(GLUE_DOUBLE_BUFFER, sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     res = run_glue(writeup_only("none"), sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
 }
 
 static int starter_cmp(const void *a, const void *b)
@@ -348,7 +338,7 @@ static void test_glue_completing_its_read_inside_prepare_is_inline_completion(vo
                      "get_chunk");
     /* The same glue, waiting for its completion as it should, is correct. */
     res = run_glue(GLUE_TRUSTING, &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     chunksim_scenario_free(&sc);
 }
 
@@ -364,7 +354,7 @@ static void test_lost_completion_of_the_early_prepare_is_given_up_and_retried(vo
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     assert_int_equal(res.m.retries, 1);
     chunksim_scenario_free(&sc);
 }
@@ -379,7 +369,7 @@ static void test_abort_with_the_early_prepare_in_flight_waits_for_its_completion
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     chunksim_scenario_free(&sc);
 }
 
@@ -441,7 +431,7 @@ static void test_writeup_glue_sends_a_coredump_its_buffer_holds(void **state)
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(GLUE_WRITEUP, &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     assert_int_equal(res.m.message_bytes, run_builtin(&sc).m.message_bytes);
     chunksim_scenario_free(&sc);
 }
@@ -599,7 +589,7 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
     chunksim_glue_t fine;
     open_glue(&fine, evil("none"));
     res = run_recorded(&db, &fine, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     assert_string_equal(run_text(&db, res.run_id, "status"), "finished");
     assert_gt(db_count(&db, "SELECT count(*) FROM chunks"), 0);
     assert_db_sound(&db);
@@ -844,7 +834,7 @@ static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
     chunksim_glue_t g;
     open_glue(&g, GLUE_SINGLE_WINDOW);
     chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
 
     FILE *f = fopen(GLUE_SINGLE_WINDOW, "rb");
     assert_non_null(f);
@@ -884,7 +874,7 @@ static void test_glue_runs_in_process_with_its_notes(void **state)
     assert_true(g.async);
     chunksim_glue_use(&g);
     assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     assert_string_equal(chunksim_glue_note(), "");
     chunksim_glue_close(&g);
 
@@ -923,7 +913,7 @@ static void test_glue_refusing_reads_during_its_async_clear_ends_ok(void **state
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(test_glue("async_clear"), &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     if (strstr(res.reason, "in a row") != NULL) {
         fail_msg("the run ended with \"%s\"", res.reason);
     }
@@ -990,7 +980,7 @@ static void test_word_program_clear_gets_the_parts_program_time(void **state)
         chunksim_scenario_t sc;
         chunksim_test_load_starter(&sc, "ble_default.ini", parts[i].set, 2);
         chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
-        assert_ok(&res);
+        chunksim_test_assert_run_ok(&res);
         int64_t len, latency_us;
         program_row(&db, res.run_id, &len, &latency_us);
         assert_int_equal(len, 4);

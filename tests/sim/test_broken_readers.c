@@ -55,23 +55,13 @@ static void assert_caught_by(const chunksim_run_result_t *res, const char *invar
     assert_false(res->safety_ok);
 }
 
-static void assert_ok(const chunksim_run_result_t *res)
-{
-    if (res->outcome != CHUNKSIM_OUTCOME_OK) {
-        fail_msg("expected ok, got %s: %s", chunksim_outcome_name(res->outcome), res->reason);
-    }
-    assert_int_equal(res->m.violations, 0);
-    assert_true(res->safety_ok);
-    assert_true(res->liveness_ok);
-}
-
 /* The scenario is sound: chunkcore's async core and the defect-free glue both pass it. */
 static void assert_scenario_passes(const chunksim_scenario_t *sc)
 {
     chunksim_run_result_t res = run_with(sc, chunksim_reader_single_create, "single");
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     res = run_broken(sc, BROKEN_DEFECT_NONE);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
 }
 
 /*
@@ -306,13 +296,13 @@ static void test_rle_with_an_async_reader_breaks_sequential_reads(void **state)
     static const char *const without[] = {"link.att_mtu=247", "coredump.rle=false"};
     chunksim_test_load_starter(&sc, "rle_async.ini", without, ARRAY_LEN(without));
     chunksim_run_result_t plain = run_with(&sc, NULL, NULL);
-    assert_ok(&plain);
+    chunksim_test_assert_run_ok(&plain);
     chunksim_scenario_free(&sc);
 
     static const char *const sync[] = {"link.att_mtu=247", "reader.kind=sync"};
     chunksim_test_load_starter(&sc, "rle_async.ini", sync, ARRAY_LEN(sync));
     res = run_with(&sc, NULL, NULL);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     assert_lt(res.m.wire_bytes, plain.m.wire_bytes);
     chunksim_scenario_free(&sc);
 }
