@@ -31,7 +31,7 @@
 
 #include <cmocka.h>
 
-#include "chunksim_test_cmp.h"
+#include "chunksim_test.h"
 
 static const char *firmware(const char *name)
 {
@@ -87,13 +87,6 @@ static chunksim_run_result_t run_firmware(const char *name, const chunksim_scena
     }
     chunksim_glue_close(&g);
     return res;
-}
-
-static void assert_has(const char *text, const char *part)
-{
-    if (strstr(text, part) == NULL) {
-        fail_msg("\"%s\" lacks \"%s\"", text, part);
-    }
 }
 
 static void assert_outcome(const chunksim_run_result_t *res, chunksim_outcome_t outcome)
@@ -211,9 +204,10 @@ static void test_unresolved_call_is_named(void **state)
     char db[1024];
     temp_db(db, sizeof(db), "unresolved");
     chunksim_run_result_t res = run_small("fw_clear_reboots", db, CHUNKSIM_OUTCOME_ERROR);
-    assert_has(res.reason, "glue called memfault_platform_reboot, which the object references "
-                           "but does not define");
-    assert_has(res.reason, "memfault_platform_coredump_storage_clear");
+    chunksim_test_assert_contains(
+        res.reason, "glue called memfault_platform_reboot, which the object references "
+                    "but does not define");
+    chunksim_test_assert_contains(res.reason, "memfault_platform_coredump_storage_clear");
     assert_int_equal(db_int(db, "SELECT count(*) FROM runs WHERE outcome = 'error' AND reason "
                                 "LIKE '%memfault_platform_reboot%' AND packetizer LIKE "
                                 "'firmware, SDK %'"),
@@ -226,7 +220,7 @@ static void test_unseen_reads_are_an_error(void **state)
 {
     (void)state;
     chunksim_run_result_t res = run_small("fw_hidden_reads", NULL, CHUNKSIM_OUTCOME_ERROR);
-    assert_has(res.reason, "where chunksim's shim cannot see it");
+    chunksim_test_assert_contains(res.reason, "where chunksim's shim cannot see it");
     assert_int_equal(res.m.violations, 0);
 }
 
@@ -246,7 +240,8 @@ static void test_chunk_after_a_failed_read_is_named(void **state)
     chunksim_scenario_t sc;
     load_starter(&sc, "read_errors.ini", false);
     chunksim_run_result_t res = run_firmware("fw_ignores_read_errors", &sc, NULL);
-    assert_has(res.reason, "failed and the packetizer made its chunk all the same");
+    chunksim_test_assert_contains(res.reason,
+                                  "failed and the packetizer made its chunk all the same");
     res = run_firmware("fw_ok", &sc, NULL); /* retries a failed read: nothing to say */
     assert_null(strstr(res.reason, "made its chunk all the same"));
     chunksim_scenario_free(&sc);
@@ -264,7 +259,7 @@ static void test_reboot_starts_the_firmware_again(void **state)
     chunksim_run_result_t res = run_firmware("fw_ok", &sc, NULL);
     chunksim_scenario_free(&sc);
     assert_outcome(&res, CHUNKSIM_OUTCOME_OK);
-    assert_has(res.reason, "2 boots, power cut in op 3 of boot 1");
+    chunksim_test_assert_contains(res.reason, "2 boots, power cut in op 3 of boot 1");
 }
 
 static void test_packetizer_without_shim_is_refused(void **state)
@@ -273,7 +268,7 @@ static void test_packetizer_without_shim_is_refused(void **state)
     chunksim_glue_t g;
     char err[CHUNKSIM_GLUE_LABEL_BYTES];
     assert_true(chunksim_glue_open(&g, firmware("glue_fw_no_shim"), err, sizeof(err)) < 0);
-    assert_has(err, "carries its own packetizer but not chunksim's shim");
+    chunksim_test_assert_contains(err, "carries its own packetizer but not chunksim's shim");
 }
 
 static void test_deferred_clear_is_refused(void **state)
@@ -283,7 +278,7 @@ static void test_deferred_clear_is_refused(void **state)
     load_starter(&sc, "disconnect_after_last_deferred.ini", false);
     chunksim_run_result_t res = run_firmware("fw_ok", &sc, NULL);
     assert_outcome(&res, CHUNKSIM_OUTCOME_ERROR);
-    assert_has(res.reason, "clear_policy = on_confirm");
+    chunksim_test_assert_contains(res.reason, "clear_policy = on_confirm");
     chunksim_scenario_free(&sc);
 }
 

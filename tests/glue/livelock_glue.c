@@ -66,35 +66,20 @@ bool memfault_platform_coredump_prepare_async(size_t next_chunk_size)
     if (s.busy) {
         return true;
     }
-    uint32_t offset = w.next_read;
-    if (w.consumed || offset >= w.info.size ||
-        test_window_holds(&w, offset,
-                          test_window_needed(&w, offset, next_chunk_size, PRV_CLIP_TO_STORAGE))) {
+    if (!test_window_aim(&w, next_chunk_size, PRV_CLIP_TO_STORAGE)) {
         return false;
     }
-    uint32_t left = (uint32_t)w.info.size - offset;
-    w.start = offset;
 #ifdef LIVELOCK_EMPTY
-    (void)left;
     w.valid = s.load_bytes; /* never set */
-#else
-    w.valid = w.capacity < left ? w.capacity : left;
 #endif
     w.loaded = false;
-    s.busy = w.board->flash_read_async(offset, w.bytes, w.valid, prv_done, NULL) == 0;
+    s.busy = w.board->flash_read_async(w.start, w.bytes, w.valid, prv_done, NULL) == 0;
     return s.busy;
-}
-
-bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len)
-{
-    return test_window_read(&w, offset, data, read_len);
 }
 
 void memfault_platform_coredump_storage_clear(void)
 {
-    w.loaded = false;
-    w.next_read = 0;
-    w.consumed = true;
+    test_window_clear(&w);
     if (!s.busy) {
         s.busy = w.board->flash_erase_async(0, w.info.sector_size, prv_done, NULL) == 0;
     }

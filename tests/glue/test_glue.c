@@ -99,23 +99,6 @@ static const char *test_glue(const char *name)
     return path;
 }
 
-static void assert_has(const char *text, const char *part)
-{
-    if (strstr(text, part) == NULL) {
-        fail_msg("\"%s\" lacks \"%s\"", text, part);
-    }
-}
-
-static void assert_ok(const chunksim_run_result_t *res)
-{
-    if (res->outcome != CHUNKSIM_OUTCOME_OK) {
-        fail_msg("expected ok, got %s: %s", chunksim_outcome_name(res->outcome), res->reason);
-    }
-    assert_int_equal(res->m.violations, 0);
-    assert_true(res->safety_ok);
-    assert_true(res->liveness_ok);
-}
-
 /* First violation "<invariant> at call N: ..." with N > 0, and the detail holds part. */
 static void assert_caught_by(const chunksim_run_result_t *res, const char *invariant,
                              const char *part)
@@ -127,7 +110,7 @@ static void assert_caught_by(const chunksim_run_result_t *res, const char *invar
                  chunksim_outcome_name(res->outcome), res->reason);
     }
     assert_gt(strtoull(res->first_violation + strlen(prefix), NULL, 10), 0);
-    assert_has(res->first_violation, part);
+    chunksim_test_assert_contains(res->first_violation, part);
     assert_int_equal(res->outcome, CHUNKSIM_OUTCOME_VIOLATION);
     assert_false(res->safety_ok);
 }
@@ -136,8 +119,8 @@ static void assert_caught_by(const chunksim_run_result_t *res, const char *invar
 static void assert_no_progress(const chunksim_run_result_t *res, const char *read)
 {
     assert_caught_by(res, "no_progress", read);
-    assert_has(res->first_violation, "calls and flash operations since t=");
-    assert_has(res->reason, "stopped: no progress");
+    chunksim_test_assert_contains(res->first_violation, "calls and flash operations since t=");
+    chunksim_test_assert_contains(res->reason, "stopped: no progress");
     assert_int_equal(res->m.violations, 1);
 }
 
@@ -145,13 +128,13 @@ static void assert_no_progress(const chunksim_run_result_t *res, const char *rea
 static void assert_scenario_passes(const chunksim_scenario_t *sc)
 {
     chunksim_run_result_t res = run_builtin(sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     res = run_glue(GLUE_SINGLE_WINDOW, sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     res = run_glue(GLUE_DOUBLE_BUFFER, sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     res = run_glue(writeup_only("none"), sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
 }
 
 static int starter_cmp(const void *a, const void *b)
@@ -355,7 +338,7 @@ static void test_glue_completing_its_read_inside_prepare_is_inline_completion(vo
                      "get_chunk");
     /* The same glue, waiting for its completion as it should, is correct. */
     res = run_glue(GLUE_TRUSTING, &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     chunksim_scenario_free(&sc);
 }
 
@@ -371,7 +354,7 @@ static void test_lost_completion_of_the_early_prepare_is_given_up_and_retried(vo
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     assert_int_equal(res.m.retries, 1);
     chunksim_scenario_free(&sc);
 }
@@ -386,7 +369,7 @@ static void test_abort_with_the_early_prepare_in_flight_waits_for_its_completion
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     chunksim_scenario_free(&sc);
 }
 
@@ -411,7 +394,7 @@ static void assert_read_refused(const chunksim_run_result_t *res, const char *ra
     }
     /* The loop's own ending names the code too: retries of a refused payload read run
      * out, or a refused header read is "no coredump", as in the SDK. */
-    assert_has(res->reason, "READ_REFUSED");
+    chunksim_test_assert_contains(res->reason, "READ_REFUSED");
 }
 
 /* The published glue, every defect in: no starter scenario ends as it should. Each fails with
@@ -448,7 +431,7 @@ static void test_writeup_glue_sends_a_coredump_its_buffer_holds(void **state)
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(GLUE_WRITEUP, &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     assert_int_equal(res.m.message_bytes, run_builtin(&sc).m.message_bytes);
     chunksim_scenario_free(&sc);
 }
@@ -463,7 +446,7 @@ static void test_writeup_absolute_offset_skips_the_reads_ahead(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("absolute_offset"), &sc);
     assert_read_refused(&res, "[3855, 4096)");
-    assert_has(res.first_violation, "the last flash read was [7710, 8192)");
+    chunksim_test_assert_contains(res.first_violation, "the last flash read was [7710, 8192)");
     assert_scenario_passes(&sc);
     chunksim_scenario_free(&sc);
 }
@@ -506,7 +489,8 @@ static void test_writeup_ignored_read_error_serves_stale_bytes(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
     assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
-    assert_has(res.reason, "glue: flash_read_async(offset 3855, 4096 bytes) completed with E_IO");
+    chunksim_test_assert_contains(
+        res.reason, "glue: flash_read_async(offset 3855, 4096 bytes) completed with E_IO");
     assert_int_equal(res.m.faults_injected, 1);
     assert_scenario_passes(&sc);
     chunksim_scenario_free(&sc);
@@ -522,8 +506,9 @@ static void test_writeup_abandoned_read_serves_stale_bytes(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
     assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
-    assert_has(res.reason, "glue: flash_read_async(offset 3855, 4096 bytes) completed with "
-                           "E_TIMEOUT");
+    chunksim_test_assert_contains(res.reason,
+                                  "glue: flash_read_async(offset 3855, 4096 bytes) completed with "
+                                  "E_TIMEOUT");
     assert_scenario_passes(&sc);
     chunksim_scenario_free(&sc);
 }
@@ -539,7 +524,8 @@ static void test_writeup_without_a_restart_refuses_the_header_peek_after_an_abor
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(writeup_only("no_restart"), &sc);
     assert_read_refused(&res, "[0, 12)");
-    assert_has(res.first_violation, "header peek in get_chunk after the message restarted");
+    chunksim_test_assert_contains(res.first_violation,
+                                  "header peek in get_chunk after the message restarted");
     assert_scenario_passes(&sc);
     chunksim_scenario_free(&sc);
 }
@@ -574,7 +560,7 @@ static void assert_recorded_failure(db_t *db, const chunksim_run_result_t *res, 
     assert_string_equal(run_text(db, res->run_id, "status"), "interrupted");
     assert_string_equal(run_text(db, res->run_id, "outcome"), "error");
     assert_string_equal(run_text(db, res->run_id, "reason"), res->reason);
-    assert_has(run_text(db, res->run_id, "glue"), glue);
+    chunksim_test_assert_contains(run_text(db, res->run_id, "glue"), glue);
     assert_db_sound(db);
 }
 
@@ -590,11 +576,12 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
     open_glue(&g, evil("segfault"));
     chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     /* The fifth coredump read: the header peek, then payload reads at 0, 240, 481, 722. */
-    assert_has(res.reason, "glue crashed: ");
-    assert_has(res.reason, "in memfault_coredump_read(offset 722, 241 bytes), called by the "
-                           "packetizer in get-chunk");
+    chunksim_test_assert_contains(res.reason, "glue crashed: ");
+    chunksim_test_assert_contains(res.reason,
+                                  "in memfault_coredump_read(offset 722, 241 bytes), called by the "
+                                  "packetizer in get-chunk");
 #ifndef __SANITIZE_ADDRESS__
-    assert_has(res.reason, "SIGSEGV");
+    chunksim_test_assert_contains(res.reason, "SIGSEGV");
 #endif
     assert_recorded_failure(&db, &res, "libglue_evil_segfault.so sha256:");
 
@@ -602,7 +589,7 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
     chunksim_glue_t fine;
     open_glue(&fine, evil("none"));
     res = run_recorded(&db, &fine, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     assert_string_equal(run_text(&db, res.run_id, "status"), "finished");
     assert_gt(db_count(&db, "SELECT count(*) FROM chunks"), 0);
     assert_db_sound(&db);
@@ -623,8 +610,8 @@ static void test_glue_that_never_returns_is_killed_and_recorded(void **state)
     chunksim_glue_t g;
     open_glue(&g, evil("spin"));
     chunksim_run_result_t res = run_recorded(&db, &g, &sc, 2.0);
-    assert_has(res.reason, "glue hung: still running after 2 s of wall time");
-    assert_has(res.reason, "in memfault_coredump_read(offset 722, 241 bytes)");
+    chunksim_test_assert_contains(res.reason, "glue hung: still running after 2 s of wall time");
+    chunksim_test_assert_contains(res.reason, "in memfault_coredump_read(offset 722, 241 bytes)");
     assert_recorded_failure(&db, &res, "libglue_evil_spin.so sha256:");
     chunksim_glue_close(&g);
     db_drop(&db);
@@ -642,8 +629,9 @@ static void test_glue_writing_past_its_buffer_is_a_recorded_failed_run(void **st
     chunksim_glue_t g;
     open_glue(&g, evil("scribble"));
     chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
-    assert_has(res.reason, "glue corrupted memory: memfault_coredump_read(offset 722, 241 bytes)");
-    assert_has(res.reason, "wrote outside the 241-byte buffer it was given");
+    chunksim_test_assert_contains(
+        res.reason, "glue corrupted memory: memfault_coredump_read(offset 722, 241 bytes)");
+    chunksim_test_assert_contains(res.reason, "wrote outside the 241-byte buffer it was given");
     assert_recorded_failure(&db, &res, "libglue_evil_scribble.so sha256:");
     chunksim_glue_close(&g);
     db_drop(&db);
@@ -664,7 +652,7 @@ static void test_stop_request_ends_a_glue_run_as_interrupted(void **state)
                                               .stop = &stop};
     chunksim_run_result_t res;
     (void)chunksim_glue_run(&g, &sc, &opts, &res);
-    assert_has(res.reason, "interrupted: stopped by a signal before the end");
+    chunksim_test_assert_contains(res.reason, "interrupted: stopped by a signal before the end");
     assert_false(res.passed);
     assert_lt(res.wall_ms, 0.9 * CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT * 1e3);
     chunksim_glue_close(&g);
@@ -686,13 +674,14 @@ static void test_crash_after_the_glue_returned_names_the_last_glue_call(void **s
 #ifdef __SANITIZE_ADDRESS__
     /* The sanitizer may report the wild write and exit instead of dying from SIGSEGV. */
     if (strstr(res.reason, "without a result; the last glue call was ") == NULL) {
-        assert_has(res.reason, "run crashed: ");
+        chunksim_test_assert_contains(res.reason, "run crashed: ");
     }
 #else
-    assert_has(res.reason, "run crashed: SIGSEGV outside the glue");
+    chunksim_test_assert_contains(res.reason, "run crashed: SIGSEGV outside the glue");
 #endif
-    assert_has(res.reason, "memfault_platform_coredump_prepare_async(244), called by the "
-                           "application's prepare step");
+    chunksim_test_assert_contains(res.reason,
+                                  "memfault_platform_coredump_prepare_async(244), called by the "
+                                  "application's prepare step");
     assert_recorded_failure(&db, &res, "libglue_evil_wild_dma.so sha256:");
     chunksim_glue_close(&g);
     db_drop(&db);
@@ -717,10 +706,10 @@ static void test_glue_gone_before_its_run_is_a_recorded_failed_run(void **state)
     unlink(copy);
     chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
-    assert_has(res.reason, "glue run could not start: ");
+    chunksim_test_assert_contains(res.reason, "glue run could not start: ");
     assert_string_equal(run_text(&db, res.run_id, "outcome"), "error");
     assert_string_equal(run_text(&db, res.run_id, "reason"), res.reason);
-    assert_has(run_text(&db, res.run_id, "glue"), copy);
+    chunksim_test_assert_contains(run_text(&db, res.run_id, "glue"), copy);
     assert_db_sound(&db);
     chunksim_glue_close(&g);
     db_drop(&db);
@@ -735,10 +724,11 @@ static void test_glue_refusing_to_start_is_an_error(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(evil("refuse"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
-    assert_has(res.reason, "glue: chunksim_glue_init refused to start with -1");
+    chunksim_test_assert_contains(res.reason, "glue: chunksim_glue_init refused to start with -1");
     /* A version 1 glue that checks for equality refuses this board: the reason says so. */
-    assert_has(res.reason, "(the board is version 2; a glue built for an older "
-                           "chunksim/board.h that checks for equality refuses it: rebuild it)");
+    chunksim_test_assert_contains(
+        res.reason, "(the board is version 2; a glue built for an older "
+                    "chunksim/board.h that checks for equality refuses it: rebuild it)");
     chunksim_scenario_free(&sc);
 }
 
@@ -751,8 +741,8 @@ static void test_wait_with_nothing_in_flight_is_named(void **state)
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(evil("wait"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
-    assert_has(res.reason, "timed out");
-    assert_has(res.reason, "said wait with no flash operation in flight");
+    chunksim_test_assert_contains(res.reason, "timed out");
+    chunksim_test_assert_contains(res.reason, "said wait with no flash operation in flight");
     chunksim_scenario_free(&sc);
 }
 
@@ -765,7 +755,7 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(evil("reload"), &sc);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
-    assert_has(res.reason, "watchdog");
+    chunksim_test_assert_contains(res.reason, "watchdog");
     assert_gt(res.m.waits, 10);
     chunksim_scenario_free(&sc);
 }
@@ -822,9 +812,9 @@ static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **st
     chunksim_glue_t g;
     open_glue(&g, test_glue("livelock_poll"));
     chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
-    assert_has(res.reason,
-               "glue livelocked: no progress: 10000 flash operations inside one call, "
-               "the last a read of [0, 1), in memfault_platform_coredump_prepare_async(244)");
+    chunksim_test_assert_contains(
+        res.reason, "glue livelocked: no progress: 10000 flash operations inside one call, "
+                    "the last a read of [0, 1), in memfault_platform_coredump_prepare_async(244)");
     assert_recorded_failure(&db, &res, "libglue_livelock_poll.so sha256:");
     chunksim_glue_close(&g);
     db_drop(&db);
@@ -844,7 +834,7 @@ static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
     chunksim_glue_t g;
     open_glue(&g, GLUE_SINGLE_WINDOW);
     chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
 
     FILE *f = fopen(GLUE_SINGLE_WINDOW, "rb");
     assert_non_null(f);
@@ -884,7 +874,7 @@ static void test_glue_runs_in_process_with_its_notes(void **state)
     assert_true(g.async);
     chunksim_glue_use(&g);
     assert_int_equal(chunksim_run(&sc, &opts, &res), 0);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     assert_string_equal(chunksim_glue_note(), "");
     chunksim_glue_close(&g);
 
@@ -923,11 +913,11 @@ static void test_glue_refusing_reads_during_its_async_clear_ends_ok(void **state
     chunksim_scenario_t sc;
     chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_run_result_t res = run_glue(test_glue("async_clear"), &sc);
-    assert_ok(&res);
+    chunksim_test_assert_run_ok(&res);
     if (strstr(res.reason, "in a row") != NULL) {
         fail_msg("the run ended with \"%s\"", res.reason);
     }
-    assert_has(res.reason, "takes for \"no coredump\"");
+    chunksim_test_assert_contains(res.reason, "takes for \"no coredump\"");
     assert_int_equal(res.m.retries, 0);
     chunksim_scenario_free(&sc);
 }
@@ -938,15 +928,15 @@ static void test_open_refuses_what_is_not_a_glue(void **state)
     char err[CHUNKSIM_GLUE_LABEL_BYTES];
     chunksim_glue_t g;
     assert_lt(chunksim_glue_open(&g, "/nonexistent/libnothing.so", err, sizeof(err)), 0);
-    assert_has(err, "No such file");
+    chunksim_test_assert_contains(err, "No such file");
 
     assert_lt(chunksim_glue_open(&g, evil("no_clear"), err, sizeof(err)), 0);
-    assert_has(err, "does not export memfault_platform_coredump_storage_clear");
+    chunksim_test_assert_contains(err, "does not export memfault_platform_coredump_storage_clear");
 
     char path[512];
     snprintf(path, sizeof(path), "%s/ble_default.ini", SCENARIO_LIBRARY_DIR);
     assert_lt(chunksim_glue_open(&g, path, err, sizeof(err)), 0);
-    assert_has(err, "ble_default.ini");
+    chunksim_test_assert_contains(err, "ble_default.ini");
 }
 
 /* ---- ports that clear by programming a word (board version 2) ---- */
@@ -990,7 +980,7 @@ static void test_word_program_clear_gets_the_parts_program_time(void **state)
         chunksim_scenario_t sc;
         chunksim_test_load_starter(&sc, "ble_default.ini", parts[i].set, 2);
         chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
-        assert_ok(&res);
+        chunksim_test_assert_run_ok(&res);
         int64_t len, latency_us;
         program_row(&db, res.run_id, &len, &latency_us);
         assert_int_equal(len, 4);
@@ -1018,7 +1008,7 @@ static void test_programmed_zero_header_is_no_coredump(void **state)
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
     assert_true(res.passed);
     assert_int_equal(res.m.violations, 0);
-    assert_has(res.reason, "cleared from flash (its header programmed over)");
+    chunksim_test_assert_contains(res.reason, "cleared from flash (its header programmed over)");
     chunksim_scenario_free(&sc);
 }
 

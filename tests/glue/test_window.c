@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+static test_window_t *served; /* each glue library has its own copy of this file */
+
 int test_window_init(test_window_t *w, const chunksim_board_api_t *board)
 {
     if (board->version != CHUNKSIM_BOARD_API_VERSION) {
@@ -9,6 +11,7 @@ int test_window_init(test_window_t *w, const chunksim_board_api_t *board)
     }
     memset(w, 0, sizeof(*w));
     w->board = board;
+    served = w;
     w->info.size = board->storage_bytes;
     w->info.sector_size = board->sector_bytes;
     w->capacity =
@@ -36,6 +39,20 @@ bool test_window_holds(const test_window_t *w, uint32_t offset, uint32_t len)
            len <= w->valid - (offset - w->start);
 }
 
+bool test_window_aim(test_window_t *w, size_t next_chunk_size, bool clip_to_storage)
+{
+    uint32_t offset = w->next_read;
+    if (w->consumed || offset >= w->info.size ||
+        test_window_holds(w, offset,
+                          test_window_needed(w, offset, next_chunk_size, clip_to_storage))) {
+        return false;
+    }
+    uint32_t left = (uint32_t)w->info.size - offset;
+    w->start = offset;
+    w->valid = w->capacity < left ? w->capacity : left;
+    return true;
+}
+
 bool test_window_read(test_window_t *w, uint32_t offset, void *data, size_t len)
 {
     if (len == 0) {
@@ -53,4 +70,16 @@ bool test_window_read(test_window_t *w, uint32_t offset, void *data, size_t len)
         w->next_read = offset + (uint32_t)len;
     }
     return true;
+}
+
+void test_window_clear(test_window_t *w)
+{
+    w->loaded = false;
+    w->next_read = 0;
+    w->consumed = true;
+}
+
+bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len)
+{
+    return test_window_read(served, offset, data, read_len);
 }

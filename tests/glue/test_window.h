@@ -32,7 +32,7 @@ typedef struct test_window {
 } test_window_t;
 
 /* Resets w for a run on board: 0, or -1 for another board API version or a window smaller
- * than the header. */
+ * than the header. memfault_coredump_read() (test_window.c) serves from w from then on. */
 int test_window_init(test_window_t *w, const chunksim_board_api_t *board);
 
 /* What the next chunk needs loaded from offset: at least the header at 0, at most the window;
@@ -41,6 +41,13 @@ uint32_t test_window_needed(const test_window_t *w, uint32_t offset, size_t next
                             bool clip_to_storage);
 
 bool test_window_holds(const test_window_t *w, uint32_t offset, uint32_t len);
+
+/* Whether the next chunk, from next_read, needs a load (needed as above); if so the window is
+ * aimed at it: start at next_read, valid as much as fits, for the glue to load. */
+bool test_window_aim(test_window_t *w, size_t next_chunk_size, bool clip_to_storage);
+
+/* The glue has cleared the storage: nothing to send until the next boot, reads are erased. */
+void test_window_clear(test_window_t *w);
 
 /* memfault_coredump_read() from the window: erased bytes once consumed, false for bytes it
  * does not hold; a payload read moves next_read past it (the header peek does not). */

@@ -52,16 +52,11 @@ static void prv_erase_done(int status, void *ctx)
 
 bool memfault_platform_coredump_prepare_async(size_t next_chunk_size)
 {
-    uint32_t offset = w.next_read;
-    if (w.consumed || offset >= w.info.size ||
-        test_window_holds(&w, offset, test_window_needed(&w, offset, next_chunk_size, true))) {
+    if (!test_window_aim(&w, next_chunk_size, true)) {
         return false;
     }
-    uint32_t left = (uint32_t)w.info.size - offset;
-    w.start = offset;
-    w.valid = w.capacity < left ? w.capacity : left;
     /* The application reads nothing before the completion: the range is as good as loaded. */
-    w.loaded = w.board->flash_read_async(offset, w.bytes, w.valid, prv_load_done, NULL) == 0;
+    w.loaded = w.board->flash_read_async(w.start, w.bytes, w.valid, prv_load_done, NULL) == 0;
 #ifdef TRUSTING_INLINE_COMPLETION
     if (w.loaded) {
         prv_load_done(CHUNKSIM_BOARD_OK, NULL); /* as if the DMA were done already */
@@ -71,16 +66,9 @@ bool memfault_platform_coredump_prepare_async(size_t next_chunk_size)
     return w.loaded;
 }
 
-bool memfault_coredump_read(uint32_t offset, void *data, size_t read_len)
-{
-    return test_window_read(&w, offset, data, read_len);
-}
-
 void memfault_platform_coredump_storage_clear(void)
 {
-    w.loaded = false;
-    w.next_read = 0;
-    w.consumed = true;
+    test_window_clear(&w);
     (void)w.board->flash_erase_async(0, w.info.sector_size, prv_erase_done, NULL);
 }
 

@@ -291,16 +291,23 @@ int broken_reader_create(chunksim_reader_t *out, const chunksim_board_t *board,
 }
 
 #define BROKEN_READER_FACTORY(fn, defect)                                                          \
-    int fn(chunksim_reader_t *out, const chunksim_board_t *board,                                  \
-           const chunksim_reader_config_t *cfg)                                                    \
+    static int fn(chunksim_reader_t *out, const chunksim_board_t *board,                           \
+                  const chunksim_reader_config_t *cfg)                                             \
     {                                                                                              \
         return broken_reader_create(out, board, cfg, defect);                                      \
     }
 
-BROKEN_READER_FACTORY(broken_reader_glue_create, BROKEN_DEFECT_NONE)
-BROKEN_READER_FACTORY(broken_reader_info_unfilled_create, BROKEN_DEFECT_INFO_UNFILLED)
-BROKEN_READER_FACTORY(broken_reader_absolute_offset_create, BROKEN_DEFECT_ABSOLUTE_OFFSET)
-BROKEN_READER_FACTORY(broken_reader_off_by_one_create, BROKEN_DEFECT_OFF_BY_ONE)
-BROKEN_READER_FACTORY(broken_reader_full_final_window_create, BROKEN_DEFECT_FULL_FINAL_WINDOW)
-BROKEN_READER_FACTORY(broken_reader_status_ignored_create, BROKEN_DEFECT_STATUS_IGNORED)
-BROKEN_READER_FACTORY(broken_reader_sync_read_create, BROKEN_DEFECT_SYNC_READ)
+BROKEN_READER_FACTORY(glue_create, BROKEN_DEFECT_NONE)
+BROKEN_READER_FACTORY(info_unfilled_create, BROKEN_DEFECT_INFO_UNFILLED)
+BROKEN_READER_FACTORY(absolute_offset_create, BROKEN_DEFECT_ABSOLUTE_OFFSET)
+BROKEN_READER_FACTORY(off_by_one_create, BROKEN_DEFECT_OFF_BY_ONE)
+BROKEN_READER_FACTORY(full_final_window_create, BROKEN_DEFECT_FULL_FINAL_WINDOW)
+BROKEN_READER_FACTORY(status_ignored_create, BROKEN_DEFECT_STATUS_IGNORED)
+BROKEN_READER_FACTORY(sync_read_create, BROKEN_DEFECT_SYNC_READ)
+
+/* In broken_defect_t order: each test of a defect fails if its factory is another's. */
+const chunksim_reader_create_fn broken_reader_factories[BROKEN_DEFECT_COUNT] = {
+    glue_create,       info_unfilled_create,     absolute_offset_create,
+    off_by_one_create, full_final_window_create, status_ignored_create,
+    sync_read_create,
+};

@@ -51,20 +51,8 @@ int broken_reader_create(chunksim_reader_t *out, const chunksim_board_t *board,
 /* "broken-info-unfilled", ...; "glue" for BROKEN_DEFECT_NONE. */
 const char *broken_defect_name(broken_defect_t defect);
 
-/* One chunksim_reader_create_fn per defect, for chunksim_run_options_t. */
-int broken_reader_glue_create(chunksim_reader_t *out, const chunksim_board_t *board,
-                              const chunksim_reader_config_t *cfg);
-int broken_reader_info_unfilled_create(chunksim_reader_t *out, const chunksim_board_t *board,
-                                       const chunksim_reader_config_t *cfg);
-int broken_reader_absolute_offset_create(chunksim_reader_t *out, const chunksim_board_t *board,
-                                         const chunksim_reader_config_t *cfg);
-int broken_reader_off_by_one_create(chunksim_reader_t *out, const chunksim_board_t *board,
-                                    const chunksim_reader_config_t *cfg);
-int broken_reader_full_final_window_create(chunksim_reader_t *out, const chunksim_board_t *board,
-                                           const chunksim_reader_config_t *cfg);
-int broken_reader_status_ignored_create(chunksim_reader_t *out, const chunksim_board_t *board,
-                                        const chunksim_reader_config_t *cfg);
-int broken_reader_sync_read_create(chunksim_reader_t *out, const chunksim_board_t *board,
-                                   const chunksim_reader_config_t *cfg);
+/* One chunksim_reader_create_fn per defect, for chunksim_run_options_t: the options carry no
+ * context, so each defect has its own factory. */
+extern const chunksim_reader_create_fn broken_reader_factories[BROKEN_DEFECT_COUNT];
 
 #endif

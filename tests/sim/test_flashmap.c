@@ -127,6 +127,14 @@ static int bench_read(uint32_t addr, flashmodel_op_t *op)
     return bench_op(FLASHMODEL_OP_READ, addr, 256, op);
 }
 
+/* The operation begins (into op) and takes us. */
+static void expect_latency(flashmodel_op_kind_t kind, uint32_t addr, uint32_t len,
+                           flashmodel_op_t *op, uint64_t us)
+{
+    assert_int_equal(bench_op(kind, addr, len, op), 0);
+    assert_int_equal(op->latency_us, us);
+}
+
 /* ---- [flash] ---------------------------------------------------------------------- */
 
 static void test_defaults_map_to_the_datasheet_part(void **state)
@@ -167,12 +175,9 @@ static void test_defaults_map_to_the_datasheet_part(void **state)
     assert_int_equal(cfg->seed, SEED);
     /* The datasheet's numbers come out of the model: 03h at 50 MHz, tPP, tSE. */
     flashmodel_op_t op;
-    assert_int_equal(bench_read(0, &op), 0);
-    assert_int_equal(op.latency_us, 42);
-    assert_int_equal(bench_op(FLASHMODEL_OP_PROGRAM, 0, 256, &op), 0);
-    assert_int_equal(op.latency_us, 400);
-    assert_int_equal(bench_op(FLASHMODEL_OP_ERASE_SECTOR, 0, 0, &op), 0);
-    assert_int_equal(op.latency_us, 45000);
+    expect_latency(FLASHMODEL_OP_READ, 0, 256, &op, 42);
+    expect_latency(FLASHMODEL_OP_PROGRAM, 0, 256, &op, 400);
+    expect_latency(FLASHMODEL_OP_ERASE_SECTOR, 0, 0, &op, 45000);
     bench_close();
 }
 
@@ -193,10 +198,8 @@ static void test_named_part_maps_its_whole_row(void **state)
     assert_int_equal(p->tse_max_us, 85000);
     assert_int_equal(p->endurance_cycles, 10000);
     flashmodel_op_t op;
-    assert_int_equal(bench_read(0, &op), 0);
-    assert_int_equal(op.latency_us, 1); /* 64 words on the bus at 64 MHz */
-    assert_int_equal(bench_op(FLASHMODEL_OP_PROGRAM, 0, 4, &op), 0);
-    assert_int_equal(op.latency_us, 41);
+    expect_latency(FLASHMODEL_OP_READ, 0, 256, &op, 1); /* 64 words on the bus at 64 MHz */
+    expect_latency(FLASHMODEL_OP_PROGRAM, 0, 4, &op, 41);
     bench_close();
 }
 
@@ -233,8 +236,7 @@ static void test_flash_keys_map_onto_the_part_and_policies(void **state)
     assert_int_equal(flashmodel_erase_count(&b.fm, 0), 500);
     assert_int_equal(flashmodel_erase_count(&b.fm, (2u << 20) - 1), 500);
     flashmodel_op_t op;
-    assert_int_equal(bench_op(FLASHMODEL_OP_PROGRAM, 0, 16, &op), 0);
-    assert_int_equal(op.latency_us, 500 + (2000 - 500) / 2);
+    expect_latency(FLASHMODEL_OP_PROGRAM, 0, 16, &op, 500 + (2000 - 500) / 2);
     /* page_wrap = false: a program across a page edge is refused. */
     assert_int_equal(bench_op(FLASHMODEL_OP_PROGRAM, 510, 4, &op), FLASHMODEL_E_PAGE);
     /* The other policies. */
@@ -277,8 +279,7 @@ static void test_read_commands_give_the_bus_time_of_a_256_byte_read(void **state
         assert_int_equal(flashmodel_part_read_us(&b.map.cfg.part, b.map.cfg.read_mode, 256),
                          cases[i].us);
         flashmodel_op_t op;
-        assert_int_equal(bench_read(0, &op), 0);
-        assert_int_equal(op.latency_us, cases[i].us);
+        expect_latency(FLASHMODEL_OP_READ, 0, 256, &op, cases[i].us);
         bench_close();
     }
 }
@@ -364,20 +365,18 @@ static void test_fixed_latency_is_always_its_value_even_on_a_worn_part(void **st
     assert_int_equal(bench_op(FLASHMODEL_OP_PROGRAM, 0, 16, &op), 0);
     assert_int_equal(op.wear_cycles, 100000);
     assert_int_equal(op.latency_us, 100);
-    assert_int_equal(bench_read(0, &op), 0);
-    assert_int_equal(op.latency_us, 13); /* 12.5 rounds to nearest, away from zero */
+    expect_latency(FLASHMODEL_OP_READ, 0, 256, &op,
+                   13); /* 12.5 rounds to nearest, away from zero */
     /* erase_latency covers every erase size. */
     static const flashmodel_op_kind_t erases[] = {
         FLASHMODEL_OP_ERASE_SECTOR, FLASHMODEL_OP_ERASE_BLOCK, FLASHMODEL_OP_ERASE_CHIP};
     for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(bench_op(erases[i], 0, 0, &op), 0);
-        assert_int_equal(op.latency_us, 777);
+        expect_latency(erases[i], 0, 0, &op, 777);
     }
     bench_close();
     /* model still grows with wear: the datasheet maximum at rated endurance. */
     bench_open1("flash.initial_wear_cycles=100000");
-    assert_int_equal(bench_op(FLASHMODEL_OP_PROGRAM, 0, 16, &op), 0);
-    assert_int_equal(op.latency_us, 3000);
+    expect_latency(FLASHMODEL_OP_PROGRAM, 0, 16, &op, 3000);
     bench_close();
 }
 

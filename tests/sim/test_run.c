@@ -656,13 +656,6 @@ static void test_recording_failure_makes_the_run_an_error(void **state)
     chunksim_scenario_free(&sc);
 }
 
-static void assert_reason_has(const chunksim_run_result_t *res, const char *part)
-{
-    if (strstr(res->reason, part) == NULL) {
-        fail_msg("reason \"%s\" lacks \"%s\"", res->reason, part);
-    }
-}
-
 /*
  * A stuck bit in the header's size field: the packetizer sends the coredump
  * at the size the header announces and clears it, as the SDK does, instead
@@ -678,9 +671,10 @@ static void test_altered_size_field_is_sent_as_announced_and_named(void **state)
         chunksim_run_result_t res = run_plain("ble_default.ini", sets, 4);
         assert_int_equal(res.m.violations, 0);
         assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_CORRUPT);
-        assert_reason_has(&res, "header read back announcing 9216 bytes, not the stored image's "
-                                "8192 (a data fault: stuck_bit): sent at that size, as the SDK "
-                                "sends it, then cleared");
+        chunksim_test_assert_contains(
+            res.reason, "header read back announcing 9216 bytes, not the stored image's "
+                        "8192 (a data fault: stuck_bit): sent at that size, as the SDK "
+                        "sends it, then cleared");
     }
 }
 
@@ -694,7 +688,8 @@ static void test_altered_magic_is_lost_without_a_clear(void **state)
     chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
     assert_int_equal(res.m.violations, 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
-    assert_reason_has(&res, "header was altered in flash (stuck_bit) and it was never delivered");
+    chunksim_test_assert_contains(
+        res.reason, "header was altered in flash (stuck_bit) and it was never delivered");
 }
 
 /*
@@ -713,8 +708,9 @@ static void test_failed_header_read_ends_the_drain_as_in_the_sdk(void **state)
     assert_int_equal(res.m.violations, 0);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
     assert_int_equal(res.m.chunks, 0);
-    assert_reason_has(&res, "the header read failed with IO, which the packetizer takes for "
-                            "\"no coredump\"");
+    chunksim_test_assert_contains(res.reason,
+                                  "the header read failed with IO, which the packetizer takes for "
+                                  "\"no coredump\"");
 
     static const char *const async_sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
                                              "reader.kind=single", "faults.fault=read_error op=0"};

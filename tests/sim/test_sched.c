@@ -61,6 +61,13 @@ static void on_closed(chunksim_sched_t *sched)
     fx.close_calls++;
 }
 
+/* Runs the loop until nothing is left to do; count events have run by then. */
+static void run_until_idle(size_t count)
+{
+    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx.count, count);
+}
+
 /* Every test ends here: nothing of the scheduler may stay in the loop. */
 static void fixture_close(void)
 {
@@ -100,9 +107,7 @@ static void test_virtual_events_run_in_time_order_and_clock_follows(void **state
     schedule(&ev[1], 100, 1);
     schedule(&ev[2], 200, 2);
     assert_int_equal(chunksim_sched_pending_count(&fx.sched), 3);
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-
-    assert_int_equal(fx.count, 3);
+    run_until_idle(3);
     const int ids[] = {1, 2, 0};
     const uint64_t times[] = {100, 200, 300};
     for (size_t i = 0; i < 3; i++) {
@@ -124,8 +129,7 @@ static void test_virtual_callback_never_runs_inline(void **state)
     schedule(&ev, 0, 7);
     assert_int_equal(fx.count, 0);
     assert_true(chunksim_sched_is_pending(&fx.sched, &ev));
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 1);
+    run_until_idle(1);
     assert_int_equal(fx.records[0].now_us, 0);
     fixture_close();
 }
@@ -140,8 +144,7 @@ static void test_virtual_equal_times_run_in_scheduling_order(void **state)
         /* Alternate two times so the heap has to reorder, not just append. */
         schedule(&ev[i], i % 2 == 0 ? 50 : 40, i);
     }
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 32);
+    run_until_idle(32);
     for (int i = 0; i < 16; i++) {
         assert_int_equal(fx.records[i].id, 2 * i + 1);
         assert_int_equal(fx.records[16 + i].id, 2 * i);
@@ -235,8 +238,7 @@ static void test_virtual_cancel_prevents_callback(void **state)
     never.heap_index = 0;
     assert_false(chunksim_sched_is_pending(&fx.sched, &never));
 
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 2);
+    run_until_idle(2);
     assert_int_equal(fx.records[0].id, 0);
     assert_int_equal(fx.records[1].id, 2);
     /* Ran already: not pending any more. */
@@ -254,8 +256,7 @@ static void test_virtual_cancelling_the_last_event_releases_the_loop(void **stat
     assert_true(uv_loop_alive(&fx.loop));
     assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev), 0);
     assert_false(uv_loop_alive(&fx.loop));
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 0);
+    run_until_idle(0);
     fixture_close();
 }
 
@@ -270,8 +271,7 @@ static void test_virtual_at_rejects_pending_event_and_missing_callback(void **st
     assert_int_equal(ev.time_us, 10);
     chunksim_event_t other;
     assert_int_equal(chunksim_sched_at(&fx.sched, &other, 5, NULL, NULL), CHUNKSIM_E_INVAL);
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 1);
+    run_until_idle(1);
     fixture_close();
 }
 
@@ -288,8 +288,7 @@ static void test_virtual_delay_saturates_instead_of_wrapping(void **state)
 
     fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     assert_int_equal(chunksim_sched_at(&fx.sched, &first, 100, schedule_max_delay_cb, &far), 0);
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 1);
+    run_until_idle(1);
     assert_int_equal(fx.records[0].time_us, UINT64_MAX);
     fixture_close();
 }
@@ -326,8 +325,7 @@ static void test_virtual_heap_survives_growth_and_random_cancels(void **state)
         }
     }
     assert_int_equal(chunksim_sched_pending_count(&fx.sched), kept);
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, kept);
+    run_until_idle(kept);
     for (size_t i = 0; i < fx.count; i++) {
         assert_false(cancelled[fx.records[i].id]);
         if (i > 0) {
@@ -433,8 +431,7 @@ static void test_limit_ends_an_endless_run_and_reports_it(void **state)
     /* An event at exactly the limit still runs. */
     chunksim_sched_set_limit(&fx.sched, 12000, on_limit);
     assert_false(chunksim_sched_limit_reached(&fx.sched));
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 13);
+    run_until_idle(13);
     assert_int_equal(fx.records[12].time_us, 12000);
     assert_int_equal(fx.limit_calls, 2);
     fixture_close();
@@ -453,8 +450,7 @@ static void test_scheduling_after_the_limit_runs_nothing(void **state)
     /* Scheduling after the limit is accepted but runs nothing. */
     schedule(&extra, 0, 1);
     assert_false(uv_loop_alive(&fx.loop));
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 0);
+    run_until_idle(0);
     fixture_close();
 }
 
@@ -497,8 +493,7 @@ static void test_close_from_inside_a_callback_stops_the_rest(void **state)
     fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     assert_int_equal(chunksim_sched_at(&fx.sched, &first, 10, close_from_cb, NULL), 0);
     schedule(&second, 10, 1);
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 1);
+    run_until_idle(1);
     assert_int_equal(fx.close_calls, 1);
     assert_int_equal(uv_loop_close(&fx.loop), 0);
 }
@@ -570,8 +565,7 @@ static void test_realtime_cancel_rearms_for_the_next_event(void **state)
     schedule(&soon, 1000, 0);
     schedule(&later, 2000, 1);
     assert_int_equal(chunksim_sched_cancel(&fx.sched, &soon), 0);
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 1);
+    run_until_idle(1);
     assert_int_equal(fx.records[0].id, 1);
     assert_ge(fx.records[0].now_us, 2000);
     fixture_close();
@@ -648,8 +642,7 @@ static void test_realtime_host_latency_does_not_enter_the_model_clock(void **sta
 
     fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     assert_int_equal(chunksim_sched_at(&fx.sched, &first, 1000, late_host_cb, &second), 0);
-    assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx.count, 2);
+    run_until_idle(2);
     /* 1000 + 100 as in virtual time, not 1000 + 3000 of host time + 100. */
     assert_int_equal(fx.records[1].time_us, 1100);
     assert_int_equal(fx.records[1].now_us, 1100);

@@ -147,6 +147,16 @@ int64_t chunksim_test_sql_row(const char *db_path, const char *sql)
     return test_sql_first(db_path, sql, true);
 }
 
+void chunksim_test_assert_run_ok(const chunksim_run_result_t *res)
+{
+    if (res->outcome != CHUNKSIM_OUTCOME_OK) {
+        fail_msg("expected ok, got %s: %s", chunksim_outcome_name(res->outcome), res->reason);
+    }
+    assert_int_equal(res->m.violations, 0);
+    assert_true(res->safety_ok);
+    assert_true(res->liveness_ok);
+}
+
 void chunksim_test_assert_contains(const char *text, const char *part)
 {
     if (strstr(text, part) == NULL) {

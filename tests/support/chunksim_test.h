@@ -1,7 +1,7 @@
 /*
  * Shared by the sim/, tools/ and glue/ suites (flashmodel's have fm_test.h):
- * loading a scenario with overrides, scratch files, the command line, and
- * (chunksim_test_cmp.h) comparisons that print both operands when they fail. Include after
+ * loading a scenario with overrides, a run that must end ok, scratch files, the command line,
+ * and (chunksim_test_cmp.h) comparisons that print both operands when they fail. Include after
  * <cmocka.h>; the suites that link chunksim_sim link chunksim_test_support (tests/CMakeLists.txt).
  */
 #ifndef CHUNKSIM_TEST_H
@@ -67,6 +67,10 @@ int64_t chunksim_test_sql_row(const char *db_path, const char *sql);
 
 /* Removes the database at path and its -wal, -shm and -journal files, those that exist. */
 void chunksim_test_db_remove(const char *path);
+
+/* Fails unless the run ended ok: no violation, safe and live; the message names the outcome
+ * and its reason. */
+void chunksim_test_assert_run_ok(const chunksim_run_result_t *res);
 
 /* Fails, showing text, unless part occurs in it. */
 void chunksim_test_assert_contains(const char *text, const char *part);

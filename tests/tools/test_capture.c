@@ -61,6 +61,15 @@ static int parse_text(seen_t *s, chunksim_capture_format_t fmt, const char *text
     return parse(s, fmt, text, strlen(text), NULL);
 }
 
+/* Error i of the parse is of kind, at line (or record) line. */
+static void expect_error(const seen_t *s, size_t i, chunksim_capture_error_kind_t kind,
+                         uint64_t line)
+{
+    assert_lt(i, s->nerrors);
+    assert_int_equal(s->err[i].kind, kind);
+    assert_int_equal(s->err[i].loc.line, line);
+}
+
 /* 08 02 0A 0B 0C 0D 19 48: the event message of docs/chunk-format.md §13.8; base64 CAIKCwwNGUg= */
 static const uint8_t event_chunk[] = {0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
 
@@ -108,8 +117,7 @@ static void test_mc_bad_character_named_by_line_and_column(void **state)
     assert_int_equal(s.loc[1].line, 3);
     assert_int_equal(s.loc[1].index, 1);
     assert_int_equal(s.nerrors, 1);
-    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_BASE64);
-    assert_int_equal(s.err[0].loc.line, 2);
+    expect_error(&s, 0, CHUNKSIM_CAPTURE_E_BASE64, 2);
     assert_int_equal(s.err[0].loc.column, 10);
     assert_int_equal(s.err[0].loc.index, 1); /* the chunk that would have come */
     assert_int_equal(s.err[0].got, ' ');
@@ -128,8 +136,7 @@ static void test_mc_wrong_length_or_padding_is_bad_base64(void **state)
     assert_int_equal(s.nchunks, 0);
     assert_int_equal(s.nerrors, 3);
     for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(s.err[i].kind, CHUNKSIM_CAPTURE_E_BASE64);
-        assert_int_equal(s.err[i].loc.line, i + 1);
+        expect_error(&s, i, CHUNKSIM_CAPTURE_E_BASE64, i + 1);
         assert_int_equal(s.err[i].got, 0);
     }
 }
@@ -144,13 +151,10 @@ static void test_mc_cut_line_and_empty_record_reported(void **state)
     assert_int_equal(s.nchunks, 2);
     assert_int_equal(s.loc[1].line, 4);
     assert_int_equal(s.nerrors, 3);
-    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_UNTERMINATED);
-    assert_int_equal(s.err[0].loc.line, 2);
+    expect_error(&s, 0, CHUNKSIM_CAPTURE_E_UNTERMINATED, 2);
     assert_int_equal(s.err[0].loc.column, 1);
-    assert_int_equal(s.err[1].kind, CHUNKSIM_CAPTURE_E_EMPTY);
-    assert_int_equal(s.err[1].loc.line, 3);
-    assert_int_equal(s.err[2].kind, CHUNKSIM_CAPTURE_E_UNTERMINATED);
-    assert_int_equal(s.err[2].loc.line, 5);
+    expect_error(&s, 1, CHUNKSIM_CAPTURE_E_EMPTY, 3);
+    expect_error(&s, 2, CHUNKSIM_CAPTURE_E_UNTERMINATED, 5);
 }
 
 static void test_hex_lines_with_spaces_comments_and_crlf(void **state)
@@ -185,15 +189,12 @@ static void test_hex_bad_character_and_odd_digits_reported_by_line(void **state)
     assert_int_equal(s.nchunks, 2);
     assert_int_equal(s.loc[1].line, 5);
     assert_int_equal(s.nerrors, 3);
-    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_HEX);
-    assert_int_equal(s.err[0].loc.line, 2);
+    expect_error(&s, 0, CHUNKSIM_CAPTURE_E_HEX, 2);
     assert_int_equal(s.err[0].loc.column, 5);
     assert_int_equal(s.err[0].got, 'g');
-    assert_int_equal(s.err[1].kind, CHUNKSIM_CAPTURE_E_ODD_HEX);
-    assert_int_equal(s.err[1].loc.line, 3);
+    expect_error(&s, 1, CHUNKSIM_CAPTURE_E_ODD_HEX, 3);
     assert_int_equal(s.err[1].got, 3);
-    assert_int_equal(s.err[2].kind, CHUNKSIM_CAPTURE_E_HEX);
-    assert_int_equal(s.err[2].loc.line, 4);
+    expect_error(&s, 2, CHUNKSIM_CAPTURE_E_HEX, 4);
     assert_int_equal(s.err[2].got, 'x');
 }
 
@@ -230,8 +231,7 @@ static void test_records_cut_in_a_record_or_its_length_is_truncated(void **state
     assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, cut_body, sizeof(cut_body), NULL), 0);
     assert_int_equal(s.nchunks, 1);
     assert_int_equal(s.nerrors, 1);
-    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_TRUNCATED);
-    assert_int_equal(s.err[0].loc.line, 2);
+    expect_error(&s, 0, CHUNKSIM_CAPTURE_E_TRUNCATED, 2);
     assert_int_equal(s.err[0].loc.file_offset, 10);
     assert_int_equal(s.err[0].expected, 8);
     assert_int_equal(s.err[0].got, 3);
@@ -263,8 +263,7 @@ static void test_text_record_above_the_limit_is_too_long(void **state)
     assert_int_equal(s.nerrors, 2);
     assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_TOO_LONG);
     assert_int_equal(s.err[0].got, 8);
-    assert_int_equal(s.err[1].kind, CHUNKSIM_CAPTURE_E_TOO_LONG);
-    assert_int_equal(s.err[1].loc.line, 2);
+    expect_error(&s, 1, CHUNKSIM_CAPTURE_E_TOO_LONG, 2);
 }
 
 static void test_detect_picks_each_format(void **state)
@@ -363,8 +362,7 @@ static void test_base64_lines_and_their_damage(void **state)
     assert_int_equal(s.loc[0].line, 2);
     assert_int_equal(s.loc[0].column, 3);
     assert_int_equal(s.nerrors, 2);
-    assert_int_equal(s.err[0].kind, CHUNKSIM_CAPTURE_E_BASE64);
-    assert_int_equal(s.err[0].loc.line, 4);
+    expect_error(&s, 0, CHUNKSIM_CAPTURE_E_BASE64, 4);
     assert_int_equal(s.err[0].got, 0);
     assert_int_equal(s.err[1].loc.line, 5);
     assert_int_equal(s.err[1].loc.column, 5);

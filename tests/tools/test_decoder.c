@@ -83,6 +83,15 @@ static void expect_damage(const got_t *g, size_t i, chunksim_damage_kind_t kind,
     assert_gt(chunksim_damage_describe(&g->damage[i], text, sizeof(text)), 0);
 }
 
+/* The feed gave nmsgs messages and exactly one damage, this one. */
+static void expect_one_damage(const got_t *g, size_t nmsgs, chunksim_damage_kind_t kind,
+                              uint64_t chunk, uint32_t offset)
+{
+    assert_int_equal(g->nmsgs, nmsgs);
+    assert_int_equal(g->ndamage, 1);
+    expect_damage(g, 0, kind, chunk, offset);
+}
+
 /* The 14-byte message of docs/chunk-format.md §13.8 cut 9, 10, 9:
  * 48 0E .. | C0 07 .. | 80 0E 4C DC. */
 static const chunk_t three[] = {
@@ -135,41 +144,47 @@ static void test_message_maps_offsets_to_chunks(void **state)
     assert_false(chunksim_message_chunk_at(&m, 14, &c));
 }
 
-static void test_missing_chunk_is_a_gap_named_by_the_next_chunk(void **state)
-{
-    (void)state;
-    got_t g;
-    const int order[] = {0, 2};
-    feed(&g, three, order, 2, 0);
-    assert_int_equal(g.nmsgs, 0);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_GAP, 2, 7);
-    assert_int_equal(g.damage[0].got, 14);
-}
+/* The three-chunk message fed in order (its chunks' digits): one damage, and nmsgs messages,
+ * each whole. */
+typedef struct one_damage_case {
+    const char *name;
+    const char *order;
+    struct {
+        size_t nmsgs;
+        chunksim_damage_kind_t kind;
+        uint64_t chunk;
+        uint32_t offset, got;
+    } want;
+} one_damage_case_t;
 
-static void test_duplicate_continuation_is_dropped_and_message_completes(void **state)
-{
-    (void)state;
-    got_t g;
-    const int order[] = {0, 1, 1, 2};
-    feed(&g, three, order, 4, 0);
-    assert_int_equal(g.nmsgs, 1);
-    assert_true(g.msg[0].crc_ok);
-    assert_int_equal(g.msg[0].chunks, 3);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_DUPLICATE, 1, 7);
-    assert_int_equal(g.damage[0].got, 14);
-}
+static const one_damage_case_t one_damage_cases[] = {
+    {"test_missing_chunk_is_a_gap_named_by_the_next_chunk",
+     "02",
+     {0, CHUNKSIM_DAMAGE_GAP, 2, 7, 14}},
+    {"test_duplicate_continuation_is_dropped_and_message_completes",
+     "0112",
+     {1, CHUNKSIM_DAMAGE_DUPLICATE, 1, 7, 14}},
+    {"test_duplicate_first_chunk_is_a_duplicate_not_a_new_message",
+     "0012",
+     {1, CHUNKSIM_DAMAGE_DUPLICATE, 0, 0, 7}},
+};
 
-static void test_duplicate_first_chunk_is_a_duplicate_not_a_new_message(void **state)
+static void test_one_damage_case(void **state)
 {
-    (void)state;
+    const one_damage_case_t *c = *state;
+    int order[8];
+    size_t n = strlen(c->order);
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++)
+        order[i] = c->order[i] - '0';
     got_t g;
-    const int order[] = {0, 0, 1, 2};
-    feed(&g, three, order, 4, 0);
-    assert_int_equal(g.nmsgs, 1);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_DUPLICATE, 0, 0);
+    feed(&g, three, order, n, 0);
+    expect_one_damage(&g, c->want.nmsgs, c->want.kind, c->want.chunk, c->want.offset);
+    assert_int_equal(g.damage[0].got, c->want.got);
+    for (size_t i = 0; i < c->want.nmsgs; i++) {
+        assert_true(g.msg[i].crc_ok);
+        assert_int_equal(g.msg[i].chunks, 3);
+    }
 }
 
 static void test_repeat_of_the_last_chunk_after_completion_is_a_duplicate(void **state)
@@ -208,10 +223,8 @@ static void test_swapped_chunks_are_out_of_order_and_message_completes(void **st
     c[3].b[5] = (uint8_t)(crc >> 8);
     const int swapped[] = {0, 2, 1, 3};
     feed(&g, c, swapped, 4, 0);
-    assert_int_equal(g.nmsgs, 1);
+    expect_one_damage(&g, 1, CHUNKSIM_DAMAGE_OUT_OF_ORDER, 1, 7);
     assert_true(g.msg[0].crc_ok);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_OUT_OF_ORDER, 1, 7);
     assert_int_equal(g.damage[0].expected, 19);
 
     const int last_early[] = {0, 1, 3, 2}; /* the CRC chunk before the one it follows */
@@ -246,10 +259,8 @@ static void test_bad_crc_reported_at_the_last_chunk_and_message_still_delivered(
     got_t g;
     const int order[] = {0, 1, 2};
     feed(&g, c, order, 3, 0);
-    assert_int_equal(g.nmsgs, 1);
+    expect_one_damage(&g, 1, CHUNKSIM_DAMAGE_BAD_CRC, 2, 14);
     assert_false(g.msg[0].crc_ok);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_BAD_CRC, 2, 14);
     assert_int_equal(g.damage[0].expected, 0xDC4C);
 }
 
@@ -260,9 +271,7 @@ static void test_new_first_chunk_truncates_the_message_and_decoding_carries_on(v
     const int order[] = {0, 1, 2, 3, 4, 5};
     got_t g;
     feed(&g, c, order, 6, 0);
-    assert_int_equal(g.ndamage, 1);
-    expect_damage(&g, 0, CHUNKSIM_DAMAGE_TRUNCATED, 1, 14);
-    assert_int_equal(g.nmsgs, 2);
+    expect_one_damage(&g, 2, CHUNKSIM_DAMAGE_TRUNCATED, 1, 14);
     assert_int_equal(g.msg[0].type, 2);
     assert_int_equal(g.msg[1].length, 14);
     assert_int_equal(g.msg[1].first_chunk, 3);
@@ -712,9 +721,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_vectors_decode),
         cmocka_unit_test(test_message_maps_offsets_to_chunks),
-        cmocka_unit_test(test_missing_chunk_is_a_gap_named_by_the_next_chunk),
-        cmocka_unit_test(test_duplicate_continuation_is_dropped_and_message_completes),
-        cmocka_unit_test(test_duplicate_first_chunk_is_a_duplicate_not_a_new_message),
+#define ONE_DAMAGE_CASE(i)                                                                         \
+    {one_damage_cases[i].name, test_one_damage_case, NULL, NULL, (void *)&one_damage_cases[i]}
+        ONE_DAMAGE_CASE(0),
+        ONE_DAMAGE_CASE(1),
+        ONE_DAMAGE_CASE(2),
         cmocka_unit_test(test_repeat_of_the_last_chunk_after_completion_is_a_duplicate),
         cmocka_unit_test(test_swapped_chunks_are_out_of_order_and_message_completes),
         cmocka_unit_test(test_bad_crc_reported_at_the_last_chunk_and_message_still_delivered),

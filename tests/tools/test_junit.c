@@ -96,14 +96,20 @@ static void fixture_init(fixture_t *x)
     x->b = (cli_batch_t){.cfg = &x->cfg, .results = x->results, .done = 3, .not_run = 1};
 }
 
+/* Writes the report of the fixture's batch judged by judge; returns its text. */
+static const char *fixture_junit(fixture_t *x, cli_junit_judge_fn judge)
+{
+    fixture_init(x);
+    const cli_junit_config_t jc = {.batch = &x->b, .judge = judge};
+    assert_int_equal(cli_junit_write(&jc, xml_path), 0);
+    return slurp(xml_path);
+}
+
 static void test_expect_judge_fails_missed_errors_unrunnable_and_not_run(void **state)
 {
     (void)state;
     fixture_t x;
-    fixture_init(&x);
-    const cli_junit_config_t jc = {.batch = &x.b, .judge = cli_junit_judge_expect};
-    assert_int_equal(cli_junit_write(&jc, xml_path), 0);
-    const char *xml = slurp(xml_path);
+    const char *xml = fixture_junit(&x, cli_junit_judge_expect);
     chunksim_test_assert_contains(
         xml, "<testsuites name=\"chunksim\" tests=\"4\" failures=\"1\" errors=\"2\"");
     assert_int_equal(chunksim_test_count_of(xml, "<testcase "), 4);
@@ -136,10 +142,7 @@ static void test_a_case_not_run_is_an_error_whatever_the_judge(void **state)
 {
     (void)state;
     fixture_t x;
-    fixture_init(&x);
-    const cli_junit_config_t jc = {.batch = &x.b, .judge = judge_none};
-    assert_int_equal(cli_junit_write(&jc, xml_path), 0);
-    const char *xml = slurp(xml_path);
+    const char *xml = fixture_junit(&x, judge_none);
     chunksim_test_assert_contains(xml, "tests=\"4\" failures=\"0\" errors=\"1\"");
     assert_int_equal(chunksim_test_count_of(xml, "/>\n"), 3);
     chunksim_matrix_free(&x.m);

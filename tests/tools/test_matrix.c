@@ -41,14 +41,20 @@ static const char grid_text[] = TINY "\n[matrix]\n"
                                      "link.att_mtu = 23 | 185 | 247   ; three MTUs\n"
                                      "reader.kind = single | double\n";
 
+/* Adds the file at path to m; a refusal fails the test with its message. */
+static void matrix_add_ok(chunksim_matrix_t *m, const char *path)
+{
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    if (chunksim_matrix_add_file(m, path, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
 static void matrix_of(chunksim_matrix_t *m, const chunksim_matrix_config_t *cfg, const char *path)
 {
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    int rc = chunksim_matrix_init(m, cfg, err, sizeof err);
-    if (rc == 0)
-        rc = chunksim_matrix_add_file(m, path, err, sizeof err);
-    if (rc != 0)
+    if (chunksim_matrix_init(m, cfg, err, sizeof err) != 0)
         fail_msg("%s", err);
+    matrix_add_ok(m, path);
 }
 
 /* The error text of adding path to an empty matrix (which must fail). */
@@ -118,11 +124,8 @@ static void test_files_follow_each_other_and_a_plain_file_is_one_case(void **sta
     (void)state;
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     chunksim_matrix_t m;
-    assert_int_equal(chunksim_matrix_init(&m, NULL, err, sizeof err), 0);
-    const char *plain = write_file("plain.ini", "[run]\nseed = 77\n" TINY);
-    assert_int_equal(chunksim_matrix_add_file(&m, plain, err, sizeof err), 0);
-    assert_int_equal(
-        chunksim_matrix_add_file(&m, write_file("grid.ini", grid_text), err, sizeof err), 0);
+    matrix_of(&m, NULL, write_file("plain.ini", "[run]\nseed = 77\n" TINY));
+    matrix_add_ok(&m, write_file("grid.ini", grid_text));
     assert_int_equal(chunksim_matrix_count(&m), 1 + 18);
     chunksim_matrix_case_t c;
     assert_int_equal(chunksim_matrix_case(&m, 0, &c), 0);
@@ -521,10 +524,8 @@ static void test_generated_axis_multiplies_the_files_cases(void **state)
     (void)state;
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     chunksim_matrix_t m;
-    assert_int_equal(chunksim_matrix_init(&m, NULL, err, sizeof err), 0);
-    assert_int_equal(
-        chunksim_matrix_add_file(&m, write_file("grid.ini", grid_text), err, sizeof err), 0);
-    assert_int_equal(chunksim_matrix_add_file(&m, write_file("one.ini", TINY), err, sizeof err), 0);
+    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
+    matrix_add_ok(&m, write_file("one.ini", TINY));
     const char *cuts[] = {"power_loss on=erase op=0", "power_loss on=read op=1",
                           "power_loss on=read op=2"};
     assert_int_equal(chunksim_matrix_add_axis(&m, 0, "faults.fault", cuts, 3, err, sizeof err), 0);

@@ -65,6 +65,13 @@ static void expect_exit(int got, int want)
         fail_msg("exit %d, wanted %d\nstdout:\n%s\nstderr:\n%s", got, want, out, err_text);
 }
 
+/* "chunksim ARGS" exits with status, saying part on stderr. */
+static void expect_refusal(const char *args, int status, const char *part)
+{
+    expect_exit(cli("%s", args), status);
+    chunksim_test_assert_contains(err_text, part);
+}
+
 /* sql on db_path with other_path attached as b. */
 static int64_t sql_int_with(const char *db_path, const char *other_path, const char *sql)
 {
@@ -577,11 +584,9 @@ static void test_a_database_in_a_missing_directory_is_refused_before_any_run(voi
 {
     (void)state;
     chunksim_test_write_file("cli.ini", cli_ini);
-    expect_exit(cli("matrix cli.ini -q --db nodir/x.db"), 2);
-    chunksim_test_assert_contains(err_text, "the directory nodir does not exist");
+    expect_refusal("matrix cli.ini -q --db nodir/x.db", 2, "the directory nodir does not exist");
     assert_int_equal(chunksim_test_count_of(out, "case(s)"), 0);
-    expect_exit(cli("run cli.ini -q --db nodir/x.db"), 2);
-    chunksim_test_assert_contains(err_text, "the directory nodir does not exist");
+    expect_refusal("run cli.ini -q --db nodir/x.db", 2, "the directory nodir does not exist");
     assert_int_equal(chunksim_test_count_of(out, "run(s)"), 0);
 }
 
@@ -665,8 +670,8 @@ static void test_trace_failures_reruns_failing_cases_with_their_trace(void **sta
         chunksim_test_sql_int(none, "SELECT count(*) FROM runs WHERE image_id IS NULL"), 12);
     assert_int_equal(chunksim_test_sql_int(none, "SELECT count(*) FROM images"), 0);
     assert_int_equal(chunksim_test_sql_int(none, "SELECT count(*) FROM calls"), 0);
-    expect_exit(cli("matrix cli.ini -q --trace some"), 2);
-    chunksim_test_assert_contains(err_text, "--trace some: expected failures, all or none");
+    expect_refusal("matrix cli.ini -q --trace some", 2,
+                   "--trace some: expected failures, all or none");
 }
 
 static void test_bad_usage_exits_2_and_help_exits_0(void **state)
@@ -677,21 +682,16 @@ static void test_bad_usage_exits_2_and_help_exits_0(void **state)
     chunksim_test_assert_contains(out, "usage: chunksim matrix SCENARIO...");
     chunksim_test_assert_contains(out, "--shard K/N");
     expect_exit(cli("matrix"), 2);
-    expect_exit(cli("matrix cli.ini -j 0"), 2);
-    chunksim_test_assert_contains(err_text, "-j 0: expected a number of workers");
-    expect_exit(cli("matrix cli.ini --shard 4/3"), 2);
-    chunksim_test_assert_contains(err_text, "--shard 4/3: need 1 <= K <= N");
+    expect_refusal("matrix cli.ini -j 0", 2, "-j 0: expected a number of workers");
+    expect_refusal("matrix cli.ini --shard 4/3", 2, "--shard 4/3: need 1 <= K <= N");
     expect_exit(cli("matrix cli.ini --seeds 3..1"), 2);
     expect_exit(cli("matrix cli.ini --set att_mtu=1"), 2);
-    expect_exit(cli("matrix cli.ini --set link.att_mtu=7 --db ''"), 2);
-    chunksim_test_assert_contains(err_text, "case ");
+    expect_refusal("matrix cli.ini --set link.att_mtu=7 --db ''", 2, "case ");
     chunksim_test_assert_contains(err_text, "--set link.att_mtu=7");
     chunksim_test_write_file("bad.ini", "[matrix]\nlink.att_mtu = 23 | 5000\n");
-    expect_exit(cli("matrix bad.ini"), 2);
-    chunksim_test_assert_contains(err_text,
-                                  "bad.ini:2: [matrix] link.att_mtu = 23 | 5000: value 2 of 2");
-    expect_exit(cli("matrix cli.ini --seeds 0..100000000 --list"), 2);
-    chunksim_test_assert_contains(err_text, "split it with --shard K/N");
+    expect_refusal("matrix bad.ini", 2,
+                   "bad.ini:2: [matrix] link.att_mtu = 23 | 5000: value 2 of 2");
+    expect_refusal("matrix cli.ini --seeds 0..100000000 --list", 2, "split it with --shard K/N");
     char many[6000] = "";
     for (int i = 0; i < 57; i++)
         strcat(many, " --set link.att_mtu=247");
@@ -703,13 +703,12 @@ static void test_bad_usage_exits_2_and_help_exits_0(void **state)
     expect_exit(cli("matrix cli.ini %s", many), 2);
     chunksim_test_assert_contains(err_text, "at most 256 --case options");
     /* A JUnit file that cannot be written fails the command after the runs. */
-    expect_exit(cli("matrix cli.ini -q --db '' --seeds 1 --junit nodir/j.xml"), 1);
-    chunksim_test_assert_contains(err_text, "--junit nodir/j.xml: No such file or directory");
+    expect_refusal("matrix cli.ini -q --db '' --seeds 1 --junit nodir/j.xml", 1,
+                   "--junit nodir/j.xml: No such file or directory");
     expect_exit(cli("merge --help"), 0);
     chunksim_test_assert_contains(out, "usage: chunksim merge OUT.db IN.db...");
     expect_exit(cli("merge only.db"), 2);
-    expect_exit(cli("merge m.db nosuch.db"), 2);
-    chunksim_test_assert_contains(err_text, "nosuch.db");
+    expect_refusal("merge m.db nosuch.db", 2, "nosuch.db");
 }
 
 static void test_an_empty_shard_still_writes_a_database(void **state)
@@ -790,8 +789,7 @@ static void test_a_typo_prints_one_line_and_a_hint(void **state)
     expect_exit(cli("matrix"), 2);
     assert_string_equal(err_text,
                         "chunksim matrix: no scenario file given; see 'chunksim matrix --help'\n");
-    expect_exit(cli("help matrx"), 2);
-    chunksim_test_assert_contains(err_text, "unknown command 'matrx'; did you mean matrix?");
+    expect_refusal("help matrx", 2, "unknown command 'matrx'; did you mean matrix?");
     expect_exit(cli("matrix cli.ini --json=1"), 2);
     assert_string_equal(err_text, "chunksim matrix: option '--json' takes no value; see 'chunksim "
                                   "matrix --help'\n");
@@ -860,11 +858,9 @@ static void test_regex_where_and_list_select_cases(void **state)
     /* The selection runs, and only it. */
     expect_exit(cli("matrix cli.ini --db '' -q --where disconnect_after_chunk=never"), 0);
     chunksim_test_assert_contains(out, "6 case(s), 6 run in");
-    expect_exit(cli("matrix cli.ini --list --where att_mtu=23"), 2);
-    chunksim_test_assert_contains(
-        err_text, "--where att_mtu=23: no [matrix] list of these files has that key");
-    expect_exit(cli("matrix cli.ini --list -R '('"), 2);
-    chunksim_test_assert_contains(err_text, "-R (: ");
+    expect_refusal("matrix cli.ini --list --where att_mtu=23", 2,
+                   "--where att_mtu=23: no [matrix] list of these files has that key");
+    expect_refusal("matrix cli.ini --list -R '('", 2, "-R (: ");
     expect_exit(cli("matrix cli.ini --list -R 'nothing like it'"), 0);
     assert_string_equal(out, "");
 }
@@ -905,8 +901,8 @@ static void test_rerun_failed_selects_the_failures_of_a_database(void **state)
     /* With other seeds no case has run before: nothing to rerun. */
     expect_exit(cli("matrix cli.ini --seeds 7 --rerun-failed first.db --list"), 0);
     assert_string_equal(out, "");
-    expect_exit(cli("matrix cli.ini --rerun-failed nosuch.db --list"), 2);
-    chunksim_test_assert_contains(err_text, "--rerun-failed nosuch.db: ");
+    expect_refusal("matrix cli.ini --rerun-failed nosuch.db --list", 2,
+                   "--rerun-failed nosuch.db: ");
 }
 
 static void test_json_is_one_document(void **state)
@@ -994,12 +990,11 @@ static void test_a_case_name_finds_its_case_in_a_huge_matrix(void **state)
                               "FROM scenarios"),
         1);
     /* An id is a hash: it cannot be decoded, and searching 10^12 cases is refused. */
-    expect_exit(cli("matrix huge.ini --case 0000000000 --db '' -q"), 2);
-    chunksim_test_assert_contains(err_text, "give the case's name (--list prints it)");
-    expect_exit(cli("matrix huge.ini --case 'huge[att_mtu=100,read_latency=fixed:4097] "
-                    "seed 1' --db '' -q"),
-                2);
-    chunksim_test_assert_contains(err_text, "no such case in this matrix");
+    expect_refusal("matrix huge.ini --case 0000000000 --db '' -q", 2,
+                   "give the case's name (--list prints it)");
+    expect_refusal("matrix huge.ini --case 'huge[att_mtu=100,read_latency=fixed:4097] "
+                   "seed 1' --db '' -q",
+                   2, "no such case in this matrix");
 }
 
 int main(void)

@@ -133,6 +133,15 @@ static void merge_ok(chunksim_rec_t *out, const char *in, chunksim_merge_stats_t
         fail_msg("%s", err);
 }
 
+/* Merges in into the recording at out_path, opened and closed here. */
+static void merge_into(const char *out_path, const char *in, chunksim_merge_stats_t *st)
+{
+    chunksim_rec_t rec;
+    open_rec(&rec, out_path);
+    merge_ok(&rec, in, st);
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_merge_keeps_every_run_and_all_their_rows(void **state)
@@ -201,8 +210,6 @@ static void test_merge_keeps_every_run_and_all_their_rows(void **state)
         0);
     assert_int_equal(chunksim_test_sql_int(out, "SELECT count(*) FROM pragma_foreign_key_check"),
                      0);
-    assert_int_equal(chunksim_test_sql_int(out, "SELECT count(*) FROM pragma_foreign_key_check"),
-                     0);
     assert_int_equal(chunksim_test_sql_int(out, "SELECT count(*) FROM runs WHERE packetizer = "
                                                 "'firmware, SDK 1.43.0'"),
                      2);
@@ -248,11 +255,8 @@ static void test_merged_runs_follow_the_outputs_own_runs(void **state)
     static const uint64_t in_seeds[] = {21, 22}, own_seeds[] = {31, 32, 33};
     record_runs(a, "x", TINY, in_seeds, 2);
     record_runs(out, "x", TINY, own_seeds, 3);
-    chunksim_rec_t rec;
-    open_rec(&rec, out);
     chunksim_merge_stats_t st;
-    merge_ok(&rec, a, &st);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
+    merge_into(out, a, &st);
     assert_int_equal(chunksim_test_sql_int(out, "SELECT seed FROM runs WHERE run_id = 4"), 21);
     assert_int_equal(chunksim_test_sql_int(out, "SELECT seed FROM runs WHERE run_id = 5"), 22);
     assert_int_equal(count_rows(out, "scenarios"), 1);
@@ -303,11 +307,8 @@ static void test_a_run_still_running_in_the_input_arrives_interrupted(void **sta
     (void)state;
     const char *a = chunksim_test_path("a5.db"), *out = chunksim_test_path("out5.db");
     record_full_run(a, false); /* left 'running' with its rows committed */
-    chunksim_rec_t rec;
-    open_rec(&rec, out);
     chunksim_merge_stats_t st;
-    merge_ok(&rec, a, &st);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
+    merge_into(out, a, &st);
     assert_int_equal(st.runs_copied, 1);
     assert_int_equal(st.runs_interrupted, 1);
     assert_int_equal(

@@ -79,6 +79,36 @@ static int64_t starter_run(const char *scenario)
     return chunksim_test_sql_row(starter_db, text);
 }
 
+/*
+ * A copy of the starter recording, named name, in which the statement update
+ * (each %lld in it the run id) has changed the run of scenario; returns that id.
+ */
+static int64_t tampered_copy(char *db, size_t n, const char *name, const char *scenario,
+                             const char *update)
+{
+    char text[400];
+    starter_copy(db, n, name);
+    const long long id = starter_run(scenario);
+    snprintf(text, sizeof(text), update, id, id);
+    chunksim_test_sql_exec(db, text);
+    return id;
+}
+
+/* `chunksim replay -q` of run id in db exits with status, its output holding want. */
+static void expect_replay(const char *db, int64_t id, int status, const char *want)
+{
+    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), status,
+           want);
+}
+
+/* `chunksim run` of the starter ble_default.ini, small, with flags, into db: it passes. */
+static void record_ble_default(const char *db, const char *flags)
+{
+    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL " %s", CHUNKSIM_BIN,
+              SCENARIO_LIBRARY_DIR, db, flags),
+           0, NULL);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -127,99 +157,70 @@ static void every_starter_scenario_replays_identically(void **state)
     expect(sh("'%s' replay --db '%s' --all -q", CHUNKSIM_BIN, starter_db), 0, want);
 }
 
-static void a_changed_mtu_diverges_first_at_the_chunk_size_asked_for(void **state)
-{
-    (void)state;
-    char db[300], text[300];
-    starter_copy(db, sizeof(db), "mtu.db");
-    int64_t id = starter_run("ble_default");
-    snprintf(text, sizeof(text),
-             "UPDATE scenarios SET config_text = replace(config_text, 'link.att_mtu=247', "
-             "'link.att_mtu=185') WHERE scenario_id = (SELECT scenario_id FROM runs WHERE run_id "
-             "= %lld)",
-             (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "diverges: calls seq 1, field arg: stored 244, new 182");
-}
-
-static void a_changed_seed_diverges_first_at_the_chunk_bytes(void **state)
-{
-    (void)state;
-    char db[300], text[200];
-    starter_copy(db, sizeof(db), "seed.db");
-    int64_t id = starter_run("ble_default");
-    snprintf(text, sizeof(text), "UPDATE runs SET seed = 5 WHERE run_id = %lld", (long long)id);
-    chunksim_test_sql_exec(db, text);
-    /* No fault and no random latency: calls and flash ops are the same, the bytes are not. */
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "diverges: chunks seq 1, field data: stored 244 bytes");
-    assert_non_null(strstr(out, "first difference at byte"));
-}
-
-static void a_changed_flash_latency_is_named_by_table_seq_and_field(void **state)
-{
-    (void)state;
-    char db[300], text[200];
-    starter_copy(db, sizeof(db), "latency.db");
-    int64_t id = starter_run("ble_default");
-    snprintf(text, sizeof(text),
-             "UPDATE flash_ops SET latency_us = latency_us + 1 WHERE run_id = %lld AND seq = 2",
-             (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "diverges: flash_ops seq 2, field latency_us: stored 657, new 656");
-}
-
 static void a_row_missing_on_either_side_is_a_divergence(void **state)
 {
     (void)state;
-    char db[300], text[300];
-    starter_copy(db, sizeof(db), "rows.db");
-    int64_t id = starter_run("ble_default");
-    snprintf(text, sizeof(text),
-             "UPDATE chunk_blocks SET chunks = json_remove(chunks, '$[#-1]') WHERE run_id = "
-             "%lld AND seq = (SELECT max(seq) FROM chunk_blocks WHERE run_id = %lld)",
-             (long long)id, (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "field (row): stored no such row, new seq=");
+    char db[300];
+    int64_t id =
+        tampered_copy(db, sizeof(db), "rows.db", "ble_default",
+                      "UPDATE chunk_blocks SET chunks = json_remove(chunks, '$[#-1]') WHERE run_id "
+                      "= %lld AND seq = (SELECT max(seq) FROM chunk_blocks WHERE run_id = %lld)");
+    expect_replay(db, id, 1, "field (row): stored no such row, new seq=");
     /* A stored row the replay does not make. */
+    char text[300];
     int64_t other = starter_run("sync_baseline");
     snprintf(text, sizeof(text),
              "INSERT INTO call_blocks (run_id, seq, calls) VALUES (%lld, 100000, "
              "'[[1,\"cancel\",null,0,null,null,null]]')",
              (long long)other);
     chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)other), 1,
-           "diverges: calls seq 100000, field (row): stored seq=100000");
+    expect_replay(db, other, 1, "diverges: calls seq 100000, field (row): stored seq=100000");
     assert_non_null(strstr(out, "new no such row"));
 }
 
-static void a_changed_outcome_is_a_divergence(void **state)
+/* A change of the stored run that the replay names: copy, scenario and update as
+ * tampered_copy() takes them; the replay diverges saying want (and also, unless NULL). */
+typedef struct divergence_case {
+    const char *name;
+    const char *copy, *scenario, *update;
+    const char *want, *also;
+} divergence_case_t;
+
+static const divergence_case_t divergence_cases[] = {
+    {"a_changed_mtu_diverges_first_at_the_chunk_size_asked_for", "mtu.db", "ble_default",
+     "UPDATE scenarios SET config_text = replace(config_text, "
+     "'link.att_mtu=247', 'link.att_mtu=185') WHERE scenario_id = "
+     "(SELECT scenario_id FROM runs WHERE run_id = %lld)",
+     "diverges: calls seq 1, field arg: stored 244, new 182", NULL},
+    /* No fault and no random latency: calls and flash ops are the same, the bytes are not. */
+    {"a_changed_seed_diverges_first_at_the_chunk_bytes", "seed.db", "ble_default",
+     "UPDATE runs SET seed = 5 WHERE run_id = %lld",
+     "diverges: chunks seq 1, field data: stored 244 bytes", "first difference at byte"},
+    {"a_changed_flash_latency_is_named_by_table_seq_and_field", "latency.db", "ble_default",
+     "UPDATE flash_ops SET latency_us = latency_us + 1 WHERE run_id = %lld AND seq = 2",
+     "diverges: flash_ops seq 2, field latency_us: stored 657, new 656", NULL},
+    {"a_changed_outcome_is_a_divergence", "outcome.db", "double_buffer",
+     "UPDATE runs SET drain_us = drain_us + 1 WHERE run_id = %lld",
+     "diverges: runs (outcome and metrics), field drain_us", NULL},
+};
+
+static void a_divergence_case(void **state)
 {
-    (void)state;
-    char db[300], text[200];
-    starter_copy(db, sizeof(db), "outcome.db");
-    int64_t id = starter_run("double_buffer");
-    snprintf(text, sizeof(text), "UPDATE runs SET drain_us = drain_us + 1 WHERE run_id = %lld",
-             (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 1,
-           "diverges: runs (outcome and metrics), field drain_us");
+    const divergence_case_t *c = *state;
+    char db[300];
+    int64_t id = tampered_copy(db, sizeof(db), c->copy, c->scenario, c->update);
+    expect_replay(db, id, 1, c->want);
+    if (c->also != NULL)
+        chunksim_test_assert_contains(out, c->also);
 }
 
 static void a_realtime_run_is_refused_unless_replayed_virtually(void **state)
 {
     (void)state;
-    char db[300], text[200];
-    starter_copy(db, sizeof(db), "realtime.db");
-    int64_t id = starter_run("qspi_fast");
-    snprintf(text, sizeof(text), "UPDATE runs SET mode = 'realtime' WHERE run_id = %lld",
-             (long long)id);
-    chunksim_test_sql_exec(db, text);
-    expect(sh("'%s' replay --db '%s' --run %lld -q", CHUNKSIM_BIN, db, (long long)id), 2,
-           "realtime mode");
+    char db[300];
+    int64_t id = tampered_copy(db, sizeof(db), "realtime.db", "qspi_fast",
+                               "UPDATE runs SET mode = 'realtime' WHERE run_id = %lld");
+    expect_replay(db, id, 2, "realtime mode");
     /* It was in fact simulated: on the simulated clock it replays identically. */
     expect(
         sh("'%s' replay --db '%s' --run %lld --mode virtual -q", CHUNKSIM_BIN, db, (long long)id),
@@ -293,9 +294,7 @@ static void a_run_recorded_without_its_trace_is_compared_by_outcome(void **state
     (void)state;
     char db[300];
     tmp_path(db, sizeof(db), "notrace.db");
-    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q --no-trace " SMALL, CHUNKSIM_BIN,
-              SCENARIO_LIBRARY_DIR, db),
-           0, NULL);
+    record_ble_default(db, "--no-trace");
     expect(sh("'%s' replay --db '%s' --run 1 -q", CHUNKSIM_BIN, db), 0,
            "replays identically in outcome and metrics");
     chunksim_test_sql_exec(db, "UPDATE runs SET waits = waits + 1");
@@ -319,11 +318,9 @@ static void trace_driven_run_shows_the_recorded_latencies(void **state)
     (void)state;
     char db[300];
     tmp_path(db, sizeof(db), "trace.db");
-    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL
-              " --set coredump.size_bytes=16KiB --set flash.read_latency=lognormal:700,0.5 "
-              "--set flash.erase_latency=uniform:30000,60000",
-              CHUNKSIM_BIN, SCENARIO_LIBRARY_DIR, db),
-           0, NULL);
+    record_ble_default(db,
+                       "--set coredump.size_bytes=16KiB --set flash.read_latency=lognormal:700,0.5 "
+                       "--set flash.erase_latency=uniform:30000,60000");
     expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL
               " --set coredump.size_bytes=16KiB --seed 9 --latencies-from '%s:1'",
               CHUNKSIM_BIN, SCENARIO_LIBRARY_DIR, db, db),
@@ -438,9 +435,7 @@ static void diff_flags_an_outcome_that_is_no_longer_expected(void **state)
     char base[300], lost[300];
     tmp_path(base, sizeof(base), "base-outcome.db");
     tmp_path(lost, sizeof(lost), "lost.db");
-    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL, CHUNKSIM_BIN,
-              SCENARIO_LIBRARY_DIR, base),
-           0, NULL);
+    record_ble_default(base, "");
     expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL
               " --set link.disconnect_after_chunk=last",
               CHUNKSIM_BIN, SCENARIO_LIBRARY_DIR, lost),
@@ -456,9 +451,7 @@ static void diff_lists_runs_found_in_one_recording_only(void **state)
     (void)state;
     char one[300];
     tmp_path(one, sizeof(one), "one.db");
-    expect(sh("'%s' run '%s/ble_default.ini' --db '%s' -q " SMALL, CHUNKSIM_BIN,
-              SCENARIO_LIBRARY_DIR, one),
-           0, NULL);
+    record_ble_default(one, "");
     char want[100];
     snprintf(want, sizeof(want), "1 run(s) matched (0 changed), %d only in BASE, 0 only in NEW",
              starter_runs - 1);
@@ -509,11 +502,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_starter_scenario_replays_identically),
-        cmocka_unit_test(a_changed_mtu_diverges_first_at_the_chunk_size_asked_for),
-        cmocka_unit_test(a_changed_seed_diverges_first_at_the_chunk_bytes),
-        cmocka_unit_test(a_changed_flash_latency_is_named_by_table_seq_and_field),
+#define DIVERGENCE_CASE(i)                                                                         \
+    {divergence_cases[i].name, a_divergence_case, NULL, NULL, (void *)&divergence_cases[i]}
+        DIVERGENCE_CASE(0),
+        DIVERGENCE_CASE(1),
+        DIVERGENCE_CASE(2),
         cmocka_unit_test(a_row_missing_on_either_side_is_a_divergence),
-        cmocka_unit_test(a_changed_outcome_is_a_divergence),
+        DIVERGENCE_CASE(3),
         cmocka_unit_test(a_realtime_run_is_refused_unless_replayed_virtually),
         cmocka_unit_test(a_file_the_scenario_names_that_is_gone_is_named),
         cmocka_unit_test(runs_that_cannot_replay_are_refused_with_the_reason),

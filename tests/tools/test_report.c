@@ -237,6 +237,13 @@ static sqlite3 *open_ro(chunksim_rec_t *rec)
     return chunksim_rec_db(rec);
 }
 
+/* Run 1 of the database, loaded from rec opened read-only; free both when done. */
+static void load_first_run(chunksim_rec_t *rec, report_run_t *run)
+{
+    char err[256];
+    assert_int_equal(report_run_load(open_ro(rec), 1, run, err, sizeof err), 0);
+}
+
 /* ---- figures ---- */
 
 static void test_percentile_is_nearest_rank(void **state)
@@ -260,10 +267,8 @@ static void test_run_figures_match_hand_computed(void **state)
     (void)state;
     make_db();
     chunksim_rec_t rec;
-    sqlite3 *db = open_ro(&rec);
     report_run_t run;
-    char err[256];
-    assert_int_equal(report_run_load(db, 1, &run, err, sizeof err), 0);
+    load_first_run(&rec, &run);
     report_stats_t reads, waits, chunks;
     assert_int_equal(report_run_stats(&run, &reads, &waits, &chunks), 0);
 
@@ -293,7 +298,7 @@ static void test_run_figures_match_hand_computed(void **state)
 
     /* The view in docs/schema.md agrees on the reads. */
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
+    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&rec),
                                         "SELECT p50_us, p90_us, p99_us, max_us, unfinished_reads "
                                         "FROM flash_read_latency WHERE run_id = 1",
                                         -1, &st, NULL),
@@ -379,16 +384,33 @@ static void assert_self_contained(const char *html)
     assert_non_null(strstr(html, "</html>\n"));
 }
 
+/* `chunksim report --html` of the database's run (NULL: the default one), zoomed to window (NULL:
+ * all of it), into html_path; returns the page, checked self-contained. Free it. */
+static char *html_report(char *html_path, size_t n, char *run, char *window)
+{
+    snprintf(html_path, n, "%s.html", out_path);
+    char *argv[10] = {"report", "--db", db_path, "--html", html_path};
+    int argc = 5;
+    if (run != NULL) {
+        argv[argc++] = "--run";
+        argv[argc++] = run;
+    }
+    if (window != NULL) {
+        argv[argc++] = "--window";
+        argv[argc++] = window;
+    }
+    assert_int_equal(cli_captured(cli_report, argv, argc), CLI_EXIT_OK);
+    char *html = slurp(html_path);
+    assert_self_contained(html);
+    return html;
+}
+
 static void test_html_is_self_contained_and_escapes_db_text(void **state)
 {
     (void)state;
     make_db();
     char html_path[200];
-    snprintf(html_path, sizeof html_path, "%s.html", out_path);
-    char *argv[] = {"report", "--db", db_path, "--run", "1", "--html", html_path, NULL};
-    assert_int_equal(cli_captured(cli_report, argv, 7), CLI_EXIT_OK);
-    char *html = slurp(html_path);
-    assert_self_contained(html);
+    char *html = html_report(html_path, sizeof html_path, "1", NULL);
     chunksim_test_assert_contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;");
     chunksim_test_assert_contains(html, "&lt;b&gt;bad&lt;/b&gt; &amp; &quot;quoted&quot;");
     chunksim_test_assert_contains(html, "a &lt;reason&gt;");
@@ -410,20 +432,12 @@ static void test_html_default_run_and_window(void **state)
     (void)state;
     make_db();
     char html_path[200];
-    snprintf(html_path, sizeof html_path, "%s.html", out_path);
     /* No --run and no ble_default: the newest run. */
-    char *argv[] = {"report", "--db", db_path, "--html", html_path, NULL};
-    assert_int_equal(cli_captured(cli_report, argv, 5), CLI_EXIT_OK);
-    char *html = slurp(html_path);
-    assert_self_contained(html);
+    char *html = html_report(html_path, sizeof html_path, NULL, NULL);
     chunksim_test_assert_contains(html, "<h1>chunksim report: other</h1>");
     free(html);
 
-    char *zoom[] = {"report", "--db",    db_path,    "--run",     "1",
-                    "--html", html_path, "--window", "1000:5000", NULL};
-    assert_int_equal(cli_captured(cli_report, zoom, 9), CLI_EXIT_OK);
-    html = slurp(html_path);
-    assert_self_contained(html);
+    html = html_report(html_path, sizeof html_path, "1", "1000:5000");
     chunksim_test_assert_contains(html, "1.000 ms to 5.000 ms.");
     /* Reads 2..5 start in [1000, 5000) and read 1 ends before: 4 in view. */
     chunksim_test_assert_contains(html, "4 in view");
@@ -640,10 +654,8 @@ static void test_real_run_exports_link_sends_and_window_fill(void **state)
     (void)state;
     record_small_run();
     chunksim_rec_t rec;
-    sqlite3 *db = open_ro(&rec);
     report_run_t run;
-    char err[256];
-    assert_int_equal(report_run_load(db, 1, &run, err, sizeof err), 0);
+    load_first_run(&rec, &run);
     assert_true(run.link_known);
     assert_gt(run.n_chunks, 10);
     size_t delivered = 0;
@@ -674,11 +686,7 @@ static void test_real_run_exports_link_sends_and_window_fill(void **state)
     json_decref(root);
 
     char html_path[200];
-    snprintf(html_path, sizeof html_path, "%s.html", out_path);
-    char *argv[] = {"report", "--db", db_path, "--html", html_path, NULL};
-    assert_int_equal(cli_captured(cli_report, argv, 5), CLI_EXIT_OK);
-    char *html = slurp(html_path);
-    assert_self_contained(html);
+    char *html = html_report(html_path, sizeof html_path, NULL, NULL);
     chunksim_test_assert_contains(html, "<h1>chunksim report: ble_default</h1>");
     free(html);
     unlink(html_path);
