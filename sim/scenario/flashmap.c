@@ -320,35 +320,26 @@ static int map_trigger(const chunksim_fault_rule_t *r, const flashmodel_part_t *
 {
     switch (r->trigger) {
     case CHUNKSIM_TRIGGER_ALWAYS:
-        m->trigger = FLASHMODEL_TRIG_RATE;
-        m->rate = 1.0;
-        return 0;
     case CHUNKSIM_TRIGGER_RATE:
         m->trigger = FLASHMODEL_TRIG_RATE;
-        m->rate = r->rate;
+        m->rate = r->trigger == CHUNKSIM_TRIGGER_ALWAYS ? 1.0 : r->rate;
         return 0;
     case CHUNKSIM_TRIGGER_OP:
-        /* "only operation number N": not the first applicable one from N on. */
-        m->trigger = FLASHMODEL_TRIG_OP_INDEX;
-        m->op_index = r->op_index;
-        m->exact = true;
-        return 0;
     case CHUNKSIM_TRIGGER_FROM_OP:
+        /* OP is "only operation number N": not the first applicable one from N on. */
         m->trigger = FLASHMODEL_TRIG_OP_INDEX;
         m->op_index = r->op_index;
-        m->every = true;
+        m->exact = r->trigger == CHUNKSIM_TRIGGER_OP;
+        m->every = r->trigger == CHUNKSIM_TRIGGER_FROM_OP;
         return 0;
     case CHUNKSIM_TRIGGER_ADDR:
         m->trigger = FLASHMODEL_TRIG_ADDR;
         return map_range(r, part, m, err, errlen);
     case CHUNKSIM_TRIGGER_AT_US: /* power_loss: the model's TIME cut is the instant */
-        m->trigger = FLASHMODEL_TRIG_TIME;
-        m->at_us = r->time_us;
-        return 0;
     case CHUNKSIM_TRIGGER_AFTER_US:
         m->trigger = FLASHMODEL_TRIG_TIME;
         m->at_us = r->time_us;
-        m->every = true;
+        m->every = r->trigger == CHUNKSIM_TRIGGER_AFTER_US;
         return 0;
     default:
         return rule_fail(r, err, errlen, "use trigger %d: unknown", (int)r->trigger);

@@ -92,6 +92,11 @@ static mem_source_t *mem_new(const uint8_t *data, uint32_t bytes)
 
 /* ---- encoding through the source ---- */
 
+/* A payload with every kind of sequence (run, literal, run, literal, run at the end) and its
+ * encoding. */
+static const uint8_t sample_core[] = {1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 6, 9, 9, 9, 9};
+static const uint8_t sample_encoded[] = {4, 1, 5, 2, 3, 4, 10, 5, 1, 6, 8, 9};
+
 static chunkcore_rle_t *rle_over(mem_source_t *m)
 {
     chunkcore_rle_t *r = calloc(1, sizeof(*r));
@@ -415,8 +420,7 @@ static void assert_reads(const mem_source_t *m, const uint32_t (*want)[2], size_
 static void test_reads_are_a_sizing_pass_then_scan_and_data_reads(void **state)
 {
     (void)state;
-    static const uint8_t core[] = {1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 6, 9, 9, 9, 9};
-    mem_source_t *m = mem_new(core, sizeof(core));
+    mem_source_t *m = mem_new(sample_core, sizeof(sample_core));
     chunkcore_rle_t *r = rle_over(m);
     const chunkcore_source_t *s = chunkcore_rle_source(r);
     uint32_t total = 0;
@@ -433,8 +437,7 @@ static void test_reads_are_a_sizing_pass_then_scan_and_data_reads(void **state)
         {14, 1}, {11, 1}, /* run 9 x4 ends with the payload */
     };
     assert_reads(m, want, sizeof(want) / sizeof(want[0]));
-    static const uint8_t expect[] = {4, 1, 5, 2, 3, 4, 10, 5, 1, 6, 8, 9};
-    assert_memory_equal(out, expect, sizeof(expect));
+    assert_memory_equal(out, sample_encoded, sizeof(sample_encoded));
     free(r);
     free(m);
 }
@@ -466,8 +469,7 @@ static void test_sizing_pass_reads_in_scan_pieces_once(void **state)
 static void test_restart_sizes_again_and_mark_read_deletes(void **state)
 {
     (void)state;
-    static const uint8_t core[] = {1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 6, 9, 9, 9, 9};
-    mem_source_t *m = mem_new(core, sizeof(core));
+    mem_source_t *m = mem_new(sample_core, sizeof(sample_core));
     chunkcore_rle_t *r = rle_over(m);
     const chunkcore_source_t *s = chunkcore_rle_source(r);
     uint32_t total = 0;
@@ -479,7 +481,7 @@ static void test_restart_sizes_again_and_mark_read_deletes(void **state)
     assert_int_equal(s->has_message(s->ctx, &total), 1);
     assert_int_equal(m->reads, reads + 1); /* a new sizing pass */
     assert_int_equal(s->read(s->ctx, 0, out, 12), 0);
-    assert_memory_equal(out, ((const uint8_t[]){4, 1, 5, 2, 3, 4, 10, 5, 1, 6, 8, 9}), 12);
+    assert_memory_equal(out, sample_encoded, sizeof(sample_encoded));
     assert_int_equal(s->read(s->ctx, 12, out, 1), CHUNKCORE_E_RANGE);
     assert_int_equal(s->mark_read(s->ctx), 0);
     assert_int_equal(m->marks, 1);

@@ -58,21 +58,39 @@ static void test_rng_below_and_unit_stay_in_range(void **state)
     assert_int_equal(flashmodel_rng_below(&r, 1), 0);
 }
 
-static double mean_of(const flashmodel_dist_t *d, uint64_t seed, uint64_t *lo, uint64_t *hi)
+/* DRAWS draws from a fresh generator seeded with seed; the buffer is shared. */
+static const uint64_t *draws_of(const flashmodel_dist_t *d, uint64_t seed)
 {
+    static uint64_t v[DRAWS];
     flashmodel_rng_t r;
     size_t pos = 0;
-    double sum = 0;
     flashmodel_rng_seed(&r, seed);
+    for (int i = 0; i < DRAWS; i++) {
+        v[i] = flashmodel_dist_draw(d, &r, &pos);
+    }
+    return v;
+}
+
+static double mean_of(const flashmodel_dist_t *d, uint64_t seed, uint64_t *lo, uint64_t *hi)
+{
+    const uint64_t *draws = draws_of(d, seed);
+    double sum = 0;
     *lo = UINT64_MAX;
     *hi = 0;
     for (int i = 0; i < DRAWS; i++) {
-        uint64_t v = flashmodel_dist_draw(d, &r, &pos);
+        uint64_t v = draws[i];
         sum += (double)v;
         *lo = v < *lo ? v : *lo;
         *hi = v > *hi ? v : *hi;
     }
     return sum / DRAWS;
+}
+
+static uint64_t max_of(const flashmodel_dist_t *d, uint64_t seed)
+{
+    uint64_t lo, hi;
+    mean_of(d, seed, &lo, &hi);
+    return hi;
 }
 
 static void test_fixed_is_always_its_value(void **state)
@@ -100,12 +118,10 @@ static void test_normal_has_its_mean_and_deviation_and_clamps(void **state)
 {
     (void)state;
     flashmodel_dist_t d = {.kind = FLASHMODEL_DIST_NORMAL, .mean_us = 1000, .stddev_us = 100};
-    flashmodel_rng_t r;
-    size_t pos = 0;
+    const uint64_t *draws = draws_of(&d, 5);
     double sum = 0, sq = 0;
-    flashmodel_rng_seed(&r, 5);
     for (int i = 0; i < DRAWS; i++) {
-        double v = (double)flashmodel_dist_draw(&d, &r, &pos);
+        double v = (double)draws[i];
         sum += v;
         sq += v * v;
     }
@@ -130,13 +146,11 @@ static void test_lognormal_has_its_median_and_mean(void **state)
 {
     (void)state;
     flashmodel_dist_t d = {.kind = FLASHMODEL_DIST_LOGNORMAL, .median_us = 2000, .sigma = 0.5};
-    flashmodel_rng_t r;
-    size_t pos = 0;
+    const uint64_t *draws = draws_of(&d, 9);
     double sum = 0;
     int below = 0;
-    flashmodel_rng_seed(&r, 9);
     for (int i = 0; i < DRAWS; i++) {
-        uint64_t v = flashmodel_dist_draw(&d, &r, &pos);
+        uint64_t v = draws[i];
         sum += (double)v;
         below += v < 2000;
     }
@@ -144,9 +158,7 @@ static void test_lognormal_has_its_median_and_mean(void **state)
     double expect = 2000.0 * exp(0.5 * 0.5 / 2.0); /* 2266.3 */
     assert_lt(fabs(sum / DRAWS - expect), 25.0);
     d.max_us = 3000;
-    uint64_t lo, hi;
-    mean_of(&d, 9, &lo, &hi);
-    assert_int_equal(hi, 3000);
+    assert_int_equal(max_of(&d, 9), 3000);
 }
 
 static void test_spikes_add_their_size_at_their_rate(void **state)
@@ -154,20 +166,16 @@ static void test_spikes_add_their_size_at_their_rate(void **state)
     (void)state;
     flashmodel_dist_t d = {
         .kind = FLASHMODEL_DIST_SPIKES, .value_us = 50, .spike_p = 0.1, .spike_us = 5000};
-    flashmodel_rng_t r;
-    size_t pos = 0;
+    const uint64_t *draws = draws_of(&d, 11);
     int spikes = 0;
-    flashmodel_rng_seed(&r, 11);
     for (int i = 0; i < DRAWS; i++) {
-        uint64_t v = flashmodel_dist_draw(&d, &r, &pos);
+        uint64_t v = draws[i];
         assert_true(v == 50 || v == 5050);
         spikes += v == 5050;
     }
     assert_in_range(spikes, DRAWS / 10 - 250, DRAWS / 10 + 250);
     d.spike_p = 0;
-    uint64_t lo, hi;
-    mean_of(&d, 11, &lo, &hi);
-    assert_int_equal(hi, 50);
+    assert_int_equal(max_of(&d, 11), 50);
 }
 
 static void test_trace_is_consumed_in_order_and_wraps(void **state)
