@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -59,16 +60,23 @@ static void test_fast_read_modes_count_lines_and_dummy_cycles(void **state)
     (void)state;
     flashmodel_part_t p;
     flashmodel_part_default(&p, FM_TEST_SIZE);
-    /* 0Bh: 8 + 24 + 8 + 2048 = 2088 clocks at 133 MHz = 15.7 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_FAST, 256), 16);
-    /* 3Bh: 8 + 24 + 8 + 1024 = 1064 clocks = 8.0 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_DUAL_OUT, 256), 8);
-    /* 6Bh: 8 + 24 + 8 + 512 = 552 clocks = 4.15 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_OUT, 256), 5);
-    /* BBh: address on 2 lines: 8 + 12 + 4 + 1024 = 1048 clocks = 7.88 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_DUAL_IO, 256), 8);
-    /* EBh: address on 4 lines: 8 + 6 + 6 + 512 = 532 clocks = 4.0 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_IO, 256), 4);
+    static const struct {
+        flashmodel_read_mode_t mode;
+        uint64_t want_us;
+    } rows[] = {
+        {FLASHMODEL_READ_FAST, 16},    /* 0Bh: 8 + 24 + 8 + 2048 = 2088 clocks at 133 MHz */
+        {FLASHMODEL_READ_DUAL_OUT, 8}, /* 3Bh: 8 + 24 + 8 + 1024 = 1064 clocks = 8.0 us */
+        {FLASHMODEL_READ_QUAD_OUT, 5}, /* 6Bh: 8 + 24 + 8 + 512 = 552 clocks = 4.15 us */
+        {FLASHMODEL_READ_DUAL_IO, 8},  /* BBh: address on 2 lines: 8 + 12 + 4 + 1024 */
+        {FLASHMODEL_READ_QUAD_IO, 4},  /* EBh: address on 4 lines: 8 + 6 + 6 + 512 */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint64_t got = flashmodel_part_read_us(&p, rows[i].mode, 256);
+        if (got != rows[i].want_us) {
+            fail_msg("row %zu (mode %d): 256 bytes take %" PRIu64 " us, want %" PRIu64, i,
+                     (int)rows[i].mode, got, rows[i].want_us);
+        }
+    }
     /* A byte on 4 lines still takes 2 whole clocks. */
     p.fast_clock_hz = 1000000;
     assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_IO, 1), 8 + 6 + 6 + 2);
@@ -83,17 +91,30 @@ static void test_wear_grows_times_linearly_from_typical_to_maximum(void **state)
     (void)state;
     flashmodel_part_t p;
     flashmodel_part_default(&p, FM_TEST_SIZE);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 0), 400);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 50000), 1700);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 100000), 3000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 1000000), 3000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_SECTOR, 0), 45000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_SECTOR, 25000), 133750);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_BLOCK, 0), 150000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_BLOCK, 100000), 2000000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_CHIP, 0), 40000000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_CHIP, 100000), 200000000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_READ, 0), 0);
+    static const struct {
+        flashmodel_op_kind_t kind;
+        uint32_t cycles;
+        uint64_t want_us;
+    } rows[] = {
+        {FLASHMODEL_OP_PROGRAM, 0, 400},
+        {FLASHMODEL_OP_PROGRAM, 50000, 1700},
+        {FLASHMODEL_OP_PROGRAM, 100000, 3000},
+        {FLASHMODEL_OP_PROGRAM, 1000000, 3000}, /* past the endurance: the maximum */
+        {FLASHMODEL_OP_ERASE_SECTOR, 0, 45000},
+        {FLASHMODEL_OP_ERASE_SECTOR, 25000, 133750},
+        {FLASHMODEL_OP_ERASE_BLOCK, 0, 150000},
+        {FLASHMODEL_OP_ERASE_BLOCK, 100000, 2000000},
+        {FLASHMODEL_OP_ERASE_CHIP, 0, 40000000},
+        {FLASHMODEL_OP_ERASE_CHIP, 100000, 200000000},
+        {FLASHMODEL_OP_READ, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint64_t got = flashmodel_part_op_us(&p, rows[i].kind, rows[i].cycles);
+        if (got != rows[i].want_us) {
+            fail_msg("row %zu (kind %d, %u cycles): %" PRIu64 " us, want %" PRIu64, i,
+                     (int)rows[i].kind, (unsigned)rows[i].cycles, got, rows[i].want_us);
+        }
+    }
     assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_SECTOR), 4096);
     assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_BLOCK), 65536);
     assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_CHIP), FM_TEST_SIZE);
