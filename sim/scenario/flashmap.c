@@ -4,6 +4,7 @@
  * (spikes, on= counting, stuck bits) the conversion is spelled out here.
  */
 #include "chunksim/flashmap.h"
+#include "scenario_internal.h"
 #include "util_internal.h"
 
 #include <errno.h>
@@ -26,27 +27,6 @@ static uint64_t round_us(double us)
 }
 
 /* ---- [flash] ------------------------------------------------------------------ */
-
-/* The named part's row, with what the scenario says in place of its figures (the
- * scenario's keys default to the row's, so only keys the user gave differ). */
-static void map_part(flashmodel_part_t *p, const chunksim_scenario_t *sc)
-{
-    const flashmodel_part_info_t *row = flashmodel_part_find(sc->flash.part);
-    *p = (row != NULL ? row : flashmodel_part_at(0))->part;
-    p->size_bytes = sc->flash.size_bytes;
-    p->page_bytes = sc->flash.page_bytes;
-    p->sector_bytes = sc->flash.sector_bytes;
-    p->block_bytes = sc->flash.block_bytes;
-    p->tpp_typ_us = sc->flash.page_program_typ_us;
-    p->tpp_max_us = sc->flash.page_program_max_us;
-    p->tse_typ_us = sc->flash.sector_erase_typ_us;
-    p->tse_max_us = sc->flash.sector_erase_max_us;
-    p->tbe_typ_us = sc->flash.block_erase_typ_us;
-    p->tbe_max_us = sc->flash.block_erase_max_us;
-    p->tce_typ_us = sc->flash.chip_erase_typ_us;
-    p->tce_max_us = sc->flash.chip_erase_max_us;
-    p->endurance_cycles = sc->flash.endurance_cycles;
-}
 
 /*
  * The scenario names the command by its data lines; the part's formula
@@ -422,7 +402,7 @@ static int map_faults(chunksim_flashmap_t *map, const chunksim_scenario_t *sc, c
 static int map_all(chunksim_flashmap_t *map, const chunksim_scenario_t *sc, char *err,
                    size_t errlen)
 {
-    map_part(&map->cfg.part, sc);
+    chunksim__scenario_part_resolve(sc, &map->cfg.part);
     int rc = map_read_mode(&map->cfg, sc, err, errlen);
     if (rc == 0) {
         rc = map_policies(&map->cfg, sc, err, errlen);
