@@ -980,12 +980,5 @@ int flashmodel_wear_set(flashmodel_t *fm, uint32_t addr, uint32_t len, uint32_t 
     return 0;
 }
 
-const char *flashmodel_busy_policy_name(flashmodel_busy_policy_t policy)
-{
-    return flashmodel__name_of(busy_names, FLASHMODEL_BUSY_POLICY_COUNT, (int)policy);
-}
-
-int flashmodel_busy_policy_from_name(const char *name)
-{
-    return flashmodel__name_find(busy_names, FLASHMODEL_BUSY_POLICY_COUNT, name);
-}
+FLASHMODEL__NAME_LOOKUPS(flashmodel_busy_policy_t, flashmodel_busy_policy_name,
+                         flashmodel_busy_policy_from_name, busy_names, FLASHMODEL_BUSY_POLICY_COUNT)
