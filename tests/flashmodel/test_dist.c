@@ -16,6 +16,11 @@
 
 #include "fm_test.h"
 
+/* The model under test in the model tests; FM_TEST_CASE configures cfg before each. */
+static flashmodel_t fm;
+static flashmodel_config_t cfg;
+static flashmodel_op_t op;
+
 #define DRAWS 20000
 
 static void test_rng_same_seed_same_sequence(void **state)
@@ -215,9 +220,6 @@ static void test_dist_check_rejects_bad_parameters(void **state)
     d = (flashmodel_dist_t){.kind = FLASHMODEL_DIST_NORMAL, .mean_us = 9, .min_us = 9};
     assert_int_equal(flashmodel_dist_check(&d), 0); /* max 0: no upper clamp */
 
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_ERASE_BLOCK] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_UNIFORM, .min_us = 5, .max_us = 4};
     assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
@@ -227,11 +229,7 @@ static void test_model_uses_each_kinds_distribution_and_reports_the_draw(void **
 {
     (void)state;
     static const uint64_t trace[] = {700, 800};
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t buf[256], data[4] = {0};
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_READ] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 500};
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
@@ -255,11 +253,7 @@ static void test_model_uses_each_kinds_distribution_and_reports_the_draw(void **
 static void test_add_to_part_adds_the_draw_to_the_bus_time(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t buf[256];
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_READ] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 100, .add_to_part = true};
     fm_test_open(&fm, &cfg);
@@ -272,11 +266,7 @@ static void test_wear_scales_drawn_times_but_not_traces(void **state)
 {
     (void)state;
     static const uint64_t trace[] = {1000};
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t data[4] = {0};
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000};
     cfg.latency[FLASHMODEL_OP_ERASE_SECTOR] =
@@ -311,11 +301,7 @@ static void test_huge_draws_saturate_instead_of_overflowing(void **state)
 static void test_a_part_with_zero_typical_time_uses_the_draw_unscaled(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t data = 0;
-    fm_test_config(&cfg);
     cfg.part.tpp_typ_us = cfg.part.tpp_max_us = 0;
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 100};
@@ -329,11 +315,7 @@ static void test_a_part_with_zero_typical_time_uses_the_draw_unscaled(void **sta
 static void test_unscaled_draws_ignore_wear(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t data[4] = {0};
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000, .unscaled = true};
     fm_test_open(&fm, &cfg);
@@ -349,10 +331,6 @@ static void test_kinds_replaying_one_trace_share_its_position(void **state)
     (void)state;
     static const uint64_t erases[] = {10, 20, 30};
     static const uint64_t other[] = {10, 20, 30};
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
-    fm_test_config(&cfg);
     flashmodel_dist_t trace = {.kind = FLASHMODEL_DIST_TRACE, .trace_us = erases, .trace_count = 3};
     cfg.latency[FLASHMODEL_OP_ERASE_SECTOR] = trace;
     cfg.latency[FLASHMODEL_OP_ERASE_BLOCK] = trace;
@@ -376,22 +354,22 @@ static void test_kinds_replaying_one_trace_share_its_position(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rng_same_seed_same_sequence),
-        cmocka_unit_test(test_rng_below_and_unit_stay_in_range),
-        cmocka_unit_test(test_fixed_is_always_its_value),
-        cmocka_unit_test(test_uniform_respects_bounds_and_centres_its_mean),
-        cmocka_unit_test(test_normal_has_its_mean_and_deviation_and_clamps),
-        cmocka_unit_test(test_lognormal_has_its_median_and_mean),
-        cmocka_unit_test(test_spikes_add_their_size_at_their_rate),
-        cmocka_unit_test(test_trace_is_consumed_in_order_and_wraps),
-        cmocka_unit_test(test_dist_check_rejects_bad_parameters),
-        cmocka_unit_test(test_model_uses_each_kinds_distribution_and_reports_the_draw),
-        cmocka_unit_test(test_add_to_part_adds_the_draw_to_the_bus_time),
-        cmocka_unit_test(test_wear_scales_drawn_times_but_not_traces),
-        cmocka_unit_test(test_huge_draws_saturate_instead_of_overflowing),
-        cmocka_unit_test(test_a_part_with_zero_typical_time_uses_the_draw_unscaled),
-        cmocka_unit_test(test_unscaled_draws_ignore_wear),
-        cmocka_unit_test(test_kinds_replaying_one_trace_share_its_position),
+        FM_TEST_CASE(test_rng_same_seed_same_sequence, &cfg),
+        FM_TEST_CASE(test_rng_below_and_unit_stay_in_range, &cfg),
+        FM_TEST_CASE(test_fixed_is_always_its_value, &cfg),
+        FM_TEST_CASE(test_uniform_respects_bounds_and_centres_its_mean, &cfg),
+        FM_TEST_CASE(test_normal_has_its_mean_and_deviation_and_clamps, &cfg),
+        FM_TEST_CASE(test_lognormal_has_its_median_and_mean, &cfg),
+        FM_TEST_CASE(test_spikes_add_their_size_at_their_rate, &cfg),
+        FM_TEST_CASE(test_trace_is_consumed_in_order_and_wraps, &cfg),
+        FM_TEST_CASE(test_dist_check_rejects_bad_parameters, &cfg),
+        FM_TEST_CASE(test_model_uses_each_kinds_distribution_and_reports_the_draw, &cfg),
+        FM_TEST_CASE(test_add_to_part_adds_the_draw_to_the_bus_time, &cfg),
+        FM_TEST_CASE(test_wear_scales_drawn_times_but_not_traces, &cfg),
+        FM_TEST_CASE(test_huge_draws_saturate_instead_of_overflowing, &cfg),
+        FM_TEST_CASE(test_a_part_with_zero_typical_time_uses_the_draw_unscaled, &cfg),
+        FM_TEST_CASE(test_unscaled_draws_ignore_wear, &cfg),
+        FM_TEST_CASE(test_kinds_replaying_one_trace_share_its_position, &cfg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,11 @@
 
 #include "fm_test.h"
 
+/* The model under test in the model tests; FM_TEST_CASE configures cfg before each. */
+static flashmodel_t fm;
+static flashmodel_config_t cfg;
+static flashmodel_op_t op;
+
 static void test_default_part_is_w25q128jv_class(void **state)
 {
     (void)state;
@@ -155,9 +160,6 @@ static void test_part_check_rejects_inconsistent_parts(void **state)
     assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
     assert_int_equal(flashmodel_part_check(NULL), FLASHMODEL_E_INVAL);
 
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    fm_test_config(&cfg);
     cfg.part.page_bytes = 300;
     assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
     fm_test_config(&cfg);
@@ -177,12 +179,8 @@ static void test_part_check_rejects_inconsistent_parts(void **state)
 static void test_model_charges_datasheet_times_by_default(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t buf[256], data[16];
     memset(data, 0, sizeof(data));
-    fm_test_config(&cfg);
     fm_test_open(&fm, &cfg);
 
     assert_int_equal(fm_test_read(&fm, 1000, 0, buf, 256, &op), 0);
@@ -215,11 +213,7 @@ static void test_model_charges_datasheet_times_by_default(void **state)
 static void test_model_reads_with_the_configured_command(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t buf[256];
-    fm_test_config(&cfg);
     cfg.read_mode = FLASHMODEL_READ_QUAD_IO;
     fm_test_open(&fm, &cfg);
     assert_int_equal(fm_test_read(&fm, 0, 0, buf, 256, &op), 0);
@@ -340,17 +334,17 @@ static void test_memory_mapped_read_is_one_bus_access_per_word(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_part_is_w25q128jv_class),
-        cmocka_unit_test(test_read_256_bytes_single_line_at_50mhz_takes_42_us),
-        cmocka_unit_test(test_fast_read_modes_count_lines_and_dummy_cycles),
-        cmocka_unit_test(test_wear_grows_times_linearly_from_typical_to_maximum),
-        cmocka_unit_test(test_part_check_rejects_inconsistent_parts),
-        cmocka_unit_test(test_model_charges_datasheet_times_by_default),
-        cmocka_unit_test(test_model_reads_with_the_configured_command),
-        cmocka_unit_test(test_names_round_trip),
-        cmocka_unit_test(test_every_row_loads_and_matches_its_cited_figures),
-        cmocka_unit_test(test_default_part_is_row_zero),
-        cmocka_unit_test(test_memory_mapped_read_is_one_bus_access_per_word),
+        FM_TEST_CASE(test_default_part_is_w25q128jv_class, &cfg),
+        FM_TEST_CASE(test_read_256_bytes_single_line_at_50mhz_takes_42_us, &cfg),
+        FM_TEST_CASE(test_fast_read_modes_count_lines_and_dummy_cycles, &cfg),
+        FM_TEST_CASE(test_wear_grows_times_linearly_from_typical_to_maximum, &cfg),
+        FM_TEST_CASE(test_part_check_rejects_inconsistent_parts, &cfg),
+        FM_TEST_CASE(test_model_charges_datasheet_times_by_default, &cfg),
+        FM_TEST_CASE(test_model_reads_with_the_configured_command, &cfg),
+        FM_TEST_CASE(test_names_round_trip, &cfg),
+        FM_TEST_CASE(test_every_row_loads_and_matches_its_cited_figures, &cfg),
+        FM_TEST_CASE(test_default_part_is_row_zero, &cfg),
+        FM_TEST_CASE(test_memory_mapped_read_is_one_bus_access_per_word, &cfg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
