@@ -78,12 +78,5 @@ uint64_t flashmodel_dist_draw(const flashmodel_dist_t *d, flashmodel_rng_t *rng,
     }
 }
 
-const char *flashmodel_dist_name(flashmodel_dist_kind_t kind)
-{
-    return flashmodel__name_of(dist_names, FLASHMODEL_DIST_KIND_COUNT, (int)kind);
-}
-
-int flashmodel_dist_from_name(const char *name)
-{
-    return flashmodel__name_find(dist_names, FLASHMODEL_DIST_KIND_COUNT, name);
-}
+FLASHMODEL__NAME_LOOKUPS(flashmodel_dist_kind_t, flashmodel_dist_name, flashmodel_dist_from_name,
+                         dist_names, FLASHMODEL_DIST_KIND_COUNT)

@@ -53,22 +53,8 @@ bool flashmodel_fault_applies(flashmodel_fault_t fault, flashmodel_op_kind_t op)
     }
 }
 
-const char *flashmodel_fault_name(flashmodel_fault_t fault)
-{
-    return flashmodel__name_of(fault_names, FLASHMODEL_FAULT_COUNT, (int)fault);
-}
+FLASHMODEL__NAME_LOOKUPS(flashmodel_fault_t, flashmodel_fault_name, flashmodel_fault_from_name,
+                         fault_names, FLASHMODEL_FAULT_COUNT)
 
-int flashmodel_fault_from_name(const char *name)
-{
-    return flashmodel__name_find(fault_names, FLASHMODEL_FAULT_COUNT, name);
-}
-
-const char *flashmodel_trigger_name(flashmodel_trigger_t trigger)
-{
-    return flashmodel__name_of(trigger_names, FLASHMODEL_TRIGGER_COUNT, (int)trigger);
-}
-
-int flashmodel_trigger_from_name(const char *name)
-{
-    return flashmodel__name_find(trigger_names, FLASHMODEL_TRIGGER_COUNT, name);
-}
+FLASHMODEL__NAME_LOOKUPS(flashmodel_trigger_t, flashmodel_trigger_name,
+                         flashmodel_trigger_from_name, trigger_names, FLASHMODEL_TRIGGER_COUNT)

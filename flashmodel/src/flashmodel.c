@@ -914,46 +914,43 @@ const flashmodel_counters_t *flashmodel_counters(const flashmodel_t *fm)
     return &fm->counters;
 }
 
-int flashmodel_load(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t len)
+/* The image accessors' shared argument check: in the part, and a buffer when there are bytes. */
+static int image_args_check(const flashmodel_t *fm, uint32_t addr, const void *buf, uint32_t len)
 {
     if ((uint64_t)addr + len > fm->cfg.part.size_bytes) {
         return FLASHMODEL_E_RANGE;
     }
-    if (len > 0 && data == NULL) {
-        return FLASHMODEL_E_INVAL;
-    }
-    if (len > 0) {
+    return len > 0 && buf == NULL ? FLASHMODEL_E_INVAL : 0;
+}
+
+int flashmodel_load(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t len)
+{
+    int rc = image_args_check(fm, addr, data, len);
+    if (rc == 0 && len > 0) {
         flashmodel__array_write(&fm->cells, addr, data, len);
     }
-    return 0;
+    return rc;
 }
 
 int flashmodel_load_shared(flashmodel_t *fm, uint32_t addr, const void *data, uint32_t len)
 {
-    if ((uint64_t)addr + len > fm->cfg.part.size_bytes) {
-        return FLASHMODEL_E_RANGE;
+    int rc = image_args_check(fm, addr, data, len);
+    if (rc == 0 && fm->cells.shared != NULL) {
+        rc = FLASHMODEL_E_INVAL;
     }
-    if ((len > 0 && data == NULL) || fm->cells.shared != NULL) {
-        return FLASHMODEL_E_INVAL;
-    }
-    if (len > 0) {
+    if (rc == 0 && len > 0) {
         flashmodel__array_share(&fm->cells, addr, data, len);
     }
-    return 0;
+    return rc;
 }
 
 int flashmodel_peek(const flashmodel_t *fm, uint32_t addr, void *dst, uint32_t len)
 {
-    if ((uint64_t)addr + len > fm->cfg.part.size_bytes) {
-        return FLASHMODEL_E_RANGE;
-    }
-    if (len > 0 && dst == NULL) {
-        return FLASHMODEL_E_INVAL;
-    }
-    if (len > 0) {
+    int rc = image_args_check(fm, addr, dst, len);
+    if (rc == 0 && len > 0) {
         flashmodel__array_read(&fm->cells, addr, dst, len);
     }
-    return 0;
+    return rc;
 }
 
 const uint8_t *flashmodel_image(const flashmodel_t *fm)
@@ -983,12 +980,5 @@ int flashmodel_wear_set(flashmodel_t *fm, uint32_t addr, uint32_t len, uint32_t 
     return 0;
 }
 
-const char *flashmodel_busy_policy_name(flashmodel_busy_policy_t policy)
-{
-    return flashmodel__name_of(busy_names, FLASHMODEL_BUSY_POLICY_COUNT, (int)policy);
-}
-
-int flashmodel_busy_policy_from_name(const char *name)
-{
-    return flashmodel__name_find(busy_names, FLASHMODEL_BUSY_POLICY_COUNT, name);
-}
+FLASHMODEL__NAME_LOOKUPS(flashmodel_busy_policy_t, flashmodel_busy_policy_name,
+                         flashmodel_busy_policy_from_name, busy_names, FLASHMODEL_BUSY_POLICY_COUNT)

@@ -30,4 +30,15 @@ static inline int flashmodel__name_find(const char *const *names, size_t count, 
 
 #define FM_NAME_STRING_(name, text) text,
 
+/* An enum's public pair of lookups over its name list: name_fn(value) and from_fn(name). */
+#define FLASHMODEL__NAME_LOOKUPS(type, name_fn, from_fn, names, count)                             \
+    const char *name_fn(type value)                                                                \
+    {                                                                                              \
+        return flashmodel__name_of(names, count, (int)value);                                      \
+    }                                                                                              \
+    int from_fn(const char *name)                                                                  \
+    {                                                                                              \
+        return flashmodel__name_find(names, count, name);                                          \
+    }
+
 #endif

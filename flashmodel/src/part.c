@@ -336,22 +336,9 @@ uint32_t flashmodel_part_erase_bytes(const flashmodel_part_t *part, flashmodel_o
     }
 }
 
-const char *flashmodel_op_kind_name(flashmodel_op_kind_t kind)
-{
-    return flashmodel__name_of(op_kind_names, FLASHMODEL_OP_KIND_COUNT, (int)kind);
-}
+FLASHMODEL__NAME_LOOKUPS(flashmodel_op_kind_t, flashmodel_op_kind_name,
+                         flashmodel_op_kind_from_name, op_kind_names, FLASHMODEL_OP_KIND_COUNT)
 
-int flashmodel_op_kind_from_name(const char *name)
-{
-    return flashmodel__name_find(op_kind_names, FLASHMODEL_OP_KIND_COUNT, name);
-}
-
-const char *flashmodel_read_mode_name(flashmodel_read_mode_t mode)
-{
-    return flashmodel__name_of(read_mode_names, FLASHMODEL_READ_MODE_COUNT, (int)mode);
-}
-
-int flashmodel_read_mode_from_name(const char *name)
-{
-    return flashmodel__name_find(read_mode_names, FLASHMODEL_READ_MODE_COUNT, name);
-}
+FLASHMODEL__NAME_LOOKUPS(flashmodel_read_mode_t, flashmodel_read_mode_name,
+                         flashmodel_read_mode_from_name, read_mode_names,
+                         FLASHMODEL_READ_MODE_COUNT)

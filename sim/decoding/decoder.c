@@ -92,17 +92,14 @@ uint32_t chunksim_decoder_coredump_limit(uint64_t image_bytes)
 void chunksim_decoder_free(chunksim_decoder_t *dec)
 {
     free(dec->expanded_);
-    dec->expanded_ = NULL;
-    dec->expanded_cap_ = 0;
     free(dec->buf_);
     free(dec->segs_);
-    dec->buf_ = NULL;
-    dec->segs_ = NULL;
-    dec->cap_ = 0;
-    dec->segcap_ = 0;
-    dec->nsegs_ = 0;
-    dec->in_message_ = false;
-    dec->has_last_ = false;
+    /* As after init, with the counters a caller may still read. */
+    const chunksim_decoder_config_t cfg = dec->cfg;
+    uint64_t messages = dec->messages, damaged = dec->damaged;
+    chunksim_decoder_init(dec, &cfg);
+    dec->messages = messages;
+    dec->damaged = damaged;
 }
 
 static void decoder_damage(chunksim_decoder_t *dec, chunksim_damage_kind_t kind, uint64_t chunk,
@@ -130,16 +127,13 @@ static uint32_t seg_end(const chunksim_segment_t *s)
     return s->offset + s->length;
 }
 
-/* Index of the first segment ending after off (segments are sorted and disjoint). */
-static size_t decoder_seg_after(const chunksim_decoder_t *dec, uint32_t off)
+/* Index of the first of n segments ending after off (segments are sorted and disjoint). */
+static size_t segs_first_ending_after(const chunksim_segment_t *segs, size_t n, uint32_t off)
 {
-    size_t lo = 0, hi = dec->nsegs_;
-    if (hi == 0 || seg_end(&dec->segs_[hi - 1]) <= off) {
-        return hi; /* in order, the usual case: no search */
-    }
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (seg_end(&dec->segs_[mid]) <= off) {
+        if (seg_end(&segs[mid]) <= off) {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -148,18 +142,19 @@ static size_t decoder_seg_after(const chunksim_decoder_t *dec, uint32_t off)
     return lo;
 }
 
+static size_t decoder_seg_after(const chunksim_decoder_t *dec, uint32_t off)
+{
+    size_t n = dec->nsegs_;
+    if (n == 0 || seg_end(&dec->segs_[n - 1]) <= off) {
+        return n; /* in order, the usual case: no search */
+    }
+    return segs_first_ending_after(dec->segs_, n, off);
+}
+
 bool chunksim_message_chunk_at(const chunksim_message_t *msg, uint32_t offset,
                                uint64_t *chunk_index)
 {
-    size_t lo = 0, hi = msg->nsegments;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (seg_end(&msg->segments[mid]) <= offset) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
+    size_t lo = segs_first_ending_after(msg->segments, msg->nsegments, offset);
     if (lo == msg->nsegments || msg->segments[lo].offset > offset) {
         return false;
     }

@@ -71,6 +71,15 @@ void chunksim__glue_leave(void)
     glue_view_report();
 }
 
+void chunksim__glue_call_optional(enum glue_fn fn, enum glue_during during, void (*call)(void))
+{
+    if (call != NULL) {
+        chunksim__glue_enter(fn, during, 0, 0);
+        call();
+        chunksim__glue_leave();
+    }
+}
+
 /* Asynchronous board operations, in the order of their GLUE_FN_*_DONE. */
 enum glue_op_kind { GLUE_OP_READ, GLUE_OP_ERASE, GLUE_OP_PROGRAM };
 static const char *const glue_op_names[] = {"flash_read_async", "flash_erase_async",
@@ -706,11 +715,7 @@ static void glue_reader_cancel(void *self)
 static void glue_reader_rewind(void *self)
 {
     glue_adapter_t *a = self;
-    if (a->fns->abort != NULL) {
-        chunksim__glue_enter(GLUE_FN_ABORT, GLUE_DURING_ABORT, 0, 0);
-        a->fns->abort();
-        chunksim__glue_leave();
-    }
+    chunksim__glue_call_optional(GLUE_FN_ABORT, GLUE_DURING_ABORT, a->fns->abort);
 }
 
 static void glue_reader_destroy(void *self)

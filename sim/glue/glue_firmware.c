@@ -191,11 +191,8 @@ static bool fw_last_chunk_final(void *self)
 static void fw_abort(void *self)
 {
     fw_packetizer_t *p = self;
-    if (p->fns->packetizer_abort != NULL) {
-        chunksim__glue_enter(GLUE_FN_PACKETIZER_ABORT, GLUE_DURING_ABORT, 0, 0);
-        p->fns->packetizer_abort();
-        chunksim__glue_leave();
-    }
+    chunksim__glue_call_optional(GLUE_FN_PACKETIZER_ABORT, GLUE_DURING_ABORT,
+                                 p->fns->packetizer_abort);
 }
 
 static void fw_destroy(void *self)

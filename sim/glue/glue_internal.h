@@ -86,6 +86,8 @@ typedef struct chunksim__glue_trace {
 void chunksim__glue_enter(enum glue_fn fn, enum glue_during during, uint32_t offset,
                           uint32_t bytes);
 void chunksim__glue_leave(void);
+/* An optional void(void) glue function (an abort): called between enter and leave if set. */
+void chunksim__glue_call_optional(enum glue_fn fn, enum glue_during during, void (*call)(void));
 /* The first thing found wrong without it being fatal (kept in the trace's note). */
 void chunksim__glue_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

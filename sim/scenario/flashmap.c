@@ -4,6 +4,7 @@
  * (spikes, on= counting, stuck bits) the conversion is spelled out here.
  */
 #include "chunksim/flashmap.h"
+#include "scenario_internal.h"
 #include "util_internal.h"
 
 #include <errno.h>
@@ -26,27 +27,6 @@ static uint64_t round_us(double us)
 }
 
 /* ---- [flash] ------------------------------------------------------------------ */
-
-/* The named part's row, with what the scenario says in place of its figures (the
- * scenario's keys default to the row's, so only keys the user gave differ). */
-static void map_part(flashmodel_part_t *p, const chunksim_scenario_t *sc)
-{
-    const flashmodel_part_info_t *row = flashmodel_part_find(sc->flash.part);
-    *p = (row != NULL ? row : flashmodel_part_at(0))->part;
-    p->size_bytes = sc->flash.size_bytes;
-    p->page_bytes = sc->flash.page_bytes;
-    p->sector_bytes = sc->flash.sector_bytes;
-    p->block_bytes = sc->flash.block_bytes;
-    p->tpp_typ_us = sc->flash.page_program_typ_us;
-    p->tpp_max_us = sc->flash.page_program_max_us;
-    p->tse_typ_us = sc->flash.sector_erase_typ_us;
-    p->tse_max_us = sc->flash.sector_erase_max_us;
-    p->tbe_typ_us = sc->flash.block_erase_typ_us;
-    p->tbe_max_us = sc->flash.block_erase_max_us;
-    p->tce_typ_us = sc->flash.chip_erase_typ_us;
-    p->tce_max_us = sc->flash.chip_erase_max_us;
-    p->endurance_cycles = sc->flash.endurance_cycles;
-}
 
 /*
  * The scenario names the command by its data lines; the part's formula
@@ -320,35 +300,26 @@ static int map_trigger(const chunksim_fault_rule_t *r, const flashmodel_part_t *
 {
     switch (r->trigger) {
     case CHUNKSIM_TRIGGER_ALWAYS:
-        m->trigger = FLASHMODEL_TRIG_RATE;
-        m->rate = 1.0;
-        return 0;
     case CHUNKSIM_TRIGGER_RATE:
         m->trigger = FLASHMODEL_TRIG_RATE;
-        m->rate = r->rate;
+        m->rate = r->trigger == CHUNKSIM_TRIGGER_ALWAYS ? 1.0 : r->rate;
         return 0;
     case CHUNKSIM_TRIGGER_OP:
-        /* "only operation number N": not the first applicable one from N on. */
-        m->trigger = FLASHMODEL_TRIG_OP_INDEX;
-        m->op_index = r->op_index;
-        m->exact = true;
-        return 0;
     case CHUNKSIM_TRIGGER_FROM_OP:
+        /* OP is "only operation number N": not the first applicable one from N on. */
         m->trigger = FLASHMODEL_TRIG_OP_INDEX;
         m->op_index = r->op_index;
-        m->every = true;
+        m->exact = r->trigger == CHUNKSIM_TRIGGER_OP;
+        m->every = r->trigger == CHUNKSIM_TRIGGER_FROM_OP;
         return 0;
     case CHUNKSIM_TRIGGER_ADDR:
         m->trigger = FLASHMODEL_TRIG_ADDR;
         return map_range(r, part, m, err, errlen);
     case CHUNKSIM_TRIGGER_AT_US: /* power_loss: the model's TIME cut is the instant */
-        m->trigger = FLASHMODEL_TRIG_TIME;
-        m->at_us = r->time_us;
-        return 0;
     case CHUNKSIM_TRIGGER_AFTER_US:
         m->trigger = FLASHMODEL_TRIG_TIME;
         m->at_us = r->time_us;
-        m->every = true;
+        m->every = r->trigger == CHUNKSIM_TRIGGER_AFTER_US;
         return 0;
     default:
         return rule_fail(r, err, errlen, "use trigger %d: unknown", (int)r->trigger);
@@ -431,7 +402,7 @@ static int map_faults(chunksim_flashmap_t *map, const chunksim_scenario_t *sc, c
 static int map_all(chunksim_flashmap_t *map, const chunksim_scenario_t *sc, char *err,
                    size_t errlen)
 {
-    map_part(&map->cfg.part, sc);
+    chunksim__scenario_part_resolve(sc, &map->cfg.part);
     int rc = map_read_mode(&map->cfg, sc, err, errlen);
     if (rc == 0) {
         rc = map_policies(&map->cfg, sc, err, errlen);

@@ -113,6 +113,9 @@ const struct flashmodel_part_info *chunksim__scenario_part(const chunksim_scenar
 /* Every [flash] datasheet key not given takes the part's value (the read
  * command's clock and dummy cycles included). */
 void chunksim__scenario_part_fill(chunksim_scenario_t *sc);
+/* The part the model runs: the scenario's row with the scenario's [flash]
+ * datasheet keys in place of the row's figures (the keys default to the row's). */
+void chunksim__scenario_part_resolve(const chunksim_scenario_t *sc, struct flashmodel_part *p);
 /* "w25q128jv, mx25r6435f_hp, ..." for messages. */
 void chunksim__scenario_part_names(char *buf, size_t len);
 int chunksim__scenario_apply_part(chunksim_scenario_t *sc, const struct scenario_key *key,

@@ -98,6 +98,14 @@ void chunksim__scenario_part_fill(chunksim_scenario_t *sc)
     fill_read(sc, p);
 }
 
+void chunksim__scenario_part_resolve(const chunksim_scenario_t *sc, flashmodel_part_t *p)
+{
+    *p = chunksim__scenario_part(sc)->part;
+    for (size_t i = 0; i < sizeof part_keys / sizeof part_keys[0]; i++)
+        memcpy((char *)p + part_keys[i].part_off, (const char *)sc + part_keys[i].sc_off,
+               part_keys[i].bytes);
+}
+
 _Static_assert(sizeof(((chunksim_scenario_t *)0)->flash.size_bytes) == 4, "u32 keys");
 _Static_assert(sizeof(((flashmodel_part_t *)0)->tpp_typ_us) == 8 &&
                    sizeof(((chunksim_scenario_t *)0)->flash.page_program_typ_us) == 8,

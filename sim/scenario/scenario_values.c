@@ -240,6 +240,20 @@ void chunksim__scenario_words_join(const char *const *words, char *buf, size_t l
     }
 }
 
+/* The file readers' end: on success the NUL-terminated buffer goes to the caller, else it is freed.
+ */
+static int file_buffer_hand_over(int rc, char *buf, size_t len, char **data, size_t *bytes)
+{
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    buf[len] = '\0';
+    *data = buf;
+    *bytes = len;
+    return 0;
+}
+
 int chunksim__scenario_file_read(const char *path, char **data, size_t *bytes)
 {
     FILE *f = fopen(path, "rb");
@@ -269,14 +283,7 @@ int chunksim__scenario_file_read(const char *path, char **data, size_t *bytes)
         }
     }
     fclose(f);
-    if (rc < 0) {
-        free(buf);
-        return rc;
-    }
-    buf[len] = '\0';
-    *data = buf;
-    *bytes = len;
-    return 0;
+    return file_buffer_hand_over(rc, buf, len, data, bytes);
 }
 
 static const char *file_kind(mode_t mode)
@@ -340,14 +347,7 @@ int chunksim__scenario_regular_file_read(const char *path, uint64_t max_bytes, c
     if (rc == 0 && (rc = read_fully(fd, buf, len, &got)) < 0)
         chunksim__scenario_format(why, whylen, "cannot read %s: %s", path, chunksim_strerror(rc));
     close(fd);
-    if (rc < 0) {
-        free(buf);
-        return rc;
-    }
-    buf[got] = '\0';
-    *data = buf;
-    *bytes = got;
-    return 0;
+    return file_buffer_hand_over(rc, buf, got, data, bytes);
 }
 
 char *chunksim__scenario_path_join(const char *base_dir, const char *rel)

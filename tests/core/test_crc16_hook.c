@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "test_ram.h"
+
 #include "chunksim_test_cmp.h"
 
 #include "chunk_decoder.h"
@@ -175,9 +177,7 @@ static int ram_get_info(void *ctx, chunkcore_storage_info_t *info)
 static int ram_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     ram_storage_t *s = ctx;
-    assert_le(offset, IMAGE_BYTES);
-    assert_le(len, IMAGE_BYTES - offset);
-    memcpy(buf, s->mem + offset, len);
+    test_ram_copy(buf, s->mem, IMAGE_BYTES, offset, len);
     return 0;
 }
 

@@ -476,7 +476,8 @@ static void test_read_contract_checker_flags_each_violation(void **state)
 
 /* ---- the packetizer's rules ---- */
 
-static void drain_one(harness_t *h, size_t room, uint8_t *out_type, size_t *out_bytes)
+/* One whole message in room-byte chunks: its type, and its size in out_bytes if wanted. */
+static uint8_t drain_one(harness_t *h, size_t room, size_t *out_bytes)
 {
     test_decoder_init(&h->dec, h->decoded, MAX_MSG_BYTES);
     int d = TEST_DEC_MORE;
@@ -489,8 +490,10 @@ static void drain_one(harness_t *h, size_t room, uint8_t *out_type, size_t *out_
         d = test_decoder_feed(&h->dec, buf, len);
         assert_ge(d, 0);
     }
-    *out_type = h->decoded[0];
-    *out_bytes = h->dec.total_bytes;
+    if (out_bytes != NULL) {
+        *out_bytes = h->dec.total_bytes;
+    }
+    return h->decoded[0];
 }
 
 static void test_sources_scanned_in_priority_order(void **state)
@@ -504,11 +507,8 @@ static void test_sources_scanned_in_priority_order(void **state)
     harness_offer(h, CHUNKCORE_MSG_COREDUMP, a, sizeof(a));
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
     for (uint8_t want = CHUNKCORE_MSG_COREDUMP; want <= CHUNKCORE_MSG_CDR; want++) {
-        uint8_t type;
-        size_t bytes;
         assert_int_equal(chunkcore_packetizer_data_available(&h->p), 1);
-        drain_one(h, 64, &type, &bytes);
-        assert_int_equal(type, want);
+        assert_int_equal(drain_one(h, 64, NULL), want);
         assert_int_equal(h->srcs[want].deletes, 1);
     }
     assert_int_equal(chunkcore_packetizer_data_available(&h->p), 0);
@@ -542,10 +542,7 @@ static void test_message_in_progress_finishes_before_rescan(void **state)
     assert_int_equal(d, TEST_DEC_DONE);
     assert_int_equal(h->decoded[0], CHUNKCORE_MSG_EVENT);
     assert_int_equal(h->srcs[CHUNKCORE_MSG_COREDUMP].reads, 0);
-    uint8_t type;
-    size_t bytes;
-    drain_one(h, 64, &type, &bytes);
-    assert_int_equal(type, CHUNKCORE_MSG_COREDUMP);
+    assert_int_equal(drain_one(h, 64, NULL), CHUNKCORE_MSG_COREDUMP);
     assert_no_violations(h);
 }
 
@@ -566,17 +563,13 @@ static void test_active_source_mask_excludes_sources(void **state)
 
     chunkcore_packetizer_set_active_sources(&h->p, 1u << CHUNKCORE_MSG_LOG);
     assert_int_equal(chunkcore_packetizer_data_available(&h->p), 1);
-    uint8_t type;
-    size_t bytes;
-    drain_one(h, 64, &type, &bytes);
-    assert_int_equal(type, CHUNKCORE_MSG_LOG);
+    assert_int_equal(drain_one(h, 64, NULL), CHUNKCORE_MSG_LOG);
     assert_int_equal(chunkcore_packetizer_data_available(&h->p), 0);
     assert_int_equal(h->srcs[CHUNKCORE_MSG_COREDUMP].reads, 0);
     assert_true(h->srcs[CHUNKCORE_MSG_COREDUMP].present);
 
     chunkcore_packetizer_set_active_sources(&h->p, CHUNKCORE_SOURCES_ALL);
-    drain_one(h, 64, &type, &bytes);
-    assert_int_equal(type, CHUNKCORE_MSG_COREDUMP);
+    assert_int_equal(drain_one(h, 64, NULL), CHUNKCORE_MSG_COREDUMP);
     assert_no_violations(h);
 }
 
@@ -595,9 +588,8 @@ static void test_set_active_sources_aborts_message_in_progress(void **state)
     assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_OK);
     chunkcore_packetizer_set_active_sources(&h->p, CHUNKCORE_SOURCES_ALL);
     /* Restarted from offset 0, not deleted. */
-    uint8_t type;
     size_t bytes;
-    drain_one(h, 12, &type, &bytes);
+    drain_one(h, 12, &bytes);
     assert_int_equal(bytes, 1 + sizeof(core));
     assert_memory_equal(h->decoded + 1, core, sizeof(core));
     assert_int_equal(h->srcs[CHUNKCORE_MSG_COREDUMP].deletes, 1);
@@ -637,9 +629,8 @@ static void test_abort_restarts_at_offset_0_without_deleting(void **state)
     assert_no_violations(h);
 
     chunkcore_packetizer_abort(&h->p);
-    uint8_t type;
     size_t bytes;
-    drain_one(h, 20, &type, &bytes);
+    drain_one(h, 20, &bytes);
     assert_int_equal(bytes, 1 + sizeof(core));
     assert_memory_equal(h->decoded + 1, core, sizeof(core));
     assert_no_violations(h);
@@ -652,9 +643,8 @@ static void test_project_key_header(void **state)
     h->cfg.project_key = "abc";
     harness_offer(h, CHUNKCORE_MSG_EVENT, payload, sizeof(payload));
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
-    uint8_t type;
     size_t bytes;
-    drain_one(h, 64, &type, &bytes);
+    drain_one(h, 64, &bytes);
     static const uint8_t expect[] = {0x42, 'a', 'b', 'c', 0x00, 0x11, 0x22, 0x33};
     assert_int_equal(bytes, sizeof(expect));
     assert_memory_equal(h->decoded, expect, sizeof(expect));
@@ -751,10 +741,7 @@ static void test_delete_on_confirm_waits_for_confirmation(void **state)
     assert_false(cd->present);
     assert_int_equal(chunkcore_packetizer_confirm(&h->p), CHUNKCORE_E_INVAL);
     /* Now the event goes. */
-    uint8_t type;
-    size_t bytes;
-    drain_one(h, 16, &type, &bytes);
-    assert_int_equal(type, CHUNKCORE_MSG_EVENT);
+    assert_int_equal(drain_one(h, 16, NULL), CHUNKCORE_MSG_EVENT);
     assert_no_violations(h);
 }
 
@@ -824,9 +811,8 @@ static void test_run_length_encoded_source_sets_header_bit(void **state)
     h->srcs[CHUNKCORE_MSG_COREDUMP].src.run_length_encoded = true;
     harness_offer(h, CHUNKCORE_MSG_COREDUMP, payload, sizeof(payload));
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
-    uint8_t type;
     size_t bytes;
-    drain_one(h, 9, &type, &bytes);
+    drain_one(h, 9, &bytes);
     static const uint8_t expect[] = {0x81, 0x04, 0x00, 0x01, 0x07};
     assert_int_equal(bytes, sizeof(expect));
     assert_memory_equal(h->decoded, expect, sizeof(expect));
@@ -834,7 +820,7 @@ static void test_run_length_encoded_source_sets_header_bit(void **state)
     h->cfg.project_key = "k";
     harness_offer(h, CHUNKCORE_MSG_COREDUMP, payload, sizeof(payload));
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
-    drain_one(h, 64, &type, &bytes);
+    drain_one(h, 64, &bytes);
     static const uint8_t keyed[] = {0xC1, 'k', 0x00, 0x04, 0x00, 0x01, 0x07};
     assert_int_equal(bytes, sizeof(keyed));
     assert_memory_equal(h->decoded, keyed, sizeof(keyed));
@@ -842,7 +828,7 @@ static void test_run_length_encoded_source_sets_header_bit(void **state)
     /* Other sources keep plain headers. */
     static const uint8_t ev[] = {0x0A};
     harness_offer(h, CHUNKCORE_MSG_EVENT, ev, sizeof(ev));
-    drain_one(h, 64, &type, &bytes);
+    drain_one(h, 64, &bytes);
     assert_int_equal(h->decoded[0], CHUNKCORE_MSG_EVENT | CHUNKCORE_MSG_HDR_KEY);
     assert_no_violations(h);
 }

@@ -42,6 +42,7 @@ typedef struct mem_source {
     size_t fail_read; /* this read (1-based) fails once with fail_rc; 0: none */
     int fail_rc;
     unsigned marks;
+    chunkcore_rle_t rle; /* the encoder over this source (rle_over) */
 } mem_source_t;
 
 static int mem_has(void *ctx, uint32_t *payload_bytes)
@@ -92,13 +93,17 @@ static mem_source_t *mem_new(const uint8_t *data, uint32_t bytes)
 
 /* ---- encoding through the source ---- */
 
-static chunkcore_rle_t *rle_over(mem_source_t *m)
+/* A payload with every kind of sequence (run, literal, run, literal, run at the end) and its
+ * encoding. */
+static const uint8_t sample_core[] = {1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 6, 9, 9, 9, 9};
+static const uint8_t sample_encoded[] = {4, 1, 5, 2, 3, 4, 10, 5, 1, 6, 8, 9};
+
+/* The encoded view of m; freeing m frees the encoder too. */
+static const chunkcore_source_t *rle_over(mem_source_t *m)
 {
-    chunkcore_rle_t *r = calloc(1, sizeof(*r));
-    assert_non_null(r);
     const chunkcore_rle_config_t cfg = {.source = &m->src};
-    assert_int_equal(chunkcore_rle_init(r, &cfg), CHUNKCORE_OK);
-    return r;
+    assert_int_equal(chunkcore_rle_init(&m->rle, &cfg), CHUNKCORE_OK);
+    return chunkcore_rle_source(&m->rle);
 }
 
 /*
@@ -109,8 +114,7 @@ static size_t encode_in_pieces(const uint8_t *in, size_t n, size_t piece, test_p
                                uint8_t *out)
 {
     mem_source_t *m = mem_new(in, (uint32_t)n);
-    chunkcore_rle_t *r = rle_over(m);
-    const chunkcore_source_t *s = chunkcore_rle_source(r);
+    const chunkcore_source_t *s = rle_over(m);
     uint32_t total = 0;
     assert_int_equal(s->has_message(s->ctx, &total), 1);
     assert_le(total, MAX_ENCODED_BYTES);
@@ -120,7 +124,6 @@ static size_t encode_in_pieces(const uint8_t *in, size_t n, size_t piece, test_p
         assert_int_equal(s->read(s->ctx, off, out + off, k), 0);
         off += k;
     }
-    free(r);
     free(m);
     return total;
 }
@@ -415,10 +418,8 @@ static void assert_reads(const mem_source_t *m, const uint32_t (*want)[2], size_
 static void test_reads_are_a_sizing_pass_then_scan_and_data_reads(void **state)
 {
     (void)state;
-    static const uint8_t core[] = {1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 6, 9, 9, 9, 9};
-    mem_source_t *m = mem_new(core, sizeof(core));
-    chunkcore_rle_t *r = rle_over(m);
-    const chunkcore_source_t *s = chunkcore_rle_source(r);
+    mem_source_t *m = mem_new(sample_core, sizeof(sample_core));
+    const chunkcore_source_t *s = rle_over(m);
     uint32_t total = 0;
     assert_int_equal(s->has_message(s->ctx, &total), 1);
     assert_int_equal(total, 12);
@@ -433,9 +434,7 @@ static void test_reads_are_a_sizing_pass_then_scan_and_data_reads(void **state)
         {14, 1}, {11, 1}, /* run 9 x4 ends with the payload */
     };
     assert_reads(m, want, sizeof(want) / sizeof(want[0]));
-    static const uint8_t expect[] = {4, 1, 5, 2, 3, 4, 10, 5, 1, 6, 8, 9};
-    assert_memory_equal(out, expect, sizeof(expect));
-    free(r);
+    assert_memory_equal(out, sample_encoded, sizeof(sample_encoded));
     free(m);
 }
 
@@ -445,8 +444,7 @@ static void test_sizing_pass_reads_in_scan_pieces_once(void **state)
     (void)state;
     static uint8_t zeros[1000];
     mem_source_t *m = mem_new(zeros, sizeof(zeros));
-    chunkcore_rle_t *r = rle_over(m);
-    const chunkcore_source_t *s = chunkcore_rle_source(r);
+    const chunkcore_source_t *s = rle_over(m);
     uint32_t total = 0;
     assert_int_equal(s->has_message(s->ctx, &total), 1);
     assert_int_equal(total, 3); /* 2000 = 0xD0 0x0F, then 0x00 */
@@ -458,7 +456,6 @@ static void test_sizing_pass_reads_in_scan_pieces_once(void **state)
     size_t reads = m->reads;
     assert_int_equal(s->has_message(s->ctx, &total), 1);
     assert_int_equal(m->reads, reads);
-    free(r);
     free(m);
 }
 
@@ -466,10 +463,8 @@ static void test_sizing_pass_reads_in_scan_pieces_once(void **state)
 static void test_restart_sizes_again_and_mark_read_deletes(void **state)
 {
     (void)state;
-    static const uint8_t core[] = {1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 6, 9, 9, 9, 9};
-    mem_source_t *m = mem_new(core, sizeof(core));
-    chunkcore_rle_t *r = rle_over(m);
-    const chunkcore_source_t *s = chunkcore_rle_source(r);
+    mem_source_t *m = mem_new(sample_core, sizeof(sample_core));
+    const chunkcore_source_t *s = rle_over(m);
     uint32_t total = 0;
     uint8_t out[12];
     assert_int_equal(s->has_message(s->ctx, &total), 1);
@@ -479,12 +474,11 @@ static void test_restart_sizes_again_and_mark_read_deletes(void **state)
     assert_int_equal(s->has_message(s->ctx, &total), 1);
     assert_int_equal(m->reads, reads + 1); /* a new sizing pass */
     assert_int_equal(s->read(s->ctx, 0, out, 12), 0);
-    assert_memory_equal(out, ((const uint8_t[]){4, 1, 5, 2, 3, 4, 10, 5, 1, 6, 8, 9}), 12);
+    assert_memory_equal(out, sample_encoded, sizeof(sample_encoded));
     assert_int_equal(s->read(s->ctx, 12, out, 1), CHUNKCORE_E_RANGE);
     assert_int_equal(s->mark_read(s->ctx), 0);
     assert_int_equal(m->marks, 1);
     assert_int_equal(s->has_message(s->ctx, &total), 0);
-    free(r);
     free(m);
 }
 
@@ -502,8 +496,7 @@ static void test_failed_read_is_undone_and_retried_identically(void **state)
         mem_source_t *m = mem_new(in, (uint32_t)n);
         m->fail_read = fail;
         m->fail_rc = CHUNKCORE_E_IO;
-        chunkcore_rle_t *r = rle_over(m);
-        const chunkcore_source_t *s = chunkcore_rle_source(r);
+        const chunkcore_source_t *s = rle_over(m);
         uint32_t total = 0;
         int rc = s->has_message(s->ctx, &total);
         if (rc == CHUNKCORE_E_IO) {
@@ -525,7 +518,6 @@ static void test_failed_read_is_undone_and_retried_identically(void **state)
         }
         assert_le(failures, 1);
         assert_memory_equal(got, want, e);
-        free(r);
         free(m);
     }
 }
@@ -566,9 +558,8 @@ static void send_and_check(const uint8_t *in, size_t n, const char *key, bool mu
     static uint8_t msg[MAX_ENCODED_BYTES + 64], stream[MAX_ENCODED_BYTES + 64],
         back[MAX_INPUT_BYTES];
     mem_source_t *m = mem_new(in, (uint32_t)n);
-    chunkcore_rle_t *r = rle_over(m);
     chunkcore_packetizer_config_t cfg = {.project_key = key};
-    cfg.sources[CHUNKCORE_MSG_COREDUMP] = chunkcore_rle_source(r);
+    cfg.sources[CHUNKCORE_MSG_COREDUMP] = rle_over(m);
     chunkcore_packetizer_t p;
     assert_int_equal(chunkcore_packetizer_init(&p, &cfg), CHUNKCORE_OK);
     chunkcore_msg_info_t info;
@@ -604,7 +595,6 @@ static void send_and_check(const uint8_t *in, size_t n, const char *key, bool mu
     assert_memory_equal(back, in, n);
     assert_int_equal(m->marks, 1); /* deleted on the last read, as without RLE */
     assert_int_equal(chunkcore_packetizer_data_available(&p), 0);
-    free(r);
     free(m);
 }
 

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "test_ram.h"
+
 #include "chunksim_test_cmp.h"
 
 #include "chunk_decoder.h"
@@ -35,9 +37,7 @@ typedef struct ram_msg {
 static int ram_msg_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     ram_msg_t *m = ctx;
-    assert_le(offset, m->bytes);
-    assert_le(len, m->bytes - offset);
-    memcpy(buf, m->data + offset, len);
+    test_ram_copy(buf, m->data, m->bytes, offset, len);
     m->reads++;
     m->last_offset = offset;
     m->last_len = len;
@@ -369,9 +369,7 @@ static int ram_source_has(void *ctx, uint32_t *payload_bytes)
 static int ram_source_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     ram_source_t *s = ctx;
-    assert_le(offset, s->payload_bytes);
-    assert_le(len, s->payload_bytes - offset);
-    memcpy(buf, s->payload + offset, len);
+    test_ram_copy(buf, s->payload, s->payload_bytes, offset, len);
     s->reads++;
     return 0;
 }

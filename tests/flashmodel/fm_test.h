@@ -19,6 +19,16 @@ static inline void fm_test_config(flashmodel_config_t *cfg)
     cfg->seed = 42;
 }
 
+/* cmocka setup for suites whose tests start from a fresh config: pass the
+ * config as the prestate (FM_TEST_CASE). */
+static inline int fm_test_setup(void **state)
+{
+    fm_test_config(*state);
+    return 0;
+}
+
+#define FM_TEST_CASE(fn, cfg) cmocka_unit_test_prestate_setup_teardown(fn, fm_test_setup, NULL, cfg)
+
 static inline void fm_test_open(flashmodel_t *fm, const flashmodel_config_t *cfg)
 {
     assert_int_equal(flashmodel_init(fm, cfg), 0);

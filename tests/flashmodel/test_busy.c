@@ -14,13 +14,6 @@
 static flashmodel_t fm;
 static flashmodel_config_t cfg;
 
-static int setup(void **state)
-{
-    (void)state;
-    fm_test_config(&cfg);
-    return 0;
-}
-
 static void test_queue_starts_an_op_when_the_device_is_free(void **state)
 {
     (void)state;
@@ -240,7 +233,7 @@ static void test_op_keeps_the_callers_data_slot(void **state)
     fm_test_close(&fm);
 }
 
-#define T(fn) cmocka_unit_test_setup(fn, setup)
+#define T(fn) FM_TEST_CASE(fn, &cfg)
 
 int main(void)
 {

@@ -16,6 +16,11 @@
 
 #include "fm_test.h"
 
+/* The model under test in the model tests; FM_TEST_CASE configures cfg before each. */
+static flashmodel_t fm;
+static flashmodel_config_t cfg;
+static flashmodel_op_t op;
+
 #define DRAWS 20000
 
 static void test_rng_same_seed_same_sequence(void **state)
@@ -58,21 +63,39 @@ static void test_rng_below_and_unit_stay_in_range(void **state)
     assert_int_equal(flashmodel_rng_below(&r, 1), 0);
 }
 
-static double mean_of(const flashmodel_dist_t *d, uint64_t seed, uint64_t *lo, uint64_t *hi)
+/* DRAWS draws from a fresh generator seeded with seed; the buffer is shared. */
+static const uint64_t *draws_of(const flashmodel_dist_t *d, uint64_t seed)
 {
+    static uint64_t v[DRAWS];
     flashmodel_rng_t r;
     size_t pos = 0;
-    double sum = 0;
     flashmodel_rng_seed(&r, seed);
+    for (int i = 0; i < DRAWS; i++) {
+        v[i] = flashmodel_dist_draw(d, &r, &pos);
+    }
+    return v;
+}
+
+static double mean_of(const flashmodel_dist_t *d, uint64_t seed, uint64_t *lo, uint64_t *hi)
+{
+    const uint64_t *draws = draws_of(d, seed);
+    double sum = 0;
     *lo = UINT64_MAX;
     *hi = 0;
     for (int i = 0; i < DRAWS; i++) {
-        uint64_t v = flashmodel_dist_draw(d, &r, &pos);
+        uint64_t v = draws[i];
         sum += (double)v;
         *lo = v < *lo ? v : *lo;
         *hi = v > *hi ? v : *hi;
     }
     return sum / DRAWS;
+}
+
+static uint64_t max_of(const flashmodel_dist_t *d, uint64_t seed)
+{
+    uint64_t lo, hi;
+    mean_of(d, seed, &lo, &hi);
+    return hi;
 }
 
 static void test_fixed_is_always_its_value(void **state)
@@ -100,12 +123,10 @@ static void test_normal_has_its_mean_and_deviation_and_clamps(void **state)
 {
     (void)state;
     flashmodel_dist_t d = {.kind = FLASHMODEL_DIST_NORMAL, .mean_us = 1000, .stddev_us = 100};
-    flashmodel_rng_t r;
-    size_t pos = 0;
+    const uint64_t *draws = draws_of(&d, 5);
     double sum = 0, sq = 0;
-    flashmodel_rng_seed(&r, 5);
     for (int i = 0; i < DRAWS; i++) {
-        double v = (double)flashmodel_dist_draw(&d, &r, &pos);
+        double v = (double)draws[i];
         sum += v;
         sq += v * v;
     }
@@ -130,13 +151,11 @@ static void test_lognormal_has_its_median_and_mean(void **state)
 {
     (void)state;
     flashmodel_dist_t d = {.kind = FLASHMODEL_DIST_LOGNORMAL, .median_us = 2000, .sigma = 0.5};
-    flashmodel_rng_t r;
-    size_t pos = 0;
+    const uint64_t *draws = draws_of(&d, 9);
     double sum = 0;
     int below = 0;
-    flashmodel_rng_seed(&r, 9);
     for (int i = 0; i < DRAWS; i++) {
-        uint64_t v = flashmodel_dist_draw(&d, &r, &pos);
+        uint64_t v = draws[i];
         sum += (double)v;
         below += v < 2000;
     }
@@ -144,9 +163,7 @@ static void test_lognormal_has_its_median_and_mean(void **state)
     double expect = 2000.0 * exp(0.5 * 0.5 / 2.0); /* 2266.3 */
     assert_lt(fabs(sum / DRAWS - expect), 25.0);
     d.max_us = 3000;
-    uint64_t lo, hi;
-    mean_of(&d, 9, &lo, &hi);
-    assert_int_equal(hi, 3000);
+    assert_int_equal(max_of(&d, 9), 3000);
 }
 
 static void test_spikes_add_their_size_at_their_rate(void **state)
@@ -154,20 +171,16 @@ static void test_spikes_add_their_size_at_their_rate(void **state)
     (void)state;
     flashmodel_dist_t d = {
         .kind = FLASHMODEL_DIST_SPIKES, .value_us = 50, .spike_p = 0.1, .spike_us = 5000};
-    flashmodel_rng_t r;
-    size_t pos = 0;
+    const uint64_t *draws = draws_of(&d, 11);
     int spikes = 0;
-    flashmodel_rng_seed(&r, 11);
     for (int i = 0; i < DRAWS; i++) {
-        uint64_t v = flashmodel_dist_draw(&d, &r, &pos);
+        uint64_t v = draws[i];
         assert_true(v == 50 || v == 5050);
         spikes += v == 5050;
     }
     assert_in_range(spikes, DRAWS / 10 - 250, DRAWS / 10 + 250);
     d.spike_p = 0;
-    uint64_t lo, hi;
-    mean_of(&d, 11, &lo, &hi);
-    assert_int_equal(hi, 50);
+    assert_int_equal(max_of(&d, 11), 50);
 }
 
 static void test_trace_is_consumed_in_order_and_wraps(void **state)
@@ -207,9 +220,6 @@ static void test_dist_check_rejects_bad_parameters(void **state)
     d = (flashmodel_dist_t){.kind = FLASHMODEL_DIST_NORMAL, .mean_us = 9, .min_us = 9};
     assert_int_equal(flashmodel_dist_check(&d), 0); /* max 0: no upper clamp */
 
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_ERASE_BLOCK] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_UNIFORM, .min_us = 5, .max_us = 4};
     assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
@@ -219,11 +229,7 @@ static void test_model_uses_each_kinds_distribution_and_reports_the_draw(void **
 {
     (void)state;
     static const uint64_t trace[] = {700, 800};
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t buf[256], data[4] = {0};
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_READ] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 500};
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
@@ -247,11 +253,7 @@ static void test_model_uses_each_kinds_distribution_and_reports_the_draw(void **
 static void test_add_to_part_adds_the_draw_to_the_bus_time(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t buf[256];
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_READ] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 100, .add_to_part = true};
     fm_test_open(&fm, &cfg);
@@ -264,11 +266,7 @@ static void test_wear_scales_drawn_times_but_not_traces(void **state)
 {
     (void)state;
     static const uint64_t trace[] = {1000};
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t data[4] = {0};
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000};
     cfg.latency[FLASHMODEL_OP_ERASE_SECTOR] =
@@ -303,11 +301,7 @@ static void test_huge_draws_saturate_instead_of_overflowing(void **state)
 static void test_a_part_with_zero_typical_time_uses_the_draw_unscaled(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t data = 0;
-    fm_test_config(&cfg);
     cfg.part.tpp_typ_us = cfg.part.tpp_max_us = 0;
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 100};
@@ -321,11 +315,7 @@ static void test_a_part_with_zero_typical_time_uses_the_draw_unscaled(void **sta
 static void test_unscaled_draws_ignore_wear(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t data[4] = {0};
-    fm_test_config(&cfg);
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000, .unscaled = true};
     fm_test_open(&fm, &cfg);
@@ -341,10 +331,6 @@ static void test_kinds_replaying_one_trace_share_its_position(void **state)
     (void)state;
     static const uint64_t erases[] = {10, 20, 30};
     static const uint64_t other[] = {10, 20, 30};
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
-    fm_test_config(&cfg);
     flashmodel_dist_t trace = {.kind = FLASHMODEL_DIST_TRACE, .trace_us = erases, .trace_count = 3};
     cfg.latency[FLASHMODEL_OP_ERASE_SECTOR] = trace;
     cfg.latency[FLASHMODEL_OP_ERASE_BLOCK] = trace;
@@ -368,22 +354,22 @@ static void test_kinds_replaying_one_trace_share_its_position(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rng_same_seed_same_sequence),
-        cmocka_unit_test(test_rng_below_and_unit_stay_in_range),
-        cmocka_unit_test(test_fixed_is_always_its_value),
-        cmocka_unit_test(test_uniform_respects_bounds_and_centres_its_mean),
-        cmocka_unit_test(test_normal_has_its_mean_and_deviation_and_clamps),
-        cmocka_unit_test(test_lognormal_has_its_median_and_mean),
-        cmocka_unit_test(test_spikes_add_their_size_at_their_rate),
-        cmocka_unit_test(test_trace_is_consumed_in_order_and_wraps),
-        cmocka_unit_test(test_dist_check_rejects_bad_parameters),
-        cmocka_unit_test(test_model_uses_each_kinds_distribution_and_reports_the_draw),
-        cmocka_unit_test(test_add_to_part_adds_the_draw_to_the_bus_time),
-        cmocka_unit_test(test_wear_scales_drawn_times_but_not_traces),
-        cmocka_unit_test(test_huge_draws_saturate_instead_of_overflowing),
-        cmocka_unit_test(test_a_part_with_zero_typical_time_uses_the_draw_unscaled),
-        cmocka_unit_test(test_unscaled_draws_ignore_wear),
-        cmocka_unit_test(test_kinds_replaying_one_trace_share_its_position),
+        FM_TEST_CASE(test_rng_same_seed_same_sequence, &cfg),
+        FM_TEST_CASE(test_rng_below_and_unit_stay_in_range, &cfg),
+        FM_TEST_CASE(test_fixed_is_always_its_value, &cfg),
+        FM_TEST_CASE(test_uniform_respects_bounds_and_centres_its_mean, &cfg),
+        FM_TEST_CASE(test_normal_has_its_mean_and_deviation_and_clamps, &cfg),
+        FM_TEST_CASE(test_lognormal_has_its_median_and_mean, &cfg),
+        FM_TEST_CASE(test_spikes_add_their_size_at_their_rate, &cfg),
+        FM_TEST_CASE(test_trace_is_consumed_in_order_and_wraps, &cfg),
+        FM_TEST_CASE(test_dist_check_rejects_bad_parameters, &cfg),
+        FM_TEST_CASE(test_model_uses_each_kinds_distribution_and_reports_the_draw, &cfg),
+        FM_TEST_CASE(test_add_to_part_adds_the_draw_to_the_bus_time, &cfg),
+        FM_TEST_CASE(test_wear_scales_drawn_times_but_not_traces, &cfg),
+        FM_TEST_CASE(test_huge_draws_saturate_instead_of_overflowing, &cfg),
+        FM_TEST_CASE(test_a_part_with_zero_typical_time_uses_the_draw_unscaled, &cfg),
+        FM_TEST_CASE(test_unscaled_draws_ignore_wear, &cfg),
+        FM_TEST_CASE(test_kinds_replaying_one_trace_share_its_position, &cfg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

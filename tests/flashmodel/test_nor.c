@@ -17,13 +17,6 @@ static flashmodel_t fm;
 static flashmodel_config_t cfg;
 static flashmodel_op_t op;
 
-static int setup(void **state)
-{
-    (void)state;
-    fm_test_config(&cfg);
-    return 0;
-}
-
 static uint8_t peek1(uint32_t addr)
 {
     uint8_t b;
@@ -346,7 +339,7 @@ static void test_a_shared_load_is_read_in_place_until_changed(void **state)
     fm_test_close(&fm);
 }
 
-#define T(fn) cmocka_unit_test_setup(fn, setup)
+#define T(fn) FM_TEST_CASE(fn, &cfg)
 
 int main(void)
 {

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -13,6 +14,11 @@
 #include "chunksim_test_cmp.h"
 
 #include "fm_test.h"
+
+/* The model under test in the model tests; FM_TEST_CASE configures cfg before each. */
+static flashmodel_t fm;
+static flashmodel_config_t cfg;
+static flashmodel_op_t op;
 
 static void test_default_part_is_w25q128jv_class(void **state)
 {
@@ -59,16 +65,23 @@ static void test_fast_read_modes_count_lines_and_dummy_cycles(void **state)
     (void)state;
     flashmodel_part_t p;
     flashmodel_part_default(&p, FM_TEST_SIZE);
-    /* 0Bh: 8 + 24 + 8 + 2048 = 2088 clocks at 133 MHz = 15.7 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_FAST, 256), 16);
-    /* 3Bh: 8 + 24 + 8 + 1024 = 1064 clocks = 8.0 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_DUAL_OUT, 256), 8);
-    /* 6Bh: 8 + 24 + 8 + 512 = 552 clocks = 4.15 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_OUT, 256), 5);
-    /* BBh: address on 2 lines: 8 + 12 + 4 + 1024 = 1048 clocks = 7.88 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_DUAL_IO, 256), 8);
-    /* EBh: address on 4 lines: 8 + 6 + 6 + 512 = 532 clocks = 4.0 us. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_IO, 256), 4);
+    static const struct {
+        flashmodel_read_mode_t mode;
+        uint64_t want_us;
+    } rows[] = {
+        {FLASHMODEL_READ_FAST, 16},    /* 0Bh: 8 + 24 + 8 + 2048 = 2088 clocks at 133 MHz */
+        {FLASHMODEL_READ_DUAL_OUT, 8}, /* 3Bh: 8 + 24 + 8 + 1024 = 1064 clocks = 8.0 us */
+        {FLASHMODEL_READ_QUAD_OUT, 5}, /* 6Bh: 8 + 24 + 8 + 512 = 552 clocks = 4.15 us */
+        {FLASHMODEL_READ_DUAL_IO, 8},  /* BBh: address on 2 lines: 8 + 12 + 4 + 1024 */
+        {FLASHMODEL_READ_QUAD_IO, 4},  /* EBh: address on 4 lines: 8 + 6 + 6 + 512 */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint64_t got = flashmodel_part_read_us(&p, rows[i].mode, 256);
+        if (got != rows[i].want_us) {
+            fail_msg("row %zu (mode %d): 256 bytes take %" PRIu64 " us, want %" PRIu64, i,
+                     (int)rows[i].mode, got, rows[i].want_us);
+        }
+    }
     /* A byte on 4 lines still takes 2 whole clocks. */
     p.fast_clock_hz = 1000000;
     assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_IO, 1), 8 + 6 + 6 + 2);
@@ -83,17 +96,30 @@ static void test_wear_grows_times_linearly_from_typical_to_maximum(void **state)
     (void)state;
     flashmodel_part_t p;
     flashmodel_part_default(&p, FM_TEST_SIZE);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 0), 400);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 50000), 1700);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 100000), 3000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_PROGRAM, 1000000), 3000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_SECTOR, 0), 45000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_SECTOR, 25000), 133750);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_BLOCK, 0), 150000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_BLOCK, 100000), 2000000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_CHIP, 0), 40000000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_ERASE_CHIP, 100000), 200000000);
-    assert_int_equal(flashmodel_part_op_us(&p, FLASHMODEL_OP_READ, 0), 0);
+    static const struct {
+        flashmodel_op_kind_t kind;
+        uint32_t cycles;
+        uint64_t want_us;
+    } rows[] = {
+        {FLASHMODEL_OP_PROGRAM, 0, 400},
+        {FLASHMODEL_OP_PROGRAM, 50000, 1700},
+        {FLASHMODEL_OP_PROGRAM, 100000, 3000},
+        {FLASHMODEL_OP_PROGRAM, 1000000, 3000}, /* past the endurance: the maximum */
+        {FLASHMODEL_OP_ERASE_SECTOR, 0, 45000},
+        {FLASHMODEL_OP_ERASE_SECTOR, 25000, 133750},
+        {FLASHMODEL_OP_ERASE_BLOCK, 0, 150000},
+        {FLASHMODEL_OP_ERASE_BLOCK, 100000, 2000000},
+        {FLASHMODEL_OP_ERASE_CHIP, 0, 40000000},
+        {FLASHMODEL_OP_ERASE_CHIP, 100000, 200000000},
+        {FLASHMODEL_OP_READ, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint64_t got = flashmodel_part_op_us(&p, rows[i].kind, rows[i].cycles);
+        if (got != rows[i].want_us) {
+            fail_msg("row %zu (kind %d, %u cycles): %" PRIu64 " us, want %" PRIu64, i,
+                     (int)rows[i].kind, (unsigned)rows[i].cycles, got, rows[i].want_us);
+        }
+    }
     assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_SECTOR), 4096);
     assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_BLOCK), 65536);
     assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_CHIP), FM_TEST_SIZE);
@@ -134,9 +160,6 @@ static void test_part_check_rejects_inconsistent_parts(void **state)
     assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
     assert_int_equal(flashmodel_part_check(NULL), FLASHMODEL_E_INVAL);
 
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    fm_test_config(&cfg);
     cfg.part.page_bytes = 300;
     assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
     fm_test_config(&cfg);
@@ -156,12 +179,8 @@ static void test_part_check_rejects_inconsistent_parts(void **state)
 static void test_model_charges_datasheet_times_by_default(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t buf[256], data[16];
     memset(data, 0, sizeof(data));
-    fm_test_config(&cfg);
     fm_test_open(&fm, &cfg);
 
     assert_int_equal(fm_test_read(&fm, 1000, 0, buf, 256, &op), 0);
@@ -194,11 +213,7 @@ static void test_model_charges_datasheet_times_by_default(void **state)
 static void test_model_reads_with_the_configured_command(void **state)
 {
     (void)state;
-    flashmodel_config_t cfg;
-    flashmodel_t fm;
-    flashmodel_op_t op;
     uint8_t buf[256];
-    fm_test_config(&cfg);
     cfg.read_mode = FLASHMODEL_READ_QUAD_IO;
     fm_test_open(&fm, &cfg);
     assert_int_equal(fm_test_read(&fm, 0, 0, buf, 256, &op), 0);
@@ -319,17 +334,17 @@ static void test_memory_mapped_read_is_one_bus_access_per_word(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_part_is_w25q128jv_class),
-        cmocka_unit_test(test_read_256_bytes_single_line_at_50mhz_takes_42_us),
-        cmocka_unit_test(test_fast_read_modes_count_lines_and_dummy_cycles),
-        cmocka_unit_test(test_wear_grows_times_linearly_from_typical_to_maximum),
-        cmocka_unit_test(test_part_check_rejects_inconsistent_parts),
-        cmocka_unit_test(test_model_charges_datasheet_times_by_default),
-        cmocka_unit_test(test_model_reads_with_the_configured_command),
-        cmocka_unit_test(test_names_round_trip),
-        cmocka_unit_test(test_every_row_loads_and_matches_its_cited_figures),
-        cmocka_unit_test(test_default_part_is_row_zero),
-        cmocka_unit_test(test_memory_mapped_read_is_one_bus_access_per_word),
+        FM_TEST_CASE(test_default_part_is_w25q128jv_class, &cfg),
+        FM_TEST_CASE(test_read_256_bytes_single_line_at_50mhz_takes_42_us, &cfg),
+        FM_TEST_CASE(test_fast_read_modes_count_lines_and_dummy_cycles, &cfg),
+        FM_TEST_CASE(test_wear_grows_times_linearly_from_typical_to_maximum, &cfg),
+        FM_TEST_CASE(test_part_check_rejects_inconsistent_parts, &cfg),
+        FM_TEST_CASE(test_model_charges_datasheet_times_by_default, &cfg),
+        FM_TEST_CASE(test_model_reads_with_the_configured_command, &cfg),
+        FM_TEST_CASE(test_names_round_trip, &cfg),
+        FM_TEST_CASE(test_every_row_loads_and_matches_its_cited_figures, &cfg),
+        FM_TEST_CASE(test_default_part_is_row_zero, &cfg),
+        FM_TEST_CASE(test_memory_mapped_read_is_one_bus_access_per_word, &cfg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
