@@ -49,21 +49,31 @@ static int merge_sqlite_fail(merge_t *g, const char *doing)
                       sqlite3_errmsg(g->db));
 }
 
-/* Runs sql with ?1 = after_run_id, ?2 = up_to_run_id (0: none), ?3 = label; adds its changes. */
+/* sql prepared with what it asks for: ?1 = after_run_id, ?2 = up_to_run_id (0: none), ?3 = label.
+ */
+static int merge_prepare(merge_t *g, const char *sql, const char *doing, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(g->db, sql, -1, st, NULL) != SQLITE_OK)
+        return merge_sqlite_fail(g, doing);
+    int n = sqlite3_bind_parameter_count(*st);
+    if (n >= 1)
+        sqlite3_bind_int64(*st, 1, g->opts->after_run_id);
+    if (n >= 2)
+        sqlite3_bind_int64(*st, 2, g->opts->up_to_run_id);
+    if (n >= 3)
+        sqlite3_bind_text(*st, 3, g->opts->label != NULL ? g->opts->label : g->path, -1,
+                          SQLITE_TRANSIENT);
+    return 0;
+}
+
+/* Runs sql (parameters as merge_prepare binds them); adds its changes. */
 static int merge_exec(merge_t *g, const char *sql, const char *doing, uint64_t *changes)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(g->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return merge_sqlite_fail(g, doing);
-    int n = sqlite3_bind_parameter_count(st);
-    if (n >= 1)
-        sqlite3_bind_int64(st, 1, g->opts->after_run_id);
-    if (n >= 2)
-        sqlite3_bind_int64(st, 2, g->opts->up_to_run_id);
-    if (n >= 3)
-        sqlite3_bind_text(st, 3, g->opts->label != NULL ? g->opts->label : g->path, -1,
-                          SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
+    int rc = merge_prepare(g, sql, doing, &st);
+    if (rc < 0)
+        return rc;
+    rc = sqlite3_step(st);
     while (rc == SQLITE_ROW)
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -77,14 +87,10 @@ static int merge_exec(merge_t *g, const char *sql, const char *doing, uint64_t *
 static int merge_query_int(merge_t *g, const char *sql, const char *doing, int64_t *out)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(g->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return merge_sqlite_fail(g, doing);
-    int n = sqlite3_bind_parameter_count(st);
-    if (n >= 1)
-        sqlite3_bind_int64(st, 1, g->opts->after_run_id);
-    if (n >= 2)
-        sqlite3_bind_int64(st, 2, g->opts->up_to_run_id);
-    int rc = sqlite3_step(st);
+    int rc = merge_prepare(g, sql, doing, &st);
+    if (rc < 0)
+        return rc;
+    rc = sqlite3_step(st);
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
