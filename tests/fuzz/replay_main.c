@@ -4,6 +4,8 @@
  * corpus run in the normal build, under gcc and the sanitizer preset.
  * Arguments: files or directories (their regular files, in name order).
  */
+#include "scenario_internal.h"
+
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,32 +15,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The library's whole-file reader: the one the scenario loader reads with. */
 static int replay_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        perror(path);
+    char *buf;
+    size_t len;
+    int rc = chunksim__scenario_file_read(path, &buf, &len);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", path, strerror(-rc));
         return -1;
     }
-    size_t cap = 4096, len = 0;
-    uint8_t *buf = malloc(cap);
-    size_t n;
-    while (buf != NULL && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap *= 2);
-            if (nb == NULL) {
-                free(buf);
-            }
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (buf == NULL) {
-        fprintf(stderr, "%s: out of memory\n", path);
-        return -1;
-    }
-    LLVMFuzzerTestOneInput(buf, len);
+    LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
     free(buf);
     return 0;
 }
