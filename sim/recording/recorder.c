@@ -269,6 +269,17 @@ static int rec_check_outcome(chunksim_rec_t *rec, const char *outcome)
         outcome ? outcome : "(null)");
 }
 
+/* Whether rows of a run may be written now: writable, and a run is being recorded. */
+static int rec_recording(chunksim_rec_t *rec)
+{
+    int r = rec_writable(rec);
+    if (r != 0)
+        return r;
+    if (rec->run_id == 0)
+        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_STATE, "no run is being recorded");
+    return 0;
+}
+
 /* Write the final UPDATE of the current run and commit it with the last batch. */
 static int rec_run_finish(chunksim_rec_t *rec, sqlite3_stmt *st, int bind_rc, const char *what)
 {
@@ -296,11 +307,9 @@ static int rec_run_finish(chunksim_rec_t *rec, sqlite3_stmt *st, int bind_rc, co
 
 int chunksim_rec_run_end(chunksim_rec_t *rec, const chunksim_rec_run_result_t *res)
 {
-    int r = rec_writable(rec);
+    int r = rec_recording(rec);
     if (r != 0)
         return r;
-    if (rec->run_id == 0)
-        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_STATE, "no run is being recorded");
     if (!res)
         return chunksim__rec_fail(rec, CHUNKSIM_REC_E_INVAL, "no run result");
     r = rec_check_outcome(rec, res->outcome);
@@ -327,11 +336,9 @@ int chunksim_rec_run_end(chunksim_rec_t *rec, const chunksim_rec_run_result_t *r
 
 int chunksim_rec_run_abort(chunksim_rec_t *rec, const char *reason)
 {
-    int r = rec_writable(rec);
+    int r = rec_recording(rec);
     if (r != 0)
         return r;
-    if (rec->run_id == 0)
-        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_STATE, "no run is being recorded");
     sqlite3_stmt *st = rec->stmt_[STMT_RUN_ABORT];
     int rc = sqlite3_bind_int64(st, 1, rec->run_id) |
              chunksim__rec_bind_text(st, 2, reason ? reason : "aborted without a reason");
@@ -348,12 +355,8 @@ int chunksim_rec_flush(chunksim_rec_t *rec)
 
 static int rec_row_begin(chunksim_rec_t *rec)
 {
-    int r = rec_writable(rec);
-    if (r != 0)
-        return r;
-    if (rec->run_id == 0)
-        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_STATE, "no run is being recorded");
-    return rec_txn_begin(rec);
+    int r = rec_recording(rec);
+    return r != 0 ? r : rec_txn_begin(rec);
 }
 
 static int rec_row_end(chunksim_rec_t *rec, int r)
