@@ -1,12 +1,14 @@
 -- chunksim recording database.
 --
--- This file is the one definition of the schema: the build compiles it into the
--- recorder (sim/recording/recorder_open.c executes it on an empty database and
--- adds the calls and chunks views, which it derives from its list of their
--- columns), and docs/schema.md explains every column. The version lives in PRAGMA user_version
--- and meta.schema_version, both written by the recorder from
--- CHUNKSIM_REC_SCHEMA_VERSION; any change here must bump that number, because an
--- older chunksim refuses a database whose version it does not know.
+-- This file defines the schema but for the calls and chunks views: the build
+-- compiles it into the recorder (sim/recording/recorder_open.c executes it on
+-- an empty database, then adds those two views, derived from the recorder's
+-- list of their columns in recorder_columns.c), and docs/schema.md explains
+-- every column. The version lives in PRAGMA user_version and
+-- meta.schema_version, both written by the recorder from
+-- CHUNKSIM_REC_SCHEMA_VERSION; any change to what a database holds, or to the
+-- rows its tables and views give, must bump that number, because an older
+-- chunksim refuses a database whose version it does not know.
 --
 -- Times named *_us are microseconds of the run's model clock in both modes: a
 -- 'realtime' run is paced by the wall clock but stamps each event with the
