@@ -1,31 +1,29 @@
 #include "chunkcore/error.h"
 
-const char *chunkcore_strerror(int err)
+#include <stdbool.h>
+
+/* The text or the name of a code: one switch serves both lookups. */
+static const char *error_field(int err, bool text)
 {
     switch (err) {
     case CHUNKCORE_OK:
-        return "ok";
-#define CHUNKCORE_ERRNO_TEXT_(name, value, text)                                                   \
+        return text ? "ok" : "OK";
+#define CHUNKCORE_ERRNO_CASE_(name, value, message)                                                \
     case CHUNKCORE_E_##name:                                                                       \
-        return text;
-        CHUNKCORE_ERRNO_MAP(CHUNKCORE_ERRNO_TEXT_)
-#undef CHUNKCORE_ERRNO_TEXT_
+        return text ? message : #name;
+        CHUNKCORE_ERRNO_MAP(CHUNKCORE_ERRNO_CASE_)
+#undef CHUNKCORE_ERRNO_CASE_
     default:
-        return "unknown error";
+        return text ? "unknown error" : "UNKNOWN";
     }
+}
+
+const char *chunkcore_strerror(int err)
+{
+    return error_field(err, true);
 }
 
 const char *chunkcore_errname(int err)
 {
-    switch (err) {
-    case CHUNKCORE_OK:
-        return "OK";
-#define CHUNKCORE_ERRNO_NAME_(name, value, text)                                                   \
-    case CHUNKCORE_E_##name:                                                                       \
-        return #name;
-        CHUNKCORE_ERRNO_MAP(CHUNKCORE_ERRNO_NAME_)
-#undef CHUNKCORE_ERRNO_NAME_
-    default:
-        return "UNKNOWN";
-    }
+    return error_field(err, false);
 }

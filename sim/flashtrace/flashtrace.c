@@ -8,6 +8,7 @@
 
 #include "chunksim/recorder.h"
 #include "flashmodel/error.h"
+#include "scenario_internal.h"
 #include "util_internal.h"
 
 #include <ctype.h>
@@ -72,32 +73,16 @@ static int kind_from_name(const char *name, chunksim_flashtrace_kind_t *kind)
     return 0;
 }
 
+/* The scenario's fault table says which operations a kind can happen to. */
 static bool fault_applies(chunksim_fault_kind_t f, chunksim_flashtrace_kind_t k)
 {
-    switch (f) {
-    case CHUNKSIM_FAULT_READ_ERROR:
-    case CHUNKSIM_FAULT_READ_TIMEOUT:
-    case CHUNKSIM_FAULT_READ_LATE:
-    case CHUNKSIM_FAULT_BITFLIP:
-    case CHUNKSIM_FAULT_STUCK_BIT:
-        return k == CHUNKSIM_FLASHTRACE_READ;
-    case CHUNKSIM_FAULT_PROGRAM_FAIL:
-    case CHUNKSIM_FAULT_SILENT_PROGRAM:
-    case CHUNKSIM_FAULT_TORN_PROGRAM:
-    case CHUNKSIM_FAULT_MISDIRECTED_WRITE:
-        return k == CHUNKSIM_FLASHTRACE_PROGRAM;
-    case CHUNKSIM_FAULT_ERASE_FAIL:
-    case CHUNKSIM_FAULT_SILENT_ERASE:
-    case CHUNKSIM_FAULT_WEAR_OUT:
-        return k == CHUNKSIM_FLASHTRACE_ERASE;
-    case CHUNKSIM_FAULT_BAD_SECTOR:
-        return k != CHUNKSIM_FLASHTRACE_READ;
-    case CHUNKSIM_FAULT_POWER_LOSS:
-        return true;
-    default:
-        return false;
-    }
+    return (chunksim__scenario_fault_ops(f) >> k) & 1u;
 }
+
+_Static_assert(CHUNKSIM_ON_READ == 1u << CHUNKSIM_FLASHTRACE_READ &&
+                   CHUNKSIM_ON_PROGRAM == 1u << CHUNKSIM_FLASHTRACE_PROGRAM &&
+                   CHUNKSIM_ON_ERASE == 1u << CHUNKSIM_FLASHTRACE_ERASE,
+               "a trace's operation kind is the bit number of its chunksim_op_filter_t");
 
 /*
  * A fault name as a trace spells it: the scenario's keywords, or the flash

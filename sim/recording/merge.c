@@ -66,14 +66,21 @@ static int merge_prepare(merge_t *g, const char *sql, const char *doing, sqlite3
     return 0;
 }
 
-/* Runs sql (parameters as merge_prepare binds them); adds its changes. */
-static int merge_exec(merge_t *g, const char *sql, const char *doing, uint64_t *changes)
+/*
+ * Runs sql (parameters as merge_prepare binds them) to its end: *first, when
+ * given, gets the first row's first column (0 without a row), and *changes,
+ * when given, grows by the rows it changed.
+ */
+static int merge_run(merge_t *g, const char *sql, const char *doing, int64_t *first,
+                     uint64_t *changes)
 {
     sqlite3_stmt *st;
     int rc = merge_prepare(g, sql, doing, &st);
     if (rc < 0)
         return rc;
     rc = sqlite3_step(st);
+    if (first != NULL)
+        *first = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     while (rc == SQLITE_ROW)
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -84,18 +91,14 @@ static int merge_exec(merge_t *g, const char *sql, const char *doing, uint64_t *
     return 0;
 }
 
+static int merge_exec(merge_t *g, const char *sql, const char *doing, uint64_t *changes)
+{
+    return merge_run(g, sql, doing, NULL, changes);
+}
+
 static int merge_query_int(merge_t *g, const char *sql, const char *doing, int64_t *out)
 {
-    sqlite3_stmt *st;
-    int rc = merge_prepare(g, sql, doing, &st);
-    if (rc < 0)
-        return rc;
-    rc = sqlite3_step(st);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return merge_sqlite_fail(g, doing);
-    return 0;
+    return merge_run(g, sql, doing, out, NULL);
 }
 
 /* ---- attaching the input ----------------------------------------------- */

@@ -269,6 +269,17 @@ static int rec_check_outcome(chunksim_rec_t *rec, const char *outcome)
         outcome ? outcome : "(null)");
 }
 
+/* Whether rows of a run may be written now: writable, and a run is being recorded. */
+static int rec_recording(chunksim_rec_t *rec)
+{
+    int r = rec_writable(rec);
+    if (r != 0)
+        return r;
+    if (rec->run_id == 0)
+        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_STATE, "no run is being recorded");
+    return 0;
+}
+
 /* Write the final UPDATE of the current run and commit it with the last batch. */
 static int rec_run_finish(chunksim_rec_t *rec, sqlite3_stmt *st, int bind_rc, const char *what)
 {
@@ -296,11 +307,9 @@ static int rec_run_finish(chunksim_rec_t *rec, sqlite3_stmt *st, int bind_rc, co
 
 int chunksim_rec_run_end(chunksim_rec_t *rec, const chunksim_rec_run_result_t *res)
 {
-    int r = rec_writable(rec);
+    int r = rec_recording(rec);
     if (r != 0)
         return r;
-    if (rec->run_id == 0)
-        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_STATE, "no run is being recorded");
     if (!res)
         return chunksim__rec_fail(rec, CHUNKSIM_REC_E_INVAL, "no run result");
     r = rec_check_outcome(rec, res->outcome);
@@ -327,11 +336,9 @@ int chunksim_rec_run_end(chunksim_rec_t *rec, const chunksim_rec_run_result_t *r
 
 int chunksim_rec_run_abort(chunksim_rec_t *rec, const char *reason)
 {
-    int r = rec_writable(rec);
+    int r = rec_recording(rec);
     if (r != 0)
         return r;
-    if (rec->run_id == 0)
-        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_STATE, "no run is being recorded");
     sqlite3_stmt *st = rec->stmt_[STMT_RUN_ABORT];
     int rc = sqlite3_bind_int64(st, 1, rec->run_id) |
              chunksim__rec_bind_text(st, 2, reason ? reason : "aborted without a reason");
@@ -348,12 +355,8 @@ int chunksim_rec_flush(chunksim_rec_t *rec)
 
 static int rec_row_begin(chunksim_rec_t *rec)
 {
-    int r = rec_writable(rec);
-    if (r != 0)
-        return r;
-    if (rec->run_id == 0)
-        return chunksim__rec_fail(rec, CHUNKSIM_REC_E_STATE, "no run is being recorded");
-    return rec_txn_begin(rec);
+    int r = rec_recording(rec);
+    return r != 0 ? r : rec_txn_begin(rec);
 }
 
 static int rec_row_end(chunksim_rec_t *rec, int r)
@@ -395,43 +398,61 @@ int chunksim_rec_chunk(chunksim_rec_t *rec, const chunksim_rec_chunk_t *ch)
     return rec_trace_row(rec, KIND_CHUNKS, ch);
 }
 
+/* A row of the current run by the prepared INSERT which: run_id is ?1, bind() binds the rest. */
+static int rec_insert_row(chunksim_rec_t *rec, int which,
+                          int (*bind)(sqlite3_stmt *st, const void *row), const void *row,
+                          const char *doing)
+{
+    int r = rec_row_begin(rec);
+    if (r != 0)
+        return r;
+    sqlite3_stmt *st = rec->stmt_[which];
+    int rc = sqlite3_bind_int64(st, 1, rec->run_id) | bind(st, row);
+    return rec_row_end(rec, chunksim__rec_step_done(rec, st, rc, doing));
+}
+
+static int rec_bind_violation(sqlite3_stmt *st, const void *row)
+{
+    const chunksim_rec_violation_t *v = row;
+    return chunksim__rec_bind_text(st, 2, v->invariant) |
+           (v->call_seq == CHUNKSIM_REC_SEQ_NONE ? sqlite3_bind_null(st, 3)
+                                                 : chunksim__rec_bind_u64(st, 3, v->call_seq)) |
+           chunksim__rec_bind_u64(st, 4, v->t_us) | chunksim__rec_bind_text(st, 5, v->detail);
+}
+
 int chunksim_rec_violation(chunksim_rec_t *rec, const chunksim_rec_violation_t *v)
 {
     if (!v || !v->invariant)
         return chunksim__rec_fail(rec, CHUNKSIM_REC_E_INVAL, "violation without invariant name");
-    int r = rec_row_begin(rec);
-    if (r != 0)
-        return r;
-    sqlite3_stmt *st = rec->stmt_[STMT_VIOLATION];
-    int rc = sqlite3_bind_int64(st, 1, rec->run_id) | chunksim__rec_bind_text(st, 2, v->invariant) |
-             (v->call_seq == CHUNKSIM_REC_SEQ_NONE ? sqlite3_bind_null(st, 3)
-                                                   : chunksim__rec_bind_u64(st, 3, v->call_seq)) |
-             chunksim__rec_bind_u64(st, 4, v->t_us) | chunksim__rec_bind_text(st, 5, v->detail);
-    return rec_row_end(rec, chunksim__rec_step_done(rec, st, rc, "insert violation"));
+    return rec_insert_row(rec, STMT_VIOLATION, rec_bind_violation, v, "insert violation");
+}
+
+/* A params or a metrics row: a name and its value, a text (params) or a number (metrics). */
+typedef struct {
+    const char *name, *text;
+    double number;
+} rec_named_value_t;
+
+static int rec_bind_named_value(sqlite3_stmt *st, const void *row)
+{
+    const rec_named_value_t *nv = row;
+    return chunksim__rec_bind_text(st, 2, nv->name) |
+           (nv->text ? chunksim__rec_bind_text(st, 3, nv->text)
+                     : sqlite3_bind_double(st, 3, nv->number));
 }
 
 int chunksim_rec_param(chunksim_rec_t *rec, const char *name, const char *value)
 {
     if (!name || !value)
         return chunksim__rec_fail(rec, CHUNKSIM_REC_E_INVAL, "param needs a name and a value");
-    int r = rec_row_begin(rec);
-    if (r != 0)
-        return r;
-    sqlite3_stmt *st = rec->stmt_[STMT_PARAM];
-    int rc = sqlite3_bind_int64(st, 1, rec->run_id) | chunksim__rec_bind_text(st, 2, name) |
-             chunksim__rec_bind_text(st, 3, value);
-    return rec_row_end(rec, chunksim__rec_step_done(rec, st, rc, "insert param"));
+    rec_named_value_t nv = {.name = name, .text = value};
+    return rec_insert_row(rec, STMT_PARAM, rec_bind_named_value, &nv, "insert param");
 }
 
 int chunksim_rec_metric(chunksim_rec_t *rec, const char *name, double value)
 {
     if (!name)
         return chunksim__rec_fail(rec, CHUNKSIM_REC_E_INVAL, "metric needs a name");
-    int r = rec_row_begin(rec);
-    if (r != 0)
-        return r;
-    sqlite3_stmt *st = rec->stmt_[STMT_METRIC];
-    int rc = sqlite3_bind_int64(st, 1, rec->run_id) | chunksim__rec_bind_text(st, 2, name) |
-             sqlite3_bind_double(st, 3, value);
-    return rec_row_end(rec, chunksim__rec_step_done(rec, st, rc, "insert metric"));
+    rec_named_value_t nv = {.name = name, .number = value};
+    return rec_insert_row(rec, STMT_METRIC, rec_bind_named_value, &nv, "insert metric");
 }

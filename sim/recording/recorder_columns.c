@@ -4,8 +4,9 @@
  *
  * Everything that names a trace column is derived from these lists: the
  * row buffer and its virtual tables, the bulk inserts, the JSON a block of
- * calls or chunks is stored as, merge's copy and what replay compares. A new column
- * is added to schema.sql (and docs/schema.md), to its C struct and here.
+ * calls or chunks is stored as, the views that read the blocks, merge's copy
+ * and what replay compares. A new column is added to its C struct, here and
+ * to docs/schema.md (and for flash_ops to schema.sql).
  */
 #include "recorder_internal.h"
 
@@ -87,6 +88,46 @@ char *chunksim__rec_column_list(const rec_trace_table_t *t, const char *prefix)
     sqlite3_str *s = sqlite3_str_new(NULL);
     for (int i = 0; i < t->ncols; i++)
         sqlite3_str_appendf(s, "%s%s%s", i ? ", " : "", prefix, t->cols[i].name);
+    return sqlite3_str_finish(s);
+}
+
+/* The index of t's column of that type whose value is at (SIZE_MAX: anywhere), or -1. */
+static int rec_column_at(const rec_trace_table_t *t, rec_col_type_t type, size_t at)
+{
+    for (int i = 0; i < t->ncols; i++) {
+        if (t->cols[i].type == type && (at == SIZE_MAX || t->cols[i].at == at))
+            return i;
+    }
+    return -1;
+}
+
+/*
+ * Item j of block b is the row seq b.seq + j.key, column i (after seq) element
+ * i - 1 of its array; a BLOB is element i - 1 as an offset into the block's
+ * BLOB, with the length its length column holds.
+ */
+char *chunksim__rec_view_sql(int kind)
+{
+    const rec_trace_table_t *t = &chunksim__rec_tables[kind], *st = chunksim__rec_stored[kind];
+    if (st == t)
+        return NULL;
+    sqlite3_str *s = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(s, "CREATE VIEW %s AS SELECT b.run_id, b.seq + j.key AS seq", t->name);
+    for (int i = 1; i < t->ncols; i++) {
+        const rec_column_t *c = &t->cols[i];
+        if (c->type != REC_COL_BLOB) {
+            sqlite3_str_appendf(s, ", j.value ->> %d AS %s", i - 1, c->name);
+            continue;
+        }
+        int len = rec_column_at(t, REC_COL_SIZE, c->len_at) - 1;
+        const char *blob = st->cols[rec_column_at(st, REC_COL_BLOB, SIZE_MAX)].name;
+        /* substr() of an empty blob is NULL, but an empty item is an empty blob. */
+        sqlite3_str_appendf(s,
+                            ", iif(j.value ->> %d = 0, x'', substr(b.%s, (j.value ->> %d) + 1, "
+                            "j.value ->> %d)) AS %s",
+                            len, blob, i - 1, len, c->name);
+    }
+    sqlite3_str_appendf(s, " FROM %s b, json_each(b.%s) j", st->name, st->cols[1].name);
     return sqlite3_str_finish(s);
 }
 

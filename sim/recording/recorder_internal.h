@@ -65,8 +65,8 @@ typedef struct {
 /*
  * One trace table: its columns after run_id, in SQL order, read from a C
  * struct. Column 0 is "seq" (REC_COL_U64): rows are keyed (run_id, seq).
- * The table or view of that name in schema.sql has exactly these columns
- * (tests/sim/test_recorder.c checks it).
+ * The table of that name in schema.sql, or the view chunksim__rec_view_sql()
+ * makes, has exactly these columns (tests/sim/test_recorder.c checks it).
  */
 typedef struct {
     const char *name; /* the SQL table */
@@ -95,6 +95,13 @@ extern const rec_trace_table_t chunksim__rec_tables[KIND_COUNT];
  * data; the calls and chunks views unpack them. Flash ops as they are.
  */
 extern const rec_trace_table_t *const chunksim__rec_stored[KIND_COUNT];
+
+/*
+ * "CREATE VIEW calls AS ...": the view that reads a kind stored in blocks one
+ * row per item, with the columns of chunksim__rec_tables[kind]; NULL for a
+ * kind stored as it is, or no memory. sqlite3_free() it.
+ */
+char *chunksim__rec_view_sql(int kind);
 
 /* "c1, c2, ..." with each name after prefix ("x." or ""): sqlite3_free() it; NULL: no memory. */
 char *chunksim__rec_column_list(const rec_trace_table_t *t, const char *prefix);

@@ -104,6 +104,16 @@ static int rec_check_version(chunksim_rec_t *rec, sqlite3_int64 *version)
     return 0;
 }
 
+/* The calls and chunks views (chunksim__rec_view_sql). */
+static int rec_create_view(chunksim_rec_t *rec, int kind)
+{
+    char *sql = chunksim__rec_view_sql(kind);
+    int r = sql ? rec_exec(rec, sql, "create a view")
+                : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
+    sqlite3_free(sql);
+    return r;
+}
+
 static int rec_create_schema(chunksim_rec_t *rec)
 {
     char *meta = sqlite3_mprintf("INSERT INTO meta (key, value) VALUES ('schema_version', '%d'), "
@@ -112,6 +122,10 @@ static int rec_create_schema(chunksim_rec_t *rec)
                                  CHUNKSIM_REC_SCHEMA_VERSION, sqlite3_libversion(), REC_NOW_SQL,
                                  CHUNKSIM_REC_SCHEMA_VERSION);
     int r = rec_exec(rec, chunksim__schema_sql, "create schema");
+    for (int k = 0; r == 0 && k < KIND_COUNT; k++) {
+        if (chunksim__rec_stored[k] != &chunksim__rec_tables[k]) /* stored in blocks */
+            r = rec_create_view(rec, k);
+    }
     if (r == 0)
         r = meta ? rec_exec(rec, meta, "write schema version")
                  : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
@@ -158,8 +172,7 @@ static int rec_exec_schema_part(chunksim_rec_t *rec, const char *head)
  * a block of one, its columns after seq in the JSON the blocks use (a BLOB as
  * offset 0 of the block's data), and the tables give way to the views.
  */
-static int rec_migrate_to_blocks(chunksim_rec_t *rec, int kind, const char *table_ddl,
-                                 const char *view_ddl)
+static int rec_migrate_to_blocks(chunksim_rec_t *rec, int kind, const char *table_ddl)
 {
     const rec_trace_table_t *t = &chunksim__rec_tables[kind];
     const rec_trace_table_t *st = chunksim__rec_stored[kind];
@@ -181,7 +194,7 @@ static int rec_migrate_to_blocks(chunksim_rec_t *rec, int kind, const char *tabl
         r = sql ? rec_exec(rec, sql, "migrate a trace table into blocks")
                 : chunksim__rec_fail(rec, CHUNKSIM_REC_E_SQLITE, "out of memory");
     sqlite3_free(sql);
-    return r == 0 ? rec_exec_schema_part(rec, view_ddl) : r;
+    return r == 0 ? rec_create_view(rec, kind) : r;
 }
 
 /* Version 3 kept calls and chunks in tables of their own. */
@@ -189,11 +202,9 @@ static int rec_migrate_blocks(chunksim_rec_t *rec)
 {
     int r = rec_exec(rec, "DROP VIEW chunk_size_histogram", "upgrade the database schema");
     if (r == 0)
-        r = rec_migrate_to_blocks(rec, KIND_CALLS, "CREATE TABLE call_blocks (",
-                                  "CREATE VIEW calls AS");
+        r = rec_migrate_to_blocks(rec, KIND_CALLS, "CREATE TABLE call_blocks (");
     if (r == 0)
-        r = rec_migrate_to_blocks(rec, KIND_CHUNKS, "CREATE TABLE chunk_blocks (",
-                                  "CREATE VIEW chunks AS");
+        r = rec_migrate_to_blocks(rec, KIND_CHUNKS, "CREATE TABLE chunk_blocks (");
     return r == 0 ? rec_exec_schema_part(rec, "CREATE VIEW chunk_size_histogram AS") : r;
 }
 

@@ -1,11 +1,14 @@
 -- chunksim recording database.
 --
--- This file is the one definition of the schema: the build compiles it into the
--- recorder (sim/recording/recorder.c executes it on an empty database), and
--- docs/schema.md explains every column. The version lives in PRAGMA user_version
--- and meta.schema_version, both written by the recorder from
--- CHUNKSIM_REC_SCHEMA_VERSION; any change here must bump that number, because an
--- older chunksim refuses a database whose version it does not know.
+-- This file defines the schema but for the calls and chunks views: the build
+-- compiles it into the recorder (sim/recording/recorder_open.c executes it on
+-- an empty database, then adds those two views, derived from the recorder's
+-- list of their columns in recorder_columns.c), and docs/schema.md explains
+-- every column. The version lives in PRAGMA user_version and
+-- meta.schema_version, both written by the recorder from
+-- CHUNKSIM_REC_SCHEMA_VERSION; any change to what a database holds, or to the
+-- rows its tables and views give, must bump that number, because an older
+-- chunksim refuses a database whose version it does not know.
 --
 -- Times named *_us are microseconds of the run's model clock in both modes: a
 -- 'realtime' run is paced by the wall clock but stamps each event with the
@@ -95,8 +98,11 @@ CREATE INDEX runs_running ON runs (run_id) WHERE status = 'running';
 -- Calls are stored in blocks: up to 64 consecutive calls (seq, seq + 1, ...)
 -- share one row, because a recorded run makes three calls per chunk and a row
 -- per call cost more than the simulation. Each element of the JSON array
--- `calls` is one call's columns after seq, in the order of the calls view
--- below; read calls through that view. A block stays under about 2000 bytes,
+-- `calls` is one call's columns after seq, in the order of the calls view;
+-- read calls through that view. The recorder creates the calls and chunks
+-- views, one row per call or chunk as the tables of those names were before
+-- schema version 4, from its list of their columns
+-- (sim/recording/recorder_columns.c). A block stays under about 2000 bytes,
 -- two to a B-tree page, so this is a rowid table with a unique key.
 CREATE TABLE call_blocks (
     block_id INTEGER PRIMARY KEY,
@@ -105,19 +111,6 @@ CREATE TABLE call_blocks (
     calls    TEXT NOT NULL,
     UNIQUE (run_id, seq)
 );
-
--- One row per call, as the table of that name was before schema version 4.
-CREATE VIEW calls AS
-SELECT b.run_id,
-       b.seq + j.key AS seq,
-       j.value ->> 0 AS t_us,
-       j.value ->> 1 AS kind,
-       j.value ->> 2 AS arg,
-       j.value ->> 3 AS result,
-       j.value ->> 4 AS result_name,
-       j.value ->> 5 AS detail,
-       j.value ->> 6 AS duration_us
-FROM call_blocks b, json_each(b.calls) j;
 
 CREATE TABLE flash_ops (
     run_id      INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
@@ -137,7 +130,7 @@ CREATE TABLE flash_ops (
 -- Chunks are stored in blocks like calls: up to 64 consecutive chunks per row,
 -- their columns after seq in the JSON array `chunks` (the last element is the
 -- offset of the chunk's bytes in `data`), their bytes one after another in
--- `data`. Read chunks through the chunks view below.
+-- `data`. Read chunks through the chunks view.
 CREATE TABLE chunk_blocks (
     block_id INTEGER PRIMARY KEY,
     run_id   INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
@@ -146,21 +139,6 @@ CREATE TABLE chunk_blocks (
     data     BLOB NOT NULL,
     UNIQUE (run_id, seq)
 );
-
--- One row per chunk, as the table of that name was before schema version 4.
-CREATE VIEW chunks AS
-SELECT b.run_id,
-       b.seq + j.key AS seq,
-       j.value ->> 0 AS t_us,
-       j.value ->> 1 AS sent_us,
-       j.value ->> 2 AS len,
-       j.value ->> 3 AS header,
-       j.value ->> 4 AS flags,
-       j.value ->> 5 AS delivered,
-       j.value ->> 6 AS retransmissions,
-       -- substr() of an empty blob is NULL, but an empty chunk is an empty blob.
-       iif(j.value ->> 2 = 0, x'', substr(b.data, (j.value ->> 7) + 1, j.value ->> 2)) AS data
-FROM chunk_blocks b, json_each(b.chunks) j;
 
 -- call_seq names the call a violation was detected in; it is not a foreign key
 -- because the monitor may report before the call's own row is written.
@@ -225,46 +203,41 @@ SELECT run_id,
 FROM flash_ops
 WHERE kind = 'read' AND end_us IS NOT NULL;
 
--- SQLite has no percentile function. Each percentile is a correlated subquery
--- whose run_id test sits inside the ranked subquery, because SQLite does not
--- push a correlated term into a view: going through flash_read_durations here
--- would rank every run's reads once per row. Reads that never completed have
--- no duration; they are counted in unfinished_reads and left out of the rest.
--- A run with no read at all has no row.
+-- SQLite has no percentile function. The three percentiles are picked from one
+-- correlated subquery, as the JSON array p, whose run_id test sits inside the
+-- ranked subquery, because SQLite does not push a correlated term into a
+-- view: going through flash_read_durations here would rank every run's reads
+-- once per row. Reads that never completed have no duration; they are
+-- counted in unfinished_reads and left out of the rest. A run with no read
+-- at all has no row.
 CREATE VIEW flash_read_latency AS
 SELECT c.run_id,
        c.reads,
        c.unfinished_reads,
        c.min_us,
        c.mean_us,
-       (SELECT d.dur_us FROM (SELECT end_us - start_us AS dur_us,
-                                     row_number() OVER (ORDER BY end_us - start_us, seq) AS pos,
-                                     count(*) OVER () AS n
-                              FROM flash_ops f
-                              WHERE f.run_id = c.run_id AND f.kind = 'read' AND f.end_us IS NOT NULL) d
-        WHERE d.pos = (50 * d.n + 99) / 100) AS p50_us,
-       (SELECT d.dur_us FROM (SELECT end_us - start_us AS dur_us,
-                                     row_number() OVER (ORDER BY end_us - start_us, seq) AS pos,
-                                     count(*) OVER () AS n
-                              FROM flash_ops f
-                              WHERE f.run_id = c.run_id AND f.kind = 'read' AND f.end_us IS NOT NULL) d
-        WHERE d.pos = (90 * d.n + 99) / 100) AS p90_us,
-       (SELECT d.dur_us FROM (SELECT end_us - start_us AS dur_us,
-                                     row_number() OVER (ORDER BY end_us - start_us, seq) AS pos,
-                                     count(*) OVER () AS n
-                              FROM flash_ops f
-                              WHERE f.run_id = c.run_id AND f.kind = 'read' AND f.end_us IS NOT NULL) d
-        WHERE d.pos = (99 * d.n + 99) / 100) AS p99_us,
+       c.p ->> 0 AS p50_us,
+       c.p ->> 1 AS p90_us,
+       c.p ->> 2 AS p99_us,
        c.max_us
-FROM (SELECT run_id,
-             count(end_us) AS reads,
-             count(*) - count(end_us) AS unfinished_reads,
-             min(end_us - start_us) AS min_us,
-             avg(end_us - start_us) AS mean_us,
-             max(end_us - start_us) AS max_us
-      FROM flash_ops
-      WHERE kind = 'read'
-      GROUP BY run_id) c;
+FROM (SELECT a.*,
+             (SELECT json_array(max(iif(d.pos = (50 * d.n + 99) / 100, d.dur_us, NULL)),
+                                max(iif(d.pos = (90 * d.n + 99) / 100, d.dur_us, NULL)),
+                                max(iif(d.pos = (99 * d.n + 99) / 100, d.dur_us, NULL)))
+              FROM (SELECT end_us - start_us AS dur_us,
+                           row_number() OVER (ORDER BY end_us - start_us, seq) AS pos,
+                           count(*) OVER () AS n
+                    FROM flash_ops f
+                    WHERE f.run_id = a.run_id AND f.kind = 'read' AND f.end_us IS NOT NULL) d) AS p
+      FROM (SELECT run_id,
+                   count(end_us) AS reads,
+                   count(*) - count(end_us) AS unfinished_reads,
+                   min(end_us - start_us) AS min_us,
+                   avg(end_us - start_us) AS mean_us,
+                   max(end_us - start_us) AS max_us
+            FROM flash_ops
+            WHERE kind = 'read'
+            GROUP BY run_id) a) c;
 
 CREATE VIEW chunk_size_histogram AS
 SELECT run_id, len, count(*) AS chunks

@@ -72,6 +72,11 @@ const char *chunksim_fault_trigger_name(chunksim_fault_trigger_t trigger)
     return (unsigned)trigger <= CHUNKSIM_TRIGGER_AFTER_US ? trigger_names[trigger] : "?";
 }
 
+unsigned chunksim__scenario_fault_ops(chunksim_fault_kind_t kind)
+{
+    return (unsigned)kind < CHUNKSIM_FAULT_KIND_COUNT ? fault_kinds[kind].ops : 0;
+}
+
 static void kinds_list(char *buf, size_t len)
 {
     const char *names[CHUNKSIM_FAULT_KIND_COUNT + 1];
@@ -96,20 +101,16 @@ static void triggers_list(unsigned allowed, char *buf, size_t len)
     chunksim__scenario_words_join(names, buf, len);
 }
 
-static const char *ops_text(unsigned ops)
+/* "program and erase operations": the kind's operations by their on= names. */
+static void ops_text(unsigned ops, char *buf, size_t len)
 {
-    switch (ops) {
-    case CHUNKSIM_ON_READ:
-        return "read operations";
-    case CHUNKSIM_ON_PROGRAM:
-        return "program operations";
-    case CHUNKSIM_ON_ERASE:
-        return "erase operations";
-    case CHUNKSIM_ON_PROGRAM | CHUNKSIM_ON_ERASE:
-        return "program and erase operations";
-    default:
-        return "all operations";
+    int used = ops == OPS_ALL ? snprintf(buf, len, "all") : 0;
+    for (unsigned op = 0; ops != OPS_ALL && op_names[op] != NULL; op++) {
+        if (ops & (1u << op))
+            used +=
+                snprintf(buf + used, len - (size_t)used, "%s%s", used ? " and " : "", op_names[op]);
     }
+    snprintf(buf + used, len - (size_t)used, " operations");
 }
 
 /* "LO-HI" or "ADDR", each hex (0x...) or decimal, inclusive. */
@@ -226,9 +227,11 @@ static int parse_on(struct fault_parse *fp, const char *value)
     if (op < 0)
         return fail(fp, "on=%s: must be read, program or erase", value);
     unsigned bit = 1u << op;
-    if (!(fp->info->ops & bit))
-        return fail(fp, "on=%s: %s applies to %s only", value, fp->info->name,
-                    ops_text(fp->info->ops));
+    if (!(fp->info->ops & bit)) {
+        char ops[64];
+        ops_text(fp->info->ops, ops, sizeof ops);
+        return fail(fp, "on=%s: %s applies to %s only", value, fp->info->name, ops);
+    }
     fp->rule->on = (chunksim_op_filter_t)bit;
     return 0;
 }

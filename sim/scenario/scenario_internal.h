@@ -1,7 +1,8 @@
 /*
  * Shared between the scenario sources: the key table (scenario_keys.c), the
  * value parsers (scenario_values.c), the INI reader and record
- * (scenario.c) and the cross-field checks (scenario_validate.c).
+ * (scenario.c) and the cross-field checks (scenario_validate.c); the fault
+ * table also serves flash traces (sim/flashtrace).
  */
 #ifndef CHUNKSIM_SCENARIO_INTERNAL_H
 #define CHUNKSIM_SCENARIO_INTERNAL_H
@@ -155,6 +156,12 @@ int chunksim__scenario_trace_load(const char *path, double **latency_us, size_t 
                                   size_t whylen);
 void chunksim__scenario_latency_free(chunksim_latency_t *lat);
 int chunksim__scenario_latency_copy(chunksim_latency_t *dst, const chunksim_latency_t *src);
+
+/*
+ * The chunksim_op_filter_t bits of the operations a fault kind can happen to
+ * (0 for no kind); a flash trace's faults are held to the same table.
+ */
+unsigned chunksim__scenario_fault_ops(chunksim_fault_kind_t kind);
 
 /* "KIND [trigger] [on=...] [params]" */
 int chunksim__scenario_parse_fault(const char *s, chunksim_fault_rule_t *out, char *why,

@@ -51,26 +51,41 @@ static bool given(const chunksim_scenario_t *sc, const char *name)
            SCENARIO_ORIGIN_DEFAULT;
 }
 
-/* A [flash] key and the part field it defaults to, both of the same width. */
-#define FLASH_FIELD(f) offsetof(chunksim_scenario_t, flash.f)
-#define PART_FIELD(f)  offsetof(flashmodel_part_t, f)
+/*
+ * A [flash] key, named as its scenario field, and the part field it defaults
+ * to, copied by memcpy(): their width, checked to be the same at compile time.
+ */
+#define WIDTH(type, f) sizeof(((type *)0)->f)
+#define SAME_WIDTH(sc_field, part_field)                                                           \
+    (WIDTH(flashmodel_part_t, part_field) +                                                        \
+     0 * sizeof(struct {                                                                           \
+         _Static_assert(WIDTH(chunksim_scenario_t, sc_field) ==                                    \
+                            WIDTH(flashmodel_part_t, part_field),                                  \
+                        "a [flash] key and its part field are of the same width");                 \
+         char c;                                                                                   \
+     }))
+#define PART_KEY(name, part_field)                                                                 \
+    {                                                                                              \
+#name, offsetof(chunksim_scenario_t, flash.name), offsetof(flashmodel_part_t, part_field), \
+            SAME_WIDTH(flash.name, part_field)                                                     \
+    }
 static const struct {
     const char *key;
     size_t sc_off, part_off, bytes;
 } part_keys[] = {
-    {"size_bytes", FLASH_FIELD(size_bytes), PART_FIELD(size_bytes), 4},
-    {"page_bytes", FLASH_FIELD(page_bytes), PART_FIELD(page_bytes), 4},
-    {"sector_bytes", FLASH_FIELD(sector_bytes), PART_FIELD(sector_bytes), 4},
-    {"block_bytes", FLASH_FIELD(block_bytes), PART_FIELD(block_bytes), 4},
-    {"page_program_typ_us", FLASH_FIELD(page_program_typ_us), PART_FIELD(tpp_typ_us), 8},
-    {"page_program_max_us", FLASH_FIELD(page_program_max_us), PART_FIELD(tpp_max_us), 8},
-    {"sector_erase_typ_us", FLASH_FIELD(sector_erase_typ_us), PART_FIELD(tse_typ_us), 8},
-    {"sector_erase_max_us", FLASH_FIELD(sector_erase_max_us), PART_FIELD(tse_max_us), 8},
-    {"block_erase_typ_us", FLASH_FIELD(block_erase_typ_us), PART_FIELD(tbe_typ_us), 8},
-    {"block_erase_max_us", FLASH_FIELD(block_erase_max_us), PART_FIELD(tbe_max_us), 8},
-    {"chip_erase_typ_us", FLASH_FIELD(chip_erase_typ_us), PART_FIELD(tce_typ_us), 8},
-    {"chip_erase_max_us", FLASH_FIELD(chip_erase_max_us), PART_FIELD(tce_max_us), 8},
-    {"endurance_cycles", FLASH_FIELD(endurance_cycles), PART_FIELD(endurance_cycles), 4},
+    PART_KEY(size_bytes, size_bytes),
+    PART_KEY(page_bytes, page_bytes),
+    PART_KEY(sector_bytes, sector_bytes),
+    PART_KEY(block_bytes, block_bytes),
+    PART_KEY(page_program_typ_us, tpp_typ_us),
+    PART_KEY(page_program_max_us, tpp_max_us),
+    PART_KEY(sector_erase_typ_us, tse_typ_us),
+    PART_KEY(sector_erase_max_us, tse_max_us),
+    PART_KEY(block_erase_typ_us, tbe_typ_us),
+    PART_KEY(block_erase_max_us, tbe_max_us),
+    PART_KEY(chip_erase_typ_us, tce_typ_us),
+    PART_KEY(chip_erase_max_us, tce_max_us),
+    PART_KEY(endurance_cycles, endurance_cycles),
 };
 
 /* The read command's clock and dummy cycles: 03h has none, fast reads on 1, 2 or 4 lines. */

@@ -424,34 +424,23 @@ static bool latency_args_valid(chunksim_latency_kind_t kind, const double *v)
     }
 }
 
-static void latency_store(chunksim_latency_t *out, chunksim_latency_kind_t kind, const double *v)
+/* Where each form's arguments go, in order: the fields of its member of the union. */
+#define LATENCY_AT(field) offsetof(chunksim_latency_t, field)
+static const size_t latency_fields[][3] = {
+    [CHUNKSIM_LATENCY_FIXED] = {LATENCY_AT(fixed.us)},
+    [CHUNKSIM_LATENCY_UNIFORM] = {LATENCY_AT(uniform.min_us), LATENCY_AT(uniform.max_us)},
+    [CHUNKSIM_LATENCY_NORMAL] = {LATENCY_AT(normal.mean_us), LATENCY_AT(normal.sd_us)},
+    [CHUNKSIM_LATENCY_LOGNORMAL] = {LATENCY_AT(lognormal.median_us), LATENCY_AT(lognormal.sigma)},
+    [CHUNKSIM_LATENCY_SPIKES] = {LATENCY_AT(spikes.base_us), LATENCY_AT(spikes.probability),
+                                 LATENCY_AT(spikes.spike_us)},
+};
+
+static void latency_store(chunksim_latency_t *out, const struct latency_form *f, const double *v)
 {
     memset(out, 0, sizeof *out);
-    out->kind = kind;
-    switch (kind) {
-    case CHUNKSIM_LATENCY_FIXED:
-        out->fixed.us = v[0];
-        break;
-    case CHUNKSIM_LATENCY_UNIFORM:
-        out->uniform.min_us = v[0];
-        out->uniform.max_us = v[1];
-        break;
-    case CHUNKSIM_LATENCY_NORMAL:
-        out->normal.mean_us = v[0];
-        out->normal.sd_us = v[1];
-        break;
-    case CHUNKSIM_LATENCY_LOGNORMAL:
-        out->lognormal.median_us = v[0];
-        out->lognormal.sigma = v[1];
-        break;
-    case CHUNKSIM_LATENCY_SPIKES:
-        out->spikes.base_us = v[0];
-        out->spikes.probability = v[1];
-        out->spikes.spike_us = v[2];
-        break;
-    default:
-        break;
-    }
+    out->kind = f->kind;
+    for (int i = 0; i < f->args; i++)
+        memcpy((char *)out + latency_fields[f->kind][i], &v[i], sizeof v[i]);
 }
 
 static int parse_latency_trace(const char *file, const char *base_dir, chunksim_latency_t *out,
@@ -506,7 +495,7 @@ int chunksim__scenario_parse_latency(const char *s, const char *base_dir, chunks
             chunksim__scenario_format(why, whylen, "must be %s", f->usage);
             return -EINVAL;
         }
-        latency_store(out, f->kind, v);
+        latency_store(out, f, v);
         return 0;
     }
     chunksim__scenario_format(why, whylen, "must be one of %s", latency_forms);
