@@ -104,7 +104,9 @@ static int rec_column_at(const rec_trace_table_t *t, rec_col_type_t type, size_t
 /*
  * Item j of block b is the row seq b.seq + j.key, column i (after seq) element
  * i - 1 of its array; a BLOB is element i - 1 as an offset into the block's
- * BLOB, with the length its length column holds.
+ * BLOB, with the length its length column holds. json_extract() and CASE, not
+ * ->> and iif(): SQLite parses every view when it opens a file, and a team's
+ * own sqlite3 shell may predate 3.38.
  */
 char *chunksim__rec_view_sql(int kind)
 {
@@ -116,15 +118,16 @@ char *chunksim__rec_view_sql(int kind)
     for (int i = 1; i < t->ncols; i++) {
         const rec_column_t *c = &t->cols[i];
         if (c->type != REC_COL_BLOB) {
-            sqlite3_str_appendf(s, ", j.value ->> %d AS %s", i - 1, c->name);
+            sqlite3_str_appendf(s, ", json_extract(j.value, '$[%d]') AS %s", i - 1, c->name);
             continue;
         }
         int len = rec_column_at(t, REC_COL_SIZE, c->len_at) - 1;
         const char *blob = st->cols[rec_column_at(st, REC_COL_BLOB, SIZE_MAX)].name;
         /* substr() of an empty blob is NULL, but an empty item is an empty blob. */
         sqlite3_str_appendf(s,
-                            ", iif(j.value ->> %d = 0, x'', substr(b.%s, (j.value ->> %d) + 1, "
-                            "j.value ->> %d)) AS %s",
+                            ", CASE WHEN json_extract(j.value, '$[%d]') = 0 THEN x'' ELSE "
+                            "substr(b.%s, json_extract(j.value, '$[%d]') + 1, "
+                            "json_extract(j.value, '$[%d]')) END AS %s",
                             len, blob, i - 1, len, c->name);
     }
     sqlite3_str_appendf(s, " FROM %s b, json_each(b.%s) j", st->name, st->cols[1].name);

@@ -216,14 +216,14 @@ SELECT c.run_id,
        c.unfinished_reads,
        c.min_us,
        c.mean_us,
-       c.p ->> 0 AS p50_us,
-       c.p ->> 1 AS p90_us,
-       c.p ->> 2 AS p99_us,
+       json_extract(c.p, '$[0]') AS p50_us,
+       json_extract(c.p, '$[1]') AS p90_us,
+       json_extract(c.p, '$[2]') AS p99_us,
        c.max_us
 FROM (SELECT a.*,
-             (SELECT json_array(max(iif(d.pos = (50 * d.n + 99) / 100, d.dur_us, NULL)),
-                                max(iif(d.pos = (90 * d.n + 99) / 100, d.dur_us, NULL)),
-                                max(iif(d.pos = (99 * d.n + 99) / 100, d.dur_us, NULL)))
+             (SELECT json_array(max(CASE WHEN d.pos = (50 * d.n + 99) / 100 THEN d.dur_us END),
+                                max(CASE WHEN d.pos = (90 * d.n + 99) / 100 THEN d.dur_us END),
+                                max(CASE WHEN d.pos = (99 * d.n + 99) / 100 THEN d.dur_us END))
               FROM (SELECT end_us - start_us AS dur_us,
                            row_number() OVER (ORDER BY end_us - start_us, seq) AS pos,
                            count(*) OVER () AS n
