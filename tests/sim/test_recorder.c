@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 static char db_path[128];
 
@@ -1477,51 +1478,39 @@ static void test_texts_round_trip_through_blocks(void **state)
     assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_matches_published_vectors),
-        cmocka_unit_test_setup_teardown(test_open_creates_schema_with_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_version_3_file_is_read_as_is_and_migrated_on_write,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_version_1_file_is_read_as_is_and_migrated_on_write,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_upgrades_version_2, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_a_recording, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_a_database_without_wal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_readonly_recorder_refuses_writes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_scenario_is_deduplicated_by_config_hash, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_run_with_every_row_kind_round_trips, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_image_is_stored_once_per_hash, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_image_larger_than_a_piece_is_stored_whole, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_batch_commits_at_the_row_boundary, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_killed_writer_leaves_run_marked_incomplete, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_live_writer_run_is_left_running, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_marks_run_incomplete_and_keeps_rows, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_use_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch_lost_to_a_rollback_is_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema_checks_reject_inconsistent_rows, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_views_summarize_a_known_dataset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hundred_thousand_chunks_are_recorded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rows_reach_sqlite_in_bulk_and_all_by_flush, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_big_chunks_fill_the_buffer_by_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_repeated_seq_is_refused_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_buffer_tables_are_not_queryable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_trace_columns_match_the_schema, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_texts_round_trip_through_blocks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_integers_round_trip_through_blocks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_foreign_keys_are_off_only_while_a_run_is_recorded,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_bulk_insert_is_reported_with_the_rows_lost,
-                                        setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/* Every case but the first gets a database path of its own (setup), removed after (teardown). */
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_sha256_matches_published_vectors),
+    T(test_open_creates_schema_with_version),
+    T(test_open_refuses_newer_schema_version),
+    T(test_version_3_file_is_read_as_is_and_migrated_on_write),
+    T(test_version_1_file_is_read_as_is_and_migrated_on_write),
+    T(test_open_upgrades_version_2),
+    T(test_open_refuses_a_file_that_is_not_a_recording),
+    T(test_open_refuses_a_database_without_wal),
+    T(test_readonly_recorder_refuses_writes),
+    T(test_scenario_is_deduplicated_by_config_hash),
+    T(test_run_with_every_row_kind_round_trips),
+    T(test_image_is_stored_once_per_hash),
+    T(test_image_larger_than_a_piece_is_stored_whole),
+    T(test_batch_commits_at_the_row_boundary),
+    T(test_killed_writer_leaves_run_marked_incomplete),
+    T(test_live_writer_run_is_left_running),
+    T(test_abort_marks_run_incomplete_and_keeps_rows),
+    T(test_invalid_use_is_refused),
+    T(test_batch_lost_to_a_rollback_is_reported),
+    T(test_schema_checks_reject_inconsistent_rows),
+    T(test_views_summarize_a_known_dataset),
+    T(test_hundred_thousand_chunks_are_recorded),
+    T(test_rows_reach_sqlite_in_bulk_and_all_by_flush),
+    T(test_big_chunks_fill_the_buffer_by_bytes),
+    T(test_repeated_seq_is_refused_at_once),
+    T(test_buffer_tables_are_not_queryable),
+    T(test_trace_columns_match_the_schema),
+    T(test_texts_round_trip_through_blocks),
+    T(test_integers_round_trip_through_blocks),
+    T(test_foreign_keys_are_off_only_while_a_run_is_recorded),
+    T(test_failed_bulk_insert_is_reported_with_the_rows_lost),
+})
+#undef T

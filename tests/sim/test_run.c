@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 #include <sqlite3.h>
 
 /* Runs a starter scenario with overrides, unrecorded. */
@@ -971,42 +972,38 @@ static void test_reboot_trace_is_deterministic(void **state)
     chunksim_test_db_remove(b);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_seed_gives_byte_identical_trace),
-        cmocka_unit_test(test_ble_default_delivers_whole_coredump),
-        cmocka_unit_test(test_disconnect_after_last_chunk_loses_with_clear_on_read),
-        cmocka_unit_test(test_disconnect_after_last_chunk_keeps_with_deferred_clear),
-        cmocka_unit_test(test_lost_completion_without_timeout_ends_incomplete),
-        cmocka_unit_test(test_lost_completion_with_timeout_is_retried),
-        cmocka_unit_test(test_sync_reader_waits_out_its_own_erase),
-        cmocka_unit_test(test_sync_reader_read_errors_are_faults_not_violations),
-        cmocka_unit_test(test_erase_in_flight_at_the_end_still_completes),
-        cmocka_unit_test(test_silent_erase_resend_is_not_a_violation),
-        cmocka_unit_test(test_every_documented_range_end_that_loads_runs),
-        cmocka_unit_test(test_ble_chunk_bytes_is_the_buffer_get_chunk_gets),
-        cmocka_unit_test(test_coredump_above_64_mib_is_delivered_ok),
-        cmocka_unit_test(test_rle_with_a_sync_reader_delivers_in_fewer_wire_bytes),
-        cmocka_unit_test(test_rle_restart_after_a_disconnect_is_intact),
-        cmocka_unit_test(test_rle_sizing_pass_of_a_large_coredump_is_no_livelock),
-        cmocka_unit_test(test_setup_failure_is_recorded_as_error),
-        cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
-        cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),
-        cmocka_unit_test(test_run_records_the_flash_counters_as_metrics),
-        cmocka_unit_test(test_outcome_expect_and_reader_names_come_from_one_list),
-        cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
-        cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
-        cmocka_unit_test(test_altered_magic_is_lost_without_a_clear),
-        cmocka_unit_test(test_failed_header_read_ends_the_drain_as_in_the_sdk),
-        cmocka_unit_test(test_reboot_keeps_what_the_cut_left_in_flash),
-        cmocka_unit_test(test_reboot_starts_the_upload_again_after_the_reconnect_delay),
-        cmocka_unit_test(test_second_cut_counts_the_rebooted_devices_ops),
-        cmocka_unit_test(test_a_cut_synchronous_read_reboots_rather_than_ends),
-        cmocka_unit_test(test_delivered_once_is_ok_despite_later_cuts),
-        cmocka_unit_test(test_corrupt_header_accepted_after_a_cut_is_a_violation),
-        cmocka_unit_test(test_firmware_that_does_not_boot_again_is_an_error),
-        cmocka_unit_test(test_reboot_trace_is_deterministic),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_same_seed_gives_byte_identical_trace),
+    cmocka_unit_test(test_ble_default_delivers_whole_coredump),
+    cmocka_unit_test(test_disconnect_after_last_chunk_loses_with_clear_on_read),
+    cmocka_unit_test(test_disconnect_after_last_chunk_keeps_with_deferred_clear),
+    cmocka_unit_test(test_lost_completion_without_timeout_ends_incomplete),
+    cmocka_unit_test(test_lost_completion_with_timeout_is_retried),
+    cmocka_unit_test(test_sync_reader_waits_out_its_own_erase),
+    cmocka_unit_test(test_sync_reader_read_errors_are_faults_not_violations),
+    cmocka_unit_test(test_erase_in_flight_at_the_end_still_completes),
+    cmocka_unit_test(test_silent_erase_resend_is_not_a_violation),
+    cmocka_unit_test(test_every_documented_range_end_that_loads_runs),
+    cmocka_unit_test(test_ble_chunk_bytes_is_the_buffer_get_chunk_gets),
+    cmocka_unit_test(test_coredump_above_64_mib_is_delivered_ok),
+    cmocka_unit_test(test_rle_with_a_sync_reader_delivers_in_fewer_wire_bytes),
+    cmocka_unit_test(test_rle_restart_after_a_disconnect_is_intact),
+    cmocka_unit_test(test_rle_sizing_pass_of_a_large_coredump_is_no_livelock),
+    cmocka_unit_test(test_setup_failure_is_recorded_as_error),
+    cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
+    cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),
+    cmocka_unit_test(test_run_records_the_flash_counters_as_metrics),
+    cmocka_unit_test(test_outcome_expect_and_reader_names_come_from_one_list),
+    cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
+    cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
+    cmocka_unit_test(test_altered_magic_is_lost_without_a_clear),
+    cmocka_unit_test(test_failed_header_read_ends_the_drain_as_in_the_sdk),
+    cmocka_unit_test(test_reboot_keeps_what_the_cut_left_in_flash),
+    cmocka_unit_test(test_reboot_starts_the_upload_again_after_the_reconnect_delay),
+    cmocka_unit_test(test_second_cut_counts_the_rebooted_devices_ops),
+    cmocka_unit_test(test_a_cut_synchronous_read_reboots_rather_than_ends),
+    cmocka_unit_test(test_delivered_once_is_ok_despite_later_cuts),
+    cmocka_unit_test(test_corrupt_header_accepted_after_a_cut_is_a_violation),
+    cmocka_unit_test(test_firmware_that_does_not_boot_again_is_an_error),
+    cmocka_unit_test(test_reboot_trace_is_deterministic),
+})

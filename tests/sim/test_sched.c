@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #include "chunksim/rng.h"
 #include "chunksim/sched.h"
@@ -883,39 +884,35 @@ static void test_realtime_huge_scaled_delay_waits_instead_of_overflowing(void **
     fixture_close();
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_virtual_events_run_in_time_order_and_clock_follows),
-        cmocka_unit_test(test_virtual_callback_never_runs_inline),
-        cmocka_unit_test(test_virtual_equal_times_run_in_scheduling_order),
-        cmocka_unit_test(test_virtual_seeded_colliding_times_run_identically_twice),
-        cmocka_unit_test(test_virtual_cancel_prevents_callback),
-        cmocka_unit_test(test_virtual_cancelling_the_last_event_releases_the_loop),
-        cmocka_unit_test(test_virtual_at_rejects_pending_event_and_missing_callback),
-        cmocka_unit_test(test_virtual_delay_saturates_instead_of_wrapping),
-        cmocka_unit_test(test_virtual_heap_survives_growth_and_random_cancels),
-        cmocka_unit_test(test_virtual_work_runs_work_fn_then_done_after_duration),
-        cmocka_unit_test(test_virtual_work_cancel_runs_nothing),
-        cmocka_unit_test(test_limit_ends_an_endless_run_and_reports_it),
-        cmocka_unit_test(test_scheduling_after_the_limit_runs_nothing),
-        cmocka_unit_test(test_close_drops_everything_and_leaves_loop_empty),
-        cmocka_unit_test(test_close_from_inside_a_callback_stops_the_rest),
-        cmocka_unit_test(test_init_rejects_bad_config),
-        cmocka_unit_test(test_realtime_events_run_in_order_and_never_early),
-        cmocka_unit_test(test_realtime_cancel_rearms_for_the_next_event),
-        cmocka_unit_test(test_realtime_scale_shrinks_real_delays_not_model_time),
-        cmocka_unit_test(test_realtime_sub_millisecond_delays_are_not_rounded_up),
-        cmocka_unit_test(test_realtime_host_latency_does_not_enter_the_model_clock),
-        cmocka_unit_test(test_realtime_work_completes_in_virtual_order_at_its_due_time),
-        cmocka_unit_test(test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop),
-        cmocka_unit_test(test_realtime_work_cancel_wakes_a_sleeping_worker),
-        cmocka_unit_test(test_realtime_cancelled_work_can_be_freed_at_once),
-        cmocka_unit_test(test_realtime_work_cancel_is_refused_once_work_fn_runs),
-        cmocka_unit_test(test_realtime_close_with_work_in_flight_leaves_loop_empty),
-        cmocka_unit_test(test_realtime_limit_ends_an_endless_run),
-        cmocka_unit_test(test_realtime_cancel_after_the_limit_does_not_restart),
-        cmocka_unit_test(test_realtime_huge_scaled_delay_waits_instead_of_overflowing),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_virtual_events_run_in_time_order_and_clock_follows),
+    cmocka_unit_test(test_virtual_callback_never_runs_inline),
+    cmocka_unit_test(test_virtual_equal_times_run_in_scheduling_order),
+    cmocka_unit_test(test_virtual_seeded_colliding_times_run_identically_twice),
+    cmocka_unit_test(test_virtual_cancel_prevents_callback),
+    cmocka_unit_test(test_virtual_cancelling_the_last_event_releases_the_loop),
+    cmocka_unit_test(test_virtual_at_rejects_pending_event_and_missing_callback),
+    cmocka_unit_test(test_virtual_delay_saturates_instead_of_wrapping),
+    cmocka_unit_test(test_virtual_heap_survives_growth_and_random_cancels),
+    cmocka_unit_test(test_virtual_work_runs_work_fn_then_done_after_duration),
+    cmocka_unit_test(test_virtual_work_cancel_runs_nothing),
+    cmocka_unit_test(test_limit_ends_an_endless_run_and_reports_it),
+    cmocka_unit_test(test_scheduling_after_the_limit_runs_nothing),
+    cmocka_unit_test(test_close_drops_everything_and_leaves_loop_empty),
+    cmocka_unit_test(test_close_from_inside_a_callback_stops_the_rest),
+    cmocka_unit_test(test_init_rejects_bad_config),
+    cmocka_unit_test(test_realtime_events_run_in_order_and_never_early),
+    cmocka_unit_test(test_realtime_cancel_rearms_for_the_next_event),
+    cmocka_unit_test(test_realtime_scale_shrinks_real_delays_not_model_time),
+    cmocka_unit_test(test_realtime_sub_millisecond_delays_are_not_rounded_up),
+    cmocka_unit_test(test_realtime_host_latency_does_not_enter_the_model_clock),
+    cmocka_unit_test(test_realtime_work_completes_in_virtual_order_at_its_due_time),
+    cmocka_unit_test(test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop),
+    cmocka_unit_test(test_realtime_work_cancel_wakes_a_sleeping_worker),
+    cmocka_unit_test(test_realtime_cancelled_work_can_be_freed_at_once),
+    cmocka_unit_test(test_realtime_work_cancel_is_refused_once_work_fn_runs),
+    cmocka_unit_test(test_realtime_close_with_work_in_flight_leaves_loop_empty),
+    cmocka_unit_test(test_realtime_limit_ends_an_endless_run),
+    cmocka_unit_test(test_realtime_cancel_after_the_limit_does_not_restart),
+    cmocka_unit_test(test_realtime_huge_scaled_delay_waits_instead_of_overflowing),
+})
