@@ -339,7 +339,6 @@ static void test_every_fault_kind_is_accepted_with_a_valid_trigger(void **state)
         "wear_out cycles=10",   "torn_program at_us=3ms",
         "misdirected_write",    "power_loss at_us=1s",
     };
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         set_ok(&sc, "faults.fault", rules[i]);
         assert_int_equal(sc.faults.rules[i].kind, (int)i);
@@ -391,7 +390,6 @@ static void test_byte_time_and_frequency_suffixes_scale(void **state)
         {"flash.bus_clock_hz", "33.3MHz", 33300000},
         {"run.seed", "18446744073709551615", UINT64_MAX},
     };
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         set_ok(&sc, cases[i].key, cases[i].value);
         uint64_t got = strcmp(cases[i].key, "reader.window_bytes") == 0  ? sc.reader.window_bytes
@@ -426,7 +424,6 @@ static void test_numbers_that_are_not_whole_or_too_big_are_refused(void **state)
         {"run.seed", ""},
         {"reader.read_timeout_us", "18446744073709.9s"}, /* the fraction overflows */
     };
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (chunksim_scenario_set(&sc, bad[i].key, bad[i].value, err, sizeof err) != -EINVAL)
             fail_msg("%s = %s was accepted", bad[i].key, bad[i].value);
@@ -440,7 +437,6 @@ static void test_booleans_accept_every_documented_spelling(void **state)
     (void)state;
     static const char *const yes[] = {"true", "yes", "1", "TRUE", "Yes"};
     static const char *const no[] = {"false", "no", "0", "False", "NO"};
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < 5; i++) {
         set_ok(&sc, "coredump.rle", yes[i]);
         assert_true(sc.coredump.rle);
@@ -455,7 +451,6 @@ static void test_booleans_accept_every_documented_spelling(void **state)
 static void test_ram_content_and_its_zero_percent(void **state)
 {
     (void)state;
-    chunksim_scenario_defaults(&sc);
     set_ok(&sc, "coredump.content", "ram");
     assert_int_equal(sc.coredump.content, CHUNKSIM_CONTENT_RAM);
     set_ok(&sc, "coredump.zero_percent", "100");
@@ -501,7 +496,6 @@ static void test_never_and_last_spell_the_sentinels(void **state)
 static void test_latency_specs_parse_each_form(void **state)
 {
     (void)state;
-    chunksim_scenario_defaults(&sc);
     set_ok(&sc, "flash.read_latency", "fixed:12.5");
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_FIXED);
     assert_eq(sc.flash.read_latency.fixed.us, 12.5);
@@ -538,7 +532,6 @@ static void test_bad_latency_specs_say_what_each_form_needs(void **state)
         {"trace:", "trace: needs a file name"},
         {"fixed:abc", "fixed:US"},
     };
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (chunksim_scenario_set(&sc, "flash.erase_latency", bad[i].value, err, sizeof err) !=
             -EINVAL)
@@ -760,7 +753,6 @@ static void test_string_keys_check_length_and_characters(void **state)
     char long_hex[140];
     memset(long_hex, 'A', 130);
     long_hex[130] = '\0';
-    chunksim_scenario_defaults(&sc);
     assert_int_equal(chunksim_scenario_set(&sc, "coredump.pattern_hex", long_hex, err, sizeof err),
                      -EINVAL);
     assert_err_has("(1 to 64 bytes)");
@@ -831,7 +823,6 @@ static void test_coredump_file_must_be_readable_and_fit(void **state)
     int rc = ftruncate(fd, (off_t)536870912 - 27);
     close(fd);
     assert_int_equal(rc, 0);
-    chunksim_scenario_defaults(&sc);
     rc = chunksim_scenario_set(&sc, "coredump.file", path, err, sizeof err);
     unlink(path);
     assert_int_equal(rc, -EINVAL);
@@ -920,7 +911,6 @@ static void test_fault_rule_errors_explain_the_rule(void **state)
         {"read_error at_us=86400000001", "at_us=86400000001: must be a time in microseconds"},
         {"read_late delay_us=25h", "delay_us=25h: must be a delay"},
     };
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (chunksim_scenario_set(&sc, "faults.fault", bad[i].rule, err, sizeof err) != -EINVAL)
             fail_msg("fault = %s was accepted", bad[i].rule);
@@ -933,7 +923,6 @@ static void test_fault_rule_errors_explain_the_rule(void **state)
     memset(rule, ' ', sizeof rule - 1);
     memcpy(rule, "read_error", 10);
     rule[sizeof rule - 1] = '\0';
-    chunksim_scenario_defaults(&sc);
     assert_int_equal(chunksim_scenario_set(&sc, "faults.fault", rule, err, sizeof err), -EINVAL);
     assert_err_has("--set faults.fault: longer than 127 characters (key) or 511 (value)");
 
@@ -1102,7 +1091,6 @@ static void test_load_with_applies_overrides_before_the_rules(void **state)
 static void test_set_on_defaults_starts_an_empty_record(void **state)
 {
     (void)state;
-    chunksim_scenario_defaults(&sc);
     set_ok(&sc, "reader.kind", "sync");
     assert_int_equal(sc.reader.kind, CHUNKSIM_READER_SYNC);
     assert_string_equal(chunksim_scenario_text(&sc), "; --set reader.kind=sync\n");
@@ -1158,7 +1146,6 @@ static void test_set_paths_resolve_against_the_current_directory(void **state)
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(DATA), 0);
-    chunksim_scenario_defaults(&sc);
     int rc =
         chunksim_scenario_set(&sc, "flash.read_latency", "trace:latencies.csv", err, sizeof err);
     assert_int_equal(chdir(cwd), 0);
