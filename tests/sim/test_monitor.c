@@ -58,6 +58,14 @@ static int setup(void **state)
     return 0;
 }
 
+/* Frees the delivered-bytes copy a monitor with data faults keeps; a failed case's too. */
+static int teardown(void **state)
+{
+    (void)state;
+    chunksim_monitor_free(&fx.mon);
+    return 0;
+}
+
 static void reinit(void)
 {
     chunksim_monitor_init(&fx.mon, &fx.cfg);
@@ -306,7 +314,6 @@ static void test_data_faults_suppress_wrong_bytes(void **state)
     assert_true(fx.mon.altered);
     assert_string_equal(fx.mon.altered_by, "bitflip_transient");
     assert_int_equal(fx.mon.altered_at, 0);
-    chunksim_monitor_free(&fx.mon);
 }
 
 /* Without data faults nothing consults the shadow: no coredump-sized copy, the alteration still
@@ -320,7 +327,6 @@ static void test_no_shadow_without_data_faults(void **state)
     assert_null(fx.mon.delivered);
     assert_true(fx.mon.altered);
     assert_string_equal(fx.mon.altered_by, "wear_out");
-    chunksim_monitor_free(&fx.mon);
 }
 
 /* Erased bytes read after the packetizer's delete are the delete's doing, not a fault's. */
@@ -334,7 +340,6 @@ static void test_bytes_after_the_delete_are_not_altered(void **state)
     chunksim_monitor_clear(&fx.mon);
     chunksim_monitor_flash_delivered(&fx.mon, 0, erased, sizeof(erased), NULL);
     assert_false(fx.mon.altered);
-    chunksim_monitor_free(&fx.mon);
 }
 
 /* Faults in the run excuse only the bytes they altered: a stale window is still the reader's. */
@@ -365,7 +370,6 @@ static void test_data_faults_do_not_hide_bytes_the_flash_never_gave(void **state
     chunksim_monitor_call_end(&fx.mon, 0);
     assert_int_equal(fx.seen.n, 1);
     assert_int_equal(fx.mon.suppressed, 1);
-    chunksim_monitor_free(&fx.mon);
 }
 
 /* A header the flash delivered intact: an absent or resized coredump is the reader's doing. */
@@ -377,7 +381,6 @@ static void test_data_faults_do_not_hide_a_header_the_flash_gave_intact(void **s
     chunksim_monitor_flash_delivered(&fx.mon, 0, fx.image, 16, NULL);
     chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 1);
     assert_one(CHUNKSIM_INV_WRONG_BYTES, 0);
-    chunksim_monitor_free(&fx.mon);
 }
 
 static void test_read_failed_fires_on_failed_payload_read(void **state)
@@ -661,7 +664,6 @@ static void test_altered_size_is_named_and_suppressed_only_with_data_faults(void
     chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
     assert_false(fx.mon.size_altered);
     assert_int_equal(fx.mon.message_bytes, IMAGE_BYTES);
-    chunksim_monitor_free(&fx.mon);
 }
 
 static void test_wrongly_absent_quiet_when_nothing_is_stored(void **state)
@@ -861,7 +863,7 @@ static void test_violations_without_callback_are_counted(void **state)
     assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_WRONGLY_ABSENT), 1);
 }
 
-#define T(f) cmocka_unit_test_setup(f, setup)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 CHUNKSIM_TEST_MAIN({
     T(test_clean_run_reports_nothing),
     T(test_sequential_fires_on_skipped_bytes),
