@@ -80,6 +80,15 @@ static void expect_error(const char *text, const char *want1, const char *want2)
     assert_null(sc.faults.rules);
 }
 
+/* Makes a file from the mkstemp() template path (rewritten to its name) holding text[0..len). */
+static void write_temp(char *path, const char *text, size_t len)
+{
+    int fd = mkstemp(path);
+    assert_ge(fd, 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
 static void set_ok(chunksim_scenario_t *sc, const char *key, const char *value)
 {
     if (chunksim_scenario_set(sc, key, value, err, sizeof err) != 0)
@@ -677,11 +686,8 @@ static void test_nul_byte_in_file_is_refused(void **state)
 {
     (void)state;
     char path[] = "/tmp/chunksim_scenario_nul_XXXXXX";
-    int fd = mkstemp(path);
-    assert_ge(fd, 0);
     static const char text[] = "[run]\nseed = 1\nmode = v\0irtual\n";
-    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-    close(fd);
+    write_temp(path, text, sizeof text - 1);
     assert_int_equal(chunksim_scenario_load(&sc, path, err, sizeof err), -EINVAL);
     unlink(path);
     assert_err_has(":3: NUL byte");
@@ -1060,11 +1066,8 @@ static void test_load_with_applies_overrides_before_the_rules(void **state)
 {
     (void)state;
     char path[] = "/tmp/chunksim_scenario_with_XXXXXX";
-    int fd = mkstemp(path);
-    assert_ge(fd, 0);
     static const char text[] = "[link]\nchunk_bytes = 200\n";
-    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-    close(fd);
+    write_temp(path, text, sizeof text - 1);
 
     const char *const repair[] = {"link.att_mtu=247"};
     if (chunksim_scenario_load_with(&sc, path, repair, 1, err, sizeof err) != 0)
