@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_main.h"
+
 #include "chunkcore/error.h"
 #include "chunksim/reader.h"
 #include "chunksim/run.h"
@@ -229,16 +231,12 @@ static void test_program_while_busy_is_flash_busy(void **state)
     assert_non_null(strstr(res.first_violation, "program of 4 bytes at 0x00002010"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_view_is_the_flash),
-        cmocka_unit_test(test_program_clears_bits_only),
-        cmocka_unit_test(test_program_setting_bits_is_named),
-        cmocka_unit_test(test_program_wraps_in_its_page),
-        cmocka_unit_test(test_range_erase),
-        cmocka_unit_test(test_internal_flash_programs_words),
-        cmocka_unit_test(test_program_while_busy_is_flash_busy),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_view_is_the_flash),
+    cmocka_unit_test(test_program_clears_bits_only),
+    cmocka_unit_test(test_program_setting_bits_is_named),
+    cmocka_unit_test(test_program_wraps_in_its_page),
+    cmocka_unit_test(test_range_erase),
+    cmocka_unit_test(test_internal_flash_programs_words),
+    cmocka_unit_test(test_program_while_busy_is_flash_busy),
+})

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 #include <uv.h>
 
 #include "chunkcore/error.h"
@@ -82,12 +83,8 @@ static void test_conversions_keep_success_and_zero_reads_ok(void **state)
     assert_string_equal(chunksim_strerror(-20999), "unknown error");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_own_code_has_a_distinct_name_and_text),
-        cmocka_unit_test(test_same_magnitude_from_each_origin_reads_differently),
-        cmocka_unit_test(test_conversions_keep_success_and_zero_reads_ok),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_every_own_code_has_a_distinct_name_and_text),
+    cmocka_unit_test(test_same_magnitude_from_each_origin_reads_differently),
+    cmocka_unit_test(test_conversions_keep_success_and_zero_reads_ok),
+})

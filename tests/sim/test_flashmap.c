@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #include "chunksim/flashmap.h"
 
@@ -857,34 +858,30 @@ static void test_free_is_safe_on_zeroed_and_freed_maps(void **state)
     chunksim_scenario_free(&sc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_map_to_the_datasheet_part),
-        cmocka_unit_test(test_named_part_maps_its_whole_row),
-        cmocka_unit_test(test_flash_keys_map_onto_the_part_and_policies),
-        cmocka_unit_test(test_read_commands_give_the_bus_time_of_a_256_byte_read),
-        cmocka_unit_test(test_what_the_part_cannot_be_is_an_error),
-        cmocka_unit_test(test_fixed_latency_is_always_its_value_even_on_a_worn_part),
-        cmocka_unit_test(test_uniform_latency_covers_its_bounds),
-        cmocka_unit_test(test_normal_latency_has_its_mean),
-        cmocka_unit_test(test_lognormal_latency_has_its_median),
-        cmocka_unit_test(test_spikes_replace_the_base_at_their_rate),
-        cmocka_unit_test(test_trace_latencies_are_consumed_in_order),
-        cmocka_unit_test(test_each_fault_kind_maps_and_fires),
-        cmocka_unit_test(test_read_late_and_timeout_deliver_as_the_scenario_says),
-        cmocka_unit_test(test_bitflip_flips_the_given_number_of_bits),
-        cmocka_unit_test(test_stuck_bits_stay_in_their_range_and_stay_flipped),
-        cmocka_unit_test(test_bad_sector_fails_writes_to_the_whole_sector_but_not_reads),
-        cmocka_unit_test(test_wear_out_counts_initial_wear),
-        cmocka_unit_test(test_each_trigger_selects_the_ops_the_scenario_names),
-        cmocka_unit_test(test_time_triggers_select_ops_starting_at_or_after_the_time),
-        cmocka_unit_test(test_power_loss_at_us_is_an_instant),
-        cmocka_unit_test(test_power_loss_on_erase_op_0_cuts_the_first_erase_not_the_reads),
-        cmocka_unit_test(test_more_flips_than_the_model_holds_name_the_line),
-        cmocka_unit_test(test_rules_the_model_cannot_express_are_errors),
-        cmocka_unit_test(test_every_starter_scenario_maps_and_the_model_accepts_it),
-        cmocka_unit_test(test_free_is_safe_on_zeroed_and_freed_maps),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_defaults_map_to_the_datasheet_part),
+    cmocka_unit_test(test_named_part_maps_its_whole_row),
+    cmocka_unit_test(test_flash_keys_map_onto_the_part_and_policies),
+    cmocka_unit_test(test_read_commands_give_the_bus_time_of_a_256_byte_read),
+    cmocka_unit_test(test_what_the_part_cannot_be_is_an_error),
+    cmocka_unit_test(test_fixed_latency_is_always_its_value_even_on_a_worn_part),
+    cmocka_unit_test(test_uniform_latency_covers_its_bounds),
+    cmocka_unit_test(test_normal_latency_has_its_mean),
+    cmocka_unit_test(test_lognormal_latency_has_its_median),
+    cmocka_unit_test(test_spikes_replace_the_base_at_their_rate),
+    cmocka_unit_test(test_trace_latencies_are_consumed_in_order),
+    cmocka_unit_test(test_each_fault_kind_maps_and_fires),
+    cmocka_unit_test(test_read_late_and_timeout_deliver_as_the_scenario_says),
+    cmocka_unit_test(test_bitflip_flips_the_given_number_of_bits),
+    cmocka_unit_test(test_stuck_bits_stay_in_their_range_and_stay_flipped),
+    cmocka_unit_test(test_bad_sector_fails_writes_to_the_whole_sector_but_not_reads),
+    cmocka_unit_test(test_wear_out_counts_initial_wear),
+    cmocka_unit_test(test_each_trigger_selects_the_ops_the_scenario_names),
+    cmocka_unit_test(test_time_triggers_select_ops_starting_at_or_after_the_time),
+    cmocka_unit_test(test_power_loss_at_us_is_an_instant),
+    cmocka_unit_test(test_power_loss_on_erase_op_0_cuts_the_first_erase_not_the_reads),
+    cmocka_unit_test(test_more_flips_than_the_model_holds_name_the_line),
+    cmocka_unit_test(test_rules_the_model_cannot_express_are_errors),
+    cmocka_unit_test(test_every_starter_scenario_maps_and_the_model_accepts_it),
+    cmocka_unit_test(test_free_is_safe_on_zeroed_and_freed_maps),
+})

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 #include <uv.h>
 
 #include "chunksim/link.h"
@@ -866,36 +867,32 @@ static void test_config_accepts_defaults_and_range_ends(void **state)
     assert_int_equal(chunksim_link_config_validate(&cfg, NULL), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ble_packet_air_time_follows_the_frame_format),
-        cmocka_unit_test(test_ble_chunk_is_one_notification_of_mtu_minus_3),
-        cmocka_unit_test(test_ble_chunk_bytes_caps_the_chunk_below_the_notification),
-        cmocka_unit_test(test_ble_notification_longer_than_a_packet_is_fragmented),
-        cmocka_unit_test(test_ble_bound_holds_for_fragmented_notifications),
-        cmocka_unit_test(test_ble_stream_fills_each_event_with_packets_per_event),
-        cmocka_unit_test(test_ble_late_chunk_waits_for_the_next_event),
-        cmocka_unit_test(test_ble_chunk_offered_while_busy_queues_behind),
-        cmocka_unit_test(test_ble_event_never_runs_into_the_next_one),
-        cmocka_unit_test(test_ble_loss_retransmits_in_the_next_event),
-        cmocka_unit_test(test_ble_busy_by_leaves_out_air_after_the_instant),
-        cmocka_unit_test(test_ble_busy_by_follows_the_packets_of_a_fragmented_notification),
-        cmocka_unit_test(test_ble_busy_by_follows_lost_fragments),
-        cmocka_unit_test(test_ble_disconnect_cuts_a_fragment_on_air),
-        cmocka_unit_test(test_lossless_link_draws_nothing),
-        cmocka_unit_test(test_disconnect_at_time_fails_the_next_chunk),
-        cmocka_unit_test(test_disconnect_cuts_a_chunk_on_air),
-        cmocka_unit_test(test_reconnect_after_delay_starts_a_new_event_grid),
-        cmocka_unit_test(test_disconnect_after_chunk_n),
-        cmocka_unit_test(test_network_chunk_takes_wire_time_plus_latency),
-        cmocka_unit_test(test_network_wire_time_rounds_up),
-        cmocka_unit_test(test_network_loss_resends_the_whole_chunk),
-        cmocka_unit_test(test_network_busy_by_follows_the_resends),
-        cmocka_unit_test(test_network_disconnect_and_reconnect),
-        cmocka_unit_test(test_power_cut_takes_back_the_chunk_on_air),
-        cmocka_unit_test(test_config_validation_rejects_each_bad_value),
-        cmocka_unit_test(test_config_accepts_defaults_and_range_ends),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_ble_packet_air_time_follows_the_frame_format),
+    cmocka_unit_test(test_ble_chunk_is_one_notification_of_mtu_minus_3),
+    cmocka_unit_test(test_ble_chunk_bytes_caps_the_chunk_below_the_notification),
+    cmocka_unit_test(test_ble_notification_longer_than_a_packet_is_fragmented),
+    cmocka_unit_test(test_ble_bound_holds_for_fragmented_notifications),
+    cmocka_unit_test(test_ble_stream_fills_each_event_with_packets_per_event),
+    cmocka_unit_test(test_ble_late_chunk_waits_for_the_next_event),
+    cmocka_unit_test(test_ble_chunk_offered_while_busy_queues_behind),
+    cmocka_unit_test(test_ble_event_never_runs_into_the_next_one),
+    cmocka_unit_test(test_ble_loss_retransmits_in_the_next_event),
+    cmocka_unit_test(test_ble_busy_by_leaves_out_air_after_the_instant),
+    cmocka_unit_test(test_ble_busy_by_follows_the_packets_of_a_fragmented_notification),
+    cmocka_unit_test(test_ble_busy_by_follows_lost_fragments),
+    cmocka_unit_test(test_ble_disconnect_cuts_a_fragment_on_air),
+    cmocka_unit_test(test_lossless_link_draws_nothing),
+    cmocka_unit_test(test_disconnect_at_time_fails_the_next_chunk),
+    cmocka_unit_test(test_disconnect_cuts_a_chunk_on_air),
+    cmocka_unit_test(test_reconnect_after_delay_starts_a_new_event_grid),
+    cmocka_unit_test(test_disconnect_after_chunk_n),
+    cmocka_unit_test(test_network_chunk_takes_wire_time_plus_latency),
+    cmocka_unit_test(test_network_wire_time_rounds_up),
+    cmocka_unit_test(test_network_loss_resends_the_whole_chunk),
+    cmocka_unit_test(test_network_busy_by_follows_the_resends),
+    cmocka_unit_test(test_network_disconnect_and_reconnect),
+    cmocka_unit_test(test_power_cut_takes_back_the_chunk_on_air),
+    cmocka_unit_test(test_config_validation_rejects_each_bad_value),
+    cmocka_unit_test(test_config_accepts_defaults_and_range_ends),
+})

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 typedef struct {
     uint64_t runs;
@@ -139,11 +140,7 @@ static void test_ranges_hold_with_fragmented_notifications(void **state)
     tally_check(&t, 2800, 2000);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_busy_percent_and_efficiency_stay_in_range),
-        cmocka_unit_test(test_ranges_hold_with_fragmented_notifications),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_busy_percent_and_efficiency_stay_in_range),
+    cmocka_unit_test(test_ranges_hold_with_fragmented_notifications),
+})

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #include "chunkcore/error.h"
 #include "chunksim/monitor.h"
@@ -54,6 +55,14 @@ static int setup(void **state)
     fx.cfg.image_bytes = IMAGE_BYTES;
     fx.cfg.async_reader = true;
     chunksim_monitor_init(&fx.mon, &fx.cfg);
+    return 0;
+}
+
+/* Frees the delivered-bytes copy a monitor with data faults keeps; a failed case's too. */
+static int teardown(void **state)
+{
+    (void)state;
+    chunksim_monitor_free(&fx.mon);
     return 0;
 }
 
@@ -305,7 +314,6 @@ static void test_data_faults_suppress_wrong_bytes(void **state)
     assert_true(fx.mon.altered);
     assert_string_equal(fx.mon.altered_by, "bitflip_transient");
     assert_int_equal(fx.mon.altered_at, 0);
-    chunksim_monitor_free(&fx.mon);
 }
 
 /* Without data faults nothing consults the shadow: no coredump-sized copy, the alteration still
@@ -319,7 +327,6 @@ static void test_no_shadow_without_data_faults(void **state)
     assert_null(fx.mon.delivered);
     assert_true(fx.mon.altered);
     assert_string_equal(fx.mon.altered_by, "wear_out");
-    chunksim_monitor_free(&fx.mon);
 }
 
 /* Erased bytes read after the packetizer's delete are the delete's doing, not a fault's. */
@@ -333,7 +340,6 @@ static void test_bytes_after_the_delete_are_not_altered(void **state)
     chunksim_monitor_clear(&fx.mon);
     chunksim_monitor_flash_delivered(&fx.mon, 0, erased, sizeof(erased), NULL);
     assert_false(fx.mon.altered);
-    chunksim_monitor_free(&fx.mon);
 }
 
 /* Faults in the run excuse only the bytes they altered: a stale window is still the reader's. */
@@ -364,7 +370,6 @@ static void test_data_faults_do_not_hide_bytes_the_flash_never_gave(void **state
     chunksim_monitor_call_end(&fx.mon, 0);
     assert_int_equal(fx.seen.n, 1);
     assert_int_equal(fx.mon.suppressed, 1);
-    chunksim_monitor_free(&fx.mon);
 }
 
 /* A header the flash delivered intact: an absent or resized coredump is the reader's doing. */
@@ -376,7 +381,6 @@ static void test_data_faults_do_not_hide_a_header_the_flash_gave_intact(void **s
     chunksim_monitor_flash_delivered(&fx.mon, 0, fx.image, 16, NULL);
     chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES + 1);
     assert_one(CHUNKSIM_INV_WRONG_BYTES, 0);
-    chunksim_monitor_free(&fx.mon);
 }
 
 static void test_read_failed_fires_on_failed_payload_read(void **state)
@@ -660,7 +664,6 @@ static void test_altered_size_is_named_and_suppressed_only_with_data_faults(void
     chunksim_monitor_peek(&fx.mon, 1, IMAGE_BYTES);
     assert_false(fx.mon.size_altered);
     assert_int_equal(fx.mon.message_bytes, IMAGE_BYTES);
-    chunksim_monitor_free(&fx.mon);
 }
 
 static void test_wrongly_absent_quiet_when_nothing_is_stored(void **state)
@@ -860,58 +863,54 @@ static void test_violations_without_callback_are_counted(void **state)
     assert_int_equal(chunksim_monitor_count(&fx.mon, CHUNKSIM_INV_WRONGLY_ABSENT), 1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup(f, setup)
-        T(test_clean_run_reports_nothing),
-        T(test_sequential_fires_on_skipped_bytes),
-        T(test_sequential_fires_on_read_past_message_end),
-        T(test_sequential_fires_on_read_without_message),
-        T(test_sequential_restarts_at_zero_after_restart),
-        T(test_one_read_per_chunk_fires_on_second_read_in_a_call),
-        T(test_read_fits_chunk_fires_when_read_fills_whole_room),
-        T(test_read_fits_chunk_lets_get_next_fill_the_room),
-        T(test_separate_read_routine_fires_on_sync_flash_read_in_get_chunk),
-        T(test_sync_flash_read_outside_get_chunk_or_with_sync_reader_is_fine),
-        T(test_read_outside_window_fires_on_window_refusal),
-        T(test_wrong_bytes_fires_with_first_differing_offset),
-        T(test_wrong_bytes_fires_on_peek_length_mismatch),
-        T(test_data_faults_suppress_wrong_bytes),
-        T(test_bytes_after_the_delete_are_not_altered),
-        T(test_no_shadow_without_data_faults),
-        T(test_data_faults_do_not_hide_bytes_the_flash_never_gave),
-        T(test_data_faults_do_not_hide_a_header_the_flash_gave_intact),
-        T(test_read_failed_fires_on_failed_payload_read),
-        T(test_read_failed_fires_on_failed_peek_inside_get_chunk),
-        T(test_read_failed_names_a_read_the_platform_refused),
-        T(test_flash_busy_fires_on_op_issued_to_busy_device),
-        T(test_allow_suspend_suppresses_flash_busy),
-        T(test_clear_early_fires_on_delete_before_the_end),
-        T(test_clear_early_fires_after_restart_dropped_the_end),
-        T(test_clear_twice_fires_on_second_delete),
-        T(test_clear_twice_fires_when_cleared_coredump_is_sent_again),
-        T(test_clear_failed_lets_the_coredump_be_deleted_again),
-        T(test_reboot_with_the_coredump_stored_forgets_the_delete),
-        T(test_reboot_with_the_coredump_gone_expects_no_coredump),
-        T(test_header_not_stored_is_wrong_bytes),
-        T(test_never_cleared_fires_when_read_to_end_without_delete),
-        T(test_never_cleared_fires_when_delete_left_storage_valid),
-        T(test_never_cleared_quiet_when_never_read_to_end),
-        T(test_wrongly_absent_fires_when_peek_misses_stored_coredump),
-        T(test_wrongly_absent_quiet_when_nothing_is_stored),
-        T(test_altered_size_is_named_and_suppressed_only_with_data_faults),
-        T(test_rle_passes_with_a_sync_reader_are_no_violation),
-        T(test_rle_with_an_async_reader_is_sequential_where_it_goes_back),
-        T(test_rle_message_ends_with_its_last_encoded_byte),
-        T(test_rle_reads_inside_a_call_do_not_count_toward_no_progress),
-        T(test_inline_completion_fires_with_the_dispatching_call),
-        T(test_no_progress_fires_once_at_the_bound_with_the_repeated_read),
-        T(test_no_progress_names_the_last_read_when_reads_differ),
-        T(test_no_progress_quiet_while_chunks_or_failures_come),
-        T(test_invariant_names_and_docs_are_distinct_and_complete),
-        T(test_violations_without_callback_are_counted),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+CHUNKSIM_TEST_MAIN({
+    T(test_clean_run_reports_nothing),
+    T(test_sequential_fires_on_skipped_bytes),
+    T(test_sequential_fires_on_read_past_message_end),
+    T(test_sequential_fires_on_read_without_message),
+    T(test_sequential_restarts_at_zero_after_restart),
+    T(test_one_read_per_chunk_fires_on_second_read_in_a_call),
+    T(test_read_fits_chunk_fires_when_read_fills_whole_room),
+    T(test_read_fits_chunk_lets_get_next_fill_the_room),
+    T(test_separate_read_routine_fires_on_sync_flash_read_in_get_chunk),
+    T(test_sync_flash_read_outside_get_chunk_or_with_sync_reader_is_fine),
+    T(test_read_outside_window_fires_on_window_refusal),
+    T(test_wrong_bytes_fires_with_first_differing_offset),
+    T(test_wrong_bytes_fires_on_peek_length_mismatch),
+    T(test_data_faults_suppress_wrong_bytes),
+    T(test_bytes_after_the_delete_are_not_altered),
+    T(test_no_shadow_without_data_faults),
+    T(test_data_faults_do_not_hide_bytes_the_flash_never_gave),
+    T(test_data_faults_do_not_hide_a_header_the_flash_gave_intact),
+    T(test_read_failed_fires_on_failed_payload_read),
+    T(test_read_failed_fires_on_failed_peek_inside_get_chunk),
+    T(test_read_failed_names_a_read_the_platform_refused),
+    T(test_flash_busy_fires_on_op_issued_to_busy_device),
+    T(test_allow_suspend_suppresses_flash_busy),
+    T(test_clear_early_fires_on_delete_before_the_end),
+    T(test_clear_early_fires_after_restart_dropped_the_end),
+    T(test_clear_twice_fires_on_second_delete),
+    T(test_clear_twice_fires_when_cleared_coredump_is_sent_again),
+    T(test_clear_failed_lets_the_coredump_be_deleted_again),
+    T(test_reboot_with_the_coredump_stored_forgets_the_delete),
+    T(test_reboot_with_the_coredump_gone_expects_no_coredump),
+    T(test_header_not_stored_is_wrong_bytes),
+    T(test_never_cleared_fires_when_read_to_end_without_delete),
+    T(test_never_cleared_fires_when_delete_left_storage_valid),
+    T(test_never_cleared_quiet_when_never_read_to_end),
+    T(test_wrongly_absent_fires_when_peek_misses_stored_coredump),
+    T(test_wrongly_absent_quiet_when_nothing_is_stored),
+    T(test_altered_size_is_named_and_suppressed_only_with_data_faults),
+    T(test_rle_passes_with_a_sync_reader_are_no_violation),
+    T(test_rle_with_an_async_reader_is_sequential_where_it_goes_back),
+    T(test_rle_message_ends_with_its_last_encoded_byte),
+    T(test_rle_reads_inside_a_call_do_not_count_toward_no_progress),
+    T(test_inline_completion_fires_with_the_dispatching_call),
+    T(test_no_progress_fires_once_at_the_bound_with_the_repeated_read),
+    T(test_no_progress_names_the_last_read_when_reads_differ),
+    T(test_no_progress_quiet_while_chunks_or_failures_come),
+    T(test_invariant_names_and_docs_are_distinct_and_complete),
+    T(test_violations_without_callback_are_counted),
+})
 #undef T
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}

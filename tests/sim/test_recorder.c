@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 static char db_path[128];
 
@@ -100,6 +101,23 @@ static void open_rec(chunksim_rec_t *rec)
     int r = chunksim_rec_open(rec, db_path, err, sizeof err);
     if (r != 0)
         fail_msg("open: %s", err);
+}
+
+/* The recorder of the OPEN() cases (main), open on db_path. */
+static chunksim_rec_t rec;
+
+static int setup_open(void **state)
+{
+    setup(state);
+    open_rec(&rec);
+    return 0;
+}
+
+/* The close is part of each such case: it must succeed. */
+static int teardown_close(void **state)
+{
+    assert_int_equal(chunksim_rec_close(&rec), 0);
+    return teardown(state);
 }
 
 static int64_t add_scenario(chunksim_rec_t *rec, const char *name, const char *text)
@@ -666,8 +684,6 @@ static void test_image_larger_than_a_piece_is_stored_whole(void **state)
     static uint8_t big[(5u << 20) / 2 + 7]; /* two whole 1 MiB pieces and a part */
     for (size_t i = 0; i < sizeof big; i++)
         big[i] = (uint8_t)(i ^ (i >> 20));
-    chunksim_rec_t rec;
-    open_rec(&rec);
     chunksim_rec_run_info_t info = run_info(add_scenario(&rec, "s", "cfg"), 1);
     info.image = big;
     info.image_bytes = sizeof big;
@@ -679,14 +695,11 @@ static void test_image_larger_than_a_piece_is_stored_whole(void **state)
     assert_int_equal(sqlite3_column_bytes(st, 0), sizeof big);
     assert_memory_equal(sqlite3_column_blob(st, 0), big, sizeof big);
     sqlite3_finalize(st);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 static void test_batch_commits_at_the_row_boundary(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     assert_int_equal(rec.batch_rows, CHUNKSIM_REC_BATCH_ROWS_DEFAULT);
     assert_int_equal(chunksim_rec_set_batch_rows(&rec, 100), 0);
     int64_t run = begin_run(&rec, 7);
@@ -727,7 +740,6 @@ static void test_batch_commits_at_the_row_boundary(void **state)
     assert_int_equal(q_int(peek, "SELECT count(*) FROM calls"), 260);
     assert_int_equal(q_int(peek, "SELECT count(*) FROM runs WHERE status = 'finished'"), 1);
     sqlite3_close(peek);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 /* Child: record a run past one default batch, then die without closing anything. */
@@ -936,8 +948,6 @@ static void test_invalid_use_is_refused(void **state)
 static void test_batch_lost_to_a_rollback_is_reported(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     begin_run(&rec, 1);
     add_calls(&rec, 0, 5);
     /* What SQLite does by itself after an I/O error or a full disk. */
@@ -950,7 +960,6 @@ static void test_batch_lost_to_a_rollback_is_reported(void **state)
     chunksim_rec_run_result_t res = ok_result();
     assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
     assert_int_equal(q_int(chunksim_rec_db(&rec), "SELECT count(*) FROM calls"), 1);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 /* The schema's CHECK constraints hold for writers other than the recorder (merge, import). */
@@ -1076,8 +1085,6 @@ static void test_views_summarize_a_known_dataset(void **state)
 static void test_hundred_thousand_chunks_are_recorded(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     begin_run(&rec, 3);
     uint8_t data[20];
     chunksim_rec_chunk_t ch = {
@@ -1098,7 +1105,6 @@ static void test_hundred_thousand_chunks_are_recorded(void **state)
     assert_int_equal(q_int(db, "SELECT count(*) FROM chunks WHERE hex(substr(data, 20, 1)) = "
                                "printf('%%02X', header)"),
                      100000);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 /* ---- buffered rows ----------------------------------------------------------------------- */
@@ -1156,8 +1162,6 @@ static void assert_engine_rows(sqlite3 *db, int64_t run, uint64_t chunks)
 static void test_rows_reach_sqlite_in_bulk_and_all_by_flush(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     int64_t run = begin_run(&rec, 1);
     add_engine_rows(&rec, 100);
     /* Buffered: not even in the open batch yet. */
@@ -1189,14 +1193,11 @@ static void test_rows_reach_sqlite_in_bulk_and_all_by_flush(void **state)
               big_len, big_len),
         1);
     assert_integrity(db);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 static void test_big_chunks_fill_the_buffer_by_bytes(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     int64_t run = begin_run(&rec, 1);
     static uint8_t data[64 * 1024];
     for (uint64_t s = 0; s < 200; s++) { /* 12.5 MiB: several buffers' worth of bytes */
@@ -1213,15 +1214,12 @@ static void test_big_chunks_fill_the_buffer_by_bytes(void **state)
                            "AND hex(substr(data, 65536, 1)) = printf('%%02X', seq)",
                            (long long)run),
                      200);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 /* A repeated seq is refused by the call that repeats it, whether or not the first is buffered. */
 static void test_repeated_seq_is_refused_at_once(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     begin_run(&rec, 1);
     add_calls(&rec, 0, 10);
     /* Calls are stored in blocks, where SQLite sees only the first seq: the recorder checks. */
@@ -1261,15 +1259,12 @@ static void test_repeated_seq_is_refused_at_once(void **state)
     res = ok_result();
     assert_int_equal(chunksim_rec_run_end(&rec, &res), 0);
     assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 13);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 /* The recorder's buffer tables read nothing but a buffer it binds itself. */
 static void test_buffer_tables_are_not_queryable(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     sqlite3 *db = chunksim_rec_db(&rec);
     sqlite3_stmt *st = NULL;
     assert_int_not_equal(
@@ -1278,14 +1273,11 @@ static void test_buffer_tables_are_not_queryable(void **state)
     sqlite3_finalize(st);
     assert_int_equal(q_int(db, "SELECT count(*) FROM chunksim_rec_buffered_chunk_blocks(x'00')"),
                      0);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 static void test_foreign_keys_are_off_only_while_a_run_is_recorded(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     sqlite3 *db = chunksim_rec_db(&rec);
     assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1);
     begin_run(&rec, 1);
@@ -1302,7 +1294,6 @@ static void test_foreign_keys_are_off_only_while_a_run_is_recorded(void **state)
     /* And with them on, deleting a run still deletes its trace. */
     raw_exec(db, "DELETE FROM runs WHERE run_id = 1");
     assert_int_equal(q_int(db, "SELECT count(*) FROM calls"), 0);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 /*
@@ -1313,8 +1304,6 @@ static void test_foreign_keys_are_off_only_while_a_run_is_recorded(void **state)
 static void test_failed_bulk_insert_is_reported_with_the_rows_lost(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     raw_exec(chunksim_rec_db(&rec), "CREATE TRIGGER boom BEFORE INSERT ON call_blocks "
                                     "WHEN NEW.seq = 3000 BEGIN SELECT RAISE(ABORT, 'boom'); END");
     assert_int_equal(chunksim_rec_set_batch_rows(&rec, 1000000), 0);
@@ -1349,15 +1338,12 @@ static void test_failed_bulk_insert_is_reported_with_the_rows_lost(void **state)
     assert_int_equal(q_int(db, "SELECT min(seq) FROM calls"), 2 * 4097);
     assert_int_equal(q_int(db, "SELECT count(*) FROM calls WHERE seq = 19998"), 1);
     assert_integrity(db);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 /* The recorder's one description of each trace table is the schema's, column for column. */
 static void test_trace_columns_match_the_schema(void **state)
 {
     (void)state;
-    chunksim_rec_t rec;
-    open_rec(&rec);
     sqlite3 *db = chunksim_rec_db(&rec);
     static const char *const tables[] = {"calls", "flash_ops", "chunks"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
@@ -1381,7 +1367,6 @@ static void test_trace_columns_match_the_schema(void **state)
     assert_int_equal(chunksim_rec_trace_columns("calls", small, sizeof small),
                      CHUNKSIM_REC_E_INVAL);
     assert_int_equal(chunksim_rec_trace_columns("runs", small, sizeof small), CHUNKSIM_REC_E_INVAL);
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 /* Every integer width survives a block's JSON, signs and the bits of values >= 2^63 too. */
@@ -1392,8 +1377,6 @@ static void test_integers_round_trip_through_blocks(void **state)
         INT64_MIN + 1, -1234567890123LL,      -10,      -1, 0, 1, 9, 10, 99, 100, 999,
         1000,          1234567890123456789LL, INT64_MAX};
     enum { N = sizeof args / sizeof args[0] };
-    chunksim_rec_t rec;
-    open_rec(&rec);
     int64_t run = begin_run(&rec, 1);
     for (int i = 0; i < N; i++) {
         chunksim_rec_call_t c = call_row((uint64_t)i + 1);
@@ -1421,7 +1404,6 @@ static void test_integers_round_trip_through_blocks(void **state)
                                          (unsigned long long)seq),
                          (uint64_t)i * 1000000000000000000u);
     }
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
 /*
@@ -1453,8 +1435,6 @@ static void test_texts_round_trip_through_blocks(void **state)
                                         "while the \"link\" sends",
                                         "caf\xc3\xa9 \x7f ok\x1f"};
     enum { N = sizeof texts / sizeof texts[0] };
-    chunksim_rec_t rec;
-    open_rec(&rec);
     int64_t run = begin_run(&rec, 1);
     for (int i = 0; i < N; i++) {
         chunksim_rec_call_t c = call_row((uint64_t)i + 1);
@@ -1474,54 +1454,44 @@ static void test_texts_round_trip_through_blocks(void **state)
                  (long long)run, i + 1);
         assert_string_equal(q_text(db, got, sizeof got, sql), texts[N - 1 - i]);
     }
-    assert_int_equal(chunksim_rec_close(&rec), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_matches_published_vectors),
-        cmocka_unit_test_setup_teardown(test_open_creates_schema_with_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_version_3_file_is_read_as_is_and_migrated_on_write,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_version_1_file_is_read_as_is_and_migrated_on_write,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_upgrades_version_2, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_a_file_that_is_not_a_recording, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_refuses_a_database_without_wal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_readonly_recorder_refuses_writes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_scenario_is_deduplicated_by_config_hash, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_run_with_every_row_kind_round_trips, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_image_is_stored_once_per_hash, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_image_larger_than_a_piece_is_stored_whole, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_batch_commits_at_the_row_boundary, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_killed_writer_leaves_run_marked_incomplete, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_live_writer_run_is_left_running, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_marks_run_incomplete_and_keeps_rows, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_use_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch_lost_to_a_rollback_is_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema_checks_reject_inconsistent_rows, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_views_summarize_a_known_dataset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hundred_thousand_chunks_are_recorded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rows_reach_sqlite_in_bulk_and_all_by_flush, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_big_chunks_fill_the_buffer_by_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_repeated_seq_is_refused_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_buffer_tables_are_not_queryable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_trace_columns_match_the_schema, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_texts_round_trip_through_blocks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_integers_round_trip_through_blocks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_foreign_keys_are_off_only_while_a_run_is_recorded,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_bulk_insert_is_reported_with_the_rows_lost,
-                                        setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/* Every case but the first gets a database path of its own (setup), removed after (teardown). */
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+/* ... and those that record into it start on rec opened on it, closed after them. */
+#define OPEN(f) cmocka_unit_test_setup_teardown(f, setup_open, teardown_close)
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_sha256_matches_published_vectors),
+    T(test_open_creates_schema_with_version),
+    T(test_open_refuses_newer_schema_version),
+    T(test_version_3_file_is_read_as_is_and_migrated_on_write),
+    T(test_version_1_file_is_read_as_is_and_migrated_on_write),
+    T(test_open_upgrades_version_2),
+    T(test_open_refuses_a_file_that_is_not_a_recording),
+    T(test_open_refuses_a_database_without_wal),
+    T(test_readonly_recorder_refuses_writes),
+    T(test_scenario_is_deduplicated_by_config_hash),
+    T(test_run_with_every_row_kind_round_trips),
+    T(test_image_is_stored_once_per_hash),
+    OPEN(test_image_larger_than_a_piece_is_stored_whole),
+    OPEN(test_batch_commits_at_the_row_boundary),
+    T(test_killed_writer_leaves_run_marked_incomplete),
+    T(test_live_writer_run_is_left_running),
+    T(test_abort_marks_run_incomplete_and_keeps_rows),
+    T(test_invalid_use_is_refused),
+    OPEN(test_batch_lost_to_a_rollback_is_reported),
+    T(test_schema_checks_reject_inconsistent_rows),
+    T(test_views_summarize_a_known_dataset),
+    OPEN(test_hundred_thousand_chunks_are_recorded),
+    OPEN(test_rows_reach_sqlite_in_bulk_and_all_by_flush),
+    OPEN(test_big_chunks_fill_the_buffer_by_bytes),
+    OPEN(test_repeated_seq_is_refused_at_once),
+    OPEN(test_buffer_tables_are_not_queryable),
+    OPEN(test_trace_columns_match_the_schema),
+    OPEN(test_texts_round_trip_through_blocks),
+    OPEN(test_integers_round_trip_through_blocks),
+    OPEN(test_foreign_keys_are_off_only_while_a_run_is_recorded),
+    OPEN(test_failed_bulk_insert_is_reported_with_the_rows_lost),
+})
+#undef T
+#undef OPEN

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #include "chunksim/rng.h"
 
@@ -164,18 +165,14 @@ static void test_derive_separates_names_and_seeds(void **state)
     assert_int_equal(chunksim_rng_derive(&r, 1, "flash"), flash);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seed_fills_state_with_splitmix64),
-        cmocka_unit_test(test_next_u64_follows_xoshiro256starstar),
-        cmocka_unit_test(test_uniform_stays_in_unit_interval),
-        cmocka_unit_test(test_uniform_uses_top_53_bits),
-        cmocka_unit_test(test_range_is_inclusive_and_hits_both_ends),
-        cmocka_unit_test(test_range_handles_full_and_degenerate_spans),
-        cmocka_unit_test(test_range_rejects_the_partial_copy),
-        cmocka_unit_test(test_derive_is_stable_and_reproducible),
-        cmocka_unit_test(test_derive_separates_names_and_seeds),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_seed_fills_state_with_splitmix64),
+    cmocka_unit_test(test_next_u64_follows_xoshiro256starstar),
+    cmocka_unit_test(test_uniform_stays_in_unit_interval),
+    cmocka_unit_test(test_uniform_uses_top_53_bits),
+    cmocka_unit_test(test_range_is_inclusive_and_hits_both_ends),
+    cmocka_unit_test(test_range_handles_full_and_degenerate_spans),
+    cmocka_unit_test(test_range_rejects_the_partial_copy),
+    cmocka_unit_test(test_derive_is_stable_and_reproducible),
+    cmocka_unit_test(test_derive_separates_names_and_seeds),
+})

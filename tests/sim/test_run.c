@@ -13,6 +13,7 @@
 #include "chunkcore/error.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 #include <sqlite3.h>
 
 /* Runs a starter scenario with overrides, unrecorded. */
@@ -137,91 +139,112 @@ static void test_ble_default_delivers_whole_coredump(void **state)
     chunksim_scenario_free(&sc);
 }
 
-/* The reference design deletes before the last chunk is sent: a drop there loses the coredump. */
-static void test_disconnect_after_last_chunk_loses_with_clear_on_read(void **state)
+/*
+ * A case that runs a starter scenario with overrides, unrecorded, and checks its
+ * outcome and whatever else it names. main() registers each under its own name
+ * (RUN_CASE), so a failure names the case.
+ */
+typedef struct run_case {
+    const char *scenario;
+    const char *sets[5]; /* up to the first NULL */
+    chunksim_outcome_t outcome;
+    enum { SAFETY_ANY, SAFE, UNSAFE } safety;
+    bool no_violations;
+    bool retried;           /* at least one retry */
+    const char *reason_has; /* NULL: any reason */
+} run_case_t;
+
+static void check_run_case(void **state)
 {
-    (void)state;
-    chunksim_run_result_t res = run_plain("disconnect_after_last.ini", NULL, 0);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
-    assert_false(res.safety_ok);
+    const run_case_t *c = *state;
+    size_t n = 0;
+    while (c->sets[n] != NULL) {
+        n++;
+    }
+    chunksim_run_result_t res = run_plain(c->scenario, c->sets, n);
+    assert_int_equal(res.outcome, c->outcome);
+    if (c->safety != SAFETY_ANY) {
+        assert_int_equal(res.safety_ok, c->safety == SAFE);
+    }
+    if (c->no_violations) {
+        assert_int_equal(res.m.violations, 0);
+    }
+    if (c->retried) {
+        assert_ge(res.m.retries, 1);
+    }
+    if (c->reason_has != NULL) {
+        chunksim_test_assert_contains(res.reason, c->reason_has);
+    }
 }
 
-static void test_disconnect_after_last_chunk_keeps_with_deferred_clear(void **state)
-{
-    (void)state;
-    chunksim_run_result_t res = run_plain("disconnect_after_last_deferred.ini", NULL, 0);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-    assert_true(res.safety_ok);
-}
+/* The reference design deletes before the last chunk is sent: a drop there loses the coredump. */
+static const run_case_t test_disconnect_after_last_chunk_loses_with_clear_on_read = {
+    .scenario = "disconnect_after_last.ini",
+    .outcome = CHUNKSIM_OUTCOME_LOST,
+    .safety = UNSAFE,
+};
+
+static const run_case_t test_disconnect_after_last_chunk_keeps_with_deferred_clear = {
+    .scenario = "disconnect_after_last_deferred.ini",
+    .outcome = CHUNKSIM_OUTCOME_OK,
+    .safety = SAFE,
+};
 
 /* A completion that never comes and no timeout: the run ends incomplete instead of hanging. */
-static void test_lost_completion_without_timeout_ends_incomplete(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "reader.read_timeout_us=0",
-                                       "faults.fault=read_timeout op=2"};
-    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
-    assert_non_null(strstr(res.reason, "stalled"));
-}
+static const run_case_t test_lost_completion_without_timeout_ends_incomplete = {
+    .scenario = "ble_default.ini",
+    .sets = {"coredump.size_bytes=8KiB", "reader.read_timeout_us=0",
+             "faults.fault=read_timeout op=2"},
+    .outcome = CHUNKSIM_OUTCOME_INCOMPLETE,
+    .reason_has = "stalled",
+};
 
 /* The same lost completion with a timeout: cancel, retry, deliver. */
-static void test_lost_completion_with_timeout_is_retried(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "reader.read_timeout_us=50ms",
-                                       "faults.fault=read_timeout op=2"};
-    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-    assert_ge(res.m.retries, 1);
-}
+static const run_case_t test_lost_completion_with_timeout_is_retried = {
+    .scenario = "ble_default.ini",
+    .sets = {"coredump.size_bytes=8KiB", "reader.read_timeout_us=50ms",
+             "faults.fault=read_timeout op=2"},
+    .outcome = CHUNKSIM_OUTCOME_OK,
+    .retried = true,
+};
 
 /* A synchronous clear inside confirm holds the CPU: the next flash access waits for it. */
-static void test_sync_reader_waits_out_its_own_erase(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                       "reader.kind=sync", "reader.clear_policy=on_confirm"};
-    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 4);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-    assert_int_equal(res.m.violations, 0);
-}
+static const run_case_t test_sync_reader_waits_out_its_own_erase = {
+    .scenario = "ble_default.ini",
+    .sets = {"coredump.size_bytes=8KiB", "link.att_mtu=247", "reader.kind=sync",
+             "reader.clear_policy=on_confirm"},
+    .outcome = CHUNKSIM_OUTCOME_OK,
+    .no_violations = true,
+};
 
 /* A failed synchronous read is the flash's fault, and the retry waits for the device. */
-static void test_sync_reader_read_errors_are_faults_not_violations(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                       "reader.kind=sync", "faults.fault=read_error op=5"};
-    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 4);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-    assert_int_equal(res.m.violations, 0);
-    assert_ge(res.m.retries, 1);
-}
+static const run_case_t test_sync_reader_read_errors_are_faults_not_violations = {
+    .scenario = "ble_default.ini",
+    .sets = {"coredump.size_bytes=8KiB", "link.att_mtu=247", "reader.kind=sync",
+             "faults.fault=read_error op=5"},
+    .outcome = CHUNKSIM_OUTCOME_OK,
+    .no_violations = true,
+    .retried = true,
+};
 
 /* The link never comes back after the last chunk: the erase already dispatched still
  * completes on the device, so the coredump is lost, not "never cleared". */
-static void test_erase_in_flight_at_the_end_still_completes(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                       "link.reconnect_after_us=never"};
-    chunksim_run_result_t res = run_plain("disconnect_after_last.ini", sets, 3);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
-    assert_int_equal(res.m.violations, 0);
-}
+static const run_case_t test_erase_in_flight_at_the_end_still_completes = {
+    .scenario = "disconnect_after_last.ini",
+    .sets = {"coredump.size_bytes=8KiB", "link.att_mtu=247", "link.reconnect_after_us=never"},
+    .outcome = CHUNKSIM_OUTCOME_LOST,
+    .no_violations = true,
+};
 
 /* An erase that reports success but erases nothing: the coredump is sent again, which is
  * the flash's doing, not a second delete by the firmware. */
-static void test_silent_erase_resend_is_not_a_violation(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                       "faults.fault=silent_erase op=0 on=erase"};
-    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
-    assert_int_equal(res.m.violations, 0);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_OK);
-}
+static const run_case_t test_silent_erase_resend_is_not_a_violation = {
+    .scenario = "ble_default.ini",
+    .sets = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+             "faults.fault=silent_erase op=0 on=erase"},
+    .outcome = CHUNKSIM_OUTCOME_OK,
+    .no_violations = true,
+};
 
 /* Above the decoder's own 64 MiB default, nothing is wrong: big chunks over a fast link
  * deliver the whole coredump intact, and the run must say ok (not lost). */
@@ -680,17 +703,14 @@ static void test_altered_size_field_is_sent_as_announced_and_named(void **state)
 
 /* A stuck bit in the magic: nothing is sent, nothing is cleared, and the verdict does not
  * say "cleared". */
-static void test_altered_magic_is_lost_without_a_clear(void **state)
-{
-    (void)state;
-    static const char *const sets[] = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
-                                       "faults.fault=stuck_bit addr=0x0 flips=1"};
-    chunksim_run_result_t res = run_plain("ble_default.ini", sets, 3);
-    assert_int_equal(res.m.violations, 0);
-    assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
-    chunksim_test_assert_contains(
-        res.reason, "header was altered in flash (stuck_bit) and it was never delivered");
-}
+static const run_case_t test_altered_magic_is_lost_without_a_clear = {
+    .scenario = "ble_default.ini",
+    .sets = {"coredump.size_bytes=8KiB", "link.att_mtu=247",
+             "faults.fault=stuck_bit addr=0x0 flips=1"},
+    .outcome = CHUNKSIM_OUTCOME_LOST,
+    .no_violations = true,
+    .reason_has = "header was altered in flash (stuck_bit) and it was never delivered",
+};
 
 /*
  * A synchronous header read that fails is "no coredump" (the SDK's
@@ -971,42 +991,43 @@ static void test_reboot_trace_is_deterministic(void **state)
     chunksim_test_db_remove(b);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_seed_gives_byte_identical_trace),
-        cmocka_unit_test(test_ble_default_delivers_whole_coredump),
-        cmocka_unit_test(test_disconnect_after_last_chunk_loses_with_clear_on_read),
-        cmocka_unit_test(test_disconnect_after_last_chunk_keeps_with_deferred_clear),
-        cmocka_unit_test(test_lost_completion_without_timeout_ends_incomplete),
-        cmocka_unit_test(test_lost_completion_with_timeout_is_retried),
-        cmocka_unit_test(test_sync_reader_waits_out_its_own_erase),
-        cmocka_unit_test(test_sync_reader_read_errors_are_faults_not_violations),
-        cmocka_unit_test(test_erase_in_flight_at_the_end_still_completes),
-        cmocka_unit_test(test_silent_erase_resend_is_not_a_violation),
-        cmocka_unit_test(test_every_documented_range_end_that_loads_runs),
-        cmocka_unit_test(test_ble_chunk_bytes_is_the_buffer_get_chunk_gets),
-        cmocka_unit_test(test_coredump_above_64_mib_is_delivered_ok),
-        cmocka_unit_test(test_rle_with_a_sync_reader_delivers_in_fewer_wire_bytes),
-        cmocka_unit_test(test_rle_restart_after_a_disconnect_is_intact),
-        cmocka_unit_test(test_rle_sizing_pass_of_a_large_coredump_is_no_livelock),
-        cmocka_unit_test(test_setup_failure_is_recorded_as_error),
-        cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
-        cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),
-        cmocka_unit_test(test_run_records_the_flash_counters_as_metrics),
-        cmocka_unit_test(test_outcome_expect_and_reader_names_come_from_one_list),
-        cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
-        cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
-        cmocka_unit_test(test_altered_magic_is_lost_without_a_clear),
-        cmocka_unit_test(test_failed_header_read_ends_the_drain_as_in_the_sdk),
-        cmocka_unit_test(test_reboot_keeps_what_the_cut_left_in_flash),
-        cmocka_unit_test(test_reboot_starts_the_upload_again_after_the_reconnect_delay),
-        cmocka_unit_test(test_second_cut_counts_the_rebooted_devices_ops),
-        cmocka_unit_test(test_a_cut_synchronous_read_reboots_rather_than_ends),
-        cmocka_unit_test(test_delivered_once_is_ok_despite_later_cuts),
-        cmocka_unit_test(test_corrupt_header_accepted_after_a_cut_is_a_violation),
-        cmocka_unit_test(test_firmware_that_does_not_boot_again_is_an_error),
-        cmocka_unit_test(test_reboot_trace_is_deterministic),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define RUN_CASE(c)                                                                                \
+    {                                                                                              \
+        .name = #c, .test_func = check_run_case, .initial_state = (void *)&(c)                     \
+    }
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_same_seed_gives_byte_identical_trace),
+    cmocka_unit_test(test_ble_default_delivers_whole_coredump),
+    RUN_CASE(test_disconnect_after_last_chunk_loses_with_clear_on_read),
+    RUN_CASE(test_disconnect_after_last_chunk_keeps_with_deferred_clear),
+    RUN_CASE(test_lost_completion_without_timeout_ends_incomplete),
+    RUN_CASE(test_lost_completion_with_timeout_is_retried),
+    RUN_CASE(test_sync_reader_waits_out_its_own_erase),
+    RUN_CASE(test_sync_reader_read_errors_are_faults_not_violations),
+    RUN_CASE(test_erase_in_flight_at_the_end_still_completes),
+    RUN_CASE(test_silent_erase_resend_is_not_a_violation),
+    cmocka_unit_test(test_every_documented_range_end_that_loads_runs),
+    cmocka_unit_test(test_ble_chunk_bytes_is_the_buffer_get_chunk_gets),
+    cmocka_unit_test(test_coredump_above_64_mib_is_delivered_ok),
+    cmocka_unit_test(test_rle_with_a_sync_reader_delivers_in_fewer_wire_bytes),
+    cmocka_unit_test(test_rle_restart_after_a_disconnect_is_intact),
+    cmocka_unit_test(test_rle_sizing_pass_of_a_large_coredump_is_no_livelock),
+    cmocka_unit_test(test_setup_failure_is_recorded_as_error),
+    cmocka_unit_test(test_chunk_on_the_air_at_the_stop_has_a_row),
+    cmocka_unit_test(test_chunk_on_the_air_counts_resends_not_packets),
+    cmocka_unit_test(test_run_records_the_flash_counters_as_metrics),
+    cmocka_unit_test(test_outcome_expect_and_reader_names_come_from_one_list),
+    cmocka_unit_test(test_recording_failure_makes_the_run_an_error),
+    cmocka_unit_test(test_altered_size_field_is_sent_as_announced_and_named),
+    RUN_CASE(test_altered_magic_is_lost_without_a_clear),
+    cmocka_unit_test(test_failed_header_read_ends_the_drain_as_in_the_sdk),
+    cmocka_unit_test(test_reboot_keeps_what_the_cut_left_in_flash),
+    cmocka_unit_test(test_reboot_starts_the_upload_again_after_the_reconnect_delay),
+    cmocka_unit_test(test_second_cut_counts_the_rebooted_devices_ops),
+    cmocka_unit_test(test_a_cut_synchronous_read_reboots_rather_than_ends),
+    cmocka_unit_test(test_delivered_once_is_ok_despite_later_cuts),
+    cmocka_unit_test(test_corrupt_header_accepted_after_a_cut_is_a_violation),
+    cmocka_unit_test(test_firmware_that_does_not_boot_again_is_an_error),
+    cmocka_unit_test(test_reboot_trace_is_deterministic),
+})
+#undef RUN_CASE

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #include "chunksim/scenario.h"
 #include "flashmodel/part.h"
@@ -25,6 +26,26 @@
 #define DATA SCENARIO_TEST_DATA_DIR
 
 static char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+
+/*
+ * The scenario a case loads into: set to the defaults before the case and
+ * freed after it, a failed one too (T() in main).
+ */
+static chunksim_scenario_t sc;
+
+static int setup(void **state)
+{
+    (void)state;
+    chunksim_scenario_defaults(&sc);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    chunksim_scenario_free(&sc);
+    return 0;
+}
 
 /* Loads text as "t.ini" from the data directory (relative paths resolve there). */
 static int load(chunksim_scenario_t *sc, const char *text)
@@ -59,6 +80,15 @@ static void expect_error(const char *text, const char *want1, const char *want2)
     assert_null(sc.faults.rules);
 }
 
+/* Makes a file from the mkstemp() template path (rewritten to its name) holding text[0..len). */
+static void write_temp(char *path, const char *text, size_t len)
+{
+    int fd = mkstemp(path);
+    assert_ge(fd, 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
 static void set_ok(chunksim_scenario_t *sc, const char *key, const char *value)
 {
     if (chunksim_scenario_set(sc, key, value, err, sizeof err) != 0)
@@ -70,7 +100,6 @@ static void set_ok(chunksim_scenario_t *sc, const char *key, const char *value)
 static void test_defaults_are_the_documented_values(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     chunksim_scenario_defaults(&sc);
 
     assert_string_equal(sc.run.name, "unnamed");
@@ -146,7 +175,6 @@ static void test_defaults_are_the_documented_values(void **state)
 static void test_empty_file_gives_defaults_named_after_file(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "; nothing but a comment\n");
     assert_string_equal(sc.run.name, "t");
     assert_int_equal(sc.link.chunk_bytes, 20);
@@ -156,13 +184,11 @@ static void test_empty_file_gives_defaults_named_after_file(void **state)
     assert_int_equal(chunksim_scenario_load(&sc, DATA "/sub/trace_relative.ini", err, sizeof err),
                      0);
     assert_string_equal(sc.run.name, "trace_relative");
-    chunksim_scenario_free(&sc);
 }
 
 static void test_derived_defaults_follow_their_keys(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[flash]\nread_command = fast\n[link]\natt_mtu = 185\n[coredump]\n"
                  "size_bytes = 5000\n");
     assert_int_equal(sc.flash.bus_clock_hz, 133000000);
@@ -178,7 +204,6 @@ static void test_derived_defaults_follow_their_keys(void **state)
     /* A notification carries at most 512 bytes, the longest attribute value. */
     load_ok(&sc, "[link]\natt_mtu = 517\n");
     assert_int_equal(sc.link.chunk_bytes, 512);
-    chunksim_scenario_free(&sc);
 }
 
 /* ---- every key -------------------------------------------------------- */
@@ -186,7 +211,6 @@ static void test_derived_defaults_follow_their_keys(void **state)
 static void test_every_key_lands_in_its_field(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     if (chunksim_scenario_load(&sc, DATA "/all_keys.ini", err, sizeof err) != 0)
         fail_msg("%s", err);
 
@@ -261,13 +285,11 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_int_equal(sc.link.chunk_bytes, 200);
     assert_int_equal(sc.link.bandwidth_bytes_per_s, 2097152);
     assert_int_equal(sc.link.latency_us, 1250);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_fault_rules_keep_kind_trigger_filter_and_params(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     if (chunksim_scenario_load(&sc, DATA "/all_keys.ini", err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_int_equal(sc.faults.count, 8);
@@ -312,7 +334,6 @@ static void test_fault_rules_keep_kind_trigger_filter_and_params(void **state)
 
     assert_int_equal(r[7].kind, CHUNKSIM_FAULT_MISDIRECTED_WRITE);
     assert_int_equal(r[7].trigger, CHUNKSIM_TRIGGER_ALWAYS);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_every_fault_kind_is_accepted_with_a_valid_trigger(void **state)
@@ -327,8 +348,6 @@ static void test_every_fault_kind_is_accepted_with_a_valid_trigger(void **state)
         "wear_out cycles=10",   "torn_program at_us=3ms",
         "misdirected_write",    "power_loss at_us=1s",
     };
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         set_ok(&sc, "faults.fault", rules[i]);
         assert_int_equal(sc.faults.rules[i].kind, (int)i);
@@ -337,7 +356,6 @@ static void test_every_fault_kind_is_accepted_with_a_valid_trigger(void **state)
     assert_int_equal(sc.faults.count, CHUNKSIM_FAULT_KIND_COUNT);
     set_ok(&sc, "faults.fault", "none");
     assert_int_equal(sc.faults.count, 0);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_keyword_names_match_the_file_spelling(void **state)
@@ -381,8 +399,6 @@ static void test_byte_time_and_frequency_suffixes_scale(void **state)
         {"flash.bus_clock_hz", "33.3MHz", 33300000},
         {"run.seed", "18446744073709551615", UINT64_MAX},
     };
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         set_ok(&sc, cases[i].key, cases[i].value);
         uint64_t got = strcmp(cases[i].key, "reader.window_bytes") == 0  ? sc.reader.window_bytes
@@ -393,7 +409,6 @@ static void test_byte_time_and_frequency_suffixes_scale(void **state)
             fail_msg("%s = %s gave %llu, want %llu", cases[i].key, cases[i].value,
                      (unsigned long long)got, (unsigned long long)cases[i].want);
     }
-    chunksim_scenario_free(&sc);
 }
 
 static void test_numbers_that_are_not_whole_or_too_big_are_refused(void **state)
@@ -418,15 +433,12 @@ static void test_numbers_that_are_not_whole_or_too_big_are_refused(void **state)
         {"run.seed", ""},
         {"reader.read_timeout_us", "18446744073709.9s"}, /* the fraction overflows */
     };
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (chunksim_scenario_set(&sc, bad[i].key, bad[i].value, err, sizeof err) != -EINVAL)
             fail_msg("%s = %s was accepted", bad[i].key, bad[i].value);
         assert_err_has("must be");
     }
     assert_int_equal(sc.reader.window_bytes, 4096); /* a refused value changes nothing */
-    chunksim_scenario_free(&sc);
 }
 
 static void test_booleans_accept_every_documented_spelling(void **state)
@@ -434,8 +446,6 @@ static void test_booleans_accept_every_documented_spelling(void **state)
     (void)state;
     static const char *const yes[] = {"true", "yes", "1", "TRUE", "Yes"};
     static const char *const no[] = {"false", "no", "0", "False", "NO"};
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < 5; i++) {
         set_ok(&sc, "coredump.rle", yes[i]);
         assert_true(sc.coredump.rle);
@@ -444,15 +454,12 @@ static void test_booleans_accept_every_documented_spelling(void **state)
     }
     assert_int_equal(chunksim_scenario_set(&sc, "coredump.rle", "on", err, sizeof err), -EINVAL);
     assert_err_has("must be true or false (also yes/no, 1/0)");
-    chunksim_scenario_free(&sc);
 }
 
 /* A RAM-like coredump for RLE: content = ram and the share of zero-filled stretches. */
 static void test_ram_content_and_its_zero_percent(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     set_ok(&sc, "coredump.content", "ram");
     assert_int_equal(sc.coredump.content, CHUNKSIM_CONTENT_RAM);
     set_ok(&sc, "coredump.zero_percent", "100");
@@ -461,13 +468,11 @@ static void test_ram_content_and_its_zero_percent(void **state)
     assert_int_equal(sc.coredump.zero_percent, 0);
     assert_int_equal(chunksim_scenario_set(&sc, "coredump.zero_percent", "101", err, sizeof err),
                      -EINVAL);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_comments_indentation_crlf_and_bom_are_tolerated(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "\xEF\xBB\xBF; BOM, then a comment\r\n"
                  "# hash comment\r\n"
                  "[run] ; section comment\r\n"
@@ -479,13 +484,11 @@ static void test_comments_indentation_crlf_and_bom_are_tolerated(void **state)
     assert_int_equal(sc.run.seed, 4);
     assert_int_equal(sc.run.mode, CHUNKSIM_SCHED_REALTIME);
     assert_int_equal(sc.link.kind, CHUNKSIM_LINK_NETWORK);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_never_and_last_spell_the_sentinels(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[link]\ndisconnect_at_us = never\ndisconnect_after_chunk = last\n"
                  "reconnect_after_us = 0\n");
     assert_eq(sc.link.disconnect_at_us, CHUNKSIM_SCENARIO_NEVER);
@@ -497,14 +500,11 @@ static void test_never_and_last_spell_the_sentinels(void **state)
     assert_int_equal(sc.link.disconnect_after_chunk, 0);
     set_ok(&sc, "link.reconnect_after_us", "never");
     assert_eq(sc.link.reconnect_after_us, CHUNKSIM_SCENARIO_NEVER);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_latency_specs_parse_each_form(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     set_ok(&sc, "flash.read_latency", "fixed:12.5");
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_FIXED);
     assert_eq(sc.flash.read_latency.fixed.us, 12.5);
@@ -519,7 +519,6 @@ static void test_latency_specs_parse_each_form(void **state)
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_TRACE);
     set_ok(&sc, "flash.read_latency", "model"); /* frees the trace it replaces */
     assert_int_equal(sc.flash.read_latency.kind, CHUNKSIM_LATENCY_MODEL);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_bad_latency_specs_say_what_each_form_needs(void **state)
@@ -542,8 +541,6 @@ static void test_bad_latency_specs_say_what_each_form_needs(void **state)
         {"trace:", "trace: needs a file name"},
         {"fixed:abc", "fixed:US"},
     };
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (chunksim_scenario_set(&sc, "flash.erase_latency", bad[i].value, err, sizeof err) !=
             -EINVAL)
@@ -551,7 +548,6 @@ static void test_bad_latency_specs_say_what_each_form_needs(void **state)
         assert_err_has(bad[i].want);
     }
     assert_int_equal(sc.flash.erase_latency.kind, CHUNKSIM_LATENCY_MODEL);
-    chunksim_scenario_free(&sc);
 }
 
 /* ---- trace CSV -------------------------------------------------------- */
@@ -559,7 +555,6 @@ static void test_bad_latency_specs_say_what_each_form_needs(void **state)
 static void test_trace_csv_one_latency_per_line_skips_comments_and_blanks(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[flash]\nprogram_latency = trace:latencies.csv\n");
     const chunksim_latency_t *l = &sc.flash.program_latency;
     assert_int_equal(l->kind, CHUNKSIM_LATENCY_TRACE);
@@ -568,30 +563,25 @@ static void test_trace_csv_one_latency_per_line_skips_comments_and_blanks(void *
     assert_eq(l->trace.latency_us[0], 120);
     assert_eq(l->trace.latency_us[1], 125.5);
     assert_eq(l->trace.latency_us[2], 0);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_trace_csv_header_picks_the_latency_us_column(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[flash]\nread_latency = trace:latencies_header.csv\n");
     const chunksim_latency_t *l = &sc.flash.read_latency;
     assert_int_equal(l->trace.count, 2);
     assert_eq(l->trace.latency_us[0], 100);
     assert_eq(l->trace.latency_us[1], 250.25); /* quoted, CRLF line */
-    chunksim_scenario_free(&sc);
 }
 
 static void test_trace_csv_path_is_relative_to_the_scenario_file(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     if (chunksim_scenario_load(&sc, DATA "/sub/trace_relative.ini", err, sizeof err) != 0)
         fail_msg("%s", err);
     assert_string_equal(sc.flash.read_latency.trace.path, DATA "/sub/../latencies.csv");
     assert_int_equal(sc.flash.read_latency.trace.count, 3);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_trace_csv_errors_name_the_csv_file_and_line(void **state)
@@ -624,7 +614,6 @@ static void test_trace_csv_errors_name_the_csv_file_and_line(void **state)
     expect_error(text, path, ":1: more than 64 fields");
     unlink(path);
 
-    chunksim_scenario_t sc;
     assert_int_equal(load(&sc, "[flash]\nread_latency = trace:missing.csv\n"), -ENOENT);
     assert_err_has("t.ini:2: [flash] read_latency = trace:missing.csv: cannot read trace " DATA
                    "/missing.csv: No such file or directory");
@@ -635,7 +624,6 @@ static void test_trace_csv_errors_name_the_csv_file_and_line(void **state)
 static void test_bad_value_names_file_line_key_and_expectation(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     assert_int_equal(chunksim_scenario_load(&sc, DATA "/bad_value.ini", err, sizeof err), -EINVAL);
     assert_string_equal(err,
                         DATA "/bad_value.ini:7: [link] conn_interval_us = 7000: must be a "
@@ -647,7 +635,6 @@ static void test_bad_value_names_file_line_key_and_expectation(void **state)
 static void test_missing_scenario_file_is_reported_with_its_path(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     assert_int_equal(chunksim_scenario_load(&sc, DATA "/no_such.ini", err, sizeof err), -ENOENT);
     assert_string_equal(err, DATA "/no_such.ini: cannot read: No such file or directory");
 }
@@ -699,12 +686,8 @@ static void test_nul_byte_in_file_is_refused(void **state)
 {
     (void)state;
     char path[] = "/tmp/chunksim_scenario_nul_XXXXXX";
-    int fd = mkstemp(path);
-    assert_ge(fd, 0);
     static const char text[] = "[run]\nseed = 1\nmode = v\0irtual\n";
-    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-    close(fd);
-    chunksim_scenario_t sc;
+    write_temp(path, text, sizeof text - 1);
     assert_int_equal(chunksim_scenario_load(&sc, path, err, sizeof err), -EINVAL);
     unlink(path);
     assert_err_has(":3: NUL byte");
@@ -776,8 +759,6 @@ static void test_string_keys_check_length_and_characters(void **state)
     char long_hex[140];
     memset(long_hex, 'A', 130);
     long_hex[130] = '\0';
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     assert_int_equal(chunksim_scenario_set(&sc, "coredump.pattern_hex", long_hex, err, sizeof err),
                      -EINVAL);
     assert_err_has("(1 to 64 bytes)");
@@ -787,7 +768,6 @@ static void test_string_keys_check_length_and_characters(void **state)
     set_ok(&sc, "run.description", "\xf4\x8f\xbf\xbf is the last code point");
     assert_int_equal(chunksim_scenario_set(&sc, "run.name", "\x80", err, sizeof err), -EINVAL);
     assert_err_has("--set run.name=\x80: byte 1 (0x80) is not UTF-8");
-    chunksim_scenario_free(&sc);
 }
 
 static void test_run_name_cannot_come_from_an_unusable_file_name(void **state)
@@ -796,7 +776,6 @@ static void test_run_name_cannot_come_from_an_unusable_file_name(void **state)
     char source[300];
     memset(source, 'n', 200);
     strcpy(source + 200, ".ini");
-    chunksim_scenario_t sc;
     assert_int_equal(chunksim_scenario_load_string(&sc, "", source, NULL, err, sizeof err),
                      -EINVAL);
     assert_err_has("cannot name the run after the file; set [run] name");
@@ -808,13 +787,11 @@ static void test_run_name_cannot_come_from_an_unusable_file_name(void **state)
     /* ... unless the file names the run itself */
     assert_int_equal(
         chunksim_scenario_load_string(&sc, "[run]\nname = n\n", source, NULL, err, sizeof err), 0);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_missing_coredump_file_names_the_resolved_path(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     assert_int_equal(load(&sc, "[coredump]\ncontent = file\nfile = nothere.bin\n"), -ENOENT);
     assert_err_has("t.ini:3: [coredump] file = nothere.bin: cannot read " DATA
                    "/nothere.bin: No such file or directory");
@@ -826,7 +803,6 @@ static void test_missing_coredump_file_names_the_resolved_path(void **state)
 static void test_coredump_size_stops_at_what_a_run_records(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[coredump]\nsize_bytes = 512MiB\n[flash]\nsize_bytes = 1024MiB\n");
     assert_int_equal(sc.coredump.size_bytes, CHUNKSIM_SCENARIO_COREDUMP_MAX_BYTES);
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), 0);
@@ -842,7 +818,6 @@ static void test_coredump_size_stops_at_what_a_run_records(void **state)
 static void test_coredump_file_must_be_readable_and_fit(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     expect_error("[coredump]\nfile = sub\n",
                  "t.ini:2: [coredump] file = sub: " DATA "/sub is a directory, not a regular file",
                  NULL);
@@ -854,7 +829,6 @@ static void test_coredump_file_must_be_readable_and_fit(void **state)
     int rc = ftruncate(fd, (off_t)536870912 - 27);
     close(fd);
     assert_int_equal(rc, 0);
-    chunksim_scenario_defaults(&sc);
     rc = chunksim_scenario_set(&sc, "coredump.file", path, err, sizeof err);
     unlink(path);
     assert_int_equal(rc, -EINVAL);
@@ -943,8 +917,6 @@ static void test_fault_rule_errors_explain_the_rule(void **state)
         {"read_error at_us=86400000001", "at_us=86400000001: must be a time in microseconds"},
         {"read_late delay_us=25h", "delay_us=25h: must be a delay"},
     };
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (chunksim_scenario_set(&sc, "faults.fault", bad[i].rule, err, sizeof err) != -EINVAL)
             fail_msg("fault = %s was accepted", bad[i].rule);
@@ -957,7 +929,6 @@ static void test_fault_rule_errors_explain_the_rule(void **state)
     memset(rule, ' ', sizeof rule - 1);
     memcpy(rule, "read_error", 10);
     rule[sizeof rule - 1] = '\0';
-    chunksim_scenario_defaults(&sc);
     assert_int_equal(chunksim_scenario_set(&sc, "faults.fault", rule, err, sizeof err), -EINVAL);
     assert_err_has("--set faults.fault: longer than 127 characters (key) or 511 (value)");
 
@@ -1064,14 +1035,12 @@ static void test_cross_field_rules_blame_the_key_to_change(void **state)
 static void test_cross_field_rules_accept_the_boundaries(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[coredump]\nsize_bytes = 40\nstorage_offset_bytes = 16380K\n"
                  "[link]\nchunk_bytes = 20\n[reader]\nkind = double\nwindow_bytes = 32\n"
                  "[flash]\npage_program_typ_us = 3ms\ninitial_wear_cycles = 100000\n"
                  "[faults]\nfault = bad_sector addr=0xFFF000-0xFFFFFF\n"
                  "fault = bitflip op=1 flips=8\n");
     assert_int_equal(sc.coredump.storage_bytes, 4096);
-    chunksim_scenario_free(&sc);
 }
 
 /* ---- overrides and the recorded text ---------------------------------- */
@@ -1079,7 +1048,6 @@ static void test_cross_field_rules_accept_the_boundaries(void **state)
 static void test_set_overrides_and_is_recorded_in_the_text(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[link]\natt_mtu = 23");
     set_ok(&sc, "link.att_mtu", " 247 ");
     assert_int_equal(
@@ -1091,7 +1059,6 @@ static void test_set_overrides_and_is_recorded_in_the_text(void **state)
     assert_string_equal(chunksim_scenario_text(&sc), "[link]\natt_mtu = 23\n"
                                                      "; --set link.att_mtu=247\n"
                                                      "; --set faults.fault=read_error rate=0.5\n");
-    chunksim_scenario_free(&sc);
 }
 
 /* scenarios/README.md: the rules between keys are checked after the file and its overrides. */
@@ -1099,13 +1066,9 @@ static void test_load_with_applies_overrides_before_the_rules(void **state)
 {
     (void)state;
     char path[] = "/tmp/chunksim_scenario_with_XXXXXX";
-    int fd = mkstemp(path);
-    assert_ge(fd, 0);
     static const char text[] = "[link]\nchunk_bytes = 200\n";
-    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-    close(fd);
+    write_temp(path, text, sizeof text - 1);
 
-    chunksim_scenario_t sc;
     const char *const repair[] = {"link.att_mtu=247"};
     if (chunksim_scenario_load_with(&sc, path, repair, 1, err, sizeof err) != 0)
         fail_msg("%s", err);
@@ -1131,8 +1094,6 @@ static void test_load_with_applies_overrides_before_the_rules(void **state)
 static void test_set_on_defaults_starts_an_empty_record(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     set_ok(&sc, "reader.kind", "sync");
     assert_int_equal(sc.reader.kind, CHUNKSIM_READER_SYNC);
     assert_string_equal(chunksim_scenario_text(&sc), "; --set reader.kind=sync\n");
@@ -1154,7 +1115,6 @@ static void test_refused_set_changes_neither_value_nor_text(void **state)
         {"run.description", "two\nlines", "a value cannot span lines"},
         {"link.att_mtu", "", "--set link.att_mtu=: must be"},
     };
-    chunksim_scenario_t sc;
     load_ok(&sc, "[run]\nseed = 9\n");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (chunksim_scenario_set(&sc, bad[i].key, bad[i].value, err, sizeof err) != -EINVAL)
@@ -1165,13 +1125,11 @@ static void test_refused_set_changes_neither_value_nor_text(void **state)
     assert_err_has("--set link.att_mtu: expected section.key=value");
     assert_int_equal(sc.link.att_mtu, 23);
     assert_string_equal(chunksim_scenario_text(&sc), "[run]\nseed = 9\n");
-    chunksim_scenario_free(&sc);
 }
 
 static void test_validate_after_set_reports_the_override(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[coredump]\nsize_bytes = 64K\n");
     set_ok(&sc, "coredump.storage_bytes", "8K");
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), -EINVAL);
@@ -1183,7 +1141,6 @@ static void test_validate_after_set_reports_the_override(void **state)
     set_ok(&sc, "faults.fault", "stuck_bit addr=0x2000000");
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), -EINVAL);
     assert_err_has("--set faults.fault=stuck_bit: addr=0x2000000-0x2000000 reaches beyond");
-    chunksim_scenario_free(&sc);
 }
 
 static void test_set_paths_resolve_against_the_current_directory(void **state)
@@ -1192,14 +1149,11 @@ static void test_set_paths_resolve_against_the_current_directory(void **state)
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(DATA), 0);
-    chunksim_scenario_t sc;
-    chunksim_scenario_defaults(&sc);
     int rc =
         chunksim_scenario_set(&sc, "flash.read_latency", "trace:latencies.csv", err, sizeof err);
     assert_int_equal(chdir(cwd), 0);
     assert_int_equal(rc, 0);
     assert_string_equal(sc.flash.read_latency.trace.path, "latencies.csv");
-    chunksim_scenario_free(&sc);
 }
 
 static void test_recorded_text_reloads_to_the_same_config(void **state)
@@ -1236,10 +1190,8 @@ static void test_recorded_override_errors_name_their_line(void **state)
     expect_error("[run]\n; --set run.seed\n", "t.ini:2: --set run.seed: expected section.key=value",
                  NULL);
     /* An ordinary comment that merely mentions --set is left alone. */
-    chunksim_scenario_t sc;
     load_ok(&sc, "[run]\n;--set run.seed=x\n; see --set run.seed=x\n");
     assert_int_equal(sc.run.seed, 1);
-    chunksim_scenario_free(&sc);
 }
 
 /* ---- lifetime --------------------------------------------------------- */
@@ -1327,7 +1279,6 @@ static void test_every_starter_scenario_loads(void **state)
 static void test_starter_scenarios_say_what_they_promise(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     assert_int_equal(
         chunksim_scenario_load(&sc, SCENARIO_LIBRARY_DIR "/power_loss_erase.ini", err, sizeof err),
         0);
@@ -1363,14 +1314,12 @@ static void test_starter_scenarios_say_what_they_promise(void **state)
         chunksim_scenario_load(&sc, SCENARIO_LIBRARY_DIR "/qspi_fast.ini", err, sizeof err), 0);
     assert_int_equal(sc.flash.data_lines, 4);
     assert_int_equal(sc.flash.bus_clock_hz, 133000000);
-    chunksim_scenario_free(&sc);
 }
 
 /* [flash] part: the part's figures become the defaults of every datasheet key. */
 static void test_part_sets_the_datasheet_defaults(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[flash]\npart = nrf52840\n");
     assert_string_equal(sc.flash.part, "nrf52840");
     assert_int_equal(sc.flash.size_bytes, 1024u * 1024u);
@@ -1395,14 +1344,12 @@ static void test_part_sets_the_datasheet_defaults(void **state)
     assert_int_equal(sc.flash.page_program_typ_us, 400);
     assert_int_equal(sc.flash.sector_erase_typ_us, 45000);
     assert_int_equal(sc.flash.bus_clock_hz, 50000000);
-    chunksim_scenario_free(&sc);
 }
 
 /* A key given keeps its value, before or after part =, and from --set. */
 static void test_part_keys_given_override_the_part(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     load_ok(&sc, "[flash]\nsector_erase_typ_us = 30ms\npart = gd25q16e\nbus_clock_hz = 10MHz\n");
     assert_int_equal(sc.flash.sector_erase_typ_us, 30000);
     assert_int_equal(sc.flash.bus_clock_hz, 10000000);
@@ -1411,7 +1358,6 @@ static void test_part_keys_given_override_the_part(void **state)
     set_ok(&sc, "flash.page_program_typ_us", "500");
     assert_int_equal(chunksim_scenario_validate(&sc, err, sizeof err), 0);
     assert_int_equal(sc.flash.page_program_typ_us, 500);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_unknown_part_names_file_line_field_and_the_parts(void **state)
@@ -1448,64 +1394,62 @@ static void test_every_part_loads(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_are_the_documented_values),
-        cmocka_unit_test(test_empty_file_gives_defaults_named_after_file),
-        cmocka_unit_test(test_derived_defaults_follow_their_keys),
-        cmocka_unit_test(test_every_key_lands_in_its_field),
-        cmocka_unit_test(test_fault_rules_keep_kind_trigger_filter_and_params),
-        cmocka_unit_test(test_every_fault_kind_is_accepted_with_a_valid_trigger),
-        cmocka_unit_test(test_keyword_names_match_the_file_spelling),
-        cmocka_unit_test(test_byte_time_and_frequency_suffixes_scale),
-        cmocka_unit_test(test_numbers_that_are_not_whole_or_too_big_are_refused),
-        cmocka_unit_test(test_booleans_accept_every_documented_spelling),
-        cmocka_unit_test(test_ram_content_and_its_zero_percent),
-        cmocka_unit_test(test_comments_indentation_crlf_and_bom_are_tolerated),
-        cmocka_unit_test(test_never_and_last_spell_the_sentinels),
-        cmocka_unit_test(test_latency_specs_parse_each_form),
-        cmocka_unit_test(test_bad_latency_specs_say_what_each_form_needs),
-        cmocka_unit_test(test_trace_csv_one_latency_per_line_skips_comments_and_blanks),
-        cmocka_unit_test(test_trace_csv_header_picks_the_latency_us_column),
-        cmocka_unit_test(test_trace_csv_path_is_relative_to_the_scenario_file),
-        cmocka_unit_test(test_trace_csv_errors_name_the_csv_file_and_line),
-        cmocka_unit_test(test_bad_value_names_file_line_key_and_expectation),
-        cmocka_unit_test(test_missing_scenario_file_is_reported_with_its_path),
-        cmocka_unit_test(test_unknown_section_is_reported_even_without_keys),
-        cmocka_unit_test(test_unknown_key_lists_the_section_keys),
-        cmocka_unit_test(test_syntax_errors_name_their_line),
-        cmocka_unit_test(test_key_given_twice_names_both_lines),
-        cmocka_unit_test(test_overlong_line_is_refused_not_split),
-        cmocka_unit_test(test_nul_byte_in_file_is_refused),
-        cmocka_unit_test(test_out_of_range_values_state_the_range),
-        cmocka_unit_test(test_string_keys_check_length_and_characters),
-        cmocka_unit_test(test_run_name_cannot_come_from_an_unusable_file_name),
-        cmocka_unit_test(test_missing_coredump_file_names_the_resolved_path),
-        cmocka_unit_test(test_coredump_size_stops_at_what_a_run_records),
-        cmocka_unit_test(test_coredump_file_must_be_readable_and_fit),
-        cmocka_unit_test(test_coredump_file_and_trace_must_be_regular_files),
-        cmocka_unit_test(test_fault_rule_errors_explain_the_rule),
-        cmocka_unit_test(test_cross_field_rules_blame_the_key_to_change),
-        cmocka_unit_test(test_cross_field_rules_accept_the_boundaries),
-        cmocka_unit_test(test_set_overrides_and_is_recorded_in_the_text),
-        cmocka_unit_test(test_load_with_applies_overrides_before_the_rules),
-        cmocka_unit_test(test_set_on_defaults_starts_an_empty_record),
-        cmocka_unit_test(test_refused_set_changes_neither_value_nor_text),
-        cmocka_unit_test(test_validate_after_set_reports_the_override),
-        cmocka_unit_test(test_set_paths_resolve_against_the_current_directory),
-        cmocka_unit_test(test_recorded_text_reloads_to_the_same_config),
-        cmocka_unit_test(test_recorded_override_errors_name_their_line),
-        cmocka_unit_test(test_copy_is_deep_and_outlives_the_original),
-        cmocka_unit_test(test_copy_of_defaults_owns_nothing),
-        cmocka_unit_test(test_free_resets_to_defaults_and_may_repeat),
-        cmocka_unit_test(test_every_starter_scenario_loads),
-        cmocka_unit_test(test_starter_scenarios_say_what_they_promise),
-        cmocka_unit_test(test_part_sets_the_datasheet_defaults),
-        cmocka_unit_test(test_every_part_loads),
-        cmocka_unit_test(test_part_keys_given_override_the_part),
-        cmocka_unit_test(test_unknown_part_names_file_line_field_and_the_parts),
-        cmocka_unit_test(test_suspend_needs_a_part_that_can_suspend),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+CHUNKSIM_TEST_MAIN({
+    T(test_defaults_are_the_documented_values),
+    T(test_empty_file_gives_defaults_named_after_file),
+    T(test_derived_defaults_follow_their_keys),
+    T(test_every_key_lands_in_its_field),
+    T(test_fault_rules_keep_kind_trigger_filter_and_params),
+    T(test_every_fault_kind_is_accepted_with_a_valid_trigger),
+    cmocka_unit_test(test_keyword_names_match_the_file_spelling),
+    T(test_byte_time_and_frequency_suffixes_scale),
+    T(test_numbers_that_are_not_whole_or_too_big_are_refused),
+    T(test_booleans_accept_every_documented_spelling),
+    T(test_ram_content_and_its_zero_percent),
+    T(test_comments_indentation_crlf_and_bom_are_tolerated),
+    T(test_never_and_last_spell_the_sentinels),
+    T(test_latency_specs_parse_each_form),
+    T(test_bad_latency_specs_say_what_each_form_needs),
+    T(test_trace_csv_one_latency_per_line_skips_comments_and_blanks),
+    T(test_trace_csv_header_picks_the_latency_us_column),
+    T(test_trace_csv_path_is_relative_to_the_scenario_file),
+    T(test_trace_csv_errors_name_the_csv_file_and_line),
+    T(test_bad_value_names_file_line_key_and_expectation),
+    T(test_missing_scenario_file_is_reported_with_its_path),
+    cmocka_unit_test(test_unknown_section_is_reported_even_without_keys),
+    cmocka_unit_test(test_unknown_key_lists_the_section_keys),
+    cmocka_unit_test(test_syntax_errors_name_their_line),
+    cmocka_unit_test(test_key_given_twice_names_both_lines),
+    cmocka_unit_test(test_overlong_line_is_refused_not_split),
+    T(test_nul_byte_in_file_is_refused),
+    cmocka_unit_test(test_out_of_range_values_state_the_range),
+    T(test_string_keys_check_length_and_characters),
+    T(test_run_name_cannot_come_from_an_unusable_file_name),
+    T(test_missing_coredump_file_names_the_resolved_path),
+    T(test_coredump_size_stops_at_what_a_run_records),
+    T(test_coredump_file_must_be_readable_and_fit),
+    cmocka_unit_test(test_coredump_file_and_trace_must_be_regular_files),
+    T(test_fault_rule_errors_explain_the_rule),
+    cmocka_unit_test(test_cross_field_rules_blame_the_key_to_change),
+    T(test_cross_field_rules_accept_the_boundaries),
+    T(test_set_overrides_and_is_recorded_in_the_text),
+    T(test_load_with_applies_overrides_before_the_rules),
+    T(test_set_on_defaults_starts_an_empty_record),
+    T(test_refused_set_changes_neither_value_nor_text),
+    T(test_validate_after_set_reports_the_override),
+    T(test_set_paths_resolve_against_the_current_directory),
+    cmocka_unit_test(test_recorded_text_reloads_to_the_same_config),
+    T(test_recorded_override_errors_name_their_line),
+    cmocka_unit_test(test_copy_is_deep_and_outlives_the_original),
+    cmocka_unit_test(test_copy_of_defaults_owns_nothing),
+    cmocka_unit_test(test_free_resets_to_defaults_and_may_repeat),
+    cmocka_unit_test(test_every_starter_scenario_loads),
+    T(test_starter_scenarios_say_what_they_promise),
+    T(test_part_sets_the_datasheet_defaults),
+    cmocka_unit_test(test_every_part_loads),
+    T(test_part_keys_given_override_the_part),
+    cmocka_unit_test(test_unknown_part_names_file_line_field_and_the_parts),
+    cmocka_unit_test(test_suspend_needs_a_part_that_can_suspend),
+})
+#undef T

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #include "chunksim/run.h"
 #include "chunksim/scenario.h"
@@ -336,12 +337,8 @@ static void test_documented_parts_are_the_part_table(void **state)
     assert_int_equal(n, flashmodel_part_count());
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_documented_keys_and_parser_keys_are_the_same),
-        cmocka_unit_test(test_every_documented_key_changes_what_it_documents),
-        cmocka_unit_test(test_documented_parts_are_the_part_table),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_documented_keys_and_parser_keys_are_the_same),
+    cmocka_unit_test(test_every_documented_key_changes_what_it_documents),
+    cmocka_unit_test(test_documented_parts_are_the_part_table),
+})

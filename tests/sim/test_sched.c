@@ -9,11 +9,15 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #include "chunksim/rng.h"
 #include "chunksim/sched.h"
 
 #define MAX_RECORDS 8192
+
+/* A delay no realtime case waits out: work that long must be cancelled or dropped. */
+#define HOUR_US (UINT64_C(3600) * 1000 * 1000)
 
 typedef struct record {
     int id;
@@ -95,6 +99,28 @@ static void schedule(chunksim_event_t *ev, uint64_t delay_us, int id)
                      0);
 }
 
+/* cmocka fixtures around fixture_open() and fixture_close(). */
+static int setup_virtual(void **state)
+{
+    (void)state;
+    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
+    return 0;
+}
+
+static int setup_realtime(void **state)
+{
+    (void)state;
+    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fixture_close();
+    return 0;
+}
+
 /* ---- virtual ---- */
 
 static void test_virtual_events_run_in_time_order_and_clock_follows(void **state)
@@ -102,7 +128,6 @@ static void test_virtual_events_run_in_time_order_and_clock_follows(void **state
     (void)state;
     chunksim_event_t ev[3];
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     schedule(&ev[0], 300, 0);
     schedule(&ev[1], 100, 1);
     schedule(&ev[2], 200, 2);
@@ -117,7 +142,6 @@ static void test_virtual_events_run_in_time_order_and_clock_follows(void **state
     assert_int_equal(chunksim_sched_now_us(&fx.sched), 300);
     assert_int_equal(chunksim_sched_events_run(&fx.sched), 3);
     assert_int_equal(chunksim_sched_pending_count(&fx.sched), 0);
-    fixture_close();
 }
 
 static void test_virtual_callback_never_runs_inline(void **state)
@@ -125,13 +149,11 @@ static void test_virtual_callback_never_runs_inline(void **state)
     (void)state;
     chunksim_event_t ev;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     schedule(&ev, 0, 7);
     assert_int_equal(fx.count, 0);
     assert_true(chunksim_sched_is_pending(&fx.sched, &ev));
     run_until_idle(1);
     assert_int_equal(fx.records[0].now_us, 0);
-    fixture_close();
 }
 
 static void test_virtual_equal_times_run_in_scheduling_order(void **state)
@@ -139,7 +161,6 @@ static void test_virtual_equal_times_run_in_scheduling_order(void **state)
     (void)state;
     chunksim_event_t ev[32];
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     for (int i = 0; i < 32; i++) {
         /* Alternate two times so the heap has to reorder, not just append. */
         schedule(&ev[i], i % 2 == 0 ? 50 : 40, i);
@@ -149,7 +170,6 @@ static void test_virtual_equal_times_run_in_scheduling_order(void **state)
         assert_int_equal(fx.records[i].id, 2 * i + 1);
         assert_int_equal(fx.records[16 + i].id, 2 * i);
     }
-    fixture_close();
 }
 
 /* The determinism run: events at colliding times drawn from a seeded rng,
@@ -224,7 +244,6 @@ static void test_virtual_cancel_prevents_callback(void **state)
     chunksim_event_t ev[3];
     chunksim_event_t never;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     schedule(&ev[0], 10, 0);
     schedule(&ev[1], 20, 1);
     schedule(&ev[2], 30, 2);
@@ -243,7 +262,6 @@ static void test_virtual_cancel_prevents_callback(void **state)
     assert_int_equal(fx.records[1].id, 2);
     /* Ran already: not pending any more. */
     assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev[0]), CHUNKSIM_E_NOENT);
-    fixture_close();
 }
 
 static void test_virtual_cancelling_the_last_event_releases_the_loop(void **state)
@@ -251,13 +269,11 @@ static void test_virtual_cancelling_the_last_event_releases_the_loop(void **stat
     (void)state;
     chunksim_event_t ev;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     schedule(&ev, 10, 0);
     assert_true(uv_loop_alive(&fx.loop));
     assert_int_equal(chunksim_sched_cancel(&fx.sched, &ev), 0);
     assert_false(uv_loop_alive(&fx.loop));
     run_until_idle(0);
-    fixture_close();
 }
 
 static void test_virtual_at_rejects_pending_event_and_missing_callback(void **state)
@@ -265,14 +281,12 @@ static void test_virtual_at_rejects_pending_event_and_missing_callback(void **st
     (void)state;
     chunksim_event_t ev;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     schedule(&ev, 10, 0);
     assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 5, record_event, NULL), CHUNKSIM_E_BUSY);
     assert_int_equal(ev.time_us, 10);
     chunksim_event_t other;
     assert_int_equal(chunksim_sched_at(&fx.sched, &other, 5, NULL, NULL), CHUNKSIM_E_INVAL);
     run_until_idle(1);
-    fixture_close();
 }
 
 static void schedule_max_delay_cb(chunksim_event_t *ev)
@@ -286,11 +300,9 @@ static void test_virtual_delay_saturates_instead_of_wrapping(void **state)
     (void)state;
     chunksim_event_t first, far;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     assert_int_equal(chunksim_sched_at(&fx.sched, &first, 100, schedule_max_delay_cb, &far), 0);
     run_until_idle(1);
     assert_int_equal(fx.records[0].time_us, UINT64_MAX);
-    fixture_close();
 }
 
 static void heap_stress_cb(chunksim_event_t *ev)
@@ -306,7 +318,6 @@ static void test_virtual_heap_survives_growth_and_random_cancels(void **state)
     static bool cancelled[N];
     chunksim_rng_t rng;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     chunksim_rng_seed(&rng, 11);
     for (int i = 0; i < N; i++) {
         cancelled[i] = false;
@@ -334,7 +345,6 @@ static void test_virtual_heap_survives_growth_and_random_cancels(void **state)
                          fx.records[i - 1].seq < fx.records[i].seq));
         }
     }
-    fixture_close();
 }
 
 /* ---- virtual work ---- */
@@ -355,21 +365,26 @@ static void work_done_record(chunksim_work_t *w)
     fx.records[fx.count++] = (record_t){.now_us = chunksim_sched_now_us(w->sched)};
 }
 
+/* The work ran: work_fn once, then its done_cb once. */
+static void assert_work_fn_then_done_ran_once(void)
+{
+    assert_int_equal(fx.work_fn_calls, 1);
+    assert_int_equal(fx.done_calls, 1);
+    assert_lt(fx.work_fn_order, fx.done_order);
+}
+
 static void test_virtual_work_runs_work_fn_then_done_after_duration(void **state)
 {
     (void)state;
     chunksim_work_t w;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 5000, work_fn_record, work_done_record), 0);
     assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 10, work_fn_record, work_done_record),
                      CHUNKSIM_E_BUSY);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
 
-    assert_int_equal(fx.work_fn_calls, 1);
-    assert_int_equal(fx.done_calls, 1);
-    assert_lt(fx.work_fn_order, fx.done_order);
+    assert_work_fn_then_done_ran_once();
     assert_int_equal(fx.records[0].now_us, 5000);
     assert_true(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
     assert_true(uv_thread_equal(&fx.done_thread, &fx.loop_thread));
@@ -379,7 +394,6 @@ static void test_virtual_work_runs_work_fn_then_done_after_duration(void **state
     assert_int_equal(fx.done_calls, 2);
     assert_int_equal(fx.work_fn_calls, 1);
     assert_int_equal(fx.records[1].now_us, 5010);
-    fixture_close();
 }
 
 static void test_virtual_work_cancel_runs_nothing(void **state)
@@ -387,14 +401,12 @@ static void test_virtual_work_cancel_runs_nothing(void **state)
     (void)state;
     chunksim_work_t w;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 5000, work_fn_record, work_done_record), 0);
     assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), 0);
     assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), CHUNKSIM_E_NOENT);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 1, work_fn_record, NULL), CHUNKSIM_E_INVAL);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
-    fixture_close();
 }
 
 /* ---- limit ---- */
@@ -416,7 +428,6 @@ static void test_limit_ends_an_endless_run_and_reports_it(void **state)
     (void)state;
     chunksim_event_t ev;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     chunksim_sched_set_limit(&fx.sched, 10500, on_limit);
     assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 0, endless_cb, NULL), 0);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
@@ -434,7 +445,6 @@ static void test_limit_ends_an_endless_run_and_reports_it(void **state)
     run_until_idle(13);
     assert_int_equal(fx.records[12].time_us, 12000);
     assert_int_equal(fx.limit_calls, 2);
-    fixture_close();
 }
 
 static void test_scheduling_after_the_limit_runs_nothing(void **state)
@@ -442,7 +452,6 @@ static void test_scheduling_after_the_limit_runs_nothing(void **state)
     (void)state;
     chunksim_event_t late, extra;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     chunksim_sched_set_limit(&fx.sched, 100, NULL);
     schedule(&late, 200, 0);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
@@ -462,7 +471,6 @@ static void test_close_drops_everything_and_leaves_loop_empty(void **state)
     chunksim_event_t ev[4];
     chunksim_work_t w;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     for (int i = 0; i < 4; i++) {
         schedule(&ev[i], (uint64_t)i * 10, i);
     }
@@ -490,7 +498,6 @@ static void test_close_from_inside_a_callback_stops_the_rest(void **state)
     (void)state;
     chunksim_event_t first, second;
 
-    fixture_open(CHUNKSIM_SCHED_VIRTUAL, 1.0);
     assert_int_equal(chunksim_sched_at(&fx.sched, &first, 10, close_from_cb, NULL), 0);
     schedule(&second, 10, 1);
     run_until_idle(1);
@@ -553,7 +560,6 @@ static void test_realtime_events_run_in_order_and_never_early(void **state)
         assert_int_equal(fx.records[i].now_us, times[i]);
         assert_ge(fx.records[i].wall_ns - t0_ns, times[i] * 1000);
     }
-    fixture_close();
 }
 
 static void test_realtime_cancel_rearms_for_the_next_event(void **state)
@@ -561,14 +567,12 @@ static void test_realtime_cancel_rearms_for_the_next_event(void **state)
     (void)state;
     chunksim_event_t soon, later;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     schedule(&soon, 1000, 0);
     schedule(&later, 2000, 1);
     assert_int_equal(chunksim_sched_cancel(&fx.sched, &soon), 0);
     run_until_idle(1);
     assert_int_equal(fx.records[0].id, 1);
     assert_ge(fx.records[0].now_us, 2000);
-    fixture_close();
 }
 
 static void test_realtime_scale_shrinks_real_delays_not_model_time(void **state)
@@ -588,7 +592,6 @@ static void test_realtime_scale_shrinks_real_delays_not_model_time(void **state)
     /* 10 ms expected; a bound 200 times looser only catches a scale that
      * was not applied. */
     assert_lt(real_ns, UINT64_C(2000000000));
-    fixture_close();
 }
 
 /* A chain of events 50 us apart, each scheduled from the one before. */
@@ -608,7 +611,6 @@ static void test_realtime_sub_millisecond_delays_are_not_rounded_up(void **state
     (void)state;
     chunksim_event_t ev;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     uint64_t t0_ns = uv_hrtime();
     assert_int_equal(chunksim_sched_at(&fx.sched, &ev, CHAIN_DELAY_US, chain_cb, NULL), 0);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
@@ -619,7 +621,6 @@ static void test_realtime_sub_millisecond_delays_are_not_rounded_up(void **state
     /* 50 ms modelled. A timer of whole milliseconds takes at least 1 s; the
      * bound, ten times the model, only catches that. */
     assert_lt(real_ns, UINT64_C(10) * CHAIN_EVENTS * CHAIN_DELAY_US * 1000);
-    fixture_close();
 }
 
 /* Holds the loop thread for 3 ms, as a slow host or a long callback does,
@@ -640,13 +641,11 @@ static void test_realtime_host_latency_does_not_enter_the_model_clock(void **sta
     (void)state;
     chunksim_event_t first, second;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     assert_int_equal(chunksim_sched_at(&fx.sched, &first, 1000, late_host_cb, &second), 0);
     run_until_idle(2);
     /* 1000 + 100 as in virtual time, not 1000 + 3000 of host time + 100. */
     assert_int_equal(fx.records[1].time_us, 1100);
     assert_int_equal(fx.records[1].now_us, 1100);
-    fixture_close();
 }
 
 static void test_realtime_work_completes_in_virtual_order_at_its_due_time(void **state)
@@ -655,7 +654,6 @@ static void test_realtime_work_completes_in_virtual_order_at_its_due_time(void *
     chunksim_work_t w;
     chunksim_event_t before, after;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     schedule(&before, 2000, 1);
     assert_int_equal(chunksim_sched_work(&fx.sched, &w, 2000, work_fn_record, work_done_record), 0);
     schedule(&after, 2000, 2);
@@ -671,7 +669,6 @@ static void test_realtime_work_completes_in_virtual_order_at_its_due_time(void *
     }
     assert_int_equal(chunksim_sched_events_run(&fx.sched), 3);
     assert_false(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
-    fixture_close();
 }
 
 static void test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop(void **state)
@@ -679,7 +676,6 @@ static void test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop(void
     (void)state;
     chunksim_work_t w;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     /* No init needed: garbage, even a pointer into the scheduler, is fine. */
     memset(&w, 0xa5, sizeof(w));
     w.sched = &fx.sched;
@@ -688,14 +684,11 @@ static void test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop(void
                      CHUNKSIM_E_BUSY);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
 
-    assert_int_equal(fx.work_fn_calls, 1);
-    assert_int_equal(fx.done_calls, 1);
-    assert_lt(fx.work_fn_order, fx.done_order);
+    assert_work_fn_then_done_ran_once();
     assert_false(uv_thread_equal(&fx.work_thread, &fx.loop_thread));
     assert_true(uv_thread_equal(&fx.done_thread, &fx.loop_thread));
     assert_ge(fx.records[0].now_us, 2000);
     assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), CHUNKSIM_E_NOENT);
-    fixture_close();
 }
 
 static chunksim_work_t hour_work;
@@ -710,27 +703,22 @@ static void test_realtime_work_cancel_wakes_a_sleeping_worker(void **state)
 {
     (void)state;
     chunksim_event_t ev;
-    const uint64_t hour_us = UINT64_C(3600) * 1000 * 1000;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     assert_int_equal(
-        chunksim_sched_work(&fx.sched, &hour_work, hour_us, work_fn_record, work_done_record), 0);
+        chunksim_sched_work(&fx.sched, &hour_work, HOUR_US, work_fn_record, work_done_record), 0);
     /* Cancel once a pool thread has certainly picked it up and sleeps; a
      * sleep not woken by cancel would run into the test's timeout. */
     assert_int_equal(chunksim_sched_at(&fx.sched, &ev, 20000, cancel_hour_work_cb, NULL), 0);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
-    fixture_close();
 }
 
 static void test_realtime_cancelled_work_can_be_freed_at_once(void **state)
 {
     (void)state;
     chunksim_work_t w;
-    const uint64_t hour_us = UINT64_C(3600) * 1000 * 1000;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
-    assert_int_equal(chunksim_sched_work(&fx.sched, &w, hour_us, work_fn_record, work_done_record),
+    assert_int_equal(chunksim_sched_work(&fx.sched, &w, HOUR_US, work_fn_record, work_done_record),
                      0);
     /* Queued or already sleeping on a pool thread: both detach. */
     assert_int_equal(chunksim_sched_work_cancel(&fx.sched, &w), 0);
@@ -738,7 +726,6 @@ static void test_realtime_cancelled_work_can_be_freed_at_once(void **state)
     memset(&w, 0xa5, sizeof(w));
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
     assert_int_equal(fx.work_fn_calls + fx.done_calls, 0);
-    fixture_close();
 }
 
 /* work_fn that holds its pool thread until the loop releases it, so the
@@ -765,7 +752,6 @@ static void test_realtime_work_cancel_is_refused_once_work_fn_runs(void **state)
     chunksim_work_t w;
     chunksim_event_t ev;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     assert_int_equal(uv_sem_init(&fx.started, 0), 0);
     assert_int_equal(uv_sem_init(&fx.release, 0), 0);
     /* The event first: at equal times the completion runs after it, as in
@@ -777,7 +763,6 @@ static void test_realtime_work_cancel_is_refused_once_work_fn_runs(void **state)
     assert_int_equal(fx.done_calls, 1);
     uv_sem_destroy(&fx.started);
     uv_sem_destroy(&fx.release);
-    fixture_close();
 }
 
 static void close_while_running_cb(chunksim_event_t *ev)
@@ -796,9 +781,7 @@ static void test_realtime_close_with_work_in_flight_leaves_loop_empty(void **sta
     chunksim_work_t sleepers[SLEEPERS];
     chunksim_work_t running;
     chunksim_event_t trigger, pending;
-    const uint64_t hour_us = UINT64_C(3600) * 1000 * 1000;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     assert_int_equal(uv_sem_init(&fx.started, 0), 0);
     assert_int_equal(uv_sem_init(&fx.release, 0), 0);
     /* The trigger first: it runs before the completion due at the same time. */
@@ -807,10 +790,10 @@ static void test_realtime_close_with_work_in_flight_leaves_loop_empty(void **sta
         chunksim_sched_work(&fx.sched, &running, 0, blocking_work_fn, work_done_record), 0);
     for (int i = 0; i < SLEEPERS; i++) {
         assert_int_equal(
-            chunksim_sched_work(&fx.sched, &sleepers[i], hour_us, work_fn_record, work_done_record),
+            chunksim_sched_work(&fx.sched, &sleepers[i], HOUR_US, work_fn_record, work_done_record),
             0);
     }
-    schedule(&pending, hour_us, 9);
+    schedule(&pending, HOUR_US, 9);
     assert_int_equal(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
 
     assert_int_equal(fx.close_calls, 1);
@@ -854,7 +837,6 @@ static void test_realtime_cancel_after_the_limit_does_not_restart(void **state)
     (void)state;
     chunksim_event_t first, second;
 
-    fixture_open(CHUNKSIM_SCHED_REALTIME, 1.0);
     chunksim_sched_set_limit(&fx.sched, chunksim_sched_now_us(&fx.sched) + 1000, on_limit);
     schedule(&first, 50000, 0);
     schedule(&second, 60000, 1);
@@ -883,39 +865,46 @@ static void test_realtime_huge_scaled_delay_waits_instead_of_overflowing(void **
     fixture_close();
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_virtual_events_run_in_time_order_and_clock_follows),
-        cmocka_unit_test(test_virtual_callback_never_runs_inline),
-        cmocka_unit_test(test_virtual_equal_times_run_in_scheduling_order),
-        cmocka_unit_test(test_virtual_seeded_colliding_times_run_identically_twice),
-        cmocka_unit_test(test_virtual_cancel_prevents_callback),
-        cmocka_unit_test(test_virtual_cancelling_the_last_event_releases_the_loop),
-        cmocka_unit_test(test_virtual_at_rejects_pending_event_and_missing_callback),
-        cmocka_unit_test(test_virtual_delay_saturates_instead_of_wrapping),
-        cmocka_unit_test(test_virtual_heap_survives_growth_and_random_cancels),
-        cmocka_unit_test(test_virtual_work_runs_work_fn_then_done_after_duration),
-        cmocka_unit_test(test_virtual_work_cancel_runs_nothing),
-        cmocka_unit_test(test_limit_ends_an_endless_run_and_reports_it),
-        cmocka_unit_test(test_scheduling_after_the_limit_runs_nothing),
-        cmocka_unit_test(test_close_drops_everything_and_leaves_loop_empty),
-        cmocka_unit_test(test_close_from_inside_a_callback_stops_the_rest),
-        cmocka_unit_test(test_init_rejects_bad_config),
-        cmocka_unit_test(test_realtime_events_run_in_order_and_never_early),
-        cmocka_unit_test(test_realtime_cancel_rearms_for_the_next_event),
-        cmocka_unit_test(test_realtime_scale_shrinks_real_delays_not_model_time),
-        cmocka_unit_test(test_realtime_sub_millisecond_delays_are_not_rounded_up),
-        cmocka_unit_test(test_realtime_host_latency_does_not_enter_the_model_clock),
-        cmocka_unit_test(test_realtime_work_completes_in_virtual_order_at_its_due_time),
-        cmocka_unit_test(test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop),
-        cmocka_unit_test(test_realtime_work_cancel_wakes_a_sleeping_worker),
-        cmocka_unit_test(test_realtime_cancelled_work_can_be_freed_at_once),
-        cmocka_unit_test(test_realtime_work_cancel_is_refused_once_work_fn_runs),
-        cmocka_unit_test(test_realtime_close_with_work_in_flight_leaves_loop_empty),
-        cmocka_unit_test(test_realtime_limit_ends_an_endless_run),
-        cmocka_unit_test(test_realtime_cancel_after_the_limit_does_not_restart),
-        cmocka_unit_test(test_realtime_huge_scaled_delay_waits_instead_of_overflowing),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/*
+ * Most cases start on a fresh scheduler of their mode at scale 1 and end in fixture_close().
+ * The others open it themselves (the wall clock read before it, another scale) or close it
+ * themselves: events still pending at the end live on the case's stack, and closing the
+ * loop some other way is what they test.
+ */
+#define VIRTUAL(f)  cmocka_unit_test_setup_teardown(f, setup_virtual, teardown)
+#define REALTIME(f) cmocka_unit_test_setup_teardown(f, setup_realtime, teardown)
+CHUNKSIM_TEST_MAIN({
+    VIRTUAL(test_virtual_events_run_in_time_order_and_clock_follows),
+    VIRTUAL(test_virtual_callback_never_runs_inline),
+    VIRTUAL(test_virtual_equal_times_run_in_scheduling_order),
+    cmocka_unit_test(test_virtual_seeded_colliding_times_run_identically_twice),
+    VIRTUAL(test_virtual_cancel_prevents_callback),
+    VIRTUAL(test_virtual_cancelling_the_last_event_releases_the_loop),
+    VIRTUAL(test_virtual_at_rejects_pending_event_and_missing_callback),
+    VIRTUAL(test_virtual_delay_saturates_instead_of_wrapping),
+    VIRTUAL(test_virtual_heap_survives_growth_and_random_cancels),
+    VIRTUAL(test_virtual_work_runs_work_fn_then_done_after_duration),
+    VIRTUAL(test_virtual_work_cancel_runs_nothing),
+    VIRTUAL(test_limit_ends_an_endless_run_and_reports_it),
+    cmocka_unit_test_setup(test_scheduling_after_the_limit_runs_nothing, setup_virtual),
+    cmocka_unit_test_setup(test_close_drops_everything_and_leaves_loop_empty, setup_virtual),
+    cmocka_unit_test_setup(test_close_from_inside_a_callback_stops_the_rest, setup_virtual),
+    cmocka_unit_test(test_init_rejects_bad_config),
+    cmocka_unit_test_teardown(test_realtime_events_run_in_order_and_never_early, teardown),
+    REALTIME(test_realtime_cancel_rearms_for_the_next_event),
+    cmocka_unit_test_teardown(test_realtime_scale_shrinks_real_delays_not_model_time, teardown),
+    REALTIME(test_realtime_sub_millisecond_delays_are_not_rounded_up),
+    REALTIME(test_realtime_host_latency_does_not_enter_the_model_clock),
+    REALTIME(test_realtime_work_completes_in_virtual_order_at_its_due_time),
+    REALTIME(test_realtime_work_sleeps_on_the_pool_and_completes_on_the_loop),
+    REALTIME(test_realtime_work_cancel_wakes_a_sleeping_worker),
+    REALTIME(test_realtime_cancelled_work_can_be_freed_at_once),
+    REALTIME(test_realtime_work_cancel_is_refused_once_work_fn_runs),
+    cmocka_unit_test_setup(test_realtime_close_with_work_in_flight_leaves_loop_empty,
+                           setup_realtime),
+    cmocka_unit_test(test_realtime_limit_ends_an_endless_run),
+    cmocka_unit_test_setup(test_realtime_cancel_after_the_limit_does_not_restart, setup_realtime),
+    cmocka_unit_test(test_realtime_huge_scaled_delay_waits_instead_of_overflowing),
+})
+#undef VIRTUAL
+#undef REALTIME
