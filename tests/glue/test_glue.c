@@ -209,16 +209,23 @@ static chunksim_run_result_t run_recorded(db_t *db, chunksim_glue_t *g,
     return res;
 }
 
+/* The row sql (?1 the run id) gives for one run, stepped to: there must be one. Finalize it. */
+static sqlite3_stmt *run_row(db_t *db, const char *sql, int64_t run_id)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&db->rec), sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, run_id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    return st;
+}
+
 /* A text column of one run; "" when NULL. */
 static const char *run_text(db_t *db, int64_t run_id, const char *column)
 {
     static char text[1024];
     char sql[128];
-    sqlite3_stmt *st;
     snprintf(sql, sizeof(sql), "SELECT %s FROM runs WHERE run_id = ?1", column);
-    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&db->rec), sql, -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_int64(st, 1, run_id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_stmt *st = run_row(db, sql, run_id);
     const unsigned char *v = sqlite3_column_text(st, 0);
     snprintf(text, sizeof(text), "%s", v != NULL ? (const char *)v : "");
     sqlite3_finalize(st);
@@ -944,14 +951,10 @@ static void test_open_refuses_what_is_not_a_glue(void **state)
 /* The one program of a run: its length and modeled latency. */
 static void program_row(db_t *db, int64_t run_id, int64_t *len, int64_t *latency_us)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&db->rec),
-                                        "SELECT len, latency_us, count(*) OVER () FROM flash_ops "
-                                        "WHERE run_id = ?1 AND kind = 'program'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, run_id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_stmt *st = run_row(db,
+                               "SELECT len, latency_us, count(*) OVER () FROM flash_ops "
+                               "WHERE run_id = ?1 AND kind = 'program'",
+                               run_id);
     *len = sqlite3_column_int64(st, 0);
     *latency_us = sqlite3_column_int64(st, 1);
     assert_int_equal(sqlite3_column_int64(st, 2), 1);

@@ -132,17 +132,21 @@ static sqlite3 *db_open(void)
     return db;
 }
 
+/* The row sql (? the run id) gives for one run, stepped to: there must be one. Finalize it. */
+static sqlite3_stmt *db_run_row(sqlite3 *db, const char *sql, int64_t run_id)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, run_id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    return st;
+}
+
 static blob_t db_image(int64_t run_id)
 {
     sqlite3 *db = db_open();
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT i.data FROM runs r JOIN images i USING (image_id) "
-                                        "WHERE r.run_id = ?",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, run_id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_stmt *st = db_run_row(
+        db, "SELECT i.data FROM runs r JOIN images i USING (image_id) WHERE r.run_id = ?", run_id);
     blob_t b = blob_copy(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0));
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -152,10 +156,7 @@ static blob_t db_image(int64_t run_id)
 static int64_t db_int(const char *sql, int64_t run_id)
 {
     sqlite3 *db = db_open();
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_int64(st, 1, run_id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_stmt *st = db_run_row(db, sql, run_id);
     int64_t v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);

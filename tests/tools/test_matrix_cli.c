@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,17 +46,13 @@ static const char long_ini[] = "[coredump]\nsize_bytes = 8KiB\n"
                                "[matrix]\n"
                                "seeds = 1..100000\n";
 
-/* Runs "chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. */
-__attribute__((format(printf, 1, 2))) static int cli(const char *fmt, ...)
-{
-    char args[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return chunksim_test_shell(out, sizeof out, err_text, sizeof err_text, "'%s' %s", CHUNKSIM_BIN,
-                               args);
-}
+/*
+ * Runs "chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. ARGS is a
+ * format, a string literal: chunksim_test_shell() formats it, the binary's path put before it.
+ */
+#define cli(...)                                                                                   \
+    chunksim_test_shell(out, sizeof out, err_text, sizeof err_text,                                \
+                        "'" CHUNKSIM_BIN "' " __VA_ARGS__)
 
 static void expect_exit(int got, int want)
 {
@@ -208,7 +203,6 @@ static void test_the_xml_check_itself_rejects_broken_documents(void **state)
 static void test_junit_is_well_formed_with_one_testcase_per_case(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -j 2 --junit junit.xml"), 1);
     chunksim_test_assert_contains(out, "12 case(s), 12 run in");
     size_t failed = chunksim_test_count_of(out, "FAIL ");
@@ -264,7 +258,6 @@ static void test_junit_with_a_baseline_fails_exactly_the_changes(void **state)
 {
     (void)state;
     static char xml[1 << 16], bl[1 << 14], edited[1 << 14];
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -q --write-baseline bl.tsv --junit w.xml"), 0);
     chunksim_test_read_file(chunksim_test_path("w.xml"), xml, sizeof xml);
     chunksim_test_assert_contains(xml, "tests=\"12\" failures=\"0\" errors=\"0\"");
@@ -311,7 +304,6 @@ static void test_junit_with_a_baseline_fails_exactly_the_changes(void **state)
 static void test_shards_merged_hold_exactly_the_whole_matrix(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db whole.db -j 2 -q"), 1);
     int64_t whole =
         chunksim_test_sql_int(chunksim_test_path("whole.db"), "SELECT count(*) FROM runs");
@@ -345,7 +337,6 @@ static void test_shards_merged_hold_exactly_the_whole_matrix(void **state)
 static void test_a_case_id_and_its_repro_line_run_the_same_case(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --list"), 0);
     assert_int_equal(chunksim_test_count_of(out, "\n"), 12);
     char line[512], id[32], repro[400];
@@ -548,7 +539,6 @@ static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **s
 {
     (void)state;
     chunksim_test_write_file("long.ini", long_ini);
-    chunksim_test_write_file("cli.ini", cli_ini);
     const char *db = chunksim_test_path("killed.db");
     const char *args[] = {"matrix", "long.ini", "--db", "killed.db", "-j", "2", "-q", NULL};
     pid_t pid = spawn_cli(args);
@@ -583,7 +573,6 @@ static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **s
 static void test_a_database_in_a_missing_directory_is_refused_before_any_run(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_refusal("matrix cli.ini -q --db nodir/x.db", 2, "the directory nodir does not exist");
     assert_int_equal(chunksim_test_count_of(out, "case(s)"), 0);
     expect_refusal("run cli.ini -q --db nodir/x.db", 2, "the directory nodir does not exist");
@@ -628,7 +617,6 @@ static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **
 static void test_trace_failures_reruns_failing_cases_with_their_trace(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db fail.db -q"), 1);
     assert_null(strstr(err_text, "NONDETERMINISTIC"));
     const char *db = chunksim_test_path("fail.db");
@@ -677,7 +665,6 @@ static void test_trace_failures_reruns_failing_cases_with_their_trace(void **sta
 static void test_bad_usage_exits_2_and_help_exits_0(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix --help"), 0);
     chunksim_test_assert_contains(out, "usage: chunksim matrix SCENARIO...");
     chunksim_test_assert_contains(out, "--shard K/N");
@@ -740,6 +727,8 @@ static int setup(void **state)
     (void)state;
     if (chunksim_test_scratch_make("test_matrix_cli") != 0)
         return -1;
+    /* The matrix most tests run; none of them changes it. */
+    chunksim_test_write_file("cli.ini", cli_ini);
     /* Scratch databases are made next to the output; nothing may go to TMPDIR. */
     return setenv("TMPDIR", chunksim_test_scratch_dir(), 1);
 }
@@ -773,7 +762,6 @@ static void test_help_cmd_and_cmd_help_print_the_same(void **state)
 static void test_a_typo_prints_one_line_and_a_hint(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --seeed 3"), 2);
     assert_string_equal(err_text,
                         "chunksim matrix: unknown option '--seeed'; did you mean --seeds? "
@@ -800,7 +788,6 @@ static void test_a_typo_prints_one_line_and_a_hint(void **state)
 static void test_failures_in_case_order_limited_and_the_summary_last(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -j 2 --max-failures 2"), 1);
     assert_int_equal(chunksim_test_count_of(out, "FAIL "), 2);
     /* The first two failing cases in matrix order: disconnect last, model latency, seeds 1, 2. */
@@ -841,7 +828,6 @@ static size_t lines_with(const char *part)
 static void test_regex_where_and_list_select_cases(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --list"), 0);
     assert_int_equal(chunksim_test_count_of(out, "\n"), 12);
     chunksim_test_assert_contains(out, "\tcli[disconnect_after_chunk=last,read_latency=fixed:50] "
@@ -889,7 +875,6 @@ static void test_stop_on_failure_stops_and_says_so(void **state)
 static void test_rerun_failed_selects_the_failures_of_a_database(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db first.db -q"), 1);
     expect_exit(cli("matrix cli.ini --rerun-failed first.db --list"), 0);
     assert_int_equal(chunksim_test_count_of(out, "\n"), 6);
@@ -908,7 +893,6 @@ static void test_rerun_failed_selects_the_failures_of_a_database(void **state)
 static void test_json_is_one_document(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -q -j 2 --json"), 1);
     json_error_t e;
     json_t *doc = json_loads(out, 0, &e);
