@@ -39,12 +39,12 @@ static const char cli_ini[] = "[coredump]\nsize_bytes = 8KiB\n"
                               "link.disconnect_after_chunk = never | last\n"
                               "flash.read_latency = model | fixed:50\n";
 
+/* One quick case; the other scenarios add to it ([link] last: fails.ini adds a key to it). */
+#define ONE_INI                                                                                    \
+    "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n[link]\natt_mtu = 247\n"
+
 /* Many quick cases, to be interrupted. */
-static const char long_ini[] = "[coredump]\nsize_bytes = 8KiB\n"
-                               "[flash]\nsize_bytes = 64KiB\n"
-                               "[link]\natt_mtu = 247\n"
-                               "[matrix]\n"
-                               "seeds = 1..100000\n";
+static const char long_ini[] = ONE_INI "[matrix]\nseeds = 1..100000\n";
 
 /*
  * Runs "chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. ARGS is a
@@ -237,10 +237,7 @@ static void test_junit_is_well_formed_with_one_testcase_per_case(void **state)
 static void test_junit_escapes_what_xml_reserves(void **state)
 {
     (void)state;
-    chunksim_test_write_file("esc.ini",
-                             "[run]\nname = a&b<c>\"d'e\nexpect = lost\n"
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\n");
+    chunksim_test_write_file("esc.ini", "[run]\nname = a&b<c>\"d'e\nexpect = lost\n" ONE_INI);
     expect_exit(cli("matrix esc.ini --db '' -q --junit esc.xml"), 1);
     static char xml[1 << 14];
     chunksim_test_read_file(chunksim_test_path("esc.xml"), xml, sizeof xml);
@@ -484,7 +481,6 @@ static pid_t running_worker(void)
 static void test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent(void **state)
 {
     (void)state;
-    chunksim_test_write_file("long.ini", long_ini);
     const char *db = chunksim_test_path("int.db");
     const char *args[] = {"matrix", "long.ini", "--db",    "int.db", "-j",
                           "2",      "-q",       "--trace", "all",    NULL};
@@ -538,7 +534,6 @@ static void wait_unlocked(const char *dir)
 static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **state)
 {
     (void)state;
-    chunksim_test_write_file("long.ini", long_ini);
     const char *db = chunksim_test_path("killed.db");
     const char *args[] = {"matrix", "long.ini", "--db", "killed.db", "-j", "2", "-q", NULL};
     pid_t pid = spawn_cli(args);
@@ -583,11 +578,8 @@ static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **
 {
     (void)state;
     /* Case 0 runs for half a minute of real time; case 1 is quick. */
-    chunksim_test_write_file("die.ini",
-                             "[run]\nrealtime_scale = 100\n"
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\n"
-                             "[matrix]\nrun.mode = realtime | virtual\n");
+    chunksim_test_write_file("die.ini", "[run]\nrealtime_scale = 100\n" ONE_INI
+                                        "[matrix]\nrun.mode = realtime | virtual\n");
     const char *args[] = {"matrix", "die.ini", "--db", "die.db", "-j", "1", "-q", NULL};
     pid_t pid = spawn_cli(args);
     pid_t worker = 0;
@@ -701,9 +693,6 @@ static void test_bad_usage_exits_2_and_help_exits_0(void **state)
 static void test_an_empty_shard_still_writes_a_database(void **state)
 {
     (void)state;
-    chunksim_test_write_file("one.ini",
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\n");
     expect_exit(cli("matrix one.ini --shard 2/2 --db empty.db -q"), 0);
     chunksim_test_assert_contains(out, "0 case(s), 0 run in");
     assert_int_equal(
@@ -727,8 +716,10 @@ static int setup(void **state)
     (void)state;
     if (chunksim_test_scratch_make("test_matrix_cli") != 0)
         return -1;
-    /* The matrix most tests run; none of them changes it. */
+    /* The scenarios several tests run; none of them changes one. */
     chunksim_test_write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("one.ini", ONE_INI);
+    chunksim_test_write_file("long.ini", long_ini);
     /* Scratch databases are made next to the output; nothing may go to TMPDIR. */
     return setenv("TMPDIR", chunksim_test_scratch_dir(), 1);
 }
@@ -854,10 +845,8 @@ static void test_regex_where_and_list_select_cases(void **state)
 static void test_stop_on_failure_stops_and_says_so(void **state)
 {
     (void)state;
-    chunksim_test_write_file("fails.ini",
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\ndisconnect_after_chunk = last\n"
-                             "[matrix]\nseeds = 1..100000\n");
+    chunksim_test_write_file("fails.ini", ONE_INI "disconnect_after_chunk = last\n"
+                                                  "[matrix]\nseeds = 1..100000\n");
     expect_exit(cli("matrix fails.ini --db '' -j 1 -q -F 3 --max-failures 0"), 1);
     unsigned long failed, not_run;
     const char *stop = strstr(out, "stopped after ");
@@ -918,9 +907,6 @@ static void test_json_is_one_document(void **state)
 static void test_sweep_and_swarm_json_is_one_document(void **state)
 {
     (void)state;
-    chunksim_test_write_file("one.ini",
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\n");
     const char *runs[] = {"sweep one.ini --power-loss log --db '' -q --json",
                           "swarm one.ini --seeds 1..5 --db '' -q --json"};
     for (size_t i = 0; i < 2; i++) {
