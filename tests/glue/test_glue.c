@@ -39,6 +39,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1054,46 +1055,42 @@ static void test_mapped_read_during_a_program_is_mapped_read_busy(void **state)
     chunksim_scenario_free(&sc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_example_glues_end_every_starter_scenario_as_the_builtin_reader),
-        cmocka_unit_test(test_word_program_clear_gets_the_parts_program_time),
-        cmocka_unit_test(test_programmed_zero_header_is_no_coredump),
-        cmocka_unit_test(test_program_that_would_set_bits_is_named),
-        cmocka_unit_test(test_mapped_read_during_a_program_is_mapped_read_busy),
-        cmocka_unit_test(test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare),
-        cmocka_unit_test(test_glue_completing_its_read_inside_prepare_is_inline_completion),
-        cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
-        cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),
-        cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),
-        cmocka_unit_test(test_writeup_glue_sends_a_coredump_its_buffer_holds),
-        cmocka_unit_test(test_writeup_absolute_offset_skips_the_reads_ahead),
-        cmocka_unit_test(test_writeup_final_short_window_is_no_progress),
-        cmocka_unit_test(test_writeup_buffer_the_size_of_the_chunk_is_no_progress),
-        cmocka_unit_test(test_writeup_ignored_read_error_serves_stale_bytes),
-        cmocka_unit_test(test_writeup_abandoned_read_serves_stale_bytes),
-        cmocka_unit_test(test_writeup_without_a_restart_refuses_the_header_peek_after_an_abort),
-        cmocka_unit_test(test_writeup_without_a_restart_fails_the_deferred_clear_scenario),
-        cmocka_unit_test(
-            test_writeup_with_every_defect_fixed_ends_every_starter_scenario_as_the_builtin),
-        cmocka_unit_test(test_segfaulting_glue_is_a_recorded_failed_run),
-        cmocka_unit_test(test_glue_that_never_returns_is_killed_and_recorded),
-        cmocka_unit_test(test_glue_writing_past_its_buffer_is_a_recorded_failed_run),
-        cmocka_unit_test(test_stop_request_ends_a_glue_run_as_interrupted),
-        cmocka_unit_test(test_crash_after_the_glue_returned_names_the_last_glue_call),
-        cmocka_unit_test(test_glue_gone_before_its_run_is_a_recorded_failed_run),
-        cmocka_unit_test(test_glue_refusing_to_start_is_an_error),
-        cmocka_unit_test(test_wait_with_nothing_in_flight_is_named),
-        cmocka_unit_test(test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready),
-        cmocka_unit_test(test_glue_reloading_the_final_short_window_is_no_progress),
-        cmocka_unit_test(test_glue_making_zero_length_reads_is_no_progress),
-        cmocka_unit_test(test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress),
-        cmocka_unit_test(test_glue_looping_inside_one_call_is_ended_with_the_reason),
-        cmocka_unit_test(test_run_row_names_the_glue_by_path_and_sha256),
-        cmocka_unit_test(test_glue_runs_in_process_with_its_notes),
-        cmocka_unit_test(test_glue_refusing_reads_during_its_async_clear_ends_ok),
-        cmocka_unit_test(test_open_refuses_what_is_not_a_glue),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_example_glues_end_every_starter_scenario_as_the_builtin_reader),
+    cmocka_unit_test(test_word_program_clear_gets_the_parts_program_time),
+    cmocka_unit_test(test_programmed_zero_header_is_no_coredump),
+    cmocka_unit_test(test_program_that_would_set_bits_is_named),
+    cmocka_unit_test(test_mapped_read_during_a_program_is_mapped_read_busy),
+    cmocka_unit_test(test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare),
+    cmocka_unit_test(test_glue_completing_its_read_inside_prepare_is_inline_completion),
+    cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
+    cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),
+    cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),
+    cmocka_unit_test(test_writeup_glue_sends_a_coredump_its_buffer_holds),
+    cmocka_unit_test(test_writeup_absolute_offset_skips_the_reads_ahead),
+    cmocka_unit_test(test_writeup_final_short_window_is_no_progress),
+    cmocka_unit_test(test_writeup_buffer_the_size_of_the_chunk_is_no_progress),
+    cmocka_unit_test(test_writeup_ignored_read_error_serves_stale_bytes),
+    cmocka_unit_test(test_writeup_abandoned_read_serves_stale_bytes),
+    cmocka_unit_test(test_writeup_without_a_restart_refuses_the_header_peek_after_an_abort),
+    cmocka_unit_test(test_writeup_without_a_restart_fails_the_deferred_clear_scenario),
+    cmocka_unit_test(
+        test_writeup_with_every_defect_fixed_ends_every_starter_scenario_as_the_builtin),
+    cmocka_unit_test(test_segfaulting_glue_is_a_recorded_failed_run),
+    cmocka_unit_test(test_glue_that_never_returns_is_killed_and_recorded),
+    cmocka_unit_test(test_glue_writing_past_its_buffer_is_a_recorded_failed_run),
+    cmocka_unit_test(test_stop_request_ends_a_glue_run_as_interrupted),
+    cmocka_unit_test(test_crash_after_the_glue_returned_names_the_last_glue_call),
+    cmocka_unit_test(test_glue_gone_before_its_run_is_a_recorded_failed_run),
+    cmocka_unit_test(test_glue_refusing_to_start_is_an_error),
+    cmocka_unit_test(test_wait_with_nothing_in_flight_is_named),
+    cmocka_unit_test(test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready),
+    cmocka_unit_test(test_glue_reloading_the_final_short_window_is_no_progress),
+    cmocka_unit_test(test_glue_making_zero_length_reads_is_no_progress),
+    cmocka_unit_test(test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress),
+    cmocka_unit_test(test_glue_looping_inside_one_call_is_ended_with_the_reason),
+    cmocka_unit_test(test_run_row_names_the_glue_by_path_and_sha256),
+    cmocka_unit_test(test_glue_runs_in_process_with_its_notes),
+    cmocka_unit_test(test_glue_refusing_reads_during_its_async_clear_ends_ok),
+    cmocka_unit_test(test_open_refuses_what_is_not_a_glue),
+})

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #define MAX_SEEN 16
 
@@ -416,25 +417,21 @@ static void test_chunk_callback_value_stops_the_parse(void **state)
     assert_int_equal(s.nchunks, 1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mc_records_anywhere_in_a_line_other_text_ignored),
-        cmocka_unit_test(test_mc_bad_character_named_by_line_and_column),
-        cmocka_unit_test(test_mc_wrong_length_or_padding_is_bad_base64),
-        cmocka_unit_test(test_mc_cut_line_and_empty_record_reported),
-        cmocka_unit_test(test_hex_lines_with_spaces_comments_and_crlf),
-        cmocka_unit_test(test_hex_bad_character_and_odd_digits_reported_by_line),
-        cmocka_unit_test(test_records_length_prefixed),
-        cmocka_unit_test(test_records_cut_in_a_record_or_its_length_is_truncated),
-        cmocka_unit_test(test_text_record_above_the_limit_is_too_long),
-        cmocka_unit_test(test_detect_picks_each_format),
-        cmocka_unit_test(test_ambiguous_input_is_not_guessed),
-        cmocka_unit_test(test_bin_is_one_raw_chunk),
-        cmocka_unit_test(test_base64_lines_and_their_damage),
-        cmocka_unit_test(test_mc_log_text_is_not_a_record),
-        cmocka_unit_test(test_format_names_round_trip_and_unknown_refused),
-        cmocka_unit_test(test_chunk_callback_value_stops_the_parse),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_mc_records_anywhere_in_a_line_other_text_ignored),
+    cmocka_unit_test(test_mc_bad_character_named_by_line_and_column),
+    cmocka_unit_test(test_mc_wrong_length_or_padding_is_bad_base64),
+    cmocka_unit_test(test_mc_cut_line_and_empty_record_reported),
+    cmocka_unit_test(test_hex_lines_with_spaces_comments_and_crlf),
+    cmocka_unit_test(test_hex_bad_character_and_odd_digits_reported_by_line),
+    cmocka_unit_test(test_records_length_prefixed),
+    cmocka_unit_test(test_records_cut_in_a_record_or_its_length_is_truncated),
+    cmocka_unit_test(test_text_record_above_the_limit_is_too_long),
+    cmocka_unit_test(test_detect_picks_each_format),
+    cmocka_unit_test(test_ambiguous_input_is_not_guessed),
+    cmocka_unit_test(test_bin_is_one_raw_chunk),
+    cmocka_unit_test(test_base64_lines_and_their_damage),
+    cmocka_unit_test(test_mc_log_text_is_not_a_record),
+    cmocka_unit_test(test_format_names_round_trip_and_unknown_refused),
+    cmocka_unit_test(test_chunk_callback_value_stops_the_parse),
+})

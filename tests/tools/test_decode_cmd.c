@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #define MAX_RUNS         64
 #define MC_PREFIX_COLUMN 21 /* "[00000] <inf> mflt: " is 20 characters */
@@ -189,7 +190,7 @@ static void db_chunks(int64_t run_id)
 }
 
 /* Every starter scenario, as the library has it, recorded into one temporary database. */
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     snprintf(fx.dir, sizeof(fx.dir), "/tmp/chunksim-decode-XXXXXX");
@@ -238,7 +239,7 @@ static int setup(void **state)
     return fx.nchunks > 100 ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     for (size_t i = 0; i < fx.nchunks; i++) {
@@ -1068,25 +1069,21 @@ static void test_exit_codes_for_usage_and_unreadable_input(void **state)
     result_free(&r);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_starter_run_decodes_back_to_its_image),
-        cmocka_unit_test(test_silent_corruption_located_by_seq_against_the_runs_image),
-        cmocka_unit_test(test_undelivered_last_chunk_truncates_and_all_chunks_restores_it),
-        cmocka_unit_test(test_each_capture_format_round_trips_to_the_image),
-        cmocka_unit_test(test_dropped_chunk_is_a_gap_at_the_next_line),
-        cmocka_unit_test(test_duplicated_chunk_is_named_at_its_second_line),
-        cmocka_unit_test(test_swapped_chunks_are_out_of_order_at_the_late_line),
-        cmocka_unit_test(test_flipped_byte_is_a_bad_crc_located_by_the_image),
-        cmocka_unit_test(test_rle_message_expands_and_its_damage_is_located),
-        cmocka_unit_test(test_cut_binary_capture_is_truncated_at_its_record),
-        cmocka_unit_test(test_garbled_records_named_by_line_and_column_then_the_gap),
-        cmocka_unit_test(test_missing_first_chunk_leaves_orphans_folded_after_three),
-        cmocka_unit_test(test_key_image_length_and_verbose_checks),
-        cmocka_unit_test(test_cli_single_chunk_encodings_each_decode),
-        cmocka_unit_test(test_ambiguous_capture_names_the_candidates_and_the_flag),
-        cmocka_unit_test(test_exit_codes_for_usage_and_unreadable_input),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(test_every_starter_run_decodes_back_to_its_image),
+    cmocka_unit_test(test_silent_corruption_located_by_seq_against_the_runs_image),
+    cmocka_unit_test(test_undelivered_last_chunk_truncates_and_all_chunks_restores_it),
+    cmocka_unit_test(test_each_capture_format_round_trips_to_the_image),
+    cmocka_unit_test(test_dropped_chunk_is_a_gap_at_the_next_line),
+    cmocka_unit_test(test_duplicated_chunk_is_named_at_its_second_line),
+    cmocka_unit_test(test_swapped_chunks_are_out_of_order_at_the_late_line),
+    cmocka_unit_test(test_flipped_byte_is_a_bad_crc_located_by_the_image),
+    cmocka_unit_test(test_rle_message_expands_and_its_damage_is_located),
+    cmocka_unit_test(test_cut_binary_capture_is_truncated_at_its_record),
+    cmocka_unit_test(test_garbled_records_named_by_line_and_column_then_the_gap),
+    cmocka_unit_test(test_missing_first_chunk_leaves_orphans_folded_after_three),
+    cmocka_unit_test(test_key_image_length_and_verbose_checks),
+    cmocka_unit_test(test_cli_single_chunk_encodings_each_decode),
+    cmocka_unit_test(test_ambiguous_capture_names_the_candidates_and_the_flag),
+    cmocka_unit_test(test_exit_codes_for_usage_and_unreadable_input),
+})

@@ -21,18 +21,19 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 #include <sqlite3.h>
 
 static char tmpdir[256];
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/chunksim-test-flashtrace-XXXXXX");
     return mkdtemp(tmpdir) == NULL ? -1 : 0;
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     char cmd[300];
@@ -435,22 +436,18 @@ static void a_gap_in_the_recorded_seq_keeps_the_operation_numbers(void **state)
     assert_non_null(strstr(err, "no flash operations"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(csv_loads_every_row_with_its_kind_latency_and_fault),
-        cmocka_unit_test(csv_errors_name_the_file_and_line),
-        cmocka_unit_test(csv_with_too_many_fields_or_nul_bytes_is_refused),
-        cmocka_unit_test(csv_that_cannot_be_read_is_an_errno),
-        cmocka_unit_test(spec_must_be_db_colon_run_or_csv),
-        cmocka_unit_test(apply_turns_latencies_into_traces_and_faults_into_one_shot_rules),
-        cmocka_unit_test(apply_refuses_an_empty_trace),
-        cmocka_unit_test(trace_driven_run_shows_the_recorded_runs_flash_latencies),
-        cmocka_unit_test(trace_driven_run_reproduces_read_errors_and_late_reads),
-        cmocka_unit_test(trace_driven_run_reproduces_a_power_cut),
-        cmocka_unit_test(trace_driven_run_reproduces_worn_out_erases),
-        cmocka_unit_test(refused_operations_draw_no_latency_from_the_trace),
-        cmocka_unit_test(a_gap_in_the_recorded_seq_keeps_the_operation_numbers),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(csv_loads_every_row_with_its_kind_latency_and_fault),
+    cmocka_unit_test(csv_errors_name_the_file_and_line),
+    cmocka_unit_test(csv_with_too_many_fields_or_nul_bytes_is_refused),
+    cmocka_unit_test(csv_that_cannot_be_read_is_an_errno),
+    cmocka_unit_test(spec_must_be_db_colon_run_or_csv),
+    cmocka_unit_test(apply_turns_latencies_into_traces_and_faults_into_one_shot_rules),
+    cmocka_unit_test(apply_refuses_an_empty_trace),
+    cmocka_unit_test(trace_driven_run_shows_the_recorded_runs_flash_latencies),
+    cmocka_unit_test(trace_driven_run_reproduces_read_errors_and_late_reads),
+    cmocka_unit_test(trace_driven_run_reproduces_a_power_cut),
+    cmocka_unit_test(trace_driven_run_reproduces_worn_out_erases),
+    cmocka_unit_test(refused_operations_draw_no_latency_from_the_trace),
+    cmocka_unit_test(a_gap_in_the_recorded_seq_keeps_the_operation_numbers),
+})

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 /* The id of scenarios/ci/ble.ini + link.att_mtu=247 + seed 7, fixed once. */
 #define GOLDEN_ID "ry8a549456"
@@ -613,13 +614,13 @@ static void test_limits_on_lists_overrides_and_cases(void **state)
     chunksim_matrix_free(&m);
 }
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     return mkdtemp(tmpdir) != NULL ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     char cmd[400];
@@ -716,32 +717,28 @@ static void test_a_matrix_line_holds_4096_values_and_no_more(void **state)
     chunksim_test_assert_contains(err, "line longer than");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expansion_nests_axes_in_file_order_with_seeds_fastest),
-        cmocka_unit_test(test_seeds_option_replaces_the_files_seeds),
-        cmocka_unit_test(test_files_follow_each_other_and_a_plain_file_is_one_case),
-        cmocka_unit_test(test_global_overrides_come_after_the_seed_and_before_the_lists),
-        cmocka_unit_test(test_case_config_equals_what_its_repro_line_builds),
-        cmocka_unit_test(test_repro_line_quotes_what_the_shell_would_split),
-        cmocka_unit_test(test_case_name_and_cell_say_which_values_of_the_axes),
-        cmocka_unit_test(test_case_ids_are_short_unique_stable_and_resolve),
-        cmocka_unit_test(test_case_id_depends_on_file_name_overrides_and_seed_only),
-        cmocka_unit_test(test_find_accepts_upper_case_and_refuses_unknown_ids),
-        cmocka_unit_test(test_shards_cover_every_case_exactly_once),
-        cmocka_unit_test(test_shard_syntax_is_k_of_n_from_one),
-        cmocka_unit_test(test_seed_lists_take_ranges_and_single_seeds),
-        cmocka_unit_test(test_seed_list_errors_say_what_is_wrong),
-        cmocka_unit_test(test_a_single_run_ignores_the_matrix_section),
-        cmocka_unit_test(test_matrix_errors_name_the_file_line_and_value),
-        cmocka_unit_test(test_a_bad_base_file_is_reported_by_the_scenario_parser),
-        cmocka_unit_test(test_two_files_with_one_name_are_refused),
-        cmocka_unit_test(test_generated_axis_multiplies_the_files_cases),
-        cmocka_unit_test(test_global_overrides_must_be_assignments),
-        cmocka_unit_test(test_limits_on_lists_overrides_and_cases),
-        cmocka_unit_test(test_every_case_name_decodes_back_to_its_case),
-        cmocka_unit_test(test_a_matrix_line_holds_4096_values_and_no_more),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(test_expansion_nests_axes_in_file_order_with_seeds_fastest),
+    cmocka_unit_test(test_seeds_option_replaces_the_files_seeds),
+    cmocka_unit_test(test_files_follow_each_other_and_a_plain_file_is_one_case),
+    cmocka_unit_test(test_global_overrides_come_after_the_seed_and_before_the_lists),
+    cmocka_unit_test(test_case_config_equals_what_its_repro_line_builds),
+    cmocka_unit_test(test_repro_line_quotes_what_the_shell_would_split),
+    cmocka_unit_test(test_case_name_and_cell_say_which_values_of_the_axes),
+    cmocka_unit_test(test_case_ids_are_short_unique_stable_and_resolve),
+    cmocka_unit_test(test_case_id_depends_on_file_name_overrides_and_seed_only),
+    cmocka_unit_test(test_find_accepts_upper_case_and_refuses_unknown_ids),
+    cmocka_unit_test(test_shards_cover_every_case_exactly_once),
+    cmocka_unit_test(test_shard_syntax_is_k_of_n_from_one),
+    cmocka_unit_test(test_seed_lists_take_ranges_and_single_seeds),
+    cmocka_unit_test(test_seed_list_errors_say_what_is_wrong),
+    cmocka_unit_test(test_a_single_run_ignores_the_matrix_section),
+    cmocka_unit_test(test_matrix_errors_name_the_file_line_and_value),
+    cmocka_unit_test(test_a_bad_base_file_is_reported_by_the_scenario_parser),
+    cmocka_unit_test(test_two_files_with_one_name_are_refused),
+    cmocka_unit_test(test_generated_axis_multiplies_the_files_cases),
+    cmocka_unit_test(test_global_overrides_must_be_assignments),
+    cmocka_unit_test(test_limits_on_lists_overrides_and_cases),
+    cmocka_unit_test(test_every_case_name_decodes_back_to_its_case),
+    cmocka_unit_test(test_a_matrix_line_holds_4096_values_and_no_more),
+})

@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 static char out[1 << 20], err_text[1 << 16];
 
@@ -711,7 +712,7 @@ static int kill_bg(void **state)
     return 0;
 }
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     if (chunksim_test_scratch_make("test_matrix_cli") != 0)
@@ -724,7 +725,7 @@ static int setup(void **state)
     return setenv("TMPDIR", chunksim_test_scratch_dir(), 1);
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     kill_bg(state);
     return chunksim_test_scratch_remove();
@@ -967,34 +968,29 @@ static void test_a_case_name_finds_its_case_in_a_huge_matrix(void **state)
                    2, "no such case in this matrix");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_the_xml_check_itself_rejects_broken_documents),
-        cmocka_unit_test(test_junit_is_well_formed_with_one_testcase_per_case),
-        cmocka_unit_test(test_junit_escapes_what_xml_reserves),
-        cmocka_unit_test(test_junit_with_a_baseline_fails_exactly_the_changes),
-        cmocka_unit_test(test_shards_merged_hold_exactly_the_whole_matrix),
-        cmocka_unit_test(test_a_case_id_and_its_repro_line_run_the_same_case),
-        cmocka_unit_test_teardown(
-            test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent, kill_bg),
-        cmocka_unit_test_teardown(test_a_worker_that_dies_is_replaced_and_its_case_is_an_error,
-                                  kill_bg),
-        cmocka_unit_test_teardown(test_a_killed_matrix_leaves_runs_that_the_next_one_recovers,
-                                  kill_bg),
-        cmocka_unit_test(test_a_database_in_a_missing_directory_is_refused_before_any_run),
-        cmocka_unit_test(test_trace_failures_reruns_failing_cases_with_their_trace),
-        cmocka_unit_test(test_bad_usage_exits_2_and_help_exits_0),
-        cmocka_unit_test(test_an_empty_shard_still_writes_a_database),
-        cmocka_unit_test(test_help_cmd_and_cmd_help_print_the_same),
-        cmocka_unit_test(test_a_typo_prints_one_line_and_a_hint),
-        cmocka_unit_test(test_failures_in_case_order_limited_and_the_summary_last),
-        cmocka_unit_test(test_regex_where_and_list_select_cases),
-        cmocka_unit_test_teardown(test_stop_on_failure_stops_and_says_so, kill_bg),
-        cmocka_unit_test(test_rerun_failed_selects_the_failures_of_a_database),
-        cmocka_unit_test(test_json_is_one_document),
-        cmocka_unit_test(test_sweep_and_swarm_json_is_one_document),
-        cmocka_unit_test(test_a_case_name_finds_its_case_in_a_huge_matrix),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(test_the_xml_check_itself_rejects_broken_documents),
+    cmocka_unit_test(test_junit_is_well_formed_with_one_testcase_per_case),
+    cmocka_unit_test(test_junit_escapes_what_xml_reserves),
+    cmocka_unit_test(test_junit_with_a_baseline_fails_exactly_the_changes),
+    cmocka_unit_test(test_shards_merged_hold_exactly_the_whole_matrix),
+    cmocka_unit_test(test_a_case_id_and_its_repro_line_run_the_same_case),
+    cmocka_unit_test_teardown(test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent,
+                              kill_bg),
+    cmocka_unit_test_teardown(test_a_worker_that_dies_is_replaced_and_its_case_is_an_error,
+                              kill_bg),
+    cmocka_unit_test_teardown(test_a_killed_matrix_leaves_runs_that_the_next_one_recovers, kill_bg),
+    cmocka_unit_test(test_a_database_in_a_missing_directory_is_refused_before_any_run),
+    cmocka_unit_test(test_trace_failures_reruns_failing_cases_with_their_trace),
+    cmocka_unit_test(test_bad_usage_exits_2_and_help_exits_0),
+    cmocka_unit_test(test_an_empty_shard_still_writes_a_database),
+    cmocka_unit_test(test_help_cmd_and_cmd_help_print_the_same),
+    cmocka_unit_test(test_a_typo_prints_one_line_and_a_hint),
+    cmocka_unit_test(test_failures_in_case_order_limited_and_the_summary_last),
+    cmocka_unit_test(test_regex_where_and_list_select_cases),
+    cmocka_unit_test_teardown(test_stop_on_failure_stops_and_says_so, kill_bg),
+    cmocka_unit_test(test_rerun_failed_selects_the_failures_of_a_database),
+    cmocka_unit_test(test_json_is_one_document),
+    cmocka_unit_test(test_sweep_and_swarm_json_is_one_document),
+    cmocka_unit_test(test_a_case_name_finds_its_case_in_a_huge_matrix),
+})

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 /* A writer kept open with its run unfinished; closed by teardown. */
 static chunksim_rec_t live_writer;
@@ -416,13 +417,13 @@ static void test_bad_inputs_are_refused_and_nothing_is_created(void **state)
     assert_int_equal(count_rows(out, "runs"), 1); /* only the aborted one of this test */
 }
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     return chunksim_test_scratch_make("test_merge");
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     if (live_writer_open)
@@ -430,16 +431,12 @@ static int teardown(void **state)
     return chunksim_test_scratch_remove();
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_merge_keeps_every_run_and_all_their_rows),
-        cmocka_unit_test(test_merging_an_input_again_copies_nothing),
-        cmocka_unit_test(test_merged_runs_follow_the_outputs_own_runs),
-        cmocka_unit_test(test_a_range_merges_only_those_runs_and_reports_their_new_ids),
-        cmocka_unit_test(test_a_run_still_running_in_the_input_arrives_interrupted),
-        cmocka_unit_test(test_bad_inputs_are_refused_and_nothing_is_created),
-        cmocka_unit_test(test_a_merge_blocked_by_another_writer_says_busy),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(test_merge_keeps_every_run_and_all_their_rows),
+    cmocka_unit_test(test_merging_an_input_again_copies_nothing),
+    cmocka_unit_test(test_merged_runs_follow_the_outputs_own_runs),
+    cmocka_unit_test(test_a_range_merges_only_those_runs_and_reports_their_new_ids),
+    cmocka_unit_test(test_a_run_still_running_in_the_input_arrives_interrupted),
+    cmocka_unit_test(test_bad_inputs_are_refused_and_nothing_is_created),
+    cmocka_unit_test(test_a_merge_blocked_by_another_writer_says_busy),
+})

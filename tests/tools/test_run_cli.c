@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 static char out[1 << 16], err_text[1 << 16];
 
@@ -223,13 +224,13 @@ static void test_recording_failure_fails_the_run_and_is_named(void **state)
     chunksim_test_db_remove(chunksim_test_path("full.db"));
 }
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     return chunksim_test_scratch_make("test_run_cli");
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     return chunksim_test_scratch_remove();
@@ -259,16 +260,12 @@ static void test_each_run_is_printed_once(void **state)
     assert_string_equal(err_text, "");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refused_override_is_named_and_frees_the_scenario),
-        cmocka_unit_test(test_override_may_repair_what_the_file_alone_breaks),
-        cmocka_unit_test(test_scenario_the_models_cannot_run_is_refused_at_load),
-        cmocka_unit_test(test_name_that_is_not_utf8_is_refused_before_any_output),
-        cmocka_unit_test(test_setup_failure_is_an_error_everywhere),
-        cmocka_unit_test(test_recording_failure_fails_the_run_and_is_named),
-        cmocka_unit_test(test_each_run_is_printed_once),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(test_refused_override_is_named_and_frees_the_scenario),
+    cmocka_unit_test(test_override_may_repair_what_the_file_alone_breaks),
+    cmocka_unit_test(test_scenario_the_models_cannot_run_is_refused_at_load),
+    cmocka_unit_test(test_name_that_is_not_utf8_is_refused_before_any_output),
+    cmocka_unit_test(test_setup_failure_is_an_error_everywhere),
+    cmocka_unit_test(test_recording_failure_fails_the_run_and_is_named),
+    cmocka_unit_test(test_each_run_is_printed_once),
+})
