@@ -69,6 +69,17 @@ static chunksim_run_result_t run_glue(const char *path, const chunksim_scenario_
     return res;
 }
 
+/* The glue at path on the starter scenario name, with the overrides sets[0..n). */
+static chunksim_run_result_t run_starter(const char *path, const char *name,
+                                         const char *const *sets, size_t n)
+{
+    chunksim_scenario_t sc;
+    chunksim_test_load_starter(&sc, name, sets, n);
+    chunksim_run_result_t res = run_glue(path, &sc);
+    chunksim_scenario_free(&sc);
+    return res;
+}
+
 static chunksim_run_result_t run_builtin(const chunksim_scenario_t *sc)
 {
     const chunksim_run_options_t opts = {0};
@@ -136,6 +147,22 @@ static void assert_scenario_passes(const chunksim_scenario_t *sc)
     chunksim_test_assert_run_ok(&res);
     res = run_glue(writeup_only("none"), sc);
     chunksim_test_assert_run_ok(&res);
+}
+
+/*
+ * The write-up's glue with only defect, on the starter scenario name with the overrides
+ * sets[0..n): its result. The scenario itself passes (assert_scenario_passes), so what the
+ * result shows is the defect's doing.
+ */
+static chunksim_run_result_t run_writeup_only(const char *defect, const char *name,
+                                              const char *const *sets, size_t n)
+{
+    chunksim_scenario_t sc;
+    chunksim_test_load_starter(&sc, name, sets, n);
+    chunksim_run_result_t res = run_glue(writeup_only(defect), &sc);
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+    return res;
 }
 
 static int starter_cmp(const void *a, const void *b)
@@ -359,12 +386,10 @@ static void test_lost_completion_of_the_early_prepare_is_given_up_and_retried(vo
     (void)state;
     static const char *const sets[] = {"reader.read_timeout_us=50ms",
                                        "faults.fault=read_timeout on=read op=1"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
+    chunksim_run_result_t res =
+        run_starter(GLUE_TRUSTING, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_test_assert_run_ok(&res);
     assert_int_equal(res.m.retries, 1);
-    chunksim_scenario_free(&sc);
 }
 
 /* The link drops with that load in flight and is back before it completes: the message
@@ -374,11 +399,9 @@ static void test_abort_with_the_early_prepare_in_flight_waits_for_its_completion
     (void)state;
     static const char *const sets[] = {"link.disconnect_after_chunk=239",
                                        "link.reconnect_after_us=100us"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
+    chunksim_run_result_t res =
+        run_starter(GLUE_TRUSTING, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_test_assert_run_ok(&res);
-    chunksim_scenario_free(&sc);
 }
 
 /* ---- the write-up's glue ---- */
@@ -450,13 +473,10 @@ static void test_writeup_absolute_offset_skips_the_reads_ahead(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("absolute_offset"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("absolute_offset", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_read_refused(&res, "[3855, 4096)");
     chunksim_test_assert_contains(res.first_violation, "the last flash read was [7710, 8192)");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The final window [7952, 8192) holds 240 bytes, never more than 244: loaded again, forever. */
@@ -464,13 +484,10 @@ static void test_writeup_final_short_window_is_no_progress(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("final_window"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("final_window", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_no_progress(&res, "last read [7952, 8192) repeated");
     assert_int_equal(res.m.chunks, 33); /* every chunk but the last */
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* 4 KiB chunks and a 4 KiB buffer, as "size just needs to be >= the chunk size" allows: the
@@ -478,13 +495,10 @@ static void test_writeup_final_short_window_is_no_progress(void **state)
 static void test_writeup_buffer_the_size_of_the_chunk_is_no_progress(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "network_large_chunk.ini", NULL, 0);
-    chunksim_run_result_t res = run_glue(writeup_only("chunk_sized_buf"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("chunk_sized_buf", "network_large_chunk.ini", NULL, 0);
     assert_no_progress(&res, "last read [0, 4096) repeated");
     assert_int_equal(res.m.chunks, 0);
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The second load (at 3855) fails; the glue never looks at the status and serves the buffer,
@@ -493,15 +507,12 @@ static void test_writeup_ignored_read_error_serves_stale_bytes(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "faults.fault=read_error on=read op=1"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("status_ignored", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
     chunksim_test_assert_contains(
         res.reason, "glue: flash_read_async(offset 3855, 4096 bytes) completed with E_IO");
     assert_int_equal(res.m.faults_injected, 1);
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The second load never completes; the read timeout gives it up, the glue serves the buffer. */
@@ -510,15 +521,12 @@ static void test_writeup_abandoned_read_serves_stale_bytes(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "reader.read_timeout_us=50ms",
                                        "faults.fault=read_timeout on=read op=1"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("status_ignored", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
     chunksim_test_assert_contains(res.reason,
                                   "glue: flash_read_async(offset 3855, 4096 bytes) completed with "
                                   "E_TIMEOUT");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The link drops after chunk 20 (the buffer then starts at 3855): the packetizer starts the
@@ -528,26 +536,20 @@ static void test_writeup_without_a_restart_refuses_the_header_peek_after_an_abor
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "link.disconnect_after_chunk=20",
                                        "link.reconnect_after_us=100ms"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("no_restart"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("no_restart", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_read_refused(&res, "[0, 12)");
     chunksim_test_assert_contains(res.first_violation,
                                   "header peek in get_chunk after the message restarted");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The starter scenario with a disconnect that restarts the message shows it too. */
 static void test_writeup_without_a_restart_fails_the_deferred_clear_scenario(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "disconnect_after_last_deferred.ini", NULL, 0);
-    chunksim_run_result_t res = run_glue(writeup_only("no_restart"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("no_restart", "disconnect_after_last_deferred.ini", NULL, 0);
     assert_read_refused(&res, "[0, 12)");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 static void
@@ -728,16 +730,14 @@ static void test_glue_refusing_to_start_is_an_error(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(evil("refuse"), &sc);
+    chunksim_run_result_t res =
+        run_starter(evil("refuse"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     chunksim_test_assert_contains(res.reason, "glue: chunksim_glue_init refused to start with -1");
     /* A version 1 glue that checks for equality refuses this board: the reason says so. */
     chunksim_test_assert_contains(
         res.reason, "(the board is version 2; a glue built for an older "
                     "chunksim/board.h that checks for equality refuses it: rebuild it)");
-    chunksim_scenario_free(&sc);
 }
 
 /* prepare says "wait" and starts nothing: the read timeout gives up, and the note says why. */
@@ -745,13 +745,10 @@ static void test_wait_with_nothing_in_flight_is_named(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "reader.read_timeout_us=50ms"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(evil("wait"), &sc);
+    chunksim_run_result_t res = run_starter(evil("wait"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
     chunksim_test_assert_contains(res.reason, "timed out");
     chunksim_test_assert_contains(res.reason, "said wait with no flash operation in flight");
-    chunksim_scenario_free(&sc);
 }
 
 /* A glue that keeps the flash busy forever ends at the simulated-time watchdog. */
@@ -759,13 +756,11 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "run.max_sim_us=100ms"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(evil("reload"), &sc);
+    chunksim_run_result_t res =
+        run_starter(evil("reload"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
     chunksim_test_assert_contains(res.reason, "watchdog");
     assert_gt(res.m.waits, 10);
-    chunksim_scenario_free(&sc);
 }
 
 /* ---- livelocks: no progress in simulated time, named in milliseconds of wall time ---- */
@@ -774,24 +769,19 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
 static void test_glue_reloading_the_final_short_window_is_no_progress(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
-    chunksim_run_result_t res = run_glue(test_glue("livelock_tail"), &sc);
+    chunksim_run_result_t res = run_starter(test_glue("livelock_tail"), "ble_default.ini", NULL, 0);
     assert_no_progress(&res, "last read [65529, 65536) repeated");
     assert_gt(res.m.chunks, 0); /* every chunk up to the last one */
-    chunksim_scenario_free(&sc);
 }
 
 static void test_glue_making_zero_length_reads_is_no_progress(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(test_glue("livelock_empty"), &sc);
+    chunksim_run_result_t res =
+        run_starter(test_glue("livelock_empty"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_no_progress(&res, "last read [0, 0) repeated");
     assert_int_equal(res.m.chunks, 0);
-    chunksim_scenario_free(&sc);
 }
 
 /* prepare starts the same window read every time and never says ready: get-chunk never runs.
@@ -800,12 +790,10 @@ static void test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress(void
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(evil("reload"), &sc);
+    chunksim_run_result_t res =
+        run_starter(evil("reload"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_no_progress(&res, "last read [0, 4096) repeated");
     assert_int_equal(res.m.chunks, 0);
-    chunksim_scenario_free(&sc);
 }
 
 /* A loop inside one glue call that keeps calling the board: its own process is ended at once. */
@@ -918,16 +906,14 @@ static void test_glue_refusing_reads_during_its_async_clear_ends_ok(void **state
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(test_glue("async_clear"), &sc);
+    chunksim_run_result_t res =
+        run_starter(test_glue("async_clear"), "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_test_assert_run_ok(&res);
     if (strstr(res.reason, "in a row") != NULL) {
         fail_msg("the run ended with \"%s\"", res.reason);
     }
     chunksim_test_assert_contains(res.reason, "takes for \"no coredump\"");
     assert_int_equal(res.m.retries, 0);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_open_refuses_what_is_not_a_glue(void **state)
@@ -1005,28 +991,24 @@ static void test_word_program_clear_gets_the_parts_program_time(void **state)
 static void test_programmed_zero_header_is_no_coredump(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     const char *const sets[] = {"flash.part=nrf52840"};
-    chunksim_test_load_starter(&sc, "disconnect_after_last.ini", sets, 1);
-    chunksim_run_result_t res = run_glue(test_glue("word_clear"), &sc);
+    chunksim_run_result_t res =
+        run_starter(test_glue("word_clear"), "disconnect_after_last.ini", sets, 1);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
     assert_true(res.passed);
     assert_int_equal(res.m.violations, 0);
     chunksim_test_assert_contains(res.reason, "cleared from flash (its header programmed over)");
-    chunksim_scenario_free(&sc);
 }
 
 /* A program whose word needs bits back at 1 is named, with the byte it hit. */
 static void test_program_that_would_set_bits_is_named(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
-    chunksim_run_result_t res = run_glue(test_glue("word_clear_sets_bits"), &sc);
+    chunksim_run_result_t res =
+        run_starter(test_glue("word_clear_sets_bits"), "ble_default.ini", NULL, 0);
     assert_caught_by(&res, "program_sets_bits",
                      "program at storage offset 0: stored 0x43, data 0x5a");
     assert_int_equal(res.m.violations, 1);
-    chunksim_scenario_free(&sc);
 }
 
 /*
