@@ -46,12 +46,17 @@ static void tmp_path(char *out, size_t n, const char *name)
     snprintf(out, n, "%s/%s", tmpdir, name);
 }
 
-static void write_file(const char *path, const char *text)
+static void write_bytes(const char *path, const void *data, size_t len)
 {
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
-    fputs(text, fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
     fclose(fp);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    write_bytes(path, text, strlen(text));
 }
 
 static int64_t run_into(const chunksim_scenario_t *sc, const char *db)
@@ -149,24 +154,19 @@ static void csv_errors_name_the_file_and_line(void **state)
 static void csv_with_too_many_fields_or_nul_bytes_is_refused(void **state)
 {
     (void)state;
-    char path[300], err[512];
-    tmp_path(path, sizeof(path), "wide.csv");
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
+    char path[300], err[512], wide[400] = "";
     for (int i = 0; i < 70; i++) {
-        fprintf(fp, "c%d,", i);
+        snprintf(wide + strlen(wide), sizeof(wide) - strlen(wide), "c%d,", i);
     }
-    fputs("op\n", fp);
-    fclose(fp);
+    strcat(wide, "op\n");
+    tmp_path(path, sizeof(path), "wide.csv");
+    write_file(path, wide);
     chunksim_flashtrace_t tr;
     assert_int_equal(chunksim_flashtrace_load(&tr, path, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "wide.csv:1: more than 64 fields"));
 
     tmp_path(path, sizeof(path), "nul.csv");
-    fp = fopen(path, "w");
-    assert_non_null(fp);
-    fwrite("op,kind\0x\n", 1, 11, fp);
-    fclose(fp);
+    write_bytes(path, "op,kind\0x\n", 11);
     assert_int_equal(chunksim_flashtrace_load(&tr, path, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "nul.csv: not a text file"));
 }
