@@ -368,6 +368,14 @@ static void path_in(char *buf, size_t len, const char *name)
     snprintf(buf, len, "%s/%s", fx.dir, name);
 }
 
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
 /* ---- decode round trips ---- */
 
 /* M from the summary line "N chunks, M messages (...)". */
@@ -550,6 +558,24 @@ static void test_each_capture_format_round_trips_to_the_image(void **state)
 
 /* ---- damage, located ---- */
 
+/*
+ * Decodes the capture at path, against image unless NULL: exit 1, and each of needles (a list
+ * that ends at NULL) and also (unless NULL) in the output.
+ */
+static void expect_decode_damage(const char *path, const char *image, const char *const *needles,
+                                 const char *also)
+{
+    result_t r = image ? decode(path, "--image", image, NULL) : decode(path, NULL);
+    assert_int_equal(r.rc, 1);
+    for (const char *const *p = needles; *p != NULL; p++) {
+        expect_in(&r, *p);
+    }
+    if (also != NULL) {
+        expect_in(&r, also);
+    }
+    result_free(&r);
+}
+
 /* Decodes order[0..n) written as fmt; expects exit 1 and each needle; the event still decodes. */
 static void expect_damage(fmt_t fmt, const int *order, size_t n, const char *image,
                           const char *const *needles)
@@ -561,13 +587,7 @@ static void expect_damage(fmt_t fmt, const int *order, size_t n, const char *ima
             : fmt == FMT_BASE64 ? "damaged.b64"
                                 : "damaged.bin");
     write_capture(path, fmt, order, n);
-    result_t r = image ? decode(path, "--image", image, NULL) : decode(path, NULL);
-    assert_int_equal(r.rc, 1);
-    for (const char *const *p = needles; *p != NULL; p++) {
-        expect_in(&r, *p);
-    }
-    expect_in(&r, ": event, 5 bytes, CRC ok");
-    result_free(&r);
+    expect_decode_damage(path, image, needles, ": event, 5 bytes, CRC ok");
 }
 
 static void test_dropped_chunk_is_a_gap_at_the_next_line(void **state)
@@ -633,10 +653,7 @@ static void test_flipped_byte_is_a_bad_crc_located_by_the_image(void **state)
              "offset %u",
              k + 2, MC_PREFIX_COLUMN, start + 2, start + 1);
     path_in(img, sizeof(img), "image.bin");
-    FILE *f = fopen(img, "wb");
-    assert_non_null(f);
-    fwrite(fx.image.data, 1, fx.image.len, f);
-    fclose(f);
+    write_bytes(img, fx.image.data, fx.image.len);
     const char *needles[] = {crc, where, "CRC BAD", NULL};
     expect_damage(FMT_MC, o, n, img, needles);
     const char *crc_only[] = {crc, NULL};
@@ -717,10 +734,7 @@ static void test_rle_message_expands_and_its_damage_is_located(void **state)
     char cap[128], img[128];
     path_in(cap, sizeof(cap), "rle.hex");
     path_in(img, sizeof(img), "rle-image.bin");
-    FILE *f = fopen(img, "wb");
-    assert_non_null(f);
-    fwrite(fx.image.data, 1, fx.image.len, f);
-    fclose(f);
+    write_bytes(img, fx.image.data, fx.image.len);
 
     write_one_chunk_hex(cap, msg, n);
     result_t r = decode(cap, "--image", img, NULL);
@@ -748,22 +762,17 @@ static void test_rle_message_expands_and_its_damage_is_located(void **state)
     }
     msg[at] ^= 0x01;
     write_one_chunk_hex(cap, msg, n);
-    r = decode(cap, "--image", img, NULL);
-    assert_int_equal(r.rc, 1);
     char want[160];
     snprintf(want, sizeof(want), "message 1 offset %zu: differs from the image at image offset %u",
              at, image_at);
-    expect_in(&r, want);
-    expect_in(&r, "the CRC matched: silent corruption");
-    result_free(&r);
+    const char *silent[] = {want, "the CRC matched: silent corruption", NULL};
+    expect_decode_damage(cap, img, silent, NULL);
     msg[at] ^= 0x01;
 
     write_one_chunk_hex(cap, msg, n - 1);
-    r = decode(cap, NULL);
-    assert_int_equal(r.rc, 1);
-    expect_in(&r, "damage: line 1: message 1 offset");
-    expect_in(&r, "run-length encoding does not expand at encoded offset");
-    result_free(&r);
+    const char *cut[] = {"damage: line 1: message 1 offset",
+                         "run-length encoding does not expand at encoded offset", NULL};
+    expect_decode_damage(cap, NULL, cut, NULL);
 }
 
 static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
@@ -780,19 +789,15 @@ static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
         cut += 2 + fx.chunks[i].len;
     }
     assert_int_equal(truncate(path, (off_t)(cut + 3)), 0);
-    result_t r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
-    char want[160];
-    snprintf(want, sizeof(want),
+    char announced[160], stops[160];
+    snprintf(announced, sizeof(announced),
              "damage: record %zu (byte %zu): truncated: %zu bytes announced, 1 left", k + 1, cut,
              fx.chunks[k].len);
-    expect_in(&r, want);
-    snprintf(want, sizeof(want),
+    snprintf(stops, sizeof(stops),
              "damage: record %zu (byte %zu): truncated: the message stops at offset %u", k,
              cut - 2 - fx.chunks[k - 1].len, chunk_offset(k));
-    expect_in(&r, want);
-    expect_in(&r, "encoding records (detected)");
-    result_free(&r);
+    const char *records[] = {announced, stops, "encoding records (detected)", NULL};
+    expect_decode_damage(path, NULL, records, NULL);
 
     /* A console capture cut in the middle of a line. */
     path_in(path, sizeof(path), "cut.mc");
@@ -803,16 +808,14 @@ static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
     size_t keep = (size_t)(line - (char *)text.data) + 30;
     free(text.data);
     assert_int_equal(truncate(path, (off_t)keep), 0);
-    r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
-    snprintf(want, sizeof(want), "damage: line %zu, column %d: MC record has no closing ':'", k + 2,
-             MC_PREFIX_COLUMN);
-    expect_in(&r, want);
-    snprintf(want, sizeof(want),
+    char unclosed[160];
+    snprintf(unclosed, sizeof(unclosed),
+             "damage: line %zu, column %d: MC record has no closing ':'", k + 2, MC_PREFIX_COLUMN);
+    snprintf(stops, sizeof(stops),
              "damage: line %zu, column %d: truncated: the message stops at offset %u", k + 1,
              MC_PREFIX_COLUMN, chunk_offset(k));
-    expect_in(&r, want);
-    result_free(&r);
+    const char *mc[] = {unclosed, stops, NULL};
+    expect_decode_damage(path, NULL, mc, NULL);
     free(o);
 }
 
@@ -822,27 +825,22 @@ static void test_garbled_records_named_by_line_and_column_then_the_gap(void **st
     size_t n;
     int *o = order_all(&n);
     const size_t k = 700;
-    char path[128], want[160];
+    char path[128], want[160], gap[160];
+    const char *needles[] = {want, gap, NULL};
     path_in(path, sizeof(path), "garbled.mc");
     write_capture(path, FMT_MC, o, n);
     blob_t text = read_file(path);
     char *line = strstr((char *)text.data, "[00700]");
     assert_non_null(line);
     line[MC_PREFIX_COLUMN - 1 + 3 + 4] = '*'; /* the fifth base64 character */
-    FILE *f = fopen(path, "wb");
-    fwrite(text.data, 1, text.len, f);
-    fclose(f);
+    write_bytes(path, text.data, text.len);
     free(text.data);
-    result_t r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
     snprintf(want, sizeof(want),
              "damage: line %zu, column %d: bad base64 in MC record: character '*'", k + 2,
              MC_PREFIX_COLUMN + 3 + 4);
-    expect_in(&r, want);
-    snprintf(want, sizeof(want), "damage: line %zu, column %d: gap: message bytes %u..%u", k + 3,
+    snprintf(gap, sizeof(gap), "damage: line %zu, column %d: gap: message bytes %u..%u", k + 3,
              MC_PREFIX_COLUMN, chunk_offset(k), chunk_offset(k + 1) - 1);
-    expect_in(&r, want);
-    result_free(&r);
+    expect_decode_damage(path, NULL, needles, NULL);
 
     path_in(path, sizeof(path), "garbled.hex");
     write_capture(path, FMT_HEX, o, n);
@@ -852,18 +850,11 @@ static void test_garbled_records_named_by_line_and_column_then_the_gap(void **st
         p = strchr(p, '\n') + 1;
     }
     p[4] = 'q'; /* line k + 2, column 5 */
-    f = fopen(path, "wb");
-    fwrite(text.data, 1, text.len, f);
-    fclose(f);
+    write_bytes(path, text.data, text.len);
     free(text.data);
-    r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
     snprintf(want, sizeof(want), "damage: line %zu, column 5: bad hex: character 'q'", k + 2);
-    expect_in(&r, want);
-    snprintf(want, sizeof(want), "damage: line %zu: gap: message bytes %u..", k + 3,
-             chunk_offset(k));
-    expect_in(&r, want);
-    result_free(&r);
+    snprintf(gap, sizeof(gap), "damage: line %zu: gap: message bytes %u..", k + 3, chunk_offset(k));
+    expect_decode_damage(path, NULL, needles, NULL);
     free(o);
 }
 
@@ -902,11 +893,10 @@ static void test_key_image_length_and_verbose_checks(void **state)
     }
     fprintf(f, " %02X %02X\n", crc & 0xFF, crc >> 8);
     fclose(f);
-    result_t r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
-    expect_in(&r, "with project key");
-    expect_in(&r, "damage: line 1: message 1 offset 1: project key without its terminating NUL");
-    result_free(&r);
+    const char *keyed[] = {
+        "with project key",
+        "damage: line 1: message 1 offset 1: project key without its terminating NUL", NULL};
+    expect_decode_damage(path, NULL, keyed, NULL);
 
     /* The whole stream against an image one byte shorter. */
     size_t n;
@@ -914,21 +904,17 @@ static void test_key_image_length_and_verbose_checks(void **state)
     path_in(path, sizeof(path), "whole.bin");
     write_capture(path, FMT_RECORDS, o, n);
     path_in(img, sizeof(img), "short-image.bin");
-    f = fopen(img, "wb");
-    fwrite(fx.image.data, 1, fx.image.len - 1, f);
-    fclose(f);
-    r = decode(path, "--image", img, NULL);
-    assert_int_equal(r.rc, 1);
+    write_bytes(img, fx.image.data, fx.image.len - 1);
     char want[128];
     snprintf(want, sizeof(want), "coredump of %zu bytes, the image has %zu", fx.image.len,
              fx.image.len - 1);
-    expect_in(&r, want);
-    result_free(&r);
+    const char *shorter[] = {want, NULL};
+    expect_decode_damage(path, img, shorter, NULL);
 
     /* --verbose: every orphan on its own line, none folded. */
     path_in(path, sizeof(path), "orphans.mc");
     write_capture(path, FMT_MC, o + 1, 10);
-    r = decode(path, "-v", NULL);
+    result_t r = decode(path, "-v", NULL);
     assert_int_equal(r.rc, 1);
     assert_null(strstr(r.out, "more orphan"));
     snprintf(want, sizeof(want), "damage: line 11, column %d: orphan continuation at offset %u",
@@ -939,14 +925,6 @@ static void test_key_image_length_and_verbose_checks(void **state)
 }
 
 /* ---- exit codes ---- */
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
 
 /* The Memfault CLI's post-chunk encodings, one chunk each, as its docs show them. */
 static void test_cli_single_chunk_encodings_each_decode(void **state)
@@ -1018,11 +996,8 @@ static void test_exit_codes_for_usage_and_unreadable_input(void **state)
     path_in(empty, sizeof(empty), "empty.txt");
     path_in(good, sizeof(good), "good.mc");
     snprintf(file_as_dir, sizeof(file_as_dir), "%s/sub", notdb);
-    FILE *f = fopen(notdb, "w");
-    fputs("this is not SQLite\n", f);
-    fclose(f);
-    f = fopen(empty, "w");
-    fclose(f);
+    write_bytes(notdb, "this is not SQLite\n", strlen("this is not SQLite\n"));
+    write_bytes(empty, "", 0);
     size_t n;
     int *o = order_all(&n);
     write_capture(good, FMT_MC, o, n);
