@@ -59,6 +59,8 @@ typedef struct fixture {
     blob_t image;    /* its image */
     blob_t *chunks;  /* its delivered chunks in seq order */
     size_t nchunks;
+    int *order; /* order_all(): the capture most tests write, damaged or not */
+    size_t norder;
 } fixture_t;
 
 static fixture_t fx;
@@ -190,6 +192,19 @@ static void db_chunks(int64_t run_id)
 }
 
 /* Every starter scenario, as the library has it, recorded into one temporary database. */
+/* The whole delivered stream in order, then the event chunk. */
+static int *order_all(size_t *n)
+{
+    int *o = malloc((fx.nchunks + 4) * sizeof(*o));
+    assert_non_null(o);
+    for (size_t i = 0; i < fx.nchunks; i++) {
+        o[i] = (int)i;
+    }
+    o[fx.nchunks] = -1;
+    *n = fx.nchunks + 1;
+    return o;
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -236,6 +251,7 @@ static int group_setup(void **state)
     }
     fx.image = db_image(fx.ble_run);
     db_chunks(fx.ble_run);
+    fx.order = order_all(&fx.norder);
     return fx.nchunks > 100 ? 0 : -1;
 }
 
@@ -246,6 +262,7 @@ static int group_teardown(void **state)
         free(fx.chunks[i].data);
     }
     free(fx.chunks);
+    free(fx.order);
     free(fx.image.data);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
@@ -348,19 +365,6 @@ static void write_capture(const char *path, fmt_t fmt, const int *order, size_t 
         }
     }
     fclose(f);
-}
-
-/* The whole delivered stream in order, then the event chunk. */
-static int *order_all(size_t *n)
-{
-    int *o = malloc((fx.nchunks + 4) * sizeof(*o));
-    assert_non_null(o);
-    for (size_t i = 0; i < fx.nchunks; i++) {
-        o[i] = (int)i;
-    }
-    o[fx.nchunks] = -1;
-    *n = fx.nchunks + 1;
-    return o;
 }
 
 static void path_in(char *buf, size_t len, const char *name)
@@ -528,13 +532,11 @@ static void test_each_capture_format_round_trips_to_the_image(void **state)
 {
     (void)state;
     static const char *const names[] = {"mc", "hex", "base64", "records"};
-    size_t n;
-    int *o = order_all(&n);
     for (int f = FMT_MC; f <= FMT_RECORDS; f++) {
         char path[128], out_dir[128], file[192], want[96];
         snprintf(path, sizeof(path), "%s/good.%s", fx.dir, names[f]);
         snprintf(out_dir, sizeof(out_dir), "%s/out-%s", fx.dir, names[f]);
-        write_capture(path, (fmt_t)f, o, n);
+        write_capture(path, (fmt_t)f, fx.order, fx.norder);
         result_t r = decode(path, "--out", out_dir, NULL);
         assert_int_equal(r.rc, 0);
         snprintf(want, sizeof(want), "encoding %s (detected)", names[f]);
@@ -553,7 +555,6 @@ static void test_each_capture_format_round_trips_to_the_image(void **state)
         assert_null(strstr(r.out, "message 1:"));
         result_free(&r);
     }
-    free(o);
 }
 
 /* ---- damage, located ---- */
@@ -590,57 +591,74 @@ static void expect_damage(fmt_t fmt, const int *order, size_t n, const char *ima
     expect_decode_damage(path, image, needles, ": event, 5 bytes, CRC ok");
 }
 
-static void test_dropped_chunk_is_a_gap_at_the_next_line(void **state)
-{
-    (void)state;
-    size_t n;
-    int *o = order_all(&n);
-    const size_t k = 100;
-    memmove(o + k, o + k + 1, (n - k - 1) * sizeof(*o));
-    char want[160];
-    snprintf(want, sizeof(want), "damage: line %zu, column %d: gap: message bytes %u..%u never",
-             k + 2, MC_PREFIX_COLUMN, chunk_offset(k), chunk_offset(k + 1) - 1);
-    const char *needles[] = {want, "1 message (1 intact)", NULL};
-    expect_damage(FMT_MC, o, n - 1, NULL, needles);
-    free(o);
-}
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
-static void test_duplicated_chunk_is_named_at_its_second_line(void **state)
-{
-    (void)state;
-    size_t n;
-    int *o = order_all(&n);
-    const size_t k = 57;
-    memmove(o + k + 1, o + k, (n - k) * sizeof(*o));
-    char want[160];
-    snprintf(want, sizeof(want), "damage: line %zu, column %d: duplicate: bytes %u..%u already",
-             k + 3, MC_PREFIX_COLUMN, chunk_offset(k), chunk_offset(k + 1) - 1);
-    const char *needles[] = {want, "message 1: coredump", "CRC ok", NULL};
-    expect_damage(FMT_MC, o, n + 1, NULL, needles);
-    free(o);
-}
+/*
+ * The whole stream with one chunk, k, dropped, sent twice or swapped with the next, written as
+ * fmt: what its decode says. damage is a printf format of the damage's line (k + line), then
+ * chunk k's first and last byte; also, what else the output must hold (ends at NULL).
+ */
+typedef struct edit_case {
+    const char *name;
+    enum { DROP, DUPLICATE, SWAP } edit;
+    size_t k;
+    fmt_t fmt;
+    size_t line;
+    const char *damage;
+    const char *also[3];
+} edit_case_t;
 
-static void test_swapped_chunks_are_out_of_order_at_the_late_line(void **state)
+static const edit_case_t edit_cases[] = {
+    {"test_dropped_chunk_is_a_gap_at_the_next_line",
+     DROP,
+     100,
+     FMT_MC,
+     2,
+     "damage: line %zu, column " STR(MC_PREFIX_COLUMN) ": gap: message bytes %u..%u never",
+     {"1 message (1 intact)"}},
+    {"test_duplicated_chunk_is_named_at_its_second_line",
+     DUPLICATE,
+     57,
+     FMT_MC,
+     3,
+     "damage: line %zu, column " STR(MC_PREFIX_COLUMN) ": duplicate: bytes %u..%u already",
+     {"message 1: coredump", "CRC ok"}},
+    {"test_swapped_chunks_are_out_of_order_at_the_late_line",
+     SWAP,
+     1000,
+     FMT_HEX,
+     3,
+     "damage: line %zu: out of order: offset %u arrived after",
+     {"2 messages (2 intact)"}},
+};
+
+static void test_edit_case(void **state)
 {
-    (void)state;
+    const edit_case_t *c = *state;
+    const size_t k = c->k;
     size_t n;
-    int *o = order_all(&n);
-    const size_t k = 1000;
-    o[k] = (int)k + 1;
-    o[k + 1] = (int)k;
+    int *o = order_all(&n); /* a copy: the edit is this test's alone */
+    if (c->edit == DROP) {
+        memmove(o + k, o + k + 1, (n - k - 1) * sizeof(*o));
+        n--;
+    } else if (c->edit == DUPLICATE) {
+        memmove(o + k + 1, o + k, (n - k) * sizeof(*o));
+        n++;
+    } else {
+        o[k] = (int)k + 1;
+        o[k + 1] = (int)k;
+    }
     char want[160];
-    snprintf(want, sizeof(want), "damage: line %zu: out of order: offset %u arrived after", k + 3,
-             chunk_offset(k));
-    const char *needles[] = {want, "2 messages (2 intact)", NULL};
-    expect_damage(FMT_HEX, o, n, NULL, needles);
+    snprintf(want, sizeof(want), c->damage, k + c->line, chunk_offset(k), chunk_offset(k + 1) - 1);
+    const char *needles[] = {want, c->also[0], c->also[1], c->also[2], NULL};
+    expect_damage(c->fmt, o, n, NULL, needles);
     free(o);
 }
 
 static void test_flipped_byte_is_a_bad_crc_located_by_the_image(void **state)
 {
     (void)state;
-    size_t n;
-    int *o = order_all(&n);
     const size_t k = 321;
     uint32_t start;
     size_t at = chunk_data_start(&fx.chunks[k], &start) + 2;
@@ -655,11 +673,10 @@ static void test_flipped_byte_is_a_bad_crc_located_by_the_image(void **state)
     path_in(img, sizeof(img), "image.bin");
     write_bytes(img, fx.image.data, fx.image.len);
     const char *needles[] = {crc, where, "CRC BAD", NULL};
-    expect_damage(FMT_MC, o, n, img, needles);
+    expect_damage(FMT_MC, fx.order, fx.norder, img, needles);
     const char *crc_only[] = {crc, NULL};
-    expect_damage(FMT_MC, o, n, NULL, crc_only);
+    expect_damage(FMT_MC, fx.order, fx.norder, NULL, crc_only);
     fx.chunks[k].data[at] ^= 0x10;
-    free(o);
 }
 
 /* ---- run-length encoded messages ---- */
@@ -778,12 +795,10 @@ static void test_rle_message_expands_and_its_damage_is_located(void **state)
 static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
 {
     (void)state;
-    size_t n;
-    int *o = order_all(&n);
     const size_t k = 2000; /* the file ends 3 bytes into record k + 1 */
     char path[128];
     path_in(path, sizeof(path), "cut.bin");
-    write_capture(path, FMT_RECORDS, o, n);
+    write_capture(path, FMT_RECORDS, fx.order, fx.norder);
     size_t cut = 0;
     for (size_t i = 0; i < k; i++) {
         cut += 2 + fx.chunks[i].len;
@@ -801,7 +816,7 @@ static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
 
     /* A console capture cut in the middle of a line. */
     path_in(path, sizeof(path), "cut.mc");
-    write_capture(path, FMT_MC, o, n);
+    write_capture(path, FMT_MC, fx.order, fx.norder);
     blob_t text = read_file(path);
     char *line = strstr((char *)text.data, "[02000]");
     assert_non_null(line);
@@ -816,19 +831,16 @@ static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
              MC_PREFIX_COLUMN, chunk_offset(k));
     const char *mc[] = {unclosed, stops, NULL};
     expect_decode_damage(path, NULL, mc, NULL);
-    free(o);
 }
 
 static void test_garbled_records_named_by_line_and_column_then_the_gap(void **state)
 {
     (void)state;
-    size_t n;
-    int *o = order_all(&n);
     const size_t k = 700;
     char path[128], want[160], gap[160];
     const char *needles[] = {want, gap, NULL};
     path_in(path, sizeof(path), "garbled.mc");
-    write_capture(path, FMT_MC, o, n);
+    write_capture(path, FMT_MC, fx.order, fx.norder);
     blob_t text = read_file(path);
     char *line = strstr((char *)text.data, "[00700]");
     assert_non_null(line);
@@ -843,7 +855,7 @@ static void test_garbled_records_named_by_line_and_column_then_the_gap(void **st
     expect_decode_damage(path, NULL, needles, NULL);
 
     path_in(path, sizeof(path), "garbled.hex");
-    write_capture(path, FMT_HEX, o, n);
+    write_capture(path, FMT_HEX, fx.order, fx.norder);
     text = read_file(path);
     char *p = (char *)text.data;
     for (size_t l = 0; l < k + 1; l++) {
@@ -855,14 +867,11 @@ static void test_garbled_records_named_by_line_and_column_then_the_gap(void **st
     snprintf(want, sizeof(want), "damage: line %zu, column 5: bad hex: character 'q'", k + 2);
     snprintf(gap, sizeof(gap), "damage: line %zu: gap: message bytes %u..", k + 3, chunk_offset(k));
     expect_decode_damage(path, NULL, needles, NULL);
-    free(o);
 }
 
 static void test_missing_first_chunk_leaves_orphans_folded_after_three(void **state)
 {
     (void)state;
-    size_t n;
-    int *o = order_all(&n);
     char want[160];
     snprintf(want, sizeof(want), "damage: line 2, column %d: orphan continuation at offset %u",
              MC_PREFIX_COLUMN, chunk_offset(1));
@@ -870,8 +879,7 @@ static void test_missing_first_chunk_leaves_orphans_folded_after_three(void **st
     snprintf(fold, sizeof(fold), "damage: ... and %zu more orphan (the last at line %zu,",
              fx.nchunks - 1 - 3, fx.nchunks);
     const char *needles[] = {want, fold, "message 1: event", NULL};
-    expect_damage(FMT_MC, o + 1, n - 1, NULL, needles);
-    free(o);
+    expect_damage(FMT_MC, fx.order + 1, fx.norder - 1, NULL, needles);
 }
 
 static void test_key_image_length_and_verbose_checks(void **state)
@@ -899,10 +907,8 @@ static void test_key_image_length_and_verbose_checks(void **state)
     expect_decode_damage(path, NULL, keyed, NULL);
 
     /* The whole stream against an image one byte shorter. */
-    size_t n;
-    int *o = order_all(&n);
     path_in(path, sizeof(path), "whole.bin");
-    write_capture(path, FMT_RECORDS, o, n);
+    write_capture(path, FMT_RECORDS, fx.order, fx.norder);
     path_in(img, sizeof(img), "short-image.bin");
     write_bytes(img, fx.image.data, fx.image.len - 1);
     char want[128];
@@ -913,7 +919,7 @@ static void test_key_image_length_and_verbose_checks(void **state)
 
     /* --verbose: every orphan on its own line, none folded. */
     path_in(path, sizeof(path), "orphans.mc");
-    write_capture(path, FMT_MC, o + 1, 10);
+    write_capture(path, FMT_MC, fx.order + 1, 10);
     result_t r = decode(path, "-v", NULL);
     assert_int_equal(r.rc, 1);
     assert_null(strstr(r.out, "more orphan"));
@@ -921,7 +927,6 @@ static void test_key_image_length_and_verbose_checks(void **state)
              MC_PREFIX_COLUMN, chunk_offset(10));
     expect_in(&r, want);
     result_free(&r);
-    free(o);
 }
 
 /* ---- exit codes ---- */
@@ -998,10 +1003,7 @@ static void test_exit_codes_for_usage_and_unreadable_input(void **state)
     snprintf(file_as_dir, sizeof(file_as_dir), "%s/sub", notdb);
     write_bytes(notdb, "this is not SQLite\n", strlen("this is not SQLite\n"));
     write_bytes(empty, "", 0);
-    size_t n;
-    int *o = order_all(&n);
-    write_capture(good, FMT_MC, o, n);
-    free(o);
+    write_capture(good, FMT_MC, fx.order, fx.norder);
 
     struct {
         int rc;
@@ -1044,14 +1046,20 @@ static void test_exit_codes_for_usage_and_unreadable_input(void **state)
     result_free(&r);
 }
 
+/* Case i of edit_cases, run as a test of its own under its name. */
+#define EDIT_TEST(i)                                                                               \
+    {                                                                                              \
+        edit_cases[i].name, test_edit_case, NULL, NULL, (void *)&edit_cases[i]                     \
+    }
+
 CHUNKSIM_TEST_MAIN_GROUP({
     cmocka_unit_test(test_every_starter_run_decodes_back_to_its_image),
     cmocka_unit_test(test_silent_corruption_located_by_seq_against_the_runs_image),
     cmocka_unit_test(test_undelivered_last_chunk_truncates_and_all_chunks_restores_it),
     cmocka_unit_test(test_each_capture_format_round_trips_to_the_image),
-    cmocka_unit_test(test_dropped_chunk_is_a_gap_at_the_next_line),
-    cmocka_unit_test(test_duplicated_chunk_is_named_at_its_second_line),
-    cmocka_unit_test(test_swapped_chunks_are_out_of_order_at_the_late_line),
+    EDIT_TEST(0),
+    EDIT_TEST(1),
+    EDIT_TEST(2),
     cmocka_unit_test(test_flipped_byte_is_a_bad_crc_located_by_the_image),
     cmocka_unit_test(test_rle_message_expands_and_its_damage_is_located),
     cmocka_unit_test(test_cut_binary_capture_is_truncated_at_its_record),
