@@ -562,6 +562,30 @@ test_writeup_with_every_defect_fixed_ends_every_starter_scenario_as_the_builtin(
 
 /* ---- isolation: a misbehaving glue is a failed run, not a dead harness ---- */
 
+/* A run of the glue at path on ble_default.ini with SMALL_RUN, recorded into a database of its
+ * own: recorded_open() loads the scenario, opens the database and the glue; recorded_free()
+ * closes and removes them. */
+typedef struct recorded {
+    chunksim_scenario_t sc;
+    db_t db;
+    chunksim_glue_t g;
+} recorded_t;
+
+static void recorded_open(recorded_t *r, const char *path)
+{
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_test_load_starter(&r->sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    db_open(&r->db);
+    open_glue(&r->g, path);
+}
+
+static void recorded_free(recorded_t *r)
+{
+    chunksim_glue_close(&r->g);
+    db_drop(&r->db);
+    chunksim_scenario_free(&r->sc);
+}
+
 /* The run row of a glue that died: interrupted, outcome error, the reason, the glue named. */
 static void assert_recorded_failure(db_t *db, const chunksim_run_result_t *res, const char *glue)
 {
@@ -577,14 +601,9 @@ static void assert_recorded_failure(db_t *db, const chunksim_run_result_t *res, 
 static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, evil("segfault"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, evil("segfault"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     /* The fifth coredump read: the header peek, then payload reads at 0, 240, 481, 722. */
     chunksim_test_assert_contains(res.reason, "glue crashed: ");
     chunksim_test_assert_contains(res.reason,
@@ -593,59 +612,43 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
 #ifndef __SANITIZE_ADDRESS__
     chunksim_test_assert_contains(res.reason, "SIGSEGV");
 #endif
-    assert_recorded_failure(&db, &res, "libglue_evil_segfault.so sha256:");
+    assert_recorded_failure(&r.db, &res, "libglue_evil_segfault.so sha256:");
 
     /* The harness and the database carry on: the next run is recorded as usual. */
     chunksim_glue_t fine;
     open_glue(&fine, evil("none"));
-    res = run_recorded(&db, &fine, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    res = run_recorded(&r.db, &fine, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     chunksim_test_assert_run_ok(&res);
-    assert_string_equal(run_text(&db, res.run_id, "status"), "finished");
-    assert_gt(db_count(&db, "SELECT count(*) FROM chunks"), 0);
-    assert_db_sound(&db);
+    assert_string_equal(run_text(&r.db, res.run_id, "status"), "finished");
+    assert_gt(db_count(&r.db, "SELECT count(*) FROM chunks"), 0);
+    assert_db_sound(&r.db);
     chunksim_glue_close(&fine);
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    recorded_free(&r);
 }
 
 static void test_glue_that_never_returns_is_killed_and_recorded(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, evil("spin"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, 2.0);
+    recorded_t r;
+    recorded_open(&r, evil("spin"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, 2.0);
     chunksim_test_assert_contains(res.reason, "glue hung: still running after 2 s of wall time");
     chunksim_test_assert_contains(res.reason, "in memfault_coredump_read(offset 722, 241 bytes)");
-    assert_recorded_failure(&db, &res, "libglue_evil_spin.so sha256:");
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_recorded_failure(&r.db, &res, "libglue_evil_spin.so sha256:");
+    recorded_free(&r);
 }
 
 static void test_glue_writing_past_its_buffer_is_a_recorded_failed_run(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, evil("scribble"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, evil("scribble"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     chunksim_test_assert_contains(
         res.reason, "glue corrupted memory: memfault_coredump_read(offset 722, 241 bytes)");
     chunksim_test_assert_contains(res.reason, "wrote outside the 241-byte buffer it was given");
-    assert_recorded_failure(&db, &res, "libglue_evil_scribble.so sha256:");
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_recorded_failure(&r.db, &res, "libglue_evil_scribble.so sha256:");
+    recorded_free(&r);
 }
 
 /* A stop request (SIGINT/SIGTERM in the harness) reaches the run, which ends as interrupted. */
@@ -673,14 +676,9 @@ static void test_stop_request_ends_a_glue_run_as_interrupted(void **state)
 static void test_crash_after_the_glue_returned_names_the_last_glue_call(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, evil("wild_dma"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, evil("wild_dma"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
 #ifdef __SANITIZE_ADDRESS__
     /* The sanitizer may report the wild write and exit instead of dying from SIGSEGV. */
     if (strstr(res.reason, "without a result; the last glue call was ") == NULL) {
@@ -692,38 +690,29 @@ static void test_crash_after_the_glue_returned_names_the_last_glue_call(void **s
     chunksim_test_assert_contains(res.reason,
                                   "memfault_platform_coredump_prepare_async(244), called by the "
                                   "application's prepare step");
-    assert_recorded_failure(&db, &res, "libglue_evil_wild_dma.so sha256:");
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_recorded_failure(&r.db, &res, "libglue_evil_wild_dma.so sha256:");
+    recorded_free(&r);
 }
 
 /* The object was deleted after it was opened (a rebuild): the run still gets a failed row. */
 static void test_glue_gone_before_its_run_is_a_recorded_failed_run(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     char copy[256], cmd[1024];
     snprintf(copy, sizeof(copy), "/tmp/chunksim_test_glue_%ld.so", (long)getpid());
     snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", GLUE_SINGLE_WINDOW, copy);
     assert_int_equal(system(cmd), 0);
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, copy);
+    recorded_t r;
+    recorded_open(&r, copy);
     unlink(copy);
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     chunksim_test_assert_contains(res.reason, "glue run could not start: ");
-    assert_string_equal(run_text(&db, res.run_id, "outcome"), "error");
-    assert_string_equal(run_text(&db, res.run_id, "reason"), res.reason);
-    chunksim_test_assert_contains(run_text(&db, res.run_id, "glue"), copy);
-    assert_db_sound(&db);
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_string_equal(run_text(&r.db, res.run_id, "outcome"), "error");
+    assert_string_equal(run_text(&r.db, res.run_id, "reason"), res.reason);
+    chunksim_test_assert_contains(run_text(&r.db, res.run_id, "glue"), copy);
+    assert_db_sound(&r.db);
+    recorded_free(&r);
 }
 
 static void test_glue_refusing_to_start_is_an_error(void **state)
@@ -800,21 +789,14 @@ static void test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress(void
 static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, test_glue("livelock_poll"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, test_glue("livelock_poll"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     chunksim_test_assert_contains(
         res.reason, "glue livelocked: no progress: 10000 flash operations inside one call, "
                     "the last a read of [0, 1), in memfault_platform_coredump_prepare_async(244)");
-    assert_recorded_failure(&db, &res, "libglue_livelock_poll.so sha256:");
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_recorded_failure(&r.db, &res, "libglue_livelock_poll.so sha256:");
+    recorded_free(&r);
 }
 
 /* ---- loading ---- */
@@ -822,14 +804,9 @@ static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **st
 static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, GLUE_SINGLE_WINDOW);
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, GLUE_SINGLE_WINDOW);
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     chunksim_test_assert_run_ok(&res);
 
     FILE *f = fopen(GLUE_SINGLE_WINDOW, "rb");
@@ -842,13 +819,11 @@ static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
     char *abs = realpath(GLUE_SINGLE_WINDOW, NULL);
     snprintf(want, sizeof(want), "%s sha256:%s", abs, hex);
     free(abs);
-    assert_string_equal(run_text(&db, res.run_id, "glue"), want);
-    assert_string_equal(run_text(&db, res.run_id, "reader"), "glue");
-    assert_gt(db_count(&db, "SELECT count(*) FROM calls"), 0);
-    assert_db_sound(&db);
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_string_equal(run_text(&r.db, res.run_id, "glue"), want);
+    assert_string_equal(run_text(&r.db, res.run_id, "reader"), "glue");
+    assert_gt(db_count(&r.db, "SELECT count(*) FROM calls"), 0);
+    assert_db_sound(&r.db);
+    recorded_free(&r);
 }
 
 /* Without isolation (a debugger, a sanitizer): the glue loaded into this process. */
