@@ -833,21 +833,20 @@ static void test_campaign_page_tables_each_pair_of_axes_and_links_the_failing_ru
     unlink(html_path);
 }
 
+/* A test with a database and output files of its own (setup, teardown). */
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 CHUNKSIM_TEST_MAIN({
     cmocka_unit_test(test_percentile_is_nearest_rank),
-    cmocka_unit_test_setup_teardown(test_run_figures_match_hand_computed, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_text_report_prints_the_percentiles, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_html_is_self_contained_and_escapes_db_text, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(test_html_default_run_and_window, setup, teardown),
+    T(test_run_figures_match_hand_computed),
+    T(test_text_report_prints_the_percentiles),
+    T(test_html_is_self_contained_and_escapes_db_text),
+    T(test_html_default_run_and_window),
     cmocka_unit_test(test_window_parse),
-    cmocka_unit_test_setup_teardown(test_report_errors_exit_2, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_perfetto_export_has_every_event_kind, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_export_errors_exit_2, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_cells_judge_each_run_by_its_expect_failing_first, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(
-        test_campaign_page_tables_each_pair_of_axes_and_links_the_failing_run, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_real_run_exports_link_sends_and_window_fill, setup,
-                                    teardown),
+    T(test_report_errors_exit_2),
+    T(test_perfetto_export_has_every_event_kind),
+    T(test_export_errors_exit_2),
+    T(test_cells_judge_each_run_by_its_expect_failing_first),
+    T(test_campaign_page_tables_each_pair_of_axes_and_links_the_failing_run),
+    T(test_real_run_exports_link_sends_and_window_fill),
 })
