@@ -39,6 +39,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -65,6 +66,17 @@ static chunksim_run_result_t run_glue(const char *path, const chunksim_scenario_
     /* As chunksim_run(): a run that could not be set up says so with a negative code too. */
     assert_true(rc == 0 || res.outcome == CHUNKSIM_OUTCOME_ERROR);
     chunksim_glue_close(&g);
+    return res;
+}
+
+/* The glue at path on the starter scenario name, with the overrides sets[0..n). */
+static chunksim_run_result_t run_starter(const char *path, const char *name,
+                                         const char *const *sets, size_t n)
+{
+    chunksim_scenario_t sc;
+    chunksim_test_load_starter(&sc, name, sets, n);
+    chunksim_run_result_t res = run_glue(path, &sc);
+    chunksim_scenario_free(&sc);
     return res;
 }
 
@@ -135,6 +147,22 @@ static void assert_scenario_passes(const chunksim_scenario_t *sc)
     chunksim_test_assert_run_ok(&res);
     res = run_glue(writeup_only("none"), sc);
     chunksim_test_assert_run_ok(&res);
+}
+
+/*
+ * The write-up's glue with only defect, on the starter scenario name with the overrides
+ * sets[0..n): its result. The scenario itself passes (assert_scenario_passes), so what the
+ * result shows is the defect's doing.
+ */
+static chunksim_run_result_t run_writeup_only(const char *defect, const char *name,
+                                              const char *const *sets, size_t n)
+{
+    chunksim_scenario_t sc;
+    chunksim_test_load_starter(&sc, name, sets, n);
+    chunksim_run_result_t res = run_glue(writeup_only(defect), &sc);
+    assert_scenario_passes(&sc);
+    chunksim_scenario_free(&sc);
+    return res;
 }
 
 static int starter_cmp(const void *a, const void *b)
@@ -209,16 +237,23 @@ static chunksim_run_result_t run_recorded(db_t *db, chunksim_glue_t *g,
     return res;
 }
 
+/* The row sql (?1 the run id) gives for one run, stepped to: there must be one. Finalize it. */
+static sqlite3_stmt *run_row(db_t *db, const char *sql, int64_t run_id)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&db->rec), sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, run_id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    return st;
+}
+
 /* A text column of one run; "" when NULL. */
 static const char *run_text(db_t *db, int64_t run_id, const char *column)
 {
     static char text[1024];
     char sql[128];
-    sqlite3_stmt *st;
     snprintf(sql, sizeof(sql), "SELECT %s FROM runs WHERE run_id = ?1", column);
-    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&db->rec), sql, -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_int64(st, 1, run_id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_stmt *st = run_row(db, sql, run_id);
     const unsigned char *v = sqlite3_column_text(st, 0);
     snprintf(text, sizeof(text), "%s", v != NULL ? (const char *)v : "");
     sqlite3_finalize(st);
@@ -304,24 +339,8 @@ static void test_example_glues_end_every_starter_scenario_as_the_builtin_reader(
 static void test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare(void **state)
 {
     (void)state;
-    char **names = starter_names();
-    for (size_t i = 0; names[i] != NULL; i++) {
-        chunksim_scenario_t sc;
-        chunksim_test_load_starter(&sc, names[i], NULL, 0);
-        if (!glue_can_play(&sc)) {
-            chunksim_scenario_free(&sc);
-            continue;
-        }
-        chunksim_run_result_t want = run_builtin(&sc);
-        chunksim_run_result_t got = run_glue(GLUE_TRUSTING, &sc);
-        if (got.outcome != want.outcome || got.m.violations != want.m.violations) {
-            fail_msg("%s: %s (%s), the built-in reader: %s", names[i],
-                     chunksim_outcome_name(got.outcome), got.reason,
-                     chunksim_outcome_name(want.outcome));
-        }
-        chunksim_scenario_free(&sc);
-    }
-    free_names(names);
+    static const char *const glues[] = {GLUE_TRUSTING};
+    assert_every_starter_ends_as_with_the_builtin_reader(glues, ARRAY_LEN(glues));
 }
 
 /* A prepare that runs its load's completion itself and says ready: caught at the peek that
@@ -351,12 +370,10 @@ static void test_lost_completion_of_the_early_prepare_is_given_up_and_retried(vo
     (void)state;
     static const char *const sets[] = {"reader.read_timeout_us=50ms",
                                        "faults.fault=read_timeout on=read op=1"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
+    chunksim_run_result_t res =
+        run_starter(GLUE_TRUSTING, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_test_assert_run_ok(&res);
     assert_int_equal(res.m.retries, 1);
-    chunksim_scenario_free(&sc);
 }
 
 /* The link drops with that load in flight and is back before it completes: the message
@@ -366,11 +383,9 @@ static void test_abort_with_the_early_prepare_in_flight_waits_for_its_completion
     (void)state;
     static const char *const sets[] = {"link.disconnect_after_chunk=239",
                                        "link.reconnect_after_us=100us"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(GLUE_TRUSTING, &sc);
+    chunksim_run_result_t res =
+        run_starter(GLUE_TRUSTING, "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_test_assert_run_ok(&res);
-    chunksim_scenario_free(&sc);
 }
 
 /* ---- the write-up's glue ---- */
@@ -442,13 +457,10 @@ static void test_writeup_absolute_offset_skips_the_reads_ahead(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("absolute_offset"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("absolute_offset", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_read_refused(&res, "[3855, 4096)");
     chunksim_test_assert_contains(res.first_violation, "the last flash read was [7710, 8192)");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The final window [7952, 8192) holds 240 bytes, never more than 244: loaded again, forever. */
@@ -456,13 +468,10 @@ static void test_writeup_final_short_window_is_no_progress(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("final_window"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("final_window", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_no_progress(&res, "last read [7952, 8192) repeated");
     assert_int_equal(res.m.chunks, 33); /* every chunk but the last */
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* 4 KiB chunks and a 4 KiB buffer, as "size just needs to be >= the chunk size" allows: the
@@ -470,13 +479,10 @@ static void test_writeup_final_short_window_is_no_progress(void **state)
 static void test_writeup_buffer_the_size_of_the_chunk_is_no_progress(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "network_large_chunk.ini", NULL, 0);
-    chunksim_run_result_t res = run_glue(writeup_only("chunk_sized_buf"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("chunk_sized_buf", "network_large_chunk.ini", NULL, 0);
     assert_no_progress(&res, "last read [0, 4096) repeated");
     assert_int_equal(res.m.chunks, 0);
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The second load (at 3855) fails; the glue never looks at the status and serves the buffer,
@@ -485,15 +491,12 @@ static void test_writeup_ignored_read_error_serves_stale_bytes(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "faults.fault=read_error on=read op=1"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("status_ignored", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
     chunksim_test_assert_contains(
         res.reason, "glue: flash_read_async(offset 3855, 4096 bytes) completed with E_IO");
     assert_int_equal(res.m.faults_injected, 1);
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The second load never completes; the read timeout gives it up, the glue serves the buffer. */
@@ -502,15 +505,12 @@ static void test_writeup_abandoned_read_serves_stale_bytes(void **state)
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "reader.read_timeout_us=50ms",
                                        "faults.fault=read_timeout on=read op=1"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("status_ignored"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("status_ignored", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_caught_by(&res, "wrong_bytes", "read [3855, 4096)");
     chunksim_test_assert_contains(res.reason,
                                   "glue: flash_read_async(offset 3855, 4096 bytes) completed with "
                                   "E_TIMEOUT");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The link drops after chunk 20 (the buffer then starts at 3855): the packetizer starts the
@@ -520,26 +520,20 @@ static void test_writeup_without_a_restart_refuses_the_header_peek_after_an_abor
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "link.disconnect_after_chunk=20",
                                        "link.reconnect_after_us=100ms"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(writeup_only("no_restart"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("no_restart", "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_read_refused(&res, "[0, 12)");
     chunksim_test_assert_contains(res.first_violation,
                                   "header peek in get_chunk after the message restarted");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 /* The starter scenario with a disconnect that restarts the message shows it too. */
 static void test_writeup_without_a_restart_fails_the_deferred_clear_scenario(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "disconnect_after_last_deferred.ini", NULL, 0);
-    chunksim_run_result_t res = run_glue(writeup_only("no_restart"), &sc);
+    chunksim_run_result_t res =
+        run_writeup_only("no_restart", "disconnect_after_last_deferred.ini", NULL, 0);
     assert_read_refused(&res, "[0, 12)");
-    assert_scenario_passes(&sc);
-    chunksim_scenario_free(&sc);
 }
 
 static void
@@ -551,6 +545,30 @@ test_writeup_with_every_defect_fixed_ends_every_starter_scenario_as_the_builtin(
 }
 
 /* ---- isolation: a misbehaving glue is a failed run, not a dead harness ---- */
+
+/* A run of the glue at path on ble_default.ini with SMALL_RUN, recorded into a database of its
+ * own: recorded_open() loads the scenario, opens the database and the glue; recorded_free()
+ * closes and removes them. */
+typedef struct recorded {
+    chunksim_scenario_t sc;
+    db_t db;
+    chunksim_glue_t g;
+} recorded_t;
+
+static void recorded_open(recorded_t *r, const char *path)
+{
+    static const char *const sets[] = {SMALL_RUN};
+    chunksim_test_load_starter(&r->sc, "ble_default.ini", sets, ARRAY_LEN(sets));
+    db_open(&r->db);
+    open_glue(&r->g, path);
+}
+
+static void recorded_free(recorded_t *r)
+{
+    chunksim_glue_close(&r->g);
+    db_drop(&r->db);
+    chunksim_scenario_free(&r->sc);
+}
 
 /* The run row of a glue that died: interrupted, outcome error, the reason, the glue named. */
 static void assert_recorded_failure(db_t *db, const chunksim_run_result_t *res, const char *glue)
@@ -567,14 +585,9 @@ static void assert_recorded_failure(db_t *db, const chunksim_run_result_t *res, 
 static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, evil("segfault"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, evil("segfault"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     /* The fifth coredump read: the header peek, then payload reads at 0, 240, 481, 722. */
     chunksim_test_assert_contains(res.reason, "glue crashed: ");
     chunksim_test_assert_contains(res.reason,
@@ -583,59 +596,43 @@ static void test_segfaulting_glue_is_a_recorded_failed_run(void **state)
 #ifndef __SANITIZE_ADDRESS__
     chunksim_test_assert_contains(res.reason, "SIGSEGV");
 #endif
-    assert_recorded_failure(&db, &res, "libglue_evil_segfault.so sha256:");
+    assert_recorded_failure(&r.db, &res, "libglue_evil_segfault.so sha256:");
 
     /* The harness and the database carry on: the next run is recorded as usual. */
     chunksim_glue_t fine;
     open_glue(&fine, evil("none"));
-    res = run_recorded(&db, &fine, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    res = run_recorded(&r.db, &fine, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     chunksim_test_assert_run_ok(&res);
-    assert_string_equal(run_text(&db, res.run_id, "status"), "finished");
-    assert_gt(db_count(&db, "SELECT count(*) FROM chunks"), 0);
-    assert_db_sound(&db);
+    assert_string_equal(run_text(&r.db, res.run_id, "status"), "finished");
+    assert_gt(db_count(&r.db, "SELECT count(*) FROM chunks"), 0);
+    assert_db_sound(&r.db);
     chunksim_glue_close(&fine);
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    recorded_free(&r);
 }
 
 static void test_glue_that_never_returns_is_killed_and_recorded(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, evil("spin"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, 2.0);
+    recorded_t r;
+    recorded_open(&r, evil("spin"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, 2.0);
     chunksim_test_assert_contains(res.reason, "glue hung: still running after 2 s of wall time");
     chunksim_test_assert_contains(res.reason, "in memfault_coredump_read(offset 722, 241 bytes)");
-    assert_recorded_failure(&db, &res, "libglue_evil_spin.so sha256:");
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_recorded_failure(&r.db, &res, "libglue_evil_spin.so sha256:");
+    recorded_free(&r);
 }
 
 static void test_glue_writing_past_its_buffer_is_a_recorded_failed_run(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, evil("scribble"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, evil("scribble"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     chunksim_test_assert_contains(
         res.reason, "glue corrupted memory: memfault_coredump_read(offset 722, 241 bytes)");
     chunksim_test_assert_contains(res.reason, "wrote outside the 241-byte buffer it was given");
-    assert_recorded_failure(&db, &res, "libglue_evil_scribble.so sha256:");
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_recorded_failure(&r.db, &res, "libglue_evil_scribble.so sha256:");
+    recorded_free(&r);
 }
 
 /* A stop request (SIGINT/SIGTERM in the harness) reaches the run, which ends as interrupted. */
@@ -663,14 +660,9 @@ static void test_stop_request_ends_a_glue_run_as_interrupted(void **state)
 static void test_crash_after_the_glue_returned_names_the_last_glue_call(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, evil("wild_dma"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, evil("wild_dma"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
 #ifdef __SANITIZE_ADDRESS__
     /* The sanitizer may report the wild write and exit instead of dying from SIGSEGV. */
     if (strstr(res.reason, "without a result; the last glue call was ") == NULL) {
@@ -682,54 +674,43 @@ static void test_crash_after_the_glue_returned_names_the_last_glue_call(void **s
     chunksim_test_assert_contains(res.reason,
                                   "memfault_platform_coredump_prepare_async(244), called by the "
                                   "application's prepare step");
-    assert_recorded_failure(&db, &res, "libglue_evil_wild_dma.so sha256:");
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_recorded_failure(&r.db, &res, "libglue_evil_wild_dma.so sha256:");
+    recorded_free(&r);
 }
 
 /* The object was deleted after it was opened (a rebuild): the run still gets a failed row. */
 static void test_glue_gone_before_its_run_is_a_recorded_failed_run(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
     char copy[256], cmd[1024];
     snprintf(copy, sizeof(copy), "/tmp/chunksim_test_glue_%ld.so", (long)getpid());
     snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", GLUE_SINGLE_WINDOW, copy);
     assert_int_equal(system(cmd), 0);
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, copy);
+    recorded_t r;
+    recorded_open(&r, copy);
     unlink(copy);
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     chunksim_test_assert_contains(res.reason, "glue run could not start: ");
-    assert_string_equal(run_text(&db, res.run_id, "outcome"), "error");
-    assert_string_equal(run_text(&db, res.run_id, "reason"), res.reason);
-    chunksim_test_assert_contains(run_text(&db, res.run_id, "glue"), copy);
-    assert_db_sound(&db);
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_string_equal(run_text(&r.db, res.run_id, "outcome"), "error");
+    assert_string_equal(run_text(&r.db, res.run_id, "reason"), res.reason);
+    chunksim_test_assert_contains(run_text(&r.db, res.run_id, "glue"), copy);
+    assert_db_sound(&r.db);
+    recorded_free(&r);
 }
 
 static void test_glue_refusing_to_start_is_an_error(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(evil("refuse"), &sc);
+    chunksim_run_result_t res =
+        run_starter(evil("refuse"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_ERROR);
     chunksim_test_assert_contains(res.reason, "glue: chunksim_glue_init refused to start with -1");
     /* A version 1 glue that checks for equality refuses this board: the reason says so. */
     chunksim_test_assert_contains(
         res.reason, "(the board is version 2; a glue built for an older "
                     "chunksim/board.h that checks for equality refuses it: rebuild it)");
-    chunksim_scenario_free(&sc);
 }
 
 /* prepare says "wait" and starts nothing: the read timeout gives up, and the note says why. */
@@ -737,13 +718,10 @@ static void test_wait_with_nothing_in_flight_is_named(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "reader.read_timeout_us=50ms"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(evil("wait"), &sc);
+    chunksim_run_result_t res = run_starter(evil("wait"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
     chunksim_test_assert_contains(res.reason, "timed out");
     chunksim_test_assert_contains(res.reason, "said wait with no flash operation in flight");
-    chunksim_scenario_free(&sc);
 }
 
 /* A glue that keeps the flash busy forever ends at the simulated-time watchdog. */
@@ -751,13 +729,11 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN, "run.max_sim_us=100ms"};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(evil("reload"), &sc);
+    chunksim_run_result_t res =
+        run_starter(evil("reload"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_INCOMPLETE);
     chunksim_test_assert_contains(res.reason, "watchdog");
     assert_gt(res.m.waits, 10);
-    chunksim_scenario_free(&sc);
 }
 
 /* ---- livelocks: no progress in simulated time, named in milliseconds of wall time ---- */
@@ -766,24 +742,19 @@ static void test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready(void 
 static void test_glue_reloading_the_final_short_window_is_no_progress(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
-    chunksim_run_result_t res = run_glue(test_glue("livelock_tail"), &sc);
+    chunksim_run_result_t res = run_starter(test_glue("livelock_tail"), "ble_default.ini", NULL, 0);
     assert_no_progress(&res, "last read [65529, 65536) repeated");
     assert_gt(res.m.chunks, 0); /* every chunk up to the last one */
-    chunksim_scenario_free(&sc);
 }
 
 static void test_glue_making_zero_length_reads_is_no_progress(void **state)
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(test_glue("livelock_empty"), &sc);
+    chunksim_run_result_t res =
+        run_starter(test_glue("livelock_empty"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_no_progress(&res, "last read [0, 0) repeated");
     assert_int_equal(res.m.chunks, 0);
-    chunksim_scenario_free(&sc);
 }
 
 /* prepare starts the same window read every time and never says ready: get-chunk never runs.
@@ -792,33 +763,24 @@ static void test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress(void
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(evil("reload"), &sc);
+    chunksim_run_result_t res =
+        run_starter(evil("reload"), "ble_default.ini", sets, ARRAY_LEN(sets));
     assert_no_progress(&res, "last read [0, 4096) repeated");
     assert_int_equal(res.m.chunks, 0);
-    chunksim_scenario_free(&sc);
 }
 
 /* A loop inside one glue call that keeps calling the board: its own process is ended at once. */
 static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, test_glue("livelock_poll"));
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, test_glue("livelock_poll"));
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     chunksim_test_assert_contains(
         res.reason, "glue livelocked: no progress: 10000 flash operations inside one call, "
                     "the last a read of [0, 1), in memfault_platform_coredump_prepare_async(244)");
-    assert_recorded_failure(&db, &res, "libglue_livelock_poll.so sha256:");
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_recorded_failure(&r.db, &res, "libglue_livelock_poll.so sha256:");
+    recorded_free(&r);
 }
 
 /* ---- loading ---- */
@@ -826,14 +788,9 @@ static void test_glue_looping_inside_one_call_is_ended_with_the_reason(void **st
 static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
 {
     (void)state;
-    static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    db_t db;
-    db_open(&db);
-    chunksim_glue_t g;
-    open_glue(&g, GLUE_SINGLE_WINDOW);
-    chunksim_run_result_t res = run_recorded(&db, &g, &sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
+    recorded_t r;
+    recorded_open(&r, GLUE_SINGLE_WINDOW);
+    chunksim_run_result_t res = run_recorded(&r.db, &r.g, &r.sc, CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT);
     chunksim_test_assert_run_ok(&res);
 
     FILE *f = fopen(GLUE_SINGLE_WINDOW, "rb");
@@ -846,13 +803,11 @@ static void test_run_row_names_the_glue_by_path_and_sha256(void **state)
     char *abs = realpath(GLUE_SINGLE_WINDOW, NULL);
     snprintf(want, sizeof(want), "%s sha256:%s", abs, hex);
     free(abs);
-    assert_string_equal(run_text(&db, res.run_id, "glue"), want);
-    assert_string_equal(run_text(&db, res.run_id, "reader"), "glue");
-    assert_gt(db_count(&db, "SELECT count(*) FROM calls"), 0);
-    assert_db_sound(&db);
-    chunksim_glue_close(&g);
-    db_drop(&db);
-    chunksim_scenario_free(&sc);
+    assert_string_equal(run_text(&r.db, res.run_id, "glue"), want);
+    assert_string_equal(run_text(&r.db, res.run_id, "reader"), "glue");
+    assert_gt(db_count(&r.db, "SELECT count(*) FROM calls"), 0);
+    assert_db_sound(&r.db);
+    recorded_free(&r);
 }
 
 /* Without isolation (a debugger, a sanitizer): the glue loaded into this process. */
@@ -910,16 +865,14 @@ static void test_glue_refusing_reads_during_its_async_clear_ends_ok(void **state
 {
     (void)state;
     static const char *const sets[] = {SMALL_RUN};
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", sets, ARRAY_LEN(sets));
-    chunksim_run_result_t res = run_glue(test_glue("async_clear"), &sc);
+    chunksim_run_result_t res =
+        run_starter(test_glue("async_clear"), "ble_default.ini", sets, ARRAY_LEN(sets));
     chunksim_test_assert_run_ok(&res);
     if (strstr(res.reason, "in a row") != NULL) {
         fail_msg("the run ended with \"%s\"", res.reason);
     }
     chunksim_test_assert_contains(res.reason, "takes for \"no coredump\"");
     assert_int_equal(res.m.retries, 0);
-    chunksim_scenario_free(&sc);
 }
 
 static void test_open_refuses_what_is_not_a_glue(void **state)
@@ -944,14 +897,10 @@ static void test_open_refuses_what_is_not_a_glue(void **state)
 /* The one program of a run: its length and modeled latency. */
 static void program_row(db_t *db, int64_t run_id, int64_t *len, int64_t *latency_us)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&db->rec),
-                                        "SELECT len, latency_us, count(*) OVER () FROM flash_ops "
-                                        "WHERE run_id = ?1 AND kind = 'program'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, run_id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_stmt *st = run_row(db,
+                               "SELECT len, latency_us, count(*) OVER () FROM flash_ops "
+                               "WHERE run_id = ?1 AND kind = 'program'",
+                               run_id);
     *len = sqlite3_column_int64(st, 0);
     *latency_us = sqlite3_column_int64(st, 1);
     assert_int_equal(sqlite3_column_int64(st, 2), 1);
@@ -1001,28 +950,24 @@ static void test_word_program_clear_gets_the_parts_program_time(void **state)
 static void test_programmed_zero_header_is_no_coredump(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
     const char *const sets[] = {"flash.part=nrf52840"};
-    chunksim_test_load_starter(&sc, "disconnect_after_last.ini", sets, 1);
-    chunksim_run_result_t res = run_glue(test_glue("word_clear"), &sc);
+    chunksim_run_result_t res =
+        run_starter(test_glue("word_clear"), "disconnect_after_last.ini", sets, 1);
     assert_int_equal(res.outcome, CHUNKSIM_OUTCOME_LOST);
     assert_true(res.passed);
     assert_int_equal(res.m.violations, 0);
     chunksim_test_assert_contains(res.reason, "cleared from flash (its header programmed over)");
-    chunksim_scenario_free(&sc);
 }
 
 /* A program whose word needs bits back at 1 is named, with the byte it hit. */
 static void test_program_that_would_set_bits_is_named(void **state)
 {
     (void)state;
-    chunksim_scenario_t sc;
-    chunksim_test_load_starter(&sc, "ble_default.ini", NULL, 0);
-    chunksim_run_result_t res = run_glue(test_glue("word_clear_sets_bits"), &sc);
+    chunksim_run_result_t res =
+        run_starter(test_glue("word_clear_sets_bits"), "ble_default.ini", NULL, 0);
     assert_caught_by(&res, "program_sets_bits",
                      "program at storage offset 0: stored 0x43, data 0x5a");
     assert_int_equal(res.m.violations, 1);
-    chunksim_scenario_free(&sc);
 }
 
 /*
@@ -1051,46 +996,42 @@ static void test_mapped_read_during_a_program_is_mapped_read_busy(void **state)
     chunksim_scenario_free(&sc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_example_glues_end_every_starter_scenario_as_the_builtin_reader),
-        cmocka_unit_test(test_word_program_clear_gets_the_parts_program_time),
-        cmocka_unit_test(test_programmed_zero_header_is_no_coredump),
-        cmocka_unit_test(test_program_that_would_set_bits_is_named),
-        cmocka_unit_test(test_mapped_read_during_a_program_is_mapped_read_busy),
-        cmocka_unit_test(test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare),
-        cmocka_unit_test(test_glue_completing_its_read_inside_prepare_is_inline_completion),
-        cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
-        cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),
-        cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),
-        cmocka_unit_test(test_writeup_glue_sends_a_coredump_its_buffer_holds),
-        cmocka_unit_test(test_writeup_absolute_offset_skips_the_reads_ahead),
-        cmocka_unit_test(test_writeup_final_short_window_is_no_progress),
-        cmocka_unit_test(test_writeup_buffer_the_size_of_the_chunk_is_no_progress),
-        cmocka_unit_test(test_writeup_ignored_read_error_serves_stale_bytes),
-        cmocka_unit_test(test_writeup_abandoned_read_serves_stale_bytes),
-        cmocka_unit_test(test_writeup_without_a_restart_refuses_the_header_peek_after_an_abort),
-        cmocka_unit_test(test_writeup_without_a_restart_fails_the_deferred_clear_scenario),
-        cmocka_unit_test(
-            test_writeup_with_every_defect_fixed_ends_every_starter_scenario_as_the_builtin),
-        cmocka_unit_test(test_segfaulting_glue_is_a_recorded_failed_run),
-        cmocka_unit_test(test_glue_that_never_returns_is_killed_and_recorded),
-        cmocka_unit_test(test_glue_writing_past_its_buffer_is_a_recorded_failed_run),
-        cmocka_unit_test(test_stop_request_ends_a_glue_run_as_interrupted),
-        cmocka_unit_test(test_crash_after_the_glue_returned_names_the_last_glue_call),
-        cmocka_unit_test(test_glue_gone_before_its_run_is_a_recorded_failed_run),
-        cmocka_unit_test(test_glue_refusing_to_start_is_an_error),
-        cmocka_unit_test(test_wait_with_nothing_in_flight_is_named),
-        cmocka_unit_test(test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready),
-        cmocka_unit_test(test_glue_reloading_the_final_short_window_is_no_progress),
-        cmocka_unit_test(test_glue_making_zero_length_reads_is_no_progress),
-        cmocka_unit_test(test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress),
-        cmocka_unit_test(test_glue_looping_inside_one_call_is_ended_with_the_reason),
-        cmocka_unit_test(test_run_row_names_the_glue_by_path_and_sha256),
-        cmocka_unit_test(test_glue_runs_in_process_with_its_notes),
-        cmocka_unit_test(test_glue_refusing_reads_during_its_async_clear_ends_ok),
-        cmocka_unit_test(test_open_refuses_what_is_not_a_glue),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_example_glues_end_every_starter_scenario_as_the_builtin_reader),
+    cmocka_unit_test(test_word_program_clear_gets_the_parts_program_time),
+    cmocka_unit_test(test_programmed_zero_header_is_no_coredump),
+    cmocka_unit_test(test_program_that_would_set_bits_is_named),
+    cmocka_unit_test(test_mapped_read_during_a_program_is_mapped_read_busy),
+    cmocka_unit_test(test_glue_without_an_in_flight_flag_is_not_blamed_for_the_early_prepare),
+    cmocka_unit_test(test_glue_completing_its_read_inside_prepare_is_inline_completion),
+    cmocka_unit_test(test_lost_completion_of_the_early_prepare_is_given_up_and_retried),
+    cmocka_unit_test(test_abort_with_the_early_prepare_in_flight_waits_for_its_completion),
+    cmocka_unit_test(test_writeup_glue_fails_every_starter_scenario),
+    cmocka_unit_test(test_writeup_glue_sends_a_coredump_its_buffer_holds),
+    cmocka_unit_test(test_writeup_absolute_offset_skips_the_reads_ahead),
+    cmocka_unit_test(test_writeup_final_short_window_is_no_progress),
+    cmocka_unit_test(test_writeup_buffer_the_size_of_the_chunk_is_no_progress),
+    cmocka_unit_test(test_writeup_ignored_read_error_serves_stale_bytes),
+    cmocka_unit_test(test_writeup_abandoned_read_serves_stale_bytes),
+    cmocka_unit_test(test_writeup_without_a_restart_refuses_the_header_peek_after_an_abort),
+    cmocka_unit_test(test_writeup_without_a_restart_fails_the_deferred_clear_scenario),
+    cmocka_unit_test(
+        test_writeup_with_every_defect_fixed_ends_every_starter_scenario_as_the_builtin),
+    cmocka_unit_test(test_segfaulting_glue_is_a_recorded_failed_run),
+    cmocka_unit_test(test_glue_that_never_returns_is_killed_and_recorded),
+    cmocka_unit_test(test_glue_writing_past_its_buffer_is_a_recorded_failed_run),
+    cmocka_unit_test(test_stop_request_ends_a_glue_run_as_interrupted),
+    cmocka_unit_test(test_crash_after_the_glue_returned_names_the_last_glue_call),
+    cmocka_unit_test(test_glue_gone_before_its_run_is_a_recorded_failed_run),
+    cmocka_unit_test(test_glue_refusing_to_start_is_an_error),
+    cmocka_unit_test(test_wait_with_nothing_in_flight_is_named),
+    cmocka_unit_test(test_simulated_time_watchdog_ends_a_glue_that_never_gets_ready),
+    cmocka_unit_test(test_glue_reloading_the_final_short_window_is_no_progress),
+    cmocka_unit_test(test_glue_making_zero_length_reads_is_no_progress),
+    cmocka_unit_test(test_glue_whose_prepare_never_lets_get_chunk_run_is_no_progress),
+    cmocka_unit_test(test_glue_looping_inside_one_call_is_ended_with_the_reason),
+    cmocka_unit_test(test_run_row_names_the_glue_by_path_and_sha256),
+    cmocka_unit_test(test_glue_runs_in_process_with_its_notes),
+    cmocka_unit_test(test_glue_refusing_reads_during_its_async_clear_ends_ok),
+    cmocka_unit_test(test_open_refuses_what_is_not_a_glue),
+})

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #define MAX_SEEN 16
 
@@ -55,12 +56,6 @@ static int parse(seen_t *s, chunksim_capture_format_t fmt, const void *in, size_
     return chunksim_capture_parse(&cfg, in, len, st);
 }
 
-static int parse_text(seen_t *s, chunksim_capture_format_t fmt, const char *text)
-{
-    memset(s, 0, sizeof(*s));
-    return parse(s, fmt, text, strlen(text), NULL);
-}
-
 /* Error i of the parse is of kind, at line (or record) line. */
 static void expect_error(const seen_t *s, size_t i, chunksim_capture_error_kind_t kind,
                          uint64_t line)
@@ -73,162 +68,210 @@ static void expect_error(const seen_t *s, size_t i, chunksim_capture_error_kind_
 /* 08 02 0A 0B 0C 0D 19 48: the event message of docs/chunk-format.md §13.8; base64 CAIKCwwNGUg= */
 static const uint8_t event_chunk[] = {0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
 
-static void test_mc_records_anywhere_in_a_line_other_text_ignored(void **state)
+/* Two length-prefixed records of event_chunk: 08 00, then the chunk, twice. */
+static const uint8_t two_records[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48,
+                                      0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
+
+#define ANY UINT64_MAX /* in a wanted location or error: not checked */
+
+/* Where a chunk must be found (ANY: that coordinate not checked); its index is its number. */
+typedef struct want_chunk {
+    uint64_t line, column, file_offset;
+} want_chunk_t;
+
+/* An error that must be reported: its kind, line, column and got (ANY: not checked). */
+typedef struct want_error {
+    chunksim_capture_error_kind_t kind;
+    uint64_t line, column, got;
+} want_error_t;
+
+#define MAX_WANTED 4
+
+/*
+ * One input parsed, and what the parse must find: the format it took it for (AUTO: not
+ * checked), its line (record) count (0: not checked), every chunk and where it is (the
+ * list ends at line 0), which of them are event_chunk (bit i: chunk i), every error in
+ * order (likewise). more(), where set, checks what is particular to the case.
+ */
+typedef struct parse_case {
+    const char *name;
+    chunksim_capture_format_t fmt;
+    const void *in;
+    size_t len; /* 0: in is a string */
+    chunksim_capture_format_t format;
+    uint64_t lines;
+    unsigned events;
+    want_chunk_t chunk[MAX_WANTED];
+    want_error_t err[MAX_WANTED];
+    void (*more)(const seen_t *s);
+} parse_case_t;
+
+static void expect_at(uint64_t got, uint64_t want)
 {
-    (void)state;
-    seen_t s;
-    const char *text = "boot ok\r\n"
-                       "[00:01] <inf> mflt: MC:CAIKCwwNGUg=:\r\n"
-                       "MC:CAIKCwwNGUg=: tail text\n"
-                       "no chunk here\n"
-                       "a MC:CAIKCwwNGUg=:MC:CAIKCwwNGUg=:"; /* two records, no final newline */
-    chunksim_capture_stats_t st;
-    memset(&s, 0, sizeof(s));
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, text, strlen(text), &st), 0);
-    assert_int_equal(st.format, CHUNKSIM_CAPTURE_MC);
-    assert_int_equal(st.lines, 5);
-    assert_int_equal(st.chunks, 4);
-    assert_int_equal(s.nerrors, 0);
-    assert_int_equal(s.nchunks, 4);
-    for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(s.len[i], sizeof(event_chunk));
-        assert_memory_equal(s.chunk[i], event_chunk, sizeof(event_chunk));
-        assert_int_equal(s.loc[i].index, i);
-    }
-    assert_int_equal(s.loc[0].line, 2);
-    assert_int_equal(s.loc[0].column, 21);
-    assert_int_equal(s.loc[0].file_offset, 9 + 20);
-    assert_int_equal(s.loc[1].line, 3);
-    assert_int_equal(s.loc[1].column, 1);
-    assert_int_equal(s.loc[2].line, 5);
-    assert_int_equal(s.loc[2].column, 3);
-    assert_int_equal(s.loc[3].line, 5);
-    assert_int_equal(s.loc[3].column, 19);
+    if (want != ANY)
+        assert_int_equal(got, want);
 }
 
-static void test_mc_bad_character_named_by_line_and_column(void **state)
+/* Every chunk listed is found, where listed, and no other. */
+static void expect_chunks(const seen_t *s, const parse_case_t *c)
 {
-    (void)state;
+    size_t i = 0;
+    for (; i < MAX_WANTED && c->chunk[i].line != 0; i++) {
+        assert_lt(i, s->nchunks);
+        if (c->events & 1u << i) {
+            assert_int_equal(s->len[i], sizeof(event_chunk));
+            assert_memory_equal(s->chunk[i], event_chunk, sizeof(event_chunk));
+        }
+        assert_int_equal(s->loc[i].index, i);
+        expect_at(s->loc[i].line, c->chunk[i].line);
+        expect_at(s->loc[i].column, c->chunk[i].column);
+        expect_at(s->loc[i].file_offset, c->chunk[i].file_offset);
+    }
+    assert_int_equal(s->nchunks, i);
+}
+
+/* Every error listed is reported, in order, and no other. */
+static void expect_errors(const seen_t *s, const parse_case_t *c)
+{
+    size_t i = 0;
+    for (; i < MAX_WANTED && c->err[i].line != 0; i++) {
+        expect_error(s, i, c->err[i].kind, c->err[i].line);
+        expect_at(s->err[i].loc.column, c->err[i].column);
+        expect_at(s->err[i].got, c->err[i].got);
+    }
+    assert_int_equal(s->nerrors, i);
+}
+
+static void test_parse_case(void **state)
+{
+    const parse_case_t *c = *state;
     seen_t s;
-    assert_int_equal(parse_text(&s, CHUNKSIM_CAPTURE_MC,
-                                "MC:CAIKCwwNGUg=:\nxx MC:CAI KCwwNGUg=:\nMC:CAIKCwwNGUg=:\n"),
-                     0);
-    assert_int_equal(s.nchunks, 2);
-    assert_int_equal(s.loc[1].line, 3);
-    assert_int_equal(s.loc[1].index, 1);
-    assert_int_equal(s.nerrors, 1);
-    expect_error(&s, 0, CHUNKSIM_CAPTURE_E_BASE64, 2);
-    assert_int_equal(s.err[0].loc.column, 10);
-    assert_int_equal(s.err[0].loc.index, 1); /* the chunk that would have come */
-    assert_int_equal(s.err[0].got, ' ');
+    chunksim_capture_stats_t st;
+    memset(&s, 0, sizeof(s));
+    size_t len = c->len != 0 ? c->len : strlen(c->in);
+    assert_int_equal(parse(&s, c->fmt, c->in, len, &st), 0);
+    if (c->format != CHUNKSIM_CAPTURE_AUTO)
+        assert_int_equal(st.format, c->format);
+    if (c->lines != 0)
+        assert_int_equal(st.lines, c->lines);
+    assert_int_equal(st.chunks, s.nchunks);
+    expect_chunks(&s, c);
+    expect_errors(&s, c);
+    if (c->more != NULL)
+        c->more(&s);
+}
+
+static void mc_bad_character_more(const seen_t *s)
+{
+    assert_int_equal(s->err[0].loc.index, 1); /* the chunk that would have come */
     char text[128];
-    chunksim_capture_error_describe(&s.err[0], text, sizeof(text));
+    chunksim_capture_error_describe(&s->err[0], text, sizeof(text));
     assert_non_null(strstr(text, "bad base64"));
 }
 
-static void test_mc_wrong_length_or_padding_is_bad_base64(void **state)
+static void base64_damage_more(const seen_t *s)
 {
-    (void)state;
-    seen_t s;
+    char msg[128];
+    chunksim_capture_error_describe(&s->err[1], msg, sizeof(msg));
+    assert_string_equal(msg, "bad base64: character '*' 0x2A");
+}
+
+/* The CLI's name for the console export names mc. */
+static void mc_log_text_more(const seen_t *s)
+{
+    (void)s;
+    chunksim_capture_format_t got = CHUNKSIM_CAPTURE_AUTO;
+    assert_int_equal(chunksim_capture_format_from_name("sdk_data_export", &got), 0);
+    assert_int_equal(got, CHUNKSIM_CAPTURE_MC);
+}
+
+/* A chunk that must be found, wherever it is. */
+#define ANYWHERE                                                                                   \
+    {                                                                                              \
+        ANY, ANY, ANY                                                                              \
+    }
+
+/* Each a test of its own, under its name (PARSE_TEST). */
+static const parse_case_t parse_cases[] = {
+    {.name = "test_mc_records_anywhere_in_a_line_other_text_ignored",
+     .in = "boot ok\r\n"
+           "[00:01] <inf> mflt: MC:CAIKCwwNGUg=:\r\n"
+           "MC:CAIKCwwNGUg=: tail text\n"
+           "no chunk here\n"
+           "a MC:CAIKCwwNGUg=:MC:CAIKCwwNGUg=:", /* two records, no final newline */
+     .format = CHUNKSIM_CAPTURE_MC,
+     .lines = 5,
+     .events = 0xF,
+     .chunk = {{2, 21, 9 + 20}, {3, 1, ANY}, {5, 3, ANY}, {5, 19, ANY}}},
+    {.name = "test_mc_bad_character_named_by_line_and_column",
+     .fmt = CHUNKSIM_CAPTURE_MC,
+     .in = "MC:CAIKCwwNGUg=:\nxx MC:CAI KCwwNGUg=:\nMC:CAIKCwwNGUg=:\n",
+     .chunk = {ANYWHERE, {3, ANY, ANY}},
+     .err = {{CHUNKSIM_CAPTURE_E_BASE64, 2, 10, ' '}},
+     .more = mc_bad_character_more},
     /* one character dropped; padding in the middle; a lone "=" */
-    assert_int_equal(
-        parse_text(&s, CHUNKSIM_CAPTURE_MC, "MC:CAIKCwNGUg=:\nMC:CA==CwwNGUg=:\nMC:=:\n"), 0);
-    assert_int_equal(s.nchunks, 0);
-    assert_int_equal(s.nerrors, 3);
-    for (size_t i = 0; i < 3; i++) {
-        expect_error(&s, i, CHUNKSIM_CAPTURE_E_BASE64, i + 1);
-        assert_int_equal(s.err[i].got, 0);
-    }
-}
-
-static void test_mc_cut_line_and_empty_record_reported(void **state)
-{
-    (void)state;
-    seen_t s;
-    assert_int_equal(parse_text(&s, CHUNKSIM_CAPTURE_MC,
-                                "MC:CAIKCwwNGUg=:\nMC:CAIKCww\nMC::\nMC:CAIKCwwNGUg=:\nMC:CAIKC"),
-                     0);
-    assert_int_equal(s.nchunks, 2);
-    assert_int_equal(s.loc[1].line, 4);
-    assert_int_equal(s.nerrors, 3);
-    expect_error(&s, 0, CHUNKSIM_CAPTURE_E_UNTERMINATED, 2);
-    assert_int_equal(s.err[0].loc.column, 1);
-    expect_error(&s, 1, CHUNKSIM_CAPTURE_E_EMPTY, 3);
-    expect_error(&s, 2, CHUNKSIM_CAPTURE_E_UNTERMINATED, 5);
-}
-
-static void test_hex_lines_with_spaces_comments_and_crlf(void **state)
-{
-    (void)state;
-    seen_t s;
-    chunksim_capture_stats_t st;
-    const char *text = "# a capture\r\n"
-                       "08 02 0a 0b 0c 0d 19 48\r\n"
-                       "\r\n"
-                       "   \t\n"
-                       "  080\t20A0B0C0D1948  \n";
-    memset(&s, 0, sizeof(s));
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, text, strlen(text), &st), 0);
-    assert_int_equal(st.format, CHUNKSIM_CAPTURE_HEX);
-    assert_int_equal(s.nerrors, 0);
-    assert_int_equal(s.nchunks, 2);
-    assert_memory_equal(s.chunk[0], event_chunk, sizeof(event_chunk));
-    assert_memory_equal(s.chunk[1], event_chunk, sizeof(event_chunk));
-    assert_int_equal(s.loc[0].line, 2);
-    assert_int_equal(s.loc[1].line, 5);
-    assert_int_equal(s.loc[1].column, 3);
-}
-
-static void test_hex_bad_character_and_odd_digits_reported_by_line(void **state)
-{
-    (void)state;
-    seen_t s;
-    assert_int_equal(parse_text(&s, CHUNKSIM_CAPTURE_HEX,
-                                "0802\n08 0g 02\n080\n0x08\n08 02 0A 0B 0C 0D 19 48\n"),
-                     0);
-    assert_int_equal(s.nchunks, 2);
-    assert_int_equal(s.loc[1].line, 5);
-    assert_int_equal(s.nerrors, 3);
-    expect_error(&s, 0, CHUNKSIM_CAPTURE_E_HEX, 2);
-    assert_int_equal(s.err[0].loc.column, 5);
-    assert_int_equal(s.err[0].got, 'g');
-    expect_error(&s, 1, CHUNKSIM_CAPTURE_E_ODD_HEX, 3);
-    assert_int_equal(s.err[1].got, 3);
-    expect_error(&s, 2, CHUNKSIM_CAPTURE_E_HEX, 4);
-    assert_int_equal(s.err[2].got, 'x');
-}
-
-static void test_records_length_prefixed(void **state)
-{
-    (void)state;
-    seen_t s;
-    uint8_t in[2 * (2 + sizeof(event_chunk))];
-    for (size_t r = 0; r < 2; r++) {
-        uint8_t *p = in + r * (2 + sizeof(event_chunk));
-        p[0] = sizeof(event_chunk);
-        p[1] = 0;
-        memcpy(p + 2, event_chunk, sizeof(event_chunk));
-    }
-    chunksim_capture_stats_t st;
-    memset(&s, 0, sizeof(s));
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, in, sizeof(in), &st), 0);
-    assert_int_equal(st.format, CHUNKSIM_CAPTURE_RECORDS);
-    assert_int_equal(st.lines, 2);
-    assert_int_equal(s.nchunks, 2);
-    assert_int_equal(s.nerrors, 0);
-    assert_memory_equal(s.chunk[1], event_chunk, sizeof(event_chunk));
-    assert_int_equal(s.loc[1].line, 2);
-    assert_int_equal(s.loc[1].file_offset, 10);
-}
+    {.name = "test_mc_wrong_length_or_padding_is_bad_base64",
+     .fmt = CHUNKSIM_CAPTURE_MC,
+     .in = "MC:CAIKCwNGUg=:\nMC:CA==CwwNGUg=:\nMC:=:\n",
+     .err = {{CHUNKSIM_CAPTURE_E_BASE64, 1, ANY, 0},
+             {CHUNKSIM_CAPTURE_E_BASE64, 2, ANY, 0},
+             {CHUNKSIM_CAPTURE_E_BASE64, 3, ANY, 0}}},
+    {.name = "test_mc_cut_line_and_empty_record_reported",
+     .fmt = CHUNKSIM_CAPTURE_MC,
+     .in = "MC:CAIKCwwNGUg=:\nMC:CAIKCww\nMC::\nMC:CAIKCwwNGUg=:\nMC:CAIKC",
+     .chunk = {ANYWHERE, {4, ANY, ANY}},
+     .err = {{CHUNKSIM_CAPTURE_E_UNTERMINATED, 2, 1, ANY},
+             {CHUNKSIM_CAPTURE_E_EMPTY, 3, ANY, ANY},
+             {CHUNKSIM_CAPTURE_E_UNTERMINATED, 5, ANY, ANY}}},
+    {.name = "test_hex_lines_with_spaces_comments_and_crlf",
+     .in = "# a capture\r\n"
+           "08 02 0a 0b 0c 0d 19 48\r\n"
+           "\r\n"
+           "   \t\n"
+           "  080\t20A0B0C0D1948  \n",
+     .format = CHUNKSIM_CAPTURE_HEX,
+     .events = 0x3,
+     .chunk = {{2, ANY, ANY}, {5, 3, ANY}}},
+    {.name = "test_hex_bad_character_and_odd_digits_reported_by_line",
+     .fmt = CHUNKSIM_CAPTURE_HEX,
+     .in = "0802\n08 0g 02\n080\n0x08\n08 02 0A 0B 0C 0D 19 48\n",
+     .chunk = {ANYWHERE, {5, ANY, ANY}},
+     .err = {{CHUNKSIM_CAPTURE_E_HEX, 2, 5, 'g'},
+             {CHUNKSIM_CAPTURE_E_ODD_HEX, 3, ANY, 3},
+             {CHUNKSIM_CAPTURE_E_HEX, 4, ANY, 'x'}}},
+    {.name = "test_records_length_prefixed",
+     .in = two_records,
+     .len = sizeof(two_records),
+     .format = CHUNKSIM_CAPTURE_RECORDS,
+     .lines = 2,
+     .events = 0x3,
+     .chunk = {ANYWHERE, {2, ANY, 10}}},
+    {.name = "test_base64_lines_and_their_damage",
+     .fmt = CHUNKSIM_CAPTURE_BASE64,
+     .in = "# base64, one chunk per line\r\n"
+           "  CAIKCwwNGUg=  \r\n"
+           "\n"
+           "CAIKCwNGUg=\n"   /* a character dropped */
+           "CAIK*wwNGUg=\n", /* a character garbled */
+     .format = CHUNKSIM_CAPTURE_BASE64,
+     .events = 0x1,
+     .chunk = {{2, 3, ANY}},
+     .err = {{CHUNKSIM_CAPTURE_E_BASE64, 4, ANY, 0}, {CHUNKSIM_CAPTURE_E_BASE64, 5, 5, '*'}},
+     .more = base64_damage_more},
+    {.name = "test_mc_log_text_is_not_a_record",
+     .fmt = CHUNKSIM_CAPTURE_MC,
+     .in = "<inf> MC: ok\nstatus MC: -3, retry\nMC:CAIKCwwNGUg=:\n",
+     .chunk = {{3, ANY, ANY}},
+     .more = mc_log_text_more},
+};
 
 static void test_records_cut_in_a_record_or_its_length_is_truncated(void **state)
 {
     (void)state;
     seen_t s;
-    const uint8_t cut_body[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D,
-                                0x19, 0x48, 0x08, 0x00, 0x08, 0x02, 0x0A};
     memset(&s, 0, sizeof(s));
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, cut_body, sizeof(cut_body), NULL), 0);
+    /* The second record cut 3 bytes into its chunk. */
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, two_records, 15, NULL), 0);
     assert_int_equal(s.nchunks, 1);
     assert_int_equal(s.nerrors, 1);
     expect_error(&s, 0, CHUNKSIM_CAPTURE_E_TRUNCATED, 2);
@@ -237,7 +280,7 @@ static void test_records_cut_in_a_record_or_its_length_is_truncated(void **state
     assert_int_equal(s.err[0].got, 3);
 
     memset(&s, 0, sizeof(s));
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, cut_body, 11, NULL), 0);
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, two_records, 11, NULL), 0);
     assert_int_equal(s.nchunks, 1);
     assert_int_equal(s.nerrors, 1);
     assert_int_equal(s.err[0].expected, 2); /* inside the length prefix */
@@ -269,8 +312,6 @@ static void test_text_record_above_the_limit_is_too_long(void **state)
 static void test_detect_picks_each_format(void **state)
 {
     (void)state;
-    const uint8_t records[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48,
-                               0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
     /* Two whole records, then one the end cuts short. */
     const uint8_t cut[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48, 0x08,
                            0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48, 0x08, 0x00};
@@ -279,11 +320,12 @@ static void test_detect_picks_each_format(void **state)
     /* Hex digits only, and a multiple of 4: base64 too; the chunk header decides. */
     const char *hex_b64 = "08020a0b0c0d1948\n";
     const char *b64 = "# a chunk\nCAIKCwwNGUg=\n";
-    assert_int_equal(chunksim_capture_detect(records, sizeof(records)), CHUNKSIM_CAPTURE_RECORDS);
+    assert_int_equal(chunksim_capture_detect(two_records, sizeof(two_records)),
+                     CHUNKSIM_CAPTURE_RECORDS);
     assert_int_equal(chunksim_capture_detect(cut, sizeof(cut)), CHUNKSIM_CAPTURE_RECORDS);
     /* A damaged chunk header (channel bits set) leaves it records: the decoder reports it. */
-    uint8_t flipped[sizeof(records)];
-    memcpy(flipped, records, sizeof(records));
+    uint8_t flipped[sizeof(two_records)];
+    memcpy(flipped, two_records, sizeof(two_records));
     flipped[12] = 0x0F;
     assert_int_equal(chunksim_capture_detect(flipped, sizeof(flipped)), CHUNKSIM_CAPTURE_RECORDS);
     assert_int_equal(chunksim_capture_detect(event_chunk, sizeof(event_chunk)),
@@ -302,27 +344,29 @@ static void test_ambiguous_input_is_not_guessed(void **state)
 {
     (void)state;
     /* One 8-byte record is also an 8-byte raw chunk starting 0x08, 0x00: both fit. */
-    const uint8_t one_record[] = {0x08, 0x00, 0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
+    const uint8_t *one_record = two_records;
     /* Binary that is neither: no chunk header, no record walk. */
     const uint8_t neither[] = {0x01, 0x02, 0x03};
     /* Text that is hex and base64 alike, with no chunk header either way. */
     const char *text = "0000\n";
     const unsigned bin_or_records = 1u << CHUNKSIM_CAPTURE_BIN | 1u << CHUNKSIM_CAPTURE_RECORDS;
     const unsigned hex_or_b64 = 1u << CHUNKSIM_CAPTURE_HEX | 1u << CHUNKSIM_CAPTURE_BASE64;
-    assert_int_equal(chunksim_capture_candidates(one_record, sizeof(one_record)), bin_or_records);
+    assert_int_equal(chunksim_capture_candidates(one_record, sizeof(two_records) / 2),
+                     bin_or_records);
     assert_int_equal(chunksim_capture_candidates(neither, sizeof(neither)), bin_or_records);
     assert_int_equal(chunksim_capture_candidates((const uint8_t *)text, strlen(text)), hex_or_b64);
     seen_t s;
     chunksim_capture_stats_t st;
     memset(&s, 0, sizeof(s));
-    assert_int_equal(chunksim_capture_detect(one_record, sizeof(one_record)),
+    assert_int_equal(chunksim_capture_detect(one_record, sizeof(two_records) / 2),
                      CHUNKSIM_CAPTURE_AUTO);
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, one_record, sizeof(one_record), &st),
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_AUTO, one_record, sizeof(two_records) / 2, &st),
                      CHUNKSIM_CAPTURE_AMBIGUOUS);
     assert_int_equal(s.nchunks, 0);
     assert_int_equal(st.chunks, 0);
     /* Named, it parses. */
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, one_record, sizeof(one_record), &st), 0);
+    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_RECORDS, one_record, sizeof(two_records) / 2, &st),
+                     0);
     assert_int_equal(s.nchunks, 1);
     assert_int_equal(s.len[0], sizeof(event_chunk));
 }
@@ -342,50 +386,6 @@ static void test_bin_is_one_raw_chunk(void **state)
     memset(&s, 0, sizeof(s));
     assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_BIN, "", 0, &st), 0);
     assert_int_equal(st.chunks, 0);
-}
-
-static void test_base64_lines_and_their_damage(void **state)
-{
-    (void)state;
-    seen_t s;
-    chunksim_capture_stats_t st;
-    const char *text = "# base64, one chunk per line\r\n"
-                       "  CAIKCwwNGUg=  \r\n"
-                       "\n"
-                       "CAIKCwNGUg=\n"   /* a character dropped */
-                       "CAIK*wwNGUg=\n"; /* a character garbled */
-    memset(&s, 0, sizeof(s));
-    assert_int_equal(parse(&s, CHUNKSIM_CAPTURE_BASE64, text, strlen(text), &st), 0);
-    assert_int_equal(st.format, CHUNKSIM_CAPTURE_BASE64);
-    assert_int_equal(s.nchunks, 1);
-    assert_memory_equal(s.chunk[0], event_chunk, sizeof(event_chunk));
-    assert_int_equal(s.loc[0].line, 2);
-    assert_int_equal(s.loc[0].column, 3);
-    assert_int_equal(s.nerrors, 2);
-    expect_error(&s, 0, CHUNKSIM_CAPTURE_E_BASE64, 4);
-    assert_int_equal(s.err[0].got, 0);
-    assert_int_equal(s.err[1].loc.line, 5);
-    assert_int_equal(s.err[1].loc.column, 5);
-    assert_int_equal(s.err[1].got, '*');
-    char msg[128];
-    chunksim_capture_error_describe(&s.err[1], msg, sizeof(msg));
-    assert_string_equal(msg, "bad base64: character '*' 0x2A");
-}
-
-static void test_mc_log_text_is_not_a_record(void **state)
-{
-    (void)state;
-    seen_t s;
-    assert_int_equal(parse_text(&s, CHUNKSIM_CAPTURE_MC,
-                                "<inf> MC: ok\nstatus MC: -3, retry\nMC:CAIKCwwNGUg=:\n"),
-                     0);
-    assert_int_equal(s.nchunks, 1);
-    assert_int_equal(s.loc[0].line, 3);
-    assert_int_equal(s.nerrors, 0);
-    /* The CLI's name for the console export names mc. */
-    chunksim_capture_format_t got = CHUNKSIM_CAPTURE_AUTO;
-    assert_int_equal(chunksim_capture_format_from_name("sdk_data_export", &got), 0);
-    assert_int_equal(got, CHUNKSIM_CAPTURE_MC);
 }
 
 static void test_format_names_round_trip_and_unknown_refused(void **state)
@@ -416,25 +416,27 @@ static void test_chunk_callback_value_stops_the_parse(void **state)
     assert_int_equal(s.nchunks, 1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mc_records_anywhere_in_a_line_other_text_ignored),
-        cmocka_unit_test(test_mc_bad_character_named_by_line_and_column),
-        cmocka_unit_test(test_mc_wrong_length_or_padding_is_bad_base64),
-        cmocka_unit_test(test_mc_cut_line_and_empty_record_reported),
-        cmocka_unit_test(test_hex_lines_with_spaces_comments_and_crlf),
-        cmocka_unit_test(test_hex_bad_character_and_odd_digits_reported_by_line),
-        cmocka_unit_test(test_records_length_prefixed),
-        cmocka_unit_test(test_records_cut_in_a_record_or_its_length_is_truncated),
-        cmocka_unit_test(test_text_record_above_the_limit_is_too_long),
-        cmocka_unit_test(test_detect_picks_each_format),
-        cmocka_unit_test(test_ambiguous_input_is_not_guessed),
-        cmocka_unit_test(test_bin_is_one_raw_chunk),
-        cmocka_unit_test(test_base64_lines_and_their_damage),
-        cmocka_unit_test(test_mc_log_text_is_not_a_record),
-        cmocka_unit_test(test_format_names_round_trip_and_unknown_refused),
-        cmocka_unit_test(test_chunk_callback_value_stops_the_parse),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/* Case i of parse_cases, run as a test of its own under its name. */
+#define PARSE_TEST(i)                                                                              \
+    {                                                                                              \
+        parse_cases[i].name, test_parse_case, NULL, NULL, (void *)&parse_cases[i]                  \
+    }
+
+CHUNKSIM_TEST_MAIN({
+    PARSE_TEST(0),
+    PARSE_TEST(1),
+    PARSE_TEST(2),
+    PARSE_TEST(3),
+    PARSE_TEST(4),
+    PARSE_TEST(5),
+    PARSE_TEST(6),
+    cmocka_unit_test(test_records_cut_in_a_record_or_its_length_is_truncated),
+    cmocka_unit_test(test_text_record_above_the_limit_is_too_long),
+    cmocka_unit_test(test_detect_picks_each_format),
+    cmocka_unit_test(test_ambiguous_input_is_not_guessed),
+    cmocka_unit_test(test_bin_is_one_raw_chunk),
+    PARSE_TEST(7),
+    PARSE_TEST(8),
+    cmocka_unit_test(test_format_names_round_trip_and_unknown_refused),
+    cmocka_unit_test(test_chunk_callback_value_stops_the_parse),
+})

@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #define MAX_RUNS         64
 #define MC_PREFIX_COLUMN 21 /* "[00000] <inf> mflt: " is 20 characters */
@@ -58,6 +59,8 @@ typedef struct fixture {
     blob_t image;    /* its image */
     blob_t *chunks;  /* its delivered chunks in seq order */
     size_t nchunks;
+    int *order; /* order_all(): the capture most tests write, damaged or not */
+    size_t norder;
 } fixture_t;
 
 static fixture_t fx;
@@ -132,17 +135,21 @@ static sqlite3 *db_open(void)
     return db;
 }
 
+/* The row sql (? the run id) gives for one run, stepped to: there must be one. Finalize it. */
+static sqlite3_stmt *db_run_row(sqlite3 *db, const char *sql, int64_t run_id)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, run_id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    return st;
+}
+
 static blob_t db_image(int64_t run_id)
 {
     sqlite3 *db = db_open();
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT i.data FROM runs r JOIN images i USING (image_id) "
-                                        "WHERE r.run_id = ?",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, run_id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_stmt *st = db_run_row(
+        db, "SELECT i.data FROM runs r JOIN images i USING (image_id) WHERE r.run_id = ?", run_id);
     blob_t b = blob_copy(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0));
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -152,10 +159,7 @@ static blob_t db_image(int64_t run_id)
 static int64_t db_int(const char *sql, int64_t run_id)
 {
     sqlite3 *db = db_open();
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_int64(st, 1, run_id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_stmt *st = db_run_row(db, sql, run_id);
     int64_t v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -188,7 +192,20 @@ static void db_chunks(int64_t run_id)
 }
 
 /* Every starter scenario, as the library has it, recorded into one temporary database. */
-static int setup(void **state)
+/* The whole delivered stream in order, then the event chunk. */
+static int *order_all(size_t *n)
+{
+    int *o = malloc((fx.nchunks + 4) * sizeof(*o));
+    assert_non_null(o);
+    for (size_t i = 0; i < fx.nchunks; i++) {
+        o[i] = (int)i;
+    }
+    o[fx.nchunks] = -1;
+    *n = fx.nchunks + 1;
+    return o;
+}
+
+static int group_setup(void **state)
 {
     (void)state;
     snprintf(fx.dir, sizeof(fx.dir), "/tmp/chunksim-decode-XXXXXX");
@@ -234,16 +251,18 @@ static int setup(void **state)
     }
     fx.image = db_image(fx.ble_run);
     db_chunks(fx.ble_run);
+    fx.order = order_all(&fx.norder);
     return fx.nchunks > 100 ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     for (size_t i = 0; i < fx.nchunks; i++) {
         free(fx.chunks[i].data);
     }
     free(fx.chunks);
+    free(fx.order);
     free(fx.image.data);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
@@ -348,22 +367,17 @@ static void write_capture(const char *path, fmt_t fmt, const int *order, size_t 
     fclose(f);
 }
 
-/* The whole delivered stream in order, then the event chunk. */
-static int *order_all(size_t *n)
-{
-    int *o = malloc((fx.nchunks + 4) * sizeof(*o));
-    assert_non_null(o);
-    for (size_t i = 0; i < fx.nchunks; i++) {
-        o[i] = (int)i;
-    }
-    o[fx.nchunks] = -1;
-    *n = fx.nchunks + 1;
-    return o;
-}
-
 static void path_in(char *buf, size_t len, const char *name)
 {
     snprintf(buf, len, "%s/%s", fx.dir, name);
+}
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
 }
 
 /* ---- decode round trips ---- */
@@ -518,13 +532,11 @@ static void test_each_capture_format_round_trips_to_the_image(void **state)
 {
     (void)state;
     static const char *const names[] = {"mc", "hex", "base64", "records"};
-    size_t n;
-    int *o = order_all(&n);
     for (int f = FMT_MC; f <= FMT_RECORDS; f++) {
         char path[128], out_dir[128], file[192], want[96];
         snprintf(path, sizeof(path), "%s/good.%s", fx.dir, names[f]);
         snprintf(out_dir, sizeof(out_dir), "%s/out-%s", fx.dir, names[f]);
-        write_capture(path, (fmt_t)f, o, n);
+        write_capture(path, (fmt_t)f, fx.order, fx.norder);
         result_t r = decode(path, "--out", out_dir, NULL);
         assert_int_equal(r.rc, 0);
         snprintf(want, sizeof(want), "encoding %s (detected)", names[f]);
@@ -543,10 +555,27 @@ static void test_each_capture_format_round_trips_to_the_image(void **state)
         assert_null(strstr(r.out, "message 1:"));
         result_free(&r);
     }
-    free(o);
 }
 
 /* ---- damage, located ---- */
+
+/*
+ * Decodes the capture at path, against image unless NULL: exit 1, and each of needles (a list
+ * that ends at NULL) and also (unless NULL) in the output.
+ */
+static void expect_decode_damage(const char *path, const char *image, const char *const *needles,
+                                 const char *also)
+{
+    result_t r = image ? decode(path, "--image", image, NULL) : decode(path, NULL);
+    assert_int_equal(r.rc, 1);
+    for (const char *const *p = needles; *p != NULL; p++) {
+        expect_in(&r, *p);
+    }
+    if (also != NULL) {
+        expect_in(&r, also);
+    }
+    result_free(&r);
+}
 
 /* Decodes order[0..n) written as fmt; expects exit 1 and each needle; the event still decodes. */
 static void expect_damage(fmt_t fmt, const int *order, size_t n, const char *image,
@@ -559,66 +588,77 @@ static void expect_damage(fmt_t fmt, const int *order, size_t n, const char *ima
             : fmt == FMT_BASE64 ? "damaged.b64"
                                 : "damaged.bin");
     write_capture(path, fmt, order, n);
-    result_t r = image ? decode(path, "--image", image, NULL) : decode(path, NULL);
-    assert_int_equal(r.rc, 1);
-    for (const char *const *p = needles; *p != NULL; p++) {
-        expect_in(&r, *p);
+    expect_decode_damage(path, image, needles, ": event, 5 bytes, CRC ok");
+}
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+/*
+ * The whole stream with one chunk, k, dropped, sent twice or swapped with the next, written as
+ * fmt: what its decode says. damage is a printf format of the damage's line (k + line), then
+ * chunk k's first and last byte; also, what else the output must hold (ends at NULL).
+ */
+typedef struct edit_case {
+    const char *name;
+    enum { DROP, DUPLICATE, SWAP } edit;
+    size_t k;
+    fmt_t fmt;
+    size_t line;
+    const char *damage;
+    const char *also[3];
+} edit_case_t;
+
+static const edit_case_t edit_cases[] = {
+    {"test_dropped_chunk_is_a_gap_at_the_next_line",
+     DROP,
+     100,
+     FMT_MC,
+     2,
+     "damage: line %zu, column " STR(MC_PREFIX_COLUMN) ": gap: message bytes %u..%u never",
+     {"1 message (1 intact)"}},
+    {"test_duplicated_chunk_is_named_at_its_second_line",
+     DUPLICATE,
+     57,
+     FMT_MC,
+     3,
+     "damage: line %zu, column " STR(MC_PREFIX_COLUMN) ": duplicate: bytes %u..%u already",
+     {"message 1: coredump", "CRC ok"}},
+    {"test_swapped_chunks_are_out_of_order_at_the_late_line",
+     SWAP,
+     1000,
+     FMT_HEX,
+     3,
+     "damage: line %zu: out of order: offset %u arrived after",
+     {"2 messages (2 intact)"}},
+};
+
+static void test_edit_case(void **state)
+{
+    const edit_case_t *c = *state;
+    const size_t k = c->k;
+    size_t n;
+    int *o = order_all(&n); /* a copy: the edit is this test's alone */
+    if (c->edit == DROP) {
+        memmove(o + k, o + k + 1, (n - k - 1) * sizeof(*o));
+        n--;
+    } else if (c->edit == DUPLICATE) {
+        memmove(o + k + 1, o + k, (n - k) * sizeof(*o));
+        n++;
+    } else {
+        o[k] = (int)k + 1;
+        o[k + 1] = (int)k;
     }
-    expect_in(&r, ": event, 5 bytes, CRC ok");
-    result_free(&r);
-}
-
-static void test_dropped_chunk_is_a_gap_at_the_next_line(void **state)
-{
-    (void)state;
-    size_t n;
-    int *o = order_all(&n);
-    const size_t k = 100;
-    memmove(o + k, o + k + 1, (n - k - 1) * sizeof(*o));
     char want[160];
-    snprintf(want, sizeof(want), "damage: line %zu, column %d: gap: message bytes %u..%u never",
-             k + 2, MC_PREFIX_COLUMN, chunk_offset(k), chunk_offset(k + 1) - 1);
-    const char *needles[] = {want, "1 message (1 intact)", NULL};
-    expect_damage(FMT_MC, o, n - 1, NULL, needles);
-    free(o);
-}
-
-static void test_duplicated_chunk_is_named_at_its_second_line(void **state)
-{
-    (void)state;
-    size_t n;
-    int *o = order_all(&n);
-    const size_t k = 57;
-    memmove(o + k + 1, o + k, (n - k) * sizeof(*o));
-    char want[160];
-    snprintf(want, sizeof(want), "damage: line %zu, column %d: duplicate: bytes %u..%u already",
-             k + 3, MC_PREFIX_COLUMN, chunk_offset(k), chunk_offset(k + 1) - 1);
-    const char *needles[] = {want, "message 1: coredump", "CRC ok", NULL};
-    expect_damage(FMT_MC, o, n + 1, NULL, needles);
-    free(o);
-}
-
-static void test_swapped_chunks_are_out_of_order_at_the_late_line(void **state)
-{
-    (void)state;
-    size_t n;
-    int *o = order_all(&n);
-    const size_t k = 1000;
-    o[k] = (int)k + 1;
-    o[k + 1] = (int)k;
-    char want[160];
-    snprintf(want, sizeof(want), "damage: line %zu: out of order: offset %u arrived after", k + 3,
-             chunk_offset(k));
-    const char *needles[] = {want, "2 messages (2 intact)", NULL};
-    expect_damage(FMT_HEX, o, n, NULL, needles);
+    snprintf(want, sizeof(want), c->damage, k + c->line, chunk_offset(k), chunk_offset(k + 1) - 1);
+    const char *needles[] = {want, c->also[0], c->also[1], c->also[2], NULL};
+    expect_damage(c->fmt, o, n, NULL, needles);
     free(o);
 }
 
 static void test_flipped_byte_is_a_bad_crc_located_by_the_image(void **state)
 {
     (void)state;
-    size_t n;
-    int *o = order_all(&n);
     const size_t k = 321;
     uint32_t start;
     size_t at = chunk_data_start(&fx.chunks[k], &start) + 2;
@@ -631,16 +671,12 @@ static void test_flipped_byte_is_a_bad_crc_located_by_the_image(void **state)
              "offset %u",
              k + 2, MC_PREFIX_COLUMN, start + 2, start + 1);
     path_in(img, sizeof(img), "image.bin");
-    FILE *f = fopen(img, "wb");
-    assert_non_null(f);
-    fwrite(fx.image.data, 1, fx.image.len, f);
-    fclose(f);
+    write_bytes(img, fx.image.data, fx.image.len);
     const char *needles[] = {crc, where, "CRC BAD", NULL};
-    expect_damage(FMT_MC, o, n, img, needles);
+    expect_damage(FMT_MC, fx.order, fx.norder, img, needles);
     const char *crc_only[] = {crc, NULL};
-    expect_damage(FMT_MC, o, n, NULL, crc_only);
+    expect_damage(FMT_MC, fx.order, fx.norder, NULL, crc_only);
     fx.chunks[k].data[at] ^= 0x10;
-    free(o);
 }
 
 /* ---- run-length encoded messages ---- */
@@ -715,10 +751,7 @@ static void test_rle_message_expands_and_its_damage_is_located(void **state)
     char cap[128], img[128];
     path_in(cap, sizeof(cap), "rle.hex");
     path_in(img, sizeof(img), "rle-image.bin");
-    FILE *f = fopen(img, "wb");
-    assert_non_null(f);
-    fwrite(fx.image.data, 1, fx.image.len, f);
-    fclose(f);
+    write_bytes(img, fx.image.data, fx.image.len);
 
     write_one_chunk_hex(cap, msg, n);
     result_t r = decode(cap, "--image", img, NULL);
@@ -746,130 +779,99 @@ static void test_rle_message_expands_and_its_damage_is_located(void **state)
     }
     msg[at] ^= 0x01;
     write_one_chunk_hex(cap, msg, n);
-    r = decode(cap, "--image", img, NULL);
-    assert_int_equal(r.rc, 1);
     char want[160];
     snprintf(want, sizeof(want), "message 1 offset %zu: differs from the image at image offset %u",
              at, image_at);
-    expect_in(&r, want);
-    expect_in(&r, "the CRC matched: silent corruption");
-    result_free(&r);
+    const char *silent[] = {want, "the CRC matched: silent corruption", NULL};
+    expect_decode_damage(cap, img, silent, NULL);
     msg[at] ^= 0x01;
 
     write_one_chunk_hex(cap, msg, n - 1);
-    r = decode(cap, NULL);
-    assert_int_equal(r.rc, 1);
-    expect_in(&r, "damage: line 1: message 1 offset");
-    expect_in(&r, "run-length encoding does not expand at encoded offset");
-    result_free(&r);
+    const char *cut[] = {"damage: line 1: message 1 offset",
+                         "run-length encoding does not expand at encoded offset", NULL};
+    expect_decode_damage(cap, NULL, cut, NULL);
 }
 
 static void test_cut_binary_capture_is_truncated_at_its_record(void **state)
 {
     (void)state;
-    size_t n;
-    int *o = order_all(&n);
     const size_t k = 2000; /* the file ends 3 bytes into record k + 1 */
     char path[128];
     path_in(path, sizeof(path), "cut.bin");
-    write_capture(path, FMT_RECORDS, o, n);
+    write_capture(path, FMT_RECORDS, fx.order, fx.norder);
     size_t cut = 0;
     for (size_t i = 0; i < k; i++) {
         cut += 2 + fx.chunks[i].len;
     }
     assert_int_equal(truncate(path, (off_t)(cut + 3)), 0);
-    result_t r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
-    char want[160];
-    snprintf(want, sizeof(want),
+    char announced[160], stops[160];
+    snprintf(announced, sizeof(announced),
              "damage: record %zu (byte %zu): truncated: %zu bytes announced, 1 left", k + 1, cut,
              fx.chunks[k].len);
-    expect_in(&r, want);
-    snprintf(want, sizeof(want),
+    snprintf(stops, sizeof(stops),
              "damage: record %zu (byte %zu): truncated: the message stops at offset %u", k,
              cut - 2 - fx.chunks[k - 1].len, chunk_offset(k));
-    expect_in(&r, want);
-    expect_in(&r, "encoding records (detected)");
-    result_free(&r);
+    const char *records[] = {announced, stops, "encoding records (detected)", NULL};
+    expect_decode_damage(path, NULL, records, NULL);
 
     /* A console capture cut in the middle of a line. */
     path_in(path, sizeof(path), "cut.mc");
-    write_capture(path, FMT_MC, o, n);
+    write_capture(path, FMT_MC, fx.order, fx.norder);
     blob_t text = read_file(path);
     char *line = strstr((char *)text.data, "[02000]");
     assert_non_null(line);
     size_t keep = (size_t)(line - (char *)text.data) + 30;
     free(text.data);
     assert_int_equal(truncate(path, (off_t)keep), 0);
-    r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
-    snprintf(want, sizeof(want), "damage: line %zu, column %d: MC record has no closing ':'", k + 2,
-             MC_PREFIX_COLUMN);
-    expect_in(&r, want);
-    snprintf(want, sizeof(want),
+    char unclosed[160];
+    snprintf(unclosed, sizeof(unclosed),
+             "damage: line %zu, column %d: MC record has no closing ':'", k + 2, MC_PREFIX_COLUMN);
+    snprintf(stops, sizeof(stops),
              "damage: line %zu, column %d: truncated: the message stops at offset %u", k + 1,
              MC_PREFIX_COLUMN, chunk_offset(k));
-    expect_in(&r, want);
-    result_free(&r);
-    free(o);
+    const char *mc[] = {unclosed, stops, NULL};
+    expect_decode_damage(path, NULL, mc, NULL);
 }
 
 static void test_garbled_records_named_by_line_and_column_then_the_gap(void **state)
 {
     (void)state;
-    size_t n;
-    int *o = order_all(&n);
     const size_t k = 700;
-    char path[128], want[160];
+    char path[128], want[160], gap[160];
+    const char *needles[] = {want, gap, NULL};
     path_in(path, sizeof(path), "garbled.mc");
-    write_capture(path, FMT_MC, o, n);
+    write_capture(path, FMT_MC, fx.order, fx.norder);
     blob_t text = read_file(path);
     char *line = strstr((char *)text.data, "[00700]");
     assert_non_null(line);
     line[MC_PREFIX_COLUMN - 1 + 3 + 4] = '*'; /* the fifth base64 character */
-    FILE *f = fopen(path, "wb");
-    fwrite(text.data, 1, text.len, f);
-    fclose(f);
+    write_bytes(path, text.data, text.len);
     free(text.data);
-    result_t r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
     snprintf(want, sizeof(want),
              "damage: line %zu, column %d: bad base64 in MC record: character '*'", k + 2,
              MC_PREFIX_COLUMN + 3 + 4);
-    expect_in(&r, want);
-    snprintf(want, sizeof(want), "damage: line %zu, column %d: gap: message bytes %u..%u", k + 3,
+    snprintf(gap, sizeof(gap), "damage: line %zu, column %d: gap: message bytes %u..%u", k + 3,
              MC_PREFIX_COLUMN, chunk_offset(k), chunk_offset(k + 1) - 1);
-    expect_in(&r, want);
-    result_free(&r);
+    expect_decode_damage(path, NULL, needles, NULL);
 
     path_in(path, sizeof(path), "garbled.hex");
-    write_capture(path, FMT_HEX, o, n);
+    write_capture(path, FMT_HEX, fx.order, fx.norder);
     text = read_file(path);
     char *p = (char *)text.data;
     for (size_t l = 0; l < k + 1; l++) {
         p = strchr(p, '\n') + 1;
     }
     p[4] = 'q'; /* line k + 2, column 5 */
-    f = fopen(path, "wb");
-    fwrite(text.data, 1, text.len, f);
-    fclose(f);
+    write_bytes(path, text.data, text.len);
     free(text.data);
-    r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
     snprintf(want, sizeof(want), "damage: line %zu, column 5: bad hex: character 'q'", k + 2);
-    expect_in(&r, want);
-    snprintf(want, sizeof(want), "damage: line %zu: gap: message bytes %u..", k + 3,
-             chunk_offset(k));
-    expect_in(&r, want);
-    result_free(&r);
-    free(o);
+    snprintf(gap, sizeof(gap), "damage: line %zu: gap: message bytes %u..", k + 3, chunk_offset(k));
+    expect_decode_damage(path, NULL, needles, NULL);
 }
 
 static void test_missing_first_chunk_leaves_orphans_folded_after_three(void **state)
 {
     (void)state;
-    size_t n;
-    int *o = order_all(&n);
     char want[160];
     snprintf(want, sizeof(want), "damage: line 2, column %d: orphan continuation at offset %u",
              MC_PREFIX_COLUMN, chunk_offset(1));
@@ -877,8 +879,7 @@ static void test_missing_first_chunk_leaves_orphans_folded_after_three(void **st
     snprintf(fold, sizeof(fold), "damage: ... and %zu more orphan (the last at line %zu,",
              fx.nchunks - 1 - 3, fx.nchunks);
     const char *needles[] = {want, fold, "message 1: event", NULL};
-    expect_damage(FMT_MC, o + 1, n - 1, NULL, needles);
-    free(o);
+    expect_damage(FMT_MC, fx.order + 1, fx.norder - 1, NULL, needles);
 }
 
 static void test_key_image_length_and_verbose_checks(void **state)
@@ -900,51 +901,35 @@ static void test_key_image_length_and_verbose_checks(void **state)
     }
     fprintf(f, " %02X %02X\n", crc & 0xFF, crc >> 8);
     fclose(f);
-    result_t r = decode(path, NULL);
-    assert_int_equal(r.rc, 1);
-    expect_in(&r, "with project key");
-    expect_in(&r, "damage: line 1: message 1 offset 1: project key without its terminating NUL");
-    result_free(&r);
+    const char *keyed[] = {
+        "with project key",
+        "damage: line 1: message 1 offset 1: project key without its terminating NUL", NULL};
+    expect_decode_damage(path, NULL, keyed, NULL);
 
     /* The whole stream against an image one byte shorter. */
-    size_t n;
-    int *o = order_all(&n);
     path_in(path, sizeof(path), "whole.bin");
-    write_capture(path, FMT_RECORDS, o, n);
+    write_capture(path, FMT_RECORDS, fx.order, fx.norder);
     path_in(img, sizeof(img), "short-image.bin");
-    f = fopen(img, "wb");
-    fwrite(fx.image.data, 1, fx.image.len - 1, f);
-    fclose(f);
-    r = decode(path, "--image", img, NULL);
-    assert_int_equal(r.rc, 1);
+    write_bytes(img, fx.image.data, fx.image.len - 1);
     char want[128];
     snprintf(want, sizeof(want), "coredump of %zu bytes, the image has %zu", fx.image.len,
              fx.image.len - 1);
-    expect_in(&r, want);
-    result_free(&r);
+    const char *shorter[] = {want, NULL};
+    expect_decode_damage(path, img, shorter, NULL);
 
     /* --verbose: every orphan on its own line, none folded. */
     path_in(path, sizeof(path), "orphans.mc");
-    write_capture(path, FMT_MC, o + 1, 10);
-    r = decode(path, "-v", NULL);
+    write_capture(path, FMT_MC, fx.order + 1, 10);
+    result_t r = decode(path, "-v", NULL);
     assert_int_equal(r.rc, 1);
     assert_null(strstr(r.out, "more orphan"));
     snprintf(want, sizeof(want), "damage: line 11, column %d: orphan continuation at offset %u",
              MC_PREFIX_COLUMN, chunk_offset(10));
     expect_in(&r, want);
     result_free(&r);
-    free(o);
 }
 
 /* ---- exit codes ---- */
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
 
 /* The Memfault CLI's post-chunk encodings, one chunk each, as its docs show them. */
 static void test_cli_single_chunk_encodings_each_decode(void **state)
@@ -1016,15 +1001,9 @@ static void test_exit_codes_for_usage_and_unreadable_input(void **state)
     path_in(empty, sizeof(empty), "empty.txt");
     path_in(good, sizeof(good), "good.mc");
     snprintf(file_as_dir, sizeof(file_as_dir), "%s/sub", notdb);
-    FILE *f = fopen(notdb, "w");
-    fputs("this is not SQLite\n", f);
-    fclose(f);
-    f = fopen(empty, "w");
-    fclose(f);
-    size_t n;
-    int *o = order_all(&n);
-    write_capture(good, FMT_MC, o, n);
-    free(o);
+    write_bytes(notdb, "this is not SQLite\n", strlen("this is not SQLite\n"));
+    write_bytes(empty, "", 0);
+    write_capture(good, FMT_MC, fx.order, fx.norder);
 
     struct {
         int rc;
@@ -1067,25 +1046,27 @@ static void test_exit_codes_for_usage_and_unreadable_input(void **state)
     result_free(&r);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_starter_run_decodes_back_to_its_image),
-        cmocka_unit_test(test_silent_corruption_located_by_seq_against_the_runs_image),
-        cmocka_unit_test(test_undelivered_last_chunk_truncates_and_all_chunks_restores_it),
-        cmocka_unit_test(test_each_capture_format_round_trips_to_the_image),
-        cmocka_unit_test(test_dropped_chunk_is_a_gap_at_the_next_line),
-        cmocka_unit_test(test_duplicated_chunk_is_named_at_its_second_line),
-        cmocka_unit_test(test_swapped_chunks_are_out_of_order_at_the_late_line),
-        cmocka_unit_test(test_flipped_byte_is_a_bad_crc_located_by_the_image),
-        cmocka_unit_test(test_rle_message_expands_and_its_damage_is_located),
-        cmocka_unit_test(test_cut_binary_capture_is_truncated_at_its_record),
-        cmocka_unit_test(test_garbled_records_named_by_line_and_column_then_the_gap),
-        cmocka_unit_test(test_missing_first_chunk_leaves_orphans_folded_after_three),
-        cmocka_unit_test(test_key_image_length_and_verbose_checks),
-        cmocka_unit_test(test_cli_single_chunk_encodings_each_decode),
-        cmocka_unit_test(test_ambiguous_capture_names_the_candidates_and_the_flag),
-        cmocka_unit_test(test_exit_codes_for_usage_and_unreadable_input),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+/* Case i of edit_cases, run as a test of its own under its name. */
+#define EDIT_TEST(i)                                                                               \
+    {                                                                                              \
+        edit_cases[i].name, test_edit_case, NULL, NULL, (void *)&edit_cases[i]                     \
+    }
+
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(test_every_starter_run_decodes_back_to_its_image),
+    cmocka_unit_test(test_silent_corruption_located_by_seq_against_the_runs_image),
+    cmocka_unit_test(test_undelivered_last_chunk_truncates_and_all_chunks_restores_it),
+    cmocka_unit_test(test_each_capture_format_round_trips_to_the_image),
+    EDIT_TEST(0),
+    EDIT_TEST(1),
+    EDIT_TEST(2),
+    cmocka_unit_test(test_flipped_byte_is_a_bad_crc_located_by_the_image),
+    cmocka_unit_test(test_rle_message_expands_and_its_damage_is_located),
+    cmocka_unit_test(test_cut_binary_capture_is_truncated_at_its_record),
+    cmocka_unit_test(test_garbled_records_named_by_line_and_column_then_the_gap),
+    cmocka_unit_test(test_missing_first_chunk_leaves_orphans_folded_after_three),
+    cmocka_unit_test(test_key_image_length_and_verbose_checks),
+    cmocka_unit_test(test_cli_single_chunk_encodings_each_decode),
+    cmocka_unit_test(test_ambiguous_capture_names_the_candidates_and_the_flag),
+    cmocka_unit_test(test_exit_codes_for_usage_and_unreadable_input),
+})

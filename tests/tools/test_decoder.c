@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #define MAX_EVENTS 32
 
@@ -716,31 +717,27 @@ static void test_ram_image_has_zero_filled_stretches(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_vectors_decode),
-        cmocka_unit_test(test_message_maps_offsets_to_chunks),
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_spec_vectors_decode),
+    cmocka_unit_test(test_message_maps_offsets_to_chunks),
 #define ONE_DAMAGE_CASE(i)                                                                         \
     {one_damage_cases[i].name, test_one_damage_case, NULL, NULL, (void *)&one_damage_cases[i]}
-        ONE_DAMAGE_CASE(0),
-        ONE_DAMAGE_CASE(1),
-        ONE_DAMAGE_CASE(2),
-        cmocka_unit_test(test_repeat_of_the_last_chunk_after_completion_is_a_duplicate),
-        cmocka_unit_test(test_swapped_chunks_are_out_of_order_and_message_completes),
-        cmocka_unit_test(test_bad_crc_reported_at_the_last_chunk_and_message_still_delivered),
-        cmocka_unit_test(test_new_first_chunk_truncates_the_message_and_decoding_carries_on),
-        cmocka_unit_test(test_orphan_oversize_short_and_conflict_are_located),
-        cmocka_unit_test(test_conflicting_last_chunk_is_refused_with_its_crc),
-        cmocka_unit_test(test_bad_headers_are_reported_and_skipped),
-        cmocka_unit_test(test_coredump_limit_follows_the_image),
-        cmocka_unit_test(test_project_key_counts_in_the_message_header),
-        cmocka_unit_test(test_coredump_walk_lists_blocks_and_footer_of_a_built_image),
-        cmocka_unit_test(test_coredump_walk_reports_each_broken_part),
-        cmocka_unit_test(test_rle_expand_vectors_and_problems),
-        cmocka_unit_test(test_rle_encoded_offset_names_the_byte_it_expands_from),
-        cmocka_unit_test(test_rle_message_is_expanded_as_it_completes),
-        cmocka_unit_test(test_ram_image_has_zero_filled_stretches),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+    ONE_DAMAGE_CASE(0),
+    ONE_DAMAGE_CASE(1),
+    ONE_DAMAGE_CASE(2),
+    cmocka_unit_test(test_repeat_of_the_last_chunk_after_completion_is_a_duplicate),
+    cmocka_unit_test(test_swapped_chunks_are_out_of_order_and_message_completes),
+    cmocka_unit_test(test_bad_crc_reported_at_the_last_chunk_and_message_still_delivered),
+    cmocka_unit_test(test_new_first_chunk_truncates_the_message_and_decoding_carries_on),
+    cmocka_unit_test(test_orphan_oversize_short_and_conflict_are_located),
+    cmocka_unit_test(test_conflicting_last_chunk_is_refused_with_its_crc),
+    cmocka_unit_test(test_bad_headers_are_reported_and_skipped),
+    cmocka_unit_test(test_coredump_limit_follows_the_image),
+    cmocka_unit_test(test_project_key_counts_in_the_message_header),
+    cmocka_unit_test(test_coredump_walk_lists_blocks_and_footer_of_a_built_image),
+    cmocka_unit_test(test_coredump_walk_reports_each_broken_part),
+    cmocka_unit_test(test_rle_expand_vectors_and_problems),
+    cmocka_unit_test(test_rle_encoded_offset_names_the_byte_it_expands_from),
+    cmocka_unit_test(test_rle_message_is_expanded_as_it_completes),
+    cmocka_unit_test(test_ram_image_has_zero_filled_stretches),
+})

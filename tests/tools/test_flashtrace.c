@@ -21,18 +21,19 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 #include <sqlite3.h>
 
 static char tmpdir[256];
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/chunksim-test-flashtrace-XXXXXX");
     return mkdtemp(tmpdir) == NULL ? -1 : 0;
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     char cmd[300];
@@ -45,12 +46,17 @@ static void tmp_path(char *out, size_t n, const char *name)
     snprintf(out, n, "%s/%s", tmpdir, name);
 }
 
-static void write_file(const char *path, const char *text)
+static void write_bytes(const char *path, const void *data, size_t len)
 {
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
-    fputs(text, fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
     fclose(fp);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    write_bytes(path, text, strlen(text));
 }
 
 static int64_t run_into(const chunksim_scenario_t *sc, const char *db)
@@ -148,24 +154,19 @@ static void csv_errors_name_the_file_and_line(void **state)
 static void csv_with_too_many_fields_or_nul_bytes_is_refused(void **state)
 {
     (void)state;
-    char path[300], err[512];
-    tmp_path(path, sizeof(path), "wide.csv");
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
+    char path[300], err[512], wide[400] = "";
     for (int i = 0; i < 70; i++) {
-        fprintf(fp, "c%d,", i);
+        snprintf(wide + strlen(wide), sizeof(wide) - strlen(wide), "c%d,", i);
     }
-    fputs("op\n", fp);
-    fclose(fp);
+    strcat(wide, "op\n");
+    tmp_path(path, sizeof(path), "wide.csv");
+    write_file(path, wide);
     chunksim_flashtrace_t tr;
     assert_int_equal(chunksim_flashtrace_load(&tr, path, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "wide.csv:1: more than 64 fields"));
 
     tmp_path(path, sizeof(path), "nul.csv");
-    fp = fopen(path, "w");
-    assert_non_null(fp);
-    fwrite("op,kind\0x\n", 1, 11, fp);
-    fclose(fp);
+    write_bytes(path, "op,kind\0x\n", 11);
     assert_int_equal(chunksim_flashtrace_load(&tr, path, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "nul.csv: not a text file"));
 }
@@ -435,22 +436,18 @@ static void a_gap_in_the_recorded_seq_keeps_the_operation_numbers(void **state)
     assert_non_null(strstr(err, "no flash operations"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(csv_loads_every_row_with_its_kind_latency_and_fault),
-        cmocka_unit_test(csv_errors_name_the_file_and_line),
-        cmocka_unit_test(csv_with_too_many_fields_or_nul_bytes_is_refused),
-        cmocka_unit_test(csv_that_cannot_be_read_is_an_errno),
-        cmocka_unit_test(spec_must_be_db_colon_run_or_csv),
-        cmocka_unit_test(apply_turns_latencies_into_traces_and_faults_into_one_shot_rules),
-        cmocka_unit_test(apply_refuses_an_empty_trace),
-        cmocka_unit_test(trace_driven_run_shows_the_recorded_runs_flash_latencies),
-        cmocka_unit_test(trace_driven_run_reproduces_read_errors_and_late_reads),
-        cmocka_unit_test(trace_driven_run_reproduces_a_power_cut),
-        cmocka_unit_test(trace_driven_run_reproduces_worn_out_erases),
-        cmocka_unit_test(refused_operations_draw_no_latency_from_the_trace),
-        cmocka_unit_test(a_gap_in_the_recorded_seq_keeps_the_operation_numbers),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(csv_loads_every_row_with_its_kind_latency_and_fault),
+    cmocka_unit_test(csv_errors_name_the_file_and_line),
+    cmocka_unit_test(csv_with_too_many_fields_or_nul_bytes_is_refused),
+    cmocka_unit_test(csv_that_cannot_be_read_is_an_errno),
+    cmocka_unit_test(spec_must_be_db_colon_run_or_csv),
+    cmocka_unit_test(apply_turns_latencies_into_traces_and_faults_into_one_shot_rules),
+    cmocka_unit_test(apply_refuses_an_empty_trace),
+    cmocka_unit_test(trace_driven_run_shows_the_recorded_runs_flash_latencies),
+    cmocka_unit_test(trace_driven_run_reproduces_read_errors_and_late_reads),
+    cmocka_unit_test(trace_driven_run_reproduces_a_power_cut),
+    cmocka_unit_test(trace_driven_run_reproduces_worn_out_erases),
+    cmocka_unit_test(refused_operations_draw_no_latency_from_the_trace),
+    cmocka_unit_test(a_gap_in_the_recorded_seq_keeps_the_operation_numbers),
+})

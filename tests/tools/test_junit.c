@@ -18,11 +18,12 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 static char tmpdir[] = "/tmp/test_junit.XXXXXX";
 static char ini_path[300], xml_path[300];
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     if (mkdtemp(tmpdir) == NULL)
@@ -38,7 +39,7 @@ static int setup(void **state)
     return fclose(f);
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     unlink(ini_path);
@@ -182,12 +183,8 @@ static void test_baseline_judge_fails_only_changes_and_lists_gone_entries(void *
     chunksim_matrix_free(&x.m);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expect_judge_fails_missed_errors_unrunnable_and_not_run),
-        cmocka_unit_test(test_a_case_not_run_is_an_error_whatever_the_judge),
-        cmocka_unit_test(test_baseline_judge_fails_only_changes_and_lists_gone_entries),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(test_expect_judge_fails_missed_errors_unrunnable_and_not_run),
+    cmocka_unit_test(test_a_case_not_run_is_an_error_whatever_the_judge),
+    cmocka_unit_test(test_baseline_judge_fails_only_changes_and_lists_gone_entries),
+})

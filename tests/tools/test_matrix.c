@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 /* The id of scenarios/ci/ble.ini + link.att_mtu=247 + seed 7, fixed once. */
 #define GOLDEN_ID "ry8a549456"
@@ -74,10 +75,8 @@ static const char *matrix_error_of(const char *path)
 
 static void test_expansion_nests_axes_in_file_order_with_seeds_fastest(void **state)
 {
-    (void)state;
-    chunksim_matrix_t m;
-    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
-    assert_int_equal(chunksim_matrix_count(&m), 3 * 2 * 3);
+    chunksim_matrix_t *m = *state;
+    assert_int_equal(chunksim_matrix_count(m), 3 * 2 * 3);
     static const char *const mtus[] = {"23", "185", "247"};
     static const char *const kinds[] = {"single", "double"};
     uint64_t i = 0;
@@ -86,7 +85,7 @@ static void test_expansion_nests_axes_in_file_order_with_seeds_fastest(void **st
             for (uint64_t seed = 1; seed <= 3; seed++, i++) {
                 chunksim_matrix_case_t c;
                 char want_mtu[64], want_kind[64];
-                assert_int_equal(chunksim_matrix_case(&m, i, &c), 0);
+                assert_int_equal(chunksim_matrix_case(m, i, &c), 0);
                 snprintf(want_mtu, sizeof want_mtu, "link.att_mtu=%s", mtus[a]);
                 snprintf(want_kind, sizeof want_kind, "reader.kind=%s", kinds[k]);
                 assert_int_equal(c.index, i);
@@ -99,8 +98,7 @@ static void test_expansion_nests_axes_in_file_order_with_seeds_fastest(void **st
         }
     }
     chunksim_matrix_case_t c;
-    assert_int_equal(chunksim_matrix_case(&m, i, &c), -ENOENT);
-    chunksim_matrix_free(&m);
+    assert_int_equal(chunksim_matrix_case(m, i, &c), -ENOENT);
 }
 
 static void test_seeds_option_replaces_the_files_seeds(void **state)
@@ -182,14 +180,12 @@ static void test_global_overrides_come_after_the_seed_and_before_the_lists(void 
 /* The repro line, run by `chunksim run`, builds exactly the config the matrix ran. */
 static void test_case_config_equals_what_its_repro_line_builds(void **state)
 {
-    (void)state;
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    chunksim_matrix_t m;
-    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
+    chunksim_matrix_t *m = *state;
     chunksim_matrix_case_t c;
-    assert_int_equal(chunksim_matrix_case(&m, 10, &c), 0);
+    assert_int_equal(chunksim_matrix_case(m, 10, &c), 0);
     chunksim_scenario_t a, b;
-    assert_int_equal(chunksim_matrix_case_load(&m, &c, &a, err, sizeof err), 0);
+    assert_int_equal(chunksim_matrix_case_load(m, &c, &a, err, sizeof err), 0);
     /* What cmd_run does with "--seed N --set ..." */
     assert_int_equal(chunksim_scenario_load(&b, c.path, err, sizeof err), 0);
     char seed[32];
@@ -210,7 +206,6 @@ static void test_case_config_equals_what_its_repro_line_builds(void **state)
     assert_int_equal(n, strlen(want));
     chunksim_scenario_free(&a);
     chunksim_scenario_free(&b);
-    chunksim_matrix_free(&m);
 }
 
 static void test_repro_line_quotes_what_the_shell_would_split(void **state)
@@ -334,29 +329,24 @@ static void test_case_id_depends_on_file_name_overrides_and_seed_only(void **sta
 
 static void test_find_accepts_upper_case_and_refuses_unknown_ids(void **state)
 {
-    (void)state;
-    chunksim_matrix_t m;
-    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
+    chunksim_matrix_t *m = *state;
     chunksim_matrix_case_t c, found;
-    assert_int_equal(chunksim_matrix_case(&m, 5, &c), 0);
+    assert_int_equal(chunksim_matrix_case(m, 5, &c), 0);
     char upper[CHUNKSIM_MATRIX_ID_BYTES];
     for (size_t i = 0; i < sizeof upper; i++)
         upper[i] = (char)(c.id[i] >= 'a' && c.id[i] <= 'z' ? c.id[i] - 32 : c.id[i]);
-    assert_int_equal(chunksim_matrix_find(&m, upper, &found), 0);
+    assert_int_equal(chunksim_matrix_find(m, upper, &found), 0);
     assert_int_equal(found.index, 5);
-    assert_int_equal(chunksim_matrix_find(&m, "0000000000", &found), -ENOENT);
-    assert_int_equal(chunksim_matrix_find(&m, "short", &found), -ENOENT);
-    chunksim_matrix_free(&m);
+    assert_int_equal(chunksim_matrix_find(m, "0000000000", &found), -ENOENT);
+    assert_int_equal(chunksim_matrix_find(m, "short", &found), -ENOENT);
 }
 
 /* ---- shards ------------------------------------------------------------- */
 
 static void test_shards_cover_every_case_exactly_once(void **state)
 {
-    (void)state;
-    chunksim_matrix_t m;
-    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
-    uint64_t n = chunksim_matrix_count(&m);
+    chunksim_matrix_t *m = *state;
+    uint64_t n = chunksim_matrix_count(m);
     for (uint32_t shards = 1; shards <= 5; shards++) {
         size_t per_shard[5] = {0};
         for (uint64_t i = 0; i < n; i++) {
@@ -376,7 +366,6 @@ static void test_shards_cover_every_case_exactly_once(void **state)
     /* More shards than cases: the extra shards are empty, still no case twice. */
     for (uint64_t i = 0; i < n; i++)
         assert_true(chunksim_matrix_in_shard(i, (uint32_t)(i + 1), 40));
-    chunksim_matrix_free(&m);
 }
 
 static void test_shard_syntax_is_k_of_n_from_one(void **state)
@@ -503,44 +492,35 @@ static void test_a_bad_base_file_is_reported_by_the_scenario_parser(void **state
 
 static void test_two_files_with_one_name_are_refused(void **state)
 {
-    (void)state;
-    char err[CHUNKSIM_SCENARIO_ERR_BYTES], dir[400], path[450];
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES], dir[400];
     snprintf(dir, sizeof dir, "%s/sub", tmpdir);
     (void)mkdir(dir, 0700);
-    snprintf(path, sizeof path, "%s/grid.ini", dir);
-    FILE *f = fopen(path, "w");
-    fputs(TINY, f);
-    fclose(f);
-    chunksim_matrix_t m;
-    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
-    assert_int_equal(chunksim_matrix_add_file(&m, path, err, sizeof err), -EINVAL);
+    const char *path = write_file("sub/grid.ini", TINY);
+    chunksim_matrix_t *m = *state;
+    assert_int_equal(chunksim_matrix_add_file(m, path, err, sizeof err), -EINVAL);
     chunksim_test_assert_contains(err, "a file named grid.ini is already in the matrix");
-    assert_int_equal(chunksim_matrix_count(&m), 18);
-    chunksim_matrix_free(&m);
+    assert_int_equal(chunksim_matrix_count(m), 18);
 }
 
 static void test_generated_axis_multiplies_the_files_cases(void **state)
 {
-    (void)state;
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
-    chunksim_matrix_t m;
-    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
-    matrix_add_ok(&m, write_file("one.ini", TINY));
+    chunksim_matrix_t *m = *state;
+    matrix_add_ok(m, write_file("one.ini", TINY));
     const char *cuts[] = {"power_loss on=erase op=0", "power_loss on=read op=1",
                           "power_loss on=read op=2"};
-    assert_int_equal(chunksim_matrix_add_axis(&m, 0, "faults.fault", cuts, 3, err, sizeof err), 0);
-    assert_int_equal(chunksim_matrix_count(&m), 18 * 3 + 1);
-    assert_int_equal(m.files[1].first_case, 54);
+    assert_int_equal(chunksim_matrix_add_axis(m, 0, "faults.fault", cuts, 3, err, sizeof err), 0);
+    assert_int_equal(chunksim_matrix_count(m), 18 * 3 + 1);
+    assert_int_equal(m->files[1].first_case, 54);
     chunksim_matrix_case_t c;
-    assert_int_equal(chunksim_matrix_case(&m, 4, &c), 0); /* 23, single, cut 1, seed 2 */
+    assert_int_equal(chunksim_matrix_case(m, 4, &c), 0); /* 23, single, cut 1, seed 2 */
     assert_int_equal(c.set_count, 3);
     assert_string_equal(c.sets[2], "faults.fault=power_loss on=read op=1");
     assert_int_equal(c.seed, 2);
     const char *bad[] = {"power_loss"}; /* needs op= or at_us= */
-    assert_lt(chunksim_matrix_add_axis(&m, 1, "faults.fault", bad, 1, err, sizeof err), 0);
+    assert_lt(chunksim_matrix_add_axis(m, 1, "faults.fault", bad, 1, err, sizeof err), 0);
     chunksim_test_assert_contains(err, "one.ini: faults.fault");
-    assert_int_equal(chunksim_matrix_count(&m), 55);
-    chunksim_matrix_free(&m);
+    assert_int_equal(chunksim_matrix_count(m), 55);
 }
 
 static void test_global_overrides_must_be_assignments(void **state)
@@ -613,13 +593,28 @@ static void test_limits_on_lists_overrides_and_cases(void **state)
     chunksim_matrix_free(&m);
 }
 
-static int setup(void **state)
+/* Per test: the matrix of grid.ini alone, in *state; freed after the test. */
+static int grid_setup(void **state)
+{
+    static chunksim_matrix_t m;
+    matrix_of(&m, NULL, write_file("grid.ini", grid_text));
+    *state = &m;
+    return 0;
+}
+
+static int grid_teardown(void **state)
+{
+    chunksim_matrix_free(*state);
+    return 0;
+}
+
+static int group_setup(void **state)
 {
     (void)state;
     return mkdtemp(tmpdir) != NULL ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     char cmd[400];
@@ -716,32 +711,31 @@ static void test_a_matrix_line_holds_4096_values_and_no_more(void **state)
     chunksim_test_assert_contains(err, "line longer than");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expansion_nests_axes_in_file_order_with_seeds_fastest),
-        cmocka_unit_test(test_seeds_option_replaces_the_files_seeds),
-        cmocka_unit_test(test_files_follow_each_other_and_a_plain_file_is_one_case),
-        cmocka_unit_test(test_global_overrides_come_after_the_seed_and_before_the_lists),
-        cmocka_unit_test(test_case_config_equals_what_its_repro_line_builds),
-        cmocka_unit_test(test_repro_line_quotes_what_the_shell_would_split),
-        cmocka_unit_test(test_case_name_and_cell_say_which_values_of_the_axes),
-        cmocka_unit_test(test_case_ids_are_short_unique_stable_and_resolve),
-        cmocka_unit_test(test_case_id_depends_on_file_name_overrides_and_seed_only),
-        cmocka_unit_test(test_find_accepts_upper_case_and_refuses_unknown_ids),
-        cmocka_unit_test(test_shards_cover_every_case_exactly_once),
-        cmocka_unit_test(test_shard_syntax_is_k_of_n_from_one),
-        cmocka_unit_test(test_seed_lists_take_ranges_and_single_seeds),
-        cmocka_unit_test(test_seed_list_errors_say_what_is_wrong),
-        cmocka_unit_test(test_a_single_run_ignores_the_matrix_section),
-        cmocka_unit_test(test_matrix_errors_name_the_file_line_and_value),
-        cmocka_unit_test(test_a_bad_base_file_is_reported_by_the_scenario_parser),
-        cmocka_unit_test(test_two_files_with_one_name_are_refused),
-        cmocka_unit_test(test_generated_axis_multiplies_the_files_cases),
-        cmocka_unit_test(test_global_overrides_must_be_assignments),
-        cmocka_unit_test(test_limits_on_lists_overrides_and_cases),
-        cmocka_unit_test(test_every_case_name_decodes_back_to_its_case),
-        cmocka_unit_test(test_a_matrix_line_holds_4096_values_and_no_more),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+/* A test of the matrix of grid.ini (grid_setup). */
+#define GRID_TEST(f) cmocka_unit_test_setup_teardown(f, grid_setup, grid_teardown)
+
+CHUNKSIM_TEST_MAIN_GROUP({
+    GRID_TEST(test_expansion_nests_axes_in_file_order_with_seeds_fastest),
+    cmocka_unit_test(test_seeds_option_replaces_the_files_seeds),
+    cmocka_unit_test(test_files_follow_each_other_and_a_plain_file_is_one_case),
+    cmocka_unit_test(test_global_overrides_come_after_the_seed_and_before_the_lists),
+    GRID_TEST(test_case_config_equals_what_its_repro_line_builds),
+    cmocka_unit_test(test_repro_line_quotes_what_the_shell_would_split),
+    cmocka_unit_test(test_case_name_and_cell_say_which_values_of_the_axes),
+    cmocka_unit_test(test_case_ids_are_short_unique_stable_and_resolve),
+    cmocka_unit_test(test_case_id_depends_on_file_name_overrides_and_seed_only),
+    GRID_TEST(test_find_accepts_upper_case_and_refuses_unknown_ids),
+    GRID_TEST(test_shards_cover_every_case_exactly_once),
+    cmocka_unit_test(test_shard_syntax_is_k_of_n_from_one),
+    cmocka_unit_test(test_seed_lists_take_ranges_and_single_seeds),
+    cmocka_unit_test(test_seed_list_errors_say_what_is_wrong),
+    cmocka_unit_test(test_a_single_run_ignores_the_matrix_section),
+    cmocka_unit_test(test_matrix_errors_name_the_file_line_and_value),
+    cmocka_unit_test(test_a_bad_base_file_is_reported_by_the_scenario_parser),
+    GRID_TEST(test_two_files_with_one_name_are_refused),
+    GRID_TEST(test_generated_axis_multiplies_the_files_cases),
+    cmocka_unit_test(test_global_overrides_must_be_assignments),
+    cmocka_unit_test(test_limits_on_lists_overrides_and_cases),
+    cmocka_unit_test(test_every_case_name_decodes_back_to_its_case),
+    cmocka_unit_test(test_a_matrix_line_holds_4096_values_and_no_more),
+})

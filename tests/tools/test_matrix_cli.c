@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +26,7 @@
 #include <jansson.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 static char out[1 << 20], err_text[1 << 16];
 
@@ -40,24 +40,20 @@ static const char cli_ini[] = "[coredump]\nsize_bytes = 8KiB\n"
                               "link.disconnect_after_chunk = never | last\n"
                               "flash.read_latency = model | fixed:50\n";
 
-/* Many quick cases, to be interrupted. */
-static const char long_ini[] = "[coredump]\nsize_bytes = 8KiB\n"
-                               "[flash]\nsize_bytes = 64KiB\n"
-                               "[link]\natt_mtu = 247\n"
-                               "[matrix]\n"
-                               "seeds = 1..100000\n";
+/* One quick case; the other scenarios add to it ([link] last: fails.ini adds a key to it). */
+#define ONE_INI                                                                                    \
+    "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n[link]\natt_mtu = 247\n"
 
-/* Runs "chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. */
-__attribute__((format(printf, 1, 2))) static int cli(const char *fmt, ...)
-{
-    char args[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return chunksim_test_shell(out, sizeof out, err_text, sizeof err_text, "'%s' %s", CHUNKSIM_BIN,
-                               args);
-}
+/* Many quick cases, to be interrupted. */
+static const char long_ini[] = ONE_INI "[matrix]\nseeds = 1..100000\n";
+
+/*
+ * Runs "chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. ARGS is a
+ * format, a string literal: chunksim_test_shell() formats it, the binary's path put before it.
+ */
+#define cli(...)                                                                                   \
+    chunksim_test_shell(out, sizeof out, err_text, sizeof err_text,                                \
+                        "'" CHUNKSIM_BIN "' " __VA_ARGS__)
 
 static void expect_exit(int got, int want)
 {
@@ -208,7 +204,6 @@ static void test_the_xml_check_itself_rejects_broken_documents(void **state)
 static void test_junit_is_well_formed_with_one_testcase_per_case(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -j 2 --junit junit.xml"), 1);
     chunksim_test_assert_contains(out, "12 case(s), 12 run in");
     size_t failed = chunksim_test_count_of(out, "FAIL ");
@@ -243,10 +238,7 @@ static void test_junit_is_well_formed_with_one_testcase_per_case(void **state)
 static void test_junit_escapes_what_xml_reserves(void **state)
 {
     (void)state;
-    chunksim_test_write_file("esc.ini",
-                             "[run]\nname = a&b<c>\"d'e\nexpect = lost\n"
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\n");
+    chunksim_test_write_file("esc.ini", "[run]\nname = a&b<c>\"d'e\nexpect = lost\n" ONE_INI);
     expect_exit(cli("matrix esc.ini --db '' -q --junit esc.xml"), 1);
     static char xml[1 << 14];
     chunksim_test_read_file(chunksim_test_path("esc.xml"), xml, sizeof xml);
@@ -264,7 +256,6 @@ static void test_junit_with_a_baseline_fails_exactly_the_changes(void **state)
 {
     (void)state;
     static char xml[1 << 16], bl[1 << 14], edited[1 << 14];
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -q --write-baseline bl.tsv --junit w.xml"), 0);
     chunksim_test_read_file(chunksim_test_path("w.xml"), xml, sizeof xml);
     chunksim_test_assert_contains(xml, "tests=\"12\" failures=\"0\" errors=\"0\"");
@@ -311,7 +302,6 @@ static void test_junit_with_a_baseline_fails_exactly_the_changes(void **state)
 static void test_shards_merged_hold_exactly_the_whole_matrix(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db whole.db -j 2 -q"), 1);
     int64_t whole =
         chunksim_test_sql_int(chunksim_test_path("whole.db"), "SELECT count(*) FROM runs");
@@ -345,7 +335,6 @@ static void test_shards_merged_hold_exactly_the_whole_matrix(void **state)
 static void test_a_case_id_and_its_repro_line_run_the_same_case(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --list"), 0);
     assert_int_equal(chunksim_test_count_of(out, "\n"), 12);
     char line[512], id[32], repro[400];
@@ -493,7 +482,6 @@ static pid_t running_worker(void)
 static void test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent(void **state)
 {
     (void)state;
-    chunksim_test_write_file("long.ini", long_ini);
     const char *db = chunksim_test_path("int.db");
     const char *args[] = {"matrix", "long.ini", "--db",    "int.db", "-j",
                           "2",      "-q",       "--trace", "all",    NULL};
@@ -547,8 +535,6 @@ static void wait_unlocked(const char *dir)
 static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **state)
 {
     (void)state;
-    chunksim_test_write_file("long.ini", long_ini);
-    chunksim_test_write_file("cli.ini", cli_ini);
     const char *db = chunksim_test_path("killed.db");
     const char *args[] = {"matrix", "long.ini", "--db", "killed.db", "-j", "2", "-q", NULL};
     pid_t pid = spawn_cli(args);
@@ -583,7 +569,6 @@ static void test_a_killed_matrix_leaves_runs_that_the_next_one_recovers(void **s
 static void test_a_database_in_a_missing_directory_is_refused_before_any_run(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_refusal("matrix cli.ini -q --db nodir/x.db", 2, "the directory nodir does not exist");
     assert_int_equal(chunksim_test_count_of(out, "case(s)"), 0);
     expect_refusal("run cli.ini -q --db nodir/x.db", 2, "the directory nodir does not exist");
@@ -594,11 +579,8 @@ static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **
 {
     (void)state;
     /* Case 0 runs for half a minute of real time; case 1 is quick. */
-    chunksim_test_write_file("die.ini",
-                             "[run]\nrealtime_scale = 100\n"
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\n"
-                             "[matrix]\nrun.mode = realtime | virtual\n");
+    chunksim_test_write_file("die.ini", "[run]\nrealtime_scale = 100\n" ONE_INI
+                                        "[matrix]\nrun.mode = realtime | virtual\n");
     const char *args[] = {"matrix", "die.ini", "--db", "die.db", "-j", "1", "-q", NULL};
     pid_t pid = spawn_cli(args);
     pid_t worker = 0;
@@ -628,7 +610,6 @@ static void test_a_worker_that_dies_is_replaced_and_its_case_is_an_error(void **
 static void test_trace_failures_reruns_failing_cases_with_their_trace(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db fail.db -q"), 1);
     assert_null(strstr(err_text, "NONDETERMINISTIC"));
     const char *db = chunksim_test_path("fail.db");
@@ -677,7 +658,6 @@ static void test_trace_failures_reruns_failing_cases_with_their_trace(void **sta
 static void test_bad_usage_exits_2_and_help_exits_0(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix --help"), 0);
     chunksim_test_assert_contains(out, "usage: chunksim matrix SCENARIO...");
     chunksim_test_assert_contains(out, "--shard K/N");
@@ -714,9 +694,6 @@ static void test_bad_usage_exits_2_and_help_exits_0(void **state)
 static void test_an_empty_shard_still_writes_a_database(void **state)
 {
     (void)state;
-    chunksim_test_write_file("one.ini",
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\n");
     expect_exit(cli("matrix one.ini --shard 2/2 --db empty.db -q"), 0);
     chunksim_test_assert_contains(out, "0 case(s), 0 run in");
     assert_int_equal(
@@ -735,16 +712,20 @@ static int kill_bg(void **state)
     return 0;
 }
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     if (chunksim_test_scratch_make("test_matrix_cli") != 0)
         return -1;
+    /* The scenarios several tests run; none of them changes one. */
+    chunksim_test_write_file("cli.ini", cli_ini);
+    chunksim_test_write_file("one.ini", ONE_INI);
+    chunksim_test_write_file("long.ini", long_ini);
     /* Scratch databases are made next to the output; nothing may go to TMPDIR. */
     return setenv("TMPDIR", chunksim_test_scratch_dir(), 1);
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     kill_bg(state);
     return chunksim_test_scratch_remove();
@@ -773,7 +754,6 @@ static void test_help_cmd_and_cmd_help_print_the_same(void **state)
 static void test_a_typo_prints_one_line_and_a_hint(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --seeed 3"), 2);
     assert_string_equal(err_text,
                         "chunksim matrix: unknown option '--seeed'; did you mean --seeds? "
@@ -800,7 +780,6 @@ static void test_a_typo_prints_one_line_and_a_hint(void **state)
 static void test_failures_in_case_order_limited_and_the_summary_last(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -j 2 --max-failures 2"), 1);
     assert_int_equal(chunksim_test_count_of(out, "FAIL "), 2);
     /* The first two failing cases in matrix order: disconnect last, model latency, seeds 1, 2. */
@@ -841,7 +820,6 @@ static size_t lines_with(const char *part)
 static void test_regex_where_and_list_select_cases(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --list"), 0);
     assert_int_equal(chunksim_test_count_of(out, "\n"), 12);
     chunksim_test_assert_contains(out, "\tcli[disconnect_after_chunk=last,read_latency=fixed:50] "
@@ -868,10 +846,8 @@ static void test_regex_where_and_list_select_cases(void **state)
 static void test_stop_on_failure_stops_and_says_so(void **state)
 {
     (void)state;
-    chunksim_test_write_file("fails.ini",
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\ndisconnect_after_chunk = last\n"
-                             "[matrix]\nseeds = 1..100000\n");
+    chunksim_test_write_file("fails.ini", ONE_INI "disconnect_after_chunk = last\n"
+                                                  "[matrix]\nseeds = 1..100000\n");
     expect_exit(cli("matrix fails.ini --db '' -j 1 -q -F 3 --max-failures 0"), 1);
     unsigned long failed, not_run;
     const char *stop = strstr(out, "stopped after ");
@@ -889,7 +865,6 @@ static void test_stop_on_failure_stops_and_says_so(void **state)
 static void test_rerun_failed_selects_the_failures_of_a_database(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db first.db -q"), 1);
     expect_exit(cli("matrix cli.ini --rerun-failed first.db --list"), 0);
     assert_int_equal(chunksim_test_count_of(out, "\n"), 6);
@@ -908,7 +883,6 @@ static void test_rerun_failed_selects_the_failures_of_a_database(void **state)
 static void test_json_is_one_document(void **state)
 {
     (void)state;
-    chunksim_test_write_file("cli.ini", cli_ini);
     expect_exit(cli("matrix cli.ini --db '' -q -j 2 --json"), 1);
     json_error_t e;
     json_t *doc = json_loads(out, 0, &e);
@@ -934,9 +908,6 @@ static void test_json_is_one_document(void **state)
 static void test_sweep_and_swarm_json_is_one_document(void **state)
 {
     (void)state;
-    chunksim_test_write_file("one.ini",
-                             "[coredump]\nsize_bytes = 8KiB\n[flash]\nsize_bytes = 64KiB\n"
-                             "[link]\natt_mtu = 247\n");
     const char *runs[] = {"sweep one.ini --power-loss log --db '' -q --json",
                           "swarm one.ini --seeds 1..5 --db '' -q --json"};
     for (size_t i = 0; i < 2; i++) {
@@ -997,34 +968,29 @@ static void test_a_case_name_finds_its_case_in_a_huge_matrix(void **state)
                    2, "no such case in this matrix");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_the_xml_check_itself_rejects_broken_documents),
-        cmocka_unit_test(test_junit_is_well_formed_with_one_testcase_per_case),
-        cmocka_unit_test(test_junit_escapes_what_xml_reserves),
-        cmocka_unit_test(test_junit_with_a_baseline_fails_exactly_the_changes),
-        cmocka_unit_test(test_shards_merged_hold_exactly_the_whole_matrix),
-        cmocka_unit_test(test_a_case_id_and_its_repro_line_run_the_same_case),
-        cmocka_unit_test_teardown(
-            test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent, kill_bg),
-        cmocka_unit_test_teardown(test_a_worker_that_dies_is_replaced_and_its_case_is_an_error,
-                                  kill_bg),
-        cmocka_unit_test_teardown(test_a_killed_matrix_leaves_runs_that_the_next_one_recovers,
-                                  kill_bg),
-        cmocka_unit_test(test_a_database_in_a_missing_directory_is_refused_before_any_run),
-        cmocka_unit_test(test_trace_failures_reruns_failing_cases_with_their_trace),
-        cmocka_unit_test(test_bad_usage_exits_2_and_help_exits_0),
-        cmocka_unit_test(test_an_empty_shard_still_writes_a_database),
-        cmocka_unit_test(test_help_cmd_and_cmd_help_print_the_same),
-        cmocka_unit_test(test_a_typo_prints_one_line_and_a_hint),
-        cmocka_unit_test(test_failures_in_case_order_limited_and_the_summary_last),
-        cmocka_unit_test(test_regex_where_and_list_select_cases),
-        cmocka_unit_test_teardown(test_stop_on_failure_stops_and_says_so, kill_bg),
-        cmocka_unit_test(test_rerun_failed_selects_the_failures_of_a_database),
-        cmocka_unit_test(test_json_is_one_document),
-        cmocka_unit_test(test_sweep_and_swarm_json_is_one_document),
-        cmocka_unit_test(test_a_case_name_finds_its_case_in_a_huge_matrix),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(test_the_xml_check_itself_rejects_broken_documents),
+    cmocka_unit_test(test_junit_is_well_formed_with_one_testcase_per_case),
+    cmocka_unit_test(test_junit_escapes_what_xml_reserves),
+    cmocka_unit_test(test_junit_with_a_baseline_fails_exactly_the_changes),
+    cmocka_unit_test(test_shards_merged_hold_exactly_the_whole_matrix),
+    cmocka_unit_test(test_a_case_id_and_its_repro_line_run_the_same_case),
+    cmocka_unit_test_teardown(test_ctrl_c_keeps_finished_runs_and_leaves_the_database_consistent,
+                              kill_bg),
+    cmocka_unit_test_teardown(test_a_worker_that_dies_is_replaced_and_its_case_is_an_error,
+                              kill_bg),
+    cmocka_unit_test_teardown(test_a_killed_matrix_leaves_runs_that_the_next_one_recovers, kill_bg),
+    cmocka_unit_test(test_a_database_in_a_missing_directory_is_refused_before_any_run),
+    cmocka_unit_test(test_trace_failures_reruns_failing_cases_with_their_trace),
+    cmocka_unit_test(test_bad_usage_exits_2_and_help_exits_0),
+    cmocka_unit_test(test_an_empty_shard_still_writes_a_database),
+    cmocka_unit_test(test_help_cmd_and_cmd_help_print_the_same),
+    cmocka_unit_test(test_a_typo_prints_one_line_and_a_hint),
+    cmocka_unit_test(test_failures_in_case_order_limited_and_the_summary_last),
+    cmocka_unit_test(test_regex_where_and_list_select_cases),
+    cmocka_unit_test_teardown(test_stop_on_failure_stops_and_says_so, kill_bg),
+    cmocka_unit_test(test_rerun_failed_selects_the_failures_of_a_database),
+    cmocka_unit_test(test_json_is_one_document),
+    cmocka_unit_test(test_sweep_and_swarm_json_is_one_document),
+    cmocka_unit_test(test_a_case_name_finds_its_case_in_a_huge_matrix),
+})

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 #include <sqlite3.h>
 
@@ -109,7 +110,7 @@ static void record_ble_default(const char *db, const char *flags)
            0, NULL);
 }
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/chunksim-test-replay-XXXXXX");
@@ -134,7 +135,7 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     return sh("rm -rf '%s'", tmpdir) == 0 ? 0 : -1;
@@ -498,31 +499,27 @@ static void diff_of_unreadable_input_exits_2(void **state)
     expect(sh("'%s' diff --help", CHUNKSIM_BIN), 0, "usage: chunksim diff");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_starter_scenario_replays_identically),
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(every_starter_scenario_replays_identically),
 #define DIVERGENCE_CASE(i)                                                                         \
     {divergence_cases[i].name, a_divergence_case, NULL, NULL, (void *)&divergence_cases[i]}
-        DIVERGENCE_CASE(0),
-        DIVERGENCE_CASE(1),
-        DIVERGENCE_CASE(2),
-        cmocka_unit_test(a_row_missing_on_either_side_is_a_divergence),
-        DIVERGENCE_CASE(3),
-        cmocka_unit_test(a_realtime_run_is_refused_unless_replayed_virtually),
-        cmocka_unit_test(a_file_the_scenario_names_that_is_gone_is_named),
-        cmocka_unit_test(runs_that_cannot_replay_are_refused_with_the_reason),
-        cmocka_unit_test(bad_arguments_and_inputs_exit_2),
-        cmocka_unit_test(a_run_recorded_without_its_trace_is_compared_by_outcome),
-        cmocka_unit_test(keep_records_the_replay_into_a_file),
-        cmocka_unit_test(trace_driven_run_shows_the_recorded_latencies),
-        cmocka_unit_test(csv_latencies_drive_the_flash_and_bad_rows_are_named_by_line),
-        cmocka_unit_test(diff_of_a_recording_with_itself_finds_nothing),
-        cmocka_unit_test(diff_flags_a_slower_flash_as_a_regression),
-        cmocka_unit_test(diff_flags_an_outcome_that_is_no_longer_expected),
-        cmocka_unit_test(diff_lists_runs_found_in_one_recording_only),
-        cmocka_unit_test(diff_matches_matrix_runs_by_case),
-        cmocka_unit_test(diff_of_unreadable_input_exits_2),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+    DIVERGENCE_CASE(0),
+    DIVERGENCE_CASE(1),
+    DIVERGENCE_CASE(2),
+    cmocka_unit_test(a_row_missing_on_either_side_is_a_divergence),
+    DIVERGENCE_CASE(3),
+    cmocka_unit_test(a_realtime_run_is_refused_unless_replayed_virtually),
+    cmocka_unit_test(a_file_the_scenario_names_that_is_gone_is_named),
+    cmocka_unit_test(runs_that_cannot_replay_are_refused_with_the_reason),
+    cmocka_unit_test(bad_arguments_and_inputs_exit_2),
+    cmocka_unit_test(a_run_recorded_without_its_trace_is_compared_by_outcome),
+    cmocka_unit_test(keep_records_the_replay_into_a_file),
+    cmocka_unit_test(trace_driven_run_shows_the_recorded_latencies),
+    cmocka_unit_test(csv_latencies_drive_the_flash_and_bad_rows_are_named_by_line),
+    cmocka_unit_test(diff_of_a_recording_with_itself_finds_nothing),
+    cmocka_unit_test(diff_flags_a_slower_flash_as_a_regression),
+    cmocka_unit_test(diff_flags_an_outcome_that_is_no_longer_expected),
+    cmocka_unit_test(diff_lists_runs_found_in_one_recording_only),
+    cmocka_unit_test(diff_matches_matrix_runs_by_case),
+    cmocka_unit_test(diff_of_unreadable_input_exits_2),
+})

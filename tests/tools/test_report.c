@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 static char db_path[128];
 static char out_path[160];
@@ -237,11 +238,23 @@ static sqlite3 *open_ro(chunksim_rec_t *rec)
     return chunksim_rec_db(rec);
 }
 
-/* Run 1 of the database, loaded from rec opened read-only; free both when done. */
-static void load_first_run(chunksim_rec_t *rec, report_run_t *run)
+/* Run 1 of the database as report loads it, and the recording it is read from. */
+typedef struct first_run {
+    chunksim_rec_t rec;
+    report_run_t run;
+} first_run_t;
+
+/* Loads run 1 from the database opened read-only; first_run_free() when done. */
+static void first_run_load(first_run_t *f)
 {
     char err[256];
-    assert_int_equal(report_run_load(open_ro(rec), 1, run, err, sizeof err), 0);
+    assert_int_equal(report_run_load(open_ro(&f->rec), 1, &f->run, err, sizeof err), 0);
+}
+
+static void first_run_free(first_run_t *f)
+{
+    report_run_free(&f->run);
+    chunksim_rec_close(&f->rec);
 }
 
 /* ---- figures ---- */
@@ -266,11 +279,10 @@ static void test_run_figures_match_hand_computed(void **state)
 {
     (void)state;
     make_db();
-    chunksim_rec_t rec;
-    report_run_t run;
-    load_first_run(&rec, &run);
+    first_run_t f;
+    first_run_load(&f);
     report_stats_t reads, waits, chunks;
-    assert_int_equal(report_run_stats(&run, &reads, &waits, &chunks), 0);
+    assert_int_equal(report_run_stats(&f.run, &reads, &waits, &chunks), 0);
 
     assert_int_equal(reads.n, 100);
     assert_int_equal(reads.unfinished, 1);
@@ -280,8 +292,8 @@ static void test_run_figures_match_hand_computed(void **state)
     assert_int_equal(reads.p99_us, 99);
     assert_int_equal(reads.max_us, 100);
 
-    assert_int_equal(run.n_waits, 5);
-    assert_int_equal(run.waits[0].prepares, 2);
+    assert_int_equal(f.run.n_waits, 5);
+    assert_int_equal(f.run.waits[0].prepares, 2);
     assert_int_equal(waits.n, 4);
     assert_int_equal(waits.unfinished, 1);
     assert_int_equal(waits.p50_us, 20);
@@ -298,7 +310,7 @@ static void test_run_figures_match_hand_computed(void **state)
 
     /* The view in docs/schema.md agrees on the reads. */
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&rec),
+    assert_int_equal(sqlite3_prepare_v2(chunksim_rec_db(&f.rec),
                                         "SELECT p50_us, p90_us, p99_us, max_us, unfinished_reads "
                                         "FROM flash_read_latency WHERE run_id = 1",
                                         -1, &st, NULL),
@@ -312,12 +324,11 @@ static void test_run_figures_match_hand_computed(void **state)
     sqlite3_finalize(st);
 
     /* The stored BLE scenario loads: each delivered chunk has a link send ending at its ack. */
-    assert_true(run.link_known);
-    assert_int_equal(run.chunks[0].link.end_us, run.chunks[0].span.end_us);
-    assert_lt(run.chunks[0].link.start_us, run.chunks[0].link.end_us);
-    assert_int_equal(run.chunks[5].link.start_us, REPORT_TIME_NONE);
-    report_run_free(&run);
-    chunksim_rec_close(&rec);
+    assert_true(f.run.link_known);
+    assert_int_equal(f.run.chunks[0].link.end_us, f.run.chunks[0].span.end_us);
+    assert_lt(f.run.chunks[0].link.start_us, f.run.chunks[0].link.end_us);
+    assert_int_equal(f.run.chunks[5].link.start_us, REPORT_TIME_NONE);
+    first_run_free(&f);
 }
 
 static void test_text_report_prints_the_percentiles(void **state)
@@ -653,14 +664,13 @@ static void test_real_run_exports_link_sends_and_window_fill(void **state)
 {
     (void)state;
     record_small_run();
-    chunksim_rec_t rec;
-    report_run_t run;
-    load_first_run(&rec, &run);
-    assert_true(run.link_known);
-    assert_gt(run.n_chunks, 10);
+    first_run_t f;
+    first_run_load(&f);
+    assert_true(f.run.link_known);
+    assert_gt(f.run.n_chunks, 10);
     size_t delivered = 0;
-    for (size_t i = 0; i < run.n_chunks; i++) {
-        const report_chunk_t *c = &run.chunks[i];
+    for (size_t i = 0; i < f.run.n_chunks; i++) {
+        const report_chunk_t *c = &f.run.chunks[i];
         delivered += c->delivered;
         assert_ge(c->storage_end, 0);
         /* On air only after it was produced: the recomputed send fits in the chunk's span. */
@@ -669,9 +679,8 @@ static void test_real_run_exports_link_sends_and_window_fill(void **state)
         }
     }
     /* Every payload byte consumed by the end: the last chunk ends at the image size. */
-    assert_int_equal(run.chunks[run.n_chunks - 1].storage_end, 8 * 1024);
-    report_run_free(&run);
-    chunksim_rec_close(&rec);
+    assert_int_equal(f.run.chunks[f.run.n_chunks - 1].storage_end, 8 * 1024);
+    first_run_free(&f);
 
     assert_int_equal(
         cli(cli_export, "export", "--db", db_path, "--scenario", "ble_default", out_path, NULL),
@@ -824,25 +833,20 @@ static void test_campaign_page_tables_each_pair_of_axes_and_links_the_failing_ru
     unlink(html_path);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_percentile_is_nearest_rank),
-        cmocka_unit_test_setup_teardown(test_run_figures_match_hand_computed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_text_report_prints_the_percentiles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_html_is_self_contained_and_escapes_db_text, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_html_default_run_and_window, setup, teardown),
-        cmocka_unit_test(test_window_parse),
-        cmocka_unit_test_setup_teardown(test_report_errors_exit_2, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_perfetto_export_has_every_event_kind, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_export_errors_exit_2, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cells_judge_each_run_by_its_expect_failing_first,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_campaign_page_tables_each_pair_of_axes_and_links_the_failing_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_real_run_exports_link_sends_and_window_fill, setup,
-                                        teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/* A test with a database and output files of its own (setup, teardown). */
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_percentile_is_nearest_rank),
+    T(test_run_figures_match_hand_computed),
+    T(test_text_report_prints_the_percentiles),
+    T(test_html_is_self_contained_and_escapes_db_text),
+    T(test_html_default_run_and_window),
+    cmocka_unit_test(test_window_parse),
+    T(test_report_errors_exit_2),
+    T(test_perfetto_export_has_every_event_kind),
+    T(test_export_errors_exit_2),
+    T(test_cells_judge_each_run_by_its_expect_failing_first),
+    T(test_campaign_page_tables_each_pair_of_axes_and_links_the_failing_run),
+    T(test_real_run_exports_link_sends_and_window_fill),
+})

@@ -13,7 +13,6 @@
 #include <sqlite3.h>
 
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <cmocka.h>
 
 #include "chunksim_test.h"
+#include "chunksim_test_main.h"
 
 static char out[1 << 16], err_text[1 << 16];
 
@@ -33,31 +33,20 @@ static char out[1 << 16], err_text[1 << 16];
 static const char small_ini[] = "[coredump]\nsize_bytes = 4KiB\n[flash]\nsize_bytes = 1MiB\n"
                                 "[link]\natt_mtu = 247\n";
 
-/* Runs "PREFIX chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. */
-__attribute__((format(printf, 2, 3))) static int cli(const char *prefix, const char *fmt, ...)
-{
-    char args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return chunksim_test_shell(out, sizeof out, err_text, sizeof err_text, "%s '%s' %s", prefix,
-                               CHUNKSIM_BIN, args);
-}
+/*
+ * Runs "PREFIX chunksim ARGS" through the shell; stdout lands in out, stderr in err_text.
+ * PREFIX (shell words) and ARGS (a format) are string literals: chunksim_test_shell() formats
+ * them, the binary's path between them.
+ */
+#define cli(prefix, ...)                                                                           \
+    chunksim_test_shell(out, sizeof out, err_text, sizeof err_text,                                \
+                        prefix " '" CHUNKSIM_BIN "' " __VA_ARGS__)
 
 /*
  * Runs "chunksim run ARGS" in the scratch directory, as cli() does. The
  * timeout turns a load that blocks into a failure.
  */
-__attribute__((format(printf, 1, 2))) static int run_cli(const char *fmt, ...)
-{
-    char args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return cli("timeout 60", "run %s", args);
-}
+#define run_cli(...) cli("timeout 60", "run " __VA_ARGS__)
 
 static void expect_exit(int got, int want)
 {
@@ -204,15 +193,16 @@ static void test_setup_failure_is_an_error_everywhere(void **state)
     chunksim_test_db_remove(chunksim_test_path("setup.db"));
 }
 
+/* 512 KiB per file (sh counts 512-byte blocks): the run's row and its
+ * 64 KiB image fit, its trace (over 1 MiB) does not. */
+#define FILE_LIMIT "ulimit -f 1024; trap '' XFSZ;"
+
 /* The disk fills up under the run's trace: not "1 passed", not exit 0, and the error named. */
 static void test_recording_failure_fails_the_run_and_is_named(void **state)
 {
     (void)state;
-    /* 512 KiB per file (sh counts 512-byte blocks): the run's row and its
-     * 64 KiB image fit, its trace (over 1 MiB) does not. */
-    static const char limit[] = "ulimit -f 1024; trap '' XFSZ;";
     char reason[512], story[700], want[700];
-    expect_exit(cli(limit, "run --db full.db '%s/ble_default.ini'", SCENARIO_LIBRARY_DIR), 1);
+    expect_exit(cli(FILE_LIMIT, "run --db full.db '%s/ble_default.ini'", SCENARIO_LIBRARY_DIR), 1);
     chunksim_test_assert_contains(out, " error      ok ");
     chunksim_test_assert_contains(out,
                                   "1 run(s): 0 passed, 1 failed; recording into full.db failed: ");
@@ -224,8 +214,9 @@ static void test_recording_failure_fails_the_run_and_is_named(void **state)
     assert_string_equal(story, want);
     chunksim_test_db_remove(chunksim_test_path("full.db"));
 
-    expect_exit(cli(limit, "run --json -q --db full.db '%s/ble_default.ini'", SCENARIO_LIBRARY_DIR),
-                1);
+    expect_exit(
+        cli(FILE_LIMIT, "run --json -q --db full.db '%s/ble_default.ini'", SCENARIO_LIBRARY_DIR),
+        1);
     chunksim_test_assert_contains(out, "\"outcome\": \"error\"");
     chunksim_test_assert_contains(out, "\"passed\": false");
     chunksim_test_assert_contains(out, "\"record_error\": \"");
@@ -233,13 +224,13 @@ static void test_recording_failure_fails_the_run_and_is_named(void **state)
     chunksim_test_db_remove(chunksim_test_path("full.db"));
 }
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
     (void)state;
     return chunksim_test_scratch_make("test_run_cli");
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
     (void)state;
     return chunksim_test_scratch_remove();
@@ -269,16 +260,12 @@ static void test_each_run_is_printed_once(void **state)
     assert_string_equal(err_text, "");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refused_override_is_named_and_frees_the_scenario),
-        cmocka_unit_test(test_override_may_repair_what_the_file_alone_breaks),
-        cmocka_unit_test(test_scenario_the_models_cannot_run_is_refused_at_load),
-        cmocka_unit_test(test_name_that_is_not_utf8_is_refused_before_any_output),
-        cmocka_unit_test(test_setup_failure_is_an_error_everywhere),
-        cmocka_unit_test(test_recording_failure_fails_the_run_and_is_named),
-        cmocka_unit_test(test_each_run_is_printed_once),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CHUNKSIM_TEST_MAIN_GROUP({
+    cmocka_unit_test(test_refused_override_is_named_and_frees_the_scenario),
+    cmocka_unit_test(test_override_may_repair_what_the_file_alone_breaks),
+    cmocka_unit_test(test_scenario_the_models_cannot_run_is_refused_at_load),
+    cmocka_unit_test(test_name_that_is_not_utf8_is_refused_before_any_output),
+    cmocka_unit_test(test_setup_failure_is_an_error_everywhere),
+    cmocka_unit_test(test_recording_failure_fails_the_run_and_is_named),
+    cmocka_unit_test(test_each_run_is_printed_once),
+})

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_main.h"
+
 #include "worker.h"
 
 static cli_worker_msg_t lost_run(void)
@@ -53,12 +55,8 @@ static void test_a_different_reason_alone_is_enough(void **state)
     assert_non_null(strstr(again.reason, "NONDETERMINISTIC"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_a_rerun_that_ends_alike_is_left_as_it_is),
-        cmocka_unit_test(test_a_rerun_that_ends_otherwise_is_nondeterministic_and_fails),
-        cmocka_unit_test(test_a_different_reason_alone_is_enough),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_a_rerun_that_ends_alike_is_left_as_it_is),
+    cmocka_unit_test(test_a_rerun_that_ends_otherwise_is_nondeterministic_and_fails),
+    cmocka_unit_test(test_a_different_reason_alone_is_enough),
+})
