@@ -347,58 +347,11 @@ static void test_readable_end_cuts_the_chunk_short(void **state)
 
 /* ---- packetizer-level vectors: the packetizer writes the type byte itself ---- */
 
-typedef struct ram_source {
-    chunkcore_source_t src;
-    const uint8_t *payload;
-    uint32_t payload_bytes;
-    bool present;
-    unsigned reads;
-    unsigned deletes;
-} ram_source_t;
-
-static int ram_source_has(void *ctx, uint32_t *payload_bytes)
-{
-    ram_source_t *s = ctx;
-    if (!s->present) {
-        return 0;
-    }
-    *payload_bytes = s->payload_bytes;
-    return 1;
-}
-
-static int ram_source_read(void *ctx, uint32_t offset, void *buf, size_t len)
-{
-    ram_source_t *s = ctx;
-    test_ram_copy(buf, s->payload, s->payload_bytes, offset, len);
-    s->reads++;
-    return 0;
-}
-
-static int ram_source_mark_read(void *ctx)
-{
-    ram_source_t *s = ctx;
-    s->present = false;
-    s->deletes++;
-    return 0;
-}
-
-static void ram_source_init(ram_source_t *s, const uint8_t *payload, uint32_t bytes)
-{
-    memset(s, 0, sizeof(*s));
-    s->payload = payload;
-    s->payload_bytes = bytes;
-    s->present = true;
-    s->src.has_message = ram_source_has;
-    s->src.read = ram_source_read;
-    s->src.mark_read = ram_source_mark_read;
-    s->src.ctx = s;
-}
-
 static void test_coredump_message_vector_through_packetizer(void **state)
 {
     (void)state;
-    ram_source_t cd;
-    ram_source_init(&cd, msg9, sizeof(msg9));
+    test_ram_source_t cd;
+    test_ram_source_init(&cd, msg9, sizeof(msg9));
     chunkcore_packetizer_config_t cfg = {0};
     cfg.sources[CHUNKCORE_MSG_COREDUMP] = &cd.src;
     chunkcore_packetizer_t p;
@@ -428,8 +381,8 @@ static void test_event_message_vector_through_packetizer(void **state)
 {
     (void)state;
     static const uint8_t payload[] = {0x0A, 0x0B, 0x0C, 0x0D};
-    ram_source_t ev;
-    ram_source_init(&ev, payload, sizeof(payload));
+    test_ram_source_t ev;
+    test_ram_source_init(&ev, payload, sizeof(payload));
     chunkcore_packetizer_config_t cfg = {0};
     cfg.sources[CHUNKCORE_MSG_EVENT] = &ev.src;
     chunkcore_packetizer_t p;
