@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_main.h"
 #include "fm_test.h"
 
 static flashmodel_t fm;
@@ -235,18 +236,14 @@ static void test_op_keeps_the_callers_data_slot(void **state)
 
 #define T(fn) FM_TEST_CASE(fn, &cfg)
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T(test_queue_starts_an_op_when_the_device_is_free),
-        T(test_queue_keeps_programs_in_issue_order),
-        T(test_reject_refuses_ops_while_busy_with_a_distinct_error),
-        T(test_suspend_serves_a_read_inside_an_erase_and_pushes_it_out),
-        T(test_suspend_pushes_programs_queued_behind_the_suspended_op),
-        T(test_suspend_read_goes_before_a_queued_program),
-        T(test_suspend_cannot_suspend_a_chip_erase),
-        T(test_finish_refuses_ops_not_in_flight_and_missing_buffers),
-        T(test_op_keeps_the_callers_data_slot),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    T(test_queue_starts_an_op_when_the_device_is_free),
+    T(test_queue_keeps_programs_in_issue_order),
+    T(test_reject_refuses_ops_while_busy_with_a_distinct_error),
+    T(test_suspend_serves_a_read_inside_an_erase_and_pushes_it_out),
+    T(test_suspend_pushes_programs_queued_behind_the_suspended_op),
+    T(test_suspend_read_goes_before_a_queued_program),
+    T(test_suspend_cannot_suspend_a_chip_erase),
+    T(test_finish_refuses_ops_not_in_flight_and_missing_buffers),
+    T(test_op_keeps_the_callers_data_slot),
+})

@@ -12,6 +12,7 @@
 
 #include "chunksim_test_cmp.h"
 
+#include "chunksim_test_main.h"
 #include "fm_test.h"
 
 static flashmodel_t fm;
@@ -650,39 +651,35 @@ static void test_flips_of_a_ranged_rule_stay_inside_its_range(void **state)
 
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T(test_every_fault_kind_fires_only_when_triggered),
-        T(test_faults_only_hit_the_op_kinds_they_apply_to),
-        T(test_read_error_delivers_no_data),
-        T(test_read_timeout_loses_the_completion_but_frees_the_device),
-        T(test_read_timeout_with_delay_arrives_late_with_good_data),
-        T(test_transient_bitflips_change_only_the_returned_data),
-        T(test_stuck_bitflips_change_the_stored_bits),
-        T(test_program_and_erase_failures_change_nothing),
-        T(test_silent_program_and_erase_report_success_and_do_nothing),
-        T(test_bad_sector_fails_every_op_in_its_range),
-        T(test_wear_out_fails_erases_after_n_cycles),
-        T(test_wear_out_can_leave_bits_programmed_in_worn_sectors_only),
-        T(test_torn_program_lands_a_prefix_and_part_of_one_byte),
-        T(test_misdirected_write_lands_on_another_page),
-        T(test_rate_trigger_fires_at_its_probability),
-        T(test_op_index_trigger_fires_once_at_the_first_applicable_op),
-        T(test_addr_trigger_fires_for_ops_touching_the_range),
-        T(test_time_trigger_fires_on_ops_starting_at_or_after_it),
-        T(test_limit_caps_how_often_a_rule_fires),
-        T(test_range_filter_restricts_other_triggers),
-        T(test_first_matching_rule_wins),
-        T(test_bad_rules_are_rejected),
-        T(test_plan_is_copied_at_init),
-        T(test_faults_that_cannot_happen_do_not_fire),
-        T(test_flips_can_cover_a_whole_byte),
-        T(test_wear_out_cannot_leave_more_bits_than_the_sector_has),
-        T(test_op_filter_counts_and_applies_to_its_kinds_only),
-        T(test_exact_op_index_fires_on_that_op_or_never),
-        T(test_op_filter_bits_beyond_the_op_kinds_are_rejected),
-        T(test_flips_of_a_ranged_rule_stay_inside_its_range),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    T(test_every_fault_kind_fires_only_when_triggered),
+    T(test_faults_only_hit_the_op_kinds_they_apply_to),
+    T(test_read_error_delivers_no_data),
+    T(test_read_timeout_loses_the_completion_but_frees_the_device),
+    T(test_read_timeout_with_delay_arrives_late_with_good_data),
+    T(test_transient_bitflips_change_only_the_returned_data),
+    T(test_stuck_bitflips_change_the_stored_bits),
+    T(test_program_and_erase_failures_change_nothing),
+    T(test_silent_program_and_erase_report_success_and_do_nothing),
+    T(test_bad_sector_fails_every_op_in_its_range),
+    T(test_wear_out_fails_erases_after_n_cycles),
+    T(test_wear_out_can_leave_bits_programmed_in_worn_sectors_only),
+    T(test_torn_program_lands_a_prefix_and_part_of_one_byte),
+    T(test_misdirected_write_lands_on_another_page),
+    T(test_rate_trigger_fires_at_its_probability),
+    T(test_op_index_trigger_fires_once_at_the_first_applicable_op),
+    T(test_addr_trigger_fires_for_ops_touching_the_range),
+    T(test_time_trigger_fires_on_ops_starting_at_or_after_it),
+    T(test_limit_caps_how_often_a_rule_fires),
+    T(test_range_filter_restricts_other_triggers),
+    T(test_first_matching_rule_wins),
+    T(test_bad_rules_are_rejected),
+    T(test_plan_is_copied_at_init),
+    T(test_faults_that_cannot_happen_do_not_fire),
+    T(test_flips_can_cover_a_whole_byte),
+    T(test_wear_out_cannot_leave_more_bits_than_the_sector_has),
+    T(test_op_filter_counts_and_applies_to_its_kinds_only),
+    T(test_exact_op_index_fires_on_that_op_or_never),
+    T(test_op_filter_bits_beyond_the_op_kinds_are_rejected),
+    T(test_flips_of_a_ranged_rule_stay_inside_its_range),
+})

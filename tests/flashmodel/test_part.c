@@ -13,6 +13,7 @@
 
 #include "chunksim_test_cmp.h"
 
+#include "chunksim_test_main.h"
 #include "fm_test.h"
 
 /* The model under test in the model tests; FM_TEST_CASE configures cfg before each. */
@@ -331,20 +332,18 @@ static void test_memory_mapped_read_is_one_bus_access_per_word(void **state)
         flashmodel_part_read_us(&flashmodel_part_at(0)->part, FLASHMODEL_READ_SINGLE, 256), 42);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        FM_TEST_CASE(test_default_part_is_w25q128jv_class, &cfg),
-        FM_TEST_CASE(test_read_256_bytes_single_line_at_50mhz_takes_42_us, &cfg),
-        FM_TEST_CASE(test_fast_read_modes_count_lines_and_dummy_cycles, &cfg),
-        FM_TEST_CASE(test_wear_grows_times_linearly_from_typical_to_maximum, &cfg),
-        FM_TEST_CASE(test_part_check_rejects_inconsistent_parts, &cfg),
-        FM_TEST_CASE(test_model_charges_datasheet_times_by_default, &cfg),
-        FM_TEST_CASE(test_model_reads_with_the_configured_command, &cfg),
-        FM_TEST_CASE(test_names_round_trip, &cfg),
-        FM_TEST_CASE(test_every_row_loads_and_matches_its_cited_figures, &cfg),
-        FM_TEST_CASE(test_default_part_is_row_zero, &cfg),
-        FM_TEST_CASE(test_memory_mapped_read_is_one_bus_access_per_word, &cfg),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define T(fn) FM_TEST_CASE(fn, &cfg)
+
+CHUNKSIM_TEST_MAIN({
+    T(test_default_part_is_w25q128jv_class),
+    T(test_read_256_bytes_single_line_at_50mhz_takes_42_us),
+    T(test_fast_read_modes_count_lines_and_dummy_cycles),
+    T(test_wear_grows_times_linearly_from_typical_to_maximum),
+    T(test_part_check_rejects_inconsistent_parts),
+    T(test_model_charges_datasheet_times_by_default),
+    T(test_model_reads_with_the_configured_command),
+    T(test_names_round_trip),
+    T(test_every_row_loads_and_matches_its_cited_figures),
+    T(test_default_part_is_row_zero),
+    T(test_memory_mapped_read_is_one_bus_access_per_word),
+})
