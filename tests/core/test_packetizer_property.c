@@ -557,15 +557,23 @@ static void test_active_source_mask_excludes_sources(void **state)
     assert_no_violations(h);
 }
 
+/* Fills core with byte i = i * mul ^ mask, so that a read at a wrong offset shows, offers it as
+ * the coredump and starts the packetizer. */
+static void offer_patterned_coredump(harness_t *h, uint8_t *core, uint32_t bytes, unsigned mul,
+                                     unsigned mask)
+{
+    for (uint32_t i = 0; i < bytes; i++) {
+        core[i] = (uint8_t)((i * mul) ^ mask);
+    }
+    harness_offer(h, CHUNKCORE_MSG_COREDUMP, core, bytes);
+    assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
+}
+
 static void test_set_active_sources_aborts_message_in_progress(void **state)
 {
     harness_t *h = *state;
     static uint8_t core[40];
-    for (size_t i = 0; i < sizeof(core); i++) {
-        core[i] = (uint8_t)i;
-    }
-    harness_offer(h, CHUNKCORE_MSG_COREDUMP, core, sizeof(core));
-    assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
+    offer_patterned_coredump(h, core, sizeof(core), 1, 0x00);
     uint8_t buf[16];
     size_t len = 12;
     harness_new_call(h, len);
@@ -584,11 +592,7 @@ static void test_abort_restarts_at_offset_0_without_deleting(void **state)
 {
     harness_t *h = *state;
     static uint8_t core[300];
-    for (size_t i = 0; i < sizeof(core); i++) {
-        core[i] = (uint8_t)(i * 13);
-    }
-    harness_offer(h, CHUNKCORE_MSG_COREDUMP, core, sizeof(core));
-    assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
+    offer_patterned_coredump(h, core, sizeof(core), 13, 0x00);
     uint8_t first[32], buf[32];
     size_t first_len = 20;
     harness_new_call(h, first_len);
@@ -733,12 +737,8 @@ static void test_abort_after_final_chunk_resends_message(void **state)
 {
     harness_t *h = *state;
     static uint8_t core[70];
-    for (size_t i = 0; i < sizeof(core); i++) {
-        core[i] = (uint8_t)(0xF0 ^ i);
-    }
     h->cfg.delete_policy = CHUNKCORE_DELETE_ON_CONFIRM;
-    harness_offer(h, CHUNKCORE_MSG_COREDUMP, core, sizeof(core));
-    assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
+    offer_patterned_coredump(h, core, sizeof(core), 1, 0xF0);
 
     uint8_t first[512], again[512];
     size_t n1, n2;
@@ -913,6 +913,19 @@ static void test_failing_read_through_get_chunk(void **state)
     assert_memory_equal(buf + 1, expect_msg, sizeof(expect_msg));
 }
 
+/* One call of get_chunk or next with a buffer of room bytes that must return want_rc; returns
+ * the length the call left. */
+static size_t call_with_room(harness_t *h,
+                             int (*call)(chunkcore_packetizer_t *, uint8_t *, size_t *),
+                             size_t room, int want_rc)
+{
+    uint8_t buf[64];
+    assert_le(room, sizeof(buf));
+    size_t len = room;
+    assert_int_equal(call(&h->p, buf, &len), want_rc);
+    return len;
+}
+
 static void test_source_error_on_has_message_is_returned(void **state)
 {
     harness_t *h = *state;
@@ -920,10 +933,7 @@ static void test_source_error_on_has_message_is_returned(void **state)
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
     assert_int_equal(chunkcore_packetizer_begin(&h->p, false, NULL), CHUNKCORE_E_IO);
     assert_int_equal(chunkcore_packetizer_data_available(&h->p), CHUNKCORE_E_IO);
-    uint8_t buf[16];
-    size_t len = sizeof(buf);
-    assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_IO);
-    assert_int_equal(len, 0);
+    assert_int_equal(call_with_room(h, chunkcore_packetizer_get_chunk, 16, CHUNKCORE_E_IO), 0);
 }
 
 static void test_get_chunk_under_9_bytes_gives_nothing(void **state)
@@ -946,10 +956,8 @@ static void test_next_without_begin_has_no_data(void **state)
 {
     harness_t *h = *state;
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
-    uint8_t buf[16];
-    size_t len = sizeof(buf);
-    assert_int_equal(chunkcore_packetizer_next(&h->p, buf, &len), CHUNKCORE_E_NODATA);
-    assert_int_equal(len, sizeof(buf)); /* nothing to send: untouched */
+    /* Nothing to send: the length is untouched. */
+    assert_int_equal(call_with_room(h, chunkcore_packetizer_next, 16, CHUNKCORE_E_NODATA), 16);
     assert_int_equal(chunkcore_packetizer_begin(&h->p, false, NULL), 0);
 }
 
@@ -958,16 +966,10 @@ static void test_nothing_to_send_leaves_the_length_untouched(void **state)
 {
     harness_t *h = *state;
     assert_int_equal(chunkcore_packetizer_init(&h->p, &h->cfg), CHUNKCORE_OK);
-    uint8_t buf[16];
-    size_t len = sizeof(buf);
-    assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_NODATA);
-    assert_int_equal(len, sizeof(buf));
-    len = 5; /* under the minimum too: nothing to send comes first */
-    assert_int_equal(chunkcore_packetizer_get_chunk(&h->p, buf, &len), CHUNKCORE_E_NODATA);
-    assert_int_equal(len, 5);
-    len = sizeof(buf);
-    assert_int_equal(chunkcore_packetizer_next(&h->p, buf, &len), CHUNKCORE_E_NODATA);
-    assert_int_equal(len, sizeof(buf));
+    assert_int_equal(call_with_room(h, chunkcore_packetizer_get_chunk, 16, CHUNKCORE_E_NODATA), 16);
+    /* Under the minimum too: nothing to send comes first. */
+    assert_int_equal(call_with_room(h, chunkcore_packetizer_get_chunk, 5, CHUNKCORE_E_NODATA), 5);
+    assert_int_equal(call_with_room(h, chunkcore_packetizer_next, 16, CHUNKCORE_E_NODATA), 16);
 }
 
 /*

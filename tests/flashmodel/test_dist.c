@@ -263,21 +263,27 @@ static void test_add_to_part_adds_the_draw_to_the_bus_time(void **state)
     fm_test_close(&fm);
 }
 
+/* Opens the model with every sector at the endurance and programs 4 bytes at 0 into op. */
+static void open_worn_and_program(void)
+{
+    uint8_t data[4] = {0};
+    fm_test_open(&fm, &cfg);
+    assert_int_equal(flashmodel_wear_set(&fm, 0, FM_TEST_SIZE, 100000), 0);
+    assert_int_equal(fm_test_program(&fm, 0, 0, data, 4, &op), 0);
+}
+
 static void test_wear_scales_drawn_times_but_not_traces(void **state)
 {
     (void)state;
     static const uint64_t trace[] = {1000};
-    uint8_t data[4] = {0};
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000};
     cfg.latency[FLASHMODEL_OP_ERASE_SECTOR] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_TRACE, .trace_us = trace, .trace_count = 1};
     cfg.latency[FLASHMODEL_OP_ERASE_BLOCK] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000, .add_to_part = true};
-    fm_test_open(&fm, &cfg);
-    assert_int_equal(flashmodel_wear_set(&fm, 0, FM_TEST_SIZE, 100000), 0);
+    open_worn_and_program();
     /* Fully worn: a fresh-part draw grows by tpp_max / tpp_typ = 7.5. */
-    assert_int_equal(fm_test_program(&fm, 0, 0, data, 4, &op), 0);
     assert_int_equal(op.latency_us, 7500);
     assert_int_equal(fm_test_erase(&fm, 10000, FLASHMODEL_OP_ERASE_SECTOR, 0, &op), 0);
     assert_int_equal(op.latency_us, 1000);
@@ -316,12 +322,9 @@ static void test_a_part_with_zero_typical_time_uses_the_draw_unscaled(void **sta
 static void test_unscaled_draws_ignore_wear(void **state)
 {
     (void)state;
-    uint8_t data[4] = {0};
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000, .unscaled = true};
-    fm_test_open(&fm, &cfg);
-    assert_int_equal(flashmodel_wear_set(&fm, 0, FM_TEST_SIZE, 100000), 0);
-    assert_int_equal(fm_test_program(&fm, 0, 0, data, 4, &op), 0);
+    open_worn_and_program();
     assert_int_equal(op.wear_cycles, 100000);
     assert_int_equal(op.latency_us, 1000);
     fm_test_close(&fm);
