@@ -499,6 +499,43 @@ static const app_geometry_t base_geometry = {
     .double_buffer = false,
 };
 
+/* base_geometry's storage and image behind two windows of 128 bytes. */
+static const app_geometry_t double_buffer_geometry = {
+    .storage_bytes = 8192,
+    .sector_bytes = 4096,
+    .image_bytes = 5000,
+    .buffer_bytes = 256,
+    .double_buffer = true,
+};
+
+/* Most tests drive one app, deleting on the last read, over base_geometry (APP_TEST) or the
+ * geometry given (APP_TEST_ON): made before and freed after each of them. */
+static int app_setup(void **state)
+{
+    const app_geometry_t *g = *state != NULL ? *state : &base_geometry;
+    *state = app_new(g, CHUNKCORE_DELETE_ON_LAST_READ);
+    return 0;
+}
+
+static int app_teardown(void **state)
+{
+    app_free(*state);
+    return 0;
+}
+
+#define APP_TEST(fn) cmocka_unit_test_setup_teardown(fn, app_setup, app_teardown)
+#define APP_TEST_ON(fn, geometry)                                                                  \
+    cmocka_unit_test_prestate_setup_teardown(fn, app_setup, app_teardown, (void *)(geometry))
+
+/* The first prepare dispatches the load of the first window and waits; once the flash has
+ * completed it, the same prepare finds the window ready. */
+static void app_load_first_window(app_t *t, size_t chunk_bytes)
+{
+    assert_int_equal(chunkcore_async_prepare(&t->a, chunk_bytes), CHUNKCORE_ASYNC_WAIT);
+    app_service_flash(t);
+    assert_int_equal(chunkcore_async_prepare(&t->a, chunk_bytes), CHUNKCORE_ASYNC_READY);
+}
+
 /* ---- the fake itself ---- */
 
 static void test_fake_port_flags_overlapping_operations(void **state)
@@ -526,7 +563,9 @@ static void test_fake_port_flags_overlapping_operations(void **state)
 
 /* ---- window versus chunk size ---- */
 
-static void run_window_vs_chunk(size_t window_bytes, size_t chunk_bytes)
+/* A clean run through a window of window_bytes in chunks of chunk_bytes, loaded at the window's
+ * boundaries and covering the image; returns the app for the caller's own checks and app_free. */
+static app_t *run_window_vs_chunk(size_t window_bytes, size_t chunk_bytes)
 {
     app_geometry_t g = base_geometry;
     g.buffer_bytes = window_bytes;
@@ -538,20 +577,13 @@ static void run_window_vs_chunk(size_t window_bytes, size_t chunk_bytes)
     assert_loads_cover_image(t);
     /* The image goes through the window piece by piece, never in one read. */
     assert_ge(t->flash.read_starts, g.image_bytes / window_bytes);
-    app_free(t);
+    return t;
 }
 
 static void test_window_smaller_than_chunk_refills_every_chunk(void **state)
 {
     (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 24;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 100;
-    app_run(t);
-    app_check_clean_run(t);
-    assert_loads_at_boundaries(t);
-    assert_loads_cover_image(t);
+    app_t *t = run_window_vs_chunk(24, 100);
     /* Each chunk carries one window's worth: one load per chunk with payload,
      * plus the header read after the erase. */
     unsigned payload_loads = t->reads_at_final;
@@ -566,23 +598,16 @@ static void test_window_smaller_than_chunk_refills_every_chunk(void **state)
 static void test_window_equal_to_chunk_refills_at_boundaries(void **state)
 {
     (void)state;
-    run_window_vs_chunk(64, 64);
+    app_free(run_window_vs_chunk(64, 64));
 }
 
 static void test_window_larger_than_chunk_serves_several_chunks(void **state)
 {
     (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 512;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 40;
-    app_run(t);
-    app_check_clean_run(t);
-    assert_loads_at_boundaries(t);
-    assert_loads_cover_image(t);
+    app_t *t = run_window_vs_chunk(512, 40);
     /* Several chunks per load. */
     assert_gt(t->chunks, 4 * t->reads_at_final);
-    assert_ge(t->reads_at_final, (g.image_bytes + 511) / 512);
+    assert_ge(t->reads_at_final, (t->image_bytes + 511) / 512);
     app_free(t);
 }
 
@@ -593,7 +618,7 @@ static void test_window_sizes_across_chunk_sizes(void **state)
     static const size_t chunks[] = {9, 10, 63, 64, 65, 300};
     for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
         for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-            run_window_vs_chunk(windows[w], chunks[c]);
+            app_free(run_window_vs_chunk(windows[w], chunks[c]));
         }
     }
 }
@@ -682,8 +707,7 @@ static void test_read_past_end_of_storage_is_range_error(void **state)
 
 static void test_read_outside_window_is_refused(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     const chunkcore_storage_port_t *s = chunkcore_async_storage(&t->a);
     uint8_t buf[16];
     /* Nothing loaded yet: even the header peek is refused, not served as garbage; the
@@ -694,9 +718,7 @@ static void test_read_outside_window_is_refused(void **state)
     assert_int_equal(chunkcore_packetizer_get_chunk(&t->p, chunk, &len), CHUNKCORE_E_NODATA);
     assert_int_equal(len, 64);
 
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
+    app_load_first_window(t, 40);
     unsigned refused = t->a.stats.refused;
     assert_int_equal(s->read(s->ctx, 64 + 10, buf, 4), CHUNKCORE_E_WINDOW);
     assert_int_equal(s->read(s->ctx, 60, buf, 8), CHUNKCORE_E_WINDOW); /* crosses the edge */
@@ -705,13 +727,11 @@ static void test_read_outside_window_is_refused(void **state)
     assert_int_equal(t->a.stats.refused, refused + 4);
     assert_int_equal(s->read(s->ctx, 60, buf, 4), 0);
     assert_memory_equal(buf, t->storage + 60, 4);
-    app_free(t);
 }
 
 static void test_end_of_storage_erases_once_and_reads_nothing_meanwhile(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 100;
     /* Drive by hand up to the final chunk. */
     app_send_chunks(t, ~0u);
@@ -738,7 +758,6 @@ static void test_end_of_storage_erases_once_and_reads_nothing_meanwhile(void **s
     size_t len = t->chunk_bytes;
     assert_int_equal(chunkcore_packetizer_get_chunk(&t->p, buf, &len), CHUNKCORE_E_NODATA);
     app_check_clean_run(t);
-    app_free(t);
 }
 
 static void test_delete_on_confirm_defers_erase_until_confirm(void **state)
@@ -773,8 +792,7 @@ static void test_delete_on_confirm_defers_erase_until_confirm(void **state)
 
 static void test_read_error_reported_once_then_retried(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 50;
     t->fail_read_no = 3;
     app_run(t);
@@ -784,25 +802,21 @@ static void test_read_error_reported_once_then_retried(void **state)
     app_check_clean_run(t);
     /* The failed load was dispatched again at the same offset. */
     assert_int_equal(t->flash.log[3].offset, t->flash.log[2].offset);
-    app_free(t);
 }
 
 static void test_error_on_header_load_is_retried(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 50;
     t->fail_read_no = 1; /* the very first load, which holds the header */
     app_run(t);
     assert_int_equal(t->io_errors, 1);
     app_check_clean_run(t);
-    app_free(t);
 }
 
 static void test_lost_completion_cancelled_then_retried_and_late_one_is_stale(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 50;
     t->drop_read_no = 4;
     app_run(t);
@@ -816,35 +830,29 @@ static void test_lost_completion_cancelled_then_retried_and_late_one_is_stale(vo
     /* Completions for ops never issued are stale too. */
     assert_int_equal(chunkcore_async_complete(&t->a, 0, 0), CHUNKCORE_E_STALE);
     assert_int_equal(chunkcore_async_complete(&t->a, 12345, 0), CHUNKCORE_E_STALE);
-    app_free(t);
 }
 
 static void test_cancel_when_idle_does_nothing(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     chunkcore_async_cancel(&t->a);
     assert_int_equal(t->a.stats.cancelled, 0);
     assert_int_equal(t->flash.cancels, 0);
-    app_free(t);
 }
 
 static void test_refused_read_dispatch_reported_then_retried(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 50;
     t->flash.refuse_reads = 1;
     app_run(t);
     assert_int_equal(t->io_errors, 1);
     app_check_clean_run(t);
-    app_free(t);
 }
 
 static void test_failed_erase_reported_then_retried(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 200;
     app_send_chunks(t, ~0u);
     assert_int_equal(t->flash.kind, CHUNKCORE_OP_ERASE);
@@ -860,13 +868,11 @@ static void test_failed_erase_reported_then_retried(void **state)
     assert_int_equal(t->flash.erase_starts, 2);
     assert_int_equal(t->flash.overlaps, 0);
     assert_int_equal(chunkcore_packetizer_data_available(&t->p), 0);
-    app_free(t);
 }
 
 static void test_refused_erase_dispatch_reported_once_then_retried(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 200;
     t->flash.refuse_erases = 1;
     app_run(t);
@@ -878,13 +884,11 @@ static void test_refused_erase_dispatch_reported_once_then_retried(void **state)
     assert_memory_equal(t->decoded, t->expect, t->image_bytes + 1);
     assert_int_equal(t->flash.overlaps, 0);
     assert_int_equal(chunkcore_packetizer_data_available(&t->p), 0);
-    app_free(t);
 }
 
 static void test_cancelled_erase_is_dispatched_again(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 200;
     app_send_chunks(t, ~0u);
     uint32_t lost = t->flash.op_id;
@@ -897,16 +901,11 @@ static void test_cancelled_erase_is_dispatched_again(void **state)
     app_run(t);
     assert_int_equal(chunkcore_packetizer_data_available(&t->p), 0);
     assert_int_equal(t->flash.overlaps, 0);
-    app_free(t);
 }
 
 static void test_erase_refused_after_late_prefetch_reported_once_then_retried(void **state)
 {
-    (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 256;
-    g.double_buffer = true;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 60;
     app_send_chunks(t, ~0u);
     /* The final chunk went out while a prefetch past the image was in flight:
@@ -921,7 +920,6 @@ static void test_erase_refused_after_late_prefetch_reported_once_then_retried(vo
     assert_int_equal(t->erase_errors, 1);
     assert_int_equal(t->flash.erase_starts, 1);
     app_check_clean_run(t);
-    app_free(t);
 }
 
 /* ---- double buffering ---- */
@@ -959,35 +957,21 @@ static void test_double_buffer_prefetches_and_waits_less(void **state)
 
 static void test_double_buffer_prefetch_dispatched_while_window_consumed(void **state)
 {
-    (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 256;
-    g.double_buffer = true;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    /* First window. */
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
+    app_t *t = *state;
+    app_load_first_window(t, 40);
     /* Ready, and the next window is already on its way. */
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
     assert_true(t->flash.busy);
     assert_int_equal(t->flash.offset, 128);
     assert_int_equal(t->a.stats.prefetches, 1);
     /* The chunk is served from the first window while the prefetch is in flight. */
     assert_true(app_get_chunk_normal(t, 40));
     assert_true(t->flash.busy);
-    app_free(t);
 }
 
 static void test_cancelled_prefetch_is_dispatched_again(void **state)
 {
-    (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 256;
-    g.double_buffer = true;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
+    app_t *t = *state;
+    app_load_first_window(t, 40);
     assert_int_equal(t->flash.offset, 128);
     /* The prefetch never completes. */
     uint32_t lost = t->flash.op_id;
@@ -1001,7 +985,6 @@ static void test_cancelled_prefetch_is_dispatched_again(void **state)
     assert_int_equal(chunkcore_async_complete(&t->a, lost, 0), CHUNKCORE_E_STALE);
     app_run(t);
     app_check_clean_run(t);
-    app_free(t);
 }
 
 /* Glue often asks "anything to send?" before preparing: that peek must not move the stream. */
@@ -1059,14 +1042,12 @@ static void test_random_geometries_and_chunk_sizes(void **state)
 
 static void test_multi_call_mode_through_async_core(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 100;
     t->multi_call = true;
     app_run(t);
     app_check_clean_run(t);
     assert_loads_at_boundaries(t);
-    app_free(t);
 }
 
 /* ---- the header peek while the clear's erase is in flight ---- */
@@ -1080,8 +1061,7 @@ static void test_multi_call_mode_through_async_core(void **state)
  */
 static void test_header_peek_during_the_clear_finds_no_coredump(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 100;
     app_send_chunks(t, ~0u);
     assert_int_equal(t->flash.kind, CHUNKCORE_OP_ERASE);
@@ -1093,16 +1073,12 @@ static void test_header_peek_during_the_clear_finds_no_coredump(void **state)
     app_service_flash(t); /* the erase completes */
     app_run(t);
     app_check_clean_run(t);
-    app_free(t);
 }
 
 static void test_payload_read_outside_the_window_is_still_refused(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
+    app_t *t = *state;
+    app_load_first_window(t, 40);
     /* The 64-byte window serves the first chunks; without a prepare the next read misses. */
     uint8_t buf[40];
     int rc = CHUNKCORE_OK;
@@ -1112,7 +1088,6 @@ static void test_payload_read_outside_the_window_is_still_refused(void **state)
     }
     assert_int_equal(rc, CHUNKCORE_E_WINDOW);
     assert_int_equal(t->flash.erase_starts, 0);
-    app_free(t);
 }
 
 /*
@@ -1168,8 +1143,7 @@ static void test_total_beyond_storage_is_sent_and_cleared_through_async_core(voi
 
 static void test_abort_and_rewind_restart_from_offset_0(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 100;
     app_send_chunks(t, 10);
     assert_false(t->message_done);
@@ -1180,7 +1154,6 @@ static void test_abort_and_rewind_restart_from_offset_0(void **state)
     t->flash.position = 0;
     app_run(t);
     app_check_clean_run(t);
-    app_free(t);
 }
 
 /*
@@ -1191,8 +1164,7 @@ static void test_abort_and_rewind_restart_from_offset_0(void **state)
  */
 static void test_rle_over_async_reader_is_refused_at_init(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     const chunkcore_source_t *cd = t->cfg.sources[CHUNKCORE_MSG_COREDUMP];
     assert_true(chunkcore_async_storage(&t->a)->sequential_only);
     assert_true(cd->sequential_only);
@@ -1204,16 +1176,13 @@ static void test_rle_over_async_reader_is_refused_at_init(void **state)
     assert_int_equal(chunkcore_rle_init(&rle, &rcfg), CHUNKCORE_OK);
     t->cfg.sources[CHUNKCORE_MSG_COREDUMP] = chunkcore_rle_source(&rle);
     assert_int_equal(chunkcore_packetizer_init(&t->p, &t->cfg), CHUNKCORE_OK);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 64), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 64), CHUNKCORE_ASYNC_READY);
+    app_load_first_window(t, 64);
     uint8_t buf[64];
     size_t len = sizeof(buf);
     /* The sizing pass reads 128 bytes at 0 through a 64-byte window. */
     assert_int_equal(chunkcore_packetizer_get_chunk(&t->p, buf, &len), CHUNKCORE_E_WINDOW);
     assert_int_equal(len, 0);
     assert_gt(t->a.stats.refused, 0);
-    app_free(t);
 }
 
 static void test_init_rejects_bad_config(void **state)
@@ -1262,29 +1231,31 @@ int main(void)
         cmocka_unit_test(test_image_smaller_than_chunk_but_larger_than_window),
         cmocka_unit_test(test_final_short_window_when_storage_not_multiple_of_window),
         cmocka_unit_test(test_read_past_end_of_storage_is_range_error),
-        cmocka_unit_test(test_read_outside_window_is_refused),
-        cmocka_unit_test(test_end_of_storage_erases_once_and_reads_nothing_meanwhile),
+        APP_TEST(test_read_outside_window_is_refused),
+        APP_TEST(test_end_of_storage_erases_once_and_reads_nothing_meanwhile),
         cmocka_unit_test(test_delete_on_confirm_defers_erase_until_confirm),
-        cmocka_unit_test(test_read_error_reported_once_then_retried),
-        cmocka_unit_test(test_error_on_header_load_is_retried),
-        cmocka_unit_test(test_lost_completion_cancelled_then_retried_and_late_one_is_stale),
-        cmocka_unit_test(test_cancel_when_idle_does_nothing),
-        cmocka_unit_test(test_refused_read_dispatch_reported_then_retried),
-        cmocka_unit_test(test_failed_erase_reported_then_retried),
-        cmocka_unit_test(test_refused_erase_dispatch_reported_once_then_retried),
-        cmocka_unit_test(test_cancelled_erase_is_dispatched_again),
-        cmocka_unit_test(test_erase_refused_after_late_prefetch_reported_once_then_retried),
+        APP_TEST(test_read_error_reported_once_then_retried),
+        APP_TEST(test_error_on_header_load_is_retried),
+        APP_TEST(test_lost_completion_cancelled_then_retried_and_late_one_is_stale),
+        APP_TEST(test_cancel_when_idle_does_nothing),
+        APP_TEST(test_refused_read_dispatch_reported_then_retried),
+        APP_TEST(test_failed_erase_reported_then_retried),
+        APP_TEST(test_refused_erase_dispatch_reported_once_then_retried),
+        APP_TEST(test_cancelled_erase_is_dispatched_again),
+        APP_TEST_ON(test_erase_refused_after_late_prefetch_reported_once_then_retried,
+                    &double_buffer_geometry),
         cmocka_unit_test(test_double_buffer_prefetches_and_waits_less),
-        cmocka_unit_test(test_double_buffer_prefetch_dispatched_while_window_consumed),
-        cmocka_unit_test(test_cancelled_prefetch_is_dispatched_again),
+        APP_TEST_ON(test_double_buffer_prefetch_dispatched_while_window_consumed,
+                    &double_buffer_geometry),
+        APP_TEST_ON(test_cancelled_prefetch_is_dispatched_again, &double_buffer_geometry),
         cmocka_unit_test(test_data_available_peek_does_not_move_the_stream),
         cmocka_unit_test(test_random_geometries_and_chunk_sizes),
-        cmocka_unit_test(test_multi_call_mode_through_async_core),
-        cmocka_unit_test(test_header_peek_during_the_clear_finds_no_coredump),
-        cmocka_unit_test(test_payload_read_outside_the_window_is_still_refused),
+        APP_TEST(test_multi_call_mode_through_async_core),
+        APP_TEST(test_header_peek_during_the_clear_finds_no_coredump),
+        APP_TEST(test_payload_read_outside_the_window_is_still_refused),
         cmocka_unit_test(test_total_beyond_storage_is_sent_and_cleared_through_async_core),
-        cmocka_unit_test(test_abort_and_rewind_restart_from_offset_0),
-        cmocka_unit_test(test_rle_over_async_reader_is_refused_at_init),
+        APP_TEST(test_abort_and_rewind_restart_from_offset_0),
+        APP_TEST(test_rle_over_async_reader_is_refused_at_init),
         cmocka_unit_test(test_init_rejects_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
