@@ -63,6 +63,18 @@ typedef struct fake_flash {
     unsigned n_log;
 } fake_flash_t;
 
+/* The operation is in flight from here until the test finishes or cancels it. */
+static void fake_take(fake_flash_t *f, uint8_t kind, uint32_t op_id, uint32_t offset, void *buf,
+                      size_t len)
+{
+    f->busy = true;
+    f->kind = kind;
+    f->op_id = op_id;
+    f->offset = offset;
+    f->buf = buf;
+    f->len = len;
+}
+
 static int fake_read_start(void *ctx, uint32_t op_id, uint32_t offset, void *buf, size_t len)
 {
     fake_flash_t *f = ctx;
@@ -80,12 +92,7 @@ static int fake_read_start(void *ctx, uint32_t op_id, uint32_t offset, void *buf
     if (f->n_log < LOG_MAX) {
         f->log[f->n_log++] = (fake_read_log_t){offset, (uint32_t)len, f->position};
     }
-    f->busy = true;
-    f->kind = CHUNKCORE_OP_READ;
-    f->op_id = op_id;
-    f->offset = offset;
-    f->buf = buf;
-    f->len = len;
+    fake_take(f, CHUNKCORE_OP_READ, op_id, offset, buf, len);
     return 0;
 }
 
@@ -103,12 +110,7 @@ static int fake_erase_start(void *ctx, uint32_t op_id, uint32_t offset, size_t l
         return CHUNKCORE_E_IO;
     }
     f->erase_starts++;
-    f->busy = true;
-    f->kind = CHUNKCORE_OP_ERASE;
-    f->op_id = op_id;
-    f->offset = offset;
-    f->buf = NULL;
-    f->len = len;
+    fake_take(f, CHUNKCORE_OP_ERASE, op_id, offset, NULL, len);
     return 0;
 }
 
@@ -429,6 +431,13 @@ static void app_send_chunks(app_t *t, unsigned n)
     fail_msg("no progress after 100000 steps");
 }
 
+/* The whole message by hand in chunks of chunk_bytes: the final one starts the clear. */
+static void app_send_message(app_t *t, size_t chunk_bytes)
+{
+    t->chunk_bytes = chunk_bytes;
+    app_send_chunks(t, ~0u);
+}
+
 /* Bytes exact, one erase of (0, sector) after the final chunk, no overlaps, header gone. */
 static void app_check_clean_run(app_t *t)
 {
@@ -459,6 +468,13 @@ static void app_check_clean_run(app_t *t)
         assert_int_equal(t->storage[i], ERASED_BYTE);
     }
     assert_int_equal(chunkcore_packetizer_data_available(&t->p), 0);
+}
+
+/* The loop to its end, and the run was clean. */
+static void app_run_clean(app_t *t)
+{
+    app_run(t);
+    app_check_clean_run(t);
 }
 
 /* Single window: every load starts where the delivered payload ends (a refill at the boundary). */
@@ -499,6 +515,41 @@ static const app_geometry_t base_geometry = {
     .double_buffer = false,
 };
 
+/*
+ * The other geometries of APP_TEST_ON (storage, sector, image, window bytes, double buffer):
+ * base_geometry's storage behind two windows of 128 bytes, and an image that fills the storage.
+ */
+static const app_geometry_t double_buffer_geometry = {8192, 4096, 5000, 256, true};
+static const app_geometry_t full_storage_geometry = {1000, 256, 1000, 64, false};
+
+/* Most tests drive one app, deleting on the last read, over base_geometry (APP_TEST) or the
+ * geometry given (APP_TEST_ON): made before and freed after each of them. */
+static int app_setup(void **state)
+{
+    const app_geometry_t *g = *state != NULL ? *state : &base_geometry;
+    *state = app_new(g, CHUNKCORE_DELETE_ON_LAST_READ);
+    return 0;
+}
+
+static int app_teardown(void **state)
+{
+    app_free(*state);
+    return 0;
+}
+
+#define APP_TEST(fn) cmocka_unit_test_setup_teardown(fn, app_setup, app_teardown)
+#define APP_TEST_ON(fn, geometry)                                                                  \
+    cmocka_unit_test_prestate_setup_teardown(fn, app_setup, app_teardown, (void *)(geometry))
+
+/* The first prepare dispatches the load of the first window and waits; once the flash has
+ * completed it, the same prepare finds the window ready. */
+static void app_load_first_window(app_t *t, size_t chunk_bytes)
+{
+    assert_int_equal(chunkcore_async_prepare(&t->a, chunk_bytes), CHUNKCORE_ASYNC_WAIT);
+    app_service_flash(t);
+    assert_int_equal(chunkcore_async_prepare(&t->a, chunk_bytes), CHUNKCORE_ASYNC_READY);
+}
+
 /* ---- the fake itself ---- */
 
 static void test_fake_port_flags_overlapping_operations(void **state)
@@ -526,32 +577,26 @@ static void test_fake_port_flags_overlapping_operations(void **state)
 
 /* ---- window versus chunk size ---- */
 
-static void run_window_vs_chunk(size_t window_bytes, size_t chunk_bytes)
+/* A clean run through a window of window_bytes in chunks of chunk_bytes, loaded at the window's
+ * boundaries and covering the image; returns the app for the caller's own checks and app_free. */
+static app_t *run_window_vs_chunk(size_t window_bytes, size_t chunk_bytes)
 {
     app_geometry_t g = base_geometry;
     g.buffer_bytes = window_bytes;
     app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
     t->chunk_bytes = chunk_bytes;
-    app_run(t);
-    app_check_clean_run(t);
+    app_run_clean(t);
     assert_loads_at_boundaries(t);
     assert_loads_cover_image(t);
     /* The image goes through the window piece by piece, never in one read. */
     assert_ge(t->flash.read_starts, g.image_bytes / window_bytes);
-    app_free(t);
+    return t;
 }
 
 static void test_window_smaller_than_chunk_refills_every_chunk(void **state)
 {
     (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 24;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 100;
-    app_run(t);
-    app_check_clean_run(t);
-    assert_loads_at_boundaries(t);
-    assert_loads_cover_image(t);
+    app_t *t = run_window_vs_chunk(24, 100);
     /* Each chunk carries one window's worth: one load per chunk with payload,
      * plus the header read after the erase. */
     unsigned payload_loads = t->reads_at_final;
@@ -566,23 +611,16 @@ static void test_window_smaller_than_chunk_refills_every_chunk(void **state)
 static void test_window_equal_to_chunk_refills_at_boundaries(void **state)
 {
     (void)state;
-    run_window_vs_chunk(64, 64);
+    app_free(run_window_vs_chunk(64, 64));
 }
 
 static void test_window_larger_than_chunk_serves_several_chunks(void **state)
 {
     (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 512;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 40;
-    app_run(t);
-    app_check_clean_run(t);
-    assert_loads_at_boundaries(t);
-    assert_loads_cover_image(t);
+    app_t *t = run_window_vs_chunk(512, 40);
     /* Several chunks per load. */
     assert_gt(t->chunks, 4 * t->reads_at_final);
-    assert_ge(t->reads_at_final, (g.image_bytes + 511) / 512);
+    assert_ge(t->reads_at_final, (t->image_bytes + 511) / 512);
     app_free(t);
 }
 
@@ -593,7 +631,7 @@ static void test_window_sizes_across_chunk_sizes(void **state)
     static const size_t chunks[] = {9, 10, 63, 64, 65, 300};
     for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
         for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-            run_window_vs_chunk(windows[w], chunks[c]);
+            app_free(run_window_vs_chunk(windows[w], chunks[c]));
         }
     }
 }
@@ -609,8 +647,7 @@ static void test_image_smaller_than_chunk_but_larger_than_window(void **state)
                         .double_buffer = false};
     app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
     t->chunk_bytes = 512;
-    app_run(t);
-    app_check_clean_run(t);
+    app_run_clean(t);
     assert_loads_at_boundaries(t);
     assert_int_equal(t->chunks, 4); /* 32 + 32 + 32 + 4 payload bytes */
     app_free(t);
@@ -619,8 +656,7 @@ static void test_image_smaller_than_chunk_but_larger_than_window(void **state)
     g.buffer_bytes = 128;
     t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
     t->chunk_bytes = 512;
-    app_run(t);
-    app_check_clean_run(t);
+    app_run_clean(t);
     assert_int_equal(t->chunks, 1);
     app_free(t);
 }
@@ -633,16 +669,12 @@ static void test_final_short_window_when_storage_not_multiple_of_window(void **s
     /* Image ends 5 bytes before storage: the last window holds 40 bytes, not 64. */
     static const uint32_t images[] = {995, 1000, 961};
     for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
-        app_geometry_t g = {.storage_bytes = 1000,
-                            .sector_bytes = 256,
-                            .image_bytes = images[i],
-                            .buffer_bytes = 64,
-                            .double_buffer = false};
+        app_geometry_t g = full_storage_geometry;
+        g.image_bytes = images[i];
         /* Chunks larger than the window: loads at 0, 64, ..., 960, the last one 40 bytes. */
         app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
         t->chunk_bytes = 100;
-        app_run(t);
-        app_check_clean_run(t);
+        app_run_clean(t);
         assert_loads_at_boundaries(t);
         const fake_read_log_t *last = &t->flash.log[t->reads_at_final - 1];
         assert_int_equal(last->offset, 960);
@@ -661,13 +693,7 @@ static void test_final_short_window_when_storage_not_multiple_of_window(void **s
 
 static void test_read_past_end_of_storage_is_range_error(void **state)
 {
-    (void)state;
-    app_geometry_t g = {.storage_bytes = 1000,
-                        .sector_bytes = 256,
-                        .image_bytes = 1000,
-                        .buffer_bytes = 64,
-                        .double_buffer = false};
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     const chunkcore_storage_port_t *s = chunkcore_async_storage(&t->a);
     uint8_t buf[16];
     assert_int_equal(s->read(s->ctx, 998, buf, 4), CHUNKCORE_E_RANGE);
@@ -677,13 +703,11 @@ static void test_read_past_end_of_storage_is_range_error(void **state)
     /* A zero-length read at the very end is fine, window or not. */
     assert_int_equal(s->read(s->ctx, 1000, buf, 0), 0);
     assert_int_equal(t->a.stats.refused, 3);
-    app_free(t);
 }
 
 static void test_read_outside_window_is_refused(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     const chunkcore_storage_port_t *s = chunkcore_async_storage(&t->a);
     uint8_t buf[16];
     /* Nothing loaded yet: even the header peek is refused, not served as garbage; the
@@ -694,9 +718,7 @@ static void test_read_outside_window_is_refused(void **state)
     assert_int_equal(chunkcore_packetizer_get_chunk(&t->p, chunk, &len), CHUNKCORE_E_NODATA);
     assert_int_equal(len, 64);
 
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
+    app_load_first_window(t, 40);
     unsigned refused = t->a.stats.refused;
     assert_int_equal(s->read(s->ctx, 64 + 10, buf, 4), CHUNKCORE_E_WINDOW);
     assert_int_equal(s->read(s->ctx, 60, buf, 8), CHUNKCORE_E_WINDOW); /* crosses the edge */
@@ -705,16 +727,13 @@ static void test_read_outside_window_is_refused(void **state)
     assert_int_equal(t->a.stats.refused, refused + 4);
     assert_int_equal(s->read(s->ctx, 60, buf, 4), 0);
     assert_memory_equal(buf, t->storage + 60, 4);
-    app_free(t);
 }
 
 static void test_end_of_storage_erases_once_and_reads_nothing_meanwhile(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 100;
+    app_t *t = *state;
     /* Drive by hand up to the final chunk. */
-    app_send_chunks(t, ~0u);
+    app_send_message(t, 100);
     /* The final get-chunk cleared the storage: one erase of sector 0, in flight. */
     assert_int_equal(t->flash.erase_starts, 1);
     assert_true(t->flash.busy);
@@ -738,7 +757,6 @@ static void test_end_of_storage_erases_once_and_reads_nothing_meanwhile(void **s
     size_t len = t->chunk_bytes;
     assert_int_equal(chunkcore_packetizer_get_chunk(&t->p, buf, &len), CHUNKCORE_E_NODATA);
     app_check_clean_run(t);
-    app_free(t);
 }
 
 static void test_delete_on_confirm_defers_erase_until_confirm(void **state)
@@ -764,45 +782,43 @@ static void test_delete_on_confirm_defers_erase_until_confirm(void **state)
     }
     assert_int_equal(chunkcore_packetizer_confirm(&t->p), 0);
     assert_int_equal(t->flash.erase_starts, 1);
-    app_run(t);
-    app_check_clean_run(t);
+    app_run_clean(t);
     app_free(t);
 }
 
 /* ---- faults ---- */
 
-static void test_read_error_reported_once_then_retried(void **state)
+/* A run in 50-byte chunks through the one fault the caller set up: reported once as an I/O
+ * error, then retried, and the run is clean. */
+static void app_run_through_io_error(app_t *t)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
     t->chunk_bytes = 50;
-    t->fail_read_no = 3;
     app_run(t);
     assert_int_equal(t->io_errors, 1);
+    app_check_clean_run(t);
+}
+
+static void test_read_error_reported_once_then_retried(void **state)
+{
+    app_t *t = *state;
+    t->fail_read_no = 3;
+    app_run_through_io_error(t);
     assert_int_equal(t->other_errors, 0);
     assert_int_equal(t->a.stats.failed, 1);
-    app_check_clean_run(t);
     /* The failed load was dispatched again at the same offset. */
     assert_int_equal(t->flash.log[3].offset, t->flash.log[2].offset);
-    app_free(t);
 }
 
 static void test_error_on_header_load_is_retried(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 50;
+    app_t *t = *state;
     t->fail_read_no = 1; /* the very first load, which holds the header */
-    app_run(t);
-    assert_int_equal(t->io_errors, 1);
-    app_check_clean_run(t);
-    app_free(t);
+    app_run_through_io_error(t);
 }
 
 static void test_lost_completion_cancelled_then_retried_and_late_one_is_stale(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 50;
     t->drop_read_no = 4;
     app_run(t);
@@ -816,37 +832,27 @@ static void test_lost_completion_cancelled_then_retried_and_late_one_is_stale(vo
     /* Completions for ops never issued are stale too. */
     assert_int_equal(chunkcore_async_complete(&t->a, 0, 0), CHUNKCORE_E_STALE);
     assert_int_equal(chunkcore_async_complete(&t->a, 12345, 0), CHUNKCORE_E_STALE);
-    app_free(t);
 }
 
 static void test_cancel_when_idle_does_nothing(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     chunkcore_async_cancel(&t->a);
     assert_int_equal(t->a.stats.cancelled, 0);
     assert_int_equal(t->flash.cancels, 0);
-    app_free(t);
 }
 
 static void test_refused_read_dispatch_reported_then_retried(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 50;
+    app_t *t = *state;
     t->flash.refuse_reads = 1;
-    app_run(t);
-    assert_int_equal(t->io_errors, 1);
-    app_check_clean_run(t);
-    app_free(t);
+    app_run_through_io_error(t);
 }
 
 static void test_failed_erase_reported_then_retried(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 200;
-    app_send_chunks(t, ~0u);
+    app_t *t = *state;
+    app_send_message(t, 200);
     assert_int_equal(t->flash.kind, CHUNKCORE_OP_ERASE);
     fake_finish(&t->flash, &t->a, CHUNKCORE_E_IO); /* the erase failed: not cleared */
     assert_int_equal(chunkcore_async_prepare(&t->a, t->chunk_bytes), CHUNKCORE_E_ERASE);
@@ -860,13 +866,11 @@ static void test_failed_erase_reported_then_retried(void **state)
     assert_int_equal(t->flash.erase_starts, 2);
     assert_int_equal(t->flash.overlaps, 0);
     assert_int_equal(chunkcore_packetizer_data_available(&t->p), 0);
-    app_free(t);
 }
 
 static void test_refused_erase_dispatch_reported_once_then_retried(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 200;
     t->flash.refuse_erases = 1;
     app_run(t);
@@ -878,15 +882,12 @@ static void test_refused_erase_dispatch_reported_once_then_retried(void **state)
     assert_memory_equal(t->decoded, t->expect, t->image_bytes + 1);
     assert_int_equal(t->flash.overlaps, 0);
     assert_int_equal(chunkcore_packetizer_data_available(&t->p), 0);
-    app_free(t);
 }
 
 static void test_cancelled_erase_is_dispatched_again(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 200;
-    app_send_chunks(t, ~0u);
+    app_t *t = *state;
+    app_send_message(t, 200);
     uint32_t lost = t->flash.op_id;
     chunkcore_async_cancel(&t->a);
     assert_int_equal(t->flash.cancels, 1);
@@ -897,18 +898,12 @@ static void test_cancelled_erase_is_dispatched_again(void **state)
     app_run(t);
     assert_int_equal(chunkcore_packetizer_data_available(&t->p), 0);
     assert_int_equal(t->flash.overlaps, 0);
-    app_free(t);
 }
 
 static void test_erase_refused_after_late_prefetch_reported_once_then_retried(void **state)
 {
-    (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 256;
-    g.double_buffer = true;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 60;
-    app_send_chunks(t, ~0u);
+    app_t *t = *state;
+    app_send_message(t, 60);
     /* The final chunk went out while a prefetch past the image was in flight:
      * the erase waits for it, and is dispatched from its completion. */
     assert_true(t->flash.busy);
@@ -921,7 +916,6 @@ static void test_erase_refused_after_late_prefetch_reported_once_then_retried(vo
     assert_int_equal(t->erase_errors, 1);
     assert_int_equal(t->flash.erase_starts, 1);
     app_check_clean_run(t);
-    app_free(t);
 }
 
 /* ---- double buffering ---- */
@@ -938,14 +932,12 @@ static void test_double_buffer_prefetches_and_waits_less(void **state)
     app_t *s = app_new(&single, CHUNKCORE_DELETE_ON_LAST_READ);
     s->chunk_bytes = 60;
     s->complete_after_send = true;
-    app_run(s);
-    app_check_clean_run(s);
+    app_run_clean(s);
 
     app_t *d = app_new(&dual, CHUNKCORE_DELETE_ON_LAST_READ);
     d->chunk_bytes = 60;
     d->complete_after_send = true;
-    app_run(d);
-    app_check_clean_run(d);
+    app_run_clean(d);
     assert_loads_cover_image(d);
 
     assert_gt(d->a.stats.prefetches, 0);
@@ -959,35 +951,21 @@ static void test_double_buffer_prefetches_and_waits_less(void **state)
 
 static void test_double_buffer_prefetch_dispatched_while_window_consumed(void **state)
 {
-    (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 256;
-    g.double_buffer = true;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    /* First window. */
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
+    app_t *t = *state;
+    app_load_first_window(t, 40);
     /* Ready, and the next window is already on its way. */
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
     assert_true(t->flash.busy);
     assert_int_equal(t->flash.offset, 128);
     assert_int_equal(t->a.stats.prefetches, 1);
     /* The chunk is served from the first window while the prefetch is in flight. */
     assert_true(app_get_chunk_normal(t, 40));
     assert_true(t->flash.busy);
-    app_free(t);
 }
 
 static void test_cancelled_prefetch_is_dispatched_again(void **state)
 {
-    (void)state;
-    app_geometry_t g = base_geometry;
-    g.buffer_bytes = 256;
-    g.double_buffer = true;
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
+    app_t *t = *state;
+    app_load_first_window(t, 40);
     assert_int_equal(t->flash.offset, 128);
     /* The prefetch never completes. */
     uint32_t lost = t->flash.op_id;
@@ -999,9 +977,7 @@ static void test_cancelled_prefetch_is_dispatched_again(void **state)
     assert_int_equal(t->flash.offset, 128);
     assert_int_equal(t->a.stats.prefetches, 2);
     assert_int_equal(chunkcore_async_complete(&t->a, lost, 0), CHUNKCORE_E_STALE);
-    app_run(t);
-    app_check_clean_run(t);
-    app_free(t);
+    app_run_clean(t);
 }
 
 /* Glue often asks "anything to send?" before preparing: that peek must not move the stream. */
@@ -1019,8 +995,7 @@ static void test_data_available_peek_does_not_move_the_stream(void **state)
         assert_int_equal(chunkcore_async_prepare(&t->a, t->chunk_bytes), CHUNKCORE_ASYNC_READY);
     }
     assert_int_equal(t->flash.read_starts, 1);
-    app_run(t);
-    app_check_clean_run(t);
+    app_run_clean(t);
     assert_loads_at_boundaries(t);
     app_free(t);
 }
@@ -1047,8 +1022,7 @@ static void test_random_geometries_and_chunk_sizes(void **state)
         t->chunk_max_bytes = test_prng_range(&r, 9, MAX_CHUNK_BYTES);
         t->multi_call = (i % 3) == 0;
         t->complete_after_send = test_prng_u32(&r) & 1u;
-        app_run(t);
-        app_check_clean_run(t);
+        app_run_clean(t);
         assert_loads_cover_image(t);
         if (!g.double_buffer) {
             assert_loads_at_boundaries(t);
@@ -1059,14 +1033,11 @@ static void test_random_geometries_and_chunk_sizes(void **state)
 
 static void test_multi_call_mode_through_async_core(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 100;
     t->multi_call = true;
-    app_run(t);
-    app_check_clean_run(t);
+    app_run_clean(t);
     assert_loads_at_boundaries(t);
-    app_free(t);
 }
 
 /* ---- the header peek while the clear's erase is in flight ---- */
@@ -1080,10 +1051,8 @@ static void test_multi_call_mode_through_async_core(void **state)
  */
 static void test_header_peek_during_the_clear_finds_no_coredump(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
-    t->chunk_bytes = 100;
-    app_send_chunks(t, ~0u);
+    app_t *t = *state;
+    app_send_message(t, 100);
     assert_int_equal(t->flash.kind, CHUNKCORE_OP_ERASE);
     assert_int_equal(chunkcore_packetizer_data_available(&t->p), 0);
     uint8_t buf[128];
@@ -1091,18 +1060,13 @@ static void test_header_peek_during_the_clear_finds_no_coredump(void **state)
     assert_int_equal(chunkcore_packetizer_get_chunk(&t->p, buf, &len), CHUNKCORE_E_NODATA);
     assert_int_equal(t->a.stats.erases, 1);
     app_service_flash(t); /* the erase completes */
-    app_run(t);
-    app_check_clean_run(t);
-    app_free(t);
+    app_run_clean(t);
 }
 
 static void test_payload_read_outside_the_window_is_still_refused(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 40), CHUNKCORE_ASYNC_READY);
+    app_t *t = *state;
+    app_load_first_window(t, 40);
     /* The 64-byte window serves the first chunks; without a prepare the next read misses. */
     uint8_t buf[40];
     int rc = CHUNKCORE_OK;
@@ -1112,7 +1076,6 @@ static void test_payload_read_outside_the_window_is_still_refused(void **state)
     }
     assert_int_equal(rc, CHUNKCORE_E_WINDOW);
     assert_int_equal(t->flash.erase_starts, 0);
-    app_free(t);
 }
 
 /*
@@ -1123,21 +1086,16 @@ static void test_payload_read_outside_the_window_is_still_refused(void **state)
  */
 static void test_total_beyond_storage_is_sent_and_cleared_through_async_core(void **state)
 {
-    (void)state;
-    app_geometry_t g = {.storage_bytes = 1000,
-                        .sector_bytes = 256,
-                        .image_bytes = 1000,
-                        .buffer_bytes = 64,
-                        .double_buffer = false};
-    app_t *t = app_new(&g, CHUNKCORE_DELETE_ON_LAST_READ);
-    const uint32_t total = g.storage_bytes + 100;
+    app_t *t = *state;
+    const uint32_t storage_bytes = full_storage_geometry.storage_bytes;
+    const uint32_t total = storage_bytes + 100;
     for (unsigned i = 0; i < 4; i++) {
         t->storage[8 + i] = (uint8_t)(total >> (8 * i));
     }
     uint8_t expect[1 + 1100];
     expect[0] = CHUNKCORE_MSG_COREDUMP;
-    memcpy(expect + 1, t->storage, g.storage_bytes);
-    memset(expect + 1 + g.storage_bytes, CHUNKCORE_COREDUMP_PAST_END_BYTE, 100);
+    memcpy(expect + 1, t->storage, storage_bytes);
+    memset(expect + 1 + storage_bytes, CHUNKCORE_COREDUMP_PAST_END_BYTE, 100);
     uint8_t got[sizeof(expect)];
     test_decoder_t dec;
     test_decoder_init(&dec, got, sizeof(got));
@@ -1161,15 +1119,13 @@ static void test_total_beyond_storage_is_sent_and_cleared_through_async_core(voi
     assert_int_equal(t->flash.bad_reads, 0);
     assert_int_equal(t->flash.erase_starts, 1);
     assert_int_equal(t->a.stats.refused, 0);
-    app_free(t);
 }
 
 /* ---- restart, RLE, config ---- */
 
 static void test_abort_and_rewind_restart_from_offset_0(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     t->chunk_bytes = 100;
     app_send_chunks(t, 10);
     assert_false(t->message_done);
@@ -1178,9 +1134,7 @@ static void test_abort_and_rewind_restart_from_offset_0(void **state)
     chunkcore_async_rewind(&t->a);
     test_decoder_init(&t->dec, t->decoded, t->image_bytes + 1);
     t->flash.position = 0;
-    app_run(t);
-    app_check_clean_run(t);
-    app_free(t);
+    app_run_clean(t);
 }
 
 /*
@@ -1191,8 +1145,7 @@ static void test_abort_and_rewind_restart_from_offset_0(void **state)
  */
 static void test_rle_over_async_reader_is_refused_at_init(void **state)
 {
-    (void)state;
-    app_t *t = app_new(&base_geometry, CHUNKCORE_DELETE_ON_LAST_READ);
+    app_t *t = *state;
     const chunkcore_source_t *cd = t->cfg.sources[CHUNKCORE_MSG_COREDUMP];
     assert_true(chunkcore_async_storage(&t->a)->sequential_only);
     assert_true(cd->sequential_only);
@@ -1204,16 +1157,13 @@ static void test_rle_over_async_reader_is_refused_at_init(void **state)
     assert_int_equal(chunkcore_rle_init(&rle, &rcfg), CHUNKCORE_OK);
     t->cfg.sources[CHUNKCORE_MSG_COREDUMP] = chunkcore_rle_source(&rle);
     assert_int_equal(chunkcore_packetizer_init(&t->p, &t->cfg), CHUNKCORE_OK);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 64), CHUNKCORE_ASYNC_WAIT);
-    app_service_flash(t);
-    assert_int_equal(chunkcore_async_prepare(&t->a, 64), CHUNKCORE_ASYNC_READY);
+    app_load_first_window(t, 64);
     uint8_t buf[64];
     size_t len = sizeof(buf);
     /* The sizing pass reads 128 bytes at 0 through a 64-byte window. */
     assert_int_equal(chunkcore_packetizer_get_chunk(&t->p, buf, &len), CHUNKCORE_E_WINDOW);
     assert_int_equal(len, 0);
     assert_gt(t->a.stats.refused, 0);
-    app_free(t);
 }
 
 static void test_init_rejects_bad_config(void **state)
@@ -1261,30 +1211,33 @@ int main(void)
         cmocka_unit_test(test_window_sizes_across_chunk_sizes),
         cmocka_unit_test(test_image_smaller_than_chunk_but_larger_than_window),
         cmocka_unit_test(test_final_short_window_when_storage_not_multiple_of_window),
-        cmocka_unit_test(test_read_past_end_of_storage_is_range_error),
-        cmocka_unit_test(test_read_outside_window_is_refused),
-        cmocka_unit_test(test_end_of_storage_erases_once_and_reads_nothing_meanwhile),
+        APP_TEST_ON(test_read_past_end_of_storage_is_range_error, &full_storage_geometry),
+        APP_TEST(test_read_outside_window_is_refused),
+        APP_TEST(test_end_of_storage_erases_once_and_reads_nothing_meanwhile),
         cmocka_unit_test(test_delete_on_confirm_defers_erase_until_confirm),
-        cmocka_unit_test(test_read_error_reported_once_then_retried),
-        cmocka_unit_test(test_error_on_header_load_is_retried),
-        cmocka_unit_test(test_lost_completion_cancelled_then_retried_and_late_one_is_stale),
-        cmocka_unit_test(test_cancel_when_idle_does_nothing),
-        cmocka_unit_test(test_refused_read_dispatch_reported_then_retried),
-        cmocka_unit_test(test_failed_erase_reported_then_retried),
-        cmocka_unit_test(test_refused_erase_dispatch_reported_once_then_retried),
-        cmocka_unit_test(test_cancelled_erase_is_dispatched_again),
-        cmocka_unit_test(test_erase_refused_after_late_prefetch_reported_once_then_retried),
+        APP_TEST(test_read_error_reported_once_then_retried),
+        APP_TEST(test_error_on_header_load_is_retried),
+        APP_TEST(test_lost_completion_cancelled_then_retried_and_late_one_is_stale),
+        APP_TEST(test_cancel_when_idle_does_nothing),
+        APP_TEST(test_refused_read_dispatch_reported_then_retried),
+        APP_TEST(test_failed_erase_reported_then_retried),
+        APP_TEST(test_refused_erase_dispatch_reported_once_then_retried),
+        APP_TEST(test_cancelled_erase_is_dispatched_again),
+        APP_TEST_ON(test_erase_refused_after_late_prefetch_reported_once_then_retried,
+                    &double_buffer_geometry),
         cmocka_unit_test(test_double_buffer_prefetches_and_waits_less),
-        cmocka_unit_test(test_double_buffer_prefetch_dispatched_while_window_consumed),
-        cmocka_unit_test(test_cancelled_prefetch_is_dispatched_again),
+        APP_TEST_ON(test_double_buffer_prefetch_dispatched_while_window_consumed,
+                    &double_buffer_geometry),
+        APP_TEST_ON(test_cancelled_prefetch_is_dispatched_again, &double_buffer_geometry),
         cmocka_unit_test(test_data_available_peek_does_not_move_the_stream),
         cmocka_unit_test(test_random_geometries_and_chunk_sizes),
-        cmocka_unit_test(test_multi_call_mode_through_async_core),
-        cmocka_unit_test(test_header_peek_during_the_clear_finds_no_coredump),
-        cmocka_unit_test(test_payload_read_outside_the_window_is_still_refused),
-        cmocka_unit_test(test_total_beyond_storage_is_sent_and_cleared_through_async_core),
-        cmocka_unit_test(test_abort_and_rewind_restart_from_offset_0),
-        cmocka_unit_test(test_rle_over_async_reader_is_refused_at_init),
+        APP_TEST(test_multi_call_mode_through_async_core),
+        APP_TEST(test_header_peek_during_the_clear_finds_no_coredump),
+        APP_TEST(test_payload_read_outside_the_window_is_still_refused),
+        APP_TEST_ON(test_total_beyond_storage_is_sent_and_cleared_through_async_core,
+                    &full_storage_geometry),
+        APP_TEST(test_abort_and_rewind_restart_from_offset_0),
+        APP_TEST(test_rle_over_async_reader_is_refused_at_init),
         cmocka_unit_test(test_init_rejects_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,39 +191,11 @@ static void test_coredump_source_streams_and_clears_through_port(void **state)
 #define MAX_MESSAGES  4u
 #define MAX_MSG_BYTES 512u
 
-typedef struct event_source {
-    chunkcore_source_t src;
-    uint8_t payload[8];
-    uint32_t payload_bytes;
-    bool present;
-} event_source_t;
-
-static int event_has(void *ctx, uint32_t *payload_bytes)
-{
-    event_source_t *e = ctx;
-    *payload_bytes = e->payload_bytes;
-    return e->present ? 1 : 0;
-}
-
-static int event_read(void *ctx, uint32_t offset, void *buf, size_t len)
-{
-    event_source_t *e = ctx;
-    test_ram_copy(buf, e->payload, e->payload_bytes, offset, len);
-    return 0;
-}
-
-static int event_mark_read(void *ctx)
-{
-    event_source_t *e = ctx;
-    e->present = false;
-    return 0;
-}
-
 typedef struct bench {
     ram_storage_t storage;
     chunkcore_storage_port_t port;
     chunkcore_coredump_t cd;
-    event_source_t event;
+    test_ram_source_t event;
     uint8_t stored[STORAGE_BYTES]; /* the storage as it was before the clear */
     chunkcore_packetizer_config_t cfg;
     chunkcore_packetizer_t p;
@@ -243,10 +215,7 @@ static bench_t *bench_new(void)
     b.port = (chunkcore_storage_port_t){
         .get_info = ram_get_info, .read = ram_read, .clear = ram_clear, .ctx = &b.storage};
     b.cfg.sources[CHUNKCORE_MSG_COREDUMP] = chunkcore_coredump_init(&b.cd, &b.port);
-    b.event.src = (chunkcore_source_t){.has_message = event_has,
-                                       .read = event_read,
-                                       .mark_read = event_mark_read,
-                                       .ctx = &b.event};
+    test_ram_source_init(&b.event, NULL, 0); /* bench_queue_event offers one */
     b.cfg.sources[CHUNKCORE_MSG_EVENT] = &b.event.src;
     assert_int_equal(chunkcore_packetizer_init(&b.p, &b.cfg), CHUNKCORE_OK);
     test_decoder_init(&b.dec, b.msg, sizeof(b.msg));
@@ -277,9 +246,7 @@ static void bench_store_coredump(bench_t *b, uint32_t bytes, uint64_t seed)
 static void bench_queue_event(bench_t *b)
 {
     static const uint8_t ev[] = {0xA1, 0xA2, 0xA3, 0xA4};
-    memcpy(b->event.payload, ev, sizeof(ev));
-    b->event.payload_bytes = sizeof(ev);
-    b->event.present = true;
+    test_ram_source_offer(&b->event, ev, sizeof(ev));
 }
 
 /* get-chunk until nothing is left (each call must succeed); returns the chunks sent. */

@@ -21,6 +21,7 @@
 
 #include "chunk_decoder.h"
 #include "test_prng.h"
+#include "test_ram.h"
 
 #include "chunkcore/error.h"
 #include "chunkcore/packetizer.h"
@@ -32,32 +33,23 @@
 
 /* ---- a source in RAM that logs its reads ---- */
 
+/* The RAM source, that also logs the reads and fails one on demand. */
 typedef struct mem_source {
-    chunkcore_source_t src;
-    const uint8_t *data;
-    uint32_t bytes;
-    bool present;
+    test_ram_source_t ram;      /* first: its callbacks and mem_read share one ctx */
     uint32_t log[MAX_READS][2]; /* offset, length of each read */
-    size_t reads;
-    size_t fail_read; /* this read (1-based) fails once with fail_rc; 0: none */
+    size_t reads;               /* the failed one too */
+    size_t fail_read;           /* this read (1-based) fails once with fail_rc; 0: none */
     int fail_rc;
-    unsigned marks;
     chunkcore_rle_t rle; /* the encoder over this source (rle_over) */
 } mem_source_t;
-
-static int mem_has(void *ctx, uint32_t *payload_bytes)
-{
-    mem_source_t *m = ctx;
-    *payload_bytes = m->bytes;
-    return m->present ? 1 : 0;
-}
 
 static int mem_read(void *ctx, uint32_t offset, void *buf, size_t len)
 {
     mem_source_t *m = ctx;
     assert_gt(len, 0);
-    assert_le(offset, m->bytes);
-    assert_le(len, m->bytes - offset);
+    /* Here as well as in the copy: the read failed on purpose must stay in the payload too. */
+    assert_le(offset, m->ram.payload_bytes);
+    assert_le(len, m->ram.payload_bytes - offset);
     if (m->reads < MAX_READS) {
         m->log[m->reads][0] = offset;
         m->log[m->reads][1] = (uint32_t)len;
@@ -65,29 +57,15 @@ static int mem_read(void *ctx, uint32_t offset, void *buf, size_t len)
     if (++m->reads == m->fail_read) {
         return m->fail_rc;
     }
-    memcpy(buf, m->data + offset, len);
-    return 0;
-}
-
-static int mem_mark_read(void *ctx)
-{
-    mem_source_t *m = ctx;
-    m->present = false;
-    m->marks++;
-    return 0;
+    return test_ram_source_read(&m->ram, offset, buf, len);
 }
 
 static mem_source_t *mem_new(const uint8_t *data, uint32_t bytes)
 {
     mem_source_t *m = calloc(1, sizeof(*m));
     assert_non_null(m);
-    m->data = data;
-    m->bytes = bytes;
-    m->present = true;
-    m->src.has_message = mem_has;
-    m->src.read = mem_read;
-    m->src.mark_read = mem_mark_read;
-    m->src.ctx = m;
+    test_ram_source_init(&m->ram, data, bytes);
+    m->ram.src.read = mem_read;
     return m;
 }
 
@@ -101,7 +79,7 @@ static const uint8_t sample_encoded[] = {4, 1, 5, 2, 3, 4, 10, 5, 1, 6, 8, 9};
 /* The encoded view of m; freeing m frees the encoder too. */
 static const chunkcore_source_t *rle_over(mem_source_t *m)
 {
-    const chunkcore_rle_config_t cfg = {.source = &m->src};
+    const chunkcore_rle_config_t cfg = {.source = &m->ram.src};
     assert_int_equal(chunkcore_rle_init(&m->rle, &cfg), CHUNKCORE_OK);
     return chunkcore_rle_source(&m->rle);
 }
@@ -477,7 +455,7 @@ static void test_restart_sizes_again_and_mark_read_deletes(void **state)
     assert_memory_equal(out, sample_encoded, sizeof(sample_encoded));
     assert_int_equal(s->read(s->ctx, 12, out, 1), CHUNKCORE_E_RANGE);
     assert_int_equal(s->mark_read(s->ctx), 0);
-    assert_int_equal(m->marks, 1);
+    assert_int_equal(m->ram.deletes, 1);
     assert_int_equal(s->has_message(s->ctx, &total), 0);
     free(m);
 }
@@ -530,12 +508,12 @@ static void test_init_refuses_a_sequential_only_source_unless_allowed(void **sta
     static const uint8_t data[] = {1, 2, 3};
     mem_source_t *m = mem_new(data, sizeof(data));
     chunkcore_rle_t r;
-    chunkcore_rle_config_t cfg = {.source = &m->src};
+    chunkcore_rle_config_t cfg = {.source = &m->ram.src};
     assert_int_equal(chunkcore_rle_init(&r, &cfg), CHUNKCORE_OK);
     assert_true(chunkcore_rle_source(&r)->run_length_encoded);
     assert_false(chunkcore_rle_source(&r)->sequential_only);
 
-    m->src.sequential_only = true; /* an async reader's forward-only window */
+    m->ram.src.sequential_only = true; /* an async reader's forward-only window */
     assert_int_equal(chunkcore_rle_init(&r, &cfg), CHUNKCORE_E_RLE_ASYNC);
     cfg.allow_sequential_only = true;
     assert_int_equal(chunkcore_rle_init(&r, &cfg), CHUNKCORE_OK);
@@ -543,8 +521,8 @@ static void test_init_refuses_a_sequential_only_source_unless_allowed(void **sta
     assert_int_equal(chunkcore_rle_init(&r, NULL), CHUNKCORE_E_INVAL);
     cfg.source = NULL;
     assert_int_equal(chunkcore_rle_init(&r, &cfg), CHUNKCORE_E_INVAL);
-    cfg.source = &m->src;
-    m->src.read = NULL;
+    cfg.source = &m->ram.src;
+    m->ram.src.read = NULL;
     assert_int_equal(chunkcore_rle_init(&r, &cfg), CHUNKCORE_E_INVAL);
     free(m);
 }
@@ -593,7 +571,7 @@ static void send_and_check(const uint8_t *in, size_t n, const char *key, bool mu
     long got = test_rle_decode(msg + hdr, d.total_bytes - hdr, back, sizeof(back));
     assert_int_equal(got, (long)n);
     assert_memory_equal(back, in, n);
-    assert_int_equal(m->marks, 1); /* deleted on the last read, as without RLE */
+    assert_int_equal(m->ram.deletes, 1); /* deleted on the last read, as without RLE */
     assert_int_equal(chunkcore_packetizer_data_available(&p), 0);
     free(m);
 }

@@ -56,6 +56,18 @@ static void ram_msg_start(chunkcore_transport_t *t, ram_msg_t *m, const uint8_t 
     chunkcore_transport_start(t, bytes, multi_call);
 }
 
+/* The next chunk, with room bytes of buf offered, returns rc and is exactly want; returns its
+ * length. */
+static size_t expect_chunk(chunkcore_transport_t *t, ram_msg_t *m, uint8_t *buf, size_t room,
+                           int rc, const uint8_t *want, size_t want_len)
+{
+    size_t len = room;
+    assert_int_equal(chunkcore_transport_next(t, &m->reader, buf, &len), rc);
+    assert_int_equal(len, want_len);
+    assert_memory_equal(buf, want, want_len);
+    return len;
+}
+
 /* ---- the vectors ---- */
 
 struct vector {
@@ -185,11 +197,8 @@ static void test_4072_byte_message_vector(void **state)
     ram_msg_start(&t, &m, msg, sizeof(msg), false);
 
     uint8_t buf[128];
-    size_t len = 9;
     static const uint8_t first[] = {0x48, 0xE8, 0x1F, 0x01, 0x02, 0x03, 0x00, 0x00, 0x00};
-    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
-    assert_int_equal(len, sizeof(first));
-    assert_memory_equal(buf, first, sizeof(first));
+    expect_chunk(&t, &m, buf, 9, CHUNKCORE_TRANSPORT_MORE, first, sizeof(first));
 
     /* Continuations (9 bytes, then one sized to land exactly) up to offset 4071. */
     for (unsigned n = 0; t.offset < 4071; n++) {
@@ -197,7 +206,7 @@ static void test_4072_byte_message_vector(void **state)
         uint32_t left = 4071 - t.offset;
         size_t varint_bytes = t.offset < 128 ? 1 : 2;
         size_t want = left > 64 ? 9 : 1 + varint_bytes + left;
-        len = want;
+        size_t len = want;
         assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len),
                          CHUNKCORE_TRANSPORT_MORE);
         assert_int_equal(len, want);
@@ -205,10 +214,7 @@ static void test_4072_byte_message_vector(void **state)
     }
     assert_int_equal(t.offset, 4071);
     static const uint8_t last[] = {0x80, 0xE7, 0x1F, 0x00, 0xF4, 0x79};
-    len = 9;
-    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_LAST);
-    assert_int_equal(len, sizeof(last));
-    assert_memory_equal(buf, last, sizeof(last));
+    expect_chunk(&t, &m, buf, 9, CHUNKCORE_TRANSPORT_LAST, last, sizeof(last));
 }
 
 static void test_buffer_under_9_gives_nothing_and_keeps_state(void **state)
@@ -315,22 +321,16 @@ static void test_readable_end_cuts_the_chunk_short(void **state)
 
     /* 14 bytes would fit one 20-byte chunk, but only 5 can be read: framed, 5 bytes. */
     m.reader.readable_end = 5;
-    size_t len = 20;
-    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
     static const uint8_t first[] = {0x48, 0x0E, 0x01, 0x02, 0x03, 0x04, 0x05};
-    assert_int_equal(len, sizeof(first));
-    assert_memory_equal(buf, first, sizeof(first));
+    size_t len = expect_chunk(&t, &m, buf, 20, CHUNKCORE_TRANSPORT_MORE, first, sizeof(first));
     assert_int_equal(m.last_offset, 0);
     assert_int_equal(m.last_len, 5);
     assert_int_equal(test_decoder_feed(&d, buf, len), TEST_DEC_MORE);
 
     /* The window moved on to [5, 9). */
     m.reader.readable_end = 9;
-    len = 20;
-    assert_int_equal(chunkcore_transport_next(&t, &m.reader, buf, &len), CHUNKCORE_TRANSPORT_MORE);
     static const uint8_t second[] = {0xC0, 0x05, 0x06, 0x07, 0x08, 0x0A};
-    assert_int_equal(len, sizeof(second));
-    assert_memory_equal(buf, second, sizeof(second));
+    len = expect_chunk(&t, &m, buf, 20, CHUNKCORE_TRANSPORT_MORE, second, sizeof(second));
     assert_int_equal(test_decoder_feed(&d, buf, len), TEST_DEC_MORE);
 
     /* An end not past the offset (9) is "don't know": the rest and the CRC. */
@@ -347,80 +347,51 @@ static void test_readable_end_cuts_the_chunk_short(void **state)
 
 /* ---- packetizer-level vectors: the packetizer writes the type byte itself ---- */
 
-typedef struct ram_source {
-    chunkcore_source_t src;
-    const uint8_t *payload;
-    uint32_t payload_bytes;
-    bool present;
-    unsigned reads;
-    unsigned deletes;
-} ram_source_t;
+/* A packetizer with src as its one source, of message type type. */
+typedef struct packetizer_bench {
+    chunkcore_packetizer_config_t cfg; /* the packetizer keeps a pointer to it */
+    chunkcore_packetizer_t p;
+} packetizer_bench_t;
 
-static int ram_source_has(void *ctx, uint32_t *payload_bytes)
+static void packetizer_over(packetizer_bench_t *b, unsigned type, test_ram_source_t *src)
 {
-    ram_source_t *s = ctx;
-    if (!s->present) {
-        return 0;
-    }
-    *payload_bytes = s->payload_bytes;
-    return 1;
+    memset(&b->cfg, 0, sizeof(b->cfg));
+    b->cfg.sources[type] = &src->src;
+    assert_int_equal(chunkcore_packetizer_init(&b->p, &b->cfg), CHUNKCORE_OK);
 }
 
-static int ram_source_read(void *ctx, uint32_t offset, void *buf, size_t len)
+/* The next get-chunk, with room bytes offered in a buffer of 0xBA, sends exactly want. */
+static void expect_message_chunk(chunkcore_packetizer_t *p, size_t room, const uint8_t *want,
+                                 size_t want_len)
 {
-    ram_source_t *s = ctx;
-    test_ram_copy(buf, s->payload, s->payload_bytes, offset, len);
-    s->reads++;
-    return 0;
-}
-
-static int ram_source_mark_read(void *ctx)
-{
-    ram_source_t *s = ctx;
-    s->present = false;
-    s->deletes++;
-    return 0;
-}
-
-static void ram_source_init(ram_source_t *s, const uint8_t *payload, uint32_t bytes)
-{
-    memset(s, 0, sizeof(*s));
-    s->payload = payload;
-    s->payload_bytes = bytes;
-    s->present = true;
-    s->src.has_message = ram_source_has;
-    s->src.read = ram_source_read;
-    s->src.mark_read = ram_source_mark_read;
-    s->src.ctx = s;
+    uint8_t buf[64];
+    assert_le(room, sizeof(buf));
+    memset(buf, 0xBA, sizeof(buf));
+    size_t len = room;
+    assert_int_equal(chunkcore_packetizer_get_chunk(p, buf, &len), CHUNKCORE_OK);
+    assert_int_equal(len, want_len);
+    assert_memory_equal(buf, want, want_len);
 }
 
 static void test_coredump_message_vector_through_packetizer(void **state)
 {
     (void)state;
-    ram_source_t cd;
-    ram_source_init(&cd, msg9, sizeof(msg9));
-    chunkcore_packetizer_config_t cfg = {0};
-    cfg.sources[CHUNKCORE_MSG_COREDUMP] = &cd.src;
-    chunkcore_packetizer_t p;
-    assert_int_equal(chunkcore_packetizer_init(&p, &cfg), CHUNKCORE_OK);
+    test_ram_source_t cd;
+    test_ram_source_init(&cd, msg9, sizeof(msg9));
+    packetizer_bench_t b;
+    packetizer_over(&b, CHUNKCORE_MSG_COREDUMP, &cd);
 
     static const uint8_t c0[] = {0x48, 0x0A, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06};
     static const uint8_t c1[] = {0x80, 0x07, 0x07, 0x08, 0x0A, 0x5E, 0x7C};
-    uint8_t buf[32];
-    size_t len = 9;
-    assert_int_equal(chunkcore_packetizer_get_chunk(&p, buf, &len), CHUNKCORE_OK);
-    assert_int_equal(len, sizeof(c0));
-    assert_memory_equal(buf, c0, sizeof(c0));
+    expect_message_chunk(&b.p, 9, c0, sizeof(c0));
     assert_int_equal(cd.reads, 1);
     assert_int_equal(cd.deletes, 0);
-    len = 9;
-    assert_int_equal(chunkcore_packetizer_get_chunk(&p, buf, &len), CHUNKCORE_OK);
-    assert_int_equal(len, sizeof(c1));
-    assert_memory_equal(buf, c1, sizeof(c1));
+    expect_message_chunk(&b.p, 9, c1, sizeof(c1));
     assert_int_equal(cd.reads, 2);
     assert_int_equal(cd.deletes, 1);
-    len = 9;
-    assert_int_equal(chunkcore_packetizer_get_chunk(&p, buf, &len), CHUNKCORE_E_NODATA);
+    uint8_t buf[32];
+    size_t len = 9;
+    assert_int_equal(chunkcore_packetizer_get_chunk(&b.p, buf, &len), CHUNKCORE_E_NODATA);
     assert_int_equal(len, 9); /* nothing to send: untouched, as the SDK leaves it */
 }
 
@@ -428,23 +399,16 @@ static void test_event_message_vector_through_packetizer(void **state)
 {
     (void)state;
     static const uint8_t payload[] = {0x0A, 0x0B, 0x0C, 0x0D};
-    ram_source_t ev;
-    ram_source_init(&ev, payload, sizeof(payload));
-    chunkcore_packetizer_config_t cfg = {0};
-    cfg.sources[CHUNKCORE_MSG_EVENT] = &ev.src;
-    chunkcore_packetizer_t p;
-    assert_int_equal(chunkcore_packetizer_init(&p, &cfg), CHUNKCORE_OK);
+    test_ram_source_t ev;
+    test_ram_source_init(&ev, payload, sizeof(payload));
+    packetizer_bench_t b;
+    packetizer_over(&b, CHUNKCORE_MSG_EVENT, &ev);
 
     static const uint8_t c0[] = {0x08, 0x02, 0x0A, 0x0B, 0x0C, 0x0D, 0x19, 0x48};
-    uint8_t buf[20];
-    memset(buf, 0xBA, sizeof(buf));
-    size_t len = 20;
-    assert_int_equal(chunkcore_packetizer_get_chunk(&p, buf, &len), CHUNKCORE_OK);
-    assert_int_equal(len, sizeof(c0));
-    assert_memory_equal(buf, c0, sizeof(c0));
+    expect_message_chunk(&b.p, 20, c0, sizeof(c0));
     assert_int_equal(ev.reads, 1);
     assert_int_equal(ev.deletes, 1);
-    assert_true(chunkcore_packetizer_last_chunk_final(&p));
+    assert_true(chunkcore_packetizer_last_chunk_final(&b.p));
 }
 
 /* ---- the test decoder: accepts every vector, rejects each kind of damage ---- */

@@ -5,14 +5,53 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 
 #include <cmocka.h>
 
+#include "chunksim_test_main.h"
 #include "fm_test.h"
 
 static flashmodel_t fm;
 static flashmodel_config_t cfg;
+
+/* The device serves op from start to end. A macro, so that a failure names the test's line. */
+#define assert_window(op, start, end)                                                              \
+    do {                                                                                           \
+        assert_int_equal((op).start_us, (start));                                                  \
+        assert_int_equal((op).end_us, (end));                                                      \
+    } while (0)
+
+/* The suspend tests start with the model open under the SUSPEND policy. */
+static int suspend_setup(void **state)
+{
+    fm_test_setup(state);
+    cfg.busy_policy = FLASHMODEL_BUSY_SUSPEND;
+    fm_test_open(&fm, &cfg);
+    return 0;
+}
+
+static int suspend_teardown(void **state)
+{
+    (void)state;
+    fm_test_close(&fm);
+    return 0;
+}
+
+/* Finishes the NULL-terminated ops in the order given, the device's, each with success; reads
+ * copy into buf. */
+static void finish_in_order(uint8_t *buf, flashmodel_op_t *const *ops)
+{
+    for (size_t i = 0; ops[i] != NULL; i++) {
+        uint8_t *dst = ops[i]->kind == FLASHMODEL_OP_READ ? buf : NULL;
+        int rc = flashmodel_op_finish(&fm, ops[i], dst);
+        if (rc != 0) {
+            fail_msg("op %zu in the list (begin #%" PRIu64 "): finish returned %d", i,
+                     ops[i]->index, rc);
+        }
+    }
+}
 
 static void test_queue_starts_an_op_when_the_device_is_free(void **state)
 {
@@ -24,8 +63,8 @@ static void test_queue_starts_an_op_when_the_device_is_free(void **state)
     assert_int_equal(flashmodel_program_begin(&fm, 0, 0, data, 16, &prog), 0);
     assert_int_equal(flashmodel_read_begin(&fm, 100, 0, 16, &rd), 0);
     assert_int_equal(rd.issue_us, 100);
-    assert_int_equal(rd.start_us, 400); /* after the program */
-    assert_int_equal(rd.end_us, 404);   /* 160 clocks at 50 MHz */
+    /* It starts after the program; its 160 clocks at 50 MHz take 4 us. */
+    assert_window(rd, 400, 404);
     assert_int_equal(flashmodel_busy_until(&fm), 404);
     assert_int_equal(flashmodel_inflight(&fm), 2);
     assert_int_equal(flashmodel_counters(&fm)->queued, 1);
@@ -33,8 +72,7 @@ static void test_queue_starts_an_op_when_the_device_is_free(void **state)
     /* The read may not complete before the program the device did first. */
     assert_int_equal(flashmodel_op_finish(&fm, &rd, buf), FLASHMODEL_E_ORDER);
     assert_int_equal(flashmodel_inflight(&fm), 2);
-    assert_int_equal(flashmodel_op_finish(&fm, &prog, NULL), 0);
-    assert_int_equal(flashmodel_op_finish(&fm, &rd, buf), 0);
+    finish_in_order(buf, (flashmodel_op_t *[]){&prog, &rd, NULL});
     assert_memory_equal(buf, data, 16);
     assert_int_equal(flashmodel_counters(&fm)->busy_us, 404);
     fm_test_close(&fm);
@@ -48,11 +86,9 @@ static void test_queue_keeps_programs_in_issue_order(void **state)
     uint8_t a = 0x0F, b = 0xF0;
     assert_int_equal(flashmodel_program_begin(&fm, 0, 0, &a, 1, &p1), 0);
     assert_int_equal(flashmodel_program_begin(&fm, 0, 0, &b, 1, &p2), 0);
-    assert_int_equal(p2.start_us, 400);
-    assert_int_equal(p2.end_us, 800);
+    assert_window(p2, 400, 800);
     assert_int_equal(flashmodel_op_finish(&fm, &p2, NULL), FLASHMODEL_E_ORDER);
-    assert_int_equal(flashmodel_op_finish(&fm, &p1, NULL), 0);
-    assert_int_equal(flashmodel_op_finish(&fm, &p2, NULL), 0);
+    finish_in_order(NULL, (flashmodel_op_t *[]){&p1, &p2, NULL});
     assert_int_equal(flashmodel_image(&fm)[0], 0x00);
     fm_test_close(&fm);
 }
@@ -84,8 +120,6 @@ static void test_reject_refuses_ops_while_busy_with_a_distinct_error(void **stat
 static void test_suspend_serves_a_read_inside_an_erase_and_pushes_it_out(void **state)
 {
     (void)state;
-    cfg.busy_policy = FLASHMODEL_BUSY_SUSPEND;
-    fm_test_open(&fm, &cfg);
     uint8_t pattern[256], buf[256];
     memset(pattern, 0xAB, sizeof(pattern));
     assert_int_equal(flashmodel_load(&fm, 0, pattern, 256), 0);
@@ -95,8 +129,7 @@ static void test_suspend_serves_a_read_inside_an_erase_and_pushes_it_out(void **
 
     /* Fresh suspension: tsus before the read, trs after it. */
     assert_int_equal(flashmodel_read_begin(&fm, 10000, 0, 256, &r1), 0);
-    assert_int_equal(r1.start_us, 10020);
-    assert_int_equal(r1.end_us, 10062);
+    assert_window(r1, 10020, 10062);
     assert_int_equal(r1.pushed_index, er.index);
     assert_int_equal(r1.pushed_us, 20 + 42 + 20);
     assert_int_equal(er.end_us, 45082);
@@ -105,8 +138,7 @@ static void test_suspend_serves_a_read_inside_an_erase_and_pushes_it_out(void **
 
     /* A read arriving during the first one waits for it; no second tsus. */
     assert_int_equal(flashmodel_read_begin(&fm, 10030, 0, 256, &r2), 0);
-    assert_int_equal(r2.start_us, 10062);
-    assert_int_equal(r2.end_us, 10104);
+    assert_window(r2, 10062, 10104);
     assert_int_equal(r2.pushed_us, 42);
     assert_int_equal(er.end_us, 45124);
 
@@ -130,77 +162,66 @@ static void test_suspend_serves_a_read_inside_an_erase_and_pushes_it_out(void **
     assert_true(flashmodel_op_due(&er, 45206));
     assert_int_equal(flashmodel_op_finish(&fm, &er, NULL), 0);
     assert_int_equal(flashmodel_image(&fm)[0], 0xFF);
-    fm_test_close(&fm);
+}
+
+/* An erase of kind at 0 from time 0 and, behind it, a 1-byte program at addr issued at prog_us:
+ * the queue that a read then meets. */
+static void begin_erase_and_program(flashmodel_op_kind_t kind, uint64_t prog_us, uint32_t addr,
+                                    flashmodel_op_t *er, flashmodel_op_t *prog)
+{
+    static const uint8_t zero = 0; /* the model reads it at finish */
+    assert_int_equal(flashmodel_erase_begin(&fm, 0, kind, 0, er), 0);
+    assert_int_equal(flashmodel_program_begin(&fm, prog_us, addr, &zero, 1, prog), 0);
 }
 
 static void test_suspend_pushes_programs_queued_behind_the_suspended_op(void **state)
 {
     (void)state;
-    cfg.busy_policy = FLASHMODEL_BUSY_SUSPEND;
-    fm_test_open(&fm, &cfg);
     flashmodel_op_t er, prog, rd;
-    uint8_t data = 0, buf[256];
-    assert_int_equal(flashmodel_erase_begin(&fm, 0, FLASHMODEL_OP_ERASE_SECTOR, 0, &er), 0);
+    uint8_t buf[256];
     /* Programs and erases queue under SUSPEND. */
-    assert_int_equal(flashmodel_program_begin(&fm, 100, 8192, &data, 1, &prog), 0);
+    begin_erase_and_program(FLASHMODEL_OP_ERASE_SECTOR, 100, 8192, &er, &prog);
     assert_int_equal(prog.start_us, 45000);
     assert_int_equal(flashmodel_read_begin(&fm, 200, 0, 256, &rd), 0);
     assert_int_equal(er.end_us, 45082);
-    assert_int_equal(prog.start_us, 45082);
-    assert_int_equal(prog.end_us, 45482);
+    assert_window(prog, 45082, 45482);
     assert_int_equal(flashmodel_busy_until(&fm), 45482);
-    assert_int_equal(flashmodel_op_finish(&fm, &rd, buf), 0);
-    assert_int_equal(flashmodel_op_finish(&fm, &er, NULL), 0);
-    assert_int_equal(flashmodel_op_finish(&fm, &prog, NULL), 0);
-    fm_test_close(&fm);
+    finish_in_order(buf, (flashmodel_op_t *[]){&rd, &er, &prog, NULL});
 }
 
 static void test_suspend_read_goes_before_a_queued_program(void **state)
 {
     (void)state;
-    cfg.busy_policy = FLASHMODEL_BUSY_SUSPEND;
-    fm_test_open(&fm, &cfg);
     flashmodel_op_t r1, prog, r2;
     uint8_t data = 0, buf[256];
     assert_int_equal(flashmodel_read_begin(&fm, 0, 0, 256, &r1), 0);
     assert_int_equal(flashmodel_program_begin(&fm, 10, 0, &data, 1, &prog), 0);
     assert_int_equal(prog.start_us, 42);
     assert_int_equal(flashmodel_read_begin(&fm, 20, 0, 256, &r2), 0);
-    assert_int_equal(r2.start_us, 42);
-    assert_int_equal(r2.end_us, 84);
+    assert_window(r2, 42, 84);
     assert_int_equal(r2.pushed_index, prog.index);
     assert_int_equal(r2.pushed_us, 42);
-    assert_int_equal(prog.start_us, 84);
-    assert_int_equal(prog.end_us, 484);
+    assert_window(prog, 84, 484);
     assert_int_equal(flashmodel_counters(&fm)->suspends, 0); /* nothing had started */
-    assert_int_equal(flashmodel_op_finish(&fm, &r1, buf), 0);
-    assert_int_equal(flashmodel_op_finish(&fm, &r2, buf), 0);
+    finish_in_order(buf, (flashmodel_op_t *[]){&r1, &r2, NULL});
     assert_int_equal(buf[0], 0xFF); /* the program had not run */
-    assert_int_equal(flashmodel_op_finish(&fm, &prog, NULL), 0);
-    fm_test_close(&fm);
+    finish_in_order(buf, (flashmodel_op_t *[]){&prog, NULL});
 }
 
 static void test_suspend_cannot_suspend_a_chip_erase(void **state)
 {
     (void)state;
-    cfg.busy_policy = FLASHMODEL_BUSY_SUSPEND;
-    fm_test_open(&fm, &cfg);
     flashmodel_op_t chip, prog, rd;
-    uint8_t data = 0, buf[256];
-    assert_int_equal(flashmodel_erase_begin(&fm, 0, FLASHMODEL_OP_ERASE_CHIP, 0, &chip), 0);
-    assert_int_equal(flashmodel_program_begin(&fm, 500, 0, &data, 1, &prog), 0);
+    uint8_t buf[256];
+    begin_erase_and_program(FLASHMODEL_OP_ERASE_CHIP, 500, 0, &chip, &prog);
     assert_int_equal(flashmodel_read_begin(&fm, 1000, 0, 256, &rd), 0);
     /* The read waits for the chip erase, then goes before the program. */
-    assert_int_equal(rd.start_us, 40000000);
-    assert_int_equal(rd.end_us, 40000042);
+    assert_window(rd, 40000000, 40000042);
     assert_int_equal(chip.end_us, 40000000);
     assert_int_equal(prog.start_us, 40000042);
     assert_int_equal(flashmodel_counters(&fm)->suspends, 0);
     assert_int_equal(flashmodel_op_finish(&fm, &rd, buf), FLASHMODEL_E_ORDER);
-    assert_int_equal(flashmodel_op_finish(&fm, &chip, NULL), 0);
-    assert_int_equal(flashmodel_op_finish(&fm, &rd, buf), 0);
-    assert_int_equal(flashmodel_op_finish(&fm, &prog, NULL), 0);
-    fm_test_close(&fm);
+    finish_in_order(buf, (flashmodel_op_t *[]){&chip, &rd, &prog, NULL});
 }
 
 static void test_finish_refuses_ops_not_in_flight_and_missing_buffers(void **state)
@@ -234,19 +255,17 @@ static void test_op_keeps_the_callers_data_slot(void **state)
 }
 
 #define T(fn) FM_TEST_CASE(fn, &cfg)
+#define T_SUSPEND(fn)                                                                              \
+    cmocka_unit_test_prestate_setup_teardown(fn, suspend_setup, suspend_teardown, &cfg)
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T(test_queue_starts_an_op_when_the_device_is_free),
-        T(test_queue_keeps_programs_in_issue_order),
-        T(test_reject_refuses_ops_while_busy_with_a_distinct_error),
-        T(test_suspend_serves_a_read_inside_an_erase_and_pushes_it_out),
-        T(test_suspend_pushes_programs_queued_behind_the_suspended_op),
-        T(test_suspend_read_goes_before_a_queued_program),
-        T(test_suspend_cannot_suspend_a_chip_erase),
-        T(test_finish_refuses_ops_not_in_flight_and_missing_buffers),
-        T(test_op_keeps_the_callers_data_slot),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    T(test_queue_starts_an_op_when_the_device_is_free),
+    T(test_queue_keeps_programs_in_issue_order),
+    T(test_reject_refuses_ops_while_busy_with_a_distinct_error),
+    T_SUSPEND(test_suspend_serves_a_read_inside_an_erase_and_pushes_it_out),
+    T_SUSPEND(test_suspend_pushes_programs_queued_behind_the_suspended_op),
+    T_SUSPEND(test_suspend_read_goes_before_a_queued_program),
+    T_SUSPEND(test_suspend_cannot_suspend_a_chip_erase),
+    T(test_finish_refuses_ops_not_in_flight_and_missing_buffers),
+    T(test_op_keeps_the_callers_data_slot),
+})

@@ -13,6 +13,7 @@
 
 #include "chunksim_test_cmp.h"
 
+#include "chunksim_test_main.h"
 #include "fm_test.h"
 
 #define N_OPS 600
@@ -251,12 +252,8 @@ static void test_when_an_op_is_finished_does_not_change_later_draws(void **state
     fm_test_close(&b);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_seed_and_calls_give_identical_runs),
-        cmocka_unit_test(test_another_seed_gives_another_run),
-        cmocka_unit_test(test_when_an_op_is_finished_does_not_change_later_draws),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_same_seed_and_calls_give_identical_runs),
+    cmocka_unit_test(test_another_seed_gives_another_run),
+    cmocka_unit_test(test_when_an_op_is_finished_does_not_change_later_draws),
+})

@@ -14,6 +14,7 @@
 
 #include <math.h>
 
+#include "chunksim_test_main.h"
 #include "fm_test.h"
 
 /* The model under test in the model tests; FM_TEST_CASE configures cfg before each. */
@@ -262,21 +263,27 @@ static void test_add_to_part_adds_the_draw_to_the_bus_time(void **state)
     fm_test_close(&fm);
 }
 
+/* Opens the model with every sector at the endurance and programs 4 bytes at 0 into op. */
+static void open_worn_and_program(void)
+{
+    uint8_t data[4] = {0};
+    fm_test_open(&fm, &cfg);
+    assert_int_equal(flashmodel_wear_set(&fm, 0, FM_TEST_SIZE, 100000), 0);
+    assert_int_equal(fm_test_program(&fm, 0, 0, data, 4, &op), 0);
+}
+
 static void test_wear_scales_drawn_times_but_not_traces(void **state)
 {
     (void)state;
     static const uint64_t trace[] = {1000};
-    uint8_t data[4] = {0};
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000};
     cfg.latency[FLASHMODEL_OP_ERASE_SECTOR] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_TRACE, .trace_us = trace, .trace_count = 1};
     cfg.latency[FLASHMODEL_OP_ERASE_BLOCK] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000, .add_to_part = true};
-    fm_test_open(&fm, &cfg);
-    assert_int_equal(flashmodel_wear_set(&fm, 0, FM_TEST_SIZE, 100000), 0);
+    open_worn_and_program();
     /* Fully worn: a fresh-part draw grows by tpp_max / tpp_typ = 7.5. */
-    assert_int_equal(fm_test_program(&fm, 0, 0, data, 4, &op), 0);
     assert_int_equal(op.latency_us, 7500);
     assert_int_equal(fm_test_erase(&fm, 10000, FLASHMODEL_OP_ERASE_SECTOR, 0, &op), 0);
     assert_int_equal(op.latency_us, 1000);
@@ -315,12 +322,9 @@ static void test_a_part_with_zero_typical_time_uses_the_draw_unscaled(void **sta
 static void test_unscaled_draws_ignore_wear(void **state)
 {
     (void)state;
-    uint8_t data[4] = {0};
     cfg.latency[FLASHMODEL_OP_PROGRAM] =
         (flashmodel_dist_t){.kind = FLASHMODEL_DIST_FIXED, .value_us = 1000, .unscaled = true};
-    fm_test_open(&fm, &cfg);
-    assert_int_equal(flashmodel_wear_set(&fm, 0, FM_TEST_SIZE, 100000), 0);
-    assert_int_equal(fm_test_program(&fm, 0, 0, data, 4, &op), 0);
+    open_worn_and_program();
     assert_int_equal(op.wear_cycles, 100000);
     assert_int_equal(op.latency_us, 1000);
     fm_test_close(&fm);
@@ -351,25 +355,23 @@ static void test_kinds_replaying_one_trace_share_its_position(void **state)
     fm_test_close(&fm);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        FM_TEST_CASE(test_rng_same_seed_same_sequence, &cfg),
-        FM_TEST_CASE(test_rng_below_and_unit_stay_in_range, &cfg),
-        FM_TEST_CASE(test_fixed_is_always_its_value, &cfg),
-        FM_TEST_CASE(test_uniform_respects_bounds_and_centres_its_mean, &cfg),
-        FM_TEST_CASE(test_normal_has_its_mean_and_deviation_and_clamps, &cfg),
-        FM_TEST_CASE(test_lognormal_has_its_median_and_mean, &cfg),
-        FM_TEST_CASE(test_spikes_add_their_size_at_their_rate, &cfg),
-        FM_TEST_CASE(test_trace_is_consumed_in_order_and_wraps, &cfg),
-        FM_TEST_CASE(test_dist_check_rejects_bad_parameters, &cfg),
-        FM_TEST_CASE(test_model_uses_each_kinds_distribution_and_reports_the_draw, &cfg),
-        FM_TEST_CASE(test_add_to_part_adds_the_draw_to_the_bus_time, &cfg),
-        FM_TEST_CASE(test_wear_scales_drawn_times_but_not_traces, &cfg),
-        FM_TEST_CASE(test_huge_draws_saturate_instead_of_overflowing, &cfg),
-        FM_TEST_CASE(test_a_part_with_zero_typical_time_uses_the_draw_unscaled, &cfg),
-        FM_TEST_CASE(test_unscaled_draws_ignore_wear, &cfg),
-        FM_TEST_CASE(test_kinds_replaying_one_trace_share_its_position, &cfg),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define T(fn) FM_TEST_CASE(fn, &cfg)
+
+CHUNKSIM_TEST_MAIN({
+    T(test_rng_same_seed_same_sequence),
+    T(test_rng_below_and_unit_stay_in_range),
+    T(test_fixed_is_always_its_value),
+    T(test_uniform_respects_bounds_and_centres_its_mean),
+    T(test_normal_has_its_mean_and_deviation_and_clamps),
+    T(test_lognormal_has_its_median_and_mean),
+    T(test_spikes_add_their_size_at_their_rate),
+    T(test_trace_is_consumed_in_order_and_wraps),
+    T(test_dist_check_rejects_bad_parameters),
+    T(test_model_uses_each_kinds_distribution_and_reports_the_draw),
+    T(test_add_to_part_adds_the_draw_to_the_bus_time),
+    T(test_wear_scales_drawn_times_but_not_traces),
+    T(test_huge_draws_saturate_instead_of_overflowing),
+    T(test_a_part_with_zero_typical_time_uses_the_draw_unscaled),
+    T(test_unscaled_draws_ignore_wear),
+    T(test_kinds_replaying_one_trace_share_its_position),
+})

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "chunksim_test_main.h"
 #include "fm_test.h"
 
 static flashmodel_t fm;
@@ -341,22 +342,18 @@ static void test_a_shared_load_is_read_in_place_until_changed(void **state)
 
 #define T(fn) FM_TEST_CASE(fn, &cfg)
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T(test_program_only_clears_bits),
-        T(test_erased_value_other_than_ff_programs_by_setting_bits),
-        T(test_program_across_page_boundary_wraps_within_the_page),
-        T(test_program_longer_than_a_page_keeps_the_last_page_of_data),
-        T(test_page_policy_refuse_rejects_a_crossing_program),
-        T(test_double_program_is_counted),
-        T(test_double_program_can_be_refused),
-        T(test_erase_units_clear_exactly_their_range),
-        T(test_erase_counts_every_sector_of_the_unit),
-        T(test_load_and_peek_bypass_timing_and_rules),
-        T(test_bad_arguments_are_refused_at_begin),
-        T(test_the_array_holds_only_what_differs_from_erased),
-        T(test_a_shared_load_is_read_in_place_until_changed),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    T(test_program_only_clears_bits),
+    T(test_erased_value_other_than_ff_programs_by_setting_bits),
+    T(test_program_across_page_boundary_wraps_within_the_page),
+    T(test_program_longer_than_a_page_keeps_the_last_page_of_data),
+    T(test_page_policy_refuse_rejects_a_crossing_program),
+    T(test_double_program_is_counted),
+    T(test_double_program_can_be_refused),
+    T(test_erase_units_clear_exactly_their_range),
+    T(test_erase_counts_every_sector_of_the_unit),
+    T(test_load_and_peek_bypass_timing_and_rules),
+    T(test_bad_arguments_are_refused_at_begin),
+    T(test_the_array_holds_only_what_differs_from_erased),
+    T(test_a_shared_load_is_read_in_place_until_changed),
+})

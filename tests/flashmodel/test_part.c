@@ -13,12 +13,61 @@
 
 #include "chunksim_test_cmp.h"
 
+#include "chunksim_test_main.h"
 #include "fm_test.h"
 
 /* The model under test in the model tests; FM_TEST_CASE configures cfg before each. */
 static flashmodel_t fm;
 static flashmodel_config_t cfg;
 static flashmodel_op_t op;
+
+/* One time the part gives: the read time of a command and a length, or the program/erase time
+ * of an op kind at a wear. */
+struct part_time {
+    int what;         /* flashmodel_read_mode_t or flashmodel_op_kind_t */
+    uint32_t n;       /* bytes read, or erase cycles */
+    uint64_t want_us; /* what the datasheet formula gives */
+};
+
+static uint64_t read_us(const flashmodel_part_t *p, int mode, uint32_t bytes)
+{
+    return flashmodel_part_read_us(p, (flashmodel_read_mode_t)mode, bytes);
+}
+
+static uint64_t op_us(const flashmodel_part_t *p, int kind, uint32_t cycles)
+{
+    return flashmodel_part_op_us(p, (flashmodel_op_kind_t)kind, cycles);
+}
+
+/* A time formula of the part and what its rows' fields are, for the failure message. */
+struct part_timer {
+    uint64_t (*time_us)(const flashmodel_part_t *p, int what, uint32_t n);
+    const char *what, *n;
+};
+
+static const struct part_timer read_timer = {read_us, "mode", "bytes"};
+static const struct part_timer op_timer = {op_us, "kind", "cycles"};
+
+static void check_part_times(const flashmodel_part_t *p, const struct part_timer *timer,
+                             const struct part_time *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        uint64_t got = timer->time_us(p, rows[i].what, rows[i].n);
+        if (got != rows[i].want_us) {
+            fail_msg("row %zu (%s %d, %u %s): %" PRIu64 " us, want %" PRIu64, i, timer->what,
+                     rows[i].what, (unsigned)rows[i].n, timer->n, got, rows[i].want_us);
+        }
+    }
+}
+
+/* The tests of the formulas start from the default part of FM_TEST_SIZE bytes (T_PART). */
+static int part_setup(void **state)
+{
+    static flashmodel_part_t part;
+    flashmodel_part_default(&part, FM_TEST_SIZE);
+    *state = &part;
+    return 0;
+}
 
 static void test_default_part_is_w25q128jv_class(void **state)
 {
@@ -49,58 +98,40 @@ static void test_default_part_is_w25q128jv_class(void **state)
 
 static void test_read_256_bytes_single_line_at_50mhz_takes_42_us(void **state)
 {
-    (void)state;
-    flashmodel_part_t p;
-    flashmodel_part_default(&p, FM_TEST_SIZE);
+    flashmodel_part_t *p = *state;
     /* 8 + 24 + 2048 = 2080 clocks at 50 MHz = 41.6 us, rounded up. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_SINGLE, 256), 42);
+    assert_int_equal(flashmodel_part_read_us(p, FLASHMODEL_READ_SINGLE, 256), 42);
     /* Command and address alone: 32 clocks = 0.64 us -> 1 us, never free. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_SINGLE, 0), 1);
+    assert_int_equal(flashmodel_part_read_us(p, FLASHMODEL_READ_SINGLE, 0), 1);
     /* 4096 bytes: 32 + 32768 clocks = 656 us exactly. */
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_SINGLE, 4096), 656);
+    assert_int_equal(flashmodel_part_read_us(p, FLASHMODEL_READ_SINGLE, 4096), 656);
 }
 
 static void test_fast_read_modes_count_lines_and_dummy_cycles(void **state)
 {
-    (void)state;
-    flashmodel_part_t p;
-    flashmodel_part_default(&p, FM_TEST_SIZE);
-    static const struct {
-        flashmodel_read_mode_t mode;
-        uint64_t want_us;
-    } rows[] = {
-        {FLASHMODEL_READ_FAST, 16},    /* 0Bh: 8 + 24 + 8 + 2048 = 2088 clocks at 133 MHz */
-        {FLASHMODEL_READ_DUAL_OUT, 8}, /* 3Bh: 8 + 24 + 8 + 1024 = 1064 clocks = 8.0 us */
-        {FLASHMODEL_READ_QUAD_OUT, 5}, /* 6Bh: 8 + 24 + 8 + 512 = 552 clocks = 4.15 us */
-        {FLASHMODEL_READ_DUAL_IO, 8},  /* BBh: address on 2 lines: 8 + 12 + 4 + 1024 */
-        {FLASHMODEL_READ_QUAD_IO, 4},  /* EBh: address on 4 lines: 8 + 6 + 6 + 512 */
+    flashmodel_part_t *p = *state;
+    /* 256 bytes by each command. */
+    static const struct part_time rows[] = {
+        {FLASHMODEL_READ_FAST, 256, 16},    /* 0Bh: 8 + 24 + 8 + 2048 = 2088 clocks at 133 MHz */
+        {FLASHMODEL_READ_DUAL_OUT, 256, 8}, /* 3Bh: 8 + 24 + 8 + 1024 = 1064 clocks = 8.0 us */
+        {FLASHMODEL_READ_QUAD_OUT, 256, 5}, /* 6Bh: 8 + 24 + 8 + 512 = 552 clocks = 4.15 us */
+        {FLASHMODEL_READ_DUAL_IO, 256, 8},  /* BBh: address on 2 lines: 8 + 12 + 4 + 1024 */
+        {FLASHMODEL_READ_QUAD_IO, 256, 4},  /* EBh: address on 4 lines: 8 + 6 + 6 + 512 */
     };
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        uint64_t got = flashmodel_part_read_us(&p, rows[i].mode, 256);
-        if (got != rows[i].want_us) {
-            fail_msg("row %zu (mode %d): 256 bytes take %" PRIu64 " us, want %" PRIu64, i,
-                     (int)rows[i].mode, got, rows[i].want_us);
-        }
-    }
+    check_part_times(p, &read_timer, rows, sizeof(rows) / sizeof(rows[0]));
     /* A byte on 4 lines still takes 2 whole clocks. */
-    p.fast_clock_hz = 1000000;
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_QUAD_IO, 1), 8 + 6 + 6 + 2);
+    p->fast_clock_hz = 1000000;
+    assert_int_equal(flashmodel_part_read_us(p, FLASHMODEL_READ_QUAD_IO, 1), 8 + 6 + 6 + 2);
     /* Dummy cycles are the part's: changing them changes the time. */
-    p.dummy_cycles[FLASHMODEL_READ_FAST] = 10;
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_FAST, 0), 8 + 24 + 10);
-    assert_int_equal(flashmodel_part_read_us(&p, FLASHMODEL_READ_MODE_COUNT, 1), 0);
+    p->dummy_cycles[FLASHMODEL_READ_FAST] = 10;
+    assert_int_equal(flashmodel_part_read_us(p, FLASHMODEL_READ_FAST, 0), 8 + 24 + 10);
+    assert_int_equal(flashmodel_part_read_us(p, FLASHMODEL_READ_MODE_COUNT, 1), 0);
 }
 
 static void test_wear_grows_times_linearly_from_typical_to_maximum(void **state)
 {
-    (void)state;
-    flashmodel_part_t p;
-    flashmodel_part_default(&p, FM_TEST_SIZE);
-    static const struct {
-        flashmodel_op_kind_t kind;
-        uint32_t cycles;
-        uint64_t want_us;
-    } rows[] = {
+    flashmodel_part_t *p = *state;
+    static const struct part_time rows[] = {
         {FLASHMODEL_OP_PROGRAM, 0, 400},
         {FLASHMODEL_OP_PROGRAM, 50000, 1700},
         {FLASHMODEL_OP_PROGRAM, 100000, 3000},
@@ -113,67 +144,50 @@ static void test_wear_grows_times_linearly_from_typical_to_maximum(void **state)
         {FLASHMODEL_OP_ERASE_CHIP, 100000, 200000000},
         {FLASHMODEL_OP_READ, 0, 0},
     };
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        uint64_t got = flashmodel_part_op_us(&p, rows[i].kind, rows[i].cycles);
-        if (got != rows[i].want_us) {
-            fail_msg("row %zu (kind %d, %u cycles): %" PRIu64 " us, want %" PRIu64, i,
-                     (int)rows[i].kind, (unsigned)rows[i].cycles, got, rows[i].want_us);
-        }
-    }
-    assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_SECTOR), 4096);
-    assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_BLOCK), 65536);
-    assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_ERASE_CHIP), FM_TEST_SIZE);
-    assert_int_equal(flashmodel_part_erase_bytes(&p, FLASHMODEL_OP_PROGRAM), 0);
+    check_part_times(p, &op_timer, rows, sizeof(rows) / sizeof(rows[0]));
+    assert_int_equal(flashmodel_part_erase_bytes(p, FLASHMODEL_OP_ERASE_SECTOR), 4096);
+    assert_int_equal(flashmodel_part_erase_bytes(p, FLASHMODEL_OP_ERASE_BLOCK), 65536);
+    assert_int_equal(flashmodel_part_erase_bytes(p, FLASHMODEL_OP_ERASE_CHIP), FM_TEST_SIZE);
+    assert_int_equal(flashmodel_part_erase_bytes(p, FLASHMODEL_OP_PROGRAM), 0);
 }
+
+/* The part good with one field set to value is rejected by the check; the config fresh from
+ * fm_test_config() with one field set to value, by init. Macros, for the field names and so that
+ * a failure names the test's line. */
+#define assert_part_rejected_with(good, field, value)                                              \
+    do {                                                                                           \
+        flashmodel_part_t p_ = (good);                                                             \
+        p_.field = (value);                                                                        \
+        assert_int_equal(flashmodel_part_check(&p_), FLASHMODEL_E_INVAL);                          \
+    } while (0)
+#define assert_init_rejected_with(field, value)                                                    \
+    do {                                                                                           \
+        fm_test_config(&cfg);                                                                      \
+        cfg.field = (value);                                                                       \
+        assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);                          \
+    } while (0)
 
 static void test_part_check_rejects_inconsistent_parts(void **state)
 {
     (void)state;
-    flashmodel_part_t good, p;
+    flashmodel_part_t good;
     flashmodel_part_default(&good, FM_TEST_SIZE);
-    p = good;
-    p.page_bytes = 300; /* does not divide the sector */
-    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
-    p = good;
-    p.size_bytes = FM_TEST_SIZE + 4096; /* not whole blocks */
-    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
-    p = good;
-    p.sector_bytes = 0;
-    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
-    p = good;
-    p.read_clock_hz = 0;
-    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
-    p = good;
-    p.tse_typ_us = p.tse_max_us + 1;
-    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
-    p = good;
-    p.block_bytes = 6000; /* sectors do not tile it */
-    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
-    p = good;
-    p.fast_clock_hz = 0;
-    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
-    p = good;
-    p.tpp_typ_us = p.tpp_max_us + 1;
-    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
-    p = good;
-    p.endurance_cycles = 0;
-    assert_int_equal(flashmodel_part_check(&p), FLASHMODEL_E_INVAL);
+    assert_part_rejected_with(good, page_bytes, 300); /* does not divide the sector */
+    assert_part_rejected_with(good, size_bytes, FM_TEST_SIZE + 4096); /* not whole blocks */
+    assert_part_rejected_with(good, sector_bytes, 0);
+    assert_part_rejected_with(good, read_clock_hz, 0);
+    assert_part_rejected_with(good, tse_typ_us, good.tse_max_us + 1);
+    assert_part_rejected_with(good, block_bytes, 6000); /* sectors do not tile it */
+    assert_part_rejected_with(good, fast_clock_hz, 0);
+    assert_part_rejected_with(good, tpp_typ_us, good.tpp_max_us + 1);
+    assert_part_rejected_with(good, endurance_cycles, 0);
     assert_int_equal(flashmodel_part_check(NULL), FLASHMODEL_E_INVAL);
 
-    cfg.part.page_bytes = 300;
-    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
-    fm_test_config(&cfg);
-    cfg.read_mode = FLASHMODEL_READ_MODE_COUNT;
-    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
-    fm_test_config(&cfg);
-    cfg.busy_policy = FLASHMODEL_BUSY_POLICY_COUNT;
-    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
-    fm_test_config(&cfg);
-    cfg.page_policy = FLASHMODEL_PAGE_POLICY_COUNT;
-    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
-    fm_test_config(&cfg);
-    cfg.faults.count = 1; /* rules NULL */
-    assert_int_equal(flashmodel_init(&fm, &cfg), FLASHMODEL_E_INVAL);
+    assert_init_rejected_with(part.page_bytes, 300);
+    assert_init_rejected_with(read_mode, FLASHMODEL_READ_MODE_COUNT);
+    assert_init_rejected_with(busy_policy, FLASHMODEL_BUSY_POLICY_COUNT);
+    assert_init_rejected_with(page_policy, FLASHMODEL_PAGE_POLICY_COUNT);
+    assert_init_rejected_with(faults.count, 1); /* rules NULL */
 }
 
 static void test_model_charges_datasheet_times_by_default(void **state)
@@ -221,27 +235,24 @@ static void test_model_reads_with_the_configured_command(void **state)
     fm_test_close(&fm);
 }
 
+/* flashmodel_<what>_from_name() reads back what flashmodel_<what>_name() gives for each of the
+ * count values: a macro, as every enum has its own pair of functions. */
+#define assert_names_round_trip(what, count)                                                       \
+    do {                                                                                           \
+        for (int k = 0; k < (count); k++) {                                                        \
+            assert_int_equal(flashmodel_##what##_from_name(flashmodel_##what##_name(k)), k);       \
+        }                                                                                          \
+    } while (0)
+
 static void test_names_round_trip(void **state)
 {
     (void)state;
-    for (int k = 0; k < FLASHMODEL_OP_KIND_COUNT; k++) {
-        assert_int_equal(flashmodel_op_kind_from_name(flashmodel_op_kind_name(k)), k);
-    }
-    for (int k = 0; k < FLASHMODEL_READ_MODE_COUNT; k++) {
-        assert_int_equal(flashmodel_read_mode_from_name(flashmodel_read_mode_name(k)), k);
-    }
-    for (int k = 0; k < FLASHMODEL_DIST_KIND_COUNT; k++) {
-        assert_int_equal(flashmodel_dist_from_name(flashmodel_dist_name(k)), k);
-    }
-    for (int k = 0; k < FLASHMODEL_FAULT_COUNT; k++) {
-        assert_int_equal(flashmodel_fault_from_name(flashmodel_fault_name(k)), k);
-    }
-    for (int k = 0; k < FLASHMODEL_TRIGGER_COUNT; k++) {
-        assert_int_equal(flashmodel_trigger_from_name(flashmodel_trigger_name(k)), k);
-    }
-    for (int k = 0; k < FLASHMODEL_BUSY_POLICY_COUNT; k++) {
-        assert_int_equal(flashmodel_busy_policy_from_name(flashmodel_busy_policy_name(k)), k);
-    }
+    assert_names_round_trip(op_kind, FLASHMODEL_OP_KIND_COUNT);
+    assert_names_round_trip(read_mode, FLASHMODEL_READ_MODE_COUNT);
+    assert_names_round_trip(dist, FLASHMODEL_DIST_KIND_COUNT);
+    assert_names_round_trip(fault, FLASHMODEL_FAULT_COUNT);
+    assert_names_round_trip(trigger, FLASHMODEL_TRIGGER_COUNT);
+    assert_names_round_trip(busy_policy, FLASHMODEL_BUSY_POLICY_COUNT);
     assert_string_equal(flashmodel_op_kind_name(FLASHMODEL_OP_ERASE_SECTOR), "erase_sector");
     assert_string_equal(flashmodel_read_mode_name(FLASHMODEL_READ_QUAD_IO), "quad_io");
     assert_string_equal(flashmodel_fault_name(FLASHMODEL_FAULT_MISDIRECTED_WRITE),
@@ -331,20 +342,19 @@ static void test_memory_mapped_read_is_one_bus_access_per_word(void **state)
         flashmodel_part_read_us(&flashmodel_part_at(0)->part, FLASHMODEL_READ_SINGLE, 256), 42);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        FM_TEST_CASE(test_default_part_is_w25q128jv_class, &cfg),
-        FM_TEST_CASE(test_read_256_bytes_single_line_at_50mhz_takes_42_us, &cfg),
-        FM_TEST_CASE(test_fast_read_modes_count_lines_and_dummy_cycles, &cfg),
-        FM_TEST_CASE(test_wear_grows_times_linearly_from_typical_to_maximum, &cfg),
-        FM_TEST_CASE(test_part_check_rejects_inconsistent_parts, &cfg),
-        FM_TEST_CASE(test_model_charges_datasheet_times_by_default, &cfg),
-        FM_TEST_CASE(test_model_reads_with_the_configured_command, &cfg),
-        FM_TEST_CASE(test_names_round_trip, &cfg),
-        FM_TEST_CASE(test_every_row_loads_and_matches_its_cited_figures, &cfg),
-        FM_TEST_CASE(test_default_part_is_row_zero, &cfg),
-        FM_TEST_CASE(test_memory_mapped_read_is_one_bus_access_per_word, &cfg),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#define T(fn)      FM_TEST_CASE(fn, &cfg)
+#define T_PART(fn) cmocka_unit_test_setup(fn, part_setup)
+
+CHUNKSIM_TEST_MAIN({
+    T(test_default_part_is_w25q128jv_class),
+    T_PART(test_read_256_bytes_single_line_at_50mhz_takes_42_us),
+    T_PART(test_fast_read_modes_count_lines_and_dummy_cycles),
+    T_PART(test_wear_grows_times_linearly_from_typical_to_maximum),
+    T(test_part_check_rejects_inconsistent_parts),
+    T(test_model_charges_datasheet_times_by_default),
+    T(test_model_reads_with_the_configured_command),
+    T(test_names_round_trip),
+    T(test_every_row_loads_and_matches_its_cited_figures),
+    T(test_default_part_is_row_zero),
+    T(test_memory_mapped_read_is_one_bus_access_per_word),
+})

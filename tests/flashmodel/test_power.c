@@ -12,6 +12,7 @@
 
 #include "chunksim_test_cmp.h"
 
+#include "chunksim_test_main.h"
 #include "fm_test.h"
 
 static flashmodel_t fm;
@@ -319,19 +320,15 @@ static void test_cut_next_reboot_and_cut_again(void **state)
 
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T(test_power_loss_at_op_index_leaves_a_partly_programmed_page),
-        T(test_every_op_after_the_cut_fails_until_restore),
-        T(test_undefined_bytes_are_drawn_from_the_seed),
-        T(test_power_loss_at_an_instant_leaves_the_erase_in_flight_undefined),
-        T(test_power_loss_at_an_instant_with_nothing_in_flight),
-        T(test_ops_queued_at_the_cut_never_start),
-        T(test_restore_consumes_cuts_that_fell_while_off_and_keeps_later_ones),
-        T(test_restore_after_an_unnoticed_cut_restores),
-        T(test_power_loss_in_a_read_cuts_the_erase_it_suspended),
-        T(test_cut_next_reboot_and_cut_again),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    T(test_power_loss_at_op_index_leaves_a_partly_programmed_page),
+    T(test_every_op_after_the_cut_fails_until_restore),
+    T(test_undefined_bytes_are_drawn_from_the_seed),
+    T(test_power_loss_at_an_instant_leaves_the_erase_in_flight_undefined),
+    T(test_power_loss_at_an_instant_with_nothing_in_flight),
+    T(test_ops_queued_at_the_cut_never_start),
+    T(test_restore_consumes_cuts_that_fell_while_off_and_keeps_later_ones),
+    T(test_restore_after_an_unnoticed_cut_restores),
+    T(test_power_loss_in_a_read_cuts_the_erase_it_suspended),
+    T(test_cut_next_reboot_and_cut_again),
+})
