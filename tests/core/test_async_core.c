@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "chunksim_test_cmp.h"
 
@@ -1201,44 +1202,40 @@ static void test_init_rejects_bad_config(void **state)
     assert_int_equal(chunkcore_async_init(&a, &cfg), CHUNKCORE_E_INVAL);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fake_port_flags_overlapping_operations),
-        cmocka_unit_test(test_window_smaller_than_chunk_refills_every_chunk),
-        cmocka_unit_test(test_window_equal_to_chunk_refills_at_boundaries),
-        cmocka_unit_test(test_window_larger_than_chunk_serves_several_chunks),
-        cmocka_unit_test(test_window_sizes_across_chunk_sizes),
-        cmocka_unit_test(test_image_smaller_than_chunk_but_larger_than_window),
-        cmocka_unit_test(test_final_short_window_when_storage_not_multiple_of_window),
-        APP_TEST_ON(test_read_past_end_of_storage_is_range_error, &full_storage_geometry),
-        APP_TEST(test_read_outside_window_is_refused),
-        APP_TEST(test_end_of_storage_erases_once_and_reads_nothing_meanwhile),
-        cmocka_unit_test(test_delete_on_confirm_defers_erase_until_confirm),
-        APP_TEST(test_read_error_reported_once_then_retried),
-        APP_TEST(test_error_on_header_load_is_retried),
-        APP_TEST(test_lost_completion_cancelled_then_retried_and_late_one_is_stale),
-        APP_TEST(test_cancel_when_idle_does_nothing),
-        APP_TEST(test_refused_read_dispatch_reported_then_retried),
-        APP_TEST(test_failed_erase_reported_then_retried),
-        APP_TEST(test_refused_erase_dispatch_reported_once_then_retried),
-        APP_TEST(test_cancelled_erase_is_dispatched_again),
-        APP_TEST_ON(test_erase_refused_after_late_prefetch_reported_once_then_retried,
-                    &double_buffer_geometry),
-        cmocka_unit_test(test_double_buffer_prefetches_and_waits_less),
-        APP_TEST_ON(test_double_buffer_prefetch_dispatched_while_window_consumed,
-                    &double_buffer_geometry),
-        APP_TEST_ON(test_cancelled_prefetch_is_dispatched_again, &double_buffer_geometry),
-        cmocka_unit_test(test_data_available_peek_does_not_move_the_stream),
-        cmocka_unit_test(test_random_geometries_and_chunk_sizes),
-        APP_TEST(test_multi_call_mode_through_async_core),
-        APP_TEST(test_header_peek_during_the_clear_finds_no_coredump),
-        APP_TEST(test_payload_read_outside_the_window_is_still_refused),
-        APP_TEST_ON(test_total_beyond_storage_is_sent_and_cleared_through_async_core,
-                    &full_storage_geometry),
-        APP_TEST(test_abort_and_rewind_restart_from_offset_0),
-        APP_TEST(test_rle_over_async_reader_is_refused_at_init),
-        cmocka_unit_test(test_init_rejects_bad_config),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_fake_port_flags_overlapping_operations),
+    cmocka_unit_test(test_window_smaller_than_chunk_refills_every_chunk),
+    cmocka_unit_test(test_window_equal_to_chunk_refills_at_boundaries),
+    cmocka_unit_test(test_window_larger_than_chunk_serves_several_chunks),
+    cmocka_unit_test(test_window_sizes_across_chunk_sizes),
+    cmocka_unit_test(test_image_smaller_than_chunk_but_larger_than_window),
+    cmocka_unit_test(test_final_short_window_when_storage_not_multiple_of_window),
+    APP_TEST_ON(test_read_past_end_of_storage_is_range_error, &full_storage_geometry),
+    APP_TEST(test_read_outside_window_is_refused),
+    APP_TEST(test_end_of_storage_erases_once_and_reads_nothing_meanwhile),
+    cmocka_unit_test(test_delete_on_confirm_defers_erase_until_confirm),
+    APP_TEST(test_read_error_reported_once_then_retried),
+    APP_TEST(test_error_on_header_load_is_retried),
+    APP_TEST(test_lost_completion_cancelled_then_retried_and_late_one_is_stale),
+    APP_TEST(test_cancel_when_idle_does_nothing),
+    APP_TEST(test_refused_read_dispatch_reported_then_retried),
+    APP_TEST(test_failed_erase_reported_then_retried),
+    APP_TEST(test_refused_erase_dispatch_reported_once_then_retried),
+    APP_TEST(test_cancelled_erase_is_dispatched_again),
+    APP_TEST_ON(test_erase_refused_after_late_prefetch_reported_once_then_retried,
+                &double_buffer_geometry),
+    cmocka_unit_test(test_double_buffer_prefetches_and_waits_less),
+    APP_TEST_ON(test_double_buffer_prefetch_dispatched_while_window_consumed,
+                &double_buffer_geometry),
+    APP_TEST_ON(test_cancelled_prefetch_is_dispatched_again, &double_buffer_geometry),
+    cmocka_unit_test(test_data_available_peek_does_not_move_the_stream),
+    cmocka_unit_test(test_random_geometries_and_chunk_sizes),
+    APP_TEST(test_multi_call_mode_through_async_core),
+    APP_TEST(test_header_peek_during_the_clear_finds_no_coredump),
+    APP_TEST(test_payload_read_outside_the_window_is_still_refused),
+    APP_TEST_ON(test_total_beyond_storage_is_sent_and_cleared_through_async_core,
+                &full_storage_geometry),
+    APP_TEST(test_abort_and_rewind_restart_from_offset_0),
+    APP_TEST(test_rle_over_async_reader_is_refused_at_init),
+    cmocka_unit_test(test_init_rejects_bad_config),
+})

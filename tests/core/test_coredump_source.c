@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "test_ram.h"
 
@@ -449,19 +450,15 @@ static void test_failed_payload_read_is_still_an_error(void **state)
     assert_coredump_message(b, 0, 150);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_coredump_header_peek_judges_storage),
-        cmocka_unit_test(test_coredump_source_streams_and_clears_through_port),
-        cmocka_unit_test(test_total_below_the_header_is_sent_as_stored_then_cleared),
-        cmocka_unit_test(test_total_beyond_storage_is_sent_with_a_marker_past_the_end),
-        cmocka_unit_test(test_total_too_large_for_a_message_still_starts_one),
-        cmocka_unit_test(test_damaged_coredump_does_not_block_the_other_sources),
-        cmocka_unit_test(test_any_version_with_the_magic_is_a_coredump),
-        cmocka_unit_test(test_failed_header_read_means_no_coredump),
-        cmocka_unit_test(test_unreadable_header_does_not_block_the_other_sources),
-        cmocka_unit_test(test_failed_payload_read_is_still_an_error),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_coredump_header_peek_judges_storage),
+    cmocka_unit_test(test_coredump_source_streams_and_clears_through_port),
+    cmocka_unit_test(test_total_below_the_header_is_sent_as_stored_then_cleared),
+    cmocka_unit_test(test_total_beyond_storage_is_sent_with_a_marker_past_the_end),
+    cmocka_unit_test(test_total_too_large_for_a_message_still_starts_one),
+    cmocka_unit_test(test_damaged_coredump_does_not_block_the_other_sources),
+    cmocka_unit_test(test_any_version_with_the_magic_is_a_coredump),
+    cmocka_unit_test(test_failed_header_read_means_no_coredump),
+    cmocka_unit_test(test_unreadable_header_does_not_block_the_other_sources),
+    cmocka_unit_test(test_failed_payload_read_is_still_an_error),
+})

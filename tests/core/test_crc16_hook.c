@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "test_ram.h"
 
@@ -88,14 +89,16 @@ static void put_le32(uint8_t *b, uint32_t v)
     }
 }
 
-static void make_image(void)
+static int make_image(void **state)
 {
+    (void)state;
     test_prng_t r;
     test_prng_seed(&r, 0xC0FFEEu);
     test_prng_fill(&r, s_image, sizeof(s_image));
     put_le32(s_image, 0x45524F43u); /* "CORE" */
     put_le32(s_image + 4, 2);
     put_le32(s_image + 8, IMAGE_BYTES);
+    return 0;
 }
 
 typedef struct receiver {
@@ -289,13 +292,8 @@ static void test_the_wire_carries_the_board_result(void **state)
     assert_int_equal(rx.last_chunk[rx.last_len - 1], last >> 8);
 }
 
-int main(void)
-{
-    make_image();
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_board_crc_signs_every_message),
-        cmocka_unit_test(test_board_crc_in_multi_call_mode),
-        cmocka_unit_test(test_the_wire_carries_the_board_result),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test_setup(test_board_crc_signs_every_message, make_image),
+    cmocka_unit_test_setup(test_board_crc_in_multi_call_mode, make_image),
+    cmocka_unit_test_setup(test_the_wire_carries_the_board_result, make_image),
+})

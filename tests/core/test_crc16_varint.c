@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "chunk_decoder.h"
 #include "test_prng.h"
@@ -210,20 +211,16 @@ static void test_varint_decode_rejects_fifth_byte_overflow(void **state)
     assert_int_equal(v, UINT32_MAX);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crc16_check_value_123456789),
-        cmocka_unit_test(test_crc16_check_value_A),
-        cmocka_unit_test(test_crc16_empty_input_keeps_crc),
-        cmocka_unit_test(test_crc16_incremental_equals_one_shot),
-        cmocka_unit_test(test_crc16_matches_bitwise_reference),
-        cmocka_unit_test(test_crc16_table_and_tablefree_agree_on_random_data),
-        cmocka_unit_test(test_varint_edge_values_encode_to_spec_bytes),
-        cmocka_unit_test(test_varint_edge_values_decode_back),
-        cmocka_unit_test(test_varint_random_round_trip),
-        cmocka_unit_test(test_varint_decode_rejects_truncated_input),
-        cmocka_unit_test(test_varint_decode_rejects_fifth_byte_overflow),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_crc16_check_value_123456789),
+    cmocka_unit_test(test_crc16_check_value_A),
+    cmocka_unit_test(test_crc16_empty_input_keeps_crc),
+    cmocka_unit_test(test_crc16_incremental_equals_one_shot),
+    cmocka_unit_test(test_crc16_matches_bitwise_reference),
+    cmocka_unit_test(test_crc16_table_and_tablefree_agree_on_random_data),
+    cmocka_unit_test(test_varint_edge_values_encode_to_spec_bytes),
+    cmocka_unit_test(test_varint_edge_values_decode_back),
+    cmocka_unit_test(test_varint_random_round_trip),
+    cmocka_unit_test(test_varint_decode_rejects_truncated_input),
+    cmocka_unit_test(test_varint_decode_rejects_fifth_byte_overflow),
+})

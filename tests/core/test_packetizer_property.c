@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "test_ram.h"
 
@@ -1000,32 +1001,28 @@ static void test_get_chunk_under_9_bytes_starts_the_message_in_normal_mode(void 
 
 #define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T(test_random_messages_round_trip_normal_mode),
-        T(test_random_messages_round_trip_multi_call_mode),
-        T(test_read_contract_checker_flags_each_violation),
-        T(test_sources_scanned_in_priority_order),
-        T(test_message_in_progress_finishes_before_rescan),
-        T(test_active_source_mask_excludes_sources),
-        T(test_set_active_sources_aborts_message_in_progress),
-        T(test_abort_restarts_at_offset_0_without_deleting),
-        T(test_project_key_header),
-        T(test_project_key_over_32_chars_or_empty_is_rejected),
-        T(test_delete_on_confirm_waits_for_confirmation),
-        T(test_abort_after_final_chunk_resends_message),
-        T(test_delete_on_last_read_deletes_inside_final_get_chunk),
-        T(test_delete_failure_is_recorded),
-        T(test_run_length_encoded_source_sets_header_bit),
-        T(test_failing_read_reports_error_and_retry_gives_identical_bytes),
-        T(test_failing_read_in_multi_call_mode_retries_identically),
-        T(test_failing_read_through_get_chunk),
-        T(test_source_error_on_has_message_is_returned),
-        T(test_get_chunk_under_9_bytes_gives_nothing),
-        T(test_next_without_begin_has_no_data),
-        T(test_nothing_to_send_leaves_the_length_untouched),
-        T(test_get_chunk_under_9_bytes_starts_the_message_in_normal_mode),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    T(test_random_messages_round_trip_normal_mode),
+    T(test_random_messages_round_trip_multi_call_mode),
+    T(test_read_contract_checker_flags_each_violation),
+    T(test_sources_scanned_in_priority_order),
+    T(test_message_in_progress_finishes_before_rescan),
+    T(test_active_source_mask_excludes_sources),
+    T(test_set_active_sources_aborts_message_in_progress),
+    T(test_abort_restarts_at_offset_0_without_deleting),
+    T(test_project_key_header),
+    T(test_project_key_over_32_chars_or_empty_is_rejected),
+    T(test_delete_on_confirm_waits_for_confirmation),
+    T(test_abort_after_final_chunk_resends_message),
+    T(test_delete_on_last_read_deletes_inside_final_get_chunk),
+    T(test_delete_failure_is_recorded),
+    T(test_run_length_encoded_source_sets_header_bit),
+    T(test_failing_read_reports_error_and_retry_gives_identical_bytes),
+    T(test_failing_read_in_multi_call_mode_retries_identically),
+    T(test_failing_read_through_get_chunk),
+    T(test_source_error_on_has_message_is_returned),
+    T(test_get_chunk_under_9_bytes_gives_nothing),
+    T(test_next_without_begin_has_no_data),
+    T(test_nothing_to_send_leaves_the_length_untouched),
+    T(test_get_chunk_under_9_bytes_starts_the_message_in_normal_mode),
+})

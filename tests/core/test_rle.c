@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "chunksim_test_cmp.h"
 
@@ -588,20 +589,16 @@ static void test_packetizer_sends_rle_coredumps_that_expand_to_the_payload(void 
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_checked_small_vectors),
-        cmocka_unit_test(test_hand_checked_varint_edges),
-        cmocka_unit_test(test_sdk_unit_test_vectors),
-        cmocka_unit_test(test_decode_of_encode_is_identity_and_cuts_follow_the_rules),
-        cmocka_unit_test(test_scan_sequences_cover_the_input),
-        cmocka_unit_test(test_reads_are_a_sizing_pass_then_scan_and_data_reads),
-        cmocka_unit_test(test_sizing_pass_reads_in_scan_pieces_once),
-        cmocka_unit_test(test_restart_sizes_again_and_mark_read_deletes),
-        cmocka_unit_test(test_failed_read_is_undone_and_retried_identically),
-        cmocka_unit_test(test_init_refuses_a_sequential_only_source_unless_allowed),
-        cmocka_unit_test(test_packetizer_sends_rle_coredumps_that_expand_to_the_payload),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_hand_checked_small_vectors),
+    cmocka_unit_test(test_hand_checked_varint_edges),
+    cmocka_unit_test(test_sdk_unit_test_vectors),
+    cmocka_unit_test(test_decode_of_encode_is_identity_and_cuts_follow_the_rules),
+    cmocka_unit_test(test_scan_sequences_cover_the_input),
+    cmocka_unit_test(test_reads_are_a_sizing_pass_then_scan_and_data_reads),
+    cmocka_unit_test(test_sizing_pass_reads_in_scan_pieces_once),
+    cmocka_unit_test(test_restart_sizes_again_and_mark_read_deletes),
+    cmocka_unit_test(test_failed_read_is_undone_and_retried_identically),
+    cmocka_unit_test(test_init_refuses_a_sequential_only_source_unless_allowed),
+    cmocka_unit_test(test_packetizer_sends_rle_coredumps_that_expand_to_the_payload),
+})

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "chunk_decoder.h"
 #include "test_prng.h"
@@ -88,11 +89,7 @@ static void test_cut_sequences_still_expand_to_the_input(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_long_run_and_literal_are_cut_at_the_longest_sequence),
-        cmocka_unit_test(test_cut_sequences_still_expand_to_the_input),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_long_run_and_literal_are_cut_at_the_longest_sequence),
+    cmocka_unit_test(test_cut_sequences_still_expand_to_the_input),
+})

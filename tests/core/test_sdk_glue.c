@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "chunksim_test_cmp.h"
 
@@ -384,24 +385,20 @@ static void test_glue_read_refused_by_the_platform_is_named_as_such(void **state
 
 #define T(f) cmocka_unit_test_setup(f, setup)
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T(test_glue_drains_coredump_in_whole_chunks),
-        T(test_glue_drains_coredump_in_one_large_chunk),
-        T(test_glue_drains_coredump_in_multi_call_mode),
-        T(test_glue_begin_reports_send_in_progress),
-        T(test_glue_abort_restarts_message_without_clearing),
-        T(test_glue_inactive_source_hides_coredump),
-        T(test_glue_buffer_under_minimum_gives_nothing),
-        T(test_glue_storage_without_coredump_has_nothing),
-        T(test_glue_header_read_refused_during_async_clear_is_nothing_to_send),
-        T(test_glue_nothing_to_send_leaves_buf_len_untouched),
-        T(test_glue_null_arguments_give_no_data),
-        T(test_glue_buffer_under_minimum_starts_the_message_as_the_sdk),
-        T(test_glue_multi_call_piece_under_minimum_gives_nothing),
-        T(test_glue_data_source_masks_are_the_sdks),
-        T(test_glue_read_refused_by_the_platform_is_named_as_such),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    T(test_glue_drains_coredump_in_whole_chunks),
+    T(test_glue_drains_coredump_in_one_large_chunk),
+    T(test_glue_drains_coredump_in_multi_call_mode),
+    T(test_glue_begin_reports_send_in_progress),
+    T(test_glue_abort_restarts_message_without_clearing),
+    T(test_glue_inactive_source_hides_coredump),
+    T(test_glue_buffer_under_minimum_gives_nothing),
+    T(test_glue_storage_without_coredump_has_nothing),
+    T(test_glue_header_read_refused_during_async_clear_is_nothing_to_send),
+    T(test_glue_nothing_to_send_leaves_buf_len_untouched),
+    T(test_glue_null_arguments_give_no_data),
+    T(test_glue_buffer_under_minimum_starts_the_message_as_the_sdk),
+    T(test_glue_multi_call_piece_under_minimum_gives_nothing),
+    T(test_glue_data_source_masks_are_the_sdks),
+    T(test_glue_read_refused_by_the_platform_is_named_as_such),
+})

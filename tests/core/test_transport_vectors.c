@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "test_ram.h"
 
@@ -497,20 +498,16 @@ static void test_decoder_rejects_damaged_chunks(void **state)
     assert_int_equal(test_decoder_feed(&d, v1_c0, sizeof(v1_c0)), TEST_DEC_E_CAPACITY);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_vectors_through_transport),
-        cmocka_unit_test(test_crc_only_chunk_makes_no_read),
-        cmocka_unit_test(test_4072_byte_message_vector),
-        cmocka_unit_test(test_buffer_under_9_gives_nothing_and_keeps_state),
-        cmocka_unit_test(test_init_chunk_carries_version_2_bits),
-        cmocka_unit_test(test_chunk_size_may_change_every_call),
-        cmocka_unit_test(test_readable_end_cuts_the_chunk_short),
-        cmocka_unit_test(test_coredump_message_vector_through_packetizer),
-        cmocka_unit_test(test_event_message_vector_through_packetizer),
-        cmocka_unit_test(test_decoder_accepts_spec_vectors),
-        cmocka_unit_test(test_decoder_rejects_damaged_chunks),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_spec_vectors_through_transport),
+    cmocka_unit_test(test_crc_only_chunk_makes_no_read),
+    cmocka_unit_test(test_4072_byte_message_vector),
+    cmocka_unit_test(test_buffer_under_9_gives_nothing_and_keeps_state),
+    cmocka_unit_test(test_init_chunk_carries_version_2_bits),
+    cmocka_unit_test(test_chunk_size_may_change_every_call),
+    cmocka_unit_test(test_readable_end_cuts_the_chunk_short),
+    cmocka_unit_test(test_coredump_message_vector_through_packetizer),
+    cmocka_unit_test(test_event_message_vector_through_packetizer),
+    cmocka_unit_test(test_decoder_accepts_spec_vectors),
+    cmocka_unit_test(test_decoder_rejects_damaged_chunks),
+})

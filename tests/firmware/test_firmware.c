@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 #include "chunksim_test.h"
 
@@ -282,20 +283,16 @@ static void test_deferred_clear_is_refused(void **state)
     chunksim_scenario_free(&sc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_the_objects_packetizer_runs),
-        cmocka_unit_test(test_starters_pass_with_the_objects_packetizer),
-        cmocka_unit_test(test_reads_twice_is_caught),
-        cmocka_unit_test(test_reads_backwards_is_caught),
-        cmocka_unit_test(test_unresolved_call_is_named),
-        cmocka_unit_test(test_unseen_reads_are_an_error),
-        cmocka_unit_test(test_ports_own_coredump_read_is_seen),
-        cmocka_unit_test(test_chunk_after_a_failed_read_is_named),
-        cmocka_unit_test(test_reboot_starts_the_firmware_again),
-        cmocka_unit_test(test_packetizer_without_shim_is_refused),
-        cmocka_unit_test(test_deferred_clear_is_refused),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_the_objects_packetizer_runs),
+    cmocka_unit_test(test_starters_pass_with_the_objects_packetizer),
+    cmocka_unit_test(test_reads_twice_is_caught),
+    cmocka_unit_test(test_reads_backwards_is_caught),
+    cmocka_unit_test(test_unresolved_call_is_named),
+    cmocka_unit_test(test_unseen_reads_are_an_error),
+    cmocka_unit_test(test_ports_own_coredump_read_is_seen),
+    cmocka_unit_test(test_chunk_after_a_failed_read_is_named),
+    cmocka_unit_test(test_reboot_starts_the_firmware_again),
+    cmocka_unit_test(test_packetizer_without_shim_is_refused),
+    cmocka_unit_test(test_deferred_clear_is_refused),
+})
