@@ -423,3 +423,50 @@ int cli_options_parse(const cli_command_t *cmd, int argc, char **argv, cli_commo
 {
     return cli_options_parse_io(cmd, argc, argv, common, own, first_arg, stdout, stderr);
 }
+
+/* cmd->run on call, with the recording open when the command reads one. */
+static int options_run(const cli_command_t *cmd, cli_call_t *call, FILE *err)
+{
+    if (!(cmd->shared & CLI_OPT_DB))
+        return cmd->run(call);
+    chunksim_rec_t rec;
+    int rc = cli_open_recording(&rec, cmd->name, call->common->db_path, err);
+    if (rc != 0)
+        return rc;
+    call->db = chunksim_rec_db(&rec);
+    rc = cmd->run(call);
+    chunksim_rec_close(&rec);
+    return rc;
+}
+
+int cli_command_main_io(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                        void *own, FILE *out, FILE *err)
+{
+    cli_common_t local;
+    common = common != NULL ? common : &local;
+    int first = argc; /* no operands when parsing fails */
+    int rc = cli_options_parse_io(cmd, argc, argv, common, own, &first, out, err);
+    cli_call_t call = {common, own, argv + first, argc - first, NULL};
+    if (rc == 0 && cmd->check != NULL)
+        rc = cmd->check(&call);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc; /* -1: --help was printed */
+    return options_run(cmd, &call, err);
+}
+
+int cli_command_main(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                     void *own)
+{
+    return cli_command_main_io(cmd, argc, argv, common, own, stdout, stderr);
+}
+
+int cli_open_recording(chunksim_rec_t *rec, const char *cmd, const char *path, FILE *err)
+{
+    char why[CHUNKSIM_REC_ERRMSG_MAX];
+    *rec = (chunksim_rec_t){0};
+    if (chunksim_rec_open_readonly(rec, path, why, sizeof(why)) < 0) {
+        fprintf(err, "chunksim %s: %s: %s\n", cmd, path, why);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}

@@ -101,6 +101,20 @@ typedef struct cli_option {
     int (*parse)(const cli_value_t *v, void *field);
 } cli_option_t;
 
+struct sqlite3;
+
+/* A parsed command line: what a command's steps work from. */
+typedef struct cli_call {
+    cli_common_t *common;
+    void *own;  /* the command's own arguments */
+    char **ops; /* the operands (positional arguments) */
+    int nops;
+    struct sqlite3 *db; /* CLI_OPT_DB: the recording, read-only, for run; else NULL */
+} cli_call_t;
+
+/* A step of a command once its options are parsed: an exit status (0: go on). */
+typedef int cli_command_fn(const cli_call_t *call);
+
 typedef struct cli_command {
     const char *name;            /* "matrix" */
     const char *usage;           /* what follows "usage: chunksim NAME " */
@@ -112,7 +126,26 @@ typedef struct cli_command {
     int min_args;        /* positional arguments */
     int max_args;        /* -1: no limit */
     const char *no_args; /* the message when fewer than min_args are given */
+    /* What the option table cannot say (options that exclude each other, one
+     * that is required) and taking the operands into own; NULL: nothing. */
+    cli_command_fn *check;
+    cli_command_fn *run; /* the command itself */
 } cli_command_t;
+
+/*
+ * A command from argv to its exit status: parses into common and own (which
+ * hold their defaults), then cmd->check, then cmd->run; a command that takes
+ * CLI_OPT_DB gets the recording opened for run and closed after it, so it
+ * never reads one that is not there. --help: CLI_EXIT_OK; a usage error or
+ * an unreadable recording: CLI_EXIT_USAGE. common NULL: the shared options
+ * live only as long as the command runs.
+ */
+int cli_command_main(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                     void *own);
+
+/* As cli_command_main, with help printed on out and errors on err. */
+int cli_command_main_io(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                        void *own, FILE *out, FILE *err);
 
 /*
  * Parses argv (argv[0] is the command's name) into common and own. Returns 0

@@ -712,9 +712,7 @@ static void decode_follow_image(decode_t *d)
 static int decode_db(decode_t *d)
 {
     chunksim_rec_t rec;
-    char err[512];
-    if (chunksim_rec_open_readonly(&rec, d->a->db_path, err, sizeof(err)) < 0) {
-        fprintf(d->err, "chunksim decode: %s: %s\n", d->a->db_path, err);
+    if (cli_open_recording(&rec, "decode", d->a->db_path, d->err) != 0) {
         return CLI_EXIT_USAGE;
     }
     sqlite3 *db = chunksim_rec_db(&rec);

@@ -115,6 +115,8 @@ static const cli_option_t shrink_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn shrink_check, shrink_main;
+
 static const cli_command_t shrink_command = {
     .name = "shrink",
     .usage = "SCENARIO [--seed N] [--set KEY=VALUE]... [options]\n"
@@ -128,15 +130,13 @@ static const cli_command_t shrink_command = {
     .min_args = 1,
     .max_args = 1,
     .no_args = "no scenario file given",
+    .check = shrink_check,
+    .run = shrink_main,
 };
 
-static int shrink_parse(int argc, char **argv, shrink_args_t *a)
+static int shrink_check(const cli_call_t *call)
 {
-    *a = (shrink_args_t){.max_runs = SHRINK_MAX_RUNS};
-    int first;
-    int rc = cli_options_parse(&shrink_command, argc, argv, &a->common, a, &first);
-    if (rc != 0)
-        return rc;
+    shrink_args_t *a = call->own;
     const char *why = a->common.seed && a->common.seeds ? "--seed and --seeds: give one"
                       : a->common.seeds && !a->id       ? "--seeds only goes with --case ID"
                                                         : NULL;
@@ -144,7 +144,7 @@ static int shrink_parse(int argc, char **argv, shrink_args_t *a)
         cli_options_usage_error(&shrink_command, stderr, "%s", why);
         return CLI_EXIT_USAGE;
     }
-    a->file = argv[first];
+    a->file = call->ops[0];
     return 0;
 }
 
@@ -638,18 +638,15 @@ static void shrink_print(shrink_t *s, const char *what, const shrink_cand_t *can
            s->have_glue ? s->glue.path : "");
 }
 
-int cli_shrink(int argc, char **argv)
+static int shrink_main(const cli_call_t *call)
 {
-    shrink_args_t a;
-    int rc = shrink_parse(argc, argv, &a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    shrink_args_t *a = call->own;
     shrink_t *s = calloc(1, sizeof *s);
     static shrink_cand_t cand, orig;
     if (s == NULL)
         return CLI_EXIT_USAGE;
-    s->a = &a;
-    rc = shrink_setup(&a, s);
+    s->a = a;
+    int rc = shrink_setup(a, s);
     if (rc == 0)
         rc = shrink_from_case(s, &cand);
     chunksim_run_result_t res;
@@ -672,7 +669,7 @@ int cli_shrink(int argc, char **argv)
         shrink_search(s, &cand);
         shrink_print(s, "shrunk", &cand, false);
         printf("%u run(s)%s; the shrunk case still fails: %s\n", s->runs,
-               s->runs >= a.max_runs ? " (--max-runs reached)" : "",
+               s->runs >= a->max_runs ? " (--max-runs reached)" : "",
                chunksim_outcome_name(s->target));
         rc = CLI_EXIT_FAILED;
     }
@@ -681,4 +678,10 @@ int cli_shrink(int argc, char **argv)
     chunksim_matrix_free(&s->m);
     free(s);
     return rc;
+}
+
+int cli_shrink(int argc, char **argv)
+{
+    shrink_args_t a = {.max_runs = SHRINK_MAX_RUNS};
+    return cli_command_main(&shrink_command, argc, argv, &a.common, &a);
 }

@@ -161,6 +161,8 @@ static const cli_option_t swarm_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn swarm_check, swarm_main;
+
 static const cli_command_t swarm_command = {
     .name = "swarm",
     .usage = "SCENARIO --seeds A..B [options]",
@@ -179,20 +181,18 @@ static const cli_command_t swarm_command = {
     .min_args = 1,
     .max_args = 1,
     .no_args = "no scenario file given",
+    .check = swarm_check,
+    .run = swarm_main,
 };
 
-static int swarm_parse(int argc, char **argv, swarm_args_t *a)
+static int swarm_check(const cli_call_t *call)
 {
-    *a = (swarm_args_t){.p_on = 0.5};
-    int first;
-    int rc = cli_options_parse(&swarm_command, argc, argv, &a->common, a, &first);
-    if (rc != 0)
-        return rc;
+    swarm_args_t *a = call->own;
     if (a->common.seeds == NULL) {
         cli_options_usage_error(&swarm_command, stderr, "--seeds LIST is required");
         return CLI_EXIT_USAGE;
     }
-    a->file = argv[first];
+    a->file = call->ops[0];
     return 0;
 }
 
@@ -398,18 +398,21 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
     return campaign_hunt_run(&cfg, &a->common, &hunt);
 }
 
-int cli_swarm(int argc, char **argv)
+static int swarm_main(const cli_call_t *call)
 {
-    swarm_args_t a;
-    int rc = swarm_parse(argc, argv, &a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    swarm_args_t *a = call->own;
     swarm_t s = {0};
-    rc = swarm_build(&a, &s);
-    if (rc == 0 && a.list)
+    int rc = swarm_build(a, &s);
+    if (rc == 0 && a->list)
         swarm_list(&s);
     else if (rc == 0)
-        rc = swarm_execute(&a, &s);
+        rc = swarm_execute(a, &s);
     swarm_free(&s);
     return rc;
+}
+
+int cli_swarm(int argc, char **argv)
+{
+    swarm_args_t a = {.p_on = 0.5};
+    return cli_command_main(&swarm_command, argc, argv, &a.common, &a);
 }

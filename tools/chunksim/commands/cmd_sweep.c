@@ -134,6 +134,8 @@ static void sweep_about(FILE *out)
             SWEEP_MAX_DEPTH);
 }
 
+static cli_command_fn sweep_check, sweep_main;
+
 static const cli_command_t sweep_command = {
     .name = "sweep",
     .usage = "SCENARIO --power-loss MODE [options]",
@@ -158,20 +160,18 @@ static const cli_command_t sweep_command = {
     .min_args = 1,
     .max_args = 1,
     .no_args = "no scenario file given",
+    .check = sweep_check,
+    .run = sweep_main,
 };
 
-static int sweep_parse(int argc, char **argv, sweep_args_t *a)
+static int sweep_check(const cli_call_t *call)
 {
-    *a = (sweep_args_t){.on = -1, .depth = 1};
-    int first;
-    int rc = cli_options_parse(&sweep_command, argc, argv, &a->common, a, &first);
-    if (rc != 0)
-        return rc;
+    sweep_args_t *a = call->own;
     if (!a->have_mode) {
         cli_options_usage_error(&sweep_command, stderr, "--power-loss MODE is required");
         return CLI_EXIT_USAGE;
     }
-    a->file = argv[first];
+    a->file = call->ops[0];
     return 0;
 }
 
@@ -495,34 +495,38 @@ static int sweep_reference(const chunksim_matrix_t *m, campaign_ops_t *ops, uint
     return 0;
 }
 
-int cli_sweep(int argc, char **argv)
+static int sweep_main(const cli_call_t *call)
 {
-    sweep_args_t a;
-    int rc = sweep_parse(argc, argv, &a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    sweep_args_t *a = call->own;
+    int rc;
     chunksim_matrix_t m;
-    if ((rc = sweep_matrix(&a, &m)) != 0)
+    if ((rc = sweep_matrix(a, &m)) != 0)
         return rc;
     campaign_ops_t ops;
     uint64_t n = 0;
     chunksim_outcome_t ref_outcome;
-    if ((rc = sweep_reference(&m, &ops, &n, &ref_outcome, a.common.json ? stderr : stdout)) != 0) {
+    if ((rc = sweep_reference(&m, &ops, &n, &ref_outcome, a->common.json ? stderr : stdout)) != 0) {
         chunksim_matrix_free(&m);
         return rc;
     }
     sweep_seqs_t q = {0};
-    if (sweep_sequences(&a, &m, n, &q) < 0 || (q.count > 0 && sweep_add_cuts(&m, &q) < 0))
+    if (sweep_sequences(a, &m, n, &q) < 0 || (q.count > 0 && sweep_add_cuts(&m, &q) < 0))
         rc = CLI_EXIT_USAGE;
     if (rc == 0 && q.count == 0) {
         printf("no cut points\n");
         rc = campaign_outcome_is_damage(ref_outcome) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
-    } else if (rc == 0 && a.list)
+    } else if (rc == 0 && a->list)
         sweep_list(&m, &q);
     else if (rc == 0)
-        rc = sweep_execute(&a, &m, &ops, &q);
+        rc = sweep_execute(a, &m, &ops, &q);
     sweep_seqs_free(&q);
     campaign_ops_free(&ops);
     chunksim_matrix_free(&m);
     return rc;
+}
+
+int cli_sweep(int argc, char **argv)
+{
+    sweep_args_t a = {.on = -1, .depth = 1};
+    return cli_command_main(&sweep_command, argc, argv, &a.common, &a);
 }
