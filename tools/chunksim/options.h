@@ -12,9 +12,10 @@
  *     static const cli_command_t cmd = {
  *         .name = "matrix", .usage = "SCENARIO... [options]", .about = "...",
  *         .shared = CLI_OPT_DB_RECORD | CLI_OPT_SET | CLI_OPT_JOBS, .options = own,
- *         .min_args = 1, .max_args = -1, .no_args = "no scenario file given"};
- *     int rc = cli_options_parse(&cmd, argc, argv, &a.common, &a, &pos);
- *     if (rc != 0) return rc < 0 ? CLI_EXIT_OK : rc;   // -1: --help was printed
+ *         .min_args = 1, .max_args = -1, .no_args = "no scenario file given",
+ *         .check = matrix_check, .run = matrix_main};
+ *     matrix_args_t a = {0};   // the defaults
+ *     return cli_command_main(&cmd, argc, argv, &a.common, &a);
  *
  * The help text is generated from the command's description and both tables,
  * so `chunksim help CMD` and `chunksim CMD --help` print the same. A usage

@@ -68,6 +68,8 @@ static const cli_option_t matrix_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn matrix_check, matrix_main;
+
 static const cli_command_t matrix_command = {
     .name = "matrix",
     .usage = "SCENARIO... [options]",
@@ -100,10 +102,11 @@ static const cli_command_t matrix_command = {
     .min_args = 1,
     .max_args = -1,
     .no_args = "no scenario file given",
+    .check = matrix_check,
+    .run = matrix_main,
 };
 
-static int matrix_build(const matrix_args_t *a, int first, int argc, char **argv,
-                        chunksim_matrix_t *m)
+static int matrix_build(const matrix_args_t *a, char **files, int nfiles, chunksim_matrix_t *m)
 {
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     const chunksim_matrix_config_t cfg = {
@@ -112,8 +115,8 @@ static int matrix_build(const matrix_args_t *a, int first, int argc, char **argv
         fprintf(stderr, "chunksim matrix: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    for (int i = first; i < argc; i++) {
-        if (chunksim_matrix_add_file(m, argv[i], err, sizeof err) < 0) {
+    for (int i = 0; i < nfiles; i++) {
+        if (chunksim_matrix_add_file(m, files[i], err, sizeof err) < 0) {
             fprintf(stderr, "chunksim matrix: %s\n", err);
             chunksim_matrix_free(m);
             return CLI_EXIT_USAGE;
@@ -335,8 +338,9 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
 }
 
 /* Options that contradict each other. */
-static int matrix_check(const matrix_args_t *a)
+static int matrix_check(const cli_call_t *call)
 {
+    const matrix_args_t *a = call->own;
     bool filters = a->regex != NULL || a->where.count > 0 || a->rerun_failed != NULL;
     const char *why = a->ids.count > 0 && filters ? "--case names the cases: no -R, --where or "
                                                     "--rerun-failed with it"
@@ -350,26 +354,27 @@ static int matrix_check(const matrix_args_t *a)
     return 0;
 }
 
-int cli_matrix(int argc, char **argv)
+static int matrix_main(const cli_call_t *call)
 {
-    matrix_args_t a = {0};
-    int first;
-    int rc = cli_options_parse(&matrix_command, argc, argv, &a.common, &a, &first);
-    if (rc == 0)
-        rc = matrix_check(&a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    const matrix_args_t *a = call->own;
     chunksim_matrix_t m;
-    if ((rc = matrix_build(&a, first, argc, argv, &m)) != 0)
+    int rc = matrix_build(a, call->ops, call->nops, &m);
+    if (rc != 0)
         return rc;
     uint64_t *cases = NULL;
     size_t count = 0;
-    rc = matrix_select(&a, &m, &cases, &count);
-    if (rc == 0 && a.list)
+    rc = matrix_select(a, &m, &cases, &count);
+    if (rc == 0 && a->list)
         matrix_list(&m, cases, count);
     else if (rc == 0)
-        rc = matrix_execute(&a, &m, cases, count);
+        rc = matrix_execute(a, &m, cases, count);
     free(cases);
     chunksim_matrix_free(&m);
     return rc;
+}
+
+int cli_matrix(int argc, char **argv)
+{
+    matrix_args_t a = {0};
+    return cli_command_main(&matrix_command, argc, argv, &a.common, &a);
 }
