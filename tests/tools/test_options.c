@@ -37,9 +37,7 @@ static const cli_command_t test_command = {
               CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
     .options = test_options,
     .notes = "Exit status: 0.\n",
-    .min_args = 1,
-    .max_args = 2,
-    .no_args = "no file given",
+    .operands = {1, 2, "no file given"},
 };
 
 typedef struct {

@@ -100,13 +100,14 @@ int cli_options_parse_run_id(const cli_value_t *v, void *field)
     return 0;
 }
 
-/* The trace policies a campaign knows (batch.h turns the name into its enum). */
+const char *const cli_trace_names[CLI_TRACE_POLICIES] = {
+    [CLI_TRACE_FAILURES] = "failures", [CLI_TRACE_ALL] = "all", [CLI_TRACE_NONE] = "none"};
+
 static int options_parse_trace(const cli_value_t *v, void *field)
 {
-    static const char *const names[] = {"failures", "all", "none"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(v->text, names[i]) == 0) {
-            *(const char **)field = v->text;
+    for (int i = 0; i < CLI_TRACE_POLICIES; i++) {
+        if (strcmp(v->text, cli_trace_names[i]) == 0) {
+            *(cli_trace_t *)field = (cli_trace_t)i;
             return 0;
         }
     }
@@ -406,12 +407,13 @@ int cli_options_parse_io(const cli_command_t *cmd, int argc, char **argv, cli_co
     if (rc != 0)
         return rc;
     int count = argc - optind;
-    if (count < cmd->min_args) {
-        cli_options_usage_error(cmd, err, "%s", cmd->no_args ? cmd->no_args : "too few arguments");
+    const cli_operands_t *ops = &cmd->operands;
+    if (count < ops->min) {
+        cli_options_usage_error(cmd, err, "%s", ops->missing ? ops->missing : "too few arguments");
         return CLI_EXIT_USAGE;
     }
-    if (cmd->max_args >= 0 && count > cmd->max_args) {
-        cli_options_usage_error(cmd, err, "unexpected argument '%s'", argv[optind + cmd->max_args]);
+    if (ops->max >= 0 && count > ops->max) {
+        cli_options_usage_error(cmd, err, "unexpected argument '%s'", argv[optind + ops->max]);
         return CLI_EXIT_USAGE;
     }
     *first_arg = optind;

@@ -12,7 +12,7 @@
  *     static const cli_command_t cmd = {
  *         .name = "matrix", .usage = "SCENARIO... [options]", .about = "...",
  *         .shared = CLI_OPT_DB_RECORD | CLI_OPT_SET | CLI_OPT_JOBS, .options = own,
- *         .min_args = 1, .max_args = -1, .no_args = "no scenario file given",
+ *         .operands = CLI_OPERANDS_SCENARIOS,
  *         .check = matrix_check, .run = matrix_main};
  *     matrix_args_t a = {0};   // the defaults
  *     return cli_command_main(&cmd, argc, argv, &a.common, &a);
@@ -54,6 +54,26 @@ enum {
     CLI_OPT_TRACE = 1u << 14,        /* --trace POLICY (failures, all, none) */
 };
 
+/* What every command that runs its cases as one batch in parallel workers
+ * (matrix, sweep, swarm) takes: the workers, the recording and its trace, the
+ * reports, and when to stop. */
+#define CLI_OPT_BATCH                                                                              \
+    (CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE | CLI_OPT_TRACE |           \
+     CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP)
+
+/* Trace policy (--trace POLICY): which runs of a batch keep their trace rows. */
+typedef enum cli_trace {
+    /* Every run's runs row; a case that does not pass is run again from
+     * its seed with the full trace, which replaces its summary-only run. */
+    CLI_TRACE_FAILURES,
+    CLI_TRACE_ALL,  /* every run with its full trace */
+    CLI_TRACE_NONE, /* runs rows only, and no coredump image per run */
+    CLI_TRACE_POLICIES
+} cli_trace_t;
+
+/* The policies' names on the command line, by cli_trace_t. */
+extern const char *const cli_trace_names[CLI_TRACE_POLICIES];
+
 /* The values of the shared options, after parsing (defaults where not given). */
 typedef struct cli_common {
     const char *db_path; /* CLI_DB_DEFAULT; "" records nothing */
@@ -70,7 +90,7 @@ typedef struct cli_common {
     bool quiet;
     bool json;
     bool no_trace;
-    const char *trace; /* --trace POLICY as given; NULL: not given */
+    cli_trace_t trace; /* --trace POLICY; CLI_TRACE_FAILURES when not given */
 } cli_common_t;
 
 /* Failures a campaign lists unless --max-failures says otherwise. */
@@ -116,6 +136,23 @@ typedef struct cli_call {
 /* A step of a command once its options are parsed: an exit status (0: go on). */
 typedef int cli_command_fn(const cli_call_t *call);
 
+/* The operands (positional arguments) a command takes. */
+typedef struct cli_operands {
+    int min;
+    int max;             /* -1: no limit */
+    const char *missing; /* the message when fewer than min are given */
+} cli_operands_t;
+
+/* The operands of the commands that run scenarios: one file, or any number. */
+#define CLI_OPERAND_SCENARIO                                                                       \
+    {                                                                                              \
+        1, 1, "no scenario file given"                                                             \
+    }
+#define CLI_OPERANDS_SCENARIOS                                                                     \
+    {                                                                                              \
+        1, -1, "no scenario file given"                                                            \
+    }
+
 typedef struct cli_command {
     const char *name;            /* "matrix" */
     const char *usage;           /* what follows "usage: chunksim NAME " */
@@ -123,10 +160,8 @@ typedef struct cli_command {
     void (*about_fn)(FILE *out); /* instead of about, when the text comes from a table */
     unsigned shared;             /* CLI_OPT_* */
     const cli_option_t *options;
-    const char *notes;   /* paragraphs after the options (exit status and the like) */
-    int min_args;        /* positional arguments */
-    int max_args;        /* -1: no limit */
-    const char *no_args; /* the message when fewer than min_args are given */
+    const char *notes;       /* paragraphs after the options (exit status and the like) */
+    cli_operands_t operands; /* {0}: none */
     /* What the option table cannot say (options that exclude each other, one
      * that is required) and taking the operands into own; NULL: nothing. */
     cli_command_fn *check;

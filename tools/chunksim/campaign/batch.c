@@ -110,13 +110,9 @@ static const char *batch_intern(cli_batch_t *b, const char *name)
     return names[b->name_count_] != NULL ? names[b->name_count_++] : "?";
 }
 
-cli_batch_trace_t cli_batch_trace_of(const cli_common_t *common)
+cli_trace_t cli_batch_trace_of(const cli_common_t *common)
 {
-    if (common->no_trace || (common->trace != NULL && strcmp(common->trace, "none") == 0))
-        return CLI_BATCH_TRACE_NONE;
-    if (common->trace != NULL && strcmp(common->trace, "all") == 0)
-        return CLI_BATCH_TRACE_ALL;
-    return CLI_BATCH_TRACE_FAILURES;
+    return common->no_trace ? CLI_TRACE_NONE : common->trace;
 }
 
 /* ---- checking every case before anything runs ------------------------- */

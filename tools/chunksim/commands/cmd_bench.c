@@ -530,8 +530,6 @@ static const cli_command_t bench_command = {
              "rows per wall second, and simulated seconds per wall second unrecorded.\n",
     .shared = CLI_OPT_JSON,
     .options = bench_options,
-    .min_args = 0,
-    .max_args = 0,
     .check = bench_check,
     .run = bench_main,
 };

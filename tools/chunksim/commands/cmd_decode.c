@@ -153,8 +153,7 @@ static const cli_command_t decode_command = {
     .options = decode_options,
     .notes = "Exit status: 0 every message intact, 1 damage found (or no complete message),\n"
              "2 usage error or unreadable input (missing file, not a recording, no such run).\n",
-    .min_args = 0,
-    .max_args = 1,
+    .operands = {0, 1, NULL},
     .check = decode_check,
     .run = decode_main,
 };

@@ -177,9 +177,7 @@ static const cli_command_t diff_command = {
     .options = diff_options,
     .notes = "Exit status: 0 no regression, 1 some regression, 2 usage error or a database\n"
              "that cannot be read.\n",
-    .min_args = 2,
-    .max_args = 2,
-    .no_args = "expected two databases, BASE.db and NEW.db",
+    .operands = {2, 2, "expected two databases, BASE.db and NEW.db"},
     .run = diff_main,
 };
 

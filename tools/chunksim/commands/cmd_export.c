@@ -70,9 +70,7 @@ static const cli_command_t export_command = {
     .notes = "OUT.json '-' writes to stdout.\n"
              "\n"
              "Exit status: 0 written, 2 usage error, unreadable database, no such run.\n",
-    .min_args = 1,
-    .max_args = 1,
-    .no_args = "no output file given",
+    .operands = {1, 1, "no output file given"},
     .check = export_check,
     .run = export_main,
 };

@@ -85,9 +85,7 @@ static const cli_command_t matrix_command = {
              "and its seed, e.g. 'cli[link.att_mtu=23,flash.read_latency=model] seed 2'.\n"
              "-R, --where and --rerun-failed select among the cases (of the shard); a case\n"
              "runs when every one given selects it.\n",
-    .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_TRACE | CLI_OPT_JUNIT | CLI_OPT_SHARD | CLI_OPT_QUIET | CLI_OPT_JSON |
-              CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
+    .shared = CLI_OPT_BATCH | CLI_OPT_SEEDS | CLI_OPT_SHARD,
     .options = matrix_options,
     .notes = "Ctrl-C (SIGINT) or SIGTERM ends each worker's current run early (recorded as\n"
              "incomplete) and starts no other; finished runs stay in the database. Workers\n"
@@ -99,9 +97,7 @@ static const cli_command_t matrix_command = {
              "\n"
              "Exit status: 0 every case passed (with --baseline: no outcome changed), 1 some\n"
              "failed (changed) or the batch was interrupted, 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = -1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERANDS_SCENARIOS,
     .check = matrix_check,
     .run = matrix_main,
 };

@@ -30,9 +30,7 @@ static const cli_command_t merge_command = {
              "Exit status: 0 merged, 2 usage error or an input that cannot be merged (not a\n"
              "chunksim recording, another schema version, missing); inputs before it stay\n"
              "merged.\n",
-    .min_args = 2,
-    .max_args = -1,
-    .no_args = "need OUT.db and at least one IN.db",
+    .operands = {2, -1, "need OUT.db and at least one IN.db"},
     .run = merge_main,
 };
 

@@ -131,8 +131,6 @@ static const cli_command_t replay_command = {
     .options = replay_options,
     .notes = "Exit status: 0 identical, 1 a run diverged, 2 usage or input error (no such\n"
              "run, unreadable database, a file the scenario names is gone, realtime run).\n",
-    .min_args = 0,
-    .max_args = 0,
     .check = replay_check,
     .run = replay_main,
 };

@@ -70,8 +70,6 @@ static const cli_command_t report_command = {
     .options = report_options,
     .notes = "Exit status: 0 report written, 2 usage error, unreadable database, or no such\n"
              "run or scenario.\n",
-    .min_args = 0,
-    .max_args = 0,
     .check = report_check,
     .run = report_main,
 };

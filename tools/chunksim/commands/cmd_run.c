@@ -98,9 +98,7 @@ static const cli_command_t run_command = {
              "its reason says what the simulation concluded, and the summary names the\n"
              "recording error). The database row tells the same outcome and reason.\n"
              "Exit status: 0 all passed, 1 some failed, 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = -1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERANDS_SCENARIOS,
     .check = run_check,
     .run = run_main,
 };

@@ -127,9 +127,7 @@ static const cli_command_t shrink_command = {
     .notes = "With -q, no line per step on stderr.\n"
              "Exit status: 1 the case fails (the smallest failing case is printed), 0 it\n"
              "passes (nothing to shrink), 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = 1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERAND_SCENARIO,
     .check = shrink_check,
     .run = shrink_main,
 };

@@ -167,9 +167,7 @@ static const cli_command_t swarm_command = {
     .name = "swarm",
     .usage = "SCENARIO --seeds A..B [options]",
     .about_fn = swarm_about,
-    .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_TRACE | CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES |
-              CLI_OPT_STOP,
+    .shared = CLI_OPT_BATCH | CLI_OPT_SEEDS,
     .options = swarm_options,
     .notes = "On stdout: each damaging case with its repro line, the table per kind, then\n"
              "the counts. With --json, stdout is one JSON document (the cases, the counts,\n"
@@ -178,9 +176,7 @@ static const cli_command_t swarm_command = {
              "The file must stand for one case (no [matrix] lists).\n"
              "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
              "or the swarm was interrupted), 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = 1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERAND_SCENARIO,
     .check = swarm_check,
     .run = swarm_main,
 };

@@ -140,9 +140,7 @@ static const cli_command_t sweep_command = {
     .name = "sweep",
     .usage = "SCENARIO --power-loss MODE [options]",
     .about_fn = sweep_about,
-    .shared = CLI_OPT_SEED | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_TRACE | CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES |
-              CLI_OPT_STOP,
+    .shared = CLI_OPT_BATCH | CLI_OPT_SEED,
     .options = sweep_options,
     .notes = "On stdout: the reference run, each cut sequence that loses or corrupts data with\n"
              "its repro line, the list of them and the tally, then the counts. With --json,\n"
@@ -157,9 +155,7 @@ static const cli_command_t sweep_command = {
                                  "Exit status: 0 no sequence loses or corrupts data, 1 some do (or "
                                  "a run\n"
                                  "failed, or the sweep was interrupted), 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = 1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERAND_SCENARIO,
     .check = sweep_check,
     .run = sweep_main,
 };
