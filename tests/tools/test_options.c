@@ -359,6 +359,27 @@ static void test_command_main_stops_before_run(void **state)
     assert_int_equal(steps_seen.checks + steps_seen.runs, 0);
 }
 
+static void test_a_required_option_is_named(void **state)
+{
+    (void)state;
+    cli_command_t cmd = test_command;
+    cmd.required = "name";
+    char *argv[] = {"t", "f.ini", "-n", "x", NULL};
+    test_args_t a = {0};
+    int first;
+    char *err = NULL;
+    size_t errn;
+    FILE *errf = open_memstream(&err, &errn);
+    assert_int_equal(cli_options_parse_io(&cmd, 2, argv, &a.common, &a, &first, stdout, errf),
+                     CLI_EXIT_USAGE);
+    fflush(errf);
+    assert_string_equal(err, "chunksim t: --name NAME is required; see 'chunksim t --help'\n");
+    assert_int_equal(cli_options_parse_io(&cmd, 4, argv, &a.common, &a, &first, stdout, errf), 0);
+    assert_string_equal(a.name, "x");
+    fclose(errf);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_nearest_word),
         cmocka_unit_test(test_command_main_runs_check_then_run),
         cmocka_unit_test(test_command_main_stops_before_run),
+        cmocka_unit_test(test_a_required_option_is_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -360,8 +360,28 @@ static const cli_option_t *options_find(const cli_option_t *const *all, size_t n
     return NULL;
 }
 
+/* Marks o, one of the n in all, as given. */
+static void options_given(const cli_option_t *const *all, size_t n, const cli_option_t *o,
+                          bool *given)
+{
+    for (size_t i = 0; i < n; i++)
+        given[i] |= all[i] == o;
+}
+
+/* The option cmd cannot do without, when it was not given (given: by options_all), or NULL. */
+static const cli_option_t *options_missing(const cli_command_t *cmd, const bool *given)
+{
+    const cli_option_t *all[64];
+    size_t n = options_all(cmd, all, 64);
+    for (size_t i = 0; cmd->required != NULL && i < n; i++) {
+        if (strcmp(all[i]->name, cmd->required) == 0 && !given[i])
+            return all[i];
+    }
+    return NULL;
+}
+
 static int options_loop(const options_io_t *io, int argc, char **argv, cli_common_t *common,
-                        void *own)
+                        void *own, bool *given)
 {
     const cli_option_t *all[64];
     size_t n = options_all(io->cmd, all, 64);
@@ -394,6 +414,7 @@ static int options_loop(const options_io_t *io, int argc, char **argv, cli_commo
         int rc = options_store(io, o, common, own, optarg);
         if (rc != 0)
             return rc;
+        options_given(all, n, o, given);
     }
     return 0;
 }
@@ -403,7 +424,8 @@ int cli_options_parse_io(const cli_command_t *cmd, int argc, char **argv, cli_co
 {
     const options_io_t io = {cmd, out, err};
     *common = (cli_common_t){.db_path = CLI_DB_DEFAULT, .max_failures = CLI_MAX_FAILURES_DEFAULT};
-    int rc = options_loop(&io, argc, argv, common, own);
+    bool given[64] = {false};
+    int rc = options_loop(&io, argc, argv, common, own, given);
     if (rc != 0)
         return rc;
     int count = argc - optind;
@@ -414,6 +436,11 @@ int cli_options_parse_io(const cli_command_t *cmd, int argc, char **argv, cli_co
     }
     if (ops->max >= 0 && count > ops->max) {
         cli_options_usage_error(cmd, err, "unexpected argument '%s'", argv[optind + ops->max]);
+        return CLI_EXIT_USAGE;
+    }
+    const cli_option_t *missing = options_missing(cmd, given);
+    if (missing != NULL) {
+        cli_options_usage_error(cmd, err, "--%s %s is required", missing->name, missing->arg);
         return CLI_EXIT_USAGE;
     }
     *first_arg = optind;

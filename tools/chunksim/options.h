@@ -159,11 +159,12 @@ typedef struct cli_command {
     const char *about;           /* paragraphs before the options */
     void (*about_fn)(FILE *out); /* instead of about, when the text comes from a table */
     unsigned shared;             /* CLI_OPT_* */
+    const char *required;        /* an option it cannot do without ("--NAME ARG is required") */
     const cli_option_t *options;
     const char *notes;       /* paragraphs after the options (exit status and the like) */
     cli_operands_t operands; /* {0}: none */
-    /* What the option table cannot say (options that exclude each other, one
-     * that is required) and taking the operands into own; NULL: nothing. */
+    /* What the option table cannot say (options that exclude each other or
+     * need another) and taking the operands into own; NULL: nothing. */
     cli_command_fn *check;
     cli_command_fn *run; /* the command itself */
 } cli_command_t;

@@ -128,6 +128,7 @@ static const cli_command_t replay_command = {
              "divergence (table, sequence number, field, stored value, new value). The\n"
              "recording is opened read-only.\n",
     .shared = CLI_OPT_DB_SOURCE | CLI_OPT_QUIET,
+    .required = "db",
     .options = replay_options,
     .notes = "Exit status: 0 identical, 1 a run diverged, 2 usage or input error (no such\n"
              "run, unreadable database, a file the scenario names is gone, realtime run).\n",
@@ -138,16 +139,10 @@ static const cli_command_t replay_command = {
 static int replay_check(const cli_call_t *call)
 {
     replay_args_t *a = call->own;
-    a->db_path = call->common->db_given ? call->common->db_path : NULL;
+    a->db_path = call->common->db_path;
     a->quiet = call->common->quiet;
-    const char *why = NULL;
-    if (a->db_path == NULL) {
-        why = "--db FILE is required";
-    } else if ((a->run_id != 0) == a->all) {
-        why = "give either --run ID or --all";
-    }
-    if (why != NULL) {
-        cli_options_usage_error(&replay_command, stderr, "%s", why);
+    if ((a->run_id != 0) == a->all) {
+        cli_options_usage_error(&replay_command, stderr, "give either --run ID or --all");
         return CLI_EXIT_USAGE;
     }
     return 0;

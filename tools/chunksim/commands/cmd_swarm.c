@@ -168,6 +168,7 @@ static const cli_command_t swarm_command = {
     .usage = "SCENARIO --seeds A..B [options]",
     .about_fn = swarm_about,
     .shared = CLI_OPT_BATCH | CLI_OPT_SEEDS,
+    .required = "seeds",
     .options = swarm_options,
     .notes = "On stdout: each damaging case with its repro line, the table per kind, then\n"
              "the counts. With --json, stdout is one JSON document (the cases, the counts,\n"
@@ -184,10 +185,6 @@ static const cli_command_t swarm_command = {
 static int swarm_check(const cli_call_t *call)
 {
     swarm_args_t *a = call->own;
-    if (a->common.seeds == NULL) {
-        cli_options_usage_error(&swarm_command, stderr, "--seeds LIST is required");
-        return CLI_EXIT_USAGE;
-    }
     a->file = call->ops[0];
     return 0;
 }

@@ -39,7 +39,6 @@ typedef struct {
     sweep_mode_t mode;
     uint64_t depth; /* exhaustive: cuts per sequence (reboots per run) */
     int on;         /* campaign_op_kind_t, or -1: every op */
-    bool have_mode;
     cli_common_t common;
     bool list;
 } sweep_args_t;
@@ -79,9 +78,7 @@ static int sweep_parse_mode(const char *text, sweep_args_t *a)
 /* --power-loss MODE; field is the whole sweep_args_t. */
 static int sweep_option_mode(const cli_value_t *v, void *field)
 {
-    sweep_args_t *a = field;
-    a->have_mode = true;
-    return sweep_parse_mode(v->text, a);
+    return sweep_parse_mode(v->text, field);
 }
 
 static int sweep_option_on(const cli_value_t *v, void *field)
@@ -142,6 +139,7 @@ static const cli_command_t sweep_command = {
     .about_fn = sweep_about,
     .shared = CLI_OPT_BATCH | CLI_OPT_SEED,
     .options = sweep_options,
+    .required = "power-loss",
     .notes = "On stdout: the reference run, each cut sequence that loses or corrupts data with\n"
              "its repro line, the list of them and the tally, then the counts. With --json,\n"
              "stdout is one JSON document (the cases, the counts, and the verdict: every cut\n"
@@ -163,10 +161,6 @@ static const cli_command_t sweep_command = {
 static int sweep_check(const cli_call_t *call)
 {
     sweep_args_t *a = call->own;
-    if (!a->have_mode) {
-        cli_options_usage_error(&sweep_command, stderr, "--power-loss MODE is required");
-        return CLI_EXIT_USAGE;
-    }
     a->file = call->ops[0];
     return 0;
 }
