@@ -60,6 +60,17 @@ static int options_parse_db(const cli_value_t *v, void *field)
     return 0;
 }
 
+int cli_options_refuse(const cli_value_t *v, const char *why_fmt, ...)
+{
+    fprintf(v->err, "%s: --%s %s: ", v->tool, v->option, v->text);
+    va_list ap;
+    va_start(ap, why_fmt);
+    vfprintf(v->err, why_fmt, ap);
+    va_end(ap);
+    fputc('\n', v->err);
+    return CLI_EXIT_USAGE;
+}
+
 int cli_options_parse_list(const cli_value_t *v, void *field)
 {
     cli_list_t *l = field;
@@ -78,9 +89,7 @@ int cli_options_parse_unsigned(const cli_value_t *v, void *field)
     errno = 0;
     unsigned long long n = strtoull(value, &end, 10);
     if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n > UINT32_MAX) {
-        fprintf(v->err, "%s: --%s %s: expected a number, 0 to %" PRIu32 "\n", v->tool, v->option,
-                value, UINT32_MAX);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected a number, 0 to %" PRIu32, UINT32_MAX);
     }
     *(unsigned *)field = (unsigned)n;
     return 0;
@@ -92,9 +101,7 @@ int cli_options_parse_run_id(const cli_value_t *v, void *field)
     errno = 0;
     long long id = strtoll(v->text, &end, 10);
     if (errno != 0 || end == v->text || *end != '\0' || id <= 0) {
-        fprintf(v->err, "%s: --%s %s: expected a run id (1, 2, ...)\n", v->tool, v->option,
-                v->text);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected a run id (1, 2, ...)");
     }
     *(int64_t *)field = id;
     return 0;
@@ -111,8 +118,7 @@ static int options_parse_trace(const cli_value_t *v, void *field)
             return 0;
         }
     }
-    fprintf(v->err, "%s: --%s %s: expected failures, all or none\n", v->tool, v->option, v->text);
-    return CLI_EXIT_USAGE;
+    return cli_options_refuse(v, "expected failures, all or none");
 }
 
 #define COMMON(field) offsetof(cli_common_t, field)

@@ -214,6 +214,10 @@ typedef struct cli_list {
     size_t count;
 } cli_list_t;
 
+/* For a parser refusing v: "TOOL: --OPTION VALUE: WHY" on v->err; returns CLI_EXIT_USAGE. */
+int cli_options_refuse(const cli_value_t *v, const char *why_fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* For cli_option_t.parse: appends the value to the cli_list_t at field. */
 int cli_options_parse_list(const cli_value_t *v, void *field);
 

@@ -77,10 +77,8 @@ enum { REPLAY_CALLS = 0, REPLAY_FLASH_OPS, REPLAY_CHUNKS, REPLAY_VIOLATIONS, REP
 static int replay_parse_mode(const cli_value_t *v, void *field)
 {
     if (strcmp(v->text, "virtual") != 0) {
-        fprintf(v->err,
-                "%s: --%s %s: only 'virtual' (a replay is compared on the simulated clock)\n",
-                v->tool, v->option, v->text);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v,
+                                  "only 'virtual' (a replay is compared on the simulated clock)");
     }
     *(bool *)field = true;
     return 0;

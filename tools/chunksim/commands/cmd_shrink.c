@@ -91,8 +91,7 @@ static int shrink_parse_max_runs(const cli_value_t *v, void *field)
     errno = 0;
     unsigned long n = strtoul(value, &end, 10);
     if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n < 1 || n > 1000000) {
-        fprintf(v->err, "%s: --%s %s: expected 1 to 1000000\n", v->tool, v->option, value);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected 1 to 1000000");
     }
     *(unsigned *)field = (unsigned)n;
     return 0;

@@ -145,9 +145,7 @@ static int swarm_parse_p(const cli_value_t *v, void *field)
     errno = 0;
     double p = strtod(text, &end);
     if (errno != 0 || end == text || *end != '\0' || !(p > 0 && p <= 1)) {
-        fprintf(v->err, "%s: --%s %s: expected a probability, 0 < P <= 1\n", v->tool, v->option,
-                text);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected a probability, 0 < P <= 1");
     }
     *(double *)field = p;
     return 0;

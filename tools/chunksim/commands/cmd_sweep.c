@@ -84,9 +84,7 @@ static int sweep_option_mode(const cli_value_t *v, void *field)
 static int sweep_option_on(const cli_value_t *v, void *field)
 {
     if ((*(int *)field = campaign_op_kind_parse(v->text)) < 0) {
-        fprintf(v->err, "%s: --%s %s: expected read, program or erase\n", v->tool, v->option,
-                v->text);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected read, program or erase");
     }
     return 0;
 }
