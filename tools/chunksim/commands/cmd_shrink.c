@@ -573,16 +573,14 @@ static void shrink_search(shrink_t *s, shrink_cand_t *cand)
 
 static int shrink_setup(const shrink_args_t *a, shrink_t *s)
 {
-    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     const chunksim_matrix_config_t cfg = {.seeds =
                                               a->common.seed ? a->common.seed : a->common.seeds,
                                           .sets = a->common.sets,
                                           .set_count = a->common.set_count};
-    if (chunksim_matrix_init(&s->m, &cfg, err, sizeof err) < 0 ||
-        chunksim_matrix_add_file(&s->m, a->file, err, sizeof err) < 0) {
-        fprintf(stderr, "chunksim shrink: %s\n", err);
+    /* With --case the file may stand for many cases: the id picks one. */
+    if (campaign_matrix_of_file(&s->m, &cfg, "shrink", a->file,
+                                a->id != NULL ? NULL : "name one with --case ID") != 0)
         return CLI_EXIT_USAGE;
-    }
     if (a->id != NULL && chunksim_matrix_find(&s->m, a->id, &s->orig) < 0) {
         fprintf(stderr,
                 "chunksim shrink: --case %s: no such case in %s (give the same --seeds and --set "
@@ -590,16 +588,10 @@ static int shrink_setup(const shrink_args_t *a, shrink_t *s)
                 a->id, a->file);
         return CLI_EXIT_USAGE;
     }
-    if (a->id == NULL && chunksim_matrix_count(&s->m) != 1) {
-        fprintf(stderr,
-                "chunksim shrink: %s stands for %" PRIu64 " cases ([matrix] lists or seeds); "
-                "name one with --case ID\n",
-                a->file, chunksim_matrix_count(&s->m));
-        return CLI_EXIT_USAGE;
-    }
     if (a->id == NULL)
         (void)chunksim_matrix_case(&s->m, 0, &s->orig);
     if (a->glue != NULL) {
+        char err[CHUNKSIM_SCENARIO_ERR_BYTES];
         if (chunksim_glue_open(&s->glue, a->glue, err, sizeof err) < 0) {
             fprintf(stderr, "chunksim shrink: --glue %s\n", err);
             return CLI_EXIT_USAGE;

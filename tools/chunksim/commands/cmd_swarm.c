@@ -241,18 +241,9 @@ static int swarm_matrix(const swarm_args_t *a, swarm_t *s, chunksim_seed_range_t
         return CLI_EXIT_USAGE;
     }
     const chunksim_matrix_config_t cfg = {.sets = a->common.sets, .set_count = a->common.set_count};
-    if (chunksim_matrix_init(&s->m, &cfg, err, sizeof err) < 0 ||
-        chunksim_matrix_add_file(&s->m, a->file, err, sizeof err) < 0) {
-        fprintf(stderr, "chunksim swarm: %s\n", err);
+    if (campaign_matrix_of_file(&s->m, &cfg, "swarm", a->file,
+                                "a swarm takes a file of one case and draws the rest") != 0)
         return CLI_EXIT_USAGE;
-    }
-    if (chunksim_matrix_count(&s->m) != 1) {
-        fprintf(stderr,
-                "chunksim swarm: %s stands for %" PRIu64 " cases ([matrix] lists or seeds); a "
-                "swarm takes a file of one case and draws the rest\n",
-                a->file, chunksim_matrix_count(&s->m));
-        return CLI_EXIT_USAGE;
-    }
     if (*nseeds > SWARM_MAX_CASES) {
         fprintf(stderr, "chunksim swarm: %" PRIu64 " seeds; at most %u in one swarm\n", *nseeds,
                 SWARM_MAX_CASES);

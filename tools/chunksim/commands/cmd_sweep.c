@@ -176,24 +176,10 @@ static int sweep_matrix(const sweep_args_t *a, chunksim_matrix_t *m)
     }
     for (size_t i = 0; i < a->common.set_count; i++)
         sets[n++] = a->common.sets[i];
-    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     const chunksim_matrix_config_t cfg = {.seeds = a->common.seed, .sets = sets, .set_count = n};
-    if (chunksim_matrix_init(m, &cfg, err, sizeof err) < 0 ||
-        chunksim_matrix_add_file(m, a->file, err, sizeof err) < 0) {
-        fprintf(stderr, "chunksim sweep: %s\n", err);
-        chunksim_matrix_free(m);
-        return CLI_EXIT_USAGE;
-    }
-    if (chunksim_matrix_count(m) != 1) {
-        fprintf(stderr,
-                "chunksim sweep: %s stands for %" PRIu64 " cases ([matrix] lists or seeds); a "
-                "sweep takes one: pick values with --set and --seed, or use a file without "
-                "[matrix]\n",
-                a->file, chunksim_matrix_count(m));
-        chunksim_matrix_free(m);
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
+    return campaign_matrix_of_file(m, &cfg, "sweep", a->file,
+                                   "a sweep takes one: pick values with --set and --seed, or use "
+                                   "a file without [matrix]");
 }
 
 /* The first cut points of the mode for n operations, ascending, no duplicates. */
