@@ -513,7 +513,7 @@ static const cli_option_t bench_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
-static cli_command_fn bench_check, bench_main;
+static cli_command_fn bench_main;
 
 static const cli_command_t bench_command = {
     .name = "bench",
@@ -530,21 +530,13 @@ static const cli_command_t bench_command = {
              "rows per wall second, and simulated seconds per wall second unrecorded.\n",
     .shared = CLI_OPT_JSON,
     .options = bench_options,
-    .check = bench_check,
     .run = bench_main,
 };
-
-/* --json is a shared option, kept with bench's own for the tables. */
-static int bench_check(const cli_call_t *call)
-{
-    bench_args_t *a = call->own;
-    a->json = call->common->json;
-    return 0;
-}
 
 static int bench_main(const cli_call_t *call)
 {
     bench_args_t *a = call->own;
+    a->json = call->common->json; /* a shared option, kept with bench's own for the tables */
     char dir[] = "/tmp/chunksim-bench-XXXXXX";
     if (mkdtemp(dir) == NULL) {
         perror("chunksim bench: mkdtemp");

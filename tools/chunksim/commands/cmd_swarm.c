@@ -159,7 +159,7 @@ static const cli_option_t swarm_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
-static cli_command_fn swarm_check, swarm_main;
+static cli_command_fn swarm_main;
 
 static const cli_command_t swarm_command = {
     .name = "swarm",
@@ -176,16 +176,8 @@ static const cli_command_t swarm_command = {
              "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
              "or the swarm was interrupted), 2 usage or input error.\n",
     .operands = CLI_OPERAND_SCENARIO,
-    .check = swarm_check,
     .run = swarm_main,
 };
-
-static int swarm_check(const cli_call_t *call)
-{
-    swarm_args_t *a = call->own;
-    a->file = call->ops[0];
-    return 0;
-}
 
 /* Which kinds are on for this seed, and their settings: all from the seed's own stream. */
 static int swarm_draw(const swarm_args_t *a, uint64_t seed, swarm_case_t *sc)
@@ -383,6 +375,7 @@ static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
 static int swarm_main(const cli_call_t *call)
 {
     swarm_args_t *a = call->own;
+    a->file = call->ops[0];
     swarm_t s = {0};
     int rc = swarm_build(a, &s);
     if (rc == 0 && a->list)

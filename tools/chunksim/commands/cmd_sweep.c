@@ -129,7 +129,7 @@ static void sweep_about(FILE *out)
             SWEEP_MAX_DEPTH);
 }
 
-static cli_command_fn sweep_check, sweep_main;
+static cli_command_fn sweep_main;
 
 static const cli_command_t sweep_command = {
     .name = "sweep",
@@ -152,16 +152,8 @@ static const cli_command_t sweep_command = {
                                  "a run\n"
                                  "failed, or the sweep was interrupted), 2 usage or input error.\n",
     .operands = CLI_OPERAND_SCENARIO,
-    .check = sweep_check,
     .run = sweep_main,
 };
-
-static int sweep_check(const cli_call_t *call)
-{
-    sweep_args_t *a = call->own;
-    a->file = call->ops[0];
-    return 0;
-}
 
 /* The matrix of the file alone: the sweep's own override first, so --set can undo it. */
 static int sweep_matrix(const sweep_args_t *a, chunksim_matrix_t *m)
@@ -472,6 +464,7 @@ static int sweep_reference(const chunksim_matrix_t *m, campaign_ops_t *ops, uint
 static int sweep_main(const cli_call_t *call)
 {
     sweep_args_t *a = call->own;
+    a->file = call->ops[0];
     int rc;
     chunksim_matrix_t m;
     if ((rc = sweep_matrix(a, &m)) != 0)
