@@ -45,9 +45,6 @@
 /* Workers at most, whatever -j asks. */
 #define CLI_BATCH_JOBS_MAX 256
 
-/* The policy the shared options ask for: --no-trace or --trace POLICY, else failures. */
-cli_trace_t cli_batch_trace_of(const cli_common_t *common);
-
 typedef struct cli_batch_config {
     const chunksim_matrix_t *matrix;
     const uint64_t *cases; /* matrix indices to run, in this order */
@@ -66,6 +63,13 @@ typedef struct cli_batch_config {
     bool one_line;       /* summary: each failure on one line, its repro line included */
     size_t stop_after;   /* start no case once this many failed (-F N); 0: never */
 } cli_batch_config_t;
+
+/*
+ * What the shared options ask of a batch of tool ("chunksim matrix"): the
+ * workers, the recording and its trace policy (--no-trace is --trace none),
+ * progress, the failures listed and when to stop. The cases are the caller's.
+ */
+cli_batch_config_t cli_batch_config_of(const cli_common_t *common, const char *tool);
 
 /* How one case went. */
 typedef struct cli_batch_result {

@@ -279,20 +279,11 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         fprintf(stderr, "chunksim matrix: --baseline %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    const cli_batch_config_t cfg = {
-        .matrix = m,
-        .cases = cases,
-        .case_count = count,
-        .jobs = a->common.jobs,
-        .db_path = a->common.db_path,
-        .trace = cli_batch_trace_of(&a->common),
-        .progress = !a->common.quiet,
-        .tool = "chunksim matrix",
-        .hide_failures = a->baseline != NULL || a->write_baseline != NULL,
-        .max_failures = a->common.max_failures,
-        .one_line = a->common.quiet,
-        .stop_after = a->common.stop_after,
-    };
+    cli_batch_config_t cfg = cli_batch_config_of(&a->common, "chunksim matrix");
+    cfg.matrix = m;
+    cfg.cases = cases;
+    cfg.case_count = count;
+    cfg.hide_failures = a->baseline != NULL || a->write_baseline != NULL;
     cli_batch_t b;
     int rc = cli_batch_run(&cfg, &b);
     if (rc < 0 && b.done == 0) {

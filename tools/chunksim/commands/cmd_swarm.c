@@ -355,18 +355,11 @@ static json_t *swarm_verdict(const cli_batch_t *b, const void *ctx)
 
 static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
 {
-    const cli_batch_config_t cfg = {
-        .matrix = &s->m,
-        .hand_cases = s->cases,
-        .case_count = s->count,
-        .jobs = a->common.jobs,
-        .db_path = a->common.db_path,
-        .trace = cli_batch_trace_of(&a->common),
-        .progress = !a->common.quiet,
-        .tool = "chunksim swarm",
-        .hide_failures = true,
-        .stop_after = a->common.stop_after,
-    };
+    cli_batch_config_t cfg = cli_batch_config_of(&a->common, "chunksim swarm");
+    cfg.matrix = &s->m;
+    cfg.hand_cases = s->cases;
+    cfg.case_count = s->count;
+    cfg.hide_failures = true; /* the hunt reports the damaging cases itself */
     const swarm_hunt_t ctx = {.a = a, .s = s};
     const campaign_hunt_t hunt = {.report = swarm_report, .verdict = swarm_verdict, .ctx = &ctx};
     return campaign_hunt_run(&cfg, &a->common, &hunt);

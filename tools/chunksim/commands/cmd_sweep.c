@@ -407,18 +407,11 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         return CLI_EXIT_USAGE;
     for (size_t i = 0; i < q->count; i++)
         cases[i] = i;
-    const cli_batch_config_t cfg = {
-        .matrix = m,
-        .cases = cases,
-        .case_count = q->count,
-        .jobs = a->common.jobs,
-        .db_path = a->common.db_path,
-        .trace = cli_batch_trace_of(&a->common),
-        .progress = !a->common.quiet,
-        .tool = "chunksim sweep",
-        .hide_failures = true,
-        .stop_after = a->common.stop_after,
-    };
+    cli_batch_config_t cfg = cli_batch_config_of(&a->common, "chunksim sweep");
+    cfg.matrix = m;
+    cfg.cases = cases;
+    cfg.case_count = q->count;
+    cfg.hide_failures = true; /* the hunt reports the damaging sequences itself */
     const sweep_hunt_t ctx = {.a = a, .ops = ops, .q = q};
     const campaign_hunt_t hunt = {.report = sweep_report, .verdict = sweep_verdict, .ctx = &ctx};
     int exit_code = campaign_hunt_run(&cfg, &a->common, &hunt);
