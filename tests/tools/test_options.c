@@ -37,9 +37,7 @@ static const cli_command_t test_command = {
               CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
     .options = test_options,
     .notes = "Exit status: 0.\n",
-    .min_args = 1,
-    .max_args = 2,
-    .no_args = "no file given",
+    .operands = {1, 2, "no file given"},
 };
 
 typedef struct {
@@ -277,6 +275,111 @@ static void test_nearest_word(void **state)
     assert_null(cli_options_nearest("run", words, 5)); /* an exact word is no suggestion */
 }
 
+/* What the command steps of test_steps saw. */
+static struct {
+    int checks, runs;
+    int nops;
+    const char *op0;
+    cli_trace_t trace;
+} steps_seen;
+
+/* Refuses --count 7, as a check that spans options would. */
+static int steps_check(const cli_call_t *call)
+{
+    const test_args_t *a = call->own;
+    steps_seen.checks++;
+    return a->count == 7 ? CLI_EXIT_USAGE : 0;
+}
+
+/* Its status is the number of operands, so the test sees it come back. */
+static int steps_run(const cli_call_t *call)
+{
+    steps_seen.runs++;
+    steps_seen.nops = call->nops;
+    steps_seen.op0 = call->ops[0];
+    steps_seen.trace = call->common->trace;
+    return call->nops;
+}
+
+static const cli_command_t test_steps = {
+    .name = "t",
+    .usage = "FILE...",
+    .about = "A command with steps.\n",
+    .shared = CLI_OPT_TRACE,
+    .options = test_options,
+    .operands = {1, -1, "no file given"},
+    .check = steps_check,
+    .run = steps_run,
+};
+
+/* cli_command_main_io on the words after argv[0] = "t"; output thrown away. */
+static int steps_main(int argc, char **words)
+{
+    char *argv[8] = {"t"};
+    for (int i = 1; i < argc; i++)
+        argv[i] = words[i - 1];
+    memset(&steps_seen, 0, sizeof steps_seen);
+    test_args_t a = {0};
+    FILE *null = fopen("/dev/null", "w");
+    int rc = cli_command_main_io(&test_steps, argc, argv, NULL, &a, null, null);
+    fclose(null);
+    return rc;
+}
+
+static void test_command_main_runs_check_then_run(void **state)
+{
+    (void)state;
+    char *two[] = {"a.ini", "--trace", "all", "b.ini"};
+    assert_int_equal(steps_main(5, two), 2); /* run's status, with both operands */
+    assert_int_equal(steps_seen.checks, 1);
+    assert_int_equal(steps_seen.runs, 1);
+    assert_int_equal(steps_seen.nops, 2);
+    assert_string_equal(steps_seen.op0, "a.ini");
+    assert_int_equal(steps_seen.trace, CLI_TRACE_ALL);
+    char *one[] = {"a.ini"};
+    assert_int_equal(steps_main(2, one), 1);
+    assert_int_equal(steps_seen.trace, CLI_TRACE_FAILURES); /* the default policy */
+}
+
+static void test_command_main_stops_before_run(void **state)
+{
+    (void)state;
+    char *help[] = {"--help"};
+    assert_int_equal(steps_main(2, help), CLI_EXIT_OK);
+    assert_int_equal(steps_seen.checks + steps_seen.runs, 0);
+    char *none[] = {"--count", "1"};
+    assert_int_equal(steps_main(3, none), CLI_EXIT_USAGE); /* no operand */
+    assert_int_equal(steps_seen.checks + steps_seen.runs, 0);
+    char *refused[] = {"--count", "7", "a.ini"};
+    assert_int_equal(steps_main(4, refused), CLI_EXIT_USAGE);
+    assert_int_equal(steps_seen.checks, 1);
+    assert_int_equal(steps_seen.runs, 0);
+    char *bad_policy[] = {"--trace", "some", "a.ini"};
+    assert_int_equal(steps_main(4, bad_policy), CLI_EXIT_USAGE);
+    assert_int_equal(steps_seen.checks + steps_seen.runs, 0);
+}
+
+static void test_a_required_option_is_named(void **state)
+{
+    (void)state;
+    cli_command_t cmd = test_command;
+    cmd.required = "name";
+    char *argv[] = {"t", "f.ini", "-n", "x", NULL};
+    test_args_t a = {0};
+    int first;
+    char *err = NULL;
+    size_t errn;
+    FILE *errf = open_memstream(&err, &errn);
+    assert_int_equal(cli_options_parse_io(&cmd, 2, argv, &a.common, &a, &first, stdout, errf),
+                     CLI_EXIT_USAGE);
+    fflush(errf);
+    assert_string_equal(err, "chunksim t: --name NAME is required; see 'chunksim t --help'\n");
+    assert_int_equal(cli_options_parse_io(&cmd, 4, argv, &a.common, &a, &first, stdout, errf), 0);
+    assert_string_equal(a.name, "x");
+    fclose(errf);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +391,9 @@ int main(void)
         cmocka_unit_test(test_one_set_limit),
         cmocka_unit_test(test_help_is_generated_from_both_tables),
         cmocka_unit_test(test_nearest_word),
+        cmocka_unit_test(test_command_main_runs_check_then_run),
+        cmocka_unit_test(test_command_main_stops_before_run),
+        cmocka_unit_test(test_a_required_option_is_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #ifndef CHUNKSIM_CLI_H
 #define CHUNKSIM_CLI_H
 
+#include "chunksim/recorder.h"
 #include "chunksim/run.h"
 #include "chunksim/scenario.h"
 
@@ -42,6 +43,11 @@ int cli_load_scenario(chunksim_scenario_t *sc, const char *path, const char *con
                       size_t nsets, char *err, size_t errlen);
 /* --latencies-from SPEC (DB:RUN or FILE.csv) into sc; NULL: nothing. On error sc is freed. */
 int cli_apply_latencies(chunksim_scenario_t *sc, const char *spec, char *err, size_t errlen);
+
+/* Opens the recording at path read-only for command cmd ("report"). On failure
+ * says "chunksim CMD: PATH: WHY" on err and returns CLI_EXIT_USAGE; 0 when open.
+ * (In options.c, which every command links, as the command tests do.) */
+int cli_open_recording(chunksim_rec_t *rec, const char *cmd, const char *path, FILE *err);
 
 void cli_summary_header(FILE *out);
 void cli_summary_row(FILE *out, const chunksim_scenario_t *sc, const chunksim_run_result_t *res);

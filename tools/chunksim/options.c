@@ -60,6 +60,17 @@ static int options_parse_db(const cli_value_t *v, void *field)
     return 0;
 }
 
+int cli_options_refuse(const cli_value_t *v, const char *why_fmt, ...)
+{
+    fprintf(v->err, "%s: --%s %s: ", v->tool, v->option, v->text);
+    va_list ap;
+    va_start(ap, why_fmt);
+    vfprintf(v->err, why_fmt, ap);
+    va_end(ap);
+    fputc('\n', v->err);
+    return CLI_EXIT_USAGE;
+}
+
 int cli_options_parse_list(const cli_value_t *v, void *field)
 {
     cli_list_t *l = field;
@@ -78,9 +89,7 @@ int cli_options_parse_unsigned(const cli_value_t *v, void *field)
     errno = 0;
     unsigned long long n = strtoull(value, &end, 10);
     if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n > UINT32_MAX) {
-        fprintf(v->err, "%s: --%s %s: expected a number, 0 to %" PRIu32 "\n", v->tool, v->option,
-                value, UINT32_MAX);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected a number, 0 to %" PRIu32, UINT32_MAX);
     }
     *(unsigned *)field = (unsigned)n;
     return 0;
@@ -92,26 +101,24 @@ int cli_options_parse_run_id(const cli_value_t *v, void *field)
     errno = 0;
     long long id = strtoll(v->text, &end, 10);
     if (errno != 0 || end == v->text || *end != '\0' || id <= 0) {
-        fprintf(v->err, "%s: --%s %s: expected a run id (1, 2, ...)\n", v->tool, v->option,
-                v->text);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected a run id (1, 2, ...)");
     }
     *(int64_t *)field = id;
     return 0;
 }
 
-/* The trace policies a campaign knows (batch.h turns the name into its enum). */
+const char *const cli_trace_names[CLI_TRACE_POLICIES] = {
+    [CLI_TRACE_FAILURES] = "failures", [CLI_TRACE_ALL] = "all", [CLI_TRACE_NONE] = "none"};
+
 static int options_parse_trace(const cli_value_t *v, void *field)
 {
-    static const char *const names[] = {"failures", "all", "none"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(v->text, names[i]) == 0) {
-            *(const char **)field = v->text;
+    for (int i = 0; i < CLI_TRACE_POLICIES; i++) {
+        if (strcmp(v->text, cli_trace_names[i]) == 0) {
+            *(cli_trace_t *)field = (cli_trace_t)i;
             return 0;
         }
     }
-    fprintf(v->err, "%s: --%s %s: expected failures, all or none\n", v->tool, v->option, v->text);
-    return CLI_EXIT_USAGE;
+    return cli_options_refuse(v, "expected failures, all or none");
 }
 
 #define COMMON(field) offsetof(cli_common_t, field)
@@ -359,8 +366,28 @@ static const cli_option_t *options_find(const cli_option_t *const *all, size_t n
     return NULL;
 }
 
+/* Marks o, one of the n in all, as given. */
+static void options_given(const cli_option_t *const *all, size_t n, const cli_option_t *o,
+                          bool *given)
+{
+    for (size_t i = 0; i < n; i++)
+        given[i] |= all[i] == o;
+}
+
+/* The option cmd cannot do without, when it was not given (given: by options_all), or NULL. */
+static const cli_option_t *options_missing(const cli_command_t *cmd, const bool *given)
+{
+    const cli_option_t *all[64];
+    size_t n = options_all(cmd, all, 64);
+    for (size_t i = 0; cmd->required != NULL && i < n; i++) {
+        if (strcmp(all[i]->name, cmd->required) == 0 && !given[i])
+            return all[i];
+    }
+    return NULL;
+}
+
 static int options_loop(const options_io_t *io, int argc, char **argv, cli_common_t *common,
-                        void *own)
+                        void *own, bool *given)
 {
     const cli_option_t *all[64];
     size_t n = options_all(io->cmd, all, 64);
@@ -393,6 +420,7 @@ static int options_loop(const options_io_t *io, int argc, char **argv, cli_commo
         int rc = options_store(io, o, common, own, optarg);
         if (rc != 0)
             return rc;
+        options_given(all, n, o, given);
     }
     return 0;
 }
@@ -402,16 +430,23 @@ int cli_options_parse_io(const cli_command_t *cmd, int argc, char **argv, cli_co
 {
     const options_io_t io = {cmd, out, err};
     *common = (cli_common_t){.db_path = CLI_DB_DEFAULT, .max_failures = CLI_MAX_FAILURES_DEFAULT};
-    int rc = options_loop(&io, argc, argv, common, own);
+    bool given[64] = {false};
+    int rc = options_loop(&io, argc, argv, common, own, given);
     if (rc != 0)
         return rc;
     int count = argc - optind;
-    if (count < cmd->min_args) {
-        cli_options_usage_error(cmd, err, "%s", cmd->no_args ? cmd->no_args : "too few arguments");
+    const cli_operands_t *ops = &cmd->operands;
+    if (count < ops->min) {
+        cli_options_usage_error(cmd, err, "%s", ops->missing ? ops->missing : "too few arguments");
         return CLI_EXIT_USAGE;
     }
-    if (cmd->max_args >= 0 && count > cmd->max_args) {
-        cli_options_usage_error(cmd, err, "unexpected argument '%s'", argv[optind + cmd->max_args]);
+    if (ops->max >= 0 && count > ops->max) {
+        cli_options_usage_error(cmd, err, "unexpected argument '%s'", argv[optind + ops->max]);
+        return CLI_EXIT_USAGE;
+    }
+    const cli_option_t *missing = options_missing(cmd, given);
+    if (missing != NULL) {
+        cli_options_usage_error(cmd, err, "--%s %s is required", missing->name, missing->arg);
         return CLI_EXIT_USAGE;
     }
     *first_arg = optind;
@@ -422,4 +457,51 @@ int cli_options_parse(const cli_command_t *cmd, int argc, char **argv, cli_commo
                       void *own, int *first_arg)
 {
     return cli_options_parse_io(cmd, argc, argv, common, own, first_arg, stdout, stderr);
+}
+
+/* cmd->run on call, with the recording open when the command reads one. */
+static int options_run(const cli_command_t *cmd, cli_call_t *call, FILE *err)
+{
+    if (!(cmd->shared & CLI_OPT_DB))
+        return cmd->run(call);
+    chunksim_rec_t rec;
+    int rc = cli_open_recording(&rec, cmd->name, call->common->db_path, err);
+    if (rc != 0)
+        return rc;
+    call->db = chunksim_rec_db(&rec);
+    rc = cmd->run(call);
+    chunksim_rec_close(&rec);
+    return rc;
+}
+
+int cli_command_main_io(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                        void *own, FILE *out, FILE *err)
+{
+    cli_common_t local;
+    common = common != NULL ? common : &local;
+    int first = argc; /* no operands when parsing fails */
+    int rc = cli_options_parse_io(cmd, argc, argv, common, own, &first, out, err);
+    cli_call_t call = {common, own, argv + first, argc - first, NULL};
+    if (rc == 0 && cmd->check != NULL)
+        rc = cmd->check(&call);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc; /* -1: --help was printed */
+    return options_run(cmd, &call, err);
+}
+
+int cli_command_main(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                     void *own)
+{
+    return cli_command_main_io(cmd, argc, argv, common, own, stdout, stderr);
+}
+
+int cli_open_recording(chunksim_rec_t *rec, const char *cmd, const char *path, FILE *err)
+{
+    char why[CHUNKSIM_REC_ERRMSG_MAX];
+    *rec = (chunksim_rec_t){0};
+    if (chunksim_rec_open_readonly(rec, path, why, sizeof(why)) < 0) {
+        fprintf(err, "chunksim %s: %s: %s\n", cmd, path, why);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
 }

@@ -12,9 +12,10 @@
  *     static const cli_command_t cmd = {
  *         .name = "matrix", .usage = "SCENARIO... [options]", .about = "...",
  *         .shared = CLI_OPT_DB_RECORD | CLI_OPT_SET | CLI_OPT_JOBS, .options = own,
- *         .min_args = 1, .max_args = -1, .no_args = "no scenario file given"};
- *     int rc = cli_options_parse(&cmd, argc, argv, &a.common, &a, &pos);
- *     if (rc != 0) return rc < 0 ? CLI_EXIT_OK : rc;   // -1: --help was printed
+ *         .operands = CLI_OPERANDS_SCENARIOS,
+ *         .check = matrix_check, .run = matrix_main};
+ *     matrix_args_t a = {0};   // the defaults
+ *     return cli_command_main(&cmd, argc, argv, &a.common, &a);
  *
  * The help text is generated from the command's description and both tables,
  * so `chunksim help CMD` and `chunksim CMD --help` print the same. A usage
@@ -53,6 +54,26 @@ enum {
     CLI_OPT_TRACE = 1u << 14,        /* --trace POLICY (failures, all, none) */
 };
 
+/* What every command that runs its cases as one batch in parallel workers
+ * (matrix, sweep, swarm) takes: the workers, the recording and its trace, the
+ * reports, and when to stop. */
+#define CLI_OPT_BATCH                                                                              \
+    (CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE | CLI_OPT_TRACE |           \
+     CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES | CLI_OPT_STOP)
+
+/* Trace policy (--trace POLICY): which runs of a batch keep their trace rows. */
+typedef enum cli_trace {
+    /* Every run's runs row; a case that does not pass is run again from
+     * its seed with the full trace, which replaces its summary-only run. */
+    CLI_TRACE_FAILURES,
+    CLI_TRACE_ALL,  /* every run with its full trace */
+    CLI_TRACE_NONE, /* runs rows only, and no coredump image per run */
+    CLI_TRACE_POLICIES
+} cli_trace_t;
+
+/* The policies' names on the command line, by cli_trace_t. */
+extern const char *const cli_trace_names[CLI_TRACE_POLICIES];
+
 /* The values of the shared options, after parsing (defaults where not given). */
 typedef struct cli_common {
     const char *db_path; /* CLI_DB_DEFAULT; "" records nothing */
@@ -69,7 +90,7 @@ typedef struct cli_common {
     bool quiet;
     bool json;
     bool no_trace;
-    const char *trace; /* --trace POLICY as given; NULL: not given */
+    cli_trace_t trace; /* --trace POLICY; CLI_TRACE_FAILURES when not given */
 } cli_common_t;
 
 /* Failures a campaign lists unless --max-failures says otherwise. */
@@ -101,18 +122,67 @@ typedef struct cli_option {
     int (*parse)(const cli_value_t *v, void *field);
 } cli_option_t;
 
+struct sqlite3;
+
+/* A parsed command line: what a command's steps work from. */
+typedef struct cli_call {
+    cli_common_t *common;
+    void *own;  /* the command's own arguments */
+    char **ops; /* the operands (positional arguments) */
+    int nops;
+    struct sqlite3 *db; /* CLI_OPT_DB: the recording, read-only, for run; else NULL */
+} cli_call_t;
+
+/* A step of a command once its options are parsed: an exit status (0: go on). */
+typedef int cli_command_fn(const cli_call_t *call);
+
+/* The operands (positional arguments) a command takes. */
+typedef struct cli_operands {
+    int min;
+    int max;             /* -1: no limit */
+    const char *missing; /* the message when fewer than min are given */
+} cli_operands_t;
+
+/* The operands of the commands that run scenarios: one file, or any number. */
+#define CLI_OPERAND_SCENARIO                                                                       \
+    {                                                                                              \
+        1, 1, "no scenario file given"                                                             \
+    }
+#define CLI_OPERANDS_SCENARIOS                                                                     \
+    {                                                                                              \
+        1, -1, "no scenario file given"                                                            \
+    }
+
 typedef struct cli_command {
     const char *name;            /* "matrix" */
     const char *usage;           /* what follows "usage: chunksim NAME " */
     const char *about;           /* paragraphs before the options */
     void (*about_fn)(FILE *out); /* instead of about, when the text comes from a table */
     unsigned shared;             /* CLI_OPT_* */
+    const char *required;        /* an option it cannot do without ("--NAME ARG is required") */
     const cli_option_t *options;
-    const char *notes;   /* paragraphs after the options (exit status and the like) */
-    int min_args;        /* positional arguments */
-    int max_args;        /* -1: no limit */
-    const char *no_args; /* the message when fewer than min_args are given */
+    const char *notes;       /* paragraphs after the options (exit status and the like) */
+    cli_operands_t operands; /* {0}: none */
+    /* What the option table cannot say (options that exclude each other or
+     * need another) and taking the operands into own; NULL: nothing. */
+    cli_command_fn *check;
+    cli_command_fn *run; /* the command itself */
 } cli_command_t;
+
+/*
+ * A command from argv to its exit status: parses into common and own (which
+ * hold their defaults), then cmd->check, then cmd->run; a command that takes
+ * CLI_OPT_DB gets the recording opened for run and closed after it, so it
+ * never reads one that is not there. --help: CLI_EXIT_OK; a usage error or
+ * an unreadable recording: CLI_EXIT_USAGE. common NULL: the shared options
+ * live only as long as the command runs.
+ */
+int cli_command_main(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                     void *own);
+
+/* As cli_command_main, with help printed on out and errors on err. */
+int cli_command_main_io(const cli_command_t *cmd, int argc, char **argv, cli_common_t *common,
+                        void *own, FILE *out, FILE *err);
 
 /*
  * Parses argv (argv[0] is the command's name) into common and own. Returns 0
@@ -143,6 +213,10 @@ typedef struct cli_list {
     const char *items[CLI_LIST_MAX];
     size_t count;
 } cli_list_t;
+
+/* For a parser refusing v: "TOOL: --OPTION VALUE: WHY" on v->err; returns CLI_EXIT_USAGE. */
+int cli_options_refuse(const cli_value_t *v, const char *why_fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* For cli_option_t.parse: appends the value to the cli_list_t at field. */
 int cli_options_parse_list(const cli_value_t *v, void *field);

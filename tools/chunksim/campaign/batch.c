@@ -110,13 +110,18 @@ static const char *batch_intern(cli_batch_t *b, const char *name)
     return names[b->name_count_] != NULL ? names[b->name_count_++] : "?";
 }
 
-cli_batch_trace_t cli_batch_trace_of(const cli_common_t *common)
+cli_batch_config_t cli_batch_config_of(const cli_common_t *common, const char *tool)
 {
-    if (common->no_trace || (common->trace != NULL && strcmp(common->trace, "none") == 0))
-        return CLI_BATCH_TRACE_NONE;
-    if (common->trace != NULL && strcmp(common->trace, "all") == 0)
-        return CLI_BATCH_TRACE_ALL;
-    return CLI_BATCH_TRACE_FAILURES;
+    return (cli_batch_config_t){
+        .jobs = common->jobs,
+        .db_path = common->db_path,
+        .trace = common->no_trace ? CLI_TRACE_NONE : common->trace,
+        .progress = !common->quiet,
+        .tool = tool,
+        .max_failures = common->max_failures,
+        .one_line = common->quiet,
+        .stop_after = common->stop_after,
+    };
 }
 
 /* ---- checking every case before anything runs ------------------------- */

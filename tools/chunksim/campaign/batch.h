@@ -19,7 +19,7 @@
  * is idle and the work divides. A parent that is killed leaves the scratch
  * directory behind; the next batch on the same output merges it before it
  * starts. The output receives runs in batches, not in case order. The trace
- * policy (cli_batch_trace_t) decides which runs keep their trace rows.
+ * policy (cli_trace_t, options.h) decides which runs keep their trace rows.
  *
  * Ctrl-C. SIGINT or SIGTERM to the parent is forwarded to the workers (a
  * terminal sends it to all of them anyway); each ends its current run as
@@ -32,6 +32,8 @@
 #ifndef CHUNKSIM_CLI_BATCH_H
 #define CHUNKSIM_CLI_BATCH_H
 
+#include "options.h"
+
 #include "chunksim/matrix.h"
 #include "chunksim/run.h"
 
@@ -43,19 +45,6 @@
 /* Workers at most, whatever -j asks. */
 #define CLI_BATCH_JOBS_MAX 256
 
-/* Trace policy: which runs of a batch are recorded with their trace rows. */
-typedef enum cli_batch_trace {
-    /* Every run's runs row; a case that does not pass is run again from
-     * its seed with the full trace, which replaces its summary-only run. */
-    CLI_BATCH_TRACE_FAILURES,
-    CLI_BATCH_TRACE_ALL,  /* every run with its full trace */
-    CLI_BATCH_TRACE_NONE, /* runs rows only, and no coredump image per run */
-} cli_batch_trace_t;
-
-/* The policy the shared options ask for: --no-trace or --trace POLICY, else failures. */
-struct cli_common;
-cli_batch_trace_t cli_batch_trace_of(const struct cli_common *common);
-
 typedef struct cli_batch_config {
     const chunksim_matrix_t *matrix;
     const uint64_t *cases; /* matrix indices to run, in this order */
@@ -64,16 +53,23 @@ typedef struct cli_batch_config {
      * hand_cases[i] (case_count of them, each of a file of matrix) and cases
      * is unused. They must stay valid for the whole batch. */
     const chunksim_matrix_case_t *hand_cases;
-    unsigned jobs;           /* worker processes; 0: one per available core */
-    const char *db_path;     /* NULL or "": record nothing */
-    cli_batch_trace_t trace; /* which runs get calls, flash ops and chunks */
-    bool progress;           /* a progress bar (terminal) or periodic lines on stderr */
-    const char *tool;        /* names the command in messages, e.g. "chunksim matrix" */
-    bool hide_failures;      /* summary: counts only, no FAIL line per case (a baseline judges) */
-    size_t max_failures;     /* summary: FAIL lines listed at most (the rest counted); 0: all */
-    bool one_line;           /* summary: each failure on one line, its repro line included */
-    size_t stop_after;       /* start no case once this many failed (-F N); 0: never */
+    unsigned jobs;       /* worker processes; 0: one per available core */
+    const char *db_path; /* NULL or "": record nothing */
+    cli_trace_t trace;   /* which runs get calls, flash ops and chunks */
+    bool progress;       /* a progress bar (terminal) or periodic lines on stderr */
+    const char *tool;    /* names the command in messages, e.g. "chunksim matrix" */
+    bool hide_failures;  /* summary: counts only, no FAIL line per case (a baseline judges) */
+    size_t max_failures; /* summary: FAIL lines listed at most (the rest counted); 0: all */
+    bool one_line;       /* summary: each failure on one line, its repro line included */
+    size_t stop_after;   /* start no case once this many failed (-F N); 0: never */
 } cli_batch_config_t;
+
+/*
+ * What the shared options ask of a batch of tool ("chunksim matrix"): the
+ * workers, the recording and its trace policy (--no-trace is --trace none),
+ * progress, the failures listed and when to stop. The cases are the caller's.
+ */
+cli_batch_config_t cli_batch_config_of(const cli_common_t *common, const char *tool);
 
 /* How one case went. */
 typedef struct cli_batch_result {

@@ -12,11 +12,32 @@
 #include <sqlite3.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char *const campaign_kind_names[CAMPAIGN_OP_KINDS] = {"read", "program", "erase"};
+
+int campaign_matrix_of_file(chunksim_matrix_t *m, const chunksim_matrix_config_t *cfg,
+                            const char *cmd, const char *file, const char *one_case)
+{
+    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
+    if (chunksim_matrix_init(m, cfg, err, sizeof err) < 0 ||
+        chunksim_matrix_add_file(m, file, err, sizeof err) < 0) {
+        fprintf(stderr, "chunksim %s: %s\n", cmd, err);
+        chunksim_matrix_free(m);
+        return CLI_EXIT_USAGE;
+    }
+    if (one_case != NULL && chunksim_matrix_count(m) != 1) {
+        fprintf(stderr,
+                "chunksim %s: %s stands for %" PRIu64 " cases ([matrix] lists or seeds); %s\n", cmd,
+                file, chunksim_matrix_count(m), one_case);
+        chunksim_matrix_free(m);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
 
 int campaign_op_kind_parse(const char *name)
 {

@@ -35,6 +35,15 @@ int campaign_op_kind_parse(const char *name);
 const char *campaign_op_kind_name(campaign_op_kind_t kind);
 
 /*
+ * m, the matrix of file alone under cfg (seeds, sets). With one_case set it
+ * must stand for one case; one_case says what the command wants instead
+ * ("name one with --case ID"). On error: one line "chunksim CMD: ..." on
+ * stderr, m freed, CLI_EXIT_USAGE.
+ */
+int campaign_matrix_of_file(chunksim_matrix_t *m, const chunksim_matrix_config_t *cfg,
+                            const char *cmd, const char *file, const char *one_case);
+
+/*
  * Runs case c alone in this process, recorded nowhere. Returns 0 (see
  * res->outcome) or a negative error described in err (the case does not
  * load, or the run could not be set up).

@@ -156,9 +156,8 @@ static void worker_case(worker_t *w, uint64_t pos, cli_worker_msg_t *msg)
     }
     chunksim_rec_t *rec = w->seg_rc == 0 ? &w->seg : NULL;
     /* Real time does not repeat itself: such a run keeps its trace the first time. */
-    bool rerun = cfg->trace == CLI_BATCH_TRACE_FAILURES && sc.run.mode != CHUNKSIM_SCHED_REALTIME;
-    bool all =
-        cfg->trace == CLI_BATCH_TRACE_ALL || (cfg->trace == CLI_BATCH_TRACE_FAILURES && !rerun);
+    bool rerun = cfg->trace == CLI_TRACE_FAILURES && sc.run.mode != CHUNKSIM_SCHED_REALTIME;
+    bool all = cfg->trace == CLI_TRACE_ALL || (cfg->trace == CLI_TRACE_FAILURES && !rerun);
     /* Sized to fit: a cell cut short would no longer name its case. */
     size_t cell_len = chunksim_matrix_case_cell(cfg->matrix, &c, NULL, 0) + 1;
     char *cell = malloc(cell_len);
@@ -166,8 +165,7 @@ static void worker_case(worker_t *w, uint64_t pos, cli_worker_msg_t *msg)
         chunksim_matrix_case_cell(cfg->matrix, &c, cell, cell_len);
     const chunksim_run_options_t ident = {.case_id = c.id, .case_file = c.path, .case_cell = cell};
     chunksim_run_result_t res;
-    rc = worker_run_once(&sc, &ident, rec, all, cfg->trace != CLI_BATCH_TRACE_NONE, w->env->stop,
-                         &res);
+    rc = worker_run_once(&sc, &ident, rec, all, cfg->trace != CLI_TRACE_NONE, w->env->stop, &res);
     worker_result(msg, rc, &res);
     if (rec != NULL && rerun && rc == 0 && !msg->passed && !*w->env->stop &&
         worker_drop_run(rec, res.run_id) == 0) {

@@ -20,7 +20,7 @@
  * and the next batch on the same output recovers what a killed parent's
  * workers left (scratch.h).
  *
- * Trace policy (cli_batch_trace_t): with CLI_BATCH_TRACE_FAILURES a case is
+ * Trace policy (cli_trace_t): with CLI_TRACE_FAILURES a case is
  * first run without trace rows; one that does not pass is run again, with
  * its trace, from the same seed, and the summary-only run is deleted from
  * the segment before it is merged. A re-run that ends differently is a

@@ -513,6 +513,8 @@ static const cli_option_t bench_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn bench_main;
+
 static const cli_command_t bench_command = {
     .name = "bench",
     .usage = "[--workers] [--scaling [--sizes LIST]] [--repeats N] [--json]",
@@ -528,27 +530,13 @@ static const cli_command_t bench_command = {
              "rows per wall second, and simulated seconds per wall second unrecorded.\n",
     .shared = CLI_OPT_JSON,
     .options = bench_options,
-    .min_args = 0,
-    .max_args = 0,
+    .run = bench_main,
 };
 
-/* The options into a (defaults where not given). */
-static int bench_parse(int argc, char **argv, bench_args_t *a)
+static int bench_main(const cli_call_t *call)
 {
-    *a = (bench_args_t){.repeats = 3, .sizes = "64KiB,1MiB,16MiB,256MiB"};
-    cli_common_t common;
-    int first;
-    int rc = cli_options_parse(&bench_command, argc, argv, &common, a, &first);
-    a->json = common.json;
-    return rc;
-}
-
-int cli_bench(int argc, char **argv)
-{
-    bench_args_t a;
-    int rc = bench_parse(argc, argv, &a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    bench_args_t *a = call->own;
+    a->json = call->common->json; /* a shared option, kept with bench's own for the tables */
     char dir[] = "/tmp/chunksim-bench-XXXXXX";
     if (mkdtemp(dir) == NULL) {
         perror("chunksim bench: mkdtemp");
@@ -557,13 +545,14 @@ int cli_bench(int argc, char **argv)
     char db[sizeof dir + 16];
     snprintf(db, sizeof db, "%s/bench.db", dir);
     json_t *out = json_object();
-    if (a.workers)
-        rc = bench_workers(&a, db, dir, out);
-    else if (a.scaling)
-        rc = bench_scaling(&a, db, out);
+    int rc;
+    if (a->workers)
+        rc = bench_workers(a, db, dir, out);
+    else if (a->scaling)
+        rc = bench_scaling(a, db, out);
     else
-        rc = bench_recording(&a, db, out);
-    if (rc == 0 && a.json) {
+        rc = bench_recording(a, db, out);
+    if (rc == 0 && a->json) {
         json_dumpf(out, stdout, JSON_INDENT(2));
         printf("\n");
     }
@@ -573,4 +562,10 @@ int cli_bench(int argc, char **argv)
     (void)unlink(builtin);
     (void)rmdir(dir);
     return rc == 0 ? CLI_EXIT_OK : rc == -2 ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
+}
+
+int cli_bench(int argc, char **argv)
+{
+    bench_args_t a = {.repeats = 3, .sizes = "64KiB,1MiB,16MiB,256MiB"};
+    return cli_command_main(&bench_command, argc, argv, NULL, &a);
 }

@@ -35,6 +35,7 @@ typedef struct decode_args {
     const char *image_path;
     bool quiet;
     bool verbose;
+    FILE *out, *err; /* where cli_decode_io prints */
 } decode_args_t;
 
 typedef struct decode {
@@ -103,6 +104,8 @@ static const cli_option_t decode_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn decode_check, decode_main;
+
 static const cli_command_t decode_command = {
     .name = "decode",
     .usage = "--db FILE [--run ID] [--all-chunks] [options]\n"
@@ -150,20 +153,17 @@ static const cli_command_t decode_command = {
     .options = decode_options,
     .notes = "Exit status: 0 every message intact, 1 damage found (or no complete message),\n"
              "2 usage error or unreadable input (missing file, not a recording, no such run).\n",
-    .min_args = 0,
-    .max_args = 1,
+    .operands = {0, 1, NULL},
+    .check = decode_check,
+    .run = decode_main,
 };
 
-static int decode_parse(int argc, char **argv, decode_args_t *a, FILE *out, FILE *err)
+/* A recording or a capture, and the options that go with the one given. */
+static int decode_check(const cli_call_t *call)
 {
-    *a = (decode_args_t){0};
-    cli_common_t common;
-    int first;
-    int rc = cli_options_parse_io(&decode_command, argc, argv, &common, a, &first, out, err);
-    if (rc != 0)
-        return rc;
-    a->db_path = common.db_given ? common.db_path : NULL;
-    a->input = first < argc ? argv[first] : NULL;
+    decode_args_t *a = call->own;
+    a->db_path = call->common->db_given ? call->common->db_path : NULL;
+    a->input = call->nops > 0 ? call->ops[0] : NULL;
     const char *problem = NULL;
     if (a->db_path != NULL && a->input != NULL) {
         problem = "give either --db or a capture file, not both";
@@ -173,7 +173,7 @@ static int decode_parse(int argc, char **argv, decode_args_t *a, FILE *out, FILE
         problem = "--run and --all-chunks need --db";
     }
     if (problem != NULL) {
-        cli_options_usage_error(&decode_command, err, "%s", problem);
+        cli_options_usage_error(&decode_command, a->err, "%s", problem);
         return CLI_EXIT_USAGE;
     }
     return 0;
@@ -712,9 +712,7 @@ static void decode_follow_image(decode_t *d)
 static int decode_db(decode_t *d)
 {
     chunksim_rec_t rec;
-    char err[512];
-    if (chunksim_rec_open_readonly(&rec, d->a->db_path, err, sizeof(err)) < 0) {
-        fprintf(d->err, "chunksim decode: %s: %s\n", d->a->db_path, err);
+    if (cli_open_recording(&rec, "decode", d->a->db_path, d->err) != 0) {
         return CLI_EXIT_USAGE;
     }
     sqlite3 *db = chunksim_rec_db(&rec);
@@ -764,22 +762,19 @@ static int decode_prepare_out(const decode_args_t *a, FILE *err)
     return CLI_EXIT_USAGE;
 }
 
-int cli_decode_io(int argc, char **argv, FILE *out, FILE *err)
+static int decode_main(const cli_call_t *call)
 {
-    decode_args_t a;
-    int rc = decode_parse(argc, argv, &a, out, err);
-    if (rc != 0) {
-        return rc < 0 ? CLI_EXIT_OK : rc;
-    }
-    if (decode_prepare_out(&a, err) != 0) {
+    decode_args_t *a = call->own;
+    FILE *out = a->out, *err = a->err;
+    if (decode_prepare_out(a, err) != 0) {
         return CLI_EXIT_USAGE;
     }
-    decode_t d = {.out = out, .err = err, .a = &a, .from_db = a.db_path != NULL};
+    decode_t d = {.out = out, .err = err, .a = a, .from_db = a->db_path != NULL};
     const chunksim_decoder_config_t dcfg = {
         .on_message = decode_on_message, .on_damage = decode_on_damage, .data = &d};
     chunksim_decoder_init(&d.dec, &dcfg);
     uint8_t *image = NULL;
-    rc = decode_load_image(&a, &image, &d.image_bytes, err);
+    int rc = decode_load_image(a, &image, &d.image_bytes, err);
     d.image = image;
     decode_follow_image(&d);
     if (rc == 0) {
@@ -806,6 +801,12 @@ int cli_decode_io(int argc, char **argv, FILE *out, FILE *err)
         return CLI_EXIT_USAGE;
     }
     return d.damage == 0 && d.messages > 0 ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+}
+
+int cli_decode_io(int argc, char **argv, FILE *out, FILE *err)
+{
+    decode_args_t a = {.out = out, .err = err};
+    return cli_command_main_io(&decode_command, argc, argv, NULL, &a, out, err);
 }
 
 int cli_decode(int argc, char **argv)

@@ -68,7 +68,6 @@ static const diff_metric_t diff_metrics[DIFF_METRICS] = {
 };
 
 typedef struct {
-    const char *base_path, *new_path;
     double max[DIFF_METRICS];
     bool all; /* list unchanged runs too */
 } diff_args_t;
@@ -169,6 +168,8 @@ static int diff_option_threshold(const cli_value_t *v, void *field)
 /* One threshold option per metric (described by diff_about), then --all. */
 static cli_option_t diff_options[DIFF_METRICS + 2];
 
+static cli_command_fn diff_main;
+
 static const cli_command_t diff_command = {
     .name = "diff",
     .usage = "BASE.db NEW.db [options]",
@@ -176,12 +177,12 @@ static const cli_command_t diff_command = {
     .options = diff_options,
     .notes = "Exit status: 0 no regression, 1 some regression, 2 usage error or a database\n"
              "that cannot be read.\n",
-    .min_args = 2,
-    .max_args = 2,
-    .no_args = "expected two databases, BASE.db and NEW.db",
+    .operands = {2, 2, "expected two databases, BASE.db and NEW.db"},
+    .run = diff_main,
 };
 
-static int diff_parse(int argc, char **argv, diff_args_t *a)
+/* The threshold options, built from diff_metrics, and their defaults in a. */
+static void diff_setup(diff_args_t *a)
 {
     for (int m = 0; m < DIFF_METRICS; m++) {
         const diff_metric_t *d = &diff_metrics[m];
@@ -197,14 +198,6 @@ static int diff_parse(int argc, char **argv, diff_args_t *a)
         "all", 0, NULL, "also list matched runs that did not change", offsetof(diff_args_t, all),
         NULL};
     a->all = false;
-    cli_common_t common;
-    int first;
-    int rc = cli_options_parse(&diff_command, argc, argv, &common, a, &first);
-    if (rc != 0)
-        return rc;
-    a->base_path = argv[first];
-    a->new_path = argv[first + 1];
-    return 0;
 }
 
 /* ---- one matched pair ---- */
@@ -438,14 +431,10 @@ static int diff_load_both(diff_side_t *base, diff_side_t *now)
     return 0;
 }
 
-int cli_diff(int argc, char **argv)
+static int diff_main(const cli_call_t *call)
 {
-    diff_args_t a;
-    int rc = diff_parse(argc, argv, &a);
-    if (rc != 0) {
-        return rc < 0 ? CLI_EXIT_OK : rc;
-    }
-    diff_side_t sb = {.path = a.base_path}, sn = {.path = a.new_path};
+    diff_args_t *a = call->own;
+    diff_side_t sb = {.path = call->ops[0]}, sn = {.path = call->ops[1]};
     if (diff_load_both(&sb, &sn) < 0) {
         diff_side_free(&sb);
         diff_side_free(&sn);
@@ -460,7 +449,7 @@ int cli_diff(int argc, char **argv)
     while (i < nb || j < nn) {
         int c = i == nb ? 1 : j == nn ? -1 : diff_key_cmp(&base[i], &now[j]);
         if (c == 0) {
-            diff_pair(&a, &base[i++], &now[j++], &t);
+            diff_pair(a, &base[i++], &now[j++], &t);
         } else if (c < 0) {
             diff_only(&base[i++], "BASE", &t, true);
         } else {
@@ -473,4 +462,11 @@ int cli_diff(int argc, char **argv)
     diff_side_free(&sb);
     diff_side_free(&sn);
     return t.regressions > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+int cli_diff(int argc, char **argv)
+{
+    diff_args_t a;
+    diff_setup(&a);
+    return cli_command_main(&diff_command, argc, argv, NULL, &a);
 }

@@ -29,7 +29,6 @@
 
 typedef struct {
     cli_common_t common;
-    const char *db_path;
     const char *scenario;
     const char *format;
     const char *out_path;
@@ -44,6 +43,8 @@ static const cli_option_t export_options[] = {
     {"format", 0, "FORMAT", "perfetto (the only one, and the default)", OWN(format), NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
+
+static cli_command_fn export_check, export_main;
 
 static const cli_command_t export_command = {
     .name = "export",
@@ -69,20 +70,15 @@ static const cli_command_t export_command = {
     .notes = "OUT.json '-' writes to stdout.\n"
              "\n"
              "Exit status: 0 written, 2 usage error, unreadable database, no such run.\n",
-    .min_args = 1,
-    .max_args = 1,
-    .no_args = "no output file given",
+    .operands = {1, 1, "no output file given"},
+    .check = export_check,
+    .run = export_main,
 };
 
-static int export_parse(int argc, char **argv, export_args_t *a)
+static int export_check(const cli_call_t *call)
 {
-    *a = (export_args_t){.format = "perfetto"};
-    int first;
-    int rc = cli_options_parse(&export_command, argc, argv, &a->common, a, &first);
-    if (rc != 0)
-        return rc;
-    a->db_path = a->common.db_path;
-    a->out_path = argv[first];
+    export_args_t *a = call->own;
+    a->out_path = call->ops[0];
     if (strcmp(a->format, "perfetto") != 0) {
         fprintf(stderr, "chunksim export: --format '%s': the only format is perfetto\n", a->format);
         return CLI_EXIT_USAGE;
@@ -276,31 +272,25 @@ static int export_write(const export_args_t *a, const report_run_t *run)
     return CLI_EXIT_OK;
 }
 
+static int export_main(const cli_call_t *call)
+{
+    const export_args_t *a = call->own;
+    char err[CHUNKSIM_REC_ERRMSG_MAX];
+    int64_t run_id = a->run_id;
+    report_run_t run;
+    int rc = a->scenario ? report_run_latest(call->db, a->scenario, &run_id, err, sizeof(err)) : 0;
+    rc = rc < 0 ? rc : report_run_load(call->db, run_id, &run, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "chunksim export: %s: %s\n", a->common.db_path, err);
+        return CLI_EXIT_USAGE;
+    }
+    rc = export_write(a, &run);
+    report_run_free(&run);
+    return rc;
+}
+
 int cli_export(int argc, char **argv)
 {
-    export_args_t a;
-    int rc = export_parse(argc, argv, &a);
-    if (rc != 0) {
-        return rc < 0 ? CLI_EXIT_OK : rc;
-    }
-    chunksim_rec_t rec = {0};
-    char err[CHUNKSIM_REC_ERRMSG_MAX];
-    if (chunksim_rec_open_readonly(&rec, a.db_path, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim export: %s: %s\n", a.db_path, err);
-        return CLI_EXIT_USAGE;
-    }
-    sqlite3 *db = chunksim_rec_db(&rec);
-    int64_t run_id = a.run_id;
-    report_run_t run;
-    rc = a.scenario ? report_run_latest(db, a.scenario, &run_id, err, sizeof(err)) : 0;
-    rc = rc < 0 ? rc : report_run_load(db, run_id, &run, err, sizeof(err));
-    if (rc < 0) {
-        fprintf(stderr, "chunksim export: %s: %s\n", a.db_path, err);
-        chunksim_rec_close(&rec);
-        return CLI_EXIT_USAGE;
-    }
-    rc = export_write(&a, &run);
-    report_run_free(&run);
-    chunksim_rec_close(&rec);
-    return rc;
+    export_args_t a = {.format = "perfetto"};
+    return cli_command_main(&export_command, argc, argv, &a.common, &a);
 }

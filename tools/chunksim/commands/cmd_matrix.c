@@ -68,6 +68,8 @@ static const cli_option_t matrix_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn matrix_check, matrix_main;
+
 static const cli_command_t matrix_command = {
     .name = "matrix",
     .usage = "SCENARIO... [options]",
@@ -83,9 +85,7 @@ static const cli_command_t matrix_command = {
              "and its seed, e.g. 'cli[link.att_mtu=23,flash.read_latency=model] seed 2'.\n"
              "-R, --where and --rerun-failed select among the cases (of the shard); a case\n"
              "runs when every one given selects it.\n",
-    .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_TRACE | CLI_OPT_JUNIT | CLI_OPT_SHARD | CLI_OPT_QUIET | CLI_OPT_JSON |
-              CLI_OPT_MAX_FAILURES | CLI_OPT_STOP,
+    .shared = CLI_OPT_BATCH | CLI_OPT_SEEDS | CLI_OPT_SHARD,
     .options = matrix_options,
     .notes = "Ctrl-C (SIGINT) or SIGTERM ends each worker's current run early (recorded as\n"
              "incomplete) and starts no other; finished runs stay in the database. Workers\n"
@@ -97,13 +97,12 @@ static const cli_command_t matrix_command = {
              "\n"
              "Exit status: 0 every case passed (with --baseline: no outcome changed), 1 some\n"
              "failed (changed) or the batch was interrupted, 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = -1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERANDS_SCENARIOS,
+    .check = matrix_check,
+    .run = matrix_main,
 };
 
-static int matrix_build(const matrix_args_t *a, int first, int argc, char **argv,
-                        chunksim_matrix_t *m)
+static int matrix_build(const matrix_args_t *a, char **files, int nfiles, chunksim_matrix_t *m)
 {
     char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     const chunksim_matrix_config_t cfg = {
@@ -112,8 +111,8 @@ static int matrix_build(const matrix_args_t *a, int first, int argc, char **argv
         fprintf(stderr, "chunksim matrix: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    for (int i = first; i < argc; i++) {
-        if (chunksim_matrix_add_file(m, argv[i], err, sizeof err) < 0) {
+    for (int i = 0; i < nfiles; i++) {
+        if (chunksim_matrix_add_file(m, files[i], err, sizeof err) < 0) {
             fprintf(stderr, "chunksim matrix: %s\n", err);
             chunksim_matrix_free(m);
             return CLI_EXIT_USAGE;
@@ -280,20 +279,11 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
         fprintf(stderr, "chunksim matrix: --baseline %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    const cli_batch_config_t cfg = {
-        .matrix = m,
-        .cases = cases,
-        .case_count = count,
-        .jobs = a->common.jobs,
-        .db_path = a->common.db_path,
-        .trace = cli_batch_trace_of(&a->common),
-        .progress = !a->common.quiet,
-        .tool = "chunksim matrix",
-        .hide_failures = a->baseline != NULL || a->write_baseline != NULL,
-        .max_failures = a->common.max_failures,
-        .one_line = a->common.quiet,
-        .stop_after = a->common.stop_after,
-    };
+    cli_batch_config_t cfg = cli_batch_config_of(&a->common, "chunksim matrix");
+    cfg.matrix = m;
+    cfg.cases = cases;
+    cfg.case_count = count;
+    cfg.hide_failures = a->baseline != NULL || a->write_baseline != NULL;
     cli_batch_t b;
     int rc = cli_batch_run(&cfg, &b);
     if (rc < 0 && b.done == 0) {
@@ -335,8 +325,9 @@ static int matrix_execute(const matrix_args_t *a, const chunksim_matrix_t *m, co
 }
 
 /* Options that contradict each other. */
-static int matrix_check(const matrix_args_t *a)
+static int matrix_check(const cli_call_t *call)
 {
+    const matrix_args_t *a = call->own;
     bool filters = a->regex != NULL || a->where.count > 0 || a->rerun_failed != NULL;
     const char *why = a->ids.count > 0 && filters ? "--case names the cases: no -R, --where or "
                                                     "--rerun-failed with it"
@@ -350,26 +341,27 @@ static int matrix_check(const matrix_args_t *a)
     return 0;
 }
 
-int cli_matrix(int argc, char **argv)
+static int matrix_main(const cli_call_t *call)
 {
-    matrix_args_t a = {0};
-    int first;
-    int rc = cli_options_parse(&matrix_command, argc, argv, &a.common, &a, &first);
-    if (rc == 0)
-        rc = matrix_check(&a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    const matrix_args_t *a = call->own;
     chunksim_matrix_t m;
-    if ((rc = matrix_build(&a, first, argc, argv, &m)) != 0)
+    int rc = matrix_build(a, call->ops, call->nops, &m);
+    if (rc != 0)
         return rc;
     uint64_t *cases = NULL;
     size_t count = 0;
-    rc = matrix_select(&a, &m, &cases, &count);
-    if (rc == 0 && a.list)
+    rc = matrix_select(a, &m, &cases, &count);
+    if (rc == 0 && a->list)
         matrix_list(&m, cases, count);
     else if (rc == 0)
-        rc = matrix_execute(&a, &m, cases, count);
+        rc = matrix_execute(a, &m, cases, count);
     free(cases);
     chunksim_matrix_free(&m);
     return rc;
+}
+
+int cli_matrix(int argc, char **argv)
+{
+    matrix_args_t a = {0};
+    return cli_command_main(&matrix_command, argc, argv, &a.common, &a);
 }

@@ -8,6 +8,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+static cli_command_fn merge_main;
+
 static const cli_command_t merge_command = {
     .name = "merge",
     .usage = "OUT.db IN.db... [options]",
@@ -28,20 +30,14 @@ static const cli_command_t merge_command = {
              "Exit status: 0 merged, 2 usage error or an input that cannot be merged (not a\n"
              "chunksim recording, another schema version, missing); inputs before it stay\n"
              "merged.\n",
-    .min_args = 2,
-    .max_args = -1,
-    .no_args = "need OUT.db and at least one IN.db",
+    .operands = {2, -1, "need OUT.db and at least one IN.db"},
+    .run = merge_main,
 };
 
-int cli_merge(int argc, char **argv)
+static int merge_main(const cli_call_t *call)
 {
-    cli_common_t common;
-    int first;
-    int rc = cli_options_parse(&merge_command, argc, argv, &common, NULL, &first);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
-    bool quiet = common.quiet;
-    const char *out_path = argv[first];
+    bool quiet = call->common->quiet;
+    const char *out_path = call->ops[0];
     chunksim_rec_t rec;
     char err[1024];
     if (chunksim_rec_open(&rec, out_path, err, sizeof err) < 0) {
@@ -50,9 +46,9 @@ int cli_merge(int argc, char **argv)
     }
     int exit_code = CLI_EXIT_OK;
     chunksim_merge_stats_t total = {0};
-    for (int i = first + 1; i < argc && exit_code == CLI_EXIT_OK; i++) {
+    for (int i = 1; i < call->nops && exit_code == CLI_EXIT_OK; i++) {
         chunksim_merge_stats_t st;
-        if (chunksim_merge(&rec, argv[i], NULL, &st, err, sizeof err) < 0) {
+        if (chunksim_merge(&rec, call->ops[i], NULL, &st, err, sizeof err) < 0) {
             fprintf(stderr, "chunksim merge: %s\n", err);
             exit_code = CLI_EXIT_USAGE;
             break;
@@ -62,7 +58,7 @@ int cli_merge(int argc, char **argv)
                     "chunksim merge: %s: %" PRIu64 " run(s) copied (%" PRIu64
                     " were running: now interrupted), %" PRIu64 " already present; %" PRIu64
                     " new scenario(s), %" PRIu64 " new image(s), %" PRIu64 " trace rows\n",
-                    argv[i], st.runs_copied, st.runs_interrupted, st.runs_present,
+                    call->ops[i], st.runs_copied, st.runs_interrupted, st.runs_present,
                     st.scenarios_added, st.images_added, st.rows_copied);
         total.runs_copied += st.runs_copied;
         total.runs_present += st.runs_present;
@@ -74,4 +70,9 @@ int cli_merge(int argc, char **argv)
         exit_code = CLI_EXIT_USAGE;
     }
     return exit_code;
+}
+
+int cli_merge(int argc, char **argv)
+{
+    return cli_command_main(&merge_command, argc, argv, NULL, NULL);
 }

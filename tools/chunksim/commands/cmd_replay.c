@@ -77,10 +77,8 @@ enum { REPLAY_CALLS = 0, REPLAY_FLASH_OPS, REPLAY_CHUNKS, REPLAY_VIOLATIONS, REP
 static int replay_parse_mode(const cli_value_t *v, void *field)
 {
     if (strcmp(v->text, "virtual") != 0) {
-        fprintf(v->err,
-                "%s: --%s %s: only 'virtual' (a replay is compared on the simulated clock)\n",
-                v->tool, v->option, v->text);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v,
+                                  "only 'virtual' (a replay is compared on the simulated clock)");
     }
     *(bool *)field = true;
     return 0;
@@ -116,6 +114,8 @@ static const cli_option_t replay_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn replay_check, replay_main;
+
 static const cli_command_t replay_command = {
     .name = "replay",
     .usage = "--db FILE (--run ID | --all) [options]",
@@ -126,31 +126,21 @@ static const cli_command_t replay_command = {
              "divergence (table, sequence number, field, stored value, new value). The\n"
              "recording is opened read-only.\n",
     .shared = CLI_OPT_DB_SOURCE | CLI_OPT_QUIET,
+    .required = "db",
     .options = replay_options,
     .notes = "Exit status: 0 identical, 1 a run diverged, 2 usage or input error (no such\n"
              "run, unreadable database, a file the scenario names is gone, realtime run).\n",
-    .min_args = 0,
-    .max_args = 0,
+    .check = replay_check,
+    .run = replay_main,
 };
 
-static int replay_parse(int argc, char **argv, replay_args_t *a)
+static int replay_check(const cli_call_t *call)
 {
-    *a = (replay_args_t){0};
-    cli_common_t common;
-    int first;
-    int rc = cli_options_parse(&replay_command, argc, argv, &common, a, &first);
-    if (rc != 0)
-        return rc;
-    a->db_path = common.db_given ? common.db_path : NULL;
-    a->quiet = common.quiet;
-    const char *why = NULL;
-    if (a->db_path == NULL) {
-        why = "--db FILE is required";
-    } else if ((a->run_id != 0) == a->all) {
-        why = "give either --run ID or --all";
-    }
-    if (why != NULL) {
-        cli_options_usage_error(&replay_command, stderr, "%s", why);
+    replay_args_t *a = call->own;
+    a->db_path = call->common->db_path;
+    a->quiet = call->common->quiet;
+    if ((a->run_id != 0) == a->all) {
+        cli_options_usage_error(&replay_command, stderr, "give either --run ID or --all");
         return CLI_EXIT_USAGE;
     }
     return 0;
@@ -580,28 +570,30 @@ static int replay_all(const replay_args_t *a, sqlite3 *db, replay_sink_t *sink)
     return failed > 0 ? CLI_EXIT_USAGE : diverged > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
-int cli_replay(int argc, char **argv)
+static int replay_main(const cli_call_t *call)
 {
-    replay_args_t a;
-    int rc = replay_parse(argc, argv, &a);
-    if (rc != 0) {
-        return rc < 0 ? CLI_EXIT_OK : rc;
-    }
+    replay_args_t *a = call->own;
     chunksim_rec_t old;
     char err[512];
-    if (dbread_open(&old, a.db_path, err, sizeof(err)) < 0) {
+    if (dbread_open(&old, a->db_path, err, sizeof(err)) < 0) {
         fprintf(stderr, "chunksim replay: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     replay_sink_t sink;
-    if (replay_sink_open(&sink, a.keep_path) < 0) {
+    if (replay_sink_open(&sink, a->keep_path) < 0) {
         chunksim_rec_close(&old);
         return CLI_EXIT_USAGE;
     }
     bool skipped = false;
-    rc = a.all ? replay_all(&a, chunksim_rec_db(&old), &sink)
-               : replay_one(&a, chunksim_rec_db(&old), a.run_id, &sink, &skipped);
+    int rc = a->all ? replay_all(a, chunksim_rec_db(&old), &sink)
+                    : replay_one(a, chunksim_rec_db(&old), a->run_id, &sink, &skipped);
     replay_sink_close(&sink);
     chunksim_rec_close(&old);
     return rc;
+}
+
+int cli_replay(int argc, char **argv)
+{
+    replay_args_t a = {0};
+    return cli_command_main(&replay_command, argc, argv, NULL, &a);
 }

@@ -18,7 +18,6 @@
 
 typedef struct {
     cli_common_t common;
-    const char *db_path;
     const char *scenario;
     const char *html_path;
     const char *window;
@@ -46,6 +45,8 @@ static const cli_option_t report_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn report_check, report_main;
+
 static const cli_command_t report_command = {
     .name = "report",
     .usage = "[--db FILE] [--run ID | --scenario NAME]\n"
@@ -69,18 +70,13 @@ static const cli_command_t report_command = {
     .options = report_options,
     .notes = "Exit status: 0 report written, 2 usage error, unreadable database, or no such\n"
              "run or scenario.\n",
-    .min_args = 0,
-    .max_args = 0,
+    .check = report_check,
+    .run = report_main,
 };
 
-static int report_parse(int argc, char **argv, report_args_t *a)
+static int report_check(const cli_call_t *call)
 {
-    *a = (report_args_t){.html = {.window_end_us = REPORT_TIME_NONE}};
-    int first;
-    int rc = cli_options_parse(&report_command, argc, argv, &a->common, a, &first);
-    if (rc != 0)
-        return rc;
-    a->db_path = a->common.db_path;
+    report_args_t *a = call->own;
     if (a->run_id != 0 && a->scenario != NULL) {
         fprintf(stderr, "chunksim report: --run and --scenario both select the run; give one\n");
         return CLI_EXIT_USAGE;
@@ -96,7 +92,7 @@ static int report_parse(int argc, char **argv, report_args_t *a)
                 a->window);
         return CLI_EXIT_USAGE;
     }
-    a->html.db_path = a->db_path;
+    a->html.db_path = a->common.db_path;
     return 0;
 }
 
@@ -127,7 +123,7 @@ static int report_select(sqlite3 *db, const report_args_t *a, int64_t **ids, siz
         }
     }
     if (rc < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
+        fprintf(stderr, "chunksim report: %s: %s\n", a->common.db_path, err);
         return rc;
     }
     *ids = malloc(sizeof(**ids));
@@ -145,7 +141,7 @@ static int report_text_all(sqlite3 *db, const report_args_t *a, const int64_t *i
     for (size_t i = 0; i < n; i++) {
         report_run_t run;
         if (report_run_load(db, ids[i], &run, err, sizeof(err)) < 0) {
-            fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
+            fprintf(stderr, "chunksim report: %s: %s\n", a->common.db_path, err);
             return CLI_EXIT_USAGE;
         }
         if (i > 0) {
@@ -166,12 +162,13 @@ static int report_page(sqlite3 *db, const report_args_t *a, int64_t run_id,
 {
     char err[256];
     if (run_id == 0) {
-        fprintf(stderr, "chunksim report: %s: no run to show in %s\n", a->db_path, a->html_path);
+        fprintf(stderr, "chunksim report: %s: no run to show in %s\n", a->common.db_path,
+                a->html_path);
         return CLI_EXIT_USAGE;
     }
     report_run_t run;
     if (report_run_load(db, run_id, &run, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
+        fprintf(stderr, "chunksim report: %s: %s\n", a->common.db_path, err);
         return CLI_EXIT_USAGE;
     }
     FILE *out = fopen(a->html_path, "w");
@@ -236,54 +233,49 @@ static int report_cells_of(sqlite3 *db, const report_args_t *a, report_cells_t *
         return 0;
     }
     if (report_cells_load(db, cs, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a->db_path, err);
+        fprintf(stderr, "chunksim report: %s: %s\n", a->common.db_path, err);
         return CLI_EXIT_USAGE;
     }
     return 0;
 }
 
-int cli_report(int argc, char **argv)
+static int report_main(const cli_call_t *call)
 {
-    report_args_t a;
-    int rc = report_parse(argc, argv, &a);
-    if (rc != 0) {
-        return rc < 0 ? CLI_EXIT_OK : rc;
-    }
-    chunksim_rec_t rec = {0};
+    report_args_t *a = call->own;
+    sqlite3 *db = call->db;
     char err[CHUNKSIM_REC_ERRMSG_MAX];
-    if (chunksim_rec_open_readonly(&rec, a.db_path, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a.db_path, err);
-        return CLI_EXIT_USAGE;
-    }
-    sqlite3 *db = chunksim_rec_db(&rec);
     int64_t *ids = NULL, page_run = 0;
     size_t n = 0;
     report_overview_t ov = {0};
     report_cells_t cs = {0};
-    rc = report_cells_of(db, &a, &cs);
+    int rc = report_cells_of(db, a, &cs);
     if (rc == 0 && report_overview_load(db, &ov, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim report: %s: %s\n", a.db_path, err);
+        fprintf(stderr, "chunksim report: %s: %s\n", a->common.db_path, err);
         rc = CLI_EXIT_USAGE;
     }
     if (rc == 0 && cs.n > 0) {
-        rc = report_campaign(db, &a, &cs, &ov);
+        rc = report_campaign(db, a, &cs, &ov);
         report_cells_free(&cs);
         report_overview_free(&ov);
-        chunksim_rec_close(&rec);
         return rc;
     }
-    rc = rc ? rc : report_select(db, &a, &ids, &n, &page_run) < 0 ? CLI_EXIT_USAGE : 0;
-    rc = rc ? rc : report_text_all(db, &a, ids, n);
+    rc = rc ? rc : report_select(db, a, &ids, &n, &page_run) < 0 ? CLI_EXIT_USAGE : 0;
+    rc = rc ? rc : report_text_all(db, a, ids, n);
     if (rc == 0) {
         fputc('\n', stdout);
         report_text_outcomes(stdout, &ov);
         fflush(stdout);
     }
-    if (rc == 0 && a.html_path != NULL) {
-        rc = report_page(db, &a, page_run, &ov);
+    if (rc == 0 && a->html_path != NULL) {
+        rc = report_page(db, a, page_run, &ov);
     }
     report_overview_free(&ov);
     free(ids);
-    chunksim_rec_close(&rec);
     return rc;
+}
+
+int cli_report(int argc, char **argv)
+{
+    report_args_t a = {.html = {.window_end_us = REPORT_TIME_NONE}};
+    return cli_command_main(&report_command, argc, argv, &a.common, &a);
 }

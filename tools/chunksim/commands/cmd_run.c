@@ -73,6 +73,8 @@ static const cli_option_t run_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn run_check, run_main;
+
 static const cli_command_t run_command = {
     .name = "run",
     .usage = "SCENARIO... [options]",
@@ -96,17 +98,15 @@ static const cli_command_t run_command = {
              "its reason says what the simulation concluded, and the summary names the\n"
              "recording error). The database row tells the same outcome and reason.\n"
              "Exit status: 0 all passed, 1 some failed, 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = -1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERANDS_SCENARIOS,
+    .check = run_check,
+    .run = run_main,
 };
 
-static int run_parse(int argc, char **argv, run_args_t *a, int *first)
+/* --glue names a library that must load before any scenario runs. */
+static int run_check(const cli_call_t *call)
 {
-    *a = (run_args_t){.glue_timeout_s = CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT};
-    int rc = cli_options_parse(&run_command, argc, argv, &a->common, a, first);
-    if (rc != 0)
-        return rc;
+    const run_args_t *a = call->own;
     char err[CHUNKSIM_GLUE_LABEL_BYTES];
     if (a->glue != NULL && chunksim_glue_open(&run_glue, a->glue, err, sizeof(err)) < 0) {
         fprintf(stderr, "chunksim run: --glue %s\n", err);
@@ -283,43 +283,44 @@ static int run_all(const run_args_t *a, char **paths, chunksim_scenario_t *scs, 
     return failed;
 }
 
-int cli_run(int argc, char **argv)
+static int run_main(const cli_call_t *call)
 {
-    run_args_t a;
-    int first;
-    int rc = run_parse(argc, argv, &a, &first);
-    if (rc != 0) {
-        return rc < 0 ? CLI_EXIT_OK : rc;
-    }
-    int nscs = argc - first;
+    const run_args_t *a = call->own;
+    int nscs = call->nops;
     chunksim_scenario_t *scs = calloc((size_t)nscs, sizeof(*scs));
-    if (scs == NULL || run_load_all(&a, nscs, argv + first, scs) != 0) {
+    if (scs == NULL || run_load_all(a, nscs, call->ops, scs) != 0) {
         free(scs);
         return CLI_EXIT_USAGE;
     }
     chunksim_rec_t rec;
-    bool recorded = a.common.db_path[0] != '\0';
+    bool recorded = a->common.db_path[0] != '\0';
     char err[512];
-    if (recorded && chunksim_rec_open(&rec, a.common.db_path, err, sizeof(err)) < 0) {
-        fprintf(stderr, "chunksim run: %s: %s\n", a.common.db_path, err);
+    if (recorded && chunksim_rec_open(&rec, a->common.db_path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "chunksim run: %s: %s\n", a->common.db_path, err);
         run_free_all(scs, nscs);
         return CLI_EXIT_USAGE;
     }
     json_t *all = json_array();
-    if (!a.common.json) {
+    if (!a->common.json) {
         cli_summary_header(stdout);
     }
     int runs = 0;
-    int failed = run_all(&a, argv + first, scs, nscs, recorded ? &rec : NULL, all, &runs);
+    int failed = run_all(a, call->ops, scs, nscs, recorded ? &rec : NULL, all, &runs);
     run_free_all(scs, nscs);
-    if (a.common.json) {
+    if (a->common.json) {
         json_dumpf(all, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
     }
-    run_summary(&a, recorded, runs, failed);
+    run_summary(a, recorded, runs, failed);
     json_decref(all);
     if (recorded) {
         chunksim_rec_close(&rec);
     }
     return (failed > 0 || run_stop) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+int cli_run(int argc, char **argv)
+{
+    run_args_t a = {.glue_timeout_s = CHUNKSIM_GLUE_TIMEOUT_S_DEFAULT};
+    return cli_command_main(&run_command, argc, argv, &a.common, &a);
 }

@@ -91,8 +91,7 @@ static int shrink_parse_max_runs(const cli_value_t *v, void *field)
     errno = 0;
     unsigned long n = strtoul(value, &end, 10);
     if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n < 1 || n > 1000000) {
-        fprintf(v->err, "%s: --%s %s: expected 1 to 1000000\n", v->tool, v->option, value);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected 1 to 1000000");
     }
     *(unsigned *)field = (unsigned)n;
     return 0;
@@ -115,6 +114,8 @@ static const cli_option_t shrink_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn shrink_check, shrink_main;
+
 static const cli_command_t shrink_command = {
     .name = "shrink",
     .usage = "SCENARIO [--seed N] [--set KEY=VALUE]... [options]\n"
@@ -125,18 +126,14 @@ static const cli_command_t shrink_command = {
     .notes = "With -q, no line per step on stderr.\n"
              "Exit status: 1 the case fails (the smallest failing case is printed), 0 it\n"
              "passes (nothing to shrink), 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = 1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERAND_SCENARIO,
+    .check = shrink_check,
+    .run = shrink_main,
 };
 
-static int shrink_parse(int argc, char **argv, shrink_args_t *a)
+static int shrink_check(const cli_call_t *call)
 {
-    *a = (shrink_args_t){.max_runs = SHRINK_MAX_RUNS};
-    int first;
-    int rc = cli_options_parse(&shrink_command, argc, argv, &a->common, a, &first);
-    if (rc != 0)
-        return rc;
+    shrink_args_t *a = call->own;
     const char *why = a->common.seed && a->common.seeds ? "--seed and --seeds: give one"
                       : a->common.seeds && !a->id       ? "--seeds only goes with --case ID"
                                                         : NULL;
@@ -144,7 +141,7 @@ static int shrink_parse(int argc, char **argv, shrink_args_t *a)
         cli_options_usage_error(&shrink_command, stderr, "%s", why);
         return CLI_EXIT_USAGE;
     }
-    a->file = argv[first];
+    a->file = call->ops[0];
     return 0;
 }
 
@@ -576,16 +573,14 @@ static void shrink_search(shrink_t *s, shrink_cand_t *cand)
 
 static int shrink_setup(const shrink_args_t *a, shrink_t *s)
 {
-    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     const chunksim_matrix_config_t cfg = {.seeds =
                                               a->common.seed ? a->common.seed : a->common.seeds,
                                           .sets = a->common.sets,
                                           .set_count = a->common.set_count};
-    if (chunksim_matrix_init(&s->m, &cfg, err, sizeof err) < 0 ||
-        chunksim_matrix_add_file(&s->m, a->file, err, sizeof err) < 0) {
-        fprintf(stderr, "chunksim shrink: %s\n", err);
+    /* With --case the file may stand for many cases: the id picks one. */
+    if (campaign_matrix_of_file(&s->m, &cfg, "shrink", a->file,
+                                a->id != NULL ? NULL : "name one with --case ID") != 0)
         return CLI_EXIT_USAGE;
-    }
     if (a->id != NULL && chunksim_matrix_find(&s->m, a->id, &s->orig) < 0) {
         fprintf(stderr,
                 "chunksim shrink: --case %s: no such case in %s (give the same --seeds and --set "
@@ -593,16 +588,10 @@ static int shrink_setup(const shrink_args_t *a, shrink_t *s)
                 a->id, a->file);
         return CLI_EXIT_USAGE;
     }
-    if (a->id == NULL && chunksim_matrix_count(&s->m) != 1) {
-        fprintf(stderr,
-                "chunksim shrink: %s stands for %" PRIu64 " cases ([matrix] lists or seeds); "
-                "name one with --case ID\n",
-                a->file, chunksim_matrix_count(&s->m));
-        return CLI_EXIT_USAGE;
-    }
     if (a->id == NULL)
         (void)chunksim_matrix_case(&s->m, 0, &s->orig);
     if (a->glue != NULL) {
+        char err[CHUNKSIM_SCENARIO_ERR_BYTES];
         if (chunksim_glue_open(&s->glue, a->glue, err, sizeof err) < 0) {
             fprintf(stderr, "chunksim shrink: --glue %s\n", err);
             return CLI_EXIT_USAGE;
@@ -638,18 +627,15 @@ static void shrink_print(shrink_t *s, const char *what, const shrink_cand_t *can
            s->have_glue ? s->glue.path : "");
 }
 
-int cli_shrink(int argc, char **argv)
+static int shrink_main(const cli_call_t *call)
 {
-    shrink_args_t a;
-    int rc = shrink_parse(argc, argv, &a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    shrink_args_t *a = call->own;
     shrink_t *s = calloc(1, sizeof *s);
     static shrink_cand_t cand, orig;
     if (s == NULL)
         return CLI_EXIT_USAGE;
-    s->a = &a;
-    rc = shrink_setup(&a, s);
+    s->a = a;
+    int rc = shrink_setup(a, s);
     if (rc == 0)
         rc = shrink_from_case(s, &cand);
     chunksim_run_result_t res;
@@ -672,7 +658,7 @@ int cli_shrink(int argc, char **argv)
         shrink_search(s, &cand);
         shrink_print(s, "shrunk", &cand, false);
         printf("%u run(s)%s; the shrunk case still fails: %s\n", s->runs,
-               s->runs >= a.max_runs ? " (--max-runs reached)" : "",
+               s->runs >= a->max_runs ? " (--max-runs reached)" : "",
                chunksim_outcome_name(s->target));
         rc = CLI_EXIT_FAILED;
     }
@@ -681,4 +667,10 @@ int cli_shrink(int argc, char **argv)
     chunksim_matrix_free(&s->m);
     free(s);
     return rc;
+}
+
+int cli_shrink(int argc, char **argv)
+{
+    shrink_args_t a = {.max_runs = SHRINK_MAX_RUNS};
+    return cli_command_main(&shrink_command, argc, argv, &a.common, &a);
 }

@@ -145,9 +145,7 @@ static int swarm_parse_p(const cli_value_t *v, void *field)
     errno = 0;
     double p = strtod(text, &end);
     if (errno != 0 || end == text || *end != '\0' || !(p > 0 && p <= 1)) {
-        fprintf(v->err, "%s: --%s %s: expected a probability, 0 < P <= 1\n", v->tool, v->option,
-                text);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected a probability, 0 < P <= 1");
     }
     *(double *)field = p;
     return 0;
@@ -161,13 +159,14 @@ static const cli_option_t swarm_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static cli_command_fn swarm_main;
+
 static const cli_command_t swarm_command = {
     .name = "swarm",
     .usage = "SCENARIO --seeds A..B [options]",
     .about_fn = swarm_about,
-    .shared = CLI_OPT_SEEDS | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_TRACE | CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES |
-              CLI_OPT_STOP,
+    .shared = CLI_OPT_BATCH | CLI_OPT_SEEDS,
+    .required = "seeds",
     .options = swarm_options,
     .notes = "On stdout: each damaging case with its repro line, the table per kind, then\n"
              "the counts. With --json, stdout is one JSON document (the cases, the counts,\n"
@@ -176,25 +175,9 @@ static const cli_command_t swarm_command = {
              "The file must stand for one case (no [matrix] lists).\n"
              "Exit status: 0 no case lost or corrupted data, 1 some did (or a run failed,\n"
              "or the swarm was interrupted), 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = 1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERAND_SCENARIO,
+    .run = swarm_main,
 };
-
-static int swarm_parse(int argc, char **argv, swarm_args_t *a)
-{
-    *a = (swarm_args_t){.p_on = 0.5};
-    int first;
-    int rc = cli_options_parse(&swarm_command, argc, argv, &a->common, a, &first);
-    if (rc != 0)
-        return rc;
-    if (a->common.seeds == NULL) {
-        cli_options_usage_error(&swarm_command, stderr, "--seeds LIST is required");
-        return CLI_EXIT_USAGE;
-    }
-    a->file = argv[first];
-    return 0;
-}
 
 /* Which kinds are on for this seed, and their settings: all from the seed's own stream. */
 static int swarm_draw(const swarm_args_t *a, uint64_t seed, swarm_case_t *sc)
@@ -250,18 +233,9 @@ static int swarm_matrix(const swarm_args_t *a, swarm_t *s, chunksim_seed_range_t
         return CLI_EXIT_USAGE;
     }
     const chunksim_matrix_config_t cfg = {.sets = a->common.sets, .set_count = a->common.set_count};
-    if (chunksim_matrix_init(&s->m, &cfg, err, sizeof err) < 0 ||
-        chunksim_matrix_add_file(&s->m, a->file, err, sizeof err) < 0) {
-        fprintf(stderr, "chunksim swarm: %s\n", err);
+    if (campaign_matrix_of_file(&s->m, &cfg, "swarm", a->file,
+                                "a swarm takes a file of one case and draws the rest") != 0)
         return CLI_EXIT_USAGE;
-    }
-    if (chunksim_matrix_count(&s->m) != 1) {
-        fprintf(stderr,
-                "chunksim swarm: %s stands for %" PRIu64 " cases ([matrix] lists or seeds); a "
-                "swarm takes a file of one case and draws the rest\n",
-                a->file, chunksim_matrix_count(&s->m));
-        return CLI_EXIT_USAGE;
-    }
     if (*nseeds > SWARM_MAX_CASES) {
         fprintf(stderr, "chunksim swarm: %" PRIu64 " seeds; at most %u in one swarm\n", *nseeds,
                 SWARM_MAX_CASES);
@@ -381,35 +355,32 @@ static json_t *swarm_verdict(const cli_batch_t *b, const void *ctx)
 
 static int swarm_execute(const swarm_args_t *a, const swarm_t *s)
 {
-    const cli_batch_config_t cfg = {
-        .matrix = &s->m,
-        .hand_cases = s->cases,
-        .case_count = s->count,
-        .jobs = a->common.jobs,
-        .db_path = a->common.db_path,
-        .trace = cli_batch_trace_of(&a->common),
-        .progress = !a->common.quiet,
-        .tool = "chunksim swarm",
-        .hide_failures = true,
-        .stop_after = a->common.stop_after,
-    };
+    cli_batch_config_t cfg = cli_batch_config_of(&a->common, "chunksim swarm");
+    cfg.matrix = &s->m;
+    cfg.hand_cases = s->cases;
+    cfg.case_count = s->count;
+    cfg.hide_failures = true; /* the hunt reports the damaging cases itself */
     const swarm_hunt_t ctx = {.a = a, .s = s};
     const campaign_hunt_t hunt = {.report = swarm_report, .verdict = swarm_verdict, .ctx = &ctx};
     return campaign_hunt_run(&cfg, &a->common, &hunt);
 }
 
-int cli_swarm(int argc, char **argv)
+static int swarm_main(const cli_call_t *call)
 {
-    swarm_args_t a;
-    int rc = swarm_parse(argc, argv, &a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    swarm_args_t *a = call->own;
+    a->file = call->ops[0];
     swarm_t s = {0};
-    rc = swarm_build(&a, &s);
-    if (rc == 0 && a.list)
+    int rc = swarm_build(a, &s);
+    if (rc == 0 && a->list)
         swarm_list(&s);
     else if (rc == 0)
-        rc = swarm_execute(&a, &s);
+        rc = swarm_execute(a, &s);
     swarm_free(&s);
     return rc;
+}
+
+int cli_swarm(int argc, char **argv)
+{
+    swarm_args_t a = {.p_on = 0.5};
+    return cli_command_main(&swarm_command, argc, argv, &a.common, &a);
 }

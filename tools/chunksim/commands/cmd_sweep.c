@@ -39,7 +39,6 @@ typedef struct {
     sweep_mode_t mode;
     uint64_t depth; /* exhaustive: cuts per sequence (reboots per run) */
     int on;         /* campaign_op_kind_t, or -1: every op */
-    bool have_mode;
     cli_common_t common;
     bool list;
 } sweep_args_t;
@@ -79,17 +78,13 @@ static int sweep_parse_mode(const char *text, sweep_args_t *a)
 /* --power-loss MODE; field is the whole sweep_args_t. */
 static int sweep_option_mode(const cli_value_t *v, void *field)
 {
-    sweep_args_t *a = field;
-    a->have_mode = true;
-    return sweep_parse_mode(v->text, a);
+    return sweep_parse_mode(v->text, field);
 }
 
 static int sweep_option_on(const cli_value_t *v, void *field)
 {
     if ((*(int *)field = campaign_op_kind_parse(v->text)) < 0) {
-        fprintf(v->err, "%s: --%s %s: expected read, program or erase\n", v->tool, v->option,
-                v->text);
-        return CLI_EXIT_USAGE;
+        return cli_options_refuse(v, "expected read, program or erase");
     }
     return 0;
 }
@@ -134,14 +129,15 @@ static void sweep_about(FILE *out)
             SWEEP_MAX_DEPTH);
 }
 
+static cli_command_fn sweep_main;
+
 static const cli_command_t sweep_command = {
     .name = "sweep",
     .usage = "SCENARIO --power-loss MODE [options]",
     .about_fn = sweep_about,
-    .shared = CLI_OPT_SEED | CLI_OPT_SET | CLI_OPT_JOBS | CLI_OPT_DB_RECORD | CLI_OPT_NO_TRACE |
-              CLI_OPT_TRACE | CLI_OPT_JUNIT | CLI_OPT_QUIET | CLI_OPT_JSON | CLI_OPT_MAX_FAILURES |
-              CLI_OPT_STOP,
+    .shared = CLI_OPT_BATCH | CLI_OPT_SEED,
     .options = sweep_options,
+    .required = "power-loss",
     .notes = "On stdout: the reference run, each cut sequence that loses or corrupts data with\n"
              "its repro line, the list of them and the tally, then the counts. With --json,\n"
              "stdout is one JSON document (the cases, the counts, and the verdict: every cut\n"
@@ -155,25 +151,9 @@ static const cli_command_t sweep_command = {
                                  "Exit status: 0 no sequence loses or corrupts data, 1 some do (or "
                                  "a run\n"
                                  "failed, or the sweep was interrupted), 2 usage or input error.\n",
-    .min_args = 1,
-    .max_args = 1,
-    .no_args = "no scenario file given",
+    .operands = CLI_OPERAND_SCENARIO,
+    .run = sweep_main,
 };
-
-static int sweep_parse(int argc, char **argv, sweep_args_t *a)
-{
-    *a = (sweep_args_t){.on = -1, .depth = 1};
-    int first;
-    int rc = cli_options_parse(&sweep_command, argc, argv, &a->common, a, &first);
-    if (rc != 0)
-        return rc;
-    if (!a->have_mode) {
-        cli_options_usage_error(&sweep_command, stderr, "--power-loss MODE is required");
-        return CLI_EXIT_USAGE;
-    }
-    a->file = argv[first];
-    return 0;
-}
 
 /* The matrix of the file alone: the sweep's own override first, so --set can undo it. */
 static int sweep_matrix(const sweep_args_t *a, chunksim_matrix_t *m)
@@ -188,24 +168,10 @@ static int sweep_matrix(const sweep_args_t *a, chunksim_matrix_t *m)
     }
     for (size_t i = 0; i < a->common.set_count; i++)
         sets[n++] = a->common.sets[i];
-    char err[CHUNKSIM_SCENARIO_ERR_BYTES];
     const chunksim_matrix_config_t cfg = {.seeds = a->common.seed, .sets = sets, .set_count = n};
-    if (chunksim_matrix_init(m, &cfg, err, sizeof err) < 0 ||
-        chunksim_matrix_add_file(m, a->file, err, sizeof err) < 0) {
-        fprintf(stderr, "chunksim sweep: %s\n", err);
-        chunksim_matrix_free(m);
-        return CLI_EXIT_USAGE;
-    }
-    if (chunksim_matrix_count(m) != 1) {
-        fprintf(stderr,
-                "chunksim sweep: %s stands for %" PRIu64 " cases ([matrix] lists or seeds); a "
-                "sweep takes one: pick values with --set and --seed, or use a file without "
-                "[matrix]\n",
-                a->file, chunksim_matrix_count(m));
-        chunksim_matrix_free(m);
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
+    return campaign_matrix_of_file(m, &cfg, "sweep", a->file,
+                                   "a sweep takes one: pick values with --set and --seed, or use "
+                                   "a file without [matrix]");
 }
 
 /* The first cut points of the mode for n operations, ascending, no duplicates. */
@@ -441,18 +407,11 @@ static int sweep_execute(const sweep_args_t *a, const chunksim_matrix_t *m,
         return CLI_EXIT_USAGE;
     for (size_t i = 0; i < q->count; i++)
         cases[i] = i;
-    const cli_batch_config_t cfg = {
-        .matrix = m,
-        .cases = cases,
-        .case_count = q->count,
-        .jobs = a->common.jobs,
-        .db_path = a->common.db_path,
-        .trace = cli_batch_trace_of(&a->common),
-        .progress = !a->common.quiet,
-        .tool = "chunksim sweep",
-        .hide_failures = true,
-        .stop_after = a->common.stop_after,
-    };
+    cli_batch_config_t cfg = cli_batch_config_of(&a->common, "chunksim sweep");
+    cfg.matrix = m;
+    cfg.cases = cases;
+    cfg.case_count = q->count;
+    cfg.hide_failures = true; /* the hunt reports the damaging sequences itself */
     const sweep_hunt_t ctx = {.a = a, .ops = ops, .q = q};
     const campaign_hunt_t hunt = {.report = sweep_report, .verdict = sweep_verdict, .ctx = &ctx};
     int exit_code = campaign_hunt_run(&cfg, &a->common, &hunt);
@@ -495,34 +454,39 @@ static int sweep_reference(const chunksim_matrix_t *m, campaign_ops_t *ops, uint
     return 0;
 }
 
-int cli_sweep(int argc, char **argv)
+static int sweep_main(const cli_call_t *call)
 {
-    sweep_args_t a;
-    int rc = sweep_parse(argc, argv, &a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    sweep_args_t *a = call->own;
+    a->file = call->ops[0];
+    int rc;
     chunksim_matrix_t m;
-    if ((rc = sweep_matrix(&a, &m)) != 0)
+    if ((rc = sweep_matrix(a, &m)) != 0)
         return rc;
     campaign_ops_t ops;
     uint64_t n = 0;
     chunksim_outcome_t ref_outcome;
-    if ((rc = sweep_reference(&m, &ops, &n, &ref_outcome, a.common.json ? stderr : stdout)) != 0) {
+    if ((rc = sweep_reference(&m, &ops, &n, &ref_outcome, a->common.json ? stderr : stdout)) != 0) {
         chunksim_matrix_free(&m);
         return rc;
     }
     sweep_seqs_t q = {0};
-    if (sweep_sequences(&a, &m, n, &q) < 0 || (q.count > 0 && sweep_add_cuts(&m, &q) < 0))
+    if (sweep_sequences(a, &m, n, &q) < 0 || (q.count > 0 && sweep_add_cuts(&m, &q) < 0))
         rc = CLI_EXIT_USAGE;
     if (rc == 0 && q.count == 0) {
         printf("no cut points\n");
         rc = campaign_outcome_is_damage(ref_outcome) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
-    } else if (rc == 0 && a.list)
+    } else if (rc == 0 && a->list)
         sweep_list(&m, &q);
     else if (rc == 0)
-        rc = sweep_execute(&a, &m, &ops, &q);
+        rc = sweep_execute(a, &m, &ops, &q);
     sweep_seqs_free(&q);
     campaign_ops_free(&ops);
     chunksim_matrix_free(&m);
     return rc;
+}
+
+int cli_sweep(int argc, char **argv)
+{
+    sweep_args_t a = {.on = -1, .depth = 1};
+    return cli_command_main(&sweep_command, argc, argv, &a.common, &a);
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,20 +55,33 @@ static uint64_t col_u64(sqlite3_stmt *st, int i)
     return (uint64_t)sqlite3_column_int64(st, i);
 }
 
+/* The text columns of DBREAD_RUN_SELECT, each copied into its dbread_run_t field. */
+static const struct {
+    int column;
+    size_t field;
+} dbread_texts[] = {
+    {1, offsetof(dbread_run_t, scenario)},      {2, offsetof(dbread_run_t, config_text)},
+    {4, offsetof(dbread_run_t, mode)},          {5, offsetof(dbread_run_t, reader)},
+    {6, offsetof(dbread_run_t, glue)},          {7, offsetof(dbread_run_t, status)},
+    {8, offsetof(dbread_run_t, outcome)},       {9, offsetof(dbread_run_t, reason)},
+    {24, offsetof(dbread_run_t, tool_version)}, {25, offsetof(dbread_run_t, case_id)},
+    {26, offsetof(dbread_run_t, case_file)},    {27, offsetof(dbread_run_t, case_cell)},
+};
+#define DBREAD_TEXTS (sizeof dbread_texts / sizeof dbread_texts[0])
+
+static char **dbread_text(dbread_run_t *r, size_t i)
+{
+    return (char **)((char *)r + dbread_texts[i].field);
+}
+
 static int row_read(sqlite3_stmt *st, dbread_run_t *r)
 {
     bool oom = false;
     *r = (dbread_run_t){0};
+    for (size_t i = 0; i < DBREAD_TEXTS; i++)
+        *dbread_text(r, i) = col_text(st, dbread_texts[i].column, &oom);
     r->run_id = sqlite3_column_int64(st, 0);
-    r->scenario = col_text(st, 1, &oom);
-    r->config_text = col_text(st, 2, &oom);
     r->seed = col_u64(st, 3);
-    r->mode = col_text(st, 4, &oom);
-    r->reader = col_text(st, 5, &oom);
-    r->glue = col_text(st, 6, &oom);
-    r->status = col_text(st, 7, &oom);
-    r->outcome = col_text(st, 8, &oom);
-    r->reason = col_text(st, 9, &oom);
     r->has_metrics = sqlite3_column_type(st, 12) != SQLITE_NULL;
     r->safety_ok = sqlite3_column_int(st, 10) != 0;
     r->liveness_ok = sqlite3_column_int(st, 11) != 0;
@@ -83,10 +97,6 @@ static int row_read(sqlite3_stmt *st, dbread_run_t *r)
     r->retries = col_u64(st, 21);
     r->faults_injected = col_u64(st, 22);
     r->violations = col_u64(st, 23);
-    r->tool_version = col_text(st, 24, &oom);
-    r->case_id = col_text(st, 25, &oom);
-    r->case_file = col_text(st, 26, &oom);
-    r->case_cell = col_text(st, 27, &oom);
     if (oom || r->scenario == NULL || r->config_text == NULL || r->mode == NULL ||
         r->reader == NULL || r->status == NULL) {
         dbread_run_free(r);
@@ -188,18 +198,8 @@ int dbread_runs_latest(sqlite3 *db, bool by_case, dbread_run_t **runs, size_t *c
 
 void dbread_run_free(dbread_run_t *run)
 {
-    free(run->scenario);
-    free(run->config_text);
-    free(run->mode);
-    free(run->reader);
-    free(run->glue);
-    free(run->status);
-    free(run->outcome);
-    free(run->reason);
-    free(run->tool_version);
-    free(run->case_id);
-    free(run->case_file);
-    free(run->case_cell);
+    for (size_t i = 0; i < DBREAD_TEXTS; i++)
+        free(*dbread_text(run, i));
     *run = (dbread_run_t){0};
 }
 
