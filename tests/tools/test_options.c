@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "chunksim_test_main.h"
 
 typedef struct {
     cli_common_t common;
@@ -380,20 +381,16 @@ static void test_a_required_option_is_named(void **state)
     free(err);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_without_options),
-        cmocka_unit_test(test_every_shared_option_lands_in_its_field),
-        cmocka_unit_test(test_own_options_by_kind),
-        cmocka_unit_test(test_a_typo_is_one_line_with_the_nearest_option),
-        cmocka_unit_test(test_usage_errors_are_one_line),
-        cmocka_unit_test(test_one_set_limit),
-        cmocka_unit_test(test_help_is_generated_from_both_tables),
-        cmocka_unit_test(test_nearest_word),
-        cmocka_unit_test(test_command_main_runs_check_then_run),
-        cmocka_unit_test(test_command_main_stops_before_run),
-        cmocka_unit_test(test_a_required_option_is_named),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CHUNKSIM_TEST_MAIN({
+    cmocka_unit_test(test_defaults_without_options),
+    cmocka_unit_test(test_every_shared_option_lands_in_its_field),
+    cmocka_unit_test(test_own_options_by_kind),
+    cmocka_unit_test(test_a_typo_is_one_line_with_the_nearest_option),
+    cmocka_unit_test(test_usage_errors_are_one_line),
+    cmocka_unit_test(test_one_set_limit),
+    cmocka_unit_test(test_help_is_generated_from_both_tables),
+    cmocka_unit_test(test_nearest_word),
+    cmocka_unit_test(test_command_main_runs_check_then_run),
+    cmocka_unit_test(test_command_main_stops_before_run),
+    cmocka_unit_test(test_a_required_option_is_named),
+})
