@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "chunksim/matrix.h"
 
+#include "chunksim/error.h"
 #include "chunksim/sha256.h"
 #include "util_internal.h"
 
@@ -21,7 +22,7 @@
 /* Values in one list; a longer list is better written as several files or generated. */
 #define MATRIX_VALUES_MAX 4096
 
-#define matrix_fail(...) chunksim__fail(-EINVAL, __VA_ARGS__)
+#define matrix_fail(...) chunksim_err_format(-EINVAL, __VA_ARGS__)
 
 static const char *matrix_basename(const char *path)
 {
@@ -88,7 +89,7 @@ int chunksim_matrix_seeds_parse(const char *text, chunksim_seed_range_t **ranges
     if (copy == NULL || r == NULL) {
         free(copy);
         free(r);
-        return chunksim__fail(-ENOMEM, err, errlen, "seeds: out of memory");
+        return chunksim_err_format(-ENOMEM, err, errlen, "seeds: out of memory");
     }
     size_t n = 0;
     int rc = 0;
@@ -114,8 +115,8 @@ int chunksim_matrix_seeds_parse(const char *text, chunksim_seed_range_t **ranges
             uint64_t span = r[i].last - r[i].first;
             if (rc == 0 &&
                 (span >= CHUNKSIM_MATRIX_CASES_MAX || total + span + 1 > CHUNKSIM_MATRIX_CASES_MAX))
-                rc =
-                    chunksim__fail(-E2BIG, err, errlen, "seeds \"%s\": more than 2^48 seeds", text);
+                rc = chunksim_err_format(-E2BIG, err, errlen, "seeds \"%s\": more than 2^48 seeds",
+                                         text);
             total += span + 1;
         }
     }
@@ -186,8 +187,8 @@ int chunksim_matrix_init(chunksim_matrix_t *m, const chunksim_matrix_config_t *c
     if (cfg == NULL)
         return 0;
     if (cfg->set_count >= CHUNKSIM_MATRIX_SETS_MAX)
-        return chunksim__fail(-E2BIG, err, errlen, "at most %d overrides",
-                              CHUNKSIM_MATRIX_SETS_MAX - 1);
+        return chunksim_err_format(-E2BIG, err, errlen, "at most %d overrides",
+                                   CHUNKSIM_MATRIX_SETS_MAX - 1);
     for (size_t i = 0; i < cfg->set_count; i++) {
         if (!set_well_formed(cfg->sets[i]))
             return matrix_fail(err, errlen,
@@ -206,14 +207,14 @@ int chunksim_matrix_init(chunksim_matrix_t *m, const chunksim_matrix_config_t *c
         m->sets_ = calloc(cfg->set_count, sizeof *m->sets_);
         if (m->sets_ == NULL) {
             chunksim_matrix_free(m);
-            return chunksim__fail(-ENOMEM, err, errlen, "out of memory");
+            return chunksim_err_format(-ENOMEM, err, errlen, "out of memory");
         }
         for (size_t i = 0; i < cfg->set_count; i++) {
             m->sets_[i] = strdup(cfg->sets[i]);
             m->set_count_++;
             if (m->sets_[i] == NULL) {
                 chunksim_matrix_free(m);
-                return chunksim__fail(-ENOMEM, err, errlen, "out of memory");
+                return chunksim_err_format(-ENOMEM, err, errlen, "out of memory");
             }
         }
     }
@@ -264,18 +265,19 @@ static int matrix_recount(chunksim_matrix_t *m, char *err, size_t errlen)
     for (size_t i = 0; i < m->file_count; i++) {
         chunksim_matrix_file_t *f = &m->files[i];
         if (m->set_count_ + f->axis_count > CHUNKSIM_MATRIX_SETS_MAX)
-            return chunksim__fail(-E2BIG, err, errlen,
-                                  "%s: at most %d overrides per case (--set options and lists)",
-                                  f->path, CHUNKSIM_MATRIX_SETS_MAX);
+            return chunksim_err_format(
+                -E2BIG, err, errlen, "%s: at most %d overrides per case (--set options and lists)",
+                f->path, CHUNKSIM_MATRIX_SETS_MAX);
         uint64_t n = f->seed_count;
         for (size_t a = 0; a < f->axis_count; a++) {
             if (n > CHUNKSIM_MATRIX_CASES_MAX / f->axes[a].count)
-                return chunksim__fail(-E2BIG, err, errlen, "%s: more than 2^48 cases", f->path);
+                return chunksim_err_format(-E2BIG, err, errlen, "%s: more than 2^48 cases",
+                                           f->path);
             n *= f->axes[a].count;
         }
         if (total + n > CHUNKSIM_MATRIX_CASES_MAX)
-            return chunksim__fail(-E2BIG, err, errlen, "%s: the matrix exceeds 2^48 cases",
-                                  f->path);
+            return chunksim_err_format(-E2BIG, err, errlen, "%s: the matrix exceeds 2^48 cases",
+                                       f->path);
         f->first_case = total;
         f->case_count = n;
         total += n;
@@ -338,7 +340,7 @@ static int axis_build(const chunksim_matrix_file_t *f, chunksim_matrix_axis_t *a
     a->sets = calloc(count, sizeof *a->sets);
     if (a->key == NULL || a->sets == NULL) {
         axis_free(a);
-        return chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", where);
+        return chunksim_err_format(-ENOMEM, err, errlen, "%s: out of memory", where);
     }
     for (size_t i = 0; i < count; i++) {
         int rc = 0;
@@ -350,7 +352,7 @@ static int axis_build(const chunksim_matrix_file_t *f, chunksim_matrix_axis_t *a
         }
         if (rc == 0 && asprintf(&a->sets[i], "%s=%s", key, values[i]) < 0) {
             a->sets[i] = NULL;
-            rc = chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", where);
+            rc = chunksim_err_format(-ENOMEM, err, errlen, "%s: out of memory", where);
         }
         a->count += a->sets[i] != NULL;
         if (rc == 0 && (rc = axis_check_value(f, a->sets[i], why, sizeof why)) < 0)
@@ -372,7 +374,7 @@ static int file_append_axis(chunksim_matrix_file_t *f, const char *key, const ch
         return rc;
     chunksim_matrix_axis_t *axes = realloc(f->axes, (f->axis_count + 1) * sizeof *axes);
     if (axes == NULL)
-        return chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", where);
+        return chunksim_err_format(-ENOMEM, err, errlen, "%s: out of memory", where);
     f->axes = axes;
     rc = axis_build(f, &axes[f->axis_count], key, values, count, where, err, errlen);
     if (rc < 0)
@@ -455,7 +457,7 @@ static int matrix_line(chunksim_matrix_file_t *f, char *s, uint32_t line, char *
         return file_set_seeds(f, value, where, err, errlen);
     const char **items = calloc(MATRIX_VALUES_MAX + 1, sizeof *items);
     if (items == NULL)
-        return chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", where);
+        return chunksim_err_format(-ENOMEM, err, errlen, "%s: out of memory", where);
     size_t n = split_values(value, items, MATRIX_VALUES_MAX + 1);
     int rc = n > MATRIX_VALUES_MAX
                  ? matrix_fail(err, errlen, "%s: more than %d values", where, MATRIX_VALUES_MAX)
@@ -469,7 +471,7 @@ static int read_text(const char *path, char **text, char *err, size_t errlen)
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
         int e = errno;
-        return chunksim__fail(-e, err, errlen, "%s: cannot read: %s", path, strerror(e));
+        return chunksim_err_format(-e, err, errlen, "%s: cannot read: %s", path, strerror(e));
     }
     char *buf = NULL;
     size_t len = 0;
@@ -482,7 +484,7 @@ static int read_text(const char *path, char **text, char *err, size_t errlen)
     fclose(fp);
     if (mem == NULL || fclose(mem) != 0 || bad) {
         free(buf);
-        return chunksim__fail(-EIO, err, errlen, "%s: cannot read", path);
+        return chunksim_err_format(-EIO, err, errlen, "%s: cannot read", path);
     }
     *text = buf;
     return 0;
@@ -559,7 +561,7 @@ int chunksim_matrix_add_file(chunksim_matrix_t *m, const char *path, char *err, 
     }
     chunksim_matrix_file_t *files = realloc(m->files, (m->file_count + 1) * sizeof *files);
     if (files == NULL)
-        return chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", path);
+        return chunksim_err_format(-ENOMEM, err, errlen, "%s: out of memory", path);
     m->files = files;
     chunksim_matrix_file_t *f = &files[m->file_count];
     memset(f, 0, sizeof *f);
@@ -568,11 +570,11 @@ int chunksim_matrix_add_file(chunksim_matrix_t *m, const char *path, char *err, 
         return rc;
     f->path = strdup(path);
     if (f->path == NULL)
-        rc = chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", path);
+        rc = chunksim_err_format(-ENOMEM, err, errlen, "%s: out of memory", path);
     if (rc == 0)
         rc = file_read_matrix(f, err, errlen);
     if (rc == 0 && file_seeds_from_matrix(m, f) < 0)
-        rc = chunksim__fail(-ENOMEM, err, errlen, "%s: out of memory", path);
+        rc = chunksim_err_format(-ENOMEM, err, errlen, "%s: out of memory", path);
     if (rc == 0) {
         m->file_count++;
         rc = matrix_recount(m, err, errlen);

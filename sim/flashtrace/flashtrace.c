@@ -4,6 +4,7 @@
  * operations from 0 in issue order, refused ones included; a trace keeps that
  * numbering, so a rule "op=N" hits the same operation the trace says failed.
  */
+#include "chunksim/error.h"
 #include "chunksim/flashtrace.h"
 
 #include "chunksim/recorder.h"
@@ -23,7 +24,7 @@
 #include <strings.h>
 
 /* Every refusal of a trace file is an invalid input. */
-#define trace_fail(...) chunksim__fail(-EINVAL, __VA_ARGS__)
+#define trace_fail(...) chunksim_err_format(-EINVAL, __VA_ARGS__)
 
 const char *chunksim_flashtrace_kind_name(chunksim_flashtrace_kind_t kind)
 {

@@ -3,6 +3,7 @@
  * model form with the same meaning; where the model's vocabulary differs
  * (spikes, on= counting, stuck bits) the conversion is spelled out here.
  */
+#include "chunksim/error.h"
 #include "chunksim/flashmap.h"
 #include "scenario_internal.h"
 #include "util_internal.h"
@@ -15,7 +16,7 @@
 #include <string.h>
 
 /* Every refusal of a flash map is an invalid input. */
-#define map_fail(...) chunksim__fail(-EINVAL, __VA_ARGS__)
+#define map_fail(...) chunksim_err_format(-EINVAL, __VA_ARGS__)
 
 /* Scenario latencies are fractional us; the model's are whole us, rounded to nearest. */
 static uint64_t round_us(double us)

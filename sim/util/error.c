@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* strerrorname_np */
 #include "chunksim/error.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,4 +129,15 @@ const char *chunksim_errname(int err)
         return own != NULL ? own : "UNKNOWN";
     }
     return "UNKNOWN";
+}
+
+int chunksim_err_format(int code, char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err != NULL && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
 }

@@ -1,19 +1,6 @@
 #include "util_internal.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-
-int chunksim__fail(int code, char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 char *chunksim__trim(char *s)
 {

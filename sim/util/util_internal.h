@@ -7,13 +7,6 @@
 
 #include <stddef.h>
 
-/*
- * Formats the message into err (when err is not NULL and errlen > 0) and
- * returns code: a parser's "say why, then fail" in one call.
- */
-__attribute__((format(printf, 4, 5))) int chunksim__fail(int code, char *err, size_t errlen,
-                                                         const char *fmt, ...);
-
 /* s without its leading and trailing blanks (spaces, tabs); cuts s in place. */
 char *chunksim__trim(char *s);
 

@@ -83,8 +83,25 @@ static void test_conversions_keep_success_and_zero_reads_ok(void **state)
     assert_string_equal(chunksim_strerror(-20999), "unknown error");
 }
 
+/* The message goes where the caller asked, cut to its buffer; the code comes back either way. */
+static void test_err_format_says_why_and_returns_the_code(void **state)
+{
+    (void)state;
+    char err[16];
+    assert_int_equal(chunksim_err_format(-EINVAL, err, sizeof err, "no run %d", 42), -EINVAL);
+    assert_string_equal(err, "no run 42");
+    assert_int_equal(chunksim_err_format(-EIO, err, 8, "%s", "a longer message"), -EIO);
+    assert_string_equal(err, "a longe");
+    strcpy(err, "kept");
+    assert_int_equal(chunksim_err_format(CHUNKSIM_E_AMBIGUOUS, err, 0, "ignored"),
+                     CHUNKSIM_E_AMBIGUOUS);
+    assert_string_equal(err, "kept");
+    assert_int_equal(chunksim_err_format(-ENOMEM, NULL, 16, "ignored"), -ENOMEM);
+}
+
 CHUNKSIM_TEST_MAIN({
     cmocka_unit_test(test_every_own_code_has_a_distinct_name_and_text),
     cmocka_unit_test(test_same_magnitude_from_each_origin_reads_differently),
     cmocka_unit_test(test_conversions_keep_success_and_zero_reads_ok),
+    cmocka_unit_test(test_err_format_says_why_and_returns_the_code),
 })

@@ -20,6 +20,8 @@
 #ifndef CHUNKSIM_ERROR_H
 #define CHUNKSIM_ERROR_H
 
+#include <stddef.h>
+
 #define CHUNKSIM_ERRNO_MAP(X)                                                                      \
     X(INVAL, -20001, "invalid argument")                                                           \
     X(BUSY, -20002, "already in use (pending or in flight)")                                       \
@@ -57,5 +59,13 @@ const char *chunksim_strerror(int err);
  * "core WINDOW", "flash BUSY", "errno EINVAL", "libuv EOF"; never NULL.
  */
 const char *chunksim_errname(int err);
+
+/*
+ * Formats the message into err (when err is not NULL and errlen > 0) and
+ * returns code, so that a function that says why it failed does both in one
+ * statement: return chunksim_err_format(-EINVAL, err, errlen, "no run %d", id);
+ */
+__attribute__((format(printf, 4, 5))) int chunksim_err_format(int code, char *err, size_t errlen,
+                                                              const char *fmt, ...);
 
 #endif

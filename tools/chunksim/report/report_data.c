@@ -3,13 +3,13 @@
 
 #include "grow.h"
 
+#include "chunksim/error.h"
 #include "chunksim/link.h"
 #include "chunksim/scenario.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,28 +70,17 @@ static void str_free_all(struct report_str_ *pool)
 
 /* ---- SQLite helpers ---- */
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 static int sql_fail(sqlite3 *db, char *err, size_t errlen, const char *what)
 {
-    return fail(err, errlen, -EIO, "%s: %s", what, sqlite3_errmsg(db));
+    return chunksim_err_format(-EIO, err, errlen, "%s: %s", what, sqlite3_errmsg(db));
 }
 
 static int sql_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
         /* A database without our tables: the usual cause is a file that is not a recording. */
-        return fail(err, errlen, -EINVAL, "not a readable chunksim recording (%s)",
-                    sqlite3_errmsg(db));
+        return chunksim_err_format(-EINVAL, err, errlen, "not a readable chunksim recording (%s)",
+                                   sqlite3_errmsg(db));
     }
     return 0;
 }
@@ -285,7 +274,8 @@ static int load_row(load_t *L, int64_t run_id)
         r->config_text = keep(L, col_text(st, 17));
         rc = 0;
     } else if (step == SQLITE_DONE) {
-        rc = fail(L->err, L->errlen, -EINVAL, "no run %" PRId64 " in the database", run_id);
+        rc = chunksim_err_format(-EINVAL, L->err, L->errlen, "no run %" PRId64 " in the database",
+                                 run_id);
     } else {
         rc = sql_fail(L->db, L->err, L->errlen, "reading the run");
     }
@@ -313,7 +303,8 @@ static int load_rows(load_t *L, const char *sql, int (*fn)(load_t *, sqlite3_stm
         rc = sql_fail(L->db, L->err, L->errlen, "reading the trace");
     }
     if (rc == -ENOMEM) {
-        fail(L->err, L->errlen, rc, "out of memory reading run %" PRId64, L->run->run_id);
+        chunksim_err_format(rc, L->err, L->errlen, "out of memory reading run %" PRId64,
+                            L->run->run_id);
     }
     sqlite3_finalize(st);
     return rc;
@@ -731,7 +722,8 @@ int report_run_load(sqlite3 *db, int64_t run_id, report_run_t *run, char *err, s
     load_t L = {.db = db, .run = run, .err = err, .errlen = errlen, .msg_hdr = 1};
     int rc = load_row(&L, run_id);
     if (rc == 0 && L.oom) {
-        rc = fail(err, errlen, -ENOMEM, "out of memory reading run %" PRId64, run_id);
+        rc =
+            chunksim_err_format(-ENOMEM, err, errlen, "out of memory reading run %" PRId64, run_id);
     }
     rc = rc < 0 ? rc : load_trace(&L);
     if (rc == 0) {
@@ -744,7 +736,7 @@ int report_run_load(sqlite3 *db, int64_t run_id, report_run_t *run, char *err, s
         rc = derive_flash_busy(run);
         rc = rc < 0 ? rc : derive_window_fill(run, &cfg);
         if (rc < 0) {
-            fail(err, errlen, rc, "out of memory deriving run %" PRId64, run_id);
+            chunksim_err_format(rc, err, errlen, "out of memory deriving run %" PRId64, run_id);
         }
     }
     if (rc < 0) {
@@ -801,7 +793,8 @@ int report_run_latest(sqlite3 *db, const char *name, int64_t *run_id, char *err,
                      "ON s.scenario_id = r.scenario_id WHERE s.name = ?1",
                      name, 0, run_id, &found, err, errlen);
     if (rc == 0 && !found) {
-        rc = fail(err, errlen, -EINVAL, "no run of scenario '%s' in the database", name);
+        rc = chunksim_err_format(-EINVAL, err, errlen, "no run of scenario '%s' in the database",
+                                 name);
     }
     return rc;
 }
@@ -825,7 +818,7 @@ int report_run_ids(sqlite3 *db, int64_t **ids, size_t *n, char *err, size_t errl
     int step = SQLITE_DONE;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (cli_grow((void **)ids, &cap, *n, sizeof(**ids), 256) < 0) {
-            rc = fail(err, errlen, -ENOMEM, "out of memory listing runs");
+            rc = chunksim_err_format(-ENOMEM, err, errlen, "out of memory listing runs");
         } else {
             (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
         }
@@ -939,7 +932,7 @@ int report_overview_load(sqlite3 *db, report_overview_t *ov, char *err, size_t e
     sqlite3_finalize(st);
     rc = rc < 0 ? rc : overview_outcomes(db, ov, &oom, err, errlen);
     if (rc == -ENOMEM || (rc == 0 && oom)) {
-        rc = fail(err, errlen, -ENOMEM, "out of memory reading the runs");
+        rc = chunksim_err_format(-ENOMEM, err, errlen, "out of memory reading the runs");
     }
     if (rc < 0) {
         report_overview_free(ov);
