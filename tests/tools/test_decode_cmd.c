@@ -191,7 +191,6 @@ static void db_chunks(int64_t run_id)
     sqlite3_close(db);
 }
 
-/* Every starter scenario, as the library has it, recorded into one temporary database. */
 /* The whole delivered stream in order, then the event chunk. */
 static int *order_all(size_t *n)
 {
@@ -205,6 +204,7 @@ static int *order_all(size_t *n)
     return o;
 }
 
+/* Every starter scenario, as the library has it, recorded into one temporary database. */
 static int group_setup(void **state)
 {
     (void)state;

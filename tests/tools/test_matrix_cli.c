@@ -49,11 +49,12 @@ static const char long_ini[] = ONE_INI "[matrix]\nseeds = 1..100000\n";
 
 /*
  * Runs "chunksim ARGS" through the shell; stdout lands in out, stderr in err_text. ARGS is a
- * format, a string literal: chunksim_test_shell() formats it, the binary's path put before it.
+ * format, a string literal: chunksim_test_shell() formats it, after the binary's path (an
+ * argument, not part of the format: a build directory may hold a '%').
  */
-#define cli(...)                                                                                   \
-    chunksim_test_shell(out, sizeof out, err_text, sizeof err_text,                                \
-                        "'" CHUNKSIM_BIN "' " __VA_ARGS__)
+#define cli(fmt, ...)                                                                              \
+    chunksim_test_shell(out, sizeof out, err_text, sizeof err_text, "'%s' " fmt, CHUNKSIM_BIN,     \
+                        ##__VA_ARGS__)
 
 static void expect_exit(int got, int want)
 {

@@ -36,17 +36,17 @@ static const char small_ini[] = "[coredump]\nsize_bytes = 4KiB\n[flash]\nsize_by
 /*
  * Runs "PREFIX chunksim ARGS" through the shell; stdout lands in out, stderr in err_text.
  * PREFIX (shell words) and ARGS (a format) are string literals: chunksim_test_shell() formats
- * them, the binary's path between them.
+ * them, the binary's path between them as an argument (a build directory may hold a '%').
  */
-#define cli(prefix, ...)                                                                           \
-    chunksim_test_shell(out, sizeof out, err_text, sizeof err_text,                                \
-                        prefix " '" CHUNKSIM_BIN "' " __VA_ARGS__)
+#define cli(prefix, fmt, ...)                                                                      \
+    chunksim_test_shell(out, sizeof out, err_text, sizeof err_text, prefix " '%s' " fmt,           \
+                        CHUNKSIM_BIN, ##__VA_ARGS__)
 
 /*
  * Runs "chunksim run ARGS" in the scratch directory, as cli() does. The
  * timeout turns a load that blocks into a failure.
  */
-#define run_cli(...) cli("timeout 60", "run " __VA_ARGS__)
+#define run_cli(fmt, ...) cli("timeout 60", "run " fmt, ##__VA_ARGS__)
 
 static void expect_exit(int got, int want)
 {
