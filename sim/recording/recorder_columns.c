@@ -6,7 +6,9 @@
  * row buffer and its virtual tables, the bulk inserts, the JSON a block of
  * calls or chunks is stored as, the views that read the blocks, merge's copy
  * and what replay compares. A new column is added to its C struct, here and
- * to docs/schema.md (and for flash_ops to schema.sql).
+ * to docs/schema.md (and for flash_ops to schema.sql), with a new
+ * CHUNKSIM_REC_SCHEMA_VERSION and its upgrade step: the stored blocks and the
+ * views each file was created with change with it.
  */
 #include "recorder_internal.h"
 

@@ -66,7 +66,8 @@ typedef struct {
  * One trace table: its columns after run_id, in SQL order, read from a C
  * struct. Column 0 is "seq" (REC_COL_U64): rows are keyed (run_id, seq).
  * The table of that name in schema.sql, or the view chunksim__rec_view_sql()
- * makes, has exactly these columns (tests/sim/test_recorder.c checks it).
+ * makes, has exactly these columns (tests/sim/test_recorder.c checks the
+ * tables, and the views against the version 3 columns written out).
  */
 typedef struct {
     const char *name; /* the SQL table */

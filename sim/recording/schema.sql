@@ -203,13 +203,14 @@ SELECT run_id,
 FROM flash_ops
 WHERE kind = 'read' AND end_us IS NOT NULL;
 
--- SQLite has no percentile function. The three percentiles are picked from one
--- correlated subquery, as the JSON array p, whose run_id test sits inside the
--- ranked subquery, because SQLite does not push a correlated term into a
--- view: going through flash_read_durations here would rank every run's reads
--- once per row. Reads that never completed have no duration; they are
--- counted in unfinished_reads and left out of the rest. A run with no read
--- at all has no row.
+-- SQLite has no percentile function. One correlated subquery ranks a run's
+-- completed reads and picks the three percentiles into the JSON array p
+-- (written once; SQLite flattens it into each column that reads p, so it still
+-- runs once per percentile). Its run_id test sits inside the ranked subquery
+-- because SQLite does not push a correlated term into a view: going through
+-- flash_read_durations here would rank every run's reads once per row. Reads
+-- that never completed have no duration; they are counted in unfinished_reads
+-- and left out of the rest. A run with no read at all has no row.
 CREATE VIEW flash_read_latency AS
 SELECT c.run_id,
        c.reads,
