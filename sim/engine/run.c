@@ -328,26 +328,15 @@ static int run_build_image(run_t *run)
     const chunksim_scenario_t *sc = run->sc;
     chunksim_rng_t rng;
     run->image_seed = chunksim_rng_derive(&rng, sc->run.seed, "coredump.image");
-    chunksim_image_config_t icfg = {.total_bytes = sc->coredump.size_bytes, .rng = &rng};
-    switch (sc->coredump.content) {
-    case CHUNKSIM_CONTENT_RANDOM:
-        icfg.content = CHUNKSIM_IMAGE_RANDOM;
-        break;
-    case CHUNKSIM_CONTENT_PATTERN:
-        icfg.content = CHUNKSIM_IMAGE_PATTERN;
-        icfg.pattern = sc->coredump.pattern;
-        icfg.pattern_bytes = sc->coredump.pattern_bytes;
-        break;
-    case CHUNKSIM_CONTENT_RAM:
-        icfg.content = CHUNKSIM_IMAGE_RAM;
-        icfg.zero_percent = sc->coredump.zero_percent;
-        break;
-    case CHUNKSIM_CONTENT_FILE:
-        icfg.content = CHUNKSIM_IMAGE_FILE;
-        icfg.pattern = sc->coredump.file_data;
-        icfg.pattern_bytes = sc->coredump.file_bytes;
-        break;
-    }
+    const bool file = sc->coredump.content == CHUNKSIM_IMAGE_FILE;
+    chunksim_image_config_t icfg = {
+        .total_bytes = sc->coredump.size_bytes,
+        .content = sc->coredump.content,
+        .pattern = file ? sc->coredump.file_data : sc->coredump.pattern,
+        .pattern_bytes = file ? sc->coredump.file_bytes : sc->coredump.pattern_bytes,
+        .rng = &rng,
+        .zero_percent = sc->coredump.zero_percent,
+    };
     int rc = chunksim_image_build(&icfg, &run->image, &run->image_bytes);
     return rc < 0 ? run_fail(run, rc, "cannot build the coredump image: %s", chunksim_strerror(rc))
                   : 0;

@@ -38,7 +38,7 @@ static const chunksim_scenario_t scenario_default = {
     .coredump =
         {
             .size_bytes = 65536,
-            .content = CHUNKSIM_CONTENT_RANDOM,
+            .content = CHUNKSIM_IMAGE_RANDOM,
             .pattern = {0xDE, 0xAD, 0xBE, 0xEF},
             .pattern_bytes = 4,
             .storage_bytes = 65536,

@@ -34,7 +34,8 @@ static const char *const mode_words[] = {"virtual", "realtime", NULL};
 #define EXPECT_WORD_(name, text, expectable) EXPECT_WORD_##expectable(text)
 /* Every outcome a scenario may expect, in the outcomes' order: chunksim_expect_t is one above. */
 static const char *const expect_words[] = {"none", CHUNKSIM_OUTCOME_MAP(EXPECT_WORD_) NULL};
-static const char *const content_words[] = {"random", "pattern", "file", "ram", NULL};
+/* By chunksim_image_content_t. */
+static const char *const content_words[] = {"pattern", "random", "file", "ram", NULL};
 static const char *const read_command_words[] = {"read", "fast", NULL};
 static const char *const busy_words[] = {"queue", "reject", "suspend", NULL};
 static const char *const reader_words[] = {"sync", "single", "double", NULL};

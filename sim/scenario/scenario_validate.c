@@ -68,7 +68,7 @@ static void derive_defaults(chunksim_scenario_t *sc)
     chunksim__scenario_part_fill(sc);
     if (!given(sc, "link", "chunk_bytes"))
         sc->link.chunk_bytes = chunksim__scenario_default_chunk_bytes(sc);
-    if (sc->coredump.content == CHUNKSIM_CONTENT_FILE && sc->coredump.file_path != NULL &&
+    if (sc->coredump.content == CHUNKSIM_IMAGE_FILE && sc->coredump.file_path != NULL &&
         !given(sc, "coredump", "size_bytes"))
         sc->coredump.size_bytes =
             (uint32_t)(sc->coredump.file_bytes + SCENARIO_COREDUMP_FRAME_BYTES);
@@ -191,17 +191,17 @@ static int check_coredump(const chunksim_scenario_t *sc, char *err, size_t errle
     const typeof(sc->coredump) *c = &sc->coredump;
     /* Drawn or repeated bytes live in a memory-region block (image.h); a file's
      * bytes are the body as they are, so only a file makes a smaller image. */
-    if (c->content != CHUNKSIM_CONTENT_FILE && c->size_bytes < CHUNKSIM_IMAGE_MIN_BYTES)
+    if (c->content != CHUNKSIM_IMAGE_FILE && c->size_bytes < CHUNKSIM_IMAGE_MIN_BYTES)
         return fail_at(sc, "coredump.size_bytes", err, errlen,
                        "with content = %s the image is at least %u bytes (12-byte header, "
                        "12-byte memory-region block header, 16-byte footer); %u to %u only as a "
                        "file's size + %u with content = file",
-                       c->content == CHUNKSIM_CONTENT_PATTERN ? "pattern"
-                       : c->content == CHUNKSIM_CONTENT_RAM   ? "ram"
-                                                              : "random",
+                       c->content == CHUNKSIM_IMAGE_PATTERN ? "pattern"
+                       : c->content == CHUNKSIM_IMAGE_RAM   ? "ram"
+                                                            : "random",
                        CHUNKSIM_IMAGE_MIN_BYTES, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES,
                        CHUNKSIM_IMAGE_MIN_BYTES - 1, (unsigned)SCENARIO_COREDUMP_FRAME_BYTES);
-    if (c->content == CHUNKSIM_CONTENT_FILE) {
+    if (c->content == CHUNKSIM_IMAGE_FILE) {
         if (c->file_path == NULL)
             return fail_at(sc, "coredump.content", err, errlen, "needs [coredump] file = PATH");
         uint64_t want = (uint64_t)c->file_bytes + SCENARIO_COREDUMP_FRAME_BYTES;

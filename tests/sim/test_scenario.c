@@ -111,7 +111,7 @@ static void test_defaults_are_the_documented_values(void **state)
     assert_int_equal(sc.run.expect, CHUNKSIM_EXPECT_NONE);
 
     assert_int_equal(sc.coredump.size_bytes, 65536);
-    assert_int_equal(sc.coredump.content, CHUNKSIM_CONTENT_RANDOM);
+    assert_int_equal(sc.coredump.content, CHUNKSIM_IMAGE_RANDOM);
     assert_int_equal(sc.coredump.pattern_bytes, 4);
     assert_memory_equal(sc.coredump.pattern, "\xDE\xAD\xBE\xEF", 4);
     assert_null(sc.coredump.file_path);
@@ -223,7 +223,7 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_int_equal(sc.run.expect, CHUNKSIM_EXPECT_VIOLATION);
 
     assert_int_equal(sc.coredump.size_bytes, 91);
-    assert_int_equal(sc.coredump.content, CHUNKSIM_CONTENT_FILE);
+    assert_int_equal(sc.coredump.content, CHUNKSIM_IMAGE_FILE);
     assert_int_equal(sc.coredump.pattern_bytes, 4);
     assert_memory_equal(sc.coredump.pattern, "\x01\x02\xA0\xFF", 4);
     assert_string_equal(sc.coredump.file_path, DATA "/payload.bin");
@@ -461,7 +461,7 @@ static void test_ram_content_and_its_zero_percent(void **state)
 {
     (void)state;
     set_ok(&sc, "coredump.content", "ram");
-    assert_int_equal(sc.coredump.content, CHUNKSIM_CONTENT_RAM);
+    assert_int_equal(sc.coredump.content, CHUNKSIM_IMAGE_RAM);
     set_ok(&sc, "coredump.zero_percent", "100");
     assert_int_equal(sc.coredump.zero_percent, 100);
     set_ok(&sc, "coredump.zero_percent", "0");

@@ -28,6 +28,7 @@
 #ifndef CHUNKSIM_SCENARIO_H
 #define CHUNKSIM_SCENARIO_H
 
+#include "chunksim/image.h"
 #include "chunksim/link.h"
 #include "chunksim/outcome.h"
 #include "chunksim/sched.h"
@@ -74,13 +75,6 @@ typedef enum chunksim_expect {
     CHUNKSIM_EXPECT_INCOMPLETE = CHUNKSIM_OUTCOME_INCOMPLETE + 1,
     CHUNKSIM_EXPECT_VIOLATION = CHUNKSIM_OUTCOME_VIOLATION + 1
 } chunksim_expect_t;
-
-typedef enum chunksim_content {
-    CHUNKSIM_CONTENT_RANDOM = 0, /* drawn from the run's seed */
-    CHUNKSIM_CONTENT_PATTERN,    /* pattern[] repeated */
-    CHUNKSIM_CONTENT_FILE,       /* file_data, the payload between header and footer */
-    CHUNKSIM_CONTENT_RAM         /* a RAM snapshot: zero_percent zero-filled, the rest live data */
-} chunksim_content_t;
 
 typedef enum chunksim_read_command {
     CHUNKSIM_READ_CMD_READ = 0, /* 03h: one data line, no dummy cycles */
@@ -226,7 +220,7 @@ typedef struct chunksim_scenario {
     } run;
     struct {
         uint32_t size_bytes; /* whole image: 12-byte header + payload + 16-byte footer */
-        chunksim_content_t content;
+        chunksim_image_content_t content; /* PATTERN: pattern[]; FILE: file_data */
         uint8_t pattern[CHUNKSIM_SCENARIO_PATTERN_MAX];
         size_t pattern_bytes;
         char *file_path;    /* as resolved; NULL when no file key */
